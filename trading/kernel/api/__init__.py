@@ -1,0 +1,1 @@
+"""JSON API plumbing shared by every package: problem+json errors, pagination."""

@@ -1,0 +1,88 @@
+"""RFC 9457 problem+json for the JSON API (``/api/v1``).
+
+One handler per error family, attached to the API router by the composition root. A domain error
+keeps its status; a request that fails to parse becomes 400/422 naming each field and the rule it
+broke; anything unexpected is a 500 that is logged with its traceback and shows no internals.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import structlog
+from litestar import MediaType, Request, Response
+from litestar.exceptions import HTTPException, NotAuthorizedException, PermissionDeniedException, ValidationException
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+from trading.kernel.errors import DomainError
+
+if TYPE_CHECKING:
+    from litestar.types import ExceptionHandlersMap
+
+PROBLEM_JSON = "application/problem+json"
+log = structlog.get_logger(__name__)
+
+
+def problem_response(body: dict[str, Any], headers: dict[str, str] | None = None) -> Response[Any]:
+    return Response(content=body, status_code=body["status"], media_type=PROBLEM_JSON, headers=headers)
+
+
+def _domain_error(_: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
+    return problem_response(exc.problem())
+
+
+def _validation_error(_: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
+    errors = [
+        {"field": item.get("key"), "rule": item.get("source", "body"), "message": item.get("message")}
+        for item in (exc.extra if isinstance(exc.extra, list) else [])
+        if isinstance(item, dict)
+    ]
+    return problem_response(
+        {
+            "type": "urn:ggzy:error:invalid_request",
+            "title": "Invalid request",
+            "status": exc.status_code,
+            "detail": exc.detail,
+            "errors": errors,
+        }
+    )
+
+
+def _http_error(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    code = {401: "not_authenticated", 403: "permission_denied", 404: "not_found", 405: "method_not_allowed"}
+    return problem_response(
+        {
+            "type": f"urn:ggzy:error:{code.get(exc.status_code, 'http_error')}",
+            "title": exc.detail if exc.status_code >= 500 else str(exc.detail),  # noqa: PLR2004
+            "status": exc.status_code,
+            "detail": exc.detail,
+        },
+        headers=exc.headers,
+    )
+
+
+def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    log.error("api.unhandled_error", path=request.url.path, exc_info=exc)
+    return problem_response(
+        {
+            "type": "urn:ggzy:error:internal",
+            "title": "Internal server error",
+            "status": HTTP_500_INTERNAL_SERVER_ERROR,
+            "detail": "The server failed to handle this request; it has been logged.",
+        }
+    )
+
+
+def api_exception_handlers() -> ExceptionHandlersMap:
+    return {
+        DomainError: _domain_error,
+        ValidationException: _validation_error,
+        NotAuthorizedException: _http_error,
+        PermissionDeniedException: _http_error,
+        HTTPException: _http_error,
+        Exception: _unexpected,
+    }
+
+
+def is_api_path(path: str) -> bool:
+    return path == "/api" or path.startswith("/api/")

@@ -1,0 +1,1 @@
+"""Database plumbing shared by every package: the declarative base, engines, units of work."""

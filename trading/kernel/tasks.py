@@ -1,0 +1,137 @@
+"""Background work: enqueue after commit, and run async jobs inside Celery workers.
+
+* ``enqueue(session, "package.verb_object", **kwargs)`` buffers a task *on the session*. The buffer
+  is handed to the publisher only after the session's transaction commits and is dropped on
+  rollback, so a task never runs for data that does not exist (Warehouse's after-commit hook,
+  Polar's reset-on-rollback).
+* Services name tasks as strings and never import task modules; the composition root installs the
+  publisher (Celery's ``send_task`` in production, a recording one in tests).
+* ``run_async(coro)`` is the bridge Celery task shells use: one persistent event loop per worker
+  process, so pooled asyncpg connections stay on the loop that created them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from trading.kernel.db.engine import create_engine, create_session_maker
+from trading.kernel.settings import get_settings
+
+if TYPE_CHECKING:
+    from collections.abc import Coroutine
+
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+_BUFFER_KEY = "ggzy.after_commit_tasks"
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class TaskMessage:
+    name: str
+    kwargs: dict[str, Any] = field(default_factory=dict)
+
+
+class Publisher(Protocol):
+    def publish(self, messages: list[TaskMessage]) -> None:
+        """Send messages to the broker. Called after commit, from a synchronous context."""
+        ...
+
+
+class DroppingPublisher:
+    """Until the composition root installs a publisher, refuse loudly rather than lose tasks."""
+
+    def publish(self, messages: list[TaskMessage]) -> None:
+        names = ", ".join(m.name for m in messages)
+        msg = f"no task publisher installed; would lose: {names}"
+        raise RuntimeError(msg)
+
+
+class RecordingPublisher:
+    """Keeps what was published; used by tests and by tools that inspect enqueued work."""
+
+    def __init__(self) -> None:
+        self.published: list[TaskMessage] = []
+
+    def publish(self, messages: list[TaskMessage]) -> None:
+        self.published.extend(messages)
+
+
+_publisher: Publisher = DroppingPublisher()
+
+
+def set_publisher(publisher: Publisher) -> Publisher:
+    """Install the process-wide publisher; returns the previous one so callers can restore it."""
+    global _publisher  # noqa: PLW0603 - one broker connection per process
+    previous, _publisher = _publisher, publisher
+    return previous
+
+
+def enqueue(session: AsyncSession, name: str, **kwargs: Any) -> None:
+    """Send task ``name`` with JSON-serialisable ``kwargs`` once ``session`` commits."""
+    session.sync_session.info.setdefault(_BUFFER_KEY, []).append(TaskMessage(name, kwargs))
+
+
+def pending(session: AsyncSession) -> list[TaskMessage]:
+    """Tasks buffered on ``session`` and not yet published (for tests and diagnostics)."""
+    return list(session.sync_session.info.get(_BUFFER_KEY, []))
+
+
+@event.listens_for(Session, "after_commit")
+def _publish_after_commit(session: Session) -> None:
+    messages = session.info.pop(_BUFFER_KEY, None)
+    if messages:
+        _publisher.publish(messages)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_on_rollback(session: Session, previous_transaction: Any) -> None:
+    # A rollback of the outermost transaction discards the work, so its tasks go too. A nested
+    # (savepoint) rollback keeps the outer buffer: the outer work may still commit.
+    if previous_transaction.parent is None:
+        session.info.pop(_BUFFER_KEY, None)
+
+
+# --- the async bridge for Celery worker processes ---------------------------------------------
+
+_loop: asyncio.AbstractEventLoop | None = None
+_loop_pid: int | None = None
+
+
+def worker_loop() -> asyncio.AbstractEventLoop:
+    """This process's persistent event loop, created on first use (and anew after a fork)."""
+    global _loop, _loop_pid  # noqa: PLW0603 - one loop per process is the point
+    if _loop is None or _loop_pid != os.getpid() or _loop.is_closed():
+        _loop = asyncio.new_event_loop()
+        _loop_pid = os.getpid()
+    return _loop
+
+
+def run_async(coro: Coroutine[Any, Any, T]) -> T:
+    """Run an async job to completion on this worker process's loop."""
+    return worker_loop().run_until_complete(coro)
+
+
+_session_maker: async_sessionmaker[AsyncSession] | None = None
+
+
+def worker_session_maker() -> async_sessionmaker[AsyncSession]:
+    """The worker process's session maker, its engine created on the worker loop (lazily, so a
+    forked child never inherits the parent's connections)."""
+    global _session_maker  # noqa: PLW0603 - one engine per worker process
+    if _session_maker is None or _loop_pid != os.getpid():
+        settings = get_settings()
+        worker_loop()
+        engine = create_engine(
+            settings.db.url,
+            pool_size=settings.db.pool_size,
+            busy_timeout_ms=settings.db.sqlite_busy_timeout_ms,
+        )
+        _session_maker = create_session_maker(engine)
+    return _session_maker

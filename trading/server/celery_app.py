@@ -1,0 +1,96 @@
+"""The Celery application: broker from settings, every package's tasks, one merged beat schedule.
+
+Production uses Redis as the broker. The embedded default uses kombu's SQLAlchemy transport on a
+SQLite file, so a real worker and beat run with no broker server to install.
+
+Task shells live in each package's ``tasks.py`` (``shared_task(name=...)``) and are imported here;
+services never import them, they enqueue by name (``trading.kernel.tasks.enqueue``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from celery import Celery, shared_task
+from celery.signals import task_postrun, task_prerun, worker_process_init
+
+from trading.kernel import sweep
+from trading.kernel.logging import bind_correlation_id, configure_logging
+from trading.kernel.settings import get_settings
+from trading.kernel.tasks import TaskMessage, run_async, set_publisher, worker_loop, worker_session_maker
+from trading.server import wiring
+
+log = structlog.get_logger(__name__)
+
+
+def build_celery() -> Celery:
+    settings = get_settings()
+    app = Celery("ggzy")
+    app.conf.update(
+        broker_url=settings.celery.broker_url,
+        result_backend=settings.celery.result_backend or None,
+        task_serializer="json",
+        accept_content=["json"],
+        result_serializer="json",
+        task_acks_late=True,  # a task lost with its worker is redelivered; jobs are idempotent
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        worker_hijack_root_logger=False,
+        task_default_queue="default",
+        broker_connection_retry_on_startup=True,
+        beat_schedule=wiring.beat_schedule(
+            sweep_seconds=settings.celery.sweep_interval_seconds,
+            checkpoint_seconds=settings.celery.checkpoint_interval_seconds,
+        ),
+    )
+    return app
+
+
+celery = build_celery()
+
+
+class CeleryPublisher:
+    """Publishes after-commit task messages to the broker by task name."""
+
+    def __init__(self, app: Celery) -> None:
+        self.app = app
+
+    def publish(self, messages: list[TaskMessage]) -> None:
+        for message in messages:
+            self.app.send_task(message.name, kwargs=message.kwargs)
+
+
+@shared_task(name="kernel.sweep_due_checks", acks_late=True)
+def sweep_due_checks() -> dict[str, Any]:
+    """Run every due ``next_check`` transition (idempotent; safe on several workers at once)."""
+    report = run_async(sweep.run_sweep(worker_session_maker()))
+    return {"changed": report.changed, "failed": report.failed}
+
+
+@worker_process_init.connect
+def _init_worker_process(**_: Any) -> None:
+    # One loop per process, created before the first task so the engine binds to it.
+    settings = get_settings()
+    configure_logging(settings.log_level, json=settings.log_json)
+    worker_loop()
+    set_publisher(CeleryPublisher(celery))
+    wiring.register_sweep_handlers()
+
+
+@task_prerun.connect
+def _bind_task_context(task_id: str | None = None, task: Any = None, **_: Any) -> None:
+    bind_correlation_id(task_id or "-")
+    if task is not None:
+        log.info("task.start", task_name=task.name)
+
+
+@task_postrun.connect
+def _log_task_end(task: Any = None, state: str | None = None, **_: Any) -> None:
+    if task is not None:
+        log.info("task.end", task_name=task.name, state=state)
+
+
+# Solo and thread pools never fire worker_process_init; register handlers at import as well.
+wiring.register_sweep_handlers()
+set_publisher(CeleryPublisher(celery))
