@@ -57,9 +57,7 @@ def load_private_key(pem: bytes) -> PrivateKey:
 
 
 def public_key_pem(key: PrivateKey) -> bytes:
-    return key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
+    return key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
 
 
 def load_public_key(pem: bytes) -> PublicKey:

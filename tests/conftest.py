@@ -8,7 +8,8 @@
   releases), nothing survives the test.
 * ``fresh_db``: a database of its own, cloned from the template, for tests that need real commits
   seen by other connections or processes (concurrency, Celery workers). Dropped afterwards.
-* ``app`` / ``client``: the real application bound to the test session maker, with a
+* ``app`` / ``client``: the real application bound to the test session maker (``client`` is an
+  ``httpx.AsyncClient`` on the test's loop), with a
   ``RecordingPublisher`` instead of the broker.
 
 Settings are environment-driven and cached, so the environment is set here before any
@@ -30,7 +31,7 @@ os.environ.setdefault("GGZY_LOG_LEVEL", "WARNING")
 import pytest  # noqa: E402
 from alembic import command  # noqa: E402
 from litestar import Litestar  # noqa: E402
-from litestar.testing import AsyncTestClient  # noqa: E402
+import httpx  # noqa: E402
 from sqlalchemy import make_url, text  # noqa: E402
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine  # noqa: E402
 
@@ -65,7 +66,7 @@ async def drop_database(name: str) -> None:
 
 
 def migrate(url: str) -> None:
-    from trading.server.cli import alembic_config  # noqa: PLC0415 - after the environment is set
+    from trading.server.cli import alembic_config
 
     command.upgrade(alembic_config(url), "head")
 
@@ -75,7 +76,7 @@ async def pg_databases() -> AsyncIterator[None]:
     await _admin(f'CREATE DATABASE "{TEMPLATE_DB}"')
     try:
         # Alembic's env.py runs its own event loop; keep it off ours.
-        import asyncio  # noqa: PLC0415
+        import asyncio
 
         await asyncio.to_thread(migrate, pg_url(TEMPLATE_DB))
         await clone_database(WORK_DB)
@@ -114,7 +115,7 @@ async def session(session_maker: async_sessionmaker[AsyncSession]) -> AsyncItera
 
 @pytest.fixture
 def publisher() -> Iterator[RecordingPublisher]:
-    from trading.kernel.tasks import set_publisher  # noqa: PLC0415
+    from trading.kernel.tasks import set_publisher
 
     recording = RecordingPublisher()
     previous = set_publisher(recording)
@@ -123,18 +124,34 @@ def publisher() -> Iterator[RecordingPublisher]:
 
 
 @pytest.fixture
-def app(
-    settings: Settings, session_maker: async_sessionmaker[AsyncSession], publisher: RecordingPublisher
-) -> Litestar:
-    from trading.server.app import create_app  # noqa: PLC0415
+def app(settings: Settings, session_maker: async_sessionmaker[AsyncSession], publisher: RecordingPublisher) -> Litestar:
+    from trading.server.app import create_app
 
     return create_app(settings, session_maker=session_maker, publisher=publisher)
 
 
 @pytest.fixture
-async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
-    async with AsyncTestClient(app=app) as client:
+async def client(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client over the app on the test's own event loop.
+
+    Litestar's AsyncTestClient runs the app in a portal thread with another loop, where the
+    test's connection (bound to this loop) cannot be used; httpx's ASGI transport does not.
+    """
+    # No lifespan: with an injected session maker the app's lifespan has nothing to open, and
+    # anyio's task groups cannot span pytest-asyncio's fixture setup and teardown tasks.
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver.local") as client:
         yield client
+
+
+@pytest.fixture
+async def empty_pg_db() -> AsyncIterator[str]:
+    """The URL of an empty database (no schema), for migration tests."""
+    name = f"ggzy_empty_{uuid.uuid4().hex[:10]}"
+    await _admin(f'CREATE DATABASE "{name}"')
+    try:
+        yield pg_url(name)
+    finally:
+        await drop_database(name)
 
 
 @pytest.fixture

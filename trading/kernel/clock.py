@@ -27,11 +27,12 @@ class Clock(Protocol):
 
 class DatabaseClock:
     """``now()`` on PostgreSQL (the transaction's start, so one transaction sees one time);
-    the current UTC time on SQLite, whose clock is the host's."""
+    the current UTC time on SQLite, whose clock is the host's.
+    """
 
     async def now(self, session: AsyncSession) -> datetime:
         if session.get_bind().dialect.name == "postgresql":
-            value = (await session.execute(text("SELECT now()"))).scalar_one()
+            value: datetime = (await session.execute(text("SELECT now()"))).scalar_one()
             return value.astimezone(UTC)
         raw = (await session.execute(text("SELECT strftime('%Y-%m-%d %H:%M:%f', 'now')"))).scalar_one()
         return datetime.fromisoformat(raw).replace(tzinfo=UTC)

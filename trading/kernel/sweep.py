@@ -68,7 +68,8 @@ async def run_sweep(
     batch: int = 200,
 ) -> SweepReport:
     """Run every due transition once. Each object gets its own transaction, so one failure
-    neither blocks nor rolls back the others; it is retried at the next sweep."""
+    neither blocks nor rolls back the others; it is retried at the next sweep.
+    """
     report = SweepReport()
     for handler in handlers if handlers is not None else registered():
         async with transaction(session_maker) as session:

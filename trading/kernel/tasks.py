@@ -68,7 +68,7 @@ _publisher: Publisher = DroppingPublisher()
 
 def set_publisher(publisher: Publisher) -> Publisher:
     """Install the process-wide publisher; returns the previous one so callers can restore it."""
-    global _publisher  # noqa: PLW0603 - one broker connection per process
+    global _publisher
     previous, _publisher = _publisher, publisher
     return previous
 
@@ -123,7 +123,8 @@ _session_maker: async_sessionmaker[AsyncSession] | None = None
 
 def worker_session_maker() -> async_sessionmaker[AsyncSession]:
     """The worker process's session maker, its engine created on the worker loop (lazily, so a
-    forked child never inherits the parent's connections)."""
+    forked child never inherits the parent's connections).
+    """
     global _session_maker  # noqa: PLW0603 - one engine per worker process
     if _session_maker is None or _loop_pid != os.getpid():
         settings = get_settings()

@@ -22,11 +22,10 @@ from trading.kernel.db.engine import create_engine, create_session_maker
 from trading.kernel.logging import configure_logging
 from trading.kernel.settings import Settings, get_settings
 from trading.kernel.tasks import Publisher, set_publisher
-from trading.server import routing
+from trading.server import routing, wiring
 from trading.server.database import provide_db_session
 from trading.server.errors import exception_handlers
 from trading.server.observability import metrics_middleware, request_id_middleware
-from trading.server import wiring
 from trading.server.security import build_actor_resolver, provide_actor
 
 if TYPE_CHECKING:
@@ -42,7 +41,8 @@ def create_app(
     publisher: Publisher | None = None,
 ) -> Litestar:
     """Build the application. Tests pass their own settings and a session maker bound to a
-    rolled-back connection; production passes nothing and reads the environment."""
+    rolled-back connection; production passes nothing and reads the environment.
+    """
     settings = settings or get_settings()
     configure_logging(settings.log_level, json=settings.log_json)
     if publisher is None:
@@ -54,22 +54,20 @@ def create_app(
 
     @asynccontextmanager
     async def database_lifespan(app: Litestar) -> AsyncIterator[None]:
-        engine = None
-        if session_maker is None:
-            engine = create_engine(
-                settings.db.url,
-                pool_size=settings.db.pool_size,
-                echo=settings.db.echo,
-                busy_timeout_ms=settings.db.sqlite_busy_timeout_ms,
-            )
-            app.state.session_maker = create_session_maker(engine)
-        else:
-            app.state.session_maker = session_maker
+        if session_maker is not None:  # injected (tests): already in state, nothing to open
+            yield
+            return
+        engine = create_engine(
+            settings.db.url,
+            pool_size=settings.db.pool_size,
+            echo=settings.db.echo,
+            busy_timeout_ms=settings.db.sqlite_busy_timeout_ms,
+        )
+        app.state.session_maker = create_session_maker(engine)
         try:
             yield
         finally:
-            if engine is not None:
-                await engine.dispose()
+            await engine.dispose()
 
     grants = wiring.grants()
     return Litestar(
@@ -77,7 +75,14 @@ def create_app(
         guards=[routing.permission_guard()],
         dependencies={"db_session": Provide(provide_db_session), "actor": Provide(provide_actor)},
         lifespan=[database_lifespan],
-        state=State({"settings": settings, "grants": grants, "actor_resolver": build_actor_resolver(settings, grants)}),
+        state=State(
+            {
+                "settings": settings,
+                "grants": grants,
+                "actor_resolver": build_actor_resolver(settings, grants),
+                "session_maker": session_maker,
+            }
+        ),
         exception_handlers=exception_handlers(),
         middleware=[request_id_middleware, metrics_middleware],
         csrf_config=CSRFConfig(

@@ -135,7 +135,13 @@ def run(demo: bool) -> None:  # noqa: FBT001 - click flag
         click.echo(seed_demo_data(settings))
     env = dict(os.environ)
     worker_proc = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-        _celery("worker", "--beat", "--pool=solo", "--loglevel=INFO", f"--schedule={settings.var_dir / 'celerybeat-schedule'}"),
+        _celery(
+            "worker",
+            "--beat",
+            "--pool=solo",
+            "--loglevel=INFO",
+            f"--schedule={settings.var_dir / 'celerybeat-schedule'}",
+        ),
         env=env,
     )
     try:

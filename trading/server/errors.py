@@ -25,7 +25,7 @@ def exception_handlers() -> ExceptionHandlersMap:
             return web_error_response(request, exc)
         for kind in (DomainError, ValidationException, HTTPException, Exception):
             if isinstance(exc, kind):
-                return api[kind](request, exc)  # type: ignore[arg-type]
+                return api[kind](request, exc)
         raise exc
 
     return {Exception: dispatch}

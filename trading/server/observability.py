@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import structlog
 from litestar.datastructures import MutableScopeHeaders
+from litestar.enums import ScopeType
 from prometheus_client import Counter, Histogram
 
 from trading.kernel.logging import bind_correlation_id
@@ -25,10 +26,11 @@ LATENCY = Histogram("ggzy_http_request_seconds", "HTTP request latency", ["metho
 
 def request_id_middleware(app: ASGIApp) -> ASGIApp:
     """Bind a request id (the client's ``X-Request-ID`` when well-formed) to every log line and
-    echo it in the response."""
+    echo it in the response.
+    """
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != ScopeType.HTTP:
             await app(scope, receive, send)
             return
         incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
@@ -49,7 +51,7 @@ def metrics_middleware(app: ASGIApp) -> ASGIApp:
     """Count and time requests by route template (never by raw path: ids would explode labels)."""
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != ScopeType.HTTP:
             await app(scope, receive, send)
             return
         start = time.perf_counter()
@@ -64,7 +66,7 @@ def metrics_middleware(app: ASGIApp) -> ASGIApp:
             await app(scope, receive, capture)
         finally:
             route = scope.get("path_template") or "unmatched"
-            method = scope["method"]
+            method = str(scope.get("method", "-"))
             elapsed = time.perf_counter() - start
             REQUESTS.labels(method, route, str(status["code"])).inc()
             LATENCY.labels(method, route).observe(elapsed)

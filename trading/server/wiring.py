@@ -18,7 +18,8 @@ def grants() -> Grants:
 
 
 def register_sweep_handlers() -> None:
-    for handler in ():
+    handlers: tuple[sweep.DueHandler, ...] = ()
+    for handler in handlers:
         sweep.register(handler)
 
 

@@ -1,0 +1,18 @@
+# The two commands of the README. Both install what is missing first (see scripts/bootstrap.sh).
+.PHONY: run test lint bench
+
+run:
+	scripts/bootstrap.sh
+	.venv/bin/ggzy run
+
+test:
+	scripts/bootstrap.sh --test
+	scripts/test.sh
+
+lint:
+	.venv/bin/ruff check . && .venv/bin/ruff format --check . && .venv/bin/mypy && .venv/bin/lint-imports
+
+bench:
+	scripts/bootstrap.sh --test
+	.venv/bin/python bench/ledger.py
+	.venv/bin/python bench/http_auth.py

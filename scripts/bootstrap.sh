@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Installs what ggzy needs on a fresh Debian machine (run as root), idempotently:
+#   Python 3.11 + uv, the locked Python packages (.venv), and with --test the system packages the
+#   test suite uses (Chromium for Playwright, CJK fonts, PostgreSQL, Redis), then starts the services.
+# Each step checks first and does nothing when the thing is already there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+want_test=0
+[ "${1:-}" = "--test" ] && want_test=1
+
+apt_updated=0
+apt_install() {
+  local missing=()
+  for pkg in "$@"; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ $apt_updated -eq 0 ]; then apt-get update -qq; apt_updated=1; fi
+  echo "bootstrap: apt-get install ${missing[*]}"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# --- Python 3.11 and uv -------------------------------------------------------------------
+PY=$(command -v python3.11 || true)
+if [ -z "$PY" ]; then
+  apt_install python3 python3-venv python3-pip
+  PY=$(command -v python3.11 || command -v python3)
+fi
+UV=$(command -v uv || true)
+if [ -z "$UV" ]; then
+  if [ ! -x /opt/ggzy-tools/bin/uv ]; then
+    "$PY" -m venv /opt/ggzy-tools
+    /opt/ggzy-tools/bin/pip install -q uv
+  fi
+  UV=/opt/ggzy-tools/bin/uv
+fi
+"$UV" sync --frozen --python "$PY" -q
+
+# WeasyPrint (PDF documents) needs Pango; documents in Chinese need CJK fonts.
+apt_install libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-cjk
+
+if [ $want_test -eq 1 ]; then
+  apt_install chromium
+  scripts/services.sh
+fi

@@ -1,0 +1,70 @@
+"""Settings come from GGZY_* variables; production refuses to start without its secrets."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from trading.kernel.settings import Mode, Settings
+
+
+def test_embedded_defaults_live_under_var(tmp_path: Path) -> None:
+    settings = Settings(var_dir=tmp_path)
+    assert settings.mode is Mode.EMBEDDED
+    assert settings.db.url == f"sqlite+aiosqlite:///{tmp_path / 'ggzy.sqlite3'}"
+    assert settings.celery.broker_url == f"sqla+sqlite:///{tmp_path / 'celery-broker.sqlite3'}"
+    assert settings.storage_dir == tmp_path / "files"
+
+
+def test_embedded_secrets_are_generated_once_and_kept(tmp_path: Path) -> None:
+    first = Settings(var_dir=tmp_path).secret("secret_key")
+    second = Settings(var_dir=tmp_path).secret("secret_key")
+    assert first == second
+    assert len(first) >= 32
+    assert (tmp_path / "secrets.json").stat().st_mode & 0o777 == 0o600
+    assert Settings(var_dir=tmp_path).secret("signing_key").startswith(b"-----BEGIN PRIVATE KEY-----")
+
+
+def test_production_without_secrets_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValidationError, match="GGZY_SECRET_KEY, GGZY_PII_HASH_KEY, GGZY_SIGNING_KEY"):
+        Settings(mode=Mode.PRODUCTION, var_dir=tmp_path, redis_url="redis://127.0.0.1:6379/0")
+
+
+def test_production_broker_defaults_to_redis(tmp_path: Path) -> None:
+    settings = Settings(
+        mode=Mode.PRODUCTION,
+        var_dir=tmp_path,
+        redis_url="redis://127.0.0.1:6379/0",
+        secret_key="s" * 32,
+        pii_hash_key="p" * 32,
+        signing_key="k",
+    )
+    assert settings.celery.broker_url == "redis://127.0.0.1:6379/0"
+
+
+def test_config_show_masks_every_secret(tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "GGZY_VAR_DIR": str(tmp_path),
+        "GGZY_DB_URL": "postgresql+asyncpg://ggzy:hunter2-db@db.internal/ggzy",
+        "GGZY_SECRET_KEY": "very-secret-value-1",
+        "GGZY_REDIS_URL": "redis://:hunter2-redis@cache.internal:6379/0",
+    }
+    result = subprocess.run(
+        [str(Path(sys.executable).with_name("ggzy")), "config", "show"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    shown = json.loads(result.stdout)
+    assert "hunter2" not in result.stdout
+    assert "very-secret-value-1" not in result.stdout
+    assert shown["secret_key"] == "********"
+    assert shown["db"]["url"] == "postgresql+asyncpg://ggzy:********@db.internal/ggzy"
