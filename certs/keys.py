@@ -16,8 +16,10 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
-ED25519 = "ed25519"
-ECDSA_P256_SHA256 = "ecdsa-p256-sha256"
+from certs import algorithms
+
+ED25519: str = algorithms.ED25519.name
+ECDSA_P256_SHA256: str = algorithms.ECDSA_P256_SHA256.name
 
 PrivateKey = ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey
 PublicKey = ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey

@@ -36,9 +36,11 @@ fi
 "$UV" sync --frozen --python "$PY" -q
 
 # WeasyPrint (PDF documents) needs Pango; documents in Chinese need CJK fonts.
-apt_install libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-cjk
+apt_install libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk
 
 if [ $want_test -eq 1 ]; then
-  apt_install chromium
+  # Chromium for Playwright; the external verifiers the certs tests run against our output
+  # (openssl cms/ts/verify, pdfsig, certutil for pdfsig's trust store, zbarimg for QR codes).
+  apt_install chromium openssl poppler-utils libnss3-tools zbar-tools
   scripts/services.sh
 fi

@@ -1,0 +1,401 @@
+"""CMS SignedData (RFC 5652) building and verification on asn1crypto, signatures through providers.
+
+`cryptography` can produce simple PKCS#7 but cannot verify CMS at all, cannot sign with Ed25519
+and cannot add a timestamp, so `certs` assembles SignedData itself from asn1crypto structures and
+signs the DER of the signed attributes through a `Signer`. The same code builds CAdES detached
+signatures (`certs.sign.cades`) and RFC 3161 timestamp tokens (`certs.tsa.server`), and verifies
+both. Every signature carries the ``signing-certificate-v2`` attribute (ESSCertIDv2, SHA-256), so a
+signer certificate cannot be substituted.
+
+Verification here is cryptographic only (digest, signature, signer certificate binding); whether
+the signer is trusted is for `certs.pathval`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from typing import Any, Final
+
+from asn1crypto import algos, cms, core  # type: ignore[import-untyped]
+from asn1crypto import x509 as asn1_x509
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+
+from certs import algorithms as algs
+from certs.algorithms import SignatureAlgorithm
+from certs.errors import Reason, Refused
+from certs.providers import pyca
+from certs.providers.base import SignatureValue, Signer
+
+_UTC_TIME_LIMIT: Final = 2050
+
+
+@dataclass(frozen=True)
+class SigningIdentity:
+    """What signs: a `Signer` (key and algorithm), its certificate and the chain to embed."""
+
+    signer: Signer
+    certificate: x509.Certificate
+    chain: tuple[x509.Certificate, ...] = ()
+
+    @classmethod
+    def from_key(
+        cls, key: pyca.PrivateKey, certificate: x509.Certificate, chain: Sequence[x509.Certificate] = ()
+    ) -> SigningIdentity:
+        return cls(pyca.PycaSigner(key), certificate, tuple(chain))
+
+
+def to_asn1(certificate: x509.Certificate) -> Any:
+    return asn1_x509.Certificate.load(certificate.public_bytes(serialization.Encoding.DER))
+
+
+def from_asn1(certificate: Any) -> x509.Certificate:
+    return x509.load_der_x509_certificate(certificate.dump())
+
+
+def _digest_for(algorithm: SignatureAlgorithm) -> algs.DigestAlgorithm:
+    # RFC 8419: Ed25519 in CMS with signed attributes uses SHA-512 as the message digest.
+    return algorithm.digest or algs.SHA512
+
+
+def signature_algorithm_id(algorithm: SignatureAlgorithm) -> Any:
+    names = {
+        algs.ECDSA_P256_SHA256.name: "sha256_ecdsa",
+        algs.ECDSA_P384_SHA384.name: "sha384_ecdsa",
+        algs.RSA_PKCS1_SHA256.name: "sha256_rsa",
+        algs.RSA_PKCS1_SHA384.name: "sha384_rsa",
+        algs.RSA_PKCS1_SHA512.name: "sha512_rsa",
+        algs.ED25519.name: "ed25519",
+    }
+    if algorithm.name in names:
+        return algos.SignedDigestAlgorithm({"algorithm": names[algorithm.name]})
+    if algorithm == algs.RSA_PSS_SHA256:
+        params = algos.RSASSAPSSParams(
+            {
+                "hash_algorithm": {"algorithm": "sha256"},
+                "mask_gen_algorithm": {"algorithm": "mgf1", "parameters": {"algorithm": "sha256"}},
+                "salt_length": 32,
+            }
+        )
+        return algos.SignedDigestAlgorithm({"algorithm": "rsassa_pss", "parameters": params})
+    raise Refused(Reason.UNSUPPORTED_ALGORITHM, f"{algorithm.name} cannot be used in CMS here")
+
+
+def _algorithm_from_cms(signer_info: Any, public_key: object) -> SignatureAlgorithm:
+    """Map a SignerInfo's (signature algorithm, digest algorithm) and the key to a registered algorithm."""
+    sig_name = signer_info["signature_algorithm"]["algorithm"].native
+    digest = signer_info["digest_algorithm"]["algorithm"].native
+    if isinstance(public_key, ed25519.Ed25519PublicKey) and sig_name == "ed25519":
+        return algs.ED25519
+    if isinstance(public_key, ec.EllipticCurvePublicKey) and sig_name in {"sha256_ecdsa", "sha384_ecdsa", "ecdsa"}:
+        wanted = {"secp256r1": algs.ECDSA_P256_SHA256, "secp384r1": algs.ECDSA_P384_SHA384}.get(public_key.curve.name)
+        implied = {"sha256_ecdsa": "sha256", "sha384_ecdsa": "sha384"}.get(sig_name, digest)
+        if wanted is not None and wanted.digest is not None and wanted.digest.name == digest == implied:
+            return wanted
+    if isinstance(public_key, rsa.RSAPublicKey):
+        if sig_name == "rsassa_pss":
+            params = signer_info["signature_algorithm"]["parameters"]
+            if params["hash_algorithm"]["algorithm"].native == "sha256" and digest == "sha256":
+                return algs.RSA_PSS_SHA256
+        pkcs1 = {"sha256": algs.RSA_PKCS1_SHA256, "sha384": algs.RSA_PKCS1_SHA384, "sha512": algs.RSA_PKCS1_SHA512}
+        pkcs1["sha1"] = algs.RSA_PKCS1_SHA1
+        if sig_name in {"rsassa_pkcs1v15", f"{digest}_rsa"} and digest in pkcs1:
+            return pkcs1[digest]
+    raise Refused(Reason.UNSUPPORTED_ALGORITHM, f"CMS signature {sig_name} with {digest} for this key")
+
+
+def der_length(n: int) -> bytes:
+    if n < 0x80:  # noqa: PLR2004 - DER short form
+        return bytes([n])
+    raw = n.to_bytes((n.bit_length() + 7) // 8, "big")
+    return bytes([0x80 | len(raw)]) + raw
+
+
+def tlv(tag: int, *contents: bytes) -> bytes:
+    """One DER element: ``tag`` (a single byte), length, and the concatenated ``contents``."""
+    body = b"".join(contents)
+    return bytes([tag]) + der_length(len(body)) + body
+
+
+_SEQUENCE, _SET, _OCTET_STRING = 0x30, 0x31, 0x04
+_CONTEXT_0, _CONTEXT_1 = 0xA0, 0xA1
+
+_OIDS: Final = {
+    "data": "1.2.840.113549.1.7.1",
+    "signed_data": "1.2.840.113549.1.7.2",
+    "tst_info": "1.2.840.113549.1.9.16.1.4",
+    "content_type": "1.2.840.113549.1.9.3",
+    "message_digest": "1.2.840.113549.1.9.4",
+    "signing_time": "1.2.840.113549.1.9.5",
+    "signing_certificate_v2": "1.2.840.113549.1.9.16.2.47",
+    "signature_time_stamp_token": "1.2.840.113549.1.9.16.2.14",
+}
+
+
+def oid_der(name_or_dotted: str) -> bytes:
+    return bytes(core.ObjectIdentifier(_OIDS.get(name_or_dotted, name_or_dotted)).dump())
+
+
+def attribute_der(kind: str, value_der: bytes) -> bytes:
+    """``Attribute ::= SEQUENCE { attrType OID, attrValues SET OF value }`` with one value."""
+    return tlv(_SEQUENCE, oid_der(kind), tlv(_SET, value_der))
+
+
+def _set_of(elements: Sequence[bytes]) -> bytes:
+    # DER: the elements of a SET OF are sorted by their encodings.
+    return tlv(_SET, *sorted(elements))
+
+
+@lru_cache(maxsize=256)
+def _certificate_parts(der: bytes) -> tuple[bytes, bytes]:
+    """(IssuerAndSerialNumber, signing-certificate-v2 value) of a certificate, cached per certificate."""
+    certificate = x509.load_der_x509_certificate(der)
+    serial = bytes(core.Integer(certificate.serial_number).dump())
+    issuer = certificate.issuer.public_bytes()
+    ess_cert_id = tlv(
+        _SEQUENCE,
+        tlv(_OCTET_STRING, hashlib.sha256(der).digest()),  # hashAlgorithm: the default, SHA-256, is omitted
+        tlv(_SEQUENCE, tlv(_SEQUENCE, tlv(0xA4, issuer)), serial),  # IssuerSerial: GeneralNames{directoryName}
+    )
+    return tlv(_SEQUENCE, issuer, serial), tlv(_SEQUENCE, tlv(_SEQUENCE, ess_cert_id))
+
+
+@lru_cache(maxsize=32)
+def _algorithm_ids(algorithm: SignatureAlgorithm) -> tuple[bytes, bytes]:
+    digest = bytes(algos.DigestAlgorithm({"algorithm": _digest_for(algorithm).name}).dump())
+    return digest, bytes(signature_algorithm_id(algorithm).dump())
+
+
+def cms_time(value: datetime) -> bytes:
+    return bytes(cms.Time({"utc_time" if value.year < _UTC_TIME_LIMIT else "generalized_time": value}).dump())
+
+
+@dataclass(frozen=True)
+class PreparedSignature:
+    """A signed SignerInfo waiting for its unsigned attributes (e.g. a signature timestamp)."""
+
+    identity: SigningIdentity
+    content: bytes
+    content_type: str
+    detached: bool
+    embed_certificates: bool
+    signed_attrs: bytes
+    signature: SignatureValue
+
+    def finish(self, unsigned_attributes: Sequence[bytes] = ()) -> bytes:
+        """The DER ContentInfo(SignedData), with ``unsigned_attributes`` (DER Attributes) added."""
+        identity = self.identity
+        digest_id, signature_id = _algorithm_ids(identity.signer.algorithm)
+        sid, _ = _certificate_parts(identity.certificate.public_bytes(serialization.Encoding.DER))
+        signer_info = tlv(
+            _SEQUENCE,
+            b"\x02\x01\x01",  # version 1 (issuerAndSerialNumber)
+            sid,
+            digest_id,
+            bytes([_CONTEXT_0]) + self.signed_attrs[1:],  # [0] IMPLICIT SET OF Attribute
+            signature_id,
+            tlv(_OCTET_STRING, self.signature.value),
+            tlv(_CONTEXT_1, *unsigned_attributes) if unsigned_attributes else b"",
+        )
+        encap = [oid_der(self.content_type)]
+        if not self.detached:
+            encap.append(tlv(_CONTEXT_0, tlv(_OCTET_STRING, self.content)))
+        certificates = b""
+        if self.embed_certificates:
+            ders = [c.public_bytes(serialization.Encoding.DER) for c in (identity.certificate, *identity.chain)]
+            certificates = tlv(_CONTEXT_0, *ders)
+        signed_data = tlv(
+            _SEQUENCE,
+            b"\x02\x01\x01" if self.content_type == "data" else b"\x02\x01\x03",
+            tlv(_SET, digest_id),
+            tlv(_SEQUENCE, *encap),
+            certificates,
+            tlv(_SET, signer_info),
+        )
+        return tlv(_SEQUENCE, oid_der("signed_data"), tlv(_CONTEXT_0, signed_data))
+
+
+def prepare_signature(
+    identity: SigningIdentity,
+    *,
+    content: bytes,
+    content_type: str = "data",
+    detached: bool,
+    signing_time: datetime | None = None,
+    embed_certificates: bool = True,
+) -> PreparedSignature:
+    """Sign ``content`` as CMS: signed attributes content-type, message-digest, signing-certificate-v2
+    and, when given, signing-time. ``content_type`` is ``data`` or ``tst_info`` (or a dotted OID).
+    """
+    algorithm = identity.signer.algorithm
+    digest = pyca.digest(content, _digest_for(algorithm).name)
+    _, ess = _certificate_parts(identity.certificate.public_bytes(serialization.Encoding.DER))
+    attrs = [
+        attribute_der("content_type", oid_der(content_type)),
+        attribute_der("message_digest", tlv(_OCTET_STRING, digest)),
+        attribute_der("signing_certificate_v2", ess),
+    ]
+    if signing_time is not None:
+        attrs.append(attribute_der("signing_time", cms_time(signing_time)))
+    signed_attrs = _set_of(attrs)
+    return PreparedSignature(
+        identity=identity,
+        content=content,
+        content_type=content_type,
+        detached=detached,
+        embed_certificates=embed_certificates,
+        signed_attrs=signed_attrs,
+        signature=identity.signer.sign(signed_attrs),
+    )
+
+
+def build_signed_data(
+    identity: SigningIdentity,
+    *,
+    content: bytes,
+    content_type: str = "data",
+    detached: bool,
+    signing_time: datetime | None = None,
+    embed_certificates: bool = True,
+) -> bytes:
+    """A DER ContentInfo(SignedData) over ``content``, signed by ``identity`` (see `prepare_signature`)."""
+    return prepare_signature(
+        identity,
+        content=content,
+        content_type=content_type,
+        detached=detached,
+        signing_time=signing_time,
+        embed_certificates=embed_certificates,
+    ).finish()
+
+
+@dataclass(frozen=True)
+class VerifiedSignedData:
+    """The result of a cryptographically valid SignedData: who signed, how, when they said, over what."""
+
+    signer_certificate: x509.Certificate
+    certificates: tuple[x509.Certificate, ...]
+    algorithm: SignatureAlgorithm
+    content_type: str
+    content: bytes
+    signing_time: datetime | None
+    signer_info: Any
+    signature: SignatureValue
+
+
+def load_content_info(der: bytes) -> Any:
+    """Parse a ContentInfo(SignedData) (lazily: later field access may still find malformed parts)."""
+    try:
+        info = cms.ContentInfo.load(der)
+        if info["content_type"].native != "signed_data":
+            raise Refused(Reason.MALFORMED, "not a CMS SignedData")
+        info["content"]["signer_infos"]
+    except (ValueError, TypeError, KeyError) as exc:
+        raise Refused(Reason.MALFORMED, f"CMS structure cannot be parsed: {exc}") from None
+    return info
+
+
+def present(value: Any) -> bool:
+    """True when an optional asn1crypto field is present."""
+    return not isinstance(value, core.Void)
+
+
+def _find_signer(signer_info: Any, certificates: Sequence[Any]) -> Any:
+    sid = signer_info["sid"]
+    for cert in certificates:
+        if sid.name == "issuer_and_serial_number":
+            # compare DER: asn1crypto's Name equality runs LDAP string preparation, which is slow
+            wanted = sid.chosen
+            if cert.serial_number == wanted["serial_number"].native and cert.issuer.dump() == wanted["issuer"].dump():
+                return cert
+        elif cert.key_identifier == sid.chosen.native:
+            return cert
+    raise Refused(Reason.MALFORMED, "the signer's certificate is not in the signature")
+
+
+def _attr_values(attrs: Any, kind: str) -> list[Any]:
+    if not present(attrs):
+        return []
+    return [v for a in attrs if a["type"].native == kind for v in a["values"]]
+
+
+def verify_signed_data(der: bytes, *, detached_content: bytes | None = None) -> VerifiedSignedData:
+    """Check a CMS SignedData cryptographically: one signer, digest, signature and signer binding.
+
+    Refuses with ``malformed``, ``digest-mismatch``, ``bad-signature`` or ``unsupported-algorithm``.
+    """
+    try:
+        return _verify_signed_data(der, detached_content)
+    except (ValueError, TypeError, KeyError, IndexError) as exc:
+        raise Refused(Reason.MALFORMED, f"CMS structure cannot be parsed: {exc}") from None
+
+
+def _verify_signed_data(der: bytes, detached_content: bytes | None) -> VerifiedSignedData:
+    info = load_content_info(der)
+    signed_data = info["content"]
+    signer_infos = list(signed_data["signer_infos"])
+    if len(signer_infos) != 1:
+        raise Refused(Reason.MALFORMED, f"expected one signer, found {len(signer_infos)}")
+    signer_info = signer_infos[0]
+    encap = signed_data["encap_content_info"]
+    content_type = encap["content_type"].native
+    if detached_content is not None:
+        content = detached_content
+    elif present(encap["content"]):
+        content = bytes(encap["content"].contents)
+    else:
+        raise Refused(Reason.MALFORMED, "detached signature given without its content")
+    asn1_certs = [c.chosen for c in signed_data["certificates"] if c.name == "certificate"]
+    asn1_signer = _find_signer(signer_info, asn1_certs)
+    signer_cert = from_asn1(asn1_signer)
+    try:
+        public_key = signer_cert.public_key()
+    except Exception as exc:  # noqa: BLE001 - cryptography refuses SM2 and exotic keys
+        raise Refused(Reason.UNSUPPORTED_ALGORITHM, f"signer key: {exc}") from None
+    algorithm = _algorithm_from_cms(signer_info, public_key)
+    attrs = signer_info["signed_attrs"]
+    if not present(attrs):
+        raise Refused(Reason.MALFORMED, "signatures without signed attributes are not accepted")
+    digests = _attr_values(attrs, "message_digest")
+    types = _attr_values(attrs, "content_type")
+    if len(digests) != 1 or len(types) != 1 or types[0].native != content_type:
+        raise Refused(Reason.MALFORMED, "signed attributes must name the content type and digest once")
+    actual = pyca.digest(content, signer_info["digest_algorithm"]["algorithm"].native)
+    if not hmac.compare_digest(digests[0].native, actual):
+        raise Refused(Reason.DIGEST_MISMATCH, "the content does not match the signed digest")
+    signed_bytes = b"\x31" + der_length(len(attrs.contents)) + attrs.contents
+    signature = SignatureValue(algorithm, signer_info["signature"].native)
+    pyca.verify(public_key, signed_bytes, signature)  # type: ignore[arg-type]
+    _check_signing_certificate(attrs, asn1_signer)
+    times = _attr_values(attrs, "signing_time")
+    return VerifiedSignedData(
+        signer_certificate=signer_cert,
+        certificates=tuple(from_asn1(c) for c in asn1_certs),
+        algorithm=algorithm,
+        content_type=content_type,
+        content=content,
+        signing_time=times[0].native if times else None,
+        signer_info=signer_info,
+        signature=signature,
+    )
+
+
+def _check_signing_certificate(attrs: Any, asn1_signer: Any) -> None:
+    values = _attr_values(attrs, "signing_certificate_v2")
+    if not values:
+        return
+    first = values[0]["certs"][0]
+    algorithm = first["hash_algorithm"]["algorithm"].native
+    if not hmac.compare_digest(first["cert_hash"].native, pyca.digest(asn1_signer.dump(), algorithm)):
+        raise Refused(Reason.BAD_SIGNATURE, "signing-certificate-v2 names another certificate than the signer's")
+
+
+def unsigned_attribute(signer_info: Any, kind: str) -> list[Any]:
+    """The values of an unsigned attribute of ``signer_info`` (e.g. ``signature_time_stamp_token``)."""
+    return _attr_values(signer_info["unsigned_attrs"], kind)

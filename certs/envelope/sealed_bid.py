@@ -1,0 +1,262 @@
+"""Sealed bids: encrypt once, open with the bidder's key or with any k of n key holders' shares.
+
+Construction (reference §5.5):
+
+1. A fresh 256-bit content key (DEK) encrypts the bid with AES-256-GCM (or SM4-GCM, 128-bit key,
+   where GM algorithms are required). The associated data is the canonical JSON of the `BidBinding`
+   (tender, lot, bidder USCC, deadline, manifest digest): a ciphertext moved to another tender, lot
+   or bidder fails authentication.
+2. The DEK is wrapped to the bidder's encryption certificate (`keywrap`), the legal
+   "bidder decrypts" path, and split k-of-n with Shamir (`threshold`); each share is wrapped to one
+   key holder. Every wrap is bound to the binding through its HPKE ``info`` / OAEP label, and the
+   SHA-256 of each share is recorded so a wrong share is named rather than silently breaking the key.
+3. The envelope is ``GGZYBID1 ‖ len(header) ‖ header JSON ‖ ciphertext``; opening reads the
+   ciphertext through a memoryview, so a 10 MB bid is decrypted without extra copies.
+
+Nobody can open before holding the bidder's private key or k shares; the platform stores only this
+envelope and its commitment (`commitments`).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import struct
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Final
+
+from cryptography import x509
+
+from certs.canonical import canonical_json
+from certs.envelope import keywrap, threshold
+from certs.envelope.keywrap import UnwrapKey, WrappedKey
+from certs.errors import Reason, Refused
+from certs.providers import pyca, sm2
+
+MAGIC: Final = b"GGZYBID1"
+AES_256_GCM: Final = "aes-256-gcm"
+SM4_GCM: Final = "sm4-gcm"
+_KEY_BYTES: Final = {AES_256_GCM: 32, SM4_GCM: 16}
+_HEADER_LEN: Final = struct.Struct(">I")
+
+Recipient = x509.Certificate | sm2.Sm2PublicKey
+
+
+@dataclass(frozen=True, slots=True)
+class BidBinding:
+    """What a sealed bid belongs to; bound as AES-GCM associated data and in every key wrap."""
+
+    tender: str
+    lot: str
+    bidder: str
+    deadline: datetime
+    manifest_sha256: str = ""
+
+    def to_dict(self) -> dict[str, str]:
+        return {
+            "tender": self.tender,
+            "lot": self.lot,
+            "bidder": self.bidder,
+            "deadline": self.deadline.isoformat(),
+            "manifestSha256": self.manifest_sha256,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, str]) -> BidBinding:
+        return cls(
+            tender=data["tender"],
+            lot=data["lot"],
+            bidder=data["bidder"],
+            deadline=datetime.fromisoformat(data["deadline"]),
+            manifest_sha256=data.get("manifestSha256", ""),
+        )
+
+    def aad(self) -> bytes:
+        return canonical_json(self.to_dict())
+
+
+def _bidder_info(aad: bytes) -> bytes:
+    return b"ggzy-bid/1|bidder|" + aad
+
+
+def _share_info(index: int, aad: bytes) -> bytes:
+    return b"ggzy-bid/1|share|%d|" % index + aad
+
+
+def share_digest(share: threshold.Share) -> str:
+    return hashlib.sha256(b"ggzy-bid/1|share|" + share.to_bytes()).hexdigest()
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+def _unb64(text: str) -> bytes:
+    return base64.b64decode(text, validate=True)
+
+
+def _wrapped_to_dict(w: WrappedKey) -> dict[str, str]:
+    return {"method": w.method, "recipient": w.recipient_sha256, "value": _b64(w.value)}
+
+
+def _wrapped_from_dict(d: dict[str, str]) -> WrappedKey:
+    return WrappedKey(d["method"], d["recipient"], _unb64(d["value"]))
+
+
+@dataclass(frozen=True)
+class SealedBid:
+    """A sealed bid: header (binding, wrapped keys, share digests) and ciphertext."""
+
+    binding: BidBinding
+    content_algorithm: str
+    nonce: bytes
+    bidder_key: WrappedKey
+    holder_keys: tuple[WrappedKey, ...]
+    threshold: int
+    share_digests: tuple[str, ...]
+    ciphertext: bytes | memoryview
+
+    def header(self) -> dict[str, Any]:
+        return {
+            "version": 1,
+            "content": {"algorithm": self.content_algorithm, "nonce": _b64(self.nonce)},
+            "binding": self.binding.to_dict(),
+            "bidder": _wrapped_to_dict(self.bidder_key),
+            "holders": [_wrapped_to_dict(w) for w in self.holder_keys],
+            "threshold": self.threshold,
+            "shareDigests": list(self.share_digests),
+        }
+
+    def to_bytes(self) -> bytes:
+        header = canonical_json(self.header())
+        return b"".join((MAGIC, _HEADER_LEN.pack(len(header)), header, self.ciphertext))
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> SealedBid:
+        """Parse an envelope; the ciphertext stays a view into ``data`` (no copy)."""
+        view = memoryview(data)
+        start = len(MAGIC) + _HEADER_LEN.size
+        if len(data) < start or bytes(view[: len(MAGIC)]) != MAGIC:
+            raise Refused(Reason.MALFORMED, "not a ggzy sealed bid")
+        (length,) = _HEADER_LEN.unpack(view[len(MAGIC) : start])
+        try:
+            header = json.loads(bytes(view[start : start + length]))
+            content = header["content"]
+            sealed = cls(
+                binding=BidBinding.from_dict(header["binding"]),
+                content_algorithm=content["algorithm"],
+                nonce=_unb64(content["nonce"]),
+                bidder_key=_wrapped_from_dict(header["bidder"]),
+                holder_keys=tuple(_wrapped_from_dict(h) for h in header["holders"]),
+                threshold=int(header["threshold"]),
+                share_digests=tuple(header["shareDigests"]),
+                ciphertext=view[start + length :],
+            )
+        except (ValueError, KeyError, TypeError) as exc:
+            raise Refused(Reason.MALFORMED, f"sealed bid header: {exc}") from None
+        if sealed.content_algorithm not in _KEY_BYTES or header.get("version") != 1:
+            raise Refused(Reason.UNSUPPORTED_ALGORITHM, f"content algorithm {sealed.content_algorithm}")
+        return sealed
+
+
+def seal(
+    plaintext: bytes,
+    binding: BidBinding,
+    *,
+    bidder: Recipient,
+    holders: Sequence[Recipient] = (),
+    threshold_k: int = 0,
+    content_algorithm: str = AES_256_GCM,
+) -> SealedBid:
+    """Seal ``plaintext`` for ``bidder`` and, when ``holders`` are given, for any ``threshold_k`` of them."""
+    if content_algorithm not in _KEY_BYTES:
+        raise Refused(Reason.UNSUPPORTED_ALGORITHM, f"content algorithm {content_algorithm}")
+    if holders and not 1 <= threshold_k <= len(holders):
+        msg = "threshold must be between 1 and the number of key holders"
+        raise ValueError(msg)
+    aad = binding.aad()
+    dek = os.urandom(_KEY_BYTES[content_algorithm])
+    nonce = os.urandom(12)
+    if content_algorithm == AES_256_GCM:
+        ciphertext = pyca.aes_gcm_encrypt(dek, nonce, plaintext, aad)
+    else:
+        ciphertext = pyca.sm4_gcm_encrypt(dek, nonce, plaintext, aad)
+    shares = threshold.split(dek, threshold_k, len(holders)) if holders else []
+    return SealedBid(
+        binding=binding,
+        content_algorithm=content_algorithm,
+        nonce=nonce,
+        bidder_key=keywrap.wrap(dek, bidder, _bidder_info(aad)),
+        holder_keys=tuple(
+            keywrap.wrap(s.to_bytes(), holder, _share_info(s.index, aad))
+            for s, holder in zip(shares, holders, strict=True)
+        ),
+        threshold=threshold_k if holders else 0,
+        share_digests=tuple(share_digest(s) for s in shares),
+        ciphertext=ciphertext,
+    )
+
+
+def _check_binding(sealed: SealedBid, expected: BidBinding) -> bytes:
+    if sealed.binding != expected:
+        differing = [k for k, v in expected.to_dict().items() if sealed.binding.to_dict().get(k) != v]
+        raise Refused(Reason.BINDING_MISMATCH, f"sealed for another {', '.join(differing)}")
+    return expected.aad()
+
+
+def _decrypt(sealed: SealedBid, dek: bytes, aad: bytes) -> bytes:
+    if len(dek) != _KEY_BYTES[sealed.content_algorithm]:
+        raise Refused(Reason.TAMPERED_CIPHERTEXT, "the content key has the wrong length")
+    if sealed.content_algorithm == AES_256_GCM:
+        return pyca.aes_gcm_decrypt(dek, sealed.nonce, sealed.ciphertext, aad)
+    return pyca.sm4_gcm_decrypt(dek, sealed.nonce, bytes(sealed.ciphertext), aad)
+
+
+def open_as_bidder(sealed: SealedBid, key: UnwrapKey, expected: BidBinding) -> bytes:
+    """Open with the bidder's encryption key, for the tender/lot/bidder the platform expects."""
+    aad = _check_binding(sealed, expected)
+    try:
+        dek = keywrap.unwrap(sealed.bidder_key, key, _bidder_info(aad))
+    except Refused:
+        raise Refused(
+            Reason.TAMPERED_CIPHERTEXT, "the bidder's wrapped key does not open: altered, or not this key"
+        ) from None
+    return _decrypt(sealed, dek, aad)
+
+
+def release_share(
+    sealed: SealedBid, holder: x509.Certificate | sm2.Sm2PublicKey, key: UnwrapKey, expected: BidBinding
+) -> threshold.Share:
+    """A key holder's client: unwrap this holder's share (to be sent to the opening) and check its digest."""
+    aad = _check_binding(sealed, expected)
+    fingerprint = (
+        keywrap.certificate_sha256(holder)
+        if isinstance(holder, x509.Certificate)
+        else hashlib.sha256(holder.spki_der()).hexdigest()
+    )
+    for position, wrapped in enumerate(sealed.holder_keys):
+        if wrapped.recipient_sha256 == fingerprint:
+            share = threshold.Share.from_bytes(keywrap.unwrap(wrapped, key, _share_info(position + 1, aad)))
+            if share.index != position + 1 or share_digest(share) != sealed.share_digests[position]:
+                raise Refused(Reason.BAD_SHARE, f"share {position + 1} does not match its recorded digest")
+            return share
+    raise Refused(Reason.NOT_A_RECIPIENT, "this certificate is not a key holder of the sealed bid")
+
+
+def open_with_shares(sealed: SealedBid, shares: Sequence[threshold.Share], expected: BidBinding) -> bytes:
+    """Open with key holders' shares: each is checked against its digest; at least the threshold are needed."""
+    aad = _check_binding(sealed, expected)
+    valid: dict[int, threshold.Share] = {}
+    for share in shares:
+        position = share.index - 1
+        if not 0 <= position < len(sealed.share_digests) or share_digest(share) != sealed.share_digests[position]:
+            raise Refused(Reason.BAD_SHARE, f"share {share.index} is not one of this bid's shares")
+        valid[share.index] = share
+    if len(valid) < sealed.threshold:
+        raise Refused(Reason.NOT_ENOUGH_SHARES, f"{len(valid)} of the {sealed.threshold} shares needed")
+    dek = threshold.combine(list(valid.values()))
+    return _decrypt(sealed, dek, aad)

@@ -1,0 +1,1 @@
+"""Path validation to recognised CAs, revocation (CRL/OCSP), and identity extraction."""

@@ -1,0 +1,1 @@
+"""Signatures over documents: detached CMS/CAdES over files and records, PAdES over PDFs."""

@@ -1,0 +1,1 @@
+"""Test and demo helpers: development PKIs and an in-memory CRL/OCSP fetcher."""

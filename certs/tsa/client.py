@@ -1,0 +1,205 @@
+"""RFC 3161 client: build requests, check responses, verify tokens.
+
+The transport is a protocol (`TsaTransport`): `LocalTsa` calls the platform TSA in-process; an HTTP
+transport lives in `trading/` (or `HttpTsa` here, on urllib, run in a thread). A token is accepted
+only when its CMS signature verifies, the TSA certificate carries the critical ``timeStamping`` EKU
+and was valid at ``genTime``, the imprint covers the data, and the nonce echoes the request. Whether
+the TSA is *recognised* (its chain and trust-list status) is decided by the caller's ``validate_tsa``
+hook, which `certs.pathval` provides.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import secrets
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from asn1crypto import tsp  # type: ignore[import-untyped]
+from cryptography import x509
+from cryptography.x509.oid import ExtendedKeyUsageOID
+
+from certs import cms
+from certs.errors import Reason, Refused
+from certs.providers import pyca
+from certs.tsa.asn1 import TimeStampResp
+from certs.tsa.server import TimeStampAuthority
+
+
+class TsaTransport(Protocol):
+    """Sends a DER TimeStampReq to a TSA and returns its DER TimeStampResp."""
+
+    async def request(self, request_der: bytes) -> bytes: ...
+
+
+class LocalTsa:
+    """The platform TSA in-process."""
+
+    def __init__(self, authority: TimeStampAuthority) -> None:
+        self.authority = authority
+
+    async def request(self, request_der: bytes) -> bytes:
+        return self.authority.respond(request_der)
+
+
+class HttpTsa:
+    """An RFC 3161 TSA over HTTP POST (urllib in a worker thread; the URL comes from configuration)."""
+
+    def __init__(self, url: str, *, timeout: float = 10.0) -> None:
+        if not url.startswith(("http://", "https://")):
+            msg = "TSA URL must be http(s)"
+            raise ValueError(msg)
+        self.url = url
+        self.timeout = timeout
+
+    async def request(self, request_der: bytes) -> bytes:
+        def post() -> bytes:
+            req = urllib.request.Request(  # noqa: S310 - scheme checked in __init__
+                self.url, data=request_der, headers={"Content-Type": "application/timestamp-query"}, method="POST"
+            )
+            with urllib.request.urlopen(req, timeout=self.timeout) as response:  # noqa: S310
+                return bytes(response.read())
+
+        return await asyncio.to_thread(post)
+
+
+ValidateTsa = Callable[[x509.Certificate, tuple[x509.Certificate, ...], datetime], None]
+"""Decides whether a TSA certificate (with the certificates shipped in the token) is trusted at a time."""
+
+
+@dataclass(frozen=True)
+class TimestampRequest:
+    der: bytes
+    digest_name: str
+    digest: bytes
+    nonce: int | None
+
+
+@dataclass(frozen=True)
+class Timestamp:
+    """A verified timestamp token: when, by whom, over which digest."""
+
+    token: bytes
+    gen_time: datetime
+    serial_number: int
+    policy: str
+    digest_name: str
+    digest: bytes
+    tsa_certificate: x509.Certificate
+    certificates: tuple[x509.Certificate, ...]
+
+
+def make_request(
+    data: bytes | None = None,
+    *,
+    digest: bytes | None = None,
+    digest_name: str = "sha256",
+    nonce: bool = True,
+    cert_req: bool = True,
+    policy: str | None = None,
+) -> TimestampRequest:
+    """A TimeStampReq over ``data`` (or a precomputed ``digest``) with a random 64-bit nonce."""
+    if (data is None) == (digest is None):
+        msg = "give data or digest"
+        raise ValueError(msg)
+    value = digest if digest is not None else pyca.digest(data or b"", digest_name)
+    nonce_value = secrets.randbits(63) if nonce else None
+    fields: dict[str, Any] = {
+        "version": "v1",
+        "message_imprint": {"hash_algorithm": {"algorithm": digest_name}, "hashed_message": value},
+        "cert_req": cert_req,
+    }
+    if nonce_value is not None:
+        fields["nonce"] = nonce_value
+    if policy is not None:
+        fields["req_policy"] = policy
+    return TimestampRequest(bytes(tsp.TimeStampReq(fields).dump()), digest_name, value, nonce_value)
+
+
+def token_from_response(response_der: bytes, request: TimestampRequest) -> bytes:
+    """The token (DER ContentInfo) of a granted response that answers ``request``."""
+    try:
+        response = TimeStampResp.load(response_der)
+        status = response["status"]["status"].native
+    except (ValueError, TypeError) as exc:
+        raise Refused(Reason.TIMESTAMP_INVALID, f"malformed TSA response: {exc}") from None
+    if status not in {"granted", "granted_with_mods"}:
+        text = response["status"]["status_string"].native or []
+        raise Refused(Reason.TIMESTAMP_INVALID, f"TSA answered {status}: {'; '.join(text)}")
+    token = bytes(response["time_stamp_token"].dump())
+    verify_token(token, digest=request.digest, digest_name=request.digest_name)
+    info = _tst_info(cms.load_content_info(token))
+    if request.nonce is not None and info["nonce"].native != request.nonce:
+        raise Refused(Reason.TIMESTAMP_INVALID, "the TSA response does not echo the request nonce")
+    return token
+
+
+async def timestamp(
+    transport: TsaTransport, data: bytes | None = None, *, digest: bytes | None = None, digest_name: str = "sha256"
+) -> bytes:
+    """Obtain a token over ``data`` (or ``digest``) from ``transport``."""
+    request = make_request(data, digest=digest, digest_name=digest_name)
+    return token_from_response(await transport.request(request.der), request)
+
+
+def _tst_info(content_info: Any) -> Any:
+    encap = content_info["content"]["encap_content_info"]
+    if encap["content_type"].native != "tst_info":
+        raise Refused(Reason.TIMESTAMP_INVALID, "the token does not contain a TSTInfo")
+    return encap["content"].parsed
+
+
+def verify_token(
+    token: bytes,
+    *,
+    data: bytes | None = None,
+    digest: bytes | None = None,
+    digest_name: str | None = None,
+    validate_tsa: ValidateTsa | None = None,
+) -> Timestamp:
+    """Verify a timestamp token over ``data`` (or over a known ``digest``); returns what it attests.
+
+    Refuses with ``timestamp-invalid`` (or the TSA validator's own reason).
+    """
+    try:
+        signed = cms.verify_signed_data(token)
+    except Refused as refusal:
+        raise Refused(Reason.TIMESTAMP_INVALID, f"token signature: {refusal.text}") from None
+    info = _tst_info(cms.load_content_info(token))
+    imprint = info["message_imprint"]
+    name = imprint["hash_algorithm"]["algorithm"].native
+    if digest_name is not None and name != digest_name:
+        raise Refused(Reason.TIMESTAMP_INVALID, f"token imprint uses {name}, expected {digest_name}")
+    expected = digest if digest is not None else (pyca.digest(data, name) if data is not None else None)
+    if expected is None or not hmac.compare_digest(imprint["hashed_message"].native, expected):
+        raise Refused(Reason.TIMESTAMP_INVALID, "the token does not cover this data")
+    gen_time: datetime = info["gen_time"].native
+    tsa_cert = signed.signer_certificate
+    _check_tsa_certificate(tsa_cert, gen_time)
+    if validate_tsa is not None:
+        validate_tsa(tsa_cert, signed.certificates, gen_time)
+    return Timestamp(
+        token=token,
+        gen_time=gen_time,
+        serial_number=info["serial_number"].native,
+        policy=info["policy"].native,
+        digest_name=name,
+        digest=imprint["hashed_message"].native,
+        tsa_certificate=tsa_cert,
+        certificates=signed.certificates,
+    )
+
+
+def _check_tsa_certificate(certificate: x509.Certificate, at: datetime) -> None:
+    try:
+        eku = certificate.extensions.get_extension_for_class(x509.ExtendedKeyUsage)
+    except x509.ExtensionNotFound:
+        raise Refused(Reason.TIMESTAMP_INVALID, "the TSA certificate has no timeStamping EKU") from None
+    if not eku.critical or list(eku.value) != [ExtendedKeyUsageOID.TIME_STAMPING]:
+        raise Refused(Reason.TIMESTAMP_INVALID, "the TSA certificate's EKU must be critical and only timeStamping")
+    if not certificate.not_valid_before_utc <= at <= certificate.not_valid_after_utc:
+        raise Refused(Reason.TIMESTAMP_INVALID, "the TSA certificate was not valid at the token's time")
