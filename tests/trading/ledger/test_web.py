@@ -1,0 +1,84 @@
+"""/ledger: the supervisor's page, its HTMX results fragment and the verification panel."""
+
+from __future__ import annotations
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from tests.trading.ledger.factories import append_many, new_project_code, user_actor
+from tests.trading.parties.factories import PASSWORD, create_account, csrf_token
+from trading.kernel.auth.roles import Role
+from trading.kernel.settings import Settings
+
+HX = {"HX-Request": "true"}
+
+
+async def _log_in(
+    client: httpx.AsyncClient, maker: async_sessionmaker[AsyncSession], settings: Settings, role: Role
+) -> None:
+    account = await create_account(maker, settings, role)
+    form = await client.get("/login")
+    response = await client.post(
+        "/login", data={"_csrf_token": csrf_token(form.text), "username": account.username, "password": PASSWORD}
+    )
+    assert response.status_code == 303, response.text
+
+
+async def test_anonymous_visitors_are_sent_to_log_in(client: httpx.AsyncClient) -> None:
+    response = await client.get("/ledger")
+    assert response.status_code in {302, 303}
+    assert response.headers["location"].startswith("/login")
+
+
+async def test_a_bidder_is_refused(
+    client: httpx.AsyncClient, session_maker: async_sessionmaker[AsyncSession], settings: Settings
+) -> None:
+    await _log_in(client, session_maker, settings, Role.BIDDER)
+    assert (await client.get("/ledger")).status_code == 403
+    assert (await client.get("/ledger/_verification", headers=HX)).status_code == 403
+
+
+async def test_supervisor_sees_filters_and_entries(
+    client: httpx.AsyncClient, session_maker: async_sessionmaker[AsyncSession], settings: Settings
+) -> None:
+    code = new_project_code()
+    async with session_maker() as session:
+        entries = await append_many(session, 3, project_code=code, actor=user_actor("李四"))
+        await session.commit()
+    await _log_in(client, session_maker, settings, Role.SUPERVISOR)
+
+    page = await client.get("/ledger", params={"chain": f"project:{code}"})
+    assert page.status_code == 200, page.text
+    html = page.text
+    assert "<html" in html
+    assert 'name="chain" value="project:' in html
+    for entry in entries:
+        assert f'id="entry-{entry.id}"' in html
+    assert "李四" in html
+    assert "/ledger/_verification" in html  # the verification button
+
+    fragment = await client.get(
+        "/ledger", params={"chain": f"project:{code}", "subject_id": "1", "since": "2000-01-01"}, headers=HX
+    )
+    assert fragment.status_code == 200
+    assert "<html" not in fragment.text
+    assert f'id="entry-{entries[1].id}"' in fragment.text
+    assert f'id="entry-{entries[0].id}"' not in fragment.text
+
+    empty_form = await client.get("/ledger", params={"chain": "", "since": "", "until": "not-a-date"}, headers=HX)
+    assert empty_form.status_code == 200
+    assert "not-a-date" in empty_form.text
+
+
+async def test_supervisor_runs_verification_from_the_page(
+    client: httpx.AsyncClient, session_maker: async_sessionmaker[AsyncSession], settings: Settings
+) -> None:
+    await _log_in(client, session_maker, settings, Role.SUPERVISOR)
+    fragment = await client.get("/ledger/_verification", headers=HX)
+    assert fragment.status_code == 200
+    assert 'data-ledger-ok="true"' in fragment.text
+    assert "<html" not in fragment.text
+    full = await client.get("/ledger/_verification")
+    assert full.status_code == 200
+    assert "<html" in full.text
+    assert 'data-ledger-ok="true"' in full.text

@@ -1,0 +1,111 @@
+"""What the ledger API returns. Hashes and digests travel as lowercase hex."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+import msgspec
+
+from trading.ledger.models import LedgerEntry
+from trading.ledger.verification import Problem, VerificationReport
+
+
+class EntryRead(msgspec.Struct, kw_only=True):
+    id: uuid.UUID
+    chain: str
+    seq: int
+    occurred_at: datetime
+    actor_kind: str
+    actor_user_id: uuid.UUID | None
+    actor_label: str
+    organisation_id: uuid.UUID | None
+    client_ip: str | None
+    action: str
+    subject_type: str
+    subject_id: str
+    summary: dict[str, Any]
+    data_digest: str
+    """SHA-256 of the canonical JSON of the change's data (the data itself is not stored)."""
+    prev_hash: str
+    entry_hash: str
+
+    @classmethod
+    def from_model(cls, entry: LedgerEntry) -> EntryRead:
+        return cls(
+            id=entry.id,
+            chain=entry.chain,
+            seq=entry.seq,
+            occurred_at=entry.occurred_at,
+            actor_kind=entry.actor_kind,
+            actor_user_id=entry.actor_user_id,
+            actor_label=entry.actor_label,
+            organisation_id=entry.organisation_id,
+            client_ip=entry.client_ip,
+            action=entry.action,
+            subject_type=entry.subject_type,
+            subject_id=entry.subject_id,
+            summary=entry.summary,
+            data_digest=bytes(entry.data_digest).hex(),
+            prev_hash=bytes(entry.prev_hash).hex(),
+            entry_hash=bytes(entry.entry_hash).hex(),
+        )
+
+
+class EntryPage(msgspec.Struct, kw_only=True):
+    items: list[EntryRead]
+    next_cursor: str | None
+    """Pass as ``cursor`` to get the next (older) page; ``null`` on the last page."""
+
+
+class ProblemRead(msgspec.Struct, kw_only=True):
+    code: str
+    message: str
+    chain: str | None
+    seq: int | None
+    entry_id: uuid.UUID | None
+    checkpoint: int | None
+
+    @classmethod
+    def from_problem(cls, problem: Problem) -> ProblemRead:
+        return cls(
+            code=problem.code,
+            message=problem.message,
+            chain=problem.chain,
+            seq=problem.seq,
+            entry_id=problem.entry_id,
+            checkpoint=problem.checkpoint,
+        )
+
+
+class VerificationRead(msgspec.Struct, kw_only=True):
+    ok: bool
+    summary: str
+    entries: int
+    chains: dict[str, int]
+    checkpoints_checked: int
+    latest_checkpoint: int | None
+    problem_count: int
+    first_problem: ProblemRead | None
+    """The first broken entry (by chain, then seq), or the first bad checkpoint."""
+    problems: list[ProblemRead]
+    bytes_hashed: int
+    elapsed_seconds: float
+
+    @classmethod
+    def from_report(cls, report: VerificationReport) -> VerificationRead:
+        first = report.first_problem
+        return cls(
+            ok=report.ok,
+            summary=report.summary(),
+            entries=report.entries,
+            chains=report.chains,
+            checkpoints_checked=report.checkpoints_checked,
+            latest_checkpoint=report.latest_checkpoint,
+            problem_count=report.problem_count,
+            first_problem=ProblemRead.from_problem(first) if first else None,
+            problems=[ProblemRead.from_problem(p) for p in report.ordered_problems()],
+            bytes_hashed=report.bytes_hashed,
+            elapsed_seconds=round(report.elapsed_seconds, 3),
+        )

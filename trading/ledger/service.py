@@ -1,0 +1,255 @@
+"""The ledger's services: append an entry, sign a checkpoint, list entries, verify everything.
+
+Every function runs in the caller's transaction and never commits; whoever opened the transaction
+commits (the request boundary, a job's unit of work).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+import uuid
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from certs import keys
+from trading.kernel import clock
+from trading.kernel.auth.identity import Actor
+from trading.kernel.db.types import uuid7
+from trading.kernel.settings import Settings
+from trading.ledger import encoding
+from trading.ledger.errors import (
+    LedgerCursorInvalid,
+    LedgerDataNotCanonical,
+    LedgerEncodingMismatch,
+    LedgerFieldInvalid,
+    SigningKeyUnusable,
+)
+from trading.ledger.models import PLATFORM_CHAIN, PROJECT_CHAIN_PREFIX, LedgerCheckpoint, LedgerEntry
+from trading.ledger.repository import EntryFilter, LedgerRepository
+from trading.ledger.verification import Problem, VerificationReport, verify_ledger
+
+__all__ = [
+    "EntryFilter",
+    "Problem",
+    "VerificationReport",
+    "append_entry",
+    "chain_for",
+    "create_checkpoint",
+    "decode_cursor",
+    "encode_cursor",
+    "list_entries",
+    "platform_private_key",
+    "platform_public_keys",
+    "preimage_of",
+    "verify_ledger",
+]
+
+_ACTION = re.compile(r"[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+")
+_SUBJECT_TYPE = re.compile(r"[a-z][a-z0-9_.]*")
+# 统一交易标识码: no national format is fixed (domain-rules §10.1), so accept the characters such
+# codes are made of and nothing that could confuse a chain name.
+_PROJECT_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+_LIMITS = {"action": 100, "subject_type": 60, "subject_id": 200, "project_code": 64, "actor": 150, "client_ip": 64}
+MAX_SUMMARY_BYTES = 4096
+"""Summaries are shown on the ledger page; anything larger belongs in ``data`` (digested)."""
+
+
+def chain_for(project_code: str | None) -> str:
+    """``project:<统一交易标识码>`` for a trading project's records, ``platform`` for the rest."""
+    if project_code is None:
+        return PLATFORM_CHAIN
+    if not _PROJECT_CODE.fullmatch(project_code) or len(project_code) > _LIMITS["project_code"]:
+        raise LedgerFieldInvalid(
+            f"project code {project_code!r} must be 1–64 letters, digits, '.', '_' or '-'",
+            field="project_code",
+            rule="project_code",
+        )
+    return f"{PROJECT_CHAIN_PREFIX}{project_code}"
+
+
+def _check_text(field: str, value: str, pattern: re.Pattern[str] | None = None) -> None:
+    if not value or len(value) > _LIMITS[field]:
+        raise LedgerFieldInvalid(f"{field} must be 1–{_LIMITS[field]} characters", field=field, rule="length")
+    if encoding.has_control_characters(value):
+        raise LedgerFieldInvalid(f"{field} must not contain control characters", field=field, rule="no_control")
+    if pattern is not None and not pattern.fullmatch(value):
+        raise LedgerFieldInvalid(f"{field} {value!r} does not match {pattern.pattern}", field=field, rule="format")
+
+
+def preimage_of(entry: LedgerEntry) -> bytes:
+    """The bytes ``entry.entry_hash`` covers (:func:`encoding.entry_preimage` over its columns)."""
+    return entry.preimage()
+
+
+async def append_entry(
+    session: AsyncSession,
+    *,
+    actor: Actor,
+    action: str,
+    subject_type: str,
+    subject_id: str,
+    data: Mapping[str, Any] | None = None,
+    summary: Mapping[str, Any] | None = None,
+    project_code: str | None = None,
+) -> LedgerEntry:
+    """Record a state change in the caller's transaction (Order 20 Art. 49: time, IP, who, what).
+
+    ``action`` names the change (``"parties.user_registered"``); ``subject_type``/``subject_id``
+    name the record it changed. ``data`` is the change itself: only its SHA-256 over canonical JSON
+    is stored, so confidential content never reaches the ledger, yet whoever holds the data can
+    prove it is what was recorded. ``summary`` is a small non-confidential dict that is stored and
+    shown to supervisors. ``project_code`` (统一交易标识码) puts the entry on that project's chain,
+    otherwise on the platform chain.
+
+    The chain's head row stays locked until the caller's transaction ends, so appends to one chain
+    queue up while other chains proceed; if the caller rolls back, the entry and the head move
+    vanish together. Writes in the caller's transaction and never commits. On SQLite the caller's
+    unit of work must hold the write lock (``transaction(..., lock=True)``, as the web boundary
+    does for unsafe methods); otherwise a concurrent append fails instead of waiting.
+    """
+    chain = chain_for(project_code)
+    _check_text("action", action, _ACTION)
+    _check_text("subject_type", subject_type, _SUBJECT_TYPE)
+    _check_text("subject_id", subject_id)
+    _check_text("actor", actor.label)
+    for field, value in (("actor_user_id", actor.user_id), ("organisation_id", actor.organisation_id)):
+        if value == encoding.NIL_UUID:  # it stands for "absent" in the hashed encoding
+            raise LedgerFieldInvalid(f"{field} must not be the nil UUID", field=field, rule="not_nil")
+    client_ip = actor.client_ip or None
+    if client_ip is not None:
+        _check_text("client_ip", client_ip)
+    try:
+        digest = encoding.data_digest(data)
+    except encoding.NotCanonical as exc:
+        raise LedgerDataNotCanonical(f"data: {exc}", field="data", rule="canonical_json") from exc
+    try:
+        summary_json = encoding.canonical_json(summary if summary is not None else {}).decode()
+    except encoding.NotCanonical as exc:
+        raise LedgerDataNotCanonical(f"summary: {exc}", field="summary", rule="canonical_json") from exc
+    if len(summary_json.encode()) > MAX_SUMMARY_BYTES:
+        raise LedgerFieldInvalid(
+            f"summary is larger than {MAX_SUMMARY_BYTES} bytes; put the detail in data",
+            field="summary",
+            rule="max_size",
+        )
+
+    repository = LedgerRepository(session)
+    entry = LedgerEntry(
+        id=uuid7(),
+        chain=chain,
+        actor_kind=str(actor.kind),
+        actor_user_id=actor.user_id,
+        actor_label=actor.label,
+        organisation_id=actor.organisation_id,
+        client_ip=client_ip,
+        action=action,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        data_digest=digest,
+        summary_json=summary_json,
+    )
+    # The time is the platform clock's. When that clock is the database's own now() (production),
+    # PostgreSQL stamps the entry inside the append statement: the same value (the transaction's
+    # start) without a round trip of its own. Any other clock (tests move time) is read here,
+    # before the head is locked, since the lock is held until the caller commits.
+    if not (repository.stamps_time_itself and isinstance(clock.get_clock(), clock.DatabaseClock)):
+        entry.occurred_at = await clock.now(session)
+    await repository.append(entry)
+    # The database computed the hash on PostgreSQL; the reference encoding must agree before this
+    # transaction may commit, or no outside verifier could ever check the entry.
+    if encoding.sha256(entry.preimage()) != entry.entry_hash:
+        msg = f"ledger entry {entry.id}: the stored hash disagrees with the reference encoding"
+        raise LedgerEncodingMismatch(msg)
+    return entry
+
+
+# --- checkpoints ---------------------------------------------------------------------------------
+
+
+def platform_private_key(settings: Settings) -> keys.PrivateKey:
+    try:
+        return keys.load_private_key(settings.secret("signing_key"))
+    except keys.UnusableKey as exc:
+        raise SigningKeyUnusable(str(exc)) from exc
+
+
+def platform_public_keys(settings: Settings) -> list[keys.PublicKey]:
+    """The keys checkpoints are verified against: today the current platform key only.
+
+    Key rotation will add the retired public keys here (from settings); verification never trusts
+    the public key a checkpoint row carries, since whoever can write the row can write that too.
+    """
+    return [platform_private_key(settings).public_key()]
+
+
+async def create_checkpoint(session: AsyncSession, *, private_key: keys.PrivateKey) -> LedgerCheckpoint | None:
+    """Sign the heads of every chain that moved since the previous checkpoint; ``None`` if none did.
+
+    Each checkpoint also signs the previous checkpoint's digest, so the newest one commits to every
+    head ever signed, while each stays as small as the activity since the last one. Concurrent
+    runs are serialised (advisory lock on PostgreSQL, the write lock on SQLite), so a beat tick
+    and a manual run never sign the same state twice. Only flushes.
+    """
+    repository = LedgerRepository(session)
+    await repository.lock_checkpointing()
+    moved = await repository.unsigned_heads()
+    if not moved:
+        return None
+    previous = await repository.last_checkpoint()
+    number = previous.number + 1 if previous is not None else 1
+    previous_digest = bytes(previous.digest) if previous is not None else encoding.GENESIS_HASH
+    created_at = await clock.now(session)
+    heads = {chain: {"seq": seq, "hash": entry_hash.hex()} for chain, (seq, entry_hash) in moved.items()}
+    message = encoding.checkpoint_message(number=number, created_at=created_at, previous=previous_digest, heads=heads)
+    signature = keys.sign(private_key, message)
+    checkpoint = LedgerCheckpoint(
+        number=number,
+        created_at=created_at,
+        heads=heads,
+        previous_digest=previous_digest,
+        digest=encoding.sha256(message),
+        algorithm=signature.algorithm,
+        key_id=signature.key_id,
+        public_key_pem=keys.public_key_pem(private_key).decode(),
+        signature=signature.value,
+    )
+    await repository.save_checkpoint(checkpoint, moved)
+    return checkpoint
+
+
+# --- reading -------------------------------------------------------------------------------------
+
+
+def encode_cursor(entry: LedgerEntry) -> str:
+    raw = f"{encoding.iso_utc(entry.occurred_at)}|{entry.seq}|{entry.id}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, int, uuid.UUID]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        when, seq, entry_id = raw.split("|")
+        return datetime.fromisoformat(when), int(seq), uuid.UUID(entry_id)
+    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
+        raise LedgerCursorInvalid("cursor is not one this API returned", field="cursor", rule="cursor") from exc
+
+
+async def list_entries(
+    session: AsyncSession,
+    actor: Actor,
+    filters: EntryFilter,
+    *,
+    limit: int = 50,
+    cursor: str | None = None,
+) -> tuple[Sequence[LedgerEntry], str | None]:
+    """A page of entries, newest first, and the cursor of the next page (``None`` at the end)."""
+    before = decode_cursor(cursor) if cursor else None
+    rows = await LedgerRepository(session).list_entries(actor, filters, limit=limit + 1, before=before)
+    page = rows[:limit]
+    next_cursor = encode_cursor(page[-1]) if len(rows) > limit else None
+    return page, next_cursor

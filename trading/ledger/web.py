@@ -1,0 +1,110 @@
+"""The supervisor's ledger page (``/ledger``): a filterable table and a verification panel.
+
+One URL serves the full page to a browser and just the results to htmx (the filter form and the
+paging links swap ``#ledger-results``), so the page works with and without JavaScript.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Any
+from urllib.parse import urlencode
+
+from litestar import Controller, Request, get
+from litestar.datastructures import State
+from litestar.di import NamedDependency
+from litestar.params import FromQuery
+from litestar.response import Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from trading.kernel.auth.identity import Actor
+from trading.kernel.auth.permissions import requires
+from trading.kernel.web.htmx import is_htmx
+from trading.kernel.web.pages import page
+from trading.ledger import service
+from trading.ledger.policies import LedgerPermission, can_verify
+
+PAGE_SIZE = 50
+# Dates typed into the filter and times shown are China Standard Time, the platform's users'
+# time; the stored times and the API stay in UTC.
+DISPLAY_TZ = timezone(timedelta(hours=8), "UTC+08:00")
+_FILTER_FIELDS = ("chain", "action", "username", "subject_type", "subject_id", "since", "until")
+
+
+def _day_start(raw: str | None, *, next_day: bool = False) -> tuple[datetime | None, str | None]:
+    """``YYYY-MM-DD`` as the start of that day (or the next one, for an inclusive "until")."""
+    if not raw:
+        return None, None
+    try:
+        day = date.fromisoformat(raw)
+    except ValueError:
+        return None, raw
+    start = datetime.combine(day + timedelta(days=1 if next_day else 0), time(0), DISPLAY_TZ)
+    return start, None
+
+
+class LedgerPages(Controller):
+    path = "/ledger"
+
+    @get("/", name="ledger.entry_list", opt=requires(LedgerPermission.ENTRY_READ))
+    async def entry_list(
+        self,
+        *,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+        actor: NamedDependency[Actor],
+        chain: FromQuery[str | None] = None,
+        action: FromQuery[str | None] = None,
+        username: FromQuery[str | None] = None,
+        subject_type: FromQuery[str | None] = None,
+        subject_id: FromQuery[str | None] = None,
+        since: FromQuery[str | None] = None,
+        until: FromQuery[str | None] = None,
+        cursor: FromQuery[str | None] = None,
+    ) -> Template:
+        """The ledger, newest first, with the same filters as ``GET /api/v1/ledger/entries``."""
+        since_at, bad_since = _day_start(since)
+        until_at, bad_until = _day_start(until, next_day=True)
+        filters = service.EntryFilter(
+            chain=chain or None,
+            action=action or None,
+            actor=username or None,
+            subject_type=subject_type or None,
+            subject_id=subject_id or None,
+            since=since_at,
+            until=until_at,
+        )
+        entries, next_cursor = await service.list_entries(
+            db_session, actor, filters, limit=PAGE_SIZE, cursor=cursor or None
+        )
+        values = {
+            "chain": chain,
+            "action": action,
+            "username": username,
+            "subject_type": subject_type,
+            "subject_id": subject_id,
+            "since": since,
+            "until": until,
+        }
+        values = {name: values[name] or "" for name in _FILTER_FIELDS}
+        active = {name: value for name, value in values.items() if value}
+        context = {
+            "entries": entries,
+            "filters": values,
+            "invalid_dates": [value for value in (bad_since, bad_until) if value],
+            "next_url": f"/ledger?{urlencode({**active, 'cursor': next_cursor})}" if next_cursor else None,
+            "first_url": f"/ledger?{urlencode(active)}" if cursor else None,
+            "display_tz": DISPLAY_TZ,
+            "can_verify": can_verify(actor),
+        }
+        template = "ledger/_entry_results.html" if is_htmx(request) else "ledger/entry_list.html"
+        return await page(request, template, context)
+
+    @get("/_verification", name="ledger.verification_panel", opt=requires(LedgerPermission.CHAIN_VERIFY))
+    async def verification_panel(
+        self, request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession], state: State
+    ) -> Template:
+        """Run a verification and show its outcome (a fragment for the page's verify button)."""
+        report = await service.verify_ledger(db_session, public_keys=service.platform_public_keys(state.settings))
+        template = "ledger/_verification.html" if is_htmx(request) else "ledger/verification.html"
+        return await page(request, template, {"report": report})
