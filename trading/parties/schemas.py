@@ -1,0 +1,281 @@
+"""The shapes parties data takes on the API and in forms (msgspec Structs).
+
+Input structs carry types only; the rules (USCC check character, password length, role fits the
+organisation kind …) live in the service, so the API and the web forms report the same field
+and rule for the same mistake.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+import msgspec
+
+from trading.kernel.auth.roles import Role
+from trading.parties.models import (
+    Membership,
+    MembershipStatus,
+    Organisation,
+    OrganisationKind,
+    OrganisationStatus,
+    User,
+)
+
+
+class RegistrationCreate(msgspec.Struct, forbid_unknown_fields=True):
+    """Self-registration: a new organisation and its first user."""
+
+    uscc: str
+    organisation_name: str
+    organisation_kind: OrganisationKind
+    role: Role
+    username: str
+    display_name: str
+    password: str
+    id_number: str | None = None
+    """公民身份号码 of the user (optional); only a keyed hash and a masked form are kept."""
+    person_name: str | None = None
+    """The name on the ID card; defaults to ``display_name``."""
+
+
+class OrganisationCreate(msgspec.Struct, forbid_unknown_fields=True):
+    uscc: str
+    name: str
+    kind: OrganisationKind
+    region_code: str | None = None
+    """Defaults to positions 3–8 of the USCC."""
+
+
+class UserCreate(msgspec.Struct, forbid_unknown_fields=True):
+    """An administrator creates a user with a first membership (any role fitting the kind)."""
+
+    username: str
+    display_name: str
+    password: str
+    organisation_id: uuid.UUID
+    role: Role
+    valid_until: datetime | None = None
+    id_number: str | None = None
+    person_name: str | None = None
+
+
+class MembershipCreate(msgspec.Struct, forbid_unknown_fields=True):
+    user_id: uuid.UUID
+    organisation_id: uuid.UUID
+    role: Role
+    valid_from: datetime | None = None
+    """Defaults to now."""
+    valid_until: datetime | None = None
+
+
+class MembershipRevoke(msgspec.Struct, forbid_unknown_fields=True):
+    reason: str = ""
+
+
+class TokenCreate(msgspec.Struct, forbid_unknown_fields=True):
+    username: str
+    password: str
+    totp: str | None = None
+    organisation_id: uuid.UUID | None = None
+    """The organisation to act for, when the user is a member of several."""
+
+
+class TotpConfirm(msgspec.Struct, forbid_unknown_fields=True):
+    code: str
+
+
+class PasswordChange(msgspec.Struct, forbid_unknown_fields=True):
+    current_password: str
+    new_password: str
+
+
+class OrganisationRead(msgspec.Struct):
+    id: uuid.UUID
+    uscc: str
+    name: str
+    kind: OrganisationKind
+    region_code: str
+    status: OrganisationStatus
+
+    @classmethod
+    def of(cls, organisation: Organisation) -> OrganisationRead:
+        return cls(
+            id=organisation.id,
+            uscc=organisation.uscc,
+            name=organisation.name,
+            kind=organisation.kind,
+            region_code=organisation.region_code,
+            status=organisation.status,
+        )
+
+
+class UserRead(msgspec.Struct):
+    id: uuid.UUID
+    username: str
+    display_name: str
+    active: bool
+    totp_enabled: bool
+    locale: str
+
+    @classmethod
+    def of(cls, user: User) -> UserRead:
+        return cls(
+            id=user.id,
+            username=user.username,
+            display_name=user.display_name,
+            active=user.active,
+            totp_enabled=user.totp_enabled,
+            locale=user.locale,
+        )
+
+
+class MembershipRead(msgspec.Struct):
+    id: uuid.UUID
+    user_id: uuid.UUID
+    organisation_id: uuid.UUID
+    role: Role
+    valid_from: datetime
+    valid_until: datetime | None
+    status: MembershipStatus
+
+    @classmethod
+    def of(cls, membership: Membership) -> MembershipRead:
+        return cls(
+            id=membership.id,
+            user_id=membership.user_id,
+            organisation_id=membership.organisation_id,
+            role=membership.role,
+            valid_from=membership.valid_from,
+            valid_until=membership.valid_until,
+            status=membership.status,
+        )
+
+
+class RegistrationRead(msgspec.Struct):
+    organisation: OrganisationRead
+    user: UserRead
+    membership: MembershipRead
+
+
+class UserCreatedRead(msgspec.Struct):
+    user: UserRead
+    membership: MembershipRead
+
+
+class MeRead(msgspec.Struct):
+    """Who the bearer of this token is, as the platform sees them on this request."""
+
+    user_id: uuid.UUID
+    username: str
+    display_name: str | None
+    organisation_id: uuid.UUID | None
+    organisation_name: str | None
+    roles: list[str]
+    permissions: list[str]
+
+
+class TokenRead(msgspec.Struct):
+    """A new API token. It is shown once; the server keeps only its hash."""
+
+    token: str
+    expires_at: datetime
+    token_type: str = "bearer"  # noqa: S105 - the RFC 6750 token type, not a secret
+
+
+class TotpEnrolmentRead(msgspec.Struct):
+    """The new TOTP secret: add it to an authenticator app, then confirm with a code."""
+
+    secret: str
+    provisioning_uri: str
+
+
+# --- digital certificates -------------------------------------------------------------------------
+
+
+class ChallengeRead(msgspec.Struct):
+    """A one-time challenge. Sign the exact bytes ``to_sign`` (base64 of ``challenge`` as canonical
+    JSON) with the certificate's key, then answer before ``expires_at``.
+    """
+
+    nonce: str
+    origin: str
+    purpose: str
+    issued_at: datetime
+    expires_at: datetime
+    challenge: dict[str, str]
+    to_sign: str
+
+
+class SignatureBody(msgspec.Struct, forbid_unknown_fields=True):
+    algorithm: str
+    """e.g. ``ecdsa-p256-sha256``, ``rsa-pss-sha256``, ``ed25519``, ``sm2-sm3``."""
+    value: str
+    """Base64."""
+    oid: str | None = None
+
+
+class CertificateResponse(msgspec.Struct, forbid_unknown_fields=True):
+    """The signed answer to a challenge, as certs' ``LoginResponse`` encodes it."""
+
+    nonce: str
+    certificate: str
+    """The signer's certificate, base64 DER."""
+    signature: SignatureBody
+    chain: list[str] = msgspec.field(default_factory=list)
+    """Intermediate CA certificates (base64 DER), nearest first."""
+
+
+class CredentialBody(msgspec.Struct, forbid_unknown_fields=True):
+    document: str
+    """base64url of the credential document."""
+    signature: str
+    """base64url of the issuer's detached CAdES signature."""
+
+
+class QrResponseCreate(msgspec.Struct, forbid_unknown_fields=True):
+    """What the holder's app sends after scanning a login QR code (certs' ``QrLoginResponse``)."""
+
+    nonce: str
+    credential: CredentialBody
+    signature: SignatureBody
+
+
+class QrVerifiedRead(msgspec.Struct):
+    credential: str
+    status: str = "verified"
+    detail: str = "the browser that shows the QR code is now logged in"
+
+
+class TrustListCreate(msgspec.Struct, forbid_unknown_fields=True):
+    document: str
+    """The published list, base64 of its exact bytes."""
+    signature: str
+    """Its detached CAdES signature (``.p7s``), base64."""
+    peer: bool = False
+    """A peer platform's list, recognised through a pointer in our list."""
+
+
+class TrustListRead(msgspec.Struct):
+    id: uuid.UUID
+    sequence: int
+    operator_name: str
+    peer_name: str | None
+    issued_at: datetime
+    next_update: datetime
+    sha256: str
+    loaded_at: datetime
+    created: bool = True
+
+
+class BindingRead(msgspec.Struct):
+    id: uuid.UUID
+    certificate_sha256: str
+    subject: str
+    issuer: str
+    ca_name: str
+    party_kind: str
+    organisation_id: uuid.UUID | None
+    not_after: datetime
+    bound_at: datetime
+    unbound_at: datetime | None

@@ -1,0 +1,174 @@
+"""Demo data for the embedded default: a trading centre and an organisation and user per role.
+
+Everything goes through the parties service, so the demo is validated like real input and its
+creation is on the audit ledger. Idempotent: what exists (by USCC, by username) is left alone,
+so running it at every start creates nothing the second time.
+
+Every demo user has the password ``ggzy-demo-2026`` (README.md says so). The organisations are
+fictitious but their 统一社会信用代码 are well-formed: region codes of 淮安 (3208xx), a GB 11714
+organisation code with its check character, and the GB 32100 check character computed here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any
+
+from trading.kernel.auth.identity import Actor
+from trading.kernel.auth.roles import Role
+from trading.kernel.db.engine import create_engine, create_session_maker
+from trading.kernel.db.uow import transaction
+from trading.kernel.settings import Settings
+from trading.parties.identifiers import uscc_check_char
+from trading.parties.models import Organisation, OrganisationKind
+from trading.parties.schemas import OrganisationCreate, UserCreate
+from trading.parties.service import PartiesService
+from trading.server import demo_pki
+
+DEMO_PASSWORD = "ggzy-demo-2026"  # noqa: S105 - published in README.md on purpose
+
+# GB 11714-1997: weights of the 8 body characters of an organisation code.
+_ORG_CODE_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
+
+
+def organisation_code(body: str) -> str:
+    """A 9-character GB 11714 organisation code: ``body`` (8 digits/capitals) and its check."""
+    total = sum(int(char, 36) * weight for char, weight in zip(body, _ORG_CODE_WEIGHTS, strict=True))
+    check = 11 - total % 11
+    return body + {10: "X", 11: "0"}.get(check, str(check))
+
+
+def demo_uscc(authority_and_category: str, region: str, org_body: str) -> str:
+    """A valid 统一社会信用代码 from its parts (GB 32100-2015 §4)."""
+    first17 = authority_and_category + region + organisation_code(org_body)
+    return first17 + uscc_check_char(first17)
+
+
+@dataclass(frozen=True, slots=True)
+class DemoOrganisation:
+    key: str
+    name: str
+    kind: OrganisationKind
+    uscc: str
+
+
+@dataclass(frozen=True, slots=True)
+class DemoUser:
+    username: str
+    display_name: str
+    organisation: str
+    role: Role
+
+
+# 12 = 机构编制 / 事业单位, 11 = 机构编制 / 机关, 91 = 市场监管 / 企业 (GB 32100-2015 Table 1).
+ORGANISATIONS = (
+    DemoOrganisation(
+        "centre", "淮安市公共资源交易中心", OrganisationKind.TRADING_CENTRE, demo_uscc("12", "320800", "46680001")
+    ),
+    DemoOrganisation(
+        "bureau",
+        "淮安市住房和城乡建设局",
+        OrganisationKind.SUPERVISORY_DEPARTMENT,
+        demo_uscc("11", "320800", "01400002"),
+    ),
+    DemoOrganisation(
+        "builder1", "淮安示范建设工程有限公司", OrganisationKind.ENTERPRISE, demo_uscc("91", "320812", "MA1X0003")
+    ),
+    DemoOrganisation(
+        "builder2", "淮安清江路桥工程有限公司", OrganisationKind.ENTERPRISE, demo_uscc("91", "320804", "MA1Y0004")
+    ),
+    DemoOrganisation(
+        "school", "淮安市示范实验中学", OrganisationKind.PURCHASER_UNIT, demo_uscc("12", "320812", "46690005")
+    ),
+    DemoOrganisation(
+        "agency", "淮安公信招标代理有限公司", OrganisationKind.AGENCY, demo_uscc("91", "320803", "MA200006")
+    ),
+    DemoOrganisation(
+        "consultancy", "淮安天衡工程咨询有限公司", OrganisationKind.INTERMEDIARY, demo_uscc("91", "320813", "MA210007")
+    ),
+    DemoOrganisation("bank", "淮安示范银行清江浦支行", OrganisationKind.BANK, demo_uscc("91", "320812", "MA220008")),
+)
+
+USERS = (
+    DemoUser("admin", "交易中心管理员", "centre", Role.ADMIN),
+    DemoUser("bidder1", "王建华", "builder1", Role.BIDDER),
+    DemoUser("bidder2", "李明", "builder2", Role.BIDDER),
+    DemoUser("tenderee", "陈静", "school", Role.TENDEREE),
+    DemoUser("agency", "刘洋", "agency", Role.AGENCY),
+    DemoUser("expert", "赵立新", "centre", Role.EXPERT),
+    DemoUser("intermediary", "孙伟", "consultancy", Role.INTERMEDIARY),
+    DemoUser("guarantor", "周敏", "bank", Role.GUARANTOR),
+    DemoUser("supervisor", "吴刚", "bureau", Role.SUPERVISOR),
+)
+
+
+async def seed(service: PartiesService) -> tuple[int, int]:
+    """Create what is missing; returns how many organisations and users were created."""
+    actor = Actor.system()
+    by_key: dict[str, Organisation] = {}
+    created_organisations = created_users = 0
+    for item in ORGANISATIONS:
+        organisation = await service.organisations.by_uscc(item.uscc)
+        if organisation is None:
+            organisation = await service.create_organisation(
+                OrganisationCreate(uscc=item.uscc, name=item.name, kind=item.kind), actor=actor
+            )
+            created_organisations += 1
+        by_key[item.key] = organisation
+    for user in USERS:
+        if await service.users.username_taken(user.username):
+            continue
+        await service.create_user(
+            UserCreate(
+                username=user.username,
+                display_name=user.display_name,
+                password=DEMO_PASSWORD,
+                organisation_id=by_key[user.organisation].id,
+                role=user.role,
+            ),
+            actor=actor,
+        )
+        created_users += 1
+    return created_organisations, created_users
+
+
+async def _seed(settings: Settings, manifest: dict[str, Any] | None = None) -> tuple[int, int, list[str]]:
+    engine = create_engine(settings.db.url, pool_size=2, busy_timeout_ms=settings.db.sqlite_busy_timeout_ms)
+    try:
+        session_maker = create_session_maker(engine)
+        async with transaction(session_maker, lock=True) as session:
+            organisations, users = await seed(PartiesService(session, settings))
+        certificates: list[str] = []
+        if manifest is not None:
+            async with transaction(session_maker, lock=True) as session:
+                certificates = await demo_pki.seed_demo_certificates(
+                    session, settings, manifest, centre_uscc=ORGANISATIONS[0].uscc, password=DEMO_PASSWORD
+                )
+        return organisations, users, certificates
+    finally:
+        await engine.dispose()
+
+
+def describe() -> str:
+    names = {item.key: item.name for item in ORGANISATIONS}
+    width = max(len(user.username) for user in USERS)
+    lines = [f"Demo accounts (password for all: {DEMO_PASSWORD}):"]
+    lines += [
+        f"  {user.username:<{width}}  {user.role.value:<12}  {user.display_name}  {names[user.organisation]}"
+        for user in USERS
+    ]
+    return "\n".join(lines)
+
+
+def seed_demo_data(settings: Settings) -> str:
+    """Seed the demo (idempotent) and return a short text listing the accounts."""
+    # The development PKI is written before the event loop starts (certs' writer runs its own).
+    manifest = demo_pki.ensure_dev_ca(settings)
+    organisations, users, certificates = asyncio.run(_seed(settings, manifest))
+    created = (
+        f"Demo data: created {organisations} organisations and {users} users."
+        if organisations or users
+        else "Demo data: already present, nothing created."
+    )
+    return "\n".join([created, describe(), *certificates, demo_pki.describe(settings)])
