@@ -1,24 +1,99 @@
 """The Jinja environment, assembled from template folders that packages hand in.
 
-The kernel never names a domain: `trading.server` passes ``(package, folder)`` pairs and this
-module builds one environment with a ``ChoiceLoader`` over them, the kernel's own shared layouts
-last.
+The kernel never names a domain: `trading.server` passes the packages whose ``templates/`` folder
+joins the environment (and the menu and dashboards, as data). This module builds one environment
+with a ``ChoiceLoader`` over them, the kernel's own shared layouts last, and installs what every
+template may rely on: gettext (``_``), the current actor (``viewer()``), the menu
+(``nav_items()``) and cache-busted static URLs (``static_url()``).
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
+from functools import lru_cache
+from pathlib import Path
 
-from jinja2 import ChoiceLoader, Environment, PackageLoader, StrictUndefined, select_autoescape
+from jinja2 import (
+    ChoiceLoader,
+    Environment,
+    PackageLoader,
+    StrictUndefined,
+    Undefined,
+    pass_context,
+    select_autoescape,
+)
+from jinja2.runtime import Context
+
+from trading.kernel.auth.identity import Actor
+from trading.kernel.web import i18n
+from trading.kernel.web.navigation import Navigation, NavItem
+
+STATIC_DIR = Path(__file__).parent / "static"
+"""Assets served under ``/static`` (vendored libraries, the stylesheet, scripts)."""
+
+STATIC_PREFIX = "/static/"
 
 
-def build_environment(packages: Iterable[str], *, strict: bool = True) -> Environment:
+def build_environment(
+    packages: Iterable[str],
+    *,
+    strict: bool = True,
+    navigation: Navigation | None = None,
+) -> Environment:
     loaders = [PackageLoader(package, "templates") for package in packages]
     loaders.append(PackageLoader("trading.kernel.web", "templates"))
-    return Environment(
+    environment = Environment(
         loader=ChoiceLoader(loaders),
         autoescape=select_autoescape(default=True),
-        undefined=StrictUndefined if strict else Environment().undefined,
+        undefined=StrictUndefined if strict else Undefined,
         extensions=["jinja2.ext.i18n"],
         enable_async=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
     )
+    i18n.load_catalogues()
+    i18n.install(environment)
+    menu = navigation or Navigation()
+
+    @pass_context
+    def nav_items(context: Context) -> list[NavItem]:
+        request = context.get("request")
+        if request is None:
+            return []
+        return menu.menu(viewer(context), request.app)
+
+    environment.globals.update(
+        viewer=viewer,
+        nav_items=nav_items,
+        static_url=static_url,
+        site_navigation=menu,
+    )
+    return environment
+
+
+@pass_context
+def viewer(context: Context) -> Actor:
+    """The actor a template renders for, also when a handler forgot to pass ``actor``.
+
+    Order: the ``actor`` in the context, the one the guard cached on the request, anonymous.
+    """
+    actor = context.get("actor")
+    if isinstance(actor, Actor):
+        return actor
+    request = context.get("request")
+    cached = request.scope.get("state", {}).get("actor") if request is not None else None
+    return cached if isinstance(cached, Actor) else Actor.anonymous()
+
+
+def static_url(path: str) -> str:
+    """``/static/<path>?v=<digest>``: a new release's assets are never served from a stale cache."""
+    return f"{STATIC_PREFIX}{path}?v={_digest(path)}"
+
+
+@lru_cache(maxsize=256)
+def _digest(path: str) -> str:
+    file = (STATIC_DIR / path).resolve()
+    if STATIC_DIR.resolve() not in file.parents or not file.is_file():
+        return "0"
+    return hashlib.sha256(file.read_bytes()).hexdigest()[:10]

@@ -1,0 +1,241 @@
+"""The shell's own pages: the public home page, the dashboard per role, and the language switch.
+
+The menu and the dashboards are data here (the composition root is the one place that knows
+every package's pages); :mod:`trading.kernel.web.navigation` decides per actor what is shown: a
+link appears only when its page is registered and its guard would let the actor in, so the
+dashboards grow as packages ship pages, without editing the templates.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from litestar import Request, get
+from litestar.datastructures import Cookie
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
+from litestar.response import Redirect, Template
+
+from trading.kernel.auth.guards import current_actor
+from trading.kernel.auth.permissions import requires
+from trading.kernel.auth.roles import Role
+from trading.kernel.web import i18n
+from trading.kernel.web.i18n import N_
+from trading.kernel.web.navigation import ROLE_LABELS, Audience, Link, Navigation, NavItem, Panel, RoleDashboard
+from trading.kernel.web.pages import page
+from trading.parties.policies import PartiesPermission
+
+LOCALE_COOKIE_MAX_AGE = 365 * 24 * 3600
+
+# --- what the shell links to ---------------------------------------------------------------------
+# Paths of pages other packages serve. A path that is not registered yet simply does not show.
+LOGIN, REGISTER, ACCOUNT, LEDGER = "/login", "/register", "/account", "/ledger"
+TRUST_LIST = "/trust-list"
+
+_ACCOUNT_PANEL = Panel(
+    N_("Account and security"),
+    N_("Your profile, your organisation, your password and two-step sign-in."),
+    (Link(N_("Account settings"), ACCOUNT),),
+)
+
+NAVIGATION = Navigation(
+    items=(
+        NavItem(N_("Home"), "/", Audience.EVERYONE),
+        NavItem(N_("Dashboard"), "/dashboard"),
+        NavItem(N_("Audit ledger"), LEDGER),
+        NavItem(N_("Account"), ACCOUNT),
+        NavItem(N_("Log in"), LOGIN, Audience.ANONYMOUS),
+        NavItem(N_("Register"), REGISTER, Audience.ANONYMOUS),
+    ),
+    common_panels=(_ACCOUNT_PANEL,),
+    dashboards=(
+        RoleDashboard(
+            Role.BIDDER,
+            N_("Bidder dashboard"),
+            N_("Find tenders, prepare and submit your bids, and follow every project you take part in."),
+            (
+                Panel(
+                    N_("Tenders"),
+                    N_("Browse published tenders and download their documents."),
+                    (Link(N_("Open tenders")),),
+                ),
+                Panel(
+                    N_("My bids"),
+                    N_("Seal and submit bids, keep the signed receipts, and decrypt your bid at the opening."),
+                    (Link(N_("My bids")), Link(N_("Opening hall"))),
+                ),
+                Panel(N_("Bid bonds"), N_("Apply to a guarantor for an electronic bid bond.")),
+                Panel(N_("Objections and notices"), N_("Raise objections and read the notices sent to you.")),
+            ),
+        ),
+        RoleDashboard(
+            Role.TENDEREE,
+            N_("Tenderee dashboard"),
+            N_("Prepare requirements, publish tenders, and follow them through to the contract."),
+            (
+                Panel(N_("Projects"), N_("Create projects and write requirements from templates.")),
+                Panel(N_("Publication"), N_("Publish tender notices, clarifications and award results.")),
+                Panel(
+                    N_("Intermediary marketplace"), N_("Publish selection announcements and choose an intermediary.")
+                ),
+                Panel(N_("Contracts"), N_("Sign contracts with the winning bidder.")),
+            ),
+        ),
+        RoleDashboard(
+            Role.AGENCY,
+            N_("Agency dashboard"),
+            N_("Run tenders for your clients, from the documents to the opening."),
+            (
+                Panel(N_("Commissioned projects"), N_("The projects your clients have commissioned you to run.")),
+                Panel(
+                    N_("Documents and clarifications"),
+                    N_("Prepare tender documents and answer questions with clarifications."),
+                ),
+                Panel(
+                    N_("Opening hall"),
+                    N_("Host the remote opening: decryption, the price summary and the opening record."),
+                ),
+            ),
+        ),
+        RoleDashboard(
+            Role.EXPERT,
+            N_("Expert dashboard"),
+            N_("Answer invitations, declare conflicts of interest and score remotely."),
+            (
+                Panel(N_("Invitations"), N_("Accept or decline invitations to evaluate.")),
+                Panel(
+                    N_("Conflict declarations"),
+                    N_("Declare any relationship with the bidders before you see their bids."),
+                ),
+                Panel(N_("Evaluation"), N_("Score bids remotely and sign the evaluation report.")),
+            ),
+        ),
+        RoleDashboard(
+            Role.INTERMEDIARY,
+            N_("Intermediary dashboard"),
+            N_("Offer your services in the marketplace and deliver on time."),
+            (
+                Panel(N_("Marketplace profile"), N_("Keep your qualifications and service areas up to date.")),
+                Panel(N_("Selection announcements"), N_("Answer purchasers' selection announcements.")),
+                Panel(N_("Deliveries"), N_("Deliver within the committed time and record the result.")),
+            ),
+        ),
+        RoleDashboard(
+            Role.GUARANTOR,
+            N_("Guarantor dashboard"),
+            N_("Issue electronic guarantees and handle claims and releases."),
+            (
+                Panel(N_("Applications"), N_("Review bidders' applications for bid bonds.")),
+                Panel(N_("Issued guarantees"), N_("The guarantees you have issued, with their status.")),
+                Panel(N_("Claims and releases"), N_("Pay out claims, and release guarantees when a tender closes.")),
+            ),
+        ),
+        RoleDashboard(
+            Role.SUPERVISOR,
+            N_("Supervisor dashboard"),
+            N_("See every trading step read-only, review alerts and handle complaints."),
+            (
+                Panel(
+                    N_("Audit ledger"),
+                    N_("Browse and verify the hash-chained record of every action on the platform."),
+                    (Link(N_("Audit ledger"), LEDGER),),
+                ),
+                Panel(N_("Alerts"), N_("Review anomaly alerts together with their evidence.")),
+                Panel(N_("Complaints"), N_("Receive and handle complaints.")),
+            ),
+        ),
+        RoleDashboard(
+            Role.ADMIN,
+            N_("Administrator dashboard"),
+            N_("Keep the platform's reference data and rules in order."),
+            (
+                Panel(
+                    N_("Trusted certificate authorities"),
+                    N_("Manage the certificate authorities the platform recognises."),
+                    (Link(N_("Trust list"), TRUST_LIST),),
+                ),
+                Panel(
+                    N_("Item lists and expert pool"),
+                    N_("Maintain the item lists and the pool of evaluation experts."),
+                ),
+                Panel(N_("Negative-list rules"), N_("Configure the rules that screen for restricted practices.")),
+                Panel(
+                    N_("Audit ledger"),
+                    N_("Browse and verify the hash-chained record of every action on the platform."),
+                    (Link(N_("Audit ledger"), LEDGER),),
+                ),
+            ),
+        ),
+    ),
+)
+
+
+# --- routes --------------------------------------------------------------------------------------
+
+
+@get("/", name="shell.home", include_in_schema=False)
+async def home(request: Request[Any, Any, Any]) -> Template:
+    return await page(request, "shell/home.html")
+
+
+@get("/dashboard", name="shell.dashboard", include_in_schema=False, opt=requires(PartiesPermission.PROFILE_READ))
+async def dashboard(request: Request[Any, Any, Any]) -> Template:
+    """Every signed-in user holds ``parties:profile:read``, also one whose roles have lapsed."""
+    actor = await current_actor(request)
+    return await page(
+        request,
+        "shell/dashboard.html",
+        {
+            "roles": [role for role in Role if role in actor.roles],
+            "role_labels": ROLE_LABELS,
+            "dashboards": NAVIGATION.dashboard_views(actor, request.app),
+            "common_panels": NAVIGATION.common_panel_views(actor, request.app),
+        },
+    )
+
+
+@get("/locale/{code:str}", name="shell.locale", include_in_schema=False)
+async def switch_locale(request: Request[Any, Any, Any], code: FromPath[str]) -> Redirect:
+    """Remember the chosen language in a cookie and go back where the user was.
+
+    A plain link (GET) so it works without JavaScript; it only sets a preference, so a forged
+    request can do no harm. The target is a same-site path only: never an open redirect.
+    """
+    locale = i18n.normalize_locale(code)
+    if locale is None:
+        raise NotFoundException(detail=f"no locale {code!r}")
+    settings = request.app.state.settings
+    cookie = Cookie(
+        key=i18n.LOCALE_COOKIE,
+        value=locale,
+        path="/",
+        max_age=LOCALE_COOKIE_MAX_AGE,
+        httponly=True,
+        samesite="lax",
+        secure=settings.web.secure_cookies,
+    )
+    return Redirect(path=_safe_next(request, request.query_params.get("next")), status_code=303, cookies=[cookie])
+
+
+def _safe_next(request: Request[Any, Any, Any], next_path: str | None) -> str:
+    """``next`` if it is a path on this site, else the Referer's path if same-site, else ``/``."""
+    if next_path and _is_local_path(next_path):
+        return next_path
+    referer = request.headers.get("referer")
+    if referer:
+        parts = urlsplit(referer)
+        if parts.netloc == request.headers.get("host") and _is_local_path(parts.path):
+            return parts.path + (f"?{parts.query}" if parts.query else "")
+    return "/"
+
+
+def _is_local_path(path: str) -> bool:
+    # "//evil.example" and "/\\evil.example" are scheme-relative URLs to browsers.
+    if not path.startswith("/") or path.startswith(("//", "/\\")):
+        return False
+    parts = urlsplit(path)
+    return not parts.scheme and not parts.netloc and not any(ch in path for ch in "\r\n")
+
+
+ROUTES = (home, dashboard, switch_locale)
