@@ -28,10 +28,10 @@ _VAR = Path(tempfile.mkdtemp(prefix="ggzy-test-var-"))
 os.environ.setdefault("GGZY_VAR_DIR", str(_VAR))
 os.environ.setdefault("GGZY_LOG_LEVEL", "WARNING")
 
+import httpx  # noqa: E402
 import pytest  # noqa: E402
 from alembic import command  # noqa: E402
 from litestar import Litestar  # noqa: E402
-import httpx  # noqa: E402
 from sqlalchemy import make_url, text  # noqa: E402
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine  # noqa: E402
 
@@ -155,8 +155,9 @@ async def empty_pg_db() -> AsyncIterator[str]:
 
 
 @pytest.fixture
-async def fresh_db() -> AsyncIterator[str]:
+async def fresh_db(pg_databases: None) -> AsyncIterator[str]:
     """The URL of a database of this test's own (real commits, any number of connections)."""
+    del pg_databases
     name = f"ggzy_fresh_{uuid.uuid4().hex[:10]}"
     url = await clone_database(name)
     try:

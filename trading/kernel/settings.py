@@ -78,6 +78,43 @@ class AuthSettings(BaseSettings):
     login_window_seconds: int = 300
 
 
+class CertsSettings(BaseSettings):
+    """Digital certificates (``certs`` wired into the platform): trust list, revocation, login, TSA.
+
+    In embedded mode the empty paths default to the development PKI that the first start writes
+    to ``<var>/dev-ca`` (``ggzy certs dev-ca``); production names its own list, pins and TSA key.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="GGZY_CERTS_")
+
+    dev_ca_dir: Path | None = None
+    """The development PKI written on first start; defaults to ``<var>/dev-ca``."""
+    trust_list: str = ""
+    """Our signed trust list: a path or an http(s) URL of the JSON document. Its detached signature
+    has the same name with the suffix ``.p7s``. Embedded: ``<dev-ca>/trust-list.json``."""
+    operator_certificates: Path | None = None
+    """PEM file with the pinned trust-list operator certificate(s), configured out of band and never
+    taken from a list. Embedded: ``<dev-ca>/pinned-operators.pem``."""
+    validation_policy_sha256: str = ""
+    """When set, a list naming another validation policy is refused."""
+    origins: list[str] = Field(default_factory=list)
+    """The site's origins (``https://ggzy.example.cn``) that login challenges may be bound to; the
+    first is used when a request names none. Empty: ``http://<web host>:<web port>`` (and
+    ``http://localhost:<port>`` when the host is 127.0.0.1)."""
+    challenge_ttl_seconds: int = 120
+    fetch_revocation: bool = True
+    """Fetch CRLs and OCSP answers over HTTP. Off: only cached CRLs count (fail closed without)."""
+    fetch_timeout_seconds: float = 10.0
+    revocation_refresh_seconds: float = 3600.0
+    """How often the ``parties.refresh_revocation`` job runs."""
+    revocation_refresh_margin_seconds: float = 6 * 3600.0
+    """A cached CRL is fetched again when its nextUpdate is closer than this."""
+    tsa_p12: Path | None = None
+    """PKCS#12 file with the platform TSA's key and certificate. Embedded: ``<dev-ca>/p12/tsa.p12``."""
+    tsa_p12_password: SecretStr | None = None
+    """Its password. Embedded: the development password ``dev``."""
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="GGZY_")
 
@@ -101,6 +138,7 @@ class Settings(BaseSettings):
     celery: CelerySettings = Field(default_factory=CelerySettings)
     web: WebSettings = Field(default_factory=WebSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
+    certs: CertsSettings = Field(default_factory=CertsSettings)
 
     @model_validator(mode="after")
     def _fill_embedded_defaults(self) -> Settings:
@@ -124,6 +162,26 @@ class Settings(BaseSettings):
                 raise ValueError(msg)
         return self
 
+    @model_validator(mode="after")
+    def _fill_certs_defaults(self) -> Settings:
+        certs = self.certs
+        if certs.dev_ca_dir is None:
+            certs.dev_ca_dir = self.var_dir / "dev-ca"
+        if not certs.origins:
+            certs.origins = [f"http://{self.web.host}:{self.web.port}"]
+            if self.web.host == "127.0.0.1":
+                certs.origins.append(f"http://localhost:{self.web.port}")
+        if self.mode is Mode.EMBEDDED:
+            if not certs.trust_list:
+                certs.trust_list = str(certs.dev_ca_dir / "trust-list.json")
+            if certs.operator_certificates is None:
+                certs.operator_certificates = certs.dev_ca_dir / "pinned-operators.pem"
+            if certs.tsa_p12 is None:
+                certs.tsa_p12 = certs.dev_ca_dir / "p12" / "tsa.p12"
+                if certs.tsa_p12_password is None:
+                    certs.tsa_p12_password = SecretStr("dev")
+        return self
+
     @property
     def is_sqlite(self) -> bool:
         return self.db.url.startswith("sqlite")
@@ -144,6 +202,7 @@ class Settings(BaseSettings):
         data["celery"]["broker_url"] = _mask_url(data["celery"]["broker_url"])
         data["celery"]["result_backend"] = _mask_url(data["celery"]["result_backend"])
         data["redis_url"] = _mask_url(data["redis_url"])
+        data["certs"]["tsa_p12_password"] = "********" if self.certs.tsa_p12_password is not None else None
         return data
 
 

@@ -22,6 +22,9 @@ from trading.kernel.db.engine import create_engine, create_session_maker
 from trading.kernel.logging import configure_logging
 from trading.kernel.settings import Settings, get_settings
 from trading.kernel.tasks import Publisher, set_publisher
+from trading.kernel.web.errors import prepare_error_page
+from trading.kernel.web.i18n import locale_middleware
+from trading.kernel.web.templating import static_url
 from trading.server import routing, wiring
 from trading.server.database import provide_db_session
 from trading.server.errors import exception_handlers
@@ -84,7 +87,10 @@ def create_app(
             }
         ),
         exception_handlers=exception_handlers(),
-        middleware=[request_id_middleware, metrics_middleware],
+        middleware=[request_id_middleware, locale_middleware, metrics_middleware],
+        # Exception handlers cannot await; this resolves the actor first so error pages show who is
+        # logged in even when the request failed before the guard ran (a 404).
+        after_exception=[prepare_error_page],
         csrf_config=CSRFConfig(
             secret=settings.secret("secret_key").decode(),
             cookie_name="ggzy_csrf",
@@ -100,7 +106,15 @@ def create_app(
             title="ggzy API",
             version="1",
             path=f"{API_PREFIX}/docs",
-            render_plugins=[SwaggerRenderPlugin()],
+            # Swagger UI from our own static files: no CDN (DESIGN.md), also for the favicon.
+            render_plugins=[
+                SwaggerRenderPlugin(
+                    js_url=static_url("vendor/swagger-ui/swagger-ui-bundle.js"),
+                    css_url=static_url("vendor/swagger-ui/swagger-ui.css"),
+                    standalone_preset_js_url=static_url("vendor/swagger-ui/swagger-ui-standalone-preset.js"),
+                    favicon=f'<link rel="icon" type="image/svg+xml" href="{static_url("img/favicon.svg")}">',
+                )
+            ],
         ),
         debug=False,
     )

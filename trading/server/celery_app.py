@@ -15,10 +15,12 @@ import structlog
 from celery import Celery, shared_task
 from celery.signals import task_postrun, task_prerun, worker_process_init
 
+import trading.ledger.tasks  # noqa: F401 - importing a tasks module registers its tasks by name
 from trading.kernel import sweep
 from trading.kernel.logging import bind_correlation_id, configure_logging
 from trading.kernel.settings import get_settings
 from trading.kernel.tasks import TaskMessage, run_async, set_publisher, worker_loop, worker_session_maker
+from trading.parties import tasks as parties_tasks  # noqa: F401 - registers the certificate jobs by name
 from trading.server import wiring
 
 log = structlog.get_logger(__name__)
@@ -42,6 +44,7 @@ def build_celery() -> Celery:
         beat_schedule=wiring.beat_schedule(
             sweep_seconds=settings.celery.sweep_interval_seconds,
             checkpoint_seconds=settings.celery.checkpoint_interval_seconds,
+            revocation_seconds=settings.certs.revocation_refresh_seconds,
         ),
     )
     return app

@@ -79,6 +79,175 @@ def db_revision(message: str) -> None:
     command.revision(alembic_config(), message=message, autogenerate=True)
 
 
+# --- audit ledger ---------------------------------------------------------------------------
+
+
+@main.group()
+def ledger() -> None:
+    """Audit ledger: verify the hash chains and checkpoints, sign a checkpoint."""
+
+
+@ledger.command("verify")
+@click.option(
+    "--public-key",
+    "public_keys",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="PEM public key to trust for checkpoints (default: the configured platform key)",
+)
+@click.option("--json", "as_json", is_flag=True, help="print the full report as JSON")
+def ledger_verify(public_keys: tuple[Path, ...], as_json: bool) -> None:  # noqa: FBT001 - click flag
+    """Recompute every chain and checkpoint; exit 1 naming the first broken entry."""
+    import asyncio  # noqa: PLC0415 - only the ledger commands run async code here
+
+    from trading.ledger.jobs import verify_with_settings  # noqa: PLC0415
+
+    report = asyncio.run(verify_with_settings(extra_public_key_pems=[path.read_bytes() for path in public_keys]))
+    click.echo(json.dumps(report.as_dict(), indent=2, ensure_ascii=False) if as_json else report.summary())
+    sys.exit(0 if report.ok else 1)
+
+
+@ledger.command("checkpoint")
+def ledger_checkpoint() -> None:
+    """Sign the chain heads that moved since the last checkpoint (does nothing if none moved)."""
+    import asyncio  # noqa: PLC0415 - only the ledger commands run async code here
+
+    from trading.ledger.jobs import checkpoint_with_settings  # noqa: PLC0415
+
+    result = asyncio.run(checkpoint_with_settings())
+    if result["checkpoint"] is None:
+        click.echo("no chain head moved since the last checkpoint; nothing signed")
+    else:
+        click.echo(f"checkpoint {result['checkpoint']} signed {result['chains']} chain heads")
+
+
+# --- digital certificates -------------------------------------------------------------------
+
+
+@main.group()
+def certs() -> None:
+    """Digital certificates: the development PKI, the trust list, revocation data, challenges."""
+
+
+@certs.command("dev-ca")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="directory to write to (default: GGZY_CERTS_DEV_CA_DIR, <var>/dev-ca)",
+)
+@click.option("--password", default="dev", show_default=True, help="PKCS#12 password")
+def certs_dev_ca(out: Path | None, password: str) -> None:
+    """Write development CAs (Jiangsu, Anhui, platform TSA, guarantor, e-licence/e-ID issuers),
+    leaf certificates with PKCS#12 files, CRLs, signed trust lists and holder-app wallets.
+    """
+    from certs.tools.dev_ca import write_dev_ca  # noqa: PLC0415 - only this command generates keys
+    from trading.server.demo_pki import write_pinned_operator  # noqa: PLC0415
+
+    target = out or get_settings().certs.dev_ca_dir
+    assert target is not None  # noqa: S101 - Settings fills it in
+    manifest = write_dev_ca(target, password=password.encode())
+    pins = write_pinned_operator(target, manifest)
+    click.echo(
+        f"wrote {len(manifest['cas'])} CAs, {len(manifest['leaves'])} leaf certificates, CRLs, "
+        f"trust-list.json/.p7s, peer-trust-list.json/.p7s and wallets to {target}\n"
+        f"pinned trust-list operator: {pins}"
+    )
+
+
+@certs.group("trust-list")
+def certs_trust_list() -> None:
+    """The signed trust list the platform recognises CAs by."""
+
+
+@certs_trust_list.command("load")
+@click.argument("location", required=False)
+@click.option("--signature", default=None, help="the detached signature (default: LOCATION with .p7s)")
+@click.option("--peer", is_flag=True, help="a peer platform's list, recognised through a pointer in ours")
+def certs_trust_list_load(location: str | None, signature: str | None, peer: bool) -> None:  # noqa: FBT001 - click flag
+    """Verify and load a signed trust list (a path or an http(s) URL; default: GGZY_CERTS_TRUST_LIST).
+
+    Refused (exit 1, reason named, refusal on the ledger) when forged, rolled back, expired or,
+    for a peer list, not pinned by a pointer of our list.
+    """
+    import asyncio  # noqa: PLC0415 - only the certificate commands run async code here
+
+    from trading.kernel.db.engine import create_engine, create_session_maker  # noqa: PLC0415
+    from trading.parties.jobs import load_trust_list_source  # noqa: PLC0415
+
+    settings = get_settings()
+    source = location or settings.certs.trust_list
+    if not source:
+        raise click.UsageError("name the list to load, or set GGZY_CERTS_TRUST_LIST")
+
+    async def run() -> int:
+        engine = create_engine(settings.db.url, pool_size=1, busy_timeout_ms=settings.db.sqlite_busy_timeout_ms)
+        try:
+            outcome = await load_trust_list_source(
+                create_session_maker(engine), settings, source, signature=signature, peer=peer
+            )
+        finally:
+            await engine.dispose()
+        if outcome.refusal is not None:
+            click.echo(f"refused: {outcome.refusal.reason}: {outcome.refusal.text}", err=True)
+            return 1
+        assert outcome.version is not None  # noqa: S101
+        state = "loaded" if outcome.created else "already loaded"
+        click.echo(
+            f"{state}: {outcome.version.peer_name or 'our list'}, sequence {outcome.version.sequence}, "
+            f"next update {outcome.version.next_update.isoformat()}"
+        )
+        return 0
+
+    sys.exit(asyncio.run(run()))
+
+
+@certs.command("refresh-revocation")
+def certs_refresh_revocation() -> None:
+    """Fetch the CRLs that are due now (what the parties.refresh_revocation beat job does)."""
+    import asyncio  # noqa: PLC0415
+
+    from trading.kernel.db.engine import create_engine, create_session_maker  # noqa: PLC0415
+    from trading.parties.jobs import refresh_revocation  # noqa: PLC0415
+
+    settings = get_settings()
+
+    async def run() -> dict[str, object]:
+        engine = create_engine(settings.db.url, pool_size=1, busy_timeout_ms=settings.db.sqlite_busy_timeout_ms)
+        try:
+            return await refresh_revocation(create_session_maker(engine), settings)
+        finally:
+            await engine.dispose()
+
+    click.echo(json.dumps(asyncio.run(run()), indent=2, ensure_ascii=False))
+
+
+@certs.command("sign-challenge")
+@click.option("--p12", "p12_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True)
+@click.option("--password", default="dev", show_default=True)
+@click.argument("challenge", required=False)
+def certs_sign_challenge(p12_path: Path, password: str, challenge: str | None) -> None:
+    """Play a certificate's middleware: sign a login or binding CHALLENGE (its JSON, or stdin) with
+    the key in a PKCS#12 file, and print the answer to post (``/login/certificate`` or the API).
+    """
+    from cryptography.hazmat.primitives.serialization import pkcs12  # noqa: PLC0415
+
+    from certs.auth.challenge import Challenge, sign_challenge  # noqa: PLC0415
+    from certs.providers.pyca import PycaSigner  # noqa: PLC0415
+
+    text = challenge if challenge is not None else sys.stdin.read()
+    data = json.loads(text)
+    if "challenge" in data:  # the API's answer to POST …/challenges
+        data = data["challenge"]
+    key, certificate, chain = pkcs12.load_key_and_certificates(p12_path.read_bytes(), password.encode())
+    if key is None or certificate is None:
+        raise click.UsageError(f"{p12_path} holds no key and certificate")
+    intermediates = [c for c in chain if c.issuer != c.subject]  # the root is the trust list's business
+    signer = PycaSigner(key)  # type: ignore[arg-type]
+    response = sign_challenge(Challenge.from_dict(data), signer, certificate, intermediates)
+    click.echo(json.dumps(response.to_dict()))
+
+
 # --- processes ------------------------------------------------------------------------------
 
 
@@ -119,6 +288,14 @@ def beat(celery_args: tuple[str, ...]) -> None:
     settings = get_settings()
     schedule = str(settings.var_dir / "celerybeat-schedule")
     os.execv(sys.executable, _celery("beat", "--loglevel=INFO", f"--schedule={schedule}", *celery_args))  # noqa: S606
+
+
+@main.command()
+def demo() -> None:
+    """Create the demo centre, organisations and users (idempotent) and list the accounts."""
+    from trading.server.demo import seed_demo_data  # noqa: PLC0415 - only this command seeds
+
+    click.echo(seed_demo_data(get_settings()))
 
 
 @main.command()

@@ -3,7 +3,12 @@
 The handler (through services) only flushes. When the handler returns, the session commits
 *before* the response is sent, so a commit failure becomes an error response instead of a
 success that did not happen; if the handler raises, everything rolls back and after-commit tasks
-are dropped. Unsafe methods take SQLite's write lock at BEGIN.
+are dropped.
+
+Unsafe methods take SQLite's write lock at BEGIN. The flag that asks for ``BEGIN IMMEDIATE`` is a
+context variable, and Litestar may resolve sibling dependencies in other tasks (other contexts),
+so the transaction is begun here, while the flag is set in this context, rather than lazily by
+the handler's first query.
 """
 
 from __future__ import annotations
@@ -22,15 +27,17 @@ _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 async def provide_db_session(state: State, request: Request[Any, Any, Any]) -> AsyncGenerator[AsyncSession, None]:
-    token = sqlite_immediate.set(request.method not in _SAFE_METHODS)
-    try:
-        async with state.session_maker() as session:
+    async with state.session_maker() as session:
+        if request.method not in _SAFE_METHODS:
+            token = sqlite_immediate.set(True)
             try:
-                yield session
-            except BaseException:
-                await session.rollback()
-                raise
-            else:
-                await session.commit()
-    finally:
-        sqlite_immediate.reset(token)
+                await session.connection()  # BEGIN (IMMEDIATE on SQLite) happens now
+            finally:
+                sqlite_immediate.reset(token)
+        try:
+            yield session
+        except BaseException:
+            await session.rollback()
+            raise
+        else:
+            await session.commit()

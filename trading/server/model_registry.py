@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import trading.ledger.models  # registers the ledger tables
+import trading.parties.models  # noqa: F401 - registers the parties tables
 from trading.kernel.db.base import Base
 
 metadata = Base.metadata

@@ -10,9 +10,13 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from trading.kernel.auth.guards import make_permission_guard
-from trading.kernel.web import STATIC_DIR
-from trading.kernel.web.templating import build_environment
-from trading.server import system
+from trading.kernel.web.templating import STATIC_DIR, build_environment
+from trading.ledger.api import LedgerApiController
+from trading.ledger.web import LedgerPages
+from trading.parties import api as parties_api
+from trading.parties import certificate_api, certificate_web
+from trading.parties import web as parties_web
+from trading.server import shell, system
 
 if TYPE_CHECKING:
     from litestar.types import ControllerRouterHandler
@@ -22,31 +26,53 @@ if TYPE_CHECKING:
 # Routes anyone may call without logging in. Everything else declares a permission
 # (`opt=requires(...)`); the global guard refuses a route that does neither, and
 # tests/trading/server/test_route_guards.py walks every route to prove it.
-# Entries are route path templates as Litestar registers them.
+# Entries are route path formats as the guard sees them in `scope["path_template"]`: Litestar's
+# `route.path_format`, with parameter types stripped ("/locale/{code}", not "/locale/{code:str}").
 PUBLIC_ROUTES: frozenset[str] = frozenset(
     {
         "/healthz",
         "/metrics",
-        "/static/{file_path:path}",
+        "/static/{file_path}",
         # OpenAPI document and its viewer: the API's shape is public, its data is not.
         "/api/v1/docs",
-        "/api/v1/docs/{path:str}",
+        "/api/v1/docs/{path}",
         "/api/v1/docs/openapi.json",
         "/api/v1/docs/swagger",
         "/api/v1/docs/oauth2-redirect.html",
+        # The web shell: the home page, and the language switch (it only sets a preference cookie).
+        "/",
+        "/locale/{code}",
+        # Parties: signing in and up. Logout is public too: it only ends the caller's own
+        # session (and CSRF still applies to it).
+        "/login",
+        "/logout",
+        "/register",
+        "/api/v1/auth/tokens",
+        "/api/v1/parties/registrations",
+        # Certificates: logging in with a certificate or the e-licence / e-ID holder app, the trust
+        # list in force (published, signed), and the platform's RFC 3161 time-stamping service.
+        *certificate_web.PUBLIC_PATHS,
+        *certificate_api.PUBLIC_PATHS,
     }
 )
 
 # Packages whose `templates/` folder joins the Jinja environment.
-TEMPLATE_PACKAGES: tuple[str, ...] = ()
+TEMPLATE_PACKAGES: tuple[str, ...] = ("trading.parties", "trading.ledger")
 
 
 def route_handlers(api_prefix: str) -> list[ControllerRouterHandler]:
-    api = Router(path=api_prefix, route_handlers=[])
+    api = Router(
+        path=api_prefix,
+        route_handlers=[*parties_api.CONTROLLERS, *certificate_api.CONTROLLERS, LedgerApiController],
+    )
     return [
         api,
         system.healthz,
         system.metrics,
+        *shell.ROUTES,
+        *parties_web.CONTROLLERS,
+        *certificate_web.CONTROLLERS,
+        LedgerPages,
         create_static_files_router(path="/static", directories=[STATIC_DIR], name="static"),
     ]
 
@@ -57,5 +83,5 @@ def permission_guard() -> Any:
 
 def template_config(settings: Settings) -> TemplateConfig[JinjaTemplateEngine]:
     del settings
-    environment = build_environment(TEMPLATE_PACKAGES)
+    environment = build_environment(TEMPLATE_PACKAGES, navigation=shell.NAVIGATION)
     return TemplateConfig(instance=JinjaTemplateEngine.from_environment(environment))

@@ -10,9 +10,13 @@ from typing import TYPE_CHECKING, Any
 
 from litestar import Request
 
+from trading.kernel.api.errors import is_api_path
 from trading.kernel.auth.guards import ActorResolver, current_actor
 from trading.kernel.auth.identity import Actor
 from trading.kernel.auth.permissions import Grants
+from trading.parties.credentials import SESSION_COOKIE
+from trading.parties.models import SessionKind
+from trading.parties.sessions import SessionActors
 
 if TYPE_CHECKING:
     from litestar.connection import ASGIConnection
@@ -30,12 +34,38 @@ def client_ip(connection: ASGIConnection[Any, Any, Any, Any], trusted_proxies: l
 
 
 def build_actor_resolver(settings: Settings, grants: Grants) -> ActorResolver:
-    del grants
+    """Cookie session on pages, bearer token on the API, anonymous otherwise.
+
+    Under ``/api/`` only ``Authorization: Bearer`` counts and the session cookie is ignored: the
+    API is exempt from CSRF, so honouring the browser's ambient cookie there would let any site
+    make requests as the user. Pages read only the cookie. The session, user and memberships
+    come from one query in a short session of their own, cached for a couple of seconds
+    (``trading.parties.sessions``).
+    """
+    proxies = settings.web.trusted_proxies
+    actors = SessionActors(grants)
 
     async def resolve(connection: ASGIConnection[Any, Any, Any, Any]) -> Actor:
-        return Actor.anonymous(client_ip(connection, settings.web.trusted_proxies))
+        ip = client_ip(connection, proxies)
+        if is_api_path(connection.scope["path"]):
+            token, kind = _bearer(connection.headers.get("authorization")), SessionKind.API
+        else:
+            token, kind = connection.cookies.get(SESSION_COOKIE), SessionKind.WEB
+        if not token:
+            return Actor.anonymous(ip)
+        actor = await actors.actor_for(connection.app.state.session_maker, token, kind, client_ip=ip)
+        return actor or Actor.anonymous(ip)
 
     return resolve
+
+
+def _bearer(header: str | None) -> str | None:
+    if not header:
+        return None
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return token.strip() or None
 
 
 async def provide_actor(request: Request[Any, Any, Any]) -> Actor:

@@ -11,20 +11,37 @@ from typing import Any
 
 from trading.kernel import sweep
 from trading.kernel.auth.permissions import Grants
+from trading.ledger import policies as ledger_policies
+from trading.parties import jobs as parties_jobs
+from trading.parties import policies as parties_policies
 
 
 def grants() -> Grants:
-    return Grants()
+    return Grants(parties_policies.ROLE_GRANTS, ledger_policies.ROLE_GRANTS)
 
 
 def register_sweep_handlers() -> None:
-    handlers: tuple[sweep.DueHandler, ...] = ()
+    handlers: tuple[sweep.DueHandler, ...] = (*parties_jobs.SWEEP_HANDLERS,)
     for handler in handlers:
         sweep.register(handler)
 
 
-def beat_schedule(*, sweep_seconds: float, checkpoint_seconds: float) -> dict[str, Any]:
-    del checkpoint_seconds
+def beat_schedule(
+    *, sweep_seconds: float, checkpoint_seconds: float, revocation_seconds: float = 3600.0
+) -> dict[str, Any]:
     return {
         "kernel.sweep_due_checks": {"task": "kernel.sweep_due_checks", "schedule": timedelta(seconds=sweep_seconds)},
+        "ledger.checkpoint_chains": {
+            "task": "ledger.checkpoint_chains",
+            "schedule": timedelta(seconds=checkpoint_seconds),
+        },
+        # CRLs fetched in the background before they expire (certs' RevocationChecker.refresh_due).
+        "parties.refresh_revocation": {
+            "task": "parties.refresh_revocation",
+            "schedule": timedelta(seconds=revocation_seconds),
+        },
+        "parties.purge_login_challenges": {
+            "task": "parties.purge_login_challenges",
+            "schedule": timedelta(hours=6),
+        },
     }
