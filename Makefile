@@ -16,3 +16,4 @@ bench:
 	scripts/bootstrap.sh --test
 	.venv/bin/python bench/ledger.py
 	.venv/bin/python bench/http_auth.py
+	.venv/bin/python bench/certs.py --seconds 3
