@@ -9,6 +9,7 @@ problem+json naming the field and the rule.
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, delete, get, post
@@ -63,6 +64,15 @@ async def provide_auth_service(db_session: NamedDependency[AsyncSession], state:
 # interleave with the request's session (the guard has already resolved it on guarded routes).
 
 
+def token_created(token: str, expires_at: datetime) -> Response[TokenRead]:
+    """201 with a new API token. ``no-store``: the token is shown once and must not be cached."""
+    return Response(
+        TokenRead(token=token, expires_at=expires_at),
+        status_code=HTTP_201_CREATED,
+        headers={"Cache-Control": "no-store"},
+    )
+
+
 class AuthController(Controller):
     path = "/auth"
     tags = ["auth"]  # noqa: RUF012 - Litestar reads this class attribute
@@ -95,11 +105,7 @@ class AuthController(Controller):
             return problem_response(result.error.problem())
         assert result.token is not None  # noqa: S101 - success carries the token
         assert result.session is not None  # noqa: S101 - and the session
-        return Response(
-            TokenRead(token=result.token, expires_at=result.session.expires_at),
-            status_code=HTTP_201_CREATED,
-            headers={"Cache-Control": "no-store"},
-        )
+        return token_created(result.token, result.session.expires_at)
 
     @delete(
         "/tokens",

@@ -29,6 +29,7 @@ from trading.kernel.auth.identity import Actor
 from trading.kernel.auth.permissions import requires
 from trading.kernel.errors import DomainError, ValidationFailed
 from trading.parties import tsa as platform_tsa
+from trading.parties.api import token_created
 from trading.parties.bindings import BindingService
 from trading.parties.certificates import CertificateService
 from trading.parties.errors import (
@@ -47,7 +48,6 @@ from trading.parties.schemas import (
     ChallengeRead,
     QrResponseCreate,
     QrVerifiedRead,
-    TokenRead,
     TrustListCreate,
     TrustListRead,
 )
@@ -169,11 +169,7 @@ class CertificateAuthController(Controller):
             return refusal_response(result.refusal)
         assert result.token is not None  # noqa: S101 - success carries the token
         assert result.session is not None  # noqa: S101
-        return Response(
-            TokenRead(token=result.token, expires_at=result.session.expires_at),
-            status_code=HTTP_201_CREATED,
-            headers={"Cache-Control": "no-store"},
-        )
+        return token_created(result.token, result.session.expires_at)
 
     @post(
         "/qr/responses",
