@@ -11,13 +11,17 @@ What the cache may get wrong, and for how long:
   membership granted, revoked or expired) calls :func:`forget_actors_after_commit`, which drops
   the user's entries at once and again when the transaction commits, and bumps a generation so a
   resolution that raced with the change is not cached.
-* In other processes (several web workers), such a change is seen within ``ACTOR_CACHE_SECONDS``.
+* In other processes (several web workers): with Redis configured, the committed change is
+  published on ``FORGET_CHANNEL`` and every process drops the user's entries when the message
+  arrives (:func:`listen_for_forgotten_actors`, started by the composition root); without Redis, or
+  while Redis is unreachable, within ``ACTOR_CACHE_SECONDS``.
 * Time boundaries are exact: an entry never outlives its session's expiry or the start or end of
   one of the user's memberships, and a moved clock (tests) invalidates it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 import weakref
@@ -26,6 +30,9 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
+import redis
+import redis.asyncio as redis_asyncio
+import structlog
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
@@ -42,6 +49,7 @@ ACTOR_CACHE_SECONDS = 2.0
 """How long another process may keep serving an actor after a change (see the module docstring)."""
 _MAX_ENTRIES = 50_000
 _FORGET_KEY = "ggzy.parties.forget_actors"
+log = structlog.get_logger(__name__)
 
 
 def clock_offset() -> timedelta:
@@ -176,11 +184,63 @@ def forget_actors_after_commit(session: AsyncSession, user_id: uuid.UUID) -> Non
     session.sync_session.info.setdefault(_FORGET_KEY, set()).add(user_id)
 
 
+FORGET_CHANNEL = "ggzy:parties:forget-actors"
+_broadcast: Callable[[set[uuid.UUID]], None] | None = None
+
+
+def broadcast_forgotten_actors(redis_url: str | None) -> None:
+    """Publish committed actor changes to the other processes through Redis (``None``: stop)."""
+    global _broadcast  # noqa: PLW0603 - one publisher per process, installed at start-up
+    if redis_url is None:
+        _broadcast = None
+        return
+    client = redis.Redis.from_url(redis_url, socket_timeout=1.0)
+
+    def publish(user_ids: set[uuid.UUID]) -> None:
+        try:
+            client.publish(FORGET_CHANNEL, ",".join(sorted(str(user_id) for user_id in user_ids)))
+        except redis.RedisError:
+            # The change is committed and this process already forgot; the others fall back to
+            # the cache's time limit. Losing the message must not fail the request.
+            log.warning("parties.actor_forget_broadcast_failed", users=len(user_ids))
+
+    _broadcast = publish
+
+
+async def listen_for_forgotten_actors(
+    redis_url: str, on_forget: Callable[[set[uuid.UUID]], None] = _forget, *, ready: asyncio.Event | None = None
+) -> None:
+    """Drop the actors that other processes changed, as their messages arrive (runs until cancelled).
+
+    A lost connection is retried; while it is down the cache's time limit still bounds staleness.
+    """
+    client = redis_asyncio.Redis.from_url(redis_url)
+    try:
+        while True:
+            try:
+                async with client.pubsub() as pubsub:
+                    await pubsub.subscribe(FORGET_CHANNEL)
+                    if ready is not None:
+                        ready.set()
+                    async for message in pubsub.listen():
+                        if message.get("type") != "message":
+                            continue
+                        raw = message["data"].decode() if isinstance(message["data"], bytes) else str(message["data"])
+                        on_forget({uuid.UUID(part) for part in raw.split(",") if part})
+            except (redis.RedisError, OSError):
+                log.warning("parties.actor_forget_listener_reconnecting")
+                await asyncio.sleep(1.0)
+    finally:
+        await client.aclose()
+
+
 @event.listens_for(Session, "after_commit")
 def _forget_on_commit(session: Session) -> None:
     user_ids = session.info.pop(_FORGET_KEY, None)
     if user_ids:
         _forget(user_ids)
+        if _broadcast is not None:
+            _broadcast(user_ids)
 
 
 @event.listens_for(Session, "after_soft_rollback")

@@ -21,6 +21,7 @@ from trading.kernel.logging import bind_correlation_id, configure_logging
 from trading.kernel.settings import get_settings
 from trading.kernel.tasks import TaskMessage, run_async, set_publisher, worker_loop, worker_session_maker
 from trading.parties import tasks as parties_tasks  # noqa: F401 - registers the certificate jobs by name
+from trading.parties.sessions import broadcast_forgotten_actors
 from trading.server import wiring
 
 log = structlog.get_logger(__name__)
@@ -79,6 +80,8 @@ def _init_worker_process(**_: Any) -> None:
     worker_loop()
     set_publisher(CeleryPublisher(celery))
     wiring.register_sweep_handlers()
+    # Jobs change memberships too (the expiry sweep): tell the web processes' actor caches.
+    broadcast_forgotten_actors(settings.redis_url or None)
 
 
 @task_prerun.connect
@@ -97,3 +100,4 @@ def _log_task_end(task: Any = None, state: str | None = None, **_: Any) -> None:
 # Solo and thread pools never fire worker_process_init; register handlers at import as well.
 wiring.register_sweep_handlers()
 set_publisher(CeleryPublisher(celery))
+broadcast_forgotten_actors(get_settings().redis_url or None)

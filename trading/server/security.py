@@ -6,9 +6,13 @@ turns a cookie session or bearer token into an :class:`Actor`.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
-from litestar import Request
+from litestar import Litestar, Request
 
 from trading.kernel.api.errors import is_api_path
 from trading.kernel.auth.guards import ActorResolver, current_actor
@@ -16,7 +20,7 @@ from trading.kernel.auth.identity import Actor
 from trading.kernel.auth.permissions import Grants
 from trading.parties.credentials import SESSION_COOKIE
 from trading.parties.models import SessionKind
-from trading.parties.sessions import SessionActors
+from trading.parties.sessions import SessionActors, broadcast_forgotten_actors, listen_for_forgotten_actors
 
 if TYPE_CHECKING:
     from litestar.connection import ASGIConnection
@@ -70,3 +74,26 @@ def _bearer(header: str | None) -> str | None:
 
 async def provide_actor(request: Request[Any, Any, Any]) -> Actor:
     return await current_actor(request)
+
+
+def actor_cache_lifespan(settings: Settings) -> Callable[[Litestar], AbstractAsyncContextManager[None]]:
+    """With Redis configured, keep this process's actor cache in step with the other processes:
+    publish committed changes, and listen for theirs, for the life of the app.
+    """
+
+    @asynccontextmanager
+    async def lifespan(_: Litestar) -> AsyncIterator[None]:
+        if not settings.redis_url:
+            yield
+            return
+        broadcast_forgotten_actors(settings.redis_url)
+        listener = asyncio.create_task(listen_for_forgotten_actors(settings.redis_url))
+        try:
+            yield
+        finally:
+            listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await listener
+            broadcast_forgotten_actors(None)
+
+    return lifespan
