@@ -1,4 +1,4 @@
-"""Fixed-window counters for throttling (login attempts today).
+"""Fixed-window counters for throttling: login attempts, and public endpoints that write or sign.
 
 A :class:`RateLimiter` counts events per key inside a window and says how long a key that has
 reached its limit must wait. Two implementations behind one protocol:
@@ -9,7 +9,9 @@ reached its limit must wait. Two implementations behind one protocol:
   window even if the client dies between the two).
 
 Callers decide what counts: the login service counts failed attempts and asks before checking a
-password, so a locked key is refused without spending an argon2 verification.
+password, so a locked key is refused without spending an argon2 verification. Public endpoints
+that store a row or spend a signature for anyone who asks (certificate challenges, QR login, the
+TSA, registration) count every request per client address with the :func:`throttle` guard.
 """
 
 from __future__ import annotations
@@ -19,9 +21,13 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-if TYPE_CHECKING:
-    from collections.abc import Callable
+from litestar.exceptions import TooManyRequestsException
 
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
+    from litestar.connection import ASGIConnection
+    from litestar.handlers import BaseRouteHandler
     from redis.asyncio import Redis
 
     from trading.kernel.settings import Settings
@@ -142,3 +148,33 @@ def limiter_for(state: Any) -> RateLimiter:
         limiter = build_rate_limiter(state.settings)
         state[_STATE_KEY] = limiter
     return limiter
+
+
+def client_address(connection: ASGIConnection[Any, Any, Any, Any], trusted_proxies: list[str]) -> str | None:
+    """The client's address; ``X-Forwarded-For`` is believed only from a trusted proxy."""
+    peer = connection.client.host if connection.client else None
+    forwarded = connection.headers.get("x-forwarded-for")
+    if forwarded and peer in trusted_proxies:
+        return forwarded.split(",")[0].strip()
+    return peer
+
+
+def throttle(scope: str) -> Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], Awaitable[None]]:
+    """A route guard that allows each client address ``settings.auth.public_requests_per_window``
+    requests per window to the routes sharing ``scope``, then answers 429 with ``Retry-After``.
+    """
+
+    async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        settings = connection.app.state.settings
+        limit = Limit(settings.auth.public_requests_per_window, settings.auth.public_window_seconds)
+        address = client_address(connection, settings.web.trusted_proxies) or "unknown"
+        limiter = limiter_for(connection.app.state)
+        key = f"public:{scope}:{address}"
+        if await limiter.hit(key, limit) > limit.attempts:
+            wait = await limiter.retry_after(key, limit) or limit.window_seconds
+            raise TooManyRequestsException(
+                detail=f"too many requests to {scope} from this address; retry in {wait} s",
+                headers={"Retry-After": str(wait)},
+            )
+
+    return guard

@@ -76,6 +76,10 @@ class AuthSettings(BaseSettings):
     api_token_ttl_seconds: int = 30 * 24 * 3600
     login_attempts_per_window: int = 10
     login_window_seconds: int = 300
+    public_requests_per_window: int = 30
+    """Per client address, to each public endpoint that writes or signs (TSA, certificate and QR
+    login challenges, registration)."""
+    public_window_seconds: int = 60
 
 
 class CertsSettings(BaseSettings):

@@ -23,7 +23,7 @@ from trading.kernel.api.errors import problem_response
 from trading.kernel.auth.guards import current_actor
 from trading.kernel.auth.identity import Actor
 from trading.kernel.auth.permissions import requires
-from trading.kernel.ratelimit import limiter_for
+from trading.kernel.ratelimit import limiter_for, throttle
 from trading.parties.authentication import AuthenticationService
 from trading.parties.errors import TooManyLoginAttempts
 from trading.parties.models import SessionKind
@@ -182,7 +182,12 @@ class PartiesController(Controller):
     tags = ["parties"]  # noqa: RUF012 - Litestar reads this class attribute
     dependencies = {"parties": Provide(provide_parties_service)}  # noqa: RUF012
 
-    @post("/registrations", operation_id="parties_register", status_code=HTTP_201_CREATED)
+    @post(
+        "/registrations",
+        operation_id="parties_register",
+        status_code=HTTP_201_CREATED,
+        guards=[throttle("registration")],
+    )
     async def register(
         self,
         request: Request[Any, Any, Any],

@@ -28,6 +28,7 @@ from trading.kernel.auth.guards import current_actor
 from trading.kernel.auth.identity import Actor
 from trading.kernel.auth.permissions import requires
 from trading.kernel.errors import DomainError, ValidationFailed
+from trading.kernel.ratelimit import throttle
 from trading.parties import tsa as platform_tsa
 from trading.parties.api import token_created
 from trading.parties.bindings import BindingService
@@ -134,6 +135,7 @@ class CertificateAuthController(Controller):
         operation_id="parties_create_certificate_challenge",
         status_code=HTTP_201_CREATED,
         summary="Issue a certificate-login challenge",
+        guards=[throttle("certificate_login")],
     )
     async def create_challenge(
         self, request: Request[Any, Any, Any], certificates: NamedDependency[CertificateService]
@@ -152,6 +154,7 @@ class CertificateAuthController(Controller):
         operation_id="parties_create_certificate_session",
         status_code=HTTP_201_CREATED,
         summary="Exchange a signed challenge for an API token",
+        guards=[throttle("certificate_login")],
     )
     async def create_session(
         self,
@@ -176,6 +179,7 @@ class CertificateAuthController(Controller):
         operation_id="parties_answer_qr_challenge",
         status_code=HTTP_200_OK,
         summary="The holder app answers a login QR code",
+        guards=[throttle("certificate_login")],
     )
     async def answer_qr(
         self,
@@ -345,6 +349,7 @@ class CertsController(Controller):
     tags=["certs"],
     status_code=HTTP_200_OK,
     summary="RFC 3161 time-stamping",
+    guards=[throttle("tsa")],
     media_type=platform_tsa.REPLY_TYPE,
 )
 async def timestamp_authority(

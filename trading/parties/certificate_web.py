@@ -34,6 +34,7 @@ from certs.trustlist.model import Scope, Status, TrustList
 from trading.kernel import clock
 from trading.kernel.auth.guards import current_actor
 from trading.kernel.auth.permissions import requires
+from trading.kernel.ratelimit import throttle
 from trading.kernel.web import i18n
 from trading.kernel.web.forms import FieldError
 from trading.kernel.web.htmx import HX_REDIRECT
@@ -128,7 +129,7 @@ class CertificateLoginPages(Controller):
     include_in_schema = False
     dependencies = {"certificates": Provide(provide_certificate_service)}  # noqa: RUF012 - Litestar reads it
 
-    @post("/login/qr", name="auth.qr_start")
+    @post("/login/qr", name="auth.qr_start", guards=[throttle("certificate_login")])
     async def qr_start(
         self, request: Request[Any, Any, Any], certificates: NamedDependency[CertificateService], state: State
     ) -> Response[Any]:
@@ -188,7 +189,7 @@ class CertificateLoginPages(Controller):
             },
         )
 
-    @post("/login/certificate/challenge", name="auth.certificate_challenge")
+    @post("/login/certificate/challenge", name="auth.certificate_challenge", guards=[throttle("certificate_login")])
     async def certificate_challenge(
         self, request: Request[Any, Any, Any], certificates: NamedDependency[CertificateService]
     ) -> Response[Any]:
@@ -208,7 +209,7 @@ class CertificateLoginPages(Controller):
         response.headers["Cache-Control"] = "no-store"
         return response
 
-    @post("/login/certificate", name="auth.certificate_submit")
+    @post("/login/certificate", name="auth.certificate_submit", guards=[throttle("certificate_login")])
     async def certificate_submit(
         self,
         request: Request[Any, Any, Any],

@@ -22,7 +22,7 @@ from trading.kernel.auth.identity import Actor
 from trading.kernel.auth.permissions import requires
 from trading.kernel.auth.roles import Role
 from trading.kernel.errors import DomainError
-from trading.kernel.ratelimit import limiter_for
+from trading.kernel.ratelimit import limiter_for, throttle
 from trading.kernel.web import i18n
 from trading.kernel.web.forms import FieldError
 from trading.kernel.web.i18n import N_
@@ -282,7 +282,7 @@ class RegistrationPages(Controller):
     async def register_form(self, request: Request[Any, Any, Any]) -> Response[Any]:
         return await self._form(request, {}, [])
 
-    @post("/register", name="parties.register_submit")
+    @post("/register", name="parties.register_submit", guards=[throttle("registration")])
     async def register_submit(
         self,
         request: Request[Any, Any, Any],

@@ -18,6 +18,7 @@ from trading.kernel.api.errors import is_api_path
 from trading.kernel.auth.guards import ActorResolver, current_actor
 from trading.kernel.auth.identity import Actor
 from trading.kernel.auth.permissions import Grants
+from trading.kernel.ratelimit import client_address
 from trading.parties.credentials import SESSION_COOKIE
 from trading.parties.models import SessionKind
 from trading.parties.sessions import SessionActors, broadcast_forgotten_actors, listen_for_forgotten_actors
@@ -26,15 +27,6 @@ if TYPE_CHECKING:
     from litestar.connection import ASGIConnection
 
     from trading.kernel.settings import Settings
-
-
-def client_ip(connection: ASGIConnection[Any, Any, Any, Any], trusted_proxies: list[str]) -> str | None:
-    """The client's address; ``X-Forwarded-For`` is believed only from a trusted proxy."""
-    peer = connection.client.host if connection.client else None
-    forwarded = connection.headers.get("x-forwarded-for")
-    if forwarded and peer in trusted_proxies:
-        return forwarded.split(",")[0].strip()
-    return peer
 
 
 def build_actor_resolver(settings: Settings, grants: Grants) -> ActorResolver:
@@ -50,7 +42,7 @@ def build_actor_resolver(settings: Settings, grants: Grants) -> ActorResolver:
     actors = SessionActors(grants)
 
     async def resolve(connection: ASGIConnection[Any, Any, Any, Any]) -> Actor:
-        ip = client_ip(connection, proxies)
+        ip = client_address(connection, proxies)
         if is_api_path(connection.scope["path"]):
             token, kind = _bearer(connection.headers.get("authorization")), SessionKind.API
         else:
