@@ -9,6 +9,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
+from intermediary_market import api as market_api
 from trading.kernel.auth.guards import make_permission_guard
 from trading.kernel.web.templating import STATIC_DIR, build_environment
 from trading.ledger.api import LedgerApiController
@@ -53,6 +54,8 @@ PUBLIC_ROUTES: frozenset[str] = frozenset(
         # list in force (published, signed), and the platform's RFC 3161 time-stamping service.
         *certificate_web.PUBLIC_PATHS,
         *certificate_api.PUBLIC_PATHS,
+        # The intermediary marketplace: the item list, practice pages, announcements and results.
+        *market_api.PUBLIC_PATHS,
     }
 )
 
@@ -63,7 +66,12 @@ TEMPLATE_PACKAGES: tuple[str, ...] = ("trading.parties", "trading.ledger")
 def route_handlers(api_prefix: str) -> list[ControllerRouterHandler]:
     api = Router(
         path=api_prefix,
-        route_handlers=[*parties_api.CONTROLLERS, *certificate_api.CONTROLLERS, LedgerApiController],
+        route_handlers=[
+            *parties_api.CONTROLLERS,
+            *certificate_api.CONTROLLERS,
+            LedgerApiController,
+            *market_api.CONTROLLERS,
+        ],
     )
     return [
         api,

@@ -1,0 +1,104 @@
+"""The credit model (domain-rules §7.4) as a pure function.
+
+Base credit 100 = industry-regulator evaluation (70) + government public-credit result (10) +
+social evaluation (20). The social part comes from owner ratings: each rating scores quality,
+timeliness, attitude and fees from 0 to 100; their mean over all ratings, as a share of 100, times
+20, less a deduction per upheld complaint. Each overdue delivery then deducts from the total. The
+result is clamped to [0, 100] and mapped to A–D by configurable thresholds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+REGULATOR_WEIGHT = Decimal(70)
+PUBLIC_CREDIT_WEIGHT = Decimal(10)
+SOCIAL_WEIGHT = Decimal(20)
+RATING_DIMENSIONS = ("quality", "timeliness", "attitude", "fees")
+_HUNDRED = Decimal(100)
+_CENT = Decimal("0.01")
+
+
+@dataclass(frozen=True)
+class CreditConfig:
+    thresholds: Mapping[str, Decimal] = field(
+        default_factory=lambda: {"A": Decimal(90), "B": Decimal(80), "C": Decimal(70)}
+    )
+    """Lowest score for each grade, best first; below the last one is D."""
+    complaint_deduction: Decimal = Decimal(2)
+    """Points off the social part per upheld complaint (the social part never goes below 0)."""
+    overdue_deduction: Decimal = Decimal(5)
+    """Points off the total per overdue delivery."""
+    unrated_social_share: Decimal = Decimal("0.8")
+    """The social share of an intermediary nobody has rated yet."""
+
+
+@dataclass(frozen=True)
+class OwnerRating:
+    quality: int
+    timeliness: int
+    attitude: int
+    fees: int
+
+    def mean(self) -> Decimal:
+        return Decimal(self.quality + self.timeliness + self.attitude + self.fees) / len(RATING_DIMENSIONS)
+
+
+@dataclass(frozen=True)
+class CreditScore:
+    regulator: Decimal
+    public_credit: Decimal
+    social: Decimal
+    overdue_deduction: Decimal
+    total: Decimal
+    grade: str
+
+
+def _q(value: Decimal) -> Decimal:
+    return value.quantize(_CENT, rounding=ROUND_HALF_UP)
+
+
+def _clamp(value: Decimal, high: Decimal) -> Decimal:
+    return max(Decimal(0), min(high, value))
+
+
+def grade(total: Decimal, config: CreditConfig) -> str:
+    for name, lowest in sorted(config.thresholds.items(), key=lambda item: item[1], reverse=True):
+        if total >= lowest:
+            return name
+    return "D"
+
+
+def score(
+    *,
+    regulator: Decimal,
+    public_credit: Decimal,
+    ratings: Sequence[OwnerRating],
+    upheld_complaints: int = 0,
+    overdue_deliveries: int = 0,
+    config: CreditConfig | None = None,
+) -> CreditScore:
+    """``regulator`` is out of 70 and ``public_credit`` out of 10 (both clamped)."""
+    config = config or CreditConfig()
+    share = (
+        sum((rating.mean() for rating in ratings), Decimal(0)) / len(ratings) / _HUNDRED
+        if ratings
+        else config.unrated_social_share
+    )
+    social = _clamp(SOCIAL_WEIGHT * share - config.complaint_deduction * upheld_complaints, SOCIAL_WEIGHT)
+    deduction = config.overdue_deduction * overdue_deliveries
+    total = _clamp(
+        _clamp(regulator, REGULATOR_WEIGHT) + _clamp(public_credit, PUBLIC_CREDIT_WEIGHT) + social - deduction,
+        _HUNDRED,
+    )
+    total = _q(total)
+    return CreditScore(
+        regulator=_q(_clamp(regulator, REGULATOR_WEIGHT)),
+        public_credit=_q(_clamp(public_credit, PUBLIC_CREDIT_WEIGHT)),
+        social=_q(social),
+        overdue_deduction=_q(deduction),
+        total=total,
+        grade=grade(total, config),
+    )

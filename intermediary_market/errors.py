@@ -1,0 +1,24 @@
+"""Marketplace errors: the kernel's domain errors with the marketplace's names."""
+
+from __future__ import annotations
+
+from trading.kernel.errors import Conflict, ValidationFailed
+
+
+class RegistrationRefused(ValidationFailed):
+    """An intermediary may not register for an announcement; ``rule`` says why."""
+
+    code = "registration_refused"
+    title = "Registration refused"
+
+
+class SelectionFailed(Conflict):
+    """The selection cannot produce a winner under the rules (too few registrants, …)."""
+
+    code = "selection_failed"
+    title = "Selection failed"
+
+
+class RatingRefused(ValidationFailed):
+    code = "rating_refused"
+    title = "Rating refused"

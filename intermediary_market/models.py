@@ -1,0 +1,186 @@
+"""Marketplace tables, prefixed ``intermediary_``.
+
+Enumerations are VARCHAR columns (``native_enum=False``) as in ``trading.parties.models``. Rows
+that change with time carry ``next_check`` for the sweep (qualification expiry, blacklisting
+response period and expiry).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from intermediary_market.selection import FundingType, SelectionMethod
+from trading.kernel.db.base import Base, UUIDPrimaryKey
+
+MONEY = sa.Numeric(14, 2)
+
+
+class QualificationStatus(StrEnum):
+    ACTIVE = "active"
+    SUSPENDED = "suspended"  # expired: no registration for this item until renewed
+    REVOKED = "revoked"
+
+
+class AnnouncementStatus(StrEnum):
+    OPEN = "open"  # published, registration per its window
+    SELECTED = "selected"  # the result is published with its computation
+    FAILED = "failed"  # the selection failed under the rules (``failure_rule``)
+
+
+class BlacklistStatus(StrEnum):
+    NOTICED = "noticed"  # notice given, the response period runs
+    EFFECTIVE = "effective"  # decided: the intermediary cannot register until ``effective_until``
+    WITHDRAWN = "withdrawn"  # decided not to list
+    EXPIRED = "expired"
+
+
+def _enum(enum: type[StrEnum], length: int = 32) -> sa.Enum:
+    return sa.Enum(
+        enum,
+        native_enum=False,
+        create_constraint=False,
+        length=length,
+        values_callable=lambda members: [member.value for member in members],
+    )
+
+
+class ServiceItem(UUIDPrimaryKey, Base):
+    """One version of an item of the 中介服务事项清单; a new version supersedes the current one."""
+
+    __tablename__ = "intermediary_service_items"
+    __table_args__ = (sa.UniqueConstraint("code", "version"),)
+
+    code: Mapped[str] = mapped_column(sa.String(40), index=True)
+    version: Mapped[int]
+    current: Mapped[bool] = mapped_column(default=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    legal_basis: Mapped[str] = mapped_column(sa.String(500))
+    approval: Mapped[str] = mapped_column(sa.String(200))
+    """The administrative approval the service serves (审批事项)."""
+    required_qualification: Mapped[str] = mapped_column(sa.String(200))
+    fee_basis: Mapped[str] = mapped_column(sa.String(500))
+    standard_days: Mapped[int]
+    created_at: Mapped[datetime]
+
+
+class Qualification(UUIDPrimaryKey, Base):
+    """An intermediary's qualification for one service item (level 1 is the highest, 甲级)."""
+
+    __tablename__ = "intermediary_qualifications"
+    __table_args__ = (sa.UniqueConstraint("organisation_id", "item_code"),)
+
+    organisation_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("parties_organisations.id"))
+    item_code: Mapped[str] = mapped_column(sa.String(40))
+    level: Mapped[int]
+    certificate_no: Mapped[str] = mapped_column(sa.String(100))
+    valid_until: Mapped[datetime]
+    status: Mapped[QualificationStatus] = mapped_column(_enum(QualificationStatus))
+    expiry_noticed_at: Mapped[datetime | None]
+    """When the intermediary was told the qualification is about to expire (reset on renewal)."""
+    next_check: Mapped[datetime | None] = mapped_column(index=True)
+    updated_at: Mapped[datetime]
+
+
+class Announcement(UUIDPrimaryKey, Base):
+    """A selection announcement (选取公告) of a project owner and, once drawn, its result."""
+
+    __tablename__ = "intermediary_announcements"
+
+    owner_organisation_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("parties_organisations.id"))
+    project_name: Mapped[str] = mapped_column(sa.String(200))
+    item_code: Mapped[str] = mapped_column(sa.String(40))
+    method: Mapped[SelectionMethod] = mapped_column(_enum(SelectionMethod))
+    funding: Mapped[FundingType] = mapped_column(_enum(FundingType))
+    budget: Mapped[Decimal] = mapped_column(MONEY)
+    price_min: Mapped[Decimal | None] = mapped_column(MONEY)
+    price_max: Mapped[Decimal | None] = mapped_column(MONEY)
+    max_level: Mapped[int]
+    """The lowest acceptable qualification level (1 = 甲级 only; 3 accepts 甲, 乙 and 丙)."""
+    time_limit_days: Mapped[int]
+    registration_opens: Mapped[datetime]
+    registration_closes: Mapped[datetime]
+    direct_organisation_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("parties_organisations.id"))
+    seed: Mapped[str] = mapped_column(sa.String(64))
+    """Secret until the draw; only ``seed_sha256`` is shown before."""
+    seed_sha256: Mapped[str] = mapped_column(sa.String(64))
+    status: Mapped[AnnouncementStatus] = mapped_column(_enum(AnnouncementStatus), index=True)
+    winner_organisation_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("parties_organisations.id"))
+    winner_price: Mapped[Decimal | None] = mapped_column(MONEY)
+    failure_rule: Mapped[str | None] = mapped_column(sa.String(64))
+    computation: Mapped[dict[str, Any] | None]
+    decided_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+
+
+class Registration(UUIDPrimaryKey, Base):
+    __tablename__ = "intermediary_registrations"
+    __table_args__ = (sa.UniqueConstraint("announcement_id", "organisation_id"),)
+
+    announcement_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("intermediary_announcements.id"))
+    organisation_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("parties_organisations.id"))
+    price: Mapped[Decimal | None] = mapped_column(MONEY)
+    panel_scores: Mapped[dict[str, Any] | None]
+    """择优: ``{"scores": ["87.5", …]}`` entered by the owner for the panel."""
+    created_at: Mapped[datetime]
+
+
+class Rating(UUIDPrimaryKey, Base):
+    """The owner's rating of the selected intermediary for one announcement (one per announcement)."""
+
+    __tablename__ = "intermediary_ratings"
+    __table_args__ = (sa.UniqueConstraint("announcement_id"),)
+
+    announcement_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("intermediary_announcements.id"))
+    organisation_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("parties_organisations.id"), index=True)
+    quality: Mapped[int]
+    timeliness: Mapped[int]
+    attitude: Mapped[int]
+    fees: Mapped[int]
+    created_at: Mapped[datetime]
+
+
+class Blacklisting(UUIDPrimaryKey, Base):
+    """A listing on the 失信中介服务机构名单 with its due process."""
+
+    __tablename__ = "intermediary_blacklistings"
+
+    organisation_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("parties_organisations.id"), index=True)
+    reason: Mapped[str] = mapped_column(sa.String(1000))
+    status: Mapped[BlacklistStatus] = mapped_column(_enum(BlacklistStatus))
+    noticed_at: Mapped[datetime]
+    response_due: Mapped[datetime]
+    response: Mapped[str | None] = mapped_column(sa.String(4000))
+    decided_at: Mapped[datetime | None]
+    effective_until: Mapped[datetime | None]
+    appeal: Mapped[str | None] = mapped_column(sa.String(4000))
+    """The intermediary's appeal against the decision; the listing stays in force meanwhile."""
+    appealed_at: Mapped[datetime | None]
+    appeal_decided_at: Mapped[datetime | None]
+    next_check: Mapped[datetime | None] = mapped_column(index=True)
+
+
+class Delivery(UUIDPrimaryKey, Base):
+    """Service delivery after the selection: contract filing, the committed time limit as a running
+    clock (限时办结) with a warning before and a mark at overdue, and the owner's confirmation.
+    """
+
+    __tablename__ = "intermediary_deliveries"
+    __table_args__ = (sa.UniqueConstraint("announcement_id"),)
+
+    announcement_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("intermediary_announcements.id"))
+    organisation_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("parties_organisations.id"), index=True)
+    contract_no: Mapped[str] = mapped_column(sa.String(100))
+    filed_at: Mapped[datetime]
+    due_at: Mapped[datetime]
+    deliverable_sha256: Mapped[str | None] = mapped_column(sa.String(64))
+    warned_at: Mapped[datetime | None]
+    overdue: Mapped[bool] = mapped_column(default=False)
+    completed_at: Mapped[datetime | None]
+    next_check: Mapped[datetime | None] = mapped_column(index=True)

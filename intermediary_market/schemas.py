@@ -1,0 +1,293 @@
+"""The shapes marketplace data takes on the API (msgspec Structs). Rules live in the service."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import msgspec
+
+from intermediary_market.models import (
+    Announcement,
+    AnnouncementStatus,
+    Blacklisting,
+    BlacklistStatus,
+    Delivery,
+    Qualification,
+    QualificationStatus,
+    Registration,
+    ServiceItem,
+)
+from intermediary_market.selection import FundingType, SelectionMethod
+
+
+class ServiceItemCreate(msgspec.Struct, forbid_unknown_fields=True):
+    """A new item, or a new version of an existing ``code``."""
+
+    code: str
+    name: str
+    legal_basis: str
+    approval: str
+    required_qualification: str
+    fee_basis: str
+    standard_days: int
+
+
+class ServiceItemRead(msgspec.Struct):
+    id: uuid.UUID
+    code: str
+    version: int
+    current: bool
+    name: str
+    legal_basis: str
+    approval: str
+    required_qualification: str
+    fee_basis: str
+    standard_days: int
+
+    @classmethod
+    def of(cls, row: ServiceItem) -> ServiceItemRead:
+        return cls(
+            row.id,
+            row.code,
+            row.version,
+            row.current,
+            row.name,
+            row.legal_basis,
+            row.approval,
+            row.required_qualification,
+            row.fee_basis,
+            row.standard_days,
+        )
+
+
+class QualificationRecord(msgspec.Struct, forbid_unknown_fields=True):
+    """A reviewed qualification (new or renewed) of an intermediary for one item."""
+
+    organisation_id: uuid.UUID
+    item_code: str
+    level: int
+    certificate_no: str
+    valid_until: datetime
+
+
+class QualificationRead(msgspec.Struct):
+    id: uuid.UUID
+    organisation_id: uuid.UUID
+    item_code: str
+    level: int
+    certificate_no: str
+    valid_until: datetime
+    status: QualificationStatus
+
+    @classmethod
+    def of(cls, row: Qualification) -> QualificationRead:
+        return cls(
+            row.id, row.organisation_id, row.item_code, row.level, row.certificate_no, row.valid_until, row.status
+        )
+
+
+class AnnouncementCreate(msgspec.Struct, forbid_unknown_fields=True):
+    project_name: str
+    item_code: str
+    method: SelectionMethod
+    funding: FundingType
+    budget: Decimal
+    time_limit_days: int
+    registration_opens: datetime
+    registration_closes: datetime
+    max_level: int = 3
+    price_min: Decimal | None = None
+    price_max: Decimal | None = None
+    direct_organisation_id: uuid.UUID | None = None
+
+
+class AnnouncementRead(msgspec.Struct):
+    id: uuid.UUID
+    owner_organisation_id: uuid.UUID
+    project_name: str
+    item_code: str
+    method: SelectionMethod
+    funding: FundingType
+    budget: Decimal
+    price_min: Decimal | None
+    price_max: Decimal | None
+    max_level: int
+    time_limit_days: int
+    registration_opens: datetime
+    registration_closes: datetime
+    seed_sha256: str
+    status: AnnouncementStatus
+    winner_organisation_id: uuid.UUID | None
+    winner_price: Decimal | None
+    failure_rule: str | None
+    computation: dict[str, Any] | None
+    """The published computation (seed revealed, registrants, r, M, R …) once decided."""
+
+    @classmethod
+    def of(cls, row: Announcement) -> AnnouncementRead:
+        return cls(
+            id=row.id,
+            owner_organisation_id=row.owner_organisation_id,
+            project_name=row.project_name,
+            item_code=row.item_code,
+            method=row.method,
+            funding=row.funding,
+            budget=row.budget,
+            price_min=row.price_min,
+            price_max=row.price_max,
+            max_level=row.max_level,
+            time_limit_days=row.time_limit_days,
+            registration_opens=row.registration_opens,
+            registration_closes=row.registration_closes,
+            seed_sha256=row.seed_sha256,
+            status=row.status,
+            winner_organisation_id=row.winner_organisation_id,
+            winner_price=row.winner_price,
+            failure_rule=row.failure_rule,
+            computation=row.computation,
+        )
+
+
+class RegistrationCreate(msgspec.Struct, forbid_unknown_fields=True):
+    price: Decimal | None = None
+
+
+class RegistrationRead(msgspec.Struct):
+    id: uuid.UUID
+    announcement_id: uuid.UUID
+    organisation_id: uuid.UUID
+    price: Decimal | None
+
+    @classmethod
+    def of(cls, row: Registration) -> RegistrationRead:
+        return cls(row.id, row.announcement_id, row.organisation_id, row.price)
+
+
+class PanelScores(msgspec.Struct, forbid_unknown_fields=True):
+    """择优: the panel's scores for one registrant, entered by the owner."""
+
+    organisation_id: uuid.UUID
+    scores: list[Decimal]
+
+
+class RatingCreate(msgspec.Struct, forbid_unknown_fields=True):
+    quality: int
+    timeliness: int
+    attitude: int
+    fees: int
+
+
+class BlacklistNotice(msgspec.Struct, forbid_unknown_fields=True):
+    organisation_id: uuid.UUID
+    reason: str
+    response_days: int = 10
+
+
+class BlacklistResponse(msgspec.Struct, forbid_unknown_fields=True):
+    response: str
+
+
+class BlacklistDecision(msgspec.Struct, forbid_unknown_fields=True):
+    uphold: bool
+    months: int = 12
+
+
+class BlacklistAppeal(msgspec.Struct, forbid_unknown_fields=True):
+    appeal: str
+
+
+class AppealDecision(msgspec.Struct, forbid_unknown_fields=True):
+    overturn: bool
+
+
+class BlacklistingRead(msgspec.Struct):
+    id: uuid.UUID
+    organisation_id: uuid.UUID
+    reason: str
+    status: BlacklistStatus
+    noticed_at: datetime
+    response_due: datetime
+    response: str | None
+    decided_at: datetime | None
+    effective_until: datetime | None
+    appeal: str | None
+    appealed_at: datetime | None
+    appeal_decided_at: datetime | None
+
+    @classmethod
+    def of(cls, row: Blacklisting) -> BlacklistingRead:
+        return cls(
+            row.id,
+            row.organisation_id,
+            row.reason,
+            row.status,
+            row.noticed_at,
+            row.response_due,
+            row.response,
+            row.decided_at,
+            row.effective_until,
+            row.appeal,
+            row.appealed_at,
+            row.appeal_decided_at,
+        )
+
+
+class CreditRead(msgspec.Struct):
+    organisation_id: uuid.UUID
+    regulator: Decimal
+    public_credit: Decimal
+    social: Decimal
+    overdue_deduction: Decimal
+    total: Decimal
+    grade: str
+
+
+class ContractFiling(msgspec.Struct, forbid_unknown_fields=True):
+    contract_no: str
+
+
+class DeliverableUpload(msgspec.Struct, forbid_unknown_fields=True):
+    sha256: str
+    """SHA-256 (hex) of the deliverable file, stored by the document service."""
+
+
+class DeliveryRead(msgspec.Struct):
+    id: uuid.UUID
+    announcement_id: uuid.UUID
+    organisation_id: uuid.UUID
+    contract_no: str
+    filed_at: datetime
+    due_at: datetime
+    deliverable_sha256: str | None
+    warned_at: datetime | None
+    overdue: bool
+    completed_at: datetime | None
+
+    @classmethod
+    def of(cls, row: Delivery) -> DeliveryRead:
+        return cls(
+            row.id,
+            row.announcement_id,
+            row.organisation_id,
+            row.contract_no,
+            row.filed_at,
+            row.due_at,
+            row.deliverable_sha256,
+            row.warned_at,
+            row.overdue,
+            row.completed_at,
+        )
+
+
+class IntermediaryRead(msgspec.Struct):
+    """A line of the public directory (执业公示): who, which items, and the credit grade."""
+
+    organisation_id: uuid.UUID
+    name: str
+    uscc: str
+    qualifications: list[QualificationRead]
+    credit_score: Decimal
+    credit_grade: str

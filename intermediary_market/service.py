@@ -1,0 +1,539 @@
+"""Marketplace use cases. Each state change appends a ledger entry; services only flush.
+
+Time comes from ``trading.kernel.clock.now(session)`` (the database clock). Refusals are
+``ValidationFailed`` subclasses naming the field and the rule.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from intermediary_market import credit, selection
+from intermediary_market.errors import RatingRefused, RegistrationRefused, SelectionFailed
+from intermediary_market.models import (
+    Announcement,
+    AnnouncementStatus,
+    Qualification,
+    QualificationStatus,
+    Rating,
+    Registration,
+    ServiceItem,
+)
+from intermediary_market.policies import assert_own_organisation
+from intermediary_market.repository import MarketRepository
+from intermediary_market.schemas import (
+    AnnouncementCreate,
+    IntermediaryRead,
+    PanelScores,
+    QualificationRead,
+    QualificationRecord,
+    RatingCreate,
+    ServiceItemCreate,
+)
+from intermediary_market.selection import FundingType, SelectionMethod
+from trading.kernel import clock
+from trading.kernel.auth.identity import Actor, ActorKind
+from trading.kernel.errors import Conflict, NotFound, ValidationFailed
+from trading.ledger.service import append_entry
+
+RATING_WINDOW = timedelta(days=180)
+"""Owners rate within 180 days of the result (domain-rules §7.3)."""
+RATING_RANGE = range(101)
+EXPIRY_NOTICE = timedelta(days=30)
+"""An intermediary is told this long before a qualification expires."""
+_PUBLIC_KEYS = frozenset(
+    {"code", "version", "organisation_id", "item_code", "level", "method", "seed_sha256", "status", "rule", "months"}
+)
+"""What the ledger summary may show; prices, responses and reasons stay in the digested ``data``."""
+
+
+async def record(  # noqa: PLR0917 - private shorthand for append_entry
+    session: AsyncSession,
+    actor: Actor,
+    action: str,
+    subject_type: str,
+    subject_id: uuid.UUID,
+    data: dict[str, Any],
+) -> None:
+    await append_entry(
+        session,
+        actor=actor,
+        action=f"intermediary_market.{action}",
+        subject_type=subject_type,
+        subject_id=str(subject_id),
+        data=data,
+        summary={key: value for key, value in data.items() if key in _PUBLIC_KEYS},
+    )
+
+
+class MarketService:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self.repo = MarketRepository(session)
+
+    # --- the service-item list -------------------------------------------------------------------
+
+    async def publish_item(self, data: ServiceItemCreate, *, actor: Actor) -> ServiceItem:
+        """A new item, or a new version superseding the current version of the same code."""
+        if not data.code.strip() or not data.name.strip():
+            raise ValidationFailed("the item needs a code and a name", field="code", rule="required")
+        if data.standard_days < 1:
+            raise ValidationFailed("the standard time limit is at least one day", field="standard_days", rule="min")
+        previous = await self.repo.retire_item(data.code)
+        item = ServiceItem(
+            code=data.code.strip(),
+            version=previous + 1,
+            current=True,
+            name=data.name,
+            legal_basis=data.legal_basis,
+            approval=data.approval,
+            required_qualification=data.required_qualification,
+            fee_basis=data.fee_basis,
+            standard_days=data.standard_days,
+            created_at=await clock.now(self.session),
+        )
+        await self.repo.add(item)
+        await record(
+            self.session, actor, "item_published", "service_item", item.id, {"code": item.code, "version": item.version}
+        )
+        return item
+
+    async def items(self) -> Sequence[ServiceItem]:
+        return await self.repo.current_items()
+
+    async def item_versions(self, code: str) -> Sequence[ServiceItem]:
+        versions = await self.repo.item_versions(code)
+        if not versions:
+            raise NotFound("no such service item", field="code", rule="exists")
+        return versions
+
+    async def _item(self, code: str) -> ServiceItem:
+        item = await self.repo.current_item(code)
+        if item is None:
+            raise ValidationFailed("no such service item", field="item_code", rule="item_exists")
+        return item
+
+    # --- qualifications --------------------------------------------------------------------------
+
+    async def record_qualification(self, data: QualificationRecord, *, actor: Actor) -> Qualification:
+        """Record a reviewed qualification, or renew one: a valid renewal reinstates a suspended one."""
+        await self._item(data.item_code)
+        if data.level < 1:
+            raise ValidationFailed("levels count from 1 (the highest)", field="level", rule="min")
+        now = await clock.now(self.session)
+        if data.valid_until <= now:
+            raise ValidationFailed("the qualification has already expired", field="valid_until", rule="in_future")
+        row = await self.repo.qualification(data.organisation_id, data.item_code, lock=True)
+        action = "qualification_renewed" if row is not None else "qualification_recorded"
+        if row is None:
+            row = Qualification(organisation_id=data.organisation_id, item_code=data.item_code)
+            self.session.add(row)
+        elif row.status is QualificationStatus.SUSPENDED:
+            action = "qualification_reinstated"
+        row.level = data.level
+        row.certificate_no = data.certificate_no
+        row.valid_until = data.valid_until
+        row.status = QualificationStatus.ACTIVE
+        row.expiry_noticed_at = None
+        row.next_check = max(now, data.valid_until - EXPIRY_NOTICE)
+        row.updated_at = now
+        await self.session.flush()
+        await record(
+            self.session,
+            actor,
+            action,
+            "qualification",
+            row.id,
+            {"organisation_id": str(row.organisation_id), "item_code": row.item_code, "level": row.level},
+        )
+        return row
+
+    async def qualifications_of(self, organisation_id: uuid.UUID) -> Sequence[Qualification]:
+        return await self.repo.qualifications_of(organisation_id)
+
+    async def directory(self, *, limit: int = 100) -> list[IntermediaryRead]:
+        """The public directory: qualified intermediaries, their qualifications and credit."""
+        lines = []
+        for organisation_id, name, uscc in await self.repo.qualified_organisations(limit):
+            score = await self.credit_of(organisation_id)
+            lines.append(
+                IntermediaryRead(
+                    organisation_id=organisation_id,
+                    name=name,
+                    uscc=uscc,
+                    qualifications=[
+                        QualificationRead.of(q) for q in await self.repo.qualifications_of(organisation_id)
+                    ],
+                    credit_score=score.total,
+                    credit_grade=score.grade,
+                )
+            )
+        return lines
+
+    # --- announcements ---------------------------------------------------------------------------
+
+    async def announce(self, data: AnnouncementCreate, *, actor: Actor) -> Announcement:
+        if actor.organisation_id is None:
+            raise ValidationFailed("an announcement needs the owner's organisation", rule="organisation")
+        await self._item(data.item_code)
+        self._check_announcement(data)
+        now = await clock.now(self.session)
+        if data.registration_closes <= now:
+            raise ValidationFailed(
+                "the registration window must end in the future", field="registration_closes", rule="in_future"
+            )
+        seed = selection.new_seed()
+        row = Announcement(
+            owner_organisation_id=actor.organisation_id,
+            project_name=data.project_name,
+            item_code=data.item_code,
+            method=data.method,
+            funding=data.funding,
+            budget=data.budget,
+            price_min=data.price_min,
+            price_max=data.price_max,
+            max_level=data.max_level,
+            time_limit_days=data.time_limit_days,
+            registration_opens=data.registration_opens,
+            registration_closes=data.registration_closes,
+            direct_organisation_id=data.direct_organisation_id,
+            seed=seed,
+            seed_sha256=selection.commitment(seed),
+            status=AnnouncementStatus.OPEN,
+            created_at=now,
+        )
+        await self.repo.add(row)
+        await record(
+            self.session,
+            actor,
+            "announcement_published",
+            "announcement",
+            row.id,
+            {"method": row.method.value, "item_code": row.item_code, "seed_sha256": row.seed_sha256},
+        )
+        return row
+
+    @staticmethod
+    def _check_announcement(data: AnnouncementCreate) -> None:
+        if data.registration_opens >= data.registration_closes:
+            raise ValidationFailed(
+                "the registration window must open before it closes", field="registration_closes", rule="window_order"
+            )
+        if data.budget <= 0:
+            raise ValidationFailed("the budget must be positive", field="budget", rule="positive")
+        if data.method in selection.PRICED_METHODS:
+            if data.price_min is None or data.price_max is None:
+                raise ValidationFailed(
+                    "price competition needs a minimum and a maximum price", field="price_max", rule="price_limits"
+                )
+            if not Decimal(0) <= data.price_min <= data.price_max <= data.budget:
+                raise ValidationFailed(
+                    "price limits must satisfy 0 ≤ min ≤ max ≤ budget", field="price_max", rule="price_limits"
+                )
+        if data.method is SelectionMethod.DIRECT:
+            if data.funding is not FundingType.SOCIAL:
+                raise ValidationFailed(
+                    "direct selection is allowed for socially funded projects only",
+                    field="method",
+                    rule="direct_allowed",
+                )
+            if data.direct_organisation_id is None:
+                raise ValidationFailed(
+                    "direct selection names the intermediary", field="direct_organisation_id", rule="required"
+                )
+
+    async def announcement(self, announcement_id: uuid.UUID, *, lock: bool = False) -> Announcement:
+        row = await self.repo.announcement(announcement_id, lock=lock)
+        if row is None:
+            raise NotFound("no such announcement", field="announcement_id", rule="exists")
+        return row
+
+    async def announcements(self, *, status: AnnouncementStatus | None = None) -> Sequence[Announcement]:
+        return await self.repo.announcements(status=status)
+
+    # --- registration ----------------------------------------------------------------------------
+
+    async def eligibility_refusal(
+        self, announcement: Announcement, organisation_id: uuid.UUID, now: datetime
+    ) -> RegistrationRefused | None:
+        """Why ``organisation_id`` may not take part (qualification, suspension, blacklist), or None."""
+        qualification = await self.repo.qualification(organisation_id, announcement.item_code)
+        if qualification is None or qualification.status is QualificationStatus.REVOKED:
+            return RegistrationRefused(
+                f"no qualification for the service item {announcement.item_code}",
+                field="item_code",
+                rule="no_qualification",
+            )
+        if qualification.status is QualificationStatus.SUSPENDED or qualification.valid_until <= now:
+            return RegistrationRefused(
+                "the qualification for this item has expired: suspended until renewed",
+                field="item_code",
+                rule="qualification_suspended",
+            )
+        if qualification.level > announcement.max_level:
+            return RegistrationRefused(
+                f"the announcement requires qualification level {announcement.max_level} or better",
+                field="item_code",
+                rule="qualification_level",
+            )
+        if await self.repo.effective_blacklisting(organisation_id, now) is not None:
+            return RegistrationRefused(
+                "the intermediary is on the blacklist", field="organisation_id", rule="blacklisted"
+            )
+        return None
+
+    async def register(self, announcement_id: uuid.UUID, *, price: Decimal | None, actor: Actor) -> Registration:
+        if actor.organisation_id is None:
+            raise RegistrationRefused("registration needs the intermediary's organisation", rule="organisation")
+        announcement = await self.announcement(announcement_id, lock=True)
+        now = await clock.now(self.session)
+        if announcement.status is not AnnouncementStatus.OPEN or not (
+            announcement.registration_opens <= now < announcement.registration_closes
+        ):
+            raise RegistrationRefused(
+                "the registration window is not open", field="announcement_id", rule="registration_window_closed"
+            )
+        refusal = await self.eligibility_refusal(announcement, actor.organisation_id, now)
+        if refusal is not None:
+            raise refusal
+        if await self.repo.registration(announcement.id, actor.organisation_id) is not None:
+            raise RegistrationRefused(
+                "this intermediary has already registered", field="announcement_id", rule="duplicate_registration"
+            )
+        if announcement.method in selection.PRICED_METHODS:
+            low, high = announcement.price_min, announcement.price_max
+            if price is None or low is None or high is None or not low <= price <= high:
+                raise RegistrationRefused(
+                    f"the price must lie within [{low}, {high}]", field="price", rule="price_outside_limits"
+                )
+        elif price is not None and price > announcement.budget:
+            raise RegistrationRefused("the price exceeds the budget", field="price", rule="price_outside_limits")
+        row = Registration(
+            announcement_id=announcement.id, organisation_id=actor.organisation_id, price=price, created_at=now
+        )
+        await self.repo.add(row)
+        await record(
+            self.session,
+            actor,
+            "registered",
+            "announcement",
+            announcement.id,
+            {"organisation_id": str(actor.organisation_id), "price": str(price) if price is not None else None},
+        )
+        return row
+
+    async def registrations(self, announcement_id: uuid.UUID) -> Sequence[Registration]:
+        return await self.repo.registrations(announcement_id)
+
+    async def enter_panel_scores(self, announcement_id: uuid.UUID, data: PanelScores, *, actor: Actor) -> Registration:
+        announcement = await self.announcement(announcement_id, lock=True)
+        assert_own_organisation(actor, announcement.owner_organisation_id, "enter the panel's scores")
+        if announcement.method is not SelectionMethod.MERIT or announcement.status is not AnnouncementStatus.OPEN:
+            raise Conflict("panel scores belong to an open merit selection", field="method", rule="merit_only")
+        if not data.scores or any(not Decimal(0) <= value <= Decimal(100) for value in data.scores):
+            raise ValidationFailed("panel scores lie between 0 and 100", field="scores", rule="score_range")
+        registration = await self.repo.registration(announcement.id, data.organisation_id)
+        if registration is None:
+            raise NotFound("that intermediary has not registered", field="organisation_id", rule="registered")
+        registration.panel_scores = {"scores": [str(value) for value in data.scores]}
+        await self.session.flush()
+        await record(
+            self.session, actor, "panel_scored", "announcement", announcement.id, {**registration.panel_scores}
+        )
+        return registration
+
+    # --- the draw --------------------------------------------------------------------------------
+
+    async def draw(self, announcement_id: uuid.UUID, *, actor: Actor) -> Announcement:
+        """Select after the registration window; the result (or the failure) is published with the
+        computation and the revealed seed. Registrants no longer eligible are left out and listed.
+        """
+        announcement = await self.announcement(announcement_id, lock=True)
+        if actor.kind is not ActorKind.SYSTEM:
+            assert_own_organisation(actor, announcement.owner_organisation_id, "run the selection")
+        if announcement.status is not AnnouncementStatus.OPEN:
+            raise Conflict("the selection has already been decided", field="status", rule="already_decided")
+        now = await clock.now(self.session)
+        if now < announcement.registration_closes:
+            raise Conflict("registration is still open", field="registration_closes", rule="registration_still_open")
+        eligible: list[Registration] = []
+        excluded: dict[str, str] = {}
+        for registration in await self.repo.registrations(announcement.id):
+            refusal = await self.eligibility_refusal(announcement, registration.organisation_id, now)
+            if refusal is None:
+                eligible.append(registration)
+            else:
+                excluded[str(registration.organisation_id)] = refusal.rule or "ineligible"
+        try:
+            outcome = self._select(announcement, eligible)
+        except SelectionFailed as failure:
+            announcement.status = AnnouncementStatus.FAILED
+            announcement.failure_rule = failure.rule
+            announcement.computation = {
+                "method": announcement.method.value,
+                "seed": announcement.seed,
+                "seed_sha256": announcement.seed_sha256,
+                "registrants": sorted(str(r.organisation_id) for r in eligible),
+                "failure": failure.message,
+            }
+        else:
+            announcement.status = AnnouncementStatus.SELECTED
+            announcement.computation = outcome.computation
+            announcement.winner_organisation_id = uuid.UUID(outcome.winner)
+            announcement.winner_price = next(r.price for r in eligible if str(r.organisation_id) == outcome.winner)
+        if excluded:
+            announcement.computation = {**(announcement.computation or {}), "excluded": excluded}
+        announcement.decided_at = now
+        await self.session.flush()
+        await record(
+            self.session,
+            actor,
+            "selection_decided",
+            "announcement",
+            announcement.id,
+            {"status": announcement.status.value, **(announcement.computation or {})},
+        )
+        return announcement
+
+    @staticmethod
+    def _select(announcement: Announcement, eligible: Sequence[Registration]) -> selection.Outcome:
+        seed, funding = announcement.seed, announcement.funding
+        keys = [str(r.organisation_id) for r in eligible]
+        match announcement.method:
+            case SelectionMethod.DIRECT:
+                return selection.direct(str(announcement.direct_organisation_id), keys)
+            case SelectionMethod.RANDOM:
+                return selection.lottery(seed, keys, funding)
+            case SelectionMethod.LOWEST_PRICE | SelectionMethod.REFERENCE_PRICE:
+                bids = {str(r.organisation_id): r.price for r in eligible if r.price is not None}
+                if announcement.method is SelectionMethod.LOWEST_PRICE:
+                    return selection.lowest_price(seed, bids, funding)
+                return selection.reference_price(seed, bids, funding)
+            case SelectionMethod.MERIT:
+                scores = {
+                    str(r.organisation_id): [Decimal(v) for v in (r.panel_scores or {}).get("scores", [])]
+                    for r in eligible
+                }
+                return selection.merit(seed, scores, funding)
+        msg = f"unknown method {announcement.method}"  # pragma: no cover - the enum is exhaustive
+        raise AssertionError(msg)  # pragma: no cover
+
+    # --- ratings and credit ----------------------------------------------------------------------
+
+    async def rate(self, announcement_id: uuid.UUID, data: RatingCreate, *, actor: Actor) -> Rating:
+        announcement = await self.announcement(announcement_id, lock=True)
+        assert_own_organisation(actor, announcement.owner_organisation_id, "rate this service")
+        now = await clock.now(self.session)
+        if announcement.status is not AnnouncementStatus.SELECTED or announcement.decided_at is None:
+            raise RatingRefused(
+                "only a completed selection can be rated", field="announcement_id", rule="rating_window"
+            )
+        if now > announcement.decided_at + RATING_WINDOW:
+            raise RatingRefused(
+                f"ratings are accepted within {RATING_WINDOW.days} days of the result",
+                field="announcement_id",
+                rule="rating_window",
+            )
+        for name in credit.RATING_DIMENSIONS:
+            if getattr(data, name) not in RATING_RANGE:
+                raise RatingRefused("each rating lies between 0 and 100", field=name, rule="rating_range")
+        if await self.repo.rating_for(announcement.id) is not None:
+            raise RatingRefused("this service has already been rated", field="announcement_id", rule="duplicate_rating")
+        assert announcement.winner_organisation_id is not None  # noqa: S101 - SELECTED implies a winner
+        row = Rating(
+            announcement_id=announcement.id,
+            organisation_id=announcement.winner_organisation_id,
+            quality=data.quality,
+            timeliness=data.timeliness,
+            attitude=data.attitude,
+            fees=data.fees,
+            created_at=now,
+        )
+        await self.repo.add(row)
+        await record(
+            self.session,
+            actor,
+            "rated",
+            "announcement",
+            announcement.id,
+            {"organisation_id": str(row.organisation_id), **{n: getattr(data, n) for n in credit.RATING_DIMENSIONS}},
+        )
+        return row
+
+    async def credit_of(
+        self,
+        organisation_id: uuid.UUID,
+        *,
+        regulator: Decimal = credit.REGULATOR_WEIGHT,
+        public_credit: Decimal = credit.PUBLIC_CREDIT_WEIGHT,
+        upheld_complaints: int = 0,
+        overdue_deliveries: int | None = None,
+        config: credit.CreditConfig | None = None,
+    ) -> credit.CreditScore:
+        """The credit score from the owners' ratings and overdue deliveries on record and the
+        regulator's inputs (``overdue_deliveries`` overrides the count on record).
+        """
+        if overdue_deliveries is None:
+            overdue_deliveries = await self.repo.overdue_count(organisation_id)
+        ratings = [
+            credit.OwnerRating(r.quality, r.timeliness, r.attitude, r.fees)
+            for r in await self.repo.ratings_of(organisation_id)
+        ]
+        return credit.score(
+            regulator=regulator,
+            public_credit=public_credit,
+            ratings=ratings,
+            upheld_complaints=upheld_complaints,
+            overdue_deliveries=overdue_deliveries,
+            config=config,
+        )
+
+
+# --- time-driven transitions (run by the sweep, see ``jobs``) ---------------------------------------
+
+
+async def suspend_qualification_if_due(session: AsyncSession, qualification_id: uuid.UUID, now: datetime) -> bool:
+    repo = MarketRepository(session)
+    row = await repo.qualification_by_id(qualification_id, lock=True)
+    if row is None or row.next_check is None or row.next_check > now:
+        return False
+    if row.status is not QualificationStatus.ACTIVE:
+        row.next_check = None
+        await session.flush()
+        return False
+    if row.valid_until > now:
+        # Before expiry: the notice, once; the next look is at the expiry itself.
+        row.next_check = row.valid_until
+        if row.expiry_noticed_at is not None:
+            await session.flush()
+            return False
+        row.expiry_noticed_at = now
+        await session.flush()
+        await record(
+            session,
+            Actor.system(),
+            "qualification_expiry_notice",
+            "qualification",
+            row.id,
+            {"organisation_id": str(row.organisation_id), "item_code": row.item_code},
+        )
+        return True
+    row.next_check = None
+    row.status = QualificationStatus.SUSPENDED
+    row.updated_at = now
+    await session.flush()
+    await record(
+        session,
+        Actor.system(),
+        "qualification_suspended",
+        "qualification",
+        row.id,
+        {"organisation_id": str(row.organisation_id), "item_code": row.item_code, "rule": "qualification_expired"},
+    )
+    return True

@@ -1,0 +1,1 @@
+"""Tests of the online intermediary-services marketplace."""
