@@ -17,3 +17,4 @@ bench:
 	.venv/bin/python bench/ledger.py
 	.venv/bin/python bench/http_auth.py
 	.venv/bin/python bench/certs.py --seconds 3
+	.venv/bin/python bench/intermediary.py
