@@ -10,6 +10,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from intermediary_market import api as market_api
+from intermediary_market import web as market_web
 from trading.kernel.auth.guards import make_permission_guard
 from trading.kernel.web.templating import STATIC_DIR, build_environment
 from trading.ledger.api import LedgerApiController
@@ -56,11 +57,12 @@ PUBLIC_ROUTES: frozenset[str] = frozenset(
         *certificate_api.PUBLIC_PATHS,
         # The intermediary marketplace: the item list, practice pages, announcements and results.
         *market_api.PUBLIC_PATHS,
+        *market_web.PUBLIC_PATHS,
     }
 )
 
 # Packages whose `templates/` folder joins the Jinja environment.
-TEMPLATE_PACKAGES: tuple[str, ...] = ("trading.parties", "trading.ledger")
+TEMPLATE_PACKAGES: tuple[str, ...] = ("trading.parties", "trading.ledger", "intermediary_market")
 
 
 def route_handlers(api_prefix: str) -> list[ControllerRouterHandler]:
@@ -81,6 +83,7 @@ def route_handlers(api_prefix: str) -> list[ControllerRouterHandler]:
         *parties_web.CONTROLLERS,
         *certificate_web.CONTROLLERS,
         LedgerPages,
+        *market_web.CONTROLLERS,
         create_static_files_router(path="/static", directories=[STATIC_DIR], name="static"),
     ]
 

@@ -43,6 +43,9 @@ NAVIGATION = Navigation(
     items=(
         NavItem(N_("Home"), "/", Audience.EVERYONE),
         NavItem(N_("Dashboard"), "/dashboard"),
+        NavItem(N_("Intermediary marketplace"), "/market", Audience.EVERYONE),
+        NavItem(N_("Owner workspace"), "/market/owner", roles=frozenset({Role.TENDEREE})),
+        NavItem(N_("Intermediary workspace"), "/market/intermediary", roles=frozenset({Role.INTERMEDIARY})),
         NavItem(N_("Audit ledger"), LEDGER),
         NavItem(N_("Account"), ACCOUNT),
         NavItem(N_("Log in"), LOGIN, Audience.ANONYMOUS),
