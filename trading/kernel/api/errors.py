@@ -53,7 +53,7 @@ def _http_error(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     return problem_response(
         {
             "type": f"urn:ggzy:error:{code.get(exc.status_code, 'http_error')}",
-            "title": exc.detail if exc.status_code >= 500 else str(exc.detail),  # noqa: PLR2004
+            "title": str(exc.detail),
             "status": exc.status_code,
             "detail": exc.detail,
         },
