@@ -117,6 +117,25 @@ class CertsSettings(BaseSettings):
     """PKCS#12 file with the platform TSA's key and certificate. Embedded: ``<dev-ca>/p12/tsa.p12``."""
     tsa_p12_password: SecretStr | None = None
     """Its password. Embedded: the development password ``dev``."""
+    receipt_p12: Path | None = None
+    """PKCS#12 with the platform's signing key and certificate for bid receipts (回执) and other
+    platform-signed records. Embedded: ``<dev-ca>/p12/platform_signer.p12``."""
+    receipt_p12_password: SecretStr | None = None
+    """Its password. Embedded: the development password ``dev``."""
+
+
+class BiddingSettings(BaseSettings):
+    """Sealed electronic bidding (``GGZY_BIDDING_``)."""
+
+    model_config = SettingsConfigDict(env_prefix="GGZY_BIDDING_")
+
+    upload_ttl_seconds: int = 24 * 3600
+    """An upload not completed within this time is abandoned (it never counted as a bid)."""
+    max_chunk_bytes: int = 64 * 1024 * 1024
+    """The largest single PATCH of a resumable upload; clients send smaller chunks and resume."""
+    rules: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    """Overrides of the per-tender-type rule sets (`bidding.rules.DEFAULT_RULES`), as JSON:
+    ``{"engineering-mandatory": {"publication_to_deadline_days": 25}}``."""
 
 
 class Settings(BaseSettings):
@@ -143,6 +162,7 @@ class Settings(BaseSettings):
     web: WebSettings = Field(default_factory=WebSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
     certs: CertsSettings = Field(default_factory=CertsSettings)
+    bidding: BiddingSettings = Field(default_factory=BiddingSettings)
 
     @model_validator(mode="after")
     def _fill_embedded_defaults(self) -> Settings:
@@ -184,7 +204,17 @@ class Settings(BaseSettings):
                 certs.tsa_p12 = certs.dev_ca_dir / "p12" / "tsa.p12"
                 if certs.tsa_p12_password is None:
                     certs.tsa_p12_password = SecretStr("dev")
+            self._fill_receipt_key_default()
         return self
+
+    def _fill_receipt_key_default(self) -> None:
+        """Embedded: receipts are signed by the development PKI's platform signer."""
+        certs = self.certs
+        assert certs.dev_ca_dir is not None  # noqa: S101 - filled before this is called
+        if certs.receipt_p12 is None:
+            certs.receipt_p12 = certs.dev_ca_dir / "p12" / "platform_signer.p12"
+            if certs.receipt_p12_password is None:
+                certs.receipt_p12_password = SecretStr("dev")
 
     @property
     def is_sqlite(self) -> bool:
@@ -207,6 +237,7 @@ class Settings(BaseSettings):
         data["celery"]["result_backend"] = _mask_url(data["celery"]["result_backend"])
         data["redis_url"] = _mask_url(data["redis_url"])
         data["certs"]["tsa_p12_password"] = "********" if self.certs.tsa_p12_password is not None else None
+        data["certs"]["receipt_p12_password"] = "********" if self.certs.receipt_p12_password is not None else None
         return data
 
 

@@ -20,6 +20,10 @@ from trading.ledger import encoding
 
 PLATFORM_CHAIN = "platform"
 PROJECT_CHAIN_PREFIX = "project:"
+SEALED_CHAIN_PREFIX = "sealed:"
+"""A project's sealed chain: entries that would reveal who bid or downloaded before the deadline.
+They are chained, checkpointed and verified like any other, but hidden from every reader until
+the project's chain is unsealed (`LedgerUnsealedChain`)."""
 
 
 class LedgerEntry(UUIDPrimaryKey, Base):
@@ -80,7 +84,10 @@ class LedgerEntry(UUIDPrimaryKey, Base):
 
     @property
     def project_code(self) -> str | None:
-        return self.chain.removeprefix(PROJECT_CHAIN_PREFIX) if self.chain.startswith(PROJECT_CHAIN_PREFIX) else None
+        for prefix in (PROJECT_CHAIN_PREFIX, SEALED_CHAIN_PREFIX):
+            if self.chain.startswith(prefix):
+                return self.chain.removeprefix(prefix)
+        return None
 
 
 class LedgerChainHead(Base):
@@ -95,6 +102,15 @@ class LedgerChainHead(Base):
     updated_at: Mapped[datetime]
     signed_seq: Mapped[int] = mapped_column(BigInteger, default=0)
     """The seq the latest checkpoint signed for this chain (0: never); ``seq > signed_seq`` = moved."""
+
+
+class LedgerUnsealedChain(Base):
+    """A sealed chain that readers may now see (its tender's deadline passed). Never removed."""
+
+    __tablename__ = "ledger_unsealed_chains"
+
+    chain: Mapped[str] = mapped_column(String(80), primary_key=True)
+    unsealed_at: Mapped[datetime]
 
 
 class LedgerCheckpoint(Base):

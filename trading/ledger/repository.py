@@ -36,9 +36,10 @@ from sqlalchemy import (
     false,
     func,
     insert,
+    not_,
+    or_,
     select,
     text,
-    true,
     tuple_,
     type_coerce,
     update,
@@ -50,7 +51,13 @@ from sqlalchemy.orm import make_transient_to_detached
 from trading.kernel.auth.identity import Actor
 from trading.kernel.db.types import UTCDateTime
 from trading.ledger import encoding, policies
-from trading.ledger.models import LedgerChainHead, LedgerCheckpoint, LedgerEntry
+from trading.ledger.models import (
+    SEALED_CHAIN_PREFIX,
+    LedgerChainHead,
+    LedgerCheckpoint,
+    LedgerEntry,
+    LedgerUnsealedChain,
+)
 
 _ENTRIES = cast("Table", LedgerEntry.__table__)
 _HEADS = cast("Table", LedgerChainHead.__table__)
@@ -463,7 +470,14 @@ class LedgerRepository:
 
     def readable(self, actor: Actor) -> Select[LedgerEntry]:
         """Entries ``actor`` may see: all of them with ``ledger:entry:read``, none otherwise."""
-        return select(LedgerEntry).where(true() if policies.can_read_entries(actor) else false())
+        if not policies.can_read_entries(actor):
+            return select(LedgerEntry).where(false())
+        # Sealed chains stay hidden until unsealed (their tender's deadline): even a supervisor
+        # must not learn who bid or downloaded before it.
+        unsealed = select(LedgerUnsealedChain.chain)
+        return select(LedgerEntry).where(
+            or_(not_(LedgerEntry.chain.startswith(SEALED_CHAIN_PREFIX)), LedgerEntry.chain.in_(unsealed))
+        )
 
     async def list_entries(
         self,

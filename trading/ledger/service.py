@@ -29,7 +29,14 @@ from trading.ledger.errors import (
     LedgerFieldInvalid,
     SigningKeyUnusable,
 )
-from trading.ledger.models import PLATFORM_CHAIN, PROJECT_CHAIN_PREFIX, LedgerCheckpoint, LedgerEntry
+from trading.ledger.models import (
+    PLATFORM_CHAIN,
+    PROJECT_CHAIN_PREFIX,
+    SEALED_CHAIN_PREFIX,
+    LedgerCheckpoint,
+    LedgerEntry,
+    LedgerUnsealedChain,
+)
 from trading.ledger.repository import EntryFilter, LedgerRepository
 from trading.ledger.verification import Problem, VerificationReport, verify_ledger
 
@@ -46,6 +53,7 @@ __all__ = [
     "platform_private_key",
     "platform_public_keys",
     "preimage_of",
+    "unseal_chain",
     "verify_ledger",
 ]
 
@@ -59,9 +67,13 @@ MAX_SUMMARY_BYTES = 4096
 """Summaries are shown on the ledger page; anything larger belongs in ``data`` (digested)."""
 
 
-def chain_for(project_code: str | None) -> str:
-    """``project:<统一交易标识码>`` for a trading project's records, ``platform`` for the rest."""
+def chain_for(project_code: str | None, *, sealed: bool = False) -> str:
+    """``project:<统一交易标识码>`` for a trading project's records, ``platform`` for the rest;
+    ``sealed:<统一交易标识码>`` for the project's records that stay hidden until it is unsealed.
+    """
     if project_code is None:
+        if sealed:
+            raise LedgerFieldInvalid("a sealed entry belongs to a project", field="project_code", rule="required")
         return PLATFORM_CHAIN
     if not _PROJECT_CODE.fullmatch(project_code) or len(project_code) > _LIMITS["project_code"]:
         raise LedgerFieldInvalid(
@@ -69,7 +81,7 @@ def chain_for(project_code: str | None) -> str:
             field="project_code",
             rule="project_code",
         )
-    return f"{PROJECT_CHAIN_PREFIX}{project_code}"
+    return f"{SEALED_CHAIN_PREFIX if sealed else PROJECT_CHAIN_PREFIX}{project_code}"
 
 
 def _check_text(field: str, value: str, pattern: re.Pattern[str] | None = None) -> None:
@@ -96,6 +108,7 @@ async def append_entry(
     data: Mapping[str, Any] | None = None,
     summary: Mapping[str, Any] | None = None,
     project_code: str | None = None,
+    sealed: bool = False,
 ) -> LedgerEntry:
     """Record a state change in the caller's transaction (Order 20 Art. 49: time, IP, who, what).
 
@@ -104,7 +117,9 @@ async def append_entry(
     is stored, so confidential content never reaches the ledger, yet whoever holds the data can
     prove it is what was recorded. ``summary`` is a small non-confidential dict that is stored and
     shown to supervisors. ``project_code`` (统一交易标识码) puts the entry on that project's chain,
-    otherwise on the platform chain.
+    otherwise on the platform chain. ``sealed`` puts it on the project's sealed chain instead:
+    entries whose actor alone would reveal who bid or downloaded before the deadline (Order 20
+    Art. 21, 27). Readers see them only after `unseal_chain`; verification covers them always.
 
     The chain's head row stays locked until the caller's transaction ends, so appends to one chain
     queue up while other chains proceed; if the caller rolls back, the entry and the head move
@@ -112,7 +127,7 @@ async def append_entry(
     unit of work must hold the write lock (``transaction(..., lock=True)``, as the web boundary
     does for unsafe methods); otherwise a concurrent append fails instead of waiting.
     """
-    chain = chain_for(project_code)
+    chain = chain_for(project_code, sealed=sealed)
     _check_text("action", action, _ACTION)
     _check_text("subject_type", subject_type, _SUBJECT_TYPE)
     _check_text("subject_id", subject_id)
@@ -253,3 +268,13 @@ async def list_entries(
     page = rows[:limit]
     next_cursor = encode_cursor(page[-1]) if len(rows) > limit else None
     return page, next_cursor
+
+
+async def unseal_chain(session: AsyncSession, project_code: str, now: datetime) -> bool:
+    """Let readers see the project's sealed chain from now on; idempotent (True the first time)."""
+    chain = chain_for(project_code, sealed=True)
+    if await session.get(LedgerUnsealedChain, chain) is not None:
+        return False
+    session.add(LedgerUnsealedChain(chain=chain, unsealed_at=now))
+    await session.flush()
+    return True

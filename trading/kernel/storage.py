@@ -1,0 +1,167 @@
+"""The file store: uploads in progress and immutable, content-addressed files.
+
+Layout under ``settings.storage_dir`` (shared between web processes in production):
+
+* ``incoming/<upload id>.part`` — an upload being received; appended to at its recorded offset,
+  so an interrupted upload resumes where it stopped. Never read as a bid.
+* ``blobs/<namespace>/<sha[:2]>/<sha256>`` — accepted files, written once. A file is moved here
+  (fsync, then atomic rename) *before* the database row that names it commits, so a committed row
+  always finds its bytes; a crash in between leaves at most an unreferenced blob, never a row
+  without one.
+
+Writes go straight to the page cache in the event loop (small chunks); reads for hashing happen
+in a worker thread by the caller.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import re
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Final
+
+_KEY: Final = re.compile(r"^[a-z-]+/[0-9a-f]{2}/[0-9a-f]{64}$")
+
+
+class UploadTooLarge(Exception):
+    """More bytes arrived than the upload declared."""
+
+
+class UploadBusy(Exception):
+    """Another request holds the upload (same upload sent twice at once)."""
+
+
+class UploadWriter:
+    """Writes an upload at the offset the database recorded (see `FileStore.exclusive`)."""
+
+    def __init__(self, fd: int) -> None:
+        self._fd = fd
+
+    async def write(self, offset: int, chunks: AsyncIterator[bytes], *, limit: int) -> int:
+        """Write ``chunks`` at ``offset``; returns the new size.
+
+        Bytes past ``offset`` from an earlier interrupted attempt are cut off first, so what the
+        database recorded is the only truth about how much arrived. Raises `UploadTooLarge` when
+        the total would pass ``limit`` (the bytes written so far stay until the upload is
+        discarded or resumed, which truncates them again).
+        """
+        os.ftruncate(self._fd, offset)
+        os.lseek(self._fd, offset, os.SEEK_SET)
+        size = offset
+        async for chunk in chunks:
+            if not chunk:
+                continue
+            size += len(chunk)
+            if size > limit:
+                raise UploadTooLarge(f"more than the declared {limit} bytes")
+            view = memoryview(chunk)
+            while view:
+                written = os.write(self._fd, view)
+                view = view[written:]
+        return size
+
+
+class FileStore:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.incoming = root / "incoming"
+        self.blobs = root / "blobs"
+
+    # --- uploads in progress ---------------------------------------------------------------------
+
+    def incoming_path(self, upload_id: uuid.UUID) -> Path:
+        return self.incoming / f"{upload_id}.part"
+
+    def start(self, upload_id: uuid.UUID) -> Path:
+        self.incoming.mkdir(parents=True, exist_ok=True)
+        path = self.incoming_path(upload_id)
+        path.touch(exist_ok=True)
+        return path
+
+    @contextmanager
+    def exclusive(self, upload_id: uuid.UUID) -> Iterator[UploadWriter]:
+        """Hold the upload's file exclusively (``flock``) while one request writes to it.
+
+        A second concurrent writer of the same upload gets `UploadBusy` instead of interleaving
+        bytes; the caller re-reads the recorded offset *under* this lock before writing.
+        """
+        path = self.start(upload_id)
+        fd = os.open(path, os.O_WRONLY)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise UploadBusy("another request is writing this upload") from None
+            yield UploadWriter(fd)
+        finally:
+            os.close(fd)  # releases the lock
+
+    def size_on_disk(self, upload_id: uuid.UUID) -> int:
+        path = self.incoming_path(upload_id)
+        return path.stat().st_size if path.exists() else 0
+
+    def discard(self, upload_id: uuid.UUID) -> None:
+        self.incoming_path(upload_id).unlink(missing_ok=True)
+
+    # --- immutable files -------------------------------------------------------------------------
+
+    @staticmethod
+    def key_for(namespace: str, sha256: str) -> str:
+        return f"{namespace}/{sha256[:2]}/{sha256}"
+
+    def path(self, key: str) -> Path:
+        if not _KEY.fullmatch(key):
+            msg = f"not a storage key: {key!r}"
+            raise ValueError(msg)
+        return self.blobs / key
+
+    def promote(self, upload_id: uuid.UUID, namespace: str, sha256: str) -> str:
+        """Link a complete upload into the blob store (durably) and return its key; the caller
+        discards the upload once the row naming the key has committed.
+        """
+        key = self.key_for(namespace, sha256)
+        target = self.path(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        source = self.incoming_path(upload_id)
+        fd = os.open(source, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        # A hard link, not a rename: the upload keeps its bytes until the caller's transaction has
+        # committed (then it calls `discard`), so a crash in between leaves an upload that can
+        # still be submitted. The key is the content's digest: an existing target holds the same
+        # bytes (from such an earlier attempt).
+        with contextlib.suppress(FileExistsError):
+            os.link(source, target)
+        _fsync_dir(target.parent)
+        return key
+
+    def put(self, namespace: str, sha256: str, data: bytes) -> str:
+        """Store small bytes (a tender document) under their digest; idempotent."""
+        key = self.key_for(namespace, sha256)
+        target = self.path(key)
+        if target.exists():
+            return key
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temporary = target.with_name(f".{target.name}.{uuid.uuid4().hex}")
+        with temporary.open("wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        temporary.replace(target)
+        _fsync_dir(target.parent)
+        return key
+
+
+def _fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
