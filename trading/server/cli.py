@@ -13,6 +13,7 @@ import click
 from alembic import command
 from alembic.config import Config
 
+from bidding.client.cli import bid
 from trading.kernel.settings import get_settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -28,6 +29,9 @@ def alembic_config(url: str | None = None) -> Config:
 @click.group()
 def main() -> None:
     """ggzy: public resource trading and government procurement platform."""
+
+
+main.add_command(bid)
 
 
 # --- settings -------------------------------------------------------------------------------

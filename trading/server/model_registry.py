@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bidding.models  # noqa: F401 - registers the bidding tables
 import intermediary_market.models  # noqa: F401 - registers the marketplace tables
 import trading.ledger.models  # registers the ledger tables
 import trading.parties.models  # noqa: F401 - registers the parties tables

@@ -9,6 +9,9 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
+from bidding import api as bidding_api
+from bidding import api_tenders as tender_api
+from bidding import web as bidding_web
 from intermediary_market import api as market_api
 from intermediary_market import web as market_web
 from trading.kernel.auth.guards import make_permission_guard
@@ -55,6 +58,10 @@ PUBLIC_ROUTES: frozenset[str] = frozenset(
         # list in force (published, signed), and the platform's RFC 3161 time-stamping service.
         *certificate_web.PUBLIC_PATHS,
         *certificate_api.PUBLIC_PATHS,
+        # Bidding: published tenders (list, detail with server time), the receipt signer's chain.
+        *tender_api.PUBLIC_PATHS,
+        *bidding_api.PUBLIC_PATHS,
+        *bidding_web.PUBLIC_PATHS,
         # The intermediary marketplace: the item list, practice pages, announcements and results.
         *market_api.PUBLIC_PATHS,
         *market_web.PUBLIC_PATHS,
@@ -62,7 +69,7 @@ PUBLIC_ROUTES: frozenset[str] = frozenset(
 )
 
 # Packages whose `templates/` folder joins the Jinja environment.
-TEMPLATE_PACKAGES: tuple[str, ...] = ("trading.parties", "trading.ledger", "intermediary_market")
+TEMPLATE_PACKAGES: tuple[str, ...] = ("trading.parties", "trading.ledger", "bidding", "intermediary_market")
 
 
 def route_handlers(api_prefix: str) -> list[ControllerRouterHandler]:
@@ -72,6 +79,8 @@ def route_handlers(api_prefix: str) -> list[ControllerRouterHandler]:
             *parties_api.CONTROLLERS,
             *certificate_api.CONTROLLERS,
             LedgerApiController,
+            *tender_api.CONTROLLERS,
+            *bidding_api.CONTROLLERS,
             *market_api.CONTROLLERS,
         ],
     )
@@ -83,6 +92,7 @@ def route_handlers(api_prefix: str) -> list[ControllerRouterHandler]:
         *parties_web.CONTROLLERS,
         *certificate_web.CONTROLLERS,
         LedgerPages,
+        *bidding_web.CONTROLLERS,
         *market_web.CONTROLLERS,
         create_static_files_router(path="/static", directories=[STATIC_DIR], name="static"),
     ]

@@ -9,6 +9,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from bidding import jobs as bidding_jobs
+from bidding import policies as bidding_policies
 from intermediary_market import jobs as market_jobs
 from intermediary_market import policies as market_policies
 from trading.kernel import sweep
@@ -19,11 +21,20 @@ from trading.parties import policies as parties_policies
 
 
 def grants() -> Grants:
-    return Grants(parties_policies.ROLE_GRANTS, ledger_policies.ROLE_GRANTS, market_policies.ROLE_GRANTS)
+    return Grants(
+        parties_policies.ROLE_GRANTS,
+        ledger_policies.ROLE_GRANTS,
+        bidding_policies.ROLE_GRANTS,
+        market_policies.ROLE_GRANTS,
+    )
 
 
 def register_sweep_handlers() -> None:
-    handlers: tuple[sweep.DueHandler, ...] = (*parties_jobs.SWEEP_HANDLERS, *market_jobs.SWEEP_HANDLERS)
+    handlers: tuple[sweep.DueHandler, ...] = (
+        *parties_jobs.SWEEP_HANDLERS,
+        *bidding_jobs.SWEEP_HANDLERS,
+        *market_jobs.SWEEP_HANDLERS,
+    )
     for handler in handlers:
         sweep.register(handler)
 

@@ -110,6 +110,8 @@ async def test_public_routes_answer_without_login(client: httpx.AsyncClient, pat
         "/locale/{code}": "/locale/en",
         "/api/v1/docs/{path}": "/api/v1/docs/openapi.json",
         "/market/selections/{announcement_id}": "/market/selections/00000000-0000-0000-0000-000000000000",
+        "/bidding/tenders/{code}": "/bidding/tenders/E0000000000000000000",
+        "/api/v1/bidding/tenders/{code}": "/api/v1/bidding/tenders/NO-SUCH-TENDER",
     }.get(path, path)
     assert not re.search(r"{\w+}", concrete)
     response = await client.get(concrete)

@@ -1,0 +1,210 @@
+"""The sealed-bid API under ``/api/v1/bidding`` (bearer tokens; the contract is in bidding/AGENTS.md).
+
+Uploads are resumable in the manner of the tus protocol, reduced to what bidders need: create an
+upload with its size and digest, send chunks with ``Upload-Offset``, ask the offset after an
+interruption, then submit. The chunk route streams the body to disk; its transactions are short
+and its memory does not grow with the chunk (see `bidding.intake`).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+import msgspec
+from litestar import Controller, Request, Response, get, patch, post
+from litestar.datastructures import State
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
+from litestar.types import ControllerRouterHandler
+
+from bidding.errors import BidRefused
+from bidding.intake import IntakeService, Receipt
+from bidding.models import BidUpload
+from bidding.policies import BiddingPermission
+from bidding.receipts import signer_chain_pem
+from trading.kernel.auth.identity import Actor
+from trading.kernel.auth.permissions import requires
+from trading.kernel.settings import Settings
+from trading.kernel.storage import FileStore
+
+PREFIX = "/bidding"
+MAX_CHUNK_BYTES = 64 * 1024 * 1024
+"""The largest chunk one PATCH may carry (Litestar refuses larger bodies with 413 before reading)."""
+
+
+class UploadCreate(msgspec.Struct, forbid_unknown_fields=True):
+    size: int
+    sha256: str
+
+
+class UploadRead(msgspec.Struct):
+    id: uuid.UUID
+    offset: int
+    size: int
+    status: str
+    expiresAt: datetime  # noqa: N815 - the wire name of the contract
+    refusal: dict[str, Any] | None = None
+
+    @classmethod
+    def of(cls, upload: BidUpload) -> UploadRead:
+        return cls(
+            id=upload.id,
+            offset=upload.received,
+            size=upload.declared_size,
+            status=upload.status.value,
+            expiresAt=upload.expires_at,
+            refusal=upload.refusal,
+        )
+
+
+def file_store(settings: Settings) -> FileStore:
+    assert settings.storage_dir is not None  # noqa: S101 - filled by Settings' validator
+    return FileStore(settings.storage_dir)
+
+
+async def provide_intake(state: State) -> IntakeService:
+    settings: Settings = state.settings
+    return IntakeService(state.session_maker, settings, file_store(settings))
+
+
+def _offset_header(request: Request[Any, Any, Any]) -> int:
+    raw = request.headers.get("upload-offset")
+    if raw is None or not raw.isdigit():
+        raise BidRefused("send the chunk's offset in Upload-Offset", field="Upload-Offset", rule="required")
+    return int(raw)
+
+
+class BidController(Controller):
+    path = PREFIX
+    tags = ["bidding"]  # noqa: RUF012 - Litestar reads this class attribute
+    dependencies = {"intake": Provide(provide_intake)}  # noqa: RUF012
+
+    @post(
+        "/tenders/{code:str}/lots/{lot:str}/uploads",
+        operation_id="bidding_start_upload",
+        status_code=HTTP_201_CREATED,
+        opt=requires(BiddingPermission.BID_SUBMIT),
+    )
+    async def start_upload(
+        self,
+        code: FromPath[str],
+        lot: FromPath[str],
+        data: JSONBody[UploadCreate],
+        intake: NamedDependency[IntakeService],
+        actor: NamedDependency[Actor],
+    ) -> UploadRead:
+        """Announce a sealed container (size and SHA-256) for a lot; refused after the deadline or
+        beyond the tender's size limit.
+        """
+        return UploadRead.of(await intake.start_upload(actor, code, lot, size=data.size, sha256=data.sha256))
+
+    @patch(
+        "/uploads/{upload_id:uuid}",
+        operation_id="bidding_upload_chunk",
+        status_code=HTTP_204_NO_CONTENT,
+        request_max_body_size=MAX_CHUNK_BYTES,
+        opt=requires(BiddingPermission.BID_SUBMIT),
+    )
+    async def upload_chunk(
+        self,
+        request: Request[Any, Any, Any],
+        upload_id: FromPath[uuid.UUID],
+        intake: NamedDependency[IntakeService],
+        actor: NamedDependency[Actor],
+    ) -> Response[None]:
+        """Append the raw body at ``Upload-Offset``; answers the new offset in ``Upload-Offset``."""
+        offset = await intake.receive(actor, upload_id, _offset_header(request), request.stream())
+        return Response(None, status_code=HTTP_204_NO_CONTENT, headers={"Upload-Offset": str(offset)})
+
+    @get("/uploads/{upload_id:uuid}", operation_id="bidding_upload_status", opt=requires(BiddingPermission.BID_SUBMIT))
+    async def upload_status(
+        self, upload_id: FromPath[uuid.UUID], intake: NamedDependency[IntakeService], actor: NamedDependency[Actor]
+    ) -> UploadRead:
+        """Where an upload stands: resume from ``offset``; ``refusal`` says why a refused one was."""
+        return UploadRead.of(await intake.status(actor, upload_id))
+
+    @post(
+        "/uploads/{upload_id:uuid}/submission",
+        operation_id="bidding_submit",
+        status_code=HTTP_201_CREATED,
+        opt=requires(BiddingPermission.BID_SUBMIT),
+    )
+    async def submit(
+        self, upload_id: FromPath[uuid.UUID], intake: NamedDependency[IntakeService], actor: NamedDependency[Actor]
+    ) -> dict[str, Any]:
+        """Check the complete container and, if it holds, record the bid and answer its signed receipt."""
+        return (await intake.submit(actor, upload_id)).to_json()
+
+    @post(
+        "/tenders/{code:str}/lots/{lot:str}/withdrawal",
+        operation_id="bidding_withdraw",
+        status_code=HTTP_201_CREATED,
+        opt=requires(BiddingPermission.BID_SUBMIT),
+    )
+    async def withdraw(
+        self,
+        code: FromPath[str],
+        lot: FromPath[str],
+        intake: NamedDependency[IntakeService],
+        actor: NamedDependency[Actor],
+    ) -> dict[str, Any]:
+        """Withdraw the caller's bid for the lot before the deadline (a signed withdrawal receipt)."""
+        return (await intake.withdraw(actor, code, lot)).to_json()
+
+    @get("/bids/mine", operation_id="bidding_my_bids", opt=requires(BiddingPermission.BID_SUBMIT))
+    async def my_bids(
+        self,
+        intake: NamedDependency[IntakeService],
+        actor: NamedDependency[Actor],
+        tender: FromQuery[str | None] = None,
+    ) -> list[dict[str, Any]]:
+        """The caller's bids with every version's receipt, newest first."""
+        return [
+            {
+                "tender": t.project_code,
+                "lot": lot.code,
+                "status": bid.status.value,
+                "versions": [{"number": v.number, "kind": v.kind.value, **Receipt.of(v).to_json()} for v in versions],
+            }
+            for t, lot, bid, versions in await intake.my_bids(actor, tender)
+        ]
+
+    @get("/receipts/{receipt_no:str}", operation_id="bidding_receipt", opt=requires(BiddingPermission.BID_SUBMIT))
+    async def receipt(
+        self, receipt_no: FromPath[str], intake: NamedDependency[IntakeService], actor: NamedDependency[Actor]
+    ) -> dict[str, Any]:
+        """One of the caller's receipts (exact signed bytes and signature, base64)."""
+        return (await intake.receipt(actor, receipt_no)).to_json()
+
+    @get("/tenders/{code:str}/bids", operation_id="bidding_list_bids", opt=requires(BiddingPermission.BID_LIST))
+    async def list_bids(
+        self, code: FromPath[str], intake: NamedDependency[IntakeService], actor: NamedDependency[Actor]
+    ) -> list[dict[str, Any]]:
+        """Who bid, after the deadline. Before it: 403 ``sealed_until_deadline`` for every role, recorded."""
+        return [
+            {
+                "organisationId": str(row.organisation_id),
+                "organisation": row.organisation_name,
+                "uscc": row.uscc,
+                "lot": row.lot_code,
+                "status": row.status.value,
+                "versions": row.versions,
+                "receiptNo": row.receipt_no,
+                "receivedAt": row.received_at.isoformat() if row.received_at else None,
+                "containerSha256": row.container_sha256,
+            }
+            for row in await intake.list_bids(actor, code)
+        ]
+
+
+@get(f"{PREFIX}/receipt-signer", operation_id="bidding_receipt_signer", media_type="application/x-pem-file")
+async def receipt_signer(state: State) -> bytes:
+    """The receipt signer's certificate and chain (PEM), for verifying receipts (public)."""
+    return signer_chain_pem(state.settings)
+
+
+CONTROLLERS: list[ControllerRouterHandler] = [BidController, receipt_signer]
+PUBLIC_PATHS = frozenset({f"/api/v1{PREFIX}/receipt-signer"})

@@ -1,0 +1,230 @@
+"""The sealed bid container (``ggzy-bid/1``): what the bidder client writes and the server checks.
+
+Shared by the bidder client (`bidding.client.sdk`) and the platform (`bidding.intake`), so both
+sides read the same rules. Pure: only the standard library and `certs`.
+
+A container is a ZIP archive whose entries are all STORED (no compression: sealed parts are
+ciphertext and do not compress, so a compressed entry can only hide its size — the zip-bomb
+shape). It holds exactly four entries:
+
+``manifest.json``
+    The public manifest, canonical JSON (sorted keys, no spaces, UTF-8)::
+
+        {"format": "ggzy-bid/1", "tender": <统一交易标识码>, "lot": <lot code>,
+         "bidder": <bidder USCC>, "deadline": <ISO time the envelopes are bound to>,
+         "createdAt": <client time, informative>,
+         "guarantee": {"form": "cash" | "guarantee", "reference": <guarantee no. or "">},
+         "parts": {"price-summary": {"name": "price-summary.sealed", "size": n, "sha256": hex},
+                   "package": {"name": "package.sealed", "size": n, "sha256": hex}},
+         "contentSha256": {"price-summary": hex, "package": hex}}
+
+    ``parts`` digests are over the sealed envelopes (what the server can check now);
+    ``contentSha256`` are over the plaintexts (what the opening checks after decryption). The
+    plaintexts carry a random salt, so their digests reveal nothing.
+``manifest.p7s``
+    Detached CAdES signature (DER) over the exact ``manifest.json`` bytes, by the bidder's
+    signing certificate (with its chain).
+``price-summary.sealed``
+    A `certs.envelope.sealed_bid` envelope of the price summary (开标一览表), canonical JSON::
+
+        {"tender", "lot", "bidder", "currency": "CNY", "totalPrice": "1234567.89",
+         "durationDays": int, "items": [{"name", "price"}…], "salt": hex}
+
+``package.sealed``
+    An envelope of the inner package: a ZIP (deflated is fine inside) holding ``manifest.json``
+    (``{"files": [{"name", "size", "sha256"}], "priceSummarySha256", "guarantee"}``) and the files.
+
+Both envelopes are bound (`BidBinding`) to tender, lot, bidder, deadline and the SHA-256 of the
+inner manifest, so neither can be moved to another tender, lot or bidder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import struct
+import zipfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO, Final
+
+from certs.envelope.sealed_bid import MAGIC, BidBinding
+
+FORMAT: Final = "ggzy-bid/1"
+MANIFEST: Final = "manifest.json"
+SIGNATURE: Final = "manifest.p7s"
+PRICE_SUMMARY: Final = "price-summary"
+PACKAGE: Final = "package"
+PART_NAMES: Final = {PRICE_SUMMARY: "price-summary.sealed", PACKAGE: "package.sealed"}
+ENTRY_NAMES: Final = frozenset({MANIFEST, SIGNATURE, *PART_NAMES.values()})
+# Limits of the small entries; the package part is limited by the tender (max_package_bytes).
+ENTRY_LIMITS: Final = {MANIFEST: 64 * 1024, SIGNATURE: 64 * 1024, PART_NAMES[PRICE_SUMMARY]: 1024 * 1024}
+CHUNK: Final = 1024 * 1024
+_LOCAL_HEADER: Final = struct.Struct("<IHHHHHIIIHH")
+_LOCAL_SIGNATURE: Final = 0x04034B50
+_ENVELOPE_HEADER_LIMIT: Final = 256 * 1024
+
+
+class ContainerRefused(Exception):
+    """The container breaks a rule; ``field`` and ``rule`` name which (stable codes)."""
+
+    def __init__(self, message: str, *, field: str, rule: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.rule = rule
+
+
+@dataclass(frozen=True, slots=True)
+class EntryRange:
+    """Where an entry's bytes lie inside the container file."""
+
+    name: str
+    offset: int
+    size: int
+
+
+@dataclass(frozen=True)
+class ContainerLayout:
+    entries: Mapping[str, EntryRange]
+
+    def read_small(self, stream: BinaryIO, name: str) -> bytes:
+        entry = self.entries[name]
+        stream.seek(entry.offset)
+        return stream.read(entry.size)
+
+
+def inspect_container(path: Path, *, max_package_bytes: int) -> ContainerLayout:
+    """Check the ZIP structure without reading the parts; refuse anything but the four STORED entries."""
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise ContainerRefused(f"not a bid container (ZIP): {exc}", field="package", rule="container") from None
+    with archive, path.open("rb") as stream:
+        infos = archive.infolist()
+        _check_names([info.filename for info in infos])
+        container_size = path.stat().st_size
+        entries: dict[str, EntryRange] = {}
+        for info in infos:
+            if info.compress_type != zipfile.ZIP_STORED or info.compress_size != info.file_size:
+                raise ContainerRefused(
+                    f"{info.filename} is compressed; sealed parts must be STORED (compression only hides size)",
+                    field="package",
+                    rule="compression",
+                )
+            if info.flag_bits & 0x1:
+                raise ContainerRefused(f"{info.filename} uses ZIP encryption", field="package", rule="container")
+            limit = ENTRY_LIMITS.get(info.filename, max_package_bytes)
+            if info.file_size > limit:
+                raise ContainerRefused(
+                    f"{info.filename} is {info.file_size} bytes; the limit is {limit}",
+                    field=f"parts.{info.filename}",
+                    rule="max-size",
+                )
+            offset = _data_offset(stream, info)
+            if offset + info.file_size > container_size:
+                msg = f"{info.filename} runs past the end of the file"
+                raise ContainerRefused(msg, field="package", rule="truncated")
+            entries[info.filename] = EntryRange(info.filename, offset, info.file_size)
+        ordered = sorted(entries.values(), key=lambda e: e.offset)
+        for first, second in itertools.pairwise(ordered):
+            if first.offset + first.size > second.offset:
+                raise ContainerRefused("container entries overlap", field="package", rule="container")
+    return ContainerLayout(entries)
+
+
+def _check_names(names: list[str]) -> None:
+    if len(names) == len(set(names)) and set(names) == ENTRY_NAMES:
+        return
+    if sorted(ENTRY_NAMES - set(names)) == [SIGNATURE] and len(names) == len(ENTRY_NAMES) - 1:
+        raise ContainerRefused("the manifest is not signed (manifest.p7s missing)", field="signature", rule="required")
+    raise ContainerRefused(
+        f"a bid container holds exactly {sorted(ENTRY_NAMES)}; found {sorted(names)}", field="package", rule="entries"
+    )
+
+
+def _data_offset(stream: BinaryIO, info: zipfile.ZipInfo) -> int:
+    stream.seek(info.header_offset)
+    header = stream.read(_LOCAL_HEADER.size)
+    if len(header) != _LOCAL_HEADER.size:
+        raise ContainerRefused("truncated local header", field="package", rule="truncated")
+    fields = _LOCAL_HEADER.unpack(header)
+    if fields[0] != _LOCAL_SIGNATURE:
+        raise ContainerRefused("bad local header", field="package", rule="container")
+    name_length, extra_length = int(fields[9]), int(fields[10])
+    return info.header_offset + _LOCAL_HEADER.size + name_length + extra_length
+
+
+def digest_parts(path: Path, layout: ContainerLayout) -> tuple[str, dict[str, str]]:
+    """One sequential pass: the container's SHA-256 and each entry's, in bounded memory."""
+    whole = hashlib.sha256()
+    per_entry = {name: hashlib.sha256() for name in layout.entries}
+    ordered = sorted(layout.entries.values(), key=lambda e: e.offset)
+    position = 0
+    with path.open("rb", buffering=0) as stream:
+        buffer = bytearray(CHUNK)
+        view = memoryview(buffer)
+        while True:
+            count = stream.readinto(buffer)
+            if not count:
+                break
+            chunk = view[:count]
+            whole.update(chunk)
+            end = position + count
+            for entry in ordered:
+                lo, hi = max(entry.offset, position), min(entry.offset + entry.size, end)
+                if lo < hi:
+                    per_entry[entry.name].update(chunk[lo - position : hi - position])
+            position = end
+    return whole.hexdigest(), {name: h.hexdigest() for name, h in per_entry.items()}
+
+
+def envelope_header(stream: BinaryIO, entry: EntryRange) -> dict[str, Any] | None:
+    """The cleartext header of a sealed envelope inside the container, or None when the part is
+    not a ggzy envelope (an unencrypted bid). Reads only the header, never the ciphertext.
+    """
+    stream.seek(entry.offset)
+    prefix = stream.read(len(MAGIC) + 4)
+    if len(prefix) < len(MAGIC) + 4 or prefix[: len(MAGIC)] != MAGIC:
+        return None
+    (length,) = struct.unpack(">I", prefix[len(MAGIC) :])
+    if length > min(_ENVELOPE_HEADER_LIMIT, entry.size):
+        raise ContainerRefused("the envelope header is too long", field="envelope", rule="malformed")
+    try:
+        header = json.loads(stream.read(length))
+    except ValueError:
+        raise ContainerRefused("the envelope header is not JSON", field="envelope", rule="malformed") from None
+    if not isinstance(header, dict):
+        raise ContainerRefused("the envelope header is not an object", field="envelope", rule="malformed")
+    return header
+
+
+def envelope_binding(header: Mapping[str, Any]) -> BidBinding:
+    try:
+        return BidBinding.from_dict(header["binding"])
+    except (KeyError, TypeError, ValueError):
+        raise ContainerRefused("the envelope has no valid binding", field="envelope", rule="malformed") from None
+
+
+def parse_manifest(data: bytes) -> dict[str, Any]:
+    """The manifest as a dict; refuses non-JSON, another format or missing fields."""
+    try:
+        manifest = json.loads(data)
+    except ValueError:
+        raise ContainerRefused("manifest.json is not JSON", field="manifest", rule="malformed") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise ContainerRefused(f"the manifest format must be {FORMAT}", field="manifest.format", rule="format")
+    for key in ("tender", "lot", "bidder", "deadline", "parts", "contentSha256", "guarantee"):
+        if key not in manifest:
+            raise ContainerRefused(f"the manifest lacks {key}", field=f"manifest.{key}", rule="required")
+    parts = manifest["parts"]
+    if not isinstance(parts, dict) or set(parts) != set(PART_NAMES):
+        raise ContainerRefused("the manifest must list price-summary and package", field="manifest.parts", rule="parts")
+    for kind, name in PART_NAMES.items():
+        part = parts[kind]
+        if not isinstance(part, dict) or part.get("name") != name:
+            msg = f"manifest part {kind} must be named {name}"
+            raise ContainerRefused(msg, field=f"manifest.parts.{kind}", rule="parts")
+    return manifest

@@ -1,0 +1,443 @@
+"""The bidder client's side of the bidding API: resumable upload, submission, withdrawal, receipts.
+
+`BidClient` is async (httpx.AsyncClient), so tests can drive it against the application through
+``httpx.ASGITransport``; `SyncBidClient` wraps each call in its own event loop for the CLI.
+
+The upload protocol (``bidding/AGENTS.md``): ``POST …/uploads`` announces size and SHA-256, then
+``PATCH /uploads/{id}`` sends the file in chunks, each with the ``Upload-Offset`` it starts at.
+A network error or a 409 ``upload_offset_mismatch`` is answered by asking the server where it
+stands (``GET /uploads/{id}``) and continuing from its offset; the server's offset is the truth,
+so nothing is sent twice into the file and nothing is skipped. Only one chunk is in memory.
+Finally ``POST /uploads/{id}/submission`` turns the complete upload into a bid and returns the
+signed receipt. The submission is not retried automatically: whether a lost answer recorded the
+bid is for ``GET /bids/mine`` to say, not for a blind second request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final, Self, TypeVar
+
+import httpx
+from cryptography import x509
+
+from bidding.client.sdk import file_digest, verify_receipt
+
+API: Final = "/api/v1"
+BIDDING: Final = f"{API}/bidding"
+DEFAULT_CHUNK: Final = 8 * 1024 * 1024
+_PROBLEM_PREFIX: Final = "urn:ggzy:error:"
+_OFFSET_MISMATCH: Final = "upload_offset_mismatch"
+_HTTP_CONFLICT: Final = 409
+_HTTP_ERROR: Final = 400
+
+ProgressCallback = Callable[[int, int], None]
+"""Called with (bytes the server holds, total size) after every accepted chunk."""
+
+T = TypeVar("T")
+
+
+class BidRejected(Exception):
+    """The server refused a request; ``field`` and ``rule`` name why (from its problem+json)."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        field: str | None,
+        rule: str | None,
+        detail: str,
+        *,
+        problem: Mapping[str, Any] | None = None,
+    ) -> None:
+        super().__init__(f"{status} {code}: {detail}" + (f" ({field}: {rule})" if field or rule else ""))
+        self.status = status
+        self.code = code
+        self.field = field
+        self.rule = rule
+        self.detail = detail
+        self.problem = dict(problem or {})
+
+
+def rejection(response: httpx.Response) -> BidRejected:
+    """The `BidRejected` for an error response (problem+json, or whatever else came back)."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = {}
+    if not isinstance(body, dict):
+        body = {}
+    problem_type = str(body.get("type", ""))
+    code = problem_type.removeprefix(_PROBLEM_PREFIX) if problem_type else f"http_{response.status_code}"
+    errors = body.get("errors") or [{}]
+    first = errors[0] if isinstance(errors, list) and errors and isinstance(errors[0], dict) else {}
+    return BidRejected(
+        response.status_code,
+        code,
+        first.get("field"),
+        first.get("rule"),
+        str(body.get("detail") or response.reason_phrase or response.text[:200]),
+        problem=body,
+    )
+
+
+def _checked(response: httpx.Response) -> httpx.Response:
+    if response.status_code >= _HTTP_ERROR:
+        raise rejection(response)
+    return response
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """The platform's signed receipt: the exact bytes signed and the detached CAdES signature."""
+
+    receipt_no: str
+    record: dict[str, Any]
+    receipt: bytes
+    signature: bytes
+
+    @classmethod
+    def from_api(cls, data: Mapping[str, Any]) -> Receipt:
+        return cls(
+            receipt_no=str(data["receiptNo"]),
+            record=dict(data.get("record") or {}),
+            receipt=base64.b64decode(data["receipt"], validate=True),
+            signature=base64.b64decode(data["signature"], validate=True),
+        )
+
+    def save(self, directory: Path) -> tuple[Path, Path]:
+        """Write ``<receiptNo>.json`` (the exact signed bytes) and ``<receiptNo>.p7s`` (DER), so
+        ``openssl cms -verify -binary -inform DER -in R.p7s -content R.json -CAfile root.pem
+        -purpose any`` checks them without this tool.
+        """
+        directory.mkdir(parents=True, exist_ok=True)
+        stem = Path(self.receipt_no).name  # a receipt number is never a path
+        json_path, p7s_path = directory / f"{stem}.json", directory / f"{stem}.p7s"
+        json_path.write_bytes(self.receipt)
+        p7s_path.write_bytes(self.signature)
+        return json_path, p7s_path
+
+    def verify(
+        self, trust_roots: Sequence[x509.Certificate], *, expected: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """`verify_receipt` over the exact bytes received (never over ``record``, which is a convenience)."""
+        return verify_receipt(self.receipt, self.signature, trust_roots, expected=expected)
+
+
+@dataclass(frozen=True)
+class UploadState:
+    id: str
+    offset: int
+    size: int
+    status: str
+    refusal: Any = None
+
+    @classmethod
+    def from_api(cls, data: Mapping[str, Any]) -> UploadState:
+        return cls(
+            id=str(data["id"]),
+            offset=int(data.get("offset", 0)),
+            size=int(data.get("size", 0)),
+            status=str(data.get("status", "")),
+            refusal=data.get("refusal"),
+        )
+
+
+def _read_chunk(path: Path, offset: int, size: int) -> bytes:
+    with path.open("rb") as stream:
+        stream.seek(offset)
+        return stream.read(size)
+
+
+class BidClient:
+    """Async client of the bidding API, authenticated with a bearer token.
+
+    ``base_url`` is the server's root (``https://ggzy.example``); pass ``http`` to reuse a client
+    (tests pass one on an ASGI transport) — it is then not closed here.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str,
+        *,
+        http: httpx.AsyncClient | None = None,
+        max_retries: int = 5,
+        retry_delay: float = 1.0,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.token = token
+        self.max_retries = max_retries
+        self.retry_delay = retry_delay
+        self._own_http = http is None
+        self.http = http or httpx.AsyncClient(timeout=httpx.Timeout(120.0, connect=15.0))
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        if self._own_http:
+            await self.http.aclose()
+
+    def _url(self, path: str) -> str:
+        return f"{self.base_url}{BIDDING}{path}"
+
+    @property
+    def _auth(self) -> dict[str, str]:
+        # Public resources (a published tender) need no token; an empty one is no header at all.
+        return {"Authorization": f"Bearer {self.token}"} if self.token else {}
+
+    async def _json(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = _checked(await self.http.request(method, self._url(path), headers=self._auth, **kwargs))
+        return response.json()
+
+    # --- reading ---
+
+    async def tender(self, code: str) -> dict[str, Any]:
+        data: dict[str, Any] = await self._json("GET", f"/tenders/{code}")
+        return data
+
+    async def my_bids(self, tender: str | None = None) -> Any:
+        return await self._json("GET", "/bids/mine", params={"tender": tender} if tender else None)
+
+    async def receipt_signer_pem(self) -> bytes:
+        response = _checked(await self.http.get(self._url("/receipt-signer"), headers=self._auth))
+        return response.content
+
+    async def download_document(self, code: str, document_id: str, out: Path) -> Path:
+        """Stream a tender document to ``out`` (the server records the download, sealed until the deadline)."""
+        async with self.http.stream(
+            "GET", self._url(f"/tenders/{code}/documents/{document_id}"), headers=self._auth
+        ) as r:
+            if r.status_code >= _HTTP_ERROR:
+                await r.aread()
+                raise rejection(r)
+            sink = await asyncio.to_thread(out.open, "wb")
+            try:
+                async for chunk in r.aiter_bytes():
+                    await asyncio.to_thread(sink.write, chunk)
+            finally:
+                await asyncio.to_thread(sink.close)
+        return out
+
+    # --- uploading ---
+
+    async def start_upload(self, tender: str, lot: str, *, size: int, sha256: str) -> UploadState:
+        data = await self._json("POST", f"/tenders/{tender}/lots/{lot}/uploads", json={"size": size, "sha256": sha256})
+        return UploadState.from_api({"status": "open", **data})
+
+    async def upload_state(self, upload_id: str) -> UploadState:
+        return UploadState.from_api(await self._json("GET", f"/uploads/{upload_id}"))
+
+    async def submit(self, upload_id: str) -> Receipt:
+        return Receipt.from_api(await self._json("POST", f"/uploads/{upload_id}/submission"))
+
+    async def upload(
+        self,
+        tender: str,
+        lot: str,
+        container_path: Path,
+        *,
+        chunk_size: int = DEFAULT_CHUNK,
+        on_progress: ProgressCallback | None = None,
+    ) -> Receipt:
+        """Upload a container resumably and submit it; returns the platform's signed receipt."""
+        size, sha256 = await asyncio.to_thread(file_digest, container_path)
+        state = await self.start_upload(tender, lot, size=size, sha256=sha256)
+        return await self._finish(
+            state.id, container_path, size=size, offset=state.offset, chunk_size=chunk_size, on_progress=on_progress
+        )
+
+    async def resume(
+        self,
+        upload_id: str,
+        container_path: Path,
+        *,
+        chunk_size: int = DEFAULT_CHUNK,
+        on_progress: ProgressCallback | None = None,
+    ) -> Receipt:
+        """Continue an interrupted upload from where the server stands, then submit it."""
+        state = await self._state_with_retries(upload_id)
+        size = (await asyncio.to_thread(container_path.stat)).st_size
+        if state.size and state.size != size:
+            raise BidRejected(
+                _HTTP_CONFLICT, "upload_size_mismatch", "size", "declared", "this file is not the one announced"
+            )
+        return await self._finish(
+            upload_id, container_path, size=size, offset=state.offset, chunk_size=chunk_size, on_progress=on_progress
+        )
+
+    async def _finish(
+        self,
+        upload_id: str,
+        path: Path,
+        *,
+        size: int,
+        offset: int,
+        chunk_size: int,
+        on_progress: ProgressCallback | None,
+    ) -> Receipt:
+        await self._send_chunks(
+            upload_id, path, size=size, offset=offset, chunk_size=chunk_size, on_progress=on_progress
+        )
+        return await self.submit(upload_id)
+
+    async def _send_chunks(
+        self,
+        upload_id: str,
+        path: Path,
+        *,
+        size: int,
+        offset: int,
+        chunk_size: int,
+        on_progress: ProgressCallback | None,
+    ) -> None:
+        failures = 0
+        while offset < size:
+            chunk = await asyncio.to_thread(_read_chunk, path, offset, chunk_size)
+            try:
+                response = await self.http.patch(
+                    self._url(f"/uploads/{upload_id}"),
+                    content=chunk,
+                    headers={
+                        **self._auth,
+                        "Upload-Offset": str(offset),
+                        "Content-Type": "application/offset+octet-stream",
+                    },
+                )
+            except httpx.TransportError:
+                failures = await self._back_off(failures)
+                offset = (await self._state_with_retries(upload_id)).offset
+                continue
+            if response.status_code == _HTTP_CONFLICT and rejection(response).code == _OFFSET_MISMATCH:
+                failures = await self._back_off(failures)
+                offset = (await self._state_with_retries(upload_id)).offset
+                continue
+            _checked(response)
+            offset = int(response.headers.get("Upload-Offset", offset + len(chunk)))
+            failures = 0
+            if on_progress is not None:
+                on_progress(offset, size)
+
+    async def _state_with_retries(self, upload_id: str) -> UploadState:
+        failures = 0
+        while True:
+            try:
+                state = await self.upload_state(upload_id)
+            except httpx.TransportError:
+                failures = await self._back_off(failures)
+                continue
+            if state.refusal or state.status == "refused":
+                raise BidRejected(422, "bid_refused", None, None, f"the upload was refused: {state.refusal}")
+            return state
+
+    async def _back_off(self, failures: int) -> int:
+        failures += 1
+        if failures > self.max_retries:
+            raise BidRejected(503, "upload_interrupted", None, None, f"gave up after {self.max_retries} retries")
+        await asyncio.sleep(self.retry_delay * failures)
+        return failures
+
+    # --- after submitting ---
+
+    async def withdraw(self, tender: str, lot: str) -> Receipt:
+        """Withdraw the bid for a lot before the deadline (Order 20 Art. 27); a receipt of kind ``withdrawal``."""
+        return Receipt.from_api(await self._json("POST", f"/tenders/{tender}/lots/{lot}/withdrawal"))
+
+
+async def login(
+    base_url: str,
+    username: str,
+    password: str,
+    *,
+    totp: str | None = None,
+    organisation_id: str | None = None,
+    http: httpx.AsyncClient | None = None,
+) -> str:
+    """A bearer token from ``POST /api/v1/auth/tokens`` (username, password, TOTP when enabled)."""
+    body: dict[str, Any] = {"username": username, "password": password}
+    if totp:
+        body["totp"] = totp
+    if organisation_id:
+        body["organisation_id"] = organisation_id
+    client = http or httpx.AsyncClient(timeout=30.0)
+    try:
+        response = _checked(await client.post(f"{base_url.rstrip('/')}{API}/auth/tokens", json=body))
+    finally:
+        if http is None:
+            await client.aclose()
+    return str(response.json()["token"])
+
+
+class SyncBidClient:
+    """`BidClient` for synchronous callers: each call runs in its own event loop and HTTP client."""
+
+    def __init__(self, base_url: str, token: str, *, max_retries: int = 5, retry_delay: float = 1.0) -> None:
+        self.base_url = base_url
+        self.token = token
+        self.max_retries = max_retries
+        self.retry_delay = retry_delay
+
+    def _run(self, call: Callable[[BidClient], Awaitable[T]]) -> T:
+        async def run() -> T:
+            async with BidClient(
+                self.base_url, self.token, max_retries=self.max_retries, retry_delay=self.retry_delay
+            ) as client:
+                return await call(client)
+
+        return asyncio.run(run())
+
+    def tender(self, code: str) -> dict[str, Any]:
+        return self._run(lambda c: c.tender(code))
+
+    def my_bids(self, tender: str | None = None) -> Any:
+        return self._run(lambda c: c.my_bids(tender))
+
+    def receipt_signer_pem(self) -> bytes:
+        return self._run(lambda c: c.receipt_signer_pem())
+
+    def download_document(self, code: str, document_id: str, out: Path) -> Path:
+        return self._run(lambda c: c.download_document(code, document_id, out))
+
+    def upload(
+        self,
+        tender: str,
+        lot: str,
+        container_path: Path,
+        *,
+        chunk_size: int = DEFAULT_CHUNK,
+        on_progress: ProgressCallback | None = None,
+    ) -> Receipt:
+        return self._run(
+            lambda c: c.upload(tender, lot, container_path, chunk_size=chunk_size, on_progress=on_progress)
+        )
+
+    def resume(
+        self,
+        upload_id: str,
+        container_path: Path,
+        *,
+        chunk_size: int = DEFAULT_CHUNK,
+        on_progress: ProgressCallback | None = None,
+    ) -> Receipt:
+        return self._run(lambda c: c.resume(upload_id, container_path, chunk_size=chunk_size, on_progress=on_progress))
+
+    def withdraw(self, tender: str, lot: str) -> Receipt:
+        return self._run(lambda c: c.withdraw(tender, lot))
+
+
+def login_sync(base_url: str, username: str, password: str, *, totp: str | None = None) -> str:
+    return asyncio.run(login(base_url, username, password, totp=totp))
+
+
+def receipt_json(receipt: Receipt) -> str:
+    """The receipt as the CLI prints it: number, record, and where the exact bytes live."""
+    return json.dumps({"receiptNo": receipt.receipt_no, "record": receipt.record}, ensure_ascii=False, indent=2)

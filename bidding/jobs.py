@@ -1,0 +1,194 @@
+"""Bidding jobs: time-driven transitions run by the sweep (``trading.kernel.sweep``).
+
+Each handler's ``run`` locks the row, re-checks that it is due and acts, so a sweep that runs
+twice, late, or on two workers at once changes nothing extra.
+
+* `TenderDeadline`: at the bid deadline (by the database clock) a published tender closes: no bid
+  changes any more, the project's sealed ledger chain is opened (who downloaded, uploaded, bid),
+  the counts of bids and downloads are recorded, and uploads still in progress are abandoned.
+* `AbandonedUploads`: an upload not completed by its ``expires_at`` is abandoned and its partial
+  bytes deleted; it never counted as a bid.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bidding.models import Bid, BidStatus, BidUpload, DocumentDownload, Tender, TenderStatus, UploadStatus
+from trading.kernel.auth.identity import Actor
+from trading.kernel.settings import get_settings
+from trading.kernel.storage import FileStore
+from trading.ledger.service import append_entry, unseal_chain
+
+
+def _uuid(key: object) -> uuid.UUID:
+    if not isinstance(key, uuid.UUID):
+        msg = f"keys are UUIDs, got {type(key).__name__}"
+        raise TypeError(msg)
+    return key
+
+
+def _default_store() -> FileStore:
+    storage_dir = get_settings().storage_dir
+    if storage_dir is None:  # pragma: no cover - the settings validator always sets it
+        msg = "GGZY_STORAGE_DIR is not set"
+        raise RuntimeError(msg)
+    return FileStore(storage_dir)
+
+
+class _WithStore:
+    """Handlers delete partial uploads from the file store; the default is the configured one."""
+
+    def __init__(self, store: FileStore | None = None) -> None:
+        self._store = store
+
+    @property
+    def store(self) -> FileStore:
+        if self._store is None:
+            self._store = _default_store()
+        return self._store
+
+
+async def close_tender_if_due(session: AsyncSession, tender_id: uuid.UUID, now: datetime, store: FileStore) -> bool:
+    """Close a published tender whose deadline has passed; True when it changed."""
+    tender = await session.scalar(
+        sa.select(Tender).where(Tender.id == tender_id).with_for_update().execution_options(populate_existing=True)
+    )
+    if tender is None or tender.next_check is None or tender.next_check > now:
+        return False
+    if tender.status is not TenderStatus.PUBLISHED or tender.deadline is None:
+        tender.next_check = None
+        await session.flush()
+        return False
+    if tender.deadline > now:
+        # Extended since it was scheduled: look again at the new deadline.
+        tender.next_check = tender.deadline
+        await session.flush()
+        return False
+    tender.status = TenderStatus.CLOSED
+    tender.closed_at = now
+    tender.next_check = None
+    tender.updated_at = now
+    uploads = list(
+        await session.scalars(
+            sa.select(BidUpload)
+            .where(BidUpload.tender_id == tender.id, BidUpload.status == UploadStatus.RECEIVING)
+            .with_for_update()
+        )
+    )
+    for upload in uploads:
+        # An incomplete transmission at the deadline is deemed withdrawn (Order 20 Art. 27).
+        upload.status = UploadStatus.ABANDONED
+        upload.next_check = None
+        upload.updated_at = now
+    await session.flush()
+    await unseal_chain(session, tender.project_code, now)
+    bids = await session.scalar(
+        sa.select(sa.func.count(Bid.id)).where(Bid.tender_id == tender.id, Bid.status == BidStatus.SUBMITTED)
+    )
+    downloads = await session.scalar(
+        sa.select(sa.func.count(DocumentDownload.id)).where(DocumentDownload.tender_id == tender.id)
+    )
+    downloaders = await session.scalar(
+        sa.select(sa.func.count(sa.distinct(DocumentDownload.organisation_id))).where(
+            DocumentDownload.tender_id == tender.id
+        )
+    )
+    # The counts were secret until now (Order 20 Art. 21); at the deadline they are published.
+    summary = {"bids": bids or 0, "downloads": downloads or 0, "downloaders": downloaders or 0}
+    await append_entry(
+        session,
+        actor=Actor.system(),
+        action="bidding.tender_closed",
+        subject_type="bidding.tender",
+        subject_id=str(tender.id),
+        data={**summary, "deadline": tender.deadline, "abandoned_uploads": [str(u.id) for u in uploads]},
+        summary={**summary, "abandoned_uploads": len(uploads)},
+        project_code=tender.project_code,
+    )
+    for upload in uploads:
+        store.discard(upload.id)
+    return True
+
+
+async def abandon_upload_if_due(session: AsyncSession, upload_id: uuid.UUID, now: datetime, store: FileStore) -> bool:
+    """Abandon an upload still receiving at its expiry and delete its partial bytes."""
+    upload = await session.scalar(
+        sa.select(BidUpload)
+        .where(BidUpload.id == upload_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if upload is None or upload.next_check is None or upload.next_check > now:
+        return False
+    if upload.status is not UploadStatus.RECEIVING:
+        upload.next_check = None
+        await session.flush()
+        return False
+    if upload.expires_at > now:
+        upload.next_check = upload.expires_at
+        await session.flush()
+        return False
+    upload.status = UploadStatus.ABANDONED
+    upload.next_check = None
+    upload.updated_at = now
+    await session.flush()
+    project_code = await session.scalar(sa.select(Tender.project_code).where(Tender.id == upload.tender_id))
+    # Sealed: the upload names a prospective bidder.
+    await append_entry(
+        session,
+        actor=Actor.system(),
+        action="bidding.upload_abandoned",
+        subject_type="bidding.upload",
+        subject_id=str(upload.id),
+        data={"organisation_id": str(upload.organisation_id), "received": upload.received},
+        summary={"rule": "upload_expired"},
+        project_code=project_code,
+        sealed=True,
+    )
+    store.discard(upload.id)
+    return True
+
+
+class TenderDeadline(_WithStore):
+    """Bid deadline → closed: unseal the project's ledger chain, publish the counts."""
+
+    name = "bidding.tender_deadline"
+
+    async def due(self, session: AsyncSession, now: datetime, limit: int) -> Sequence[object]:
+        statement = (
+            sa.select(Tender.id)
+            .where(Tender.next_check <= now, Tender.status == TenderStatus.PUBLISHED)
+            .order_by(Tender.next_check)
+            .limit(limit)
+        )
+        return list(await session.scalars(statement))
+
+    async def run(self, session: AsyncSession, key: object, now: datetime) -> bool:
+        return await close_tender_if_due(session, _uuid(key), now, self.store)
+
+
+class AbandonedUploads(_WithStore):
+    """An upload not completed by its expiry is abandoned (never a bid)."""
+
+    name = "bidding.abandoned_uploads"
+
+    async def due(self, session: AsyncSession, now: datetime, limit: int) -> Sequence[object]:
+        statement = (
+            sa.select(BidUpload.id)
+            .where(BidUpload.next_check <= now, BidUpload.status == UploadStatus.RECEIVING)
+            .order_by(BidUpload.next_check)
+            .limit(limit)
+        )
+        return list(await session.scalars(statement))
+
+    async def run(self, session: AsyncSession, key: object, now: datetime) -> bool:
+        return await abandon_upload_if_due(session, _uuid(key), now, self.store)
+
+
+SWEEP_HANDLERS = (TenderDeadline(), AbandonedUploads())

@@ -1,0 +1,101 @@
+"""Bid receipts (确认回执, Order 20 Art. 27; signed per certification item A-101).
+
+A receipt is a small record — tender, lot, bidder, version, what was received (container, manifest
+and part digests), the database time — as canonical JSON, signed by the platform's receipt key
+with a detached CAdES-B-T signature whose timestamp comes from the platform TSA in the same
+transaction. Anyone verifies it with `certs` (`bidding.client.sdk.verify_receipt`) or with::
+
+    openssl cms -verify -binary -inform DER -in R.p7s -content R.json -CAfile platform_root.pem -purpose any
+
+The receipt key is configured like the TSA key (``GGZY_CERTS_RECEIPT_P12``; embedded: the
+development PKI's ``platform_signer``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import structlog
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from cryptography.hazmat.primitives.serialization import pkcs12
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from certs.cms import SigningIdentity
+from certs.sign.cades import SignedRecord, sign_record
+from trading.kernel.errors import DomainError
+from trading.kernel.settings import Settings
+from trading.parties import tsa as platform_tsa
+
+log = structlog.get_logger(__name__)
+
+RECEIPT_TYPE = "ggzy-bid-receipt/1"
+_identities: dict[tuple[Path, float], SigningIdentity] = {}
+
+
+class ReceiptServiceUnavailable(DomainError):
+    status_code = 503
+    code = "receipt_service_unavailable"
+    title = "Receipts cannot be signed"
+
+
+def receipt_identity(settings: Settings) -> SigningIdentity:
+    """The receipt signer's key, certificate and chain (read once per file version)."""
+    path = settings.certs.receipt_p12
+    if path is None or not path.is_file():
+        raise ReceiptServiceUnavailable("the platform has no receipt key configured (GGZY_CERTS_RECEIPT_P12)")
+    cache_key = (path, path.stat().st_mtime)
+    if (identity := _identities.get(cache_key)) is not None:
+        return identity
+    password = settings.certs.receipt_p12_password
+    try:
+        key, certificate, chain = pkcs12.load_key_and_certificates(
+            path.read_bytes(), password.get_secret_value().encode() if password is not None else None
+        )
+    except ValueError as exc:
+        log.warning("bidding.receipt_key_unreadable", path=str(path), error=str(exc))
+        raise ReceiptServiceUnavailable("the platform's receipt key cannot be read") from None
+    if certificate is None or not isinstance(
+        key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey
+    ):
+        raise ReceiptServiceUnavailable("the receipt PKCS#12 holds no usable key and certificate")
+    identity = SigningIdentity.from_key(key, certificate, chain)
+    _identities.clear()
+    _identities[cache_key] = identity
+    return identity
+
+
+def signer_chain_pem(settings: Settings) -> bytes:
+    """The receipt signer's certificate and chain, PEM: what verifiers need besides a root."""
+    identity = receipt_identity(settings)
+    return b"".join(c.public_bytes(serialization.Encoding.PEM) for c in (identity.certificate, *identity.chain))
+
+
+@dataclass(frozen=True)
+class _SessionTsa:
+    """The platform TSA in the caller's transaction (its serial row commits with the receipt)."""
+
+    session: AsyncSession
+    settings: Settings
+    client_ip: str | None
+
+    async def request(self, request_der: bytes) -> bytes:
+        return await platform_tsa.timestamp(self.session, self.settings, request_der, client_ip=self.client_ip)
+
+
+async def sign_receipt(
+    session: AsyncSession, settings: Settings, record: Mapping[str, Any], *, client_ip: str | None, at: datetime
+) -> SignedRecord:
+    """Sign ``record`` (``type`` added) with the receipt key, timestamped by the platform TSA.
+
+    The claimed signing time is ``at``, the database time the bid was received; the timestamp's
+    time is the TSA's (also the database clock), so the two agree.
+    """
+    body = {"type": RECEIPT_TYPE, **record}
+    return await sign_record(
+        body, receipt_identity(settings), signing_time=at, tsa=_SessionTsa(session, settings, client_ip)
+    )

@@ -1,0 +1,302 @@
+"""The shapes bidding data takes on the API (msgspec Structs, camelCase on the wire as the bidder
+client's contract in AGENTS.md). Rules live in the services.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import msgspec
+from litestar.datastructures import UploadFile
+
+from bidding.models import (
+    DocumentKind,
+    EvaluationMethod,
+    Lot,
+    Question,
+    Tender,
+    TenderCategory,
+    TenderDocument,
+    TenderStatus,
+)
+
+# --- tenders -------------------------------------------------------------------------------------
+
+
+class LotCreate(msgspec.Struct, forbid_unknown_fields=True, rename="camel"):
+    code: str
+    name: str
+    estimate: Decimal
+
+
+class Criterion(msgspec.Struct, forbid_unknown_fields=True, rename="camel"):
+    """A scoring factor of the comprehensive method; weights of all factors sum to 100."""
+
+    name: str
+    weight: int
+
+
+class KeyHolderCreate(msgspec.Struct, forbid_unknown_fields=True, rename="camel"):
+    """A custodian of the tender's escrow key (k of n): a name and an encryption certificate (PEM)."""
+
+    name: str
+    certificate: str
+
+
+class TenderCreate(msgspec.Struct, forbid_unknown_fields=True, rename="camel"):
+    """A new draft. An agency names the tenderee it acts for; a tenderee acts for itself."""
+
+    project_code: str
+    title: str
+    category: TenderCategory
+    tender_type: str
+    estimate: Decimal
+    evaluation_method: EvaluationMethod
+    lots: list[LotCreate]
+    tenderee_organisation_id: uuid.UUID | None = None
+    bid_security_amount: Decimal = Decimal(0)
+    bid_security_forms: list[str] = msgspec.field(default_factory=lambda: ["cash", "guarantee"])
+    evaluation_criteria: list[Criterion] = msgspec.field(default_factory=list)
+    documents_from: datetime | None = None
+    documents_until: datetime | None = None
+    deadline: datetime | None = None
+    decryption_window_minutes: int | None = None
+    """Default: the rule set's."""
+    bid_validity_days: int = 90
+    max_package_bytes: int | None = None
+    """Default: the rule set's."""
+    key_holders: list[KeyHolderCreate] = msgspec.field(default_factory=list)
+    key_threshold: int | None = None
+    key_remedy: bool = False
+
+
+class TenderUpdate(msgspec.Struct, forbid_unknown_fields=True, rename="camel"):
+    """Changes to a draft; absent fields stay as they are. ``lots`` replaces every lot."""
+
+    title: str | msgspec.UnsetType = msgspec.UNSET
+    category: TenderCategory | msgspec.UnsetType = msgspec.UNSET
+    tender_type: str | msgspec.UnsetType = msgspec.UNSET
+    estimate: Decimal | msgspec.UnsetType = msgspec.UNSET
+    evaluation_method: EvaluationMethod | msgspec.UnsetType = msgspec.UNSET
+    lots: list[LotCreate] | msgspec.UnsetType = msgspec.UNSET
+    bid_security_amount: Decimal | msgspec.UnsetType = msgspec.UNSET
+    bid_security_forms: list[str] | msgspec.UnsetType = msgspec.UNSET
+    evaluation_criteria: list[Criterion] | msgspec.UnsetType = msgspec.UNSET
+    documents_from: datetime | msgspec.UnsetType | None = msgspec.UNSET
+    documents_until: datetime | msgspec.UnsetType | None = msgspec.UNSET
+    deadline: datetime | msgspec.UnsetType | None = msgspec.UNSET
+    decryption_window_minutes: int | msgspec.UnsetType = msgspec.UNSET
+    bid_validity_days: int | msgspec.UnsetType = msgspec.UNSET
+    max_package_bytes: int | msgspec.UnsetType = msgspec.UNSET
+    key_holders: list[KeyHolderCreate] | msgspec.UnsetType = msgspec.UNSET
+    key_threshold: int | msgspec.UnsetType | None = msgspec.UNSET
+    key_remedy: bool | msgspec.UnsetType = msgspec.UNSET
+
+
+class DeadlineExtension(msgspec.Struct, forbid_unknown_fields=True, rename="camel"):
+    deadline: datetime
+    reason: str
+
+
+class Cancellation(msgspec.Struct, forbid_unknown_fields=True, rename="camel"):
+    reason: str
+
+
+class QuestionCreate(msgspec.Struct, forbid_unknown_fields=True, rename="camel"):
+    text: str
+
+
+@dataclass
+class DocumentUpload:
+    """Multipart form of a signed tender document: the file and its detached CAdES signature (.p7s, DER)."""
+
+    file: UploadFile
+    signature: UploadFile
+    title: str
+    kind: str = DocumentKind.TENDER_DOCUMENT.value
+
+
+@dataclass
+class ClarificationUpload:
+    """Multipart form of a signed clarification; ``answers`` is a JSON object {question id: answer}."""
+
+    file: UploadFile
+    signature: UploadFile
+    title: str
+    deadline: str | None = None
+    answers: str | None = None
+
+
+class LotRead(msgspec.Struct, rename="camel"):
+    id: uuid.UUID
+    code: str
+    name: str
+    estimate: Decimal
+
+    @classmethod
+    def of(cls, row: Lot) -> LotRead:
+        return cls(row.id, row.code, row.name, row.estimate)
+
+
+class DocumentRead(msgspec.Struct, rename="camel"):
+    id: uuid.UUID
+    kind: DocumentKind
+    title: str
+    filename: str
+    media_type: str
+    size: int
+    sha256: str
+    signer_sha256: str
+    published_at: datetime | None
+    deadline_before: datetime | None
+    deadline_after: datetime | None
+
+    @classmethod
+    def of(cls, row: TenderDocument) -> DocumentRead:
+        return cls(
+            id=row.id,
+            kind=row.kind,
+            title=row.title,
+            filename=row.filename,
+            media_type=row.media_type,
+            size=row.size,
+            sha256=row.sha256,
+            signer_sha256=row.signer_sha256,
+            published_at=row.published_at,
+            deadline_before=row.deadline_before,
+            deadline_after=row.deadline_after,
+        )
+
+
+class KeyHolderRead(msgspec.Struct, rename="camel"):
+    name: str
+    sha256: str
+    certificate: str
+
+
+class TenderRead(msgspec.Struct, rename="camel"):
+    """A tender with its lots and (published) documents; ``server_time`` is the database clock,
+    from which clients compute their countdown to the deadline.
+    """
+
+    id: uuid.UUID
+    code: str
+    title: str
+    category: TenderCategory
+    tender_type: str
+    status: TenderStatus
+    tenderee_organisation_id: uuid.UUID
+    agency_organisation_id: uuid.UUID | None
+    estimate: Decimal
+    bid_security_amount: Decimal
+    bid_security_forms: list[str]
+    evaluation_method: EvaluationMethod
+    evaluation_criteria: list[dict[str, Any]]
+    documents_from: datetime | None
+    documents_until: datetime | None
+    deadline: datetime | None
+    decryption_window_minutes: int
+    bid_validity_days: int
+    max_package_bytes: int
+    key_holders: list[KeyHolderRead]
+    key_threshold: int | None
+    rules: dict[str, Any] | None
+    published_at: datetime | None
+    closed_at: datetime | None
+    extensions: int
+    lots: list[LotRead]
+    documents: list[DocumentRead]
+    server_time: datetime
+
+    @classmethod
+    def of(cls, tender: Tender, lots: list[Lot], documents: list[TenderDocument], server_time: datetime) -> TenderRead:
+        holders = tender.key_holders.get("holders", [])
+        return cls(
+            id=tender.id,
+            code=tender.project_code,
+            title=tender.title,
+            category=tender.category,
+            tender_type=tender.tender_type,
+            status=tender.status,
+            tenderee_organisation_id=tender.tenderee_organisation_id,
+            agency_organisation_id=tender.agency_organisation_id,
+            estimate=tender.estimate,
+            bid_security_amount=tender.bid_security_amount,
+            bid_security_forms=list(tender.bid_security_forms.get("forms", [])),
+            evaluation_method=tender.evaluation_method,
+            evaluation_criteria=list(tender.evaluation_criteria.get("criteria", [])),
+            documents_from=tender.documents_from,
+            documents_until=tender.documents_until,
+            deadline=tender.deadline,
+            decryption_window_minutes=tender.decryption_window_minutes,
+            bid_validity_days=tender.bid_validity_days,
+            max_package_bytes=tender.max_package_bytes,
+            key_holders=[KeyHolderRead(h["name"], h["sha256"], h["certificate"]) for h in holders],
+            key_threshold=tender.key_holders.get("threshold"),
+            rules=tender.rules,
+            published_at=tender.published_at,
+            closed_at=tender.closed_at,
+            extensions=tender.extensions,
+            lots=[LotRead.of(lot) for lot in lots],
+            documents=[DocumentRead.of(document) for document in documents],
+            server_time=server_time,
+        )
+
+
+class TenderSummary(msgspec.Struct, rename="camel"):
+    code: str
+    title: str
+    category: TenderCategory
+    tender_type: str
+    status: TenderStatus
+    deadline: datetime | None
+    published_at: datetime | None
+
+    @classmethod
+    def of(cls, row: Tender) -> TenderSummary:
+        return cls(
+            row.project_code, row.title, row.category, row.tender_type, row.status, row.deadline, row.published_at
+        )
+
+
+class TenderPage(msgspec.Struct, rename="camel"):
+    items: list[TenderSummary]
+    next_cursor: str | None
+    server_time: datetime
+
+
+class QuestionRead(msgspec.Struct, rename="camel"):
+    """A question as its owner sees it: the text and the answer, never who asked (until the deadline
+    nobody may learn who took part; the answer goes to every downloader in a clarification).
+    """
+
+    id: uuid.UUID
+    text: str
+    asked_at: datetime
+    answer: str | None
+    answered_in: uuid.UUID | None
+    answered_at: datetime | None
+
+    @classmethod
+    def of(cls, row: Question) -> QuestionRead:
+        return cls(row.id, row.text, row.asked_at, row.answer, row.answered_in, row.answered_at)
+
+
+class DownloaderRead(msgspec.Struct, rename="camel"):
+    organisation_id: uuid.UUID
+    name: str
+    uscc: str
+    downloads: int
+    first_download_at: datetime
+
+
+class DownloadsRead(msgspec.Struct, rename="camel"):
+    code: str
+    downloaders: list[DownloaderRead]
+
+
+# --- bids (intake) ---

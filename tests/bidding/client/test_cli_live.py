@@ -1,0 +1,75 @@
+"""``ggzy bid`` as a bidder runs it, against a real server process: seal (the tender fetched from
+the public API, no token), submit (resumable upload, receipt verified against the platform root),
+status, verify-receipt offline, withdraw. Each command a subprocess, as on a bidder's machine.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.bidding.harness import prepare, running_server
+
+GGZY = [str(Path(sys.executable).parent / "ggzy")]
+
+
+def _ggzy(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*GGZY, *args], capture_output=True, text=True, cwd=cwd, timeout=120, check=False)
+
+
+async def test_seal_submit_status_verify_and_withdraw_with_the_cli(fresh_db: str, tmp_path: Path) -> None:
+    setup = await prepare(fresh_db, tmp_path / "var", bidders=1, lots=("001",))
+    bidder = setup.bidders[0]
+    work = tmp_path / "bidder"
+    work.mkdir()
+    (work / "sign.p12").write_bytes(bidder.sign.pkcs12(b"secret", "sign"))
+    (work / "enc.pem").write_bytes(bidder.enc.cert_pem)
+    (work / "root.pem").write_bytes(setup.pki.platform_root.identity.cert_pem)
+    (work / "proposal.pdf").write_bytes(b"%PDF-1.7 technical proposal\n" * 1000)
+    code = setup.tender.code
+
+    with running_server(setup, tmp_path / "server.log") as server:
+        sealed = _ggzy(
+            "bid", "seal", "--server", server.base_url, "--tender", code, "--lot", "001",
+            "--bidder", bidder.uscc, "--p12", "sign.p12", "--password", "secret",
+            "--encryption-cert", "enc.pem", "--total-price", "1234567.89", "--duration-days", "300",
+            "--guarantee-form", "guarantee", "--guarantee-ref", "BH-1", "--out", "bid.zip", "proposal.pdf",
+            cwd=work,
+        )  # fmt: skip
+        assert sealed.returncode == 0, sealed.stderr
+        assert json.loads(sealed.stdout)["deadline"] == setup.tender.deadline.isoformat()
+
+        submitted = _ggzy(
+            "bid", "submit", "--server", server.base_url, "--token", bidder.token, "--ca", "root.pem",
+            "--receipt-dir", "receipts", "--chunk-size", "4096", "bid.zip",
+            cwd=work,
+        )  # fmt: skip
+        assert submitted.returncode == 0, submitted.stderr
+        receipt_no = json.loads(submitted.stdout)["receiptNo"]
+        assert (work / "receipts" / f"{receipt_no}.p7s").exists()
+
+        status = _ggzy("bid", "status", "--server", server.base_url, "--token", bidder.token, cwd=work)
+        assert status.returncode == 0, status.stderr
+        assert json.loads(status.stdout)[0]["versions"][0]["receiptNo"] == receipt_no
+
+        verified = _ggzy("bid", "verify-receipt", "--ca", "root.pem", f"receipts/{receipt_no}.json", cwd=work)
+        assert verified.returncode == 0, verified.stderr
+        (work / "receipts" / f"{receipt_no}.json").write_text("{}")
+        tampered = _ggzy("bid", "verify-receipt", "--ca", "root.pem", f"receipts/{receipt_no}.json", cwd=work)
+        assert tampered.returncode == 1
+
+        withdrawn = _ggzy(
+            "bid", "withdraw", "--server", server.base_url, "--token", bidder.token, "--tender", code,
+            "--lot", "001", "--receipt-dir", "receipts",
+            cwd=work,
+        )  # fmt: skip
+        assert withdrawn.returncode == 0, withdrawn.stderr
+        again = _ggzy(
+            "bid", "withdraw", "--server", server.base_url, "--token", bidder.token, "--tender", code,
+            "--lot", "001", "--receipt-dir", "receipts",
+            cwd=work,
+        )  # fmt: skip
+        assert again.returncode == 1
+        assert "submitted" in again.stderr  # the rule: only a submitted bid can be withdrawn

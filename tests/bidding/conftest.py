@@ -1,0 +1,44 @@
+"""Fixtures for the bidding tests: the development PKI and trust lists of the certificate tests,
+settings that point at them and at a file store of the test's own, and that file store.
+
+The PKI fixtures are re-exported from the certificate tests' conftest (one PKI per session).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.trading.parties.certificates.conftest import dev_ca, dev_lists, dev_pki, dev_tsa
+from trading.kernel.settings import Settings
+from trading.kernel.storage import FileStore
+
+__all__ = ["dev_ca", "dev_lists", "dev_pki", "dev_tsa"]
+
+
+@pytest.fixture
+def settings(settings: Settings, dev_ca: tuple[Path, dict[str, Any]], tmp_path: Path) -> Settings:
+    """The certificate tests' settings (trust list, pinned operator, TSA, no revocation fetching)
+    with the file store under the test's temporary directory."""
+    out, _ = dev_ca
+    return Settings(
+        db={"url": settings.db.url},  # type: ignore[arg-type]
+        var_dir=settings.var_dir,
+        storage_dir=tmp_path / "files",
+        certs={  # type: ignore[arg-type]
+            "dev_ca_dir": out,
+            "trust_list": str(out / "trust-list.json"),
+            "operator_certificates": out / "pinned-operators.pem",
+            "tsa_p12": out / "p12" / "tsa.p12",
+            "tsa_p12_password": "dev",
+            "fetch_revocation": False,
+        },
+    )
+
+
+@pytest.fixture
+def store(settings: Settings) -> FileStore:
+    assert settings.storage_dir is not None
+    return FileStore(settings.storage_dir)

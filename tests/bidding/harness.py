@@ -1,0 +1,562 @@
+"""A real server ready for sealed-bid submissions, for the crash test and ``bench/submission.py``.
+
+`prepare` takes a migrated PostgreSQL database and a var directory and leaves them as an operator
+would: the development PKI written to ``<var>/dev-ca`` as ``ggzy certs dev-ca`` writes it (so the
+server's embedded defaults find the trust list, the TSA key and the receipt key), the trust lists
+loaded and the CRLs cached, N bidder organisations each with a user holding the bidder role, a
+bearer token (an API session opened directly, not through the rate-limited login endpoint), a
+signing and an encryption certificate naming the organisation's USCC, and a published tender with
+lots inserted with the ORM. `ServerProcess` runs ``ggzy serve`` on them as a subprocess, and
+`submit_bid` uploads a prebuilt container through the API contract of ``bidding/AGENTS.md``
+(POST, PATCH chunks with ``Upload-Offset``, submission), recording how far it got.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bidding.client.sdk import BuiltBid, PriceSummary, build_container
+from bidding.client.transport import BIDDING, BidRejected, Receipt, rejection
+from bidding.models import EvaluationMethod, Lot, Tender, TenderCategory, TenderStatus
+from certs.testing.pki import DevPki, Identity, Profile, build_dev_pki, make_uscc, organisation_code_extension
+from certs.testing.pki import organisation_name as subject_name
+from certs.tools.dev_ca import build_dev_ca, write_files
+from trading.kernel import clock
+from trading.kernel.auth.identity import Actor
+from trading.kernel.auth.roles import Role
+from trading.kernel.db.engine import create_engine, create_session_maker
+from trading.kernel.settings import Settings
+from trading.ledger.service import append_entry
+from trading.parties.authentication import AuthenticationService
+from trading.parties.models import OrganisationKind, SessionKind
+from trading.parties.schemas import OrganisationCreate, UserCreate
+from trading.parties.service import PartiesService
+from trading.parties.trust import TrustListService, cache_crl
+from trading.server.demo_pki import write_pinned_operator
+
+GGZY = str(Path(sys.executable).with_name("ggzy"))
+PASSWORD = "correct horse battery"
+GUARANTEE = {"form": "guarantee", "reference": "BH-2026-0001"}
+HTTP_ERROR = 400
+
+
+@dataclass(frozen=True)
+class BidderAccount:
+    """A bidder organisation, its user's bearer token and its two certificates."""
+
+    index: int
+    uscc: str
+    name: str
+    organisation_id: uuid.UUID
+    user_id: uuid.UUID
+    token: str
+    sign: Identity
+    enc: Identity
+
+
+@dataclass(frozen=True)
+class PublishedTender:
+    id: uuid.UUID
+    code: str
+    deadline: datetime
+    lots: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SubmissionSetup:
+    """What `prepare` made: where everything is, and who may bid on what."""
+
+    db_url: str
+    var: Path
+    pki: DevPki
+    bidders: list[BidderAccount]
+    tender: PublishedTender
+
+    @property
+    def dev_ca_dir(self) -> Path:
+        return self.var / "dev-ca"
+
+    @property
+    def storage_dir(self) -> Path:
+        return self.var / "files"
+
+    @property
+    def env(self) -> dict[str, str]:
+        """The server's (and ``ggzy``'s) environment: only the database and var directory differ
+        from the embedded defaults; no Redis, no revocation fetching (the CRLs are cached)."""
+        inherited = {key: value for key, value in os.environ.items() if not key.startswith("GGZY_")}
+        return inherited | {
+            "GGZY_DB_URL": self.db_url,
+            "GGZY_VAR_DIR": str(self.var),
+            "GGZY_LOG_LEVEL": "WARNING",
+            "GGZY_CERTS_FETCH_REVOCATION": "false",
+        }
+
+    @property
+    def trust_roots(self) -> list[Any]:
+        return [self.pki.platform_root.certificate]
+
+
+def harness_settings(db_url: str, var: Path) -> Settings:
+    return Settings(db={"url": db_url}, var_dir=var, certs={"fetch_revocation": False})  # type: ignore[arg-type]
+
+
+def bidder_uscc(index: int) -> str:
+    """USCCs that `build_dev_pki` does not use (it takes seeds below 20)."""
+    return make_uscc(1000 + index, "320100")
+
+
+def _issue(pki: DevPki, name: str, uscc: str, profile: Profile) -> Identity:
+    return pki.jiangsu_ca.issue(
+        subject_name(name, uscc, "江苏省", uscc_in_subject=False),
+        profile=profile,
+        not_before=pki.now - timedelta(days=30),
+        not_after=pki.now + timedelta(days=365),
+        extensions=[organisation_code_extension(uscc)],
+    )
+
+
+async def _write_dev_ca(pki: DevPki, out: Path) -> dict[str, Any]:
+    files, manifest = await build_dev_ca(pki=pki)
+    write_files(out, files)
+    write_pinned_operator(out, manifest)
+    return manifest
+
+
+async def prepare(
+    db_url: str,
+    var: Path,
+    *,
+    bidders: int,
+    lots: Sequence[str] = ("001",),
+    max_package_bytes: int = 256 * 1024 * 1024,
+    pki: DevPki | None = None,
+) -> SubmissionSetup:
+    """Make ``db_url`` (migrated, empty) and ``var`` ready for ``ggzy serve`` and bidders."""
+    pki = pki or build_dev_pki()
+    var.mkdir(parents=True, exist_ok=True)
+    settings = harness_settings(db_url, var)
+    assert settings.certs.dev_ca_dir == var / "dev-ca"
+    manifest = await _write_dev_ca(pki, var / "dev-ca")
+    out = var / "dev-ca"
+    engine = create_engine(db_url)
+    session_maker = create_session_maker(engine)
+    try:
+        async with session_maker() as session:
+            lists = TrustListService(session, settings)
+            for name, peer in (("own", False), ("peer", True)):
+                document, signature = manifest["trustLists"][name]
+                outcome = await lists.load(
+                    (out / document).read_bytes(), (out / signature).read_bytes(), actor=Actor.system(), peer=peer
+                )
+                assert outcome.refusal is None, outcome.refusal
+            for ca in manifest["cas"].values():
+                await cache_crl(session, settings, ca["crlUrl"], (out / ca["crl"]).read_bytes())
+            await session.commit()
+
+        tag = uuid.uuid4().hex[:6]
+        async with session_maker() as session:
+            parties = PartiesService(session, settings)
+            tenderee = await parties.create_organisation(
+                OrganisationCreate(
+                    uscc=make_uscc(999, "320100"), name="南京市某招标人(压测)", kind=OrganisationKind.PURCHASER_UNIT
+                ),
+                actor=Actor.system(),
+            )
+            tenderee_user, _ = await parties.create_user(
+                UserCreate(
+                    username=f"tenderee-{tag}",
+                    display_name="招标人",
+                    password=PASSWORD,
+                    organisation_id=tenderee.id,
+                    role=Role.TENDEREE,
+                ),
+                actor=Actor.system(),
+            )
+            now = await clock.now(session)
+            deadline = (now + timedelta(days=1)).replace(microsecond=0)
+            code = f"E3201000001{secrets.randbelow(10**9):09d}"
+            tender = Tender(
+                project_code=code,
+                title="压测项目:沉默投标",
+                category=TenderCategory.ENGINEERING,
+                tender_type="engineering-mandatory",
+                status=TenderStatus.PUBLISHED,
+                tenderee_organisation_id=tenderee.id,
+                agency_organisation_id=None,
+                created_by=tenderee_user.id,
+                estimate=Decimal("10000000.00"),
+                bid_security_amount=Decimal("100000.00"),
+                bid_security_forms={"forms": ["cash", "guarantee"]},
+                evaluation_method=EvaluationMethod.COMPREHENSIVE,
+                evaluation_criteria={"criteria": [{"name": "价格", "weight": 100}]},
+                documents_from=now - timedelta(days=20),
+                documents_until=deadline,
+                deadline=deadline,
+                decryption_window_minutes=60,
+                bid_validity_days=90,
+                max_package_bytes=max_package_bytes,
+                key_holders={},
+                rules=None,
+                published_at=now - timedelta(days=20),
+                closed_at=None,
+                extensions=0,
+                next_check=deadline,
+                created_at=now,
+                updated_at=now,
+            )
+            session.add(tender)
+            await session.flush()
+            for position, lot_code in enumerate(lots):
+                session.add(
+                    Lot(
+                        tender_id=tender.id,
+                        code=lot_code,
+                        name=f"第{lot_code}标段",
+                        estimate=Decimal("1000000.00"),
+                        position=position,
+                    )
+                )
+            await append_entry(
+                session,
+                actor=Actor.system(),
+                action="bidding.tender_published",
+                subject_type="bidding.tender",
+                subject_id=str(tender.id),
+                summary={"harness": True},
+                project_code=code,
+            )
+            published = PublishedTender(tender.id, code, deadline, tuple(lots))
+            await session.commit()
+
+        accounts = [await _bidder(session_maker, settings, pki, index, tag) for index in range(bidders)]
+    finally:
+        await engine.dispose()
+    return SubmissionSetup(db_url=db_url, var=var, pki=pki, bidders=accounts, tender=published)
+
+
+async def _bidder(session_maker: Any, settings: Settings, pki: DevPki, index: int, tag: str) -> BidderAccount:
+    uscc = bidder_uscc(index)
+    name = f"江苏压测建设工程有限公司{index:03d}"
+    async with session_maker() as session:
+        parties = PartiesService(session, settings)
+        organisation = await parties.create_organisation(
+            OrganisationCreate(uscc=uscc, name=name, kind=OrganisationKind.ENTERPRISE), actor=Actor.system()
+        )
+        user, _ = await parties.create_user(
+            UserCreate(
+                username=f"bidder-{tag}-{index:03d}",
+                display_name="投标人",
+                password=PASSWORD,
+                organisation_id=organisation.id,
+                role=Role.BIDDER,
+            ),
+            actor=Actor.system(),
+        )
+        now = await clock.now(session)
+        token, _ = await AuthenticationService(session, settings).open_session(
+            user, SessionKind.API, Actor.system(), organisation.id, now
+        )
+        await session.commit()
+    return BidderAccount(
+        index=index,
+        uscc=uscc,
+        name=name,
+        organisation_id=organisation.id,
+        user_id=user.id,
+        token=token,
+        sign=_issue(pki, name, uscc, Profile.SIGN),
+        enc=_issue(pki, name, uscc, Profile.ENCRYPT),
+    )
+
+
+# --- containers ----------------------------------------------------------------------------------
+
+
+def build_bid(
+    setup: SubmissionSetup, bidder: BidderAccount, lot: str, out_dir: Path, *, size_bytes: int, label: str = ""
+) -> BuiltBid:
+    """A sealed container for ``bidder`` on ``lot`` holding one file of ``size_bytes`` random bytes."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stem = f"{bidder.uscc}-{lot}{label}-{uuid.uuid4().hex[:6]}"
+    source = out_dir / f"{stem}.bin"
+    with source.open("wb") as stream:
+        remaining = size_bytes
+        while remaining > 0:
+            piece = min(remaining, 4 * 1024 * 1024)
+            stream.write(os.urandom(piece))
+            remaining -= piece
+    try:
+        return build_container(
+            out_dir / f"{stem}.ggzy",
+            tender=setup.tender.code,
+            lot=lot,
+            bidder_uscc=bidder.uscc,
+            deadline=setup.tender.deadline,
+            files=[source],
+            price_summary=PriceSummary(
+                tender=setup.tender.code,
+                lot=lot,
+                bidder=bidder.uscc,
+                total_price=Decimal(980000 + bidder.index),
+                duration_days=180,
+            ),
+            guarantee=GUARANTEE,
+            signer=bidder.sign.signing(),
+            bidder_encryption=bidder.enc.certificate,
+        )
+    finally:
+        source.unlink(missing_ok=True)
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        while chunk := stream.read(1024 * 1024):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+# --- the server ----------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class ServerProcess:
+    """``ggzy serve`` (one uvicorn process) on the setup's database and var directory."""
+
+    def __init__(self, setup: SubmissionSetup, log_path: Path) -> None:
+        self.setup = setup
+        self.log_path = log_path
+        self.port = free_port()
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
+
+    def start(self, *, timeout: float = 60.0) -> None:
+        with self.log_path.open("ab") as log:
+            self.proc = subprocess.Popen(
+                [GGZY, "serve", "--port", str(self.port)],
+                env=self.setup.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"{self.base_url}/healthz", timeout=1).status_code == httpx.codes.OK:
+                    return
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.2)
+        self.stop()
+        msg = f"ggzy serve did not answer /healthz:\n{self.log_path.read_text(errors='replace')[-4000:]}"
+        raise RuntimeError(msg)
+
+    def peak_rss_mib(self) -> float:
+        """The server process's peak resident set (VmHWM) so far."""
+        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+        return float("nan")
+
+    def rss_mib(self) -> float:
+        """The server process's resident set now (VmRSS)."""
+        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+        return float("nan")
+
+    @contextlib.contextmanager
+    def sampling_rss(self, interval: float = 0.02) -> Iterator[list[float]]:
+        """Sample VmRSS in a thread while the block runs; the list holds the samples (MiB)."""
+        samples: list[float] = []
+        stop = threading.Event()
+
+        def sample() -> None:
+            while not stop.is_set():
+                with contextlib.suppress(OSError, ValueError):
+                    samples.append(self.rss_mib())
+                stop.wait(interval)
+
+        thread = threading.Thread(target=sample, daemon=True)
+        thread.start()
+        try:
+            yield samples
+        finally:
+            stop.set()
+            thread.join()
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown handler runs, as in a power cut of the process (not of the disk)."""
+        if self.proc is not None and self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=30)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+@contextlib.contextmanager
+def running_server(setup: SubmissionSetup, log_path: Path) -> Iterator[ServerProcess]:
+    server = ServerProcess(setup, log_path)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+# --- uploading -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Attempt:
+    """One upload and submission as the client saw it."""
+
+    bidder: BidderAccount
+    lot: str
+    built: BuiltBid
+    upload_id: str | None = None
+    sent: int = 0
+    receipt: Receipt | None = None
+    error: str | None = None
+    problem: dict[str, Any] | None = None
+    started: float = 0.0
+    finished: float = 0.0
+    chunks: list[int] = field(default_factory=list)
+
+    @property
+    def latency(self) -> float:
+        return self.finished - self.started
+
+
+def _headers(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def _read(path: Path, offset: int, size: int) -> bytes:
+    with path.open("rb") as stream:
+        stream.seek(offset)
+        return stream.read(size)
+
+
+async def send_from(
+    http: httpx.AsyncClient,
+    base_url: str,
+    token: str,
+    upload_id: str,
+    path: Path,
+    *,
+    offset: int,
+    size: int,
+    chunk_size: int,
+    attempt: Attempt | None = None,
+    stop_at: int | None = None,
+) -> int:
+    """PATCH the file from ``offset`` in chunks (up to ``stop_at``); returns the server's offset."""
+    end = size if stop_at is None else stop_at
+    while offset < end:
+        chunk = await asyncio.to_thread(_read, path, offset, min(chunk_size, end - offset))
+        response = await http.patch(
+            f"{base_url}{BIDDING}/uploads/{upload_id}",
+            content=chunk,
+            headers={
+                **_headers(token),
+                "Upload-Offset": str(offset),
+                "Content-Type": "application/offset+octet-stream",
+            },
+        )
+        if response.status_code >= HTTP_ERROR:
+            raise rejection(response)
+        offset = int(response.headers["Upload-Offset"])
+        if attempt is not None:
+            attempt.sent = offset
+            attempt.chunks.append(offset)
+    return offset
+
+
+async def submit_bid(
+    http: httpx.AsyncClient,
+    base_url: str,
+    attempt: Attempt,
+    *,
+    chunk_size: int = 8 * 1024 * 1024,
+    declared_sha256: str | None = None,
+    declared_size: int | None = None,
+    stop_at: int | None = None,
+) -> Attempt:
+    """Announce, send and submit ``attempt.built``; fills in the receipt or the error (never raises
+    for a refusal or a dead server: the caller counts outcomes)."""
+    bidder, built = attempt.bidder, attempt.built
+    attempt.started = time.perf_counter()
+    try:
+        response = await http.post(
+            f"{base_url}{BIDDING}/tenders/{built.binding.tender}/lots/{attempt.lot}/uploads",
+            json={"size": declared_size or built.size, "sha256": declared_sha256 or built.sha256},
+            headers=_headers(bidder.token),
+        )
+        if response.status_code >= HTTP_ERROR:
+            raise rejection(response)
+        attempt.upload_id = str(response.json()["id"])
+        await send_from(
+            http,
+            base_url,
+            bidder.token,
+            attempt.upload_id,
+            built.path,
+            offset=0,
+            size=built.size,
+            chunk_size=chunk_size,
+            attempt=attempt,
+            stop_at=stop_at,
+        )
+        response = await http.post(
+            f"{base_url}{BIDDING}/uploads/{attempt.upload_id}/submission", headers=_headers(bidder.token)
+        )
+        if response.status_code >= HTTP_ERROR:
+            raise rejection(response)
+        attempt.receipt = Receipt.from_api(response.json())
+    except BidRejected as error:
+        attempt.error = f"{type(error).__name__}: {error}"
+        attempt.problem = error.problem
+    except httpx.HTTPError as error:
+        attempt.error = f"{type(error).__name__}: {error}"
+    attempt.finished = time.perf_counter()
+    return attempt

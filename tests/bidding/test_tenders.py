@@ -1,0 +1,456 @@
+"""TenderService and the deadline sweep against the real database, PKI and trust list."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bidding.errors import SealedUntilDeadline, TenderRuleViolated, TenderStateConflict
+from bidding.jobs import SWEEP_HANDLERS, TenderDeadline
+from bidding.models import DocumentDownload, DocumentKind, Tender, TenderStatus
+from bidding.schemas import KeyHolderCreate
+from bidding.tenders import TenderService
+from certs.testing.pki import DevPki
+from tests.bidding.factories import (
+    TENDER_DOCUMENT,
+    Party,
+    agency_party,
+    bidder_party,
+    draft_tender,
+    ledger_reader,
+    published_tender,
+    sign_document,
+    tender_create,
+    tenderee_party,
+)
+from trading.kernel import clock
+from trading.kernel.auth.identity import Actor, ActorKind
+from trading.kernel.auth.roles import Role
+from trading.kernel.clock import ShiftedClock, use_clock
+from trading.kernel.errors import PermissionDenied
+from trading.kernel.settings import Settings
+from trading.kernel.storage import FileStore
+from trading.kernel.sweep import run_sweep
+from trading.ledger.models import LedgerEntry
+from trading.ledger.repository import EntryFilter, LedgerRepository
+from trading.ledger.service import chain_for
+
+pytestmark = pytest.mark.usefixtures("dev_lists")
+
+
+@pytest.fixture
+async def owner(session_maker: async_sessionmaker[AsyncSession], settings: Settings, dev_pki: DevPki) -> Party:
+    return await tenderee_party(session_maker, settings, dev_pki)
+
+
+@pytest.fixture
+async def bidder(session_maker: async_sessionmaker[AsyncSession], settings: Settings, dev_pki: DevPki) -> Party:
+    return await bidder_party(session_maker, settings, dev_pki)
+
+
+def service(session: AsyncSession, settings: Settings, store: FileStore) -> TenderService:
+    return TenderService(session, settings, store)
+
+
+async def entries(session: AsyncSession, chain: str, action: str | None = None) -> list[LedgerEntry]:
+    rows = await LedgerRepository(session).list_entries(
+        ledger_reader(), EntryFilter(chain=chain, action=action), limit=100
+    )
+    return list(rows)
+
+
+# --- drafts and publication ----------------------------------------------------------------------
+
+
+async def test_published_tender_snapshots_rules_and_documents(
+    *,
+    session: AsyncSession,
+    session_maker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    store: FileStore,
+    owner: Party,
+) -> None:
+    tender = await published_tender(session_maker, settings, store, owner)
+    assert tender.status is TenderStatus.PUBLISHED
+    assert tender.rules is not None
+    assert tender.rules["publication_to_deadline_days_min"] == 20
+    assert tender.next_check == tender.deadline
+    view = await service(session, settings, store).detail(tender.project_code, Actor.anonymous())
+    assert [lot.code for lot in view.lots] == ["L1", "L2"]
+    [document] = view.documents
+    assert document.published_at == tender.published_at
+    assert store.path(document.storage_key).read_bytes() == TENDER_DOCUMENT
+    [published] = await entries(session, chain_for(tender.project_code), "bidding.tender_published")
+    assert published.summary["documents"] == [document.sha256]
+
+
+async def test_every_broken_publication_rule_is_named_and_nothing_changes(
+    *,
+    session_maker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    store: FileStore,
+    owner: Party,
+    dev_pki: DevPki,
+) -> None:
+    async with session_maker() as session:
+        now = await clock.now(session)
+    tender = await draft_tender(
+        session_maker,
+        settings,
+        store,
+        owner,
+        signed=False,
+        bid_security_amount=Decimal("20000.01"),
+        bid_security_forms=["cheque"],
+        evaluation_criteria=[],
+        documents_from=now,
+        documents_until=now + timedelta(days=3),
+        deadline=now + timedelta(days=19),
+        decryption_window_minutes=10,
+        key_holders=[KeyHolderCreate("招标人代表", dev_pki.key_holders[0].cert_pem.decode())],
+        key_threshold=1,
+    )
+    async with session_maker() as session:
+        # A holder certificate that cannot receive a key share slipped in (edited in the database).
+        row = await session.get_one(Tender, tender.id)
+        row.key_holders = {**row.key_holders, "threshold": 2}
+        await session.commit()
+    async with session_maker() as session:
+        with pytest.raises(TenderRuleViolated) as raised:
+            await service(session, settings, store).publish(owner.actor(), tender)
+        await session.rollback()
+    named = {(item["field"], item["rule"]) for item in raised.value.extra["errors"]}
+    assert named == {
+        ("documents", "signed_tender_document"),
+        ("bidSecurityAmount", "bid_security_max_ratio"),
+        ("bidSecurityForms", "allowed_forms"),
+        ("evaluationCriteria", "weights_sum_100"),
+        ("deadline", "publication_to_deadline_days"),
+        ("documentsUntil", "document_days"),
+        ("decryptionWindowMinutes", "decryption_window_min"),
+        ("keyThreshold", "threshold_range"),
+    }
+    assert raised.value.status_code == 422
+    async with session_maker() as session:
+        row = await session.get_one(Tender, tender.id)
+        assert row.status is TenderStatus.DRAFT
+        assert row.rules is None
+        assert row.published_at is None
+        assert await entries(session, chain_for(tender.project_code), "bidding.tender_published") == []
+
+
+async def test_documents_must_end_by_the_deadline_and_fit_the_category(
+    *, session_maker: async_sessionmaker[AsyncSession], settings: Settings, store: FileStore, owner: Party
+) -> None:
+    async with session_maker() as session:
+        now = await clock.now(session)
+    tender = await draft_tender(
+        session_maker, settings, store, owner, tender_type="goods", documents_until=now + timedelta(days=30)
+    )
+    async with session_maker() as session:
+        with pytest.raises(TenderRuleViolated) as raised:
+            await service(session, settings, store).publish(owner.actor(), tender)
+    named = {(item["field"], item["rule"]) for item in raised.value.extra["errors"]}
+    assert named == {("category", "category_matches_type"), ("documentsUntil", "before_deadline")}
+
+
+async def test_drafts_need_unique_codes_and_lots(
+    *,
+    session: AsyncSession,
+    session_maker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    store: FileStore,
+    owner: Party,
+) -> None:
+    tender = await draft_tender(session_maker, settings, store, owner, signed=False)
+    now = await clock.now(session)
+    data = tender_create(now, code=tender.project_code, lots=0, tender_type="nope")
+    with pytest.raises(TenderRuleViolated) as raised:
+        await service(session, settings, store).create_draft(owner.actor(), data)
+    named = {(item["field"], item["rule"]) for item in raised.value.extra["errors"]}
+    assert named == {("projectCode", "unique"), ("lots", "min_one"), ("tenderType", "known")}
+    with pytest.raises(TenderRuleViolated, match="letters"):
+        await service(session, settings, store).create_draft(owner.actor(), tender_create(now, code="坏/code"))
+
+
+async def test_an_agency_drafts_for_the_tenderee_it_names(
+    *,
+    session: AsyncSession,
+    session_maker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    store: FileStore,
+    owner: Party,
+    dev_pki: DevPki,
+) -> None:
+    agency = await agency_party(session_maker, settings, dev_pki)
+    now = await clock.now(session)
+    tenders = service(session, settings, store)
+    with pytest.raises(TenderRuleViolated, match="names the tenderee"):
+        await tenders.create_draft(agency.actor(), tender_create(now))
+    tender = await tenders.create_draft(
+        agency.actor(), tender_create(now, tenderee_organisation_id=owner.organisation_id)
+    )
+    assert (tender.tenderee_organisation_id, tender.agency_organisation_id) == (
+        owner.organisation_id,
+        agency.organisation_id,
+    )
+    # The agency's own signature is as good as the tenderee's.
+    signature = await sign_document(agency.sign, TENDER_DOCUMENT)
+    document = await tenders.add_document(
+        agency.actor(),
+        tender,
+        DocumentKind.TENDER_DOCUMENT,
+        "招标文件",
+        "t.pdf",
+        "application/pdf",
+        TENDER_DOCUMENT,
+        signature,
+    )
+    assert document.signer_organisation_id == agency.organisation_id
+
+
+# --- signatures ----------------------------------------------------------------------------------
+
+
+async def test_documents_signed_by_someone_else_or_altered_are_refused(
+    *,
+    session: AsyncSession,
+    session_maker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    store: FileStore,
+    owner: Party,
+    bidder: Party,
+    dev_pki: DevPki,
+) -> None:
+    tender = await draft_tender(session_maker, settings, store, owner, signed=False)
+    tenders = service(session, settings, store)
+
+    async def add(data: bytes, signature: bytes) -> None:
+        await tenders.add_document(
+            owner.actor(), tender, DocumentKind.TENDER_DOCUMENT, "招标文件", "t.pdf", "application/pdf", data, signature
+        )
+
+    with pytest.raises(TenderRuleViolated) as other:
+        await add(TENDER_DOCUMENT, await sign_document(bidder.sign, TENDER_DOCUMENT))
+    assert (other.value.field, other.value.rule) == ("signature", "signer-not-tenderee")
+    with pytest.raises(TenderRuleViolated) as altered:
+        await add(TENDER_DOCUMENT + b"!", await sign_document(owner.sign, TENDER_DOCUMENT))
+    assert (altered.value.field, altered.value.rule) == ("signature", "digest-mismatch")
+    with pytest.raises(TenderRuleViolated) as revoked:
+        await add(TENDER_DOCUMENT, await sign_document(dev_pki.revoked, TENDER_DOCUMENT))
+    assert (revoked.value.field, revoked.value.rule) == ("signature", "revoked")
+    with pytest.raises(TenderRuleViolated) as rogue:
+        await add(TENDER_DOCUMENT, await sign_document(dev_pki.rogue_leaf, TENDER_DOCUMENT))
+    assert rogue.value.field == "signature"
+    assert not list(store.blobs.rglob("*")) if store.blobs.exists() else True
+
+
+# --- clarification and extension -----------------------------------------------------------------
+
+
+async def test_clarification_inside_fifteen_days_moves_the_deadline(
+    *,
+    session_maker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    store: FileStore,
+    owner: Party,
+    bidder: Party,
+) -> None:
+    tender = await published_tender(session_maker, settings, store, owner)
+    assert tender.deadline is not None
+    original = tender.deadline
+    text = b"clarification 1"
+    async with session_maker() as session:
+        tenders = service(session, settings, store)
+        document = await tenders.document(
+            tender, (await tenders.detail(tender.project_code, Actor.anonymous())).documents[0].id
+        )
+        await tenders.download(bidder.actor(), tender, document)
+        question = await tenders.ask(bidder.actor(), tender, "工期是否可以调整？")
+        await session.commit()
+    with use_clock(ShiftedClock(timedelta(days=10))):
+        async with session_maker() as session:
+            tenders = service(session, settings, store)
+            now = await clock.now(session)
+            with pytest.raises(TenderRuleViolated) as early:
+                await tenders.clarify(
+                    owner.actor(),
+                    tender,
+                    "澄清",
+                    "c.pdf",
+                    text,
+                    await sign_document(owner.sign, text),
+                    new_deadline=now + timedelta(days=14),
+                )
+            assert early.value.rule == "clarification_days_before_deadline"
+            clarification = await tenders.clarify(
+                owner.actor(),
+                tender,
+                "澄清一",
+                "c.pdf",
+                text,
+                await sign_document(owner.sign, text),
+                answers={question.id: "可以，详见澄清。"},
+            )
+            await session.commit()
+    assert clarification.deadline_before == original
+    assert clarification.deadline_after == now + timedelta(days=15)
+    assert clarification.published_at == now
+    async with session_maker() as session:
+        row = await session.get_one(Tender, tender.id)
+        assert (row.deadline, row.next_check, row.extensions) == (now + timedelta(days=15),) * 2 + (1,)
+        [answered] = await service(session, settings, store).my_questions(bidder.actor(), row)
+        assert (answered.answer, answered.answered_in) == ("可以，详见澄清。", clarification.id)
+
+
+async def test_clarification_early_enough_keeps_the_deadline_and_extension_only_moves_later(
+    *, session_maker: async_sessionmaker[AsyncSession], settings: Settings, store: FileStore, owner: Party
+) -> None:
+    tender = await published_tender(session_maker, settings, store, owner, deadline_days=25)
+    assert tender.deadline is not None
+    async with session_maker() as session:
+        tenders = service(session, settings, store)
+        text = b"clarification early"
+        document = await tenders.clarify(
+            owner.actor(), tender, "澄清", "c.pdf", text, await sign_document(owner.sign, text)
+        )
+        assert document.deadline_after is None
+        with pytest.raises(TenderRuleViolated) as earlier:
+            await tenders.extend(owner.actor(), tender, tender.deadline - timedelta(hours=1), "提前")
+        assert earlier.value.rule == "later_deadline"
+        extended = await tenders.extend(owner.actor(), tender, tender.deadline + timedelta(days=3), "图纸补充")
+        assert extended.extensions == 1
+        assert extended.next_check == extended.deadline
+
+
+# --- downloads, questions, secrecy and the deadline sweep ----------------------------------------
+
+
+async def test_downloads_are_secret_until_the_sweep_closes_the_tender(
+    *,
+    session_maker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    store: FileStore,
+    owner: Party,
+    bidder: Party,
+    dev_pki: DevPki,
+) -> None:
+    tender = await published_tender(session_maker, settings, store, owner)
+    other = await bidder_party(session_maker, settings, dev_pki, ca="anhui")
+    async with session_maker() as session:
+        tenders = service(session, settings, store)
+        [document] = (await tenders.detail(tender.project_code, Actor.anonymous())).documents
+        download_row, path = await tenders.download(bidder.actor(), tender, document)
+        assert path.read_bytes() == TENDER_DOCUMENT
+        assert download_row.organisation_id == bidder.organisation_id
+        await tenders.download(bidder.actor(), tender, document)
+        await tenders.download(other.actor(), tender, document)
+        await tenders.ask(other.actor(), tender, "请问资格要求？")
+        await session.commit()
+
+    supervisor = Actor(kind=ActorKind.USER, username="supervisor", roles=frozenset({Role.SUPERVISOR}))
+    admin = Actor(kind=ActorKind.USER, username="admin", roles=frozenset({Role.ADMIN}))
+    agency = await agency_party(session_maker, settings, dev_pki)
+    for who in (owner.actor(), supervisor, admin):
+        async with session_maker() as session:
+            refusal = await service(session, settings, store).downloads(who, tender)
+            assert isinstance(refusal, SealedUntilDeadline)
+            assert (refusal.status_code, refusal.rule) == (403, "sealed_until_deadline")
+            await session.commit()  # what the request does: the refusal's record commits
+    async with session_maker() as session:
+        with pytest.raises(PermissionDenied):  # not this tender's agency
+            await service(session, settings, store).downloads(agency.actor(), tender)
+
+    async with session_maker() as session:
+        chain = chain_for(tender.project_code)
+        refused = await entries(session, chain, "bidding.downloads_list_refused")
+        assert sorted(entry.actor_label for entry in refused) == sorted(["admin", "supervisor", owner.account.username])
+        # Sealed: no reader sees who downloaded or asked, the supervisor neither.
+        assert await entries(session, chain_for(tender.project_code, sealed=True)) == []
+        owner_view = await service(session, settings, store).questions_for_owner(owner.actor(), tender)
+        assert [q.text for q in owner_view] == ["请问资格要求？"]
+
+    with use_clock(ShiftedClock(timedelta(days=21, minutes=1))):
+        first = await run_sweep(session_maker, [TenderDeadline(store)])
+        second = await run_sweep(session_maker, SWEEP_HANDLERS)
+        async with session_maker() as session:
+            row = await session.get_one(Tender, tender.id)
+            listing = await service(session, settings, store).downloads(owner.actor(), row)
+            sealed = await entries(session, chain_for(tender.project_code, sealed=True))
+            [closed] = await entries(session, chain_for(tender.project_code), "bidding.tender_closed")
+    assert first.changed == {"bidding.tender_deadline": 1}
+    assert second.changed == {}
+    assert second.failed == {}
+    assert row.status is TenderStatus.CLOSED
+    assert row.next_check is None
+    assert row.closed_at is not None
+    assert closed.summary == {"bids": 0, "downloads": 3, "downloaders": 2, "abandoned_uploads": 0}
+    assert isinstance(listing, list)
+    counts = {line.organisation_id: line.downloads for line in listing}
+    assert counts == {bidder.organisation_id: 2, other.organisation_id: 1}
+    assert sorted(entry.action for entry in sealed) == [
+        "bidding.document_downloaded",
+        "bidding.document_downloaded",
+        "bidding.document_downloaded",
+        "bidding.question_asked",
+    ]
+    assert {entry.actor_label for entry in sealed} == {bidder.account.username, other.account.username}
+
+
+async def test_questions_need_a_download_and_an_open_tender(
+    *,
+    session_maker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    store: FileStore,
+    owner: Party,
+    bidder: Party,
+) -> None:
+    tender = await published_tender(session_maker, settings, store, owner)
+    async with session_maker() as session:
+        with pytest.raises(PermissionDenied) as refused:
+            await service(session, settings, store).ask(bidder.actor(), tender, "能否延期？")
+        assert refused.value.rule == "tender_document_downloaded"
+    with use_clock(ShiftedClock(timedelta(days=22))):
+        async with session_maker() as session:
+            with pytest.raises(TenderStateConflict):
+                await service(session, settings, store).ask(bidder.actor(), tender, "还来得及吗？")
+
+
+async def test_drafts_are_neither_downloadable_nor_visible(
+    *,
+    session: AsyncSession,
+    session_maker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    store: FileStore,
+    owner: Party,
+    bidder: Party,
+) -> None:
+    tender = await draft_tender(session_maker, settings, store, owner)
+    tenders = service(session, settings, store)
+    own = await tenders.detail(tender.project_code, owner.actor())
+    [document] = own.documents
+    assert document.published_at is None
+    with pytest.raises(TenderStateConflict):
+        await tenders.download(bidder.actor(), tender, document)
+    page = await tenders.search(bidder.actor(), q=tender.project_code)
+    assert page.items == []
+    assert [t.id for t in (await tenders.search(owner.actor(), q=tender.project_code)).items] == [tender.id]
+    assert await session.scalar(sa.select(sa.func.count(DocumentDownload.id))) == 0
+
+
+async def test_cancelled_tender_is_not_closed_by_the_sweep(
+    *, session_maker: async_sessionmaker[AsyncSession], settings: Settings, store: FileStore, owner: Party
+) -> None:
+    tender = await published_tender(session_maker, settings, store, owner)
+    async with session_maker() as session:
+        cancelled = await service(session, settings, store).cancel(owner.actor(), tender, "项目取消")
+        await session.commit()
+    assert cancelled.status is TenderStatus.CANCELLED
+    assert cancelled.next_check is None
+    with use_clock(ShiftedClock(timedelta(days=22))):
+        report = await run_sweep(session_maker, [TenderDeadline(store)])
+    assert report.changed == {}
