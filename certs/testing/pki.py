@@ -43,6 +43,12 @@ OID_PERSON_ID = x509.ObjectIdentifier("1.2.156.10260.4.1.1")
 
 _serials = itertools.count(0x1000)
 
+DEMO_TENDEREE_NAME = "淮安市示范实验中学"
+DEMO_TENDEREE_USCC = "123208124669000519"
+"""The demo tenderee organisation of ``trading/server/demo.py`` ("school"): the development PKI
+certifies it so the demo can publish a tender whose document that organisation signed. The two
+must stay equal (the demo checks it against the manifest's ``identifiers["tenderee"]``)."""
+
 
 def new_key(kind: KeyKind) -> PrivateKey:
     """A fresh private key of ``kind``."""
@@ -526,6 +532,8 @@ class DevPki:
     eid_issuer: Identity
     org_sign: Identity
     org_enc: Identity
+    tenderee_sign: Identity
+    """Seal/signing certificate of the demo tenderee (淮安市示范实验中学, `DEMO_TENDEREE_USCC`)."""
     person_sign: Identity
     anhui_org_sign: Identity
     anhui_org_enc: Identity
@@ -719,6 +727,7 @@ def build_dev_pki(now: datetime | None = None) -> DevPki:
 
     org_sign = org(jiangsu_ca, "南京示例建设工程有限公司", org_uscc, "江苏省", profile=Profile.SIGN)
     org_enc = org(jiangsu_ca, "南京示例建设工程有限公司", org_uscc, "江苏省", profile=Profile.ENCRYPT)
+    tenderee_sign = org(jiangsu_ca, DEMO_TENDEREE_NAME, DEMO_TENDEREE_USCC, "江苏省", profile=Profile.SIGN)
     person_sign = jiangsu_ca.issue(
         person_name("张三", person_id, "江苏省"), profile=Profile.SIGN, not_before=leaf_from, not_after=leaf_to
     )
@@ -782,6 +791,7 @@ def build_dev_pki(now: datetime | None = None) -> DevPki:
         eid_issuer=eid_issuer,
         org_sign=org_sign,
         org_enc=org_enc,
+        tenderee_sign=tenderee_sign,
         person_sign=person_sign,
         anhui_org_sign=anhui_org_sign,
         anhui_org_enc=anhui_org_enc,

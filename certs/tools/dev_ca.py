@@ -33,7 +33,7 @@ from cryptography.hazmat.primitives import serialization
 from certs.auth.credentials import CredentialKind, issue_credential
 from certs.providers.pyca import public_key_der
 from certs.testing.devlist import dev_trust_list, peer_trust_list
-from certs.testing.pki import DevPki, Identity, build_dev_pki, new_key
+from certs.testing.pki import DEMO_TENDEREE_USCC, DevPki, Identity, build_dev_pki, new_key
 from certs.tools.holder_app import make_wallet
 from certs.trustlist.sign import publish
 from certs.tsa.client import LocalTsa
@@ -42,6 +42,7 @@ from certs.tsa.server import TimeStampAuthority
 _LEAVES = (
     "org_sign",
     "org_enc",
+    "tenderee_sign",
     "person_sign",
     "anhui_org_sign",
     "anhui_org_enc",
@@ -106,7 +107,12 @@ async def build_dev_ca(
             "pem": _write(f"pem/{name}.pem", identity.cert_pem + identity.chain_pem),
             "sha256": identity.fingerprint,
         }
-    manifest["identifiers"] = {"org": pki.org_uscc, "anhuiOrg": pki.anhui_uscc, "person": pki.person_id_number}
+    manifest["identifiers"] = {
+        "org": pki.org_uscc,
+        "anhuiOrg": pki.anhui_uscc,
+        "person": pki.person_id_number,
+        "tenderee": DEMO_TENDEREE_USCC,
+    }
 
     serials = itertools.count(1)
     tsa = LocalTsa(TimeStampAuthority(pki.tsa.signing(), clock=lambda: pki.now, serials=lambda: next(serials)))

@@ -13,9 +13,21 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
-from trading.kernel.auth.identity import Actor
+from cryptography.hazmat.primitives.serialization import pkcs12
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bidding.api import file_store
+from bidding.models import DocumentKind, EvaluationMethod, TenderCategory
+from bidding.schemas import Criterion, LotCreate, TenderCreate
+from bidding.tenders import TenderService
+from certs.cms import SigningIdentity
+from certs.sign.cades import sign_detached
+from trading.kernel import clock
+from trading.kernel.auth.identity import Actor, ActorKind
 from trading.kernel.auth.roles import Role
 from trading.kernel.db.engine import create_engine, create_session_maker
 from trading.kernel.db.uow import transaction
@@ -133,6 +145,88 @@ async def seed(service: PartiesService) -> tuple[int, int]:
     return created_organisations, created_users
 
 
+DEMO_TENDER_CODE = "E3208000001000001001"
+"""统一交易标识码 of the demo tender (E = engineering; 320800 = 淮安)."""
+DEMO_TENDER_DOCUMENT = (
+    "淮安市示范实验中学实验楼改造工程施工招标文件(演示)\n\n"
+    "第一章 招标公告\n第二章 投标人须知\n第三章 评标办法(综合评估法)\n第四章 合同条款\n"
+    "第五章 工程量清单\n第六章 图纸\n第七章 技术标准和要求\n第八章 投标文件格式\n"
+).encode()
+
+
+async def seed_demo_tender(session: AsyncSession, settings: Settings, manifest: dict[str, Any]) -> list[str]:
+    """A published demo tender of the demo tenderee: two lots, deadline 21 days from now, a tender
+    document signed with the development PKI's ``tenderee_sign`` certificate. Nothing if it exists.
+
+    It goes through `TenderService` (draft, signed document, publication), so it passes the same
+    rules and lands on the ledger like a tenderee's own.
+    """
+    service = TenderService(session, settings, file_store(settings))
+    if await service.repo.by_code(DEMO_TENDER_CODE) is not None:
+        return []
+    school = next(item for item in ORGANISATIONS if item.key == "school")
+    if manifest["identifiers"].get("tenderee") != school.uscc:
+        # A development PKI written before the tenderee certificate existed: nothing signs for it.
+        return ["  demo tender skipped: the development PKI has no certificate of the demo tenderee"]
+    parties = PartiesService(session, settings)
+    organisation = await parties.organisations.by_uscc(school.uscc)
+    user = await parties.users.by_username("tenderee")
+    if organisation is None or user is None:
+        return []
+    actor = Actor(
+        kind=ActorKind.USER,
+        user_id=user.id,
+        username=user.username,
+        organisation_id=organisation.id,
+        organisation_name=organisation.name,
+        roles=frozenset({Role.TENDEREE}),
+    )
+    # Whole seconds: the deadline is sealed into every envelope as an ISO string and compared exactly.
+    now = (await clock.now(session)).replace(microsecond=0)
+    tender = await service.create_draft(
+        actor,
+        TenderCreate(
+            project_code=DEMO_TENDER_CODE,
+            title="淮安市示范实验中学实验楼改造工程施工招标",
+            category=TenderCategory.ENGINEERING,
+            tender_type="engineering-mandatory",
+            estimate=Decimal("12000000.00"),
+            evaluation_method=EvaluationMethod.COMPREHENSIVE,
+            evaluation_criteria=[Criterion("投标报价", 60), Criterion("施工组织设计", 30), Criterion("信用", 10)],
+            lots=[
+                LotCreate("001", "第一标段:土建工程", Decimal("8000000.00")),
+                LotCreate("002", "第二标段:安装工程", Decimal("4000000.00")),
+            ],
+            bid_security_amount=Decimal("160000.00"),
+            bid_security_forms=["cash", "guarantee"],
+            documents_from=now,
+            documents_until=now + timedelta(days=20),
+            deadline=now + timedelta(days=21),
+            max_package_bytes=64 * 1024 * 1024,
+        ),
+    )
+    out = settings.certs.dev_ca_dir
+    assert out is not None  # noqa: S101 - Settings fills it in
+    key, certificate, chain = pkcs12.load_key_and_certificates(
+        (out / manifest["leaves"]["tenderee_sign"]["p12"]).read_bytes(), str(manifest["password"]).encode()
+    )
+    assert key is not None  # noqa: S101 - written by dev_ca with key and certificate
+    assert certificate is not None  # noqa: S101
+    signer = SigningIdentity.from_key(key, certificate, chain)  # type: ignore[arg-type]
+    await service.add_document(
+        actor,
+        tender,
+        DocumentKind.TENDER_DOCUMENT,
+        "招标文件",
+        "招标文件.txt",
+        "text/plain; charset=utf-8",
+        DEMO_TENDER_DOCUMENT,
+        await sign_detached(DEMO_TENDER_DOCUMENT, signer),
+    )
+    await service.publish(actor, tender)
+    return [f"  published demo tender {DEMO_TENDER_CODE} (deadline {tender.deadline:%Y-%m-%d %H:%M} UTC)"]
+
+
 async def _seed(settings: Settings, manifest: dict[str, Any] | None = None) -> tuple[int, int, list[str]]:
     engine = create_engine(settings.db.url, pool_size=2, busy_timeout_ms=settings.db.sqlite_busy_timeout_ms)
     try:
@@ -145,6 +239,8 @@ async def _seed(settings: Settings, manifest: dict[str, Any] | None = None) -> t
                 certificates = await demo_pki.seed_demo_certificates(
                     session, settings, manifest, centre_uscc=ORGANISATIONS[0].uscc, password=DEMO_PASSWORD
                 )
+            async with transaction(session_maker, lock=True) as session:
+                certificates += await seed_demo_tender(session, settings, manifest)
         return organisations, users, certificates
     finally:
         await engine.dispose()
