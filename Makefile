@@ -18,3 +18,4 @@ bench:
 	.venv/bin/python bench/http_auth.py
 	.venv/bin/python bench/certs.py --seconds 3
 	.venv/bin/python bench/intermediary.py
+	.venv/bin/python bench/submission.py
