@@ -14,8 +14,6 @@ logins in ``trading.parties.certificates``).
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import re
 import uuid
@@ -44,6 +42,7 @@ from bidding.models import (
     TenderDocument,
     TenderStatus,
 )
+from bidding.repository import TenderRepository, decode_cursor, encode_cursor
 from bidding.rules import BID_SECURITY_FORMS, TenderRules, UnknownTenderType, rules_for
 from bidding.schemas import KeyHolderCreate, LotCreate, TenderCreate, TenderUpdate
 from certs.errors import Refused
@@ -73,9 +72,6 @@ ANSWER_MAX: Final = 8000
 CRITERIA_TOTAL: Final = 100
 DOCUMENTS_NAMESPACE: Final = "documents"
 SEARCH_LIMIT_MAX: Final = 100
-_PUBLIC_STATUSES: Final = frozenset(
-    {TenderStatus.PUBLISHED, TenderStatus.CLOSED, TenderStatus.OPENING, TenderStatus.FAILED, TenderStatus.CANCELLED}
-)
 _DOWNLOADABLE: Final = frozenset({TenderStatus.PUBLISHED, TenderStatus.CLOSED, TenderStatus.OPENING})
 _OVERSEERS: Final = frozenset({Role.SUPERVISOR, Role.ADMIN})
 """Roles that may see any tender's downloaders (after the deadline) without owning it."""
@@ -102,146 +98,6 @@ class RuleErrors:
         first = self.items[0]
         message = first["message"] if len(self.items) == 1 else f"{len(self.items)} tender rules are broken"
         raise TenderRuleViolated(message, field=first["field"], rule=first["rule"], extra={"errors": self.items})
-
-
-# --- queries -------------------------------------------------------------------------------------
-
-
-class TenderRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    async def by_code(self, code: str, *, lock: bool = False) -> Tender | None:
-        statement = sa.select(Tender).where(Tender.project_code == code)
-        if lock:
-            statement = statement.with_for_update().execution_options(populate_existing=True)
-        return await self.session.scalar(statement)
-
-    async def by_id(self, tender_id: uuid.UUID, *, lock: bool = False) -> Tender | None:
-        statement = sa.select(Tender).where(Tender.id == tender_id)
-        if lock:
-            # Re-read the row under the lock, also when the session already holds it.
-            statement = statement.with_for_update().execution_options(populate_existing=True)
-        return await self.session.scalar(statement)
-
-    async def code_taken(self, code: str) -> bool:
-        return await self.session.scalar(sa.select(sa.exists().where(Tender.project_code == code))) or False
-
-    async def lots(self, tender_id: uuid.UUID) -> list[Lot]:
-        statement = sa.select(Lot).where(Lot.tender_id == tender_id).order_by(Lot.position)
-        return list(await self.session.scalars(statement))
-
-    async def delete_lots(self, tender_id: uuid.UUID) -> None:
-        await self.session.execute(sa.delete(Lot).where(Lot.tender_id == tender_id))
-
-    async def documents(self, tender_id: uuid.UUID, *, published_only: bool) -> list[TenderDocument]:
-        statement = sa.select(TenderDocument).where(TenderDocument.tender_id == tender_id)
-        if published_only:
-            statement = statement.where(TenderDocument.published_at.is_not(None))
-        return list(await self.session.scalars(statement.order_by(TenderDocument.created_at, TenderDocument.id)))
-
-    async def document(self, tender_id: uuid.UUID, document_id: uuid.UUID) -> TenderDocument | None:
-        return await self.session.scalar(
-            sa.select(TenderDocument).where(TenderDocument.id == document_id, TenderDocument.tender_id == tender_id)
-        )
-
-    async def publish_documents(self, tender_id: uuid.UUID, now: datetime) -> None:
-        await self.session.execute(
-            sa.update(TenderDocument)
-            .where(TenderDocument.tender_id == tender_id, TenderDocument.published_at.is_(None))
-            .values(published_at=now)
-        )
-
-    async def has_downloaded_tender_document(self, tender_id: uuid.UUID, organisation_id: uuid.UUID) -> bool:
-        statement = sa.select(
-            sa.exists()
-            .where(
-                DocumentDownload.tender_id == tender_id,
-                DocumentDownload.organisation_id == organisation_id,
-                DocumentDownload.document_id == TenderDocument.id,
-            )
-            .where(TenderDocument.kind == DocumentKind.TENDER_DOCUMENT)
-        )
-        return await self.session.scalar(statement) or False
-
-    async def questions(self, tender_id: uuid.UUID, organisation_id: uuid.UUID | None = None) -> list[Question]:
-        statement = sa.select(Question).where(Question.tender_id == tender_id)
-        if organisation_id is not None:
-            statement = statement.where(Question.organisation_id == organisation_id)
-        return list(await self.session.scalars(statement.order_by(Question.asked_at, Question.id)))
-
-    async def question(self, tender_id: uuid.UUID, question_id: uuid.UUID) -> Question | None:
-        return await self.session.scalar(
-            sa.select(Question).where(Question.id == question_id, Question.tender_id == tender_id).with_for_update()
-        )
-
-    async def downloaders(self, tender_id: uuid.UUID) -> list[tuple[uuid.UUID, str, str, int, datetime]]:
-        statement = (
-            sa.select(
-                Organisation.id,
-                Organisation.name,
-                Organisation.uscc,
-                sa.func.count(DocumentDownload.id),
-                sa.func.min(DocumentDownload.downloaded_at),
-            )
-            .join(Organisation, Organisation.id == DocumentDownload.organisation_id)
-            .where(DocumentDownload.tender_id == tender_id)
-            .group_by(Organisation.id, Organisation.name, Organisation.uscc)
-            .order_by(sa.func.min(DocumentDownload.downloaded_at), Organisation.id)
-        )
-        return [(row[0], row[1], row[2], row[3], row[4]) for row in await self.session.execute(statement)]
-
-    async def search(
-        self,
-        *,
-        organisation_id: uuid.UUID | None,
-        q: str | None,
-        status: TenderStatus | None,
-        category: TenderCategory | None,
-        limit: int,
-        after: tuple[datetime, uuid.UUID] | None,
-    ) -> list[Tender]:
-        visible: sa.ColumnElement[bool] = Tender.status.in_(_PUBLIC_STATUSES)
-        if organisation_id is not None:
-            own = sa.or_(
-                Tender.tenderee_organisation_id == organisation_id, Tender.agency_organisation_id == organisation_id
-            )
-            visible = sa.or_(visible, sa.and_(Tender.status == TenderStatus.DRAFT, own))
-        statement = sa.select(Tender).where(visible)
-        if q:
-            escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            pattern = f"%{escaped}%"
-            statement = statement.where(
-                sa.or_(Tender.title.ilike(pattern, escape="\\"), Tender.project_code.ilike(pattern, escape="\\"))
-            )
-        if status is not None:
-            statement = statement.where(Tender.status == status)
-        if category is not None:
-            statement = statement.where(Tender.category == category)
-        if after is not None:
-            statement = statement.where(sa.tuple_(Tender.created_at, Tender.id) < sa.tuple_(*after))
-        statement = statement.order_by(Tender.created_at.desc(), Tender.id.desc()).limit(limit)
-        return list(await self.session.scalars(statement))
-
-
-# --- cursors -------------------------------------------------------------------------------------
-
-
-def encode_cursor(tender: Tender) -> str:
-    raw = f"{tender.created_at.isoformat()}|{tender.id}"
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        when, tender_id = raw.split("|")
-        return datetime.fromisoformat(when), uuid.UUID(tender_id)
-    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
-        raise ValidationFailed("cursor is not one this API returned", field="cursor", rule="cursor") from exc
-
-
-# --- results -------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)

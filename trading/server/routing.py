@@ -11,7 +11,7 @@ from litestar.template.config import TemplateConfig
 
 from bidding import api as bidding_api
 from bidding import api_tenders as tender_api
-from bidding import web as bidding_web
+from bidding.web import routes as bidding_web
 from intermediary_market import api as market_api
 from intermediary_market import web as market_web
 from trading.kernel.auth.guards import make_permission_guard

@@ -1,0 +1,1 @@
+"""Bidding pages under ``/bidding`` (see `bidding.web.routes` for the route list)."""

@@ -1,0 +1,306 @@
+"""The bidder's pages: "my bids" with every version's receipt, the sealing-and-upload page, and the
+JSON routes the page's script (``static/js/bidding.js``) drives the resumable upload through — the
+same `IntakeService` calls as the bearer-only API (`bidding.api`), with the session cookie and CSRF.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import datetime
+from typing import Any
+
+from litestar import Controller, Request, Response, get, patch, post
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath
+from litestar.response import Redirect
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bidding.api import MAX_CHUNK_BYTES, provide_intake
+from bidding.errors import BidRefused
+from bidding.intake import IntakeService, Receipt
+from bidding.models import (
+    Tender,
+    TenderStatus,
+)
+from bidding.policies import BiddingPermission
+from bidding.tenders import TenderService
+from bidding.web.common import (
+    CHUNK_BYTES,
+    DISPLAY_TZ,
+    LABELS,
+    PREFIX,
+    UNPROCESSABLE,
+    attachment,
+    field_errors,
+    is_client_error,
+    problem_json,
+    provide_tenders,
+)
+from trading.kernel import clock
+from trading.kernel.auth.identity import Actor
+from trading.kernel.auth.permissions import requires
+from trading.kernel.errors import DomainError, NotFound
+from trading.kernel.web.pages import page
+from trading.parties.models import Organisation
+
+# --- the bidder ----------------------------------------------------------------------------------
+
+
+class BidPages(Controller):
+    """The bidder's bids, the sealing-and-upload page and the browser's upload routes."""
+
+    path = PREFIX
+    include_in_schema = False
+    dependencies = {  # noqa: RUF012 - Litestar reads it
+        "intake": Provide(provide_intake),
+        "tenders": Provide(provide_tenders),
+    }
+
+    @get("/bids", name="bidding.my_bids", opt=requires(BiddingPermission.BID_SUBMIT))
+    async def my_bids(
+        self,
+        request: Request[Any, Any, Any],
+        intake: NamedDependency[IntakeService],
+        actor: NamedDependency[Actor],
+        db_session: NamedDependency[AsyncSession],
+    ) -> Response[Any]:
+        """Every bid of the bidder's organisation, each version with its receipt."""
+        return await page(
+            request,
+            "bidding/my_bids.html",
+            {
+                "bids": await intake.my_bids(actor),
+                "server_time": await clock.now(db_session),
+                "withdrawn": request.query_params.get("withdrawn"),
+                **LABELS,
+            },
+        )
+
+    @get(
+        "/receipts/{receipt_no:str}/receipt.json",
+        name="bidding.receipt_json",
+        opt=requires(BiddingPermission.BID_SUBMIT),
+    )
+    async def receipt_json(
+        self, receipt_no: FromPath[str], intake: NamedDependency[IntakeService], actor: NamedDependency[Actor]
+    ) -> Response[bytes]:
+        """The receipt record exactly as the platform signed it (the owner's only)."""
+        receipt = await intake.receipt(actor, receipt_no)
+        return attachment(receipt.receipt, f"{receipt_no}.json", "application/json")
+
+    @get(
+        "/receipts/{receipt_no:str}/receipt.p7s",
+        name="bidding.receipt_signature",
+        opt=requires(BiddingPermission.BID_SUBMIT),
+    )
+    async def receipt_signature(
+        self, receipt_no: FromPath[str], intake: NamedDependency[IntakeService], actor: NamedDependency[Actor]
+    ) -> Response[bytes]:
+        """The platform's detached CAdES-B-T signature over the receipt (the owner's only)."""
+        receipt = await intake.receipt(actor, receipt_no)
+        return attachment(receipt.signature, f"{receipt_no}.p7s", "application/pkcs7-signature")
+
+    @get(
+        "/tenders/{code:str}/lots/{lot:str}/bid",
+        name="bidding.upload_page",
+        opt=requires(BiddingPermission.BID_SUBMIT),
+    )
+    async def upload_page(
+        self,
+        *,
+        request: Request[Any, Any, Any],
+        code: FromPath[str],
+        lot: FromPath[str],
+        tenders: NamedDependency[TenderService],
+        actor: NamedDependency[Actor],
+        db_session: NamedDependency[AsyncSession],
+    ) -> Response[Any]:
+        """How to seal the bid for this tender and lot, and the browser upload of the sealed container."""
+        view = await tenders.detail(code, actor)
+        chosen = next((item for item in view.lots if item.code == lot), None)
+        if chosen is None or view.tender.status is TenderStatus.DRAFT:
+            raise NotFound("no such lot", field="lot", rule="exists")
+        holders = view.tender.key_holders.get("holders", [])
+        bidder = await db_session.get(Organisation, actor.organisation_id) if actor.organisation_id else None
+        return await page(
+            request,
+            "bidding/upload.html",
+            {
+                "tender": view.tender,
+                "lot": chosen,
+                "holders": holders,
+                "threshold": view.tender.key_holders.get("threshold"),
+                "seal_command": seal_command(view.tender, chosen.code, bidder.uscc if bidder else ""),
+                "server_time": await clock.now(db_session),
+                "chunk_bytes": CHUNK_BYTES,
+                **LABELS,
+            },
+        )
+
+    @post(
+        "/tenders/{code:str}/lots/{lot:str}/uploads",
+        name="bidding.web_start_upload",
+        opt=requires(BiddingPermission.BID_SUBMIT),
+    )
+    async def start_upload(
+        self,
+        request: Request[Any, Any, Any],
+        code: FromPath[str],
+        lot: FromPath[str],
+        intake: NamedDependency[IntakeService],
+        actor: NamedDependency[Actor],
+    ) -> Response[Any]:
+        """Announce the sealed container (size and SHA-256 the browser computed)."""
+        try:
+            body = json.loads(await request.body() or b"{}")
+            size, sha256 = body.get("size"), body.get("sha256")
+            if not isinstance(size, int) or isinstance(size, bool) or not isinstance(sha256, str):
+                raise BidRefused("send the size and the SHA-256 of the container", field="size", rule="required")
+            upload = await intake.start_upload(actor, code, lot, size=size, sha256=sha256)
+        except (ValueError, AttributeError):
+            return problem_json(BidRefused("the body is not a JSON object", field="body", rule="format"))
+        except DomainError as exc:
+            return problem_json(exc)
+        return Response(
+            {"id": str(upload.id), "offset": upload.received, "size": upload.declared_size},
+            status_code=201,
+            media_type="application/json",
+        )
+
+    @patch(
+        "/uploads/{upload_id:uuid}",
+        name="bidding.web_upload_chunk",
+        request_max_body_size=MAX_CHUNK_BYTES,
+        opt=requires(BiddingPermission.BID_SUBMIT),
+    )
+    async def upload_chunk(
+        self,
+        request: Request[Any, Any, Any],
+        upload_id: FromPath[uuid.UUID],
+        intake: NamedDependency[IntakeService],
+        actor: NamedDependency[Actor],
+    ) -> Response[Any]:
+        """Append the raw body at ``Upload-Offset``; the new offset comes back in ``Upload-Offset``."""
+        raw = request.headers.get("upload-offset")
+        if raw is None or not raw.isdigit():
+            return problem_json(BidRefused("send the chunk's offset", field="Upload-Offset", rule="required"))
+        try:
+            offset = await intake.receive(actor, upload_id, int(raw), request.stream())
+        except DomainError as exc:
+            return problem_json(exc)
+        return Response(None, status_code=204, headers={"Upload-Offset": str(offset)})
+
+    @get("/uploads/{upload_id:uuid}", name="bidding.web_upload_status", opt=requires(BiddingPermission.BID_SUBMIT))
+    async def upload_status(
+        self, upload_id: FromPath[uuid.UUID], intake: NamedDependency[IntakeService], actor: NamedDependency[Actor]
+    ) -> Response[Any]:
+        """Where the upload stands: the script resumes from ``offset`` after an interruption."""
+        try:
+            upload = await intake.status(actor, upload_id)
+        except DomainError as exc:
+            return problem_json(exc)
+        return Response(
+            {
+                "id": str(upload.id),
+                "offset": upload.received,
+                "size": upload.declared_size,
+                "status": upload.status.value,
+                "refusal": upload.refusal,
+            },
+            media_type="application/json",
+        )
+
+    @post(
+        "/uploads/{upload_id:uuid}/submission",
+        name="bidding.web_submit",
+        opt=requires(BiddingPermission.BID_SUBMIT),
+    )
+    async def submit(
+        self, upload_id: FromPath[uuid.UUID], intake: NamedDependency[IntakeService], actor: NamedDependency[Actor]
+    ) -> Response[Any]:
+        """Check the complete container; answer the signed receipt or the refusal (field and rule)."""
+        try:
+            receipt = await intake.submit(actor, upload_id)
+        except DomainError as exc:
+            return problem_json(exc)
+        return Response(receipt_view(receipt), status_code=201, media_type="application/json")
+
+    @post(
+        "/tenders/{code:str}/lots/{lot:str}/withdrawal",
+        name="bidding.web_withdraw",
+        opt=requires(BiddingPermission.BID_SUBMIT),
+    )
+    async def withdraw(
+        self,
+        *,
+        request: Request[Any, Any, Any],
+        code: FromPath[str],
+        lot: FromPath[str],
+        intake: NamedDependency[IntakeService],
+        actor: NamedDependency[Actor],
+        db_session: NamedDependency[AsyncSession],
+    ) -> Response[Any]:
+        """Withdraw the bid for the lot (a signed withdrawal receipt); earlier versions stay."""
+        try:
+            receipt = await intake.withdraw(actor, code, lot)
+        except DomainError as exc:
+            if not is_client_error(exc):
+                raise
+            return await page(
+                request,
+                "bidding/my_bids.html",
+                {
+                    "bids": await intake.my_bids(actor),
+                    "server_time": await clock.now(db_session),
+                    "withdrawn": None,
+                    "errors": field_errors(exc),
+                    **LABELS,
+                },
+                status_code=UNPROCESSABLE,
+            )
+        return Redirect(f"{PREFIX}/bids?withdrawn={receipt.receipt_no}", status_code=303)
+
+
+def receipt_view(receipt: Receipt) -> dict[str, Any]:
+    """What the upload page shows of a receipt, with links to its exact bytes and signature."""
+    record = receipt.record
+    return {
+        "receiptNo": receipt.receipt_no,
+        "receivedAt": record.get("receivedAt"),
+        "receivedAtLocal": _local(record.get("receivedAt")),
+        "containerSha256": record.get("containerSha256"),
+        "manifestSha256": record.get("manifestSha256"),
+        "record": record,
+        "json": f"{PREFIX}/receipts/{receipt.receipt_no}/receipt.json",
+        "signature": f"{PREFIX}/receipts/{receipt.receipt_no}/receipt.p7s",
+    }
+
+
+def _local(value: Any) -> str:
+    try:
+        return datetime.fromisoformat(str(value)).astimezone(DISPLAY_TZ).strftime("%Y-%m-%d %H:%M:%S")
+    except ValueError:
+        return str(value)
+
+
+def seal_command(tender: Tender, lot: str, bidder_uscc: str) -> str:
+    """The ``ggzy bid seal`` command line for this tender, lot and bidder (`bidding.client.cli`):
+    the bidder supplies its certificates, prices and files.
+    """
+    deadline = tender.deadline.isoformat() if tender.deadline else ""
+    holders = tender.key_holders.get("holders", [])
+    parts = [
+        "ggzy bid seal",
+        f"--tender {tender.project_code}",
+        f"--lot {lot}",
+        f"--bidder {bidder_uscc}",
+        f"--deadline {deadline}",
+        "--p12 sign.p12",
+        "--encryption-cert encryption.pem",
+    ]
+    parts += [f"--key-holder key-holder-{number}.pem" for number in range(1, len(holders) + 1)]
+    if holders:
+        parts.append(f"--threshold {tender.key_holders.get('threshold')}")
+    parts += ["--total-price 1234567.89 --duration-days 365", "--out bid.zip", "技术标.pdf 商务标.pdf"]
+    return " \\\n  ".join(parts)

@@ -1,0 +1,236 @@
+"""Public bidding pages: the tender list and search, a tender's detail with the countdown from the
+database clock, document downloads (recorded, for bidders), questions, and the server time.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, FromQuery
+from litestar.response import File, Redirect
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bidding.models import (
+    TenderCategory,
+    TenderStatus,
+)
+from bidding.policies import BiddingPermission
+from bidding.tenders import TenderService
+from bidding.web.common import (
+    LABELS,
+    PREFIX,
+    PUBLIC_LIST_STATUSES,
+    TENDERS,
+    UNPROCESSABLE,
+    attachment,
+    field_errors,
+    is_client_error,
+    provide_tenders,
+)
+from trading.kernel import clock
+from trading.kernel.auth.identity import Actor
+from trading.kernel.auth.permissions import requires
+from trading.kernel.errors import DomainError, NotFound
+from trading.kernel.web.forms import FieldError
+from trading.kernel.web.pages import page
+
+# --- public pages --------------------------------------------------------------------------------
+
+
+class TenderPages(Controller):
+    """Published tenders: the list with search, and one tender with its lots and documents."""
+
+    path = TENDERS
+    include_in_schema = False
+    dependencies = {"tenders": Provide(provide_tenders)}  # noqa: RUF012 - Litestar reads it
+
+    @get("/", name="bidding.tenders")
+    async def tender_list(
+        self,
+        *,
+        request: Request[Any, Any, Any],
+        tenders: NamedDependency[TenderService],
+        actor: NamedDependency[Actor],
+        db_session: NamedDependency[AsyncSession],
+        q: FromQuery[str | None] = None,
+        category: FromQuery[str | None] = None,
+        status: FromQuery[str | None] = None,
+        cursor: FromQuery[str | None] = None,
+    ) -> Response[Any]:
+        """Published and closed tenders, newest first, searchable by title or project code (public)."""
+        chosen_category = next((c for c in TenderCategory if c.value == category), None)
+        chosen_status = next((s for s in PUBLIC_LIST_STATUSES if s.value == status), None)
+        try:
+            found = await tenders.search(
+                Actor.anonymous(), q=q, status=chosen_status, category=chosen_category, cursor=cursor or None
+            )
+        except DomainError:  # a stale or forged cursor: show the first page
+            found = await tenders.search(Actor.anonymous(), q=q, status=chosen_status, category=chosen_category)
+        # Anonymous search on purpose: a tenderee's drafts belong on the management page, not here.
+        del actor
+        items = [t for t in found.items if t.status in PUBLIC_LIST_STATUSES]
+        return await page(
+            request,
+            "bidding/tender_list.html",
+            {
+                "tenders": items,
+                "next_cursor": found.next_cursor,
+                "q": q or "",
+                "category": chosen_category.value if chosen_category else "",
+                "status": chosen_status.value if chosen_status else "",
+                "list_statuses": PUBLIC_LIST_STATUSES,
+                "server_time": await clock.now(db_session),
+                **LABELS,
+            },
+        )
+
+    @get("/{code:str}", name="bidding.tender")
+    async def tender_detail(
+        self,
+        request: Request[Any, Any, Any],
+        code: FromPath[str],
+        tenders: NamedDependency[TenderService],
+        actor: NamedDependency[Actor],
+        db_session: NamedDependency[AsyncSession],
+    ) -> Response[Any]:
+        """One tender: lots, documents, the deadline counted down from the database clock (public);
+        for a bidder also the downloads, the question form and the published answers.
+        """
+        return await self._detail(
+            request, code, tenders=tenders, actor=actor, db_session=db_session, errors=[], form={}
+        )
+
+    @post(
+        "/{code:str}/questions",
+        name="bidding.ask",
+        opt=requires(BiddingPermission.QUESTION_ASK),
+    )
+    async def ask(
+        self,
+        *,
+        request: Request[Any, Any, Any],
+        code: FromPath[str],
+        tenders: NamedDependency[TenderService],
+        actor: NamedDependency[Actor],
+        db_session: NamedDependency[AsyncSession],
+    ) -> Response[Any]:
+        """A bidder's question; the answer comes in a clarification published to every downloader."""
+        form = await request.form()
+        text = str(form.get("text", ""))
+        try:
+            async with db_session.begin_nested():
+                await tenders.ask(actor, await tenders.tender(code), text)
+        except DomainError as exc:
+            if not is_client_error(exc):
+                raise
+            return await self._detail(
+                request,
+                code,
+                tenders=tenders,
+                actor=actor,
+                db_session=db_session,
+                errors=field_errors(exc),
+                form={"text": text},
+                status_code=UNPROCESSABLE,
+            )
+        return Redirect(f"{TENDERS}/{code}?asked=1#questions", status_code=303)
+
+    @get(
+        "/{code:str}/documents/{document_id:uuid}",
+        name="bidding.document",
+        opt=requires(BiddingPermission.DOCUMENT_DOWNLOAD),
+    )
+    async def document(
+        self,
+        code: FromPath[str],
+        document_id: FromPath[uuid.UUID],
+        tenders: NamedDependency[TenderService],
+        actor: NamedDependency[Actor],
+    ) -> File:
+        """The document's bytes; the download is recorded (sealed until the deadline)."""
+        tender = await tenders.tender(code)
+        document = await tenders.document(tender, document_id)
+        _, path = await tenders.download(actor, tender, document)
+        return File(path=path, filename=document.filename, media_type=document.media_type)
+
+    @get(
+        "/{code:str}/documents/{document_id:uuid}/signature",
+        name="bidding.document_signature",
+        opt=requires(BiddingPermission.DOCUMENT_DOWNLOAD),
+    )
+    async def document_signature(
+        self, code: FromPath[str], document_id: FromPath[uuid.UUID], tenders: NamedDependency[TenderService]
+    ) -> Response[bytes]:
+        """The document's detached CAdES signature (DER), to verify it offline."""
+        tender = await tenders.tender(code)
+        document = await tenders.document(tender, document_id)
+        return attachment(tenders.signature_of(document), f"{document.filename}.p7s", "application/pkcs7-signature")
+
+    @get(
+        "/{code:str}/key-holders/{number:int}",
+        name="bidding.key_holder",
+        opt=requires(BiddingPermission.BID_SUBMIT),
+    )
+    async def key_holder(
+        self,
+        code: FromPath[str],
+        number: FromPath[int],
+        tenders: NamedDependency[TenderService],
+        actor: NamedDependency[Actor],
+    ) -> Response[bytes]:
+        """Key holder ``number``'s encryption certificate (PEM): ``ggzy bid seal --key-holder`` takes
+        one file per holder, in the tender's order (the server checks that order).
+        """
+        view = await tenders.detail(code, actor)
+        holders = view.tender.key_holders.get("holders", [])
+        if not 1 <= number <= len(holders):
+            raise NotFound("no such key holder", field="number", rule="exists")
+        pem = holders[number - 1]["certificate"].strip() + "\n"
+        return attachment(pem.encode(), f"key-holder-{number}.pem", "application/x-pem-file")
+
+    async def _detail(
+        self,
+        request: Request[Any, Any, Any],
+        code: str,
+        *,
+        tenders: TenderService,
+        actor: Actor,
+        db_session: AsyncSession,
+        errors: list[FieldError],
+        form: dict[str, str],
+        status_code: int = 200,
+    ) -> Response[Any]:
+        view = await tenders.detail(code, actor)
+        if view.tender.status is TenderStatus.DRAFT:
+            # Drafts are the owner's business: they preview them on the management page.
+            raise NotFound("no such tender", field="code", rule="exists")
+        answered = [q for q in await tenders.repo.questions(view.tender.id) if q.answer]
+        mine = await tenders.my_questions(actor, view.tender) if actor.has(BiddingPermission.QUESTION_ASK) else []
+        return await page(
+            request,
+            "bidding/tender_detail.html",
+            {
+                "tender": view.tender,
+                "lots": view.lots,
+                "documents": view.documents,
+                "answered": answered,
+                "my_questions": mine,
+                "server_time": await clock.now(db_session),
+                "can_download": actor.has(BiddingPermission.DOCUMENT_DOWNLOAD),
+                "can_ask": actor.has(BiddingPermission.QUESTION_ASK),
+                "can_bid": actor.has(BiddingPermission.BID_SUBMIT),
+                "errors": errors,
+                "form": form,
+                **LABELS,
+            },
+            status_code=status_code,
+        )
+
+
+@get(f"{PREFIX}/time", name="bidding.time", include_in_schema=False)
+async def server_time(db_session: NamedDependency[AsyncSession]) -> dict[str, str]:
+    """The database clock, polled by the countdown so a wrong computer clock cannot mislead a bidder."""
+    return {"now": (await clock.now(db_session)).isoformat()}
