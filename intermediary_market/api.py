@@ -1,8 +1,9 @@
 """The marketplace JSON API under ``/api/v1/intermediary``.
 
 Public: the service-item list and its versions, an intermediary's qualifications (执业公示), the
-announcements and their published results (the seed is revealed only with the result). Everything
-else needs a permission; errors are problem+json naming the field and the rule.
+announcements and their published results (the seed is revealed only with the result), the red list
+and an intermediary's credit snapshot. Everything else needs a permission; errors are problem+json
+naming the field and the rule.
 """
 
 from __future__ import annotations
@@ -18,9 +19,13 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from intermediary_market.blacklist import BlacklistService
+from intermediary_market.complaints import ComplaintService
+from intermediary_market.credit_records import CreditService
 from intermediary_market.delivery import DeliveryService
 from intermediary_market.models import AnnouncementStatus
 from intermediary_market.policies import MarketPermission
+from intermediary_market.reports import RegulatorReports
+from intermediary_market.repository import CreditLine
 from intermediary_market.schemas import (
     AnnouncementCreate,
     AnnouncementRead,
@@ -30,15 +35,24 @@ from intermediary_market.schemas import (
     BlacklistingRead,
     BlacklistNotice,
     BlacklistResponse,
+    ComplaintCreate,
+    ComplaintDecision,
+    ComplaintRead,
+    ComplaintResponse,
     ContractFiling,
+    CreditInputRead,
+    CreditInputRecord,
     CreditRead,
+    CreditSnapshotRead,
     DeliverableUpload,
     DeliveryRead,
     IntermediaryRead,
+    OverdueLine,
     PanelScores,
     QualificationRead,
     QualificationRecord,
     RatingCreate,
+    RecomputeRead,
     RegistrationCreate,
     RegistrationRead,
     ServiceItemCreate,
@@ -47,6 +61,8 @@ from intermediary_market.schemas import (
 from intermediary_market.service import MarketService
 from trading.kernel.auth.identity import Actor
 from trading.kernel.auth.permissions import requires
+from trading.kernel.clock import now as db_now
+from trading.kernel.errors import NotFound
 
 PREFIX = "/intermediary"
 
@@ -63,6 +79,32 @@ async def provide_deliveries(db_session: NamedDependency[AsyncSession]) -> Deliv
     return DeliveryService(db_session)
 
 
+async def provide_complaints(db_session: NamedDependency[AsyncSession]) -> ComplaintService:
+    return ComplaintService(db_session)
+
+
+async def provide_credit_service(db_session: NamedDependency[AsyncSession]) -> CreditService:
+    return CreditService(db_session)
+
+
+async def provide_reports(db_session: NamedDependency[AsyncSession]) -> RegulatorReports:
+    return RegulatorReports(db_session)
+
+
+def _snapshot(line: CreditLine) -> CreditSnapshotRead:
+    return CreditSnapshotRead(
+        organisation_id=line.organisation_id,
+        name=line.name,
+        uscc=line.uscc,
+        score=line.score,
+        grade=line.grade,
+        components=line.components,
+        computed_at=line.computed_at,
+        red_listed=line.red_listed,
+        blacklisted=line.blacklisted,
+    )
+
+
 class MarketController(Controller):
     path = PREFIX
     tags = ["intermediary_market"]  # noqa: RUF012 - Litestar reads this class attribute
@@ -70,6 +112,9 @@ class MarketController(Controller):
         "market": Provide(provide_market),
         "deliveries": Provide(provide_deliveries),
         "blacklist": Provide(provide_blacklist),
+        "complaints": Provide(provide_complaints),
+        "credit_service": Provide(provide_credit_service),
+        "reports": Provide(provide_reports),
     }
 
     # --- service items (public read) -------------------------------------------------------------
@@ -388,6 +433,133 @@ class MarketController(Controller):
         """Decide a pending appeal (regulators): overturn withdraws the listing at once."""
         return BlacklistingRead.of(await blacklist.decide_appeal(blacklisting_id, overturn=data.overturn, actor=actor))
 
+    # --- complaints ------------------------------------------------------------------------------
+
+    @post(
+        "/announcements/{announcement_id:uuid}/complaints",
+        operation_id="intermediary_file_complaint",
+        status_code=HTTP_201_CREATED,
+        opt=requires(MarketPermission.COMPLAINT_FILE),
+    )
+    async def file_complaint(
+        self,
+        announcement_id: FromPath[uuid.UUID],
+        data: JSONBody[ComplaintCreate],
+        complaints: NamedDependency[ComplaintService],
+        actor: NamedDependency[Actor],
+    ) -> ComplaintRead:
+        """Complain about the intermediary selected for one's announcement (the owner)."""
+        return ComplaintRead.of(await complaints.file(announcement_id, data.text, actor=actor))
+
+    @post(
+        "/complaints/{complaint_id:uuid}/response",
+        operation_id="intermediary_answer_complaint",
+        status_code=HTTP_200_OK,
+        opt=requires(MarketPermission.COMPLAINT_RESPOND),
+    )
+    async def answer_complaint(
+        self,
+        complaint_id: FromPath[uuid.UUID],
+        data: JSONBody[ComplaintResponse],
+        complaints: NamedDependency[ComplaintService],
+        actor: NamedDependency[Actor],
+    ) -> ComplaintRead:
+        """The intermediary's answer, before the decision."""
+        return ComplaintRead.of(await complaints.respond(complaint_id, data.response, actor=actor))
+
+    @post(
+        "/complaints/{complaint_id:uuid}/decision",
+        operation_id="intermediary_decide_complaint",
+        status_code=HTTP_200_OK,
+        opt=requires(MarketPermission.COMPLAINT_DECIDE),
+    )
+    async def decide_complaint(
+        self,
+        complaint_id: FromPath[uuid.UUID],
+        data: JSONBody[ComplaintDecision],
+        complaints: NamedDependency[ComplaintService],
+        actor: NamedDependency[Actor],
+    ) -> ComplaintRead:
+        """Uphold or dismiss with a reason (regulators); an upheld complaint counts for credit."""
+        return ComplaintRead.of(await complaints.decide(complaint_id, data, actor=actor))
+
+    # --- credit inputs, snapshots, the red list --------------------------------------------------
+
+    @post(
+        "/credit-inputs",
+        operation_id="intermediary_record_credit_input",
+        status_code=HTTP_201_CREATED,
+        opt=requires(MarketPermission.CREDIT_MANAGE),
+    )
+    async def record_credit_input(
+        self,
+        data: JSONBody[CreditInputRecord],
+        credit_service: NamedDependency[CreditService],
+        actor: NamedDependency[Actor],
+    ) -> CreditInputRead:
+        """Record one year's regulator evaluation (0–70) and public-credit result (0–10) (regulators)."""
+        return CreditInputRead.of(await credit_service.record_input(data, actor=actor))
+
+    @post(
+        "/credit/recompute",
+        operation_id="intermediary_recompute_credit",
+        status_code=HTTP_200_OK,
+        opt=requires(MarketPermission.CREDIT_MANAGE),
+    )
+    async def recompute_credit(self, credit_service: NamedDependency[CreditService]) -> RecomputeRead:
+        """Recompute every snapshot now (regulators; the daily job does the same)."""
+        return RecomputeRead(recomputed=await credit_service.recompute_all(await db_now(credit_service.session)))
+
+    @get("/credit", operation_id="intermediary_credit_snapshot")
+    async def credit_snapshot(
+        self, organisation_id: FromQuery[uuid.UUID], credit_service: NamedDependency[CreditService]
+    ) -> CreditSnapshotRead:
+        """An intermediary's credit snapshot with its computation and list membership (public)."""
+        line = await credit_service.line(organisation_id)
+        if line is None:
+            raise NotFound("no credit snapshot for this organisation", field="organisation_id", rule="exists")
+        return _snapshot(line)
+
+    @get("/red-list", operation_id="intermediary_red_list")
+    async def red_list(self, credit_service: NamedDependency[CreditService]) -> list[CreditSnapshotRead]:
+        """诚信红名单: members with their score, best first (public)."""
+        return [_snapshot(line) for line in await credit_service.red_list()]
+
+    # --- the regulator's reports -----------------------------------------------------------------
+
+    @get(
+        "/reports/overdue",
+        operation_id="intermediary_report_overdue",
+        opt=requires(MarketPermission.REPORT_READ),
+    )
+    async def report_overdue(self, reports: NamedDependency[RegulatorReports]) -> list[OverdueLine]:
+        """Uncompleted deliveries past their deadline or within the warning period (regulators)."""
+        return await reports.overdue()
+
+    @get(
+        "/reports/credit",
+        operation_id="intermediary_report_credit",
+        opt=requires(MarketPermission.REPORT_READ),
+    )
+    async def report_credit(
+        self,
+        reports: NamedDependency[RegulatorReports],
+        sort: FromQuery[str] = "grade",
+        limit: Annotated[int, QueryParameter(ge=1, le=5000)] = 1000,
+        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+    ) -> list[CreditSnapshotRead]:
+        """Every intermediary's snapshot with red/black list membership, by ``grade``, ``score`` or ``name``."""
+        return [_snapshot(line) for line in await reports.credit(order=sort, limit=limit, offset=offset)]
+
+    @get(
+        "/reports/complaints",
+        operation_id="intermediary_report_complaints",
+        opt=requires(MarketPermission.REPORT_READ),
+    )
+    async def report_complaints(self, reports: NamedDependency[RegulatorReports]) -> list[ComplaintRead]:
+        """Complaints awaiting a decision, oldest first (regulators)."""
+        return [ComplaintRead.of(row) for row in await reports.pending_complaints()]
+
 
 CONTROLLERS = (MarketController,)
 
@@ -401,4 +573,6 @@ PUBLIC_PATHS = (
     "/api/v1/intermediary/announcements",
     "/api/v1/intermediary/results",
     "/api/v1/intermediary/registrations",
+    "/api/v1/intermediary/credit",
+    "/api/v1/intermediary/red-list",
 )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 REGULATOR_WEIGHT = Decimal(70)
@@ -33,6 +34,16 @@ class CreditConfig:
     """Points off the total per overdue delivery."""
     unrated_social_share: Decimal = Decimal("0.8")
     """The social share of an intermediary nobody has rated yet."""
+    default_regulator: Decimal = REGULATOR_WEIGHT
+    """The regulator's evaluation where none is on record: full marks (no adverse record)."""
+    default_public_credit: Decimal = PUBLIC_CREDIT_WEIGHT
+    """The public-credit result where none is on record: full marks (no adverse record)."""
+    red_list_grade: str = "A"
+    """The grade a red-list (诚信红名单) member holds …"""
+    red_list_minimum: Decimal = Decimal(95)
+    """… and its lowest score."""
+    clean_record_window: timedelta = timedelta(days=365)
+    """A red-list member has had no upheld complaint and no overdue delivery for this long."""
 
 
 @dataclass(frozen=True)
@@ -47,6 +58,42 @@ class OwnerRating:
 
 
 @dataclass(frozen=True)
+class RatingSummary:
+    """Owner ratings as aggregates (count and the sum of each field), as a grouped query returns
+    them; ``score`` gives the same result for a summary as for the ratings it sums.
+    """
+
+    count: int = 0
+    quality: int = 0
+    timeliness: int = 0
+    attitude: int = 0
+    fees: int = 0
+
+    @classmethod
+    def of(cls, ratings: Sequence[OwnerRating]) -> RatingSummary:
+        return cls(
+            count=len(ratings),
+            quality=sum(r.quality for r in ratings),
+            timeliness=sum(r.timeliness for r in ratings),
+            attitude=sum(r.attitude for r in ratings),
+            fees=sum(r.fees for r in ratings),
+        )
+
+    def share(self) -> Decimal:
+        """The mean rating as a share of 100 (each rating's mean is exact in quarters, so summing
+        first changes nothing).
+        """
+        total = Decimal(self.quality + self.timeliness + self.attitude + self.fees) / len(RATING_DIMENSIONS)
+        return total / self.count / _HUNDRED
+
+    def means(self) -> dict[str, str]:
+        """Each field's mean over the ratings (two decimals), for the published computation."""
+        if not self.count:
+            return {}
+        return {name: str(_q(Decimal(getattr(self, name)) / self.count)) for name in RATING_DIMENSIONS}
+
+
+@dataclass(frozen=True)
 class CreditScore:
     regulator: Decimal
     public_credit: Decimal
@@ -54,6 +101,8 @@ class CreditScore:
     overdue_deduction: Decimal
     total: Decimal
     grade: str
+    complaint_deduction: Decimal = Decimal("0.00")
+    """What the upheld complaints took off the social part (after the clamp at 0)."""
 
 
 def _q(value: Decimal) -> Decimal:
@@ -75,18 +124,24 @@ def score(
     *,
     regulator: Decimal,
     public_credit: Decimal,
-    ratings: Sequence[OwnerRating],
+    ratings: Sequence[OwnerRating] | RatingSummary,
     upheld_complaints: int = 0,
     overdue_deliveries: int = 0,
     config: CreditConfig | None = None,
 ) -> CreditScore:
-    """``regulator`` is out of 70 and ``public_credit`` out of 10 (both clamped)."""
+    """``regulator`` is out of 70 and ``public_credit`` out of 10 (both clamped); ``ratings`` are
+    the owners' ratings or their ``RatingSummary``.
+    """
     config = config or CreditConfig()
-    share = (
-        sum((rating.mean() for rating in ratings), Decimal(0)) / len(ratings) / _HUNDRED
-        if ratings
-        else config.unrated_social_share
-    )
+    if isinstance(ratings, RatingSummary):
+        share = ratings.share() if ratings.count else config.unrated_social_share
+    else:
+        share = (
+            sum((rating.mean() for rating in ratings), Decimal(0)) / len(ratings) / _HUNDRED
+            if ratings
+            else config.unrated_social_share
+        )
+    before = _clamp(SOCIAL_WEIGHT * share, SOCIAL_WEIGHT)
     social = _clamp(SOCIAL_WEIGHT * share - config.complaint_deduction * upheld_complaints, SOCIAL_WEIGHT)
     deduction = config.overdue_deduction * overdue_deliveries
     total = _clamp(
@@ -101,4 +156,5 @@ def score(
         overdue_deduction=_q(deduction),
         total=total,
         grade=grade(total, config),
+        complaint_deduction=_q(before - social),
     )

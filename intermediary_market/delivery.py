@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from intermediary_market.credit_records import CreditService
 from intermediary_market.models import AnnouncementStatus, Delivery
 from intermediary_market.policies import assert_own_organisation
 from intermediary_market.repository import MarketRepository
@@ -101,11 +102,14 @@ class DeliveryService:
         if row.deliverable_sha256 is None:
             raise Conflict("no deliverable has been uploaded", field="announcement_id", rule="deliverable_missing")
         now = await clock.now(self.session)
+        was_overdue = row.overdue
         row.completed_at = now
         row.overdue = row.overdue or now > row.due_at
         row.next_check = None
         await self.session.flush()
         await _record(self.session, actor, "completion_confirmed", row, {"overdue": row.overdue})
+        if row.overdue and not was_overdue:
+            await CreditService(self.session).recompute_one(row.organisation_id, now)
         return row
 
 
@@ -128,4 +132,6 @@ async def advance_delivery_clock_if_due(session: AsyncSession, delivery_id: uuid
         action = "delivery_warning"
     await session.flush()
     await _record(session, Actor.system(), action, row, {"due_at": row.due_at.isoformat()})
+    if row.overdue:
+        await CreditService(session).recompute_one(row.organisation_id, now)
     return True

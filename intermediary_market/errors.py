@@ -22,3 +22,15 @@ class SelectionFailed(Conflict):
 class RatingRefused(ValidationFailed):
     code = "rating_refused"
     title = "Rating refused"
+
+
+class ComplaintRefused(ValidationFailed):
+    """A complaint cannot be filed, answered or decided; ``rule`` says why."""
+
+    code = "complaint_refused"
+    title = "Complaint refused"
+
+
+class CreditInputRefused(ValidationFailed):
+    code = "credit_input_refused"
+    title = "Credit input refused"

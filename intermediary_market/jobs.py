@@ -1,7 +1,9 @@
-"""Marketplace jobs: time-driven transitions run by the sweep (``trading.kernel.sweep``).
+"""Marketplace jobs: time-driven transitions run by the sweep (``trading.kernel.sweep``), and the
+daily credit recomputation run by beat (``tasks.recompute_credit``).
 
 Each handler's ``run`` locks the row, re-checks that it is due and acts (``service``), so a sweep
-that runs twice or on two workers at once changes nothing extra.
+that runs twice or on two workers at once changes nothing extra. The recomputation rewrites every
+snapshot from the records, so running it again changes nothing but ``computed_at``.
 """
 
 from __future__ import annotations
@@ -9,13 +11,19 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from intermediary_market.blacklist import expire_blacklisting_if_due
+from intermediary_market.credit_records import CreditService
 from intermediary_market.delivery import advance_delivery_clock_if_due
 from intermediary_market.repository import MarketRepository
 from intermediary_market.service import suspend_qualification_if_due
+from trading.kernel import clock
+from trading.kernel.auth.identity import Actor
+from trading.kernel.db.uow import transaction
+from trading.ledger.service import append_entry
 
 
 def _uuid(key: object) -> uuid.UUID:
@@ -62,3 +70,20 @@ class DeliveryClock:
 
 
 SWEEP_HANDLERS = (QualificationExpiry(), BlacklistExpiry(), DeliveryClock())
+
+
+async def recompute_credit(session_maker: async_sessionmaker[AsyncSession]) -> dict[str, Any]:
+    """Recompute every intermediary's credit snapshot in one unit of work (idempotent)."""
+    async with transaction(session_maker, lock=True) as session:
+        now = await clock.now(session)
+        count = await CreditService(session).recompute_all(now)
+        await append_entry(
+            session,
+            actor=Actor.system(),
+            action="intermediary_market.credit_recomputed",
+            subject_type="credit",
+            subject_id="all",
+            data={"recomputed": count, "at": now.isoformat()},
+            summary={"recomputed": count},
+        )
+        return {"recomputed": count}

@@ -34,6 +34,12 @@ class AnnouncementStatus(StrEnum):
     FAILED = "failed"  # the selection failed under the rules (``failure_rule``)
 
 
+class ComplaintStatus(StrEnum):
+    FILED = "filed"  # awaiting the regulator's decision; the intermediary may answer meanwhile
+    UPHELD = "upheld"  # counts against the intermediary's credit
+    DISMISSED = "dismissed"
+
+
 class BlacklistStatus(StrEnum):
     NOTICED = "noticed"  # notice given, the response period runs
     EFFECTIVE = "effective"  # decided: the intermediary cannot register until ``effective_until``
@@ -184,3 +190,63 @@ class Delivery(UUIDPrimaryKey, Base):
     overdue: Mapped[bool] = mapped_column(default=False)
     completed_at: Mapped[datetime | None]
     next_check: Mapped[datetime | None] = mapped_column(index=True)
+
+
+class Complaint(UUIDPrimaryKey, Base):
+    """A complaint by an announcement's owner against the intermediary selected for it, decided by
+    a regulator. Only upheld complaints count for credit (``credit.CreditConfig.complaint_deduction``).
+    """
+
+    __tablename__ = "intermediary_complaints"
+
+    announcement_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("intermediary_announcements.id"), index=True)
+    organisation_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("parties_organisations.id"), index=True)
+    """The intermediary complained about (the announcement's winner)."""
+    complainant_organisation_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("parties_organisations.id"))
+    text: Mapped[str] = mapped_column(sa.String(4000))
+    filed_at: Mapped[datetime]
+    filed_by: Mapped[uuid.UUID | None]
+    status: Mapped[ComplaintStatus] = mapped_column(_enum(ComplaintStatus), index=True)
+    response: Mapped[str | None] = mapped_column(sa.String(4000))
+    """The intermediary's answer, accepted until the decision."""
+    responded_at: Mapped[datetime | None]
+    reason: Mapped[str | None] = mapped_column(sa.String(2000))
+    """The regulator's reason for upholding or dismissing."""
+    decided_at: Mapped[datetime | None]
+    decided_by: Mapped[uuid.UUID | None]
+
+
+class CreditInput(UUIDPrimaryKey, Base):
+    """The regulator's inputs to one intermediary's credit for one year: the industry regulator's
+    evaluation (0–70) and the government enterprise-credit result (0–10), each with its source.
+    Recording the same year again replaces the row; the credit uses the latest year on record. A
+    part left empty takes ``CreditConfig``'s default.
+    """
+
+    __tablename__ = "intermediary_credit_inputs"
+    __table_args__ = (sa.UniqueConstraint("organisation_id", "year"),)
+
+    organisation_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("parties_organisations.id"))
+    year: Mapped[int]
+    regulator_score: Mapped[Decimal | None] = mapped_column(sa.Numeric(5, 2))
+    regulator_source: Mapped[str | None] = mapped_column(sa.String(1000))
+    public_credit_score: Mapped[Decimal | None] = mapped_column(sa.Numeric(5, 2))
+    public_credit_source: Mapped[str | None] = mapped_column(sa.String(1000))
+    recorded_at: Mapped[datetime]
+    recorded_by: Mapped[uuid.UUID | None]
+
+
+class CreditRecord(Base):
+    """The credit snapshot of one intermediary: what the directory, the red list and the reports
+    read (never recomputed per request). ``components`` is the computation: the parts, the
+    deductions, the counts and which parts were defaults. Kept current by
+    ``credit_records.CreditService.recompute_one`` after each credit event and by the daily job.
+    """
+
+    __tablename__ = "intermediary_credit_records"
+
+    organisation_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("parties_organisations.id"), primary_key=True)
+    score: Mapped[Decimal] = mapped_column(sa.Numeric(5, 2))
+    grade: Mapped[str] = mapped_column(sa.String(8), index=True)
+    components: Mapped[dict[str, Any]]
+    computed_at: Mapped[datetime]

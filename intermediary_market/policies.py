@@ -22,16 +22,37 @@ class MarketPermission(Permission):
     BLACKLIST_RESPOND = "intermediary_market:blacklist:respond"  # the intermediary noticed
     DELIVERY_MANAGE = "intermediary_market:delivery:manage"  # owners file the contract, confirm completion
     DELIVERY_UPLOAD = "intermediary_market:delivery:upload"  # the selected intermediary uploads deliverables
+    COMPLAINT_FILE = "intermediary_market:complaint:file"  # owners complain about their intermediary
+    COMPLAINT_RESPOND = "intermediary_market:complaint:respond"  # the intermediary answers
+    COMPLAINT_DECIDE = "intermediary_market:complaint:decide"  # regulators uphold or dismiss
+    CREDIT_MANAGE = "intermediary_market:credit:manage"  # regulators record inputs, recompute
+    REPORT_READ = "intermediary_market:report:read"  # regulators' reports
 
 
 _READ = frozenset({MarketPermission.QUALIFICATION_READ, MarketPermission.CREDIT_READ})
 
 ROLE_GRANTS: Mapping[Role, frozenset[str]] = {
     Role.TENDEREE: _READ
-    | {MarketPermission.ANNOUNCEMENT_MANAGE, MarketPermission.RATING_CREATE, MarketPermission.DELIVERY_MANAGE},
+    | {
+        MarketPermission.ANNOUNCEMENT_MANAGE,
+        MarketPermission.RATING_CREATE,
+        MarketPermission.DELIVERY_MANAGE,
+        MarketPermission.COMPLAINT_FILE,
+    },
     Role.INTERMEDIARY: _READ
-    | {MarketPermission.REGISTRATION_CREATE, MarketPermission.BLACKLIST_RESPOND, MarketPermission.DELIVERY_UPLOAD},
-    Role.SUPERVISOR: _READ | {MarketPermission.BLACKLIST_MANAGE},
+    | {
+        MarketPermission.REGISTRATION_CREATE,
+        MarketPermission.BLACKLIST_RESPOND,
+        MarketPermission.DELIVERY_UPLOAD,
+        MarketPermission.COMPLAINT_RESPOND,
+    },
+    Role.SUPERVISOR: _READ
+    | {
+        MarketPermission.BLACKLIST_MANAGE,
+        MarketPermission.COMPLAINT_DECIDE,
+        MarketPermission.CREDIT_MANAGE,
+        MarketPermission.REPORT_READ,
+    },
     Role.ADMIN: _READ | {MarketPermission.ITEM_MANAGE, MarketPermission.QUALIFICATION_MANAGE},
 }
 

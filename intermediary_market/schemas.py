@@ -14,6 +14,9 @@ from intermediary_market.models import (
     AnnouncementStatus,
     Blacklisting,
     BlacklistStatus,
+    Complaint,
+    ComplaintStatus,
+    CreditInput,
     Delivery,
     Qualification,
     QualificationStatus,
@@ -289,5 +292,123 @@ class IntermediaryRead(msgspec.Struct):
     name: str
     uscc: str
     qualifications: list[QualificationRead]
-    credit_score: Decimal
-    credit_grade: str
+    credit_score: Decimal | None
+    """From the credit snapshot; None until it is first computed."""
+    credit_grade: str | None
+    red_listed: bool = False
+    """On the 诚信红名单: listed first (priority display)."""
+
+
+class ComplaintCreate(msgspec.Struct, forbid_unknown_fields=True):
+    text: str
+
+
+class ComplaintResponse(msgspec.Struct, forbid_unknown_fields=True):
+    response: str
+
+
+class ComplaintDecision(msgspec.Struct, forbid_unknown_fields=True):
+    uphold: bool
+    reason: str
+
+
+class ComplaintRead(msgspec.Struct):
+    id: uuid.UUID
+    announcement_id: uuid.UUID
+    organisation_id: uuid.UUID
+    complainant_organisation_id: uuid.UUID
+    text: str
+    filed_at: datetime
+    status: ComplaintStatus
+    response: str | None
+    responded_at: datetime | None
+    reason: str | None
+    decided_at: datetime | None
+
+    @classmethod
+    def of(cls, row: Complaint) -> ComplaintRead:
+        return cls(
+            row.id,
+            row.announcement_id,
+            row.organisation_id,
+            row.complainant_organisation_id,
+            row.text,
+            row.filed_at,
+            row.status,
+            row.response,
+            row.responded_at,
+            row.reason,
+            row.decided_at,
+        )
+
+
+class CreditInputRecord(msgspec.Struct, forbid_unknown_fields=True):
+    """One year's regulator inputs; a part left out takes the configured default."""
+
+    organisation_id: uuid.UUID
+    year: int
+    regulator_score: Decimal | None = None
+    """The industry regulator's evaluation, 0–70."""
+    regulator_source: str | None = None
+    public_credit_score: Decimal | None = None
+    """The government enterprise-credit result, 0–10."""
+    public_credit_source: str | None = None
+
+
+class CreditInputRead(msgspec.Struct):
+    id: uuid.UUID
+    organisation_id: uuid.UUID
+    year: int
+    regulator_score: Decimal | None
+    regulator_source: str | None
+    public_credit_score: Decimal | None
+    public_credit_source: str | None
+    recorded_at: datetime
+
+    @classmethod
+    def of(cls, row: CreditInput) -> CreditInputRead:
+        return cls(
+            row.id,
+            row.organisation_id,
+            row.year,
+            row.regulator_score,
+            row.regulator_source,
+            row.public_credit_score,
+            row.public_credit_source,
+            row.recorded_at,
+        )
+
+
+class CreditSnapshotRead(msgspec.Struct):
+    """An intermediary's credit snapshot: score, grade, the computation and list membership."""
+
+    organisation_id: uuid.UUID
+    name: str
+    uscc: str
+    score: Decimal
+    grade: str
+    components: dict[str, Any]
+    computed_at: datetime
+    red_listed: bool
+    blacklisted: bool
+
+
+class RecomputeRead(msgspec.Struct):
+    recomputed: int
+
+
+class OverdueLine(msgspec.Struct):
+    """A delivery past its deadline (``overdue``) or within the warning period (``warning``)."""
+
+    delivery_id: uuid.UUID
+    announcement_id: uuid.UUID
+    project_name: str
+    owner_organisation_id: uuid.UUID
+    owner_name: str
+    organisation_id: uuid.UUID
+    intermediary_name: str
+    contract_no: str
+    due_at: datetime
+    state: str
+    days_overdue: int
+    """Whole days past the deadline (0 for a warning)."""

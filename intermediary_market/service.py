@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from intermediary_market import credit, selection
+from intermediary_market.credit_records import CreditService
 from intermediary_market.errors import RatingRefused, RegistrationRefused, SelectionFailed
 from intermediary_market.models import (
     Announcement,
@@ -152,16 +153,23 @@ class MarketService:
             row.id,
             {"organisation_id": str(row.organisation_id), "item_code": row.item_code, "level": row.level},
         )
+        # Entering the market gives the intermediary its first credit snapshot (directory, lists).
+        await CreditService(self.session).recompute_one(row.organisation_id, now)
         return row
 
     async def qualifications_of(self, organisation_id: uuid.UUID) -> Sequence[Qualification]:
         return await self.repo.qualifications_of(organisation_id)
 
     async def directory(self, *, limit: int = 100) -> list[IntermediaryRead]:
-        """The public directory: qualified intermediaries, their qualifications and credit."""
+        """The public directory: qualified intermediaries, their qualifications and the credit from
+        the snapshot (not recomputed here); red-listed intermediaries first and marked.
+        """
+        now = await clock.now(self.session)
+        snapshots = CreditService(self.session)
         lines = []
-        for organisation_id, name, uscc in await self.repo.qualified_organisations(limit):
-            score = await self.credit_of(organisation_id)
+        for organisation_id, name, uscc, score, grade, red in await snapshots.repo.directory(
+            now, snapshots.config, limit
+        ):
             lines.append(
                 IntermediaryRead(
                     organisation_id=organisation_id,
@@ -170,8 +178,9 @@ class MarketService:
                     qualifications=[
                         QualificationRead.of(q) for q in await self.repo.qualifications_of(organisation_id)
                     ],
-                    credit_score=score.total,
-                    credit_grade=score.grade,
+                    credit_score=score,
+                    credit_grade=grade,
+                    red_listed=red,
                 )
             )
         return lines
@@ -464,21 +473,35 @@ class MarketService:
             announcement.id,
             {"organisation_id": str(row.organisation_id), **{n: getattr(data, n) for n in credit.RATING_DIMENSIONS}},
         )
+        await CreditService(self.session).recompute_one(row.organisation_id, now)
         return row
 
     async def credit_of(
         self,
         organisation_id: uuid.UUID,
         *,
-        regulator: Decimal = credit.REGULATOR_WEIGHT,
-        public_credit: Decimal = credit.PUBLIC_CREDIT_WEIGHT,
-        upheld_complaints: int = 0,
+        regulator: Decimal | None = None,
+        public_credit: Decimal | None = None,
+        upheld_complaints: int | None = None,
         overdue_deliveries: int | None = None,
         config: credit.CreditConfig | None = None,
     ) -> credit.CreditScore:
-        """The credit score from the owners' ratings and overdue deliveries on record and the
-        regulator's inputs (``overdue_deliveries`` overrides the count on record).
+        """The credit score computed live, one organisation at a time, from the records: the
+        owners' ratings, upheld complaints, overdue deliveries and the latest stored inputs (a part
+        with no input takes ``config``'s default). An argument overrides the record. The snapshot
+        (``CreditService``) is what pages and lists read; this is its per-organisation restatement.
         """
+        config = config or credit.CreditConfig()
+        if regulator is None or public_credit is None:
+            latest = await self.repo.latest_credit_input(organisation_id)
+            if regulator is None:
+                stored = latest.regulator_score if latest is not None else None
+                regulator = config.default_regulator if stored is None else stored
+            if public_credit is None:
+                stored = latest.public_credit_score if latest is not None else None
+                public_credit = config.default_public_credit if stored is None else stored
+        if upheld_complaints is None:
+            upheld_complaints = await self.repo.upheld_count(organisation_id)
         if overdue_deliveries is None:
             overdue_deliveries = await self.repo.overdue_count(organisation_id)
         ratings = [

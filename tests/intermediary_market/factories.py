@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from intermediary_market.models import Announcement
 from intermediary_market.schemas import AnnouncementCreate, QualificationRecord, ServiceItemCreate
 from intermediary_market.selection import FundingType, SelectionMethod
 from intermediary_market.service import MarketService
@@ -15,6 +16,7 @@ from tests.trading.parties.factories import new_uscc
 from trading.kernel import clock
 from trading.kernel.auth.identity import Actor, ActorKind
 from trading.kernel.auth.roles import Role
+from trading.kernel.clock import ShiftedClock, use_clock
 from trading.kernel.settings import Settings
 from trading.parties.policies import ROLE_ORGANISATION_KINDS
 from trading.parties.schemas import OrganisationCreate
@@ -106,3 +108,15 @@ async def announcement_form(
         price_max=price_max,
         direct_organisation_id=direct,
     )
+
+
+async def selected_announcement(session: AsyncSession, owner: Actor, winner: Actor) -> Announcement:
+    """A socially funded direct selection of ``winner`` by ``owner``, decided (clock +6 days)."""
+    service = MarketService(session)
+    form = await announcement_form(
+        session, SelectionMethod.DIRECT, funding=FundingType.SOCIAL, direct=winner.organisation_id
+    )
+    announcement = await service.announce(form, actor=owner)
+    await service.register(announcement.id, price=Decimal(1000), actor=winner)
+    with use_clock(ShiftedClock(timedelta(days=6))):
+        return await service.draw(announcement.id, actor=owner)

@@ -161,7 +161,7 @@ async def test_owner_publishes_intermediaries_register_and_the_result_is_public(
             registered = await own.post(action, data={"_csrf_token": csrf_token(workspace.text)})
             if account is unqualified:
                 assert registered.status_code == 422
-                assert "no qualification" in registered.text
+                assert "no_qualification" in registered.text  # the rule, next to its Chinese message
             else:
                 assert registered.status_code == 303, registered.text
 

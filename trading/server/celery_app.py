@@ -15,6 +15,7 @@ import structlog
 from celery import Celery, shared_task
 from celery.signals import task_postrun, task_prerun, worker_process_init
 
+import intermediary_market.tasks  # noqa: F401 - registers the credit recomputation by name
 import trading.ledger.tasks  # noqa: F401 - importing a tasks module registers its tasks by name
 from trading.kernel import sweep
 from trading.kernel.logging import bind_correlation_id, configure_logging

@@ -32,6 +32,7 @@ LOCALE_COOKIE_MAX_AGE = 365 * 24 * 3600
 # Paths of pages other packages serve. A path that is not registered yet simply does not show.
 LOGIN, REGISTER, ACCOUNT, LEDGER = "/login", "/register", "/account", "/ledger"
 TRUST_LIST = "/trust-list"
+MARKET_REGULATOR = "/market/regulator"
 
 _ACCOUNT_PANEL = Panel(
     N_("Account and security"),
@@ -49,6 +50,7 @@ NAVIGATION = Navigation(
         NavItem(N_("Intermediary marketplace"), "/market", Audience.EVERYONE),
         NavItem(N_("Owner workspace"), "/market/owner", roles=frozenset({Role.TENDEREE})),
         NavItem(N_("Intermediary workspace"), "/market/intermediary", roles=frozenset({Role.INTERMEDIARY})),
+        NavItem(N_("Marketplace supervision"), MARKET_REGULATOR, roles=frozenset({Role.SUPERVISOR})),
         NavItem(N_("Audit ledger"), LEDGER),
         NavItem(N_("Account"), ACCOUNT),
         NavItem(N_("Log in"), LOGIN, Audience.ANONYMOUS),
@@ -146,6 +148,11 @@ NAVIGATION = Navigation(
                     N_("Audit ledger"),
                     N_("Browse and verify the hash-chained record of every action on the platform."),
                     (Link(N_("Audit ledger"), LEDGER),),
+                ),
+                Panel(
+                    N_("Intermediary marketplace"),
+                    N_("Overdue deliveries, the credit report, complaints and the blacklist of intermediaries."),
+                    (Link(N_("Marketplace supervision"), MARKET_REGULATOR),),
                 ),
                 Panel(N_("Alerts"), N_("Review anomaly alerts together with their evidence.")),
                 Panel(N_("Complaints"), N_("Receive and handle complaints.")),

@@ -57,4 +57,9 @@ def beat_schedule(
             "task": "parties.purge_login_challenges",
             "schedule": timedelta(hours=6),
         },
+        # The credit snapshots of every intermediary (intermediary_market/tasks.py).
+        "intermediary_market.recompute_credit": {
+            "task": "intermediary_market.recompute_credit",
+            "schedule": timedelta(days=1),
+        },
     }
