@@ -19,3 +19,4 @@ bench:
 	.venv/bin/python bench/certs.py --seconds 3
 	.venv/bin/python bench/intermediary.py
 	.venv/bin/python bench/submission.py
+	.venv/bin/python bench/pdf.py

@@ -16,57 +16,28 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import structlog
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
-from cryptography.hazmat.primitives.serialization import pkcs12
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from certs.cms import SigningIdentity
 from certs.sign.cades import SignedRecord, sign_record
-from trading.kernel.errors import DomainError
 from trading.kernel.settings import Settings
+from trading.kernel.signing import load_identity
 from trading.parties import tsa as platform_tsa
 
 log = structlog.get_logger(__name__)
 
 RECEIPT_TYPE = "ggzy-bid-receipt/1"
-_identities: dict[tuple[Path, float], SigningIdentity] = {}
-
-
-class ReceiptServiceUnavailable(DomainError):
-    status_code = 503
-    code = "receipt_service_unavailable"
-    title = "Receipts cannot be signed"
 
 
 def receipt_identity(settings: Settings) -> SigningIdentity:
     """The receipt signer's key, certificate and chain (read once per file version)."""
-    path = settings.certs.receipt_p12
-    if path is None or not path.is_file():
-        raise ReceiptServiceUnavailable("the platform has no receipt key configured (GGZY_CERTS_RECEIPT_P12)")
-    cache_key = (path, path.stat().st_mtime)
-    if (identity := _identities.get(cache_key)) is not None:
-        return identity
-    password = settings.certs.receipt_p12_password
-    try:
-        key, certificate, chain = pkcs12.load_key_and_certificates(
-            path.read_bytes(), password.get_secret_value().encode() if password is not None else None
-        )
-    except ValueError as exc:
-        log.warning("bidding.receipt_key_unreadable", path=str(path), error=str(exc))
-        raise ReceiptServiceUnavailable("the platform's receipt key cannot be read") from None
-    if certificate is None or not isinstance(
-        key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey
-    ):
-        raise ReceiptServiceUnavailable("the receipt PKCS#12 holds no usable key and certificate")
-    identity = SigningIdentity.from_key(key, certificate, chain)
-    _identities.clear()
-    _identities[cache_key] = identity
-    return identity
+    return load_identity(
+        settings.certs.receipt_p12, settings.certs.receipt_p12_password, setting="GGZY_CERTS_RECEIPT_P12"
+    )
 
 
 def signer_chain_pem(settings: Settings) -> bytes:
