@@ -145,6 +145,16 @@ class SealedBid:
         (length,) = _HEADER_LEN.unpack(view[len(MAGIC) : start])
         try:
             header = json.loads(bytes(view[start : start + length]))
+        except ValueError as exc:
+            raise Refused(Reason.MALFORMED, f"sealed bid header: {exc}") from None
+        return cls.from_header(header, view[start + length :])
+
+    @classmethod
+    def from_header(cls, header: Any, ciphertext: bytes | memoryview = b"") -> SealedBid:
+        """An envelope from its parsed header (as `header` gives it) and its ciphertext; with no
+        ciphertext it serves to unwrap keys only (`unwrap_content_key`, `release_share`).
+        """
+        try:
             content = header["content"]
             sealed = cls(
                 binding=BidBinding.from_dict(header["binding"]),
@@ -154,9 +164,9 @@ class SealedBid:
                 holder_keys=tuple(_wrapped_from_dict(h) for h in header["holders"]),
                 threshold=int(header["threshold"]),
                 share_digests=tuple(header["shareDigests"]),
-                ciphertext=view[start + length :],
+                ciphertext=ciphertext,
             )
-        except (ValueError, KeyError, TypeError) as exc:
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise Refused(Reason.MALFORMED, f"sealed bid header: {exc}") from None
         if sealed.content_algorithm not in _KEY_BYTES or header.get("version") != 1:
             raise Refused(Reason.UNSUPPORTED_ALGORITHM, f"content algorithm {sealed.content_algorithm}")
@@ -225,6 +235,37 @@ def open_as_bidder(sealed: SealedBid, key: UnwrapKey, expected: BidBinding) -> b
         raise Refused(
             Reason.TAMPERED_CIPHERTEXT, "the bidder's wrapped key does not open: altered, or not this key"
         ) from None
+    return _decrypt(sealed, dek, aad)
+
+
+def unwrap_content_key(sealed_or_header: SealedBid | dict[str, Any], key: UnwrapKey, expected: BidBinding) -> bytes:
+    """The bidder's client: unwrap the content key (DEK) of an envelope with the bidder's own key.
+
+    Only the header is needed (wrapped keys and binding), so the bidder fetches it from the
+    platform and sends back the DEK of *this* envelope alone: its private key never leaves it,
+    and the DEK opens nothing else (each envelope has a fresh one).
+    """
+    sealed = sealed_or_header if isinstance(sealed_or_header, SealedBid) else SealedBid.from_header(sealed_or_header)
+    aad = _check_binding(sealed, expected)
+    try:
+        dek = keywrap.unwrap(sealed.bidder_key, key, _bidder_info(aad))
+    except Refused:
+        raise Refused(
+            Reason.TAMPERED_CIPHERTEXT, "the bidder's wrapped key does not open: altered, or not this key"
+        ) from None
+    if len(dek) != _KEY_BYTES[sealed.content_algorithm]:
+        raise Refused(Reason.TAMPERED_CIPHERTEXT, "the unwrapped content key has the wrong length")
+    return dek
+
+
+def open_with_content_key(sealed: SealedBid, dek: bytes, expected: BidBinding) -> bytes:
+    """The platform: open an envelope with the content key the bidder sent.
+
+    Refuses (``tampered-ciphertext``) a key of the wrong length or one that does not
+    authenticate the ciphertext (a wrong key and an altered ciphertext look the same to GCM), and
+    (``binding-mismatch``) an envelope bound to another tender, lot, bidder or deadline.
+    """
+    aad = _check_binding(sealed, expected)
     return _decrypt(sealed, dek, aad)
 
 

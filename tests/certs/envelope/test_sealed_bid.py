@@ -16,9 +16,11 @@ from certs.envelope.sealed_bid import (
     BidBinding,
     SealedBid,
     open_as_bidder,
+    open_with_content_key,
     open_with_shares,
     release_share,
     seal,
+    unwrap_content_key,
 )
 from certs.errors import Reason, Refused
 from certs.providers import sm2
@@ -192,3 +194,33 @@ def test_round_trip_property(
     chosen = data.draw(st.lists(st.sampled_from(range(n)), min_size=k, max_size=n, unique=True))
     shares = [release_share(sealed, holders[i].certificate, holders[i].key, b) for i in chosen]  # type: ignore[arg-type]
     assert open_with_shares(sealed, shares, b) == plaintext
+
+
+def test_the_bidder_unwraps_the_content_key_and_the_platform_opens_with_it(pki: DevPki, sealed: SealedBid) -> None:
+    envelope = SealedBid.from_bytes(sealed.to_bytes())
+    dek = unwrap_content_key(envelope.header(), pki.org_enc.key, binding(pki))  # type: ignore[arg-type]
+    assert len(dek) == 32
+    assert unwrap_content_key(envelope, pki.org_enc.key, binding(pki)) == dek  # type: ignore[arg-type]
+    assert open_with_content_key(envelope, dek, binding(pki)) == PLAINTEXT
+
+
+def test_a_wrong_content_key_is_refused_by_name(pki: DevPki, sealed: SealedBid) -> None:
+    envelope = SealedBid.from_bytes(sealed.to_bytes())
+    for wrong in (b"\x00" * 32, b"short"):
+        with pytest.raises(Refused) as refused:
+            open_with_content_key(envelope, wrong, binding(pki))
+        assert refused.value.reason is Reason.TAMPERED_CIPHERTEXT
+    dek = unwrap_content_key(envelope, pki.org_enc.key, binding(pki))  # type: ignore[arg-type]
+    with pytest.raises(Refused) as moved:
+        open_with_content_key(envelope, dek, binding(pki, tender="JS-2026-0002"))
+    assert moved.value.reason is Reason.BINDING_MISMATCH
+
+
+def test_unwrapping_with_another_key_or_a_broken_header_is_refused(pki: DevPki, sealed: SealedBid) -> None:
+    other = pki.key_holders[0].key
+    with pytest.raises(Refused) as refused:
+        unwrap_content_key(sealed.header(), other, binding(pki))  # type: ignore[arg-type]
+    assert refused.value.reason is Reason.TAMPERED_CIPHERTEXT
+    with pytest.raises(Refused) as malformed:
+        unwrap_content_key({"version": 1}, pki.org_enc.key, binding(pki))  # type: ignore[arg-type]
+    assert malformed.value.reason is Reason.MALFORMED
