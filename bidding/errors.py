@@ -51,3 +51,26 @@ class SealedUntilDeadline(PermissionDenied):
 
     code = "sealed_until_deadline"
     title = "Sealed until the bid deadline"
+
+
+class OpeningRefused(ValidationFailed):
+    """A step of the opening (decryption, a share, an objection, a confirmation) is refused; the
+    refusal is recorded in the ledger before it is answered.
+    """
+
+    code = "opening_refused"
+    title = "Opening step refused"
+
+
+class OpeningStateConflict(Conflict):
+    """The opening's stage (or its clock) does not allow this now."""
+
+    code = "opening_state"
+    title = "The opening's stage does not allow this"
+
+
+class NotTheHost(PermissionDenied):
+    """Only the host (the tender's agency, else the tenderee) runs the opening; the attempt is audited."""
+
+    code = "opening_host_only"
+    title = "Only the opening's host may do this"

@@ -6,6 +6,8 @@ twice, late, or on two workers at once changes nothing extra.
 * `TenderDeadline`: at the bid deadline (by the database clock) a published tender closes: no bid
   changes any more, the project's sealed ledger chain is opened (who downloaded, uploaded, bid),
   the counts of bids and downloads are recorded, and uploads still in progress are abandoned.
+  In the same transaction the opening begins (`bidding.opening.service.start_opening`): a session
+  in sign-in, or — with fewer than ``rules["min_bidders"]`` bids in every lot — 流标 (``failed``).
 * `AbandonedUploads`: an upload not completed by its ``expires_at`` is abandoned and its partial
   bytes deleted; it never counted as a bid.
 """
@@ -20,6 +22,8 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bidding.models import Bid, BidStatus, BidUpload, DocumentDownload, Tender, TenderStatus, UploadStatus
+from bidding.opening.jobs import OpeningClock
+from bidding.opening.service import start_opening
 from trading.kernel.auth.identity import Actor
 from trading.kernel.settings import get_settings
 from trading.kernel.storage import FileStore
@@ -111,6 +115,7 @@ async def close_tender_if_due(session: AsyncSession, tender_id: uuid.UUID, now: 
         summary={**summary, "abandoned_uploads": len(uploads)},
         project_code=tender.project_code,
     )
+    await start_opening(session, tender, now)
     for upload in uploads:
         store.discard(upload.id)
     return True
@@ -191,4 +196,4 @@ class AbandonedUploads(_WithStore):
         return await abandon_upload_if_due(session, _uuid(key), now, self.store)
 
 
-SWEEP_HANDLERS = (TenderDeadline(), AbandonedUploads())
+SWEEP_HANDLERS = (TenderDeadline(), AbandonedUploads(), OpeningClock())

@@ -14,14 +14,37 @@ class BiddingPermission(Permission):
     QUESTION_ASK = "bidding:question:ask"  # bidders ask; the answer goes to every downloader
     BID_SUBMIT = "bidding:bid:submit"  # bidders upload, replace and withdraw their own bids
     BID_LIST = "bidding:bid:list"  # who bid and who downloaded: refused (and audited) until the deadline
+    OPENING_READ = "bidding:opening:read"  # the opening's full view and record data (hosts' own checks in the service)
+    OPENING_ATTEND = "bidding:opening:attend"  # bidders sign in, decrypt, object and confirm at the opening
+    OPENING_HOST = "bidding:opening:host"  # tenderees and agencies host the opening of their own tenders
+    OPENING_SHARE = "bidding:opening:share"  # key holders release escrow shares (checked against the tender's list)
 
+
+_HOSTING = frozenset(
+    {
+        BiddingPermission.OPENING_READ,
+        BiddingPermission.OPENING_HOST,
+        BiddingPermission.OPENING_SHARE,
+    }
+)
 
 ROLE_GRANTS: Mapping[Role, frozenset[str]] = {
     Role.BIDDER: frozenset(
-        {BiddingPermission.DOCUMENT_DOWNLOAD, BiddingPermission.QUESTION_ASK, BiddingPermission.BID_SUBMIT}
+        {
+            BiddingPermission.DOCUMENT_DOWNLOAD,
+            BiddingPermission.QUESTION_ASK,
+            BiddingPermission.BID_SUBMIT,
+            BiddingPermission.OPENING_READ,
+            BiddingPermission.OPENING_ATTEND,
+        }
     ),
-    Role.TENDEREE: frozenset({BiddingPermission.TENDER_MANAGE, BiddingPermission.BID_LIST}),
-    Role.AGENCY: frozenset({BiddingPermission.TENDER_MANAGE, BiddingPermission.BID_LIST}),
-    Role.SUPERVISOR: frozenset({BiddingPermission.BID_LIST}),
-    Role.ADMIN: frozenset({BiddingPermission.BID_LIST}),
+    Role.TENDEREE: frozenset({BiddingPermission.TENDER_MANAGE, BiddingPermission.BID_LIST}) | _HOSTING,
+    Role.AGENCY: frozenset({BiddingPermission.TENDER_MANAGE, BiddingPermission.BID_LIST}) | _HOSTING,
+    Role.SUPERVISOR: frozenset(
+        {BiddingPermission.BID_LIST, BiddingPermission.OPENING_READ, BiddingPermission.OPENING_SHARE}
+    ),
+    Role.ADMIN: frozenset(
+        {BiddingPermission.BID_LIST, BiddingPermission.OPENING_READ, BiddingPermission.OPENING_SHARE}
+    ),
+    Role.EXPERT: frozenset({BiddingPermission.OPENING_SHARE}),
 }

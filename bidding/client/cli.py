@@ -35,12 +35,22 @@ from bidding.client.sdk import (
     build_container,
     load_pem_certificates,
     read_built,
+    sign_record,
     verify_receipt,
 )
-from bidding.client.transport import BidRejected, Receipt, SyncBidClient, login_sync, receipt_json
+from bidding.client.transport import (
+    BidRejected,
+    Receipt,
+    SyncBidClient,
+    decrypt_bid,
+    login_sync,
+    receipt_json,
+    release_holder_shares,
+)
 from certs.cms import SigningIdentity
 from certs.envelope.sealed_bid import AES_256_GCM, SM4_GCM
 from certs.errors import Refused
+from certs.tsa.client import HttpTsa
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -449,3 +459,103 @@ def verify_receipt_command(
         raise SystemExit(1) from None
     click.echo(json.dumps(record, ensure_ascii=False, indent=2))
     click.echo("valid", err=True)
+
+
+# --- the opening hall -------------------------------------------------------------------------
+
+
+def _load_decryption_key(p12_path: Path, password: str) -> tuple[Any, x509.Certificate]:
+    try:
+        key, certificate, _ = pkcs12.load_key_and_certificates(p12_path.read_bytes(), password.encode())
+    except ValueError as exc:
+        raise click.BadParameter(f"cannot read {p12_path}: {exc}", param_hint="--p12") from None
+    if certificate is None or not isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
+        raise click.BadParameter(f"{p12_path} holds no usable decryption key and certificate", param_hint="--p12")
+    return key, certificate
+
+
+@bid.command()
+@click.option("--tender", required=True)
+@click.option("--lot", required=True)
+@click.option("--bidder", required=True, help="our USCC (the envelopes must name it)")
+@click.option("--p12", "p12_path", type=_EXISTING_FILE, required=True, help="the encryption certificate (PKCS#12)")
+@click.option("--p12-password", envvar="GGZY_P12_PASSWORD", prompt=True, hide_input=True)
+@_auth_options
+@_reporting_refusals
+def decrypt(  # noqa: PLR0917 - one parameter per click option
+    tender: str,
+    lot: str,
+    bidder: str,
+    p12_path: Path,
+    p12_password: str,
+    server: str,
+    token: str | None,
+    user: str | None,
+    password: str | None,
+) -> None:
+    """Decrypt our bid at the opening: unwrap the content keys here, send the price summary's, then the
+    package's. The private key never leaves this machine.
+    """
+    key, _ = _load_decryption_key(p12_path, p12_password)
+    client = SyncBidClient(server, _token(server, token, user, password))
+    answer = client.run(lambda c: decrypt_bid(c, tender, lot, bidder, key))
+    click.echo(json.dumps(answer, ensure_ascii=False, indent=2))
+
+
+@bid.command("release-share")
+@click.option("--tender", required=True)
+@click.option("--lot", required=True)
+@click.option("--bidder", required=True, help="the USCC of the bid to open through the escrow")
+@click.option("--p12", "p12_path", type=_EXISTING_FILE, required=True, help="the key holder's encryption PKCS#12")
+@click.option("--p12-password", envvar="GGZY_P12_PASSWORD", prompt=True, hide_input=True)
+@click.option("--sign-p12", type=_EXISTING_FILE, default=None, help="the holder's signing PKCS#12 (default: --p12)")
+@click.option("--sign-password", envvar="GGZY_SIGN_PASSWORD", default=None, help="default: --p12-password")
+@_auth_options
+@_reporting_refusals
+def release_share_command(  # noqa: PLR0917 - one parameter per click option
+    tender: str,
+    lot: str,
+    bidder: str,
+    p12_path: Path,
+    p12_password: str,
+    sign_p12: Path | None,
+    sign_password: str | None,
+    server: str,
+    token: str | None,
+    user: str | None,
+    password: str | None,
+) -> None:
+    """Release our key-holder share of one bid (signed), after the host recorded a platform-side cause."""
+    key, certificate = _load_decryption_key(p12_path, p12_password)
+    signer = _load_signer(sign_p12 or p12_path, sign_password if sign_password is not None else p12_password)
+    client = SyncBidClient(server, _token(server, token, user, password))
+    answer = client.run(
+        lambda c: release_holder_shares(c, tender, lot, bidder, holder=certificate, key=key, signer=signer)
+    )
+    click.echo(json.dumps(answer, ensure_ascii=False, indent=2))
+
+
+@bid.command("sign-record")
+@click.option("--p12", "p12_path", type=_EXISTING_FILE, required=True, help="the host's signing certificate (PKCS#12)")
+@click.option("--password", envvar="GGZY_P12_PASSWORD", prompt=True, hide_input=True, help="the PKCS#12 password")
+@click.option("--in", "in_path", type=_EXISTING_FILE, required=True, help="the platform-signed record (record.pdf)")
+@click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option("--tsa", "tsa_url", required=True, help="an RFC 3161 TSA, e.g. https://ggzy.example/api/v1/tsa")
+@click.option("--reason", default="开标主持人确认开标记录", show_default=True)
+@_reporting_refusals
+def sign_record_command(  # noqa: PLR0917 - one parameter per click option
+    p12_path: Path, password: str, in_path: Path, out_path: Path, tsa_url: str, reason: str
+) -> None:
+    """Sign the opening record as its host: an incremental PAdES signature, timestamped, appended to
+    the platform-signed PDF (``GET /api/v1/bidding/opening/{code}/record.pdf``). Upload the result to
+    ``POST /api/v1/bidding/opening/{code}/record/host-signature``.
+    """
+    import asyncio  # noqa: PLC0415 - only this command runs a coroutine directly
+
+    signer = _load_signer(p12_path, password)
+    pdf = in_path.read_bytes()
+    if not pdf.startswith(b"%PDF-"):
+        raise click.BadParameter(f"{in_path} is not a PDF", param_hint="--in")
+    signed = asyncio.run(sign_record(pdf, signer, tsa=HttpTsa(tsa_url), reason=reason))
+    out_path.write_bytes(signed)
+    click.echo(f"{out_path}: {len(signed)} bytes, signed by {signer.certificate.subject.rfc4514_string()}")

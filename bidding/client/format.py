@@ -228,3 +228,29 @@ def parse_manifest(data: bytes) -> dict[str, Any]:
             msg = f"manifest part {kind} must be named {name}"
             raise ContainerRefused(msg, field=f"manifest.parts.{kind}", rule="parts")
     return manifest
+
+
+# --- the opening: what bidders and key holders sign ---------------------------------------------
+
+SHARE_RELEASE: Final = "ggzy-share-release/1"
+CONFIRMATION: Final = "ggzy-opening-confirmation/1"
+
+
+def share_release_statement(tender: str, lot: str, bidder: str, shares: Mapping[str, str]) -> bytes:
+    """What a key holder signs (detached CAdES) when releasing its shares of one bid at the opening:
+    canonical JSON ``{"type", "tender", "lot", "bidder", "shares": {part: base64 share}}``.
+    """
+    return _canonical(
+        {"type": SHARE_RELEASE, "tender": tender, "lot": lot, "bidder": bidder, "shares": dict(sorted(shares.items()))}
+    )
+
+
+def confirmation_statement(tender: str, bidder: str, price_table_sha256: str) -> bytes:
+    """What a bidder signs to confirm the opening result (the price table as published, by digest)."""
+    return _canonical(
+        {"type": CONFIRMATION, "tender": tender, "bidder": bidder, "priceTableSha256": price_table_sha256}
+    )
+
+
+def _canonical(value: Mapping[str, Any]) -> bytes:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()

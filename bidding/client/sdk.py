@@ -13,6 +13,7 @@ twice the package size) for the time of sealing. That is an accepted limit of th
 from __future__ import annotations
 
 import asyncio
+import base64
 import functools
 import hashlib
 import io
@@ -36,9 +37,21 @@ from bidding.client import format as fmt
 from certs.canonical import canonical_json
 from certs.cms import SigningIdentity
 from certs.envelope.keywrap import UnwrapKey
-from certs.envelope.sealed_bid import AES_256_GCM, MAGIC, BidBinding, Recipient, SealedBid, open_as_bidder, seal
+from certs.envelope.sealed_bid import (
+    AES_256_GCM,
+    MAGIC,
+    BidBinding,
+    Recipient,
+    SealedBid,
+    open_as_bidder,
+    release_share,
+    seal,
+    unwrap_content_key,
+)
 from certs.errors import Refused
 from certs.sign.cades import DetachedSignature, sign_detached, verify_detached
+from certs.sign.pades import sign_pdf
+from certs.tsa.client import TsaTransport
 
 _CENTS: Final = Decimal("0.01")
 _HEADER_LEN: Final = struct.Struct(">I")
@@ -511,6 +524,80 @@ def open_package(container_path: Path, key: UnwrapKey, expected: BidBinding) -> 
     binding = _resolve(sealed, expected)
     plaintext = open_as_bidder(sealed, key, binding)
     return check_package(plaintext, binding, content_sha256=_manifest_content_sha(container_path, fmt.PACKAGE))
+
+
+# --- the opening: keys unwrapped here, never the private key sent ------------------------------
+
+
+def _checked_binding(header: Mapping[str, Any], tender: str, lot: str, bidder: str) -> BidBinding:
+    """The envelope's binding, after checking it names the tender, lot and bidder we expect."""
+    binding = fmt.envelope_binding(header)
+    if (binding.tender, binding.lot, binding.bidder) != (tender, lot, bidder):
+        raise ContentMismatch(f"the envelope is bound to {binding.tender}/{binding.lot}/{binding.bidder}")
+    return binding
+
+
+def content_keys(
+    envelope: Mapping[str, Any], key: UnwrapKey, *, tender: str, lot: str, bidder: str
+) -> dict[str, bytes]:
+    """Unwrap each part's content key from the envelope headers the platform sent
+    (``GET /opening/{code}/envelopes``, one entry); the private key stays on this machine.
+    """
+    keys: dict[str, bytes] = {}
+    for kind in (fmt.PRICE_SUMMARY, fmt.PACKAGE):
+        header = envelope["parts"][kind]["header"]
+        keys[kind] = unwrap_content_key(dict(header), key, _checked_binding(header, tender, lot, bidder))
+    return keys
+
+
+def holder_shares(
+    envelope: Mapping[str, Any],
+    holder: x509.Certificate,
+    key: UnwrapKey,
+    *,
+    tender: str,
+    lot: str,
+    bidder: str,
+) -> dict[str, str]:
+    """A key holder unwraps its shares of one bid (one per part), checked against their digests;
+    base64, as `format.share_release_statement` and the API take them.
+    """
+    shares: dict[str, str] = {}
+    for kind in (fmt.PRICE_SUMMARY, fmt.PACKAGE):
+        header = envelope["parts"][kind]["header"]
+        sealed = SealedBid.from_header(dict(header))
+        share = release_share(sealed, holder, key, _checked_binding(header, tender, lot, bidder))
+        shares[kind] = base64.b64encode(share.to_bytes()).decode()
+    return shares
+
+
+def sign_statement(data: bytes, signer: SigningIdentity) -> bytes:
+    """A detached CAdES signature (DER) over ``data`` (objections, confirmations, share releases)."""
+    return _sign(data, signer)
+
+
+async def sign_statement_async(data: bytes, signer: SigningIdentity) -> bytes:
+    return await sign_detached(data, signer)
+
+
+HOST_RECORD_FIELD: Final = "HostSignature"
+
+
+async def sign_record(
+    pdf: bytes,
+    signer: SigningIdentity,
+    *,
+    tsa: TsaTransport,
+    reason: str = "开标主持人确认开标记录",
+    location: str | None = None,
+) -> bytes:
+    """The host's signature on the platform-signed opening record: an incremental PAdES B-T
+    signature (timestamped by ``tsa``) appended to ``pdf``, which stays byte for byte as it was, so
+    the platform's signature stays valid and the platform can check that nothing else changed.
+    """
+    return await sign_pdf(
+        pdf, signer, tsa=tsa, field_name=HOST_RECORD_FIELD, reason=reason, location=location, lta=False
+    )
 
 
 # --- receipts ------------------------------------------------------------------------------

@@ -26,7 +26,17 @@ from typing import Any, Final, Self, TypeVar
 import httpx
 from cryptography import x509
 
-from bidding.client.sdk import file_digest, verify_receipt
+from bidding.client import format as fmt
+from bidding.client.sdk import (
+    content_keys,
+    file_digest,
+    holder_shares,
+    sign_record,
+    sign_statement_async,
+    verify_receipt,
+)
+from certs.cms import SigningIdentity
+from certs.envelope.keywrap import UnwrapKey
 
 API: Final = "/api/v1"
 BIDDING: Final = f"{API}/bidding"
@@ -352,6 +362,91 @@ class BidClient:
         """Withdraw the bid for a lot before the deadline (Order 20 Art. 27); a receipt of kind ``withdrawal``."""
         return Receipt.from_api(await self._json("POST", f"/tenders/{tender}/lots/{lot}/withdrawal"))
 
+    # --- the opening hall ---
+
+    async def opening(self, tender: str) -> dict[str, Any]:
+        """The hall's state (stage, countdown from the server's clock, price table from 唱标 on)."""
+        data: dict[str, Any] = await self._json("GET", f"/opening/{tender}")
+        return data
+
+    async def sign_in(self, tender: str) -> Any:
+        return await self._json("POST", f"/opening/{tender}/sign-in")
+
+    async def envelopes(self, tender: str) -> list[dict[str, Any]]:
+        """The caller's bids at the opening: each part's envelope header (wrapped keys, binding)."""
+        data: list[dict[str, Any]] = await self._json("GET", f"/opening/{tender}/envelopes")
+        return data
+
+    async def holder_envelopes(self, tender: str, lot: str, bidder: str) -> list[dict[str, Any]]:
+        """A bid's envelope headers, for a key holder releasing its share (escrow remedy)."""
+        data: list[dict[str, Any]] = await self._json("GET", f"/opening/{tender}/lots/{lot}/bids/{bidder}/envelopes")
+        return data
+
+    async def send_content_key(self, tender: str, lot: str, part: str, content_key: bytes) -> dict[str, Any]:
+        """Send one part's content key (never the private key) inside the decryption window."""
+        body = {"lot": lot, "part": part, "contentKey": base64.b64encode(content_key).decode()}
+        data: dict[str, Any] = await self._json("POST", f"/opening/{tender}/decryption", json=body)
+        return data
+
+    async def release_shares(
+        self, tender: str, lot: str, bidder: str, shares: Mapping[str, str], signature: bytes
+    ) -> dict[str, Any]:
+        """A key holder's signed shares (base64 per part) of one bid."""
+        body = {
+            "lot": lot,
+            "bidder": bidder,
+            "shares": dict(shares),
+            "signature": base64.b64encode(signature).decode(),
+        }
+        data: dict[str, Any] = await self._json("POST", f"/opening/{tender}/shares", json=body)
+        return data
+
+    async def file_objection(self, tender: str, text: str, signature: bytes) -> dict[str, Any]:
+        body = {"text": text, "signature": base64.b64encode(signature).decode()}
+        data: dict[str, Any] = await self._json("POST", f"/opening/{tender}/objections", json=body)
+        return data
+
+    async def confirm(self, tender: str, signature: bytes) -> dict[str, Any]:
+        body = {"signature": base64.b64encode(signature).decode()}
+        data: dict[str, Any] = await self._json("POST", f"/opening/{tender}/confirmation", json=body)
+        return data
+
+    async def opening_record_pdf(self, tender: str) -> bytes:
+        """The opening record's current PDF (platform-signed; host-signed once published)."""
+        response = _checked(await self.http.get(self._url(f"/opening/{tender}/record.pdf"), headers=self._auth))
+        return response.content
+
+    async def upload_host_signed_record(self, tender: str, pdf: bytes) -> dict[str, Any]:
+        """The host sends the record with its incremental signature; it becomes the published one."""
+        response = _checked(
+            await self.http.post(
+                self._url(f"/opening/{tender}/record/host-signature"),
+                content=pdf,
+                headers={**self._auth, "Content-Type": "application/pdf"},
+            )
+        )
+        data: dict[str, Any] = response.json()
+        return data
+
+
+class PlatformTsa:
+    """The platform's RFC 3161 TSA (``POST /api/v1/tsa``) through a `BidClient`'s HTTP client, as
+    a `certs.tsa.client.TsaTransport` (for `bidding.client.sdk.sign_record`).
+    """
+
+    def __init__(self, client: BidClient) -> None:
+        self.client = client
+
+    async def request(self, request_der: bytes) -> bytes:
+        response = _checked(
+            await self.client.http.post(
+                f"{self.client.base_url}{API}/tsa",
+                content=request_der,
+                headers={"Content-Type": "application/timestamp-query"},
+            )
+        )
+        return response.content
+
 
 async def login(
     base_url: str,
@@ -432,6 +527,53 @@ class SyncBidClient:
 
     def withdraw(self, tender: str, lot: str) -> Receipt:
         return self._run(lambda c: c.withdraw(tender, lot))
+
+    def run(self, call: Callable[[BidClient], Awaitable[T]]) -> T:
+        """Any `BidClient` coroutine, in its own event loop (the opening commands use it)."""
+        return self._run(call)
+
+
+async def decrypt_bid(client: BidClient, tender: str, lot: str, bidder: str, key: UnwrapKey) -> dict[str, Any]:
+    """Join the decryption: fetch this bid's envelope headers, unwrap both content keys here, send the
+    price summary's key, then the package's. Returns the platform's answer for the package.
+    """
+    envelopes = [e for e in await client.envelopes(tender) if e.get("lot") == lot]
+    if not envelopes:
+        raise BidRejected(404, "not_found", "lot", "exists", f"no bid of ours for lot {lot} at this opening")
+    envelope = envelopes[0]
+    keys = content_keys(envelope, key, tender=tender, lot=lot, bidder=bidder)
+    answer: dict[str, Any] = {}
+    for kind in (fmt.PRICE_SUMMARY, fmt.PACKAGE):
+        if envelope["parts"][kind].get("status") == "opened":
+            continue
+        answer = await client.send_content_key(tender, lot, kind, keys[kind])
+    return answer
+
+
+async def sign_opening_record(client: BidClient, tender: str, signer: SigningIdentity) -> dict[str, Any]:
+    """The host's round trip: download the platform-signed record, sign it here (the key stays on
+    this machine; the timestamp comes from the platform TSA), upload it.
+    """
+    pdf = await client.opening_record_pdf(tender)
+    signed = await sign_record(pdf, signer, tsa=PlatformTsa(client))
+    return await client.upload_host_signed_record(tender, signed)
+
+
+async def release_holder_shares(
+    client: BidClient,
+    tender: str,
+    lot: str,
+    bidder: str,
+    *,
+    holder: x509.Certificate,
+    key: UnwrapKey,
+    signer: SigningIdentity,
+) -> dict[str, Any]:
+    """A key holder's release: fetch the bid's headers, unwrap its shares, sign the statement, send."""
+    [envelope] = await client.holder_envelopes(tender, lot, bidder)
+    shares = holder_shares(envelope, holder, key, tender=tender, lot=lot, bidder=bidder)
+    signature = await sign_statement_async(fmt.share_release_statement(tender, lot, bidder, shares), signer)
+    return await client.release_shares(tender, lot, bidder, shares, signature)
 
 
 def login_sync(base_url: str, username: str, password: str, *, totp: str | None = None) -> str:

@@ -99,6 +99,10 @@ class SubmissionSetup:
     def storage_dir(self) -> Path:
         return self.var / "files"
 
+    def env_with(self, **extra: str) -> dict[str, str]:
+        """`env` plus more ``GGZY_*`` variables (e.g. ``GGZY_REDIS_URL`` for several web processes)."""
+        return self.env | extra
+
     @property
     def env(self) -> dict[str, str]:
         """The server's (and ``ggzy``'s) environment: only the database and var directory differ
@@ -150,8 +154,11 @@ async def prepare(
     lots: Sequence[str] = ("001",),
     max_package_bytes: int = 256 * 1024 * 1024,
     pki: DevPki | None = None,
+    deadline_in: timedelta = timedelta(days=1),
 ) -> SubmissionSetup:
-    """Make ``db_url`` (migrated, empty) and ``var`` ready for ``ggzy serve`` and bidders."""
+    """Make ``db_url`` (migrated, empty) and ``var`` ready for ``ggzy serve`` and bidders; the
+    tender's deadline is ``deadline_in`` from now by the database clock (the opening hall's tests
+    take a few seconds, and wait for it: a real server cannot take a shifted clock)."""
     pki = pki or build_dev_pki()
     var.mkdir(parents=True, exist_ok=True)
     settings = harness_settings(db_url, var)
@@ -193,7 +200,7 @@ async def prepare(
                 actor=Actor.system(),
             )
             now = await clock.now(session)
-            deadline = (now + timedelta(days=1)).replace(microsecond=0)
+            deadline = (now + deadline_in).replace(microsecond=0)
             code = f"E3201000001{secrets.randbelow(10**9):09d}"
             tender = Tender(
                 project_code=code,
@@ -289,6 +296,26 @@ async def _bidder(session_maker: Any, settings: Settings, pki: DevPki, index: in
     )
 
 
+async def host_token(setup: SubmissionSetup) -> str:
+    """A bearer token of the tender's creator (the tenderee's user, the opening's host)."""
+    from trading.parties.models import User
+
+    settings = harness_settings(setup.db_url, setup.var)
+    engine = create_engine(setup.db_url)
+    try:
+        async with create_session_maker(engine)() as session:
+            tender = await session.get_one(Tender, setup.tender.id)
+            user = await session.get_one(User, tender.created_by)
+            now = await clock.now(session)
+            token, _ = await AuthenticationService(session, settings).open_session(
+                user, SessionKind.API, Actor.system(), tender.tenderee_organisation_id, now
+            )
+            await session.commit()
+    finally:
+        await engine.dispose()
+    return token
+
+
 # --- containers ----------------------------------------------------------------------------------
 
 
@@ -348,9 +375,10 @@ def free_port() -> int:
 class ServerProcess:
     """``ggzy serve`` (one uvicorn process) on the setup's database and var directory."""
 
-    def __init__(self, setup: SubmissionSetup, log_path: Path) -> None:
+    def __init__(self, setup: SubmissionSetup, log_path: Path, env: dict[str, str] | None = None) -> None:
         self.setup = setup
         self.log_path = log_path
+        self.env = env if env is not None else setup.env
         self.port = free_port()
         self.proc: subprocess.Popen[bytes] | None = None
 
@@ -367,7 +395,7 @@ class ServerProcess:
         with self.log_path.open("ab") as log:
             self.proc = subprocess.Popen(
                 [GGZY, "serve", "--port", str(self.port)],
-                env=self.setup.env,
+                env=self.env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,

@@ -385,7 +385,7 @@ async def test_downloads_are_secret_until_the_sweep_closes_the_tender(
     assert first.changed == {"bidding.tender_deadline": 1}
     assert second.changed == {}
     assert second.failed == {}
-    assert row.status is TenderStatus.CLOSED
+    assert row.status is TenderStatus.FAILED  # closed, then 流标: no bids (bidding.opening)
     assert row.next_check is None
     assert row.closed_at is not None
     assert closed.summary == {"bids": 0, "downloads": 3, "downloaders": 2, "abandoned_uploads": 0}

@@ -3,7 +3,9 @@
 * every template under any ``templates/`` folder compiles;
 * a page (a file name not starting with ``_``, outside ``layouts/`` and ``emails/``) extends
   ``layouts/base.html``, directly or through another layout, and defines ``{% block title %}``;
-* a partial (file name starting with ``_``) extends nothing: it is swapped into a page.
+* a partial (file name starting with ``_``) extends nothing: it is swapped into a page;
+* a print document (file name ending ``_pdf.html``, e.g. the opening record) is a whole HTML
+  document rendered to PDF by ``trading.kernel.pdf.render``: it extends no layout of the site.
 
 The templates are found on disk, not through the app's loader, so a package whose templates are
 not wired into the environment yet is checked too.
@@ -49,8 +51,17 @@ def _is_partial(name: str) -> bool:
     return name.rsplit("/", 1)[-1].startswith("_")
 
 
+def _is_print(name: str) -> bool:
+    return name.endswith("_pdf.html")
+
+
 def _is_page(name: str) -> bool:
-    return not _is_partial(name) and name.split("/", 1)[0] not in NOT_PAGES and name.endswith(".html")
+    return (
+        not _is_partial(name)
+        and not _is_print(name)
+        and name.split("/", 1)[0] not in NOT_PAGES
+        and name.endswith(".html")
+    )
 
 
 def test_templates_are_found() -> None:
@@ -80,6 +91,12 @@ def test_page_extends_the_layout_and_has_a_title(name: str) -> None:
 @pytest.mark.parametrize("name", sorted(n for n in TEMPLATES if _is_partial(n)))
 def test_partial_extends_nothing(name: str) -> None:
     assert _extends(name) is None, f"partial {name} extends a layout; partials are swapped into pages"
+
+
+@pytest.mark.parametrize("name", sorted(n for n in TEMPLATES if _is_print(n)))
+def test_print_document_is_a_whole_document(name: str) -> None:
+    assert _extends(name) is None, f"print document {name} extends a site layout"
+    assert "<html" in TEMPLATES[name].read_text("utf-8"), f"print document {name} is not a whole HTML document"
 
 
 def test_layout_defines_the_blocks_pages_fill() -> None:

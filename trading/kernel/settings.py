@@ -136,6 +136,8 @@ class BiddingSettings(BaseSettings):
     rules: dict[str, dict[str, Any]] = Field(default_factory=dict)
     """Overrides of the per-tender-type rule sets (`bidding.rules.DEFAULT_RULES`), as JSON:
     ``{"engineering-mandatory": {"publication_to_deadline_days": 25}}``."""
+    record_location: str = "公共资源交易中心 不见面开标大厅"
+    """The place named in the PAdES signatures of opening records (开标记录): the centre's name."""
 
 
 class Settings(BaseSettings):

@@ -28,6 +28,7 @@ from trading.kernel.web.templating import static_url
 from trading.server import routing, wiring
 from trading.server.database import provide_db_session
 from trading.server.errors import exception_handlers
+from trading.server.live import live_lifespan
 from trading.server.observability import metrics_middleware, request_id_middleware
 from trading.server.security import actor_cache_lifespan, build_actor_resolver, provide_actor
 
@@ -77,7 +78,7 @@ def create_app(
         route_handlers=routing.route_handlers(API_PREFIX),
         guards=[routing.permission_guard()],
         dependencies={"db_session": Provide(provide_db_session), "actor": Provide(provide_actor)},
-        lifespan=[database_lifespan, actor_cache_lifespan(settings)],
+        lifespan=[database_lifespan, actor_cache_lifespan(settings), live_lifespan(settings)],
         state=State(
             {
                 "settings": settings,

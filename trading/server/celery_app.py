@@ -13,8 +13,9 @@ from typing import Any
 
 import structlog
 from celery import Celery, shared_task
-from celery.signals import task_postrun, task_prerun, worker_process_init
+from celery.signals import task_postrun, task_prerun, worker_init, worker_process_init
 
+import bidding.tasks  # noqa: F401 - registers the opening record's rendering by name
 import intermediary_market.tasks  # noqa: F401 - registers the credit recomputation by name
 import trading.ledger.tasks  # noqa: F401 - importing a tasks module registers its tasks by name
 from trading.kernel import sweep
@@ -24,6 +25,7 @@ from trading.kernel.tasks import TaskMessage, run_async, set_publisher, worker_l
 from trading.parties import tasks as parties_tasks  # noqa: F401 - registers the certificate jobs by name
 from trading.parties.sessions import broadcast_forgotten_actors
 from trading.server import wiring
+from trading.server.live import plug_worker
 
 log = structlog.get_logger(__name__)
 
@@ -83,6 +85,7 @@ def _init_worker_process(**_: Any) -> None:
     wiring.register_sweep_handlers()
     # Jobs change memberships too (the expiry sweep): tell the web processes' actor caches.
     broadcast_forgotten_actors(settings.redis_url or None)
+    plug_worker(settings)  # the sweep's opening events reach the live hall's pages
 
 
 @task_prerun.connect
@@ -102,3 +105,10 @@ def _log_task_end(task: Any = None, state: str | None = None, **_: Any) -> None:
 wiring.register_sweep_handlers()
 set_publisher(CeleryPublisher(celery))
 broadcast_forgotten_actors(get_settings().redis_url or None)
+
+
+@worker_init.connect
+def _plug_live_hall(**_: Any) -> None:
+    # In the worker only (every pool fires this; web processes import this module too, for the
+    # task publisher, and publish the hall's events through their own broker).
+    plug_worker(get_settings())

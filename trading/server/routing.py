@@ -11,6 +11,9 @@ from litestar.template.config import TemplateConfig
 
 from bidding import api as bidding_api
 from bidding import api_tenders as tender_api
+from bidding.opening import api as opening_api
+from bidding.opening import live as opening_live
+from bidding.opening import web as opening_web
 from bidding.web import routes as bidding_web
 from intermediary_market import api as market_api
 from intermediary_market import web as market_web
@@ -61,6 +64,10 @@ PUBLIC_ROUTES: frozenset[str] = frozenset(
         # Bidding: published tenders (list, detail with server time), the receipt signer's chain.
         *tender_api.PUBLIC_PATHS,
         *bidding_api.PUBLIC_PATHS,
+        # The opening hall's state (masked for visitors).
+        *opening_api.PUBLIC_PATHS,
+        *opening_live.PUBLIC_PATHS,
+        *opening_web.PUBLIC_PATHS,
         *bidding_web.PUBLIC_PATHS,
         # The intermediary marketplace: the item list, practice pages, announcements and results.
         *market_api.PUBLIC_PATHS,
@@ -81,6 +88,8 @@ def route_handlers(api_prefix: str) -> list[ControllerRouterHandler]:
             LedgerApiController,
             *tender_api.CONTROLLERS,
             *bidding_api.CONTROLLERS,
+            *opening_api.CONTROLLERS,
+            opening_live.HallEventsApi,
             *market_api.CONTROLLERS,
         ],
     )
@@ -93,6 +102,8 @@ def route_handlers(api_prefix: str) -> list[ControllerRouterHandler]:
         *certificate_web.CONTROLLERS,
         LedgerPages,
         *bidding_web.CONTROLLERS,
+        opening_web.OpeningPages,
+        opening_live.HallEvents,
         *market_web.CONTROLLERS,
         create_static_files_router(path="/static", directories=[STATIC_DIR], name="static"),
     ]

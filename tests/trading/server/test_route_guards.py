@@ -112,6 +112,11 @@ async def test_public_routes_answer_without_login(client: httpx.AsyncClient, pat
         "/market/selections/{announcement_id}": "/market/selections/00000000-0000-0000-0000-000000000000",
         "/bidding/tenders/{code}": "/bidding/tenders/E0000000000000000000",
         "/api/v1/bidding/tenders/{code}": "/api/v1/bidding/tenders/NO-SUCH-TENDER",
+        "/api/v1/bidding/opening/{code}/events": "/api/v1/bidding/opening/NO-SUCH-TENDER/events",
+        "/bidding/opening/{code}": "/bidding/opening/NO-SUCH-TENDER",
+        "/bidding/opening/{code}/events": "/bidding/opening/NO-SUCH-TENDER/events",
+        "/api/v1/bidding/opening/{code}": "/api/v1/bidding/opening/NO-SUCH-TENDER",
+        "/api/v1/bidding/opening/{code}/record.pdf": "/api/v1/bidding/opening/NO-SUCH-TENDER/record.pdf",
     }.get(path, path)
     assert not re.search(r"{\w+}", concrete)
     response = await client.get(concrete)

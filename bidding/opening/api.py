@@ -1,0 +1,306 @@
+"""The opening hall's API under ``/api/v1/bidding/opening/{code}`` (bearer tokens).
+
+``GET /{code}`` is public: visitors get the masked view (no per-bidder status before 唱标), the
+host and supervisors everything, bidders their own rows. Host actions are routed with the opening
+read permission and checked by the service (host organisation and host permission), so that a
+refused attempt from another account is recorded in the ledger, not only answered by the guard.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import State
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, JSONBody
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+from litestar.types import ControllerRouterHandler
+
+from bidding.opening.models import Objection, OpeningBid, OpeningSession, Stage
+from bidding.opening.record import MAX_RECORD_BYTES, OpeningRecords
+from bidding.opening.schemas import (
+    AnswerCreate,
+    ConfirmationCreate,
+    DecryptionCreate,
+    IncidentCreate,
+    ObjectionCreate,
+    SharesCreate,
+    TransitionCreate,
+)
+from bidding.opening.service import OpeningService
+from bidding.policies import BiddingPermission
+from trading.kernel.auth.identity import Actor
+from trading.kernel.auth.permissions import requires
+from trading.kernel.settings import Settings
+from trading.kernel.storage import FileStore
+
+PREFIX = "/bidding/opening"
+
+
+async def provide_opening(state: State) -> OpeningService:
+    settings: Settings = state.settings
+    assert settings.storage_dir is not None  # noqa: S101 - filled by Settings' validator
+    return OpeningService(state.session_maker, settings, FileStore(settings.storage_dir))
+
+
+async def provide_records(state: State) -> OpeningRecords:
+    settings: Settings = state.settings
+    assert settings.storage_dir is not None  # noqa: S101 - filled by Settings' validator
+    return OpeningRecords(state.session_maker, settings, FileStore(settings.storage_dir))
+
+
+def _session(opening: OpeningSession) -> dict[str, Any]:
+    return {
+        "stage": opening.stage.value,
+        "paused": opening.paused_at is not None,
+        "stageEndsAt": opening.stage_ends_at.isoformat() if opening.stage_ends_at else None,
+        "remainingSeconds": opening.remaining_seconds,
+    }
+
+
+def _bid(row: OpeningBid) -> dict[str, Any]:
+    return {
+        "bidder": row.bidder_uscc,
+        "priceSummary": row.price_status.value,
+        "package": row.package_status.value,
+        "outcome": row.outcome.value,
+        "cause": row.cause,
+    }
+
+
+def _objection(objection: Objection) -> dict[str, Any]:
+    return {
+        "id": str(objection.id),
+        "text": objection.text,
+        "filedAt": objection.filed_at.isoformat(),
+        "answer": objection.answer,
+        "answeredAt": objection.answered_at.isoformat() if objection.answered_at else None,
+    }
+
+
+class OpeningController(Controller):
+    path = PREFIX
+    tags = ["bidding"]  # noqa: RUF012 - Litestar reads this class attribute
+    dependencies = {"opening": Provide(provide_opening), "records": Provide(provide_records)}  # noqa: RUF012
+
+    @get("/{code:str}", operation_id="bidding_opening_view")
+    async def view(
+        self, code: FromPath[str], opening: NamedDependency[OpeningService], actor: NamedDependency[Actor]
+    ) -> dict[str, Any]:
+        """The hall's state and countdown (database clock); the price table from 唱标 on (public, masked)."""
+        return await opening.view(actor, code)
+
+    @get("/{code:str}/record", operation_id="bidding_opening_record", opt=requires(BiddingPermission.OPENING_READ))
+    async def record(
+        self, code: FromPath[str], opening: NamedDependency[OpeningService], actor: NamedDependency[Actor]
+    ) -> dict[str, Any]:
+        """The opening record's data (开标记录): outcomes, prices, objections, confirmations, chain head."""
+        return await opening.record(actor, code)
+
+    @get("/{code:str}/record.pdf", operation_id="bidding_opening_record_pdf", media_type="application/pdf")
+    async def record_pdf(
+        self, code: FromPath[str], records: NamedDependency[OpeningRecords], actor: NamedDependency[Actor]
+    ) -> Response[bytes]:
+        """The signed opening record (PDF): to the participants once the platform signed it, public
+        once the host signed it too.
+        """
+        pdf = await records.pdf(actor, code)
+        return Response(
+            pdf,
+            media_type="application/pdf",
+            headers={
+                "Content-Disposition": f'inline; filename="opening-record-{code}.pdf"',
+                "Cache-Control": "no-store",
+            },
+        )
+
+    @post(
+        "/{code:str}/record/host-signature",
+        operation_id="bidding_opening_record_host_signature",
+        status_code=HTTP_201_CREATED,
+        opt=requires(BiddingPermission.OPENING_READ),
+        request_max_body_size=MAX_RECORD_BYTES,
+    )
+    async def record_host_signature(
+        self,
+        code: FromPath[str],
+        request: Request[Any, Any, Any],
+        records: NamedDependency[OpeningRecords],
+        actor: NamedDependency[Actor],
+    ) -> dict[str, Any]:
+        """The host's signed record (raw ``application/pdf``): the platform-signed PDF with the
+        host's incremental PAdES signature appended; becomes the published record.
+        """
+        return await records.sign_as_host(actor, code, await request.body())
+
+    # --- bidders ---
+
+    @post(
+        "/{code:str}/sign-in",
+        operation_id="bidding_opening_sign_in",
+        status_code=HTTP_200_OK,
+        opt=requires(BiddingPermission.OPENING_ATTEND),
+    )
+    async def sign_in(
+        self, code: FromPath[str], opening: NamedDependency[OpeningService], actor: NamedDependency[Actor]
+    ) -> list[dict[str, Any]]:
+        """签到: the caller's organisation joins the hall."""
+        return [_bid(row) for row in await opening.sign_in(actor, code)]
+
+    @get(
+        "/{code:str}/envelopes",
+        operation_id="bidding_opening_envelopes",
+        opt=requires(BiddingPermission.OPENING_ATTEND),
+    )
+    async def envelopes(
+        self, code: FromPath[str], opening: NamedDependency[OpeningService], actor: NamedDependency[Actor]
+    ) -> list[dict[str, Any]]:
+        """The caller's bids: each part's envelope header, to unwrap the content key locally."""
+        return await opening.envelopes(actor, code)
+
+    @post(
+        "/{code:str}/decryption",
+        operation_id="bidding_opening_decrypt",
+        status_code=HTTP_200_OK,
+        opt=requires(BiddingPermission.OPENING_ATTEND),
+    )
+    async def decrypt(
+        self,
+        code: FromPath[str],
+        data: JSONBody[DecryptionCreate],
+        opening: NamedDependency[OpeningService],
+        actor: NamedDependency[Actor],
+    ) -> dict[str, Any]:
+        """Open one part with its content key, inside the window; the price summary first."""
+        return _bid(await opening.decrypt(actor, code, data.lot, data.part, data.content_key))
+
+    @post(
+        "/{code:str}/objections",
+        operation_id="bidding_opening_object",
+        status_code=HTTP_201_CREATED,
+        opt=requires(BiddingPermission.OPENING_ATTEND),
+    )
+    async def objection(
+        self,
+        code: FromPath[str],
+        data: JSONBody[ObjectionCreate],
+        opening: NamedDependency[OpeningService],
+        actor: NamedDependency[Actor],
+    ) -> dict[str, Any]:
+        """异议: a signed objection, until the confirmation stage ends."""
+        return _objection(await opening.file_objection(actor, code, data.text, data.signature))
+
+    @post(
+        "/{code:str}/confirmation",
+        operation_id="bidding_opening_confirm",
+        status_code=HTTP_201_CREATED,
+        opt=requires(BiddingPermission.OPENING_ATTEND),
+    )
+    async def confirm(
+        self,
+        code: FromPath[str],
+        data: JSONBody[ConfirmationCreate],
+        opening: NamedDependency[OpeningService],
+        actor: NamedDependency[Actor],
+    ) -> dict[str, Any]:
+        """The bidder's signed confirmation of the price table (absence at the end = acceptance)."""
+        confirmation = await opening.confirm(actor, code, data.signature)
+        return {"confirmedAt": confirmation.confirmed_at.isoformat(), "signerSha256": confirmation.signer_sha256}
+
+    # --- the host (checked and audited in the service) ---
+
+    @post(
+        "/{code:str}/transitions",
+        operation_id="bidding_opening_transition",
+        status_code=HTTP_200_OK,
+        opt=requires(BiddingPermission.OPENING_READ),
+    )
+    async def transition(
+        self,
+        code: FromPath[str],
+        data: JSONBody[TransitionCreate],
+        opening: NamedDependency[OpeningService],
+        actor: NamedDependency[Actor],
+    ) -> dict[str, Any]:
+        """The host moves to the next stage, pauses or resumes."""
+        if data.action == "pause":
+            return _session(await opening.pause(actor, code, data.reason))
+        if data.action == "resume":
+            return _session(await opening.resume(actor, code))
+        return _session(await opening.advance(actor, code, Stage(data.action)))
+
+    @post(
+        "/{code:str}/incidents",
+        operation_id="bidding_opening_incident",
+        status_code=HTTP_201_CREATED,
+        opt=requires(BiddingPermission.OPENING_READ),
+    )
+    async def incident(
+        self,
+        code: FromPath[str],
+        data: JSONBody[IncidentCreate],
+        opening: NamedDependency[OpeningService],
+        actor: NamedDependency[Actor],
+    ) -> dict[str, Any]:
+        """The host records a platform-side cause for a bidder (撤回, or the escrow remedy)."""
+        return _bid(await opening.record_incident(actor, code, lot=data.lot, bidder=data.bidder, cause=data.cause))
+
+    @post(
+        "/{code:str}/objections/{objection_id:uuid}/answer",
+        operation_id="bidding_opening_answer",
+        status_code=HTTP_200_OK,
+        opt=requires(BiddingPermission.OPENING_READ),
+    )
+    async def answer(
+        self,
+        code: FromPath[str],
+        objection_id: FromPath[uuid.UUID],
+        data: JSONBody[AnswerCreate],
+        opening: NamedDependency[OpeningService],
+        actor: NamedDependency[Actor],
+    ) -> dict[str, Any]:
+        """The host answers an objection in the hall."""
+        return _objection(await opening.answer_objection(actor, code, objection_id, data.answer))
+
+    # --- key holders ---
+
+    @get(
+        "/{code:str}/lots/{lot:str}/bids/{bidder:str}/envelopes",
+        operation_id="bidding_opening_holder_envelopes",
+        opt=requires(BiddingPermission.OPENING_SHARE),
+    )
+    async def holder_envelopes(
+        self,
+        code: FromPath[str],
+        lot: FromPath[str],
+        bidder: FromPath[str],
+        opening: NamedDependency[OpeningService],
+        actor: NamedDependency[Actor],
+    ) -> list[dict[str, Any]]:
+        """A bid's envelope headers for its key holders (escrow remedy only)."""
+        return await opening.holder_envelopes(actor, code, lot=lot, bidder=bidder)
+
+    @post(
+        "/{code:str}/shares",
+        operation_id="bidding_opening_release_shares",
+        status_code=HTTP_201_CREATED,
+        opt=requires(BiddingPermission.OPENING_SHARE),
+    )
+    async def shares(
+        self,
+        code: FromPath[str],
+        data: JSONBody[SharesCreate],
+        opening: NamedDependency[OpeningService],
+        actor: NamedDependency[Actor],
+    ) -> dict[str, Any]:
+        """A key holder releases its signed shares of a bid; k of n open it (the tender's remedy)."""
+        row = await opening.release_shares(
+            actor, code, lot=data.lot, bidder=data.bidder, shares=data.shares, signature=data.signature
+        )
+        return _bid(row)
+
+
+CONTROLLERS: list[ControllerRouterHandler] = [OpeningController]
+PUBLIC_PATHS = frozenset({f"/api/v1{PREFIX}/{{code}}", f"/api/v1{PREFIX}/{{code}}/record.pdf"})

@@ -1,0 +1,43 @@
+"""The opening's clock: the sweep ends timed stages (sign-in, the decryption window, confirmation).
+
+`OpeningClock.run` locks the session row, re-checks that it is due (not paused, its stage's end
+passed by the database clock) and acts once; a repeated, late or concurrent sweep finds the row no
+longer due and changes nothing. A worker restarted mid-window neither skips nor repeats the end:
+the state is in the row, not in the worker.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bidding.opening.models import OpeningSession, Stage
+from bidding.opening.service import advance_if_due
+
+
+class OpeningClock:
+    """Sign-in → decryption, the window's end (outcomes, then 唱标), confirmation → closed."""
+
+    name = "bidding.opening_clock"
+
+    async def due(self, session: AsyncSession, now: datetime, limit: int) -> Sequence[object]:
+        statement = (
+            sa.select(OpeningSession.id)
+            .where(OpeningSession.next_check <= now, OpeningSession.stage != Stage.CLOSED)
+            .order_by(OpeningSession.next_check)
+            .limit(limit)
+        )
+        return list(await session.scalars(statement))
+
+    async def run(self, session: AsyncSession, key: object, now: datetime) -> bool:
+        if not isinstance(key, uuid.UUID):
+            msg = f"keys are UUIDs, got {type(key).__name__}"
+            raise TypeError(msg)
+        return await advance_if_due(session, key, now)
+
+
+SWEEP_HANDLERS = (OpeningClock(),)

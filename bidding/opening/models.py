@@ -1,0 +1,172 @@
+"""Opening tables, prefixed ``bidding_opening_``.
+
+One `OpeningSession` per tender (created by the deadline sweep when enough bids are in), one
+`OpeningBid` per bid that counts at the deadline (its current, submitted version), the key
+holders' released shares, the bidders' objections with the host's answers, and the bidders'
+signed confirmations. The decrypted price summary is stored on the bid row (it is read out in
+public at 唱标); the decrypted package goes to the file store (namespace ``opened``), never into
+the database.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from trading.kernel.db.base import Base, UUIDPrimaryKey
+
+
+def _enum(enum: type[StrEnum], length: int = 32) -> sa.Enum:
+    return sa.Enum(
+        enum,
+        native_enum=False,
+        create_constraint=False,
+        length=length,
+        values_callable=lambda members: [member.value for member in members],
+    )
+
+
+class Stage(StrEnum):
+    SIGN_IN = "sign-in"  # 签到
+    DECRYPTION = "decryption"  # 解密
+    PRICE_READING = "price-reading"  # 唱标
+    CONFIRMATION = "confirmation"  # 确认 and objections
+    CLOSED = "closed"  # 结束
+
+
+STAGE_ORDER = (Stage.SIGN_IN, Stage.DECRYPTION, Stage.PRICE_READING, Stage.CONFIRMATION, Stage.CLOSED)
+
+
+class PartStatus(StrEnum):
+    SEALED = "sealed"
+    OPENED = "opened"
+
+
+class Outcome(StrEnum):
+    PENDING = "pending"  # the window runs; not (fully) decrypted yet
+    DECRYPTED = "decrypted"  # opened with the bidder's keys
+    ESCROW_PENDING = "escrow-pending"  # a platform-side incident, the remedy waits for k shares
+    ESCROW = "escrow"  # opened with k of n key holders' shares (the tender's remedy)
+    REVOKED = "revoked"  # 撤销: not decrypted by the bidder's fault (Order 20 Art. 31)
+    WITHDRAWN = "withdrawn"  # 撤回: not decrypted for a cause outside the bidder (Order 20 Art. 31)
+
+
+FINAL_OUTCOMES = frozenset({Outcome.DECRYPTED, Outcome.ESCROW, Outcome.REVOKED, Outcome.WITHDRAWN})
+
+
+class OpeningSession(UUIDPrimaryKey, Base):
+    """The opening of one tender: its stage, the running stage's end, pause state, timeline."""
+
+    __tablename__ = "bidding_opening_sessions"
+
+    tender_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("bidding_tenders.id"), unique=True)
+    host_organisation_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("parties_organisations.id"))
+    """The tender's agency if any, else the tenderee."""
+    stage: Mapped[Stage] = mapped_column(_enum(Stage), index=True)
+    stage_started_at: Mapped[datetime]
+    stage_ends_at: Mapped[datetime | None]
+    """When the running stage ends by itself (NULL: it waits for the host, or the session is paused)."""
+    paused_at: Mapped[datetime | None]
+    remaining_seconds: Mapped[int | None]
+    """While paused: what was left of the running stage's time, given back on resume."""
+    decryption_closed_at: Mapped[datetime | None]
+    """When the decryption window ended and the outcomes were applied."""
+    failed_reason: Mapped[str | None] = mapped_column(sa.String(500))
+    """流标: why the opening did not proceed (too few bids); the session is then born closed."""
+    lots: Mapped[dict[str, Any]]
+    """``{"<lot code>": {"bids": n, "status": "opening" | "failed", "reason": …}}``."""
+    timeline: Mapped[dict[str, Any]]
+    """``{"events": [{"event", "stage", "at", "by", …}]}``: every transition, in order."""
+    record_storage_key: Mapped[str | None] = mapped_column(sa.String(200))
+    record_sha256: Mapped[str | None] = mapped_column(sa.String(64))
+    next_check: Mapped[datetime | None] = mapped_column(index=True)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+
+
+class OpeningBid(UUIDPrimaryKey, Base):
+    """One bid at the opening: what of it is open, and its outcome with the cause."""
+
+    __tablename__ = "bidding_opening_bids"
+    __table_args__ = (sa.UniqueConstraint("session_id", "bid_id"),)
+
+    session_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("bidding_opening_sessions.id"), index=True)
+    bid_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("bidding_bids.id"))
+    version_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("bidding_bid_versions.id"))
+    lot_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("bidding_lots.id"))
+    organisation_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("parties_organisations.id"), index=True)
+    bidder_uscc: Mapped[str] = mapped_column(sa.String(40))
+    bidder_name: Mapped[str] = mapped_column(sa.String(300))
+    signed_in_at: Mapped[datetime | None]
+    price_status: Mapped[PartStatus] = mapped_column(_enum(PartStatus))
+    price_summary: Mapped[dict[str, Any] | None]
+    """The decrypted 开标一览表 (read out at 唱标), checked against the manifest's contentSha256."""
+    price_opened_at: Mapped[datetime | None]
+    package_status: Mapped[PartStatus] = mapped_column(_enum(PartStatus))
+    package_storage_key: Mapped[str | None] = mapped_column(sa.String(200))
+    package_sha256: Mapped[str | None] = mapped_column(sa.String(64))
+    package_opened_at: Mapped[datetime | None]
+    outcome: Mapped[Outcome] = mapped_column(_enum(Outcome))
+    cause: Mapped[str | None] = mapped_column(sa.String(1000))
+    incident: Mapped[dict[str, Any] | None]
+    """A platform-side cause the host recorded: ``{"cause", "by", "at"}``."""
+    failed_attempts: Mapped[int] = mapped_column(default=0)
+    last_refusal: Mapped[dict[str, Any] | None]
+    updated_at: Mapped[datetime]
+
+
+class ReleasedShare(UUIDPrimaryKey, Base):
+    """A key holder's released shares (one per sealed part) for one bid, with its signature."""
+
+    __tablename__ = "bidding_opening_shares"
+    __table_args__ = (sa.UniqueConstraint("opening_bid_id", "holder_sha256"),)
+
+    opening_bid_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("bidding_opening_bids.id"), index=True)
+    holder_sha256: Mapped[str] = mapped_column(sa.String(64))
+    """The key holder's encryption certificate, as listed in the tender."""
+    holder_index: Mapped[int]
+    signer_sha256: Mapped[str] = mapped_column(sa.String(64))
+    statement: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    """The signed release statement (canonical JSON, with the shares), exactly as signed."""
+    signature: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    released_by: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("parties_users.id"))
+    released_at: Mapped[datetime]
+
+
+class Objection(UUIDPrimaryKey, Base):
+    """A bidder's signed objection at the opening and the host's answer (实施条例 Art. 44)."""
+
+    __tablename__ = "bidding_opening_objections"
+
+    session_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("bidding_opening_sessions.id"), index=True)
+    organisation_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("parties_organisations.id"))
+    filed_by: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("parties_users.id"))
+    text: Mapped[str] = mapped_column(sa.String(4000))
+    signature: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    """Detached CAdES (DER) over the UTF-8 text, by the bidder's signing certificate."""
+    signer_sha256: Mapped[str] = mapped_column(sa.String(64))
+    filed_at: Mapped[datetime]
+    answer: Mapped[str | None] = mapped_column(sa.String(4000))
+    answered_by: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("parties_users.id"))
+    answered_at: Mapped[datetime | None]
+
+
+class Confirmation(UUIDPrimaryKey, Base):
+    """A bidder's signed confirmation of the opening result (absence at the end = acceptance)."""
+
+    __tablename__ = "bidding_opening_confirmations"
+    __table_args__ = (sa.UniqueConstraint("session_id", "organisation_id"),)
+
+    session_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("bidding_opening_sessions.id"), index=True)
+    organisation_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("parties_organisations.id"))
+    confirmed_by: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("parties_users.id"))
+    statement: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    signature: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    signer_sha256: Mapped[str] = mapped_column(sa.String(64))
+    confirmed_at: Mapped[datetime]

@@ -1,0 +1,58 @@
+"""Request bodies of the opening API (``/api/v1/bidding/opening``); answers are plain JSON objects."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import msgspec
+
+
+class DecryptionCreate(msgspec.Struct, forbid_unknown_fields=True, rename="camel"):
+    """A content key the bidder unwrapped on its own machine, for one part of its bid for a lot."""
+
+    lot: str
+    part: Literal["price-summary", "package"]
+    content_key: str
+
+
+class TransitionCreate(msgspec.Struct, forbid_unknown_fields=True, rename="camel"):
+    """The host's move: the next stage, or pause/resume (the running stage's remaining time is kept)."""
+
+    action: Literal["decryption", "price-reading", "confirmation", "closed", "pause", "resume"]
+    reason: str = ""
+
+
+class IncidentCreate(msgspec.Struct, forbid_unknown_fields=True, rename="camel"):
+    """A platform-side cause of a bidder's failure to decrypt, recorded by the host in the window."""
+
+    lot: str
+    bidder: str
+    cause: str
+
+
+class SharesCreate(msgspec.Struct, forbid_unknown_fields=True, rename="camel"):
+    """A key holder's shares of one bid (base64 per part) and its CAdES signature (base64 DER) over
+    `bidding.client.format.share_release_statement`.
+    """
+
+    lot: str
+    bidder: str
+    shares: dict[str, str]
+    signature: str
+
+
+class ObjectionCreate(msgspec.Struct, forbid_unknown_fields=True, rename="camel"):
+    """An objection's text and the bidder's CAdES signature (base64 DER) over its UTF-8 bytes."""
+
+    text: str
+    signature: str
+
+
+class AnswerCreate(msgspec.Struct, forbid_unknown_fields=True, rename="camel"):
+    answer: str
+
+
+class ConfirmationCreate(msgspec.Struct, forbid_unknown_fields=True, rename="camel"):
+    """The bidder's CAdES signature (base64 DER) over `bidding.client.format.confirmation_statement`."""
+
+    signature: str

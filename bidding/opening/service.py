@@ -1,0 +1,1562 @@
+"""The opening session (开标, Order 20 Art. 29–32): stages, online decryption, escrow, objections.
+
+Stages run 签到 sign-in → 解密 decryption → 唱标 price reading → 确认 confirmation → 结束 closed.
+The database clock decides every window; the host (the tender's agency, else the tenderee) moves
+the stages that wait for a person, and the sweep (`bidding.opening.jobs`) ends the timed ones.
+Pause keeps the stage and carries the remaining time over to the resume.
+
+Like `bidding.intake.IntakeService`, `OpeningService` opens its own short units of work: opening a
+package is file and crypto work that no transaction should span. A decryption is checked against
+the window at the start (fail fast) and again, under the session row's lock, in the transaction
+that records it: the database time of that commit decides, so a decryption either lands inside the
+window or is refused, and the window's end (which takes the same lock) sees it or not at all.
+
+Every change appends a ledger entry on the project chain and publishes a small event after commit
+(`bidding.opening.events`). Every refusal names field and rule and is recorded in the ledger in a
+transaction of its own before it is answered (the refused request's own transaction rolls back).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import hashlib
+import json
+import uuid
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any, Final, TypeVar
+
+import structlog
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bidding.client import format as fmt
+from bidding.errors import NotTheHost, OpeningRefused, OpeningStateConflict
+from bidding.models import Bid, BidStatus, BidVersion, Lot, Tender, TenderStatus
+from bidding.opening import decryption
+from bidding.opening.decryption import OpenFailed, StoredBid
+from bidding.opening.events import publish_after_commit
+from bidding.opening.models import (
+    FINAL_OUTCOMES,
+    STAGE_ORDER,
+    Confirmation,
+    Objection,
+    OpeningBid,
+    OpeningSession,
+    Outcome,
+    PartStatus,
+    ReleasedShare,
+    Stage,
+)
+from bidding.policies import BiddingPermission
+from certs.canonical import canonical_json
+from certs.envelope.threshold import Share
+from certs.errors import Refused
+from certs.pathval.identity import party_of
+from certs.sign.cades import DetachedSignature, verify_detached
+from certs.trustlist.model import Usage
+from trading.kernel import clock, tasks
+from trading.kernel.auth.identity import Actor
+from trading.kernel.auth.roles import Role
+from trading.kernel.db.uow import transaction
+from trading.kernel.errors import Conflict, DomainError, NotFound, PermissionDenied
+from trading.kernel.settings import Settings
+from trading.kernel.storage import FileStore
+from trading.ledger.models import LedgerChainHead
+from trading.ledger.service import append_entry, chain_for
+from trading.parties.models import Organisation
+from trading.parties.trust import trust_context
+
+log = structlog.get_logger(__name__)
+T = TypeVar("T")
+
+OPENED_NAMESPACE: Final = "opened"
+SIGN_IN_MINUTES: Final = 15
+CONFIRMATION_MINUTES: Final = 30
+MAX_TEXT: Final = 4000
+MAX_CAUSE: Final = 1000
+RENDER_RECORD_TASK: Final = "bidding.render_opening_record"
+"""Renders, signs and stores the opening record after the close commits (`bidding.opening.record`)."""
+READ_OUT: Final = frozenset({Outcome.DECRYPTED, Outcome.ESCROW})
+"""Outcomes whose price summary is read out at 唱标."""
+
+
+# --- pure helpers ---------------------------------------------------------------------------------
+
+
+def host_of(tender: Tender) -> uuid.UUID:
+    """The opening's host: the tender's agency if it has one, else the tenderee."""
+    return tender.agency_organisation_id or tender.tenderee_organisation_id
+
+
+def stage_minutes(tender: Tender, stage: Stage) -> int | None:
+    """How long a stage runs by itself (None: it waits for the host)."""
+    rules = tender.rules or {}
+    if stage is Stage.SIGN_IN:
+        return int(rules.get("opening_sign_in_minutes", SIGN_IN_MINUTES))
+    if stage is Stage.DECRYPTION:
+        return tender.decryption_window_minutes
+    if stage is Stage.CONFIRMATION:
+        return int(rules.get("opening_confirmation_minutes", CONFIRMATION_MINUTES))
+    return None
+
+
+def _b64decode(text: str, field: str) -> bytes:
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raise OpeningRefused(f"{field} must be base64", field=field, rule="base64") from None
+
+
+def _fingerprint(certificate: x509.Certificate) -> str:
+    return certificate.fingerprint(hashes.SHA256()).hex()
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _timeline(opening: OpeningSession, event: str, now: datetime, actor: Actor, **extra: Any) -> None:
+    events = list((opening.timeline or {}).get("events", []))
+    events.append({"event": event, "stage": opening.stage.value, "at": now.isoformat(), "by": actor.label, **extra})
+    opening.timeline = {"events": events}
+
+
+def price_row(row: OpeningBid, lot_code: str) -> dict[str, Any]:
+    """One line of the price table (唱标): the bidder, the outcome and, when read out, the prices."""
+    line: dict[str, Any] = {
+        "lot": lot_code,
+        "bidder": row.bidder_uscc,
+        "bidderName": row.bidder_name,
+        "outcome": row.outcome.value,
+        "cause": row.cause,
+    }
+    if row.outcome in READ_OUT and row.price_summary is not None:
+        summary = row.price_summary
+        line.update(
+            {
+                "currency": summary.get("currency"),
+                "totalPrice": summary.get("totalPrice"),
+                "durationDays": summary.get("durationDays"),
+                "items": summary.get("items", []),
+            }
+        )
+    return line
+
+
+def price_table_sha256(table: Sequence[Mapping[str, Any]]) -> str:
+    """The digest bidders confirm (`bidding.client.format.confirmation_statement`)."""
+    return hashlib.sha256(canonical_json(list(table))).hexdigest()
+
+
+# --- creation at the deadline (called by the deadline sweep, in its transaction) --------------------
+
+
+async def start_opening(session: AsyncSession, tender: Tender, now: datetime) -> OpeningSession:
+    """Create the tender's opening as it closes: in sign-in when a lot has enough bids, else 流标.
+
+    A lot with fewer than ``rules["min_bidders"]`` (default 3) submitted bids does not open; when no
+    lot opens, the tender becomes ``failed`` and the session is born closed with the reason.
+    """
+    minimum = int((tender.rules or {}).get("min_bidders", 3))
+    lots = list(await session.scalars(select(Lot).where(Lot.tender_id == tender.id).order_by(Lot.position)))
+    rows = (
+        await session.execute(
+            select(Bid, BidVersion, Organisation)
+            .join(BidVersion, BidVersion.id == Bid.current_version_id)
+            .join(Organisation, Organisation.id == Bid.organisation_id)
+            .where(Bid.tender_id == tender.id, Bid.status == BidStatus.SUBMITTED)
+            .order_by(Organisation.name)
+        )
+    ).all()
+    by_lot: dict[uuid.UUID, list[tuple[Bid, BidVersion, Organisation]]] = {lot.id: [] for lot in lots}
+    for bid, version, organisation in rows:
+        by_lot.setdefault(bid.lot_id, []).append((bid, version, organisation))
+    lot_states: dict[str, Any] = {}
+    for lot in lots:
+        count = len(by_lot[lot.id])
+        if count >= minimum:
+            lot_states[lot.code] = {"bids": count, "status": "opening"}
+        else:
+            lot_states[lot.code] = {
+                "bids": count,
+                "status": "failed",
+                "reason": f"{count} bid(s) at the deadline, fewer than the {minimum} required (流标)",
+            }
+    opening_lots = [lot for lot in lots if lot_states[lot.code]["status"] == "opening"]
+    system = Actor.system()
+    opening = OpeningSession(
+        tender_id=tender.id,
+        host_organisation_id=host_of(tender),
+        stage=Stage.SIGN_IN,
+        stage_started_at=now,
+        lots=lot_states,
+        timeline={"events": []},
+        created_at=now,
+        updated_at=now,
+    )
+    if not opening_lots:
+        reason = f"fewer than {minimum} bids in every lot at the deadline: the opening does not proceed (流标)"
+        opening.stage = Stage.CLOSED
+        opening.failed_reason = reason
+        opening.closed_at = now
+        _timeline(opening, "failed", now, system, reason=reason)
+        tender.status = TenderStatus.FAILED
+        tender.updated_at = now
+        session.add(opening)
+        await session.flush()
+        await append_entry(
+            session,
+            actor=system,
+            action="bidding.tender_failed",
+            subject_type="bidding.tender",
+            subject_id=str(tender.id),
+            summary={
+                "rule": "min-bidders",
+                "minBidders": minimum,
+                "lots": {k: v["bids"] for k, v in lot_states.items()},
+            },
+            data={"reason": reason, "lots": lot_states},
+            project_code=tender.project_code,
+        )
+        publish_after_commit(session, tender.project_code, {"type": "failed", "state": "failed", "at": now})
+        return opening
+    minutes = stage_minutes(tender, Stage.SIGN_IN)
+    opening.stage_ends_at = now + timedelta(minutes=minutes) if minutes else None
+    opening.next_check = opening.stage_ends_at
+    _timeline(opening, "created", now, system)
+    tender.status = TenderStatus.OPENING
+    tender.updated_at = now
+    session.add(opening)
+    await session.flush()
+    for lot in opening_lots:
+        for bid, version, organisation in by_lot[lot.id]:
+            session.add(
+                OpeningBid(
+                    session_id=opening.id,
+                    bid_id=bid.id,
+                    version_id=version.id,
+                    lot_id=lot.id,
+                    organisation_id=organisation.id,
+                    bidder_uscc=organisation.uscc,
+                    bidder_name=organisation.name,
+                    price_status=PartStatus.SEALED,
+                    package_status=PartStatus.SEALED,
+                    outcome=Outcome.PENDING,
+                    failed_attempts=0,
+                    updated_at=now,
+                )
+            )
+    await session.flush()
+    await append_entry(
+        session,
+        actor=system,
+        action="bidding.opening_started",
+        subject_type="bidding.opening",
+        subject_id=str(opening.id),
+        summary={"stage": Stage.SIGN_IN.value, "lots": {k: v["status"] for k, v in lot_states.items()}},
+        data={"lots": lot_states, "host": str(opening.host_organisation_id), "endsAt": opening.stage_ends_at},
+        project_code=tender.project_code,
+    )
+    publish_after_commit(
+        session,
+        tender.project_code,
+        {"type": "stage", "state": Stage.SIGN_IN.value, "at": now, "endsAt": opening.stage_ends_at},
+    )
+    return opening
+
+
+# --- transitions (shared by the host's requests and the sweep) --------------------------------------
+
+
+async def _enter(
+    session: AsyncSession, opening: OpeningSession, tender: Tender, stage: Stage, *, now: datetime, actor: Actor
+) -> None:
+    """Move to ``stage``: its own clock starts, the timeline, the ledger and the hall learn of it."""
+    previous = opening.stage
+    opening.stage = stage
+    opening.stage_started_at = now
+    minutes = stage_minutes(tender, stage)
+    opening.stage_ends_at = now + timedelta(minutes=minutes) if minutes else None
+    opening.next_check = opening.stage_ends_at
+    opening.updated_at = now
+    if stage is Stage.CLOSED:
+        opening.closed_at = now
+        opening.next_check = None
+    _timeline(opening, "stage", now, actor, previous=previous.value)
+    await session.flush()
+    summary: dict[str, Any] = {"from": previous.value, "to": stage.value}
+    data: dict[str, Any] = {**summary, "endsAt": opening.stage_ends_at}
+    if stage is Stage.PRICE_READING:
+        table = await price_table(session, opening)
+        summary["priceTableSha256"] = price_table_sha256(table)
+        data["priceTable"] = table
+    if stage is Stage.CLOSED:
+        record = await opening_record(session, tender.project_code)
+        summary["recordSha256"] = hashlib.sha256(canonical_json(_jsonable(record))).hexdigest()
+        # The PDF record is rendered after this commits, outside the row locks (bidding.opening.record).
+        tasks.enqueue(session, RENDER_RECORD_TASK, code=tender.project_code)
+    await append_entry(
+        session,
+        actor=actor,
+        action="bidding.opening_stage_changed",
+        subject_type="bidding.opening",
+        subject_id=str(opening.id),
+        summary=summary,
+        data=data,
+        project_code=tender.project_code,
+    )
+    publish_after_commit(
+        session,
+        tender.project_code,
+        {"type": "stage", "state": stage.value, "at": now, "endsAt": opening.stage_ends_at},
+    )
+
+
+async def _rows(session: AsyncSession, opening: OpeningSession, *, lock: bool = False) -> list[OpeningBid]:
+    statement = select(OpeningBid).where(OpeningBid.session_id == opening.id).order_by(OpeningBid.bidder_name)
+    if lock:
+        statement = statement.with_for_update()
+    return list(await session.scalars(statement.execution_options(populate_existing=True)))
+
+
+async def _close_decryption_window(
+    session: AsyncSession, opening: OpeningSession, tender: Tender, now: datetime, actor: Actor
+) -> bool:
+    """The window's end: every bid not opened gets its outcome. True when none waits for escrow."""
+    remedy = bool(tender.key_holders.get("remedy")) and bool(tender.key_holders.get("holders"))
+    waiting = False
+    for row in await _rows(session, opening, lock=True):
+        if row.outcome is not Outcome.PENDING:
+            waiting = waiting or row.outcome is Outcome.ESCROW_PENDING
+            continue
+        if row.incident is not None and remedy:
+            row.outcome = Outcome.ESCROW_PENDING
+            row.cause = (
+                f"platform-side cause recorded by the host: {row.incident['cause']};"
+                " the key holders' escrow may open it"
+            )
+            waiting = True
+        elif row.incident is not None:
+            row.outcome = Outcome.WITHDRAWN
+            row.cause = f"not decrypted for a platform-side cause (撤回): {row.incident['cause']}"
+        else:
+            missing = "the price summary" if row.price_status is PartStatus.SEALED else "the package"
+            row.outcome = Outcome.REVOKED
+            row.cause = f"no valid content key for {missing} within the decryption window: the bidder's fault (撤销)"
+        row.updated_at = now
+        await session.flush()
+        await append_entry(
+            session,
+            actor=actor,
+            action="bidding.opening_bid_outcome",
+            subject_type="bidding.opening_bid",
+            subject_id=str(row.id),
+            summary={"bidder": row.bidder_uscc, "outcome": row.outcome.value},
+            data={"cause": row.cause, "incident": row.incident, "failedAttempts": row.failed_attempts},
+            project_code=tender.project_code,
+        )
+    opening.decryption_closed_at = now
+    opening.stage_ends_at = None
+    opening.next_check = None
+    opening.updated_at = now
+    _timeline(opening, "decryption-window-closed", now, actor)
+    await session.flush()
+    publish_after_commit(
+        session, tender.project_code, {"type": "window-closed", "state": opening.stage.value, "at": now}
+    )
+    return not waiting
+
+
+async def _all_final(session: AsyncSession, opening: OpeningSession) -> bool:
+    return all(row.outcome in FINAL_OUTCOMES for row in await _rows(session, opening))
+
+
+async def advance_if_due(session: AsyncSession, opening_id: uuid.UUID, now: datetime) -> bool:
+    """The sweep's step for one session: lock, re-check, act. True when something changed."""
+    opening = await session.scalar(
+        select(OpeningSession)
+        .where(OpeningSession.id == opening_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if opening is None or opening.next_check is None or opening.next_check > now:
+        return False
+    if opening.paused_at is not None or opening.stage is Stage.CLOSED or opening.stage_ends_at is None:
+        opening.next_check = None
+        await session.flush()
+        return False
+    if opening.stage_ends_at > now:
+        opening.next_check = opening.stage_ends_at
+        await session.flush()
+        return False
+    tender = await session.get_one(Tender, opening.tender_id)
+    system = Actor.system()
+    if opening.stage is Stage.SIGN_IN:
+        await _enter(session, opening, tender, Stage.DECRYPTION, now=now, actor=system)
+    elif opening.stage is Stage.DECRYPTION:
+        if await _close_decryption_window(session, opening, tender, now, system):
+            await _enter(session, opening, tender, Stage.PRICE_READING, now=now, actor=system)
+    elif opening.stage is Stage.CONFIRMATION:
+        unanswered = await session.scalar(
+            select(func.count(Objection.id)).where(Objection.session_id == opening.id, Objection.answer.is_(None))
+        )
+        if unanswered:
+            # The record cannot close over an unanswered objection (实施条例 Art. 44): the host closes.
+            opening.stage_ends_at = None
+            opening.next_check = None
+            _timeline(opening, "close-waits-for-answers", now, system, unanswered=unanswered)
+            await session.flush()
+            await append_entry(
+                session,
+                actor=system,
+                action="bidding.opening_close_deferred",
+                subject_type="bidding.opening",
+                subject_id=str(opening.id),
+                summary={"rule": "objections-unanswered", "unanswered": int(unanswered)},
+                project_code=tender.project_code,
+            )
+        else:
+            await _enter(session, opening, tender, Stage.CLOSED, now=now, actor=system)
+    else:  # pragma: no cover - price reading has no clock
+        opening.next_check = None
+        await session.flush()
+        return False
+    return True
+
+
+# --- reading ------------------------------------------------------------------------------------------
+
+
+async def price_table(session: AsyncSession, opening: OpeningSession) -> list[dict[str, Any]]:
+    lots = {lot.id: lot for lot in await session.scalars(select(Lot).where(Lot.tender_id == opening.tender_id))}
+    rows = await _rows(session, opening)
+    rows.sort(key=lambda r: (lots[r.lot_id].position, r.bidder_name))
+    return [price_row(row, lots[row.lot_id].code) for row in rows]
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if hasattr(value, "is_finite"):  # Decimal
+        return str(value)
+    return value
+
+
+async def opening_record(session: AsyncSession, code: str) -> dict[str, Any]:
+    """Everything the opening record (开标记录) shows: tender, lots, host, timeline, each bidder's
+    outcome with its price summary, objections and answers, confirmations, the ledger chain head.
+    """
+    tender = await session.scalar(select(Tender).where(Tender.project_code == code))
+    if tender is None:
+        raise NotFound(f"no tender {code}", field="tender", rule="exists")
+    opening = await session.scalar(select(OpeningSession).where(OpeningSession.tender_id == tender.id))
+    if opening is None:
+        raise NotFound(f"tender {code} has no opening yet", field="opening", rule="exists")
+    lots = list(await session.scalars(select(Lot).where(Lot.tender_id == tender.id).order_by(Lot.position)))
+    organisations = {
+        o.id: o
+        for o in await session.scalars(
+            select(Organisation).where(
+                Organisation.id.in_(
+                    {opening.host_organisation_id, tender.tenderee_organisation_id}
+                    | ({tender.agency_organisation_id} if tender.agency_organisation_id else set())
+                )
+            )
+        )
+    }
+    rows = await _rows(session, opening)
+    names = {row.organisation_id: row.bidder_name for row in rows}
+    objections = list(
+        await session.scalars(select(Objection).where(Objection.session_id == opening.id).order_by(Objection.filed_at))
+    )
+    confirmations = {
+        c.organisation_id: c
+        for c in await session.scalars(select(Confirmation).where(Confirmation.session_id == opening.id))
+    }
+    head = await session.get(LedgerChainHead, chain_for(code))
+    bidders = sorted({(row.organisation_id, row.bidder_uscc, row.bidder_name) for row in rows}, key=lambda b: b[2])
+    host = organisations.get(opening.host_organisation_id)
+    return {
+        "tender": {
+            "code": tender.project_code,
+            "title": tender.title,
+            "category": tender.category.value,
+            "deadline": _iso(tender.deadline),
+            "tenderee": organisations[tender.tenderee_organisation_id].name
+            if tender.tenderee_organisation_id in organisations
+            else None,
+            "agency": organisations[tender.agency_organisation_id].name
+            if tender.agency_organisation_id and tender.agency_organisation_id in organisations
+            else None,
+            "keyHolders": {
+                "n": len(tender.key_holders.get("holders", [])),
+                "k": tender.key_holders.get("threshold"),
+                "remedy": bool(tender.key_holders.get("remedy")),
+            },
+        },
+        "lots": [
+            {"code": lot.code, "name": lot.name, "estimate": str(lot.estimate), **opening.lots.get(lot.code, {})}
+            for lot in lots
+        ],
+        "host": {"organisation": host.name if host else None, "uscc": host.uscc if host else None},
+        "stage": opening.stage.value,
+        "failedReason": opening.failed_reason,
+        "createdAt": _iso(opening.created_at),
+        "closedAt": _iso(opening.closed_at),
+        "timeline": (opening.timeline or {}).get("events", []),
+        "bids": [
+            {
+                **price_row(row, next(lot.code for lot in lots if lot.id == row.lot_id)),
+                "priceOpenedAt": _iso(row.price_opened_at),
+                "packageOpenedAt": _iso(row.package_opened_at),
+                "packageSha256": row.package_sha256,
+                "incident": row.incident,
+                "signedInAt": _iso(row.signed_in_at),
+            }
+            for row in sorted(
+                rows, key=lambda r: (next(lot.position for lot in lots if lot.id == r.lot_id), r.bidder_name)
+            )
+        ],
+        "objections": [
+            {
+                "id": str(o.id),
+                "bidder": names.get(o.organisation_id),
+                "text": o.text,
+                "filedAt": _iso(o.filed_at),
+                "signerSha256": o.signer_sha256,
+                "answer": o.answer,
+                "answeredAt": _iso(o.answered_at),
+            }
+            for o in objections
+        ],
+        "confirmations": [
+            {
+                "bidder": uscc,
+                "bidderName": name,
+                "confirmed": organisation_id in confirmations,
+                "confirmedAt": _iso(confirmations[organisation_id].confirmed_at)
+                if organisation_id in confirmations
+                else None,
+                "signerSha256": confirmations[organisation_id].signer_sha256
+                if organisation_id in confirmations
+                else None,
+                # 87号令 Art. 42: a bidder who does not confirm by the end accepts the result.
+                "deemedAccepted": organisation_id not in confirmations and opening.stage is Stage.CLOSED,
+            }
+            for organisation_id, uscc, name in bidders
+        ],
+        "ledger": {
+            "chain": chain_for(code),
+            "head": head.entry_hash.hex() if head is not None else None,
+            "sequence": head.seq if head is not None else None,
+        },
+    }
+
+
+# --- the service ----------------------------------------------------------------------------------
+
+
+class OpeningService:
+    """The opening hall's operations for hosts, bidders, key holders and viewers."""
+
+    def __init__(self, session_maker: async_sessionmaker[AsyncSession], settings: Settings, store: FileStore) -> None:
+        self.session_maker = session_maker
+        self.settings = settings
+        self.store = store
+
+    # --- lookups and checks ---
+
+    @staticmethod
+    async def _load(session: AsyncSession, code: str, *, lock: bool = False) -> tuple[Tender, OpeningSession]:
+        tender = await session.scalar(select(Tender).where(Tender.project_code == code))
+        if tender is None:
+            raise NotFound(f"no tender {code}", field="tender", rule="exists")
+        statement = select(OpeningSession).where(OpeningSession.tender_id == tender.id)
+        if lock:
+            statement = statement.with_for_update()
+        opening = await session.scalar(statement.execution_options(populate_existing=True))
+        if opening is None:
+            raise OpeningStateConflict(
+                f"tender {code} has no opening: the bid deadline has not passed", field="tender", rule="opening-exists"
+            )
+        return tender, opening
+
+    @staticmethod
+    def _check_host(actor: Actor, opening: OpeningSession) -> None:
+        if not actor.has(BiddingPermission.OPENING_HOST) or actor.organisation_id != opening.host_organisation_id:
+            raise NotTheHost(
+                "only the opening's host (the tender's agency, else the tenderee) may do this; the attempt is recorded",
+                field="actor",
+                rule="host-only",
+            )
+
+    @staticmethod
+    def _check_not_paused(opening: OpeningSession) -> None:
+        if opening.paused_at is not None:
+            raise OpeningStateConflict("the opening is paused", field="stage", rule="paused")
+
+    @staticmethod
+    def _check_window(opening: OpeningSession, now: datetime) -> None:
+        if (
+            opening.stage is not Stage.DECRYPTION
+            or opening.decryption_closed_at is not None
+            or opening.stage_ends_at is None
+            or now >= opening.stage_ends_at
+        ):
+            if opening.paused_at is not None and opening.stage is Stage.DECRYPTION:
+                raise OpeningStateConflict("the decryption window is paused", field="stage", rule="paused")
+            raise OpeningRefused(
+                f"decryption is possible only inside the decryption window; the opening is at {opening.stage.value}",
+                field="stage",
+                rule="decryption-window",
+            )
+
+    @staticmethod
+    async def _own_row(
+        session: AsyncSession, opening: OpeningSession, actor: Actor, lot: str, *, lock: bool
+    ) -> OpeningBid:
+        statement = (
+            select(OpeningBid)
+            .join(Lot, Lot.id == OpeningBid.lot_id)
+            .where(
+                OpeningBid.session_id == opening.id,
+                Lot.code == lot,
+                OpeningBid.organisation_id == actor.organisation_id,
+            )
+        )
+        if lock:
+            statement = statement.with_for_update(of=OpeningBid)
+        row = await session.scalar(statement.execution_options(populate_existing=True))
+        if row is None:
+            raise OpeningRefused(
+                f"the caller's organisation has no bid at this opening for lot {lot}", field="lot", rule="not-a-bidder"
+            )
+        return row
+
+    @staticmethod
+    async def _row_of(
+        session: AsyncSession, opening: OpeningSession, lot: str, bidder: str, *, lock: bool
+    ) -> OpeningBid:
+        statement = (
+            select(OpeningBid)
+            .join(Lot, Lot.id == OpeningBid.lot_id)
+            .where(OpeningBid.session_id == opening.id, Lot.code == lot, OpeningBid.bidder_uscc == bidder)
+        )
+        if lock:
+            statement = statement.with_for_update(of=OpeningBid)
+        row = await session.scalar(statement.execution_options(populate_existing=True))
+        if row is None:
+            raise OpeningRefused(
+                f"{bidder} has no bid at this opening for lot {lot}", field="bidder", rule="not-a-bidder"
+            )
+        return row
+
+    async def _stored(self, session: AsyncSession, row: OpeningBid, tender: Tender) -> StoredBid:
+        version = await session.get_one(BidVersion, row.version_id)
+        lot = await session.get_one(Lot, row.lot_id)
+        if version.storage_key is None or version.parts is None or version.manifest is None:  # pragma: no cover
+            raise OpeningStateConflict("the bid version has no container", field="bid", rule="container")
+        record = fmt_json(version.receipt)
+        return StoredBid(
+            path=self.store.path(version.storage_key),
+            parts=version.parts,
+            manifest=fmt.parse_manifest(version.manifest),
+            tender=tender.project_code,
+            lot=lot.code,
+            bidder=row.bidder_uscc,
+            deadline=datetime.fromisoformat(str(record["deadline"])),
+        )
+
+    async def _verify_signer(
+        self, session: AsyncSession, data: bytes, signature: bytes, now: datetime, field: str
+    ) -> tuple[DetachedSignature, Any]:
+        """A detached CAdES signature over ``data`` whose signer validates now (trust list, bid-signature)."""
+        try:
+            signed = verify_detached(data, signature)
+        except Refused as refusal:
+            raise OpeningRefused(
+                f"the signature does not verify: {refusal.text}", field=field, rule=refusal.reason.value
+            ) from None
+        context = await trust_context(session, self.settings, now)
+        try:
+            path = await context.validator.validate(
+                signed.signer_certificate, signed.certificates, at=now, usage=Usage.BID_SIGNATURE
+            )
+        except Refused as refusal:
+            raise OpeningRefused(
+                f"the signing certificate is not accepted: {refusal.text}", field=field, rule=refusal.reason.value
+            ) from None
+        return signed, path
+
+    async def _verify_bidder_signature(
+        self, session: AsyncSession, data: bytes, signature: bytes, *, uscc: str, now: datetime
+    ) -> DetachedSignature:
+        signed, path = await self._verify_signer(session, data, signature, now, "signature")
+        party = party_of(path)
+        if party.identifier != uscc:
+            raise OpeningRefused(
+                f"signed by {party.name} ({party.identifier}), not by the bidder",
+                field="signature",
+                rule="signer-not-bidder",
+            )
+        return signed
+
+    async def _audited(
+        self, actor: Actor, code: str, step: str, call: Callable[[], Awaitable[T]], *, lot: str | None = None
+    ) -> T:
+        """Run ``call``; a refusal is recorded in the ledger (own transaction) and then raised."""
+        try:
+            return await call()
+        except DomainError as refusal:
+            if not (isinstance(refusal, NotFound) and refusal.field == "tender"):
+                await self._record_refusal(actor, code, step, refusal, lot=lot)
+            raise
+
+    async def _record_refusal(
+        self, actor: Actor, code: str, step: str, refusal: DomainError, *, lot: str | None
+    ) -> None:
+        async with transaction(self.session_maker, lock=True) as session:
+            tender = await session.scalar(select(Tender).where(Tender.project_code == code))
+            if tender is None:
+                return
+            now = await clock.now(session)
+            if lot is not None and actor.organisation_id is not None:
+                row = await session.scalar(
+                    select(OpeningBid)
+                    .join(OpeningSession, OpeningSession.id == OpeningBid.session_id)
+                    .join(Lot, Lot.id == OpeningBid.lot_id)
+                    .where(
+                        OpeningSession.tender_id == tender.id,
+                        Lot.code == lot,
+                        OpeningBid.organisation_id == actor.organisation_id,
+                    )
+                    .with_for_update(of=OpeningBid)
+                )
+                if row is not None and step == "decryption":
+                    row.failed_attempts += 1
+                    row.last_refusal = {"field": refusal.field, "rule": refusal.rule, "at": now.isoformat()}
+                    row.updated_at = now
+            await session.flush()
+            await append_entry(
+                session,
+                actor=actor,
+                action=f"bidding.opening_{step}_refused",
+                subject_type="bidding.tender",
+                subject_id=str(tender.id),
+                summary={"field": refusal.field, "rule": refusal.rule, "code": refusal.code, "lot": lot},
+                data={"message": refusal.message},
+                project_code=code,
+            )
+        log.info("bidding.opening_refused", tender=code, step=step, rule=refusal.rule)
+
+    # --- the host ---
+
+    async def advance(self, actor: Actor, code: str, to: Stage) -> OpeningSession:
+        """The host moves the opening to the next stage (``to`` must be the next one)."""
+        return await self._audited(actor, code, "host", lambda: self._advance(actor, code, to))
+
+    async def _advance(self, actor: Actor, code: str, to: Stage) -> OpeningSession:
+        async with transaction(self.session_maker, lock=True) as session:
+            tender, opening = await self._load(session, code, lock=True)
+            self._check_host(actor, opening)
+            self._check_not_paused(opening)
+            now = await clock.now(session)
+            if opening.stage is Stage.CLOSED or STAGE_ORDER.index(to) != STAGE_ORDER.index(opening.stage) + 1:
+                raise OpeningStateConflict(
+                    f"the opening is at {opening.stage.value}; it cannot move to {to.value}",
+                    field="stage",
+                    rule="next-stage",
+                )
+            if opening.stage is Stage.DECRYPTION:
+                if opening.decryption_closed_at is None and not await _all_final(session, opening):
+                    raise OpeningStateConflict(
+                        "the decryption window runs until its end or until every bid is decrypted",
+                        field="stage",
+                        rule="decryption-window-running",
+                    )
+                for row in await _rows(session, opening, lock=True):
+                    if row.outcome is Outcome.ESCROW_PENDING:
+                        row.outcome = Outcome.WITHDRAWN
+                        row.cause = (
+                            "not decrypted for a platform-side cause (撤回): "
+                            f"{row.incident['cause'] if row.incident else ''};"
+                            " the escrow remedy was not completed (fewer than k shares)"
+                        )
+                        row.updated_at = now
+                        await session.flush()
+                        await append_entry(
+                            session,
+                            actor=actor,
+                            action="bidding.opening_bid_outcome",
+                            subject_type="bidding.opening_bid",
+                            subject_id=str(row.id),
+                            summary={"bidder": row.bidder_uscc, "outcome": row.outcome.value},
+                            data={"cause": row.cause},
+                            project_code=code,
+                        )
+            if to is Stage.CLOSED:
+                unanswered = await session.scalar(
+                    select(func.count(Objection.id)).where(
+                        Objection.session_id == opening.id, Objection.answer.is_(None)
+                    )
+                )
+                if unanswered:
+                    raise OpeningStateConflict(
+                        f"{unanswered} objection(s) are not answered yet",
+                        field="objections",
+                        rule="objections-unanswered",
+                    )
+            await _enter(session, opening, tender, to, now=now, actor=actor)
+            return opening
+
+    async def pause(self, actor: Actor, code: str, reason: str) -> OpeningSession:
+        return await self._audited(actor, code, "host", lambda: self._pause(actor, code, reason))
+
+    async def _pause(self, actor: Actor, code: str, reason: str) -> OpeningSession:
+        async with transaction(self.session_maker, lock=True) as session:
+            tender, opening = await self._load(session, code, lock=True)
+            self._check_host(actor, opening)
+            if opening.paused_at is not None or opening.stage is Stage.CLOSED:
+                raise OpeningStateConflict("the opening is closed or already paused", field="stage", rule="pausable")
+            now = await clock.now(session)
+            remaining = (
+                max(0, int((opening.stage_ends_at - now).total_seconds()))
+                if opening.stage_ends_at is not None
+                else None
+            )
+            opening.paused_at = now
+            opening.remaining_seconds = remaining
+            opening.stage_ends_at = None
+            opening.next_check = None
+            opening.updated_at = now
+            _timeline(opening, "paused", now, actor, reason=reason[:500], remainingSeconds=remaining)
+            await session.flush()
+            await append_entry(
+                session,
+                actor=actor,
+                action="bidding.opening_paused",
+                subject_type="bidding.opening",
+                subject_id=str(opening.id),
+                summary={"stage": opening.stage.value, "remainingSeconds": remaining},
+                data={"reason": reason},
+                project_code=tender.project_code,
+            )
+            publish_after_commit(
+                session,
+                code,
+                {"type": "paused", "state": opening.stage.value, "at": now, "remainingSeconds": remaining},
+            )
+            return opening
+
+    async def resume(self, actor: Actor, code: str) -> OpeningSession:
+        return await self._audited(actor, code, "host", lambda: self._resume(actor, code))
+
+    async def _resume(self, actor: Actor, code: str) -> OpeningSession:
+        async with transaction(self.session_maker, lock=True) as session:
+            tender, opening = await self._load(session, code, lock=True)
+            self._check_host(actor, opening)
+            if opening.paused_at is None:
+                raise OpeningStateConflict("the opening is not paused", field="stage", rule="paused")
+            now = await clock.now(session)
+            paused_for = int((now - opening.paused_at).total_seconds())
+            if opening.remaining_seconds is not None:
+                opening.stage_ends_at = now + timedelta(seconds=opening.remaining_seconds)
+                opening.next_check = opening.stage_ends_at
+            opening.paused_at = None
+            opening.remaining_seconds = None
+            opening.updated_at = now
+            _timeline(opening, "resumed", now, actor, pausedSeconds=paused_for)
+            await session.flush()
+            await append_entry(
+                session,
+                actor=actor,
+                action="bidding.opening_resumed",
+                subject_type="bidding.opening",
+                subject_id=str(opening.id),
+                summary={"stage": opening.stage.value, "pausedSeconds": paused_for},
+                data={"endsAt": opening.stage_ends_at},
+                project_code=tender.project_code,
+            )
+            publish_after_commit(
+                session,
+                code,
+                {"type": "resumed", "state": opening.stage.value, "at": now, "endsAt": opening.stage_ends_at},
+            )
+            return opening
+
+    async def record_incident(self, actor: Actor, code: str, *, lot: str, bidder: str, cause: str) -> OpeningBid:
+        """The host records a platform-side cause for a bidder's failure to decrypt, during the window."""
+        return await self._audited(
+            actor, code, "host", lambda: self._record_incident(actor, code, lot=lot, bidder=bidder, cause=cause)
+        )
+
+    async def _record_incident(self, actor: Actor, code: str, *, lot: str, bidder: str, cause: str) -> OpeningBid:
+        cause = cause.strip()
+        if not cause or len(cause) > MAX_CAUSE:
+            raise OpeningRefused("the cause is 1–1000 characters", field="cause", rule="length")
+        async with transaction(self.session_maker, lock=True) as session:
+            tender, opening = await self._load(session, code, lock=True)
+            self._check_host(actor, opening)
+            if opening.stage is not Stage.DECRYPTION or opening.decryption_closed_at is not None:
+                raise OpeningRefused(
+                    "incidents are recorded during the decryption window", field="stage", rule="decryption-window"
+                )
+            row = await self._row_of(session, opening, lot, bidder, lock=True)
+            if row.outcome in FINAL_OUTCOMES:
+                raise OpeningStateConflict(
+                    f"the bid is already {row.outcome.value}", field="bidder", rule="outcome-final"
+                )
+            now = await clock.now(session)
+            row.incident = {"cause": cause, "by": actor.label, "at": now.isoformat()}
+            row.updated_at = now
+            await session.flush()
+            await append_entry(
+                session,
+                actor=actor,
+                action="bidding.opening_incident_recorded",
+                subject_type="bidding.opening_bid",
+                subject_id=str(row.id),
+                summary={"bidder": row.bidder_uscc, "lot": lot},
+                data={"cause": cause},
+                project_code=tender.project_code,
+            )
+            publish_after_commit(session, code, {"type": "incident", "state": opening.stage.value, "at": now})
+            return row
+
+    async def answer_objection(self, actor: Actor, code: str, objection_id: uuid.UUID, answer: str) -> Objection:
+        return await self._audited(actor, code, "host", lambda: self._answer(actor, code, objection_id, answer))
+
+    async def _answer(self, actor: Actor, code: str, objection_id: uuid.UUID, answer: str) -> Objection:
+        answer = answer.strip()
+        if not answer or len(answer) > MAX_TEXT:
+            raise OpeningRefused(f"the answer is 1–{MAX_TEXT} characters", field="answer", rule="length")
+        async with transaction(self.session_maker, lock=True) as session:
+            tender, opening = await self._load(session, code, lock=True)
+            self._check_host(actor, opening)
+            if opening.stage is Stage.CLOSED:
+                raise OpeningStateConflict("the opening is closed", field="stage", rule="objection-window")
+            objection = await session.scalar(
+                select(Objection)
+                .where(Objection.id == objection_id, Objection.session_id == opening.id)
+                .with_for_update()
+            )
+            if objection is None:
+                raise NotFound("no such objection at this opening", field="objection", rule="exists")
+            if objection.answer is not None:
+                raise Conflict("the objection is already answered", field="objection", rule="answered-once")
+            now = await clock.now(session)
+            objection.answer = answer
+            objection.answered_by = actor.user_id
+            objection.answered_at = now
+            await session.flush()
+            await append_entry(
+                session,
+                actor=actor,
+                action="bidding.opening_objection_answered",
+                subject_type="bidding.opening_objection",
+                subject_id=str(objection.id),
+                summary={"objection": str(objection.id)},
+                data={"answer": answer},
+                project_code=tender.project_code,
+            )
+            publish_after_commit(session, code, {"type": "objection-answered", "state": opening.stage.value, "at": now})
+            return objection
+
+    # --- bidders ---
+
+    async def sign_in(self, actor: Actor, code: str) -> list[OpeningBid]:
+        """A bidder signs in to the hall (签到): recorded on each of its bids at this opening."""
+        return await self._audited(actor, code, "sign_in", lambda: self._sign_in(actor, code))
+
+    async def _sign_in(self, actor: Actor, code: str) -> list[OpeningBid]:
+        async with transaction(self.session_maker, lock=True) as session:
+            tender, opening = await self._load(session, code)
+            if opening.stage not in {Stage.SIGN_IN, Stage.DECRYPTION}:
+                raise OpeningStateConflict("sign-in is over", field="stage", rule="sign-in")
+            rows = [r for r in await _rows(session, opening, lock=True) if r.organisation_id == actor.organisation_id]
+            if not rows:
+                raise OpeningRefused(
+                    "the caller's organisation has no bid at this opening", field="actor", rule="not-a-bidder"
+                )
+            now = await clock.now(session)
+            for row in rows:
+                row.signed_in_at = row.signed_in_at or now
+                row.updated_at = now
+            await session.flush()
+            await append_entry(
+                session,
+                actor=actor,
+                action="bidding.opening_signed_in",
+                subject_type="bidding.tender",
+                subject_id=str(tender.id),
+                summary={"bidder": rows[0].bidder_uscc},
+                project_code=code,
+            )
+            signed = sum(1 for r in await _rows(session, opening) if r.signed_in_at is not None)
+            publish_after_commit(
+                session, code, {"type": "signed-in", "state": opening.stage.value, "at": now, "signedIn": signed}
+            )
+            return rows
+
+    async def envelopes(self, actor: Actor, code: str) -> list[dict[str, Any]]:
+        """The caller's bids at this opening: each part's envelope header (wrapped keys, binding)."""
+        return await self._audited(actor, code, "envelopes", lambda: self._envelopes(actor, code))
+
+    async def holder_envelopes(self, actor: Actor, code: str, *, lot: str, bidder: str) -> list[dict[str, Any]]:
+        """One bid's envelope headers for a key holder (its wrapped share is in them); only for a bid
+        the escrow may open (the host recorded an incident and the tender names the remedy).
+        """
+        return await self._audited(
+            actor, code, "envelopes", lambda: self._envelopes(actor, code, lot=lot, bidder=bidder)
+        )
+
+    async def _envelopes(
+        self, actor: Actor, code: str, *, lot: str | None = None, bidder: str | None = None
+    ) -> list[dict[str, Any]]:
+        async with self.session_maker() as session:
+            tender, opening = await self._load(session, code)
+            if lot is not None and bidder is not None:
+                row = await self._row_of(session, opening, lot, bidder, lock=False)
+                if not tender.key_holders.get("remedy") or row.incident is None:
+                    raise OpeningRefused(
+                        "the escrow opens only a bid for which the host recorded a platform-side cause",
+                        field="bidder",
+                        rule="escrow-not-applicable",
+                    )
+                rows = [row]
+            else:
+                rows = [r for r in await _rows(session, opening) if r.organisation_id == actor.organisation_id]
+            if not rows:
+                raise OpeningRefused(
+                    "the caller's organisation has no bid at this opening", field="actor", rule="not-a-bidder"
+                )
+            result = []
+            for row in rows:
+                stored = await self._stored(session, row, tender)
+                version = await session.get_one(BidVersion, row.version_id)
+                headers = await asyncio.to_thread(decryption.envelope_headers, stored)
+                result.append(
+                    {
+                        "lot": stored.lot,
+                        "bidder": row.bidder_uscc,
+                        "receiptNo": version.receipt_no,
+                        "outcome": row.outcome.value,
+                        "parts": {
+                            kind: {
+                                "header": header,
+                                "sha256": stored.parts[kind]["sha256"],
+                                "status": (row.price_status if kind == fmt.PRICE_SUMMARY else row.package_status).value,
+                            }
+                            for kind, header in headers.items()
+                        },
+                    }
+                )
+            return result
+
+    async def decrypt(self, actor: Actor, code: str, lot: str, part: str, content_key: str) -> OpeningBid:
+        """Open one part of the caller's bid with the content key it unwrapped on its own machine."""
+        return await self._audited(
+            actor, code, "decryption", lambda: self._decrypt(actor, code, lot, part, content_key), lot=lot
+        )
+
+    async def _decrypt(self, actor: Actor, code: str, lot: str, part: str, content_key: str) -> OpeningBid:
+        if part not in fmt.PART_NAMES:
+            raise OpeningRefused("part is price-summary or package", field="part", rule="enum")
+        dek = _b64decode(content_key, "contentKey")
+        # 1. Fail fast, outside the locks: window, bidder, order.
+        async with self.session_maker() as session:
+            tender, opening = await self._load(session, code)
+            self._check_window(opening, await clock.now(session))
+            row = await self._own_row(session, opening, actor, lot, lock=False)
+            self._check_part_open(row, part)
+            stored = await self._stored(session, row, tender)
+        # 2. The crypto and the digests, in a thread, with no transaction open.
+        try:
+            plaintext = await asyncio.to_thread(decryption.open_with_key, stored, part, dek)
+            summary = decryption.price_summary_of(plaintext, stored) if part == fmt.PRICE_SUMMARY else None
+        except OpenFailed as failed:
+            raise OpeningRefused(failed.message, field=failed.field, rule=failed.rule) from None
+        # 3. Record it, if the window (by the database clock, under the session's lock) still runs.
+        storage_key = None
+        if part == fmt.PACKAGE:
+            storage_key = await asyncio.to_thread(
+                self.store.put, OPENED_NAMESPACE, hashlib.sha256(plaintext).hexdigest(), plaintext
+            )
+        async with transaction(self.session_maker, lock=True) as session:
+            tender, opening = await self._load(session, code, lock=True)
+            now = await clock.now(session)
+            self._check_window(opening, now)
+            row = await self._own_row(session, opening, actor, lot, lock=True)
+            self._check_part_open(row, part)
+            await self._store_part(
+                session, row, part, plaintext=plaintext, summary=summary, storage_key=storage_key, now=now
+            )
+            await append_entry(
+                session,
+                actor=actor,
+                action="bidding.opening_part_decrypted",
+                subject_type="bidding.opening_bid",
+                subject_id=str(row.id),
+                summary={"bidder": row.bidder_uscc, "lot": lot, "part": part, "by": "bidder"},
+                data={"plaintextSha256": hashlib.sha256(plaintext).hexdigest(), "priceSummary": summary},
+                project_code=code,
+            )
+            await self._after_opening(session, opening, tender, now, actor)
+            return row
+
+    @staticmethod
+    def _check_part_open(row: OpeningBid, part: str) -> None:
+        if row.outcome in FINAL_OUTCOMES or row.outcome is Outcome.ESCROW_PENDING:
+            raise OpeningStateConflict(f"the bid is {row.outcome.value}", field="bid", rule="outcome-final")
+        if part == fmt.PACKAGE and row.price_status is PartStatus.SEALED:
+            raise OpeningRefused(
+                "decrypt the price summary first, then the package", field="part", rule="price-summary-first"
+            )
+        status = row.price_status if part == fmt.PRICE_SUMMARY else row.package_status
+        if status is PartStatus.OPENED:
+            raise Conflict(f"the {part} is already open", field="part", rule="already-opened")
+
+    @staticmethod
+    async def _store_part(
+        session: AsyncSession,
+        row: OpeningBid,
+        part: str,
+        *,
+        plaintext: bytes,
+        summary: dict[str, Any] | None,
+        storage_key: str | None,
+        now: datetime,
+    ) -> None:
+        if part == fmt.PRICE_SUMMARY:
+            row.price_summary = summary
+            row.price_status = PartStatus.OPENED
+            row.price_opened_at = now
+        else:
+            row.package_storage_key = storage_key
+            row.package_sha256 = hashlib.sha256(plaintext).hexdigest()
+            row.package_status = PartStatus.OPENED
+            row.package_opened_at = now
+            if row.price_status is PartStatus.OPENED and row.outcome is Outcome.PENDING:
+                row.outcome = Outcome.DECRYPTED
+                row.cause = None
+        row.updated_at = now
+        await session.flush()
+
+    @staticmethod
+    async def _after_opening(
+        session: AsyncSession, opening: OpeningSession, tender: Tender, now: datetime, actor: Actor
+    ) -> None:
+        rows = await _rows(session, opening)
+        opened = sum(1 for r in rows if r.outcome in READ_OUT)
+        publish_after_commit(
+            session,
+            tender.project_code,
+            {
+                "type": "decryption-progress",
+                "state": opening.stage.value,
+                "at": now,
+                "opened": opened,
+                "total": len(rows),
+            },
+        )
+        if opening.paused_at is None and all(r.outcome in FINAL_OUTCOMES for r in rows):
+            # Everything is open (or decided): the price reading starts without waiting for the clock.
+            if opening.decryption_closed_at is None:
+                opening.decryption_closed_at = now
+            await _enter(session, opening, tender, Stage.PRICE_READING, now=now, actor=actor)
+
+    # --- key holders ---
+
+    async def release_shares(
+        self, actor: Actor, code: str, *, lot: str, bidder: str, shares: Mapping[str, str], signature: str
+    ) -> OpeningBid:
+        """A key holder releases its shares of one bid (signed); k of them open it (the tender's remedy)."""
+        return await self._audited(
+            actor,
+            code,
+            "share",
+            lambda: self._release(actor, code, lot=lot, bidder=bidder, shares=shares, signature=signature),
+        )
+
+    async def _release(  # noqa: C901 - one check after another
+        self, actor: Actor, code: str, *, lot: str, bidder: str, shares: Mapping[str, str], signature: str
+    ) -> OpeningBid:
+        if set(shares) != set(fmt.PART_NAMES):
+            raise OpeningRefused("release one share per part: price-summary and package", field="shares", rule="parts")
+        decoded = {kind: _b64decode(value, f"shares.{kind}") for kind, value in shares.items()}
+        signature_der = _b64decode(signature, "signature")
+        statement = fmt.share_release_statement(code, lot, bidder, shares)
+        if actor.user_id is None:
+            raise PermissionDenied("a key holder releases shares from its own login", field="actor", rule="user")
+        async with transaction(self.session_maker, lock=True) as session:
+            tender, opening = await self._load(session, code, lock=True)
+            now = await clock.now(session)
+            holders = list(tender.key_holders.get("holders", []))
+            k = int(tender.key_holders.get("threshold") or 0)
+            if not tender.key_holders.get("remedy") or not holders:
+                raise OpeningRefused("this tender names no escrow remedy", field="tender", rule="no-remedy")
+            if opening.stage is not Stage.DECRYPTION:
+                raise OpeningRefused(
+                    "shares are released during the decryption stage", field="stage", rule="decryption-window"
+                )
+            row = await self._row_of(session, opening, lot, bidder, lock=True)
+            if row.incident is None or row.outcome not in {Outcome.PENDING, Outcome.ESCROW_PENDING}:
+                raise OpeningRefused(
+                    "the escrow opens only a bid for which the host recorded a platform-side cause",
+                    field="bidder",
+                    rule="escrow-not-applicable",
+                )
+            signed, _ = await self._verify_signer(session, statement, signature_der, now, "signature")
+            position = self._holder_position(holders, signed.signer_certificate)
+            stored = await self._stored(session, row, tender)
+            headers = await asyncio.to_thread(decryption.envelope_headers, stored)
+            try:
+                for kind, data in decoded.items():
+                    decryption.check_share(stored, kind, headers[kind], Share.from_bytes(data), position)
+            except Refused as refusal:
+                raise OpeningRefused(refusal.text, field="shares", rule=refusal.reason.value) from None
+            except OpenFailed as failed:
+                raise OpeningRefused(failed.message, field=failed.field, rule=failed.rule) from None
+            holder_sha256 = str(holders[position]["sha256"])
+            existing = await session.scalar(
+                select(ReleasedShare).where(
+                    ReleasedShare.opening_bid_id == row.id, ReleasedShare.holder_sha256 == holder_sha256
+                )
+            )
+            if existing is not None:
+                raise Conflict(
+                    "this key holder already released its share of this bid", field="shares", rule="released-once"
+                )
+            session.add(
+                ReleasedShare(
+                    opening_bid_id=row.id,
+                    holder_sha256=holder_sha256,
+                    holder_index=position + 1,
+                    signer_sha256=_fingerprint(signed.signer_certificate),
+                    statement=statement,
+                    signature=signature_der,
+                    released_by=actor.user_id,
+                    released_at=now,
+                )
+            )
+            await session.flush()
+            released = list(await session.scalars(select(ReleasedShare).where(ReleasedShare.opening_bid_id == row.id)))
+            await append_entry(
+                session,
+                actor=actor,
+                action="bidding.opening_share_released",
+                subject_type="bidding.opening_bid",
+                subject_id=str(row.id),
+                summary={
+                    "bidder": row.bidder_uscc,
+                    "lot": lot,
+                    "holder": position + 1,
+                    "released": len(released),
+                    "k": k,
+                },
+                data={
+                    "statementSha256": hashlib.sha256(statement).hexdigest(),
+                    "signer": _fingerprint(signed.signer_certificate),
+                },
+                project_code=code,
+            )
+            publish_after_commit(
+                session,
+                code,
+                {"type": "share-released", "state": opening.stage.value, "at": now, "released": len(released)},
+            )
+            if len(released) >= k:
+                await self._open_by_escrow(
+                    session,
+                    opening,
+                    tender,
+                    row,
+                    stored=stored,
+                    released=released,
+                    k=k,
+                    n=len(holders),
+                    now=now,
+                    actor=actor,
+                )
+            return row
+
+    @staticmethod
+    def _holder_position(holders: Sequence[Mapping[str, Any]], signer: x509.Certificate) -> int:
+        """Which listed key holder signed: its own certificate, or its signing certificate paired with
+        the listed encryption certificate (same subject, same issuer: the dual-certificate pair).
+        """
+        fingerprint = _fingerprint(signer)
+        for position, holder in enumerate(holders):
+            if holder.get("sha256") == fingerprint:
+                return position
+            listed = x509.load_pem_x509_certificate(str(holder["certificate"]).encode())
+            if listed.subject == signer.subject and listed.issuer == signer.issuer:
+                return position
+        raise OpeningRefused(
+            "the signer is not one of this tender's key holders", field="signature", rule="not-a-key-holder"
+        )
+
+    async def _open_by_escrow(
+        self,
+        session: AsyncSession,
+        opening: OpeningSession,
+        tender: Tender,
+        row: OpeningBid,
+        *,
+        stored: StoredBid,
+        released: Sequence[ReleasedShare],
+        k: int,
+        n: int,
+        now: datetime,
+        actor: Actor,
+    ) -> None:
+        statements = [fmt_json(r.statement) for r in released]
+        try:
+            for kind in (fmt.PRICE_SUMMARY, fmt.PACKAGE):
+                status = row.price_status if kind == fmt.PRICE_SUMMARY else row.package_status
+                if status is PartStatus.OPENED:
+                    continue
+                shares = [Share.from_bytes(base64.b64decode(s["shares"][kind])) for s in statements]
+                plaintext = await asyncio.to_thread(decryption.open_with_escrow, stored, kind, shares)
+                summary = decryption.price_summary_of(plaintext, stored) if kind == fmt.PRICE_SUMMARY else None
+                key = None
+                if kind == fmt.PACKAGE:
+                    key = await asyncio.to_thread(
+                        self.store.put, OPENED_NAMESPACE, hashlib.sha256(plaintext).hexdigest(), plaintext
+                    )
+                await self._store_part(
+                    session, row, kind, plaintext=plaintext, summary=summary, storage_key=key, now=now
+                )
+        except OpenFailed as failed:
+            raise OpeningRefused(failed.message, field=failed.field, rule=failed.rule) from None
+        cause = (row.incident or {}).get("cause", "")
+        row.outcome = Outcome.ESCROW
+        row.cause = f"opened via escrow ({k} of {n}) after a platform-side cause: {cause}"
+        row.updated_at = now
+        await session.flush()
+        await append_entry(
+            session,
+            actor=actor,
+            action="bidding.opening_opened_by_escrow",
+            subject_type="bidding.opening_bid",
+            subject_id=str(row.id),
+            summary={"bidder": row.bidder_uscc, "k": k, "n": n, "holders": sorted(r.holder_index for r in released)},
+            data={"cause": row.cause, "priceSummary": row.price_summary, "packageSha256": row.package_sha256},
+            project_code=tender.project_code,
+        )
+        await self._after_opening(session, opening, tender, now, actor)
+
+    # --- objections and confirmations ---
+
+    async def file_objection(self, actor: Actor, code: str, text: str, signature: str) -> Objection:
+        """A bidder objects in the hall (实施条例 Art. 44), signed; until the confirmation stage ends."""
+        return await self._audited(actor, code, "objection", lambda: self._object(actor, code, text, signature))
+
+    async def _object(self, actor: Actor, code: str, text: str, signature: str) -> Objection:
+        if not text.strip() or len(text) > MAX_TEXT:
+            raise OpeningRefused(f"the objection is 1–{MAX_TEXT} characters", field="text", rule="length")
+        signature_der = _b64decode(signature, "signature")
+        async with transaction(self.session_maker, lock=True) as session:
+            tender, opening = await self._load(session, code, lock=True)
+            now = await clock.now(session)
+            if opening.stage is Stage.CLOSED or (
+                opening.stage is Stage.CONFIRMATION
+                and opening.paused_at is None
+                and (opening.stage_ends_at is None or now >= opening.stage_ends_at)
+            ):
+                raise OpeningRefused(
+                    "objections are filed in the hall until the confirmation stage ends",
+                    field="stage",
+                    rule="objection-window",
+                )
+            rows = [r for r in await _rows(session, opening) if r.organisation_id == actor.organisation_id]
+            if not rows or actor.user_id is None:
+                raise OpeningRefused("only a bidder of this opening objects here", field="actor", rule="not-a-bidder")
+            signed = await self._verify_bidder_signature(
+                session, text.encode(), signature_der, uscc=rows[0].bidder_uscc, now=now
+            )
+            objection = Objection(
+                session_id=opening.id,
+                organisation_id=rows[0].organisation_id,
+                filed_by=actor.user_id,
+                text=text,
+                signature=signature_der,
+                signer_sha256=_fingerprint(signed.signer_certificate),
+                filed_at=now,
+            )
+            session.add(objection)
+            await session.flush()
+            await append_entry(
+                session,
+                actor=actor,
+                action="bidding.opening_objection_filed",
+                subject_type="bidding.opening_objection",
+                subject_id=str(objection.id),
+                summary={"bidder": rows[0].bidder_uscc, "stage": opening.stage.value},
+                data={"text": text, "signer": objection.signer_sha256},
+                project_code=tender.project_code,
+            )
+            publish_after_commit(session, code, {"type": "objection", "state": opening.stage.value, "at": now})
+            return objection
+
+    async def confirm(self, actor: Actor, code: str, signature: str) -> Confirmation:
+        """A bidder confirms the opening result: a signature over the published price table's digest."""
+        return await self._audited(actor, code, "confirmation", lambda: self._confirm(actor, code, signature))
+
+    async def _confirm(self, actor: Actor, code: str, signature: str) -> Confirmation:
+        signature_der = _b64decode(signature, "signature")
+        async with transaction(self.session_maker, lock=True) as session:
+            tender, opening = await self._load(session, code, lock=True)
+            now = await clock.now(session)
+            if opening.stage is not Stage.CONFIRMATION or (
+                opening.stage_ends_at is not None and now >= opening.stage_ends_at
+            ):
+                raise OpeningRefused(
+                    "confirmations are signed during the confirmation stage", field="stage", rule="confirmation-window"
+                )
+            rows = [r for r in await _rows(session, opening) if r.organisation_id == actor.organisation_id]
+            if not rows or actor.user_id is None:
+                raise OpeningRefused("only a bidder of this opening confirms", field="actor", rule="not-a-bidder")
+            statement = fmt.confirmation_statement(
+                code, rows[0].bidder_uscc, price_table_sha256(await price_table(session, opening))
+            )
+            signed = await self._verify_bidder_signature(
+                session, statement, signature_der, uscc=rows[0].bidder_uscc, now=now
+            )
+            existing = await session.scalar(
+                select(Confirmation).where(
+                    Confirmation.session_id == opening.id, Confirmation.organisation_id == rows[0].organisation_id
+                )
+            )
+            if existing is not None:
+                raise Conflict("already confirmed", field="actor", rule="confirmed-once")
+            confirmation = Confirmation(
+                session_id=opening.id,
+                organisation_id=rows[0].organisation_id,
+                confirmed_by=actor.user_id,
+                statement=statement,
+                signature=signature_der,
+                signer_sha256=_fingerprint(signed.signer_certificate),
+                confirmed_at=now,
+            )
+            session.add(confirmation)
+            await session.flush()
+            await append_entry(
+                session,
+                actor=actor,
+                action="bidding.opening_confirmed",
+                subject_type="bidding.tender",
+                subject_id=str(tender.id),
+                summary={"bidder": rows[0].bidder_uscc},
+                data={"statement": statement.decode(), "signer": confirmation.signer_sha256},
+                project_code=code,
+            )
+            publish_after_commit(session, code, {"type": "confirmed", "state": opening.stage.value, "at": now})
+            return confirmation
+
+    # --- reading ---
+
+    async def view(self, actor: Actor, code: str) -> dict[str, Any]:
+        """The hall's state for ``actor``: stage, countdown (database clock), per-bid status where the
+        actor may see it, the price table from 唱标 on. Visitors get the masked view.
+        """
+        async with self.session_maker() as session:
+            tender, opening = await self._load(session, code)
+            now = await clock.now(session)
+            rows = await _rows(session, opening)
+            lots = {lot.id: lot.code for lot in await session.scalars(select(Lot).where(Lot.tender_id == tender.id))}
+            full = actor.has(BiddingPermission.OPENING_READ) and (
+                actor.organisation_id == opening.host_organisation_id
+                or bool(actor.roles & {Role.SUPERVISOR, Role.ADMIN})
+            )
+            read_out = opening.stage in {Stage.PRICE_READING, Stage.CONFIRMATION, Stage.CLOSED}
+            remaining = (
+                opening.remaining_seconds
+                if opening.paused_at is not None
+                else max(0, int((opening.stage_ends_at - now).total_seconds()))
+                if opening.stage_ends_at is not None
+                else None
+            )
+            view: dict[str, Any] = {
+                "tender": code,
+                "title": tender.title,
+                "stage": opening.stage.value,
+                "paused": opening.paused_at is not None,
+                "serverTime": now.isoformat(),
+                "stageEndsAt": _iso(opening.stage_ends_at),
+                "remainingSeconds": remaining,
+                "decryptionClosedAt": _iso(opening.decryption_closed_at),
+                "failedReason": opening.failed_reason,
+                "lots": opening.lots,
+                "bids": {
+                    "total": len(rows),
+                    "signedIn": sum(1 for r in rows if r.signed_in_at is not None),
+                    "opened": sum(1 for r in rows if r.outcome in READ_OUT),
+                },
+                "role": "host-or-supervisor"
+                if full
+                else "bidder"
+                if any(r.organisation_id == actor.organisation_id for r in rows) and actor.organisation_id
+                else "visitor",
+            }
+
+            def status(row: OpeningBid) -> dict[str, Any]:
+                return {
+                    "lot": lots[row.lot_id],
+                    "bidder": row.bidder_uscc,
+                    "bidderName": row.bidder_name,
+                    "signedIn": row.signed_in_at is not None,
+                    "priceSummary": row.price_status.value,
+                    "package": row.package_status.value,
+                    "outcome": row.outcome.value,
+                    "cause": row.cause,
+                    "incident": row.incident is not None,
+                    "failedAttempts": row.failed_attempts,
+                }
+
+            if full or read_out:
+                view["decryption"] = [status(r) for r in rows]
+            elif actor.organisation_id is not None:
+                view["decryption"] = [status(r) for r in rows if r.organisation_id == actor.organisation_id]
+            if read_out:
+                table = await price_table(session, opening)
+                view["priceTable"] = table
+                view["priceTableSha256"] = price_table_sha256(table)
+            if full or view["role"] == "bidder":
+                objections = await session.scalars(
+                    select(Objection).where(Objection.session_id == opening.id).order_by(Objection.filed_at)
+                )
+                names = {r.organisation_id: r.bidder_name for r in rows}
+                view["objections"] = [
+                    {
+                        "id": str(o.id),
+                        "bidder": names.get(o.organisation_id),
+                        "text": o.text,
+                        "filedAt": _iso(o.filed_at),
+                        "answer": o.answer,
+                        "answeredAt": _iso(o.answered_at),
+                    }
+                    for o in objections
+                ]
+            return view
+
+    async def record(self, actor: Actor, code: str) -> dict[str, Any]:
+        del actor
+        async with self.session_maker() as session:
+            return _jsonable(await opening_record(session, code))  # type: ignore[no-any-return]
+
+
+def fmt_json(data: bytes) -> dict[str, Any]:
+    value: dict[str, Any] = json.loads(data)
+    return value
