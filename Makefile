@@ -20,3 +20,4 @@ bench:
 	.venv/bin/python bench/intermediary.py
 	.venv/bin/python bench/submission.py
 	.venv/bin/python bench/pdf.py
+	.venv/bin/python bench/opening.py
