@@ -65,7 +65,6 @@ from bidding.models import (
 from bidding.receipts import sign_receipt
 from certs.envelope.sealed_bid import BidBinding
 from certs.errors import Refused
-from certs.pathval.identity import party_of
 from certs.sign.cades import DetachedSignature, verify_detached
 from certs.trustlist.model import Usage
 from trading.kernel import clock
@@ -76,7 +75,7 @@ from trading.kernel.settings import Settings
 from trading.kernel.storage import FileStore, UploadBusy, UploadTooLarge
 from trading.ledger.service import append_entry
 from trading.parties.models import Organisation
-from trading.parties.trust import trust_context
+from trading.parties.trust import signer_party
 
 log = structlog.get_logger(__name__)
 
@@ -557,16 +556,12 @@ class IntakeService:
         self, session: AsyncSession, signed: DetachedSignature, snapshot: _TenderSnapshot, now: datetime
     ) -> None:
         """The manifest's signer validates for bid signatures now, and is the bidder."""
-        context = await trust_context(session, self.settings, now)
         try:
-            path = await context.validator.validate(
-                signed.signer_certificate, signed.certificates, at=now, usage=Usage.BID_SIGNATURE
-            )
+            party = await signer_party(session, self.settings, signed, usage=Usage.BID_SIGNATURE, at=now)
         except Refused as refusal:
             raise BidRefused(
                 f"the signing certificate is not accepted: {refusal.text}", field="signature", rule=refusal.reason.value
             ) from None
-        party = party_of(path)
         if party.identifier != snapshot.bidder_uscc:
             raise BidRefused(
                 f"the package is signed by {party.name} ({party.identifier}), not by the bidder",

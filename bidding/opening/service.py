@@ -56,7 +56,7 @@ from bidding.policies import BiddingPermission
 from certs.canonical import canonical_json
 from certs.envelope.threshold import Share
 from certs.errors import Refused
-from certs.pathval.identity import party_of
+from certs.pathval.identity import Party
 from certs.sign.cades import DetachedSignature, verify_detached
 from certs.trustlist.model import Usage
 from trading.kernel import clock, tasks
@@ -69,7 +69,7 @@ from trading.kernel.storage import FileStore
 from trading.ledger.models import LedgerChainHead
 from trading.ledger.service import append_entry, chain_for
 from trading.parties.models import Organisation
-from trading.parties.trust import trust_context
+from trading.parties.trust import signer_party
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
@@ -680,7 +680,7 @@ class OpeningService:
 
     async def _verify_signer(
         self, session: AsyncSession, data: bytes, signature: bytes, now: datetime, field: str
-    ) -> tuple[DetachedSignature, Any]:
+    ) -> tuple[DetachedSignature, Party]:
         """A detached CAdES signature over ``data`` whose signer validates now (trust list, bid-signature)."""
         try:
             signed = verify_detached(data, signature)
@@ -688,22 +688,18 @@ class OpeningService:
             raise OpeningRefused(
                 f"the signature does not verify: {refusal.text}", field=field, rule=refusal.reason.value
             ) from None
-        context = await trust_context(session, self.settings, now)
         try:
-            path = await context.validator.validate(
-                signed.signer_certificate, signed.certificates, at=now, usage=Usage.BID_SIGNATURE
-            )
+            party = await signer_party(session, self.settings, signed, usage=Usage.BID_SIGNATURE, at=now)
         except Refused as refusal:
             raise OpeningRefused(
                 f"the signing certificate is not accepted: {refusal.text}", field=field, rule=refusal.reason.value
             ) from None
-        return signed, path
+        return signed, party
 
     async def _verify_bidder_signature(
         self, session: AsyncSession, data: bytes, signature: bytes, *, uscc: str, now: datetime
     ) -> DetachedSignature:
-        signed, path = await self._verify_signer(session, data, signature, now, "signature")
-        party = party_of(path)
+        signed, party = await self._verify_signer(session, data, signature, now, "signature")
         if party.identifier != uscc:
             raise OpeningRefused(
                 f"signed by {party.name} ({party.identifier}), not by the bidder",

@@ -38,8 +38,10 @@ from cryptography import x509
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from certs.errors import Indication, Reason, Refused
+from certs.pathval.identity import Party, party_of
 from certs.pathval.revocation import Fetcher, RevocationChecker
 from certs.pathval.validate import PathValidator
+from certs.sign.cades import DetachedSignature
 from certs.trustlist.model import TrustList, Usage, document_sha256, fingerprint
 from certs.trustlist.registry import TrustRegistry
 from certs.trustlist.verify import MemorySequenceStore, VerifiedTrustList, load_trust_list
@@ -265,6 +267,17 @@ async def trust_context(
     )
     checker = RevocationChecker(fetcher, clock=lambda: now)
     return TrustContext(registry, PathValidator(registry, checker), now)
+
+
+async def signer_party(
+    session: AsyncSession, settings: Settings, signed: DetachedSignature, *, usage: Usage, at: datetime
+) -> Party:
+    """Who made an intact signature: its signer validated for ``usage`` at ``at`` under the list in
+    force (revocation included), mapped to a party by the CA's identity rule. Raises `Refused`.
+    """
+    context = await trust_context(session, settings, at)
+    path = await context.validator.validate(signed.signer_certificate, signed.certificates, at=at, usage=usage)
+    return party_of(path)
 
 
 async def cache_crl(session: AsyncSession, settings: Settings, url: str, der: bytes) -> bool:
