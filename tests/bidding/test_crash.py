@@ -87,6 +87,32 @@ def _check_intact(setup: SubmissionSetup, store: FileStore, versions: list[BidVe
         assert by_id[bid.current_version_id].number == bid.versions
 
 
+async def _half_upload(http: httpx.AsyncClient, base_url: str, attempt: Attempt) -> Attempt:
+    """Announce ``attempt``'s container and send only its first half (never submitted)."""
+    built = attempt.built
+    headers = {"Authorization": f"Bearer {attempt.bidder.token}"}
+    created = await http.post(
+        f"{base_url}{BIDDING}/tenders/{built.binding.tender}/lots/{attempt.lot}/uploads",
+        json={"size": built.size, "sha256": built.sha256},
+        headers=headers,
+    )
+    assert created.status_code == httpx.codes.CREATED, created.text
+    attempt.upload_id = str(created.json()["id"])
+    await send_from(
+        http,
+        base_url,
+        attempt.bidder.token,
+        attempt.upload_id,
+        built.path,
+        offset=0,
+        size=built.size,
+        chunk_size=CHUNK,
+        attempt=attempt,
+        stop_at=built.size // 2,
+    )
+    return attempt
+
+
 async def test_killing_the_server_mid_rush_loses_no_receipted_bid(fresh_db: str, tmp_path: Path) -> None:  # noqa: PLR0915 - one story, told in order
     setup = await prepare(fresh_db, tmp_path / "var", bidders=RUSH, lots=(LOT,))
     store = FileStore(setup.storage_dir)
@@ -105,6 +131,8 @@ async def test_killing_the_server_mid_rush_loses_no_receipted_bid(fresh_db: str,
 
             attempts = [Attempt(setup.bidders[i], LOT, b) for i, b in enumerate(rush_built)]
             tasks = [asyncio.create_task(submit_bid(http, server.base_url, a, chunk_size=CHUNK)) for a in attempts]
+            # One upload is certainly half-way at the kill, however fast the others finish.
+            attempts.append(await _half_upload(http, server.base_url, Attempt(setup.bidders[0], LOT, first[0])))
             while sum(a.receipt is not None for a in attempts) < RUSH // 2:
                 assert not all(task.done() for task in tasks), [a.error for a in attempts if a.error]
                 await asyncio.sleep(0.002)
