@@ -234,6 +234,7 @@ def parse_manifest(data: bytes) -> dict[str, Any]:
 
 SHARE_RELEASE: Final = "ggzy-share-release/1"
 CONFIRMATION: Final = "ggzy-opening-confirmation/1"
+OBJECTION: Final = "ggzy-opening-objection/1"
 
 
 def share_release_statement(tender: str, lot: str, bidder: str, shares: Mapping[str, str]) -> bytes:
@@ -250,6 +251,13 @@ def confirmation_statement(tender: str, bidder: str, price_table_sha256: str) ->
     return _canonical(
         {"type": CONFIRMATION, "tender": tender, "bidder": bidder, "priceTableSha256": price_table_sha256}
     )
+
+
+def objection_statement(tender: str, bidder: str, text: str) -> bytes:
+    """What a bidder signs to object in the hall (异议): the text, bound to this tender and bidder so a
+    signed objection cannot be replayed in another opening.
+    """
+    return _canonical({"type": OBJECTION, "tender": tender, "bidder": bidder, "text": text})
 
 
 def _canonical(value: Mapping[str, Any]) -> bytes:

@@ -580,6 +580,14 @@ async def sign_statement_async(data: bytes, signer: SigningIdentity) -> bytes:
     return await sign_detached(data, signer)
 
 
+def price_table_sha256(table: Sequence[Mapping[str, Any]]) -> str:
+    """The SHA-256 of the price table (唱标) as the hall publishes it (``priceTable``): canonical JSON
+    of the list of lines, the digest `fmt.confirmation_statement` names. The client recomputes it
+    from the lines it shows, so a bidder never signs a digest of a table it was not shown.
+    """
+    return hashlib.sha256(canonical_json(list(table))).hexdigest()
+
+
 HOST_RECORD_FIELD: Final = "HostSignature"
 
 

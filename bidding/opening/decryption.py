@@ -1,15 +1,24 @@
 """Opening a stored bid container at the opening: with the content keys bidders send, or with the
 key holders' shares. Pure file and crypto work (no database), run in a worker thread.
 
+What is checked, and why it costs one hashing pass over the plaintext and none over the ciphertext:
+AES-GCM authenticates the ciphertext and the envelope's binding (tender, lot, bidder, deadline and
+the inner manifest's digest, as associated data) under the content key, and the plaintext's SHA-256
+must equal the signed manifest's ``contentSha256``, which the receipt acknowledged. Together they
+prove the opened bytes are the ones the bidder sealed, so hashing the stored ciphertext again would
+prove nothing more. It is hashed only when opening fails, to tell a changed file
+(``digest-mismatch``) from a wrong key. The inner manifest (bound by digest) must list files that
+are in the package with their sizes; each file's own digest is checked where a file is read.
+
 Every check names its rule:
 
 * ``digest-mismatch`` — the part's bytes in the store are not those the receipt acknowledged
-  (``BidVersion.parts[...]["sha256"]``), or a decrypted package's files do not match its inner
-  manifest;
+  (``BidVersion.parts[...]["sha256"]``);
 * ``binding-mismatch`` — the envelope is bound to another tender, lot, bidder or deadline than the
   receipt names;
 * ``wrong-key`` — the content key does not authenticate the ciphertext (AES-GCM), or is not a key;
-* ``content-mismatch`` — the plaintext's SHA-256 is not the signed manifest's ``contentSha256``;
+* ``content-mismatch`` — the plaintext's SHA-256 is not the signed manifest's ``contentSha256``, or
+  the package's inner manifest does not match the binding or its files;
 * ``bad-share`` / ``not-enough-shares`` — a share that is not this bid's, or fewer than k.
 """
 
@@ -19,7 +28,7 @@ import hashlib
 import io
 import json
 import zipfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -30,8 +39,8 @@ from bidding.client.sdk import ContentMismatch, check_package
 from certs.envelope.sealed_bid import (
     BidBinding,
     SealedBid,
+    content_key_from_shares,
     open_with_content_key,
-    open_with_shares,
     share_digest,
 )
 from certs.envelope.threshold import Share
@@ -83,19 +92,31 @@ def envelope_headers(stored: StoredBid) -> dict[str, dict[str, Any]]:
     return headers
 
 
-def _read_part(stored: StoredBid, kind: str) -> SealedBid:
-    """The part's bytes, checked against the digest the receipt acknowledged, parsed."""
+@dataclass(frozen=True)
+class OpenedPart:
+    """A part opened and checked: its plaintext, the plaintext's SHA-256 and the content key that
+    opened it (kept for the package, so it is opened again from the sealed container when read,
+    instead of storing a second, plaintext copy).
+    """
+
+    plaintext: bytes
+    sha256: str
+    content_key: bytes
+
+
+def _read_part(stored: StoredBid, kind: str) -> bytes:
     entry = _entry(stored, kind)
     with stored.path.open("rb") as stream:
         stream.seek(entry.offset)
         data = stream.read(entry.size)
-    if len(data) != entry.size or hashlib.sha256(data).hexdigest() != stored.parts[kind]["sha256"]:
-        msg = f"the stored {kind} is not the one the receipt acknowledged (SHA-256 differs)"
-        raise OpenFailed(msg, field=f"parts.{kind}", rule="digest-mismatch")
-    try:
-        return SealedBid.from_bytes(data)
-    except Refused as refusal:
-        raise OpenFailed(f"{kind}: {refusal.text}", field=f"parts.{kind}", rule=refusal.reason.value) from None
+    if len(data) != entry.size:
+        raise _changed(kind)
+    return data
+
+
+def _changed(kind: str) -> OpenFailed:
+    msg = f"the stored {kind} is not the one the receipt acknowledged (SHA-256 differs)"
+    return OpenFailed(msg, field=f"parts.{kind}", rule="digest-mismatch")
 
 
 def _expected(stored: StoredBid, sealed: SealedBid, kind: str) -> BidBinding:
@@ -107,45 +128,61 @@ def _expected(stored: StoredBid, sealed: SealedBid, kind: str) -> BidBinding:
     return expected
 
 
-def _checked_plaintext(stored: StoredBid, kind: str, plaintext: bytes, binding: BidBinding) -> bytes:
-    if hashlib.sha256(plaintext).hexdigest() != stored.manifest["contentSha256"][kind]:
+def _open(
+    stored: StoredBid, kind: str, content_key: Callable[[SealedBid, BidBinding], bytes], key_field: str
+) -> OpenedPart:
+    """Read, parse, open with the key ``content_key`` gives and check one part. When any step fails
+    and the stored bytes differ from the acknowledged ones, that is the cause named.
+    """
+    data = _read_part(stored, kind)
+    try:
+        try:
+            sealed = SealedBid.from_bytes(data)
+        except Refused as refusal:
+            raise OpenFailed(f"{kind}: {refusal.text}", field=f"parts.{kind}", rule=refusal.reason.value) from None
+        binding = _expected(stored, sealed, kind)
+        dek = content_key(sealed, binding)
+        try:
+            plaintext = open_with_content_key(sealed, dek, binding)
+        except Refused as refusal:
+            if refusal.reason is Reason.TAMPERED_CIPHERTEXT:
+                msg = f"the content key does not open the {kind}: not this envelope's key"
+                raise OpenFailed(msg, field=key_field, rule="wrong-key") from None
+            raise OpenFailed(refusal.text, field=key_field, rule=refusal.reason.value) from None
+    except OpenFailed:
+        if hashlib.sha256(data).hexdigest() != stored.parts[kind]["sha256"]:
+            raise _changed(kind) from None
+        raise
+    digest = hashlib.sha256(plaintext).hexdigest()
+    if digest != stored.manifest["contentSha256"][kind]:
         msg = f"the decrypted {kind} does not match the signed manifest's contentSha256"
         raise OpenFailed(msg, field=f"parts.{kind}", rule="content-mismatch")
     if kind == fmt.PACKAGE:
-        check_inner_files(plaintext, binding, stored.manifest)
-    return plaintext
+        check_inner_manifest(plaintext, binding, stored.manifest)
+    return OpenedPart(plaintext, digest, dek)
 
 
-def check_inner_files(plaintext: bytes, binding: BidBinding, manifest: Mapping[str, Any]) -> None:
-    """The inner manifest is the one the envelopes are bound to, every listed file is there with its
-    size and digest, and it names the price summary that was sealed with it.
+def check_inner_manifest(plaintext: bytes, binding: BidBinding, manifest: Mapping[str, Any]) -> None:
+    """The inner manifest is the one the envelopes are bound to, names the price summary sealed with
+    it, and every file it lists is in the package with the listed size (read from the ZIP directory).
     """
     try:
         opened = check_package(plaintext, binding)
         with zipfile.ZipFile(io.BytesIO(plaintext)) as archive:
-            for listed in opened.manifest["files"]:
-                data = archive.read(str(listed["name"]))
-                if len(data) != listed["size"] or hashlib.sha256(data).hexdigest() != listed["sha256"]:
-                    msg = f"{listed['name']} does not match the inner manifest"
-                    raise OpenFailed(msg, field="package.files", rule="digest-mismatch")
+            sizes = {info.filename: info.file_size for info in archive.infolist()}
+        for listed in opened.manifest["files"]:
+            if sizes.get(str(listed["name"])) != listed["size"]:
+                msg = f"{listed['name']} is missing from the package or has another size than listed"
+                raise OpenFailed(msg, field="package.files", rule="content-mismatch")
     except (ContentMismatch, zipfile.BadZipFile, KeyError, ValueError) as error:
         raise OpenFailed(f"the package: {error}", field="parts.package", rule="content-mismatch") from None
     if opened.manifest.get("priceSummarySha256") != manifest["contentSha256"][fmt.PRICE_SUMMARY]:
         raise OpenFailed("the package names another price summary", field="parts.package", rule="content-mismatch")
 
 
-def open_with_key(stored: StoredBid, kind: str, dek: bytes) -> bytes:
+def open_with_key(stored: StoredBid, kind: str, dek: bytes) -> OpenedPart:
     """Open one part with the content key a bidder sent; checked against receipt, binding, manifest."""
-    sealed = _read_part(stored, kind)
-    binding = _expected(stored, sealed, kind)
-    try:
-        plaintext = open_with_content_key(sealed, dek, binding)
-    except Refused as refusal:
-        if refusal.reason is Reason.TAMPERED_CIPHERTEXT:
-            msg = f"the content key does not open the {kind}: not this envelope's key"
-            raise OpenFailed(msg, field="contentKey", rule="wrong-key") from None
-        raise OpenFailed(refusal.text, field="contentKey", rule=refusal.reason.value) from None
-    return _checked_plaintext(stored, kind, plaintext, binding)
+    return _open(stored, kind, lambda _sealed, _binding: dek, "contentKey")
 
 
 def check_share(stored: StoredBid, kind: str, header: Mapping[str, Any], share: Share, position: int) -> None:
@@ -157,15 +194,27 @@ def check_share(stored: StoredBid, kind: str, header: Mapping[str, Any], share: 
     del stored
 
 
-def open_with_escrow(stored: StoredBid, kind: str, shares: Sequence[Share]) -> bytes:
+def open_with_escrow(stored: StoredBid, kind: str, shares: Sequence[Share]) -> OpenedPart:
     """Open one part with k of n key holders' shares; checked against receipt, binding, manifest."""
-    sealed = _read_part(stored, kind)
-    binding = _expected(stored, sealed, kind)
-    try:
-        plaintext = open_with_shares(sealed, shares, binding)
-    except Refused as refusal:
-        raise OpenFailed(refusal.text, field=f"shares.{kind}", rule=refusal.reason.value) from None
-    return _checked_plaintext(stored, kind, plaintext, binding)
+
+    def recombined(sealed: SealedBid, binding: BidBinding) -> bytes:
+        try:
+            return content_key_from_shares(sealed, shares, binding)
+        except Refused as refusal:
+            raise OpenFailed(refusal.text, field=f"shares.{kind}", rule=refusal.reason.value) from None
+
+    return _open(stored, kind, recombined, f"shares.{kind}")
+
+
+def reopen_package(stored: StoredBid, dek: bytes, sha256: str) -> bytes:
+    """An opened package's plaintext, for those who read it after the opening: decrypted again from
+    the sealed container with the content key recorded at the opening, and checked against the
+    digest recorded then.
+    """
+    opened = open_with_key(stored, fmt.PACKAGE, dek)
+    if opened.sha256 != sha256:  # pragma: no cover - the manifest pins it; a changed record would show here
+        raise OpenFailed("the package is not the one opened", field="parts.package", rule="content-mismatch")
+    return opened.plaintext
 
 
 def price_summary_of(plaintext: bytes, stored: StoredBid) -> dict[str, Any]:

@@ -109,7 +109,11 @@ class OpeningBid(UUIDPrimaryKey, Base):
     """The decrypted 开标一览表 (read out at 唱标), checked against the manifest's contentSha256."""
     price_opened_at: Mapped[datetime | None]
     package_status: Mapped[PartStatus] = mapped_column(_enum(PartStatus))
-    package_storage_key: Mapped[str | None] = mapped_column(sa.String(200))
+    package_content_key: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
+    """The content key that opened the package: it stays sealed in the file store and is decrypted
+    again where it is read (`bidding.opening.decryption.reopen_package`), checked against
+    ``package_sha256``. Set only once the package is open, when it is no longer secret from the platform.
+    """
     package_sha256: Mapped[str | None] = mapped_column(sa.String(64))
     package_opened_at: Mapped[datetime | None]
     outcome: Mapped[Outcome] = mapped_column(_enum(Outcome))

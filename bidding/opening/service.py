@@ -35,6 +35,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bidding.client import format as fmt
+from bidding.client.sdk import price_table_sha256 as sdk_price_table_sha256
 from bidding.errors import NotTheHost, OpeningRefused, OpeningStateConflict
 from bidding.models import Bid, BidStatus, BidVersion, Lot, Tender, TenderStatus
 from bidding.opening import decryption
@@ -74,7 +75,6 @@ from trading.parties.trust import signer_party
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
 
-OPENED_NAMESPACE: Final = "opened"
 SIGN_IN_MINUTES: Final = 15
 CONFIRMATION_MINUTES: Final = 30
 MAX_TEXT: Final = 4000
@@ -82,7 +82,10 @@ MAX_CAUSE: Final = 1000
 RENDER_RECORD_TASK: Final = "bidding.render_opening_record"
 """Renders, signs and stores the opening record after the close commits (`bidding.opening.record`)."""
 READ_OUT: Final = frozenset({Outcome.DECRYPTED, Outcome.ESCROW})
-"""Outcomes whose price summary is read out at 唱标."""
+"""Outcomes of a bid opened in full (price summary and package)."""
+WINDOW_STAGES: Final = frozenset({Stage.DECRYPTION, Stage.PRICE_READING})
+"""Stages during which the decryption window may run: 唱标 starts as soon as every price summary is
+settled, and packages go on being decrypted until the window's end."""
 
 
 # --- pure helpers ---------------------------------------------------------------------------------
@@ -135,7 +138,7 @@ def price_row(row: OpeningBid, lot_code: str) -> dict[str, Any]:
         "outcome": row.outcome.value,
         "cause": row.cause,
     }
-    if row.outcome in READ_OUT and row.price_summary is not None:
+    if row.price_status is PartStatus.OPENED and row.price_summary is not None:
         summary = row.price_summary
         line.update(
             {
@@ -149,8 +152,10 @@ def price_row(row: OpeningBid, lot_code: str) -> dict[str, Any]:
 
 
 def price_table_sha256(table: Sequence[Mapping[str, Any]]) -> str:
-    """The digest bidders confirm (`bidding.client.format.confirmation_statement`)."""
-    return hashlib.sha256(canonical_json(list(table))).hexdigest()
+    """The digest bidders confirm (`bidding.client.format.confirmation_statement`); the client
+    recomputes it with the same function before it signs.
+    """
+    return sdk_price_table_sha256(table)
 
 
 # --- creation at the deadline (called by the deadline sweep, in its transaction) --------------------
@@ -278,10 +283,14 @@ async def _enter(
 ) -> None:
     """Move to ``stage``: its own clock starts, the timeline, the ledger and the hall learn of it."""
     previous = opening.stage
+    window_end = opening.stage_ends_at if opening.decryption_closed_at is None else None
     opening.stage = stage
     opening.stage_started_at = now
     minutes = stage_minutes(tender, stage)
     opening.stage_ends_at = now + timedelta(minutes=minutes) if minutes else None
+    if stage is Stage.PRICE_READING and window_end is not None:
+        # 唱标 began before every package was open: the rest of the decryption window is its clock.
+        opening.stage_ends_at = window_end
     opening.next_check = opening.stage_ends_at
     opening.updated_at = now
     if stage is Stage.CLOSED:
@@ -327,12 +336,14 @@ async def _rows(session: AsyncSession, opening: OpeningSession, *, lock: bool = 
 async def _close_decryption_window(
     session: AsyncSession, opening: OpeningSession, tender: Tender, now: datetime, actor: Actor
 ) -> bool:
-    """The window's end: every bid not opened gets its outcome. True when none waits for escrow."""
+    """The window's end: every bid not opened gets its outcome. True when every price summary is
+    settled (none waits for the key holders' escrow), so that 唱标 may start.
+    """
     remedy = bool(tender.key_holders.get("remedy")) and bool(tender.key_holders.get("holders"))
     waiting = False
     for row in await _rows(session, opening, lock=True):
         if row.outcome is not Outcome.PENDING:
-            waiting = waiting or row.outcome is Outcome.ESCROW_PENDING
+            waiting = waiting or not _price_settled(row)
             continue
         if row.incident is not None and remedy:
             row.outcome = Outcome.ESCROW_PENDING
@@ -340,7 +351,7 @@ async def _close_decryption_window(
                 f"platform-side cause recorded by the host: {row.incident['cause']};"
                 " the key holders' escrow may open it"
             )
-            waiting = True
+            waiting = waiting or not _price_settled(row)
         elif row.incident is not None:
             row.outcome = Outcome.WITHDRAWN
             row.cause = f"not decrypted for a platform-side cause (撤回): {row.incident['cause']}"
@@ -372,8 +383,36 @@ async def _close_decryption_window(
     return not waiting
 
 
-async def _all_final(session: AsyncSession, opening: OpeningSession) -> bool:
-    return all(row.outcome in FINAL_OUTCOMES for row in await _rows(session, opening))
+def _price_settled(row: OpeningBid) -> bool:
+    """Its price summary is open, or the bid is decided without it: it no longer holds up 唱标."""
+    return row.price_status is PartStatus.OPENED or row.outcome in FINAL_OUTCOMES
+
+
+async def _progress(session: AsyncSession, opening: OpeningSession) -> dict[str, int]:
+    """How far the opening's decryption is, counted in the database (one query, no rows loaded)."""
+    final = OpeningBid.outcome.in_(list(FINAL_OUTCOMES))
+    price_open = OpeningBid.price_status == PartStatus.OPENED
+    row = (
+        await session.execute(
+            select(
+                func.count(),
+                func.count().filter(price_open),
+                func.count().filter(OpeningBid.package_status == PartStatus.OPENED),
+                func.count().filter(OpeningBid.outcome.in_(list(READ_OUT))),
+                func.count().filter(~final & ~price_open),
+                func.count().filter(~final),
+            ).where(OpeningBid.session_id == opening.id)
+        )
+    ).one()
+    total, prices, packages, opened, prices_pending, undecided = (int(v) for v in row)
+    return {
+        "total": total,
+        "pricesOpened": prices,
+        "packagesOpened": packages,
+        "opened": opened,
+        "pricesPending": prices_pending,
+        "undecided": undecided,
+    }
 
 
 async def advance_if_due(session: AsyncSession, opening_id: uuid.UUID, now: datetime) -> bool:
@@ -422,7 +461,10 @@ async def advance_if_due(session: AsyncSession, opening_id: uuid.UUID, now: date
             )
         else:
             await _enter(session, opening, tender, Stage.CLOSED, now=now, actor=system)
-    else:  # pragma: no cover - price reading has no clock
+    elif opening.stage is Stage.PRICE_READING and opening.decryption_closed_at is None:
+        # The window carried into 唱标 ends: packages not opened by now get their outcome.
+        await _close_decryption_window(session, opening, tender, now, system)
+    else:  # pragma: no cover - price reading has no clock of its own
         opening.next_check = None
         await session.flush()
         return False
@@ -607,17 +649,24 @@ class OpeningService:
             raise OpeningStateConflict("the opening is paused", field="stage", rule="paused")
 
     @staticmethod
-    def _check_window(opening: OpeningSession, now: datetime) -> None:
+    def _check_window(opening: OpeningSession, now: datetime | None, part: str) -> None:
+        """The decryption window runs: price summaries during 解密, packages also during 唱标 (which
+        starts once every price summary is settled and carries the window's end as its clock).
+        Without ``now`` only the state is checked (the fail-fast check before the crypto; the
+        time is checked where the decryption is recorded).
+        """
+        stages = WINDOW_STAGES if part == fmt.PACKAGE else {Stage.DECRYPTION}
         if (
-            opening.stage is not Stage.DECRYPTION
+            opening.stage not in stages
             or opening.decryption_closed_at is not None
             or opening.stage_ends_at is None
-            or now >= opening.stage_ends_at
+            or (now is not None and now >= opening.stage_ends_at)
         ):
-            if opening.paused_at is not None and opening.stage is Stage.DECRYPTION:
+            if opening.paused_at is not None and opening.stage in stages and opening.decryption_closed_at is None:
                 raise OpeningStateConflict("the decryption window is paused", field="stage", rule="paused")
             raise OpeningRefused(
-                f"decryption is possible only inside the decryption window; the opening is at {opening.stage.value}",
+                f"decryption of the {part} is possible only inside the decryption window;"
+                f" the opening is at {opening.stage.value}",
                 field="stage",
                 rule="decryption-window",
             )
@@ -665,6 +714,9 @@ class OpeningService:
     async def _stored(self, session: AsyncSession, row: OpeningBid, tender: Tender) -> StoredBid:
         version = await session.get_one(BidVersion, row.version_id)
         lot = await session.get_one(Lot, row.lot_id)
+        return self._stored_of(version, tender, lot.code, row)
+
+    def _stored_of(self, version: BidVersion, tender: Tender, lot: str, row: OpeningBid) -> StoredBid:
         if version.storage_key is None or version.parts is None or version.manifest is None:  # pragma: no cover
             raise OpeningStateConflict("the bid version has no container", field="bid", rule="container")
         record = fmt_json(version.receipt)
@@ -673,7 +725,7 @@ class OpeningService:
             parts=version.parts,
             manifest=fmt.parse_manifest(version.manifest),
             tender=tender.project_code,
-            lot=lot.code,
+            lot=lot,
             bidder=row.bidder_uscc,
             deadline=datetime.fromisoformat(str(record["deadline"])),
         )
@@ -774,15 +826,24 @@ class OpeningService:
                     field="stage",
                     rule="next-stage",
                 )
-            if opening.stage is Stage.DECRYPTION:
-                if opening.decryption_closed_at is None and not await _all_final(session, opening):
-                    raise OpeningStateConflict(
-                        "the decryption window runs until its end or until every bid is decrypted",
-                        field="stage",
-                        rule="decryption-window-running",
-                    )
+            if opening.stage in WINDOW_STAGES:
+                # Leaving 解密 needs every price summary settled; leaving 唱标, every bid decided;
+                # either way the window may have ended instead. What the escrow has not opened by
+                # then (and holds up the stage) is withdrawn.
+                if opening.decryption_closed_at is None:
+                    progress = await _progress(session, opening)
+                    waiting = progress["pricesPending" if opening.stage is Stage.DECRYPTION else "undecided"]
+                    if waiting:
+                        raise OpeningStateConflict(
+                            "the decryption window runs until its end or until every bid is decrypted",
+                            field="stage",
+                            rule="decryption-window-running",
+                        )
+                    if progress["undecided"] == 0:
+                        opening.decryption_closed_at = now
                 for row in await _rows(session, opening, lock=True):
-                    if row.outcome is Outcome.ESCROW_PENDING:
+                    holds_up = opening.stage is Stage.PRICE_READING or not _price_settled(row)
+                    if row.outcome is Outcome.ESCROW_PENDING and holds_up:
                         row.outcome = Outcome.WITHDRAWN
                         row.cause = (
                             "not decrypted for a platform-side cause (撤回): "
@@ -904,7 +965,7 @@ class OpeningService:
         async with transaction(self.session_maker, lock=True) as session:
             tender, opening = await self._load(session, code, lock=True)
             self._check_host(actor, opening)
-            if opening.stage is not Stage.DECRYPTION or opening.decryption_closed_at is not None:
+            if opening.stage not in WINDOW_STAGES or opening.decryption_closed_at is not None:
                 raise OpeningRefused(
                     "incidents are recorded during the decryption window", field="stage", rule="decryption-window"
                 )
@@ -1070,34 +1131,45 @@ class OpeningService:
         if part not in fmt.PART_NAMES:
             raise OpeningRefused("part is price-summary or package", field="part", rule="enum")
         dek = _b64decode(content_key, "contentKey")
-        # 1. Fail fast, outside the locks: window, bidder, order.
+        # 1. Fail fast, outside the locks and in one query: bidder, stage, order.
         async with self.session_maker() as session:
-            tender, opening = await self._load(session, code)
-            self._check_window(opening, await clock.now(session))
-            row = await self._own_row(session, opening, actor, lot, lock=False)
+            found = (
+                await session.execute(
+                    select(Tender, OpeningSession, OpeningBid, BidVersion)
+                    .join(OpeningSession, OpeningSession.tender_id == Tender.id)
+                    .join(OpeningBid, OpeningBid.session_id == OpeningSession.id)
+                    .join(Lot, Lot.id == OpeningBid.lot_id)
+                    .join(BidVersion, BidVersion.id == OpeningBid.version_id)
+                    .where(
+                        Tender.project_code == code,
+                        Lot.code == lot,
+                        OpeningBid.organisation_id == actor.organisation_id,
+                    )
+                )
+            ).first()
+            if found is None:  # say which: no tender, no opening yet, or not a bidder of this lot
+                _, opening = await self._load(session, code)
+                await self._own_row(session, opening, actor, lot, lock=False)
+                raise AssertionError  # pragma: no cover - _own_row raised
+            tender, opening, row, version = found
+            self._check_window(opening, None, part)
             self._check_part_open(row, part)
-            stored = await self._stored(session, row, tender)
+            stored = self._stored_of(version, tender, lot, row)
+            opening_id, row_id = opening.id, row.id
         # 2. The crypto and the digests, in a thread, with no transaction open.
         try:
-            plaintext = await asyncio.to_thread(decryption.open_with_key, stored, part, dek)
-            summary = decryption.price_summary_of(plaintext, stored) if part == fmt.PRICE_SUMMARY else None
+            opened = await asyncio.to_thread(decryption.open_with_key, stored, part, dek)
+            summary = decryption.price_summary_of(opened.plaintext, stored) if part == fmt.PRICE_SUMMARY else None
         except OpenFailed as failed:
             raise OpeningRefused(failed.message, field=failed.field, rule=failed.rule) from None
         # 3. Record it, if the window (by the database clock, under the session's lock) still runs.
-        storage_key = None
-        if part == fmt.PACKAGE:
-            storage_key = await asyncio.to_thread(
-                self.store.put, OPENED_NAMESPACE, hashlib.sha256(plaintext).hexdigest(), plaintext
-            )
         async with transaction(self.session_maker, lock=True) as session:
-            tender, opening = await self._load(session, code, lock=True)
+            opening = await session.get_one(OpeningSession, opening_id, with_for_update=True, populate_existing=True)
             now = await clock.now(session)
-            self._check_window(opening, now)
-            row = await self._own_row(session, opening, actor, lot, lock=True)
+            self._check_window(opening, now, part)
+            row = await session.get_one(OpeningBid, row_id, with_for_update=True, populate_existing=True)
             self._check_part_open(row, part)
-            await self._store_part(
-                session, row, part, plaintext=plaintext, summary=summary, storage_key=storage_key, now=now
-            )
+            await self._store_part(session, row, part, opened=opened, summary=summary, now=now)
             await append_entry(
                 session,
                 actor=actor,
@@ -1105,10 +1177,10 @@ class OpeningService:
                 subject_type="bidding.opening_bid",
                 subject_id=str(row.id),
                 summary={"bidder": row.bidder_uscc, "lot": lot, "part": part, "by": "bidder"},
-                data={"plaintextSha256": hashlib.sha256(plaintext).hexdigest(), "priceSummary": summary},
+                data={"plaintextSha256": opened.sha256, "priceSummary": summary},
                 project_code=code,
             )
-            await self._after_opening(session, opening, tender, now, actor)
+            await self._after_opening(session, opening, code, now, actor)
             return row
 
     @staticmethod
@@ -1129,9 +1201,8 @@ class OpeningService:
         row: OpeningBid,
         part: str,
         *,
-        plaintext: bytes,
+        opened: decryption.OpenedPart,
         summary: dict[str, Any] | None,
-        storage_key: str | None,
         now: datetime,
     ) -> None:
         if part == fmt.PRICE_SUMMARY:
@@ -1139,8 +1210,8 @@ class OpeningService:
             row.price_status = PartStatus.OPENED
             row.price_opened_at = now
         else:
-            row.package_storage_key = storage_key
-            row.package_sha256 = hashlib.sha256(plaintext).hexdigest()
+            row.package_content_key = opened.content_key
+            row.package_sha256 = opened.sha256
             row.package_status = PartStatus.OPENED
             row.package_opened_at = now
             if row.price_status is PartStatus.OPENED and row.outcome is Outcome.PENDING:
@@ -1151,25 +1222,29 @@ class OpeningService:
 
     @staticmethod
     async def _after_opening(
-        session: AsyncSession, opening: OpeningSession, tender: Tender, now: datetime, actor: Actor
+        session: AsyncSession, opening: OpeningSession, code: str, now: datetime, actor: Actor
     ) -> None:
-        rows = await _rows(session, opening)
-        opened = sum(1 for r in rows if r.outcome in READ_OUT)
+        progress = await _progress(session, opening)
         publish_after_commit(
             session,
-            tender.project_code,
-            {
-                "type": "decryption-progress",
-                "state": opening.stage.value,
-                "at": now,
-                "opened": opened,
-                "total": len(rows),
-            },
+            code,
+            {"type": "decryption-progress", "state": opening.stage.value, "at": now, **progress},
         )
-        if opening.paused_at is None and all(r.outcome in FINAL_OUTCOMES for r in rows):
-            # Everything is open (or decided): the price reading starts without waiting for the clock.
-            if opening.decryption_closed_at is None:
-                opening.decryption_closed_at = now
+        if opening.paused_at is not None:
+            return
+        if progress["undecided"] == 0 and opening.decryption_closed_at is None:
+            # Every bid is decided: the window has nothing left to wait for.
+            opening.decryption_closed_at = now
+            if opening.stage is Stage.PRICE_READING:
+                opening.stage_ends_at = None
+                opening.next_check = None
+                opening.updated_at = now
+                _timeline(opening, "decryption-window-closed", now, actor)
+                await session.flush()
+                publish_after_commit(session, code, {"type": "window-closed", "state": opening.stage.value, "at": now})
+        if opening.stage is Stage.DECRYPTION and progress["pricesPending"] == 0:
+            # Every price summary is settled: 唱标 starts now; packages go on until the window's end.
+            tender = await session.get_one(Tender, opening.tender_id)
             await _enter(session, opening, tender, Stage.PRICE_READING, now=now, actor=actor)
 
     # --- key holders ---
@@ -1202,9 +1277,11 @@ class OpeningService:
             k = int(tender.key_holders.get("threshold") or 0)
             if not tender.key_holders.get("remedy") or not holders:
                 raise OpeningRefused("this tender names no escrow remedy", field="tender", rule="no-remedy")
-            if opening.stage is not Stage.DECRYPTION:
+            if opening.stage not in WINDOW_STAGES:
                 raise OpeningRefused(
-                    "shares are released during the decryption stage", field="stage", rule="decryption-window"
+                    "shares are released during the decryption stage (and 唱标, for a package)",
+                    field="stage",
+                    rule="decryption-window",
                 )
             row = await self._row_of(session, opening, lot, bidder, lock=True)
             if row.incident is None or row.outcome not in {Outcome.PENDING, Outcome.ESCROW_PENDING}:
@@ -1324,16 +1401,9 @@ class OpeningService:
                 if status is PartStatus.OPENED:
                     continue
                 shares = [Share.from_bytes(base64.b64decode(s["shares"][kind])) for s in statements]
-                plaintext = await asyncio.to_thread(decryption.open_with_escrow, stored, kind, shares)
-                summary = decryption.price_summary_of(plaintext, stored) if kind == fmt.PRICE_SUMMARY else None
-                key = None
-                if kind == fmt.PACKAGE:
-                    key = await asyncio.to_thread(
-                        self.store.put, OPENED_NAMESPACE, hashlib.sha256(plaintext).hexdigest(), plaintext
-                    )
-                await self._store_part(
-                    session, row, kind, plaintext=plaintext, summary=summary, storage_key=key, now=now
-                )
+                opened = await asyncio.to_thread(decryption.open_with_escrow, stored, kind, shares)
+                summary = decryption.price_summary_of(opened.plaintext, stored) if kind == fmt.PRICE_SUMMARY else None
+                await self._store_part(session, row, kind, opened=opened, summary=summary, now=now)
         except OpenFailed as failed:
             raise OpeningRefused(failed.message, field=failed.field, rule=failed.rule) from None
         cause = (row.incident or {}).get("cause", "")
@@ -1351,7 +1421,7 @@ class OpeningService:
             data={"cause": row.cause, "priceSummary": row.price_summary, "packageSha256": row.package_sha256},
             project_code=tender.project_code,
         )
-        await self._after_opening(session, opening, tender, now, actor)
+        await self._after_opening(session, opening, tender.project_code, now, actor)
 
     # --- objections and confirmations ---
 
@@ -1379,8 +1449,9 @@ class OpeningService:
             rows = [r for r in await _rows(session, opening) if r.organisation_id == actor.organisation_id]
             if not rows or actor.user_id is None:
                 raise OpeningRefused("only a bidder of this opening objects here", field="actor", rule="not-a-bidder")
+            statement = fmt.objection_statement(code, rows[0].bidder_uscc, text)
             signed = await self._verify_bidder_signature(
-                session, text.encode(), signature_der, uscc=rows[0].bidder_uscc, now=now
+                session, statement, signature_der, uscc=rows[0].bidder_uscc, now=now
             )
             objection = Objection(
                 session_id=opening.id,
@@ -1499,7 +1570,10 @@ class OpeningService:
                     "total": len(rows),
                     "signedIn": sum(1 for r in rows if r.signed_in_at is not None),
                     "opened": sum(1 for r in rows if r.outcome in READ_OUT),
+                    "pricesOpened": sum(1 for r in rows if r.price_status is PartStatus.OPENED),
+                    "packagesOpened": sum(1 for r in rows if r.package_status is PartStatus.OPENED),
                 },
+                "decryptionWindowOpen": opening.stage in WINDOW_STAGES and opening.decryption_closed_at is None,
                 "role": "host-or-supervisor"
                 if full
                 else "bidder"
@@ -1546,6 +1620,23 @@ class OpeningService:
                     for o in objections
                 ]
             return view
+
+    async def opened_package(self, code: str, lot: str, bidder: str) -> bytes:
+        """An opened package's plaintext for those who read it after the opening (the evaluation):
+        decrypted again from the sealed container with the content key recorded at the opening.
+        Callers check their own permission; no route serves this yet.
+        """
+        async with self.session_maker() as session:
+            tender, opening = await self._load(session, code)
+            row = await self._row_of(session, opening, lot, bidder, lock=False)
+            if row.package_status is not PartStatus.OPENED or row.package_content_key is None:
+                raise OpeningStateConflict(f"the package of {bidder} is not open", field="bidder", rule="not-opened")
+            stored = await self._stored(session, row, tender)
+            key, digest = row.package_content_key, str(row.package_sha256)
+        try:
+            return await asyncio.to_thread(decryption.reopen_package, stored, key, digest)
+        except OpenFailed as failed:
+            raise OpeningRefused(failed.message, field=failed.field, rule=failed.rule) from None
 
     async def record(self, actor: Actor, code: str) -> dict[str, Any]:
         del actor

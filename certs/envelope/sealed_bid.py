@@ -288,9 +288,11 @@ def release_share(
     raise Refused(Reason.NOT_A_RECIPIENT, "this certificate is not a key holder of the sealed bid")
 
 
-def open_with_shares(sealed: SealedBid, shares: Sequence[threshold.Share], expected: BidBinding) -> bytes:
-    """Open with key holders' shares: each is checked against its digest; at least the threshold are needed."""
-    aad = _check_binding(sealed, expected)
+def content_key_from_shares(sealed: SealedBid, shares: Sequence[threshold.Share], expected: BidBinding) -> bytes:
+    """The content key (DEK) recombined from key holders' shares: each is checked against its digest;
+    at least the threshold are needed. The key is checked by using it (`open_with_content_key`).
+    """
+    _check_binding(sealed, expected)
     valid: dict[int, threshold.Share] = {}
     for share in shares:
         position = share.index - 1
@@ -299,5 +301,10 @@ def open_with_shares(sealed: SealedBid, shares: Sequence[threshold.Share], expec
         valid[share.index] = share
     if len(valid) < sealed.threshold:
         raise Refused(Reason.NOT_ENOUGH_SHARES, f"{len(valid)} of the {sealed.threshold} shares needed")
-    dek = threshold.combine(list(valid.values()))
-    return _decrypt(sealed, dek, aad)
+    return threshold.combine(list(valid.values()))
+
+
+def open_with_shares(sealed: SealedBid, shares: Sequence[threshold.Share], expected: BidBinding) -> bytes:
+    """Open with key holders' shares: each is checked against its digest; at least the threshold are needed."""
+    dek = content_key_from_shares(sealed, shares, expected)
+    return _decrypt(sealed, dek, expected.aad())

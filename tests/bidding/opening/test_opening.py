@@ -12,7 +12,9 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
+import io
 import os
+import zipfile
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -25,7 +27,14 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bidding.client import format as fmt
-from bidding.client.sdk import BuiltBid, PriceSummary, build_container_async, sign_record, sign_statement_async
+from bidding.client.sdk import (
+    BuiltBid,
+    PriceSummary,
+    build_container_async,
+    content_keys,
+    sign_record,
+    sign_statement_async,
+)
 from bidding.client.transport import (
     BidClient,
     BidRejected,
@@ -40,6 +49,7 @@ from bidding.opening import events
 from bidding.opening.jobs import OpeningClock
 from bidding.opening.models import OpeningBid, OpeningSession, Outcome, Stage
 from bidding.opening.record import RENDER_TASK, publish_record, record_data, render_record
+from bidding.opening.service import OpeningService
 from bidding.schemas import KeyHolderCreate
 from certs.sign.pades import verify_pdf
 from certs.testing.pki import DevPki
@@ -310,14 +320,20 @@ async def test_five_bidders_one_revoked_one_opened_by_escrow_objection_and_recor
         # B objects (signed); the host cannot close before answering, then answers.
         text = "对 D 公司投标被视为撤销有异议，请主持人说明解密窗口的起止时间。"
         objection = await clients["B"].file_objection(
-            code, text, await sign_statement_async(text.encode(), bidders["B"].sign.signing())
+            code,
+            text,
+            await sign_statement_async(
+                fmt.objection_statement(code, bidders["B"].uscc, text), bidders["B"].sign.signing()
+            ),
         )
         forged = await client.post(
             f"/api/v1/bidding/opening/{code}/objections",
             json={
                 "text": "伪造的异议",
                 "signature": base64.b64encode(
-                    await sign_statement_async("伪造的异议".encode(), bidders["A"].sign.signing())
+                    await sign_statement_async(
+                        fmt.objection_statement(code, bidders["C"].uscc, "伪造的异议"), bidders["A"].sign.signing()
+                    )
                 ).decode(),
             },
             headers=await bidders["C"].headers(client),
@@ -344,7 +360,11 @@ async def test_five_bidders_one_revoked_one_opened_by_escrow_objection_and_recor
         late = "迟到的异议"
         await _refused(
             clients["B"].file_objection(
-                code, late, await sign_statement_async(late.encode(), bidders["B"].sign.signing())
+                code,
+                late,
+                await sign_statement_async(
+                    fmt.objection_statement(code, bidders["B"].uscc, late), bidders["B"].sign.signing()
+                ),
             ),
             "objection-window",
         )
@@ -389,9 +409,14 @@ async def test_five_bidders_one_revoked_one_opened_by_escrow_objection_and_recor
         assert tender_row.status is TenderStatus.OPENING
         row_e = await session.scalar(select(OpeningBid).where(OpeningBid.bidder_uscc == bidders["E"].uscc))
         assert row_e is not None
-        assert row_e.package_storage_key is not None
-        opened = store.path(row_e.package_storage_key).read_bytes()
-        assert hashlib.sha256(opened).hexdigest() == row_e.package_sha256
+        # The opened package stays sealed in the store; its content key, recorded at the opening,
+        # opens it again for whoever reads it later.
+        assert row_e.package_content_key is not None
+        assert len(row_e.package_content_key) == 32
+        package = await OpeningService(session_maker, settings, store).opened_package(code, "L1", bidders["E"].uscc)
+        assert hashlib.sha256(package).hexdigest() == row_e.package_sha256
+        with zipfile.ZipFile(io.BytesIO(package)) as archive:
+            assert archive.read("技术标.txt") == f"技术标 {bidders['E'].name}\n".encode() * 100
         refusals = await _actions(session, code, "bidding.opening_")
         rules = [summary.get("rule") for action, summary in refusals if action.endswith("_refused")]
         for rule in (
@@ -542,6 +567,99 @@ async def check_opening_record(  # noqa: PLR0915 - the record's whole round trip
 async def _record_data(session_maker: async_sessionmaker[AsyncSession], code: str) -> dict[str, Any]:
     async with session_maker() as session:
         return await record_data(session, code)
+
+
+async def test_price_reading_starts_when_every_price_summary_is_open_packages_follow(  # noqa: PLR0915 - one story
+    *,
+    client: httpx.AsyncClient,
+    session_maker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    store: FileStore,
+    dev_pki: DevPki,
+    tmp_path: Path,
+) -> None:
+    """唱标 does not wait for the packages: once every price summary is open the table is read out,
+    packages are still accepted during 唱标 until the decryption window's end, and a package not sent
+    by then revokes its bid (the price it read out stays in the table with the outcome).
+    """
+    tenderee = await tenderee_party(session_maker, settings, dev_pki)
+    tender = await published_tender(session_maker, settings, store, tenderee, lots=1)
+    assert tender.deadline is not None
+    code = tender.project_code
+    bidders = {name: await bidder_party(session_maker, settings, dev_pki) for name in "ABC"}
+    clients = {name: await bid_client(client, p) for name, p in bidders.items()}
+    for name, bidder in bidders.items():
+        built = await _seal(
+            tmp_path / name, bidder, code=code, deadline=tender.deadline, price=PRICES[name], holders=[]
+        )
+        await clients[name].upload(code, "L1", built.path)
+    host = await tenderee.headers(client)
+    async with session_maker() as session:
+        shifted = clock.ShiftedClock(tender.deadline - await clock.now(session) + timedelta(seconds=1))
+    with clock.use_clock(shifted):
+        await run_sweep(session_maker, [TenderDeadline(store), OpeningClock()])
+        moved = await client.post(
+            f"/api/v1/bidding/opening/{code}/transitions", json={"action": "decryption"}, headers=host
+        )
+        assert moved.status_code == 200, moved.text
+        window_end = moved.json()["stageEndsAt"]
+        keys = {}
+        for name, bidder in bidders.items():
+            [envelope] = await clients[name].envelopes(code)
+            assert bidder.encrypt is not None
+            keys[name] = content_keys(envelope, bidder.encrypt.key, tender=code, lot="L1", bidder=bidder.uscc)  # type: ignore[arg-type]
+        # A opens both parts; B and C their price summaries: the last one starts 唱标.
+        await clients["A"].send_content_key(code, "L1", fmt.PRICE_SUMMARY, keys["A"][fmt.PRICE_SUMMARY])
+        await clients["A"].send_content_key(code, "L1", fmt.PACKAGE, keys["A"][fmt.PACKAGE])
+        for name in "BC":
+            await clients[name].send_content_key(code, "L1", fmt.PRICE_SUMMARY, keys[name][fmt.PRICE_SUMMARY])
+        hall = (await client.get(f"/api/v1/bidding/opening/{code}")).json()
+        assert hall["stage"] == "price-reading"
+        assert hall["decryptionWindowOpen"] is True
+        assert hall["stageEndsAt"] == window_end  # the window's end carried over as 唱标's clock
+        lines = {line["bidder"]: line for line in hall["priceTable"]}
+        assert [lines[bidders[n].uscc]["totalPrice"] for n in "ABC"] == [PRICES[n] for n in "ABC"]
+        assert [lines[bidders[n].uscc]["outcome"] for n in "ABC"] == ["decrypted", "pending", "pending"]
+        assert hall["bids"] == {"total": 3, "signedIn": 0, "opened": 1, "pricesOpened": 3, "packagesOpened": 1}
+        # The host cannot move on to confirmation while packages may still come.
+        early = await client.post(
+            f"/api/v1/bidding/opening/{code}/transitions", json={"action": "confirmation"}, headers=host
+        )
+        assert early.status_code == 409
+        assert early.json()["errors"][0]["rule"] == "decryption-window-running"
+        # A price summary cannot be sent during 唱标 (there is none left); B's package can.
+        await _refused(
+            clients["B"].send_content_key(code, "L1", fmt.PRICE_SUMMARY, keys["B"][fmt.PRICE_SUMMARY]),
+            "decryption-window",
+        )
+        answer = await clients["B"].send_content_key(code, "L1", fmt.PACKAGE, keys["B"][fmt.PACKAGE])
+        assert answer["outcome"] == "decrypted"
+        # The window ends in 唱标: C, who never sent its package, is revoked; its price stays read out.
+        shifted.advance(timedelta(seconds=hall["remainingSeconds"] + 1))
+        await _refused(
+            clients["C"].send_content_key(code, "L1", fmt.PACKAGE, keys["C"][fmt.PACKAGE]), "decryption-window"
+        )
+        swept = await run_sweep(session_maker, [OpeningClock()])
+        assert swept.changed == {"bidding.opening_clock": 1}
+        hall = (await client.get(f"/api/v1/bidding/opening/{code}")).json()
+        assert hall["stage"] == "price-reading"
+        assert hall["decryptionWindowOpen"] is False
+        assert hall["remainingSeconds"] is None  # now 唱标 waits for the host
+        line_c = next(line for line in hall["priceTable"] if line["bidder"] == bidders["C"].uscc)
+        assert line_c["outcome"] == "revoked"
+        assert line_c["totalPrice"] == PRICES["C"]
+        assert "the package" in line_c["cause"]
+        assert "bidder's fault" in line_c["cause"]
+        moved = await client.post(
+            f"/api/v1/bidding/opening/{code}/transitions", json={"action": "confirmation"}, headers=host
+        )
+        assert moved.status_code == 200, moved.text
+    async with session_maker() as session:
+        changes = await _actions(session, code, "bidding.opening_stage_changed")
+        assert [summary["to"] for _action, summary in changes] == ["decryption", "price-reading", "confirmation"]
+        # The table hashed at 唱标 is the one read out then: three prices, two packages pending.
+        read_out = next(summary for _action, summary in changes if summary["to"] == "price-reading")
+        assert read_out["priceTableSha256"] != hall["priceTableSha256"]
 
 
 async def test_fewer_than_three_bids_fail_the_tender(
