@@ -8,6 +8,14 @@ Runs on the bidder's machine with nothing of the platform but its API::
     ggzy bid submit bid.ggzy --server https://ggzy.example --user alice --receipt-dir receipts/
     ggzy bid verify-receipt receipts/R-….json --ca platform_root.pem --container bid.ggzy
 
+and at the opening (开标): ``decrypt``, ``object`` (异议), ``confirm`` (确认开标结果), ``release-share``
+(key holders) and ``sign-record`` (the host)::
+
+    ggzy bid object --server https://ggzy.example --user alice --tender E320… --p12 sign.p12 \
+        --text-file 异议.txt
+    ggzy bid confirm --server https://ggzy.example --user alice --tender E320… --p12 sign.p12 \
+        --expect-sha256 3f5a…
+
 Refusals print the server's field and rule and exit 1; ``verify-receipt`` exits 1 when the receipt
 does not verify.
 """
@@ -40,10 +48,16 @@ from bidding.client.sdk import (
 )
 from bidding.client.transport import (
     BidRejected,
+    LocalRefusal,
     Receipt,
     SyncBidClient,
+    checked_price_table,
+    confirm_price_table,
     decrypt_bid,
+    expect_price_table,
+    file_signed_objection,
     login_sync,
+    our_bidder_uscc,
     receipt_json,
     release_holder_shares,
 )
@@ -68,6 +82,8 @@ def _reporting_refusals(command: Callable[P, R]) -> Callable[P, R]:
             return command(*args, **kwargs)
         except BidRejected as rejected:
             raise click.ClickException(f"refused: {rejected}") from None
+        except LocalRefusal as refusal:
+            raise click.ClickException(f"refused here, nothing sent: {refusal}") from None
         except (BidBuildError, fmt.ContainerRefused) as error:
             raise click.ClickException(str(error)) from None
         except Refused as refusal:
@@ -559,3 +575,108 @@ def sign_record_command(  # noqa: PLR0917 - one parameter per click option
     signed = asyncio.run(sign_record(pdf, signer, tsa=HttpTsa(tsa_url), reason=reason))
     out_path.write_bytes(signed)
     click.echo(f"{out_path}: {len(signed)} bytes, signed by {signer.certificate.subject.rfc4514_string()}")
+
+
+_bidder_option = click.option(
+    "--bidder", default=None, help="our USCC (default: the one our receipts for --tender name)"
+)
+_sign_p12_option = click.option(
+    "--p12", "p12_path", type=_EXISTING_FILE, required=True, help="our signing certificate (PKCS#12)"
+)
+_p12_password_option = click.option(
+    "--p12-password", envvar="GGZY_P12_PASSWORD", prompt=True, hide_input=True, help="the PKCS#12 password"
+)
+
+
+def _objection_text(text: str | None, text_file: Path | None) -> str:
+    if (text is None) == (text_file is None):
+        raise click.UsageError("give the objection with --text or --text-file (one of them)")
+    if text_file is not None:
+        text = text_file.read_text(encoding="utf-8")
+    value = (text or "").strip()  # as the hall's form does: no leading or trailing blank lines
+    if not value:
+        raise click.BadParameter("the objection is empty", param_hint="--text")
+    return value
+
+
+@bid.command("object")
+@click.option("--tender", required=True)
+@click.option("--text", default=None, help="the objection (异议), as filed and signed")
+@click.option("--text-file", type=_EXISTING_FILE, default=None, help="read the objection from this UTF-8 file")
+@_bidder_option
+@_sign_p12_option
+@_p12_password_option
+@_auth_options
+@_reporting_refusals
+def object_command(  # noqa: PLR0917 - one parameter per click option
+    tender: str,
+    text: str | None,
+    text_file: Path | None,
+    bidder: str | None,
+    p12_path: Path,
+    p12_password: str,
+    server: str,
+    token: str | None,
+    user: str | None,
+    password: str | None,
+) -> None:
+    """File an objection (异议) in the opening hall, signed here with our signing certificate over
+    the statement ``{"bidder", "tender", "text", "type": "ggzy-opening-objection/1"}`` (canonical
+    JSON). Prints the objection's id and the statement's SHA-256. Possible until the confirmation
+    stage ends.
+    """
+    statement_text = _objection_text(text, text_file)
+    signer = _load_signer(p12_path, p12_password)
+    client = SyncBidClient(server, _token(server, token, user, password))
+    uscc = bidder or client.run(lambda c: our_bidder_uscc(c, tender))
+    answer = client.run(lambda c: file_signed_objection(c, tender, uscc, statement_text, signer))
+    click.echo(json.dumps(answer, ensure_ascii=False, indent=2))
+
+
+def _show_price_table(tender: str, table: list[dict[str, Any]], digest: str, bidder: str) -> None:
+    click.echo(f"price table of {tender} (唱标), the one this confirmation signs:", err=True)
+    for line in table:
+        price = f"{line['totalPrice']} {line.get('currency') or ''}".strip() if line.get("totalPrice") else "—"
+        cause = f" ({line['cause']})" if line.get("cause") else ""
+        ours = "  <- us" if line.get("bidder") == bidder else ""
+        click.echo(
+            f"  {line.get('lot')}  {line.get('bidderName')} {line.get('bidder')}  {price}  "
+            f"{line.get('outcome')}{cause}{ours}",
+            err=True,
+        )
+    click.echo(f"priceTableSha256: {digest}", err=True)
+
+
+@bid.command("confirm")
+@click.option("--tender", required=True)
+@_bidder_option
+@_sign_p12_option
+@_p12_password_option
+@click.option(
+    "--expect-sha256", default=None, help="send nothing unless the price table still has this SHA-256 (reviewed)"
+)
+@_auth_options
+@_reporting_refusals
+def confirm_command(  # noqa: PLR0917 - one parameter per click option
+    tender: str,
+    bidder: str | None,
+    p12_path: Path,
+    p12_password: str,
+    expect_sha256: str | None,
+    server: str,
+    token: str | None,
+    user: str | None,
+    password: str | None,
+) -> None:
+    """Confirm the opening result (确认开标结果): show the hall's price table (bidder, price, outcome)
+    and its SHA-256 (recomputed here), then sign and send the confirmation statement naming that
+    digest. With --expect-sha256, a table other than the one reviewed is refused here, unsent.
+    """
+    signer = _load_signer(p12_path, p12_password)
+    client = SyncBidClient(server, _token(server, token, user, password))
+    table, digest = checked_price_table(client.run(lambda c: c.opening(tender)))
+    uscc = bidder or client.run(lambda c: our_bidder_uscc(c, tender))
+    _show_price_table(tender, table, digest, uscc)
+    expect_price_table(digest, expect_sha256)
+    answer = client.run(lambda c: confirm_price_table(c, tender, uscc, digest, signer))
+    click.echo(json.dumps(answer, ensure_ascii=False, indent=2))

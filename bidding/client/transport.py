@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import hashlib
 import json
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ from bidding.client.sdk import (
     content_keys,
     file_digest,
     holder_shares,
+    price_table_sha256,
     sign_record,
     sign_statement_async,
     verify_receipt,
@@ -94,6 +96,18 @@ def rejection(response: httpx.Response) -> BidRejected:
         str(body.get("detail") or response.reason_phrase or response.text[:200]),
         problem=body,
     )
+
+
+class LocalRefusal(Exception):
+    """The client refused before sending anything; ``field`` and ``rule`` name why, as the server's
+    refusals do (e.g. the price table changed from the one the bidder reviewed).
+    """
+
+    def __init__(self, field: str, rule: str, detail: str) -> None:
+        super().__init__(f"{detail} ({field}: {rule})")
+        self.field = field
+        self.rule = rule
+        self.detail = detail
 
 
 def _checked(response: httpx.Response) -> httpx.Response:
@@ -574,6 +588,76 @@ async def release_holder_shares(
     shares = holder_shares(envelope, holder, key, tender=tender, lot=lot, bidder=bidder)
     signature = await sign_statement_async(fmt.share_release_statement(tender, lot, bidder, shares), signer)
     return await client.release_shares(tender, lot, bidder, shares, signature)
+
+
+async def our_bidder_uscc(client: BidClient, tender: str) -> str:
+    """Our organisation's USCC as the platform recorded it on our bids for ``tender`` (every receipt
+    names it): the bidder the hall's statements must name.
+    """
+    named = {
+        str(version["record"]["bidder"])
+        for entry in await client.my_bids(tender)
+        for version in entry.get("versions", [])
+        if isinstance(version.get("record"), dict) and version["record"].get("bidder")
+    }
+    if len(named) != 1:
+        raise LocalRefusal("bidder", "exists", f"no bid of ours for tender {tender} names our USCC; give it")
+    return named.pop()
+
+
+def checked_price_table(view: Mapping[str, Any]) -> tuple[list[dict[str, Any]], str]:
+    """The hall view's price table and its SHA-256, recomputed here from the lines (so what is signed
+    is the digest of what is shown) and compared with the platform's ``priceTableSha256``.
+    """
+    table = view.get("priceTable")
+    if not isinstance(table, list):
+        raise LocalRefusal(
+            "priceTable", "published", f"the opening is at {view.get('stage')}: no price table before 唱标"
+        )
+    digest = price_table_sha256(table)
+    if digest != view.get("priceTableSha256"):
+        raise LocalRefusal(
+            "priceTableSha256",
+            "digest-mismatch",
+            f"the platform names {view.get('priceTableSha256')}, but the table it shows hashes to {digest}",
+        )
+    return table, digest
+
+
+def expect_price_table(digest: str, expected: str | None) -> None:
+    """Refuse (before signing or sending anything) when the table is not the one the bidder reviewed."""
+    if expected is not None and expected.strip().lower() != digest:
+        raise LocalRefusal(
+            "priceTableSha256",
+            "expect-sha256",
+            f"the price table is now {digest}, not the {expected.strip()} you reviewed; nothing was sent",
+        )
+
+
+async def file_signed_objection(
+    client: BidClient, tender: str, bidder: str, text: str, signer: SigningIdentity
+) -> dict[str, Any]:
+    """异议: sign `fmt.objection_statement` (tender, our USCC, the text) here and file it; the
+    platform's answer plus the statement's SHA-256.
+    """
+    statement = fmt.objection_statement(tender, bidder, text)
+    answer = await client.file_objection(tender, text, await sign_statement_async(statement, signer))
+    return {**answer, "tender": tender, "bidder": bidder, "statementSha256": hashlib.sha256(statement).hexdigest()}
+
+
+async def confirm_price_table(
+    client: BidClient, tender: str, bidder: str, table_sha256: str, signer: SigningIdentity
+) -> dict[str, Any]:
+    """Confirm the opening result: sign `fmt.confirmation_statement` naming the price table's digest."""
+    statement = fmt.confirmation_statement(tender, bidder, table_sha256)
+    answer = await client.confirm(tender, await sign_statement_async(statement, signer))
+    return {
+        **answer,
+        "tender": tender,
+        "bidder": bidder,
+        "priceTableSha256": table_sha256,
+        "statementSha256": hashlib.sha256(statement).hexdigest(),
+    }
 
 
 def login_sync(base_url: str, username: str, password: str, *, totp: str | None = None) -> str:

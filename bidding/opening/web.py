@@ -9,7 +9,8 @@ from the database clock, each bid's decryption status, the price table from å”±æ
   a platform-side incident for a bidder, answers to objections;
 * bidder (``bidding:opening:attend``): sign in, the ``ggzy bid decrypt`` command to run on its own
   computer (the private key never reaches the browser), its decryption status, an objection and the
-  confirmation, each with a CAdES signature made by the bidder tool and pasted here;
+  confirmation: the ``ggzy bid object`` / ``ggzy bid confirm`` command lines, or the exact statement
+  to sign with a CA client and a form to paste the CAdES signature (base64);
 * supervisor (``bidding:opening:read``): everything, read-only.
 
 Forms post with the CSRF token and redirect back; a refusal re-renders the page with the field,
@@ -145,6 +146,46 @@ def decrypt_command(base_url: str, code: str, lot: str, bidder_uscc: str) -> str
     )
 
 
+def objection_command(base_url: str, code: str, bidder_uscc: str) -> str:
+    """The ``ggzy bid object`` command line: signs `format.objection_statement` and files it."""
+    return " \\\n  ".join(
+        [
+            "ggzy bid object",
+            f"--server {base_url}",
+            f"--tender {code}",
+            f"--bidder {bidder_uscc}",
+            "--p12 signing.p12",
+            "--user <your user name>",
+            "--text-file objection.txt",
+        ]
+    )
+
+
+def confirm_command(base_url: str, code: str, bidder_uscc: str, price_table_sha256: str | None) -> str:
+    """The ``ggzy bid confirm`` command line; with the table's digest it sends nothing for another table."""
+    return " \\\n  ".join(
+        [
+            "ggzy bid confirm",
+            f"--server {base_url}",
+            f"--tender {code}",
+            f"--bidder {bidder_uscc}",
+            "--p12 signing.p12",
+            "--user <your user name>",
+            *([f"--expect-sha256 {price_table_sha256}"] if price_table_sha256 else []),
+        ]
+    )
+
+
+OBJECTION_TEXT_PLACEHOLDER: Final = "<objection text>"
+
+
+def objection_statement(code: str, bidder_uscc: str) -> str:
+    """The objection statement a CA client signs, with a placeholder where the text goes (a JSON
+    string: only quotes, backslashes and control characters such as line breaks are escaped).
+    """
+    return fmt.objection_statement(code, bidder_uscc, OBJECTION_TEXT_PLACEHOLDER).decode()
+
+
 def hall_labels() -> dict[str, Any]:
     """The words the page's script needs, in the reader's language."""
     return {
@@ -212,6 +253,7 @@ class OpeningPages(Controller):
                 "decrypt_commands": [
                     (row["lot"], decrypt_command(base_url, code, row["lot"], row["bidder"])) for row in own
                 ],
+                **(_statements(base_url, code, uscc, view.get("priceTableSha256")) if uscc and own else {}),
                 "stage_labels": STAGE_LABELS,
                 "outcome_labels": OUTCOME_LABELS,
                 "part_labels": PART_LABELS,
@@ -444,6 +486,18 @@ class OpeningPages(Controller):
             raise NotFound("no price table to confirm yet", field="priceTable", rule="exists")
         statement = fmt.confirmation_statement(code, uscc, str(digest))
         return attachment(statement, f"confirmation-{code}.json", "application/json")
+
+
+def _statements(base_url: str, code: str, uscc: str, digest: str | None) -> dict[str, str | None]:
+    """What the bidder's page shows for objections and the confirmation: the ``ggzy bid`` command
+    lines and the exact statements a CA client would sign instead.
+    """
+    return {
+        "objection_command": objection_command(base_url, code, uscc),
+        "objection_statement": objection_statement(code, uscc),
+        "confirm_command": confirm_command(base_url, code, uscc, digest),
+        "confirmation_statement": fmt.confirmation_statement(code, uscc, digest).decode() if digest else None,
+    }
 
 
 async def _uscc_of(opening: OpeningService, actor: Actor) -> str | None:

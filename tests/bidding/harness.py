@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import hashlib
 import os
 import secrets
@@ -36,7 +37,9 @@ import httpx
 
 from bidding.client.sdk import BuiltBid, PriceSummary, build_container
 from bidding.client.transport import BIDDING, BidRejected, Receipt, rejection
+from bidding.jobs import TenderDeadline
 from bidding.models import EvaluationMethod, Lot, Tender, TenderCategory, TenderStatus
+from bidding.opening.jobs import OpeningClock
 from certs.testing.pki import DevPki, Identity, Profile, build_dev_pki, make_uscc, organisation_code_extension
 from certs.testing.pki import organisation_name as subject_name
 from certs.tools.dev_ca import build_dev_ca, write_files
@@ -45,6 +48,8 @@ from trading.kernel.auth.identity import Actor
 from trading.kernel.auth.roles import Role
 from trading.kernel.db.engine import create_engine, create_session_maker
 from trading.kernel.settings import Settings
+from trading.kernel.storage import FileStore
+from trading.kernel.sweep import run_sweep
 from trading.ledger.service import append_entry
 from trading.parties.authentication import AuthenticationService
 from trading.parties.models import OrganisationKind, SessionKind
@@ -314,6 +319,37 @@ async def host_token(setup: SubmissionSetup) -> str:
     finally:
         await engine.dispose()
     return token
+
+
+async def deadline_soon(setup: SubmissionSetup, seconds: int) -> SubmissionSetup:
+    """Move the tender's deadline to ``seconds`` from the database's now. A real server cannot take
+    a shifted clock, so live tests start their servers first and only then bring the deadline
+    close (bids must be sealed for the new deadline: build them after this).
+    """
+    engine = create_engine(setup.db_url)
+    try:
+        async with create_session_maker(engine)() as session:
+            tender = await session.get_one(Tender, setup.tender.id, with_for_update=True)
+            deadline = (await clock.now(session) + timedelta(seconds=seconds)).replace(microsecond=0)
+            tender.deadline = tender.documents_until = tender.next_check = deadline
+            await session.commit()
+    finally:
+        await engine.dispose()
+    return dataclasses.replace(setup, tender=dataclasses.replace(setup.tender, deadline=deadline))
+
+
+async def open_at_deadline(setup: SubmissionSetup) -> None:
+    """Wait for the tender's deadline on the database clock, then run the sweep that opens the hall."""
+    engine = create_engine(setup.db_url)
+    try:
+        session_maker = create_session_maker(engine)
+        async with session_maker() as session:
+            wait = (setup.tender.deadline - await clock.now(session)).total_seconds()
+        await asyncio.sleep(max(0.0, wait) + 0.5)
+        report = await run_sweep(session_maker, [TenderDeadline(FileStore(setup.storage_dir)), OpeningClock()])
+        assert report.changed == {"bidding.tender_deadline": 1}, report
+    finally:
+        await engine.dispose()
 
 
 # --- containers ----------------------------------------------------------------------------------

@@ -14,26 +14,22 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import AsyncIterator
-from datetime import timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 
 from bidding.client.transport import BidClient, decrypt_bid
-from bidding.jobs import TenderDeadline
 from bidding.models import Tender
-from bidding.opening.jobs import OpeningClock
 from tests.bidding import harness
 from tests.e2e.test_login_locale import CHROMIUM, CHROMIUM_ARGS
-from trading.kernel import clock
 from trading.kernel.db.engine import create_engine, create_session_maker
-from trading.kernel.storage import FileStore
-from trading.kernel.sweep import run_sweep
 from trading.parties.models import User
 
 pytestmark = pytest.mark.e2e
 LOT = "001"
+SUBMISSION_SECONDS = 8
+"""From moving the deadline (after the server is up) to the deadline: three tiny bids are built and sent."""
 
 
 @pytest.fixture
@@ -62,19 +58,6 @@ async def _usernames(setup: harness.SubmissionSetup) -> tuple[str, list[str]]:
     return host, bidders
 
 
-async def _open_at_deadline(setup: harness.SubmissionSetup) -> None:
-    engine = create_engine(setup.db_url)
-    session_maker = create_session_maker(engine)
-    try:
-        async with session_maker() as session:
-            wait = (setup.tender.deadline - await clock.now(session)).total_seconds()
-        await asyncio.sleep(max(0.0, wait) + 0.5)
-        report = await run_sweep(session_maker, [TenderDeadline(FileStore(setup.storage_dir)), OpeningClock()])
-        assert report.changed == {"bidding.tender_deadline": 1}
-    finally:
-        await engine.dispose()
-
-
 async def _login(context: object, username: str) -> object:
     from playwright.async_api import BrowserContext, expect
 
@@ -94,10 +77,11 @@ async def test_host_and_bidder_follow_a_full_opening_and_see_the_price_table(
     from playwright.async_api import Browser, Page, expect
 
     assert isinstance(browser, Browser)
-    setup = await harness.prepare(fresh_db, tmp_path / "var", bidders=3, deadline_in=timedelta(seconds=15))
+    setup = await harness.prepare(fresh_db, tmp_path / "var", bidders=3)
     code = setup.tender.code
     host_name, bidder_names = await _usernames(setup)
     with harness.running_server(setup, tmp_path / "server.log") as server:
+        setup = await harness.deadline_soon(setup, SUBMISSION_SECONDS)
         async with httpx.AsyncClient(timeout=60) as http:
             for bidder in setup.bidders:
                 built = await asyncio.to_thread(
@@ -105,7 +89,7 @@ async def test_host_and_bidder_follow_a_full_opening_and_see_the_price_table(
                 )
                 attempt = await harness.submit_bid(http, server.base_url, harness.Attempt(bidder, LOT, built))
                 assert attempt.receipt is not None, attempt.error
-        await _open_at_deadline(setup)
+        await harness.open_at_deadline(setup)
 
         host_context = await browser.new_context(locale="zh-CN", base_url=server.base_url)
         bidder_context = await browser.new_context(locale="zh-CN", base_url=server.base_url)
