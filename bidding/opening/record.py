@@ -257,10 +257,52 @@ async def _opening(session: AsyncSession, code: str) -> OpeningSession:
     return opening
 
 
+def _confirmation_cells(confirmations: Sequence[Mapping[str, Any]]) -> dict[str, str]:
+    """Each bidder's "投标人确认" cell: the time it signed (the date only when they differ), or
+    未确认 (accepted by silence: section 五 says so and names them).
+    """
+    times = {c["bidder"]: local_time(c.get("confirmedAt")) for c in confirmations if c.get("confirmed")}
+    one_day = len({value[:10] for value in times.values()}) <= 1
+    cells = {c["bidder"]: "未确认" for c in confirmations}
+    cells.update({bidder: f"已确认 {value[11:] if one_day else value[5:]}" for bidder, value in times.items()})
+    return cells
+
+
+def price_tables(data: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The price table of each lot with bids: one row per bid (with the bidder's confirmation) and
+    the causes of the outcomes as numbered notes (each distinct sentence once, in order of use).
+    """
+    confirmations = _confirmation_cells(data["confirmations"])
+    tables = []
+    for lot in data["lots"]:
+        bids = data["lotBids"].get(lot["code"], [])
+        if not bids:
+            continue
+        notes: dict[str, int] = {}
+        rows = [
+            {
+                "index": index,
+                "bid": bid,
+                "note": notes.setdefault(str(bid["outcomeText"]), len(notes) + 1),
+                "confirmation": confirmations.get(bid["bidder"], ""),
+            }
+            for index, bid in enumerate(bids, start=1)
+        ]
+        tables.append({"lot": lot, "rows": rows, "notes": list(notes)})
+    return tables
+
+
 def render_record_html(data: Mapping[str, Any], *, generated_at: datetime) -> str:
     """The record's HTML (Chinese), from `record_data`."""
+    confirmations = data["confirmations"]
     return _env.get_template(TEMPLATE).render(
         record=data,
+        price_tables=price_tables(data),
+        confirmations={
+            "total": len(confirmations),
+            "confirmed": sum(1 for c in confirmations if c.get("confirmed")),
+            "unconfirmed": [c["bidderName"] for c in confirmations if not c.get("confirmed")],
+        },
         generated_at=generated_at.astimezone(CHINA).strftime("%Y-%m-%d %H:%M:%S"),
         local_time=local_time,
         money=money,

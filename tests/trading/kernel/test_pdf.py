@@ -9,6 +9,7 @@ a small character set in a fresh directory.
 
 from __future__ import annotations
 
+import gc
 import os
 import subprocess
 import tempfile
@@ -132,3 +133,16 @@ def test_documents_cannot_reach_the_network_or_other_files(tmp_path: Path) -> No
         page(f"<p>正文</p><a rel='attachment' href='{secret.name}'>附件</a>"), base_url=tmp_path.as_uri() + "/"
     )
     assert b"EmbeddedFile" in inside
+
+
+def test_rendering_pauses_the_cyclic_collector_and_restores_it() -> None:
+    warm_renderer()
+    assert gc.isenabled()
+    render.render_pdf(page("<p>开标记录</p>"))
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        render.render_pdf(page("<p>开标记录</p>"))
+        assert not gc.isenabled()  # a caller's choice is left alone
+    finally:
+        gc.enable()
