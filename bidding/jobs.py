@@ -6,7 +6,7 @@ twice, late, or on two workers at once changes nothing extra.
 * `TenderDeadline`: at the bid deadline (by the database clock) a published tender closes: no bid
   changes any more, the project's sealed ledger chain is opened (who downloaded, uploaded, bid),
   the counts of bids and downloads are recorded, and uploads still in progress are abandoned.
-  In the same transaction the opening begins (`bidding.opening.service.start_opening`): a session
+  In the same transaction the opening begins (`bidding.opening.stages.start_opening`): a session
   in sign-in, or — with fewer than ``rules["min_bidders"]`` bids in every lot — 流标 (``failed``).
 * `AbandonedUploads`: an upload not completed by its ``expires_at`` is abandoned and its partial
   bytes deleted; it never counted as a bid.
@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bidding.models import Bid, BidStatus, BidUpload, DocumentDownload, Tender, TenderStatus, UploadStatus
 from bidding.opening.jobs import OpeningClock
-from bidding.opening.service import start_opening
+from bidding.opening.stages import start_opening
 from trading.kernel.auth.identity import Actor
 from trading.kernel.settings import get_settings
 from trading.kernel.storage import FileStore

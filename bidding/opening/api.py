@@ -40,9 +40,14 @@ PREFIX = "/bidding/opening"
 
 
 async def provide_opening(state: State) -> OpeningService:
-    settings: Settings = state.settings
-    assert settings.storage_dir is not None  # noqa: S101 - filled by Settings' validator
-    return OpeningService(state.session_maker, settings, FileStore(settings.storage_dir))
+    """One `OpeningService` per application: its decryptions share transactions (group commit)."""
+    service: OpeningService | None = state.get("opening_service")
+    if service is None:
+        settings: Settings = state.settings
+        assert settings.storage_dir is not None  # noqa: S101 - filled by Settings' validator
+        service = OpeningService(state.session_maker, settings, FileStore(settings.storage_dir))
+        state["opening_service"] = service
+    return service
 
 
 async def provide_records(state: State) -> OpeningRecords:

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bidding.opening.models import OpeningSession, Stage
-from bidding.opening.service import advance_if_due
+from bidding.opening.stages import advance_if_due
 
 
 class OpeningClock:

@@ -1,7 +1,7 @@
 """The opening record (开标记录, Order 20 Art. 32; 87号令 Art. 42): a Chinese PDF, signed by the
 platform and then by the host, timestamped, published and downloadable.
 
-* **At close** (`bidding.opening.service._enter` to ``closed``, by the host or the sweep) the
+* **At close** (`bidding.opening.stages.enter_stage` to ``closed``, by the host or the sweep) the
   closing transaction enqueues `RENDER_TASK`; the task (`bidding.tasks`) runs `publish_record`
   after that commit. The job reads the record's data (`record_data`), renders it with the kernel
   renderer (`render_record`, 0.1–3 s) **with no transaction open**, then in one short unit of
@@ -47,11 +47,11 @@ from bidding.errors import OpeningRefused, OpeningStateConflict
 from bidding.models import BidVersion, Lot, Tender
 from bidding.opening.events import publish_after_commit
 from bidding.opening.models import OpeningBid, OpeningSession, Outcome, Stage
-from bidding.opening.service import (
+from bidding.opening.service import OpeningService
+from bidding.opening.stages import (
     RENDER_RECORD_TASK,
-    OpeningService,
-    _jsonable,
-    _timeline,
+    add_timeline_event,
+    jsonable,
     opening_record,
     price_table,
     price_table_sha256,
@@ -199,10 +199,10 @@ def stage_times(timeline: Sequence[Mapping[str, Any]], closed_at: str | None) ->
 
 
 async def record_data(session: AsyncSession, code: str) -> dict[str, Any]:
-    """`bidding.opening.service.opening_record` plus what the PDF shows besides: each bid's
+    """`bidding.opening.stages.opening_record` plus what the PDF shows besides: each bid's
     guarantee (from the signed public manifest), the price table's digest, Chinese labels.
     """
-    data: dict[str, Any] = _jsonable(await opening_record(session, code))
+    data: dict[str, Any] = jsonable(await opening_record(session, code))
     opening = await _opening(session, code)
     rows = (
         await session.execute(
@@ -364,7 +364,7 @@ async def publish_record(
         opening.record_storage_key = key
         opening.record_sha256 = digest
         opening.updated_at = now
-        _timeline(opening, PLATFORM_SIGNED, now, system, sha256=digest)
+        add_timeline_event(opening, PLATFORM_SIGNED, now, system, sha256=digest)
         await session.flush()
         await append_entry(
             session,
@@ -457,7 +457,7 @@ class OpeningRecords(OpeningService):
             opening.record_storage_key = key
             opening.record_sha256 = digest
             opening.updated_at = now
-            _timeline(opening, HOST_SIGNED, now, actor, sha256=digest, signer=signer_sha256)
+            add_timeline_event(opening, HOST_SIGNED, now, actor, sha256=digest, signer=signer_sha256)
             await session.flush()
             await append_entry(
                 session,

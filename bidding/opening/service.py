@@ -1,9 +1,11 @@
-"""The opening session (开标, Order 20 Art. 29–32): stages, online decryption, escrow, objections.
+"""The opening hall's requests (开标, Order 20 Art. 29–32): the host's transitions, pause and
+incidents, the bidders' sign-in and online decryption, the key holders' escrow, objections and
+confirmations, and the hall's view.
 
-Stages run 签到 sign-in → 解密 decryption → 唱标 price reading → 确认 confirmation → 结束 closed.
-The database clock decides every window; the host (the tender's agency, else the tenderee) moves
-the stages that wait for a person, and the sweep (`bidding.opening.jobs`) ends the timed ones.
-Pause keeps the stage and carries the remaining time over to the resume.
+The state machine they drive (stages, the window's end, the price table, the record's data) is
+`bidding.opening.stages`, shared with the sweep (`bidding.opening.jobs`). The database clock decides
+every window; the host (the tender's agency, else the tenderee) moves the stages that wait for a
+person. Pause keeps the stage and carries the remaining time over to the resume.
 
 Like `bidding.intake.IntakeService`, `OpeningService` opens its own short units of work: opening a
 package is file and crypto work that no transaction should span. A decryption is checked against
@@ -24,21 +26,22 @@ import binascii
 import hashlib
 import json
 import uuid
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final, TypeVar
 
 import structlog
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bidding.client import format as fmt
-from bidding.client.sdk import price_table_sha256 as sdk_price_table_sha256
 from bidding.errors import NotTheHost, OpeningRefused, OpeningStateConflict
-from bidding.models import Bid, BidStatus, BidVersion, Lot, Tender, TenderStatus
+from bidding.models import BidVersion, Lot, Tender
 from bidding.opening import decryption
+from bidding.opening.batching import GroupCommit, Waiting
 from bidding.opening.decryption import OpenFailed, StoredBid
 from bidding.opening.events import publish_after_commit
 from bidding.opening.models import (
@@ -53,59 +56,38 @@ from bidding.opening.models import (
     ReleasedShare,
     Stage,
 )
+from bidding.opening.stages import (
+    READ_OUT,
+    WINDOW_STAGES,
+    add_timeline_event,
+    bid_rows,
+    decryption_progress,
+    enter_stage,
+    iso,
+    jsonable,
+    opening_record,
+    price_settled,
+    price_table,
+    price_table_sha256,
+)
 from bidding.policies import BiddingPermission
-from certs.canonical import canonical_json
 from certs.envelope.threshold import Share
 from certs.errors import Refused
 from certs.pathval.identity import Party
 from certs.sign.cades import DetachedSignature, verify_detached
 from certs.trustlist.model import Usage
-from trading.kernel import clock, tasks
+from trading.kernel import clock
 from trading.kernel.auth.identity import Actor
 from trading.kernel.auth.roles import Role
 from trading.kernel.db.uow import transaction
 from trading.kernel.errors import Conflict, DomainError, NotFound, PermissionDenied
 from trading.kernel.settings import Settings
 from trading.kernel.storage import FileStore
-from trading.ledger.models import LedgerChainHead
-from trading.ledger.service import append_entry, chain_for
-from trading.parties.models import Organisation
+from trading.ledger.service import append_entry
 from trading.parties.trust import signer_party
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
-
-SIGN_IN_MINUTES: Final = 15
-CONFIRMATION_MINUTES: Final = 30
-MAX_TEXT: Final = 4000
-MAX_CAUSE: Final = 1000
-RENDER_RECORD_TASK: Final = "bidding.render_opening_record"
-"""Renders, signs and stores the opening record after the close commits (`bidding.opening.record`)."""
-READ_OUT: Final = frozenset({Outcome.DECRYPTED, Outcome.ESCROW})
-"""Outcomes of a bid opened in full (price summary and package)."""
-WINDOW_STAGES: Final = frozenset({Stage.DECRYPTION, Stage.PRICE_READING})
-"""Stages during which the decryption window may run: 唱标 starts as soon as every price summary is
-settled, and packages go on being decrypted until the window's end."""
-
-
-# --- pure helpers ---------------------------------------------------------------------------------
-
-
-def host_of(tender: Tender) -> uuid.UUID:
-    """The opening's host: the tender's agency if it has one, else the tenderee."""
-    return tender.agency_organisation_id or tender.tenderee_organisation_id
-
-
-def stage_minutes(tender: Tender, stage: Stage) -> int | None:
-    """How long a stage runs by itself (None: it waits for the host)."""
-    rules = tender.rules or {}
-    if stage is Stage.SIGN_IN:
-        return int(rules.get("opening_sign_in_minutes", SIGN_IN_MINUTES))
-    if stage is Stage.DECRYPTION:
-        return tender.decryption_window_minutes
-    if stage is Stage.CONFIRMATION:
-        return int(rules.get("opening_confirmation_minutes", CONFIRMATION_MINUTES))
-    return None
 
 
 def _b64decode(text: str, field: str) -> bytes:
@@ -119,491 +101,36 @@ def _fingerprint(certificate: x509.Certificate) -> str:
     return certificate.fingerprint(hashes.SHA256()).hex()
 
 
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
+MAX_TEXT: Final = 4000
+MAX_CAUSE: Final = 1000
 
 
-def _timeline(opening: OpeningSession, event: str, now: datetime, actor: Actor, **extra: Any) -> None:
-    events = list((opening.timeline or {}).get("events", []))
-    events.append({"event": event, "stage": opening.stage.value, "at": now.isoformat(), "by": actor.label, **extra})
-    opening.timeline = {"events": events}
+@dataclass(frozen=True)
+class _Decrypted:
+    """A decryption checked outside any transaction, waiting to be recorded (`GroupCommit`)."""
+
+    actor: Actor
+    code: str
+    lot: str
+    part: str
+    row_id: uuid.UUID
+    opened: decryption.OpenedPart
+    summary: dict[str, Any] | None
 
 
-def price_row(row: OpeningBid, lot_code: str) -> dict[str, Any]:
-    """One line of the price table (唱标): the bidder, the outcome and, when read out, the prices."""
-    line: dict[str, Any] = {
-        "lot": lot_code,
-        "bidder": row.bidder_uscc,
-        "bidderName": row.bidder_name,
-        "outcome": row.outcome.value,
-        "cause": row.cause,
-    }
-    if row.price_status is PartStatus.OPENED and row.price_summary is not None:
-        summary = row.price_summary
-        line.update(
-            {
-                "currency": summary.get("currency"),
-                "totalPrice": summary.get("totalPrice"),
-                "durationDays": summary.get("durationDays"),
-                "items": summary.get("items", []),
-            }
-        )
-    return line
-
-
-def price_table_sha256(table: Sequence[Mapping[str, Any]]) -> str:
-    """The digest bidders confirm (`bidding.client.format.confirmation_statement`); the client
-    recomputes it with the same function before it signs.
-    """
-    return sdk_price_table_sha256(table)
-
-
-# --- creation at the deadline (called by the deadline sweep, in its transaction) --------------------
-
-
-async def start_opening(session: AsyncSession, tender: Tender, now: datetime) -> OpeningSession:
-    """Create the tender's opening as it closes: in sign-in when a lot has enough bids, else 流标.
-
-    A lot with fewer than ``rules["min_bidders"]`` (default 3) submitted bids does not open; when no
-    lot opens, the tender becomes ``failed`` and the session is born closed with the reason.
-    """
-    minimum = int((tender.rules or {}).get("min_bidders", 3))
-    lots = list(await session.scalars(select(Lot).where(Lot.tender_id == tender.id).order_by(Lot.position)))
-    rows = (
-        await session.execute(
-            select(Bid, BidVersion, Organisation)
-            .join(BidVersion, BidVersion.id == Bid.current_version_id)
-            .join(Organisation, Organisation.id == Bid.organisation_id)
-            .where(Bid.tender_id == tender.id, Bid.status == BidStatus.SUBMITTED)
-            .order_by(Organisation.name)
-        )
-    ).all()
-    by_lot: dict[uuid.UUID, list[tuple[Bid, BidVersion, Organisation]]] = {lot.id: [] for lot in lots}
-    for bid, version, organisation in rows:
-        by_lot.setdefault(bid.lot_id, []).append((bid, version, organisation))
-    lot_states: dict[str, Any] = {}
-    for lot in lots:
-        count = len(by_lot[lot.id])
-        if count >= minimum:
-            lot_states[lot.code] = {"bids": count, "status": "opening"}
-        else:
-            lot_states[lot.code] = {
-                "bids": count,
-                "status": "failed",
-                "reason": f"{count} bid(s) at the deadline, fewer than the {minimum} required (流标)",
-            }
-    opening_lots = [lot for lot in lots if lot_states[lot.code]["status"] == "opening"]
-    system = Actor.system()
-    opening = OpeningSession(
-        tender_id=tender.id,
-        host_organisation_id=host_of(tender),
-        stage=Stage.SIGN_IN,
-        stage_started_at=now,
-        lots=lot_states,
-        timeline={"events": []},
-        created_at=now,
-        updated_at=now,
+_OWN_BID_AT_OPENING: Final = (
+    select(Tender, OpeningSession, OpeningBid, BidVersion)
+    .join(OpeningSession, OpeningSession.tender_id == Tender.id)
+    .join(OpeningBid, OpeningBid.session_id == OpeningSession.id)
+    .join(Lot, Lot.id == OpeningBid.lot_id)
+    .join(BidVersion, BidVersion.id == OpeningBid.version_id)
+    .where(
+        Tender.project_code == bindparam("code"),
+        Lot.code == bindparam("lot"),
+        OpeningBid.organisation_id == bindparam("organisation_id"),
     )
-    if not opening_lots:
-        reason = f"fewer than {minimum} bids in every lot at the deadline: the opening does not proceed (流标)"
-        opening.stage = Stage.CLOSED
-        opening.failed_reason = reason
-        opening.closed_at = now
-        _timeline(opening, "failed", now, system, reason=reason)
-        tender.status = TenderStatus.FAILED
-        tender.updated_at = now
-        session.add(opening)
-        await session.flush()
-        await append_entry(
-            session,
-            actor=system,
-            action="bidding.tender_failed",
-            subject_type="bidding.tender",
-            subject_id=str(tender.id),
-            summary={
-                "rule": "min-bidders",
-                "minBidders": minimum,
-                "lots": {k: v["bids"] for k, v in lot_states.items()},
-            },
-            data={"reason": reason, "lots": lot_states},
-            project_code=tender.project_code,
-        )
-        publish_after_commit(session, tender.project_code, {"type": "failed", "state": "failed", "at": now})
-        return opening
-    minutes = stage_minutes(tender, Stage.SIGN_IN)
-    opening.stage_ends_at = now + timedelta(minutes=minutes) if minutes else None
-    opening.next_check = opening.stage_ends_at
-    _timeline(opening, "created", now, system)
-    tender.status = TenderStatus.OPENING
-    tender.updated_at = now
-    session.add(opening)
-    await session.flush()
-    for lot in opening_lots:
-        for bid, version, organisation in by_lot[lot.id]:
-            session.add(
-                OpeningBid(
-                    session_id=opening.id,
-                    bid_id=bid.id,
-                    version_id=version.id,
-                    lot_id=lot.id,
-                    organisation_id=organisation.id,
-                    bidder_uscc=organisation.uscc,
-                    bidder_name=organisation.name,
-                    price_status=PartStatus.SEALED,
-                    package_status=PartStatus.SEALED,
-                    outcome=Outcome.PENDING,
-                    failed_attempts=0,
-                    updated_at=now,
-                )
-            )
-    await session.flush()
-    await append_entry(
-        session,
-        actor=system,
-        action="bidding.opening_started",
-        subject_type="bidding.opening",
-        subject_id=str(opening.id),
-        summary={"stage": Stage.SIGN_IN.value, "lots": {k: v["status"] for k, v in lot_states.items()}},
-        data={"lots": lot_states, "host": str(opening.host_organisation_id), "endsAt": opening.stage_ends_at},
-        project_code=tender.project_code,
-    )
-    publish_after_commit(
-        session,
-        tender.project_code,
-        {"type": "stage", "state": Stage.SIGN_IN.value, "at": now, "endsAt": opening.stage_ends_at},
-    )
-    return opening
-
-
-# --- transitions (shared by the host's requests and the sweep) --------------------------------------
-
-
-async def _enter(
-    session: AsyncSession, opening: OpeningSession, tender: Tender, stage: Stage, *, now: datetime, actor: Actor
-) -> None:
-    """Move to ``stage``: its own clock starts, the timeline, the ledger and the hall learn of it."""
-    previous = opening.stage
-    window_end = opening.stage_ends_at if opening.decryption_closed_at is None else None
-    opening.stage = stage
-    opening.stage_started_at = now
-    minutes = stage_minutes(tender, stage)
-    opening.stage_ends_at = now + timedelta(minutes=minutes) if minutes else None
-    if stage is Stage.PRICE_READING and window_end is not None:
-        # 唱标 began before every package was open: the rest of the decryption window is its clock.
-        opening.stage_ends_at = window_end
-    opening.next_check = opening.stage_ends_at
-    opening.updated_at = now
-    if stage is Stage.CLOSED:
-        opening.closed_at = now
-        opening.next_check = None
-    _timeline(opening, "stage", now, actor, previous=previous.value)
-    await session.flush()
-    summary: dict[str, Any] = {"from": previous.value, "to": stage.value}
-    data: dict[str, Any] = {**summary, "endsAt": opening.stage_ends_at}
-    if stage is Stage.PRICE_READING:
-        table = await price_table(session, opening)
-        summary["priceTableSha256"] = price_table_sha256(table)
-        data["priceTable"] = table
-    if stage is Stage.CLOSED:
-        record = await opening_record(session, tender.project_code)
-        summary["recordSha256"] = hashlib.sha256(canonical_json(_jsonable(record))).hexdigest()
-        # The PDF record is rendered after this commits, outside the row locks (bidding.opening.record).
-        tasks.enqueue(session, RENDER_RECORD_TASK, code=tender.project_code)
-    await append_entry(
-        session,
-        actor=actor,
-        action="bidding.opening_stage_changed",
-        subject_type="bidding.opening",
-        subject_id=str(opening.id),
-        summary=summary,
-        data=data,
-        project_code=tender.project_code,
-    )
-    publish_after_commit(
-        session,
-        tender.project_code,
-        {"type": "stage", "state": stage.value, "at": now, "endsAt": opening.stage_ends_at},
-    )
-
-
-async def _rows(session: AsyncSession, opening: OpeningSession, *, lock: bool = False) -> list[OpeningBid]:
-    statement = select(OpeningBid).where(OpeningBid.session_id == opening.id).order_by(OpeningBid.bidder_name)
-    if lock:
-        statement = statement.with_for_update()
-    return list(await session.scalars(statement.execution_options(populate_existing=True)))
-
-
-async def _close_decryption_window(
-    session: AsyncSession, opening: OpeningSession, tender: Tender, now: datetime, actor: Actor
-) -> bool:
-    """The window's end: every bid not opened gets its outcome. True when every price summary is
-    settled (none waits for the key holders' escrow), so that 唱标 may start.
-    """
-    remedy = bool(tender.key_holders.get("remedy")) and bool(tender.key_holders.get("holders"))
-    waiting = False
-    for row in await _rows(session, opening, lock=True):
-        if row.outcome is not Outcome.PENDING:
-            waiting = waiting or not _price_settled(row)
-            continue
-        if row.incident is not None and remedy:
-            row.outcome = Outcome.ESCROW_PENDING
-            row.cause = (
-                f"platform-side cause recorded by the host: {row.incident['cause']};"
-                " the key holders' escrow may open it"
-            )
-            waiting = waiting or not _price_settled(row)
-        elif row.incident is not None:
-            row.outcome = Outcome.WITHDRAWN
-            row.cause = f"not decrypted for a platform-side cause (撤回): {row.incident['cause']}"
-        else:
-            missing = "the price summary" if row.price_status is PartStatus.SEALED else "the package"
-            row.outcome = Outcome.REVOKED
-            row.cause = f"no valid content key for {missing} within the decryption window: the bidder's fault (撤销)"
-        row.updated_at = now
-        await session.flush()
-        await append_entry(
-            session,
-            actor=actor,
-            action="bidding.opening_bid_outcome",
-            subject_type="bidding.opening_bid",
-            subject_id=str(row.id),
-            summary={"bidder": row.bidder_uscc, "outcome": row.outcome.value},
-            data={"cause": row.cause, "incident": row.incident, "failedAttempts": row.failed_attempts},
-            project_code=tender.project_code,
-        )
-    opening.decryption_closed_at = now
-    opening.stage_ends_at = None
-    opening.next_check = None
-    opening.updated_at = now
-    _timeline(opening, "decryption-window-closed", now, actor)
-    await session.flush()
-    publish_after_commit(
-        session, tender.project_code, {"type": "window-closed", "state": opening.stage.value, "at": now}
-    )
-    return not waiting
-
-
-def _price_settled(row: OpeningBid) -> bool:
-    """Its price summary is open, or the bid is decided without it: it no longer holds up 唱标."""
-    return row.price_status is PartStatus.OPENED or row.outcome in FINAL_OUTCOMES
-
-
-async def _progress(session: AsyncSession, opening: OpeningSession) -> dict[str, int]:
-    """How far the opening's decryption is, counted in the database (one query, no rows loaded)."""
-    final = OpeningBid.outcome.in_(list(FINAL_OUTCOMES))
-    price_open = OpeningBid.price_status == PartStatus.OPENED
-    row = (
-        await session.execute(
-            select(
-                func.count(),
-                func.count().filter(price_open),
-                func.count().filter(OpeningBid.package_status == PartStatus.OPENED),
-                func.count().filter(OpeningBid.outcome.in_(list(READ_OUT))),
-                func.count().filter(~final & ~price_open),
-                func.count().filter(~final),
-            ).where(OpeningBid.session_id == opening.id)
-        )
-    ).one()
-    total, prices, packages, opened, prices_pending, undecided = (int(v) for v in row)
-    return {
-        "total": total,
-        "pricesOpened": prices,
-        "packagesOpened": packages,
-        "opened": opened,
-        "pricesPending": prices_pending,
-        "undecided": undecided,
-    }
-
-
-async def advance_if_due(session: AsyncSession, opening_id: uuid.UUID, now: datetime) -> bool:
-    """The sweep's step for one session: lock, re-check, act. True when something changed."""
-    opening = await session.scalar(
-        select(OpeningSession)
-        .where(OpeningSession.id == opening_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    if opening is None or opening.next_check is None or opening.next_check > now:
-        return False
-    if opening.paused_at is not None or opening.stage is Stage.CLOSED or opening.stage_ends_at is None:
-        opening.next_check = None
-        await session.flush()
-        return False
-    if opening.stage_ends_at > now:
-        opening.next_check = opening.stage_ends_at
-        await session.flush()
-        return False
-    tender = await session.get_one(Tender, opening.tender_id)
-    system = Actor.system()
-    if opening.stage is Stage.SIGN_IN:
-        await _enter(session, opening, tender, Stage.DECRYPTION, now=now, actor=system)
-    elif opening.stage is Stage.DECRYPTION:
-        if await _close_decryption_window(session, opening, tender, now, system):
-            await _enter(session, opening, tender, Stage.PRICE_READING, now=now, actor=system)
-    elif opening.stage is Stage.CONFIRMATION:
-        unanswered = await session.scalar(
-            select(func.count(Objection.id)).where(Objection.session_id == opening.id, Objection.answer.is_(None))
-        )
-        if unanswered:
-            # The record cannot close over an unanswered objection (实施条例 Art. 44): the host closes.
-            opening.stage_ends_at = None
-            opening.next_check = None
-            _timeline(opening, "close-waits-for-answers", now, system, unanswered=unanswered)
-            await session.flush()
-            await append_entry(
-                session,
-                actor=system,
-                action="bidding.opening_close_deferred",
-                subject_type="bidding.opening",
-                subject_id=str(opening.id),
-                summary={"rule": "objections-unanswered", "unanswered": int(unanswered)},
-                project_code=tender.project_code,
-            )
-        else:
-            await _enter(session, opening, tender, Stage.CLOSED, now=now, actor=system)
-    elif opening.stage is Stage.PRICE_READING and opening.decryption_closed_at is None:
-        # The window carried into 唱标 ends: packages not opened by now get their outcome.
-        await _close_decryption_window(session, opening, tender, now, system)
-    else:  # pragma: no cover - price reading has no clock of its own
-        opening.next_check = None
-        await session.flush()
-        return False
-    return True
-
-
-# --- reading ------------------------------------------------------------------------------------------
-
-
-async def price_table(session: AsyncSession, opening: OpeningSession) -> list[dict[str, Any]]:
-    lots = {lot.id: lot for lot in await session.scalars(select(Lot).where(Lot.tender_id == opening.tender_id))}
-    rows = await _rows(session, opening)
-    rows.sort(key=lambda r: (lots[r.lot_id].position, r.bidder_name))
-    return [price_row(row, lots[row.lot_id].code) for row in rows]
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if hasattr(value, "is_finite"):  # Decimal
-        return str(value)
-    return value
-
-
-async def opening_record(session: AsyncSession, code: str) -> dict[str, Any]:
-    """Everything the opening record (开标记录) shows: tender, lots, host, timeline, each bidder's
-    outcome with its price summary, objections and answers, confirmations, the ledger chain head.
-    """
-    tender = await session.scalar(select(Tender).where(Tender.project_code == code))
-    if tender is None:
-        raise NotFound(f"no tender {code}", field="tender", rule="exists")
-    opening = await session.scalar(select(OpeningSession).where(OpeningSession.tender_id == tender.id))
-    if opening is None:
-        raise NotFound(f"tender {code} has no opening yet", field="opening", rule="exists")
-    lots = list(await session.scalars(select(Lot).where(Lot.tender_id == tender.id).order_by(Lot.position)))
-    organisations = {
-        o.id: o
-        for o in await session.scalars(
-            select(Organisation).where(
-                Organisation.id.in_(
-                    {opening.host_organisation_id, tender.tenderee_organisation_id}
-                    | ({tender.agency_organisation_id} if tender.agency_organisation_id else set())
-                )
-            )
-        )
-    }
-    rows = await _rows(session, opening)
-    names = {row.organisation_id: row.bidder_name for row in rows}
-    objections = list(
-        await session.scalars(select(Objection).where(Objection.session_id == opening.id).order_by(Objection.filed_at))
-    )
-    confirmations = {
-        c.organisation_id: c
-        for c in await session.scalars(select(Confirmation).where(Confirmation.session_id == opening.id))
-    }
-    head = await session.get(LedgerChainHead, chain_for(code))
-    bidders = sorted({(row.organisation_id, row.bidder_uscc, row.bidder_name) for row in rows}, key=lambda b: b[2])
-    host = organisations.get(opening.host_organisation_id)
-    return {
-        "tender": {
-            "code": tender.project_code,
-            "title": tender.title,
-            "category": tender.category.value,
-            "deadline": _iso(tender.deadline),
-            "tenderee": organisations[tender.tenderee_organisation_id].name
-            if tender.tenderee_organisation_id in organisations
-            else None,
-            "agency": organisations[tender.agency_organisation_id].name
-            if tender.agency_organisation_id and tender.agency_organisation_id in organisations
-            else None,
-            "keyHolders": {
-                "n": len(tender.key_holders.get("holders", [])),
-                "k": tender.key_holders.get("threshold"),
-                "remedy": bool(tender.key_holders.get("remedy")),
-            },
-        },
-        "lots": [
-            {"code": lot.code, "name": lot.name, "estimate": str(lot.estimate), **opening.lots.get(lot.code, {})}
-            for lot in lots
-        ],
-        "host": {"organisation": host.name if host else None, "uscc": host.uscc if host else None},
-        "stage": opening.stage.value,
-        "failedReason": opening.failed_reason,
-        "createdAt": _iso(opening.created_at),
-        "closedAt": _iso(opening.closed_at),
-        "timeline": (opening.timeline or {}).get("events", []),
-        "bids": [
-            {
-                **price_row(row, next(lot.code for lot in lots if lot.id == row.lot_id)),
-                "priceOpenedAt": _iso(row.price_opened_at),
-                "packageOpenedAt": _iso(row.package_opened_at),
-                "packageSha256": row.package_sha256,
-                "incident": row.incident,
-                "signedInAt": _iso(row.signed_in_at),
-            }
-            for row in sorted(
-                rows, key=lambda r: (next(lot.position for lot in lots if lot.id == r.lot_id), r.bidder_name)
-            )
-        ],
-        "objections": [
-            {
-                "id": str(o.id),
-                "bidder": names.get(o.organisation_id),
-                "text": o.text,
-                "filedAt": _iso(o.filed_at),
-                "signerSha256": o.signer_sha256,
-                "answer": o.answer,
-                "answeredAt": _iso(o.answered_at),
-            }
-            for o in objections
-        ],
-        "confirmations": [
-            {
-                "bidder": uscc,
-                "bidderName": name,
-                "confirmed": organisation_id in confirmations,
-                "confirmedAt": _iso(confirmations[organisation_id].confirmed_at)
-                if organisation_id in confirmations
-                else None,
-                "signerSha256": confirmations[organisation_id].signer_sha256
-                if organisation_id in confirmations
-                else None,
-                # 87号令 Art. 42: a bidder who does not confirm by the end accepts the result.
-                "deemedAccepted": organisation_id not in confirmations and opening.stage is Stage.CLOSED,
-            }
-            for organisation_id, uscc, name in bidders
-        ],
-        "ledger": {
-            "chain": chain_for(code),
-            "head": head.entry_hash.hex() if head is not None else None,
-            "sequence": head.seq if head is not None else None,
-        },
-    }
+)
+"""A bidder's bid at a tender's opening with what opening it needs, in one query (built once)."""
 
 
 # --- the service ----------------------------------------------------------------------------------
@@ -616,6 +143,7 @@ class OpeningService:
         self.session_maker = session_maker
         self.settings = settings
         self.store = store
+        self._decryptions: GroupCommit[OpeningBid] = GroupCommit(self._record_decryptions)
 
     # --- lookups and checks ---
 
@@ -831,7 +359,7 @@ class OpeningService:
                 # either way the window may have ended instead. What the escrow has not opened by
                 # then (and holds up the stage) is withdrawn.
                 if opening.decryption_closed_at is None:
-                    progress = await _progress(session, opening)
+                    progress = await decryption_progress(session, opening)
                     waiting = progress["pricesPending" if opening.stage is Stage.DECRYPTION else "undecided"]
                     if waiting:
                         raise OpeningStateConflict(
@@ -841,8 +369,8 @@ class OpeningService:
                         )
                     if progress["undecided"] == 0:
                         opening.decryption_closed_at = now
-                for row in await _rows(session, opening, lock=True):
-                    holds_up = opening.stage is Stage.PRICE_READING or not _price_settled(row)
+                for row in await bid_rows(session, opening, lock=True):
+                    holds_up = opening.stage is Stage.PRICE_READING or not price_settled(row)
                     if row.outcome is Outcome.ESCROW_PENDING and holds_up:
                         row.outcome = Outcome.WITHDRAWN
                         row.cause = (
@@ -874,7 +402,7 @@ class OpeningService:
                         field="objections",
                         rule="objections-unanswered",
                     )
-            await _enter(session, opening, tender, to, now=now, actor=actor)
+            await enter_stage(session, opening, tender, to, now=now, actor=actor)
             return opening
 
     async def pause(self, actor: Actor, code: str, reason: str) -> OpeningSession:
@@ -897,7 +425,7 @@ class OpeningService:
             opening.stage_ends_at = None
             opening.next_check = None
             opening.updated_at = now
-            _timeline(opening, "paused", now, actor, reason=reason[:500], remainingSeconds=remaining)
+            add_timeline_event(opening, "paused", now, actor, reason=reason[:500], remainingSeconds=remaining)
             await session.flush()
             await append_entry(
                 session,
@@ -933,7 +461,7 @@ class OpeningService:
             opening.paused_at = None
             opening.remaining_seconds = None
             opening.updated_at = now
-            _timeline(opening, "resumed", now, actor, pausedSeconds=paused_for)
+            add_timeline_event(opening, "resumed", now, actor, pausedSeconds=paused_for)
             await session.flush()
             await append_entry(
                 session,
@@ -1041,7 +569,9 @@ class OpeningService:
             tender, opening = await self._load(session, code)
             if opening.stage not in {Stage.SIGN_IN, Stage.DECRYPTION}:
                 raise OpeningStateConflict("sign-in is over", field="stage", rule="sign-in")
-            rows = [r for r in await _rows(session, opening, lock=True) if r.organisation_id == actor.organisation_id]
+            rows = [
+                r for r in await bid_rows(session, opening, lock=True) if r.organisation_id == actor.organisation_id
+            ]
             if not rows:
                 raise OpeningRefused(
                     "the caller's organisation has no bid at this opening", field="actor", rule="not-a-bidder"
@@ -1060,7 +590,7 @@ class OpeningService:
                 summary={"bidder": rows[0].bidder_uscc},
                 project_code=code,
             )
-            signed = sum(1 for r in await _rows(session, opening) if r.signed_in_at is not None)
+            signed = sum(1 for r in await bid_rows(session, opening) if r.signed_in_at is not None)
             publish_after_commit(
                 session, code, {"type": "signed-in", "state": opening.stage.value, "at": now, "signedIn": signed}
             )
@@ -1093,7 +623,7 @@ class OpeningService:
                     )
                 rows = [row]
             else:
-                rows = [r for r in await _rows(session, opening) if r.organisation_id == actor.organisation_id]
+                rows = [r for r in await bid_rows(session, opening) if r.organisation_id == actor.organisation_id]
             if not rows:
                 raise OpeningRefused(
                     "the caller's organisation has no bid at this opening", field="actor", rule="not-a-bidder"
@@ -1135,16 +665,7 @@ class OpeningService:
         async with self.session_maker() as session:
             found = (
                 await session.execute(
-                    select(Tender, OpeningSession, OpeningBid, BidVersion)
-                    .join(OpeningSession, OpeningSession.tender_id == Tender.id)
-                    .join(OpeningBid, OpeningBid.session_id == OpeningSession.id)
-                    .join(Lot, Lot.id == OpeningBid.lot_id)
-                    .join(BidVersion, BidVersion.id == OpeningBid.version_id)
-                    .where(
-                        Tender.project_code == code,
-                        Lot.code == lot,
-                        OpeningBid.organisation_id == actor.organisation_id,
-                    )
+                    _OWN_BID_AT_OPENING, {"code": code, "lot": lot, "organisation_id": actor.organisation_id}
                 )
             ).first()
             if found is None:  # say which: no tender, no opening yet, or not a bidder of this lot
@@ -1162,38 +683,66 @@ class OpeningService:
             summary = decryption.price_summary_of(opened.plaintext, stored) if part == fmt.PRICE_SUMMARY else None
         except OpenFailed as failed:
             raise OpeningRefused(failed.message, field=failed.field, rule=failed.rule) from None
-        # 3. Record it, if the window (by the database clock, under the session's lock) still runs.
+        # 3. Record it, if the window (by the database clock, under the session's lock) still runs:
+        #    together with whatever other decryptions of this opening are waiting (group commit).
+        return await self._decryptions.submit(opening_id, _Decrypted(actor, code, lot, part, row_id, opened, summary))
+
+    async def _record_decryptions(self, opening_id: Hashable, batch: list[Waiting[OpeningBid]]) -> None:
+        """One transaction for a batch of checked decryptions of one opening: each is recorded (row,
+        ledger entry) or refused on its own; the stage moves on at most once, after all of them.
+        """
+        recorded: list[tuple[Waiting[OpeningBid], OpeningBid]] = []
         async with transaction(self.session_maker, lock=True) as session:
             opening = await session.get_one(OpeningSession, opening_id, with_for_update=True, populate_existing=True)
             now = await clock.now(session)
-            self._check_window(opening, now, part)
-            row = await session.get_one(OpeningBid, row_id, with_for_update=True, populate_existing=True)
-            self._check_part_open(row, part)
-            await self._store_part(session, row, part, opened=opened, summary=summary, now=now)
-            await append_entry(
-                session,
-                actor=actor,
-                action="bidding.opening_part_decrypted",
-                subject_type="bidding.opening_bid",
-                subject_id=str(row.id),
-                summary={"bidder": row.bidder_uscc, "lot": lot, "part": part, "by": "bidder"},
-                data={"plaintextSha256": opened.sha256, "priceSummary": summary},
-                project_code=code,
-            )
-            await self._after_opening(session, opening, code, now, actor)
-            return row
+            items: list[_Decrypted] = [waiting.payload for waiting in batch]
+            rows = {
+                row.id: row
+                for row in await session.scalars(
+                    select(OpeningBid)
+                    .where(OpeningBid.id.in_({item.row_id for item in items}))
+                    .order_by(OpeningBid.id)  # one lock order for every batch
+                    .with_for_update()
+                    .execution_options(populate_existing=True)
+                )
+            }
+            for waiting, item in zip(batch, items, strict=True):
+                row = rows[item.row_id]
+                try:
+                    self._check_window(opening, now, item.part)
+                    self._check_part_open(row, item.part)
+                except DomainError as refusal:
+                    waiting.refuse(refusal)  # nothing of it was written; the others go on
+                    continue
+                await self._store_part(session, row, item.part, opened=item.opened, summary=item.summary, now=now)
+                await append_entry(
+                    session,
+                    actor=item.actor,
+                    action="bidding.opening_part_decrypted",
+                    subject_type="bidding.opening_bid",
+                    subject_id=str(row.id),
+                    summary={"bidder": row.bidder_uscc, "lot": item.lot, "part": item.part, "by": "bidder"},
+                    data={"plaintextSha256": item.opened.sha256, "priceSummary": item.summary},
+                    project_code=item.code,
+                )
+                recorded.append((waiting, row))
+            if recorded:
+                last = recorded[-1][0].payload
+                await self._after_opening(session, opening, last.code, now, last.actor)
+        for waiting, row in recorded:  # only once the transaction has committed
+            waiting.resolve(row)
 
     @staticmethod
     def _check_part_open(row: OpeningBid, part: str) -> None:
+        status = row.price_status if part == fmt.PRICE_SUMMARY else row.package_status
+        if status is PartStatus.OPENED:
+            raise Conflict(f"the {part} is already open", field="part", rule="already-opened")
         if row.outcome in FINAL_OUTCOMES or row.outcome is Outcome.ESCROW_PENDING:
             raise OpeningStateConflict(f"the bid is {row.outcome.value}", field="bid", rule="outcome-final")
         if part == fmt.PACKAGE and row.price_status is PartStatus.SEALED:
             raise OpeningRefused(
                 "decrypt the price summary first, then the package", field="part", rule="price-summary-first"
             )
-        status = row.price_status if part == fmt.PRICE_SUMMARY else row.package_status
-        if status is PartStatus.OPENED:
-            raise Conflict(f"the {part} is already open", field="part", rule="already-opened")
 
     @staticmethod
     async def _store_part(
@@ -1224,7 +773,7 @@ class OpeningService:
     async def _after_opening(
         session: AsyncSession, opening: OpeningSession, code: str, now: datetime, actor: Actor
     ) -> None:
-        progress = await _progress(session, opening)
+        progress = await decryption_progress(session, opening)
         publish_after_commit(
             session,
             code,
@@ -1239,13 +788,13 @@ class OpeningService:
                 opening.stage_ends_at = None
                 opening.next_check = None
                 opening.updated_at = now
-                _timeline(opening, "decryption-window-closed", now, actor)
+                add_timeline_event(opening, "decryption-window-closed", now, actor)
                 await session.flush()
                 publish_after_commit(session, code, {"type": "window-closed", "state": opening.stage.value, "at": now})
         if opening.stage is Stage.DECRYPTION and progress["pricesPending"] == 0:
             # Every price summary is settled: 唱标 starts now; packages go on until the window's end.
             tender = await session.get_one(Tender, opening.tender_id)
-            await _enter(session, opening, tender, Stage.PRICE_READING, now=now, actor=actor)
+            await enter_stage(session, opening, tender, Stage.PRICE_READING, now=now, actor=actor)
 
     # --- key holders ---
 
@@ -1446,7 +995,7 @@ class OpeningService:
                     field="stage",
                     rule="objection-window",
                 )
-            rows = [r for r in await _rows(session, opening) if r.organisation_id == actor.organisation_id]
+            rows = [r for r in await bid_rows(session, opening) if r.organisation_id == actor.organisation_id]
             if not rows or actor.user_id is None:
                 raise OpeningRefused("only a bidder of this opening objects here", field="actor", rule="not-a-bidder")
             statement = fmt.objection_statement(code, rows[0].bidder_uscc, text)
@@ -1492,7 +1041,7 @@ class OpeningService:
                 raise OpeningRefused(
                     "confirmations are signed during the confirmation stage", field="stage", rule="confirmation-window"
                 )
-            rows = [r for r in await _rows(session, opening) if r.organisation_id == actor.organisation_id]
+            rows = [r for r in await bid_rows(session, opening) if r.organisation_id == actor.organisation_id]
             if not rows or actor.user_id is None:
                 raise OpeningRefused("only a bidder of this opening confirms", field="actor", rule="not-a-bidder")
             statement = fmt.confirmation_statement(
@@ -1541,7 +1090,7 @@ class OpeningService:
         async with self.session_maker() as session:
             tender, opening = await self._load(session, code)
             now = await clock.now(session)
-            rows = await _rows(session, opening)
+            rows = await bid_rows(session, opening)
             lots = {lot.id: lot.code for lot in await session.scalars(select(Lot).where(Lot.tender_id == tender.id))}
             full = actor.has(BiddingPermission.OPENING_READ) and (
                 actor.organisation_id == opening.host_organisation_id
@@ -1561,9 +1110,9 @@ class OpeningService:
                 "stage": opening.stage.value,
                 "paused": opening.paused_at is not None,
                 "serverTime": now.isoformat(),
-                "stageEndsAt": _iso(opening.stage_ends_at),
+                "stageEndsAt": iso(opening.stage_ends_at),
                 "remainingSeconds": remaining,
-                "decryptionClosedAt": _iso(opening.decryption_closed_at),
+                "decryptionClosedAt": iso(opening.decryption_closed_at),
                 "failedReason": opening.failed_reason,
                 "lots": opening.lots,
                 "bids": {
@@ -1613,9 +1162,9 @@ class OpeningService:
                         "id": str(o.id),
                         "bidder": names.get(o.organisation_id),
                         "text": o.text,
-                        "filedAt": _iso(o.filed_at),
+                        "filedAt": iso(o.filed_at),
                         "answer": o.answer,
-                        "answeredAt": _iso(o.answered_at),
+                        "answeredAt": iso(o.answered_at),
                     }
                     for o in objections
                 ]
@@ -1641,7 +1190,7 @@ class OpeningService:
     async def record(self, actor: Actor, code: str) -> dict[str, Any]:
         del actor
         async with self.session_maker() as session:
-            return _jsonable(await opening_record(session, code))  # type: ignore[no-any-return]
+            return jsonable(await opening_record(session, code))  # type: ignore[no-any-return]
 
 
 def fmt_json(data: bytes) -> dict[str, Any]:

@@ -26,7 +26,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -34,17 +34,20 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bidding.client.sdk import BuiltBid, PriceSummary, build_container
 from bidding.client.transport import BIDDING, BidRejected, Receipt, rejection
+from bidding.intake import IntakeService
 from bidding.jobs import TenderDeadline
 from bidding.models import EvaluationMethod, Lot, Tender, TenderCategory, TenderStatus
 from bidding.opening.jobs import OpeningClock
+from bidding.policies import BiddingPermission
 from certs.testing.pki import DevPki, Identity, Profile, build_dev_pki, make_uscc, organisation_code_extension
 from certs.testing.pki import organisation_name as subject_name
 from certs.tools.dev_ca import build_dev_ca, write_files
 from trading.kernel import clock
-from trading.kernel.auth.identity import Actor
+from trading.kernel.auth.identity import Actor, ActorKind
 from trading.kernel.auth.roles import Role
 from trading.kernel.db.engine import create_engine, create_session_maker
 from trading.kernel.settings import Settings
@@ -350,6 +353,54 @@ async def open_at_deadline(setup: SubmissionSetup) -> None:
         assert report.changed == {"bidding.tender_deadline": 1}, report
     finally:
         await engine.dispose()
+
+
+# --- in-process actors (services called directly, as bench/opening does) ----------------------------
+
+
+def bidder_actor(bidder: BidderAccount) -> Actor:
+    """The actor a bidder's request would carry (bid and opening permissions)."""
+    return Actor(
+        kind=ActorKind.USER,
+        user_id=bidder.user_id,
+        username=f"bidder-{bidder.index}",
+        organisation_id=bidder.organisation_id,
+        organisation_name=bidder.name,
+        roles=frozenset({Role.BIDDER}),
+        permissions=frozenset(
+            {BiddingPermission.BID_SUBMIT, BiddingPermission.OPENING_ATTEND, BiddingPermission.OPENING_READ}
+        ),
+    )
+
+
+async def host_actor(session_maker: async_sessionmaker[AsyncSession], setup: SubmissionSetup) -> Actor:
+    """The actor of the tender's creator, the opening's host (the tenderee)."""
+    from trading.parties.models import User
+
+    async with session_maker() as session:
+        tender = await session.get_one(Tender, setup.tender.id)
+        user = await session.get_one(User, tender.created_by)
+        return Actor(
+            kind=ActorKind.USER,
+            user_id=user.id,
+            username=user.username,
+            organisation_id=tender.tenderee_organisation_id,
+            roles=frozenset({Role.TENDEREE}),
+            permissions=frozenset({BiddingPermission.OPENING_READ, BiddingPermission.OPENING_HOST}),
+        )
+
+
+async def submit_in_process(intake: IntakeService, actor: Actor, code: str, lot: str, built: BuiltBid) -> None:
+    """Upload and submit a built container through `IntakeService` (no HTTP)."""
+    upload = await intake.start_upload(actor, code, lot, size=built.size, sha256=built.sha256)
+
+    async def chunks() -> AsyncIterator[bytes]:
+        with built.path.open("rb") as stream:
+            while chunk := stream.read(8 * 1024 * 1024):
+                yield chunk
+
+    await intake.receive(actor, upload.id, 0, chunks())
+    await intake.submit(actor, upload.id)
 
 
 # --- containers ----------------------------------------------------------------------------------
