@@ -61,6 +61,7 @@ from bidding.opening.stages import (
     WINDOW_STAGES,
     add_timeline_event,
     bid_rows,
+    decide_bid,
     decryption_progress,
     enter_stage,
     iso,
@@ -372,24 +373,12 @@ class OpeningService:
                 for row in await bid_rows(session, opening, lock=True):
                     holds_up = opening.stage is Stage.PRICE_READING or not price_settled(row)
                     if row.outcome is Outcome.ESCROW_PENDING and holds_up:
-                        row.outcome = Outcome.WITHDRAWN
-                        row.cause = (
+                        cause = (
                             "not decrypted for a platform-side cause (撤回): "
                             f"{row.incident['cause'] if row.incident else ''};"
                             " the escrow remedy was not completed (fewer than k shares)"
                         )
-                        row.updated_at = now
-                        await session.flush()
-                        await append_entry(
-                            session,
-                            actor=actor,
-                            action="bidding.opening_bid_outcome",
-                            subject_type="bidding.opening_bid",
-                            subject_id=str(row.id),
-                            summary={"bidder": row.bidder_uscc, "outcome": row.outcome.value},
-                            data={"cause": row.cause},
-                            project_code=code,
-                        )
+                        await decide_bid(session, row, Outcome.WITHDRAWN, cause, now=now, actor=actor, code=code)
             if to is Stage.CLOSED:
                 unanswered = await session.scalar(
                     select(func.count(Objection.id)).where(

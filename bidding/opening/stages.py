@@ -290,6 +290,34 @@ async def bid_rows(session: AsyncSession, opening: OpeningSession, *, lock: bool
     return list(await session.scalars(statement.execution_options(populate_existing=True)))
 
 
+async def decide_bid(
+    session: AsyncSession,
+    row: OpeningBid,
+    outcome: Outcome,
+    cause: str,
+    *,
+    now: datetime,
+    actor: Actor,
+    code: str,
+    **data: Any,
+) -> None:
+    """Give a bid its outcome at the opening, with its cause, on the row and in the ledger."""
+    row.outcome = outcome
+    row.cause = cause
+    row.updated_at = now
+    await session.flush()
+    await append_entry(
+        session,
+        actor=actor,
+        action="bidding.opening_bid_outcome",
+        subject_type="bidding.opening_bid",
+        subject_id=str(row.id),
+        summary={"bidder": row.bidder_uscc, "outcome": outcome.value},
+        data={"cause": cause, **data},
+        project_code=code,
+    )
+
+
 async def close_decryption_window(
     session: AsyncSession, opening: OpeningSession, tender: Tender, now: datetime, actor: Actor
 ) -> bool:
@@ -303,31 +331,30 @@ async def close_decryption_window(
             waiting = waiting or not price_settled(row)
             continue
         if row.incident is not None and remedy:
-            row.outcome = Outcome.ESCROW_PENDING
-            row.cause = (
+            outcome = Outcome.ESCROW_PENDING
+            cause = (
                 f"platform-side cause recorded by the host: {row.incident['cause']};"
                 " the key holders' escrow may open it"
             )
-            waiting = waiting or not price_settled(row)
         elif row.incident is not None:
-            row.outcome = Outcome.WITHDRAWN
-            row.cause = f"not decrypted for a platform-side cause (撤回): {row.incident['cause']}"
+            outcome = Outcome.WITHDRAWN
+            cause = f"not decrypted for a platform-side cause (撤回): {row.incident['cause']}"
         else:
             missing = "the price summary" if row.price_status is PartStatus.SEALED else "the package"
-            row.outcome = Outcome.REVOKED
-            row.cause = f"no valid content key for {missing} within the decryption window: the bidder's fault (撤销)"
-        row.updated_at = now
-        await session.flush()
-        await append_entry(
+            outcome = Outcome.REVOKED
+            cause = f"no valid content key for {missing} within the decryption window: the bidder's fault (撤销)"
+        await decide_bid(
             session,
+            row,
+            outcome,
+            cause,
+            now=now,
             actor=actor,
-            action="bidding.opening_bid_outcome",
-            subject_type="bidding.opening_bid",
-            subject_id=str(row.id),
-            summary={"bidder": row.bidder_uscc, "outcome": row.outcome.value},
-            data={"cause": row.cause, "incident": row.incident, "failedAttempts": row.failed_attempts},
-            project_code=tender.project_code,
+            code=tender.project_code,
+            incident=row.incident,
+            failedAttempts=row.failed_attempts,
         )
+        waiting = waiting or not price_settled(row)
     opening.decryption_closed_at = now
     opening.stage_ends_at = None
     opening.next_check = None
