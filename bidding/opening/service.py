@@ -1151,6 +1151,7 @@ class OpeningService:
                         "id": str(o.id),
                         "bidder": names.get(o.organisation_id),
                         "text": o.text,
+                        "signerSha256": o.signer_sha256,
                         "filedAt": iso(o.filed_at),
                         "answer": o.answer,
                         "answeredAt": iso(o.answered_at),

@@ -32,6 +32,7 @@ from typing import Any
 
 import httpx
 from click.testing import CliRunner, Result
+from cryptography.hazmat.primitives.serialization import Encoding
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -195,6 +196,9 @@ async def test_object_confirm_and_sign_record_with_the_cli(  # noqa: PLR0915 - o
                 assert str(stored.id) == answer["id"]
                 signed = verify_detached(statement, stored.signature)  # the stored signature, over the statement
                 assert signed.signer_certificate == first.sign.certificate
+                # The hall names the signing certificate (its SHA-256) next to the objection.
+                fingerprint = hashlib.sha256(first.sign.certificate.public_bytes(Encoding.DER)).hexdigest()
+                assert listed[0]["signerSha256"] == fingerprint
 
                 # Another bidder's certificate for the first bidder: refused by the platform, by name.
                 forged = await _ggzy(
