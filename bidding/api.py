@@ -27,6 +27,7 @@ from bidding.policies import BiddingPermission
 from bidding.receipts import signer_chain_pem
 from trading.kernel.auth.identity import Actor
 from trading.kernel.auth.permissions import requires
+from trading.kernel.bounds import BigInt, Input, ShortText
 from trading.kernel.settings import Settings
 from trading.kernel.storage import FileStore
 
@@ -35,9 +36,9 @@ MAX_CHUNK_BYTES = 64 * 1024 * 1024
 """The largest chunk one PATCH may carry (Litestar refuses larger bodies with 413 before reading)."""
 
 
-class UploadCreate(msgspec.Struct, forbid_unknown_fields=True):
-    size: int
-    sha256: str
+class UploadCreate(Input):
+    size: BigInt
+    sha256: ShortText
 
 
 class UploadRead(msgspec.Struct):

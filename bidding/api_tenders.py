@@ -48,6 +48,7 @@ from trading.kernel import clock
 from trading.kernel.api.errors import problem_response
 from trading.kernel.auth.identity import Actor
 from trading.kernel.auth.permissions import requires
+from trading.kernel.bounds import check_datetime
 from trading.kernel.errors import ValidationFailed
 from trading.kernel.storage import FileStore
 
@@ -75,7 +76,7 @@ def _deadline(raw: str | None) -> datetime | None:
         raise ValidationFailed("an ISO 8601 time with its offset", field="deadline", rule="datetime") from exc
     if value.tzinfo is None:
         raise ValidationFailed("the deadline needs a UTC offset", field="deadline", rule="datetime")
-    return value
+    return check_datetime("deadline", value)
 
 
 def _answers(raw: str | None) -> dict[uuid.UUID, str]:

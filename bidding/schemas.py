@@ -8,7 +8,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from litestar.datastructures import UploadFile
@@ -23,43 +23,47 @@ from bidding.models import (
     TenderDocument,
     TenderStatus,
 )
+from trading.kernel.bounds import BigInt, Digits, Input, ShortText, check_object
+
+Money = Annotated[Decimal, Digits(14)]
+"""``bidding.models.MONEY``: NUMERIC(16, 2), 14 digits before the point."""
 
 # --- tenders -------------------------------------------------------------------------------------
 
 
 class LotCreate(msgspec.Struct, forbid_unknown_fields=True, rename="camel"):
-    code: str
-    name: str
-    estimate: Decimal
+    code: ShortText
+    name: ShortText
+    estimate: Money
 
 
 class Criterion(msgspec.Struct, forbid_unknown_fields=True, rename="camel"):
     """A scoring factor of the comprehensive method; weights of all factors sum to 100."""
 
-    name: str
+    name: ShortText
     weight: int
 
 
 class KeyHolderCreate(msgspec.Struct, forbid_unknown_fields=True, rename="camel"):
     """A custodian of the tender's escrow key (k of n): a name and an encryption certificate (PEM)."""
 
-    name: str
+    name: ShortText
     certificate: str
 
 
-class TenderCreate(msgspec.Struct, forbid_unknown_fields=True, rename="camel"):
+class TenderCreate(Input, rename="camel"):
     """A new draft. An agency names the tenderee it acts for; a tenderee acts for itself."""
 
-    project_code: str
-    title: str
+    project_code: ShortText
+    title: ShortText
     category: TenderCategory
-    tender_type: str
-    estimate: Decimal
+    tender_type: ShortText
+    estimate: Money
     evaluation_method: EvaluationMethod
     lots: list[LotCreate]
     tenderee_organisation_id: uuid.UUID | None = None
-    bid_security_amount: Decimal = Decimal(0)
-    bid_security_forms: list[str] = msgspec.field(default_factory=lambda: ["cash", "guarantee"])
+    bid_security_amount: Money = Decimal(0)
+    bid_security_forms: list[ShortText] = msgspec.field(default_factory=lambda: ["cash", "guarantee"])
     evaluation_criteria: list[Criterion] = msgspec.field(default_factory=list)
     documents_from: datetime | None = None
     documents_until: datetime | None = None
@@ -67,46 +71,46 @@ class TenderCreate(msgspec.Struct, forbid_unknown_fields=True, rename="camel"):
     decryption_window_minutes: int | None = None
     """Default: the rule set's."""
     bid_validity_days: int = 90
-    max_package_bytes: int | None = None
+    max_package_bytes: BigInt | None = None
     """Default: the rule set's."""
     key_holders: list[KeyHolderCreate] = msgspec.field(default_factory=list)
     key_threshold: int | None = None
     key_remedy: bool = False
 
 
-class TenderUpdate(msgspec.Struct, forbid_unknown_fields=True, rename="camel"):
+class TenderUpdate(Input, rename="camel"):
     """Changes to a draft; absent fields stay as they are. ``lots`` replaces every lot."""
 
-    title: str | msgspec.UnsetType = msgspec.UNSET
+    title: ShortText | msgspec.UnsetType = msgspec.UNSET
     category: TenderCategory | msgspec.UnsetType = msgspec.UNSET
-    tender_type: str | msgspec.UnsetType = msgspec.UNSET
-    estimate: Decimal | msgspec.UnsetType = msgspec.UNSET
+    tender_type: ShortText | msgspec.UnsetType = msgspec.UNSET
+    estimate: Money | msgspec.UnsetType = msgspec.UNSET
     evaluation_method: EvaluationMethod | msgspec.UnsetType = msgspec.UNSET
     lots: list[LotCreate] | msgspec.UnsetType = msgspec.UNSET
-    bid_security_amount: Decimal | msgspec.UnsetType = msgspec.UNSET
-    bid_security_forms: list[str] | msgspec.UnsetType = msgspec.UNSET
+    bid_security_amount: Money | msgspec.UnsetType = msgspec.UNSET
+    bid_security_forms: list[ShortText] | msgspec.UnsetType = msgspec.UNSET
     evaluation_criteria: list[Criterion] | msgspec.UnsetType = msgspec.UNSET
     documents_from: datetime | msgspec.UnsetType | None = msgspec.UNSET
     documents_until: datetime | msgspec.UnsetType | None = msgspec.UNSET
     deadline: datetime | msgspec.UnsetType | None = msgspec.UNSET
     decryption_window_minutes: int | msgspec.UnsetType = msgspec.UNSET
     bid_validity_days: int | msgspec.UnsetType = msgspec.UNSET
-    max_package_bytes: int | msgspec.UnsetType = msgspec.UNSET
+    max_package_bytes: BigInt | msgspec.UnsetType = msgspec.UNSET
     key_holders: list[KeyHolderCreate] | msgspec.UnsetType = msgspec.UNSET
     key_threshold: int | msgspec.UnsetType | None = msgspec.UNSET
     key_remedy: bool | msgspec.UnsetType = msgspec.UNSET
 
 
-class DeadlineExtension(msgspec.Struct, forbid_unknown_fields=True, rename="camel"):
+class DeadlineExtension(Input, rename="camel"):
     deadline: datetime
     reason: str
 
 
-class Cancellation(msgspec.Struct, forbid_unknown_fields=True, rename="camel"):
+class Cancellation(Input, rename="camel"):
     reason: str
 
 
-class QuestionCreate(msgspec.Struct, forbid_unknown_fields=True, rename="camel"):
+class QuestionCreate(Input, rename="camel"):
     text: str
 
 
@@ -116,8 +120,11 @@ class DocumentUpload:
 
     file: UploadFile
     signature: UploadFile
-    title: str
-    kind: str = DocumentKind.TENDER_DOCUMENT.value
+    title: ShortText
+    kind: ShortText = DocumentKind.TENDER_DOCUMENT.value
+
+    def __post_init__(self) -> None:
+        check_object(self)
 
 
 @dataclass
@@ -126,9 +133,12 @@ class ClarificationUpload:
 
     file: UploadFile
     signature: UploadFile
-    title: str
-    deadline: str | None = None
+    title: ShortText
+    deadline: ShortText | None = None
     answers: str | None = None
+
+    def __post_init__(self) -> None:
+        check_object(self)
 
 
 class LotRead(msgspec.Struct, rename="camel"):

@@ -59,6 +59,7 @@ from intermediary_market.schemas import (
     ServiceItemRead,
 )
 from intermediary_market.service import MarketService
+from trading.kernel.api.bounds import Offset
 from trading.kernel.auth.identity import Actor
 from trading.kernel.auth.permissions import requires
 from trading.kernel.clock import now as db_now
@@ -546,7 +547,7 @@ class MarketController(Controller):
         reports: NamedDependency[RegulatorReports],
         sort: FromQuery[str] = "grade",
         limit: Annotated[int, QueryParameter(ge=1, le=5000)] = 1000,
-        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+        offset: Offset = 0,
     ) -> list[CreditSnapshotRead]:
         """Every intermediary's snapshot with red/black list membership, by ``grade``, ``score`` or ``name``."""
         return [_snapshot(line) for line in await reports.credit(order=sort, limit=limit, offset=offset)]

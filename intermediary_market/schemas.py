@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 
@@ -24,13 +24,19 @@ from intermediary_market.models import (
     ServiceItem,
 )
 from intermediary_market.selection import FundingType, SelectionMethod
+from trading.kernel.bounds import Digits, Input, ShortText
+
+Money = Annotated[Decimal, Digits(12)]
+"""``intermediary_market.models.MONEY``: NUMERIC(14, 2), 12 digits before the point."""
+Score = Annotated[Decimal, Digits(3)]
+"""Credit scores: NUMERIC(5, 2)."""
 
 
-class ServiceItemCreate(msgspec.Struct, forbid_unknown_fields=True):
+class ServiceItemCreate(Input):
     """A new item, or a new version of an existing ``code``."""
 
-    code: str
-    name: str
+    code: ShortText
+    name: ShortText
     legal_basis: str
     approval: str
     required_qualification: str
@@ -66,13 +72,13 @@ class ServiceItemRead(msgspec.Struct):
         )
 
 
-class QualificationRecord(msgspec.Struct, forbid_unknown_fields=True):
+class QualificationRecord(Input):
     """A reviewed qualification (new or renewed) of an intermediary for one item."""
 
     organisation_id: uuid.UUID
-    item_code: str
+    item_code: ShortText
     level: int
-    certificate_no: str
+    certificate_no: ShortText
     valid_until: datetime
 
 
@@ -92,18 +98,18 @@ class QualificationRead(msgspec.Struct):
         )
 
 
-class AnnouncementCreate(msgspec.Struct, forbid_unknown_fields=True):
-    project_name: str
-    item_code: str
+class AnnouncementCreate(Input):
+    project_name: ShortText
+    item_code: ShortText
     method: SelectionMethod
     funding: FundingType
-    budget: Decimal
+    budget: Money
     time_limit_days: int
     registration_opens: datetime
     registration_closes: datetime
     max_level: int = 3
-    price_min: Decimal | None = None
-    price_max: Decimal | None = None
+    price_min: Money | None = None
+    price_max: Money | None = None
     direct_organisation_id: uuid.UUID | None = None
 
 
@@ -154,8 +160,8 @@ class AnnouncementRead(msgspec.Struct):
         )
 
 
-class RegistrationCreate(msgspec.Struct, forbid_unknown_fields=True):
-    price: Decimal | None = None
+class RegistrationCreate(Input):
+    price: Money | None = None
 
 
 class RegistrationRead(msgspec.Struct):
@@ -169,40 +175,40 @@ class RegistrationRead(msgspec.Struct):
         return cls(row.id, row.announcement_id, row.organisation_id, row.price)
 
 
-class PanelScores(msgspec.Struct, forbid_unknown_fields=True):
+class PanelScores(Input):
     """择优: the panel's scores for one registrant, entered by the owner."""
 
     organisation_id: uuid.UUID
     scores: list[Decimal]
 
 
-class RatingCreate(msgspec.Struct, forbid_unknown_fields=True):
+class RatingCreate(Input):
     quality: int
     timeliness: int
     attitude: int
     fees: int
 
 
-class BlacklistNotice(msgspec.Struct, forbid_unknown_fields=True):
+class BlacklistNotice(Input):
     organisation_id: uuid.UUID
     reason: str
     response_days: int = 10
 
 
-class BlacklistResponse(msgspec.Struct, forbid_unknown_fields=True):
+class BlacklistResponse(Input):
     response: str
 
 
-class BlacklistDecision(msgspec.Struct, forbid_unknown_fields=True):
+class BlacklistDecision(Input):
     uphold: bool
     months: int = 12
 
 
-class BlacklistAppeal(msgspec.Struct, forbid_unknown_fields=True):
+class BlacklistAppeal(Input):
     appeal: str
 
 
-class AppealDecision(msgspec.Struct, forbid_unknown_fields=True):
+class AppealDecision(Input):
     overturn: bool
 
 
@@ -248,11 +254,11 @@ class CreditRead(msgspec.Struct):
     grade: str
 
 
-class ContractFiling(msgspec.Struct, forbid_unknown_fields=True):
-    contract_no: str
+class ContractFiling(Input):
+    contract_no: ShortText
 
 
-class DeliverableUpload(msgspec.Struct, forbid_unknown_fields=True):
+class DeliverableUpload(Input):
     sha256: str
     """SHA-256 (hex) of the deliverable file, stored by the document service."""
 
@@ -299,15 +305,15 @@ class IntermediaryRead(msgspec.Struct):
     """On the 诚信红名单: listed first (priority display)."""
 
 
-class ComplaintCreate(msgspec.Struct, forbid_unknown_fields=True):
+class ComplaintCreate(Input):
     text: str
 
 
-class ComplaintResponse(msgspec.Struct, forbid_unknown_fields=True):
+class ComplaintResponse(Input):
     response: str
 
 
-class ComplaintDecision(msgspec.Struct, forbid_unknown_fields=True):
+class ComplaintDecision(Input):
     uphold: bool
     reason: str
 
@@ -342,15 +348,15 @@ class ComplaintRead(msgspec.Struct):
         )
 
 
-class CreditInputRecord(msgspec.Struct, forbid_unknown_fields=True):
+class CreditInputRecord(Input):
     """One year's regulator inputs; a part left out takes the configured default."""
 
     organisation_id: uuid.UUID
     year: int
-    regulator_score: Decimal | None = None
+    regulator_score: Score | None = None
     """The industry regulator's evaluation, 0–70."""
     regulator_source: str | None = None
-    public_credit_score: Decimal | None = None
+    public_credit_score: Score | None = None
     """The government enterprise-credit result, 0–10."""
     public_credit_source: str | None = None
 

@@ -35,6 +35,7 @@ from intermediary_market.models import (
 )
 from intermediary_market.selection import FundingType, SelectionMethod
 from intermediary_market.service import MarketService
+from trading.kernel.bounds import check_datetime, check_decimal, check_int, check_text
 from trading.kernel.errors import DomainError, ValidationFailed
 from trading.kernel.web import i18n
 from trading.kernel.web.forms import FieldError
@@ -43,6 +44,8 @@ from trading.parties.models import Organisation
 
 T = TypeVar("T")
 Form = dict[str, str]
+MONEY_INTEGER_DIGITS = 12
+"""Digits before the point of ``intermediary_market.models.MONEY`` (NUMERIC(14, 2))."""
 UNPROCESSABLE = 422
 MARKET = "/market"
 OWNER = "/market/owner"
@@ -257,14 +260,15 @@ def form_decimal(form: Form, name: str, *, required: bool = True) -> Decimal | N
         raise field_error(name, BAD_NUMBER) from None
     if not value.is_finite():
         raise field_error(name, BAD_NUMBER)
-    return value
+    return check_decimal(name, value, integer_digits=MONEY_INTEGER_DIGITS)
 
 
 def form_int(form: Form, name: str) -> int:
     try:
-        return int(form.get(name, "").strip())
+        value = int(form.get(name, "").strip())
     except ValueError:
         raise field_error(name, BAD_NUMBER) from None
+    return check_int(name, value)
 
 
 def form_time(form: Form, name: str) -> datetime:
@@ -272,7 +276,8 @@ def form_time(form: Form, name: str) -> datetime:
         value = datetime.fromisoformat(form.get(name, "").strip())
     except ValueError:
         raise field_error(name, BAD_TIME) from None
-    return value if value.tzinfo else value.replace(tzinfo=DISPLAY_TZ)
+    # A datetime-local field has no zone: the pages say their times are UTC+08:00.
+    return check_datetime(name, value if value.tzinfo else value.replace(tzinfo=DISPLAY_TZ))
 
 
 def form_uuid(form: Form, name: str, *, required: bool = True) -> uuid.UUID | None:
@@ -289,7 +294,7 @@ def form_text(form: Form, name: str) -> str:
     value = form.get(name, "").strip()
     if not value:
         raise ValidationFailed(N_("This field is required."), field=name, rule="required")
-    return value
+    return check_text(name, value)
 
 
 def clean(data: Form) -> Form:

@@ -50,7 +50,7 @@ from trading.kernel.auth.identity import Actor
 from trading.kernel.auth.permissions import requires
 from trading.kernel.errors import DomainError, NotFound, ValidationFailed
 from trading.kernel.storage import FileStore
-from trading.kernel.web.forms import FieldError
+from trading.kernel.web.forms import FieldError, read_form
 from trading.kernel.web.i18n import N_
 from trading.kernel.web.pages import page
 
@@ -61,7 +61,7 @@ CHOOSE_FILE = N_("Choose a file to upload.")
 
 
 async def _deliverable(request: Request[Any, Any, Any]) -> bytes:
-    form = await request.form()
+    form = await read_form(request)
     upload = form.get("file")
     data = await upload.read() if isinstance(upload, UploadFile) and upload.filename else b""
     if not data:

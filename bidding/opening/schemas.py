@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-import msgspec
+from trading.kernel.bounds import Input
 
 
-class DecryptionCreate(msgspec.Struct, forbid_unknown_fields=True, rename="camel"):
+class DecryptionCreate(Input, rename="camel"):
     """A content key the bidder unwrapped on its own machine, for one part of its bid for a lot."""
 
     lot: str
@@ -15,14 +15,14 @@ class DecryptionCreate(msgspec.Struct, forbid_unknown_fields=True, rename="camel
     content_key: str
 
 
-class TransitionCreate(msgspec.Struct, forbid_unknown_fields=True, rename="camel"):
+class TransitionCreate(Input, rename="camel"):
     """The host's move: the next stage, or pause/resume (the running stage's remaining time is kept)."""
 
     action: Literal["decryption", "price-reading", "confirmation", "closed", "pause", "resume"]
     reason: str = ""
 
 
-class IncidentCreate(msgspec.Struct, forbid_unknown_fields=True, rename="camel"):
+class IncidentCreate(Input, rename="camel"):
     """A platform-side cause of a bidder's failure to decrypt, recorded by the host in the window."""
 
     lot: str
@@ -30,7 +30,7 @@ class IncidentCreate(msgspec.Struct, forbid_unknown_fields=True, rename="camel")
     cause: str
 
 
-class SharesCreate(msgspec.Struct, forbid_unknown_fields=True, rename="camel"):
+class SharesCreate(Input, rename="camel"):
     """A key holder's shares of one bid (base64 per part) and its CAdES signature (base64 DER) over
     `bidding.client.format.share_release_statement`.
     """
@@ -41,18 +41,18 @@ class SharesCreate(msgspec.Struct, forbid_unknown_fields=True, rename="camel"):
     signature: str
 
 
-class ObjectionCreate(msgspec.Struct, forbid_unknown_fields=True, rename="camel"):
+class ObjectionCreate(Input, rename="camel"):
     """An objection's text and the bidder's CAdES signature (base64 DER) over its UTF-8 bytes."""
 
     text: str
     signature: str
 
 
-class AnswerCreate(msgspec.Struct, forbid_unknown_fields=True, rename="camel"):
+class AnswerCreate(Input, rename="camel"):
     answer: str
 
 
-class ConfirmationCreate(msgspec.Struct, forbid_unknown_fields=True, rename="camel"):
+class ConfirmationCreate(Input, rename="camel"):
     """The bidder's CAdES signature (base64 DER) over `bidding.client.format.confirmation_statement`."""
 
     signature: str

@@ -26,6 +26,7 @@ from bidding.models import (
 )
 from bidding.schemas import Criterion, LotCreate, TenderCreate
 from bidding.tenders import TenderService
+from trading.kernel.bounds import INT64_MAX, InputRefused, check_datetime, check_decimal, check_int
 from trading.kernel.errors import DomainError
 from trading.kernel.settings import Settings
 from trading.kernel.web import i18n
@@ -184,6 +185,8 @@ LABELS = {
 }
 
 Form = Mapping[str, Any]
+MONEY_INTEGER_DIGITS = 14
+"""Digits before the point of ``bidding.models.MONEY`` (NUMERIC(16, 2))."""
 
 
 class FormProblems(DomainError):
@@ -282,7 +285,11 @@ def _decimal(form: Form, name: str, problems: FormProblemList, *, default: Decim
     if not value.is_finite():
         problems.add(name, "format", BAD_NUMBER)
         return Decimal(0)
-    return value
+    try:
+        return check_decimal(name, value, integer_digits=MONEY_INTEGER_DIGITS)
+    except InputRefused as exc:
+        problems.add(name, exc.rule or "", exc.message)
+        return Decimal(0)
 
 
 def _int(form: Form, name: str, problems: FormProblemList, *, default: int | None = None) -> int | None:
@@ -290,9 +297,12 @@ def _int(form: Form, name: str, problems: FormProblemList, *, default: int | Non
     if not raw:
         return default
     try:
-        return int(raw)
+        return check_int(name, int(raw), low=-INT64_MAX - 1, high=INT64_MAX)
     except ValueError:
         problems.add(name, "format", BAD_NUMBER)
+        return default
+    except InputRefused as exc:
+        problems.add(name, exc.rule or "", exc.message)
         return default
 
 
@@ -305,7 +315,12 @@ def parse_time(form: Form, name: str, problems: FormProblemList) -> datetime | N
     except ValueError:
         problems.add(name, "format", BAD_TIME)
         return None
-    return value if value.tzinfo else value.replace(tzinfo=DISPLAY_TZ)
+    try:
+        # A datetime-local field has no zone: the page says its times are UTC+08:00.
+        return check_datetime(name, value if value.tzinfo else value.replace(tzinfo=DISPLAY_TZ))
+    except InputRefused as exc:
+        problems.add(name, exc.rule or "", exc.message)
+        return None
 
 
 def _lines(raw: str) -> list[list[str]]:

@@ -43,7 +43,7 @@ from trading.kernel import clock
 from trading.kernel.auth.identity import Actor
 from trading.kernel.auth.permissions import requires
 from trading.kernel.errors import DomainError, NotFound
-from trading.kernel.web.forms import FieldError
+from trading.kernel.web.forms import FieldError, read_form
 from trading.kernel.web.pages import page
 
 # --- the tenderee and the agency -----------------------------------------------------------------
@@ -86,7 +86,7 @@ class ManagePages(Controller):
         db_session: NamedDependency[AsyncSession],
     ) -> Response[Any]:
         """Create a draft; every malformed or rule-breaking field is shown next to it."""
-        raw = await request.form()
+        raw = await read_form(request)
         form = {key: value for key, value in raw.items() if isinstance(value, str) and key != "_csrf_token"}
         security = [str(value) for value in raw.getall("bidSecurityForms", [])]
         try:
@@ -128,7 +128,7 @@ class ManagePages(Controller):
         db_session: NamedDependency[AsyncSession],
     ) -> Response[Any]:
         """Attach a signed document (file and detached .p7s) to a draft."""
-        form = await request.form()
+        form = await read_form(request)
         try:
             document, signature = await _signed_upload(form)
             kind = next((k for k in DocumentKind if k.value == form.get("kind")), DocumentKind.TENDER_DOCUMENT)
@@ -195,7 +195,7 @@ class ManagePages(Controller):
         db_session: NamedDependency[AsyncSession],
     ) -> Response[Any]:
         """Publish a signed clarification, answering questions and possibly moving the deadline."""
-        form = await request.form()
+        form = await read_form(request)
         try:
             problems = FormProblemList()
             new_deadline = parse_time(form, "deadline", problems)
@@ -246,7 +246,7 @@ class ManagePages(Controller):
         db_session: NamedDependency[AsyncSession],
     ) -> Response[Any]:
         """Move the deadline later, with a reason."""
-        form = await request.form()
+        form = await read_form(request)
         try:
             problems = FormProblemList()
             new_deadline = parse_time(form, "deadline", problems)

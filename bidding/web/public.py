@@ -34,7 +34,7 @@ from trading.kernel import clock
 from trading.kernel.auth.identity import Actor
 from trading.kernel.auth.permissions import requires
 from trading.kernel.errors import DomainError, NotFound
-from trading.kernel.web.forms import FieldError
+from trading.kernel.web.forms import FieldError, read_form
 from trading.kernel.web.pages import page
 
 # --- public pages --------------------------------------------------------------------------------
@@ -118,7 +118,7 @@ class TenderPages(Controller):
         db_session: NamedDependency[AsyncSession],
     ) -> Response[Any]:
         """A bidder's question; the answer comes in a clarification published to every downloader."""
-        form = await request.form()
+        form = await read_form(request)
         text = str(form.get("text", ""))
         try:
             async with db_session.begin_nested():

@@ -19,6 +19,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from trading.kernel.api.bounds import Offset
 from trading.kernel.api.errors import problem_response
 from trading.kernel.auth.guards import current_actor
 from trading.kernel.auth.identity import Actor
@@ -213,7 +214,7 @@ class PartiesController(Controller):
         parties: NamedDependency[PartiesService],
         actor: NamedDependency[Actor],
         limit: Annotated[int, QueryParameter(ge=1, le=PAGE_MAX)] = 50,
-        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+        offset: Offset = 0,
     ) -> list[OrganisationRead]:
         """Organisations the caller may see: all for admins and supervisors, else their own."""
         organisations = await parties.organisations.list(actor, limit=limit, offset=offset)
@@ -274,7 +275,7 @@ class PartiesController(Controller):
         organisation_id: FromQuery[uuid.UUID | None] = None,
         user_id: FromQuery[uuid.UUID | None] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=PAGE_MAX)] = 50,
-        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+        offset: Offset = 0,
     ) -> list[MembershipRead]:
         """Memberships, optionally of one organisation or one user."""
         memberships = await parties.memberships.list(

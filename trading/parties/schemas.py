@@ -13,6 +13,7 @@ from datetime import datetime
 import msgspec
 
 from trading.kernel.auth.roles import Role
+from trading.kernel.bounds import Input, ShortText
 from trading.parties.models import (
     Membership,
     MembershipStatus,
@@ -23,15 +24,15 @@ from trading.parties.models import (
 )
 
 
-class RegistrationCreate(msgspec.Struct, forbid_unknown_fields=True):
+class RegistrationCreate(Input):
     """Self-registration: a new organisation and its first user."""
 
-    uscc: str
-    organisation_name: str
+    uscc: ShortText
+    organisation_name: ShortText
     organisation_kind: OrganisationKind
     role: Role
-    username: str
-    display_name: str
+    username: ShortText
+    display_name: ShortText
     password: str
     id_number: str | None = None
     """公民身份号码 of the user (optional); only a keyed hash and a masked form are kept."""
@@ -39,19 +40,19 @@ class RegistrationCreate(msgspec.Struct, forbid_unknown_fields=True):
     """The name on the ID card; defaults to ``display_name``."""
 
 
-class OrganisationCreate(msgspec.Struct, forbid_unknown_fields=True):
-    uscc: str
-    name: str
+class OrganisationCreate(Input):
+    uscc: ShortText
+    name: ShortText
     kind: OrganisationKind
     region_code: str | None = None
     """Defaults to positions 3–8 of the USCC."""
 
 
-class UserCreate(msgspec.Struct, forbid_unknown_fields=True):
+class UserCreate(Input):
     """An administrator creates a user with a first membership (any role fitting the kind)."""
 
-    username: str
-    display_name: str
+    username: ShortText
+    display_name: ShortText
     password: str
     organisation_id: uuid.UUID
     role: Role
@@ -60,7 +61,7 @@ class UserCreate(msgspec.Struct, forbid_unknown_fields=True):
     person_name: str | None = None
 
 
-class MembershipCreate(msgspec.Struct, forbid_unknown_fields=True):
+class MembershipCreate(Input):
     user_id: uuid.UUID
     organisation_id: uuid.UUID
     role: Role
@@ -69,31 +70,31 @@ class MembershipCreate(msgspec.Struct, forbid_unknown_fields=True):
     valid_until: datetime | None = None
 
 
-class MembershipRevoke(msgspec.Struct, forbid_unknown_fields=True):
+class MembershipRevoke(Input):
     reason: str = ""
 
 
-class TokenCreate(msgspec.Struct, forbid_unknown_fields=True):
-    username: str
+class TokenCreate(Input):
+    username: ShortText
     password: str
     totp: str | None = None
     organisation_id: uuid.UUID | None = None
     """The organisation to act for, when the user is a member of several."""
 
 
-class TotpConfirm(msgspec.Struct, forbid_unknown_fields=True):
+class TotpConfirm(Input):
     code: str
 
 
-class PasswordChange(msgspec.Struct, forbid_unknown_fields=True):
+class PasswordChange(Input):
     current_password: str
     new_password: str
 
 
 class OrganisationRead(msgspec.Struct):
     id: uuid.UUID
-    uscc: str
-    name: str
+    uscc: ShortText
+    name: ShortText
     kind: OrganisationKind
     region_code: str
     status: OrganisationStatus
@@ -215,7 +216,7 @@ class SignatureBody(msgspec.Struct, forbid_unknown_fields=True):
     oid: str | None = None
 
 
-class CertificateResponse(msgspec.Struct, forbid_unknown_fields=True):
+class CertificateResponse(Input):
     """The signed answer to a challenge, as certs' ``LoginResponse`` encodes it."""
 
     nonce: str
@@ -233,7 +234,7 @@ class CredentialBody(msgspec.Struct, forbid_unknown_fields=True):
     """base64url of the issuer's detached CAdES signature."""
 
 
-class QrResponseCreate(msgspec.Struct, forbid_unknown_fields=True):
+class QrResponseCreate(Input):
     """What the holder's app sends after scanning a login QR code (certs' ``QrLoginResponse``)."""
 
     nonce: str
@@ -247,7 +248,7 @@ class QrVerifiedRead(msgspec.Struct):
     detail: str = "the browser that shows the QR code is now logged in"
 
 
-class TrustListCreate(msgspec.Struct, forbid_unknown_fields=True):
+class TrustListCreate(Input):
     document: str
     """The published list, base64 of its exact bytes."""
     signature: str

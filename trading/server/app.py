@@ -18,6 +18,7 @@ from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 
+from trading.kernel.api.bounds import input_bounds_middleware
 from trading.kernel.db.engine import create_engine, create_session_maker
 from trading.kernel.logging import configure_logging
 from trading.kernel.settings import Settings, get_settings
@@ -88,7 +89,7 @@ def create_app(
             }
         ),
         exception_handlers=exception_handlers(),
-        middleware=[request_id_middleware, locale_middleware, metrics_middleware],
+        middleware=[request_id_middleware, locale_middleware, metrics_middleware, input_bounds_middleware],
         # Exception handlers cannot await; this resolves the actor first so error pages show who is
         # logged in even when the request failed before the guard ran (a 404).
         after_exception=[prepare_error_page],

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
+from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from pathlib import Path
 
@@ -33,6 +34,9 @@ STATIC_DIR = Path(__file__).parent / "static"
 """Assets served under ``/static`` (vendored libraries, the stylesheet, scripts)."""
 
 STATIC_PREFIX = "/static/"
+
+DISPLAY_TZ = timezone(timedelta(hours=8), "UTC+08:00")
+"""Pages show times in China Standard Time, as the trading centre works."""
 
 
 def build_environment(
@@ -63,6 +67,7 @@ def build_environment(
             return []
         return menu.menu(viewer(context), request.app)
 
+    environment.filters["local_time"] = local_time
     environment.globals.update(
         viewer=viewer,
         nav_items=nav_items,
@@ -70,6 +75,25 @@ def build_environment(
         site_navigation=menu,
     )
     return environment
+
+
+def local_time(value: object, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """``{{ when|local_time("%Y-%m-%d") }}``: a time in UTC+08:00, never raising.
+
+    A page must render whatever is stored: a time too close to the ends of the calendar to move
+    into UTC+08:00 (9999-12-31 23:00 UTC overflowed and took the tender list down, issue 11) is
+    shown in its own zone with that zone named, and anything else as text.
+    """
+    if not isinstance(value, datetime):
+        return "" if value is None else str(value)
+    try:
+        return value.astimezone(DISPLAY_TZ).strftime(fmt) if value.tzinfo else value.strftime(fmt)
+    except (OverflowError, ValueError):
+        pass
+    try:
+        return f"{value.strftime(fmt)} {value.tzname() or ''}".rstrip()
+    except (OverflowError, ValueError):
+        return value.isoformat()
 
 
 @pass_context
