@@ -90,6 +90,7 @@ class ErrorView:
     explanation: str
     detail: str | None = None
     field: str | None = None
+    rule: str | None = None
     hint: str | None = None
     request_id: str | None = None
 
@@ -109,10 +110,11 @@ def describe(exc: Exception, status: int) -> ErrorView:
     )
     detail: str | None = None
     field: str | None = None
+    rule: str | None = None
     if status < HTTP_SERVER_ERROR:
         if isinstance(exc, DomainError):
             # Services write these messages for people; a catalogue entry translates them.
-            detail, field = i18n.gettext(exc.message), exc.field
+            detail, field, rule = i18n.gettext(exc.message), exc.field, exc.rule
         elif isinstance(exc, HTTPException) and "csrf" in str(exc.detail).lower():
             detail = i18n.gettext(_CSRF_EXPIRED)
     return ErrorView(
@@ -121,6 +123,7 @@ def describe(exc: Exception, status: int) -> ErrorView:
         explanation=i18n.gettext(explanation),
         detail=detail,
         field=field,
+        rule=rule,
         hint=i18n.gettext(_HINTS[status]) if status in _HINTS else None,
         request_id=_request_id(),
     )
