@@ -93,6 +93,7 @@ async def test_a_legitimate_tender_still_passes(client: httpx.AsyncClient, owner
     ],
 )
 async def test_deadline_outside_bounds_or_without_zone_is_422(
+    *,
     client: httpx.AsyncClient,
     session_maker: async_sessionmaker[AsyncSession],
     owner: Party,
@@ -118,6 +119,7 @@ async def test_deadline_outside_bounds_or_without_zone_is_422(
     ],
 )
 async def test_amounts_that_are_not_finite_or_do_not_fit_are_422(
+    *,
     client: httpx.AsyncClient,
     session_maker: async_sessionmaker[AsyncSession],
     owner: Party,
@@ -143,7 +145,12 @@ async def test_lot_amount_is_named_by_its_path(
 
 @pytest.mark.parametrize("token", [b"NaN", b"Infinity", b"1e400"])
 async def test_non_json_numbers_in_a_tender_are_400(
-    client: httpx.AsyncClient, session_maker: async_sessionmaker[AsyncSession], owner: Party, now: datetime, token: bytes
+    *,
+    client: httpx.AsyncClient,
+    session_maker: async_sessionmaker[AsyncSession],
+    owner: Party,
+    now: datetime,
+    token: bytes,
 ) -> None:
     body = tender_body(now)
     raw = msgspec.json.encode(body).replace(b'"estimate":"500000.00"', b'"estimate":' + token, 1)
@@ -175,6 +182,7 @@ async def test_nul_in_a_title_is_422(
 
 
 async def test_nul_in_a_question_is_422_and_nothing_is_asked(
+    *,
     client: httpx.AsyncClient,
     session_maker: async_sessionmaker[AsyncSession],
     settings: Settings,
@@ -184,7 +192,9 @@ async def test_nul_in_a_question_is_422_and_nothing_is_asked(
 ) -> None:
     tender = await published_tender(session_maker, settings, store, owner)
     response = await client.post(
-        f"{TENDERS}/{tender.project_code}/questions", json={"text": "何时\x00踏勘？"}, headers=await bidder.headers(client)
+        f"{TENDERS}/{tender.project_code}/questions",
+        json={"text": "何时\x00踏勘？"},
+        headers=await bidder.headers(client),
     )
     assert_problem(response, 422, "text", "no-control-characters")
     async with session_maker() as session:
@@ -195,7 +205,7 @@ async def test_nul_in_a_question_is_422_and_nothing_is_asked(
 async def test_nul_in_the_search_query_is_422(client: httpx.AsyncClient) -> None:
     assert_problem(await client.get(TENDERS, params={"q": "道路\x00"}), 422, "q", "no-control-characters")
     page = await client.get("/bidding/tenders", params={"q": "道路\x00"})
-    assert page.status_code == 422  # noqa: PLR2004
+    assert page.status_code == 422
     assert '<code class="error-field">q (no-control-characters)</code>' in page.text
 
 
@@ -251,6 +261,7 @@ def form_data(token: str, code: str, **overrides: str) -> dict[str, Any]:
     ],
 )
 async def test_draft_form_refuses_out_of_bounds_fields_by_name(
+    *,
     client: httpx.AsyncClient,
     session_maker: async_sessionmaker[AsyncSession],
     owner: Party,
@@ -261,8 +272,10 @@ async def test_draft_form_refuses_out_of_bounds_fields_by_name(
     await log_in(client, owner)
     form_page = await client.get("/bidding/manage/new")
     code = f"BOUNDS-WEB-{next(_CODES):04d}"
-    response = await client.post("/bidding/manage/new", data=form_data(csrf_token(form_page.text), code, **{field: value}))
-    assert response.status_code == 422, response.text  # noqa: PLR2004
+    response = await client.post(
+        "/bidding/manage/new", data=form_data(csrf_token(form_page.text), code, **{field: value})
+    )
+    assert response.status_code == 422, response.text
     assert f'id="error-{field}"' in response.text
     assert f"({rule})" in response.text
     await assert_not_stored(session_maker, code)
@@ -277,7 +290,7 @@ async def test_draft_form_refuses_a_nul_in_the_title(
     response = await client.post(
         "/bidding/manage/new", data=form_data(csrf_token(form_page.text), code, title="表单\x00标题")
     )
-    assert response.status_code == 422  # noqa: PLR2004
+    assert response.status_code == 422
     assert '<code class="error-field">title (no-control-characters)</code>' in response.text
     await assert_not_stored(session_maker, code)
 
@@ -286,6 +299,7 @@ async def test_draft_form_refuses_a_nul_in_the_title(
 
 
 async def test_pages_render_a_stored_deadline_at_the_end_of_the_calendar(
+    *,
     client: httpx.AsyncClient,
     session: AsyncSession,
     session_maker: async_sessionmaker[AsyncSession],
@@ -301,12 +315,12 @@ async def test_pages_render_a_stored_deadline_at_the_end_of_the_calendar(
     await session.commit()
 
     listed = await client.get("/bidding/tenders")
-    assert listed.status_code == 200, listed.text  # noqa: PLR2004
+    assert listed.status_code == 200, listed.text
     assert "9999-12-31 23:59" in listed.text
     detail = await client.get(f"/bidding/tenders/{tender.project_code}")
-    assert detail.status_code == 200  # noqa: PLR2004
+    assert detail.status_code == 200
     assert "9999-12-31" in detail.text
     await log_in(client, owner)
     managed = await client.get("/bidding/manage")
-    assert managed.status_code == 200  # noqa: PLR2004
+    assert managed.status_code == 200
     assert tender.project_code in managed.text
