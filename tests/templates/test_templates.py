@@ -19,6 +19,7 @@ import pytest
 from jinja2 import Environment, nodes
 
 from trading.kernel.web.catalogue import template_files
+from trading.kernel.web.templating import FILTERS
 
 BASE_LAYOUT = "layouts/base.html"
 NOT_PAGES = ("layouts", "emails")
@@ -33,6 +34,7 @@ def _name(path: Path) -> str:
 
 TEMPLATES = {_name(path): path for path in template_files()}
 ENV = Environment(extensions=["jinja2.ext.i18n"], autoescape=True)
+ENV.filters.update(FILTERS)
 
 
 def _parse(name: str) -> nodes.Template:

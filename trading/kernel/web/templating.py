@@ -67,7 +67,7 @@ def build_environment(
             return []
         return menu.menu(viewer(context), request.app)
 
-    environment.filters["local_time"] = local_time
+    environment.filters.update(FILTERS)
     environment.globals.update(
         viewer=viewer,
         nav_items=nav_items,
@@ -94,6 +94,10 @@ def local_time(value: object, fmt: str = "%Y-%m-%d %H:%M") -> str:
         return f"{value.strftime(fmt)} {value.tzname() or ''}".rstrip()
     except (OverflowError, ValueError):
         return value.isoformat()
+
+
+FILTERS = {"local_time": local_time}
+"""Filters every template may use (also registered by tests that compile templates alone)."""
 
 
 @pass_context
