@@ -11,8 +11,8 @@ can see, for every route (API and pages) in one place:
   with 422 naming that field (rule ``no-control-characters``).
 
 It raises :class:`~trading.kernel.errors.DomainError` subclasses, so each surface answers as usual:
-problem+json under ``/api``, an error page or toast on the web. The paging parameters
-(:data:`Offset`, :data:`Limit`) are annotated types for handler signatures.
+problem+json under ``/api``, an error page or toast on the web. :data:`Offset` is the annotated
+type of a list endpoint's ``offset`` (limits already carry their own ``le=``).
 """
 
 from __future__ import annotations
@@ -39,11 +39,6 @@ MAX_OFFSET = INT32_MAX
 
 Offset = Annotated[int, Parameter(ge=0, le=MAX_OFFSET, description="items to skip")]
 """``offset`` of a list endpoint."""
-
-
-def limit(maximum: int) -> Any:
-    """``limit`` of a list endpoint: 1 to ``maximum`` items."""
-    return Annotated[int, Parameter(ge=1, le=maximum, description=f"items per page, at most {maximum}")]
 
 
 class MalformedRequest(DomainError):
@@ -205,4 +200,4 @@ def _check_form(body: bytes) -> None:
         check_text(name, value)
 
 
-__all__ = ["BodyTooLarge", "InputRefused", "MalformedRequest", "Offset", "input_bounds_middleware", "limit"]
+__all__ = ["BodyTooLarge", "InputRefused", "MalformedRequest", "Offset", "input_bounds_middleware"]
