@@ -32,6 +32,7 @@ from trading.kernel.settings import Settings
 from trading.kernel.web import i18n
 from trading.kernel.web.forms import FieldError
 from trading.kernel.web.i18n import N_
+from trading.kernel.web.templating import local_time
 
 PREFIX = "/bidding"
 TENDERS = f"{PREFIX}/tenders"
@@ -394,7 +395,8 @@ async def read_upload(value: Any) -> tuple[str, str, bytes] | None:
 
 
 def display_time(value: datetime | None) -> str:
-    return value.astimezone(DISPLAY_TZ).strftime("%Y-%m-%dT%H:%M") if value else ""
+    """A stored time for a datetime-local field (UTC+08:00); never raises on extreme values."""
+    return local_time(value, "%Y-%m-%dT%H:%M") if value else ""
 
 
 def attachment(data: bytes, filename: str, media_type: str) -> Response[bytes]:

@@ -324,3 +324,6 @@ async def test_pages_render_a_stored_deadline_at_the_end_of_the_calendar(
     managed = await client.get("/bidding/manage")
     assert managed.status_code == 200
     assert tender.project_code in managed.text
+    own = await client.get(f"/bidding/manage/tenders/{tender.project_code}")
+    assert own.status_code == 200
+    assert "9999-12-31" in own.text
