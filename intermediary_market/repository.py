@@ -106,6 +106,19 @@ class MarketRepository:
 
     # --- announcements and registrations -------------------------------------------------------
 
+    async def due_announcements(self, now: datetime, limit: int) -> list[uuid.UUID]:
+        rows = await self.session.scalars(
+            select(Announcement.id)
+            .where(
+                Announcement.status == AnnouncementStatus.OPEN,
+                Announcement.next_check.is_not(None),
+                Announcement.next_check <= now,
+            )
+            .order_by(Announcement.next_check)
+            .limit(limit)
+        )
+        return list(rows)
+
     async def announcement(self, announcement_id: uuid.UUID, *, lock: bool = False) -> Announcement | None:
         query = select(Announcement).where(Announcement.id == announcement_id)
         if lock:
@@ -157,7 +170,8 @@ class MarketRepository:
             select(Blacklisting)
             .where(
                 Blacklisting.organisation_id == organisation_id,
-                Blacklisting.status == BlacklistStatus.EFFECTIVE,
+                Blacklisting.status.in_((BlacklistStatus.EFFECTIVE, BlacklistStatus.EXPIRED)),
+                Blacklisting.decided_at <= now,
                 Blacklisting.effective_until > now,
             )
             .limit(1)
