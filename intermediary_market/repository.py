@@ -335,6 +335,19 @@ class CreditRepository:
         )
         return list(rows)
 
+    async def blacklisted_now(self, now: datetime, only: Sequence[uuid.UUID] | None = None) -> set[uuid.UUID]:
+        """Organisations under an effective blacklisting at ``now`` (one query)."""
+        rows = await self.session.scalars(
+            select(Blacklisting.organisation_id)
+            .where(
+                Blacklisting.status == BlacklistStatus.EFFECTIVE,
+                Blacklisting.effective_until > now,
+                *_only(Blacklisting.organisation_id, only),
+            )
+            .distinct()
+        )
+        return set(rows)
+
     async def rating_summaries(self, only: Sequence[uuid.UUID] | None = None) -> dict[uuid.UUID, RatingSummary]:
         rows = await self.session.execute(
             select(

@@ -253,19 +253,24 @@ async def test_red_list(session: AsyncSession, settings: Settings) -> None:
         "weak": (Decimal(86), "B"),
         "complained": (Decimal(98), "A"),
         "late": (Decimal(95), "A"),
-        "listed": (Decimal(96), "A"),
+        # Issue 21 item 17: this used to assert (96, "A") — a blacklisted intermediary showing a
+        # top grade. While the listing is in force the grade is ``blacklisted_grade`` (D).
+        "listed": (Decimal(96), "D"),
     }
+    assert scores["listed"] is not None
+    assert scores["listed"].components["blacklisted"] is True
     members = {line.organisation_id for line in await credit_service.red_list(now)}
     assert {name for name, o in org.items() if o in members} == {"clean"}
-    # More than 12 months later the complaint, the overdue delivery and the 360-day listing have
-    # all passed: the three return to the list; the weak score still keeps "weak" off.
-    later = {line.organisation_id for line in await credit_service.red_list(now + timedelta(days=420))}
-    assert {name for name, o in org.items() if o in later} == {"clean", "complained", "late", "listed"}
-
     directory = [line for line in await market.directory(limit=200) if line.organisation_id in org.values()]
     assert [line.red_listed for line in directory] == [True, False, False, False, False]
     assert directory[0].organisation_id == org["clean"]
     assert {line.organisation_id: line.credit_grade for line in directory}[org["weak"]] == "B"
+    # More than 12 months later the complaint, the overdue delivery and the 360-day listing have
+    # all passed: the three return to the list; the weak score still keeps "weak" off.
+    with use_clock(ShiftedClock(timedelta(days=420))):  # the sweep ends the listing (and regrades)
+        assert await jobs.BlacklistExpiry().run(session, notice.id, await clock.now(session))
+    later = {line.organisation_id for line in await credit_service.red_list(now + timedelta(days=420))}
+    assert {name for name, o in org.items() if o in later} == {"clean", "complained", "late", "listed"}
 
 
 def test_the_daily_task_is_registered_and_scheduled() -> None:

@@ -13,11 +13,13 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from intermediary_market import selection
+from intermediary_market.blacklist import BlacklistService
+from intermediary_market.credit_records import CreditService
 from intermediary_market.delivery import DeliveryService
 from intermediary_market.errors import RatingRefused, RegistrationRefused
 from intermediary_market.jobs import SelectionClock
 from intermediary_market.models import AnnouncementStatus, QualificationStatus, Registration
-from intermediary_market.schemas import RatingCreate, ServiceItemCreate
+from intermediary_market.schemas import BlacklistDecision, BlacklistNotice, RatingCreate, ServiceItemCreate
 from intermediary_market.selection import FundingType, SelectionMethod
 from intermediary_market.service import REVEAL_WINDOW, MarketService
 from tests.intermediary_market.factories import (
@@ -314,3 +316,30 @@ async def test_revoked_qualification_bars_registration_from_the_revocation_on(
     )
     assert entry is not None
     assert "reason" not in entry.summary  # the reason is digested, not shown in the summary
+
+
+async def test_a_blacklisted_intermediary_holds_the_blacklisted_grade_while_listed(
+    session: AsyncSession, settings: Settings
+) -> None:
+    await publish_item(session)
+    regulator = await actor_in_new_organisation(session, settings, Role.SUPERVISOR)
+    listed = await qualified_intermediary(session, settings)
+    assert listed.organisation_id is not None
+    credit_service = CreditService(session)
+    before = await credit_service.record(listed.organisation_id)
+    assert before is not None
+    assert (before.score, before.grade) == (Decimal(96), "A")
+    blacklist = BlacklistService(session)
+    notice = await blacklist.notice_blacklisting(
+        BlacklistNotice(organisation_id=listed.organisation_id, reason="超期服务"), actor=regulator
+    )
+    await blacklist.respond_blacklisting(notice.id, "无异议", actor=listed)
+    await blacklist.decide_blacklisting(notice.id, BlacklistDecision(uphold=True, months=6), actor=regulator)
+    during = await credit_service.record(listed.organisation_id)
+    assert during is not None
+    assert (during.grade, during.components["blacklisted"]) == ("D", True)
+    await blacklist.appeal_blacklisting(notice.id, "材料有误", actor=listed)
+    await blacklist.decide_appeal(notice.id, overturn=True, actor=regulator)
+    after = await credit_service.record(listed.organisation_id)
+    assert after is not None
+    assert (after.score, after.grade) == (Decimal(96), "A")  # the overturned listing no longer counts
