@@ -395,7 +395,7 @@ class MarketService:
                 raise RegistrationRefused(
                     "the contribution commitment is a SHA-256 in hex (64 characters)",
                     field="contribution_sha256",
-                    rule="sha256",
+                    rule="contribution_commitment",
                 )
         if actor.organisation_id is None:
             raise RegistrationRefused("registration needs the intermediary's organisation", rule="organisation")

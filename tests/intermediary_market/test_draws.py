@@ -132,7 +132,7 @@ async def test_a_contribution_is_revealed_only_if_it_matches_and_non_revealers_s
         await service.register(announcement.id, price=None, actor=intermediary)
     with pytest.raises(RegistrationRefused) as malformed:
         await service.register(announcement.id, price=None, actor=owner, contribution_sha256="not-hex")
-    assert (malformed.value.field, malformed.value.rule) == ("contribution_sha256", "sha256")
+    assert (malformed.value.field, malformed.value.rule) == ("contribution_sha256", "contribution_commitment")
     with use_clock(ShiftedClock(WINDOW + timedelta(hours=1))):
         with pytest.raises(ValidationFailed) as wrong:
             await service.reveal(announcement.id, "something else", actor=withholder)
