@@ -158,6 +158,10 @@ REFUSAL_MESSAGES: dict[str, str] = {
     "already_decided": N_("This has already been decided."),
     "registration_still_open": N_("Registration is still open."),
     "reveal_window_open": N_("Registrants may still reveal their contributions to the draw."),
+    "reveal_window": N_("Contributions are revealed after the close, within the reveal window."),
+    "contribution_mismatch": N_("This is not the secret whose SHA-256 you registered."),
+    "no_contribution": N_("Your organisation committed no contribution to this draw."),
+    "contribution_commitment": N_("Enter the SHA-256 of your secret: 64 hexadecimal characters."),
     "time_limit_positive": N_("The time limit is at least one day."),
     "time_limit_within_standard": N_("The time limit may not exceed the service item's standard time limit."),
     # ratings
