@@ -542,11 +542,7 @@ class MarketService:
         registration.contribution = contribution
         await self.session.flush()
         # Everyone revealed: nothing left to wait for, the sweep draws at its next pass.
-        if all(
-            r.contribution is not None
-            for r in await self.repo.registrations(announcement.id)
-            if r.contribution_sha256 is not None
-        ):
+        if not await self._pending_reveals(announcement):
             announcement.next_check = now
             await self.session.flush()
         await record(
@@ -581,14 +577,20 @@ class MarketService:
             )
         return await self._decide(announcement, now, actor=actor)
 
+    async def _pending_reveals(self, announcement: Announcement) -> bool:
+        """Whether a registrant on the frozen list committed a contribution not yet revealed."""
+        lines = (announcement.closed_list or {}).get("registrants", [])
+        committed = {line["organisation_id"] for line in lines if line.get("contribution_sha256")}
+        return any(
+            r.contribution is None
+            for r in await self.repo.registrations(announcement.id)
+            if str(r.organisation_id) in committed
+        )
+
     async def _reveals_done(self, announcement: Announcement, now: datetime) -> bool:
         if announcement.reveal_closes is None or now >= announcement.reveal_closes:
             return True
-        return all(
-            r.contribution is not None
-            for r in await self.repo.registrations(announcement.id)
-            if r.contribution_sha256 is not None
-        )
+        return not await self._pending_reveals(announcement)
 
     async def _decide(self, announcement: Announcement, now: datetime, *, actor: Actor) -> Announcement:
         closed = announcement.closed_list or {}

@@ -16,7 +16,7 @@ from intermediary_market.service import MarketService
 from tests.intermediary_market.factories import announcement_form
 from tests.intermediary_market.test_web import ITEM, ensure_item, log_in, qualify
 from tests.intermediary_market.test_web_pages import actor_of
-from tests.trading.parties.factories import create_account, csrf_token
+from tests.trading.parties.factories import api_token, bearer, create_account, csrf_token
 from trading.kernel import draws
 from trading.kernel.auth.roles import Role
 from trading.kernel.clock import ShiftedClock, use_clock
@@ -73,3 +73,56 @@ async def test_a_registrant_commits_and_reveals_its_contribution_in_the_workspac
     assert result.status is AnnouncementStatus.SELECTED
     assert result.computation is not None
     assert result.computation["contributions"][str(accounts[0].organisation_id)] == secret
+
+
+async def test_contribution_reveal_and_revocation_over_the_api(
+    client: httpx.AsyncClient, session_maker: async_sessionmaker[AsyncSession], settings: Settings
+) -> None:
+    base = "/api/v1/intermediary"
+    await ensure_item(session_maker)
+    admin = bearer(await api_token(client, await create_account(session_maker, settings, Role.ADMIN)))
+    owner_account = await create_account(session_maker, settings, Role.TENDEREE)
+    account = await create_account(session_maker, settings, Role.INTERMEDIARY)
+    await qualify(session_maker, account)
+    intermediary = bearer(await api_token(client, account))
+    async with session_maker() as session:
+        form = await announcement_form(session, SelectionMethod.RANDOM, window=timedelta(minutes=5))
+        form.item_code = ITEM
+        announcement = await MarketService(session).announce(form, actor=actor_of(owner_account, Role.TENDEREE))
+        await session.commit()
+    url = f"{base}/announcements/{announcement.id}"
+    secret = draws.new_secret()
+    registered = await client.post(
+        f"{url}/registrations", json={"contribution_sha256": draws.commitment(secret)}, headers=intermediary
+    )
+    assert registered.status_code == 201, registered.text
+    assert registered.json()["contribution_sha256"] == draws.commitment(secret)
+    early = await client.post(f"{url}/contribution", json={"contribution": secret}, headers=intermediary)
+    assert early.status_code == 409
+    assert early.json()["errors"][0]["rule"] == "reveal_window"
+    with use_clock(ShiftedClock(timedelta(minutes=10))):
+        wrong = await client.post(f"{url}/contribution", json={"contribution": "guess"}, headers=intermediary)
+        assert wrong.status_code == 422
+        assert wrong.headers["content-type"].startswith("application/problem+json")
+        assert wrong.json()["errors"][0] == {
+            "field": "contribution",
+            "rule": "contribution_mismatch",
+            "message": wrong.json()["errors"][0]["message"],
+        }
+        revealed = await client.post(f"{url}/contribution", json={"contribution": secret}, headers=intermediary)
+        assert revealed.status_code == 200, revealed.text
+        public = (await client.get(f"{base}/results", params={"announcement_id": str(announcement.id)})).json()
+        assert public["closed_list"]["registrants"] == [
+            {"organisation_id": str(account.organisation_id), "contribution_sha256": draws.commitment(secret)}
+        ]
+        assert public["computation"] is None  # the secret stays unpublished until the draw
+
+    revocation = {"organisation_id": str(account.organisation_id), "item_code": ITEM, "reason": "资质证书被注销"}
+    refused = await client.post(f"{base}/qualifications/revocations", json=revocation, headers=intermediary)
+    assert refused.status_code == 403
+    revoked = await client.post(f"{base}/qualifications/revocations", json=revocation, headers=admin)
+    assert revoked.status_code == 200, revoked.text
+    assert revoked.json()["status"] == "revoked"
+    again = await client.post(f"{base}/qualifications/revocations", json=revocation, headers=admin)
+    assert again.status_code == 409
+    assert again.json()["errors"][0]["rule"] == "already_revoked"
