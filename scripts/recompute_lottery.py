@@ -22,9 +22,9 @@ checked only against itself proves nothing.
 Checked: the revealed seed against the commitment published before the draw; the list frozen at
 the close (its digest, no registrant removed, added or duplicated); each revealed contribution
 against its commitment; the draw seed; the method; and the outcome — the lottery's winner, the
-lowest price (ties drawn), or that a failure was due under the rules. Exit status 0 when everything
-holds (one JSON line on stdout), 1 on any mismatch (one ``MISMATCH:`` line each), 2 when the data
-needed is missing or the method is not checked here.
+lowest price (ties drawn), the reference price, or that a failure was due under the rules. Exit
+status 0 when everything holds (one JSON line on stdout), 1 on any mismatch (one ``MISMATCH:``
+line each), 2 when the data needed is missing or the method is not checked here (merit, direct).
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ import json
 import sys
 import urllib.parse
 import urllib.request
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
@@ -166,15 +166,17 @@ def check(result: dict[str, Any], published: dict[str, Any]) -> tuple[list[str],
         if funding == "state" and len(ordered) < MIN_STATE_FUNDED:
             problems.append(f"a state-funded lottery needs {MIN_STATE_FUNDED} registrants, the list has {len(ordered)}")
         recomputed = ordered[index_of(draw_seed, "lottery", ordered)] if ordered else None
-    elif method == "lowest_price":
+    elif method in {"lowest_price", "reference_price"}:
         bids = {str(line["registrant"]): Decimal(str(line["price"])) for line in computation.get("bids", [])}
         if sorted(bids) != ordered:
             problems.append("the bids are not those of the list frozen at the close")
-        if bids:
+        if bids and method == "lowest_price":
             low = min(bids.values())
             recomputed = pick(draw_seed, "tie", [k for k, price in bids.items() if price == low])
+        elif bids:
+            recomputed = reference_price_winner(draw_seed, bids, computation, problems)
     else:
-        msg = f"the method {method!r} is not checked by this script (random, lowest_price and failures are)"
+        msg = f"the method {method!r} is not checked by this script (random, lowest_price, reference_price are)"
         raise Unverifiable(msg)
     if not failed and recomputed != winner:
         problems.append(f"published winner {winner}, recomputed {recomputed}")
@@ -182,6 +184,31 @@ def check(result: dict[str, Any], published: dict[str, Any]) -> tuple[list[str],
         problems.append(f"the result names {result.get('winner_organisation_id')}, its computation {winner}")
     summary = {"method": method, "registrants": len(ordered), "winner": recomputed, "failed": failed}
     return problems, summary
+
+
+def reference_price_winner(
+    draw_seed: str, bids: dict[str, Decimal], computation: dict[str, Any], problems: list[str]
+) -> str:
+    """最优价中选: drop one lowest and one highest bid (equal extremes drawn), M = mean of the rest,
+    r drawn from 95–98 %, R = M × r rounded half up to cents; the bid closest to R wins (ties drawn).
+    """
+    if len(bids) == 1:
+        return next(iter(bids))
+    low, high = min(bids.values()), max(bids.values())
+    dropped_low = pick(draw_seed, "drop_lowest", [k for k, price in bids.items() if price == low])
+    dropped_high = pick(draw_seed, "drop_highest", [k for k, p in bids.items() if p == high and k != dropped_low])
+    kept = {k: price for k, price in bids.items() if k not in {dropped_low, dropped_high}}
+    if not kept:
+        problems.append("the reference price needs at least three bids")
+        return ""
+    mean = sum(kept.values(), Decimal(0)) / len(kept)
+    coefficient = (95, 96, 97, 98)[index_of(draw_seed, "coefficient", ["95", "96", "97", "98"])]
+    reference = (mean * Decimal(coefficient) / 100).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    if str(reference) != computation.get("reference_price"):
+        problems.append(f"the reference price is {reference}, the result shows {computation.get('reference_price')}")
+    distance = {k: abs(price - reference) for k, price in kept.items()}
+    closest = min(distance.values())
+    return pick(draw_seed, "tie", [k for k, d in distance.items() if d == closest])
 
 
 def _failure_due(method: str, funding: object, ordered: list[str], computation: dict[str, Any]) -> str | None:

@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from intermediary_market import selection
 from intermediary_market.models import Announcement
 from intermediary_market.schemas import AnnouncementRead
-from intermediary_market.selection import SelectionMethod
+from intermediary_market.selection import FundingType, SelectionMethod
 from intermediary_market.service import MarketService
 from tests.intermediary_market.factories import (
     actor_in_new_organisation,
@@ -357,3 +357,54 @@ async def test_server_mode_saves_the_record_before_the_draw_and_checks_the_resul
     )
     assert done.returncode == 1
     assert "the seed was replaced" in done.stdout
+
+
+async def test_a_reference_price_result_is_judged(session: AsyncSession, settings: Settings, tmp_path: Path) -> None:
+    await publish_item(session)
+    owner = await actor_in_new_organisation(session, settings, Role.TENDEREE)
+    intermediaries = [await qualified_intermediary(session, settings) for _ in range(5)]
+    service = MarketService(session)
+    form = await announcement_form(
+        session, SelectionMethod.REFERENCE_PRICE, price_min=Decimal(80000), price_max=Decimal(110000)
+    )
+    announcement = await service.announce(form, actor=owner)
+    prices = ["90000", "90000", "95500", "98000", "110000"]  # equal lowest bids: one is dropped by the draw
+    for intermediary, price in zip(intermediaries, prices, strict=True):
+        await service.register(announcement.id, price=Decimal(price), actor=intermediary)
+    with use_clock(ShiftedClock(AFTER)):
+        await service.close_registration(announcement, await clock.now(session), actor=Actor.system())
+        before = _public(announcement)
+        result = _public(await service.draw(announcement.id, actor=owner))
+    done = _run(tmp_path, result, *_before(tmp_path, before))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert json.loads(done.stdout)["winner"] == result["winner_organisation_id"]
+
+    forged = copy.deepcopy(result)
+    forged["computation"]["reference_price"] = "1.00"
+    done = _run(tmp_path, forged, *_before(tmp_path, before))
+    assert done.returncode == 1
+    assert f"the reference price is {result['computation']['reference_price']}, the result shows 1.00" in done.stdout
+
+
+def test_the_scripts_restatement_agrees_with_the_platform_on_random_cases() -> None:
+    """The script restates ``trading.kernel.draws`` and ``selection`` independently; on random bids
+    (many ties at the extremes) both give the same winner, coefficient and reference price.
+    """
+    import importlib.util
+    import random
+
+    spec = importlib.util.spec_from_file_location("recompute_lottery", SCRIPT)
+    assert spec is not None
+    assert spec.loader is not None
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    generator = random.Random(21)  # noqa: S311 - test data, not security
+    for case in range(300):
+        keys = [f"k{n}" for n in range(generator.randint(3, 9))]
+        bids = {key: Decimal(generator.choice([90, 90, 95, 100, 120, 120])) * 1000 for key in keys}
+        seed = f"seed-{case}"
+        platform = selection.reference_price(seed, bids, FundingType.SOCIAL)
+        problems: list[str] = []
+        assert script.reference_price_winner(seed, bids, platform.computation, problems) == platform.winner
+        assert problems == []
+        assert script.pick(seed, "lottery", keys) == selection.lottery(seed, keys, FundingType.SOCIAL).winner
