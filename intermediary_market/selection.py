@@ -133,8 +133,8 @@ def reference_price(seed: str, bids: Mapping[str, Decimal], funding: FundingType
     """最优价中选: drop the highest and the lowest bid, M = mean of the rest, r drawn from 95–98 %,
     R = round_half_up(M × r, 2); the remaining bid closest to R (absolute difference) wins, ties
     by the seeded draw ``"tie"``. When several bids share the lowest (or highest) price, which one
-    is dropped is drawn too (``"drop_lowest"``, ``"drop_highest"``). A socially funded selection with a single bid awards it; otherwise
-    fewer than three bids fail (the dropping needs three).
+    is dropped is drawn too (``"drop_lowest"``, ``"drop_highest"``). A socially funded selection
+    with a single bid awards it; otherwise fewer than three bids fail (the dropping needs three).
     """
     check_count(len(bids), funding)
     base: dict[str, Any] = {
