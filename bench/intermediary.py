@@ -15,8 +15,8 @@ PostgreSQL database (``common.scratch_database``, migrated by Alembic) is filled
 with valid USCCs, one announcement per rating, the ratings, upheld complaints, overdue deliveries
 and one year's credit inputs each), and ``CreditService.recompute_all`` is timed end to end in
 its unit of work (aggregate queries, ``credit.score`` per organisation, batched upserts, commit).
-``--no-db`` skips it. ``MarketService.draw`` re-checks every registrant's eligibility with its own
-queries; that is not measured here (see BENCHMARKS.md).
+``--no-db`` skips it. ``MarketService.close_registration`` checks every registrant's eligibility
+(as of the close) with its own queries; that is not measured here (see BENCHMARKS.md).
 """
 
 from __future__ import annotations

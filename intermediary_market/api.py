@@ -40,6 +40,7 @@ from intermediary_market.schemas import (
     ComplaintRead,
     ComplaintResponse,
     ContractFiling,
+    ContributionReveal,
     CreditInputRead,
     CreditInputRecord,
     CreditRead,
@@ -51,6 +52,7 @@ from intermediary_market.schemas import (
     PanelScores,
     QualificationRead,
     QualificationRecord,
+    QualificationRevocation,
     RatingCreate,
     RecomputeRead,
     RegistrationCreate,
@@ -161,6 +163,23 @@ class MarketController(Controller):
         """Record or renew a reviewed qualification; a renewal reinstates a suspended one."""
         return QualificationRead.of(await market.record_qualification(data, actor=actor))
 
+    @post(
+        "/qualifications/revocations",
+        operation_id="intermediary_revoke_qualification",
+        status_code=HTTP_200_OK,
+        opt=requires(MarketPermission.QUALIFICATION_MANAGE),
+    )
+    async def revoke_qualification(
+        self,
+        data: JSONBody[QualificationRevocation],
+        market: NamedDependency[MarketService],
+        actor: NamedDependency[Actor],
+    ) -> QualificationRead:
+        """Revoke a qualification with its reason: no registration for the item from now on."""
+        return QualificationRead.of(
+            await market.revoke_qualification(data.organisation_id, data.item_code, data.reason, actor=actor)
+        )
+
     @get("/qualifications", operation_id="intermediary_list_qualifications")
     async def list_qualifications(
         self, organisation_id: FromQuery[uuid.UUID], market: NamedDependency[MarketService]
@@ -234,9 +253,31 @@ class MarketController(Controller):
         market: NamedDependency[MarketService],
         actor: NamedDependency[Actor],
     ) -> RegistrationRead:
-        """Register the caller's organisation (intermediaries); refusals name the rule."""
+        """Register the caller's organisation (intermediaries); refusals name the rule. An optional
+        ``contribution_sha256`` commits to the registrant's share of the draw's randomness.
+        """
         price: Decimal | None = data.price
-        return RegistrationRead.of(await market.register(announcement_id, price=price, actor=actor))
+        return RegistrationRead.of(
+            await market.register(
+                announcement_id, price=price, actor=actor, contribution_sha256=data.contribution_sha256
+            )
+        )
+
+    @post(
+        "/announcements/{announcement_id:uuid}/contribution",
+        operation_id="intermediary_reveal_contribution",
+        status_code=HTTP_200_OK,
+        opt=requires(MarketPermission.REGISTRATION_CREATE),
+    )
+    async def reveal_contribution(
+        self,
+        announcement_id: FromPath[uuid.UUID],
+        data: JSONBody[ContributionReveal],
+        market: NamedDependency[MarketService],
+        actor: NamedDependency[Actor],
+    ) -> RegistrationRead:
+        """Reveal the committed contribution after the close, within the reveal window (registrants)."""
+        return RegistrationRead.of(await market.reveal(announcement_id, data.contribution, actor=actor))
 
     @post(
         "/announcements/{announcement_id:uuid}/panel-scores",
@@ -266,7 +307,9 @@ class MarketController(Controller):
         market: NamedDependency[MarketService],
         actor: NamedDependency[Actor],
     ) -> AnnouncementRead:
-        """Run the selection after the registration window; the result or the failure is published."""
+        """Run the selection once the list is frozen and the reveal window is over (the sweep also
+        does it by itself at that time); the result or the failure is published.
+        """
         return AnnouncementRead.of(await market.draw(announcement_id, actor=actor))
 
     # --- delivery (限时办结) ---------------------------------------------------------------------

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from intermediary_market.credit_records import CreditService
 from intermediary_market.models import Blacklisting, BlacklistStatus
 from intermediary_market.policies import assert_own_organisation
 from intermediary_market.repository import MarketRepository
@@ -97,6 +98,7 @@ class BlacklistService:
             row.id,
             {"status": row.status.value, "months": data.months},
         )
+        await CreditService(self.session).recompute_one(row.organisation_id, now)  # the grade while listed
         return row
 
     async def appeal_blacklisting(self, blacklisting_id: uuid.UUID, appeal: str, *, actor: Actor) -> Blacklisting:
@@ -140,6 +142,7 @@ class BlacklistService:
             row.id,
             {"status": row.status.value, "rule": "overturned" if overturn else "upheld"},
         )
+        await CreditService(self.session).recompute_one(row.organisation_id, row.appeal_decided_at)
         return row
 
 
@@ -162,4 +165,5 @@ async def expire_blacklisting_if_due(session: AsyncSession, blacklisting_id: uui
         row.id,
         {"organisation_id": str(row.organisation_id)},
     )
+    await CreditService(session).recompute_one(row.organisation_id, now)
     return True

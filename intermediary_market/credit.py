@@ -42,6 +42,8 @@ class CreditConfig:
     """The grade a red-list (诚信红名单) member holds …"""
     red_list_minimum: Decimal = Decimal(95)
     """… and its lowest score."""
+    blacklisted_grade: str = "D"
+    """The grade an intermediary holds while a blacklisting is in force, whatever its score."""
     clean_record_window: timedelta = timedelta(days=365)
     """A red-list member has had no upheld complaint and no overdue delivery for this long."""
 

@@ -110,6 +110,7 @@ class CreditService:
         complaints = await self.repo.upheld_complaints(since, only)
         overdue = await self.repo.overdue_deliveries(since, only)
         inputs = await self.repo.latest_inputs(only)
+        listed = await self.repo.blacklisted_now(now, only)
         empty = credit.RatingSummary()
 
         def rows() -> Iterator[dict[str, Any]]:
@@ -121,11 +122,14 @@ class CreditService:
                     latest=inputs.get(organisation_id),
                     config=self.config,
                 )
+                # A blacklisted intermediary is not creditworthy, however its score adds up: the
+                # grade says so until the listing ends (the sweep's expiry recomputes it).
+                grade = self.config.blacklisted_grade if organisation_id in listed else result.grade
                 yield {
                     "organisation_id": organisation_id,
                     "score": result.total,
-                    "grade": result.grade,
-                    "components": parts,
+                    "grade": grade,
+                    "components": {**parts, "blacklisted": organisation_id in listed},
                     "computed_at": now,
                 }
 

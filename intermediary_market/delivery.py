@@ -21,6 +21,8 @@ from trading.kernel.auth.identity import Actor
 from trading.kernel.errors import Conflict, NotFound, ValidationFailed
 from trading.ledger.service import append_entry
 
+FILING_WINDOW = timedelta(days=180)
+"""§7.3: the platform allows 180 days from the result for the filings (the contract first)."""
 WARNING_BEFORE = timedelta(days=3)
 """The warning goes out this long before the committed deadline."""
 SHA256_HEX = 64
@@ -56,6 +58,12 @@ class DeliveryService:
         if await self.repo.delivery(announcement.id) is not None:
             raise Conflict("the contract has already been filed", field="announcement_id", rule="duplicate_filing")
         now = await clock.now(self.session)
+        if announcement.decided_at is not None and now > announcement.decided_at + FILING_WINDOW:
+            raise Conflict(
+                f"contracts are filed within {FILING_WINDOW.days} days of the result",
+                field="announcement_id",
+                rule="filing_window",
+            )
         due = now + timedelta(days=announcement.time_limit_days)
         row = Delivery(
             announcement_id=announcement.id,

@@ -19,7 +19,7 @@ from intermediary_market.blacklist import expire_blacklisting_if_due
 from intermediary_market.credit_records import CreditService
 from intermediary_market.delivery import advance_delivery_clock_if_due
 from intermediary_market.repository import MarketRepository
-from intermediary_market.service import suspend_qualification_if_due
+from intermediary_market.service import advance_selection_if_due, suspend_qualification_if_due
 from trading.kernel import clock
 from trading.kernel.auth.identity import Actor
 from trading.kernel.db.uow import transaction
@@ -69,7 +69,19 @@ class DeliveryClock:
         return await advance_delivery_clock_if_due(session, _uuid(key), now)
 
 
-SWEEP_HANDLERS = (QualificationExpiry(), BlacklistExpiry(), DeliveryClock())
+class SelectionClock:
+    """The selection's timetable: the list frozen at the close, the draw after the reveal window."""
+
+    name = "intermediary_market.selection_clock"
+
+    async def due(self, session: AsyncSession, now: datetime, limit: int) -> Sequence[object]:
+        return await MarketRepository(session).due_announcements(now, limit)
+
+    async def run(self, session: AsyncSession, key: object, now: datetime) -> bool:
+        return await advance_selection_if_due(session, _uuid(key), now)
+
+
+SWEEP_HANDLERS = (QualificationExpiry(), BlacklistExpiry(), DeliveryClock(), SelectionClock())
 
 
 async def recompute_credit(session_maker: async_sessionmaker[AsyncSession]) -> dict[str, Any]:

@@ -88,6 +88,8 @@ class Qualification(UUIDPrimaryKey, Base):
     certificate_no: Mapped[str] = mapped_column(sa.String(100))
     valid_until: Mapped[datetime]
     status: Mapped[QualificationStatus] = mapped_column(_enum(QualificationStatus))
+    revoked_at: Mapped[datetime | None]
+    """When a regulator revoked it (a draw's eligibility is judged as of its close, so the time counts)."""
     expiry_noticed_at: Mapped[datetime | None]
     """When the intermediary was told the qualification is about to expire (reset on renewal)."""
     next_check: Mapped[datetime | None] = mapped_column(index=True)
@@ -117,6 +119,16 @@ class Announcement(UUIDPrimaryKey, Base):
     """Secret until the draw; only ``seed_sha256`` is shown before."""
     seed_sha256: Mapped[str] = mapped_column(sa.String(64))
     status: Mapped[AnnouncementStatus] = mapped_column(_enum(AnnouncementStatus), index=True)
+    closed_at: Mapped[datetime | None]
+    """When the registrant list was frozen (eligibility judged as of ``registration_closes``)."""
+    closed_list: Mapped[dict[str, Any] | None]
+    """The frozen list, public from the close: eligible registrants with their contribution
+    commitments, the excluded with the rule, and ``closed_list_sha256`` (``trading.kernel.draws``).
+    """
+    reveal_closes: Mapped[datetime | None]
+    """End of the window in which registrants reveal their contributions (None: nothing to reveal)."""
+    next_check: Mapped[datetime | None] = mapped_column(index=True)
+    """The sweep closes the list at ``registration_closes`` and draws at the end of the reveal window."""
     winner_organisation_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("parties_organisations.id"))
     winner_price: Mapped[Decimal | None] = mapped_column(MONEY)
     failure_rule: Mapped[str | None] = mapped_column(sa.String(64))
@@ -134,6 +146,10 @@ class Registration(UUIDPrimaryKey, Base):
     price: Mapped[Decimal | None] = mapped_column(MONEY)
     panel_scores: Mapped[dict[str, Any] | None]
     """择优: ``{"scores": ["87.5", …]}`` entered by the owner for the panel."""
+    contribution_sha256: Mapped[str | None] = mapped_column(sa.String(64))
+    """The commitment to the registrant's contribution to the draw's randomness (optional)."""
+    contribution: Mapped[str | None] = mapped_column(sa.String(64))
+    """The revealed contribution: kept unpublished until the draw, then in the computation."""
     created_at: Mapped[datetime]
 
 

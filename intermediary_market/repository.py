@@ -106,6 +106,19 @@ class MarketRepository:
 
     # --- announcements and registrations -------------------------------------------------------
 
+    async def due_announcements(self, now: datetime, limit: int) -> list[uuid.UUID]:
+        rows = await self.session.scalars(
+            select(Announcement.id)
+            .where(
+                Announcement.status == AnnouncementStatus.OPEN,
+                Announcement.next_check.is_not(None),
+                Announcement.next_check <= now,
+            )
+            .order_by(Announcement.next_check)
+            .limit(limit)
+        )
+        return list(rows)
+
     async def announcement(self, announcement_id: uuid.UUID, *, lock: bool = False) -> Announcement | None:
         query = select(Announcement).where(Announcement.id == announcement_id)
         if lock:
@@ -157,7 +170,8 @@ class MarketRepository:
             select(Blacklisting)
             .where(
                 Blacklisting.organisation_id == organisation_id,
-                Blacklisting.status == BlacklistStatus.EFFECTIVE,
+                Blacklisting.status.in_((BlacklistStatus.EFFECTIVE, BlacklistStatus.EXPIRED)),
+                Blacklisting.decided_at <= now,
                 Blacklisting.effective_until > now,
             )
             .limit(1)
@@ -320,6 +334,19 @@ class CreditRepository:
             )
         )
         return list(rows)
+
+    async def blacklisted_now(self, now: datetime, only: Sequence[uuid.UUID] | None = None) -> set[uuid.UUID]:
+        """Organisations under an effective blacklisting at ``now`` (one query)."""
+        rows = await self.session.scalars(
+            select(Blacklisting.organisation_id)
+            .where(
+                Blacklisting.status == BlacklistStatus.EFFECTIVE,
+                Blacklisting.effective_until > now,
+                *_only(Blacklisting.organisation_id, only),
+            )
+            .distinct()
+        )
+        return set(rows)
 
     async def rating_summaries(self, only: Sequence[uuid.UUID] | None = None) -> dict[uuid.UUID, RatingSummary]:
         rows = await self.session.execute(

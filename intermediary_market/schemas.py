@@ -134,6 +134,10 @@ class AnnouncementRead(msgspec.Struct):
     failure_rule: str | None
     computation: dict[str, Any] | None
     """The published computation (seed revealed, registrants, r, M, R …) once decided."""
+    closed_list: dict[str, Any] | None = None
+    """From the close: the frozen registrant list with the contribution commitments and its digest."""
+    reveal_closes: datetime | None = None
+    """When the reveal window of the registrants' contributions ends (None: nothing to reveal)."""
 
     @classmethod
     def of(cls, row: Announcement) -> AnnouncementRead:
@@ -157,11 +161,26 @@ class AnnouncementRead(msgspec.Struct):
             winner_price=row.winner_price,
             failure_rule=row.failure_rule,
             computation=row.computation,
+            closed_list=row.closed_list,
+            reveal_closes=row.reveal_closes,
         )
 
 
 class RegistrationCreate(Input):
     price: Money | None = None
+    contribution_sha256: ShortText | None = None
+    """SHA-256 (hex) of a secret the registrant keeps and reveals after the close: its share of
+    the draw's randomness (``scripts/draw_scheme.md``)."""
+
+
+class ContributionReveal(Input):
+    contribution: ShortText
+
+
+class QualificationRevocation(Input):
+    organisation_id: uuid.UUID
+    item_code: ShortText
+    reason: str
 
 
 class RegistrationRead(msgspec.Struct):
@@ -170,9 +189,11 @@ class RegistrationRead(msgspec.Struct):
     organisation_id: uuid.UUID
     price: Decimal | None
 
+    contribution_sha256: str | None = None
+
     @classmethod
     def of(cls, row: Registration) -> RegistrationRead:
-        return cls(row.id, row.announcement_id, row.organisation_id, row.price)
+        return cls(row.id, row.announcement_id, row.organisation_id, row.price, row.contribution_sha256)
 
 
 class PanelScores(Input):

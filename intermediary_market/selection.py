@@ -1,21 +1,20 @@
 """The four selection methods (domain-rules §7.2) as pure functions: no database, no clock.
 
-Every random choice is a *seeded draw*: the seed is generated before the draw and only its
-SHA-256 is published (the commitment); after the draw the seed itself is revealed, and anyone can
-recompute the choice from the seed and the sorted candidate list with ``draw_index``. The
-algorithm is deliberately tiny so ``scripts/recompute_lottery.py`` restates it with the standard
-library alone:
+Every random choice is a *seeded draw* of ``trading.kernel.draws``: the ``seed`` these functions
+take is the draw seed, which mixes the platform's committed seed, the list frozen at the close and
+the participants' revealed contributions (the service derives it, ``draws.draw_seed``). Then
 
     digest = SHA-256(seed LF purpose LF candidate_1 LF … candidate_n)   (UTF-8)
     index  = int(digest, big-endian) mod n
+
+over the candidates sorted as strings. ``scripts/recompute_lottery.py`` restates it with the
+standard library alone.
 
 Money is ``Decimal``; the reference price is rounded half up to two decimals.
 """
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
@@ -23,6 +22,7 @@ from enum import StrEnum
 from typing import Any
 
 from intermediary_market.errors import SelectionFailed
+from trading.kernel import draws
 
 REFERENCE_COEFFICIENTS: tuple[int, ...] = (95, 96, 97, 98)
 """The base percentage r of the reference-price method is drawn from these (percent)."""
@@ -47,22 +47,9 @@ class FundingType(StrEnum):
 PRICED_METHODS = frozenset({SelectionMethod.LOWEST_PRICE, SelectionMethod.REFERENCE_PRICE})
 
 
-def new_seed() -> str:
-    return secrets.token_hex(32)
-
-
-def commitment(seed: str) -> str:
-    """What is published before the draw: the seed's SHA-256 (hex)."""
-    return hashlib.sha256(seed.encode()).hexdigest()
-
-
-def draw_index(seed: str, purpose: str, candidates: Sequence[str]) -> int:
-    """The seeded draw of one of ``candidates`` (in the given order; callers sort them)."""
-    if not candidates:
-        msg = "a draw needs at least one candidate"
-        raise ValueError(msg)
-    message = "\n".join([seed, purpose, *candidates]).encode()
-    return int.from_bytes(hashlib.sha256(message).digest(), "big") % len(candidates)
+new_seed = draws.new_secret
+commitment = draws.commitment
+draw_index = draws.draw_index
 
 
 def round_half_up(value: Decimal) -> Decimal:
@@ -115,8 +102,7 @@ def lottery(seed: str, registrants: Sequence[str], funding: FundingType) -> Outc
         winner,
         {
             "method": SelectionMethod.RANDOM.value,
-            "seed": seed,
-            "seed_sha256": commitment(seed),
+            "draw_seed": seed,
             "purpose": "lottery",
             "registrants": ordered,
             "winner": winner,
@@ -134,8 +120,7 @@ def lowest_price(seed: str, bids: Mapping[str, Decimal], funding: FundingType) -
     low = min(bids.values())
     computation: dict[str, Any] = {
         "method": SelectionMethod.LOWEST_PRICE.value,
-        "seed": seed,
-        "seed_sha256": commitment(seed),
+        "draw_seed": seed,
         "bids": _price_table(bids),
         "lowest": str(low),
     }
@@ -147,14 +132,14 @@ def lowest_price(seed: str, bids: Mapping[str, Decimal], funding: FundingType) -
 def reference_price(seed: str, bids: Mapping[str, Decimal], funding: FundingType) -> Outcome:
     """最优价中选: drop the highest and the lowest bid, M = mean of the rest, r drawn from 95–98 %,
     R = round_half_up(M × r, 2); the remaining bid closest to R (absolute difference) wins, ties
-    by the seeded draw ``"tie"``. A socially funded selection with a single bid awards it; otherwise
-    fewer than three bids fail (the dropping needs three).
+    by the seeded draw ``"tie"``. When several bids share the lowest (or highest) price, which one
+    is dropped is drawn too (``"drop_lowest"``, ``"drop_highest"``). A socially funded selection
+    with a single bid awards it; otherwise fewer than three bids fail (the dropping needs three).
     """
     check_count(len(bids), funding)
     base: dict[str, Any] = {
         "method": SelectionMethod.REFERENCE_PRICE.value,
-        "seed": seed,
-        "seed_sha256": commitment(seed),
+        "draw_seed": seed,
         "bids": _price_table(bids),
     }
     if len(bids) == 1:
@@ -166,8 +151,15 @@ def reference_price(seed: str, bids: Mapping[str, Decimal], funding: FundingType
             field="registrations",
             rule="reference_price_min_bids",
         )
-    ordered = sorted(bids.items(), key=lambda item: (item[1], item[0]))
-    lowest, highest, kept = ordered[0], ordered[-1], ordered[1:-1]
+    # Equal extreme bids: which one is dropped is drawn (purposes "drop_lowest", "drop_highest"),
+    # never left to the order of the keys (which would favour one bidder every time).
+    low, high = min(bids.values()), max(bids.values())
+    dropped_low = draws.draw(seed, "drop_lowest", [key for key, price in bids.items() if price == low])
+    dropped_high = draws.draw(
+        seed, "drop_highest", [key for key, price in bids.items() if price == high and key != dropped_low]
+    )
+    lowest, highest = (dropped_low, bids[dropped_low]), (dropped_high, bids[dropped_high])
+    kept = [(key, price) for key, price in sorted(bids.items()) if key not in {dropped_low, dropped_high}]
     mean = sum((price for _, price in kept), Decimal(0)) / len(kept)
     r = REFERENCE_COEFFICIENTS[draw_index(seed, "coefficient", [str(c) for c in REFERENCE_COEFFICIENTS])]
     reference = round_half_up(mean * Decimal(r) / 100)
@@ -197,8 +189,7 @@ def merit(seed: str, scores: Mapping[str, Sequence[Decimal]], funding: FundingTy
     best = max(means.values())
     computation: dict[str, Any] = {
         "method": SelectionMethod.MERIT.value,
-        "seed": seed,
-        "seed_sha256": commitment(seed),
+        "draw_seed": seed,
         "means": {key: str(value) for key, value in sorted(means.items())},
     }
     winner = _tie_break(seed, "tie", [key for key, value in means.items() if value == best], computation)

@@ -38,18 +38,32 @@ from intermediary_market.schemas import (
     ServiceItemCreate,
 )
 from intermediary_market.selection import FundingType, SelectionMethod
-from trading.kernel import clock
+from trading.kernel import clock, draws
 from trading.kernel.auth.identity import Actor, ActorKind
 from trading.kernel.errors import Conflict, NotFound, ValidationFailed
 from trading.ledger.service import append_entry
 
 RATING_WINDOW = timedelta(days=180)
 """Owners rate within 180 days of the result (domain-rules §7.3)."""
+REVEAL_WINDOW = timedelta(days=1)
+"""After the close, registrants who committed a contribution reveal it within this window."""
 RATING_RANGE = range(101)
 EXPIRY_NOTICE = timedelta(days=30)
 """An intermediary is told this long before a qualification expires."""
 _PUBLIC_KEYS = frozenset(
-    {"code", "version", "organisation_id", "item_code", "level", "method", "seed_sha256", "status", "rule", "months"}
+    {
+        "code",
+        "version",
+        "organisation_id",
+        "item_code",
+        "level",
+        "method",
+        "seed_sha256",
+        "closed_list_sha256",
+        "status",
+        "rule",
+        "months",
+    }
 )
 """What the ledger summary may show; prices, responses and reasons stay in the digested ``data``."""
 
@@ -84,6 +98,13 @@ class MarketService:
         """A new item, or a new version superseding the current version of the same code."""
         if not data.code.strip() or not data.name.strip():
             raise ValidationFailed("the item needs a code and a name", field="code", rule="required")
+        if not data.legal_basis.strip():
+            # An approval-related service exists only because a law or regulation requires it.
+            raise ValidationFailed(
+                "the item needs its legal basis (the provision that requires the service)",
+                field="legal_basis",
+                rule="legal_basis_required",
+            )
         if data.standard_days < 1:
             raise ValidationFailed("the standard time limit is at least one day", field="standard_days", rule="min")
         previous = await self.repo.retire_item(data.code)
@@ -140,7 +161,10 @@ class MarketService:
         row.level = data.level
         row.certificate_no = data.certificate_no
         row.valid_until = data.valid_until
+        if row.status is QualificationStatus.REVOKED:
+            action = "qualification_recorded"
         row.status = QualificationStatus.ACTIVE
+        row.revoked_at = None
         row.expiry_noticed_at = None
         row.next_check = max(now, data.valid_until - EXPIRY_NOTICE)
         row.updated_at = now
@@ -154,6 +178,41 @@ class MarketService:
             {"organisation_id": str(row.organisation_id), "item_code": row.item_code, "level": row.level},
         )
         # Entering the market gives the intermediary its first credit snapshot (directory, lists).
+        await CreditService(self.session).recompute_one(row.organisation_id, now)
+        return row
+
+    async def revoke_qualification(
+        self, organisation_id: uuid.UUID, item_code: str, reason: str, *, actor: Actor
+    ) -> Qualification:
+        """A regulator revokes a qualification (撤销): no registration for the item from now on, and
+        no draw whose close is later. Recording a new qualification later re-admits the intermediary.
+        """
+        if not reason.strip():
+            raise ValidationFailed("a revocation states its reason", field="reason", rule="required")
+        row = await self.repo.qualification(organisation_id, item_code, lock=True)
+        if row is None:
+            raise NotFound("no such qualification", field="item_code", rule="exists")
+        if row.status is QualificationStatus.REVOKED:
+            raise Conflict("the qualification is already revoked", field="item_code", rule="already_revoked")
+        now = await clock.now(self.session)
+        row.status = QualificationStatus.REVOKED
+        row.revoked_at = now
+        row.next_check = None
+        row.updated_at = now
+        await self.session.flush()
+        await record(
+            self.session,
+            actor,
+            "qualification_revoked",
+            "qualification",
+            row.id,
+            {
+                "organisation_id": str(row.organisation_id),
+                "item_code": row.item_code,
+                "rule": "qualification_revoked",
+                "reason": reason.strip(),
+            },
+        )
         await CreditService(self.session).recompute_one(row.organisation_id, now)
         return row
 
@@ -190,8 +249,9 @@ class MarketService:
     async def announce(self, data: AnnouncementCreate, *, actor: Actor) -> Announcement:
         if actor.organisation_id is None:
             raise ValidationFailed("an announcement needs the owner's organisation", rule="organisation")
-        await self._item(data.item_code)
+        item = await self._item(data.item_code)
         self._check_announcement(data)
+        self._check_time_limit(data.time_limit_days, item)
         now = await clock.now(self.session)
         if data.registration_closes <= now:
             raise ValidationFailed(
@@ -215,6 +275,7 @@ class MarketService:
             seed=seed,
             seed_sha256=selection.commitment(seed),
             status=AnnouncementStatus.OPEN,
+            next_check=data.registration_closes,
             created_at=now,
         )
         await self.repo.add(row)
@@ -227,6 +288,20 @@ class MarketService:
             {"method": row.method.value, "item_code": row.item_code, "seed_sha256": row.seed_sha256},
         )
         return row
+
+    @staticmethod
+    def _check_time_limit(days: int, item: ServiceItem) -> None:
+        """限时办结: the committed time limit is at least a day and at most the item's standard."""
+        if days < 1:
+            raise ValidationFailed(
+                "the time limit is at least one day", field="time_limit_days", rule="time_limit_positive"
+            )
+        if days > item.standard_days:
+            raise ValidationFailed(
+                f"the time limit may not exceed the item's standard of {item.standard_days} days",
+                field="time_limit_days",
+                rule="time_limit_within_standard",
+            )
 
     @staticmethod
     def _check_announcement(data: AnnouncementCreate) -> None:
@@ -271,15 +346,21 @@ class MarketService:
     async def eligibility_refusal(
         self, announcement: Announcement, organisation_id: uuid.UUID, now: datetime
     ) -> RegistrationRefused | None:
-        """Why ``organisation_id`` may not take part (qualification, suspension, blacklist), or None."""
+        """Why ``organisation_id`` may not take part (qualification, suspension, blacklist) as of
+        ``now``, or None. Judged from time-stamped facts, so the close can be judged later exactly.
+        """
         qualification = await self.repo.qualification(organisation_id, announcement.item_code)
-        if qualification is None or qualification.status is QualificationStatus.REVOKED:
+        if qualification is None or (
+            qualification.status is QualificationStatus.REVOKED
+            and (qualification.revoked_at is None or qualification.revoked_at <= now)
+        ):
             return RegistrationRefused(
                 f"no qualification for the service item {announcement.item_code}",
                 field="item_code",
                 rule="no_qualification",
             )
-        if qualification.status is QualificationStatus.SUSPENDED or qualification.valid_until <= now:
+        suspended = qualification.status is QualificationStatus.SUSPENDED and qualification.updated_at <= now
+        if suspended or qualification.valid_until <= now:
             return RegistrationRefused(
                 "the qualification for this item has expired: suspended until renewed",
                 field="item_code",
@@ -297,7 +378,25 @@ class MarketService:
             )
         return None
 
-    async def register(self, announcement_id: uuid.UUID, *, price: Decimal | None, actor: Actor) -> Registration:
+    async def register(
+        self,
+        announcement_id: uuid.UUID,
+        *,
+        price: Decimal | None,
+        actor: Actor,
+        contribution_sha256: str | None = None,
+    ) -> Registration:
+        """Register; ``contribution_sha256`` commits to a secret the registrant reveals after the
+        close, which then enters the draw's randomness (``trading.kernel.draws``).
+        """
+        if contribution_sha256 is not None:
+            contribution_sha256 = contribution_sha256.strip().lower()
+            if not draws.is_sha256_hex(contribution_sha256):
+                raise RegistrationRefused(
+                    "the contribution commitment is a SHA-256 in hex (64 characters)",
+                    field="contribution_sha256",
+                    rule="contribution_commitment",
+                )
         if actor.organisation_id is None:
             raise RegistrationRefused("registration needs the intermediary's organisation", rule="organisation")
         announcement = await self.announcement(announcement_id, lock=True)
@@ -324,7 +423,11 @@ class MarketService:
         elif price is not None and price > announcement.budget:
             raise RegistrationRefused("the price exceeds the budget", field="price", rule="price_outside_limits")
         row = Registration(
-            announcement_id=announcement.id, organisation_id=actor.organisation_id, price=price, created_at=now
+            announcement_id=announcement.id,
+            organisation_id=actor.organisation_id,
+            price=price,
+            contribution_sha256=contribution_sha256,
+            created_at=now,
         )
         await self.repo.add(row)
         await record(
@@ -333,7 +436,11 @@ class MarketService:
             "registered",
             "announcement",
             announcement.id,
-            {"organisation_id": str(actor.organisation_id), "price": str(price) if price is not None else None},
+            {
+                "organisation_id": str(actor.organisation_id),
+                "price": str(price) if price is not None else None,
+                "contribution_sha256": contribution_sha256,
+            },
         )
         return row
 
@@ -357,11 +464,102 @@ class MarketService:
         )
         return registration
 
-    # --- the draw --------------------------------------------------------------------------------
+    # --- the close, the reveal and the draw -----------------------------------------------------
+
+    async def close_registration(self, announcement: Announcement, now: datetime, *, actor: Actor) -> None:
+        """Freeze the registrant list as of ``registration_closes`` (eligibility included, whenever
+        this runs) and publish it with its digest; open the reveal window when anyone committed a
+        contribution. The caller holds the announcement's lock.
+        """
+        closes = announcement.registration_closes
+        eligible: dict[str, str | None] = {}
+        excluded: dict[str, str] = {}
+        for registration in await self.repo.registrations(announcement.id):
+            key = str(registration.organisation_id)
+            refusal = await self.eligibility_refusal(announcement, registration.organisation_id, closes)
+            if refusal is None:
+                eligible[key] = registration.contribution_sha256
+            else:
+                excluded[key] = refusal.rule or "ineligible"
+        announcement.closed_list = {
+            "as_of": closes.isoformat(),
+            "registrants": [
+                {"organisation_id": key, "contribution_sha256": eligible[key]}
+                for key in draws.canonical(list(eligible))
+            ],
+            "excluded": dict(sorted(excluded.items())),
+            "closed_list_sha256": draws.closed_list_digest(eligible),
+        }
+        announcement.closed_at = now
+        if any(eligible.values()):
+            announcement.reveal_closes = max(now, closes) + REVEAL_WINDOW
+            announcement.next_check = announcement.reveal_closes
+        else:
+            announcement.next_check = now
+        await self.session.flush()
+        await record(
+            self.session,
+            actor,
+            "registration_closed",
+            "announcement",
+            announcement.id,
+            {"status": "closed", **announcement.closed_list},
+        )
+
+    async def reveal(self, announcement_id: uuid.UUID, contribution: str, *, actor: Actor) -> Registration:
+        """A registrant reveals its contribution after the close, within the reveal window."""
+        announcement = await self.announcement(announcement_id, lock=True)
+        now = await clock.now(self.session)
+        if announcement.status is AnnouncementStatus.OPEN and announcement.closed_at is None:
+            if now < announcement.registration_closes:
+                raise Conflict(
+                    "contributions are revealed after the close", field="announcement_id", rule="reveal_window"
+                )
+            await self.close_registration(announcement, now, actor=Actor.system())
+        if (
+            announcement.status is not AnnouncementStatus.OPEN
+            or announcement.reveal_closes is None
+            or now >= announcement.reveal_closes
+        ):
+            raise Conflict("the reveal window is not open", field="announcement_id", rule="reveal_window")
+        registration = (
+            await self.repo.registration(announcement.id, actor.organisation_id)
+            if actor.organisation_id is not None
+            else None
+        )
+        if registration is None or registration.contribution_sha256 is None:
+            raise ValidationFailed(
+                "this organisation committed no contribution to the draw",
+                field="contribution",
+                rule="no_contribution",
+            )
+        if not draws.reveal_matches(contribution, registration.contribution_sha256):
+            raise ValidationFailed(
+                "the contribution does not match the commitment made at registration",
+                field="contribution",
+                rule="contribution_mismatch",
+            )
+        registration.contribution = contribution
+        await self.session.flush()
+        # Everyone revealed: nothing left to wait for, the sweep draws at its next pass.
+        if not await self._pending_reveals(announcement):
+            announcement.next_check = now
+            await self.session.flush()
+        await record(
+            self.session,
+            actor,
+            "contribution_revealed",
+            "announcement",
+            announcement.id,
+            {"organisation_id": str(registration.organisation_id), "contribution": contribution},
+        )
+        return registration
 
     async def draw(self, announcement_id: uuid.UUID, *, actor: Actor) -> Announcement:
-        """Select after the registration window; the result (or the failure) is published with the
-        computation and the revealed seed. Registrants no longer eligible are left out and listed.
+        """Select once the list is frozen and the reveal window is over (the sweep does this at the
+        announced time; the owner may only ask for it early, which changes nothing: eligibility is
+        judged as of the close and the randomness is fixed). The result or the failure is published
+        with the computation, the revealed seed and contributions.
         """
         announcement = await self.announcement(announcement_id, lock=True)
         if actor.kind is not ActorKind.SYSTEM:
@@ -371,34 +569,71 @@ class MarketService:
         now = await clock.now(self.session)
         if now < announcement.registration_closes:
             raise Conflict("registration is still open", field="registration_closes", rule="registration_still_open")
-        eligible: list[Registration] = []
-        excluded: dict[str, str] = {}
-        for registration in await self.repo.registrations(announcement.id):
-            refusal = await self.eligibility_refusal(announcement, registration.organisation_id, now)
-            if refusal is None:
-                eligible.append(registration)
-            else:
-                excluded[str(registration.organisation_id)] = refusal.rule or "ineligible"
+        if announcement.closed_at is None:
+            await self.close_registration(announcement, now, actor=Actor.system())
+        if not await self._reveals_done(announcement, now):
+            raise Conflict(
+                "registrants may still reveal their contributions", field="reveal_closes", rule="reveal_window_open"
+            )
+        return await self._decide(announcement, now, actor=actor)
+
+    async def _pending_reveals(self, announcement: Announcement) -> bool:
+        """Whether a registrant on the frozen list committed a contribution not yet revealed."""
+        lines = (announcement.closed_list or {}).get("registrants", [])
+        committed = {line["organisation_id"] for line in lines if line.get("contribution_sha256")}
+        return any(
+            r.contribution is None
+            for r in await self.repo.registrations(announcement.id)
+            if str(r.organisation_id) in committed
+        )
+
+    async def _reveals_done(self, announcement: Announcement, now: datetime) -> bool:
+        if announcement.reveal_closes is None or now >= announcement.reveal_closes:
+            return True
+        return not await self._pending_reveals(announcement)
+
+    async def _decide(self, announcement: Announcement, now: datetime, *, actor: Actor) -> Announcement:
+        closed = announcement.closed_list or {}
+        participants = {line["organisation_id"] for line in closed.get("registrants", [])}
+        eligible = [r for r in await self.repo.registrations(announcement.id) if str(r.organisation_id) in participants]
+        revealed = {
+            str(r.organisation_id): (r.contribution if r.contribution_sha256 is not None else None) for r in eligible
+        }
+        closed_list_sha256 = str(closed.get("closed_list_sha256", draws.closed_list_digest({})))
+        draw_seed = draws.draw_seed(announcement.seed, closed_list_sha256, revealed)
+        published: dict[str, Any] = {
+            "method": announcement.method.value,
+            "funding": announcement.funding.value,
+            "seed": announcement.seed,
+            "seed_sha256": announcement.seed_sha256,
+            "closed_list": closed.get("registrants", []),
+            "closed_list_sha256": closed_list_sha256,
+            "contributions": dict(sorted(revealed.items())),
+            "unrevealed": sorted(
+                str(r.organisation_id) for r in eligible if r.contribution_sha256 is not None and r.contribution is None
+            ),
+            "draw_seed": draw_seed,
+        }
         try:
-            outcome = self._select(announcement, eligible)
+            outcome = self._select(announcement, eligible, draw_seed)
         except SelectionFailed as failure:
             announcement.status = AnnouncementStatus.FAILED
             announcement.failure_rule = failure.rule
             announcement.computation = {
-                "method": announcement.method.value,
-                "seed": announcement.seed,
-                "seed_sha256": announcement.seed_sha256,
+                **published,
                 "registrants": sorted(str(r.organisation_id) for r in eligible),
                 "failure": failure.message,
+                "failure_rule": failure.rule,
             }
         else:
             announcement.status = AnnouncementStatus.SELECTED
-            announcement.computation = outcome.computation
+            announcement.computation = {**outcome.computation, **published}
             announcement.winner_organisation_id = uuid.UUID(outcome.winner)
             announcement.winner_price = next(r.price for r in eligible if str(r.organisation_id) == outcome.winner)
-        if excluded:
-            announcement.computation = {**(announcement.computation or {}), "excluded": excluded}
+        if closed.get("excluded"):
+            announcement.computation = {**announcement.computation, "excluded": closed["excluded"]}
         announcement.decided_at = now
+        announcement.next_check = None
         await self.session.flush()
         await record(
             self.session,
@@ -411,8 +646,8 @@ class MarketService:
         return announcement
 
     @staticmethod
-    def _select(announcement: Announcement, eligible: Sequence[Registration]) -> selection.Outcome:
-        seed, funding = announcement.seed, announcement.funding
+    def _select(announcement: Announcement, eligible: Sequence[Registration], seed: str) -> selection.Outcome:
+        funding = announcement.funding
         keys = [str(r.organisation_id) for r in eligible]
         match announcement.method:
             case SelectionMethod.DIRECT:
@@ -452,6 +687,15 @@ class MarketService:
         for name in credit.RATING_DIMENSIONS:
             if getattr(data, name) not in RATING_RANGE:
                 raise RatingRefused("each rating lies between 0 and 100", field=name, rule="rating_range")
+        delivery = await self.repo.delivery(announcement.id)
+        if delivery is None or delivery.deliverable_sha256 is None or delivery.completed_at is None:
+            # §7.3: without the filed contract, the uploaded results and the confirmed completion
+            # the rating cannot be entered.
+            raise RatingRefused(
+                "rate after the contract is filed, the results uploaded and the completion confirmed",
+                field="announcement_id",
+                rule="rating_needs_completion",
+            )
         if await self.repo.rating_for(announcement.id) is not None:
             raise RatingRefused("this service has already been rated", field="announcement_id", rule="duplicate_rating")
         assert announcement.winner_organisation_id is not None  # noqa: S101 - SELECTED implies a winner
@@ -559,4 +803,25 @@ async def suspend_qualification_if_due(session: AsyncSession, qualification_id: 
         row.id,
         {"organisation_id": str(row.organisation_id), "item_code": row.item_code, "rule": "qualification_expired"},
     )
+    return True
+
+
+async def advance_selection_if_due(session: AsyncSession, announcement_id: uuid.UUID, now: datetime) -> bool:
+    """The sweep's step for a selection: freeze the list at the close, draw when the reveal window
+    is over (or everyone revealed). The owner cannot choose the moment: the draw runs by itself.
+    """
+    service = MarketService(session)
+    row = await service.repo.announcement(announcement_id, lock=True)
+    if (
+        row is None
+        or row.status is not AnnouncementStatus.OPEN
+        or row.next_check is None
+        or row.next_check > now
+        or now < row.registration_closes
+    ):
+        return False
+    if row.closed_at is None:
+        await service.close_registration(row, now, actor=Actor.system())
+    if await service._reveals_done(row, now):  # noqa: SLF001 - the module's own sweep step
+        await service._decide(row, now, actor=Actor.system())  # noqa: SLF001
     return True

@@ -160,13 +160,24 @@ REFUSAL_MESSAGES: dict[str, str] = {
     "registered": N_("That intermediary has not registered."),
     "already_decided": N_("This has already been decided."),
     "registration_still_open": N_("Registration is still open."),
+    "reveal_window_open": N_("Registrants may still reveal their contributions to the draw."),
+    "reveal_window": N_("Contributions are revealed after the close, within the reveal window."),
+    "contribution_mismatch": N_("This is not the secret whose SHA-256 you registered."),
+    "no_contribution": N_("Your organisation committed no contribution to this draw."),
+    "contribution_commitment": N_("Enter the SHA-256 of your secret: 64 hexadecimal characters."),
+    "time_limit_positive": N_("The time limit is at least one day."),
+    "time_limit_within_standard": N_("The time limit may not exceed the service item's standard time limit."),
     # ratings
     "rating_window": N_("Ratings are accepted within 180 days of the result of a decided selection."),
     "rating_range": N_("Each score lies between 0 and 100."),
     "duplicate_rating": N_("This service has already been rated."),
+    "rating_needs_completion": N_(
+        "Rate after the contract is filed, the results are uploaded and the completion is confirmed."
+    ),
     # delivery
     "not_selected": N_("Only a decided selection has a contract."),
     "duplicate_filing": N_("The contract has already been filed."),
+    "filing_window": N_("Contracts are filed within 180 days of the result."),
     "contract_filed": N_("No contract has been filed yet."),
     "sha256": N_("The deliverable could not be identified."),
     "completed": N_("The service has already been completed."),

@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from intermediary_market.blacklist import APPEAL_WINDOW, BlacklistService
 from intermediary_market.complaints import ComplaintService
 from intermediary_market.delivery import DeliveryService
-from intermediary_market.models import AnnouncementStatus
+from intermediary_market.models import AnnouncementStatus, Registration
 from intermediary_market.policies import MarketPermission, assert_own_organisation
 from intermediary_market.selection import PRICED_METHODS
 from intermediary_market.service import MarketService
@@ -108,7 +108,11 @@ class IntermediaryPages(Controller):
         form = clean(data)
         try:
             price = form_decimal(form, "price", required=False)
-            await in_savepoint(db_session, market.register(announcement_id, price=price, actor=actor))
+            commitment = form.get("contribution_sha256", "").strip() or None
+            await in_savepoint(
+                db_session,
+                market.register(announcement_id, price=price, actor=actor, contribution_sha256=commitment),
+            )
         except DomainError as exc:
             if not client_error(exc):
                 raise
@@ -116,6 +120,33 @@ class IntermediaryPages(Controller):
                 request, market, actor, errors_of(exc), failed=f"register-{announcement_id}", status_code=UNPROCESSABLE
             )
         return Redirect(f"{INTERMEDIARY}?registered={announcement_id}", status_code=303)
+
+    @post(
+        "/announcements/{announcement_id:uuid}/contribution",
+        name="intermediary_market.intermediary_reveal",
+        opt=requires(MarketPermission.REGISTRATION_CREATE),
+    )
+    async def reveal(
+        self,
+        *,
+        request: Request[Any, Any, Any],
+        announcement_id: FromPath[uuid.UUID],
+        market: NamedDependency[MarketService],
+        actor: NamedDependency[Actor],
+        db_session: NamedDependency[AsyncSession],
+        data: URLEncodedBody[Form],
+    ) -> Response[Any]:
+        """Reveal the secret committed at registration, after the close (the draw's randomness)."""
+        form = clean(data)
+        try:
+            await in_savepoint(db_session, market.reveal(announcement_id, form.get("contribution", ""), actor=actor))
+        except DomainError as exc:
+            if not client_error(exc):
+                raise
+            return await self._page(
+                request, market, actor, errors_of(exc), failed=f"reveal-{announcement_id}", status_code=UNPROCESSABLE
+            )
+        return Redirect(f"{INTERMEDIARY}?revealed={announcement_id}", status_code=303)
 
     @post(
         "/deliveries/{announcement_id:uuid}/deliverable",
@@ -281,11 +312,12 @@ class IntermediaryPages(Controller):
         session = market.session
         now = await clock.now(session)
         open_ones = list(await market.announcements(status=AnnouncementStatus.OPEN))
-        registered: set[uuid.UUID] = set()
+        registered: dict[uuid.UUID, Registration] = {}
         own = actor.organisation_id
         for announcement in open_ones:
-            if own is not None and await market.repo.registration(announcement.id, own):
-                registered.add(announcement.id)
+            row = await market.repo.registration(announcement.id, own) if own is not None else None
+            if row is not None:
+                registered[announcement.id] = row
         assigned = await deliveries_of(session, own) if own is not None else []
         notices = list(await blacklistings(session, own)) if own is not None else []
         complaints = [c for c in await market.repo.complaints() if own is not None and c.organisation_id == own]

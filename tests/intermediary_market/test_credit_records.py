@@ -29,6 +29,7 @@ from intermediary_market.schemas import (
 from intermediary_market.service import MarketService
 from tests.intermediary_market.factories import (
     actor_in_new_organisation,
+    complete_service,
     publish_item,
     qualified_intermediary,
     selected_announcement,
@@ -86,6 +87,8 @@ async def test_worked_example(session: AsyncSession, settings: Settings) -> None
     second = await selected_announcement(session, owner, winner)
     await _overdue(session, first, owner)
     with use_clock(ShiftedClock(timedelta(days=40))):
+        await complete_service(session, first, owner)
+        await complete_service(session, second, owner)
         await market.rate(first.id, RatingCreate(quality=90, timeliness=80, attitude=100, fees=90), actor=owner)
         await market.rate(second.id, RatingCreate(quality=70, timeliness=60, attitude=80, fees=70), actor=owner)
     await _uphold(session, second, owner, regulator)
@@ -169,6 +172,7 @@ async def test_bulk_recompute_equals_one_by_one(session: AsyncSession, settings:
     with use_clock(ShiftedClock(timedelta(days=10))):
         for i, values in ((1, (55, 99)), (3, (100,)), (5, (73, 88, 61))):
             for deal, value in zip(deals[i], values, strict=False):
+                await complete_service(session, deal, owner)
                 await market.rate(deal.id, _rating(value), actor=owner)
     await _input(session, ids[1], regulator, regulator_score=Decimal("58.5"))
     await _uphold(session, deals[2][0], owner, regulator)
@@ -224,12 +228,15 @@ async def test_red_list(session: AsyncSession, settings: Settings) -> None:
     complained_deal = await selected_announcement(session, owner, complained)
     late_deal = await selected_announcement(session, owner, late)
     with use_clock(ShiftedClock(timedelta(days=10))):
+        await complete_service(session, complained_deal, owner)
         await market.rate(complained_deal.id, _rating(100), actor=owner)
         await _uphold(session, complained_deal, owner, regulator)
     # 70 + 10 + 20 − 5 (overdue delivery) = 95: A and ≥ 95, but overdue within 12 months.
-    with use_clock(ShiftedClock(timedelta(days=10))):
-        await market.rate(late_deal.id, _rating(100), actor=owner)
+    # (A rating needs the completed filings, so the overdue delivery comes first.)
     await _overdue(session, late_deal, owner)
+    with use_clock(ShiftedClock(timedelta(days=40))):
+        await complete_service(session, late_deal, owner)
+        await market.rate(late_deal.id, _rating(100), actor=owner)
     blacklist = BlacklistService(session)
     notice = await blacklist.notice_blacklisting(
         BlacklistNotice(organisation_id=org["listed"], reason="提供虚假材料"),
@@ -246,19 +253,24 @@ async def test_red_list(session: AsyncSession, settings: Settings) -> None:
         "weak": (Decimal(86), "B"),
         "complained": (Decimal(98), "A"),
         "late": (Decimal(95), "A"),
-        "listed": (Decimal(96), "A"),
+        # Issue 21 item 17: this used to assert (96, "A") — a blacklisted intermediary showing a
+        # top grade. While the listing is in force the grade is ``blacklisted_grade`` (D).
+        "listed": (Decimal(96), "D"),
     }
+    assert scores["listed"] is not None
+    assert scores["listed"].components["blacklisted"] is True
     members = {line.organisation_id for line in await credit_service.red_list(now)}
     assert {name for name, o in org.items() if o in members} == {"clean"}
-    # More than 12 months later the complaint, the overdue delivery and the 360-day listing have
-    # all passed: the three return to the list; the weak score still keeps "weak" off.
-    later = {line.organisation_id for line in await credit_service.red_list(now + timedelta(days=420))}
-    assert {name for name, o in org.items() if o in later} == {"clean", "complained", "late", "listed"}
-
     directory = [line for line in await market.directory(limit=200) if line.organisation_id in org.values()]
     assert [line.red_listed for line in directory] == [True, False, False, False, False]
     assert directory[0].organisation_id == org["clean"]
     assert {line.organisation_id: line.credit_grade for line in directory}[org["weak"]] == "B"
+    # More than 12 months later the complaint, the overdue delivery and the 360-day listing have
+    # all passed: the three return to the list; the weak score still keeps "weak" off.
+    with use_clock(ShiftedClock(timedelta(days=420))):  # the sweep ends the listing (and regrades)
+        assert await jobs.BlacklistExpiry().run(session, notice.id, await clock.now(session))
+    later = {line.organisation_id for line in await credit_service.red_list(now + timedelta(days=420))}
+    assert {name for name, o in org.items() if o in later} == {"clean", "complained", "late", "listed"}
 
 
 def test_the_daily_task_is_registered_and_scheduled() -> None:

@@ -18,6 +18,7 @@ from intermediary_market.service import MarketService
 from tests.intermediary_market.factories import (
     actor_in_new_organisation,
     announcement_form,
+    complete_service,
     publish_item,
     qualified_intermediary,
 )
@@ -63,6 +64,7 @@ async def test_ratings_in_the_window_feed_the_credit_score(session: AsyncSession
         completed = await deliveries.confirm_completion(first.id, actor=owner)
         assert completed.overdue
     with use_clock(ShiftedClock(timedelta(days=40))):
+        await complete_service(session, second, owner)
         await service.rate(first.id, RatingCreate(quality=90, timeliness=80, attitude=100, fees=90), actor=owner)
         await service.rate(second.id, RatingCreate(quality=70, timeliness=60, attitude=80, fees=70), actor=owner)
         with pytest.raises(RatingRefused) as duplicate:

@@ -13,6 +13,7 @@ import pytest
 from intermediary_market import selection
 from intermediary_market.errors import SelectionFailed
 from intermediary_market.selection import FundingType
+from trading.kernel import draws
 
 ROOT = Path(__file__).resolve().parents[2]
 # A fixed seed whose coefficient draw gives r = 97 % (recomputable from the docstring's formula).
@@ -94,19 +95,34 @@ def test_direct_requires_registration() -> None:
 
 def test_script_recomputes_a_published_lottery(tmp_path: Path) -> None:
     registrants = [f"9132{i:014d}" for i in range(25)]
-    outcome = selection.lottery(selection.new_seed(), registrants, FundingType.STATE)
+    # What the service publishes (``MarketService._decide``), built here from the pure parts.
+    seed, secrets = selection.new_seed(), {key: draws.new_secret() for key in registrants[:5]}
+    commitments = {key: (draws.commitment(secrets[key]) if key in secrets else None) for key in registrants}
+    closed = draws.closed_list_digest(commitments)
+    draw_seed = draws.draw_seed(seed, closed, {key: secrets.get(key) for key in registrants})
+    outcome = selection.lottery(draw_seed, registrants, FundingType.STATE)
+    computation = {
+        **outcome.computation,
+        "funding": "state",
+        "seed": seed,
+        "seed_sha256": selection.commitment(seed),
+        "closed_list": [{"organisation_id": k, "contribution_sha256": commitments[k]} for k in sorted(registrants)],
+        "closed_list_sha256": closed,
+        "contributions": {key: secrets.get(key) for key in sorted(registrants)},
+    }
     published = tmp_path / "result.json"
-    published.write_text(json.dumps({"computation": outcome.computation}), encoding="utf-8")
+    published.write_text(json.dumps({"computation": computation}), encoding="utf-8")
     script = ROOT / "scripts" / "recompute_lottery.py"
+    before = ["--commitment", selection.commitment(seed), "--closed-list-sha256", closed, "--method", "random"]
     done = subprocess.run(
-        [sys.executable, "-I", str(script), str(published)], capture_output=True, text=True, check=False
+        [sys.executable, "-I", str(script), str(published), *before], capture_output=True, text=True, check=False
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert json.loads(done.stdout)["winner"] == outcome.winner
-    tampered = dict(outcome.computation, winner=next(r for r in registrants if r != outcome.winner))
+    tampered = dict(computation, winner=next(r for r in registrants if r != outcome.winner))
     published.write_text(json.dumps(tampered), encoding="utf-8")
     done = subprocess.run(
-        [sys.executable, "-I", str(script), str(published)], capture_output=True, text=True, check=False
+        [sys.executable, "-I", str(script), str(published), *before], capture_output=True, text=True, check=False
     )
     assert done.returncode == 1
     assert "MISMATCH" in done.stdout

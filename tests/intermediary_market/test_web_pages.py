@@ -26,6 +26,7 @@ from intermediary_market.schemas import AnnouncementCreate, RatingCreate
 from intermediary_market.selection import FundingType, SelectionMethod
 from intermediary_market.service import MarketService
 from intermediary_market.web_intermediary import DELIVERABLES
+from tests.intermediary_market.factories import complete_service
 from tests.intermediary_market.test_web import ITEM, ensure_item, log_in, owner_form, qualify
 from tests.trading.parties.factories import Account, create_account, csrf_token
 from trading.kernel import clock
@@ -110,6 +111,8 @@ async def test_practice_page_shows_qualifications_ratings_and_grade(
 ) -> None:
     case = await selected(session_maker, settings)
     async with session_maker() as session:
+        announcement = await MarketService(session).announcement(case.announcement_id)
+        await complete_service(session, announcement, actor_of(case.owner, Role.TENDEREE))
         await MarketService(session).rate(
             case.announcement_id,
             RatingCreate(quality=90, timeliness=80, attitude=100, fees=70),
