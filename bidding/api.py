@@ -146,7 +146,7 @@ class BidController(Controller):
         "/tenders/{code:str}/lots/{lot:str}/withdrawal",
         operation_id="bidding_withdraw",
         status_code=HTTP_201_CREATED,
-        opt=guarded(BiddingPermission.BID_SUBMIT, Exposure.OWN),
+        opt=guarded(BiddingPermission.BID_SUBMIT, Exposure.PARTICIPATION),
     )
     async def withdraw(
         self,

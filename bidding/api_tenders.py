@@ -337,7 +337,7 @@ class TenderController(Controller):
     @get(
         "/{code:str}/questions/mine",
         operation_id="bidding_my_questions",
-        opt=guarded(BiddingPermission.QUESTION_ASK, Exposure.OWN),
+        opt=guarded(BiddingPermission.QUESTION_ASK, Exposure.PARTICIPATION),
     )
     async def my_questions(
         self, code: FromPath[str], tenders: NamedDependency[TenderService], actor: NamedDependency[Actor]

@@ -45,9 +45,13 @@ class Exposure(StrEnum):
     PUBLIC = "public"
     """Published tender information, the same for everyone (drafts only to their owners)."""
     PARTICIPATION = "participation"
-    """Any organisation of the route's role may act on any published tender: download, ask, bid."""
+    """Any organisation of the route's role may take part in any published tender: download, ask,
+    bid, withdraw its own bid, read its own questions (nothing of another organisation).
+    """
     OWN = "own"
-    """Only the caller organisation's own uploads, bids, receipts and questions."""
+    """A resource of the caller's organisation named in the URL (an upload, a receipt), or its own
+    listings; another organisation's is refused.
+    """
     OWNER = "owner"
     """The tender's owners only (tenderee, its agency): management, unanswered questions."""
     OWNER_OR_OVERSEER = "owner-or-overseer"
@@ -57,7 +61,9 @@ class Exposure(StrEnum):
     OPENING_BIDDER = "opening-bidder"
     """An organisation with a bid at the opening, on its own rows."""
     KEY_HOLDER = "key-holder"
-    """A key holder listed in the tender (escrow remedy)."""
+    """A key holder listed in the tender (escrow remedy): identified by its certificate's signature
+    over the release, and only for a bid the host recorded an incident for.
+    """
     OPENING_STAGE = "opening-stage"
     """The hall's views, record, events and pages: `OpeningPolicy` by stage and relation."""
 

@@ -38,7 +38,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bidding.client import format as fmt
-from bidding.errors import NotTheHost, OpeningRefused, OpeningStateConflict
+from bidding.errors import NotABidder, NotTheHost, OpeningRefused, OpeningStateConflict
 from bidding.models import BidVersion, Lot, Tender
 from bidding.opening import decryption
 from bidding.opening.batching import GroupCommit, Waiting
@@ -170,6 +170,23 @@ class OpeningService:
                 "only the opening's host (the tender's agency, else the tenderee) may do this; the attempt is recorded",
                 field="actor",
                 rule="host-only",
+            )
+
+    @staticmethod
+    async def _check_bidder(session: AsyncSession, opening: OpeningSession, actor: Actor) -> None:
+        """The caller's organisation has a bid at this opening: checked before anything else, so an
+        organisation without a seat learns nothing of the hall's state from the refusal.
+        """
+        seat = await session.scalar(
+            select(OpeningBid.id)
+            .where(OpeningBid.session_id == opening.id, OpeningBid.organisation_id == actor.organisation_id)
+            .limit(1)
+        )
+        if actor.organisation_id is None or seat is None:
+            raise NotABidder(
+                "the caller's organisation has no bid at this opening; the attempt is recorded",
+                field="actor",
+                rule="not-a-bidder",
             )
 
     @staticmethod
@@ -556,6 +573,7 @@ class OpeningService:
     async def _sign_in(self, actor: Actor, code: str) -> list[OpeningBid]:
         async with transaction(self.session_maker, lock=True) as session:
             tender, opening = await self._load(session, code)
+            await self._check_bidder(session, opening, actor)
             if opening.stage not in {Stage.SIGN_IN, Stage.DECRYPTION}:
                 raise OpeningStateConflict("sign-in is over", field="stage", rule="sign-in")
             rows = [
@@ -602,6 +620,8 @@ class OpeningService:
     ) -> list[dict[str, Any]]:
         async with self.session_maker() as session:
             tender, opening = await self._load(session, code)
+            if lot is None or bidder is None:
+                await self._check_bidder(session, opening, actor)
             if lot is not None and bidder is not None:
                 row = await self._row_of(session, opening, lot, bidder, lock=False)
                 if not tender.key_holders.get("remedy") or row.incident is None:
@@ -659,6 +679,7 @@ class OpeningService:
             ).first()
             if found is None:  # say which: no tender, no opening yet, or not a bidder of this lot
                 _, opening = await self._load(session, code)
+                await self._check_bidder(session, opening, actor)
                 await self._own_row(session, opening, actor, lot, lock=False)
                 raise AssertionError  # pragma: no cover - _own_row raised
             tender, opening, row, version = found
@@ -973,6 +994,7 @@ class OpeningService:
         signature_der = _b64decode(signature, "signature")
         async with transaction(self.session_maker, lock=True) as session:
             tender, opening = await self._load(session, code, lock=True)
+            await self._check_bidder(session, opening, actor)
             now = await clock.now(session)
             if opening.stage is Stage.CLOSED or (
                 opening.stage is Stage.CONFIRMATION
@@ -1023,6 +1045,7 @@ class OpeningService:
         signature_der = _b64decode(signature, "signature")
         async with transaction(self.session_maker, lock=True) as session:
             tender, opening = await self._load(session, code, lock=True)
+            await self._check_bidder(session, opening, actor)
             now = await clock.now(session)
             if opening.stage is not Stage.CONFIRMATION or (
                 opening.stage_ends_at is not None and now >= opening.stage_ends_at

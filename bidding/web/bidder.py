@@ -233,7 +233,7 @@ class BidPages(Controller):
     @post(
         "/tenders/{code:str}/lots/{lot:str}/withdrawal",
         name="bidding.web_withdraw",
-        opt=guarded(BiddingPermission.BID_SUBMIT, Exposure.OWN),
+        opt=guarded(BiddingPermission.BID_SUBMIT, Exposure.PARTICIPATION),
     )
     async def withdraw(
         self,
