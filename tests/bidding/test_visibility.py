@@ -24,8 +24,9 @@ from typing import Any
 
 import httpx
 import pytest
-from litestar import Litestar
+from litestar import Litestar, get
 from litestar.handlers import HTTPRouteHandler
+from litestar.params import FromPath
 from litestar.routes import HTTPRoute
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -34,12 +35,14 @@ from bidding.jobs import TenderDeadline
 from bidding.models import BidUpload, BidVersion, Tender, TenderDocument
 from bidding.opening.jobs import OpeningClock
 from bidding.opening.models import Objection, OpeningBid, OpeningSession, Outcome, PartStatus, Stage
+from bidding.policies import BiddingPermission
 from bidding.visibility import READ_OUT_STAGES, VISIBILITY_OPT, Exposure
 from certs.testing.pki import DevPki
 from tests.bidding.containers import bid_client, build
 from tests.bidding.factories import Party, agency_party, bidder_party, published_tender, tenderee_party
 from tests.trading.parties.factories import PASSWORD, Account, api_token, bearer, create_account, csrf_token
 from trading.kernel import clock
+from trading.kernel.auth.permissions import requires
 from trading.kernel.auth.roles import Role
 from trading.kernel.live import InProcessBroker
 from trading.kernel.settings import Settings
@@ -78,17 +81,30 @@ def exposure_of(handler: HTTPRouteHandler) -> Exposure | None:
     return Exposure(value) if value is not None else None
 
 
-def test_every_bidding_route_declares_what_it_exposes(app: Litestar) -> None:
-    """A new bidding route without a visibility declaration fails here (and then needs a sample
-    URL in the walks below, which fail on a declared route they cannot call).
-    """
-    undeclared = sorted(
+def undeclared(app: Litestar) -> list[str]:
+    return sorted(
         f"{sorted(handler.http_methods)} {route.path_format} ({handler.handler_name})"
         for route, handler in bidding_handlers(app)
         if exposure_of(handler) is None
     )
-    assert undeclared == [], "bidding routes that do not declare what they expose (bidding.visibility.Exposure)"
+
+
+def test_every_bidding_route_declares_what_it_exposes(app: Litestar) -> None:
+    """A new bidding route without a visibility declaration fails here (and then needs a sample
+    URL in the walks below, which fail on a declared route they cannot call).
+    """
+    assert undeclared(app) == [], "bidding routes that do not declare what they expose (bidding.visibility.Exposure)"
     assert len(list(bidding_handlers(app))) > 60  # the walk sees the real application
+
+
+@get("/api/v1/bidding/_probe/{code:str}/prices", include_in_schema=False, opt=requires(BiddingPermission.OPENING_READ))
+async def undeclared_prices_probe(code: FromPath[str]) -> dict[str, str]:
+    return {"tender": code, "totalPrice": "1.00"}
+
+
+def test_a_new_bidding_route_without_a_declaration_is_caught(app: Litestar) -> None:
+    app.register(undeclared_prices_probe)
+    assert undeclared(app) == ["['GET'] /api/v1/bidding/_probe/{code}/prices (undeclared_prices_probe)"]
 
 
 # --- the world -------------------------------------------------------------------------------------
@@ -535,7 +551,7 @@ def _rule(response: httpx.Response) -> str:
     if response.headers.get("content-type", "").startswith("application/problem+json"):
         errors = response.json().get("errors") or [{}]
         return f"{errors[0].get('field')}/{errors[0].get('rule')}"
-    return response.headers.get("location", "")
+    return str(response.headers.get("location", ""))
 
 
 async def test_no_unrelated_organisation_succeeds_on_any_tender_scoped_route(
