@@ -61,7 +61,10 @@ def channel_of(tender_code: str) -> str:
 
 
 def audience_of(actor: Actor) -> Hashable:
-    """Everything of the actor that `OpeningService.view` reads (two actors alike see one view)."""
+    """Everything of the actor that `OpeningService.view` reads (two actors alike see one view):
+    `bidding.visibility.OpeningPolicy` decides by the organisation (owner, bidder) and the
+    overseer roles; the stage comes from the database.
+    """
     return (
         actor.has(BiddingPermission.OPENING_READ),
         actor.organisation_id,

@@ -215,6 +215,14 @@ ROLE_TEMPLATES: Final[dict[str, str]] = {
 }
 
 
+PAGE_REFUSALS: Final[dict[str, str]] = {
+    Page.HOST.value: N_("The host's desk is for the tender's own tenderee and agency."),
+    Page.BIDDER.value: N_("The bidder's seat is for the organisations with a bid at this opening."),
+    Page.SUPERVISOR.value: N_("The supervision view is for the tender's own and the supervisors."),
+}
+"""Why a hall page is refused (`bidding.visibility.PAGE_AUDIENCES`); the public hall is open to all."""
+
+
 class OpeningPages(Controller):
     """The hall's pages and their forms."""
 
@@ -235,11 +243,7 @@ class OpeningPages(Controller):
         status_code: int = 200,
     ) -> Response[Any]:
         if not (await opening.policy(actor, code)).may_open(Page(role)):
-            raise PermissionDenied(
-                f"the hall's {role} page is for the opening's {role}; the public hall shows what the stage allows",
-                field="tender",
-                rule=f"{role}-page",
-            )
+            raise PermissionDenied(PAGE_REFUSALS.get(role, PAGE_REFUSALS["host"]), field="tender", rule=f"{role}-page")
         view = await opening.view(actor, code)
         base_url = str(request.base_url).rstrip("/")
         uscc = await _uscc_of(opening, actor) if role == "bidder" else None
