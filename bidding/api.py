@@ -25,8 +25,8 @@ from bidding.intake import IntakeService, Receipt
 from bidding.models import BidUpload
 from bidding.policies import BiddingPermission
 from bidding.receipts import signer_chain_pem
+from bidding.visibility import Exposure, exposes, guarded
 from trading.kernel.auth.identity import Actor
-from trading.kernel.auth.permissions import requires
 from trading.kernel.bounds import BigInt, Input, ShortText
 from trading.kernel.settings import Settings
 from trading.kernel.storage import FileStore
@@ -87,7 +87,7 @@ class BidController(Controller):
         "/tenders/{code:str}/lots/{lot:str}/uploads",
         operation_id="bidding_start_upload",
         status_code=HTTP_201_CREATED,
-        opt=requires(BiddingPermission.BID_SUBMIT),
+        opt=guarded(BiddingPermission.BID_SUBMIT, Exposure.PARTICIPATION),
     )
     async def start_upload(
         self,
@@ -107,7 +107,7 @@ class BidController(Controller):
         operation_id="bidding_upload_chunk",
         status_code=HTTP_204_NO_CONTENT,
         request_max_body_size=MAX_CHUNK_BYTES,
-        opt=requires(BiddingPermission.BID_SUBMIT),
+        opt=guarded(BiddingPermission.BID_SUBMIT, Exposure.OWN),
     )
     async def upload_chunk(
         self,
@@ -120,7 +120,11 @@ class BidController(Controller):
         offset = await intake.receive(actor, upload_id, _offset_header(request), request.stream())
         return Response(None, status_code=HTTP_204_NO_CONTENT, headers={"Upload-Offset": str(offset)})
 
-    @get("/uploads/{upload_id:uuid}", operation_id="bidding_upload_status", opt=requires(BiddingPermission.BID_SUBMIT))
+    @get(
+        "/uploads/{upload_id:uuid}",
+        operation_id="bidding_upload_status",
+        opt=guarded(BiddingPermission.BID_SUBMIT, Exposure.OWN),
+    )
     async def upload_status(
         self, upload_id: FromPath[uuid.UUID], intake: NamedDependency[IntakeService], actor: NamedDependency[Actor]
     ) -> UploadRead:
@@ -131,7 +135,7 @@ class BidController(Controller):
         "/uploads/{upload_id:uuid}/submission",
         operation_id="bidding_submit",
         status_code=HTTP_201_CREATED,
-        opt=requires(BiddingPermission.BID_SUBMIT),
+        opt=guarded(BiddingPermission.BID_SUBMIT, Exposure.OWN),
     )
     async def submit(
         self, upload_id: FromPath[uuid.UUID], intake: NamedDependency[IntakeService], actor: NamedDependency[Actor]
@@ -143,7 +147,7 @@ class BidController(Controller):
         "/tenders/{code:str}/lots/{lot:str}/withdrawal",
         operation_id="bidding_withdraw",
         status_code=HTTP_201_CREATED,
-        opt=requires(BiddingPermission.BID_SUBMIT),
+        opt=guarded(BiddingPermission.BID_SUBMIT, Exposure.PARTICIPATION),
     )
     async def withdraw(
         self,
@@ -155,7 +159,7 @@ class BidController(Controller):
         """Withdraw the caller's bid for the lot before the deadline (a signed withdrawal receipt)."""
         return (await intake.withdraw(actor, code, lot)).to_json()
 
-    @get("/bids/mine", operation_id="bidding_my_bids", opt=requires(BiddingPermission.BID_SUBMIT))
+    @get("/bids/mine", operation_id="bidding_my_bids", opt=guarded(BiddingPermission.BID_SUBMIT, Exposure.OWN))
     async def my_bids(
         self,
         intake: NamedDependency[IntakeService],
@@ -173,14 +177,22 @@ class BidController(Controller):
             for t, lot, bid, versions in await intake.my_bids(actor, tender)
         ]
 
-    @get("/receipts/{receipt_no:str}", operation_id="bidding_receipt", opt=requires(BiddingPermission.BID_SUBMIT))
+    @get(
+        "/receipts/{receipt_no:str}",
+        operation_id="bidding_receipt",
+        opt=guarded(BiddingPermission.BID_SUBMIT, Exposure.OWN),
+    )
     async def receipt(
         self, receipt_no: FromPath[str], intake: NamedDependency[IntakeService], actor: NamedDependency[Actor]
     ) -> dict[str, Any]:
         """One of the caller's receipts (exact signed bytes and signature, base64)."""
         return (await intake.receipt(actor, receipt_no)).to_json()
 
-    @get("/tenders/{code:str}/bids", operation_id="bidding_list_bids", opt=requires(BiddingPermission.BID_LIST))
+    @get(
+        "/tenders/{code:str}/bids",
+        operation_id="bidding_list_bids",
+        opt=guarded(BiddingPermission.BID_LIST, Exposure.OWNER_OR_OVERSEER),
+    )
     async def list_bids(
         self, code: FromPath[str], intake: NamedDependency[IntakeService], actor: NamedDependency[Actor]
     ) -> list[dict[str, Any]]:
@@ -201,7 +213,12 @@ class BidController(Controller):
         ]
 
 
-@get(f"{PREFIX}/receipt-signer", operation_id="bidding_receipt_signer", media_type="application/x-pem-file")
+@get(
+    f"{PREFIX}/receipt-signer",
+    operation_id="bidding_receipt_signer",
+    media_type="application/x-pem-file",
+    opt=exposes(Exposure.NONE),
+)
 async def receipt_signer(state: State) -> bytes:
     """The receipt signer's certificate and chain (PEM), for verifying receipts (public)."""
     return signer_chain_pem(state.settings)

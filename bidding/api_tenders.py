@@ -44,10 +44,10 @@ from bidding.schemas import (
     TenderUpdate,
 )
 from bidding.tenders import TenderService, TenderView
+from bidding.visibility import Exposure, exposes, guarded
 from trading.kernel import clock
 from trading.kernel.api.errors import problem_response
 from trading.kernel.auth.identity import Actor
-from trading.kernel.auth.permissions import requires
 from trading.kernel.bounds import check_datetime
 from trading.kernel.errors import ValidationFailed
 from trading.kernel.storage import FileStore
@@ -112,7 +112,7 @@ class TenderController(Controller):
 
     # --- public ----------------------------------------------------------------------------------
 
-    @get("/", operation_id="bidding_search_tenders")
+    @get("/", operation_id="bidding_search_tenders", opt=exposes(Exposure.PUBLIC))
     async def search(  # noqa: PLR0917 - Litestar injects parameters by name
         self,
         tenders: NamedDependency[TenderService],
@@ -131,7 +131,7 @@ class TenderController(Controller):
             server_time=await clock.now(tenders.session),
         )
 
-    @get("/{code:str}", operation_id="bidding_get_tender")
+    @get("/{code:str}", operation_id="bidding_get_tender", opt=exposes(Exposure.PUBLIC))
     async def detail(
         self, code: FromPath[str], tenders: NamedDependency[TenderService], actor: NamedDependency[Actor]
     ) -> TenderRead:
@@ -144,7 +144,7 @@ class TenderController(Controller):
         "/",
         operation_id="bidding_create_tender",
         status_code=HTTP_201_CREATED,
-        opt=requires(BiddingPermission.TENDER_MANAGE),
+        opt=guarded(BiddingPermission.TENDER_MANAGE, Exposure.NONE),
     )
     async def create(
         self, data: JSONBody[TenderCreate], tenders: NamedDependency[TenderService], actor: NamedDependency[Actor]
@@ -153,7 +153,11 @@ class TenderController(Controller):
         tender = await tenders.create_draft(actor, data)
         return await _read(await tenders.detail(tender.project_code, actor), tenders)
 
-    @patch("/{code:str}", operation_id="bidding_update_tender", opt=requires(BiddingPermission.TENDER_MANAGE))
+    @patch(
+        "/{code:str}",
+        operation_id="bidding_update_tender",
+        opt=guarded(BiddingPermission.TENDER_MANAGE, Exposure.OWNER),
+    )
     async def update(
         self,
         code: FromPath[str],
@@ -169,7 +173,7 @@ class TenderController(Controller):
         "/{code:str}/documents",
         operation_id="bidding_add_document",
         status_code=HTTP_201_CREATED,
-        opt=requires(BiddingPermission.TENDER_MANAGE),
+        opt=guarded(BiddingPermission.TENDER_MANAGE, Exposure.OWNER),
     )
     async def add_document(
         self,
@@ -196,7 +200,7 @@ class TenderController(Controller):
         "/{code:str}/publication",
         operation_id="bidding_publish_tender",
         status_code=HTTP_200_OK,
-        opt=requires(BiddingPermission.TENDER_MANAGE),
+        opt=guarded(BiddingPermission.TENDER_MANAGE, Exposure.OWNER),
     )
     async def publish(
         self, code: FromPath[str], tenders: NamedDependency[TenderService], actor: NamedDependency[Actor]
@@ -209,7 +213,7 @@ class TenderController(Controller):
         "/{code:str}/clarifications",
         operation_id="bidding_clarify_tender",
         status_code=HTTP_201_CREATED,
-        opt=requires(BiddingPermission.TENDER_MANAGE),
+        opt=guarded(BiddingPermission.TENDER_MANAGE, Exposure.OWNER),
     )
     async def clarify(
         self,
@@ -238,7 +242,7 @@ class TenderController(Controller):
         "/{code:str}/extension",
         operation_id="bidding_extend_tender",
         status_code=HTTP_200_OK,
-        opt=requires(BiddingPermission.TENDER_MANAGE),
+        opt=guarded(BiddingPermission.TENDER_MANAGE, Exposure.OWNER),
     )
     async def extend(
         self,
@@ -255,7 +259,7 @@ class TenderController(Controller):
         "/{code:str}/cancellation",
         operation_id="bidding_cancel_tender",
         status_code=HTTP_200_OK,
-        opt=requires(BiddingPermission.TENDER_MANAGE),
+        opt=guarded(BiddingPermission.TENDER_MANAGE, Exposure.OWNER),
     )
     async def cancel(
         self,
@@ -273,7 +277,7 @@ class TenderController(Controller):
     @get(
         "/{code:str}/documents/{document_id:uuid}",
         operation_id="bidding_download_document",
-        opt=requires(BiddingPermission.DOCUMENT_DOWNLOAD),
+        opt=guarded(BiddingPermission.DOCUMENT_DOWNLOAD, Exposure.PARTICIPATION),
     )
     async def download(
         self,
@@ -291,7 +295,7 @@ class TenderController(Controller):
     @get(
         "/{code:str}/documents/{document_id:uuid}/signature",
         operation_id="bidding_document_signature",
-        opt=requires(BiddingPermission.DOCUMENT_DOWNLOAD),
+        opt=guarded(BiddingPermission.DOCUMENT_DOWNLOAD, Exposure.PARTICIPATION),
     )
     async def signature(
         self, code: FromPath[str], document_id: FromPath[uuid.UUID], tenders: NamedDependency[TenderService]
@@ -308,7 +312,7 @@ class TenderController(Controller):
         "/{code:str}/questions",
         operation_id="bidding_ask_question",
         status_code=HTTP_201_CREATED,
-        opt=requires(BiddingPermission.QUESTION_ASK),
+        opt=guarded(BiddingPermission.QUESTION_ASK, Exposure.PARTICIPATION),
     )
     async def ask(
         self,
@@ -323,7 +327,7 @@ class TenderController(Controller):
     @get(
         "/{code:str}/questions",
         operation_id="bidding_list_questions",
-        opt=requires(BiddingPermission.TENDER_MANAGE),
+        opt=guarded(BiddingPermission.TENDER_MANAGE, Exposure.OWNER),
     )
     async def questions(
         self, code: FromPath[str], tenders: NamedDependency[TenderService], actor: NamedDependency[Actor]
@@ -334,7 +338,7 @@ class TenderController(Controller):
     @get(
         "/{code:str}/questions/mine",
         operation_id="bidding_my_questions",
-        opt=requires(BiddingPermission.QUESTION_ASK),
+        opt=guarded(BiddingPermission.QUESTION_ASK, Exposure.PARTICIPATION),
     )
     async def my_questions(
         self, code: FromPath[str], tenders: NamedDependency[TenderService], actor: NamedDependency[Actor]
@@ -345,7 +349,7 @@ class TenderController(Controller):
     @get(
         "/{code:str}/downloads",
         operation_id="bidding_list_downloads",
-        opt=requires(BiddingPermission.BID_LIST),
+        opt=guarded(BiddingPermission.BID_LIST, Exposure.OWNER_OR_OVERSEER),
     )
     async def downloads(
         self, code: FromPath[str], tenders: NamedDependency[TenderService], actor: NamedDependency[Actor]

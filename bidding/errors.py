@@ -74,3 +74,10 @@ class NotTheHost(PermissionDenied):
 
     code = "opening_host_only"
     title = "Only the opening's host may do this"
+
+
+class NotABidder(PermissionDenied):
+    """The caller's organisation has no bid at this opening: it has no seat in the hall (audited)."""
+
+    code = "opening_not_a_bidder"
+    title = "Only the opening's bidders may do this"

@@ -63,6 +63,7 @@ from bidding.models import (
     VersionKind,
 )
 from bidding.receipts import sign_receipt
+from bidding.visibility import may_list_bidders
 from certs.envelope.sealed_bid import BidBinding
 from certs.errors import Refused
 from certs.sign.cades import DetachedSignature, verify_detached
@@ -733,25 +734,39 @@ class IntakeService:
             return Receipt.of(row[0])
 
     async def list_bids(self, actor: Actor, code: str) -> list[BidListing]:
-        """Who bid (after the deadline only). Before it every role is refused, and the attempt is
-        recorded (committed before the refusal is raised, so the audit survives the error).
+        """Who bid: for the tender's owners and overseers (`bidding.visibility.may_list_bidders`),
+        after the deadline only. Any other organisation, and before the deadline every role, is
+        refused, and the attempt is recorded (committed before the refusal is raised, so the
+        audit survives the error).
         """
         async with transaction(self.session_maker, lock=True) as session:
             tender = await self._tender(session, code)
             now = await clock.now(session)
+            owner = may_list_bidders(
+                actor, tenderee=tender.tenderee_organisation_id, agency=tender.agency_organisation_id
+            )
             sealed = tender.status in {TenderStatus.DRAFT, TenderStatus.PUBLISHED} or (
                 tender.deadline is not None and now < tender.deadline
             )
-            if sealed:
+            if not owner or sealed:
                 await append_entry(
                     session,
                     actor=actor,
                     action="bidding.bids_list_refused",
                     subject_type="bidding.tender",
                     subject_id=str(tender.id),
-                    summary={"rule": "sealed-until-deadline", "roles": sorted(r.value for r in actor.roles)},
+                    summary={
+                        "rule": "owner-or-overseer" if not owner else "sealed-until-deadline",
+                        "roles": sorted(r.value for r in actor.roles),
+                    },
                     project_code=tender.project_code,
                 )
+        if not owner:
+            raise PermissionDenied(
+                "only the tenderee, its agency and the supervisors see who bid; this attempt is recorded",
+                field="code",
+                rule="owner",
+            )
         if sealed:
             raise SealedUntilDeadline(
                 "who bid stays secret until the bid deadline (Order 20 Art. 27); this attempt is recorded",

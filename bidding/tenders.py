@@ -45,6 +45,7 @@ from bidding.models import (
 from bidding.repository import TenderRepository, decode_cursor, encode_cursor
 from bidding.rules import BID_SECURITY_FORMS, TenderRules, UnknownTenderType, rules_for
 from bidding.schemas import KeyHolderCreate, LotCreate, TenderCreate, TenderUpdate
+from bidding.visibility import may_list_bidders
 from certs.errors import Refused
 from certs.pathval.identity import extract_party
 from certs.pathval.validate import check_usage
@@ -52,7 +53,7 @@ from certs.sign import cades
 from certs.sign.verify import verify_document
 from certs.trustlist.model import Usage
 from trading.kernel import clock
-from trading.kernel.auth.identity import Actor, ActorKind
+from trading.kernel.auth.identity import Actor
 from trading.kernel.auth.roles import Role
 from trading.kernel.db.types import uuid7
 from trading.kernel.errors import NotFound, PermissionDenied, ValidationFailed
@@ -73,8 +74,6 @@ CRITERIA_TOTAL: Final = 100
 DOCUMENTS_NAMESPACE: Final = "documents"
 SEARCH_LIMIT_MAX: Final = 100
 _DOWNLOADABLE: Final = frozenset({TenderStatus.PUBLISHED, TenderStatus.CLOSED, TenderStatus.OPENING})
-_OVERSEERS: Final = frozenset({Role.SUPERVISOR, Role.ADMIN})
-"""Roles that may see any tender's downloaders (after the deadline) without owning it."""
 
 
 # --- errors collected per form -------------------------------------------------------------------
@@ -931,9 +930,10 @@ class TenderService:
         (``bidding.downloads_list_refused``, on the visible project chain: the attempt is not a
         secret), so the caller's transaction commits the record; the API turns it into a 403.
         """
-        overseer = bool(_OVERSEERS & actor.roles) or actor.kind is ActorKind.SYSTEM
-        if not overseer:
-            self._assert_owner(actor, tender)
+        if not may_list_bidders(actor, tenderee=tender.tenderee_organisation_id, agency=tender.agency_organisation_id):
+            raise PermissionDenied(
+                "only the tenderee, its agency and the supervisors see who downloaded", field="code", rule="owner"
+            )
         now = await clock.now(self.session)
         revealed = (
             tender.status in {TenderStatus.CLOSED, TenderStatus.OPENING, TenderStatus.FAILED}

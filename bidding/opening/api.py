@@ -31,8 +31,8 @@ from bidding.opening.schemas import (
 )
 from bidding.opening.service import OpeningService
 from bidding.policies import BiddingPermission
+from bidding.visibility import Exposure, exposes, guarded
 from trading.kernel.auth.identity import Actor
-from trading.kernel.auth.permissions import requires
 from trading.kernel.settings import Settings
 from trading.kernel.storage import FileStore
 
@@ -90,21 +90,30 @@ class OpeningController(Controller):
     tags = ["bidding"]  # noqa: RUF012 - Litestar reads this class attribute
     dependencies = {"opening": Provide(provide_opening), "records": Provide(provide_records)}  # noqa: RUF012
 
-    @get("/{code:str}", operation_id="bidding_opening_view")
+    @get("/{code:str}", operation_id="bidding_opening_view", opt=exposes(Exposure.OPENING_STAGE))
     async def view(
         self, code: FromPath[str], opening: NamedDependency[OpeningService], actor: NamedDependency[Actor]
     ) -> dict[str, Any]:
         """The hall's state and countdown (database clock); the price table from 唱标 on (public, masked)."""
         return await opening.view(actor, code)
 
-    @get("/{code:str}/record", operation_id="bidding_opening_record", opt=requires(BiddingPermission.OPENING_READ))
+    @get(
+        "/{code:str}/record",
+        operation_id="bidding_opening_record",
+        opt=guarded(BiddingPermission.OPENING_READ, Exposure.OPENING_STAGE),
+    )
     async def record(
         self, code: FromPath[str], opening: NamedDependency[OpeningService], actor: NamedDependency[Actor]
     ) -> dict[str, Any]:
         """The opening record's data (开标记录): outcomes, prices, objections, confirmations, chain head."""
         return await opening.record(actor, code)
 
-    @get("/{code:str}/record.pdf", operation_id="bidding_opening_record_pdf", media_type="application/pdf")
+    @get(
+        "/{code:str}/record.pdf",
+        operation_id="bidding_opening_record_pdf",
+        media_type="application/pdf",
+        opt=exposes(Exposure.OPENING_STAGE),
+    )
     async def record_pdf(
         self, code: FromPath[str], records: NamedDependency[OpeningRecords], actor: NamedDependency[Actor]
     ) -> Response[bytes]:
@@ -125,7 +134,7 @@ class OpeningController(Controller):
         "/{code:str}/record/host-signature",
         operation_id="bidding_opening_record_host_signature",
         status_code=HTTP_201_CREATED,
-        opt=requires(BiddingPermission.OPENING_READ),
+        opt=guarded(BiddingPermission.OPENING_READ, Exposure.HOST),
         request_max_body_size=MAX_RECORD_BYTES,
     )
     async def record_host_signature(
@@ -146,7 +155,7 @@ class OpeningController(Controller):
         "/{code:str}/sign-in",
         operation_id="bidding_opening_sign_in",
         status_code=HTTP_200_OK,
-        opt=requires(BiddingPermission.OPENING_ATTEND),
+        opt=guarded(BiddingPermission.OPENING_ATTEND, Exposure.OPENING_BIDDER),
     )
     async def sign_in(
         self, code: FromPath[str], opening: NamedDependency[OpeningService], actor: NamedDependency[Actor]
@@ -157,7 +166,7 @@ class OpeningController(Controller):
     @get(
         "/{code:str}/envelopes",
         operation_id="bidding_opening_envelopes",
-        opt=requires(BiddingPermission.OPENING_ATTEND),
+        opt=guarded(BiddingPermission.OPENING_ATTEND, Exposure.OPENING_BIDDER),
     )
     async def envelopes(
         self, code: FromPath[str], opening: NamedDependency[OpeningService], actor: NamedDependency[Actor]
@@ -169,7 +178,7 @@ class OpeningController(Controller):
         "/{code:str}/decryption",
         operation_id="bidding_opening_decrypt",
         status_code=HTTP_200_OK,
-        opt=requires(BiddingPermission.OPENING_ATTEND),
+        opt=guarded(BiddingPermission.OPENING_ATTEND, Exposure.OPENING_BIDDER),
     )
     async def decrypt(
         self,
@@ -185,7 +194,7 @@ class OpeningController(Controller):
         "/{code:str}/objections",
         operation_id="bidding_opening_object",
         status_code=HTTP_201_CREATED,
-        opt=requires(BiddingPermission.OPENING_ATTEND),
+        opt=guarded(BiddingPermission.OPENING_ATTEND, Exposure.OPENING_BIDDER),
     )
     async def objection(
         self,
@@ -201,7 +210,7 @@ class OpeningController(Controller):
         "/{code:str}/confirmation",
         operation_id="bidding_opening_confirm",
         status_code=HTTP_201_CREATED,
-        opt=requires(BiddingPermission.OPENING_ATTEND),
+        opt=guarded(BiddingPermission.OPENING_ATTEND, Exposure.OPENING_BIDDER),
     )
     async def confirm(
         self,
@@ -220,7 +229,7 @@ class OpeningController(Controller):
         "/{code:str}/transitions",
         operation_id="bidding_opening_transition",
         status_code=HTTP_200_OK,
-        opt=requires(BiddingPermission.OPENING_READ),
+        opt=guarded(BiddingPermission.OPENING_READ, Exposure.HOST),
     )
     async def transition(
         self,
@@ -240,7 +249,7 @@ class OpeningController(Controller):
         "/{code:str}/incidents",
         operation_id="bidding_opening_incident",
         status_code=HTTP_201_CREATED,
-        opt=requires(BiddingPermission.OPENING_READ),
+        opt=guarded(BiddingPermission.OPENING_READ, Exposure.HOST),
     )
     async def incident(
         self,
@@ -256,7 +265,7 @@ class OpeningController(Controller):
         "/{code:str}/objections/{objection_id:uuid}/answer",
         operation_id="bidding_opening_answer",
         status_code=HTTP_200_OK,
-        opt=requires(BiddingPermission.OPENING_READ),
+        opt=guarded(BiddingPermission.OPENING_READ, Exposure.HOST),
     )
     async def answer(
         self,
@@ -274,7 +283,7 @@ class OpeningController(Controller):
     @get(
         "/{code:str}/lots/{lot:str}/bids/{bidder:str}/envelopes",
         operation_id="bidding_opening_holder_envelopes",
-        opt=requires(BiddingPermission.OPENING_SHARE),
+        opt=guarded(BiddingPermission.OPENING_SHARE, Exposure.KEY_HOLDER),
     )
     async def holder_envelopes(
         self,
@@ -291,7 +300,7 @@ class OpeningController(Controller):
         "/{code:str}/shares",
         operation_id="bidding_opening_release_shares",
         status_code=HTTP_201_CREATED,
-        opt=requires(BiddingPermission.OPENING_SHARE),
+        opt=guarded(BiddingPermission.OPENING_SHARE, Exposure.KEY_HOLDER),
     )
     async def shares(
         self,

@@ -39,6 +39,7 @@ from litestar.response import ServerSentEvent, ServerSentEventMessage
 from bidding.opening.api import PREFIX, provide_opening
 from bidding.opening.service import OpeningService
 from bidding.policies import BiddingPermission
+from bidding.visibility import Exposure, exposes
 from trading.kernel.auth.identity import Actor
 from trading.kernel.auth.roles import Role
 from trading.kernel.live import EVENT_ID, RESYNC, Broker, Subscription
@@ -60,7 +61,10 @@ def channel_of(tender_code: str) -> str:
 
 
 def audience_of(actor: Actor) -> Hashable:
-    """Everything of the actor that `OpeningService.view` reads (two actors alike see one view)."""
+    """Everything of the actor that `OpeningService.view` reads (two actors alike see one view):
+    `bidding.visibility.OpeningPolicy` decides by the organisation (owner, bidder) and the
+    overseer roles; the stage comes from the database.
+    """
     return (
         actor.has(BiddingPermission.OPENING_READ),
         actor.organisation_id,
@@ -236,7 +240,7 @@ class HallEvents(Controller):
     include_in_schema = False
     dependencies = {"opening": Provide(provide_opening)}  # noqa: RUF012 - Litestar reads it
 
-    @get(EVENTS_PATH, name="bidding.opening_events")
+    @get(EVENTS_PATH, name="bidding.opening_events", opt=exposes(Exposure.OPENING_STAGE))
     async def events(
         self,
         request: Request[Any, Any, Any],
@@ -255,7 +259,7 @@ class HallEventsApi(Controller):
     tags = ["bidding"]  # noqa: RUF012 - Litestar reads it
     dependencies = {"opening": Provide(provide_opening)}  # noqa: RUF012
 
-    @get(EVENTS_PATH, operation_id="bidding_opening_events")
+    @get(EVENTS_PATH, operation_id="bidding_opening_events", opt=exposes(Exposure.OPENING_STAGE))
     async def events(
         self,
         request: Request[Any, Any, Any],

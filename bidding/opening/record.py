@@ -51,12 +51,12 @@ from bidding.opening.service import OpeningService
 from bidding.opening.stages import (
     RENDER_RECORD_TASK,
     add_timeline_event,
+    bid_rows,
     jsonable,
     opening_record,
     price_table,
     price_table_sha256,
 )
-from bidding.policies import BiddingPermission
 from certs.canonical import canonical_json
 from certs.errors import Refused
 from certs.pathval.identity import party_of
@@ -64,7 +64,6 @@ from certs.sign.pades import verify_pdf
 from certs.trustlist.model import Usage
 from trading.kernel import clock
 from trading.kernel.auth.identity import Actor
-from trading.kernel.auth.roles import Role
 from trading.kernel.db.uow import transaction
 from trading.kernel.errors import Conflict, NotFound
 from trading.kernel.settings import Settings
@@ -409,25 +408,14 @@ class OpeningRecords(OpeningService):
             _, opening = await self._load(session, code)
             if opening.record_storage_key is None:
                 raise NotFound("the opening record is not ready yet", field="record", rule="published")
-            if _signed_by(opening, HOST_SIGNED) is None and not await self._participant(session, actor, opening):
+            tender = await session.get_one(Tender, opening.tender_id)
+            policy = self._policy(actor, tender, opening, await bid_rows(session, opening))
+            if not policy.may_read_record_pdf(host_signed=_signed_by(opening, HOST_SIGNED) is not None):
                 raise NotFound(
                     "the opening record is published once the host has signed it", field="record", rule="published"
                 )
             key = opening.record_storage_key
         return await asyncio.to_thread(self.store.path(key).read_bytes)
-
-    @staticmethod
-    async def _participant(session: AsyncSession, actor: Actor, opening: OpeningSession) -> bool:
-        if not actor.has(BiddingPermission.OPENING_READ) or actor.organisation_id is None:
-            return bool(actor.roles & {Role.SUPERVISOR, Role.ADMIN}) and actor.has(BiddingPermission.OPENING_READ)
-        if actor.organisation_id == opening.host_organisation_id or actor.roles & {Role.SUPERVISOR, Role.ADMIN}:
-            return True
-        bidder = await session.scalar(
-            select(OpeningBid.id).where(
-                OpeningBid.session_id == opening.id, OpeningBid.organisation_id == actor.organisation_id
-            )
-        )
-        return bidder is not None
 
     async def sign_as_host(self, actor: Actor, code: str, pdf: bytes) -> dict[str, Any]:
         """Store the host-signed record (an incremental signature over the platform-signed one)."""

@@ -38,7 +38,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bidding.client import format as fmt
-from bidding.errors import NotTheHost, OpeningRefused, OpeningStateConflict
+from bidding.errors import NotABidder, NotTheHost, OpeningRefused, OpeningStateConflict
 from bidding.models import BidVersion, Lot, Tender
 from bidding.opening import decryption
 from bidding.opening.batching import GroupCommit, Waiting
@@ -72,6 +72,7 @@ from bidding.opening.stages import (
     price_table_sha256,
 )
 from bidding.policies import BiddingPermission
+from bidding.visibility import OpeningPolicy
 from certs.envelope.threshold import Share
 from certs.errors import Refused
 from certs.pathval.identity import Party
@@ -79,7 +80,6 @@ from certs.sign.cades import DetachedSignature, verify_detached
 from certs.trustlist.model import Usage
 from trading.kernel import clock
 from trading.kernel.auth.identity import Actor
-from trading.kernel.auth.roles import Role
 from trading.kernel.db.uow import transaction
 from trading.kernel.errors import Conflict, DomainError, NotFound, PermissionDenied
 from trading.kernel.settings import Settings
@@ -170,6 +170,23 @@ class OpeningService:
                 "only the opening's host (the tender's agency, else the tenderee) may do this; the attempt is recorded",
                 field="actor",
                 rule="host-only",
+            )
+
+    @staticmethod
+    async def _check_bidder(session: AsyncSession, opening: OpeningSession, actor: Actor) -> None:
+        """The caller's organisation has a bid at this opening: checked before anything else, so an
+        organisation without a seat learns nothing of the hall's state from the refusal.
+        """
+        seat = await session.scalar(
+            select(OpeningBid.id)
+            .where(OpeningBid.session_id == opening.id, OpeningBid.organisation_id == actor.organisation_id)
+            .limit(1)
+        )
+        if actor.organisation_id is None or seat is None:
+            raise NotABidder(
+                "the caller's organisation has no bid at this opening; the attempt is recorded",
+                field="actor",
+                rule="not-a-bidder",
             )
 
     @staticmethod
@@ -556,6 +573,7 @@ class OpeningService:
     async def _sign_in(self, actor: Actor, code: str) -> list[OpeningBid]:
         async with transaction(self.session_maker, lock=True) as session:
             tender, opening = await self._load(session, code)
+            await self._check_bidder(session, opening, actor)
             if opening.stage not in {Stage.SIGN_IN, Stage.DECRYPTION}:
                 raise OpeningStateConflict("sign-in is over", field="stage", rule="sign-in")
             rows = [
@@ -602,6 +620,8 @@ class OpeningService:
     ) -> list[dict[str, Any]]:
         async with self.session_maker() as session:
             tender, opening = await self._load(session, code)
+            if lot is None or bidder is None:
+                await self._check_bidder(session, opening, actor)
             if lot is not None and bidder is not None:
                 row = await self._row_of(session, opening, lot, bidder, lock=False)
                 if not tender.key_holders.get("remedy") or row.incident is None:
@@ -659,6 +679,7 @@ class OpeningService:
             ).first()
             if found is None:  # say which: no tender, no opening yet, or not a bidder of this lot
                 _, opening = await self._load(session, code)
+                await self._check_bidder(session, opening, actor)
                 await self._own_row(session, opening, actor, lot, lock=False)
                 raise AssertionError  # pragma: no cover - _own_row raised
             tender, opening, row, version = found
@@ -973,6 +994,7 @@ class OpeningService:
         signature_der = _b64decode(signature, "signature")
         async with transaction(self.session_maker, lock=True) as session:
             tender, opening = await self._load(session, code, lock=True)
+            await self._check_bidder(session, opening, actor)
             now = await clock.now(session)
             if opening.stage is Stage.CLOSED or (
                 opening.stage is Stage.CONFIRMATION
@@ -1023,6 +1045,7 @@ class OpeningService:
         signature_der = _b64decode(signature, "signature")
         async with transaction(self.session_maker, lock=True) as session:
             tender, opening = await self._load(session, code, lock=True)
+            await self._check_bidder(session, opening, actor)
             now = await clock.now(session)
             if opening.stage is not Stage.CONFIRMATION or (
                 opening.stage_ends_at is not None and now >= opening.stage_ends_at
@@ -1073,19 +1096,16 @@ class OpeningService:
     # --- reading ---
 
     async def view(self, actor: Actor, code: str) -> dict[str, Any]:
-        """The hall's state for ``actor``: stage, countdown (database clock), per-bid status where the
-        actor may see it, the price table from 唱标 on. Visitors get the masked view.
+        """The hall's state for ``actor``: stage, countdown (database clock), and per bidder only
+        what `bidding.visibility.OpeningPolicy` lets the caller see at this stage (visitors
+        counts only; bidders their own rows before 唱标; the price table from 唱标 on).
         """
         async with self.session_maker() as session:
             tender, opening = await self._load(session, code)
             now = await clock.now(session)
             rows = await bid_rows(session, opening)
             lots = {lot.id: lot.code for lot in await session.scalars(select(Lot).where(Lot.tender_id == tender.id))}
-            full = actor.has(BiddingPermission.OPENING_READ) and (
-                actor.organisation_id == opening.host_organisation_id
-                or bool(actor.roles & {Role.SUPERVISOR, Role.ADMIN})
-            )
-            read_out = opening.stage in {Stage.PRICE_READING, Stage.CONFIRMATION, Stage.CLOSED}
+            policy = self._policy(actor, tender, opening, rows)
             remaining = (
                 opening.remaining_seconds
                 if opening.paused_at is not None
@@ -1112,11 +1132,8 @@ class OpeningService:
                     "packagesOpened": sum(1 for r in rows if r.package_status is PartStatus.OPENED),
                 },
                 "decryptionWindowOpen": opening.stage in WINDOW_STAGES and opening.decryption_closed_at is None,
-                "role": "host-or-supervisor"
-                if full
-                else "bidder"
-                if any(r.organisation_id == actor.organisation_id for r in rows) and actor.organisation_id
-                else "visitor",
+                "role": policy.role_label,
+                "audience": policy.relation.value,
             }
 
             def status(row: OpeningBid) -> dict[str, Any]:
@@ -1133,15 +1150,13 @@ class OpeningService:
                     "failedAttempts": row.failed_attempts,
                 }
 
-            if full or read_out:
-                view["decryption"] = [status(r) for r in rows]
-            elif actor.organisation_id is not None:
-                view["decryption"] = [status(r) for r in rows if r.organisation_id == actor.organisation_id]
-            if read_out:
+            if policy.participant or policy.sees_every_status:
+                view["decryption"] = [status(r) for r in rows if policy.sees_row(r.organisation_id)]
+            if policy.price_table_published:
                 table = await price_table(session, opening)
                 view["priceTable"] = table
                 view["priceTableSha256"] = price_table_sha256(table)
-            if full or view["role"] == "bidder":
+            if policy.participant:
                 objections = await session.scalars(
                     select(Objection).where(Objection.session_id == opening.id).order_by(Objection.filed_at)
                 )
@@ -1157,8 +1172,25 @@ class OpeningService:
                         "answeredAt": iso(o.answered_at),
                     }
                     for o in objections
+                    if policy.sees_objection(o.organisation_id)
                 ]
             return view
+
+    @staticmethod
+    def _policy(actor: Actor, tender: Tender, opening: OpeningSession, rows: Sequence[OpeningBid]) -> OpeningPolicy:
+        return OpeningPolicy.of(
+            actor,
+            tenderee=tender.tenderee_organisation_id,
+            agency=tender.agency_organisation_id,
+            stage=opening.stage,
+            bidders={row.organisation_id for row in rows},
+        )
+
+    async def policy(self, actor: Actor, code: str) -> OpeningPolicy:
+        """What ``actor`` may see of the opening now (the pages check their audience with it)."""
+        async with self.session_maker() as session:
+            tender, opening = await self._load(session, code)
+            return self._policy(actor, tender, opening, await bid_rows(session, opening))
 
     async def opened_package(self, code: str, lot: str, bidder: str) -> bytes:
         """An opened package's plaintext for those who read it after the opening (the evaluation):
@@ -1178,9 +1210,24 @@ class OpeningService:
             raise OpeningRefused(failed.message, field=failed.field, rule=failed.rule) from None
 
     async def record(self, actor: Actor, code: str) -> dict[str, Any]:
-        del actor
+        """The record's data for the opening's participants, as much as the stage lets the caller
+        see (`OpeningPolicy`): before 唱标 a bidder gets its own row and price only, the host and
+        the overseers every row without prices. Anyone else is refused, and the attempt recorded.
+        """
+        return await self._audited(actor, code, "record", lambda: self._record(actor, code))
+
+    async def _record(self, actor: Actor, code: str) -> dict[str, Any]:
         async with self.session_maker() as session:
-            return jsonable(await opening_record(session, code))  # type: ignore[no-any-return]
+            tender, opening = await self._load(session, code)
+            policy = self._policy(actor, tender, opening, await bid_rows(session, opening))
+            if not policy.may_read_record():
+                raise PermissionDenied(
+                    "the opening record's data is for the opening's host, its bidders and the supervisors;"
+                    " the published record is public once signed",
+                    field="tender",
+                    rule="participants-only",
+                )
+            return jsonable(await opening_record(session, code, policy))  # type: ignore[no-any-return]
 
 
 def fmt_json(data: bytes) -> dict[str, Any]:

@@ -37,6 +37,7 @@ from bidding.opening.models import (
     PartStatus,
     Stage,
 )
+from bidding.visibility import OpeningPolicy
 from certs.canonical import canonical_json
 from trading.kernel import tasks
 from trading.kernel.auth.identity import Actor
@@ -483,9 +484,18 @@ def jsonable(value: Any) -> Any:
     return value
 
 
-async def opening_record(session: AsyncSession, code: str) -> dict[str, Any]:
+def _visible_line(policy: OpeningPolicy | None, row: OpeningBid, lot_code: str) -> dict[str, Any]:
+    line = price_row(row, lot_code)
+    return line if policy is None else policy.price_line(line, row.organisation_id)
+
+
+async def opening_record(session: AsyncSession, code: str, policy: OpeningPolicy | None = None) -> dict[str, Any]:
     """Everything the opening record (开标记录) shows: tender, lots, host, timeline, each bidder's
     outcome with its price summary, objections and answers, confirmations, the ledger chain head.
+
+    With a ``policy`` only what its caller may see at the current stage (`bidding.visibility`):
+    the bids, prices, objections and confirmations of others are left out before 唱标. Without
+    one, everything (the record is rendered only once the opening is closed).
     """
     tender = await session.scalar(select(Tender).where(Tender.project_code == code))
     if tender is None:
@@ -510,6 +520,8 @@ async def opening_record(session: AsyncSession, code: str) -> dict[str, Any]:
     objections = list(
         await session.scalars(select(Objection).where(Objection.session_id == opening.id).order_by(Objection.filed_at))
     )
+    if policy is not None:
+        objections = [o for o in objections if policy.sees_objection(o.organisation_id)]
     confirmations = {
         c.organisation_id: c
         for c in await session.scalars(select(Confirmation).where(Confirmation.session_id == opening.id))
@@ -547,7 +559,7 @@ async def opening_record(session: AsyncSession, code: str) -> dict[str, Any]:
         "timeline": (opening.timeline or {}).get("events", []),
         "bids": [
             {
-                **price_row(row, next(lot.code for lot in lots if lot.id == row.lot_id)),
+                **_visible_line(policy, row, next(lot.code for lot in lots if lot.id == row.lot_id)),
                 "priceOpenedAt": iso(row.price_opened_at),
                 "packageOpenedAt": iso(row.package_opened_at),
                 "packageSha256": row.package_sha256,
@@ -557,6 +569,7 @@ async def opening_record(session: AsyncSession, code: str) -> dict[str, Any]:
             for row in sorted(
                 rows, key=lambda r: (next(lot.position for lot in lots if lot.id == r.lot_id), r.bidder_name)
             )
+            if policy is None or policy.sees_row(row.organisation_id)
         ],
         "objections": [
             {
@@ -585,6 +598,7 @@ async def opening_record(session: AsyncSession, code: str) -> dict[str, Any]:
                 "deemedAccepted": organisation_id not in confirmations and opening.stage is Stage.CLOSED,
             }
             for organisation_id, uscc, name in bidders
+            if policy is None or policy.sees_row(organisation_id)
         ],
         "ledger": {
             "chain": chain_for(code),

@@ -35,11 +35,11 @@ from bidding.opening.api import PREFIX, provide_opening
 from bidding.opening.models import Stage
 from bidding.opening.service import OpeningService
 from bidding.policies import BiddingPermission
+from bidding.visibility import Exposure, Page, exposes, guarded
 from bidding.web.common import DISPLAY_TZ, attachment
 from bidding.web.common import rule_text as common_rule_text
 from trading.kernel.auth.identity import Actor
-from trading.kernel.auth.permissions import requires
-from trading.kernel.errors import DomainError, NotFound
+from trading.kernel.errors import DomainError, NotFound, PermissionDenied
 from trading.kernel.web import i18n
 from trading.kernel.web.forms import FieldError
 from trading.kernel.web.i18n import N_
@@ -215,6 +215,14 @@ ROLE_TEMPLATES: Final[dict[str, str]] = {
 }
 
 
+PAGE_REFUSALS: Final[dict[str, str]] = {
+    Page.HOST.value: N_("The host's desk is for the tender's own tenderee and agency."),
+    Page.BIDDER.value: N_("The bidder's seat is for the organisations with a bid at this opening."),
+    Page.SUPERVISOR.value: N_("The supervision view is for the tender's own and the supervisors."),
+}
+"""Why a hall page is refused (`bidding.visibility.PAGE_AUDIENCES`); the public hall is open to all."""
+
+
 class OpeningPages(Controller):
     """The hall's pages and their forms."""
 
@@ -234,6 +242,8 @@ class OpeningPages(Controller):
         form: dict[str, str] | None = None,
         status_code: int = 200,
     ) -> Response[Any]:
+        if not (await opening.policy(actor, code)).may_open(Page(role)):
+            raise PermissionDenied(PAGE_REFUSALS.get(role, PAGE_REFUSALS["host"]), field="tender", rule=f"{role}-page")
         view = await opening.view(actor, code)
         base_url = str(request.base_url).rstrip("/")
         uscc = await _uscc_of(opening, actor) if role == "bidder" else None
@@ -287,7 +297,7 @@ class OpeningPages(Controller):
 
     # --- pages ---
 
-    @get("/{code:str}", name="bidding.opening_visitor")
+    @get("/{code:str}", name="bidding.opening_visitor", opt=exposes(Exposure.OPENING_STAGE))
     async def visitor(
         self,
         request: Request[Any, Any, Any],
@@ -298,7 +308,11 @@ class OpeningPages(Controller):
         """The public hall: stage, countdown, progress; bidders and prices as the rules allow."""
         return await self._render(request, "visitor", code, opening, actor)
 
-    @get("/{code:str}/host", name="bidding.opening_host", opt=requires(BiddingPermission.OPENING_HOST))
+    @get(
+        "/{code:str}/host",
+        name="bidding.opening_host",
+        opt=guarded(BiddingPermission.OPENING_HOST, Exposure.OPENING_STAGE),
+    )
     async def host(
         self,
         request: Request[Any, Any, Any],
@@ -309,7 +323,11 @@ class OpeningPages(Controller):
         """The host's desk: stage controls, incidents, objections, the live bidder table."""
         return await self._render(request, "host", code, opening, actor)
 
-    @get("/{code:str}/bidder", name="bidding.opening_bidder", opt=requires(BiddingPermission.OPENING_ATTEND))
+    @get(
+        "/{code:str}/bidder",
+        name="bidding.opening_bidder",
+        opt=guarded(BiddingPermission.OPENING_ATTEND, Exposure.OPENING_STAGE),
+    )
     async def bidder(
         self,
         request: Request[Any, Any, Any],
@@ -320,7 +338,11 @@ class OpeningPages(Controller):
         """The bidder's seat: sign-in, the decryption command, objections and the confirmation."""
         return await self._render(request, "bidder", code, opening, actor)
 
-    @get("/{code:str}/supervise", name="bidding.opening_supervisor", opt=requires(BiddingPermission.OPENING_READ))
+    @get(
+        "/{code:str}/supervise",
+        name="bidding.opening_supervisor",
+        opt=guarded(BiddingPermission.OPENING_READ, Exposure.OPENING_STAGE),
+    )
     async def supervisor(
         self,
         request: Request[Any, Any, Any],
@@ -334,7 +356,9 @@ class OpeningPages(Controller):
     # --- the host's forms ---
 
     @post(
-        "/{code:str}/host/transitions", name="bidding.opening_transition", opt=requires(BiddingPermission.OPENING_READ)
+        "/{code:str}/host/transitions",
+        name="bidding.opening_transition",
+        opt=guarded(BiddingPermission.OPENING_READ, Exposure.HOST),
     )
     async def transition(
         self,
@@ -361,7 +385,11 @@ class OpeningPages(Controller):
             )
         return Redirect(f"{PREFIX}/{code}/host", status_code=303)
 
-    @post("/{code:str}/host/incidents", name="bidding.opening_incident", opt=requires(BiddingPermission.OPENING_READ))
+    @post(
+        "/{code:str}/host/incidents",
+        name="bidding.opening_incident",
+        opt=guarded(BiddingPermission.OPENING_READ, Exposure.HOST),
+    )
     async def incident(
         self,
         request: Request[Any, Any, Any],
@@ -383,7 +411,7 @@ class OpeningPages(Controller):
     @post(
         "/{code:str}/host/objections/{objection_id:uuid}/answer",
         name="bidding.opening_answer",
-        opt=requires(BiddingPermission.OPENING_READ),
+        opt=guarded(BiddingPermission.OPENING_READ, Exposure.HOST),
     )
     async def answer(
         self,
@@ -406,7 +434,11 @@ class OpeningPages(Controller):
 
     # --- the bidder's forms ---
 
-    @post("/{code:str}/bidder/sign-in", name="bidding.opening_sign_in", opt=requires(BiddingPermission.OPENING_ATTEND))
+    @post(
+        "/{code:str}/bidder/sign-in",
+        name="bidding.opening_sign_in",
+        opt=guarded(BiddingPermission.OPENING_ATTEND, Exposure.OPENING_BIDDER),
+    )
     async def sign_in(
         self,
         request: Request[Any, Any, Any],
@@ -424,7 +456,9 @@ class OpeningPages(Controller):
         return Redirect(f"{PREFIX}/{code}/bidder", status_code=303)
 
     @post(
-        "/{code:str}/bidder/objections", name="bidding.opening_object", opt=requires(BiddingPermission.OPENING_ATTEND)
+        "/{code:str}/bidder/objections",
+        name="bidding.opening_object",
+        opt=guarded(BiddingPermission.OPENING_ATTEND, Exposure.OPENING_BIDDER),
     )
     async def objection(
         self,
@@ -447,7 +481,7 @@ class OpeningPages(Controller):
     @post(
         "/{code:str}/bidder/confirmation",
         name="bidding.opening_confirm",
-        opt=requires(BiddingPermission.OPENING_ATTEND),
+        opt=guarded(BiddingPermission.OPENING_ATTEND, Exposure.OPENING_BIDDER),
     )
     async def confirm(
         self,
@@ -470,7 +504,7 @@ class OpeningPages(Controller):
     @get(
         "/{code:str}/bidder/confirmation-statement",
         name="bidding.opening_confirmation_statement",
-        opt=requires(BiddingPermission.OPENING_ATTEND),
+        opt=guarded(BiddingPermission.OPENING_ATTEND, Exposure.OPENING_BIDDER),
     )
     async def confirmation_statement(
         self,

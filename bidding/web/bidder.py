@@ -25,6 +25,7 @@ from bidding.models import (
 )
 from bidding.policies import BiddingPermission
 from bidding.tenders import TenderService
+from bidding.visibility import Exposure, guarded
 from bidding.web.common import (
     CHUNK_BYTES,
     DISPLAY_TZ,
@@ -39,7 +40,6 @@ from bidding.web.common import (
 )
 from trading.kernel import clock
 from trading.kernel.auth.identity import Actor
-from trading.kernel.auth.permissions import requires
 from trading.kernel.errors import DomainError, NotFound
 from trading.kernel.web.pages import page
 from trading.parties.models import Organisation
@@ -57,7 +57,7 @@ class BidPages(Controller):
         "tenders": Provide(provide_tenders),
     }
 
-    @get("/bids", name="bidding.my_bids", opt=requires(BiddingPermission.BID_SUBMIT))
+    @get("/bids", name="bidding.my_bids", opt=guarded(BiddingPermission.BID_SUBMIT, Exposure.OWN))
     async def my_bids(
         self,
         request: Request[Any, Any, Any],
@@ -80,7 +80,7 @@ class BidPages(Controller):
     @get(
         "/receipts/{receipt_no:str}/receipt.json",
         name="bidding.receipt_json",
-        opt=requires(BiddingPermission.BID_SUBMIT),
+        opt=guarded(BiddingPermission.BID_SUBMIT, Exposure.OWN),
     )
     async def receipt_json(
         self, receipt_no: FromPath[str], intake: NamedDependency[IntakeService], actor: NamedDependency[Actor]
@@ -92,7 +92,7 @@ class BidPages(Controller):
     @get(
         "/receipts/{receipt_no:str}/receipt.p7s",
         name="bidding.receipt_signature",
-        opt=requires(BiddingPermission.BID_SUBMIT),
+        opt=guarded(BiddingPermission.BID_SUBMIT, Exposure.OWN),
     )
     async def receipt_signature(
         self, receipt_no: FromPath[str], intake: NamedDependency[IntakeService], actor: NamedDependency[Actor]
@@ -104,7 +104,7 @@ class BidPages(Controller):
     @get(
         "/tenders/{code:str}/lots/{lot:str}/bid",
         name="bidding.upload_page",
-        opt=requires(BiddingPermission.BID_SUBMIT),
+        opt=guarded(BiddingPermission.BID_SUBMIT, Exposure.PARTICIPATION),
     )
     async def upload_page(
         self,
@@ -141,7 +141,7 @@ class BidPages(Controller):
     @post(
         "/tenders/{code:str}/lots/{lot:str}/uploads",
         name="bidding.web_start_upload",
-        opt=requires(BiddingPermission.BID_SUBMIT),
+        opt=guarded(BiddingPermission.BID_SUBMIT, Exposure.PARTICIPATION),
     )
     async def start_upload(
         self,
@@ -172,7 +172,7 @@ class BidPages(Controller):
         "/uploads/{upload_id:uuid}",
         name="bidding.web_upload_chunk",
         request_max_body_size=MAX_CHUNK_BYTES,
-        opt=requires(BiddingPermission.BID_SUBMIT),
+        opt=guarded(BiddingPermission.BID_SUBMIT, Exposure.OWN),
     )
     async def upload_chunk(
         self,
@@ -191,7 +191,11 @@ class BidPages(Controller):
             return problem_json(exc)
         return Response(None, status_code=204, headers={"Upload-Offset": str(offset)})
 
-    @get("/uploads/{upload_id:uuid}", name="bidding.web_upload_status", opt=requires(BiddingPermission.BID_SUBMIT))
+    @get(
+        "/uploads/{upload_id:uuid}",
+        name="bidding.web_upload_status",
+        opt=guarded(BiddingPermission.BID_SUBMIT, Exposure.OWN),
+    )
     async def upload_status(
         self, upload_id: FromPath[uuid.UUID], intake: NamedDependency[IntakeService], actor: NamedDependency[Actor]
     ) -> Response[Any]:
@@ -214,7 +218,7 @@ class BidPages(Controller):
     @post(
         "/uploads/{upload_id:uuid}/submission",
         name="bidding.web_submit",
-        opt=requires(BiddingPermission.BID_SUBMIT),
+        opt=guarded(BiddingPermission.BID_SUBMIT, Exposure.OWN),
     )
     async def submit(
         self, upload_id: FromPath[uuid.UUID], intake: NamedDependency[IntakeService], actor: NamedDependency[Actor]
@@ -229,7 +233,7 @@ class BidPages(Controller):
     @post(
         "/tenders/{code:str}/lots/{lot:str}/withdrawal",
         name="bidding.web_withdraw",
-        opt=requires(BiddingPermission.BID_SUBMIT),
+        opt=guarded(BiddingPermission.BID_SUBMIT, Exposure.PARTICIPATION),
     )
     async def withdraw(
         self,

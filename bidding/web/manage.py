@@ -22,6 +22,7 @@ from bidding.models import (
 from bidding.policies import BiddingPermission
 from bidding.rules import tender_types
 from bidding.tenders import TenderService
+from bidding.visibility import Exposure, guarded
 from bidding.web.common import (
     BAD_CHOICE,
     LABELS,
@@ -41,7 +42,6 @@ from bidding.web.common import (
 )
 from trading.kernel import clock
 from trading.kernel.auth.identity import Actor
-from trading.kernel.auth.permissions import requires
 from trading.kernel.errors import DomainError, NotFound
 from trading.kernel.web.forms import FieldError, read_form
 from trading.kernel.web.pages import page
@@ -58,7 +58,7 @@ class ManagePages(Controller):
     include_in_schema = False
     dependencies = {"tenders": Provide(provide_tenders)}  # noqa: RUF012 - Litestar reads it
 
-    @get("/", name="bidding.manage", opt=requires(BiddingPermission.TENDER_MANAGE))
+    @get("/", name="bidding.manage", opt=guarded(BiddingPermission.TENDER_MANAGE, Exposure.OWN))
     async def manage(
         self, request: Request[Any, Any, Any], tenders: NamedDependency[TenderService], actor: NamedDependency[Actor]
     ) -> Response[Any]:
@@ -73,11 +73,11 @@ class ManagePages(Controller):
                 break
         return await page(request, "bidding/manage_list.html", {"tenders": own, **LABELS})
 
-    @get("/new", name="bidding.manage_new", opt=requires(BiddingPermission.TENDER_MANAGE))
+    @get("/new", name="bidding.manage_new", opt=guarded(BiddingPermission.TENDER_MANAGE, Exposure.NONE))
     async def new(self, request: Request[Any, Any, Any]) -> Response[Any]:
         return await self._draft_form(request, {}, ["cash", "guarantee"], [])
 
-    @post("/new", name="bidding.manage_create", opt=requires(BiddingPermission.TENDER_MANAGE))
+    @post("/new", name="bidding.manage_create", opt=guarded(BiddingPermission.TENDER_MANAGE, Exposure.NONE))
     async def create(
         self,
         request: Request[Any, Any, Any],
@@ -99,7 +99,11 @@ class ManagePages(Controller):
             return await self._draft_form(request, form, security, field_errors(exc), status_code=UNPROCESSABLE)
         return Redirect(f"{MANAGE}/tenders/{tender.project_code}", status_code=303)
 
-    @get("/tenders/{code:str}", name="bidding.manage_tender", opt=requires(BiddingPermission.TENDER_MANAGE))
+    @get(
+        "/tenders/{code:str}",
+        name="bidding.manage_tender",
+        opt=guarded(BiddingPermission.TENDER_MANAGE, Exposure.OWNER),
+    )
     async def tender(
         self,
         request: Request[Any, Any, Any],
@@ -117,7 +121,7 @@ class ManagePages(Controller):
         "/tenders/{code:str}/documents",
         name="bidding.manage_document",
         request_max_body_size=MAX_DOCUMENT_BYTES,
-        opt=requires(BiddingPermission.TENDER_MANAGE),
+        opt=guarded(BiddingPermission.TENDER_MANAGE, Exposure.OWNER),
     )
     async def add_document(
         self,
@@ -152,7 +156,11 @@ class ManagePages(Controller):
             )
         return Redirect(f"{MANAGE}/tenders/{code}", status_code=303)
 
-    @post("/tenders/{code:str}/publish", name="bidding.manage_publish", opt=requires(BiddingPermission.TENDER_MANAGE))
+    @post(
+        "/tenders/{code:str}/publish",
+        name="bidding.manage_publish",
+        opt=guarded(BiddingPermission.TENDER_MANAGE, Exposure.OWNER),
+    )
     async def publish(
         self,
         request: Request[Any, Any, Any],
@@ -184,7 +192,7 @@ class ManagePages(Controller):
         "/tenders/{code:str}/clarifications",
         name="bidding.manage_clarify",
         request_max_body_size=MAX_DOCUMENT_BYTES,
-        opt=requires(BiddingPermission.TENDER_MANAGE),
+        opt=guarded(BiddingPermission.TENDER_MANAGE, Exposure.OWNER),
     )
     async def clarify(
         self,
@@ -236,7 +244,11 @@ class ManagePages(Controller):
             )
         return Redirect(f"{MANAGE}/tenders/{code}", status_code=303)
 
-    @post("/tenders/{code:str}/extension", name="bidding.manage_extend", opt=requires(BiddingPermission.TENDER_MANAGE))
+    @post(
+        "/tenders/{code:str}/extension",
+        name="bidding.manage_extend",
+        opt=guarded(BiddingPermission.TENDER_MANAGE, Exposure.OWNER),
+    )
     async def extend(
         self,
         request: Request[Any, Any, Any],

@@ -19,6 +19,7 @@ from bidding.models import (
 )
 from bidding.policies import BiddingPermission
 from bidding.tenders import TenderService
+from bidding.visibility import Exposure, exposes, guarded
 from bidding.web.common import (
     LABELS,
     PREFIX,
@@ -32,7 +33,6 @@ from bidding.web.common import (
 )
 from trading.kernel import clock
 from trading.kernel.auth.identity import Actor
-from trading.kernel.auth.permissions import requires
 from trading.kernel.errors import DomainError, NotFound
 from trading.kernel.web.forms import FieldError, read_form
 from trading.kernel.web.pages import page
@@ -47,7 +47,7 @@ class TenderPages(Controller):
     include_in_schema = False
     dependencies = {"tenders": Provide(provide_tenders)}  # noqa: RUF012 - Litestar reads it
 
-    @get("/", name="bidding.tenders")
+    @get("/", name="bidding.tenders", opt=exposes(Exposure.PUBLIC))
     async def tender_list(
         self,
         *,
@@ -87,7 +87,7 @@ class TenderPages(Controller):
             },
         )
 
-    @get("/{code:str}", name="bidding.tender")
+    @get("/{code:str}", name="bidding.tender", opt=exposes(Exposure.PUBLIC))
     async def tender_detail(
         self,
         request: Request[Any, Any, Any],
@@ -106,7 +106,7 @@ class TenderPages(Controller):
     @post(
         "/{code:str}/questions",
         name="bidding.ask",
-        opt=requires(BiddingPermission.QUESTION_ASK),
+        opt=guarded(BiddingPermission.QUESTION_ASK, Exposure.PARTICIPATION),
     )
     async def ask(
         self,
@@ -141,7 +141,7 @@ class TenderPages(Controller):
     @get(
         "/{code:str}/documents/{document_id:uuid}",
         name="bidding.document",
-        opt=requires(BiddingPermission.DOCUMENT_DOWNLOAD),
+        opt=guarded(BiddingPermission.DOCUMENT_DOWNLOAD, Exposure.PARTICIPATION),
     )
     async def document(
         self,
@@ -159,7 +159,7 @@ class TenderPages(Controller):
     @get(
         "/{code:str}/documents/{document_id:uuid}/signature",
         name="bidding.document_signature",
-        opt=requires(BiddingPermission.DOCUMENT_DOWNLOAD),
+        opt=guarded(BiddingPermission.DOCUMENT_DOWNLOAD, Exposure.PARTICIPATION),
     )
     async def document_signature(
         self, code: FromPath[str], document_id: FromPath[uuid.UUID], tenders: NamedDependency[TenderService]
@@ -172,7 +172,7 @@ class TenderPages(Controller):
     @get(
         "/{code:str}/key-holders/{number:int}",
         name="bidding.key_holder",
-        opt=requires(BiddingPermission.BID_SUBMIT),
+        opt=guarded(BiddingPermission.BID_SUBMIT, Exposure.PUBLIC),
     )
     async def key_holder(
         self,
@@ -230,7 +230,7 @@ class TenderPages(Controller):
         )
 
 
-@get(f"{PREFIX}/time", name="bidding.time", include_in_schema=False)
+@get(f"{PREFIX}/time", name="bidding.time", include_in_schema=False, opt=exposes(Exposure.NONE))
 async def server_time(db_session: NamedDependency[AsyncSession]) -> dict[str, str]:
     """The database clock, polled by the countdown so a wrong computer clock cannot mislead a bidder."""
     return {"now": (await clock.now(db_session)).isoformat()}
