@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -14,7 +15,7 @@ from trading.kernel.db.engine import create_engine, create_session_maker
 from trading.kernel.db.uow import transaction
 from trading.kernel.settings import Settings, get_settings
 from trading.ledger import service
-from trading.ledger.errors import CheckpointFileInvalid
+from trading.ledger.errors import CheckpointFileInvalid, SigningKeyUnusable
 from trading.ledger.verification import VerificationReport
 
 log = structlog.get_logger(__name__)
@@ -78,6 +79,12 @@ async def verify_with_settings(
     """
     settings = settings or get_settings()
     public_keys = [keys.load_public_key(pem) for pem in extra_public_key_pems]
+    if not public_keys and against:
+        # The outsider's own copy names the key that signed it: what they kept is what they trust
+        # (the platform's key, if this installation has one, is trusted as well).
+        public_keys = _copy_keys(against)
+        with contextlib.suppress(SigningKeyUnusable):
+            public_keys += service.platform_public_keys(settings)
     if not public_keys:
         public_keys = service.platform_public_keys(settings)
     engine = create_engine(settings.db.url, pool_size=1, busy_timeout_ms=settings.db.sqlite_busy_timeout_ms)
@@ -93,6 +100,34 @@ async def checkpoint_with_settings(settings: Settings | None = None) -> dict[str
     engine = create_engine(settings.db.url, pool_size=1, busy_timeout_ms=settings.db.sqlite_busy_timeout_ms)
     try:
         return await checkpoint_chains(create_session_maker(engine), private_key=service.platform_private_key(settings))
+    finally:
+        await engine.dispose()
+
+
+def _copy_keys(copies: Sequence[Mapping[str, Any]]) -> list[keys.PublicKey]:
+    found: list[keys.PublicKey] = []
+    for copy in copies:
+        pem = copy.get("public_key_pem")
+        if not isinstance(pem, str):
+            raise CheckpointFileInvalid(
+                "a checkpoint copy has no public_key_pem", field="public_key_pem", rule="required"
+            )
+        try:
+            found.append(keys.load_public_key(pem.encode()))
+        except (ValueError, keys.UnusableKey) as exc:
+            msg = f"a checkpoint copy's public key cannot be read: {exc}"
+            raise CheckpointFileInvalid(msg, field="public_key_pem", rule="pem") from exc
+    return found
+
+
+async def published_with_settings(settings: Settings | None = None) -> dict[str, Any] | None:
+    """``ggzy ledger published-checkpoint``: the latest published checkpoint, as the API gives it."""
+    settings = settings or get_settings()
+    engine = create_engine(settings.db.url, pool_size=1, busy_timeout_ms=settings.db.sqlite_busy_timeout_ms)
+    try:
+        async with create_session_maker(engine)() as session:
+            checkpoint = await service.latest_published_checkpoint(session)
+            return service.published_checkpoint(checkpoint) if checkpoint is not None else None
     finally:
         await engine.dispose()
 

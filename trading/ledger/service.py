@@ -59,6 +59,7 @@ __all__ = [
     "platform_public_keys",
     "preimage_of",
     "published_checkpoint",
+    "published_checkpoint_number",
     "request_checkpoint",
     "unseal_chain",
     "verify_ledger",
@@ -70,6 +71,8 @@ _SUBJECT_TYPE = re.compile(r"[a-z][a-z0-9_.]*")
 # codes are made of and nothing that could confuse a chain name.
 _PROJECT_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _LIMITS = {"action": 100, "subject_type": 60, "subject_id": 200, "project_code": 64, "actor": 150, "client_ip": 64}
+MAX_CHECKPOINT_NUMBER = 2**63 - 1
+"""Checkpoint numbers are int64; larger ones exist nowhere (and would overflow the query)."""
 MAX_SUMMARY_BYTES = 4096
 """Summaries are shown on the ledger page; anything larger belongs in ``data`` (digested)."""
 
@@ -315,6 +318,14 @@ def published_checkpoint(checkpoint: LedgerCheckpoint) -> dict[str, Any]:
 async def latest_published_checkpoint(session: AsyncSession) -> LedgerCheckpoint | None:
     """The newest checkpoint that may be published (format 2; format 1 signed sealed heads openly)."""
     return await LedgerRepository(session).last_checkpoint(format_at_least=2)
+
+
+async def published_checkpoint_number(session: AsyncSession, number: int) -> LedgerCheckpoint | None:
+    """Checkpoint ``number`` if it may be published (format 2), else ``None``."""
+    if not 1 <= number <= MAX_CHECKPOINT_NUMBER:
+        return None
+    checkpoint = await LedgerRepository(session).checkpoint(number)
+    return checkpoint if checkpoint is not None and checkpoint.format >= 2 else None  # noqa: PLR2004 - the format
 
 
 # --- reading -------------------------------------------------------------------------------------
