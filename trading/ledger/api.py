@@ -8,7 +8,7 @@ from typing import Annotated
 from litestar import Controller, get
 from litestar.datastructures import State
 from litestar.di import NamedDependency
-from litestar.params import FromQuery, QueryParameter
+from litestar.params import FromPath, FromQuery, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from trading.kernel.auth.identity import Actor
@@ -88,7 +88,9 @@ class LedgerCheckpointApiController(Controller):
         return PublishedCheckpointRead.from_published(service.published_checkpoint(checkpoint))
 
     @get("/{number:int}", operation_id="ledger_get_checkpoint")
-    async def by_number(self, db_session: NamedDependency[AsyncSession], number: int) -> PublishedCheckpointRead:
+    async def by_number(
+        self, db_session: NamedDependency[AsyncSession], number: FromPath[int]
+    ) -> PublishedCheckpointRead:
         """An earlier published checkpoint, to keep the whole series (each signs its predecessor)."""
         checkpoint = await service.published_checkpoint_number(db_session, number)
         if checkpoint is None:
