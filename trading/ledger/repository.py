@@ -321,6 +321,11 @@ class LedgerRepository:
         rows = await self.session.execute(select(_HEADS.c.chain, _HEADS.c.seq, _HEADS.c.entry_hash))
         return {chain: (seq, bytes(entry_hash)) for chain, seq, entry_hash in rows}
 
+    async def signed_seqs(self) -> dict[str, int]:
+        """Every chain's ``signed_seq``: how far the head row says checkpoints have signed it."""
+        rows = await self.session.execute(select(_HEADS.c.chain, _HEADS.c.signed_seq).where(_HEADS.c.signed_seq > 0))
+        return {str(chain): int(signed) for chain, signed in rows.tuples()}
+
     async def unsigned_heads(self) -> dict[str, tuple[int, bytes, int]]:
         """Heads that moved since the checkpoint that last signed them: ``(seq, hash, signed_seq)``."""
         rows = await self.session.execute(

@@ -233,6 +233,7 @@ async def verify_ledger(
     trusted = {keys.key_id(key): key for key in public_keys}
 
     claims, digests = await _verify_checkpoints(repository, trusted, report)
+    _check_signed_seqs(await repository.signed_seqs(), claims, report)
     for copy in against:
         _verify_copy(copy, trusted, digests, claims, report)
     for chain_claims in claims.values():
@@ -304,6 +305,24 @@ def _check_leftovers(
                     chain,
                     seq=1,
                     checkpoint=claim.checkpoint,
+                )
+            )
+
+
+def _check_signed_seqs(signed: dict[str, int], claims: dict[str, list[_Claim]], report: VerificationReport) -> None:
+    """A head row that says more was signed than any checkpoint signs: checkpoints were deleted.
+
+    (A tamperer can reset the head rows too; only an outsider's copy survives that.)
+    """
+    for chain, signed_seq in signed.items():
+        reached = max((claim.seq for claim in claims.get(chain, ())), default=0)
+        if signed_seq > reached:
+            report.add(
+                Problem(
+                    "checkpoint_missing",
+                    f"the head row says checkpoints signed seq {signed_seq}, but none in the database "
+                    f"signs beyond seq {reached}: checkpoints were deleted",
+                    chain,
                 )
             )
 

@@ -284,3 +284,14 @@ def test_the_checkpoint_message_commits_to_sealed_heads_through_their_digest() -
 
 def _epoch() -> Any:
     return encoding.TIME_EPOCH
+
+
+async def test_deleted_checkpoints_show_in_the_heads_unless_they_are_reset_too(session: AsyncSession) -> None:
+    key = new_key()
+    code = new_project_code()
+    await append_many(session, 2, project_code=code)
+    assert await create_checkpoint(session, private_key=key) is not None
+    await behind_the_triggers(session, "DELETE FROM ledger_checkpoints")
+    session.expunge_all()
+    report = await verify_ledger(session, public_keys=[key.public_key()])
+    assert [(p.code, p.chain) for p in report.problems] == [("checkpoint_missing", f"project:{code}")]
