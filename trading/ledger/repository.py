@@ -324,7 +324,7 @@ class LedgerRepository:
     async def signed_seqs(self) -> dict[str, int]:
         """Every chain's ``signed_seq``: how far the head row says checkpoints have signed it."""
         rows = await self.session.execute(select(_HEADS.c.chain, _HEADS.c.signed_seq).where(_HEADS.c.signed_seq > 0))
-        return {str(chain): int(signed) for chain, signed in rows.tuples()}
+        return {str(row.chain): int(row.signed_seq) for row in rows}
 
     async def unsigned_heads(self) -> dict[str, tuple[int, bytes, int]]:
         """Heads that moved since the checkpoint that last signed them: ``(seq, hash, signed_seq)``."""
