@@ -101,7 +101,8 @@ class LedgerChainHead(Base):
     entry_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
     updated_at: Mapped[datetime]
     signed_seq: Mapped[int] = mapped_column(BigInteger, default=0)
-    """The seq the latest checkpoint signed for this chain (0: never); ``seq > signed_seq`` = moved."""
+    """The seq the latest checkpoint signed for this chain (0: never); ``seq > signed_seq`` = moved.
+    Reset to 0 when a sealed chain is unsealed, so the next checkpoint publishes it from seq 1."""
 
 
 class LedgerUnsealedChain(Base):

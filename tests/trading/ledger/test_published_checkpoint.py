@@ -80,10 +80,12 @@ async def test_cli_verify_against_an_outsiders_copy(
         async with transaction(maker) as session:
             entries = await append_many(session, 4)
         await jobs.checkpoint_chains(maker, private_key=platform_private_key(settings))
+        printed = await asyncio.to_thread(_ggzy, fresh_db, "published-checkpoint")
+        assert printed.returncode == 0, printed.stderr
         async with maker() as session:
-            copy = published_checkpoint(await _latest(session))
+            assert json.loads(printed.stdout) == json.loads(json.dumps(published_checkpoint(await _latest(session))))
         saved = tmp_path / "CHECKPOINT.json"
-        saved.write_text(json.dumps(copy))
+        saved.write_text(printed.stdout)
         async with transaction(maker) as session:
             await behind_the_triggers(
                 session, "DELETE FROM ledger_checkpoints", "UPDATE ledger_chain_heads SET signed_seq = 0"
