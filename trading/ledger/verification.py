@@ -128,7 +128,8 @@ class VerificationReport:
             )
             return (
                 f"ledger OK: {self.entries} entries in {len(self.chains)} chains, "
-                f"{self.checkpoints_checked} checkpoints verified{against} ({self.elapsed_seconds:.2f} s)"
+                f"{self.checkpoints_checked} checkpoints verified{against}, {self.timestamped} TSA tokens "
+                f"({self.elapsed_seconds:.2f} s)"
             )
         first = self.first_problem
         assert first is not None  # noqa: S101 - a failing report always keeps its first problem

@@ -14,17 +14,19 @@ from typing import Any
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from certs import keys
 from certs.tsa import client as tsa_client
 from tests.trading.ledger.factories import append_many, behind_the_triggers, new_key, new_project_code, rewrite_entry
 from trading.kernel import tasks
 from trading.kernel.auth.identity import Actor
 from trading.kernel.settings import Settings
 from trading.ledger import encoding, jobs
-from trading.ledger.errors import CheckpointFileInvalid
+from trading.ledger.errors import CheckpointFileInvalid, LedgerChainDamaged
 from trading.ledger.models import LedgerCheckpoint
 from trading.ledger.service import (
     append_entry,
     create_checkpoint,
+    latest_published_checkpoint,
     published_checkpoint,
     unseal_chain,
     verify_ledger,
@@ -295,3 +297,49 @@ async def test_deleted_checkpoints_show_in_the_heads_unless_they_are_reset_too(s
     session.expunge_all()
     report = await verify_ledger(session, public_keys=[key.public_key()])
     assert [(p.code, p.chain) for p in report.problems] == [("checkpoint_missing", f"project:{code}")]
+
+
+async def test_a_damaged_chain_is_not_signed(session: AsyncSession) -> None:
+    """A head row that ran ahead of its entries is damage to report, not a state to seal."""
+    key = new_key()
+    code = new_project_code()
+    await append_many(session, 3, project_code=code)
+    await behind_the_triggers(
+        session, "UPDATE ledger_chain_heads SET seq = 5 WHERE chain = :chain", chain=f"project:{code}"
+    )
+    with pytest.raises(LedgerChainDamaged, match="run ggzy ledger verify"):
+        await create_checkpoint(session, private_key=key)
+
+
+async def test_format_1_checkpoints_still_verify_and_are_never_published(session: AsyncSession) -> None:
+    """Checkpoints written before format 2 signed sealed heads openly: they verify, unpublished."""
+    key = new_key()
+    code = new_project_code()
+    entries = await append_many(session, 2, project_code=code)
+    created_at = entries[-1].occurred_at
+    heads = {f"project:{code}": {"seq": 2, "hash": bytes(entries[-1].entry_hash).hex()}}
+    message = encoding.checkpoint_message(number=1, created_at=created_at, previous=encoding.GENESIS_HASH, heads=heads)
+    signature = keys.sign(key, message)
+    session.add(
+        LedgerCheckpoint(
+            number=1,
+            created_at=created_at,
+            heads=heads,
+            previous_digest=encoding.GENESIS_HASH,
+            digest=encoding.sha256(message),
+            algorithm=signature.algorithm,
+            key_id=signature.key_id,
+            public_key_pem=keys.public_key_pem(key).decode(),
+            signature=signature.value,
+            format=1,
+        )
+    )
+    await session.flush()
+    assert await latest_published_checkpoint(session) is None
+    await append_many(session, 1, project_code=code)
+    second = await create_checkpoint(session, private_key=key)
+    assert second is not None
+    assert second.previous_digest == encoding.sha256(message)
+    report = await verify_ledger(session, public_keys=[key.public_key()], against=[outsiders_copy(second)])
+    assert report.ok, report.summary()
+    assert report.checkpoints_checked == 2
