@@ -43,7 +43,7 @@ from trading.kernel import tasks
 from trading.kernel.auth.identity import Actor
 from trading.kernel.errors import NotFound
 from trading.ledger.models import LedgerChainHead
-from trading.ledger.service import append_entry, chain_for
+from trading.ledger.service import append_entry, chain_for, request_checkpoint
 from trading.parties.models import Organisation
 
 SIGN_IN_MINUTES: Final = 15
@@ -277,6 +277,9 @@ async def enter_stage(
         data=data,
         project_code=tender.project_code,
     )
+    if stage is Stage.CLOSED:
+        # A legal milestone: the opening's record is signed by a checkpoint right after commit.
+        request_checkpoint(session, milestone="opening_closed", project_code=tender.project_code)
     publish_after_commit(
         session,
         tender.project_code,

@@ -14,6 +14,7 @@ import pytest
 from tests.trading.parties.certificates.conftest import dev_ca, dev_lists, dev_pki, dev_tsa
 from trading.kernel.settings import Settings
 from trading.kernel.storage import FileStore
+from trading.kernel.tasks import RecordingPublisher
 
 __all__ = ["dev_ca", "dev_lists", "dev_pki", "dev_tsa"]
 
@@ -42,3 +43,11 @@ def settings(settings: Settings, dev_ca: tuple[Path, dict[str, Any]], tmp_path: 
 def store(settings: Settings) -> FileStore:
     assert settings.storage_dir is not None
     return FileStore(settings.storage_dir)
+
+
+@pytest.fixture(autouse=True)
+def _record_tasks(publisher: RecordingPublisher) -> RecordingPublisher:
+    """Every bidding test records enqueued tasks: the deadline and the opening's close enqueue
+    some (the record's rendering, the ledger's milestone checkpoint), and the process-wide
+    default publisher refuses loudly rather than lose them."""
+    return publisher

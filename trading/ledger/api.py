@@ -8,15 +8,21 @@ from typing import Annotated
 from litestar import Controller, get
 from litestar.datastructures import State
 from litestar.di import NamedDependency
-from litestar.params import FromQuery, QueryParameter
+from litestar.params import FromPath, FromQuery, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from trading.kernel.auth.identity import Actor
 from trading.kernel.auth.permissions import requires
+from trading.kernel.errors import NotFound
 from trading.ledger import service
 from trading.ledger.errors import LedgerFieldInvalid
 from trading.ledger.policies import LedgerPermission
-from trading.ledger.schemas import EntryPage, EntryRead, VerificationRead
+from trading.ledger.schemas import EntryPage, EntryRead, PublishedCheckpointRead, VerificationRead
+
+PUBLIC_PATHS = frozenset({"/api/v1/ledger/checkpoints/latest", "/api/v1/ledger/checkpoints/{number}"})
+"""Published checkpoints are public: whoever keeps a copy can later hold the platform to it.
+They reveal chain names (project codes, public anyway), seqs and hashes of public chains, and of
+the still-sealed chains only one digest over all of them (see ``encoding``)."""
 
 
 def _aware(name: str, value: datetime | None) -> datetime | None:
@@ -65,3 +71,28 @@ class LedgerApiController(Controller):
         """Recompute every chain and checkpoint now; ``first_problem`` names the first broken entry."""
         report = await service.verify_ledger(db_session, public_keys=service.platform_public_keys(state.settings))
         return VerificationRead.from_report(report)
+
+
+class LedgerCheckpointApiController(Controller):
+    """Published checkpoints (public): the newest, and any earlier one by number (for archives)."""
+
+    path = "/ledger/checkpoints"
+    tags = ["ledger"]  # noqa: RUF012 - Litestar reads this class attribute
+
+    @get("/latest", operation_id="ledger_latest_checkpoint")
+    async def latest(self, db_session: NamedDependency[AsyncSession]) -> PublishedCheckpointRead:
+        """The newest signed, timestamped checkpoint: save it as ``CHECKPOINT.json`` and verify later."""
+        checkpoint = await service.latest_published_checkpoint(db_session)
+        if checkpoint is None:
+            raise NotFound("no checkpoint has been published yet")
+        return PublishedCheckpointRead.from_published(service.published_checkpoint(checkpoint))
+
+    @get("/{number:int}", operation_id="ledger_get_checkpoint")
+    async def by_number(
+        self, db_session: NamedDependency[AsyncSession], number: FromPath[int]
+    ) -> PublishedCheckpointRead:
+        """An earlier published checkpoint, to keep the whole series (each signs its predecessor)."""
+        checkpoint = await service.published_checkpoint_number(db_session, number)
+        if checkpoint is None:
+            raise NotFound(f"checkpoint {number} is not published")
+        return PublishedCheckpointRead.from_published(service.published_checkpoint(checkpoint))

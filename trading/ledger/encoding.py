@@ -32,6 +32,22 @@ Checkpoint message (what the platform key signs)
     where ``heads`` maps each chain that moved since the previous checkpoint to
     ``{"seq": n, "hash": hex}`` and ``previous`` is the hex digest of the previous checkpoint's
     message (64 zeros for the first). Each checkpoint therefore commits to every head ever signed.
+
+Checkpoint message, format 2 (``CHECKPOINT_TYPE_V2``, written since issue 11)
+    canonical JSON of ``{"type": CHECKPOINT_TYPE_V2, "number", "created_at", "previous", "heads",
+    "sealed"}``. Each head also names every entry hash since the chain's previous checkpoint:
+    ``{"seq": n, "hash": hex, "from": m, "hashes": hex}`` where ``hashes`` is the concatenation of
+    the entry hashes of seqs ``m`` … ``n`` (64 hex digits each; the last one equals ``hash``).
+    Together the checkpoints thus commit to the hash of every entry, so a verifier can name the
+    first entry that differs at its own seq even when the rewritten entries were re-hashed
+    consistently (a chain hash alone only says that something before the head changed).
+
+    ``heads`` holds only chains the public may know about. The heads of sealed chains that are
+    still sealed (``sealed:<code>`` before the tender's deadline) would reveal how many bids or
+    downloads a tender has; they are committed to by ``sealed``, the hex SHA-256 of
+    :func:`sealed_heads_message` over those heads (``null`` when no sealed chain moved), and kept
+    by the platform next to the checkpoint. Once a chain is unsealed, the next checkpoint names it
+    in ``heads`` again from seq 1, so its whole history becomes checkable by anyone.
 """
 
 from __future__ import annotations
@@ -51,6 +67,8 @@ from typing import Any
 
 ENTRY_TAG = b"ggzy-ledger-entry/1\x00"
 CHECKPOINT_TYPE = "ggzy-ledger-checkpoint/1"
+CHECKPOINT_TYPE_V2 = "ggzy-ledger-checkpoint/2"
+SEALED_HEADS_TYPE = "ggzy-ledger-sealed-heads/1"
 GENESIS_HASH = bytes(32)
 """``prev_hash`` of every chain's first entry, and ``previous`` of the first checkpoint."""
 HASH_SIZE = 32
@@ -198,3 +216,43 @@ def checkpoint_message(*, number: int, created_at: datetime, previous: bytes, he
             "heads": heads,
         }
     )
+
+
+def checkpoint_message_v2(
+    *,
+    number: int,
+    created_at: datetime,
+    previous: bytes,
+    heads: Mapping[str, Any],
+    sealed: bytes | None,
+) -> bytes:
+    """The canonical bytes a format-2 checkpoint signature covers (see the module docstring)."""
+    return canonical_json(
+        {
+            "type": CHECKPOINT_TYPE_V2,
+            "number": number,
+            "created_at": iso_utc(created_at),
+            "previous": previous.hex(),
+            "heads": heads,
+            "sealed": sealed.hex() if sealed is not None else None,
+        }
+    )
+
+
+def sealed_heads_message(heads: Mapping[str, Any]) -> bytes:
+    """The canonical bytes whose SHA-256 a format-2 checkpoint publishes for its sealed heads."""
+    return canonical_json({"type": SEALED_HEADS_TYPE, "heads": heads})
+
+
+def join_hashes(hashes: list[bytes]) -> str:
+    """Entry hashes as one hex string (the ``hashes`` field of a format-2 head)."""
+    return b"".join(hashes).hex()
+
+
+def split_hashes(joined: str) -> bytes:
+    """The raw bytes of a ``hashes`` field (32 per entry); ``ValueError`` if malformed."""
+    raw = bytes.fromhex(joined)
+    if len(raw) % HASH_SIZE:
+        msg = "hashes must be a whole number of 32-byte hashes"
+        raise ValueError(msg)
+    return raw

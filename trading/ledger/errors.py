@@ -35,3 +35,17 @@ class SigningKeyUnusable(DomainError):
     status_code = 500
     code = "ledger_signing_key_unusable"
     title = "Signing key unusable"
+
+
+class LedgerChainDamaged(DomainError):
+    """A chain's entries do not end where its head says: no checkpoint is signed over damage."""
+
+    status_code = 500
+    code = "ledger_chain_damaged"
+    title = "Ledger chain damaged"
+
+
+class CheckpointFileInvalid(ValidationFailed):
+    """An outsider's checkpoint copy (``CHECKPOINT.json``) that cannot be read as one."""
+
+    code = "ledger_checkpoint_file_invalid"

@@ -11,7 +11,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Index, LargeBinary, SmallInteger, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from trading.kernel.db.base import Base, UUIDPrimaryKey
@@ -101,7 +101,8 @@ class LedgerChainHead(Base):
     entry_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
     updated_at: Mapped[datetime]
     signed_seq: Mapped[int] = mapped_column(BigInteger, default=0)
-    """The seq the latest checkpoint signed for this chain (0: never); ``seq > signed_seq`` = moved."""
+    """The seq the latest checkpoint signed for this chain (0: never); ``seq > signed_seq`` = moved.
+    Reset to 0 when a sealed chain is unsealed, so the next checkpoint publishes it from seq 1."""
 
 
 class LedgerUnsealedChain(Base):
@@ -114,7 +115,12 @@ class LedgerUnsealedChain(Base):
 
 
 class LedgerCheckpoint(Base):
-    """A signature by the platform key over the chain heads that moved since the previous one."""
+    """A signature by the platform key over the chain heads that moved since the previous one.
+
+    Format 2 (``format == 2``, see ``encoding``): each head lists every entry hash since the
+    chain's previous checkpoint; still-sealed chains are kept in ``sealed_heads`` and only their
+    digest is signed (and published); the digest is timestamped by the platform TSA.
+    """
 
     __tablename__ = "ledger_checkpoints"
 
@@ -131,3 +137,9 @@ class LedgerCheckpoint(Base):
     public_key_pem: Mapped[str] = mapped_column(Text)
     """Informational: verification trusts only keys it is given, never the one stored here."""
     signature: Mapped[bytes] = mapped_column(LargeBinary)
+    format: Mapped[int] = mapped_column(SmallInteger, default=1, server_default="1")
+    """1: heads only (the first format); 2: per-entry hashes, sealed heads apart, a timestamp."""
+    sealed_heads: Mapped[dict[str, Any] | None]
+    """Format 2: the heads of chains still sealed when signed (never published; ``sealed`` digest)."""
+    timestamp_token: Mapped[bytes | None] = mapped_column(LargeBinary)
+    """Format 2: the platform TSA's RFC 3161 token over ``digest`` (``None`` if the TSA failed)."""

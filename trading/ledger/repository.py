@@ -321,20 +321,54 @@ class LedgerRepository:
         rows = await self.session.execute(select(_HEADS.c.chain, _HEADS.c.seq, _HEADS.c.entry_hash))
         return {chain: (seq, bytes(entry_hash)) for chain, seq, entry_hash in rows}
 
-    async def unsigned_heads(self) -> dict[str, tuple[int, bytes]]:
-        """Heads that moved since the checkpoint that last signed them."""
+    async def signed_seqs(self) -> dict[str, int]:
+        """Every chain's ``signed_seq``: how far the head row says checkpoints have signed it."""
+        rows = await self.session.execute(select(_HEADS.c.chain, _HEADS.c.signed_seq).where(_HEADS.c.signed_seq > 0))
+        return {str(row.chain): int(row.signed_seq) for row in rows}
+
+    async def unsigned_heads(self) -> dict[str, tuple[int, bytes, int]]:
+        """Heads that moved since the checkpoint that last signed them: ``(seq, hash, signed_seq)``."""
         rows = await self.session.execute(
-            select(_HEADS.c.chain, _HEADS.c.seq, _HEADS.c.entry_hash)
+            select(_HEADS.c.chain, _HEADS.c.seq, _HEADS.c.entry_hash, _HEADS.c.signed_seq)
             .where(_HEADS.c.seq > _HEADS.c.signed_seq)
             .order_by(_HEADS.c.chain)
         )
-        return {chain: (seq, bytes(entry_hash)) for chain, seq, entry_hash in rows}
+        return {chain: (seq, bytes(entry_hash), signed) for chain, seq, entry_hash, signed in rows}
 
-    async def last_checkpoint(self) -> LedgerCheckpoint | None:
-        statement = select(LedgerCheckpoint).order_by(LedgerCheckpoint.number.desc()).limit(1)
+    async def entry_hashes(self, chain: str, first: int, last: int) -> list[tuple[int, bytes]]:
+        """``(seq, entry_hash)`` of the chain's entries ``first`` … ``last``, in seq order."""
+        statement = (
+            select(_ENTRIES.c.seq, _ENTRIES.c.entry_hash)
+            .where(_ENTRIES.c.chain == chain, _ENTRIES.c.seq >= first, _ENTRIES.c.seq <= last)
+            .order_by(_ENTRIES.c.seq)
+        )
+        return [(seq, bytes(entry_hash)) for seq, entry_hash in await self.session.execute(statement)]
+
+    async def unsealed_among(self, chains: Sequence[str]) -> set[str]:
+        """Which of these sealed chains readers may see by now."""
+        if not chains:
+            return set()
+        statement = select(LedgerUnsealedChain.chain).where(LedgerUnsealedChain.chain.in_(chains))
+        return set((await self.session.execute(statement)).scalars())
+
+    async def republish_chain(self, chain: str) -> None:
+        """Make the next checkpoint sign the chain from seq 1 again (a sealed chain just unsealed)."""
+        await self.session.execute(update(_HEADS).where(_HEADS.c.chain == chain).values(signed_seq=0))
+
+    async def checkpoint(self, number: int) -> LedgerCheckpoint | None:
+        statement = select(LedgerCheckpoint).where(LedgerCheckpoint.number == number)
+        return (await self.session.execute(statement.execution_options(populate_existing=True))).scalar_one_or_none()
+
+    async def last_checkpoint(self, *, format_at_least: int = 1) -> LedgerCheckpoint | None:
+        statement = (
+            select(LedgerCheckpoint)
+            .where(LedgerCheckpoint.format >= format_at_least)
+            .order_by(LedgerCheckpoint.number.desc())
+            .limit(1)
+        )
         return (await self.session.execute(statement)).scalar_one_or_none()
 
-    async def save_checkpoint(self, checkpoint: LedgerCheckpoint, signed: dict[str, tuple[int, bytes]]) -> None:
+    async def save_checkpoint(self, checkpoint: LedgerCheckpoint, signed: Mapping[str, int]) -> None:
         """Write the checkpoint and mark the heads it signed.
 
         ``signed_seq`` takes the seq that was signed, not the head's current one: an append that
@@ -344,7 +378,7 @@ class LedgerRepository:
         await self.session.flush()
         # ORM bulk UPDATE by primary key: one executemany for all the signed heads.
         await self.session.execute(
-            update(LedgerChainHead), [{"chain": chain, "signed_seq": seq} for chain, (seq, _) in signed.items()]
+            update(LedgerChainHead), [{"chain": chain, "signed_seq": seq} for chain, seq in signed.items()]
         )
 
     async def checkpoints(self, batch_size: int = 500) -> AsyncIterator[LedgerCheckpoint]:

@@ -109,3 +109,46 @@ class VerificationRead(msgspec.Struct, kw_only=True):
             bytes_hashed=report.bytes_hashed,
             elapsed_seconds=round(report.elapsed_seconds, 3),
         )
+
+
+class SignedHeadRead(msgspec.Struct, kw_only=True):
+    seq: int
+    hash: str
+    from_: int = msgspec.field(name="from")
+    """The first seq whose hash ``hashes`` lists (the chain's previous checkpoint signed the rest)."""
+    hashes: str
+    """Entry hashes of seqs ``from`` … ``seq``, 64 hex digits each, concatenated."""
+
+
+class CheckpointSignatureRead(msgspec.Struct, kw_only=True):
+    algorithm: str
+    key_id: str
+    value: str
+    """Base64."""
+
+
+class PublishedCheckpointRead(msgspec.Struct, kw_only=True):
+    """A signed checkpoint as anyone may keep it (save as ``CHECKPOINT.json``).
+
+    The signature covers the canonical JSON of ``type``, ``number``, ``created_at``, ``previous``,
+    ``heads`` and ``sealed`` (``trading.ledger.encoding``); ``digest`` is its SHA-256 and
+    ``timestamp_token`` the platform TSA's RFC 3161 token over that digest (base64 DER). Later,
+    ``ggzy ledger verify --against CHECKPOINT.json`` proves the platform still holds every entry
+    this checkpoint signed, unchanged.
+    """
+
+    type: str
+    number: int
+    created_at: str
+    previous: str
+    heads: dict[str, SignedHeadRead]
+    sealed: str | None
+    """SHA-256 of the heads of chains still sealed (bids, downloads before the deadline)."""
+    digest: str
+    signature: CheckpointSignatureRead
+    public_key_pem: str
+    timestamp_token: str | None
+
+    @classmethod
+    def from_published(cls, published: dict[str, Any]) -> PublishedCheckpointRead:
+        return msgspec.convert(published, cls)

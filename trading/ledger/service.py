@@ -17,12 +17,13 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from certs import keys
-from trading.kernel import clock
+from trading.kernel import clock, tasks
 from trading.kernel.auth.identity import Actor
 from trading.kernel.db.types import uuid7
 from trading.kernel.settings import Settings
-from trading.ledger import encoding
+from trading.ledger import encoding, timestamping
 from trading.ledger.errors import (
+    LedgerChainDamaged,
     LedgerCursorInvalid,
     LedgerDataNotCanonical,
     LedgerEncodingMismatch,
@@ -40,6 +41,9 @@ from trading.ledger.models import (
 from trading.ledger.repository import EntryFilter, LedgerRepository
 from trading.ledger.verification import Problem, VerificationReport, verify_ledger
 
+CHECKPOINT_TASK = "ledger.checkpoint_chains"
+"""The checkpoint job's task name (``trading.ledger.tasks``): enqueued by name, never imported."""
+
 __all__ = [
     "EntryFilter",
     "Problem",
@@ -49,10 +53,14 @@ __all__ = [
     "create_checkpoint",
     "decode_cursor",
     "encode_cursor",
+    "latest_published_checkpoint",
     "list_entries",
     "platform_private_key",
     "platform_public_keys",
     "preimage_of",
+    "published_checkpoint",
+    "published_checkpoint_number",
+    "request_checkpoint",
     "unseal_chain",
     "verify_ledger",
 ]
@@ -63,6 +71,8 @@ _SUBJECT_TYPE = re.compile(r"[a-z][a-z0-9_.]*")
 # codes are made of and nothing that could confuse a chain name.
 _PROJECT_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _LIMITS = {"action": 100, "subject_type": 60, "subject_id": 200, "project_code": 64, "actor": 150, "client_ip": 64}
+MAX_CHECKPOINT_NUMBER = 2**63 - 1
+"""Checkpoint numbers are int64; larger ones exist nowhere (and would overflow the query)."""
 MAX_SUMMARY_BYTES = 4096
 """Summaries are shown on the ledger page; anything larger belongs in ``data`` (digested)."""
 
@@ -205,10 +215,16 @@ def platform_public_keys(settings: Settings) -> list[keys.PublicKey]:
 async def create_checkpoint(session: AsyncSession, *, private_key: keys.PrivateKey) -> LedgerCheckpoint | None:
     """Sign the heads of every chain that moved since the previous checkpoint; ``None`` if none did.
 
-    Each checkpoint also signs the previous checkpoint's digest, so the newest one commits to every
-    head ever signed, while each stays as small as the activity since the last one. Concurrent
-    runs are serialised (advisory lock on PostgreSQL, the write lock on SQLite), so a beat tick
-    and a manual run never sign the same state twice. Only flushes.
+    Format 2 (``encoding``): each head lists every entry hash since the chain's previous
+    checkpoint, so the checkpoints together commit to every entry and verification names a
+    rewritten entry at its own seq. Each checkpoint also signs the previous checkpoint's digest,
+    so the newest one commits to every head ever signed: an outsider who keeps a copy of it
+    (``published_checkpoint``) can later prove that nothing before it vanished or changed.
+    Still-sealed chains are signed through the ``sealed`` digest only (their counts are secret
+    until the deadline). The digest is timestamped by the platform TSA when one is plugged in.
+
+    Concurrent runs are serialised (advisory lock on PostgreSQL, the write lock on SQLite), so a
+    beat tick, a milestone and a manual run never sign the same state twice. Only flushes.
     """
     repository = LedgerRepository(session)
     await repository.lock_checkpointing()
@@ -219,22 +235,97 @@ async def create_checkpoint(session: AsyncSession, *, private_key: keys.PrivateK
     number = previous.number + 1 if previous is not None else 1
     previous_digest = bytes(previous.digest) if previous is not None else encoding.GENESIS_HASH
     created_at = await clock.now(session)
-    heads = {chain: {"seq": seq, "hash": entry_hash.hex()} for chain, (seq, entry_hash) in moved.items()}
-    message = encoding.checkpoint_message(number=number, created_at=created_at, previous=previous_digest, heads=heads)
+    unsealed = await repository.unsealed_among([chain for chain in moved if chain.startswith(SEALED_CHAIN_PREFIX)])
+    heads: dict[str, Any] = {}
+    sealed_heads: dict[str, Any] = {}
+    for chain, (seq, head_hash, signed_seq) in moved.items():
+        rows = await repository.entry_hashes(chain, signed_seq + 1, seq)
+        # Sign only what the entries themselves say: a head row that ran ahead of its chain, or
+        # a chain with a hole, is damage to report (``ggzy ledger verify``), not a state to seal.
+        if [row_seq for row_seq, _ in rows] != list(range(signed_seq + 1, seq + 1)) or rows[-1][1] != head_hash:
+            msg = f"chain {chain}: entries {signed_seq + 1}…{seq} do not end at the head; run ggzy ledger verify"
+            raise LedgerChainDamaged(msg)
+        head = {
+            "seq": seq,
+            "hash": head_hash.hex(),
+            "from": signed_seq + 1,
+            "hashes": encoding.join_hashes([h for _, h in rows]),
+        }
+        still_sealed = chain.startswith(SEALED_CHAIN_PREFIX) and chain not in unsealed
+        (sealed_heads if still_sealed else heads)[chain] = head
+    sealed_digest = encoding.sha256(encoding.sealed_heads_message(sealed_heads)) if sealed_heads else None
+    message = encoding.checkpoint_message_v2(
+        number=number, created_at=created_at, previous=previous_digest, heads=heads, sealed=sealed_digest
+    )
+    digest = encoding.sha256(message)
     signature = keys.sign(private_key, message)
     checkpoint = LedgerCheckpoint(
         number=number,
         created_at=created_at,
         heads=heads,
         previous_digest=previous_digest,
-        digest=encoding.sha256(message),
+        digest=digest,
         algorithm=signature.algorithm,
         key_id=signature.key_id,
         public_key_pem=keys.public_key_pem(private_key).decode(),
         signature=signature.value,
+        format=2,
+        sealed_heads=sealed_heads or None,
+        timestamp_token=await timestamping.timestamp_digest(session, digest),
     )
-    await repository.save_checkpoint(checkpoint, moved)
+    await repository.save_checkpoint(checkpoint, {chain: seq for chain, (seq, _, _) in moved.items()})
     return checkpoint
+
+
+def request_checkpoint(session: AsyncSession, *, milestone: str, project_code: str | None = None) -> None:
+    """Ask for a checkpoint once the caller's transaction commits (a legal milestone was reached).
+
+    Called at each milestone whose record must not stay in the unwitnessed tail until the next
+    beat tick: the bid deadline (``unseal_chain``), the opening's close and, when it exists, the
+    award (``ledger.request_checkpoint(session, milestone="award", project_code=...)``). The job is
+    idempotent: a milestone that finds nothing new signs nothing.
+    """
+    tasks.enqueue(session, CHECKPOINT_TASK, milestone=milestone, project_code=project_code)
+
+
+def published_checkpoint(checkpoint: LedgerCheckpoint) -> dict[str, Any]:
+    """What anyone may keep of a format-2 checkpoint (``CHECKPOINT.json``).
+
+    Everything the signature covers (so an outsider can check it with the platform's public key
+    alone), the digest, the signature and the TSA token. Never ``sealed_heads``: only their digest.
+    """
+    sealed_heads = checkpoint.sealed_heads or {}
+    return {
+        "type": encoding.CHECKPOINT_TYPE_V2,
+        "number": checkpoint.number,
+        "created_at": encoding.iso_utc(checkpoint.created_at),
+        "previous": bytes(checkpoint.previous_digest).hex(),
+        "heads": checkpoint.heads,
+        "sealed": encoding.sha256(encoding.sealed_heads_message(sealed_heads)).hex() if sealed_heads else None,
+        "digest": bytes(checkpoint.digest).hex(),
+        "signature": {
+            "algorithm": checkpoint.algorithm,
+            "key_id": checkpoint.key_id,
+            "value": base64.b64encode(bytes(checkpoint.signature)).decode(),
+        },
+        "public_key_pem": checkpoint.public_key_pem,
+        "timestamp_token": base64.b64encode(bytes(checkpoint.timestamp_token)).decode()
+        if checkpoint.timestamp_token
+        else None,
+    }
+
+
+async def latest_published_checkpoint(session: AsyncSession) -> LedgerCheckpoint | None:
+    """The newest checkpoint that may be published (format 2; format 1 signed sealed heads openly)."""
+    return await LedgerRepository(session).last_checkpoint(format_at_least=2)
+
+
+async def published_checkpoint_number(session: AsyncSession, number: int) -> LedgerCheckpoint | None:
+    """Checkpoint ``number`` if it may be published (format 2), else ``None``."""
+    if not 1 <= number <= MAX_CHECKPOINT_NUMBER:
+        return None
+    checkpoint = await LedgerRepository(session).checkpoint(number)
+    return checkpoint if checkpoint is not None and checkpoint.format >= 2 else None  # noqa: PLR2004 - the format
 
 
 # --- reading -------------------------------------------------------------------------------------
@@ -271,10 +362,17 @@ async def list_entries(
 
 
 async def unseal_chain(session: AsyncSession, project_code: str, now: datetime) -> bool:
-    """Let readers see the project's sealed chain from now on; idempotent (True the first time)."""
+    """Let readers see the project's sealed chain from now on; idempotent (True the first time).
+
+    The bid deadline is a legal milestone: a checkpoint follows the caller's commit.
+    """
     chain = chain_for(project_code, sealed=True)
     if await session.get(LedgerUnsealedChain, chain) is not None:
         return False
     session.add(LedgerUnsealedChain(chain=chain, unsealed_at=now))
     await session.flush()
+    # Until now the chain was signed only through the sealed digest; the deadline's checkpoint
+    # publishes its whole history, so outsiders can check the bids' and downloads' records too.
+    await LedgerRepository(session).republish_chain(chain)
+    request_checkpoint(session, milestone="deadline", project_code=project_code)
     return True

@@ -8,11 +8,14 @@ from celery import shared_task
 
 from trading.kernel.tasks import run_async, worker_session_maker
 from trading.ledger import jobs
-
-CHECKPOINT_TASK = "ledger.checkpoint_chains"
+from trading.ledger.service import CHECKPOINT_TASK
 
 
 @shared_task(name=CHECKPOINT_TASK, acks_late=True)
-def checkpoint_chains() -> dict[str, Any]:
-    """Sign the chain heads that moved since the last checkpoint (idempotent)."""
-    return run_async(jobs.checkpoint_chains(worker_session_maker()))
+def checkpoint_chains(milestone: str | None = None, project_code: str | None = None) -> dict[str, Any]:
+    """Sign the chain heads that moved since the last checkpoint (idempotent).
+
+    Run by beat every ``GGZY_CELERY_CHECKPOINT_INTERVAL_SECONDS`` and enqueued at legal milestones
+    (``service.request_checkpoint``); the milestone only labels the log line.
+    """
+    return run_async(jobs.checkpoint_chains(worker_session_maker(), milestone=milestone, project_code=project_code))

@@ -17,13 +17,16 @@ from litestar.params import FromQuery
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from certs.errors import Refused
 from trading.kernel.auth.identity import Actor
 from trading.kernel.auth.permissions import requires
 from trading.kernel.web.htmx import is_htmx
 from trading.kernel.web.pages import page
-from trading.ledger import service
+from trading.ledger import service, timestamping
+from trading.ledger.models import LedgerCheckpoint
 from trading.ledger.policies import LedgerPermission, can_verify
 
+PUBLIC_PATHS = frozenset({"/ledger/checkpoint"})
 PAGE_SIZE = 50
 # Dates typed into the filter and times shown are China Standard Time, the platform's users'
 # time; the stored times and the API stay in UTC.
@@ -41,6 +44,16 @@ def _day_start(raw: str | None, *, next_day: bool = False) -> tuple[datetime | N
         return None, raw
     start = datetime.combine(day + timedelta(days=1 if next_day else 0), time(0), DISPLAY_TZ)
     return start, None
+
+
+def _timestamp_time(checkpoint: LedgerCheckpoint) -> datetime | None:
+    """The TSA's time over the checkpoint's digest, if it has a token that holds."""
+    if checkpoint.timestamp_token is None:
+        return None
+    try:
+        return timestamping.timestamp_time(bytes(checkpoint.timestamp_token), bytes(checkpoint.digest))
+    except (Refused, ValueError):
+        return None
 
 
 class LedgerPages(Controller):
@@ -99,6 +112,23 @@ class LedgerPages(Controller):
         }
         template = "ledger/_entry_results.html" if is_htmx(request) else "ledger/entry_list.html"
         return await page(request, template, context)
+
+    @get("/checkpoint", name="ledger.published_checkpoint")
+    async def published_checkpoint(
+        self, request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession]
+    ) -> Template:
+        """The newest published checkpoint, for anyone to keep (public: listed in PUBLIC_PATHS)."""
+        checkpoint = await service.latest_published_checkpoint(db_session)
+        context: dict[str, Any] = {"checkpoint": None, "display_tz": DISPLAY_TZ}
+        if checkpoint is not None:
+            published = service.published_checkpoint(checkpoint)
+            context |= {
+                "checkpoint": checkpoint,
+                "published": published,
+                "chains": len(published["heads"]),
+                "timestamp_time": _timestamp_time(checkpoint),
+            }
+        return await page(request, "ledger/checkpoint.html", context)
 
     @get("/_verification", name="ledger.verification_panel", opt=requires(LedgerPermission.CHAIN_VERIFY))
     async def verification_panel(

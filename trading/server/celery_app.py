@@ -83,6 +83,7 @@ def _init_worker_process(**_: Any) -> None:
     worker_loop()
     set_publisher(CeleryPublisher(celery))
     wiring.register_sweep_handlers()
+    wiring.use_platform_tsa(settings)  # ledger checkpoints are timestamped
     # Jobs change memberships too (the expiry sweep): tell the web processes' actor caches.
     broadcast_forgotten_actors(settings.redis_url or None)
     plug_worker(settings)  # the sweep's opening events reach the live hall's pages
@@ -103,6 +104,7 @@ def _log_task_end(task: Any = None, state: str | None = None, **_: Any) -> None:
 
 # Solo and thread pools never fire worker_process_init; register handlers at import as well.
 wiring.register_sweep_handlers()
+wiring.use_platform_tsa(get_settings())
 set_publisher(CeleryPublisher(celery))
 broadcast_forgotten_actors(get_settings().redis_url or None)
 

@@ -83,6 +83,39 @@ def db_revision(message: str) -> None:
     command.revision(alembic_config(), message=message, autogenerate=True)
 
 
+@db.command("grant-app-role")
+@click.argument("role")
+def db_grant_app_role(role: str) -> None:
+    """Let ROLE run the application without owning the tables (run as the owner after upgrade).
+
+    ROLE may read and write the tables but only append to the ledger; as it owns no table it
+    cannot disable the ledger's append-only triggers. PostgreSQL only.
+    """
+    import asyncio  # noqa: PLC0415 - only this database command runs async code
+
+    from trading.kernel.db.engine import create_engine  # noqa: PLC0415
+    from trading.server.dbroles import RoleRefused, grant_app_role  # noqa: PLC0415
+
+    async def run() -> list[str]:
+        engine = create_engine(get_settings().db.url, pool_size=1)
+        try:
+            if engine.dialect.name != "postgresql":
+                msg = "roles are a PostgreSQL matter; SQLite has no users"
+                raise RoleRefused(msg)
+            async with engine.begin() as connection:
+                return await grant_app_role(connection, role)
+        finally:
+            await engine.dispose()
+
+    try:
+        statements = asyncio.run(run())
+    except RoleRefused as exc:
+        raise click.ClickException(str(exc)) from None
+    for statement in statements:
+        click.echo(f"{statement};")
+    click.echo(f"role {role} may now run the application; it cannot change or disable the ledger")
+
+
 # --- audit ledger ---------------------------------------------------------------------------
 
 
@@ -99,14 +132,39 @@ def ledger() -> None:
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="PEM public key to trust for checkpoints (default: the configured platform key)",
 )
+@click.option(
+    "--against",
+    "copies",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="your own copy of a published checkpoint (CHECKPOINT.json from "
+    "GET /api/v1/ledger/checkpoints/latest; also a JSON array or JSON lines of them)",
+)
 @click.option("--json", "as_json", is_flag=True, help="print the full report as JSON")
-def ledger_verify(public_keys: tuple[Path, ...], as_json: bool) -> None:  # noqa: FBT001 - click flag
-    """Recompute every chain and checkpoint; exit 1 naming the first broken entry."""
+def ledger_verify(public_keys: tuple[Path, ...], copies: tuple[Path, ...], as_json: bool) -> None:  # noqa: FBT001 - click flag
+    """Recompute every chain and checkpoint; exit 1 naming the first broken entry.
+
+    With --against, the database must still hold the checkpoint you kept, unchanged, and every
+    entry it signed: deleted tails, deleted or rewritten checkpoints and re-hashed edits fail,
+    the first changed entry named at its own seq.
+    """
     import asyncio  # noqa: PLC0415 - only the ledger commands run async code here
 
-    from trading.ledger.jobs import verify_with_settings  # noqa: PLC0415
+    from trading.ledger.errors import CheckpointFileInvalid  # noqa: PLC0415
+    from trading.ledger.jobs import load_checkpoint_copies, verify_with_settings  # noqa: PLC0415
 
-    report = asyncio.run(verify_with_settings(extra_public_key_pems=[path.read_bytes() for path in public_keys]))
+    against: list[dict[str, object]] = []
+    for path in copies:
+        try:
+            against.extend(load_checkpoint_copies(path.read_bytes()))
+        except CheckpointFileInvalid as exc:
+            raise click.BadParameter(f"{path}: {exc}", param_hint="--against") from None
+    try:
+        report = asyncio.run(
+            verify_with_settings(extra_public_key_pems=[path.read_bytes() for path in public_keys], against=against)
+        )
+    except CheckpointFileInvalid as exc:
+        raise click.BadParameter(str(exc), param_hint="--against") from None
     click.echo(json.dumps(report.as_dict(), indent=2, ensure_ascii=False) if as_json else report.summary())
     sys.exit(0 if report.ok else 1)
 
@@ -117,12 +175,29 @@ def ledger_checkpoint() -> None:
     import asyncio  # noqa: PLC0415 - only the ledger commands run async code here
 
     from trading.ledger.jobs import checkpoint_with_settings  # noqa: PLC0415
+    from trading.server.wiring import use_platform_tsa  # noqa: PLC0415
 
-    result = asyncio.run(checkpoint_with_settings())
+    settings = get_settings()
+    use_platform_tsa(settings)
+    result = asyncio.run(checkpoint_with_settings(settings))
     if result["checkpoint"] is None:
         click.echo("no chain head moved since the last checkpoint; nothing signed")
     else:
         click.echo(f"checkpoint {result['checkpoint']} signed {result['chains']} chain heads")
+
+
+@ledger.command("published-checkpoint")
+def ledger_published_checkpoint() -> None:
+    """Print the latest published checkpoint (what GET /api/v1/ledger/checkpoints/latest answers)."""
+    import asyncio  # noqa: PLC0415 - only the ledger commands run async code here
+
+    from trading.ledger.jobs import published_with_settings  # noqa: PLC0415
+
+    published = asyncio.run(published_with_settings())
+    if published is None:
+        click.echo("no checkpoint has been published yet", err=True)
+        sys.exit(1)
+    click.echo(json.dumps(published, indent=2, ensure_ascii=False))
 
 
 # --- digital certificates -------------------------------------------------------------------

@@ -19,7 +19,9 @@ from intermediary_market import api as market_api
 from intermediary_market import web as market_web
 from trading.kernel.auth.guards import make_permission_guard
 from trading.kernel.web.templating import STATIC_DIR, build_environment
-from trading.ledger.api import LedgerApiController
+from trading.ledger import api as ledger_api
+from trading.ledger import web as ledger_web
+from trading.ledger.api import LedgerApiController, LedgerCheckpointApiController
 from trading.ledger.web import LedgerPages
 from trading.parties import api as parties_api
 from trading.parties import certificate_api, certificate_web
@@ -72,6 +74,9 @@ PUBLIC_ROUTES: frozenset[str] = frozenset(
         # The intermediary marketplace: the item list, practice pages, announcements and results.
         *market_api.PUBLIC_PATHS,
         *market_web.PUBLIC_PATHS,
+        # The ledger's published checkpoint (page and signed JSON): outsiders keep copies of it.
+        *ledger_api.PUBLIC_PATHS,
+        *ledger_web.PUBLIC_PATHS,
     }
 )
 
@@ -86,6 +91,7 @@ def route_handlers(api_prefix: str) -> list[ControllerRouterHandler]:
             *parties_api.CONTROLLERS,
             *certificate_api.CONTROLLERS,
             LedgerApiController,
+            LedgerCheckpointApiController,
             *tender_api.CONTROLLERS,
             *bidding_api.CONTROLLERS,
             *opening_api.CONTROLLERS,

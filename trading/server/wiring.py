@@ -6,8 +6,11 @@ Each package declares what it contributes in its own modules (``policies.ROLE_GR
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bidding import jobs as bidding_jobs
 from bidding import policies as bidding_policies
@@ -15,9 +18,12 @@ from intermediary_market import jobs as market_jobs
 from intermediary_market import policies as market_policies
 from trading.kernel import sweep
 from trading.kernel.auth.permissions import Grants
+from trading.kernel.settings import Settings
 from trading.ledger import policies as ledger_policies
+from trading.ledger import timestamping as ledger_timestamping
 from trading.parties import jobs as parties_jobs
 from trading.parties import policies as parties_policies
+from trading.parties import tsa as parties_tsa
 
 
 def grants() -> Grants:
@@ -37,6 +43,22 @@ def register_sweep_handlers() -> None:
     )
     for handler in handlers:
         sweep.register(handler)
+
+
+@dataclass(frozen=True)
+class _SessionTsa:
+    """The platform TSA in the caller's transaction (its serial row commits with the checkpoint)."""
+
+    session: AsyncSession
+    settings: Settings
+
+    async def request(self, request_der: bytes) -> bytes:
+        return await parties_tsa.timestamp(self.session, self.settings, request_der, client_ip=None)
+
+
+def use_platform_tsa(settings: Settings) -> None:
+    """Ledger checkpoints are timestamped by the platform TSA (the ledger sits below parties)."""
+    ledger_timestamping.use_platform_tsa(lambda session: _SessionTsa(session, settings))
 
 
 def beat_schedule(

@@ -372,6 +372,11 @@ async def test_five_bidders_one_revoked_one_opened_by_escrow_objection_and_recor
         assert closed.changed == {"bidding.opening_clock": 1}
         # The close enqueued the record's rendering (after commit); the job runs here directly.
         assert TaskMessage(RENDER_TASK, {"code": code}) in publisher.published
+        # A legal milestone: the ledger signs a checkpoint right after the close (issue 11).
+        milestone = {"milestone": "opening_closed", "project_code": code}
+        assert TaskMessage("ledger.checkpoint_chains", milestone) in publisher.published
+        deadline_milestone = {"milestone": "deadline", "project_code": code}
+        assert TaskMessage("ledger.checkpoint_chains", deadline_milestone) in publisher.published
         await check_opening_record(
             client=client,
             session_maker=session_maker,
