@@ -1,8 +1,8 @@
 """ledger: checkpoints of format 2 (per-entry hashes, sealed heads apart, an RFC 3161 timestamp)
 
-Revision ID: 0009_ledger_checkpoint_v2
-Revises: 0008_opened_package_key
-Create Date: 2026-12-06 04:00:00
+Revision ID: 0010_ledger_checkpoint_v2
+Revises: 0009_intermediary_draws
+Create Date: 2026-12-06 10:00:00
 
 Adds three columns to ``ledger_checkpoints``: ``format`` (1 for every existing row), the heads of
 still-sealed chains, and the TSA token. Plain ``ADD COLUMN`` on both backends: SQLite would lose
@@ -17,8 +17,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "0009_ledger_checkpoint_v2"
-down_revision: str | Sequence[str] | None = "0008_opened_package_key"
+revision: str = "0010_ledger_checkpoint_v2"
+down_revision: str | Sequence[str] | None = "0009_intermediary_draws"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
