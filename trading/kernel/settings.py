@@ -82,6 +82,18 @@ class AuthSettings(BaseSettings):
     public_window_seconds: int = 60
 
 
+class MetricsSettings(BaseSettings):
+    """Who may read ``/metrics`` (``GGZY_METRICS_``): the counters are operational data, not public."""
+
+    model_config = SettingsConfigDict(env_prefix="GGZY_METRICS_")
+
+    allow: list[str] = Field(default_factory=lambda: ["127.0.0.0/8", "::1/128"])
+    """Client networks (CIDR, JSON list) that may scrape without a token; the address is the one
+    ``GGZY_WEB_TRUSTED_PROXIES`` makes believable. Empty: only the token opens it."""
+    token: SecretStr | None = None
+    """A bearer token that opens ``/metrics`` from any address (``Authorization: Bearer …``)."""
+
+
 class CertsSettings(BaseSettings):
     """Digital certificates (``certs`` wired into the platform): trust list, revocation, login, TSA.
 
@@ -163,6 +175,7 @@ class Settings(BaseSettings):
     celery: CelerySettings = Field(default_factory=CelerySettings)
     web: WebSettings = Field(default_factory=WebSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
+    metrics: MetricsSettings = Field(default_factory=MetricsSettings)
     certs: CertsSettings = Field(default_factory=CertsSettings)
     bidding: BiddingSettings = Field(default_factory=BiddingSettings)
 
@@ -239,6 +252,7 @@ class Settings(BaseSettings):
         data["celery"]["result_backend"] = _mask_url(data["celery"]["result_backend"])
         data["redis_url"] = _mask_url(data["redis_url"])
         data["certs"]["tsa_p12_password"] = "********" if self.certs.tsa_p12_password is not None else None
+        data["metrics"]["token"] = "********" if self.metrics.token is not None else None
         data["certs"]["receipt_p12_password"] = "********" if self.certs.receipt_p12_password is not None else None
         return data
 
