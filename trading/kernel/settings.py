@@ -74,8 +74,18 @@ class AuthSettings(BaseSettings):
 
     session_ttl_seconds: int = 8 * 3600
     api_token_ttl_seconds: int = 30 * 24 * 3600
-    login_attempts_per_window: int = 10
+    login_attempts_per_window: int = 20
+    """Failed logins from one client address (any usernames) within ``login_window_seconds``; then
+    that address waits out the window. The defence against credential stuffing and spraying."""
     login_window_seconds: int = 300
+    login_free_failures: int = 5
+    """Failures of one username from one address before backoff starts; after that each failure
+    doubles the pair's wait (``login_backoff_base_seconds``, 2x, … up to the maximum). Other
+    addresses are never affected: the owner elsewhere can always log in."""
+    login_backoff_base_seconds: int = 2
+    login_backoff_max_seconds: int = 900
+    login_failure_memory_seconds: int = 24 * 3600
+    """How long a username-address pair's failures are counted (from the first one)."""
     public_requests_per_window: int = 30
     """Per client address, to each public endpoint that writes or signs (TSA, certificate and QR
     login challenges, registration)."""
