@@ -93,7 +93,7 @@ async def test_metrics_labels_reveal_no_download_or_submission_counts(client: ht
     assert ("GET", "/healthz", "200") in labels
     # ...but no label names a tender-scoped route, and the trading surfaces are one bucket each,
     # with the method folded and the status as a class.
-    for leaky in ("documents", "uploads", "submission", "downloads", "{code}", "bidding/"):
+    for leaky in ("documents", "uploads", "submission", "downloads", "tenders", "bidding/"):
         assert not [route for route in routes if leaky in route], (leaky, sorted(routes))
     assert {route for route in routes if "bidding" in route} <= {"api:bidding", "web:bidding"}
     for method, route, status in labels:
