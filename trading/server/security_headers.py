@@ -12,7 +12,7 @@ A ``before_send`` hook sees every response the application sends, including the 
   from the stylesheet, not an injected ``<style>``.
 * The Swagger UI pages under ``/api/v1/docs`` are rendered by Litestar with an inline script and
   inline styles; they get their own policy that allows those, and only those pages do. They show
-  the public API description, no user data.
+  the public API description, no user data. PDFs shown inline get no policy (see `PDF_TYPE`).
 * ``X-Content-Type-Options: nosniff`` and ``Referrer-Policy: same-origin`` (the login redirect
   reads a same-site Referer; other sites learn nothing of our URLs, which name tenders).
 * ``Cache-Control: no-store`` on any response to a request that carries credentials (a session
@@ -68,6 +68,9 @@ def _policy(directives: dict[str, str]) -> str:
 PAGE_POLICY = _policy(_PAGE_DIRECTIVES)
 DOCS_POLICY = _policy(_DOCS_DIRECTIVES)
 DOCS_PATH = "/api/v1/docs"
+# A PDF shown inline (the opening record) is drawn by the browser's own viewer, which a page
+# policy (object-src 'none') could block; it runs no script of ours, so it goes without one.
+PDF_TYPE = "application/pdf"
 STATIC_PATH = "/static/"
 HSTS = "max-age=31536000; includeSubDomains"
 
@@ -80,7 +83,8 @@ def security_headers(settings: Settings) -> Callable[[Message, Scope], Awaitable
             return
         headers = MutableScopeHeaders.from_message(message)
         path: str = scope.get("path", "")
-        headers["Content-Security-Policy"] = DOCS_POLICY if _is_docs_page(path) else PAGE_POLICY
+        if not headers.get("content-type", "").startswith(PDF_TYPE):
+            headers["Content-Security-Policy"] = DOCS_POLICY if _is_docs_page(path) else PAGE_POLICY
         headers["X-Frame-Options"] = "DENY"
         headers["X-Content-Type-Options"] = "nosniff"
         headers["Referrer-Policy"] = "same-origin"

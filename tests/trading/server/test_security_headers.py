@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -16,6 +17,7 @@ from tests.trading.parties.test_web import log_in
 from trading.kernel.auth.roles import Role
 from trading.kernel.settings import Settings
 from trading.server.routing import TEMPLATE_PACKAGES
+from trading.server.security_headers import security_headers
 
 ROOT = Path(__file__).resolve().parents[3]
 # Rendered for WeasyPrint (the signed PDF record), never served as a web page.
@@ -135,3 +137,15 @@ def test_templates_need_nothing_the_policy_forbids() -> None:
         if pattern.search(path.read_text(encoding="utf-8"))
     ]
     assert found == []
+
+
+async def test_an_inline_pdf_keeps_every_header_but_the_page_policy(settings: Settings) -> None:
+    """The browser's PDF viewer must not be blocked by the pages' ``object-src 'none'``."""
+    add_headers = security_headers(settings)
+    message: Any = {"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/pdf")]}
+    scope: Any = {"type": "http", "path": "/api/v1/bidding/opening/X/record.pdf", "headers": [], "state": {}}
+    await add_headers(message, scope)
+    sent = {name.decode(): value.decode() for name, value in message["headers"]}
+    assert "content-security-policy" not in sent
+    assert sent["x-frame-options"] == "DENY"
+    assert sent["x-content-type-options"] == "nosniff"
