@@ -13,9 +13,11 @@ should stay open across them. Each step is a short transaction:
    transaction: the signer's certificate is validated for ``bid-signature`` at the database time
    and must name the bidder; the tender row is locked FOR SHARE (the deadline sweep takes FOR
    UPDATE, so a bid either commits before the tender closes or sees it closed); the container is
-   linked into the file store (the upload's copy is dropped after the commit, so a crash before it
-   leaves a submittable upload); the version, its signed and timestamped receipt and the ledger entry
-   commit together. A bid without a receipt was never accepted.
+   linked into the file store and fsynced with every directory up to the store's root *before* the
+   receipt is signed (`FileStore.promote`; each chunk was fsynced before its offset was recorded),
+   so a power cut cannot take back a receipted bid (the upload's copy is dropped after the commit,
+   so a crash before it leaves a submittable upload); the version, its signed and timestamped
+   receipt and the ledger entry commit together. A bid without a receipt was never accepted.
 
 Refusals raise `BidRefused` (field and rule); the upload keeps the refusal as its record and its
 bytes are deleted. Ledger entries naming a bidder go on the project's sealed chain.

@@ -74,12 +74,34 @@ class AuthSettings(BaseSettings):
 
     session_ttl_seconds: int = 8 * 3600
     api_token_ttl_seconds: int = 30 * 24 * 3600
-    login_attempts_per_window: int = 10
+    login_attempts_per_window: int = 20
+    """Failed logins from one client address (any usernames) within ``login_window_seconds``; then
+    that address waits out the window. The defence against credential stuffing and spraying."""
     login_window_seconds: int = 300
+    login_free_failures: int = 5
+    """Failures of one username from one address before backoff starts; after that each failure
+    doubles the pair's wait (``login_backoff_base_seconds``, 2x, … up to the maximum). Other
+    addresses are never affected: the owner elsewhere can always log in."""
+    login_backoff_base_seconds: int = 2
+    login_backoff_max_seconds: int = 900
+    login_failure_memory_seconds: int = 24 * 3600
+    """How long a username-address pair's failures are counted (from the first one)."""
     public_requests_per_window: int = 30
     """Per client address, to each public endpoint that writes or signs (TSA, certificate and QR
     login challenges, registration)."""
     public_window_seconds: int = 60
+
+
+class MetricsSettings(BaseSettings):
+    """Who may read ``/metrics`` (``GGZY_METRICS_``): the counters are operational data, not public."""
+
+    model_config = SettingsConfigDict(env_prefix="GGZY_METRICS_")
+
+    allow: list[str] = Field(default_factory=lambda: ["127.0.0.0/8", "::1/128"])
+    """Client networks (CIDR, JSON list) that may scrape without a token; the address is the one
+    ``GGZY_WEB_TRUSTED_PROXIES`` makes believable. Empty: only the token opens it."""
+    token: SecretStr | None = None
+    """A bearer token that opens ``/metrics`` from any address (``Authorization: Bearer …``)."""
 
 
 class CertsSettings(BaseSettings):
@@ -163,6 +185,7 @@ class Settings(BaseSettings):
     celery: CelerySettings = Field(default_factory=CelerySettings)
     web: WebSettings = Field(default_factory=WebSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
+    metrics: MetricsSettings = Field(default_factory=MetricsSettings)
     certs: CertsSettings = Field(default_factory=CertsSettings)
     bidding: BiddingSettings = Field(default_factory=BiddingSettings)
 
@@ -239,6 +262,7 @@ class Settings(BaseSettings):
         data["celery"]["result_backend"] = _mask_url(data["celery"]["result_backend"])
         data["redis_url"] = _mask_url(data["redis_url"])
         data["certs"]["tsa_p12_password"] = "********" if self.certs.tsa_p12_password is not None else None
+        data["metrics"]["token"] = "********" if self.metrics.token is not None else None
         data["certs"]["receipt_p12_password"] = "********" if self.certs.receipt_p12_password is not None else None
         return data
 

@@ -9,18 +9,28 @@ Layout under ``settings.storage_dir`` (shared between web processes in productio
   always finds its bytes; a crash in between leaves at most an unreferenced blob, never a row
   without one.
 
+Durability, because a receipt or a recorded offset is a promise about bytes on disk (a power cut
+must not take back what the platform confirmed):
+
+* every chunk of an upload is fsynced, with the upload's directory entry, before `UploadWriter.write`
+  returns, so the offset the caller then records never runs ahead of the bytes;
+* a promoted or stored file is fsynced, and so is every directory from its own up to the store's
+  root: a new ``<sha[:2]>`` or namespace folder is an entry in its parent, which must reach the
+  disk too. Bid intake signs the receipt only after `FileStore.promote` has returned.
+
 Writes go straight to the page cache in the event loop (small chunks); reads for hashing happen
 in a worker thread by the caller.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import fcntl
 import os
 import re
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Final
@@ -39,16 +49,19 @@ class UploadBusy(Exception):
 class UploadWriter:
     """Writes an upload at the offset the database recorded (see `FileStore.exclusive`)."""
 
-    def __init__(self, fd: int) -> None:
+    def __init__(self, fd: int, sync_directories: Callable[[], None]) -> None:
         self._fd = fd
+        self._sync_directories = sync_directories
 
     async def write(self, offset: int, chunks: AsyncIterator[bytes], *, limit: int) -> int:
-        """Write ``chunks`` at ``offset``; returns the new size.
+        """Write ``chunks`` at ``offset``; returns the new size once the bytes are on disk.
 
         Bytes past ``offset`` from an earlier interrupted attempt are cut off first, so what the
         database recorded is the only truth about how much arrived. Raises `UploadTooLarge` when
         the total would pass ``limit`` (the bytes written so far stay until the upload is
-        discarded or resumed, which truncates them again).
+        discarded or resumed, which truncates them again). The file and its directory entry are
+        fsynced before returning (in a worker thread: a large chunk can take a while), so the
+        caller may record the new size.
         """
         os.ftruncate(self._fd, offset)
         os.lseek(self._fd, offset, os.SEEK_SET)
@@ -63,7 +76,12 @@ class UploadWriter:
             while view:
                 written = os.write(self._fd, view)
                 view = view[written:]
+        await asyncio.to_thread(self._sync)
         return size
+
+    def _sync(self) -> None:
+        os.fsync(self._fd)
+        self._sync_directories()
 
 
 class FileStore:
@@ -97,7 +115,7 @@ class FileStore:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 raise UploadBusy("another request is writing this upload") from None
-            yield UploadWriter(fd)
+            yield UploadWriter(fd, lambda: self._fsync_dirs_up_from(self.incoming))
         finally:
             os.close(fd)  # releases the lock
 
@@ -139,7 +157,7 @@ class FileStore:
         # bytes (from such an earlier attempt).
         with contextlib.suppress(FileExistsError):
             os.link(source, target)
-        _fsync_dir(target.parent)
+        self._fsync_dirs_up_from(target.parent)
         return key
 
     def put(self, namespace: str, sha256: str, data: bytes) -> str:
@@ -155,8 +173,19 @@ class FileStore:
             handle.flush()
             os.fsync(handle.fileno())
         temporary.replace(target)
-        _fsync_dir(target.parent)
+        self._fsync_dirs_up_from(target.parent)
         return key
+
+    def _fsync_dirs_up_from(self, directory: Path) -> None:
+        """Make ``directory``'s entries durable, and its own entry in each parent up to the root
+        (any of them may have been created just now, by this call or a concurrent one).
+        """
+        current = directory
+        while True:
+            _fsync_dir(current)
+            if current == self.root or self.root not in current.parents:
+                return
+            current = current.parent
 
 
 def _fsync_dir(directory: Path) -> None:

@@ -1,6 +1,7 @@
 """Authentication: login with argon2id passwords and optional TOTP, sessions, logout, password.
 
-Login is throttled per username and per client IP (``trading.kernel.ratelimit``). A successful
+Login is throttled per client address and per username-address pair (``trading.kernel.ratelimit``,
+see :class:`_Attempt`), never per username alone, so nobody can lock an owner out. A successful
 login opens a server-side session (``AuthSession``): a browser cookie or an API bearer token, of
 which only the SHA-256 is stored. Every state change appends a ledger entry in the caller's
 transaction; failed attempts are returned rather than raised so that their entry is committed.
@@ -8,6 +9,7 @@ transaction; failed attempts are returned rather than raised so that their entry
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -38,6 +40,9 @@ from trading.parties.sessions import forget_actors_after_commit
 
 log = structlog.get_logger(__name__)
 
+# A pair's failures are counted, never capped by the counter itself (the backoff does that).
+_UNLIMITED = 2**31
+
 
 @dataclass(frozen=True, slots=True)
 class LoginResult:
@@ -55,20 +60,81 @@ class LoginResult:
 
 @dataclass(frozen=True, slots=True)
 class _Attempt:
-    """One login attempt's throttling context: the counter keys (username, client IP)."""
+    """One login attempt's throttling: a window per client address and a backoff per
+    username-address pair.
 
-    keys: tuple[str, str]
-    limit: Limit
+    * The address counts failed logins for any usernames (``auth.login_attempts_per_window`` in
+      ``auth.login_window_seconds``): credential stuffing and password spraying from one place stop
+      there, whichever accounts they aim at.
+    * The pair (username, address) gets ``auth.login_free_failures``, then each further failure
+      blocks the pair for twice as long as the last (from ``auth.login_backoff_base_seconds`` up
+      to ``auth.login_backoff_max_seconds``): guessing one account from one place slows down
+      exponentially, and a success clears it.
+    * Nothing counts per username alone. A lock per username would let anyone lock the owner out
+      from anywhere (issue 11); the owner at another address has a fresh pair and address. Against
+      a guesser spread over many addresses the defences are the password rules, argon2id and TOTP.
+
+    Certificate and credential logins never ask these counters: they are throttled per address
+    by their own public-endpoint guard, so a flood of wrong passwords cannot block them.
+    """
+
+    address_key: str
+    pair_key: str
+    pair_block_key: str
+    settings: Settings
     limiter: RateLimiter
     kind: SessionKind
     actor: Actor
 
+    @classmethod
+    def of(cls, username: str, settings: Settings, limiter: RateLimiter, kind: SessionKind, actor: Actor) -> _Attempt:
+        address = actor.client_ip or "-"
+        # Hashed: usernames are whatever a client sends, and keys must stay short and uniform.
+        pair = hashlib.sha256(f"{validation.normalise_username(username)}\0{address}".encode()).hexdigest()[:32]
+        return cls(
+            address_key=f"login:ip:{address}",
+            pair_key=f"login:pair:{pair}",
+            pair_block_key=f"login:pair-blocked:{pair}",
+            settings=settings,
+            limiter=limiter,
+            kind=kind,
+            actor=actor,
+        )
+
+    @property
+    def _address_limit(self) -> Limit:
+        return Limit(self.settings.auth.login_attempts_per_window, self.settings.auth.login_window_seconds)
+
+    @property
+    def _blocked(self) -> Limit:
+        # Any count means blocked; the key's own expiry is the wait (the window is a fallback).
+        return Limit(1, self.settings.auth.login_backoff_max_seconds)
+
     async def raise_if_throttled(self) -> None:
-        for key in self.keys:
-            wait = await self.limiter.retry_after(key, self.limit)
+        for key, limit, kind in (
+            (self.pair_block_key, self._blocked, "pair"),
+            (self.address_key, self._address_limit, "address"),
+        ):
+            wait = await self.limiter.retry_after(key, limit)
             if wait is not None:
-                log.info("parties.login_throttled", key_kind=key.split(":")[1], retry_after=wait)
+                log.info("parties.login_throttled", key_kind=kind, retry_after=wait)
                 raise TooManyLoginAttempts(wait)
+
+    async def count_failure(self) -> None:
+        auth = self.settings.auth
+        await self.limiter.hit(self.address_key, self._address_limit)
+        failures = await self.limiter.hit(self.pair_key, Limit(_UNLIMITED, auth.login_failure_memory_seconds))
+        beyond = failures - auth.login_free_failures
+        if beyond >= 0:
+            wait = min(auth.login_backoff_max_seconds, auth.login_backoff_base_seconds * 2 ** min(beyond, 30))
+            await self.limiter.hit(self.pair_block_key, Limit(1, wait))
+
+    async def succeeded(self) -> None:
+        """The right credentials: the pair starts afresh (the address keeps its count, or one
+        valid account would let its holder clear the address's failures).
+        """
+        await self.limiter.reset(self.pair_key)
+        await self.limiter.reset(self.pair_block_key)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,9 +165,6 @@ class AuthenticationService:
     ) -> None:
         await record_change(self.session, actor, action, subject_type, subject_id, summary=summary, data=data)
 
-    def _limit(self) -> Limit:
-        return Limit(self.settings.auth.login_attempts_per_window, self.settings.auth.login_window_seconds)
-
     async def login(
         self,
         *,
@@ -115,23 +178,16 @@ class AuthenticationService:
     ) -> LoginResult:
         """Check credentials and open a session (web cookie or API token).
 
-        Rules: failed attempts are counted per username and per client IP; once either has
-        ``auth.login_attempts_per_window`` failures in ``auth.login_window_seconds``, attempts are
-        refused with 429 before any password check (:class:`TooManyLoginAttempts`, carrying the
-        seconds to wait). Unknown user, inactive user and wrong password give the same
-        :class:`LoginFailed`. With TOTP enabled, a missing code gives :class:`TotpRequired`
-        (not counted as a failure: the password was right) and a wrong or reused code
-        :class:`TotpInvalid` (counted). A password hashed with outdated argon2 parameters is
-        rehashed. Failures of existing users append ``parties.login_failed``; success appends
-        ``parties.login_succeeded``.
+        Rules: failed attempts are counted per client address and per username-address pair
+        (:class:`_Attempt`); a throttled address or pair is refused with 429 before any password
+        check (:class:`TooManyLoginAttempts`, carrying the seconds to wait). Unknown user,
+        inactive user and wrong password give the same :class:`LoginFailed`. With TOTP enabled,
+        a missing code gives :class:`TotpRequired` (not counted as a failure: the password was
+        right) and a wrong or reused code :class:`TotpInvalid` (counted). A password hashed with
+        outdated argon2 parameters is rehashed. Failures of existing users append
+        ``parties.login_failed``; success appends ``parties.login_succeeded``.
         """
-        attempt = _Attempt(
-            keys=(f"login:user:{validation.normalise_username(username)}", f"login:ip:{actor.client_ip or '-'}"),
-            limit=self._limit(),
-            limiter=limiter,
-            kind=kind,
-            actor=actor,
-        )
+        attempt = _Attempt.of(username, self.settings, limiter, kind, actor)
         await attempt.raise_if_throttled()
 
         user = await self.users.by_username(validation.normalise_username(username))
@@ -154,13 +210,12 @@ class AuthenticationService:
 
         if check.new_hash is not None:
             known.password_hash = check.new_hash
-        await limiter.reset(attempt.keys[0])
+        await attempt.succeeded()
         token, auth_session = await self.open_session(known, kind, actor, organisation_id, now)
         return LoginResult(token=token, session=auth_session, user=known)
 
     async def _failed(self, attempt: _Attempt, user: User | None, reason: str) -> None:
-        for key in attempt.keys:
-            await attempt.limiter.hit(key, attempt.limit)
+        await attempt.count_failure()
         # Only attempts on existing accounts reach the ledger: it records what happened to a
         # subject, and random usernames typed by an attacker are not subjects (they are logged).
         if user is None:

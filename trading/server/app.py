@@ -32,6 +32,7 @@ from trading.server.errors import exception_handlers
 from trading.server.live import live_lifespan
 from trading.server.observability import metrics_middleware, request_id_middleware
 from trading.server.security import actor_cache_lifespan, build_actor_resolver, provide_actor
+from trading.server.security_headers import security_headers
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -90,6 +91,8 @@ def create_app(
         ),
         exception_handlers=exception_handlers(),
         middleware=[request_id_middleware, locale_middleware, metrics_middleware, input_bounds_middleware],
+        # On every response, the router's own 404/405 included (no route middleware wraps those).
+        before_send=[security_headers(settings)],
         # Exception handlers cannot await; this resolves the actor first so error pages show who is
         # logged in even when the request failed before the guard ran (a 404).
         after_exception=[prepare_error_page],

@@ -1,4 +1,13 @@
-"""Request ids, structured access logs and Prometheus metrics."""
+"""Request ids, structured access logs and Prometheus metrics.
+
+Metric labels are chosen so that a scrape says nothing about who takes part in a procedure: the
+number of requests to a tender's document download or to the bid upload routes would tell how
+many downloaded the documents or submitted bids before the deadline (Order 20 Art. 21). Only
+routes of the platform's own surfaces (system, sign-in and account, ledger, API docs, static
+files) are counted by their route template; every other route — the trading domains and anything
+added later — is counted in one bucket per surface with its method folded (`route_label`). The
+access log keeps the exact route: logs are for operators, not scrapers.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +19,10 @@ from typing import TYPE_CHECKING
 import structlog
 from litestar.datastructures import MutableScopeHeaders
 from litestar.enums import ScopeType
+from litestar.exceptions import HTTPException
 from prometheus_client import Counter, Histogram
 
+from trading.kernel.errors import DomainError
 from trading.kernel.logging import bind_correlation_id
 
 if TYPE_CHECKING:
@@ -19,6 +30,32 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger("ggzy.access")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+API_PREFIX = "/api/v1"
+HTTP_SERVER_ERROR = 500
+# Route templates (and the templates below them) counted by name. Fail closed: a route missing
+# here is bucketed, so a new tender-scoped route cannot leak its count by being forgotten.
+COUNTED_BY_ROUTE: tuple[str, ...] = (
+    "/",
+    "/healthz",
+    "/metrics",
+    "/static",
+    "/locale",
+    "/login",
+    "/logout",
+    "/register",
+    "/account",
+    "/dashboard",
+    "/trust-list",
+    "/ledger",
+    f"{API_PREFIX}/auth",
+    f"{API_PREFIX}/parties",
+    f"{API_PREFIX}/certs",
+    f"{API_PREFIX}/tsa",
+    f"{API_PREFIX}/ledger",
+    f"{API_PREFIX}/docs",
+)
+FOLDED_METHOD = "*"
 
 REQUESTS = Counter("ggzy_http_requests_total", "HTTP requests", ["method", "route", "status"])
 LATENCY = Histogram("ggzy_http_request_seconds", "HTTP request latency", ["method", "route"])
@@ -47,8 +84,36 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
     return middleware
 
 
+def route_label(template: str | None) -> tuple[str, bool]:
+    """The ``route`` label for a matched route template, and whether it is a surface bucket.
+
+    Counted by name: the templates under `COUNTED_BY_ROUTE`. Bucketed: everything else, as
+    ``api:<first segment>`` or ``web:<first segment>`` (``web:bidding``, ``api:intermediary``).
+    """
+    if not template:
+        return "unmatched", False
+    for prefix in COUNTED_BY_ROUTE:
+        if template == prefix or (prefix != "/" and template.startswith(prefix + "/")):
+            return template, False
+    surface, rest = ("api", template[len(API_PREFIX) :]) if template.startswith(API_PREFIX + "/") else ("web", template)
+    segment = rest.strip("/").split("/", 1)[0] or "-"
+    return f"{surface}:{segment}", True
+
+
+def status_of(exc: BaseException) -> int:
+    """The status the exception handlers will answer for ``exc`` (a refused CSRF token is 403)."""
+    if isinstance(exc, (HTTPException, DomainError)):
+        return exc.status_code
+    return HTTP_SERVER_ERROR
+
+
 def metrics_middleware(app: ASGIApp) -> ASGIApp:
-    """Count and time requests by route template (never by raw path: ids would explode labels)."""
+    """Count and time requests by route label (never by raw path: ids would explode labels, and
+    per-route counts on the trading surfaces would reveal participation; see `route_label`).
+
+    An exception passing through here is answered further out by the exception handlers; it is
+    counted and logged with the status they will give it (a 4xx stays a 4xx).
+    """
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != ScopeType.HTTP:
@@ -56,20 +121,35 @@ def metrics_middleware(app: ASGIApp) -> ASGIApp:
             return
         start = time.perf_counter()
         status = {"code": 500}
+        started = {"yes": False}
 
         async def capture(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status["code"] = message["status"]
+                started["yes"] = True
             await send(message)
 
         try:
             await app(scope, receive, capture)
+        except BaseException as exc:
+            if not started["yes"]:  # a response already under way keeps the status it sent
+                status["code"] = status_of(exc)
+            raise
         finally:
-            route = scope.get("path_template") or "unmatched"
+            template = scope.get("path_template")
             method = str(scope.get("method", "-"))
             elapsed = time.perf_counter() - start
-            REQUESTS.labels(method, route, str(status["code"])).inc()
-            LATENCY.labels(method, route).observe(elapsed)
-            log.info("request", method=method, route=route, status=status["code"], ms=round(elapsed * 1000, 1))
+            route, bucketed = route_label(template)
+            label_method = FOLDED_METHOD if bucketed else method
+            label_status = f"{status['code'] // 100}xx" if bucketed else str(status["code"])
+            REQUESTS.labels(label_method, route, label_status).inc()
+            LATENCY.labels(label_method, route).observe(elapsed)
+            log.info(
+                "request",
+                method=method,
+                route=template or "unmatched",
+                status=status["code"],
+                ms=round(elapsed * 1000, 1),
+            )
 
     return middleware

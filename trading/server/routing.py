@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 PUBLIC_ROUTES: frozenset[str] = frozenset(
     {
         "/healthz",
-        "/metrics",
+        "/metrics",  # no session, but only allowed networks or the metrics token (system.metrics)
         "/static/{file_path}",
         # OpenAPI document and its viewer: the API's shape is public, its data is not.
         "/api/v1/docs",

@@ -112,10 +112,10 @@ async def test_bad_password_is_401_and_recorded(
     assert failed[0].summary == {"kind": "api", "reason": "password"}
 
 
-async def test_failed_logins_lock_the_username_with_429(
+async def test_failed_logins_lock_the_username_at_this_address_with_429(
     client: httpx.AsyncClient, session_maker: async_sessionmaker[AsyncSession], settings: Settings
 ) -> None:
-    settings.auth.login_attempts_per_window = 3
+    settings.auth.login_free_failures = 3
     account = await create_account(session_maker, settings, Role.BIDDER)
     for _ in range(3):
         response = await client.post(
@@ -125,7 +125,7 @@ async def test_failed_logins_lock_the_username_with_429(
     locked = await client.post("/api/v1/auth/tokens", json={"username": account.username, "password": PASSWORD})
     assert locked.status_code == 429
     assert locked.headers["content-type"].startswith(PROBLEM)
-    assert 0 < int(locked.headers["retry-after"]) <= settings.auth.login_window_seconds
+    assert 0 < int(locked.headers["retry-after"]) <= settings.auth.login_backoff_max_seconds
     assert locked.json()["retry_after"] == int(locked.headers["retry-after"])
 
 

@@ -26,7 +26,7 @@ from jinja2 import TemplateNotFound
 from litestar import MediaType, Request, Response
 from litestar.connection import ASGIConnection
 from litestar.enums import ScopeType
-from litestar.exceptions import HTTPException
+from litestar.exceptions import HTTPException, TemplateNotFoundException
 from litestar.utils.scope.state import ScopeState
 
 from trading.kernel.api.errors import is_api_path
@@ -181,7 +181,9 @@ def render(
         for name in candidates:
             try:
                 template = engine.get_template(name)
-            except TemplateNotFound:
+            except (TemplateNotFound, TemplateNotFoundException):
+                # Litestar's engine wraps Jinja's TemplateNotFound in its own exception; either
+                # means "no page of its own for this status", so the generic page answers.
                 continue
             return str(template.render(**_base_context(request), **context))
     except Exception:  # an error page that fails must still answer
