@@ -31,16 +31,37 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
+from asn1crypto import x509 as asn1_x509  # type: ignore[import-untyped]
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID
 from cryptography.x509.verification import Criticality, ExtensionPolicy, PolicyBuilder, Store, VerificationError
+from pyhanko_certvalidator import ValidationContext
+from pyhanko_certvalidator.authority import AuthorityWithCert, CertTrustAnchor
+from pyhanko_certvalidator.errors import (
+    DisallowedAlgorithmError,
+    ExpiredError,
+    InsufficientRevinfoError,
+    NotYetValidError,
+    PathBuildingError,
+    PathValidationError,
+    RevokedError,
+    ValidationError,
+)
+from pyhanko_certvalidator.path import ValidationPath
+from pyhanko_certvalidator.policy_decl import (
+    REQUIRE_REVINFO,
+    CertRevTrustPolicy,
+    DisallowWeakAlgorithmsPolicy,
+    PKIXValidationParams,
+)
+from pyhanko_certvalidator.validate import async_validate_path
 
 from certs import algorithms as algs
 from certs.errors import Reason, Refused
-from certs.pathval.revocation import RevocationChecker, RevocationEvidence
+from certs.pathval.revocation import RevocationChecker, RevocationEvidence, RevocationMaterial
 from certs.providers import sm2
 from certs.providers.base import SignatureValue
 from certs.report import Evidence
@@ -86,6 +107,57 @@ def _relaxed_ee_policy() -> ExtensionPolicy:
 
 _EE_POLICY: Final = _relaxed_ee_policy()
 _CA_POLICY: Final = ExtensionPolicy.webpki_defaults_ca()
+ANY_POLICY: Final = "2.5.29.32.0"
+# Hash algorithms the engine itself refuses anywhere (CRLs, OCSP answers included); which certificate
+# signature algorithms are acceptable on a date is the platform's `AlgorithmPolicy`'s decision.
+_ENGINE_ALGORITHMS: Final = DisallowWeakAlgorithmsPolicy(weak_hash_algos=frozenset({"md2", "md5"}))  # type: ignore[no-untyped-call]
+_ENGINE_REVOCATION: Final = CertRevTrustPolicy(REQUIRE_REVINFO, retroactive_revinfo=True)
+_DSA_OIDS: Final = frozenset({"1.2.840.10040.4.3", "2.16.840.1.101.3.4.3.1", "2.16.840.1.101.3.4.3.2"})
+
+
+class _ListedCaAuthority(AuthorityWithCert):  # type: ignore[misc]
+    """A listed CA that is not self-signed, as the engine's anchor, signing its own CRLs.
+
+    pyhanko-certvalidator finds a CRL signer's path by looking for the signer's issuer in the path,
+    which fails when the signer is an anchor that is not self-signed (the platform's usual case:
+    the trust list names the issuing CA, not its root). Declaring the anchor a potential issuer of
+    its own certificate, with that certificate recorded as validated (it is the anchor), lets the
+    engine use the anchor's key for the CRL and still apply every other rule (scope, cRLSign …).
+    """
+
+    def is_potential_issuer_of(self, cert: asn1_x509.Certificate) -> bool:
+        if cert.sha256 == self.certificate.sha256:
+            return True
+        return bool(super().is_potential_issuer_of(cert))
+
+
+class _ListedCaAnchor(CertTrustAnchor):  # type: ignore[misc]
+    def __init__(self, cert: asn1_x509.Certificate) -> None:
+        super().__init__(cert)
+        self._authority = _ListedCaAuthority(cert)
+
+
+@dataclass(frozen=True)
+class CertificatePolicies:
+    """The RFC 5280 §6.1.1 policy inputs: the platform's acceptable policy set (a setting) and the three flags.
+
+    ``acceptable`` holds dotted OIDs; the default, anyPolicy alone, accepts every policy, and with
+    ``require_explicit`` a path must still end with at least one valid policy.
+    """
+
+    acceptable: frozenset[str] = frozenset({ANY_POLICY})
+    require_explicit: bool = False
+    inhibit_mapping: bool = False
+    inhibit_any_policy: bool = False
+
+    def params(self) -> PKIXValidationParams:
+        names = frozenset("any_policy" if oid == ANY_POLICY else oid for oid in self.acceptable)
+        return PKIXValidationParams(
+            user_initial_policy_set=names,
+            initial_policy_mapping_inhibit=self.inhibit_mapping,
+            initial_explicit_policy=self.require_explicit,
+            initial_any_policy_inhibit=self.inhibit_any_policy,
+        )
 
 
 @dataclass(frozen=True)
@@ -233,7 +305,12 @@ def _could_issue(issuer: x509.Certificate, certificate: x509.Certificate) -> boo
 
 
 class PathValidator:
-    """Validates certificates against a `TrustRegistry`, with a `RevocationChecker` (required: fail closed)."""
+    """Validates certificates against a `TrustRegistry`, with a `RevocationChecker` (required: fail closed).
+
+    RSA/ECDSA/EdDSA chains are validated by pyhanko-certvalidator (RFC 5280 §6 including names,
+    policies, name constraints, and §6.3 CRL processing with scopes and deltas, fed with the CRLs
+    and OCSP answers the checker gathers); SM2 chains by the platform's own engine.
+    """
 
     def __init__(
         self,
@@ -242,15 +319,22 @@ class PathValidator:
         *,
         policy: algs.AlgorithmPolicy = algs.DEFAULT_POLICY,
         max_depth: int = 4,
+        certificate_policies: CertificatePolicies | None = None,
     ) -> None:
         self.registry = registry
         self.revocation = revocation
         self.policy = policy
         self.max_depth = max_depth
+        self.certificate_policies = certificate_policies or CertificatePolicies()
         # Chains that passed RFC 5280 validation. The verifier's verdict on a fixed chain depends on
         # time only through the validity periods, which `validate` checks itself on every call.
         self._verified: OrderedDict[tuple[str, ...], None] = OrderedDict()
+        # Engine verdicts ("valid, not revoked") per chain and revocation material, usable until the
+        # material's earliest nextUpdate; only kept when no CRL entry or OCSP answer concerns the chain.
+        self._verdicts: OrderedDict[tuple[tuple[str, ...], tuple[str, ...]], datetime] = OrderedDict()
         self._issuer_keys: dict[str, int | None] = {}
+        self._asn1: dict[str, asn1_x509.Certificate] = {}
+        self._parsed: dict[bytes, x509.Certificate] = {}
 
     def build_chain(self, leaf: x509.Certificate, intermediates: Sequence[x509.Certificate]) -> list[x509.Certificate]:
         """Leaf first, up to a certificate listed in the registry (or a refusal naming why not)."""
@@ -297,20 +381,66 @@ class PathValidator:
         """Validate ``leaf`` for ``usage`` at ``at``; raises `Refused` with the first failing reason."""
         if _is_sm2_signed(leaf) and not sm2.available():
             raise Refused(Reason.UNSUPPORTED_ALGORITHM, "SM2 certificate chains need the optional SM2 provider")
-        chain = self.build_chain(leaf, intermediates)
+        if self.registry.is_listed(leaf) or _is_sm2_signed(leaf) or any(_is_sm2_signed(c) for c in intermediates):
+            chains = [self.build_chain(leaf, intermediates)]
+        else:
+            chains = await self._candidate_chains(leaf, intermediates, at)
+        refusals: list[Refused] = []
+        for chain in chains:
+            try:
+                return await self._validate_chain(chain, intermediates, at, usage, region, industry)
+            except Refused as refusal:
+                refusals.append(refusal)
+        raise refusals[0]
+
+    async def _candidate_chains(
+        self, leaf: x509.Certificate, intermediates: Sequence[x509.Certificate], at: datetime
+    ) -> list[list[x509.Certificate]]:
+        """Every path from ``leaf`` to a listed certificate, shortest first (RFC 5280 §7.1 name matching)."""
+        context = ValidationContext(
+            trust_roots=[self._to_asn1(c) for c in self.registry.certificates()],
+            other_certs=[self._to_asn1(c) for c in intermediates],
+            moment=at,
+        )
+        try:
+            paths = await context.path_builder.async_build_paths(self._to_asn1(leaf))
+        except PathBuildingError as exc:
+            self.build_chain(leaf, intermediates)  # names the reason: unknown issuer, unlisted root …
+            raise Refused(Reason.UNKNOWN_ISSUER, str(exc)) from None
+        chains = []
+        for path in paths:
+            chain = [self._from_asn1(c) for c in reversed(list(path.iter_certs(include_root=True)))]
+            if len(chain) <= self.max_depth + 2:
+                chains.append(chain)
+        if not chains:
+            raise Refused(Reason.INVALID_PATH, f"chain longer than {self.max_depth}")
+        return sorted(chains, key=len)
+
+    async def _validate_chain(  # noqa: PLR0917 - the platform's rules each take their input
+        self,
+        chain: list[x509.Certificate],
+        intermediates: Sequence[x509.Certificate],
+        at: datetime,
+        usage: Usage,
+        region: str | None,
+        industry: str | None,
+    ) -> ValidatedPath:
         anchor = chain[-1]
         recognition = self.registry.recognise(anchor, at=at, usage=usage, region=region, industry=industry)
         for certificate in chain:
             _validity(certificate, at)
-        check_usage(leaf, usage)
+        check_usage(chain[0], usage)
         if len(chain) == 1:
             return ValidatedPath(tuple(chain), recognition, (), at, usage)
         for certificate, issuer in itertools.pairwise(chain):
             self._check_algorithm(certificate, issuer, at)
+        if not any(_is_sm2_signed(c) for c in chain[:-1]):
+            evidence = await self._pkix(chain, intermediates, recognition, at)
+            return ValidatedPath(tuple(chain), recognition, evidence, at, usage)
         self._rfc5280(chain, at)
-        evidence = []
+        own_evidence = []
         for certificate, issuer in itertools.pairwise(chain):
-            evidence.append(
+            own_evidence.append(
                 await self.revocation.check(
                     certificate,
                     issuer,
@@ -319,10 +449,108 @@ class PathValidator:
                     extra_ocsp_urls=recognition.service.ocsp_urls if issuer is anchor else (),
                 )
             )
-        return ValidatedPath(tuple(chain), recognition, tuple(evidence), at, usage)
+        return ValidatedPath(tuple(chain), recognition, tuple(own_evidence), at, usage)
+
+    async def _pkix(
+        self,
+        chain: list[x509.Certificate],
+        intermediates: Sequence[x509.Certificate],
+        recognition: Recognition,
+        at: datetime,
+    ) -> tuple[RevocationEvidence, ...]:
+        """RFC 5280 path validation with revocation (required for every certificate below the anchor)."""
+        service = recognition.service
+        crl_urls, ocsp_urls = service.crl_urls, service.ocsp_urls
+        material = await self.revocation.material(chain, at, extra_crl_urls=crl_urls, extra_ocsp_urls=ocsp_urls)
+        if not material.crls:
+            material = await self.revocation.material(
+                chain, at, extra_crl_urls=crl_urls, extra_ocsp_urls=ocsp_urls, with_ocsp=True
+            )
+        chain_key = tuple(fingerprint(c) for c in (*chain, *intermediates))
+        usable_until = self._verdicts.get((chain_key, material.digest))
+        if usable_until is not None and at < usable_until:
+            self._verdicts.move_to_end((chain_key, material.digest))
+            return material.evidence()
+        try:
+            await self._engine(chain, intermediates, material, at)
+        except Refused as refusal:
+            if refusal.reason is not Reason.REVOCATION_UNKNOWN or material.ocsps:
+                raise
+            # a CRL was there but did not cover everything (scope, signer …): OCSP may answer
+            material = await self.revocation.material(
+                chain, at, extra_crl_urls=crl_urls, extra_ocsp_urls=ocsp_urls, with_ocsp=True
+            )
+            if not material.ocsps:
+                raise
+            await self._engine(chain, intermediates, material, at)
+        until = material.usable_until
+        if until is not None and not material.mentions_any([c.serial_number for c in chain[:-1]]):
+            self._verdicts[(chain_key, material.digest)] = until
+            if len(self._verdicts) > _VERIFIED_CACHE_SIZE:
+                self._verdicts.popitem(last=False)
+        return material.evidence()
+
+    async def _engine(
+        self,
+        chain: list[x509.Certificate],
+        intermediates: Sequence[x509.Certificate],
+        material: RevocationMaterial,
+        at: datetime,
+    ) -> None:
+        leaf, *middle, anchor = [self._to_asn1(c) for c in chain]
+        self_signed = anchor.self_signed != "no"
+        trust_anchor = CertTrustAnchor(anchor) if self_signed else _ListedCaAnchor(anchor)
+        context = ValidationContext(
+            trust_roots=[trust_anchor],
+            other_certs=[self._to_asn1(c) for c in intermediates],
+            moment=at,
+            crls=material.crl_ders(),
+            ocsps=material.ocsp_ders(),
+            revinfo_policy=_ENGINE_REVOCATION,
+            algorithm_usage_policy=_ENGINE_ALGORITHMS,
+        )
+        if not self_signed:
+            context.record_validation(anchor, ValidationPath(trust_anchor, interm=[], leaf=None))
+        path = ValidationPath(trust_anchor=trust_anchor, interm=reversed(middle), leaf=leaf)
+        try:
+            await async_validate_path(context, path, parameters=self.certificate_policies.params())
+        except RevokedError as exc:
+            reason = _reason_name(exc.reason.native)
+            raise Refused(Reason.REVOKED, f"{reason}: {exc}", at=exc.revocation_dt) from None
+        except InsufficientRevinfoError as exc:
+            raise Refused(Reason.REVOCATION_UNKNOWN, str(exc)) from None
+        except ExpiredError as exc:
+            raise Refused(Reason.EXPIRED, str(exc), at=exc.expired_dt) from None
+        except NotYetValidError as exc:
+            raise Refused(Reason.NOT_YET_VALID, str(exc), at=exc.valid_from) from None
+        except DisallowedAlgorithmError as exc:
+            raise Refused(Reason.UNSUPPORTED_ALGORITHM, str(exc)) from None
+        except (PathValidationError, ValidationError, PathBuildingError) as exc:
+            _diagnose_signatures(chain)
+            raise Refused(Reason.INVALID_PATH, str(exc)) from None
+
+    def _to_asn1(self, certificate: x509.Certificate) -> asn1_x509.Certificate:
+        key = fingerprint(certificate)
+        parsed = self._asn1.get(key)
+        if parsed is None:
+            if len(self._asn1) > _VERIFIED_CACHE_SIZE:
+                self._asn1.clear()
+            parsed = self._asn1[key] = asn1_x509.Certificate.load(certificate.public_bytes(serialization.Encoding.DER))
+        return parsed
+
+    def _from_asn1(self, certificate: asn1_x509.Certificate) -> x509.Certificate:
+        der = certificate.dump()
+        parsed = self._parsed.get(der)
+        if parsed is None:
+            if len(self._parsed) > _VERIFIED_CACHE_SIZE:
+                self._parsed.clear()
+            parsed = self._parsed[der] = x509.load_der_x509_certificate(der)
+        return parsed
 
     def _check_algorithm(self, certificate: x509.Certificate, issuer: x509.Certificate, at: datetime) -> None:
         algorithm = _SIGNATURE_ALGORITHMS_BY_OID.get(certificate.signature_algorithm_oid.dotted_string)
+        if algorithm is None and certificate.signature_algorithm_oid.dotted_string in _DSA_OIDS:
+            raise Refused(Reason.UNSUPPORTED_ALGORITHM, "DSA certificate signatures are not supported")
         if algorithm is None:
             raise Refused(
                 Reason.UNSUPPORTED_ALGORITHM,
@@ -365,13 +593,26 @@ class PathValidator:
         try:
             verifier.verify(chain[0], chain[1:-1])
         except VerificationError as exc:
-            for certificate, issuer in itertools.pairwise(chain):
-                try:
-                    certificate.verify_directly_issued_by(issuer)
-                except InvalidSignature:
-                    raise Refused(
-                        Reason.BAD_SIGNATURE, f"{certificate.subject.rfc4514_string()} is not signed by its issuer"
-                    ) from None
-                except (ValueError, TypeError):
-                    continue
+            _diagnose_signatures(chain)
             raise Refused(Reason.INVALID_PATH, str(exc)) from None
+
+
+def _diagnose_signatures(chain: list[x509.Certificate]) -> None:
+    """Refuse ``bad-signature`` when a link's signature does not verify under its issuer's key."""
+    for certificate, issuer in itertools.pairwise(chain):
+        try:
+            certificate.verify_directly_issued_by(issuer)
+        except InvalidSignature:
+            raise Refused(
+                Reason.BAD_SIGNATURE, f"{certificate.subject.rfc4514_string()} is not signed by its issuer"
+            ) from None
+        except (ValueError, TypeError):
+            continue
+
+
+def _reason_name(native: str | None) -> str:
+    """RFC 5280's name of a CRL reason (``keyCompromise``), from asn1crypto's (``key_compromise``)."""
+    try:
+        return x509.ReasonFlags[native or "unspecified"].value
+    except KeyError:
+        return native or "unspecified"
