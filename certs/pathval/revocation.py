@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Final, Protocol
 
+from asn1crypto import x509 as asn1_x509  # type: ignore[import-untyped]
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
@@ -87,7 +88,7 @@ class RevocationEvidence:
 class _CachedCrl:
     der: bytes
     source: str
-    issuer_name: bytes
+    issuer_name: str
     this_update: datetime
     next_update: datetime
     revoked: dict[int, tuple[datetime, str]]
@@ -150,6 +151,11 @@ class RevocationMaterial:
 
 def _fingerprint(certificate: x509.Certificate) -> str:
     return fingerprint(certificate)
+
+
+def name_key(name: x509.Name) -> str:
+    """A name compared as RFC 5280 §7.1 says (case, whitespace and string type folded), for lookups."""
+    return str(asn1_x509.Name.load(name.public_bytes()).hashable)
 
 
 # --- the CRL rules of the platform's own engine (SM2 chains) --------------------------------------
@@ -235,14 +241,14 @@ def delta_crl_urls(certificate: x509.Certificate) -> list[str]:
     ]
 
 
-def _crl_issuer_names(certificate: x509.Certificate) -> set[bytes]:
+def _crl_issuer_names(certificate: x509.Certificate) -> set[str]:
     """The cRLIssuer names of the certificate's distribution points (indirect CRLs)."""
     try:
         points = certificate.extensions.get_extension_for_class(x509.CRLDistributionPoints).value
     except x509.ExtensionNotFound:
         return set()
     return {
-        name.value.public_bytes()
+        name_key(name.value)
         for point in points
         for name in point.crl_issuer or []
         if isinstance(name, x509.DirectoryName)
@@ -341,7 +347,7 @@ class RevocationChecker:
         by the clock; an OCSP answer saying "revoked" at ``at`` refuses at once.
         """
         anchor = chain[-1]
-        names = {c.issuer.public_bytes() for c in chain[:-1]}
+        names = {name_key(c.issuer) for c in chain[:-1]}
         urls: list[str] = []
         for certificate, issuer in itertools.pairwise(chain):
             urls += crl_urls(certificate) + delta_crl_urls(certificate)
@@ -444,14 +450,14 @@ class RevocationChecker:
             except (x509.ExtensionNotFound, ValueError):
                 reason = "unspecified"
             revoked[entry.serial_number] = (entry.revocation_date_utc, reason)
-        return _CachedCrl(der, url, crl.issuer.public_bytes(), crl.last_update_utc, next_update, revoked, crl)
+        return _CachedCrl(der, url, name_key(crl.issuer), crl.last_update_utc, next_update, revoked, crl)
 
     def _verify_crl_signer(self, cached: _CachedCrl, issuer: x509.Certificate, url: str) -> None:
         """The own engine's acceptance of a CRL as ``issuer``'s complete CRL (signature checked once per issuer)."""
         issuer_id = _fingerprint(issuer)
         if issuer_id in cached.verified_by:
             return
-        if cached.issuer_name != issuer.subject.public_bytes():
+        if cached.issuer_name != name_key(issuer.subject):
             raise Refused(Reason.REVOCATION_UNKNOWN, f"CRL from {url} is issued by another CA")
         if not may_sign_crls(issuer):
             raise Refused(Reason.REVOCATION_UNKNOWN, f"CRL from {url}: its issuer may not sign CRLs (no cRLSign)")

@@ -115,7 +115,7 @@ _ENGINE_REVOCATION: Final = CertRevTrustPolicy(REQUIRE_REVINFO, retroactive_revi
 _DSA_OIDS: Final = frozenset({"1.2.840.10040.4.3", "2.16.840.1.101.3.4.3.1", "2.16.840.1.101.3.4.3.2"})
 
 
-class _ListedCaAuthority(AuthorityWithCert):  # type: ignore[misc]
+class _ListedCaAuthority(AuthorityWithCert):
     """A listed CA that is not self-signed, as the engine's anchor, signing its own CRLs.
 
     pyhanko-certvalidator finds a CRL signer's path by looking for the signer's issuer in the path,
@@ -131,7 +131,7 @@ class _ListedCaAuthority(AuthorityWithCert):  # type: ignore[misc]
         return bool(super().is_potential_issuer_of(cert))
 
 
-class _ListedCaAnchor(CertTrustAnchor):  # type: ignore[misc]
+class _ListedCaAnchor(CertTrustAnchor):
     def __init__(self, cert: asn1_x509.Certificate) -> None:
         super().__init__(cert)
         self._authority = _ListedCaAuthority(cert)
@@ -335,6 +335,7 @@ class PathValidator:
         self._issuer_keys: dict[str, int | None] = {}
         self._asn1: dict[str, asn1_x509.Certificate] = {}
         self._parsed: dict[bytes, x509.Certificate] = {}
+        self._originals: dict[int, x509.Certificate] = {}
 
     def build_chain(self, leaf: x509.Certificate, intermediates: Sequence[x509.Certificate]) -> list[x509.Certificate]:
         """Leaf first, up to a certificate listed in the registry (or a refusal naming why not)."""
@@ -510,7 +511,7 @@ class PathValidator:
             algorithm_usage_policy=_ENGINE_ALGORITHMS,
         )
         if not self_signed:
-            context.record_validation(anchor, ValidationPath(trust_anchor, interm=[], leaf=None))
+            context.record_validation(anchor, ValidationPath(trust_anchor, interm=[], leaf=None))  # type: ignore[no-untyped-call]
         path = ValidationPath(trust_anchor=trust_anchor, interm=reversed(middle), leaf=leaf)
         try:
             await async_validate_path(context, path, parameters=self.certificate_policies.params())
@@ -535,10 +536,15 @@ class PathValidator:
         if parsed is None:
             if len(self._asn1) > _VERIFIED_CACHE_SIZE:
                 self._asn1.clear()
+                self._originals.clear()
             parsed = self._asn1[key] = asn1_x509.Certificate.load(certificate.public_bytes(serialization.Encoding.DER))
+            self._originals[id(parsed)] = certificate
         return parsed
 
     def _from_asn1(self, certificate: asn1_x509.Certificate) -> x509.Certificate:
+        original = self._originals.get(id(certificate))  # the objects the engine was given, kept alive above
+        if original is not None:
+            return original
         der = certificate.dump()
         parsed = self._parsed.get(der)
         if parsed is None:
