@@ -118,6 +118,8 @@ async def signatures(seconds: float) -> None:
 
     async def cold() -> None:
         validator._verified.clear()  # noqa: SLF001 - measure the first validation of a chain too
+        validator._verdicts.clear()  # noqa: SLF001 - and the engine's verdict on it
+        validator._chains.clear()  # noqa: SLF001 - and the paths built for it
         await verify_raw(message, signature, certificate, validator, usage=Usage.LOGIN, at=pki.now)
 
     cold_rate = await arate(cold, seconds)

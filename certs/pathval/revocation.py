@@ -153,13 +153,23 @@ def _fingerprint(certificate: x509.Certificate) -> str:
     return fingerprint(certificate)
 
 
+_NAME_KEYS: dict[bytes, str] = {}
+
+
 def name_key(name: x509.Name) -> str:
     """A name compared as RFC 5280 §7.1 says (case, whitespace and string type folded), for lookups."""
-    return str(asn1_x509.Name.load(name.public_bytes()).hashable)
+    der = name.public_bytes()
+    key = _NAME_KEYS.get(der)
+    if key is None:
+        if len(_NAME_KEYS) > _NAME_KEY_CACHE_SIZE:
+            _NAME_KEYS.clear()
+        key = _NAME_KEYS[der] = str(asn1_x509.Name.load(der).hashable)
+    return key
 
 
 # --- the CRL rules of the platform's own engine (SM2 chains) --------------------------------------
 
+_NAME_KEY_CACHE_SIZE: Final = 10_000
 _UNDERSTOOD_CRL_EXTENSIONS: Final = (x509.AuthorityKeyIdentifier, x509.CRLNumber, x509.IssuerAlternativeName)
 _UNDERSTOOD_ENTRY_EXTENSIONS: Final = (x509.CRLReason, x509.InvalidityDate)
 

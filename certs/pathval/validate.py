@@ -61,7 +61,7 @@ from pyhanko_certvalidator.validate import async_validate_path
 
 from certs import algorithms as algs
 from certs.errors import Reason, Refused
-from certs.pathval.revocation import RevocationChecker, RevocationEvidence, RevocationMaterial
+from certs.pathval.revocation import RevocationChecker, RevocationEvidence, RevocationMaterial, name_key
 from certs.providers import sm2
 from certs.providers.base import SignatureValue
 from certs.report import Evidence
@@ -336,6 +336,7 @@ class PathValidator:
         self._asn1: dict[str, asn1_x509.Certificate] = {}
         self._parsed: dict[bytes, x509.Certificate] = {}
         self._originals: dict[int, x509.Certificate] = {}
+        self._chains: dict[tuple[object, ...], list[list[x509.Certificate]]] = {}
 
     def build_chain(self, leaf: x509.Certificate, intermediates: Sequence[x509.Certificate]) -> list[x509.Certificate]:
         """Leaf first, up to a certificate listed in the registry (or a refusal naming why not)."""
@@ -397,9 +398,33 @@ class PathValidator:
     async def _candidate_chains(
         self, leaf: x509.Certificate, intermediates: Sequence[x509.Certificate], at: datetime
     ) -> list[list[x509.Certificate]]:
-        """Every path from ``leaf`` to a listed certificate, shortest first (RFC 5280 §7.1 name matching)."""
+        """Every path from ``leaf`` to a listed certificate, shortest first (RFC 5280 §7.1 name matching).
+
+        Path building depends on the certificates only, so the paths are kept per leaf, supplied
+        intermediates and registry (a registry that gained a peer list is another registry here).
+        """
+        listed = self.registry.certificates()
+        key = (id(self.registry), len(listed), fingerprint(leaf), *(fingerprint(c) for c in intermediates))
+        chains = self._chains.get(key)
+        if chains is None:
+            chains = await self._build_chains(leaf, intermediates, listed, at)
+            if len(self._chains) > _VERIFIED_CACHE_SIZE:
+                self._chains.clear()
+            self._chains[key] = chains
+        return chains
+
+    async def _build_chains(
+        self,
+        leaf: x509.Certificate,
+        intermediates: Sequence[x509.Certificate],
+        listed: Sequence[x509.Certificate],
+        at: datetime,
+    ) -> list[list[x509.Certificate]]:
+        # only listed certificates that could issue something here: the engine indexes every root it gets
+        issuers = {name_key(c.issuer) for c in (leaf, *intermediates)}
+        roots = [c for c in listed if name_key(c.subject) in issuers]
         context = ValidationContext(
-            trust_roots=[self._to_asn1(c) for c in self.registry.certificates()],
+            trust_roots=[self._to_asn1(c) for c in roots],
             other_certs=[self._to_asn1(c) for c in intermediates],
             moment=at,
         )
