@@ -2,24 +2,34 @@
 
 `PathValidator.validate` runs, in order, and stops at the first refusal, each naming its reason:
 
-1. **Chain building** by issuer name (and key identifiers) through the supplied intermediates up to a
-   service certificate listed in the trust registry (usually the issuing CA; a listed TSA or
-   credential-issuer certificate is its own anchor). Nothing found: ``unknown-issuer``; a
-   self-signed root that is not listed: ``ca-not-recognised``.
-2. **Recognition** of that CA for the usage, region and industry at the time (``ca-withdrawn``,
+1. **Path building** by pyhanko-certvalidator from the leaf through the supplied intermediates to
+   certificates listed in the trust registry (usually the issuing CA; a listed TSA or credential
+   issuer is its own anchor), names compared as RFC 5280 §7.1 says; candidate paths are tried
+   shortest first. Nothing found: ``unknown-issuer``; a self-signed root that is not listed:
+   ``ca-not-recognised``.
+2. **Recognition** of the anchor for the usage, region and industry at the time (``ca-withdrawn``,
    ``ca-not-recognised-for-usage`` …), from the trust registry's status history.
 3. **Validity** of every certificate at the time (``expired`` / ``not-yet-valid``, dated).
-4. **Key usage** of the leaf for the usage (``wrong-key-usage``), and the **algorithm policy**.
-5. **RFC 5280 path validation** by `cryptography.x509.verification` with the relaxations Chinese CA
-   certificates need (reference §3.2: no SAN, EKUs without clientAuth, no AKI), anchored at the
-   recognised CA. A failure is diagnosed: a certificate whose signature does not verify under its
-   issuer gives ``bad-signature``; anything else ``invalid-path`` with the verifier's message.
-6. **Revocation** of every certificate below the anchor through the `RevocationChecker`, failing
-   closed (``revoked`` dated, or ``revocation-unknown``).
+4. **Key usage** of the leaf for the usage (``wrong-key-usage``), and the platform's **algorithm
+   policy** per date (DSA is refused by name).
+5. **RFC 5280 §6 path validation with revocation** by pyhanko-certvalidator, anchored at the
+   recognised CA: basic constraints, key usage of CAs, names and name constraints (directoryName,
+   URI …), self-issued key-rollover certificates, certificate policies (`CertificatePolicies`: the
+   platform's acceptable policy set and the initial flags), unknown critical extensions; and for
+   every certificate below the anchor a CRL or OCSP answer is required (fail closed). CRLs are
+   processed per RFC 5280 §6.3: Issuing Distribution Point scope (distribution point, user/CA/
+   attribute-only, some reasons, indirect with cRLIssuer), unknown critical CRL extensions
+   refused, cRLSign required of the signer, delta CRLs against their base, certificateHold and
+   removeFromCRL. The CRLs and OCSP answers come from the `RevocationChecker` (fetched through the
+   platform's fetcher and cache, freshness by the platform clock); revocation dates are compared
+   with the time of validation. Failures map to named reasons: ``revoked`` (dated),
+   ``revocation-unknown``, ``bad-signature`` (a link that does not verify), ``invalid-path``.
 
-Chains with SM2 signatures, which `cryptography`'s verifier rejects, get the same steps with step 5
-done by `_sm2_chain` (CA constraints, critical extensions, SM2 signatures through the optional
-provider, GM/T 0009 default ID); without the provider they are refused (``unsupported-algorithm``).
+SM2 chains go through the same engine: `_EngineSignatures` verifies SM2-with-SM3 (GM/T 0009
+default ID) through the optional provider, so they get exactly the same path and CRL rules; without
+the provider they are refused (``unsupported-algorithm``). A verdict is remembered per chain and
+revocation material until the material's earliest nextUpdate, and only when no CRL entry or OCSP
+answer concerns the chain (so a revocation date never has to be compared again).
 """
 
 from __future__ import annotations
@@ -29,7 +39,7 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Final
+from typing import Any, Final
 
 from asn1crypto import x509 as asn1_x509  # type: ignore[import-untyped]
 from cryptography import x509
@@ -37,7 +47,6 @@ from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID
-from cryptography.x509.verification import Criticality, ExtensionPolicy, PolicyBuilder, Store, VerificationError
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.authority import AuthorityWithCert, CertTrustAnchor
 from pyhanko_certvalidator.errors import (
@@ -53,9 +62,16 @@ from pyhanko_certvalidator.errors import (
 from pyhanko_certvalidator.path import ValidationPath
 from pyhanko_certvalidator.policy_decl import (
     REQUIRE_REVINFO,
+    AlgorithmUsageConstraint,
+    AlgorithmUsagePolicy,
     CertRevTrustPolicy,
     DisallowWeakAlgorithmsPolicy,
     PKIXValidationParams,
+)
+from pyhanko_certvalidator.sig_validate import (
+    DEFAULT_VALIDATION_CONTEXT,
+    DefaultSignatureValidator,
+    SignatureValidationContext,
 )
 from pyhanko_certvalidator.validate import async_validate_path
 
@@ -95,24 +111,54 @@ _SIGNATURE_ALGORITHMS_BY_OID: Final = {
 }
 
 
-def _relaxed_ee_policy() -> ExtensionPolicy:
-    # Usage-specific EKU and key-usage rules are checked by `check_usage`; here only RFC 5280 structure.
-    return (
-        ExtensionPolicy.webpki_defaults_ee()
-        .may_be_present(x509.ExtendedKeyUsage, Criticality.AGNOSTIC, None)
-        .may_be_present(x509.SubjectAlternativeName, Criticality.AGNOSTIC, None)
-        .may_be_present(x509.AuthorityKeyIdentifier, Criticality.AGNOSTIC, None)
-    )
-
-
-_EE_POLICY: Final = _relaxed_ee_policy()
-_CA_POLICY: Final = ExtensionPolicy.webpki_defaults_ca()
 ANY_POLICY: Final = "2.5.29.32.0"
 # Hash algorithms the engine itself refuses anywhere (CRLs, OCSP answers included); which certificate
 # signature algorithms are acceptable on a date is the platform's `AlgorithmPolicy`'s decision.
-_ENGINE_ALGORITHMS: Final = DisallowWeakAlgorithmsPolicy(weak_hash_algos=frozenset({"md2", "md5"}))  # type: ignore[no-untyped-call]
+_WEAK_HASHES: Final = DisallowWeakAlgorithmsPolicy(weak_hash_algos=frozenset({"md2", "md5"}))  # type: ignore[no-untyped-call]
 _ENGINE_REVOCATION: Final = CertRevTrustPolicy(REQUIRE_REVINFO, retroactive_revinfo=True)
 _DSA_OIDS: Final = frozenset({"1.2.840.10040.4.3", "2.16.840.1.101.3.4.3.1", "2.16.840.1.101.3.4.3.2"})
+
+
+class _EngineAlgorithms(AlgorithmUsagePolicy):
+    """The engine's algorithm policy, knowing SM2-with-SM3 (GM/T 0009), which asn1crypto does not."""
+
+    def digest_algorithm_allowed(self, algo: Any, moment: datetime | None) -> AlgorithmUsageConstraint:
+        return _WEAK_HASHES.digest_algorithm_allowed(algo, moment)
+
+    def signature_algorithm_allowed(
+        self, algo: Any, moment: datetime | None, public_key: Any
+    ) -> AlgorithmUsageConstraint:
+        if algo["algorithm"].dotted == algs.SM2_SM3.oid:
+            return AlgorithmUsageConstraint(allowed=sm2.available())
+        return _WEAK_HASHES.signature_algorithm_allowed(algo, moment, public_key)
+
+
+class _EngineSignatures(DefaultSignatureValidator):
+    """Signature checks for the engine: SM2 (GM/T 0009 default ID) through the optional provider, the rest as usual.
+
+    So SM2 chains get the very same RFC 5280 processing, CRL rules included, as RSA/ECDSA chains.
+    """
+
+    def validate_signature(
+        self,
+        signature: bytes,
+        signed_data: bytes,
+        public_key_info: Any,
+        signature_algorithm: Any,
+        context: SignatureValidationContext = DEFAULT_VALIDATION_CONTEXT,
+    ) -> None:
+        if signature_algorithm["algorithm"].dotted != algs.SM2_SM3.oid:
+            super().validate_signature(signature, signed_data, public_key_info, signature_algorithm, context)
+            return
+        try:
+            key = sm2.Sm2PublicKey.from_spki_der(bytes(public_key_info.dump()))
+            sm2.verify(key, signed_data, SignatureValue(algs.SM2_SM3, signature))
+        except (Refused, ValueError, TypeError) as exc:
+            raise InvalidSignature(str(exc)) from None
+
+
+_ENGINE_ALGORITHMS: Final = _EngineAlgorithms()
+_ENGINE_SIGNATURES: Final = _EngineSignatures()
 
 
 class _ListedCaAuthority(AuthorityWithCert):
@@ -251,39 +297,15 @@ def _is_sm2_signed(certificate: x509.Certificate) -> bool:
     return certificate.signature_algorithm_oid.dotted_string == algs.SM2_SM3.oid
 
 
-def _sm2_chain(chain: list[x509.Certificate]) -> None:
-    """Structural and signature checks for chains with SM2 links (which `cryptography` cannot verify).
-
-    Each issuer must be a CA allowed to sign certificates; no certificate may carry a critical
-    extension we do not understand; every signature must verify (SM2 with the GM/T 0009 default ID).
-    Validity, key usage, recognition and revocation are checked by `PathValidator.validate` itself.
-    """
-    for certificate in chain:
-        for ext in certificate.extensions:
-            if ext.critical and isinstance(ext.value, x509.UnrecognizedExtension):
-                raise Refused(Reason.INVALID_PATH, f"unknown critical extension {ext.oid.dotted_string}")
-    for certificate, issuer in itertools.pairwise(chain):
-        _check_issuer_is_ca(issuer)
-        _check_link_signature(certificate, issuer)
-
-
-def _check_issuer_is_ca(issuer: x509.Certificate) -> None:
-    try:
-        constraints = issuer.extensions.get_extension_for_class(x509.BasicConstraints).value
-    except x509.ExtensionNotFound:
-        constraints = None
-    usage = _key_usage(issuer)
-    if constraints is None or not constraints.ca or (usage is not None and not usage.key_cert_sign):
-        raise Refused(Reason.INVALID_PATH, f"{issuer.subject.rfc4514_string()} is not a CA")
-
-
 def _check_link_signature(certificate: x509.Certificate, issuer: x509.Certificate) -> None:
     if not _is_sm2_signed(certificate):
         try:
             certificate.verify_directly_issued_by(issuer)
         except InvalidSignature:
-            raise Refused(Reason.BAD_SIGNATURE, certificate.subject.rfc4514_string()) from None
-        except (ValueError, TypeError) as exc:
+            raise Refused(
+                Reason.BAD_SIGNATURE, f"{certificate.subject.rfc4514_string()} is not signed by its issuer"
+            ) from None
+        except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
             raise Refused(Reason.INVALID_PATH, str(exc)) from None
         return
     key = sm2.certificate_public_key(issuer.public_bytes(serialization.Encoding.DER))
@@ -326,9 +348,6 @@ class PathValidator:
         self.policy = policy
         self.max_depth = max_depth
         self.certificate_policies = certificate_policies or CertificatePolicies()
-        # Chains that passed RFC 5280 validation. The verifier's verdict on a fixed chain depends on
-        # time only through the validity periods, which `validate` checks itself on every call.
-        self._verified: OrderedDict[tuple[str, ...], None] = OrderedDict()
         # Engine verdicts ("valid, not revoked") per chain and revocation material, usable until the
         # material's earliest nextUpdate; only kept when no CRL entry or OCSP answer concerns the chain.
         self._verdicts: OrderedDict[tuple[tuple[str, ...], tuple[str, ...]], datetime] = OrderedDict()
@@ -383,7 +402,7 @@ class PathValidator:
         """Validate ``leaf`` for ``usage`` at ``at``; raises `Refused` with the first failing reason."""
         if _is_sm2_signed(leaf) and not sm2.available():
             raise Refused(Reason.UNSUPPORTED_ALGORITHM, "SM2 certificate chains need the optional SM2 provider")
-        if self.registry.is_listed(leaf) or _is_sm2_signed(leaf) or any(_is_sm2_signed(c) for c in intermediates):
+        if self.registry.is_listed(leaf):
             chains = [self.build_chain(leaf, intermediates)]
         else:
             chains = await self._candidate_chains(leaf, intermediates, at)
@@ -460,22 +479,8 @@ class PathValidator:
             return ValidatedPath(tuple(chain), recognition, (), at, usage)
         for certificate, issuer in itertools.pairwise(chain):
             self._check_algorithm(certificate, issuer, at)
-        if not any(_is_sm2_signed(c) for c in chain[:-1]):
-            evidence = await self._pkix(chain, intermediates, recognition, at)
-            return ValidatedPath(tuple(chain), recognition, evidence, at, usage)
-        self._rfc5280(chain, at)
-        own_evidence = []
-        for certificate, issuer in itertools.pairwise(chain):
-            own_evidence.append(
-                await self.revocation.check(
-                    certificate,
-                    issuer,
-                    at,
-                    extra_crl_urls=recognition.service.crl_urls if issuer is anchor else (),
-                    extra_ocsp_urls=recognition.service.ocsp_urls if issuer is anchor else (),
-                )
-            )
-        return ValidatedPath(tuple(chain), recognition, tuple(own_evidence), at, usage)
+        evidence = await self._pkix(chain, intermediates, recognition, at)
+        return ValidatedPath(tuple(chain), recognition, evidence, at, usage)
 
     async def _pkix(
         self,
@@ -534,6 +539,7 @@ class PathValidator:
             ocsps=material.ocsp_ders(),
             revinfo_policy=_ENGINE_REVOCATION,
             algorithm_usage_policy=_ENGINE_ALGORITHMS,
+            signature_validator=_ENGINE_SIGNATURES,
         )
         if not self_signed:
             context.record_validation(anchor, ValidationPath(trust_anchor, interm=[], leaf=None))  # type: ignore[no-untyped-call]
@@ -599,46 +605,15 @@ class PathValidator:
             self._issuer_keys[issuer_id] = key.key_size if isinstance(key, rsa.RSAPublicKey) else None
         self.policy.check_signature(algorithm, at, rsa_bits=self._issuer_keys[issuer_id])
 
-    def _rfc5280(self, chain: list[x509.Certificate], at: datetime) -> None:
-        key = tuple(fingerprint(c) for c in chain)
-        if key in self._verified:
-            self._verified.move_to_end(key)
-            return
-        if any(_is_sm2_signed(c) for c in chain[:-1]):
-            _sm2_chain(chain)
-        else:
-            self._rfc5280_uncached(chain, at)
-        self._verified[key] = None
-        if len(self._verified) > _VERIFIED_CACHE_SIZE:
-            self._verified.popitem(last=False)
-
-    def _rfc5280_uncached(self, chain: list[x509.Certificate], at: datetime) -> None:
-        verifier = (
-            PolicyBuilder()
-            .store(Store([chain[-1]]))
-            .time(at)
-            .max_chain_depth(self.max_depth)
-            .extension_policies(ee_policy=_EE_POLICY, ca_policy=_CA_POLICY)
-            .build_client_verifier()
-        )
-        try:
-            verifier.verify(chain[0], chain[1:-1])
-        except VerificationError as exc:
-            _diagnose_signatures(chain)
-            raise Refused(Reason.INVALID_PATH, str(exc)) from None
-
 
 def _diagnose_signatures(chain: list[x509.Certificate]) -> None:
-    """Refuse ``bad-signature`` when a link's signature does not verify under its issuer's key."""
+    """Refuse ``bad-signature`` when a link's signature does not verify under its issuer's key (SM2 included)."""
     for certificate, issuer in itertools.pairwise(chain):
         try:
-            certificate.verify_directly_issued_by(issuer)
-        except InvalidSignature:
-            raise Refused(
-                Reason.BAD_SIGNATURE, f"{certificate.subject.rfc4514_string()} is not signed by its issuer"
-            ) from None
-        except (ValueError, TypeError):
-            continue
+            _check_link_signature(certificate, issuer)
+        except Refused as refusal:
+            if refusal.reason is Reason.BAD_SIGNATURE:
+                raise
 
 
 def _reason_name(native: str | None) -> str:
