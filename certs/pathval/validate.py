@@ -34,10 +34,11 @@ answer concerns the chain (so a revocation date never has to be compared again).
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final
 
@@ -326,6 +327,26 @@ def _could_issue(issuer: x509.Certificate, certificate: x509.Certificate) -> boo
     return aki is None or ski is None or aki == ski
 
 
+@dataclass
+class _SharedCaches:
+    """Process-wide caches keyed by everything their values depend on (bounded, cleared when full).
+
+    ``verdicts``: the engine's "valid, not revoked" per chain, supplied intermediates, revocation
+    material and policy inputs, usable until the material's earliest nextUpdate; kept only when no
+    CRL entry or OCSP answer concerns the chain. ``chains``: paths built per leaf, intermediates and
+    candidate anchors. ``asn1``/``originals``/``parsed``: the certificates in both libraries' forms.
+    """
+
+    verdicts: OrderedDict[tuple[object, ...], datetime] = field(default_factory=OrderedDict)
+    chains: dict[tuple[object, ...], list[list[x509.Certificate]]] = field(default_factory=dict)
+    asn1: dict[str, asn1_x509.Certificate] = field(default_factory=dict)
+    originals: dict[int, x509.Certificate] = field(default_factory=dict)
+    parsed: dict[bytes, x509.Certificate] = field(default_factory=dict)
+
+
+_SHARED: Final = _SharedCaches()
+
+
 class PathValidator:
     """Validates certificates against a `TrustRegistry`, with a `RevocationChecker` (required: fail closed).
 
@@ -348,14 +369,14 @@ class PathValidator:
         self.policy = policy
         self.max_depth = max_depth
         self.certificate_policies = certificate_policies or CertificatePolicies()
-        # Engine verdicts ("valid, not revoked") per chain and revocation material, usable until the
-        # material's earliest nextUpdate; only kept when no CRL entry or OCSP answer concerns the chain.
-        self._verdicts: OrderedDict[tuple[tuple[str, ...], tuple[str, ...]], datetime] = OrderedDict()
+        # The platform builds a validator per request, so what depends on certificates (and
+        # revocation material) only is shared by every validator in the process.
+        self._verdicts = _SHARED.verdicts
+        self._chains = _SHARED.chains
+        self._asn1 = _SHARED.asn1
+        self._originals = _SHARED.originals
+        self._parsed = _SHARED.parsed
         self._issuer_keys: dict[str, int | None] = {}
-        self._asn1: dict[str, asn1_x509.Certificate] = {}
-        self._parsed: dict[bytes, x509.Certificate] = {}
-        self._originals: dict[int, x509.Certificate] = {}
-        self._chains: dict[tuple[object, ...], list[list[x509.Certificate]]] = {}
 
     def build_chain(self, leaf: x509.Certificate, intermediates: Sequence[x509.Certificate]) -> list[x509.Certificate]:
         """Leaf first, up to a certificate listed in the registry (or a refusal naming why not)."""
@@ -422,11 +443,17 @@ class PathValidator:
         Path building depends on the certificates only, so the paths are kept per leaf, supplied
         intermediates and registry (a registry that gained a peer list is another registry here).
         """
-        listed = self.registry.certificates()
-        key = (id(self.registry), len(listed), fingerprint(leaf), *(fingerprint(c) for c in intermediates))
+        # only listed certificates that could issue something here: the engine indexes every root it gets
+        issuers = {name_key(c.issuer) for c in (leaf, *intermediates)}
+        roots = [c for c in self.registry.certificates() if name_key(c.subject) in issuers]
+        key = (
+            tuple(sorted(fingerprint(c) for c in roots)),
+            fingerprint(leaf),
+            *(fingerprint(c) for c in intermediates),
+        )
         chains = self._chains.get(key)
         if chains is None:
-            chains = await self._build_chains(leaf, intermediates, listed, at)
+            chains = await self._build_chains(leaf, intermediates, roots, at)
             if len(self._chains) > _VERIFIED_CACHE_SIZE:
                 self._chains.clear()
             self._chains[key] = chains
@@ -436,12 +463,9 @@ class PathValidator:
         self,
         leaf: x509.Certificate,
         intermediates: Sequence[x509.Certificate],
-        listed: Sequence[x509.Certificate],
+        roots: Sequence[x509.Certificate],
         at: datetime,
     ) -> list[list[x509.Certificate]]:
-        # only listed certificates that could issue something here: the engine indexes every root it gets
-        issuers = {name_key(c.issuer) for c in (leaf, *intermediates)}
-        roots = [c for c in listed if name_key(c.subject) in issuers]
         context = ValidationContext(
             trust_roots=[self._to_asn1(c) for c in roots],
             other_certs=[self._to_asn1(c) for c in intermediates],
@@ -497,10 +521,16 @@ class PathValidator:
             material = await self.revocation.material(
                 chain, at, extra_crl_urls=crl_urls, extra_ocsp_urls=ocsp_urls, with_ocsp=True
             )
-        chain_key = tuple(fingerprint(c) for c in (*chain, *intermediates))
-        usable_until = self._verdicts.get((chain_key, material.digest))
+        verdict_key = (
+            tuple(fingerprint(c) for c in chain),
+            tuple(fingerprint(c) for c in intermediates),
+            material.digest,
+            self.certificate_policies,
+        )
+        usable_until = self._verdicts.get(verdict_key)
         if usable_until is not None and at < usable_until:
-            self._verdicts.move_to_end((chain_key, material.digest))
+            with contextlib.suppress(KeyError):  # another thread may have dropped it meanwhile
+                self._verdicts.move_to_end(verdict_key)
             return material.evidence()
         try:
             await self._engine(chain, intermediates, material, at)
@@ -516,9 +546,10 @@ class PathValidator:
             await self._engine(chain, intermediates, material, at)
         until = material.usable_until
         if until is not None and not material.mentions_any([c.serial_number for c in chain[:-1]]):
-            self._verdicts[(chain_key, material.digest)] = until
+            self._verdicts[verdict_key] = until
             if len(self._verdicts) > _VERIFIED_CACHE_SIZE:
-                self._verdicts.popitem(last=False)
+                with contextlib.suppress(KeyError):
+                    self._verdicts.popitem(last=False)
         return material.evidence()
 
     async def _engine(
