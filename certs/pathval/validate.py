@@ -320,6 +320,11 @@ def _check_link_signature(certificate: x509.Certificate, issuer: x509.Certificat
         ) from None
 
 
+def _key_ids_match(issuer: x509.Certificate, certificate: x509.Certificate) -> bool:
+    aki, ski = _aki(certificate), _ski(issuer)
+    return aki is None or ski is None or aki == ski
+
+
 def _could_issue(issuer: x509.Certificate, certificate: x509.Certificate) -> bool:
     if issuer.subject != certificate.issuer:
         return False
@@ -453,7 +458,11 @@ class PathValidator:
         )
         chains = self._chains.get(key)
         if chains is None:
-            chains = await self._build_chains(leaf, intermediates, roots, at)
+            # the usual case, a leaf issued by a listed CA, needs no search (the names matched above)
+            direct = [
+                [leaf, c] for c in roots if name_key(c.subject) == name_key(leaf.issuer) and _key_ids_match(c, leaf)
+            ]
+            chains = direct or await self._build_chains(leaf, intermediates, roots, at)
             if len(self._chains) > _VERIFIED_CACHE_SIZE:
                 self._chains.clear()
             self._chains[key] = chains
