@@ -153,17 +153,19 @@ def _fingerprint(certificate: x509.Certificate) -> str:
     return fingerprint(certificate)
 
 
-_NAME_KEYS: dict[bytes, str] = {}
+_NAME_KEYS: dict[x509.Name, str] = {}
 
 
 def name_key(name: x509.Name) -> str:
-    """A name compared as RFC 5280 §7.1 says (case, whitespace and string type folded), for lookups."""
-    der = name.public_bytes()
-    key = _NAME_KEYS.get(der)
+    """A name compared as RFC 5280 §7.1 says (case, whitespace and string type folded), for lookups.
+
+    Cached by the name itself: names `cryptography` holds equal fold to the same key anyway.
+    """
+    key = _NAME_KEYS.get(name)
     if key is None:
         if len(_NAME_KEYS) > _NAME_KEY_CACHE_SIZE:
             _NAME_KEYS.clear()
-        key = _NAME_KEYS[der] = str(asn1_x509.Name.load(der).hashable)
+        key = _NAME_KEYS[name] = str(asn1_x509.Name.load(name.public_bytes()).hashable)
     return key
 
 
