@@ -1,18 +1,25 @@
-"""Revocation: CRLs and OCSP behind an injectable fetcher, cached, failing closed.
+"""Revocation: CRLs and OCSP answers behind an injectable fetcher, cached, failing closed.
 
-`RevocationChecker.check(cert, issuer, at)` answers "was ``cert`` revoked at ``at``?" with evidence,
-or refuses:
+Two uses. `RevocationChecker.material(chain, at)` gathers what may bear on a chain — the CRLs at
+each certificate's distribution points (full and freshest/delta), the trust list's URLs for the
+anchor's subordinates, every cached CRL from an issuer the chain names (compared as RFC 5280 §7.1
+says), and OCSP answers when CRLs do not settle it — for the RFC 5280 engine in `validate.py`,
+which judges scope (Issuing Distribution Point), signer (cRLSign), deltas and holds. Nothing here
+decides that a CRL is complete.
 
-* ``revoked`` (dated with the revocation time) when a verified CRL or OCSP response says so;
-* ``revocation-unknown`` when no fresh, verified information can be had — an unreachable CRL, a
-  stale one, an OCSP ``unknown``, a bad responder signature: unknown is never "good".
+`RevocationChecker.check(cert, issuer, at)` is the platform's own, stricter judgement: it takes
+only a complete, direct CRL signed by ``issuer`` (with cRLSign) and refuses every CRL it could
+misread (`crl_scope_problem`: IDP-scoped, delta, indirect, unknown critical extensions); it
+answers ``revoked`` (dated) or ``revocation-unknown``, never "good" from unknown.
 
-CRLs are verified once when fetched (signature with the issuer's key, issuer name, freshness) and
-then cached until their ``nextUpdate``; lookups are dictionary hits. OCSP responses get the four
-manual checks `cryptography` leaves to the caller (reference §3.7): responder authorisation (the CA
-itself, or a certificate it issued directly with the OCSPSigning EKU), signature, freshness, and the
-nonce and serial match. `refresh_due` re-fetches CRLs before they expire; `trading/` runs it as a
-periodic job ("fetched in the background"). The network is only reached through a `Fetcher`.
+CRLs are parsed once when fetched or offered (freshness by the clock: nextUpdate, not dated in
+the future) and cached until their ``nextUpdate``; signatures checked by the platform are checked
+once per issuer. OCSP responses get the four manual checks `cryptography` leaves to the caller
+(reference §3.7): responder authorisation (the CA itself, or a certificate it issued directly with
+the OCSPSigning EKU), signature, freshness, and the nonce and serial match; the verified answer is
+then reused until its nextUpdate (or `ocsp_reuse` when it has none). `refresh_due` re-fetches CRLs
+before they expire; `trading/` runs it as a periodic job. The network is only reached through a
+`Fetcher`.
 """
 
 from __future__ import annotations
@@ -326,6 +333,10 @@ class RevocationChecker:
             except Refused as refusal:
                 problems.append(f"CRL {url}: {refusal.detail or refusal.text}")
                 continue
+            problem = crl_scope_problem(cached.crl)
+            if problem is not None:  # never read as complete: it could hide a revocation
+                problems.append(f"CRL {url} {problem}")
+                continue
             entry = cached.revoked.get(certificate.serial_number)
             if entry is not None and entry[0] <= at:
                 raise Refused(Reason.REVOKED, f"{entry[1]}, per CRL {url}", at=entry[0], details={"source": url})
@@ -465,7 +476,7 @@ class RevocationChecker:
         return _CachedCrl(der, url, name_key(crl.issuer), crl.last_update_utc, next_update, revoked, crl)
 
     def _verify_crl_signer(self, cached: _CachedCrl, issuer: x509.Certificate, url: str) -> None:
-        """The own engine's acceptance of a CRL as ``issuer``'s complete CRL (signature checked once per issuer)."""
+        """That ``issuer`` signed the CRL and may sign CRLs (checked once per issuer); scope is judged on use."""
         issuer_id = _fingerprint(issuer)
         if issuer_id in cached.verified_by:
             return
@@ -473,9 +484,6 @@ class RevocationChecker:
             raise Refused(Reason.REVOCATION_UNKNOWN, f"CRL from {url} is issued by another CA")
         if not may_sign_crls(issuer):
             raise Refused(Reason.REVOCATION_UNKNOWN, f"CRL from {url}: its issuer may not sign CRLs (no cRLSign)")
-        problem = crl_scope_problem(cached.crl)
-        if problem is not None:
-            raise Refused(Reason.REVOCATION_UNKNOWN, f"CRL from {url} {problem}")
         if not _crl_signature_valid(cached.crl, issuer):
             raise Refused(Reason.REVOCATION_UNKNOWN, f"CRL from {url} has a bad signature")
         cached.verified_by.add(issuer_id)
