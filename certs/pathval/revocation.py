@@ -111,6 +111,7 @@ class _CachedCrl:
 class _OcspAnswer:
     der: bytes
     source: str
+    certificate_sha256: str
     this_update: datetime
     next_update: datetime | None
     reuse_until: datetime
@@ -522,7 +523,7 @@ class RevocationChecker:
             raise Refused(Reason.REVOCATION_UNKNOWN, "the responder does not know the certificate")
         next_update = response.next_update_utc
         answer = _OcspAnswer(
-            der, url, response.this_update_utc, next_update, next_update or now + self.ocsp_reuse, revoked
+            der, url, key[0], response.this_update_utc, next_update, next_update or now + self.ocsp_reuse, revoked
         )
         self._ocsps[key] = answer
         return answer

@@ -68,6 +68,8 @@ from pyhanko_certvalidator.policy_decl import (
     CertRevTrustPolicy,
     DisallowWeakAlgorithmsPolicy,
     PKIXValidationParams,
+    RevocationCheckingPolicy,
+    RevocationCheckingRule,
 )
 from pyhanko_certvalidator.sig_validate import (
     DEFAULT_VALIDATION_CONTEXT,
@@ -79,6 +81,7 @@ from pyhanko_certvalidator.validate import async_validate_path
 from certs import algorithms as algs
 from certs.errors import Reason, Refused
 from certs.pathval.revocation import RevocationChecker, RevocationEvidence, RevocationMaterial, name_key
+from certs.pathval.revocation import ocsp_urls as revocation_ocsp_urls
 from certs.providers import sm2
 from certs.providers.base import SignatureValue
 from certs.report import Evidence
@@ -117,6 +120,11 @@ ANY_POLICY: Final = "2.5.29.32.0"
 # signature algorithms are acceptable on a date is the platform's `AlgorithmPolicy`'s decision.
 _WEAK_HASHES: Final = DisallowWeakAlgorithmsPolicy(weak_hash_algos=frozenset({"md2", "md5"}))  # type: ignore[no-untyped-call]
 _ENGINE_REVOCATION: Final = CertRevTrustPolicy(REQUIRE_REVINFO, retroactive_revinfo=True)
+# Every certificate but the leaf, whose OCSP answer the platform checked itself (`_engine_with_listed_responder`).
+_ENGINE_REVOCATION_LEAF_ANSWERED: Final = CertRevTrustPolicy(
+    RevocationCheckingPolicy(RevocationCheckingRule.NO_CHECK, RevocationCheckingRule.CRL_OR_OCSP_REQUIRED),
+    retroactive_revinfo=True,
+)
 _DSA_OIDS: Final = frozenset({"1.2.840.10040.4.3", "2.16.840.1.101.3.4.3.1", "2.16.840.1.101.3.4.3.2"})
 
 
@@ -530,36 +538,85 @@ class PathValidator:
             material = await self.revocation.material(
                 chain, at, extra_crl_urls=crl_urls, extra_ocsp_urls=ocsp_urls, with_ocsp=True
             )
-        verdict_key = (
+        if self._known_valid(chain, intermediates, material, at):
+            return material.evidence()
+        try:
+            await self._engine(chain, intermediates, material, at)
+        except Refused as refusal:
+            if refusal.reason is not Reason.REVOCATION_UNKNOWN:
+                raise
+            if not material.ocsps:
+                # a CRL was there but did not cover everything (scope, signer …): OCSP may answer
+                material = await self.revocation.material(
+                    chain, at, extra_crl_urls=crl_urls, extra_ocsp_urls=ocsp_urls, with_ocsp=True
+                )
+                if not material.ocsps:
+                    raise
+            await self._engine_with_listed_responder(chain, intermediates, material, at, refusal)
+        self._remember_valid(chain, intermediates, material)
+        return material.evidence()
+
+    async def _engine_with_listed_responder(
+        self,
+        chain: list[x509.Certificate],
+        intermediates: Sequence[x509.Certificate],
+        material: RevocationMaterial,
+        at: datetime,
+        refusal: Refused,
+    ) -> None:
+        """The engine again, with OCSP; for a leaf naming no responder, the trust list's answers for it.
+
+        pyhanko-certvalidator consults OCSP only for certificates whose AIA names a responder. A leaf
+        without one may still be covered by the responder the trust list names for its CA: that
+        answer passed the platform's own checks (responder authorised by the CA, signature,
+        freshness, our nonce), so the engine then checks every other certificate and the leaf's
+        revocation rests on that answer.
+        """
+        try:
+            await self._engine(chain, intermediates, material, at)
+        except Refused as again:
+            leaf = chain[0]
+            if again.reason is not Reason.REVOCATION_UNKNOWN or revocation_ocsp_urls(leaf):
+                raise
+            if not any(o.certificate_sha256 == fingerprint(leaf) for o in material.ocsps):
+                raise refusal from None
+            await self._engine(chain, intermediates, material, at, leaf_answered=True)
+
+    def _verdict_key(
+        self, chain: list[x509.Certificate], intermediates: Sequence[x509.Certificate], material: RevocationMaterial
+    ) -> tuple[object, ...]:
+        return (
             tuple(fingerprint(c) for c in chain),
             tuple(fingerprint(c) for c in intermediates),
             material.digest,
             self.certificate_policies,
         )
-        usable_until = self._verdicts.get(verdict_key)
-        if usable_until is not None and at < usable_until:
-            with contextlib.suppress(KeyError):  # another thread may have dropped it meanwhile
-                self._verdicts.move_to_end(verdict_key)
-            return material.evidence()
-        try:
-            await self._engine(chain, intermediates, material, at)
-        except Refused as refusal:
-            if refusal.reason is not Reason.REVOCATION_UNKNOWN or material.ocsps:
-                raise
-            # a CRL was there but did not cover everything (scope, signer …): OCSP may answer
-            material = await self.revocation.material(
-                chain, at, extra_crl_urls=crl_urls, extra_ocsp_urls=ocsp_urls, with_ocsp=True
-            )
-            if not material.ocsps:
-                raise
-            await self._engine(chain, intermediates, material, at)
+
+    def _known_valid(
+        self,
+        chain: list[x509.Certificate],
+        intermediates: Sequence[x509.Certificate],
+        material: RevocationMaterial,
+        at: datetime,
+    ) -> bool:
+        key = self._verdict_key(chain, intermediates, material)
+        usable_until = self._verdicts.get(key)
+        if usable_until is None or at >= usable_until:
+            return False
+        with contextlib.suppress(KeyError):  # another thread may have dropped it meanwhile
+            self._verdicts.move_to_end(key)
+        return True
+
+    def _remember_valid(
+        self, chain: list[x509.Certificate], intermediates: Sequence[x509.Certificate], material: RevocationMaterial
+    ) -> None:
         until = material.usable_until
-        if until is not None and not material.mentions_any([c.serial_number for c in chain[:-1]]):
-            self._verdicts[verdict_key] = until
-            if len(self._verdicts) > _VERIFIED_CACHE_SIZE:
-                with contextlib.suppress(KeyError):
-                    self._verdicts.popitem(last=False)
-        return material.evidence()
+        if until is None or material.mentions_any([c.serial_number for c in chain[:-1]]):
+            return
+        self._verdicts[self._verdict_key(chain, intermediates, material)] = until
+        if len(self._verdicts) > _VERIFIED_CACHE_SIZE:
+            with contextlib.suppress(KeyError):
+                self._verdicts.popitem(last=False)
 
     async def _engine(
         self,
@@ -567,6 +624,8 @@ class PathValidator:
         intermediates: Sequence[x509.Certificate],
         material: RevocationMaterial,
         at: datetime,
+        *,
+        leaf_answered: bool = False,
     ) -> None:
         leaf, *middle, anchor = [self._to_asn1(c) for c in chain]
         self_signed = anchor.self_signed != "no"
@@ -577,7 +636,7 @@ class PathValidator:
             moment=at,
             crls=material.crl_ders(),
             ocsps=material.ocsp_ders(),
-            revinfo_policy=_ENGINE_REVOCATION,
+            revinfo_policy=_ENGINE_REVOCATION_LEAF_ANSWERED if leaf_answered else _ENGINE_REVOCATION,
             algorithm_usage_policy=_ENGINE_ALGORITHMS,
             signature_validator=_ENGINE_SIGNATURES,
         )

@@ -5,6 +5,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from certs.errors import Reason, Refused
 from certs.pathval.revocation import RevocationChecker
@@ -57,3 +61,40 @@ async def test_a_cached_revoked_answer_still_refuses(pki: DevPki, registry: Trus
         await validator.validate(pki.revoked.certificate, at=pki.now - timedelta(days=3), usage=Usage.LOGIN)
     assert info.value.reason is Reason.REVOCATION_UNKNOWN
     assert fetcher.ocsp_requests == 1
+
+
+def _leaf_naming_no_responder(pki: DevPki) -> x509.Certificate:
+    """A signing certificate from the Jiangsu CA without AIA or CRL distribution points."""
+    ca = pki.jiangsu_ca
+    key = ec.generate_private_key(ec.SECP256R1())
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "无 AIA 的签名证书")]))
+        .issuer_name(ca.certificate.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(pki.now - timedelta(days=1))
+        .not_valid_after(pki.now + timedelta(days=30))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca.key.public_key()), critical=False)  # type: ignore[arg-type]
+        .sign(ca.key, hashes.SHA256())  # type: ignore[arg-type]
+    )
+    ca.issued[certificate.serial_number] = certificate  # the development responder answers for it
+    return certificate
+
+
+async def test_a_leaf_naming_no_responder_is_covered_by_the_trust_lists_responder(
+    pki: DevPki, registry: TrustRegistry
+) -> None:
+    now = [pki.now]
+    fetcher = _OcspOnly(pki, now)
+    validator = PathValidator(registry, RevocationChecker(fetcher, clock=lambda: now[0]))
+    leaf = _leaf_naming_no_responder(pki)
+    path = await validator.validate(leaf, at=pki.now, usage=Usage.LOGIN)
+    assert [e.source for e in path.revocation] == [pki.jiangsu_ca.ocsp_url]  # the URL from the trust list
+    pki.jiangsu_ca.revoke(leaf, pki.now - timedelta(hours=1))
+    revoked_now = PathValidator(registry, RevocationChecker(_OcspOnly(pki, now), clock=lambda: now[0]))
+    with pytest.raises(Refused) as info:
+        await revoked_now.validate(leaf, at=pki.now, usage=Usage.LOGIN)
+    assert info.value.reason is Reason.REVOKED
