@@ -1,30 +1,40 @@
-"""Revocation: CRLs and OCSP behind an injectable fetcher, cached, failing closed.
+"""Revocation: CRLs and OCSP answers behind an injectable fetcher, cached, failing closed.
 
-`RevocationChecker.check(cert, issuer, at)` answers "was ``cert`` revoked at ``at``?" with evidence,
-or refuses:
+Two uses. `RevocationChecker.material(chain, at)` gathers what may bear on a chain — the CRLs at
+each certificate's distribution points (full and freshest/delta), the trust list's URLs for the
+anchor's subordinates, every cached CRL from an issuer the chain names (compared as RFC 5280 §7.1
+says), and OCSP answers when CRLs do not settle it — for the RFC 5280 engine in `validate.py`,
+which judges scope (Issuing Distribution Point), signer (cRLSign), deltas and holds. Nothing here
+decides that a CRL is complete.
 
-* ``revoked`` (dated with the revocation time) when a verified CRL or OCSP response says so;
-* ``revocation-unknown`` when no fresh, verified information can be had — an unreachable CRL, a
-  stale one, an OCSP ``unknown``, a bad responder signature: unknown is never "good".
+`RevocationChecker.check(cert, issuer, at)` is the platform's own, stricter judgement: it takes
+only a complete, direct CRL signed by ``issuer`` (with cRLSign) and refuses every CRL it could
+misread (`crl_scope_problem`: IDP-scoped, delta, indirect, unknown critical extensions); it
+answers ``revoked`` (dated) or ``revocation-unknown``, never "good" from unknown.
 
-CRLs are verified once when fetched (signature with the issuer's key, issuer name, freshness) and
-then cached until their ``nextUpdate``; lookups are dictionary hits. OCSP responses get the four
-manual checks `cryptography` leaves to the caller (reference §3.7): responder authorisation (the CA
-itself, or a certificate it issued directly with the OCSPSigning EKU), signature, freshness, and the
-nonce and serial match. `refresh_due` re-fetches CRLs before they expire; `trading/` runs it as a
-periodic job ("fetched in the background"). The network is only reached through a `Fetcher`.
+CRLs are parsed once when fetched or offered (freshness by the clock: nextUpdate, not dated in
+the future) and cached until their ``nextUpdate``; signatures checked by the platform are checked
+once per issuer. OCSP responses get the four manual checks `cryptography` leaves to the caller
+(reference §3.7): responder authorisation (the CA itself, or a certificate it issued directly with
+the OCSPSigning EKU), signature, freshness, and the nonce and serial match; the verified answer is
+then reused until its nextUpdate (or `ocsp_reuse` when it has none). `refresh_due` re-fetches CRLs
+before they expire; `trading/` runs it as a periodic job. The network is only reached through a
+`Fetcher`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import itertools
 import os
 import urllib.request
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import Final, Protocol
 
+from asn1crypto import x509 as asn1_x509  # type: ignore[import-untyped]
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
@@ -84,14 +94,128 @@ class RevocationEvidence:
 @dataclass
 class _CachedCrl:
     der: bytes
-    issuer_sha256: str
+    source: str
+    issuer_name: str
     this_update: datetime
     next_update: datetime
     revoked: dict[int, tuple[datetime, str]]
+    crl: x509.CertificateRevocationList
+    # Issuers (SHA-256) whose key verified this CRL's signature, for the platform's own engine.
+    verified_by: set[str] = field(default_factory=set)
+
+    def evidence(self) -> RevocationEvidence:
+        return RevocationEvidence("crl", self.source, self.der, self.this_update, self.next_update)
+
+
+@dataclass(frozen=True)
+class _OcspAnswer:
+    der: bytes
+    source: str
+    certificate_sha256: str
+    this_update: datetime
+    next_update: datetime | None
+    reuse_until: datetime
+    revoked: tuple[datetime, str] | None
+
+    def evidence(self) -> RevocationEvidence:
+        return RevocationEvidence("ocsp", self.source, self.der, self.this_update, self.next_update)
+
+
+@dataclass(frozen=True)
+class RevocationMaterial:
+    """The CRLs and OCSP answers gathered for a chain, all fresh by the checker's clock, not yet judged.
+
+    The RFC 5280 engine decides which of them apply to which certificate (scope, signer, deltas).
+    """
+
+    crls: tuple[_CachedCrl, ...]
+    ocsps: tuple[_OcspAnswer, ...]
+
+    def crl_ders(self) -> list[bytes]:
+        return [c.der for c in self.crls]
+
+    def ocsp_ders(self) -> list[bytes]:
+        return [o.der for o in self.ocsps]
+
+    def evidence(self) -> tuple[RevocationEvidence, ...]:
+        return (*(c.evidence() for c in self.crls), *(o.evidence() for o in self.ocsps))
+
+    @property
+    def digest(self) -> tuple[str, ...]:
+        return tuple(sorted(hashlib.sha256(d).hexdigest() for d in (*self.crl_ders(), *self.ocsp_ders())))
+
+    @property
+    def usable_until(self) -> datetime | None:
+        """The earliest nextUpdate (None: some item has none, so no verdict may be reused)."""
+        ends = [c.next_update for c in self.crls] + [o.next_update for o in self.ocsps]
+        if not ends or any(end is None for end in ends):
+            return None
+        return min(end for end in ends if end is not None)
+
+    def mentions_any(self, serials: Sequence[int]) -> bool:
+        """Whether any CRL entry or OCSP answer concerns one of ``serials`` (then a verdict depends on the time)."""
+        return any(s in c.revoked for c in self.crls for s in serials) or any(o.revoked for o in self.ocsps)
 
 
 def _fingerprint(certificate: x509.Certificate) -> str:
     return fingerprint(certificate)
+
+
+_NAME_KEYS: dict[x509.Name, str] = {}
+
+
+def name_key(name: x509.Name) -> str:
+    """A name compared as RFC 5280 §7.1 says (case, whitespace and string type folded), for lookups.
+
+    Cached by the name itself: names `cryptography` holds equal fold to the same key anyway.
+    """
+    key = _NAME_KEYS.get(name)
+    if key is None:
+        if len(_NAME_KEYS) > _NAME_KEY_CACHE_SIZE:
+            _NAME_KEYS.clear()
+        key = _NAME_KEYS[name] = str(asn1_x509.Name.load(name.public_bytes()).hashable)
+    return key
+
+
+# --- the CRL rules of the platform's own engine (SM2 chains) --------------------------------------
+
+_NAME_KEY_CACHE_SIZE: Final = 10_000
+_UNDERSTOOD_CRL_EXTENSIONS: Final = (x509.AuthorityKeyIdentifier, x509.CRLNumber, x509.IssuerAlternativeName)
+_UNDERSTOOD_ENTRY_EXTENSIONS: Final = (x509.CRLReason, x509.InvalidityDate)
+
+
+def crl_scope_problem(crl: x509.CertificateRevocationList) -> str | None:
+    """Why ``crl`` may not be taken as the complete CRL of its issuer by the platform's own engine, or None.
+
+    The own engine (SM2 chains, which pyhanko-certvalidator cannot verify) knows complete, direct
+    CRLs only. A CRL scoped by an Issuing Distribution Point (a partition, user/CA-only, some
+    reasons, indirect), a delta CRL, a CRL with an entry naming another certificate issuer, and a
+    CRL with any critical extension it does not understand would each be misread as complete, so
+    each is refused (revocation unknown: fail closed) rather than interpreted.
+    """
+    for ext in crl.extensions:
+        if isinstance(ext.value, x509.IssuingDistributionPoint):
+            return "is scoped by an Issuing Distribution Point"
+        if isinstance(ext.value, (x509.DeltaCRLIndicator, x509.FreshestCRL)):
+            return "is (or refers to) a delta CRL"
+        if ext.critical and not isinstance(ext.value, _UNDERSTOOD_CRL_EXTENSIONS):
+            return f"has an unknown critical extension {ext.oid.dotted_string}"
+    for entry in crl:
+        for entry_ext in entry.extensions:
+            if isinstance(entry_ext.value, x509.CertificateIssuer):
+                return "is an indirect CRL (entries name another issuer)"
+            if entry_ext.critical and not isinstance(entry_ext.value, _UNDERSTOOD_ENTRY_EXTENSIONS):
+                return f"has an entry with an unknown critical extension {entry_ext.oid.dotted_string}"
+    return None
+
+
+def may_sign_crls(issuer: x509.Certificate) -> bool:
+    """RFC 5280 §6.3.3 (f): a CRL signer whose keyUsage is present must assert cRLSign."""
+    try:
+        usage = issuer.extensions.get_extension_for_class(x509.KeyUsage).value
+    except x509.ExtensionNotFound:
+        return True
+    return usage.crl_sign
 
 
 def _crl_signature_valid(crl: x509.CertificateRevocationList, issuer: x509.Certificate) -> bool:
@@ -123,6 +247,40 @@ def crl_urls(certificate: x509.Certificate) -> list[str]:
     ]
 
 
+def delta_crl_urls(certificate: x509.Certificate) -> list[str]:
+    """The certificate's freshest-CRL (delta) locations."""
+    try:
+        points = certificate.extensions.get_extension_for_class(x509.FreshestCRL).value
+    except x509.ExtensionNotFound:
+        return []
+    return [
+        name.value
+        for point in points
+        for name in point.full_name or []
+        if isinstance(name, x509.UniformResourceIdentifier)
+    ]
+
+
+def _crl_issuer_names(certificate: x509.Certificate) -> set[str]:
+    """The cRLIssuer names of the certificate's distribution points (indirect CRLs)."""
+    try:
+        points = certificate.extensions.get_extension_for_class(x509.CRLDistributionPoints).value
+    except x509.ExtensionNotFound:
+        return set()
+    return {
+        name_key(name.value)
+        for point in points
+        for name in point.crl_issuer or []
+        if isinstance(name, x509.DirectoryName)
+    }
+
+
+def _refuse_if_revoked(answer: _OcspAnswer, at: datetime) -> None:
+    if answer.revoked is not None and answer.revoked[0] <= at:
+        when, reason = answer.revoked
+        raise Refused(Reason.REVOKED, f"{reason}, per OCSP {answer.source}", at=when, details={"source": answer.source})
+
+
 def ocsp_urls(certificate: x509.Certificate) -> list[str]:
     try:
         access = certificate.extensions.get_extension_for_class(x509.AuthorityInformationAccess).value
@@ -138,15 +296,23 @@ def ocsp_urls(certificate: x509.Certificate) -> list[str]:
 
 @dataclass
 class RevocationChecker:
-    """Checks certificates against CRLs (preferred: cacheable) and OCSP, through ``fetcher``."""
+    """Gathers and caches CRLs (preferred: cacheable) and OCSP answers through ``fetcher``.
+
+    Two users: `material` feeds the RFC 5280 engine (pyhanko-certvalidator judges scope, signer,
+    deltas and holds), `check` is the platform's own judgement for SM2 chains, which refuses every
+    CRL it could misread (`crl_scope_problem`).
+    """
 
     fetcher: Fetcher
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     use_ocsp: bool = True
     tolerance: timedelta = timedelta(minutes=5)
+    # An OCSP answer without nextUpdate is reused for this long at most.
+    ocsp_reuse: timedelta = timedelta(minutes=5)
     _crls: dict[str, _CachedCrl] = field(default_factory=dict)
     _crl_locks: dict[str, asyncio.Lock] = field(default_factory=dict)
     _issuers: dict[str, x509.Certificate] = field(default_factory=dict)
+    _ocsps: dict[tuple[str, str], _OcspAnswer] = field(default_factory=dict)
 
     async def check(
         self,
@@ -157,74 +323,144 @@ class RevocationChecker:
         extra_crl_urls: Sequence[str] = (),
         extra_ocsp_urls: Sequence[str] = (),
     ) -> RevocationEvidence:
-        """Evidence that ``certificate`` was not revoked at ``at``; refuses ``revoked`` or ``revocation-unknown``."""
+        """Evidence that ``certificate`` was not revoked at ``at``; refuses ``revoked`` or ``revocation-unknown``.
+
+        Only complete, direct CRLs signed by ``issuer`` (with cRLSign) count (`crl_scope_problem`).
+        """
         problems: list[str] = []
-        for url in [*crl_urls(certificate), *extra_crl_urls]:
+        for url in dict.fromkeys([*crl_urls(certificate), *extra_crl_urls]):
             try:
                 cached = await self._crl(url, issuer)
             except Refused as refusal:
                 problems.append(f"CRL {url}: {refusal.detail or refusal.text}")
                 continue
+            problem = crl_scope_problem(cached.crl)
+            if problem is not None:  # never read as complete: it could hide a revocation
+                problems.append(f"CRL {url} {problem}")
+                continue
             entry = cached.revoked.get(certificate.serial_number)
             if entry is not None and entry[0] <= at:
                 raise Refused(Reason.REVOKED, f"{entry[1]}, per CRL {url}", at=entry[0], details={"source": url})
-            return RevocationEvidence("crl", url, cached.der, cached.this_update, cached.next_update)
+            return cached.evidence()
         if self.use_ocsp:
-            for url in [*ocsp_urls(certificate), *extra_ocsp_urls]:
+            for url in dict.fromkeys([*ocsp_urls(certificate), *extra_ocsp_urls]):
                 try:
-                    return await self._ocsp(url, certificate, issuer, at)
+                    answer = await self._ocsp(url, certificate, issuer)
                 except Refused as refusal:
-                    if refusal.reason is Reason.REVOKED:
-                        raise
                     problems.append(f"OCSP {url}: {refusal.detail or refusal.text}")
+                    continue
+                _refuse_if_revoked(answer, at)
+                return answer.evidence()
         detail = "; ".join(problems) or "the certificate names no CRL or OCSP responder"
         raise Refused(Reason.REVOCATION_UNKNOWN, detail)
 
+    async def material(
+        self,
+        chain: Sequence[x509.Certificate],
+        at: datetime,
+        *,
+        extra_crl_urls: Sequence[str] = (),
+        extra_ocsp_urls: Sequence[str] = (),
+        with_ocsp: bool = False,
+    ) -> RevocationMaterial:
+        """The fresh CRLs (and, ``with_ocsp``, OCSP answers) that may bear on ``chain`` (leaf first, anchor last).
+
+        CRLs come from each certificate's distribution points (full and delta), the trust list's
+        URLs for the anchor's direct subordinates, and every cached CRL from an issuer named in the
+        chain (offered out of band: `add_crl`, `offer_crl`). Nothing is judged here except freshness
+        by the clock; an OCSP answer saying "revoked" at ``at`` refuses at once.
+        """
+        anchor = chain[-1]
+        names = {name_key(c.issuer) for c in chain[:-1]}
+        urls: list[str] = []
+        for certificate, issuer in itertools.pairwise(chain):
+            urls += crl_urls(certificate) + delta_crl_urls(certificate)
+            names |= _crl_issuer_names(certificate)
+            if issuer is anchor:
+                urls += extra_crl_urls
+        found: dict[str, _CachedCrl] = {}
+        for url in dict.fromkeys(urls):
+            try:
+                cached = await self._crl(url, None)
+            except Refused:
+                continue  # judged by the engine: no CRL for the certificate, then OCSP or refusal
+            found.setdefault(hashlib.sha256(cached.der).hexdigest(), cached)
+        now = self.clock()
+        for cached in self._crls.values():
+            if cached.issuer_name in names and self._fresh(cached, now):
+                found.setdefault(hashlib.sha256(cached.der).hexdigest(), cached)
+        answers = await self._ocsp_material(chain, at, extra_ocsp_urls) if with_ocsp and self.use_ocsp else []
+        return RevocationMaterial(tuple(found.values()), tuple(answers))
+
+    async def _ocsp_material(
+        self, chain: Sequence[x509.Certificate], at: datetime, extra_ocsp_urls: Sequence[str]
+    ) -> list[_OcspAnswer]:
+        answers: list[_OcspAnswer] = []
+        for certificate, issuer in itertools.pairwise(chain):
+            extra = extra_ocsp_urls if issuer is chain[-1] else ()
+            for url in dict.fromkeys([*ocsp_urls(certificate), *extra]):
+                try:
+                    answer = await self._ocsp(url, certificate, issuer)
+                except Refused:
+                    continue
+                _refuse_if_revoked(answer, at)
+                answers.append(answer)
+                break
+        return answers
+
     def add_crl(self, url: str, der: bytes, issuer: x509.Certificate) -> None:
         """Verify and cache a CRL obtained out of band (embedded evidence, a pushed update)."""
-        self._crls[url] = self._verify_crl(der, issuer, url)
+        cached = self._parse_crl(der, url)
+        self._verify_crl_signer(cached, issuer, url)
+        self._crls[url] = cached
+
+    def offer_crl(self, der: bytes, source: str) -> None:
+        """Cache a CRL obtained out of band without judging it: the engine checks signer and scope when used."""
+        self._crls[source] = self._parse_crl(der, source)
 
     async def refresh_due(self, *, margin: timedelta = timedelta(hours=1)) -> list[str]:
         """Re-fetch cached CRLs that expire within ``margin``; returns the URLs refreshed (a periodic job)."""
         now = self.clock()
         refreshed = []
         for url, cached in list(self._crls.items()):
-            if cached.next_update - margin <= now:
-                issuer = self._issuers[cached.issuer_sha256]
-                try:
-                    self._crls[url] = self._verify_crl(await self.fetcher.fetch(url), issuer, url)
-                    refreshed.append(url)
-                except (Refused, OSError, ValueError):
-                    continue  # keep the old one; it fails closed once past nextUpdate
+            if cached.next_update - margin > now or not url.startswith(("http://", "https://")):
+                continue
+            try:
+                fresh = self._parse_crl(await self.fetcher.fetch(url), url)
+                for issuer_id in cached.verified_by:
+                    self._verify_crl_signer(fresh, self._issuers[issuer_id], url)
+            except (Refused, OSError, ValueError):
+                continue  # keep the old one; it fails closed once past nextUpdate
+            self._crls[url] = fresh
+            refreshed.append(url)
         return refreshed
 
-    async def _crl(self, url: str, issuer: x509.Certificate) -> _CachedCrl:
-        now = self.clock()
-        cached = self._crls.get(url)
-        if cached is not None and cached.issuer_sha256 == _fingerprint(issuer) and now < cached.next_update:
-            return cached
-        lock = self._crl_locks.setdefault(url, asyncio.Lock())
-        async with lock:
-            cached = self._crls.get(url)
-            if cached is not None and cached.issuer_sha256 == _fingerprint(issuer) and now < cached.next_update:
-                return cached
-            try:
-                der = await self.fetcher.fetch(url)
-            except (OSError, ValueError) as exc:
-                raise Refused(Reason.REVOCATION_UNKNOWN, f"cannot fetch: {exc}") from None
-            cached = self._verify_crl(der, issuer, url)
-            self._crls[url] = cached
-            return cached
+    def _fresh(self, cached: _CachedCrl, now: datetime) -> bool:
+        return now < cached.next_update and cached.this_update <= now + self.tolerance
 
-    def _verify_crl(self, der: bytes, issuer: x509.Certificate, url: str) -> _CachedCrl:
+    async def _crl(self, url: str, issuer: x509.Certificate | None) -> _CachedCrl:
+        cached = self._crls.get(url)
+        if cached is None or not self._fresh(cached, self.clock()):
+            lock = self._crl_locks.setdefault(url, asyncio.Lock())
+            async with lock:
+                cached = self._crls.get(url)
+                if cached is None or not self._fresh(cached, self.clock()):
+                    try:
+                        der = await self.fetcher.fetch(url)
+                    except (OSError, ValueError) as exc:
+                        raise Refused(Reason.REVOCATION_UNKNOWN, f"cannot fetch: {exc}") from None
+                    cached = self._parse_crl(der, url)
+                    self._crls[url] = cached
+        if issuer is not None:
+            self._verify_crl_signer(cached, issuer, url)
+        return cached
+
+    def _parse_crl(self, der: bytes, url: str) -> _CachedCrl:
         try:
             crl = x509.load_der_x509_crl(der)
+            entries = list(crl)
         except ValueError as exc:
             raise Refused(Reason.REVOCATION_UNKNOWN, f"unparseable CRL from {url}: {exc}") from None
-        if crl.issuer != issuer.subject:
-            raise Refused(Reason.REVOCATION_UNKNOWN, f"CRL from {url} is issued by another CA")
-        if not _crl_signature_valid(crl, issuer):
-            raise Refused(Reason.REVOCATION_UNKNOWN, f"CRL from {url} has a bad signature")
         now = self.clock()
         next_update = crl.next_update_utc
         if next_update is None or now >= next_update:
@@ -232,18 +468,35 @@ class RevocationChecker:
         if crl.last_update_utc > now + self.tolerance:
             raise Refused(Reason.REVOCATION_UNKNOWN, f"CRL from {url} is dated in the future")
         revoked = {}
-        for entry in crl:
+        for entry in entries:
             try:
                 reason = entry.extensions.get_extension_for_class(x509.CRLReason).value.reason.value
-            except x509.ExtensionNotFound:
+            except (x509.ExtensionNotFound, ValueError):
                 reason = "unspecified"
             revoked[entry.serial_number] = (entry.revocation_date_utc, reason)
-        self._issuers[_fingerprint(issuer)] = issuer
-        return _CachedCrl(der, _fingerprint(issuer), crl.last_update_utc, next_update, revoked)
+        return _CachedCrl(der, url, name_key(crl.issuer), crl.last_update_utc, next_update, revoked, crl)
 
-    async def _ocsp(
-        self, url: str, certificate: x509.Certificate, issuer: x509.Certificate, at: datetime
-    ) -> RevocationEvidence:
+    def _verify_crl_signer(self, cached: _CachedCrl, issuer: x509.Certificate, url: str) -> None:
+        """That ``issuer`` signed the CRL and may sign CRLs (checked once per issuer); scope is judged on use."""
+        issuer_id = _fingerprint(issuer)
+        if issuer_id in cached.verified_by:
+            return
+        if cached.issuer_name != name_key(issuer.subject):
+            raise Refused(Reason.REVOCATION_UNKNOWN, f"CRL from {url} is issued by another CA")
+        if not may_sign_crls(issuer):
+            raise Refused(Reason.REVOCATION_UNKNOWN, f"CRL from {url}: its issuer may not sign CRLs (no cRLSign)")
+        if not _crl_signature_valid(cached.crl, issuer):
+            raise Refused(Reason.REVOCATION_UNKNOWN, f"CRL from {url} has a bad signature")
+        cached.verified_by.add(issuer_id)
+        self._issuers[issuer_id] = issuer
+
+    async def _ocsp(self, url: str, certificate: x509.Certificate, issuer: x509.Certificate) -> _OcspAnswer:
+        """A verified OCSP answer about ``certificate``, reused from the cache within its validity window."""
+        key = (_fingerprint(certificate), _fingerprint(issuer))
+        now = self.clock()
+        cached = self._ocsps.get(key)
+        if cached is not None and now < cached.reuse_until:
+            return cached
         nonce = os.urandom(16)
         request = (
             ocsp.OCSPRequestBuilder()
@@ -262,13 +515,18 @@ class RevocationChecker:
             raise Refused(Reason.REVOCATION_UNKNOWN, f"responder answered {response.response_status.name}")
         self._check_ocsp(response, request, issuer, nonce)
         status = response.certificate_status
+        revoked: tuple[datetime, str] | None = None
         if status is ocsp.OCSPCertStatus.REVOKED and response.revocation_time_utc is not None:
-            if response.revocation_time_utc <= at:
-                reason = response.revocation_reason.value if response.revocation_reason else "unspecified"
-                raise Refused(Reason.REVOKED, f"{reason}, per OCSP {url}", at=response.revocation_time_utc)
+            reason = response.revocation_reason.value if response.revocation_reason else "unspecified"
+            revoked = (response.revocation_time_utc, reason)
         elif status is not ocsp.OCSPCertStatus.GOOD:
             raise Refused(Reason.REVOCATION_UNKNOWN, "the responder does not know the certificate")
-        return RevocationEvidence("ocsp", url, der, response.this_update_utc, response.next_update_utc)
+        next_update = response.next_update_utc
+        answer = _OcspAnswer(
+            der, url, key[0], response.this_update_utc, next_update, next_update or now + self.ocsp_reuse, revoked
+        )
+        self._ocsps[key] = answer
+        return answer
 
     def _check_ocsp(
         self, response: ocsp.OCSPResponse, request: ocsp.OCSPRequest, issuer: x509.Certificate, nonce: bytes

@@ -126,8 +126,10 @@ class Sm2Authority:
     def revoke(self, certificate: x509.Certificate, at: datetime) -> None:
         self.revoked[certificate.serial_number] = at
 
-    def crl(self, this_update: datetime, next_update: datetime) -> bytes:
-        """A DER CRL signed with SM2."""
+    def crl(
+        self, this_update: datetime, next_update: datetime, *, extensions: list[dict[str, Any]] | None = None
+    ) -> bytes:
+        """A DER CRL signed with SM2 (``extensions``: asn1crypto crl_extensions, e.g. a scoping IDP)."""
         entries = [
             {"user_certificate": serial, "revocation_date": _time(at)}
             for serial, at in sorted(self.revoked.items())
@@ -141,6 +143,7 @@ class Sm2Authority:
                 "this_update": _time(this_update),
                 "next_update": _time(next_update),
                 "revoked_certificates": entries or None,
+                "crl_extensions": extensions or None,
             }
         )
         signature = self.key.sign(tbs.dump()).value

@@ -123,6 +123,9 @@ class CertsSettings(BaseSettings):
     taken from a list. Embedded: ``<dev-ca>/pinned-operators.pem``."""
     validation_policy_sha256: str = ""
     """When set, a list naming another validation policy is refused."""
+    acceptable_policies: list[str] = Field(default_factory=list)
+    """Certificate policy OIDs the platform accepts (RFC 5280's user-initial-policy-set). Empty: any
+    policy, none required. Set: every accepted chain must end with one of them (explicit policy)."""
     origins: list[str] = Field(default_factory=list)
     """The site's origins (``https://ggzy.example.cn``) that login challenges may be bound to; the
     first is used when a request names none. Empty: ``http://<web host>:<web port>`` (and

@@ -40,7 +40,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from certs.errors import Indication, Reason, Refused
 from certs.pathval.identity import Party, party_of
 from certs.pathval.revocation import Fetcher, RevocationChecker
-from certs.pathval.validate import PathValidator
+from certs.pathval.validate import CertificatePolicies, PathValidator
 from certs.sign.cades import DetachedSignature
 from certs.trustlist.model import TrustList, Usage, document_sha256, fingerprint
 from certs.trustlist.registry import TrustRegistry
@@ -266,7 +266,14 @@ async def trust_context(
         now,
     )
     checker = RevocationChecker(fetcher, clock=lambda: now)
-    return TrustContext(registry, PathValidator(registry, checker), now)
+    return TrustContext(registry, PathValidator(registry, checker, certificate_policies=_policies(settings)), now)
+
+
+def _policies(settings: Settings) -> CertificatePolicies:
+    acceptable = frozenset(settings.certs.acceptable_policies)
+    if not acceptable:
+        return CertificatePolicies()
+    return CertificatePolicies(acceptable=acceptable, require_explicit=True)
 
 
 async def signer_party(

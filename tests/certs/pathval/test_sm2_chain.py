@@ -4,6 +4,8 @@ import dataclasses
 from datetime import timedelta
 
 import pytest
+from asn1crypto import x509 as asn1_x509  # type: ignore[import-untyped]
+from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from certs.auth.challenge import MemoryChallengeStore, issue_challenge, sign_challenge, verify_login
@@ -122,3 +124,63 @@ async def test_sm2_revoked_and_forged(pki: DevPki, sm2_ca: Sm2Authority, sm2_val
     with pytest.raises(Refused) as info:
         await sm2_validator.validate(forged.certificate, at=pki.now, usage=Usage.LOGIN)
     assert info.value.reason is Reason.BAD_SIGNATURE
+
+
+class _ScopedSm2Fetcher(Sm2Fetcher):
+    """Serves, at the SM2 CA's own CRL URL, a fresh SM2-signed CRL carrying ``extensions`` (issue 12's defect)."""
+
+    def __init__(self, pki: DevPki, ca: Sm2Authority, extensions: list[dict[str, object]]) -> None:
+        super().__init__(pki, ca)
+        # built here, so a CRL that cannot be built fails the test instead of looking unreachable
+        self.der = ca.crl(pki.now - timedelta(hours=1), pki.now + timedelta(days=7), extensions=extensions)
+        assert len(x509.load_der_x509_crl(self.der).extensions) == len(extensions)
+
+    async def fetch(self, url: str, *, body: bytes | None = None, content_type: str | None = None) -> bytes:
+        if url == self.ca.crl_url:
+            return self.der
+        return await super().fetch(url, body=body, content_type=content_type)
+
+
+SM2_SCOPES = {
+    "idp-ca-certificates-only": [
+        {"extn_id": "issuing_distribution_point", "critical": True, "extn_value": {"only_contains_ca_certs": True}}
+    ],
+    "idp-another-distribution-point": [
+        {
+            "extn_id": "issuing_distribution_point",
+            "critical": True,
+            "extn_value": {
+                "distribution_point": {
+                    "full_name": [
+                        asn1_x509.GeneralName(
+                            name="uniform_resource_identifier", value="http://sm2ca.invalid/partition-2.crl"
+                        )
+                    ]
+                }
+            },
+        }
+    ],
+    "delta-crl-indicator": [{"extn_id": "delta_crl_indicator", "critical": True, "extn_value": 1}],
+}
+
+
+@pytest.mark.parametrize("scope", list(SM2_SCOPES))
+async def test_sm2_a_crl_outside_its_scope_never_clears_a_revoked_certificate(
+    pki: DevPki, sm2_ca: Sm2Authority, sm2_validator: PathValidator, scope: str
+) -> None:
+    """The same CRL rules as RSA/ECDSA chains (tests/certs/pathval/test_crl_scope.py), on an SM2 chain."""
+    revoked = leaf(pki, sm2_ca, make_uscc(305, "320100"))
+    sm2_ca.revoke(revoked.certificate, pki.now - timedelta(days=1))
+    good = leaf(pki, sm2_ca, make_uscc(306, "320100"))
+    fetcher = _ScopedSm2Fetcher(pki, sm2_ca, SM2_SCOPES[scope])
+    validator = PathValidator(sm2_validator.registry, RevocationChecker(fetcher, clock=lambda: pki.now, use_ocsp=False))
+    for identity in (revoked, good):
+        with pytest.raises(Refused) as info:
+            await validator.validate(identity.certificate, at=pki.now, usage=Usage.LOGIN)
+        assert info.value.reason in {Reason.REVOCATION_UNKNOWN, Reason.REVOKED}
+    # the control: the same CRL without the scope clears the good certificate
+    unscoped = PathValidator(
+        sm2_validator.registry, RevocationChecker(_ScopedSm2Fetcher(pki, sm2_ca, []), clock=lambda: pki.now)
+    )
+    path = await unscoped.validate(good.certificate, at=pki.now, usage=Usage.LOGIN)
+    assert [e.kind for e in path.revocation] == ["crl"]
