@@ -7,6 +7,7 @@ broke; anything unexpected is a 500 that is logged with its traceback and shows 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import structlog
@@ -21,6 +22,28 @@ if TYPE_CHECKING:
 
 PROBLEM_JSON = "application/problem+json"
 log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    """One input at fault: which field, which rule it broke, and why (in words)."""
+
+    field: str | None
+    rule: str | None
+    message: str | None
+
+
+@dataclass(frozen=True)
+class ProblemDetails:
+    """The documented shape of every API error (RFC 9457). A domain error may add members of its own
+    (``extra``), so the OpenAPI schema leaves additional properties open.
+    """
+
+    type: str
+    title: str
+    status: int
+    detail: str | None = None
+    errors: list[FieldProblem] | None = None
 
 
 def problem_response(body: dict[str, Any], headers: dict[str, str] | None = None) -> Response[Any]:
