@@ -12,18 +12,25 @@ from __future__ import annotations
 import base64
 import binascii
 import uuid
-from typing import Any
+from typing import Annotated, Any, TypedDict
 
 import msgspec
 from litestar import Controller, Request, Response, delete, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
-from litestar.params import FromPath, JSONBody
-from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
+from litestar.openapi import ResponseSpec
+from litestar.params import Body, FromPath, JSONBody
+from litestar.status_codes import (
+    HTTP_200_OK,
+    HTTP_201_CREATED,
+    HTTP_204_NO_CONTENT,
+    HTTP_404_NOT_FOUND,
+    HTTP_415_UNSUPPORTED_MEDIA_TYPE,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from certs.auth.challenge import Challenge
-from trading.kernel.api.errors import problem_response
+from trading.kernel.api.errors import documents_problems, problem_response
 from trading.kernel.auth.guards import current_actor
 from trading.kernel.auth.identity import Actor
 from trading.kernel.auth.permissions import requires
@@ -55,6 +62,31 @@ from trading.parties.schemas import (
 from trading.parties.trust import PlatformReason, Refusal, TrustListService
 
 SIGNATURE_TYPE = "application/pkcs7-signature"
+
+
+class SchemeOperator(TypedDict):
+    name: str
+    uscc: str
+    territory: str
+
+
+class TrustListDocument(TypedDict):
+    """The published list's shape (``certs.trustlist.model``, ggzy-tl/1), for the API document: the
+    envelope is typed, providers and pointers are described in the model's docs.
+    """
+
+    # The document's own camelCase field names.
+    schemaVersion: str
+    listType: str
+    schemeOperator: SchemeOperator
+    sequenceNumber: int
+    issueDate: str
+    nextUpdate: str
+    distributionPoints: list[str]
+    validationPolicy: dict[str, str]
+    pointersToOtherLists: list[dict[str, Any]]
+    entities: list[dict[str, Any]]
+    critical: list[str]
 
 
 async def provide_certificate_service(db_session: NamedDependency[AsyncSession], state: State) -> CertificateService:
@@ -208,7 +240,19 @@ class CertsController(Controller):
         "trust_lists": Provide(provide_trust_list_service),
     }
 
-    @get("/trust-list", operation_id="parties_get_trust_list", summary="The trust list in force")
+    @get(
+        "/trust-list",
+        operation_id="parties_get_trust_list",
+        summary="The trust list in force",
+        responses={
+            HTTP_200_OK: ResponseSpec(
+                TrustListDocument,
+                description="The signed list's exact bytes (a ggzy-tl/1 JSON document)",
+                generate_examples=False,
+            )
+        },
+        opt=documents_problems(HTTP_404_NOT_FOUND),  # none loaded yet
+    )
     async def trust_list(self, db_session: NamedDependency[AsyncSession]) -> Response[bytes]:
         """Our list exactly as published (verify these bytes against ``/trust-list/signature``)."""
         version = await self._in_force(db_session)
@@ -226,6 +270,8 @@ class CertsController(Controller):
         "/trust-list/signature",
         operation_id="parties_get_trust_list_signature",
         summary="The detached signature of the trust list in force",
+        media_type=SIGNATURE_TYPE,
+        opt=documents_problems(HTTP_404_NOT_FOUND),  # none loaded yet
     )
     async def trust_list_signature(self, db_session: NamedDependency[AsyncSession]) -> Response[bytes]:
         """The operator's detached, timestamped CAdES signature (DER) over the list's bytes."""
@@ -252,6 +298,7 @@ class CertsController(Controller):
         "/trust-lists",
         operation_id="parties_load_trust_list",
         status_code=HTTP_201_CREATED,
+        responses={HTTP_200_OK: ResponseSpec(TrustListRead, description="This version was already loaded")},
         opt=requires(CertificatePermission.TRUST_LIST_MANAGE),
     )
     async def load(
@@ -259,7 +306,7 @@ class CertsController(Controller):
         data: JSONBody[TrustListCreate],
         trust_lists: NamedDependency[TrustListService],
         actor: NamedDependency[Actor],
-    ) -> Response[Any]:
+    ) -> Response[TrustListRead]:
         """Load our signed list, or a peer platform's (``peer``): refused when forged, rolled back,
         expired, or (peer) not pinned by a pointer of our list; 422 naming the reason.
         """
@@ -351,9 +398,13 @@ class CertsController(Controller):
     summary="RFC 3161 time-stamping",
     guards=[throttle("tsa")],
     media_type=platform_tsa.REPLY_TYPE,
+    opt=documents_problems(HTTP_415_UNSUPPORTED_MEDIA_TYPE),
 )
 async def timestamp_authority(
-    request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession], state: State
+    request: Request[Any, Any, Any],
+    db_session: NamedDependency[AsyncSession],
+    state: State,
+    data: Annotated[bytes, Body(media_type=platform_tsa.QUERY_TYPE, description="A DER TimeStampReq")],
 ) -> Response[bytes]:
     """POST a DER TimeStampReq as ``application/timestamp-query``; the answer is a DER
     TimeStampResp (``application/timestamp-reply``) signed by the platform TSA.
@@ -361,7 +412,7 @@ async def timestamp_authority(
     content_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
     if content_type != platform_tsa.QUERY_TYPE:
         return _plain_problem(415, "unsupported_media_type", f"send {platform_tsa.QUERY_TYPE}")
-    body = await request.body()
+    body = data
     if len(body) > platform_tsa.MAX_QUERY_BYTES:
         return _plain_problem(413, "request_too_large", "a time-stamp query is a few hundred bytes")
     actor = await current_actor(request)

@@ -7,10 +7,11 @@ here from the same facts the server acts on, so the document cannot drift from t
   token; the operations on ``PUBLIC_ROUTES`` do not. The guard decides with the same two facts.
 * **Errors.** Every error under ``/api`` is RFC 9457 ``application/problem+json``
   (``trading.kernel.api.errors``); each operation lists the statuses it can answer, derived from
-  its route: 400 for a request that does not parse, 401/403 where a permission is needed, 404
-  where a path names a resource or a body refers to one, 409 for writes that meet a state that
-  forbids them, 413 for bodies over the limit, 422 for input a domain rule refuses, 429 for the
-  public writers that are throttled per address.
+  its route: 400 for a request that does not parse, 401/403 where a permission is needed (401 also
+  for the public logins), 404 where a parameter names a resource or a write's body refers to one,
+  409 for writes that meet a state that forbids them, 413 for write bodies over the limit, 422 for
+  input a domain rule refuses, 429 for the public writers that are throttled per address. A
+  handler adds what its shape cannot show with ``opt=documents_problems(...)``.
 * **Scope.** Only ``/api/v1`` is an API: the HTML pages, static files, ``/healthz`` and
   ``/metrics`` are left out of the document.
 """
@@ -27,7 +28,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins import ReceiveRoutePlugin
 from litestar.routes import HTTPRoute
 
-from trading.kernel.api.errors import PROBLEM_JSON, ProblemDetails
+from trading.kernel.api.errors import PROBLEM_JSON, PROBLEM_STATUSES_OPT, ProblemDetails
 from trading.kernel.auth.permissions import PERMISSION_OPT
 from trading.kernel.web.templating import static_url
 
@@ -46,6 +47,7 @@ ERROR_STATUSES: dict[int, str] = {
     404: "A resource named in the path or the body does not exist (or is not visible to the caller).",
     409: "The resource is in a state that forbids this change (e.g. after a deadline or already done).",
     413: "The request body is larger than this operation accepts.",
+    415: "The request body is not of the media type this operation accepts.",
     422: "The input parses but breaks a domain rule; `errors` names each field and rule.",
     429: "Too many requests from this address; retry after the number of seconds in `Retry-After`.",
 }
@@ -78,20 +80,22 @@ def openapi_config(api_prefix: str) -> OpenAPIConfig:
     )
 
 
-def error_statuses(*, method: str, path_format: str, public: bool, takes_body: bool) -> set[int]:
+def error_statuses(
+    *, method: str, path_format: str, public: bool, parameters: frozenset[str], api_prefix: str
+) -> set[int]:
     """The error statuses an API operation can answer, from the facts its route declares."""
-    statuses = {400, 422}
+    statuses = {400, 422}  # any request can fail to parse or break a domain rule
     if not public:
         statuses |= {401, 403}
-    if "{" in path_format:
-        statuses.add(404)
+    elif path_format.startswith(f"{api_prefix}/auth/") and method in UNSAFE_METHODS:
+        statuses.add(401)  # the public logins: refused credentials
+    if "{" in path_format or any(name == "code" or name.endswith("_id") for name in parameters):
+        statuses.add(404)  # a parameter names a resource that may not exist
     if method in UNSAFE_METHODS:
         # Writes refer to other resources in their bodies and meet states that forbid them.
         statuses |= {404, 409, 413}
         if public:
             statuses.add(429)  # public writers are throttled per address (trading.kernel.ratelimit)
-    if takes_body:
-        statuses.add(413)
     return statuses
 
 
@@ -129,10 +133,18 @@ class ApiContract(ReceiveRoutePlugin):
         public = handler.opt.get(PERMISSION_OPT) is None and path_format in self.public_routes
         if not public:
             handler.security = [*(handler.security or []), {BEARER_SCHEME: []}]
-        takes_body = "data" in signature(handler.fn).parameters
+        parameters = frozenset(signature(handler.fn).parameters)
+        declared: frozenset[int] = handler.opt.get(PROBLEM_STATUSES_OPT, frozenset())
         derived: dict[int, ResponseSpec] = {}
         for method in handler.http_methods:
-            for status in error_statuses(method=method, path_format=path_format, public=public, takes_body=takes_body):
+            statuses = error_statuses(
+                method=method,
+                path_format=path_format,
+                public=public,
+                parameters=parameters,
+                api_prefix=self.api_prefix,
+            )
+            for status in sorted(statuses | declared):
                 derived[status] = problem_response(status)
         # What a handler documents itself (a richer body for one status) wins over the derived default.
         handler.responses = {**derived, **(handler.responses or {})}

@@ -21,7 +21,15 @@ if TYPE_CHECKING:
     from litestar.types import ExceptionHandlersMap
 
 PROBLEM_JSON = "application/problem+json"
+# A handler's ``opt`` key listing error statuses its route cannot show by its shape alone (e.g. 404
+# from an endpoint without parameters); the OpenAPI document adds them (trading.server.openapi).
+PROBLEM_STATUSES_OPT = "problem_statuses"
 log = structlog.get_logger(__name__)
+
+
+def documents_problems(*statuses: int) -> dict[str, frozenset[int]]:
+    """``opt`` for a handler that answers these error statuses beyond those its route implies."""
+    return {PROBLEM_STATUSES_OPT: frozenset(statuses)}
 
 
 @dataclass(frozen=True)
