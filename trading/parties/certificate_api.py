@@ -12,14 +12,16 @@ from __future__ import annotations
 import base64
 import binascii
 import uuid
-from typing import Annotated, Any, TypedDict
+from dataclasses import dataclass
+from typing import Any, TypedDict
 
 import msgspec
 from litestar import Controller, Request, Response, delete, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.openapi import ResponseSpec
-from litestar.params import Body, FromPath, JSONBody
+from litestar.openapi.spec import OpenAPIMediaType, OpenAPIType, Operation, RequestBody, Schema
+from litestar.params import FromPath, JSONBody
 from litestar.status_codes import (
     HTTP_200_OK,
     HTTP_201_CREATED,
@@ -56,6 +58,7 @@ from trading.parties.schemas import (
     ChallengeRead,
     QrResponseCreate,
     QrVerifiedRead,
+    TokenRead,
     TrustListCreate,
     TrustListRead,
 )
@@ -193,7 +196,7 @@ class CertificateAuthController(Controller):
         request: Request[Any, Any, Any],
         data: JSONBody[CertificateResponse],
         certificates: NamedDependency[CertificateService],
-    ) -> Response[Any]:
+    ) -> Response[TokenRead]:
         """Validates the signature, the chain to a CA recognised for ``login``, revocation, and maps
         the certificate to an account; a refusal is 401 naming the reason.
         """
@@ -218,7 +221,7 @@ class CertificateAuthController(Controller):
         request: Request[Any, Any, Any],
         data: JSONBody[QrResponseCreate],
         certificates: NamedDependency[CertificateService],
-    ) -> Response[Any]:
+    ) -> Response[QrVerifiedRead]:
         """The e-licence / e-ID holder app posts the signed challenge with its credential; the
         browser showing the QR code is logged in on its next poll. A refusal is 401 naming the reason.
         """
@@ -350,7 +353,7 @@ class CertsController(Controller):
         data: JSONBody[CertificateResponse],
         bindings: NamedDependency[BindingService],
         actor: NamedDependency[Actor],
-    ) -> Response[Any]:
+    ) -> Response[BindingRead]:
         """Bind the certificate that signed the binding challenge to this account."""
         outcome = await bindings.bind(msgspec.to_builtins(data), actor=actor)
         if outcome.refusal is not None:
@@ -390,6 +393,18 @@ class CertsController(Controller):
         await bindings.unbind(binding_id, actor=actor)
 
 
+@dataclass
+class TimestampOperation(Operation):
+    """The TSA reads its DER request itself (RFC 3161 media types, not JSON); this documents it."""
+
+    def __post_init__(self) -> None:
+        self.request_body = RequestBody(
+            content={platform_tsa.QUERY_TYPE: OpenAPIMediaType(schema=Schema(type=OpenAPIType.STRING))},
+            description="A DER TimeStampReq",
+            required=True,
+        )
+
+
 @post(
     "/tsa",
     operation_id="parties_timestamp",
@@ -399,12 +414,10 @@ class CertsController(Controller):
     guards=[throttle("tsa")],
     media_type=platform_tsa.REPLY_TYPE,
     opt=documents_problems(HTTP_415_UNSUPPORTED_MEDIA_TYPE),
+    operation_class=TimestampOperation,
 )
 async def timestamp_authority(
-    request: Request[Any, Any, Any],
-    db_session: NamedDependency[AsyncSession],
-    state: State,
-    data: Annotated[bytes, Body(media_type=platform_tsa.QUERY_TYPE, description="A DER TimeStampReq")],
+    request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession], state: State
 ) -> Response[bytes]:
     """POST a DER TimeStampReq as ``application/timestamp-query``; the answer is a DER
     TimeStampResp (``application/timestamp-reply``) signed by the platform TSA.
@@ -412,7 +425,7 @@ async def timestamp_authority(
     content_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
     if content_type != platform_tsa.QUERY_TYPE:
         return _plain_problem(415, "unsupported_media_type", f"send {platform_tsa.QUERY_TYPE}")
-    body = data
+    body = await request.body()
     if len(body) > platform_tsa.MAX_QUERY_BYTES:
         return _plain_problem(413, "request_too_large", "a time-stamp query is a few hundred bytes")
     actor = await current_actor(request)
