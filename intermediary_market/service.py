@@ -48,6 +48,9 @@ RATING_WINDOW = timedelta(days=180)
 RATING_RANGE = range(101)
 EXPIRY_NOTICE = timedelta(days=30)
 """An intermediary is told this long before a qualification expires."""
+# A service item's standard time limit (承诺时限) in days: ten years is beyond any real one, and
+# the column is a 32-bit integer that a larger number would overflow (a 500, not a refusal).
+MAX_STANDARD_DAYS = 3650
 _PUBLIC_KEYS = frozenset(
     {"code", "version", "organisation_id", "item_code", "level", "method", "seed_sha256", "status", "rule", "months"}
 )
@@ -86,6 +89,10 @@ class MarketService:
             raise ValidationFailed("the item needs a code and a name", field="code", rule="required")
         if data.standard_days < 1:
             raise ValidationFailed("the standard time limit is at least one day", field="standard_days", rule="min")
+        if data.standard_days > MAX_STANDARD_DAYS:
+            raise ValidationFailed(
+                f"the standard time limit is at most {MAX_STANDARD_DAYS} days", field="standard_days", rule="max"
+            )
         previous = await self.repo.retire_item(data.code)
         item = ServiceItem(
             code=data.code.strip(),

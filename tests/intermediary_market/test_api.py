@@ -194,3 +194,27 @@ async def test_delivery_rating_and_blacklisting_over_the_api(
         f"{BASE}/announcements/{second.json()['id']}/registrations", json={"price": "1000"}, headers=intermediary
     )
     assert (refused.status_code, refused.json()["errors"][0]["rule"]) == (422, "blacklisted")
+
+
+async def test_an_item_time_limit_beyond_ten_years_is_refused_naming_the_field(
+    client: httpx.AsyncClient, session_maker: async_sessionmaker[AsyncSession], settings: Settings
+) -> None:
+    # Found by schemathesis: 99577658652 days overflowed the 32-bit column and answered 500.
+    admin = bearer(await api_token(client, await create_account(session_maker, settings, Role.ADMIN)))
+    item = {
+        "code": "LIMIT-API",
+        "name": "时限",
+        "legal_basis": "-",
+        "approval": "-",
+        "required_qualification": "-",
+        "fee_basis": "-",
+        "standard_days": 99_577_658_652,
+    }
+    response = await client.post(f"{BASE}/items", json=item, headers=admin)
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.json()["errors"] == [
+        {"field": "standard_days", "rule": "max", "message": "the standard time limit is at most 3650 days"}
+    ]
+    item["standard_days"] = 3650
+    assert (await client.post(f"{BASE}/items", json=item, headers=admin)).status_code == 201
