@@ -9,9 +9,10 @@ here from the same facts the server acts on, so the document cannot drift from t
   (``trading.kernel.api.errors``); each operation lists the statuses it can answer, derived from
   its route: 400 for a request that does not parse, 401/403 where a permission is needed (401 also
   for the public logins), 404 where a parameter names a resource or a write's body refers to one,
-  409 for writes that meet a state that forbids them, 413 for write bodies over the limit, 422 for
-  input a domain rule refuses, 429 for the public writers that are throttled per address. A
-  handler adds what its shape cannot show with ``opt=documents_problems(...)``.
+  409 for writes and for resources named in the path whose stage forbids the request, 413 for
+  write bodies over the limit, 422 for input a domain rule refuses, 429 for the public writers
+  that are throttled per address. A handler adds what its shape cannot show with
+  ``opt=documents_problems(...)``.
 * **Scope.** Only ``/api/v1`` is an API: the HTML pages, static files, ``/healthz`` and
   ``/metrics`` are left out of the document.
 """
@@ -45,7 +46,7 @@ ERROR_STATUSES: dict[int, str] = {
     401: "No bearer token, or one that is unknown, expired or revoked.",
     403: "The caller's role lacks the permission, or the caller is not a party to this resource.",
     404: "A resource named in the path or the body does not exist (or is not visible to the caller).",
-    409: "The resource is in a state that forbids this change (e.g. after a deadline or already done).",
+    409: "The resource is at a stage that forbids this request (e.g. after a deadline, before an opening).",
     413: "The request body is larger than this operation accepts.",
     415: "The request body is not of the media type this operation accepts.",
     422: "The input parses but breaks a domain rule; `errors` names each field and rule.",
@@ -89,7 +90,11 @@ def error_statuses(
         statuses |= {401, 403}
     elif path_format.startswith(f"{api_prefix}/auth/") and method in UNSAFE_METHODS:
         statuses.add(401)  # the public logins: refused credentials
-    if "{" in path_format or any(name == "code" or name.endswith("_id") for name in parameters):
+    if "{" in path_format:
+        # The path names a resource: it may not exist, or be at a stage that does not allow this
+        # yet (an opening's record before the deadline).
+        statuses |= {404, 409}
+    if any(name == "code" or name.endswith("_id") for name in parameters):
         statuses.add(404)  # a parameter names a resource that may not exist
     if method in UNSAFE_METHODS:
         # Writes refer to other resources in their bodies and meet states that forbid them.

@@ -44,13 +44,17 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from certs.testing.pki import DevPki
+from tests.bidding.factories import published_tender, tenderee_party
 from tests.conftest import _VAR, clone_database, drop_database
 from tests.trading.parties.certificates.conftest import dev_ca, dev_pki
+from tests.trading.parties.certificates.helpers import load_dev_lists
 from tests.trading.parties.factories import Account, create_account
 from trading.kernel.auth.permissions import PERMISSION_OPT, Grants
 from trading.kernel.auth.roles import Role
 from trading.kernel.db.engine import create_engine, create_session_maker
 from trading.kernel.settings import Settings
+from trading.kernel.storage import FileStore
 from trading.kernel.tasks import RecordingPublisher, set_publisher
 
 MAX_EXAMPLES = int(os.environ.get("GGZY_SCHEMATHESIS_EXAMPLES", "5"))
@@ -134,6 +138,8 @@ class LiveApi:
     spare_tokens: dict[str, str]
     reachable: dict[str, frozenset[str]]
     """Per identity, the operations its permissions let it past the guard."""
+    known: dict[str, str]
+    """Path parameters naming resources that exist."""
 
 
 def reachable_operations(app: Litestar, api_prefix: str) -> dict[str, frozenset[str]]:
@@ -161,7 +167,10 @@ def _serve(app: object, sock: socket.socket, server: uvicorn.Server) -> None:
 
 @pytest.fixture(scope="module")
 async def live_api(
-    pg_databases: None, dev_ca: tuple[Path, dict[str, Any]], tmp_path_factory: pytest.TempPathFactory
+    pg_databases: None,
+    dev_ca: tuple[Path, dict[str, Any]],
+    dev_pki: DevPki,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> AsyncIterator[LiveApi]:
     """The real application on a real socket, with its own database, the development PKI (trust
     list, TSA, receipt signer, as the embedded default has them) and one user of each role.
@@ -181,8 +190,18 @@ async def live_api(
             certs={"dev_ca_dir": dev_ca[0], "fetch_revocation": False},  # type: ignore[arg-type]
         )
         session_maker = create_session_maker(engine)
+        # The development trust list in force (as the embedded default loads it), so certificates
+        # are recognised and the trust-list endpoints answer it.
+        await load_dev_lists(session_maker, app_settings, *dev_ca)
         for role in Role:
             accounts[role.value] = await create_account(session_maker, app_settings, role)
+        # Something to find: a published tender owned by the tenderee identity, so operations on
+        # `{code}` and `{lot}` also answer from a real resource, not only 404.
+        assert app_settings.storage_dir is not None
+        owner = await tenderee_party(session_maker, app_settings, dev_pki)
+        accounts[Role.TENDEREE.value] = owner.account
+        tender = await published_tender(session_maker, app_settings, FileStore(app_settings.storage_dir), owner)
+        known = {"code": tender.project_code, "lot": "L1"}
         await engine.dispose()
 
         previous = set_publisher(RecordingPublisher())
@@ -206,7 +225,7 @@ async def live_api(
                         )
                         assert response.status_code == 201, response.text
                         bag[identity] = response.json()["token"]
-            yield LiveApi(base_url, tokens, spares, reachable_operations(app, API_PREFIX))
+            yield LiveApi(base_url, tokens, spares, reachable_operations(app, API_PREFIX), known)
         finally:
             server.should_exit = True
             await asyncio.to_thread(thread.join, 30)
@@ -231,10 +250,15 @@ def describe(
     return f"{case.operation.label}: {failure.title} ({message}) -> {answer}\n    {case.as_curl_command(headers)}"
 
 
-def exercise(operation: APIOperation, headers: dict[str, str], examples: int) -> set[str]:
+def exercise(operation: APIOperation, headers: dict[str, str], examples: int, known: dict[str, str]) -> set[str]:
     """Run ``operation`` on generated valid and invalid requests; the distinct failures it shows."""
     failures: set[str] = set()
-    strategy = st.one_of(operation.as_strategy(GenerationMode.POSITIVE), operation.as_strategy(GenerationMode.NEGATIVE))
+    strategies = [operation.as_strategy(GenerationMode.POSITIVE), operation.as_strategy(GenerationMode.NEGATIVE)]
+    path_parameters = {parameter.name for parameter in operation.path_parameters}
+    if existing := {name: known[name] for name in path_parameters if name in known}:
+        # Valid requests on the seeded resources too, so success answers are checked as well.
+        strategies.insert(0, operation.as_strategy(GenerationMode.POSITIVE, path_parameters=existing))
+    strategy = st.one_of(strategies)
 
     @given(case=strategy)
     @settings(
@@ -270,5 +294,5 @@ def test_api_keeps_its_documented_contract(live_api: LiveApi, operations: list[A
             headers["Authorization"] = f"Bearer {bag[identity]}"
         # Past the guard: the full budget. Refused by it (401/403): one request shows it is documented.
         examples = MAX_EXAMPLES if operation.label in live_api.reachable[identity] else 1
-        failures |= exercise(operation, headers, examples)
+        failures |= exercise(operation, headers, examples, live_api.known)
     assert sorted(failures) == [], "\n".join(sorted(failures))
