@@ -84,6 +84,8 @@ def test_operations_document_the_refusals_they_can_answer(document: dict[str, An
     assert {"400", "401", "403", "404", "422"} <= statuses("GET /api/v1/parties/organisations/{organisation_id}")
     # A write meets states that forbid it (409) and may carry too big a body (413).
     assert {"409", "413"} <= statuses("POST /api/v1/bidding/tenders/{code}/publication")
+    # A resource named in the path may be at a stage that forbids reading it yet (no opening yet).
+    assert "409" in statuses("GET /api/v1/bidding/opening/{code}")
     # Public: no 401/403 from the guard; a public writer is throttled (429); a login refuses (401).
     assert not {"401", "403"} & statuses("GET /api/v1/bidding/tenders")
     assert {"401", "429"} <= statuses("POST /api/v1/auth/tokens")
