@@ -137,6 +137,8 @@ class MarketService:
         now = await clock.now(self.session)
         if data.valid_until <= now:
             raise ValidationFailed("the qualification has already expired", field="valid_until", rule="in_future")
+        if not await self.repo.organisation_exists(data.organisation_id):
+            raise NotFound("no such organisation", field="organisation_id", rule="exists")
         row = await self.repo.qualification(data.organisation_id, data.item_code, lock=True)
         action = "qualification_renewed" if row is not None else "qualification_recorded"
         if row is None:
