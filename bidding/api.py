@@ -21,7 +21,7 @@ from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 from litestar.types import ControllerRouterHandler
 
 from bidding.errors import BidRefused
-from bidding.intake import IntakeService, Receipt
+from bidding.intake import IntakeService, Receipt, ReceiptJson
 from bidding.models import BidUpload
 from bidding.policies import BiddingPermission
 from bidding.receipts import signer_chain_pem
@@ -139,7 +139,7 @@ class BidController(Controller):
     )
     async def submit(
         self, upload_id: FromPath[uuid.UUID], intake: NamedDependency[IntakeService], actor: NamedDependency[Actor]
-    ) -> dict[str, Any]:
+    ) -> ReceiptJson:
         """Check the complete container and, if it holds, record the bid and answer its signed receipt."""
         return (await intake.submit(actor, upload_id)).to_json()
 
@@ -155,7 +155,7 @@ class BidController(Controller):
         lot: FromPath[str],
         intake: NamedDependency[IntakeService],
         actor: NamedDependency[Actor],
-    ) -> dict[str, Any]:
+    ) -> ReceiptJson:
         """Withdraw the caller's bid for the lot before the deadline (a signed withdrawal receipt)."""
         return (await intake.withdraw(actor, code, lot)).to_json()
 
@@ -184,7 +184,7 @@ class BidController(Controller):
     )
     async def receipt(
         self, receipt_no: FromPath[str], intake: NamedDependency[IntakeService], actor: NamedDependency[Actor]
-    ) -> dict[str, Any]:
+    ) -> ReceiptJson:
         """One of the caller's receipts (exact signed bytes and signature, base64)."""
         return (await intake.receipt(actor, receipt_no)).to_json()
 

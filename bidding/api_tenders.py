@@ -14,12 +14,13 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from litestar import Controller, Response, get, patch, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.enums import RequestEncodingType
+from litestar.openapi import ResponseSpec
 from litestar.params import Body, FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.response import File
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
@@ -277,6 +278,12 @@ class TenderController(Controller):
     @get(
         "/{code:str}/documents/{document_id:uuid}",
         operation_id="bidding_download_document",
+        # The document's own media type (PDF, archive …), not one fixed type.
+        responses={
+            HTTP_200_OK: ResponseSpec(
+                bytes, media_type="*/*", description="The document's bytes", generate_examples=False
+            )
+        },
         opt=guarded(BiddingPermission.DOCUMENT_DOWNLOAD, Exposure.PARTICIPATION),
     )
     async def download(
@@ -353,7 +360,7 @@ class TenderController(Controller):
     )
     async def downloads(
         self, code: FromPath[str], tenders: NamedDependency[TenderService], actor: NamedDependency[Actor]
-    ) -> Response[Any]:
+    ) -> Response[DownloadsRead]:
         """Who downloaded, with counts: after the deadline only; before it 403 ``sealed_until_deadline`` (audited)."""
         tender = await tenders.tender(code)
         result = await tenders.downloads(actor, tender)

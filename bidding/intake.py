@@ -35,7 +35,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import structlog
 from cryptography import x509
@@ -86,6 +86,17 @@ _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 BLOB_NAMESPACE = "bids"
 
 
+class ReceiptJson(TypedDict):
+    """A receipt on the API: ``receipt`` is the exact signed bytes and ``signature`` the platform's
+    detached signature over them, both base64; ``record`` is ``receipt`` parsed, for reading.
+    """
+
+    receiptNo: str
+    record: dict[str, Any]
+    receipt: str
+    signature: str
+
+
 @dataclass(frozen=True)
 class Receipt:
     """A receipt as the bidder receives it: the exact signed bytes and the signature."""
@@ -99,7 +110,7 @@ class Receipt:
     def of(cls, version: BidVersion) -> Receipt:
         return cls(version.receipt_no, json.loads(version.receipt), version.receipt, version.receipt_signature)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> ReceiptJson:
         return {
             "receiptNo": self.receipt_no,
             "record": self.record,

@@ -34,6 +34,9 @@ class BlacklistService:
             raise ValidationFailed("the response period is at least one day", field="response_days", rule="min")
         if not data.reason.strip():
             raise ValidationFailed("the notice states its reason", field="reason", rule="required")
+        if not await self.repo.organisation_exists(data.organisation_id):
+            # Checked, not left to the foreign key: that would be a 500, not a refusal naming the field.
+            raise NotFound("no such organisation", field="organisation_id", rule="exists")
         now = await clock.now(self.session)
         row = Blacklisting(
             organisation_id=data.organisation_id,

@@ -69,6 +69,10 @@ class MarketRepository:
         latest = await self.session.scalar(select(func.max(ServiceItem.version)).where(ServiceItem.code == code))
         return int(latest or 0)
 
+    async def organisation_exists(self, organisation_id: uuid.UUID) -> bool:
+        found = await self.session.scalar(select(Organisation.id).where(Organisation.id == organisation_id))
+        return found is not None
+
     # --- qualifications ------------------------------------------------------------------------
 
     async def qualification(

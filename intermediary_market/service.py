@@ -50,6 +50,9 @@ REVEAL_WINDOW = timedelta(days=1)
 RATING_RANGE = range(101)
 EXPIRY_NOTICE = timedelta(days=30)
 """An intermediary is told this long before a qualification expires."""
+# A service item's standard time limit (承诺时限) in days: ten years is beyond any real one, and
+# the column is a 32-bit integer that a larger number would overflow (a 500, not a refusal).
+MAX_STANDARD_DAYS = 3650
 _PUBLIC_KEYS = frozenset(
     {
         "code",
@@ -107,6 +110,10 @@ class MarketService:
             )
         if data.standard_days < 1:
             raise ValidationFailed("the standard time limit is at least one day", field="standard_days", rule="min")
+        if data.standard_days > MAX_STANDARD_DAYS:
+            raise ValidationFailed(
+                f"the standard time limit is at most {MAX_STANDARD_DAYS} days", field="standard_days", rule="max"
+            )
         previous = await self.repo.retire_item(data.code)
         item = ServiceItem(
             code=data.code.strip(),
@@ -151,6 +158,8 @@ class MarketService:
         now = await clock.now(self.session)
         if data.valid_until <= now:
             raise ValidationFailed("the qualification has already expired", field="valid_until", rule="in_future")
+        if not await self.repo.organisation_exists(data.organisation_id):
+            raise NotFound("no such organisation", field="organisation_id", rule="exists")
         row = await self.repo.qualification(data.organisation_id, data.item_code, lock=True)
         action = "qualification_renewed" if row is not None else "qualification_recorded"
         if row is None:

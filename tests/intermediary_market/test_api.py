@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 import httpx
@@ -194,3 +195,67 @@ async def test_delivery_rating_and_blacklisting_over_the_api(
         f"{BASE}/announcements/{second.json()['id']}/registrations", json={"price": "1000"}, headers=intermediary
     )
     assert (refused.status_code, refused.json()["errors"][0]["rule"]) == (422, "blacklisted")
+
+
+async def test_an_item_time_limit_beyond_ten_years_is_refused_naming_the_field(
+    client: httpx.AsyncClient, session_maker: async_sessionmaker[AsyncSession], settings: Settings
+) -> None:
+    # Found by schemathesis: 99577658652 days overflowed the 32-bit column and answered 500.
+    admin = bearer(await api_token(client, await create_account(session_maker, settings, Role.ADMIN)))
+    item = {
+        "code": "LIMIT-API",
+        "name": "时限",
+        "legal_basis": "-",
+        "approval": "-",
+        "required_qualification": "-",
+        "fee_basis": "-",
+        "standard_days": 99_577_658_652,
+    }
+    response = await client.post(f"{BASE}/items", json=item, headers=admin)
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.json()["errors"] == [
+        {"field": "standard_days", "rule": "max", "message": "the standard time limit is at most 3650 days"}
+    ]
+    item["standard_days"] = 3650
+    assert (await client.post(f"{BASE}/items", json=item, headers=admin)).status_code == 201
+
+
+async def test_a_blacklisting_or_qualification_of_an_unknown_organisation_is_404_naming_the_field(
+    client: httpx.AsyncClient, session_maker: async_sessionmaker[AsyncSession], settings: Settings
+) -> None:
+    # Found by schemathesis: the foreign key refused the row, and the API answered 500.
+    regulator = bearer(await api_token(client, await create_account(session_maker, settings, Role.SUPERVISOR)))
+    admin = bearer(await api_token(client, await create_account(session_maker, settings, Role.ADMIN)))
+    unknown = str(uuid.uuid4())
+    notice = await client.post(
+        f"{BASE}/blacklistings",
+        json={"organisation_id": unknown, "reason": "提供虚假材料", "response_days": 5},
+        headers=regulator,
+    )
+    assert notice.status_code == 404, notice.text
+    assert notice.headers["content-type"].startswith("application/problem+json")
+    assert [(e["field"], e["rule"]) for e in notice.json()["errors"]] == [("organisation_id", "exists")]
+
+    item = {
+        "code": "UNKNOWN-ORG",
+        "name": "评估",
+        "legal_basis": "-",
+        "approval": "-",
+        "required_qualification": "-",
+        "fee_basis": "-",
+        "standard_days": 10,
+    }
+    assert (await client.post(f"{BASE}/items", json=item, headers=admin)).status_code == 201
+    async with session_maker() as session:
+        now = await clock.now(session)
+    qualification = {
+        "organisation_id": unknown,
+        "item_code": "UNKNOWN-ORG",
+        "level": 1,
+        "certificate_no": "X-1",
+        "valid_until": (now + timedelta(days=30)).isoformat(),
+    }
+    response = await client.post(f"{BASE}/qualifications", json=qualification, headers=admin)
+    assert response.status_code == 404, response.text
+    assert [(e["field"], e["rule"]) for e in response.json()["errors"]] == [("organisation_id", "exists")]

@@ -86,7 +86,7 @@ class AuthController(Controller):
         data: JSONBody[TokenCreate],
         auth: NamedDependency[AuthenticationService],
         state: State,
-    ) -> Response[Any]:
+    ) -> Response[TokenRead]:
         """Exchange username, password (and TOTP code when enabled) for a bearer token."""
         actor = await current_actor(request)
         try:

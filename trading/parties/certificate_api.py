@@ -12,18 +12,27 @@ from __future__ import annotations
 import base64
 import binascii
 import uuid
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, TypedDict
 
 import msgspec
 from litestar import Controller, Request, Response, delete, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
+from litestar.openapi import ResponseSpec
+from litestar.openapi.spec import OpenAPIMediaType, OpenAPIType, Operation, RequestBody, Schema
 from litestar.params import FromPath, JSONBody
-from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
+from litestar.status_codes import (
+    HTTP_200_OK,
+    HTTP_201_CREATED,
+    HTTP_204_NO_CONTENT,
+    HTTP_404_NOT_FOUND,
+    HTTP_415_UNSUPPORTED_MEDIA_TYPE,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from certs.auth.challenge import Challenge
-from trading.kernel.api.errors import problem_response
+from trading.kernel.api.errors import documents_problems, problem_response
 from trading.kernel.auth.guards import current_actor
 from trading.kernel.auth.identity import Actor
 from trading.kernel.auth.permissions import requires
@@ -49,12 +58,38 @@ from trading.parties.schemas import (
     ChallengeRead,
     QrResponseCreate,
     QrVerifiedRead,
+    TokenRead,
     TrustListCreate,
     TrustListRead,
 )
 from trading.parties.trust import PlatformReason, Refusal, TrustListService
 
 SIGNATURE_TYPE = "application/pkcs7-signature"
+
+
+class SchemeOperator(TypedDict):
+    name: str
+    uscc: str
+    territory: str
+
+
+class TrustListDocument(TypedDict):
+    """The published list's shape (``certs.trustlist.model``, ggzy-tl/1), for the API document: the
+    envelope is typed, providers and pointers are described in the model's docs.
+    """
+
+    # The document's own camelCase field names.
+    schemaVersion: str
+    listType: str
+    schemeOperator: SchemeOperator
+    sequenceNumber: int
+    issueDate: str
+    nextUpdate: str
+    distributionPoints: list[str]
+    validationPolicy: dict[str, str]
+    pointersToOtherLists: list[dict[str, Any]]
+    entities: list[dict[str, Any]]
+    critical: list[str]
 
 
 async def provide_certificate_service(db_session: NamedDependency[AsyncSession], state: State) -> CertificateService:
@@ -161,7 +196,7 @@ class CertificateAuthController(Controller):
         request: Request[Any, Any, Any],
         data: JSONBody[CertificateResponse],
         certificates: NamedDependency[CertificateService],
-    ) -> Response[Any]:
+    ) -> Response[TokenRead]:
         """Validates the signature, the chain to a CA recognised for ``login``, revocation, and maps
         the certificate to an account; a refusal is 401 naming the reason.
         """
@@ -186,7 +221,7 @@ class CertificateAuthController(Controller):
         request: Request[Any, Any, Any],
         data: JSONBody[QrResponseCreate],
         certificates: NamedDependency[CertificateService],
-    ) -> Response[Any]:
+    ) -> Response[QrVerifiedRead]:
         """The e-licence / e-ID holder app posts the signed challenge with its credential; the
         browser showing the QR code is logged in on its next poll. A refusal is 401 naming the reason.
         """
@@ -208,7 +243,19 @@ class CertsController(Controller):
         "trust_lists": Provide(provide_trust_list_service),
     }
 
-    @get("/trust-list", operation_id="parties_get_trust_list", summary="The trust list in force")
+    @get(
+        "/trust-list",
+        operation_id="parties_get_trust_list",
+        summary="The trust list in force",
+        responses={
+            HTTP_200_OK: ResponseSpec(
+                TrustListDocument,
+                description="The signed list's exact bytes (a ggzy-tl/1 JSON document)",
+                generate_examples=False,
+            )
+        },
+        opt=documents_problems(HTTP_404_NOT_FOUND),  # none loaded yet
+    )
     async def trust_list(self, db_session: NamedDependency[AsyncSession]) -> Response[bytes]:
         """Our list exactly as published (verify these bytes against ``/trust-list/signature``)."""
         version = await self._in_force(db_session)
@@ -226,6 +273,8 @@ class CertsController(Controller):
         "/trust-list/signature",
         operation_id="parties_get_trust_list_signature",
         summary="The detached signature of the trust list in force",
+        media_type=SIGNATURE_TYPE,
+        opt=documents_problems(HTTP_404_NOT_FOUND),  # none loaded yet
     )
     async def trust_list_signature(self, db_session: NamedDependency[AsyncSession]) -> Response[bytes]:
         """The operator's detached, timestamped CAdES signature (DER) over the list's bytes."""
@@ -252,6 +301,7 @@ class CertsController(Controller):
         "/trust-lists",
         operation_id="parties_load_trust_list",
         status_code=HTTP_201_CREATED,
+        responses={HTTP_200_OK: ResponseSpec(TrustListRead, description="This version was already loaded")},
         opt=requires(CertificatePermission.TRUST_LIST_MANAGE),
     )
     async def load(
@@ -259,7 +309,7 @@ class CertsController(Controller):
         data: JSONBody[TrustListCreate],
         trust_lists: NamedDependency[TrustListService],
         actor: NamedDependency[Actor],
-    ) -> Response[Any]:
+    ) -> Response[TrustListRead]:
         """Load our signed list, or a peer platform's (``peer``): refused when forged, rolled back,
         expired, or (peer) not pinned by a pointer of our list; 422 naming the reason.
         """
@@ -303,7 +353,7 @@ class CertsController(Controller):
         data: JSONBody[CertificateResponse],
         bindings: NamedDependency[BindingService],
         actor: NamedDependency[Actor],
-    ) -> Response[Any]:
+    ) -> Response[BindingRead]:
         """Bind the certificate that signed the binding challenge to this account."""
         outcome = await bindings.bind(msgspec.to_builtins(data), actor=actor)
         if outcome.refusal is not None:
@@ -343,6 +393,18 @@ class CertsController(Controller):
         await bindings.unbind(binding_id, actor=actor)
 
 
+@dataclass
+class TimestampOperation(Operation):
+    """The TSA reads its DER request itself (RFC 3161 media types, not JSON); this documents it."""
+
+    def __post_init__(self) -> None:
+        self.request_body = RequestBody(
+            content={platform_tsa.QUERY_TYPE: OpenAPIMediaType(schema=Schema(type=OpenAPIType.STRING))},
+            description="A DER TimeStampReq",
+            required=True,
+        )
+
+
 @post(
     "/tsa",
     operation_id="parties_timestamp",
@@ -351,6 +413,8 @@ class CertsController(Controller):
     summary="RFC 3161 time-stamping",
     guards=[throttle("tsa")],
     media_type=platform_tsa.REPLY_TYPE,
+    opt=documents_problems(HTTP_415_UNSUPPORTED_MEDIA_TYPE),
+    operation_class=TimestampOperation,
 )
 async def timestamp_authority(
     request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession], state: State

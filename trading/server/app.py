@@ -15,8 +15,6 @@ from litestar import Litestar
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.di import Provide
-from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import SwaggerRenderPlugin
 
 from trading.kernel.api.bounds import input_bounds_middleware
 from trading.kernel.db.engine import create_engine, create_session_maker
@@ -25,12 +23,12 @@ from trading.kernel.settings import Settings, get_settings
 from trading.kernel.tasks import Publisher, set_publisher
 from trading.kernel.web.errors import prepare_error_page
 from trading.kernel.web.i18n import locale_middleware
-from trading.kernel.web.templating import static_url
 from trading.server import routing, wiring
 from trading.server.database import provide_db_session
 from trading.server.errors import exception_handlers
 from trading.server.live import live_lifespan
 from trading.server.observability import metrics_middleware, request_id_middleware
+from trading.server.openapi import ApiContract, openapi_config
 from trading.server.security import actor_cache_lifespan, build_actor_resolver, provide_actor
 from trading.server.security_headers import security_headers
 
@@ -107,19 +105,7 @@ def create_app(
             exclude=[API_PREFIX],
         ),
         template_config=routing.template_config(settings),
-        openapi_config=OpenAPIConfig(
-            title="ggzy API",
-            version="1",
-            path=f"{API_PREFIX}/docs",
-            # Swagger UI from our own static files: no CDN (DESIGN.md), also for the favicon.
-            render_plugins=[
-                SwaggerRenderPlugin(
-                    js_url=static_url("vendor/swagger-ui/swagger-ui-bundle.js"),
-                    css_url=static_url("vendor/swagger-ui/swagger-ui.css"),
-                    standalone_preset_js_url=static_url("vendor/swagger-ui/swagger-ui-standalone-preset.js"),
-                    favicon=f'<link rel="icon" type="image/svg+xml" href="{static_url("img/favicon.svg")}">',
-                )
-            ],
-        ),
+        openapi_config=openapi_config(API_PREFIX),
+        plugins=[ApiContract(API_PREFIX, routing.PUBLIC_ROUTES)],
         debug=False,
     )

@@ -99,20 +99,25 @@ def route_handlers(api_prefix: str) -> list[ControllerRouterHandler]:
             *market_api.CONTROLLERS,
         ],
     )
-    return [
-        api,
-        system.healthz,
-        system.metrics,
-        *shell.ROUTES,
-        *parties_web.CONTROLLERS,
-        *certificate_web.CONTROLLERS,
-        LedgerPages,
-        *bidding_web.CONTROLLERS,
-        opening_web.OpeningPages,
-        opening_live.HallEvents,
-        *market_web.CONTROLLERS,
-        create_static_files_router(path="/static", directories=[STATIC_DIR], name="static"),
-    ]
+    # Pages, static files and operational endpoints are not the API: they stay out of its document.
+    outside_api = Router(
+        path="/",
+        include_in_schema=False,
+        route_handlers=[
+            system.healthz,
+            system.metrics,
+            *shell.ROUTES,
+            *parties_web.CONTROLLERS,
+            *certificate_web.CONTROLLERS,
+            LedgerPages,
+            *bidding_web.CONTROLLERS,
+            opening_web.OpeningPages,
+            opening_live.HallEvents,
+            *market_web.CONTROLLERS,
+            create_static_files_router(path="/static", directories=[STATIC_DIR], name="static"),
+        ],
+    )
+    return [api, outside_api]
 
 
 def permission_guard() -> Any:

@@ -7,6 +7,7 @@ broke; anything unexpected is a 500 that is logged with its traceback and shows 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import structlog
@@ -20,7 +21,37 @@ if TYPE_CHECKING:
     from litestar.types import ExceptionHandlersMap
 
 PROBLEM_JSON = "application/problem+json"
+# A handler's ``opt`` key listing error statuses its route cannot show by its shape alone (e.g. 404
+# from an endpoint without parameters); the OpenAPI document adds them (trading.server.openapi).
+PROBLEM_STATUSES_OPT = "problem_statuses"
 log = structlog.get_logger(__name__)
+
+
+def documents_problems(*statuses: int) -> dict[str, frozenset[int]]:
+    """``opt`` for a handler that answers these error statuses beyond those its route implies."""
+    return {PROBLEM_STATUSES_OPT: frozenset(statuses)}
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    """One input at fault: which field, which rule it broke, and why (in words)."""
+
+    field: str | None
+    rule: str | None
+    message: str | None
+
+
+@dataclass(frozen=True)
+class ProblemDetails:
+    """The documented shape of every API error (RFC 9457). A domain error may add members of its own
+    (``extra``), so the OpenAPI schema leaves additional properties open.
+    """
+
+    type: str
+    title: str
+    status: int
+    detail: str | None = None
+    errors: list[FieldProblem] | None = None
 
 
 def problem_response(body: dict[str, Any], headers: dict[str, str] | None = None) -> Response[Any]:
