@@ -9,8 +9,10 @@ from litestar import Controller, get
 from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, QueryParameter
+from litestar.status_codes import HTTP_404_NOT_FOUND
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from trading.kernel.api.errors import documents_problems
 from trading.kernel.auth.identity import Actor
 from trading.kernel.auth.permissions import requires
 from trading.kernel.errors import NotFound
@@ -79,7 +81,7 @@ class LedgerCheckpointApiController(Controller):
     path = "/ledger/checkpoints"
     tags = ["ledger"]  # noqa: RUF012 - Litestar reads this class attribute
 
-    @get("/latest", operation_id="ledger_latest_checkpoint")
+    @get("/latest", operation_id="ledger_latest_checkpoint", opt=documents_problems(HTTP_404_NOT_FOUND))
     async def latest(self, db_session: NamedDependency[AsyncSession]) -> PublishedCheckpointRead:
         """The newest signed, timestamped checkpoint: save it as ``CHECKPOINT.json`` and verify later."""
         checkpoint = await service.latest_published_checkpoint(db_session)

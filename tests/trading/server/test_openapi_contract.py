@@ -18,9 +18,7 @@ Hypothesis directly.
 from __future__ import annotations
 
 import asyncio
-import math
 import os
-import re
 import socket
 import threading
 import uuid
@@ -71,66 +69,7 @@ schemathesis.serializer.alias("application/timestamp-query", "application/octet-
 # Operations that end the caller's own token: they get a spare one, so the rest of the run keeps its.
 SPENDS_THE_TOKEN = frozenset({"DELETE /api/v1/auth/tokens"})
 
-# 5xx that the input-validation layer (issue 11, item 5) removes, by the class of input that
-# causes them (see `input_classes`). Its branch owns the fix; until it is merged, a 5xx is
-# tolerated here ONLY when the request carries one of these classes; every other check still runs
-# on those requests, and a 5xx on any other request fails. Seen here before that branch: an
-# `offset` beyond int64 on GET /api/v1/parties/organisations and /memberships (asyncpg overflow).
-# The coordinator empties this set when that branch lands; it must end up empty.
-# ``GGZY_SCHEMATHESIS_STRICT=1`` ignores the set, to list what it hides.
-KNOWN_INPUT_VALIDATION_GAPS: frozenset[str] = (
-    frozenset()
-    if os.environ.get("GGZY_SCHEMATHESIS_STRICT") == "1"
-    else frozenset(
-        {"huge-integer", "non-finite-or-huge-number", "control-character", "naive-datetime", "non-utf8", "deep-json"}
-    )
-)
-INT64_MAX = 2**63 - 1
-MAX_JSON_DEPTH = 32
 
-
-def leaf_classes(value: object) -> set[str]:
-    if isinstance(value, bool):
-        return set()
-    if isinstance(value, int):
-        return {"huge-integer"} if abs(value) > INT64_MAX else set()
-    if isinstance(value, float):
-        return {"non-finite-or-huge-number"} if not math.isfinite(value) or abs(value) > INT64_MAX else set()
-    if isinstance(value, bytes):
-        try:
-            value.decode()
-        except UnicodeDecodeError:
-            return {"non-utf8"}
-        return set()
-    found: set[str] = set()
-    if isinstance(value, str):
-        if any(ord(char) < 0x20 and char not in "\t\n\r" for char in value):
-            found.add("control-character")
-        if value.isdigit() and int(value) > INT64_MAX:
-            found.add("huge-integer")
-        if NAIVE_DATETIME.fullmatch(value):
-            found.add("naive-datetime")
-    return found
-
-
-def input_classes(case: schemathesis.Case) -> set[str]:
-    """The kinds of hostile input a request carries, named as the validation layer refuses them."""
-    found: set[str] = set()
-    pending: list[tuple[object, int]] = [(case.path_parameters, 0), (case.query, 0), (case.body, 0)]
-    while pending:
-        value, depth = pending.pop()
-        if depth > MAX_JSON_DEPTH:
-            found.add("deep-json")
-        if isinstance(value, dict):
-            pending.extend((item, depth + 1) for pair in value.items() for item in pair)
-        elif isinstance(value, list | tuple):
-            pending.extend((item, depth + 1) for item in value)
-        else:
-            found |= leaf_classes(value)
-    return found
-
-
-NAIVE_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?")
 
 
 @dataclass(frozen=True)
@@ -272,8 +211,6 @@ def exercise(operation: APIOperation, headers: dict[str, str], examples: int, kn
     )
     def run(case: schemathesis.Case) -> None:
         response = case.call(headers=headers, timeout=60)
-        if response.status_code >= 500 and input_classes(case) & KNOWN_INPUT_VALIDATION_GAPS:
-            return
         try:
             case.validate_response(response, checks=CHECKS, headers=headers)
         except (Failure, FailureGroup) as exc:
