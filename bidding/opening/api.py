@@ -27,6 +27,7 @@ from bidding.opening.schemas import (
     IncidentCreate,
     ObjectionCreate,
     SharesCreate,
+    SignInCreate,
     TransitionCreate,
 )
 from bidding.opening.service import OpeningService
@@ -158,10 +159,14 @@ class OpeningController(Controller):
         opt=guarded(BiddingPermission.OPENING_ATTEND, Exposure.OPENING_BIDDER),
     )
     async def sign_in(
-        self, code: FromPath[str], opening: NamedDependency[OpeningService], actor: NamedDependency[Actor]
+        self,
+        code: FromPath[str],
+        data: JSONBody[SignInCreate],
+        opening: NamedDependency[OpeningService],
+        actor: NamedDependency[Actor],
     ) -> list[dict[str, Any]]:
-        """签到: the caller's organisation joins the hall."""
-        return [_bid(row) for row in await opening.sign_in(actor, code)]
+        """签到: the caller's organisation joins the hall, signed over the sign-in statement."""
+        return [_bid(row) for row in await opening.sign_in(actor, code, data.signature)]
 
     @get(
         "/{code:str}/envelopes",

@@ -63,6 +63,7 @@ from bidding.opening.stages import (
     bid_rows,
     decide_bid,
     decryption_progress,
+    earliest_close,
     enter_stage,
     iso,
     jsonable,
@@ -70,6 +71,7 @@ from bidding.opening.stages import (
     price_settled,
     price_table,
     price_table_sha256,
+    sign_in_required,
 )
 from bidding.policies import BiddingPermission
 from bidding.visibility import OpeningPolicy
@@ -397,19 +399,33 @@ class OpeningService:
                         )
                         await decide_bid(session, row, Outcome.WITHDRAWN, cause, now=now, actor=actor, code=code)
             if to is Stage.CLOSED:
-                unanswered = await session.scalar(
-                    select(func.count(Objection.id)).where(
-                        Objection.session_id == opening.id, Objection.answer.is_(None)
-                    )
-                )
-                if unanswered:
-                    raise OpeningStateConflict(
-                        f"{unanswered} objection(s) are not answered yet",
-                        field="objections",
-                        rule="objections-unanswered",
-                    )
+                await self._check_may_close(session, tender, opening, now)
             await enter_stage(session, opening, tender, to, now=now, actor=actor)
             return opening
+
+    @staticmethod
+    async def _check_may_close(session: AsyncSession, tender: Tender, opening: OpeningSession, now: datetime) -> None:
+        """The host closes only once the minimum objection and confirmation windows have run
+        (`stages.earliest_close`, or the stage's own end when a pause moved it) and every
+        objection is answered.
+        """
+        earliest = max(
+            (t for t in (earliest_close(tender, opening), opening.stage_ends_at) if t is not None), default=None
+        )
+        if earliest is not None and now < earliest:
+            raise OpeningStateConflict(
+                "bidders object and confirm for at least the tender's minimum windows"
+                f" (objections from 唱标, confirmation); the opening closes from {earliest.isoformat()}",
+                field="stage",
+                rule="minimum-windows",
+            )
+        unanswered = await session.scalar(
+            select(func.count(Objection.id)).where(Objection.session_id == opening.id, Objection.answer.is_(None))
+        )
+        if unanswered:
+            raise OpeningStateConflict(
+                f"{unanswered} objection(s) are not answered yet", field="objections", rule="objections-unanswered"
+            )
 
     async def pause(self, actor: Actor, code: str, reason: str) -> OpeningSession:
         return await self._audited(actor, code, "host", lambda: self._pause(actor, code, reason))
@@ -566,11 +582,14 @@ class OpeningService:
 
     # --- bidders ---
 
-    async def sign_in(self, actor: Actor, code: str) -> list[OpeningBid]:
-        """A bidder signs in to the hall (签到): recorded on each of its bids at this opening."""
-        return await self._audited(actor, code, "sign_in", lambda: self._sign_in(actor, code))
+    async def sign_in(self, actor: Actor, code: str, signature: str) -> list[OpeningBid]:
+        """A bidder signs in to the hall (签到, domain-rules §2.1: with a CA signature), signed over
+        `format.sign_in_statement` (tender, bidder, action); recorded on each of its bids here.
+        """
+        return await self._audited(actor, code, "sign_in", lambda: self._sign_in(actor, code, signature))
 
-    async def _sign_in(self, actor: Actor, code: str) -> list[OpeningBid]:
+    async def _sign_in(self, actor: Actor, code: str, signature: str) -> list[OpeningBid]:
+        signature_der = _b64decode(signature, "signature")
         async with transaction(self.session_maker, lock=True) as session:
             tender, opening = await self._load(session, code)
             await self._check_bidder(session, opening, actor)
@@ -584,6 +603,10 @@ class OpeningService:
                     "the caller's organisation has no bid at this opening", field="actor", rule="not-a-bidder"
                 )
             now = await clock.now(session)
+            statement = fmt.sign_in_statement(code, rows[0].bidder_uscc)
+            signature_check = await self._verify_bidder_signature(
+                session, statement, signature_der, uscc=rows[0].bidder_uscc, now=now
+            )
             for row in rows:
                 row.signed_in_at = row.signed_in_at or now
                 row.updated_at = now
@@ -594,7 +617,12 @@ class OpeningService:
                 action="bidding.opening_signed_in",
                 subject_type="bidding.tender",
                 subject_id=str(tender.id),
-                summary={"bidder": rows[0].bidder_uscc},
+                summary={
+                    "bidder": rows[0].bidder_uscc,
+                    "signer": _fingerprint(signature_check.signer_certificate),
+                    "statementSha256": hashlib.sha256(statement).hexdigest(),
+                },
+                data={"statement": statement.decode(), "signature": base64.b64encode(signature_der).decode()},
                 project_code=code,
             )
             signed = sum(1 for r in await bid_rows(session, opening) if r.signed_in_at is not None)
@@ -684,6 +712,7 @@ class OpeningService:
                 raise AssertionError  # pragma: no cover - _own_row raised
             tender, opening, row, version = found
             self._check_window(opening, None, part)
+            self._check_signed_in(tender, row)
             self._check_part_open(row, part)
             stored = self._stored_of(version, tender, lot, row)
             opening_id, row_id = opening.id, row.id
@@ -741,6 +770,16 @@ class OpeningService:
                 await self._after_opening(session, opening, last.code, now, last.actor)
         for waiting, row in recorded:  # only once the transaction has committed
             waiting.resolve(row)
+
+    @staticmethod
+    def _check_signed_in(tender: Tender, row: OpeningBid) -> None:
+        """Only a bidder that signed in decrypts (rule ``opening_sign_in_required``, domain-rules §2.1)."""
+        if sign_in_required(tender) and row.signed_in_at is None:
+            raise OpeningRefused(
+                "sign in to the hall (签到, signed with the bidder's certificate) before decrypting",
+                field="signIn",
+                rule="signed-in",
+            )
 
     @staticmethod
     def _check_part_open(row: OpeningBid, part: str) -> None:
