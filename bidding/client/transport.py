@@ -414,6 +414,20 @@ class BidClient:
         data: list[dict[str, Any]] = await self._json("GET", f"/opening/{tender}/lots/{lot}/bids/{bidder}/envelopes")
         return data
 
+    async def send_backup(self, tender: str, lot: str, part: str, content: bytes) -> dict[str, Any]:
+        """The backup channel: one part's backup (generated with the sealed file, `build_container`'s
+        ``backup_dir``), inside the decryption window, when the tender's remedy plan names it.
+        """
+        response = _checked(
+            await self.http.post(
+                self._url(f"/opening/{tender}/backups/{lot}/{part}"),
+                content=content,
+                headers={**self._auth, "Content-Type": "application/octet-stream"},
+            )
+        )
+        data: dict[str, Any] = response.json()
+        return data
+
     async def send_content_key(self, tender: str, lot: str, part: str, content_key: bytes) -> dict[str, Any]:
         """Send one part's content key (never the private key) inside the decryption window."""
         body = {"lot": lot, "part": part, "contentKey": base64.b64encode(content_key).decode()}

@@ -40,7 +40,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bidding.client import format as fmt
 from bidding.errors import NotABidder, NotTheHost, OpeningRefused, OpeningStateConflict
 from bidding.models import BidVersion, Lot, Tender
-from bidding.opening import decryption
+from bidding.opening import decryption, remedy
 from bidding.opening.batching import GroupCommit, Waiting
 from bidding.opening.decryption import OpenFailed, StoredBid
 from bidding.opening.events import publish_after_commit
@@ -119,6 +119,8 @@ class _Decrypted:
     row_id: uuid.UUID
     opened: decryption.OpenedPart
     summary: dict[str, Any] | None
+    via: str = "key"
+    """``key`` (the bidder's content key) or ``backup`` (the backup channel, `bidding.opening.remedy`)."""
 
 
 _OWN_BID_AT_OPENING: Final = (
@@ -754,13 +756,21 @@ class OpeningService:
                     waiting.refuse(refusal)  # nothing of it was written; the others go on
                     continue
                 await self._store_part(session, row, item.part, opened=item.opened, summary=item.summary, now=now)
+                if item.via == "backup" and row.outcome is Outcome.DECRYPTED:
+                    row.cause = "opened from the bidder's backup file (digests match the signed manifest)"
                 await append_entry(
                     session,
                     actor=item.actor,
                     action="bidding.opening_part_decrypted",
                     subject_type="bidding.opening_bid",
                     subject_id=str(row.id),
-                    summary={"bidder": row.bidder_uscc, "lot": item.lot, "part": item.part, "by": "bidder"},
+                    summary={
+                        "bidder": row.bidder_uscc,
+                        "lot": item.lot,
+                        "part": item.part,
+                        "by": "bidder",
+                        "via": item.via,
+                    },
                     data={"plaintextSha256": item.opened.sha256, "priceSummary": item.summary},
                     project_code=item.code,
                 )
@@ -770,6 +780,54 @@ class OpeningService:
                 await self._after_opening(session, opening, last.code, now, last.actor)
         for waiting, row in recorded:  # only once the transaction has committed
             waiting.resolve(row)
+
+    async def file_backup(self, actor: Actor, code: str, lot: str, part: str, content: bytes) -> OpeningBid:
+        """The backup channel (the tender's remedy plan, `bidding.opening.remedy`): inside the
+        decryption window a signed-in bidder sends a part's backup, generated with the sealed file;
+        accepted only when it is the part the signed, receipted manifest pins. Recorded like a
+        decryption (group commit, the window checked again under the session's lock).
+        """
+        return await self._audited(
+            actor, code, "backup", lambda: self._file_backup(actor, code, lot, part, content), lot=lot
+        )
+
+    async def _file_backup(self, actor: Actor, code: str, lot: str, part: str, content: bytes) -> OpeningBid:
+        if part not in fmt.PART_NAMES:
+            raise OpeningRefused("part is price-summary or package", field="part", rule="enum")
+        if not content or len(content) > remedy.MAX_BACKUP_BYTES:
+            raise OpeningRefused(
+                f"send the backup's bytes, at most {remedy.MAX_BACKUP_BYTES}", field="content", rule="size"
+            )
+        async with self.session_maker() as session:
+            found = (
+                await session.execute(
+                    _OWN_BID_AT_OPENING, {"code": code, "lot": lot, "organisation_id": actor.organisation_id}
+                )
+            ).first()
+            if found is None:
+                _, opening = await self._load(session, code)
+                await self._check_bidder(session, opening, actor)
+                await self._own_row(session, opening, actor, lot, lock=False)
+                raise AssertionError  # pragma: no cover - _own_row raised
+            tender, opening, row, version = found
+            if not remedy.remedy_plan(tender.key_holders, tender.rules)["backup"]:
+                raise OpeningRefused(
+                    "this tender's remedy plan names no backup channel", field="tender", rule="no-backup-remedy"
+                )
+            self._check_window(opening, None, part)
+            self._check_signed_in(tender, row)
+            self._check_part_open(row, part)
+            stored = self._stored_of(version, tender, lot, row)
+            opening_id, row_id = opening.id, row.id
+        try:
+            opened = await asyncio.to_thread(remedy.check_backup, stored, part, content)
+            summary = decryption.price_summary_of(content, stored) if part == fmt.PRICE_SUMMARY else None
+        except OpenFailed as failed:
+            raise OpeningRefused(failed.message, field=failed.field, rule=failed.rule) from None
+        if part == fmt.PACKAGE:  # kept for the evaluation: no content key will open the sealed copy
+            await asyncio.to_thread(self.store.put, remedy.BACKUP_NAMESPACE, opened.sha256, content)
+        decrypted = _Decrypted(actor, code, lot, part, row_id, opened, summary, via="backup")
+        return await self._decryptions.submit(opening_id, decrypted)
 
     @staticmethod
     def _check_signed_in(tender: Tender, row: OpeningBid) -> None:
@@ -808,7 +866,7 @@ class OpeningService:
             row.price_status = PartStatus.OPENED
             row.price_opened_at = now
         else:
-            row.package_content_key = opened.content_key
+            row.package_content_key = opened.content_key or None  # none: opened from a backup file
             row.package_sha256 = opened.sha256
             row.package_status = PartStatus.OPENED
             row.package_opened_at = now
@@ -1239,10 +1297,17 @@ class OpeningService:
         async with self.session_maker() as session:
             tender, opening = await self._load(session, code)
             row = await self._row_of(session, opening, lot, bidder, lock=False)
-            if row.package_status is not PartStatus.OPENED or row.package_content_key is None:
+            if row.package_status is not PartStatus.OPENED or row.package_sha256 is None:
                 raise OpeningStateConflict(f"the package of {bidder} is not open", field="bidder", rule="not-opened")
             stored = await self._stored(session, row, tender)
             key, digest = row.package_content_key, str(row.package_sha256)
+        if key is None:  # opened from the backup channel: the stored backup, checked again
+            data = await asyncio.to_thread(
+                self.store.path(self.store.key_for(remedy.BACKUP_NAMESPACE, digest)).read_bytes
+            )
+            if hashlib.sha256(data).hexdigest() != digest:  # pragma: no cover - the store is content-addressed
+                raise OpeningRefused("the stored backup is not the one opened", field="bidder", rule="digest-mismatch")
+            return data
         try:
             return await asyncio.to_thread(decryption.reopen_package, stored, key, digest)
         except OpenFailed as failed:

@@ -288,6 +288,7 @@ def concrete(path_format: str, w: World) -> str:
         "receipt_no": w.receipt_no,
         "objection_id": str(w.objection_id),
         "number": "1",
+        "part": "price-summary",
     }
     names = re.findall(r"{(\w+)}", path_format)
     unknown = [name for name in names if name not in values]
@@ -536,6 +537,10 @@ def request_for(path_format: str, w: World, caller: Caller) -> dict[str, Any]:
         "/api/v1/bidding/opening/{code}/objections": {"json": {"text": "walk", "signature": signature}},
         "/api/v1/bidding/opening/{code}/confirmation": {"json": {"signature": signature}},
         "/api/v1/bidding/opening/{code}/sign-in": {"json": {"signature": signature}},
+        "/api/v1/bidding/opening/{code}/backups/{lot}/{part}": {
+            "content": b"{}",
+            "headers": {"Content-Type": "application/octet-stream"},
+        },
         "/api/v1/bidding/tenders/{code}/lots/{lot}/withdrawal": {"json": {"signature": signature}},
         "/api/v1/bidding/opening/{code}/shares": {
             "json": {"lot": "L1", "bidder": w.uscc("A"), "shares": {}, "signature": signature}

@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bidding.client import format as fmt
 from bidding.client.sdk import (
+    BACKUP_FILES,
     BuiltBid,
     PriceSummary,
     build_container_async,
@@ -82,7 +83,14 @@ class Holder:
 
 
 async def _seal(
-    directory: Path, bidder: Party, *, code: str, deadline: Any, price: str, holders: list[Party]
+    directory: Path,
+    bidder: Party,
+    *,
+    code: str,
+    deadline: Any,
+    price: str,
+    holders: list[Party],
+    backup_dir: Path | None = None,
 ) -> BuiltBid:
     directory.mkdir(parents=True, exist_ok=True)
     document = directory / "技术标.txt"
@@ -103,6 +111,7 @@ async def _seal(
         bidder_encryption=bidder.encrypt.certificate,
         key_holders=[h.encrypt.certificate for h in holders if h.encrypt is not None],
         threshold=3,
+        backup_dir=backup_dir,
     )
 
 
@@ -791,7 +800,13 @@ async def _three_bids_at_sign_in(
     clients = {name: await bid_client(client, p) for name, p in bidders.items()}
     for name, bidder in bidders.items():
         built = await _seal(
-            tmp_path / name, bidder, code=code, deadline=tender.deadline, price=PRICES[name], holders=[]
+            tmp_path / name,
+            bidder,
+            code=code,
+            deadline=tender.deadline,
+            price=PRICES[name],
+            holders=[],
+            backup_dir=tmp_path / name / "backup",
         )
         await clients[name].upload(code, "L1", built.path)
     async with session_maker() as session:
@@ -931,3 +946,98 @@ async def test_only_a_bidder_signed_in_with_its_certificate_decrypts(
     assert len(signed) == 3
     assert all(len(summary["signer"]) == 64 for _action, summary in signed)
     assert [summary["rule"] for _action, summary in refused] == ["signed-in"]
+
+
+async def test_the_remedy_plan_is_public_and_a_backup_opens_a_bid_only_when_it_is_the_sealed_one(
+    *,
+    client: httpx.AsyncClient,
+    session_maker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    store: FileStore,
+    dev_pki: DevPki,
+    tmp_path: Path,
+) -> None:
+    """Issue 21 item 8: the decryption-failure remedy was escrow only and the tender's remedy plan was
+    not in the public tender data. The plan (escrow, backup) is published in the tender API and page;
+    inside the decryption window a bidder's backup, generated with its sealed file, opens its bid
+    only when its digests are those of the signed manifest the receipt acknowledged.
+    """
+    setup = await _three_bids_at_sign_in(
+        client=client, session_maker=session_maker, settings=settings, store=store, dev_pki=dev_pki, tmp_path=tmp_path
+    )
+    code, bidders, clients = setup.code, setup.bidders, setup.clients
+    public = (await client.get(f"/api/v1/bidding/tenders/{code}")).json()
+    assert public["remedyPlan"] == {
+        "escrow": False,
+        "escrowThreshold": None,
+        "keyHolders": 0,
+        "backup": True,
+        "backupWindow": "decryption",
+    }
+    page = await client.get(f"/bidding/tenders/{code}")
+    assert 'data-remedy="backup"' in page.text
+    assert 'data-remedy="escrow"' not in page.text
+
+    def backup(name: str, kind: str) -> bytes:
+        return (tmp_path / name / "backup" / BACKUP_FILES[kind]).read_bytes()
+
+    with clock.use_clock(setup.shifted):
+        for name in "ABC":
+            await _sign_in(clients[name], code, bidders[name])
+        # Not before the decryption window.
+        await _refused(
+            clients["A"].send_backup(code, "L1", fmt.PRICE_SUMMARY, backup("A", fmt.PRICE_SUMMARY)), "decryption-window"
+        )
+        assert (await _transition(client, setup, "decryption")).status_code == 200
+        # A's key is lost: its backup opens its bid; a changed price or another bidder's backup does not.
+        own_price = backup("A", fmt.PRICE_SUMMARY)
+        cheaper = own_price.replace(PRICES["A"].encode(), b"1.00")
+        assert cheaper != own_price
+        await _refused(clients["A"].send_backup(code, "L1", fmt.PRICE_SUMMARY, cheaper), "backup-mismatch", 422)
+        await _refused(
+            clients["A"].send_backup(code, "L1", fmt.PRICE_SUMMARY, backup("B", fmt.PRICE_SUMMARY)), "backup-mismatch"
+        )
+        await _refused(
+            clients["A"].send_backup(code, "L1", fmt.PACKAGE, backup("A", fmt.PACKAGE)), "price-summary-first"
+        )
+        opened = await clients["A"].send_backup(code, "L1", fmt.PRICE_SUMMARY, own_price)
+        assert opened["priceSummary"] == "opened"
+        await _refused(clients["A"].send_backup(code, "L1", fmt.PACKAGE, backup("B", fmt.PACKAGE)), "backup-mismatch")
+        answer = await clients["A"].send_backup(code, "L1", fmt.PACKAGE, backup("A", fmt.PACKAGE))
+        assert answer["outcome"] == "decrypted"
+        # A tender whose plan names no backup refuses the channel.
+        async with session_maker() as session:
+            row = await session.scalar(select(Tender).where(Tender.project_code == code))
+            assert row is not None
+            row.rules = {**(row.rules or {}), "decryption_backup_allowed": False}
+            await session.commit()
+        await _refused(
+            clients["C"].send_backup(code, "L1", fmt.PRICE_SUMMARY, backup("C", fmt.PRICE_SUMMARY)), "no-backup-remedy"
+        )
+        assert (await client.get(f"/api/v1/bidding/tenders/{code}")).json()["remedyPlan"]["backup"] is False
+        for name in "BC":
+            enc = bidders[name].encrypt
+            assert enc is not None
+            await decrypt_bid(clients[name], code, "L1", bidders[name].uscc, enc.key)  # type: ignore[arg-type]
+        hall = (await client.get(f"/api/v1/bidding/opening/{code}")).json()
+    lines = {line["bidder"]: line for line in hall["priceTable"]}
+    assert lines[bidders["A"].uscc]["totalPrice"] == PRICES["A"]
+    assert lines[bidders["A"].uscc]["outcome"] == "decrypted"
+    assert "backup" in lines[bidders["A"].uscc]["cause"]
+    package = await OpeningService(session_maker, settings, store).opened_package(code, "L1", bidders["A"].uscc)
+    assert package == backup("A", fmt.PACKAGE)
+    async with session_maker() as session:
+        decrypted = await _actions(session, code, "bidding.opening_part_decrypted")
+        refused = await _actions(session, code, "bidding.opening_backup_refused")
+    assert sorted(s["part"] for _a, s in decrypted if s["bidder"] == bidders["A"].uscc and s["via"] == "backup") == [
+        fmt.PACKAGE,
+        fmt.PRICE_SUMMARY,
+    ]
+    assert [s["rule"] for _a, s in refused] == [
+        "decryption-window",
+        "backup-mismatch",
+        "backup-mismatch",
+        "price-summary-first",
+        "backup-mismatch",
+        "no-backup-remedy",
+    ]
