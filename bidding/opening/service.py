@@ -67,6 +67,7 @@ from bidding.opening.stages import (
     enter_stage,
     iso,
     jsonable,
+    objections_open,
     opening_record,
     price_settled,
     price_table,
@@ -1093,11 +1094,7 @@ class OpeningService:
             tender, opening = await self._load(session, code, lock=True)
             await self._check_bidder(session, opening, actor)
             now = await clock.now(session)
-            if opening.stage is Stage.CLOSED or (
-                opening.stage is Stage.CONFIRMATION
-                and opening.paused_at is None
-                and (opening.stage_ends_at is None or now >= opening.stage_ends_at)
-            ):
+            if not objections_open(tender, opening, now):
                 raise OpeningRefused(
                     "objections are filed in the hall until the confirmation stage ends",
                     field="stage",

@@ -109,6 +109,21 @@ def earliest_close(tender: Tender, opening: OpeningSession) -> datetime | None:
     return ends
 
 
+def objections_open(tender: Tender, opening: OpeningSession, now: datetime) -> bool:
+    """Objections are filed until the confirmation stage ends: its clock, or, when the tender sets
+    no minimum windows (zero), until the host closes. Once the clock ran out (the sweep may have
+    deferred the close over unanswered objections) no new one is filed.
+    """
+    if opening.stage is Stage.CLOSED:
+        return False
+    if opening.stage is not Stage.CONFIRMATION or opening.paused_at is not None:
+        return True
+    if opening.stage_ends_at is not None:
+        return now < opening.stage_ends_at
+    ends = earliest_close(tender, opening)
+    return ends is None or ends <= opening.stage_started_at
+
+
 def iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
