@@ -36,6 +36,12 @@ MAX_CHUNK_BYTES = 64 * 1024 * 1024
 """The largest chunk one PATCH may carry (Litestar refuses larger bodies with 413 before reading)."""
 
 
+class WithdrawalCreate(Input):
+    """The bidder's CAdES signature (base64 DER) over `bidding.client.format.withdrawal_statement`."""
+
+    signature: str
+
+
 class UploadCreate(Input):
     size: BigInt
     sha256: ShortText
@@ -153,11 +159,14 @@ class BidController(Controller):
         self,
         code: FromPath[str],
         lot: FromPath[str],
+        data: JSONBody[WithdrawalCreate],
         intake: NamedDependency[IntakeService],
         actor: NamedDependency[Actor],
     ) -> ReceiptJson:
-        """Withdraw the caller's bid for the lot before the deadline (a signed withdrawal receipt)."""
-        return (await intake.withdraw(actor, code, lot)).to_json()
+        """Withdraw the caller's bid for the lot before the deadline, signed by the bidder over the
+        withdrawal statement (a signed withdrawal receipt).
+        """
+        return (await intake.withdraw(actor, code, lot, data.signature)).to_json()
 
     @get("/bids/mine", operation_id="bidding_my_bids", opt=guarded(BiddingPermission.BID_SUBMIT, Exposure.OWN))
     async def my_bids(

@@ -646,9 +646,21 @@ class IntakeService:
 
     # --- withdrawal ------------------------------------------------------------------------------
 
-    async def withdraw(self, actor: Actor, code: str, lot_code: str) -> Receipt:
-        """Withdraw (撤回) the bidder's bid for a lot before the deadline; earlier versions stay."""
+    async def withdraw(self, actor: Actor, code: str, lot_code: str, signature: str) -> Receipt:
+        """Withdraw (撤回) the bidder's bid for a lot before the deadline; earlier versions stay.
+
+        A CA-bound action (domain-rules §1.6): ``signature`` is the bidder's detached CAdES (base64)
+        over `format.withdrawal_statement` naming the tender, lot, bidder and the receipt of the
+        version withdrawn, so it cannot be replayed against a later submission. The statement and
+        signature are kept on the withdrawal's version and the receipt names the signer.
+        """
         organisation_id = self._bidder(actor)
+        try:
+            signature_der = base64.b64decode(signature, validate=True)
+        except ValueError:
+            raise BidRefused("signature must be base64", field="signature", rule="base64") from None
+        if not signature_der:
+            raise BidRefused("a withdrawal is signed with the bidder's certificate", field="signature", rule="required")
         async with transaction(self.session_maker, lock=True) as session:
             now = await clock.now(session)
             tender = await self._tender(session, code, lock="share")
@@ -662,6 +674,13 @@ class IntakeService:
             if bid is None or bid.status is not BidStatus.SUBMITTED:
                 raise Conflict("there is no submitted bid to withdraw", field="bid", rule="submitted")
             organisation = await session.get_one(Organisation, organisation_id)
+            withdrawn = await session.get_one(BidVersion, bid.current_version_id)
+            statement = container_format.withdrawal_statement(
+                tender.project_code, lot.code, organisation.uscc, withdrawn.receipt_no
+            )
+            signed_by = await self._check_withdrawal_signature(
+                session, statement, signature_der, uscc=organisation.uscc, now=now
+            )
             number = bid.versions + 1
             receipt_no = _receipt_number(now)
             record = {
@@ -675,6 +694,8 @@ class IntakeService:
                 "receivedAt": now.isoformat(),
                 "deadline": tender.deadline.isoformat() if tender.deadline else None,
                 "withdraws": bid.current_version_id.hex if bid.current_version_id else None,
+                "withdrawsReceiptNo": withdrawn.receipt_no,
+                "signerSha256": signed_by,
             }
             signed = await sign_receipt(session, self.settings, record, client_ip=actor.client_ip, at=now)
             version = BidVersion(
@@ -686,6 +707,9 @@ class IntakeService:
                 submitted_by=actor.user_id,
                 receipt=signed.data,
                 receipt_signature=signed.signature,
+                manifest=statement,
+                manifest_signature=signature_der,
+                signer_sha256=signed_by,
             )
             session.add(version)
             await session.flush()
@@ -705,6 +729,32 @@ class IntakeService:
                 sealed=True,
             )
             return Receipt(receipt_no, json.loads(signed.data), signed.data, signed.signature)
+
+    async def _check_withdrawal_signature(
+        self, session: AsyncSession, statement: bytes, signature: bytes, *, uscc: str, now: datetime
+    ) -> str:
+        """The withdrawal statement's signature verifies and its signer is the bidder; its SHA-256."""
+        try:
+            signed = verify_detached(statement, signature)
+        except Refused as refusal:
+            raise BidRefused(
+                f"the withdrawal signature does not verify over the withdrawal statement: {refusal.text}",
+                field="signature",
+                rule=refusal.reason.value,
+            ) from None
+        try:
+            party = await signer_party(session, self.settings, signed, usage=Usage.BID_SIGNATURE, at=now)
+        except Refused as refusal:
+            raise BidRefused(
+                f"the signing certificate is not accepted: {refusal.text}", field="signature", rule=refusal.reason.value
+            ) from None
+        if party.identifier != uscc:
+            raise BidRefused(
+                f"the withdrawal is signed by {party.name} ({party.identifier}), not by the bidder",
+                field="signature",
+                rule="signer-not-bidder",
+            )
+        return signed.signer_certificate.fingerprint(hashes.SHA256()).hex()
 
     # --- reading ---------------------------------------------------------------------------------
 

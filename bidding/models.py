@@ -244,7 +244,9 @@ class BidVersion(UUIDPrimaryKey, Base):
     container_size: Mapped[int | None] = mapped_column(sa.BigInteger)
     storage_key: Mapped[str | None] = mapped_column(sa.String(200))
     manifest: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
-    """The exact public manifest bytes the bidder signed (ciphertext digests, no plaintext)."""
+    """The exact public manifest bytes the bidder signed (ciphertext digests, no plaintext); for a
+    withdrawal, the withdrawal statement it signed (`bidding.client.format.withdrawal_statement`).
+    """
     manifest_signature: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
     signer_sha256: Mapped[str | None] = mapped_column(sa.String(64))
     parts: Mapped[dict[str, Any] | None]

@@ -53,6 +53,21 @@ class TenderRules:
     evaluation_methods: frozenset[EvaluationMethod]
     non_cash_security_required: bool = False
     """Government procurement must accept non-cash security (GP 实施条例 Art. 33)."""
+    # --- the opening hall (issue 21 items 3, 7, 8) ---
+    opening_objection_minutes: int = 15
+    """From 唱标 (the price table's publication) objections are open at least this long; the host
+    cannot close the opening sooner (实施条例 Art. 44: raised and answered on the spot).
+    """
+    opening_confirmation_minutes: int = 30
+    """The confirmation stage (确认开标结果) runs at least this long; the host cannot cut it short
+    (87号令 Art. 42: absence at its end counts as acceptance, so it must be a real window).
+    """
+    opening_sign_in_required: bool = True
+    """Only a bidder that signed in (签到, signed with its certificate) may decrypt (domain-rules §2.1)."""
+    decryption_backup_allowed: bool = True
+    """The decryption-failure remedy plan offers the backup channel by default: a backup sealed file
+    generated with the original, uploaded within the decryption window (domain-rules §1.4).
+    """
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready snapshot (stored in ``Tender.rules``); `from_dict` reads it back."""
@@ -70,6 +85,10 @@ class TenderRules:
             "decryption_window_minutes_min": self.decryption_window_minutes_min,
             "evaluation_methods": sorted(method.value for method in self.evaluation_methods),
             "non_cash_security_required": self.non_cash_security_required,
+            "opening_objection_minutes": self.opening_objection_minutes,
+            "opening_confirmation_minutes": self.opening_confirmation_minutes,
+            "opening_sign_in_required": self.opening_sign_in_required,
+            "decryption_backup_allowed": self.decryption_backup_allowed,
         }
 
     @classmethod
@@ -165,6 +184,11 @@ class UnknownTenderType(LookupError):
     """No rule set carries this tender type."""
 
 
+_BOOLEAN_RULES: Final = frozenset(
+    {"non_cash_security_required", "opening_sign_in_required", "decryption_backup_allowed"}
+)
+
+
 def _convert(name: str, value: Any) -> Any:  # noqa: C901 - one branch per field shape
     if name in {"tender_type", "legal_edition"}:
         if not isinstance(value, str) or not value:
@@ -182,7 +206,7 @@ def _convert(name: str, value: Any) -> Any:  # noqa: C901 - one branch per field
         return frozenset(TenderCategory(item) for item in value)
     if name == "evaluation_methods":
         return frozenset(EvaluationMethod(item) for item in value)
-    if name == "non_cash_security_required":
+    if name in _BOOLEAN_RULES:
         if not isinstance(value, bool):
             raise ValueError(f"{name} must be true or false")
         return value

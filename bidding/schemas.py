@@ -23,6 +23,7 @@ from bidding.models import (
     TenderDocument,
     TenderStatus,
 )
+from bidding.opening.remedy import remedy_plan
 from trading.kernel.bounds import BigInt, Digits, Input, ShortText, check_object
 
 Money = Annotated[Decimal, Digits(14)]
@@ -215,6 +216,8 @@ class TenderRead(msgspec.Struct, rename="camel"):
     key_holders: list[KeyHolderRead]
     key_threshold: int | None
     rules: dict[str, Any] | None
+    remedy_plan: dict[str, Any]
+    """The decryption-failure remedy plan (Order 20 Art. 31): escrow, backup (`bidding.opening.remedy`)."""
     published_at: datetime | None
     closed_at: datetime | None
     extensions: int
@@ -248,6 +251,7 @@ class TenderRead(msgspec.Struct, rename="camel"):
             key_holders=[KeyHolderRead(h["name"], h["sha256"], h["certificate"]) for h in holders],
             key_threshold=tender.key_holders.get("threshold"),
             rules=tender.rules,
+            remedy_plan=remedy_plan(tender.key_holders, tender.rules),
             published_at=tender.published_at,
             closed_at=tender.closed_at,
             extensions=tender.extensions,

@@ -201,9 +201,14 @@ class OpeningPolicy:
         """The record's data (``GET …/record``): the opening's participants."""
         return self.participant
 
-    def may_read_record_pdf(self, *, host_signed: bool) -> bool:
-        """The signed PDF: participants once the platform signed it, everyone once the host did."""
-        return host_signed or self.participant
+    def may_read_record_pdf(self, *, platform_signed: bool) -> bool:
+        """The signed PDF: everyone once the platform has signed it. Order 20 Art. 32 has the
+        platform generate and publish the opening record; the host's countersignature, when it
+        comes, replaces the published file (the same record with one more signature) and does
+        not gate it. The stage alone never publishes it: before the platform's signature there
+        is no record to serve.
+        """
+        return platform_signed
 
     def may_open(self, page: Page) -> bool:
         return self.relation in PAGE_AUDIENCES[page]

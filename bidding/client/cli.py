@@ -8,8 +8,8 @@ Runs on the bidder's machine with nothing of the platform but its API::
     ggzy bid submit bid.ggzy --server https://ggzy.example --user alice --receipt-dir receipts/
     ggzy bid verify-receipt receipts/R-….json --ca platform_root.pem --container bid.ggzy
 
-and at the opening (开标): ``decrypt``, ``object`` (异议), ``confirm`` (确认开标结果), ``release-share``
-(key holders) and ``sign-record`` (the host)::
+and at the opening (开标): ``sign-in`` (签到, signed), ``decrypt``, ``object`` (异议), ``confirm``
+(确认开标结果), ``release-share`` (key holders) and ``sign-record`` (the host)::
 
     ggzy bid object --server https://ggzy.example --user alice --tender E320… --p12 sign.p12 \
         --text-file 异议.txt
@@ -60,6 +60,7 @@ from bidding.client.transport import (
     our_bidder_uscc,
     receipt_json,
     release_holder_shares,
+    sign_in_signed,
 )
 from certs.cms import SigningIdentity
 from certs.envelope.sealed_bid import AES_256_GCM, SM4_GCM
@@ -410,6 +411,8 @@ def resume(  # noqa: PLR0917 - one parameter per click option
 @bid.command()
 @click.option("--tender", required=True)
 @click.option("--lot", required=True)
+@click.option("--p12", "p12_path", type=_EXISTING_FILE, required=True, help="our signing certificate (PKCS#12)")
+@click.option("--p12-password", envvar="GGZY_P12_PASSWORD", prompt=True, hide_input=True, help="the PKCS#12 password")
 @_auth_options
 @_receipt_dir_option
 @_ca_option
@@ -417,6 +420,8 @@ def resume(  # noqa: PLR0917 - one parameter per click option
 def withdraw(  # noqa: PLR0917 - one parameter per click option
     tender: str,
     lot: str,
+    p12_path: Path,
+    p12_password: str,
     server: str,
     token: str | None,
     user: str | None,
@@ -424,8 +429,12 @@ def withdraw(  # noqa: PLR0917 - one parameter per click option
     receipt_dir: Path,
     ca: tuple[Path, ...],
 ) -> None:
-    """Withdraw the bid for a lot before the deadline; saves the withdrawal receipt."""
-    receipt = SyncBidClient(server, _token(server, token, user, password)).withdraw(tender, lot)
+    """Withdraw the bid for a lot before the deadline, signed here with our signing certificate over
+    the withdrawal statement (tender, lot, our USCC, the receipt of the version withdrawn); saves the
+    withdrawal receipt.
+    """
+    signer = _load_signer(p12_path, p12_password)
+    receipt = SyncBidClient(server, _token(server, token, user, password)).withdraw(tender, lot, signer)
     _report_receipt(receipt, receipt_dir, ca, {"tender": tender, "lot": lot})
 
 
@@ -586,6 +595,34 @@ _sign_p12_option = click.option(
 _p12_password_option = click.option(
     "--p12-password", envvar="GGZY_P12_PASSWORD", prompt=True, hide_input=True, help="the PKCS#12 password"
 )
+
+
+@bid.command("sign-in")
+@click.option("--tender", required=True)
+@_bidder_option
+@_sign_p12_option
+@_p12_password_option
+@_auth_options
+@_reporting_refusals
+def sign_in_command(  # noqa: PLR0917 - one parameter per click option
+    tender: str,
+    bidder: str | None,
+    p12_path: Path,
+    p12_password: str,
+    server: str,
+    token: str | None,
+    user: str | None,
+    password: str | None,
+) -> None:
+    """Sign in to the opening hall (签到), signed here with our signing certificate over the statement
+    ``{"action": "sign-in", "bidder", "tender", "type": "ggzy-opening-sign-in/1"}`` (canonical JSON).
+    Only a bidder that signed in may decrypt.
+    """
+    signer = _load_signer(p12_path, p12_password)
+    client = SyncBidClient(server, _token(server, token, user, password))
+    uscc = bidder or client.run(lambda c: our_bidder_uscc(c, tender))
+    answer = client.run(lambda c: sign_in_signed(c, tender, uscc, signer))
+    click.echo(json.dumps(answer, ensure_ascii=False, indent=2))
 
 
 def _objection_text(text: str | None, text_file: Path | None) -> str:

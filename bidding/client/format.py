@@ -260,5 +260,33 @@ def objection_statement(tender: str, bidder: str, text: str) -> bytes:
     return _canonical({"type": OBJECTION, "tender": tender, "bidder": bidder, "text": text})
 
 
+SIGN_IN: Final = "ggzy-opening-sign-in/1"
+WITHDRAWAL: Final = "ggzy-bid-withdrawal/1"
+
+
+def sign_in_statement(tender: str, bidder: str) -> bytes:
+    """What a bidder signs to sign in to the hall (签到, domain-rules §2.1): bound to this tender and
+    bidder and to the action, so the signature serves no other step and no other opening.
+    """
+    return _canonical({"type": SIGN_IN, "tender": tender, "bidder": bidder, "action": "sign-in"})
+
+
+def withdrawal_statement(tender: str, lot: str, bidder: str, receipt_no: str) -> bytes:
+    """What a bidder signs to withdraw its bid (撤回, a CA-bound action, domain-rules §1.6): the lot
+    and the receipt of the version it withdraws, so a withdrawal cannot be replayed against a later
+    submission.
+    """
+    return _canonical(
+        {
+            "type": WITHDRAWAL,
+            "tender": tender,
+            "lot": lot,
+            "bidder": bidder,
+            "withdraws": receipt_no,
+            "action": "withdraw",
+        }
+    )
+
+
 def _canonical(value: Mapping[str, Any]) -> bytes:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()

@@ -264,10 +264,17 @@ def build_container(
     threshold: int = 0,
     content_algorithm: str = AES_256_GCM,
     now: datetime | None = None,
+    backup_dir: Path | None = None,
 ) -> BuiltBid:
     """Build the container at ``out_path`` (replaced atomically) and return its digests.
 
     Synchronous (file I/O and crypto); from async code use `build_container_async`.
+
+    With ``backup_dir``, the backup generated with the sealed file is written there too
+    (`BACKUP_FILES`: each part's bytes as sealed, which the signed manifest pins by
+    ``contentSha256``): the tender's remedy plan may let the bidder upload it inside the decryption
+    window when its key fails (``ggzy bid``/`bidding.client.transport.BidClient.send_backup`).
+    Keep it as safe as the key: it is the bid in clear.
 
     Order matters: the inner manifest names the price summary's digest, and both envelopes are
     bound to the inner manifest's digest, so the two parts cannot be recombined across bids.
@@ -312,6 +319,8 @@ def build_container(
     package_plain = _read_inner_package(inner_manifest, files, work_dir)
     package_sha256 = hashlib.sha256(package_plain).hexdigest()
     sealed_package = sealed_for(package_plain)
+    if backup_dir is not None:
+        _write_backup(Path(backup_dir), {fmt.PRICE_SUMMARY: price_plain, fmt.PACKAGE: package_plain})
     del package_plain  # only the ciphertext is needed from here on
 
     handle, name = tempfile.mkstemp(prefix=".ggzy-bid-", suffix=".partial", dir=work_dir)
@@ -368,6 +377,16 @@ def build_container(
         content_sha256=content_sha256,
         binding=binding,
     )
+
+
+BACKUP_FILES: Final = {fmt.PRICE_SUMMARY: "price-summary.backup", fmt.PACKAGE: "package.backup"}
+"""The backup's file names in ``backup_dir`` (`build_container`)."""
+
+
+def _write_backup(directory: Path, parts: Mapping[str, bytes]) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    for kind, data in parts.items():
+        (directory / BACKUP_FILES[kind]).write_bytes(data)
 
 
 async def build_container_async(out_path: Path, **options: Any) -> BuiltBid:

@@ -372,9 +372,25 @@ class BidClient:
 
     # --- after submitting ---
 
-    async def withdraw(self, tender: str, lot: str) -> Receipt:
-        """Withdraw the bid for a lot before the deadline (Order 20 Art. 27); a receipt of kind ``withdrawal``."""
-        return Receipt.from_api(await self._json("POST", f"/tenders/{tender}/lots/{lot}/withdrawal"))
+    async def withdraw(self, tender: str, lot: str, signer: SigningIdentity) -> Receipt:
+        """Withdraw the bid for a lot before the deadline (Order 20 Art. 27), signed here with the
+        bidder's certificate over `fmt.withdrawal_statement` (the current version's receipt, read
+        from our receipts); a receipt of kind ``withdrawal``.
+        """
+        bidder, receipt_no = await self._current_submission(tender, lot)
+        statement = fmt.withdrawal_statement(tender, lot, bidder, receipt_no)
+        signature = await sign_statement_async(statement, signer)
+        body = {"signature": base64.b64encode(signature).decode()}
+        return Receipt.from_api(await self._json("POST", f"/tenders/{tender}/lots/{lot}/withdrawal", json=body))
+
+    async def _current_submission(self, tender: str, lot: str) -> tuple[str, str]:
+        """Our USCC and the receipt number of our current submitted version for ``lot``."""
+        for entry in await self.my_bids(tender):
+            if entry.get("lot") != lot or entry.get("status") != "submitted" or not entry.get("versions"):
+                continue
+            current = entry["versions"][0]  # newest first
+            return str(current["record"]["bidder"]), str(current["receiptNo"])
+        raise LocalRefusal("bid", "submitted", f"no submitted bid of ours for tender {tender}, lot {lot}")
 
     # --- the opening hall ---
 
@@ -383,8 +399,10 @@ class BidClient:
         data: dict[str, Any] = await self._json("GET", f"/opening/{tender}")
         return data
 
-    async def sign_in(self, tender: str) -> Any:
-        return await self._json("POST", f"/opening/{tender}/sign-in")
+    async def sign_in(self, tender: str, signature: bytes) -> Any:
+        """签到 with the bidder's CAdES signature over `fmt.sign_in_statement` (see `sign_in_signed`)."""
+        body = {"signature": base64.b64encode(signature).decode()}
+        return await self._json("POST", f"/opening/{tender}/sign-in", json=body)
 
     async def envelopes(self, tender: str) -> list[dict[str, Any]]:
         """The caller's bids at the opening: each part's envelope header (wrapped keys, binding)."""
@@ -394,6 +412,20 @@ class BidClient:
     async def holder_envelopes(self, tender: str, lot: str, bidder: str) -> list[dict[str, Any]]:
         """A bid's envelope headers, for a key holder releasing its share (escrow remedy)."""
         data: list[dict[str, Any]] = await self._json("GET", f"/opening/{tender}/lots/{lot}/bids/{bidder}/envelopes")
+        return data
+
+    async def send_backup(self, tender: str, lot: str, part: str, content: bytes) -> dict[str, Any]:
+        """The backup channel: one part's backup (generated with the sealed file, `build_container`'s
+        ``backup_dir``), inside the decryption window, when the tender's remedy plan names it.
+        """
+        response = _checked(
+            await self.http.post(
+                self._url(f"/opening/{tender}/backups/{lot}/{part}"),
+                content=content,
+                headers={**self._auth, "Content-Type": "application/octet-stream"},
+            )
+        )
+        data: dict[str, Any] = response.json()
         return data
 
     async def send_content_key(self, tender: str, lot: str, part: str, content_key: bytes) -> dict[str, Any]:
@@ -539,8 +571,8 @@ class SyncBidClient:
     ) -> Receipt:
         return self._run(lambda c: c.resume(upload_id, container_path, chunk_size=chunk_size, on_progress=on_progress))
 
-    def withdraw(self, tender: str, lot: str) -> Receipt:
-        return self._run(lambda c: c.withdraw(tender, lot))
+    def withdraw(self, tender: str, lot: str, signer: SigningIdentity) -> Receipt:
+        return self._run(lambda c: c.withdraw(tender, lot, signer))
 
     def run(self, call: Callable[[BidClient], Awaitable[T]]) -> T:
         """Any `BidClient` coroutine, in its own event loop (the opening commands use it)."""
@@ -562,6 +594,15 @@ async def decrypt_bid(client: BidClient, tender: str, lot: str, bidder: str, key
             continue
         answer = await client.send_content_key(tender, lot, kind, keys[kind])
     return answer
+
+
+async def sign_in_signed(client: BidClient, tender: str, bidder: str, signer: SigningIdentity) -> dict[str, Any]:
+    """签到: sign `fmt.sign_in_statement` (tender, our USCC, the action) here and send it; our rows
+    plus the statement's SHA-256.
+    """
+    statement = fmt.sign_in_statement(tender, bidder)
+    rows = await client.sign_in(tender, await sign_statement_async(statement, signer))
+    return {"tender": tender, "bidder": bidder, "rows": rows, "statementSha256": hashlib.sha256(statement).hexdigest()}
 
 
 async def sign_opening_record(client: BidClient, tender: str, signer: SigningIdentity) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from litestar.types import ControllerRouterHandler
 
 from bidding.opening.models import Objection, OpeningBid, OpeningSession, Stage
 from bidding.opening.record import MAX_RECORD_BYTES, OpeningRecords
+from bidding.opening.remedy import MAX_BACKUP_BYTES
 from bidding.opening.schemas import (
     AnswerCreate,
     ConfirmationCreate,
@@ -27,6 +28,7 @@ from bidding.opening.schemas import (
     IncidentCreate,
     ObjectionCreate,
     SharesCreate,
+    SignInCreate,
     TransitionCreate,
 )
 from bidding.opening.service import OpeningService
@@ -158,10 +160,14 @@ class OpeningController(Controller):
         opt=guarded(BiddingPermission.OPENING_ATTEND, Exposure.OPENING_BIDDER),
     )
     async def sign_in(
-        self, code: FromPath[str], opening: NamedDependency[OpeningService], actor: NamedDependency[Actor]
+        self,
+        code: FromPath[str],
+        data: JSONBody[SignInCreate],
+        opening: NamedDependency[OpeningService],
+        actor: NamedDependency[Actor],
     ) -> list[dict[str, Any]]:
-        """签到: the caller's organisation joins the hall."""
-        return [_bid(row) for row in await opening.sign_in(actor, code)]
+        """签到: the caller's organisation joins the hall, signed over the sign-in statement."""
+        return [_bid(row) for row in await opening.sign_in(actor, code, data.signature)]
 
     @get(
         "/{code:str}/envelopes",
@@ -173,6 +179,29 @@ class OpeningController(Controller):
     ) -> list[dict[str, Any]]:
         """The caller's bids: each part's envelope header, to unwrap the content key locally."""
         return await opening.envelopes(actor, code)
+
+    @post(
+        "/{code:str}/backups/{lot:str}/{part:str}",
+        operation_id="bidding_opening_backup",
+        status_code=HTTP_200_OK,
+        opt=guarded(BiddingPermission.OPENING_ATTEND, Exposure.OPENING_BIDDER),
+        request_max_body_size=MAX_BACKUP_BYTES,
+    )
+    async def backup(
+        self,
+        *,
+        code: FromPath[str],
+        lot: FromPath[str],
+        part: FromPath[str],
+        request: Request[Any, Any, Any],
+        opening: NamedDependency[OpeningService],
+        actor: NamedDependency[Actor],
+    ) -> dict[str, Any]:
+        """The backup channel (raw ``application/octet-stream``): one part's backup, generated with
+        the sealed file, inside the decryption window; opens the part when it is the one the signed,
+        receipted manifest pins (the tender's remedy plan must name the backup).
+        """
+        return _bid(await opening.file_backup(actor, code, lot, part, await request.body()))
 
     @post(
         "/{code:str}/decryption",

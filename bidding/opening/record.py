@@ -17,8 +17,9 @@ platform and then by the host, timestamped, published and downloadable.
   and valid under the trust list (`certs.sign.pades.verify_pdf`, with timestamps), the first is the
   platform's, the second covers the whole file and its certificate maps to the host organisation's
   USCC (the trust list's identity mapping). The upload becomes the published record.
-* **Publication**: ``GET …/record.pdf`` serves the current file: to the opening's participants
-  (host, supervisors, bidders) once the platform signed it, to everyone once the host signed it.
+* **Publication**: ``GET …/record.pdf`` serves the current file to everyone once the platform has
+  signed it (Order 20 Art. 32: the platform generates and publishes the record); the host's
+  countersignature replaces the published file with the same record signed twice.
 
 Refusals name field and rule and are recorded in the ledger (``bidding.opening_record_refused``).
 """
@@ -401,8 +402,8 @@ class OpeningRecords(OpeningService):
             }
 
     async def pdf(self, actor: Actor, code: str) -> bytes:
-        """The current record: for the opening's participants once the platform signed it, for
-        everyone once the host signed it too.
+        """The current record, public once the platform signed it (`OpeningPolicy.may_read_record_pdf`):
+        the platform-signed file, or the host-countersigned one once it came.
         """
         async with self.session_maker() as session:
             _, opening = await self._load(session, code)
@@ -410,9 +411,9 @@ class OpeningRecords(OpeningService):
                 raise NotFound("the opening record is not ready yet", field="record", rule="published")
             tender = await session.get_one(Tender, opening.tender_id)
             policy = self._policy(actor, tender, opening, await bid_rows(session, opening))
-            if not policy.may_read_record_pdf(host_signed=_signed_by(opening, HOST_SIGNED) is not None):
+            if not policy.may_read_record_pdf(platform_signed=opening.record_sha256 is not None):
                 raise NotFound(
-                    "the opening record is published once the host has signed it", field="record", rule="published"
+                    "the opening record is published once the platform has signed it", field="record", rule="published"
                 )
             key = opening.record_storage_key
         return await asyncio.to_thread(self.store.path(key).read_bytes)

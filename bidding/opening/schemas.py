@@ -56,3 +56,9 @@ class ConfirmationCreate(Input, rename="camel"):
     """The bidder's CAdES signature (base64 DER) over `bidding.client.format.confirmation_statement`."""
 
     signature: str
+
+
+class SignInCreate(Input, rename="camel"):
+    """The bidder's CAdES signature (base64 DER) over `bidding.client.format.sign_in_statement`."""
+
+    signature: str

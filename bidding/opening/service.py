@@ -40,7 +40,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bidding.client import format as fmt
 from bidding.errors import NotABidder, NotTheHost, OpeningRefused, OpeningStateConflict
 from bidding.models import BidVersion, Lot, Tender
-from bidding.opening import decryption
+from bidding.opening import decryption, remedy
 from bidding.opening.batching import GroupCommit, Waiting
 from bidding.opening.decryption import OpenFailed, StoredBid
 from bidding.opening.events import publish_after_commit
@@ -63,13 +63,16 @@ from bidding.opening.stages import (
     bid_rows,
     decide_bid,
     decryption_progress,
+    earliest_close,
     enter_stage,
     iso,
     jsonable,
+    objections_open,
     opening_record,
     price_settled,
     price_table,
     price_table_sha256,
+    sign_in_required,
 )
 from bidding.policies import BiddingPermission
 from bidding.visibility import OpeningPolicy
@@ -117,6 +120,8 @@ class _Decrypted:
     row_id: uuid.UUID
     opened: decryption.OpenedPart
     summary: dict[str, Any] | None
+    via: str = "key"
+    """``key`` (the bidder's content key) or ``backup`` (the backup channel, `bidding.opening.remedy`)."""
 
 
 _OWN_BID_AT_OPENING: Final = (
@@ -397,19 +402,33 @@ class OpeningService:
                         )
                         await decide_bid(session, row, Outcome.WITHDRAWN, cause, now=now, actor=actor, code=code)
             if to is Stage.CLOSED:
-                unanswered = await session.scalar(
-                    select(func.count(Objection.id)).where(
-                        Objection.session_id == opening.id, Objection.answer.is_(None)
-                    )
-                )
-                if unanswered:
-                    raise OpeningStateConflict(
-                        f"{unanswered} objection(s) are not answered yet",
-                        field="objections",
-                        rule="objections-unanswered",
-                    )
+                await self._check_may_close(session, tender, opening, now)
             await enter_stage(session, opening, tender, to, now=now, actor=actor)
             return opening
+
+    @staticmethod
+    async def _check_may_close(session: AsyncSession, tender: Tender, opening: OpeningSession, now: datetime) -> None:
+        """The host closes only once the minimum objection and confirmation windows have run
+        (`stages.earliest_close`, or the stage's own end when a pause moved it) and every
+        objection is answered.
+        """
+        earliest = max(
+            (t for t in (earliest_close(tender, opening), opening.stage_ends_at) if t is not None), default=None
+        )
+        if earliest is not None and now < earliest:
+            raise OpeningStateConflict(
+                "bidders object and confirm for at least the tender's minimum windows"
+                f" (objections from 唱标, confirmation); the opening closes from {earliest.isoformat()}",
+                field="stage",
+                rule="minimum-windows",
+            )
+        unanswered = await session.scalar(
+            select(func.count(Objection.id)).where(Objection.session_id == opening.id, Objection.answer.is_(None))
+        )
+        if unanswered:
+            raise OpeningStateConflict(
+                f"{unanswered} objection(s) are not answered yet", field="objections", rule="objections-unanswered"
+            )
 
     async def pause(self, actor: Actor, code: str, reason: str) -> OpeningSession:
         return await self._audited(actor, code, "host", lambda: self._pause(actor, code, reason))
@@ -566,11 +585,14 @@ class OpeningService:
 
     # --- bidders ---
 
-    async def sign_in(self, actor: Actor, code: str) -> list[OpeningBid]:
-        """A bidder signs in to the hall (签到): recorded on each of its bids at this opening."""
-        return await self._audited(actor, code, "sign_in", lambda: self._sign_in(actor, code))
+    async def sign_in(self, actor: Actor, code: str, signature: str) -> list[OpeningBid]:
+        """A bidder signs in to the hall (签到, domain-rules §2.1: with a CA signature), signed over
+        `format.sign_in_statement` (tender, bidder, action); recorded on each of its bids here.
+        """
+        return await self._audited(actor, code, "sign_in", lambda: self._sign_in(actor, code, signature))
 
-    async def _sign_in(self, actor: Actor, code: str) -> list[OpeningBid]:
+    async def _sign_in(self, actor: Actor, code: str, signature: str) -> list[OpeningBid]:
+        signature_der = _b64decode(signature, "signature")
         async with transaction(self.session_maker, lock=True) as session:
             tender, opening = await self._load(session, code)
             await self._check_bidder(session, opening, actor)
@@ -584,6 +606,10 @@ class OpeningService:
                     "the caller's organisation has no bid at this opening", field="actor", rule="not-a-bidder"
                 )
             now = await clock.now(session)
+            statement = fmt.sign_in_statement(code, rows[0].bidder_uscc)
+            signature_check = await self._verify_bidder_signature(
+                session, statement, signature_der, uscc=rows[0].bidder_uscc, now=now
+            )
             for row in rows:
                 row.signed_in_at = row.signed_in_at or now
                 row.updated_at = now
@@ -594,7 +620,12 @@ class OpeningService:
                 action="bidding.opening_signed_in",
                 subject_type="bidding.tender",
                 subject_id=str(tender.id),
-                summary={"bidder": rows[0].bidder_uscc},
+                summary={
+                    "bidder": rows[0].bidder_uscc,
+                    "signer": _fingerprint(signature_check.signer_certificate),
+                    "statementSha256": hashlib.sha256(statement).hexdigest(),
+                },
+                data={"statement": statement.decode(), "signature": base64.b64encode(signature_der).decode()},
                 project_code=code,
             )
             signed = sum(1 for r in await bid_rows(session, opening) if r.signed_in_at is not None)
@@ -684,6 +715,7 @@ class OpeningService:
                 raise AssertionError  # pragma: no cover - _own_row raised
             tender, opening, row, version = found
             self._check_window(opening, None, part)
+            self._check_signed_in(tender, row)
             self._check_part_open(row, part)
             stored = self._stored_of(version, tender, lot, row)
             opening_id, row_id = opening.id, row.id
@@ -725,13 +757,21 @@ class OpeningService:
                     waiting.refuse(refusal)  # nothing of it was written; the others go on
                     continue
                 await self._store_part(session, row, item.part, opened=item.opened, summary=item.summary, now=now)
+                if item.via == "backup" and row.outcome is Outcome.DECRYPTED:
+                    row.cause = "opened from the bidder's backup file (digests match the signed manifest)"
                 await append_entry(
                     session,
                     actor=item.actor,
                     action="bidding.opening_part_decrypted",
                     subject_type="bidding.opening_bid",
                     subject_id=str(row.id),
-                    summary={"bidder": row.bidder_uscc, "lot": item.lot, "part": item.part, "by": "bidder"},
+                    summary={
+                        "bidder": row.bidder_uscc,
+                        "lot": item.lot,
+                        "part": item.part,
+                        "by": "bidder",
+                        "via": item.via,
+                    },
                     data={"plaintextSha256": item.opened.sha256, "priceSummary": item.summary},
                     project_code=item.code,
                 )
@@ -741,6 +781,64 @@ class OpeningService:
                 await self._after_opening(session, opening, last.code, now, last.actor)
         for waiting, row in recorded:  # only once the transaction has committed
             waiting.resolve(row)
+
+    async def file_backup(self, actor: Actor, code: str, lot: str, part: str, content: bytes) -> OpeningBid:
+        """The backup channel (the tender's remedy plan, `bidding.opening.remedy`): inside the
+        decryption window a signed-in bidder sends a part's backup, generated with the sealed file;
+        accepted only when it is the part the signed, receipted manifest pins. Recorded like a
+        decryption (group commit, the window checked again under the session's lock).
+        """
+        return await self._audited(
+            actor, code, "backup", lambda: self._file_backup(actor, code, lot, part, content), lot=lot
+        )
+
+    async def _file_backup(self, actor: Actor, code: str, lot: str, part: str, content: bytes) -> OpeningBid:
+        if part not in fmt.PART_NAMES:
+            raise OpeningRefused("part is price-summary or package", field="part", rule="enum")
+        if not content or len(content) > remedy.MAX_BACKUP_BYTES:
+            raise OpeningRefused(
+                f"send the backup's bytes, at most {remedy.MAX_BACKUP_BYTES}", field="content", rule="size"
+            )
+        async with self.session_maker() as session:
+            found = (
+                await session.execute(
+                    _OWN_BID_AT_OPENING, {"code": code, "lot": lot, "organisation_id": actor.organisation_id}
+                )
+            ).first()
+            if found is None:
+                _, opening = await self._load(session, code)
+                await self._check_bidder(session, opening, actor)
+                await self._own_row(session, opening, actor, lot, lock=False)
+                raise AssertionError  # pragma: no cover - _own_row raised
+            tender, opening, row, version = found
+            if not remedy.remedy_plan(tender.key_holders, tender.rules)["backup"]:
+                raise OpeningRefused(
+                    "this tender's remedy plan names no backup channel", field="tender", rule="no-backup-remedy"
+                )
+            self._check_window(opening, None, part)
+            self._check_signed_in(tender, row)
+            self._check_part_open(row, part)
+            stored = self._stored_of(version, tender, lot, row)
+            opening_id, row_id = opening.id, row.id
+        try:
+            opened = await asyncio.to_thread(remedy.check_backup, stored, part, content)
+            summary = decryption.price_summary_of(content, stored) if part == fmt.PRICE_SUMMARY else None
+        except OpenFailed as failed:
+            raise OpeningRefused(failed.message, field=failed.field, rule=failed.rule) from None
+        if part == fmt.PACKAGE:  # kept for the evaluation: no content key will open the sealed copy
+            await asyncio.to_thread(self.store.put, remedy.BACKUP_NAMESPACE, opened.sha256, content)
+        decrypted = _Decrypted(actor, code, lot, part, row_id, opened, summary, via="backup")
+        return await self._decryptions.submit(opening_id, decrypted)
+
+    @staticmethod
+    def _check_signed_in(tender: Tender, row: OpeningBid) -> None:
+        """Only a bidder that signed in decrypts (rule ``opening_sign_in_required``, domain-rules §2.1)."""
+        if sign_in_required(tender) and row.signed_in_at is None:
+            raise OpeningRefused(
+                "sign in to the hall (签到, signed with the bidder's certificate) before decrypting",
+                field="signIn",
+                rule="signed-in",
+            )
 
     @staticmethod
     def _check_part_open(row: OpeningBid, part: str) -> None:
@@ -769,7 +867,7 @@ class OpeningService:
             row.price_status = PartStatus.OPENED
             row.price_opened_at = now
         else:
-            row.package_content_key = opened.content_key
+            row.package_content_key = opened.content_key or None  # none: opened from a backup file
             row.package_sha256 = opened.sha256
             row.package_status = PartStatus.OPENED
             row.package_opened_at = now
@@ -996,11 +1094,7 @@ class OpeningService:
             tender, opening = await self._load(session, code, lock=True)
             await self._check_bidder(session, opening, actor)
             now = await clock.now(session)
-            if opening.stage is Stage.CLOSED or (
-                opening.stage is Stage.CONFIRMATION
-                and opening.paused_at is None
-                and (opening.stage_ends_at is None or now >= opening.stage_ends_at)
-            ):
+            if not objections_open(tender, opening, now):
                 raise OpeningRefused(
                     "objections are filed in the hall until the confirmation stage ends",
                     field="stage",
@@ -1200,10 +1294,17 @@ class OpeningService:
         async with self.session_maker() as session:
             tender, opening = await self._load(session, code)
             row = await self._row_of(session, opening, lot, bidder, lock=False)
-            if row.package_status is not PartStatus.OPENED or row.package_content_key is None:
+            if row.package_status is not PartStatus.OPENED or row.package_sha256 is None:
                 raise OpeningStateConflict(f"the package of {bidder} is not open", field="bidder", rule="not-opened")
             stored = await self._stored(session, row, tender)
             key, digest = row.package_content_key, str(row.package_sha256)
+        if key is None:  # opened from the backup channel: the stored backup, checked again
+            data = await asyncio.to_thread(
+                self.store.path(self.store.key_for(remedy.BACKUP_NAMESPACE, digest)).read_bytes
+            )
+            if hashlib.sha256(data).hexdigest() != digest:  # pragma: no cover - the store is content-addressed
+                raise OpeningRefused("the stored backup is not the one opened", field="bidder", rule="digest-mismatch")
+            return data
         try:
             return await asyncio.to_thread(decryption.reopen_package, stored, key, digest)
         except OpenFailed as failed:

@@ -48,6 +48,8 @@ from trading.parties.models import Organisation
 
 SIGN_IN_MINUTES: Final = 15
 CONFIRMATION_MINUTES: Final = 30
+OBJECTION_MINUTES: Final = 15
+"""Defaults for tenders whose rule snapshot predates the rule (`bidding.rules.TenderRules`)."""
 RENDER_RECORD_TASK: Final = "bidding.render_opening_record"
 """Renders, signs and stores the opening record after the close commits (`bidding.opening.record`)."""
 READ_OUT: Final = frozenset({Outcome.DECRYPTED, Outcome.ESCROW})
@@ -75,6 +77,51 @@ def stage_minutes(tender: Tender, stage: Stage) -> int | None:
     if stage is Stage.CONFIRMATION:
         return int(rules.get("opening_confirmation_minutes", CONFIRMATION_MINUTES))
     return None
+
+
+def sign_in_required(tender: Tender) -> bool:
+    """Only a signed-in bidder decrypts (rule ``opening_sign_in_required``, default on)."""
+    return bool((tender.rules or {}).get("opening_sign_in_required", True))
+
+
+def price_reading_started_at(opening: OpeningSession) -> datetime | None:
+    """When 唱标 began (the price table's publication), from the timeline."""
+    for event in (opening.timeline or {}).get("events", []):
+        if event.get("event") == "stage" and event.get("stage") == Stage.PRICE_READING.value:
+            return datetime.fromisoformat(str(event["at"]))
+    return None
+
+
+def earliest_close(tender: Tender, opening: OpeningSession) -> datetime | None:
+    """The opening may not close before the minimum objection window (from 唱标) and the minimum
+    confirmation window (from the confirmation stage's start) have both run: the host cannot cut
+    them short (实施条例 Art. 44, 87号令 Art. 42). None outside the confirmation stage.
+    """
+    if opening.stage is not Stage.CONFIRMATION:
+        return None
+    rules = tender.rules or {}
+    confirmation = int(rules.get("opening_confirmation_minutes", CONFIRMATION_MINUTES))
+    objection = int(rules.get("opening_objection_minutes", OBJECTION_MINUTES))
+    ends = opening.stage_started_at + timedelta(minutes=confirmation)
+    read_out = price_reading_started_at(opening)
+    if read_out is not None:
+        ends = max(ends, read_out + timedelta(minutes=objection))
+    return ends
+
+
+def objections_open(tender: Tender, opening: OpeningSession, now: datetime) -> bool:
+    """Objections are filed until the confirmation stage ends: its clock, or, when the tender sets
+    no minimum windows (zero), until the host closes. Once the clock ran out (the sweep may have
+    deferred the close over unanswered objections) no new one is filed.
+    """
+    if opening.stage is Stage.CLOSED:
+        return False
+    if opening.stage is not Stage.CONFIRMATION or opening.paused_at is not None:
+        return True
+    if opening.stage_ends_at is not None:
+        return now < opening.stage_ends_at
+    ends = earliest_close(tender, opening)
+    return ends is None or ends <= opening.stage_started_at
 
 
 def iso(value: datetime | None) -> str | None:
@@ -249,6 +296,10 @@ async def enter_stage(
     if stage is Stage.PRICE_READING and window_end is not None:
         # 唱标 began before every package was open: the rest of the decryption window is its clock.
         opening.stage_ends_at = window_end
+    if stage is Stage.CONFIRMATION:
+        # The confirmation stage lasts until both minimum windows have run (objections from 唱标).
+        ends = earliest_close(tender, opening)
+        opening.stage_ends_at = ends if ends is not None and ends > now else None
     opening.next_check = opening.stage_ends_at
     opening.updated_at = now
     if stage is Stage.CLOSED:

@@ -109,6 +109,8 @@ RULE_TEXT: Final[dict[str, str]] = {
     "base64": N_("Paste the signature as base64 text."),
     "length": N_("The text is empty or too long."),
     "sign-in": N_("Sign in to the hall first."),
+    "signed-in": N_("Sign in to the hall, signed with your certificate, before decrypting."),
+    "minimum-windows": N_("The opening cannot close before the minimum objection and confirmation windows have run."),
     "opening-exists": N_("This tender has no opening yet: the bid deadline has not passed."),
     "outcome-final": N_("The bid's outcome is already decided."),
     "no-remedy": N_("This tender names no key-holder remedy."),
@@ -157,6 +159,20 @@ def objection_command(base_url: str, code: str, bidder_uscc: str) -> str:
             "--p12 signing.p12",
             "--user <your user name>",
             "--text-file objection.txt",
+        ]
+    )
+
+
+def sign_in_command(base_url: str, code: str, bidder_uscc: str) -> str:
+    """The ``ggzy bid sign-in`` command line: signs `format.sign_in_statement` and signs in."""
+    return " \\\n  ".join(
+        [
+            "ggzy bid sign-in",
+            f"--server {base_url}",
+            f"--tender {code}",
+            f"--bidder {bidder_uscc}",
+            "--p12 signing.p12",
+            "--user <your user name>",
         ]
     )
 
@@ -446,12 +462,16 @@ class OpeningPages(Controller):
         opening: NamedDependency[OpeningService],
         actor: NamedDependency[Actor],
     ) -> Response[Any]:
-        """签到: the bidder's organisation joins the hall."""
+        """签到: the bidder's organisation joins the hall, with its CAdES signature (base64) over the
+        sign-in statement the page shows.
+        """
+        form = dict(await request.form())
+        data = {"signature": _form_text(form, "signature")}
         try:
-            await opening.sign_in(actor, code)
+            await opening.sign_in(actor, code, data["signature"])
         except DomainError as exc:
             return await self._refused(
-                request, role="bidder", code=code, opening=opening, actor=actor, exc=exc, form={}
+                request, role="bidder", code=code, opening=opening, actor=actor, exc=exc, form=data
             )
         return Redirect(f"{PREFIX}/{code}/bidder", status_code=303)
 
@@ -527,6 +547,8 @@ def _statements(base_url: str, code: str, uscc: str, digest: str | None) -> dict
     lines and the exact statements a CA client would sign instead.
     """
     return {
+        "sign_in_command": sign_in_command(base_url, code, uscc),
+        "sign_in_statement": fmt.sign_in_statement(code, uscc).decode(),
         "objection_command": objection_command(base_url, code, uscc),
         "objection_statement": objection_statement(code, uscc),
         "confirm_command": confirm_command(base_url, code, uscc, digest),

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -17,9 +18,14 @@ from litestar.response import Redirect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bidding.api import MAX_CHUNK_BYTES, provide_intake
+from bidding.client import format as fmt
 from bidding.errors import BidRefused
 from bidding.intake import IntakeService, Receipt
 from bidding.models import (
+    Bid,
+    BidStatus,
+    BidVersion,
+    Lot,
     Tender,
     TenderStatus,
 )
@@ -66,11 +72,13 @@ class BidPages(Controller):
         db_session: NamedDependency[AsyncSession],
     ) -> Response[Any]:
         """Every bid of the bidder's organisation, each version with its receipt."""
+        bids = await intake.my_bids(actor)
         return await page(
             request,
             "bidding/my_bids.html",
             {
-                "bids": await intake.my_bids(actor),
+                "bids": bids,
+                "withdrawal_statements": withdrawal_statements(bids),
                 "server_time": await clock.now(db_session),
                 "withdrawn": request.query_params.get("withdrawn"),
                 **LABELS,
@@ -245,17 +253,23 @@ class BidPages(Controller):
         actor: NamedDependency[Actor],
         db_session: NamedDependency[AsyncSession],
     ) -> Response[Any]:
-        """Withdraw the bid for the lot (a signed withdrawal receipt); earlier versions stay."""
+        """Withdraw the bid for the lot with the bidder's CAdES signature (base64) over the
+        withdrawal statement the page shows (a signed withdrawal receipt); earlier versions stay.
+        """
+        form = dict(await request.form())
+        signature = form.get("signature")
         try:
-            receipt = await intake.withdraw(actor, code, lot)
+            receipt = await intake.withdraw(actor, code, lot, signature.strip() if isinstance(signature, str) else "")
         except DomainError as exc:
             if not is_client_error(exc):
                 raise
+            bids = await intake.my_bids(actor)
             return await page(
                 request,
                 "bidding/my_bids.html",
                 {
-                    "bids": await intake.my_bids(actor),
+                    "bids": bids,
+                    "withdrawal_statements": withdrawal_statements(bids),
                     "server_time": await clock.now(db_session),
                     "withdrawn": None,
                     "errors": field_errors(exc),
@@ -264,6 +278,22 @@ class BidPages(Controller):
                 status_code=UNPROCESSABLE,
             )
         return Redirect(f"{PREFIX}/bids?withdrawn={receipt.receipt_no}", status_code=303)
+
+
+def withdrawal_statements(bids: Sequence[tuple[Tender, Lot, Bid, Sequence[BidVersion]]]) -> dict[uuid.UUID, str]:
+    """Per submitted bid, the statement its withdrawal signs (`format.withdrawal_statement`): the
+    tender, the lot, the bidder as the current receipt names it and that receipt's number.
+    """
+    statements: dict[uuid.UUID, str] = {}
+    for tender, lot, bid, versions in bids:
+        current = next((v for v in versions if v.id == bid.current_version_id), None)
+        if bid.status is not BidStatus.SUBMITTED or current is None:
+            continue
+        bidder = str(json.loads(current.receipt).get("bidder", ""))
+        statements[bid.id] = fmt.withdrawal_statement(
+            tender.project_code, lot.code, bidder, current.receipt_no
+        ).decode()
+    return statements
 
 
 def receipt_view(receipt: Receipt) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from bidding.models import (
     TenderCategory,
     TenderStatus,
 )
+from bidding.opening.remedy import remedy_plan
 from bidding.policies import BiddingPermission
 from bidding.tenders import TenderService
 from bidding.visibility import Exposure, exposes, guarded
@@ -214,6 +215,7 @@ class TenderPages(Controller):
             "bidding/tender_detail.html",
             {
                 "tender": view.tender,
+                "remedy_plan": remedy_plan(view.tender.key_holders, view.tender.rules),
                 "lots": view.lots,
                 "documents": view.documents,
                 "answered": answered,

@@ -14,6 +14,7 @@ lots inserted with the ORM. `ServerProcess` runs ``ggzy serve`` on them as a sub
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import dataclasses
 import hashlib
@@ -36,7 +37,8 @@ from typing import Any
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bidding.client.sdk import BuiltBid, PriceSummary, build_container
+from bidding.client import format as fmt
+from bidding.client.sdk import BuiltBid, PriceSummary, build_container, sign_statement_async
 from bidding.client.transport import BIDDING, BidRejected, Receipt, rejection
 from bidding.intake import IntakeService
 from bidding.jobs import TenderDeadline
@@ -163,6 +165,7 @@ async def prepare(
     max_package_bytes: int = 256 * 1024 * 1024,
     pki: DevPki | None = None,
     deadline_in: timedelta = timedelta(days=1),
+    rules: dict[str, Any] | None = None,
 ) -> SubmissionSetup:
     """Make ``db_url`` (migrated, empty) and ``var`` ready for ``ggzy serve`` and bidders; the
     tender's deadline is ``deadline_in`` from now by the database clock (the opening hall's tests
@@ -231,7 +234,7 @@ async def prepare(
                 bid_validity_days=90,
                 max_package_bytes=max_package_bytes,
                 key_holders={},
-                rules=None,
+                rules=rules,
                 published_at=now - timedelta(days=20),
                 closed_at=None,
                 extensions=0,
@@ -356,6 +359,23 @@ async def open_at_deadline(setup: SubmissionSetup) -> None:
 
 
 # --- in-process actors (services called directly, as bench/opening does) ----------------------------
+
+
+async def sign_in_signature(bidder: BidderAccount, code: str) -> str:
+    """The bidder's CAdES signature (base64) over the hall's sign-in statement (签到 is signed)."""
+    signature = await sign_statement_async(fmt.sign_in_statement(code, bidder.uscc), bidder.sign.signing())
+    return base64.b64encode(signature).decode()
+
+
+async def sign_in_over_http(http: httpx.AsyncClient, base_url: str, bidder: BidderAccount, code: str) -> None:
+    """签到 through the API with the bidder's signature (decryption needs it)."""
+    response = await http.post(
+        f"{base_url}/api/v1/bidding/opening/{code}/sign-in",
+        json={"signature": await sign_in_signature(bidder, code)},
+        headers=_headers(bidder.token),
+    )
+    if response.status_code >= HTTP_ERROR:
+        raise AssertionError(f"sign-in refused: {response.status_code} {response.text}")
 
 
 def bidder_actor(bidder: BidderAccount) -> Actor:

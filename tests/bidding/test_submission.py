@@ -16,10 +16,12 @@ from typing import Any
 import httpx
 import pytest
 from cryptography import x509
+from cryptography.hazmat.primitives import hashes
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bidding.client.sdk import verify_receipt
+from bidding.client import format as fmt
+from bidding.client.sdk import sign_statement_async, verify_receipt
 from bidding.client.transport import BidRejected
 from bidding.jobs import TenderDeadline
 from bidding.models import Bid, BidStatus, BidUpload, BidVersion, Tender, UploadStatus, VersionKind
@@ -96,7 +98,7 @@ async def test_publish_download_submit_replace_withdraw_and_the_deadline(  # noq
     assert second.record["version"] == 2
     assert second.record["replaces"] is not None
     receipts[jiangsu_a.uscc].append(second)
-    withdrawal = await (await bid_client(client, anhui)).withdraw(code, lot)
+    withdrawal = await (await bid_client(client, anhui)).withdraw(code, lot, anhui.sign.signing())
     assert withdrawal.record["kind"] == "withdrawal"
     receipts[anhui.uscc].append(withdrawal)
 
@@ -141,7 +143,7 @@ async def test_publish_download_submit_replace_withdraw_and_the_deadline(  # noq
             await late_client.start_upload(code, lot, size=late_built.size, sha256=late_built.sha256)
         assert too_late.value.rule == "before-deadline"
         with pytest.raises(BidRejected) as no_withdrawal:
-            await (await bid_client(client, jiangsu_b)).withdraw(code, lot)
+            await (await bid_client(client, jiangsu_b)).withdraw(code, lot, jiangsu_b.sign.signing())
         assert no_withdrawal.value.rule == "before-deadline"
 
         # The sweep closes the tender; now the bids may be listed, and the sealed ledger chain read.
@@ -218,3 +220,63 @@ async def test_receipts_and_bids_of_one_bidder_are_its_own(
     async with session_maker() as session:
         bid = (await session.execute(select(Bid).where(Bid.organisation_id == owner.organisation_id))).scalar_one()
         assert bid.status is BidStatus.SUBMITTED
+
+
+async def test_a_withdrawal_is_signed_by_the_bidder_and_cannot_be_replayed(
+    *,
+    client: httpx.AsyncClient,
+    session_maker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    store: FileStore,
+    dev_pki: DevPki,
+    tmp_path: Path,
+) -> None:
+    """Issue 21 item 7: a withdrawal was accepted without a CA signature (domain-rules §1.6: withdrawing
+    a bid is a CA-bound action). It is signed by the bidder over the statement naming the receipt of
+    the version withdrawn, so the same signature cannot withdraw a later submission.
+    """
+    tenderee = await tenderee_party(session_maker, settings, dev_pki)
+    tender = await published_tender(session_maker, settings, store, tenderee)
+    assert tender.deadline is not None
+    code, lot = tender.project_code, "L1"
+    bidder = await bidder_party(session_maker, settings, dev_pki)
+    other = await bidder_party(session_maker, settings, dev_pki)
+    bidder_client = await bid_client(client, bidder)
+    built = await build(tmp_path / "v1", bidder, tender=code, lot=lot, deadline=tender.deadline)
+    first = await bidder_client.upload(code, lot, built.path)
+    url = f"/api/v1/bidding/tenders/{code}/lots/{lot}/withdrawal"
+    headers = await bidder.headers(client)
+
+    async def withdraw_with(signature: bytes) -> httpx.Response:
+        return await client.post(url, json={"signature": base64.b64encode(signature).decode()}, headers=headers)
+
+    statement = fmt.withdrawal_statement(code, lot, bidder.uscc, first.receipt_no)
+    unsigned = await withdraw_with(b"")
+    assert unsigned.status_code == 422
+    assert (unsigned.json()["errors"][0]["field"], unsigned.json()["errors"][0]["rule"]) == ("signature", "required")
+    by_other = await withdraw_with(await sign_statement_async(statement, other.sign.signing()))
+    assert by_other.json()["errors"][0]["rule"] == "signer-not-bidder"
+    signature = await sign_statement_async(statement, bidder.sign.signing())
+    withdrawn = await withdraw_with(signature)
+    assert withdrawn.status_code == 201, withdrawn.text
+    assert withdrawn.json()["record"]["withdrawsReceiptNo"] == first.receipt_no
+    assert withdrawn.json()["record"]["signerSha256"] == bidder.sign.certificate.fingerprint(hashes.SHA256()).hex()
+
+    # A new submission; replaying the first withdrawal's signature does not withdraw it.
+    again = await build(tmp_path / "v2", bidder, tender=code, lot=lot, deadline=tender.deadline, price="880000.00")
+    await bidder_client.upload(code, lot, again.path)
+    replayed = await withdraw_with(signature)
+    assert replayed.status_code == 422
+    assert replayed.json()["errors"][0]["field"] == "signature"
+    async with session_maker() as session:
+        bid = await session.scalar(
+            select(Bid).where(Bid.tender_id == tender.id, Bid.organisation_id == bidder.organisation_id)
+        )
+        assert bid is not None
+        assert bid.status is BidStatus.SUBMITTED
+        kept = await session.scalar(
+            select(BidVersion).where(BidVersion.bid_id == bid.id, BidVersion.kind == VersionKind.WITHDRAWAL)
+        )
+        assert kept is not None
+        assert kept.manifest == statement  # the signed statement and its signature are kept
+        assert kept.manifest_signature == signature

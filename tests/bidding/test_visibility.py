@@ -36,7 +36,7 @@ from bidding.models import BidUpload, BidVersion, Tender, TenderDocument
 from bidding.opening.jobs import OpeningClock
 from bidding.opening.models import Objection, OpeningBid, OpeningSession, Outcome, PartStatus, Stage
 from bidding.policies import BiddingPermission
-from bidding.visibility import READ_OUT_STAGES, VISIBILITY_OPT, Exposure
+from bidding.visibility import READ_OUT_STAGES, VISIBILITY_OPT, Exposure, OpeningPolicy, Relation
 from certs.testing.pki import DevPki
 from tests.bidding.containers import bid_client, build
 from tests.bidding.factories import Party, agency_party, bidder_party, published_tender, tenderee_party
@@ -100,6 +100,17 @@ def test_every_bidding_route_declares_what_it_exposes(app: Litestar) -> None:
 @get("/api/v1/bidding/_probe/{code:str}/prices", include_in_schema=False, opt=requires(BiddingPermission.OPENING_READ))
 async def undeclared_prices_probe(code: FromPath[str]) -> dict[str, str]:
     return {"tender": code, "totalPrice": "1.00"}
+
+
+@pytest.mark.parametrize("relation", list(Relation))
+def test_the_opening_record_pdf_is_public_once_the_platform_signed_it(relation: Relation) -> None:
+    """Issue 21 item 5: after the platform's signature an anonymous ``record.pdf`` was 404 until the
+    host countersigned. Order 20 Art. 32 has the platform generate and publish the record: everyone
+    may read it once the platform signed it, nobody before (there is nothing to serve).
+    """
+    policy = OpeningPolicy(relation, Stage.CLOSED, None)
+    assert policy.may_read_record_pdf(platform_signed=True) is True
+    assert policy.may_read_record_pdf(platform_signed=False) is False
 
 
 def test_a_new_bidding_route_without_a_declaration_is_caught(app: Litestar) -> None:
@@ -277,6 +288,7 @@ def concrete(path_format: str, w: World) -> str:
         "receipt_no": w.receipt_no,
         "objection_id": str(w.objection_id),
         "number": "1",
+        "part": "price-summary",
     }
     names = re.findall(r"{(\w+)}", path_format)
     unknown = [name for name in names if name not in values]
@@ -524,6 +536,12 @@ def request_for(path_format: str, w: World, caller: Caller) -> dict[str, Any]:
         },
         "/api/v1/bidding/opening/{code}/objections": {"json": {"text": "walk", "signature": signature}},
         "/api/v1/bidding/opening/{code}/confirmation": {"json": {"signature": signature}},
+        "/api/v1/bidding/opening/{code}/sign-in": {"json": {"signature": signature}},
+        "/api/v1/bidding/opening/{code}/backups/{lot}/{part}": {
+            "content": b"{}",
+            "headers": {"Content-Type": "application/octet-stream"},
+        },
+        "/api/v1/bidding/tenders/{code}/lots/{lot}/withdrawal": {"json": {"signature": signature}},
         "/api/v1/bidding/opening/{code}/shares": {
             "json": {"lot": "L1", "bidder": w.uscc("A"), "shares": {}, "signature": signature}
         },
@@ -537,6 +555,8 @@ def request_for(path_format: str, w: World, caller: Caller) -> dict[str, Any]:
         "/bidding/opening/{code}/host/objections/{objection_id}/answer": {"data": {"answer": "walk"}},
         "/bidding/opening/{code}/bidder/objections": {"data": {"text": "walk", "signature": signature}},
         "/bidding/opening/{code}/bidder/confirmation": {"data": {"signature": signature}},
+        "/bidding/opening/{code}/bidder/sign-in": {"data": {"signature": signature}},
+        "/bidding/tenders/{code}/lots/{lot}/withdrawal": {"data": {"signature": signature}},
         "/bidding/uploads/{upload_id}": {"content": b"x", "headers": {"Upload-Offset": "0"}},
     }
     if is_page(path_format):

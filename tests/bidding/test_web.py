@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import html
 import json
 import re
 from collections.abc import AsyncIterator
@@ -15,6 +17,8 @@ import sqlalchemy as sa
 from litestar import Litestar
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bidding.client import format as fmt
+from bidding.client.sdk import sign_statement_async
 from bidding.models import DocumentDownload, Tender
 from certs.testing.pki import DevPki
 from tests.bidding.containers import build
@@ -197,10 +201,22 @@ async def test_bidder_downloads_uploads_gets_a_receipt_and_withdraws(
     await log_in(other_browser, other)
     assert (await other_browser.get(receipt["json"])).status_code == 404
 
-    withdrawn = await client.post(
+    # The withdrawal is signed (a CA-bound action): unsigned it is refused and the bid stays.
+    unsigned = await client.post(
         f"/bidding/tenders/{code}/lots/L1/withdrawal", data={"_csrf_token": csrf_token(mine.text)}
     )
-    assert withdrawn.status_code == 303
+    assert unsigned.status_code == 422
+    assert "已递交" in (await client.get("/bidding/bids")).text
+    shown = re.search(r"data-withdrawal-statement><code>(.*?)</code>", mine.text, re.DOTALL)
+    assert shown, "the page shows the withdrawal statement to sign"
+    statement = html.unescape(shown.group(1))
+    assert statement.encode() == fmt.withdrawal_statement(code, "L1", bidder.uscc, receipt_no)
+    signature = await sign_statement_async(statement.encode(), bidder.sign.signing())
+    withdrawn = await client.post(
+        f"/bidding/tenders/{code}/lots/L1/withdrawal",
+        data={"_csrf_token": csrf_token(mine.text), "signature": base64.b64encode(signature).decode()},
+    )
+    assert withdrawn.status_code == 303, withdrawn.text
     after = await client.get(withdrawn.headers["location"])
     assert "已撤回" in after.text
     assert receipt_no in after.text  # the earlier version stays

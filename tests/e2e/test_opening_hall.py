@@ -12,6 +12,7 @@ its embedded live mode (no Redis: the in-process broker). The deadline sweep run
 from __future__ import annotations
 
 import asyncio
+import base64
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -19,6 +20,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from bidding.client import format as fmt
+from bidding.client.sdk import sign_statement_async
 from bidding.client.transport import BidClient, decrypt_bid
 from bidding.models import Tender
 from tests.bidding import harness
@@ -107,7 +110,12 @@ async def test_host_and_bidder_follow_a_full_opening_and_see_the_price_table(
         await expect(bidder.locator(f"#decrypt-command-{LOT}")).to_contain_text("ggzy bid decrypt")
         await expect(bidder.locator(f"#decrypt-command-{LOT}")).to_contain_text(f"--tender {code}")
 
-        # 签到 in the bidder's page; the host's table shows it live.
+        # 签到 in the bidder's page, signed: the page shows the statement, the bidder's CA client signs
+        # it (here: the test, with the bidder's signing certificate) and the signature is pasted.
+        statement = await bidder.locator("#sign-in-statement").inner_text()
+        assert statement.encode() == fmt.sign_in_statement(code, setup.bidders[0].uscc)
+        signature = await sign_statement_async(statement.encode(), setup.bidders[0].sign.signing())
+        await bidder.locator("#field-sign-in-signature").fill(base64.b64encode(signature).decode())
         await bidder.get_by_role("button", name="签到").click()
         await expect(bidder.locator("#signed-in")).to_be_visible()
         await expect(host.locator("#hall-bids-signed-in")).to_have_text("1")
@@ -119,6 +127,10 @@ async def test_host_and_bidder_follow_a_full_opening_and_see_the_price_table(
             await expect(page.locator("#hall-stage")).to_have_text("解密")
             await expect(page.locator("#hall-countdown")).to_have_text(re.compile(r"^00:5\d:\d\d$"))
 
+        # The other bidders sign in through the API (only a signed-in bidder decrypts).
+        async with httpx.AsyncClient(timeout=60) as http:
+            for account in setup.bidders[1:]:
+                await harness.sign_in_over_http(http, server.base_url, account, code)
         # Every bidder decrypts with the client (content keys unwrapped here, in the "bidder's" process).
         for account in setup.bidders:
             async with BidClient(server.base_url, account.token) as client:

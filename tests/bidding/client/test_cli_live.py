@@ -1,6 +1,7 @@
 """``ggzy bid`` as a bidder runs it, against a real server process: seal (the tender fetched from
 the public API, no token), submit (resumable upload, receipt verified against the platform root),
-status, verify-receipt offline, withdraw. Each command a subprocess, as on a bidder's machine.
+status, verify-receipt offline, withdraw (signed with the bidder's certificate). Each command a
+subprocess, as on a bidder's machine.
 """
 
 from __future__ import annotations
@@ -62,13 +63,13 @@ async def test_seal_submit_status_verify_and_withdraw_with_the_cli(fresh_db: str
 
         withdrawn = _ggzy(
             "bid", "withdraw", "--server", server.base_url, "--token", bidder.token, "--tender", code,
-            "--lot", "001", "--receipt-dir", "receipts",
+            "--lot", "001", "--receipt-dir", "receipts", "--p12", "sign.p12", "--p12-password", "secret",
             cwd=work,
         )  # fmt: skip
         assert withdrawn.returncode == 0, withdrawn.stderr
         again = _ggzy(
             "bid", "withdraw", "--server", server.base_url, "--token", bidder.token, "--tender", code,
-            "--lot", "001", "--receipt-dir", "receipts",
+            "--lot", "001", "--receipt-dir", "receipts", "--p12", "sign.p12", "--p12-password", "secret",
             cwd=work,
         )  # fmt: skip
         assert again.returncode == 1

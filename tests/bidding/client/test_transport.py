@@ -240,7 +240,7 @@ async def test_upload_survives_a_lost_answer_and_the_receipt_verifies(
     mine = await bidder.my_bids(code)
     assert [(b["tender"], b["lot"]) for b in mine] == [(code, LOT)]
 
-    withdrawal = await bidder.withdraw(code, LOT)
+    withdrawal = await bidder.withdraw(code, LOT, dev_pki.org_sign.signing())
     assert withdrawal.verify([dev_pki.platform_root.certificate])["receiptNo"] == withdrawal.receipt_no
 
 

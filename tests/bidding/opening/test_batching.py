@@ -145,6 +145,8 @@ async def test_concurrent_decryptions_share_transactions_and_each_is_recorded_on
             await run_sweep(session_maker, [TenderDeadline(store), OpeningClock()])
             opening = OpeningService(session_maker, settings, store)
             host = await harness.host_actor(session_maker, setup)
+            for actor, bidder in zip(actors, setup.bidders, strict=True):  # only a signed-in bidder decrypts
+                await opening.sign_in(actor, code, await harness.sign_in_signature(bidder, code))
             await opening.advance(host, code, Stage.DECRYPTION)
             keys = []
             for actor, bidder in zip(actors, setup.bidders, strict=True):

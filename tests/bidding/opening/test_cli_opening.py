@@ -132,7 +132,15 @@ def _lines_shown(stderr: str, bidders: Sequence[harness.BidderAccount], digest: 
 async def test_object_confirm_and_sign_record_with_the_cli(  # noqa: PLR0915 - one opening, start to record
     fresh_db: str, dev_pki: DevPki, tmp_path: Path
 ) -> None:
-    setup = await harness.prepare(fresh_db, tmp_path / "var", bidders=3, pki=dev_pki)
+    # The server runs in its own process (its clock cannot be shifted): the minimum objection and
+    # confirmation windows are configured to zero here; test_opening.py checks the minimum itself.
+    setup = await harness.prepare(
+        fresh_db,
+        tmp_path / "var",
+        bidders=3,
+        pki=dev_pki,
+        rules={"opening_objection_minutes": 0, "opening_confirmation_minutes": 0},
+    )
     code = setup.tender.code
     first, second = setup.bidders[0], setup.bidders[1]
     work = tmp_path / "work"
@@ -167,6 +175,17 @@ async def test_object_confirm_and_sign_record_with_the_cli(  # noqa: PLR0915 - o
                     assert attempt.receipt is not None, f"submitted too late for the deadline? {attempt.error}"
                 await harness.open_at_deadline(setup)
                 host = await harness.host_token(setup)
+
+                # --- ggzy bid sign-in: takes our USCC from our receipts, signs the statement, signs in ---
+                signed_in = await _ggzy(
+                    "sign-in", "--server", base, "--user", first_username, "--password", harness.PASSWORD,
+                    "--tender", code, "--p12", str(work / "sign-0.p12"), "--p12-password", P12_PASSWORD,
+                )  # fmt: skip
+                assert signed_in.exit_code == 0, signed_in.output + signed_in.stderr
+                assert json.loads(signed_in.stdout)["bidder"] == first.uscc
+                for account in setup.bidders[1:]:
+                    await harness.sign_in_over_http(http, base, account, code)
+                assert (await http.get(url)).json()["bids"]["signedIn"] == len(setup.bidders)
 
                 # The host opens the decryption window; every bidder decrypts (keys unwrapped here).
                 await _transition(http, url, host, "decryption")

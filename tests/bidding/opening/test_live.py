@@ -339,7 +339,7 @@ async def test_two_hundred_clients_over_two_processes_and_one_process_killed(  #
             server = servers[number % 2]
             await act(
                 f"{server.base_url}/api/v1/bidding/opening/{code}/sign-in",
-                None,
+                {"signature": await harness.sign_in_signature(bidder, code)},
                 {"Authorization": f"Bearer {bidder.token}"},
                 followers,
             )

@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bidding.client import format as fmt
 from bidding.client.sdk import (
+    BACKUP_FILES,
     BuiltBid,
     PriceSummary,
     build_container_async,
@@ -41,6 +42,7 @@ from bidding.client.transport import (
     PlatformTsa,
     decrypt_bid,
     release_holder_shares,
+    sign_in_signed,
     sign_opening_record,
 )
 from bidding.jobs import TenderDeadline
@@ -81,7 +83,14 @@ class Holder:
 
 
 async def _seal(
-    directory: Path, bidder: Party, *, code: str, deadline: Any, price: str, holders: list[Party]
+    directory: Path,
+    bidder: Party,
+    *,
+    code: str,
+    deadline: Any,
+    price: str,
+    holders: list[Party],
+    backup_dir: Path | None = None,
 ) -> BuiltBid:
     directory.mkdir(parents=True, exist_ok=True)
     document = directory / "技术标.txt"
@@ -102,7 +111,13 @@ async def _seal(
         bidder_encryption=bidder.encrypt.certificate,
         key_holders=[h.encrypt.certificate for h in holders if h.encrypt is not None],
         threshold=3,
+        backup_dir=backup_dir,
     )
+
+
+async def _sign_in(bid_client_: BidClient, code: str, bidder: Party) -> Any:
+    """签到 with the bidder's signature over the sign-in statement."""
+    return await sign_in_signed(bid_client_, code, bidder.uscc, bidder.sign.signing())
 
 
 async def _refused(call: Any, rule: str, status: int | None = None) -> BidRejected:
@@ -181,7 +196,10 @@ async def test_five_bidders_one_revoked_one_opened_by_escrow_objection_and_recor
         assert visitor["bids"]["total"] == 5
         assert "decryption" not in visitor
         assert "priceTable" not in visitor
-        await clients["A"].sign_in(code)
+        # 签到 is signed with each bidder's certificate; only a signed-in bidder decrypts (E's
+        # bid is opened by the escrow, D sends nothing).
+        for name in "ABCD":
+            await _sign_in(clients[name], code, bidders[name])
 
         # A bidder cannot host: refused by name, and recorded.
         bidder_host = await client.post(
@@ -343,7 +361,7 @@ async def test_five_bidders_one_revoked_one_opened_by_escrow_objection_and_recor
         early_close = await client.post(
             f"/api/v1/bidding/opening/{code}/transitions", json={"action": "closed"}, headers=host
         )
-        assert early_close.json()["errors"][0]["rule"] == "objections-unanswered"
+        assert early_close.json()["errors"][0]["rule"] == "minimum-windows"
         answered = await client.post(
             f"/api/v1/bidding/opening/{code}/objections/{objection['id']}/answer",
             json={"answer": "解密窗口为开标后 60 分钟，以平台数据库时钟为准，记录见开标记录。"},
@@ -433,7 +451,7 @@ async def test_five_bidders_one_revoked_one_opened_by_escrow_objection_and_recor
             "digest-mismatch",
             "escrow-not-applicable",
             "signer-not-bidder",
-            "objections-unanswered",
+            "minimum-windows",
             "objection-window",
         ):
             assert rule in rules, (rule, rules)
@@ -485,8 +503,10 @@ async def check_opening_record(  # noqa: PLR0915 - the record's whole round trip
         assert [action for action, _ in published] == ["bidding.opening_record_published"]
         assert published[0][1]["pdfSha256"] == digest
 
-    # Not public before the host signs; the host (a participant) downloads it.
-    assert (await client.get(url)).json()["errors"][0]["rule"] == "published"
+    # Public once the platform signed it (Order 20 Art. 32), before any countersignature.
+    anonymous = await client.get(url)
+    assert anonymous.status_code == 200, anonymous.text
+    assert hashlib.sha256(anonymous.content).hexdigest() == digest
     response = await client.get(url, headers=host_headers)
     assert response.status_code == 200, response.text
     assert response.headers["content-type"] == "application/pdf"
@@ -603,6 +623,8 @@ async def test_price_reading_starts_when_every_price_summary_is_open_packages_fo
         shifted = clock.ShiftedClock(tender.deadline - await clock.now(session) + timedelta(seconds=1))
     with clock.use_clock(shifted):
         await run_sweep(session_maker, [TenderDeadline(store), OpeningClock()])
+        for name in "ABC":
+            await _sign_in(clients[name], code, bidders[name])
         moved = await client.post(
             f"/api/v1/bidding/opening/{code}/transitions", json={"action": "decryption"}, headers=host
         )
@@ -625,7 +647,7 @@ async def test_price_reading_starts_when_every_price_summary_is_open_packages_fo
         lines = {line["bidder"]: line for line in hall["priceTable"]}
         assert [lines[bidders[n].uscc]["totalPrice"] for n in "ABC"] == [PRICES[n] for n in "ABC"]
         assert [lines[bidders[n].uscc]["outcome"] for n in "ABC"] == ["decrypted", "pending", "pending"]
-        assert hall["bids"] == {"total": 3, "signedIn": 0, "opened": 1, "pricesOpened": 3, "packagesOpened": 1}
+        assert hall["bids"] == {"total": 3, "signedIn": 3, "opened": 1, "pricesOpened": 3, "packagesOpened": 1}
         # The host cannot move on to confirmation while packages may still come.
         early = await client.post(
             f"/api/v1/bidding/opening/{code}/transitions", json={"action": "confirmation"}, headers=host
@@ -753,3 +775,274 @@ async def test_the_window_end_happens_once_under_repeated_and_concurrent_sweeps(
             assert Outcome.PENDING.value == "pending"
     finally:
         await engine.dispose()
+
+
+@dataclass
+class ThreeBids:
+    """An opening in sign-in with bidders A, B and C (A the cheapest), under a shifted clock."""
+
+    code: str
+    bidders: dict[str, Party]
+    clients: dict[str, BidClient]
+    host: dict[str, str]
+    shifted: clock.ShiftedClock
+
+
+async def _three_bids_at_sign_in(
+    *,
+    client: httpx.AsyncClient,
+    session_maker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    store: FileStore,
+    dev_pki: DevPki,
+    tmp_path: Path,
+) -> ThreeBids:
+    tenderee = await tenderee_party(session_maker, settings, dev_pki)
+    tender = await published_tender(session_maker, settings, store, tenderee, lots=1)
+    assert tender.deadline is not None
+    code = tender.project_code
+    bidders = {name: await bidder_party(session_maker, settings, dev_pki) for name in "ABC"}
+    clients = {name: await bid_client(client, p) for name, p in bidders.items()}
+    for name, bidder in bidders.items():
+        built = await _seal(
+            tmp_path / name,
+            bidder,
+            code=code,
+            deadline=tender.deadline,
+            price=PRICES[name],
+            holders=[],
+            backup_dir=tmp_path / name / "backup",
+        )
+        await clients[name].upload(code, "L1", built.path)
+    async with session_maker() as session:
+        shifted = clock.ShiftedClock(tender.deadline - await clock.now(session) + timedelta(seconds=1))
+    with clock.use_clock(shifted):
+        await run_sweep(session_maker, [TenderDeadline(store), OpeningClock()])
+    return ThreeBids(code, bidders, clients, await tenderee.headers(client), shifted)
+
+
+async def _db_now(session_maker: async_sessionmaker[AsyncSession]) -> datetime:
+    async with session_maker() as session:
+        return await clock.now(session)
+
+
+async def _transition(client: httpx.AsyncClient, setup: ThreeBids, action: str) -> httpx.Response:
+    return await client.post(
+        f"/api/v1/bidding/opening/{setup.code}/transitions", json={"action": action}, headers=setup.host
+    )
+
+
+async def test_the_host_cannot_close_before_the_minimum_objection_and_confirmation_windows(
+    *,
+    client: httpx.AsyncClient,
+    session_maker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    store: FileStore,
+    dev_pki: DevPki,
+    tmp_path: Path,
+) -> None:
+    """Issue 21 item 3: confirmation then close answered 200 at once, so bidders lost the on-the-spot
+    objection and confirmation and were recorded as deemed to accept. The host cannot close before
+    the tender's minimum windows (objections from 唱标, confirmation); an objection filed within
+    them is accepted and must be answered before the close.
+    """
+    setup = await _three_bids_at_sign_in(
+        client=client, session_maker=session_maker, settings=settings, store=store, dev_pki=dev_pki, tmp_path=tmp_path
+    )
+    code, bidders, clients = setup.code, setup.bidders, setup.clients
+    with clock.use_clock(setup.shifted):
+        for name in "ABC":
+            await _sign_in(clients[name], code, bidders[name])
+        assert (await _transition(client, setup, "decryption")).status_code == 200
+        for name, bidder in bidders.items():
+            assert bidder.encrypt is not None
+            await decrypt_bid(clients[name], code, "L1", bidder.uscc, bidder.encrypt.key)  # type: ignore[arg-type]
+        moved = await _transition(client, setup, "confirmation")
+        assert moved.status_code == 200, moved.text
+        # The default snapshot: 30 minutes of confirmation, 15 of objections from 唱标.
+        ends = datetime.fromisoformat(moved.json()["stageEndsAt"])
+        assert ends - await _db_now(session_maker) >= timedelta(minutes=29)
+        refused = await _transition(client, setup, "closed")
+        assert refused.status_code == 409
+        assert refused.json()["errors"][0]["rule"] == "minimum-windows"
+        # Within the windows B objects: accepted.
+        text = "唱标时 A 公司的工期未读出，请主持人核实。"
+        setup.shifted.advance(timedelta(minutes=20))
+        objection = await clients["B"].file_objection(
+            code,
+            text,
+            await sign_statement_async(
+                fmt.objection_statement(code, bidders["B"].uscc, text), bidders["B"].sign.signing()
+            ),
+        )
+        assert objection["text"] == text
+        still = await _transition(client, setup, "closed")
+        assert still.json()["errors"][0]["rule"] == "minimum-windows"
+        # The windows have run: the close still waits for the answer.
+        setup.shifted.advance(timedelta(minutes=11))
+        unanswered = await _transition(client, setup, "closed")
+        assert unanswered.status_code == 409
+        assert unanswered.json()["errors"][0]["rule"] == "objections-unanswered"
+        answered = await client.post(
+            f"/api/v1/bidding/opening/{code}/objections/{objection['id']}/answer",
+            json={"answer": "工期已在开标一览表中读出，见开标记录。"},
+            headers=setup.host,
+        )
+        assert answered.status_code == 200, answered.text
+        closed = await _transition(client, setup, "closed")
+        assert closed.status_code == 200, closed.text
+        assert closed.json()["stage"] == "closed"
+    async with session_maker() as session:
+        refusals = await _actions(session, code, "bidding.opening_host_refused")
+    assert [summary["rule"] for _action, summary in refusals] == [
+        "minimum-windows",
+        "minimum-windows",
+        "objections-unanswered",
+    ]
+
+
+async def test_only_a_bidder_signed_in_with_its_certificate_decrypts(
+    *,
+    client: httpx.AsyncClient,
+    session_maker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    store: FileStore,
+    dev_pki: DevPki,
+    tmp_path: Path,
+) -> None:
+    """Issue 21 item 7: sign-in was an unsigned POST and not required before decrypting
+    (domain-rules §2.1: 签到 with a CA signature; only signed-in bidders get a decryption countdown).
+    """
+    setup = await _three_bids_at_sign_in(
+        client=client, session_maker=session_maker, settings=settings, store=store, dev_pki=dev_pki, tmp_path=tmp_path
+    )
+    code, bidders, clients = setup.code, setup.bidders, setup.clients
+    url = f"/api/v1/bidding/opening/{code}/sign-in"
+    headers_a = await bidders["A"].headers(client)
+    with clock.use_clock(setup.shifted):
+        unsigned = await client.post(url, json={}, headers=headers_a)
+        assert unsigned.status_code in {400, 422}, unsigned.text
+        # B's signature, or A's over another tender's statement, does not sign A in.
+        by_b = await sign_statement_async(fmt.sign_in_statement(code, bidders["A"].uscc), bidders["B"].sign.signing())
+        forged = await client.post(url, json={"signature": base64.b64encode(by_b).decode()}, headers=headers_a)
+        assert forged.json()["errors"][0]["rule"] == "signer-not-bidder"
+        elsewhere = await sign_statement_async(
+            fmt.sign_in_statement("E0000000000000000000", bidders["A"].uscc), bidders["A"].sign.signing()
+        )
+        replayed = await client.post(url, json={"signature": base64.b64encode(elsewhere).decode()}, headers=headers_a)
+        assert replayed.status_code == 422
+        assert (await client.get(f"/api/v1/bidding/opening/{code}")).json()["bids"]["signedIn"] == 0
+        for name in "BC":
+            await _sign_in(clients[name], code, bidders[name])
+        assert (await _transition(client, setup, "decryption")).status_code == 200
+        # A did not sign in: its keys are refused by name; signed in, they open its bid.
+        enc_a = bidders["A"].encrypt
+        assert enc_a is not None
+        await _refused(decrypt_bid(clients["A"], code, "L1", bidders["A"].uscc, enc_a.key), "signed-in", 422)  # type: ignore[arg-type]
+        signed_in = await _sign_in(clients["A"], code, bidders["A"])
+        assert (
+            signed_in["statementSha256"] == hashlib.sha256(fmt.sign_in_statement(code, bidders["A"].uscc)).hexdigest()
+        )
+        answer = await decrypt_bid(clients["A"], code, "L1", bidders["A"].uscc, enc_a.key)  # type: ignore[arg-type]
+        assert answer["outcome"] == "decrypted"
+    async with session_maker() as session:
+        signed = await _actions(session, code, "bidding.opening_signed_in")
+        refused = await _actions(session, code, "bidding.opening_decryption_refused")
+    assert len(signed) == 3
+    assert all(len(summary["signer"]) == 64 for _action, summary in signed)
+    assert [summary["rule"] for _action, summary in refused] == ["signed-in"]
+
+
+async def test_the_remedy_plan_is_public_and_a_backup_opens_a_bid_only_when_it_is_the_sealed_one(
+    *,
+    client: httpx.AsyncClient,
+    session_maker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    store: FileStore,
+    dev_pki: DevPki,
+    tmp_path: Path,
+) -> None:
+    """Issue 21 item 8: the decryption-failure remedy was escrow only and the tender's remedy plan was
+    not in the public tender data. The plan (escrow, backup) is published in the tender API and page;
+    inside the decryption window a bidder's backup, generated with its sealed file, opens its bid
+    only when its digests are those of the signed manifest the receipt acknowledged.
+    """
+    setup = await _three_bids_at_sign_in(
+        client=client, session_maker=session_maker, settings=settings, store=store, dev_pki=dev_pki, tmp_path=tmp_path
+    )
+    code, bidders, clients = setup.code, setup.bidders, setup.clients
+    public = (await client.get(f"/api/v1/bidding/tenders/{code}")).json()
+    assert public["remedyPlan"] == {
+        "escrow": False,
+        "escrowThreshold": None,
+        "keyHolders": 0,
+        "backup": True,
+        "backupWindow": "decryption",
+    }
+    page = await client.get(f"/bidding/tenders/{code}")
+    assert 'data-remedy="backup"' in page.text
+    assert 'data-remedy="escrow"' not in page.text
+
+    def backup(name: str, kind: str) -> bytes:
+        return (tmp_path / name / "backup" / BACKUP_FILES[kind]).read_bytes()
+
+    with clock.use_clock(setup.shifted):
+        for name in "ABC":
+            await _sign_in(clients[name], code, bidders[name])
+        # Not before the decryption window.
+        await _refused(
+            clients["A"].send_backup(code, "L1", fmt.PRICE_SUMMARY, backup("A", fmt.PRICE_SUMMARY)), "decryption-window"
+        )
+        assert (await _transition(client, setup, "decryption")).status_code == 200
+        # A's key is lost: its backup opens its bid; a changed price or another bidder's backup does not.
+        own_price = backup("A", fmt.PRICE_SUMMARY)
+        cheaper = own_price.replace(PRICES["A"].encode(), b"1.00")
+        assert cheaper != own_price
+        await _refused(clients["A"].send_backup(code, "L1", fmt.PRICE_SUMMARY, cheaper), "backup-mismatch", 422)
+        await _refused(
+            clients["A"].send_backup(code, "L1", fmt.PRICE_SUMMARY, backup("B", fmt.PRICE_SUMMARY)), "backup-mismatch"
+        )
+        await _refused(
+            clients["A"].send_backup(code, "L1", fmt.PACKAGE, backup("A", fmt.PACKAGE)), "price-summary-first"
+        )
+        opened = await clients["A"].send_backup(code, "L1", fmt.PRICE_SUMMARY, own_price)
+        assert opened["priceSummary"] == "opened"
+        await _refused(clients["A"].send_backup(code, "L1", fmt.PACKAGE, backup("B", fmt.PACKAGE)), "backup-mismatch")
+        answer = await clients["A"].send_backup(code, "L1", fmt.PACKAGE, backup("A", fmt.PACKAGE))
+        assert answer["outcome"] == "decrypted"
+        # A tender whose plan names no backup refuses the channel.
+        async with session_maker() as session:
+            row = await session.scalar(select(Tender).where(Tender.project_code == code))
+            assert row is not None
+            row.rules = {**(row.rules or {}), "decryption_backup_allowed": False}
+            await session.commit()
+        await _refused(
+            clients["C"].send_backup(code, "L1", fmt.PRICE_SUMMARY, backup("C", fmt.PRICE_SUMMARY)), "no-backup-remedy"
+        )
+        assert (await client.get(f"/api/v1/bidding/tenders/{code}")).json()["remedyPlan"]["backup"] is False
+        for name in "BC":
+            enc = bidders[name].encrypt
+            assert enc is not None
+            await decrypt_bid(clients[name], code, "L1", bidders[name].uscc, enc.key)  # type: ignore[arg-type]
+        hall = (await client.get(f"/api/v1/bidding/opening/{code}")).json()
+    lines = {line["bidder"]: line for line in hall["priceTable"]}
+    assert lines[bidders["A"].uscc]["totalPrice"] == PRICES["A"]
+    assert lines[bidders["A"].uscc]["outcome"] == "decrypted"
+    assert "backup" in lines[bidders["A"].uscc]["cause"]
+    package = await OpeningService(session_maker, settings, store).opened_package(code, "L1", bidders["A"].uscc)
+    assert package == backup("A", fmt.PACKAGE)
+    async with session_maker() as session:
+        decrypted = await _actions(session, code, "bidding.opening_part_decrypted")
+        refused = await _actions(session, code, "bidding.opening_backup_refused")
+    assert sorted(s["part"] for _a, s in decrypted if s["bidder"] == bidders["A"].uscc and s["via"] == "backup") == [
+        fmt.PACKAGE,
+        fmt.PRICE_SUMMARY,
+    ]
+    assert [s["rule"] for _a, s in refused] == [
+        "decryption-window",
+        "backup-mismatch",
+        "backup-mismatch",
+        "price-summary-first",
+        "backup-mismatch",
+        "no-backup-remedy",
+    ]
