@@ -53,6 +53,10 @@ class TenderRules:
     evaluation_methods: frozenset[EvaluationMethod]
     non_cash_security_required: bool = False
     """Government procurement must accept non-cash security (GP 实施条例 Art. 33)."""
+    opening_sign_in_minutes: int = 15
+    """How long the opening's sign-in (签到) runs before decryption starts (platform default)."""
+    opening_confirmation_minutes: int = 30
+    """How long bidders have to confirm the price table and object on the spot (platform default)."""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready snapshot (stored in ``Tender.rules``); `from_dict` reads it back."""
@@ -70,6 +74,8 @@ class TenderRules:
             "decryption_window_minutes_min": self.decryption_window_minutes_min,
             "evaluation_methods": sorted(method.value for method in self.evaluation_methods),
             "non_cash_security_required": self.non_cash_security_required,
+            "opening_sign_in_minutes": self.opening_sign_in_minutes,
+            "opening_confirmation_minutes": self.opening_confirmation_minutes,
         }
 
     @classmethod
@@ -218,16 +224,25 @@ def rules_for(tender_type: str, settings: Settings) -> TenderRules:
     rules = _apply(base, overrides) if overrides else base
     if rules.decryption_window_minutes_default < rules.decryption_window_minutes_min:
         raise ValueError(f"{tender_type}: the default decryption window is shorter than its minimum")
+    for name in ("opening_sign_in_minutes", "opening_confirmation_minutes"):
+        if getattr(rules, name) < 1:
+            raise ValueError(f"{tender_type}: {name} must be at least 1 minute")
     return rules
 
 
 def check_overrides(settings: Settings) -> None:
-    """Fail fast (``ValueError``) on overrides for unknown tender types or rules."""
+    """Fail fast (``ValueError`` naming ``GGZY_BIDDING_RULES`` and the tender type) on overrides
+    for unknown tender types or rules or with values of the wrong shape. Called when the
+    application is built (`trading.server.wiring.check_settings`), so a bad key stops the start
+    rather than answering 500 on the next draft.
+    """
     for tender_type in settings.bidding.rules:
         try:
             rules_for(tender_type, settings)
         except UnknownTenderType as exc:
             raise ValueError(f"GGZY_BIDDING_RULES names an unknown tender type: {tender_type}") from exc
+        except ValueError as exc:
+            raise ValueError(f"GGZY_BIDDING_RULES[{tender_type!r}]: {exc}") from exc
 
 
 def tender_types() -> list[str]:

@@ -582,3 +582,13 @@ async def test_no_unrelated_organisation_succeeds_on_any_tender_scoped_route(
                 if response.status_code not in REFUSED:
                     successes.append(f"{method} {path} as {name} at {stage}: {response.status_code} {_rule(response)}")
     assert successes == [], "\n".join(successes)
+
+
+def test_evaluators_hold_no_opening_key_share() -> None:
+    """Issue 21 item 10 (87号令 Art. 40: evaluators stay out of the opening): no escrow share grant."""
+    from bidding.policies import ROLE_GRANTS, BiddingPermission  # noqa: PLC0415
+
+    assert BiddingPermission.OPENING_SHARE not in ROLE_GRANTS.get(Role.EXPERT, frozenset())
+    assert not any(str(grant).startswith("bidding:opening") for grant in ROLE_GRANTS.get(Role.EXPERT, frozenset()))
+    # Custodians that may hold keys keep the grant.
+    assert BiddingPermission.OPENING_SHARE in ROLE_GRANTS[Role.AGENCY]

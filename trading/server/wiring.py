@@ -7,10 +7,11 @@ Each package declares what it contributes in its own modules (``policies.ROLE_GR
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bidding import jobs as bidding_jobs
 from bidding import policies as bidding_policies
+from bidding import rules as bidding_rules
 from intermediary_market import jobs as market_jobs
 from intermediary_market import policies as market_policies
 from trading.kernel import sweep
@@ -18,6 +19,16 @@ from trading.kernel.auth.permissions import Grants
 from trading.ledger import policies as ledger_policies
 from trading.parties import jobs as parties_jobs
 from trading.parties import policies as parties_policies
+
+if TYPE_CHECKING:
+    from trading.kernel.settings import Settings
+
+
+def check_settings(settings: Settings) -> None:
+    """Domain settings the kernel cannot check itself (it does not know the domains): raise
+    ``ValueError`` naming the setting, so a bad value stops the start instead of a later request.
+    """
+    bidding_rules.check_overrides(settings)
 
 
 def grants() -> Grants:
