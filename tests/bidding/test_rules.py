@@ -97,7 +97,7 @@ def test_opening_sign_in_and_confirmation_minutes_are_configurable_rules() -> No
 
 def test_a_bad_bidding_rules_override_stops_the_application_start() -> None:
     """Issue 21 item 6: a bad ``GGZY_BIDDING_RULES`` key fails when the app is built, naming it."""
-    from trading.server.app import create_app  # noqa: PLC0415 - the composition root, only here
+    from trading.server.app import create_app
 
     with pytest.raises(ValueError, match=r"GGZY_BIDDING_RULES\['goods'\]: unknown tender rule\(s\): no_such_rule"):
         create_app(with_overrides({"goods": {"no_such_rule": 1}}))
@@ -105,11 +105,11 @@ def test_a_bad_bidding_rules_override_stops_the_application_start() -> None:
 
 def test_the_settings_docstring_names_a_real_rule() -> None:
     """Issue 21 item 6: the documented example override is one the rules accept."""
-    import inspect  # noqa: PLC0415
-    import json  # noqa: PLC0415
-    import re  # noqa: PLC0415
+    import inspect
+    import json
+    import re
 
-    from trading.kernel.settings import BiddingSettings  # noqa: PLC0415
+    from trading.kernel.settings import BiddingSettings
 
     source = inspect.getsource(BiddingSettings)
     example = re.search(r"rules: .*?``(\{.*?\})``", source, re.DOTALL)

@@ -586,7 +586,7 @@ async def test_no_unrelated_organisation_succeeds_on_any_tender_scoped_route(
 
 def test_evaluators_hold_no_opening_key_share() -> None:
     """Issue 21 item 10 (87号令 Art. 40: evaluators stay out of the opening): no escrow share grant."""
-    from bidding.policies import ROLE_GRANTS, BiddingPermission  # noqa: PLC0415
+    from bidding.policies import ROLE_GRANTS, BiddingPermission
 
     assert BiddingPermission.OPENING_SHARE not in ROLE_GRANTS.get(Role.EXPERT, frozenset())
     assert not any(str(grant).startswith("bidding:opening") for grant in ROLE_GRANTS.get(Role.EXPERT, frozenset()))
