@@ -131,6 +131,9 @@ class Lot(UUIDPrimaryKey, Base):
     code: Mapped[str] = mapped_column(sa.String(40))
     name: Mapped[str] = mapped_column(sa.String(300))
     estimate: Mapped[Decimal] = mapped_column(MONEY)
+    bid_security_amount: Mapped[Decimal | None] = mapped_column(MONEY)
+    """Bid security for a bid on this lot; None: the tender's ``bid_security_amount``. Either is
+    checked against this lot's estimate (实施条例 Art. 26: ≤ 2 % of the estimate, per lot)."""
     position: Mapped[int]
 
 

@@ -35,6 +35,8 @@ class LotCreate(msgspec.Struct, forbid_unknown_fields=True, rename="camel"):
     code: ShortText
     name: ShortText
     estimate: Money
+    bid_security_amount: Money | None = None
+    """Bid security for this lot; absent: the tender's amount applies to each lot."""
 
 
 class Criterion(msgspec.Struct, forbid_unknown_fields=True, rename="camel"):
@@ -146,10 +148,11 @@ class LotRead(msgspec.Struct, rename="camel"):
     code: str
     name: str
     estimate: Decimal
+    bid_security_amount: Decimal | None = None
 
     @classmethod
     def of(cls, row: Lot) -> LotRead:
-        return cls(row.id, row.code, row.name, row.estimate)
+        return cls(row.id, row.code, row.name, row.estimate, row.bid_security_amount)
 
 
 class DocumentRead(msgspec.Struct, rename="camel"):
