@@ -52,6 +52,7 @@ from certs.pathval.validate import check_usage
 from certs.sign import cades
 from certs.sign.verify import verify_document
 from certs.trustlist.model import Usage
+from trading.kernel import calendar as working_calendar
 from trading.kernel import clock
 from trading.kernel.auth.identity import Actor
 from trading.kernel.auth.roles import Role
@@ -592,6 +593,7 @@ class TenderService:
         self._check_lot_security(tender, lots, rules, errors)
         self._check_evaluation(tender, rules, errors)
         self._check_periods(tender, rules, now, errors)
+        self._check_working_days(tender, rules, now, errors)
         self._check_bid_settings(tender, rules, errors)
         return errors, rules
 
@@ -682,6 +684,29 @@ class TenderService:
             )
         if until > deadline:
             errors.add("documentsUntil", "before_deadline", "document availability ends by the deadline")
+
+    def _check_working_days(self, tender: Tender, rules: TenderRules, now: datetime, errors: RuleErrors) -> None:
+        """87号令 Art. 18: documents until the end of the N-th working day after their issue, on the
+        national calendar (holidays and 调休 working days).
+        """
+        count = rules.document_working_days_min
+        start, until = tender.documents_from, tender.documents_until
+        if not count or start is None or until is None or until < start:
+            return
+        calendar = working_calendar.load_calendar(self.settings.storage_dir)
+        try:
+            earliest_end = calendar.end_of_working_days(max(start, now), count)
+        except working_calendar.CalendarYearMissing as exc:
+            errors.add("documentsUntil", "calendar_year_loaded", str(exc))
+            return
+        if until < earliest_end:
+            errors.add(
+                "documentsUntil",
+                "document_working_days",
+                f"documents are available until the end of the {count}th working day after their issue "
+                f"({(earliest_end - timedelta(seconds=1)).astimezone(working_calendar.CHINA):%Y-%m-%d} 24:00 "
+                "Asia/Shanghai)",
+            )
 
     @staticmethod
     def _check_bid_settings(tender: Tender, rules: TenderRules, errors: RuleErrors) -> None:

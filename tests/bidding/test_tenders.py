@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bidding.errors import SealedUntilDeadline, TenderRuleViolated, TenderStateConflict
 from bidding.jobs import SWEEP_HANDLERS, TenderDeadline
-from bidding.models import DocumentDownload, DocumentKind, Tender, TenderStatus
+from bidding.models import DocumentDownload, DocumentKind, EvaluationMethod, Tender, TenderCategory, TenderStatus
 from bidding.schemas import KeyHolderCreate, LotCreate
 from bidding.tenders import TenderService
 from certs.testing.pki import DevPki
@@ -30,6 +30,7 @@ from tests.bidding.factories import (
 from trading.kernel import clock
 from trading.kernel.auth.identity import Actor, ActorKind
 from trading.kernel.auth.roles import Role
+from trading.kernel.calendar import CHINA
 from trading.kernel.clock import ShiftedClock, use_clock
 from trading.kernel.errors import PermissionDenied
 from trading.kernel.settings import Settings
@@ -200,6 +201,54 @@ async def test_a_lot_may_name_its_own_bid_security_within_its_cap(
     ]
     tender = await published_tender(session_maker, settings, store, owner, lots=lots, bid_security_amount=Decimal(0))
     assert tender.status is TenderStatus.PUBLISHED
+
+
+async def test_procurement_documents_stay_available_five_working_days_on_the_holiday_calendar(
+    *,
+    session: AsyncSession,
+    session_maker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    store: FileStore,
+    owner: Party,
+) -> None:
+    """87号令 Art. 18 (issue 21 item 9): 5 working days, not 7 calendar days. Issued Friday
+    2026-02-13: the 5th working day is Friday 2026-02-27 (Sat 14 worked, Feb 15–23 Spring Festival),
+    so documents until Saturday 2026-02-21 (8 calendar days) are too short."""
+    issued = datetime(2026, 2, 13, 9, 0, tzinfo=CHINA)
+    common = {
+        "tender_type": "goods",
+        "category": TenderCategory.GOODS,
+        "evaluation_method": EvaluationMethod.LOWEST_EVALUATED_PRICE,
+        "evaluation_criteria": [],
+        "documents_from": issued,
+        "deadline": issued + timedelta(days=30),
+    }
+    short = await draft_tender(
+        session_maker, settings, store, owner, documents_until=datetime(2026, 2, 21, 17, 0, tzinfo=CHINA), **common
+    )
+    errors, _ = await service(session, settings, store).publication_errors(short, issued)
+    refused = [item for item in errors.items if item["rule"] == "document_working_days"]
+    assert [item["field"] for item in refused] == ["documentsUntil"]
+    assert "2026-02-27 24:00" in refused[0]["message"]
+    # Until the end of Friday 2026-02-27 it is enough.
+    enough = await draft_tender(
+        session_maker, settings, store, owner, documents_until=datetime(2026, 2, 28, 0, 0, tzinfo=CHINA), **common
+    )
+    errors, _ = await service(session, settings, store).publication_errors(enough, issued)
+    assert not [item for item in errors.items if item["field"] == "documentsUntil"]
+    # A year the calendar does not hold is named, not guessed.
+    late = await draft_tender(
+        session_maker,
+        settings,
+        store,
+        owner,
+        **(common | {"documents_from": datetime(2030, 1, 2, 9, 0, tzinfo=CHINA)}),
+        documents_until=datetime(2030, 1, 20, 0, 0, tzinfo=CHINA),
+    )
+    errors, _ = await service(session, settings, store).publication_errors(
+        late, datetime(2030, 1, 2, 9, 0, tzinfo=CHINA)
+    )
+    assert ("documentsUntil", "calendar_year_loaded") in {(item["field"], item["rule"]) for item in errors.items}
 
 
 async def test_documents_must_end_by_the_deadline_and_fit_the_category(

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
+import subprocess
+import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from trading.kernel.calendar import (
     CHINA,
@@ -17,6 +22,7 @@ from trading.kernel.calendar import (
     shipped_schedules,
     store_schedule,
 )
+from trading.kernel.db.engine import create_engine, create_session_maker
 
 CALENDAR = load_calendar(None)
 
@@ -143,3 +149,45 @@ def test_a_bad_schedule_is_refused_with_its_field(change: dict[str, object], mes
     assert not (tmp_path / "calendar" / "2027.json").exists()
     with pytest.raises(CalendarError, match="not JSON"):
         read_schedule(b"{")
+
+
+GGZY = str(Path(sys.executable).parent / "ggzy")
+
+
+async def test_ggzy_calendar_load_stores_the_year_and_records_it(
+    pg_databases: None, fresh_db: str, tmp_path: Path
+) -> None:
+    schedule = tmp_path / "2027.json"
+    schedule.write_text(json.dumps(_schedule_2027(), ensure_ascii=False), encoding="utf-8")
+    env = {**os.environ, "GGZY_DB_URL": fresh_db, "GGZY_STORAGE_DIR": str(tmp_path / "files")}
+
+    def ggzy(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [GGZY, "calendar", *args], env=env, capture_output=True, text=True, timeout=120, check=False
+        )
+
+    loaded = await asyncio.to_thread(ggzy, "load", str(schedule))
+    assert loaded.returncode == 0, loaded.stderr
+    assert "loaded 2027: test edition" in loaded.stdout
+    assert load_calendar(tmp_path / "files").is_working_day(date(2027, 1, 9))
+    engine = create_engine(fresh_db)
+    try:
+        async with create_session_maker(engine)() as session:
+            actions = (
+                (
+                    await session.execute(
+                        text("SELECT summary FROM ledger_entries WHERE action = 'kernel.calendar_loaded'")
+                    )
+                )
+                .scalars()
+                .all()
+            )
+        assert len(actions) == 1
+    finally:
+        await engine.dispose()
+
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(_schedule_2027() | {"workdays": [{"name": "x", "date": "2027-01-04"}]}), encoding="utf-8")
+    refused = await asyncio.to_thread(ggzy, "load", str(bad))
+    assert refused.returncode == 1
+    assert "workdays[0]" in refused.stderr
