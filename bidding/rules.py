@@ -57,6 +57,11 @@ class TenderRules:
     document_working_days_min: int = 0
     """Tender documents are available until the end of at least this many working days after their
     issue (0: no working-day rule; 87号令 Art. 18 for government procurement)."""
+    document_objection_days_before_deadline: int = 10
+    """Objections to the tender documents are filed at least this many days before the deadline
+    (实施条例 Art. 22; prequalification documents: 2 days, not modelled: no prequalification here)."""
+    document_objection_answer_days: int = 3
+    """The tenderee answers an objection to the documents within this many days (实施条例 Art. 22)."""
     opening_sign_in_minutes: int = 15
     """How long the opening's sign-in (签到) runs before decryption starts (platform default)."""
     opening_confirmation_minutes: int = 30
@@ -79,6 +84,8 @@ class TenderRules:
             "evaluation_methods": sorted(method.value for method in self.evaluation_methods),
             "non_cash_security_required": self.non_cash_security_required,
             "document_working_days_min": self.document_working_days_min,
+            "document_objection_days_before_deadline": self.document_objection_days_before_deadline,
+            "document_objection_answer_days": self.document_objection_answer_days,
             "opening_sign_in_minutes": self.opening_sign_in_minutes,
             "opening_confirmation_minutes": self.opening_confirmation_minutes,
         }

@@ -15,6 +15,7 @@ from litestar.datastructures import UploadFile
 
 from bidding.models import (
     DocumentKind,
+    DocumentObjection,
     EvaluationMethod,
     Lot,
     Question,
@@ -114,6 +115,19 @@ class Cancellation(Input, rename="camel"):
 
 class QuestionCreate(Input, rename="camel"):
     text: str
+
+
+class DocumentObjectionCreate(Input, rename="camel"):
+    """An objection to the tender documents: the text and a detached CAdES signature (base64 DER)
+    over ``format.document_objection_statement(tender, uscc, text)``.
+    """
+
+    text: str
+    signature: str
+
+
+class DocumentObjectionAnswer(Input, rename="camel"):
+    answer: str
 
 
 @dataclass
@@ -313,3 +327,21 @@ class DownloadsRead(msgspec.Struct, rename="camel"):
 
 
 # --- bids (intake) ---
+
+
+class DocumentObjectionRead(msgspec.Struct, rename="camel"):
+    """An objection to the documents as the owners (and its objector) see it: never who objected."""
+
+    id: uuid.UUID
+    text: str
+    filed_at: datetime
+    answer_due: datetime
+    answer: str | None
+    answered_at: datetime | None
+    overdue: bool
+
+    @classmethod
+    def of(cls, row: DocumentObjection) -> DocumentObjectionRead:
+        return cls(
+            row.id, row.text, row.filed_at, row.answer_due, row.answer, row.answered_at, row.overdue_at is not None
+        )
