@@ -515,6 +515,8 @@ def request_for(path_format: str, w: World, caller: Caller) -> dict[str, Any]:
         "/api/v1/bidding/opening/{code}/transitions": {"json": {"action": "pause", "reason": "walk"}},
         "/api/v1/bidding/opening/{code}/incidents": {"json": {"lot": "L1", "bidder": w.uscc("A"), "cause": "walk"}},
         "/api/v1/bidding/opening/{code}/objections/{objection_id}/answer": {"json": {"answer": "walk"}},
+        "/api/v1/bidding/tenders/{code}/document-objections": {"json": {"text": "walk", "signature": signature}},
+        "/api/v1/bidding/tenders/{code}/document-objections/{objection_id}/answer": {"json": {"answer": "walk"}},
         "/api/v1/bidding/opening/{code}/record/host-signature": {
             "content": b"%PDF-1.7\n% walk\n",
             "headers": {"Content-Type": "application/pdf"},
