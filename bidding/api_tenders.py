@@ -27,11 +27,15 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bidding.models import DocumentKind, TenderCategory, TenderStatus
+from bidding.objections import DocumentObjections
 from bidding.policies import BiddingPermission
 from bidding.schemas import (
     Cancellation,
     ClarificationUpload,
     DeadlineExtension,
+    DocumentObjectionAnswer,
+    DocumentObjectionCreate,
+    DocumentObjectionRead,
     DocumentRead,
     DocumentUpload,
     DownloaderRead,
@@ -352,6 +356,70 @@ class TenderController(Controller):
     ) -> list[QuestionRead]:
         """The caller's organisation's questions on this tender and their answers (bidders)."""
         return [QuestionRead.of(row) for row in await tenders.my_questions(actor, await tenders.tender(code))]
+
+    @post(
+        "/{code:str}/document-objections",
+        operation_id="bidding_file_document_objection",
+        status_code=HTTP_201_CREATED,
+        opt=guarded(BiddingPermission.QUESTION_ASK, Exposure.PARTICIPATION),
+    )
+    async def file_document_objection(
+        self,
+        code: FromPath[str],
+        data: JSONBody[DocumentObjectionCreate],
+        tenders: NamedDependency[TenderService],
+        actor: NamedDependency[Actor],
+    ) -> DocumentObjectionRead:
+        """Object to the tender documents (实施条例 Art. 22): signed by the organisation, at least 10 days
+        before the deadline; the tender is suspended until the answer.
+        """
+        service = DocumentObjections(tenders.session, tenders.settings)
+        return DocumentObjectionRead.of(
+            await service.file(actor, await tenders.tender(code), data.text, data.signature)
+        )
+
+    @get(
+        "/{code:str}/document-objections",
+        operation_id="bidding_list_document_objections",
+        opt=guarded(BiddingPermission.TENDER_MANAGE, Exposure.OWNER),
+    )
+    async def document_objections(
+        self, code: FromPath[str], tenders: NamedDependency[TenderService], actor: NamedDependency[Actor]
+    ) -> list[DocumentObjectionRead]:
+        """Every objection to the documents, for the tenderee and its agency to answer; never who objected."""
+        service = DocumentObjections(tenders.session, tenders.settings)
+        return [DocumentObjectionRead.of(row) for row in await service.for_owner(actor, await tenders.tender(code))]
+
+    @get(
+        "/{code:str}/document-objections/mine",
+        operation_id="bidding_my_document_objections",
+        opt=guarded(BiddingPermission.QUESTION_ASK, Exposure.PARTICIPATION),
+    )
+    async def my_document_objections(
+        self, code: FromPath[str], tenders: NamedDependency[TenderService], actor: NamedDependency[Actor]
+    ) -> list[DocumentObjectionRead]:
+        """The caller's organisation's objections to this tender's documents and their answers."""
+        service = DocumentObjections(tenders.session, tenders.settings)
+        return [DocumentObjectionRead.of(row) for row in await service.mine(actor, await tenders.tender(code))]
+
+    @post(
+        "/{code:str}/document-objections/{objection_id:uuid}/answer",
+        operation_id="bidding_answer_document_objection",
+        status_code=HTTP_200_OK,
+        opt=guarded(BiddingPermission.TENDER_MANAGE, Exposure.OWNER),
+    )
+    async def answer_document_objection(
+        self,
+        code: FromPath[str],
+        objection_id: FromPath[uuid.UUID],
+        data: JSONBody[DocumentObjectionAnswer],
+        tenders: NamedDependency[TenderService],
+        actor: NamedDependency[Actor],
+    ) -> DocumentObjectionRead:
+        """Answer an objection (tenderee or agency, within 3 days); the deadline moves by the time it was pending."""
+        service = DocumentObjections(tenders.session, tenders.settings)
+        tender = await tenders.tender(code)
+        return DocumentObjectionRead.of(await service.answer(actor, tender, objection_id, data.answer))
 
     @get(
         "/{code:str}/downloads",

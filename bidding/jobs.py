@@ -21,7 +21,17 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bidding.models import Bid, BidStatus, BidUpload, DocumentDownload, Tender, TenderStatus, UploadStatus
+from bidding import objections
+from bidding.models import (
+    Bid,
+    BidStatus,
+    BidUpload,
+    DocumentDownload,
+    DocumentObjection,
+    Tender,
+    TenderStatus,
+    UploadStatus,
+)
 from bidding.opening.jobs import OpeningClock
 from bidding.opening.stages import start_opening
 from trading.kernel.auth.identity import Actor
@@ -72,6 +82,12 @@ async def close_tender_if_due(session: AsyncSession, tender_id: uuid.UUID, now: 
     if tender.deadline > now:
         # Extended since it was scheduled: look again at the new deadline.
         tender.next_check = tender.deadline
+        await session.flush()
+        return False
+    if await objections.has_unanswered(session, tender.id):
+        # Suspended by an unanswered objection to the documents (实施条例 Art. 22): not closed; the
+        # answer moves the deadline, and the sweep looks again meanwhile.
+        tender.next_check = now + objections.RECHECK_SUSPENDED
         await session.flush()
         return False
     tender.status = TenderStatus.CLOSED
@@ -196,4 +212,22 @@ class AbandonedUploads(_WithStore):
         return await abandon_upload_if_due(session, _uuid(key), now, self.store)
 
 
-SWEEP_HANDLERS = (TenderDeadline(), AbandonedUploads(), OpeningClock())
+class DocumentObjectionAnswerDue:
+    """An objection to the documents unanswered at its limit is recorded as overdue, once."""
+
+    name = "bidding.document_objection_answer_due"
+
+    async def due(self, session: AsyncSession, now: datetime, limit: int) -> Sequence[object]:
+        statement = (
+            sa.select(DocumentObjection.id)
+            .where(DocumentObjection.next_check <= now)
+            .order_by(DocumentObjection.next_check)
+            .limit(limit)
+        )
+        return list(await session.scalars(statement))
+
+    async def run(self, session: AsyncSession, key: object, now: datetime) -> bool:
+        return await objections.record_overdue_if_due(session, _uuid(key), now)
+
+
+SWEEP_HANDLERS = (TenderDeadline(), AbandonedUploads(), OpeningClock(), DocumentObjectionAnswerDue())

@@ -131,6 +131,9 @@ class Lot(UUIDPrimaryKey, Base):
     code: Mapped[str] = mapped_column(sa.String(40))
     name: Mapped[str] = mapped_column(sa.String(300))
     estimate: Mapped[Decimal] = mapped_column(MONEY)
+    bid_security_amount: Mapped[Decimal | None] = mapped_column(MONEY)
+    """Bid security for a bid on this lot; None: the tender's ``bid_security_amount``. Either is
+    checked against this lot's estimate (实施条例 Art. 26: ≤ 2 % of the estimate, per lot)."""
     position: Mapped[int]
 
 
@@ -186,6 +189,32 @@ class Question(UUIDPrimaryKey, Base):
     answer: Mapped[str | None] = mapped_column(sa.String(8000))
     answered_in: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("bidding_documents.id"))
     answered_at: Mapped[datetime | None]
+
+
+class DocumentObjection(UUIDPrimaryKey, Base):
+    """An objection to the tender documents (实施条例 Art. 22, Order 20 Art. 39): signed by the
+    objecting organisation, filed through the platform at least N days before the deadline,
+    answered by the tenderee or its agency within the answer limit; the tender is suspended
+    meanwhile (the deadline moves by the time it was pending).
+    """
+
+    __tablename__ = "bidding_document_objections"
+
+    tender_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("bidding_tenders.id"), index=True)
+    organisation_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("parties_organisations.id"))
+    filed_by: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("parties_users.id"))
+    text: Mapped[str] = mapped_column(sa.String(4000))
+    signature: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    """Detached CAdES (DER) over ``format.document_objection_statement(tender, uscc, text)``."""
+    signer_sha256: Mapped[str] = mapped_column(sa.String(64))
+    filed_at: Mapped[datetime]
+    answer_due: Mapped[datetime]
+    answer: Mapped[str | None] = mapped_column(sa.String(8000))
+    answered_by: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("parties_users.id"))
+    answered_at: Mapped[datetime | None]
+    overdue_at: Mapped[datetime | None]
+    """When the sweep recorded that the answer limit passed unanswered."""
+    next_check: Mapped[datetime | None] = mapped_column(index=True)
 
 
 class BidUpload(UUIDPrimaryKey, Base):

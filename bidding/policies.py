@@ -46,5 +46,6 @@ ROLE_GRANTS: Mapping[Role, frozenset[str]] = {
     Role.ADMIN: frozenset(
         {BiddingPermission.BID_LIST, BiddingPermission.OPENING_READ, BiddingPermission.OPENING_SHARE}
     ),
-    Role.EXPERT: frozenset({BiddingPermission.OPENING_SHARE}),
+    # No expert grant: evaluators may not attend the opening (87号令 Art. 40), so they hold no key
+    # share either; key holders are the tender's own, supervisors or an agency acting as custodian.
 }

@@ -5,9 +5,10 @@ legal edition). ``GGZY_BIDDING_RULES`` overrides single values per tender type; 
 rule set it was published under (``Tender.rules``), so a later change of law or configuration never
 changes a running tender. Pure: no database, no I/O.
 
-Periods are counted in calendar days. Where a text counts working days (87号令 Art. 18), the
-default is the calendar span that covers those working days across one weekend; public holidays
-are not modelled, so a centre that needs them raises the value by configuration.
+Periods are counted in calendar days, except where a text counts working days (工作日, 87号令
+Art. 18: documents available for at least 5 working days): those count on the national working-day
+calendar (`trading.kernel.calendar`, holidays and 调休 included) and end at the end of the N-th
+working day after the day the period starts.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ class TenderRules:
     categories: frozenset[TenderCategory]
     """Tender categories this rule set applies to."""
     document_days_min: int
-    """Tender documents are available for at least this many days."""
+    """Tender documents are available for at least this many (calendar) days."""
     publication_to_deadline_days_min: int
     """From the documents' first availability to the bid deadline, at least this many days."""
     clarification_days_before_deadline: int
@@ -53,6 +54,16 @@ class TenderRules:
     evaluation_methods: frozenset[EvaluationMethod]
     non_cash_security_required: bool = False
     """Government procurement must accept non-cash security (GP 实施条例 Art. 33)."""
+    document_working_days_min: int = 0
+    """Tender documents are available until the end of at least this many working days after their
+    issue (0: no working-day rule; 87号令 Art. 18 for government procurement)."""
+    document_objection_days_before_deadline: int = 10
+    """Objections to the tender documents are filed at least this many days before the deadline
+    (实施条例 Art. 22; prequalification documents: 2 days, not modelled: no prequalification here)."""
+    document_objection_answer_days: int = 3
+    """The tenderee answers an objection to the documents within this many days (实施条例 Art. 22)."""
+    opening_sign_in_minutes: int = 15
+    """How long the opening's sign-in (签到) runs before decryption starts (platform default)."""
     # --- the opening hall (issue 21 items 3, 7, 8) ---
     opening_objection_minutes: int = 15
     """From 唱标 (the price table's publication) objections are open at least this long; the host
@@ -85,6 +96,10 @@ class TenderRules:
             "decryption_window_minutes_min": self.decryption_window_minutes_min,
             "evaluation_methods": sorted(method.value for method in self.evaluation_methods),
             "non_cash_security_required": self.non_cash_security_required,
+            "document_working_days_min": self.document_working_days_min,
+            "document_objection_days_before_deadline": self.document_objection_days_before_deadline,
+            "document_objection_answer_days": self.document_objection_answer_days,
+            "opening_sign_in_minutes": self.opening_sign_in_minutes,
             "opening_objection_minutes": self.opening_objection_minutes,
             "opening_confirmation_minutes": self.opening_confirmation_minutes,
             "opening_sign_in_required": self.opening_sign_in_required,
@@ -143,7 +158,7 @@ DEFAULT_RULES: Final[Mapping[str, TenderRules]] = {
         evaluation_methods=_ENGINEERING_METHODS,
     ),
     # Government procurement, 公开招标 of goods and of services: documents ≥ 5 working days
-    # (87号令 18; 7 calendar days), ≥ 20 days from the documents' issue to the deadline (政府采购法
+    # (87号令 18, on the working-day calendar), ≥ 20 days from the documents' issue to the deadline (政府采购法
     # 35), clarifications ≥ 15 days before the deadline or it moves (87号令 27), bid security ≤ 2 %
     # of the budget with non-cash forms accepted (GP 实施条例 33, 87号令 23), < 3 bidders: no
     # opening (87号令 41).
@@ -151,7 +166,8 @@ DEFAULT_RULES: Final[Mapping[str, TenderRules]] = {
         tender_type="goods",
         legal_edition=_PROCUREMENT_EDITION,
         categories=frozenset({TenderCategory.GOODS}),
-        document_days_min=7,
+        document_days_min=5,
+        document_working_days_min=5,
         publication_to_deadline_days_min=20,
         clarification_days_before_deadline=15,
         bid_security_max_ratio=Decimal("0.02"),
@@ -166,7 +182,8 @@ DEFAULT_RULES: Final[Mapping[str, TenderRules]] = {
         tender_type="services",
         legal_edition=_PROCUREMENT_EDITION,
         categories=frozenset({TenderCategory.SERVICES}),
-        document_days_min=7,
+        document_days_min=5,
+        document_working_days_min=5,
         publication_to_deadline_days_min=20,
         clarification_days_before_deadline=15,
         bid_security_max_ratio=Decimal("0.02"),
@@ -242,16 +259,25 @@ def rules_for(tender_type: str, settings: Settings) -> TenderRules:
     rules = _apply(base, overrides) if overrides else base
     if rules.decryption_window_minutes_default < rules.decryption_window_minutes_min:
         raise ValueError(f"{tender_type}: the default decryption window is shorter than its minimum")
+    for name in ("opening_sign_in_minutes", "opening_confirmation_minutes"):
+        if getattr(rules, name) < 1:
+            raise ValueError(f"{tender_type}: {name} must be at least 1 minute")
     return rules
 
 
 def check_overrides(settings: Settings) -> None:
-    """Fail fast (``ValueError``) on overrides for unknown tender types or rules."""
+    """Fail fast (``ValueError`` naming ``GGZY_BIDDING_RULES`` and the tender type) on overrides
+    for unknown tender types or rules or with values of the wrong shape. Called when the
+    application is built (`trading.server.wiring.check_settings`), so a bad key stops the start
+    rather than answering 500 on the next draft.
+    """
     for tender_type in settings.bidding.rules:
         try:
             rules_for(tender_type, settings)
         except UnknownTenderType as exc:
             raise ValueError(f"GGZY_BIDDING_RULES names an unknown tender type: {tender_type}") from exc
+        except ValueError as exc:
+            raise ValueError(f"GGZY_BIDDING_RULES[{tender_type!r}]: {exc}") from exc
 
 
 def tender_types() -> list[str]:

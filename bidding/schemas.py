@@ -15,6 +15,7 @@ from litestar.datastructures import UploadFile
 
 from bidding.models import (
     DocumentKind,
+    DocumentObjection,
     EvaluationMethod,
     Lot,
     Question,
@@ -36,6 +37,8 @@ class LotCreate(msgspec.Struct, forbid_unknown_fields=True, rename="camel"):
     code: ShortText
     name: ShortText
     estimate: Money
+    bid_security_amount: Money | None = None
+    """Bid security for this lot; absent: the tender's amount applies to each lot."""
 
 
 class Criterion(msgspec.Struct, forbid_unknown_fields=True, rename="camel"):
@@ -115,6 +118,19 @@ class QuestionCreate(Input, rename="camel"):
     text: str
 
 
+class DocumentObjectionCreate(Input, rename="camel"):
+    """An objection to the tender documents: the text and a detached CAdES signature (base64 DER)
+    over ``format.document_objection_statement(tender, uscc, text)``.
+    """
+
+    text: str
+    signature: str
+
+
+class DocumentObjectionAnswer(Input, rename="camel"):
+    answer: str
+
+
 @dataclass
 class DocumentUpload:
     """Multipart form of a signed tender document: the file and its detached CAdES signature (.p7s, DER)."""
@@ -147,10 +163,11 @@ class LotRead(msgspec.Struct, rename="camel"):
     code: str
     name: str
     estimate: Decimal
+    bid_security_amount: Decimal | None = None
 
     @classmethod
     def of(cls, row: Lot) -> LotRead:
-        return cls(row.id, row.code, row.name, row.estimate)
+        return cls(row.id, row.code, row.name, row.estimate, row.bid_security_amount)
 
 
 class DocumentRead(msgspec.Struct, rename="camel"):
@@ -314,3 +331,21 @@ class DownloadsRead(msgspec.Struct, rename="camel"):
 
 
 # --- bids (intake) ---
+
+
+class DocumentObjectionRead(msgspec.Struct, rename="camel"):
+    """An objection to the documents as the owners (and its objector) see it: never who objected."""
+
+    id: uuid.UUID
+    text: str
+    filed_at: datetime
+    answer_due: datetime
+    answer: str | None
+    answered_at: datetime | None
+    overdue: bool
+
+    @classmethod
+    def of(cls, row: DocumentObjection) -> DocumentObjectionRead:
+        return cls(
+            row.id, row.text, row.filed_at, row.answer_due, row.answer, row.answered_at, row.overdue_at is not None
+        )

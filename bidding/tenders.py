@@ -52,6 +52,7 @@ from certs.pathval.validate import check_usage
 from certs.sign import cades
 from certs.sign.verify import verify_document
 from certs.trustlist.model import Usage
+from trading.kernel import calendar as working_calendar
 from trading.kernel import clock
 from trading.kernel.auth.identity import Actor
 from trading.kernel.auth.roles import Role
@@ -245,6 +246,8 @@ class TenderService:
                 errors.add("lots", "lot_name", "every lot has a name")
             if lot.estimate < 0:
                 errors.add("lots", "lot_estimate", "a lot's estimate is not negative")
+            if lot.bid_security_amount is not None and lot.bid_security_amount < 0:
+                errors.add("lots", "not_negative", "a lot's bid security cannot be negative")
 
     def _key_holders(
         self, holders: Sequence[KeyHolderCreate], threshold: int | None, errors: RuleErrors, *, remedy: bool
@@ -360,6 +363,7 @@ class TenderService:
                     code=lot.code.strip(),
                     name=lot.name.strip(),
                     estimate=lot.estimate,
+                    bid_security_amount=lot.bid_security_amount,
                     position=position,
                 )
             )
@@ -582,11 +586,14 @@ class TenderService:
         documents = await self.repo.documents(tender.id, published_only=False)
         if not any(document.kind is DocumentKind.TENDER_DOCUMENT for document in documents):
             errors.add("documents", "signed_tender_document", "a signed tender document is required")
-        if not await self.repo.lots(tender.id):
+        lots = await self.repo.lots(tender.id)
+        if not lots:
             errors.add("lots", "min_one", "a tender has at least one lot")
         self._check_security(tender, rules, errors)
+        self._check_lot_security(tender, lots, rules, errors)
         self._check_evaluation(tender, rules, errors)
         self._check_periods(tender, rules, now, errors)
+        self._check_working_days(tender, rules, now, errors)
         self._check_bid_settings(tender, rules, errors)
         return errors, rules
 
@@ -611,6 +618,22 @@ class TenderService:
             errors.add("bidSecurityForms", "allowed_forms", f"forms are {', '.join(sorted(BID_SECURITY_FORMS))}")
         elif rules.non_cash_security_required and "guarantee" not in forms:
             errors.add("bidSecurityForms", "non_cash_accepted", "government procurement must accept guarantees")
+
+    @staticmethod
+    def _check_lot_security(tender: Tender, lots: Sequence[Lot], rules: TenderRules, errors: RuleErrors) -> None:
+        """实施条例 Art. 26 / GP 实施条例 Art. 33 per lot: a bid is for a lot, so its security is
+        bounded by that lot's estimate, not the tender's (which need not be the lots' sum).
+        """
+        for lot in lots:
+            amount = tender.bid_security_amount if lot.bid_security_amount is None else lot.bid_security_amount
+            limit = (rules.bid_security_max_ratio * lot.estimate).quantize(Decimal("0.01"))
+            if amount > limit:
+                errors.add(
+                    "lots",
+                    "bid_security_max_ratio",
+                    f"lot {lot.code}: bid security {amount} exceeds {rules.bid_security_max_ratio:%} "
+                    f"of the lot's estimate ({limit})",
+                )
 
     @staticmethod
     def _check_evaluation(tender: Tender, rules: TenderRules, errors: RuleErrors) -> None:
@@ -661,6 +684,29 @@ class TenderService:
             )
         if until > deadline:
             errors.add("documentsUntil", "before_deadline", "document availability ends by the deadline")
+
+    def _check_working_days(self, tender: Tender, rules: TenderRules, now: datetime, errors: RuleErrors) -> None:
+        """87号令 Art. 18: documents until the end of the N-th working day after their issue, on the
+        national calendar (holidays and 调休 working days).
+        """
+        count = rules.document_working_days_min
+        start, until = tender.documents_from, tender.documents_until
+        if not count or start is None or until is None or until < start:
+            return
+        calendar = working_calendar.load_calendar(self.settings.storage_dir)
+        try:
+            earliest_end = calendar.end_of_working_days(max(start, now), count)
+        except working_calendar.CalendarYearMissing as exc:
+            errors.add("documentsUntil", "calendar_year_loaded", str(exc))
+            return
+        if until < earliest_end:
+            errors.add(
+                "documentsUntil",
+                "document_working_days",
+                f"documents are available until the end of the {count}th working day after their issue "
+                f"({(earliest_end - timedelta(seconds=1)).astimezone(working_calendar.CHINA):%Y-%m-%d} 24:00 "
+                "Asia/Shanghai)",
+            )
 
     @staticmethod
     def _check_bid_settings(tender: Tender, rules: TenderRules, errors: RuleErrors) -> None:

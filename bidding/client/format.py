@@ -235,6 +235,7 @@ def parse_manifest(data: bytes) -> dict[str, Any]:
 SHARE_RELEASE: Final = "ggzy-share-release/1"
 CONFIRMATION: Final = "ggzy-opening-confirmation/1"
 OBJECTION: Final = "ggzy-opening-objection/1"
+DOCUMENT_OBJECTION: Final = "ggzy-document-objection/1"
 
 
 def share_release_statement(tender: str, lot: str, bidder: str, shares: Mapping[str, str]) -> bytes:
@@ -286,6 +287,13 @@ def withdrawal_statement(tender: str, lot: str, bidder: str, receipt_no: str) ->
             "action": "withdraw",
         }
     )
+
+
+def document_objection_statement(tender: str, bidder: str, text: str) -> bytes:
+    """What an organisation signs to object to a tender's documents (实施条例 Art. 22); its own type,
+    so an objection in the opening hall cannot be replayed as one to the documents or back.
+    """
+    return _canonical({"type": DOCUMENT_OBJECTION, "tender": tender, "bidder": bidder, "text": text})
 
 
 def _canonical(value: Mapping[str, Any]) -> bytes:

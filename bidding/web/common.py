@@ -168,7 +168,7 @@ RULE_TEXT: dict[str, str] = {
 BAD_NUMBER = N_("Enter a number.")
 BAD_TIME = N_("Enter a date and time.")
 BAD_CHOICE = N_("Choose an option from the list.")
-BAD_LOTS = N_("One lot per line: code | name | estimate.")
+BAD_LOTS = N_("One lot per line: code | name | estimate, optionally | bid security for that lot.")
 BAD_CRITERIA = N_("One criterion per line: name | weight.")
 REQUIRED = N_("This field is required.")
 FORM_MESSAGES = frozenset({BAD_NUMBER, BAD_TIME, BAD_CHOICE, BAD_LOTS, BAD_CRITERIA, REQUIRED})
@@ -332,8 +332,12 @@ def _lots(form: Form, problems: FormProblemList) -> list[LotCreate]:
     lots = []
     for cells in _lines(_text(form, "lots")):
         try:
-            code, name, estimate = cells
-            lots.append(LotCreate(code=code, name=name, estimate=Decimal(estimate)))
+            # code | name | estimate [| bid security for this lot]
+            code, name, estimate, *security = cells
+            if len(security) > 1:
+                raise ValueError(cells)  # noqa: TRY301 - one refusal path for every bad line
+            amount = Decimal(security[0]) if security and security[0] else None
+            lots.append(LotCreate(code=code, name=name, estimate=Decimal(estimate), bid_security_amount=amount))
         except (ValueError, InvalidOperation):
             problems.add("lots", "format", BAD_LOTS)
             return []

@@ -19,6 +19,7 @@ from bidding.models import (
     Tender,
     TenderStatus,
 )
+from bidding.objections import DocumentObjections
 from bidding.policies import BiddingPermission
 from bidding.rules import tender_types
 from bidding.tenders import TenderService
@@ -284,6 +285,44 @@ class ManagePages(Controller):
             )
         return Redirect(f"{MANAGE}/tenders/{code}", status_code=303)
 
+    @post(
+        "/tenders/{code:str}/document-objections/{objection_id:uuid}/answer",
+        name="bidding.manage_answer_objection",
+        opt=guarded(BiddingPermission.TENDER_MANAGE, Exposure.OWNER),
+    )
+    async def answer_objection(
+        self,
+        *,
+        request: Request[Any, Any, Any],
+        code: FromPath[str],
+        objection_id: FromPath[uuid.UUID],
+        tenders: NamedDependency[TenderService],
+        actor: NamedDependency[Actor],
+        db_session: NamedDependency[AsyncSession],
+    ) -> Response[Any]:
+        """Answer an objection to the documents (实施条例 Art. 22); the deadline moves by the time it was pending."""
+        form = await read_form(request)
+        try:
+            async with db_session.begin_nested():
+                tender = await tenders.tender(code)
+                await DocumentObjections(db_session, tenders.settings).answer(
+                    actor, tender, objection_id, str(form.get("answer", ""))
+                )
+        except DomainError as exc:
+            if not is_client_error(exc):
+                raise
+            return await self._tender_page(
+                request,
+                code,
+                tenders=tenders,
+                actor=actor,
+                db_session=db_session,
+                errors=field_errors(exc),
+                failed_form="objection",
+                status_code=UNPROCESSABLE,
+            )
+        return Redirect(f"{MANAGE}/tenders/{code}#document-objections", status_code=303)
+
     async def _draft_form(
         self,
         request: Request[Any, Any, Any],
@@ -335,6 +374,9 @@ class ManagePages(Controller):
                 "lots": view.lots,
                 "documents": view.documents,
                 "questions": await tenders.questions_for_owner(actor, view.tender),
+                "document_objections": await DocumentObjections(db_session, tenders.settings).for_owner(
+                    actor, view.tender
+                ),
                 "blocking": blocking,
                 "errors": errors,
                 "failed_form": failed_form,

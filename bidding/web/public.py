@@ -17,6 +17,7 @@ from bidding.models import (
     TenderCategory,
     TenderStatus,
 )
+from bidding.objections import DocumentObjections
 from bidding.opening.remedy import remedy_plan
 from bidding.policies import BiddingPermission
 from bidding.tenders import TenderService
@@ -139,6 +140,45 @@ class TenderPages(Controller):
             )
         return Redirect(f"{TENDERS}/{code}?asked=1#questions", status_code=303)
 
+    @post(
+        "/{code:str}/document-objections",
+        name="bidding.object_to_documents",
+        opt=guarded(BiddingPermission.QUESTION_ASK, Exposure.PARTICIPATION),
+    )
+    async def object_to_documents(
+        self,
+        *,
+        request: Request[Any, Any, Any],
+        code: FromPath[str],
+        tenders: NamedDependency[TenderService],
+        actor: NamedDependency[Actor],
+        db_session: NamedDependency[AsyncSession],
+    ) -> Response[Any]:
+        """An objection to the documents (实施条例 Art. 22): the text and its signature by the
+        organisation's certificate over ``format.document_objection_statement``.
+        """
+        form = await read_form(request)
+        text, signature = str(form.get("objection", "")), str(form.get("signature", "")).strip()
+        try:
+            async with db_session.begin_nested():
+                await DocumentObjections(db_session, tenders.settings).file(
+                    actor, await tenders.tender(code), text, signature
+                )
+        except DomainError as exc:
+            if not is_client_error(exc):
+                raise
+            return await self._detail(
+                request,
+                code,
+                tenders=tenders,
+                actor=actor,
+                db_session=db_session,
+                errors=field_errors(exc),
+                form={"objection": text, "signature": signature},
+                status_code=UNPROCESSABLE,
+            )
+        return Redirect(f"{TENDERS}/{code}?objected=1#document-objections", status_code=303)
+
     @get(
         "/{code:str}/documents/{document_id:uuid}",
         name="bidding.document",
@@ -210,6 +250,11 @@ class TenderPages(Controller):
             raise NotFound("no such tender", field="code", rule="exists")
         answered = [q for q in await tenders.repo.questions(view.tender.id) if q.answer]
         mine = await tenders.my_questions(actor, view.tender) if actor.has(BiddingPermission.QUESTION_ASK) else []
+        my_objections = (
+            await DocumentObjections(db_session, tenders.settings).mine(actor, view.tender)
+            if actor.has(BiddingPermission.QUESTION_ASK)
+            else []
+        )
         return await page(
             request,
             "bidding/tender_detail.html",
@@ -220,6 +265,7 @@ class TenderPages(Controller):
                 "documents": view.documents,
                 "answered": answered,
                 "my_questions": mine,
+                "my_objections": my_objections,
                 "server_time": await clock.now(db_session),
                 "can_download": actor.has(BiddingPermission.DOCUMENT_DOWNLOAD),
                 "can_ask": actor.has(BiddingPermission.QUESTION_ASK),

@@ -205,7 +205,7 @@ def tender_create(
     code: str | None = None,
     tender_type: str = "engineering-mandatory",
     category: TenderCategory = TenderCategory.ENGINEERING,
-    lots: int = 2,
+    lots: int | list[LotCreate] = 2,
     estimate: Decimal = Decimal("1000000.00"),
     deadline_days: int = 21,
     key_holders: list[KeyHolderCreate] | None = None,
@@ -221,8 +221,13 @@ def tender_create(
         "estimate": estimate,
         "evaluation_method": EvaluationMethod.COMPREHENSIVE,
         "evaluation_criteria": [Criterion("price", 60), Criterion("technical", 30), Criterion("credit", 10)],
-        "lots": [LotCreate(f"L{i + 1}", f"第{i + 1}标段", estimate / lots) for i in range(lots)],
-        "bid_security_amount": (estimate * Decimal("0.02")).quantize(Decimal("0.01")),
+        "lots": lots
+        if isinstance(lots, list)
+        else [LotCreate(f"L{i + 1}", f"第{i + 1}标段", estimate / lots) for i in range(lots)],
+        # 2 % of one lot's estimate: the cap is per lot (实施条例 Art. 26).
+        "bid_security_amount": (
+            estimate / max(len(lots) if isinstance(lots, list) else lots, 1) * Decimal("0.02")
+        ).quantize(Decimal("0.01")),
         "bid_security_forms": ["cash", "guarantee"],
         "documents_from": now,
         "documents_until": now + timedelta(days=deadline_days - 1),

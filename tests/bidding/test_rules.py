@@ -77,3 +77,41 @@ def test_unknown_tender_type() -> None:
 def test_snapshot_round_trips() -> None:
     for rules in DEFAULT_RULES.values():
         assert TenderRules.from_dict(rules.to_dict()) == rules
+
+
+def test_opening_sign_in_and_confirmation_minutes_are_configurable_rules() -> None:
+    """Issue 21 item 6: the opening's stage lengths are tender rules, not "unknown tender rule(s)"."""
+    settings = with_overrides({"goods": {"opening_sign_in_minutes": 20, "opening_confirmation_minutes": 45}})
+    check_overrides(settings)
+    rules = rules_for("goods", settings)
+    assert (rules.opening_sign_in_minutes, rules.opening_confirmation_minutes) == (20, 45)
+    snapshot = rules.to_dict()
+    assert snapshot["opening_sign_in_minutes"] == 20
+    assert snapshot["opening_confirmation_minutes"] == 45
+    # A snapshot published before these rules existed reads back with the defaults.
+    del snapshot["opening_sign_in_minutes"], snapshot["opening_confirmation_minutes"]
+    assert TenderRules.from_dict(snapshot).opening_confirmation_minutes == 30
+    with pytest.raises(ValueError, match="opening_confirmation_minutes must be at least 1"):
+        check_overrides(with_overrides({"goods": {"opening_confirmation_minutes": 0}}))
+
+
+def test_a_bad_bidding_rules_override_stops_the_application_start() -> None:
+    """Issue 21 item 6: a bad ``GGZY_BIDDING_RULES`` key fails when the app is built, naming it."""
+    from trading.server.app import create_app
+
+    with pytest.raises(ValueError, match=r"GGZY_BIDDING_RULES\['goods'\]: unknown tender rule\(s\): no_such_rule"):
+        create_app(with_overrides({"goods": {"no_such_rule": 1}}))
+
+
+def test_the_settings_docstring_names_a_real_rule() -> None:
+    """Issue 21 item 6: the documented example override is one the rules accept."""
+    import inspect
+    import json
+    import re
+
+    from trading.kernel.settings import BiddingSettings
+
+    source = inspect.getsource(BiddingSettings)
+    example = re.search(r"rules: .*?``(\{.*?\})``", source, re.DOTALL)
+    assert example is not None
+    check_overrides(with_overrides(json.loads(example.group(1))))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -11,8 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bidding.errors import SealedUntilDeadline, TenderRuleViolated, TenderStateConflict
 from bidding.jobs import SWEEP_HANDLERS, TenderDeadline
-from bidding.models import DocumentDownload, DocumentKind, Tender, TenderStatus
-from bidding.schemas import KeyHolderCreate
+from bidding.models import DocumentDownload, DocumentKind, EvaluationMethod, Tender, TenderCategory, TenderStatus
+from bidding.schemas import KeyHolderCreate, LotCreate
 from bidding.tenders import TenderService
 from certs.testing.pki import DevPki
 from tests.bidding.factories import (
@@ -30,6 +30,7 @@ from tests.bidding.factories import (
 from trading.kernel import clock
 from trading.kernel.auth.identity import Actor, ActorKind
 from trading.kernel.auth.roles import Role
+from trading.kernel.calendar import CHINA
 from trading.kernel.clock import ShiftedClock, use_clock
 from trading.kernel.errors import PermissionDenied
 from trading.kernel.settings import Settings
@@ -127,6 +128,7 @@ async def test_every_broken_publication_rule_is_named_and_nothing_changes(
     assert named == {
         ("documents", "signed_tender_document"),
         ("bidSecurityAmount", "bid_security_max_ratio"),
+        ("lots", "bid_security_max_ratio"),
         ("bidSecurityForms", "allowed_forms"),
         ("evaluationCriteria", "weights_sum_100"),
         ("deadline", "publication_to_deadline_days"),
@@ -141,6 +143,112 @@ async def test_every_broken_publication_rule_is_named_and_nothing_changes(
         assert row.rules is None
         assert row.published_at is None
         assert await entries(session, chain_for(tender.project_code), "bidding.tender_published") == []
+
+
+@pytest.mark.parametrize(
+    ("lots", "tender_security", "refused_lots"),
+    [
+        # A 1 M lot of a 100 M tender with a 2 M bond: 2 % of the tender, 200 % of the lot.
+        ([LotCreate("L1", "一标段", Decimal("1000000.00"))], Decimal("2000000.00"), {"L1"}),
+        # 990 k + 10 k with a 20 k bond: 2 % of the whole, 200 % of the small lot (and just over
+        # 2 % of the large one).
+        (
+            [LotCreate("L1", "一标段", Decimal("990000.00")), LotCreate("L2", "二标段", Decimal("10000.00"))],
+            Decimal("20000.00"),
+            {"L1", "L2"},
+        ),
+        # A lot's own amount is checked against that lot, not the tender's default.
+        (
+            [
+                LotCreate("L1", "一标段", Decimal("800000.00")),
+                LotCreate("L2", "二标段", Decimal("200000.00"), bid_security_amount=Decimal("4000.01")),
+            ],
+            Decimal("4000.00"),
+            {"L2"},
+        ),
+    ],
+)
+async def test_bid_security_is_capped_at_two_percent_of_each_lots_estimate(
+    *,
+    session_maker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    store: FileStore,
+    owner: Party,
+    lots: list[LotCreate],
+    tender_security: Decimal,
+    refused_lots: set[str],
+) -> None:
+    """实施条例 Art. 26 per lot (issue 21 item 1): the cap is 2 % of the estimate of what is bid for."""
+    estimate = Decimal("100000000.00") if tender_security > Decimal(100000) else Decimal("1000000.00")
+    tender = await draft_tender(
+        session_maker, settings, store, owner, estimate=estimate, lots=lots, bid_security_amount=tender_security
+    )
+    async with session_maker() as session:
+        with pytest.raises(TenderRuleViolated) as raised:
+            await service(session, settings, store).publish(owner.actor(), tender)
+        await session.rollback()
+    errors = raised.value.extra["errors"]
+    assert {(item["field"], item["rule"]) for item in errors} == {("lots", "bid_security_max_ratio")}
+    assert {item["message"].split(":")[0].removeprefix("lot ") for item in errors} == refused_lots
+
+
+async def test_a_lot_may_name_its_own_bid_security_within_its_cap(
+    *, session_maker: async_sessionmaker[AsyncSession], settings: Settings, store: FileStore, owner: Party
+) -> None:
+    lots = [
+        LotCreate("L1", "一标段", Decimal("800000.00"), bid_security_amount=Decimal("16000.00")),
+        LotCreate("L2", "二标段", Decimal("200000.00"), bid_security_amount=Decimal("4000.00")),
+    ]
+    tender = await published_tender(session_maker, settings, store, owner, lots=lots, bid_security_amount=Decimal(0))
+    assert tender.status is TenderStatus.PUBLISHED
+
+
+async def test_procurement_documents_stay_available_five_working_days_on_the_holiday_calendar(
+    *,
+    session: AsyncSession,
+    session_maker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    store: FileStore,
+    owner: Party,
+) -> None:
+    """87号令 Art. 18 (issue 21 item 9): 5 working days, not 7 calendar days. Issued Friday
+    2026-02-13: the 5th working day is Friday 2026-02-27 (Sat 14 worked, Feb 15–23 Spring Festival),
+    so documents until Saturday 2026-02-21 (8 calendar days) are too short."""
+    issued = datetime(2026, 2, 13, 9, 0, tzinfo=CHINA)
+    common = {
+        "tender_type": "goods",
+        "category": TenderCategory.GOODS,
+        "evaluation_method": EvaluationMethod.LOWEST_EVALUATED_PRICE,
+        "evaluation_criteria": [],
+        "documents_from": issued,
+        "deadline": issued + timedelta(days=30),
+    }
+    short = await draft_tender(
+        session_maker, settings, store, owner, documents_until=datetime(2026, 2, 21, 17, 0, tzinfo=CHINA), **common
+    )
+    errors, _ = await service(session, settings, store).publication_errors(short, issued)
+    refused = [item for item in errors.items if item["rule"] == "document_working_days"]
+    assert [item["field"] for item in refused] == ["documentsUntil"]
+    assert "2026-02-27 24:00" in refused[0]["message"]
+    # Until the end of Friday 2026-02-27 it is enough.
+    enough = await draft_tender(
+        session_maker, settings, store, owner, documents_until=datetime(2026, 2, 28, 0, 0, tzinfo=CHINA), **common
+    )
+    errors, _ = await service(session, settings, store).publication_errors(enough, issued)
+    assert not [item for item in errors.items if item["field"] == "documentsUntil"]
+    # A year the calendar does not hold is named, not guessed.
+    late = await draft_tender(
+        session_maker,
+        settings,
+        store,
+        owner,
+        **(common | {"documents_from": datetime(2030, 1, 2, 9, 0, tzinfo=CHINA)}),
+        documents_until=datetime(2030, 1, 20, 0, 0, tzinfo=CHINA),
+    )
+    errors, _ = await service(session, settings, store).publication_errors(
+        late, datetime(2030, 1, 2, 9, 0, tzinfo=CHINA)
+    )
+    assert ("documentsUntil", "calendar_year_loaded") in {(item["field"], item["rule"]) for item in errors.items}
 
 
 async def test_documents_must_end_by_the_deadline_and_fit_the_category(

@@ -527,6 +527,8 @@ def request_for(path_format: str, w: World, caller: Caller) -> dict[str, Any]:
         "/api/v1/bidding/opening/{code}/transitions": {"json": {"action": "pause", "reason": "walk"}},
         "/api/v1/bidding/opening/{code}/incidents": {"json": {"lot": "L1", "bidder": w.uscc("A"), "cause": "walk"}},
         "/api/v1/bidding/opening/{code}/objections/{objection_id}/answer": {"json": {"answer": "walk"}},
+        "/api/v1/bidding/tenders/{code}/document-objections": {"json": {"text": "walk", "signature": signature}},
+        "/api/v1/bidding/tenders/{code}/document-objections/{objection_id}/answer": {"json": {"answer": "walk"}},
         "/api/v1/bidding/opening/{code}/record/host-signature": {
             "content": b"%PDF-1.7\n% walk\n",
             "headers": {"Content-Type": "application/pdf"},
@@ -602,3 +604,13 @@ async def test_no_unrelated_organisation_succeeds_on_any_tender_scoped_route(
                 if response.status_code not in REFUSED:
                     successes.append(f"{method} {path} as {name} at {stage}: {response.status_code} {_rule(response)}")
     assert successes == [], "\n".join(successes)
+
+
+def test_evaluators_hold_no_opening_key_share() -> None:
+    """Issue 21 item 10 (87号令 Art. 40: evaluators stay out of the opening): no escrow share grant."""
+    from bidding.policies import ROLE_GRANTS, BiddingPermission
+
+    assert BiddingPermission.OPENING_SHARE not in ROLE_GRANTS.get(Role.EXPERT, frozenset())
+    assert not any(str(grant).startswith("bidding:opening") for grant in ROLE_GRANTS.get(Role.EXPERT, frozenset()))
+    # Custodians that may hold keys keep the grant.
+    assert BiddingPermission.OPENING_SHARE in ROLE_GRANTS[Role.AGENCY]

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bidding.client import format as fmt
 from bidding.client.sdk import sign_statement_async
 from bidding.models import DocumentDownload, Tender
+from bidding.tenders import TenderService
 from certs.testing.pki import DevPki
 from tests.bidding.containers import build
 from tests.bidding.factories import (
@@ -32,6 +33,7 @@ from tests.bidding.factories import (
     tenderee_party,
 )
 from tests.trading.parties.factories import PASSWORD, csrf_token
+from trading.kernel.auth.identity import Actor
 from trading.kernel.settings import Settings
 from trading.kernel.storage import FileStore
 
@@ -353,3 +355,52 @@ async def test_tenderee_drafts_signs_and_publishes_in_pages(
     assert published.status_code == 303, published.text
     assert "正在接受投标" in (await client.get("/bidding/tenders/WEB-0001")).text
     assert "WEB-0001" in (await client.get("/bidding/manage")).text
+
+
+async def test_document_objection_filed_and_answered_on_the_pages(
+    *,
+    client: httpx.AsyncClient,
+    other_browser: httpx.AsyncClient,
+    session_maker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    store: FileStore,
+    tender: Tender,
+    owner: Party,
+    bidder: Party,
+) -> None:
+    """实施条例 Art. 22 on the pages: the bidder files a signed objection on the tender page, the
+    tenderee answers it on the management page."""
+    code = tender.project_code
+    async with session_maker() as session:
+        tenders = TenderService(session, settings, store)
+        view = await tenders.detail(code, Actor.anonymous())
+        await tenders.download(bidder.actor(), tender, await tenders.document(tender, view.documents[0].id))
+        await session.commit()
+    token = await log_in(client, bidder)
+    text = "评分标准第二项与采购需求不一致。"
+    unsigned = await client.post(
+        f"/bidding/tenders/{code}/document-objections",
+        data={"_csrf_token": token, "objection": text, "signature": "bm90LWEtc2lnbmF0dXJl"},
+    )
+    assert unsigned.status_code == 422
+    signature = await sign_statement_async(
+        fmt.document_objection_statement(code, bidder.uscc, text), bidder.sign.signing()
+    )
+    filed = await client.post(
+        f"/bidding/tenders/{code}/document-objections",
+        data={"_csrf_token": token, "objection": text, "signature": base64.b64encode(signature).decode()},
+    )
+    assert filed.status_code == 303, filed.text
+    assert text in (await client.get(f"/bidding/tenders/{code}")).text
+
+    owner_token = await log_in(other_browser, owner)
+    manage = await other_browser.get(f"/bidding/manage/tenders/{code}")
+    assert text in manage.text
+    objection_id = re.search(r"document-objections/([0-9a-f-]{36})/answer", manage.text)
+    assert objection_id is not None
+    answered = await other_browser.post(
+        f"/bidding/manage/tenders/{code}/document-objections/{objection_id.group(1)}/answer",
+        data={"_csrf_token": owner_token, "answer": "将发布澄清统一表述。"},
+    )
+    assert answered.status_code == 303, answered.text
+    assert "将发布澄清统一表述。" in (await client.get(f"/bidding/tenders/{code}")).text

@@ -160,7 +160,8 @@ class BiddingSettings(BaseSettings):
     """The largest single PATCH of a resumable upload; clients send smaller chunks and resume."""
     rules: dict[str, dict[str, Any]] = Field(default_factory=dict)
     """Overrides of the per-tender-type rule sets (`bidding.rules.DEFAULT_RULES`), as JSON:
-    ``{"engineering-mandatory": {"publication_to_deadline_days": 25}}``."""
+    ``{"engineering-mandatory": {"publication_to_deadline_days_min": 25}}``. Checked when the
+    application is built: an unknown tender type or rule stops the start with its name."""
     record_location: str = "公共资源交易中心 不见面开标大厅"
     """The place named in the PAdES signatures of opening records (开标记录): the centre's name."""
 

@@ -431,6 +431,10 @@ class LedgerRepository:
         raw = (await self.session.execute(statement.limit(1))).scalar_one_or_none()
         return _as_uuid(raw)
 
+    async def unsealed_chains(self) -> set[str]:
+        """Sealed chains readers may now see; the others' size stays out of verification reports."""
+        return set((await self.session.execute(select(LedgerUnsealedChain.chain))).scalars())
+
     async def preimage_stream(self, batch_size: int) -> AsyncIterator[tuple[str, PreimageBatch]]:
         """Every entry, chain by chain in seq order, as preimages ready to hash.
 

@@ -84,6 +84,8 @@ class VerificationRead(msgspec.Struct, kw_only=True):
     summary: str
     entries: int
     chains: dict[str, int]
+    """Entries per chain; chains still sealed are left out (Order 20 Art. 21)."""
+    sealed_chains_intact: bool
     checkpoints_checked: int
     latest_checkpoint: int | None
     problem_count: int
@@ -101,6 +103,7 @@ class VerificationRead(msgspec.Struct, kw_only=True):
             summary=report.summary(),
             entries=report.entries,
             chains=report.chains,
+            sealed_chains_intact=report.sealed_chains_intact,
             checkpoints_checked=report.checkpoints_checked,
             latest_checkpoint=report.latest_checkpoint,
             problem_count=report.problem_count,

@@ -21,6 +21,12 @@ What is checked:
   vouches for every checkpoint before it, hence for every entry hash they signed. Only the
   outsider's copy survives a tamperer who also holds the platform key or deletes the checkpoints.
 
+A sealed chain not yet unsealed (`trading.ledger.models.SEALED_CHAIN_PREFIX`) is verified like
+any other, but the report withholds its name, length, head and the place of any damage: its size
+grows with every download and bid, and who or how many did is secret until the deadline (Order 20
+Art. 21). The report only says whether the still-sealed chains are intact; a broken one is named
+(an incident) without seq, entry or count.
+
 Entries stream in batches per chain (memory does not grow with the ledger; checkpoint claims are
 held in memory, 32 bytes per signed entry). On the fast path a batch is checked with
 C-level list operations; only a batch that fails is walked entry by entry to name what broke.
@@ -46,7 +52,7 @@ from certs import keys
 from certs.errors import Refused
 from trading.ledger import encoding, timestamping
 from trading.ledger.errors import CheckpointFileInvalid
-from trading.ledger.models import LedgerCheckpoint
+from trading.ledger.models import SEALED_CHAIN_PREFIX, LedgerCheckpoint
 from trading.ledger.repository import LedgerRepository, PreimageBatch
 
 BATCH_SIZE = 8000
@@ -81,7 +87,9 @@ class Problem:
 @dataclass(slots=True)
 class VerificationReport:
     chains: dict[str, int] = field(default_factory=dict)
-    """Entries per chain."""
+    """Entries per chain (still-sealed chains withheld: see the module docstring)."""
+    sealed_chains_intact: bool = True
+    """Whether every chain still sealed verified; their names and sizes are not reported."""
     entries: int = 0
     bytes_hashed: int = 0
     checkpoints_checked: int = 0
@@ -128,7 +136,8 @@ class VerificationReport:
             )
             return (
                 f"ledger OK: {self.entries} entries in {len(self.chains)} chains, "
-                f"{self.checkpoints_checked} checkpoints verified{against}, {self.timestamped} TSA tokens "
+                f"{self.checkpoints_checked} checkpoints verified{against}, {self.timestamped} TSA tokens, "
+                "sealed chains intact "
                 f"({self.elapsed_seconds:.2f} s)"
             )
         first = self.first_problem
@@ -141,6 +150,7 @@ class VerificationReport:
             "ok": self.ok,
             "entries": self.entries,
             "chains": self.chains,
+            "sealed_chains_intact": self.sealed_chains_intact,
             "bytes_hashed": self.bytes_hashed,
             "checkpoints_checked": self.checkpoints_checked,
             "latest_checkpoint": self.latest_checkpoint,
@@ -241,6 +251,7 @@ async def verify_ledger(
         chain_claims.sort(key=lambda claim: claim.first, reverse=True)
     heads = await repository.current_heads()
     broken: list[_ChainState] = []
+    bytes_by_chain: dict[str, int] = {}
     state: _ChainState | None = None
     stream = _python_stream(repository, batch_size) if assemble_in_python else repository.preimage_stream(batch_size)
     # Each batch allocates a record and a few objects per entry that live until the batch is done,
@@ -255,7 +266,9 @@ async def verify_ledger(
                 if state is not None and _finish_chain(state, heads, report):
                     broken.append(state)
                 state = _ChainState(chain, waiting=claims.pop(chain, []))
-            report.bytes_hashed += _check_batch(state, batch)
+            hashed = _check_batch(state, batch)
+            report.bytes_hashed += hashed
+            bytes_by_chain[chain] = bytes_by_chain.get(chain, 0) + hashed
     finally:
         gc.unfreeze()
     if state is not None and _finish_chain(state, heads, report):
@@ -272,8 +285,33 @@ async def verify_ledger(
         report.problem_count += done.dropped
 
     _check_leftovers(heads, claims, report)
+    _withhold_sealed(report, await repository.unsealed_chains(), bytes_by_chain)
     report.elapsed_seconds = time.perf_counter() - started
     return report
+
+
+def _withhold_sealed(report: VerificationReport, unsealed: set[str], bytes_by_chain: dict[str, int]) -> None:
+    """Take the still-sealed chains' sizes and problem details out of the report (Order 20 Art. 21)."""
+
+    def still_sealed(chain: str | None) -> bool:
+        return chain is not None and chain.startswith(SEALED_CHAIN_PREFIX) and chain not in unsealed
+
+    for chain in [chain for chain in report.chains if still_sealed(chain)]:
+        report.entries -= report.chains.pop(chain)
+        report.bytes_hashed -= bytes_by_chain.get(chain, 0)
+    kept = [problem for problem in report.problems if not still_sealed(problem.chain)]
+    broken = sorted({problem.chain for problem in report.problems if still_sealed(problem.chain)})  # type: ignore[type-var]
+    if not broken:
+        return
+    report.sealed_chains_intact = False
+    withheld = [
+        Problem(
+            "sealed_chain_broken", "a sealed chain fails verification; details are withheld until it is unsealed", chain
+        )
+        for chain in broken
+    ]
+    report.problem_count += len(withheld) - (len(report.problems) - len(kept))
+    report.problems = kept + withheld
 
 
 async def _python_stream(repository: LedgerRepository, batch_size: int) -> AsyncIterator[tuple[str, PreimageBatch]]:

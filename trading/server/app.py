@@ -48,6 +48,7 @@ def create_app(
     rolled-back connection; production passes nothing and reads the environment.
     """
     settings = settings or get_settings()
+    wiring.check_settings(settings)
     configure_logging(settings.log_level, json=settings.log_json)
     if publisher is None:
         # Imported here so building an app for tests never touches a broker.

@@ -32,6 +32,7 @@ log = structlog.get_logger(__name__)
 
 def build_celery() -> Celery:
     settings = get_settings()
+    wiring.check_settings(settings)  # a worker with a bad GGZY_BIDDING_RULES fails at start too
     app = Celery("ggzy")
     app.conf.update(
         broker_url=settings.celery.broker_url,

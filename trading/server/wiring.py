@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bidding import jobs as bidding_jobs
 from bidding import policies as bidding_policies
+from bidding import rules as bidding_rules
 from intermediary_market import jobs as market_jobs
 from intermediary_market import policies as market_policies
 from trading.kernel import sweep
@@ -24,6 +25,16 @@ from trading.ledger import timestamping as ledger_timestamping
 from trading.parties import jobs as parties_jobs
 from trading.parties import policies as parties_policies
 from trading.parties import tsa as parties_tsa
+
+if TYPE_CHECKING:
+    from trading.kernel.settings import Settings
+
+
+def check_settings(settings: Settings) -> None:
+    """Domain settings the kernel cannot check itself (it does not know the domains): raise
+    ``ValueError`` naming the setting, so a bad value stops the start instead of a later request.
+    """
+    bidding_rules.check_overrides(settings)
 
 
 def grants() -> Grants:

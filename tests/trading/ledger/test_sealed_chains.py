@@ -6,12 +6,14 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.trading.ledger.factories import new_project_code, user_actor
 from trading.kernel import clock
 from trading.kernel.auth.roles import Role
 from trading.ledger.errors import LedgerFieldInvalid
+from trading.ledger.models import LedgerChainHead
 from trading.ledger.policies import LedgerPermission
 from trading.ledger.repository import EntryFilter, LedgerRepository
 from trading.ledger.service import append_entry, unseal_chain, verify_ledger
@@ -66,8 +68,61 @@ async def test_sealed_entries_are_verified_like_any_other(session: AsyncSession)
         sealed=True,
     )
     report = await verify_ledger(session, public_keys=[])
-    assert f"sealed:{code}" in report.chains
     assert report.ok, report.problems
+    assert report.sealed_chains_intact
+    await unseal_chain(session, code, await clock.now(session))
+    assert (await verify_ledger(session, public_keys=[])).chains[f"sealed:{code}"] == 1
+
+
+async def _download(session: AsyncSession, code: str, bidder: str) -> None:
+    await append_entry(
+        session,
+        actor=user_actor(bidder),
+        action="tests.documents_downloaded",
+        subject_type="tender",
+        subject_id=code,
+        project_code=code,
+        sealed=True,
+    )
+
+
+async def test_verification_does_not_reveal_how_many_downloaded_before_the_deadline(session: AsyncSession) -> None:
+    """Order 20 Art. 21 (issue 21 item 2): a sealed chain's length is not in the report (API, page,
+    CLI all render it) before it is unsealed; each download must leave the report unchanged."""
+    code = new_project_code()
+    await _download(session, code, "bidder-a")
+    first = (await verify_ledger(session, public_keys=[])).as_dict()
+    await _download(session, code, "bidder-b")
+    await _download(session, code, "bidder-c")
+    second = (await verify_ledger(session, public_keys=[])).as_dict()
+    for report in (first, second):
+        assert report["ok"]
+        assert report["sealed_chains_intact"]
+        assert not any(chain.startswith("sealed:") for chain in report["chains"])
+        assert code not in str(report)
+    assert (first["entries"], first["bytes_hashed"], first["chains"]) == (
+        second["entries"],
+        second["bytes_hashed"],
+        second["chains"],
+    )
+    # Once unsealed (the deadline), the chain is reported with its length.
+    await unseal_chain(session, code, await clock.now(session))
+    assert (await verify_ledger(session, public_keys=[])).chains[f"sealed:{code}"] == 3
+
+
+async def test_a_broken_sealed_chain_is_reported_without_its_place(session: AsyncSession) -> None:
+    """A damaged sealed chain still fails verification, named, but without seq, entry or size."""
+    code = new_project_code()
+    for bidder in ("bidder-a", "bidder-b"):
+        await _download(session, code, bidder)
+    # The head row (not append-only) is moved back: verification must catch it.
+    await session.execute(update(LedgerChainHead).where(LedgerChainHead.chain == f"sealed:{code}").values(seq=1))
+    report = await verify_ledger(session, public_keys=[])
+    assert not report.ok
+    assert not report.sealed_chains_intact
+    withheld = [problem for problem in report.problems if problem.chain == f"sealed:{code}"]
+    assert [(p.code, p.seq, p.entry_id) for p in withheld] == [("sealed_chain_broken", None, None)]
+    assert "seq" not in withheld[0].message
 
 
 async def test_a_sealed_entry_needs_a_project(session: AsyncSession) -> None:

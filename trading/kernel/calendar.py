@@ -1,0 +1,236 @@
+"""The working-day calendar (工作日): China's public holidays and adjusted working days (调休).
+
+The State Council publishes each year's schedule in November of the year before (国务院办公厅关于
+X年部分节假日安排的通知). A schedule is data, not code: one JSON file per year with the notice it
+comes from (``version``) and its holidays and 调休 working days. 2025 and 2026 ship in
+``calendar_data/``; an administrator loads a new year (or a corrected edition) with
+``ggzy calendar load FILE``, which checks it and stores it under ``<storage>/calendar/``, where it
+takes precedence over the shipped file of the same year.
+
+A day is a working day when the schedule lists it as a 调休 working day, or when it is a Monday to
+Friday that is not a holiday. Days are civil dates in Asia/Shanghai. Periods follow the Civil Code
+(民法典 Art. 201): the day an event happens is not counted, counting starts the next day, and a
+period of N working days ends at the end (24:00) of the N-th working day.
+
+A year without a schedule is refused (`CalendarYearMissing`) rather than guessed: guessing weekends
+only would shorten legal minimum periods over an unannounced holiday.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from importlib import resources
+from pathlib import Path
+from typing import Any, Final
+from zoneinfo import ZoneInfo
+
+CHINA: Final = ZoneInfo("Asia/Shanghai")
+SHIPPED_PACKAGE: Final = "trading.kernel.calendar_data"
+MAX_SPAN_DAYS: Final = 3660
+"""Counting stops after ten years: a longer walk means a wrong argument, not a real period."""
+
+
+class CalendarError(ValueError):
+    """A schedule that cannot be used; the message names the field and what is wrong."""
+
+
+class CalendarYearMissing(LookupError):
+    """No schedule is loaded for the year a computation reaches."""
+
+    def __init__(self, year: int) -> None:
+        super().__init__(f"the working-day calendar for {year} is not loaded (ggzy calendar load FILE)")
+        self.year = year
+
+
+@dataclass(frozen=True, slots=True)
+class YearSchedule:
+    """One year's national schedule: holidays (放假) and the weekend days worked instead (调休上班)."""
+
+    year: int
+    version: str
+    """The notice the schedule comes from (e.g. 国办发明电〔2024〕12号)."""
+    holidays: Mapping[date, str]
+    workdays: Mapping[date, str]
+    source: str = ""
+
+    def is_working_day(self, day: date) -> bool:
+        if day in self.workdays:
+            return True
+        if day in self.holidays:
+            return False
+        return day.weekday() < 5  # noqa: PLR2004 - Monday..Friday
+
+
+def _date(value: Any, where: str, year: int) -> date:
+    if not isinstance(value, str):
+        raise CalendarError(f"{where}: a date is a string YYYY-MM-DD")
+    try:
+        parsed = date.fromisoformat(value)
+    except ValueError as exc:
+        raise CalendarError(f"{where}: {value!r} is not a date YYYY-MM-DD") from exc
+    if parsed.year != year:
+        raise CalendarError(f"{where}: {value} is not in {year}")
+    return parsed
+
+
+def _name(item: Mapping[str, Any], where: str) -> str:
+    name = item.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise CalendarError(f"{where}.name: every entry names its holiday")
+    return name.strip()
+
+
+def parse_schedule(data: Any) -> YearSchedule:  # noqa: C901, PLR0912 - one check per field, each with its message
+    """Check a year's schedule (the JSON layout of ``calendar_data/2025.json``) and read it."""
+    if not isinstance(data, Mapping):
+        raise CalendarError("the schedule is a JSON object")
+    year = data.get("year")
+    if isinstance(year, bool) or not isinstance(year, int) or not 2000 <= year <= 2100:  # noqa: PLR2004
+        raise CalendarError("year: a year between 2000 and 2100")
+    version = data.get("version")
+    if not isinstance(version, str) or not version.strip():
+        raise CalendarError("version: name the notice the schedule comes from")
+    source = data.get("source", "")
+    if not isinstance(source, str):
+        raise CalendarError("source: text")
+    raw_holidays, raw_workdays = data.get("holidays"), data.get("workdays", [])
+    if not isinstance(raw_holidays, list) or not raw_holidays:
+        raise CalendarError("holidays: a list of {name, from, to}")
+    if not isinstance(raw_workdays, list):
+        raise CalendarError("workdays: a list of {name, date}")
+    holidays: dict[date, str] = {}
+    for index, item in enumerate(raw_holidays):
+        where = f"holidays[{index}]"
+        if not isinstance(item, Mapping):
+            raise CalendarError(f"{where}: an object {{name, from, to}}")
+        name = _name(item, where)
+        first, last = _date(item.get("from"), f"{where}.from", year), _date(item.get("to"), f"{where}.to", year)
+        if last < first:
+            raise CalendarError(f"{where}: 'to' is before 'from'")
+        day = first
+        while day <= last:
+            if day in holidays:
+                raise CalendarError(f"{where}: {day} is already a holiday")
+            holidays[day] = name
+            day += timedelta(days=1)
+    workdays: dict[date, str] = {}
+    for index, item in enumerate(raw_workdays):
+        where = f"workdays[{index}]"
+        if not isinstance(item, Mapping):
+            raise CalendarError(f"{where}: an object {{name, date}}")
+        day = _date(item.get("date"), f"{where}.date", year)
+        if day in holidays:
+            raise CalendarError(f"{where}: {day} is also a holiday")
+        if day.weekday() < 5:  # noqa: PLR2004
+            raise CalendarError(f"{where}: {day} is a weekday already; 调休 working days fall on weekends")
+        workdays[day] = _name(item, where)
+    return YearSchedule(year, version.strip(), holidays, workdays, source)
+
+
+def read_schedule(raw: bytes) -> YearSchedule:
+    try:
+        data = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise CalendarError(f"not JSON: {exc}") from exc
+    return parse_schedule(data)
+
+
+@dataclass(frozen=True, slots=True)
+class WorkingCalendar:
+    """Working days over the loaded years (pure; build one with `load_calendar`)."""
+
+    years: Mapping[int, YearSchedule]
+
+    def schedule(self, year: int) -> YearSchedule:
+        found = self.years.get(year)
+        if found is None:
+            raise CalendarYearMissing(year)
+        return found
+
+    def is_working_day(self, day: date) -> bool:
+        return self.schedule(day.year).is_working_day(day)
+
+    def working_days_after(self, start: date) -> Iterable[date]:
+        """The working days after ``start`` (not counting ``start``), in order."""
+        day = start
+        for _ in range(MAX_SPAN_DAYS):
+            day += timedelta(days=1)
+            if self.is_working_day(day):
+                yield day
+        raise CalendarError(f"no end within {MAX_SPAN_DAYS} days of {start}")
+
+    def add_working_days(self, start: date, count: int) -> date:
+        """The ``count``-th working day after ``start`` (``start`` itself not counted); ``count`` ≥ 1."""
+        if count < 1:
+            raise CalendarError("count: at least 1 working day")
+        for index, day in enumerate(self.working_days_after(start), start=1):
+            if index == count:
+                return day
+        raise AssertionError  # pragma: no cover - working_days_after raises first
+
+    def working_days_between(self, start: date, end: date) -> int:
+        """Working days after ``start`` up to and including ``end`` (0 when ``end`` ≤ ``start``)."""
+        if end <= start:
+            return 0
+        if (end - start).days > MAX_SPAN_DAYS:
+            raise CalendarError(f"no more than {MAX_SPAN_DAYS} days apart")
+        return sum(
+            1 for offset in range(1, (end - start).days + 1) if self.is_working_day(start + timedelta(days=offset))
+        )
+
+    def end_of_working_days(self, moment: datetime, count: int) -> datetime:
+        """When a period of ``count`` working days that starts at ``moment`` ends: 24:00 (Asia/Shanghai)
+        of the ``count``-th working day after the day of ``moment`` (民法典 Art. 201).
+        """
+        if moment.tzinfo is None:
+            raise CalendarError("moment: a time with a zone")
+        last = self.add_working_days(moment.astimezone(CHINA).date(), count)
+        return datetime.combine(last + timedelta(days=1), time(0), tzinfo=CHINA)
+
+
+def shipped_schedules() -> dict[int, YearSchedule]:
+    found = {}
+    for entry in resources.files(SHIPPED_PACKAGE).iterdir():
+        if entry.name.endswith(".json"):
+            schedule = read_schedule(entry.read_bytes())
+            found[schedule.year] = schedule
+    return found
+
+
+def loaded_dir(storage_dir: Path) -> Path:
+    return storage_dir / "calendar"
+
+
+def load_calendar(storage_dir: Path | None) -> WorkingCalendar:
+    """The shipped years with the administrator's loaded files (``<storage>/calendar/<year>.json``)
+    over them.
+    """
+    years = shipped_schedules()
+    if storage_dir is not None and loaded_dir(storage_dir).is_dir():
+        for path in sorted(loaded_dir(storage_dir).glob("[0-9][0-9][0-9][0-9].json")):
+            schedule = read_schedule(path.read_bytes())
+            years[schedule.year] = schedule
+    return WorkingCalendar(years)
+
+
+def store_schedule(storage_dir: Path, raw: bytes) -> YearSchedule:
+    """Check ``raw`` and make it the schedule of its year (atomic replace; the file is kept as given)."""
+    schedule = read_schedule(raw)
+    directory = loaded_dir(storage_dir)
+    directory.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=directory, suffix=".part")
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(raw)
+            file.flush()
+            os.fsync(file.fileno())
+        Path(temporary).replace(directory / f"{schedule.year}.json")
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return schedule

@@ -1,0 +1,1 @@
+"""Shipped national holiday schedules, one JSON file per year (`trading.kernel.calendar`)."""
