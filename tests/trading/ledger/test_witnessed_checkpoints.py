@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from certs import keys
 from certs.tsa import client as tsa_client
 from tests.trading.ledger.factories import append_many, behind_the_triggers, new_key, new_project_code, rewrite_entry
-from trading.kernel import tasks
+from trading.kernel import clock, tasks
 from trading.kernel.auth.identity import Actor
 from trading.kernel.settings import Settings
 from trading.ledger import encoding, jobs
@@ -254,7 +254,11 @@ async def test_sealed_chains_are_published_only_as_a_digest_until_unsealed(sessi
     assert report.ok, report.summary()
 
 
-async def test_a_sealed_entry_rewritten_before_the_deadline_is_named(session: AsyncSession) -> None:
+async def test_a_sealed_entry_rewritten_before_the_deadline_is_caught_then_named_once_unsealed(
+    session: AsyncSession,
+) -> None:
+    """Before the deadline the report says only that a sealed chain is broken (its seqs would tell how
+    many downloaded or bid: Order 20 Art. 21); once unsealed, the rewritten entry is named at its seq."""
     key = new_key()
     code = new_project_code()
     for index in range(4):
@@ -269,6 +273,12 @@ async def test_a_sealed_entry_rewritten_before_the_deadline_is_named(session: As
         )
     assert await create_checkpoint(session, private_key=key) is not None
     await rewrite_entry(session, f"sealed:{code}", 2, subject_id="forged")
+    sealed = await verify_ledger(session, public_keys=[key.public_key()])
+    assert not sealed.ok
+    assert not sealed.sealed_chains_intact
+    assert [(p.code, p.chain, p.seq) for p in sealed.problems] == [("sealed_chain_broken", f"sealed:{code}", None)]
+
+    assert await unseal_chain(session, code, await clock.now(session))
     first = (await verify_ledger(session, public_keys=[key.public_key()])).first_problem
     assert first is not None
     assert (first.code, first.chain, first.seq) == ("checkpoint_mismatch", f"sealed:{code}", 2)
