@@ -10,6 +10,10 @@ prove nothing more. It is hashed only when opening fails, to tell a changed file
 (``digest-mismatch``) from a wrong key. The inner manifest (bound by digest) must list files that
 are in the package with their sizes; each file's own digest is checked where a file is read.
 
+Both envelope formats open here (`certs.envelope.sealed_bid.parse`): CMS AuthEnvelopedData
+(issue 12, including envelopes written by other tools and bound with ``ggzy bid bind``) and the
+first ``GGZYBID1`` format of containers sealed before.
+
 Every check names its rule:
 
 * ``digest-mismatch`` — the part's bytes in the store are not those the receipt acknowledged
@@ -38,9 +42,10 @@ from bidding.client import format as fmt
 from bidding.client.sdk import ContentMismatch, check_package
 from certs.envelope.sealed_bid import (
     BidBinding,
-    SealedBid,
+    Sealed,
     content_key_from_shares,
     open_with_content_key,
+    parse,
     share_digest,
 )
 from certs.envelope.threshold import Share
@@ -119,7 +124,7 @@ def _changed(kind: str) -> OpenFailed:
     return OpenFailed(msg, field=f"parts.{kind}", rule="digest-mismatch")
 
 
-def _expected(stored: StoredBid, sealed: SealedBid, kind: str) -> BidBinding:
+def _expected(stored: StoredBid, sealed: Sealed, kind: str) -> BidBinding:
     expected = stored.binding(sealed.binding.manifest_sha256)
     if sealed.binding != expected:
         differing = [k for k, v in expected.to_dict().items() if sealed.binding.to_dict().get(k) != v]
@@ -129,7 +134,7 @@ def _expected(stored: StoredBid, sealed: SealedBid, kind: str) -> BidBinding:
 
 
 def _open(
-    stored: StoredBid, kind: str, content_key: Callable[[SealedBid, BidBinding], bytes], key_field: str
+    stored: StoredBid, kind: str, content_key: Callable[[Sealed, BidBinding], bytes], key_field: str
 ) -> OpenedPart:
     """Read, parse, open with the key ``content_key`` gives and check one part. When any step fails
     and the stored bytes differ from the acknowledged ones, that is the cause named.
@@ -137,7 +142,7 @@ def _open(
     data = _read_part(stored, kind)
     try:
         try:
-            sealed = SealedBid.from_bytes(data)
+            sealed = parse(data)
         except Refused as refusal:
             raise OpenFailed(f"{kind}: {refusal.text}", field=f"parts.{kind}", rule=refusal.reason.value) from None
         binding = _expected(stored, sealed, kind)
@@ -197,7 +202,7 @@ def check_share(stored: StoredBid, kind: str, header: Mapping[str, Any], share: 
 def open_with_escrow(stored: StoredBid, kind: str, shares: Sequence[Share]) -> OpenedPart:
     """Open one part with k of n key holders' shares; checked against receipt, binding, manifest."""
 
-    def recombined(sealed: SealedBid, binding: BidBinding) -> bytes:
+    def recombined(sealed: Sealed, binding: BidBinding) -> bytes:
         try:
             return content_key_from_shares(sealed, shares, binding)
         except Refused as refusal:
