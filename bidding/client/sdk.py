@@ -20,7 +20,6 @@ import io
 import json
 import os
 import secrets
-import struct
 import tempfile
 import zipfile
 from collections.abc import Callable, Iterable, Mapping, Sequence

@@ -65,7 +65,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, BinaryIO, Final
 
-from asn1crypto import algos, cms, core, keys
+from asn1crypto import algos, cms, core, keys  # type: ignore[import-untyped]
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.exceptions import InvalidTag
@@ -107,6 +107,16 @@ _CURVES: Final[dict[str, ec.EllipticCurve]] = {"secp256r1": ec.SECP256R1(), "sec
 _WRAP_KEY_BYTES: Final = {"aes128_wrap": 16, "aes192_wrap": 24, "aes256_wrap": 32}
 _TAG_BYTES: Final = 16
 _HEADER_LIMIT: Final = 256 * 1024
+# DER identifier octets used while walking the envelope
+_SEQUENCE: Final = 0x30
+_SET: Final = 0x31
+_OID: Final = 0x06
+_CONTEXT_0: Final = 0xA0
+_CONTEXT_1: Final = 0xA1
+_CONTEXT_2: Final = 0xA2
+_PRIMITIVE_0: Final = 0x80
+_LONG_FORM: Final = 0x80
+_HIGH_TAG: Final = 0x1F
 
 UnwrapKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
 
@@ -119,7 +129,7 @@ def _malformed(text: str) -> Refused:
 
 
 def _length(n: int) -> bytes:
-    if n < 0x80:
+    if n < _LONG_FORM:
         return bytes([n])
     body = n.to_bytes((n.bit_length() + 7) // 8, "big")
     return bytes([0x80 | len(body)]) + body
@@ -161,11 +171,11 @@ def _head(reader: _Reader, offset: int, end: int) -> tuple[int, int, int]:
         raise _malformed("truncated")
     first = reader.read(offset, 2)
     tag, octet = first[0], first[1]
-    if tag & 0x1F == 0x1F:
+    if tag & _HIGH_TAG == _HIGH_TAG:
         raise _malformed("high tag numbers are not used in an envelope")
-    if octet == 0x80:
+    if octet == _LONG_FORM:
         raise _malformed("indefinite-length (BER streaming) encoding; write DER (no -stream)")
-    if octet < 0x80:
+    if octet < _LONG_FORM:
         start, length = offset + 2, octet
     else:
         count = octet & 0x7F
@@ -194,19 +204,19 @@ class _Pieces:
     unauth_attrs: bytes
 
 
-def _walk(reader: _Reader, size: int) -> _Pieces:  # noqa: C901, PLR0912 - one pass over a fixed grammar
+def _walk(reader: _Reader, size: int) -> _Pieces:  # noqa: C901, PLR0912, PLR0915 - one pass over a fixed grammar
     tag, start, length = _head(reader, 0, size)
-    if tag != 0x30 or start + length != size:
+    if tag != _SEQUENCE or start + length != size:
         raise _malformed("not one DER ContentInfo")
     tag, oid_start, oid_length = _head(reader, start, size)
     oid = core.ObjectIdentifier.load(reader.read(start, oid_start + oid_length - start)).dotted
     if oid != _OID_AUTH_ENVELOPED:
         raise _malformed(f"content type {oid} is not AuthEnvelopedData (RFC 5083)")
     tag, inner, inner_length = _head(reader, oid_start + oid_length, size)
-    if tag != 0xA0:
+    if tag != _CONTEXT_0:
         raise _malformed("no [0] content")
     tag, position, body_length = _head(reader, inner, inner + inner_length)
-    if tag != 0x30:
+    if tag != _SEQUENCE:
         raise _malformed("AuthEnvelopedData is not a SEQUENCE")
     end = position + body_length
     raw: dict[str, bytes] = {}
@@ -226,16 +236,16 @@ def _walk(reader: _Reader, size: int) -> _Pieces:  # noqa: C901, PLR0912 - one p
             c_end = content + length
             t1, s1, l1 = _head(reader, content, c_end)
             t2, s2, l2 = _head(reader, s1 + l1, c_end)
-            if t1 != 0x06 or t2 != 0x30:  # noqa: PLR2004 - OID, SEQUENCE
+            if t1 != _OID or t2 != _SEQUENCE:
                 raise _malformed("authEncryptedContentInfo")
             raw["content_type"] = reader.read(content, s1 + l1 - content)
             raw["algorithm"] = reader.read(s1 + l1, s2 + l2 - (s1 + l1))
             after = s2 + l2
             if after < c_end:
                 t3, s3, l3 = _head(reader, after, c_end)
-                if t3 == 0xA0:  # noqa: PLR2004
+                if t3 == _CONTEXT_0:
                     raise _malformed("constructed (BER) encrypted content; write DER")
-                if t3 != 0x80 or s3 + l3 != c_end:  # noqa: PLR2004
+                if t3 != _PRIMITIVE_0 or s3 + l3 != c_end:
                     raise _malformed("encryptedContent")
                 ciphertext = (s3, l3)
         else:
@@ -270,10 +280,10 @@ def _attribute(oid: str, value: bytes) -> bytes:
 
 
 def _utf8(text: str) -> bytes:
-    return core.UTF8String(text).dump()
+    return bytes(core.UTF8String(text).dump())
 
 
-class _Escrow(core.Sequence):
+class _Escrow(core.Sequence):  # type: ignore[misc]
     _fields = [  # noqa: RUF012 - asn1crypto's declaration style
         ("threshold", core.Integer),
         ("holders", core.SequenceOf, {"spec": core.OctetString}),
@@ -281,7 +291,7 @@ class _Escrow(core.Sequence):
     ]
 
 
-class _GcmParameters(core.Sequence):
+class _GcmParameters(core.Sequence):  # type: ignore[misc]
     _fields = [("nonce", core.OctetString), ("icv_len", core.Integer, {"default": 12})]  # noqa: RUF012
 
 
@@ -390,7 +400,7 @@ def _share_envelopes(values: dict[str, bytes]) -> tuple[bytes, ...]:
     reader = _Reader(values[OID_SHARES])
     size = len(values[OID_SHARES])
     tag, position, length = _head(reader, 0, size)
-    if tag != 0x30:
+    if tag != _SEQUENCE:
         raise _malformed("the shares attribute is not a SEQUENCE")
     found = []
     while position < length + 2 and position < size:
@@ -469,7 +479,7 @@ def recipient_info(cek: bytes, certificate: x509.Certificate, context: bytes) ->
                 "encrypted_key": public.encrypt(cek, _oaep(context)),
             }
         )
-        return cms.RecipientInfo({"ktri": ktri}).dump()
+        return bytes(cms.RecipientInfo({"ktri": ktri}).dump())
     if isinstance(public, ec.EllipticCurvePublicKey):
         _check_usage(certificate, agreement=True)
         scheme = _SCHEME_FOR_CURVE.get(public.curve.name)
@@ -498,7 +508,7 @@ def recipient_info(cek: bytes, certificate: x509.Certificate, context: bytes) ->
                 ],
             }
         )
-        return cms.RecipientInfo({"kari": kari}).dump()
+        return bytes(cms.RecipientInfo({"kari": kari}).dump())
     raise Refused(Reason.UNSUPPORTED_ALGORITHM, f"cannot deliver a CMS key to a {type(public).__name__}")
 
 
@@ -590,7 +600,7 @@ class CmsSealedBid:
 
     @property
     def mac(self) -> bytes:
-        return core.OctetString.load(self.pieces.mac).native
+        return bytes(core.OctetString.load(self.pieces.mac).native)
 
     def aad(self) -> bytes:
         """GCM associated data: the authenticated attributes' DER with the SET OF tag (RFC 5083 §2.2)."""

@@ -48,6 +48,7 @@ AES_256_GCM: Final = "aes-256-gcm"
 SM4_GCM: Final = "sm4-gcm"
 _KEY_BYTES: Final = {AES_256_GCM: 32, SM4_GCM: 16}
 _HEADER_LEN: Final = struct.Struct(">I")
+CMS_HEADER_VERSION: Final = 2
 
 Recipient = x509.Certificate | sm2.Sm2PublicKey
 
@@ -183,12 +184,12 @@ def parse_header(header: Sealed | dict[str, Any]) -> Sealed:
     """An envelope from its header as the platform serves it (keys and binding, no ciphertext)."""
     if isinstance(header, SealedBid | cms_env.CmsSealedBid):
         return header
-    if isinstance(header, dict) and header.get("version") == 2:  # noqa: PLR2004 - the CMS format
+    if isinstance(header, dict) and header.get("version") == CMS_HEADER_VERSION:
         return cms_env.from_header(header)
     return SealedBid.from_header(header)
 
 
-def seal(  # noqa: PLR0913 - the recipients and the algorithm are all needed
+def seal(
     plaintext: bytes,
     binding: BidBinding,
     *,

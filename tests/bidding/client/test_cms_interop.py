@@ -111,7 +111,7 @@ def test_an_openssl_sealed_and_bound_bid_opens_at_the_opening(pki: DevPki, tmp_p
     stored = StoredBid(built.path, parts, inspected.manifest, TENDER, "001", pki.org_uscc, deadline)
     headers = envelope_headers(stored)  # what intake checks and the hall serves
     for header in headers.values():
-        assert header["version"] == 2  # noqa: PLR2004
+        assert header["version"] == 2
         assert header["bindingAuthenticated"] is False
         assert fmt.envelope_binding(header) == built.binding
     envelope = {"parts": {k: {"header": h} for k, h in headers.items()}}

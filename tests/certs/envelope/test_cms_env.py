@@ -131,7 +131,7 @@ def test_k_of_n_escrow_shares_each_sealed_to_their_holder(pki: DevPki) -> None:
     envelope = parse(sealed.to_bytes())
     assert isinstance(envelope, cms_env.CmsSealedBid)
     assert len(envelope.share_envelopes) == len(holders)
-    assert envelope.threshold == 3  # noqa: PLR2004
+    assert envelope.threshold == 3
     for share_envelope, holder in zip(envelope.share_envelopes, holders, strict=True):
         assert isinstance(parse(share_envelope), cms_env.CmsSealedBid)  # a CMS object of its own
         with pytest.raises(Refused):
