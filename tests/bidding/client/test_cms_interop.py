@@ -120,3 +120,37 @@ def test_an_openssl_sealed_and_bound_bid_opens_at_the_opening(pki: DevPki, tmp_p
     assert price_summary_of(price.plaintext, stored)["totalPrice"] == "99.50"
     package = open_with_key(stored, fmt.PACKAGE, keys[fmt.PACKAGE])
     assert package.sha256 == inspected.manifest["contentSha256"][fmt.PACKAGE]
+
+
+def test_ggzy_bid_seal_with_openssl_and_ggzy_bid_bind(pki: DevPki, tmp_path: Path) -> None:
+    p12 = write(tmp_path / "sign.p12", pki.org_sign.pkcs12(b"secret"))
+    enc_pem = write(tmp_path / "enc.pem", pki.org_enc.cert_pem)
+    doc = write(tmp_path / "技术标.pdf", b"%PDF-1.7 technical proposal")
+    out = tmp_path / "bid.ggzy"
+    command = f"openssl cms -encrypt -aes-256-gcm -binary -outform DER -recip {enc_pem}"
+    args = ["bid", "seal", "--out", str(out), "--tender", TENDER, "--lot", "001", "--bidder", pki.org_uscc,
+            "--deadline", DEADLINE, "--p12", str(p12), "--password", "secret", "--encryption-cert", str(enc_pem),
+            "--total-price", "1.00", "--duration-days", "1", "--seal-with", command, str(doc)]  # fmt: skip
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    with zipfile.ZipFile(out) as archive:
+        part = archive.read(fmt.PART_NAMES[fmt.PRICE_SUMMARY])
+    assert part.startswith(b"\x30")  # a DER ContentInfo, not the first format
+    with out.open("rb") as stream:
+        layout = read_built(out).layout
+        header = fmt.envelope_header(stream, layout.entries[fmt.PART_NAMES[fmt.PRICE_SUMMARY]])
+    assert header is not None
+    assert header["bindingAuthenticated"] is False
+
+    made = write(tmp_path / "alone.der", b"")
+    run("openssl", "cms", "-encrypt", "-aes-256-gcm", "-binary", "-outform", "DER", "-in", doc, "-out", made,
+        "-recip", enc_pem, check=True)  # fmt: skip
+    bound = tmp_path / "bound.der"
+    bind_args = ["bid", "bind", str(made), "--out", str(bound), "--tender", TENDER, "--lot", "001",
+                 "--bidder", pki.org_uscc, "--deadline", DEADLINE, "--manifest-sha256", "ab" * 32]  # fmt: skip
+    result = CliRunner().invoke(main, bind_args)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["binding"]["tender"] == TENDER
+    refused = CliRunner().invoke(main, [*bind_args[:-1], "not-hex"])
+    assert refused.exit_code != 0
+    assert "--manifest-sha256" in refused.output
