@@ -2,8 +2,9 @@
 key holders' shares. Pure file and crypto work (no database), run in a worker thread.
 
 What is checked, and why it costs one hashing pass over the plaintext and none over the ciphertext:
-AES-GCM authenticates the ciphertext and the envelope's binding (tender, lot, bidder, deadline and
-the inner manifest's digest, as associated data) under the content key, and the plaintext's SHA-256
+AES-GCM authenticates the ciphertext under the content key (in the first format also the binding,
+as associated data; in CMS the binding rides in the key delivery and is checked here against the
+receipt, and its manifest digest against the opened package), and the plaintext's SHA-256
 must equal the signed manifest's ``contentSha256``, which the receipt acknowledged. Together they
 prove the opened bytes are the ones the bidder sealed, so hashing the stored ciphertext again would
 prove nothing more. It is hashed only when opening fails, to tell a changed file
