@@ -60,7 +60,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, BinaryIO, Final
@@ -725,18 +725,26 @@ def is_cms(prefix: bytes) -> bool:
     return prefix[:1] == b"\x30"
 
 
+def _parsed(reader: _Reader, size: int, ciphertext: Callable[[_Pieces], bytes | memoryview]) -> CmsSealedBid:
+    """Walk and parse; whatever the ASN.1 layer throws at hostile bytes becomes a named refusal."""
+    try:
+        pieces = _walk(reader, size)
+        return _parse(pieces, ciphertext(pieces))
+    except (ValueError, TypeError, KeyError, IndexError, OverflowError) as exc:
+        raise _malformed(f"{type(exc).__name__}: {exc}") from None
+
+
 def from_bytes(data: bytes | memoryview) -> CmsSealedBid:
     """Parse an envelope; the ciphertext stays a view into ``data`` (no copy)."""
     view = memoryview(data)
-    pieces = _walk(_Reader(view), len(view))
-    start = pieces.ciphertext_offset
-    return _parse(pieces, view[start : start + pieces.ciphertext_length])
+    return _parsed(
+        _Reader(view), len(view), lambda p: view[p.ciphertext_offset : p.ciphertext_offset + p.ciphertext_length]
+    )
 
 
 def read_header(stream: BinaryIO, offset: int, size: int) -> dict[str, Any]:
     """The cleartext header of an envelope stored at ``offset`` in ``stream``; never reads the ciphertext."""
-    pieces = _walk(_Reader(stream=stream, base=offset), size)
-    return _parse(pieces, b"").header()
+    return _parsed(_Reader(stream=stream, base=offset), size, lambda _p: b"").header()
 
 
 def from_header(header: dict[str, Any], ciphertext: bytes | memoryview = b"") -> CmsSealedBid:
@@ -745,7 +753,7 @@ def from_header(header: dict[str, Any], ciphertext: bytes | memoryview = b"") ->
         detached = base64.b64decode(header["cms"], validate=True)
     except (KeyError, TypeError, ValueError):
         raise _malformed("the header carries no detached CMS object") from None
-    return _parse(_walk(_Reader(detached), len(detached)), ciphertext)
+    return _parsed(_Reader(detached), len(detached), lambda _p: ciphertext)
 
 
 def _build(

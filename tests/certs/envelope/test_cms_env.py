@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from certs.envelope import cms_env
 from certs.envelope.sealed_bid import (
@@ -203,3 +205,35 @@ def test_streamed_ber_and_other_content_types_are_refused_by_name(pki: DevPki, t
     with pytest.raises(Refused) as cbc:
         parse(enveloped.read_bytes())
     assert "AuthEnvelopedData" in cbc.value.text
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data())
+def test_any_altered_envelope_is_refused_by_name_or_opens_unchanged(pki: DevPki, data: st.DataObject) -> None:
+    sealed = _sealed_once(pki)
+    blob = bytearray(sealed)
+    for _ in range(data.draw(st.integers(1, 3))):
+        position = data.draw(st.integers(0, len(blob) - 1))
+        blob[position] = data.draw(st.integers(0, 255))
+    cut = data.draw(st.integers(1, len(blob)))
+    try:
+        envelope = parse(bytes(blob[:cut]))
+    except Refused:
+        return
+    try:
+        dek = unwrap_content_key(envelope, pki.org_enc.key, envelope.binding)  # type: ignore[arg-type]
+        assert open_with_content_key(envelope, dek, envelope.binding) == PLAINTEXT
+    except Refused:
+        pass
+
+
+_SEALED: dict[str, bytes] = {}
+
+
+def _sealed_once(pki: DevPki) -> bytes:
+    if "ec" not in _SEALED:
+        holders = [h.certificate for h in pki.key_holders[:2]]
+        _SEALED["ec"] = seal(
+            PLAINTEXT, binding(pki), bidder=pki.org_enc.certificate, holders=holders, threshold_k=1
+        ).to_bytes()
+    return _SEALED["ec"]
