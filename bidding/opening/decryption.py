@@ -6,9 +6,11 @@ AES-GCM authenticates the ciphertext under the content key (in the first format 
 as associated data; in CMS the binding rides in the key delivery and is checked here against the
 receipt, and its manifest digest against the opened package), and the plaintext's SHA-256
 must equal the signed manifest's ``contentSha256``, which the receipt acknowledged. Together they
-prove the opened bytes are the ones the bidder sealed, so hashing the stored ciphertext again would
-prove nothing more. It is hashed only when opening fails, to tell a changed file
-(``digest-mismatch``) from a wrong key. The inner manifest (bound by digest) must list files that
+prove the opened bytes are the ones the bidder sealed, so for the first format hashing the stored
+ciphertext again would prove nothing more: it is hashed only when opening fails, to tell a changed
+file (``digest-mismatch``) from a wrong key. A CMS part is also hashed after it opens, because GCM
+does not cover its recipient infos and attributes (a changed escrow share envelope would otherwise
+go unnoticed): one more SHA-256 pass over the stored part. The inner manifest (bound by digest) must list files that
 are in the package with their sizes; each file's own digest is checked where a file is read.
 
 Both envelope formats open here (`certs.envelope.sealed_bid.parse`): CMS AuthEnvelopedData
@@ -41,6 +43,7 @@ from typing import Any
 
 from bidding.client import format as fmt
 from bidding.client.sdk import ContentMismatch, check_package
+from certs.envelope.cms_env import CmsSealedBid
 from certs.envelope.sealed_bid import (
     BidBinding,
     Sealed,
@@ -159,6 +162,10 @@ def _open(
         if hashlib.sha256(data).hexdigest() != stored.parts[kind]["sha256"]:
             raise _changed(kind) from None
         raise
+    if isinstance(sealed, CmsSealedBid) and hashlib.sha256(data).hexdigest() != stored.parts[kind]["sha256"]:
+        # GCM covers only the ciphertext of a CMS part: its recipients and attributes (escrow share
+        # envelopes, a bound binding) are checked against the receipt's digest of the whole part.
+        raise _changed(kind)
     digest = hashlib.sha256(plaintext).hexdigest()
     if digest != stored.manifest["contentSha256"][kind]:
         msg = f"the decrypted {kind} does not match the signed manifest's contentSha256"
