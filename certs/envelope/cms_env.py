@@ -4,32 +4,48 @@ A part sealed by ``ggzy bid seal`` is one DER ``ContentInfo`` that any CMS tool 
 bidder's key (``openssl cms -decrypt -inform DER -inkey key.pem``):
 
 * **content**: ``id-data`` encrypted with a fresh 256-bit content-encryption key (CEK), AES-256-GCM,
-  12-byte nonce, 16-byte tag (``mac``); the GCM associated data is the DER of the authenticated
-  attributes (RFC 5083 §2.2), so the binding below is authenticated with the ciphertext;
+  12-byte nonce, 16-byte tag (``mac``);
 * **the CEK to the bidder's encryption certificate**: ``KeyAgreeRecipientInfo`` for EC keys —
   ephemeral-static ECDH, ``dhSinglePass-stdDH-sha256kdf-scheme`` (``sha384kdf`` for P-384), X9.63
   KDF over ``ECC-CMS-SharedInfo``, AES-256 key wrap (RFC 5753, RFC 3394) — and
-  ``KeyTransRecipientInfo`` with RSAES-OAEP (SHA-256, MGF1-SHA-256, empty label; RFC 8017/4055)
-  for RSA keys. On opening, the SHA-1/224/384/512 KDF variants and AES-128/192 wrap are accepted
-  too (``openssl cms -encrypt`` uses the SHA-1 KDF unless told ``-keyopt ecdh_kdf_md:sha256``);
-* **the binding** as attributes under the platform's OID arc (below): tender, lot, bidder USCC,
-  deadline, inner manifest digest, and for escrow the policy (threshold, holders, share digests);
+  ``KeyTransRecipientInfo`` with RSAES-OAEP (SHA-256, MGF1-SHA-256; RFC 8017/4055) for RSA keys.
+  On opening, the SHA-1/224/384/512 KDF variants and AES-128/192 wrap are accepted too
+  (``openssl cms -encrypt`` uses the SHA-1 KDF unless told ``-keyopt ecdh_kdf_md:sha256``);
+* **the binding**, a DER ``SET OF Attribute`` under the platform's OID arc (below): tender, lot,
+  bidder USCC, deadline, inner manifest digest and, with key holders, the escrow policy
+  (threshold, holders, share digests). It is carried **in the key delivery** — the KARI ``ukm``
+  (RFC 5753: it enters ``ECC-CMS-SharedInfo``, so the KDF) or the RSA-OAEP label
+  (``pSourceAlgorithm`` id-pSpecified) — so the CEK unwraps only under these exact bytes: changing
+  one byte of the binding locks the bidder's own key out, and nobody without the CEK can re-bind;
 * **escrow**: each Shamir share of the CEK is sealed to one key holder as its *own*
-  AuthEnvelopedData (same construction, binding and share index authenticated), and the sequence
-  of those objects is carried as an unauthenticated attribute of the bid's envelope (each share
-  is checked against the authenticated digest when released).
+  AuthEnvelopedData (same construction, binding and share index in its key delivery), and the
+  sequence of those objects is an unauthenticated attribute (``unauthAttrs``) of the bid's
+  envelope; each released share is checked against the digest in the bound escrow policy.
+
+**Why not ``authAttrs``** (RFC 5083's authenticated attributes, the GCM associated data): OpenSSL
+3.0 — Debian 12 ships 3.0.19 — cannot parse an AuthEnvelopedData that has *any* attributes (its
+ASN.1 template tags them [2]/[3] instead of [1]/[2]: openssl/openssl#26101, fixed by
+openssl/openssl#31695 in 2026) and never feeds ``authAttrs`` to GCM. An envelope with
+``authAttrs`` would lock out the most common CMS tool, against Order 20 Art. 8. The key-delivery
+context gives the same guarantee (the binding cannot change without the CEK) in fields every
+OpenSSL 3 processes. Envelopes from other tools that do use ``authAttrs`` are accepted: the binding
+is read from whichever place carries it (the attributes are authenticated by GCM there). The
+escrow share envelopes still need ``unauthAttrs``, so a part sealed with key holders opens with
+``openssl cms -decrypt`` only in OpenSSL versions with that fix; a part without key holders opens
+with 3.0.19.
 
 **Binding an envelope another tool made** (`bind`, ``ggzy bid bind``). ``openssl cms -encrypt``
-cannot add authenticated attributes, and they cannot be added afterwards without the CEK (they are
-GCM associated data). So an envelope made elsewhere is *bound* by adding the same attributes as
-**unauthenticated** attributes (``unauthAttrs``). That is still safe for bids: the container's
+can set neither attributes nor a ``ukm``, and the key delivery cannot be changed afterwards
+without breaking the key. So an envelope made elsewhere is *bound* by adding the same attributes
+as **unauthenticated** attributes (``unauthAttrs``). That is still safe for bids: the container's
 manifest, signed by the bidder (CAdES), names each sealed part's SHA-256 — unauthenticated
 attributes included — and the plaintext's SHA-256; intake checks the binding against the tender,
-and the opening checks the binding against the receipt, the plaintext against the signed digest,
-and the package's inner manifest against the bound digest. Moving a part to another bid changes
-its bytes or its binding and is refused either way. Escrow for such an envelope needs the CEK,
-which `bind` unwraps with the bidder's own key on the bidder's machine. An attribute may appear
-in one of the two sets only, once.
+and the opening checks the binding against the receipt, the stored part against the receipt's
+digest, the plaintext against the signed digest, and the package's inner manifest against the
+bound digest. Moving a part to another bid changes its bytes or its binding and is refused either
+way. Escrow for such an envelope needs the CEK, which `bind` unwraps with the bidder's own key on
+the bidder's machine. Each attribute may appear once, in one place only. Headers say which kind
+a part has (``bindingAuthenticated``).
 
 **Platform attributes** (arc ``2.25.202490350784430039733670305926131377351``, a UUID OID per
 ITU-T X.667, ``{arc}.1.x`` binding, ``{arc}.2.x`` escrow), each with exactly one value:
