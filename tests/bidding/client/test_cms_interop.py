@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from bidding.client import format as fmt
 from bidding.client.sdk import PriceSummary, bind_part, build_container, content_keys, read_built
-from bidding.opening.decryption import StoredBid, envelope_headers, open_with_key, price_summary_of
+from bidding.opening.decryption import OpenFailed, StoredBid, envelope_headers, open_with_key, price_summary_of
 from certs.envelope.sealed_bid import BidBinding
 from certs.testing.pki import DevPki, Identity, build_dev_pki
 from tests.certs.external import run, write
@@ -154,3 +154,46 @@ def test_ggzy_bid_seal_with_openssl_and_ggzy_bid_bind(pki: DevPki, tmp_path: Pat
     refused = CliRunner().invoke(main, [*bind_args[:-1], "not-hex"])
     assert refused.exit_code != 0
     assert "--manifest-sha256" in refused.output
+
+
+def test_a_cms_part_changed_outside_its_ciphertext_is_a_digest_mismatch(pki: DevPki, tmp_path: Path) -> None:
+    """GCM covers only the ciphertext: a changed recipient info (here the ephemeral ECDH key) still
+    decrypts with the content key, so the opening compares the stored part with the receipt's digest.
+    """
+    doc = write(tmp_path / "技术标.pdf", b"%PDF-1.7 technical proposal")
+    deadline = datetime.fromisoformat(DEADLINE)
+    built = build_container(
+        tmp_path / "bid.ggzy",
+        tender=TENDER,
+        lot="001",
+        bidder_uscc=pki.org_uscc,
+        deadline=deadline,
+        files=[doc],
+        price_summary=PriceSummary(
+            tender=TENDER, lot="001", bidder=pki.org_uscc, total_price=Decimal(1), duration_days=1, items=[]
+        ),
+        guarantee={"form": "cash", "reference": ""},
+        signer=pki.org_sign.signing(),
+        bidder_encryption=pki.org_enc.certificate,
+    )
+    inspected = read_built(built.path)
+    parts = {
+        k: {
+            "name": n,
+            "offset": inspected.layout.entries[n].offset,
+            "size": inspected.layout.entries[n].size,
+            "sha256": inspected.entry_sha256[n],
+        }
+        for k, n in fmt.PART_NAMES.items()
+    }
+    stored = StoredBid(built.path, parts, inspected.manifest, TENDER, "001", pki.org_uscc, deadline)
+    envelope = {"parts": {k: {"header": h} for k, h in envelope_headers(stored).items()}}
+    keys = content_keys(envelope, pki.org_enc.key, tender=TENDER, lot="001", bidder=pki.org_uscc)  # type: ignore[arg-type]
+    data = bytearray(built.path.read_bytes())
+    part = data[parts[fmt.PRICE_SUMMARY]["offset"] : parts[fmt.PRICE_SUMMARY]["offset"] + 400]
+    ephemeral = part.index(b"\x03\x42\x00\x04") + 8  # inside the originator's EC point
+    data[parts[fmt.PRICE_SUMMARY]["offset"] + ephemeral] ^= 0x01
+    built.path.write_bytes(bytes(data))
+    with pytest.raises(OpenFailed) as changed:
+        open_with_key(stored, fmt.PRICE_SUMMARY, keys[fmt.PRICE_SUMMARY])
+    assert changed.value.rule == "digest-mismatch"
