@@ -16,6 +16,17 @@ and at the opening (开标): ``sign-in`` (签到, signed), ``decrypt``, ``object
     ggzy bid confirm --server https://ggzy.example --user alice --tender E320… --p12 sign.p12 \
         --expect-sha256 3f5a…
 
+**Sealing with another tool** (Order 20 Art. 8). The parts are standard CMS AuthEnvelopedData
+(`certs.envelope.cms_env`): ``openssl cms -decrypt -inform DER -inkey enc.key`` opens them. A
+separately developed tool can seal them too: ``--seal-with`` runs it once per part with the
+plaintext on stdin and the DER envelope on stdout, and ``ggzy`` adds the bid's binding (the
+documented binding step, also alone as ``ggzy bid bind``)::
+
+    ggzy bid seal … --seal-with "openssl cms -encrypt -aes-256-gcm -binary -outform DER -recip enc.pem"
+
+(RSA certificates add ``-keyopt rsa_padding_mode:oaep -keyopt rsa_oaep_md:sha256 -keyopt
+rsa_mgf1_md:sha256``; with key holders give ``--encryption-key`` so the content key can be split.)
+
 Refusals print the server's field and rule and exit 1; ``verify-receipt`` exits 1 when the receipt
 does not verify.
 """
@@ -23,6 +34,8 @@ does not verify.
 from __future__ import annotations
 
 import json
+import shlex
+import subprocess
 from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -33,13 +46,14 @@ import click
 import httpx
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
-from cryptography.hazmat.primitives.serialization import pkcs12
+from cryptography.hazmat.primitives.serialization import load_pem_private_key, pkcs12
 
 from bidding.client import format as fmt
 from bidding.client.sdk import (
     BidBuildError,
     PriceSummary,
     ReceiptInvalid,
+    bind_part,
     build_container,
     load_pem_certificates,
     read_built,
@@ -63,7 +77,7 @@ from bidding.client.transport import (
     sign_in_signed,
 )
 from certs.cms import SigningIdentity
-from certs.envelope.sealed_bid import AES_256_GCM, SM4_GCM
+from certs.envelope.sealed_bid import AES_256_GCM, SM4_GCM, BidBinding
 from certs.errors import Refused
 from certs.tsa.client import HttpTsa
 
@@ -264,6 +278,8 @@ def bid() -> None:
 @click.option("--guarantee-form", type=click.Choice(["cash", "guarantee"]), default="cash", show_default=True)
 @click.option("--guarantee-ref", default="", help="the guarantee (保函) number")
 @click.option("--content-algorithm", type=click.Choice([AES_256_GCM, SM4_GCM]), default=AES_256_GCM, show_default=True)
+@click.option("--seal-with", default=None, help="seal each part with this command (stdin plaintext, stdout CMS DER)")
+@click.option("--encryption-key", type=_EXISTING_FILE, default=None, help="PEM key; --seal-with and key holders")
 @_reporting_refusals
 def seal(  # noqa: PLR0917 - one parameter per click option
     files: tuple[Path, ...],
@@ -287,6 +303,8 @@ def seal(  # noqa: PLR0917 - one parameter per click option
     guarantee_form: str,
     guarantee_ref: str,
     content_algorithm: str,
+    seal_with: str | None,
+    encryption_key: Path | None,
 ) -> None:
     """Seal FILES and a price summary into a signed ``ggzy-bid/1`` container, offline."""
     holders = [_load_certificate(p, "--key-holder") for p in key_holders]
@@ -323,6 +341,7 @@ def seal(  # noqa: PLR0917 - one parameter per click option
         key_holders=holders,
         threshold=threshold,
         content_algorithm=content_algorithm,
+        sealer=_external_sealer(seal_with, encryption_key, holders, threshold) if seal_with else None,
     )
     click.echo(
         json.dumps(
@@ -340,6 +359,49 @@ def seal(  # noqa: PLR0917 - one parameter per click option
             indent=2,
         )
     )
+
+
+def _external_sealer(
+    command: str, key_path: Path | None, holders: list[x509.Certificate], threshold: int
+) -> Callable[[bytes, BidBinding], bytes]:
+    """``--seal-with``: the bidder's own tool seals each part, then the binding step (`bind_part`)."""
+    if holders and key_path is None:
+        raise click.UsageError("--seal-with and key holders need --encryption-key to split the content key")
+    key = load_pem_private_key(key_path.read_bytes(), None) if key_path else None
+    if key is not None and not isinstance(key, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey):
+        raise click.UsageError("--encryption-key must be an EC or RSA key")
+
+    def sealer(plaintext: bytes, binding: BidBinding) -> bytes:
+        done = subprocess.run(shlex.split(command), input=plaintext, capture_output=True, check=False)  # noqa: S603
+        if done.returncode != 0:
+            msg = f"--seal-with failed ({done.returncode}): {done.stderr.decode(errors='replace')[:500]}"
+            raise BidBuildError(msg)
+        return bind_part(done.stdout, binding, key=key, key_holders=holders, threshold=threshold)
+
+    return sealer
+
+
+@bid.command("bind")
+@click.argument("envelope", type=_EXISTING_FILE)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="the bound envelope")
+@click.option("--tender", required=True, help="the tender's 统一交易标识码")
+@click.option("--lot", required=True, help="the lot code")
+@click.option("--bidder", required=True, help="the bidder's USCC (统一社会信用代码)")
+@click.option("--deadline", required=True, help="ISO time with offset")
+@click.option("--manifest-sha256", required=True, help="SHA-256 of the package's inner manifest.json")
+@_reporting_refusals
+def bind(  # noqa: PLR0917 - one parameter per click option
+    envelope: Path, out: Path, tender: str, lot: str, bidder: str, deadline: str, manifest_sha256: str
+) -> None:
+    """Bind a CMS AuthEnvelopedData another tool wrote (DER) to a bid: the documented binding step
+    (the binding as unauthenticated attributes; see `certs.envelope.cms_env`).
+    """
+    digest = manifest_sha256.lower()
+    if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):  # noqa: PLR2004 - SHA-256 hex
+        raise click.BadParameter("a SHA-256 in hex (64 digits)", param_hint="--manifest-sha256")
+    binding = BidBinding(tender, lot, bidder, _parse_deadline(deadline), digest)
+    out.write_bytes(bind_part(envelope.read_bytes(), binding))
+    click.echo(json.dumps({"envelope": str(out), "binding": binding.to_dict()}, ensure_ascii=False, indent=2))
 
 
 _receipt_dir_option = click.option(

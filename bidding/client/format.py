@@ -25,7 +25,9 @@ shape). It holds exactly four entries:
     Detached CAdES signature (DER) over the exact ``manifest.json`` bytes, by the bidder's
     signing certificate (with its chain).
 ``price-summary.sealed``
-    A `certs.envelope.sealed_bid` envelope of the price summary (开标一览表), canonical JSON::
+    A sealed envelope (`certs.envelope.sealed_bid`): since issue 12 a DER CMS AuthEnvelopedData
+    (`certs.envelope.cms_env`, opened by ``openssl cms -decrypt``); containers sealed before keep
+    the ``GGZYBID1`` envelope, which is still read. The envelope of the price summary (开标一览表), canonical JSON::
 
         {"tender", "lot", "bidder", "currency": "CNY", "totalPrice": "1234567.89",
          "durationDays": int, "items": [{"name", "price"}…], "salt": hex}
@@ -50,7 +52,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Final
 
+from certs.envelope import cms_env
 from certs.envelope.sealed_bid import MAGIC, BidBinding
+from certs.errors import Refused
 
 FORMAT: Final = "ggzy-bid/1"
 MANIFEST: Final = "manifest.json"
@@ -183,10 +187,17 @@ def digest_parts(path: Path, layout: ContainerLayout) -> tuple[str, dict[str, st
 
 def envelope_header(stream: BinaryIO, entry: EntryRange) -> dict[str, Any] | None:
     """The cleartext header of a sealed envelope inside the container, or None when the part is
-    not a ggzy envelope (an unencrypted bid). Reads only the header, never the ciphertext.
+    not an envelope (an unencrypted bid). Reads only the header, never the ciphertext: for CMS the
+    DER is walked to the encrypted content and past it (``version`` 2, `cms_env.CmsSealedBid.header`),
+    for the first format the JSON header (``version`` 1).
     """
     stream.seek(entry.offset)
     prefix = stream.read(len(MAGIC) + 4)
+    if cms_env.is_cms(prefix):
+        try:
+            return cms_env.read_header(stream, entry.offset, entry.size)
+        except Refused as refusal:
+            raise ContainerRefused(f"the CMS envelope: {refusal.text}", field="envelope", rule="malformed") from None
     if len(prefix) < len(MAGIC) + 4 or prefix[: len(MAGIC)] != MAGIC:
         return None
     (length,) = struct.unpack(">I", prefix[len(MAGIC) :])

@@ -20,10 +20,9 @@ import io
 import json
 import os
 import secrets
-import struct
 import tempfile
 import zipfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -36,14 +35,16 @@ from cryptography.exceptions import InvalidSignature
 from bidding.client import format as fmt
 from certs.canonical import canonical_json
 from certs.cms import SigningIdentity
+from certs.envelope import cms_env
 from certs.envelope.keywrap import UnwrapKey
 from certs.envelope.sealed_bid import (
     AES_256_GCM,
-    MAGIC,
     BidBinding,
     Recipient,
-    SealedBid,
+    Sealed,
     open_as_bidder,
+    parse,
+    parse_header,
     release_share,
     seal,
     unwrap_content_key,
@@ -54,7 +55,6 @@ from certs.sign.pades import sign_pdf
 from certs.tsa.client import TsaTransport
 
 _CENTS: Final = Decimal("0.01")
-_HEADER_LEN: Final = struct.Struct(">I")
 _WRITE_SLICE: Final = 1024 * 1024
 _INNER_MANIFEST: Final = "manifest.json"
 
@@ -198,26 +198,20 @@ def _read_inner_package(manifest: bytes, files: Sequence[Path], work_dir: Path) 
         temporary.unlink(missing_ok=True)
 
 
-def _envelope_prefix(sealed: SealedBid) -> bytes:
-    header = canonical_json(sealed.header())
-    return MAGIC + _HEADER_LEN.pack(len(header)) + header
-
-
-def _write_envelope(archive: zipfile.ZipFile, name: str, sealed: SealedBid) -> tuple[int, str]:
+def _write_envelope(archive: zipfile.ZipFile, name: str, sealed: Sealed | bytes) -> tuple[int, str]:
     """Write ``sealed`` as a STORED entry slice by slice (no joined copy, as ``to_bytes`` would make)."""
-    prefix = _envelope_prefix(sealed)
-    ciphertext = memoryview(sealed.ciphertext)
-    size = len(prefix) + len(ciphertext)
+    chunks = [memoryview(c) for c in ((sealed,) if isinstance(sealed, bytes) else sealed.chunks())]
+    size = sum(len(c) for c in chunks)
     info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
     info.compress_type = zipfile.ZIP_STORED
     info.file_size = size
-    digest = hashlib.sha256(prefix)
+    digest = hashlib.sha256()
     with archive.open(info, "w", force_zip64=size >= zipfile.ZIP64_LIMIT) as entry:
-        entry.write(prefix)
-        for start in range(0, len(ciphertext), _WRITE_SLICE):
-            piece = ciphertext[start : start + _WRITE_SLICE]
-            digest.update(piece)
-            entry.write(piece)
+        for chunk in chunks:
+            for start in range(0, len(chunk), _WRITE_SLICE):
+                piece = chunk[start : start + _WRITE_SLICE]
+                digest.update(piece)
+                entry.write(piece)
     return size, digest.hexdigest()
 
 
@@ -265,6 +259,7 @@ def build_container(
     content_algorithm: str = AES_256_GCM,
     now: datetime | None = None,
     backup_dir: Path | None = None,
+    sealer: Callable[[bytes, BidBinding], Sealed | bytes] | None = None,
 ) -> BuiltBid:
     """Build the container at ``out_path`` (replaced atomically) and return its digests.
 
@@ -278,6 +273,10 @@ def build_container(
 
     Order matters: the inner manifest names the price summary's digest, and both envelopes are
     bound to the inner manifest's digest, so the two parts cannot be recombined across bids.
+
+    ``sealer`` replaces the built-in sealing: it gets each plaintext and the binding and returns
+    the envelope (DER bytes), e.g. one written by ``openssl cms -encrypt -aes-256-gcm`` and then
+    bound with `bind_part` — how a separately developed tool's envelopes enter a container.
     """
     _check_deadline(deadline)
     checked_guarantee = _check_guarantee(guarantee)
@@ -305,7 +304,9 @@ def build_container(
     holders = list(key_holders)
     k = threshold if holders else 0
 
-    def sealed_for(plaintext: bytes) -> SealedBid:
+    def sealed_for(plaintext: bytes) -> Sealed | bytes:
+        if sealer is not None:
+            return sealer(plaintext, binding)
         return seal(
             plaintext,
             binding,
@@ -389,6 +390,28 @@ def _write_backup(directory: Path, parts: Mapping[str, bytes]) -> None:
         (directory / BACKUP_FILES[kind]).write_bytes(data)
 
 
+def bind_part(
+    envelope: bytes,
+    binding: BidBinding,
+    *,
+    key: cms_env.UnwrapKey | None = None,
+    key_holders: Sequence[x509.Certificate] = (),
+    threshold: int = 0,
+) -> bytes:
+    """The documented binding step for an envelope another tool wrote (``ggzy bid bind``):
+    ``openssl cms -encrypt -aes-256-gcm -binary -outform DER -recip enc.pem`` (RSA keys add
+    ``-keyopt rsa_padding_mode:oaep -keyopt rsa_oaep_md:sha256 -keyopt rsa_mgf1_md:sha256``)
+    makes an AuthEnvelopedData without attributes; this adds the bid's binding (and, with the
+    bidder's own ``key`` to unwrap the content key here, the escrow shares for the key holders) as
+    unauthenticated attributes. The container's signed manifest then fixes the part's digest,
+    which is what binds it (`certs.envelope.cms_env`, "Binding an envelope another tool made").
+    """
+    try:
+        return cms_env.bind(envelope, binding, key=key, holders=key_holders, threshold_k=threshold)
+    except Refused as refusal:
+        raise BidBuildError(f"the envelope cannot be bound: {refusal.text}") from None
+
+
 async def build_container_async(out_path: Path, **options: Any) -> BuiltBid:
     """`build_container` in a worker thread, so an event loop is not blocked for the seconds it takes."""
     return await asyncio.to_thread(functools.partial(build_container, out_path, **options))
@@ -450,13 +473,13 @@ def read_built(path: Path) -> InspectedBid:
     )
 
 
-def read_sealed(container_path: Path, kind: str) -> SealedBid:
+def read_sealed(container_path: Path, kind: str) -> Sealed:
     """One sealed part (``price-summary`` or ``package``) of a container, parsed (the bytes are read once)."""
     layout = fmt.inspect_container(Path(container_path), max_package_bytes=max(Path(container_path).stat().st_size, 1))
     entry = layout.entries[fmt.PART_NAMES[kind]]
     with Path(container_path).open("rb") as stream:
         stream.seek(entry.offset)
-        return SealedBid.from_bytes(stream.read(entry.size))
+        return parse(stream.read(entry.size))
 
 
 def expected_binding(tender: str, lot: str, bidder: str, deadline: datetime, manifest_sha256: str = "") -> BidBinding:
@@ -466,7 +489,7 @@ def expected_binding(tender: str, lot: str, bidder: str, deadline: datetime, man
     return BidBinding(tender=tender, lot=lot, bidder=bidder, deadline=deadline, manifest_sha256=manifest_sha256)
 
 
-def _resolve(sealed: SealedBid, expected: BidBinding) -> BidBinding:
+def _resolve(sealed: Sealed, expected: BidBinding) -> BidBinding:
     if expected.manifest_sha256:
         return expected
     return BidBinding(
@@ -584,7 +607,7 @@ def holder_shares(
     shares: dict[str, str] = {}
     for kind in (fmt.PRICE_SUMMARY, fmt.PACKAGE):
         header = envelope["parts"][kind]["header"]
-        sealed = SealedBid.from_header(dict(header))
+        sealed = parse_header(dict(header))
         share = release_share(sealed, holder, key, _checked_binding(header, tender, lot, bidder))
         shares[kind] = base64.b64encode(share.to_bytes()).decode()
     return shares

@@ -2,13 +2,20 @@
 key holders' shares. Pure file and crypto work (no database), run in a worker thread.
 
 What is checked, and why it costs one hashing pass over the plaintext and none over the ciphertext:
-AES-GCM authenticates the ciphertext and the envelope's binding (tender, lot, bidder, deadline and
-the inner manifest's digest, as associated data) under the content key, and the plaintext's SHA-256
+AES-GCM authenticates the ciphertext under the content key (in the first format also the binding,
+as associated data; in CMS the binding rides in the key delivery and is checked here against the
+receipt, and its manifest digest against the opened package), and the plaintext's SHA-256
 must equal the signed manifest's ``contentSha256``, which the receipt acknowledged. Together they
-prove the opened bytes are the ones the bidder sealed, so hashing the stored ciphertext again would
-prove nothing more. It is hashed only when opening fails, to tell a changed file
-(``digest-mismatch``) from a wrong key. The inner manifest (bound by digest) must list files that
+prove the opened bytes are the ones the bidder sealed, so for the first format hashing the stored
+ciphertext again would prove nothing more: it is hashed only when opening fails, to tell a changed
+file (``digest-mismatch``) from a wrong key. A CMS part is also hashed after it opens, because GCM
+does not cover its recipient infos and attributes (a changed escrow share envelope would otherwise
+go unnoticed): one more SHA-256 pass over the stored part. The inner manifest (bound by digest) must list files that
 are in the package with their sizes; each file's own digest is checked where a file is read.
+
+Both envelope formats open here (`certs.envelope.sealed_bid.parse`): CMS AuthEnvelopedData
+(issue 12, including envelopes written by other tools and bound with ``ggzy bid bind``) and the
+first ``GGZYBID1`` format of containers sealed before.
 
 Every check names its rule:
 
@@ -36,11 +43,13 @@ from typing import Any
 
 from bidding.client import format as fmt
 from bidding.client.sdk import ContentMismatch, check_package
+from certs.envelope.cms_env import CmsSealedBid
 from certs.envelope.sealed_bid import (
     BidBinding,
-    SealedBid,
+    Sealed,
     content_key_from_shares,
     open_with_content_key,
+    parse,
     share_digest,
 )
 from certs.envelope.threshold import Share
@@ -119,7 +128,7 @@ def _changed(kind: str) -> OpenFailed:
     return OpenFailed(msg, field=f"parts.{kind}", rule="digest-mismatch")
 
 
-def _expected(stored: StoredBid, sealed: SealedBid, kind: str) -> BidBinding:
+def _expected(stored: StoredBid, sealed: Sealed, kind: str) -> BidBinding:
     expected = stored.binding(sealed.binding.manifest_sha256)
     if sealed.binding != expected:
         differing = [k for k, v in expected.to_dict().items() if sealed.binding.to_dict().get(k) != v]
@@ -129,7 +138,7 @@ def _expected(stored: StoredBid, sealed: SealedBid, kind: str) -> BidBinding:
 
 
 def _open(
-    stored: StoredBid, kind: str, content_key: Callable[[SealedBid, BidBinding], bytes], key_field: str
+    stored: StoredBid, kind: str, content_key: Callable[[Sealed, BidBinding], bytes], key_field: str
 ) -> OpenedPart:
     """Read, parse, open with the key ``content_key`` gives and check one part. When any step fails
     and the stored bytes differ from the acknowledged ones, that is the cause named.
@@ -137,7 +146,7 @@ def _open(
     data = _read_part(stored, kind)
     try:
         try:
-            sealed = SealedBid.from_bytes(data)
+            sealed = parse(data)
         except Refused as refusal:
             raise OpenFailed(f"{kind}: {refusal.text}", field=f"parts.{kind}", rule=refusal.reason.value) from None
         binding = _expected(stored, sealed, kind)
@@ -153,6 +162,10 @@ def _open(
         if hashlib.sha256(data).hexdigest() != stored.parts[kind]["sha256"]:
             raise _changed(kind) from None
         raise
+    if isinstance(sealed, CmsSealedBid) and hashlib.sha256(data).hexdigest() != stored.parts[kind]["sha256"]:
+        # GCM covers only the ciphertext of a CMS part: its recipients and attributes (escrow share
+        # envelopes, a bound binding) are checked against the receipt's digest of the whole part.
+        raise _changed(kind)
     digest = hashlib.sha256(plaintext).hexdigest()
     if digest != stored.manifest["contentSha256"][kind]:
         msg = f"the decrypted {kind} does not match the signed manifest's contentSha256"
@@ -197,7 +210,7 @@ def check_share(stored: StoredBid, kind: str, header: Mapping[str, Any], share: 
 def open_with_escrow(stored: StoredBid, kind: str, shares: Sequence[Share]) -> OpenedPart:
     """Open one part with k of n key holders' shares; checked against receipt, binding, manifest."""
 
-    def recombined(sealed: SealedBid, binding: BidBinding) -> bytes:
+    def recombined(sealed: Sealed, binding: BidBinding) -> bytes:
         try:
             return content_key_from_shares(sealed, shares, binding)
         except Refused as refusal:

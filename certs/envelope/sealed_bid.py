@@ -13,6 +13,12 @@ Construction (reference §5.5):
 3. The envelope is ``GGZYBID1 ‖ len(header) ‖ header JSON ‖ ciphertext``; opening reads the
    ciphertext through a memoryview, so a 10 MB bid is decrypted without extra copies.
 
+**Two formats.** New envelopes are standard CMS AuthEnvelopedData (`cms_env`, ``version`` 2 in
+the header) wherever the algorithms allow (AES-256-GCM content, EC or RSA certificates); the
+``GGZYBID1`` format above (version 1) is still written for SM4-GCM / SM2 recipients (no GM/T 0010
+envelope yet) and is always read, so containers sealed before the change keep opening. Every
+function here takes either (`Sealed`); `parse` and `parse_header` tell them apart.
+
 Nobody can open before holding the bidder's private key or k shares; the platform stores only this
 envelope and its commitment (`commitments`).
 """
@@ -26,13 +32,13 @@ import os
 import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, Final
 
 from cryptography import x509
 
 from certs.canonical import canonical_json
-from certs.envelope import keywrap, threshold
+from certs.envelope import cms_env, keywrap, threshold
+from certs.envelope.binding import BidBinding, share_digest
 from certs.envelope.keywrap import UnwrapKey, WrappedKey
 from certs.errors import Reason, Refused
 from certs.providers import pyca, sm2
@@ -42,41 +48,30 @@ AES_256_GCM: Final = "aes-256-gcm"
 SM4_GCM: Final = "sm4-gcm"
 _KEY_BYTES: Final = {AES_256_GCM: 32, SM4_GCM: 16}
 _HEADER_LEN: Final = struct.Struct(">I")
+CMS_HEADER_VERSION: Final = 2
 
 Recipient = x509.Certificate | sm2.Sm2PublicKey
 
-
-@dataclass(frozen=True, slots=True)
-class BidBinding:
-    """What a sealed bid belongs to; bound as AES-GCM associated data and in every key wrap."""
-
-    tender: str
-    lot: str
-    bidder: str
-    deadline: datetime
-    manifest_sha256: str = ""
-
-    def to_dict(self) -> dict[str, str]:
-        return {
-            "tender": self.tender,
-            "lot": self.lot,
-            "bidder": self.bidder,
-            "deadline": self.deadline.isoformat(),
-            "manifestSha256": self.manifest_sha256,
-        }
-
-    @classmethod
-    def from_dict(cls, data: dict[str, str]) -> BidBinding:
-        return cls(
-            tender=data["tender"],
-            lot=data["lot"],
-            bidder=data["bidder"],
-            deadline=datetime.fromisoformat(data["deadline"]),
-            manifest_sha256=data.get("manifestSha256", ""),
-        )
-
-    def aad(self) -> bytes:
-        return canonical_json(self.to_dict())
+__all__ = [
+    "AES_256_GCM",
+    "MAGIC",
+    "SM4_GCM",
+    "BidBinding",
+    "Recipient",
+    "Sealed",
+    "SealedBid",
+    "content_key_from_shares",
+    "open_as_bidder",
+    "open_with_content_key",
+    "open_with_shares",
+    "parse",
+    "parse_header",
+    "release_share",
+    "seal",
+    "seal_v1",
+    "share_digest",
+    "unwrap_content_key",
+]
 
 
 def _bidder_info(aad: bytes) -> bytes:
@@ -85,10 +80,6 @@ def _bidder_info(aad: bytes) -> bytes:
 
 def _share_info(index: int, aad: bytes) -> bytes:
     return b"ggzy-bid/1|share|%d|" % index + aad
-
-
-def share_digest(share: threshold.Share) -> str:
-    return hashlib.sha256(b"ggzy-bid/1|share|" + share.to_bytes()).hexdigest()
 
 
 def _b64(data: bytes) -> str:
@@ -131,9 +122,13 @@ class SealedBid:
             "shareDigests": list(self.share_digests),
         }
 
-    def to_bytes(self) -> bytes:
+    def chunks(self) -> tuple[bytes | memoryview, ...]:
+        """The envelope in slices (prefix, ciphertext), to be written without joining."""
         header = canonical_json(self.header())
-        return b"".join((MAGIC, _HEADER_LEN.pack(len(header)), header, self.ciphertext))
+        return (MAGIC + _HEADER_LEN.pack(len(header)) + header, self.ciphertext)
+
+    def to_bytes(self) -> bytes:
+        return b"".join(self.chunks())
 
     @classmethod
     def from_bytes(cls, data: bytes) -> SealedBid:
@@ -173,7 +168,54 @@ class SealedBid:
         return sealed
 
 
+Sealed = SealedBid | cms_env.CmsSealedBid
+
+
+def parse(data: bytes | memoryview) -> Sealed:
+    """An envelope in either format; the ciphertext stays a view into ``data``."""
+    if bytes(data[: len(MAGIC)]) == MAGIC:
+        return SealedBid.from_bytes(bytes(data) if isinstance(data, memoryview) else data)
+    if cms_env.is_cms(bytes(data[:1])):
+        return cms_env.from_bytes(data)
+    raise Refused(Reason.MALFORMED, "neither a CMS nor a ggzy sealed bid")
+
+
+def parse_header(header: Sealed | dict[str, Any]) -> Sealed:
+    """An envelope from its header as the platform serves it (keys and binding, no ciphertext)."""
+    if isinstance(header, SealedBid | cms_env.CmsSealedBid):
+        return header
+    if isinstance(header, dict) and header.get("version") == CMS_HEADER_VERSION:
+        return cms_env.from_header(header)
+    return SealedBid.from_header(header)
+
+
 def seal(
+    plaintext: bytes,
+    binding: BidBinding,
+    *,
+    bidder: Recipient,
+    holders: Sequence[Recipient] = (),
+    threshold_k: int = 0,
+    content_algorithm: str = AES_256_GCM,
+    legacy: bool = False,
+) -> Sealed:
+    """Seal ``plaintext`` for ``bidder`` and, when ``holders`` are given, for any ``threshold_k`` of them:
+    as CMS (`cms_env`) unless SM algorithms (or ``legacy``) need the ``GGZYBID1`` format.
+    """
+    certificates = [r for r in (bidder, *holders) if isinstance(r, x509.Certificate)]
+    if content_algorithm == AES_256_GCM and not legacy and len(certificates) == 1 + len(holders):
+        if holders and not 1 <= threshold_k <= len(holders):
+            msg = "threshold must be between 1 and the number of key holders"
+            raise ValueError(msg)
+        return cms_env.seal(
+            plaintext, binding, bidder=certificates[0], holders=certificates[1:], threshold_k=threshold_k
+        )
+    return seal_v1(
+        plaintext, binding, bidder=bidder, holders=holders, threshold_k=threshold_k, content_algorithm=content_algorithm
+    )
+
+
+def seal_v1(
     plaintext: bytes,
     binding: BidBinding,
     *,
@@ -211,14 +253,15 @@ def seal(
     )
 
 
-def _check_binding(sealed: SealedBid, expected: BidBinding) -> bytes:
+def _check_binding(sealed: Sealed, expected: BidBinding) -> bytes:
     if sealed.binding != expected:
-        differing = [k for k, v in expected.to_dict().items() if sealed.binding.to_dict().get(k) != v]
-        raise Refused(Reason.BINDING_MISMATCH, f"sealed for another {', '.join(differing)}")
+        raise Refused(Reason.BINDING_MISMATCH, f"sealed for another {', '.join(expected.differing(sealed.binding))}")
     return expected.aad()
 
 
-def _decrypt(sealed: SealedBid, dek: bytes, aad: bytes) -> bytes:
+def _decrypt(sealed: Sealed, dek: bytes, aad: bytes) -> bytes:
+    if isinstance(sealed, cms_env.CmsSealedBid):
+        return cms_env.decrypt(sealed, dek)
     if len(dek) != _KEY_BYTES[sealed.content_algorithm]:
         raise Refused(Reason.TAMPERED_CIPHERTEXT, "the content key has the wrong length")
     if sealed.content_algorithm == AES_256_GCM:
@@ -226,27 +269,32 @@ def _decrypt(sealed: SealedBid, dek: bytes, aad: bytes) -> bytes:
     return pyca.sm4_gcm_decrypt(dek, sealed.nonce, bytes(sealed.ciphertext), aad)
 
 
-def open_as_bidder(sealed: SealedBid, key: UnwrapKey, expected: BidBinding) -> bytes:
+def open_as_bidder(sealed: Sealed, key: UnwrapKey, expected: BidBinding) -> bytes:
     """Open with the bidder's encryption key, for the tender/lot/bidder the platform expects."""
-    aad = _check_binding(sealed, expected)
-    try:
-        dek = keywrap.unwrap(sealed.bidder_key, key, _bidder_info(aad))
-    except Refused:
-        raise Refused(
-            Reason.TAMPERED_CIPHERTEXT, "the bidder's wrapped key does not open: altered, or not this key"
-        ) from None
-    return _decrypt(sealed, dek, aad)
+    dek = unwrap_content_key(sealed, key, expected)
+    return _decrypt(sealed, dek, expected.aad())
 
 
-def unwrap_content_key(sealed_or_header: SealedBid | dict[str, Any], key: UnwrapKey, expected: BidBinding) -> bytes:
+def unwrap_content_key(sealed_or_header: Sealed | dict[str, Any], key: UnwrapKey, expected: BidBinding) -> bytes:
     """The bidder's client: unwrap the content key (DEK) of an envelope with the bidder's own key.
 
     Only the header is needed (wrapped keys and binding), so the bidder fetches it from the
     platform and sends back the DEK of *this* envelope alone: its private key never leaves it,
     and the DEK opens nothing else (each envelope has a fresh one).
     """
-    sealed = sealed_or_header if isinstance(sealed_or_header, SealedBid) else SealedBid.from_header(sealed_or_header)
+    sealed = parse_header(sealed_or_header)
     aad = _check_binding(sealed, expected)
+    if isinstance(sealed, cms_env.CmsSealedBid):
+        if isinstance(key, sm2.Sm2PrivateKey):
+            raise Refused(Reason.NOT_A_RECIPIENT, "an SM2 key cannot open a CMS (EC/RSA) envelope")
+        try:
+            return cms_env.unwrap_content_key(sealed, key)
+        except Refused as refusal:
+            if refusal.reason is not Reason.NOT_A_RECIPIENT:
+                raise
+            raise Refused(
+                Reason.TAMPERED_CIPHERTEXT, "the bidder's wrapped key does not open: altered, or not this key"
+            ) from None
     try:
         dek = keywrap.unwrap(sealed.bidder_key, key, _bidder_info(aad))
     except Refused:
@@ -258,7 +306,7 @@ def unwrap_content_key(sealed_or_header: SealedBid | dict[str, Any], key: Unwrap
     return dek
 
 
-def open_with_content_key(sealed: SealedBid, dek: bytes, expected: BidBinding) -> bytes:
+def open_with_content_key(sealed: Sealed, dek: bytes, expected: BidBinding) -> bytes:
     """The platform: open an envelope with the content key the bidder sent.
 
     Refuses (``tampered-ciphertext``) a key of the wrong length or one that does not
@@ -270,10 +318,14 @@ def open_with_content_key(sealed: SealedBid, dek: bytes, expected: BidBinding) -
 
 
 def release_share(
-    sealed: SealedBid, holder: x509.Certificate | sm2.Sm2PublicKey, key: UnwrapKey, expected: BidBinding
+    sealed: Sealed, holder: x509.Certificate | sm2.Sm2PublicKey, key: UnwrapKey, expected: BidBinding
 ) -> threshold.Share:
     """A key holder's client: unwrap this holder's share (to be sent to the opening) and check its digest."""
     aad = _check_binding(sealed, expected)
+    if isinstance(sealed, cms_env.CmsSealedBid):
+        if not isinstance(holder, x509.Certificate) or isinstance(key, sm2.Sm2PrivateKey):
+            raise Refused(Reason.NOT_A_RECIPIENT, "CMS envelopes hold shares for EC/RSA certificates only")
+        return cms_env.release_share(sealed, holder, key)
     fingerprint = (
         keywrap.certificate_sha256(holder)
         if isinstance(holder, x509.Certificate)
@@ -288,7 +340,7 @@ def release_share(
     raise Refused(Reason.NOT_A_RECIPIENT, "this certificate is not a key holder of the sealed bid")
 
 
-def content_key_from_shares(sealed: SealedBid, shares: Sequence[threshold.Share], expected: BidBinding) -> bytes:
+def content_key_from_shares(sealed: Sealed, shares: Sequence[threshold.Share], expected: BidBinding) -> bytes:
     """The content key (DEK) recombined from key holders' shares: each is checked against its digest;
     at least the threshold are needed. The key is checked by using it (`open_with_content_key`).
     """
@@ -304,7 +356,7 @@ def content_key_from_shares(sealed: SealedBid, shares: Sequence[threshold.Share]
     return threshold.combine(list(valid.values()))
 
 
-def open_with_shares(sealed: SealedBid, shares: Sequence[threshold.Share], expected: BidBinding) -> bytes:
+def open_with_shares(sealed: Sealed, shares: Sequence[threshold.Share], expected: BidBinding) -> bytes:
     """Open with key holders' shares: each is checked against its digest; at least the threshold are needed."""
     dek = content_key_from_shares(sealed, shares, expected)
     return _decrypt(sealed, dek, expected.aad())

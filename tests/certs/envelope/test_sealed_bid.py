@@ -19,7 +19,7 @@ from certs.envelope.sealed_bid import (
     open_with_content_key,
     open_with_shares,
     release_share,
-    seal,
+    seal_v1,
     unwrap_content_key,
 )
 from certs.errors import Reason, Refused
@@ -36,7 +36,7 @@ def binding(pki: DevPki, tender: str = "JS-2026-0001") -> BidBinding:
 
 @pytest.fixture(scope="module")
 def sealed(pki: DevPki) -> SealedBid:
-    return seal(
+    return seal_v1(
         PLAINTEXT,
         binding(pki),
         bidder=pki.org_enc.certificate,
@@ -112,7 +112,7 @@ def test_wrong_key_and_foreign_share_are_refused(pki: DevPki, sealed: SealedBid)
     with pytest.raises(Refused) as info:
         open_as_bidder(sealed, pki.key_holders[0].key, binding(pki))  # type: ignore[arg-type]
     assert info.value.reason is Reason.TAMPERED_CIPHERTEXT
-    other = seal(
+    other = seal_v1(
         b"x",
         binding(pki),
         bidder=pki.org_enc.certificate,
@@ -130,19 +130,19 @@ def test_wrong_key_and_foreign_share_are_refused(pki: DevPki, sealed: SealedBid)
 
 def test_rsa_bidder_certificate_uses_oaep(pki: DevPki) -> None:
     b = dataclasses.replace(binding(pki), bidder=pki.anhui_uscc)
-    sealed = seal(b"rsa bid", b, bidder=pki.anhui_org_enc.certificate)
+    sealed = seal_v1(b"rsa bid", b, bidder=pki.anhui_org_enc.certificate)
     assert sealed.bidder_key.method == "rsa-oaep-sha256"
     assert open_as_bidder(SealedBid.from_bytes(sealed.to_bytes()), pki.anhui_org_enc.key, b) == b"rsa bid"  # type: ignore[arg-type]
 
 
 def test_signing_certificate_cannot_receive_keys(pki: DevPki) -> None:
     with pytest.raises(Refused) as info:
-        seal(b"x", binding(pki), bidder=pki.org_sign.certificate)
+        seal_v1(b"x", binding(pki), bidder=pki.org_sign.certificate)
     assert info.value.reason is Reason.WRONG_KEY_USAGE
 
 
 def test_sm4_gcm_content(pki: DevPki) -> None:
-    sealed = seal(PLAINTEXT, binding(pki), bidder=pki.org_enc.certificate, content_algorithm=SM4_GCM)
+    sealed = seal_v1(PLAINTEXT, binding(pki), bidder=pki.org_enc.certificate, content_algorithm=SM4_GCM)
     assert open_as_bidder(SealedBid.from_bytes(sealed.to_bytes()), pki.org_enc.key, binding(pki)) == PLAINTEXT  # type: ignore[arg-type]
 
 
@@ -150,7 +150,7 @@ def test_sm4_gcm_content(pki: DevPki) -> None:
 def test_sm2_bidder_key(pki: DevPki) -> None:
     key = sm2.Sm2PrivateKey.generate()
     holder = sm2.Sm2PrivateKey.generate()
-    sealed = seal(b"sm2 bid", binding(pki), bidder=key.public_key(), holders=[holder.public_key()], threshold_k=1)
+    sealed = seal_v1(b"sm2 bid", binding(pki), bidder=key.public_key(), holders=[holder.public_key()], threshold_k=1)
     assert open_as_bidder(sealed, key, binding(pki)) == b"sm2 bid"
     share = release_share(sealed, holder.public_key(), holder, binding(pki))
     assert open_with_shares(sealed, [share], binding(pki)) == b"sm2 bid"
@@ -186,7 +186,7 @@ def test_round_trip_property(
     b = BidBinding(tender=where[0], lot=where[1], bidder=pki.org_uscc, deadline=DEADLINE)
     holders = pki.key_holders[:n]
     sealed = SealedBid.from_bytes(
-        seal(
+        seal_v1(
             plaintext, b, bidder=pki.org_enc.certificate, holders=[h.certificate for h in holders], threshold_k=k
         ).to_bytes()
     )
