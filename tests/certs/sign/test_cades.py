@@ -12,7 +12,7 @@ from pyhanko.sign.validation import async_validate_detached_cms
 from pyhanko_certvalidator import ValidationContext
 
 from certs import algorithms as algs
-from certs.cms import SigningIdentity, to_asn1
+from certs.cms import SigningIdentity, to_asn1, verify_signed_data
 from certs.errors import Reason, Refused
 from certs.providers.pyca import PycaSigner
 from certs.sign import cades
@@ -259,3 +259,42 @@ async def test_signed_data_is_rfc_5652_and_cades_b_b(pki: DevPki, tsa) -> None:
     token = signer_info["unsigned_attrs"][0]["values"][0]["content"]
     assert token["version"].native == "v3"  # RFC 5652 §5.1: the content is not id-data
     assert token["encap_content_info"]["content_type"].native == "tst_info"
+
+
+@pytest.mark.parametrize(("who", "attached"), [("org_sign", False), ("anhui_org_sign", True)])
+def test_signatures_made_by_openssl_verify_here(pki: DevPki, tmp_path, who: str, attached: bool) -> None:  # noqa: FBT001
+    # the verifier reads CMS built by another implementation (OpenSSL's CAdES-BES: ECDSA detached,
+    # RSA PKCS#1 v1.5 with the content inside)
+    identity: Identity = getattr(pki, who)
+    key = identity.key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    run(
+        "openssl",
+        "cms",
+        "-sign",
+        "-binary",
+        "-cades",
+        "-md",
+        "sha256",
+        *(["-nodetach"] if attached else []),
+        "-outform",
+        "DER",
+        "-in",
+        write(tmp_path / "x.bin", BID),
+        "-signer",
+        write(tmp_path / "signer.pem", identity.certificate.public_bytes(serialization.Encoding.PEM)),
+        "-inkey",
+        write(tmp_path / "signer.key", key),
+        "-out",
+        tmp_path / "x.p7s",
+        check=True,
+    )
+    signature = (tmp_path / "x.p7s").read_bytes()
+    verified = verify_signed_data(signature, detached_content=None if attached else BID)
+    assert verified.content == BID
+    assert verified.signer_certificate == identity.certificate
+    assert verified.signing_time is not None
+    with pytest.raises(Refused) as info:
+        verify_signed_data(signature, detached_content=BID + b"x")
+    assert info.value.reason is Reason.DIGEST_MISMATCH
