@@ -1,19 +1,26 @@
-"""CMS SignedData (RFC 5652) building and verification on asn1crypto, signatures through providers.
+"""CMS SignedData (RFC 5652) building and verification on asn1crypto and pyHanko, signatures through providers.
 
 `cryptography` can produce simple PKCS#7 but cannot verify CMS at all, cannot sign with Ed25519
-and cannot add a timestamp, so `certs` assembles SignedData itself from asn1crypto structures and
-signs the DER of the signed attributes through a `Signer`. The same code builds CAdES detached
-signatures (`certs.sign.cades`) and RFC 3161 timestamp tokens (`certs.tsa.server`), and verifies
-both. Every signature carries the ``signing-certificate-v2`` attribute (ESSCertIDv2, SHA-256), so a
-signer certificate cannot be substituted.
+and cannot add a timestamp, so `certs` assembles SignedData from asn1crypto's CMS structures
+(``SignedData``, ``SignerInfo``, ``CMSAttribute``) and signs the DER of the signed attributes
+through a `Signer` (an in-memory key or an HSM). The same code builds CAdES detached signatures
+(`certs.sign.cades`) and RFC 3161 timestamp tokens (`certs.tsa.server`), and verifies both. Every
+signature carries the ``signing-certificate-v2`` attribute (ESSCertIDv2, SHA-256, RFC 5035, built
+by pyHanko), so a signer certificate cannot be substituted.
 
-Verification here is cryptographic only (digest, signature, signer certificate binding); whether
-the signer is trusted is for `certs.pathval`.
+Verification parses with asn1crypto, maps the SignerInfo to a registered algorithm (anything else
+is refused by name), checks CMS algorithm protection (RFC 6211) with pyHanko, and the signature
+over the received signed-attribute octets through the provider. (pyHanko's ``validate_sig_integrity``
+re-encodes the attributes first, which made verification several times slower; the tests run
+pyHanko's validator and CLI on our output instead.) It is cryptographic only (digest, signature, signer certificate
+binding); whether the signer is trusted is for `certs.pathval`.
+
+SM2 is not signed or verified in CMS here (GM/T 0010 SignedData uses its own OIDs, and OpenSSL 3.0
+cannot sign it); SM2 signatures are raw `SignatureValue`s checked by `certs.sign.verify.verify_raw`.
 """
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -26,6 +33,9 @@ from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from pyhanko.sign.general import CMSStructuralError, as_signing_certificate_v2
+from pyhanko.sign.validation.errors import CMSAlgorithmProtectionError
+from pyhanko.sign.validation.generic_cms import validate_algorithm_protection
 
 from certs import algorithms as algs
 from certs.algorithms import SignatureAlgorithm
@@ -111,6 +121,7 @@ def _algorithm_from_cms(signer_info: Any, public_key: object) -> SignatureAlgori
 
 
 def der_length(n: int) -> bytes:
+    """The DER length octets for ``n`` (kept for callers outside the signing path)."""
     if n < 0x80:  # noqa: PLR2004 - DER short form
         return bytes([n])
     raw = n.to_bytes((n.bit_length() + 7) // 8, "big")
@@ -118,13 +129,13 @@ def der_length(n: int) -> bytes:
 
 
 def tlv(tag: int, *contents: bytes) -> bytes:
-    """One DER element: ``tag`` (a single byte), length, and the concatenated ``contents``."""
+    """One DER element: ``tag`` (a single byte), length, and the concatenated ``contents``.
+
+    Kept for callers outside the signing path; SignedData itself is built from asn1crypto structures.
+    """
     body = b"".join(contents)
     return bytes([tag]) + der_length(len(body)) + body
 
-
-_SEQUENCE, _SET, _OCTET_STRING = 0x30, 0x31, 0x04
-_CONTEXT_0, _CONTEXT_1 = 0xA0, 0xA1
 
 _OIDS: Final = {
     "data": "1.2.840.113549.1.7.1",
@@ -142,28 +153,64 @@ def oid_der(name_or_dotted: str) -> bytes:
     return bytes(core.ObjectIdentifier(_OIDS.get(name_or_dotted, name_or_dotted)).dump())
 
 
+def _content_type_id(name_or_dotted: str) -> Any:
+    """A ``ContentType`` by asn1crypto name (``data``, ``tst_info``) or dotted OID."""
+    return cms.ContentType(_OIDS.get(name_or_dotted, name_or_dotted))
+
+
+def attribute(kind: str, value: Any) -> Any:
+    """A CMS ``Attribute`` with one value.
+
+    ``kind`` is an asn1crypto attribute name (e.g. ``signature_time_stamp_token``) or a dotted OID,
+    ``value`` the asn1crypto value or its DER.
+    """
+    spec = cms.CMSAttribute._oid_specs.get(kind)  # noqa: SLF001 - asn1crypto's registry of attribute value types
+    if isinstance(value, bytes | bytearray):
+        value = spec._child_spec.load(bytes(value)) if spec is not None else core.Any.load(bytes(value))  # noqa: SLF001
+    return cms.CMSAttribute({"type": cms.CMSAttributeType(_OIDS.get(kind, kind)), "values": [value]})
+
+
 def attribute_der(kind: str, value_der: bytes) -> bytes:
-    """``Attribute ::= SEQUENCE { attrType OID, attrValues SET OF value }`` with one value."""
-    return tlv(_SEQUENCE, oid_der(kind), tlv(_SET, value_der))
-
-
-def _set_of(elements: Sequence[bytes]) -> bytes:
-    # DER: the elements of a SET OF are sorted by their encodings.
-    return tlv(_SET, *sorted(elements))
+    """``Attribute ::= SEQUENCE { attrType OID, attrValues SET OF value }`` with one value, as DER."""
+    return bytes(attribute(kind, value_der).dump())
 
 
 @lru_cache(maxsize=256)
 def _certificate_parts(der: bytes) -> tuple[bytes, bytes]:
-    """(IssuerAndSerialNumber, signing-certificate-v2 value) of a certificate, cached per certificate."""
-    certificate = x509.load_der_x509_certificate(der)
-    serial = bytes(core.Integer(certificate.serial_number).dump())
-    issuer = certificate.issuer.public_bytes()
-    ess_cert_id = tlv(
-        _SEQUENCE,
-        tlv(_OCTET_STRING, hashlib.sha256(der).digest()),  # hashAlgorithm: the default, SHA-256, is omitted
-        tlv(_SEQUENCE, tlv(_SEQUENCE, tlv(0xA4, issuer)), serial),  # IssuerSerial: GeneralNames{directoryName}
+    """(IssuerAndSerialNumber, SigningCertificateV2) DER of a certificate, cached per certificate.
+
+    The ESS identifier (RFC 5035) is SHA-256 over the certificate with its issuer and serial, so a
+    signer certificate cannot be substituted by another with the same key.
+    """
+    certificate = asn1_x509.Certificate.load(der)
+    sid = cms.IssuerAndSerialNumber({"issuer": certificate.issuer, "serial_number": certificate.serial_number})
+    return bytes(sid.dump()), bytes(as_signing_certificate_v2(certificate, "sha256").dump())
+
+
+@lru_cache(maxsize=256)
+def _der(certificate: x509.Certificate) -> bytes:
+    return certificate.public_bytes(serialization.Encoding.DER)
+
+
+@lru_cache(maxsize=256)
+def _fixed_attributes(certificate_der: bytes, content_type: str) -> tuple[bytes, bytes]:
+    """The DER content-type and signing-certificate-v2 attributes, the same for every signature of a signer."""
+    _, ess = _certificate_parts(certificate_der)
+    return (
+        bytes(attribute("content_type", _content_type_id(content_type)).dump()),
+        bytes(attribute("signing_certificate_v2", ess).dump()),
     )
-    return tlv(_SEQUENCE, issuer, serial), tlv(_SEQUENCE, tlv(_SEQUENCE, ess_cert_id))
+
+
+@lru_cache(maxsize=64)
+def _certificate_set(ders: tuple[bytes, ...]) -> bytes:
+    """The DER ``CertificateSet`` of a signer's certificates, built once per identity.
+
+    Loaded back lazily for each signature, so asn1crypto copies the octets instead of walking every
+    certificate again (building it afresh each time made signing three times slower).
+    """
+    choices = [cms.CertificateChoices({"certificate": asn1_x509.Certificate.load(der)}) for der in ders]
+    return bytes(cms.CertificateSet(choices).dump())
 
 
 @lru_cache(maxsize=32)
@@ -173,7 +220,12 @@ def _algorithm_ids(algorithm: SignatureAlgorithm) -> tuple[bytes, bytes]:
 
 
 def cms_time(value: datetime) -> bytes:
-    return bytes(cms.Time({"utc_time" if value.year < _UTC_TIME_LIMIT else "generalized_time": value}).dump())
+    return bytes(_time(value).dump())
+
+
+def _time(value: datetime) -> Any:
+    # RFC 5652 §11.3: UTCTime up to 2049, GeneralizedTime from 2050 on.
+    return cms.Time({"utc_time" if value.year < _UTC_TIME_LIMIT else "generalized_time": value})
 
 
 @dataclass(frozen=True)
@@ -186,39 +238,42 @@ class PreparedSignature:
     detached: bool
     embed_certificates: bool
     signed_attrs: bytes
+    """The DER ``SET OF Attribute`` that was signed (RFC 5652 §5.4: tagged SET, not [0])."""
     signature: SignatureValue
 
     def finish(self, unsigned_attributes: Sequence[bytes] = ()) -> bytes:
         """The DER ContentInfo(SignedData), with ``unsigned_attributes`` (DER Attributes) added."""
         identity = self.identity
         digest_id, signature_id = _algorithm_ids(identity.signer.algorithm)
-        sid, _ = _certificate_parts(identity.certificate.public_bytes(serialization.Encoding.DER))
-        signer_info = tlv(
-            _SEQUENCE,
-            b"\x02\x01\x01",  # version 1 (issuerAndSerialNumber)
-            sid,
-            digest_id,
-            bytes([_CONTEXT_0]) + self.signed_attrs[1:],  # [0] IMPLICIT SET OF Attribute
-            signature_id,
-            tlv(_OCTET_STRING, self.signature.value),
-            tlv(_CONTEXT_1, *unsigned_attributes) if unsigned_attributes else b"",
-        )
-        encap = [oid_der(self.content_type)]
+        sid, _ = _certificate_parts(_der(identity.certificate))
+        signer_info: dict[str, Any] = {
+            "version": "v1",
+            "sid": cms.SignerIdentifier({"issuer_and_serial_number": cms.IssuerAndSerialNumber.load(sid)}),
+            "digest_algorithm": algos.DigestAlgorithm.load(digest_id),
+            # asn1crypto re-tags the loaded SET as [0] IMPLICIT and keeps the signed octets unchanged
+            "signed_attrs": cms.CMSAttributes.load(self.signed_attrs),
+            "signature_algorithm": algos.SignedDigestAlgorithm.load(signature_id),
+            "signature": self.signature.value,
+        }
+        if unsigned_attributes:
+            signer_info["unsigned_attrs"] = cms.CMSAttributes([cms.CMSAttribute.load(a) for a in unsigned_attributes])
+        is_data = self.content_type == "data"
+        encap: dict[str, Any] = {"content_type": _content_type_id(self.content_type)}
         if not self.detached:
-            encap.append(tlv(_CONTEXT_0, tlv(_OCTET_STRING, self.content)))
-        certificates = b""
+            encap["content"] = core.OctetString(self.content) if is_data else core.ParsableOctetString(self.content)
+        signed_data: dict[str, Any] = {
+            # RFC 5652 §5.1: version 3 when the encapsulated content is not id-data (asn1crypto then
+            # reads the encapsulated content as EncapsulatedContentInfo, else as ContentInfo: same DER)
+            "version": "v1" if is_data else "v3",
+            "digest_algorithms": [algos.DigestAlgorithm.load(digest_id)],
+            "encap_content_info": (cms.ContentInfo if is_data else cms.EncapsulatedContentInfo)(encap),
+            "signer_infos": [cms.SignerInfo(signer_info)],
+        }
         if self.embed_certificates:
-            ders = [c.public_bytes(serialization.Encoding.DER) for c in (identity.certificate, *identity.chain)]
-            certificates = tlv(_CONTEXT_0, *ders)
-        signed_data = tlv(
-            _SEQUENCE,
-            b"\x02\x01\x01" if self.content_type == "data" else b"\x02\x01\x03",
-            tlv(_SET, digest_id),
-            tlv(_SEQUENCE, *encap),
-            certificates,
-            tlv(_SET, signer_info),
-        )
-        return tlv(_SEQUENCE, oid_der("signed_data"), tlv(_CONTEXT_0, signed_data))
+            ders = tuple(_der(c) for c in (identity.certificate, *identity.chain))
+            signed_data["certificates"] = cms.CertificateSet.load(_certificate_set(ders))
+        info = cms.ContentInfo({"content_type": "signed_data", "content": cms.SignedData(signed_data)})
+        return bytes(info.dump())
 
 
 def prepare_signature(
@@ -235,15 +290,14 @@ def prepare_signature(
     """
     algorithm = identity.signer.algorithm
     digest = pyca.digest(content, _digest_for(algorithm).name)
-    _, ess = _certificate_parts(identity.certificate.public_bytes(serialization.Encoding.DER))
+    fixed = _fixed_attributes(_der(identity.certificate), content_type)
     attrs = [
-        attribute_der("content_type", oid_der(content_type)),
-        attribute_der("message_digest", tlv(_OCTET_STRING, digest)),
-        attribute_der("signing_certificate_v2", ess),
+        *(cms.CMSAttribute.load(der) for der in fixed),
+        attribute("message_digest", core.OctetString(digest)),
     ]
     if signing_time is not None:
-        attrs.append(attribute_der("signing_time", cms_time(signing_time)))
-    signed_attrs = _set_of(attrs)
+        attrs.append(attribute("signing_time", _time(signing_time)))
+    signed_attrs = bytes(cms.CMSAttributes(attrs).dump())  # a SET OF: asn1crypto sorts the encodings (DER)
     return PreparedSignature(
         identity=identity,
         content=content,
@@ -359,20 +413,8 @@ def _verify_signed_data(der: bytes, detached_content: bytes | None) -> VerifiedS
     except Exception as exc:  # noqa: BLE001 - cryptography refuses SM2 and exotic keys
         raise Refused(Reason.UNSUPPORTED_ALGORITHM, f"signer key: {exc}") from None
     algorithm = _algorithm_from_cms(signer_info, public_key)
-    attrs = signer_info["signed_attrs"]
-    if not present(attrs):
-        raise Refused(Reason.MALFORMED, "signatures without signed attributes are not accepted")
-    digests = _attr_values(attrs, "message_digest")
-    types = _attr_values(attrs, "content_type")
-    if len(digests) != 1 or len(types) != 1 or types[0].native != content_type:
-        raise Refused(Reason.MALFORMED, "signed attributes must name the content type and digest once")
-    actual = pyca.digest(content, signer_info["digest_algorithm"]["algorithm"].native)
-    if not hmac.compare_digest(digests[0].native, actual):
-        raise Refused(Reason.DIGEST_MISMATCH, "the content does not match the signed digest")
-    signed_bytes = b"\x31" + der_length(len(attrs.contents)) + attrs.contents
+    attrs = _check_integrity(signer_info, _Claim(asn1_signer, public_key, algorithm, content, content_type))
     signature = SignatureValue(algorithm, signer_info["signature"].native)
-    pyca.verify(public_key, signed_bytes, signature)  # type: ignore[arg-type]
-    _check_signing_certificate(attrs, asn1_signer)
     times = _attr_values(attrs, "signing_time")
     return VerifiedSignedData(
         signer_certificate=signer_cert,
@@ -384,6 +426,49 @@ def _verify_signed_data(der: bytes, detached_content: bytes | None) -> VerifiedS
         signer_info=signer_info,
         signature=signature,
     )
+
+
+@dataclass(frozen=True)
+class _Claim:
+    """What a SignerInfo is checked against: the signer's certificate and key, the algorithm, the content."""
+
+    asn1_signer: Any
+    public_key: object
+    algorithm: SignatureAlgorithm
+    content: bytes
+    content_type: str
+
+
+def _check_integrity(signer_info: Any, claim: _Claim) -> Any:
+    """Check the signed attributes, the content digest and the signature; returns the signed attributes."""
+    attrs = signer_info["signed_attrs"]
+    if not present(attrs):
+        raise Refused(Reason.MALFORMED, "signatures without signed attributes are not accepted")
+    # RFC 5652 §5.4: the signature covers the received attribute octets under a SET tag, not the [0]
+    # tag they travel with. Taken before the attributes are read: asn1crypto re-encodes a SET OF whose
+    # children were parsed, which is exact for DER but slow.
+    signed_octets = bytes(cms.CMSAttributes(contents=attrs.contents).dump())
+    asn1_signer, public_key, algorithm = claim.asn1_signer, claim.public_key, claim.algorithm
+    content, content_type = claim.content, claim.content_type
+    digests = _attr_values(attrs, "message_digest")
+    types = _attr_values(attrs, "content_type")
+    if len(digests) != 1 or len(types) != 1 or types[0].native != content_type:
+        raise Refused(Reason.MALFORMED, "signed attributes must name the content type and digest once")
+    actual = pyca.digest(content, signer_info["digest_algorithm"]["algorithm"].native)
+    if not hmac.compare_digest(digests[0].native, actual):
+        raise Refused(Reason.DIGEST_MISMATCH, "the content does not match the signed digest")
+    _check_signing_certificate(attrs, asn1_signer)
+    try:  # RFC 6211: when the signer protected its algorithm choice, the SignerInfo must agree (pyHanko)
+        validate_algorithm_protection(
+            attrs,
+            claimed_digest_algorithm_obj=signer_info["digest_algorithm"],
+            claimed_signature_algorithm_obj=signer_info["signature_algorithm"],
+            claimed_mac_algorithm_obj=None,
+        )
+    except (CMSStructuralError, CMSAlgorithmProtectionError) as exc:
+        raise Refused(Reason.BAD_SIGNATURE, exc.failure_message) from None
+    pyca.verify(public_key, signed_octets, SignatureValue(algorithm, signer_info["signature"].native))  # type: ignore[arg-type]
+    return attrs
 
 
 def _check_signing_certificate(attrs: Any, asn1_signer: Any) -> None:

@@ -1,6 +1,7 @@
 """Detached CAdES signatures (CMS, ETSI EN 319 122) over files and structured records.
 
-A signature is CAdES-B-B (content-type, message-digest, signing-certificate-v2, signing-time) and
+A signature is CAdES-B-B (content-type, message-digest, signing-certificate-v2, signing-time: the
+caller's time or, when none is given, the signer's clock) built from asn1crypto's CMS structures, and
 becomes CAdES-B-T when a TSA is given: an RFC 3161 token over the signature value is added as the
 unsigned ``signature-time-stamp`` attribute. The result is a DER ``.p7s`` that
 ``openssl cms -verify -binary -inform DER -in x.p7s -content x.bin -CAfile root.pem -purpose any``
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from cryptography import x509
@@ -40,8 +41,13 @@ async def sign_detached(
     signing_time: datetime | None = None,
     tsa: tsa_client.TsaTransport | None = None,
 ) -> bytes:
-    """A detached CAdES signature (DER) over ``data``; B-T when ``tsa`` is given."""
-    prepared = cms.prepare_signature(identity, content=data, detached=True, signing_time=signing_time)
+    """A detached CAdES signature (DER) over ``data``; B-T when ``tsa`` is given.
+
+    The signed attributes always include ``signing-time`` (CAdES-B-B): ``signing_time`` when the
+    caller states one (a record's own time, the database clock), else the signer's clock now.
+    """
+    when = signing_time if signing_time is not None else datetime.now(UTC)
+    prepared = cms.prepare_signature(identity, content=data, detached=True, signing_time=when)
     if tsa is None:
         return prepared.finish()
     token = await tsa_client.timestamp(tsa, prepared.signature.value)

@@ -4,7 +4,8 @@ Signing goes through pyHanko (`PdfSigner`) with two adapters: the signature valu
 identity's `Signer` (an in-memory key or an HSM), and timestamps come from any `TsaTransport` (the
 platform TSA in-process, or over HTTP). Given revocation data (CRLs/OCSP responses for the signer's
 and the TSA's chains, from `trading/`'s revocation cache) and the trust roots, the signature is
-extended to B-LT (a ``/DSS`` with that data) and, with ``lta``, to B-LTA (a document timestamp over
+extended to B-LT (a ``/DSS`` with the part of that data about the signer's and the TSA's chains,
+nothing else) and, with ``lta``, to B-LTA (a document timestamp over
 everything), which is how award notices, opening records and evaluation reports are archived
 (reference §4.3–4.4: B-LT alone gives ``NO_POE``).
 
@@ -27,7 +28,9 @@ from asn1crypto import crl as asn1_crl  # type: ignore[import-untyped]
 from asn1crypto import ocsp as asn1_ocsp
 from asn1crypto import tsp as asn1_tsp
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
+from cryptography.x509 import ocsp
 from PIL import Image
 from pyhanko.pdf_utils.images import PdfImage
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
@@ -89,11 +92,29 @@ class SealAppearance:
 
 @dataclass(frozen=True)
 class RevocationMaterial:
-    """What B-LT/B-LTA embeds: trust roots and DER CRLs / OCSP responses for every chain involved."""
+    """What B-LT/B-LTA may embed: trust roots and DER CRLs / OCSP responses (typically the whole cache).
+
+    `sign_pdf` embeds only the part `covering` the chains of the signature and its timestamps: pyHanko
+    puts every CRL and OCSP response of its validation context into the ``/DSS``, so handing it the
+    whole cache would publish unrelated CAs' revocation data in every signed document.
+    """
 
     trust_roots: Sequence[x509.Certificate]
     crls: Sequence[bytes] = ()
     ocsps: Sequence[bytes] = ()
+
+    def covering(self, chain_certificates: Sequence[x509.Certificate]) -> RevocationMaterial:
+        """Only the CRLs and OCSP responses that speak about one of ``chain_certificates``.
+
+        A CRL counts when its issuer issued one of the certificates (name match, and its signature
+        verifies under that issuer's key where the issuer certificate is known); an OCSP response when
+        one of its answers names one of the certificates (serial and issuer-name hash).
+        """
+        known = [*chain_certificates, *self.trust_roots]
+        needing = [c for c in chain_certificates if c.issuer != c.subject]
+        crls = [der for der in self.crls if _crl_covers(der, needing, known)]
+        ocsps = [der for der in self.ocsps if _ocsp_covers(der, needing)]
+        return RevocationMaterial(self.trust_roots, tuple(crls), tuple(ocsps))
 
     def validation_context(self) -> ValidationContext:
         return ValidationContext(
@@ -103,6 +124,54 @@ class RevocationMaterial:
             allow_fetching=False,
             revocation_mode="hard-fail",
         )
+
+
+def _crl_covers(der: bytes, needing: Sequence[x509.Certificate], known: Sequence[x509.Certificate]) -> bool:
+    try:
+        crl = x509.load_der_x509_crl(der)
+    except ValueError:
+        return False
+    if not any(c.issuer == crl.issuer for c in needing):
+        return False
+    issuers = [c for c in known if c.subject == crl.issuer]
+    if not issuers:
+        return True  # the issuer certificate is not at hand: the name is all that can be compared
+    for issuer in issuers:
+        try:
+            if crl.is_signature_valid(issuer.public_key()):  # type: ignore[arg-type]
+                return True
+        except (TypeError, ValueError, UnsupportedAlgorithm):
+            continue
+    return False
+
+
+def _ocsp_covers(der: bytes, needing: Sequence[x509.Certificate]) -> bool:
+    try:
+        response = ocsp.load_der_ocsp_response(der)
+        if response.response_status is not ocsp.OCSPResponseStatus.SUCCESSFUL:
+            return False
+        answers = list(response.responses)
+    except ValueError:
+        return False
+    for answer in answers:
+        for certificate in needing:
+            if answer.serial_number != certificate.serial_number:
+                continue
+            name_hash = hashes.Hash(answer.hash_algorithm)
+            name_hash.update(certificate.issuer.public_bytes())
+            if name_hash.finalize() == answer.issuer_name_hash:
+                return True
+    return False
+
+
+async def _timestamp_certificates(timestamper: timestamps.TimeStamper, digest: str) -> list[x509.Certificate]:
+    """The TSA's certificates, from pyHanko's size-estimate token (cached: the signing reuses it)."""
+    token = await timestamper.async_dummy_response(digest)
+    return [
+        x509.load_der_x509_certificate(c.chosen.dump())
+        for c in token["content"]["certificates"]
+        if c.name == "certificate"
+    ]
 
 
 async def sign_pdf(
@@ -119,6 +188,10 @@ async def sign_pdf(
 ) -> bytes:
     """Sign ``pdf`` (PAdES B-T; B-LT with ``revocation``; B-LTA with ``revocation`` and ``lta``)."""
     digest = (identity.signer.algorithm.digest or algs.SHA512).name
+    timestamper = _TransportTimestamper(tsa)
+    if revocation is not None:
+        chains = [identity.certificate, *identity.chain, *await _timestamp_certificates(timestamper, digest)]
+        revocation = revocation.covering(chains)
     meta = signers.PdfSignatureMetadata(
         field_name=field_name,
         subfilter=fields.SigSeedSubFilter.PADES,
@@ -139,7 +212,7 @@ async def sign_pdf(
     signer = signers.PdfSigner(
         meta,
         _ProviderSigner(identity),
-        timestamper=_TransportTimestamper(tsa),
+        timestamper=timestamper,
         stamp_style=stamp_style,
         new_field_spec=field_spec,
     )

@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final
 
-from asn1crypto import core, tsp  # type: ignore[import-untyped]
+from asn1crypto import cms as asn1_cms  # type: ignore[import-untyped]
+from asn1crypto import core, tsp
 from asn1crypto import x509 as asn1_x509
 
 from certs import cms
@@ -27,7 +28,6 @@ from certs.tsa.asn1 import TimeStampResp
 DEFAULT_POLICY: Final = "1.3.6.1.4.1.59999.1.3161.1"
 """The platform TSA's policy OID (a private arc used for development; production configures its own)."""
 
-_GRANTED: Final = bytes.fromhex("3003020100")  # PKIStatusInfo { status granted }
 _DIGEST_SIZES: Final = {"sha256": 32, "sha384": 48, "sha512": 64, "sm3": 32}
 
 
@@ -70,7 +70,8 @@ class TimeStampAuthority:
             detached=False,
             embed_certificates=cert_req,
         )
-        return cms.tlv(0x30, _GRANTED, token)
+        granted = tsp.PKIStatusInfo({"status": "granted"})
+        return bytes(TimeStampResp({"status": granted, "time_stamp_token": asn1_cms.ContentInfo.load(token)}).dump())
 
     def _tst_info(self, imprint: Any, policy: str, nonce: int | None) -> Any:
         values: dict[str, Any] = {

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import hashlib
+import sys
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from asn1crypto import cms as asn1_cms
@@ -9,8 +12,9 @@ from pyhanko.sign.validation import async_validate_detached_cms
 from pyhanko_certvalidator import ValidationContext
 
 from certs import algorithms as algs
-from certs.cms import SigningIdentity, to_asn1
+from certs.cms import SigningIdentity, to_asn1, verify_signed_data
 from certs.errors import Reason, Refused
+from certs.providers.pyca import PycaSigner
 from certs.sign import cades
 from certs.testing.pki import DevPki, Identity, new_key
 from tests.certs.external import run, write
@@ -156,3 +160,141 @@ async def test_substituted_signer_certificate_is_refused(pki: DevPki) -> None:
     assert swapped != prepared
     with pytest.raises(Refused):
         cades.verify_detached(b"data", swapped)
+
+
+def pyhanko_cli_validate(tmp_path, signature: bytes, data: bytes, *roots) -> object:
+    """``pyhanko sign validate --detached``: the CLI's check of a detached CMS/CAdES signature over a file."""
+    trust = []
+    for index, root in enumerate(roots):
+        trust += ["--trust", write(tmp_path / f"root{index}.pem", root.public_bytes(serialization.Encoding.PEM))]
+    cli = Path(sys.executable).with_name("pyhanko")
+    # offline: the development CAs' CRL URLs do not resolve, so revocation is left to certs.pathval
+    return run(
+        cli,
+        "sign",
+        "validate",
+        "--no-revocation-check",
+        *trust,
+        "--trust-replace",
+        "--detached",
+        write(tmp_path / "x.p7s", signature),
+        write(tmp_path / "x.bin", data),
+    )
+
+
+def rsa_pkcs1(identity: Identity) -> SigningIdentity:
+    return SigningIdentity(PycaSigner(identity.key, algs.RSA_PKCS1_SHA256), identity.certificate, identity.chain)
+
+
+@pytest.mark.parametrize(
+    ("who", "pick"),
+    [
+        ("org_sign", Identity.signing),  # ECDSA P-256
+        ("anhui_org_sign", Identity.signing),  # RSA-PSS
+        ("anhui_org_sign", rsa_pkcs1),  # RSA PKCS#1 v1.5
+    ],
+    ids=["ecdsa-p256", "rsa-pss", "rsa-pkcs1"],
+)
+async def test_pyhanko_cli_and_openssl_verify_the_asn1crypto_built_signature(
+    pki: DevPki, tsa, tmp_path, who: str, pick
+) -> None:
+    identity: Identity = getattr(pki, who)
+    signature = await cades.sign_detached(BID, pick(identity), tsa=tsa)
+    result = pyhanko_cli_validate(tmp_path, signature, BID, identity.root, pki.tsa.root)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "INTACT:TRUSTED,TIMESTAMP_TOKEN<INTACT:TRUSTED>" in result.stdout
+    assert openssl_cms_verify(tmp_path, signature, BID, identity).returncode == 0
+    altered = pyhanko_cli_validate(tmp_path, signature, BID + b"x", identity.root, pki.tsa.root)
+    assert altered.returncode != 0
+    assert "INVALID" in altered.stdout + altered.stderr
+
+
+async def test_b_b_signature_carries_signing_time_without_being_told(pki: DevPki, tmp_path) -> None:
+    before = datetime.now(UTC).replace(microsecond=0)
+    signature = await cades.sign_detached(BID, pki.org_sign.signing())
+    after = datetime.now(UTC)
+    verified = cades.verify_detached(BID, signature)
+    assert verified.timestamp is None
+    assert verified.signing_time is not None
+    assert before <= verified.signing_time <= after
+    printed = run(
+        "openssl", "cms", "-cmsout", "-print", "-inform", "DER", "-in", write(tmp_path / "s.p7s", signature), check=True
+    ).stdout
+    assert "signingTime" in printed
+    # a caller's own time (a record's issue time) is the one stated
+    stated = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
+    assert (
+        cades.verify_detached(
+            BID, await cades.sign_detached(BID, pki.org_sign.signing(), signing_time=stated)
+        ).signing_time
+        == stated
+    )
+
+
+async def test_signed_data_is_rfc_5652_and_cades_b_b(pki: DevPki, tsa) -> None:
+    signature = await cades.sign_detached(BID, pki.org_sign.signing(), tsa=tsa)
+    info = asn1_cms.ContentInfo.load(signature)
+    assert info["content_type"].native == "signed_data"
+    signed_data = info["content"]
+    assert signed_data["version"].native == "v1"
+    assert signed_data["encap_content_info"]["content_type"].native == "data"
+    assert signed_data["encap_content_info"]["content"].native is None  # detached
+    assert [a["algorithm"].native for a in signed_data["digest_algorithms"]] == ["sha256"]
+    (signer_info,) = signed_data["signer_infos"]
+    assert signer_info["version"].native == "v1"
+    assert signer_info["sid"].name == "issuer_and_serial_number"
+    signed_attrs = signer_info["signed_attrs"]
+    assert sorted(a["type"].native for a in signed_attrs) == [
+        "content_type",
+        "message_digest",
+        "signing_certificate_v2",
+        "signing_time",
+    ]
+    # DER: a SET OF is sorted by the encodings of its elements
+    encodings = [a.dump() for a in signed_attrs]
+    assert encodings == sorted(encodings)
+    ess = next(a for a in signed_attrs if a["type"].native == "signing_certificate_v2")["values"][0]
+    assert ess["certs"][0]["cert_hash"].native == hashlib.sha256(pki.org_sign.cert_der).digest()
+    assert [a["type"].native for a in signer_info["unsigned_attrs"]] == ["signature_time_stamp_token"]
+    token = signer_info["unsigned_attrs"][0]["values"][0]["content"]
+    assert token["version"].native == "v3"  # RFC 5652 §5.1: the content is not id-data
+    assert token["encap_content_info"]["content_type"].native == "tst_info"
+
+
+@pytest.mark.parametrize(("who", "attached"), [("org_sign", False), ("anhui_org_sign", True)])
+def test_signatures_made_by_openssl_verify_here(pki: DevPki, tmp_path, who: str, attached: bool) -> None:  # noqa: FBT001
+    # the verifier reads CMS built by another implementation (OpenSSL's CAdES-BES: ECDSA detached,
+    # RSA PKCS#1 v1.5 with the content inside)
+    identity: Identity = getattr(pki, who)
+    key = identity.key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    run(
+        "openssl",
+        "cms",
+        "-sign",
+        "-binary",
+        "-cades",
+        "-md",
+        "sha256",
+        *(["-nodetach"] if attached else []),
+        "-outform",
+        "DER",
+        "-in",
+        write(tmp_path / "x.bin", BID),
+        "-signer",
+        write(tmp_path / "signer.pem", identity.certificate.public_bytes(serialization.Encoding.PEM)),
+        "-inkey",
+        write(tmp_path / "signer.key", key),
+        "-out",
+        tmp_path / "x.p7s",
+        check=True,
+    )
+    signature = (tmp_path / "x.p7s").read_bytes()
+    verified = verify_signed_data(signature, detached_content=None if attached else BID)
+    assert verified.content == BID
+    assert verified.signer_certificate == identity.certificate
+    assert verified.signing_time is not None
+    with pytest.raises(Refused) as info:
+        verify_signed_data(signature, detached_content=BID + b"x")
+    assert info.value.reason is Reason.DIGEST_MISMATCH

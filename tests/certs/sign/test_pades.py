@@ -3,11 +3,13 @@ from __future__ import annotations
 import io
 import re
 import sys
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from cryptography.hazmat.primitives import serialization
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.x509 import ocsp
 from PIL import Image
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.ades.report import AdESPassed
@@ -161,3 +163,74 @@ def test_pyhanko_cli_adesverify_agrees(pki: DevPki, signed: bytes, tmp_path) -> 
     result = run(cli, "sign", "adesverify", *roots, "--trust-replace", write(tmp_path / "s.pdf", signed))
     assert result.returncode == 0, result.stderr
     assert "INTACT:TRUSTED,TIMESTAMP_TOKEN<INTACT:TRUSTED>,EXTENDED_WITH_LTA_UPDATES" in result.stdout
+
+
+def ocsp_answer(ca, certificate) -> bytes:
+    request = ocsp.OCSPRequestBuilder().add_certificate(certificate, ca.certificate, hashes.SHA256()).build()
+    return ca.ocsp_respond(request.public_bytes(serialization.Encoding.DER), datetime.now(UTC))
+
+
+def issuers_of(dss_entries) -> set[str]:
+    return {x509.load_der_x509_crl(e.get_object().data).issuer.rfc4514_string() for e in dss_entries}
+
+
+@pytest.fixture(scope="module")
+async def scoped(pki: DevPki, tsa, document: bytes) -> tuple[bytes, bytes, bytes]:
+    """Signed with the whole revocation cache at hand: unrelated CAs' CRLs and an unrelated OCSP answer too."""
+    relevant_ocsp = ocsp_answer(pki.jiangsu_ca, pki.org_sign.certificate)
+    unrelated_ocsp = ocsp_answer(pki.anhui_ca, pki.anhui_org_sign.certificate)
+    unrelated = (pki.anhui_ca, pki.anhui_root, pki.guarantor_ca, pki.rogue_ca)
+    cache = material(pki)
+    everything = RevocationMaterial(
+        trust_roots=cache.trust_roots,
+        crls=[
+            *cache.crls,
+            *(ca.crl(pki.now - timedelta(hours=1)).public_bytes(serialization.Encoding.DER) for ca in unrelated),
+        ],
+        ocsps=[relevant_ocsp, unrelated_ocsp],
+    )
+    pdf = await sign_pdf(document, pki.org_sign.signing(), tsa=tsa, revocation=everything)
+    return pdf, relevant_ocsp, unrelated_ocsp
+
+
+def test_dss_embeds_only_the_revocation_data_of_its_chains(pki: DevPki, scoped, tmp_path) -> None:
+    pdf, relevant_ocsp, unrelated_ocsp = scoped
+    dss = PdfFileReader(io.BytesIO(pdf)).root["/DSS"]
+    # the signer's chain (Jiangsu CA under its root) and the TSA's (platform CA under its root)
+    assert issuers_of(dss["/CRLs"]) == {
+        ca.certificate.subject.rfc4514_string()
+        for ca in (pki.jiangsu_ca, pki.jiangsu_root, pki.platform_ca, pki.platform_root)
+    }
+    embedded_ocsps = [e.get_object().data for e in dss["/OCSPs"]]
+    assert relevant_ocsp in embedded_ocsps
+    assert unrelated_ocsp not in embedded_ocsps
+    # and the archive still verifies independently
+    plain = run("pdfsig", "-nocert", write(tmp_path / "s.pdf", pdf))
+    assert "Signature is Valid." in plain.stdout.split("Signature #2")[0]
+    roots = []
+    for name, root in (("jiangsu", pki.jiangsu_root.certificate), ("platform", pki.platform_root.certificate)):
+        roots += ["--trust", write(tmp_path / f"{name}.pem", root.public_bytes(serialization.Encoding.PEM))]
+    cli = Path(sys.executable).with_name("pyhanko")
+    result = run(cli, "sign", "adesverify", *roots, "--trust-replace", tmp_path / "s.pdf")
+    assert result.returncode == 0, result.stderr
+    assert "INTACT:TRUSTED,TIMESTAMP_TOKEN<INTACT:TRUSTED>,EXTENDED_WITH_LTA_UPDATES" in result.stdout
+
+
+def test_revocation_material_covering_keeps_only_what_names_the_chain(pki: DevPki) -> None:
+    foreign_root_crl = pki.anhui_root.crl(pki.now).public_bytes(serialization.Encoding.DER)
+    own = pki.jiangsu_ca.crl(pki.now).public_bytes(serialization.Encoding.DER)
+    # a CRL claiming the Jiangsu CA's name but signed by another key is not the Jiangsu CA's
+    impostor = (
+        x509.CertificateRevocationListBuilder()
+        .issuer_name(pki.jiangsu_ca.certificate.subject)
+        .last_update(pki.now)
+        .next_update(pki.now + timedelta(days=1))
+        .sign(pki.rogue_ca.key, hashes.SHA256())
+        .public_bytes(serialization.Encoding.DER)
+    )
+    cache = RevocationMaterial(
+        trust_roots=[pki.jiangsu_root.certificate], crls=[foreign_root_crl, own, impostor, b"not a crl"]
+    )
+    chain = [pki.org_sign.certificate, pki.jiangsu_ca.certificate]
+    assert cache.covering(chain).crls == (own,)
+    assert cache.covering([]).crls == ()

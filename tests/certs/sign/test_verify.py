@@ -53,7 +53,8 @@ async def test_timestamp_fixes_the_validation_time(pki: DevPki, validator: PathV
     serials = itertools.count(1000)
     back_then = pki.expired.certificate.not_valid_after_utc - timedelta(days=10)
     old_tsa = LocalTsa(TimeStampAuthority(pki.tsa.signing(), clock=lambda: back_then, serials=lambda: next(serials)))
-    signature = await cades.sign_detached(DATA, pki.expired.signing(), tsa=old_tsa)
+    # signed back then: the signer's clock (the claimed signing-time) agreed with the TSA's
+    signature = await cades.sign_detached(DATA, pki.expired.signing(), signing_time=back_then, tsa=old_tsa)
     report = await verify_document(DATA, signature, validator, usage=Usage.BID_SIGNATURE)
     assert report.passed, report.message
     assert report.timestamp_time == back_then
