@@ -15,7 +15,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import TypeVar
 
@@ -40,6 +40,7 @@ from trading.kernel.errors import DomainError, ValidationFailed
 from trading.kernel.web import i18n
 from trading.kernel.web.forms import FieldError
 from trading.kernel.web.i18n import N_
+from trading.kernel.web.templating import DISPLAY_TZ
 from trading.parties.models import Organisation
 
 T = TypeVar("T")
@@ -52,8 +53,6 @@ OWNER = "/market/owner"
 INTERMEDIARY = "/market/intermediary"
 REGULATOR = "/market/regulator"
 PRACTICE = "/market/intermediaries/practice"
-DISPLAY_TZ = timezone(timedelta(hours=8), "UTC+08:00")
-"""Times typed into forms and shown on pages are China Standard Time; storage stays UTC."""
 
 METHOD_LABELS: dict[SelectionMethod, str] = {
     SelectionMethod.DIRECT: N_("Direct selection"),

@@ -6,7 +6,7 @@ paging links swap ``#ledger-results``), so the page works with and without JavaS
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -22,15 +22,13 @@ from trading.kernel.auth.identity import Actor
 from trading.kernel.auth.permissions import requires
 from trading.kernel.web.htmx import is_htmx
 from trading.kernel.web.pages import page
+from trading.kernel.web.templating import DISPLAY_TZ
 from trading.ledger import service, timestamping
 from trading.ledger.models import LedgerCheckpoint
 from trading.ledger.policies import LedgerPermission, can_verify
 
 PUBLIC_PATHS = frozenset({"/ledger/checkpoint"})
 PAGE_SIZE = 50
-# Dates typed into the filter and times shown are China Standard Time, the platform's users'
-# time; the stored times and the API stay in UTC.
-DISPLAY_TZ = timezone(timedelta(hours=8), "UTC+08:00")
 _FILTER_FIELDS = ("chain", "action", "username", "subject_type", "subject_id", "since", "until")
 
 
