@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from intermediary_market.blacklist import BlacklistService
 from intermediary_market.delivery import WARNING_BEFORE, DeliveryService
 from intermediary_market.models import (
+    MONEY_INTEGER_DIGITS,
     Announcement,
     AnnouncementStatus,
     Blacklisting,
@@ -45,8 +46,6 @@ from trading.parties.models import Organisation
 
 T = TypeVar("T")
 Form = dict[str, str]
-MONEY_INTEGER_DIGITS = 12
-"""Digits before the point of ``intermediary_market.models.MONEY`` (NUMERIC(14, 2))."""
 UNPROCESSABLE = 422
 MARKET = "/market"
 OWNER = "/market/owner"

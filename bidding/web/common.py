@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bidding.api import file_store
 from bidding.models import (
+    MONEY_INTEGER_DIGITS,
     BidStatus,
     DocumentKind,
     EvaluationMethod,
@@ -184,8 +185,6 @@ LABELS = {
 }
 
 Form = Mapping[str, Any]
-MONEY_INTEGER_DIGITS = 14
-"""Digits before the point of ``bidding.models.MONEY`` (NUMERIC(16, 2))."""
 
 
 class FormProblems(DomainError):
