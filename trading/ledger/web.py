@@ -7,6 +7,7 @@ paging links swap ``#ledger-results``), so the page works with and without JavaS
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlencode
 
@@ -48,8 +49,18 @@ def _timestamp_time(checkpoint: LedgerCheckpoint) -> datetime | None:
     """The TSA's time over the checkpoint's digest, if it has a token that holds."""
     if checkpoint.timestamp_token is None:
         return None
+    return _verified_timestamp_time(bytes(checkpoint.timestamp_token), bytes(checkpoint.digest))
+
+
+@lru_cache(maxsize=64)
+def _verified_timestamp_time(token: bytes, digest: bytes) -> datetime | None:
+    """`_timestamp_time`, remembered: ``/ledger/checkpoint`` is public and not throttled, and the
+    token's signature check is a pure function of these bytes (no trust store, no clock), so each
+    checkpoint's token is verified once per process rather than on every page view. Keyed by the
+    bytes, not the number, so a token added to a checkpoint later is verified afresh.
+    """
     try:
-        return timestamping.timestamp_time(bytes(checkpoint.timestamp_token), bytes(checkpoint.digest))
+        return timestamping.timestamp_time(token, digest)
     except (Refused, ValueError):
         return None
 
