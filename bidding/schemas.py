@@ -14,6 +14,7 @@ import msgspec
 from litestar.datastructures import UploadFile
 
 from bidding.models import (
+    MONEY_INTEGER_DIGITS,
     DocumentKind,
     DocumentObjection,
     EvaluationMethod,
@@ -27,7 +28,7 @@ from bidding.models import (
 from bidding.opening.remedy import remedy_plan
 from trading.kernel.bounds import BigInt, Digits, Input, ShortText, check_object
 
-Money = Annotated[Decimal, Digits(14)]
+Money = Annotated[Decimal, Digits(MONEY_INTEGER_DIGITS)]
 """``bidding.models.MONEY``: NUMERIC(16, 2), 14 digits before the point."""
 
 # --- tenders -------------------------------------------------------------------------------------

@@ -19,7 +19,12 @@ from sqlalchemy.orm import Mapped, mapped_column
 from intermediary_market.selection import FundingType, SelectionMethod
 from trading.kernel.db.base import Base, UUIDPrimaryKey
 
-MONEY = sa.Numeric(14, 2)
+MONEY_PRECISION = 14
+MONEY_SCALE = 2
+MONEY_INTEGER_DIGITS = MONEY_PRECISION - MONEY_SCALE
+"""Digits before the point: what the API schemas and the forms allow, so that every amount they
+accept fits the column."""
+MONEY = sa.Numeric(MONEY_PRECISION, MONEY_SCALE)
 
 
 class QualificationStatus(StrEnum):

@@ -172,12 +172,7 @@ class MarketRepository:
     async def effective_blacklisting(self, organisation_id: uuid.UUID, now: datetime) -> Blacklisting | None:
         return await self.session.scalar(
             select(Blacklisting)
-            .where(
-                Blacklisting.organisation_id == organisation_id,
-                Blacklisting.status.in_((BlacklistStatus.EFFECTIVE, BlacklistStatus.EXPIRED)),
-                Blacklisting.decided_at <= now,
-                Blacklisting.effective_until > now,
-            )
+            .where(Blacklisting.organisation_id == organisation_id, blacklisting_in_force(now))
             .limit(1)
         )
 
@@ -286,13 +281,29 @@ def _only(column: Any, only: Sequence[uuid.UUID] | None) -> list[ColumnElement[b
     return [] if only is None else [column.in_(only)]
 
 
-def blacklisted(now: datetime) -> ColumnElement[bool]:
-    """An effective blacklisting of the ``CreditRecord`` row's organisation (correlated)."""
-    return sa.exists().where(
-        Blacklisting.organisation_id == CreditRecord.organisation_id,
-        Blacklisting.status == BlacklistStatus.EFFECTIVE,
-        Blacklisting.effective_until > now,
+def blacklisting_in_force(at: datetime) -> ColumnElement[bool]:
+    """The ``Blacklisting`` row was in force at ``at``: decided to list by then, not yet run out.
+
+    The one definition of "blacklisted" — registration eligibility (judged as of the close),
+    the credit snapshot's grade, the red list and the regulator's view all use it, so a draw's
+    eligibility and the grade cannot disagree. It is judged from time-stamped facts, not from
+    the status alone, because ``at`` may lie in the past (a close run late, AGENTS.md): a listing
+    decided after ``at`` does not count yet, and one the expiry sweep has since marked
+    ``expired`` still counted while ``effective_until`` was ahead. At the present moment it
+    equals "status is effective" (the sweep marks ``expired`` only once ``effective_until`` has
+    passed). A listing withdrawn (not upheld, or overturned on appeal) never counts: an
+    overturned listing is treated as wrongly imposed.
+    """
+    return sa.and_(
+        Blacklisting.status.in_((BlacklistStatus.EFFECTIVE, BlacklistStatus.EXPIRED)),
+        Blacklisting.decided_at <= at,
+        Blacklisting.effective_until > at,
     )
+
+
+def blacklisted(now: datetime) -> ColumnElement[bool]:
+    """A blacklisting in force of the ``CreditRecord`` row's organisation (correlated)."""
+    return sa.exists().where(Blacklisting.organisation_id == CreditRecord.organisation_id, blacklisting_in_force(now))
 
 
 def red_listed(now: datetime, config: CreditConfig) -> ColumnElement[bool]:
@@ -340,14 +351,10 @@ class CreditRepository:
         return list(rows)
 
     async def blacklisted_now(self, now: datetime, only: Sequence[uuid.UUID] | None = None) -> set[uuid.UUID]:
-        """Organisations under an effective blacklisting at ``now`` (one query)."""
+        """Organisations under a blacklisting in force at ``now`` (one query)."""
         rows = await self.session.scalars(
             select(Blacklisting.organisation_id)
-            .where(
-                Blacklisting.status == BlacklistStatus.EFFECTIVE,
-                Blacklisting.effective_until > now,
-                *_only(Blacklisting.organisation_id, only),
-            )
+            .where(blacklisting_in_force(now), *_only(Blacklisting.organisation_id, only))
             .distinct()
         )
         return set(rows)

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 import msgspec
 
 from intermediary_market.models import (
+    MONEY_INTEGER_DIGITS,
     Announcement,
     AnnouncementStatus,
     Blacklisting,
@@ -26,7 +27,7 @@ from intermediary_market.models import (
 from intermediary_market.selection import FundingType, SelectionMethod
 from trading.kernel.bounds import Digits, Input, ShortText
 
-Money = Annotated[Decimal, Digits(12)]
+Money = Annotated[Decimal, Digits(MONEY_INTEGER_DIGITS)]
 """``intermediary_market.models.MONEY``: NUMERIC(14, 2), 12 digits before the point."""
 Score = Annotated[Decimal, Digits(3)]
 """Credit scores: NUMERIC(5, 2)."""

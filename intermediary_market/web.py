@@ -27,7 +27,6 @@ from intermediary_market.models import AnnouncementStatus
 from intermediary_market.service import MarketService
 from intermediary_market.web_common import (
     CONTEXT_LABELS,
-    DISPLAY_TZ,
     FIELD_LABELS,
     INTERMEDIARY,
     MARKET,
@@ -49,7 +48,6 @@ from trading.kernel.web.pages import page
 
 __all__ = [
     "CONTROLLERS",
-    "DISPLAY_TZ",
     "FIELD_LABELS",
     "INTERMEDIARY",
     "MARKET",

@@ -15,7 +15,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import TypeVar
 
@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from intermediary_market.blacklist import BlacklistService
 from intermediary_market.delivery import WARNING_BEFORE, DeliveryService
 from intermediary_market.models import (
+    MONEY_INTEGER_DIGITS,
     Announcement,
     AnnouncementStatus,
     Blacklisting,
@@ -40,20 +41,17 @@ from trading.kernel.errors import DomainError, ValidationFailed
 from trading.kernel.web import i18n
 from trading.kernel.web.forms import FieldError
 from trading.kernel.web.i18n import N_
+from trading.kernel.web.templating import DISPLAY_TZ
 from trading.parties.models import Organisation
 
 T = TypeVar("T")
 Form = dict[str, str]
-MONEY_INTEGER_DIGITS = 12
-"""Digits before the point of ``intermediary_market.models.MONEY`` (NUMERIC(14, 2))."""
 UNPROCESSABLE = 422
 MARKET = "/market"
 OWNER = "/market/owner"
 INTERMEDIARY = "/market/intermediary"
 REGULATOR = "/market/regulator"
 PRACTICE = "/market/intermediaries/practice"
-DISPLAY_TZ = timezone(timedelta(hours=8), "UTC+08:00")
-"""Times typed into forms and shown on pages are China Standard Time; storage stays UTC."""
 
 METHOD_LABELS: dict[SelectionMethod, str] = {
     SelectionMethod.DIRECT: N_("Direct selection"),

@@ -36,7 +36,7 @@ from bidding.opening.models import Stage
 from bidding.opening.service import OpeningService
 from bidding.policies import BiddingPermission
 from bidding.visibility import Exposure, Page, exposes, guarded
-from bidding.web.common import DISPLAY_TZ, attachment
+from bidding.web.common import attachment
 from bidding.web.common import rule_text as common_rule_text
 from trading.kernel.auth.identity import Actor
 from trading.kernel.errors import DomainError, NotFound, PermissionDenied
@@ -44,6 +44,7 @@ from trading.kernel.web import i18n
 from trading.kernel.web.forms import FieldError
 from trading.kernel.web.i18n import N_
 from trading.kernel.web.pages import page
+from trading.kernel.web.templating import DISPLAY_TZ
 from trading.parties.models import Organisation
 
 HALL: Final = f"{PREFIX}/{{code}}"

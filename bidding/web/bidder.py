@@ -34,7 +34,6 @@ from bidding.tenders import TenderService
 from bidding.visibility import Exposure, guarded
 from bidding.web.common import (
     CHUNK_BYTES,
-    DISPLAY_TZ,
     LABELS,
     PREFIX,
     UNPROCESSABLE,
@@ -48,6 +47,7 @@ from trading.kernel import clock
 from trading.kernel.auth.identity import Actor
 from trading.kernel.errors import DomainError, NotFound
 from trading.kernel.web.pages import page
+from trading.kernel.web.templating import DISPLAY_TZ
 from trading.parties.models import Organisation
 
 # --- the bidder ----------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ each field and rule; times are shown in China Standard Time.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bidding.api import file_store
 from bidding.models import (
+    MONEY_INTEGER_DIGITS,
     BidStatus,
     DocumentKind,
     EvaluationMethod,
@@ -32,7 +33,7 @@ from trading.kernel.settings import Settings
 from trading.kernel.web import i18n
 from trading.kernel.web.forms import FieldError
 from trading.kernel.web.i18n import N_
-from trading.kernel.web.templating import local_time
+from trading.kernel.web.templating import DISPLAY_TZ, local_time
 
 PREFIX = "/bidding"
 TENDERS = f"{PREFIX}/tenders"
@@ -42,8 +43,6 @@ CHUNK_BYTES = 8 * 1024 * 1024
 """What the page's script sends per PATCH (the API accepts up to `MAX_CHUNK_BYTES`)."""
 MAX_DOCUMENT_BYTES = 64 * 1024 * 1024
 """A signed tender document or clarification posted through the management form."""
-DISPLAY_TZ = timezone(timedelta(hours=8), "UTC+08:00")
-"""Times typed into forms and shown on pages are China Standard Time; storage stays UTC."""
 PUBLIC_LIST_STATUSES = (TenderStatus.PUBLISHED, TenderStatus.CLOSED)
 
 CATEGORY_LABELS: dict[TenderCategory, str] = {
@@ -186,8 +185,6 @@ LABELS = {
 }
 
 Form = Mapping[str, Any]
-MONEY_INTEGER_DIGITS = 14
-"""Digits before the point of ``bidding.models.MONEY`` (NUMERIC(16, 2))."""
 
 
 class FormProblems(DomainError):

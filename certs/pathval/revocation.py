@@ -234,23 +234,15 @@ def _crl_signature_valid(crl: x509.CertificateRevocationList, issuer: x509.Certi
         return False
 
 
-def crl_urls(certificate: x509.Certificate) -> list[str]:
+def crl_urls(
+    certificate: x509.Certificate,
+    extension: type[x509.CRLDistributionPoints | x509.FreshestCRL] = x509.CRLDistributionPoints,
+) -> list[str]:
+    """The URIs of the certificate's CRL distribution points, or of its freshest-CRL (delta)
+    locations with ``extension=x509.FreshestCRL``: the two extensions share the syntax.
+    """
     try:
-        points = certificate.extensions.get_extension_for_class(x509.CRLDistributionPoints).value
-    except x509.ExtensionNotFound:
-        return []
-    return [
-        name.value
-        for point in points
-        for name in point.full_name or []
-        if isinstance(name, x509.UniformResourceIdentifier)
-    ]
-
-
-def delta_crl_urls(certificate: x509.Certificate) -> list[str]:
-    """The certificate's freshest-CRL (delta) locations."""
-    try:
-        points = certificate.extensions.get_extension_for_class(x509.FreshestCRL).value
+        points = certificate.extensions.get_extension_for_class(extension).value
     except x509.ExtensionNotFound:
         return []
     return [
@@ -374,7 +366,7 @@ class RevocationChecker:
         names = {name_key(c.issuer) for c in chain[:-1]}
         urls: list[str] = []
         for certificate, issuer in itertools.pairwise(chain):
-            urls += crl_urls(certificate) + delta_crl_urls(certificate)
+            urls += crl_urls(certificate) + crl_urls(certificate, x509.FreshestCRL)
             names |= _crl_issuer_names(certificate)
             if issuer is anchor:
                 urls += extra_crl_urls

@@ -1,6 +1,6 @@
-"""A receipt promises bytes on disk (issue 11, finding 8): every chunk is fsynced before its offset
-is recorded, and the container, its blob folder and every folder up to the store's root are
-fsynced before the receipt is signed.
+"""A receipt promises bytes on disk (issue 11, finding 8): the upload's name is fsynced when its file
+is created, every chunk is fsynced before its offset is recorded, and the container, its blob
+folder and every folder up to the store's root are fsynced before the receipt is signed.
 
 A power cut cannot be staged in a test process (``kill -9`` leaves the page cache to the kernel,
 which writes it out anyway), so this test checks the protocol that makes one harmless: the real
@@ -107,10 +107,14 @@ async def test_chunks_and_the_container_are_durable_before_the_receipt_is_signed
     segments = _segments(events)
     # start_upload, one commit per chunk, then the acceptance that carries the receipt.
     assert len(segments) == 1 + 3 + 1, events
-    *_, accepted = segments
-    for received in segments[1:-1]:
-        # Each chunk and the upload's name are on disk before its offset is committed.
-        assert {part, part.parent, root} <= _synced(received), received
+    started, *chunks, accepted = segments
+    # The upload's name is on disk (its folder and each one up to the root synced) when the file
+    # is created, before the upload's row commits...
+    assert {part, part.parent, root} <= _synced(started), started
+    for received in chunks:
+        # ...so each chunk needs only its own bytes on disk before its offset is committed: the
+        # folders are not synced again per chunk.
+        assert _synced(received) == {part}, received
     # The receipt is signed only after the container and every folder up to the root are synced.
     signed_at = accepted.index(("sign", ""))
     before_signing = _synced(accepted[:signed_at])

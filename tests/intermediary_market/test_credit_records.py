@@ -5,7 +5,7 @@ stored inputs and their defaults, and the red list.
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -296,3 +296,37 @@ async def test_the_job_recomputes_every_snapshot(
         snapshot = await CreditService(session).record(_org(intermediary))
         assert snapshot is not None
         assert (snapshot.score, snapshot.grade) == (Decimal(96), "A")
+
+
+async def test_blacklisted_means_the_same_for_eligibility_and_credit(session: AsyncSession, settings: Settings) -> None:
+    """One predicate, judged from time-stamped facts: before the decision the intermediary was not
+    listed, and within the listing's term it was — even after the sweep has marked it expired.
+    Registration eligibility (as of a close) and the credit snapshot's grade must agree at every
+    moment; they used to disagree because the credit side read the status alone.
+    """
+    await publish_item(session)
+    regulator = await actor_in_new_organisation(session, settings, Role.SUPERVISOR)
+    listed = await qualified_intermediary(session, settings)
+    organisation_id = _org(listed)
+    blacklist = BlacklistService(session)
+    notice = await blacklist.notice_blacklisting(
+        BlacklistNotice(organisation_id=organisation_id, reason="提供虚假材料"), actor=regulator
+    )
+    await blacklist.respond_blacklisting(notice.id, "无异议", actor=listed)
+    decided = await blacklist.decide_blacklisting(notice.id, BlacklistDecision(uphold=True, months=1), actor=regulator)
+    assert decided.decided_at is not None
+    before, during = decided.decided_at - timedelta(days=1), decided.decided_at + timedelta(days=10)
+    market, credit_repo = MarketService(session), CreditService(session).repo
+
+    async def agree(at: datetime) -> bool:
+        eligible_side = await market.repo.effective_blacklisting(organisation_id, at) is not None
+        credit_side = organisation_id in await credit_repo.blacklisted_now(at, [organisation_id])
+        assert eligible_side == credit_side, at
+        return credit_side
+
+    assert not await agree(before)  # a listing decided later does not count yet
+    assert await agree(during)
+    with use_clock(ShiftedClock(timedelta(days=60))):  # the sweep ends the listing
+        assert await jobs.BlacklistExpiry().run(session, notice.id, await clock.now(session))
+    assert await agree(during)  # still listed at that past moment, as a late close would judge it
+    assert not await agree(decided.decided_at + timedelta(days=60))

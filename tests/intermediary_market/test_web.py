@@ -13,7 +13,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from intermediary_market.schemas import QualificationRecord
 from intermediary_market.service import MarketService
-from intermediary_market.web import DISPLAY_TZ
 from tests.intermediary_market.factories import publish_item
 from tests.trading.parties.factories import PASSWORD, Account, create_account, csrf_token
 from trading.kernel import clock
@@ -21,6 +20,7 @@ from trading.kernel.auth.identity import Actor
 from trading.kernel.auth.roles import Role
 from trading.kernel.clock import ShiftedClock, use_clock
 from trading.kernel.settings import Settings
+from trading.kernel.web.templating import DISPLAY_TZ
 
 ITEM = "WEB-EIA"
 

@@ -16,6 +16,7 @@ Each group has its own prefix (``GGZY_DB_``, ``GGZY_CELERY_`` …); README.md li
 from __future__ import annotations
 
 import base64
+import ipaddress
 import json
 import os
 import secrets
@@ -24,7 +25,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -95,13 +96,34 @@ class AuthSettings(BaseSettings):
 class MetricsSettings(BaseSettings):
     """Who may read ``/metrics`` (``GGZY_METRICS_``): the counters are operational data, not public."""
 
-    model_config = SettingsConfigDict(env_prefix="GGZY_METRICS_")
+    model_config = SettingsConfigDict(env_prefix="GGZY_METRICS_", validate_assignment=True)
 
-    allow: list[str] = Field(default_factory=lambda: ["127.0.0.0/8", "::1/128"])
+    allow: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = Field(
+        default_factory=lambda: [ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128")]
+    )
     """Client networks (CIDR, JSON list) that may scrape without a token; the address is the one
-    ``GGZY_WEB_TRUSTED_PROXIES`` makes believable. Empty: only the token opens it."""
+    ``GGZY_WEB_TRUSTED_PROXIES`` makes believable. Empty: only the token opens it. Parsed once, at
+    start-up: a malformed entry stops the start naming it, instead of being skipped on each scrape."""
     token: SecretStr | None = None
     """A bearer token that opens ``/metrics`` from any address (``Authorization: Bearer …``)."""
+
+    @field_validator("allow", mode="before")
+    @classmethod
+    def _networks(cls, value: object) -> object:
+        """Each entry as a network; host bits are allowed (``10.0.0.1/8`` means ``10.0.0.0/8``)."""
+        if not isinstance(value, list):
+            return value  # pydantic names the expected type
+        networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = []
+        for entry in value:
+            if isinstance(entry, ipaddress.IPv4Network | ipaddress.IPv6Network):
+                networks.append(entry)
+                continue
+            try:
+                networks.append(ipaddress.ip_network(str(entry), strict=False))
+            except ValueError:
+                msg = f"GGZY_METRICS_ALLOW: {entry!r} is not a network in CIDR notation (such as 10.0.0.0/8)"
+                raise ValueError(msg) from None
+        return networks
 
 
 class CertsSettings(BaseSettings):

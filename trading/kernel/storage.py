@@ -12,8 +12,10 @@ Layout under ``settings.storage_dir`` (shared between web processes in productio
 Durability, because a receipt or a recorded offset is a promise about bytes on disk (a power cut
 must not take back what the platform confirmed):
 
-* every chunk of an upload is fsynced, with the upload's directory entry, before `UploadWriter.write`
-  returns, so the offset the caller then records never runs ahead of the bytes;
+* an upload's file is fsynced, with ``incoming/`` and every directory up to the store's root, when
+  `FileStore.start` creates it (before the caller commits the upload's row); from then on the name
+  is durable, so each chunk needs only the file's own fsync before `UploadWriter.write` returns and
+  the offset the caller then records never runs ahead of the bytes;
 * a promoted or stored file is fsynced, and so is every directory from its own up to the store's
   root: a new ``<sha[:2]>`` or namespace folder is an entry in its parent, which must reach the
   disk too. Bid intake signs the receipt only after `FileStore.promote` has returned.
@@ -30,7 +32,7 @@ import fcntl
 import os
 import re
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Final
@@ -49,9 +51,8 @@ class UploadBusy(Exception):
 class UploadWriter:
     """Writes an upload at the offset the database recorded (see `FileStore.exclusive`)."""
 
-    def __init__(self, fd: int, sync_directories: Callable[[], None]) -> None:
+    def __init__(self, fd: int) -> None:
         self._fd = fd
-        self._sync_directories = sync_directories
 
     async def write(self, offset: int, chunks: AsyncIterator[bytes], *, limit: int) -> int:
         """Write ``chunks`` at ``offset``; returns the new size once the bytes are on disk.
@@ -59,9 +60,9 @@ class UploadWriter:
         Bytes past ``offset`` from an earlier interrupted attempt are cut off first, so what the
         database recorded is the only truth about how much arrived. Raises `UploadTooLarge` when
         the total would pass ``limit`` (the bytes written so far stay until the upload is
-        discarded or resumed, which truncates them again). The file and its directory entry are
-        fsynced before returning (in a worker thread: a large chunk can take a while), so the
-        caller may record the new size.
+        discarded or resumed, which truncates them again). The file is fsynced before returning
+        (in a worker thread: a large chunk can take a while), so the caller may record the new
+        size; its directory entry was made durable when `FileStore.start` created it.
         """
         os.ftruncate(self._fd, offset)
         os.lseek(self._fd, offset, os.SEEK_SET)
@@ -76,12 +77,8 @@ class UploadWriter:
             while view:
                 written = os.write(self._fd, view)
                 view = view[written:]
-        await asyncio.to_thread(self._sync)
+        await asyncio.to_thread(os.fsync, self._fd)
         return size
-
-    def _sync(self) -> None:
-        os.fsync(self._fd)
-        self._sync_directories()
 
 
 class FileStore:
@@ -96,9 +93,21 @@ class FileStore:
         return self.incoming / f"{upload_id}.part"
 
     def start(self, upload_id: uuid.UUID) -> Path:
+        """The upload's file, created empty if missing; a file created here is made durable with
+        its name (``incoming/`` and each folder up to the root) before returning, once, so that
+        later chunks only fsync their own bytes.
+        """
         self.incoming.mkdir(parents=True, exist_ok=True)
         path = self.incoming_path(upload_id)
-        path.touch(exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        except FileExistsError:
+            return path
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        self._fsync_dirs_up_from(self.incoming)
         return path
 
     @contextmanager
@@ -115,7 +124,7 @@ class FileStore:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 raise UploadBusy("another request is writing this upload") from None
-            yield UploadWriter(fd, lambda: self._fsync_dirs_up_from(self.incoming))
+            yield UploadWriter(fd)
         finally:
             os.close(fd)  # releases the lock
 

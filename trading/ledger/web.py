@@ -6,7 +6,8 @@ paging links swap ``#ledger-results``), so the page works with and without JavaS
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlencode
 
@@ -22,15 +23,13 @@ from trading.kernel.auth.identity import Actor
 from trading.kernel.auth.permissions import requires
 from trading.kernel.web.htmx import is_htmx
 from trading.kernel.web.pages import page
+from trading.kernel.web.templating import DISPLAY_TZ
 from trading.ledger import service, timestamping
 from trading.ledger.models import LedgerCheckpoint
 from trading.ledger.policies import LedgerPermission, can_verify
 
 PUBLIC_PATHS = frozenset({"/ledger/checkpoint"})
 PAGE_SIZE = 50
-# Dates typed into the filter and times shown are China Standard Time, the platform's users'
-# time; the stored times and the API stay in UTC.
-DISPLAY_TZ = timezone(timedelta(hours=8), "UTC+08:00")
 _FILTER_FIELDS = ("chain", "action", "username", "subject_type", "subject_id", "since", "until")
 
 
@@ -50,8 +49,18 @@ def _timestamp_time(checkpoint: LedgerCheckpoint) -> datetime | None:
     """The TSA's time over the checkpoint's digest, if it has a token that holds."""
     if checkpoint.timestamp_token is None:
         return None
+    return _verified_timestamp_time(bytes(checkpoint.timestamp_token), bytes(checkpoint.digest))
+
+
+@lru_cache(maxsize=64)
+def _verified_timestamp_time(token: bytes, digest: bytes) -> datetime | None:
+    """`_timestamp_time`, remembered: ``/ledger/checkpoint`` is public and not throttled, and the
+    token's signature check is a pure function of these bytes (no trust store, no clock), so each
+    checkpoint's token is verified once per process rather than on every page view. Keyed by the
+    bytes, not the number, so a token added to a checkpoint later is verified afresh.
+    """
     try:
-        return timestamping.timestamp_time(bytes(checkpoint.timestamp_token), bytes(checkpoint.digest))
+        return timestamping.timestamp_time(token, digest)
     except (Refused, ValueError):
         return None
 

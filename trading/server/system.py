@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
+from collections.abc import Sequence
 from typing import Any
 
 import structlog
@@ -68,7 +69,7 @@ def metrics_allowed(request: Request[Any, Any, Any], settings: Settings) -> bool
     return _in_networks(client_address(request, proxies), settings.metrics.allow)
 
 
-def _in_networks(address: str | None, networks: list[str]) -> bool:
+def _in_networks(address: str | None, networks: Sequence[ipaddress.IPv4Network | ipaddress.IPv6Network]) -> bool:
     if not address:
         return False
     try:
@@ -77,10 +78,4 @@ def _in_networks(address: str | None, networks: list[str]) -> bool:
         return False
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped
-    for network in networks:
-        try:
-            if ip in ipaddress.ip_network(network, strict=False):
-                return True
-        except ValueError:
-            log.warning("system.metrics_allow_invalid", network=network)
-    return False
+    return any(ip in network for network in networks)  # parsed and checked at start-up (settings)

@@ -68,3 +68,14 @@ def test_config_show_masks_every_secret(tmp_path: Path) -> None:
     assert "very-secret-value-1" not in result.stdout
     assert shown["secret_key"] == "********"
     assert shown["db"]["url"] == "postgresql+asyncpg://ggzy:********@db.internal/ggzy"
+
+
+def test_a_malformed_metrics_network_stops_the_start_naming_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The /metrics allow list is parsed once, at start-up, not on every scrape (where a bad entry
+    used to be skipped with a warning each time)."""
+    monkeypatch.setenv("GGZY_METRICS_ALLOW", json.dumps(["10.0.0.0/8", "10.0.0.0/33"]))
+    with pytest.raises(ValidationError, match=r"GGZY_METRICS_ALLOW: '10\.0\.0\.0/33' is not a network in CIDR"):
+        Settings(var_dir=tmp_path)
+    monkeypatch.setenv("GGZY_METRICS_ALLOW", json.dumps(["10.0.0.1/8", "2001:db8::/32"]))
+    allow = Settings(var_dir=tmp_path).metrics.allow
+    assert [str(network) for network in allow] == ["10.0.0.0/8", "2001:db8::/32"]

@@ -7,16 +7,18 @@ import json
 import os
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import httpx
+import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.trading.ledger.factories import append_many, behind_the_triggers, new_project_code, rewrite_entry
 from trading.kernel.db.engine import create_engine, create_session_maker
 from trading.kernel.db.uow import transaction
 from trading.kernel.settings import Settings
-from trading.ledger import jobs
+from trading.ledger import jobs, timestamping
 from trading.ledger.service import create_checkpoint, platform_private_key, published_checkpoint, verify_ledger
 
 GGZY = str(Path(sys.executable).parent / "ggzy")
@@ -115,3 +117,35 @@ async def _latest(session: AsyncSession):  # type: ignore[no-untyped-def]
     checkpoint = await latest_published_checkpoint(session)
     assert checkpoint is not None
     return checkpoint
+
+
+async def test_the_public_checkpoint_page_verifies_each_token_once(
+    client: httpx.AsyncClient,
+    session_maker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    platform_tsa: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The page is public and not throttled: the TSA token's signature is checked once per
+    checkpoint, not on every view (the real check runs; a spy counts it)."""
+    del platform_tsa
+    verified: list[bytes] = []
+    real_timestamp_time = timestamping.timestamp_time
+
+    def counting(token: bytes, digest: bytes) -> datetime:
+        verified.append(token)
+        return real_timestamp_time(token, digest)
+
+    monkeypatch.setattr(timestamping, "timestamp_time", counting)
+    async with session_maker() as session:
+        await append_many(session, 2, project_code=new_project_code())
+        checkpoint = await create_checkpoint(session, private_key=platform_private_key(settings))
+        await session.commit()
+    assert checkpoint is not None
+    assert checkpoint.timestamp_token is not None
+
+    views = [await client.get("/ledger/checkpoint") for _ in range(3)]
+    assert [view.status_code for view in views] == [200, 200, 200]
+    assert views[0].text == views[2].text
+    assert f'data-checkpoint="{checkpoint.number}"' in views[0].text
+    assert verified.count(bytes(checkpoint.timestamp_token)) == 1
