@@ -70,8 +70,6 @@ schemathesis.serializer.alias("application/timestamp-query", "application/octet-
 SPENDS_THE_TOKEN = frozenset({"DELETE /api/v1/auth/tokens"})
 
 
-
-
 @dataclass(frozen=True)
 class LiveApi:
     base_url: str
