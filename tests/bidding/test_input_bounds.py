@@ -116,6 +116,11 @@ async def test_deadline_outside_bounds_or_without_zone_is_422(
         ("estimate", "1e30", "max-digits"),
         ("estimate", 1e30, "max-digits"),
         ("bidSecurityAmount", "100000000000000.00", "max-digits"),
+        # Beyond the column's two decimals: rounded by PostgreSQL to 15 digits before the point
+        # (NumericValueOutOfRange), or not encodable by the driver at all; both were a 500.
+        ("bidSecurityAmount", "99999999999999.999", "max-digits"),
+        ("estimate", "1E-999999999", "max-digits"),
+        ("estimate", 1e-300, "max-digits"),
     ],
 )
 async def test_amounts_that_are_not_finite_or_do_not_fit_are_422(
