@@ -24,7 +24,7 @@ from intermediary_market.models import (
     ServiceItem,
 )
 from intermediary_market.selection import FundingType, SelectionMethod
-from trading.kernel.bounds import Digits, Input, ShortText
+from trading.kernel.bounds import Digits, Input, MaxLength, ShortText, SingleLine
 
 Money = Annotated[Decimal, Digits(12)]
 """``intermediary_market.models.MONEY``: NUMERIC(14, 2), 12 digits before the point."""
@@ -173,8 +173,13 @@ class RegistrationCreate(Input):
     the draw's randomness (``scripts/draw_scheme.md``)."""
 
 
+CONTRIBUTION_MAX_CHARACTERS = 64
+"""``Registration.contribution`` is String(64): a longer secret could be committed but never revealed."""
+
+
 class ContributionReveal(Input):
-    contribution: ShortText
+    contribution: Annotated[str, SingleLine(), MaxLength(CONTRIBUTION_MAX_CHARACTERS)]
+    """The secret whose SHA-256 was registered: one line of at most 64 characters."""
 
 
 class QualificationRevocation(Input):

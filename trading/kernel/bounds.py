@@ -56,6 +56,7 @@ RULE_YEAR_RANGE = "year-range"
 RULE_FINITE = "finite-number"
 RULE_DIGITS = "max-digits"
 RULE_INT_RANGE = "integer-range"
+RULE_MAX_LENGTH = "max-length"
 
 MESSAGES: dict[str, str] = {
     RULE_CONTROL: N_("Control characters (such as NUL) are not allowed in this field."),
@@ -65,6 +66,7 @@ MESSAGES: dict[str, str] = {
     RULE_FINITE: N_("Give a finite number."),
     RULE_DIGITS: N_("This number has more digits than the field holds."),
     RULE_INT_RANGE: N_("This number is out of range."),
+    RULE_MAX_LENGTH: N_("This text is longer than the field holds."),
 }
 
 # C0 controls other than tab, LF and CR; DEL and the C1 block; lone UTF-16 surrogates (a JSON
@@ -100,6 +102,13 @@ class Digits:
 
 
 @dataclass(frozen=True, slots=True)
+class MaxLength:
+    """Text stored in a ``String(characters)`` column: longer is a 422, not a truncation error."""
+
+    characters: int
+
+
+@dataclass(frozen=True, slots=True)
 class IntRange:
     low: int
     high: int
@@ -116,11 +125,13 @@ BigInt = Annotated[int, IntRange(-INT64_MAX - 1, INT64_MAX)]
 # --- single values ---------------------------------------------------------------------------------
 
 
-def check_text(field: str, value: str, *, single_line: bool = False) -> str:
+def check_text(field: str, value: str, *, single_line: bool = False, max_length: int | None = None) -> str:
     if _CONTROL.search(value):
         raise InputRefused(field, RULE_CONTROL)
     if single_line and _LINE_BREAKS.search(value):
         raise InputRefused(field, RULE_SINGLE_LINE)
+    if max_length is not None and len(value) > max_length:
+        raise InputRefused(field, RULE_MAX_LENGTH)
     return value
 
 
@@ -170,10 +181,11 @@ class _Rules:
     single_line: bool = False
     digits: Digits | None = None
     int_range: IntRange | None = None
+    max_length: int | None = None
 
 
 def _rules_of(annotation: Any) -> _Rules:
-    single_line, digits, int_range = False, None, None
+    single_line, digits, int_range, max_length = False, None, None, None
     for marker in _markers(annotation):
         if isinstance(marker, SingleLine):
             single_line = True
@@ -181,7 +193,9 @@ def _rules_of(annotation: Any) -> _Rules:
             digits = marker
         elif isinstance(marker, IntRange):
             int_range = marker
-    return _Rules(single_line, digits, int_range)
+        elif isinstance(marker, MaxLength):
+            max_length = marker.characters
+    return _Rules(single_line, digits, int_range, max_length)
 
 
 def _markers(annotation: Any) -> list[Any]:
@@ -214,7 +228,7 @@ def _check_value(path: str, value: Any, rules: _Rules) -> None:  # noqa: C901, P
     if value is None or value is msgspec.UNSET or isinstance(value, bool):
         return
     if isinstance(value, str):
-        check_text(path, value, single_line=rules.single_line)
+        check_text(path, value, single_line=rules.single_line, max_length=rules.max_length)
     elif isinstance(value, datetime):
         check_datetime(path, value)
     elif isinstance(value, Decimal):

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from tests.trading.parties.factories import PASSWORD, api_token, bearer, create_account, new_uscc, new_username
 from trading.kernel.api.bounds import MAX_JSON_DEPTH, MAX_TEXT_BODY_BYTES
 from trading.kernel.auth.roles import Role
-from trading.kernel.bounds import BigInt, Digits, Input, InputRefused, ShortText
+from trading.kernel.bounds import BigInt, Digits, Input, InputRefused, MaxLength, ShortText
 from trading.kernel.settings import Settings
 from trading.kernel.web.templating import local_time
 from trading.parties.models import Organisation, User
@@ -336,3 +336,17 @@ async def test_control_characters_are_found_in_the_raw_json(
         assert_problem(response, 422, "organisation_name", "no-control-characters")
     else:
         assert response.status_code == 201, response.text
+
+
+def test_text_longer_than_its_column_is_refused_as_max_length() -> None:
+    class Named(Input):
+        title: Annotated[ShortText, MaxLength(4)]
+        notes: list[Annotated[str, MaxLength(2)]] = msgspec.field(default_factory=list)
+
+    assert msgspec.convert({"title": "四个汉字", "notes": ["ok"]}, Named).title == "四个汉字"
+    with pytest.raises(InputRefused) as raised:
+        msgspec.convert({"title": "五个汉字呀"}, Named)
+    assert (raised.value.field, raised.value.rule) == ("title", "max-length")
+    with pytest.raises(InputRefused) as raised:
+        msgspec.convert({"title": "a", "notes": ["ok", "too long"]}, Named)
+    assert (raised.value.field, raised.value.rule) == ("notes[1]", "max-length")
