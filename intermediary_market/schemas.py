@@ -205,7 +205,7 @@ class PanelScores(Input):
     """择优: the panel's scores for one registrant, entered by the owner."""
 
     organisation_id: uuid.UUID
-    scores: list[Decimal]
+    scores: list[Score]
 
 
 class RatingCreate(Input):
