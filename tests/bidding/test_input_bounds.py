@@ -332,3 +332,27 @@ async def test_pages_render_a_stored_deadline_at_the_end_of_the_calendar(
     own = await client.get(f"/bidding/manage/tenders/{tender.project_code}")
     assert own.status_code == 200
     assert "9999-12-31" in own.text
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"title": "标" * 301}, "title"),
+        ({"tenderType": "x" * 41}, "tenderType"),
+        ({"lots": [{"code": "L" * 41, "name": "一标段", "estimate": "1.00"}]}, "lots[0].code"),
+    ],
+)
+async def test_text_longer_than_its_column_is_422_max_length(
+    *,
+    client: httpx.AsyncClient,
+    session_maker: async_sessionmaker[AsyncSession],
+    owner: Party,
+    now: datetime,
+    overrides: dict[str, Any],
+    field: str,
+) -> None:
+    """String(n) columns: a longer value was a StringDataRightTruncation 500 from PostgreSQL."""
+    body = tender_body(now, **overrides)
+    response = await client.post(TENDERS, json=body, headers=await owner.headers(client))
+    assert_problem(response, 422, field, "max-length")
+    await assert_not_stored(session_maker, body["projectCode"])
