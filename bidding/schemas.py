@@ -26,17 +26,21 @@ from bidding.models import (
     TenderStatus,
 )
 from bidding.opening.remedy import remedy_plan
-from trading.kernel.bounds import BigInt, Digits, Input, ShortText, check_object
+from trading.kernel.bounds import BigInt, Digits, Input, MaxLength, ShortText, check_object
 
 Money = Annotated[Decimal, Digits(MONEY_INTEGER_DIGITS)]
 """``bidding.models.MONEY``: NUMERIC(16, 2), 14 digits before the point."""
+# Single-line text of the String(n) columns in bidding.models: longer is a 422, not a 500.
+ProjectCode = Annotated[ShortText, MaxLength(64)]
+Title = Annotated[ShortText, MaxLength(300)]
+ShortCode = Annotated[ShortText, MaxLength(40)]
 
 # --- tenders -------------------------------------------------------------------------------------
 
 
 class LotCreate(msgspec.Struct, forbid_unknown_fields=True, rename="camel"):
-    code: ShortText
-    name: ShortText
+    code: ShortCode
+    name: Title
     estimate: Money
     bid_security_amount: Money | None = None
     """Bid security for this lot; absent: the tender's amount applies to each lot."""
@@ -59,10 +63,10 @@ class KeyHolderCreate(msgspec.Struct, forbid_unknown_fields=True, rename="camel"
 class TenderCreate(Input, rename="camel"):
     """A new draft. An agency names the tenderee it acts for; a tenderee acts for itself."""
 
-    project_code: ShortText
-    title: ShortText
+    project_code: ProjectCode
+    title: Title
     category: TenderCategory
-    tender_type: ShortText
+    tender_type: ShortCode
     estimate: Money
     evaluation_method: EvaluationMethod
     lots: list[LotCreate]
@@ -86,9 +90,9 @@ class TenderCreate(Input, rename="camel"):
 class TenderUpdate(Input, rename="camel"):
     """Changes to a draft; absent fields stay as they are. ``lots`` replaces every lot."""
 
-    title: ShortText | msgspec.UnsetType = msgspec.UNSET
+    title: Title | msgspec.UnsetType = msgspec.UNSET
     category: TenderCategory | msgspec.UnsetType = msgspec.UNSET
-    tender_type: ShortText | msgspec.UnsetType = msgspec.UNSET
+    tender_type: ShortCode | msgspec.UnsetType = msgspec.UNSET
     estimate: Money | msgspec.UnsetType = msgspec.UNSET
     evaluation_method: EvaluationMethod | msgspec.UnsetType = msgspec.UNSET
     lots: list[LotCreate] | msgspec.UnsetType = msgspec.UNSET

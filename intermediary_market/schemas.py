@@ -25,7 +25,7 @@ from intermediary_market.models import (
     ServiceItem,
 )
 from intermediary_market.selection import FundingType, SelectionMethod
-from trading.kernel.bounds import Digits, Input, ShortText
+from trading.kernel.bounds import Digits, Input, MaxLength, ShortText, SingleLine
 
 Money = Annotated[Decimal, Digits(MONEY_INTEGER_DIGITS)]
 """``intermediary_market.models.MONEY``: NUMERIC(14, 2), 12 digits before the point."""
@@ -174,8 +174,13 @@ class RegistrationCreate(Input):
     the draw's randomness (``scripts/draw_scheme.md``)."""
 
 
+CONTRIBUTION_MAX_CHARACTERS = 64
+"""``Registration.contribution`` is String(64): a longer secret could be committed but never revealed."""
+
+
 class ContributionReveal(Input):
-    contribution: ShortText
+    contribution: Annotated[str, SingleLine(), MaxLength(CONTRIBUTION_MAX_CHARACTERS)]
+    """The secret whose SHA-256 was registered: one line of at most 64 characters."""
 
 
 class QualificationRevocation(Input):
@@ -201,7 +206,7 @@ class PanelScores(Input):
     """择优: the panel's scores for one registrant, entered by the owner."""
 
     organisation_id: uuid.UUID
-    scores: list[Decimal]
+    scores: list[Score]
 
 
 class RatingCreate(Input):

@@ -29,6 +29,7 @@ from intermediary_market.models import (
 from intermediary_market.policies import assert_own_organisation
 from intermediary_market.repository import MarketRepository
 from intermediary_market.schemas import (
+    CONTRIBUTION_MAX_CHARACTERS,
     AnnouncementCreate,
     IntermediaryRead,
     PanelScores,
@@ -40,6 +41,7 @@ from intermediary_market.schemas import (
 from intermediary_market.selection import FundingType, SelectionMethod
 from trading.kernel import clock, draws
 from trading.kernel.auth.identity import Actor, ActorKind
+from trading.kernel.bounds import check_text
 from trading.kernel.errors import Conflict, NotFound, ValidationFailed
 from trading.ledger.service import append_entry
 
@@ -517,6 +519,8 @@ class MarketService:
 
     async def reveal(self, announcement_id: uuid.UUID, contribution: str, *, actor: Actor) -> Registration:
         """A registrant reveals its contribution after the close, within the reveal window."""
+        # The page's form comes here unchecked; the column holds 64 characters.
+        check_text("contribution", contribution, single_line=True, max_length=CONTRIBUTION_MAX_CHARACTERS)
         announcement = await self.announcement(announcement_id, lock=True)
         now = await clock.now(self.session)
         if announcement.status is AnnouncementStatus.OPEN and announcement.closed_at is None:

@@ -1315,7 +1315,14 @@ class OpeningService:
         see (`OpeningPolicy`): before 唱标 a bidder gets its own row and price only, the host and
         the overseers every row without prices. Anyone else is refused, and the attempt recorded.
         """
-        return await self._audited(actor, code, "record", lambda: self._record(actor, code))
+        # Only the participants-only refusal is an attempt worth recording: a 404 (no tender, no
+        # opening yet) on this read must not append to the ledger under the write lock.
+        try:
+            return await self._record(actor, code)
+        except PermissionDenied as refusal:
+            if refusal.rule == "participants-only":
+                await self._record_refusal(actor, code, "record", refusal, lot=None)
+            raise
 
     async def _record(self, actor: Actor, code: str) -> dict[str, Any]:
         async with self.session_maker() as session:

@@ -116,6 +116,11 @@ async def test_deadline_outside_bounds_or_without_zone_is_422(
         ("estimate", "1e30", "max-digits"),
         ("estimate", 1e30, "max-digits"),
         ("bidSecurityAmount", "100000000000000.00", "max-digits"),
+        # Beyond the column's two decimals: rounded by PostgreSQL to 15 digits before the point
+        # (NumericValueOutOfRange), or not encodable by the driver at all; both were a 500.
+        ("bidSecurityAmount", "99999999999999.999", "max-digits"),
+        ("estimate", "1E-999999999", "max-digits"),
+        ("estimate", 1e-300, "max-digits"),
     ],
 )
 async def test_amounts_that_are_not_finite_or_do_not_fit_are_422(
@@ -327,3 +332,27 @@ async def test_pages_render_a_stored_deadline_at_the_end_of_the_calendar(
     own = await client.get(f"/bidding/manage/tenders/{tender.project_code}")
     assert own.status_code == 200
     assert "9999-12-31" in own.text
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"title": "标" * 301}, "title"),
+        ({"tenderType": "x" * 41}, "tenderType"),
+        ({"lots": [{"code": "L" * 41, "name": "一标段", "estimate": "1.00"}]}, "lots[0].code"),
+    ],
+)
+async def test_text_longer_than_its_column_is_422_max_length(
+    *,
+    client: httpx.AsyncClient,
+    session_maker: async_sessionmaker[AsyncSession],
+    owner: Party,
+    now: datetime,
+    overrides: dict[str, Any],
+    field: str,
+) -> None:
+    """String(n) columns: a longer value was a StringDataRightTruncation 500 from PostgreSQL."""
+    body = tender_body(now, **overrides)
+    response = await client.post(TENDERS, json=body, headers=await owner.headers(client))
+    assert_problem(response, 422, field, "max-length")
+    await assert_not_stored(session_maker, body["projectCode"])

@@ -28,7 +28,7 @@ from litestar import Litestar, get
 from litestar.handlers import HTTPRouteHandler
 from litestar.params import FromPath
 from litestar.routes import HTTPRoute
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bidding.jobs import TenderDeadline
@@ -614,3 +614,33 @@ def test_evaluators_hold_no_opening_key_share() -> None:
     assert not any(str(grant).startswith("bidding:opening") for grant in ROLE_GRANTS.get(Role.EXPERT, frozenset()))
     # Custodians that may hold keys keep the grant.
     assert BiddingPermission.OPENING_SHARE in ROLE_GRANTS[Role.AGENCY]
+
+
+async def test_reading_the_record_before_the_opening_appends_nothing_to_the_ledger(
+    *,
+    client: httpx.AsyncClient,
+    session_maker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    store: FileStore,
+    dev_pki: DevPki,
+) -> None:
+    """Only the participants-only refusal is an attempt worth recording; "no opening yet" on a
+    read used to append a ledger entry (under the ledger's write lock) for every poll."""
+    tenderee = await tenderee_party(session_maker, settings, dev_pki)
+    agency = await agency_party(session_maker, settings, dev_pki)
+    tender = await published_tender(
+        session_maker, settings, store, agency, lots=1, tenderee_organisation_id=tenderee.organisation_id
+    )
+    chain = f"project:{tender.project_code}"
+
+    async def entries() -> int | None:
+        async with session_maker() as session:
+            return await session.scalar(select(func.count()).select_from(LedgerEntry).where(LedgerEntry.chain == chain))
+
+    before = await entries()
+    response = await client.get(
+        f"/api/v1/bidding/opening/{tender.project_code}/record", headers=await agency.headers(client)
+    )
+    assert response.status_code == 409, response.text
+    assert response.json()["errors"][0]["rule"] == "opening-exists"
+    assert await entries() == before

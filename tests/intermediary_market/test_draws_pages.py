@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import httpx
+import pytest
 from litestar import Litestar
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -19,6 +20,7 @@ from tests.intermediary_market.test_web_pages import actor_of
 from tests.trading.parties.factories import api_token, bearer, create_account, csrf_token
 from trading.kernel import draws
 from trading.kernel.auth.roles import Role
+from trading.kernel.bounds import InputRefused
 from trading.kernel.clock import ShiftedClock, use_clock
 from trading.kernel.settings import Settings
 
@@ -126,3 +128,35 @@ async def test_contribution_reveal_and_revocation_over_the_api(
     again = await client.post(f"{base}/qualifications/revocations", json=revocation, headers=admin)
     assert again.status_code == 409
     assert again.json()["errors"][0]["rule"] == "already_revoked"
+
+
+async def test_a_secret_longer_than_its_column_is_422_max_length_on_reveal(
+    client: httpx.AsyncClient, session_maker: async_sessionmaker[AsyncSession], settings: Settings
+) -> None:
+    """Its SHA-256 registers fine; revealing it used to be a StringDataRightTruncation 500."""
+    base = "/api/v1/intermediary"
+    await ensure_item(session_maker)
+    owner_account = await create_account(session_maker, settings, Role.TENDEREE)
+    account = await create_account(session_maker, settings, Role.INTERMEDIARY)
+    await qualify(session_maker, account)
+    intermediary = bearer(await api_token(client, account))
+    async with session_maker() as session:
+        form = await announcement_form(session, SelectionMethod.RANDOM, window=timedelta(minutes=5))
+        form.item_code = ITEM
+        announcement = await MarketService(session).announce(form, actor=actor_of(owner_account, Role.TENDEREE))
+        await session.commit()
+    url = f"{base}/announcements/{announcement.id}"
+    secret = "s" * 65
+    registered = await client.post(
+        f"{url}/registrations", json={"contribution_sha256": draws.commitment(secret)}, headers=intermediary
+    )
+    assert registered.status_code == 201, registered.text
+    with use_clock(ShiftedClock(timedelta(minutes=10))):
+        refused = await client.post(f"{url}/contribution", json={"contribution": secret}, headers=intermediary)
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["errors"][0]["field"] == "contribution"
+        assert refused.json()["errors"][0]["rule"] == "max-length"
+        async with session_maker() as session:
+            with pytest.raises(InputRefused) as raised:  # the page's form reaches the service unchecked
+                await MarketService(session).reveal(announcement.id, secret, actor=actor_of(account, Role.INTERMEDIARY))
+        assert (raised.value.field, raised.value.rule) == ("contribution", "max-length")

@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import uuid
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
+import msgspec
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -30,6 +32,7 @@ from tests.intermediary_market.factories import (
 from trading.kernel import clock, draws
 from trading.kernel.auth.identity import Actor
 from trading.kernel.auth.roles import Role
+from trading.kernel.bounds import InputRefused
 from trading.kernel.clock import ShiftedClock, use_clock
 from trading.kernel.errors import Conflict
 from trading.kernel.settings import Settings
@@ -244,3 +247,12 @@ async def test_an_appeal_within_the_window_can_overturn_the_listing(session: Asy
     assert decided.status is BlacklistStatus.WITHDRAWN
     announcement = await service.announce(await announcement_form(session, SelectionMethod.RANDOM), actor=owner)
     assert (await service.register(announcement.id, price=None, actor=listed)).organisation_id == listed.organisation_id
+
+
+@pytest.mark.parametrize("score", ["1E-999999999", "88.125", "1000"])
+def test_panel_scores_fit_their_column(score: str) -> None:
+    """NUMERIC(5, 2): more digits were a database error, not a 422 naming the score."""
+    body = {"organisation_id": str(uuid.uuid4()), "scores": ["90", score]}
+    with pytest.raises(InputRefused) as raised:
+        msgspec.convert(body, PanelScores, strict=False)
+    assert (raised.value.field, raised.value.rule) == ("scores[1]", "max-digits")

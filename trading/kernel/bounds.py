@@ -6,7 +6,8 @@ naming the field and the rule (never a 500 from the database or a template, neve
 * **text** has no control characters (NUL, other C0 and C1 codes, DEL) and no lone surrogates;
   tab, line feed and carriage return are allowed except in :data:`ShortText` (single-line) fields;
 * **times** carry their time zone and fall within :data:`EARLIEST_YEAR`–:data:`LATEST_YEAR`;
-* **decimals** are finite and fit their column (``Annotated[Decimal, Digits(n)]``: ``n`` digits before the point);
+* **decimals** are finite and fit their column (``Annotated[Decimal, Digits(n)]``: ``n`` digits before the point,
+  at most :data:`DECIMAL_SCALE` significant digits after it);
 * **integers** fit a 32-bit column unless annotated otherwise (:data:`BigInt`).
 
 Request bodies get these rules by subclassing :class:`Input` (msgspec structs) or calling
@@ -39,6 +40,11 @@ EARLIEST_YEAR = 2000
 LATEST_YEAR = 2100
 """Nor after this one: 9999-12-31 overflowed every display in UTC+08:00 (issue 11)."""
 
+DECIMAL_SCALE = 2
+"""Digits after the point of every decimal column (money, scores: NUMERIC(p, 2)). More are refused
+rather than rounded: 99999999999999.999 rounds to 15 digits before the point (a database error),
+and 1E-999999999 cannot even be sent to PostgreSQL."""
+
 INT32_MAX = 2**31 - 1
 INT64_MAX = 2**63 - 1
 
@@ -50,6 +56,7 @@ RULE_YEAR_RANGE = "year-range"
 RULE_FINITE = "finite-number"
 RULE_DIGITS = "max-digits"
 RULE_INT_RANGE = "integer-range"
+RULE_MAX_LENGTH = "max-length"
 
 MESSAGES: dict[str, str] = {
     RULE_CONTROL: N_("Control characters (such as NUL) are not allowed in this field."),
@@ -59,6 +66,7 @@ MESSAGES: dict[str, str] = {
     RULE_FINITE: N_("Give a finite number."),
     RULE_DIGITS: N_("This number has more digits than the field holds."),
     RULE_INT_RANGE: N_("This number is out of range."),
+    RULE_MAX_LENGTH: N_("This text is longer than the field holds."),
 }
 
 # C0 controls other than tab, LF and CR; DEL and the C1 block; lone UTF-16 surrogates (a JSON
@@ -87,9 +95,17 @@ class SingleLine:
 
 @dataclass(frozen=True, slots=True)
 class Digits:
-    """A decimal column's precision: ``integer`` digits before the point."""
+    """A decimal column's precision: ``integer`` digits before the point, ``scale`` after it."""
 
     integer: int
+    scale: int = DECIMAL_SCALE
+
+
+@dataclass(frozen=True, slots=True)
+class MaxLength:
+    """Text stored in a ``String(characters)`` column: longer is a 422, not a truncation error."""
+
+    characters: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,11 +125,13 @@ BigInt = Annotated[int, IntRange(-INT64_MAX - 1, INT64_MAX)]
 # --- single values ---------------------------------------------------------------------------------
 
 
-def check_text(field: str, value: str, *, single_line: bool = False) -> str:
+def check_text(field: str, value: str, *, single_line: bool = False, max_length: int | None = None) -> str:
     if _CONTROL.search(value):
         raise InputRefused(field, RULE_CONTROL)
     if single_line and _LINE_BREAKS.search(value):
         raise InputRefused(field, RULE_SINGLE_LINE)
+    if max_length is not None and len(value) > max_length:
+        raise InputRefused(field, RULE_MAX_LENGTH)
     return value
 
 
@@ -125,10 +143,20 @@ def check_datetime(field: str, value: datetime) -> datetime:
     return value
 
 
-def check_decimal(field: str, value: Decimal, *, integer_digits: int | None = None) -> Decimal:
+def check_decimal(
+    field: str, value: Decimal, *, integer_digits: int | None = None, scale: int = DECIMAL_SCALE
+) -> Decimal:
+    """Finite; with ``integer_digits`` (a column's), no more digits before the point than that and
+    no significant digit beyond ``scale`` after it (trailing zeros are not significant: 1.500).
+    """
     if not value.is_finite():
         raise InputRefused(field, RULE_FINITE)
-    if integer_digits is not None and value != 0 and value.adjusted() >= integer_digits:
+    if integer_digits is None or value == 0:
+        return value
+    _, digits, exponent = value.as_tuple()
+    assert isinstance(exponent, int)  # finite  # noqa: S101
+    trailing_zeros = len(digits) - len("".join(map(str, digits)).rstrip("0"))
+    if value.adjusted() >= integer_digits or exponent + trailing_zeros < -scale:
         raise InputRefused(field, RULE_DIGITS)
     return value
 
@@ -151,20 +179,23 @@ def check_float(field: str, value: float) -> float:
 @dataclass(frozen=True, slots=True)
 class _Rules:
     single_line: bool = False
-    digits: int | None = None
+    digits: Digits | None = None
     int_range: IntRange | None = None
+    max_length: int | None = None
 
 
 def _rules_of(annotation: Any) -> _Rules:
-    single_line, digits, int_range = False, None, None
+    single_line, digits, int_range, max_length = False, None, None, None
     for marker in _markers(annotation):
         if isinstance(marker, SingleLine):
             single_line = True
         elif isinstance(marker, Digits):
-            digits = marker.integer
+            digits = marker
         elif isinstance(marker, IntRange):
             int_range = marker
-    return _Rules(single_line, digits, int_range)
+        elif isinstance(marker, MaxLength):
+            max_length = marker.characters
+    return _Rules(single_line, digits, int_range, max_length)
 
 
 def _markers(annotation: Any) -> list[Any]:
@@ -197,11 +228,14 @@ def _check_value(path: str, value: Any, rules: _Rules) -> None:  # noqa: C901, P
     if value is None or value is msgspec.UNSET or isinstance(value, bool):
         return
     if isinstance(value, str):
-        check_text(path, value, single_line=rules.single_line)
+        check_text(path, value, single_line=rules.single_line, max_length=rules.max_length)
     elif isinstance(value, datetime):
         check_datetime(path, value)
     elif isinstance(value, Decimal):
-        check_decimal(path, value, integer_digits=rules.digits)
+        if rules.digits is None:
+            check_decimal(path, value)
+        else:
+            check_decimal(path, value, integer_digits=rules.digits.integer, scale=rules.digits.scale)
     elif isinstance(value, int):
         if rules.int_range is not None:
             check_int(path, value, low=rules.int_range.low, high=rules.int_range.high)

@@ -150,13 +150,28 @@ def limiter_for(state: Any) -> RateLimiter:
     return limiter
 
 
+UNIX_SOCKET_PEER = "unix"
+"""How a peer on a Unix socket (no address) is named in ``web.trusted_proxies``."""
+
+
 def client_address(connection: ASGIConnection[Any, Any, Any, Any], trusted_proxies: list[str]) -> str | None:
-    """The client's address; ``X-Forwarded-For`` is believed only from a trusted proxy."""
+    """The client's address; ``X-Forwarded-For`` is believed only from a trusted proxy.
+
+    The header is read from the right: a proxy appends the address it saw to whatever the client
+    sent (nginx ``$proxy_add_x_forwarded_for``), so every entry left of the last trusted hop is
+    the client's own claim. The first entry that is not a trusted proxy is the client; the
+    leftmost would let anybody claim 127.0.0.1 (the metrics allow list) or a fresh address per
+    login attempt (the throttling). A peer on a Unix socket is trusted when ``"unix"`` is listed.
+    """
     peer = connection.client.host if connection.client else None
-    forwarded = connection.headers.get("x-forwarded-for")
-    if forwarded and peer in trusted_proxies:
-        return forwarded.split(",")[0].strip()
-    return peer
+    if (peer or UNIX_SOCKET_PEER) not in trusted_proxies:
+        return peer
+    hops = [hop.strip() for hop in ",".join(connection.headers.getall("x-forwarded-for", [])).split(",")]
+    hops = [hop for hop in hops if hop]
+    for hop in reversed(hops):
+        if hop not in trusted_proxies:
+            return hop
+    return hops[0] if hops else peer
 
 
 def throttle(scope: str) -> Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], Awaitable[None]]:

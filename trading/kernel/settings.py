@@ -67,7 +67,8 @@ class WebSettings(BaseSettings):
     """Set in production behind TLS; the session cookie then carries ``Secure``."""
     default_locale: str = "zh_CN"
     trusted_proxies: list[str] = Field(default_factory=list)
-    """Addresses whose ``X-Forwarded-For`` is believed when recording the client IP."""
+    """Addresses whose ``X-Forwarded-For`` is believed when recording the client IP (``"unix"``: a
+    proxy on a Unix socket). The client is the rightmost entry that is not one of these."""
 
 
 class AuthSettings(BaseSettings):

@@ -42,7 +42,10 @@ async def timestamp_digest(session: AsyncSession, digest: bytes) -> bytes | None
     if _platform_tsa is None:
         return None
     try:
-        return await tsa_client.timestamp(_platform_tsa(session), digest=digest)
+        # A savepoint: what the TSA wrote (its serial, its token row) before failing must not
+        # commit with the checkpoint as if it had issued a token.
+        async with session.begin_nested():
+            return await tsa_client.timestamp(_platform_tsa(session), digest=digest)
     except (Refused, DomainError) as exc:
         log.warning("ledger.checkpoint_not_timestamped", error=str(exc))
         return None

@@ -74,6 +74,11 @@ class _Attempt:
       from anywhere (issue 11); the owner at another address has a fresh pair and address. Against
       a guesser spread over many addresses the defences are the password rules, argon2id and TOTP.
 
+    * An unknown address (a Unix socket whose proxy is not trusted with ``"unix"``) has no window:
+      one key for every client would let 20 wrong passwords lock everybody out. The pair
+      (username, ``-``) still backs off; list ``"unix"`` in ``web.trusted_proxies`` to count the
+      forwarded addresses instead.
+
     Certificate and credential logins never ask these counters: they are throttled per address
     by their own public-endpoint guard, so a flood of wrong passwords cannot block them.
     """
@@ -110,11 +115,15 @@ class _Attempt:
         # Any count means blocked; the key's own expiry is the wait (the window is a fallback).
         return Limit(1, self.settings.auth.login_backoff_max_seconds)
 
+    @property
+    def _address_known(self) -> bool:
+        return self.actor.client_ip is not None
+
     async def raise_if_throttled(self) -> None:
-        for key, limit, kind in (
-            (self.pair_block_key, self._blocked, "pair"),
-            (self.address_key, self._address_limit, "address"),
-        ):
+        checks = [(self.pair_block_key, self._blocked, "pair")]
+        if self._address_known:
+            checks.append((self.address_key, self._address_limit, "address"))
+        for key, limit, kind in checks:
             wait = await self.limiter.retry_after(key, limit)
             if wait is not None:
                 log.info("parties.login_throttled", key_kind=kind, retry_after=wait)
@@ -122,7 +131,8 @@ class _Attempt:
 
     async def count_failure(self) -> None:
         auth = self.settings.auth
-        await self.limiter.hit(self.address_key, self._address_limit)
+        if self._address_known:
+            await self.limiter.hit(self.address_key, self._address_limit)
         failures = await self.limiter.hit(self.pair_key, Limit(_UNLIMITED, auth.login_failure_memory_seconds))
         beyond = failures - auth.login_free_failures
         if beyond >= 0:

@@ -93,8 +93,8 @@ class PasswordChange(Input):
 
 class OrganisationRead(msgspec.Struct):
     id: uuid.UUID
-    uscc: ShortText
-    name: ShortText
+    uscc: str
+    name: str
     kind: OrganisationKind
     region_code: str
     status: OrganisationStatus

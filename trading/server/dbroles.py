@@ -60,7 +60,9 @@ async def grant_app_role(connection: AsyncConnection, role: str) -> list[str]:
     """
     statements = grant_statements(role)
     found = (
-        await connection.execute(text("SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = :r"), {"r": role})
+        await connection.execute(
+            text("SELECT rolsuper, rolbypassrls, rolcreaterole FROM pg_roles WHERE rolname = :r"), {"r": role}
+        )
     ).one_or_none()
     if found is None:
         msg = f"role {role} does not exist: create it first (CREATE ROLE {role} LOGIN PASSWORD …)"
@@ -68,10 +70,17 @@ async def grant_app_role(connection: AsyncConnection, role: str) -> list[str]:
     if found.rolsuper or found.rolbypassrls:
         msg = f"role {role} is a superuser (or bypasses row security): it could disable the ledger's triggers"
         raise RoleRefused(msg)
+    if found.rolcreaterole:
+        msg = f"role {role} has CREATEROLE: it could grant itself the owner's role and disable the ledger's triggers"
+        raise RoleRefused(msg)
+    # Owning a table, or being a member of its owner (SET ROLE to it), allows ALTER TABLE … DISABLE TRIGGER.
     owned = (
         (
             await connection.execute(
-                text("SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tableowner = :r ORDER BY 1"),
+                text(
+                    "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
+                    " AND pg_has_role(:r, tableowner, 'MEMBER') ORDER BY 1"
+                ),
                 {"r": role},
             )
         )
@@ -79,7 +88,10 @@ async def grant_app_role(connection: AsyncConnection, role: str) -> list[str]:
         .all()
     )
     if owned:
-        msg = f"role {role} owns tables ({', '.join(owned)}): the owner can disable the ledger's triggers"
+        msg = (
+            f"role {role} owns tables or is a member of their owner ({', '.join(owned)}):"
+            " it can disable the ledger's triggers"
+        )
         raise RoleRefused(msg)
     for statement in statements:
         await connection.execute(text(statement))

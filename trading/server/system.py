@@ -20,7 +20,7 @@ from litestar.datastructures import State
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
-from trading.kernel.ratelimit import client_address
+from trading.kernel.ratelimit import UNIX_SOCKET_PEER, client_address
 from trading.kernel.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -64,7 +64,7 @@ def metrics_allowed(request: Request[Any, Any, Any], settings: Settings) -> bool
             return True
     proxies = settings.web.trusted_proxies
     peer = request.client.host if request.client else None
-    if peer not in proxies and any(name in request.headers for name in _FORWARDING_HEADERS):
+    if (peer or UNIX_SOCKET_PEER) not in proxies and any(name in request.headers for name in _FORWARDING_HEADERS):
         return False
     return _in_networks(client_address(request, proxies), settings.metrics.allow)
 

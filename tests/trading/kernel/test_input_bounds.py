@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from tests.trading.parties.factories import PASSWORD, api_token, bearer, create_account, new_uscc, new_username
 from trading.kernel.api.bounds import MAX_JSON_DEPTH, MAX_TEXT_BODY_BYTES
 from trading.kernel.auth.roles import Role
-from trading.kernel.bounds import BigInt, Digits, Input, InputRefused, ShortText
+from trading.kernel.bounds import BigInt, Digits, Input, InputRefused, MaxLength, ShortText
 from trading.kernel.settings import Settings
 from trading.kernel.web.templating import local_time
 from trading.parties.models import Organisation, User
@@ -290,3 +290,63 @@ def test_local_time_never_raises_on_extreme_stored_times(value: datetime) -> Non
 def test_local_time_shows_china_standard_time() -> None:
     assert local_time(datetime(2026, 1, 1, tzinfo=UTC), "%Y-%m-%d %H:%M") == "2026-01-01 08:00"
     assert local_time(None) == ""
+
+
+# --- the request check stays cheap on hostile bodies (timings in bench/input_bounds.py) -------------
+
+
+def _two_megabytes_of(unit: bytes, head: bytes = b"") -> bytes:
+    count = (MAX_TEXT_BODY_BYTES - len(head) - 20) // (len(unit) + 1)
+    return b"[" + head + b",".join([unit] * count) + b"]"
+
+
+async def test_a_2mb_body_of_small_arrays_is_a_4xx_not_a_stall_or_500(client: httpx.AsyncClient) -> None:
+    """It used to cost seconds of pure-Python scanning before any guard; now one C-speed parse."""
+    response = await client.post(
+        REGISTRATIONS, content=_two_megabytes_of(b"[1]"), headers={"content-type": "application/json"}
+    )
+    assert 400 <= response.status_code < 500, response.text
+    assert response.headers["content-type"].startswith(PROBLEM)
+
+
+async def test_a_control_character_beyond_the_walk_budget_is_still_refused(client: httpx.AsyncClient) -> None:
+    raw = _two_megabytes_of(b"[1]", head=b"[1],")[:-1] + b',"\\u0000"]'  # last, where the walk never gets
+    response = await client.post(REGISTRATIONS, content=raw, headers={"content-type": "application/json"})
+    assert_problem(response, 422, "body", "no-control-characters")
+
+
+@pytest.mark.parametrize(
+    ("escaped", "refused"),
+    [
+        (b"\\\\u0000", False),  # an escaped backslash, then the text "u0000"
+        (b"\\\\\\u0000", True),  # an escaped backslash, then NUL
+        (b"\\u00e9", False),  # an escaped letter (é)
+        (b"\\u007F", True),
+        (b"\\u0085", True),
+        ("\x85".encode(), True),  # a C1 control written raw is valid JSON
+        (b"\\ud83d\\ude00", False),  # a surrogate pair is one character
+    ],
+)
+async def test_control_characters_are_found_in_the_raw_json(
+    client: httpx.AsyncClient, escaped: bytes, *, refused: bool
+) -> None:
+    raw = msgspec.json.encode(registration())[:-1] + b', "organisation_name": "x' + escaped + b'y"}'
+    response = await client.post(REGISTRATIONS, content=raw, headers={"content-type": "application/json"})
+    if refused:
+        assert_problem(response, 422, "organisation_name", "no-control-characters")
+    else:
+        assert response.status_code == 201, response.text
+
+
+def test_text_longer_than_its_column_is_refused_as_max_length() -> None:
+    class Named(Input):
+        title: Annotated[ShortText, MaxLength(4)]
+        notes: list[Annotated[str, MaxLength(2)]] = msgspec.field(default_factory=list)
+
+    assert msgspec.convert({"title": "四个汉字", "notes": ["ok"]}, Named).title == "四个汉字"
+    with pytest.raises(InputRefused) as raised:
+        msgspec.convert({"title": "五个汉字呀"}, Named)
+    assert (raised.value.field, raised.value.rule) == ("title", "max-length")
+    with pytest.raises(InputRefused) as raised:
+        msgspec.convert({"title": "a", "notes": ["ok", "too long"]}, Named)
+    assert (raised.value.field, raised.value.rule) == ("notes[1]", "max-length")

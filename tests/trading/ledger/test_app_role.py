@@ -30,6 +30,8 @@ from trading.server.dbroles import RoleRefused, grant_app_role
 GGZY = str(Path(sys.executable).parent / "ggzy")
 OWNER = "ggzy_test_owner"
 APP = "ggzy_test_app"
+OWNER_MEMBER = "ggzy_test_owner_member"
+ROLE_MAKER = "ggzy_test_role_maker"
 
 
 async def _create_role(name: str) -> None:
@@ -112,6 +114,12 @@ async def test_the_application_role_cannot_disable_ledger_triggers_or_change_ent
 
 
 async def test_a_role_that_could_rewrite_the_ledger_is_refused(owned_db: str) -> None:
+    await _create_role(OWNER_MEMBER)
+    await _admin(f"GRANT {OWNER} TO {OWNER_MEMBER}")
+    await _admin(
+        f"DO $$ BEGIN CREATE ROLE {ROLE_MAKER} LOGIN NOSUPERUSER CREATEROLE; "
+        "EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$"
+    )
     owner = create_engine(owned_db)
     try:
         async with owner.connect() as connection:
@@ -121,6 +129,11 @@ async def test_a_role_that_could_rewrite_the_ledger_is_refused(owned_db: str) ->
                 await grant_app_role(connection, "postgres")
             with pytest.raises(RoleRefused, match="does not exist"):
                 await grant_app_role(connection, "ggzy_no_such_role")
+            # A member of the owner role may SET ROLE to it; a CREATEROLE role may grant itself that.
+            with pytest.raises(RoleRefused, match="member of their owner"):
+                await grant_app_role(connection, OWNER_MEMBER)
+            with pytest.raises(RoleRefused, match="CREATEROLE"):
+                await grant_app_role(connection, ROLE_MAKER)
             with pytest.raises(RoleRefused, match="identifier"):
                 await grant_app_role(connection, "app; DROP TABLE ledger_entries")
             await connection.rollback()

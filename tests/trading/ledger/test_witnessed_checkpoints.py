@@ -12,6 +12,7 @@ import json
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from certs import keys
@@ -353,3 +354,32 @@ async def test_format_1_checkpoints_still_verify_and_are_never_published(session
     report = await verify_ledger(session, public_keys=[key.public_key()], against=[outsiders_copy(second)])
     assert report.ok, report.summary()
     assert report.checkpoints_checked == 2
+
+
+async def test_a_tsa_failure_leaves_none_of_its_rows_behind(session: AsyncSession, platform_tsa: Settings) -> None:
+    """The TSA issued (and recorded) a token, then its answer was unusable: the checkpoint is
+    kept without a token, and the token row the TSA wrote goes with the failure."""
+    from trading.ledger import timestamping
+    from trading.parties.models import TimestampToken
+
+    working = timestamping.use_platform_tsa(None)
+    assert working is not None
+
+    class Garbled:
+        def __init__(self, inner: tsa_client.TsaTransport) -> None:
+            self.inner = inner
+
+        async def request(self, request_der: bytes) -> bytes:
+            return (await self.inner.request(request_der))[:-7]
+
+    timestamping.use_platform_tsa(lambda s: Garbled(working(s)))
+    try:
+        before = await session.scalar(sa.select(sa.func.count()).select_from(TimestampToken))
+        await append_many(session, 1, project_code=new_project_code())
+        checkpoint = await create_checkpoint(session, private_key=new_key())
+        assert checkpoint is not None
+        assert checkpoint.timestamp_token is None
+        await session.flush()
+        assert await session.scalar(sa.select(sa.func.count()).select_from(TimestampToken)) == before
+    finally:
+        timestamping.use_platform_tsa(working)

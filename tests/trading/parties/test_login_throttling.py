@@ -120,3 +120,38 @@ async def test_a_valid_account_does_not_clear_its_address_failures(
         assert (await _login(attacker, own.username, PASSWORD)).status_code == 201
         assert (await _login(attacker, "victim-3", WRONG)).status_code == 401
         assert (await _login(attacker, "victim-4", WRONG)).status_code == 429
+
+
+async def test_rotating_the_leftmost_forwarded_address_does_not_reset_throttling(
+    client_at: ClientAt, session_maker: async_sessionmaker[AsyncSession], settings: Settings
+) -> None:
+    """Behind a trusted proxy that appends, the client writes the leftmost entry itself: the
+    address counted is the one the proxy saw (the rightmost untrusted hop)."""
+    proxy = "10.0.0.2"
+    settings.web.trusted_proxies[:] = [proxy]  # in place: the actor resolver holds this list
+    settings.auth.login_attempts_per_window = 3
+    async with client_at(proxy) as through_proxy:
+        statuses = [
+            (
+                await through_proxy.post(
+                    "/api/v1/auth/tokens",
+                    json={"username": f"guess-{n}", "password": WRONG},
+                    headers={"X-Forwarded-For": f"192.0.2.{n}, {ATTACKER}"},
+                )
+            ).status_code
+            for n in range(5)
+        ]
+    assert statuses == [401, 401, 401, 429, 429]
+
+
+async def test_clients_on_an_untrusted_unix_socket_are_not_one_address(
+    app: Litestar, session_maker: async_sessionmaker[AsyncSession], settings: Settings
+) -> None:
+    """No address to tell them apart: a shared window would let anybody lock everybody out."""
+    settings.auth.login_attempts_per_window = 3
+    owner = await create_account(session_maker, settings, Role.BIDDER)
+    transport = httpx.ASGITransport(app=app, client=None)  # type: ignore[arg-type]
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver.local") as socket_client:
+        for n in range(5):
+            assert (await _login(socket_client, f"guess-{n}", WRONG)).status_code == 401
+        assert (await _login(socket_client, owner.username, PASSWORD)).status_code == 201

@@ -100,3 +100,13 @@ async def test_metrics_labels_reveal_no_download_or_submission_counts(client: ht
         if route.startswith(("api:", "web:")):
             assert method == "*"
             assert re.fullmatch(r"[1-5]xx", status)
+
+
+async def test_metrics_refused_when_the_client_claims_loopback_through_a_trusted_proxy(
+    settings: Settings, client: httpx.AsyncClient
+) -> None:
+    """The proxy (on loopback, trusted) appends the address it saw to the client's own claim."""
+    settings.web.trusted_proxies = ["127.0.0.1"]
+    response = await client.get("/metrics", headers={"X-Forwarded-For": f"127.0.0.1, {OUTSIDE[0]}"})
+    assert response.status_code == 403
+    assert (await client.get("/metrics", headers={"X-Forwarded-For": "127.0.0.1"})).status_code == 200
