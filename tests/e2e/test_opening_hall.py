@@ -29,7 +29,9 @@ from tests.e2e.test_login_locale import CHROMIUM, CHROMIUM_ARGS
 from trading.kernel.db.engine import create_engine, create_session_maker
 from trading.parties.models import User
 
-pytestmark = pytest.mark.e2e
+# The deadline sweep runs in this process and enqueues the ledger's milestone checkpoint: record it
+# (the process-wide default publisher refuses rather than lose a task).
+pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("publisher")]
 LOT = "001"
 SUBMISSION_SECONDS = 8
 """From moving the deadline (after the server is up) to the deadline: three tiny bids are built and sent."""

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from trading.kernel.tasks import RecordingPublisher, TaskMessage, enqueue, pending
+from trading.kernel.db.uow import transaction
+from trading.kernel.tasks import DroppingPublisher, RecordingPublisher, TaskMessage, enqueue, pending, set_publisher
 
 
 async def test_enqueued_task_is_published_only_after_commit(
@@ -30,3 +32,22 @@ async def test_enqueued_task_is_dropped_on_rollback(
         assert pending(session) == []
         await session.commit()
     assert publisher.published == []
+
+
+async def test_a_publisher_failure_after_commit_surfaces_as_itself_from_a_unit_of_work(
+    session_maker: async_sessionmaker[AsyncSession],
+) -> None:
+    """The work is committed; the caller sees the publisher's own error, not a failed rollback of
+    a transaction that already ended (which hid the cause in the deadline sweep's log)."""
+
+    async def work() -> None:
+        async with transaction(session_maker) as session:
+            await session.execute(text("SELECT 1"))
+            enqueue(session, "ledger.checkpoint_chains")
+
+    previous = set_publisher(DroppingPublisher())
+    try:
+        with pytest.raises(RuntimeError, match="no task publisher installed"):
+            await work()
+    finally:
+        set_publisher(previous)

@@ -31,9 +31,11 @@ async def transaction(
         async with session_maker() as session:
             try:
                 yield session
-                await session.commit()
             except BaseException:
                 await session.rollback()
                 raise
+            # Outside the rollback path: once committed, a failure of an after-commit hook (a task
+            # publisher that refuses) must surface as itself, not as a rollback of a closed transaction.
+            await session.commit()
     finally:
         sqlite_immediate.reset(token)
