@@ -60,7 +60,7 @@ from trading.kernel.db.types import uuid7
 from trading.kernel.errors import NotFound, PermissionDenied, ValidationFailed
 from trading.kernel.settings import Settings
 from trading.kernel.storage import FileStore
-from trading.ledger.service import append_entry
+from trading.ledger.service import append_entry, disclose_chain, withhold_chain
 from trading.parties.models import Organisation
 from trading.parties.trust import PlatformRefused, trust_context
 
@@ -345,6 +345,9 @@ class TenderService:
         await self.session.flush()
         self._add_lots(tender, data.lots)
         await self.session.flush()
+        # A draft answers 404 to everybody but its owners; the public checkpoints must not name
+        # its chain either until it is published.
+        await withhold_chain(self.session, code, now)
         await self._record(
             actor,
             "tender_drafted",
@@ -752,6 +755,7 @@ class TenderService:
         await self.repo.publish_documents(tender.id, now)
         await self.session.flush()
         documents = await self.repo.documents(tender.id, published_only=True)
+        await disclose_chain(self.session, tender.project_code, now)
         await self._record(
             actor,
             "tender_published",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -38,7 +39,14 @@ from trading.kernel.storage import FileStore
 from trading.kernel.sweep import run_sweep
 from trading.ledger.models import LedgerEntry
 from trading.ledger.repository import EntryFilter, LedgerRepository
-from trading.ledger.service import chain_for
+from trading.ledger.service import (
+    chain_for,
+    create_checkpoint,
+    platform_private_key,
+    platform_public_keys,
+    published_checkpoint,
+    verify_ledger,
+)
 
 pytestmark = pytest.mark.usefixtures("dev_lists")
 
@@ -548,6 +556,36 @@ async def test_drafts_are_neither_downloadable_nor_visible(
     assert page.items == []
     assert [t.id for t in (await tenders.search(owner.actor(), q=tender.project_code)).items] == [tender.id]
     assert await session.scalar(sa.select(sa.func.count(DocumentDownload.id))) == 0
+
+
+async def test_a_drafts_project_code_stays_out_of_public_checkpoints_until_published(
+    *,
+    session: AsyncSession,
+    session_maker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    store: FileStore,
+    owner: Party,
+) -> None:
+    """A draft answers 404 to non-owners; the public checkpoint must not reveal it either."""
+    tender = await draft_tender(session_maker, settings, store, owner)
+    key = platform_private_key(settings)
+    while_draft = await create_checkpoint(session, private_key=key)
+    assert while_draft is not None
+    draft_copy = json.loads(json.dumps(published_checkpoint(while_draft)))
+    assert tender.project_code not in json.dumps(draft_copy)
+    assert while_draft.sealed_heads is not None
+    assert while_draft.sealed_heads[chain_for(tender.project_code)]["seq"] == 2  # drafted, document added
+    await session.commit()
+
+    published = await TenderService(session, settings, store).publish(owner.actor(), tender)
+    await session.commit()
+    after = await create_checkpoint(session, private_key=key)
+    assert after is not None
+    after_copy = json.loads(json.dumps(published_checkpoint(after)))
+    head = after_copy["heads"][chain_for(published.project_code)]
+    assert (head["from"], head["seq"]) == (1, 3)  # the draft's history too, now the tender is public
+    report = await verify_ledger(session, public_keys=platform_public_keys(settings), against=[draft_copy, after_copy])
+    assert report.ok, report.summary()
 
 
 async def test_cancelled_tender_is_not_closed_by_the_sweep(

@@ -114,6 +114,22 @@ class LedgerUnsealedChain(Base):
     unsealed_at: Mapped[datetime]
 
 
+class LedgerWithheldChain(Base):
+    """A project chain kept out of public checkpoints until its project is published.
+
+    A draft tender's records would otherwise reveal, through the public checkpoint's head list,
+    that an unpublished project exists and how busy it is. While ``disclosed_at`` is ``None`` the
+    chain is signed like a still-sealed one (through the ``sealed`` digest only); disclosure makes
+    the next checkpoint publish its whole history. Chains without a row are public as ever.
+    """
+
+    __tablename__ = "ledger_withheld_chains"
+
+    chain: Mapped[str] = mapped_column(String(80), primary_key=True)
+    withheld_at: Mapped[datetime]
+    disclosed_at: Mapped[datetime | None]
+
+
 class LedgerCheckpoint(Base):
     """A signature by the platform key over the chain heads that moved since the previous one.
 

@@ -57,6 +57,7 @@ from trading.ledger.models import (
     LedgerCheckpoint,
     LedgerEntry,
     LedgerUnsealedChain,
+    LedgerWithheldChain,
 )
 
 _ENTRIES = cast("Table", LedgerEntry.__table__)
@@ -349,6 +350,15 @@ class LedgerRepository:
         if not chains:
             return set()
         statement = select(LedgerUnsealedChain.chain).where(LedgerUnsealedChain.chain.in_(chains))
+        return set((await self.session.execute(statement)).scalars())
+
+    async def withheld_among(self, chains: Sequence[str]) -> set[str]:
+        """Which of these chains are withheld from public checkpoints and not yet disclosed."""
+        if not chains:
+            return set()
+        statement = select(LedgerWithheldChain.chain).where(
+            LedgerWithheldChain.chain.in_(chains), LedgerWithheldChain.disclosed_at.is_(None)
+        )
         return set((await self.session.execute(statement)).scalars())
 
     async def republish_chain(self, chain: str) -> None:

@@ -37,6 +37,7 @@ from trading.ledger.models import (
     LedgerCheckpoint,
     LedgerEntry,
     LedgerUnsealedChain,
+    LedgerWithheldChain,
 )
 from trading.ledger.repository import EntryFilter, LedgerRepository
 from trading.ledger.verification import Problem, VerificationReport, verify_ledger
@@ -52,6 +53,7 @@ __all__ = [
     "chain_for",
     "create_checkpoint",
     "decode_cursor",
+    "disclose_chain",
     "encode_cursor",
     "latest_published_checkpoint",
     "list_entries",
@@ -63,6 +65,7 @@ __all__ = [
     "request_checkpoint",
     "unseal_chain",
     "verify_ledger",
+    "withhold_chain",
 ]
 
 _ACTION = re.compile(r"[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+")
@@ -221,7 +224,8 @@ async def create_checkpoint(session: AsyncSession, *, private_key: keys.PrivateK
     so the newest one commits to every head ever signed: an outsider who keeps a copy of it
     (``published_checkpoint``) can later prove that nothing before it vanished or changed.
     Still-sealed chains are signed through the ``sealed`` digest only (their counts are secret
-    until the deadline). The digest is timestamped by the platform TSA when one is plugged in.
+    until the deadline), and so are withheld chains not yet disclosed (``withhold_chain``: a
+    draft's very existence is not public). The digest is timestamped by the platform TSA when one is plugged in.
 
     Concurrent runs are serialised (advisory lock on PostgreSQL, the write lock on SQLite), so a
     beat tick, a milestone and a manual run never sign the same state twice. Only flushes.
@@ -236,6 +240,7 @@ async def create_checkpoint(session: AsyncSession, *, private_key: keys.PrivateK
     previous_digest = bytes(previous.digest) if previous is not None else encoding.GENESIS_HASH
     created_at = await clock.now(session)
     unsealed = await repository.unsealed_among([chain for chain in moved if chain.startswith(SEALED_CHAIN_PREFIX)])
+    withheld = await repository.withheld_among([chain for chain in moved if chain.startswith(PROJECT_CHAIN_PREFIX)])
     heads: dict[str, Any] = {}
     sealed_heads: dict[str, Any] = {}
     for chain, (seq, head_hash, signed_seq) in moved.items():
@@ -251,7 +256,7 @@ async def create_checkpoint(session: AsyncSession, *, private_key: keys.PrivateK
             "from": signed_seq + 1,
             "hashes": encoding.join_hashes([h for _, h in rows]),
         }
-        still_sealed = chain.startswith(SEALED_CHAIN_PREFIX) and chain not in unsealed
+        still_sealed = (chain.startswith(SEALED_CHAIN_PREFIX) and chain not in unsealed) or chain in withheld
         (sealed_heads if still_sealed else heads)[chain] = head
     sealed_digest = encoding.sha256(encoding.sealed_heads_message(sealed_heads)) if sealed_heads else None
     message = encoding.checkpoint_message_v2(
@@ -375,4 +380,39 @@ async def unseal_chain(session: AsyncSession, project_code: str, now: datetime) 
     # publishes its whole history, so outsiders can check the bids' and downloads' records too.
     await LedgerRepository(session).republish_chain(chain)
     request_checkpoint(session, milestone="deadline", project_code=project_code)
+    return True
+
+
+async def withhold_chain(session: AsyncSession, project_code: str, now: datetime) -> bool:
+    """Keep the project's chain out of public checkpoints until `disclose_chain`; True the first time.
+
+    For a project that is not public yet (a draft tender): its entries are still chained, signed
+    (through the ``sealed`` digest, like a still-sealed chain) and verified, but no public
+    checkpoint names the chain or its length. Call it before the project's first entry; a chain
+    withheld once is never withheld again after its disclosure.
+    """
+    chain = chain_for(project_code)
+    if await session.get(LedgerWithheldChain, chain) is not None:
+        return False
+    session.add(LedgerWithheldChain(chain=chain, withheld_at=now))
+    await session.flush()
+    return True
+
+
+async def disclose_chain(session: AsyncSession, project_code: str, now: datetime) -> bool:
+    """End `withhold_chain`: the next checkpoint publishes the chain's whole history from seq 1.
+
+    True if the chain was withheld until now; False if it never was (public as ever) or already
+    disclosed. No checkpoint is requested: the withheld entries are already signed (through the
+    sealed digest), so the next beat tick's checkpoint is soon enough to publish them.
+    """
+    chain = chain_for(project_code)
+    withheld = await session.get(LedgerWithheldChain, chain)
+    if withheld is None or withheld.disclosed_at is not None:
+        return False
+    withheld.disclosed_at = now
+    await session.flush()
+    # Until now the chain was signed only through the sealed digest; re-signing it from seq 1
+    # lets outsiders check the draft's records too, now that the project is public.
+    await LedgerRepository(session).republish_chain(chain)
     return True

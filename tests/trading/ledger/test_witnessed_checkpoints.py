@@ -27,10 +27,12 @@ from trading.ledger.models import LedgerCheckpoint
 from trading.ledger.service import (
     append_entry,
     create_checkpoint,
+    disclose_chain,
     latest_published_checkpoint,
     published_checkpoint,
     unseal_chain,
     verify_ledger,
+    withhold_chain,
 )
 
 
@@ -253,6 +255,57 @@ async def test_sealed_chains_are_published_only_as_a_digest_until_unsealed(sessi
         session, public_keys=[key.public_key()], against=[copy, outsiders_copy(unsealed_checkpoint)]
     )
     assert report.ok, report.summary()
+
+
+async def test_a_withheld_chain_is_not_named_by_public_checkpoints_until_disclosed(session: AsyncSession) -> None:
+    """A draft project's chain must not show in the public checkpoint (its existence, its size)
+    until the project is published; then the next checkpoint publishes its whole history."""
+    key = new_key()
+    code = new_project_code()
+    chain = f"project:{code}"
+    public_code = new_project_code()
+    now = await clock.now(session)
+    assert await withhold_chain(session, code, now)
+    assert not await withhold_chain(session, code, now)
+    await append_many(session, 2, project_code=code)
+    await append_many(session, 1, project_code=public_code)
+    withheld_checkpoint = await create_checkpoint(session, private_key=key)
+    assert withheld_checkpoint is not None
+    copy = outsiders_copy(withheld_checkpoint)
+    assert code not in json.dumps(copy)
+    assert list(copy["heads"]) == [f"project:{public_code}"]
+    assert copy["sealed"] is not None
+    assert withheld_checkpoint.sealed_heads is not None
+    assert withheld_checkpoint.sealed_heads[chain]["seq"] == 2
+    # Still withheld: more draft entries stay out of the next checkpoint too.
+    await append_many(session, 1, project_code=code)
+    still_withheld = await create_checkpoint(session, private_key=key)
+    assert still_withheld is not None
+    assert code not in json.dumps(outsiders_copy(still_withheld))
+
+    # Publication discloses the chain: the next checkpoint publishes its whole history from seq 1.
+    assert await disclose_chain(session, code, now)
+    assert not await disclose_chain(session, code, now)
+    disclosed = await create_checkpoint(session, private_key=key)
+    assert disclosed is not None
+    disclosed_copy = outsiders_copy(disclosed)
+    head = disclosed_copy["heads"][chain]
+    assert (head["from"], head["seq"]) == (1, 3)
+    assert disclosed_copy["sealed"] is None
+    report = await verify_ledger(
+        session, public_keys=[key.public_key()], against=[copy, outsiders_copy(still_withheld), disclosed_copy]
+    )
+    assert report.ok, report.summary()
+
+
+async def test_a_chain_never_withheld_is_not_disclosed_again(session: AsyncSession) -> None:
+    """Projects published before withholding existed keep their chains public, untouched."""
+    key = new_key()
+    code = new_project_code()
+    await append_many(session, 2, project_code=code)
+    assert await create_checkpoint(session, private_key=key) is not None
+    assert not await disclose_chain(session, code, await clock.now(session))
+    assert await create_checkpoint(session, private_key=key) is None
 
 
 async def test_a_sealed_entry_rewritten_before_the_deadline_is_caught_then_named_once_unsealed(
