@@ -30,6 +30,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bidding import visibility
 from bidding.errors import SealedUntilDeadline, TenderRuleViolated, TenderStateConflict
 from bidding.models import (
     DocumentDownload,
@@ -164,11 +165,8 @@ class TenderService:
 
     @staticmethod
     def owns(actor: Actor, tender: Tender) -> bool:
-        """The tenderee or its agency."""
-        return actor.organisation_id is not None and actor.organisation_id in {
-            tender.tenderee_organisation_id,
-            tender.agency_organisation_id,
-        }
+        """The tenderee or its agency (the rule is `bidding.visibility.owns`)."""
+        return visibility.owns(actor, tenderee=tender.tenderee_organisation_id, agency=tender.agency_organisation_id)
 
     def _assert_owner(self, actor: Actor, tender: Tender) -> None:
         if not self.owns(actor, tender):
