@@ -7,7 +7,7 @@ from typing import Annotated
 
 from litestar import Controller, get, post
 from litestar.di import NamedDependency
-from litestar.params import QueryParameter
+from litestar.params import FromPath, QueryParameter
 from litestar.status_codes import HTTP_200_OK
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -48,7 +48,7 @@ class NotificationsApi(Controller):
         opt=requires(PartiesPermission.PROFILE_UPDATE),
     )
     async def mark_read(
-        self, db_session: NamedDependency[AsyncSession], actor: NamedDependency[Actor], notice_id: uuid.UUID
+        self, db_session: NamedDependency[AsyncSession], actor: NamedDependency[Actor], notice_id: FromPath[uuid.UUID]
     ) -> NoticeRead:
         """Mark a notice read (once; again changes nothing). For a legal notice the first reading
         is its read receipt, recorded in the ledger.

@@ -51,8 +51,9 @@ def compose(
     message["Date"] = format_datetime(now)
     message["Message-ID"] = delivery.message_id
     message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no auto-replies to a notice
-    message["Content-Language"] = "en" if messages.variant(locale) == "en" else "zh-CN"
     message.set_content(text.body, charset="utf-8")
+    # After set_content, which replaces every Content-* header.
+    message["Content-Language"] = "en" if messages.variant(locale) == "en" else "zh-CN"
     return message
 
 

@@ -11,10 +11,13 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from functools import lru_cache
 from typing import Any, Final
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, TemplateNotFound
+
+from trading.kernel.web.templating import local_time
 
 DEFAULT_LOCALE: Final = "zh_CN"
 LOCALES: Final = ("zh_CN", "en")
@@ -33,7 +36,7 @@ class UnknownTemplate(LookupError):
 @lru_cache(maxsize=1)
 def _environment() -> Environment:
     # Plain text, not HTML: nothing is escaped, and a missing parameter fails loudly.
-    return Environment(
+    environment = Environment(
         loader=PackageLoader("trading.notifications", "templates"),
         autoescape=False,  # noqa: S701 - text/plain e-mail and inbox text, shown escaped by the page
         undefined=StrictUndefined,
@@ -41,6 +44,18 @@ def _environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    environment.filters["local_time"] = _local_time
+    return environment
+
+
+def _local_time(value: object) -> str:
+    """Parameters are JSON, so times arrive as ISO 8601 text; shown in UTC+08:00."""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    return local_time(value)
 
 
 def variant(locale: str | None) -> str:

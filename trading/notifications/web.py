@@ -14,7 +14,7 @@ from typing import Any, Final
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
-from litestar.params import URLEncodedBody
+from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -72,14 +72,14 @@ class InboxPages(Controller):
         request: Request[Any, Any, Any],
         db_session: NamedDependency[AsyncSession],
         actor: NamedDependency[Actor],
-        notice_id: uuid.UUID,
+        notice_id: FromPath[uuid.UUID],
     ) -> Response[Any]:
         notice = await service.mark_read(db_session, actor, notice_id)
         return await page(request, "notifications/notice.html", {"notice": notice, "text": shown(notice)})
 
     @post("/{notice_id:uuid}/read", name="notifications.mark_read", opt=requires(PartiesPermission.PROFILE_UPDATE))
     async def mark_read(
-        self, db_session: NamedDependency[AsyncSession], actor: NamedDependency[Actor], notice_id: uuid.UUID
+        self, db_session: NamedDependency[AsyncSession], actor: NamedDependency[Actor], notice_id: FromPath[uuid.UUID]
     ) -> Redirect:
         await service.mark_read(db_session, actor, notice_id)
         return Redirect("/inbox", status_code=303)
