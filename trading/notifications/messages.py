@@ -50,12 +50,12 @@ def _environment() -> Environment:
 
 def _local_time(value: object) -> str:
     """Parameters are JSON, so times arrive as ISO 8601 text; shown in UTC+08:00."""
-    if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value)
-        except ValueError:
-            return value
-    return local_time(value)
+    if not isinstance(value, str):
+        return local_time(value)
+    try:
+        return local_time(datetime.fromisoformat(value))
+    except ValueError:
+        return value
 
 
 def variant(locale: str | None) -> str:
