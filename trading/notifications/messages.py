@@ -15,7 +15,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any, Final
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, TemplateNotFound
+from jinja2 import Environment, PackageLoader, StrictUndefined, TemplateNotFound, UndefinedError
 
 from trading.kernel.web.templating import local_time
 
@@ -67,13 +67,18 @@ def _path(template: str, locale: str) -> str:
     return f"notifications/messages/{template}.{locale}.txt"
 
 
-def check_template(template: str) -> None:
-    """Raise `UnknownTemplate` unless ``template`` has both language variants."""
+def check_template(template: str, params: Mapping[str, Any]) -> None:
+    """Raise `UnknownTemplate` unless both language variants of ``template`` render with
+    ``params``: a mistake fails the publishing domain's tests, not a send long after.
+    """
     for locale in LOCALES:
         try:
-            _environment().get_template(_path(template, locale))
+            render(template, params, locale)
         except TemplateNotFound:
             msg = f"notice template {template!r} has no {locale} variant ({_path(template, locale)})"
+            raise UnknownTemplate(msg) from None
+        except UndefinedError as exc:
+            msg = f"notice template {template!r} ({locale}): {exc.message}"
             raise UnknownTemplate(msg) from None
 
 

@@ -76,7 +76,7 @@ async def publish(
     ``legal`` notices (送达 with legal effect) are recorded in the ledger, on ``project_code``'s
     chain (``sealed``: its sealed chain, when the recipient is a prospective bidder).
     """
-    messages.check_template(template)
+    messages.check_template(template, params)
     if not key or len(key) > KEY_MAX:
         msg = f"an event key has 1–{KEY_MAX} characters"
         raise ValueError(msg)

@@ -24,6 +24,7 @@ from trading.kernel.auth.permissions import requires
 from trading.kernel.errors import DomainError
 from trading.kernel.web import i18n
 from trading.kernel.web.forms import FieldError
+from trading.kernel.web.htmx import is_htmx
 from trading.kernel.web.i18n import N_
 from trading.kernel.web.pages import page
 from trading.notifications import messages, service
@@ -39,8 +40,8 @@ async def unread_in_header(request: Request[Any, Any, Any], actor: Actor) -> Map
     """``unread_notices`` for the page header, read in a short session of its own (the handler's
     session is not reachable from here, and a count needs no consistency with it).
     """
-    if not actor.is_authenticated or actor.user_id is None:
-        return {}
+    if not actor.is_authenticated or actor.user_id is None or is_htmx(request):
+        return {}  # fragments have no header
     session_maker = request.app.state.get("session_maker")
     if session_maker is None:
         return {}

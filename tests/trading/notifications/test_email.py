@@ -21,6 +21,7 @@ from trading.notifications import jobs, service, smtp
 from trading.notifications.jobs import PendingEmails
 from trading.notifications.models import DeliveryStatus, EmailDelivery
 from trading.notifications.service import SEND_TASK, Recipient
+from trading.parties.models import User
 
 PARAMS = {"title": "开标时间调整", "text": "开标时间调整为 2026 年 12 月 20 日 9:30。"}
 
@@ -156,3 +157,38 @@ async def test_a_5xx_refusal_fails_the_delivery_for_good(
     assert await jobs.send_email(session_maker, delivery_id, settings=smtp_server.settings(settings)) == "failed"
     with use_clock(ShiftedClock(timedelta(days=1))):
         assert (await run_sweep(session_maker, [PendingEmails()])).total_changed == 0
+
+
+async def test_each_member_gets_the_email_in_their_own_language(
+    session_maker: async_sessionmaker[AsyncSession], settings: Settings, publisher: RecordingPublisher, tmp_path: Path
+) -> None:
+    account = await account_with_email(session_maker, settings, "en-reader@example.cn")
+    async with transaction(session_maker) as session:
+        user = await session.get_one(User, account.user_id)
+        user.locale = "en"
+    params = {
+        "project_code": "E3201000001",
+        "title": "道路工程",
+        "answer": "已澄清。",
+        "answered_at": "2026-12-06T02:00:00+00:00",
+    }
+    async with transaction(session_maker) as session:
+        await service.publish(
+            session,
+            recipient=Recipient.organisation(account.organisation_id),
+            template="bidding.objection_answered",
+            key=f"test:{uuid.uuid4()}",
+            params=params,
+        )
+    [delivery_id] = sends(publisher)
+    embedded = settings.model_copy(update={"var_dir": tmp_path})
+    assert await jobs.send_email(session_maker, delivery_id, settings=embedded) == "sent"
+    outbox = mailbox.mbox(tmp_path / "mail" / "outbox.mbox")
+    try:
+        [message] = list(outbox)
+    finally:
+        outbox.close()
+    assert str(message["Content-Language"]) == "en"
+    assert "Objection answered: E3201000001" in str(message["Subject"])
+    body = message.get_payload(decode=True).decode()
+    assert "2026-12-06 10:00" in body  # UTC+08:00

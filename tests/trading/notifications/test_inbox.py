@@ -7,6 +7,7 @@ import re
 import uuid
 
 import httpx
+import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.trading.notifications.conftest import actor_of
@@ -16,6 +17,7 @@ from trading.kernel.auth.roles import Role
 from trading.kernel.db.uow import transaction
 from trading.kernel.settings import Settings
 from trading.notifications import service
+from trading.notifications.messages import UnknownTemplate
 from trading.notifications.models import Notice
 from trading.notifications.service import Recipient
 
@@ -170,3 +172,15 @@ async def test_the_email_address_form_saves_and_refuses_with_422(
     page = await client.get(saved.headers["location"])
     assert 'value="bidder@example.cn"' in page.text
     assert "已保存。" in page.text
+
+
+async def test_a_template_that_does_not_render_is_refused_at_publication(
+    session_maker: async_sessionmaker[AsyncSession], settings: Settings
+) -> None:
+    account = await create_account(session_maker, settings, Role.BIDDER)
+    async with session_maker() as session:
+        for template, params in (("no.such_template", {}), ("notifications.message", {"title": "缺正文"})):
+            with pytest.raises(UnknownTemplate):
+                await service.publish(
+                    session, recipient=Recipient.user(account.user_id), template=template, key="k", params=params
+                )
