@@ -35,7 +35,7 @@ from cryptography.exceptions import InvalidSignature
 from bidding.client import format as fmt
 from certs.canonical import canonical_json
 from certs.cms import SigningIdentity
-from certs.envelope import cms_env
+from certs.envelope import cms_env, cms_recipients
 from certs.envelope.keywrap import UnwrapKey
 from certs.envelope.sealed_bid import (
     AES_256_GCM,
@@ -394,7 +394,7 @@ def bind_part(
     envelope: bytes,
     binding: BidBinding,
     *,
-    key: cms_env.UnwrapKey | None = None,
+    key: cms_recipients.UnwrapKey | None = None,
     key_holders: Sequence[x509.Certificate] = (),
     threshold: int = 0,
 ) -> bytes:
