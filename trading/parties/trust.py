@@ -39,8 +39,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from certs.errors import Indication, Reason, Refused
 from certs.pathval.identity import Party, party_of
+from certs.pathval.pkix import CertificatePolicies
 from certs.pathval.revocation import Fetcher, RevocationChecker
-from certs.pathval.validate import CertificatePolicies, PathValidator
+from certs.pathval.validate import PathValidator
 from certs.sign.cades import DetachedSignature
 from certs.trustlist.model import TrustList, Usage, document_sha256, fingerprint
 from certs.trustlist.registry import TrustRegistry
