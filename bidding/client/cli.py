@@ -31,6 +31,8 @@ Refusals print the server's field and rule and exit 1; ``verify-receipt`` exits 
 does not verify.
 """
 
+from __future__ import annotations
+
 import json
 import shlex
 import subprocess

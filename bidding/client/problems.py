@@ -1,5 +1,7 @@
-"""How the bidder client reports refusals: the server's (`BidRejected`, from its problem+json) and
-its own (`LocalRefusal`, before anything is sent), both naming the field and the rule.
+"""How the bidder client reports what goes wrong: the server's refusals (`BidRejected`, from its
+problem+json) and its own (`LocalRefusal`, before anything is sent), both naming the field and the
+rule; inputs that cannot make a container (`BidBuildError`); opened content that is not what was
+signed or bound (`ContentMismatch`).
 """
 
 from __future__ import annotations
@@ -73,3 +75,11 @@ def checked(response: httpx.Response) -> httpx.Response:
     if response.status_code >= HTTP_ERROR:
         raise rejection(response)
     return response
+
+
+class BidBuildError(ValueError):
+    """The inputs cannot make a valid container (bad file list, amount, deadline or guarantee)."""
+
+
+class ContentMismatch(Exception):
+    """An opened part does not match what the signed manifest or the binding says it is."""
