@@ -47,7 +47,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from certs import keys
 from trading.ledger import encoding
 from trading.ledger.models import SEALED_CHAIN_PREFIX
-from trading.ledger.repository import LedgerRepository, PreimageBatch
+from trading.ledger.preimage_repository import PreimageBatch, PreimageRepository
+from trading.ledger.repository import LedgerRepository
 from trading.ledger.verification_checkpoints import Claim, check_signed_seqs, verify_checkpoints, verify_copy
 from trading.ledger.verification_report import MAX_PROBLEMS, Problem, VerificationReport, with_entry_id
 
@@ -103,7 +104,8 @@ async def verify_ledger(
     """
     started = time.perf_counter()
     repository = LedgerRepository(session)
-    await repository.begin_snapshot()
+    entries = PreimageRepository(session)
+    await entries.begin_snapshot()
     report = VerificationReport()
     trusted = {keys.key_id(key): key for key in public_keys}
 
@@ -117,7 +119,7 @@ async def verify_ledger(
     broken: list[_ChainState] = []
     bytes_by_chain: dict[str, int] = {}
     state: _ChainState | None = None
-    stream = _python_stream(repository, batch_size) if assemble_in_python else repository.preimage_stream(batch_size)
+    stream = _python_stream(entries, batch_size) if assemble_in_python else entries.preimage_stream(batch_size)
     # Each batch allocates a record and a few objects per entry that live until the batch is done,
     # long enough to be promoted; the collector's older-generation passes then keep re-walking
     # every object the process already held (a web or worker process holds many). Freezing those
@@ -144,12 +146,12 @@ async def verify_ledger(
             if len(report.problems) >= MAX_PROBLEMS:
                 report.problem_count += 1
                 continue
-            entry_id = await repository.entry_id(done.chain, problem.seq) if problem.seq is not None else None
+            entry_id = await entries.entry_id(done.chain, problem.seq) if problem.seq is not None else None
             report.add(with_entry_id(problem, entry_id))
         report.problem_count += done.dropped
 
     _check_leftovers(heads, claims, report)
-    _withhold_sealed(report, await repository.unsealed_chains(), bytes_by_chain)
+    _withhold_sealed(report, await entries.unsealed_chains(), bytes_by_chain)
     report.elapsed_seconds = time.perf_counter() - started
     return report
 
@@ -178,9 +180,9 @@ def _withhold_sealed(report: VerificationReport, unsealed: set[str], bytes_by_ch
     report.problems = kept + withheld
 
 
-async def _python_stream(repository: LedgerRepository, batch_size: int) -> AsyncIterator[tuple[str, PreimageBatch]]:
-    for chain in await repository.entry_chains():
-        async for batch in repository.python_assembled_batches(chain, batch_size):
+async def _python_stream(entries: PreimageRepository, batch_size: int) -> AsyncIterator[tuple[str, PreimageBatch]]:
+    for chain in await entries.entry_chains():
+        async for batch in entries.python_assembled_batches(chain, batch_size):
             yield chain, batch
 
 
