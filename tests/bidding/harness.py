@@ -57,10 +57,10 @@ from trading.kernel.storage import FileStore
 from trading.kernel.sweep import run_sweep
 from trading.ledger.service import append_entry
 from trading.parties.authentication import AuthenticationService
+from trading.parties.certificates.trust import TrustListService, cache_crl
 from trading.parties.models import OrganisationKind, SessionKind
 from trading.parties.schemas import OrganisationCreate, UserCreate
 from trading.parties.service import PartiesService
-from trading.parties.trust import TrustListService, cache_crl
 from trading.server.demo_pki import write_pinned_operator
 
 GGZY = str(Path(sys.executable).with_name("ggzy"))

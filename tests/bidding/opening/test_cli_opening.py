@@ -55,8 +55,8 @@ from trading.kernel import clock
 from trading.kernel.db.engine import create_engine, create_session_maker
 from trading.kernel.storage import FileStore
 from trading.ledger.models import LedgerEntry
+from trading.parties.certificates.trust import trust_context
 from trading.parties.models import Organisation, User
-from trading.parties.trust import trust_context
 
 LOT = "001"
 P12_PASSWORD = "secret"

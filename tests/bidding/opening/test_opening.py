@@ -68,8 +68,8 @@ from trading.kernel.sweep import run_sweep
 from trading.kernel.tasks import RecordingPublisher, TaskMessage
 from trading.ledger.models import LedgerEntry
 from trading.ledger.service import verify_ledger
+from trading.parties.certificates.trust import trust_context
 from trading.parties.models import OrganisationKind
-from trading.parties.trust import trust_context
 
 pytestmark = pytest.mark.usefixtures("dev_lists")
 

@@ -25,10 +25,10 @@ from certs.tsa.client import LocalTsa
 from tests.trading.parties.certificates.helpers import account, certificate_login, load_list
 from trading.kernel import clock
 from trading.kernel.settings import Settings
+from trading.parties.certificates.revocation import CachedRevocation
 from trading.parties.jobs import refresh_revocation
 from trading.parties.models import RevocationCacheEntry, RevocationKind
 from trading.parties.repository import RevocationCacheRepository
-from trading.parties.revocation import CachedRevocation
 
 pytestmark = pytest.mark.usefixtures("dev_lists")
 

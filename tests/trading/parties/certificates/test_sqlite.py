@@ -20,8 +20,8 @@ from trading.kernel.auth.identity import Actor
 from trading.kernel.db.engine import create_engine, create_session_maker
 from trading.kernel.db.uow import transaction
 from trading.kernel.settings import Settings
-from trading.parties import tsa
-from trading.parties.certificates import CertificateService
+from trading.parties.certificates import tsa
+from trading.parties.certificates.login import CertificateService
 from trading.parties.models import ChallengePurpose, RevocationCacheEntry, SessionKind, TimestampToken
 from trading.server.cli import alembic_config
 

@@ -28,8 +28,8 @@ from trading.kernel import clock
 from trading.kernel.auth.roles import Role
 from trading.kernel.settings import Settings
 from trading.ledger.models import LedgerEntry
+from trading.parties.certificates.trust import registry_at, registry_in_force
 from trading.parties.models import TrustListMark, TrustListVersion
-from trading.parties.trust import registry_at, registry_in_force
 
 DevCa = tuple[Path, dict[str, Any]]
 

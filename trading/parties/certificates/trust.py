@@ -50,15 +50,15 @@ from trading.kernel import clock
 from trading.kernel.auth.identity import Actor
 from trading.kernel.db.types import uuid7
 from trading.kernel.settings import Settings
-from trading.parties.models import TrustListVersion
-from trading.parties.repository import TrustListRepository
-from trading.parties.revocation import (
+from trading.parties.certificates.revocation import (
     CachingFetcher,
     OfflineFetcher,
     SessionRevocationCache,
     upstream_fetcher,
     verified_crl,
 )
+from trading.parties.models import TrustListVersion
+from trading.parties.repository import TrustListRepository
 from trading.parties.service import record_change
 
 log = structlog.get_logger(__name__)
