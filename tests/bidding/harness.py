@@ -45,8 +45,8 @@ from bidding.jobs import TenderDeadline
 from bidding.models import EvaluationMethod, Lot, Tender, TenderCategory, TenderStatus
 from bidding.opening.jobs import OpeningClock
 from bidding.policies import BiddingPermission
-from certs.testing.pki import DevPki, Identity, Profile, build_dev_pki, make_uscc, organisation_code_extension
-from certs.testing.pki import organisation_name as subject_name
+from certs.devpki.pki import DevPki, Identity, Profile, build_dev_pki, make_uscc, organisation_code_extension
+from certs.devpki.pki import organisation_name as subject_name
 from certs.tools.dev_ca import build_dev_ca, write_files
 from trading.kernel import clock
 from trading.kernel.auth.identity import Actor, ActorKind

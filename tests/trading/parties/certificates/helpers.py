@@ -10,7 +10,7 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from certs.auth.challenge import Challenge, LoginResponse, sign_challenge
-from certs.testing.pki import Identity
+from certs.devpki.pki import Identity
 from tests.trading.parties.factories import PASSWORD, Account, new_username
 from trading.kernel.auth.identity import Actor
 from trading.kernel.auth.roles import Role

@@ -17,8 +17,8 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from certs.testing.devlist import dev_trust_list
-from certs.testing.pki import DevPki
+from certs.devpki.devlist import dev_trust_list
+from certs.devpki.pki import DevPki
 from certs.trustlist.model import fingerprint
 from certs.trustlist.sign import publish
 from certs.tsa.client import LocalTsa

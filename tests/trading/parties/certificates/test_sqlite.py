@@ -12,7 +12,7 @@ from alembic import command
 from sqlalchemy import func, select
 
 from certs.auth.challenge import sign_challenge
-from certs.testing.pki import DevPki
+from certs.devpki.pki import DevPki
 from certs.tsa.asn1 import TimeStampResp
 from certs.tsa.client import make_request
 from tests.trading.parties.certificates.helpers import account, load_dev_lists

@@ -16,9 +16,9 @@ from cryptography.hazmat.primitives import serialization
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from certs.devpki.devlist import dev_trust_list, peer_trust_list
+from certs.devpki.pki import DevPki
 from certs.errors import Reason, Refused
-from certs.testing.devlist import dev_trust_list, peer_trust_list
-from certs.testing.pki import DevPki
 from certs.trustlist.model import Usage
 from certs.trustlist.sign import publish
 from certs.tsa.client import LocalTsa

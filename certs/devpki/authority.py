@@ -19,7 +19,7 @@ from cryptography.x509 import ocsp
 from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID, NameOID
 
 from certs.cms import SigningIdentity
-from certs.testing.names import common_name
+from certs.devpki.names import common_name
 
 PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey
 KeyKind = Literal["p256", "p384", "rsa2048", "rsa3072", "ed25519"]

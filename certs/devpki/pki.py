@@ -1,4 +1,4 @@
-"""Test and demo PKIs built with `cryptography`: CAs, leaves, CRLs and an OCSP responder.
+"""The development PKI built with `cryptography`: CAs, leaves, CRLs and an OCSP responder.
 
 `build_dev_pki` makes, in about a second, everything the tests and the platform's demo data need:
 two independent CA hierarchies (a Jiangsu CA on ECDSA P-256 and an Anhui CA on RSA), a platform
@@ -24,8 +24,8 @@ from datetime import UTC, datetime, timedelta
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from certs.testing.authority import CertificateAuthority, Identity, KeyKind, PrivateKey, Profile, new_key
-from certs.testing.names import (
+from certs.devpki.authority import CertificateAuthority, Identity, KeyKind, PrivateKey, Profile, new_key
+from certs.devpki.names import (
     OID_ORGANISATION_CODE,
     ca_name,
     make_id_number,
