@@ -77,8 +77,8 @@ from trading.kernel.errors import Conflict, NotFound, PermissionDenied
 from trading.kernel.settings import Settings
 from trading.kernel.storage import FileStore, UploadBusy, UploadTooLarge
 from trading.ledger.service import append_entry
+from trading.parties.certificates.trust import signer_party
 from trading.parties.models import Organisation
-from trading.parties.trust import signer_party
 
 log = structlog.get_logger(__name__)
 

@@ -15,7 +15,7 @@ from bidding.jobs import SWEEP_HANDLERS, TenderDeadline
 from bidding.models import DocumentDownload, DocumentKind, EvaluationMethod, Tender, TenderCategory, TenderStatus
 from bidding.schemas import KeyHolderCreate, LotCreate
 from bidding.tenders import TenderService
-from certs.testing.pki import DevPki
+from certs.devpki.pki import DevPki
 from tests.bidding.factories import (
     TENDER_DOCUMENT,
     Party,

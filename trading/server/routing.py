@@ -27,8 +27,9 @@ from trading.ledger.web import LedgerPages
 from trading.notifications import api as notifications_api
 from trading.notifications import web as notifications_web
 from trading.parties import api as parties_api
-from trading.parties import certificate_api, certificate_web
 from trading.parties import web as parties_web
+from trading.parties.certificates import api as certificate_api
+from trading.parties.certificates import web as certificate_web
 from trading.server import shell, system
 
 if TYPE_CHECKING:

@@ -25,7 +25,7 @@ from trading.ledger import timestamping as ledger_timestamping
 from trading.notifications import jobs as notifications_jobs
 from trading.parties import jobs as parties_jobs
 from trading.parties import policies as parties_policies
-from trading.parties import tsa as parties_tsa
+from trading.parties.certificates import tsa as parties_tsa
 
 if TYPE_CHECKING:
     from trading.kernel.settings import Settings

@@ -53,8 +53,8 @@ from bidding.opening.models import OpeningBid, OpeningSession, Outcome, Stage
 from bidding.opening.record import RENDER_TASK, publish_record, record_data, render_record
 from bidding.opening.service import OpeningService
 from bidding.schemas import KeyHolderCreate
+from certs.devpki.pki import DevPki
 from certs.sign.pades import verify_pdf
-from certs.testing.pki import DevPki
 from tests.bidding.containers import bid_client
 from tests.bidding.factories import Party, bidder_party, draft_tender, party, published_tender, tenderee_party
 from tests.trading.kernel.test_pdf import poppler, warm_renderer
@@ -68,8 +68,8 @@ from trading.kernel.sweep import run_sweep
 from trading.kernel.tasks import RecordingPublisher, TaskMessage
 from trading.ledger.models import LedgerEntry
 from trading.ledger.service import verify_ledger
+from trading.parties.certificates.trust import trust_context
 from trading.parties.models import OrganisationKind
-from trading.parties.trust import trust_context
 
 pytestmark = pytest.mark.usefixtures("dev_lists")
 

@@ -8,8 +8,8 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509 import ocsp
 from cryptography.x509.oid import ExtensionOID, NameOID
 
+from certs.devpki.pki import OID_ORGANISATION_CODE, DevPki, PkiFetcher
 from certs.identifiers import is_id_number, is_uscc
-from certs.testing.pki import OID_ORGANISATION_CODE, DevPki, PkiFetcher
 from tests.certs.external import run, write
 
 

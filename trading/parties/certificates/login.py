@@ -47,13 +47,14 @@ from trading.kernel.errors import PermissionDenied
 from trading.kernel.settings import Settings
 from trading.parties import identifiers
 from trading.parties.authentication import AuthenticationService
-from trading.parties.challenges import (
+from trading.parties.certificates.challenges import (
     ORIGIN,
     DbChallengeStore,
     credential_kind,
     path_evidence,
     secret_hash,
 )
+from trading.parties.certificates.trust import PlatformReason, PlatformRefused, Refusal, TrustContext, trust_context
 from trading.parties.models import (
     AuthSession,
     ChallengePurpose,
@@ -71,7 +72,6 @@ from trading.parties.repository import (
     UserRepository,
 )
 from trading.parties.service import record_change
-from trading.parties.trust import PlatformReason, PlatformRefused, Refusal, TrustContext, trust_context
 
 QR_TTL_FACTOR: Final = 2
 """A QR challenge lives twice as long as a certificate challenge: the phone must be found first."""

@@ -38,10 +38,11 @@ from trading.kernel.auth.identity import Actor
 from trading.kernel.auth.permissions import requires
 from trading.kernel.errors import DomainError, ValidationFailed
 from trading.kernel.ratelimit import throttle
-from trading.parties import tsa as platform_tsa
 from trading.parties.api import token_created
-from trading.parties.bindings import BindingService
-from trading.parties.certificates import CertificateService
+from trading.parties.certificates import tsa as platform_tsa
+from trading.parties.certificates.bindings import BindingService
+from trading.parties.certificates.login import CertificateService
+from trading.parties.certificates.trust import PlatformReason, Refusal, TrustListService
 from trading.parties.errors import (
     CertificateAlreadyBound,
     CertificateNotAccepted,
@@ -62,7 +63,6 @@ from trading.parties.schemas import (
     TrustListCreate,
     TrustListRead,
 )
-from trading.parties.trust import PlatformReason, Refusal, TrustListService
 
 SIGNATURE_TYPE = "application/pkcs7-signature"
 

@@ -28,12 +28,12 @@ from trading.kernel.auth.identity import Actor
 from trading.kernel.db.types import uuid7
 from trading.kernel.errors import PermissionDenied
 from trading.parties import identifiers
-from trading.parties.certificates import CertificateService
-from trading.parties.challenges import DbChallengeStore, path_evidence
+from trading.parties.certificates.challenges import DbChallengeStore, path_evidence
+from trading.parties.certificates.login import CertificateService
+from trading.parties.certificates.trust import PlatformReason, PlatformRefused, Refusal
 from trading.parties.errors import BindingNotFound
 from trading.parties.models import CertificateBinding, ChallengePurpose, PartyKind, Person, User
 from trading.parties.service import record_change
-from trading.parties.trust import PlatformReason, PlatformRefused, Refusal
 
 
 @dataclass(frozen=True)

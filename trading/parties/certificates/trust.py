@@ -39,8 +39,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from certs.errors import Indication, Reason, Refused
 from certs.pathval.identity import Party, party_of
+from certs.pathval.pkix import CertificatePolicies
 from certs.pathval.revocation import Fetcher, RevocationChecker
-from certs.pathval.validate import CertificatePolicies, PathValidator
+from certs.pathval.validate import PathValidator
 from certs.sign.cades import DetachedSignature
 from certs.trustlist.model import TrustList, Usage, document_sha256, fingerprint
 from certs.trustlist.registry import TrustRegistry
@@ -49,15 +50,15 @@ from trading.kernel import clock
 from trading.kernel.auth.identity import Actor
 from trading.kernel.db.types import uuid7
 from trading.kernel.settings import Settings
-from trading.parties.models import TrustListVersion
-from trading.parties.repository import TrustListRepository
-from trading.parties.revocation import (
+from trading.parties.certificates.revocation import (
     CachingFetcher,
     OfflineFetcher,
     SessionRevocationCache,
     upstream_fetcher,
     verified_crl,
 )
+from trading.parties.models import TrustListVersion
+from trading.parties.repository import TrustListRepository
 from trading.parties.service import record_change
 
 log = structlog.get_logger(__name__)

@@ -40,12 +40,12 @@ from trading.kernel.web.forms import FieldError
 from trading.kernel.web.htmx import HX_REDIRECT
 from trading.kernel.web.i18n import N_
 from trading.kernel.web.pages import page
-from trading.parties.certificates import CertificateService, QrState
-from trading.parties.challenges import new_browser_secret
+from trading.parties.certificates.challenges import new_browser_secret
+from trading.parties.certificates.login import CertificateService, QrState
+from trading.parties.certificates.trust import Refusal, parse_stored
 from trading.parties.models import ChallengePurpose, SessionKind, TrustListVersion
 from trading.parties.policies import CertificatePermission
 from trading.parties.repository import TrustListRepository
-from trading.parties.trust import Refusal, parse_stored
 from trading.parties.validation import CHINA_STANDARD_TIME
 from trading.parties.web import UNPROCESSABLE, safe_next, session_cookie
 

@@ -21,9 +21,9 @@ from certs.errors import Reason, Refused
 from certs.pathval.identity import Party
 from certs.pathval.validate import ValidatedPath
 from certs.trustlist.model import fingerprint
+from trading.parties.certificates.revocation import describe_evidence
+from trading.parties.certificates.trust import Refusal
 from trading.parties.models import ChallengePurpose, LoginChallenge
-from trading.parties.revocation import describe_evidence
-from trading.parties.trust import Refusal
 
 ORIGIN: Final = re.compile(r"https?://[A-Za-z0-9.\-]+(:[0-9]{1,5})?|https?://\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?")
 

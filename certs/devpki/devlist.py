@@ -14,7 +14,7 @@ import hashlib
 from datetime import datetime, timedelta
 from typing import Final
 
-from certs.testing.pki import DevPki, make_uscc
+from certs.devpki.pki import DevPki, make_uscc
 from certs.trustlist.model import (
     ANY,
     IdentityRule,
