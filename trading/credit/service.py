@@ -115,9 +115,10 @@ class BlockingRecord:
         )
 
     def period(self) -> str:
-        start = self.valid_from.astimezone(DISPLAY_TZ).date().isoformat()
-        end = self.valid_until.astimezone(DISPLAY_TZ).date().isoformat() if self.valid_until else "withdrawn"
-        return f"{start} – {end}"
+        """``from … until …`` in Beijing time; the end is exclusive."""
+        start = self.valid_from.astimezone(DISPLAY_TZ).strftime("%Y-%m-%d %H:%M")
+        end = self.valid_until.astimezone(DISPLAY_TZ).strftime("%Y-%m-%d %H:%M") if self.valid_until else "withdrawn"
+        return f"from {start} until {end} UTC+08:00"
 
 
 @dataclass(frozen=True)

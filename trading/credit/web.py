@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from trading.credit.errors import CreditImportRefused
 from trading.credit.importing import COLUMNS, ImportFormat, import_records
-from trading.credit.models import Activity, CreditKind, CreditStatus
+from trading.credit.models import Activity, CreditKind
 from trading.credit.policies import CreditPermission
 from trading.credit.service import CreditService
 from trading.kernel.auth.identity import Actor
@@ -38,15 +38,10 @@ KIND_LABELS = {
     CreditKind.COMMENDATION: N_("Commendation (red list)"),
 }
 SCOPE_LABELS = {
-    Activity.BIDDING.value: N_("Bidding"),
-    Activity.GOVERNMENT_PROCUREMENT.value: N_("Government procurement"),
-    Activity.INTERMEDIARY_SERVICES.value: N_("Intermediary services"),
-    Activity.ALL.value: N_("All trading activities"),
-}
-STATUS_LABELS = {
-    CreditStatus.EFFECTIVE: N_("Effective"),
-    CreditStatus.WITHDRAWN: N_("Withdrawn"),
-    CreditStatus.EXPIRED: N_("Expired"),
+    Activity.BIDDING.value: N_("Bidding and tendering"),
+    Activity.GOVERNMENT_PROCUREMENT.value: N_("Government procurement activities"),
+    Activity.INTERMEDIARY_SERVICES.value: N_("Intermediary service selection"),
+    Activity.ALL.value: N_("All public resource trading"),
 }
 CHOOSE_FILE = N_("Choose a CSV or JSON file to import.")
 UNKNOWN_FORMAT = N_("The file's name ends in .csv or .json.")
@@ -56,7 +51,6 @@ IMPORT_REFUSED = N_("The file was refused and nothing was imported. Correct ever
 _LABELS = {
     "kind_labels": KIND_LABELS,
     "scope_labels": SCOPE_LABELS,
-    "status_labels": STATUS_LABELS,
 }
 
 
