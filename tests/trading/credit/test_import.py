@@ -114,7 +114,7 @@ async def test_file_level_refusals(session: AsyncSession, data: bytes, fmt: str,
 
 async def test_rows_without_a_kind_take_the_imports_kind(session: AsyncSession, settings: Settings) -> None:
     org = await organisation(session, settings)
-    data = row(org.uscc)
+    data = row(org.uscc, 限制范围="")
     del data["信用记录类别"]
     with pytest.raises(CreditImportRefused) as refused:
         await import_records(session, csv_bytes([data]), "csv", actor=Actor.system(), label="x")
