@@ -122,7 +122,8 @@ class CreditPages(Controller):
 
     @staticmethod
     def _context(**extra: Any) -> dict[str, Any]:
-        return {"columns": COLUMNS, "kinds": list(CreditKind), **_LABELS, **extra}
+        blank = {"result": None, "refused": False, "row_errors": [], "message": "", "field": None}
+        return {"columns": COLUMNS, "kinds": list(CreditKind), **_LABELS, **blank, **extra}
 
 
 CONTROLLERS = (CreditPages,)
