@@ -122,7 +122,7 @@ class CreditPages(Controller):
 
     @staticmethod
     def _context(**extra: Any) -> dict[str, Any]:
-        blank = {"result": None, "refused": False, "row_errors": [], "message": "", "field": None}
+        blank: dict[str, Any] = {"result": None, "refused": False, "row_errors": [], "message": "", "field": None}
         return {"columns": COLUMNS, "kinds": list(CreditKind), **_LABELS, **blank, **extra}
 
 
