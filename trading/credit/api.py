@@ -11,7 +11,7 @@ from datetime import datetime
 from litestar import Controller, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
-from litestar.status_codes import HTTP_201_CREATED
+from litestar.status_codes import HTTP_201_CREATED, HTTP_404_NOT_FOUND
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from trading.credit.importing import import_records
@@ -20,6 +20,7 @@ from trading.credit.policies import CreditPermission
 from trading.credit.schemas import CreditImportCreate, CreditRecordRead, EligibilityRead, ImportResultRead
 from trading.credit.service import CreditService, may_take_part
 from trading.kernel import clock
+from trading.kernel.api.errors import documents_problems
 from trading.kernel.auth.identity import Actor
 from trading.kernel.auth.permissions import requires
 from trading.kernel.bounds import check_datetime
@@ -44,7 +45,12 @@ class CreditApi(Controller):
         rows = await CreditService(db_session).records_of(organisation_id, effective_only=effective_only)
         return [CreditRecordRead.of(row) for row in rows]
 
-    @get("/eligibility", operation_id="credit_eligibility", opt=requires(CreditPermission.RECORD_READ))
+    @get(
+        "/eligibility",
+        operation_id="credit_eligibility",
+        # An unknown organisation (named in the query, not the path) is a 404.
+        opt={**requires(CreditPermission.RECORD_READ), **documents_problems(HTTP_404_NOT_FOUND)},
+    )
     async def eligibility(
         self,
         organisation_id: FromQuery[uuid.UUID],

@@ -32,6 +32,8 @@ from trading.parties.identifiers import InvalidIdentifier, validate_uscc
 
 ZONE = ZoneInfo("Asia/Shanghai")
 MAX_ROWS = 10_000
+EARLIEST_YEAR, LATEST_YEAR = 1990, 2100
+"""Dates outside these years are typing mistakes, not records (the USCC itself dates from 2015)."""
 
 
 class ImportFormat(StrEnum):
@@ -155,7 +157,10 @@ def read_rows(data: bytes, fmt: ImportFormat | str) -> list[dict[str, str]]:
     text = _decode(data)
     if fmt == ImportFormat.CSV:
         reader = csv.DictReader(io.StringIO(text))
-        rows = [{(k or "").strip(): (v or "").strip() for k, v in row.items() if k is not None} for row in reader]
+        try:
+            rows = [{(k or "").strip(): (v or "").strip() for k, v in row.items() if k is not None} for row in reader]
+        except csv.Error as exc:
+            raise CreditImportRefused(f"the file is not CSV: {exc}", field="file", rule="format") from None
         headers = [h.strip() for h in reader.fieldnames or []]
     elif fmt == ImportFormat.JSON:
         try:
@@ -182,16 +187,13 @@ def read_rows(data: bytes, fmt: ImportFormat | str) -> list[dict[str, str]]:
 
 
 def _day(raw: str) -> date | None:
+    """A calendar date in one of the accepted spellings, within a plausible range of years."""
     match = _DATE.match(raw)
-    if match:
-        try:
-            return date(int(match[1]), int(match[2]), int(match[3]))
-        except ValueError:
-            return None
     try:
-        return datetime.fromisoformat(raw).date()
+        day = date(int(match[1]), int(match[2]), int(match[3])) if match else datetime.fromisoformat(raw).date()
     except ValueError:
         return None
+    return day if EARLIEST_YEAR <= day.year <= LATEST_YEAR else None
 
 
 class _Row:
