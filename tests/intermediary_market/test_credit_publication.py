@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from intermediary_market import jobs
 from intermediary_market.blacklist import BlacklistService, credit_ref
+from intermediary_market.credit_records import CreditService, red_list_ref
 from intermediary_market.errors import RegistrationRefused
 from intermediary_market.models import Blacklisting
 from intermediary_market.schemas import BlacklistDecision, BlacklistNotice
@@ -79,7 +80,8 @@ async def test_a_blacklisting_appears_in_credit_and_its_withdrawal_too(
     await blacklist.decide_appeal(decided.id, overturn=True, actor=regulator)
     assert shared.status is CreditStatus.WITHDRAWN
     assert (await may_take_part(session, _org(listed), Activity.INTERMEDIARY_SERVICES, now)).allowed
-    assert len(await repo.of_uscc(shared.uscc)) == 1  # updated, not duplicated
+    listings = [row for row in await repo.of_uscc(shared.uscc) if row.kind is CreditKind.BLACKLIST]
+    assert listings == [shared]  # updated, not duplicated
 
 
 async def test_the_expiry_reaches_credit_and_the_period_still_judges_the_past(
@@ -115,3 +117,35 @@ async def test_registration_reads_the_shared_records(session: AsyncSession, sett
     with pytest.raises(RegistrationRefused) as refused:
         await market.register(announcement.id, price=None, actor=barred)
     assert refused.value.rule == "blacklisted"
+
+
+async def test_the_red_list_publishes_commendations_that_never_block(session: AsyncSession, settings: Settings) -> None:
+    """An unrated, clean intermediary scores 96 (A): on the red list from its qualification on,
+    published as a commendation; a blacklisting takes it off the list, which ends the record.
+    """
+    await publish_item(session)
+    listed = await qualified_intermediary(session, settings)
+    repo = CreditRepository(session)
+    commendation = await repo.by_ref(red_list_ref(_org(listed)))
+    assert commendation is not None
+    assert (commendation.kind, commendation.status, commendation.valid_until) == (
+        CreditKind.COMMENDATION,
+        CreditStatus.EFFECTIVE,
+        None,
+    )
+    await CreditService(session).recompute_one(_org(listed), await clock.now(session))
+    assert len(await repo.of_uscc(commendation.uscc)) == 1  # staying on the list publishes nothing new
+    now = await clock.now(session)
+    assert (await may_take_part(session, _org(listed), Activity.INTERMEDIARY_SERVICES, now)).allowed
+
+    regulator = await actor_in_new_organisation(session, settings, Role.SUPERVISOR)
+    blacklist = BlacklistService(session)
+    notice = await blacklist.notice_blacklisting(
+        BlacklistNotice(organisation_id=_org(listed), reason="提供虚假材料"), actor=regulator
+    )
+    await blacklist.respond_blacklisting(notice.id, "无异议", actor=listed)
+    await blacklist.decide_blacklisting(notice.id, BlacklistDecision(uphold=True, months=3), actor=regulator)
+    assert commendation.status is CreditStatus.EXPIRED
+    assert commendation.valid_until is not None
+    kinds = sorted(row.kind.value for row in await repo.of_uscc(commendation.uscc))
+    assert kinds == ["blacklist", "commendation"]

@@ -34,6 +34,17 @@ class CreditRepository:
             query = query.with_for_update()
         return (await self.session.execute(query)).scalar_one_or_none()
 
+    async def effective_refs(self, refs: Sequence[str] | None, *, prefix: str) -> set[str]:
+        """Which of ``refs`` (or, when None, of the references starting with ``prefix``) name an
+        effective record: a source's view of what it has published and not yet ended.
+        """
+        query = select(CreditRecord.source_ref).where(CreditRecord.status == CreditStatus.EFFECTIVE)
+        if refs is None:
+            query = query.where(CreditRecord.source_ref.startswith(prefix, autoescape=True))
+        else:
+            query = query.where(CreditRecord.source_ref.in_(list(refs)))
+        return set((await self.session.execute(query)).scalars().all())
+
     async def of_uscc(self, uscc: str, *, effective_only: bool = False) -> Sequence[CreditRecord]:
         """The organisation's records, newest decision first."""
         query = select(CreditRecord).where(CreditRecord.uscc == uscc)

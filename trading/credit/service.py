@@ -253,9 +253,17 @@ class CreditService:
         return row, action
 
     async def set_status(
-        self, source_ref: str, status: CreditStatus, *, actor: Actor, source: str | None = None
+        self,
+        source_ref: str,
+        status: CreditStatus,
+        *,
+        actor: Actor,
+        source: str | None = None,
+        until: datetime | None = None,
     ) -> CreditRecord | None:
-        """Withdraw or expire the record ``source_ref`` (None when its source never published it)."""
+        """Withdraw or expire the record ``source_ref`` (None when its source never published it);
+        ``until`` closes an open-ended period (a list membership that ended).
+        """
         row = await self.repo.by_ref(source_ref, lock=True)
         if row is None:
             return None
@@ -263,6 +271,9 @@ class CreditService:
             return row
         now = await clock.now(self.session)
         changes: dict[str, list[str | None]] = {"status": [row.status.value, status.value]}
+        if until is not None and row.valid_until is None:
+            changes["valid_until"] = [None, _text(until)]
+            row.valid_until = until
         row.status = status
         row.updated_at = now
         row.next_check = _next_check(row)
