@@ -41,9 +41,11 @@ class CreditApi(Controller):
         db_session: NamedDependency[AsyncSession],
         effective_only: FromQuery[bool] = False,  # noqa: FBT002 - a query flag
     ) -> list[CreditRecordRead]:
-        """The organisation's credit records from every source, newest decision first."""
-        rows = await CreditService(db_session).records_of(organisation_id, effective_only=effective_only)
-        return [CreditRecordRead.of(row) for row in rows]
+        """The organisation's credit records from every source, newest decision first, each with its history."""
+        service = CreditService(db_session)
+        rows = await service.records_of(organisation_id, effective_only=effective_only)
+        history = await service.history(rows)
+        return [CreditRecordRead.of(row, history[row.id]) for row in rows]
 
     @get(
         "/eligibility",

@@ -3,14 +3,27 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 
 import msgspec
 
 from trading.credit.importing import ImportFormat, ImportResult
-from trading.credit.models import Activity, CreditKind, CreditRecord, CreditStatus
+from trading.credit.models import Activity, CreditKind, CreditRecord, CreditRecordChange, CreditStatus
 from trading.credit.service import BlockingRecord, Eligibility
 from trading.kernel.bounds import Input, ShortText, Text
+
+
+class CreditChangeRead(msgspec.Struct):
+    at: datetime
+    action: str
+    source: str
+    changes: dict[str, list[str | None]]
+    """Field → ``[before, after]``."""
+
+    @classmethod
+    def of(cls, change: CreditRecordChange) -> CreditChangeRead:
+        return cls(at=change.at, action=change.action, source=change.source, changes=change.changes)
 
 
 class CreditRecordRead(msgspec.Struct):
@@ -32,9 +45,10 @@ class CreditRecordRead(msgspec.Struct):
     evidence_url: str | None
     status: CreditStatus
     updated_at: datetime
+    history: list[CreditChangeRead]
 
     @classmethod
-    def of(cls, row: CreditRecord) -> CreditRecordRead:
+    def of(cls, row: CreditRecord, history: Sequence[CreditRecordChange] = ()) -> CreditRecordRead:
         return cls(
             id=row.id,
             uscc=row.uscc,
@@ -54,6 +68,7 @@ class CreditRecordRead(msgspec.Struct):
             evidence_url=row.evidence_url,
             status=row.status,
             updated_at=row.updated_at,
+            history=[CreditChangeRead.of(change) for change in history],
         )
 
 
