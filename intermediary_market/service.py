@@ -39,6 +39,8 @@ from intermediary_market.schemas import (
     ServiceItemCreate,
 )
 from intermediary_market.selection import FundingType, SelectionMethod
+from trading.credit.models import Activity
+from trading.credit.service import may_take_part
 from trading.kernel import clock, draws
 from trading.kernel.auth.identity import Actor, ActorKind
 from trading.kernel.bounds import check_text
@@ -383,7 +385,9 @@ class MarketService:
                 field="item_code",
                 rule="qualification_level",
             )
-        if await self.repo.effective_blacklisting(organisation_id, now) is not None:
+        # The shared credit records are the one source of truth (the market's listings publish
+        # into them), judged at ``now`` from their periods like the facts above.
+        if not (await may_take_part(self.session, organisation_id, Activity.INTERMEDIARY_SERVICES, now)).allowed:
             return RegistrationRefused(
                 "the intermediary is on the blacklist", field="organisation_id", rule="blacklisted"
             )

@@ -17,6 +17,8 @@ from bidding.opening import web as opening_web
 from bidding.web import routes as bidding_web
 from intermediary_market import api as market_api
 from intermediary_market import web as market_web
+from trading.credit import api as credit_api
+from trading.credit import web as credit_web
 from trading.kernel.auth.guards import make_permission_guard
 from trading.kernel.web.pages import add_context_hook
 from trading.kernel.web.templating import STATIC_DIR, build_environment
@@ -81,6 +83,8 @@ PUBLIC_ROUTES: frozenset[str] = frozenset(
         # The ledger's published checkpoint (page and signed JSON): outsiders keep copies of it.
         *ledger_api.PUBLIC_PATHS,
         *ledger_web.PUBLIC_PATHS,
+        # Credit records in force of an organisation (信用信息公示).
+        *credit_web.PUBLIC_PATHS,
     }
 )
 
@@ -89,6 +93,7 @@ TEMPLATE_PACKAGES: tuple[str, ...] = (
     "trading.parties",
     "trading.ledger",
     "trading.notifications",
+    "trading.credit",
     "bidding",
     "intermediary_market",
 )
@@ -108,6 +113,7 @@ def route_handlers(api_prefix: str) -> list[ControllerRouterHandler]:
             opening_live.HallEventsApi,
             *market_api.CONTROLLERS,
             *notifications_api.CONTROLLERS,
+            *credit_api.CONTROLLERS,
         ],
     )
     # Pages, static files and operational endpoints are not the API: they stay out of its document.
@@ -126,6 +132,7 @@ def route_handlers(api_prefix: str) -> list[ControllerRouterHandler]:
             opening_live.HallEvents,
             *market_web.CONTROLLERS,
             *notifications_web.CONTROLLERS,
+            *credit_web.CONTROLLERS,
             create_static_files_router(path="/static", directories=[STATIC_DIR], name="static"),
         ],
     )

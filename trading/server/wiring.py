@@ -17,6 +17,8 @@ from bidding import policies as bidding_policies
 from bidding import rules as bidding_rules
 from intermediary_market import jobs as market_jobs
 from intermediary_market import policies as market_policies
+from trading.credit import jobs as credit_jobs
+from trading.credit import policies as credit_policies
 from trading.kernel import sweep
 from trading.kernel.auth.permissions import Grants
 from trading.kernel.settings import Settings
@@ -42,6 +44,7 @@ def grants() -> Grants:
     return Grants(
         parties_policies.ROLE_GRANTS,
         ledger_policies.ROLE_GRANTS,
+        credit_policies.ROLE_GRANTS,
         bidding_policies.ROLE_GRANTS,
         market_policies.ROLE_GRANTS,
     )
@@ -50,6 +53,7 @@ def grants() -> Grants:
 def register_sweep_handlers() -> None:
     handlers: tuple[sweep.DueHandler, ...] = (
         *parties_jobs.SWEEP_HANDLERS,
+        *credit_jobs.SWEEP_HANDLERS,
         *bidding_jobs.SWEEP_HANDLERS,
         *market_jobs.SWEEP_HANDLERS,
         *notifications_jobs.SWEEP_HANDLERS,
