@@ -15,8 +15,8 @@ from bidding.opening import api as opening_api
 from bidding.opening import live as opening_live
 from bidding.opening import web as opening_web
 from bidding.web import routes as bidding_web
-from intermediary_market import api as market_api
-from intermediary_market import web as market_web
+from intermediary_market.api import routes as market_api
+from intermediary_market.web import routes as market_web
 from trading.kernel.auth.guards import make_permission_guard
 from trading.kernel.web.templating import STATIC_DIR, build_environment
 from trading.ledger import api as ledger_api

@@ -10,13 +10,10 @@ The data come from the services: ``reports.RegulatorReports``, ``credit_records.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
-from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
-from litestar.di import NamedDependency, Provide
+from litestar.di import NamedDependency
 from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from intermediary_market.blacklist import BlacklistService
 from intermediary_market.complaints import ComplaintService
 from intermediary_market.credit_records import CreditService
+from intermediary_market.deps import DEPENDENCIES
 from intermediary_market.models import BlacklistStatus
 from intermediary_market.policies import MarketPermission
 from intermediary_market.reports import RegulatorReports
@@ -35,13 +33,10 @@ from intermediary_market.schemas import (
     CreditInputRecord,
 )
 from intermediary_market.service import MarketService
-from intermediary_market.web_common import (
-    BAD_CHOICE,
-    CONTEXT_LABELS,
-    REGULATOR,
+from intermediary_market.web.labels import BAD_CHOICE, CONTEXT_LABELS
+from intermediary_market.web.parsing import (
     UNPROCESSABLE,
     Form,
-    blacklistings,
     clean,
     client_error,
     errors_of,
@@ -51,10 +46,9 @@ from intermediary_market.web_common import (
     form_text,
     form_uuid,
     in_savepoint,
-    organisation_names,
-    provide_blacklist,
-    provide_market,
 )
+from intermediary_market.web.paths import REGULATOR
+from intermediary_market.web.views import blacklistings, organisation_names
 from trading.kernel import clock
 from trading.kernel.auth.identity import Actor
 from trading.kernel.auth.permissions import requires
@@ -64,41 +58,6 @@ from trading.kernel.web.pages import page
 
 REGULATE = MarketPermission.BLACKLIST_MANAGE
 """The blacklisting procedure."""
-
-
-@dataclass(frozen=True, slots=True)
-class CreditView:
-    """An intermediary's credit as the pages show it: the snapshot when there is one, else computed."""
-
-    score: Decimal
-    grade: str
-    components: dict[str, Any] = field(default_factory=dict)
-    red_listed: bool = False
-    blacklisted: bool = False
-    computed_at: datetime | None = None
-
-
-async def credit_view(
-    session: AsyncSession, market: MarketService, organisation_id: uuid.UUID, now: datetime
-) -> CreditView:
-    line = await CreditService(session).line(organisation_id, now)
-    if line is not None:
-        return CreditView(
-            line.score, line.grade, dict(line.components), line.red_listed, line.blacklisted, line.computed_at
-        )
-    score = await market.credit_of(organisation_id)
-    listed = await market.repo.effective_blacklisting(organisation_id, now) is not None
-    return CreditView(
-        score.total,
-        score.grade,
-        {
-            "regulator": str(score.regulator),
-            "public_credit": str(score.public_credit),
-            "social": str(score.social),
-            "overdue_deduction": str(score.overdue_deduction),
-        },
-        blacklisted=listed,
-    )
 
 
 def _choice(form: Form, name: str, yes: str = "1", no: str = "0") -> bool:
@@ -134,10 +93,7 @@ class RegulatorPages(Controller):
 
     path = REGULATOR
     include_in_schema = False
-    dependencies = {  # noqa: RUF012 - Litestar reads it
-        "market": Provide(provide_market),
-        "blacklist": Provide(provide_blacklist),
-    }
+    dependencies = DEPENDENCIES
 
     @get("/", name="intermediary_market.regulator", opt=requires(MarketPermission.REPORT_READ))
     async def overview(

@@ -11,7 +11,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
-from litestar.di import NamedDependency, Provide
+from litestar.di import NamedDependency
 from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,22 +19,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from intermediary_market import credit
 from intermediary_market.complaints import ComplaintService
 from intermediary_market.delivery import DeliveryService
+from intermediary_market.deps import DEPENDENCIES
 from intermediary_market.models import Announcement, AnnouncementStatus
 from intermediary_market.policies import MarketPermission, assert_own_organisation
 from intermediary_market.schemas import AnnouncementCreate, PanelScores, RatingCreate
 from intermediary_market.selection import FundingType, SelectionMethod
 from intermediary_market.service import RATING_WINDOW, MarketService
-from intermediary_market.web_common import (
-    BAD_CHOICE,
-    BAD_NUMBER,
-    CONTEXT_LABELS,
-    MARKET,
-    OWNER,
+from intermediary_market.web.labels import BAD_CHOICE, BAD_NUMBER, CONTEXT_LABELS
+from intermediary_market.web.parsing import (
     UNPROCESSABLE,
     Form,
     clean,
     client_error,
-    clock_view,
     errors_of,
     field_error,
     form_decimal,
@@ -43,10 +39,9 @@ from intermediary_market.web_common import (
     form_time,
     form_uuid,
     in_savepoint,
-    organisation_names,
-    provide_deliveries,
-    provide_market,
 )
+from intermediary_market.web.paths import MARKET, OWNER
+from intermediary_market.web.views import clock_view, organisation_names
 from trading.kernel import clock
 from trading.kernel.auth.identity import Actor
 from trading.kernel.auth.permissions import requires
@@ -113,10 +108,7 @@ class OwnerPages(Controller):
 
     path = OWNER
     include_in_schema = False
-    dependencies = {  # noqa: RUF012 - Litestar reads it
-        "market": Provide(provide_market),
-        "deliveries": Provide(provide_deliveries),
-    }
+    dependencies = DEPENDENCIES
 
     @get("/", name="intermediary_market.owner", opt=requires(MarketPermission.ANNOUNCEMENT_MANAGE))
     async def workspace(

@@ -15,7 +15,7 @@ from typing import Any
 import anyio.to_thread
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State, UploadFile
-from litestar.di import NamedDependency, Provide
+from litestar.di import NamedDependency
 from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,28 +23,23 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from intermediary_market.blacklist import APPEAL_WINDOW, BlacklistService
 from intermediary_market.complaints import ComplaintService
 from intermediary_market.delivery import DeliveryService
+from intermediary_market.deps import DEPENDENCIES
 from intermediary_market.models import AnnouncementStatus, Registration
 from intermediary_market.policies import MarketPermission, assert_own_organisation
 from intermediary_market.selection import PRICED_METHODS
 from intermediary_market.service import MarketService
-from intermediary_market.web_common import (
-    CONTEXT_LABELS,
-    INTERMEDIARY,
+from intermediary_market.web.labels import CONTEXT_LABELS
+from intermediary_market.web.parsing import (
     UNPROCESSABLE,
     Form,
-    blacklistings,
     clean,
     client_error,
-    clock_view,
-    deliveries_of,
     errors_of,
     form_decimal,
     in_savepoint,
-    organisation_names,
-    provide_blacklist,
-    provide_deliveries,
-    provide_market,
 )
+from intermediary_market.web.paths import INTERMEDIARY
+from intermediary_market.web.views import blacklistings, clock_view, deliveries_of, organisation_names
 from trading.kernel import clock
 from trading.kernel.auth.identity import Actor
 from trading.kernel.auth.permissions import requires
@@ -74,11 +69,7 @@ class IntermediaryPages(Controller):
 
     path = INTERMEDIARY
     include_in_schema = False
-    dependencies = {  # noqa: RUF012 - Litestar reads it
-        "market": Provide(provide_market),
-        "deliveries": Provide(provide_deliveries),
-        "blacklist": Provide(provide_blacklist),
-    }
+    dependencies = DEPENDENCIES
 
     @get("/", name="intermediary_market.intermediary", opt=requires(MarketPermission.REGISTRATION_CREATE))
     async def workspace(
