@@ -628,7 +628,7 @@ class MarketService:
             "draw_seed": draw_seed,
         }
         try:
-            outcome = self._select(announcement, eligible, draw_seed)
+            outcome = self._apply_method(announcement, eligible, draw_seed)
         except SelectionFailed as failure:
             announcement.status = AnnouncementStatus.FAILED
             announcement.failure_rule = failure.rule
@@ -659,7 +659,7 @@ class MarketService:
         return announcement
 
     @staticmethod
-    def _select(announcement: Announcement, eligible: Sequence[Registration], seed: str) -> selection.Outcome:
+    def _apply_method(announcement: Announcement, eligible: Sequence[Registration], seed: str) -> selection.Outcome:
         funding = announcement.funding
         keys = [str(r.organisation_id) for r in eligible]
         match announcement.method:

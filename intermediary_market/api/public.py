@@ -17,10 +17,10 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, QueryParameter
 
 from intermediary_market.credit_records import CreditService
+from intermediary_market.credit_repository import CreditLine
 from intermediary_market.deps import DEPENDENCIES
 from intermediary_market.models import AnnouncementStatus
 from intermediary_market.policies import MarketPermission
-from intermediary_market.repository import CreditLine
 from intermediary_market.schemas import (
     AnnouncementRead,
     CreditRead,

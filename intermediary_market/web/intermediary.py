@@ -39,7 +39,7 @@ from intermediary_market.web.parsing import (
     in_savepoint,
 )
 from intermediary_market.web.paths import INTERMEDIARY
-from intermediary_market.web.views import blacklistings, clock_view, deliveries_of, organisation_names
+from intermediary_market.web.views import clock_view
 from trading.kernel import clock
 from trading.kernel.auth.identity import Actor
 from trading.kernel.auth.permissions import requires
@@ -309,10 +309,10 @@ class IntermediaryPages(Controller):
             row = await market.repo.registration(announcement.id, own) if own is not None else None
             if row is not None:
                 registered[announcement.id] = row
-        assigned = await deliveries_of(session, own) if own is not None else []
-        notices = list(await blacklistings(session, own)) if own is not None else []
+        assigned = await market.repo.deliveries_of(own) if own is not None else []
+        notices = list(await market.repo.blacklistings(own)) if own is not None else []
         complaints = [c for c in await market.repo.complaints() if own is not None and c.organisation_id == own]
-        names = await organisation_names(session, (a.owner_organisation_id for _, a in assigned))
+        names = await market.repo.organisation_names((a.owner_organisation_id for _, a in assigned))
         return await page(
             request,
             "intermediary_market/intermediary.html",

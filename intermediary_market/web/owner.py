@@ -41,7 +41,7 @@ from intermediary_market.web.parsing import (
     in_savepoint,
 )
 from intermediary_market.web.paths import MARKET, OWNER
-from intermediary_market.web.views import clock_view, organisation_names
+from intermediary_market.web.views import clock_view
 from trading.kernel import clock
 from trading.kernel.auth.identity import Actor
 from trading.kernel.auth.permissions import requires
@@ -399,8 +399,7 @@ class OwnerPages(Controller):
             and now <= announcement.decided_at + RATING_WINDOW
             and rating is None
         )
-        names = await organisation_names(
-            session,
+        names = await market.repo.organisation_names(
             [announcement.winner_organisation_id, *(r.organisation_id for r in registrations)],
         )
         return await page(

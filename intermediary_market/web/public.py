@@ -23,7 +23,7 @@ from intermediary_market.models import AnnouncementStatus
 from intermediary_market.service import MarketService
 from intermediary_market.web.labels import CONTEXT_LABELS
 from intermediary_market.web.paths import MARKET
-from intermediary_market.web.views import credit_view, organisation, organisation_names, selections_won
+from intermediary_market.web.views import credit_view
 from trading.kernel import clock
 from trading.kernel.errors import NotFound
 from trading.kernel.web.pages import page
@@ -42,11 +42,10 @@ class MarketPages(Controller):
         *,
         request: Request[Any, Any, Any],
         market: NamedDependency[MarketService],
-        db_session: NamedDependency[AsyncSession],
     ) -> Response[Any]:
         """Service items, the directory of intermediaries, announcements newest first (public)."""
         announcements = list(await market.announcements())
-        names = await organisation_names(db_session, (a.winner_organisation_id for a in announcements))
+        names = await market.repo.organisation_names(a.winner_organisation_id for a in announcements)
         return await page(
             request,
             "intermediary_market/marketplace.html",
@@ -75,9 +74,9 @@ class MarketPages(Controller):
             wanted = uuid.UUID(organisation_id or "")
         except ValueError:
             raise NotFound("no such intermediary", field="organisation_id", rule="exists") from None
-        org = await organisation(db_session, wanted)
+        org = await market.repo.organisation(wanted)
         qualifications = list(await market.qualifications_of(wanted)) if org is not None else []
-        won = list(await selections_won(db_session, wanted)) if org is not None else []
+        won = list(await market.repo.selections_won(wanted)) if org is not None else []
         if org is None or (not qualifications and not won):
             raise NotFound("no such intermediary", field="organisation_id", rule="exists")
         ratings = list(await market.repo.ratings_of(wanted))
@@ -93,7 +92,7 @@ class MarketPages(Controller):
         )
         now = await clock.now(db_session)
         view = await credit_view(db_session, market, wanted, now)
-        names = await organisation_names(db_session, (a.owner_organisation_id for a in won))
+        names = await market.repo.organisation_names(a.owner_organisation_id for a in won)
         return await page(
             request,
             "intermediary_market/practice.html",
@@ -118,7 +117,6 @@ class MarketPages(Controller):
         request: Request[Any, Any, Any],
         announcement_id: FromPath[uuid.UUID],
         market: NamedDependency[MarketService],
-        db_session: NamedDependency[AsyncSession],
     ) -> Response[Any]:
         """One selection: while open, the seed's commitment; once decided, the seed, the
         registrants and the computation, so anyone can recompute the result (public).
@@ -127,8 +125,7 @@ class MarketPages(Controller):
         decided = announcement.status is not AnnouncementStatus.OPEN
         computation = dict(announcement.computation or {}) if decided else {}
         registrations = list(await market.registrations(announcement.id)) if decided else []
-        names = await organisation_names(
-            db_session,
+        names = await market.repo.organisation_names(
             [
                 announcement.owner_organisation_id,
                 announcement.winner_organisation_id,

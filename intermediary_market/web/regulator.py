@@ -48,7 +48,6 @@ from intermediary_market.web.parsing import (
     in_savepoint,
 )
 from intermediary_market.web.paths import REGULATOR
-from intermediary_market.web.views import blacklistings, organisation_names
 from trading.kernel import clock
 from trading.kernel.auth.identity import Actor
 from trading.kernel.auth.permissions import requires
@@ -242,10 +241,9 @@ class RegulatorPages(Controller):
         reports = RegulatorReports(session)
         credit_lines = await reports.credit()
         complaints = list(await reports.pending_complaints())
-        listings = list(await blacklistings(session))
+        listings = list(await market.repo.blacklistings())
         directory = await market.directory()
-        names = await organisation_names(
-            session,
+        names = await market.repo.organisation_names(
             [
                 *(b.organisation_id for b in listings),
                 *(c.organisation_id for c in complaints),
