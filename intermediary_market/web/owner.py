@@ -22,9 +22,10 @@ from intermediary_market.delivery import DeliveryService
 from intermediary_market.deps import DEPENDENCIES
 from intermediary_market.models import Announcement, AnnouncementStatus
 from intermediary_market.policies import MarketPermission, assert_own_organisation
+from intermediary_market.ratings import RATING_WINDOW
 from intermediary_market.schemas import AnnouncementCreate, PanelScores, RatingCreate
 from intermediary_market.selection import FundingType, SelectionMethod
-from intermediary_market.service import RATING_WINDOW, MarketService
+from intermediary_market.service import MarketService
 from intermediary_market.web.labels import BAD_CHOICE, BAD_NUMBER, CONTEXT_LABELS
 from intermediary_market.web.parsing import (
     UNPROCESSABLE,
