@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from intermediary_market.models import AnnouncementStatus, BlacklistStatus, QualificationStatus
 from intermediary_market.selection import FundingType, SelectionMethod
+from trading.kernel.web.forms import Labels
 from trading.kernel.web.i18n import N_
 from trading.kernel.web.templating import DISPLAY_TZ
 
@@ -151,9 +152,6 @@ REFUSAL_MESSAGES: dict[str, str] = {
     "year_range": N_("The year must be a past or the current year."),
     "intermediary_exists": N_("There is no such intermediary."),
 }
-BAD_NUMBER = N_("Enter a number.")
-BAD_TIME = N_("Enter a date and time.")
-BAD_CHOICE = N_("Choose an option from the list.")
 CONTEXT_LABELS = {
     "methods": METHOD_LABELS,
     "fundings": FUNDING_LABELS,
@@ -165,3 +163,7 @@ CONTEXT_LABELS = {
     "labels": FIELD_LABELS,
     "display_tz": DISPLAY_TZ,
 }
+
+LABELS = Labels(fields=FIELD_LABELS, rules=REFUSAL_MESSAGES, quiet_rules=frozenset({"format", "known"}))
+"""The market's label table for ``field_errors``/``submit``: a malformed number, time or choice is
+shown by its sentence alone; every other rule's code follows its sentence."""

@@ -1,4 +1,6 @@
-"""Where the marketplace pages live."""
+"""Where the marketplace's page controllers are mounted, and the public paths (links and redirects
+name their routes: ``url_for`` in templates, ``parsing.path`` in handlers).
+"""
 
 from __future__ import annotations
 

@@ -10,12 +10,13 @@ The data come from the services: ``reports.RegulatorReports``, ``credit_records.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, URLEncodedBody
-from litestar.response import Redirect
+from litestar.params import FromPath
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from intermediary_market.blacklist import BlacklistService
@@ -25,65 +26,87 @@ from intermediary_market.deps import DEPENDENCIES
 from intermediary_market.models import BlacklistStatus
 from intermediary_market.policies import MarketPermission
 from intermediary_market.reports import RegulatorReports
-from intermediary_market.schemas import (
-    AppealDecision,
-    BlacklistDecision,
-    BlacklistNotice,
-    ComplaintDecision,
-    CreditInputRecord,
-)
+from intermediary_market.schemas import BlacklistDecision, BlacklistNotice, ComplaintDecision, CreditInputRecord
 from intermediary_market.service import MarketService
-from intermediary_market.web.labels import BAD_CHOICE, CONTEXT_LABELS
-from intermediary_market.web.parsing import (
-    UNPROCESSABLE,
-    Form,
-    clean,
-    client_error,
-    errors_of,
-    field_error,
-    form_decimal,
-    form_int,
-    form_text,
-    form_uuid,
-    in_savepoint,
-)
+from intermediary_market.web.labels import CONTEXT_LABELS, LABELS
+from intermediary_market.web.parsing import MarketFields, known, path
 from intermediary_market.web.paths import REGULATOR
 from trading.kernel import clock
 from trading.kernel.auth.identity import Actor
 from trading.kernel.auth.permissions import requires
-from trading.kernel.errors import DomainError
-from trading.kernel.web.forms import FieldError
+from trading.kernel.web.forms import FieldError, FormBody, submit
 from trading.kernel.web.pages import page
 
 REGULATE = MarketPermission.BLACKLIST_MANAGE
 """The blacklisting procedure."""
+OVERVIEW = "intermediary_market.regulator"
 
 
-def _choice(form: Form, name: str, yes: str = "1", no: str = "0") -> bool:
-    value = form.get(name, "")
-    if value not in {yes, no}:
-        raise field_error(name, BAD_CHOICE)
-    return value == yes
+@dataclass
+class NoticeForm:
+    organisation_id: str = ""
+    reason: str = ""
+    response_days: str = ""
 
 
-def notice_from_form(form: Form) -> BlacklistNotice:
-    organisation_id = form_uuid(form, "organisation_id")
-    assert organisation_id is not None  # noqa: S101 - required
-    return BlacklistNotice(
-        organisation_id=organisation_id, reason=form_text(form, "reason"), response_days=form_int(form, "response_days")
-    )
+@dataclass
+class DecisionForm:
+    uphold: str = ""
+    months: str = ""
 
 
-def credit_input_from_form(form: Form) -> CreditInputRecord:
-    organisation_id = form_uuid(form, "organisation_id")
-    assert organisation_id is not None  # noqa: S101 - required
+@dataclass
+class AppealDecisionForm:
+    overturn: str = ""
+
+
+@dataclass
+class ComplaintDecisionForm:
+    uphold: str = ""
+    reason: str = ""
+
+
+@dataclass
+class CreditInputForm:
+    organisation_id: str = ""
+    year: str = ""
+    regulator_score: str = ""
+    regulator_source: str = ""
+    public_credit_score: str = ""
+    public_credit_source: str = ""
+
+
+def notice_from(form: NoticeForm) -> BlacklistNotice:
+    fields = MarketFields()
+    organisation_id = fields.uuid("organisation_id", form.organisation_id)
+    reason = fields.required("reason", form.reason, single_line=False)
+    response_days = fields.whole("response_days", form.response_days)
+    fields.done()
+    return BlacklistNotice(organisation_id=known(organisation_id), reason=reason, response_days=known(response_days))
+
+
+def decision_from(form: DecisionForm) -> BlacklistDecision:
+    fields = MarketFields()
+    uphold = fields.verdict("uphold", form.uphold)
+    months = fields.whole("months", form.months)
+    fields.done()
+    return BlacklistDecision(uphold=uphold, months=known(months))
+
+
+def credit_input_from(form: CreditInputForm) -> CreditInputRecord:
+    fields = MarketFields()
+    organisation_id = fields.uuid("organisation_id", form.organisation_id)
+    year = fields.whole("year", form.year)
+    regulator_score = fields.money("regulator_score", form.regulator_score, required=False)
+    public_credit_score = fields.money("public_credit_score", form.public_credit_score, required=False)
+    fields.done()
     return CreditInputRecord(
-        organisation_id=organisation_id,
-        year=form_int(form, "year"),
-        regulator_score=form_decimal(form, "regulator_score", required=False),
-        regulator_source=form.get("regulator_source", "").strip() or None,
-        public_credit_score=form_decimal(form, "public_credit_score", required=False),
-        public_credit_source=form.get("public_credit_source", "").strip() or None,
+        organisation_id=known(organisation_id),
+        year=known(year),
+        regulator_score=regulator_score,
+        regulator_source=form.regulator_source.strip() or None,
+        public_credit_score=public_credit_score,
+        public_credit_source=form.public_credit_source.strip() or None,
     )
 
 
@@ -94,7 +117,7 @@ class RegulatorPages(Controller):
     include_in_schema = False
     dependencies = DEPENDENCIES
 
-    @get("/", name="intermediary_market.regulator", opt=requires(MarketPermission.REPORT_READ))
+    @get("/", name=OVERVIEW, opt=requires(MarketPermission.REPORT_READ))
     async def overview(
         self, *, request: Request[Any, Any, Any], market: NamedDependency[MarketService]
     ) -> Response[Any]:
@@ -109,17 +132,14 @@ class RegulatorPages(Controller):
         blacklist: NamedDependency[BlacklistService],
         actor: NamedDependency[Actor],
         db_session: NamedDependency[AsyncSession],
-        data: URLEncodedBody[Form],
+        data: FormBody[NoticeForm],
     ) -> Response[Any]:
         """Give notice of an intended blacklisting; the response period starts."""
-        form = clean(data)
-        try:
-            await in_savepoint(db_session, blacklist.notice_blacklisting(notice_from_form(form), actor=actor))
-        except DomainError as exc:
-            if not client_error(exc):
-                raise
-            return await self._page(request, market, errors_of(exc), failed="notice", form=form)
-        return Redirect(f"{REGULATOR}#blacklistings", status_code=303)
+
+        async def work() -> object:
+            return await blacklist.notice_blacklisting(notice_from(data), actor=actor)
+
+        return await self._submit(request, db_session, market, work, "notice", vars(data), "#blacklistings")
 
     @post(
         "/blacklistings/{blacklisting_id:uuid}/decision",
@@ -135,18 +155,16 @@ class RegulatorPages(Controller):
         blacklist: NamedDependency[BlacklistService],
         actor: NamedDependency[Actor],
         db_session: NamedDependency[AsyncSession],
-        data: URLEncodedBody[Form],
+        data: FormBody[DecisionForm],
     ) -> Response[Any]:
         """List the intermediary (for ``months``) or withdraw the notice."""
-        form = clean(data)
-        try:
-            decision = BlacklistDecision(uphold=_choice(form, "uphold"), months=form_int(form, "months"))
-            await in_savepoint(db_session, blacklist.decide_blacklisting(blacklisting_id, decision, actor=actor))
-        except DomainError as exc:
-            if not client_error(exc):
-                raise
-            return await self._page(request, market, errors_of(exc), failed=f"decision-{blacklisting_id}", form=form)
-        return Redirect(f"{REGULATOR}#blacklistings", status_code=303)
+
+        async def work() -> object:
+            return await blacklist.decide_blacklisting(blacklisting_id, decision_from(data), actor=actor)
+
+        return await self._submit(
+            request, db_session, market, work, f"decision-{blacklisting_id}", vars(data), "#blacklistings"
+        )
 
     @post(
         "/blacklistings/{blacklisting_id:uuid}/appeal-decision",
@@ -162,19 +180,17 @@ class RegulatorPages(Controller):
         blacklist: NamedDependency[BlacklistService],
         actor: NamedDependency[Actor],
         db_session: NamedDependency[AsyncSession],
-        data: URLEncodedBody[Form],
+        data: FormBody[AppealDecisionForm],
     ) -> Response[Any]:
-        form = clean(data)
-        try:
-            decision = AppealDecision(overturn=_choice(form, "overturn"))
-            await in_savepoint(
-                db_session, blacklist.decide_appeal(blacklisting_id, overturn=decision.overturn, actor=actor)
-            )
-        except DomainError as exc:
-            if not client_error(exc):
-                raise
-            return await self._page(request, market, errors_of(exc), failed=f"appeal-{blacklisting_id}", form=form)
-        return Redirect(f"{REGULATOR}#blacklistings", status_code=303)
+        async def work() -> object:
+            fields = MarketFields()
+            overturn = fields.verdict("overturn", data.overturn)
+            fields.done()
+            return await blacklist.decide_appeal(blacklisting_id, overturn=overturn, actor=actor)
+
+        return await self._submit(
+            request, db_session, market, work, f"appeal-{blacklisting_id}", vars(data), "#blacklistings"
+        )
 
     @post(
         "/complaints/{complaint_id:uuid}/decision",
@@ -189,18 +205,20 @@ class RegulatorPages(Controller):
         market: NamedDependency[MarketService],
         actor: NamedDependency[Actor],
         db_session: NamedDependency[AsyncSession],
-        data: URLEncodedBody[Form],
+        data: FormBody[ComplaintDecisionForm],
     ) -> Response[Any]:
         """Uphold or dismiss a complaint with a reason (the intermediary's credit follows)."""
-        form = clean(data)
-        try:
-            decision = ComplaintDecision(uphold=_choice(form, "uphold"), reason=form.get("reason", ""))
-            await in_savepoint(db_session, ComplaintService(db_session).decide(complaint_id, decision, actor=actor))
-        except DomainError as exc:
-            if not client_error(exc):
-                raise
-            return await self._page(request, market, errors_of(exc), failed=f"complaint-{complaint_id}", form=form)
-        return Redirect(f"{REGULATOR}#complaints", status_code=303)
+
+        async def work() -> object:
+            fields = MarketFields()
+            uphold = fields.verdict("uphold", data.uphold)
+            fields.done()
+            decision = ComplaintDecision(uphold=uphold, reason=data.reason)
+            return await ComplaintService(db_session).decide(complaint_id, decision, actor=actor)
+
+        return await self._submit(
+            request, db_session, market, work, f"complaint-{complaint_id}", vars(data), "#complaints"
+        )
 
     @post(
         "/credit-inputs",
@@ -214,18 +232,37 @@ class RegulatorPages(Controller):
         market: NamedDependency[MarketService],
         actor: NamedDependency[Actor],
         db_session: NamedDependency[AsyncSession],
-        data: URLEncodedBody[Form],
+        data: FormBody[CreditInputForm],
     ) -> Response[Any]:
         """Record one year's regulator evaluation (0–70) and public-credit result (0–10)."""
-        form = clean(data)
-        try:
-            record = credit_input_from_form(form)
-            await in_savepoint(db_session, CreditService(db_session).record_input(record, actor=actor))
-        except DomainError as exc:
-            if not client_error(exc):
-                raise
-            return await self._page(request, market, errors_of(exc), failed="credit-input", form=form)
-        return Redirect(f"{REGULATOR}#credit", status_code=303)
+
+        async def work() -> object:
+            return await CreditService(db_session).record_input(credit_input_from(data), actor=actor)
+
+        return await self._submit(request, db_session, market, work, "credit-input", vars(data), "#credit")
+
+    # --- submitting and rendering ----------------------------------------------------------------
+
+    async def _submit(  # noqa: PLR0917 - the view's one form path
+        self,
+        request: Request[Any, Any, Any],
+        db_session: AsyncSession,
+        market: MarketService,
+        work: Callable[[], Awaitable[object]],
+        failed: str,
+        form: dict[str, str],
+        then: str,
+    ) -> Response[Any]:
+        """A form of the view: back to it (303, at the fragment ``then``), or the view with the
+        refusal next to the form named ``failed`` (422).
+        """
+        return await submit(
+            db_session,
+            work,
+            labels=LABELS,
+            redirect=path(request, OVERVIEW) + then,
+            refusal=lambda errors: self._page(request, market, errors, failed=failed, form=form),
+        )
 
     async def _page(
         self,
@@ -234,7 +271,7 @@ class RegulatorPages(Controller):
         errors: list[FieldError],
         *,
         failed: str = "",
-        form: Form | None = None,
+        form: dict[str, str] | None = None,
     ) -> Response[Any]:
         session = market.session
         now = await clock.now(session)
@@ -270,5 +307,4 @@ class RegulatorPages(Controller):
                 "form": form or {},
                 **CONTEXT_LABELS,
             },
-            status_code=UNPROCESSABLE if errors else 200,
         )
