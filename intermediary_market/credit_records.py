@@ -24,9 +24,10 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from intermediary_market import credit
+from intermediary_market.credit_repository import CreditLine, CreditRepository, LatestInput
 from intermediary_market.errors import CreditInputRefused
 from intermediary_market.models import CreditInput, CreditRecord
-from intermediary_market.repository import CreditLine, CreditRepository, LatestInput, MarketRepository
+from intermediary_market.repository import MarketRepository
 from intermediary_market.schemas import CreditInputRecord
 from trading.credit.models import Activity, CreditKind, CreditStatus
 from trading.credit.service import CreditService as SharedCredit

@@ -15,8 +15,8 @@ from bidding.opening import api as opening_api
 from bidding.opening import live as opening_live
 from bidding.opening import web as opening_web
 from bidding.web import routes as bidding_web
-from intermediary_market import api as market_api
-from intermediary_market import web as market_web
+from intermediary_market.api import routes as market_api
+from intermediary_market.web import routes as market_web
 from trading.credit import api as credit_api
 from trading.credit import web as credit_web
 from trading.kernel.auth.guards import make_permission_guard

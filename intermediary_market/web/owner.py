@@ -7,105 +7,137 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
-from litestar.di import NamedDependency, Provide
-from litestar.params import FromPath, URLEncodedBody
-from litestar.response import Redirect
+from litestar.di import NamedDependency
+from litestar.params import FromPath
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from intermediary_market import credit
 from intermediary_market.complaints import ComplaintService
 from intermediary_market.delivery import DeliveryService
+from intermediary_market.deps import DEPENDENCIES
 from intermediary_market.models import Announcement, AnnouncementStatus
 from intermediary_market.policies import MarketPermission, assert_own_organisation
+from intermediary_market.ratings import RATING_WINDOW
 from intermediary_market.schemas import AnnouncementCreate, PanelScores, RatingCreate
 from intermediary_market.selection import FundingType, SelectionMethod
-from intermediary_market.service import RATING_WINDOW, MarketService
-from intermediary_market.web_common import (
-    BAD_CHOICE,
-    BAD_NUMBER,
-    CONTEXT_LABELS,
-    MARKET,
-    OWNER,
-    UNPROCESSABLE,
-    Form,
-    clean,
-    client_error,
-    clock_view,
-    errors_of,
-    field_error,
-    form_decimal,
-    form_int,
-    form_text,
-    form_time,
-    form_uuid,
-    in_savepoint,
-    organisation_names,
-    provide_deliveries,
-    provide_market,
-)
+from intermediary_market.service import MarketService
+from intermediary_market.web.labels import CONTEXT_LABELS, LABELS
+from intermediary_market.web.parsing import MarketFields, known, path
+from intermediary_market.web.paths import OWNER
+from intermediary_market.web.views import clock_view
 from trading.kernel import clock
 from trading.kernel.auth.identity import Actor
 from trading.kernel.auth.permissions import requires
-from trading.kernel.errors import DomainError, ValidationFailed
-from trading.kernel.web.forms import FieldError
+from trading.kernel.web.forms import BAD_NUMBER, REQUIRED, FieldError, FormBody, submit
 from trading.kernel.web.pages import page
 
 _SCORE_SEPARATORS = re.compile(r"[\s,;，；、]+")
+ANNOUNCEMENT = "intermediary_market.owner_announcement"
 
 
-def announcement_from_form(form: Form) -> AnnouncementCreate:
-    """The form's fields as an announcement; a malformed field raises ``ValidationFailed`` naming it."""
-    try:
-        method = SelectionMethod(form.get("method", ""))
-    except ValueError:
-        raise field_error("method", BAD_CHOICE) from None
-    try:
-        funding = FundingType(form.get("funding", ""))
-    except ValueError:
-        raise field_error("funding", BAD_CHOICE) from None
-    project = form_text(form, "project_name")
-    budget = form_decimal(form, "budget")
-    assert budget is not None  # noqa: S101 - required
+@dataclass
+class AnnouncementForm:
+    project_name: str = ""
+    item_code: str = ""
+    method: str = ""
+    funding: str = ""
+    budget: str = ""
+    price_min: str = ""
+    price_max: str = ""
+    max_level: str = ""
+    time_limit_days: str = ""
+    registration_opens: str = ""
+    registration_closes: str = ""
+    direct_organisation_id: str = ""
+
+
+@dataclass
+class PanelScoresForm:
+    organisation_id: str = ""
+    scores: str = ""
+
+
+@dataclass
+class ContractForm:
+    contract_no: str = ""
+
+
+@dataclass
+class RatingForm:
+    quality: str = ""
+    timeliness: str = ""
+    attitude: str = ""
+    fees: str = ""
+
+
+@dataclass
+class ComplaintForm:
+    text: str = ""
+
+
+def announcement_from(form: AnnouncementForm) -> AnnouncementCreate:
+    """The form's fields as an announcement; malformed fields raise one ``ValidationFailed`` naming each."""
+    fields = MarketFields()
+    method = fields.choice("method", form.method, SelectionMethod)
+    funding = fields.choice("funding", form.funding, FundingType)
+    project = fields.required("project_name", form.project_name)
+    budget = fields.money("budget", form.budget)
+    time_limit_days = fields.whole("time_limit_days", form.time_limit_days)
+    opens = fields.time("registration_opens", form.registration_opens, required=True)
+    closes = fields.time("registration_closes", form.registration_closes, required=True)
+    max_level = fields.whole("max_level", form.max_level)
+    price_min = fields.money("price_min", form.price_min, required=False)
+    price_max = fields.money("price_max", form.price_max, required=False)
+    direct = (
+        fields.uuid("direct_organisation_id", form.direct_organisation_id, required=False)
+        if method is SelectionMethod.DIRECT
+        else None
+    )
+    fields.done()
     return AnnouncementCreate(
         project_name=project,
-        item_code=form.get("item_code", ""),
-        method=method,
-        funding=funding,
-        budget=budget,
-        time_limit_days=form_int(form, "time_limit_days"),
-        registration_opens=form_time(form, "registration_opens"),
-        registration_closes=form_time(form, "registration_closes"),
-        max_level=form_int(form, "max_level"),
-        price_min=form_decimal(form, "price_min", required=False),
-        price_max=form_decimal(form, "price_max", required=False),
-        direct_organisation_id=(
-            form_uuid(form, "direct_organisation_id", required=False) if method is SelectionMethod.DIRECT else None
-        ),
+        item_code=form.item_code,
+        method=known(method),
+        funding=known(funding),
+        budget=known(budget),
+        time_limit_days=known(time_limit_days),
+        registration_opens=known(opens),
+        registration_closes=known(closes),
+        max_level=known(max_level),
+        price_min=price_min,
+        price_max=price_max,
+        direct_organisation_id=direct,
     )
 
 
-def panel_scores_from_form(form: Form) -> PanelScores:
-    organisation_id = form_uuid(form, "organisation_id")
-    assert organisation_id is not None  # noqa: S101 - required
-    parts = [part for part in _SCORE_SEPARATORS.split(form.get("scores", "").strip()) if part]
+def panel_scores_from(form: PanelScoresForm) -> PanelScores:
+    fields = MarketFields()
+    organisation_id = fields.uuid("organisation_id", form.organisation_id)
+    parts = [part for part in _SCORE_SEPARATORS.split(form.scores.strip()) if part]
+    scores: list[Decimal] = []
     if not parts:
-        raise ValidationFailed("enter the panel's scores", field="scores", rule="required")
+        fields.add("scores", "required", REQUIRED)
     try:
         scores = [Decimal(part) for part in parts]
     except InvalidOperation:
-        raise field_error("scores", BAD_NUMBER) from None
+        fields.add("scores", "format", BAD_NUMBER)
     if not all(score.is_finite() for score in scores):
-        raise field_error("scores", BAD_NUMBER)
-    return PanelScores(organisation_id=organisation_id, scores=scores)
+        fields.add("scores", "format", BAD_NUMBER)
+    fields.done()
+    return PanelScores(organisation_id=known(organisation_id), scores=scores)
 
 
-def rating_from_form(form: Form) -> RatingCreate:
-    values = {name: form_int(form, name) for name in credit.RATING_DIMENSIONS}
-    return RatingCreate(**values)
+def rating_from(form: RatingForm) -> RatingCreate:
+    fields = MarketFields()
+    values = {name: fields.whole(name, getattr(form, name)) for name in credit.RATING_DIMENSIONS}
+    fields.done()
+    return RatingCreate(**{name: known(value) for name, value in values.items()})
 
 
 class OwnerPages(Controller):
@@ -113,10 +145,7 @@ class OwnerPages(Controller):
 
     path = OWNER
     include_in_schema = False
-    dependencies = {  # noqa: RUF012 - Litestar reads it
-        "market": Provide(provide_market),
-        "deliveries": Provide(provide_deliveries),
-    }
+    dependencies = DEPENDENCIES
 
     @get("/", name="intermediary_market.owner", opt=requires(MarketPermission.ANNOUNCEMENT_MANAGE))
     async def workspace(
@@ -136,20 +165,22 @@ class OwnerPages(Controller):
         market: NamedDependency[MarketService],
         actor: NamedDependency[Actor],
         db_session: NamedDependency[AsyncSession],
-        data: URLEncodedBody[Form],
+        data: FormBody[AnnouncementForm],
     ) -> Response[Any]:
-        form = clean(data)
-        try:
-            announcement = await in_savepoint(db_session, market.announce(announcement_from_form(form), actor=actor))
-        except DomainError as exc:
-            if exc.status_code >= 500:  # noqa: PLR2004 - only client errors belong on the form
-                raise
-            return await self._workspace(request, market, actor, form, errors_of(exc), status_code=UNPROCESSABLE)
-        return Redirect(f"{MARKET}/selections/{announcement.id}", status_code=303)
+        async def work() -> Announcement:
+            return await market.announce(announcement_from(data), actor=actor)
+
+        return await submit(
+            db_session,
+            work,
+            labels=LABELS,
+            redirect=lambda announcement: path(request, "intermediary_market.result", announcement_id=announcement.id),
+            refusal=lambda errors: self._workspace(request, market, actor, vars(data), errors),
+        )
 
     @get(
         "/announcements/{announcement_id:uuid}",
-        name="intermediary_market.owner_announcement",
+        name=ANNOUNCEMENT,
         opt=requires(MarketPermission.ANNOUNCEMENT_MANAGE),
     )
     async def announcement(
@@ -177,15 +208,13 @@ class OwnerPages(Controller):
         actor: NamedDependency[Actor],
         db_session: NamedDependency[AsyncSession],
     ) -> Response[Any]:
-        try:
-            await in_savepoint(db_session, market.draw(announcement_id, actor=actor))
-        except DomainError as exc:
-            if not client_error(exc):
-                raise
-            return await self._announcement(
-                request, market, actor, announcement_id, errors_of(exc), failed="draw", status_code=UNPROCESSABLE
-            )
-        return Redirect(f"{MARKET}/selections/{announcement_id}", status_code=303)
+        return await submit(
+            db_session,
+            lambda: market.draw(announcement_id, actor=actor),
+            labels=LABELS,
+            redirect=path(request, "intermediary_market.result", announcement_id=announcement_id),
+            refusal=lambda errors: self._announcement(request, market, actor, announcement_id, errors, failed="draw"),
+        )
 
     @post(
         "/announcements/{announcement_id:uuid}/panel-scores",
@@ -200,27 +229,16 @@ class OwnerPages(Controller):
         market: NamedDependency[MarketService],
         actor: NamedDependency[Actor],
         db_session: NamedDependency[AsyncSession],
-        data: URLEncodedBody[Form],
+        data: FormBody[PanelScoresForm],
     ) -> Response[Any]:
         """择优: the panel's scores for one registrant."""
-        form = clean(data)
-        try:
-            scores = panel_scores_from_form(form)
-            await in_savepoint(db_session, market.enter_panel_scores(announcement_id, scores, actor=actor))
-        except DomainError as exc:
-            if not client_error(exc):
-                raise
-            return await self._announcement(
-                request,
-                market,
-                actor,
-                announcement_id,
-                errors_of(exc),
-                failed=f"scores-{form.get('organisation_id', '')}",
-                form=form,
-                status_code=UNPROCESSABLE,
-            )
-        return Redirect(f"{OWNER}/announcements/{announcement_id}", status_code=303)
+
+        async def work() -> object:
+            return await market.enter_panel_scores(announcement_id, panel_scores_from(data), actor=actor)
+
+        return await self._submit(
+            request, db_session, market, actor, announcement_id, work, f"scores-{data.organisation_id}", vars(data)
+        )
 
     @post(
         "/announcements/{announcement_id:uuid}/contract",
@@ -236,28 +254,14 @@ class OwnerPages(Controller):
         deliveries: NamedDependency[DeliveryService],
         actor: NamedDependency[Actor],
         db_session: NamedDependency[AsyncSession],
-        data: URLEncodedBody[Form],
+        data: FormBody[ContractForm],
     ) -> Response[Any]:
         """合同备案: the committed time limit starts running."""
-        form = clean(data)
-        try:
-            await in_savepoint(
-                db_session, deliveries.file_contract(announcement_id, form.get("contract_no", ""), actor=actor)
-            )
-        except DomainError as exc:
-            if not client_error(exc):
-                raise
-            return await self._announcement(
-                request,
-                market,
-                actor,
-                announcement_id,
-                errors_of(exc),
-                failed="contract",
-                form=form,
-                status_code=UNPROCESSABLE,
-            )
-        return Redirect(f"{OWNER}/announcements/{announcement_id}", status_code=303)
+
+        async def work() -> object:
+            return await deliveries.file_contract(announcement_id, data.contract_no, actor=actor)
+
+        return await self._submit(request, db_session, market, actor, announcement_id, work, "contract", vars(data))
 
     @post(
         "/announcements/{announcement_id:uuid}/completion",
@@ -274,15 +278,10 @@ class OwnerPages(Controller):
         actor: NamedDependency[Actor],
         db_session: NamedDependency[AsyncSession],
     ) -> Response[Any]:
-        try:
-            await in_savepoint(db_session, deliveries.confirm_completion(announcement_id, actor=actor))
-        except DomainError as exc:
-            if not client_error(exc):
-                raise
-            return await self._announcement(
-                request, market, actor, announcement_id, errors_of(exc), failed="completion", status_code=UNPROCESSABLE
-            )
-        return Redirect(f"{OWNER}/announcements/{announcement_id}", status_code=303)
+        async def work() -> object:
+            return await deliveries.confirm_completion(announcement_id, actor=actor)
+
+        return await self._submit(request, db_session, market, actor, announcement_id, work, "completion", {})
 
     @post(
         "/announcements/{announcement_id:uuid}/rating",
@@ -297,26 +296,14 @@ class OwnerPages(Controller):
         market: NamedDependency[MarketService],
         actor: NamedDependency[Actor],
         db_session: NamedDependency[AsyncSession],
-        data: URLEncodedBody[Form],
+        data: FormBody[RatingForm],
     ) -> Response[Any]:
         """Rate the selected intermediary: four scores from 0 to 100, within the rating window."""
-        form = clean(data)
-        try:
-            await in_savepoint(db_session, market.rate(announcement_id, rating_from_form(form), actor=actor))
-        except DomainError as exc:
-            if not client_error(exc):
-                raise
-            return await self._announcement(
-                request,
-                market,
-                actor,
-                announcement_id,
-                errors_of(exc),
-                failed="rating",
-                form=form,
-                status_code=UNPROCESSABLE,
-            )
-        return Redirect(f"{OWNER}/announcements/{announcement_id}", status_code=303)
+
+        async def work() -> object:
+            return await market.rate(announcement_id, rating_from(data), actor=actor)
+
+        return await self._submit(request, db_session, market, actor, announcement_id, work, "rating", vars(data))
 
     @post(
         "/announcements/{announcement_id:uuid}/complaints",
@@ -331,40 +318,52 @@ class OwnerPages(Controller):
         market: NamedDependency[MarketService],
         actor: NamedDependency[Actor],
         db_session: NamedDependency[AsyncSession],
-        data: URLEncodedBody[Form],
+        data: FormBody[ComplaintForm],
     ) -> Response[Any]:
         """File a complaint against the selected intermediary (decided by the regulator)."""
-        form = clean(data)
-        try:
-            await in_savepoint(
-                db_session, ComplaintService(db_session).file(announcement_id, form.get("text", ""), actor=actor)
-            )
-        except DomainError as exc:
-            if not client_error(exc):
-                raise
-            return await self._announcement(
-                request,
-                market,
-                actor,
-                announcement_id,
-                errors_of(exc),
-                failed="complaint",
-                form=form,
-                status_code=UNPROCESSABLE,
-            )
-        return Redirect(f"{OWNER}/announcements/{announcement_id}#complaints", status_code=303)
 
-    # --- rendering -------------------------------------------------------------------------------
+        async def work() -> object:
+            return await ComplaintService(db_session).file(announcement_id, data.text, actor=actor)
+
+        return await self._submit(
+            request, db_session, market, actor, announcement_id, work, "complaint", vars(data), anchor="#complaints"
+        )
+
+    # --- submitting and rendering ----------------------------------------------------------------
+
+    async def _submit(  # noqa: PLR0917 - the announcement page's one form path
+        self,
+        request: Request[Any, Any, Any],
+        db_session: AsyncSession,
+        market: MarketService,
+        actor: Actor,
+        announcement_id: uuid.UUID,
+        work: Callable[[], Awaitable[object]],
+        failed: str,
+        form: dict[str, str],
+        *,
+        anchor: str = "",
+    ) -> Response[Any]:
+        """A form of the announcement page: back to the page (303), or the page with the refusal
+        next to the form named ``failed`` (422).
+        """
+        return await submit(
+            db_session,
+            work,
+            labels=LABELS,
+            redirect=path(request, ANNOUNCEMENT, announcement_id=announcement_id) + anchor,
+            refusal=lambda errors: self._announcement(
+                request, market, actor, announcement_id, errors, failed=failed, form=form
+            ),
+        )
 
     async def _workspace(
         self,
         request: Request[Any, Any, Any],
         market: MarketService,
         actor: Actor,
-        form: Form,
+        form: dict[str, str],
         errors: list[FieldError],
-        *,
-        status_code: int = 200,
     ) -> Response[Any]:
         own = [a for a in await market.announcements() if a.owner_organisation_id == actor.organisation_id]
         return await page(
@@ -378,7 +377,6 @@ class OwnerPages(Controller):
                 "announcements": own,
                 **CONTEXT_LABELS,
             },
-            status_code=status_code,
         )
 
     async def _announcement(
@@ -390,13 +388,11 @@ class OwnerPages(Controller):
         errors: list[FieldError] | None = None,
         *,
         failed: str = "",
-        form: Form | None = None,
-        status_code: int = 200,
+        form: dict[str, str] | None = None,
     ) -> Response[Any]:
         announcement: Announcement = await market.announcement(announcement_id)
         assert_own_organisation(actor, announcement.owner_organisation_id, "manage this announcement")
-        session = market.session
-        now = await clock.now(session)
+        now = await clock.now(market.session)
         registrations = list(await market.registrations(announcement.id))
         delivery = await market.repo.delivery(announcement.id)
         rating = await market.repo.rating_for(announcement.id)
@@ -407,9 +403,8 @@ class OwnerPages(Controller):
             and now <= announcement.decided_at + RATING_WINDOW
             and rating is None
         )
-        names = await organisation_names(
-            session,
-            [announcement.winner_organisation_id, *(r.organisation_id for r in registrations)],
+        names = await market.repo.organisation_names(
+            [announcement.winner_organisation_id, *(r.organisation_id for r in registrations)]
         )
         return await page(
             request,
@@ -430,5 +425,4 @@ class OwnerPages(Controller):
                 "form": form or {},
                 **CONTEXT_LABELS,
             },
-            status_code=status_code,
         )

@@ -10,47 +10,35 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 import anyio.to_thread
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State, UploadFile
-from litestar.di import NamedDependency, Provide
-from litestar.params import FromPath, URLEncodedBody
-from litestar.response import Redirect
+from litestar.di import NamedDependency
+from litestar.params import FromPath
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from intermediary_market.blacklist import APPEAL_WINDOW, BlacklistService
 from intermediary_market.complaints import ComplaintService
 from intermediary_market.delivery import DeliveryService
+from intermediary_market.deps import DEPENDENCIES
 from intermediary_market.models import AnnouncementStatus, Registration
 from intermediary_market.policies import MarketPermission, assert_own_organisation
 from intermediary_market.selection import PRICED_METHODS
 from intermediary_market.service import MarketService
-from intermediary_market.web_common import (
-    CONTEXT_LABELS,
-    INTERMEDIARY,
-    UNPROCESSABLE,
-    Form,
-    blacklistings,
-    clean,
-    client_error,
-    clock_view,
-    deliveries_of,
-    errors_of,
-    form_decimal,
-    in_savepoint,
-    organisation_names,
-    provide_blacklist,
-    provide_deliveries,
-    provide_market,
-)
+from intermediary_market.web.labels import CONTEXT_LABELS, LABELS
+from intermediary_market.web.parsing import MarketFields, path
+from intermediary_market.web.paths import INTERMEDIARY
+from intermediary_market.web.views import clock_view
 from trading.kernel import clock
 from trading.kernel.auth.identity import Actor
 from trading.kernel.auth.permissions import requires
-from trading.kernel.errors import DomainError, NotFound, ValidationFailed
+from trading.kernel.errors import NotFound, ValidationFailed
 from trading.kernel.storage import FileStore
-from trading.kernel.web.forms import FieldError, read_form
+from trading.kernel.web.forms import FieldError, FormBody, read_form, submit
 from trading.kernel.web.i18n import N_
 from trading.kernel.web.pages import page
 
@@ -58,6 +46,28 @@ MAX_DELIVERABLE_BYTES = 50 * 1024 * 1024
 DELIVERABLES = "deliverables"
 """The file store's namespace for deliverables."""
 CHOOSE_FILE = N_("Choose a file to upload.")
+WORKSPACE = "intermediary_market.intermediary"
+
+
+@dataclass
+class RegistrationForm:
+    price: str = ""
+    contribution_sha256: str = ""
+
+
+@dataclass
+class RevealForm:
+    contribution: str = ""
+
+
+@dataclass
+class ResponseForm:
+    response: str = ""
+
+
+@dataclass
+class AppealForm:
+    appeal: str = ""
 
 
 async def _deliverable(request: Request[Any, Any, Any]) -> bytes:
@@ -74,13 +84,9 @@ class IntermediaryPages(Controller):
 
     path = INTERMEDIARY
     include_in_schema = False
-    dependencies = {  # noqa: RUF012 - Litestar reads it
-        "market": Provide(provide_market),
-        "deliveries": Provide(provide_deliveries),
-        "blacklist": Provide(provide_blacklist),
-    }
+    dependencies = DEPENDENCIES
 
-    @get("/", name="intermediary_market.intermediary", opt=requires(MarketPermission.REGISTRATION_CREATE))
+    @get("/", name=WORKSPACE, opt=requires(MarketPermission.REGISTRATION_CREATE))
     async def workspace(
         self,
         *,
@@ -103,23 +109,25 @@ class IntermediaryPages(Controller):
         market: NamedDependency[MarketService],
         actor: NamedDependency[Actor],
         db_session: NamedDependency[AsyncSession],
-        data: URLEncodedBody[Form],
+        data: FormBody[RegistrationForm],
     ) -> Response[Any]:
-        form = clean(data)
-        try:
-            price = form_decimal(form, "price", required=False)
-            commitment = form.get("contribution_sha256", "").strip() or None
-            await in_savepoint(
-                db_session,
-                market.register(announcement_id, price=price, actor=actor, contribution_sha256=commitment),
-            )
-        except DomainError as exc:
-            if not client_error(exc):
-                raise
-            return await self._page(
-                request, market, actor, errors_of(exc), failed=f"register-{announcement_id}", status_code=UNPROCESSABLE
-            )
-        return Redirect(f"{INTERMEDIARY}?registered={announcement_id}", status_code=303)
+        async def work() -> Registration:
+            fields = MarketFields()
+            price = fields.money("price", data.price, required=False)
+            fields.done()
+            commitment = data.contribution_sha256.strip() or None
+            return await market.register(announcement_id, price=price, actor=actor, contribution_sha256=commitment)
+
+        return await self._submit(
+            request,
+            db_session,
+            market,
+            actor,
+            work,
+            f"register-{announcement_id}",
+            {},
+            f"?registered={announcement_id}",
+        )
 
     @post(
         "/announcements/{announcement_id:uuid}/contribution",
@@ -134,19 +142,16 @@ class IntermediaryPages(Controller):
         market: NamedDependency[MarketService],
         actor: NamedDependency[Actor],
         db_session: NamedDependency[AsyncSession],
-        data: URLEncodedBody[Form],
+        data: FormBody[RevealForm],
     ) -> Response[Any]:
         """Reveal the secret committed at registration, after the close (the draw's randomness)."""
-        form = clean(data)
-        try:
-            await in_savepoint(db_session, market.reveal(announcement_id, form.get("contribution", ""), actor=actor))
-        except DomainError as exc:
-            if not client_error(exc):
-                raise
-            return await self._page(
-                request, market, actor, errors_of(exc), failed=f"reveal-{announcement_id}", status_code=UNPROCESSABLE
-            )
-        return Redirect(f"{INTERMEDIARY}?revealed={announcement_id}", status_code=303)
+
+        async def work() -> Registration:
+            return await market.reveal(announcement_id, data.contribution, actor=actor)
+
+        return await self._submit(
+            request, db_session, market, actor, work, f"reveal-{announcement_id}", {}, f"?revealed={announcement_id}"
+        )
 
     @post(
         "/deliveries/{announcement_id:uuid}/deliverable",
@@ -170,25 +175,25 @@ class IntermediaryPages(Controller):
         if delivery is None:
             raise NotFound("no contract has been filed", field="announcement_id", rule="contract_filed")
         assert_own_organisation(actor, delivery.organisation_id, "upload the deliverables")
-        try:
+
+        async def work() -> object:
             data = await _deliverable(request)
             digest = hashlib.sha256(data).hexdigest()
             if delivery.completed_at is None:  # the service refuses a completed one; store nothing then
                 store = FileStore(state.settings.storage_dir)
                 await anyio.to_thread.run_sync(store.put, DELIVERABLES, digest, data)
-            await in_savepoint(db_session, deliveries.upload_deliverable(announcement_id, digest, actor=actor))
-        except DomainError as exc:
-            if not client_error(exc):
-                raise
-            return await self._page(
-                request,
-                market,
-                actor,
-                errors_of(exc),
-                failed=f"deliverable-{announcement_id}",
-                status_code=UNPROCESSABLE,
-            )
-        return Redirect(f"{INTERMEDIARY}?uploaded={announcement_id}", status_code=303)
+            return await deliveries.upload_deliverable(announcement_id, digest, actor=actor)
+
+        return await self._submit(
+            request,
+            db_session,
+            market,
+            actor,
+            work,
+            f"deliverable-{announcement_id}",
+            {},
+            f"?uploaded={announcement_id}",
+        )
 
     @post(
         "/blacklistings/{blacklisting_id:uuid}/response",
@@ -204,28 +209,19 @@ class IntermediaryPages(Controller):
         blacklist: NamedDependency[BlacklistService],
         actor: NamedDependency[Actor],
         db_session: NamedDependency[AsyncSession],
-        data: URLEncodedBody[Form],
+        data: FormBody[ResponseForm],
     ) -> Response[Any]:
         """Answer a blacklisting notice within its response period."""
-        form = clean(data)
-        try:
-            response = form.get("response", "").strip()
-            if not response:
-                raise ValidationFailed("the response states the intermediary's case", field="response", rule="required")
-            await in_savepoint(db_session, blacklist.respond_blacklisting(blacklisting_id, response, actor=actor))
-        except DomainError as exc:
-            if not client_error(exc):
-                raise
-            return await self._page(
-                request,
-                market,
-                actor,
-                errors_of(exc),
-                failed=f"response-{blacklisting_id}",
-                form=form,
-                status_code=UNPROCESSABLE,
-            )
-        return Redirect(f"{INTERMEDIARY}#blacklistings", status_code=303)
+
+        async def work() -> object:
+            fields = MarketFields()
+            response = fields.required("response", data.response, single_line=False)
+            fields.done()
+            return await blacklist.respond_blacklisting(blacklisting_id, response, actor=actor)
+
+        return await self._submit(
+            request, db_session, market, actor, work, f"response-{blacklisting_id}", vars(data), "#blacklistings"
+        )
 
     @post(
         "/blacklistings/{blacklisting_id:uuid}/appeal",
@@ -241,27 +237,16 @@ class IntermediaryPages(Controller):
         blacklist: NamedDependency[BlacklistService],
         actor: NamedDependency[Actor],
         db_session: NamedDependency[AsyncSession],
-        data: URLEncodedBody[Form],
+        data: FormBody[AppealForm],
     ) -> Response[Any]:
         """Appeal an effective listing within the appeal window."""
-        form = clean(data)
-        try:
-            await in_savepoint(
-                db_session, blacklist.appeal_blacklisting(blacklisting_id, form.get("appeal", ""), actor=actor)
-            )
-        except DomainError as exc:
-            if not client_error(exc):
-                raise
-            return await self._page(
-                request,
-                market,
-                actor,
-                errors_of(exc),
-                failed=f"appeal-{blacklisting_id}",
-                form=form,
-                status_code=UNPROCESSABLE,
-            )
-        return Redirect(f"{INTERMEDIARY}#blacklistings", status_code=303)
+
+        async def work() -> object:
+            return await blacklist.appeal_blacklisting(blacklisting_id, data.appeal, actor=actor)
+
+        return await self._submit(
+            request, db_session, market, actor, work, f"appeal-{blacklisting_id}", vars(data), "#blacklistings"
+        )
 
     @post(
         "/complaints/{complaint_id:uuid}/response",
@@ -276,27 +261,40 @@ class IntermediaryPages(Controller):
         market: NamedDependency[MarketService],
         actor: NamedDependency[Actor],
         db_session: NamedDependency[AsyncSession],
-        data: URLEncodedBody[Form],
+        data: FormBody[ResponseForm],
     ) -> Response[Any]:
         """Answer a complaint about the intermediary before the regulator decides it."""
-        form = clean(data)
-        try:
-            await in_savepoint(
-                db_session, ComplaintService(db_session).respond(complaint_id, form.get("response", ""), actor=actor)
-            )
-        except DomainError as exc:
-            if not client_error(exc):
-                raise
-            return await self._page(
-                request,
-                market,
-                actor,
-                errors_of(exc),
-                failed=f"complaint-{complaint_id}",
-                form=form,
-                status_code=UNPROCESSABLE,
-            )
-        return Redirect(f"{INTERMEDIARY}#complaints", status_code=303)
+
+        async def work() -> object:
+            return await ComplaintService(db_session).respond(complaint_id, data.response, actor=actor)
+
+        return await self._submit(
+            request, db_session, market, actor, work, f"complaint-{complaint_id}", vars(data), "#complaints"
+        )
+
+    # --- submitting and rendering ----------------------------------------------------------------
+
+    async def _submit(  # noqa: PLR0917 - the workspace's one form path
+        self,
+        request: Request[Any, Any, Any],
+        db_session: AsyncSession,
+        market: MarketService,
+        actor: Actor,
+        work: Callable[[], Awaitable[object]],
+        failed: str,
+        form: dict[str, str],
+        then: str,
+    ) -> Response[Any]:
+        """A form of the workspace: back to it (303, ``then`` is the query or fragment), or the
+        workspace with the refusal next to the form named ``failed`` (422).
+        """
+        return await submit(
+            db_session,
+            work,
+            labels=LABELS,
+            redirect=path(request, WORKSPACE) + then,
+            refusal=lambda errors: self._page(request, market, actor, errors, failed=failed, form=form),
+        )
 
     async def _page(
         self,
@@ -306,8 +304,7 @@ class IntermediaryPages(Controller):
         errors: list[FieldError],
         *,
         failed: str = "",
-        form: Form | None = None,
-        status_code: int = 200,
+        form: dict[str, str] | None = None,
     ) -> Response[Any]:
         session = market.session
         now = await clock.now(session)
@@ -318,10 +315,10 @@ class IntermediaryPages(Controller):
             row = await market.repo.registration(announcement.id, own) if own is not None else None
             if row is not None:
                 registered[announcement.id] = row
-        assigned = await deliveries_of(session, own) if own is not None else []
-        notices = list(await blacklistings(session, own)) if own is not None else []
+        assigned = await market.repo.deliveries_of(own) if own is not None else []
+        notices = list(await market.repo.blacklistings(own)) if own is not None else []
         complaints = [c for c in await market.repo.complaints() if own is not None and c.organisation_id == own]
-        names = await organisation_names(session, (a.owner_organisation_id for _, a in assigned))
+        names = await market.repo.organisation_names((a.owner_organisation_id for _, a in assigned))
         return await page(
             request,
             "intermediary_market/intermediary.html",
@@ -340,5 +337,4 @@ class IntermediaryPages(Controller):
                 "form": form or {},
                 **CONTEXT_LABELS,
             },
-            status_code=status_code,
         )

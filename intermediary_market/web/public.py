@@ -1,14 +1,9 @@
-"""Marketplace pages: the public marketplace, selection results and practice pages (执业公示).
-
-The workspaces live beside this module: the owner's (:mod:`intermediary_market.web_owner`), the
-intermediary's (:mod:`intermediary_market.web_intermediary`) and the regulator's
-(:mod:`intermediary_market.web_regulator`); shared labels, refusal messages and form parsing are in
-:mod:`intermediary_market.web_common`. Everything is exported here through ``CONTROLLERS`` and
-``PUBLIC_PATHS``.
+"""The public marketplace pages: the marketplace (items, directory, announcements), selection
+results and practice pages (执业公示).
 
 The public pages show what the public API shows (the seed only once the selection is decided).
-Forms carry the CSRF token; a refused form is re-rendered with status 422 and the rule's message;
-a form that succeeds redirects (303).
+Forms on every page carry the CSRF token; a refused form is re-rendered with status 422 and the
+rule's message; a form that succeeds redirects (303).
 """
 
 from __future__ import annotations
@@ -18,45 +13,20 @@ from decimal import Decimal
 from typing import Any
 
 from litestar import Controller, Request, Response, get
-from litestar.di import NamedDependency, Provide
+from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from intermediary_market import credit
+from intermediary_market.deps import DEPENDENCIES
 from intermediary_market.models import AnnouncementStatus
 from intermediary_market.service import MarketService
-from intermediary_market.web_common import (
-    CONTEXT_LABELS,
-    FIELD_LABELS,
-    INTERMEDIARY,
-    MARKET,
-    OWNER,
-    PRACTICE,
-    REGULATOR,
-    UNPROCESSABLE,
-    organisation,
-    organisation_names,
-    provide_market,
-    selections_won,
-)
-from intermediary_market.web_intermediary import IntermediaryPages
-from intermediary_market.web_owner import OwnerPages, announcement_from_form
-from intermediary_market.web_regulator import RegulatorPages, credit_view
+from intermediary_market.web.labels import CONTEXT_LABELS
+from intermediary_market.web.paths import MARKET
+from intermediary_market.web.views import credit_view
 from trading.kernel import clock
 from trading.kernel.errors import NotFound
 from trading.kernel.web.pages import page
-
-__all__ = [
-    "CONTROLLERS",
-    "FIELD_LABELS",
-    "INTERMEDIARY",
-    "MARKET",
-    "OWNER",
-    "PUBLIC_PATHS",
-    "REGULATOR",
-    "UNPROCESSABLE",
-    "announcement_from_form",
-]
 
 
 class MarketPages(Controller):
@@ -64,7 +34,7 @@ class MarketPages(Controller):
 
     path = MARKET
     include_in_schema = False
-    dependencies = {"market": Provide(provide_market)}  # noqa: RUF012 - Litestar reads it
+    dependencies = DEPENDENCIES
 
     @get("/", name="intermediary_market.marketplace")
     async def marketplace(
@@ -72,11 +42,10 @@ class MarketPages(Controller):
         *,
         request: Request[Any, Any, Any],
         market: NamedDependency[MarketService],
-        db_session: NamedDependency[AsyncSession],
     ) -> Response[Any]:
         """Service items, the directory of intermediaries, announcements newest first (public)."""
         announcements = list(await market.announcements())
-        names = await organisation_names(db_session, (a.winner_organisation_id for a in announcements))
+        names = await market.repo.organisation_names(a.winner_organisation_id for a in announcements)
         return await page(
             request,
             "intermediary_market/marketplace.html",
@@ -105,9 +74,9 @@ class MarketPages(Controller):
             wanted = uuid.UUID(organisation_id or "")
         except ValueError:
             raise NotFound("no such intermediary", field="organisation_id", rule="exists") from None
-        org = await organisation(db_session, wanted)
+        org = await market.repo.organisation(wanted)
         qualifications = list(await market.qualifications_of(wanted)) if org is not None else []
-        won = list(await selections_won(db_session, wanted)) if org is not None else []
+        won = list(await market.repo.selections_won(wanted)) if org is not None else []
         if org is None or (not qualifications and not won):
             raise NotFound("no such intermediary", field="organisation_id", rule="exists")
         ratings = list(await market.repo.ratings_of(wanted))
@@ -123,7 +92,7 @@ class MarketPages(Controller):
         )
         now = await clock.now(db_session)
         view = await credit_view(db_session, market, wanted, now)
-        names = await organisation_names(db_session, (a.owner_organisation_id for a in won))
+        names = await market.repo.organisation_names(a.owner_organisation_id for a in won)
         return await page(
             request,
             "intermediary_market/practice.html",
@@ -148,7 +117,6 @@ class MarketPages(Controller):
         request: Request[Any, Any, Any],
         announcement_id: FromPath[uuid.UUID],
         market: NamedDependency[MarketService],
-        db_session: NamedDependency[AsyncSession],
     ) -> Response[Any]:
         """One selection: while open, the seed's commitment; once decided, the seed, the
         registrants and the computation, so anyone can recompute the result (public).
@@ -157,8 +125,7 @@ class MarketPages(Controller):
         decided = announcement.status is not AnnouncementStatus.OPEN
         computation = dict(announcement.computation or {}) if decided else {}
         registrations = list(await market.registrations(announcement.id)) if decided else []
-        names = await organisation_names(
-            db_session,
+        names = await market.repo.organisation_names(
             [
                 announcement.owner_organisation_id,
                 announcement.winner_organisation_id,
@@ -184,7 +151,3 @@ class MarketPages(Controller):
                 **CONTEXT_LABELS,
             },
         )
-
-
-CONTROLLERS = (MarketPages, OwnerPages, IntermediaryPages, RegulatorPages)
-PUBLIC_PATHS = (MARKET, f"{MARKET}/selections/{{announcement_id}}", PRACTICE)
