@@ -30,6 +30,7 @@ from trading.parties import api as parties_api
 from trading.parties import certificate_api, certificate_web
 from trading.parties import web as parties_web
 from trading.server import shell, system
+from trading.server.workdays import web as workdays_web
 
 if TYPE_CHECKING:
     from litestar.types import ControllerRouterHandler
@@ -90,6 +91,7 @@ TEMPLATE_PACKAGES: tuple[str, ...] = (
     "trading.notifications",
     "bidding",
     "intermediary_market",
+    "trading.server.workdays",
 )
 
 
@@ -125,6 +127,7 @@ def route_handlers(api_prefix: str) -> list[ControllerRouterHandler]:
             opening_live.HallEvents,
             *market_web.CONTROLLERS,
             *notifications_web.CONTROLLERS,
+            *workdays_web.CONTROLLERS,
             create_static_files_router(path="/static", directories=[STATIC_DIR], name="static"),
         ],
     )
