@@ -3,9 +3,12 @@
 The State Council publishes each year's schedule in November of the year before (国务院办公厅关于
 X年部分节假日安排的通知). A schedule is data, not code: one JSON file per year with the notice it
 comes from (``version``) and its holidays and 调休 working days. 2025 and 2026 ship in
-``calendar_data/``; an administrator loads a new year (or a corrected edition) with
-``ggzy calendar load FILE``, which checks it and stores it under ``<storage>/calendar/``, where it
-takes precedence over the shipped file of the same year.
+``calendar_data/``; an administrator loads a new year (or a corrected edition) on the page
+``/admin/calendar`` or with ``ggzy calendar load FILE``. A load is checked, kept as the year's next
+version (``<storage>/calendar/versions/<year>/<n>.json``, earlier versions stay) and put in force as
+``<storage>/calendar/<year>.json``, which takes precedence over the shipped file of the same year.
+Recording the load on the ledger is the caller's part (`trading.server.workdays.service`): the
+kernel may not import the ledger.
 
 A day is a working day when the schedule lists it as a 调休 working day, or when it is a Monday to
 Friday that is not a holiday. Days are civil dates in Asia/Shanghai. Periods follow the Civil Code

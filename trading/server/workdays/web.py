@@ -126,7 +126,7 @@ def calculate(calendar: working_calendar.WorkingCalendar, start: str, days: str,
 async def _schedule_bytes(form: FormMultiDict) -> bytes:
     value = form.get(service.SCHEDULE_FIELD)
     if not isinstance(value, UploadFile) or not value.filename:
-        raise ValidationFailed("choose a file", field=service.SCHEDULE_FIELD, rule="required")
+        raise ValidationFailed(REQUIRED, field=service.SCHEDULE_FIELD, rule="required")
     return await value.read()
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import date
 from pathlib import Path
 
 import httpx
@@ -112,7 +113,7 @@ async def test_a_year_loaded_from_the_page_is_a_recorded_version_the_calculator_
     assert entries[0].summary["sha256"] == hashlib.sha256(raw).hexdigest()
     assert entries[0].actor_label == admin.username
     assert settings.storage_dir is not None
-    assert load_calendar(settings.storage_dir).is_working_day(__import__("datetime").date(2027, 1, 9))
+    assert load_calendar(settings.storage_dir).is_working_day(date(2027, 1, 9))
 
     # Wed 2026-12-30 + 2 working days: Thu 12-31, then (元旦 Jan 1-3) Mon 2027-01-04.
     end = await client.get(PAGE, params={"start": "2026-12-30", "days": "2", "until": "2027-01-09"})
@@ -152,6 +153,7 @@ async def test_a_malformed_file_is_refused_naming_the_problem_and_nothing_is_sto
     admin: Account,
     session_maker: async_sessionmaker[AsyncSession],
     settings: Settings,
+    *,
     raw: bytes,
     place: str,
     sentence: str,
@@ -182,3 +184,17 @@ async def test_the_page_is_for_the_centre_administrator_only(
     assert settings.storage_dir is not None
     assert stored_versions(settings.storage_dir, 2027) == []
     assert f'href="{PAGE}"' not in (await client.get("/dashboard")).text
+
+
+async def test_no_file_and_bad_calculator_values_are_named_on_the_form(
+    client: httpx.AsyncClient, admin: Account
+) -> None:
+    del admin
+    token = csrf_token((await client.get(PAGE)).text)
+    empty = await client.post(PAGE, data={"_csrf_token": token}, files={"schedule": ("", b"", "application/json")})
+    assert empty.status_code == 422
+    assert "<code>节假日安排文件（JSON）</code>: 此项为必填项。" in empty.text
+    bad = await client.get(PAGE, params={"start": "2026-13-01", "days": "0"})
+    assert bad.status_code == 422
+    assert "<code>起算日期</code>: 请输入日期（YYYY-MM-DD）。" in bad.text
+    assert "<code>工作日数</code>" in bad.text
