@@ -85,7 +85,10 @@ class VersionView:
     in_force: bool
     loaded_at: datetime | None
     loaded_by: str | None
-    """``None`` (with ``loaded_at``) when no ledger entry records this file: see the module docstring."""
+    """``None`` (with ``loaded_at``) when no ledger entry records this file: see the module docstring.
+    Read with the viewer's ledger rights: whoever holds ``calendar:schedule:manage`` must also hold
+    ``ledger:entry:read`` (the administrator holds both) or every version reads as not recorded.
+    """
 
 
 @dataclass(frozen=True, slots=True)
