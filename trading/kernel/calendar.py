@@ -3,9 +3,12 @@
 The State Council publishes each year's schedule in November of the year before (国务院办公厅关于
 X年部分节假日安排的通知). A schedule is data, not code: one JSON file per year with the notice it
 comes from (``version``) and its holidays and 调休 working days. 2025 and 2026 ship in
-``calendar_data/``; an administrator loads a new year (or a corrected edition) with
-``ggzy calendar load FILE``, which checks it and stores it under ``<storage>/calendar/``, where it
-takes precedence over the shipped file of the same year.
+``calendar_data/``; an administrator loads a new year (or a corrected edition) on the page
+``/admin/calendar`` or with ``ggzy calendar load FILE``. A load is checked, kept as the year's next
+version (``<storage>/calendar/versions/<year>/<n>.json``, earlier versions stay) and put in force as
+``<storage>/calendar/<year>.json``, which takes precedence over the shipped file of the same year.
+Recording the load on the ledger is the caller's part (`trading.server.workdays.service`): the
+kernel may not import the ledger.
 
 A day is a working day when the schedule lists it as a 调休 working day, or when it is a Monday to
 Friday that is not a holiday. Days are civil dates in Asia/Shanghai. Periods follow the Civil Code
@@ -18,6 +21,7 @@ only would shorten legal minimum periods over an unannounced holiday.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
@@ -36,7 +40,18 @@ MAX_SPAN_DAYS: Final = 3660
 
 
 class CalendarError(ValueError):
-    """A schedule that cannot be used; the message names the field and what is wrong."""
+    """A schedule that cannot be used; the message names the field and what is wrong.
+
+    ``where`` is the place in the file (``holidays[0].to``) and ``rule`` a stable code for the
+    problem, so a page can say it in the reader's language (a label table keyed by ``rule``) and
+    still point at the place; ``str()`` stays the English sentence the CLI prints.
+    """
+
+    def __init__(self, message: str, *, where: str = "", rule: str = "schedule") -> None:
+        super().__init__(f"{where}: {message}" if where else message)
+        self.where = where
+        self.rule = rule
+        self.problem = message
 
 
 class CalendarYearMissing(LookupError):
@@ -68,66 +83,68 @@ class YearSchedule:
 
 def _date(value: Any, where: str, year: int) -> date:
     if not isinstance(value, str):
-        raise CalendarError(f"{where}: a date is a string YYYY-MM-DD")
+        raise CalendarError("a date is a string YYYY-MM-DD", where=where, rule="date_format")
     try:
         parsed = date.fromisoformat(value)
     except ValueError as exc:
-        raise CalendarError(f"{where}: {value!r} is not a date YYYY-MM-DD") from exc
+        raise CalendarError(f"{value!r} is not a date YYYY-MM-DD", where=where, rule="date_format") from exc
     if parsed.year != year:
-        raise CalendarError(f"{where}: {value} is not in {year}")
+        raise CalendarError(f"{value} is not in {year}", where=where, rule="date_year")
     return parsed
 
 
 def _name(item: Mapping[str, Any], where: str) -> str:
     name = item.get("name")
     if not isinstance(name, str) or not name.strip():
-        raise CalendarError(f"{where}.name: every entry names its holiday")
+        raise CalendarError("every entry names its holiday", where=f"{where}.name", rule="name")
     return name.strip()
 
 
 def parse_schedule(data: Any) -> YearSchedule:  # noqa: C901, PLR0912 - one check per field, each with its message
     """Check a year's schedule (the JSON layout of ``calendar_data/2025.json``) and read it."""
     if not isinstance(data, Mapping):
-        raise CalendarError("the schedule is a JSON object")
+        raise CalendarError("the schedule is a JSON object", rule="json")
     year = data.get("year")
     if isinstance(year, bool) or not isinstance(year, int) or not 2000 <= year <= 2100:  # noqa: PLR2004
-        raise CalendarError("year: a year between 2000 and 2100")
+        raise CalendarError("a year between 2000 and 2100", where="year", rule="year")
     version = data.get("version")
     if not isinstance(version, str) or not version.strip():
-        raise CalendarError("version: name the notice the schedule comes from")
+        raise CalendarError("name the notice the schedule comes from", where="version", rule="version")
     source = data.get("source", "")
     if not isinstance(source, str):
-        raise CalendarError("source: text")
+        raise CalendarError("text", where="source", rule="source")
     raw_holidays, raw_workdays = data.get("holidays"), data.get("workdays", [])
     if not isinstance(raw_holidays, list) or not raw_holidays:
-        raise CalendarError("holidays: a list of {name, from, to}")
+        raise CalendarError("a list of {name, from, to}", where="holidays", rule="holidays")
     if not isinstance(raw_workdays, list):
-        raise CalendarError("workdays: a list of {name, date}")
+        raise CalendarError("a list of {name, date}", where="workdays", rule="workdays")
     holidays: dict[date, str] = {}
     for index, item in enumerate(raw_holidays):
         where = f"holidays[{index}]"
         if not isinstance(item, Mapping):
-            raise CalendarError(f"{where}: an object {{name, from, to}}")
+            raise CalendarError("an object {name, from, to}", where=where, rule="entry")
         name = _name(item, where)
         first, last = _date(item.get("from"), f"{where}.from", year), _date(item.get("to"), f"{where}.to", year)
         if last < first:
-            raise CalendarError(f"{where}: 'to' is before 'from'")
+            raise CalendarError("'to' is before 'from'", where=where, rule="order")
         day = first
         while day <= last:
             if day in holidays:
-                raise CalendarError(f"{where}: {day} is already a holiday")
+                raise CalendarError(f"{day} is already a holiday", where=where, rule="duplicate")
             holidays[day] = name
             day += timedelta(days=1)
     workdays: dict[date, str] = {}
     for index, item in enumerate(raw_workdays):
         where = f"workdays[{index}]"
         if not isinstance(item, Mapping):
-            raise CalendarError(f"{where}: an object {{name, date}}")
+            raise CalendarError("an object {name, date}", where=where, rule="entry")
         day = _date(item.get("date"), f"{where}.date", year)
         if day in holidays:
-            raise CalendarError(f"{where}: {day} is also a holiday")
+            raise CalendarError(f"{day} is also a holiday", where=where, rule="both")
         if day.weekday() < 5:  # noqa: PLR2004
-            raise CalendarError(f"{where}: {day} is a weekday already; 调休 working days fall on weekends")
+            raise CalendarError(
+                f"{day} is a weekday already; 调休 working days fall on weekends", where=where, rule="weekend"
+            )
         workdays[day] = _name(item, where)
     return YearSchedule(year, version.strip(), holidays, workdays, source)
 
@@ -136,7 +153,7 @@ def read_schedule(raw: bytes) -> YearSchedule:
     try:
         data = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise CalendarError(f"not JSON: {exc}") from exc
+        raise CalendarError(f"not JSON: {exc}", rule="json") from exc
     return parse_schedule(data)
 
 
@@ -162,12 +179,12 @@ class WorkingCalendar:
             day += timedelta(days=1)
             if self.is_working_day(day):
                 yield day
-        raise CalendarError(f"no end within {MAX_SPAN_DAYS} days of {start}")
+        raise CalendarError(f"no end within {MAX_SPAN_DAYS} days of {start}", rule="span")
 
     def add_working_days(self, start: date, count: int) -> date:
         """The ``count``-th working day after ``start`` (``start`` itself not counted); ``count`` ≥ 1."""
         if count < 1:
-            raise CalendarError("count: at least 1 working day")
+            raise CalendarError("at least 1 working day", where="count", rule="count")
         for index, day in enumerate(self.working_days_after(start), start=1):
             if index == count:
                 return day
@@ -178,7 +195,7 @@ class WorkingCalendar:
         if end <= start:
             return 0
         if (end - start).days > MAX_SPAN_DAYS:
-            raise CalendarError(f"no more than {MAX_SPAN_DAYS} days apart")
+            raise CalendarError(f"no more than {MAX_SPAN_DAYS} days apart", rule="span")
         return sum(
             1 for offset in range(1, (end - start).days + 1) if self.is_working_day(start + timedelta(days=offset))
         )
@@ -188,7 +205,7 @@ class WorkingCalendar:
         of the ``count``-th working day after the day of ``moment`` (民法典 Art. 201).
         """
         if moment.tzinfo is None:
-            raise CalendarError("moment: a time with a zone")
+            raise CalendarError("a time with a zone", where="moment", rule="zone")
         last = self.add_working_days(moment.astimezone(CHINA).date(), count)
         return datetime.combine(last + timedelta(days=1), time(0), tzinfo=CHINA)
 
@@ -218,8 +235,75 @@ def load_calendar(storage_dir: Path | None) -> WorkingCalendar:
     return WorkingCalendar(years)
 
 
-def store_schedule(storage_dir: Path, raw: bytes) -> YearSchedule:
-    """Check ``raw`` and make it the schedule of its year (atomic replace; the file is kept as given)."""
+@dataclass(frozen=True, slots=True)
+class StoredVersion:
+    """One loaded edition of a year's schedule, kept as ``<storage>/calendar/versions/<year>/<n>.json``."""
+
+    number: int
+    sha256: str
+    schedule: YearSchedule
+
+
+def versions_dir(storage_dir: Path, year: int) -> Path:
+    return loaded_dir(storage_dir) / "versions" / str(year)
+
+
+def stored_versions(storage_dir: Path | None, year: int) -> list[StoredVersion]:
+    """Every edition loaded for ``year``, oldest first (none for a year only shipped)."""
+    if storage_dir is None or not versions_dir(storage_dir, year).is_dir():
+        return []
+    found = []
+    for path in versions_dir(storage_dir, year).glob("*.json"):
+        if path.stem.isdigit():
+            raw = path.read_bytes()
+            found.append(StoredVersion(int(path.stem), hashlib.sha256(raw).hexdigest(), read_schedule(raw)))
+    return sorted(found, key=lambda version: version.number)
+
+
+def in_force_sha256(storage_dir: Path | None, year: int) -> str | None:
+    """The SHA-256 of the loaded file in force for ``year`` (``None`` when the shipped one is)."""
+    if storage_dir is None:
+        return None
+    path = loaded_dir(storage_dir) / f"{year}.json"
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
+
+
+def _claim_version(directory: Path, raw: bytes) -> tuple[int, Path]:
+    """Write ``raw`` as the next free version number; exclusive creation keeps two concurrent loads
+    from ever sharing a number (the loser takes the next one).
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    numbers = [int(path.stem) for path in directory.glob("*.json") if path.stem.isdigit()]
+    number = max(numbers, default=0) + 1
+    while True:
+        path = directory / f"{number}.json"
+        try:
+            with path.open("xb") as file:
+                file.write(raw)
+                file.flush()
+                os.fsync(file.fileno())
+        except FileExistsError:
+            number += 1
+            continue
+        return number, path
+
+
+def archive_version(storage_dir: Path, raw: bytes) -> StoredVersion:
+    """Check ``raw`` and keep it as the next version of its year, not yet in force
+    (:func:`put_in_force` does that, once the load is recorded).
+    """
+    schedule = read_schedule(raw)
+    number, _ = _claim_version(versions_dir(storage_dir, schedule.year), raw)
+    return StoredVersion(number, hashlib.sha256(raw).hexdigest(), schedule)
+
+
+def discard_version(storage_dir: Path, version: StoredVersion) -> None:
+    """Remove an archived version whose load was not recorded (the caller failed before committing)."""
+    (versions_dir(storage_dir, version.schedule.year) / f"{version.number}.json").unlink(missing_ok=True)
+
+
+def put_in_force(storage_dir: Path, raw: bytes) -> YearSchedule:
+    """Make ``raw`` the schedule of its year (atomic replace; the file is kept as given)."""
     schedule = read_schedule(raw)
     directory = loaded_dir(storage_dir)
     directory.mkdir(parents=True, exist_ok=True)
@@ -234,3 +318,11 @@ def store_schedule(storage_dir: Path, raw: bytes) -> YearSchedule:
         Path(temporary).unlink(missing_ok=True)
         raise
     return schedule
+
+
+def store_schedule(storage_dir: Path, raw: bytes) -> YearSchedule:
+    """Check ``raw``, keep it as a new version and put it in force (no ledger entry: the recorded
+    path for administrators is ``trading.server.workdays.service.load_year``).
+    """
+    archive_version(storage_dir, raw)
+    return put_in_force(storage_dir, raw)

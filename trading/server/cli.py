@@ -212,53 +212,39 @@ def calendar() -> None:
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def calendar_load(path: Path) -> None:
     """Check a year's schedule (JSON, the layout of trading/kernel/calendar_data/2026.json) and make
-    it that year's calendar; recorded on the ledger. Refused (exit 1, field named) when malformed.
+    it that year's calendar as a new version; recorded on the ledger like a load from the
+    administrator's page. Refused (exit 1, field named) when malformed.
     """
     import asyncio  # noqa: PLC0415
-    import hashlib  # noqa: PLC0415
 
     from trading.kernel import calendar as working_calendar  # noqa: PLC0415
     from trading.kernel.auth.identity import Actor  # noqa: PLC0415
     from trading.kernel.db.engine import create_engine, create_session_maker  # noqa: PLC0415
     from trading.kernel.db.uow import transaction  # noqa: PLC0415
-    from trading.ledger.service import append_entry  # noqa: PLC0415
+    from trading.server.workdays import service as workdays  # noqa: PLC0415
 
     settings = get_settings()
-    assert settings.storage_dir is not None  # noqa: S101 - Settings fills it in
+    storage = settings.storage_dir
+    assert storage is not None  # noqa: S101 - Settings fills it in
     raw = path.read_bytes()
     try:
-        schedule = working_calendar.read_schedule(raw)
+        working_calendar.read_schedule(raw)  # refused before a database is opened
     except working_calendar.CalendarError as exc:
         click.echo(f"refused: {exc}", err=True)
         sys.exit(1)
 
-    async def run() -> None:
+    async def run() -> working_calendar.StoredVersion:
         engine = create_engine(settings.db.url, pool_size=1, busy_timeout_ms=settings.db.sqlite_busy_timeout_ms)
         try:
             async with transaction(create_session_maker(engine), lock=True) as session:
-                await append_entry(
-                    session,
-                    actor=Actor.system(),
-                    action="kernel.calendar_loaded",
-                    subject_type="calendar_year",
-                    subject_id=str(schedule.year),
-                    summary={
-                        "year": schedule.year,
-                        "version": schedule.version,
-                        "sha256": hashlib.sha256(raw).hexdigest(),
-                        "holidays": len(schedule.holidays),
-                        "workdays": len(schedule.workdays),
-                    },
-                )
-                # The file last: if it cannot be written the entry rolls back with it.
-                assert settings.storage_dir is not None  # noqa: S101
-                working_calendar.store_schedule(settings.storage_dir, raw)
+                return await workdays.load_year(session, storage, Actor.system(), raw)
         finally:
             await engine.dispose()
 
-    asyncio.run(run())
+    version = asyncio.run(run())
+    schedule = version.schedule
     click.echo(
-        f"loaded {schedule.year}: {schedule.version}, {len(schedule.holidays)} holidays, "
+        f"loaded {schedule.year}: {schedule.version}, version {version.number}, {len(schedule.holidays)} holidays, "
         f"{len(schedule.workdays)} adjusted working days"
     )
 

@@ -33,6 +33,7 @@ from trading.parties import web as parties_web
 from trading.parties.certificates import api as certificate_api
 from trading.parties.certificates import web as certificate_web
 from trading.server import shell, system
+from trading.server.workdays import web as workdays_web
 
 if TYPE_CHECKING:
     from litestar.types import ControllerRouterHandler
@@ -96,6 +97,7 @@ TEMPLATE_PACKAGES: tuple[str, ...] = (
     "trading.credit",
     "bidding",
     "intermediary_market",
+    "trading.server.workdays",
 )
 
 
@@ -133,6 +135,7 @@ def route_handlers(api_prefix: str) -> list[ControllerRouterHandler]:
             *market_web.CONTROLLERS,
             *notifications_web.CONTROLLERS,
             *credit_web.CONTROLLERS,
+            *workdays_web.CONTROLLERS,
             create_static_files_router(path="/static", directories=[STATIC_DIR], name="static"),
         ],
     )

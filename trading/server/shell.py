@@ -33,6 +33,7 @@ LOCALE_COOKIE_MAX_AGE = 365 * 24 * 3600
 LOGIN, REGISTER, ACCOUNT, LEDGER = "/login", "/register", "/account", "/ledger"
 TRUST_LIST = "/trust-list"
 MARKET_REGULATOR = "/market/regulator"
+WORKING_DAY_CALENDAR = "/admin/calendar"
 
 _ACCOUNT_PANEL = Panel(
     N_("Account and security"),
@@ -52,6 +53,7 @@ NAVIGATION = Navigation(
         NavItem(N_("Intermediary workspace"), "/market/intermediary", roles=frozenset({Role.INTERMEDIARY})),
         NavItem(N_("Marketplace supervision"), MARKET_REGULATOR, roles=frozenset({Role.SUPERVISOR})),
         NavItem(N_("Credit records"), "/credit/imports", roles=frozenset({Role.SUPERVISOR, Role.ADMIN})),
+        NavItem(N_("Working-day calendar"), WORKING_DAY_CALENDAR, roles=frozenset({Role.ADMIN})),
         NavItem(N_("Audit ledger"), LEDGER),
         NavItem(N_("Account"), ACCOUNT),
         NavItem(N_("Log in"), LOGIN, Audience.ANONYMOUS),
@@ -172,6 +174,11 @@ NAVIGATION = Navigation(
                 Panel(
                     N_("Item lists and expert pool"),
                     N_("Maintain the item lists and the pool of evaluation experts."),
+                ),
+                Panel(
+                    N_("Working-day calendar"),
+                    N_("Load each year's public holidays and adjusted working days; check periods in working days."),
+                    (Link(N_("Working-day calendar"), WORKING_DAY_CALENDAR),),
                 ),
                 Panel(N_("Negative-list rules"), N_("Configure the rules that screen for restricted practices.")),
                 Panel(

@@ -28,6 +28,7 @@ from trading.notifications import jobs as notifications_jobs
 from trading.parties import jobs as parties_jobs
 from trading.parties import policies as parties_policies
 from trading.parties.certificates import tsa as parties_tsa
+from trading.server.workdays import policies as workdays_policies
 
 if TYPE_CHECKING:
     from trading.kernel.settings import Settings
@@ -47,6 +48,7 @@ def grants() -> Grants:
         credit_policies.ROLE_GRANTS,
         bidding_policies.ROLE_GRANTS,
         market_policies.ROLE_GRANTS,
+        workdays_policies.ROLE_GRANTS,
     )
 
 

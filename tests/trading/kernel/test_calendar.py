@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import os
 import subprocess
@@ -17,10 +18,12 @@ from trading.kernel.calendar import (
     CHINA,
     CalendarError,
     CalendarYearMissing,
+    in_force_sha256,
     load_calendar,
     read_schedule,
     shipped_schedules,
     store_schedule,
+    stored_versions,
 )
 from trading.kernel.db.engine import create_engine, create_session_maker
 
@@ -183,11 +186,33 @@ async def test_ggzy_calendar_load_stores_the_year_and_records_it(
                 .all()
             )
         assert len(actions) == 1
+        assert json.loads(actions[0])["version"] == 1  # the CLI records a version like the page does
     finally:
         await engine.dispose()
+    assert [version.number for version in stored_versions(tmp_path / "files", 2027)] == [1]
 
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps(_schedule_2027() | {"workdays": [{"name": "x", "date": "2027-01-04"}]}), encoding="utf-8")
     refused = await asyncio.to_thread(ggzy, "load", str(bad))
     assert refused.returncode == 1
     assert "workdays[0]" in refused.stderr
+
+
+def test_each_load_is_a_new_version_and_the_earlier_ones_are_kept(tmp_path: Path) -> None:
+    first = json.dumps(_schedule_2027()).encode()
+    second = json.dumps(_schedule_2027() | {"version": "corrected edition"}).encode()
+    store_schedule(tmp_path, first)
+    store_schedule(tmp_path, second)
+    versions = stored_versions(tmp_path, 2027)
+    assert [(v.number, v.schedule.version) for v in versions] == [(1, "test edition"), (2, "corrected edition")]
+    assert in_force_sha256(tmp_path, 2027) == hashlib.sha256(second).hexdigest() == versions[1].sha256
+    assert load_calendar(tmp_path).schedule(2027).version == "corrected edition"
+    assert in_force_sha256(tmp_path, 2026) is None  # the shipped schedule is in force
+    assert stored_versions(tmp_path, 2026) == []
+
+
+def test_a_refusal_names_its_place_and_rule_apart_for_translation() -> None:
+    with pytest.raises(CalendarError) as refused:
+        read_schedule(json.dumps(_schedule_2027() | {"workdays": [{"name": "x", "date": "2027-01-04"}]}).encode())
+    assert (refused.value.where, refused.value.rule) == ("workdays[0]", "weekend")
+    assert str(refused.value).startswith("workdays[0]: 2027-01-04 is a weekday already")

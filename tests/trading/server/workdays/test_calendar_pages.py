@@ -1,0 +1,200 @@
+"""The administrator's working-day calendar page: the shipped years in Chinese, a new year loaded
+from the page as a recorded version the calculator then uses, a bad file refused naming the problem
+with nothing stored, and the page closed to everyone else.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from tests.trading.parties.factories import Account, create_account, csrf_token, ledger_entries
+from trading.kernel.auth.roles import Role
+from trading.kernel.calendar import load_calendar, stored_versions
+from trading.kernel.settings import Settings
+from trading.server.workdays.service import CALENDAR_LOADED
+
+PAGE = "/admin/calendar"
+
+
+@pytest.fixture
+def settings(settings: Settings, tmp_path: Path) -> Settings:
+    """Loaded schedules go to this test's own storage, not the shared one."""
+    return settings.model_copy(update={"storage_dir": tmp_path / "files"})
+
+
+def schedule_2027(**change: object) -> bytes:
+    data: dict[str, object] = {
+        "year": 2027,
+        "version": "国务院办公厅关于2027年部分节假日安排的通知 (test edition)",
+        "holidays": [
+            {"name": "元旦", "from": "2027-01-01", "to": "2027-01-03"},
+            {"name": "春节", "from": "2027-02-05", "to": "2027-02-13"},
+        ],
+        "workdays": [{"name": "元旦调休", "date": "2027-01-09"}, {"name": "春节调休", "date": "2027-02-14"}],
+    }
+    return json.dumps(data | change, ensure_ascii=False).encode()
+
+
+async def sign_in(client: httpx.AsyncClient, account: Account) -> None:
+    login = await client.get("/login")
+    response = await client.post(
+        "/login",
+        data={"_csrf_token": csrf_token(login.text), "username": account.username, "password": account.password},
+    )
+    assert response.status_code == 303, response.text
+
+
+async def upload(client: httpx.AsyncClient, raw: bytes) -> httpx.Response:
+    token = csrf_token((await client.get(PAGE)).text)
+    return await client.post(
+        PAGE, data={"_csrf_token": token}, files={"schedule": ("2027.json", raw, "application/json")}
+    )
+
+
+@pytest.fixture
+async def admin(
+    client: httpx.AsyncClient, session_maker: async_sessionmaker[AsyncSession], settings: Settings
+) -> Account:
+    account = await create_account(session_maker, settings, Role.ADMIN)
+    await sign_in(client, account)
+    return account
+
+
+async def test_the_page_lists_the_shipped_years_with_their_holidays_in_chinese(
+    client: httpx.AsyncClient, admin: Account
+) -> None:
+    del admin
+    page = await client.get(PAGE, params={"year": 2026})
+    assert page.status_code == 200, page.text
+    assert 'data-year="2025"' in page.text
+    assert 'data-year="2026"' in page.text
+    assert "2026 年节假日安排" in page.text
+    assert "<td>春节</td><td>2026-02-15</td><td>2026-02-23</td><td>9</td>" in page.text
+    # 调休: Saturday 2026-02-14 and Saturday 2026-02-28 are worked for the Spring Festival.
+    assert "<td>2026-02-14</td><td>星期六</td><td>春节调休</td>" in page.text
+    assert "<td>2026-09-20</td><td>星期日</td><td>国庆节调休</td>" in page.text
+    assert 'data-in-force="shipped"' in page.text
+    assert "平台内置的安排" in page.text
+    older = await client.get(PAGE, params={"year": 2025})
+    assert "<td>春节</td><td>2025-01-28</td><td>2025-02-04</td><td>8</td>" in older.text
+    assert "<td>2025-01-26</td><td>星期日</td><td>春节调休</td>" in older.text
+    dashboard = await client.get("/dashboard")
+    assert f'href="{PAGE}"' in dashboard.text
+    assert "工作日历" in dashboard.text
+
+
+async def test_a_year_loaded_from_the_page_is_a_recorded_version_the_calculator_uses(
+    client: httpx.AsyncClient, admin: Account, session_maker: async_sessionmaker[AsyncSession], settings: Settings
+) -> None:
+    missing = await client.get(PAGE, params={"start": "2026-12-30", "days": "2"})
+    assert missing.status_code == 422
+    assert "工作日历尚无该年度的节假日安排" in missing.text
+
+    raw = schedule_2027()
+    loaded = await upload(client, raw)
+    assert loaded.status_code == 303, loaded.text
+    assert loaded.headers["location"] == f"{PAGE}?year=2027&loaded=1"
+    page = await client.get(loaded.headers["location"])
+    assert 'data-year="2027"' in page.text
+    assert "节假日安排已载入为第 1 版" in page.text
+    assert "<td>元旦</td><td>2027-01-01</td><td>2027-01-03</td><td>3</td>" in page.text
+    assert 'data-in-force="loaded"' in page.text
+    assert admin.username in page.text  # who loaded it, read back from the ledger
+
+    entries = await ledger_entries(session_maker, action=CALENDAR_LOADED, subject_id=2027)
+    assert [entry.summary["version"] for entry in entries] == [1]
+    assert entries[0].summary["sha256"] == hashlib.sha256(raw).hexdigest()
+    assert entries[0].actor_label == admin.username
+    assert settings.storage_dir is not None
+    assert load_calendar(settings.storage_dir).is_working_day(date(2027, 1, 9))
+
+    # Wed 2026-12-30 + 2 working days: Thu 12-31, then (元旦 Jan 1-3) Mon 2027-01-04.
+    end = await client.get(PAGE, params={"start": "2026-12-30", "days": "2", "until": "2027-01-09"})
+    assert end.status_code == 200, end.text
+    assert 'data-end="2027-01-04"' in end.text
+    assert 'data-between="7"' in end.text  # Dec 31, Jan 4-8, and Saturday Jan 9 (调休)
+
+    corrected = schedule_2027(version="corrected edition")
+    again = await upload(client, corrected)
+    assert again.headers["location"] == f"{PAGE}?year=2027&loaded=2"
+    page = await client.get(PAGE, params={"year": 2027})
+    assert "corrected edition" in page.text
+    assert "已被替换" in page.text  # version 1 kept, no longer in force
+    assert [version.number for version in stored_versions(settings.storage_dir, 2027)] == [1, 2]
+    entries = await ledger_entries(session_maker, action=CALENDAR_LOADED, subject_id=2027)
+    assert [entry.summary["version"] for entry in entries] == [1, 2]
+
+
+@pytest.mark.parametrize(
+    ("raw", "place", "sentence"),
+    [
+        (
+            schedule_2027(workdays=[{"name": "x", "date": "2027-01-04"}]),
+            "workdays[0]",
+            "调休上班日应在星期六或星期日；该日本就是工作日。",
+        ),
+        (
+            schedule_2027(holidays=[{"name": "元旦", "from": "2027-1-1", "to": "2027-01-03"}]),
+            "holidays[0].from",
+            "日期应写作 YYYY-MM-DD",
+        ),
+        (b"{not json", "节假日安排文件（JSON）", "文件不是与内置节假日安排格式相同的 JSON 对象。"),
+    ],
+)
+async def test_a_malformed_file_is_refused_naming_the_problem_and_nothing_is_stored(
+    client: httpx.AsyncClient,
+    admin: Account,
+    session_maker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    *,
+    raw: bytes,
+    place: str,
+    sentence: str,
+) -> None:
+    del admin
+    refused = await upload(client, raw)
+    assert refused.status_code == 422, refused.text
+    assert f"<code>{place}</code>" in refused.text
+    assert sentence in refused.text
+    assert settings.storage_dir is not None
+    assert not (settings.storage_dir / "calendar").exists() or not any(
+        (settings.storage_dir / "calendar").rglob("*.json")
+    )
+    assert await ledger_entries(session_maker, action=CALENDAR_LOADED, subject_id=2027) == []
+
+
+async def test_the_page_is_for_the_centre_administrator_only(
+    client: httpx.AsyncClient, session_maker: async_sessionmaker[AsyncSession], settings: Settings
+) -> None:
+    supervisor = await create_account(session_maker, settings, Role.SUPERVISOR)
+    await sign_in(client, supervisor)
+    assert (await client.get(PAGE)).status_code == 403
+    token = csrf_token((await client.get("/dashboard")).text)
+    # URL-encoded: the guard refuses before the body is read (a refused multipart body's spooled
+    # file is left for the garbage collector by Litestar, which pytest reports as a warning).
+    posted = await client.post(PAGE, data={"_csrf_token": token, "schedule": schedule_2027().decode()})
+    assert posted.status_code == 403
+    assert settings.storage_dir is not None
+    assert stored_versions(settings.storage_dir, 2027) == []
+    assert f'href="{PAGE}"' not in (await client.get("/dashboard")).text
+
+
+async def test_no_file_and_bad_calculator_values_are_named_on_the_form(
+    client: httpx.AsyncClient, admin: Account
+) -> None:
+    del admin
+    token = csrf_token((await client.get(PAGE)).text)
+    empty = await client.post(PAGE, data={"_csrf_token": token}, files={"schedule": ("", b"", "application/json")})
+    assert empty.status_code == 422
+    assert "<code>节假日安排文件（JSON）</code>: 此项为必填项。" in empty.text
+    bad = await client.get(PAGE, params={"start": "2026-13-01", "days": "0"})
+    assert bad.status_code == 422
+    assert "<code>起算日期</code>: 请输入日期（YYYY-MM-DD）。" in bad.text
+    assert "<code>工作日数</code>" in bad.text
