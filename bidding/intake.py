@@ -40,8 +40,6 @@ from typing import Any, TypedDict
 import structlog
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
-from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bidding.client import format as container_format
@@ -65,6 +63,8 @@ from bidding.models import (
     VersionKind,
 )
 from bidding.receipts import sign_receipt
+from bidding.repository.bids import BidRepository
+from bidding.repository.tenders import TenderRepository
 from bidding.visibility import may_list_bidders
 from certs.envelope.sealed_bid import BidBinding
 from certs.errors import Refused
@@ -173,22 +173,16 @@ class IntakeService:
     # --- lookups ---------------------------------------------------------------------------------
 
     @staticmethod
-    async def _tender(session: AsyncSession, code: str, *, lock: str | None = None) -> Tender:
-        statement = select(Tender).where(Tender.project_code == code)
-        if lock == "share":
-            statement = statement.with_for_update(read=True)
-        elif lock == "update":
-            statement = statement.with_for_update()
-        tender = (await session.execute(statement)).scalar_one_or_none()
+    async def _tender(session: AsyncSession, code: str, *, shared_lock: bool = False) -> Tender:
+        repository = TenderRepository(session)
+        tender = await (repository.by_code_shared(code) if shared_lock else repository.by_code(code))
         if tender is None:
             raise NotFound(f"no tender {code}", field="tender", rule="exists")
         return tender
 
     @staticmethod
     async def _lot(session: AsyncSession, tender: Tender, lot_code: str) -> Lot:
-        lot = (
-            await session.execute(select(Lot).where(Lot.tender_id == tender.id, Lot.code == lot_code))
-        ).scalar_one_or_none()
+        lot = await TenderRepository(session).lot(tender.id, lot_code)
         if lot is None:
             raise NotFound(f"tender {tender.project_code} has no lot {lot_code}", field="lot", rule="exists")
         return lot
@@ -217,10 +211,7 @@ class IntakeService:
     async def _upload(
         self, session: AsyncSession, actor: Actor, upload_id: uuid.UUID, *, lock: bool = False
     ) -> BidUpload:
-        statement = select(BidUpload).where(BidUpload.id == upload_id)
-        if lock:
-            statement = statement.with_for_update()
-        upload = (await session.execute(statement)).scalar_one_or_none()
+        upload = await BidRepository(session).upload(upload_id, lock=lock)
         if upload is None or upload.organisation_id != actor.organisation_id:
             # Another bidder's upload does not exist for this caller (no existence oracle).
             raise NotFound("no such upload", field="upload", rule="exists")
@@ -483,7 +474,7 @@ class IntakeService:
         async with transaction(self.session_maker, lock=True) as session:
             now = await clock.now(session)
             await self._check_signer(session, checked.signed, snapshot, now)
-            tender = await self._tender(session, snapshot.code, lock="share")
+            tender = await self._tender(session, snapshot.code, shared_lock=True)
             self._check_open(tender, now)
             if tender.deadline != snapshot.deadline:
                 raise BidRefused(
@@ -586,32 +577,16 @@ class IntakeService:
     @staticmethod
     async def _bid_for_update(session: AsyncSession, snapshot: _TenderSnapshot, now: datetime) -> Bid:
         """The bidder's bid row for the lot, locked; created on the first submission."""
-        statement = (
-            select(Bid)
-            .where(Bid.lot_id == snapshot.lot_id, Bid.organisation_id == snapshot.bidder_organisation_id)
-            .with_for_update()
+        first = Bid(
+            tender_id=snapshot.tender_id,
+            lot_id=snapshot.lot_id,
+            organisation_id=snapshot.bidder_organisation_id,
+            status=BidStatus.SUBMITTED,
+            versions=0,
+            created_at=now,
+            updated_at=now,
         )
-        bid = (await session.execute(statement)).scalar_one_or_none()
-        if bid is not None:
-            return bid
-        savepoint = await session.begin_nested()
-        try:
-            bid = Bid(
-                tender_id=snapshot.tender_id,
-                lot_id=snapshot.lot_id,
-                organisation_id=snapshot.bidder_organisation_id,
-                status=BidStatus.SUBMITTED,
-                versions=0,
-                created_at=now,
-                updated_at=now,
-            )
-            session.add(bid)
-            await session.flush()
-        except IntegrityError:  # another submission of the same bidder created it just now
-            await savepoint.rollback()
-            return (await session.execute(statement)).scalar_one()
-        await savepoint.commit()
-        return bid
+        return await BidRepository(session).bid_locked_or_new(first)
 
     async def _refuse(
         self,
@@ -663,14 +638,10 @@ class IntakeService:
             raise BidRefused("a withdrawal is signed with the bidder's certificate", field="signature", rule="required")
         async with transaction(self.session_maker, lock=True) as session:
             now = await clock.now(session)
-            tender = await self._tender(session, code, lock="share")
+            tender = await self._tender(session, code, shared_lock=True)
             lot = await self._lot(session, tender, lot_code)
             self._check_open(tender, now)
-            bid = (
-                await session.execute(
-                    select(Bid).where(Bid.lot_id == lot.id, Bid.organisation_id == organisation_id).with_for_update()
-                )
-            ).scalar_one_or_none()
+            bid = await BidRepository(session).bid_locked(lot.id, organisation_id)
             if bid is None or bid.status is not BidStatus.SUBMITTED:
                 raise Conflict("there is no submitted bid to withdraw", field="bid", rule="submitted")
             organisation = await session.get_one(Organisation, organisation_id)
@@ -762,36 +733,16 @@ class IntakeService:
         """The caller's organisation's bids (every version, newest first), optionally for one tender."""
         organisation_id = self._bidder(actor)
         async with self.session_maker() as session:
-            statement = (
-                select(Bid, Tender, Lot)
-                .join(Tender, Tender.id == Bid.tender_id)
-                .join(Lot, Lot.id == Bid.lot_id)
-                .where(Bid.organisation_id == organisation_id)
-                .order_by(Bid.updated_at.desc())
-            )
-            if code is not None:
-                statement = statement.where(Tender.project_code == code)
-            rows = (await session.execute(statement)).all()
-            result = []
-            for bid, tender, lot in rows:
-                versions = (
-                    await session.execute(
-                        select(BidVersion).where(BidVersion.bid_id == bid.id).order_by(BidVersion.number.desc())
-                    )
-                ).scalars()
-                result.append((tender, lot, bid, list(versions)))
-            return result
+            repository = BidRepository(session)
+            return [
+                (tender, lot, bid, await repository.versions_newest_first(bid.id))
+                for bid, tender, lot in await repository.bids_of_organisation(organisation_id, code)
+            ]
 
     async def receipt(self, actor: Actor, receipt_no: str) -> Receipt:
         """One of the caller's own receipts."""
         async with self.session_maker() as session:
-            row = (
-                await session.execute(
-                    select(BidVersion, Bid)
-                    .join(Bid, Bid.id == BidVersion.bid_id)
-                    .where(BidVersion.receipt_no == receipt_no)
-                )
-            ).one_or_none()
+            row = await BidRepository(session).version_by_receipt(receipt_no)
             if row is None or row[1].organisation_id != actor.organisation_id:
                 raise NotFound("no such receipt", field="receipt", rule="exists")
             return Receipt.of(row[0])
@@ -837,16 +788,7 @@ class IntakeService:
                 rule="sealed-until-deadline",
             )
         async with self.session_maker() as session:
-            rows = (
-                await session.execute(
-                    select(Bid, Organisation, Lot, BidVersion)
-                    .join(Organisation, Organisation.id == Bid.organisation_id)
-                    .join(Lot, Lot.id == Bid.lot_id)
-                    .outerjoin(BidVersion, BidVersion.id == Bid.current_version_id)
-                    .where(Bid.tender_id == tender.id)
-                    .order_by(Lot.position, Organisation.name)
-                )
-            ).all()
+            rows = await BidRepository(session).bidders_of_tender(tender.id)
             return [
                 BidListing(
                     organisation_id=organisation.id,
@@ -861,12 +803,6 @@ class IntakeService:
                 )
                 for bid, organisation, lot, version in rows
             ]
-
-    async def count_current_bids(self, session: AsyncSession, tender_id: uuid.UUID) -> int:
-        statement = (
-            select(func.count()).select_from(Bid).where(Bid.tender_id == tender_id, Bid.status == BidStatus.SUBMITTED)
-        )
-        return int((await session.execute(statement)).scalar_one())
 
 
 def _receipt_number(now: datetime) -> str:

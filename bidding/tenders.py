@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import Any, Final
 
 import msgspec
-import sqlalchemy as sa
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -43,7 +42,7 @@ from bidding.models import (
     TenderDocument,
     TenderStatus,
 )
-from bidding.repository import TenderRepository, decode_cursor, encode_cursor
+from bidding.repository.tenders import TenderRepository, decode_cursor, encode_cursor
 from bidding.rules import BID_SECURITY_FORMS, TenderRules, UnknownTenderType, rules_for
 from bidding.schemas import KeyHolderCreate, LotCreate, TenderCreate, TenderUpdate
 from bidding.visibility import may_list_bidders
@@ -63,6 +62,7 @@ from trading.kernel.settings import Settings
 from trading.kernel.storage import FileStore
 from trading.ledger.service import append_entry, disclose_chain, withhold_chain
 from trading.parties.models import Organisation
+from trading.parties.repository import OrganisationRepository
 from trading.parties.trust import PlatformRefused, trust_context
 
 PROJECT_CODE: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
@@ -467,7 +467,7 @@ class TenderService:
         except Refused as exc:
             raise TenderRuleViolated(exc.text, field="signature", rule=exc.reason.value) from exc
         organisation = (
-            await self.session.scalar(sa.select(Organisation).where(Organisation.uscc == party.identifier))
+            await OrganisationRepository(self.session).by_uscc(party.identifier)
             if party.kind == "organisation"
             else None
         )
@@ -866,7 +866,7 @@ class TenderService:
         found = []
         errors = RuleErrors()
         for question_id, answer in answers.items():
-            question = await self.repo.question(tender.id, question_id)
+            question = await self.repo.question_for_answer(tender.id, question_id)
             if question is None:
                 errors.add("answers", "question_exists", f"no question {question_id} on this tender")
                 continue
