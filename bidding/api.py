@@ -21,7 +21,8 @@ from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 from litestar.types import ControllerRouterHandler
 
 from bidding.errors import BidRefused
-from bidding.intake import IntakeService, Receipt, ReceiptJson
+from bidding.intake.base import Receipt, ReceiptJson
+from bidding.intake.service import IntakeService
 from bidding.models import BidUpload
 from bidding.policies import BiddingPermission
 from bidding.receipts import signer_chain_pem

@@ -48,7 +48,8 @@ from bidding.schemas import (
     TenderSummary,
     TenderUpdate,
 )
-from bidding.tenders import TenderService, TenderView
+from bidding.tenders.base import TenderView
+from bidding.tenders.service import TenderService
 from bidding.visibility import Exposure, exposes, guarded
 from trading.kernel import clock
 from trading.kernel.api.errors import problem_response

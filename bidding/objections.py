@@ -25,7 +25,6 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Final
 
-from cryptography.hazmat.primitives import hashes
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bidding.client import format as fmt
@@ -35,7 +34,7 @@ from bidding.repository.objections import ObjectionRepository
 from bidding.repository.tenders import TenderRepository
 from certs.errors import Refused
 from certs.sign.cades import verify_detached
-from certs.trustlist.model import Usage
+from certs.trustlist.model import Usage, fingerprint
 from trading.kernel import clock
 from trading.kernel.auth.identity import Actor
 from trading.kernel.db.types import uuid7
@@ -203,7 +202,7 @@ class DocumentObjections:
                 field="signature",
                 rule="signer-not-objector",
             )
-        return signed.signer_certificate.fingerprint(hashes.SHA256()).hex()
+        return fingerprint(signed.signer_certificate)
 
 
 def _decode(signature: str) -> bytes:

@@ -20,7 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bidding.api import MAX_CHUNK_BYTES, provide_intake
 from bidding.client import format as fmt
 from bidding.errors import BidRefused
-from bidding.intake import IntakeService, Receipt
+from bidding.intake.base import Receipt
+from bidding.intake.service import IntakeService
 from bidding.models import (
     Bid,
     BidStatus,
@@ -30,7 +31,7 @@ from bidding.models import (
     TenderStatus,
 )
 from bidding.policies import BiddingPermission
-from bidding.tenders import TenderService
+from bidding.tenders.service import TenderService
 from bidding.visibility import Exposure, guarded
 from bidding.web.common import (
     CHUNK_BYTES,

@@ -26,7 +26,7 @@ from bidding.models import (
     VersionKind,
 )
 from bidding.schemas import Criterion, LotCreate, TenderCreate
-from bidding.tenders import TenderService
+from bidding.tenders.service import TenderService
 from trading.kernel.bounds import INT64_MAX, InputRefused, check_datetime, check_decimal, check_int
 from trading.kernel.errors import DomainError
 from trading.kernel.settings import Settings

@@ -22,7 +22,7 @@ from bidding.models import (
 from bidding.objections import DocumentObjections
 from bidding.policies import BiddingPermission
 from bidding.rules import tender_types
-from bidding.tenders import TenderService
+from bidding.tenders.service import TenderService
 from bidding.visibility import Exposure, guarded
 from bidding.web.common import (
     BAD_CHOICE,

@@ -20,7 +20,7 @@ from bidding.models import (
 from bidding.objections import DocumentObjections
 from bidding.opening.remedy import remedy_plan
 from bidding.policies import BiddingPermission
-from bidding.tenders import TenderService
+from bidding.tenders.service import TenderService
 from bidding.visibility import Exposure, exposes, guarded
 from bidding.web.common import (
     LABELS,

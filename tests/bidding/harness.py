@@ -40,7 +40,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bidding.client import format as fmt
 from bidding.client.sdk import BuiltBid, PriceSummary, build_container, sign_statement_async
 from bidding.client.transport import BIDDING, BidRejected, Receipt, rejection
-from bidding.intake import IntakeService
+from bidding.intake.service import IntakeService
 from bidding.jobs import TenderDeadline
 from bidding.models import EvaluationMethod, Lot, Tender, TenderCategory, TenderStatus
 from bidding.opening.jobs import OpeningClock

@@ -15,7 +15,7 @@ from bidding.errors import TenderStateConflict
 from bidding.jobs import DocumentObjectionAnswerDue, TenderDeadline
 from bidding.models import Tender, TenderStatus
 from bidding.objections import DocumentObjections
-from bidding.tenders import TenderService
+from bidding.tenders.service import TenderService
 from certs.testing.pki import DevPki
 from tests.bidding.factories import Party, bidder_party, ledger_reader, published_tender, tenderee_party
 from trading.kernel import clock

@@ -14,7 +14,7 @@ from bidding.errors import SealedUntilDeadline, TenderRuleViolated, TenderStateC
 from bidding.jobs import SWEEP_HANDLERS, TenderDeadline
 from bidding.models import DocumentDownload, DocumentKind, EvaluationMethod, Tender, TenderCategory, TenderStatus
 from bidding.schemas import KeyHolderCreate, LotCreate
-from bidding.tenders import TenderService
+from bidding.tenders.service import TenderService
 from certs.testing.pki import DevPki
 from tests.bidding.factories import (
     TENDER_DOCUMENT,

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bidding.client import format as fmt
 from bidding.client.sdk import sign_statement_async
 from bidding.models import DocumentDownload, Tender
-from bidding.tenders import TenderService
+from bidding.tenders.service import TenderService
 from certs.testing.pki import DevPki
 from tests.bidding.containers import build
 from tests.bidding.factories import (
