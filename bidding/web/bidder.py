@@ -1,5 +1,5 @@
 """The bidder's pages: "my bids" with every version's receipt, the sealing-and-upload page, and the
-JSON routes the page's script (``static/js/bidding.js``) drives the resumable upload through — the
+JSON routes the page's script (``bidding/static/js/bidding.js``) drives the resumable upload through — the
 same `IntakeService` calls as the bearer-only API (`bidding.api`), with the session cookie and CSRF.
 """
 
@@ -17,8 +17,9 @@ from litestar.params import FromPath
 from litestar.response import Redirect
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bidding.api import MAX_CHUNK_BYTES, provide_intake
+from bidding.api.bids import MAX_CHUNK_BYTES
 from bidding.client import format as fmt
+from bidding.deps import provide_intake, provide_tenders
 from bidding.errors import BidRefused
 from bidding.intake.base import Receipt
 from bidding.intake.service import IntakeService
@@ -42,7 +43,6 @@ from bidding.web.common import (
     field_errors,
     is_client_error,
     problem_json,
-    provide_tenders,
 )
 from trading.kernel import clock
 from trading.kernel.auth.identity import Actor

@@ -11,11 +11,8 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from litestar import Response
-from litestar.datastructures import State, UploadFile
-from litestar.di import NamedDependency
-from sqlalchemy.ext.asyncio import AsyncSession
+from litestar.datastructures import UploadFile
 
-from bidding.api import file_store
 from bidding.models import (
     MONEY_INTEGER_DIGITS,
     BidStatus,
@@ -26,10 +23,8 @@ from bidding.models import (
     VersionKind,
 )
 from bidding.schemas import Criterion, LotCreate, TenderCreate
-from bidding.tenders.service import TenderService
 from trading.kernel.bounds import INT64_MAX, InputRefused, check_datetime, check_decimal, check_int
 from trading.kernel.errors import DomainError
-from trading.kernel.settings import Settings
 from trading.kernel.web import i18n
 from trading.kernel.web.forms import FieldError
 from trading.kernel.web.i18n import N_
@@ -193,14 +188,6 @@ class FormProblems(DomainError):
     status_code = UNPROCESSABLE
     code = "validation_failed"
     title = "Validation failed"
-
-
-# --- dependencies --------------------------------------------------------------------------------
-
-
-async def provide_tenders(db_session: NamedDependency[AsyncSession], state: State) -> TenderService:
-    settings: Settings = state.settings
-    return TenderService(db_session, settings, file_store(settings))
 
 
 # --- errors --------------------------------------------------------------------------------------

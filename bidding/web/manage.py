@@ -14,6 +14,7 @@ from litestar.params import FromPath
 from litestar.response import Redirect
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bidding.deps import provide_tenders
 from bidding.models import (
     DocumentKind,
     Tender,
@@ -37,7 +38,6 @@ from bidding.web.common import (
     field_errors,
     is_client_error,
     parse_time,
-    provide_tenders,
     read_upload,
     tender_from_form,
 )

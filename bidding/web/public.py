@@ -13,6 +13,7 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import File, Redirect
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bidding.deps import provide_tenders
 from bidding.models import (
     TenderCategory,
     TenderStatus,
@@ -31,7 +32,6 @@ from bidding.web.common import (
     attachment,
     field_errors,
     is_client_error,
-    provide_tenders,
 )
 from trading.kernel import clock
 from trading.kernel.auth.identity import Actor

@@ -81,7 +81,7 @@ async def log_in(client: httpx.AsyncClient, party: Party) -> str:
 
 
 async def upload_in_pages(client: httpx.AsyncClient, token: str, code: str, lot: str, data: bytes) -> httpx.Response:
-    """What static/js/bidding.js does: create, PATCH chunks (resuming from the server's offset), submit."""
+    """What bidding/static/js/bidding.js does: create, PATCH chunks (resuming from the server's offset), submit."""
     headers = {"x-csrftoken": token}
     created = await client.post(
         f"/bidding/tenders/{code}/lots/{lot}/uploads",
