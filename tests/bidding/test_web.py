@@ -30,7 +30,6 @@ from tests.bidding.factories import (
     draft_tender,
     published_tender,
     sign_document,
-    tenderee_party,
 )
 from tests.trading.parties.factories import PASSWORD, csrf_token
 from trading.kernel.auth.identity import Actor
@@ -41,16 +40,6 @@ pytestmark = pytest.mark.usefixtures("dev_lists")
 
 CHUNK = 4096
 """Small chunks, so the test resumes across several PATCHes like the browser's 8 MiB ones."""
-
-
-@pytest.fixture
-async def owner(session_maker: async_sessionmaker[AsyncSession], settings: Settings, dev_pki: DevPki) -> Party:
-    return await tenderee_party(session_maker, settings, dev_pki)
-
-
-@pytest.fixture
-async def bidder(session_maker: async_sessionmaker[AsyncSession], settings: Settings, dev_pki: DevPki) -> Party:
-    return await bidder_party(session_maker, settings, dev_pki)
 
 
 @pytest.fixture
