@@ -1,53 +1,36 @@
 """The tenderee's (or agency's) pages: drafts, signed documents, publication (each failing rule
-named), clarification and extension.
+named), clarification and extension, answers to objections. Every form goes through the kernel's
+`submit` (savepoint, 303 on success, the page again with 422 naming each field and rule).
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath
-from litestar.response import Redirect
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bidding.deps import provide_tenders
-from bidding.models import (
-    DocumentKind,
-    Tender,
-    TenderStatus,
-)
+from bidding.deps import provide_objections, provide_tenders
+from bidding.models import DocumentKind, Tender, TenderStatus
 from bidding.objections import DocumentObjections
 from bidding.policies import BiddingPermission
 from bidding.rules import tender_types
 from bidding.tenders.service import TenderService
 from bidding.visibility import Exposure, guarded
-from bidding.web.common import (
-    BAD_CHOICE,
-    LABELS,
-    MANAGE,
-    MAX_DOCUMENT_BYTES,
-    REQUIRED,
-    TENDERS,
-    UNPROCESSABLE,
-    FormProblemList,
-    display_time,
-    field_errors,
-    is_client_error,
-    parse_time,
-    read_upload,
-    tender_from_form,
-)
+from bidding.web.common import MANAGE, MAX_DOCUMENT_BYTES, display_time, path_to, signed_upload
+from bidding.web.forms import AnswerForm, DraftForm, ExtensionForm, answers_from, tender_from_form
+from bidding.web.labels import BIDDING, TEMPLATE_LABELS
 from trading.kernel import clock
 from trading.kernel.auth.identity import Actor
 from trading.kernel.errors import DomainError, NotFound
-from trading.kernel.web.forms import FieldError, read_form
+from trading.kernel.web.forms import FieldError, FieldParser, FormBody, field_errors, read_form, submit
 from trading.kernel.web.pages import page
 
-# --- the tenderee and the agency -----------------------------------------------------------------
+Refusal = Callable[[list[FieldError]], Awaitable[Response[Any]]]
 
 
 class ManagePages(Controller):
@@ -57,7 +40,10 @@ class ManagePages(Controller):
 
     path = MANAGE
     include_in_schema = False
-    dependencies = {"tenders": Provide(provide_tenders)}  # noqa: RUF012 - Litestar reads it
+    dependencies = {  # noqa: RUF012 - Litestar reads it
+        "tenders": Provide(provide_tenders),
+        "objections": Provide(provide_objections),
+    }
 
     @get("/", name="bidding.manage", opt=guarded(BiddingPermission.TENDER_MANAGE, Exposure.OWN))
     async def manage(
@@ -72,7 +58,7 @@ class ManagePages(Controller):
             cursor = found.next_cursor
             if cursor is None:
                 break
-        return await page(request, "bidding/manage_list.html", {"tenders": own, **LABELS})
+        return await page(request, "bidding/manage_list.html", {"tenders": own, **TEMPLATE_LABELS})
 
     @get("/new", name="bidding.manage_new", opt=guarded(BiddingPermission.TENDER_MANAGE, Exposure.NONE))
     async def new(self, request: Request[Any, Any, Any]) -> Response[Any]:
@@ -82,23 +68,23 @@ class ManagePages(Controller):
     async def create(
         self,
         request: Request[Any, Any, Any],
+        data: FormBody[DraftForm],
         tenders: NamedDependency[TenderService],
         actor: NamedDependency[Actor],
         db_session: NamedDependency[AsyncSession],
     ) -> Response[Any]:
         """Create a draft; every malformed or rule-breaking field is shown next to it."""
-        raw = await read_form(request)
-        form = {key: value for key, value in raw.items() if isinstance(value, str) and key != "_csrf_token"}
-        security = [str(value) for value in raw.getall("bidSecurityForms", [])]
-        try:
-            data = tender_from_form(form, security)
-            async with db_session.begin_nested():
-                tender = await tenders.create_draft(actor, data)
-        except DomainError as exc:
-            if not is_client_error(exc):
-                raise
-            return await self._draft_form(request, form, security, field_errors(exc), status_code=UNPROCESSABLE)
-        return Redirect(f"{MANAGE}/tenders/{tender.project_code}", status_code=303)
+
+        async def create_draft() -> Tender:
+            return await tenders.create_draft(actor, tender_from_form(data))
+
+        return await submit(
+            db_session,
+            create_draft,
+            labels=BIDDING,
+            redirect=lambda tender: path_to(request, "bidding.manage_tender", code=tender.project_code),
+            refusal=lambda errors: self._draft_form(request, data.shown(), data.security(), errors),
+        )
 
     @get(
         "/tenders/{code:str}",
@@ -110,13 +96,11 @@ class ManagePages(Controller):
         request: Request[Any, Any, Any],
         code: FromPath[str],
         tenders: NamedDependency[TenderService],
+        objections: NamedDependency[DocumentObjections],
         actor: NamedDependency[Actor],
-        db_session: NamedDependency[AsyncSession],
     ) -> Response[Any]:
         """One own tender: documents, what still blocks publication, questions, clarifications."""
-        return await self._tender_page(
-            request, code, tenders=tenders, actor=actor, db_session=db_session, errors=[], failed_form=""
-        )
+        return await _TenderPage(request, code, tenders, objections, actor).render([], "")
 
     @post(
         "/tenders/{code:str}/documents",
@@ -124,70 +108,61 @@ class ManagePages(Controller):
         request_max_body_size=MAX_DOCUMENT_BYTES,
         opt=guarded(BiddingPermission.TENDER_MANAGE, Exposure.OWNER),
     )
-    async def add_document(
+    async def add_document(  # noqa: PLR0917 - Litestar injects parameters by name
         self,
         request: Request[Any, Any, Any],
         code: FromPath[str],
         tenders: NamedDependency[TenderService],
+        objections: NamedDependency[DocumentObjections],
         actor: NamedDependency[Actor],
         db_session: NamedDependency[AsyncSession],
     ) -> Response[Any]:
         """Attach a signed document (file and detached .p7s) to a draft."""
         form = await read_form(request)
-        try:
-            document, signature = await _signed_upload(form)
+
+        async def add_document() -> None:
+            (filename, media_type, content), signature = await signed_upload(form)
             kind = next((k for k in DocumentKind if k.value == form.get("kind")), DocumentKind.TENDER_DOCUMENT)
-            async with db_session.begin_nested():
-                tender = await tenders.tender(code)
-                await tenders.add_document(
-                    actor, tender, kind, str(form.get("title", "")), document[0], document[1], document[2], signature
-                )
-        except DomainError as exc:
-            if not is_client_error(exc):
-                raise
-            return await self._tender_page(
-                request,
-                code,
-                tenders=tenders,
-                actor=actor,
-                db_session=db_session,
-                errors=field_errors(exc),
-                failed_form="document",
-                status_code=UNPROCESSABLE,
-            )
-        return Redirect(f"{MANAGE}/tenders/{code}", status_code=303)
+            title = str(form.get("title", ""))
+            tender = await tenders.tender(code)
+            await tenders.add_document(actor, tender, kind, title, filename, media_type, content, signature)
+
+        tender_page = _TenderPage(request, code, tenders, objections, actor)
+        return await submit(
+            db_session,
+            add_document,
+            labels=BIDDING,
+            redirect=path_to(request, "bidding.manage_tender", code=code),
+            refusal=tender_page.refused("document"),
+        )
 
     @post(
         "/tenders/{code:str}/publish",
         name="bidding.manage_publish",
         opt=guarded(BiddingPermission.TENDER_MANAGE, Exposure.OWNER),
     )
-    async def publish(
+    async def publish(  # noqa: PLR0917 - Litestar injects parameters by name
         self,
         request: Request[Any, Any, Any],
         code: FromPath[str],
         tenders: NamedDependency[TenderService],
+        objections: NamedDependency[DocumentObjections],
         actor: NamedDependency[Actor],
         db_session: NamedDependency[AsyncSession],
     ) -> Response[Any]:
         """Publish the draft: one refusal lists every rule it breaks."""
-        try:
-            async with db_session.begin_nested():
-                await tenders.publish(actor, await tenders.tender(code))
-        except DomainError as exc:
-            if not is_client_error(exc):
-                raise
-            return await self._tender_page(
-                request,
-                code,
-                tenders=tenders,
-                actor=actor,
-                db_session=db_session,
-                errors=field_errors(exc),
-                failed_form="publish",
-                status_code=UNPROCESSABLE,
-            )
-        return Redirect(f"{TENDERS}/{code}", status_code=303)
+
+        async def publish() -> Tender:
+            return await tenders.publish(actor, await tenders.tender(code))
+
+        tender_page = _TenderPage(request, code, tenders, objections, actor)
+        return await submit(
+            db_session,
+            publish,
+            labels=BIDDING,
+            redirect=path_to(request, "bidding.tender", code=code),
+            refusal=tender_page.refused("publish"),
+        )
 
     @post(
         "/tenders/{code:str}/clarifications",
@@ -195,95 +170,79 @@ class ManagePages(Controller):
         request_max_body_size=MAX_DOCUMENT_BYTES,
         opt=guarded(BiddingPermission.TENDER_MANAGE, Exposure.OWNER),
     )
-    async def clarify(
+    async def clarify(  # noqa: PLR0917 - Litestar injects parameters by name
         self,
         request: Request[Any, Any, Any],
         code: FromPath[str],
         tenders: NamedDependency[TenderService],
+        objections: NamedDependency[DocumentObjections],
         actor: NamedDependency[Actor],
         db_session: NamedDependency[AsyncSession],
     ) -> Response[Any]:
         """Publish a signed clarification, answering questions and possibly moving the deadline."""
         form = await read_form(request)
-        try:
-            problems = FormProblemList()
-            new_deadline = parse_time(form, "deadline", problems)
-            answers: dict[uuid.UUID, str] = {}
-            for key, value in form.items():
-                if key.startswith("answer-") and isinstance(value, str) and value.strip():
-                    try:
-                        answers[uuid.UUID(key.removeprefix("answer-"))] = value
-                    except ValueError:
-                        problems.add("answers", "format", BAD_CHOICE)
-            problems.raise_if_any()
-            document, signature = await _signed_upload(form)
-            async with db_session.begin_nested():
-                tender = await tenders.tender(code)
-                await tenders.clarify(
-                    actor,
-                    tender,
-                    str(form.get("title", "")),
-                    document[0],
-                    document[2],
-                    signature,
-                    answers=answers,
-                    new_deadline=new_deadline,
-                    media_type=document[1],
-                )
-        except DomainError as exc:
-            if not is_client_error(exc):
-                raise
-            return await self._tender_page(
-                request,
-                code,
-                tenders=tenders,
-                actor=actor,
-                db_session=db_session,
-                errors=field_errors(exc),
-                failed_form="clarification",
-                status_code=UNPROCESSABLE,
+
+        async def clarify() -> None:
+            parser = FieldParser()
+            new_deadline = parser.time("deadline", str(form.get("deadline", "")))
+            answers = answers_from(parser, form.items())
+            parser.done()
+            (filename, media_type, content), signature = await signed_upload(form)
+            tender = await tenders.tender(code)
+            title = str(form.get("title", ""))
+            await tenders.clarify(
+                actor,
+                tender,
+                title,
+                filename,
+                content,
+                signature,
+                answers=answers,
+                new_deadline=new_deadline,
+                media_type=media_type,
             )
-        return Redirect(f"{MANAGE}/tenders/{code}", status_code=303)
+
+        tender_page = _TenderPage(request, code, tenders, objections, actor)
+        return await submit(
+            db_session,
+            clarify,
+            labels=BIDDING,
+            redirect=path_to(request, "bidding.manage_tender", code=code),
+            refusal=tender_page.refused("clarification"),
+        )
 
     @post(
         "/tenders/{code:str}/extension",
         name="bidding.manage_extend",
         opt=guarded(BiddingPermission.TENDER_MANAGE, Exposure.OWNER),
     )
-    async def extend(
+    async def extend(  # noqa: PLR0917 - Litestar injects parameters by name
         self,
         request: Request[Any, Any, Any],
         code: FromPath[str],
+        data: FormBody[ExtensionForm],
         tenders: NamedDependency[TenderService],
+        objections: NamedDependency[DocumentObjections],
         actor: NamedDependency[Actor],
         db_session: NamedDependency[AsyncSession],
     ) -> Response[Any]:
         """Move the deadline later, with a reason."""
-        form = await read_form(request)
-        try:
-            problems = FormProblemList()
-            new_deadline = parse_time(form, "deadline", problems)
-            if new_deadline is None and not problems.items:
-                problems.add("deadline", "required", REQUIRED)
-            problems.raise_if_any()
+
+        async def extend() -> None:
+            parser = FieldParser()
+            new_deadline = parser.time("deadline", data.deadline, required=True)
+            parser.done()
             assert new_deadline is not None  # noqa: S101 - refused above otherwise
-            async with db_session.begin_nested():
-                tender = await tenders.tender(code)
-                await tenders.extend(actor, tender, new_deadline, str(form.get("reason", "")))
-        except DomainError as exc:
-            if not is_client_error(exc):
-                raise
-            return await self._tender_page(
-                request,
-                code,
-                tenders=tenders,
-                actor=actor,
-                db_session=db_session,
-                errors=field_errors(exc),
-                failed_form="extension",
-                status_code=UNPROCESSABLE,
-            )
-        return Redirect(f"{MANAGE}/tenders/{code}", status_code=303)
+            await tenders.extend(actor, await tenders.tender(code), new_deadline, data.reason)
+
+        tender_page = _TenderPage(request, code, tenders, objections, actor)
+        return await submit(
+            db_session,
+            extend,
+            labels=BIDDING,
+            redirect=path_to(request, "bidding.manage_tender", code=code),
+            refusal=tender_page.refused("extension"),
+        )
 
     @post(
         "/tenders/{code:str}/document-objections/{objection_id:uuid}/answer",
@@ -296,108 +255,79 @@ class ManagePages(Controller):
         request: Request[Any, Any, Any],
         code: FromPath[str],
         objection_id: FromPath[uuid.UUID],
+        data: FormBody[AnswerForm],
         tenders: NamedDependency[TenderService],
+        objections: NamedDependency[DocumentObjections],
         actor: NamedDependency[Actor],
         db_session: NamedDependency[AsyncSession],
     ) -> Response[Any]:
         """Answer an objection to the documents (实施条例 Art. 22); the deadline moves by the time it was pending."""
-        form = await read_form(request)
-        try:
-            async with db_session.begin_nested():
-                tender = await tenders.tender(code)
-                await DocumentObjections(db_session, tenders.settings).answer(
-                    actor, tender, objection_id, str(form.get("answer", ""))
-                )
-        except DomainError as exc:
-            if not is_client_error(exc):
-                raise
-            return await self._tender_page(
-                request,
-                code,
-                tenders=tenders,
-                actor=actor,
-                db_session=db_session,
-                errors=field_errors(exc),
-                failed_form="objection",
-                status_code=UNPROCESSABLE,
-            )
-        return Redirect(f"{MANAGE}/tenders/{code}#document-objections", status_code=303)
 
+        async def answer() -> None:
+            await objections.answer(actor, await tenders.tender(code), objection_id, data.answer)
+
+        tender_page = _TenderPage(request, code, tenders, objections, actor)
+        return await submit(
+            db_session,
+            answer,
+            labels=BIDDING,
+            redirect=path_to(request, "bidding.manage_tender", code=code) + "#document-objections",
+            refusal=tender_page.refused("objection"),
+        )
+
+    @staticmethod
     async def _draft_form(
-        self,
         request: Request[Any, Any, Any],
         form: Mapping[str, str],
         security: list[str],
         errors: list[FieldError],
-        *,
-        status_code: int = 200,
     ) -> Response[Any]:
-        return await page(
-            request,
-            "bidding/manage_new.html",
-            {
-                "form": form,
-                "security": security,
-                "errors": errors,
-                "tender_types": tender_types(),
-                **LABELS,
-            },
-            status_code=status_code,
-        )
+        context = {"form": form, "security": security, "errors": errors, "tender_types": tender_types()}
+        return await page(request, "bidding/manage_new.html", {**context, **TEMPLATE_LABELS})
 
-    async def _tender_page(
+
+class _TenderPage:
+    """The management page of one tender, rendered on its own or again around a refused form."""
+
+    def __init__(
         self,
         request: Request[Any, Any, Any],
         code: str,
-        *,
         tenders: TenderService,
+        objections: DocumentObjections,
         actor: Actor,
-        db_session: AsyncSession,
-        errors: list[FieldError],
-        failed_form: str,
-        status_code: int = 200,
-    ) -> Response[Any]:
-        view = await tenders.detail(code, actor)
+    ) -> None:
+        self.request, self.code, self.tenders, self.objections, self.actor = request, code, tenders, objections, actor
+
+    def refused(self, failed_form: str) -> Refusal:
+        """The page with ``failed_form``'s errors shown at that form (`submit` sets the 422)."""
+
+        async def render(errors: list[FieldError]) -> Response[Any]:
+            return await self.render(errors, failed_form)
+
+        return render
+
+    async def render(self, errors: list[FieldError], failed_form: str) -> Response[Any]:
+        tenders, actor = self.tenders, self.actor
+        view = await tenders.detail(self.code, actor)
         if not tenders.owns(actor, view.tender):
             raise NotFound("no such tender", field="code", rule="exists")
-        now = await clock.now(db_session)
+        now = await clock.now(tenders.session)
         blocking: list[FieldError] = []
         if view.tender.status is TenderStatus.DRAFT:
             pending, _ = await tenders.publication_errors(view.tender, now)
             if pending.items:
-                blocking = field_errors(DomainError("", extra={"errors": pending.items}))
-        return await page(
-            request,
-            "bidding/manage_tender.html",
-            {
-                "tender": view.tender,
-                "lots": view.lots,
-                "documents": view.documents,
-                "questions": await tenders.questions_for_owner(actor, view.tender),
-                "document_objections": await DocumentObjections(db_session, tenders.settings).for_owner(
-                    actor, view.tender
-                ),
-                "blocking": blocking,
-                "errors": errors,
-                "failed_form": failed_form,
-                "server_time": now,
-                "deadline_local": display_time(view.tender.deadline),
-                **LABELS,
-            },
-            status_code=status_code,
-        )
-
-
-async def _signed_upload(form: Any) -> tuple[tuple[str, str, bytes], bytes]:
-    """The document and its detached signature from a multipart form, or a refusal naming the field."""
-    problems = FormProblemList()
-    document = await read_upload(form.get("file"))
-    signature = await read_upload(form.get("signature"))
-    if document is None:
-        problems.add("file", "required", REQUIRED)
-    if signature is None:
-        problems.add("signature", "required", REQUIRED)
-    problems.raise_if_any()
-    assert document is not None  # noqa: S101 - refused above otherwise
-    assert signature is not None  # noqa: S101
-    return document, signature[2]
+                blocking = field_errors(DomainError("", extra={"errors": pending.items}), BIDDING)
+        context = {
+            "tender": view.tender,
+            "lots": view.lots,
+            "documents": view.documents,
+            "questions": await tenders.questions_for_owner(actor, view.tender),
+            "document_objections": await self.objections.for_owner(actor, view.tender),
+            "blocking": blocking,
+            "errors": errors,
+            "failed_form": failed_form,
+            "server_time": now,
+            "deadline_local": display_time(view.tender.deadline),
+        }
+        return await page(self.request, "bidding/manage_tender.html", {**context, **TEMPLATE_LABELS})
