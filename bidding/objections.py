@@ -32,9 +32,8 @@ from bidding.errors import TenderStateConflict
 from bidding.models import DocumentObjection, Tender, TenderStatus
 from bidding.repository.objections import ObjectionRepository
 from bidding.repository.tenders import TenderRepository
-from certs.errors import Refused
-from certs.sign.cades import verify_detached
-from certs.trustlist.model import Usage, fingerprint
+from bidding.signers import signer_must_be, verified
+from certs.trustlist.model import fingerprint
 from trading.kernel import clock
 from trading.kernel.auth.identity import Actor
 from trading.kernel.db.types import uuid7
@@ -42,7 +41,6 @@ from trading.kernel.errors import NotFound, PermissionDenied, ValidationFailed
 from trading.kernel.settings import Settings
 from trading.ledger.service import append_entry
 from trading.parties.models import Organisation
-from trading.parties.trust import signer_party
 
 TEXT_MAX: Final = 4000
 ANSWER_MAX: Final = 8000
@@ -184,24 +182,18 @@ class DocumentObjections:
         return locked
 
     async def _verify(self, statement: bytes, signature: str, uscc: str, now: datetime) -> str:
-        try:
-            signed = verify_detached(statement, _decode(signature))
-        except Refused as refusal:
-            raise ValidationFailed(
-                f"the signature does not verify: {refusal.text}", field="signature", rule=refusal.reason.value
-            ) from None
-        try:
-            party = await signer_party(self.session, self.settings, signed, usage=Usage.BID_SIGNATURE, at=now)
-        except Refused as refusal:
-            raise ValidationFailed(
-                f"the signing certificate is not accepted: {refusal.text}", field="signature", rule=refusal.reason.value
-            ) from None
-        if party.identifier != uscc:
-            raise ValidationFailed(
-                f"signed by {party.name} ({party.identifier}), not by the objecting organisation",
-                field="signature",
-                rule="signer-not-objector",
-            )
+        signed = verified(statement, _decode(signature), refusal=ValidationFailed)
+        await signer_must_be(
+            self.session,
+            self.settings,
+            signed,
+            uscc=uscc,
+            at=now,
+            refusal=ValidationFailed,
+            signed_what="signed",
+            not_by="the objecting organisation",
+            rule="signer-not-objector",
+        )
         return fingerprint(signed.signer_certificate)
 
 

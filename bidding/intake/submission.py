@@ -31,15 +31,14 @@ from bidding.models import (
 )
 from bidding.receipts import sign_receipt
 from bidding.repository.bids import BidRepository
-from certs.errors import Refused
+from bidding.signers import signer_must_be
 from certs.sign.cades import DetachedSignature
-from certs.trustlist.model import Usage, fingerprint
+from certs.trustlist.model import fingerprint
 from trading.kernel import clock
 from trading.kernel.auth.identity import Actor
 from trading.kernel.db.uow import transaction
 from trading.ledger.service import append_entry
 from trading.parties.models import Organisation
-from trading.parties.trust import signer_party
 
 log = structlog.get_logger(__name__)
 
@@ -192,18 +191,17 @@ class Submissions(IntakeBase):
         self, session: AsyncSession, signed: DetachedSignature, snapshot: TenderSnapshot, now: datetime
     ) -> None:
         """The manifest's signer validates for bid signatures now, and is the bidder."""
-        try:
-            party = await signer_party(session, self.settings, signed, usage=Usage.BID_SIGNATURE, at=now)
-        except Refused as refusal:
-            raise BidRefused(
-                f"the signing certificate is not accepted: {refusal.text}", field="signature", rule=refusal.reason.value
-            ) from None
-        if party.identifier != snapshot.bidder_uscc:
-            raise BidRefused(
-                f"the package is signed by {party.name} ({party.identifier}), not by the bidder",
-                field="signature",
-                rule="signer-not-bidder",
-            )
+        await signer_must_be(
+            session,
+            self.settings,
+            signed,
+            uscc=snapshot.bidder_uscc,
+            at=now,
+            refusal=BidRefused,
+            signed_what="the package is signed",
+            not_by="the bidder",
+            rule="signer-not-bidder",
+        )
 
     @staticmethod
     async def _bid_for_update(session: AsyncSession, snapshot: TenderSnapshot, now: datetime) -> Bid:

@@ -20,16 +20,14 @@ from bidding.models import (
 )
 from bidding.receipts import sign_receipt
 from bidding.repository.bids import BidRepository
-from certs.errors import Refused
-from certs.sign.cades import verify_detached
-from certs.trustlist.model import Usage, fingerprint
+from bidding.signers import signer_must_be, verified
+from certs.trustlist.model import fingerprint
 from trading.kernel import clock
 from trading.kernel.auth.identity import Actor
 from trading.kernel.db.uow import transaction
 from trading.kernel.errors import Conflict
 from trading.ledger.service import append_entry
 from trading.parties.models import Organisation
-from trading.parties.trust import signer_party
 
 
 class Withdrawals(IntakeBase):
@@ -119,24 +117,17 @@ class Withdrawals(IntakeBase):
         self, session: AsyncSession, statement: bytes, signature: bytes, *, uscc: str, now: datetime
     ) -> str:
         """The withdrawal statement's signature verifies and its signer is the bidder; its SHA-256."""
-        try:
-            signed = verify_detached(statement, signature)
-        except Refused as refusal:
-            raise BidRefused(
-                f"the withdrawal signature does not verify over the withdrawal statement: {refusal.text}",
-                field="signature",
-                rule=refusal.reason.value,
-            ) from None
-        try:
-            party = await signer_party(session, self.settings, signed, usage=Usage.BID_SIGNATURE, at=now)
-        except Refused as refusal:
-            raise BidRefused(
-                f"the signing certificate is not accepted: {refusal.text}", field="signature", rule=refusal.reason.value
-            ) from None
-        if party.identifier != uscc:
-            raise BidRefused(
-                f"the withdrawal is signed by {party.name} ({party.identifier}), not by the bidder",
-                field="signature",
-                rule="signer-not-bidder",
-            )
+        what = "the withdrawal signature does not verify over the withdrawal statement"
+        signed = verified(statement, signature, refusal=BidRefused, what=what)
+        await signer_must_be(
+            session,
+            self.settings,
+            signed,
+            uscc=uscc,
+            at=now,
+            refusal=BidRefused,
+            signed_what="the withdrawal is signed",
+            not_by="the bidder",
+            rule="signer-not-bidder",
+        )
         return fingerprint(signed.signer_certificate)

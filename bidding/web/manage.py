@@ -30,7 +30,80 @@ from trading.kernel.errors import DomainError, NotFound
 from trading.kernel.web.forms import FieldError, FieldParser, FormBody, field_errors, read_form, submit
 from trading.kernel.web.pages import page
 
-Refusal = Callable[[list[FieldError]], Awaitable[Response[Any]]]
+
+class ManagedTender:
+    """One own tender's management page and its forms: each form's work goes through the kernel's
+    `submit` and, refused, the page is rendered again with the errors at that form.
+    """
+
+    def __init__(  # noqa: PLR0917 - what Litestar injects, kept together for the forms
+        self,
+        request: Request[Any, Any, Any],
+        code: str,
+        tenders: TenderService,
+        objections: DocumentObjections,
+        actor: Actor,
+        db_session: AsyncSession,
+    ) -> None:
+        self.request, self.code, self.tenders, self.objections = request, code, tenders, objections
+        self.actor, self.db_session = actor, db_session
+
+    async def tender(self) -> Tender:
+        return await self.tenders.tender(self.code)
+
+    async def submit(
+        self, action: Callable[[], Awaitable[Any]], form: str, *, redirect: str | None = None
+    ) -> Response[Any]:
+        """Run ``action`` for ``form``; success goes to ``redirect`` (else back to this page)."""
+
+        async def refused(errors: list[FieldError]) -> Response[Any]:
+            return await self.render(errors, form)
+
+        return await submit(
+            self.db_session,
+            action,
+            labels=BIDDING,
+            redirect=redirect or path_to(self.request, "bidding.manage_tender", code=self.code),
+            refusal=refused,
+        )
+
+    async def render(self, errors: list[FieldError], failed_form: str) -> Response[Any]:
+        tenders, actor = self.tenders, self.actor
+        view = await tenders.detail(self.code, actor)
+        if not tenders.owns(actor, view.tender):
+            raise NotFound("no such tender", field="code", rule="exists")
+        now = await clock.now(self.db_session)
+        blocking: list[FieldError] = []
+        if view.tender.status is TenderStatus.DRAFT:
+            pending, _ = await tenders.publication_errors(view.tender, now)
+            if pending.items:
+                blocking = field_errors(DomainError("", extra={"errors": pending.items}), BIDDING)
+        context = {
+            "tender": view.tender,
+            "lots": view.lots,
+            "documents": view.documents,
+            "questions": await tenders.questions_for_owner(actor, view.tender),
+            "document_objections": await self.objections.for_owner(actor, view.tender),
+            "blocking": blocking,
+            "errors": errors,
+            "failed_form": failed_form,
+            "server_time": now,
+            "deadline_local": display_time(view.tender.deadline),
+        }
+        return await page(self.request, "bidding/manage_tender.html", {**context, **TEMPLATE_LABELS})
+
+
+async def provide_managed(  # noqa: PLR0917 - Litestar injects each by name
+    request: Request[Any, Any, Any],
+    code: FromPath[str],
+    tenders: NamedDependency[TenderService],
+    objections: NamedDependency[DocumentObjections],
+    actor: NamedDependency[Actor],
+    db_session: NamedDependency[AsyncSession],
+) -> ManagedTender:
+    return ManagedTender(
+        request=request, code=code, tenders=tenders, objections=objections, actor=actor, db_session=db_session
+    )
 
 
 class ManagePages(Controller):
@@ -43,6 +116,7 @@ class ManagePages(Controller):
     dependencies = {  # noqa: RUF012 - Litestar reads it
         "tenders": Provide(provide_tenders),
         "objections": Provide(provide_objections),
+        "managed": Provide(provide_managed),
     }
 
     @get("/", name="bidding.manage", opt=guarded(BiddingPermission.TENDER_MANAGE, Exposure.OWN))
@@ -91,16 +165,9 @@ class ManagePages(Controller):
         name="bidding.manage_tender",
         opt=guarded(BiddingPermission.TENDER_MANAGE, Exposure.OWNER),
     )
-    async def tender(
-        self,
-        request: Request[Any, Any, Any],
-        code: FromPath[str],
-        tenders: NamedDependency[TenderService],
-        objections: NamedDependency[DocumentObjections],
-        actor: NamedDependency[Actor],
-    ) -> Response[Any]:
+    async def tender(self, managed: NamedDependency[ManagedTender]) -> Response[Any]:
         """One own tender: documents, what still blocks publication, questions, clarifications."""
-        return await _TenderPage(request, code, tenders, objections, actor).render([], "")
+        return await managed.render([], "")
 
     @post(
         "/tenders/{code:str}/documents",
@@ -108,61 +175,34 @@ class ManagePages(Controller):
         request_max_body_size=MAX_DOCUMENT_BYTES,
         opt=guarded(BiddingPermission.TENDER_MANAGE, Exposure.OWNER),
     )
-    async def add_document(  # noqa: PLR0917 - Litestar injects parameters by name
-        self,
-        request: Request[Any, Any, Any],
-        code: FromPath[str],
-        tenders: NamedDependency[TenderService],
-        objections: NamedDependency[DocumentObjections],
-        actor: NamedDependency[Actor],
-        db_session: NamedDependency[AsyncSession],
-    ) -> Response[Any]:
+    async def add_document(self, managed: NamedDependency[ManagedTender]) -> Response[Any]:
         """Attach a signed document (file and detached .p7s) to a draft."""
-        form = await read_form(request)
+        form = await read_form(managed.request)
 
         async def add_document() -> None:
             (filename, media_type, content), signature = await signed_upload(form)
             kind = next((k for k in DocumentKind if k.value == form.get("kind")), DocumentKind.TENDER_DOCUMENT)
             title = str(form.get("title", ""))
-            tender = await tenders.tender(code)
-            await tenders.add_document(actor, tender, kind, title, filename, media_type, content, signature)
+            tender = await managed.tender()
+            await managed.tenders.add_document(
+                managed.actor, tender, kind, title, filename, media_type, content, signature
+            )
 
-        tender_page = _TenderPage(request, code, tenders, objections, actor)
-        return await submit(
-            db_session,
-            add_document,
-            labels=BIDDING,
-            redirect=path_to(request, "bidding.manage_tender", code=code),
-            refusal=tender_page.refused("document"),
-        )
+        return await managed.submit(add_document, "document")
 
     @post(
         "/tenders/{code:str}/publish",
         name="bidding.manage_publish",
         opt=guarded(BiddingPermission.TENDER_MANAGE, Exposure.OWNER),
     )
-    async def publish(  # noqa: PLR0917 - Litestar injects parameters by name
-        self,
-        request: Request[Any, Any, Any],
-        code: FromPath[str],
-        tenders: NamedDependency[TenderService],
-        objections: NamedDependency[DocumentObjections],
-        actor: NamedDependency[Actor],
-        db_session: NamedDependency[AsyncSession],
-    ) -> Response[Any]:
-        """Publish the draft: one refusal lists every rule it breaks."""
+    async def publish(self, managed: NamedDependency[ManagedTender]) -> Response[Any]:
+        """Publish the draft: one refusal lists every rule it breaks; published, the public page."""
 
         async def publish() -> Tender:
-            return await tenders.publish(actor, await tenders.tender(code))
+            return await managed.tenders.publish(managed.actor, await managed.tender())
 
-        tender_page = _TenderPage(request, code, tenders, objections, actor)
-        return await submit(
-            db_session,
-            publish,
-            labels=BIDDING,
-            redirect=path_to(request, "bidding.tender", code=code),
-            refusal=tender_page.refused("publish"),
-        )
+        public_page = path_to(managed.request, "bidding.tender", code=managed.code)
+        return await managed.submit(publish, "publish", redirect=public_page)
 
     @post(
         "/tenders/{code:str}/clarifications",
@@ -170,17 +210,9 @@ class ManagePages(Controller):
         request_max_body_size=MAX_DOCUMENT_BYTES,
         opt=guarded(BiddingPermission.TENDER_MANAGE, Exposure.OWNER),
     )
-    async def clarify(  # noqa: PLR0917 - Litestar injects parameters by name
-        self,
-        request: Request[Any, Any, Any],
-        code: FromPath[str],
-        tenders: NamedDependency[TenderService],
-        objections: NamedDependency[DocumentObjections],
-        actor: NamedDependency[Actor],
-        db_session: NamedDependency[AsyncSession],
-    ) -> Response[Any]:
+    async def clarify(self, managed: NamedDependency[ManagedTender]) -> Response[Any]:
         """Publish a signed clarification, answering questions and possibly moving the deadline."""
-        form = await read_form(request)
+        form = await read_form(managed.request)
 
         async def clarify() -> None:
             parser = FieldParser()
@@ -188,12 +220,10 @@ class ManagePages(Controller):
             answers = answers_from(parser, form.items())
             parser.done()
             (filename, media_type, content), signature = await signed_upload(form)
-            tender = await tenders.tender(code)
-            title = str(form.get("title", ""))
-            await tenders.clarify(
-                actor,
-                tender,
-                title,
+            await managed.tenders.clarify(
+                managed.actor,
+                await managed.tender(),
+                str(form.get("title", "")),
                 filename,
                 content,
                 signature,
@@ -202,30 +232,14 @@ class ManagePages(Controller):
                 media_type=media_type,
             )
 
-        tender_page = _TenderPage(request, code, tenders, objections, actor)
-        return await submit(
-            db_session,
-            clarify,
-            labels=BIDDING,
-            redirect=path_to(request, "bidding.manage_tender", code=code),
-            refusal=tender_page.refused("clarification"),
-        )
+        return await managed.submit(clarify, "clarification")
 
     @post(
         "/tenders/{code:str}/extension",
         name="bidding.manage_extend",
         opt=guarded(BiddingPermission.TENDER_MANAGE, Exposure.OWNER),
     )
-    async def extend(  # noqa: PLR0917 - Litestar injects parameters by name
-        self,
-        request: Request[Any, Any, Any],
-        code: FromPath[str],
-        data: FormBody[ExtensionForm],
-        tenders: NamedDependency[TenderService],
-        objections: NamedDependency[DocumentObjections],
-        actor: NamedDependency[Actor],
-        db_session: NamedDependency[AsyncSession],
-    ) -> Response[Any]:
+    async def extend(self, data: FormBody[ExtensionForm], managed: NamedDependency[ManagedTender]) -> Response[Any]:
         """Move the deadline later, with a reason."""
 
         async def extend() -> None:
@@ -233,16 +247,9 @@ class ManagePages(Controller):
             new_deadline = parser.time("deadline", data.deadline, required=True)
             parser.done()
             assert new_deadline is not None  # noqa: S101 - refused above otherwise
-            await tenders.extend(actor, await tenders.tender(code), new_deadline, data.reason)
+            await managed.tenders.extend(managed.actor, await managed.tender(), new_deadline, data.reason)
 
-        tender_page = _TenderPage(request, code, tenders, objections, actor)
-        return await submit(
-            db_session,
-            extend,
-            labels=BIDDING,
-            redirect=path_to(request, "bidding.manage_tender", code=code),
-            refusal=tender_page.refused("extension"),
-        )
+        return await managed.submit(extend, "extension")
 
     @post(
         "/tenders/{code:str}/document-objections/{objection_id:uuid}/answer",
@@ -250,30 +257,15 @@ class ManagePages(Controller):
         opt=guarded(BiddingPermission.TENDER_MANAGE, Exposure.OWNER),
     )
     async def answer_objection(
-        self,
-        *,
-        request: Request[Any, Any, Any],
-        code: FromPath[str],
-        objection_id: FromPath[uuid.UUID],
-        data: FormBody[AnswerForm],
-        tenders: NamedDependency[TenderService],
-        objections: NamedDependency[DocumentObjections],
-        actor: NamedDependency[Actor],
-        db_session: NamedDependency[AsyncSession],
+        self, objection_id: FromPath[uuid.UUID], data: FormBody[AnswerForm], managed: NamedDependency[ManagedTender]
     ) -> Response[Any]:
         """Answer an objection to the documents (实施条例 Art. 22); the deadline moves by the time it was pending."""
 
         async def answer() -> None:
-            await objections.answer(actor, await tenders.tender(code), objection_id, data.answer)
+            await managed.objections.answer(managed.actor, await managed.tender(), objection_id, data.answer)
 
-        tender_page = _TenderPage(request, code, tenders, objections, actor)
-        return await submit(
-            db_session,
-            answer,
-            labels=BIDDING,
-            redirect=path_to(request, "bidding.manage_tender", code=code) + "#document-objections",
-            refusal=tender_page.refused("objection"),
-        )
+        own_page = path_to(managed.request, "bidding.manage_tender", code=managed.code)
+        return await managed.submit(answer, "objection", redirect=own_page + "#document-objections")
 
     @staticmethod
     async def _draft_form(
@@ -284,50 +276,3 @@ class ManagePages(Controller):
     ) -> Response[Any]:
         context = {"form": form, "security": security, "errors": errors, "tender_types": tender_types()}
         return await page(request, "bidding/manage_new.html", {**context, **TEMPLATE_LABELS})
-
-
-class _TenderPage:
-    """The management page of one tender, rendered on its own or again around a refused form."""
-
-    def __init__(
-        self,
-        request: Request[Any, Any, Any],
-        code: str,
-        tenders: TenderService,
-        objections: DocumentObjections,
-        actor: Actor,
-    ) -> None:
-        self.request, self.code, self.tenders, self.objections, self.actor = request, code, tenders, objections, actor
-
-    def refused(self, failed_form: str) -> Refusal:
-        """The page with ``failed_form``'s errors shown at that form (`submit` sets the 422)."""
-
-        async def render(errors: list[FieldError]) -> Response[Any]:
-            return await self.render(errors, failed_form)
-
-        return render
-
-    async def render(self, errors: list[FieldError], failed_form: str) -> Response[Any]:
-        tenders, actor = self.tenders, self.actor
-        view = await tenders.detail(self.code, actor)
-        if not tenders.owns(actor, view.tender):
-            raise NotFound("no such tender", field="code", rule="exists")
-        now = await clock.now(tenders.session)
-        blocking: list[FieldError] = []
-        if view.tender.status is TenderStatus.DRAFT:
-            pending, _ = await tenders.publication_errors(view.tender, now)
-            if pending.items:
-                blocking = field_errors(DomainError("", extra={"errors": pending.items}), BIDDING)
-        context = {
-            "tender": view.tender,
-            "lots": view.lots,
-            "documents": view.documents,
-            "questions": await tenders.questions_for_owner(actor, view.tender),
-            "document_objections": await self.objections.for_owner(actor, view.tender),
-            "blocking": blocking,
-            "errors": errors,
-            "failed_form": failed_form,
-            "server_time": now,
-            "deadline_local": display_time(view.tender.deadline),
-        }
-        return await page(self.request, "bidding/manage_tender.html", {**context, **TEMPLATE_LABELS})
