@@ -50,7 +50,7 @@ from sqlalchemy import select
 
 from bidding.client import format as fmt
 from bidding.client.sdk import content_keys
-from bidding.intake import IntakeService
+from bidding.intake.service import IntakeService
 from bidding.jobs import TenderDeadline
 from bidding.models import BidVersion
 from bidding.opening.jobs import OpeningClock

@@ -18,22 +18,15 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bidding import objections
-from bidding.models import (
-    Bid,
-    BidStatus,
-    BidUpload,
-    DocumentDownload,
-    DocumentObjection,
-    Tender,
-    TenderStatus,
-    UploadStatus,
-)
+from bidding.models import TenderStatus, UploadStatus
 from bidding.opening.jobs import OpeningClock
 from bidding.opening.stages import start_opening
+from bidding.repository.bids import BidRepository
+from bidding.repository.objections import ObjectionRepository
+from bidding.repository.tenders import TenderRepository
 from trading.kernel.auth.identity import Actor
 from trading.kernel.settings import get_settings
 from trading.kernel.storage import FileStore
@@ -70,9 +63,7 @@ class _WithStore:
 
 async def close_tender_if_due(session: AsyncSession, tender_id: uuid.UUID, now: datetime, store: FileStore) -> bool:
     """Close a published tender whose deadline has passed; True when it changed."""
-    tender = await session.scalar(
-        sa.select(Tender).where(Tender.id == tender_id).with_for_update().execution_options(populate_existing=True)
-    )
+    tender = await TenderRepository(session).by_id(tender_id, lock=True)
     if tender is None or tender.next_check is None or tender.next_check > now:
         return False
     if tender.status is not TenderStatus.PUBLISHED or tender.deadline is None:
@@ -94,13 +85,8 @@ async def close_tender_if_due(session: AsyncSession, tender_id: uuid.UUID, now: 
     tender.closed_at = now
     tender.next_check = None
     tender.updated_at = now
-    uploads = list(
-        await session.scalars(
-            sa.select(BidUpload)
-            .where(BidUpload.tender_id == tender.id, BidUpload.status == UploadStatus.RECEIVING)
-            .with_for_update()
-        )
-    )
+    bids_repo = BidRepository(session)
+    uploads = await bids_repo.receiving_uploads_locked(tender.id)
     for upload in uploads:
         # An incomplete transmission at the deadline is deemed withdrawn (Order 20 Art. 27).
         upload.status = UploadStatus.ABANDONED
@@ -108,19 +94,10 @@ async def close_tender_if_due(session: AsyncSession, tender_id: uuid.UUID, now: 
         upload.updated_at = now
     await session.flush()
     await unseal_chain(session, tender.project_code, now)
-    bids = await session.scalar(
-        sa.select(sa.func.count(Bid.id)).where(Bid.tender_id == tender.id, Bid.status == BidStatus.SUBMITTED)
-    )
-    downloads = await session.scalar(
-        sa.select(sa.func.count(DocumentDownload.id)).where(DocumentDownload.tender_id == tender.id)
-    )
-    downloaders = await session.scalar(
-        sa.select(sa.func.count(sa.distinct(DocumentDownload.organisation_id))).where(
-            DocumentDownload.tender_id == tender.id
-        )
-    )
+    bids = await bids_repo.submitted_count(tender.id)
+    downloads, downloaders = await TenderRepository(session).download_counts(tender.id)
     # The counts were secret until now (Order 20 Art. 21); at the deadline they are published.
-    summary = {"bids": bids or 0, "downloads": downloads or 0, "downloaders": downloaders or 0}
+    summary = {"bids": bids, "downloads": downloads, "downloaders": downloaders}
     await append_entry(
         session,
         actor=Actor.system(),
@@ -139,12 +116,7 @@ async def close_tender_if_due(session: AsyncSession, tender_id: uuid.UUID, now: 
 
 async def abandon_upload_if_due(session: AsyncSession, upload_id: uuid.UUID, now: datetime, store: FileStore) -> bool:
     """Abandon an upload still receiving at its expiry and delete its partial bytes."""
-    upload = await session.scalar(
-        sa.select(BidUpload)
-        .where(BidUpload.id == upload_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
+    upload = await BidRepository(session).upload(upload_id, lock=True)
     if upload is None or upload.next_check is None or upload.next_check > now:
         return False
     if upload.status is not UploadStatus.RECEIVING:
@@ -159,7 +131,7 @@ async def abandon_upload_if_due(session: AsyncSession, upload_id: uuid.UUID, now
     upload.next_check = None
     upload.updated_at = now
     await session.flush()
-    project_code = await session.scalar(sa.select(Tender.project_code).where(Tender.id == upload.tender_id))
+    project_code = await TenderRepository(session).project_code(upload.tender_id)
     # Sealed: the upload names a prospective bidder.
     await append_entry(
         session,
@@ -182,13 +154,7 @@ class TenderDeadline(_WithStore):
     name = "bidding.tender_deadline"
 
     async def due(self, session: AsyncSession, now: datetime, limit: int) -> Sequence[object]:
-        statement = (
-            sa.select(Tender.id)
-            .where(Tender.next_check <= now, Tender.status == TenderStatus.PUBLISHED)
-            .order_by(Tender.next_check)
-            .limit(limit)
-        )
-        return list(await session.scalars(statement))
+        return await TenderRepository(session).due_for_deadline(now, limit)
 
     async def run(self, session: AsyncSession, key: object, now: datetime) -> bool:
         return await close_tender_if_due(session, _uuid(key), now, self.store)
@@ -200,13 +166,7 @@ class AbandonedUploads(_WithStore):
     name = "bidding.abandoned_uploads"
 
     async def due(self, session: AsyncSession, now: datetime, limit: int) -> Sequence[object]:
-        statement = (
-            sa.select(BidUpload.id)
-            .where(BidUpload.next_check <= now, BidUpload.status == UploadStatus.RECEIVING)
-            .order_by(BidUpload.next_check)
-            .limit(limit)
-        )
-        return list(await session.scalars(statement))
+        return await BidRepository(session).uploads_due(now, limit)
 
     async def run(self, session: AsyncSession, key: object, now: datetime) -> bool:
         return await abandon_upload_if_due(session, _uuid(key), now, self.store)
@@ -218,13 +178,7 @@ class DocumentObjectionAnswerDue:
     name = "bidding.document_objection_answer_due"
 
     async def due(self, session: AsyncSession, now: datetime, limit: int) -> Sequence[object]:
-        statement = (
-            sa.select(DocumentObjection.id)
-            .where(DocumentObjection.next_check <= now)
-            .order_by(DocumentObjection.next_check)
-            .limit(limit)
-        )
-        return list(await session.scalars(statement))
+        return await ObjectionRepository(session).answer_checks_due(now, limit)
 
     async def run(self, session: AsyncSession, key: object, now: datetime) -> bool:
         return await objections.record_overdue_if_due(session, _uuid(key), now)

@@ -25,17 +25,15 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Final
 
-import sqlalchemy as sa
-from cryptography.hazmat.primitives import hashes
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bidding.client import format as fmt
 from bidding.errors import TenderStateConflict
 from bidding.models import DocumentObjection, Tender, TenderStatus
-from bidding.repository import TenderRepository
-from certs.errors import Refused
-from certs.sign.cades import verify_detached
-from certs.trustlist.model import Usage
+from bidding.repository.objections import ObjectionRepository
+from bidding.repository.tenders import TenderRepository
+from bidding.signers import signer_must_be, verified
+from certs.trustlist.model import fingerprint
 from trading.kernel import clock
 from trading.kernel.auth.identity import Actor
 from trading.kernel.db.types import uuid7
@@ -43,7 +41,6 @@ from trading.kernel.errors import NotFound, PermissionDenied, ValidationFailed
 from trading.kernel.settings import Settings
 from trading.ledger.service import append_entry
 from trading.notifications import service as notifications
-from trading.parties.certificates.trust import signer_party
 from trading.parties.models import Organisation
 
 TEXT_MAX: Final = 4000
@@ -69,6 +66,7 @@ class DocumentObjections:
         self.session = session
         self.settings = settings
         self.repo = TenderRepository(session)
+        self.objections = ObjectionRepository(session)
 
     async def file(self, actor: Actor, tender: Tender, text: str, signature: str) -> DocumentObjection:
         if actor.organisation_id is None or actor.user_id is None:
@@ -132,11 +130,7 @@ class DocumentObjections:
         if actor.user_id is None:
             raise PermissionDenied("an answer is given by a user", rule="user")
         tender = await self._locked(tender)
-        objection = await self.session.scalar(
-            sa.select(DocumentObjection)
-            .where(DocumentObjection.id == objection_id, DocumentObjection.tender_id == tender.id)
-            .with_for_update()
-        )
+        objection = await self.objections.for_answer(tender.id, objection_id)
         if objection is None:
             raise NotFound("no such objection", field="objection_id", rule="exists")
         if objection.answered_at is not None:
@@ -192,20 +186,12 @@ class DocumentObjections:
 
     async def for_owner(self, actor: Actor, tender: Tender) -> Sequence[DocumentObjection]:
         _assert_owner(actor, tender)
-        return await self._list(tender.id)
+        return await self.objections.of_tender(tender.id)
 
     async def mine(self, actor: Actor, tender: Tender) -> Sequence[DocumentObjection]:
         if actor.organisation_id is None:
             return []
-        return await self._list(tender.id, actor.organisation_id)
-
-    async def _list(
-        self, tender_id: uuid.UUID, organisation_id: uuid.UUID | None = None
-    ) -> Sequence[DocumentObjection]:
-        statement = sa.select(DocumentObjection).where(DocumentObjection.tender_id == tender_id)
-        if organisation_id is not None:
-            statement = statement.where(DocumentObjection.organisation_id == organisation_id)
-        return list(await self.session.scalars(statement.order_by(DocumentObjection.filed_at)))
+        return await self.objections.of_tender(tender.id, actor.organisation_id)
 
     async def _locked(self, tender: Tender) -> Tender:
         locked = await self.repo.by_code(tender.project_code, lock=True)
@@ -214,25 +200,19 @@ class DocumentObjections:
         return locked
 
     async def _verify(self, statement: bytes, signature: str, uscc: str, now: datetime) -> str:
-        try:
-            signed = verify_detached(statement, _decode(signature))
-        except Refused as refusal:
-            raise ValidationFailed(
-                f"the signature does not verify: {refusal.text}", field="signature", rule=refusal.reason.value
-            ) from None
-        try:
-            party = await signer_party(self.session, self.settings, signed, usage=Usage.BID_SIGNATURE, at=now)
-        except Refused as refusal:
-            raise ValidationFailed(
-                f"the signing certificate is not accepted: {refusal.text}", field="signature", rule=refusal.reason.value
-            ) from None
-        if party.identifier != uscc:
-            raise ValidationFailed(
-                f"signed by {party.name} ({party.identifier}), not by the objecting organisation",
-                field="signature",
-                rule="signer-not-objector",
-            )
-        return signed.signer_certificate.fingerprint(hashes.SHA256()).hex()
+        signed = verified(statement, _decode(signature), refusal=ValidationFailed)
+        await signer_must_be(
+            self.session,
+            self.settings,
+            signed,
+            uscc=uscc,
+            at=now,
+            refusal=ValidationFailed,
+            signed_what="signed",
+            not_by="the objecting organisation",
+            rule="signer-not-objector",
+        )
+        return fingerprint(signed.signer_certificate)
 
 
 def _decode(signature: str) -> bytes:
@@ -252,22 +232,12 @@ def _assert_owner(actor: Actor, tender: Tender) -> None:
 
 async def has_unanswered(session: AsyncSession, tender_id: uuid.UUID) -> bool:
     """Whether an objection holds the tender (its deadline sweep defers while one is unanswered)."""
-    found = await session.scalar(
-        sa.select(DocumentObjection.id)
-        .where(DocumentObjection.tender_id == tender_id, DocumentObjection.answered_at.is_(None))
-        .limit(1)
-    )
-    return found is not None
+    return await ObjectionRepository(session).has_unanswered(tender_id)
 
 
 async def record_overdue_if_due(session: AsyncSession, objection_id: uuid.UUID, now: datetime) -> bool:
     """The answer limit passed unanswered: record it once (lock, re-check, act)."""
-    objection = await session.scalar(
-        sa.select(DocumentObjection)
-        .where(DocumentObjection.id == objection_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
+    objection = await ObjectionRepository(session).locked(objection_id)
     if objection is None or objection.next_check is None or objection.next_check > now:
         return False
     objection.next_check = None

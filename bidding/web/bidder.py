@@ -1,5 +1,5 @@
 """The bidder's pages: "my bids" with every version's receipt, the sealing-and-upload page, and the
-JSON routes the page's script (``static/js/bidding.js``) drives the resumable upload through — the
+JSON routes the page's script (``bidding/static/js/bidding.js``) drives the resumable upload through — the
 same `IntakeService` calls as the bearer-only API (`bidding.api`), with the session cookie and CSRF.
 """
 
@@ -17,10 +17,12 @@ from litestar.params import FromPath
 from litestar.response import Redirect
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bidding.api import MAX_CHUNK_BYTES, provide_intake
+from bidding.api.bids import MAX_CHUNK_BYTES
 from bidding.client import format as fmt
+from bidding.deps import provide_intake, provide_tenders
 from bidding.errors import BidRefused
-from bidding.intake import IntakeService, Receipt
+from bidding.intake.base import Receipt
+from bidding.intake.service import IntakeService
 from bidding.models import (
     Bid,
     BidStatus,
@@ -30,22 +32,15 @@ from bidding.models import (
     TenderStatus,
 )
 from bidding.policies import BiddingPermission
-from bidding.tenders import TenderService
+from bidding.tenders.service import TenderService
 from bidding.visibility import Exposure, guarded
-from bidding.web.common import (
-    CHUNK_BYTES,
-    LABELS,
-    PREFIX,
-    UNPROCESSABLE,
-    attachment,
-    field_errors,
-    is_client_error,
-    problem_json,
-    provide_tenders,
-)
+from bidding.web.common import CHUNK_BYTES, PREFIX, attachment, path_to, problem_json
+from bidding.web.forms import WithdrawalForm
+from bidding.web.labels import BIDDING, TEMPLATE_LABELS
 from trading.kernel import clock
 from trading.kernel.auth.identity import Actor
 from trading.kernel.errors import DomainError, NotFound
+from trading.kernel.web.forms import SEE_OTHER, UNPROCESSABLE, FormBody, field_errors, is_client_error
 from trading.kernel.web.pages import page
 from trading.kernel.web.templating import DISPLAY_TZ
 from trading.parties.models import Organisation
@@ -81,7 +76,7 @@ class BidPages(Controller):
                 "withdrawal_statements": withdrawal_statements(bids),
                 "server_time": await clock.now(db_session),
                 "withdrawn": request.query_params.get("withdrawn"),
-                **LABELS,
+                **TEMPLATE_LABELS,
             },
         )
 
@@ -142,7 +137,7 @@ class BidPages(Controller):
                 "seal_command": seal_command(view.tender, chosen.code, bidder.uscc if bidder else ""),
                 "server_time": await clock.now(db_session),
                 "chunk_bytes": CHUNK_BYTES,
-                **LABELS,
+                **TEMPLATE_LABELS,
             },
         )
 
@@ -229,14 +224,18 @@ class BidPages(Controller):
         opt=guarded(BiddingPermission.BID_SUBMIT, Exposure.OWN),
     )
     async def submit(
-        self, upload_id: FromPath[uuid.UUID], intake: NamedDependency[IntakeService], actor: NamedDependency[Actor]
+        self,
+        request: Request[Any, Any, Any],
+        upload_id: FromPath[uuid.UUID],
+        intake: NamedDependency[IntakeService],
+        actor: NamedDependency[Actor],
     ) -> Response[Any]:
         """Check the complete container; answer the signed receipt or the refusal (field and rule)."""
         try:
             receipt = await intake.submit(actor, upload_id)
         except DomainError as exc:
             return problem_json(exc)
-        return Response(receipt_view(receipt), status_code=201, media_type="application/json")
+        return Response(receipt_view(request, receipt), status_code=201, media_type="application/json")
 
     @post(
         "/tenders/{code:str}/lots/{lot:str}/withdrawal",
@@ -249,35 +248,35 @@ class BidPages(Controller):
         request: Request[Any, Any, Any],
         code: FromPath[str],
         lot: FromPath[str],
+        data: FormBody[WithdrawalForm],
         intake: NamedDependency[IntakeService],
         actor: NamedDependency[Actor],
         db_session: NamedDependency[AsyncSession],
     ) -> Response[Any]:
         """Withdraw the bid for the lot with the bidder's CAdES signature (base64) over the
         withdrawal statement the page shows (a signed withdrawal receipt); earlier versions stay.
+
+        Not through `submit`: intake commits in its own unit of work, and a savepoint held on the
+        request's session meanwhile would, on SQLite, hold the one write lock intake waits for.
         """
-        form = dict(await request.form())
-        signature = form.get("signature")
         try:
-            receipt = await intake.withdraw(actor, code, lot, signature.strip() if isinstance(signature, str) else "")
+            receipt = await intake.withdraw(actor, code, lot, data.signature.strip())
         except DomainError as exc:
             if not is_client_error(exc):
                 raise
             bids = await intake.my_bids(actor)
+            context = {
+                "bids": bids,
+                "withdrawal_statements": withdrawal_statements(bids),
+                "server_time": await clock.now(db_session),
+                "withdrawn": None,
+                "errors": field_errors(exc, BIDDING),
+            }
             return await page(
-                request,
-                "bidding/my_bids.html",
-                {
-                    "bids": bids,
-                    "withdrawal_statements": withdrawal_statements(bids),
-                    "server_time": await clock.now(db_session),
-                    "withdrawn": None,
-                    "errors": field_errors(exc),
-                    **LABELS,
-                },
-                status_code=UNPROCESSABLE,
+                request, "bidding/my_bids.html", {**context, **TEMPLATE_LABELS}, status_code=UNPROCESSABLE
             )
-        return Redirect(f"{PREFIX}/bids?withdrawn={receipt.receipt_no}", status_code=303)
+        url = path_to(request, "bidding.my_bids") + f"?withdrawn={receipt.receipt_no}"
+        return Redirect(url, status_code=SEE_OTHER)
 
 
 def withdrawal_statements(bids: Sequence[tuple[Tender, Lot, Bid, Sequence[BidVersion]]]) -> dict[uuid.UUID, str]:
@@ -296,7 +295,7 @@ def withdrawal_statements(bids: Sequence[tuple[Tender, Lot, Bid, Sequence[BidVer
     return statements
 
 
-def receipt_view(receipt: Receipt) -> dict[str, Any]:
+def receipt_view(request: Request[Any, Any, Any], receipt: Receipt) -> dict[str, Any]:
     """What the upload page shows of a receipt, with links to its exact bytes and signature."""
     record = receipt.record
     return {
@@ -306,8 +305,8 @@ def receipt_view(receipt: Receipt) -> dict[str, Any]:
         "containerSha256": record.get("containerSha256"),
         "manifestSha256": record.get("manifestSha256"),
         "record": record,
-        "json": f"{PREFIX}/receipts/{receipt.receipt_no}/receipt.json",
-        "signature": f"{PREFIX}/receipts/{receipt.receipt_no}/receipt.p7s",
+        "json": path_to(request, "bidding.receipt_json", receipt_no=receipt.receipt_no),
+        "signature": path_to(request, "bidding.receipt_signature", receipt_no=receipt.receipt_no),
     }
 
 

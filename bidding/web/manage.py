@@ -1,53 +1,109 @@
 """The tenderee's (or agency's) pages: drafts, signed documents, publication (each failing rule
-named), clarification and extension.
+named), clarification and extension, answers to objections. Every form goes through the kernel's
+`submit` (savepoint, 303 on success, the page again with 422 naming each field and rule).
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath
-from litestar.response import Redirect
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bidding.models import (
-    DocumentKind,
-    Tender,
-    TenderStatus,
-)
+from bidding.deps import provide_objections, provide_tenders
+from bidding.models import DocumentKind, Tender, TenderStatus
 from bidding.objections import DocumentObjections
 from bidding.policies import BiddingPermission
 from bidding.rules import tender_types
-from bidding.tenders import TenderService
+from bidding.tenders.service import TenderService
 from bidding.visibility import Exposure, guarded
-from bidding.web.common import (
-    BAD_CHOICE,
-    LABELS,
-    MANAGE,
-    MAX_DOCUMENT_BYTES,
-    REQUIRED,
-    TENDERS,
-    UNPROCESSABLE,
-    FormProblemList,
-    display_time,
-    field_errors,
-    is_client_error,
-    parse_time,
-    provide_tenders,
-    read_upload,
-    tender_from_form,
-)
+from bidding.web.common import MANAGE, MAX_DOCUMENT_BYTES, display_time, path_to, signed_upload
+from bidding.web.forms import AnswerForm, DraftForm, ExtensionForm, answers_from, tender_from_form
+from bidding.web.labels import BIDDING, TEMPLATE_LABELS
 from trading.kernel import clock
 from trading.kernel.auth.identity import Actor
 from trading.kernel.errors import DomainError, NotFound
-from trading.kernel.web.forms import FieldError, read_form
+from trading.kernel.web.forms import FieldError, FieldParser, FormBody, field_errors, read_form, submit
 from trading.kernel.web.pages import page
 
-# --- the tenderee and the agency -----------------------------------------------------------------
+
+class ManagedTender:
+    """One own tender's management page and its forms: each form's work goes through the kernel's
+    `submit` and, refused, the page is rendered again with the errors at that form.
+    """
+
+    def __init__(  # noqa: PLR0917 - what Litestar injects, kept together for the forms
+        self,
+        request: Request[Any, Any, Any],
+        code: str,
+        tenders: TenderService,
+        objections: DocumentObjections,
+        actor: Actor,
+        db_session: AsyncSession,
+    ) -> None:
+        self.request, self.code, self.tenders, self.objections = request, code, tenders, objections
+        self.actor, self.db_session = actor, db_session
+
+    async def tender(self) -> Tender:
+        return await self.tenders.tender(self.code)
+
+    async def submit(
+        self, action: Callable[[], Awaitable[Any]], form: str, *, redirect: str | None = None
+    ) -> Response[Any]:
+        """Run ``action`` for ``form``; success goes to ``redirect`` (else back to this page)."""
+
+        async def refused(errors: list[FieldError]) -> Response[Any]:
+            return await self.render(errors, form)
+
+        return await submit(
+            self.db_session,
+            action,
+            labels=BIDDING,
+            redirect=redirect or path_to(self.request, "bidding.manage_tender", code=self.code),
+            refusal=refused,
+        )
+
+    async def render(self, errors: list[FieldError], failed_form: str) -> Response[Any]:
+        tenders, actor = self.tenders, self.actor
+        view = await tenders.detail(self.code, actor)
+        if not tenders.owns(actor, view.tender):
+            raise NotFound("no such tender", field="code", rule="exists")
+        now = await clock.now(self.db_session)
+        blocking: list[FieldError] = []
+        if view.tender.status is TenderStatus.DRAFT:
+            pending, _ = await tenders.publication_errors(view.tender, now)
+            if pending.items:
+                blocking = field_errors(DomainError("", extra={"errors": pending.items}), BIDDING)
+        context = {
+            "tender": view.tender,
+            "lots": view.lots,
+            "documents": view.documents,
+            "questions": await tenders.questions_for_owner(actor, view.tender),
+            "document_objections": await self.objections.for_owner(actor, view.tender),
+            "blocking": blocking,
+            "errors": errors,
+            "failed_form": failed_form,
+            "server_time": now,
+            "deadline_local": display_time(view.tender.deadline),
+        }
+        return await page(self.request, "bidding/manage_tender.html", {**context, **TEMPLATE_LABELS})
+
+
+async def provide_managed(  # noqa: PLR0917 - Litestar injects each by name
+    request: Request[Any, Any, Any],
+    code: FromPath[str],
+    tenders: NamedDependency[TenderService],
+    objections: NamedDependency[DocumentObjections],
+    actor: NamedDependency[Actor],
+    db_session: NamedDependency[AsyncSession],
+) -> ManagedTender:
+    return ManagedTender(
+        request=request, code=code, tenders=tenders, objections=objections, actor=actor, db_session=db_session
+    )
 
 
 class ManagePages(Controller):
@@ -57,7 +113,11 @@ class ManagePages(Controller):
 
     path = MANAGE
     include_in_schema = False
-    dependencies = {"tenders": Provide(provide_tenders)}  # noqa: RUF012 - Litestar reads it
+    dependencies = {  # noqa: RUF012 - Litestar reads it
+        "tenders": Provide(provide_tenders),
+        "objections": Provide(provide_objections),
+        "managed": Provide(provide_managed),
+    }
 
     @get("/", name="bidding.manage", opt=guarded(BiddingPermission.TENDER_MANAGE, Exposure.OWN))
     async def manage(
@@ -72,7 +132,7 @@ class ManagePages(Controller):
             cursor = found.next_cursor
             if cursor is None:
                 break
-        return await page(request, "bidding/manage_list.html", {"tenders": own, **LABELS})
+        return await page(request, "bidding/manage_list.html", {"tenders": own, **TEMPLATE_LABELS})
 
     @get("/new", name="bidding.manage_new", opt=guarded(BiddingPermission.TENDER_MANAGE, Exposure.NONE))
     async def new(self, request: Request[Any, Any, Any]) -> Response[Any]:
@@ -82,41 +142,32 @@ class ManagePages(Controller):
     async def create(
         self,
         request: Request[Any, Any, Any],
+        data: FormBody[DraftForm],
         tenders: NamedDependency[TenderService],
         actor: NamedDependency[Actor],
         db_session: NamedDependency[AsyncSession],
     ) -> Response[Any]:
         """Create a draft; every malformed or rule-breaking field is shown next to it."""
-        raw = await read_form(request)
-        form = {key: value for key, value in raw.items() if isinstance(value, str) and key != "_csrf_token"}
-        security = [str(value) for value in raw.getall("bidSecurityForms", [])]
-        try:
-            data = tender_from_form(form, security)
-            async with db_session.begin_nested():
-                tender = await tenders.create_draft(actor, data)
-        except DomainError as exc:
-            if not is_client_error(exc):
-                raise
-            return await self._draft_form(request, form, security, field_errors(exc), status_code=UNPROCESSABLE)
-        return Redirect(f"{MANAGE}/tenders/{tender.project_code}", status_code=303)
+
+        async def create_draft() -> Tender:
+            return await tenders.create_draft(actor, tender_from_form(data))
+
+        return await submit(
+            db_session,
+            create_draft,
+            labels=BIDDING,
+            redirect=lambda tender: path_to(request, "bidding.manage_tender", code=tender.project_code),
+            refusal=lambda errors: self._draft_form(request, data.shown(), data.security(), errors),
+        )
 
     @get(
         "/tenders/{code:str}",
         name="bidding.manage_tender",
         opt=guarded(BiddingPermission.TENDER_MANAGE, Exposure.OWNER),
     )
-    async def tender(
-        self,
-        request: Request[Any, Any, Any],
-        code: FromPath[str],
-        tenders: NamedDependency[TenderService],
-        actor: NamedDependency[Actor],
-        db_session: NamedDependency[AsyncSession],
-    ) -> Response[Any]:
+    async def tender(self, managed: NamedDependency[ManagedTender]) -> Response[Any]:
         """One own tender: documents, what still blocks publication, questions, clarifications."""
-        return await self._tender_page(
-            request, code, tenders=tenders, actor=actor, db_session=db_session, errors=[], failed_form=""
-        )
+        return await managed.render([], "")
 
     @post(
         "/tenders/{code:str}/documents",
@@ -124,70 +175,34 @@ class ManagePages(Controller):
         request_max_body_size=MAX_DOCUMENT_BYTES,
         opt=guarded(BiddingPermission.TENDER_MANAGE, Exposure.OWNER),
     )
-    async def add_document(
-        self,
-        request: Request[Any, Any, Any],
-        code: FromPath[str],
-        tenders: NamedDependency[TenderService],
-        actor: NamedDependency[Actor],
-        db_session: NamedDependency[AsyncSession],
-    ) -> Response[Any]:
+    async def add_document(self, managed: NamedDependency[ManagedTender]) -> Response[Any]:
         """Attach a signed document (file and detached .p7s) to a draft."""
-        form = await read_form(request)
-        try:
-            document, signature = await _signed_upload(form)
+        form = await read_form(managed.request)
+
+        async def add_document() -> None:
+            (filename, media_type, content), signature = await signed_upload(form)
             kind = next((k for k in DocumentKind if k.value == form.get("kind")), DocumentKind.TENDER_DOCUMENT)
-            async with db_session.begin_nested():
-                tender = await tenders.tender(code)
-                await tenders.add_document(
-                    actor, tender, kind, str(form.get("title", "")), document[0], document[1], document[2], signature
-                )
-        except DomainError as exc:
-            if not is_client_error(exc):
-                raise
-            return await self._tender_page(
-                request,
-                code,
-                tenders=tenders,
-                actor=actor,
-                db_session=db_session,
-                errors=field_errors(exc),
-                failed_form="document",
-                status_code=UNPROCESSABLE,
+            title = str(form.get("title", ""))
+            tender = await managed.tender()
+            await managed.tenders.add_document(
+                managed.actor, tender, kind, title, filename, media_type, content, signature
             )
-        return Redirect(f"{MANAGE}/tenders/{code}", status_code=303)
+
+        return await managed.submit(add_document, "document")
 
     @post(
         "/tenders/{code:str}/publish",
         name="bidding.manage_publish",
         opt=guarded(BiddingPermission.TENDER_MANAGE, Exposure.OWNER),
     )
-    async def publish(
-        self,
-        request: Request[Any, Any, Any],
-        code: FromPath[str],
-        tenders: NamedDependency[TenderService],
-        actor: NamedDependency[Actor],
-        db_session: NamedDependency[AsyncSession],
-    ) -> Response[Any]:
-        """Publish the draft: one refusal lists every rule it breaks."""
-        try:
-            async with db_session.begin_nested():
-                await tenders.publish(actor, await tenders.tender(code))
-        except DomainError as exc:
-            if not is_client_error(exc):
-                raise
-            return await self._tender_page(
-                request,
-                code,
-                tenders=tenders,
-                actor=actor,
-                db_session=db_session,
-                errors=field_errors(exc),
-                failed_form="publish",
-                status_code=UNPROCESSABLE,
-            )
-        return Redirect(f"{TENDERS}/{code}", status_code=303)
+    async def publish(self, managed: NamedDependency[ManagedTender]) -> Response[Any]:
+        """Publish the draft: one refusal lists every rule it breaks; published, the public page."""
+
+        async def publish() -> Tender:
+            return await managed.tenders.publish(managed.actor, await managed.tender())
+
+        public_page = path_to(managed.request, "bidding.tender", code=managed.code)
+        return await managed.submit(publish, "publish", redirect=public_page)
 
     @post(
         "/tenders/{code:str}/clarifications",
@@ -195,95 +210,46 @@ class ManagePages(Controller):
         request_max_body_size=MAX_DOCUMENT_BYTES,
         opt=guarded(BiddingPermission.TENDER_MANAGE, Exposure.OWNER),
     )
-    async def clarify(
-        self,
-        request: Request[Any, Any, Any],
-        code: FromPath[str],
-        tenders: NamedDependency[TenderService],
-        actor: NamedDependency[Actor],
-        db_session: NamedDependency[AsyncSession],
-    ) -> Response[Any]:
+    async def clarify(self, managed: NamedDependency[ManagedTender]) -> Response[Any]:
         """Publish a signed clarification, answering questions and possibly moving the deadline."""
-        form = await read_form(request)
-        try:
-            problems = FormProblemList()
-            new_deadline = parse_time(form, "deadline", problems)
-            answers: dict[uuid.UUID, str] = {}
-            for key, value in form.items():
-                if key.startswith("answer-") and isinstance(value, str) and value.strip():
-                    try:
-                        answers[uuid.UUID(key.removeprefix("answer-"))] = value
-                    except ValueError:
-                        problems.add("answers", "format", BAD_CHOICE)
-            problems.raise_if_any()
-            document, signature = await _signed_upload(form)
-            async with db_session.begin_nested():
-                tender = await tenders.tender(code)
-                await tenders.clarify(
-                    actor,
-                    tender,
-                    str(form.get("title", "")),
-                    document[0],
-                    document[2],
-                    signature,
-                    answers=answers,
-                    new_deadline=new_deadline,
-                    media_type=document[1],
-                )
-        except DomainError as exc:
-            if not is_client_error(exc):
-                raise
-            return await self._tender_page(
-                request,
-                code,
-                tenders=tenders,
-                actor=actor,
-                db_session=db_session,
-                errors=field_errors(exc),
-                failed_form="clarification",
-                status_code=UNPROCESSABLE,
+        form = await read_form(managed.request)
+
+        async def clarify() -> None:
+            parser = FieldParser()
+            new_deadline = parser.time("deadline", str(form.get("deadline", "")))
+            answers = answers_from(parser, form.items())
+            parser.done()
+            (filename, media_type, content), signature = await signed_upload(form)
+            await managed.tenders.clarify(
+                managed.actor,
+                await managed.tender(),
+                str(form.get("title", "")),
+                filename,
+                content,
+                signature,
+                answers=answers,
+                new_deadline=new_deadline,
+                media_type=media_type,
             )
-        return Redirect(f"{MANAGE}/tenders/{code}", status_code=303)
+
+        return await managed.submit(clarify, "clarification")
 
     @post(
         "/tenders/{code:str}/extension",
         name="bidding.manage_extend",
         opt=guarded(BiddingPermission.TENDER_MANAGE, Exposure.OWNER),
     )
-    async def extend(
-        self,
-        request: Request[Any, Any, Any],
-        code: FromPath[str],
-        tenders: NamedDependency[TenderService],
-        actor: NamedDependency[Actor],
-        db_session: NamedDependency[AsyncSession],
-    ) -> Response[Any]:
+    async def extend(self, data: FormBody[ExtensionForm], managed: NamedDependency[ManagedTender]) -> Response[Any]:
         """Move the deadline later, with a reason."""
-        form = await read_form(request)
-        try:
-            problems = FormProblemList()
-            new_deadline = parse_time(form, "deadline", problems)
-            if new_deadline is None and not problems.items:
-                problems.add("deadline", "required", REQUIRED)
-            problems.raise_if_any()
+
+        async def extend() -> None:
+            parser = FieldParser()
+            new_deadline = parser.time("deadline", data.deadline, required=True)
+            parser.done()
             assert new_deadline is not None  # noqa: S101 - refused above otherwise
-            async with db_session.begin_nested():
-                tender = await tenders.tender(code)
-                await tenders.extend(actor, tender, new_deadline, str(form.get("reason", "")))
-        except DomainError as exc:
-            if not is_client_error(exc):
-                raise
-            return await self._tender_page(
-                request,
-                code,
-                tenders=tenders,
-                actor=actor,
-                db_session=db_session,
-                errors=field_errors(exc),
-                failed_form="extension",
-                status_code=UNPROCESSABLE,
-            )
-        return Redirect(f"{MANAGE}/tenders/{code}", status_code=303)
+            await managed.tenders.extend(managed.actor, await managed.tender(), new_deadline, data.reason)
+
+        return await managed.submit(extend, "extension")
 
     @post(
         "/tenders/{code:str}/document-objections/{objection_id:uuid}/answer",
@@ -291,113 +257,22 @@ class ManagePages(Controller):
         opt=guarded(BiddingPermission.TENDER_MANAGE, Exposure.OWNER),
     )
     async def answer_objection(
-        self,
-        *,
-        request: Request[Any, Any, Any],
-        code: FromPath[str],
-        objection_id: FromPath[uuid.UUID],
-        tenders: NamedDependency[TenderService],
-        actor: NamedDependency[Actor],
-        db_session: NamedDependency[AsyncSession],
+        self, objection_id: FromPath[uuid.UUID], data: FormBody[AnswerForm], managed: NamedDependency[ManagedTender]
     ) -> Response[Any]:
         """Answer an objection to the documents (实施条例 Art. 22); the deadline moves by the time it was pending."""
-        form = await read_form(request)
-        try:
-            async with db_session.begin_nested():
-                tender = await tenders.tender(code)
-                await DocumentObjections(db_session, tenders.settings).answer(
-                    actor, tender, objection_id, str(form.get("answer", ""))
-                )
-        except DomainError as exc:
-            if not is_client_error(exc):
-                raise
-            return await self._tender_page(
-                request,
-                code,
-                tenders=tenders,
-                actor=actor,
-                db_session=db_session,
-                errors=field_errors(exc),
-                failed_form="objection",
-                status_code=UNPROCESSABLE,
-            )
-        return Redirect(f"{MANAGE}/tenders/{code}#document-objections", status_code=303)
 
+        async def answer() -> None:
+            await managed.objections.answer(managed.actor, await managed.tender(), objection_id, data.answer)
+
+        own_page = path_to(managed.request, "bidding.manage_tender", code=managed.code)
+        return await managed.submit(answer, "objection", redirect=own_page + "#document-objections")
+
+    @staticmethod
     async def _draft_form(
-        self,
         request: Request[Any, Any, Any],
         form: Mapping[str, str],
         security: list[str],
         errors: list[FieldError],
-        *,
-        status_code: int = 200,
     ) -> Response[Any]:
-        return await page(
-            request,
-            "bidding/manage_new.html",
-            {
-                "form": form,
-                "security": security,
-                "errors": errors,
-                "tender_types": tender_types(),
-                **LABELS,
-            },
-            status_code=status_code,
-        )
-
-    async def _tender_page(
-        self,
-        request: Request[Any, Any, Any],
-        code: str,
-        *,
-        tenders: TenderService,
-        actor: Actor,
-        db_session: AsyncSession,
-        errors: list[FieldError],
-        failed_form: str,
-        status_code: int = 200,
-    ) -> Response[Any]:
-        view = await tenders.detail(code, actor)
-        if not tenders.owns(actor, view.tender):
-            raise NotFound("no such tender", field="code", rule="exists")
-        now = await clock.now(db_session)
-        blocking: list[FieldError] = []
-        if view.tender.status is TenderStatus.DRAFT:
-            pending, _ = await tenders.publication_errors(view.tender, now)
-            if pending.items:
-                blocking = field_errors(DomainError("", extra={"errors": pending.items}))
-        return await page(
-            request,
-            "bidding/manage_tender.html",
-            {
-                "tender": view.tender,
-                "lots": view.lots,
-                "documents": view.documents,
-                "questions": await tenders.questions_for_owner(actor, view.tender),
-                "document_objections": await DocumentObjections(db_session, tenders.settings).for_owner(
-                    actor, view.tender
-                ),
-                "blocking": blocking,
-                "errors": errors,
-                "failed_form": failed_form,
-                "server_time": now,
-                "deadline_local": display_time(view.tender.deadline),
-                **LABELS,
-            },
-            status_code=status_code,
-        )
-
-
-async def _signed_upload(form: Any) -> tuple[tuple[str, str, bytes], bytes]:
-    """The document and its detached signature from a multipart form, or a refusal naming the field."""
-    problems = FormProblemList()
-    document = await read_upload(form.get("file"))
-    signature = await read_upload(form.get("signature"))
-    if document is None:
-        problems.add("file", "required", REQUIRED)
-    if signature is None:
-        problems.add("signature", "required", REQUIRED)
-    problems.raise_if_any()
-    assert document is not None  # noqa: S101 - refused above otherwise
-    assert signature is not None  # noqa: S101
-    return document, signature[2]
+        context = {"form": form, "security": security, "errors": errors, "tender_types": tender_types()}
+        return await page(request, "bidding/manage_new.html", {**context, **TEMPLATE_LABELS})

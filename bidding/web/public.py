@@ -10,9 +10,10 @@ from typing import Any
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery
-from litestar.response import File, Redirect
+from litestar.response import File
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bidding.deps import provide_objections, provide_tenders
 from bidding.models import (
     TenderCategory,
     TenderStatus,
@@ -20,23 +21,15 @@ from bidding.models import (
 from bidding.objections import DocumentObjections
 from bidding.opening.remedy import remedy_plan
 from bidding.policies import BiddingPermission
-from bidding.tenders import TenderService
+from bidding.tenders.service import TenderService
 from bidding.visibility import Exposure, exposes, guarded
-from bidding.web.common import (
-    LABELS,
-    PREFIX,
-    PUBLIC_LIST_STATUSES,
-    TENDERS,
-    UNPROCESSABLE,
-    attachment,
-    field_errors,
-    is_client_error,
-    provide_tenders,
-)
+from bidding.web.common import PREFIX, PUBLIC_LIST_STATUSES, TENDERS, attachment, path_to
+from bidding.web.forms import ObjectionForm, QuestionForm
+from bidding.web.labels import BIDDING, TEMPLATE_LABELS
 from trading.kernel import clock
 from trading.kernel.auth.identity import Actor
 from trading.kernel.errors import DomainError, NotFound
-from trading.kernel.web.forms import FieldError, read_form
+from trading.kernel.web.forms import FieldError, FormBody, submit
 from trading.kernel.web.pages import page
 
 # --- public pages --------------------------------------------------------------------------------
@@ -47,7 +40,10 @@ class TenderPages(Controller):
 
     path = TENDERS
     include_in_schema = False
-    dependencies = {"tenders": Provide(provide_tenders)}  # noqa: RUF012 - Litestar reads it
+    dependencies = {  # noqa: RUF012 - Litestar reads it
+        "tenders": Provide(provide_tenders),
+        "objections": Provide(provide_objections),
+    }
 
     @get("/", name="bidding.tenders", opt=exposes(Exposure.PUBLIC))
     async def tender_list(
@@ -85,7 +81,7 @@ class TenderPages(Controller):
                 "status": chosen_status.value if chosen_status else "",
                 "list_statuses": PUBLIC_LIST_STATUSES,
                 "server_time": await clock.now(db_session),
-                **LABELS,
+                **TEMPLATE_LABELS,
             },
         )
 
@@ -95,15 +91,13 @@ class TenderPages(Controller):
         request: Request[Any, Any, Any],
         code: FromPath[str],
         tenders: NamedDependency[TenderService],
+        objections: NamedDependency[DocumentObjections],
         actor: NamedDependency[Actor],
-        db_session: NamedDependency[AsyncSession],
     ) -> Response[Any]:
         """One tender: lots, documents, the deadline counted down from the database clock (public);
         for a bidder also the downloads, the question form and the published answers.
         """
-        return await self._detail(
-            request, code, tenders=tenders, actor=actor, db_session=db_session, errors=[], form={}
-        )
+        return await _DetailPage(request, code, tenders, objections, actor).render([], {})
 
     @post(
         "/{code:str}/questions",
@@ -115,30 +109,25 @@ class TenderPages(Controller):
         *,
         request: Request[Any, Any, Any],
         code: FromPath[str],
+        data: FormBody[QuestionForm],
         tenders: NamedDependency[TenderService],
+        objections: NamedDependency[DocumentObjections],
         actor: NamedDependency[Actor],
         db_session: NamedDependency[AsyncSession],
     ) -> Response[Any]:
         """A bidder's question; the answer comes in a clarification published to every downloader."""
-        form = await read_form(request)
-        text = str(form.get("text", ""))
-        try:
-            async with db_session.begin_nested():
-                await tenders.ask(actor, await tenders.tender(code), text)
-        except DomainError as exc:
-            if not is_client_error(exc):
-                raise
-            return await self._detail(
-                request,
-                code,
-                tenders=tenders,
-                actor=actor,
-                db_session=db_session,
-                errors=field_errors(exc),
-                form={"text": text},
-                status_code=UNPROCESSABLE,
-            )
-        return Redirect(f"{TENDERS}/{code}?asked=1#questions", status_code=303)
+
+        async def ask() -> None:
+            await tenders.ask(actor, await tenders.tender(code), data.text)
+
+        detail = _DetailPage(request, code, tenders, objections, actor)
+        return await submit(
+            db_session,
+            ask,
+            labels=BIDDING,
+            redirect=path_to(request, "bidding.tender", code=code) + "?asked=1#questions",
+            refusal=lambda errors: detail.render(errors, {"text": data.text}),
+        )
 
     @post(
         "/{code:str}/document-objections",
@@ -150,34 +139,28 @@ class TenderPages(Controller):
         *,
         request: Request[Any, Any, Any],
         code: FromPath[str],
+        data: FormBody[ObjectionForm],
         tenders: NamedDependency[TenderService],
+        objections: NamedDependency[DocumentObjections],
         actor: NamedDependency[Actor],
         db_session: NamedDependency[AsyncSession],
     ) -> Response[Any]:
         """An objection to the documents (实施条例 Art. 22): the text and its signature by the
         organisation's certificate over ``format.document_objection_statement``.
         """
-        form = await read_form(request)
-        text, signature = str(form.get("objection", "")), str(form.get("signature", "")).strip()
-        try:
-            async with db_session.begin_nested():
-                await DocumentObjections(db_session, tenders.settings).file(
-                    actor, await tenders.tender(code), text, signature
-                )
-        except DomainError as exc:
-            if not is_client_error(exc):
-                raise
-            return await self._detail(
-                request,
-                code,
-                tenders=tenders,
-                actor=actor,
-                db_session=db_session,
-                errors=field_errors(exc),
-                form={"objection": text, "signature": signature},
-                status_code=UNPROCESSABLE,
-            )
-        return Redirect(f"{TENDERS}/{code}?objected=1#document-objections", status_code=303)
+        signature = data.signature.strip()
+
+        async def file_objection() -> None:
+            await objections.file(actor, await tenders.tender(code), data.objection, signature)
+
+        detail = _DetailPage(request, code, tenders, objections, actor)
+        return await submit(
+            db_session,
+            file_objection,
+            labels=BIDDING,
+            redirect=path_to(request, "bidding.tender", code=code) + "?objected=1#document-objections",
+            refusal=lambda errors: detail.render(errors, {"objection": data.objection, "signature": signature}),
+        )
 
     @get(
         "/{code:str}/documents/{document_id:uuid}",
@@ -232,50 +215,44 @@ class TenderPages(Controller):
         pem = holders[number - 1]["certificate"].strip() + "\n"
         return attachment(pem.encode(), f"key-holder-{number}.pem", "application/x-pem-file")
 
-    async def _detail(
+
+class _DetailPage:
+    """A published tender's page, rendered on its own or again around a refused form."""
+
+    def __init__(
         self,
         request: Request[Any, Any, Any],
         code: str,
-        *,
         tenders: TenderService,
+        objections: DocumentObjections,
         actor: Actor,
-        db_session: AsyncSession,
-        errors: list[FieldError],
-        form: dict[str, str],
-        status_code: int = 200,
-    ) -> Response[Any]:
-        view = await tenders.detail(code, actor)
+    ) -> None:
+        self.request, self.code, self.tenders, self.objections, self.actor = request, code, tenders, objections, actor
+
+    async def render(self, errors: list[FieldError], form: dict[str, str]) -> Response[Any]:
+        tenders, actor = self.tenders, self.actor
+        view = await tenders.detail(self.code, actor)
         if view.tender.status is TenderStatus.DRAFT:
             # Drafts are the owner's business: they preview them on the management page.
             raise NotFound("no such tender", field="code", rule="exists")
         answered = [q for q in await tenders.repo.questions(view.tender.id) if q.answer]
-        mine = await tenders.my_questions(actor, view.tender) if actor.has(BiddingPermission.QUESTION_ASK) else []
-        my_objections = (
-            await DocumentObjections(db_session, tenders.settings).mine(actor, view.tender)
-            if actor.has(BiddingPermission.QUESTION_ASK)
-            else []
-        )
-        return await page(
-            request,
-            "bidding/tender_detail.html",
-            {
-                "tender": view.tender,
-                "remedy_plan": remedy_plan(view.tender.key_holders, view.tender.rules),
-                "lots": view.lots,
-                "documents": view.documents,
-                "answered": answered,
-                "my_questions": mine,
-                "my_objections": my_objections,
-                "server_time": await clock.now(db_session),
-                "can_download": actor.has(BiddingPermission.DOCUMENT_DOWNLOAD),
-                "can_ask": actor.has(BiddingPermission.QUESTION_ASK),
-                "can_bid": actor.has(BiddingPermission.BID_SUBMIT),
-                "errors": errors,
-                "form": form,
-                **LABELS,
-            },
-            status_code=status_code,
-        )
+        may_ask = actor.has(BiddingPermission.QUESTION_ASK)
+        context = {
+            "tender": view.tender,
+            "remedy_plan": remedy_plan(view.tender.key_holders, view.tender.rules),
+            "lots": view.lots,
+            "documents": view.documents,
+            "answered": answered,
+            "my_questions": await tenders.my_questions(actor, view.tender) if may_ask else [],
+            "my_objections": await self.objections.mine(actor, view.tender) if may_ask else [],
+            "server_time": await clock.now(tenders.session),
+            "can_download": actor.has(BiddingPermission.DOCUMENT_DOWNLOAD),
+            "can_ask": may_ask,
+            "can_bid": actor.has(BiddingPermission.BID_SUBMIT),
+            "errors": errors,
+            "form": form,
+        }
+        return await page(self.request, "bidding/tender_detail.html", {**context, **TEMPLATE_LABELS})
 
 
 @get(f"{PREFIX}/time", name="bidding.time", include_in_schema=False, opt=exposes(Exposure.NONE))

@@ -1,7 +1,9 @@
 """Fixtures for the bidding tests: the development PKI and trust lists of the certificate tests,
-settings that point at them and at a file store of the test's own, and that file store.
+settings that point at them and at a file store of the test's own, and that file store; an
+``owner`` (tenderee) and a ``bidder`` party.
 
-The PKI fixtures are re-exported from the certificate tests' conftest (one PKI per session).
+The PKI fixtures are re-exported from the certificate tests' conftest (one PKI per session); ``w``,
+the world of the visibility walks, from `tests.bidding.visibility_world`.
 """
 
 from __future__ import annotations
@@ -10,13 +12,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from certs.devpki.pki import DevPki
+from tests.bidding.factories import Party, bidder_party, tenderee_party
+from tests.bidding.visibility_world import w
 from tests.trading.parties.certificates.conftest import dev_ca, dev_lists, dev_pki, dev_tsa
 from trading.kernel.settings import Settings
 from trading.kernel.storage import FileStore
 from trading.kernel.tasks import RecordingPublisher
 
-__all__ = ["dev_ca", "dev_lists", "dev_pki", "dev_tsa"]
+__all__ = ["dev_ca", "dev_lists", "dev_pki", "dev_tsa", "w"]
 
 
 @pytest.fixture
@@ -51,3 +57,15 @@ def _record_tasks(publisher: RecordingPublisher) -> RecordingPublisher:
     some (the record's rendering, the ledger's milestone checkpoint), and the process-wide
     default publisher refuses loudly rather than lose them."""
     return publisher
+
+
+@pytest.fixture
+async def owner(session_maker: async_sessionmaker[AsyncSession], settings: Settings, dev_pki: DevPki) -> Party:
+    """A tenderee organisation with a user, a token and certificates."""
+    return await tenderee_party(session_maker, settings, dev_pki)
+
+
+@pytest.fixture
+async def bidder(session_maker: async_sessionmaker[AsyncSession], settings: Settings, dev_pki: DevPki) -> Party:
+    """A bidder organisation with a user, a token and certificates."""
+    return await bidder_party(session_maker, settings, dev_pki)

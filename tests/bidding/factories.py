@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bidding.models import DocumentKind, EvaluationMethod, Tender, TenderCategory
 from bidding.schemas import Criterion, KeyHolderCreate, LotCreate, TenderCreate
-from bidding.tenders import TenderService
+from bidding.tenders.service import TenderService
 from certs.devpki.pki import DevPki, Identity, Profile, make_uscc, organisation_code_extension, organisation_name
 from certs.sign.cades import sign_detached
 from tests.trading.parties.factories import PASSWORD, Account, api_token, bearer, new_username
@@ -32,7 +32,9 @@ from trading.kernel.auth.identity import Actor, ActorKind
 from trading.kernel.auth.roles import Role
 from trading.kernel.settings import Settings
 from trading.kernel.storage import FileStore
+from trading.ledger.models import LedgerEntry
 from trading.ledger.policies import LedgerPermission
+from trading.ledger.repository import EntryFilter, LedgerRepository
 from trading.parties.models import OrganisationKind
 from trading.parties.schemas import OrganisationCreate, UserCreate
 from trading.parties.service import PartiesService
@@ -84,6 +86,14 @@ def ledger_reader() -> Actor:
         roles=frozenset({Role.SUPERVISOR}),
         permissions=frozenset({LedgerPermission.ENTRY_READ}),
     )
+
+
+async def ledger_entries(session: AsyncSession, chain: str, action: str | None = None) -> list[LedgerEntry]:
+    """Up to 100 entries of a chain (of one action), as the ledger's reader sees them."""
+    rows = await LedgerRepository(session).list_entries(
+        ledger_reader(), EntryFilter(chain=chain, action=action), limit=100
+    )
+    return list(rows)
 
 
 def issue_certificate(

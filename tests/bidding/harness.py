@@ -15,20 +15,13 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import contextlib
 import dataclasses
 import hashlib
 import os
 import secrets
-import signal
-import socket
-import subprocess
-import sys
-import threading
-import time
 import uuid
-from collections.abc import AsyncIterator, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -39,8 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bidding.client import format as fmt
 from bidding.client.sdk import BuiltBid, PriceSummary, build_container, sign_statement_async
-from bidding.client.transport import BIDDING, BidRejected, Receipt, rejection
-from bidding.intake import IntakeService
+from bidding.intake.service import IntakeService
 from bidding.jobs import TenderDeadline
 from bidding.models import EvaluationMethod, Lot, Tender, TenderCategory, TenderStatus
 from bidding.opening.jobs import OpeningClock
@@ -48,6 +40,17 @@ from bidding.policies import BiddingPermission
 from certs.devpki.pki import DevPki, Identity, Profile, build_dev_pki, make_uscc, organisation_code_extension
 from certs.devpki.pki import organisation_name as subject_name
 from certs.tools.dev_ca import build_dev_ca, write_files
+from tests.bidding.live_server import (
+    GGZY,
+    HTTP_ERROR,
+    Attempt,
+    ServerProcess,
+    bearer,
+    free_port,
+    running_server,
+    send_from,
+    submit_bid,
+)
 from trading.kernel import clock
 from trading.kernel.auth.identity import Actor, ActorKind
 from trading.kernel.auth.roles import Role
@@ -63,10 +66,12 @@ from trading.parties.schemas import OrganisationCreate, UserCreate
 from trading.parties.service import PartiesService
 from trading.server.demo_pki import write_pinned_operator
 
-GGZY = str(Path(sys.executable).with_name("ggzy"))
+# The live server and the upload client live in `tests.bidding.live_server`; importers of this
+# module keep using them from here.
+__all__ = ["GGZY", "Attempt", "ServerProcess", "free_port", "running_server", "send_from", "submit_bid"]
+
 PASSWORD = "correct horse battery"
 GUARANTEE = {"form": "guarantee", "reference": "BH-2026-0001"}
-HTTP_ERROR = 400
 
 
 @dataclass(frozen=True)
@@ -372,7 +377,7 @@ async def sign_in_over_http(http: httpx.AsyncClient, base_url: str, bidder: Bidd
     response = await http.post(
         f"{base_url}/api/v1/bidding/opening/{code}/sign-in",
         json={"signature": await sign_in_signature(bidder, code)},
-        headers=_headers(bidder.token),
+        headers=bearer(bidder.token),
     )
     if response.status_code >= HTTP_ERROR:
         raise AssertionError(f"sign-in refused: {response.status_code} {response.text}")
@@ -468,230 +473,3 @@ def sha256_file(path: Path) -> str:
         while chunk := stream.read(1024 * 1024):
             digest.update(chunk)
     return digest.hexdigest()
-
-
-# --- the server ----------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class ServerProcess:
-    """``ggzy serve`` (one uvicorn process) on the setup's database and var directory."""
-
-    def __init__(self, setup: SubmissionSetup, log_path: Path, env: dict[str, str] | None = None) -> None:
-        self.setup = setup
-        self.log_path = log_path
-        self.env = env if env is not None else setup.env
-        self.port = free_port()
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def pid(self) -> int:
-        assert self.proc is not None
-        return self.proc.pid
-
-    def start(self, *, timeout: float = 60.0) -> None:
-        with self.log_path.open("ab") as log:
-            self.proc = subprocess.Popen(
-                [GGZY, "serve", "--port", str(self.port)],
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{self.base_url}/healthz", timeout=1).status_code == httpx.codes.OK:
-                    return
-            if self.proc.poll() is not None:
-                break
-            time.sleep(0.2)
-        self.stop()
-        msg = f"ggzy serve did not answer /healthz:\n{self.log_path.read_text(errors='replace')[-4000:]}"
-        raise RuntimeError(msg)
-
-    def peak_rss_mib(self) -> float:
-        """The server process's peak resident set (VmHWM) so far."""
-        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-        return float("nan")
-
-    def rss_mib(self) -> float:
-        """The server process's resident set now (VmRSS)."""
-        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-        return float("nan")
-
-    @contextlib.contextmanager
-    def sampling_rss(self, interval: float = 0.02) -> Iterator[list[float]]:
-        """Sample VmRSS in a thread while the block runs; the list holds the samples (MiB)."""
-        samples: list[float] = []
-        stop = threading.Event()
-
-        def sample() -> None:
-            while not stop.is_set():
-                with contextlib.suppress(OSError, ValueError):
-                    samples.append(self.rss_mib())
-                stop.wait(interval)
-
-        thread = threading.Thread(target=sample, daemon=True)
-        thread.start()
-        try:
-            yield samples
-        finally:
-            stop.set()
-            thread.join()
-
-    def kill(self) -> None:
-        """SIGKILL: no shutdown handler runs, as in a power cut of the process (not of the disk)."""
-        if self.proc is not None and self.proc.poll() is None:
-            os.kill(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(timeout=30)
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.kill()
-
-
-@contextlib.contextmanager
-def running_server(setup: SubmissionSetup, log_path: Path) -> Iterator[ServerProcess]:
-    server = ServerProcess(setup, log_path)
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-# --- uploading -----------------------------------------------------------------------------------
-
-
-@dataclass
-class Attempt:
-    """One upload and submission as the client saw it."""
-
-    bidder: BidderAccount
-    lot: str
-    built: BuiltBid
-    upload_id: str | None = None
-    sent: int = 0
-    receipt: Receipt | None = None
-    error: str | None = None
-    problem: dict[str, Any] | None = None
-    started: float = 0.0
-    finished: float = 0.0
-    chunks: list[int] = field(default_factory=list)
-
-    @property
-    def latency(self) -> float:
-        return self.finished - self.started
-
-
-def _headers(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
-def _read(path: Path, offset: int, size: int) -> bytes:
-    with path.open("rb") as stream:
-        stream.seek(offset)
-        return stream.read(size)
-
-
-async def send_from(
-    http: httpx.AsyncClient,
-    base_url: str,
-    token: str,
-    upload_id: str,
-    path: Path,
-    *,
-    offset: int,
-    size: int,
-    chunk_size: int,
-    attempt: Attempt | None = None,
-    stop_at: int | None = None,
-) -> int:
-    """PATCH the file from ``offset`` in chunks (up to ``stop_at``); returns the server's offset."""
-    end = size if stop_at is None else stop_at
-    while offset < end:
-        chunk = await asyncio.to_thread(_read, path, offset, min(chunk_size, end - offset))
-        response = await http.patch(
-            f"{base_url}{BIDDING}/uploads/{upload_id}",
-            content=chunk,
-            headers={
-                **_headers(token),
-                "Upload-Offset": str(offset),
-                "Content-Type": "application/offset+octet-stream",
-            },
-        )
-        if response.status_code >= HTTP_ERROR:
-            raise rejection(response)
-        offset = int(response.headers["Upload-Offset"])
-        if attempt is not None:
-            attempt.sent = offset
-            attempt.chunks.append(offset)
-    return offset
-
-
-async def submit_bid(
-    http: httpx.AsyncClient,
-    base_url: str,
-    attempt: Attempt,
-    *,
-    chunk_size: int = 8 * 1024 * 1024,
-    declared_sha256: str | None = None,
-    declared_size: int | None = None,
-    stop_at: int | None = None,
-) -> Attempt:
-    """Announce, send and submit ``attempt.built``; fills in the receipt or the error (never raises
-    for a refusal or a dead server: the caller counts outcomes)."""
-    bidder, built = attempt.bidder, attempt.built
-    attempt.started = time.perf_counter()
-    try:
-        response = await http.post(
-            f"{base_url}{BIDDING}/tenders/{built.binding.tender}/lots/{attempt.lot}/uploads",
-            json={"size": declared_size or built.size, "sha256": declared_sha256 or built.sha256},
-            headers=_headers(bidder.token),
-        )
-        if response.status_code >= HTTP_ERROR:
-            raise rejection(response)
-        attempt.upload_id = str(response.json()["id"])
-        await send_from(
-            http,
-            base_url,
-            bidder.token,
-            attempt.upload_id,
-            built.path,
-            offset=0,
-            size=built.size,
-            chunk_size=chunk_size,
-            attempt=attempt,
-            stop_at=stop_at,
-        )
-        response = await http.post(
-            f"{base_url}{BIDDING}/uploads/{attempt.upload_id}/submission", headers=_headers(bidder.token)
-        )
-        if response.status_code >= HTTP_ERROR:
-            raise rejection(response)
-        attempt.receipt = Receipt.from_api(response.json())
-    except BidRejected as error:
-        attempt.error = f"{type(error).__name__}: {error}"
-        attempt.problem = error.problem
-    except httpx.HTTPError as error:
-        attempt.error = f"{type(error).__name__}: {error}"
-    attempt.finished = time.perf_counter()
-    return attempt

@@ -27,17 +27,8 @@ from sqlalchemy import select
 from bidding.client.sdk import BuiltBid, verify_receipt
 from bidding.client.transport import BIDDING, Receipt
 from bidding.models import Bid, BidUpload, BidVersion, UploadStatus, VersionKind
-from tests.bidding.harness import (
-    GGZY,
-    Attempt,
-    ServerProcess,
-    SubmissionSetup,
-    build_bid,
-    prepare,
-    send_from,
-    sha256_file,
-    submit_bid,
-)
+from tests.bidding.harness import SubmissionSetup, build_bid, prepare, sha256_file
+from tests.bidding.live_server import GGZY, Attempt, ServerProcess, send_from, submit_bid
 from trading.kernel.db.engine import create_engine, create_session_maker
 from trading.kernel.storage import FileStore
 

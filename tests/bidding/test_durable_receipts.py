@@ -22,7 +22,11 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-import bidding.intake
+import bidding.intake.base
+import bidding.intake.listing
+import bidding.intake.submission
+import bidding.intake.uploads
+import bidding.intake.withdrawal
 from certs.devpki.pki import DevPki
 from tests.bidding.containers import bid_client, build
 from tests.bidding.factories import bidder_party, published_tender, tenderee_party
@@ -44,13 +48,13 @@ def events(monkeypatch: pytest.MonkeyPatch) -> list[Event]:
         real_fsync(fd)
         recorded.append(("fsync", str(Path(f"/proc/self/fd/{fd}").readlink())))
 
-    real_sign = bidding.intake.sign_receipt
+    real_sign = bidding.intake.submission.sign_receipt
 
     async def sign_receipt(*args: Any, **kwargs: Any) -> Any:
         recorded.append(("sign", ""))
         return await real_sign(*args, **kwargs)
 
-    real_transaction = bidding.intake.transaction
+    real_transaction = bidding.intake.submission.transaction
 
     @asynccontextmanager
     async def transaction(*args: Any, **kwargs: Any) -> AsyncIterator[AsyncSession]:
@@ -59,8 +63,10 @@ def events(monkeypatch: pytest.MonkeyPatch) -> list[Event]:
         recorded.append(("commit", ""))
 
     monkeypatch.setattr(os, "fsync", fsync)
-    monkeypatch.setattr(bidding.intake, "sign_receipt", sign_receipt)
-    monkeypatch.setattr(bidding.intake, "transaction", transaction)
+    monkeypatch.setattr(bidding.intake.submission, "sign_receipt", sign_receipt)
+    # Every intake step opens its own units of work: count each one's commits.
+    for step in (bidding.intake.uploads, bidding.intake.submission, bidding.intake.withdrawal, bidding.intake.listing):
+        monkeypatch.setattr(step, "transaction", transaction)
     return recorded
 
 
@@ -103,7 +109,9 @@ async def test_chunks_and_the_container_are_durable_before_the_receipt_is_signed
     parts = {Path(path) for kind, path in events if kind == "fsync" and path.endswith(".part")}
     assert len(parts) == 1, events
     part = parts.pop()
-    blob_dir = store.path(FileStore.key_for(bidding.intake.BLOB_NAMESPACE, receipt.record["containerSha256"])).parent
+    blob_dir = store.path(
+        FileStore.key_for(bidding.intake.base.BLOB_NAMESPACE, receipt.record["containerSha256"])
+    ).parent
     segments = _segments(events)
     # start_upload, one commit per chunk, then the acceptance that carries the receipt.
     assert len(segments) == 1 + 3 + 1, events

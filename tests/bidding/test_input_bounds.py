@@ -15,8 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bidding.models import Question, Tender
-from certs.devpki.pki import DevPki
-from tests.bidding.factories import Party, bidder_party, published_tender, tenderee_party
+from tests.bidding.factories import Party, published_tender
 from tests.bidding.test_web import log_in
 from tests.trading.parties.factories import csrf_token
 from trading.kernel import clock
@@ -28,16 +27,6 @@ pytestmark = pytest.mark.usefixtures("dev_lists")
 PROBLEM = "application/problem+json"
 TENDERS = "/api/v1/bidding/tenders"
 _CODES = iter(range(1, 10_000))
-
-
-@pytest.fixture
-async def owner(session_maker: async_sessionmaker[AsyncSession], settings: Settings, dev_pki: DevPki) -> Party:
-    return await tenderee_party(session_maker, settings, dev_pki)
-
-
-@pytest.fixture
-async def bidder(session_maker: async_sessionmaker[AsyncSession], settings: Settings, dev_pki: DevPki) -> Party:
-    return await bidder_party(session_maker, settings, dev_pki)
 
 
 @pytest.fixture

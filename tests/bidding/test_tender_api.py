@@ -10,16 +10,13 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bidding.jobs import TenderDeadline
-from certs.devpki.pki import DevPki
 from tests.bidding.factories import (
     TENDER_DOCUMENT,
     Party,
-    bidder_party,
     draft_tender,
     ledger_reader,
     published_tender,
     sign_document,
-    tenderee_party,
 )
 from trading.kernel import clock
 from trading.kernel.clock import ShiftedClock, use_clock
@@ -30,16 +27,6 @@ from trading.ledger.repository import EntryFilter, LedgerRepository
 from trading.ledger.service import chain_for
 
 pytestmark = pytest.mark.usefixtures("dev_lists")
-
-
-@pytest.fixture
-async def owner(session_maker: async_sessionmaker[AsyncSession], settings: Settings, dev_pki: DevPki) -> Party:
-    return await tenderee_party(session_maker, settings, dev_pki)
-
-
-@pytest.fixture
-async def bidder(session_maker: async_sessionmaker[AsyncSession], settings: Settings, dev_pki: DevPki) -> Party:
-    return await bidder_party(session_maker, settings, dev_pki)
 
 
 async def test_draft_sign_publish_over_http(

@@ -2,74 +2,38 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bidding.errors import SealedUntilDeadline, TenderRuleViolated, TenderStateConflict
-from bidding.jobs import SWEEP_HANDLERS, TenderDeadline
-from bidding.models import DocumentDownload, DocumentKind, EvaluationMethod, Tender, TenderCategory, TenderStatus
+from bidding.errors import TenderRuleViolated
+from bidding.models import DocumentKind, EvaluationMethod, Tender, TenderCategory, TenderStatus
 from bidding.schemas import KeyHolderCreate, LotCreate
-from bidding.tenders import TenderService
+from bidding.tenders.service import TenderService
 from certs.devpki.pki import DevPki
 from tests.bidding.factories import (
     TENDER_DOCUMENT,
     Party,
     agency_party,
-    bidder_party,
     draft_tender,
-    ledger_reader,
+    ledger_entries,
     published_tender,
     sign_document,
     tender_create,
-    tenderee_party,
 )
 from trading.kernel import clock
-from trading.kernel.auth.identity import Actor, ActorKind
-from trading.kernel.auth.roles import Role
+from trading.kernel.auth.identity import Actor
 from trading.kernel.calendar import CHINA
 from trading.kernel.clock import ShiftedClock, use_clock
-from trading.kernel.errors import PermissionDenied
 from trading.kernel.settings import Settings
 from trading.kernel.storage import FileStore
-from trading.kernel.sweep import run_sweep
-from trading.ledger.models import LedgerEntry
-from trading.ledger.repository import EntryFilter, LedgerRepository
 from trading.ledger.service import (
     chain_for,
-    create_checkpoint,
-    platform_private_key,
-    platform_public_keys,
-    published_checkpoint,
-    verify_ledger,
 )
 
 pytestmark = pytest.mark.usefixtures("dev_lists")
-
-
-@pytest.fixture
-async def owner(session_maker: async_sessionmaker[AsyncSession], settings: Settings, dev_pki: DevPki) -> Party:
-    return await tenderee_party(session_maker, settings, dev_pki)
-
-
-@pytest.fixture
-async def bidder(session_maker: async_sessionmaker[AsyncSession], settings: Settings, dev_pki: DevPki) -> Party:
-    return await bidder_party(session_maker, settings, dev_pki)
-
-
-def service(session: AsyncSession, settings: Settings, store: FileStore) -> TenderService:
-    return TenderService(session, settings, store)
-
-
-async def entries(session: AsyncSession, chain: str, action: str | None = None) -> list[LedgerEntry]:
-    rows = await LedgerRepository(session).list_entries(
-        ledger_reader(), EntryFilter(chain=chain, action=action), limit=100
-    )
-    return list(rows)
 
 
 # --- drafts and publication ----------------------------------------------------------------------
@@ -88,12 +52,12 @@ async def test_published_tender_snapshots_rules_and_documents(
     assert tender.rules is not None
     assert tender.rules["publication_to_deadline_days_min"] == 20
     assert tender.next_check == tender.deadline
-    view = await service(session, settings, store).detail(tender.project_code, Actor.anonymous())
+    view = await TenderService(session, settings, store).detail(tender.project_code, Actor.anonymous())
     assert [lot.code for lot in view.lots] == ["L1", "L2"]
     [document] = view.documents
     assert document.published_at == tender.published_at
     assert store.path(document.storage_key).read_bytes() == TENDER_DOCUMENT
-    [published] = await entries(session, chain_for(tender.project_code), "bidding.tender_published")
+    [published] = await ledger_entries(session, chain_for(tender.project_code), "bidding.tender_published")
     assert published.summary["documents"] == [document.sha256]
 
 
@@ -130,7 +94,7 @@ async def test_every_broken_publication_rule_is_named_and_nothing_changes(
         await session.commit()
     async with session_maker() as session:
         with pytest.raises(TenderRuleViolated) as raised:
-            await service(session, settings, store).publish(owner.actor(), tender)
+            await TenderService(session, settings, store).publish(owner.actor(), tender)
         await session.rollback()
     named = {(item["field"], item["rule"]) for item in raised.value.extra["errors"]}
     assert named == {
@@ -150,7 +114,7 @@ async def test_every_broken_publication_rule_is_named_and_nothing_changes(
         assert row.status is TenderStatus.DRAFT
         assert row.rules is None
         assert row.published_at is None
-        assert await entries(session, chain_for(tender.project_code), "bidding.tender_published") == []
+        assert await ledger_entries(session, chain_for(tender.project_code), "bidding.tender_published") == []
 
 
 @pytest.mark.parametrize(
@@ -193,7 +157,7 @@ async def test_bid_security_is_capped_at_two_percent_of_each_lots_estimate(
     )
     async with session_maker() as session:
         with pytest.raises(TenderRuleViolated) as raised:
-            await service(session, settings, store).publish(owner.actor(), tender)
+            await TenderService(session, settings, store).publish(owner.actor(), tender)
         await session.rollback()
     errors = raised.value.extra["errors"]
     assert {(item["field"], item["rule"]) for item in errors} == {("lots", "bid_security_max_ratio")}
@@ -234,7 +198,7 @@ async def test_procurement_documents_stay_available_five_working_days_on_the_hol
     short = await draft_tender(
         session_maker, settings, store, owner, documents_until=datetime(2026, 2, 21, 17, 0, tzinfo=CHINA), **common
     )
-    errors, _ = await service(session, settings, store).publication_errors(short, issued)
+    errors, _ = await TenderService(session, settings, store).publication_errors(short, issued)
     refused = [item for item in errors.items if item["rule"] == "document_working_days"]
     assert [item["field"] for item in refused] == ["documentsUntil"]
     assert "2026-02-27 24:00" in refused[0]["message"]
@@ -242,7 +206,7 @@ async def test_procurement_documents_stay_available_five_working_days_on_the_hol
     enough = await draft_tender(
         session_maker, settings, store, owner, documents_until=datetime(2026, 2, 28, 0, 0, tzinfo=CHINA), **common
     )
-    errors, _ = await service(session, settings, store).publication_errors(enough, issued)
+    errors, _ = await TenderService(session, settings, store).publication_errors(enough, issued)
     assert not [item for item in errors.items if item["field"] == "documentsUntil"]
     # A year the calendar does not hold is named, not guessed.
     late = await draft_tender(
@@ -253,7 +217,7 @@ async def test_procurement_documents_stay_available_five_working_days_on_the_hol
         **(common | {"documents_from": datetime(2030, 1, 2, 9, 0, tzinfo=CHINA)}),
         documents_until=datetime(2030, 1, 20, 0, 0, tzinfo=CHINA),
     )
-    errors, _ = await service(session, settings, store).publication_errors(
+    errors, _ = await TenderService(session, settings, store).publication_errors(
         late, datetime(2030, 1, 2, 9, 0, tzinfo=CHINA)
     )
     assert ("documentsUntil", "calendar_year_loaded") in {(item["field"], item["rule"]) for item in errors.items}
@@ -269,7 +233,7 @@ async def test_documents_must_end_by_the_deadline_and_fit_the_category(
     )
     async with session_maker() as session:
         with pytest.raises(TenderRuleViolated) as raised:
-            await service(session, settings, store).publish(owner.actor(), tender)
+            await TenderService(session, settings, store).publish(owner.actor(), tender)
     named = {(item["field"], item["rule"]) for item in raised.value.extra["errors"]}
     assert named == {("category", "category_matches_type"), ("documentsUntil", "before_deadline")}
 
@@ -286,11 +250,11 @@ async def test_drafts_need_unique_codes_and_lots(
     now = await clock.now(session)
     data = tender_create(now, code=tender.project_code, lots=0, tender_type="nope")
     with pytest.raises(TenderRuleViolated) as raised:
-        await service(session, settings, store).create_draft(owner.actor(), data)
+        await TenderService(session, settings, store).create_draft(owner.actor(), data)
     named = {(item["field"], item["rule"]) for item in raised.value.extra["errors"]}
     assert named == {("projectCode", "unique"), ("lots", "min_one"), ("tenderType", "known")}
     with pytest.raises(TenderRuleViolated, match="letters"):
-        await service(session, settings, store).create_draft(owner.actor(), tender_create(now, code="坏/code"))
+        await TenderService(session, settings, store).create_draft(owner.actor(), tender_create(now, code="坏/code"))
 
 
 async def test_an_agency_drafts_for_the_tenderee_it_names(
@@ -304,7 +268,7 @@ async def test_an_agency_drafts_for_the_tenderee_it_names(
 ) -> None:
     agency = await agency_party(session_maker, settings, dev_pki)
     now = await clock.now(session)
-    tenders = service(session, settings, store)
+    tenders = TenderService(session, settings, store)
     with pytest.raises(TenderRuleViolated, match="names the tenderee"):
         await tenders.create_draft(agency.actor(), tender_create(now))
     tender = await tenders.create_draft(
@@ -343,7 +307,7 @@ async def test_documents_signed_by_someone_else_or_altered_are_refused(
     dev_pki: DevPki,
 ) -> None:
     tender = await draft_tender(session_maker, settings, store, owner, signed=False)
-    tenders = service(session, settings, store)
+    tenders = TenderService(session, settings, store)
 
     async def add(data: bytes, signature: bytes) -> None:
         await tenders.add_document(
@@ -381,7 +345,7 @@ async def test_clarification_inside_fifteen_days_moves_the_deadline(
     original = tender.deadline
     text = b"clarification 1"
     async with session_maker() as session:
-        tenders = service(session, settings, store)
+        tenders = TenderService(session, settings, store)
         document = await tenders.document(
             tender, (await tenders.detail(tender.project_code, Actor.anonymous())).documents[0].id
         )
@@ -390,7 +354,7 @@ async def test_clarification_inside_fifteen_days_moves_the_deadline(
         await session.commit()
     with use_clock(ShiftedClock(timedelta(days=10))):
         async with session_maker() as session:
-            tenders = service(session, settings, store)
+            tenders = TenderService(session, settings, store)
             now = await clock.now(session)
             with pytest.raises(TenderRuleViolated) as early:
                 await tenders.clarify(
@@ -419,7 +383,7 @@ async def test_clarification_inside_fifteen_days_moves_the_deadline(
     async with session_maker() as session:
         row = await session.get_one(Tender, tender.id)
         assert (row.deadline, row.next_check, row.extensions) == (now + timedelta(days=15),) * 2 + (1,)
-        [answered] = await service(session, settings, store).my_questions(bidder.actor(), row)
+        [answered] = await TenderService(session, settings, store).my_questions(bidder.actor(), row)
         assert (answered.answer, answered.answered_in) == ("可以，详见澄清。", clarification.id)
 
 
@@ -429,7 +393,7 @@ async def test_clarification_early_enough_keeps_the_deadline_and_extension_only_
     tender = await published_tender(session_maker, settings, store, owner, deadline_days=25)
     assert tender.deadline is not None
     async with session_maker() as session:
-        tenders = service(session, settings, store)
+        tenders = TenderService(session, settings, store)
         text = b"clarification early"
         document = await tenders.clarify(
             owner.actor(), tender, "澄清", "c.pdf", text, await sign_document(owner.sign, text)
@@ -441,162 +405,3 @@ async def test_clarification_early_enough_keeps_the_deadline_and_extension_only_
         extended = await tenders.extend(owner.actor(), tender, tender.deadline + timedelta(days=3), "图纸补充")
         assert extended.extensions == 1
         assert extended.next_check == extended.deadline
-
-
-# --- downloads, questions, secrecy and the deadline sweep ----------------------------------------
-
-
-async def test_downloads_are_secret_until_the_sweep_closes_the_tender(
-    *,
-    session_maker: async_sessionmaker[AsyncSession],
-    settings: Settings,
-    store: FileStore,
-    owner: Party,
-    bidder: Party,
-    dev_pki: DevPki,
-) -> None:
-    tender = await published_tender(session_maker, settings, store, owner)
-    other = await bidder_party(session_maker, settings, dev_pki, ca="anhui")
-    async with session_maker() as session:
-        tenders = service(session, settings, store)
-        [document] = (await tenders.detail(tender.project_code, Actor.anonymous())).documents
-        download_row, path = await tenders.download(bidder.actor(), tender, document)
-        assert path.read_bytes() == TENDER_DOCUMENT
-        assert download_row.organisation_id == bidder.organisation_id
-        await tenders.download(bidder.actor(), tender, document)
-        await tenders.download(other.actor(), tender, document)
-        await tenders.ask(other.actor(), tender, "请问资格要求？")
-        await session.commit()
-
-    supervisor = Actor(kind=ActorKind.USER, username="supervisor", roles=frozenset({Role.SUPERVISOR}))
-    admin = Actor(kind=ActorKind.USER, username="admin", roles=frozenset({Role.ADMIN}))
-    agency = await agency_party(session_maker, settings, dev_pki)
-    for who in (owner.actor(), supervisor, admin):
-        async with session_maker() as session:
-            refusal = await service(session, settings, store).downloads(who, tender)
-            assert isinstance(refusal, SealedUntilDeadline)
-            assert (refusal.status_code, refusal.rule) == (403, "sealed_until_deadline")
-            await session.commit()  # what the request does: the refusal's record commits
-    async with session_maker() as session:
-        with pytest.raises(PermissionDenied):  # not this tender's agency
-            await service(session, settings, store).downloads(agency.actor(), tender)
-
-    async with session_maker() as session:
-        chain = chain_for(tender.project_code)
-        refused = await entries(session, chain, "bidding.downloads_list_refused")
-        assert sorted(entry.actor_label for entry in refused) == sorted(["admin", "supervisor", owner.account.username])
-        # Sealed: no reader sees who downloaded or asked, the supervisor neither.
-        assert await entries(session, chain_for(tender.project_code, sealed=True)) == []
-        owner_view = await service(session, settings, store).questions_for_owner(owner.actor(), tender)
-        assert [q.text for q in owner_view] == ["请问资格要求？"]
-
-    with use_clock(ShiftedClock(timedelta(days=21, minutes=1))):
-        first = await run_sweep(session_maker, [TenderDeadline(store)])
-        second = await run_sweep(session_maker, SWEEP_HANDLERS)
-        async with session_maker() as session:
-            row = await session.get_one(Tender, tender.id)
-            listing = await service(session, settings, store).downloads(owner.actor(), row)
-            sealed = await entries(session, chain_for(tender.project_code, sealed=True))
-            [closed] = await entries(session, chain_for(tender.project_code), "bidding.tender_closed")
-    assert first.changed == {"bidding.tender_deadline": 1}
-    assert second.changed == {}
-    assert second.failed == {}
-    assert row.status is TenderStatus.FAILED  # closed, then 流标: no bids (bidding.opening)
-    assert row.next_check is None
-    assert row.closed_at is not None
-    assert closed.summary == {"bids": 0, "downloads": 3, "downloaders": 2, "abandoned_uploads": 0}
-    assert isinstance(listing, list)
-    counts = {line.organisation_id: line.downloads for line in listing}
-    assert counts == {bidder.organisation_id: 2, other.organisation_id: 1}
-    assert sorted(entry.action for entry in sealed) == [
-        "bidding.document_downloaded",
-        "bidding.document_downloaded",
-        "bidding.document_downloaded",
-        "bidding.question_asked",
-    ]
-    assert {entry.actor_label for entry in sealed} == {bidder.account.username, other.account.username}
-
-
-async def test_questions_need_a_download_and_an_open_tender(
-    *,
-    session_maker: async_sessionmaker[AsyncSession],
-    settings: Settings,
-    store: FileStore,
-    owner: Party,
-    bidder: Party,
-) -> None:
-    tender = await published_tender(session_maker, settings, store, owner)
-    async with session_maker() as session:
-        with pytest.raises(PermissionDenied) as refused:
-            await service(session, settings, store).ask(bidder.actor(), tender, "能否延期？")
-        assert refused.value.rule == "tender_document_downloaded"
-    with use_clock(ShiftedClock(timedelta(days=22))):
-        async with session_maker() as session:
-            with pytest.raises(TenderStateConflict):
-                await service(session, settings, store).ask(bidder.actor(), tender, "还来得及吗？")
-
-
-async def test_drafts_are_neither_downloadable_nor_visible(
-    *,
-    session: AsyncSession,
-    session_maker: async_sessionmaker[AsyncSession],
-    settings: Settings,
-    store: FileStore,
-    owner: Party,
-    bidder: Party,
-) -> None:
-    tender = await draft_tender(session_maker, settings, store, owner)
-    tenders = service(session, settings, store)
-    own = await tenders.detail(tender.project_code, owner.actor())
-    [document] = own.documents
-    assert document.published_at is None
-    with pytest.raises(TenderStateConflict):
-        await tenders.download(bidder.actor(), tender, document)
-    page = await tenders.search(bidder.actor(), q=tender.project_code)
-    assert page.items == []
-    assert [t.id for t in (await tenders.search(owner.actor(), q=tender.project_code)).items] == [tender.id]
-    assert await session.scalar(sa.select(sa.func.count(DocumentDownload.id))) == 0
-
-
-async def test_a_drafts_project_code_stays_out_of_public_checkpoints_until_published(
-    *,
-    session: AsyncSession,
-    session_maker: async_sessionmaker[AsyncSession],
-    settings: Settings,
-    store: FileStore,
-    owner: Party,
-) -> None:
-    """A draft answers 404 to non-owners; the public checkpoint must not reveal it either."""
-    tender = await draft_tender(session_maker, settings, store, owner)
-    key = platform_private_key(settings)
-    while_draft = await create_checkpoint(session, private_key=key)
-    assert while_draft is not None
-    draft_copy = json.loads(json.dumps(published_checkpoint(while_draft)))
-    assert tender.project_code not in json.dumps(draft_copy)
-    assert while_draft.sealed_heads is not None
-    assert while_draft.sealed_heads[chain_for(tender.project_code)]["seq"] == 2  # drafted, document added
-    await session.commit()
-
-    published = await TenderService(session, settings, store).publish(owner.actor(), tender)
-    await session.commit()
-    after = await create_checkpoint(session, private_key=key)
-    assert after is not None
-    after_copy = json.loads(json.dumps(published_checkpoint(after)))
-    head = after_copy["heads"][chain_for(published.project_code)]
-    assert (head["from"], head["seq"]) == (1, 3)  # the draft's history too, now the tender is public
-    report = await verify_ledger(session, public_keys=platform_public_keys(settings), against=[draft_copy, after_copy])
-    assert report.ok, report.summary()
-
-
-async def test_cancelled_tender_is_not_closed_by_the_sweep(
-    *, session_maker: async_sessionmaker[AsyncSession], settings: Settings, store: FileStore, owner: Party
-) -> None:
-    tender = await published_tender(session_maker, settings, store, owner)
-    async with session_maker() as session:
-        cancelled = await service(session, settings, store).cancel(owner.actor(), tender, "项目取消")
-        await session.commit()
-    assert cancelled.status is TenderStatus.CANCELLED
-    assert cancelled.next_check is None
-    with use_clock(ShiftedClock(timedelta(days=22))):
-        report = await run_sweep(session_maker, [TenderDeadline(store)])
-    assert report.changed == {}

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bidding.client import format as fmt
 from bidding.client.sdk import sign_statement_async
 from bidding.models import DocumentDownload, Tender
-from bidding.tenders import TenderService
+from bidding.tenders.service import TenderService
 from certs.devpki.pki import DevPki
 from tests.bidding.containers import build
 from tests.bidding.factories import (
@@ -30,7 +30,6 @@ from tests.bidding.factories import (
     draft_tender,
     published_tender,
     sign_document,
-    tenderee_party,
 )
 from tests.trading.parties.factories import PASSWORD, csrf_token
 from trading.kernel.auth.identity import Actor
@@ -41,16 +40,6 @@ pytestmark = pytest.mark.usefixtures("dev_lists")
 
 CHUNK = 4096
 """Small chunks, so the test resumes across several PATCHes like the browser's 8 MiB ones."""
-
-
-@pytest.fixture
-async def owner(session_maker: async_sessionmaker[AsyncSession], settings: Settings, dev_pki: DevPki) -> Party:
-    return await tenderee_party(session_maker, settings, dev_pki)
-
-
-@pytest.fixture
-async def bidder(session_maker: async_sessionmaker[AsyncSession], settings: Settings, dev_pki: DevPki) -> Party:
-    return await bidder_party(session_maker, settings, dev_pki)
 
 
 @pytest.fixture
@@ -81,7 +70,7 @@ async def log_in(client: httpx.AsyncClient, party: Party) -> str:
 
 
 async def upload_in_pages(client: httpx.AsyncClient, token: str, code: str, lot: str, data: bytes) -> httpx.Response:
-    """What static/js/bidding.js does: create, PATCH chunks (resuming from the server's offset), submit."""
+    """What bidding/static/js/bidding.js does: create, PATCH chunks (resuming from the server's offset), submit."""
     headers = {"x-csrftoken": token}
     created = await client.post(
         f"/bidding/tenders/{code}/lots/{lot}/uploads",

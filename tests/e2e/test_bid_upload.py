@@ -6,7 +6,7 @@ here with its own ``GGZY_VAR_DIR`` because the test needs the development PKI th
 the container is built with `bidding.client.sdk.build_container` (its async wrapper), signed with ``org_sign`` and
 sealed to ``org_enc``, both of the USCC the demo binds to ``bidder-js``, and bound to the demo
 tender's code, lot and deadline as the public API reports them. The upload itself is the page's
-script (``static/js/bidding.js``): SHA-256 in the browser, resumable chunks, submission.
+script (``bidding/static/js/bidding.js``): SHA-256 in the browser, resumable chunks, submission.
 """
 
 from __future__ import annotations

@@ -20,10 +20,10 @@ from typing import Any
 from cryptography.hazmat.primitives.serialization import pkcs12
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bidding.api import file_store
+from bidding.deps import file_store
 from bidding.models import DocumentKind, EvaluationMethod, TenderCategory
 from bidding.schemas import Criterion, LotCreate, TenderCreate
-from bidding.tenders import TenderService
+from bidding.tenders.service import TenderService
 from certs.cms import SigningIdentity
 from certs.sign.cades import sign_detached
 from trading.kernel import clock

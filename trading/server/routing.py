@@ -9,8 +9,8 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
-from bidding import api as bidding_api
-from bidding import api_tenders as tender_api
+from bidding.api import bids as bidding_api
+from bidding.api import tenders as tender_api
 from bidding.opening import api as opening_api
 from bidding.opening import live as opening_live
 from bidding.opening import web as opening_web

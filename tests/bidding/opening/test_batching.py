@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from bidding.client import format as fmt
 from bidding.client.sdk import content_keys
-from bidding.intake import IntakeService
+from bidding.intake.service import IntakeService
 from bidding.jobs import TenderDeadline
 from bidding.opening.batching import GroupCommit, Waiting
 from bidding.opening.jobs import OpeningClock

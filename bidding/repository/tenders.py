@@ -1,5 +1,5 @@
-"""The SQL of tenders: every query `TenderService` runs (lots, documents, downloads, questions,
-the keyset-paged search).
+"""The SQL of tenders: lots, documents, downloads, questions, the keyset-paged search and the
+deadline sweep's queue.
 """
 
 from __future__ import annotations
@@ -32,9 +32,6 @@ PUBLIC_STATUSES: Final = frozenset(
 """Tenders anyone may see (drafts only their owners)."""
 
 
-# --- -------------------------------------------------------------------------------------
-
-
 class TenderRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -45,6 +42,14 @@ class TenderRepository:
             statement = statement.with_for_update().execution_options(populate_existing=True)
         return await self.session.scalar(statement)
 
+    async def by_code_shared(self, code: str) -> Tender | None:
+        """The tender locked FOR SHARE: the deadline sweep takes FOR UPDATE, so a bid commits either
+        before the tender closes or sees it closed.
+        """
+        return await self.session.scalar(
+            sa.select(Tender).where(Tender.project_code == code).with_for_update(read=True)
+        )
+
     async def by_id(self, tender_id: uuid.UUID, *, lock: bool = False) -> Tender | None:
         statement = sa.select(Tender).where(Tender.id == tender_id)
         if lock:
@@ -54,6 +59,22 @@ class TenderRepository:
 
     async def code_taken(self, code: str) -> bool:
         return await self.session.scalar(sa.select(sa.exists().where(Tender.project_code == code))) or False
+
+    async def project_code(self, tender_id: uuid.UUID) -> str | None:
+        return await self.session.scalar(sa.select(Tender.project_code).where(Tender.id == tender_id))
+
+    async def due_for_deadline(self, now: datetime, limit: int) -> list[uuid.UUID]:
+        """Published tenders whose next check (the deadline, or a re-check) has come."""
+        statement = (
+            sa.select(Tender.id)
+            .where(Tender.next_check <= now, Tender.status == TenderStatus.PUBLISHED)
+            .order_by(Tender.next_check)
+            .limit(limit)
+        )
+        return list(await self.session.scalars(statement))
+
+    async def lot(self, tender_id: uuid.UUID, code: str) -> Lot | None:
+        return await self.session.scalar(sa.select(Lot).where(Lot.tender_id == tender_id, Lot.code == code))
 
     async def lots(self, tender_id: uuid.UUID) -> list[Lot]:
         statement = sa.select(Lot).where(Lot.tender_id == tender_id).order_by(Lot.position)
@@ -92,13 +113,22 @@ class TenderRepository:
         )
         return await self.session.scalar(statement) or False
 
+    async def download_counts(self, tender_id: uuid.UUID) -> tuple[int, int]:
+        """How many downloads, and by how many organisations."""
+        statement = sa.select(
+            sa.func.count(DocumentDownload.id), sa.func.count(sa.distinct(DocumentDownload.organisation_id))
+        ).where(DocumentDownload.tender_id == tender_id)
+        downloads, downloaders = (await self.session.execute(statement)).one()
+        return int(downloads or 0), int(downloaders or 0)
+
     async def questions(self, tender_id: uuid.UUID, organisation_id: uuid.UUID | None = None) -> list[Question]:
         statement = sa.select(Question).where(Question.tender_id == tender_id)
         if organisation_id is not None:
             statement = statement.where(Question.organisation_id == organisation_id)
         return list(await self.session.scalars(statement.order_by(Question.asked_at, Question.id)))
 
-    async def question(self, tender_id: uuid.UUID, question_id: uuid.UUID) -> Question | None:
+    async def question_for_answer(self, tender_id: uuid.UUID, question_id: uuid.UUID) -> Question | None:
+        """One question of the tender, locked: it is about to be answered."""
         return await self.session.scalar(
             sa.select(Question).where(Question.id == question_id, Question.tender_id == tender_id).with_for_update()
         )

@@ -20,16 +20,16 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 from litestar.types import ControllerRouterHandler
 
+from bidding.deps import provide_intake
 from bidding.errors import BidRefused
-from bidding.intake import IntakeService, Receipt, ReceiptJson
+from bidding.intake.base import Receipt, ReceiptJson
+from bidding.intake.service import IntakeService
 from bidding.models import BidUpload
 from bidding.policies import BiddingPermission
 from bidding.receipts import signer_chain_pem
 from bidding.visibility import Exposure, exposes, guarded
 from trading.kernel.auth.identity import Actor
 from trading.kernel.bounds import BigInt, Input, ShortText
-from trading.kernel.settings import Settings
-from trading.kernel.storage import FileStore
 
 PREFIX = "/bidding"
 MAX_CHUNK_BYTES = 64 * 1024 * 1024
@@ -65,16 +65,6 @@ class UploadRead(msgspec.Struct):
             expiresAt=upload.expires_at,
             refusal=upload.refusal,
         )
-
-
-def file_store(settings: Settings) -> FileStore:
-    assert settings.storage_dir is not None  # noqa: S101 - filled by Settings' validator
-    return FileStore(settings.storage_dir)
-
-
-async def provide_intake(state: State) -> IntakeService:
-    settings: Settings = state.settings
-    return IntakeService(state.session_maker, settings, file_store(settings))
 
 
 def _offset_header(request: Request[Any, Any, Any]) -> int:

@@ -17,15 +17,14 @@ from datetime import datetime
 from typing import Annotated
 
 from litestar import Controller, Response, get, patch, post
-from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.enums import RequestEncodingType
 from litestar.openapi import ResponseSpec
 from litestar.params import Body, FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.response import File
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from bidding.deps import provide_objections, provide_tenders
 from bidding.models import DocumentKind, TenderCategory, TenderStatus
 from bidding.objections import DocumentObjections
 from bidding.policies import BiddingPermission
@@ -48,24 +47,18 @@ from bidding.schemas import (
     TenderSummary,
     TenderUpdate,
 )
-from bidding.tenders import TenderService, TenderView
+from bidding.tenders.base import TenderView
+from bidding.tenders.service import TenderService
 from bidding.visibility import Exposure, exposes, guarded
 from trading.kernel import clock
 from trading.kernel.api.errors import problem_response
 from trading.kernel.auth.identity import Actor
 from trading.kernel.bounds import check_datetime
 from trading.kernel.errors import ValidationFailed
-from trading.kernel.storage import FileStore
 
 PREFIX = "/bidding/tenders"
 SIGNATURE_TYPE = "application/pkcs7-signature"
 MULTIPART = Body(media_type=RequestEncodingType.MULTI_PART)
-
-
-async def provide_tenders(db_session: NamedDependency[AsyncSession], state: State) -> TenderService:
-    storage_dir = state.settings.storage_dir
-    assert storage_dir is not None  # noqa: S101 - filled by Settings' validator
-    return TenderService(db_session, state.settings, FileStore(storage_dir))
 
 
 async def _read(view: TenderView, tenders: TenderService) -> TenderRead:
@@ -113,7 +106,7 @@ def _kind(raw: str) -> DocumentKind:
 class TenderController(Controller):
     path = PREFIX
     tags = ["bidding"]  # noqa: RUF012 - Litestar reads this class attribute
-    dependencies = {"tenders": Provide(provide_tenders)}  # noqa: RUF012
+    dependencies = {"tenders": Provide(provide_tenders), "objections": Provide(provide_objections)}  # noqa: RUF012
 
     # --- public ----------------------------------------------------------------------------------
 
@@ -368,14 +361,14 @@ class TenderController(Controller):
         code: FromPath[str],
         data: JSONBody[DocumentObjectionCreate],
         tenders: NamedDependency[TenderService],
+        objections: NamedDependency[DocumentObjections],
         actor: NamedDependency[Actor],
     ) -> DocumentObjectionRead:
         """Object to the tender documents (实施条例 Art. 22): signed by the organisation, at least 10 days
         before the deadline; the tender is suspended until the answer.
         """
-        service = DocumentObjections(tenders.session, tenders.settings)
         return DocumentObjectionRead.of(
-            await service.file(actor, await tenders.tender(code), data.text, data.signature)
+            await objections.file(actor, await tenders.tender(code), data.text, data.signature)
         )
 
     @get(
@@ -384,11 +377,14 @@ class TenderController(Controller):
         opt=guarded(BiddingPermission.TENDER_MANAGE, Exposure.OWNER),
     )
     async def document_objections(
-        self, code: FromPath[str], tenders: NamedDependency[TenderService], actor: NamedDependency[Actor]
+        self,
+        code: FromPath[str],
+        tenders: NamedDependency[TenderService],
+        objections: NamedDependency[DocumentObjections],
+        actor: NamedDependency[Actor],
     ) -> list[DocumentObjectionRead]:
         """Every objection to the documents, for the tenderee and its agency to answer; never who objected."""
-        service = DocumentObjections(tenders.session, tenders.settings)
-        return [DocumentObjectionRead.of(row) for row in await service.for_owner(actor, await tenders.tender(code))]
+        return [DocumentObjectionRead.of(row) for row in await objections.for_owner(actor, await tenders.tender(code))]
 
     @get(
         "/{code:str}/document-objections/mine",
@@ -396,11 +392,14 @@ class TenderController(Controller):
         opt=guarded(BiddingPermission.QUESTION_ASK, Exposure.PARTICIPATION),
     )
     async def my_document_objections(
-        self, code: FromPath[str], tenders: NamedDependency[TenderService], actor: NamedDependency[Actor]
+        self,
+        code: FromPath[str],
+        tenders: NamedDependency[TenderService],
+        objections: NamedDependency[DocumentObjections],
+        actor: NamedDependency[Actor],
     ) -> list[DocumentObjectionRead]:
         """The caller's organisation's objections to this tender's documents and their answers."""
-        service = DocumentObjections(tenders.session, tenders.settings)
-        return [DocumentObjectionRead.of(row) for row in await service.mine(actor, await tenders.tender(code))]
+        return [DocumentObjectionRead.of(row) for row in await objections.mine(actor, await tenders.tender(code))]
 
     @post(
         "/{code:str}/document-objections/{objection_id:uuid}/answer",
@@ -408,18 +407,18 @@ class TenderController(Controller):
         status_code=HTTP_200_OK,
         opt=guarded(BiddingPermission.TENDER_MANAGE, Exposure.OWNER),
     )
-    async def answer_document_objection(
+    async def answer_document_objection(  # noqa: PLR0917 - Litestar injects parameters by name
         self,
         code: FromPath[str],
         objection_id: FromPath[uuid.UUID],
         data: JSONBody[DocumentObjectionAnswer],
         tenders: NamedDependency[TenderService],
+        objections: NamedDependency[DocumentObjections],
         actor: NamedDependency[Actor],
     ) -> DocumentObjectionRead:
         """Answer an objection (tenderee or agency, within 3 days); the deadline moves by the time it was pending."""
-        service = DocumentObjections(tenders.session, tenders.settings)
         tender = await tenders.tender(code)
-        return DocumentObjectionRead.of(await service.answer(actor, tender, objection_id, data.answer))
+        return DocumentObjectionRead.of(await objections.answer(actor, tender, objection_id, data.answer))
 
     @get(
         "/{code:str}/downloads",

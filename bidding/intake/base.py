@@ -1,0 +1,138 @@
+"""What every step of sealed bid intake shares: the receipt as the bidder receives it, the
+lookups and checks of the tender, lot and upload inside a step's own unit of work.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypedDict
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bidding.errors import (
+    DeadlinePassed,
+    TenderStateConflict,
+)
+from bidding.models import (
+    BidUpload,
+    BidVersion,
+    Lot,
+    Tender,
+    TenderStatus,
+    UploadStatus,
+)
+from bidding.repository.bids import BidRepository
+from bidding.repository.tenders import TenderRepository
+from trading.kernel.auth.identity import Actor
+from trading.kernel.errors import Conflict, NotFound, PermissionDenied
+from trading.kernel.settings import Settings
+from trading.kernel.storage import FileStore
+
+SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
+BLOB_NAMESPACE = "bids"
+
+
+class ReceiptJson(TypedDict):
+    """A receipt on the API: ``receipt`` is the exact signed bytes and ``signature`` the platform's
+    detached signature over them, both base64; ``record`` is ``receipt`` parsed, for reading.
+    """
+
+    receiptNo: str
+    record: dict[str, Any]
+    receipt: str
+    signature: str
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """A receipt as the bidder receives it: the exact signed bytes and the signature."""
+
+    receipt_no: str
+    record: dict[str, Any]
+    receipt: bytes
+    signature: bytes
+
+    @classmethod
+    def of(cls, version: BidVersion) -> Receipt:
+        return cls(version.receipt_no, json.loads(version.receipt), version.receipt, version.receipt_signature)
+
+    def to_json(self) -> ReceiptJson:
+        return {
+            "receiptNo": self.receipt_no,
+            "record": self.record,
+            "receipt": base64.b64encode(self.receipt).decode(),
+            "signature": base64.b64encode(self.signature).decode(),
+        }
+
+
+class IntakeBase:
+    """What every intake step shares: its own short units of work, the tender and upload lookups
+    and the check that a tender takes bids now.
+    """
+
+    def __init__(self, session_maker: async_sessionmaker[AsyncSession], settings: Settings, store: FileStore) -> None:
+        self.session_maker = session_maker
+        self.settings = settings
+        self.store = store
+
+    # --- lookups ---------------------------------------------------------------------------------
+
+    @staticmethod
+    async def _tender(session: AsyncSession, code: str, *, shared_lock: bool = False) -> Tender:
+        repository = TenderRepository(session)
+        tender = await (repository.by_code_shared(code) if shared_lock else repository.by_code(code))
+        if tender is None:
+            raise NotFound(f"no tender {code}", field="tender", rule="exists")
+        return tender
+
+    @staticmethod
+    async def _lot(session: AsyncSession, tender: Tender, lot_code: str) -> Lot:
+        lot = await TenderRepository(session).lot(tender.id, lot_code)
+        if lot is None:
+            raise NotFound(f"tender {tender.project_code} has no lot {lot_code}", field="lot", rule="exists")
+        return lot
+
+    @staticmethod
+    def _bidder(actor: Actor) -> uuid.UUID:
+        if actor.organisation_id is None or actor.user_id is None:
+            raise PermissionDenied("only a bidder's user submits bids", field="organisation", rule="bidder")
+        return actor.organisation_id
+
+    @staticmethod
+    def _check_open(tender: Tender, now: datetime) -> None:
+        if tender.status is not TenderStatus.PUBLISHED:
+            raise TenderStateConflict(
+                f"tender {tender.project_code} is {tender.status.value}: it takes no bids",
+                field="tender",
+                rule="tender-open",
+            )
+        if tender.deadline is None or now >= tender.deadline:
+            raise DeadlinePassed(
+                f"the bid deadline {tender.deadline.isoformat() if tender.deadline else ''} has passed",
+                field="deadline",
+                rule="before-deadline",
+            )
+
+    async def _upload(
+        self, session: AsyncSession, actor: Actor, upload_id: uuid.UUID, *, lock: bool = False
+    ) -> BidUpload:
+        upload = await BidRepository(session).upload(upload_id, lock=lock)
+        if upload is None or upload.organisation_id != actor.organisation_id:
+            # Another bidder's upload does not exist for this caller (no existence oracle).
+            raise NotFound("no such upload", field="upload", rule="exists")
+        return upload
+
+    @staticmethod
+    def _check_receiving(upload: BidUpload) -> None:
+        if upload.status is not UploadStatus.RECEIVING:
+            raise Conflict(f"the upload is {upload.status.value}", field="upload", rule="receiving")
+
+
+def receipt_number(now: datetime) -> str:
+    return f"BR{now:%Y%m%d%H%M%S}-{secrets.token_hex(5).upper()}"

@@ -1,0 +1,152 @@
+"""Reading tenders: the detail view, the search, downloads (recorded, sealed until the deadline)
+and, after the deadline, who downloaded.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from bidding.errors import SealedUntilDeadline, TenderStateConflict
+from bidding.models import (
+    DocumentDownload,
+    Tender,
+    TenderCategory,
+    TenderDocument,
+    TenderStatus,
+)
+from bidding.repository.tenders import decode_cursor, encode_cursor
+from bidding.tenders.base import DOWNLOADABLE, SEARCH_LIMIT_MAX, TenderBase, TenderView
+from bidding.visibility import may_list_bidders
+from trading.kernel import clock
+from trading.kernel.auth.identity import Actor
+from trading.kernel.db.types import uuid7
+from trading.kernel.errors import NotFound, PermissionDenied
+
+
+@dataclass(frozen=True)
+class Downloader:
+    organisation_id: uuid.UUID
+    name: str
+    uscc: str
+    downloads: int
+    first_download_at: datetime
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    items: list[Tender]
+    next_cursor: str | None
+
+
+class TenderReading(TenderBase):
+    """Detail, search, published documents, downloads and who downloaded."""
+
+    async def detail(self, code: str, actor: Actor) -> TenderView:
+        """A tender with its lots and documents: published ones for everybody; a draft (and its
+        unpublished documents) only for the tenderee and its agency.
+        """
+        tender = await self.tender(code)
+        owner = self.owns(actor, tender)
+        if tender.status is TenderStatus.DRAFT and not owner:
+            raise NotFound("no such tender", field="code", rule="exists")
+        documents = await self.repo.documents(tender.id, published_only=not owner)
+        return TenderView(tender, await self.repo.lots(tender.id), documents)
+
+    async def search(
+        self,
+        actor: Actor,
+        *,
+        q: str | None = None,
+        status: TenderStatus | None = None,
+        category: TenderCategory | None = None,
+        limit: int = 20,
+        cursor: str | None = None,
+    ) -> SearchPage:
+        """Published (and later) tenders, newest first; drafts only of the caller's organisation."""
+        limit = max(1, min(limit, SEARCH_LIMIT_MAX))
+        rows = await self.repo.search(
+            organisation_id=actor.organisation_id,
+            q=(q or "").strip() or None,
+            status=status,
+            category=category,
+            limit=limit + 1,
+            after=decode_cursor(cursor) if cursor else None,
+        )
+        page = rows[:limit]
+        return SearchPage(page, encode_cursor(page[-1]) if len(rows) > limit else None)
+
+    # --- downloads -------------------------------------------------------------------------------
+
+    async def document(self, tender: Tender, document_id: uuid.UUID) -> TenderDocument:
+        document = await self.repo.document(tender.id, document_id)
+        if document is None or document.published_at is None:
+            raise NotFound("no such published document", field="document_id", rule="exists")
+        return document
+
+    async def download(self, actor: Actor, tender: Tender, document: TenderDocument) -> tuple[DocumentDownload, Path]:
+        """Record a bidder's download (row and sealed ledger entry) and return where the bytes are."""
+        if actor.organisation_id is None or actor.user_id is None:
+            raise PermissionDenied("a download is recorded against an organisation", rule="organisation")
+        if tender.status not in DOWNLOADABLE:
+            raise TenderStateConflict("the tender's documents are not available", field="status", rule="published_only")
+        if document.tender_id != tender.id or document.published_at is None:
+            raise NotFound("no such published document", field="document_id", rule="exists")
+        now = await clock.now(self.session)
+        row = DocumentDownload(
+            id=uuid7(),
+            document_id=document.id,
+            tender_id=tender.id,
+            organisation_id=actor.organisation_id,
+            user_id=actor.user_id,
+            client_ip=(actor.client_ip or None),
+            downloaded_at=now,
+        )
+        self.session.add(row)
+        await self.session.flush()
+        # Sealed: the entry's actor alone would tell who downloaded (Order 20 Art. 21).
+        await self._record(
+            actor,
+            "document_downloaded",
+            tender,
+            summary={"document_id": str(document.id), "sha256": document.sha256},
+            data={"organisation_id": str(actor.organisation_id), "download_id": str(row.id)},
+            sealed=True,
+        )
+        return row, self.store.path(document.storage_key)
+
+    def signature_of(self, document: TenderDocument) -> bytes:
+        return document.signature
+
+    async def downloads(self, actor: Actor, tender: Tender) -> list[Downloader] | SealedUntilDeadline:
+        """Who downloaded, with counts, once the deadline has passed.
+
+        Before it the answer is a `SealedUntilDeadline` *returned* after the refusal is recorded
+        (``bidding.downloads_list_refused``, on the visible project chain: the attempt is not a
+        secret), so the caller's transaction commits the record; the API turns it into a 403.
+        """
+        if not may_list_bidders(actor, tenderee=tender.tenderee_organisation_id, agency=tender.agency_organisation_id):
+            raise PermissionDenied(
+                "only the tenderee, its agency and the supervisors see who downloaded", field="code", rule="owner"
+            )
+        now = await clock.now(self.session)
+        revealed = (
+            tender.status in {TenderStatus.CLOSED, TenderStatus.OPENING, TenderStatus.FAILED}
+            and tender.deadline is not None
+            and now >= tender.deadline
+        )
+        if not revealed:
+            await self._record(
+                actor,
+                "downloads_list_refused",
+                tender,
+                summary={"rule": "sealed_until_deadline", "status": tender.status.value},
+            )
+            return SealedUntilDeadline(
+                "who downloaded the documents is secret until the bid deadline (Order 20 Art. 21)",
+                field="code",
+                rule="sealed_until_deadline",
+            )
+        return [Downloader(*row) for row in await self.repo.downloaders(tender.id)]

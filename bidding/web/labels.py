@@ -1,0 +1,168 @@
+"""Bidding's label table: what its fields, statuses and kinds are called and what its rules mean
+(``N_()`` text, translated when shown). `BIDDING` feeds the kernel's one error translator
+(`trading.kernel.web.forms.field_errors`); `TEMPLATE_LABELS` goes into every bidding page.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from bidding.models import (
+    BidStatus,
+    DocumentKind,
+    EvaluationMethod,
+    TenderCategory,
+    TenderStatus,
+    VersionKind,
+)
+from trading.kernel.web.forms import FORM_MESSAGES as KERNEL_FORM_MESSAGES
+from trading.kernel.web.forms import Labels
+from trading.kernel.web.i18n import N_
+from trading.kernel.web.templating import DISPLAY_TZ
+
+CATEGORY_LABELS: dict[TenderCategory, str] = {
+    TenderCategory.ENGINEERING: N_("Engineering"),
+    TenderCategory.GOODS: N_("Goods"),
+    TenderCategory.SERVICES: N_("Services"),
+}
+STATUS_LABELS: dict[TenderStatus, str] = {
+    TenderStatus.DRAFT: N_("Draft"),
+    TenderStatus.PUBLISHED: N_("Open for bids"),
+    TenderStatus.CLOSED: N_("Bidding closed"),
+    TenderStatus.OPENING: N_("Opening"),
+    TenderStatus.FAILED: N_("Failed (re-tender)"),
+    TenderStatus.CANCELLED: N_("Cancelled"),
+}
+METHOD_LABELS: dict[EvaluationMethod, str] = {
+    EvaluationMethod.COMPREHENSIVE: N_("Comprehensive evaluation"),
+    EvaluationMethod.LOWEST_EVALUATED_PRICE: N_("Lowest evaluated price"),
+    EvaluationMethod.REASONABLE_LOW_PRICE: N_("Reasonable low price"),
+}
+DOCUMENT_LABELS: dict[DocumentKind, str] = {
+    DocumentKind.TENDER_DOCUMENT: N_("Tender document"),
+    DocumentKind.CLARIFICATION: N_("Clarification"),
+    DocumentKind.AMENDMENT: N_("Amendment"),
+}
+BID_STATUS_LABELS: dict[BidStatus, str] = {
+    BidStatus.SUBMITTED: N_("Submitted"),
+    BidStatus.WITHDRAWN: N_("Withdrawn"),
+}
+VERSION_LABELS: dict[VersionKind, str] = {
+    VersionKind.SUBMISSION: N_("Submission"),
+    VersionKind.WITHDRAWAL: N_("Withdrawal"),
+}
+TENDER_TYPE_LABELS: dict[str, str] = {
+    "engineering-mandatory": N_("Engineering (tendering required by law)"),
+    "engineering": N_("Engineering (other)"),
+    "goods": N_("Government procurement: goods"),
+    "services": N_("Government procurement: services"),
+}
+SECURITY_FORM_LABELS: dict[str, str] = {"cash": N_("Cash"), "guarantee": N_("Guarantee")}
+FIELD_LABELS: dict[str, str] = {
+    "projectCode": N_("Project code"),
+    "title": N_("Title"),
+    "category": N_("Category"),
+    "tenderType": N_("Tender type"),
+    "tendereeOrganisationId": N_("Tenderee"),
+    "estimate": N_("Estimate (yuan)"),
+    "lots": N_("Lots"),
+    "evaluationMethod": N_("Evaluation method"),
+    "evaluationCriteria": N_("Evaluation criteria"),
+    "bidSecurityAmount": N_("Bid security (yuan)"),
+    "bidSecurityForms": N_("Bid security forms"),
+    "documentsFrom": N_("Documents available from"),
+    "documentsUntil": N_("Documents available until"),
+    "deadline": N_("Bid deadline"),
+    "decryptionWindowMinutes": N_("Decryption window (minutes)"),
+    "bidValidityDays": N_("Bid validity (days)"),
+    "maxPackageBytes": N_("Maximum package size (bytes)"),
+    "keyHolders": N_("Key holders"),
+    "keyThreshold": N_("Key threshold"),
+    "documents": N_("Documents"),
+    "file": N_("File"),
+    "signature": N_("Signature (.p7s)"),
+    "answers": N_("Answers"),
+    "reason": N_("Reason"),
+    "text": N_("Question"),
+    "status": N_("Status"),
+    "code": N_("Tender"),
+}
+RULE_TEXT: dict[str, str] = {
+    # What a rule means, in words the page can translate (services word their messages in English
+    # with values filled in; those are shown only when no translation of the rule exists).
+    "required": N_("This field is required."),
+    "format": N_("The value has the wrong format."),
+    "positive": N_("The value must be positive."),
+    "known": N_("Choose an option from the list."),
+    "unique": N_("Another tender already uses this value."),
+    "project_code": N_("1–64 letters, digits, '.', '_' or '-', starting with a letter or digit."),
+    "min_one": N_("A tender has at least one lot."),
+    "unique_codes": N_("Lot codes must be unique within the tender."),
+    "lot_code": N_("A lot code has 1–40 letters, digits, '.', '_' or '-'."),
+    "lot_name": N_("Every lot needs a name."),
+    "lot_estimate": N_("A lot's estimate cannot be negative."),
+    "signed_tender_document": N_("Upload a signed tender document before publishing."),
+    "bid_security_max_ratio": N_("The bid security exceeds the share of the estimate the rules allow."),
+    "allowed_forms": N_("Bid security is given as cash or a guarantee."),
+    "non_cash_accepted": N_("Government procurement must accept guarantees."),
+    "weights_sum_100": N_("The comprehensive method needs named criteria whose weights sum to 100."),
+    "method_allowed": N_("This evaluation method is not allowed for this tender type."),
+    "category_matches_type": N_("The category does not match the tender type."),
+    "publication_to_deadline_days": N_("The deadline is too close to the publication of the documents."),
+    "document_days": N_("The documents are not available for long enough."),
+    "after_documents_from": N_("Document availability must end after it starts."),
+    "before_deadline": N_("This must be before the bid deadline."),
+    "decryption_window_min": N_("The decryption window is too short."),
+    "max_package_bytes": N_("The package is larger than this tender accepts."),
+    "later_deadline": N_("The deadline can only move later."),
+    "clarification_days_before_deadline": N_("A clarification this late moves the deadline further."),
+    "signer-not-tenderee": N_("The document is not signed by the tenderee or its agency."),
+    "draft_only": N_("Only a draft can be changed this way."),
+    "published_only": N_("The tender is not open."),
+    "tender_document_downloaded": N_("Download the tender document before asking a question."),
+    "length": N_("The text is empty or too long."),
+    "tender-open": N_("The tender is not open for bids."),
+    "before-deadline": N_("The bid deadline has passed."),
+    "max-package-bytes": N_("The package is larger than this tender accepts."),
+    "matches-server-offset": N_("The upload resumed at another offset."),
+    "declared-size": N_("More bytes were sent than announced."),
+    "incomplete": N_("The upload is incomplete."),
+    "matches-upload": N_("The package was sealed for another tender, lot or bidder."),
+    "binding-mismatch": N_("The package was sealed for another tender, lot, bidder or deadline: seal it again."),
+    "digest-mismatch": N_("The package does not match its signed manifest."),
+    "not-sealed": N_("The package is not sealed: unencrypted bids are refused."),
+    "key-holders": N_("The package is not sealed for this tender's key holders."),
+    "signer-not-bidder": N_("The package is not signed by your organisation."),
+    "submitted": N_("There is no submitted bid to withdraw."),
+    "receiving": N_("This upload is finished; start a new one."),
+    "one-writer": N_("The upload is being written by another request."),
+    "exists": N_("Not found."),
+    "bidder": N_("Only a bidder's user submits bids."),
+    # trading.credit refusals: the message after the text names each record, its reason and period.
+    "credit-blacklisted": N_("Your organisation is on a blacklist in force that bars it from bidding."),
+    "credit-serious-violation": N_("Your organisation is listed for a serious violation that bars it from bidding."),
+    "credit-penalty-bar": N_("An administrative penalty in force bars your organisation from bidding."),
+}
+BAD_LOTS: Final = N_("One lot per line: code | name | estimate, optionally | bid security for that lot.")
+BAD_CRITERIA: Final = N_("One criterion per line: name | weight.")
+FORM_MESSAGES: Final = KERNEL_FORM_MESSAGES | {BAD_LOTS, BAD_CRITERIA}
+"""The pages' own sentences, shown translated as they are (never replaced by a rule's text)."""
+
+BIDDING: Final = Labels(
+    fields=FIELD_LABELS,
+    # A malformed field on a page carries its own sentence (number, time, lot and criterion lines):
+    # the generic "format" text is for refusals the upload script shows (`common.problem_json`).
+    rules={rule: text for rule, text in RULE_TEXT.items() if rule != "format"},
+)
+TEMPLATE_LABELS: Final = {
+    "categories": CATEGORY_LABELS,
+    "statuses": STATUS_LABELS,
+    "methods": METHOD_LABELS,
+    "document_kinds": DOCUMENT_LABELS,
+    "bid_statuses": BID_STATUS_LABELS,
+    "version_kinds": VERSION_LABELS,
+    "tender_type_labels": TENDER_TYPE_LABELS,
+    "security_forms": SECURITY_FORM_LABELS,
+    "labels": FIELD_LABELS,
+    "display_tz": DISPLAY_TZ,
+}
