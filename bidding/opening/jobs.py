@@ -12,10 +12,9 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bidding.opening.models import OpeningSession, Stage
+from bidding.opening import repository
 from bidding.opening.stages import advance_if_due
 
 
@@ -25,13 +24,7 @@ class OpeningClock:
     name = "bidding.opening_clock"
 
     async def due(self, session: AsyncSession, now: datetime, limit: int) -> Sequence[object]:
-        statement = (
-            sa.select(OpeningSession.id)
-            .where(OpeningSession.next_check <= now, OpeningSession.stage != Stage.CLOSED)
-            .order_by(OpeningSession.next_check)
-            .limit(limit)
-        )
-        return list(await session.scalars(statement))
+        return await repository.due_openings(session, now, limit)
 
     async def run(self, session: AsyncSession, key: object, now: datetime) -> bool:
         if not isinstance(key, uuid.UUID):

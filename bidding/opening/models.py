@@ -57,6 +57,8 @@ class Outcome(StrEnum):
 
 
 FINAL_OUTCOMES = frozenset({Outcome.DECRYPTED, Outcome.ESCROW, Outcome.REVOKED, Outcome.WITHDRAWN})
+READ_OUT = frozenset({Outcome.DECRYPTED, Outcome.ESCROW})
+"""Outcomes of a bid opened in full (price summary and package)."""
 
 
 class OpeningSession(UUIDPrimaryKey, Base):

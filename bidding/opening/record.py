@@ -40,14 +40,14 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from pyhanko.pdf_utils.reader import PdfFileReader
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bidding.client import format as fmt
 from bidding.errors import OpeningRefused, OpeningStateConflict
-from bidding.models import BidVersion, Lot, Tender
+from bidding.models import Tender
+from bidding.opening import repository
 from bidding.opening.events import publish_after_commit
-from bidding.opening.models import OpeningBid, OpeningSession, Outcome, Stage
+from bidding.opening.models import OpeningSession, Outcome, Stage
 from bidding.opening.service import OpeningService
 from bidding.opening.stages import (
     RENDER_RECORD_TASK,
@@ -204,14 +204,7 @@ async def record_data(session: AsyncSession, code: str) -> dict[str, Any]:
     """
     data: dict[str, Any] = jsonable(await opening_record(session, code))
     opening = await _opening(session, code)
-    rows = (
-        await session.execute(
-            select(OpeningBid.bidder_uscc, Lot.code, BidVersion.manifest, BidVersion.receipt_no)
-            .join(Lot, Lot.id == OpeningBid.lot_id)
-            .join(BidVersion, BidVersion.id == OpeningBid.version_id)
-            .where(OpeningBid.session_id == opening.id)
-        )
-    ).all()
+    rows = await repository.manifests_of_bids(session, opening.id)
     guarantees: dict[tuple[str, str], dict[str, Any]] = {}
     for uscc, lot, manifest, receipt_no in rows:
         guarantee = dict(fmt.parse_manifest(manifest).get("guarantee") or {}) if manifest else {}
@@ -249,9 +242,7 @@ def _without_labels(data: Mapping[str, Any]) -> dict[str, Any]:
 
 
 async def _opening(session: AsyncSession, code: str) -> OpeningSession:
-    opening = await session.scalar(
-        select(OpeningSession).join(Tender, Tender.id == OpeningSession.tender_id).where(Tender.project_code == code)
-    )
+    opening = await repository.opening_by_code(session, code)
     if opening is None:
         raise NotFound(f"tender {code} has no opening", field="opening", rule="exists")
     return opening

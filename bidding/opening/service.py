@@ -34,18 +34,18 @@ from typing import Any, Final, TypeVar
 import structlog
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
-from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bidding.client import format as fmt
 from bidding.errors import NotABidder, NotTheHost, OpeningRefused, OpeningStateConflict
 from bidding.models import BidVersion, Lot, Tender
-from bidding.opening import decryption, remedy
+from bidding.opening import decryption, remedy, repository
 from bidding.opening.batching import GroupCommit, Waiting
 from bidding.opening.decryption import OpenFailed, StoredBid
 from bidding.opening.events import publish_after_commit
 from bidding.opening.models import (
     FINAL_OUTCOMES,
+    READ_OUT,
     STAGE_ORDER,
     Confirmation,
     Objection,
@@ -57,7 +57,6 @@ from bidding.opening.models import (
     Stage,
 )
 from bidding.opening.stages import (
-    READ_OUT,
     WINDOW_STAGES,
     add_timeline_event,
     bid_rows,
@@ -124,21 +123,6 @@ class _Decrypted:
     """``key`` (the bidder's content key) or ``backup`` (the backup channel, `bidding.opening.remedy`)."""
 
 
-_OWN_BID_AT_OPENING: Final = (
-    select(Tender, OpeningSession, OpeningBid, BidVersion)
-    .join(OpeningSession, OpeningSession.tender_id == Tender.id)
-    .join(OpeningBid, OpeningBid.session_id == OpeningSession.id)
-    .join(Lot, Lot.id == OpeningBid.lot_id)
-    .join(BidVersion, BidVersion.id == OpeningBid.version_id)
-    .where(
-        Tender.project_code == bindparam("code"),
-        Lot.code == bindparam("lot"),
-        OpeningBid.organisation_id == bindparam("organisation_id"),
-    )
-)
-"""A bidder's bid at a tender's opening with what opening it needs, in one query (built once)."""
-
-
 # --- the service ----------------------------------------------------------------------------------
 
 
@@ -155,13 +139,10 @@ class OpeningService:
 
     @staticmethod
     async def _load(session: AsyncSession, code: str, *, lock: bool = False) -> tuple[Tender, OpeningSession]:
-        tender = await session.scalar(select(Tender).where(Tender.project_code == code))
+        tender = await repository.tender_by_code(session, code)
         if tender is None:
             raise NotFound(f"no tender {code}", field="tender", rule="exists")
-        statement = select(OpeningSession).where(OpeningSession.tender_id == tender.id)
-        if lock:
-            statement = statement.with_for_update()
-        opening = await session.scalar(statement.execution_options(populate_existing=True))
+        opening = await repository.opening_of_tender(session, tender.id, lock=lock)
         if opening is None:
             raise OpeningStateConflict(
                 f"tender {code} has no opening: the bid deadline has not passed", field="tender", rule="opening-exists"
@@ -182,12 +163,7 @@ class OpeningService:
         """The caller's organisation has a bid at this opening: checked before anything else, so an
         organisation without a seat learns nothing of the hall's state from the refusal.
         """
-        seat = await session.scalar(
-            select(OpeningBid.id)
-            .where(OpeningBid.session_id == opening.id, OpeningBid.organisation_id == actor.organisation_id)
-            .limit(1)
-        )
-        if actor.organisation_id is None or seat is None:
+        if actor.organisation_id is None or not await repository.has_seat(session, opening.id, actor.organisation_id):
             raise NotABidder(
                 "the caller's organisation has no bid at this opening; the attempt is recorded",
                 field="actor",
@@ -226,18 +202,7 @@ class OpeningService:
     async def _own_row(
         session: AsyncSession, opening: OpeningSession, actor: Actor, lot: str, *, lock: bool
     ) -> OpeningBid:
-        statement = (
-            select(OpeningBid)
-            .join(Lot, Lot.id == OpeningBid.lot_id)
-            .where(
-                OpeningBid.session_id == opening.id,
-                Lot.code == lot,
-                OpeningBid.organisation_id == actor.organisation_id,
-            )
-        )
-        if lock:
-            statement = statement.with_for_update(of=OpeningBid)
-        row = await session.scalar(statement.execution_options(populate_existing=True))
+        row = await repository.organisation_bid_in_lot(session, opening.id, lot, actor.organisation_id, lock=lock)
         if row is None:
             raise OpeningRefused(
                 f"the caller's organisation has no bid at this opening for lot {lot}", field="lot", rule="not-a-bidder"
@@ -248,14 +213,7 @@ class OpeningService:
     async def _row_of(
         session: AsyncSession, opening: OpeningSession, lot: str, bidder: str, *, lock: bool
     ) -> OpeningBid:
-        statement = (
-            select(OpeningBid)
-            .join(Lot, Lot.id == OpeningBid.lot_id)
-            .where(OpeningBid.session_id == opening.id, Lot.code == lot, OpeningBid.bidder_uscc == bidder)
-        )
-        if lock:
-            statement = statement.with_for_update(of=OpeningBid)
-        row = await session.scalar(statement.execution_options(populate_existing=True))
+        row = await repository.bidder_bid_in_lot(session, opening.id, lot, bidder, lock=lock)
         if row is None:
             raise OpeningRefused(
                 f"{bidder} has no bid at this opening for lot {lot}", field="bidder", rule="not-a-bidder"
@@ -326,22 +284,12 @@ class OpeningService:
         self, actor: Actor, code: str, step: str, refusal: DomainError, *, lot: str | None
     ) -> None:
         async with transaction(self.session_maker, lock=True) as session:
-            tender = await session.scalar(select(Tender).where(Tender.project_code == code))
+            tender = await repository.tender_by_code(session, code)
             if tender is None:
                 return
             now = await clock.now(session)
             if lot is not None and actor.organisation_id is not None:
-                row = await session.scalar(
-                    select(OpeningBid)
-                    .join(OpeningSession, OpeningSession.id == OpeningBid.session_id)
-                    .join(Lot, Lot.id == OpeningBid.lot_id)
-                    .where(
-                        OpeningSession.tender_id == tender.id,
-                        Lot.code == lot,
-                        OpeningBid.organisation_id == actor.organisation_id,
-                    )
-                    .with_for_update(of=OpeningBid)
-                )
+                row = await repository.organisation_bid_at_tender_locked(session, tender.id, lot, actor.organisation_id)
                 if row is not None and step == "decryption":
                     row.failed_attempts += 1
                     row.last_refusal = {"field": refusal.field, "rule": refusal.rule, "at": now.isoformat()}
@@ -422,9 +370,7 @@ class OpeningService:
                 field="stage",
                 rule="minimum-windows",
             )
-        unanswered = await session.scalar(
-            select(func.count(Objection.id)).where(Objection.session_id == opening.id, Objection.answer.is_(None))
-        )
+        unanswered = await repository.unanswered_objections(session, opening.id)
         if unanswered:
             raise OpeningStateConflict(
                 f"{unanswered} objection(s) are not answered yet", field="objections", rule="objections-unanswered"
@@ -556,11 +502,7 @@ class OpeningService:
             self._check_host(actor, opening)
             if opening.stage is Stage.CLOSED:
                 raise OpeningStateConflict("the opening is closed", field="stage", rule="objection-window")
-            objection = await session.scalar(
-                select(Objection)
-                .where(Objection.id == objection_id, Objection.session_id == opening.id)
-                .with_for_update()
-            )
+            objection = await repository.objection_locked(session, opening.id, objection_id)
             if objection is None:
                 raise NotFound("no such objection at this opening", field="objection", rule="exists")
             if objection.answer is not None:
@@ -703,11 +645,7 @@ class OpeningService:
         dek = _b64decode(content_key, "contentKey")
         # 1. Fail fast, outside the locks and in one query: bidder, stage, order.
         async with self.session_maker() as session:
-            found = (
-                await session.execute(
-                    _OWN_BID_AT_OPENING, {"code": code, "lot": lot, "organisation_id": actor.organisation_id}
-                )
-            ).first()
+            found = await repository.own_bid_for_opening(session, code, lot, actor.organisation_id)
             if found is None:  # say which: no tender, no opening yet, or not a bidder of this lot
                 _, opening = await self._load(session, code)
                 await self._check_bidder(session, opening, actor)
@@ -738,16 +676,7 @@ class OpeningService:
             opening = await session.get_one(OpeningSession, opening_id, with_for_update=True, populate_existing=True)
             now = await clock.now(session)
             items: list[_Decrypted] = [waiting.payload for waiting in batch]
-            rows = {
-                row.id: row
-                for row in await session.scalars(
-                    select(OpeningBid)
-                    .where(OpeningBid.id.in_({item.row_id for item in items}))
-                    .order_by(OpeningBid.id)  # one lock order for every batch
-                    .with_for_update()
-                    .execution_options(populate_existing=True)
-                )
-            }
+            rows = await repository.bids_by_id_locked(session, {item.row_id for item in items})
             for waiting, item in zip(batch, items, strict=True):
                 row = rows[item.row_id]
                 try:
@@ -800,11 +729,7 @@ class OpeningService:
                 f"send the backup's bytes, at most {remedy.MAX_BACKUP_BYTES}", field="content", rule="size"
             )
         async with self.session_maker() as session:
-            found = (
-                await session.execute(
-                    _OWN_BID_AT_OPENING, {"code": code, "lot": lot, "organisation_id": actor.organisation_id}
-                )
-            ).first()
+            found = await repository.own_bid_for_opening(session, code, lot, actor.organisation_id)
             if found is None:
                 _, opening = await self._load(session, code)
                 await self._check_bidder(session, opening, actor)
@@ -959,11 +884,7 @@ class OpeningService:
             except OpenFailed as failed:
                 raise OpeningRefused(failed.message, field=failed.field, rule=failed.rule) from None
             holder_sha256 = str(holders[position]["sha256"])
-            existing = await session.scalar(
-                select(ReleasedShare).where(
-                    ReleasedShare.opening_bid_id == row.id, ReleasedShare.holder_sha256 == holder_sha256
-                )
-            )
+            existing = await repository.released_share(session, row.id, holder_sha256)
             if existing is not None:
                 raise Conflict(
                     "this key holder already released its share of this bid", field="shares", rule="released-once"
@@ -981,7 +902,7 @@ class OpeningService:
                 )
             )
             await session.flush()
-            released = list(await session.scalars(select(ReleasedShare).where(ReleasedShare.opening_bid_id == row.id)))
+            released = await repository.released_shares(session, row.id)
             await append_entry(
                 session,
                 actor=actor,
@@ -1156,11 +1077,7 @@ class OpeningService:
             signed = await self._verify_bidder_signature(
                 session, statement, signature_der, uscc=rows[0].bidder_uscc, now=now
             )
-            existing = await session.scalar(
-                select(Confirmation).where(
-                    Confirmation.session_id == opening.id, Confirmation.organisation_id == rows[0].organisation_id
-                )
-            )
+            existing = await repository.confirmation_of(session, opening.id, rows[0].organisation_id)
             if existing is not None:
                 raise Conflict("already confirmed", field="actor", rule="confirmed-once")
             confirmation = Confirmation(
@@ -1198,7 +1115,7 @@ class OpeningService:
             tender, opening = await self._load(session, code)
             now = await clock.now(session)
             rows = await bid_rows(session, opening)
-            lots = {lot.id: lot.code for lot in await session.scalars(select(Lot).where(Lot.tender_id == tender.id))}
+            lots = {lot.id: lot.code for lot in await repository.lots_of_tender(session, tender.id)}
             policy = self._policy(actor, tender, opening, rows)
             remaining = (
                 opening.remaining_seconds
@@ -1251,9 +1168,7 @@ class OpeningService:
                 view["priceTable"] = table
                 view["priceTableSha256"] = price_table_sha256(table)
             if policy.participant:
-                objections = await session.scalars(
-                    select(Objection).where(Objection.session_id == opening.id).order_by(Objection.filed_at)
-                )
+                objections = await repository.objections_of(session, opening.id)
                 names = {r.organisation_id: r.bidder_name for r in rows}
                 view["objections"] = [
                     {

@@ -21,16 +21,14 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bidding.client.sdk import price_table_sha256 as sdk_price_table_sha256
-from bidding.models import Bid, BidStatus, BidVersion, Lot, Tender, TenderStatus
+from bidding.models import Bid, BidVersion, Tender, TenderStatus
+from bidding.opening import repository
 from bidding.opening.events import publish_after_commit
 from bidding.opening.models import (
     FINAL_OUTCOMES,
-    Confirmation,
-    Objection,
     OpeningBid,
     OpeningSession,
     Outcome,
@@ -46,14 +44,14 @@ from trading.ledger.models import LedgerChainHead
 from trading.ledger.service import append_entry, chain_for, request_checkpoint
 from trading.parties.models import Organisation
 
+bid_rows = repository.bid_rows
+
 SIGN_IN_MINUTES: Final = 15
 CONFIRMATION_MINUTES: Final = 30
 OBJECTION_MINUTES: Final = 15
 """Defaults for tenders whose rule snapshot predates the rule (`bidding.rules.TenderRules`)."""
 RENDER_RECORD_TASK: Final = "bidding.render_opening_record"
 """Renders, signs and stores the opening record after the close commits (`bidding.opening.record`)."""
-READ_OUT: Final = frozenset({Outcome.DECRYPTED, Outcome.ESCROW})
-"""Outcomes of a bid opened in full (price summary and package)."""
 WINDOW_STAGES: Final = frozenset({Stage.DECRYPTION, Stage.PRICE_READING})
 """Stages during which the decryption window may run: 唱标 starts as soon as every price summary is
 settled, and packages go on being decrypted until the window's end."""
@@ -173,16 +171,8 @@ async def start_opening(session: AsyncSession, tender: Tender, now: datetime) ->
     lot opens, the tender becomes ``failed`` and the session is born closed with the reason.
     """
     minimum = int((tender.rules or {}).get("min_bidders", 3))
-    lots = list(await session.scalars(select(Lot).where(Lot.tender_id == tender.id).order_by(Lot.position)))
-    rows = (
-        await session.execute(
-            select(Bid, BidVersion, Organisation)
-            .join(BidVersion, BidVersion.id == Bid.current_version_id)
-            .join(Organisation, Organisation.id == Bid.organisation_id)
-            .where(Bid.tender_id == tender.id, Bid.status == BidStatus.SUBMITTED)
-            .order_by(Organisation.name)
-        )
-    ).all()
+    lots = await repository.lots_of_tender(session, tender.id)
+    rows = await repository.submitted_bids(session, tender.id)
     by_lot: dict[uuid.UUID, list[tuple[Bid, BidVersion, Organisation]]] = {lot.id: [] for lot in lots}
     for bid, version, organisation in rows:
         by_lot.setdefault(bid.lot_id, []).append((bid, version, organisation))
@@ -338,13 +328,6 @@ async def enter_stage(
     )
 
 
-async def bid_rows(session: AsyncSession, opening: OpeningSession, *, lock: bool = False) -> list[OpeningBid]:
-    statement = select(OpeningBid).where(OpeningBid.session_id == opening.id).order_by(OpeningBid.bidder_name)
-    if lock:
-        statement = statement.with_for_update()
-    return list(await session.scalars(statement.execution_options(populate_existing=True)))
-
-
 async def decide_bid(
     session: AsyncSession,
     row: OpeningBid,
@@ -427,27 +410,9 @@ def price_settled(row: OpeningBid) -> bool:
     return row.price_status is PartStatus.OPENED or row.outcome in FINAL_OUTCOMES
 
 
-def _progress_statement() -> Select[int, int, int, int, int, int]:
-    final = OpeningBid.outcome.in_(list(FINAL_OUTCOMES))
-    price_open = OpeningBid.price_status == PartStatus.OPENED
-    return select(
-        func.count(),
-        func.count().filter(price_open),
-        func.count().filter(OpeningBid.package_status == PartStatus.OPENED),
-        func.count().filter(OpeningBid.outcome.in_(list(READ_OUT))),
-        func.count().filter(~final & ~price_open),
-        func.count().filter(~final),
-    ).where(OpeningBid.session_id == bindparam("session_id"))
-
-
-_PROGRESS: Final = _progress_statement()
-"""Built once: constructing the expression cost more than running it, once per decryption."""
-
-
 async def decryption_progress(session: AsyncSession, opening: OpeningSession) -> dict[str, int]:
     """How far the opening's decryption is, counted in the database (one query, no rows loaded)."""
-    row = (await session.execute(_PROGRESS, {"session_id": opening.id})).one()
-    total, prices, packages, opened, prices_pending, undecided = (int(v) for v in row)
+    total, prices, packages, opened, prices_pending, undecided = await repository.decryption_counts(session, opening.id)
     return {
         "total": total,
         "pricesOpened": prices,
@@ -460,12 +425,7 @@ async def decryption_progress(session: AsyncSession, opening: OpeningSession) ->
 
 async def advance_if_due(session: AsyncSession, opening_id: uuid.UUID, now: datetime) -> bool:
     """The sweep's step for one session: lock, re-check, act. True when something changed."""
-    opening = await session.scalar(
-        select(OpeningSession)
-        .where(OpeningSession.id == opening_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
+    opening = await repository.opening_locked(session, opening_id)
     if opening is None or opening.next_check is None or opening.next_check > now:
         return False
     if opening.paused_at is not None or opening.stage is Stage.CLOSED or opening.stage_ends_at is None:
@@ -484,9 +444,7 @@ async def advance_if_due(session: AsyncSession, opening_id: uuid.UUID, now: date
         if await close_decryption_window(session, opening, tender, now, system):
             await enter_stage(session, opening, tender, Stage.PRICE_READING, now=now, actor=system)
     elif opening.stage is Stage.CONFIRMATION:
-        unanswered = await session.scalar(
-            select(func.count(Objection.id)).where(Objection.session_id == opening.id, Objection.answer.is_(None))
-        )
+        unanswered = await repository.unanswered_objections(session, opening.id)
         if unanswered:
             # The record cannot close over an unanswered objection (实施条例 Art. 44): the host closes.
             opening.stage_ends_at = None
@@ -518,7 +476,7 @@ async def advance_if_due(session: AsyncSession, opening_id: uuid.UUID, now: date
 
 
 async def price_table(session: AsyncSession, opening: OpeningSession) -> list[dict[str, Any]]:
-    lots = {lot.id: lot for lot in await session.scalars(select(Lot).where(Lot.tender_id == opening.tender_id))}
+    lots = {lot.id: lot for lot in await repository.lots_of_tender(session, opening.tender_id)}
     rows = await bid_rows(session, opening)
     rows.sort(key=lambda r: (lots[r.lot_id].position, r.bidder_name))
     return [price_row(row, lots[row.lot_id].code) for row in rows]
@@ -551,35 +509,24 @@ async def opening_record(session: AsyncSession, code: str, policy: OpeningPolicy
     the bids, prices, objections and confirmations of others are left out before 唱标. Without
     one, everything (the record is rendered only once the opening is closed).
     """
-    tender = await session.scalar(select(Tender).where(Tender.project_code == code))
+    tender = await repository.tender_by_code(session, code)
     if tender is None:
         raise NotFound(f"no tender {code}", field="tender", rule="exists")
-    opening = await session.scalar(select(OpeningSession).where(OpeningSession.tender_id == tender.id))
+    opening = await repository.opening_of_tender(session, tender.id)
     if opening is None:
         raise NotFound(f"tender {code} has no opening yet", field="opening", rule="exists")
-    lots = list(await session.scalars(select(Lot).where(Lot.tender_id == tender.id).order_by(Lot.position)))
-    organisations = {
-        o.id: o
-        for o in await session.scalars(
-            select(Organisation).where(
-                Organisation.id.in_(
-                    {opening.host_organisation_id, tender.tenderee_organisation_id}
-                    | ({tender.agency_organisation_id} if tender.agency_organisation_id else set())
-                )
-            )
-        )
-    }
+    lots = await repository.lots_of_tender(session, tender.id)
+    organisations = await repository.organisations_by_id(
+        session,
+        {opening.host_organisation_id, tender.tenderee_organisation_id}
+        | ({tender.agency_organisation_id} if tender.agency_organisation_id else set()),
+    )
     rows = await bid_rows(session, opening)
     names = {row.organisation_id: row.bidder_name for row in rows}
-    objections = list(
-        await session.scalars(select(Objection).where(Objection.session_id == opening.id).order_by(Objection.filed_at))
-    )
+    objections = await repository.objections_of(session, opening.id)
     if policy is not None:
         objections = [o for o in objections if policy.sees_objection(o.organisation_id)]
-    confirmations = {
-        c.organisation_id: c
-        for c in await session.scalars(select(Confirmation).where(Confirmation.session_id == opening.id))
-    }
+    confirmations = await repository.confirmations_by_organisation(session, opening.id)
     head = await session.get(LedgerChainHead, chain_for(code))
     bidders = sorted({(row.organisation_id, row.bidder_uscc, row.bidder_name) for row in rows}, key=lambda b: b[2])
     host = organisations.get(opening.host_organisation_id)
