@@ -97,7 +97,7 @@ class OpeningController(Controller):
         self, code: FromPath[str], opening: NamedDependency[OpeningService], actor: NamedDependency[Actor]
     ) -> dict[str, Any]:
         """The hall's state and countdown (database clock); the price table from 唱标 on (public, masked)."""
-        return await opening.view(actor, code)
+        return await opening.hall.view(actor, code)
 
     @get(
         "/{code:str}/record",
@@ -108,7 +108,7 @@ class OpeningController(Controller):
         self, code: FromPath[str], opening: NamedDependency[OpeningService], actor: NamedDependency[Actor]
     ) -> dict[str, Any]:
         """The opening record's data (开标记录): outcomes, prices, objections, confirmations, chain head."""
-        return await opening.record(actor, code)
+        return await opening.hall.record(actor, code)
 
     @get(
         "/{code:str}/record.pdf",
@@ -167,7 +167,7 @@ class OpeningController(Controller):
         actor: NamedDependency[Actor],
     ) -> list[dict[str, Any]]:
         """签到: the caller's organisation joins the hall, signed over the sign-in statement."""
-        return [_bid(row) for row in await opening.sign_in(actor, code, data.signature)]
+        return [_bid(row) for row in await opening.attendance.sign_in(actor, code, data.signature)]
 
     @get(
         "/{code:str}/envelopes",
@@ -178,7 +178,7 @@ class OpeningController(Controller):
         self, code: FromPath[str], opening: NamedDependency[OpeningService], actor: NamedDependency[Actor]
     ) -> list[dict[str, Any]]:
         """The caller's bids: each part's envelope header, to unwrap the content key locally."""
-        return await opening.envelopes(actor, code)
+        return await opening.decryption.envelopes(actor, code)
 
     @post(
         "/{code:str}/backups/{lot:str}/{part:str}",
@@ -201,7 +201,7 @@ class OpeningController(Controller):
         the sealed file, inside the decryption window; opens the part when it is the one the signed,
         receipted manifest pins (the tender's remedy plan must name the backup).
         """
-        return _bid(await opening.file_backup(actor, code, lot, part, await request.body()))
+        return _bid(await opening.decryption.file_backup(actor, code, lot, part, await request.body()))
 
     @post(
         "/{code:str}/decryption",
@@ -217,7 +217,7 @@ class OpeningController(Controller):
         actor: NamedDependency[Actor],
     ) -> dict[str, Any]:
         """Open one part with its content key, inside the window; the price summary first."""
-        return _bid(await opening.decrypt(actor, code, data.lot, data.part, data.content_key))
+        return _bid(await opening.decryption.decrypt(actor, code, data.lot, data.part, data.content_key))
 
     @post(
         "/{code:str}/objections",
@@ -233,7 +233,7 @@ class OpeningController(Controller):
         actor: NamedDependency[Actor],
     ) -> dict[str, Any]:
         """异议: a signed objection, until the confirmation stage ends."""
-        return _objection(await opening.file_objection(actor, code, data.text, data.signature))
+        return _objection(await opening.objections.file_objection(actor, code, data.text, data.signature))
 
     @post(
         "/{code:str}/confirmation",
@@ -249,7 +249,7 @@ class OpeningController(Controller):
         actor: NamedDependency[Actor],
     ) -> dict[str, Any]:
         """The bidder's signed confirmation of the price table (absence at the end = acceptance)."""
-        confirmation = await opening.confirm(actor, code, data.signature)
+        confirmation = await opening.objections.confirm(actor, code, data.signature)
         return {"confirmedAt": confirmation.confirmed_at.isoformat(), "signerSha256": confirmation.signer_sha256}
 
     # --- the host (checked and audited in the service) ---
@@ -269,10 +269,10 @@ class OpeningController(Controller):
     ) -> dict[str, Any]:
         """The host moves to the next stage, pauses or resumes."""
         if data.action == "pause":
-            return _session(await opening.pause(actor, code, data.reason))
+            return _session(await opening.host.pause(actor, code, data.reason))
         if data.action == "resume":
-            return _session(await opening.resume(actor, code))
-        return _session(await opening.advance(actor, code, Stage(data.action)))
+            return _session(await opening.host.resume(actor, code))
+        return _session(await opening.host.advance(actor, code, Stage(data.action)))
 
     @post(
         "/{code:str}/incidents",
@@ -288,7 +288,7 @@ class OpeningController(Controller):
         actor: NamedDependency[Actor],
     ) -> dict[str, Any]:
         """The host records a platform-side cause for a bidder (撤回, or the escrow remedy)."""
-        return _bid(await opening.record_incident(actor, code, lot=data.lot, bidder=data.bidder, cause=data.cause))
+        return _bid(await opening.host.record_incident(actor, code, lot=data.lot, bidder=data.bidder, cause=data.cause))
 
     @post(
         "/{code:str}/objections/{objection_id:uuid}/answer",
@@ -305,7 +305,7 @@ class OpeningController(Controller):
         actor: NamedDependency[Actor],
     ) -> dict[str, Any]:
         """The host answers an objection in the hall."""
-        return _objection(await opening.answer_objection(actor, code, objection_id, data.answer))
+        return _objection(await opening.objections.answer_objection(actor, code, objection_id, data.answer))
 
     # --- key holders ---
 
@@ -323,7 +323,7 @@ class OpeningController(Controller):
         actor: NamedDependency[Actor],
     ) -> list[dict[str, Any]]:
         """A bid's envelope headers for its key holders (escrow remedy only)."""
-        return await opening.holder_envelopes(actor, code, lot=lot, bidder=bidder)
+        return await opening.escrow.holder_envelopes(actor, code, lot=lot, bidder=bidder)
 
     @post(
         "/{code:str}/shares",
@@ -339,7 +339,7 @@ class OpeningController(Controller):
         actor: NamedDependency[Actor],
     ) -> dict[str, Any]:
         """A key holder releases its signed shares of a bid; k of n open it (the tender's remedy)."""
-        row = await opening.release_shares(
+        row = await opening.escrow.release_shares(
             actor, code, lot=data.lot, bidder=data.bidder, shares=data.shares, signature=data.signature
         )
         return _bid(row)

@@ -5,7 +5,7 @@ plan is part of the public tender data (`remedy_plan`, in the tender API and pag
 knows before bidding which remedies it can count on:
 
 * **escrow**: k of n key holders named in the tender release their shares, for a bid the host
-  recorded a platform-side incident for (`bidding.opening.service.OpeningService.release_shares`);
+  recorded a platform-side incident for (`bidding.opening.services.escrow.KeyEscrow.release_shares`);
 * **backup**: the bidder uploads, inside the decryption window, the backup its bid tool generated
   together with the sealed file (domain-rules §1.4: Jiangsu's "备份文件", China Resources' non-encrypted
   file): the part's bytes as they were sealed. `check_backup` accepts a backup only when its SHA-256

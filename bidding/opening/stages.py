@@ -5,8 +5,8 @@ Here: the session's creation at the deadline (`start_opening`, in the deadline s
 transaction, 流标 when too few bids), entering a stage (`enter_stage`) and the decryption window's
 end (`close_decryption_window`), shared by the host's requests (`bidding.opening.service`) and the
 sweep (`advance_if_due`, run by `bidding.opening.jobs.OpeningClock`), and the readings both
-publish: the price table and the opening record's data. Every function works inside the caller's
-transaction; none commits.
+publish (`bidding.opening.readings`: the price table and the opening record's data). Every
+function works inside the caller's transaction; none commits.
 
 唱标 starts as soon as every price summary is settled (opened, or the bid decided without it) and
 then carries the rest of the decryption window as its clock, so the price table does not wait for
@@ -17,13 +17,11 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Final
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bidding.client.sdk import price_table_sha256 as sdk_price_table_sha256
 from bidding.models import Bid, BidVersion, Tender, TenderStatus
 from bidding.opening import repository
 from bidding.opening.events import publish_after_commit
@@ -35,16 +33,12 @@ from bidding.opening.models import (
     PartStatus,
     Stage,
 )
-from bidding.visibility import OpeningPolicy
+from bidding.opening.readings import jsonable, opening_record, price_table, price_table_sha256
 from certs.canonical import canonical_json
 from trading.kernel import tasks
 from trading.kernel.auth.identity import Actor
-from trading.kernel.errors import NotFound
-from trading.ledger.models import LedgerChainHead
-from trading.ledger.service import append_entry, chain_for, request_checkpoint
+from trading.ledger.service import append_entry, request_checkpoint
 from trading.parties.models import Organisation
-
-bid_rows = repository.bid_rows
 
 SIGN_IN_MINUTES: Final = 15
 CONFIRMATION_MINUTES: Final = 30
@@ -122,43 +116,10 @@ def objections_open(tender: Tender, opening: OpeningSession, now: datetime) -> b
     return ends is None or ends <= opening.stage_started_at
 
 
-def iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
 def add_timeline_event(opening: OpeningSession, event: str, now: datetime, actor: Actor, **extra: Any) -> None:
     events = list((opening.timeline or {}).get("events", []))
     events.append({"event": event, "stage": opening.stage.value, "at": now.isoformat(), "by": actor.label, **extra})
     opening.timeline = {"events": events}
-
-
-def price_row(row: OpeningBid, lot_code: str) -> dict[str, Any]:
-    """One line of the price table (唱标): the bidder, the outcome and, when read out, the prices."""
-    line: dict[str, Any] = {
-        "lot": lot_code,
-        "bidder": row.bidder_uscc,
-        "bidderName": row.bidder_name,
-        "outcome": row.outcome.value,
-        "cause": row.cause,
-    }
-    if row.price_status is PartStatus.OPENED and row.price_summary is not None:
-        summary = row.price_summary
-        line.update(
-            {
-                "currency": summary.get("currency"),
-                "totalPrice": summary.get("totalPrice"),
-                "durationDays": summary.get("durationDays"),
-                "items": summary.get("items", []),
-            }
-        )
-    return line
-
-
-def price_table_sha256(table: Sequence[Mapping[str, Any]]) -> str:
-    """The digest bidders confirm (`bidding.client.format.confirmation_statement`); the client
-    recomputes it with the same function before it signs.
-    """
-    return sdk_price_table_sha256(table)
 
 
 # --- creation at the deadline (called by the deadline sweep, in its transaction) --------------------
@@ -364,7 +325,7 @@ async def close_decryption_window(
     """
     remedy = bool(tender.key_holders.get("remedy")) and bool(tender.key_holders.get("holders"))
     waiting = False
-    for row in await bid_rows(session, opening, lock=True):
+    for row in await repository.bid_rows(session, opening, lock=True):
         if row.outcome is not Outcome.PENDING:
             waiting = waiting or not price_settled(row)
             continue
@@ -408,19 +369,6 @@ async def close_decryption_window(
 def price_settled(row: OpeningBid) -> bool:
     """Its price summary is open, or the bid is decided without it: it no longer holds up 唱标."""
     return row.price_status is PartStatus.OPENED or row.outcome in FINAL_OUTCOMES
-
-
-async def decryption_progress(session: AsyncSession, opening: OpeningSession) -> dict[str, int]:
-    """How far the opening's decryption is, counted in the database (one query, no rows loaded)."""
-    total, prices, packages, opened, prices_pending, undecided = await repository.decryption_counts(session, opening.id)
-    return {
-        "total": total,
-        "pricesOpened": prices,
-        "packagesOpened": packages,
-        "opened": opened,
-        "pricesPending": prices_pending,
-        "undecided": undecided,
-    }
 
 
 async def advance_if_due(session: AsyncSession, opening_id: uuid.UUID, now: datetime) -> bool:
@@ -473,137 +421,3 @@ async def advance_if_due(session: AsyncSession, opening_id: uuid.UUID, now: date
 
 
 # --- reading ------------------------------------------------------------------------------------------
-
-
-async def price_table(session: AsyncSession, opening: OpeningSession) -> list[dict[str, Any]]:
-    lots = {lot.id: lot for lot in await repository.lots_of_tender(session, opening.tender_id)}
-    rows = await bid_rows(session, opening)
-    rows.sort(key=lambda r: (lots[r.lot_id].position, r.bidder_name))
-    return [price_row(row, lots[row.lot_id].code) for row in rows]
-
-
-def jsonable(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [jsonable(v) for v in value]
-    if hasattr(value, "is_finite"):  # Decimal
-        return str(value)
-    return value
-
-
-def _visible_line(policy: OpeningPolicy | None, row: OpeningBid, lot_code: str) -> dict[str, Any]:
-    line = price_row(row, lot_code)
-    return line if policy is None else policy.price_line(line, row.organisation_id)
-
-
-async def opening_record(session: AsyncSession, code: str, policy: OpeningPolicy | None = None) -> dict[str, Any]:
-    """Everything the opening record (开标记录) shows: tender, lots, host, timeline, each bidder's
-    outcome with its price summary, objections and answers, confirmations, the ledger chain head.
-
-    With a ``policy`` only what its caller may see at the current stage (`bidding.visibility`):
-    the bids, prices, objections and confirmations of others are left out before 唱标. Without
-    one, everything (the record is rendered only once the opening is closed).
-    """
-    tender = await repository.tender_by_code(session, code)
-    if tender is None:
-        raise NotFound(f"no tender {code}", field="tender", rule="exists")
-    opening = await repository.opening_of_tender(session, tender.id)
-    if opening is None:
-        raise NotFound(f"tender {code} has no opening yet", field="opening", rule="exists")
-    lots = await repository.lots_of_tender(session, tender.id)
-    organisations = await repository.organisations_by_id(
-        session,
-        {opening.host_organisation_id, tender.tenderee_organisation_id}
-        | ({tender.agency_organisation_id} if tender.agency_organisation_id else set()),
-    )
-    rows = await bid_rows(session, opening)
-    names = {row.organisation_id: row.bidder_name for row in rows}
-    objections = await repository.objections_of(session, opening.id)
-    if policy is not None:
-        objections = [o for o in objections if policy.sees_objection(o.organisation_id)]
-    confirmations = await repository.confirmations_by_organisation(session, opening.id)
-    head = await session.get(LedgerChainHead, chain_for(code))
-    bidders = sorted({(row.organisation_id, row.bidder_uscc, row.bidder_name) for row in rows}, key=lambda b: b[2])
-    host = organisations.get(opening.host_organisation_id)
-    return {
-        "tender": {
-            "code": tender.project_code,
-            "title": tender.title,
-            "category": tender.category.value,
-            "deadline": iso(tender.deadline),
-            "tenderee": organisations[tender.tenderee_organisation_id].name
-            if tender.tenderee_organisation_id in organisations
-            else None,
-            "agency": organisations[tender.agency_organisation_id].name
-            if tender.agency_organisation_id and tender.agency_organisation_id in organisations
-            else None,
-            "keyHolders": {
-                "n": len(tender.key_holders.get("holders", [])),
-                "k": tender.key_holders.get("threshold"),
-                "remedy": bool(tender.key_holders.get("remedy")),
-            },
-        },
-        "lots": [
-            {"code": lot.code, "name": lot.name, "estimate": str(lot.estimate), **opening.lots.get(lot.code, {})}
-            for lot in lots
-        ],
-        "host": {"organisation": host.name if host else None, "uscc": host.uscc if host else None},
-        "stage": opening.stage.value,
-        "failedReason": opening.failed_reason,
-        "createdAt": iso(opening.created_at),
-        "closedAt": iso(opening.closed_at),
-        "timeline": (opening.timeline or {}).get("events", []),
-        "bids": [
-            {
-                **_visible_line(policy, row, next(lot.code for lot in lots if lot.id == row.lot_id)),
-                "priceOpenedAt": iso(row.price_opened_at),
-                "packageOpenedAt": iso(row.package_opened_at),
-                "packageSha256": row.package_sha256,
-                "incident": row.incident,
-                "signedInAt": iso(row.signed_in_at),
-            }
-            for row in sorted(
-                rows, key=lambda r: (next(lot.position for lot in lots if lot.id == r.lot_id), r.bidder_name)
-            )
-            if policy is None or policy.sees_row(row.organisation_id)
-        ],
-        "objections": [
-            {
-                "id": str(o.id),
-                "bidder": names.get(o.organisation_id),
-                "text": o.text,
-                "filedAt": iso(o.filed_at),
-                "signerSha256": o.signer_sha256,
-                "answer": o.answer,
-                "answeredAt": iso(o.answered_at),
-            }
-            for o in objections
-        ],
-        "confirmations": [
-            {
-                "bidder": uscc,
-                "bidderName": name,
-                "confirmed": organisation_id in confirmations,
-                "confirmedAt": iso(confirmations[organisation_id].confirmed_at)
-                if organisation_id in confirmations
-                else None,
-                "signerSha256": confirmations[organisation_id].signer_sha256
-                if organisation_id in confirmations
-                else None,
-                # 87号令 Art. 42: a bidder who does not confirm by the end accepts the result.
-                "deemedAccepted": organisation_id not in confirmations and opening.stage is Stage.CLOSED,
-            }
-            for organisation_id, uscc, name in bidders
-            if policy is None or policy.sees_row(organisation_id)
-        ],
-        "ledger": {
-            "chain": chain_for(code),
-            "head": head.entry_hash.hex() if head is not None else None,
-            "sequence": head.seq if head is not None else None,
-        },
-    }

@@ -1,6 +1,6 @@
 """The opening hall's pages under ``/bidding/opening/{code}``: visitor, host, bidder and supervisor.
 
-Every page renders the state `OpeningService.view` gives its actor, then follows it live through
+Every page renders the state `HallView.view` gives its actor, then follows it live through
 the hall's server-sent events (`bidding.opening.live`, ``static/js/opening.js``): stage, countdown
 from the database clock, each bid's decryption status, the price table from 唱标 on, objections.
 
@@ -259,9 +259,9 @@ class OpeningPages(Controller):
         form: dict[str, str] | None = None,
         status_code: int = 200,
     ) -> Response[Any]:
-        if not (await opening.policy(actor, code)).may_open(Page(role)):
+        if not (await opening.hall.policy(actor, code)).may_open(Page(role)):
             raise PermissionDenied(PAGE_REFUSALS.get(role, PAGE_REFUSALS["host"]), field="tender", rule=f"{role}-page")
-        view = await opening.view(actor, code)
+        view = await opening.hall.view(actor, code)
         base_url = str(request.base_url).rstrip("/")
         uscc = await _uscc_of(opening, actor) if role == "bidder" else None
         own = [row for row in view.get("decryption", []) if uscc and row.get("bidder") == uscc]
@@ -389,11 +389,11 @@ class OpeningPages(Controller):
         data = {"action": _form_text(form, "action"), "reason": _form_text(form, "reason")}
         try:
             if data["action"] == "pause":
-                await opening.pause(actor, code, data["reason"])
+                await opening.host.pause(actor, code, data["reason"])
             elif data["action"] == "resume":
-                await opening.resume(actor, code)
+                await opening.host.resume(actor, code)
             elif data["action"] in NEXT_STAGE.values():
-                await opening.advance(actor, code, Stage(data["action"]))
+                await opening.host.advance(actor, code, Stage(data["action"]))
             else:
                 raise _bad_action()
         except DomainError as exc:
@@ -418,7 +418,7 @@ class OpeningPages(Controller):
         form = dict(await request.form())
         data = {name: _form_text(form, name) for name in ("lot", "bidder", "cause")}
         try:
-            await opening.record_incident(actor, code, lot=data["lot"], bidder=data["bidder"], cause=data["cause"])
+            await opening.host.record_incident(actor, code, lot=data["lot"], bidder=data["bidder"], cause=data["cause"])
         except DomainError as exc:
             return await self._refused(
                 request, role="host", code=code, opening=opening, actor=actor, exc=exc, form=data
@@ -442,7 +442,7 @@ class OpeningPages(Controller):
         form = dict(await request.form())
         data = {"answer": _form_text(form, "answer")}
         try:
-            await opening.answer_objection(actor, code, objection_id, data["answer"])
+            await opening.objections.answer_objection(actor, code, objection_id, data["answer"])
         except DomainError as exc:
             return await self._refused(
                 request, role="host", code=code, opening=opening, actor=actor, exc=exc, form=data
@@ -469,7 +469,7 @@ class OpeningPages(Controller):
         form = dict(await request.form())
         data = {"signature": _form_text(form, "signature")}
         try:
-            await opening.sign_in(actor, code, data["signature"])
+            await opening.attendance.sign_in(actor, code, data["signature"])
         except DomainError as exc:
             return await self._refused(
                 request, role="bidder", code=code, opening=opening, actor=actor, exc=exc, form=data
@@ -492,7 +492,7 @@ class OpeningPages(Controller):
         form = dict(await request.form())
         data = {"text": _form_text(form, "text"), "signature": _form_text(form, "signature")}
         try:
-            await opening.file_objection(actor, code, data["text"], data["signature"])
+            await opening.objections.file_objection(actor, code, data["text"], data["signature"])
         except DomainError as exc:
             return await self._refused(
                 request, role="bidder", code=code, opening=opening, actor=actor, exc=exc, form=data
@@ -515,7 +515,7 @@ class OpeningPages(Controller):
         form = dict(await request.form())
         data = {"signature": _form_text(form, "signature")}
         try:
-            await opening.confirm(actor, code, data["signature"])
+            await opening.objections.confirm(actor, code, data["signature"])
         except DomainError as exc:
             return await self._refused(
                 request, role="bidder", code=code, opening=opening, actor=actor, exc=exc, form=data
@@ -534,7 +534,7 @@ class OpeningPages(Controller):
         actor: NamedDependency[Actor],
     ) -> Response[bytes]:
         """The exact bytes the bidder signs to confirm the price table (canonical JSON)."""
-        view = await opening.view(actor, code)
+        view = await opening.hall.view(actor, code)
         digest = view.get("priceTableSha256")
         uscc = await _uscc_of(opening, actor)
         if not digest or not uscc or view.get("role") != "bidder":

@@ -436,7 +436,9 @@ async def test_five_bidders_one_revoked_one_opened_by_escrow_objection_and_recor
         # opens it again for whoever reads it later.
         assert row_e.package_content_key is not None
         assert len(row_e.package_content_key) == 32
-        package = await OpeningService(session_maker, settings, store).opened_package(code, "L1", bidders["E"].uscc)
+        package = await OpeningService(session_maker, settings, store).hall.opened_package(
+            code, "L1", bidders["E"].uscc
+        )
         assert hashlib.sha256(package).hexdigest() == row_e.package_sha256
         with zipfile.ZipFile(io.BytesIO(package)) as archive:
             assert archive.read("技术标.txt") == f"技术标 {bidders['E'].name}\n".encode() * 100
@@ -1029,7 +1031,7 @@ async def test_the_remedy_plan_is_public_and_a_backup_opens_a_bid_only_when_it_i
     assert lines[bidders["A"].uscc]["totalPrice"] == PRICES["A"]
     assert lines[bidders["A"].uscc]["outcome"] == "decrypted"
     assert "backup" in lines[bidders["A"].uscc]["cause"]
-    package = await OpeningService(session_maker, settings, store).opened_package(code, "L1", bidders["A"].uscc)
+    package = await OpeningService(session_maker, settings, store).hall.opened_package(code, "L1", bidders["A"].uscc)
     assert package == backup("A", fmt.PACKAGE)
     async with session_maker() as session:
         decrypted = await _actions(session, code, "bidding.opening_part_decrypted")
