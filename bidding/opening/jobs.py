@@ -1,4 +1,5 @@
-"""The opening's clock: the sweep ends timed stages (sign-in, the decryption window, confirmation).
+"""The opening's sweep handlers: the bid deadline that begins the opening (`TenderDeadline`), and the
+opening's clock, which ends timed stages (sign-in, the decryption window, confirmation).
 
 `OpeningClock.run` locks the session row, re-checks that it is due (not paused, its stage's end
 passed by the database clock) and acts once; a repeated, late or concurrent sweep finds the row no
@@ -14,8 +15,9 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bidding import jobs
 from bidding.opening import repository
-from bidding.opening.stages import advance_if_due
+from bidding.opening.stages import advance_if_due, start_opening
 
 
 class OpeningClock:
@@ -33,4 +35,12 @@ class OpeningClock:
         return await advance_if_due(session, key, now)
 
 
-SWEEP_HANDLERS = (OpeningClock(),)
+class TenderDeadline(jobs.TenderDeadline):
+    """The bid deadline as the platform runs it: the tender closes and, in the same transaction,
+    its opening begins (`start_opening`: a session in sign-in, or 流标 with too few bids).
+    """
+
+    at_close = (start_opening,)
+
+
+SWEEP_HANDLERS = (TenderDeadline(), OpeningClock())

@@ -2,7 +2,7 @@
 platform and then by the host, timestamped, published and downloadable.
 
 * **At close** (`bidding.opening.stages.enter_stage` to ``closed``, by the host or the sweep) the
-  closing transaction enqueues `RENDER_TASK`; the task (`bidding.tasks`) runs `publish_record`
+  closing transaction enqueues `RENDER_TASK`; the task (`bidding.opening.tasks`) runs `publish_record`
   after that commit. The job reads the record's data (`record_data`), renders it with the kernel
   renderer (`render_record`, 0.1–3 s) **with no transaction open**, then in one short unit of
   work signs it with the platform's key and TSA (PAdES B-T, reason 开标记录), stores it in the file
@@ -191,7 +191,7 @@ def stage_times(timeline: Sequence[Mapping[str, Any]], closed_at: str | None) ->
 
 
 async def record_data(session: AsyncSession, code: str) -> dict[str, Any]:
-    """`bidding.opening.stages.opening_record` plus what the PDF shows besides: each bid's
+    """`bidding.opening.readings.opening_record` plus what the PDF shows besides: each bid's
     guarantee (from the signed public manifest), the price table's digest, Chinese labels.
     """
     data: dict[str, Any] = jsonable(await opening_record(session, code))

@@ -18,8 +18,8 @@ from bidding.models import (
     TenderStatus,
 )
 from bidding.objections import DocumentObjections
-from bidding.opening.remedy import remedy_plan
 from bidding.policies import BiddingPermission
+from bidding.remedy_plan import remedy_plan
 from bidding.tenders import TenderService
 from bidding.visibility import Exposure, exposes, guarded
 from bidding.web.common import (

@@ -41,9 +41,8 @@ from bidding.client import format as fmt
 from bidding.client.sdk import BuiltBid, PriceSummary, build_container, sign_statement_async
 from bidding.client.transport import BIDDING, BidRejected, Receipt, rejection
 from bidding.intake import IntakeService
-from bidding.jobs import TenderDeadline
 from bidding.models import EvaluationMethod, Lot, Tender, TenderCategory, TenderStatus
-from bidding.opening.jobs import OpeningClock
+from bidding.opening.jobs import OpeningClock, TenderDeadline
 from bidding.policies import BiddingPermission
 from certs.testing.pki import DevPki, Identity, Profile, build_dev_pki, make_uscc, organisation_code_extension
 from certs.testing.pki import organisation_name as subject_name

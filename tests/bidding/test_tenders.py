@@ -11,8 +11,10 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bidding.errors import SealedUntilDeadline, TenderRuleViolated, TenderStateConflict
-from bidding.jobs import SWEEP_HANDLERS, TenderDeadline
+from bidding.jobs import SWEEP_HANDLERS
 from bidding.models import DocumentDownload, DocumentKind, EvaluationMethod, Tender, TenderCategory, TenderStatus
+from bidding.opening.jobs import SWEEP_HANDLERS as OPENING_SWEEP_HANDLERS
+from bidding.opening.jobs import TenderDeadline
 from bidding.schemas import KeyHolderCreate, LotCreate
 from bidding.tenders import TenderService
 from certs.testing.pki import DevPki
@@ -492,7 +494,7 @@ async def test_downloads_are_secret_until_the_sweep_closes_the_tender(
 
     with use_clock(ShiftedClock(timedelta(days=21, minutes=1))):
         first = await run_sweep(session_maker, [TenderDeadline(store)])
-        second = await run_sweep(session_maker, SWEEP_HANDLERS)
+        second = await run_sweep(session_maker, [*SWEEP_HANDLERS, *OPENING_SWEEP_HANDLERS])
         async with session_maker() as session:
             row = await session.get_one(Tender, tender.id)
             listing = await service(session, settings, store).downloads(owner.actor(), row)

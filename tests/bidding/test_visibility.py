@@ -31,9 +31,8 @@ from litestar.routes import HTTPRoute
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bidding.jobs import TenderDeadline
 from bidding.models import BidUpload, BidVersion, Tender, TenderDocument
-from bidding.opening.jobs import OpeningClock
+from bidding.opening.jobs import OpeningClock, TenderDeadline
 from bidding.opening.models import Objection, OpeningBid, OpeningSession, Outcome, PartStatus, Stage
 from bidding.policies import BiddingPermission
 from bidding.visibility import READ_OUT_STAGES, VISIBILITY_OPT, Exposure, OpeningPolicy, Relation

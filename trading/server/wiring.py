@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bidding import jobs as bidding_jobs
 from bidding import policies as bidding_policies
 from bidding import rules as bidding_rules
+from bidding.opening import jobs as opening_jobs
 from intermediary_market import jobs as market_jobs
 from intermediary_market import policies as market_policies
 from trading.kernel import sweep
@@ -50,6 +51,7 @@ def register_sweep_handlers() -> None:
     handlers: tuple[sweep.DueHandler, ...] = (
         *parties_jobs.SWEEP_HANDLERS,
         *bidding_jobs.SWEEP_HANDLERS,
+        *opening_jobs.SWEEP_HANDLERS,
         *market_jobs.SWEEP_HANDLERS,
     )
     for handler in handlers:

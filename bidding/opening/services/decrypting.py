@@ -35,6 +35,7 @@ from bidding.opening.models import FINAL_OUTCOMES, OpeningBid, OpeningSession, O
 from bidding.opening.readings import decryption_progress
 from bidding.opening.services.base import HallPart, audited, b64decode
 from bidding.opening.stages import WINDOW_STAGES, add_timeline_event, enter_stage, sign_in_required
+from bidding.remedy_plan import remedy_plan
 from trading.kernel import clock
 from trading.kernel.auth.identity import Actor
 from trading.kernel.db.uow import transaction
@@ -172,7 +173,7 @@ class Decryptions(HallPart):
                 await self.own_row(session, opening, actor, lot, lock=False)
                 raise AssertionError  # pragma: no cover - _own_row raised
             tender, opening, row, version = found
-            if not remedy.remedy_plan(tender.key_holders, tender.rules)["backup"]:
+            if not remedy_plan(tender.key_holders, tender.rules)["backup"]:
                 raise OpeningRefused(
                     "this tender's remedy plan names no backup channel", field="tender", rule="no-backup-remedy"
                 )

@@ -18,9 +18,8 @@ from sqlalchemy import select
 from bidding.client import format as fmt
 from bidding.client.sdk import content_keys
 from bidding.intake import IntakeService
-from bidding.jobs import TenderDeadline
 from bidding.opening.batching import GroupCommit, Waiting
-from bidding.opening.jobs import OpeningClock
+from bidding.opening.jobs import OpeningClock, TenderDeadline
 from bidding.opening.models import Stage
 from bidding.opening.service import OpeningService
 from certs.testing.pki import DevPki

@@ -45,10 +45,9 @@ from bidding.client.transport import (
     sign_in_signed,
     sign_opening_record,
 )
-from bidding.jobs import TenderDeadline
 from bidding.models import BidVersion, Tender, TenderStatus
 from bidding.opening import events
-from bidding.opening.jobs import OpeningClock
+from bidding.opening.jobs import OpeningClock, TenderDeadline
 from bidding.opening.models import OpeningBid, OpeningSession, Outcome, Stage
 from bidding.opening.record import RENDER_TASK, publish_record, record_data, render_record
 from bidding.opening.service import OpeningService
