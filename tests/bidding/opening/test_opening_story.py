@@ -376,7 +376,7 @@ async def test_five_bidders_one_revoked_one_opened_by_escrow_objection_and_recor
         with zipfile.ZipFile(io.BytesIO(package)) as archive:
             assert archive.read("技术标.txt") == f"技术标 {bidders['E'].name}\n".encode() * 100
         refusals = await ledger_actions(session, code, "bidding.opening_")
-        rules = [summary.get("rule") for action, summary in refusals if action.endswith("refused_with")]
+        rules = [summary.get("rule") for action, summary in refusals if action.endswith("_refused")]
         for rule in (
             "host-only",
             "decryption-window",
@@ -511,11 +511,11 @@ async def check_opening_record(  # noqa: PLR0915 - the record's whole round trip
         reports = await verify_pdf(signed, context.validator)
         assert [r.passed for r in reports] == [True, True]
         actions = await ledger_actions(session, code, "bidding.opening_record")
-    assert [a for a, _ in actions if not a.endswith("refused_with")] == [
+    assert [a for a, _ in actions if not a.endswith("_refused")] == [
         "bidding.opening_record_published",
         "bidding.opening_record_host_signed",
     ]
-    assert {s["rule"] for a, s in actions if a.endswith("refused_with")} >= {
+    assert {s["rule"] for a, s in actions if a.endswith("_refused")} >= {
         "signer-not-host",
         "incremental-update-only",
         "signature-covers-file",
