@@ -42,6 +42,7 @@ from trading.kernel.db.types import uuid7
 from trading.kernel.errors import NotFound, PermissionDenied, ValidationFailed
 from trading.kernel.settings import Settings
 from trading.ledger.service import append_entry
+from trading.notifications import service as notifications
 from trading.parties.models import Organisation
 from trading.parties.trust import signer_party
 
@@ -169,6 +170,23 @@ class DocumentObjections:
             summary=summary,
             data={"answer": answer},
             project_code=tender.project_code,
+        )
+        # Served on the objector (sealed chain: it names a prospective bidder).
+        await notifications.publish(
+            self.session,
+            recipient=notifications.Recipient.organisation(objection.organisation_id),
+            template="bidding.objection_answered",
+            key=f"bidding.document_objection_answered:{objection.id}",
+            params={
+                "project_code": tender.project_code,
+                "title": tender.title,
+                "answer": answer,
+                "answered_at": now.isoformat(),
+            },
+            legal=True,
+            project_code=tender.project_code,
+            sealed=True,
+            actor=actor,
         )
         return objection
 

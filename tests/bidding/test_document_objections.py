@@ -28,6 +28,7 @@ from trading.kernel.storage import FileStore
 from trading.kernel.sweep import run_sweep
 from trading.ledger.repository import EntryFilter, LedgerRepository
 from trading.ledger.service import chain_for, unseal_chain
+from trading.notifications import service as notifications
 
 pytestmark = pytest.mark.usefixtures("dev_lists")
 
@@ -109,6 +110,9 @@ async def test_document_objections_are_signed_timely_answered_and_suspend_the_te
             [mine] = await objections.mine(bidder.actor(), tender)
             assert mine.answer == "已发布澄清，删除注册地限制。"
             assert mine.overdue_at is not None
+            # The answer is served on the objector as a legal notice in its organisation's inbox.
+            [notice] = await notifications.inbox(session, bidder.actor())
+            assert (notice.template, notice.legal, notice.sealed) == ("bidding.objection_answered", True, True)
             # The filing is on the ledger, visible once the chain is unsealed.
             await unseal_chain(session, code, await clock.now(session))
             assert await _actions(session, chain_for(code, sealed=True), "bidding.document_objection_filed") == 1

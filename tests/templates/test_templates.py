@@ -22,7 +22,7 @@ from trading.kernel.web.catalogue import template_files
 from trading.kernel.web.templating import FILTERS
 
 BASE_LAYOUT = "layouts/base.html"
-NOT_PAGES = ("layouts", "emails")
+NOT_PAGES = ("layouts", "emails", "macros")
 
 
 def _name(path: Path) -> str:

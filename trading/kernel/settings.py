@@ -189,6 +189,31 @@ class BiddingSettings(BaseSettings):
     """The place named in the PAdES signatures of opening records (开标记录): the centre's name."""
 
 
+class SmtpTls(StrEnum):
+    NONE = "none"
+    STARTTLS = "starttls"
+    TLS = "tls"
+    """Implicit TLS from the first byte (SMTPS, usually port 465)."""
+
+
+class SmtpSettings(BaseSettings):
+    """Outgoing e-mail for notices (``GGZY_SMTP_``). No host (the embedded default): messages are
+    appended to ``<var>/mail/outbox.mbox`` instead of being sent.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="GGZY_SMTP_")
+
+    host: str = ""
+    port: int = 25
+    tls: SmtpTls = SmtpTls.NONE
+    username: str = ""
+    password: SecretStr | None = None
+    """From the environment only (``GGZY_SMTP_PASSWORD``); never logged or shown."""
+    sender: str = "ggzy <noreply@ggzy.localhost>"
+    """The ``From`` of every notice; its domain also names the ``Message-ID``s."""
+    timeout_seconds: float = 30.0
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="GGZY_")
 
@@ -215,6 +240,7 @@ class Settings(BaseSettings):
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
     certs: CertsSettings = Field(default_factory=CertsSettings)
     bidding: BiddingSettings = Field(default_factory=BiddingSettings)
+    smtp: SmtpSettings = Field(default_factory=SmtpSettings)
 
     @model_validator(mode="after")
     def _fill_embedded_defaults(self) -> Settings:

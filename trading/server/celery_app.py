@@ -22,6 +22,7 @@ from trading.kernel import sweep
 from trading.kernel.logging import bind_correlation_id, configure_logging
 from trading.kernel.settings import get_settings
 from trading.kernel.tasks import TaskMessage, run_async, set_publisher, worker_loop, worker_session_maker
+from trading.notifications import tasks as notifications_tasks  # noqa: F401 - registers the notice e-mails by name
 from trading.parties import tasks as parties_tasks  # noqa: F401 - registers the certificate jobs by name
 from trading.parties.sessions import broadcast_forgotten_actors
 from trading.server import wiring

@@ -8,5 +8,6 @@ import intermediary_market.models  # noqa: F401 - registers the marketplace tabl
 import trading.ledger.models  # registers the ledger tables
 import trading.parties.models  # noqa: F401 - registers the parties tables
 from trading.kernel.db.base import Base
+from trading.notifications import models as notifications_models  # noqa: F401 - registers the inbox and e-mail tables
 
 metadata = Base.metadata

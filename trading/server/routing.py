@@ -18,11 +18,14 @@ from bidding.web import routes as bidding_web
 from intermediary_market import api as market_api
 from intermediary_market import web as market_web
 from trading.kernel.auth.guards import make_permission_guard
+from trading.kernel.web.pages import add_context_hook
 from trading.kernel.web.templating import STATIC_DIR, build_environment
 from trading.ledger import api as ledger_api
 from trading.ledger import web as ledger_web
 from trading.ledger.api import LedgerApiController, LedgerCheckpointApiController
 from trading.ledger.web import LedgerPages
+from trading.notifications import api as notifications_api
+from trading.notifications import web as notifications_web
 from trading.parties import api as parties_api
 from trading.parties import certificate_api, certificate_web
 from trading.parties import web as parties_web
@@ -81,7 +84,13 @@ PUBLIC_ROUTES: frozenset[str] = frozenset(
 )
 
 # Packages whose `templates/` folder joins the Jinja environment.
-TEMPLATE_PACKAGES: tuple[str, ...] = ("trading.parties", "trading.ledger", "bidding", "intermediary_market")
+TEMPLATE_PACKAGES: tuple[str, ...] = (
+    "trading.parties",
+    "trading.ledger",
+    "trading.notifications",
+    "bidding",
+    "intermediary_market",
+)
 
 
 def route_handlers(api_prefix: str) -> list[ControllerRouterHandler]:
@@ -97,6 +106,7 @@ def route_handlers(api_prefix: str) -> list[ControllerRouterHandler]:
             *opening_api.CONTROLLERS,
             opening_live.HallEventsApi,
             *market_api.CONTROLLERS,
+            *notifications_api.CONTROLLERS,
         ],
     )
     # Pages, static files and operational endpoints are not the API: they stay out of its document.
@@ -114,6 +124,7 @@ def route_handlers(api_prefix: str) -> list[ControllerRouterHandler]:
             opening_web.OpeningPages,
             opening_live.HallEvents,
             *market_web.CONTROLLERS,
+            *notifications_web.CONTROLLERS,
             create_static_files_router(path="/static", directories=[STATIC_DIR], name="static"),
         ],
     )
@@ -126,5 +137,7 @@ def permission_guard() -> Any:
 
 def template_config(settings: Settings) -> TemplateConfig[JinjaTemplateEngine]:
     del settings
+    # The header's unread-notice count (layouts/base.html).
+    add_context_hook(notifications_web.unread_in_header)
     environment = build_environment(TEMPLATE_PACKAGES, navigation=shell.NAVIGATION)
     return TemplateConfig(instance=JinjaTemplateEngine.from_environment(environment))

@@ -23,6 +23,7 @@ from trading.kernel.auth.permissions import Grants
 from trading.kernel.settings import Settings
 from trading.ledger import policies as ledger_policies
 from trading.ledger import timestamping as ledger_timestamping
+from trading.notifications import jobs as notifications_jobs
 from trading.parties import jobs as parties_jobs
 from trading.parties import policies as parties_policies
 from trading.parties import tsa as parties_tsa
@@ -53,6 +54,7 @@ def register_sweep_handlers() -> None:
         *bidding_jobs.SWEEP_HANDLERS,
         *opening_jobs.SWEEP_HANDLERS,
         *market_jobs.SWEEP_HANDLERS,
+        *notifications_jobs.SWEEP_HANDLERS,
     )
     for handler in handlers:
         sweep.register(handler)

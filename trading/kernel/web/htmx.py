@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from litestar.connection import ASGIConnection
+from litestar_htmx import HTMXDetails
 
 HX_REQUEST = "hx-request"
 HX_HISTORY_RESTORE = "hx-history-restore-request"
@@ -32,8 +33,8 @@ TOAST_REGION = "#toasts"
 
 def is_htmx(connection: ASGIConnection[Any, Any, Any, Any]) -> bool:
     """True when htmx made the request and wants a fragment (not a history restore)."""
-    headers = connection.headers
-    return headers.get(HX_REQUEST) == "true" and headers.get(HX_HISTORY_RESTORE) != "true"
+    details = HTMXDetails(connection)  # type: ignore[arg-type]  # reads headers only
+    return bool(details) and not details.history_restore_request
 
 
 def current_page_path(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
@@ -42,7 +43,9 @@ def current_page_path(connection: ASGIConnection[Any, Any, Any, Any]) -> str | N
     A fragment endpoint is not where the user should land after logging in; the page that made
     the request is.
     """
-    raw = connection.headers.get(HX_CURRENT_URL)
+    # Not HTMXDetails.current_url_abs_path: it also compares the scheme, which differs behind a
+    # TLS-terminating proxy; the host is what says "same site" here.
+    raw = HTMXDetails(connection).current_url  # type: ignore[arg-type]
     if not raw:
         return None
     parts = urlsplit(raw)

@@ -18,14 +18,27 @@ swap 422 responses, so the errors replace the form in place.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from litestar import Request
 from litestar.response import Template
 
 from trading.kernel.auth.guards import current_actor
+from trading.kernel.auth.identity import Actor
 from trading.kernel.web import i18n
 from trading.kernel.web.htmx import is_htmx
+
+ContextHook = Callable[[Request[Any, Any, Any], Actor], Awaitable[Mapping[str, Any]]]
+_context_hooks: list[ContextHook] = []
+
+
+def add_context_hook(hook: ContextHook) -> None:
+    """Add to every page's context (the composition root installs these: the kernel names no
+    domain). Used for the unread-notice count in the header.
+    """
+    if hook not in _context_hooks:
+        _context_hooks.append(hook)
 
 
 async def page(
@@ -41,6 +54,8 @@ async def page(
     # tools) assembled without the middleware.
     i18n.set_locale(locale)
     base = {"actor": actor, "locale": locale, "is_htmx": is_htmx(request)}
+    for hook in _context_hooks:
+        base.update(await hook(request, actor))
     return Template(
         template_name=template_name,
         context={**base, **(context or {})},

@@ -1,0 +1,136 @@
+"""The inbox pages (``/inbox``): the signed-in user's notices and their organisation's, one
+notice, mark read, and the address notices go to by e-mail.
+
+Opening a notice reads it: for a legal notice the first reading is its read receipt in the ledger.
+The header's unread count comes from `unread_in_header`, installed as a page context hook by the
+composition root.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from typing import Any, Final
+
+from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, URLEncodedBody
+from litestar.response import Redirect
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from trading.kernel.api.bounds import Offset
+from trading.kernel.auth.identity import Actor
+from trading.kernel.auth.permissions import requires
+from trading.kernel.errors import DomainError
+from trading.kernel.web import i18n
+from trading.kernel.web.forms import FieldError
+from trading.kernel.web.htmx import is_htmx
+from trading.kernel.web.i18n import N_
+from trading.kernel.web.pages import page
+from trading.notifications import messages, service
+from trading.notifications.models import Notice
+from trading.parties.policies import PartiesPermission
+
+PAGE_SIZE: Final = 50
+UNPROCESSABLE: Final = 422
+ADDRESS_INVALID = N_("Enter an e-mail address such as name@example.com, or leave it empty.")
+
+
+async def unread_in_header(request: Request[Any, Any, Any], actor: Actor) -> Mapping[str, Any]:
+    """``unread_notices`` for the page header, read in a short session of its own (the handler's
+    session is not reachable from here, and a count needs no consistency with it).
+    """
+    if not actor.is_authenticated or actor.user_id is None or is_htmx(request):
+        return {}  # fragments have no header
+    session_maker = request.app.state.get("session_maker")
+    if session_maker is None:
+        return {}
+    async with session_maker() as session:
+        return {"unread_notices": await service.unread_count(session, actor)}
+
+
+def shown(notice: Notice) -> messages.Rendered:
+    return messages.render(notice.template, notice.params, i18n.get_locale())
+
+
+class InboxPages(Controller):
+    path = "/inbox"
+    include_in_schema = False
+
+    @get("/", name="notifications.inbox", opt=requires(PartiesPermission.PROFILE_READ))
+    async def inbox(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+        actor: NamedDependency[Actor],
+        offset: Offset = 0,
+    ) -> Response[Any]:
+        return await self._inbox(request, db_session, actor, offset=offset)
+
+    @get("/{notice_id:uuid}", name="notifications.notice", opt=requires(PartiesPermission.PROFILE_READ))
+    async def notice(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+        actor: NamedDependency[Actor],
+        notice_id: FromPath[uuid.UUID],
+    ) -> Response[Any]:
+        notice = await service.mark_read(db_session, actor, notice_id)
+        return await page(request, "notifications/notice.html", {"notice": notice, "text": shown(notice)})
+
+    @post("/{notice_id:uuid}/read", name="notifications.mark_read", opt=requires(PartiesPermission.PROFILE_UPDATE))
+    async def mark_read(
+        self, db_session: NamedDependency[AsyncSession], actor: NamedDependency[Actor], notice_id: FromPath[uuid.UUID]
+    ) -> Redirect:
+        await service.mark_read(db_session, actor, notice_id)
+        return Redirect("/inbox", status_code=303)
+
+    @post("/email", name="notifications.email_address", opt=requires(PartiesPermission.PROFILE_UPDATE))
+    async def email_address(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+        actor: NamedDependency[Actor],
+        data: URLEncodedBody[dict[str, str]],
+    ) -> Response[Any]:
+        address = data.get("address", "")
+        try:
+            async with db_session.begin_nested():
+                await service.set_email_address(db_session, actor, address)
+        except DomainError:
+            errors = [FieldError("address", i18n.gettext(ADDRESS_INVALID), i18n.gettext(N_("E-mail address")))]
+            return await self._inbox(
+                request, db_session, actor, address=address, errors=errors, status_code=UNPROCESSABLE
+            )
+        return Redirect("/inbox?done=email", status_code=303)
+
+    async def _inbox(
+        self,
+        request: Request[Any, Any, Any],
+        session: AsyncSession,
+        actor: Actor,
+        *,
+        offset: int = 0,
+        address: str | None = None,
+        errors: list[FieldError] | None = None,
+        status_code: int = 200,
+    ) -> Response[Any]:
+        notices = await service.inbox(session, actor, limit=PAGE_SIZE + 1, offset=offset)
+        more = len(notices) > PAGE_SIZE
+        done = request.query_params.get("done")
+        return await page(
+            request,
+            "notifications/inbox.html",
+            {
+                "notices": [(notice, shown(notice)) for notice in notices[:PAGE_SIZE]],
+                "next_offset": offset + PAGE_SIZE if more else None,
+                "previous_offset": max(offset - PAGE_SIZE, 0) if offset else None,
+                "address": address if address is not None else (await service.email_address(session, actor) or ""),
+                "errors": errors or [],
+                "saved": done == "email",
+            },
+            status_code=status_code,
+        )
+
+
+CONTROLLERS = (InboxPages,)
