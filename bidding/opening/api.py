@@ -13,12 +13,12 @@ from typing import Any
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
-from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from litestar.types import ControllerRouterHandler
 
+from bidding.opening.deps import provide_opening, provide_records
 from bidding.opening.models import Objection, OpeningBid, OpeningSession, Stage
 from bidding.opening.record import MAX_RECORD_BYTES, OpeningRecords
 from bidding.opening.remedy import MAX_BACKUP_BYTES
@@ -44,27 +44,8 @@ from bidding.opening.service import OpeningService
 from bidding.policies import BiddingPermission
 from bidding.visibility import Exposure, exposes, guarded
 from trading.kernel.auth.identity import Actor
-from trading.kernel.settings import Settings
-from trading.kernel.storage import FileStore
 
 PREFIX = "/bidding/opening"
-
-
-async def provide_opening(state: State) -> OpeningService:
-    """One `OpeningService` per application: its decryptions share transactions (group commit)."""
-    service: OpeningService | None = state.get("opening_service")
-    if service is None:
-        settings: Settings = state.settings
-        assert settings.storage_dir is not None  # noqa: S101 - filled by Settings' validator
-        service = OpeningService(state.session_maker, settings, FileStore(settings.storage_dir))
-        state["opening_service"] = service
-    return service
-
-
-async def provide_records(state: State) -> OpeningRecords:
-    settings: Settings = state.settings
-    assert settings.storage_dir is not None  # noqa: S101 - filled by Settings' validator
-    return OpeningRecords(state.session_maker, settings, FileStore(settings.storage_dir))
 
 
 def _session(opening: OpeningSession) -> SessionRead:

@@ -36,7 +36,8 @@ from litestar.exceptions import ServiceUnavailableException
 from litestar.params import FromPath
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
-from bidding.opening.api import PREFIX, provide_opening
+from bidding.opening.api import PREFIX
+from bidding.opening.deps import provide_opening
 from bidding.opening.service import OpeningService
 from bidding.policies import BiddingPermission
 from bidding.visibility import Exposure, exposes

@@ -109,6 +109,8 @@ class ThreeBids:
     clients: dict[str, BidClient]
     host: dict[str, str]
     shifted: clock.ShiftedClock
+    tenderee: Party
+    """The host (no agency): for its pages."""
 
 
 async def three_bids_at_sign_in(
@@ -141,7 +143,7 @@ async def three_bids_at_sign_in(
         shifted = clock.ShiftedClock(tender.deadline - await clock.now(session) + timedelta(seconds=1))
     with clock.use_clock(shifted):
         await run_sweep(session_maker, [TenderDeadline(store), OpeningClock()])
-    return ThreeBids(code, bidders, clients, await tenderee.headers(client), shifted)
+    return ThreeBids(code, bidders, clients, await tenderee.headers(client), shifted, tenderee)
 
 
 async def db_now(session_maker: async_sessionmaker[AsyncSession]) -> datetime:
