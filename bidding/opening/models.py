@@ -21,7 +21,19 @@ from sqlalchemy.orm import Mapped, mapped_column
 from bidding.opening_stage import Stage
 from trading.kernel.db.base import Base, UUIDPrimaryKey
 
-__all__ = ["Stage"]  # defined in core (the visibility rules decide by it), stored here
+__all__ = [
+    "FINAL_OUTCOMES",
+    "READ_OUT",
+    "STAGE_ORDER",
+    "Confirmation",
+    "Objection",
+    "OpeningBid",
+    "OpeningSession",
+    "Outcome",
+    "PartStatus",
+    "ReleasedShare",
+    "Stage",  # defined in core (the visibility rules decide by it), stored in these tables
+]
 
 
 def _enum(enum: type[StrEnum], length: int = 32) -> sa.Enum:
