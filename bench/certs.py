@@ -29,6 +29,8 @@ from cryptography.hazmat.primitives import hashes  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric import ec  # noqa: E402
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # noqa: E402
 
+from certs.devpki.devlist import PEER_NAME, dev_trust_list, peer_trust_list  # noqa: E402
+from certs.devpki.pki import PkiFetcher, build_dev_pki  # noqa: E402
 from certs.envelope.sealed_bid import (  # noqa: E402
     BidBinding,
     open_as_bidder,
@@ -45,8 +47,6 @@ from certs.pathval.validate import PathValidator  # noqa: E402
 from certs.providers import pyca  # noqa: E402
 from certs.sign import cades  # noqa: E402
 from certs.sign.verify import verify_document, verify_raw  # noqa: E402
-from certs.testing.devlist import PEER_NAME, dev_trust_list, peer_trust_list  # noqa: E402
-from certs.testing.pki import PkiFetcher, build_dev_pki  # noqa: E402
 from certs.trustlist.model import Usage  # noqa: E402
 from certs.trustlist.registry import TrustRegistry  # noqa: E402
 from certs.trustlist.sign import publish  # noqa: E402

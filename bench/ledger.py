@@ -46,7 +46,7 @@ from certs import keys  # noqa: E402
 from trading.kernel.auth.identity import Actor, ActorKind  # noqa: E402
 from trading.kernel.db.engine import create_engine, create_session_maker  # noqa: E402
 from trading.kernel.db.uow import transaction  # noqa: E402
-from trading.ledger.repository import LedgerRepository  # noqa: E402
+from trading.ledger.preimage_repository import PreimageRepository  # noqa: E402
 from trading.ledger.service import append_entry, create_checkpoint, verify_ledger  # noqa: E402
 from trading.server.cli import alembic_config  # noqa: E402
 
@@ -137,7 +137,7 @@ async def _preimages(maker: async_sessionmaker[AsyncSession]) -> list[bytes]:
     """Every entry's canonical preimage, exactly the bytes verify hashes."""
     result: list[bytes] = []
     async with maker() as session:
-        async for _, batch in LedgerRepository(session).preimage_stream(5000):
+        async for _, batch in PreimageRepository(session).preimage_stream(5000):
             result.extend(p for p in batch.preimages if p is not None)
     return result
 

@@ -70,6 +70,8 @@ from certs.envelope.sealed_bid import BidBinding
 from certs.errors import Refused
 from certs.sign.cades import DetachedSignature, verify_detached
 from certs.trustlist.model import Usage
+from trading.credit.models import Activity
+from trading.credit.service import may_take_part
 from trading.kernel import clock
 from trading.kernel.auth.identity import Actor
 from trading.kernel.db.uow import transaction
@@ -77,8 +79,8 @@ from trading.kernel.errors import Conflict, NotFound, PermissionDenied
 from trading.kernel.settings import Settings
 from trading.kernel.storage import FileStore, UploadBusy, UploadTooLarge
 from trading.ledger.service import append_entry
+from trading.parties.certificates.trust import signer_party
 from trading.parties.models import Organisation
-from trading.parties.trust import signer_party
 
 log = structlog.get_logger(__name__)
 
@@ -240,6 +242,10 @@ class IntakeService:
             lot = await self._lot(session, tender, lot_code)
             now = await clock.now(session)
             self._check_open(tender, now)
+            # A bidder barred by a credit record in force (blacklist, serious violation …) is
+            # refused before a byte is sent, with each record's reason and period.
+            if not (eligibility := await may_take_part(session, organisation_id, Activity.BIDDING, now)).allowed:
+                raise eligibility.refusal()
             if size > tender.max_package_bytes:
                 raise PackageTooLarge(
                     f"the package is {size} bytes; this tender accepts at most {tender.max_package_bytes}",

@@ -43,8 +43,8 @@ from trading.kernel.errors import NotFound, PermissionDenied, ValidationFailed
 from trading.kernel.settings import Settings
 from trading.ledger.service import append_entry
 from trading.notifications import service as notifications
+from trading.parties.certificates.trust import signer_party
 from trading.parties.models import Organisation
-from trading.parties.trust import signer_party
 
 TEXT_MAX: Final = 4000
 ANSWER_MAX: Final = 8000

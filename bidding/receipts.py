@@ -26,7 +26,7 @@ from certs.cms import SigningIdentity
 from certs.sign.cades import SignedRecord, sign_record
 from trading.kernel.settings import Settings
 from trading.kernel.signing import load_identity
-from trading.parties import tsa as platform_tsa
+from trading.parties.certificates import tsa as platform_tsa
 
 log = structlog.get_logger(__name__)
 

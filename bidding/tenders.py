@@ -9,7 +9,7 @@ Refusing to list the downloaders before the deadline must leave an audit entry t
 the caller must see an error. `TenderService.downloads` therefore *returns* the
 `SealedUntilDeadline` error after appending the entry instead of raising it; the API answers it as
 problem+json from a normal return, so the request commits (the same pattern as refused certificate
-logins in ``trading.parties.certificates``).
+logins in ``trading.parties.certificates.login``).
 """
 
 from __future__ import annotations
@@ -62,8 +62,8 @@ from trading.kernel.errors import NotFound, PermissionDenied, ValidationFailed
 from trading.kernel.settings import Settings
 from trading.kernel.storage import FileStore
 from trading.ledger.service import append_entry, disclose_chain, withhold_chain
+from trading.parties.certificates.trust import PlatformRefused, trust_context
 from trading.parties.models import Organisation
-from trading.parties.trust import PlatformRefused, trust_context
 
 PROJECT_CODE: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 """统一交易标识码: the characters the ledger accepts in a chain name (`trading.ledger.service`)."""

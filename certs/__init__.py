@@ -16,6 +16,6 @@ the small protocols defined here (`SequenceStore`, `Fetcher`, `ChallengeStore`, 
 * `pathval` — path validation to recognised CAs, CRL/OCSP revocation, identity extraction.
 * `auth` — certificate login and QR login with e-licence / e-ID credentials.
 * `envelope` — sealed bids (AES-256-GCM, key wrapping, Shamir k-of-n) and bid commitments.
-* `testing`, `tools` — development PKI and trust lists, ``python -m certs.tools.dev_ca`` and the
-  holder-app CLI.
+* `devpki`, `tools` — the development and demonstration PKI and trust lists (used by ``ggzy run``
+  and the tests), ``python -m certs.tools.dev_ca`` and the holder-app CLI.
 """

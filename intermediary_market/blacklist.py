@@ -1,6 +1,10 @@
 """The blacklist (失信中介服务机构名单) with due process: notice, a response period, the decision,
 an appeal within ``APPEAL_WINDOW``, and expiry by the sweep. While a listing is effective the
 intermediary cannot register for announcements (``MarketService.eligibility_refusal``).
+
+The listing is published into ``trading.credit`` (``publish_listing``) when it becomes effective and
+updated there when it is withdrawn or expires: registration eligibility, bid intake and every other
+domain read that one record, so the market and the platform cannot disagree about who is listed.
 """
 
 from __future__ import annotations
@@ -16,12 +20,45 @@ from intermediary_market.policies import assert_own_organisation
 from intermediary_market.repository import MarketRepository
 from intermediary_market.schemas import BlacklistDecision, BlacklistNotice
 from intermediary_market.service import record
+from trading.credit.models import Activity, CreditKind, CreditStatus
+from trading.credit.service import CreditService as SharedCredit
+from trading.credit.service import Publication
 from trading.kernel import clock
 from trading.kernel.auth.identity import Actor
 from trading.kernel.errors import Conflict, NotFound, ValidationFailed
 
 APPEAL_WINDOW = timedelta(days=15)
 """An intermediary may appeal a blacklisting decision within this period."""
+CREDIT_SOURCE = "intermediary_market"
+LIST_NAME = "失信中介服务机构名单"
+
+
+def credit_ref(blacklisting_id: uuid.UUID) -> str:
+    """The listing's unique reference in ``trading.credit`` (re-publishing updates that record)."""
+    return f"{CREDIT_SOURCE}:blacklisting:{blacklisting_id}"
+
+
+async def publish_listing(session: AsyncSession, row: Blacklisting, *, actor: Actor) -> None:
+    """The effective listing as a shared credit record: it bars intermediary services for its term."""
+    assert row.decided_at is not None  # noqa: S101 - only decided listings are published
+    shared = SharedCredit(session)
+    issuer = await shared.organisation_name(actor.organisation_id) if actor.organisation_id else None
+    await shared.publish(
+        Publication(
+            source=CREDIT_SOURCE,
+            source_ref=credit_ref(row.id),
+            organisation_id=row.organisation_id,
+            kind=CreditKind.BLACKLIST,
+            category=LIST_NAME,
+            scope=(Activity.INTERMEDIARY_SERVICES,),
+            valid_from=row.decided_at,
+            valid_until=row.effective_until,
+            issuing_body=issuer or "中介服务超市监管部门",
+            decision_no=f"IM-BL-{row.id}",
+            reason=row.reason,
+        ),
+        actor=actor,
+    )
 
 
 class BlacklistService:
@@ -93,6 +130,8 @@ class BlacklistService:
         else:
             row.status = BlacklistStatus.WITHDRAWN
         await self.session.flush()
+        if row.status is BlacklistStatus.EFFECTIVE:
+            await publish_listing(self.session, row, actor=actor)
         await record(
             self.session,
             actor,
@@ -136,6 +175,7 @@ class BlacklistService:
         if overturn and row.status is BlacklistStatus.EFFECTIVE:
             row.status = BlacklistStatus.WITHDRAWN
             row.next_check = None
+            await SharedCredit(self.session).set_status(credit_ref(row.id), CreditStatus.WITHDRAWN, actor=actor)
         await self.session.flush()
         await record(
             self.session,
@@ -160,6 +200,7 @@ async def expire_blacklisting_if_due(session: AsyncSession, blacklisting_id: uui
         return False
     row.status = BlacklistStatus.EXPIRED
     await session.flush()
+    await SharedCredit(session).set_status(credit_ref(row.id), CreditStatus.EXPIRED, actor=Actor.system())
     await record(
         session,
         Actor.system(),

@@ -10,12 +10,12 @@ from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from intermediary_market.audit import record
 from intermediary_market.credit_records import CreditService
 from intermediary_market.errors import ComplaintRefused
 from intermediary_market.models import AnnouncementStatus, Complaint, ComplaintStatus
 from intermediary_market.repository import MarketRepository
 from intermediary_market.schemas import ComplaintDecision
-from intermediary_market.service import record
 from trading.kernel import clock
 from trading.kernel.auth.identity import Actor
 from trading.kernel.errors import NotFound, PermissionDenied

@@ -8,7 +8,9 @@ decision, a stored input, an overdue delivery, a qualification), so the snapshot
 The daily job (``jobs.recompute_credit``) catches whatever moved with time alone.
 
 The red list and blacklist membership are evaluated when read (``repository.red_listed``) from the
-snapshot's grade and score, so they are exact at the time of reading.
+snapshot's grade and score, so they are exact at the time of reading. Each recompute also publishes
+red-list membership into ``trading.credit`` as a commendation (``publish_red_list``): entering the
+list publishes it, leaving the list ends it, so other domains read the same list.
 """
 
 from __future__ import annotations
@@ -22,10 +24,14 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from intermediary_market import credit
+from intermediary_market.credit_repository import CreditLine, CreditRepository, LatestInput
 from intermediary_market.errors import CreditInputRefused
 from intermediary_market.models import CreditInput, CreditRecord
-from intermediary_market.repository import CreditLine, CreditRepository, LatestInput, MarketRepository
+from intermediary_market.repository import MarketRepository
 from intermediary_market.schemas import CreditInputRecord
+from trading.credit.models import Activity, CreditKind, CreditStatus
+from trading.credit.service import CreditService as SharedCredit
+from trading.credit.service import Publication
 from trading.kernel import clock
 from trading.kernel.auth.identity import Actor
 from trading.ledger.service import append_entry
@@ -33,6 +39,45 @@ from trading.ledger.service import append_entry
 DEFAULT_CONFIG = credit.CreditConfig()
 """The configuration the service paths use (defaults of ``credit.CreditConfig``)."""
 REPORT_ORDERS = ("grade", "score", "name")
+RED_LIST_PREFIX = "intermediary_market:red_list:"
+
+
+def red_list_ref(organisation_id: uuid.UUID) -> str:
+    """An intermediary's red-list membership in ``trading.credit`` (one record, re-published on re-entry)."""
+    return f"{RED_LIST_PREFIX}{organisation_id}"
+
+
+async def publish_red_list(
+    session: AsyncSession, members: Sequence[CreditLine], now: datetime, only: Sequence[uuid.UUID] | None
+) -> None:
+    """Publish who entered the red list since the last recompute and end who left it (only the
+    changes: a member staying on the list is not re-published).
+    """
+    shared = SharedCredit(session)
+    refs = None if only is None else [red_list_ref(organisation_id) for organisation_id in only]
+    published = await shared.repo.effective_refs(refs, prefix=RED_LIST_PREFIX)
+    current = {red_list_ref(line.organisation_id): line for line in members}
+    for ref, line in current.items():
+        if ref in published:
+            continue
+        await shared.publish(
+            Publication(
+                source="intermediary_market",
+                source_ref=ref,
+                organisation_id=line.organisation_id,
+                kind=CreditKind.COMMENDATION,
+                category="诚信红名单",
+                scope=(Activity.INTERMEDIARY_SERVICES,),
+                valid_from=now,
+                valid_until=None,
+                issuing_body="网上中介服务超市",
+                decision_no=f"IM-RL-{line.organisation_id}",
+                reason=f"列入诚信红名单：信用等级 {line.grade}，近期无被支持的投诉、无超期服务、无黑名单记录",
+            ),
+            actor=Actor.system(),
+        )
+    for ref in sorted(published - current.keys()):
+        await shared.set_status(ref, CreditStatus.EXPIRED, actor=Actor.system(), until=now)
 
 
 def components(
@@ -134,6 +179,9 @@ class CreditService:
                 }
 
         await self.repo.upsert_records(rows())
+        await publish_red_list(
+            self.session, await self.repo.lines(now, self.config, red_only=True, only=only), now, only
+        )
         return len(population)
 
     async def recompute_all(self, now: datetime) -> int:

@@ -18,8 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from intermediary_market.blacklist import expire_blacklisting_if_due
 from intermediary_market.credit_records import CreditService
 from intermediary_market.delivery import advance_delivery_clock_if_due
+from intermediary_market.draw import advance_selection_if_due
+from intermediary_market.qualifications import suspend_qualification_if_due
 from intermediary_market.repository import MarketRepository
-from intermediary_market.service import advance_selection_if_due, suspend_qualification_if_due
 from trading.kernel import clock
 from trading.kernel.auth.identity import Actor
 from trading.kernel.db.uow import transaction

@@ -11,9 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from intermediary_market.complaints import ComplaintService
 from intermediary_market.credit_records import CreditService
+from intermediary_market.credit_repository import CreditLine, CreditRepository
 from intermediary_market.delivery import WARNING_BEFORE
 from intermediary_market.models import Complaint
-from intermediary_market.repository import CreditLine, CreditRepository
 from intermediary_market.schemas import OverdueLine
 from trading.kernel import clock
 

@@ -2,7 +2,9 @@
 
 This is the counterpart of the offline bid-authoring tools (Order 20 Art. 26): everything happens
 on the bidder's machine, and only sealed envelopes and the signed public manifest leave it. The
-container layout is `bidding.client.format`; this module only produces and reads it.
+container layout is `bidding.client.format`; this module produces it and signs what the bidder
+sends at the opening. Reading a container again is `reading`, the price summary `price_summary`,
+receipts `receipts`; the SDK names them all in ``__all__``.
 
 Memory: files are hashed and zipped from disk in chunks, and the sealed package is written to the
 container in slices, but `certs.envelope.sealed_bid.seal` takes the whole plaintext as bytes (one
@@ -16,119 +18,83 @@ import asyncio
 import base64
 import functools
 import hashlib
-import io
-import json
 import os
-import secrets
 import tempfile
 import zipfile
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, BinaryIO, Final, Literal
+from typing import Any, BinaryIO, Final
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
 
 from bidding.client import format as fmt
+from bidding.client.price_summary import PriceSummary
+from bidding.client.problems import BidBuildError, ContentMismatch
+from bidding.client.reading import (
+    INNER_MANIFEST,
+    InspectedBid,
+    OpenedPackage,
+    check_package,
+    expected_binding,
+    open_package,
+    open_price_summary,
+    read_built,
+    read_sealed,
+)
+from bidding.client.receipts import ReceiptInvalid, chain_to_roots, load_pem_certificates, verify_receipt
 from certs.canonical import canonical_json
 from certs.cms import SigningIdentity
-from certs.envelope import cms_env
+from certs.envelope import cms_env, cms_recipients
 from certs.envelope.keywrap import UnwrapKey
 from certs.envelope.sealed_bid import (
     AES_256_GCM,
     BidBinding,
     Recipient,
     Sealed,
-    open_as_bidder,
-    parse,
     parse_header,
     release_share,
     seal,
     unwrap_content_key,
 )
 from certs.errors import Refused
-from certs.sign.cades import DetachedSignature, sign_detached, verify_detached
+from certs.sign.cades import sign_detached
 from certs.sign.pades import sign_pdf
 from certs.tsa.client import TsaTransport
 
-_CENTS: Final = Decimal("0.01")
+__all__ = [
+    "BACKUP_FILES",
+    "HOST_RECORD_FIELD",
+    "BidBuildError",
+    "BuiltBid",
+    "ContentMismatch",
+    "InspectedBid",
+    "OpenedPackage",
+    "PriceSummary",
+    "ReceiptInvalid",
+    "bind_part",
+    "build_container",
+    "build_container_async",
+    "chain_to_roots",
+    "check_package",
+    "content_keys",
+    "expected_binding",
+    "file_digest",
+    "holder_shares",
+    "load_pem_certificates",
+    "open_package",
+    "open_price_summary",
+    "price_table_sha256",
+    "read_built",
+    "read_sealed",
+    "sign_record",
+    "sign_statement",
+    "sign_statement_async",
+    "verify_receipt",
+]
+
 _WRITE_SLICE: Final = 1024 * 1024
-_INNER_MANIFEST: Final = "manifest.json"
-
-GuaranteeForm = Literal["cash", "guarantee"]
-
-
-class BidBuildError(ValueError):
-    """The inputs cannot make a valid container (bad file list, amount, deadline or guarantee)."""
-
-
-class ContentMismatch(Exception):
-    """An opened part does not match what the signed manifest or the binding says it is."""
-
-
-# --- the price summary (开标一览表) -------------------------------------------------------------
-
-
-def _money(value: Decimal | str | int) -> str:
-    try:
-        amount = Decimal(value)
-    except (InvalidOperation, TypeError, ValueError):
-        raise BidBuildError(f"not an amount: {value!r}") from None
-    if not amount.is_finite() or amount < 0:
-        raise BidBuildError(f"an amount must be a finite, non-negative number: {value!r}")
-    return str(amount.quantize(_CENTS, rounding=ROUND_HALF_UP))
-
-
-@dataclass(frozen=True)
-class PriceSummary:
-    """What is read out at the opening (唱标), sealed apart from the package so it opens first.
-
-    ``salt`` is fresh per build: the plaintext digest in the public manifest then reveals nothing
-    about the price, even to someone guessing likely amounts.
-    """
-
-    tender: str
-    lot: str
-    bidder: str
-    total_price: Decimal
-    duration_days: int
-    items: Sequence[tuple[str, Decimal | str]] = ()
-    currency: str = "CNY"
-    salt: str = field(default_factory=lambda: secrets.token_hex(16))
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "tender": self.tender,
-            "lot": self.lot,
-            "bidder": self.bidder,
-            "currency": self.currency,
-            "totalPrice": _money(self.total_price),
-            "durationDays": int(self.duration_days),
-            "items": [{"name": name, "price": _money(price)} for name, price in self.items],
-            "salt": self.salt,
-        }
-
-    def to_bytes(self) -> bytes:
-        return canonical_json(self.to_dict())
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> PriceSummary:
-        return cls(
-            tender=str(data["tender"]),
-            lot=str(data["lot"]),
-            bidder=str(data["bidder"]),
-            currency=str(data.get("currency", "CNY")),
-            total_price=Decimal(str(data["totalPrice"])),
-            duration_days=int(data["durationDays"]),
-            items=[(str(i["name"]), Decimal(str(i["price"]))) for i in data.get("items", [])],
-            salt=str(data["salt"]),
-        )
-
-
-# --- building ------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -167,7 +133,7 @@ def _inner_entries(files: Sequence[Path]) -> list[dict[str, Any]]:
         name = path.name
         if not path.is_file():
             raise BidBuildError(f"{path} is not a file")
-        if name == _INNER_MANIFEST or name in seen:
+        if name == INNER_MANIFEST or name in seen:
             raise BidBuildError(f"two package files would be named {name!r}; rename one")
         seen.add(name)
         size, sha256 = file_digest(path)
@@ -180,7 +146,7 @@ def _inner_entries(files: Sequence[Path]) -> list[dict[str, Any]]:
 def _write_inner_package(target: BinaryIO, manifest: bytes, files: Sequence[Path]) -> None:
     # Deflate is fine inside: this ZIP is encrypted as a whole, its entries are never seen outside.
     with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr(_INNER_MANIFEST, manifest)
+        archive.writestr(INNER_MANIFEST, manifest)
         for path in files:
             archive.write(path, arcname=path.name)
 
@@ -394,7 +360,7 @@ def bind_part(
     envelope: bytes,
     binding: BidBinding,
     *,
-    key: cms_env.UnwrapKey | None = None,
+    key: cms_recipients.UnwrapKey | None = None,
     key_holders: Sequence[x509.Certificate] = (),
     threshold: int = 0,
 ) -> bytes:
@@ -415,160 +381,6 @@ def bind_part(
 async def build_container_async(out_path: Path, **options: Any) -> BuiltBid:
     """`build_container` in a worker thread, so an event loop is not blocked for the seconds it takes."""
     return await asyncio.to_thread(functools.partial(build_container, out_path, **options))
-
-
-# --- reading -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class InspectedBid:
-    """A container as the server sees it before the deadline: structure, manifest, digests, signature."""
-
-    path: Path
-    layout: fmt.ContainerLayout
-    manifest_bytes: bytes
-    manifest: dict[str, Any]
-    signature: bytes
-    sha256: str
-    entry_sha256: dict[str, str]
-
-    @property
-    def size(self) -> int:
-        return self.path.stat().st_size
-
-    @property
-    def manifest_sha256(self) -> str:
-        return hashlib.sha256(self.manifest_bytes).hexdigest()
-
-    def verify_signature(self) -> DetachedSignature:
-        """The manifest signature, checked for integrity (trust in the signer is the platform's call)."""
-        return verify_detached(self.manifest_bytes, self.signature)
-
-    def check_part_digests(self) -> None:
-        for kind, name in fmt.PART_NAMES.items():
-            declared = self.manifest["parts"][kind]
-            if (
-                declared.get("sha256") != self.entry_sha256[name]
-                or declared.get("size") != self.layout.entries[name].size
-            ):
-                raise ContentMismatch(f"{name} does not match the manifest's size or digest")
-
-
-def read_built(path: Path) -> InspectedBid:
-    """Inspect a container with the server's own rules (`format.inspect_container`, `parse_manifest`)."""
-    path = Path(path)
-    layout = fmt.inspect_container(path, max_package_bytes=max(path.stat().st_size, 1))
-    with path.open("rb") as stream:
-        manifest_bytes = layout.read_small(stream, fmt.MANIFEST)
-        signature = layout.read_small(stream, fmt.SIGNATURE)
-    container_sha256, entry_sha256 = fmt.digest_parts(path, layout)
-    return InspectedBid(
-        path=path,
-        layout=layout,
-        manifest_bytes=manifest_bytes,
-        manifest=fmt.parse_manifest(manifest_bytes),
-        signature=signature,
-        sha256=container_sha256,
-        entry_sha256=entry_sha256,
-    )
-
-
-def read_sealed(container_path: Path, kind: str) -> Sealed:
-    """One sealed part (``price-summary`` or ``package``) of a container, parsed (the bytes are read once)."""
-    layout = fmt.inspect_container(Path(container_path), max_package_bytes=max(Path(container_path).stat().st_size, 1))
-    entry = layout.entries[fmt.PART_NAMES[kind]]
-    with Path(container_path).open("rb") as stream:
-        stream.seek(entry.offset)
-        return parse(stream.read(entry.size))
-
-
-def expected_binding(tender: str, lot: str, bidder: str, deadline: datetime, manifest_sha256: str = "") -> BidBinding:
-    """The binding to open against; an empty ``manifest_sha256`` is taken from the envelope and
-    then checked against the inner manifest once the package is open.
-    """
-    return BidBinding(tender=tender, lot=lot, bidder=bidder, deadline=deadline, manifest_sha256=manifest_sha256)
-
-
-def _resolve(sealed: Sealed, expected: BidBinding) -> BidBinding:
-    if expected.manifest_sha256:
-        return expected
-    return BidBinding(
-        tender=expected.tender,
-        lot=expected.lot,
-        bidder=expected.bidder,
-        deadline=expected.deadline,
-        manifest_sha256=sealed.binding.manifest_sha256,
-    )
-
-
-def _manifest_content_sha(container_path: Path, kind: str) -> str:
-    return str(read_built(container_path).manifest["contentSha256"][kind])
-
-
-def open_price_summary(container_path: Path, key: UnwrapKey, expected: BidBinding) -> dict[str, Any]:
-    """Decrypt the price summary with the bidder's encryption key; its digest must match the manifest."""
-    sealed = read_sealed(container_path, fmt.PRICE_SUMMARY)
-    plaintext = open_as_bidder(sealed, key, _resolve(sealed, expected))
-    if hashlib.sha256(plaintext).hexdigest() != _manifest_content_sha(container_path, fmt.PRICE_SUMMARY):
-        raise ContentMismatch("the price summary does not match the manifest's contentSha256")
-    summary: dict[str, Any] = json.loads(plaintext)
-    return summary
-
-
-@dataclass(frozen=True)
-class OpenedPackage:
-    """The decrypted inner package: its ZIP bytes and inner manifest, checked against the binding."""
-
-    data: bytes
-    manifest: dict[str, Any]
-
-    def names(self) -> list[str]:
-        return [str(f["name"]) for f in self.manifest["files"]]
-
-    def read(self, name: str) -> bytes:
-        with zipfile.ZipFile(io.BytesIO(self.data)) as archive:
-            return archive.read(name)
-
-    def extract(self, directory: Path) -> list[Path]:
-        """Write the listed files to ``directory``, each checked against its size and digest."""
-        directory.mkdir(parents=True, exist_ok=True)
-        written = []
-        with zipfile.ZipFile(io.BytesIO(self.data)) as archive:
-            for listed in self.manifest["files"]:
-                name = Path(str(listed["name"])).name  # never a path outside ``directory``
-                target = directory / name
-                digest = hashlib.sha256()
-                with archive.open(name) as source, target.open("wb") as sink:
-                    while chunk := source.read(fmt.CHUNK):
-                        digest.update(chunk)
-                        sink.write(chunk)
-                if digest.hexdigest() != listed["sha256"] or target.stat().st_size != listed["size"]:
-                    raise ContentMismatch(f"{name} does not match the inner manifest")
-                written.append(target)
-        return written
-
-
-def check_package(plaintext: bytes, binding: BidBinding, *, content_sha256: str | None = None) -> OpenedPackage:
-    """Check a decrypted package: its digest (when known) and its inner manifest against the binding."""
-    if content_sha256 is not None and hashlib.sha256(plaintext).hexdigest() != content_sha256:
-        raise ContentMismatch("the package does not match the manifest's contentSha256")
-    with zipfile.ZipFile(io.BytesIO(plaintext)) as archive:
-        inner_manifest = archive.read(_INNER_MANIFEST)
-    if hashlib.sha256(inner_manifest).hexdigest() != binding.manifest_sha256:
-        raise ContentMismatch("the inner manifest is not the one the envelopes are bound to")
-    manifest: dict[str, Any] = json.loads(inner_manifest)
-    return OpenedPackage(plaintext, manifest)
-
-
-def open_package(container_path: Path, key: UnwrapKey, expected: BidBinding) -> OpenedPackage:
-    """Decrypt the package with the bidder's encryption key and check it against manifest and binding."""
-    sealed = read_sealed(container_path, fmt.PACKAGE)
-    binding = _resolve(sealed, expected)
-    plaintext = open_as_bidder(sealed, key, binding)
-    return check_package(plaintext, binding, content_sha256=_manifest_content_sha(container_path, fmt.PACKAGE))
-
-
-# --- the opening: keys unwrapped here, never the private key sent ------------------------------
 
 
 def _checked_binding(header: Mapping[str, Any], tender: str, lot: str, bidder: str) -> BidBinding:
@@ -648,107 +460,3 @@ async def sign_record(
     return await sign_pdf(
         pdf, signer, tsa=tsa, field_name=HOST_RECORD_FIELD, reason=reason, location=location, lta=False
     )
-
-
-# --- receipts ------------------------------------------------------------------------------
-
-
-class ReceiptInvalid(Exception):
-    """The platform's receipt does not verify; ``reason`` says why."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-def _issuer_of(certificate: x509.Certificate, candidates: Iterable[x509.Certificate]) -> x509.Certificate | None:
-    for candidate in candidates:
-        if candidate.subject != certificate.issuer:
-            continue
-        try:
-            certificate.verify_directly_issued_by(candidate)
-        except (InvalidSignature, ValueError, TypeError):
-            continue
-        return candidate
-    return None
-
-
-def _is_ca(certificate: x509.Certificate) -> bool:
-    try:
-        return bool(certificate.extensions.get_extension_for_class(x509.BasicConstraints).value.ca)
-    except x509.ExtensionNotFound:
-        return False
-
-
-def chain_to_roots(
-    leaf: x509.Certificate,
-    shipped: Sequence[x509.Certificate],
-    roots: Sequence[x509.Certificate],
-    at: datetime,
-    *,
-    max_depth: int = 5,
-) -> list[x509.Certificate]:
-    """Walk from ``leaf`` through ``shipped`` certificates to one of ``roots``: every link's signature,
-    every issuer a CA, every certificate valid at ``at``. Revocation is not checked here (a bidder
-    has no CRL source offline); the receipt's timestamp fixes the time that counts.
-    """
-    chain = [leaf]
-    current = leaf
-    for _ in range(max_depth + 1):
-        if not current.not_valid_before_utc <= at <= current.not_valid_after_utc:
-            raise ReceiptInvalid(f"{current.subject.rfc4514_string()} was not valid at {at.isoformat()}")
-        if any(current == root for root in roots):
-            return chain
-        issuer = _issuer_of(current, roots) or _issuer_of(current, [c for c in shipped if c not in chain])
-        if issuer is None:
-            raise ReceiptInvalid(f"no trusted issuer for {current.subject.rfc4514_string()}")
-        if not _is_ca(issuer):
-            raise ReceiptInvalid(f"{issuer.subject.rfc4514_string()} is not a CA")
-        chain.append(issuer)
-        current = issuer
-    raise ReceiptInvalid("the certificate chain is too long")
-
-
-def verify_receipt(
-    receipt_bytes: bytes,
-    signature_der: bytes,
-    trust_roots: Sequence[x509.Certificate],
-    *,
-    expected: Mapping[str, Any] | None = None,
-) -> dict[str, Any]:
-    """Verify the platform's receipt: CAdES-B-T signature over the exact bytes, signer and TSA chained
-    to ``trust_roots``, and (when given) each ``expected`` field equal. Returns the parsed record.
-    """
-    if not trust_roots:
-        raise ReceiptInvalid("no trust roots given")
-
-    def validate_tsa(certificate: x509.Certificate, shipped: tuple[x509.Certificate, ...], at: datetime) -> None:
-        chain_to_roots(certificate, shipped, trust_roots, at)
-
-    try:
-        verified = verify_detached(receipt_bytes, signature_der, validate_tsa=validate_tsa, require_timestamp=True)
-    except Refused as refusal:
-        raise ReceiptInvalid(f"signature: {refusal.reason}: {refusal.text}") from None
-    except ReceiptInvalid as invalid:
-        raise ReceiptInvalid(f"timestamp authority: {invalid.reason}") from None
-    at = verified.best_signature_time
-    if at is None:  # pragma: no cover - require_timestamp guarantees a time
-        raise ReceiptInvalid("the receipt carries no time")
-    chain_to_roots(verified.signer_certificate, verified.certificates, trust_roots, at)
-    try:
-        record = json.loads(receipt_bytes)
-    except ValueError:
-        raise ReceiptInvalid("the receipt is not JSON") from None
-    if not isinstance(record, dict):
-        raise ReceiptInvalid("the receipt is not a JSON object")
-    for key, value in (expected or {}).items():
-        if record.get(key) != value:
-            raise ReceiptInvalid(f"{key} is {record.get(key)!r}, expected {value!r}")
-    return record
-
-
-def load_pem_certificates(data: bytes) -> list[x509.Certificate]:
-    try:
-        return x509.load_pem_x509_certificates(data)
-    except ValueError as exc:
-        raise ReceiptInvalid(f"not PEM certificates: {exc}") from None

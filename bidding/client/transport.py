@@ -11,165 +11,62 @@ so nothing is sent twice into the file and nothing is skipped. Only one chunk is
 Finally ``POST /uploads/{id}/submission`` turns the complete upload into a bid and returns the
 signed receipt. The submission is not retried automatically: whether a lost answer recorded the
 bid is for ``GET /bids/mine`` to say, not for a blind second request.
+
+Refusals are `problems`, receipts and upload states `receipts`, the opening-hall workflows `hall`,
+the synchronous wrapper `sync_client`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
-import hashlib
-import json
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Final, Self, TypeVar
+from typing import Any, Final, Self
 
 import httpx
-from cryptography import x509
 
 from bidding.client import format as fmt
-from bidding.client.sdk import (
-    content_keys,
-    file_digest,
-    holder_shares,
-    price_table_sha256,
-    sign_record,
-    sign_statement_async,
-    verify_receipt,
+from bidding.client.hall import (
+    PlatformTsa,
+    decrypt_bid,
+    release_holder_shares,
+    sign_in_signed,
+    sign_opening_record,
 )
+from bidding.client.problems import HTTP_ERROR, BidRejected, LocalRefusal, checked, rejection
+from bidding.client.receipts import Receipt, UploadState
+from bidding.client.sdk import file_digest, sign_statement_async
 from certs.cms import SigningIdentity
-from certs.envelope.keywrap import UnwrapKey
+
+# What BidClient raises and returns, and the hall workflows run through it, for the callers that
+# import them with the client.
+__all__ = [
+    "BIDDING",
+    "DEFAULT_CHUNK",
+    "BidClient",
+    "BidRejected",
+    "LocalRefusal",
+    "PlatformTsa",
+    "ProgressCallback",
+    "Receipt",
+    "UploadState",
+    "decrypt_bid",
+    "login",
+    "rejection",
+    "release_holder_shares",
+    "sign_in_signed",
+    "sign_opening_record",
+]
 
 API: Final = "/api/v1"
 BIDDING: Final = f"{API}/bidding"
 DEFAULT_CHUNK: Final = 8 * 1024 * 1024
-_PROBLEM_PREFIX: Final = "urn:ggzy:error:"
 _OFFSET_MISMATCH: Final = "upload_offset_mismatch"
 _HTTP_CONFLICT: Final = 409
-_HTTP_ERROR: Final = 400
 
 ProgressCallback = Callable[[int, int], None]
 """Called with (bytes the server holds, total size) after every accepted chunk."""
-
-T = TypeVar("T")
-
-
-class BidRejected(Exception):
-    """The server refused a request; ``field`` and ``rule`` name why (from its problem+json)."""
-
-    def __init__(
-        self,
-        status: int,
-        code: str,
-        field: str | None,
-        rule: str | None,
-        detail: str,
-        *,
-        problem: Mapping[str, Any] | None = None,
-    ) -> None:
-        super().__init__(f"{status} {code}: {detail}" + (f" ({field}: {rule})" if field or rule else ""))
-        self.status = status
-        self.code = code
-        self.field = field
-        self.rule = rule
-        self.detail = detail
-        self.problem = dict(problem or {})
-
-
-def rejection(response: httpx.Response) -> BidRejected:
-    """The `BidRejected` for an error response (problem+json, or whatever else came back)."""
-    try:
-        body = response.json()
-    except ValueError:
-        body = {}
-    if not isinstance(body, dict):
-        body = {}
-    problem_type = str(body.get("type", ""))
-    code = problem_type.removeprefix(_PROBLEM_PREFIX) if problem_type else f"http_{response.status_code}"
-    errors = body.get("errors") or [{}]
-    first = errors[0] if isinstance(errors, list) and errors and isinstance(errors[0], dict) else {}
-    return BidRejected(
-        response.status_code,
-        code,
-        first.get("field"),
-        first.get("rule"),
-        str(body.get("detail") or response.reason_phrase or response.text[:200]),
-        problem=body,
-    )
-
-
-class LocalRefusal(Exception):
-    """The client refused before sending anything; ``field`` and ``rule`` name why, as the server's
-    refusals do (e.g. the price table changed from the one the bidder reviewed).
-    """
-
-    def __init__(self, field: str, rule: str, detail: str) -> None:
-        super().__init__(f"{detail} ({field}: {rule})")
-        self.field = field
-        self.rule = rule
-        self.detail = detail
-
-
-def _checked(response: httpx.Response) -> httpx.Response:
-    if response.status_code >= _HTTP_ERROR:
-        raise rejection(response)
-    return response
-
-
-@dataclass(frozen=True)
-class Receipt:
-    """The platform's signed receipt: the exact bytes signed and the detached CAdES signature."""
-
-    receipt_no: str
-    record: dict[str, Any]
-    receipt: bytes
-    signature: bytes
-
-    @classmethod
-    def from_api(cls, data: Mapping[str, Any]) -> Receipt:
-        return cls(
-            receipt_no=str(data["receiptNo"]),
-            record=dict(data.get("record") or {}),
-            receipt=base64.b64decode(data["receipt"], validate=True),
-            signature=base64.b64decode(data["signature"], validate=True),
-        )
-
-    def save(self, directory: Path) -> tuple[Path, Path]:
-        """Write ``<receiptNo>.json`` (the exact signed bytes) and ``<receiptNo>.p7s`` (DER), so
-        ``openssl cms -verify -binary -inform DER -in R.p7s -content R.json -CAfile root.pem
-        -purpose any`` checks them without this tool.
-        """
-        directory.mkdir(parents=True, exist_ok=True)
-        stem = Path(self.receipt_no).name  # a receipt number is never a path
-        json_path, p7s_path = directory / f"{stem}.json", directory / f"{stem}.p7s"
-        json_path.write_bytes(self.receipt)
-        p7s_path.write_bytes(self.signature)
-        return json_path, p7s_path
-
-    def verify(
-        self, trust_roots: Sequence[x509.Certificate], *, expected: Mapping[str, Any] | None = None
-    ) -> dict[str, Any]:
-        """`verify_receipt` over the exact bytes received (never over ``record``, which is a convenience)."""
-        return verify_receipt(self.receipt, self.signature, trust_roots, expected=expected)
-
-
-@dataclass(frozen=True)
-class UploadState:
-    id: str
-    offset: int
-    size: int
-    status: str
-    refusal: Any = None
-
-    @classmethod
-    def from_api(cls, data: Mapping[str, Any]) -> UploadState:
-        return cls(
-            id=str(data["id"]),
-            offset=int(data.get("offset", 0)),
-            size=int(data.get("size", 0)),
-            status=str(data.get("status", "")),
-            refusal=data.get("refusal"),
-        )
 
 
 def _read_chunk(path: Path, offset: int, size: int) -> bytes:
@@ -220,7 +117,7 @@ class BidClient:
         return {"Authorization": f"Bearer {self.token}"} if self.token else {}
 
     async def _json(self, method: str, path: str, **kwargs: Any) -> Any:
-        response = _checked(await self.http.request(method, self._url(path), headers=self._auth, **kwargs))
+        response = checked(await self.http.request(method, self._url(path), headers=self._auth, **kwargs))
         return response.json()
 
     # --- reading ---
@@ -233,7 +130,7 @@ class BidClient:
         return await self._json("GET", "/bids/mine", params={"tender": tender} if tender else None)
 
     async def receipt_signer_pem(self) -> bytes:
-        response = _checked(await self.http.get(self._url("/receipt-signer"), headers=self._auth))
+        response = checked(await self.http.get(self._url("/receipt-signer"), headers=self._auth))
         return response.content
 
     async def download_document(self, code: str, document_id: str, out: Path) -> Path:
@@ -241,7 +138,7 @@ class BidClient:
         async with self.http.stream(
             "GET", self._url(f"/tenders/{code}/documents/{document_id}"), headers=self._auth
         ) as r:
-            if r.status_code >= _HTTP_ERROR:
+            if r.status_code >= HTTP_ERROR:
                 await r.aread()
                 raise rejection(r)
             sink = await asyncio.to_thread(out.open, "wb")
@@ -345,7 +242,7 @@ class BidClient:
                 failures = await self._back_off(failures)
                 offset = (await self._state_with_retries(upload_id)).offset
                 continue
-            _checked(response)
+            checked(response)
             offset = int(response.headers.get("Upload-Offset", offset + len(chunk)))
             failures = 0
             if on_progress is not None:
@@ -418,7 +315,7 @@ class BidClient:
         """The backup channel: one part's backup (generated with the sealed file, `build_container`'s
         ``backup_dir``), inside the decryption window, when the tender's remedy plan names it.
         """
-        response = _checked(
+        response = checked(
             await self.http.post(
                 self._url(f"/opening/{tender}/backups/{lot}/{part}"),
                 content=content,
@@ -459,12 +356,12 @@ class BidClient:
 
     async def opening_record_pdf(self, tender: str) -> bytes:
         """The opening record's current PDF (platform-signed; host-signed once published)."""
-        response = _checked(await self.http.get(self._url(f"/opening/{tender}/record.pdf"), headers=self._auth))
+        response = checked(await self.http.get(self._url(f"/opening/{tender}/record.pdf"), headers=self._auth))
         return response.content
 
     async def upload_host_signed_record(self, tender: str, pdf: bytes) -> dict[str, Any]:
         """The host sends the record with its incremental signature; it becomes the published one."""
-        response = _checked(
+        response = checked(
             await self.http.post(
                 self._url(f"/opening/{tender}/record/host-signature"),
                 content=pdf,
@@ -473,25 +370,6 @@ class BidClient:
         )
         data: dict[str, Any] = response.json()
         return data
-
-
-class PlatformTsa:
-    """The platform's RFC 3161 TSA (``POST /api/v1/tsa``) through a `BidClient`'s HTTP client, as
-    a `certs.tsa.client.TsaTransport` (for `bidding.client.sdk.sign_record`).
-    """
-
-    def __init__(self, client: BidClient) -> None:
-        self.client = client
-
-    async def request(self, request_der: bytes) -> bytes:
-        response = _checked(
-            await self.client.http.post(
-                f"{self.client.base_url}{API}/tsa",
-                content=request_der,
-                headers={"Content-Type": "application/timestamp-query"},
-            )
-        )
-        return response.content
 
 
 async def login(
@@ -511,200 +389,8 @@ async def login(
         body["organisation_id"] = organisation_id
     client = http or httpx.AsyncClient(timeout=30.0)
     try:
-        response = _checked(await client.post(f"{base_url.rstrip('/')}{API}/auth/tokens", json=body))
+        response = checked(await client.post(f"{base_url.rstrip('/')}{API}/auth/tokens", json=body))
     finally:
         if http is None:
             await client.aclose()
     return str(response.json()["token"])
-
-
-class SyncBidClient:
-    """`BidClient` for synchronous callers: each call runs in its own event loop and HTTP client."""
-
-    def __init__(self, base_url: str, token: str, *, max_retries: int = 5, retry_delay: float = 1.0) -> None:
-        self.base_url = base_url
-        self.token = token
-        self.max_retries = max_retries
-        self.retry_delay = retry_delay
-
-    def _run(self, call: Callable[[BidClient], Awaitable[T]]) -> T:
-        async def run() -> T:
-            async with BidClient(
-                self.base_url, self.token, max_retries=self.max_retries, retry_delay=self.retry_delay
-            ) as client:
-                return await call(client)
-
-        return asyncio.run(run())
-
-    def tender(self, code: str) -> dict[str, Any]:
-        return self._run(lambda c: c.tender(code))
-
-    def my_bids(self, tender: str | None = None) -> Any:
-        return self._run(lambda c: c.my_bids(tender))
-
-    def receipt_signer_pem(self) -> bytes:
-        return self._run(lambda c: c.receipt_signer_pem())
-
-    def download_document(self, code: str, document_id: str, out: Path) -> Path:
-        return self._run(lambda c: c.download_document(code, document_id, out))
-
-    def upload(
-        self,
-        tender: str,
-        lot: str,
-        container_path: Path,
-        *,
-        chunk_size: int = DEFAULT_CHUNK,
-        on_progress: ProgressCallback | None = None,
-    ) -> Receipt:
-        return self._run(
-            lambda c: c.upload(tender, lot, container_path, chunk_size=chunk_size, on_progress=on_progress)
-        )
-
-    def resume(
-        self,
-        upload_id: str,
-        container_path: Path,
-        *,
-        chunk_size: int = DEFAULT_CHUNK,
-        on_progress: ProgressCallback | None = None,
-    ) -> Receipt:
-        return self._run(lambda c: c.resume(upload_id, container_path, chunk_size=chunk_size, on_progress=on_progress))
-
-    def withdraw(self, tender: str, lot: str, signer: SigningIdentity) -> Receipt:
-        return self._run(lambda c: c.withdraw(tender, lot, signer))
-
-    def run(self, call: Callable[[BidClient], Awaitable[T]]) -> T:
-        """Any `BidClient` coroutine, in its own event loop (the opening commands use it)."""
-        return self._run(call)
-
-
-async def decrypt_bid(client: BidClient, tender: str, lot: str, bidder: str, key: UnwrapKey) -> dict[str, Any]:
-    """Join the decryption: fetch this bid's envelope headers, unwrap both content keys here, send the
-    price summary's key, then the package's. Returns the platform's answer for the package.
-    """
-    envelopes = [e for e in await client.envelopes(tender) if e.get("lot") == lot]
-    if not envelopes:
-        raise BidRejected(404, "not_found", "lot", "exists", f"no bid of ours for lot {lot} at this opening")
-    envelope = envelopes[0]
-    keys = content_keys(envelope, key, tender=tender, lot=lot, bidder=bidder)
-    answer: dict[str, Any] = {}
-    for kind in (fmt.PRICE_SUMMARY, fmt.PACKAGE):
-        if envelope["parts"][kind].get("status") == "opened":
-            continue
-        answer = await client.send_content_key(tender, lot, kind, keys[kind])
-    return answer
-
-
-async def sign_in_signed(client: BidClient, tender: str, bidder: str, signer: SigningIdentity) -> dict[str, Any]:
-    """签到: sign `fmt.sign_in_statement` (tender, our USCC, the action) here and send it; our rows
-    plus the statement's SHA-256.
-    """
-    statement = fmt.sign_in_statement(tender, bidder)
-    rows = await client.sign_in(tender, await sign_statement_async(statement, signer))
-    return {"tender": tender, "bidder": bidder, "rows": rows, "statementSha256": hashlib.sha256(statement).hexdigest()}
-
-
-async def sign_opening_record(client: BidClient, tender: str, signer: SigningIdentity) -> dict[str, Any]:
-    """The host's round trip: download the platform-signed record, sign it here (the key stays on
-    this machine; the timestamp comes from the platform TSA), upload it.
-    """
-    pdf = await client.opening_record_pdf(tender)
-    signed = await sign_record(pdf, signer, tsa=PlatformTsa(client))
-    return await client.upload_host_signed_record(tender, signed)
-
-
-async def release_holder_shares(
-    client: BidClient,
-    tender: str,
-    lot: str,
-    bidder: str,
-    *,
-    holder: x509.Certificate,
-    key: UnwrapKey,
-    signer: SigningIdentity,
-) -> dict[str, Any]:
-    """A key holder's release: fetch the bid's headers, unwrap its shares, sign the statement, send."""
-    [envelope] = await client.holder_envelopes(tender, lot, bidder)
-    shares = holder_shares(envelope, holder, key, tender=tender, lot=lot, bidder=bidder)
-    signature = await sign_statement_async(fmt.share_release_statement(tender, lot, bidder, shares), signer)
-    return await client.release_shares(tender, lot, bidder, shares, signature)
-
-
-async def our_bidder_uscc(client: BidClient, tender: str) -> str:
-    """Our organisation's USCC as the platform recorded it on our bids for ``tender`` (every receipt
-    names it): the bidder the hall's statements must name.
-    """
-    named = {
-        str(version["record"]["bidder"])
-        for entry in await client.my_bids(tender)
-        for version in entry.get("versions", [])
-        if isinstance(version.get("record"), dict) and version["record"].get("bidder")
-    }
-    if len(named) != 1:
-        raise LocalRefusal("bidder", "exists", f"no bid of ours for tender {tender} names our USCC; give it")
-    return named.pop()
-
-
-def checked_price_table(view: Mapping[str, Any]) -> tuple[list[dict[str, Any]], str]:
-    """The hall view's price table and its SHA-256, recomputed here from the lines (so what is signed
-    is the digest of what is shown) and compared with the platform's ``priceTableSha256``.
-    """
-    table = view.get("priceTable")
-    if not isinstance(table, list):
-        raise LocalRefusal(
-            "priceTable", "published", f"the opening is at {view.get('stage')}: no price table before 唱标"
-        )
-    digest = price_table_sha256(table)
-    if digest != view.get("priceTableSha256"):
-        raise LocalRefusal(
-            "priceTableSha256",
-            "digest-mismatch",
-            f"the platform names {view.get('priceTableSha256')}, but the table it shows hashes to {digest}",
-        )
-    return table, digest
-
-
-def expect_price_table(digest: str, expected: str | None) -> None:
-    """Refuse (before signing or sending anything) when the table is not the one the bidder reviewed."""
-    if expected is not None and expected.strip().lower() != digest:
-        raise LocalRefusal(
-            "priceTableSha256",
-            "expect-sha256",
-            f"the price table is now {digest}, not the {expected.strip()} you reviewed; nothing was sent",
-        )
-
-
-async def file_signed_objection(
-    client: BidClient, tender: str, bidder: str, text: str, signer: SigningIdentity
-) -> dict[str, Any]:
-    """异议: sign `fmt.objection_statement` (tender, our USCC, the text) here and file it; the
-    platform's answer plus the statement's SHA-256.
-    """
-    statement = fmt.objection_statement(tender, bidder, text)
-    answer = await client.file_objection(tender, text, await sign_statement_async(statement, signer))
-    return {**answer, "tender": tender, "bidder": bidder, "statementSha256": hashlib.sha256(statement).hexdigest()}
-
-
-async def confirm_price_table(
-    client: BidClient, tender: str, bidder: str, table_sha256: str, signer: SigningIdentity
-) -> dict[str, Any]:
-    """Confirm the opening result: sign `fmt.confirmation_statement` naming the price table's digest."""
-    statement = fmt.confirmation_statement(tender, bidder, table_sha256)
-    answer = await client.confirm(tender, await sign_statement_async(statement, signer))
-    return {
-        **answer,
-        "tender": tender,
-        "bidder": bidder,
-        "priceTableSha256": table_sha256,
-        "statementSha256": hashlib.sha256(statement).hexdigest(),
-    }
-
-
-def login_sync(base_url: str, username: str, password: str, *, totp: str | None = None) -> str:
-    return asyncio.run(login(base_url, username, password, totp=totp))
-
-
-def receipt_json(receipt: Receipt) -> str:
-    """The receipt as the CLI prints it: number, record, and where the exact bytes live."""
-    return json.dumps({"receiptNo": receipt.receipt_no, "record": receipt.record}, ensure_ascii=False, indent=2)

@@ -62,9 +62,9 @@ from trading.kernel.errors import Conflict, NotFound
 from trading.kernel.settings import Settings
 from trading.kernel.storage import FileStore
 from trading.ledger.service import append_entry
+from trading.parties.certificates.trust import trust_context
 from trading.parties.models import Organisation
 from trading.parties.records import platform_identity, sign_platform_pdf
-from trading.parties.trust import trust_context
 
 log = structlog.get_logger(__name__)
 

@@ -163,6 +163,10 @@ RULE_TEXT: dict[str, str] = {
     "one-writer": N_("The upload is being written by another request."),
     "exists": N_("Not found."),
     "bidder": N_("Only a bidder's user submits bids."),
+    # trading.credit refusals: the message after the text names each record, its reason and period.
+    "credit-blacklisted": N_("Your organisation is on a blacklist in force that bars it from bidding."),
+    "credit-serious-violation": N_("Your organisation is listed for a serious violation that bars it from bidding."),
+    "credit-penalty-bar": N_("An administrative penalty in force bars your organisation from bidding."),
 }
 BAD_NUMBER = N_("Enter a number.")
 BAD_TIME = N_("Enter a date and time.")

@@ -25,11 +25,13 @@
    with the time of validation. Failures map to named reasons: ``revoked`` (dated),
    ``revocation-unknown``, ``bad-signature`` (a link that does not verify), ``invalid-path``.
 
-SM2 chains go through the same engine: `_EngineSignatures` verifies SM2-with-SM3 (GM/T 0009
+SM2 chains go through the same engine: `pkix` verifies SM2-with-SM3 (GM/T 0009
 default ID) through the optional provider, so they get exactly the same path and CRL rules; without
 the provider they are refused (``unsupported-algorithm``). A verdict is remembered per chain and
 revocation material until the material's earliest nextUpdate, and only when no CRL entry or OCSP
 answer concerns the chain (so a revocation date never has to be compared again).
+
+The single-certificate checks are in `checks`, the RFC 5280 engine and its SM2 support in `pkix`.
 """
 
 from __future__ import annotations
@@ -40,179 +42,40 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Final
+from typing import Final
 
 from asn1crypto import x509 as asn1_x509  # type: ignore[import-untyped]
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import ExtendedKeyUsageOID
 from pyhanko_certvalidator import ValidationContext
-from pyhanko_certvalidator.authority import AuthorityWithCert, CertTrustAnchor
-from pyhanko_certvalidator.errors import (
-    DisallowedAlgorithmError,
-    ExpiredError,
-    InsufficientRevinfoError,
-    NotYetValidError,
-    PathBuildingError,
-    PathValidationError,
-    RevokedError,
-    ValidationError,
-)
-from pyhanko_certvalidator.path import ValidationPath
-from pyhanko_certvalidator.policy_decl import (
-    REQUIRE_REVINFO,
-    AlgorithmUsageConstraint,
-    AlgorithmUsagePolicy,
-    CertRevTrustPolicy,
-    DisallowWeakAlgorithmsPolicy,
-    PKIXValidationParams,
-    RevocationCheckingPolicy,
-    RevocationCheckingRule,
-)
-from pyhanko_certvalidator.sig_validate import (
-    DEFAULT_VALIDATION_CONTEXT,
-    DefaultSignatureValidator,
-    SignatureValidationContext,
-)
-from pyhanko_certvalidator.validate import async_validate_path
+from pyhanko_certvalidator.errors import PathBuildingError
 
 from certs import algorithms as algs
 from certs.errors import Reason, Refused
+from certs.pathval import pkix
+from certs.pathval.checks import (
+    check_usage,
+    check_validity,
+    could_issue,
+    diagnose_signatures,
+    is_self_issued,
+    is_sm2_signed,
+    key_ids_match,
+    signature_algorithm,
+)
+from certs.pathval.pkix import CertificatePolicies
 from certs.pathval.revocation import RevocationChecker, RevocationEvidence, RevocationMaterial, name_key
 from certs.pathval.revocation import ocsp_urls as revocation_ocsp_urls
 from certs.providers import sm2
-from certs.providers.base import SignatureValue
 from certs.report import Evidence
 from certs.trustlist.model import Usage, fingerprint
 from certs.trustlist.registry import Recognition, TrustRegistry
 
+__all__ = ["PathValidator", "ValidatedPath", "check_usage"]  # check_usage: bidding.tenders imports it from here
+
 _VERIFIED_CACHE_SIZE: Final = 10_000
-OID_DOCUMENT_SIGNING: Final = x509.ObjectIdentifier("1.3.6.1.5.5.7.3.36")
-_SIGNING_EKUS: Final = frozenset(
-    {
-        ExtendedKeyUsageOID.CLIENT_AUTH,
-        ExtendedKeyUsageOID.EMAIL_PROTECTION,
-        ExtendedKeyUsageOID.CODE_SIGNING,
-        ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE,
-        OID_DOCUMENT_SIGNING,
-    }
-)
-_LOGIN_EKUS: Final = frozenset(
-    {ExtendedKeyUsageOID.CLIENT_AUTH, ExtendedKeyUsageOID.EMAIL_PROTECTION, ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE}
-)
-_SIGNATURE_ALGORITHMS_BY_OID: Final = {
-    "1.2.840.10045.4.3.2": algs.ECDSA_P256_SHA256,
-    "1.2.840.10045.4.3.3": algs.ECDSA_P384_SHA384,
-    "1.2.840.113549.1.1.11": algs.RSA_PKCS1_SHA256,
-    "1.2.840.113549.1.1.12": algs.RSA_PKCS1_SHA384,
-    "1.2.840.113549.1.1.13": algs.RSA_PKCS1_SHA512,
-    "1.2.840.113549.1.1.5": algs.RSA_PKCS1_SHA1,
-    "1.2.840.113549.1.1.10": algs.RSA_PSS_SHA256,
-    "1.3.101.112": algs.ED25519,
-    "1.2.156.10197.1.501": algs.SM2_SM3,
-}
-
-
-ANY_POLICY: Final = "2.5.29.32.0"
-# Hash algorithms the engine itself refuses anywhere (CRLs, OCSP answers included); which certificate
-# signature algorithms are acceptable on a date is the platform's `AlgorithmPolicy`'s decision.
-_WEAK_HASHES: Final = DisallowWeakAlgorithmsPolicy(weak_hash_algos=frozenset({"md2", "md5"}))  # type: ignore[no-untyped-call]
-_ENGINE_REVOCATION: Final = CertRevTrustPolicy(REQUIRE_REVINFO, retroactive_revinfo=True)
-# Every certificate but the leaf, whose OCSP answer the platform checked itself (`_engine_with_listed_responder`).
-_ENGINE_REVOCATION_LEAF_ANSWERED: Final = CertRevTrustPolicy(
-    RevocationCheckingPolicy(RevocationCheckingRule.NO_CHECK, RevocationCheckingRule.CRL_OR_OCSP_REQUIRED),
-    retroactive_revinfo=True,
-)
-_DSA_OIDS: Final = frozenset({"1.2.840.10040.4.3", "2.16.840.1.101.3.4.3.1", "2.16.840.1.101.3.4.3.2"})
-
-
-class _EngineAlgorithms(AlgorithmUsagePolicy):
-    """The engine's algorithm policy, knowing SM2-with-SM3 (GM/T 0009), which asn1crypto does not."""
-
-    def digest_algorithm_allowed(self, algo: Any, moment: datetime | None) -> AlgorithmUsageConstraint:
-        return _WEAK_HASHES.digest_algorithm_allowed(algo, moment)
-
-    def signature_algorithm_allowed(
-        self, algo: Any, moment: datetime | None, public_key: Any
-    ) -> AlgorithmUsageConstraint:
-        if algo["algorithm"].dotted == algs.SM2_SM3.oid:
-            return AlgorithmUsageConstraint(allowed=sm2.available())
-        return _WEAK_HASHES.signature_algorithm_allowed(algo, moment, public_key)
-
-
-class _EngineSignatures(DefaultSignatureValidator):
-    """Signature checks for the engine: SM2 (GM/T 0009 default ID) through the optional provider, the rest as usual.
-
-    So SM2 chains get the very same RFC 5280 processing, CRL rules included, as RSA/ECDSA chains.
-    """
-
-    def validate_signature(
-        self,
-        signature: bytes,
-        signed_data: bytes,
-        public_key_info: Any,
-        signature_algorithm: Any,
-        context: SignatureValidationContext = DEFAULT_VALIDATION_CONTEXT,
-    ) -> None:
-        if signature_algorithm["algorithm"].dotted != algs.SM2_SM3.oid:
-            super().validate_signature(signature, signed_data, public_key_info, signature_algorithm, context)
-            return
-        try:
-            key = sm2.Sm2PublicKey.from_spki_der(bytes(public_key_info.dump()))
-            sm2.verify(key, signed_data, SignatureValue(algs.SM2_SM3, signature))
-        except (Refused, ValueError, TypeError) as exc:
-            raise InvalidSignature(str(exc)) from None
-
-
-_ENGINE_ALGORITHMS: Final = _EngineAlgorithms()
-_ENGINE_SIGNATURES: Final = _EngineSignatures()
-
-
-class _ListedCaAuthority(AuthorityWithCert):
-    """A listed CA that is not self-signed, as the engine's anchor, signing its own CRLs.
-
-    pyhanko-certvalidator finds a CRL signer's path by looking for the signer's issuer in the path,
-    which fails when the signer is an anchor that is not self-signed (the platform's usual case:
-    the trust list names the issuing CA, not its root). Declaring the anchor a potential issuer of
-    its own certificate, with that certificate recorded as validated (it is the anchor), lets the
-    engine use the anchor's key for the CRL and still apply every other rule (scope, cRLSign …).
-    """
-
-    def is_potential_issuer_of(self, cert: asn1_x509.Certificate) -> bool:
-        if cert.sha256 == self.certificate.sha256:
-            return True
-        return bool(super().is_potential_issuer_of(cert))
-
-
-class _ListedCaAnchor(CertTrustAnchor):
-    def __init__(self, cert: asn1_x509.Certificate) -> None:
-        super().__init__(cert)
-        self._authority = _ListedCaAuthority(cert)
-
-
-@dataclass(frozen=True)
-class CertificatePolicies:
-    """The RFC 5280 §6.1.1 policy inputs: the platform's acceptable policy set (a setting) and the three flags.
-
-    ``acceptable`` holds dotted OIDs; the default, anyPolicy alone, accepts every policy, and with
-    ``require_explicit`` a path must still end with at least one valid policy.
-    """
-
-    acceptable: frozenset[str] = frozenset({ANY_POLICY})
-    require_explicit: bool = False
-    inhibit_mapping: bool = False
-    inhibit_any_policy: bool = False
-
-    def params(self) -> PKIXValidationParams:
-        names = frozenset("any_policy" if oid == ANY_POLICY else oid for oid in self.acceptable)
-        return PKIXValidationParams(
-            user_initial_policy_set=names,
-            initial_policy_mapping_inhibit=self.inhibit_mapping,
-            initial_explicit_policy=self.require_explicit,
-            initial_any_policy_inhibit=self.inhibit_any_policy,
-        )
 
 
 @dataclass(frozen=True)
@@ -237,107 +100,6 @@ class ValidatedPath:
         r = self.recognition
         listed = Evidence("trust-list", f"{r.source} sequence {r.list_sequence} sha256 {r.list_sha256}")
         return (listed, *(item.to_evidence() for item in self.revocation))
-
-
-def _key_usage(certificate: x509.Certificate) -> x509.KeyUsage | None:
-    try:
-        return certificate.extensions.get_extension_for_class(x509.KeyUsage).value
-    except x509.ExtensionNotFound:
-        return None
-
-
-def _ekus(certificate: x509.Certificate) -> x509.Extension[x509.ExtendedKeyUsage] | None:
-    try:
-        return certificate.extensions.get_extension_for_class(x509.ExtendedKeyUsage)
-    except x509.ExtensionNotFound:
-        return None
-
-
-def check_usage(certificate: x509.Certificate, usage: Usage) -> None:
-    """Refuse (wrong-key-usage) a leaf whose keyUsage/EKU does not allow ``usage``."""
-    ku = _key_usage(certificate)
-    eku_ext = _ekus(certificate)
-    ekus = set(eku_ext.value) if eku_ext else None
-
-    def refuse(why: str) -> Refused:
-        return Refused(Reason.WRONG_KEY_USAGE, f"{certificate.subject.rfc4514_string()} {why}")
-
-    if usage is Usage.BID_ENCRYPTION:
-        if ku is not None and not (ku.key_encipherment or ku.key_agreement):
-            raise refuse("may not encrypt keys")
-        return
-    if usage is Usage.TIMESTAMP:
-        if eku_ext is None or not eku_ext.critical or ekus != {ExtendedKeyUsageOID.TIME_STAMPING}:
-            raise refuse("is not a TSA certificate (critical timeStamping EKU)")
-        return
-    if ku is not None and not (ku.digital_signature or ku.content_commitment):
-        raise refuse("may not sign")
-    allowed = _LOGIN_EKUS if usage is Usage.LOGIN else _SIGNING_EKUS
-    if ekus is not None and not ekus & allowed:
-        raise refuse(f"has no extended key usage allowing {usage.value}")
-
-
-def _validity(certificate: x509.Certificate, at: datetime) -> None:
-    if at < certificate.not_valid_before_utc:
-        raise Refused(Reason.NOT_YET_VALID, certificate.subject.rfc4514_string(), at=certificate.not_valid_before_utc)
-    if at > certificate.not_valid_after_utc:
-        raise Refused(Reason.EXPIRED, certificate.subject.rfc4514_string(), at=certificate.not_valid_after_utc)
-
-
-def _is_self_issued(certificate: x509.Certificate) -> bool:
-    return certificate.issuer == certificate.subject
-
-
-def _ski(certificate: x509.Certificate) -> bytes | None:
-    try:
-        return certificate.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value.digest
-    except x509.ExtensionNotFound:
-        return None
-
-
-def _aki(certificate: x509.Certificate) -> bytes | None:
-    try:
-        return certificate.extensions.get_extension_for_class(x509.AuthorityKeyIdentifier).value.key_identifier
-    except x509.ExtensionNotFound:
-        return None
-
-
-def _is_sm2_signed(certificate: x509.Certificate) -> bool:
-    return certificate.signature_algorithm_oid.dotted_string == algs.SM2_SM3.oid
-
-
-def _check_link_signature(certificate: x509.Certificate, issuer: x509.Certificate) -> None:
-    if not _is_sm2_signed(certificate):
-        try:
-            certificate.verify_directly_issued_by(issuer)
-        except InvalidSignature:
-            raise Refused(
-                Reason.BAD_SIGNATURE, f"{certificate.subject.rfc4514_string()} is not signed by its issuer"
-            ) from None
-        except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
-            raise Refused(Reason.INVALID_PATH, str(exc)) from None
-        return
-    key = sm2.certificate_public_key(issuer.public_bytes(serialization.Encoding.DER))
-    if key is None:
-        raise Refused(Reason.INVALID_PATH, f"{issuer.subject.rfc4514_string()} has no SM2 key")
-    try:
-        sm2.verify(key, certificate.tbs_certificate_bytes, SignatureValue(algs.SM2_SM3, certificate.signature))
-    except Refused:
-        raise Refused(
-            Reason.BAD_SIGNATURE, f"{certificate.subject.rfc4514_string()} is not signed by its issuer"
-        ) from None
-
-
-def _key_ids_match(issuer: x509.Certificate, certificate: x509.Certificate) -> bool:
-    aki, ski = _aki(certificate), _ski(issuer)
-    return aki is None or ski is None or aki == ski
-
-
-def _could_issue(issuer: x509.Certificate, certificate: x509.Certificate) -> bool:
-    if issuer.subject != certificate.issuer:
-        return False
-    aki, ski = _aki(certificate), _ski(issuer)
-    return aki is None or ski is None or aki == ski
 
 
 @dataclass
@@ -398,15 +160,15 @@ class PathValidator:
         for _ in range(self.max_depth + 1):
             if self.registry.is_listed(current):
                 return chain
-            listed = [c for c in self.registry.issuers_of(current) if _could_issue(c, current)]
+            listed = [c for c in self.registry.issuers_of(current) if could_issue(c, current)]
             if listed:
                 chain.append(listed[0])
                 return chain
-            if _is_self_issued(current):
+            if is_self_issued(current):
                 raise Refused(
                     Reason.CA_NOT_RECOGNISED, f"root {current.subject.rfc4514_string()} is not in the trust list"
                 )
-            supplied = [c for c in intermediates if _could_issue(c, current) and c not in chain]
+            supplied = [c for c in intermediates if could_issue(c, current) and c not in chain]
             if not supplied:
                 raise Refused(Reason.UNKNOWN_ISSUER, f"no certificate for issuer {current.issuer.rfc4514_string()}")
             chain.append(supplied[0])
@@ -419,7 +181,7 @@ class PathValidator:
         The trust list's status for that service is its revocation status.
         """
         recognition = self.registry.recognise(certificate, at=at, usage=usage)
-        _validity(certificate, at)
+        check_validity(certificate, at)
         check_usage(certificate, usage)
         return recognition
 
@@ -434,7 +196,7 @@ class PathValidator:
         industry: str | None = None,
     ) -> ValidatedPath:
         """Validate ``leaf`` for ``usage`` at ``at``; raises `Refused` with the first failing reason."""
-        if _is_sm2_signed(leaf) and not sm2.available():
+        if is_sm2_signed(leaf) and not sm2.available():
             raise Refused(Reason.UNSUPPORTED_ALGORITHM, "SM2 certificate chains need the optional SM2 provider")
         if self.registry.is_listed(leaf):
             chains = [self.build_chain(leaf, intermediates)]
@@ -468,7 +230,7 @@ class PathValidator:
         if chains is None:
             # the usual case, a leaf issued by a listed CA, needs no search (the names matched above)
             direct = [
-                [leaf, c] for c in roots if name_key(c.subject) == name_key(leaf.issuer) and _key_ids_match(c, leaf)
+                [leaf, c] for c in roots if name_key(c.subject) == name_key(leaf.issuer) and key_ids_match(c, leaf)
             ]
             chains = direct or await self._build_chains(leaf, intermediates, roots, at)
             if len(self._chains) > _VERIFIED_CACHE_SIZE:
@@ -514,7 +276,7 @@ class PathValidator:
         anchor = chain[-1]
         recognition = self.registry.recognise(anchor, at=at, usage=usage, region=region, industry=industry)
         for certificate in chain:
-            _validity(certificate, at)
+            check_validity(certificate, at)
         check_usage(chain[0], usage)
         if len(chain) == 1:
             return ValidatedPath(tuple(chain), recognition, (), at, usage)
@@ -628,37 +390,21 @@ class PathValidator:
         leaf_answered: bool = False,
     ) -> None:
         leaf, *middle, anchor = [self._to_asn1(c) for c in chain]
-        self_signed = anchor.self_signed != "no"
-        trust_anchor = CertTrustAnchor(anchor) if self_signed else _ListedCaAnchor(anchor)
-        context = ValidationContext(
-            trust_roots=[trust_anchor],
-            other_certs=[self._to_asn1(c) for c in intermediates],
-            moment=at,
-            crls=material.crl_ders(),
-            ocsps=material.ocsp_ders(),
-            revinfo_policy=_ENGINE_REVOCATION_LEAF_ANSWERED if leaf_answered else _ENGINE_REVOCATION,
-            algorithm_usage_policy=_ENGINE_ALGORITHMS,
-            signature_validator=_ENGINE_SIGNATURES,
-        )
-        if not self_signed:
-            context.record_validation(anchor, ValidationPath(trust_anchor, interm=[], leaf=None))  # type: ignore[no-untyped-call]
-        path = ValidationPath(trust_anchor=trust_anchor, interm=reversed(middle), leaf=leaf)
         try:
-            await async_validate_path(context, path, parameters=self.certificate_policies.params())
-        except RevokedError as exc:
-            reason = _reason_name(exc.reason.native)
-            raise Refused(Reason.REVOKED, f"{reason}: {exc}", at=exc.revocation_dt) from None
-        except InsufficientRevinfoError as exc:
-            raise Refused(Reason.REVOCATION_UNKNOWN, str(exc)) from None
-        except ExpiredError as exc:
-            raise Refused(Reason.EXPIRED, str(exc), at=exc.expired_dt) from None
-        except NotYetValidError as exc:
-            raise Refused(Reason.NOT_YET_VALID, str(exc), at=exc.valid_from) from None
-        except DisallowedAlgorithmError as exc:
-            raise Refused(Reason.UNSUPPORTED_ALGORITHM, str(exc)) from None
-        except (PathValidationError, ValidationError, PathBuildingError) as exc:
-            _diagnose_signatures(chain)
-            raise Refused(Reason.INVALID_PATH, str(exc)) from None
+            await pkix.validate_path(
+                leaf,
+                middle,
+                anchor,
+                other_certs=[self._to_asn1(c) for c in intermediates],
+                material=material,
+                at=at,
+                policies=self.certificate_policies,
+                leaf_answered=leaf_answered,
+            )
+        except Refused as refusal:
+            if refusal.reason is Reason.INVALID_PATH:
+                diagnose_signatures(chain)  # a link that does not verify is named as such
+            raise
 
     def _to_asn1(self, certificate: x509.Certificate) -> asn1_x509.Certificate:
         key = fingerprint(certificate)
@@ -684,14 +430,7 @@ class PathValidator:
         return parsed
 
     def _check_algorithm(self, certificate: x509.Certificate, issuer: x509.Certificate, at: datetime) -> None:
-        algorithm = _SIGNATURE_ALGORITHMS_BY_OID.get(certificate.signature_algorithm_oid.dotted_string)
-        if algorithm is None and certificate.signature_algorithm_oid.dotted_string in _DSA_OIDS:
-            raise Refused(Reason.UNSUPPORTED_ALGORITHM, "DSA certificate signatures are not supported")
-        if algorithm is None:
-            raise Refused(
-                Reason.UNSUPPORTED_ALGORITHM,
-                f"certificate signature {certificate.signature_algorithm_oid.dotted_string}",
-            )
+        algorithm = signature_algorithm(certificate)
         issuer_id = fingerprint(issuer)
         if algorithm is algs.SM2_SM3:
             self.policy.check_signature(algorithm, at)
@@ -703,21 +442,3 @@ class PathValidator:
                 raise Refused(Reason.UNSUPPORTED_ALGORITHM, str(exc)) from None
             self._issuer_keys[issuer_id] = key.key_size if isinstance(key, rsa.RSAPublicKey) else None
         self.policy.check_signature(algorithm, at, rsa_bits=self._issuer_keys[issuer_id])
-
-
-def _diagnose_signatures(chain: list[x509.Certificate]) -> None:
-    """Refuse ``bad-signature`` when a link's signature does not verify under its issuer's key (SM2 included)."""
-    for certificate, issuer in itertools.pairwise(chain):
-        try:
-            _check_link_signature(certificate, issuer)
-        except Refused as refusal:
-            if refusal.reason is Reason.BAD_SIGNATURE:
-                raise
-
-
-def _reason_name(native: str | None) -> str:
-    """RFC 5280's name of a CRL reason (``keyCompromise``), from asn1crypto's (``key_compromise``)."""
-    try:
-        return x509.ReasonFlags[native or "unspecified"].value
-    except KeyError:
-        return native or "unspecified"

@@ -31,9 +31,9 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 
 from certs.auth.credentials import CredentialKind, issue_credential
+from certs.devpki.devlist import dev_trust_list, peer_trust_list
+from certs.devpki.pki import DEMO_TENDEREE_USCC, DevPki, Identity, build_dev_pki, new_key
 from certs.providers.pyca import public_key_der
-from certs.testing.devlist import dev_trust_list, peer_trust_list
-from certs.testing.pki import DEMO_TENDEREE_USCC, DevPki, Identity, build_dev_pki, new_key
 from certs.tools.holder_app import make_wallet
 from certs.trustlist.sign import publish
 from certs.tsa.client import LocalTsa

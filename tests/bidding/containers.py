@@ -18,8 +18,8 @@ from bidding.client import format as container_format
 from bidding.client.sdk import BuiltBid, PriceSummary, build_container_async
 from bidding.client.transport import BidClient
 from certs.canonical import canonical_json
+from certs.devpki.pki import Identity
 from certs.sign.cades import sign_detached
-from certs.testing.pki import Identity
 from tests.bidding.factories import Party
 from tests.trading.parties.factories import api_token
 

@@ -24,8 +24,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bidding.models import DocumentKind, EvaluationMethod, Tender, TenderCategory
 from bidding.schemas import Criterion, KeyHolderCreate, LotCreate, TenderCreate
 from bidding.tenders import TenderService
+from certs.devpki.pki import DevPki, Identity, Profile, make_uscc, organisation_code_extension, organisation_name
 from certs.sign.cades import sign_detached
-from certs.testing.pki import DevPki, Identity, Profile, make_uscc, organisation_code_extension, organisation_name
 from tests.trading.parties.factories import PASSWORD, Account, api_token, bearer, new_username
 from trading.kernel import clock
 from trading.kernel.auth.identity import Actor, ActorKind

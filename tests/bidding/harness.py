@@ -44,8 +44,8 @@ from bidding.intake import IntakeService
 from bidding.models import EvaluationMethod, Lot, Tender, TenderCategory, TenderStatus
 from bidding.opening.jobs import OpeningClock, TenderDeadline
 from bidding.policies import BiddingPermission
-from certs.testing.pki import DevPki, Identity, Profile, build_dev_pki, make_uscc, organisation_code_extension
-from certs.testing.pki import organisation_name as subject_name
+from certs.devpki.pki import DevPki, Identity, Profile, build_dev_pki, make_uscc, organisation_code_extension
+from certs.devpki.pki import organisation_name as subject_name
 from certs.tools.dev_ca import build_dev_ca, write_files
 from trading.kernel import clock
 from trading.kernel.auth.identity import Actor, ActorKind
@@ -56,10 +56,10 @@ from trading.kernel.storage import FileStore
 from trading.kernel.sweep import run_sweep
 from trading.ledger.service import append_entry
 from trading.parties.authentication import AuthenticationService
+from trading.parties.certificates.trust import TrustListService, cache_crl
 from trading.parties.models import OrganisationKind, SessionKind
 from trading.parties.schemas import OrganisationCreate, UserCreate
 from trading.parties.service import PartiesService
-from trading.parties.trust import TrustListService, cache_crl
 from trading.server.demo_pki import write_pinned_operator
 
 GGZY = str(Path(sys.executable).with_name("ggzy"))

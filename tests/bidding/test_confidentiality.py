@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from certs.testing.pki import DevPki
+from certs.devpki.pki import DevPki
 from tests.bidding.containers import MARKER, bid_client, build
 from tests.bidding.factories import agency_party, bidder_party, published_tender, tenderee_party
 from tests.trading.parties.factories import api_token, bearer, create_account

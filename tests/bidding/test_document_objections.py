@@ -17,7 +17,7 @@ from bidding.models import Tender, TenderStatus
 from bidding.objections import DocumentObjections
 from bidding.opening.jobs import TenderDeadline
 from bidding.tenders import TenderService
-from certs.testing.pki import DevPki
+from certs.devpki.pki import DevPki
 from tests.bidding.factories import Party, bidder_party, ledger_reader, published_tender, tenderee_party
 from trading.kernel import clock
 from trading.kernel.auth.identity import Actor

@@ -23,7 +23,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 import bidding.intake
-from certs.testing.pki import DevPki
+from certs.devpki.pki import DevPki
 from tests.bidding.containers import bid_client, build
 from tests.bidding.factories import bidder_party, published_tender, tenderee_party
 from trading.kernel.settings import Settings

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bidding.models import Question, Tender
-from certs.testing.pki import DevPki
+from certs.devpki.pki import DevPki
 from tests.bidding.factories import Party, bidder_party, published_tender, tenderee_party
 from tests.bidding.test_web import log_in
 from tests.trading.parties.factories import csrf_token

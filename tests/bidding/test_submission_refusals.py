@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bidding.client import format as container_format
 from bidding.models import Bid, BidUpload, BidVersion, UploadStatus
-from certs.testing.pki import DevPki
+from certs.devpki.pki import DevPki
 from tests.bidding.containers import build, manifest_of, part, resigned, rezip
 from tests.bidding.factories import Party, bidder_party, draft_tender, published_tender, tenderee_party
 from trading.kernel import clock

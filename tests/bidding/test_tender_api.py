@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bidding.opening.jobs import TenderDeadline
-from certs.testing.pki import DevPki
+from certs.devpki.pki import DevPki
 from tests.bidding.factories import (
     TENDER_DOCUMENT,
     Party,

@@ -17,7 +17,7 @@ from bidding.opening.jobs import SWEEP_HANDLERS as OPENING_SWEEP_HANDLERS
 from bidding.opening.jobs import TenderDeadline
 from bidding.schemas import KeyHolderCreate, LotCreate
 from bidding.tenders import TenderService
-from certs.testing.pki import DevPki
+from certs.devpki.pki import DevPki
 from tests.bidding.factories import (
     TENDER_DOCUMENT,
     Party,

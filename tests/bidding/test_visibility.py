@@ -36,7 +36,7 @@ from bidding.opening.jobs import OpeningClock, TenderDeadline
 from bidding.opening.models import Objection, OpeningBid, OpeningSession, Outcome, PartStatus, Stage
 from bidding.policies import BiddingPermission
 from bidding.visibility import READ_OUT_STAGES, VISIBILITY_OPT, Exposure, OpeningPolicy, Relation
-from certs.testing.pki import DevPki
+from certs.devpki.pki import DevPki
 from tests.bidding.containers import bid_client, build
 from tests.bidding.factories import Party, agency_party, bidder_party, published_tender, tenderee_party
 from tests.trading.parties.factories import PASSWORD, Account, api_token, bearer, create_account, csrf_token

@@ -21,7 +21,7 @@ from bidding.client import format as fmt
 from bidding.client.sdk import sign_statement_async
 from bidding.models import DocumentDownload, Tender
 from bidding.tenders import TenderService
-from certs.testing.pki import DevPki
+from certs.devpki.pki import DevPki
 from tests.bidding.containers import build
 from tests.bidding.factories import (
     TENDER_DOCUMENT,

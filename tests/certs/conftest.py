@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
+from certs.devpki.devlist import PEER_NAME, dev_trust_list, peer_trust_list
+from certs.devpki.pki import DevPki, PkiFetcher, build_dev_pki
 from certs.pathval.revocation import RevocationChecker
 from certs.pathval.validate import PathValidator
-from certs.testing.devlist import PEER_NAME, dev_trust_list, peer_trust_list
-from certs.testing.pki import DevPki, PkiFetcher, build_dev_pki
 from certs.trustlist.registry import TrustRegistry
 from certs.trustlist.sign import PublishedList, publish
 from certs.trustlist.verify import MemorySequenceStore, load_trust_list

@@ -16,12 +16,13 @@ from intermediary_market import selection
 from intermediary_market.blacklist import BlacklistService
 from intermediary_market.credit_records import CreditService
 from intermediary_market.delivery import DeliveryService
+from intermediary_market.draw import REVEAL_WINDOW
 from intermediary_market.errors import RatingRefused, RegistrationRefused
 from intermediary_market.jobs import SelectionClock
 from intermediary_market.models import AnnouncementStatus, QualificationStatus, Registration
 from intermediary_market.schemas import BlacklistDecision, BlacklistNotice, RatingCreate, ServiceItemCreate
 from intermediary_market.selection import FundingType, SelectionMethod
-from intermediary_market.service import REVEAL_WINDOW, MarketService
+from intermediary_market.service import MarketService
 from tests.intermediary_market.factories import (
     ITEM,
     actor_in_new_organisation,

@@ -25,7 +25,7 @@ from intermediary_market.models import Blacklisting, BlacklistStatus, Delivery
 from intermediary_market.schemas import AnnouncementCreate, RatingCreate
 from intermediary_market.selection import FundingType, SelectionMethod
 from intermediary_market.service import MarketService
-from intermediary_market.web_intermediary import DELIVERABLES
+from intermediary_market.web.intermediary import DELIVERABLES
 from tests.intermediary_market.factories import complete_service
 from tests.intermediary_market.test_web import ITEM, ensure_item, log_in, owner_form, qualify
 from tests.trading.parties.factories import Account, create_account, csrf_token

@@ -16,7 +16,7 @@ from trading.kernel.db.uow import transaction
 from trading.kernel.settings import Settings, get_settings
 from trading.ledger import service
 from trading.ledger.errors import CheckpointFileInvalid, SigningKeyUnusable
-from trading.ledger.verification import VerificationReport
+from trading.ledger.verification_report import VerificationReport
 
 log = structlog.get_logger(__name__)
 

@@ -9,7 +9,7 @@ from typing import Any
 import msgspec
 
 from trading.ledger.models import LedgerEntry
-from trading.ledger.verification import Problem, VerificationReport
+from trading.ledger.verification_report import Problem, VerificationReport
 
 
 class EntryRead(msgspec.Struct, kw_only=True):

@@ -40,7 +40,8 @@ from trading.ledger.models import (
     LedgerWithheldChain,
 )
 from trading.ledger.repository import EntryFilter, LedgerRepository
-from trading.ledger.verification import Problem, VerificationReport, verify_ledger
+from trading.ledger.verification import verify_ledger
+from trading.ledger.verification_report import Problem, VerificationReport
 
 CHECKPOINT_TASK = "ledger.checkpoint_chains"
 """The checkpoint job's task name (``trading.ledger.tasks``): enqueued by name, never imported."""

@@ -1,6 +1,6 @@
 """RFC 3161 timestamps on checkpoints, from the platform TSA the composition root plugs in.
 
-The platform TSA (``trading.parties.tsa``) sits above the ledger in the layers, so the ledger
+The platform TSA (``trading.parties.certificates.tsa``) sits above the ledger in the layers, so the ledger
 does not import it: ``trading.server.wiring.use_platform_tsa`` registers a factory that gives a
 `certs.tsa.client.TsaTransport` bound to the caller's session (the TSA's serial row then commits
 with the checkpoint). Without a registered TSA (a bare script, some unit tests) checkpoints are

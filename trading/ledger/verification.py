@@ -34,161 +34,26 @@ C-level list operations; only a batch that fails is walked entry by entry to nam
 
 from __future__ import annotations
 
-import base64
-import binascii
 import gc
 import hashlib
 import time
-import uuid
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from itertools import repeat
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from certs import keys
-from certs.errors import Refused
-from trading.ledger import encoding, timestamping
-from trading.ledger.errors import CheckpointFileInvalid
-from trading.ledger.models import SEALED_CHAIN_PREFIX, LedgerCheckpoint
-from trading.ledger.repository import LedgerRepository, PreimageBatch
+from trading.ledger import encoding
+from trading.ledger.models import SEALED_CHAIN_PREFIX
+from trading.ledger.preimage_repository import PreimageBatch, PreimageRepository
+from trading.ledger.repository import LedgerRepository
+from trading.ledger.verification_checkpoints import Claim, check_signed_seqs, verify_checkpoints, verify_copy
+from trading.ledger.verification_report import MAX_PROBLEMS, Problem, VerificationReport, with_entry_id
 
 BATCH_SIZE = 8000
-MAX_PROBLEMS = 100
-"""Problems kept in a report; the count keeps going. The first one is what matters."""
-
 _sha256 = hashlib.sha256
-
-
-@dataclass(frozen=True, slots=True)
-class Problem:
-    code: str
-    message: str
-    chain: str | None = None
-    seq: int | None = None
-    entry_id: uuid.UUID | None = None
-    checkpoint: int | None = None
-
-    def describe(self) -> str:
-        where = []
-        if self.chain is not None:
-            where.append(f"chain {self.chain}")
-        if self.seq is not None:
-            where.append(f"seq {self.seq}")
-        if self.entry_id is not None:
-            where.append(f"entry {self.entry_id}")
-        if self.checkpoint is not None:
-            where.append(f"checkpoint {self.checkpoint}")
-        return f"{', '.join(where)}: {self.code}: {self.message}" if where else f"{self.code}: {self.message}"
-
-
-@dataclass(slots=True)
-class VerificationReport:
-    chains: dict[str, int] = field(default_factory=dict)
-    """Entries per chain (still-sealed chains withheld: see the module docstring)."""
-    sealed_chains_intact: bool = True
-    """Whether every chain still sealed verified; their names and sizes are not reported."""
-    entries: int = 0
-    bytes_hashed: int = 0
-    checkpoints_checked: int = 0
-    latest_checkpoint: int | None = None
-    timestamped: int = 0
-    """Checkpoints whose TSA token covers their digest."""
-    copies_checked: list[int] = field(default_factory=list)
-    """Numbers of the outsider's checkpoint copies held against the database."""
-    problems: list[Problem] = field(default_factory=list)
-    problem_count: int = 0
-    elapsed_seconds: float = 0.0
-
-    @property
-    def ok(self) -> bool:
-        return self.problem_count == 0
-
-    def ordered_problems(self) -> list[Problem]:
-        """Entry problems first, in verification order (chain, then seq); then the others."""
-        position = {chain: index for index, chain in enumerate(self.chains)}
-
-        def key(problem: Problem) -> tuple[int, int, int, int]:
-            chain = position.get(problem.chain or "", len(position))
-            if problem.seq is not None:
-                return (0, chain, problem.seq, 0)
-            return (1, chain, 0, problem.checkpoint or 0)
-
-        return sorted(self.problems, key=key)
-
-    @property
-    def first_problem(self) -> Problem | None:
-        """The first broken entry (or, if no entry is broken, the first other problem)."""
-        ordered = self.ordered_problems()
-        return ordered[0] if ordered else None
-
-    def add(self, problem: Problem) -> None:
-        self.problem_count += 1
-        if len(self.problems) < MAX_PROBLEMS:
-            self.problems.append(problem)
-
-    def summary(self) -> str:
-        if self.ok:
-            against = (
-                f", matching your checkpoint {', '.join(map(str, self.copies_checked))}" if self.copies_checked else ""
-            )
-            return (
-                f"ledger OK: {self.entries} entries in {len(self.chains)} chains, "
-                f"{self.checkpoints_checked} checkpoints verified{against}, {self.timestamped} TSA tokens, "
-                "sealed chains intact "
-                f"({self.elapsed_seconds:.2f} s)"
-            )
-        first = self.first_problem
-        assert first is not None  # noqa: S101 - a failing report always keeps its first problem
-        return f"ledger BROKEN ({self.problem_count} problems); first: {first.describe()}"
-
-    def as_dict(self) -> dict[str, Any]:
-        first = self.first_problem
-        return {
-            "ok": self.ok,
-            "entries": self.entries,
-            "chains": self.chains,
-            "sealed_chains_intact": self.sealed_chains_intact,
-            "bytes_hashed": self.bytes_hashed,
-            "checkpoints_checked": self.checkpoints_checked,
-            "latest_checkpoint": self.latest_checkpoint,
-            "timestamped": self.timestamped,
-            "copies_checked": self.copies_checked,
-            "problem_count": self.problem_count,
-            "first_problem": _problem_dict(first) if first else None,
-            "problems": [_problem_dict(p) for p in self.ordered_problems()],
-            "elapsed_seconds": round(self.elapsed_seconds, 3),
-        }
-
-
-def _problem_dict(problem: Problem) -> dict[str, Any]:
-    return {
-        "code": problem.code,
-        "message": problem.message,
-        "chain": problem.chain,
-        "seq": problem.seq,
-        "entry_id": str(problem.entry_id) if problem.entry_id else None,
-        "checkpoint": problem.checkpoint,
-    }
-
-
-@dataclass(slots=True)
-class _Claim:
-    """What one checkpoint (or an outsider's copy of one) signed about seqs ``first`` … ``seq``."""
-
-    first: int
-    seq: int
-    hashes: bytes
-    """The signed entry hashes of ``first`` … ``seq``, 32 bytes each (format 1: the head's only)."""
-    source: str
-    checkpoint: int
-    reported: bool = False
-    """A rewrite changes every later hash too: only the first difference per claim is reported."""
-
-    def expected(self, lo: int, hi: int) -> bytes:
-        return self.hashes[(lo - self.first) * encoding.HASH_SIZE : (hi - self.first + 1) * encoding.HASH_SIZE]
 
 
 @dataclass(slots=True)
@@ -198,9 +63,9 @@ class _ChainState:
     prev_hash: bytes = encoding.GENESIS_HASH
     last_hash: bytes | None = None
     entries: int = 0
-    waiting: list[_Claim] = field(default_factory=list)
+    waiting: list[Claim] = field(default_factory=list)
     """Claims not reached yet, latest ``first`` first (so the next one pops off the end)."""
-    active: list[_Claim] = field(default_factory=list)
+    active: list[Claim] = field(default_factory=list)
     """Claims the stream is inside of."""
     pending: list[Problem] = field(default_factory=list)
     """Entry problems waiting for their entry id (looked up once the stream is done)."""
@@ -212,7 +77,7 @@ class _ChainState:
         else:
             self.dropped += 1
 
-    def reach(self, end: int) -> list[_Claim]:
+    def reach(self, end: int) -> list[Claim]:
         """The claims that name any seq before ``end`` (and are not finished)."""
         while self.waiting and self.waiting[-1].first < end:
             self.active.append(self.waiting.pop())
@@ -239,21 +104,22 @@ async def verify_ledger(
     """
     started = time.perf_counter()
     repository = LedgerRepository(session)
-    await repository.begin_snapshot()
+    entries = PreimageRepository(session)
+    await entries.begin_snapshot()
     report = VerificationReport()
     trusted = {keys.key_id(key): key for key in public_keys}
 
-    claims, digests = await _verify_checkpoints(repository, trusted, report)
-    _check_signed_seqs(await repository.signed_seqs(), claims, report)
+    claims, digests = await verify_checkpoints(repository, trusted, report)
+    check_signed_seqs(await repository.signed_seqs(), claims, report)
     for copy in against:
-        _verify_copy(copy, trusted, digests, claims, report)
+        verify_copy(copy, trusted, digests, claims, report)
     for chain_claims in claims.values():
         chain_claims.sort(key=lambda claim: claim.first, reverse=True)
     heads = await repository.current_heads()
     broken: list[_ChainState] = []
     bytes_by_chain: dict[str, int] = {}
     state: _ChainState | None = None
-    stream = _python_stream(repository, batch_size) if assemble_in_python else repository.preimage_stream(batch_size)
+    stream = _python_stream(entries, batch_size) if assemble_in_python else entries.preimage_stream(batch_size)
     # Each batch allocates a record and a few objects per entry that live until the batch is done,
     # long enough to be promoted; the collector's older-generation passes then keep re-walking
     # every object the process already held (a web or worker process holds many). Freezing those
@@ -280,12 +146,12 @@ async def verify_ledger(
             if len(report.problems) >= MAX_PROBLEMS:
                 report.problem_count += 1
                 continue
-            entry_id = await repository.entry_id(done.chain, problem.seq) if problem.seq is not None else None
-            report.add(_with_id(problem, entry_id))
+            entry_id = await entries.entry_id(done.chain, problem.seq) if problem.seq is not None else None
+            report.add(with_entry_id(problem, entry_id))
         report.problem_count += done.dropped
 
     _check_leftovers(heads, claims, report)
-    _withhold_sealed(report, await repository.unsealed_chains(), bytes_by_chain)
+    _withhold_sealed(report, await entries.unsealed_chains(), bytes_by_chain)
     report.elapsed_seconds = time.perf_counter() - started
     return report
 
@@ -314,9 +180,9 @@ def _withhold_sealed(report: VerificationReport, unsealed: set[str], bytes_by_ch
     report.problems = kept + withheld
 
 
-async def _python_stream(repository: LedgerRepository, batch_size: int) -> AsyncIterator[tuple[str, PreimageBatch]]:
-    for chain in await repository.entry_chains():
-        async for batch in repository.python_assembled_batches(chain, batch_size):
+async def _python_stream(entries: PreimageRepository, batch_size: int) -> AsyncIterator[tuple[str, PreimageBatch]]:
+    for chain in await entries.entry_chains():
+        async for batch in entries.python_assembled_batches(chain, batch_size):
             yield chain, batch
 
 
@@ -329,7 +195,7 @@ def _finish_chain(state: _ChainState, heads: dict[str, tuple[int, bytes]], repor
 
 
 def _check_leftovers(
-    heads: dict[str, tuple[int, bytes]], claims: dict[str, list[_Claim]], report: VerificationReport
+    heads: dict[str, tuple[int, bytes]], claims: dict[str, list[Claim]], report: VerificationReport
 ) -> None:
     """Heads and checkpoint claims about chains that have no entries at all."""
     for chain, (seq, _) in heads.items():
@@ -346,229 +212,6 @@ def _check_leftovers(
                     checkpoint=claim.checkpoint,
                 )
             )
-
-
-def _check_signed_seqs(signed: dict[str, int], claims: dict[str, list[_Claim]], report: VerificationReport) -> None:
-    """A head row that says more was signed than any checkpoint signs: checkpoints were deleted.
-
-    (A tamperer can reset the head rows too; only an outsider's copy survives that.)
-    """
-    for chain, signed_seq in signed.items():
-        reached = max((claim.seq for claim in claims.get(chain, ())), default=0)
-        if signed_seq > reached:
-            report.add(
-                Problem(
-                    "checkpoint_missing",
-                    f"the head row says checkpoints signed seq {signed_seq}, but none in the database "
-                    f"signs beyond seq {reached}: checkpoints were deleted",
-                    chain,
-                )
-            )
-
-
-def _with_id(problem: Problem, entry_id: uuid.UUID | None) -> Problem:
-    return Problem(problem.code, problem.message, problem.chain, problem.seq, entry_id, problem.checkpoint)
-
-
-async def _verify_checkpoints(
-    repository: LedgerRepository, trusted: dict[str, keys.PublicKey], report: VerificationReport
-) -> tuple[dict[str, list[_Claim]], dict[int, bytes]]:
-    """Check every checkpoint on its own terms; return what each one claims about each chain, and
-    each checkpoint's digest by number (to hold an outsider's copies against).
-    """
-    claims: dict[str, list[_Claim]] = {}
-    digests: dict[int, bytes] = {}
-    expected_number = 1
-    previous_digest = encoding.GENESIS_HASH
-    async for checkpoint in repository.checkpoints():
-        number = checkpoint.number
-        report.checkpoints_checked += 1
-        report.latest_checkpoint = number
-        digests[number] = bytes(checkpoint.digest)
-        if number != expected_number:
-            report.add(
-                Problem(
-                    "checkpoint_gap", f"expected checkpoint {expected_number}, found {number}", None, None, None, number
-                )
-            )
-        if bytes(checkpoint.previous_digest) != previous_digest:
-            report.add(
-                Problem(
-                    "checkpoint_link",
-                    "previous_digest is not the digest of the checkpoint before it",
-                    checkpoint=number,
-                )
-            )
-        source = f"checkpoint {number}"
-        signed = _parse_heads(checkpoint.heads, source, number)
-        sealed = _parse_heads(checkpoint.sealed_heads or {}, source, number)
-        # The digest and signature are checked whatever the heads hold: an edited head shows as
-        # a broken digest (and signature), besides being malformed or failing against the entries.
-        message = _message_of(checkpoint)
-        if encoding.sha256(message) != bytes(checkpoint.digest):
-            report.add(
-                Problem("checkpoint_digest", "the digest does not match the checkpoint's content", checkpoint=number)
-            )
-        signature = keys.Signature(checkpoint.algorithm, checkpoint.key_id, bytes(checkpoint.signature))
-        _check_signature(trusted, signature, message, report, number=number, what="checkpoint")
-        if checkpoint.timestamp_token is not None:
-            _check_timestamp(bytes(checkpoint.timestamp_token), bytes(checkpoint.digest), number, report)
-        if signed is None or sealed is None:
-            report.add(Problem("checkpoint_heads", "the signed heads are malformed", checkpoint=number))
-        else:
-            for chain, claim in (*signed, *sealed):
-                claims.setdefault(chain, []).append(claim)
-        previous_digest = bytes(checkpoint.digest)
-        expected_number = number + 1
-    return claims, digests
-
-
-def _message_of(checkpoint: LedgerCheckpoint) -> bytes:
-    """The bytes the checkpoint's signature covers, rebuilt from its columns (``b""`` if it cannot be)."""
-    try:
-        if checkpoint.format == 1:
-            return encoding.checkpoint_message(
-                number=checkpoint.number,
-                created_at=checkpoint.created_at,
-                previous=bytes(checkpoint.previous_digest),
-                heads=checkpoint.heads,
-            )
-        sealed_heads = checkpoint.sealed_heads or {}
-        return encoding.checkpoint_message_v2(
-            number=checkpoint.number,
-            created_at=checkpoint.created_at,
-            previous=bytes(checkpoint.previous_digest),
-            heads=checkpoint.heads,
-            sealed=encoding.sha256(encoding.sealed_heads_message(sealed_heads)) if sealed_heads else None,
-        )
-    except (encoding.NotCanonical, TypeError, ValueError):
-        return b""
-
-
-def _check_signature(
-    trusted: dict[str, keys.PublicKey],
-    signature: keys.Signature,
-    message: bytes,
-    report: VerificationReport,
-    *,
-    number: int,
-    what: str,
-) -> None:
-    key = trusted.get(signature.key_id)
-    if key is None:
-        report.add(
-            Problem(
-                f"{what}_unknown_key",
-                f"signed by key {signature.key_id[:16]}…, which is not a trusted platform key",
-                checkpoint=number,
-            )
-        )
-    elif not keys.verify(key, signature, message):
-        report.add(
-            Problem(f"{what}_signature", "the signature does not verify with the platform key", checkpoint=number)
-        )
-
-
-def _check_timestamp(
-    token: bytes, digest: bytes, number: int, report: VerificationReport, what: str = "checkpoint"
-) -> None:
-    try:
-        timestamping.timestamp_time(token, digest)
-    except Refused as refusal:
-        report.add(Problem(f"{what}_timestamp", f"the TSA token does not hold: {refusal.text}", checkpoint=number))
-    except ValueError as exc:  # an unparseable token
-        report.add(Problem(f"{what}_timestamp", f"the TSA token cannot be read: {exc}", checkpoint=number))
-    else:
-        report.timestamped += 1
-
-
-def _verify_copy(
-    copy: Mapping[str, Any],
-    trusted: dict[str, keys.PublicKey],
-    digests: dict[int, bytes],
-    claims: dict[str, list[_Claim]],
-    report: VerificationReport,
-) -> None:
-    """Check an outsider's copy of a checkpoint, hold it against the database, add its claims."""
-    try:
-        number = copy["number"]
-        if copy.get("type") != encoding.CHECKPOINT_TYPE_V2 or not isinstance(number, int):
-            raise CheckpointFileInvalid("not a ggzy-ledger-checkpoint/2", field="type", rule="type")
-        sealed = copy["sealed"]
-        message = encoding.checkpoint_message_v2(
-            number=number,
-            created_at=datetime.fromisoformat(copy["created_at"]),
-            previous=bytes.fromhex(copy["previous"]),
-            heads=copy["heads"],
-            sealed=bytes.fromhex(sealed) if sealed is not None else None,
-        )
-        digest = bytes.fromhex(copy["digest"])
-        raw_signature = copy["signature"]
-        signature = keys.Signature(
-            raw_signature["algorithm"], raw_signature["key_id"], base64.b64decode(raw_signature["value"], validate=True)
-        )
-        token = copy.get("timestamp_token")
-        token_bytes = base64.b64decode(token, validate=True) if token else None
-    except (KeyError, TypeError, ValueError, binascii.Error, encoding.NotCanonical) as exc:
-        msg = f"the checkpoint copy cannot be read: {exc}"
-        raise CheckpointFileInvalid(msg, field="checkpoint", rule="format") from exc
-    report.copies_checked.append(number)
-    what = "copy"
-    if encoding.sha256(message) != digest:
-        report.add(Problem("copy_digest", "your copy's digest does not match its content", checkpoint=number))
-        return
-    _check_signature(trusted, signature, message, report, number=number, what=what)
-    if token_bytes is not None:
-        _check_timestamp(token_bytes, digest, number, report, what)
-    stored = digests.get(number)
-    if stored is None:
-        latest = f"its latest is checkpoint {max(digests)}" if digests else "it has no checkpoint at all"
-        report.add(
-            Problem(
-                "checkpoint_missing",
-                f"your copy of checkpoint {number} is not in the database ({latest}): checkpoints were deleted",
-                checkpoint=number,
-            )
-        )
-    elif stored != digest:
-        report.add(
-            Problem(
-                "checkpoint_replaced",
-                f"the database's checkpoint {number} is not the one you hold: the checkpoints were rewritten",
-                checkpoint=number,
-            )
-        )
-    signed = _parse_heads(copy["heads"], f"your copy of checkpoint {number}", number)
-    if signed is None:
-        report.add(Problem("copy_heads", "your copy's heads are malformed", checkpoint=number))
-        return
-    for chain, claim in signed:
-        claims.setdefault(chain, []).append(claim)
-
-
-def _parse_heads(raw: Any, source: str, number: int) -> list[tuple[str, _Claim]] | None:
-    """Claims from signed heads: format 1 ``{seq, hash}``, format 2 also ``{from, hashes}``."""
-    if not isinstance(raw, Mapping):
-        return None
-    result = []
-    try:
-        for chain, head in raw.items():
-            seq, digest = head["seq"], bytes.fromhex(head["hash"])
-            first = head.get("from", seq)
-            hashes = encoding.split_hashes(head["hashes"]) if "hashes" in head else digest
-            if (
-                not isinstance(seq, int)
-                or not isinstance(first, int)
-                or not 1 <= first <= seq
-                or len(digest) != encoding.HASH_SIZE
-                or len(hashes) != (seq - first + 1) * encoding.HASH_SIZE
-                or not hashes.endswith(digest)
-            ):
-                return None
-            result.append((chain, _Claim(first, seq, hashes, source, number)))
-    except (KeyError, TypeError, ValueError):
-        return None
-    return result
 
 
 def _check_batch(state: _ChainState, batch: PreimageBatch) -> int:
@@ -639,7 +282,7 @@ def _first_difference(actual: bytes, expected: bytes) -> int:
     )
 
 
-def _report_claim(state: _ChainState, claim: _Claim, seq: int) -> None:
+def _report_claim(state: _ChainState, claim: Claim, seq: int) -> None:
     claim.reported = True
     state.note(
         Problem(

@@ -21,10 +21,13 @@ from trading.kernel import clock
 from trading.kernel.auth.identity import Actor
 from trading.kernel.db.uow import transaction
 from trading.kernel.settings import Settings
-from trading.parties.repository import ChallengeRepository, MembershipRepository, RevocationCacheRepository
-from trading.parties.revocation import BufferedRevocationCache, CachedRevocation, CachingFetcher, upstream_fetcher
-from trading.parties.service import expire_membership_if_due
-from trading.parties.trust import (
+from trading.parties.certificates.revocation import (
+    BufferedRevocationCache,
+    CachedRevocation,
+    CachingFetcher,
+    upstream_fetcher,
+)
+from trading.parties.certificates.trust import (
     LoadOutcome,
     PlatformRefused,
     Refusal,
@@ -32,6 +35,8 @@ from trading.parties.trust import (
     read_list_source,
     registry_in_force,
 )
+from trading.parties.repository import ChallengeRepository, MembershipRepository, RevocationCacheRepository
+from trading.parties.service import expire_membership_if_due
 
 log = structlog.get_logger(__name__)
 

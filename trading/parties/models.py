@@ -167,7 +167,7 @@ class AuthSession(UUIDPrimaryKey, Base):
 # --- digital certificates (certs wired into the platform) -----------------------------------------
 # `certs` is pure; these tables hold what it leaves to the platform: trust-list versions and their
 # high-water marks, cached revocation data, one-time login challenges, certificate bindings and the
-# platform TSA's serial numbers (trading.parties.trust, .revocation, .certificates, .tsa).
+# platform TSA's serial numbers (trading.parties.certificates: .trust, .revocation, .login, .tsa).
 
 
 class TrustListVersion(UUIDPrimaryKey, Base):

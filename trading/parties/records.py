@@ -25,7 +25,7 @@ from certs.cms import SigningIdentity
 from certs.sign.pades import SealAppearance, sign_pdf
 from trading.kernel import signing
 from trading.kernel.settings import Settings
-from trading.parties import tsa as platform_tsa
+from trading.parties.certificates import tsa as platform_tsa
 
 PLATFORM_FIELD = "PlatformSignature"
 

@@ -387,6 +387,67 @@ def certs_sign_challenge(p12_path: Path, password: str, challenge: str | None) -
     click.echo(json.dumps(response.to_dict()))
 
 
+# --- credit records -------------------------------------------------------------------------
+
+
+@main.group()
+def credit() -> None:
+    """Credit records shared by every domain (trading/credit/AGENTS.md)."""
+
+
+@credit.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--label", help="the batch's name (default: the file's name); records get source import:LABEL")
+@click.option("--kind", help="the kind of rows without a 信用记录类别 column (e.g. administrative_penalty)")
+def credit_import(path: Path, label: str | None, kind: str | None) -> None:
+    """Import credit records from a CSV or JSON file (by its suffix). A file with any bad row is
+    refused whole (exit 1, every bad row, field and rule listed) and nothing is written.
+    """
+    import asyncio  # noqa: PLC0415
+
+    from trading.credit.errors import CreditImportRefused  # noqa: PLC0415
+    from trading.credit.importing import ImportFormat, ImportResult, import_records  # noqa: PLC0415
+    from trading.credit.models import CreditKind  # noqa: PLC0415
+    from trading.kernel.auth.identity import Actor  # noqa: PLC0415
+    from trading.kernel.db.engine import create_engine, create_session_maker  # noqa: PLC0415
+    from trading.kernel.db.uow import transaction  # noqa: PLC0415
+
+    suffix = path.suffix.lower().lstrip(".")
+    if suffix not in {f.value for f in ImportFormat}:
+        raise click.ClickException("the file's name ends in .csv or .json")
+    if kind is not None and kind not in {k.value for k in CreditKind}:
+        raise click.ClickException(f"--kind is one of {', '.join(k.value for k in CreditKind)}")
+    settings = get_settings()
+    data = path.read_bytes()
+
+    async def run() -> ImportResult:
+        engine = create_engine(settings.db.url, pool_size=1, busy_timeout_ms=settings.db.sqlite_busy_timeout_ms)
+        try:
+            async with transaction(create_session_maker(engine), lock=True) as session:
+                return await import_records(
+                    session,
+                    data,
+                    ImportFormat(suffix),
+                    actor=Actor.system(),
+                    label=label or path.name,
+                    default_kind=CreditKind(kind) if kind else None,
+                )
+        finally:
+            await engine.dispose()
+
+    try:
+        result = asyncio.run(run())
+    except CreditImportRefused as exc:
+        click.echo(f"refused: {exc.message}", err=True)
+        for error in exc.extra.get("errors", []):
+            click.echo(f"  row {error['row']}: {error['field']} ({error['rule']}): {error['message']}", err=True)
+        sys.exit(1)
+    click.echo(
+        f"imported {result.rows} rows as {result.source}: {result.created} created, {result.updated} updated, "
+        f"{result.unchanged} unchanged (sha256 {result.sha256})"
+    )
+
+
 # --- processes ------------------------------------------------------------------------------
 
 

@@ -37,12 +37,12 @@ from certs.trustlist.model import fingerprint
 from trading.kernel.auth.identity import Actor
 from trading.kernel.auth.roles import Role
 from trading.kernel.settings import Settings
-from trading.parties.bindings import BindingService
+from trading.parties.certificates.bindings import BindingService
+from trading.parties.certificates.trust import PlatformRefused, Refusal, TrustListService, cache_crl
 from trading.parties.models import Organisation, OrganisationKind
 from trading.parties.repository import CertificateBindingRepository
 from trading.parties.schemas import OrganisationCreate, UserCreate
 from trading.parties.service import PartiesService
-from trading.parties.trust import PlatformRefused, Refusal, TrustListService, cache_crl
 
 PINNED_OPERATORS = "pinned-operators.pem"
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import bidding.models
 import bidding.opening.models  # noqa: F401 - registers the opening tables
 import intermediary_market.models  # noqa: F401 - registers the marketplace tables
+import trading.credit.models  # registers the credit tables
 import trading.ledger.models  # registers the ledger tables
 import trading.parties.models  # noqa: F401 - registers the parties tables
 from trading.kernel.db.base import Base

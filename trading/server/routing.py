@@ -15,8 +15,10 @@ from bidding.opening import api as opening_api
 from bidding.opening import live as opening_live
 from bidding.opening import web as opening_web
 from bidding.web import routes as bidding_web
-from intermediary_market import api as market_api
-from intermediary_market import web as market_web
+from intermediary_market.api import routes as market_api
+from intermediary_market.web import routes as market_web
+from trading.credit import api as credit_api
+from trading.credit import web as credit_web
 from trading.kernel.auth.guards import make_permission_guard
 from trading.kernel.web.pages import add_context_hook
 from trading.kernel.web.templating import STATIC_DIR, build_environment
@@ -27,8 +29,9 @@ from trading.ledger.web import LedgerPages
 from trading.notifications import api as notifications_api
 from trading.notifications import web as notifications_web
 from trading.parties import api as parties_api
-from trading.parties import certificate_api, certificate_web
 from trading.parties import web as parties_web
+from trading.parties.certificates import api as certificate_api
+from trading.parties.certificates import web as certificate_web
 from trading.server import shell, system
 
 if TYPE_CHECKING:
@@ -80,6 +83,8 @@ PUBLIC_ROUTES: frozenset[str] = frozenset(
         # The ledger's published checkpoint (page and signed JSON): outsiders keep copies of it.
         *ledger_api.PUBLIC_PATHS,
         *ledger_web.PUBLIC_PATHS,
+        # Credit records in force of an organisation (信用信息公示).
+        *credit_web.PUBLIC_PATHS,
     }
 )
 
@@ -88,6 +93,7 @@ TEMPLATE_PACKAGES: tuple[str, ...] = (
     "trading.parties",
     "trading.ledger",
     "trading.notifications",
+    "trading.credit",
     "bidding",
     "intermediary_market",
 )
@@ -107,6 +113,7 @@ def route_handlers(api_prefix: str) -> list[ControllerRouterHandler]:
             opening_live.HallEventsApi,
             *market_api.CONTROLLERS,
             *notifications_api.CONTROLLERS,
+            *credit_api.CONTROLLERS,
         ],
     )
     # Pages, static files and operational endpoints are not the API: they stay out of its document.
@@ -125,6 +132,7 @@ def route_handlers(api_prefix: str) -> list[ControllerRouterHandler]:
             opening_live.HallEvents,
             *market_web.CONTROLLERS,
             *notifications_web.CONTROLLERS,
+            *credit_web.CONTROLLERS,
             create_static_files_router(path="/static", directories=[STATIC_DIR], name="static"),
         ],
     )

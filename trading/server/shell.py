@@ -51,6 +51,7 @@ NAVIGATION = Navigation(
         NavItem(N_("Owner workspace"), "/market/owner", roles=frozenset({Role.TENDEREE})),
         NavItem(N_("Intermediary workspace"), "/market/intermediary", roles=frozenset({Role.INTERMEDIARY})),
         NavItem(N_("Marketplace supervision"), MARKET_REGULATOR, roles=frozenset({Role.SUPERVISOR})),
+        NavItem(N_("Credit records"), "/credit/imports", roles=frozenset({Role.SUPERVISOR, Role.ADMIN})),
         NavItem(N_("Audit ledger"), LEDGER),
         NavItem(N_("Account"), ACCOUNT),
         NavItem(N_("Log in"), LOGIN, Audience.ANONYMOUS),

@@ -18,6 +18,8 @@ from bidding import rules as bidding_rules
 from bidding.opening import jobs as opening_jobs
 from intermediary_market import jobs as market_jobs
 from intermediary_market import policies as market_policies
+from trading.credit import jobs as credit_jobs
+from trading.credit import policies as credit_policies
 from trading.kernel import sweep
 from trading.kernel.auth.permissions import Grants
 from trading.kernel.settings import Settings
@@ -26,7 +28,7 @@ from trading.ledger import timestamping as ledger_timestamping
 from trading.notifications import jobs as notifications_jobs
 from trading.parties import jobs as parties_jobs
 from trading.parties import policies as parties_policies
-from trading.parties import tsa as parties_tsa
+from trading.parties.certificates import tsa as parties_tsa
 
 if TYPE_CHECKING:
     from trading.kernel.settings import Settings
@@ -43,6 +45,7 @@ def grants() -> Grants:
     return Grants(
         parties_policies.ROLE_GRANTS,
         ledger_policies.ROLE_GRANTS,
+        credit_policies.ROLE_GRANTS,
         bidding_policies.ROLE_GRANTS,
         market_policies.ROLE_GRANTS,
     )
@@ -51,6 +54,7 @@ def grants() -> Grants:
 def register_sweep_handlers() -> None:
     handlers: tuple[sweep.DueHandler, ...] = (
         *parties_jobs.SWEEP_HANDLERS,
+        *credit_jobs.SWEEP_HANDLERS,
         *bidding_jobs.SWEEP_HANDLERS,
         *opening_jobs.SWEEP_HANDLERS,
         *market_jobs.SWEEP_HANDLERS,

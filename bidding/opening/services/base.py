@@ -41,7 +41,7 @@ from trading.kernel.errors import DomainError, NotFound
 from trading.kernel.settings import Settings
 from trading.kernel.storage import FileStore
 from trading.ledger.service import append_entry
-from trading.parties.trust import signer_party
+from trading.parties.certificates.trust import signer_party
 
 log = structlog.get_logger(__name__)
 

@@ -13,8 +13,8 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from bidding.client import format as fmt
 from bidding.client.sdk import expected_binding, open_package, open_price_summary, read_built
+from certs.devpki.pki import DevPki, build_dev_pki
 from certs.sign.cades import sign_record
-from certs.testing.pki import DevPki, build_dev_pki
 from certs.tsa.client import LocalTsa
 from certs.tsa.server import TimeStampAuthority
 from trading.server.cli import main

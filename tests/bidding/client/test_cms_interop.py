@@ -20,8 +20,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from bidding.client import format as fmt
 from bidding.client.sdk import PriceSummary, bind_part, build_container, content_keys, read_built
 from bidding.opening.decryption import OpenFailed, StoredBid, envelope_headers, open_with_key, price_summary_of
+from certs.devpki.pki import DevPki, Identity, build_dev_pki
 from certs.envelope.sealed_bid import BidBinding
-from certs.testing.pki import DevPki, Identity, build_dev_pki
 from tests.certs.external import run, write
 from trading.server.cli import main
 

@@ -16,8 +16,8 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from bidding.client.sdk import ReceiptInvalid, verify_receipt
 from bidding.client.transport import Receipt
+from certs.devpki.pki import DevPki, build_dev_pki
 from certs.sign.cades import SignedRecord, sign_record
-from certs.testing.pki import DevPki, build_dev_pki
 from certs.tsa.client import LocalTsa
 from certs.tsa.server import TimeStampAuthority
 

@@ -28,10 +28,10 @@ from bidding.client.sdk import (
     read_built,
     read_sealed,
 )
+from certs.devpki.pki import DevPki, Identity, build_dev_pki
 from certs.envelope.sealed_bid import BidBinding, open_as_bidder, open_with_shares, release_share
 from certs.errors import Reason, Refused
 from certs.sign.cades import verify_detached
-from certs.testing.pki import DevPki, Identity, build_dev_pki
 
 TENDER = "E3201000001002003001"
 LOT = "001"

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bidding.client.sdk import BuiltBid, PriceSummary, build_container_async
 from bidding.client.transport import BidClient, BidRejected, login
 from bidding.models import EvaluationMethod, Lot, Tender, TenderCategory, TenderStatus
-from certs.testing.pki import DevPki, build_dev_pki
+from certs.devpki.pki import DevPki, build_dev_pki
 from certs.tools.dev_ca import build_dev_ca, write_files
 from tests.trading.parties.certificates.helpers import load_dev_lists
 from tests.trading.parties.factories import PASSWORD, Account, create_account, new_username

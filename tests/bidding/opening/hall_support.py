@@ -26,7 +26,7 @@ from bidding.client.transport import (
 )
 from bidding.opening.jobs import OpeningClock, TenderDeadline
 from bidding.opening.record import record_data
-from certs.testing.pki import DevPki
+from certs.devpki.pki import DevPki
 from tests.bidding.containers import bid_client
 from tests.bidding.factories import Party, bidder_party, published_tender, tenderee_party
 from trading.kernel import clock

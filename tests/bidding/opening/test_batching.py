@@ -22,7 +22,7 @@ from bidding.opening.batching import GroupCommit, Waiting
 from bidding.opening.jobs import OpeningClock, TenderDeadline
 from bidding.opening.models import Stage
 from bidding.opening.service import OpeningService
-from certs.testing.pki import DevPki
+from certs.devpki.pki import DevPki
 from tests.bidding import harness
 from trading.kernel import clock
 from trading.kernel.db.engine import create_engine, create_session_maker

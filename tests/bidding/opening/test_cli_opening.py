@@ -43,10 +43,10 @@ from bidding.client.transport import BidClient, decrypt_bid
 from bidding.models import Tender
 from bidding.opening.models import Confirmation, Objection
 from bidding.opening.record import publish_record
+from certs.devpki.pki import DevPki, Identity, Profile, organisation_code_extension
+from certs.devpki.pki import organisation_name as subject_name
 from certs.sign.cades import verify_detached
 from certs.sign.pades import verify_pdf
-from certs.testing.pki import DevPki, Identity, Profile, organisation_code_extension
-from certs.testing.pki import organisation_name as subject_name
 from tests.bidding import harness
 from tests.trading.kernel.test_pdf import warm_renderer
 from tests.trading.parties.factories import csrf_token
@@ -55,8 +55,8 @@ from trading.kernel import clock
 from trading.kernel.db.engine import create_engine, create_session_maker
 from trading.kernel.storage import FileStore
 from trading.ledger.models import LedgerEntry
+from trading.parties.certificates.trust import trust_context
 from trading.parties.models import Organisation, User
-from trading.parties.trust import trust_context
 
 LOT = "001"
 P12_PASSWORD = "secret"

@@ -12,7 +12,7 @@ import pytest
 from litestar import Litestar
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from certs.testing.pki import DevPki
+from certs.devpki.pki import DevPki
 from tests.bidding.factories import Party
 from tests.bidding.opening.hall_support import three_bids_at_sign_in
 from tests.trading.parties.factories import PASSWORD, csrf_token

@@ -25,7 +25,7 @@ from bidding.client.transport import (
 )
 from bidding.models import Tender
 from bidding.opening.service import OpeningService
-from certs.testing.pki import DevPki
+from certs.devpki.pki import DevPki
 from tests.bidding.opening.hall_support import (
     PRICES,
     db_now,

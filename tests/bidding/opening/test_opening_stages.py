@@ -21,7 +21,7 @@ from bidding.client.sdk import (
 from bidding.models import Tender, TenderStatus
 from bidding.opening.jobs import OpeningClock, TenderDeadline
 from bidding.opening.models import OpeningBid, OpeningSession, Outcome, Stage
-from certs.testing.pki import DevPki
+from certs.devpki.pki import DevPki
 from tests.bidding.containers import bid_client
 from tests.bidding.factories import bidder_party, draft_tender, published_tender, tenderee_party
 from tests.bidding.opening.hall_support import PRICES, ledger_actions, refused_with, seal_bid, sign_in_hall

@@ -40,8 +40,8 @@ from bidding.opening.models import OpeningBid, OpeningSession
 from bidding.opening.record import RENDER_TASK, publish_record, render_record
 from bidding.opening.service import OpeningService
 from bidding.schemas import KeyHolderCreate
+from certs.devpki.pki import DevPki
 from certs.sign.pades import verify_pdf
-from certs.testing.pki import DevPki
 from tests.bidding.containers import bid_client
 from tests.bidding.factories import Party, bidder_party, party, published_tender, tenderee_party
 from tests.bidding.opening.hall_support import (
@@ -61,8 +61,8 @@ from trading.kernel.storage import FileStore
 from trading.kernel.sweep import run_sweep
 from trading.kernel.tasks import RecordingPublisher, TaskMessage
 from trading.ledger.service import verify_ledger
+from trading.parties.certificates.trust import trust_context
 from trading.parties.models import OrganisationKind
-from trading.parties.trust import trust_context
 
 pytestmark = pytest.mark.usefixtures("dev_lists")
 

@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from bidding.models import Tender, TenderStatus
 from bidding.opening.jobs import OpeningClock
 from bidding.opening.models import OpeningSession, Stage
-from certs.testing.pki import DevPki
+from certs.devpki.pki import DevPki
 from tests.bidding.factories import draft_tender, tenderee_party
 from trading.kernel import clock
 from trading.kernel.db.engine import create_engine, create_session_maker

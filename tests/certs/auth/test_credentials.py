@@ -22,10 +22,10 @@ from certs.auth.credentials import (
     verify_credential,
     verify_qr_login,
 )
+from certs.devpki.pki import DevPki, new_key
 from certs.errors import Reason, Refused
 from certs.pathval.validate import PathValidator
 from certs.providers.pyca import PycaSigner, public_key_der
-from certs.testing.pki import DevPki, new_key
 from certs.tools.holder_app import make_wallet
 from tests.certs.external import require
 

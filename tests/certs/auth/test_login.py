@@ -6,9 +6,9 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 
 from certs.auth.challenge import LoginResponse, MemoryChallengeStore, issue_challenge, sign_challenge, verify_login
+from certs.devpki.pki import DevPki, Identity
 from certs.errors import Reason, Refused
 from certs.pathval.validate import PathValidator
-from certs.testing.pki import DevPki, Identity
 from tests.certs.external import run, write
 
 ORIGIN = "https://ggzy.js.example.cn"

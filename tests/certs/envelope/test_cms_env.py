@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from certs.devpki.pki import DevPki, Identity
 from certs.envelope import cms_env
 from certs.envelope.sealed_bid import (
     BidBinding,
@@ -28,7 +29,6 @@ from certs.envelope.sealed_bid import (
     unwrap_content_key,
 )
 from certs.errors import Reason, Refused
-from certs.testing.pki import DevPki, Identity
 from tests.certs.external import run, write
 
 PLAINTEXT = "开标一览表：人民币壹仟贰佰叁拾肆万元整 (12,340,000.00)".encode() * 50

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from certs.devpki.pki import DevPki
 from certs.envelope import commitments
 from certs.envelope.sealed_bid import (
     MAGIC,
@@ -24,7 +25,6 @@ from certs.envelope.sealed_bid import (
 )
 from certs.errors import Reason, Refused
 from certs.providers import sm2
-from certs.testing.pki import DevPki
 
 PLAINTEXT = "投标报价：人民币壹仟贰佰叁拾肆万元整 (12,340,000.00) — 工期 180 日历天".encode() * 20
 DEADLINE = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)

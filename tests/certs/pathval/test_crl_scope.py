@@ -16,10 +16,10 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 
+from certs.devpki.pki import CertificateAuthority, DevPki, PkiFetcher
 from certs.errors import Reason, Refused
 from certs.pathval.revocation import RevocationChecker, crl_scope_problem
 from certs.pathval.validate import PathValidator
-from certs.testing.pki import CertificateAuthority, DevPki, PkiFetcher
 from certs.trustlist.model import Usage
 from certs.trustlist.registry import TrustRegistry
 

@@ -3,11 +3,11 @@ from __future__ import annotations
 import pytest
 from cryptography import x509
 
+from certs.devpki.devlist import ORG_BY_EXTENSION, ORG_BY_SERIAL, PERSON_BY_SERIAL
+from certs.devpki.pki import DevPki, make_id_number, organisation_name, person_name
 from certs.errors import Reason, Refused
 from certs.pathval.identity import extract_party, party_of
 from certs.pathval.validate import PathValidator
-from certs.testing.devlist import ORG_BY_EXTENSION, ORG_BY_SERIAL, PERSON_BY_SERIAL
-from certs.testing.pki import DevPki, make_id_number, organisation_name, person_name
 from certs.trustlist.model import Usage
 
 

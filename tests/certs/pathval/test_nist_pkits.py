@@ -24,10 +24,11 @@ from typing import Any, Final
 import pytest
 from cryptography import x509
 
+from certs.devpki.pki import DevPki
 from certs.errors import Refused
+from certs.pathval.pkix import ANY_POLICY, CertificatePolicies
 from certs.pathval.revocation import RevocationChecker
-from certs.pathval.validate import ANY_POLICY, CertificatePolicies, PathValidator
-from certs.testing.pki import DevPki
+from certs.pathval.validate import PathValidator
 from certs.trustlist.model import Provider, Scope, Service, ServiceType, Status, StatusChange, TrustList, Usage
 from certs.trustlist.registry import TrustRegistry
 from certs.trustlist.sign import publish

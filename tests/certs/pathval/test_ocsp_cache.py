@@ -10,10 +10,10 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from certs.devpki.pki import DevPki, PkiFetcher
 from certs.errors import Reason, Refused
 from certs.pathval.revocation import RevocationChecker
 from certs.pathval.validate import PathValidator
-from certs.testing.pki import DevPki, PkiFetcher
 from certs.trustlist.model import Usage
 from certs.trustlist.registry import TrustRegistry
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from certs.devpki.pki import DevPki, PkiFetcher
 from certs.errors import Reason, Refused
+from certs.pathval.pkix import CertificatePolicies
 from certs.pathval.revocation import RevocationChecker
-from certs.pathval.validate import CertificatePolicies, PathValidator
-from certs.testing.pki import DevPki, PkiFetcher
+from certs.pathval.validate import PathValidator
 from certs.trustlist.model import Usage
 from certs.trustlist.registry import TrustRegistry
 

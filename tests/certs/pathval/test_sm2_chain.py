@@ -9,14 +9,14 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from certs.auth.challenge import MemoryChallengeStore, issue_challenge, sign_challenge, verify_login
+from certs.devpki.devlist import ORG_BY_SERIAL, dev_trust_list
+from certs.devpki.pki import DevPki, PkiFetcher, make_uscc
+from certs.devpki.sm2pki import Sm2Authority
 from certs.errors import Reason, Refused
 from certs.pathval.identity import party_of
 from certs.pathval.revocation import RevocationChecker
 from certs.pathval.validate import PathValidator
 from certs.providers import sm2
-from certs.testing.devlist import ORG_BY_SERIAL, dev_trust_list
-from certs.testing.pki import DevPki, PkiFetcher, make_uscc
-from certs.testing.sm2pki import Sm2Authority
 from certs.trustlist.model import Provider, Scope, Service, ServiceType, Status, StatusChange, Usage
 from certs.trustlist.registry import TrustRegistry
 from certs.trustlist.sign import publish

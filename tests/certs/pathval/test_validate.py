@@ -6,11 +6,11 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 
+from certs.devpki.devlist import dev_trust_list
+from certs.devpki.pki import DevPki, Identity, PkiFetcher, new_key
 from certs.errors import Reason, Refused
 from certs.pathval.revocation import RevocationChecker
 from certs.pathval.validate import PathValidator
-from certs.testing.devlist import dev_trust_list
-from certs.testing.pki import DevPki, Identity, PkiFetcher, new_key
 from certs.trustlist.model import Usage
 from certs.trustlist.registry import TrustRegistry
 from certs.trustlist.sign import publish

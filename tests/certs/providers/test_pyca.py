@@ -4,10 +4,10 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from certs import algorithms as algs
+from certs.devpki.pki import new_key
 from certs.errors import Reason, Refused
 from certs.providers import pyca
 from certs.providers.base import SignatureValue, Signer
-from certs.testing.pki import new_key
 from tests.certs.external import run, write
 
 

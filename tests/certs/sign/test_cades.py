@@ -13,10 +13,10 @@ from pyhanko_certvalidator import ValidationContext
 
 from certs import algorithms as algs
 from certs.cms import SigningIdentity, to_asn1, verify_signed_data
+from certs.devpki.pki import DevPki, Identity, new_key
 from certs.errors import Reason, Refused
 from certs.providers.pyca import PycaSigner
 from certs.sign import cades
-from certs.testing.pki import DevPki, Identity, new_key
 from tests.certs.external import run, write
 
 BID = "投标文件 — 南京示例建设工程有限公司\n".encode() * 200

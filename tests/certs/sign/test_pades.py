@@ -25,11 +25,11 @@ from pyhanko_certvalidator.policy_decl import REQUIRE_REVINFO, CertRevTrustPolic
 from pyhanko_certvalidator.registry import SimpleTrustManager
 
 from certs.cms import to_asn1
+from certs.devpki.pki import DevPki
 from certs.errors import Reason
 from certs.pathval.validate import PathValidator
 from certs.sign.pades import RevocationMaterial, SealAppearance, sign_pdf, verify_pdf
 from certs.sign.seal import render_seal_image
-from certs.testing.pki import DevPki
 from tests.certs.conftest import PDF_TEXT
 from tests.certs.external import run, write
 

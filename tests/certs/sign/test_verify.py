@@ -5,12 +5,12 @@ from datetime import timedelta
 
 import pytest
 
+from certs.devpki.pki import DevPki, Profile, ca_name
 from certs.errors import Indication, Reason, Refused
 from certs.pathval.validate import PathValidator
 from certs.providers import pyca
 from certs.sign import cades
 from certs.sign.verify import verify_document, verify_raw
-from certs.testing.pki import DevPki, Profile, ca_name
 from certs.trustlist.model import Usage
 from certs.tsa.client import LocalTsa
 from certs.tsa.server import TimeStampAuthority

@@ -8,7 +8,7 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import pkcs12
 
-from certs.testing.pki import DevPki
+from certs.devpki.pki import DevPki
 from certs.tools.dev_ca import build_dev_ca, write_files
 from certs.trustlist.verify import MemorySequenceStore, load_trust_list
 from tests.certs.external import run

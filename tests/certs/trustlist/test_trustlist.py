@@ -7,10 +7,10 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 
 from certs.canonical import canonical_json
+from certs.devpki.devlist import DEV_POLICY_SHA256, PEER_NAME, dev_trust_list, peer_trust_list
+from certs.devpki.pki import DevPki
 from certs.errors import Reason, Refused
 from certs.sign import cades
-from certs.testing.devlist import DEV_POLICY_SHA256, PEER_NAME, dev_trust_list, peer_trust_list
-from certs.testing.pki import DevPki
 from certs.trustlist.model import TrustList, Usage
 from certs.trustlist.registry import TrustRegistry
 from certs.trustlist.sign import PublishedList, publish

@@ -4,8 +4,8 @@ import pytest
 from asn1crypto import tsp
 from cryptography.hazmat.primitives import serialization
 
+from certs.devpki.pki import DevPki
 from certs.errors import Reason, Refused
-from certs.testing.pki import DevPki
 from certs.tsa import client
 from certs.tsa.asn1 import TimeStampResp
 from certs.tsa.server import TimeStampAuthority

@@ -18,7 +18,7 @@ from trading.kernel.db.engine import create_engine, create_session_maker
 from trading.kernel.ratelimit import MemoryRateLimiter
 from trading.kernel.settings import Settings
 from trading.parties.authentication import AuthenticationService
-from trading.parties.certificates import CertificateService
+from trading.parties.certificates.login import CertificateService
 from trading.parties.identifiers import validate_uscc
 from trading.parties.models import ChallengePurpose, Organisation, SessionKind, User
 from trading.parties.sessions import resolve_actor

@@ -21,9 +21,9 @@ from tests.trading.parties.certificates import conftest as certificate_fixtures
 from trading.kernel import clock
 from trading.kernel.pdf.render import render_pdf
 from trading.kernel.settings import Settings
+from trading.parties.certificates.trust import trust_context
 from trading.parties.models import TimestampToken
 from trading.parties.records import platform_identity, sign_platform_pdf
-from trading.parties.trust import trust_context
 
 DevCa = tuple[Path, dict[str, Any]]
 

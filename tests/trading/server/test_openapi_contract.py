@@ -44,7 +44,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from certs.testing.pki import DevPki
+from certs.devpki.pki import DevPki
 from tests.bidding.factories import published_tender, tenderee_party
 from tests.conftest import _VAR, clone_database, drop_database
 from tests.trading.parties.certificates.conftest import dev_ca, dev_pki

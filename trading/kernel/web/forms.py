@@ -58,7 +58,7 @@ from litestar.params import Body
 from litestar.response import Redirect
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from trading.kernel.bounds import INT64_MAX, InputRefused, check_datetime, check_decimal, check_int, check_text
+from trading.kernel.bounds import INT32_MAX, InputRefused, check_datetime, check_decimal, check_int, check_text
 from trading.kernel.errors import DomainError, ValidationFailed
 from trading.kernel.web import i18n
 from trading.kernel.web.i18n import N_
@@ -233,10 +233,12 @@ class FieldParser:
         *,
         default: int | None = None,
         required: bool = False,
-        low: int = -INT64_MAX - 1,
-        high: int = INT64_MAX,
+        low: int = -INT32_MAX - 1,
+        high: int = INT32_MAX,
     ) -> int | None:
-        """A whole number within ``low``..``high``; ``default`` when left empty."""
+        """A whole number within ``low``..``high`` (a 32-bit column's range unless the field is a
+        64-bit one, such as a size in bytes); ``default`` when left empty.
+        """
         raw = value.strip()
         if not raw:
             if required and default is None:

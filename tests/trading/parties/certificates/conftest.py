@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from certs.testing.pki import DevPki, build_dev_pki
+from certs.devpki.pki import DevPki, build_dev_pki
 from certs.tools.dev_ca import build_dev_ca, write_files
 from certs.tsa.client import LocalTsa
 from certs.tsa.server import TimeStampAuthority

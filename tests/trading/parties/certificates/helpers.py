@@ -10,15 +10,15 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from certs.auth.challenge import Challenge, LoginResponse, sign_challenge
-from certs.testing.pki import Identity
+from certs.devpki.pki import Identity
 from tests.trading.parties.factories import PASSWORD, Account, new_username
 from trading.kernel.auth.identity import Actor
 from trading.kernel.auth.roles import Role
 from trading.kernel.settings import Settings
+from trading.parties.certificates.trust import LoadOutcome, TrustListService, cache_crl
 from trading.parties.models import OrganisationKind
 from trading.parties.schemas import OrganisationCreate, UserCreate
 from trading.parties.service import PartiesService
-from trading.parties.trust import LoadOutcome, TrustListService, cache_crl
 
 
 async def load_dev_lists(

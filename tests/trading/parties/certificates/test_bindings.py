@@ -7,7 +7,7 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from certs.testing.pki import DevPki, Identity
+from certs.devpki.pki import DevPki, Identity
 from certs.trustlist.model import fingerprint
 from tests.trading.parties.certificates.helpers import account, answer, certificate_login
 from tests.trading.parties.factories import Account, api_token, bearer, ledger_entries

@@ -15,8 +15,8 @@ import pytest
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from certs.testing.devlist import dev_trust_list
-from certs.testing.pki import DevPki, Identity
+from certs.devpki.devlist import dev_trust_list
+from certs.devpki.pki import DevPki, Identity
 from certs.trustlist.model import fingerprint
 from certs.trustlist.sign import publish
 from certs.tsa.client import LocalTsa

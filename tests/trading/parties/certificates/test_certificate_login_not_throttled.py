@@ -7,7 +7,7 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from certs.testing.pki import DevPki
+from certs.devpki.pki import DevPki
 from tests.trading.parties.certificates.helpers import account, certificate_login
 from tests.trading.parties.factories import PASSWORD
 from trading.kernel.settings import Settings

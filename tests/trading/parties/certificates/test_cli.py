@@ -14,7 +14,7 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from certs.testing.pki import DevPki
+from certs.devpki.pki import DevPki
 from tests.trading.parties.certificates.helpers import account
 
 GGZY = str(Path(sys.executable).with_name("ggzy"))

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from certs.auth.challenge import Challenge
 from certs.auth.credentials import qr_payload
-from certs.testing.pki import DevPki
+from certs.devpki.pki import DevPki
 from tests.trading.parties.certificates.helpers import account
 from tests.trading.parties.factories import csrf_token, ledger_entries
 from trading.kernel.settings import Settings

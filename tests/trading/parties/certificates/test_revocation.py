@@ -17,18 +17,18 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from certs.testing.devlist import dev_trust_list
-from certs.testing.pki import DevPki
+from certs.devpki.devlist import dev_trust_list
+from certs.devpki.pki import DevPki
 from certs.trustlist.model import fingerprint
 from certs.trustlist.sign import publish
 from certs.tsa.client import LocalTsa
 from tests.trading.parties.certificates.helpers import account, certificate_login, load_list
 from trading.kernel import clock
 from trading.kernel.settings import Settings
+from trading.parties.certificates.revocation import CachedRevocation
 from trading.parties.jobs import refresh_revocation
 from trading.parties.models import RevocationCacheEntry, RevocationKind
 from trading.parties.repository import RevocationCacheRepository
-from trading.parties.revocation import CachedRevocation
 
 pytestmark = pytest.mark.usefixtures("dev_lists")
 

@@ -12,7 +12,7 @@ from alembic import command
 from sqlalchemy import func, select
 
 from certs.auth.challenge import sign_challenge
-from certs.testing.pki import DevPki
+from certs.devpki.pki import DevPki
 from certs.tsa.asn1 import TimeStampResp
 from certs.tsa.client import make_request
 from tests.trading.parties.certificates.helpers import account, load_dev_lists
@@ -20,8 +20,8 @@ from trading.kernel.auth.identity import Actor
 from trading.kernel.db.engine import create_engine, create_session_maker
 from trading.kernel.db.uow import transaction
 from trading.kernel.settings import Settings
-from trading.parties import tsa
-from trading.parties.certificates import CertificateService
+from trading.parties.certificates import tsa
+from trading.parties.certificates.login import CertificateService
 from trading.parties.models import ChallengePurpose, RevocationCacheEntry, SessionKind, TimestampToken
 from trading.server.cli import alembic_config
 

@@ -16,9 +16,9 @@ from cryptography.hazmat.primitives import serialization
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from certs.devpki.devlist import dev_trust_list, peer_trust_list
+from certs.devpki.pki import DevPki
 from certs.errors import Reason, Refused
-from certs.testing.devlist import dev_trust_list, peer_trust_list
-from certs.testing.pki import DevPki
 from certs.trustlist.model import Usage
 from certs.trustlist.sign import publish
 from certs.tsa.client import LocalTsa
@@ -28,8 +28,8 @@ from trading.kernel import clock
 from trading.kernel.auth.roles import Role
 from trading.kernel.settings import Settings
 from trading.ledger.models import LedgerEntry
+from trading.parties.certificates.trust import registry_at, registry_in_force
 from trading.parties.models import TrustListMark, TrustListVersion
-from trading.parties.trust import registry_at, registry_in_force
 
 DevCa = tuple[Path, dict[str, Any]]
 

@@ -1,1 +1,0 @@
-"""Test and demo helpers: development PKIs and an in-memory CRL/OCSP fetcher."""

@@ -1,0 +1,169 @@
+"""The marketplace pages' label tables: enum and field labels, and the refusal messages.
+
+A refusal is shown next to its field in the page's language: :data:`REFUSAL_MESSAGES` maps each
+service rule to a translatable sentence (the service's English text is the fallback for a rule
+not listed), and the rule's code stays visible next to it.
+"""
+
+from __future__ import annotations
+
+from intermediary_market.models import AnnouncementStatus, BlacklistStatus, QualificationStatus
+from intermediary_market.selection import FundingType, SelectionMethod
+from trading.kernel.web.forms import Labels
+from trading.kernel.web.i18n import N_
+from trading.kernel.web.templating import DISPLAY_TZ
+
+METHOD_LABELS: dict[SelectionMethod, str] = {
+    SelectionMethod.DIRECT: N_("Direct selection"),
+    SelectionMethod.RANDOM: N_("Random selection (lottery)"),
+    SelectionMethod.LOWEST_PRICE: N_("Lowest price"),
+    SelectionMethod.REFERENCE_PRICE: N_("Reference price"),
+    SelectionMethod.MERIT: N_("Merit (panel review)"),
+}
+FUNDING_LABELS: dict[FundingType, str] = {
+    FundingType.STATE: N_("State-funded"),
+    FundingType.SOCIAL: N_("Socially funded"),
+}
+STATUS_LABELS: dict[AnnouncementStatus, str] = {
+    AnnouncementStatus.OPEN: N_("Open for registration"),
+    AnnouncementStatus.SELECTED: N_("Selected"),
+    AnnouncementStatus.FAILED: N_("Failed"),
+}
+QUALIFICATION_STATUS_LABELS: dict[QualificationStatus, str] = {
+    QualificationStatus.ACTIVE: N_("Valid"),
+    QualificationStatus.SUSPENDED: N_("Suspended (expired)"),
+    QualificationStatus.REVOKED: N_("Revoked"),
+}
+BLACKLIST_STATUS_LABELS: dict[BlacklistStatus, str] = {
+    BlacklistStatus.NOTICED: N_("Noticed: response period"),
+    BlacklistStatus.EFFECTIVE: N_("Listed"),
+    BlacklistStatus.WITHDRAWN: N_("Withdrawn"),
+    BlacklistStatus.EXPIRED: N_("Expired"),
+}
+CLOCK_LABELS: dict[str, str] = {
+    "running": N_("Running"),
+    "warning": N_("Due soon"),
+    "overdue": N_("Overdue"),
+    "completed": N_("Completed"),
+    "completed_late": N_("Completed late"),
+}
+COMPONENT_LABELS: dict[str, str] = {
+    "regulator": N_("Regulator's evaluation (of 70)"),
+    "public_credit": N_("Public credit (of 10)"),
+    "social": N_("Social evaluation (of 20)"),
+    "complaint_deduction": N_("Deduction for upheld complaints"),
+    "overdue_deduction": N_("Deduction for overdue deliveries"),
+}
+FIELD_LABELS: dict[str, str] = {
+    "project_name": N_("Project"),
+    "item_code": N_("Service item"),
+    "method": N_("Selection method"),
+    "funding": N_("Funding"),
+    "budget": N_("Budget (yuan)"),
+    "price_min": N_("Minimum price (yuan)"),
+    "price_max": N_("Maximum price (yuan)"),
+    "max_level": N_("Lowest accepted qualification level"),
+    "time_limit_days": N_("Time limit (days)"),
+    "registration_opens": N_("Registration opens"),
+    "registration_closes": N_("Registration closes"),
+    "direct_organisation_id": N_("Intermediary chosen directly"),
+    "price": N_("Price (yuan)"),
+    "scores": N_("Panel scores"),
+    "contract_no": N_("Contract number"),
+    "file": N_("Deliverable file"),
+    "sha256": N_("Deliverable file"),
+    "quality": N_("Quality"),
+    "timeliness": N_("Timeliness"),
+    "attitude": N_("Attitude"),
+    "fees": N_("Fees"),
+    "organisation_id": N_("Intermediary"),
+    "announcement_id": N_("Announcement"),
+    "reason": N_("Reason"),
+    "response_days": N_("Response period (days)"),
+    "response": N_("Response"),
+    "appeal": N_("Appeal"),
+    "months": N_("Listing period (months)"),
+    "status": N_("Status"),
+    "response_due": N_("Response due"),
+    "text": N_("Complaint"),
+    "year": N_("Year"),
+    "regulator_score": N_("Regulator's evaluation (0–70)"),
+    "regulator_source": N_("Source of the evaluation"),
+    "public_credit_score": N_("Public-credit result (0–10)"),
+    "public_credit_source": N_("Source of the public-credit result"),
+    "uphold": N_("Decision"),
+    "overturn": N_("Decision"),
+}
+REFUSAL_MESSAGES: dict[str, str] = {
+    # registration
+    "organisation": N_("Your account belongs to no organisation."),
+    "registration_window_closed": N_("The registration window is not open."),
+    "no_qualification": N_("Your organisation holds no qualification for this service item."),
+    "qualification_suspended": N_("Your qualification for this item has expired and is suspended until renewed."),
+    "qualification_level": N_("The announcement requires a higher qualification level."),
+    "blacklisted": N_("Your organisation is on the blacklist and may not register."),
+    "duplicate_registration": N_("Your organisation has already registered for this selection."),
+    "price_outside_limits": N_("The price lies outside the announced limits."),
+    # announcements and the draw
+    "required": N_("This field is required."),
+    "item_exists": N_("There is no such service item."),
+    "in_future": N_("The time must lie in the future."),
+    "window_order": N_("The registration window must open before it closes."),
+    "positive": N_("The amount must be positive."),
+    "price_limits": N_("Price competition needs limits with 0 ≤ minimum ≤ maximum ≤ budget."),
+    "direct_allowed": N_("Direct selection is allowed for socially funded projects only."),
+    "min": N_("The value is below the minimum."),
+    "merit_only": N_("Panel scores belong to an open merit selection."),
+    "score_range": N_("The score lies outside its range."),
+    "registered": N_("That intermediary has not registered."),
+    "already_decided": N_("This has already been decided."),
+    "registration_still_open": N_("Registration is still open."),
+    "reveal_window_open": N_("Registrants may still reveal their contributions to the draw."),
+    "reveal_window": N_("Contributions are revealed after the close, within the reveal window."),
+    "contribution_mismatch": N_("This is not the secret whose SHA-256 you registered."),
+    "no_contribution": N_("Your organisation committed no contribution to this draw."),
+    "contribution_commitment": N_("Enter the SHA-256 of your secret: 64 hexadecimal characters."),
+    "time_limit_positive": N_("The time limit is at least one day."),
+    "time_limit_within_standard": N_("The time limit may not exceed the service item's standard time limit."),
+    # ratings
+    "rating_window": N_("Ratings are accepted within 180 days of the result of a decided selection."),
+    "rating_range": N_("Each score lies between 0 and 100."),
+    "duplicate_rating": N_("This service has already been rated."),
+    "rating_needs_completion": N_(
+        "Rate after the contract is filed, the results are uploaded and the completion is confirmed."
+    ),
+    # delivery
+    "not_selected": N_("Only a decided selection has a contract."),
+    "duplicate_filing": N_("The contract has already been filed."),
+    "filing_window": N_("Contracts are filed within 180 days of the result."),
+    "contract_filed": N_("No contract has been filed yet."),
+    "sha256": N_("The deliverable could not be identified."),
+    "completed": N_("The service has already been completed."),
+    "deliverable_missing": N_("No deliverable has been uploaded yet."),
+    # blacklisting
+    "response_period_over": N_("The response period is over."),
+    "response_period_running": N_("The response period is still running and there is no response yet."),
+    "appeal_effective_only": N_("Only an effective listing can be appealed."),
+    "duplicate_appeal": N_("This decision has already been appealed."),
+    "appeal_window": N_("Appeals are accepted within 15 days of the decision."),
+    "appeal_pending": N_("There is no pending appeal."),
+    # complaints and credit inputs
+    "complaint_not_owner": N_("Only the announcement's owner may complain about its intermediary."),
+    "year_range": N_("The year must be a past or the current year."),
+    "intermediary_exists": N_("There is no such intermediary."),
+}
+CONTEXT_LABELS = {
+    "methods": METHOD_LABELS,
+    "fundings": FUNDING_LABELS,
+    "statuses": STATUS_LABELS,
+    "qualification_statuses": QUALIFICATION_STATUS_LABELS,
+    "blacklist_statuses": BLACKLIST_STATUS_LABELS,
+    "clock_labels": CLOCK_LABELS,
+    "component_labels": COMPONENT_LABELS,
+    "labels": FIELD_LABELS,
+    "display_tz": DISPLAY_TZ,
+}
+
+LABELS = Labels(fields=FIELD_LABELS, rules=REFUSAL_MESSAGES, quiet_rules=frozenset({"format", "known"}))
+"""The market's label table for ``field_errors``/``submit``: a malformed number, time or choice is
+shown by its sentence alone; every other rule's code follows its sentence."""

@@ -1,0 +1,1 @@
+"""Credit records shared by every domain: violations, blacklists, penalties, evaluations, commendations."""
