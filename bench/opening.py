@@ -13,9 +13,9 @@ opens the decryption window, and each bidder's content keys are unwrapped client
 
 Timed, with ``--concurrency`` decryptions in flight (the web process's view of N bidders at once):
 
-1. all N price-summary decryptions (`OpeningService.decrypt`, every digest checked, each recorded
+1. all N price-summary decryptions (`Decryptions.decrypt`, every digest checked, each recorded
    in its own transaction under the session row's lock); when the last is recorded every price
-   summary is settled and 唱标 starts, so the price table is in `OpeningService.view` — "time to
+   summary is settled and 唱标 starts, so the price table is in `HallView.view` — "time to
    publish the price table" runs from the first decryption to that view;
 2. all N package decryptions (during 唱标, inside the decryption window); throughput = package
    ciphertext bytes / time, next to the floor: `AESGCM.decrypt` over ciphertexts of the same
@@ -51,9 +51,8 @@ from sqlalchemy import select
 from bidding.client import format as fmt
 from bidding.client.sdk import content_keys
 from bidding.intake.service import IntakeService
-from bidding.jobs import TenderDeadline
 from bidding.models import BidVersion
-from bidding.opening.jobs import OpeningClock
+from bidding.opening.jobs import OpeningClock, TenderDeadline
 from bidding.opening.models import Stage
 from bidding.opening.record import record_data, render_record
 from bidding.opening.service import OpeningService
@@ -147,10 +146,10 @@ async def run(args: argparse.Namespace, db_url: str, var: Path, out: Path) -> di
             assert report.changed == {"bidding.tender_deadline": 1}, report
             opening = OpeningService(session_maker, settings, store)
             host = await host_actor(session_maker, setup)
-            await opening.advance(host, code, Stage.DECRYPTION)
+            await opening.host.advance(host, code, Stage.DECRYPTION)
             keys: dict[str, dict[str, bytes]] = {}
             for bidder in setup.bidders:
-                [envelope] = await opening.envelopes(actors[bidder.uscc], code)
+                [envelope] = await opening.decryption.envelopes(actors[bidder.uscc], code)
                 keys[bidder.uscc] = content_keys(envelope, bidder.enc.key, tender=code, lot=LOT, bidder=bidder.uscc)  # type: ignore[arg-type]
             async with session_maker() as session:
                 versions = await session.scalars(select(BidVersion).where(BidVersion.parts.is_not(None)))
@@ -158,12 +157,12 @@ async def run(args: argparse.Namespace, db_url: str, var: Path, out: Path) -> di
 
             def decrypt(uscc: str, part: str) -> Any:
                 key = base64.b64encode(keys[uscc][part]).decode()
-                return lambda: opening.decrypt(actors[uscc], code, LOT, part, key)
+                return lambda: opening.decryption.decrypt(actors[uscc], code, LOT, part, key)
 
             start = time.perf_counter()
             await bounded(args.concurrency, [decrypt(b.uscc, fmt.PRICE_SUMMARY) for b in setup.bidders])
             price_seconds = time.perf_counter() - start
-            view = await opening.view(host, code)
+            view = await opening.hall.view(host, code)
             table_seconds = time.perf_counter() - start
             assert view["stage"] == Stage.PRICE_READING.value, view["stage"]
             assert len(view["priceTable"]) == args.bids
@@ -172,13 +171,13 @@ async def run(args: argparse.Namespace, db_url: str, var: Path, out: Path) -> di
             await bounded(args.concurrency, [decrypt(b.uscc, fmt.PACKAGE) for b in setup.bidders])
             package_seconds = time.perf_counter() - start_packages
             package_cpu = time.process_time() - cpu_packages
-            view = await opening.view(host, code)
+            view = await opening.hall.view(host, code)
             assert all(line["outcome"] == "decrypted" for line in view["priceTable"])
             assert view["decryptionWindowOpen"] is False
             floor_seconds = aes_floor(sizes)
 
-            await opening.advance(host, code, Stage.CONFIRMATION)
-            await opening.advance(host, code, Stage.CLOSED)
+            await opening.host.advance(host, code, Stage.CONFIRMATION)
+            await opening.host.advance(host, code, Stage.CLOSED)
             async with session_maker() as session:
                 data = await record_data(session, code)
                 now = await clock.now(session)

@@ -6,8 +6,10 @@ twice, late, or on two workers at once changes nothing extra.
 * `TenderDeadline`: at the bid deadline (by the database clock) a published tender closes: no bid
   changes any more, the project's sealed ledger chain is opened (who downloaded, uploaded, bid),
   the counts of bids and downloads are recorded, and uploads still in progress are abandoned.
-  In the same transaction the opening begins (`bidding.opening.stages.start_opening`): a session
-  in sign-in, or — with fewer than ``rules["min_bidders"]`` bids in every lot — 流标 (``failed``).
+  In the same transaction what ``at_close`` names begins: the platform runs the opening's
+  subclass (`bidding.opening.jobs.TenderDeadline`), whose ``at_close`` starts the opening (a
+  session in sign-in, or — with fewer than ``rules["min_bidders"]`` bids in every lot — 流标). Core
+  does not import the opening (import contract): the opening plugs itself in here.
 * `AbandonedUploads`: an upload not completed by its ``expires_at`` is abandoned and its partial
   bytes deleted; it never counted as a bid.
 """
@@ -15,15 +17,14 @@ twice, late, or on two workers at once changes nothing extra.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
+from typing import ClassVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bidding import objections
-from bidding.models import TenderStatus, UploadStatus
-from bidding.opening.jobs import OpeningClock
-from bidding.opening.stages import start_opening
+from bidding.models import Tender, TenderStatus, UploadStatus
 from bidding.repository.bids import BidRepository
 from bidding.repository.objections import ObjectionRepository
 from bidding.repository.tenders import TenderRepository
@@ -31,6 +32,9 @@ from trading.kernel.auth.identity import Actor
 from trading.kernel.settings import get_settings
 from trading.kernel.storage import FileStore
 from trading.ledger.service import append_entry, unseal_chain
+
+AtClose = Callable[[AsyncSession, Tender, datetime], Awaitable[object]]
+"""What begins in a tender's closing transaction (the opening, `bidding.opening.stages.start_opening`)."""
 
 
 def _uuid(key: object) -> uuid.UUID:
@@ -61,8 +65,12 @@ class _WithStore:
         return self._store
 
 
-async def close_tender_if_due(session: AsyncSession, tender_id: uuid.UUID, now: datetime, store: FileStore) -> bool:
-    """Close a published tender whose deadline has passed; True when it changed."""
+async def close_tender_if_due(
+    session: AsyncSession, tender_id: uuid.UUID, now: datetime, store: FileStore, at_close: Sequence[AtClose] = ()
+) -> bool:
+    """Close a published tender whose deadline has passed, then begin what ``at_close`` names in the
+    same transaction; True when it changed.
+    """
     tender = await TenderRepository(session).by_id(tender_id, lock=True)
     if tender is None or tender.next_check is None or tender.next_check > now:
         return False
@@ -108,7 +116,8 @@ async def close_tender_if_due(session: AsyncSession, tender_id: uuid.UUID, now: 
         summary={**summary, "abandoned_uploads": len(uploads)},
         project_code=tender.project_code,
     )
-    await start_opening(session, tender, now)
+    for begin in at_close:
+        await begin(session, tender, now)
     for upload in uploads:
         store.discard(upload.id)
     return True
@@ -152,12 +161,13 @@ class TenderDeadline(_WithStore):
     """Bid deadline → closed: unseal the project's ledger chain, publish the counts."""
 
     name = "bidding.tender_deadline"
+    at_close: ClassVar[tuple[AtClose, ...]] = ()
 
     async def due(self, session: AsyncSession, now: datetime, limit: int) -> Sequence[object]:
         return await TenderRepository(session).due_for_deadline(now, limit)
 
     async def run(self, session: AsyncSession, key: object, now: datetime) -> bool:
-        return await close_tender_if_due(session, _uuid(key), now, self.store)
+        return await close_tender_if_due(session, _uuid(key), now, self.store, self.at_close)
 
 
 class AbandonedUploads(_WithStore):
@@ -184,4 +194,5 @@ class DocumentObjectionAnswerDue:
         return await objections.record_overdue_if_due(session, _uuid(key), now)
 
 
-SWEEP_HANDLERS = (TenderDeadline(), AbandonedUploads(), OpeningClock(), DocumentObjectionAnswerDue())
+SWEEP_HANDLERS = (AbandonedUploads(), DocumentObjectionAnswerDue())
+"""The deadline's handler is the opening's (`bidding.opening.jobs.SWEEP_HANDLERS`): it starts the opening."""

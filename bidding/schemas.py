@@ -25,7 +25,7 @@ from bidding.models import (
     TenderDocument,
     TenderStatus,
 )
-from bidding.opening.remedy import remedy_plan
+from bidding.remedy_plan import remedy_plan
 from trading.kernel.bounds import BigInt, Digits, Input, MaxLength, ShortText, check_object
 
 Money = Annotated[Decimal, Digits(MONEY_INTEGER_DIGITS)]
@@ -239,7 +239,7 @@ class TenderRead(msgspec.Struct, rename="camel"):
     key_threshold: int | None
     rules: dict[str, Any] | None
     remedy_plan: dict[str, Any]
-    """The decryption-failure remedy plan (Order 20 Art. 31): escrow, backup (`bidding.opening.remedy`)."""
+    """The decryption-failure remedy plan (Order 20 Art. 31): escrow, backup (`bidding.remedy_plan`)."""
     published_at: datetime | None
     closed_at: datetime | None
     extensions: int

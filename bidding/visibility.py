@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Final
 
-from bidding.opening.models import Stage
+from bidding.opening_stage import Stage
 from trading.kernel.auth.identity import Actor, ActorKind
 from trading.kernel.auth.permissions import Permission, requires
 from trading.kernel.auth.roles import Role

@@ -11,22 +11,31 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import msgspec
 from litestar import Controller, Request, Response, get, post
-from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from litestar.types import ControllerRouterHandler
 
+from bidding.opening.deps import provide_opening, provide_records
 from bidding.opening.models import Objection, OpeningBid, OpeningSession, Stage
 from bidding.opening.record import MAX_RECORD_BYTES, OpeningRecords
 from bidding.opening.remedy import MAX_BACKUP_BYTES
 from bidding.opening.schemas import (
     AnswerCreate,
+    BidStatusRead,
     ConfirmationCreate,
+    ConfirmationRead,
     DecryptionCreate,
+    EnvelopesRead,
+    HostSignatureRead,
     IncidentCreate,
     ObjectionCreate,
+    ObjectionRead,
+    OpeningRecordRead,
+    OpeningView,
+    SessionRead,
     SharesCreate,
     SignInCreate,
     TransitionCreate,
@@ -35,56 +44,37 @@ from bidding.opening.service import OpeningService
 from bidding.policies import BiddingPermission
 from bidding.visibility import Exposure, exposes, guarded
 from trading.kernel.auth.identity import Actor
-from trading.kernel.settings import Settings
-from trading.kernel.storage import FileStore
 
 PREFIX = "/bidding/opening"
 
 
-async def provide_opening(state: State) -> OpeningService:
-    """One `OpeningService` per application: its decryptions share transactions (group commit)."""
-    service: OpeningService | None = state.get("opening_service")
-    if service is None:
-        settings: Settings = state.settings
-        assert settings.storage_dir is not None  # noqa: S101 - filled by Settings' validator
-        service = OpeningService(state.session_maker, settings, FileStore(settings.storage_dir))
-        state["opening_service"] = service
-    return service
+def _session(opening: OpeningSession) -> SessionRead:
+    return SessionRead(
+        stage=opening.stage,
+        paused=opening.paused_at is not None,
+        stage_ends_at=opening.stage_ends_at.isoformat() if opening.stage_ends_at else None,
+        remaining_seconds=opening.remaining_seconds,
+    )
 
 
-async def provide_records(state: State) -> OpeningRecords:
-    settings: Settings = state.settings
-    assert settings.storage_dir is not None  # noqa: S101 - filled by Settings' validator
-    return OpeningRecords(state.session_maker, settings, FileStore(settings.storage_dir))
+def _bid(row: OpeningBid) -> BidStatusRead:
+    return BidStatusRead(
+        bidder=row.bidder_uscc,
+        price_summary=row.price_status,
+        package=row.package_status,
+        outcome=row.outcome,
+        cause=row.cause,
+    )
 
 
-def _session(opening: OpeningSession) -> dict[str, Any]:
-    return {
-        "stage": opening.stage.value,
-        "paused": opening.paused_at is not None,
-        "stageEndsAt": opening.stage_ends_at.isoformat() if opening.stage_ends_at else None,
-        "remainingSeconds": opening.remaining_seconds,
-    }
-
-
-def _bid(row: OpeningBid) -> dict[str, Any]:
-    return {
-        "bidder": row.bidder_uscc,
-        "priceSummary": row.price_status.value,
-        "package": row.package_status.value,
-        "outcome": row.outcome.value,
-        "cause": row.cause,
-    }
-
-
-def _objection(objection: Objection) -> dict[str, Any]:
-    return {
-        "id": str(objection.id),
-        "text": objection.text,
-        "filedAt": objection.filed_at.isoformat(),
-        "answer": objection.answer,
-        "answeredAt": objection.answered_at.isoformat() if objection.answered_at else None,
-    }
+def _objection(objection: Objection) -> ObjectionRead:
+    return ObjectionRead(
+        id=str(objection.id),
+        text=objection.text,
+        filed_at=objection.filed_at.isoformat(),
+        answer=objection.answer,
+        answered_at=objection.answered_at.isoformat() if objection.answered_at else None,
+    )
 
 
 class OpeningController(Controller):
@@ -95,9 +85,9 @@ class OpeningController(Controller):
     @get("/{code:str}", operation_id="bidding_opening_view", opt=exposes(Exposure.OPENING_STAGE))
     async def view(
         self, code: FromPath[str], opening: NamedDependency[OpeningService], actor: NamedDependency[Actor]
-    ) -> dict[str, Any]:
+    ) -> OpeningView:
         """The hall's state and countdown (database clock); the price table from 唱标 on (public, masked)."""
-        return await opening.view(actor, code)
+        return msgspec.convert(await opening.hall.view(actor, code), OpeningView)
 
     @get(
         "/{code:str}/record",
@@ -106,9 +96,9 @@ class OpeningController(Controller):
     )
     async def record(
         self, code: FromPath[str], opening: NamedDependency[OpeningService], actor: NamedDependency[Actor]
-    ) -> dict[str, Any]:
+    ) -> OpeningRecordRead:
         """The opening record's data (开标记录): outcomes, prices, objections, confirmations, chain head."""
-        return await opening.record(actor, code)
+        return msgspec.convert(await opening.hall.record(actor, code), OpeningRecordRead)
 
     @get(
         "/{code:str}/record.pdf",
@@ -145,11 +135,11 @@ class OpeningController(Controller):
         request: Request[Any, Any, Any],
         records: NamedDependency[OpeningRecords],
         actor: NamedDependency[Actor],
-    ) -> dict[str, Any]:
+    ) -> HostSignatureRead:
         """The host's signed record (raw ``application/pdf``): the platform-signed PDF with the
         host's incremental PAdES signature appended; becomes the published record.
         """
-        return await records.sign_as_host(actor, code, await request.body())
+        return msgspec.convert(await records.sign_as_host(actor, code, await request.body()), HostSignatureRead)
 
     # --- bidders ---
 
@@ -165,9 +155,9 @@ class OpeningController(Controller):
         data: JSONBody[SignInCreate],
         opening: NamedDependency[OpeningService],
         actor: NamedDependency[Actor],
-    ) -> list[dict[str, Any]]:
+    ) -> list[BidStatusRead]:
         """签到: the caller's organisation joins the hall, signed over the sign-in statement."""
-        return [_bid(row) for row in await opening.sign_in(actor, code, data.signature)]
+        return [_bid(row) for row in await opening.attendance.sign_in(actor, code, data.signature)]
 
     @get(
         "/{code:str}/envelopes",
@@ -176,9 +166,9 @@ class OpeningController(Controller):
     )
     async def envelopes(
         self, code: FromPath[str], opening: NamedDependency[OpeningService], actor: NamedDependency[Actor]
-    ) -> list[dict[str, Any]]:
+    ) -> list[EnvelopesRead]:
         """The caller's bids: each part's envelope header, to unwrap the content key locally."""
-        return await opening.envelopes(actor, code)
+        return msgspec.convert(await opening.decryption.envelopes(actor, code), list[EnvelopesRead])
 
     @post(
         "/{code:str}/backups/{lot:str}/{part:str}",
@@ -196,12 +186,12 @@ class OpeningController(Controller):
         request: Request[Any, Any, Any],
         opening: NamedDependency[OpeningService],
         actor: NamedDependency[Actor],
-    ) -> dict[str, Any]:
+    ) -> BidStatusRead:
         """The backup channel (raw ``application/octet-stream``): one part's backup, generated with
         the sealed file, inside the decryption window; opens the part when it is the one the signed,
         receipted manifest pins (the tender's remedy plan must name the backup).
         """
-        return _bid(await opening.file_backup(actor, code, lot, part, await request.body()))
+        return _bid(await opening.decryption.file_backup(actor, code, lot, part, await request.body()))
 
     @post(
         "/{code:str}/decryption",
@@ -215,9 +205,9 @@ class OpeningController(Controller):
         data: JSONBody[DecryptionCreate],
         opening: NamedDependency[OpeningService],
         actor: NamedDependency[Actor],
-    ) -> dict[str, Any]:
+    ) -> BidStatusRead:
         """Open one part with its content key, inside the window; the price summary first."""
-        return _bid(await opening.decrypt(actor, code, data.lot, data.part, data.content_key))
+        return _bid(await opening.decryption.decrypt(actor, code, data.lot, data.part, data.content_key))
 
     @post(
         "/{code:str}/objections",
@@ -231,9 +221,9 @@ class OpeningController(Controller):
         data: JSONBody[ObjectionCreate],
         opening: NamedDependency[OpeningService],
         actor: NamedDependency[Actor],
-    ) -> dict[str, Any]:
+    ) -> ObjectionRead:
         """异议: a signed objection, until the confirmation stage ends."""
-        return _objection(await opening.file_objection(actor, code, data.text, data.signature))
+        return _objection(await opening.objections.file_objection(actor, code, data.text, data.signature))
 
     @post(
         "/{code:str}/confirmation",
@@ -247,10 +237,10 @@ class OpeningController(Controller):
         data: JSONBody[ConfirmationCreate],
         opening: NamedDependency[OpeningService],
         actor: NamedDependency[Actor],
-    ) -> dict[str, Any]:
+    ) -> ConfirmationRead:
         """The bidder's signed confirmation of the price table (absence at the end = acceptance)."""
-        confirmation = await opening.confirm(actor, code, data.signature)
-        return {"confirmedAt": confirmation.confirmed_at.isoformat(), "signerSha256": confirmation.signer_sha256}
+        confirmation = await opening.objections.confirm(actor, code, data.signature)
+        return ConfirmationRead(confirmation.confirmed_at.isoformat(), confirmation.signer_sha256)
 
     # --- the host (checked and audited in the service) ---
 
@@ -266,13 +256,13 @@ class OpeningController(Controller):
         data: JSONBody[TransitionCreate],
         opening: NamedDependency[OpeningService],
         actor: NamedDependency[Actor],
-    ) -> dict[str, Any]:
+    ) -> SessionRead:
         """The host moves to the next stage, pauses or resumes."""
         if data.action == "pause":
-            return _session(await opening.pause(actor, code, data.reason))
+            return _session(await opening.host.pause(actor, code, data.reason))
         if data.action == "resume":
-            return _session(await opening.resume(actor, code))
-        return _session(await opening.advance(actor, code, Stage(data.action)))
+            return _session(await opening.host.resume(actor, code))
+        return _session(await opening.host.advance(actor, code, Stage(data.action)))
 
     @post(
         "/{code:str}/incidents",
@@ -286,9 +276,9 @@ class OpeningController(Controller):
         data: JSONBody[IncidentCreate],
         opening: NamedDependency[OpeningService],
         actor: NamedDependency[Actor],
-    ) -> dict[str, Any]:
+    ) -> BidStatusRead:
         """The host records a platform-side cause for a bidder (撤回, or the escrow remedy)."""
-        return _bid(await opening.record_incident(actor, code, lot=data.lot, bidder=data.bidder, cause=data.cause))
+        return _bid(await opening.host.record_incident(actor, code, lot=data.lot, bidder=data.bidder, cause=data.cause))
 
     @post(
         "/{code:str}/objections/{objection_id:uuid}/answer",
@@ -303,9 +293,9 @@ class OpeningController(Controller):
         data: JSONBody[AnswerCreate],
         opening: NamedDependency[OpeningService],
         actor: NamedDependency[Actor],
-    ) -> dict[str, Any]:
+    ) -> ObjectionRead:
         """The host answers an objection in the hall."""
-        return _objection(await opening.answer_objection(actor, code, objection_id, data.answer))
+        return _objection(await opening.objections.answer_objection(actor, code, objection_id, data.answer))
 
     # --- key holders ---
 
@@ -321,9 +311,10 @@ class OpeningController(Controller):
         bidder: FromPath[str],
         opening: NamedDependency[OpeningService],
         actor: NamedDependency[Actor],
-    ) -> list[dict[str, Any]]:
+    ) -> list[EnvelopesRead]:
         """A bid's envelope headers for its key holders (escrow remedy only)."""
-        return await opening.holder_envelopes(actor, code, lot=lot, bidder=bidder)
+        envelopes = await opening.escrow.holder_envelopes(actor, code, lot=lot, bidder=bidder)
+        return msgspec.convert(envelopes, list[EnvelopesRead])
 
     @post(
         "/{code:str}/shares",
@@ -337,9 +328,9 @@ class OpeningController(Controller):
         data: JSONBody[SharesCreate],
         opening: NamedDependency[OpeningService],
         actor: NamedDependency[Actor],
-    ) -> dict[str, Any]:
+    ) -> BidStatusRead:
         """A key holder releases its signed shares of a bid; k of n open it (the tender's remedy)."""
-        row = await opening.release_shares(
+        row = await opening.escrow.release_shares(
             actor, code, lot=data.lot, bidder=data.bidder, shares=data.shares, signature=data.signature
         )
         return _bid(row)

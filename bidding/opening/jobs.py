@@ -1,4 +1,5 @@
-"""The opening's clock: the sweep ends timed stages (sign-in, the decryption window, confirmation).
+"""The opening's sweep handlers: the bid deadline that begins the opening (`TenderDeadline`), and the
+opening's clock, which ends timed stages (sign-in, the decryption window, confirmation).
 
 `OpeningClock.run` locks the session row, re-checks that it is due (not paused, its stage's end
 passed by the database clock) and acts once; a repeated, late or concurrent sweep finds the row no
@@ -12,11 +13,11 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bidding.opening.models import OpeningSession, Stage
-from bidding.opening.stages import advance_if_due
+from bidding import jobs
+from bidding.opening import repository
+from bidding.opening.stages import advance_if_due, start_opening
 
 
 class OpeningClock:
@@ -25,13 +26,7 @@ class OpeningClock:
     name = "bidding.opening_clock"
 
     async def due(self, session: AsyncSession, now: datetime, limit: int) -> Sequence[object]:
-        statement = (
-            sa.select(OpeningSession.id)
-            .where(OpeningSession.next_check <= now, OpeningSession.stage != Stage.CLOSED)
-            .order_by(OpeningSession.next_check)
-            .limit(limit)
-        )
-        return list(await session.scalars(statement))
+        return await repository.due_openings(session, now, limit)
 
     async def run(self, session: AsyncSession, key: object, now: datetime) -> bool:
         if not isinstance(key, uuid.UUID):
@@ -40,4 +35,12 @@ class OpeningClock:
         return await advance_if_due(session, key, now)
 
 
-SWEEP_HANDLERS = (OpeningClock(),)
+class TenderDeadline(jobs.TenderDeadline):
+    """The bid deadline as the platform runs it: the tender closes and, in the same transaction,
+    its opening begins (`start_opening`: a session in sign-in, or 流标 with too few bids).
+    """
+
+    at_close = (start_opening,)
+
+
+SWEEP_HANDLERS = (TenderDeadline(), OpeningClock())

@@ -2,7 +2,7 @@
 
 ``GET /bidding/opening/{code}/events`` (pages, cookie session) and
 ``GET /api/v1/bidding/opening/{code}/events`` (bearer) are public: each caller gets the view its
-role allows (`OpeningService.view`: visitors masked, bidders their own rows, host and supervisors
+role allows (`HallView.view`: visitors masked, bidders their own rows, host and supervisors
 everything). The stream:
 
 1. subscribes to ``opening:<code>`` on the process's broker (``app.state.live``, see
@@ -16,7 +16,7 @@ everything). The stream:
 
 Views are read through a short per-process cache keyed by (tender, audience, the latest event this
 process has seen for the tender): 200 clients of one process cost one database read per audience
-per event. The audience is what `OpeningService.view` depends on: the opening-read permission,
+per event. The audience is what `HallView.view` depends on: the opening-read permission,
 the organisation and the supervisor/admin roles.
 """
 
@@ -36,7 +36,8 @@ from litestar.exceptions import ServiceUnavailableException
 from litestar.params import FromPath
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
-from bidding.opening.api import PREFIX, provide_opening
+from bidding.opening.api import PREFIX
+from bidding.opening.deps import provide_opening
 from bidding.opening.service import OpeningService
 from bidding.policies import BiddingPermission
 from bidding.visibility import Exposure, exposes
@@ -61,7 +62,7 @@ def channel_of(tender_code: str) -> str:
 
 
 def audience_of(actor: Actor) -> Hashable:
-    """Everything of the actor that `OpeningService.view` reads (two actors alike see one view):
+    """Everything of the actor that `HallView.view` reads (two actors alike see one view):
     `bidding.visibility.OpeningPolicy` decides by the organisation (owner, bidder) and the
     overseer roles; the stage comes from the database.
     """
@@ -180,7 +181,7 @@ async def stream_state(
     """The hall's event stream for one client (see the module docstring)."""
 
     def read() -> Awaitable[dict[str, Any]]:
-        return opening.view(actor, code)
+        return opening.hall.view(actor, code)
 
     async with broker.subscribe(channel_of(code), on_message=lambda event: hall.seen(code, event)) as sub:
         hall.opened(code)
@@ -228,7 +229,7 @@ def _state_of(snapshot: Snapshot) -> tuple[Any, ...]:
 async def _events(request: Request[Any, Any, Any], code: str, opening: OpeningService, actor: Actor) -> ServerSentEvent:
     hall = hall_of(request)
     # Refusals (no such tender, no opening yet) answer as errors before the stream starts.
-    await hall.view_json(code, actor, lambda: opening.view(actor, code))
+    await hall.view_json(code, actor, lambda: opening.hall.view(actor, code))
     broker = broker_of(request)
     return ServerSentEvent(stream_state(hall, broker, opening, actor, code), retry_duration=RETRY_MS)
 

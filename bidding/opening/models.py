@@ -18,7 +18,22 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
+from bidding.opening_stage import Stage
 from trading.kernel.db.base import Base, UUIDPrimaryKey
+
+__all__ = [
+    "FINAL_OUTCOMES",
+    "READ_OUT",
+    "STAGE_ORDER",
+    "Confirmation",
+    "Objection",
+    "OpeningBid",
+    "OpeningSession",
+    "Outcome",
+    "PartStatus",
+    "ReleasedShare",
+    "Stage",  # defined in core (the visibility rules decide by it), stored in these tables
+]
 
 
 def _enum(enum: type[StrEnum], length: int = 32) -> sa.Enum:
@@ -29,14 +44,6 @@ def _enum(enum: type[StrEnum], length: int = 32) -> sa.Enum:
         length=length,
         values_callable=lambda members: [member.value for member in members],
     )
-
-
-class Stage(StrEnum):
-    SIGN_IN = "sign-in"  # 签到
-    DECRYPTION = "decryption"  # 解密
-    PRICE_READING = "price-reading"  # 唱标
-    CONFIRMATION = "confirmation"  # 确认 and objections
-    CLOSED = "closed"  # 结束
 
 
 STAGE_ORDER = (Stage.SIGN_IN, Stage.DECRYPTION, Stage.PRICE_READING, Stage.CONFIRMATION, Stage.CLOSED)
@@ -57,6 +64,8 @@ class Outcome(StrEnum):
 
 
 FINAL_OUTCOMES = frozenset({Outcome.DECRYPTED, Outcome.ESCROW, Outcome.REVOKED, Outcome.WITHDRAWN})
+READ_OUT = frozenset({Outcome.DECRYPTED, Outcome.ESCROW})
+"""Outcomes of a bid opened in full (price summary and package)."""
 
 
 class OpeningSession(UUIDPrimaryKey, Base):

@@ -2,7 +2,7 @@
 platform and then by the host, timestamped, published and downloadable.
 
 * **At close** (`bidding.opening.stages.enter_stage` to ``closed``, by the host or the sweep) the
-  closing transaction enqueues `RENDER_TASK`; the task (`bidding.tasks`) runs `publish_record`
+  closing transaction enqueues `RENDER_TASK`; the task (`bidding.opening.tasks`) runs `publish_record`
   after that commit. The job reads the record's data (`record_data`), renders it with the kernel
   renderer (`render_record`, 0.1–3 s) **with no transaction open**, then in one short unit of
   work signs it with the platform's key and TSA (PAdES B-T, reason 开标记录), stores it in the file
@@ -37,32 +37,24 @@ from typing import Any, Final
 
 import structlog
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from pyhanko.pdf_utils.reader import PdfFileReader
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bidding.client import format as fmt
 from bidding.errors import OpeningRefused, OpeningStateConflict
-from bidding.models import BidVersion, Lot, Tender
+from bidding.models import Tender
+from bidding.opening import repository
 from bidding.opening.events import publish_after_commit
-from bidding.opening.models import OpeningBid, OpeningSession, Outcome, Stage
-from bidding.opening.service import OpeningService
-from bidding.opening.stages import (
-    RENDER_RECORD_TASK,
-    add_timeline_event,
-    bid_rows,
-    jsonable,
-    opening_record,
-    price_table,
-    price_table_sha256,
-)
+from bidding.opening.models import OpeningSession, Outcome, Stage
+from bidding.opening.readings import jsonable, opening_record, price_table, price_table_sha256
+from bidding.opening.services.base import HallPart, audited
+from bidding.opening.stages import RENDER_RECORD_TASK, add_timeline_event
 from certs.canonical import canonical_json
 from certs.errors import Refused
 from certs.pathval.identity import party_of
 from certs.sign.pades import verify_pdf
-from certs.trustlist.model import Usage
+from certs.trustlist.model import Usage, fingerprint
 from trading.kernel import clock
 from trading.kernel.auth.identity import Actor
 from trading.kernel.db.uow import transaction
@@ -199,19 +191,12 @@ def stage_times(timeline: Sequence[Mapping[str, Any]], closed_at: str | None) ->
 
 
 async def record_data(session: AsyncSession, code: str) -> dict[str, Any]:
-    """`bidding.opening.stages.opening_record` plus what the PDF shows besides: each bid's
+    """`bidding.opening.readings.opening_record` plus what the PDF shows besides: each bid's
     guarantee (from the signed public manifest), the price table's digest, Chinese labels.
     """
     data: dict[str, Any] = jsonable(await opening_record(session, code))
     opening = await _opening(session, code)
-    rows = (
-        await session.execute(
-            select(OpeningBid.bidder_uscc, Lot.code, BidVersion.manifest, BidVersion.receipt_no)
-            .join(Lot, Lot.id == OpeningBid.lot_id)
-            .join(BidVersion, BidVersion.id == OpeningBid.version_id)
-            .where(OpeningBid.session_id == opening.id)
-        )
-    ).all()
+    rows = await repository.manifests_of_bids(session, opening.id)
     guarantees: dict[tuple[str, str], dict[str, Any]] = {}
     for uscc, lot, manifest, receipt_no in rows:
         guarantee = dict(fmt.parse_manifest(manifest).get("guarantee") or {}) if manifest else {}
@@ -249,9 +234,7 @@ def _without_labels(data: Mapping[str, Any]) -> dict[str, Any]:
 
 
 async def _opening(session: AsyncSession, code: str) -> OpeningSession:
-    opening = await session.scalar(
-        select(OpeningSession).join(Tender, Tender.id == OpeningSession.tender_id).where(Tender.project_code == code)
-    )
+    opening = await repository.opening_by_code(session, code)
     if opening is None:
         raise NotFound(f"tender {code} has no opening", field="opening", rule="exists")
     return opening
@@ -352,7 +335,7 @@ async def publish_record(
     unsigned = await asyncio.to_thread(render_record, data, generated_at=generated_at)
     system = Actor.system()
     async with transaction(session_maker, lock=True) as session:
-        tender, opening = await OpeningService._load(session, code, lock=True)  # noqa: SLF001 - the shared lookup
+        tender, opening = await HallPart.load(session, code, lock=True)
         if opening.record_storage_key is not None:  # another worker finished first
             return opening.record_sha256
         now = await clock.now(session)
@@ -384,16 +367,12 @@ async def publish_record(
 # --- reading and the host's signature -----------------------------------------------------------------
 
 
-def _fingerprint(certificate: x509.Certificate) -> str:
-    return certificate.fingerprint(hashes.SHA256()).hex()
-
-
-class OpeningRecords(OpeningService):
+class OpeningRecords(HallPart):
     """The opening record's PDF: download, and the host's incremental signature."""
 
     async def record_status(self, code: str) -> dict[str, Any]:
         async with self.session_maker() as session:
-            _, opening = await self._load(session, code)
+            _, opening = await self.load(session, code)
             return {
                 "published": opening.record_storage_key is not None,
                 "sha256": opening.record_sha256,
@@ -406,11 +385,11 @@ class OpeningRecords(OpeningService):
         the platform-signed file, or the host-countersigned one once it came.
         """
         async with self.session_maker() as session:
-            _, opening = await self._load(session, code)
+            _, opening = await self.load(session, code)
             if opening.record_storage_key is None:
                 raise NotFound("the opening record is not ready yet", field="record", rule="published")
             tender = await session.get_one(Tender, opening.tender_id)
-            policy = self._policy(actor, tender, opening, await bid_rows(session, opening))
+            policy = self.policy_of(actor, tender, opening, await repository.bid_rows(session, opening))
             if not policy.may_read_record_pdf(platform_signed=opening.record_sha256 is not None):
                 raise NotFound(
                     "the opening record is published once the platform has signed it", field="record", rule="published"
@@ -418,18 +397,16 @@ class OpeningRecords(OpeningService):
             key = opening.record_storage_key
         return await asyncio.to_thread(self.store.path(key).read_bytes)
 
+    @audited("record")
     async def sign_as_host(self, actor: Actor, code: str, pdf: bytes) -> dict[str, Any]:
         """Store the host-signed record (an incremental signature over the platform-signed one)."""
-        return await self._audited(actor, code, "record", lambda: self._sign_as_host(actor, code, pdf))
-
-    async def _sign_as_host(self, actor: Actor, code: str, pdf: bytes) -> dict[str, Any]:
         if not pdf.startswith(b"%PDF-") or len(pdf) > MAX_RECORD_BYTES:
             raise OpeningRefused(
                 f"send the signed record as a PDF of at most {MAX_RECORD_BYTES} bytes", field="pdf", rule="pdf"
             )
         async with transaction(self.session_maker, lock=True) as session:
-            tender, opening = await self._load(session, code, lock=True)
-            self._check_host(actor, opening)
+            tender, opening = await self.load(session, code, lock=True)
+            self.check_host(actor, opening)
             if opening.record_storage_key is None or opening.record_sha256 is None:
                 raise OpeningStateConflict(
                     "the platform has not signed the opening record yet", field="record", rule="platform-signed-first"
@@ -499,7 +476,7 @@ class OpeningRecords(OpeningService):
                 raise OpeningRefused(
                     f"the {name} signature does not verify: {report.message}", field=f"signatures[{index}]", rule=rule
                 )
-        if reports[0].signer_certificate_sha256 != _fingerprint(platform_identity(self.settings).certificate):
+        if reports[0].signer_certificate_sha256 != fingerprint(platform_identity(self.settings).certificate):
             raise OpeningRefused(
                 "the first signature is not the platform's", field="signatures[0]", rule="not-platform-signed"
             )
@@ -520,4 +497,4 @@ class OpeningRecords(OpeningService):
                 field="signatures[1]",
                 rule="signer-not-host",
             )
-        return _fingerprint(signer)
+        return fingerprint(signer)

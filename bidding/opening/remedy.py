@@ -1,11 +1,11 @@
 """The decryption-failure remedy plan (解密失败补救方案, Order 20 Art. 31) and its backup channel.
 
 Order 20 Art. 31 lets the tender documents name what happens when a bid cannot be decrypted; the
-plan is part of the public tender data (`remedy_plan`, in the tender API and page), so a bidder
+plan is part of the public tender data (`bidding.remedy_plan`, in the tender API and page), so a bidder
 knows before bidding which remedies it can count on:
 
 * **escrow**: k of n key holders named in the tender release their shares, for a bid the host
-  recorded a platform-side incident for (`bidding.opening.service.OpeningService.release_shares`);
+  recorded a platform-side incident for (`bidding.opening.services.escrow.KeyEscrow.release_shares`);
 * **backup**: the bidder uploads, inside the decryption window, the backup its bid tool generated
   together with the sealed file (domain-rules §1.4: Jiangsu's "备份文件", China Resources' non-encrypted
   file): the part's bytes as they were sealed. `check_backup` accepts a backup only when its SHA-256
@@ -17,8 +17,7 @@ knows before bidding which remedies it can count on:
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
-from typing import Any, Final
+from typing import Final
 
 from bidding.client import format as fmt
 from bidding.opening.decryption import (
@@ -34,19 +33,6 @@ BACKUP_NAMESPACE: Final = "backups"
 """File-store namespace of backup packages (the plaintext the manifest pins; read by the evaluation)."""
 MAX_BACKUP_BYTES: Final = 64 * 1024 * 1024
 """One backup part in one request (the minimal channel; larger packages need the resumable upload)."""
-
-
-def remedy_plan(key_holders: Mapping[str, Any], rules: Mapping[str, Any] | None) -> dict[str, Any]:
-    """Which remedies this tender offers when a bid cannot be decrypted, as published."""
-    holders = list(key_holders.get("holders", []))
-    escrow = bool(key_holders.get("remedy")) and bool(holders)
-    return {
-        "escrow": escrow,
-        "escrowThreshold": key_holders.get("threshold") if escrow else None,
-        "keyHolders": len(holders) if escrow else 0,
-        "backup": bool((rules or {}).get("decryption_backup_allowed", True)),
-        "backupWindow": "decryption",
-    }
 
 
 def check_backup(stored: StoredBid, kind: str, content: bytes) -> OpenedPart:

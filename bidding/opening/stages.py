@@ -5,8 +5,8 @@ Here: the session's creation at the deadline (`start_opening`, in the deadline s
 transaction, 流标 when too few bids), entering a stage (`enter_stage`) and the decryption window's
 end (`close_decryption_window`), shared by the host's requests (`bidding.opening.service`) and the
 sweep (`advance_if_due`, run by `bidding.opening.jobs.OpeningClock`), and the readings both
-publish: the price table and the opening record's data. Every function works inside the caller's
-transaction; none commits.
+publish (`bidding.opening.readings`: the price table and the opening record's data). Every
+function works inside the caller's transaction; none commits.
 
 唱标 starts as soon as every price summary is settled (opened, or the bid decided without it) and
 then carries the rest of the decryption window as its clock, so the price table does not wait for
@@ -17,33 +17,27 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bidding.client.sdk import price_table_sha256 as sdk_price_table_sha256
-from bidding.models import Bid, BidStatus, BidVersion, Lot, Tender, TenderStatus
+from bidding.models import Bid, BidVersion, Tender, TenderStatus
+from bidding.opening import repository
 from bidding.opening.events import publish_after_commit
 from bidding.opening.models import (
     FINAL_OUTCOMES,
-    Confirmation,
-    Objection,
     OpeningBid,
     OpeningSession,
     Outcome,
     PartStatus,
     Stage,
 )
-from bidding.visibility import OpeningPolicy
+from bidding.opening.readings import jsonable, opening_record, price_table, price_table_sha256
 from certs.canonical import canonical_json
 from trading.kernel import tasks
 from trading.kernel.auth.identity import Actor
-from trading.kernel.errors import NotFound
-from trading.ledger.models import LedgerChainHead
-from trading.ledger.service import append_entry, chain_for, request_checkpoint
+from trading.ledger.service import append_entry, request_checkpoint
 from trading.parties.models import Organisation
 
 SIGN_IN_MINUTES: Final = 15
@@ -52,8 +46,6 @@ OBJECTION_MINUTES: Final = 15
 """Defaults for tenders whose rule snapshot predates the rule (`bidding.rules.TenderRules`)."""
 RENDER_RECORD_TASK: Final = "bidding.render_opening_record"
 """Renders, signs and stores the opening record after the close commits (`bidding.opening.record`)."""
-READ_OUT: Final = frozenset({Outcome.DECRYPTED, Outcome.ESCROW})
-"""Outcomes of a bid opened in full (price summary and package)."""
 WINDOW_STAGES: Final = frozenset({Stage.DECRYPTION, Stage.PRICE_READING})
 """Stages during which the decryption window may run: 唱标 starts as soon as every price summary is
 settled, and packages go on being decrypted until the window's end."""
@@ -124,43 +116,10 @@ def objections_open(tender: Tender, opening: OpeningSession, now: datetime) -> b
     return ends is None or ends <= opening.stage_started_at
 
 
-def iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
 def add_timeline_event(opening: OpeningSession, event: str, now: datetime, actor: Actor, **extra: Any) -> None:
     events = list((opening.timeline or {}).get("events", []))
     events.append({"event": event, "stage": opening.stage.value, "at": now.isoformat(), "by": actor.label, **extra})
     opening.timeline = {"events": events}
-
-
-def price_row(row: OpeningBid, lot_code: str) -> dict[str, Any]:
-    """One line of the price table (唱标): the bidder, the outcome and, when read out, the prices."""
-    line: dict[str, Any] = {
-        "lot": lot_code,
-        "bidder": row.bidder_uscc,
-        "bidderName": row.bidder_name,
-        "outcome": row.outcome.value,
-        "cause": row.cause,
-    }
-    if row.price_status is PartStatus.OPENED and row.price_summary is not None:
-        summary = row.price_summary
-        line.update(
-            {
-                "currency": summary.get("currency"),
-                "totalPrice": summary.get("totalPrice"),
-                "durationDays": summary.get("durationDays"),
-                "items": summary.get("items", []),
-            }
-        )
-    return line
-
-
-def price_table_sha256(table: Sequence[Mapping[str, Any]]) -> str:
-    """The digest bidders confirm (`bidding.client.format.confirmation_statement`); the client
-    recomputes it with the same function before it signs.
-    """
-    return sdk_price_table_sha256(table)
 
 
 # --- creation at the deadline (called by the deadline sweep, in its transaction) --------------------
@@ -173,16 +132,8 @@ async def start_opening(session: AsyncSession, tender: Tender, now: datetime) ->
     lot opens, the tender becomes ``failed`` and the session is born closed with the reason.
     """
     minimum = int((tender.rules or {}).get("min_bidders", 3))
-    lots = list(await session.scalars(select(Lot).where(Lot.tender_id == tender.id).order_by(Lot.position)))
-    rows = (
-        await session.execute(
-            select(Bid, BidVersion, Organisation)
-            .join(BidVersion, BidVersion.id == Bid.current_version_id)
-            .join(Organisation, Organisation.id == Bid.organisation_id)
-            .where(Bid.tender_id == tender.id, Bid.status == BidStatus.SUBMITTED)
-            .order_by(Organisation.name)
-        )
-    ).all()
+    lots = await repository.lots_of_tender(session, tender.id)
+    rows = await repository.submitted_bids(session, tender.id)
     by_lot: dict[uuid.UUID, list[tuple[Bid, BidVersion, Organisation]]] = {lot.id: [] for lot in lots}
     for bid, version, organisation in rows:
         by_lot.setdefault(bid.lot_id, []).append((bid, version, organisation))
@@ -338,13 +289,6 @@ async def enter_stage(
     )
 
 
-async def bid_rows(session: AsyncSession, opening: OpeningSession, *, lock: bool = False) -> list[OpeningBid]:
-    statement = select(OpeningBid).where(OpeningBid.session_id == opening.id).order_by(OpeningBid.bidder_name)
-    if lock:
-        statement = statement.with_for_update()
-    return list(await session.scalars(statement.execution_options(populate_existing=True)))
-
-
 async def decide_bid(
     session: AsyncSession,
     row: OpeningBid,
@@ -381,7 +325,7 @@ async def close_decryption_window(
     """
     remedy = bool(tender.key_holders.get("remedy")) and bool(tender.key_holders.get("holders"))
     waiting = False
-    for row in await bid_rows(session, opening, lock=True):
+    for row in await repository.bid_rows(session, opening, lock=True):
         if row.outcome is not Outcome.PENDING:
             waiting = waiting or not price_settled(row)
             continue
@@ -427,45 +371,9 @@ def price_settled(row: OpeningBid) -> bool:
     return row.price_status is PartStatus.OPENED or row.outcome in FINAL_OUTCOMES
 
 
-def _progress_statement() -> Select[int, int, int, int, int, int]:
-    final = OpeningBid.outcome.in_(list(FINAL_OUTCOMES))
-    price_open = OpeningBid.price_status == PartStatus.OPENED
-    return select(
-        func.count(),
-        func.count().filter(price_open),
-        func.count().filter(OpeningBid.package_status == PartStatus.OPENED),
-        func.count().filter(OpeningBid.outcome.in_(list(READ_OUT))),
-        func.count().filter(~final & ~price_open),
-        func.count().filter(~final),
-    ).where(OpeningBid.session_id == bindparam("session_id"))
-
-
-_PROGRESS: Final = _progress_statement()
-"""Built once: constructing the expression cost more than running it, once per decryption."""
-
-
-async def decryption_progress(session: AsyncSession, opening: OpeningSession) -> dict[str, int]:
-    """How far the opening's decryption is, counted in the database (one query, no rows loaded)."""
-    row = (await session.execute(_PROGRESS, {"session_id": opening.id})).one()
-    total, prices, packages, opened, prices_pending, undecided = (int(v) for v in row)
-    return {
-        "total": total,
-        "pricesOpened": prices,
-        "packagesOpened": packages,
-        "opened": opened,
-        "pricesPending": prices_pending,
-        "undecided": undecided,
-    }
-
-
 async def advance_if_due(session: AsyncSession, opening_id: uuid.UUID, now: datetime) -> bool:
     """The sweep's step for one session: lock, re-check, act. True when something changed."""
-    opening = await session.scalar(
-        select(OpeningSession)
-        .where(OpeningSession.id == opening_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
+    opening = await repository.opening_locked(session, opening_id)
     if opening is None or opening.next_check is None or opening.next_check > now:
         return False
     if opening.paused_at is not None or opening.stage is Stage.CLOSED or opening.stage_ends_at is None:
@@ -484,9 +392,7 @@ async def advance_if_due(session: AsyncSession, opening_id: uuid.UUID, now: date
         if await close_decryption_window(session, opening, tender, now, system):
             await enter_stage(session, opening, tender, Stage.PRICE_READING, now=now, actor=system)
     elif opening.stage is Stage.CONFIRMATION:
-        unanswered = await session.scalar(
-            select(func.count(Objection.id)).where(Objection.session_id == opening.id, Objection.answer.is_(None))
-        )
+        unanswered = await repository.unanswered_objections(session, opening.id)
         if unanswered:
             # The record cannot close over an unanswered objection (实施条例 Art. 44): the host closes.
             opening.stage_ends_at = None
@@ -515,148 +421,3 @@ async def advance_if_due(session: AsyncSession, opening_id: uuid.UUID, now: date
 
 
 # --- reading ------------------------------------------------------------------------------------------
-
-
-async def price_table(session: AsyncSession, opening: OpeningSession) -> list[dict[str, Any]]:
-    lots = {lot.id: lot for lot in await session.scalars(select(Lot).where(Lot.tender_id == opening.tender_id))}
-    rows = await bid_rows(session, opening)
-    rows.sort(key=lambda r: (lots[r.lot_id].position, r.bidder_name))
-    return [price_row(row, lots[row.lot_id].code) for row in rows]
-
-
-def jsonable(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [jsonable(v) for v in value]
-    if hasattr(value, "is_finite"):  # Decimal
-        return str(value)
-    return value
-
-
-def _visible_line(policy: OpeningPolicy | None, row: OpeningBid, lot_code: str) -> dict[str, Any]:
-    line = price_row(row, lot_code)
-    return line if policy is None else policy.price_line(line, row.organisation_id)
-
-
-async def opening_record(session: AsyncSession, code: str, policy: OpeningPolicy | None = None) -> dict[str, Any]:
-    """Everything the opening record (开标记录) shows: tender, lots, host, timeline, each bidder's
-    outcome with its price summary, objections and answers, confirmations, the ledger chain head.
-
-    With a ``policy`` only what its caller may see at the current stage (`bidding.visibility`):
-    the bids, prices, objections and confirmations of others are left out before 唱标. Without
-    one, everything (the record is rendered only once the opening is closed).
-    """
-    tender = await session.scalar(select(Tender).where(Tender.project_code == code))
-    if tender is None:
-        raise NotFound(f"no tender {code}", field="tender", rule="exists")
-    opening = await session.scalar(select(OpeningSession).where(OpeningSession.tender_id == tender.id))
-    if opening is None:
-        raise NotFound(f"tender {code} has no opening yet", field="opening", rule="exists")
-    lots = list(await session.scalars(select(Lot).where(Lot.tender_id == tender.id).order_by(Lot.position)))
-    organisations = {
-        o.id: o
-        for o in await session.scalars(
-            select(Organisation).where(
-                Organisation.id.in_(
-                    {opening.host_organisation_id, tender.tenderee_organisation_id}
-                    | ({tender.agency_organisation_id} if tender.agency_organisation_id else set())
-                )
-            )
-        )
-    }
-    rows = await bid_rows(session, opening)
-    names = {row.organisation_id: row.bidder_name for row in rows}
-    objections = list(
-        await session.scalars(select(Objection).where(Objection.session_id == opening.id).order_by(Objection.filed_at))
-    )
-    if policy is not None:
-        objections = [o for o in objections if policy.sees_objection(o.organisation_id)]
-    confirmations = {
-        c.organisation_id: c
-        for c in await session.scalars(select(Confirmation).where(Confirmation.session_id == opening.id))
-    }
-    head = await session.get(LedgerChainHead, chain_for(code))
-    bidders = sorted({(row.organisation_id, row.bidder_uscc, row.bidder_name) for row in rows}, key=lambda b: b[2])
-    host = organisations.get(opening.host_organisation_id)
-    return {
-        "tender": {
-            "code": tender.project_code,
-            "title": tender.title,
-            "category": tender.category.value,
-            "deadline": iso(tender.deadline),
-            "tenderee": organisations[tender.tenderee_organisation_id].name
-            if tender.tenderee_organisation_id in organisations
-            else None,
-            "agency": organisations[tender.agency_organisation_id].name
-            if tender.agency_organisation_id and tender.agency_organisation_id in organisations
-            else None,
-            "keyHolders": {
-                "n": len(tender.key_holders.get("holders", [])),
-                "k": tender.key_holders.get("threshold"),
-                "remedy": bool(tender.key_holders.get("remedy")),
-            },
-        },
-        "lots": [
-            {"code": lot.code, "name": lot.name, "estimate": str(lot.estimate), **opening.lots.get(lot.code, {})}
-            for lot in lots
-        ],
-        "host": {"organisation": host.name if host else None, "uscc": host.uscc if host else None},
-        "stage": opening.stage.value,
-        "failedReason": opening.failed_reason,
-        "createdAt": iso(opening.created_at),
-        "closedAt": iso(opening.closed_at),
-        "timeline": (opening.timeline or {}).get("events", []),
-        "bids": [
-            {
-                **_visible_line(policy, row, next(lot.code for lot in lots if lot.id == row.lot_id)),
-                "priceOpenedAt": iso(row.price_opened_at),
-                "packageOpenedAt": iso(row.package_opened_at),
-                "packageSha256": row.package_sha256,
-                "incident": row.incident,
-                "signedInAt": iso(row.signed_in_at),
-            }
-            for row in sorted(
-                rows, key=lambda r: (next(lot.position for lot in lots if lot.id == r.lot_id), r.bidder_name)
-            )
-            if policy is None or policy.sees_row(row.organisation_id)
-        ],
-        "objections": [
-            {
-                "id": str(o.id),
-                "bidder": names.get(o.organisation_id),
-                "text": o.text,
-                "filedAt": iso(o.filed_at),
-                "signerSha256": o.signer_sha256,
-                "answer": o.answer,
-                "answeredAt": iso(o.answered_at),
-            }
-            for o in objections
-        ],
-        "confirmations": [
-            {
-                "bidder": uscc,
-                "bidderName": name,
-                "confirmed": organisation_id in confirmations,
-                "confirmedAt": iso(confirmations[organisation_id].confirmed_at)
-                if organisation_id in confirmations
-                else None,
-                "signerSha256": confirmations[organisation_id].signer_sha256
-                if organisation_id in confirmations
-                else None,
-                # 87号令 Art. 42: a bidder who does not confirm by the end accepts the result.
-                "deemedAccepted": organisation_id not in confirmations and opening.stage is Stage.CLOSED,
-            }
-            for organisation_id, uscc, name in bidders
-            if policy is None or policy.sees_row(organisation_id)
-        ],
-        "ledger": {
-            "chain": chain_for(code),
-            "head": head.entry_hash.hex() if head is not None else None,
-            "sequence": head.seq if head is not None else None,
-        },
-    }

@@ -19,8 +19,8 @@ from bidding.models import (
     TenderStatus,
 )
 from bidding.objections import DocumentObjections
-from bidding.opening.remedy import remedy_plan
 from bidding.policies import BiddingPermission
+from bidding.remedy_plan import remedy_plan
 from bidding.tenders.service import TenderService
 from bidding.visibility import Exposure, exposes, guarded
 from bidding.web.common import PREFIX, PUBLIC_LIST_STATUSES, TENDERS, attachment, path_to

@@ -33,9 +33,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bidding.client import format as fmt
 from bidding.client.sdk import BuiltBid, PriceSummary, build_container, sign_statement_async
 from bidding.intake.service import IntakeService
-from bidding.jobs import TenderDeadline
 from bidding.models import EvaluationMethod, Lot, Tender, TenderCategory, TenderStatus
-from bidding.opening.jobs import OpeningClock
+from bidding.opening.jobs import OpeningClock, TenderDeadline
 from bidding.policies import BiddingPermission
 from certs.devpki.pki import DevPki, Identity, Profile, build_dev_pki, make_uscc, organisation_code_extension
 from certs.devpki.pki import organisation_name as subject_name

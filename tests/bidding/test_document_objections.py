@@ -12,9 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bidding.client import format as fmt
 from bidding.client.sdk import sign_statement_async
 from bidding.errors import TenderStateConflict
-from bidding.jobs import DocumentObjectionAnswerDue, TenderDeadline
+from bidding.jobs import DocumentObjectionAnswerDue
 from bidding.models import Tender, TenderStatus
 from bidding.objections import DocumentObjections
+from bidding.opening.jobs import TenderDeadline
 from bidding.tenders.service import TenderService
 from certs.devpki.pki import DevPki
 from tests.bidding.factories import Party, bidder_party, ledger_reader, published_tender, tenderee_party

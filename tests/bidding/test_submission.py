@@ -23,8 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bidding.client import format as fmt
 from bidding.client.sdk import sign_statement_async, verify_receipt
 from bidding.client.transport import BidRejected
-from bidding.jobs import TenderDeadline
 from bidding.models import Bid, BidStatus, BidUpload, BidVersion, Tender, UploadStatus, VersionKind
+from bidding.opening.jobs import TenderDeadline
 from certs.devpki.pki import DevPki
 from tests.bidding.containers import bid_client, build
 from tests.bidding.factories import Party, bidder_party, ledger_reader, published_tender, tenderee_party

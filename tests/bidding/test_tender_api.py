@@ -9,7 +9,7 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bidding.jobs import TenderDeadline
+from bidding.opening.jobs import TenderDeadline
 from tests.bidding.factories import (
     TENDER_DOCUMENT,
     Party,

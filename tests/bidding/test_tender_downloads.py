@@ -12,8 +12,10 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bidding.errors import SealedUntilDeadline, TenderStateConflict
-from bidding.jobs import SWEEP_HANDLERS, TenderDeadline
+from bidding.jobs import SWEEP_HANDLERS
 from bidding.models import DocumentDownload, Tender, TenderStatus
+from bidding.opening.jobs import SWEEP_HANDLERS as OPENING_SWEEP_HANDLERS
+from bidding.opening.jobs import TenderDeadline
 from bidding.tenders.service import TenderService
 from certs.devpki.pki import DevPki
 from tests.bidding.factories import (
@@ -93,7 +95,7 @@ async def test_downloads_are_secret_until_the_sweep_closes_the_tender(
 
     with use_clock(ShiftedClock(timedelta(days=21, minutes=1))):
         first = await run_sweep(session_maker, [TenderDeadline(store)])
-        second = await run_sweep(session_maker, SWEEP_HANDLERS)
+        second = await run_sweep(session_maker, [*SWEEP_HANDLERS, *OPENING_SWEEP_HANDLERS])
         async with session_maker() as session:
             row = await session.get_one(Tender, tender.id)
             listing = await TenderService(session, settings, store).downloads(owner.actor(), row)

@@ -54,7 +54,7 @@ SCOPED = frozenset(
 """Exposures that belong to particular organisations. The rest is public or open to every
 organisation of the role (published tenders, downloads, questions, bidding), or, for key holders,
 tied to a certificate rather than an organisation: a release is refused unless signed by a listed
-holder, and only for a bid with a recorded incident (tests/bidding/opening/test_opening.py).
+holder, and only for a bid with a recorded incident (tests/bidding/opening/test_opening_story.py).
 """
 ACTING = frozenset({Exposure.OWNER, Exposure.HOST, Exposure.OPENING_BIDDER, Exposure.OWN})
 """Exposures where overseers, who only read, are refused as well."""

@@ -23,9 +23,8 @@ from litestar.routes import HTTPRoute
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bidding.jobs import TenderDeadline
 from bidding.models import BidUpload, BidVersion, Tender, TenderDocument
-from bidding.opening.jobs import OpeningClock
+from bidding.opening.jobs import OpeningClock, TenderDeadline
 from bidding.opening.models import Objection, OpeningBid, OpeningSession, Outcome, PartStatus, Stage
 from bidding.visibility import VISIBILITY_OPT, Exposure
 from certs.devpki.pki import DevPki

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bidding import jobs as bidding_jobs
 from bidding import policies as bidding_policies
 from bidding import rules as bidding_rules
+from bidding.opening import jobs as opening_jobs
 from intermediary_market import jobs as market_jobs
 from intermediary_market import policies as market_policies
 from trading.credit import jobs as credit_jobs
@@ -57,6 +58,7 @@ def register_sweep_handlers() -> None:
         *parties_jobs.SWEEP_HANDLERS,
         *credit_jobs.SWEEP_HANDLERS,
         *bidding_jobs.SWEEP_HANDLERS,
+        *opening_jobs.SWEEP_HANDLERS,
         *market_jobs.SWEEP_HANDLERS,
         *notifications_jobs.SWEEP_HANDLERS,
     )

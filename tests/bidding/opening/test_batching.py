@@ -18,9 +18,8 @@ from sqlalchemy import select
 from bidding.client import format as fmt
 from bidding.client.sdk import content_keys
 from bidding.intake.service import IntakeService
-from bidding.jobs import TenderDeadline
 from bidding.opening.batching import GroupCommit, Waiting
-from bidding.opening.jobs import OpeningClock
+from bidding.opening.jobs import OpeningClock, TenderDeadline
 from bidding.opening.models import Stage
 from bidding.opening.service import OpeningService
 from certs.devpki.pki import DevPki
@@ -146,22 +145,24 @@ async def test_concurrent_decryptions_share_transactions_and_each_is_recorded_on
             opening = OpeningService(session_maker, settings, store)
             host = await harness.host_actor(session_maker, setup)
             for actor, bidder in zip(actors, setup.bidders, strict=True):  # only a signed-in bidder decrypts
-                await opening.sign_in(actor, code, await harness.sign_in_signature(bidder, code))
-            await opening.advance(host, code, Stage.DECRYPTION)
+                await opening.attendance.sign_in(actor, code, await harness.sign_in_signature(bidder, code))
+            await opening.host.advance(host, code, Stage.DECRYPTION)
             keys = []
             for actor, bidder in zip(actors, setup.bidders, strict=True):
-                [envelope] = await opening.envelopes(actor, code)
+                [envelope] = await opening.decryption.envelopes(actor, code)
                 keys.append(content_keys(envelope, bidder.enc.key, tender=code, lot=LOT, bidder=bidder.uscc))  # type: ignore[arg-type]
             for part in (fmt.PRICE_SUMMARY, fmt.PACKAGE):
                 calls = [
-                    opening.decrypt(actor, code, LOT, part, base64.b64encode(k[part]).decode())
+                    opening.decryption.decrypt(actor, code, LOT, part, base64.b64encode(k[part]).decode())
                     for actor, k in zip(actors, keys, strict=True)
                 ]
-                calls.append(opening.decrypt(actors[0], code, LOT, part, base64.b64encode(keys[0][part]).decode()))
+                calls.append(
+                    opening.decryption.decrypt(actors[0], code, LOT, part, base64.b64encode(keys[0][part]).decode())
+                )
                 answers = await asyncio.gather(*calls, return_exceptions=True)
                 refusals = [a for a in answers if isinstance(a, BaseException)]
                 assert [(type(r), getattr(r, "rule", None)) for r in refusals] == [(Conflict, "already-opened")]
-            view = await opening.view(host, code)
+            view = await opening.hall.view(host, code)
         assert view["stage"] == "price-reading"
         assert view["decryptionWindowOpen"] is False
         assert {line["outcome"] for line in view["priceTable"]} == {"decrypted"}

@@ -133,7 +133,7 @@ async def test_object_confirm_and_sign_record_with_the_cli(  # noqa: PLR0915 - o
     fresh_db: str, dev_pki: DevPki, tmp_path: Path
 ) -> None:
     # The server runs in its own process (its clock cannot be shifted): the minimum objection and
-    # confirmation windows are configured to zero here; test_opening.py checks the minimum itself.
+    # confirmation windows are configured to zero here; test_opening_rules.py checks the minimum itself.
     setup = await harness.prepare(
         fresh_db,
         tmp_path / "var",

@@ -40,6 +40,7 @@ bounds the middleware applies to URL-encoded bodies, and then use the same parse
 
 from __future__ import annotations
 
+import contextlib
 import re
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping
@@ -333,7 +334,7 @@ def text_fields(form: FormMultiDict) -> dict[str, str]:
 
 
 async def submit(
-    db_session: AsyncSession,
+    db_session: AsyncSession | None,
     action: Callable[[], Awaitable[T]],
     *,
     redirect: str | Callable[[T], str],
@@ -345,9 +346,14 @@ async def submit(
     Success: 303 to ``redirect`` (a URL, or a function of the action's result). A refusal that
     belongs on the form: whatever ``refusal(errors)`` renders, with status 422, and nothing the
     action flushed survives. Anything else (403, 404, a server error) propagates to the error pages.
+
+    ``db_session=None`` for services that commit their own units of work (the opening hall,
+    ``bidding/AGENTS.md``): nothing of the request's to undo, and on SQLite a request transaction
+    would hold the write lock those units of work need.
     """
+    savepoint = db_session.begin_nested() if db_session is not None else contextlib.nullcontext()
     try:
-        async with db_session.begin_nested():
+        async with savepoint:
             result = await action()
     except DomainError as exc:
         if not is_client_error(exc):

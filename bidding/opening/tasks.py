@@ -1,4 +1,6 @@
-"""Celery shells for bidding's jobs (enqueued by name after commit; the logic is in the jobs)."""
+"""Celery shells for the opening's jobs (enqueued by name after commit; the logic is in
+`bidding.opening.record`).
+"""
 
 from __future__ import annotations
 
