@@ -24,7 +24,6 @@ from typing import Any
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import Cookie, State
 from litestar.di import NamedDependency, Provide
-from litestar.params import URLEncodedBody
 from litestar.response import Redirect
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -36,7 +35,7 @@ from trading.kernel.auth.guards import current_actor
 from trading.kernel.auth.permissions import requires
 from trading.kernel.ratelimit import throttle
 from trading.kernel.web import i18n
-from trading.kernel.web.forms import FieldError
+from trading.kernel.web.forms import UNPROCESSABLE, FieldError, FormBody
 from trading.kernel.web.htmx import HX_REDIRECT
 from trading.kernel.web.i18n import N_
 from trading.kernel.web.pages import page
@@ -47,7 +46,7 @@ from trading.parties.models import ChallengePurpose, SessionKind, TrustListVersi
 from trading.parties.policies import CertificatePermission
 from trading.parties.repository import TrustListRepository
 from trading.parties.validation import CHINA_STANDARD_TIME
-from trading.parties.web import UNPROCESSABLE, safe_next, session_cookie
+from trading.parties.web import login_page, safe_next, session_cookie
 
 QR_COOKIE = "ggzy_qr"
 QR_COOKIE_PATH = "/login/qr"
@@ -100,6 +99,18 @@ USAGE_LABELS: dict[str, str] = {
 }
 NOT_LISTED = N_("Not listed yet")
 OURS = N_("Our list")
+
+
+@dataclass
+class QrPollForm:
+    nonce: str = ""
+    next: str = ""
+
+
+@dataclass
+class CertificateAnswerForm:
+    response: str = ""
+    next: str = ""
 
 
 def reason_text(reason: str) -> str:
@@ -161,15 +172,15 @@ class CertificateLoginPages(Controller):
         request: Request[Any, Any, Any],
         certificates: NamedDependency[CertificateService],
         state: State,
-        data: URLEncodedBody[dict[str, str]],
+        data: FormBody[QrPollForm],
     ) -> Response[Any]:
         actor = await current_actor(request)
         secret = request.cookies.get(QR_COOKIE, "")
-        nonce = data.get("nonce", "")
+        nonce = data.nonce
         result = await certificates.poll_qr(nonce, secret, actor=actor) if secret and nonce else None
         state_name = result.state if result is not None else QrState.UNKNOWN
         if result is not None and result.state is QrState.DONE and result.token is not None:
-            target = safe_next(data.get("next"))
+            target = safe_next(data.next)
             return Response(
                 content="",
                 status_code=200,
@@ -183,7 +194,7 @@ class CertificateLoginPages(Controller):
             {
                 "state": state_name.value,
                 "nonce": nonce,
-                "next": data.get("next", ""),
+                "next": data.next,
                 "reason": refusal,
                 "reason_text": reason_text(refusal) if refusal else "",
             },
@@ -215,11 +226,11 @@ class CertificateLoginPages(Controller):
         request: Request[Any, Any, Any],
         certificates: NamedDependency[CertificateService],
         state: State,
-        data: URLEncodedBody[dict[str, str]],
+        data: FormBody[CertificateAnswerForm],
     ) -> Response[Any]:
         actor = await current_actor(request)
         try:
-            payload = json.loads(data.get("response", ""))
+            payload = json.loads(data.response)
         except ValueError:
             payload = None
         if not isinstance(payload, dict):
@@ -229,22 +240,12 @@ class CertificateLoginPages(Controller):
             # Re-rendered, not raised: the refusal's ledger entry must be committed.
             return await self._again(request, data, result.refusal)
         assert result.token is not None  # noqa: S101 - success carries the token
-        return Redirect(safe_next(data.get("next")), status_code=303, cookies=[session_cookie(state, result.token)])
+        return Redirect(safe_next(data.next), status_code=303, cookies=[session_cookie(state, result.token)])
 
-    async def _again(self, request: Request[Any, Any, Any], data: dict[str, str], refusal: Refusal) -> Response[Any]:
+    @staticmethod
+    async def _again(request: Request[Any, Any, Any], data: CertificateAnswerForm, refusal: Refusal) -> Response[Any]:
         message = f"{reason_text(refusal.reason)} ({refusal.reason})"
-        return await page(
-            request,
-            "parties/login.html",
-            {
-                "form": {"username": "", "next": data.get("next", "")},
-                "errors": [FieldError(None, message)],
-                "notice": None,
-                "needs_totp": False,
-                "certificate_refusal": refusal,
-            },
-            status_code=UNPROCESSABLE,
-        )
+        return await login_page(request, data.next, errors=[FieldError(None, message)], status_code=UNPROCESSABLE)
 
 
 @dataclass(frozen=True)
