@@ -34,6 +34,7 @@ from trading.kernel.web.pages import page
 from trading.parties import policies
 from trading.parties.authentication import AuthenticationService, TotpEnrolment
 from trading.parties.credentials import SESSION_COOKIE
+from trading.parties.deps import provide_auth_service, provide_parties_service
 from trading.parties.errors import TooManyLoginAttempts, TotpInvalid, TotpRequired
 from trading.parties.models import OrganisationKind, SessionKind
 from trading.parties.policies import PartiesPermission
@@ -102,14 +103,6 @@ def expired_session_cookie(state: State) -> Cookie:
         samesite="lax",
         secure=state.settings.web.secure_cookies,
     )
-
-
-async def provide_parties_service(db_session: NamedDependency[AsyncSession], state: State) -> PartiesService:
-    return PartiesService(db_session, state.settings)
-
-
-async def provide_auth_service(db_session: NamedDependency[AsyncSession], state: State) -> AuthenticationService:
-    return AuthenticationService(db_session, state.settings)
 
 
 @dataclass

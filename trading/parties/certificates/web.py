@@ -42,6 +42,7 @@ from trading.kernel.web.pages import page
 from trading.parties.certificates.challenges import new_browser_secret
 from trading.parties.certificates.login import CertificateService, QrState
 from trading.parties.certificates.trust import Refusal, parse_stored
+from trading.parties.deps import provide_certificate_service
 from trading.parties.models import ChallengePurpose, SessionKind, TrustListVersion
 from trading.parties.policies import CertificatePermission
 from trading.parties.repository import TrustListRepository
@@ -116,10 +117,6 @@ class CertificateAnswerForm:
 def reason_text(reason: str) -> str:
     """A refusal reason in the page's language (the code stays visible next to it)."""
     return i18n.gettext(REASON_LABELS.get(reason, REFUSED_OTHER))
-
-
-async def provide_certificate_service(db_session: NamedDependency[AsyncSession], state: State) -> CertificateService:
-    return CertificateService(db_session, state.settings)
 
 
 def _qr_cookie(state: State, value: str, *, max_age: int) -> Cookie:
