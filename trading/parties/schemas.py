@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any, Self
 
 import msgspec
 
+from trading.kernel.api.schemas import RowRead
 from trading.kernel.auth.roles import Role
 from trading.kernel.bounds import Input, ShortText
 from trading.parties.models import (
@@ -87,14 +87,6 @@ class TotpConfirm(Input):
 class PasswordChange(Input):
     current_password: str
     new_password: str
-
-
-class RowRead(msgspec.Struct):
-    """A read schema whose fields are the stored row's attributes of the same names (or ``given``)."""
-
-    @classmethod
-    def of(cls, row: Any, **given: Any) -> Self:
-        return cls(**{name: given[name] if name in given else getattr(row, name) for name in cls.__struct_fields__})
 
 
 class OrganisationRead(RowRead):

@@ -79,29 +79,18 @@ def safe_next(target: str | None) -> str:
     return target
 
 
-def session_cookie(state: State, token: str) -> Cookie:
+def session_cookie(state: State, token: str | None) -> Cookie:
+    """The browser's session cookie holding ``token``; ``None`` expires it (logging out)."""
     settings = state.settings
     return Cookie(
         key=SESSION_COOKIE,
-        value=token,
+        value=token or "",
         path="/",
-        max_age=settings.auth.session_ttl_seconds,
+        max_age=settings.auth.session_ttl_seconds if token else 0,
+        expires=None if token else 0,
         httponly=True,
         samesite="lax",
         secure=settings.web.secure_cookies,
-    )
-
-
-def expired_session_cookie(state: State) -> Cookie:
-    return Cookie(
-        key=SESSION_COOKIE,
-        value="",
-        path="/",
-        max_age=0,
-        expires=0,
-        httponly=True,
-        samesite="lax",
-        secure=state.settings.web.secure_cookies,
     )
 
 
@@ -235,7 +224,7 @@ class AuthPages(Controller):
         actor = await current_actor(request)
         if actor.is_authenticated:
             await auth.logout(actor=actor)
-        return Redirect("/", status_code=303, cookies=[expired_session_cookie(state)])
+        return Redirect("/", status_code=303, cookies=[session_cookie(state, None)])
 
 
 def _choice(parser: FieldParser, name: str, value: str, kind: type[E]) -> E | None:

@@ -27,6 +27,7 @@ from litestar.di import NamedDependency, Provide
 from litestar.response import Redirect
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from certs.auth.challenge import Challenge
 from certs.auth.credentials import qr_payload, qr_svg
 from certs.canonical import canonical_json
 from certs.trustlist.model import Scope, Status, TrustList
@@ -131,6 +132,23 @@ def _qr_cookie(state: State, value: str, *, max_age: int) -> Cookie:
     )
 
 
+async def _challenge_fragment(
+    request: Request[Any, Any, Any], template: str, challenge: Challenge, **context: Any
+) -> Response[Any]:
+    """A challenge to answer, shown once: kept out of every cache."""
+    response = await page(
+        request,
+        template,
+        {
+            "expires_at": challenge.expires_at.astimezone(CHINA_STANDARD_TIME),
+            "next": request.query_params.get("next", ""),
+            **context,
+        },
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 class CertificateLoginPages(Controller):
     """The certificate and QR sections of the login page (public: they log people in)."""
 
@@ -147,20 +165,11 @@ class CertificateLoginPages(Controller):
             ChallengePurpose.QR_LOGIN, actor=actor, origin=request.headers.get("origin"), browser_secret=secret
         )
         payload = qr_payload(challenge)
-        response = await page(
-            request,
-            "parties/_qr_login.html",
-            {
-                "nonce": challenge.nonce,
-                "payload": payload,
-                "svg": qr_svg(payload),
-                "expires_at": challenge.expires_at.astimezone(CHINA_STANDARD_TIME),
-                "next": request.query_params.get("next", ""),
-            },
+        response = await _challenge_fragment(
+            request, "parties/_qr_login.html", challenge, nonce=challenge.nonce, payload=payload, svg=qr_svg(payload)
         )
         ttl = int((challenge.expires_at - challenge.issued_at).total_seconds()) + 60
         response.cookies.append(_qr_cookie(state, secret, max_age=ttl))
-        response.headers["Cache-Control"] = "no-store"
         return response
 
     @post("/login/qr/poll", name="auth.qr_poll")
@@ -205,17 +214,12 @@ class CertificateLoginPages(Controller):
         challenge = await certificates.issue_challenge(
             ChallengePurpose.LOGIN, actor=actor, origin=request.headers.get("origin")
         )
-        response = await page(
+        return await _challenge_fragment(
             request,
             "parties/_certificate_challenge.html",
-            {
-                "challenge_json": canonical_json(challenge.to_dict()).decode(),
-                "expires_at": challenge.expires_at.astimezone(CHINA_STANDARD_TIME),
-                "next": request.query_params.get("next", ""),
-            },
+            challenge,
+            challenge_json=canonical_json(challenge.to_dict()).decode(),
         )
-        response.headers["Cache-Control"] = "no-store"
-        return response
 
     @post("/login/certificate", name="auth.certificate_submit", guards=[throttle("certificate_login")])
     async def certificate_submit(
