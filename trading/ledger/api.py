@@ -66,7 +66,7 @@ class LedgerApiController(Controller):
             until=_aware("until", until),
         )
         entries, next_cursor = await service.list_entries(db_session, actor, filters, limit=limit, cursor=cursor)
-        return EntryPage(items=[EntryRead.from_model(entry) for entry in entries], next_cursor=next_cursor)
+        return EntryPage(items=[EntryRead.from_entry(entry) for entry in entries], next_cursor=next_cursor)
 
     @get("/verification", operation_id="ledger_verify_chains", opt=requires(LedgerPermission.CHAIN_VERIFY))
     async def verify(self, db_session: NamedDependency[AsyncSession], state: State) -> VerificationRead:

@@ -8,11 +8,12 @@ from typing import Any
 
 import msgspec
 
+from trading.kernel.api.schemas import RowRead
 from trading.ledger.models import LedgerEntry
-from trading.ledger.verification_report import Problem, VerificationReport
+from trading.ledger.verification_report import VerificationReport
 
 
-class EntryRead(msgspec.Struct, kw_only=True):
+class EntryRead(RowRead, kw_only=True):
     id: uuid.UUID
     chain: str
     seq: int
@@ -32,25 +33,9 @@ class EntryRead(msgspec.Struct, kw_only=True):
     entry_hash: str
 
     @classmethod
-    def from_model(cls, entry: LedgerEntry) -> EntryRead:
-        return cls(
-            id=entry.id,
-            chain=entry.chain,
-            seq=entry.seq,
-            occurred_at=entry.occurred_at,
-            actor_kind=entry.actor_kind,
-            actor_user_id=entry.actor_user_id,
-            actor_label=entry.actor_label,
-            organisation_id=entry.organisation_id,
-            client_ip=entry.client_ip,
-            action=entry.action,
-            subject_type=entry.subject_type,
-            subject_id=entry.subject_id,
-            summary=entry.summary,
-            data_digest=bytes(entry.data_digest).hex(),
-            prev_hash=bytes(entry.prev_hash).hex(),
-            entry_hash=bytes(entry.entry_hash).hex(),
-        )
+    def from_entry(cls, entry: LedgerEntry) -> EntryRead:
+        digests = ("data_digest", "prev_hash", "entry_hash")
+        return cls.of(entry, **{name: bytes(getattr(entry, name)).hex() for name in digests})
 
 
 class EntryPage(msgspec.Struct, kw_only=True):
@@ -59,24 +44,13 @@ class EntryPage(msgspec.Struct, kw_only=True):
     """Pass as ``cursor`` to get the next (older) page; ``null`` on the last page."""
 
 
-class ProblemRead(msgspec.Struct, kw_only=True):
+class ProblemRead(RowRead, kw_only=True):
     code: str
     message: str
     chain: str | None
     seq: int | None
     entry_id: uuid.UUID | None
     checkpoint: int | None
-
-    @classmethod
-    def from_problem(cls, problem: Problem) -> ProblemRead:
-        return cls(
-            code=problem.code,
-            message=problem.message,
-            chain=problem.chain,
-            seq=problem.seq,
-            entry_id=problem.entry_id,
-            checkpoint=problem.checkpoint,
-        )
 
 
 class VerificationRead(msgspec.Struct, kw_only=True):
@@ -107,8 +81,8 @@ class VerificationRead(msgspec.Struct, kw_only=True):
             checkpoints_checked=report.checkpoints_checked,
             latest_checkpoint=report.latest_checkpoint,
             problem_count=report.problem_count,
-            first_problem=ProblemRead.from_problem(first) if first else None,
-            problems=[ProblemRead.from_problem(p) for p in report.ordered_problems()],
+            first_problem=ProblemRead.of(first) if first else None,
+            problems=[ProblemRead.of(p) for p in report.ordered_problems()],
             bytes_hashed=report.bytes_hashed,
             elapsed_seconds=round(report.elapsed_seconds, 3),
         )

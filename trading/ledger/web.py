@@ -110,12 +110,13 @@ class LedgerPages(Controller):
         }
         values = {name: values[name] or "" for name in _FILTER_FIELDS}
         active = {name: value for name, value in values.items() if value}
+        here = request.app.route_reverse("ledger.entry_list")
         context = {
             "entries": entries,
             "filters": values,
             "invalid_dates": [value for value in (bad_since, bad_until) if value],
-            "next_url": f"/ledger?{urlencode({**active, 'cursor': next_cursor})}" if next_cursor else None,
-            "first_url": f"/ledger?{urlencode(active)}" if cursor else None,
+            "next_url": f"{here}?{urlencode({**active, 'cursor': next_cursor})}" if next_cursor else None,
+            "first_url": f"{here}?{urlencode(active)}" if cursor else None,
             "display_tz": DISPLAY_TZ,
             "can_verify": can_verify(actor),
         }

@@ -7,11 +7,12 @@ from datetime import datetime
 
 import msgspec
 
+from trading.kernel.api.schemas import RowRead
 from trading.notifications.messages import Rendered
 from trading.notifications.models import Notice, RecipientKind
 
 
-class NoticeRead(msgspec.Struct, kw_only=True):
+class NoticeRead(RowRead, kw_only=True):
     id: uuid.UUID
     recipient: RecipientKind
     """``user``: to the caller; ``organisation``: to the organisation the caller acts for."""
@@ -24,17 +25,8 @@ class NoticeRead(msgspec.Struct, kw_only=True):
     read_at: datetime | None
 
     @classmethod
-    def of(cls, notice: Notice, text: Rendered) -> NoticeRead:
-        return cls(
-            id=notice.id,
-            recipient=notice.recipient_kind,
-            template=notice.template,
-            subject=text.subject,
-            body=text.body,
-            legal=notice.legal,
-            created_at=notice.created_at,
-            read_at=notice.read_at,
-        )
+    def shown(cls, notice: Notice, text: Rendered) -> NoticeRead:
+        return cls.of(notice, recipient=notice.recipient_kind, subject=text.subject, body=text.body)
 
 
 class NoticeList(msgspec.Struct, kw_only=True):

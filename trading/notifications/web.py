@@ -10,20 +10,20 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, Final
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, URLEncodedBody
+from litestar.params import FromPath
 from litestar.response import Redirect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from trading.kernel.api.bounds import Offset
 from trading.kernel.auth.identity import Actor
 from trading.kernel.auth.permissions import requires
-from trading.kernel.errors import DomainError
 from trading.kernel.web import i18n
-from trading.kernel.web.forms import FieldError
+from trading.kernel.web.forms import SEE_OTHER, UNPROCESSABLE, FieldError, FormBody, Labels, submit
 from trading.kernel.web.htmx import is_htmx
 from trading.kernel.web.i18n import N_
 from trading.kernel.web.pages import page
@@ -32,8 +32,16 @@ from trading.notifications.models import Notice
 from trading.parties.policies import PartiesPermission
 
 PAGE_SIZE: Final = 50
-UNPROCESSABLE: Final = 422
-ADDRESS_INVALID = N_("Enter an e-mail address such as name@example.com, or leave it empty.")
+LABELS = Labels(
+    fields={"address": N_("E-mail address")},
+    rules={"email": N_("Enter an e-mail address such as name@example.com, or leave it empty.")},
+    show_rules=False,
+)
+
+
+@dataclass
+class AddressForm:
+    address: str = ""
 
 
 async def unread_in_header(request: Request[Any, Any, Any], actor: Actor) -> Mapping[str, Any]:
@@ -80,10 +88,14 @@ class InboxPages(Controller):
 
     @post("/{notice_id:uuid}/read", name="notifications.mark_read", opt=requires(PartiesPermission.PROFILE_UPDATE))
     async def mark_read(
-        self, db_session: NamedDependency[AsyncSession], actor: NamedDependency[Actor], notice_id: FromPath[uuid.UUID]
+        self,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+        actor: NamedDependency[Actor],
+        notice_id: FromPath[uuid.UUID],
     ) -> Redirect:
         await service.mark_read(db_session, actor, notice_id)
-        return Redirect("/inbox", status_code=303)
+        return Redirect(request.app.route_reverse("notifications.inbox"), status_code=SEE_OTHER)
 
     @post("/email", name="notifications.email_address", opt=requires(PartiesPermission.PROFILE_UPDATE))
     async def email_address(
@@ -91,18 +103,15 @@ class InboxPages(Controller):
         request: Request[Any, Any, Any],
         db_session: NamedDependency[AsyncSession],
         actor: NamedDependency[Actor],
-        data: URLEncodedBody[dict[str, str]],
+        data: FormBody[AddressForm],
     ) -> Response[Any]:
-        address = data.get("address", "")
-        try:
-            async with db_session.begin_nested():
-                await service.set_email_address(db_session, actor, address)
-        except DomainError:
-            errors = [FieldError("address", i18n.gettext(ADDRESS_INVALID), i18n.gettext(N_("E-mail address")))]
-            return await self._inbox(
-                request, db_session, actor, address=address, errors=errors, status_code=UNPROCESSABLE
-            )
-        return Redirect("/inbox?done=email", status_code=303)
+        return await submit(
+            db_session,
+            lambda: service.set_email_address(db_session, actor, data.address),
+            redirect=request.app.route_reverse("notifications.inbox") + "?done=email",
+            refusal=lambda errors: self._inbox(request, db_session, actor, address=data.address, errors=errors),
+            labels=LABELS,
+        )
 
     async def _inbox(
         self,
@@ -113,7 +122,6 @@ class InboxPages(Controller):
         offset: int = 0,
         address: str | None = None,
         errors: list[FieldError] | None = None,
-        status_code: int = 200,
     ) -> Response[Any]:
         notices = await service.inbox(session, actor, limit=PAGE_SIZE + 1, offset=offset)
         more = len(notices) > PAGE_SIZE
@@ -129,7 +137,7 @@ class InboxPages(Controller):
                 "errors": errors or [],
                 "saved": done == "email",
             },
-            status_code=status_code,
+            status_code=UNPROCESSABLE if errors else 200,
         )
 
 

@@ -17,7 +17,6 @@ from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from trading.kernel.api.bounds import Offset
 from trading.kernel.api.errors import problem_response
@@ -26,6 +25,7 @@ from trading.kernel.auth.identity import Actor
 from trading.kernel.auth.permissions import requires
 from trading.kernel.ratelimit import limiter_for, throttle
 from trading.parties.authentication import AuthenticationService
+from trading.parties.deps import provide_auth_service, provide_parties_service
 from trading.parties.errors import TooManyLoginAttempts
 from trading.parties.models import SessionKind
 from trading.parties.policies import PartiesPermission
@@ -50,14 +50,6 @@ from trading.parties.schemas import (
 from trading.parties.service import PartiesService
 
 PAGE_MAX = 200
-
-
-async def provide_parties_service(db_session: NamedDependency[AsyncSession], state: State) -> PartiesService:
-    return PartiesService(db_session, state.settings)
-
-
-async def provide_auth_service(db_session: NamedDependency[AsyncSession], state: State) -> AuthenticationService:
-    return AuthenticationService(db_session, state.settings)
 
 
 # Public routes resolve the actor inside the handler rather than as a dependency: Litestar resolves

@@ -18,7 +18,6 @@ from typing import Any
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from trading.kernel import clock
 from trading.kernel.auth.identity import Actor, ActorKind
 from trading.kernel.db.types import uuid7
 from trading.kernel.errors import DomainError, PermissionDenied, ValidationFailed
@@ -35,7 +34,7 @@ from trading.parties.errors import (
 )
 from trading.parties.models import AuthSession, SessionKind, User
 from trading.parties.repository import SessionRepository, UserRepository
-from trading.parties.service import record_change
+from trading.parties.service import Recording
 from trading.parties.sessions import forget_actors_after_commit
 
 log = structlog.get_logger(__name__)
@@ -153,27 +152,12 @@ class TotpEnrolment:
     provisioning_uri: str
 
 
-class AuthenticationService:
+class AuthenticationService(Recording):
     def __init__(self, session: AsyncSession, settings: Settings) -> None:
         self.session = session
         self.settings = settings
         self.users = UserRepository(session)
         self.sessions = SessionRepository(session)
-
-    async def _now(self) -> datetime:
-        return await clock.now(self.session)
-
-    async def _record(
-        self,
-        actor: Actor,
-        action: str,
-        subject_type: str,
-        subject_id: uuid.UUID,
-        *,
-        summary: dict[str, Any],
-        data: dict[str, Any] | None = None,
-    ) -> None:
-        await record_change(self.session, actor, action, subject_type, subject_id, summary=summary, data=data)
 
     async def login(
         self,

@@ -12,15 +12,13 @@ from datetime import datetime
 
 import msgspec
 
+from trading.kernel.api.schemas import RowRead
 from trading.kernel.auth.roles import Role
 from trading.kernel.bounds import Input, ShortText
 from trading.parties.models import (
-    Membership,
     MembershipStatus,
-    Organisation,
     OrganisationKind,
     OrganisationStatus,
-    User,
 )
 
 
@@ -91,7 +89,7 @@ class PasswordChange(Input):
     new_password: str
 
 
-class OrganisationRead(msgspec.Struct):
+class OrganisationRead(RowRead):
     id: uuid.UUID
     uscc: str
     name: str
@@ -99,19 +97,8 @@ class OrganisationRead(msgspec.Struct):
     region_code: str
     status: OrganisationStatus
 
-    @classmethod
-    def of(cls, organisation: Organisation) -> OrganisationRead:
-        return cls(
-            id=organisation.id,
-            uscc=organisation.uscc,
-            name=organisation.name,
-            kind=organisation.kind,
-            region_code=organisation.region_code,
-            status=organisation.status,
-        )
 
-
-class UserRead(msgspec.Struct):
+class UserRead(RowRead):
     id: uuid.UUID
     username: str
     display_name: str
@@ -119,19 +106,8 @@ class UserRead(msgspec.Struct):
     totp_enabled: bool
     locale: str
 
-    @classmethod
-    def of(cls, user: User) -> UserRead:
-        return cls(
-            id=user.id,
-            username=user.username,
-            display_name=user.display_name,
-            active=user.active,
-            totp_enabled=user.totp_enabled,
-            locale=user.locale,
-        )
 
-
-class MembershipRead(msgspec.Struct):
+class MembershipRead(RowRead):
     id: uuid.UUID
     user_id: uuid.UUID
     organisation_id: uuid.UUID
@@ -139,18 +115,6 @@ class MembershipRead(msgspec.Struct):
     valid_from: datetime
     valid_until: datetime | None
     status: MembershipStatus
-
-    @classmethod
-    def of(cls, membership: Membership) -> MembershipRead:
-        return cls(
-            id=membership.id,
-            user_id=membership.user_id,
-            organisation_id=membership.organisation_id,
-            role=membership.role,
-            valid_from=membership.valid_from,
-            valid_until=membership.valid_until,
-            status=membership.status,
-        )
 
 
 class RegistrationRead(msgspec.Struct):
@@ -257,7 +221,7 @@ class TrustListCreate(Input):
     """A peer platform's list, recognised through a pointer in our list."""
 
 
-class TrustListRead(msgspec.Struct):
+class TrustListRead(RowRead):
     id: uuid.UUID
     sequence: int
     operator_name: str
@@ -269,7 +233,7 @@ class TrustListRead(msgspec.Struct):
     created: bool = True
 
 
-class BindingRead(msgspec.Struct):
+class BindingRead(RowRead):
     id: uuid.UUID
     certificate_sha256: str
     subject: str

@@ -99,16 +99,10 @@ async def record_change(
     )
 
 
-class PartiesService:
-    """Registration and the centre's administration of organisations, users and memberships."""
+class Recording:
+    """What each parties service does alike: read the database's clock and record a change."""
 
-    def __init__(self, session: AsyncSession, settings: Settings) -> None:
-        self.session = session
-        self.settings = settings
-        self.organisations = OrganisationRepository(session)
-        self.people = PersonRepository(session)
-        self.users = UserRepository(session)
-        self.memberships = MembershipRepository(session)
+    session: AsyncSession
 
     async def _now(self) -> datetime:
         return await clock.now(self.session)
@@ -124,6 +118,29 @@ class PartiesService:
         data: dict[str, Any] | None = None,
     ) -> None:
         await record_change(self.session, actor, action, subject_type, subject_id, summary=summary, data=data)
+
+
+class PartiesService(Recording):
+    """Registration and the centre's administration of organisations, users and memberships."""
+
+    def __init__(self, session: AsyncSession, settings: Settings) -> None:
+        self.session = session
+        self.settings = settings
+        self.organisations = OrganisationRepository(session)
+        self.people = PersonRepository(session)
+        self.users = UserRepository(session)
+        self.memberships = MembershipRepository(session)
+
+    async def _record_organisation_registered(self, actor: Actor, organisation: Organisation) -> None:
+        uscc, name, kind = organisation.uscc, organisation.name, organisation.kind.value
+        await self._record(
+            actor,
+            "organisation_registered",
+            "organisation",
+            organisation.id,
+            data={"uscc": uscc, "name": name, "kind": kind, "region_code": organisation.region_code},
+            summary={"uscc": uscc, "name": name, "kind": kind},
+        )
 
     async def _flush(self, conflict: AlreadyRegistered) -> None:
         # The pre-checks answer the common case with a precise field; this catches the race of
@@ -197,14 +214,7 @@ class PartiesService:
         await self._flush(
             AlreadyRegistered("this organisation or username was registered just now", field="uscc", rule="unique")
         )
-        await self._record(
-            actor,
-            "organisation_registered",
-            "organisation",
-            organisation.id,
-            data={"uscc": uscc, "name": name, "kind": organisation.kind.value, "region_code": organisation.region_code},
-            summary={"uscc": uscc, "name": name, "kind": organisation.kind.value},
-        )
+        await self._record_organisation_registered(actor, organisation)
         await self._record_user_created(actor, user, person)
         await self._record_granted(actor, membership)
         return Registration(organisation=organisation, user=user, membership=membership)
@@ -281,14 +291,7 @@ class PartiesService:
         )
         self.organisations.add(organisation)
         await self._flush(AlreadyRegistered("this organisation was registered just now", field="uscc", rule="unique"))
-        await self._record(
-            actor,
-            "organisation_registered",
-            "organisation",
-            organisation.id,
-            data={"uscc": uscc, "name": name, "kind": organisation.kind.value, "region_code": organisation.region_code},
-            summary={"uscc": uscc, "name": name, "kind": organisation.kind.value},
-        )
+        await self._record_organisation_registered(actor, organisation)
         return organisation
 
     async def create_user(self, form: UserCreate, *, actor: Actor) -> tuple[User, Membership]:

@@ -41,6 +41,12 @@ _ACCOUNT_PANEL = Panel(
     (Link(N_("Account settings"), ACCOUNT),),
 )
 
+_LEDGER_PANEL = Panel(
+    N_("Audit ledger"),
+    N_("Browse and verify the hash-chained record of every action on the platform."),
+    (Link(N_("Audit ledger"), LEDGER),),
+)
+
 NAVIGATION = Navigation(
     items=(
         NavItem(N_("Home"), "/", Audience.EVERYONE),
@@ -147,11 +153,7 @@ NAVIGATION = Navigation(
             N_("Supervisor dashboard"),
             N_("See every trading step read-only, review alerts and handle complaints."),
             (
-                Panel(
-                    N_("Audit ledger"),
-                    N_("Browse and verify the hash-chained record of every action on the platform."),
-                    (Link(N_("Audit ledger"), LEDGER),),
-                ),
+                _LEDGER_PANEL,
                 Panel(
                     N_("Intermediary marketplace"),
                     N_("Overdue deliveries, the credit report, complaints and the blacklist of intermediaries."),
@@ -181,11 +183,7 @@ NAVIGATION = Navigation(
                     (Link(N_("Working-day calendar"), WORKING_DAY_CALENDAR),),
                 ),
                 Panel(N_("Negative-list rules"), N_("Configure the rules that screen for restricted practices.")),
-                Panel(
-                    N_("Audit ledger"),
-                    N_("Browse and verify the hash-chained record of every action on the platform."),
-                    (Link(N_("Audit ledger"), LEDGER),),
-                ),
+                _LEDGER_PANEL,
             ),
         ),
     ),

@@ -43,6 +43,7 @@ from trading.parties.certificates import tsa as platform_tsa
 from trading.parties.certificates.bindings import BindingService
 from trading.parties.certificates.login import CertificateService
 from trading.parties.certificates.trust import PlatformReason, Refusal, TrustListService
+from trading.parties.deps import provide_binding_service, provide_certificate_service, provide_trust_list_service
 from trading.parties.errors import (
     CertificateAlreadyBound,
     CertificateNotAccepted,
@@ -50,7 +51,7 @@ from trading.parties.errors import (
     TrustListNotLoaded,
     TrustListRefused,
 )
-from trading.parties.models import CertificateBinding, ChallengePurpose, SessionKind, TrustListVersion
+from trading.parties.models import ChallengePurpose, SessionKind, TrustListVersion
 from trading.parties.policies import CertificatePermission
 from trading.parties.repository import TrustListRepository
 from trading.parties.schemas import (
@@ -92,18 +93,6 @@ class TrustListDocument(TypedDict):
     critical: list[str]
 
 
-async def provide_certificate_service(db_session: NamedDependency[AsyncSession], state: State) -> CertificateService:
-    return CertificateService(db_session, state.settings)
-
-
-async def provide_binding_service(db_session: NamedDependency[AsyncSession], state: State) -> BindingService:
-    return BindingService(db_session, state.settings)
-
-
-async def provide_trust_list_service(db_session: NamedDependency[AsyncSession], state: State) -> TrustListService:
-    return TrustListService(db_session, state.settings)
-
-
 def challenge_read(challenge: Challenge) -> ChallengeRead:
     return ChallengeRead(
         nonce=challenge.nonce,
@@ -120,35 +109,6 @@ def refusal_response(refusal: Refusal, error: type[DomainError] = CertificateRef
     """The problem+json of a refusal: ``reason`` (the code), ``reason_text``, ``reason_at``."""
     exc = error(refusal.text, field="certificate", rule=refusal.reason, extra=refusal.problem_extra())
     return problem_response(exc.problem())
-
-
-def binding_read(binding: CertificateBinding) -> BindingRead:
-    return BindingRead(
-        id=binding.id,
-        certificate_sha256=binding.certificate_sha256,
-        subject=binding.subject,
-        issuer=binding.issuer,
-        ca_name=binding.ca_name,
-        party_kind=binding.party_kind.value,
-        organisation_id=binding.organisation_id,
-        not_after=binding.not_after,
-        bound_at=binding.bound_at,
-        unbound_at=binding.unbound_at,
-    )
-
-
-def trust_list_read(version: TrustListVersion, *, created: bool = True) -> TrustListRead:
-    return TrustListRead(
-        id=version.id,
-        sequence=version.sequence,
-        operator_name=version.operator_name,
-        peer_name=version.peer_name,
-        issued_at=version.issued_at,
-        next_update=version.next_update,
-        sha256=version.sha256,
-        loaded_at=version.loaded_at,
-        created=created,
-    )
 
 
 def _b64(value: str, field: str) -> bytes:
@@ -295,7 +255,10 @@ class CertsController(Controller):
     )
     async def versions(self, db_session: NamedDependency[AsyncSession]) -> list[TrustListRead]:
         """Every loaded version, ours and peers', newest first."""
-        return [trust_list_read(version) for version in await TrustListRepository(db_session).history(limit=200)]
+        return [
+            TrustListRead.of(version, created=True)
+            for version in await TrustListRepository(db_session).history(limit=200)
+        ]
 
     @post(
         "/trust-lists",
@@ -320,7 +283,7 @@ class CertsController(Controller):
             return refusal_response(outcome.refusal, TrustListRefused)
         assert outcome.version is not None  # noqa: S101
         return Response(
-            trust_list_read(outcome.version, created=outcome.created),
+            TrustListRead.of(outcome.version, created=outcome.created),
             status_code=HTTP_201_CREATED if outcome.created else HTTP_200_OK,
         )
 
@@ -364,7 +327,7 @@ class CertsController(Controller):
             )
             return refusal_response(outcome.refusal, error)
         assert outcome.binding is not None  # noqa: S101
-        return Response(binding_read(outcome.binding), status_code=HTTP_201_CREATED)
+        return Response(BindingRead.of(outcome.binding), status_code=HTTP_201_CREATED)
 
     @get(
         "/bindings",
@@ -375,7 +338,7 @@ class CertsController(Controller):
         self, bindings: NamedDependency[BindingService], actor: NamedDependency[Actor]
     ) -> list[BindingRead]:
         """This account's certificate bindings, live and ended."""
-        return [binding_read(binding) for binding in await bindings.bindings_of(actor)]
+        return [BindingRead.of(binding) for binding in await bindings.bindings_of(actor)]
 
     @delete(
         "/bindings/{binding_id:uuid}",

@@ -24,10 +24,10 @@ from typing import Any
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import Cookie, State
 from litestar.di import NamedDependency, Provide
-from litestar.params import URLEncodedBody
 from litestar.response import Redirect
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from certs.auth.challenge import Challenge
 from certs.auth.credentials import qr_payload, qr_svg
 from certs.canonical import canonical_json
 from certs.trustlist.model import Scope, Status, TrustList
@@ -36,18 +36,19 @@ from trading.kernel.auth.guards import current_actor
 from trading.kernel.auth.permissions import requires
 from trading.kernel.ratelimit import throttle
 from trading.kernel.web import i18n
-from trading.kernel.web.forms import FieldError
+from trading.kernel.web.forms import UNPROCESSABLE, FieldError, FormBody
 from trading.kernel.web.htmx import HX_REDIRECT
 from trading.kernel.web.i18n import N_
 from trading.kernel.web.pages import page
 from trading.parties.certificates.challenges import new_browser_secret
 from trading.parties.certificates.login import CertificateService, QrState
 from trading.parties.certificates.trust import Refusal, parse_stored
+from trading.parties.deps import provide_certificate_service
 from trading.parties.models import ChallengePurpose, SessionKind, TrustListVersion
 from trading.parties.policies import CertificatePermission
 from trading.parties.repository import TrustListRepository
 from trading.parties.validation import CHINA_STANDARD_TIME
-from trading.parties.web import UNPROCESSABLE, safe_next, session_cookie
+from trading.parties.web import login_page, safe_next, session_cookie
 
 QR_COOKIE = "ggzy_qr"
 QR_COOKIE_PATH = "/login/qr"
@@ -102,13 +103,21 @@ NOT_LISTED = N_("Not listed yet")
 OURS = N_("Our list")
 
 
+@dataclass
+class QrPollForm:
+    nonce: str = ""
+    next: str = ""
+
+
+@dataclass
+class CertificateAnswerForm:
+    response: str = ""
+    next: str = ""
+
+
 def reason_text(reason: str) -> str:
     """A refusal reason in the page's language (the code stays visible next to it)."""
     return i18n.gettext(REASON_LABELS.get(reason, REFUSED_OTHER))
-
-
-async def provide_certificate_service(db_session: NamedDependency[AsyncSession], state: State) -> CertificateService:
-    return CertificateService(db_session, state.settings)
 
 
 def _qr_cookie(state: State, value: str, *, max_age: int) -> Cookie:
@@ -121,6 +130,23 @@ def _qr_cookie(state: State, value: str, *, max_age: int) -> Cookie:
         samesite="strict",
         secure=state.settings.web.secure_cookies,
     )
+
+
+async def _challenge_fragment(
+    request: Request[Any, Any, Any], template: str, challenge: Challenge, **context: Any
+) -> Response[Any]:
+    """A challenge to answer, shown once: kept out of every cache."""
+    response = await page(
+        request,
+        template,
+        {
+            "expires_at": challenge.expires_at.astimezone(CHINA_STANDARD_TIME),
+            "next": request.query_params.get("next", ""),
+            **context,
+        },
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 class CertificateLoginPages(Controller):
@@ -139,20 +165,11 @@ class CertificateLoginPages(Controller):
             ChallengePurpose.QR_LOGIN, actor=actor, origin=request.headers.get("origin"), browser_secret=secret
         )
         payload = qr_payload(challenge)
-        response = await page(
-            request,
-            "parties/_qr_login.html",
-            {
-                "nonce": challenge.nonce,
-                "payload": payload,
-                "svg": qr_svg(payload),
-                "expires_at": challenge.expires_at.astimezone(CHINA_STANDARD_TIME),
-                "next": request.query_params.get("next", ""),
-            },
+        response = await _challenge_fragment(
+            request, "parties/_qr_login.html", challenge, nonce=challenge.nonce, payload=payload, svg=qr_svg(payload)
         )
         ttl = int((challenge.expires_at - challenge.issued_at).total_seconds()) + 60
         response.cookies.append(_qr_cookie(state, secret, max_age=ttl))
-        response.headers["Cache-Control"] = "no-store"
         return response
 
     @post("/login/qr/poll", name="auth.qr_poll")
@@ -161,15 +178,15 @@ class CertificateLoginPages(Controller):
         request: Request[Any, Any, Any],
         certificates: NamedDependency[CertificateService],
         state: State,
-        data: URLEncodedBody[dict[str, str]],
+        data: FormBody[QrPollForm],
     ) -> Response[Any]:
         actor = await current_actor(request)
         secret = request.cookies.get(QR_COOKIE, "")
-        nonce = data.get("nonce", "")
+        nonce = data.nonce
         result = await certificates.poll_qr(nonce, secret, actor=actor) if secret and nonce else None
         state_name = result.state if result is not None else QrState.UNKNOWN
         if result is not None and result.state is QrState.DONE and result.token is not None:
-            target = safe_next(data.get("next"))
+            target = safe_next(data.next)
             return Response(
                 content="",
                 status_code=200,
@@ -183,7 +200,7 @@ class CertificateLoginPages(Controller):
             {
                 "state": state_name.value,
                 "nonce": nonce,
-                "next": data.get("next", ""),
+                "next": data.next,
                 "reason": refusal,
                 "reason_text": reason_text(refusal) if refusal else "",
             },
@@ -197,17 +214,12 @@ class CertificateLoginPages(Controller):
         challenge = await certificates.issue_challenge(
             ChallengePurpose.LOGIN, actor=actor, origin=request.headers.get("origin")
         )
-        response = await page(
+        return await _challenge_fragment(
             request,
             "parties/_certificate_challenge.html",
-            {
-                "challenge_json": canonical_json(challenge.to_dict()).decode(),
-                "expires_at": challenge.expires_at.astimezone(CHINA_STANDARD_TIME),
-                "next": request.query_params.get("next", ""),
-            },
+            challenge,
+            challenge_json=canonical_json(challenge.to_dict()).decode(),
         )
-        response.headers["Cache-Control"] = "no-store"
-        return response
 
     @post("/login/certificate", name="auth.certificate_submit", guards=[throttle("certificate_login")])
     async def certificate_submit(
@@ -215,11 +227,11 @@ class CertificateLoginPages(Controller):
         request: Request[Any, Any, Any],
         certificates: NamedDependency[CertificateService],
         state: State,
-        data: URLEncodedBody[dict[str, str]],
+        data: FormBody[CertificateAnswerForm],
     ) -> Response[Any]:
         actor = await current_actor(request)
         try:
-            payload = json.loads(data.get("response", ""))
+            payload = json.loads(data.response)
         except ValueError:
             payload = None
         if not isinstance(payload, dict):
@@ -229,22 +241,12 @@ class CertificateLoginPages(Controller):
             # Re-rendered, not raised: the refusal's ledger entry must be committed.
             return await self._again(request, data, result.refusal)
         assert result.token is not None  # noqa: S101 - success carries the token
-        return Redirect(safe_next(data.get("next")), status_code=303, cookies=[session_cookie(state, result.token)])
+        return Redirect(safe_next(data.next), status_code=303, cookies=[session_cookie(state, result.token)])
 
-    async def _again(self, request: Request[Any, Any, Any], data: dict[str, str], refusal: Refusal) -> Response[Any]:
+    @staticmethod
+    async def _again(request: Request[Any, Any, Any], data: CertificateAnswerForm, refusal: Refusal) -> Response[Any]:
         message = f"{reason_text(refusal.reason)} ({refusal.reason})"
-        return await page(
-            request,
-            "parties/login.html",
-            {
-                "form": {"username": "", "next": data.get("next", "")},
-                "errors": [FieldError(None, message)],
-                "notice": None,
-                "needs_totp": False,
-                "certificate_refusal": refusal,
-            },
-            status_code=UNPROCESSABLE,
-        )
+        return await login_page(request, data.next, errors=[FieldError(None, message)], status_code=UNPROCESSABLE)
 
 
 @dataclass(frozen=True)
