@@ -1,7 +1,8 @@
 """The opening hall's words for its pages: stage, outcome and part labels, the script's labels, and
 the label table (`trading.kernel.web.forms.Labels`) through which the kernel's one translator
-(`field_errors`) names the hall's fields and explains its rules. Kept here, not in bidding's
-table (``bidding/web/labels.py`` was not on main when the hall's forms moved onto the form path).
+(`field_errors`) names the hall's fields and explains its rules. The hall is a sub-domain with
+its own vocabulary (stages, outcomes, key holders), so it has its own table beside bidding's
+(``bidding/web/labels.py``), as each domain does.
 """
 
 from __future__ import annotations

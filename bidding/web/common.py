@@ -14,10 +14,9 @@ from litestar import Request, Response
 from litestar.datastructures import UploadFile
 
 from bidding.models import TenderStatus
-from bidding.web.labels import FORM_MESSAGES, RULE_TEXT
+from bidding.web.labels import BIDDING
 from trading.kernel.errors import DomainError, ValidationFailed
-from trading.kernel.web import i18n
-from trading.kernel.web.forms import REQUIRED
+from trading.kernel.web.forms import REQUIRED, rule_text
 from trading.kernel.web.templating import local_time
 
 PREFIX: Final = "/bidding"
@@ -38,24 +37,13 @@ def path_to(request: Request[Any, Any, Any], name: str, **parameters: Any) -> st
 # --- refusals for the upload script -------------------------------------------------------------
 
 
-def rule_text(rule: str | None, message: str) -> str:
-    """The message in the reader's language: the pages' own form messages as they are, the
-    services' (English, with values filled in) through the rule they name, else as written.
-    """
-    if message in FORM_MESSAGES:
-        return i18n.gettext(message)
-    if rule and rule in RULE_TEXT:
-        return i18n.gettext(RULE_TEXT[rule])
-    return i18n.gettext(message)
-
-
 def problem_json(exc: DomainError) -> Response[Any]:
     """A refusal for the page's script: field, rule, the service's message and a translated text."""
     body = {
         "field": exc.field,
         "rule": exc.rule,
         "message": exc.message,
-        "text": rule_text(exc.rule, exc.message),
+        "text": rule_text(BIDDING, exc.field, exc.rule, exc.message),
         **{key: value for key, value in exc.extra.items() if key == "offset"},
     }
     return Response(body, status_code=exc.status_code, media_type="application/json")

@@ -15,7 +15,6 @@ from bidding.models import (
     TenderStatus,
     VersionKind,
 )
-from trading.kernel.web.forms import FORM_MESSAGES as KERNEL_FORM_MESSAGES
 from trading.kernel.web.forms import Labels
 from trading.kernel.web.i18n import N_
 from trading.kernel.web.templating import DISPLAY_TZ
@@ -145,14 +144,11 @@ RULE_TEXT: dict[str, str] = {
 }
 BAD_LOTS: Final = N_("One lot per line: code | name | estimate, optionally | bid security for that lot.")
 BAD_CRITERIA: Final = N_("One criterion per line: name | weight.")
-FORM_MESSAGES: Final = KERNEL_FORM_MESSAGES | {BAD_LOTS, BAD_CRITERIA}
-"""The pages' own sentences, shown translated as they are (never replaced by a rule's text)."""
-
 BIDDING: Final = Labels(
     fields=FIELD_LABELS,
-    # A malformed field on a page carries its own sentence (number, time, lot and criterion lines):
-    # the generic "format" text is for refusals the upload script shows (`common.problem_json`).
-    rules={rule: text for rule, text in RULE_TEXT.items() if rule != "format"},
+    rules=RULE_TEXT,
+    # A malformed lot or criterion line says how to write one, which says more than "format".
+    messages=frozenset({BAD_LOTS, BAD_CRITERIA}),
 )
 TEMPLATE_LABELS: Final = {
     "categories": CATEGORY_LABELS,

@@ -40,7 +40,7 @@ from trading.parties.models import OrganisationKind, SessionKind
 from trading.parties.policies import PartiesPermission
 from trading.parties.schemas import RegistrationCreate
 from trading.parties.service import PartiesService
-from trading.parties.web_labels import CHOICES, LABELS, per_field
+from trading.parties.web_labels import CHOICES, LABELS
 
 E = TypeVar("E", bound=Enum)
 DASHBOARD = "/dashboard"
@@ -281,7 +281,7 @@ class RegistrationPages(Controller):
 
         return await submit(
             db_session,
-            lambda: per_field(parties.register(registration_of(data), actor=actor)),
+            lambda: parties.register(registration_of(data), actor=actor),
             redirect=request.app.route_reverse("auth.login") + "?registered=1",
             refusal=refusal,
             labels=LABELS,
@@ -330,7 +330,7 @@ class AccountPages(Controller):
     ) -> Response[Any]:
         # Answered with the page, not a redirect: the secret is shown once, here.
         try:
-            enrolment = await per_field(auth.enrol_totp(actor=actor))
+            enrolment = await auth.enrol_totp(actor=actor)
         except ValidationFailed as exc:
             return await self._page(request, auth, parties, actor, errors=field_errors(exc, LABELS))
         response = await self._page(request, auth, parties, actor, enrolment=enrolment)
@@ -351,7 +351,7 @@ class AccountPages(Controller):
     ) -> Response[Any]:
         return await submit(
             db_session,
-            lambda: per_field(auth.confirm_totp(data.code, actor=actor)),
+            lambda: auth.confirm_totp(data.code, actor=actor),
             redirect=request.app.route_reverse("parties.account") + "?done=totp",
             refusal=lambda errors: self._page(request, auth, parties, actor, errors=errors),
             labels=LABELS,
@@ -369,10 +369,8 @@ class AccountPages(Controller):
         data: FormBody[PasswordForm],
     ) -> Response[Any]:
         async def change() -> int:
-            return await per_field(
-                auth.change_password(
-                    current_password=data.current_password, new_password=data.new_password, actor=actor
-                )
+            return await auth.change_password(
+                current_password=data.current_password, new_password=data.new_password, actor=actor
             )
 
         return await submit(

@@ -2,17 +2,15 @@
 
 The API reports the same field and rule with an English message; pages show these, translated,
 without the rule code. A few rule codes mean different things on different fields (``length`` of a
-credit code and of an ID number): the table words those as ``field.rule`` and :func:`per_field`
-names the refusal's rules that way before the kernel's one translator reads it.
+credit code and of an ID number): the table words those as ``field.rule``, which the kernel's one
+translator looks up before the bare rule.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
 from typing import TypeVar
 
-from trading.kernel.errors import DomainError, ValidationFailed
-from trading.kernel.web.forms import Labels, is_client_error
+from trading.kernel.web.forms import Labels
 from trading.kernel.web.i18n import N_
 
 T = TypeVar("T")
@@ -72,23 +70,3 @@ CHOICES = {
     "organisation_kind": N_("Choose a kind of organisation from the list."),
 }
 """What a select field says when the browser sent a value that is not one of its options."""
-
-
-def qualified(exc: DomainError) -> ValidationFailed:
-    """The refusal with each rule the table words per field named ``field.rule``."""
-    items = exc.problem().get("errors") or [{"field": exc.field, "rule": exc.rule, "message": exc.message}]
-    worded = []
-    for item in items:
-        key = f"{item.get('field')}.{item.get('rule')}"
-        worded.append({**item, "rule": key} if key in LABELS.rules else item)
-    return ValidationFailed(exc.message, field=exc.field, rule=exc.rule, extra={"errors": worded})
-
-
-async def per_field(call: Awaitable[T]) -> T:
-    """``call``'s result; a refusal that belongs on the form comes out :func:`qualified`."""
-    try:
-        return await call
-    except DomainError as exc:
-        if not is_client_error(exc):
-            raise
-        raise qualified(exc) from exc

@@ -108,6 +108,11 @@ class Labels:
 
     fields: Mapping[str, str] = field(default_factory=dict)
     rules: Mapping[str, str] = field(default_factory=dict)
+    """Rule code → sentence; ``"field.rule"`` words a rule that means something else on one field
+    (the ``length`` of a credit code and of an ID number) and is looked up first."""
+    messages: frozenset[str] = frozenset()
+    """The domain's own parsing sentences (like the kernel's :data:`FORM_MESSAGES`): shown as they
+    are, never replaced by a rule's sentence, because they say more than the rule does."""
     quiet_rules: frozenset[str] = frozenset()
     """Rule codes not repeated after the sentence (the sentence already says it all)."""
     show_rules: bool = True
@@ -117,11 +122,17 @@ PLAIN = Labels(show_rules=False)
 """For forms without a label table (sign-in, registration): the message alone."""
 
 
-def _rule_text(labels: Labels, rule: str | None, message: str) -> str:
-    if message in FORM_MESSAGES:
+def rule_text(labels: Labels, field_name: str | None, rule: str | None, message: str) -> str:
+    """A refusal's sentence in the reader's language: a parser's own sentence as it is, else the
+    label table's wording of the rule (per field first), else the service's message (English, with
+    values filled in) through the catalogue.
+    """
+    if message in FORM_MESSAGES or message in labels.messages:
         return i18n.gettext(message)
-    if rule and rule in labels.rules:
-        return i18n.gettext(labels.rules[rule])
+    if rule:
+        for key in (f"{field_name}.{rule}", rule):
+            if key in labels.rules:
+                return i18n.gettext(labels.rules[key])
     return i18n.gettext(message)
 
 
@@ -148,7 +159,7 @@ def field_errors(exc: Exception, labels: Labels = PLAIN) -> list[FieldError]:
     for item in _items(exc):
         name = item.get("field")
         rule = item.get("rule")
-        text = _rule_text(labels, rule, str(item.get("message", "")))
+        text = rule_text(labels, name, rule, str(item.get("message", "")))
         if labels.show_rules and rule and rule not in labels.quiet_rules:
             text = f"{text} ({rule})"
         label = i18n.gettext(labels.fields[name]) if isinstance(name, str) and name in labels.fields else None
