@@ -15,6 +15,7 @@ from typing import Any
 from bidding.models import MONEY_INTEGER_DIGITS, EvaluationMethod, TenderCategory
 from bidding.schemas import Criterion, LotCreate, TenderCreate
 from bidding.web.labels import BAD_CRITERIA, BAD_LOTS
+from trading.kernel.bounds import INT64_MAX
 from trading.kernel.web.forms import BAD_CHOICE, BAD_NUMBER, FieldParser, Many, lines, many
 
 
@@ -127,7 +128,9 @@ def tender_from_form(form: DraftForm) -> TenderCreate:
         deadline=parser.time("deadline", form.deadline),
         decryption_window_minutes=parser.integer("decryptionWindowMinutes", form.decryptionWindowMinutes),
         bid_validity_days=parser.integer("bidValidityDays", form.bidValidityDays, default=90) or 0,
-        max_package_bytes=parser.integer("maxPackageBytes", form.maxPackageBytes),
+        max_package_bytes=parser.integer(
+            "maxPackageBytes", form.maxPackageBytes, low=1, high=INT64_MAX
+        ),  # a BigInt column
     )
     parser.done()
     return data

@@ -54,6 +54,16 @@ _handlers: dict[str, DueHandler] = {}
 
 
 def register(handler: DueHandler) -> None:
+    """Add ``handler`` to the sweep. Two different kinds of handler under one name is a wiring
+    mistake (the bid deadline's core handler closes tenders without starting their opening; only
+    the opening's subclass may be registered), so it fails at start-up instead of the last winning.
+    """
+    known = _handlers.get(handler.name)
+    if known is not None and type(known) is not type(handler):
+        msg = (
+            f"sweep handler {handler.name!r} registered as {type(known).__qualname__} and {type(handler).__qualname__}"
+        )
+        raise ValueError(msg)
     _handlers[handler.name] = handler
 
 

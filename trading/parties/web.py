@@ -24,10 +24,18 @@ from trading.kernel.auth.guards import current_actor
 from trading.kernel.auth.identity import Actor
 from trading.kernel.auth.permissions import requires
 from trading.kernel.auth.roles import Role
-from trading.kernel.errors import ValidationFailed
+from trading.kernel.errors import DomainError
 from trading.kernel.ratelimit import limiter_for, throttle
 from trading.kernel.web import i18n
-from trading.kernel.web.forms import UNPROCESSABLE, FieldError, FieldParser, FormBody, field_errors, submit
+from trading.kernel.web.forms import (
+    UNPROCESSABLE,
+    FieldError,
+    FieldParser,
+    FormBody,
+    field_errors,
+    is_client_error,
+    submit,
+)
 from trading.kernel.web.i18n import N_
 from trading.kernel.web.navigation import ROLE_LABELS
 from trading.kernel.web.pages import page
@@ -331,7 +339,9 @@ class AccountPages(Controller):
         # Answered with the page, not a redirect: the secret is shown once, here.
         try:
             enrolment = await auth.enrol_totp(actor=actor)
-        except ValidationFailed as exc:
+        except DomainError as exc:  # already on (409), a stale tab or a double submit: said in place
+            if not is_client_error(exc):
+                raise
             return await self._page(request, auth, parties, actor, errors=field_errors(exc, LABELS))
         response = await self._page(request, auth, parties, actor, enrolment=enrolment)
         # The secret is on this page: keep it out of every cache.

@@ -18,6 +18,7 @@ from tests.trading.parties.factories import (
 from trading.kernel.auth.roles import Role
 from trading.kernel.settings import Settings
 from trading.parties.credentials import SESSION_COOKIE
+from trading.parties.models import User
 
 FORM = {"content-type": "application/x-www-form-urlencoded"}
 
@@ -194,3 +195,32 @@ async def test_account_page_enrols_totp_showing_the_uri(
     wrong = await client.post("/account/totp/confirm", data={"_csrf_token": csrf_token(enrolled.text), "code": "12345"})
     assert wrong.status_code == 422
     assert 'id="error-code"' in wrong.text
+
+
+async def test_enrolling_when_two_step_sign_in_is_already_on_is_said_on_the_account_page(
+    client: httpx.AsyncClient, session_maker: async_sessionmaker[AsyncSession], settings: Settings
+) -> None:
+    """A stale tab or a double submit: the account page says why (422), not a bare error page."""
+    account = await create_account(session_maker, settings, Role.INTERMEDIARY)
+    await log_in(client, account.username)
+    page = await client.get("/account")
+    async with session_maker() as session:
+        user = await session.get_one(User, account.user_id)
+        user.totp_enabled = True
+        await session.commit()
+    again = await client.post("/account/totp", data={"_csrf_token": csrf_token(page.text)})
+    assert again.status_code == 422
+    assert "form-errors" in again.text
+    assert "otpauth://" not in again.text
+
+
+async def test_a_form_no_page_produces_is_a_400_naming_the_field(client: httpx.AsyncClient) -> None:
+    """Page forms decode whatever a browser sends; a field sent twice (a tampered request) is
+    refused before the handler with a 400 page that names the field, nothing written."""
+    page = await client.get("/register")
+    body = f"_csrf_token={csrf_token(page.text)}&username=a&username=b"
+    refused = await client.post(
+        "/register", content=body, headers={"Content-Type": "application/x-www-form-urlencoded"}
+    )
+    assert refused.status_code == 400
+    assert '<code class="error-field">username (shape)</code>' in refused.text

@@ -26,7 +26,7 @@ from jinja2 import TemplateNotFound
 from litestar import MediaType, Request, Response
 from litestar.connection import ASGIConnection
 from litestar.enums import ScopeType
-from litestar.exceptions import HTTPException, TemplateNotFoundException
+from litestar.exceptions import HTTPException, TemplateNotFoundException, ValidationException
 from litestar.utils.scope.state import ScopeState
 
 from trading.kernel.api.errors import is_api_path
@@ -103,6 +103,14 @@ def status_of(exc: Exception) -> int:
     return HTTP_SERVER_ERROR
 
 
+_MALFORMED_FORM = N_("The form was sent in a shape this page does not produce: reload the page and send it again.")
+
+
+def _first_field(exc: ValidationException) -> str | None:
+    items = exc.extra if isinstance(exc.extra, list) else []
+    return next((str(item["key"]) for item in items if isinstance(item, dict) and item.get("key")), None)
+
+
 def describe(exc: Exception, status: int) -> ErrorView:
     """The translated view of an error; reads the current locale, so set it first."""
     title, explanation = _EXPLANATIONS.get(
@@ -115,6 +123,10 @@ def describe(exc: Exception, status: int) -> ErrorView:
         if isinstance(exc, DomainError):
             # Services write these messages for people; a catalogue entry translates them.
             detail, field, rule = i18n.gettext(exc.message), exc.field, exc.rule
+        elif isinstance(exc, ValidationException) and (named := _first_field(exc)):
+            # A page form decodes whatever a browser sends; this is a request no page produces
+            # (one field sent twice, a tampered body): name the field, say what to do.
+            detail, field, rule = i18n.gettext(_MALFORMED_FORM), named, "shape"
         elif isinstance(exc, HTTPException) and "csrf" in str(exc.detail).lower():
             detail = i18n.gettext(_CSRF_EXPIRED)
     return ErrorView(

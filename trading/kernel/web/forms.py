@@ -21,8 +21,10 @@ A page handler declares its form as a typed body and hands the work to :func:`su
 
 Why each part is as it is:
 
-* Form fields are ``str`` (``Many`` for repeated fields): decoding a form must never fail, so bad
-  input comes back as the form with each field's error (422), not as a bare 400. Typed values are
+* Form fields are ``str`` (``Many`` for repeated fields): whatever a browser's form sends decodes,
+  so bad input comes back as the form with each field's error (422), not as a bare 400. (A request
+  no page produces, one text field sent twice, is refused before the handler: a 400 page naming
+  the field, ``trading.kernel.web.errors``.) Typed values are
   made by :class:`FieldParser`, which collects *every* malformed field before raising, so the user
   corrects them all at once.
 * The work runs in a savepoint: the request's transaction commits a 422 response too
