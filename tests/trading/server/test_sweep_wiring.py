@@ -26,6 +26,6 @@ def test_the_registered_deadline_handler_starts_the_opening() -> None:
 
 def test_a_second_kind_of_handler_under_a_registered_name_is_refused() -> None:
     register_sweep_handlers()
-    with pytest.raises(ValueError, match="bidding.tender_deadline"):
+    with pytest.raises(ValueError, match=r"bidding\.tender_deadline"):
         sweep.register(bidding_jobs.TenderDeadline())
     register_sweep_handlers()  # the same kinds again: allowed (idempotent wiring)
