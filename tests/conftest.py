@@ -12,6 +12,10 @@
   ``httpx.AsyncClient`` on the test's loop), with a
   ``RecordingPublisher`` instead of the broker.
 
+Under pytest-xdist (``scripts/test.sh`` runs ``--dist loadgroup``) every worker is its own process
+with its own databases (named after the worker), var directory and Redis channels; a module's tests
+stay on one worker (see `pytest_collection_modifyitems`).
+
 Settings are environment-driven and cached, so the environment is set here before any
 application module is imported.
 """
@@ -40,9 +44,21 @@ from trading.kernel.settings import Settings  # noqa: E402
 from trading.kernel.tasks import RecordingPublisher  # noqa: E402
 
 PG_SERVER_URL = os.environ.get("GGZY_TEST_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
-RUN_ID = uuid.uuid4().hex[:8]
+# The worker id tells whoever lists the databases which process made them; the random part keeps runs apart.
+RUN_ID = f"{os.environ.get('PYTEST_XDIST_WORKER', 'main')}_{uuid.uuid4().hex[:8]}"
 TEMPLATE_DB = f"ggzy_tpl_{RUN_ID}"
 WORK_DB = f"ggzy_test_{RUN_ID}"
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups (``--dist loadgroup``)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Keep each module on one xdist worker, so its module-scoped fixtures (PKIs, live servers) are
+    built once and its tests keep their order; put every browser test on one worker, so two
+    Chromiums with their servers never compete for a small machine's CPUs."""
+    for item in items:
+        if item.get_closest_marker("xdist_group") is None:
+            group = "e2e" if item.get_closest_marker("e2e") else item.nodeid.split("::", 1)[0]
+            item.add_marker(pytest.mark.xdist_group(group))
 
 
 def pg_url(database: str) -> str:

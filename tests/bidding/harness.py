@@ -8,27 +8,23 @@ bearer token (an API session opened directly, not through the rate-limited login
 signing and an encryption certificate naming the organisation's USCC, and a published tender with
 lots inserted with the ORM. `ServerProcess` runs ``ggzy serve`` on them as a subprocess, and
 `submit_bid` uploads a prebuilt container through the API contract of ``bidding/AGENTS.md``
-(POST, PATCH chunks with ``Upload-Offset``, submission), recording how far it got.
+(POST, PATCH chunks with ``Upload-Offset``, submission), recording how far it got (both in
+`tests.bidding.live_server`, re-exported here).
+
+The server runs in test mode with the setup's clock file (`SubmissionSetup.clock`): a test reaches
+the tender's deadline by moving that clock, in its own process and the server's, never by sleeping.
 """
 
 from __future__ import annotations
 
-import asyncio
 import base64
-import contextlib
 import dataclasses
 import hashlib
 import os
 import secrets
-import signal
-import socket
-import subprocess
-import sys
-import threading
-import time
 import uuid
-from collections.abc import AsyncIterator, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -39,7 +35,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bidding.client import format as fmt
 from bidding.client.sdk import BuiltBid, PriceSummary, build_container, sign_statement_async
-from bidding.client.transport import BIDDING, BidRejected, Receipt, rejection
 from bidding.intake import IntakeService
 from bidding.jobs import TenderDeadline
 from bidding.models import EvaluationMethod, Lot, Tender, TenderCategory, TenderStatus
@@ -48,6 +43,19 @@ from bidding.policies import BiddingPermission
 from certs.testing.pki import DevPki, Identity, Profile, build_dev_pki, make_uscc, organisation_code_extension
 from certs.testing.pki import organisation_name as subject_name
 from certs.tools.dev_ca import build_dev_ca, write_files
+
+# The live side, re-exported: tests and benches call ``harness.ServerProcess``, ``harness.submit_bid``.
+from tests.bidding.live_server import (  # noqa: F401
+    GGZY,
+    HTTP_ERROR,
+    Attempt,
+    ServerProcess,
+    bearer,
+    free_port,
+    running_server,
+    send_from,
+    submit_bid,
+)
 from trading.kernel import clock
 from trading.kernel.auth.identity import Actor, ActorKind
 from trading.kernel.auth.roles import Role
@@ -63,10 +71,8 @@ from trading.parties.service import PartiesService
 from trading.parties.trust import TrustListService, cache_crl
 from trading.server.demo_pki import write_pinned_operator
 
-GGZY = str(Path(sys.executable).with_name("ggzy"))
 PASSWORD = "correct horse battery"
 GUARANTEE = {"form": "guarantee", "reference": "BH-2026-0001"}
-HTTP_ERROR = 400
 
 
 @dataclass(frozen=True)
@@ -100,6 +106,7 @@ class SubmissionSetup:
     pki: DevPki
     bidders: list[BidderAccount]
     tender: PublishedTender
+    test_clock: bool = True
 
     @property
     def dev_ca_dir(self) -> Path:
@@ -109,6 +116,11 @@ class SubmissionSetup:
     def storage_dir(self) -> Path:
         return self.var / "files"
 
+    @property
+    def clock(self) -> clock.OffsetFileClock:
+        """The platform clock of the setup's servers (test mode): `advance` moves their time."""
+        return clock.OffsetFileClock(self.var / "clock-offset")
+
     def env_with(self, **extra: str) -> dict[str, str]:
         """`env` plus more ``GGZY_*`` variables (e.g. ``GGZY_REDIS_URL`` for several web processes)."""
         return self.env | extra
@@ -116,14 +128,20 @@ class SubmissionSetup:
     @property
     def env(self) -> dict[str, str]:
         """The server's (and ``ggzy``'s) environment: only the database and var directory differ
-        from the embedded defaults; no Redis, no revocation fetching (the CRLs are cached)."""
+        from the embedded defaults; no Redis, no revocation fetching (the CRLs are cached). Test
+        mode with the setup's clock file unless `prepare` was told otherwise (benches)."""
         inherited = {key: value for key, value in os.environ.items() if not key.startswith("GGZY_")}
-        return inherited | {
-            "GGZY_DB_URL": self.db_url,
-            "GGZY_VAR_DIR": str(self.var),
-            "GGZY_LOG_LEVEL": "WARNING",
-            "GGZY_CERTS_FETCH_REVOCATION": "false",
-        }
+        shifted = {"GGZY_TESTING_ENABLED": "true", "GGZY_TESTING_CLOCK_OFFSET_FILE": str(self.clock.path)}
+        return (
+            inherited
+            | (shifted if self.test_clock else {})
+            | {
+                "GGZY_DB_URL": self.db_url,
+                "GGZY_VAR_DIR": str(self.var),
+                "GGZY_LOG_LEVEL": "WARNING",
+                "GGZY_CERTS_FETCH_REVOCATION": "false",
+            }
+        )
 
     @property
     def trust_roots(self) -> list[Any]:
@@ -166,10 +184,11 @@ async def prepare(
     pki: DevPki | None = None,
     deadline_in: timedelta = timedelta(days=1),
     rules: dict[str, Any] | None = None,
+    test_clock: bool = True,
 ) -> SubmissionSetup:
     """Make ``db_url`` (migrated, empty) and ``var`` ready for ``ggzy serve`` and bidders; the
-    tender's deadline is ``deadline_in`` from now by the database clock (the opening hall's tests
-    take a few seconds, and wait for it: a real server cannot take a shifted clock)."""
+    tender's deadline is ``deadline_in`` from now by the database clock. With ``test_clock`` the
+    servers run in test mode on `SubmissionSetup.clock` (benches measure without it)."""
     pki = pki or build_dev_pki()
     var.mkdir(parents=True, exist_ok=True)
     settings = harness_settings(db_url, var)
@@ -269,7 +288,7 @@ async def prepare(
         accounts = [await _bidder(session_maker, settings, pki, index, tag) for index in range(bidders)]
     finally:
         await engine.dispose()
-    return SubmissionSetup(db_url=db_url, var=var, pki=pki, bidders=accounts, tender=published)
+    return SubmissionSetup(db_url=db_url, var=var, pki=pki, bidders=accounts, tender=published, test_clock=test_clock)
 
 
 async def _bidder(session_maker: Any, settings: Settings, pki: DevPki, index: int, tag: str) -> BidderAccount:
@@ -328,15 +347,15 @@ async def host_token(setup: SubmissionSetup) -> str:
 
 
 async def deadline_soon(setup: SubmissionSetup, seconds: int) -> SubmissionSetup:
-    """Move the tender's deadline to ``seconds`` from the database's now. A real server cannot take
-    a shifted clock, so live tests start their servers first and only then bring the deadline
-    close (bids must be sealed for the new deadline: build them after this).
+    """Move the tender's deadline to ``seconds`` from the servers' now (`SubmissionSetup.clock`),
+    so bids submitted next are in time and `open_at_deadline` has little to move (bids must be
+    sealed for the new deadline: build them after this).
     """
     engine = create_engine(setup.db_url)
     try:
         async with create_session_maker(engine)() as session:
             tender = await session.get_one(Tender, setup.tender.id, with_for_update=True)
-            deadline = (await clock.now(session) + timedelta(seconds=seconds)).replace(microsecond=0)
+            deadline = (await setup.clock.now(session) + timedelta(seconds=seconds)).replace(microsecond=0)
             tender.deadline = tender.documents_until = tender.next_check = deadline
             await session.commit()
     finally:
@@ -345,14 +364,17 @@ async def deadline_soon(setup: SubmissionSetup, seconds: int) -> SubmissionSetup
 
 
 async def open_at_deadline(setup: SubmissionSetup) -> None:
-    """Wait for the tender's deadline on the database clock, then run the sweep that opens the hall."""
+    """Move the servers' clock just past the tender's deadline (instead of waiting for it), then run
+    the sweep that opens the hall on that clock."""
     engine = create_engine(setup.db_url)
     try:
         session_maker = create_session_maker(engine)
+        shifted = setup.clock
         async with session_maker() as session:
-            wait = (setup.tender.deadline - await clock.now(session)).total_seconds()
-        await asyncio.sleep(max(0.0, wait) + 0.5)
-        report = await run_sweep(session_maker, [TenderDeadline(FileStore(setup.storage_dir)), OpeningClock()])
+            remaining = setup.tender.deadline - await shifted.now(session)
+        shifted.advance(max(remaining, timedelta(0)) + timedelta(seconds=0.5))
+        with clock.use_clock(shifted):
+            report = await run_sweep(session_maker, [TenderDeadline(FileStore(setup.storage_dir)), OpeningClock()])
         assert report.changed == {"bidding.tender_deadline": 1}, report
     finally:
         await engine.dispose()
@@ -372,7 +394,7 @@ async def sign_in_over_http(http: httpx.AsyncClient, base_url: str, bidder: Bidd
     response = await http.post(
         f"{base_url}/api/v1/bidding/opening/{code}/sign-in",
         json={"signature": await sign_in_signature(bidder, code)},
-        headers=_headers(bidder.token),
+        headers=bearer(bidder.token),
     )
     if response.status_code >= HTTP_ERROR:
         raise AssertionError(f"sign-in refused: {response.status_code} {response.text}")
@@ -468,230 +490,3 @@ def sha256_file(path: Path) -> str:
         while chunk := stream.read(1024 * 1024):
             digest.update(chunk)
     return digest.hexdigest()
-
-
-# --- the server ----------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class ServerProcess:
-    """``ggzy serve`` (one uvicorn process) on the setup's database and var directory."""
-
-    def __init__(self, setup: SubmissionSetup, log_path: Path, env: dict[str, str] | None = None) -> None:
-        self.setup = setup
-        self.log_path = log_path
-        self.env = env if env is not None else setup.env
-        self.port = free_port()
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def pid(self) -> int:
-        assert self.proc is not None
-        return self.proc.pid
-
-    def start(self, *, timeout: float = 60.0) -> None:
-        with self.log_path.open("ab") as log:
-            self.proc = subprocess.Popen(
-                [GGZY, "serve", "--port", str(self.port)],
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{self.base_url}/healthz", timeout=1).status_code == httpx.codes.OK:
-                    return
-            if self.proc.poll() is not None:
-                break
-            time.sleep(0.2)
-        self.stop()
-        msg = f"ggzy serve did not answer /healthz:\n{self.log_path.read_text(errors='replace')[-4000:]}"
-        raise RuntimeError(msg)
-
-    def peak_rss_mib(self) -> float:
-        """The server process's peak resident set (VmHWM) so far."""
-        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-        return float("nan")
-
-    def rss_mib(self) -> float:
-        """The server process's resident set now (VmRSS)."""
-        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-        return float("nan")
-
-    @contextlib.contextmanager
-    def sampling_rss(self, interval: float = 0.02) -> Iterator[list[float]]:
-        """Sample VmRSS in a thread while the block runs; the list holds the samples (MiB)."""
-        samples: list[float] = []
-        stop = threading.Event()
-
-        def sample() -> None:
-            while not stop.is_set():
-                with contextlib.suppress(OSError, ValueError):
-                    samples.append(self.rss_mib())
-                stop.wait(interval)
-
-        thread = threading.Thread(target=sample, daemon=True)
-        thread.start()
-        try:
-            yield samples
-        finally:
-            stop.set()
-            thread.join()
-
-    def kill(self) -> None:
-        """SIGKILL: no shutdown handler runs, as in a power cut of the process (not of the disk)."""
-        if self.proc is not None and self.proc.poll() is None:
-            os.kill(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(timeout=30)
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.kill()
-
-
-@contextlib.contextmanager
-def running_server(setup: SubmissionSetup, log_path: Path) -> Iterator[ServerProcess]:
-    server = ServerProcess(setup, log_path)
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-# --- uploading -----------------------------------------------------------------------------------
-
-
-@dataclass
-class Attempt:
-    """One upload and submission as the client saw it."""
-
-    bidder: BidderAccount
-    lot: str
-    built: BuiltBid
-    upload_id: str | None = None
-    sent: int = 0
-    receipt: Receipt | None = None
-    error: str | None = None
-    problem: dict[str, Any] | None = None
-    started: float = 0.0
-    finished: float = 0.0
-    chunks: list[int] = field(default_factory=list)
-
-    @property
-    def latency(self) -> float:
-        return self.finished - self.started
-
-
-def _headers(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
-def _read(path: Path, offset: int, size: int) -> bytes:
-    with path.open("rb") as stream:
-        stream.seek(offset)
-        return stream.read(size)
-
-
-async def send_from(
-    http: httpx.AsyncClient,
-    base_url: str,
-    token: str,
-    upload_id: str,
-    path: Path,
-    *,
-    offset: int,
-    size: int,
-    chunk_size: int,
-    attempt: Attempt | None = None,
-    stop_at: int | None = None,
-) -> int:
-    """PATCH the file from ``offset`` in chunks (up to ``stop_at``); returns the server's offset."""
-    end = size if stop_at is None else stop_at
-    while offset < end:
-        chunk = await asyncio.to_thread(_read, path, offset, min(chunk_size, end - offset))
-        response = await http.patch(
-            f"{base_url}{BIDDING}/uploads/{upload_id}",
-            content=chunk,
-            headers={
-                **_headers(token),
-                "Upload-Offset": str(offset),
-                "Content-Type": "application/offset+octet-stream",
-            },
-        )
-        if response.status_code >= HTTP_ERROR:
-            raise rejection(response)
-        offset = int(response.headers["Upload-Offset"])
-        if attempt is not None:
-            attempt.sent = offset
-            attempt.chunks.append(offset)
-    return offset
-
-
-async def submit_bid(
-    http: httpx.AsyncClient,
-    base_url: str,
-    attempt: Attempt,
-    *,
-    chunk_size: int = 8 * 1024 * 1024,
-    declared_sha256: str | None = None,
-    declared_size: int | None = None,
-    stop_at: int | None = None,
-) -> Attempt:
-    """Announce, send and submit ``attempt.built``; fills in the receipt or the error (never raises
-    for a refusal or a dead server: the caller counts outcomes)."""
-    bidder, built = attempt.bidder, attempt.built
-    attempt.started = time.perf_counter()
-    try:
-        response = await http.post(
-            f"{base_url}{BIDDING}/tenders/{built.binding.tender}/lots/{attempt.lot}/uploads",
-            json={"size": declared_size or built.size, "sha256": declared_sha256 or built.sha256},
-            headers=_headers(bidder.token),
-        )
-        if response.status_code >= HTTP_ERROR:
-            raise rejection(response)
-        attempt.upload_id = str(response.json()["id"])
-        await send_from(
-            http,
-            base_url,
-            bidder.token,
-            attempt.upload_id,
-            built.path,
-            offset=0,
-            size=built.size,
-            chunk_size=chunk_size,
-            attempt=attempt,
-            stop_at=stop_at,
-        )
-        response = await http.post(
-            f"{base_url}{BIDDING}/uploads/{attempt.upload_id}/submission", headers=_headers(bidder.token)
-        )
-        if response.status_code >= HTTP_ERROR:
-            raise rejection(response)
-        attempt.receipt = Receipt.from_api(response.json())
-    except BidRejected as error:
-        attempt.error = f"{type(error).__name__}: {error}"
-        attempt.problem = error.problem
-    except httpx.HTTPError as error:
-        attempt.error = f"{type(error).__name__}: {error}"
-    attempt.finished = time.perf_counter()
-    return attempt

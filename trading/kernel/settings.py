@@ -189,6 +189,25 @@ class BiddingSettings(BaseSettings):
     """The place named in the PAdES signatures of opening records (开标记录): the centre's name."""
 
 
+class TestingSettings(BaseSettings):
+    """Hooks for the test suite only (``GGZY_TESTING_``); production mode refuses them."""
+
+    model_config = SettingsConfigDict(env_prefix="GGZY_TESTING_")
+
+    enabled: bool = False
+    """Test mode: a process the test suite started. Without it every hook below is refused."""
+    clock_offset_file: Path | None = None
+    """A file holding seconds added to the database clock, read at every reading
+    (`trading.kernel.clock.OffsetFileClock`): a test moves a live server's time instead of sleeping."""
+
+    @model_validator(mode="after")
+    def _only_in_test_mode(self) -> TestingSettings:
+        if self.clock_offset_file is not None and not self.enabled:
+            msg = "GGZY_TESTING_CLOCK_OFFSET_FILE shifts the platform clock: only in test mode (GGZY_TESTING_ENABLED)"
+            raise ValueError(msg)
+        return self
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="GGZY_")
 
@@ -215,6 +234,7 @@ class Settings(BaseSettings):
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
     certs: CertsSettings = Field(default_factory=CertsSettings)
     bidding: BiddingSettings = Field(default_factory=BiddingSettings)
+    testing: TestingSettings = Field(default_factory=TestingSettings)
 
     @model_validator(mode="after")
     def _fill_embedded_defaults(self) -> Settings:
@@ -227,6 +247,9 @@ class Settings(BaseSettings):
                 self.celery.broker_url = f"sqla+sqlite:///{self.var_dir / 'celery-broker.sqlite3'}"
         if self.storage_dir is None:
             self.storage_dir = self.var_dir / "files"
+        if self.mode is Mode.PRODUCTION and self.testing.enabled:
+            msg = "GGZY_TESTING_ENABLED: production mode never runs in test mode"
+            raise ValueError(msg)
         if self.mode is Mode.PRODUCTION:
             missing = [
                 f"GGZY_{name.upper()}"

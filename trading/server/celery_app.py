@@ -18,7 +18,7 @@ from celery.signals import task_postrun, task_prerun, worker_init, worker_proces
 import bidding.tasks  # noqa: F401 - registers the opening record's rendering by name
 import intermediary_market.tasks  # noqa: F401 - registers the credit recomputation by name
 import trading.ledger.tasks  # noqa: F401 - importing a tasks module registers its tasks by name
-from trading.kernel import sweep
+from trading.kernel import clock, sweep
 from trading.kernel.logging import bind_correlation_id, configure_logging
 from trading.kernel.settings import get_settings
 from trading.kernel.tasks import TaskMessage, run_async, set_publisher, worker_loop, worker_session_maker
@@ -104,6 +104,7 @@ def _log_task_end(task: Any = None, state: str | None = None, **_: Any) -> None:
 
 
 # Solo and thread pools never fire worker_process_init; register handlers at import as well.
+clock.install_test_clock(get_settings())  # forked pool processes inherit it
 wiring.register_sweep_handlers()
 wiring.use_platform_tsa(get_settings())
 set_publisher(CeleryPublisher(celery))
