@@ -119,7 +119,6 @@ async def run(args: argparse.Namespace, db_url: str, var: Path, out: Path) -> di
           f"in {time.perf_counter() - started:.0f} s")  # fmt: skip
     settings = harness_settings(db_url, var)
     set_publisher(RecordingPublisher())  # the close enqueues the record's rendering; timed here directly
-    assert settings.storage_dir is not None
     store = FileStore(settings.storage_dir)
     engine = create_engine(db_url, pool_size=args.concurrency + 4)
     session_maker = create_session_maker(engine)

@@ -300,7 +300,7 @@ def _utf8(text: str) -> bytes:
 
 
 class _Escrow(core.Sequence):  # type: ignore[misc]
-    _fields = [  # noqa: RUF012 - asn1crypto's declaration style
+    _fields = [
         ("threshold", core.Integer),
         ("holders", core.SequenceOf, {"spec": core.OctetString}),
         ("share_digests", core.SequenceOf, {"spec": core.OctetString}),
@@ -308,7 +308,7 @@ class _Escrow(core.Sequence):  # type: ignore[misc]
 
 
 class _GcmParameters(core.Sequence):  # type: ignore[misc]
-    _fields = [("nonce", core.OctetString), ("icv_len", core.Integer, {"default": 12})]  # noqa: RUF012
+    _fields = [("nonce", core.OctetString), ("icv_len", core.Integer, {"default": 12})]
 
 
 @dataclass(frozen=True)

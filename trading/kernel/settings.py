@@ -179,8 +179,6 @@ class BiddingSettings(BaseSettings):
 
     upload_ttl_seconds: int = 24 * 3600
     """An upload not completed within this time is abandoned (it never counted as a bid)."""
-    max_chunk_bytes: int = 64 * 1024 * 1024
-    """The largest single PATCH of a resumable upload; clients send smaller chunks and resume."""
     rules: dict[str, dict[str, Any]] = Field(default_factory=dict)
     """Overrides of the per-tender-type rule sets (`bidding.rules.DEFAULT_RULES`), as JSON:
     ``{"engineering-mandatory": {"publication_to_deadline_days_min": 25}}``. Checked when the
@@ -215,7 +213,7 @@ class Settings(BaseSettings):
     var_dir: Path = Field(default_factory=_default_var_dir)
     redis_url: str = ""
     """Redis for rate limits and live pages; empty in embedded mode (in-process instead)."""
-    storage_dir: Path | None = None
+    storage_dir: Path = Field(default_factory=lambda data: data["var_dir"] / "files")
     """Shared file storage root; defaults to ``<var>/files``."""
     log_level: str = "INFO"
     log_json: bool = False
@@ -245,8 +243,6 @@ class Settings(BaseSettings):
                 self.celery.broker_url = self.redis_url
             else:
                 self.celery.broker_url = f"sqla+sqlite:///{self.var_dir / 'celery-broker.sqlite3'}"
-        if self.storage_dir is None:
-            self.storage_dir = self.var_dir / "files"
         if self.mode is Mode.PRODUCTION and self.testing.enabled:
             msg = "GGZY_TESTING_ENABLED: production mode never runs in test mode"
             raise ValueError(msg)

@@ -163,13 +163,7 @@ class PartiesService:
         display_name = validation.text(errors, "display_name", form.display_name)
         username = validation.username(errors, form.username)
         validation.password(errors, "password", form.password, username)
-        if form.role not in policies.SELF_REGISTRATION_ROLES:
-            errors.add(
-                "role",
-                "self_registration",
-                f"the role {form.role} cannot be chosen at registration; a centre administrator creates it",
-            )
-        else:
+        if validation.self_registrable(errors, form.role):
             validation.role_fits(errors, form.role, form.organisation_kind)
         id_number = validation.resident_id(
             errors, form.id_number, now.astimezone(validation.CHINA_STANDARD_TIME).date()

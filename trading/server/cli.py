@@ -224,7 +224,6 @@ def calendar_load(path: Path) -> None:
     from trading.ledger.service import append_entry  # noqa: PLC0415
 
     settings = get_settings()
-    assert settings.storage_dir is not None  # noqa: S101 - Settings fills it in
     raw = path.read_bytes()
     try:
         schedule = working_calendar.read_schedule(raw)
@@ -251,7 +250,6 @@ def calendar_load(path: Path) -> None:
                     },
                 )
                 # The file last: if it cannot be written the entry rolls back with it.
-                assert settings.storage_dir is not None  # noqa: S101
                 working_calendar.store_schedule(settings.storage_dir, raw)
         finally:
             await engine.dispose()

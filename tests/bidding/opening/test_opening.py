@@ -76,12 +76,6 @@ pytestmark = pytest.mark.usefixtures("dev_lists")
 PRICES = {"A": "1180000.00", "B": "1095000.50", "C": "1230000.00", "D": "990000.00", "E": "1150000.00"}
 
 
-@dataclass
-class Holder:
-    party: Party
-    client: BidClient
-
-
 async def _seal(
     directory: Path,
     bidder: Party,

@@ -19,8 +19,6 @@ from trading.kernel.auth.roles import Role
 from trading.kernel.settings import Settings
 from trading.parties.credentials import SESSION_COOKIE
 
-FORM = {"content-type": "application/x-www-form-urlencoded"}
-
 
 async def log_in(client: httpx.AsyncClient, username: str, password: str = PASSWORD, **extra: str) -> httpx.Response:
     page = await client.get("/login")
