@@ -12,5 +12,5 @@ echo "== ruff";   .venv/bin/ruff check .
 echo "== format"; .venv/bin/ruff format --check .
 echo "== mypy";   .venv/bin/mypy
 echo "== pytest"
-.venv/bin/pytest -n "${GGZY_TEST_WORKERS:-logical}" --dist loadgroup \
+.venv/bin/pytest -n "${GGZY_TEST_WORKERS:-logical}" --dist loadfile \
   --cov --cov-report=xml:var/coverage.xml "$@"

@@ -51,7 +51,6 @@ from tests.bidding.live_server import (  # noqa: F401
     Attempt,
     ServerProcess,
     bearer,
-    free_port,
     running_server,
     send_from,
     submit_bid,
