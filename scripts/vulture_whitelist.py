@@ -25,7 +25,8 @@ _.name_IDs
 _.name_languages
 _.notdef_outline
 _.recalc_bounds
-# The standard library's and uvicorn's hooks in test servers.
+# The standard library's, uvicorn's and pytest-xdist's hooks in tests.
+_._split_scope  # tests/conftest.py (the xdist scheduler)
 _.do_GET
 _.log_message
 _.should_exit
