@@ -10,10 +10,11 @@ test:
 	scripts/test.sh
 
 lint:
-	.venv/bin/ruff check . && .venv/bin/ruff format --check . && .venv/bin/mypy && .venv/bin/lint-imports
+	.venv/bin/ruff check . && .venv/bin/ruff format --check . && .venv/bin/mypy && .venv/bin/lint-imports \
+		&& .venv/bin/vulture
 
 bench:
-	scripts/bootstrap.sh --test
+	scripts/bootstrap.sh --bench
 	.venv/bin/python bench/ledger.py
 	.venv/bin/python bench/http_auth.py
 	.venv/bin/python bench/certs.py --seconds 3

@@ -62,6 +62,7 @@ from tests.bidding.harness import (
     harness_settings,
     host_actor,
     prepare,
+    sign_in_signature,
     submit_in_process,
 )
 from trading.kernel import clock
@@ -111,14 +112,15 @@ def aes_floor(sizes: list[int]) -> float:
 async def run(args: argparse.Namespace, db_url: str, var: Path, out: Path) -> dict[str, Any]:  # noqa: PLR0915 - one story
     size = int(args.size_mb * MIB)
     started = time.perf_counter()
-    setup = await prepare(db_url, var, bidders=args.bids, lots=(LOT,), deadline_in=timedelta(hours=1))
+    # The objection and confirmation windows are not measured here: zero, as in test_cli_opening.
+    no_windows = {"opening_objection_minutes": 0, "opening_confirmation_minutes": 0}
+    setup = await prepare(db_url, var, bidders=args.bids, lots=(LOT,), deadline_in=timedelta(hours=1), rules=no_windows)
     with ThreadPoolExecutor(max_workers=2) as pool:
         built = list(pool.map(lambda b: build_bid(setup, b, LOT, out, size_bytes=size), setup.bidders))
     print(f"prepared {args.bids} bidders and built {args.bids} containers of {args.size_mb} MB "
           f"in {time.perf_counter() - started:.0f} s")  # fmt: skip
     settings = harness_settings(db_url, var)
     set_publisher(RecordingPublisher())  # the close enqueues the record's rendering; timed here directly
-    assert settings.storage_dir is not None
     store = FileStore(settings.storage_dir)
     engine = create_engine(db_url, pool_size=args.concurrency + 4)
     session_maker = create_session_maker(engine)
@@ -146,6 +148,8 @@ async def run(args: argparse.Namespace, db_url: str, var: Path, out: Path) -> di
             assert report.changed == {"bidding.tender_deadline": 1}, report
             opening = OpeningService(session_maker, settings, store)
             host = await host_actor(session_maker, setup)
+            for bidder in setup.bidders:  # only a signed-in bidder decrypts (rule opening_sign_in_required)
+                await opening.attendance.sign_in(actors[bidder.uscc], code, await sign_in_signature(bidder, code))
             await opening.host.advance(host, code, Stage.DECRYPTION)
             keys: dict[str, dict[str, bytes]] = {}
             for bidder in setup.bidders:

@@ -45,11 +45,7 @@ def _uuid(key: object) -> uuid.UUID:
 
 
 def _default_store() -> FileStore:
-    storage_dir = get_settings().storage_dir
-    if storage_dir is None:  # pragma: no cover - the settings validator always sets it
-        msg = "GGZY_STORAGE_DIR is not set"
-        raise RuntimeError(msg)
-    return FileStore(storage_dir)
+    return FileStore(get_settings().storage_dir)
 
 
 class _WithStore:

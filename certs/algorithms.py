@@ -74,10 +74,6 @@ SIGNATURE_ALGORITHMS: Final = {
     )
 }
 
-# Curve OIDs used to tell key types apart without loading the key.
-OID_SM2_CURVE: Final = "1.2.156.10197.1.301"
-OID_EC_PUBLIC_KEY: Final = "1.2.840.10045.2.1"
-
 
 def signature_algorithm(name: str) -> SignatureAlgorithm:
     """The registered algorithm called ``name``; refuses an unknown name."""
@@ -148,9 +144,6 @@ class AlgorithmPolicy:
                 Reason.ALGORITHM_NOT_ACCEPTED,
                 f"RSA key of {rsa_bits} bits is below the minimum of {self.min_rsa_bits}",
             )
-
-    def check_digest(self, digest: DigestAlgorithm, at: datetime) -> None:
-        self._check(self.digests, digest.name, at)
 
     @staticmethod
     def _check(table: dict[str, Acceptability], name: str, at: datetime) -> None:

@@ -120,23 +120,6 @@ def _algorithm_from_cms(signer_info: Any, public_key: object) -> SignatureAlgori
     raise Refused(Reason.UNSUPPORTED_ALGORITHM, f"CMS signature {sig_name} with {digest} for this key")
 
 
-def der_length(n: int) -> bytes:
-    """The DER length octets for ``n`` (kept for callers outside the signing path)."""
-    if n < 0x80:  # noqa: PLR2004 - DER short form
-        return bytes([n])
-    raw = n.to_bytes((n.bit_length() + 7) // 8, "big")
-    return bytes([0x80 | len(raw)]) + raw
-
-
-def tlv(tag: int, *contents: bytes) -> bytes:
-    """One DER element: ``tag`` (a single byte), length, and the concatenated ``contents``.
-
-    Kept for callers outside the signing path; SignedData itself is built from asn1crypto structures.
-    """
-    body = b"".join(contents)
-    return bytes([tag]) + der_length(len(body)) + body
-
-
 _OIDS: Final = {
     "data": "1.2.840.113549.1.7.1",
     "signed_data": "1.2.840.113549.1.7.2",
@@ -147,10 +130,6 @@ _OIDS: Final = {
     "signing_certificate_v2": "1.2.840.113549.1.9.16.2.47",
     "signature_time_stamp_token": "1.2.840.113549.1.9.16.2.14",
 }
-
-
-def oid_der(name_or_dotted: str) -> bytes:
-    return bytes(core.ObjectIdentifier(_OIDS.get(name_or_dotted, name_or_dotted)).dump())
 
 
 def _content_type_id(name_or_dotted: str) -> Any:
@@ -217,10 +196,6 @@ def _certificate_set(ders: tuple[bytes, ...]) -> bytes:
 def _algorithm_ids(algorithm: SignatureAlgorithm) -> tuple[bytes, bytes]:
     digest = bytes(algos.DigestAlgorithm({"algorithm": _digest_for(algorithm).name}).dump())
     return digest, bytes(signature_algorithm_id(algorithm).dump())
-
-
-def cms_time(value: datetime) -> bytes:
-    return bytes(_time(value).dump())
 
 
 def _time(value: datetime) -> Any:

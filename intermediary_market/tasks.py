@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from celery import shared_task
-
 from intermediary_market import jobs
-from trading.kernel.tasks import run_async, worker_session_maker
+from trading.kernel.tasks import run_async, task, worker_session_maker
 
 RECOMPUTE_CREDIT_TASK = "intermediary_market.recompute_credit"
 
 
-@shared_task(name=RECOMPUTE_CREDIT_TASK, acks_late=True)  # type: ignore[untyped-decorator]  # Celery's is untyped
+@task(RECOMPUTE_CREDIT_TASK)
 def recompute_credit() -> dict[str, Any]:
     """Recompute every intermediary's credit snapshot (daily; idempotent)."""
     return run_async(jobs.recompute_credit(worker_session_maker()))

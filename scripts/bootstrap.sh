@@ -1,13 +1,21 @@
 #!/usr/bin/env bash
 # Installs what ggzy needs on a fresh Debian machine (run as root), idempotently:
 #   Python 3.11 + uv, the locked Python packages (.venv), and with --test the system packages the
-#   test suite uses (Chromium for Playwright, CJK fonts, PostgreSQL, Redis), then starts the services.
+#   test suite uses (Chromium for Playwright, CJK fonts, PostgreSQL, Redis), then starts the services;
+#   --bench is --test plus the load generator the benchmarks drive (wrk, for bench/http_auth.py).
 # Each step checks first and does nothing when the thing is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 want_test=0
-[ "${1:-}" = "--test" ] && want_test=1
+want_bench=0
+for arg in "$@"; do
+  case "$arg" in
+    --test) want_test=1 ;;
+    --bench) want_test=1; want_bench=1 ;;
+    *) echo "bootstrap: unknown option $arg (use --test or --bench)" >&2; exit 2 ;;
+  esac
+done
 
 apt_updated=0
 apt_install() {
@@ -42,5 +50,6 @@ if [ $want_test -eq 1 ]; then
   # Chromium for Playwright; the external verifiers the certs tests run against our output
   # (openssl cms/ts/verify, pdfsig, certutil for pdfsig's trust store, zbarimg for QR codes).
   apt_install chromium openssl poppler-utils libnss3-tools zbar-tools
+  if [ $want_bench -eq 1 ]; then apt_install wrk; fi
   scripts/services.sh
 fi

@@ -12,6 +12,10 @@
   ``httpx.AsyncClient`` on the test's loop), with a
   ``RecordingPublisher`` instead of the broker.
 
+Under pytest-xdist (``scripts/test.sh``) every worker is its own process with its own databases
+(named after the worker) and var directory; a module's tests stay on one worker, and the browser
+tests share one (`pytest_xdist_make_scheduler`).
+
 Settings are environment-driven and cached, so the environment is set here before any
 application module is imported.
 """
@@ -25,7 +29,9 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 _VAR = Path(tempfile.mkdtemp(prefix="ggzy-test-var-"))
-os.environ.setdefault("GGZY_VAR_DIR", str(_VAR))
+# Set, not defaulted: xdist workers inherit the controller's environment, and the `settings` fixture
+# and the `ggzy` subprocesses a test starts must share this process's own directory (its keys).
+os.environ["GGZY_VAR_DIR"] = str(_VAR)
 os.environ.setdefault("GGZY_LOG_LEVEL", "WARNING")
 
 import httpx  # noqa: E402
@@ -40,9 +46,28 @@ from trading.kernel.settings import Settings  # noqa: E402
 from trading.kernel.tasks import RecordingPublisher  # noqa: E402
 
 PG_SERVER_URL = os.environ.get("GGZY_TEST_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
-RUN_ID = uuid.uuid4().hex[:8]
+# The worker id tells whoever lists the databases which process made them; the random part keeps runs apart.
+RUN_ID = f"{os.environ.get('PYTEST_XDIST_WORKER', 'main')}_{uuid.uuid4().hex[:8]}"
 TEMPLATE_DB = f"ggzy_tpl_{RUN_ID}"
 WORK_DB = f"ggzy_test_{RUN_ID}"
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
+    """Hand xdist workers whole modules, so module-scoped fixtures (PKIs, live servers) are built
+    once and a module's tests keep their order, and every browser test (``tests/e2e``) to one
+    worker, so two Chromiums with their servers never compete for a small machine's CPUs.
+
+    (``--dist loadgroup`` with ``xdist_group`` marks would say the same, but pytest-xdist 3.8
+    renames node ids in a way pytest 9 no longer sees, so its groups are silently ignored.)
+    """
+    from xdist.scheduler import LoadFileScheduling
+
+    class ModuleScheduling(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::", 1)[0]
+            return "tests/e2e" if path.startswith("tests/e2e/") else path
+
+    return ModuleScheduling(config, log)
 
 
 def pg_url(database: str) -> str:

@@ -76,8 +76,8 @@ def _offset_header(request: Request[Any, Any, Any]) -> int:
 
 class BidController(Controller):
     path = PREFIX
-    tags = ["bidding"]  # noqa: RUF012 - Litestar reads this class attribute
-    dependencies = {"intake": Provide(provide_intake)}  # noqa: RUF012
+    tags = ["bidding"]
+    dependencies = {"intake": Provide(provide_intake)}
 
     @post(
         "/tenders/{code:str}/lots/{lot:str}/uploads",

@@ -105,8 +105,8 @@ def _kind(raw: str) -> DocumentKind:
 
 class TenderController(Controller):
     path = PREFIX
-    tags = ["bidding"]  # noqa: RUF012 - Litestar reads this class attribute
-    dependencies = {"tenders": Provide(provide_tenders), "objections": Provide(provide_objections)}  # noqa: RUF012
+    tags = ["bidding"]
+    dependencies = {"tenders": Provide(provide_tenders), "objections": Provide(provide_objections)}
 
     # --- public ----------------------------------------------------------------------------------
 

@@ -89,7 +89,6 @@ __all__ = [
     "read_built",
     "read_sealed",
     "sign_record",
-    "sign_statement",
     "sign_statement_async",
     "verify_receipt",
 ]
@@ -423,11 +422,6 @@ def holder_shares(
         share = release_share(sealed, holder, key, _checked_binding(header, tender, lot, bidder))
         shares[kind] = base64.b64encode(share.to_bytes()).decode()
     return shares
-
-
-def sign_statement(data: bytes, signer: SigningIdentity) -> bytes:
-    """A detached CAdES signature (DER) over ``data`` (objections, confirmations, share releases)."""
-    return _sign(data, signer)
 
 
 async def sign_statement_async(data: bytes, signer: SigningIdentity) -> bytes:

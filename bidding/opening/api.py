@@ -79,8 +79,8 @@ def _objection(objection: Objection) -> ObjectionRead:
 
 class OpeningController(Controller):
     path = PREFIX
-    tags = ["bidding"]  # noqa: RUF012 - Litestar reads this class attribute
-    dependencies = {"opening": Provide(provide_opening), "records": Provide(provide_records)}  # noqa: RUF012
+    tags = ["bidding"]
+    dependencies = {"opening": Provide(provide_opening), "records": Provide(provide_records)}
 
     @get("/{code:str}", operation_id="bidding_opening_view", opt=exposes(Exposure.OPENING_STAGE))
     async def view(

@@ -14,7 +14,6 @@ from trading.kernel.storage import FileStore
 
 
 def _store(settings: Settings) -> FileStore:
-    assert settings.storage_dir is not None  # noqa: S101 - filled by Settings' validator
     return FileStore(settings.storage_dir)
 
 

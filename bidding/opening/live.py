@@ -239,7 +239,7 @@ class HallEvents(Controller):
 
     path = PREFIX
     include_in_schema = False
-    dependencies = {"opening": Provide(provide_opening)}  # noqa: RUF012 - Litestar reads it
+    dependencies = {"opening": Provide(provide_opening)}
 
     @get(EVENTS_PATH, name="bidding.opening_events", opt=exposes(Exposure.OPENING_STAGE))
     async def events(
@@ -257,8 +257,8 @@ class HallEventsApi(Controller):
     """The same stream for API clients (bearer token)."""
 
     path = PREFIX
-    tags = ["bidding"]  # noqa: RUF012 - Litestar reads it
-    dependencies = {"opening": Provide(provide_opening)}  # noqa: RUF012
+    tags = ["bidding"]
+    dependencies = {"opening": Provide(provide_opening)}
 
     @get(EVENTS_PATH, operation_id="bidding_opening_events", opt=exposes(Exposure.OPENING_STAGE))
     async def events(

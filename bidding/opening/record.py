@@ -71,7 +71,6 @@ log = structlog.get_logger(__name__)
 RECORDS_NAMESPACE: Final = "records"
 RENDER_TASK: Final = RENDER_RECORD_TASK
 REASON: Final = "开标记录"
-HOST_FIELD: Final = "HostSignature"
 MAX_RECORD_BYTES: Final = 32 * 1024 * 1024
 TEMPLATE: Final = "bidding/opening_record_pdf.html"
 PLATFORM_SIGNED: Final = "record-signed-by-platform"
@@ -369,16 +368,6 @@ async def publish_record(
 
 class OpeningRecords(HallPart):
     """The opening record's PDF: download, and the host's incremental signature."""
-
-    async def record_status(self, code: str) -> dict[str, Any]:
-        async with self.session_maker() as session:
-            _, opening = await self.load(session, code)
-            return {
-                "published": opening.record_storage_key is not None,
-                "sha256": opening.record_sha256,
-                "platformSigned": _signed_by(opening, PLATFORM_SIGNED),
-                "hostSigned": _signed_by(opening, HOST_SIGNED),
-            }
 
     async def pdf(self, actor: Actor, code: str) -> bytes:
         """The current record, public once the platform signed it (`OpeningPolicy.may_read_record_pdf`):

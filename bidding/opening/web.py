@@ -113,7 +113,7 @@ class OpeningPages(Controller):
 
     path = PREFIX
     include_in_schema = False
-    dependencies = {"opening": Provide(provide_opening)}  # noqa: RUF012 - Litestar reads it
+    dependencies = {"opening": Provide(provide_opening)}
 
     async def _render(
         self,

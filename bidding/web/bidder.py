@@ -53,7 +53,7 @@ class BidPages(Controller):
 
     path = PREFIX
     include_in_schema = False
-    dependencies = {  # noqa: RUF012 - Litestar reads it
+    dependencies = {
         "intake": Provide(provide_intake),
         "tenders": Provide(provide_tenders),
     }

@@ -113,7 +113,7 @@ class ManagePages(Controller):
 
     path = MANAGE
     include_in_schema = False
-    dependencies = {  # noqa: RUF012 - Litestar reads it
+    dependencies = {
         "tenders": Provide(provide_tenders),
         "objections": Provide(provide_objections),
         "managed": Provide(provide_managed),

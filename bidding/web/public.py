@@ -40,7 +40,7 @@ class TenderPages(Controller):
 
     path = TENDERS
     include_in_schema = False
-    dependencies = {  # noqa: RUF012 - Litestar reads it
+    dependencies = {
         "tenders": Provide(provide_tenders),
         "objections": Provide(provide_objections),
     }

@@ -11,7 +11,6 @@ from cryptography.x509.oid import NameOID
 from certs.identifiers import id_number_check_char, uscc_check_char
 
 OID_ORGANISATION_CODE = x509.ObjectIdentifier("1.2.156.10260.4.1.4")
-OID_PERSON_ID = x509.ObjectIdentifier("1.2.156.10260.4.1.1")
 
 
 def make_uscc(seed: int, region: str = "320000") -> str:

@@ -21,7 +21,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from certs.devpki.authority import CertificateAuthority, Identity, KeyKind, PrivateKey, Profile, new_key
@@ -115,14 +114,6 @@ class DevPki:
             self.credential_ca,
             self.rogue_ca,
         )
-
-    def authority_for(self, certificate: x509.Certificate) -> CertificateAuthority:
-        """The CA that issued ``certificate``."""
-        for ca in self.authorities:
-            if certificate.serial_number in ca.issued and ca.certificate.subject == certificate.issuer:
-                return ca
-        msg = f"no development CA issued {certificate.subject.rfc4514_string()}"
-        raise LookupError(msg)
 
 
 class PkiFetcher:

@@ -53,7 +53,7 @@ def _utf8(text: str) -> bytes:
 
 
 class _Escrow(core.Sequence):  # type: ignore[misc]
-    _fields = [  # noqa: RUF012 - asn1crypto's declaration style
+    _fields = [
         ("threshold", core.Integer),
         ("holders", core.SequenceOf, {"spec": core.OctetString}),
         ("share_digests", core.SequenceOf, {"spec": core.OctetString}),

@@ -98,7 +98,7 @@ _TAG_BYTES: Final = 16
 
 
 class _GcmParameters(core.Sequence):  # type: ignore[misc]
-    _fields = [("nonce", core.OctetString), ("icv_len", core.Integer, {"default": 12})]  # noqa: RUF012
+    _fields = [("nonce", core.OctetString), ("icv_len", core.Integer, {"default": 12})]
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,6 @@ import asyncio
 import hashlib
 import itertools
 import os
-import urllib.request
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -54,27 +53,6 @@ class Fetcher(Protocol):
     """GET (``body`` None) or POST a URL and return the response body; raise on any failure."""
 
     async def fetch(self, url: str, *, body: bytes | None = None, content_type: str | None = None) -> bytes: ...
-
-
-class UrllibFetcher:
-    """A plain HTTP fetcher (urllib in a worker thread) for CRL distribution points and OCSP responders."""
-
-    def __init__(self, *, timeout: float = 10.0, max_bytes: int = 20 * 1024 * 1024) -> None:
-        self.timeout = timeout
-        self.max_bytes = max_bytes
-
-    async def fetch(self, url: str, *, body: bytes | None = None, content_type: str | None = None) -> bytes:
-        if not url.startswith(("http://", "https://")):
-            msg = f"refusing to fetch {url!r}: only http(s)"
-            raise ValueError(msg)
-
-        def run() -> bytes:
-            headers = {"Content-Type": content_type} if content_type else {}
-            request = urllib.request.Request(url, data=body, headers=headers, method="POST" if body else "GET")  # noqa: S310
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310 - scheme checked
-                return bytes(response.read(self.max_bytes))
-
-        return await asyncio.to_thread(run)
 
 
 @dataclass(frozen=True)
@@ -155,10 +133,6 @@ class RevocationMaterial:
     def mentions_any(self, serials: Sequence[int]) -> bool:
         """Whether any CRL entry or OCSP answer concerns one of ``serials`` (then a verdict depends on the time)."""
         return any(s in c.revoked for c in self.crls for s in serials) or any(o.revoked for o in self.ocsps)
-
-
-def _fingerprint(certificate: x509.Certificate) -> str:
-    return fingerprint(certificate)
 
 
 _NAME_KEYS: dict[x509.Name, str] = {}
@@ -470,7 +444,7 @@ class RevocationChecker:
 
     def _verify_crl_signer(self, cached: _CachedCrl, issuer: x509.Certificate, url: str) -> None:
         """That ``issuer`` signed the CRL and may sign CRLs (checked once per issuer); scope is judged on use."""
-        issuer_id = _fingerprint(issuer)
+        issuer_id = fingerprint(issuer)
         if issuer_id in cached.verified_by:
             return
         if cached.issuer_name != name_key(issuer.subject):
@@ -484,7 +458,7 @@ class RevocationChecker:
 
     async def _ocsp(self, url: str, certificate: x509.Certificate, issuer: x509.Certificate) -> _OcspAnswer:
         """A verified OCSP answer about ``certificate``, reused from the cache within its validity window."""
-        key = (_fingerprint(certificate), _fingerprint(issuer))
+        key = (fingerprint(certificate), fingerprint(issuer))
         now = self.clock()
         cached = self._ocsps.get(key)
         if cached is not None and now < cached.reuse_until:

@@ -45,9 +45,3 @@ class Signer(Protocol):
     def public_key_der(self) -> bytes:
         """The DER SubjectPublicKeyInfo of the signing key."""
         ...
-
-
-class Verifier(Protocol):
-    """Verifies a signature under a DER SubjectPublicKeyInfo; raises `Refused` when it does not hold."""
-
-    def __call__(self, spki_der: bytes, data: bytes, signature: SignatureValue, *, sm2_id: bytes = ...) -> None: ...

@@ -12,7 +12,7 @@ class TimeStampResp(core.Sequence):  # type: ignore[misc]
     """
 
     # a list: asn1crypto completes the field tuples in place
-    _fields = [  # noqa: RUF012
+    _fields = [
         ("status", tsp.PKIStatusInfo),
         ("time_stamp_token", cms.ContentInfo, {"optional": True}),
     ]

@@ -37,7 +37,7 @@ from trading.kernel.auth.permissions import requires
 
 class IntermediaryMarketApi(Controller):
     path = PREFIX
-    tags = ["intermediary_market"]  # noqa: RUF012 - Litestar reads this class attribute
+    tags = ["intermediary_market"]
     dependencies = DEPENDENCIES
 
     @post(

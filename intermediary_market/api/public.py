@@ -53,7 +53,7 @@ def snapshot_read(line: CreditLine) -> CreditSnapshotRead:
 
 class PublicMarketApi(Controller):
     path = PREFIX
-    tags = ["intermediary_market"]  # noqa: RUF012 - Litestar reads this class attribute
+    tags = ["intermediary_market"]
     dependencies = DEPENDENCIES
 
     @get("/items", operation_id="intermediary_list_items")

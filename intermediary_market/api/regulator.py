@@ -41,7 +41,7 @@ from trading.kernel.clock import now as db_now
 
 class RegulatorMarketApi(Controller):
     path = PREFIX
-    tags = ["intermediary_market"]  # noqa: RUF012 - Litestar reads this class attribute
+    tags = ["intermediary_market"]
     dependencies = DEPENDENCIES
 
     @post(

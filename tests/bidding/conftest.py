@@ -47,7 +47,6 @@ def settings(settings: Settings, dev_ca: tuple[Path, dict[str, Any]], tmp_path: 
 
 @pytest.fixture
 def store(settings: Settings) -> FileStore:
-    assert settings.storage_dir is not None
     return FileStore(settings.storage_dir)
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import hashlib
 import json
 import zipfile
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -25,12 +24,6 @@ from tests.trading.parties.factories import api_token
 
 MARKER = "MARKER-7f3a-CONFIDENTIAL-PRICE"
 """Put into every bid's plaintext: it must never appear outside the envelopes."""
-
-
-@dataclass(frozen=True)
-class Bidder:
-    party: Party
-    client: BidClient
 
 
 async def bid_client(http: httpx.AsyncClient, party: Party) -> BidClient:

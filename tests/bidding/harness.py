@@ -8,12 +8,15 @@ bearer token (an API session opened directly, not through the rate-limited login
 signing and an encryption certificate naming the organisation's USCC, and a published tender with
 lots inserted with the ORM. `ServerProcess` runs ``ggzy serve`` on them as a subprocess, and
 `submit_bid` uploads a prebuilt container through the API contract of ``bidding/AGENTS.md``
-(POST, PATCH chunks with ``Upload-Offset``, submission), recording how far it got.
+(POST, PATCH chunks with ``Upload-Offset``, submission), recording how far it got (both in
+`tests.bidding.live_server`, re-exported here).
+
+The server runs in test mode with the setup's clock file (`SubmissionSetup.clock`): a test reaches
+the tender's deadline by moving that clock, in its own process and the server's, never by sleeping.
 """
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import dataclasses
 import hashlib
@@ -28,6 +31,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from certs.testing.pki import DevPki, Identity, Profile, build_dev_pki, make_uscc, organisation_code_extension
+from certs.testing.pki import organisation_name as subject_name
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bidding.client import format as fmt
@@ -36,16 +41,15 @@ from bidding.intake.service import IntakeService
 from bidding.models import EvaluationMethod, Lot, Tender, TenderCategory, TenderStatus
 from bidding.opening.jobs import OpeningClock, TenderDeadline
 from bidding.policies import BiddingPermission
-from certs.devpki.pki import DevPki, Identity, Profile, build_dev_pki, make_uscc, organisation_code_extension
-from certs.devpki.pki import organisation_name as subject_name
 from certs.tools.dev_ca import build_dev_ca, write_files
-from tests.bidding.live_server import (
+
+# The live side, re-exported: tests and benches call ``harness.ServerProcess``, ``harness.submit_bid``.
+from tests.bidding.live_server import (  # noqa: F401
     GGZY,
     HTTP_ERROR,
     Attempt,
     ServerProcess,
     bearer,
-    free_port,
     running_server,
     send_from,
     submit_bid,
@@ -64,10 +68,6 @@ from trading.parties.models import OrganisationKind, SessionKind
 from trading.parties.schemas import OrganisationCreate, UserCreate
 from trading.parties.service import PartiesService
 from trading.server.demo_pki import write_pinned_operator
-
-# The live server and the upload client live in `tests.bidding.live_server`; importers of this
-# module keep using them from here.
-__all__ = ["GGZY", "Attempt", "ServerProcess", "free_port", "running_server", "send_from", "submit_bid"]
 
 PASSWORD = "correct horse battery"
 GUARANTEE = {"form": "guarantee", "reference": "BH-2026-0001"}
@@ -104,6 +104,7 @@ class SubmissionSetup:
     pki: DevPki
     bidders: list[BidderAccount]
     tender: PublishedTender
+    test_clock: bool = True
 
     @property
     def dev_ca_dir(self) -> Path:
@@ -113,6 +114,11 @@ class SubmissionSetup:
     def storage_dir(self) -> Path:
         return self.var / "files"
 
+    @property
+    def clock(self) -> clock.OffsetFileClock:
+        """The platform clock of the setup's servers (test mode): `advance` moves their time."""
+        return clock.OffsetFileClock(self.var / "clock-offset")
+
     def env_with(self, **extra: str) -> dict[str, str]:
         """`env` plus more ``GGZY_*`` variables (e.g. ``GGZY_REDIS_URL`` for several web processes)."""
         return self.env | extra
@@ -120,14 +126,20 @@ class SubmissionSetup:
     @property
     def env(self) -> dict[str, str]:
         """The server's (and ``ggzy``'s) environment: only the database and var directory differ
-        from the embedded defaults; no Redis, no revocation fetching (the CRLs are cached)."""
+        from the embedded defaults; no Redis, no revocation fetching (the CRLs are cached). Test
+        mode with the setup's clock file unless `prepare` was told otherwise (benches)."""
         inherited = {key: value for key, value in os.environ.items() if not key.startswith("GGZY_")}
-        return inherited | {
-            "GGZY_DB_URL": self.db_url,
-            "GGZY_VAR_DIR": str(self.var),
-            "GGZY_LOG_LEVEL": "WARNING",
-            "GGZY_CERTS_FETCH_REVOCATION": "false",
-        }
+        shifted = {"GGZY_TESTING_ENABLED": "true", "GGZY_TESTING_CLOCK_OFFSET_FILE": str(self.clock.path)}
+        return (
+            inherited
+            | (shifted if self.test_clock else {})
+            | {
+                "GGZY_DB_URL": self.db_url,
+                "GGZY_VAR_DIR": str(self.var),
+                "GGZY_LOG_LEVEL": "WARNING",
+                "GGZY_CERTS_FETCH_REVOCATION": "false",
+            }
+        )
 
     @property
     def trust_roots(self) -> list[Any]:
@@ -170,10 +182,11 @@ async def prepare(
     pki: DevPki | None = None,
     deadline_in: timedelta = timedelta(days=1),
     rules: dict[str, Any] | None = None,
+    test_clock: bool = True,
 ) -> SubmissionSetup:
     """Make ``db_url`` (migrated, empty) and ``var`` ready for ``ggzy serve`` and bidders; the
-    tender's deadline is ``deadline_in`` from now by the database clock (the opening hall's tests
-    take a few seconds, and wait for it: a real server cannot take a shifted clock)."""
+    tender's deadline is ``deadline_in`` from now by the database clock. With ``test_clock`` the
+    servers run in test mode on `SubmissionSetup.clock` (benches measure without it)."""
     pki = pki or build_dev_pki()
     var.mkdir(parents=True, exist_ok=True)
     settings = harness_settings(db_url, var)
@@ -273,7 +286,7 @@ async def prepare(
         accounts = [await _bidder(session_maker, settings, pki, index, tag) for index in range(bidders)]
     finally:
         await engine.dispose()
-    return SubmissionSetup(db_url=db_url, var=var, pki=pki, bidders=accounts, tender=published)
+    return SubmissionSetup(db_url=db_url, var=var, pki=pki, bidders=accounts, tender=published, test_clock=test_clock)
 
 
 async def _bidder(session_maker: Any, settings: Settings, pki: DevPki, index: int, tag: str) -> BidderAccount:
@@ -332,15 +345,15 @@ async def host_token(setup: SubmissionSetup) -> str:
 
 
 async def deadline_soon(setup: SubmissionSetup, seconds: int) -> SubmissionSetup:
-    """Move the tender's deadline to ``seconds`` from the database's now. A real server cannot take
-    a shifted clock, so live tests start their servers first and only then bring the deadline
-    close (bids must be sealed for the new deadline: build them after this).
+    """Move the tender's deadline to ``seconds`` from the servers' now (`SubmissionSetup.clock`),
+    so bids submitted next are in time and `open_at_deadline` has little to move (bids must be
+    sealed for the new deadline: build them after this).
     """
     engine = create_engine(setup.db_url)
     try:
         async with create_session_maker(engine)() as session:
             tender = await session.get_one(Tender, setup.tender.id, with_for_update=True)
-            deadline = (await clock.now(session) + timedelta(seconds=seconds)).replace(microsecond=0)
+            deadline = (await setup.clock.now(session) + timedelta(seconds=seconds)).replace(microsecond=0)
             tender.deadline = tender.documents_until = tender.next_check = deadline
             await session.commit()
     finally:
@@ -349,14 +362,17 @@ async def deadline_soon(setup: SubmissionSetup, seconds: int) -> SubmissionSetup
 
 
 async def open_at_deadline(setup: SubmissionSetup) -> None:
-    """Wait for the tender's deadline on the database clock, then run the sweep that opens the hall."""
+    """Move the servers' clock just past the tender's deadline (instead of waiting for it), then run
+    the sweep that opens the hall on that clock."""
     engine = create_engine(setup.db_url)
     try:
         session_maker = create_session_maker(engine)
+        shifted = setup.clock
         async with session_maker() as session:
-            wait = (setup.tender.deadline - await clock.now(session)).total_seconds()
-        await asyncio.sleep(max(0.0, wait) + 0.5)
-        report = await run_sweep(session_maker, [TenderDeadline(FileStore(setup.storage_dir)), OpeningClock()])
+            remaining = setup.tender.deadline - await shifted.now(session)
+        shifted.advance(max(remaining, timedelta(0)) + timedelta(seconds=0.5))
+        with clock.use_clock(shifted):
+            report = await run_sweep(session_maker, [TenderDeadline(FileStore(setup.storage_dir)), OpeningClock()])
         assert report.changed == {"bidding.tender_deadline": 1}, report
     finally:
         await engine.dispose()

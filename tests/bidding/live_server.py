@@ -1,6 +1,10 @@
-"""The live server of the sealed-bid harness (`tests.bidding.harness`): ``ggzy serve`` as a
-subprocess on a prepared database and var directory, and the client side of the upload contract
-(announce, PATCH chunks with ``Upload-Offset``, submit), recording how far each attempt got.
+"""The live side of `tests.bidding.harness`: ``ggzy serve`` as a subprocess and bids uploaded to it.
+
+`ServerProcess` runs the real server on a prepared setup's database and var directory (in test mode,
+with the setup's clock file, so a test moves the server's time instead of waiting for a deadline);
+`submit_bid` uploads a prebuilt container through the API contract of ``bidding/AGENTS.md`` (POST,
+PATCH chunks with ``Upload-Offset``, submission), recording how far it got. The harness re-exports
+these names; tests and benches use them as ``harness.ServerProcess`` and so on.
 """
 
 from __future__ import annotations
@@ -21,14 +25,18 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from bidding.client.sdk import BuiltBid
 from bidding.client.transport import BIDDING, BidRejected, Receipt, rejection
 
 if TYPE_CHECKING:
+    from bidding.client.sdk import BuiltBid
     from tests.bidding.harness import BidderAccount, SubmissionSetup
 
 GGZY = str(Path(sys.executable).with_name("ggzy"))
 HTTP_ERROR = 400
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
 
 
 # --- the server ----------------------------------------------------------------------------------
@@ -161,10 +169,6 @@ class Attempt:
     @property
     def latency(self) -> float:
         return self.finished - self.started
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 def _read(path: Path, offset: int, size: int) -> bytes:

@@ -94,7 +94,6 @@ async def test_nothing_of_a_bid_leaks_and_nobody_lists_bidders_before_the_deadli
     assert MARKER.encode() not in dump
 
     # The file store: sealed containers only.
-    assert settings.storage_dir is not None
     stored = [path for path in settings.storage_dir.rglob("*") if path.is_file()]
     assert any("bids" in path.parts for path in stored)
     for path in stored:

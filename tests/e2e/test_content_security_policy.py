@@ -13,10 +13,10 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from tests.e2e.test_login_locale import CHROMIUM, CHROMIUM_ARGS, server_url
+from tests.e2e.test_login_locale import CHROMIUM, CHROMIUM_ARGS, demo_server, server_url
 from trading.server.demo import DEMO_TENDER_CODE
 
-__all__ = ["server_url"]
+__all__ = ["demo_server", "server_url"]
 pytestmark = pytest.mark.e2e
 PASSWORD = "ggzy-demo-2026"
 

@@ -5,12 +5,12 @@ and the revealed seed, whose SHA-256 is the commitment published with the announ
 The server is the real one of ``test_login_locale`` (SQLite, ``ggzy demo``). The demo has one
 intermediary and no service item, so the centre administrator sets up the rest through the API:
 an item, a second intermediary (self-registered) and both intermediaries' qualifications. The
-server runs on the real clock, so the test waits for the short registration window to close.
+server runs in test mode, so the test closes the registration window by moving the server's clock
+(`server_clock`) instead of waiting for it.
 """
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import re
 import time
@@ -21,17 +21,20 @@ from datetime import UTC, datetime, timedelta, timezone
 import httpx
 import pytest
 
-from tests.e2e.test_login_locale import CHROMIUM, CHROMIUM_ARGS, server_url
+from tests.e2e.test_login_locale import CHROMIUM, CHROMIUM_ARGS, demo_server, server_clock, server_url
 from tests.trading.parties.factories import new_uscc
+from trading.kernel.clock import OffsetFileClock
 
 pytestmark = pytest.mark.e2e
 
-__all__ = ["server_url"]  # the module-scoped server fixture, shared with test_login_locale
+# The module-scoped server fixtures, shared with test_login_locale.
+__all__ = ["demo_server", "server_clock", "server_url"]
 
 PASSWORD = "ggzy-demo-2026"
 CST = timezone(timedelta(hours=8))
-WINDOW = timedelta(seconds=40)
-"""How long registration stays open: enough for two logins and two clicks in a slow browser."""
+WINDOW = timedelta(minutes=5)
+"""How long registration stays open: ample for two logins and two clicks in a slow browser (the
+test then moves the server's clock past it, so the length costs nothing)."""
 
 
 def _token(api: httpx.Client, username: str) -> dict[str, str]:
@@ -125,6 +128,7 @@ async def _logged_in(browser: object, url: str, username: str) -> object:
 async def test_owner_runs_a_lottery_and_the_result_shows_winner_and_seed(
     browser: object,
     server_url: str,
+    server_clock: OffsetFileClock,
 ) -> None:
     from playwright.async_api import Browser, Page, expect
 
@@ -159,8 +163,8 @@ async def test_owner_runs_a_lottery_and_the_result_shows_winner_and_seed(
         await row.get_by_role("button", name="报名").click()
         await expect(page.locator(f'tr[data-announcement="{announcement_id}"]')).to_contain_text("已报名")
 
-    # The draw runs once registration has closed (the real server's real clock).
-    await asyncio.sleep(max(0.0, closes_at - time.monotonic()) + 1.5)
+    # The draw runs once registration has closed: the server's clock is moved past the close.
+    server_clock.advance(timedelta(seconds=max(0.0, closes_at - time.monotonic()) + 1.5))
     await owner.goto("/market/owner")
     await owner.locator(f'tr[data-announcement="{announcement_id}"]').get_by_role("button", name="进行选取").click()
     await expect(owner).to_have_url(re.compile(rf"/market/selections/{announcement_id}$"))

@@ -23,6 +23,8 @@ from pathlib import Path
 
 import pytest
 
+from trading.kernel.clock import OffsetFileClock
+
 pytestmark = pytest.mark.e2e
 
 CHROMIUM = os.environ.get("GGZY_CHROMIUM", "/usr/bin/chromium")
@@ -37,6 +39,7 @@ CHROMIUM_ARGS = [
 ROOT = Path(__file__).resolve().parents[2]
 GGZY = Path(sys.executable).parent / "ggzy"
 STARTUP_SECONDS = 60.0
+CLOCK_FILE = "clock-offset"
 
 
 def _free_port() -> int:
@@ -47,8 +50,10 @@ def _free_port() -> int:
 
 def _environment(var_dir: Path) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if not key.startswith("GGZY_")}
-    # The embedded default: SQLite and the broker-less Celery transport under var/.
+    # The embedded default: SQLite and the broker-less Celery transport under var/; test mode, so
+    # tests move the server's clock (`server_clock`) instead of waiting for a deadline.
     env.update({"GGZY_VAR_DIR": str(var_dir), "GGZY_LOG_LEVEL": "WARNING", "GGZY_MODE": "embedded"})
+    env.update({"GGZY_TESTING_ENABLED": "true", "GGZY_TESTING_CLOCK_OFFSET_FILE": str(var_dir / CLOCK_FILE)})
     return env
 
 
@@ -68,7 +73,8 @@ def _wait_until_healthy(url: str, server: subprocess.Popen[bytes], log: Path) ->
 
 
 @pytest.fixture(scope="module")
-def server_url() -> Iterator[str]:
+def demo_server() -> Iterator[tuple[str, Path]]:
+    """The server's URL and var directory."""
     if not Path(CHROMIUM).exists():
         pytest.skip(f"no Chromium at {CHROMIUM}")
     var_dir = Path(tempfile.mkdtemp(prefix="ggzy-e2e-"))
@@ -89,7 +95,7 @@ def server_url() -> Iterator[str]:
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_until_healthy(url, server, log)
-        yield url
+        yield url, var_dir
     finally:
         server.terminate()
         try:
@@ -98,6 +104,17 @@ def server_url() -> Iterator[str]:
             server.kill()
             server.wait(timeout=15)
         shutil.rmtree(var_dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def server_url(demo_server: tuple[str, Path]) -> str:
+    return demo_server[0]
+
+
+@pytest.fixture(scope="module")
+def server_clock(demo_server: tuple[str, Path]) -> OffsetFileClock:
+    """The server's clock (test mode): a test moves it forward instead of waiting."""
+    return OffsetFileClock(demo_server[1] / CLOCK_FILE)
 
 
 @pytest.fixture

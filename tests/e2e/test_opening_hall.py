@@ -5,8 +5,9 @@ bidder's side, never in a browser), and the price table appearing on both pages,
 hall's server-sent events.
 
 The server is a real ``ggzy serve`` on PostgreSQL (`tests.bidding.harness`: development PKI, three
-bidders, a tender whose deadline is a few seconds away, as a real server has the real clock), in
-its embedded live mode (no Redis: the in-process broker). The deadline sweep runs from here.
+bidders, a tender whose deadline is brought a minute close once the server is up), in its embedded
+live mode (no Redis: the in-process broker), in test mode: the deadline is reached by moving the
+server's clock file, not by waiting. The deadline sweep runs from here.
 """
 
 from __future__ import annotations
@@ -33,8 +34,9 @@ from trading.parties.models import User
 # (the process-wide default publisher refuses rather than lose a task).
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("publisher")]
 LOT = "001"
-SUBMISSION_SECONDS = 8
-"""From moving the deadline (after the server is up) to the deadline: three tiny bids are built and sent."""
+SUBMISSION_SECONDS = 60
+"""From moving the deadline (after the server is up) to the deadline: three tiny bids are built and
+sent. Nothing waits for it: `harness.open_at_deadline` then moves the server's clock past it."""
 
 
 @pytest.fixture

@@ -181,7 +181,6 @@ async def test_owner_files_the_contract_confirms_completion_and_rates(  # noqa: 
     )
     assert uploaded.status_code == 303, uploaded.text
     digest = hashlib.sha256(report).hexdigest()
-    assert settings.storage_dir is not None
     stored = FileStore(settings.storage_dir).path(FileStore.key_for(DELIVERABLES, digest))
     assert stored.read_bytes() == report
     assert digest in (await other.get("/market/intermediary")).text

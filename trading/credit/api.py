@@ -28,7 +28,7 @@ from trading.kernel.bounds import check_datetime
 
 class CreditApi(Controller):
     path = "/credit"
-    tags = ["credit"]  # noqa: RUF012 - Litestar reads this class attribute
+    tags = ["credit"]
 
     @get(
         "/organisations/{organisation_id:uuid}/records",

@@ -179,8 +179,6 @@ class BiddingSettings(BaseSettings):
 
     upload_ttl_seconds: int = 24 * 3600
     """An upload not completed within this time is abandoned (it never counted as a bid)."""
-    max_chunk_bytes: int = 64 * 1024 * 1024
-    """The largest single PATCH of a resumable upload; clients send smaller chunks and resume."""
     rules: dict[str, dict[str, Any]] = Field(default_factory=dict)
     """Overrides of the per-tender-type rule sets (`bidding.rules.DEFAULT_RULES`), as JSON:
     ``{"engineering-mandatory": {"publication_to_deadline_days_min": 25}}``. Checked when the
@@ -214,6 +212,25 @@ class SmtpSettings(BaseSettings):
     timeout_seconds: float = 30.0
 
 
+class TestingSettings(BaseSettings):
+    """Hooks for the test suite only (``GGZY_TESTING_``); production mode refuses them."""
+
+    model_config = SettingsConfigDict(env_prefix="GGZY_TESTING_")
+
+    enabled: bool = False
+    """Test mode: a process the test suite started. Without it every hook below is refused."""
+    clock_offset_file: Path | None = None
+    """A file holding seconds added to the database clock, read at every reading
+    (`trading.kernel.clock.OffsetFileClock`): a test moves a live server's time instead of sleeping."""
+
+    @model_validator(mode="after")
+    def _only_in_test_mode(self) -> TestingSettings:
+        if self.clock_offset_file is not None and not self.enabled:
+            msg = "GGZY_TESTING_CLOCK_OFFSET_FILE shifts the platform clock: only in test mode (GGZY_TESTING_ENABLED)"
+            raise ValueError(msg)
+        return self
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="GGZY_")
 
@@ -221,7 +238,7 @@ class Settings(BaseSettings):
     var_dir: Path = Field(default_factory=_default_var_dir)
     redis_url: str = ""
     """Redis for rate limits and live pages; empty in embedded mode (in-process instead)."""
-    storage_dir: Path | None = None
+    storage_dir: Path = Field(default_factory=lambda data: data["var_dir"] / "files")
     """Shared file storage root; defaults to ``<var>/files``."""
     log_level: str = "INFO"
     log_json: bool = False
@@ -241,6 +258,7 @@ class Settings(BaseSettings):
     certs: CertsSettings = Field(default_factory=CertsSettings)
     bidding: BiddingSettings = Field(default_factory=BiddingSettings)
     smtp: SmtpSettings = Field(default_factory=SmtpSettings)
+    testing: TestingSettings = Field(default_factory=TestingSettings)
 
     @model_validator(mode="after")
     def _fill_embedded_defaults(self) -> Settings:
@@ -251,8 +269,9 @@ class Settings(BaseSettings):
                 self.celery.broker_url = self.redis_url
             else:
                 self.celery.broker_url = f"sqla+sqlite:///{self.var_dir / 'celery-broker.sqlite3'}"
-        if self.storage_dir is None:
-            self.storage_dir = self.var_dir / "files"
+        if self.mode is Mode.PRODUCTION and self.testing.enabled:
+            msg = "GGZY_TESTING_ENABLED: production mode never runs in test mode"
+            raise ValueError(msg)
         if self.mode is Mode.PRODUCTION:
             missing = [
                 f"GGZY_{name.upper()}"

@@ -128,10 +128,6 @@ class FileStore:
         finally:
             os.close(fd)  # releases the lock
 
-    def size_on_disk(self, upload_id: uuid.UUID) -> int:
-        path = self.incoming_path(upload_id)
-        return path.stat().st_size if path.exists() else 0
-
     def discard(self, upload_id: uuid.UUID) -> None:
         self.incoming_path(upload_id).unlink(missing_ok=True)
 

@@ -8,6 +8,8 @@
   publisher (Celery's ``send_task`` in production, a recording one in tests).
 * ``run_async(coro)`` is the bridge Celery task shells use: one persistent event loop per worker
   process, so pooled asyncpg connections stay on the loop that created them.
+* ``@task("package.verb_object")`` declares a shell: Celery's ``shared_task`` (acknowledged late, so
+  a task lost with its worker runs again) with the function's own signature for the type checker.
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ from __future__ import annotations
 import asyncio
 import os
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, Protocol, TypeVar
 
+from celery import shared_task
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -24,12 +27,13 @@ from trading.kernel.db.engine import create_engine, create_session_maker
 from trading.kernel.settings import get_settings
 
 if TYPE_CHECKING:
-    from collections.abc import Coroutine
+    from collections.abc import Callable, Coroutine
 
     from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 _BUFFER_KEY = "ggzy.after_commit_tasks"
 T = TypeVar("T")
+P = ParamSpec("P")
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,3 +140,18 @@ def worker_session_maker() -> async_sessionmaker[AsyncSession]:
         )
         _session_maker = create_session_maker(engine)
     return _session_maker
+
+
+def task(name: str, **options: Any) -> Callable[[Callable[P, T]], Callable[P, T]]:
+    """Register a Celery task shell under ``name`` (``shared_task(name=name, acks_late=True)``;
+    ``options`` such as ``autoretry_for``/``retry_backoff`` go to Celery as they are).
+
+    Celery ships no types, so its decorator would erase the shell's signature; this keeps it. The
+    result is Celery's task, which calls the function when called directly (tests do).
+    """
+
+    def register(function: Callable[P, T]) -> Callable[P, T]:
+        registered: Callable[P, T] = shared_task(name=name, acks_late=True, **options)(function)
+        return registered
+
+    return register

@@ -37,7 +37,7 @@ def _aware(name: str, value: datetime | None) -> datetime | None:
 
 class LedgerApiController(Controller):
     path = "/ledger"
-    tags = ["ledger"]  # noqa: RUF012 - Litestar reads this class attribute
+    tags = ["ledger"]
 
     @get("/entries", operation_id="ledger_list_entries", opt=requires(LedgerPermission.ENTRY_READ))
     async def list_entries(
@@ -79,7 +79,7 @@ class LedgerCheckpointApiController(Controller):
     """Published checkpoints (public): the newest, and any earlier one by number (for archives)."""
 
     path = "/ledger/checkpoints"
-    tags = ["ledger"]  # noqa: RUF012 - Litestar reads this class attribute
+    tags = ["ledger"]
 
     @get("/latest", operation_id="ledger_latest_checkpoint", opt=documents_problems(HTTP_404_NOT_FOUND))
     async def latest(self, db_session: NamedDependency[AsyncSession]) -> PublishedCheckpointRead:

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from celery import shared_task
-
-from trading.kernel.tasks import run_async, worker_session_maker
+from trading.kernel.tasks import run_async, task, worker_session_maker
 from trading.ledger import jobs
 from trading.ledger.service import CHECKPOINT_TASK
 
 
-@shared_task(name=CHECKPOINT_TASK, acks_late=True)
+@task(CHECKPOINT_TASK)
 def checkpoint_chains(milestone: str | None = None, project_code: str | None = None) -> dict[str, Any]:
     """Sign the chain heads that moved since the last checkpoint (idempotent).
 

@@ -27,7 +27,7 @@ def _read(notice: Notice) -> NoticeRead:
 
 class NotificationsApi(Controller):
     path = "/notifications"
-    tags = ["notifications"]  # noqa: RUF012 - Litestar reads this class attribute
+    tags = ["notifications"]
 
     @get("/", operation_id="notifications_list", opt=requires(PartiesPermission.PROFILE_READ))
     async def list_notices(

@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import uuid
 
-from celery import shared_task
-
-from trading.kernel.tasks import run_async, worker_session_maker
+from trading.kernel.tasks import run_async, task, worker_session_maker
 from trading.notifications import jobs
 from trading.notifications.service import SEND_TASK
 from trading.notifications.smtp import TemporaryFailure
 
 
-@shared_task(
-    name=SEND_TASK,
-    acks_late=True,
+@task(
+    SEND_TASK,
     autoretry_for=(TemporaryFailure,),
     retry_backoff=2,
     retry_backoff_max=3600,

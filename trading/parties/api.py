@@ -68,8 +68,8 @@ def token_created(token: str, expires_at: datetime) -> Response[TokenRead]:
 
 class AuthController(Controller):
     path = "/auth"
-    tags = ["auth"]  # noqa: RUF012 - Litestar reads this class attribute
-    dependencies = {"auth": Provide(provide_auth_service)}  # noqa: RUF012
+    tags = ["auth"]
+    dependencies = {"auth": Provide(provide_auth_service)}
 
     @post("/tokens", operation_id="parties_create_token", status_code=HTTP_201_CREATED, summary="Issue an API token")
     async def create_token(
@@ -172,8 +172,8 @@ class AuthController(Controller):
 
 class PartiesController(Controller):
     path = "/parties"
-    tags = ["parties"]  # noqa: RUF012 - Litestar reads this class attribute
-    dependencies = {"parties": Provide(provide_parties_service)}  # noqa: RUF012
+    tags = ["parties"]
+    dependencies = {"parties": Provide(provide_parties_service)}
 
     @post(
         "/registrations",

@@ -20,7 +20,6 @@ from trading.kernel import clock
 from trading.kernel.auth.identity import Actor
 from trading.kernel.auth.roles import Role
 from trading.kernel.db.types import uuid7
-from trading.kernel.errors import ValidationFailed
 from trading.kernel.settings import Settings
 from trading.ledger.service import append_entry
 from trading.parties import credentials, identifiers, policies, validation
@@ -181,11 +180,7 @@ class PartiesService(Recording):
         display_name = validation.text(errors, "display_name", form.display_name)
         username = validation.username(errors, form.username)
         validation.password(errors, "password", form.password, username)
-        try:
-            policies.assert_self_registrable(form.role)
-        except ValidationFailed as refused:  # collected with the other fields' errors
-            errors.add(refused.field or "role", refused.rule or "self_registration", refused.message)
-        else:
+        if validation.self_registrable(errors, form.role):
             validation.role_fits(errors, form.role, form.organisation_kind)
         id_number = validation.resident_id(
             errors, form.id_number, now.astimezone(validation.CHINA_STANDARD_TIME).date()

@@ -5,23 +5,21 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from celery import shared_task
-
 from trading.kernel.settings import get_settings
-from trading.kernel.tasks import run_async, worker_session_maker
+from trading.kernel.tasks import run_async, task, worker_session_maker
 from trading.parties import jobs
 
 REFRESH_REVOCATION_TASK = "parties.refresh_revocation"
 PURGE_CHALLENGES_TASK = "parties.purge_login_challenges"
 
 
-@shared_task(name=REFRESH_REVOCATION_TASK, acks_late=True)
+@task(REFRESH_REVOCATION_TASK)
 def refresh_revocation() -> dict[str, Any]:
     """Fetch CRLs before they expire, and those the trust list names (idempotent)."""
     return run_async(jobs.refresh_revocation(worker_session_maker(), get_settings()))
 
 
-@shared_task(name=PURGE_CHALLENGES_TASK, acks_late=True)
+@task(PURGE_CHALLENGES_TASK)
 def purge_login_challenges() -> int:
     """Delete login challenges that expired more than a day ago (idempotent)."""
     return run_async(jobs.purge_login_challenges(worker_session_maker(), keep=timedelta(days=1)))

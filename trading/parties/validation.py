@@ -100,6 +100,16 @@ def resident_id(errors: FieldErrors, value: str | None, today: date) -> str | No
         return None
 
 
+def self_registrable(errors: FieldErrors, role: Role) -> bool:
+    """Whether ``role`` may be chosen at registration (`policies.assert_self_registrable`)."""
+    try:
+        policies.assert_self_registrable(role)
+    except ValidationFailed as exc:
+        errors.add("role", exc.rule or "self_registration", exc.message)
+        return False
+    return True
+
+
 def role_fits(errors: FieldErrors, role: Role, kind: OrganisationKind) -> None:
     try:
         policies.assert_role_fits_kind(role, kind)

@@ -162,7 +162,7 @@ class AuthPages(Controller):
     """Log in and log out."""
 
     include_in_schema = False
-    dependencies = {"auth": Provide(provide_auth_service)}  # noqa: RUF012 - Litestar reads it
+    dependencies = {"auth": Provide(provide_auth_service)}
 
     @get("/login", name="auth.login")
     async def login_form(self, request: Request[Any, Any, Any]) -> Response[Any]:
@@ -267,7 +267,7 @@ def registration_of(form: RegistrationForm) -> RegistrationCreate:
 
 class RegistrationPages(Controller):
     include_in_schema = False
-    dependencies = {"parties": Provide(provide_parties_service)}  # noqa: RUF012 - Litestar reads it
+    dependencies = {"parties": Provide(provide_parties_service)}
 
     @get("/register", name="parties.register")
     async def register_form(self, request: Request[Any, Any, Any]) -> Response[Any]:
@@ -316,7 +316,7 @@ class AccountPages(Controller):
 
     path = "/account"
     include_in_schema = False
-    dependencies = {"auth": Provide(provide_auth_service), "parties": Provide(provide_parties_service)}  # noqa: RUF012 - Litestar reads it
+    dependencies = {"auth": Provide(provide_auth_service), "parties": Provide(provide_parties_service)}
 
     @get("/", name="parties.account", opt=requires(PartiesPermission.PROFILE_READ))
     async def account(

@@ -16,6 +16,7 @@ from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.di import Provide
 
+from trading.kernel import clock
 from trading.kernel.api.bounds import input_bounds_middleware
 from trading.kernel.db.engine import create_engine, create_session_maker
 from trading.kernel.logging import configure_logging
@@ -50,6 +51,7 @@ def create_app(
     settings = settings or get_settings()
     wiring.check_settings(settings)
     configure_logging(settings.log_level, json=settings.log_json)
+    clock.install_test_clock(settings)
     if publisher is None:
         # Imported here so building an app for tests never touches a broker.
         from trading.server.celery_app import CeleryPublisher, celery  # noqa: PLC0415

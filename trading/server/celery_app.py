@@ -3,7 +3,7 @@
 Production uses Redis as the broker. The embedded default uses kombu's SQLAlchemy transport on a
 SQLite file, so a real worker and beat run with no broker server to install.
 
-Task shells live in each package's ``tasks.py`` (``shared_task(name=...)``) and are imported here;
+Task shells live in each package's ``tasks.py`` (``@trading.kernel.tasks.task(name)``) and are imported here;
 services never import them, they enqueue by name (``trading.kernel.tasks.enqueue``).
 """
 
@@ -12,16 +12,17 @@ from __future__ import annotations
 from typing import Any
 
 import structlog
-from celery import Celery, shared_task
+from celery import Celery
 from celery.signals import task_postrun, task_prerun, worker_init, worker_process_init
 
 import bidding.opening.tasks  # noqa: F401 - registers the opening record's rendering by name
 import intermediary_market.tasks  # noqa: F401 - registers the credit recomputation by name
 import trading.ledger.tasks  # noqa: F401 - importing a tasks module registers its tasks by name
-from trading.kernel import sweep
+from trading.kernel import clock, sweep
 from trading.kernel.logging import bind_correlation_id, configure_logging
 from trading.kernel.settings import get_settings
 from trading.kernel.tasks import TaskMessage, run_async, set_publisher, worker_loop, worker_session_maker
+from trading.kernel.tasks import task as task_shell
 from trading.notifications import tasks as notifications_tasks  # noqa: F401 - registers the notice e-mails by name
 from trading.parties import tasks as parties_tasks  # noqa: F401 - registers the certificate jobs by name
 from trading.parties.sessions import broadcast_forgotten_actors
@@ -70,14 +71,13 @@ class CeleryPublisher:
             self.app.send_task(message.name, kwargs=message.kwargs)
 
 
-@shared_task(name="kernel.sweep_due_checks", acks_late=True)
+@task_shell("kernel.sweep_due_checks")
 def sweep_due_checks() -> dict[str, Any]:
     """Run every due ``next_check`` transition (idempotent; safe on several workers at once)."""
     report = run_async(sweep.run_sweep(worker_session_maker()))
     return {"changed": report.changed, "failed": report.failed}
 
 
-@worker_process_init.connect
 def _init_worker_process(**_: Any) -> None:
     # One loop per process, created before the first task so the engine binds to it.
     settings = get_settings()
@@ -91,28 +91,39 @@ def _init_worker_process(**_: Any) -> None:
     plug_worker(settings)  # the sweep's opening events reach the live hall's pages
 
 
-@task_prerun.connect
+# Receivers are connected by call: Celery's decorators are untyped and would hide their signatures.
+worker_process_init.connect(_init_worker_process)
+
+
 def _bind_task_context(task_id: str | None = None, task: Any = None, **_: Any) -> None:
     bind_correlation_id(task_id or "-")
     if task is not None:
         log.info("task.start", task_name=task.name)
 
 
-@task_postrun.connect
+task_prerun.connect(_bind_task_context)
+
+
 def _log_task_end(task: Any = None, state: str | None = None, **_: Any) -> None:
     if task is not None:
         log.info("task.end", task_name=task.name, state=state)
 
 
+task_postrun.connect(_log_task_end)
+
+
 # Solo and thread pools never fire worker_process_init; register handlers at import as well.
+clock.install_test_clock(get_settings())  # forked pool processes inherit it
 wiring.register_sweep_handlers()
 wiring.use_platform_tsa(get_settings())
 set_publisher(CeleryPublisher(celery))
 broadcast_forgotten_actors(get_settings().redis_url or None)
 
 
-@worker_init.connect
 def _plug_live_hall(**_: Any) -> None:
     # In the worker only (every pool fires this; web processes import this module too, for the
     # task publisher, and publish the hall's events through their own broker).
     plug_worker(get_settings())
+
+
+worker_init.connect(_plug_live_hall)

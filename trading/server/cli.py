@@ -224,8 +224,6 @@ def calendar_load(path: Path) -> None:
     from trading.server.workdays import service as workdays  # noqa: PLC0415
 
     settings = get_settings()
-    storage = settings.storage_dir
-    assert storage is not None  # noqa: S101 - Settings fills it in
     raw = path.read_bytes()
     try:
         working_calendar.read_schedule(raw)  # refused before a database is opened
@@ -237,7 +235,7 @@ def calendar_load(path: Path) -> None:
         engine = create_engine(settings.db.url, pool_size=1, busy_timeout_ms=settings.db.sqlite_busy_timeout_ms)
         try:
             async with transaction(create_session_maker(engine), lock=True) as session:
-                return await workdays.load_year(session, storage, Actor.system(), raw)
+                return await workdays.load_year(session, settings.storage_dir, Actor.system(), raw)
         finally:
             await engine.dispose()
 

@@ -39,11 +39,6 @@ PRICES = {"A": "1180000.00", "B": "1095000.50", "C": "1230000.00", "D": "990000.
 
 
 @dataclass
-class Holder:
-    party: Party
-    client: BidClient
-
-
 async def seal_bid(
     directory: Path,
     bidder: Party,

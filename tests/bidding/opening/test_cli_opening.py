@@ -1,11 +1,11 @@
 """``ggzy bid object``, ``confirm`` and ``sign-record`` as bidders and the host run them, against a
 real ``ggzy serve`` (`tests.bidding.harness`: development PKI, three bidders, a published tender).
-A real server has the real clock, so once the server is up the tender row's deadline (a day away
-from `harness.prepare`) is moved to a few seconds away, the tiny bids are sealed for it and
-submitted, and the test waits for the deadline once (no clock shift anywhere).
+Once the server is up the tender row's deadline (a day away from `harness.prepare`) is moved to a
+minute away, the tiny bids are sealed for it and submitted, and the test moves the server's clock
+past the deadline once (test mode's clock file, `harness.open_at_deadline`) instead of waiting.
 
 The opening is driven as in the hall: the deadline sweep opens it, the host's transitions move the
-stages (no clock shift), the bidders decrypt with the client SDK. The commands run through click's
+stages (no further clock shift), the bidders decrypt with the client SDK. The commands run through click's
 `CliRunner` (in a thread: they start their own event loops), each against the server over HTTP.
 
 Checked: an objection filed with ``object`` is listed by the API with its text, and the stored
@@ -51,7 +51,6 @@ from tests.bidding import harness
 from tests.trading.kernel.test_pdf import warm_renderer
 from tests.trading.parties.factories import csrf_token
 from tests.trading.parties.test_records import pdfsig
-from trading.kernel import clock
 from trading.kernel.db.engine import create_engine, create_session_maker
 from trading.kernel.storage import FileStore
 from trading.ledger.models import LedgerEntry
@@ -60,7 +59,7 @@ from trading.parties.models import Organisation, User
 
 LOT = "001"
 P12_PASSWORD = "secret"
-SUBMISSION_SECONDS = 8  # sealing and submitting three 1 KiB bids fit well inside
+SUBMISSION_SECONDS = 60  # sealing and submitting three 1 KiB bids fit well inside; nothing waits for it
 OBJECTION = "对第二名投标人的工期有异议：\n开标一览表中的工期与投标函不一致，请主持人核实。"
 
 
@@ -132,8 +131,9 @@ def _lines_shown(stderr: str, bidders: Sequence[harness.BidderAccount], digest: 
 async def test_object_confirm_and_sign_record_with_the_cli(  # noqa: PLR0915 - one opening, start to record
     fresh_db: str, dev_pki: DevPki, tmp_path: Path
 ) -> None:
-    # The server runs in its own process (its clock cannot be shifted): the minimum objection and
-    # confirmation windows are configured to zero here; test_opening_rules.py checks the minimum itself.
+    # The server runs in its own process and its clock moves only to the deadline: the minimum
+    # objection and confirmation windows are configured to zero here; test_opening_rules.py checks the
+    # minimum itself.
     setup = await harness.prepare(
         fresh_db,
         tmp_path / "var",
@@ -329,7 +329,7 @@ async def test_object_confirm_and_sign_record_with_the_cli(  # noqa: PLR0915 - o
                 both = (work / "signed.pdf").read_bytes()
                 assert both.startswith(platform_pdf)
                 async with session_maker() as session:
-                    context = await trust_context(session, settings, await clock.now(session))
+                    context = await trust_context(session, settings, await setup.clock.now(session))
                     reports = await verify_pdf(both, context.validator)
                 assert [r.passed for r in reports] == [True, True], [r.message for r in reports]
                 assert reports[1].timestamp_time is not None

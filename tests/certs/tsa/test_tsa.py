@@ -91,6 +91,7 @@ def test_serials_increase_and_nonce_is_echoed(tsa_authority: TimeStampAuthority)
         (client.make_request(b"x", digest_name="sha1").der, "bad_alg"),
         (client.make_request(b"x", policy="1.2.3.4").der, "unaccepted_policy"),
     ],
+    ids=["bad_request", "bad_alg", "unaccepted_policy"],  # the requests carry random nonces: stable ids for xdist
 )
 def test_rejections(tsa_authority: TimeStampAuthority, request_der: bytes, fail: str) -> None:
     response = TimeStampResp.load(tsa_authority.respond(request_der))

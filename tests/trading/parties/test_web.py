@@ -20,8 +20,6 @@ from trading.kernel.settings import Settings
 from trading.parties.credentials import SESSION_COOKIE
 from trading.parties.models import User
 
-FORM = {"content-type": "application/x-www-form-urlencoded"}
-
 
 async def log_in(client: httpx.AsyncClient, username: str, password: str = PASSWORD, **extra: str) -> httpx.Response:
     page = await client.get("/login")

@@ -132,7 +132,6 @@ async def live_api(
             accounts[role.value] = await create_account(session_maker, app_settings, role)
         # Something to find: a published tender owned by the tenderee identity, so operations on
         # `{code}` and `{lot}` also answer from a real resource, not only 404.
-        assert app_settings.storage_dir is not None
         owner = await tenderee_party(session_maker, app_settings, dev_pki)
         accounts[Role.TENDEREE.value] = owner.account
         tender = await published_tender(session_maker, app_settings, FileStore(app_settings.storage_dir), owner)

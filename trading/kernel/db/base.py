@@ -24,13 +24,13 @@ NAMING_CONVENTION = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map = {  # noqa: RUF012 - SQLAlchemy reads this class attribute
+    type_annotation_map = {
         datetime: UTCDateTime(),
         dict[str, Any]: JSONData,
         uuid.UUID: Uuid(),
     }
     # Fetch server-generated values in the INSERT itself: no lazy IO after a flush.
-    __mapper_args__ = {"eager_defaults": True}  # noqa: RUF012
+    __mapper_args__ = {"eager_defaults": True}
 
 
 class UUIDPrimaryKey:

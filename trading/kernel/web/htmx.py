@@ -14,18 +14,10 @@ from urllib.parse import urlsplit
 from litestar.connection import ASGIConnection
 from litestar_htmx import HTMXDetails
 
-HX_REQUEST = "hx-request"
-HX_HISTORY_RESTORE = "hx-history-restore-request"
-HX_CURRENT_URL = "hx-current-url"
-HX_TARGET = "hx-target"
-
 # Response headers htmx acts on.
 HX_REDIRECT = "HX-Redirect"
-HX_LOCATION = "HX-Location"
 HX_RETARGET = "HX-Retarget"
 HX_RESWAP = "HX-Reswap"
-HX_TRIGGER = "HX-Trigger"
-HX_REFRESH = "HX-Refresh"
 
 TOAST_REGION = "#toasts"
 """The element in ``layouts/base.html`` that error and notice toasts are appended to."""

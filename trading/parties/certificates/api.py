@@ -122,8 +122,8 @@ class CertificateAuthController(Controller):
     """Logging in with a certificate (USB key) or with the e-licence / e-ID holder app."""
 
     path = "/auth"
-    tags = ["auth"]  # noqa: RUF012 - Litestar reads this class attribute
-    dependencies = {"certificates": Provide(provide_certificate_service)}  # noqa: RUF012
+    tags = ["auth"]
+    dependencies = {"certificates": Provide(provide_certificate_service)}
 
     @post(
         "/certificate/challenges",
@@ -197,8 +197,8 @@ class CertsController(Controller):
     """The trust list and one's certificate bindings."""
 
     path = "/certs"
-    tags = ["certs"]  # noqa: RUF012 - Litestar reads this class attribute
-    dependencies = {  # noqa: RUF012
+    tags = ["certs"]
+    dependencies = {
         "bindings": Provide(provide_binding_service),
         "trust_lists": Provide(provide_trust_list_service),
     }

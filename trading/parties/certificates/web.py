@@ -153,7 +153,7 @@ class CertificateLoginPages(Controller):
     """The certificate and QR sections of the login page (public: they log people in)."""
 
     include_in_schema = False
-    dependencies = {"certificates": Provide(provide_certificate_service)}  # noqa: RUF012 - Litestar reads it
+    dependencies = {"certificates": Provide(provide_certificate_service)}
 
     @post("/login/qr", name="auth.qr_start", guards=[throttle("certificate_login")])
     async def qr_start(

@@ -85,8 +85,8 @@ class Calculation:
     between: int | None = None
 
 
-def _storage(request: Request[Any, Any, Any]) -> Path | None:
-    storage: Path | None = request.app.state.settings.storage_dir
+def _storage(request: Request[Any, Any, Any]) -> Path:
+    storage: Path = request.app.state.settings.storage_dir
     return storage
 
 

@@ -112,7 +112,6 @@ async def test_a_year_loaded_from_the_page_is_a_recorded_version_the_calculator_
     assert [entry.summary["version"] for entry in entries] == [1]
     assert entries[0].summary["sha256"] == hashlib.sha256(raw).hexdigest()
     assert entries[0].actor_label == admin.username
-    assert settings.storage_dir is not None
     assert load_calendar(settings.storage_dir).is_working_day(date(2027, 1, 9))
 
     # Wed 2026-12-30 + 2 working days: Thu 12-31, then (元旦 Jan 1-3) Mon 2027-01-04.
@@ -163,7 +162,6 @@ async def test_a_malformed_file_is_refused_naming_the_problem_and_nothing_is_sto
     assert refused.status_code == 422, refused.text
     assert f"<code>{place}</code>" in refused.text
     assert sentence in refused.text
-    assert settings.storage_dir is not None
     assert not (settings.storage_dir / "calendar").exists() or not any(
         (settings.storage_dir / "calendar").rglob("*.json")
     )
@@ -181,7 +179,6 @@ async def test_the_page_is_for_the_centre_administrator_only(
     # file is left for the garbage collector by Litestar, which pytest reports as a warning).
     posted = await client.post(PAGE, data={"_csrf_token": token, "schedule": schedule_2027().decode()})
     assert posted.status_code == 403
-    assert settings.storage_dir is not None
     assert stored_versions(settings.storage_dir, 2027) == []
     assert f'href="{PAGE}"' not in (await client.get("/dashboard")).text
 

@@ -1,0 +1,102 @@
+"""Names vulture cannot see being used (``make lint`` runs vulture with this file; see pyproject).
+
+Each entry is a use: a bare name or ``_.attribute``. Add a name only when a framework, a format or
+the database reads it; code that nothing calls is deleted instead.
+"""
+
+# --- read by a framework -------------------------------------------------------------------------
+# SQLAlchemy: dialect and TypeDecorator hooks.
+_.isolation_level  # trading/kernel/db/engine.py
+impl  # trading/kernel/db/types.py
+cache_ok
+_.process_bind_param
+_.process_result_value
+# pyHanko: the signer's async hooks and the trust anchor's authority.
+_.async_sign_raw  # certs/sign/pades.py
+_.async_request_tsa_response
+_._authority  # certs/pathval/validate.py
+# Litestar: the OpenAPI plugin hook and the TSA operation's documented body.
+_.receive_route  # trading/server/openapi.py
+_.request_body  # trading/parties/certificate_api.py
+# fontTools' subsetter options.
+_.font_number  # trading/kernel/pdf/fonts.py, tests/certs/conftest.py
+_.layout_features
+_.name_IDs
+_.name_languages
+_.notdef_outline
+_.recalc_bounds
+# The standard library's, uvicorn's and pytest-xdist's hooks in tests.
+_._split_scope  # tests/conftest.py (the xdist scheduler)
+_.do_GET
+_.log_message
+_.should_exit
+# Context-manager protocol arguments.
+exc_type  # trading/kernel/live.py
+tb
+exc_info  # bidding/client/transport.py
+# Read by name: Settings.secret(getattr), a quoted cast, the model registry's side-effect import.
+pii_hash_key  # trading/kernel/settings.py
+signing_key
+Table  # trading/ledger/repository.py
+trading  # trading/server/model_registry.py
+probes  # a fixture requested for its effect (tests/trading/server/test_route_guards.py)
+
+# --- data: serialised fields, enum members and columns written for the record -------------------
+expiresAt  # bidding/api.py
+receiptNo  # bidding/intake.py
+GuaranteeForm  # bidding/client/sdk.py (the SDK's public type)
+line_name  # tests/trading/kernel/test_input_bounds.py
+credit_score  # intermediary_market/schemas.py
+owner_name
+intermediary_name
+days_overdue
+from_  # trading/ledger/schemas.py
+token_type  # trading/parties/schemas.py
+schemaVersion  # trading/parties/certificate_api.py (the trust list document)
+listType
+schemeOperator
+sequenceNumber
+issueDate
+nextUpdate
+distributionPoints
+validationPolicy
+pointersToOtherLists
+entities
+SEAL_MAKER  # certs/trustlist/model.py (a service type a list may name)
+service_type  # certs/trustlist/registry.py
+PERSON  # trading/parties/models.py
+uploaded_by  # columns: who and when, kept for the record (bidding, opening, market, parties, ledger)
+asked_by
+filed_by
+answered_by
+_.answered_by
+submitted_by
+last_refusal
+_.last_refusal
+released_by
+released_at
+confirmed_by
+recorded_by
+_.recorded_by
+decided_by
+_.decided_by
+unsealed_at
+withheld_at
+password_changed_at
+_.password_changed_at
+operator_certificate_sha256
+timestamped_at
+message_imprint
+_.message_imprint
+
+# --- read by serialisation (msgspec/dataclass fields), templates, the database or a library hook --
+_.previous_sha256  # bidding/opening/schemas.py: API fields
+_.prices_opened
+_.packages_opened
+_.decryption_window_open
+_.deemed_accepted
+_.unread  # trading/notifications/schemas.py
+_.party_kind  # trading/parties: column and API field
+_.sent_at  # trading/notifications: column
+_.loaded_by  # trading/server/workdays: shown by the template
+_.handle_DATA  # aiosmtpd handler hook (tests)
