@@ -17,7 +17,7 @@ _.async_request_tsa_response
 _._authority  # certs/pathval/validate.py
 # Litestar: the OpenAPI plugin hook and the TSA operation's documented body.
 _.receive_route  # trading/server/openapi.py
-_.request_body  # trading/parties/certificate_api.py
+_.request_body  # trading/parties/certificates/api.py
 # fontTools' subsetter options.
 _.font_number  # trading/kernel/pdf/fonts.py, tests/certs/conftest.py
 _.layout_features
@@ -52,7 +52,7 @@ intermediary_name
 days_overdue
 from_  # trading/ledger/schemas.py
 token_type  # trading/parties/schemas.py
-schemaVersion  # trading/parties/certificate_api.py (the trust list document)
+schemaVersion  # trading/parties/certificates/api.py (the trust list document)
 listType
 schemeOperator
 sequenceNumber

@@ -31,8 +31,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from certs.testing.pki import DevPki, Identity, Profile, build_dev_pki, make_uscc, organisation_code_extension
-from certs.testing.pki import organisation_name as subject_name
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bidding.client import format as fmt
@@ -41,6 +39,8 @@ from bidding.intake.service import IntakeService
 from bidding.models import EvaluationMethod, Lot, Tender, TenderCategory, TenderStatus
 from bidding.opening.jobs import OpeningClock, TenderDeadline
 from bidding.policies import BiddingPermission
+from certs.devpki.pki import DevPki, Identity, Profile, build_dev_pki, make_uscc, organisation_code_extension
+from certs.devpki.pki import organisation_name as subject_name
 from certs.tools.dev_ca import build_dev_ca, write_files
 
 # The live side, re-exported: tests and benches call ``harness.ServerProcess``, ``harness.submit_bid``.

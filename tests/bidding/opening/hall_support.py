@@ -38,7 +38,6 @@ from trading.ledger.models import LedgerEntry
 PRICES = {"A": "1180000.00", "B": "1095000.50", "C": "1230000.00", "D": "990000.00", "E": "1150000.00"}
 
 
-@dataclass
 async def seal_bid(
     directory: Path,
     bidder: Party,
