@@ -45,6 +45,11 @@ class CreditRepository:
             query = query.where(CreditRecord.source_ref.in_(list(refs)))
         return set((await self.session.execute(query)).scalars().all())
 
+    async def refs_with_prefix(self, prefix: str) -> set[str]:
+        """Every reference a source has published under ``prefix``, whatever the record's status."""
+        query = select(CreditRecord.source_ref).where(CreditRecord.source_ref.startswith(prefix, autoescape=True))
+        return set((await self.session.execute(query)).scalars().all())
+
     async def of_uscc(self, uscc: str, *, effective_only: bool = False) -> Sequence[CreditRecord]:
         """The organisation's records, newest decision first."""
         query = select(CreditRecord).where(CreditRecord.uscc == uscc)
