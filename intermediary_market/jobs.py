@@ -71,12 +71,12 @@ class BlacklistCreditBackfill:
 
     name = "intermediary_market.blacklist_credit_backfill"
 
-    async def due(self, session: AsyncSession, now: datetime, limit: int) -> Sequence[object]:
+    async def due(self, session: AsyncSession, now: datetime, limit: int) -> Sequence[object]:  # noqa: ARG002 - the sweep's protocol; not time-driven
         published = await SharedCreditRepository(session).refs_with_prefix(BLACKLISTING_PREFIX)
         ids = {ref.removeprefix(BLACKLISTING_PREFIX) for ref in published}
         return await MarketRepository(session).unpublished_listings(ids, limit)
 
-    async def run(self, session: AsyncSession, key: object, now: datetime) -> bool:
+    async def run(self, session: AsyncSession, key: object, now: datetime) -> bool:  # noqa: ARG002 - as above
         return await backfill_listing_if_unpublished(session, _uuid(key))
 
 

@@ -70,7 +70,8 @@ async def test_a_listing_from_before_the_upgrade_bars_registration_after_the_bac
     repo = CreditRepository(session)
     shared = await repo.by_ref(credit_ref(listing.id))
     old = await repo.by_ref(credit_ref(expired.id))
-    assert shared is not None and old is not None
+    assert shared is not None
+    assert old is not None
     assert (shared.status, shared.valid_from, shared.valid_until) == (
         CreditStatus.EFFECTIVE,
         listing.decided_at,

@@ -45,6 +45,7 @@ SCOPE_LABELS = {
 }
 CHOOSE_FILE = N_("Choose a CSV or JSON file to import.")
 UNKNOWN_FORMAT = N_("The file's name ends in .csv or .json.")
+UNKNOWN_KIND = N_("Choose one of the listed record kinds, or none.")
 LABEL_REQUIRED = N_("Name the batch (e.g. the export's date and source).")
 IMPORT_REFUSED = N_("The file was refused and nothing was imported. Correct every row listed and upload it again.")
 
@@ -67,7 +68,9 @@ async def _upload(request: Request[Any, Any, Any]) -> tuple[bytes, ImportFormat,
     if not label:
         raise ValidationFailed(LABEL_REQUIRED, field="label", rule="required")
     raw_kind = str(form.get("kind") or "")
-    kind = CreditKind(raw_kind) if raw_kind in {k.value for k in CreditKind} else None
+    if raw_kind and raw_kind not in {k.value for k in CreditKind}:
+        raise ValidationFailed(UNKNOWN_KIND, field="kind", rule="kind")
+    kind = CreditKind(raw_kind) if raw_kind else None
     return data, ImportFormat(suffix), label, kind
 
 
