@@ -297,11 +297,13 @@ class CreditService:
         organisation = await self.repo.organisation(organisation_id)
         return organisation.name if organisation is not None else None
 
-    async def records_of(self, organisation_id: uuid.UUID, *, effective_only: bool = False) -> Sequence[CreditRecord]:
+    async def records_of(
+        self, organisation_id: uuid.UUID, *, effective_only: bool = False, in_force_at: datetime | None = None
+    ) -> Sequence[CreditRecord]:
         organisation = await self.repo.organisation(organisation_id)
         if organisation is None:
             raise NotFound("no such organisation", field="organisation_id", rule="exists")
-        return await self.repo.of_uscc(organisation.uscc, effective_only=effective_only)
+        return await self.repo.of_uscc(organisation.uscc, effective_only=effective_only, in_force_at=in_force_at)
 
     async def history(self, records: Sequence[CreditRecord]) -> dict[uuid.UUID, list[CreditRecordChange]]:
         grouped: dict[uuid.UUID, list[CreditRecordChange]] = {row.id: [] for row in records}

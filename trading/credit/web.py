@@ -20,6 +20,7 @@ from trading.credit.importing import COLUMNS, ImportFormat, import_records
 from trading.credit.models import Activity, CreditKind
 from trading.credit.policies import CreditPermission
 from trading.credit.service import CreditService
+from trading.kernel import clock
 from trading.kernel.auth.identity import Actor
 from trading.kernel.auth.permissions import requires
 from trading.kernel.errors import DomainError, ValidationFailed
@@ -87,7 +88,8 @@ class CreditPages(Controller):
     ) -> Template:
         """An organisation's effective credit records (public: 信用信息公示)."""
         service = CreditService(db_session)
-        records = await service.records_of(organisation_id, effective_only=True)
+        # 信用信息公示 shows what is in force now: not a decision that takes effect later.
+        records = await service.records_of(organisation_id, in_force_at=await clock.now(db_session))
         organisation = await service.repo.organisation(organisation_id)
         return await page(
             request, "credit/organisation.html", {"organisation": organisation, "records": records, **_LABELS}
