@@ -81,3 +81,5 @@ async def test_a_listing_from_before_the_upgrade_bars_registration_after_the_bac
     with pytest.raises(RegistrationRefused) as refused:
         await market.register(announcement.id, price=None, actor=barred)
     assert refused.value.rule == "blacklisted"
+    assert "提供虚假材料" in refused.value.message  # the listing's reason, and its period
+    assert "UTC+08:00" in refused.value.message
