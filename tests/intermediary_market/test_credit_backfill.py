@@ -4,8 +4,13 @@ backfill has run (registration reads only the shared records).
 
 from __future__ import annotations
 
+import asyncio
+import os
+import subprocess
+import sys
 import uuid
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,6 +32,8 @@ from trading.credit.repository import CreditRepository
 from trading.kernel import clock
 from trading.kernel.auth.roles import Role
 from trading.kernel.settings import Settings
+
+GGZY = str(Path(sys.executable).parent / "ggzy")
 
 
 async def _legacy_listing(session: AsyncSession, organisation_id: uuid.UUID, status: BlacklistStatus) -> Blacklisting:
@@ -83,3 +90,17 @@ async def test_a_listing_from_before_the_upgrade_bars_registration_after_the_bac
     assert refused.value.rule == "blacklisted"
     assert "提供虚假材料" in refused.value.message  # the listing's reason, and its period
     assert "UTC+08:00" in refused.value.message
+
+
+async def test_ggzy_credit_backfill_runs_idempotently(pg_databases: None, fresh_db: str, tmp_path: Path) -> None:
+    env = {**os.environ, "GGZY_DB_URL": fresh_db, "GGZY_STORAGE_DIR": str(tmp_path / "files")}
+
+    def backfill() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [GGZY, "credit", "backfill"], env=env, capture_output=True, text=True, timeout=120, check=False
+        )
+
+    for _ in range(2):
+        done = await asyncio.to_thread(backfill)
+        assert done.returncode == 0, done.stderr
+        assert "published 0 listings" in done.stdout
