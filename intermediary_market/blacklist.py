@@ -33,9 +33,12 @@ CREDIT_SOURCE = "intermediary_market"
 LIST_NAME = "失信中介服务机构名单"
 
 
+BLACKLISTING_PREFIX = f"{CREDIT_SOURCE}:blacklisting:"
+
+
 def credit_ref(blacklisting_id: uuid.UUID) -> str:
     """The listing's unique reference in ``trading.credit`` (re-publishing updates that record)."""
-    return f"{CREDIT_SOURCE}:blacklisting:{blacklisting_id}"
+    return f"{BLACKLISTING_PREFIX}{blacklisting_id}"
 
 
 async def publish_listing(session: AsyncSession, row: Blacklisting, *, actor: Actor) -> None:
@@ -187,6 +190,23 @@ class BlacklistService:
         )
         await CreditService(self.session).recompute_one(row.organisation_id, row.appeal_decided_at)
         return row
+
+
+async def backfill_listing_if_unpublished(session: AsyncSession, blacklisting_id: uuid.UUID) -> bool:
+    """Publish a listing decided before ``trading.credit`` existed (or whose publication was lost)
+    under its usual ``credit_ref``, so registration, which reads only the shared records, bars it.
+    Idempotent: a listing already published is left alone; a later re-publish updates this record.
+    """
+    row = await MarketRepository(session).blacklisting(blacklisting_id, lock=True)
+    if row is None or row.decided_at is None or row.status not in {BlacklistStatus.EFFECTIVE, BlacklistStatus.EXPIRED}:
+        return False
+    shared = SharedCredit(session)
+    if await shared.repo.by_ref(credit_ref(row.id)) is not None:
+        return False
+    await publish_listing(session, row, actor=Actor.system())
+    if row.status is BlacklistStatus.EXPIRED:  # its period still judges registrations made within it
+        await shared.set_status(credit_ref(row.id), CreditStatus.EXPIRED, actor=Actor.system())
+    return True
 
 
 async def expire_blacklisting_if_due(session: AsyncSession, blacklisting_id: uuid.UUID, now: datetime) -> bool:

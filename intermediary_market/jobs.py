@@ -15,12 +15,17 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from intermediary_market.blacklist import expire_blacklisting_if_due
+from intermediary_market.blacklist import (
+    BLACKLISTING_PREFIX,
+    backfill_listing_if_unpublished,
+    expire_blacklisting_if_due,
+)
 from intermediary_market.credit_records import CreditService
 from intermediary_market.delivery import advance_delivery_clock_if_due
 from intermediary_market.draw import advance_selection_if_due
 from intermediary_market.qualifications import suspend_qualification_if_due
 from intermediary_market.repository import MarketRepository
+from trading.credit.repository import CreditRepository as SharedCreditRepository
 from trading.kernel import clock
 from trading.kernel.auth.identity import Actor
 from trading.kernel.db.uow import transaction
@@ -58,6 +63,23 @@ class BlacklistExpiry:
         return await expire_blacklisting_if_due(session, _uuid(key), now)
 
 
+class BlacklistCreditBackfill:
+    """Listings decided before ``trading.credit`` existed reach it: registration reads only the
+    shared records, so a listing missing there would stop barring. Due while any decided listing
+    has no shared record; after the first pass after the upgrade, nothing is due again.
+    """
+
+    name = "intermediary_market.blacklist_credit_backfill"
+
+    async def due(self, session: AsyncSession, now: datetime, limit: int) -> Sequence[object]:  # noqa: ARG002 - the sweep's protocol; not time-driven
+        published = await SharedCreditRepository(session).refs_with_prefix(BLACKLISTING_PREFIX)
+        ids = {ref.removeprefix(BLACKLISTING_PREFIX) for ref in published}
+        return await MarketRepository(session).unpublished_listings(ids, limit)
+
+    async def run(self, session: AsyncSession, key: object, now: datetime) -> bool:  # noqa: ARG002 - as above
+        return await backfill_listing_if_unpublished(session, _uuid(key))
+
+
 class DeliveryClock:
     """限时办结: a warning before the committed deadline, the overdue mark at it."""
 
@@ -82,7 +104,13 @@ class SelectionClock:
         return await advance_selection_if_due(session, _uuid(key), now)
 
 
-SWEEP_HANDLERS = (QualificationExpiry(), BlacklistExpiry(), DeliveryClock(), SelectionClock())
+SWEEP_HANDLERS = (
+    QualificationExpiry(),
+    BlacklistExpiry(),
+    BlacklistCreditBackfill(),
+    DeliveryClock(),
+    SelectionClock(),
+)
 
 
 async def recompute_credit(session_maker: async_sessionmaker[AsyncSession]) -> dict[str, Any]:

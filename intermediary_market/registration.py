@@ -21,7 +21,7 @@ from intermediary_market.models import Announcement, AnnouncementStatus, Qualifi
 from intermediary_market.policies import assert_own_organisation
 from intermediary_market.schemas import PanelScores
 from intermediary_market.selection import SelectionMethod
-from trading.credit.models import Activity
+from trading.credit.models import Activity, CreditKind
 from trading.credit.service import may_take_part
 from trading.kernel import clock, draws
 from trading.kernel.auth.identity import Actor
@@ -62,11 +62,19 @@ class RegistrationService(AnnouncementService):
             )
         # The shared credit records are the one source of truth (the market's listings publish
         # into them), judged at ``now`` from their periods like the facts above.
-        if not (await may_take_part(self.session, organisation_id, Activity.INTERMEDIARY_SERVICES, now)).allowed:
-            return RegistrationRefused(
-                "the intermediary is on the blacklist", field="organisation_id", rule="blacklisted"
-            )
-        return None
+        eligibility = await may_take_part(self.session, organisation_id, Activity.INTERMEDIARY_SERVICES, now)
+        if eligibility.allowed:
+            return None
+        # The shared refusal names every blocking record with its reason and period; a blacklist
+        # entry keeps the market's own rule name, other kinds keep the shared one.
+        shared = eligibility.refusal(field_name="organisation_id")
+        blacklist = eligibility.blocking[0].kind is CreditKind.BLACKLIST
+        return RegistrationRefused(
+            shared.message,
+            field="organisation_id",
+            rule="blacklisted" if blacklist else shared.rule,
+            extra=shared.extra,
+        )
 
     async def register(
         self,

@@ -18,6 +18,7 @@ from intermediary_market.models import (
     Announcement,
     AnnouncementStatus,
     Blacklisting,
+    BlacklistStatus,
     Complaint,
     ComplaintStatus,
     CreditInput,
@@ -177,6 +178,20 @@ class MarketRepository:
             .limit(limit)
         )
         return list(rows)
+
+    async def unpublished_listings(self, published: set[str], limit: int) -> list[uuid.UUID]:
+        """Decided listings (effective or expired) whose id is not among ``published`` credit
+        references' ids: compared in Python, the references hold the id as text on every dialect.
+        """
+        rows = await self.session.scalars(
+            select(Blacklisting.id)
+            .where(
+                Blacklisting.decided_at.is_not(None),
+                Blacklisting.status.in_((BlacklistStatus.EFFECTIVE, BlacklistStatus.EXPIRED)),
+            )
+            .order_by(Blacklisting.decided_at, Blacklisting.id)
+        )
+        return [row for row in rows if str(row) not in published][:limit]
 
     # --- delivery ------------------------------------------------------------------------------
 

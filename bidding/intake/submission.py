@@ -34,6 +34,9 @@ from bidding.repository.bids import BidRepository
 from bidding.signers import signer_must_be
 from certs.sign.cades import DetachedSignature
 from certs.trustlist.model import fingerprint
+from trading.credit.errors import Ineligible
+from trading.credit.models import Activity
+from trading.credit.service import may_take_part
 from trading.kernel import clock
 from trading.kernel.auth.identity import Actor
 from trading.kernel.db.uow import transaction
@@ -52,7 +55,7 @@ class Submissions(IntakeBase):
         try:
             checked = await asyncio.to_thread(check_container, path, snapshot)
             return await self._accept(actor, upload_id, snapshot, checked)
-        except (BidRefused, DeadlinePassed, TenderStateConflict) as refusal:
+        except (BidRefused, DeadlinePassed, TenderStateConflict, Ineligible) as refusal:
             await self._refuse(actor, upload_id, snapshot, refusal)
             raise
 
@@ -112,6 +115,11 @@ class Submissions(IntakeBase):
                     field="deadline",
                     rule="binding-mismatch",
                 )
+            # Asked again at acceptance, not only when the upload started: an upload lives for
+            # hours, and a bidder barred meanwhile gets no receipt (the same refusal as at start).
+            eligibility = await may_take_part(session, snapshot.bidder_organisation_id, Activity.BIDDING, now)
+            if not eligibility.allowed:
+                raise eligibility.refusal()
             upload = await self._upload(session, actor, upload_id, lock=True)
             self._check_receiving(upload)
             storage_key = await asyncio.to_thread(
@@ -222,7 +230,7 @@ class Submissions(IntakeBase):
         actor: Actor,
         upload_id: uuid.UUID,
         snapshot: TenderSnapshot,
-        refusal: BidRefused | DeadlinePassed | TenderStateConflict,
+        refusal: BidRefused | DeadlinePassed | TenderStateConflict | Ineligible,
     ) -> None:
         """Keep the refusal as the upload's record (and in the sealed ledger), delete the bytes."""
         async with transaction(self.session_maker, lock=True) as session:

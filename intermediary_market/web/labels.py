@@ -102,6 +102,8 @@ REFUSAL_MESSAGES: dict[str, str] = {
     "qualification_suspended": N_("Your qualification for this item has expired and is suspended until renewed."),
     "qualification_level": N_("The announcement requires a higher qualification level."),
     "blacklisted": N_("Your organisation is on the blacklist and may not register."),
+    "credit-serious-violation": N_("Your organisation is listed for a serious violation and may not register."),
+    "credit-penalty-bar": N_("An administrative penalty in force bars your organisation from registering."),
     "duplicate_registration": N_("Your organisation has already registered for this selection."),
     "price_outside_limits": N_("The price lies outside the announced limits."),
     # announcements and the draw

@@ -8,14 +8,17 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import httpx
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bidding.models import BidUpload, Tender
+from bidding.client.transport import BidRejected
+from bidding.models import BidUpload, BidVersion, Tender, UploadStatus
 from certs.devpki.pki import DevPki
+from tests.bidding.containers import bid_client, build
 from tests.bidding.factories import Party, bidder_party, published_tender, tenderee_party
 from tests.bidding.test_web import log_in
 from tests.trading.credit.factories import record
@@ -114,3 +117,40 @@ async def test_out_of_scope_or_run_out_records_do_not_block(
     )
     assert response.status_code == 201, response.text
     assert await _uploads(session_maker, bidder) == 1
+
+
+async def test_a_bidder_barred_after_the_upload_started_gets_no_receipt(
+    *,
+    client: httpx.AsyncClient,
+    session_maker: async_sessionmaker[AsyncSession],
+    store: FileStore,
+    tender: Tender,
+    bidder: Party,
+    tmp_path: Path,
+) -> None:
+    """An upload lives for hours: the credit question is asked again when the bid is accepted."""
+    assert tender.deadline is not None
+    bids = await bid_client(client, bidder)
+    built = await build(tmp_path / "bid", bidder, tender=tender.project_code, lot="L1", deadline=tender.deadline)
+    state = await bids.start_upload(tender.project_code, "L1", size=built.size, sha256=built.sha256)
+    patch = await client.patch(
+        f"/api/v1/bidding/uploads/{state.id}",
+        content=built.path.read_bytes(),
+        headers={**await bidder.headers(client), "Upload-Offset": "0"},
+    )
+    assert patch.status_code == 204, patch.text
+    await _record(session_maker, bidder, ago=timedelta(minutes=1))  # listed while the bytes were sent
+
+    with pytest.raises(BidRejected) as refused:
+        await bids.submit(state.id)
+    assert (refused.value.status, refused.value.rule) == (403, "credit-blacklisted")
+    async with session_maker() as session:
+        upload = await session.get_one(BidUpload, state.id)
+        versions = await session.scalar(
+            select(func.count()).select_from(BidVersion).where(BidVersion.upload_id == state.id)
+        )
+    assert versions == 0  # nothing accepted
+    assert upload.status is UploadStatus.REFUSED  # kept as a refusal, not left receiving
+    assert upload.refusal is not None
+    assert upload.refusal["rule"] == "credit-blacklisted"
+    assert not store.incoming_path(state.id).exists()  # the bytes are gone, none were promoted

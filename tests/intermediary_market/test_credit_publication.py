@@ -116,7 +116,12 @@ async def test_registration_reads_the_shared_records(session: AsyncSession, sett
     )
     with pytest.raises(RegistrationRefused) as refused:
         await market.register(announcement.id, price=None, actor=barred)
-    assert refused.value.rule == "blacklisted"
+    # The record's own kind names the rule (a blacklist entry keeps the market's ``blacklisted``),
+    # and the message carries its reason and period.
+    assert refused.value.rule == "credit-serious-violation"
+    assert "提供虚假材料骗取中标" in refused.value.message
+    assert "UTC+08:00" in refused.value.message
+    assert refused.value.extra["records"][0]["kind"] == "serious_violation"
 
 
 async def test_the_red_list_publishes_commendations_that_never_block(session: AsyncSession, settings: Settings) -> None:

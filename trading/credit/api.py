@@ -39,10 +39,18 @@ class CreditApi(Controller):
         self,
         organisation_id: FromPath[uuid.UUID],
         db_session: NamedDependency[AsyncSession],
+        actor: NamedDependency[Actor],
         effective_only: FromQuery[bool] = False,  # noqa: FBT002 - a query flag
     ) -> list[CreditRecordRead]:
-        """The organisation's credit records from every source, newest decision first, each with its history."""
+        """The organisation's credit records from every source, newest decision first. Managers
+        (``credit:record:manage``) see every record with its history and evidence; everyone else
+        what the public page shows: the records in force now, without history or evidence (a
+        withdrawn record, 信用修复, is no longer published).
+        """
         service = CreditService(db_session)
+        if not actor.has(CreditPermission.RECORD_MANAGE):
+            rows = await service.records_of(organisation_id, in_force_at=await clock.now(db_session))
+            return [CreditRecordRead.public(row) for row in rows]
         rows = await service.records_of(organisation_id, effective_only=effective_only)
         history = await service.history(rows)
         return [CreditRecordRead.of(row, history[row.id]) for row in rows]

@@ -156,16 +156,18 @@ def read_rows(data: bytes, fmt: ImportFormat | str) -> list[dict[str, str]]:
     """The file's rows as header → text (headers as written in the file)."""
     text = _decode(data)
     if fmt == ImportFormat.CSV:
-        reader = csv.DictReader(io.StringIO(text))
+        reader = csv.DictReader(io.StringIO(text), restkey=_EXTRA_CELLS)
         try:
-            rows = [{(k or "").strip(): (v or "").strip() for k, v in row.items() if k is not None} for row in reader]
+            read = list(reader)
         except csv.Error as exc:
             raise CreditImportRefused(f"the file is not CSV: {exc}", field="file", rule="format") from None
+        _refuse_extra_cells(read)
+        rows = [{(k or "").strip(): (v or "").strip() for k, v in row.items()} for row in read]
         headers = [h.strip() for h in reader.fieldnames or []]
     elif fmt == ImportFormat.JSON:
         try:
             loaded = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nesting deeper than the parser goes
             raise CreditImportRefused("the file is not JSON", field="file", rule="format") from None
         items = loaded.get("records") if isinstance(loaded, dict) else loaded
         if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
@@ -183,7 +185,51 @@ def read_rows(data: bytes, fmt: ImportFormat | str) -> list[dict[str, str]]:
     unknown = [h for h in headers if h and h not in _BY_HEADER]
     if unknown:
         raise CreditImportRefused(f"unknown columns: {', '.join(unknown)}", field="file", rule="columns")
+    _refuse_shared_columns(headers)
     return rows
+
+
+_EXTRA_CELLS = "\x00extra"
+"""Where ``csv.DictReader`` puts the cells of a row longer than the header (never a header)."""
+
+
+def first_row_number(fmt: ImportFormat | str) -> int:
+    """Rows are numbered as the spreadsheet shows them: a CSV's header is line 1, its first record
+    line 2; a JSON file's first record is 1.
+    """
+    return 2 if fmt == ImportFormat.CSV else 1
+
+
+def _refuse_extra_cells(rows: list[dict[str, Any]]) -> None:
+    """A row with more cells than the header would lose them silently: refuse naming every such row."""
+    errors = [
+        RowError(number, "file", "columns", f"line {number} has {len(row[_EXTRA_CELLS])} more cells than the header")
+        for number, row in enumerate(rows, start=first_row_number(ImportFormat.CSV))
+        if row.get(_EXTRA_CELLS)
+    ]
+    if errors:
+        lines = ", ".join(str(error.row) for error in errors)
+        raise CreditImportRefused(
+            f"lines {lines} have more cells than the header (the header is line 1); nothing was imported",
+            field="file",
+            rule="columns",
+            extra={"errors": [error.as_dict() for error in errors]},
+        )
+
+
+def _refuse_shared_columns(headers: Iterable[str]) -> None:
+    """Two headers naming the same column (twice the same, or two of its aliases) would overwrite
+    each other row by row: refuse the file naming them.
+    """
+    named: dict[str, list[str]] = {}
+    for header in headers:
+        if header:
+            named.setdefault(_BY_HEADER[header].name, []).append(header)
+    shared = [" / ".join(group) for group in named.values() if len(group) > 1]
+    if shared:
+        raise CreditImportRefused(
+            f"several headers name the same column: {'; '.join(shared)}", field="file", rule="columns"
+        )
 
 
 def _day(raw: str) -> date | None:
@@ -273,13 +319,13 @@ def _period(row: _Row) -> tuple[datetime | None, datetime | None]:
 
 
 def validate(
-    rows: Iterable[Mapping[str, str]], *, source: str, default_kind: CreditKind | None
+    rows: Iterable[Mapping[str, str]], *, source: str, default_kind: CreditKind | None, first_row: int = 1
 ) -> tuple[list[Publication], list[RowError]]:
-    """Every row as a ``Publication``, and every error of every row (rows numbered from 1)."""
+    """Every row as a ``Publication``, and every error of every row (numbered from ``first_row``)."""
     publications: list[Publication] = []
     errors: list[RowError] = []
     seen: dict[str, int] = {}
-    for number, raw in enumerate(rows, start=1):
+    for number, raw in enumerate(rows, start=first_row):
         before = len(errors)
         row = _Row(number, raw, errors)
         _check_text(row)
@@ -297,6 +343,10 @@ def validate(
             status = STATUS_WORDS.get(row.get("status"), CreditStatus.EFFECTIVE)
             if row.get("status") not in STATUS_WORDS:
                 row.error("status", "status", f"unknown status {row.get('status')!r}")
+        if status is not CreditStatus.EFFECTIVE and valid_until is None and row.get("valid_until") in OPEN_ENDED:
+            # Without its end an expired or withdrawn row could not say until when it counted:
+            # judged by its period it would bar the organisation for ever.
+            row.error("valid_until", "required", "有效期至 is required when the record is no longer in force (状态)")
         digest = row.get("evidence_sha256").lower()
         if digest and not _SHA256.match(digest):
             row.error("evidence_sha256", "format", "证据摘要 is a SHA-256 in hex (64 characters)")
@@ -342,11 +392,13 @@ async def import_records(
     sha256 = hashlib.sha256(data).hexdigest()
     source = f"import:{label.strip()[:60] or sha256[:16]}"
     rows = read_rows(data, fmt)
-    publications, errors = validate(rows, source=source, default_kind=default_kind)
+    first_row = first_row_number(fmt)
+    publications, errors = validate(rows, source=source, default_kind=default_kind, first_row=first_row)
     if errors:
         bad_rows = sorted({error.row for error in errors})
+        numbering = "lines as in a spreadsheet, the header is line 1" if first_row > 1 else "records from 1"
         raise CreditImportRefused(
-            f"{len(bad_rows)} of {len(rows)} rows are refused (rows {', '.join(map(str, bad_rows))}); "
+            f"{len(bad_rows)} of {len(rows)} rows are refused (rows {', '.join(map(str, bad_rows))}; {numbering}); "
             "nothing was imported",
             field=errors[0].field,
             rule=errors[0].rule,

@@ -45,11 +45,25 @@ class CreditRepository:
             query = query.where(CreditRecord.source_ref.in_(list(refs)))
         return set((await self.session.execute(query)).scalars().all())
 
-    async def of_uscc(self, uscc: str, *, effective_only: bool = False) -> Sequence[CreditRecord]:
-        """The organisation's records, newest decision first."""
+    async def refs_with_prefix(self, prefix: str) -> set[str]:
+        """Every reference a source has published under ``prefix``, whatever the record's status."""
+        query = select(CreditRecord.source_ref).where(CreditRecord.source_ref.startswith(prefix, autoescape=True))
+        return set((await self.session.execute(query)).scalars().all())
+
+    async def of_uscc(
+        self, uscc: str, *, effective_only: bool = False, in_force_at: datetime | None = None
+    ) -> Sequence[CreditRecord]:
+        """The organisation's records, newest decision first; ``in_force_at``: only the effective
+        records whose period holds that moment (what the public may see: not yet, no longer, not).
+        """
         query = select(CreditRecord).where(CreditRecord.uscc == uscc)
-        if effective_only:
+        if effective_only or in_force_at is not None:
             query = query.where(CreditRecord.status == CreditStatus.EFFECTIVE)
+        if in_force_at is not None:
+            query = query.where(
+                CreditRecord.valid_from <= in_force_at,
+                sa.or_(CreditRecord.valid_until.is_(None), CreditRecord.valid_until > in_force_at),
+            )
         query = query.order_by(CreditRecord.valid_from.desc(), CreditRecord.id)
         return (await self.session.execute(query)).scalars().all()
 

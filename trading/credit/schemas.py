@@ -71,6 +71,11 @@ class CreditRecordRead(msgspec.Struct):
             history=[CreditChangeRead.of(change) for change in history],
         )
 
+    @classmethod
+    def public(cls, row: CreditRecord) -> CreditRecordRead:
+        """What a reader without ``credit:record:manage`` sees: the record, no history or evidence."""
+        return msgspec.structs.replace(cls.of(row), evidence_sha256=None, evidence_url=None)
+
 
 class BlockingRecordRead(msgspec.Struct):
     id: uuid.UUID

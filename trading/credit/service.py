@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from trading.credit.errors import CreditRecordRefused, Ineligible
@@ -230,12 +231,21 @@ class CreditService:
         now = await clock.now(self.session)
         row = await self.repo.by_ref(publication.source_ref, lock=True)
         if row is None:
-            row = CreditRecord(source_ref=publication.source_ref, created_at=now, updated_at=now, **values)
-            row.next_check = _next_check(row)
-            await self.repo.add(row)
-            changes = {name: [None, _text(getattr(row, name))] for name in _COMPARED}
-            await self._record_change(row, "published", changes, now, actor)
-            return row, "published"
+            created = CreditRecord(source_ref=publication.source_ref, created_at=now, updated_at=now, **values)
+            created.next_check = _next_check(created)
+            try:
+                async with self.session.begin_nested():
+                    await self.repo.add(created)
+            except IntegrityError:
+                # Another transaction published the same new reference first (and committed):
+                # its record is the one to update, not a second one to add.
+                row = await self.repo.by_ref(publication.source_ref, lock=True)
+                if row is None:
+                    raise
+            else:
+                changes = {name: [None, _text(getattr(created, name))] for name in _COMPARED}
+                await self._record_change(created, "published", changes, now, actor)
+                return created, "published"
         changes = {
             name: [_text(getattr(row, name)), _text(value)]
             for name, value in values.items()
@@ -297,11 +307,13 @@ class CreditService:
         organisation = await self.repo.organisation(organisation_id)
         return organisation.name if organisation is not None else None
 
-    async def records_of(self, organisation_id: uuid.UUID, *, effective_only: bool = False) -> Sequence[CreditRecord]:
+    async def records_of(
+        self, organisation_id: uuid.UUID, *, effective_only: bool = False, in_force_at: datetime | None = None
+    ) -> Sequence[CreditRecord]:
         organisation = await self.repo.organisation(organisation_id)
         if organisation is None:
             raise NotFound("no such organisation", field="organisation_id", rule="exists")
-        return await self.repo.of_uscc(organisation.uscc, effective_only=effective_only)
+        return await self.repo.of_uscc(organisation.uscc, effective_only=effective_only, in_force_at=in_force_at)
 
     async def history(self, records: Sequence[CreditRecord]) -> dict[uuid.UUID, list[CreditRecordChange]]:
         grouped: dict[uuid.UUID, list[CreditRecordChange]] = {row.id: [] for row in records}

@@ -20,6 +20,7 @@ from trading.credit.importing import COLUMNS, ImportFormat, import_records
 from trading.credit.models import Activity, CreditKind
 from trading.credit.policies import CreditPermission
 from trading.credit.service import CreditService
+from trading.kernel import clock
 from trading.kernel.auth.identity import Actor
 from trading.kernel.auth.permissions import requires
 from trading.kernel.errors import DomainError, ValidationFailed
@@ -45,6 +46,7 @@ SCOPE_LABELS = {
 }
 CHOOSE_FILE = N_("Choose a CSV or JSON file to import.")
 UNKNOWN_FORMAT = N_("The file's name ends in .csv or .json.")
+UNKNOWN_KIND = N_("Choose one of the listed record kinds, or none.")
 LABEL_REQUIRED = N_("Name the batch (e.g. the export's date and source).")
 IMPORT_REFUSED = N_("The file was refused and nothing was imported. Correct every row listed and upload it again.")
 
@@ -67,7 +69,9 @@ async def _upload(request: Request[Any, Any, Any]) -> tuple[bytes, ImportFormat,
     if not label:
         raise ValidationFailed(LABEL_REQUIRED, field="label", rule="required")
     raw_kind = str(form.get("kind") or "")
-    kind = CreditKind(raw_kind) if raw_kind in {k.value for k in CreditKind} else None
+    if raw_kind and raw_kind not in {k.value for k in CreditKind}:
+        raise ValidationFailed(UNKNOWN_KIND, field="kind", rule="kind")
+    kind = CreditKind(raw_kind) if raw_kind else None
     return data, ImportFormat(suffix), label, kind
 
 
@@ -84,7 +88,8 @@ class CreditPages(Controller):
     ) -> Template:
         """An organisation's effective credit records (public: 信用信息公示)."""
         service = CreditService(db_session)
-        records = await service.records_of(organisation_id, effective_only=True)
+        # 信用信息公示 shows what is in force now: not a decision that takes effect later.
+        records = await service.records_of(organisation_id, in_force_at=await clock.now(db_session))
         organisation = await service.repo.organisation(organisation_id)
         return await page(
             request, "credit/organisation.html", {"organisation": organisation, "records": records, **_LABELS}

@@ -432,6 +432,38 @@ def credit_import(path: Path, label: str | None, kind: str | None) -> None:
     )
 
 
+@credit.command("backfill")
+def credit_backfill() -> None:
+    """Publish the market's listings decided before the credit records existed (the sweep does the
+    same with its first run; running it again changes nothing).
+    """
+    import asyncio  # noqa: PLC0415
+
+    from intermediary_market.jobs import BlacklistCreditBackfill  # noqa: PLC0415
+    from trading.kernel.db.engine import create_engine, create_session_maker  # noqa: PLC0415
+    from trading.kernel.sweep import run_sweep  # noqa: PLC0415
+
+    settings = get_settings()
+    handler = BlacklistCreditBackfill()
+
+    async def run() -> int:
+        engine = create_engine(settings.db.url, pool_size=1, busy_timeout_ms=settings.db.sqlite_busy_timeout_ms)
+        published = 0
+        try:
+            while True:  # in batches, until nothing is left to publish
+                report = await run_sweep(create_session_maker(engine), [handler])
+                if report.failed:
+                    raise click.ClickException(f"{report.failed[handler.name]} listings failed; see the log")
+                changed = report.changed.get(handler.name, 0)
+                if not changed:
+                    return published
+                published += changed
+        finally:
+            await engine.dispose()
+
+    click.echo(f"published {asyncio.run(run())} listings into the credit records")
+
+
 # --- processes ------------------------------------------------------------------------------
 
 

@@ -81,17 +81,18 @@ async def test_an_import_with_bad_rows_is_refused_whole_naming_every_bad_row(
     bad_code = row(org.uscc[:17] + ("0" if org.uscc[17] != "0" else "1"), 决定文书号="A-2")  # wrong check character
     bad_dates = row(new_uscc(), 决定文书号="A-3", 决定日期="2026-13-01", 有效期至="明年", 信用记录类别="通报")
     before = await _count(session)
-    for fmt, data in ((ImportFormat.CSV, csv_bytes), (ImportFormat.JSON, json_bytes)):
+    # A CSV's rows are its spreadsheet lines (the header is line 1); a JSON file's records count from 1.
+    for fmt, data, first in ((ImportFormat.CSV, csv_bytes, 2), (ImportFormat.JSON, json_bytes, 1)):
         with pytest.raises(CreditImportRefused) as refused:
             await import_records(session, data([good, bad_code, bad_dates]), fmt, actor=Actor.system(), label="bad")
         errors = refused.value.extra["errors"]
         assert {(e["row"], e["field"], e["rule"]) for e in errors} == {
-            (2, "统一社会信用代码", "check_char"),
-            (3, "决定日期", "date"),
-            (3, "有效期至", "date"),
-            (3, "信用记录类别", "kind"),
+            (first + 1, "统一社会信用代码", "check_char"),
+            (first + 2, "决定日期", "date"),
+            (first + 2, "有效期至", "date"),
+            (first + 2, "信用记录类别", "kind"),
         }
-        assert "rows 2, 3" in refused.value.message
+        assert f"rows {first + 1}, {first + 2}" in refused.value.message
         assert refused.value.status_code == 422
     assert await _count(session) == before  # nothing written, not even the good row
 

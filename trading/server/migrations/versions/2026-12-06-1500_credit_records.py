@@ -1,7 +1,7 @@
 """credit: records shared by every domain, and their change history
 
 Revision ID: 0015_credit_records
-Revises: 0013_ledger_withheld_chains
+Revises: 0014_notifications
 Create Date: 2026-12-06 15:00:00
 
 Runs on PostgreSQL and SQLite alike: enumerations are VARCHAR columns, JSON is JSONB on PostgreSQL.
