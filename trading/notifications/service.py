@@ -117,7 +117,7 @@ async def publish(
             created_at=now,
             next_check=now + RESEND_AFTER,
         )
-        for address in await repo.addresses(members)
+        for address in _one_per_mailbox(await repo.addresses(members))
     ]
     session.add_all(deliveries)
     await session.flush()
@@ -136,6 +136,21 @@ async def publish(
             sealed=sealed,
         )
     return notice
+
+
+def _one_per_mailbox(addresses: Sequence[EmailAddress]) -> list[EmailAddress]:
+    """Members sharing a mailbox (``Bids@Example.com`` and ``bids@example.com`` alike) get one
+    message: a second delivery to it would be a duplicate, and (notice, address) is unique.
+    Domains are case-insensitive and mailbox providers treat local parts so, hence ``casefold``.
+    """
+    seen: set[str] = set()
+    kept = []
+    for address in addresses:
+        mailbox = address.address.casefold()
+        if mailbox not in seen:
+            seen.add(mailbox)
+            kept.append(address)
+    return kept
 
 
 def _reader(actor: Actor) -> uuid.UUID:
