@@ -1,7 +1,10 @@
 """The inbox pages (``/inbox``): the signed-in user's notices and their organisation's, one
 notice, mark read, and the address notices go to by e-mail.
 
-Opening a notice reads it: for a legal notice the first reading is its read receipt in the ledger.
+Opening a notice (a GET) only shows it. Reading is recorded by the reader's confirmation, a POST
+with CSRF: a safe method writes nothing (no read receipt by a prefetch or a forged link, and no
+read turning into a write under SQLite's lock). For a legal notice the first confirmation is its
+read receipt in the ledger.
 The header's unread count comes from `unread_in_header`, installed as a page context hook by the
 composition root.
 """
@@ -44,6 +47,12 @@ class AddressForm:
     address: str = ""
 
 
+@dataclass
+class ReadForm:
+    back: str = ""
+    """``notice``: return to the notice (confirmed on its page), otherwise to the inbox."""
+
+
 async def unread_in_header(request: Request[Any, Any, Any], actor: Actor) -> Mapping[str, Any]:
     """``unread_notices`` for the page header, read in a short session of its own (the handler's
     session is not reachable from here, and a count needs no consistency with it).
@@ -83,7 +92,7 @@ class InboxPages(Controller):
         actor: NamedDependency[Actor],
         notice_id: FromPath[uuid.UUID],
     ) -> Response[Any]:
-        notice = await service.mark_read(db_session, actor, notice_id)
+        notice = await service.notice_for(db_session, actor, notice_id)
         return await page(request, "notifications/notice.html", {"notice": notice, "text": shown(notice)})
 
     @post("/{notice_id:uuid}/read", name="notifications.mark_read", opt=requires(PartiesPermission.PROFILE_UPDATE))
@@ -93,8 +102,11 @@ class InboxPages(Controller):
         db_session: NamedDependency[AsyncSession],
         actor: NamedDependency[Actor],
         notice_id: FromPath[uuid.UUID],
+        data: FormBody[ReadForm],
     ) -> Redirect:
         await service.mark_read(db_session, actor, notice_id)
+        if data.back == "notice":
+            return Redirect(request.app.route_reverse("notifications.notice", notice_id=notice_id), status_code=SEE_OTHER)
         return Redirect(request.app.route_reverse("notifications.inbox"), status_code=SEE_OTHER)
 
     @post("/email", name="notifications.email_address", opt=requires(PartiesPermission.PROFILE_UPDATE))
