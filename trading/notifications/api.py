@@ -22,7 +22,7 @@ from trading.parties.policies import PartiesPermission
 
 
 def _read(notice: Notice) -> NoticeRead:
-    return NoticeRead.shown(notice, messages.render(notice.template, notice.params, i18n.get_locale()))
+    return NoticeRead.shown(notice, messages.render_or_fallback(notice.template, notice.params, i18n.get_locale()))
 
 
 class NotificationsApi(Controller):

@@ -67,7 +67,7 @@ async def unread_in_header(request: Request[Any, Any, Any], actor: Actor) -> Map
 
 
 def shown(notice: Notice) -> messages.Rendered:
-    return messages.render(notice.template, notice.params, i18n.get_locale())
+    return messages.render_or_fallback(notice.template, notice.params, i18n.get_locale())
 
 
 class InboxPages(Controller):
@@ -106,8 +106,10 @@ class InboxPages(Controller):
     ) -> Redirect:
         await service.mark_read(db_session, actor, notice_id)
         if data.back == "notice":
-            return Redirect(request.app.route_reverse("notifications.notice", notice_id=notice_id), status_code=SEE_OTHER)
-        return Redirect(request.app.route_reverse("notifications.inbox"), status_code=SEE_OTHER)
+            back = request.app.route_reverse("notifications.notice", notice_id=notice_id)
+        else:
+            back = request.app.route_reverse("notifications.inbox")
+        return Redirect(back, status_code=SEE_OTHER)
 
     @post("/email", name="notifications.email_address", opt=requires(PartiesPermission.PROFILE_UPDATE))
     async def email_address(

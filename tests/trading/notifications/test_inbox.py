@@ -1,5 +1,6 @@
 """The inbox: publish → the notice is listed with the unread count in the header (in Chinese by
-default), opening a legal notice shows it and confirming records its read receipt, mark read, the API, idempotent keys."""
+default), opening a legal notice shows it and confirming records its read receipt, mark read, the
+API, idempotent keys."""
 
 from __future__ import annotations
 
