@@ -92,8 +92,12 @@ class InboxPages(Controller):
         actor: NamedDependency[Actor],
         notice_id: FromPath[uuid.UUID],
     ) -> Response[Any]:
-        notice = await service.notice_for(db_session, actor, notice_id)
-        return await page(request, "notifications/notice.html", {"notice": notice, "text": shown(notice)})
+        reading = await service.notice_for(db_session, actor, notice_id)
+        return await page(
+            request,
+            "notifications/notice.html",
+            {"notice": reading.notice, "read_at": reading.read_at, "text": shown(reading.notice)},
+        )
 
     @post("/{notice_id:uuid}/read", name="notifications.mark_read", opt=requires(PartiesPermission.PROFILE_UPDATE))
     async def mark_read(
@@ -144,7 +148,7 @@ class InboxPages(Controller):
             request,
             "notifications/inbox.html",
             {
-                "notices": [(notice, shown(notice)) for notice in notices[:PAGE_SIZE]],
+                "notices": [(r.notice, r.read_at, shown(r.notice)) for r in notices[:PAGE_SIZE]],
                 "next_offset": offset + PAGE_SIZE if more else None,
                 "previous_offset": max(offset - PAGE_SIZE, 0) if offset else None,
                 "address": address if address is not None else (await service.email_address(session, actor) or ""),

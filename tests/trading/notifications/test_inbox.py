@@ -19,7 +19,7 @@ from trading.kernel.db.uow import transaction
 from trading.kernel.settings import Settings
 from trading.notifications import service
 from trading.notifications.messages import UnknownTemplate
-from trading.notifications.models import Notice
+from trading.notifications.models import Notice, NoticeReading
 from trading.notifications.service import Recipient
 
 BADGE = re.compile(r'class="inbox-link"[^>]*>([^<]*)(?:<span class="badge"[^>]*>(\d+)</span>)?')
@@ -124,8 +124,8 @@ async def test_confirming_a_legal_notice_records_its_read_receipt_once(
     [receipt] = await ledger_entries(session_maker, action="notifications.legal_notice_read", subject_id=notice.id)
     assert receipt.actor_user_id == account.user_id
     async with session_maker() as session:
-        row = await session.get_one(Notice, notice.id)
-        assert row.read_by == account.user_id
+        reading = await session.get_one(NoticeReading, (notice.id, account.user_id))
+        assert reading.read_at is not None
 
 
 async def test_publishing_twice_with_the_same_key_creates_one_notice(
