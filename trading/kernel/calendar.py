@@ -35,6 +35,9 @@ from zoneinfo import ZoneInfo
 
 CHINA: Final = ZoneInfo("Asia/Shanghai")
 SHIPPED_PACKAGE: Final = "trading.kernel.calendar_data"
+FIRST_YEAR: Final = 2000
+LAST_YEAR: Final = 2100
+"""The platform's years: a schedule, and a date the pages count from, lies in between."""
 MAX_SPAN_DAYS: Final = 3660
 """Counting stops after ten years: a longer walk means a wrong argument, not a real period."""
 
@@ -105,8 +108,8 @@ def parse_schedule(data: Any) -> YearSchedule:  # noqa: C901, PLR0912 - one chec
     if not isinstance(data, Mapping):
         raise CalendarError("the schedule is a JSON object", rule="json")
     year = data.get("year")
-    if isinstance(year, bool) or not isinstance(year, int) or not 2000 <= year <= 2100:  # noqa: PLR2004
-        raise CalendarError("a year between 2000 and 2100", where="year", rule="year")
+    if isinstance(year, bool) or not isinstance(year, int) or not FIRST_YEAR <= year <= LAST_YEAR:
+        raise CalendarError(f"a year between {FIRST_YEAR} and {LAST_YEAR}", where="year", rule="year")
     version = data.get("version")
     if not isinstance(version, str) or not version.strip():
         raise CalendarError("name the notice the schedule comes from", where="version", rule="version")
@@ -154,6 +157,10 @@ def read_schedule(raw: bytes) -> YearSchedule:
         data = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise CalendarError(f"not JSON: {exc}", rule="json") from exc
+    except RecursionError as exc:
+        # Arrays or objects nested thousands deep (``[[[[…``) exhaust the parser's stack: a wrong
+        # file like any other, not a crash of the page that loads it.
+        raise CalendarError("not JSON: nested too deeply", rule="json") from exc
     return parse_schedule(data)
 
 
@@ -244,19 +251,34 @@ class StoredVersion:
     schedule: YearSchedule
 
 
+@dataclass(frozen=True, slots=True)
+class UnreadableVersion:
+    """A stored version file that no longer reads as a schedule (damaged, or edited by hand):
+    listed with its problem, so one bad file does not hide the year's other versions.
+    """
+
+    number: int
+    sha256: str
+    problem: CalendarError
+
+
 def versions_dir(storage_dir: Path, year: int) -> Path:
     return loaded_dir(storage_dir) / "versions" / str(year)
 
 
-def stored_versions(storage_dir: Path | None, year: int) -> list[StoredVersion]:
+def stored_versions(storage_dir: Path | None, year: int) -> list[StoredVersion | UnreadableVersion]:
     """Every edition loaded for ``year``, oldest first (none for a year only shipped)."""
     if storage_dir is None or not versions_dir(storage_dir, year).is_dir():
         return []
-    found = []
+    found: list[StoredVersion | UnreadableVersion] = []
     for path in versions_dir(storage_dir, year).glob("*.json"):
         if path.stem.isdigit():
             raw = path.read_bytes()
-            found.append(StoredVersion(int(path.stem), hashlib.sha256(raw).hexdigest(), read_schedule(raw)))
+            digest = hashlib.sha256(raw).hexdigest()
+            try:
+                found.append(StoredVersion(int(path.stem), digest, read_schedule(raw)))
+            except CalendarError as exc:
+                found.append(UnreadableVersion(int(path.stem), digest, exc))
     return sorted(found, key=lambda version: version.number)
 
 

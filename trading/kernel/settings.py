@@ -199,7 +199,8 @@ class SmtpSettings(BaseSettings):
     appended to ``<var>/mail/outbox.mbox`` instead of being sent.
     """
 
-    model_config = SettingsConfigDict(env_prefix="GGZY_SMTP_")
+    # hide_input_in_errors: a refusal must not print the password it refuses.
+    model_config = SettingsConfigDict(env_prefix="GGZY_SMTP_", hide_input_in_errors=True)
 
     host: str = ""
     port: int = 25
@@ -210,6 +211,19 @@ class SmtpSettings(BaseSettings):
     sender: str = "ggzy <noreply@ggzy.localhost>"
     """The ``From`` of every notice; its domain also names the ``Message-ID``s."""
     timeout_seconds: float = 30.0
+    allow_plaintext_auth: bool = False
+    """``true``: log in with ``tls=none`` although the password then crosses the network in clear
+    (a relay on the same host or a trusted link). Otherwise credentials need TLS or STARTTLS."""
+
+    @model_validator(mode="after")
+    def _no_password_in_clear(self) -> SmtpSettings:
+        if (self.username or self.password is not None) and self.tls is SmtpTls.NONE and not self.allow_plaintext_auth:
+            msg = (
+                "GGZY_SMTP_USERNAME/GGZY_SMTP_PASSWORD with GGZY_SMTP_TLS=none would send the password in clear: "
+                "set GGZY_SMTP_TLS to starttls or tls (or GGZY_SMTP_ALLOW_PLAINTEXT_AUTH=true for a trusted link)"
+            )
+            raise ValueError(msg)
+        return self
 
 
 class TestingSettings(BaseSettings):

@@ -16,13 +16,14 @@ from trading.kernel.auth.identity import Actor
 from trading.kernel.auth.permissions import requires
 from trading.kernel.web import i18n
 from trading.notifications import messages, service
-from trading.notifications.models import Notice
 from trading.notifications.schemas import NoticeList, NoticeRead
 from trading.parties.policies import PartiesPermission
 
 
-def _read(notice: Notice) -> NoticeRead:
-    return NoticeRead.shown(notice, messages.render(notice.template, notice.params, i18n.get_locale()))
+def _read(reading: service.Reading) -> NoticeRead:
+    notice = reading.notice
+    text = messages.render_or_fallback(notice.template, notice.params, i18n.get_locale())
+    return NoticeRead.shown(notice, reading.read_at, text)
 
 
 class NotificationsApi(Controller):

@@ -57,6 +57,19 @@ def compose(
     return message
 
 
+def _composed(
+    settings: Settings, delivery: EmailDelivery, notice: Notice, locale: str | None, now: datetime
+) -> EmailMessage:
+    try:
+        return compose(settings, delivery, notice, locale, now)
+    except messages.RENDER_ERRORS as exc:
+        # The template changed after publication: no retry can help, so the delivery fails for
+        # good with the reason (the notice stays readable in the inbox) instead of the task and
+        # every sweep failing on it forever.
+        msg = f"template {notice.template!r} no longer renders: {exc!r}"
+        raise smtp.SendFailed(msg, temporary=False) from exc
+
+
 async def send_email(
     session_maker: async_sessionmaker[AsyncSession], delivery_id: uuid.UUID, *, settings: Settings | None = None
 ) -> str:
@@ -78,10 +91,10 @@ async def send_email(
         if notice is None:  # pragma: no cover - the foreign key keeps it
             return "missing"
         now = await clock.now(session)
-        message = compose(settings, delivery, notice, await repo.user_locale(delivery.user_id), now)
+        locale = await repo.user_locale(delivery.user_id)
         delivery.attempts += 1
         try:
-            await smtp.deliver(settings, message)
+            await smtp.deliver(settings, _composed(settings, delivery, notice, locale, now))
         except smtp.SendFailed as exc:
             failure = exc
             delivery.last_error = str(exc)[:500]

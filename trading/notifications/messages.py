@@ -9,24 +9,33 @@ written in the language of the user whose address it goes to.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from typing import Any, Final
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, TemplateNotFound, UndefinedError
+import structlog
+from jinja2 import Environment, PackageLoader, StrictUndefined, TemplateError, TemplateNotFound, UndefinedError
 
 from trading.kernel.web.templating import local_time
 
+log = structlog.get_logger(__name__)
+
 DEFAULT_LOCALE: Final = "zh_CN"
 LOCALES: Final = ("zh_CN", "en")
+RENDER_ERRORS: Final = (TemplateError, KeyError)
+"""What `render` raises for a template that no longer renders with a stored notice's parameters
+(renamed, a parameter renamed, a block missing: ``KeyError``) after the notice was published."""
 
 
 @dataclass(frozen=True, slots=True)
 class Rendered:
     subject: str
     body: str
+    fallback: bool = False
+    """The template no longer renders: ``subject`` is its name and ``body`` its parameters."""
 
 
 class UnknownTemplate(LookupError):
@@ -89,6 +98,18 @@ def render(template: str, params: Mapping[str, Any], locale: str | None) -> Rend
     body = "".join(compiled.blocks["body"](context)).strip() + "\n"
     # A header line never carries a line break (header injection through a parameter).
     return Rendered(subject=" ".join(subject.split()), body=body)
+
+
+def render_or_fallback(template: str, params: Mapping[str, Any], locale: str | None) -> Rendered:
+    """For showing a stored notice: a template changed since publication must not make the inbox
+    fail, so the reader gets the template's name and the raw parameters instead.
+    """
+    try:
+        return render(template, params, locale)
+    except RENDER_ERRORS as exc:
+        log.warning("notifications.template_unrenderable", template=template, error=repr(exc))
+        body = json.dumps(dict(params), ensure_ascii=False, indent=2, sort_keys=True, default=str) + "\n"
+        return Rendered(subject=template, body=body, fallback=True)
 
 
 def message_id(event_key: str, recipient: str, address: str, sender: str) -> str:

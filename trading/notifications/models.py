@@ -52,14 +52,25 @@ class Notice(UUIDPrimaryKey, Base):
     params: Mapped[dict[str, Any]]
     event_key: Mapped[str] = mapped_column(sa.String(200))
     legal: Mapped[bool] = mapped_column(default=False)
-    """A notice with legal effect (送达): publishing and the first reading are recorded in the ledger."""
+    """A notice with legal effect (送达): publishing and each reader's first reading are recorded in the ledger."""
     project_code: Mapped[str | None] = mapped_column(sa.String(64))
     """The ledger chain the legal records go on (the platform chain when empty)."""
     sealed: Mapped[bool] = mapped_column(default=False)
     """The legal records go on the project's sealed chain (the recipient is a prospective bidder)."""
     created_at: Mapped[datetime]
-    read_at: Mapped[datetime | None]
-    read_by: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("parties_users.id"))
+
+
+class NoticeReading(Base):
+    """One user's reading of one notice. Per user, not per notice: every member of an organisation
+    reads its notices for themselves (one member's reading leaves them unread for the others), and
+    a legal notice's read receipt is each reader's own.
+    """
+
+    __tablename__ = "notifications_notice_reads"
+
+    notice_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("notifications_notices.id"), primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("parties_users.id"), primary_key=True)
+    read_at: Mapped[datetime]
 
 
 class EmailDelivery(UUIDPrimaryKey, Base):

@@ -9,7 +9,14 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from trading.notifications.models import DeliveryStatus, EmailAddress, EmailDelivery, Notice, RecipientKind
+from trading.notifications.models import (
+    DeliveryStatus,
+    EmailAddress,
+    EmailDelivery,
+    Notice,
+    NoticeReading,
+    RecipientKind,
+)
 from trading.parties.models import Membership, MembershipStatus, User
 
 
@@ -19,6 +26,10 @@ def _visible_to(user_id: uuid.UUID, organisation_id: uuid.UUID | None) -> sa.Col
         return mine
     ours = sa.and_(Notice.recipient_kind == RecipientKind.ORGANISATION, Notice.recipient_id == organisation_id)
     return sa.or_(mine, ours)
+
+
+def _read_by(user_id: uuid.UUID) -> sa.ColumnElement[bool]:
+    return sa.and_(NoticeReading.notice_id == Notice.id, NoticeReading.user_id == user_id)
 
 
 class NotificationRepository:
@@ -34,23 +45,32 @@ class NotificationRepository:
 
     async def inbox(
         self, user_id: uuid.UUID, organisation_id: uuid.UUID | None, *, limit: int, offset: int
-    ) -> Sequence[Notice]:
+    ) -> list[tuple[Notice, datetime | None]]:
+        """Each notice with ``user_id``'s own reading time (None: unread to them)."""
         statement = (
-            sa.select(Notice)
+            sa.select(Notice, NoticeReading.read_at)
+            .outerjoin(NoticeReading, _read_by(user_id))
             .where(_visible_to(user_id, organisation_id))
             .order_by(Notice.created_at.desc(), Notice.id.desc())
             .limit(limit)
             .offset(offset)
         )
-        return list(await self.session.scalars(statement))
+        return [(notice, read_at) for notice, read_at in await self.session.execute(statement)]
 
     async def unread_count(self, user_id: uuid.UUID, organisation_id: uuid.UUID | None) -> int:
         statement = (
             sa.select(sa.func.count())
             .select_from(Notice)
-            .where(_visible_to(user_id, organisation_id), Notice.read_at.is_(None))
+            .where(_visible_to(user_id, organisation_id), ~sa.exists().where(_read_by(user_id)))
         )
         return int(await self.session.scalar(statement) or 0)
+
+    async def read_at(self, notice_id: uuid.UUID, user_id: uuid.UUID) -> datetime | None:
+        return await self.session.scalar(
+            sa.select(NoticeReading.read_at).where(
+                NoticeReading.notice_id == notice_id, NoticeReading.user_id == user_id
+            )
+        )
 
     async def visible_notice(
         self, notice_id: uuid.UUID, user_id: uuid.UUID, organisation_id: uuid.UUID | None, *, lock: bool = False

@@ -23,10 +23,11 @@ class NoticeRead(RowRead, kw_only=True):
     legal: bool
     created_at: datetime
     read_at: datetime | None
+    """When the caller read it (another member's reading does not count)."""
 
     @classmethod
-    def shown(cls, notice: Notice, text: Rendered) -> NoticeRead:
-        return cls.of(notice, recipient=notice.recipient_kind, subject=text.subject, body=text.body)
+    def shown(cls, notice: Notice, read_at: datetime | None, text: Rendered) -> NoticeRead:
+        return cls.of(notice, recipient=notice.recipient_kind, subject=text.subject, body=text.body, read_at=read_at)
 
 
 class NoticeList(msgspec.Struct, kw_only=True):

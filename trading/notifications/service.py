@@ -17,7 +17,7 @@ import re
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Final
 
 from sqlalchemy.exc import IntegrityError
@@ -30,7 +30,7 @@ from trading.kernel.settings import get_settings
 from trading.kernel.tasks import enqueue
 from trading.ledger.service import append_entry
 from trading.notifications import messages
-from trading.notifications.models import EmailAddress, EmailDelivery, Notice, RecipientKind
+from trading.notifications.models import EmailAddress, EmailDelivery, Notice, NoticeReading, RecipientKind
 from trading.notifications.repository import NotificationRepository
 
 SEND_TASK: Final = "notifications.send_email"
@@ -117,7 +117,7 @@ async def publish(
             created_at=now,
             next_check=now + RESEND_AFTER,
         )
-        for address in await repo.addresses(members)
+        for address in _one_per_mailbox(await repo.addresses(members))
     ]
     session.add_all(deliveries)
     await session.flush()
@@ -138,44 +138,73 @@ async def publish(
     return notice
 
 
+def _one_per_mailbox(addresses: Sequence[EmailAddress]) -> list[EmailAddress]:
+    """Members sharing a mailbox (``Bids@Example.com`` and ``bids@example.com`` alike) get one
+    message: a second delivery to it would be a duplicate, and (notice, address) is unique.
+    Domains are case-insensitive and mailbox providers treat local parts so, hence ``casefold``.
+    """
+    seen: set[str] = set()
+    kept = []
+    for address in addresses:
+        mailbox = address.address.casefold()
+        if mailbox not in seen:
+            seen.add(mailbox)
+            kept.append(address)
+    return kept
+
+
 def _reader(actor: Actor) -> uuid.UUID:
     if actor.user_id is None:
         raise PermissionDenied("notices are read by a signed-in user", rule="user")
     return actor.user_id
 
 
-async def inbox(session: AsyncSession, actor: Actor, *, limit: int = 50, offset: int = 0) -> Sequence[Notice]:
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """A notice as one user sees it: ``read_at`` is their own reading (None: unread to them)."""
+
+    notice: Notice
+    read_at: datetime | None
+
+
+async def inbox(session: AsyncSession, actor: Actor, *, limit: int = 50, offset: int = 0) -> list[Reading]:
     """The actor's own notices and those of the organisation they act for, newest first."""
     repo = NotificationRepository(session)
-    return await repo.inbox(_reader(actor), actor.organisation_id, limit=limit, offset=offset)
+    rows = await repo.inbox(_reader(actor), actor.organisation_id, limit=limit, offset=offset)
+    return [Reading(notice, read_at) for notice, read_at in rows]
 
 
 async def unread_count(session: AsyncSession, actor: Actor) -> int:
+    """Notices the actor has not read themselves (another member's reading does not count)."""
     if actor.user_id is None:
         return 0
     return await NotificationRepository(session).unread_count(actor.user_id, actor.organisation_id)
 
 
-async def notice_for(session: AsyncSession, actor: Actor, notice_id: uuid.UUID) -> Notice:
-    notice = await NotificationRepository(session).visible_notice(notice_id, _reader(actor), actor.organisation_id)
+async def notice_for(session: AsyncSession, actor: Actor, notice_id: uuid.UUID) -> Reading:
+    user_id = _reader(actor)
+    repo = NotificationRepository(session)
+    notice = await repo.visible_notice(notice_id, user_id, actor.organisation_id)
     if notice is None:
         raise NotFound("no such notice", field="notice_id", rule="exists")
-    return notice
+    return Reading(notice, await repo.read_at(notice_id, user_id))
 
 
-async def mark_read(session: AsyncSession, actor: Actor, notice_id: uuid.UUID) -> Notice:
-    """Record that the notice was read (once; later readings change nothing). For a legal notice
-    the first reading is its read receipt, recorded in the ledger.
+async def mark_read(session: AsyncSession, actor: Actor, notice_id: uuid.UUID) -> Reading:
+    """Record that the actor read the notice (once per reader; later readings change nothing).
+    For a legal notice each reader's first reading is their read receipt, recorded in the ledger.
     """
     user_id = _reader(actor)
     repo = NotificationRepository(session)
+    # The notice's row lock serialises two confirmations of the same reading (a double click).
     notice = await repo.visible_notice(notice_id, user_id, actor.organisation_id, lock=True)
     if notice is None:
         raise NotFound("no such notice", field="notice_id", rule="exists")
-    if notice.read_at is not None:
-        return notice
-    notice.read_at = await clock.now(session)
-    notice.read_by = user_id
+    read_at = await repo.read_at(notice_id, user_id)
+    if read_at is not None:
+        return Reading(notice, read_at)
+    read_at = await clock.now(session)
+    session.add(NoticeReading(notice_id=notice.id, user_id=user_id, read_at=read_at))
     await session.flush()
     if notice.legal:
         await append_entry(
@@ -184,12 +213,12 @@ async def mark_read(session: AsyncSession, actor: Actor, notice_id: uuid.UUID) -
             action="notifications.legal_notice_read",
             subject_type="notifications.notice",
             subject_id=str(notice.id),
-            summary={"template": notice.template, "read_at": notice.read_at.isoformat()},
+            summary={"template": notice.template, "read_at": read_at.isoformat()},
             data={"event_key": notice.event_key, "read_by": str(user_id)},
             project_code=notice.project_code,
             sealed=notice.sealed,
         )
-    return notice
+    return Reading(notice, read_at)
 
 
 async def email_address(session: AsyncSession, actor: Actor) -> str | None:

@@ -1,7 +1,10 @@
 """The inbox pages (``/inbox``): the signed-in user's notices and their organisation's, one
 notice, mark read, and the address notices go to by e-mail.
 
-Opening a notice reads it: for a legal notice the first reading is its read receipt in the ledger.
+Opening a notice (a GET) only shows it. Reading is recorded by the reader's confirmation, a POST
+with CSRF: a safe method writes nothing (no read receipt by a prefetch or a forged link, and no
+read turning into a write under SQLite's lock). For a legal notice the first confirmation is its
+read receipt in the ledger.
 The header's unread count comes from `unread_in_header`, installed as a page context hook by the
 composition root.
 """
@@ -44,6 +47,12 @@ class AddressForm:
     address: str = ""
 
 
+@dataclass
+class ReadForm:
+    back: str = ""
+    """``notice``: return to the notice (confirmed on its page), otherwise to the inbox."""
+
+
 async def unread_in_header(request: Request[Any, Any, Any], actor: Actor) -> Mapping[str, Any]:
     """``unread_notices`` for the page header, read in a short session of its own (the handler's
     session is not reachable from here, and a count needs no consistency with it).
@@ -58,7 +67,7 @@ async def unread_in_header(request: Request[Any, Any, Any], actor: Actor) -> Map
 
 
 def shown(notice: Notice) -> messages.Rendered:
-    return messages.render(notice.template, notice.params, i18n.get_locale())
+    return messages.render_or_fallback(notice.template, notice.params, i18n.get_locale())
 
 
 class InboxPages(Controller):
@@ -83,8 +92,12 @@ class InboxPages(Controller):
         actor: NamedDependency[Actor],
         notice_id: FromPath[uuid.UUID],
     ) -> Response[Any]:
-        notice = await service.mark_read(db_session, actor, notice_id)
-        return await page(request, "notifications/notice.html", {"notice": notice, "text": shown(notice)})
+        reading = await service.notice_for(db_session, actor, notice_id)
+        return await page(
+            request,
+            "notifications/notice.html",
+            {"notice": reading.notice, "read_at": reading.read_at, "text": shown(reading.notice)},
+        )
 
     @post("/{notice_id:uuid}/read", name="notifications.mark_read", opt=requires(PartiesPermission.PROFILE_UPDATE))
     async def mark_read(
@@ -93,9 +106,14 @@ class InboxPages(Controller):
         db_session: NamedDependency[AsyncSession],
         actor: NamedDependency[Actor],
         notice_id: FromPath[uuid.UUID],
+        data: FormBody[ReadForm],
     ) -> Redirect:
         await service.mark_read(db_session, actor, notice_id)
-        return Redirect(request.app.route_reverse("notifications.inbox"), status_code=SEE_OTHER)
+        if data.back == "notice":
+            back = request.app.route_reverse("notifications.notice", notice_id=notice_id)
+        else:
+            back = request.app.route_reverse("notifications.inbox")
+        return Redirect(back, status_code=SEE_OTHER)
 
     @post("/email", name="notifications.email_address", opt=requires(PartiesPermission.PROFILE_UPDATE))
     async def email_address(
@@ -130,7 +148,7 @@ class InboxPages(Controller):
             request,
             "notifications/inbox.html",
             {
-                "notices": [(notice, shown(notice)) for notice in notices[:PAGE_SIZE]],
+                "notices": [(r.notice, r.read_at, shown(r.notice)) for r in notices[:PAGE_SIZE]],
                 "next_offset": offset + PAGE_SIZE if more else None,
                 "previous_offset": max(offset - PAGE_SIZE, 0) if offset else None,
                 "address": address if address is not None else (await service.email_address(session, actor) or ""),

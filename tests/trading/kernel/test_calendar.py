@@ -18,12 +18,15 @@ from trading.kernel.calendar import (
     CHINA,
     CalendarError,
     CalendarYearMissing,
+    StoredVersion,
+    UnreadableVersion,
     in_force_sha256,
     load_calendar,
     read_schedule,
     shipped_schedules,
     store_schedule,
     stored_versions,
+    versions_dir,
 )
 from trading.kernel.db.engine import create_engine, create_session_maker
 
@@ -204,7 +207,9 @@ def test_each_load_is_a_new_version_and_the_earlier_ones_are_kept(tmp_path: Path
     store_schedule(tmp_path, first)
     store_schedule(tmp_path, second)
     versions = stored_versions(tmp_path, 2027)
-    assert [(v.number, v.schedule.version) for v in versions] == [(1, "test edition"), (2, "corrected edition")]
+    assert len(versions) == 2
+    shown = [(v.number, v.schedule.version) for v in versions if isinstance(v, StoredVersion)]
+    assert shown == [(1, "test edition"), (2, "corrected edition")]
     assert in_force_sha256(tmp_path, 2027) == hashlib.sha256(second).hexdigest() == versions[1].sha256
     assert load_calendar(tmp_path).schedule(2027).version == "corrected edition"
     assert in_force_sha256(tmp_path, 2026) is None  # the shipped schedule is in force
@@ -216,3 +221,20 @@ def test_a_refusal_names_its_place_and_rule_apart_for_translation() -> None:
         read_schedule(json.dumps(_schedule_2027() | {"workdays": [{"name": "x", "date": "2027-01-04"}]}).encode())
     assert (refused.value.where, refused.value.rule) == ("workdays[0]", "weekend")
     assert str(refused.value).startswith("workdays[0]: 2027-01-04 is a weekday already")
+
+
+def test_json_nested_too_deeply_is_a_refusal_not_a_crash() -> None:
+    with pytest.raises(CalendarError, match="nested too deeply") as refused:
+        read_schedule(b"[" * 100_000)
+    assert refused.value.rule == "json"
+
+
+def test_an_unreadable_version_file_is_listed_as_unreadable_beside_the_others(tmp_path: Path) -> None:
+    store_schedule(tmp_path, json.dumps(_schedule_2027()).encode())
+    store_schedule(tmp_path, json.dumps(_schedule_2027() | {"version": "corrected edition"}).encode())
+    (versions_dir(tmp_path, 2027) / "1.json").write_bytes(b"{damaged")
+    first, second = stored_versions(tmp_path, 2027)
+    assert isinstance(first, UnreadableVersion)
+    assert (first.number, first.problem.rule) == (1, "json")
+    assert isinstance(second, StoredVersion)
+    assert second.schedule.version == "corrected edition"

@@ -79,3 +79,30 @@ def test_a_malformed_metrics_network_stops_the_start_naming_it(tmp_path: Path, m
     monkeypatch.setenv("GGZY_METRICS_ALLOW", json.dumps(["10.0.0.1/8", "2001:db8::/32"]))
     allow = Settings(var_dir=tmp_path).metrics.allow
     assert [str(network) for network in allow] == ["10.0.0.0/8", "2001:db8::/32"]
+
+
+def test_smtp_credentials_without_tls_stop_the_start_naming_the_setting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """AUTH over a plain connection sends the password in clear: refused unless explicitly allowed."""
+    monkeypatch.setenv("GGZY_SMTP_HOST", "mail.example.cn")
+    monkeypatch.setenv("GGZY_SMTP_USERNAME", "notices")
+    monkeypatch.setenv("GGZY_SMTP_PASSWORD", "hunter2-smtp")
+    with pytest.raises(ValidationError, match="GGZY_SMTP_TLS=none") as refused:
+        Settings(var_dir=tmp_path)
+    assert "GGZY_SMTP_ALLOW_PLAINTEXT_AUTH" in str(refused.value)
+    assert "hunter2-smtp" not in str(refused.value)
+    monkeypatch.delenv("GGZY_SMTP_USERNAME")
+    with pytest.raises(ValidationError, match="GGZY_SMTP_TLS=none"):
+        Settings(var_dir=tmp_path)  # a password alone is refused too
+
+    monkeypatch.setenv("GGZY_SMTP_USERNAME", "notices")
+    monkeypatch.setenv("GGZY_SMTP_TLS", "starttls")
+    assert Settings(var_dir=tmp_path).smtp.username == "notices"
+    monkeypatch.setenv("GGZY_SMTP_TLS", "none")
+    monkeypatch.setenv("GGZY_SMTP_ALLOW_PLAINTEXT_AUTH", "true")
+    assert Settings(var_dir=tmp_path).smtp.allow_plaintext_auth
+    # No credentials: an open relay on tls=none stays the default it was.
+    for name in ("GGZY_SMTP_USERNAME", "GGZY_SMTP_PASSWORD", "GGZY_SMTP_ALLOW_PLAINTEXT_AUTH"):
+        monkeypatch.delenv(name)
+    assert Settings(var_dir=tmp_path).smtp.host == "mail.example.cn"

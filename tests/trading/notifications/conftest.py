@@ -13,12 +13,14 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from tests.trading.parties.factories import Account, create_account
+from tests.trading.parties.factories import PASSWORD, Account, create_account, new_username
 from trading.kernel.auth.identity import Actor, ActorKind
 from trading.kernel.auth.roles import Role
 from trading.kernel.db.uow import transaction
 from trading.kernel.settings import Settings
 from trading.notifications import service
+from trading.parties.schemas import UserCreate
+from trading.parties.service import PartiesService
 
 
 @dataclass
@@ -82,3 +84,25 @@ async def account_with_email(
     async with transaction(session_maker) as session:
         await service.set_email_address(session, actor_of(account), address)
     return account
+
+
+async def colleague_of(
+    session_maker: async_sessionmaker[AsyncSession], settings: Settings, account: Account, address: str | None = None
+) -> Account:
+    """A second active member of ``account``'s organisation (with an e-mail address, if given)."""
+    async with transaction(session_maker) as session:
+        user, membership = await PartiesService(session, settings).create_user(
+            UserCreate(
+                username=new_username("colleague"),
+                display_name="同事",
+                password=PASSWORD,
+                organisation_id=account.organisation_id,
+                role=Role.BIDDER,
+            ),
+            actor=Actor.system(),
+        )
+    colleague = Account(user.id, account.organisation_id, membership.id, user.username)
+    if address is not None:
+        async with transaction(session_maker) as session:
+            await service.set_email_address(session, actor_of(colleague), address)
+    return colleague

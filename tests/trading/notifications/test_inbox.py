@@ -1,5 +1,6 @@
 """The inbox: publish → the notice is listed with the unread count in the header (in Chinese by
-default), opening a legal notice records its read receipt, mark read, the API, idempotent keys."""
+default), opening a legal notice shows it and confirming records its read receipt, mark read, the
+API, idempotent keys."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from trading.kernel.db.uow import transaction
 from trading.kernel.settings import Settings
 from trading.notifications import service
 from trading.notifications.messages import UnknownTemplate
-from trading.notifications.models import Notice
+from trading.notifications.models import Notice, NoticeReading
 from trading.notifications.service import Recipient
 
 BADGE = re.compile(r'class="inbox-link"[^>]*>([^<]*)(?:<span class="badge"[^>]*>(\d+)</span>)?')
@@ -88,7 +89,7 @@ async def test_a_published_notice_is_in_the_inbox_with_the_unread_count_in_chine
     assert (await client.get(f"/inbox/{other.id}")).status_code == 404
 
 
-async def test_opening_a_legal_notice_records_its_read_receipt_once(
+async def test_confirming_a_legal_notice_records_its_read_receipt_once(
     client: httpx.AsyncClient, session_maker: async_sessionmaker[AsyncSession], settings: Settings
 ) -> None:
     account = await create_account(session_maker, settings, Role.BIDDER)
@@ -103,14 +104,28 @@ async def test_opening_a_legal_notice_records_its_read_receipt_once(
     assert detail.status_code == 200
     assert "异议答复" in detail.text
     assert "送达通知" in detail.text
-    assert "您对本通知的阅读已记录为送达回执。" in detail.text
+    # Opening only shows it: the receipt is recorded when the reader confirms (a POST with CSRF).
+    assert "您确认已阅读后，该确认将记录为送达回执。" in detail.text
     assert (await client.get(f"/inbox/{notice.id}")).status_code == 200  # opened again
+    assert await ledger_entries(session_maker, action="notifications.legal_notice_read", subject_id=notice.id) == []
+    assert unread_badge(detail.text) == ("通知", 1)
+    token = csrf_token(detail.text)
+    refused = await client.post(f"/inbox/{notice.id}/read", data={"back": "notice"})
+    assert refused.status_code == 403  # no CSRF token, no receipt
+
+    for _ in range(2):  # confirmed twice (a double click): one receipt
+        confirmed = await client.post(f"/inbox/{notice.id}/read", data={"_csrf_token": token, "back": "notice"})
+        assert confirmed.status_code == 303
+        assert confirmed.headers["location"] == f"/inbox/{notice.id}"
+    detail = await client.get(f"/inbox/{notice.id}")
+    assert "您对本通知的阅读已记录为送达回执。" in detail.text
+    assert "确认送达" not in detail.text
 
     [receipt] = await ledger_entries(session_maker, action="notifications.legal_notice_read", subject_id=notice.id)
     assert receipt.actor_user_id == account.user_id
     async with session_maker() as session:
-        row = await session.get_one(Notice, notice.id)
-        assert row.read_by == account.user_id
+        reading = await session.get_one(NoticeReading, (notice.id, account.user_id))
+        assert reading.read_at is not None
 
 
 async def test_publishing_twice_with_the_same_key_creates_one_notice(

@@ -81,7 +81,8 @@ async def load_year(
 class VersionView:
     number: int
     sha256: str
-    notice: str
+    notice: str | None
+    """``None``: the file no longer reads as a schedule (``problem`` says why)."""
     in_force: bool
     loaded_at: datetime | None
     loaded_by: str | None
@@ -89,6 +90,7 @@ class VersionView:
     Read with the viewer's ledger rights: whoever holds ``calendar:schedule:manage`` must also hold
     ``ledger:entry:read`` (the administrator holds both) or every version reads as not recorded.
     """
+    problem: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,10 +145,11 @@ async def year_view(session: AsyncSession, storage_dir: Path | None, actor: Acto
             VersionView(
                 number=version.number,
                 sha256=version.sha256,
-                notice=version.schedule.version,
+                notice=version.schedule.version if isinstance(version, working_calendar.StoredVersion) else None,
                 in_force=current,
                 loaded_at=entry.occurred_at if entry else None,
                 loaded_by=entry.actor_label if entry else None,
+                problem=str(version.problem) if isinstance(version, working_calendar.UnreadableVersion) else None,
             )
         )
     return YearView(

@@ -36,6 +36,7 @@ MAX_SCHEDULE_BYTES: Final = 256 * 1024
 """A year's schedule is a few kilobytes; the limit only stops a wrong file early."""
 UNPROCESSABLE: Final = 422
 BAD_DATE = N_("Enter a date (YYYY-MM-DD).")
+BAD_YEAR = N_("The year must be between 2000 and 2100.")
 MISSING_YEAR = N_("The working-day calendar has no schedule for this year yet.")
 WEEKDAYS: Final = (
     N_("Monday"),
@@ -56,7 +57,7 @@ LABELS = Labels(
     },
     rules={
         "json": N_("The file is not a JSON object in the layout of the shipped schedules."),
-        "year": N_("The year must be between 2000 and 2100."),
+        "year": BAD_YEAR,
         "version": N_("Name the State Council notice the schedule comes from."),
         "source": N_("The source must be text."),
         "holidays": N_("Holidays must be a non-empty list of {name, from, to}."),
@@ -95,10 +96,15 @@ def _date(parser: FieldParser, name: str, value: str) -> date | None:
     if not raw:
         return None
     try:
-        return date.fromisoformat(raw)
+        day = date.fromisoformat(raw)
     except ValueError:
         parser.add(name, "format", BAD_DATE)
         return None
+    # Counting from 9999-12-31 would overflow the date type; no schedule exists out there anyway.
+    if not working_calendar.FIRST_YEAR <= day.year <= working_calendar.LAST_YEAR:
+        parser.add(name, "year", BAD_YEAR)
+        return None
+    return day
 
 
 def calculate(calendar: working_calendar.WorkingCalendar, start: str, days: str, until: str) -> Calculation:

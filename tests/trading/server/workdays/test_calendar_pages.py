@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.trading.parties.factories import Account, create_account, csrf_token, ledger_entries
 from trading.kernel.auth.roles import Role
-from trading.kernel.calendar import load_calendar, stored_versions
+from trading.kernel.calendar import load_calendar, stored_versions, versions_dir
 from trading.kernel.settings import Settings
 from trading.server.workdays.service import CALENDAR_LOADED
 
@@ -195,3 +195,37 @@ async def test_no_file_and_bad_calculator_values_are_named_on_the_form(
     assert bad.status_code == 422
     assert "<code>起算日期</code>: 请输入日期（YYYY-MM-DD）。" in bad.text
     assert "<code>工作日数</code>" in bad.text
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [({"start": "9999-12-31", "days": "1"}, "起算日期"), ({"start": "2026-01-05", "until": "0001-01-01"}, "截止日期")],
+)
+async def test_calculator_dates_outside_the_platforms_years_are_refused_naming_the_field(
+    client: httpx.AsyncClient, admin: Account, params: dict[str, str], field: str
+) -> None:
+    del admin
+    refused = await client.get(PAGE, params=params)
+    assert refused.status_code == 422
+    assert f"<code>{field}</code>: 年度须在 2000 至 2100 之间。" in refused.text
+
+
+async def test_a_deeply_nested_file_is_refused_not_a_crash(client: httpx.AsyncClient, admin: Account) -> None:
+    del admin
+    refused = await upload(client, b"[" * 100_000)
+    assert refused.status_code == 422
+    assert "节假日安排文件" in refused.text
+
+
+async def test_an_unreadable_version_is_shown_as_unreadable(
+    client: httpx.AsyncClient, admin: Account, settings: Settings
+) -> None:
+    del admin
+    assert (await upload(client, schedule_2027())).status_code == 303
+    assert (await upload(client, schedule_2027(version="corrected edition"))).status_code == 303
+    assert settings.storage_dir is not None
+    (versions_dir(settings.storage_dir, 2027) / "1.json").write_bytes(b"{damaged")
+    page = await client.get(PAGE, params={"year": "2027"})
+    assert page.status_code == 200, page.text
+    assert "无法读取：该文件已不是有效的节假日安排。" in page.text
+    assert "corrected edition" in page.text
