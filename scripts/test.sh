@@ -11,6 +11,7 @@ cd "$(dirname "$0")/.."
 echo "== ruff";   .venv/bin/ruff check .
 echo "== format"; .venv/bin/ruff format --check .
 echo "== mypy";   .venv/bin/mypy
+echo "== vulture"; .venv/bin/vulture
 echo "== pytest"
 .venv/bin/pytest -n "${GGZY_TEST_WORKERS:-logical}" --dist loadfile \
   --cov --cov-report=xml:var/coverage.xml "$@"

@@ -100,3 +100,4 @@ _.party_kind  # trading/parties: column and API field
 _.sent_at  # trading/notifications: column
 _.loaded_by  # trading/server/workdays: shown by the template
 _.handle_DATA  # aiosmtpd handler hook (tests)
+_.fallback  # trading/notifications/messages.py: read by the notice template

@@ -6,20 +6,6 @@ import csv
 import io
 import json
 
-HEADERS = (
-    "统一社会信用代码",
-    "行政相对人名称",
-    "决定文书号",
-    "信用记录类别",
-    "处罚类别",
-    "决定机关",
-    "决定日期",
-    "有效期至",
-    "处罚事由",
-    "处罚依据",
-    "限制范围",
-)
-
 
 def row(uscc: str, **changes: str) -> dict[str, str]:
     values = {
