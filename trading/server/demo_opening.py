@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import tempfile
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Final
@@ -46,6 +46,7 @@ from trading.kernel import clock
 from trading.kernel.auth.identity import Actor, ActorKind
 from trading.kernel.auth.roles import Role
 from trading.kernel.db.uow import transaction
+from trading.kernel.errors import DomainError
 from trading.kernel.settings import Mode, Settings
 from trading.parties.service import PartiesService
 
@@ -113,9 +114,7 @@ def _identity(out: Path, manifest: dict[str, Any], leaf: str) -> SigningIdentity
     return SigningIdentity.from_key(key, certificate, chain)  # type: ignore[arg-type]
 
 
-async def _user_actor(
-    session: AsyncSession, settings: Settings, username: str, uscc: str, role: Role
-) -> Actor | None:
+async def _user_actor(session: AsyncSession, settings: Settings, username: str, uscc: str, role: Role) -> Actor | None:
     """The actor ``username`` acting for the organisation ``uscc`` (as its request would carry)."""
     parties = PartiesService(session, settings)
     user = await parties.users.by_username(username)
@@ -188,18 +187,23 @@ async def seed_demo_opening(
     lines = [f"  published five-minute demo tender {DEMO_OPENING_CODE} (deadline {deadline:%Y-%m-%d %H:%M:%S} UTC)"]
     intake = IntakeService(session_maker, settings, file_store(settings))
     for bidder in DEMO_BIDDERS:
-        lines.append(await _submit(session_maker, settings, intake, manifest, bidder, deadline))
+        try:
+            lines.append(await _submit(session_maker, intake, manifest, bidder, deadline=deadline))
+        except DomainError as refused:  # the platform refused the demo bid: say why, keep starting
+            lines.append(f"  {bidder.username}: demo bid refused: {refused}")
     return lines
 
 
 async def _submit(
     session_maker: async_sessionmaker[AsyncSession],
-    settings: Settings,
     intake: IntakeService,
     manifest: dict[str, Any],
     bidder: DemoBidder,
-    deadline: Any,
+    *,
+    deadline: datetime,
 ) -> str:
+    """Seal ``bidder``'s demo bid as its own machine would and submit it through intake."""
+    settings = intake.settings
     out = settings.certs.dev_ca_dir
     assert out is not None  # noqa: S101 - Settings fills it in
     uscc = manifest["identifiers"][bidder.identifier]
