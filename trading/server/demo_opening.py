@@ -23,6 +23,7 @@ deadline has passed.
 from __future__ import annotations
 
 import tempfile
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -231,7 +232,7 @@ async def _submit(
         )
         upload = await intake.start_upload(actor, DEMO_OPENING_CODE, DEMO_LOT, size=built.size, sha256=built.sha256)
 
-        async def chunks() -> Any:
+        async def chunks() -> AsyncIterator[bytes]:  # a few kilobytes: one chunk
             yield built.path.read_bytes()
 
         await intake.receive(actor, upload.id, 0, chunks())
