@@ -36,7 +36,7 @@ from trading.parties.identifiers import uscc_check_char
 from trading.parties.models import Organisation, OrganisationKind
 from trading.parties.schemas import OrganisationCreate, UserCreate
 from trading.parties.service import PartiesService
-from trading.server import demo_pki
+from trading.server import demo_opening, demo_pki
 
 DEMO_PASSWORD = "ggzy-demo-2026"  # noqa: S105 - published in README.md on purpose
 
@@ -242,6 +242,7 @@ async def _seed(settings: Settings, manifest: dict[str, Any] | None = None) -> t
                 )
             async with transaction(session_maker, lock=True) as session:
                 certificates += await seed_demo_tender(session, settings, manifest)
+            certificates += await demo_opening.seed_demo_opening(session_maker, settings, manifest)
         return organisations, users, certificates
     finally:
         await engine.dispose()
