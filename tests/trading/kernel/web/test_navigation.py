@@ -62,7 +62,9 @@ NAV = Navigation(
             "Supervisor",
             "intro",
             (
-                Panel("Ledger", "summary", (Link("Ledger", "/ledger"), Link("Later", "/later"), Link("Named", "named"))),
+                Panel(
+                    "Ledger", "summary", (Link("Ledger", "/ledger"), Link("Later", "/later"), Link("Named", "named"))
+                ),
                 Panel("Alerts", "summary", (Link("Alerts", "/alerts"),)),
             ),
         ),
