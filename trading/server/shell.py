@@ -31,21 +31,35 @@ LOCALE_COOKIE_MAX_AGE = 365 * 24 * 3600
 # --- what the shell links to ---------------------------------------------------------------------
 # Paths of pages other packages serve. A path that is not registered yet simply does not show.
 LOGIN, REGISTER, ACCOUNT, LEDGER = "/login", "/register", "/account", "/ledger"
-TRUST_LIST = "/trust-list"
 MARKET_REGULATOR = "/market/regulator"
 WORKING_DAY_CALENDAR = "/admin/calendar"
 
 _ACCOUNT_PANEL = Panel(
     N_("Account and security"),
     N_("Your profile, your organisation, your password and two-step sign-in."),
-    (Link(N_("Account settings"), ACCOUNT),),
+    (Link(N_("Account settings"), "parties.account"),),
 )
 
 _LEDGER_PANEL = Panel(
     N_("Audit ledger"),
     N_("Browse and verify the hash-chained record of every action on the platform."),
-    (Link(N_("Audit ledger"), LEDGER),),
+    (Link(N_("Audit ledger"), "ledger.entry_list"),),
 )
+
+_TENDERS_PANEL = Panel(
+    N_("Tenders"),
+    N_("Browse published tenders and download their documents."),
+    (Link(N_("Open tenders"), "bidding.tenders"),),
+)
+
+_CREDIT_PANEL = Panel(
+    N_("Credit records"),
+    N_("Import the penalties and serious violations that screen registrations and draws."),
+    (Link(N_("Credit records"), "credit.import_form"),),
+)
+
+_INBOX = Link(N_("Notices"), "notifications.inbox")
+_TENDER_MANAGEMENT = Link(N_("Tender management"), "bidding.manage")
 
 NAVIGATION = Navigation(
     items=(
@@ -66,24 +80,25 @@ NAVIGATION = Navigation(
         NavItem(N_("Register"), REGISTER, Audience.ANONYMOUS),
     ),
     common_panels=(_ACCOUNT_PANEL,),
+    # Every link names a page that exists: a panel whose links the actor cannot follow is not shown.
+    # Work the platform does not offer yet is described in the text, never as a link to nowhere.
     dashboards=(
         RoleDashboard(
             Role.BIDDER,
             N_("Bidder dashboard"),
             N_("Find tenders, prepare and submit your bids, and follow every project you take part in."),
             (
-                Panel(
-                    N_("Tenders"),
-                    N_("Browse published tenders and download their documents."),
-                    (Link(N_("Open tenders")),),
-                ),
+                _TENDERS_PANEL,
                 Panel(
                     N_("My bids"),
                     N_("Seal and submit bids, keep the signed receipts, and decrypt your bid at the opening."),
-                    (Link(N_("My bids")), Link(N_("Opening hall"))),
+                    (Link(N_("My bids"), "bidding.my_bids"),),
                 ),
-                Panel(N_("Bid bonds"), N_("Apply to a guarantor for an electronic bid bond.")),
-                Panel(N_("Objections and notices"), N_("Raise objections and read the notices sent to you.")),
+                Panel(
+                    N_("Objections and notices"),
+                    N_("Raise objections and read the notices sent to you."),
+                    (_INBOX,),
+                ),
             ),
         ),
         RoleDashboard(
@@ -91,12 +106,19 @@ NAVIGATION = Navigation(
             N_("Tenderee dashboard"),
             N_("Prepare requirements, publish tenders, and follow them through to the contract."),
             (
-                Panel(N_("Projects"), N_("Create projects and write requirements from templates.")),
-                Panel(N_("Publication"), N_("Publish tender notices, clarifications and award results.")),
                 Panel(
-                    N_("Intermediary marketplace"), N_("Publish selection announcements and choose an intermediary.")
+                    N_("Projects"),
+                    N_("Create tenders, publish their notices and clarifications, and host their openings."),
+                    (Link(N_("New tender"), "bidding.manage_new"), _TENDER_MANAGEMENT),
                 ),
-                Panel(N_("Contracts"), N_("Sign contracts with the winning bidder.")),
+                Panel(
+                    N_("Intermediary marketplace"),
+                    N_("Publish selection announcements and choose an intermediary."),
+                    (Link(N_("Owner workspace"), "intermediary_market.owner"),),
+                ),
+                Panel(
+                    N_("Objections and notices"), N_("Raise objections and read the notices sent to you."), (_INBOX,)
+                ),
             ),
         ),
         RoleDashboard(
@@ -104,14 +126,18 @@ NAVIGATION = Navigation(
             N_("Agency dashboard"),
             N_("Run tenders for your clients, from the documents to the opening."),
             (
-                Panel(N_("Commissioned projects"), N_("The projects your clients have commissioned you to run.")),
                 Panel(
-                    N_("Documents and clarifications"),
-                    N_("Prepare tender documents and answer questions with clarifications."),
+                    N_("Commissioned projects"),
+                    N_("The projects your clients have commissioned you to run."),
+                    (_TENDER_MANAGEMENT,),
                 ),
                 Panel(
                     N_("Opening hall"),
                     N_("Host the remote opening: decryption, the price summary and the opening record."),
+                    (Link(N_("Tender management"), "bidding.manage", N_("Each tender's page leads to its hall.")),),
+                ),
+                Panel(
+                    N_("Objections and notices"), N_("Raise objections and read the notices sent to you."), (_INBOX,)
                 ),
             ),
         ),
@@ -120,12 +146,21 @@ NAVIGATION = Navigation(
             N_("Expert dashboard"),
             N_("Answer invitations, declare conflicts of interest and score remotely."),
             (
-                Panel(N_("Invitations"), N_("Accept or decline invitations to evaluate.")),
                 Panel(
-                    N_("Conflict declarations"),
-                    N_("Declare any relationship with the bidders before you see their bids."),
+                    N_("Remote evaluation"),
+                    N_(
+                        "Remote evaluation is on its way: you will accept invitations, declare conflicts of interest, "
+                        "score bids and sign the evaluation report here. You will be notified in your inbox when "
+                        "you are drawn for an evaluation."
+                    ),
+                    (Link(N_("Notices"), "notifications.inbox", N_("Invitations to evaluate will arrive here.")),),
                 ),
-                Panel(N_("Evaluation"), N_("Score bids remotely and sign the evaluation report.")),
+                Panel(
+                    N_("Your certificate"),
+                    N_("You will sign evaluation reports with your digital certificate; keep your account up to date."),
+                    (Link(N_("Account settings"), "parties.account"),),
+                ),
+                _TENDERS_PANEL,
             ),
         ),
         RoleDashboard(
@@ -133,9 +168,24 @@ NAVIGATION = Navigation(
             N_("Intermediary dashboard"),
             N_("Offer your services in the marketplace and deliver on time."),
             (
-                Panel(N_("Marketplace profile"), N_("Keep your qualifications and service areas up to date.")),
-                Panel(N_("Selection announcements"), N_("Answer purchasers' selection announcements.")),
-                Panel(N_("Deliveries"), N_("Deliver within the committed time and record the result.")),
+                Panel(
+                    N_("Marketplace profile"),
+                    N_("Keep your qualifications and service areas up to date."),
+                    (Link(N_("Intermediary workspace"), "intermediary_market.intermediary"),),
+                ),
+                Panel(
+                    N_("Selection announcements"),
+                    N_("Answer purchasers' selection announcements."),
+                    (Link(N_("Intermediary marketplace"), "intermediary_market.marketplace"),),
+                ),
+                Panel(
+                    N_("Deliveries"),
+                    N_("Deliver within the committed time and record the result."),
+                    (Link(N_("Intermediary workspace"), "intermediary_market.intermediary"),),
+                ),
+                Panel(
+                    N_("Objections and notices"), N_("Raise objections and read the notices sent to you."), (_INBOX,)
+                ),
             ),
         ),
         RoleDashboard(
@@ -143,9 +193,20 @@ NAVIGATION = Navigation(
             N_("Guarantor dashboard"),
             N_("Issue electronic guarantees and handle claims and releases."),
             (
-                Panel(N_("Applications"), N_("Review bidders' applications for bid bonds.")),
-                Panel(N_("Issued guarantees"), N_("The guarantees you have issued, with their status.")),
-                Panel(N_("Claims and releases"), N_("Pay out claims, and release guarantees when a tender closes.")),
+                Panel(
+                    N_("Electronic guarantees"),
+                    N_(
+                        "Electronic bid bonds are on their way: bidders will apply to you from their bids, and you "
+                        "will issue, pay out and release guarantees here. You will be notified in your inbox of "
+                        "every application that needs your decision."
+                    ),
+                    (Link(N_("Notices"), "notifications.inbox", N_("Applications will arrive here.")),),
+                ),
+                Panel(
+                    N_("Tenders"),
+                    N_("The published tenders bidders may ask you to guarantee, with their deadlines."),
+                    (Link(N_("Open tenders"), "bidding.tenders"),),
+                ),
             ),
         ),
         RoleDashboard(
@@ -154,13 +215,13 @@ NAVIGATION = Navigation(
             N_("See every trading step read-only, review alerts and handle complaints."),
             (
                 _LEDGER_PANEL,
+                _TENDERS_PANEL,
                 Panel(
                     N_("Intermediary marketplace"),
                     N_("Overdue deliveries, the credit report, complaints and the blacklist of intermediaries."),
-                    (Link(N_("Marketplace supervision"), MARKET_REGULATOR),),
+                    (Link(N_("Marketplace supervision"), "intermediary_market.regulator"),),
                 ),
-                Panel(N_("Alerts"), N_("Review anomaly alerts together with their evidence.")),
-                Panel(N_("Complaints"), N_("Receive and handle complaints.")),
+                _CREDIT_PANEL,
             ),
         ),
         RoleDashboard(
@@ -171,18 +232,14 @@ NAVIGATION = Navigation(
                 Panel(
                     N_("Trusted certificate authorities"),
                     N_("Manage the certificate authorities the platform recognises."),
-                    (Link(N_("Trust list"), TRUST_LIST),),
-                ),
-                Panel(
-                    N_("Item lists and expert pool"),
-                    N_("Maintain the item lists and the pool of evaluation experts."),
+                    (Link(N_("Trust list"), "parties.trust_list"),),
                 ),
                 Panel(
                     N_("Working-day calendar"),
                     N_("Load each year's public holidays and adjusted working days; check periods in working days."),
-                    (Link(N_("Working-day calendar"), WORKING_DAY_CALENDAR),),
+                    (Link(N_("Working-day calendar"), "workdays.calendar"),),
                 ),
-                Panel(N_("Negative-list rules"), N_("Configure the rules that screen for restricted practices.")),
+                _CREDIT_PANEL,
                 _LEDGER_PANEL,
             ),
         ),

@@ -5,7 +5,7 @@ dashboards per role (:class:`RoleDashboard`). What a given actor sees is decided
 facts only:
 
 * the page must be registered in the running app (links to pages a package has not shipped yet
-  are hidden from the menu and shown as "coming soon" on dashboards), and
+  are hidden, and a dashboard panel left with no link is not shown: no card leads nowhere), and
 * the actor must pass the permission the page's own ``GET`` handler declares, so a menu can never
   drift from the guard that protects the page.
 
@@ -17,6 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
+
+from litestar.exceptions import NoRouteMatchFoundException
 
 from trading.kernel.auth.identity import Actor
 from trading.kernel.auth.permissions import PERMISSION_OPT
@@ -65,8 +67,8 @@ class NavItem:
 @dataclass(frozen=True, slots=True)
 class Link:
     label: str
-    href: str | None = None
-    """``None`` for work the platform will offer but no page exists for yet."""
+    target: str
+    """A route name (``"bidding.tenders"``, resolved with the app's ``route_reverse``) or a path."""
     description: str = ""
 
 
@@ -87,12 +89,11 @@ class RoleDashboard:
 
 @dataclass(frozen=True, slots=True)
 class LinkView:
-    """A link as one actor sees it: ``href`` is set only when the page exists and is open to them."""
+    """A link as one actor sees it: only pages that exist and are open to them become one."""
 
     label: str
     description: str
-    href: str | None
-    state: str  # "open" | "planned"
+    href: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,12 +132,12 @@ class Navigation:
 
     def dashboard_views(self, actor: Actor, app: Any) -> list[DashboardView]:
         return [
-            DashboardView(board.role, board.title, board.intro, tuple(view_panel(actor, app, p) for p in board.panels))
+            DashboardView(board.role, board.title, board.intro, tuple(view_panels(actor, app, board.panels)))
             for board in self.dashboards_for(actor)
         ]
 
     def common_panel_views(self, actor: Actor, app: Any) -> list[PanelView]:
-        return [view_panel(actor, app, panel) for panel in self.common_panels]
+        return view_panels(actor, app, self.common_panels)
 
 
 def route_permissions(app: Any) -> dict[str, str]:
@@ -156,10 +157,6 @@ def route_permissions(app: Any) -> dict[str, str]:
     return index
 
 
-def page_exists(app: Any, href: str) -> bool:
-    return _path_of(href) in route_permissions(app)
-
-
 def can_visit(actor: Actor, app: Any, href: str) -> bool:
     """True when ``href`` is a registered page whose guard would let ``actor`` through.
 
@@ -172,18 +169,32 @@ def can_visit(actor: Actor, app: Any, href: str) -> bool:
     return permission == _NO_PERMISSION or actor.has(permission)
 
 
+def resolve(app: Any, target: str) -> str | None:
+    """The path of ``target`` (a path, or a route name), ``None`` when no such route is registered."""
+    if target.startswith("/"):
+        return target
+    try:
+        return str(app.route_reverse(target))
+    except NoRouteMatchFoundException:
+        return None
+
+
 def view_link(actor: Actor, app: Any, link: Link) -> LinkView | None:
-    """How ``link`` appears to ``actor``: open, planned, or not at all (exists but not theirs)."""
-    if link.href is None or not page_exists(app, link.href):
-        return LinkView(link.label, link.description, None, "planned")
-    if can_visit(actor, app, link.href):
-        return LinkView(link.label, link.description, link.href, "open")
-    return None
+    """``link`` as ``actor`` sees it, or ``None``: the page is not shipped, or not theirs (no 403s)."""
+    href = resolve(app, link.target)
+    if href is None or not can_visit(actor, app, href):
+        return None
+    return LinkView(link.label, link.description, href)
 
 
-def view_panel(actor: Actor, app: Any, panel: Panel) -> PanelView:
-    links = tuple(view for link in panel.links if (view := view_link(actor, app, link)) is not None)
-    return PanelView(panel.title, panel.summary, links)
+def view_panels(actor: Actor, app: Any, panels: tuple[Panel, ...]) -> list[PanelView]:
+    """The panels with at least one link ``actor`` can follow; a card that leads nowhere is left out."""
+    views = []
+    for panel in panels:
+        links = tuple(view for link in panel.links if (view := view_link(actor, app, link)) is not None)
+        if links:
+            views.append(PanelView(panel.title, panel.summary, links))
+    return views
 
 
 def _path_of(href: str) -> str:

@@ -16,7 +16,7 @@ class NavPermission(Permission):
     REPORT_WRITE = "navtest:report:write"
 
 
-@get("/", sync_to_thread=False)
+@get("/", name="nav.home", sync_to_thread=False)
 def home() -> str:
     return "home"
 
@@ -61,7 +61,12 @@ NAV = Navigation(
             Role.SUPERVISOR,
             "Supervisor",
             "intro",
-            (Panel("Ledger", "summary", (Link("Ledger", "/ledger"), Link("Alerts"), Link("Later", "/later"))),),
+            (
+                Panel(
+                    "Ledger", "summary", (Link("Ledger", "/ledger"), Link("Later", "/later"), Link("Named", "named"))
+                ),
+                Panel("Alerts", "summary", (Link("Alerts", "/alerts"),)),
+            ),
         ),
         RoleDashboard(Role.BIDDER, "Bidder", "intro"),
     ),
@@ -88,19 +93,26 @@ def test_menu_items_limited_to_roles() -> None:
     assert labels(bidder) == ["Home", "Bids"]
 
 
-def test_dashboard_links_are_open_planned_or_hidden() -> None:
+def test_dashboard_links_lead_to_pages_or_are_left_out() -> None:
     supervisor = make_actor(Role.SUPERVISOR, permissions=frozenset({NavPermission.LEDGER_READ}))
     [board] = NAV.dashboard_views(supervisor, APP)
+    # Pages not shipped (a path or a route name that is not registered) are not linked at all,
+    # and a panel left with no link is not shown: no card leads nowhere.
     [panel] = board.panels
-    assert [(link.label, link.href, link.state) for link in panel.links] == [
-        ("Ledger", "/ledger", "open"),
-        ("Alerts", None, "planned"),
-        ("Later", None, "planned"),
-    ]
+    assert panel.title == "Ledger"
+    assert [(link.label, link.href) for link in panel.links] == [("Ledger", "/ledger")]
     # The page exists but is not theirs: not shown at all (rather than a link into a 403).
     denied = make_actor(Role.SUPERVISOR, permissions=frozenset())
     [board] = NAV.dashboard_views(denied, APP)
-    assert [link.label for link in board.panels[0].links] == ["Alerts", "Later"]
+    assert board.panels == ()
+
+
+def test_dashboard_links_may_name_routes() -> None:
+    nav = Navigation(
+        dashboards=(RoleDashboard(Role.BIDDER, "Bidder", "intro", (Panel("Home", "s", (Link("Home", "nav.home"),)),)),)
+    )
+    [board] = nav.dashboard_views(make_actor(Role.BIDDER, permissions=frozenset()), APP)
+    assert [link.href for link in board.panels[0].links] == ["/"]
 
 
 def test_dashboards_follow_role_order() -> None:

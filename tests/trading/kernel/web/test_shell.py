@@ -125,10 +125,12 @@ async def test_dashboard_needs_a_login(client: AsyncTestClient[Litestar]) -> Non
     assert response.headers["location"].startswith("/login?next=")
 
 
-async def test_planned_work_is_marked_not_linked(client: AsyncTestClient[Litestar], act_as) -> None:
+async def test_planned_work_is_described_not_linked(client: AsyncTestClient[Litestar], act_as) -> None:
     act_as(make_actor(Role.GUARANTOR))
     body = (await client.get("/dashboard")).text
-    assert "即将上线" in body
+    assert "即将上线" not in body
+    assert "电子保函" in body
+    assert 'href="/inbox"' in body  # when the guarantor is needed, the inbox says so
 
 
 async def test_api_docs_use_local_swagger_assets(client: AsyncTestClient[Litestar]) -> None:
