@@ -52,7 +52,7 @@ async def _log_in(browser: httpx.AsyncClient, party: Party) -> None:
 
 
 def _row(listing: str, code: str) -> str:
-    found = re.search(rf'<tr data-tender="{re.escape(code)}">(.*?)</tr>', listing, re.S)
+    found = re.search(rf'<tr data-tender="{re.escape(code)}">(.*?)</tr>', listing, re.DOTALL)
     assert found, f"{code} is not listed"
     return found.group(1)
 
@@ -109,8 +109,10 @@ async def test_the_list_shows_each_stage_filters_by_it_and_the_pages_lead_to_the
     # A closed hall no longer says 开标中.
     await set_stage(session_maker, setup.code, Stage.CLOSED)
     detail = (await client.get(f"/bidding/tenders/{setup.code}")).text
-    status = re.search(r'<span id="tender-status"[^>]*>(.*?)</span>\s*</p>', detail, re.S)
-    assert status and "开标已结束" in status.group(1) and "开标中" not in status.group(1)
+    status = re.search(r'<span id="tender-status"[^>]*>(.*?)</span>\s*</p>', detail, re.DOTALL)
+    assert status
+    assert "开标已结束" in status.group(1)
+    assert "开标中" not in status.group(1)
     assert "开标已结束 → 结果见开标大厅。" in detail
     assert "开标已结束" in _row((await client.get("/bidding/tenders")).text, setup.code)
 
