@@ -32,7 +32,9 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath
 
 from bidding.client import format as fmt
-from bidding.errors import OpeningRefused
+from bidding.errors import OpeningRefused, OpeningStateConflict
+from bidding.models import TenderStatus
+from bidding.opening import repository
 from bidding.opening.api import PREFIX
 from bidding.opening.deps import provide_opening
 from bidding.opening.models import Stage
@@ -50,6 +52,7 @@ from bidding.opening.web_labels import (
 from bidding.policies import BiddingPermission
 from bidding.visibility import Exposure, Page, exposes, guarded
 from bidding.web.common import attachment
+from trading.kernel import clock
 from trading.kernel.auth.identity import Actor
 from trading.kernel.errors import NotFound, PermissionDenied
 from trading.kernel.web.forms import FieldError, FormBody, submit
@@ -59,6 +62,8 @@ from trading.parties.models import Organisation
 
 HALL: Final = f"{PREFIX}/{{code}}"
 PUBLIC_PATHS: Final = frozenset({HALL})
+COUNTDOWN_STATUSES: Final = frozenset({TenderStatus.PUBLISHED, TenderStatus.CLOSED})
+"""Tenders whose hall is still to come: the deadline has not passed, or the sweep has not run yet."""
 
 
 ROLE_TEMPLATES: Final[dict[str, str]] = {
@@ -126,7 +131,13 @@ class OpeningPages(Controller):
         errors: list[FieldError] | None = None,
         form: dict[str, str] | None = None,
     ) -> Response[Any]:
-        if not (await opening.hall.policy(actor, code)).may_open(Page(role)):
+        try:
+            policy = await opening.hall.policy(actor, code)
+        except OpeningStateConflict as no_opening:
+            if no_opening.rule != "opening-exists":
+                raise
+            return await _before_the_opening(request, opening, code)
+        if not policy.may_open(Page(role)):
             raise PermissionDenied(PAGE_REFUSALS.get(role, PAGE_REFUSALS["host"]), field="tender", rule=f"{role}-page")
         view = await opening.hall.view(actor, code)
         base_url = str(request.base_url).rstrip("/")
@@ -410,6 +421,18 @@ class OpeningPages(Controller):
             raise NotFound("no price table to confirm yet", field="priceTable", rule="exists")
         statement = fmt.confirmation_statement(code, uscc, str(digest))
         return attachment(statement, f"confirmation-{code}.json", "application/json")
+
+
+async def _before_the_opening(request: Request[Any, Any, Any], opening: OpeningService, code: str) -> Response[Any]:
+    """The hall before the deadline: a countdown page in place of the API's 409 (published
+    information only; a draft stays unknown as everywhere else).
+    """
+    async with opening.session_maker() as session:
+        tender = await repository.tender_by_code(session, code)
+        server_time = await clock.now(session)
+    if tender is None or tender.status not in COUNTDOWN_STATUSES:
+        raise NotFound("no such tender", field="code", rule="exists")
+    return await page(request, "bidding/opening_countdown.html", {"tender": tender, "server_time": server_time})
 
 
 async def _uscc_of(opening: OpeningService, actor: Actor) -> str | None:

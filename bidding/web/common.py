@@ -26,7 +26,8 @@ CHUNK_BYTES: Final = 8 * 1024 * 1024
 """What the page's script sends per PATCH (the API accepts up to `MAX_CHUNK_BYTES`)."""
 MAX_DOCUMENT_BYTES: Final = 64 * 1024 * 1024
 """A signed tender document or clarification posted through the management form."""
-PUBLIC_LIST_STATUSES: Final = (TenderStatus.PUBLISHED, TenderStatus.CLOSED)
+PUBLIC_LIST_STATUSES: Final = (TenderStatus.PUBLISHED, TenderStatus.CLOSED, TenderStatus.OPENING, TenderStatus.FAILED)
+"""The stages 交易公告 lists and filters by (never drafts; a cancellation is not a stage to browse)."""
 
 
 def path_to(request: Request[Any, Any, Any], name: str, **parameters: Any) -> str:

@@ -15,6 +15,7 @@ from bidding.models import (
     TenderStatus,
     VersionKind,
 )
+from bidding.opening_stage import Stage
 from trading.kernel.web.forms import Labels
 from trading.kernel.web.i18n import N_
 from trading.kernel.web.templating import DISPLAY_TZ
@@ -31,6 +32,14 @@ STATUS_LABELS: dict[TenderStatus, str] = {
     TenderStatus.OPENING: N_("Opening"),
     TenderStatus.FAILED: N_("Failed (re-tender)"),
     TenderStatus.CANCELLED: N_("Cancelled"),
+}
+OPENING_STAGE_LABELS: dict[Stage, str] = {
+    # Shown after 开标中 while the hall runs; a closed hall replaces 开标中 altogether.
+    Stage.SIGN_IN: N_("Sign-in"),
+    Stage.DECRYPTION: N_("Decryption"),
+    Stage.PRICE_READING: N_("Price reading"),
+    Stage.CONFIRMATION: N_("Confirmation and objections"),
+    Stage.CLOSED: N_("Opening closed"),
 }
 METHOD_LABELS: dict[EvaluationMethod, str] = {
     EvaluationMethod.COMPREHENSIVE: N_("Comprehensive evaluation"),
@@ -153,6 +162,7 @@ BIDDING: Final = Labels(
 TEMPLATE_LABELS: Final = {
     "categories": CATEGORY_LABELS,
     "statuses": STATUS_LABELS,
+    "opening_stage_labels": OPENING_STAGE_LABELS,
     "methods": METHOD_LABELS,
     "document_kinds": DOCUMENT_LABELS,
     "bid_statuses": BID_STATUS_LABELS,

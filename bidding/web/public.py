@@ -26,6 +26,7 @@ from bidding.visibility import Exposure, exposes, guarded
 from bidding.web.common import PREFIX, PUBLIC_LIST_STATUSES, TENDERS, attachment, path_to
 from bidding.web.forms import ObjectionForm, QuestionForm
 from bidding.web.labels import BIDDING, TEMPLATE_LABELS
+from bidding.web.stages import has_bid, opening_stages
 from trading.kernel import clock
 from trading.kernel.auth.identity import Actor
 from trading.kernel.errors import DomainError, NotFound
@@ -58,7 +59,9 @@ class TenderPages(Controller):
         status: FromQuery[str | None] = None,
         cursor: FromQuery[str | None] = None,
     ) -> Response[Any]:
-        """Published and closed tenders, newest first, searchable by title or project code (public)."""
+        """Tenders in every public stage, newest first, searchable by title or project code and
+        filterable by stage (public).
+        """
         chosen_category = next((c for c in TenderCategory if c.value == category), None)
         chosen_status = next((s for s in PUBLIC_LIST_STATUSES if s.value == status), None)
         try:
@@ -75,6 +78,7 @@ class TenderPages(Controller):
             "bidding/tender_list.html",
             {
                 "tenders": items,
+                "stages": await opening_stages(db_session, [t.id for t in items]),
                 "next_cursor": found.next_cursor,
                 "q": q or "",
                 "category": chosen_category.value if chosen_category else "",
@@ -235,6 +239,11 @@ class _DetailPage:
         if view.tender.status is TenderStatus.DRAFT:
             # Drafts are the owner's business: they preview them on the management page.
             raise NotFound("no such tender", field="code", rule="exists")
+        session = tenders.session
+        owner = actor.organisation_id is not None and actor.organisation_id in (
+            view.tender.tenderee_organisation_id,
+            view.tender.agency_organisation_id,
+        )
         answered = [q for q in await tenders.repo.questions(view.tender.id) if q.answer]
         may_ask = actor.has(BiddingPermission.QUESTION_ASK)
         context = {
@@ -245,7 +254,11 @@ class _DetailPage:
             "answered": answered,
             "my_questions": await tenders.my_questions(actor, view.tender) if may_ask else [],
             "my_objections": await self.objections.mine(actor, view.tender) if may_ask else [],
-            "server_time": await clock.now(tenders.session),
+            "server_time": await clock.now(session),
+            "stage": (await opening_stages(session, [view.tender.id])).get(view.tender.id),
+            "hall_seat": actor.has(BiddingPermission.OPENING_ATTEND)
+            and await has_bid(session, view.tender.id, actor.organisation_id),
+            "hall_desk": owner and actor.has(BiddingPermission.OPENING_HOST),
             "can_download": actor.has(BiddingPermission.DOCUMENT_DOWNLOAD),
             "can_ask": may_ask,
             "can_bid": actor.has(BiddingPermission.BID_SUBMIT),
