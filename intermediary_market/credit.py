@@ -5,6 +5,11 @@ social evaluation (20). The social part comes from owner ratings: each rating sc
 timeliness, attitude and fees from 0 to 100; their mean over all ratings, as a share of 100, times
 20, less a deduction per upheld complaint. Each overdue delivery then deducts from the total. The
 result is clamped to [0, 100] and mapped to A–D by configurable thresholds.
+
+An intermediary with nothing on record (no owner rating, no stored regulator or public-credit
+input, no upheld complaint, no overdue delivery) has no grade: ``UNRATED`` (暂无评级). Its score is
+made of defaults only, and grading it A would rank a newcomer above rated intermediaries and put it
+on the red list.
 """
 
 from __future__ import annotations
@@ -18,6 +23,8 @@ REGULATOR_WEIGHT = Decimal(70)
 PUBLIC_CREDIT_WEIGHT = Decimal(10)
 SOCIAL_WEIGHT = Decimal(20)
 RATING_DIMENSIONS = ("quality", "timeliness", "attitude", "fees")
+UNRATED = "unrated"
+"""The grade of an intermediary with nothing on record yet."""
 _HUNDRED = Decimal(100)
 _CENT = Decimal("0.01")
 
@@ -129,10 +136,13 @@ def score(
     ratings: Sequence[OwnerRating] | RatingSummary,
     upheld_complaints: int = 0,
     overdue_deliveries: int = 0,
+    input_on_record: bool = False,
     config: CreditConfig | None = None,
 ) -> CreditScore:
     """``regulator`` is out of 70 and ``public_credit`` out of 10 (both clamped); ``ratings`` are
-    the owners' ratings or their ``RatingSummary``.
+    the owners' ratings or their ``RatingSummary``; ``input_on_record`` says whether either part
+    was recorded (else both are the configured defaults). With no rating, no input, no complaint
+    and no overdue delivery the grade is ``UNRATED``.
     """
     config = config or CreditConfig()
     if isinstance(ratings, RatingSummary):
@@ -151,12 +161,14 @@ def score(
         _HUNDRED,
     )
     total = _q(total)
+    rated = bool(ratings.count if isinstance(ratings, RatingSummary) else ratings)
+    on_record = rated or input_on_record or upheld_complaints > 0 or overdue_deliveries > 0
     return CreditScore(
         regulator=_q(_clamp(regulator, REGULATOR_WEIGHT)),
         public_credit=_q(_clamp(public_credit, PUBLIC_CREDIT_WEIGHT)),
         social=_q(social),
         overdue_deduction=_q(deduction),
         total=total,
-        grade=grade(total, config),
+        grade=grade(total, config) if on_record else UNRATED,
         complaint_deduction=_q(before - social),
     )

@@ -133,6 +133,7 @@ def compute(
         ratings=ratings,
         upheld_complaints=complaints[0],
         overdue_deliveries=overdue[0],
+        input_on_record=not {"regulator", "public_credit"} <= set(defaults),
         config=config,
     )
     return result, components(result, ratings, complaints=complaints, overdue=overdue, latest=latest, defaults=defaults)

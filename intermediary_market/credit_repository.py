@@ -91,13 +91,15 @@ def blacklisted(now: datetime) -> ColumnElement[bool]:
 
 def red_listed(now: datetime, config: CreditConfig) -> ColumnElement[bool]:
     """诚信红名单 membership of the ``CreditRecord`` row (correlated): grade and score from the
-    snapshot; no upheld complaint (by decision date) and no overdue delivery (by due date) within
+    snapshot, at least one owner rating (defaults alone never earn a commendation); no upheld
+    complaint (by decision date) and no overdue delivery (by due date) within
     ``config.clean_record_window``; no effective blacklisting. Exact at ``now``, not at the snapshot.
     """
     since = now - config.clean_record_window
     return sa.and_(
         CreditRecord.grade == config.red_list_grade,
         CreditRecord.score >= config.red_list_minimum,
+        CreditRecord.components["ratings"].as_integer() > 0,
         ~sa.exists().where(
             Complaint.organisation_id == CreditRecord.organisation_id,
             Complaint.status == ComplaintStatus.UPHELD,

@@ -96,14 +96,17 @@ class RatingService(AnnouncementService):
         (``CreditService``) is what pages and lists read; this is its per-organisation restatement.
         """
         config = config or credit.CreditConfig()
+        input_on_record = regulator is not None or public_credit is not None
         if regulator is None or public_credit is None:
             latest = await self.repo.latest_credit_input(organisation_id)
             if regulator is None:
                 stored = latest.regulator_score if latest is not None else None
                 regulator = config.default_regulator if stored is None else stored
+                input_on_record = input_on_record or stored is not None
             if public_credit is None:
                 stored = latest.public_credit_score if latest is not None else None
                 public_credit = config.default_public_credit if stored is None else stored
+                input_on_record = input_on_record or stored is not None
         if upheld_complaints is None:
             upheld_complaints = await self.repo.upheld_count(organisation_id)
         if overdue_deliveries is None:
@@ -118,5 +121,6 @@ class RatingService(AnnouncementService):
             ratings=ratings,
             upheld_complaints=upheld_complaints,
             overdue_deliveries=overdue_deliveries,
+            input_on_record=input_on_record,
             config=config,
         )

@@ -28,7 +28,7 @@ from intermediary_market.models import (
     Registration,
     ServiceItem,
 )
-from trading.parties.models import Organisation
+from trading.parties.models import Organisation, OrganisationKind
 
 
 class MarketRepository:
@@ -266,6 +266,16 @@ class MarketRepository:
 
     async def organisation(self, organisation_id: uuid.UUID) -> Organisation | None:
         return await self.session.get(Organisation, organisation_id)
+
+    async def intermediary_organisations(self, limit: int = 500) -> list[tuple[uuid.UUID, str]]:
+        """``(id, name)`` of the organisations of the intermediary kind, by name (the centre's choices)."""
+        rows = await self.session.execute(
+            select(Organisation.id, Organisation.name)
+            .where(Organisation.kind == OrganisationKind.INTERMEDIARY)
+            .order_by(Organisation.name)
+            .limit(limit)
+        )
+        return [(row_id, name) for row_id, name in rows.all()]
 
     async def organisation_names(self, ids: Iterable[object]) -> dict[str, str]:
         """``str(id) → name`` of the organisations named in ``ids`` (strings or UUIDs; others are skipped)."""

@@ -93,6 +93,16 @@ FIELD_LABELS: dict[str, str] = {
     "public_credit_source": N_("Source of the public-credit result"),
     "uphold": N_("Decision"),
     "overturn": N_("Decision"),
+    "code": N_("Item code"),
+    "name": N_("Item name"),
+    "legal_basis": N_("Legal basis"),
+    "approval": N_("Approval served"),
+    "required_qualification": N_("Required qualification"),
+    "fee_basis": N_("Fee basis"),
+    "standard_days": N_("Standard time limit (days)"),
+    "level": N_("Qualification level (1 = highest)"),
+    "certificate_no": N_("Certificate number"),
+    "valid_until": N_("Valid until"),
 }
 REFUSAL_MESSAGES: dict[str, str] = {
     # registration
@@ -153,6 +163,11 @@ REFUSAL_MESSAGES: dict[str, str] = {
     "complaint_not_owner": N_("Only the announcement's owner may complain about its intermediary."),
     "year_range": N_("The year must be a past or the current year."),
     "intermediary_exists": N_("There is no such intermediary."),
+    # the centre's item list and qualifications
+    "legal_basis_required": N_("The item needs its legal basis: the provision that requires the service."),
+    "max": N_("The value is above the maximum."),
+    "exists": N_("There is no such record."),
+    "already_revoked": N_("The qualification is already revoked."),
 }
 CONTEXT_LABELS = {
     "methods": METHOD_LABELS,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from intermediary_market.credit import CreditConfig, OwnerRating, score
+from intermediary_market.credit import UNRATED, CreditConfig, OwnerRating, score
 
 
 def test_ratings_and_an_overdue_delivery_give_score_and_grade() -> None:
@@ -31,5 +31,15 @@ def test_complaints_thresholds_and_clamping() -> None:
     assert low.grade == "D"
     strict = CreditConfig(thresholds={"A": Decimal(99), "B": Decimal(95), "C": Decimal(90)})
     assert (
-        score(regulator=Decimal(70), public_credit=Decimal(10), ratings=[], config=strict).grade == "B"
-    )  # 70 + 10 + 16 (unrated)
+        score(regulator=Decimal(70), public_credit=Decimal(10), ratings=[], input_on_record=True, config=strict).grade
+        == "B"
+    )  # 70 + 10 (recorded) + 16 (no owner rating yet)
+
+
+def test_nothing_on_record_is_no_grade() -> None:
+    """A newcomer's score is defaults only (96): no grade (暂无评级) until something is on record."""
+    fresh = score(regulator=Decimal(70), public_credit=Decimal(10), ratings=[])
+    assert (fresh.total, fresh.grade) == (Decimal(96), UNRATED)
+    assert score(regulator=Decimal(70), public_credit=Decimal(10), ratings=[OwnerRating(80, 80, 80, 80)]).grade == "A"
+    assert score(regulator=Decimal(70), public_credit=Decimal(10), ratings=[], upheld_complaints=1).grade == "A"
+    assert score(regulator=Decimal(70), public_credit=Decimal(10), ratings=[], overdue_deliveries=3).grade == "B"

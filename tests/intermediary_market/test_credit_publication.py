@@ -15,14 +15,16 @@ from intermediary_market.blacklist import BlacklistService, credit_ref
 from intermediary_market.credit_records import CreditService, red_list_ref
 from intermediary_market.errors import RegistrationRefused
 from intermediary_market.models import Blacklisting
-from intermediary_market.schemas import BlacklistDecision, BlacklistNotice
+from intermediary_market.schemas import BlacklistDecision, BlacklistNotice, RatingCreate
 from intermediary_market.selection import SelectionMethod
 from intermediary_market.service import MarketService
 from tests.intermediary_market.factories import (
     actor_in_new_organisation,
     announcement_form,
+    complete_service,
     publish_item,
     qualified_intermediary,
+    selected_announcement,
 )
 from tests.trading.credit.factories import record
 from trading.credit.models import Activity, CreditKind, CreditStatus
@@ -125,12 +127,21 @@ async def test_registration_reads_the_shared_records(session: AsyncSession, sett
 
 
 async def test_the_red_list_publishes_commendations_that_never_block(session: AsyncSession, settings: Settings) -> None:
-    """An unrated, clean intermediary scores 96 (A): on the red list from its qualification on,
-    published as a commendation; a blacklisting takes it off the list, which ends the record.
+    """A clean intermediary rated 100 scores 100 (A): on the red list from its rating on (not from
+    its qualification: defaults alone earn no place), published as a commendation; a blacklisting
+    takes it off the list, which ends the record.
     """
     await publish_item(session)
     listed = await qualified_intermediary(session, settings)
     repo = CreditRepository(session)
+    assert await repo.by_ref(red_list_ref(_org(listed))) is None  # qualified, not yet rated
+    owner = await actor_in_new_organisation(session, settings, Role.TENDEREE)
+    deal = await selected_announcement(session, owner, listed)
+    with use_clock(ShiftedClock(timedelta(days=10))):
+        await complete_service(session, deal, owner)
+        await MarketService(session).rate(
+            deal.id, RatingCreate(quality=100, timeliness=100, attitude=100, fees=100), actor=owner
+        )
     commendation = await repo.by_ref(red_list_ref(_org(listed)))
     assert commendation is not None
     assert (commendation.kind, commendation.status, commendation.valid_until) == (

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from intermediary_market import jobs
 from intermediary_market.blacklist import BlacklistService
 from intermediary_market.complaints import ComplaintService
+from intermediary_market.credit import UNRATED
 from intermediary_market.credit_records import CreditService
 from intermediary_market.delivery import DeliveryService
 from intermediary_market.errors import CreditInputRefused
@@ -119,8 +120,10 @@ async def test_defaults_are_shown_and_inputs_are_checked(session: AsyncSession, 
     credit_service = CreditService(session)
     snapshot = await credit_service.record(fresh.organisation_id)  # created when qualified
     assert snapshot is not None
-    # No input, no rating: 70 + 10 (full marks by default) + 20 × 80 % = 96 → A.
-    assert (snapshot.score, snapshot.grade, snapshot.components["defaults"]) == (Decimal(96), "A", ALL_DEFAULTS)
+    # No input, no rating: 70 + 10 (full marks by default) + 20 × 80 % = 96, but defaults alone
+    # earn no grade (暂无评级) and no red-list place.
+    assert (snapshot.score, snapshot.grade, snapshot.components["defaults"]) == (Decimal(96), UNRATED, ALL_DEFAULTS)
+    assert fresh.organisation_id not in {line.organisation_id for line in await credit_service.red_list()}
     assert snapshot.components["input_year"] is None
 
     await _input(session, fresh.organisation_id, regulator, public_credit_score=Decimal(6))
@@ -223,6 +226,12 @@ async def test_red_list(session: AsyncSession, settings: Settings) -> None:
     complained, late, listed = actors["complained"], actors["late"], actors["listed"]
     org = {name: _org(actor) for name, actor in actors.items()}
     await _input(session, org["weak"], regulator, regulator_score=Decimal(60))
+    # Defaults alone earn no grade: the clean and the listed intermediaries were rated (100 each).
+    for name in ("clean", "listed"):
+        deal = await selected_announcement(session, owner, actors[name])
+        with use_clock(ShiftedClock(timedelta(days=10))):
+            await complete_service(session, deal, owner)
+            await market.rate(deal.id, _rating(100), actor=owner)
     # 70 + 10 + 20 (ratings of 100) − 2 (upheld complaint) = 98: grade A, score ≥ 95, but a
     # complaint was upheld within the last 12 months.
     complained_deal = await selected_announcement(session, owner, complained)
@@ -249,13 +258,13 @@ async def test_red_list(session: AsyncSession, settings: Settings) -> None:
     now = await clock.now(session)
     scores = {name: (await credit_service.record(o)) for name, o in org.items()}
     assert {name: (r.score, r.grade) for name, r in scores.items() if r is not None} == {
-        "clean": (Decimal(96), "A"),
+        "clean": (Decimal(100), "A"),
         "weak": (Decimal(86), "B"),
         "complained": (Decimal(98), "A"),
         "late": (Decimal(95), "A"),
         # Issue 21 item 17: this used to assert (96, "A") — a blacklisted intermediary showing a
         # top grade. While the listing is in force the grade is ``blacklisted_grade`` (D).
-        "listed": (Decimal(96), "D"),
+        "listed": (Decimal(100), "D"),
     }
     assert scores["listed"] is not None
     assert scores["listed"].components["blacklisted"] is True
@@ -295,7 +304,7 @@ async def test_the_job_recomputes_every_snapshot(
     async with session_maker() as session:
         snapshot = await CreditService(session).record(_org(intermediary))
         assert snapshot is not None
-        assert (snapshot.score, snapshot.grade) == (Decimal(96), "A")
+        assert (snapshot.score, snapshot.grade) == (Decimal(96), UNRATED)
 
 
 async def test_blacklisted_means_the_same_for_eligibility_and_credit(session: AsyncSession, settings: Settings) -> None:

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from intermediary_market import selection
 from intermediary_market.blacklist import BlacklistService
+from intermediary_market.credit import UNRATED
 from intermediary_market.credit_records import CreditService
 from intermediary_market.delivery import DeliveryService
 from intermediary_market.draw import REVEAL_WINDOW
@@ -329,7 +330,7 @@ async def test_a_blacklisted_intermediary_holds_the_blacklisted_grade_while_list
     credit_service = CreditService(session)
     before = await credit_service.record(listed.organisation_id)
     assert before is not None
-    assert (before.score, before.grade) == (Decimal(96), "A")
+    assert (before.score, before.grade) == (Decimal(96), UNRATED)
     blacklist = BlacklistService(session)
     notice = await blacklist.notice_blacklisting(
         BlacklistNotice(organisation_id=listed.organisation_id, reason="超期服务"), actor=regulator
@@ -343,4 +344,4 @@ async def test_a_blacklisted_intermediary_holds_the_blacklisted_grade_while_list
     await blacklist.decide_appeal(notice.id, overturn=True, actor=regulator)
     after = await credit_service.record(listed.organisation_id)
     assert after is not None
-    assert (after.score, after.grade) == (Decimal(96), "A")  # the overturned listing no longer counts
+    assert (after.score, after.grade) == (Decimal(96), UNRATED)  # the overturned listing no longer counts

@@ -113,14 +113,18 @@ async def test_supervisor_reports_and_refusals(
     # sweep, not yet run, so no overdue deduction yet: 94 → A, off the red list (below 95).
     late_row = ours[str(late.organisation_id)]
     assert (late_row["score"], late_row["grade"], late_row["red_listed"]) == ("94.00", "A", False)
-    assert ours[str(soon.organisation_id)]["red_listed"] is True
+    # The other has nothing on record yet: no grade and, without a rating, no red-list place.
+    assert (ours[str(soon.organisation_id)]["grade"], ours[str(soon.organisation_id)]["red_listed"]) == (
+        "unrated",
+        False,
+    )
     bogus = await client.get(f"{BASE}/reports/credit", params={"sort": "bogus"}, headers=supervisor)
     assert (bogus.status_code, bogus.json()["errors"][0]["field"]) == (422, "sort")
 
     # Public: the red list and one intermediary's snapshot, without a login.
     red = await client.get(f"{BASE}/red-list")
     assert red.status_code == 200
-    assert str(soon.organisation_id) in {row["organisation_id"] for row in red.json()}
+    assert str(soon.organisation_id) not in {row["organisation_id"] for row in red.json()}
     snapshot = await client.get(f"{BASE}/credit", params={"organisation_id": str(late.organisation_id)})
     assert snapshot.status_code == 200
     assert snapshot.json()["components"]["upheld_complaints"] == 1

@@ -36,7 +36,7 @@ from trading.parties.identifiers import uscc_check_char
 from trading.parties.models import Organisation, OrganisationKind
 from trading.parties.schemas import OrganisationCreate, UserCreate
 from trading.parties.service import PartiesService
-from trading.server import demo_opening, demo_pki
+from trading.server import demo_market, demo_opening, demo_pki
 
 DEMO_PASSWORD = "ggzy-demo-2026"  # noqa: S105 - published in README.md on purpose
 
@@ -99,6 +99,18 @@ ORGANISATIONS = (
     DemoOrganisation(
         "consultancy", "淮安天衡工程咨询有限公司", OrganisationKind.INTERMEDIARY, demo_uscc("91", "320813", "MA210007")
     ),
+    DemoOrganisation(
+        "consultancy2",
+        "淮安正衡工程造价咨询有限公司",
+        OrganisationKind.INTERMEDIARY,
+        demo_uscc("91", "320803", "MA230009"),
+    ),
+    DemoOrganisation(
+        "consultancy3",
+        "淮安华测测绘地理信息有限公司",
+        OrganisationKind.INTERMEDIARY,
+        demo_uscc("91", "320804", "MA240010"),
+    ),
     DemoOrganisation("bank", "淮安示范银行清江浦支行", OrganisationKind.BANK, demo_uscc("91", "320812", "MA220008")),
 )
 
@@ -110,6 +122,8 @@ USERS = (
     DemoUser("agency", "刘洋", "agency", Role.AGENCY),
     DemoUser("expert", "赵立新", "centre", Role.EXPERT),
     DemoUser("intermediary", "孙伟", "consultancy", Role.INTERMEDIARY),
+    DemoUser("intermediary2", "钱芳", "consultancy2", Role.INTERMEDIARY),
+    DemoUser("intermediary3", "郑凯", "consultancy3", Role.INTERMEDIARY),
     DemoUser("guarantor", "周敏", "bank", Role.GUARANTOR),
     DemoUser("supervisor", "吴刚", "bureau", Role.SUPERVISOR),
 )
@@ -234,10 +248,12 @@ async def _seed(settings: Settings, manifest: dict[str, Any] | None = None) -> t
         session_maker = create_session_maker(engine)
         async with transaction(session_maker, lock=True) as session:
             organisations, users = await seed(PartiesService(session, settings))
-        certificates: list[str] = []
+        async with transaction(session_maker, lock=True) as session:
+            usccs = {item.key: item.uscc for item in ORGANISATIONS}
+            certificates = await demo_market.seed_demo_market(session, PartiesService(session, settings), usccs)
         if manifest is not None:
             async with transaction(session_maker, lock=True) as session:
-                certificates = await demo_pki.seed_demo_certificates(
+                certificates += await demo_pki.seed_demo_certificates(
                     session, settings, manifest, centre_uscc=ORGANISATIONS[0].uscc, password=DEMO_PASSWORD
                 )
             async with transaction(session_maker, lock=True) as session:

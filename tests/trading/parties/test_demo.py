@@ -13,6 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from certs.auth.challenge import sign_challenge
 from certs.providers.pyca import PycaSigner
+from intermediary_market.credit import UNRATED
+from intermediary_market.service import MarketService
 from trading.kernel.auth.identity import Actor
 from trading.kernel.db.engine import create_engine, create_session_maker
 from trading.kernel.ratelimit import MemoryRateLimiter
@@ -22,7 +24,7 @@ from trading.parties.certificates.login import CertificateService
 from trading.parties.identifiers import validate_uscc
 from trading.parties.models import ChallengePurpose, Organisation, SessionKind, User
 from trading.parties.sessions import resolve_actor
-from trading.server import demo_pki
+from trading.server import demo_market, demo_pki
 from trading.server.cli import alembic_config
 from trading.server.demo import DEMO_PASSWORD, ORGANISATIONS, USERS, seed_demo_data
 from trading.server.wiring import grants
@@ -40,6 +42,8 @@ def test_demo_organisations_have_valid_huaian_codes() -> None:
         "agency",
         "expert",
         "intermediary",
+        "intermediary2",
+        "intermediary3",
         "guarantor",
         "supervisor",
     }
@@ -69,9 +73,21 @@ async def _check_every_demo_user_logs_in_with_their_role(settings: Settings) -> 
                 assert actor is not None
                 assert actor.roles == {user.role}
             await _check_demo_certificates_log_in(session, settings)
+            await _check_demo_market(session)
             await session.rollback()
     finally:
         await engine.dispose()
+
+
+async def _check_demo_market(session: AsyncSession) -> None:
+    """The marketplace is not empty: the item list, and three intermediaries qualified for the same
+    item, as a state-funded draw needs; none graded before anyone rated them (暂无评级)."""
+    market = MarketService(session)
+    assert {item.code for item in await market.items()} == {item.code for item in demo_market.SERVICE_ITEMS}
+    directory = await market.directory(limit=100)
+    for code in ("GCZJ", "CHFW"):
+        assert len([line for line in directory if code in {q.item_code for q in line.qualifications}]) >= 3, code
+    assert {line.credit_grade for line in directory} == {UNRATED}
 
 
 async def _check_demo_certificates_log_in(session: AsyncSession, settings: Settings) -> None:
@@ -101,8 +117,10 @@ async def test_seeding_is_idempotent_and_every_role_can_log_in(
     assert f"created {len(ORGANISATIONS)} organisations and {len(USERS)} users" in first
     assert "bidder1" in first
     assert DEMO_PASSWORD in first
+    assert "intermediary marketplace: 5 service items, 9 qualifications" in first
     second = await asyncio.to_thread(seed_demo_data, settings)
     assert "nothing created" in second
+    assert "intermediary marketplace" not in second
     await _check_every_demo_user_logs_in_with_their_role(settings)
 
 

@@ -26,7 +26,7 @@ EXPECTED_LINKS = {
     Role.INTERMEDIARY: {"/market/intermediary", "/market", "/inbox", "/account"},
     Role.GUARANTOR: {"/inbox", "/bidding/tenders", "/account"},
     Role.SUPERVISOR: {"/ledger", "/bidding/tenders", "/market/regulator", "/credit/imports", "/account"},
-    Role.ADMIN: {"/trust-list", "/admin/calendar", "/credit/imports", "/ledger", "/account"},
+    Role.ADMIN: {"/trust-list", "/admin/calendar", "/market/centre", "/credit/imports", "/ledger", "/account"},
 }
 
 
