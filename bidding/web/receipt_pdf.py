@@ -20,6 +20,7 @@ from bidding.intake.base import Receipt
 TEMPLATE: Final = "bidding/receipt_pdf.html"
 CHINA: Final = timezone(timedelta(hours=8))
 KIND_TITLES: Final = {"submission": "投标文件递交回执", "withdrawal": "投标文件撤回回执"}
+PART_NAMES: Final = {"package": "投标文件", "price-summary": "开标一览表（报价）"}
 
 _env = Environment(
     loader=FileSystemLoader(Path(__file__).resolve().parents[1] / "templates"),
@@ -45,7 +46,7 @@ def receipt_html(receipt: Receipt, *, tender_title: str) -> str:
         title=KIND_TITLES.get(kind, KIND_TITLES["submission"]),
         record=record,
         tender_title=tender_title,
-        parts=sorted((record.get("parts") or {}).items()),
+        parts=[(PART_NAMES.get(kind, kind), part) for kind, part in sorted((record.get("parts") or {}).items())],
         received_at=_local(record.get("receivedAt")),
         deadline=_local(record.get("deadline")) if record.get("deadline") else "",
         receipt_sha256=hashlib.sha256(receipt.receipt).hexdigest(),
