@@ -103,6 +103,7 @@ class OpeningController(Controller):
     @get(
         "/{code:str}/record.pdf",
         operation_id="bidding_opening_record_pdf",
+        name="bidding.opening_record_pdf",
         media_type="application/pdf",
         opt=exposes(Exposure.OPENING_STAGE),
     )

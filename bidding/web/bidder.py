@@ -5,12 +5,14 @@ same `IntakeService` calls as the bearer-only API (`bidding.api`), with the sess
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+import sqlalchemy as sa
 from litestar import Controller, Request, Response, get, patch, post
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath
@@ -37,6 +39,7 @@ from bidding.visibility import Exposure, guarded
 from bidding.web.common import CHUNK_BYTES, PREFIX, attachment, path_to, problem_json
 from bidding.web.forms import WithdrawalForm
 from bidding.web.labels import BIDDING, TEMPLATE_LABELS
+from bidding.web.receipt_pdf import render_receipt
 from trading.kernel import clock
 from trading.kernel.auth.identity import Actor
 from trading.kernel.errors import DomainError, NotFound
@@ -103,6 +106,25 @@ class BidPages(Controller):
         """The platform's detached CAdES-B-T signature over the receipt (the owner's only)."""
         receipt = await intake.receipt(actor, receipt_no)
         return attachment(receipt.signature, f"{receipt_no}.p7s", "application/pkcs7-signature")
+
+    @get(
+        "/receipts/{receipt_no:str}/receipt.pdf",
+        name="bidding.receipt_pdf",
+        opt=guarded(BiddingPermission.BID_SUBMIT, Exposure.OWN),
+    )
+    async def receipt_pdf(
+        self,
+        receipt_no: FromPath[str],
+        intake: NamedDependency[IntakeService],
+        actor: NamedDependency[Actor],
+        db_session: NamedDependency[AsyncSession],
+    ) -> Response[bytes]:
+        """The printable receipt (递交回执, PDF): its fields and how to verify it (the owner's only)."""
+        receipt = await intake.receipt(actor, receipt_no)
+        code = str(receipt.record.get("tender", ""))
+        title = await db_session.scalar(sa.select(Tender.title).where(Tender.project_code == code))
+        pdf = await asyncio.to_thread(render_receipt, receipt, tender_title=title or "")
+        return attachment(pdf, f"{receipt_no}.pdf", "application/pdf")
 
     @get(
         "/tenders/{code:str}/lots/{lot:str}/bid",

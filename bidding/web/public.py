@@ -26,7 +26,7 @@ from bidding.visibility import Exposure, exposes, guarded
 from bidding.web.common import PREFIX, PUBLIC_LIST_STATUSES, TENDERS, attachment, path_to
 from bidding.web.forms import ObjectionForm, QuestionForm
 from bidding.web.labels import BIDDING, TEMPLATE_LABELS
-from bidding.web.stages import has_bid, opening_stages
+from bidding.web.stages import has_bid, opening_stages, record_published
 from trading.kernel import clock
 from trading.kernel.auth.identity import Actor
 from trading.kernel.errors import DomainError, NotFound
@@ -259,6 +259,7 @@ class _DetailPage:
             "hall_seat": actor.has(BiddingPermission.OPENING_ATTEND)
             and await has_bid(session, view.tender.id, actor.organisation_id),
             "hall_desk": owner and actor.has(BiddingPermission.OPENING_HOST),
+            "record_published": await record_published(session, view.tender.id),
             "can_download": actor.has(BiddingPermission.DOCUMENT_DOWNLOAD),
             "can_ask": may_ask,
             "can_bid": actor.has(BiddingPermission.BID_SUBMIT),

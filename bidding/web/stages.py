@@ -17,7 +17,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bidding.models import Bid
 from bidding.opening_stage import Stage
 
-_OPENING_SESSIONS = sa.table("bidding_opening_sessions", sa.column("tender_id", sa.Uuid), sa.column("stage", sa.String))
+_OPENING_SESSIONS = sa.table(
+    "bidding_opening_sessions",
+    sa.column("tender_id", sa.Uuid),
+    sa.column("stage", sa.String),
+    sa.column("record_sha256", sa.String),
+)
 
 
 async def opening_stages(session: AsyncSession, tender_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, Stage]:
@@ -38,3 +43,11 @@ async def has_bid(session: AsyncSession, tender_id: uuid.UUID, organisation_id: 
         return False
     statement = sa.select(sa.exists().where(Bid.tender_id == tender_id, Bid.organisation_id == organisation_id))
     return bool(await session.scalar(statement))
+
+
+async def record_published(session: AsyncSession, tender_id: uuid.UUID) -> bool:
+    """Whether the tender's opening record is published: the platform has signed it, which is all
+    `bidding.visibility.OpeningPolicy.may_read_record_pdf` asks, whoever the reader.
+    """
+    statement = sa.select(_OPENING_SESSIONS.c.record_sha256).where(_OPENING_SESSIONS.c.tender_id == tender_id)
+    return await session.scalar(statement) is not None

@@ -64,6 +64,9 @@ class HallView(HallPart):
                 "decryptionWindowOpen": opening.stage in WINDOW_STAGES and opening.decryption_closed_at is None,
                 "role": policy.role_label,
                 "audience": policy.relation.value,
+                # For the pages' download link; the API's `OpeningView` leaves it out (its clients
+                # ask ``…/record.pdf``, which answers the same policy).
+                "recordPublished": policy.may_read_record_pdf(platform_signed=opening.record_sha256 is not None),
             }
 
             def status(row: OpeningBid) -> dict[str, Any]:
