@@ -85,7 +85,10 @@ def test_characters_outside_the_subset_still_render(tmp_path: Path) -> None:
     assert "Noto-Sans-CJK-SC" in used  # the two glyphs came from the full face
 
 
-def test_the_renderer_reuses_its_cached_fonts() -> None:
+def test_the_renderer_reuses_its_cached_fonts(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A fresh process's renderer: another test in this worker may have warmed it first on another
+    # cache (the first caller wins); the previous one comes back after the test.
+    monkeypatch.setattr(render, "_renderer", None)
     files = warm_renderer()
     assert len(files) == 2
     assert all(path.is_file() and path.parent == FONT_CACHE for path in files)

@@ -21,7 +21,8 @@ from trading.server.security_headers import security_headers
 
 ROOT = Path(__file__).resolve().parents[3]
 # Rendered for WeasyPrint (the signed PDF record), never served as a web page.
-PDF_TEMPLATES = {"opening_record_pdf.html"}
+PRINT_SUFFIX = "_pdf.html"
+"""Print templates (rendered to PDF by WeasyPrint, never served as pages): the CSP does not apply."""
 
 
 def _policy(response: httpx.Response) -> dict[str, str]:
@@ -110,7 +111,7 @@ async def test_htmx_runs_without_eval_or_injected_styles(client: httpx.AsyncClie
 def _template_files() -> list[Path]:
     folders = [ROOT / "trading" / "kernel" / "web" / "templates"]
     folders += [ROOT.joinpath(*package.split(".")) / "templates" for package in TEMPLATE_PACKAGES]
-    return [path for folder in folders for path in folder.rglob("*.html") if path.name not in PDF_TEMPLATES]
+    return [path for folder in folders for path in folder.rglob("*.html") if not path.name.endswith(PRINT_SUFFIX)]
 
 
 _INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)(?![^>]*type=\"application/json\")[^>]*>", re.IGNORECASE)
