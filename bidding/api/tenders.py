@@ -291,9 +291,7 @@ class TenderController(Controller):
         actor: NamedDependency[Actor],
     ) -> File:
         """A published document's bytes (bidders; each download is recorded, secretly until the deadline)."""
-        tender = await tenders.tender(code)
-        document = await tenders.document(tender, document_id)
-        _, path = await tenders.download(actor, tender, document)
+        document, path = await tenders.download_document(actor, code, document_id)
         return File(path=path, filename=document.filename, media_type=document.media_type)
 
     @get(

@@ -86,6 +86,15 @@ class TenderReading(TenderBase):
             raise NotFound("no such published document", field="document_id", rule="exists")
         return document
 
+    async def download_document(self, actor: Actor, code: str, document_id: uuid.UUID) -> tuple[TenderDocument, Path]:
+        """What the API and the pages serve for a document download: the document, its download
+        recorded (:meth:`download`), and where its bytes are.
+        """
+        tender = await self.tender(code)
+        document = await self.document(tender, document_id)
+        _, path = await self.download(actor, tender, document)
+        return document, path
+
     async def download(self, actor: Actor, tender: Tender, document: TenderDocument) -> tuple[DocumentDownload, Path]:
         """Record a bidder's download (row and sealed ledger entry) and return where the bytes are."""
         if actor.organisation_id is None or actor.user_id is None:

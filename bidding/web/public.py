@@ -179,9 +179,7 @@ class TenderPages(Controller):
         actor: NamedDependency[Actor],
     ) -> File:
         """The document's bytes; the download is recorded (sealed until the deadline)."""
-        tender = await tenders.tender(code)
-        document = await tenders.document(tender, document_id)
-        _, path = await tenders.download(actor, tender, document)
+        document, path = await tenders.download_document(actor, code, document_id)
         return File(path=path, filename=document.filename, media_type=document.media_type)
 
     @get(
