@@ -1,0 +1,287 @@
+"""The PKCS#11 side of the agent: the token's certificates and the three private-key operations.
+
+Only raw private-key operations happen here, exactly those of the pages' ``KeyHolder``
+(``static/js/pki/keyholder.js``): a SHA-256 signature (ECDSA as a DER Ecdsa-Sig-Value, RSA as
+PKCS#1 v1.5), the raw ECDH shared secret Z with an ephemeral point, and RSA-OAEP (SHA-256,
+MGF1-SHA-256, with a label). Hashing happens in the agent so any token that offers the plain
+mechanisms (``CKM_ECDSA``, ``CKM_RSA_PKCS``, ``CKM_ECDH1_DERIVE``) works.
+
+RSA-OAEP uses the token's ``CKM_RSA_PKCS_OAEP``; a token that refuses SHA-256 or a label there
+(SoftHSM2 2.6 accepts only SHA-1 without a label) is asked for the raw RSA operation
+(``CKM_RSA_X_509``) instead and the OAEP decoding is done here (`certs.agent.oaep`), if the token
+allows that mechanism for the key; otherwise the operation is refused as unsupported.
+
+One PKCS#11 session serves the agent's lifetime; a lock keeps its operations one at a time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Literal, TypeVar
+
+import pkcs11
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.asymmetric.utils import Prehashed, encode_dss_signature
+from cryptography.hazmat.primitives.serialization import Encoding
+from pkcs11 import KDF, MGF, Attribute, KeyType, Mechanism, ObjectClass
+from pkcs11 import exceptions as p11
+from pkcs11.types import DecryptMixin, DeriveMixin, SignMixin
+
+from certs.agent import oaep
+
+KeyKind = Literal["ec", "rsa"]
+_Capability = TypeVar("_Capability", SignMixin, DecryptMixin, DeriveMixin)
+# DigestInfo(SHA-256) prefix for PKCS#1 v1.5 signatures (RFC 8017 §9.2, note 1).
+_SHA256_DIGEST_INFO = bytes.fromhex("3031300d060960864801650304020105000420")
+# The token's answers meaning "not this mechanism or these parameters".
+_UNSUPPORTED = (p11.MechanismInvalid, p11.MechanismParamInvalid, p11.ArgumentsBad, p11.FunctionNotSupported)
+
+
+class TokenRefused(Exception):
+    """An operation the agent will not or cannot do; ``code`` and ``field`` go to the page."""
+
+    def __init__(self, status: int, code: str, detail: str, field: str | None = None) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.code = code
+        self.detail = detail
+        self.field = field
+
+
+@dataclass(frozen=True)
+class TokenKey:
+    """A private key on the token with its certificate (paired by ``CKA_ID``)."""
+
+    id: str
+    """``CKA_ID`` in hex: how the pages name the key."""
+    label: str
+    """The certificate's subject CN (else the object's label)."""
+    kind: KeyKind
+    certificate: x509.Certificate
+    chain: tuple[x509.Certificate, ...] = field(default=())
+
+    def to_dict(self) -> dict[str, object]:
+        import base64  # noqa: PLC0415 - only the listing needs it
+
+        return {
+            "id": self.id,
+            "label": self.label,
+            "kind": self.kind,
+            "certificate": base64.b64encode(self.certificate.public_bytes(Encoding.DER)).decode(),
+            "chain": [base64.b64encode(c.public_bytes(Encoding.DER)).decode() for c in self.chain],
+        }
+
+
+def _common_name(certificate: x509.Certificate) -> str | None:
+    names = certificate.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)
+    return str(names[0].value) if names else None
+
+
+def _chain(leaf: x509.Certificate, others: list[x509.Certificate]) -> tuple[x509.Certificate, ...]:
+    """The issuers of ``leaf`` among the token's other certificates, nearest first."""
+    chain: list[x509.Certificate] = []
+    current = leaf
+    while current.issuer != current.subject:
+        issuer = next((c for c in others if c.subject == current.issuer and c not in chain), None)
+        if issuer is None:
+            break
+        chain.append(issuer)
+        current = issuer
+    return tuple(chain)
+
+
+class Token:
+    """An open, logged-in session on one token (see the module docstring)."""
+
+    def __init__(self, module: str, token_label: str, pin: str) -> None:
+        try:
+            token = pkcs11.lib(module).get_token(token_label=token_label)
+        except p11.NoSuchToken:
+            raise TokenRefused(404, "no-token", f"no token labelled {token_label!r} in {module}") from None
+        try:
+            self._session = token.open(user_pin=pin)
+        except (p11.PinIncorrect, p11.PinInvalid, p11.PinLenRange):
+            raise TokenRefused(401, "pin-incorrect", "the token refused the PIN") from None
+        except p11.PinLocked:
+            raise TokenRefused(401, "pin-locked", "the token's PIN is locked") from None
+        self._lock = threading.Lock()
+        self.keys = self._find_keys()
+
+    def close(self) -> None:
+        with self._lock:
+            self._session.close()
+
+    def _find_keys(self) -> dict[str, TokenKey]:
+        certificates: list[tuple[bytes, str, x509.Certificate]] = []
+        for obj in self._session.get_objects({Attribute.CLASS: ObjectClass.CERTIFICATE}):
+            try:
+                certificate = x509.load_der_x509_certificate(bytes(obj[Attribute.VALUE]))
+            except (ValueError, p11.PKCS11Error):
+                continue
+            certificates.append((bytes(obj[Attribute.ID] or b""), str(obj[Attribute.LABEL] or ""), certificate))
+        private_ids = {
+            bytes(obj[Attribute.ID] or b"")
+            for obj in self._session.get_objects({Attribute.CLASS: ObjectClass.PRIVATE_KEY})
+        }
+        leaves = [(i, lbl, c) for i, lbl, c in certificates if i and i in private_ids]
+        others = [c for i, _, c in certificates if not (i and i in private_ids)]
+        keys: dict[str, TokenKey] = {}
+        for key_id, label, certificate in leaves:
+            public = certificate.public_key()
+            kind: KeyKind
+            if isinstance(public, ec.EllipticCurvePublicKey):
+                kind = "ec"
+            elif isinstance(public, rsa.RSAPublicKey):
+                kind = "rsa"
+            else:
+                continue
+            keys[key_id.hex()] = TokenKey(
+                id=key_id.hex(),
+                label=_common_name(certificate) or label or key_id.hex(),
+                kind=kind,
+                certificate=certificate,
+                chain=_chain(certificate, others),
+            )
+        return keys
+
+    def key(self, key_id: str) -> TokenKey:
+        if key_id not in self.keys:
+            raise TokenRefused(404, "unknown-key", f"no key {key_id!r} on the token", "key")
+        return self.keys[key_id]
+
+    def _private(self, key: TokenKey, capability: type[_Capability]) -> _Capability:
+        """The key's object on the token, if the token lets it do ``capability`` (sign, decrypt, derive)."""
+        private = self._session.get_key(object_class=ObjectClass.PRIVATE_KEY, id=bytes.fromhex(key.id))
+        if not isinstance(private, capability):
+            doing = capability.__name__.removesuffix("Mixin").lower()
+            raise TokenRefused(501, "unsupported", f"the token does not let this key {doing}", "key")
+        return private
+
+    def sign(self, key: TokenKey, data: bytes) -> bytes:
+        """SHA-256 over ``data`` signed by the key: a DER Ecdsa-Sig-Value or a PKCS#1 v1.5 signature.
+
+        The signature is checked against the certificate before it is returned, so a token whose
+        key and certificate do not belong together is noticed here, not by the platform.
+        """
+        digest = hashlib.sha256(data).digest()
+        public = key.certificate.public_key()
+        with self._lock, _token_errors():
+            private = self._private(key, SignMixin)
+            if key.kind == "ec":
+                raw = bytes(private.sign(digest, mechanism=Mechanism.ECDSA))
+                half = len(raw) // 2
+                signature = encode_dss_signature(int.from_bytes(raw[:half], "big"), int.from_bytes(raw[half:], "big"))
+            else:
+                signature = bytes(private.sign(_SHA256_DIGEST_INFO + digest, mechanism=Mechanism.RSA_PKCS))
+        try:
+            if isinstance(public, ec.EllipticCurvePublicKey):
+                public.verify(signature, digest, ec.ECDSA(Prehashed(hashes.SHA256())))
+            elif isinstance(public, rsa.RSAPublicKey):
+                public.verify(signature, digest, padding.PKCS1v15(), Prehashed(hashes.SHA256()))
+        except InvalidSignature:
+            raise TokenRefused(
+                502, "key-mismatch", "the token's signature does not verify with its certificate"
+            ) from None
+        return signature
+
+    @staticmethod
+    def check_point(key: TokenKey, point: bytes) -> int:
+        """Refuse (422) anything but an uncompressed point on the key's curve, before anyone is asked;
+        the size of the shared secret in bytes.
+        """
+        public = key.certificate.public_key()
+        if not isinstance(public, ec.EllipticCurvePublicKey):
+            raise TokenRefused(422, "wrong-key-kind", "key agreement needs an EC key", "key")
+        size = (public.curve.key_size + 7) // 8
+        if len(point) != 1 + 2 * size or point[0] != 0x04:  # noqa: PLR2004 - the uncompressed form's first byte
+            raise TokenRefused(
+                422, "bad-field", f"must be an uncompressed point (04‖X‖Y, {1 + 2 * size} bytes)", "point"
+            )
+        try:
+            ec.EllipticCurvePublicKey.from_encoded_point(public.curve, point)
+        except ValueError:
+            raise TokenRefused(422, "bad-field", f"not a point on {public.curve.name}", "point") from None
+        return size
+
+    @staticmethod
+    def check_encrypted_key(key: TokenKey, encrypted: bytes) -> None:
+        """Refuse (422) a non-RSA key or a ciphertext of the wrong length, before anyone is asked."""
+        public = key.certificate.public_key()
+        if not isinstance(public, rsa.RSAPublicKey):
+            raise TokenRefused(422, "wrong-key-kind", "RSA-OAEP needs an RSA key", "key")
+        size = (public.key_size + 7) // 8
+        if len(encrypted) != size:
+            raise TokenRefused(422, "bad-field", f"must be {size} bytes for this key", "encryptedKey")
+
+    def derive(self, key: TokenKey, point: bytes) -> bytes:
+        """ECDH (``CKM_ECDH1_DERIVE``, no KDF) with the uncompressed ``point``: the raw secret Z."""
+        size = self.check_point(key, point)
+        with self._lock, _token_errors():
+            secret = self._private(key, DeriveMixin).derive_key(
+                KeyType.GENERIC_SECRET,
+                size * 8,
+                mechanism=Mechanism.ECDH1_DERIVE,
+                mechanism_param=(KDF.NULL, None, point),
+                template={Attribute.TOKEN: False, Attribute.SENSITIVE: False, Attribute.EXTRACTABLE: True},
+            )
+            try:
+                return bytes(secret[Attribute.VALUE])
+            finally:
+                secret.destroy()
+
+    def decrypt_oaep(self, key: TokenKey, encrypted: bytes, label: bytes) -> bytes:
+        """RSA-OAEP (SHA-256, MGF1-SHA-256, ``label``) decryption of ``encrypted`` by the key."""
+        self.check_encrypted_key(key, encrypted)
+        size = len(encrypted)
+        with self._lock, _token_errors():
+            private = self._private(key, DecryptMixin)
+            try:
+                return _whole(
+                    private.decrypt(
+                        encrypted,
+                        mechanism=Mechanism.RSA_PKCS_OAEP,
+                        mechanism_param=(Mechanism.SHA256, MGF.SHA256, label or None),
+                    )
+                )
+            except _UNSUPPORTED:
+                pass  # fall back to the raw operation below
+            except (p11.EncryptedDataInvalid, p11.EncryptedDataLenRange):
+                raise TokenRefused(422, "decrypt-failed", "the key does not decrypt this", "encryptedKey") from None
+            try:
+                block = _whole(private.decrypt(encrypted, mechanism=Mechanism.RSA_X_509))
+            except _UNSUPPORTED:
+                raise TokenRefused(
+                    501,
+                    "unsupported",
+                    "the token offers neither RSA-OAEP with SHA-256 and a label nor raw RSA for this key",
+                ) from None
+        try:
+            return oaep.decode(block.rjust(size, b"\0"), label)
+        except ValueError:
+            raise TokenRefused(422, "decrypt-failed", "the key does not decrypt this", "encryptedKey") from None
+
+
+def _whole(result: bytes | Iterator[bytes]) -> bytes:
+    """python-pkcs11 answers a one-part call with bytes (an iterator only for streamed input)."""
+    return result if isinstance(result, bytes) else b"".join(result)
+
+
+class _token_errors:  # noqa: N801 - used as a context manager, like contextlib's helpers
+    """Turn any other PKCS#11 error into a 502 naming only its kind (never data or the PIN)."""
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: object) -> None:
+        if isinstance(error, p11.DeviceRemoved | p11.TokenNotPresent):
+            raise TokenRefused(503, "token-removed", "the token was removed") from None
+        if isinstance(error, _UNSUPPORTED):
+            raise TokenRefused(501, "unsupported", f"the token does not offer this: {type(error).__name__}") from None
+        if isinstance(error, p11.PKCS11Error):
+            raise TokenRefused(502, "token-error", f"the token failed: {type(error).__name__}") from None
