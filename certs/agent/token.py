@@ -66,6 +66,22 @@ class TokenKey:
     certificate: x509.Certificate
     chain: tuple[x509.Certificate, ...] = field(default=())
 
+    @property
+    def usage(self) -> list[str]:
+        """What the certificate's key usage allows, so a page can tell a USB key's signing
+        certificate from its encryption certificate (both usually name the same holder).
+        """
+        try:
+            usage = self.certificate.extensions.get_extension_for_class(x509.KeyUsage).value
+        except x509.ExtensionNotFound:
+            return ["sign", "encrypt"]
+        found = []
+        if usage.digital_signature or usage.content_commitment:
+            found.append("sign")
+        if usage.key_agreement or usage.key_encipherment:
+            found.append("encrypt")
+        return found
+
     def to_dict(self) -> dict[str, object]:
         import base64  # noqa: PLC0415 - only the listing needs it
 
@@ -73,6 +89,7 @@ class TokenKey:
             "id": self.id,
             "label": self.label,
             "kind": self.kind,
+            "usage": self.usage,
             "certificate": base64.b64encode(self.certificate.public_bytes(Encoding.DER)).decode(),
             "chain": [base64.b64encode(c.public_bytes(Encoding.DER)).decode() for c in self.chain],
         }

@@ -70,6 +70,8 @@ def test_lists_the_token_certificates_with_their_chain(agent: AgentProcess, pki:
     assert keys[SIGN_EC]["kind"] == "ec"
     assert keys[ENC_RSA]["kind"] == "rsa"
     assert keys[SIGN_EC]["label"] == pki.org_sign.name
+    assert keys[SIGN_EC]["usage"] == ["sign"]
+    assert keys[ENC_EC]["usage"] == ["encrypt"]
     chain = [x509.load_der_x509_certificate(base64.b64decode(c)) for c in keys[SIGN_EC]["chain"]]
     assert chain == [pki.jiangsu_ca.identity.certificate, pki.jiangsu_root.identity.certificate]
     assert keys[SIGN_RSA]["chain"] == []  # the Anhui CA is not on this token
