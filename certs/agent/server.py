@@ -1,9 +1,9 @@
 """The agent's HTTP face: a JSON API on 127.0.0.1 for the platform's pages (``static/js/pki/agent.js``).
 
-    GET  /v1/keys                          the token's certificates (no confirmation: public data)
-    POST /v1/keys/<id>/sign                {"data": b64, "purpose"?: text}               → {"signature": b64}
-    POST /v1/keys/<id>/derive              {"point": b64, "purpose"?: text}              → {"secret": b64}
-    POST /v1/keys/<id>/decrypt-oaep        {"encryptedKey": b64, "label": b64, "purpose"?} → {"key": b64}
+    GET  /v1/keys                    the token's certificates (no confirmation: public data)
+    POST /v1/keys/<id>/sign          {"data": b64, "purpose"?: text}   → {"signature": b64, "algorithm": name}
+    POST /v1/keys/<id>/derive        {"point": b64, "purpose"?: text}  → {"secret": b64}
+    POST /v1/keys/<id>/decrypt-oaep  {"encryptedKey": b64, "label": b64, "purpose"?: text} → {"key": b64}
 
 Who may ask: only a request whose ``Origin`` is on the allow-list, addressed to this agent by
 ``Host`` (127.0.0.1 or localhost with our port, so a DNS-rebound name cannot reach it). Others get
@@ -49,7 +49,7 @@ class KeyStore(Protocol):
     def key(self, key_id: str) -> TokenKey: ...
     def check_point(self, key: TokenKey, point: bytes) -> int: ...
     def check_encrypted_key(self, key: TokenKey, encrypted: bytes) -> None: ...
-    def sign(self, key: TokenKey, data: bytes) -> bytes: ...
+    def sign(self, key: TokenKey, data: bytes) -> tuple[bytes, str]: ...
     def derive(self, key: TokenKey, point: bytes) -> bytes: ...
     def decrypt_oaep(self, key: TokenKey, encrypted: bytes, label: bytes) -> bytes: ...
 
@@ -85,7 +85,8 @@ class Agent:
             data = _b64(body, "data", max_len=MAX_DATA)
             what = f"签名 (sign) {len(data)} 字节, SHA-256 {hashlib.sha256(data).hexdigest()[:16]}…"
             self._confirm(origin, "确认签名? (sign?)", key, what, purpose)
-            return {"signature": _enc(self.token.sign(key, data))}
+            signature, algorithm = self.token.sign(key, data)
+            return {"signature": _enc(signature), "algorithm": algorithm}
         if operation == "derive":
             point = _b64(body, "point", max_len=256)
             self.token.check_point(key, point)

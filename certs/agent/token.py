@@ -1,22 +1,22 @@
 """The PKCS#11 side of the agent: the token's certificates and the three private-key operations.
 
 Only raw private-key operations happen here, exactly those of the pages' ``KeyHolder``
-(``static/js/pki/keyholder.js``): a SHA-256 signature (ECDSA as a DER Ecdsa-Sig-Value, RSA as
-PKCS#1 v1.5), the raw ECDH shared secret Z with an ephemeral point, and RSA-OAEP (SHA-256,
-MGF1-SHA-256, with a label). Hashing happens in the agent so any token that offers the plain
-mechanisms (``CKM_ECDSA``, ``CKM_RSA_PKCS``, ``CKM_ECDH1_DERIVE``) works.
+(``static/js/pki/keyholder.js``): a signature as the platform's signer makes it (ECDSA with
+SHA-256 for P-256 and SHA-384 for P-384, as a DER Ecdsa-Sig-Value; RSASSA-PSS with SHA-256), the
+raw ECDH shared secret Z with an ephemeral point, and RSA-OAEP (SHA-256, MGF1-SHA-256, with a
+label). Hashing happens in the agent, so a token needs only the plain mechanisms (``CKM_ECDSA``,
+``CKM_RSA_PKCS_PSS``, ``CKM_ECDH1_DERIVE``, ``CKM_RSA_PKCS_OAEP``).
 
-RSA-OAEP uses the token's ``CKM_RSA_PKCS_OAEP``; a token that refuses SHA-256 or a label there
-(SoftHSM2 2.6 accepts only SHA-1 without a label) is asked for the raw RSA operation
-(``CKM_RSA_X_509``) instead and the OAEP decoding is done here (`certs.agent.oaep`), if the token
-allows that mechanism for the key; otherwise the operation is refused as unsupported.
+A token that refuses PSS, or OAEP with SHA-256 and a label (SoftHSM2 2.6 accepts OAEP only with
+SHA-1 and no label), is asked for the raw RSA operation (``CKM_RSA_X_509``) instead and the
+padding is done here (`certs.agent.rsa_padding`), if the token allows that mechanism for the key;
+otherwise the operation is refused as unsupported.
 
 One PKCS#11 session serves the agent's lifetime; a lock keeps its operations one at a time.
 """
 
 from __future__ import annotations
 
-import hashlib
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -24,21 +24,20 @@ from typing import Literal, TypeVar
 
 import pkcs11
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
-from cryptography.hazmat.primitives.asymmetric.utils import Prehashed, encode_dss_signature
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from cryptography.hazmat.primitives.serialization import Encoding
 from pkcs11 import KDF, MGF, Attribute, KeyType, Mechanism, ObjectClass
 from pkcs11 import exceptions as p11
 from pkcs11.types import DecryptMixin, DeriveMixin, SignMixin
 
-from certs.agent import oaep
+from certs.agent import rsa_padding
+from certs.errors import Refused
+from certs.providers import pyca
+from certs.providers.base import SignatureValue
 
 KeyKind = Literal["ec", "rsa"]
 _Capability = TypeVar("_Capability", SignMixin, DecryptMixin, DeriveMixin)
-# DigestInfo(SHA-256) prefix for PKCS#1 v1.5 signatures (RFC 8017 §9.2, note 1).
-_SHA256_DIGEST_INFO = bytes.fromhex("3031300d060960864801650304020105000420")
 # The token's answers meaning "not this mechanism or these parameters".
 _UNSUPPORTED = (p11.MechanismInvalid, p11.MechanismParamInvalid, p11.ArgumentsBad, p11.FunctionNotSupported)
 
@@ -180,32 +179,46 @@ class Token:
             raise TokenRefused(501, "unsupported", f"the token does not let this key {doing}", "key")
         return private
 
-    def sign(self, key: TokenKey, data: bytes) -> bytes:
-        """SHA-256 over ``data`` signed by the key: a DER Ecdsa-Sig-Value or a PKCS#1 v1.5 signature.
+    def sign(self, key: TokenKey, data: bytes) -> tuple[bytes, str]:
+        """``data`` signed by the key as the platform's own signer signs (`pyca.default_algorithm`):
+        ECDSA with SHA-256 (P-256) or SHA-384 (P-384) as a DER Ecdsa-Sig-Value, RSASSA-PSS with
+        SHA-256, MGF1-SHA-256 and a 32-byte salt for RSA; with the algorithm's name.
 
         The signature is checked against the certificate before it is returned, so a token whose
         key and certificate do not belong together is noticed here, not by the platform.
         """
-        digest = hashlib.sha256(data).digest()
         public = key.certificate.public_key()
+        algorithm = pyca.default_algorithm(public)  # type: ignore[arg-type]
+        digest = pyca.digest(data, algorithm.digest.name if algorithm.digest else "sha256")
         with self._lock, _token_errors():
             private = self._private(key, SignMixin)
-            if key.kind == "ec":
+            if isinstance(public, ec.EllipticCurvePublicKey):
                 raw = bytes(private.sign(digest, mechanism=Mechanism.ECDSA))
                 half = len(raw) // 2
                 signature = encode_dss_signature(int.from_bytes(raw[:half], "big"), int.from_bytes(raw[half:], "big"))
-            else:
-                signature = bytes(private.sign(_SHA256_DIGEST_INFO + digest, mechanism=Mechanism.RSA_PKCS))
-        try:
-            if isinstance(public, ec.EllipticCurvePublicKey):
-                public.verify(signature, digest, ec.ECDSA(Prehashed(hashes.SHA256())))
             elif isinstance(public, rsa.RSAPublicKey):
-                public.verify(signature, digest, padding.PKCS1v15(), Prehashed(hashes.SHA256()))
-        except InvalidSignature:
+                signature = self._sign_pss(private, digest, public.key_size)
+            else:
+                raise TokenRefused(501, "unsupported", "the agent signs with EC and RSA keys only", "key")
+        try:
+            pyca.verify(public, data, SignatureValue(algorithm, signature))
+        except Refused:
             raise TokenRefused(
                 502, "key-mismatch", "the token's signature does not verify with its certificate"
             ) from None
-        return signature
+        return signature, algorithm.name
+
+    @staticmethod
+    def _sign_pss(private: SignMixin, digest: bytes, modulus_bits: int) -> bytes:
+        try:
+            return bytes(
+                private.sign(
+                    digest, mechanism=Mechanism.RSA_PKCS_PSS, mechanism_param=(Mechanism.SHA256, MGF.SHA256, 32)
+                )
+            )
+        except _UNSUPPORTED:
+            pass  # the token has no PSS: pad here, let it do the raw RSA
+        return bytes(private.sign(rsa_padding.pss_encode(digest, modulus_bits), mechanism=Mechanism.RSA_X_509))
 
     @staticmethod
     def check_point(key: TokenKey, point: bytes) -> int:
@@ -279,7 +292,7 @@ class Token:
                     "the token offers neither RSA-OAEP with SHA-256 and a label nor raw RSA for this key",
                 ) from None
         try:
-            return oaep.decode(block.rjust(size, b"\0"), label)
+            return rsa_padding.oaep_decode(block.rjust(size, b"\0"), label)
         except ValueError:
             raise TokenRefused(422, "decrypt-failed", "the key does not decrypt this", "encryptedKey") from None
 

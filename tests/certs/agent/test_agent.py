@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives import keywrap, serialization
 from cryptography.hazmat.primitives.kdf.x963kdf import X963KDF
 
 from certs import cms
-from certs.algorithms import ECDSA_P256_SHA256, RSA_PKCS1_SHA256, SignatureAlgorithm
+from certs.algorithms import ECDSA_P256_SHA256, RSA_PSS_SHA256, SignatureAlgorithm
 from certs.devpki.pki import DevPki, Identity
 from certs.envelope import cms_env, cms_recipients
 from certs.envelope.sealed_bid import BidBinding, open_with_content_key, parse, unwrap_content_key
@@ -51,6 +51,7 @@ class AgentSigner:
             f"/v1/keys/{self.key_id}/sign", {"data": b64(data), "purpose": "投标文件签名"}, "y"
         )
         assert response.status_code == 200, response.text
+        assert response.json()["algorithm"] == self._algorithm.name  # as the platform's own signer signs
         self.questions.append(question)
         return SignatureValue(self._algorithm, base64.b64decode(response.json()["signature"]))
 
@@ -79,7 +80,7 @@ def test_lists_the_token_certificates_with_their_chain(agent: AgentProcess, pki:
 
 @pytest.mark.parametrize(
     ("key_id", "who", "algorithm"),
-    [(SIGN_EC, "org_sign", ECDSA_P256_SHA256), (SIGN_RSA, "anhui_org_sign", RSA_PKCS1_SHA256)],
+    [(SIGN_EC, "org_sign", ECDSA_P256_SHA256), (SIGN_RSA, "anhui_org_sign", RSA_PSS_SHA256)],
 )
 async def test_cades_signature_through_the_agent_verifies(  # noqa: PLR0917 - fixtures
     agent: AgentProcess, pki: DevPki, tsa, validator: PathValidator, tmp_path, key_id: str, who: str, algorithm

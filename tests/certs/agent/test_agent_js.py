@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import base64
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,13 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from certs.devpki.pki import DevPki
+from certs.envelope import cms_env
+from certs.envelope.sealed_bid import BidBinding, open_with_content_key, parse, unwrap_content_key
+from certs.sign.verify import verify_document
+from certs.trustlist.model import Usage
 from tests.certs.agent.conftest import ORIGIN, AgentProcess
+from tests.certs.agent.test_agent import PRICE_TABLE
+from tests.certs.external import run
 from tests.e2e.test_login_locale import CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = pytest.mark.e2e
@@ -165,3 +172,83 @@ async def test_a_site_the_agent_does_not_allow_cannot_use_it(agent: AgentProcess
     assert outcome == "AgentError:unreachable"
     assert "GET /v1/keys from https://evil.example: 403 origin-not-allowed" in agent.logs()
     assert agent.lines.empty()
+
+
+PAGE_MODULES = ("cades.js", "envelope.js")
+PKI_JS = STATIC / "js" / "pki"
+needs_page_modules = pytest.mark.skipif(
+    not all((PKI_JS / name).exists() for name in PAGE_MODULES),
+    reason="the pages' cades.js and envelope.js arrive with the browser-sign/browser-seal work (issue 14)",
+)
+OPEN_AND_FIND = """
+    const { connectAgent } = await import("/static/js/pki/agent.js");
+    const holder = (await connectAgent()).find((h) => btoa(String.fromCharCode(...h.certificate)) === cert);
+"""
+
+
+@needs_page_modules
+@pytest.mark.parametrize("who", ["org_sign", "anhui_org_sign"])
+async def test_the_pages_cades_through_the_agent_verifies(  # noqa: PLR0917 - fixtures
+    page, agent: AgentProcess, pki: DevPki, validator, tmp_path, who: str
+) -> None:
+    """cades.js, unchanged, signs with a key on the token; the platform and OpenSSL accept it."""
+    identity = getattr(pki, who)
+    data = "异议：开标记录第3行金额有误".encode()
+    signing = asyncio.create_task(
+        page.evaluate(
+            f"""async ([cert, data]) => {{ {OPEN_AND_FIND}
+                const {{ signDetached }} = await import("/static/js/pki/cades.js");
+                const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
+                return btoa(String.fromCharCode(...(await signDetached(bytes, holder))));
+            }}""",
+            [base64.b64encode(identity.cert_der).decode(), base64.b64encode(data).decode()],
+        )
+    )
+    signature, question = await _answered(agent, signing, "y")
+    assert "确认签名" in question
+    p7s = base64.b64decode(signature)
+    report = await verify_document(data, p7s, validator, usage=Usage.BID_SIGNATURE)
+    assert report.passed, report.message
+    # the token may not hold the issuing CA (the Anhui one does not), so the signature may not carry
+    # it: OpenSSL gets it with the root (the platform's verifier found it in the trust list above)
+    (tmp_path / "ca.pem").write_bytes(identity.chain_pem)
+    (tmp_path / "x.p7s").write_bytes(p7s)
+    (tmp_path / "x.bin").write_bytes(data)
+    result = run(
+        "openssl", "cms", "-verify", "-binary", "-inform", "DER", "-in", tmp_path / "x.p7s",
+        "-content", tmp_path / "x.bin", "-CAfile", tmp_path / "ca.pem", "-purpose", "any", "-out", tmp_path / "o",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+
+
+@needs_page_modules
+@pytest.mark.parametrize("who", ["org_enc", "anhui_org_enc"])
+async def test_the_pages_unwrapping_through_the_agent_gets_the_content_key(
+    page, agent: AgentProcess, pki: DevPki, who: str
+) -> None:
+    """envelope.js, unchanged, unwraps a sealed bid's content key through the token: the same key
+    `certs.envelope` gets with the PKCS#8 key, and it opens the bid.
+    """
+    identity = getattr(pki, who)
+    binding = BidBinding(
+        tender="JS-2026-0042", lot="1", bidder=pki.org_uscc, deadline=datetime(2026, 12, 1, 9, 30, tzinfo=UTC)
+    )
+    sealed = cms_env.seal(PRICE_TABLE, binding, bidder=identity.certificate)
+    header = sealed.header()
+    unwrapping = asyncio.create_task(
+        page.evaluate(
+            f"""async ([cert, header, expected]) => {{ {OPEN_AND_FIND}
+                const {{ unwrapContentKey }} = await import("/static/js/pki/envelope.js");
+                return btoa(String.fromCharCode(...(await unwrapContentKey(header, holder, expected))));
+            }}""",
+            [
+                base64.b64encode(identity.cert_der).decode(),
+                header,
+                {"tender": "JS-2026-0042", "lot": "1", "bidder": pki.org_uscc},
+            ],
+        )
+    )
+    cek, question = await _answered(agent, unwrapping, "y")
+    assert "确认解密" in question
+    assert base64.b64decode(cek) == unwrap_content_key(header, identity.key, binding)
+    assert open_with_content_key(parse(sealed.to_bytes()), base64.b64decode(cek), binding) == PRICE_TABLE

@@ -101,10 +101,10 @@ async function call(base, method, path, body) {
 function holderFor(base, key) {
   const path = `/v1/keys/${encodeURIComponent(key.id)}`;
   const withPurpose = (body, purpose) => (purpose ? { ...body, purpose: String(purpose) } : body);
-  return {
+  const holder = {
     kind: "agent",
     label: key.label,
-    keyType: key.kind, // "ec" | "rsa": which of deriveSharedSecret / decryptOaep applies
+    keyType: key.kind, // "ec" | "rsa"
     usage: key.usage, // ["sign"], ["encrypt"] or both, from the certificate's key usage
     certificate: fromBase64(key.certificate),
     chain: key.chain.map(fromBase64),
@@ -112,11 +112,15 @@ function holderFor(base, key) {
       const body = withPurpose({ data: toBase64(asBytes(data, "data")) }, purpose);
       return fromBase64((await call(base, "POST", `${path}/sign`, body)).signature);
     },
-    async deriveSharedSecret(ephemeralPoint, purpose) {
+  };
+  // As keyholder.js says: key agreement for EC keys only, RSA-OAEP for RSA keys only.
+  if (key.kind === "ec") {
+    holder.deriveSharedSecret = async (ephemeralPoint, purpose) => {
       const body = withPurpose({ point: toBase64(asBytes(ephemeralPoint, "point")) }, purpose);
       return fromBase64((await call(base, "POST", `${path}/derive`, body)).secret);
-    },
-    async decryptOaep(encryptedKey, label, purpose) {
+    };
+  } else if (key.kind === "rsa") {
+    holder.decryptOaep = async (encryptedKey, label, purpose) => {
       const body = withPurpose(
         {
           encryptedKey: toBase64(asBytes(encryptedKey, "encryptedKey")),
@@ -125,8 +129,9 @@ function holderFor(base, key) {
         purpose,
       );
       return fromBase64((await call(base, "POST", `${path}/decrypt-oaep`, body)).key);
-    },
-  };
+    };
+  }
+  return holder;
 }
 
 /**

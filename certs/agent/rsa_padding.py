@@ -1,14 +1,18 @@
-"""EME-OAEP decoding (RFC 8017 §7.1.2, SHA-256 and MGF1-SHA-256) of a raw RSA decryption.
+"""RSA paddings done in the agent for tokens that offer only raw RSA (``CKM_RSA_X_509``) where
+the platform needs RSASSA-PSS or RSAES-OAEP with SHA-256 (RFC 8017; SHA-256, MGF1-SHA-256).
 
-Used only when a token decrypts with raw RSA (``CKM_RSA_X_509``) but refuses OAEP with SHA-256
-and a label itself. Every check is made before any is reported, and all failures raise the same
-error, so the answer says nothing about which check failed.
+`pss_encode` (EMSA-PSS, 32-byte salt, as `certs.providers.pyca` signs) makes the block the token
+raises to the private exponent; the agent checks the signature against the certificate anyway.
+`oaep_decode` (EME-OAEP) opens the block the token's raw decryption returns: every check is made
+before any is reported, and all failures raise the same error, so the answer says nothing about
+which check failed.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 
 _H = 32  # SHA-256 output length
 
@@ -26,7 +30,19 @@ def _xor(a: bytes, b: bytes) -> bytes:
     return bytes(x ^ y for x, y in zip(a, b, strict=True))
 
 
-def decode(block: bytes, label: bytes) -> bytes:
+def pss_encode(digest: bytes, modulus_bits: int) -> bytes:
+    """EM for a SHA-256 ``digest`` under a ``modulus_bits``-bit key, left-padded to the modulus length."""
+    em_bits = modulus_bits - 1
+    em_len = (em_bits + 7) // 8
+    salt = os.urandom(_H)
+    h = hashlib.sha256(b"\0" * 8 + digest + salt).digest()
+    db = b"\0" * (em_len - 2 * _H - 2) + b"\x01" + salt
+    masked = bytearray(_xor(db, _mgf1(h, em_len - _H - 1)))
+    masked[0] &= 0xFF >> (8 * em_len - em_bits)
+    return (bytes(masked) + h + b"\xbc").rjust((modulus_bits + 7) // 8, b"\0")
+
+
+def oaep_decode(block: bytes, label: bytes) -> bytes:
     """The message in the encoded block ``EM`` (the raw RSA result, ``k`` bytes); `ValueError` if
     it is not a valid OAEP encoding under ``label``.
     """
