@@ -5,7 +5,11 @@ accepts (CAdES signatures, sealed-bid content keys), and only allowed pages, wit
 from __future__ import annotations
 
 import base64
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime
+from pathlib import Path
 
 import httpx
 import pytest
@@ -24,7 +28,17 @@ from certs.providers.base import SignatureValue
 from certs.sign import cades
 from certs.sign.verify import verify_document
 from certs.trustlist.model import Usage
-from tests.certs.agent.conftest import ENC_EC, ENC_RSA, ORIGIN, PIN, SIGN_EC, SIGN_RSA, AgentProcess
+from tests.certs.agent.conftest import (
+    ENC_EC,
+    ENC_RSA,
+    ORIGIN,
+    PIN,
+    SIGN_EC,
+    SIGN_RSA,
+    TOKEN_LABEL,
+    AgentProcess,
+    softhsm_module,
+)
 from tests.certs.external import run, write
 
 BID = "投标函：南京示例建设工程有限公司 投标总价 12,340,000.00 元\n".encode() * 40
@@ -267,3 +281,38 @@ def test_the_pin_never_reaches_the_output(agent: AgentProcess) -> None:
     logs = agent.logs()
     assert "GET /v1/keys from https://ggzy.example: 200" in logs  # the log is there, and read
     assert PIN not in logs
+
+
+def _ggzy_agent(softhsm: dict[str, str], *args: str, pin: str = PIN) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(Path(sys.executable).with_name("ggzy")), "agent", "--module", softhsm_module(), *args],
+        env={**os.environ, **softhsm, "GGZY_AGENT_PIN": pin},
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_list_shows_the_token_keys_and_exits(softhsm: dict[str, str], pki: DevPki) -> None:
+    result = _ggzy_agent(softhsm, "--token-label", TOKEN_LABEL, "--list")
+    assert result.returncode == 0, result.stderr
+    assert f"key {SIGN_EC}: ec {pki.org_sign.name}" in result.stdout
+    assert f"key {ENC_RSA}: rsa {pki.anhui_org_enc.name}" in result.stdout
+    assert PIN not in result.stdout + result.stderr
+
+
+def test_start_up_refusals_are_clear(softhsm: dict[str, str]) -> None:
+    wrong_pin = _ggzy_agent(softhsm, "--token-label", TOKEN_LABEL, "--allow-origin", ORIGIN, pin="000000")
+    assert wrong_pin.returncode != 0
+    assert "the token refused the PIN" in wrong_pin.stderr
+    assert "000000" not in wrong_pin.stdout + wrong_pin.stderr
+    no_token = _ggzy_agent(softhsm, "--token-label", "no-such-token", "--allow-origin", ORIGIN)
+    assert "no token labelled 'no-such-token'" in no_token.stderr
+    nobody = _ggzy_agent(softhsm, "--token-label", TOKEN_LABEL)
+    assert nobody.returncode == 2
+    assert "--allow-origin" in nobody.stderr
+    with_path = _ggzy_agent(softhsm, "--token-label", TOKEN_LABEL, "--allow-origin", "https://ggzy.example/bid")
+    assert with_path.returncode == 2
+    assert "not an origin" in with_path.stderr
