@@ -63,7 +63,7 @@ def check_origin(origin: str) -> str:
 
 
 class Agent:
-    """The request handling, apart from the socket plumbing (`serve` wires it to a server)."""
+    """The request handling, apart from the socket plumbing (`make_server` wires it to a server)."""
 
     def __init__(self, token: KeyStore, ask: Callable[[str], bool], origins: frozenset[str], port: int) -> None:
         self.token = token
@@ -80,6 +80,9 @@ class Agent:
             raise TokenRefused(404, "not-found", f"no such operation: {path}")
         key = self.token.key(match.group(1))
         operation = match.group(2)
+        needed = "sign" if operation == "sign" else "encrypt"
+        if needed not in key.usage:
+            raise TokenRefused(422, "wrong-key-usage", f"this key's certificate does not allow {needed}ing", "key")
         purpose = _purpose(body)
         if operation == "sign":
             data = _b64(body, "data", max_len=MAX_DATA)
@@ -100,7 +103,8 @@ class Agent:
 
     def _confirm(self, origin: str, question: str, key: TokenKey, what: str, purpose: str | None) -> None:
         stated = f" 「{purpose}」" if purpose else ""
-        if not self.ask(f"{question} 来自 (from) {origin}:{stated} {what}; 证书 (key) {key.label} [{key.id}]"):
+        text = f"{question} 来自 (from) {origin}:{stated} {what}; 证书 (key) {key.label} [{key.id}]"
+        if not self.ask(_CONTROL.sub("?", text)):  # nothing in it may steer the terminal
             raise TokenRefused(403, "declined", "the user declined the operation at the agent")
 
 

@@ -17,6 +17,7 @@ One PKCS#11 session serves the agent's lifetime; a lock keeps its operations one
 
 from __future__ import annotations
 
+import base64
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -66,29 +67,27 @@ class TokenKey:
     chain: tuple[x509.Certificate, ...] = field(default=())
 
     @property
-    def usage(self) -> list[str]:
+    def usage(self) -> tuple[str, ...]:
         """What the certificate's key usage allows, so a page can tell a USB key's signing
         certificate from its encryption certificate (both usually name the same holder).
         """
         try:
             usage = self.certificate.extensions.get_extension_for_class(x509.KeyUsage).value
         except x509.ExtensionNotFound:
-            return ["sign", "encrypt"]
+            return ("sign", "encrypt")
         found = []
         if usage.digital_signature or usage.content_commitment:
             found.append("sign")
         if usage.key_agreement or usage.key_encipherment:
             found.append("encrypt")
-        return found
+        return tuple(found)
 
     def to_dict(self) -> dict[str, object]:
-        import base64  # noqa: PLC0415 - only the listing needs it
-
         return {
             "id": self.id,
             "label": self.label,
             "kind": self.kind,
-            "usage": self.usage,
+            "usage": list(self.usage),
             "certificate": base64.b64encode(self.certificate.public_bytes(Encoding.DER)).decode(),
             "chain": [base64.b64encode(c.public_bytes(Encoding.DER)).decode() for c in self.chain],
         }

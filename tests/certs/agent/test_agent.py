@@ -245,6 +245,8 @@ def test_preflight_for_an_allowed_origin(agent: AgentProcess) -> None:
         (f"/v1/keys/{ENC_RSA}/derive", {"point": b64(b"\x04" + b"\x01" * 64)}, 422, "key"),
         (f"/v1/keys/{ENC_EC}/decrypt-oaep", {"encryptedKey": b64(b"x" * 256), "label": ""}, 422, "key"),
         (f"/v1/keys/{ENC_RSA}/decrypt-oaep", {"encryptedKey": b64(b"x" * 255), "label": ""}, 422, "encryptedKey"),
+        (f"/v1/keys/{ENC_EC}/sign", {"data": b64(b"x")}, 422, "key"),  # an encryption certificate does not sign
+        (f"/v1/keys/{SIGN_EC}/derive", {"point": b64(b"\x04" + b"\x01" * 64)}, 422, "key"),
     ],
 )
 def test_bad_input_is_a_4xx_naming_the_field(agent: AgentProcess, path, body, status, field) -> None:
