@@ -176,7 +176,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
         code = payload.get("code", "") if payload and status >= HTTPStatus.BAD_REQUEST else ""
-        log.info("%s %s from %s: %d %s", self.command, self.path, origin or self.headers.get("Origin"), status, code)
+        said = f"{self.command} {self.path} from {origin or self.headers.get('Origin')}"
+        log.info("%s: %d %s", _CONTROL.sub("?", said), status, code)  # what a caller sent cannot steer the log
 
     def _problem(self, refusal: TokenRefused, origin: str | None) -> None:
         problem: dict[str, Any] = {
