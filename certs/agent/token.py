@@ -25,6 +25,7 @@ from typing import Literal, TypeVar
 
 import pkcs11
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from cryptography.hazmat.primitives.serialization import Encoding
@@ -93,6 +94,17 @@ class TokenKey:
         }
 
 
+def _attribute(obj: pkcs11.Object, attribute: Attribute) -> bytes:
+    """A byte or text attribute of ``obj``; empty when the token does not have it."""
+    try:
+        value = obj[attribute]
+    except p11.PKCS11Error:
+        return b""
+    if isinstance(value, str):
+        return value.encode()
+    return bytes(value or b"")
+
+
 def _common_name(certificate: x509.Certificate) -> str | None:
     names = certificate.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)
     return str(names[0].value) if names else None
@@ -116,9 +128,15 @@ class Token:
 
     def __init__(self, module: str, token_label: str, pin: str) -> None:
         try:
-            token = pkcs11.lib(module).get_token(token_label=token_label)
+            library = pkcs11.lib(module)
+        except p11.PKCS11Error:
+            raise TokenRefused(500, "no-module", f"{module} is not a PKCS#11 module") from None
+        try:
+            token = library.get_token(token_label=token_label)
         except p11.NoSuchToken:
             raise TokenRefused(404, "no-token", f"no token labelled {token_label!r} in {module}") from None
+        except p11.MultipleTokensReturned:
+            raise TokenRefused(409, "many-tokens", f"more than one token is labelled {token_label!r}") from None
         try:
             self._session = token.open(user_pin=pin)
         except (p11.PinIncorrect, p11.PinInvalid, p11.PinLenRange):
@@ -139,16 +157,19 @@ class Token:
                 certificate = x509.load_der_x509_certificate(bytes(obj[Attribute.VALUE]))
             except (ValueError, p11.PKCS11Error):
                 continue
-            certificates.append((bytes(obj[Attribute.ID] or b""), str(obj[Attribute.LABEL] or ""), certificate))
+            certificates.append((_attribute(obj, Attribute.ID), _attribute(obj, Attribute.LABEL).decode(), certificate))
         private_ids = {
-            bytes(obj[Attribute.ID] or b"")
+            _attribute(obj, Attribute.ID)
             for obj in self._session.get_objects({Attribute.CLASS: ObjectClass.PRIVATE_KEY})
         }
         leaves = [(i, lbl, c) for i, lbl, c in certificates if i and i in private_ids]
         others = [c for i, _, c in certificates if not (i and i in private_ids)]
         keys: dict[str, TokenKey] = {}
         for key_id, label, certificate in leaves:
-            public = certificate.public_key()
+            try:
+                public = certificate.public_key()
+            except (ValueError, UnsupportedAlgorithm):
+                continue  # e.g. an SM2 certificate: not served (docs/agent.md)
             kind: KeyKind
             if isinstance(public, ec.EllipticCurvePublicKey):
                 kind = "ec"

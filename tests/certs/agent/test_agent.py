@@ -285,9 +285,11 @@ def test_the_pin_never_reaches_the_output(agent: AgentProcess) -> None:
     assert PIN not in logs
 
 
-def _ggzy_agent(softhsm: dict[str, str], *args: str, pin: str = PIN) -> subprocess.CompletedProcess[str]:
+def _ggzy_agent(
+    softhsm: dict[str, str], *args: str, pin: str = PIN, module: str | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [str(Path(sys.executable).with_name("ggzy")), "agent", "--module", softhsm_module(), *args],
+        [str(Path(sys.executable).with_name("ggzy")), "agent", "--module", module or softhsm_module(), *args],
         env={**os.environ, **softhsm, "GGZY_AGENT_PIN": pin},
         stdin=subprocess.DEVNULL,
         capture_output=True,
@@ -305,7 +307,12 @@ def test_list_shows_the_token_keys_and_exits(softhsm: dict[str, str], pki: DevPk
     assert PIN not in result.stdout + result.stderr
 
 
-def test_start_up_refusals_are_clear(softhsm: dict[str, str]) -> None:
+def test_start_up_refusals_are_clear(softhsm: dict[str, str], tmp_path) -> None:
+    not_a_module = tmp_path / "vendor.so"
+    not_a_module.write_bytes(b"not a library")
+    wrong_module = _ggzy_agent(softhsm, "--token-label", TOKEN_LABEL, "--list", module=str(not_a_module))
+    assert wrong_module.returncode == 1
+    assert "is not a PKCS#11 module" in wrong_module.stderr
     wrong_pin = _ggzy_agent(softhsm, "--token-label", TOKEN_LABEL, "--allow-origin", ORIGIN, pin="000000")
     assert wrong_pin.returncode != 0
     assert "the token refused the PIN" in wrong_pin.stderr
