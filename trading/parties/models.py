@@ -169,9 +169,7 @@ class AgencyMandate(UUIDPrimaryKey, Base):
         ),
     )
 
-    tenderee_organisation_id: Mapped[uuid.UUID] = mapped_column(
-        sa.ForeignKey("parties_organisations.id"), index=True
-    )
+    tenderee_organisation_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("parties_organisations.id"), index=True)
     agency_organisation_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("parties_organisations.id"), index=True)
     scope: Mapped[str | None] = mapped_column(sa.String(500))
     """What the mandate covers in words (委托事项), shown to both sides; NULL: every tender."""

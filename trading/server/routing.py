@@ -30,6 +30,7 @@ from trading.notifications import api as notifications_api
 from trading.notifications import web as notifications_web
 from trading.parties import api as parties_api
 from trading.parties import web as parties_web
+from trading.parties import web_mandates as mandates_web
 from trading.parties.certificates import api as certificate_api
 from trading.parties.certificates import web as certificate_web
 from trading.server import shell, system
@@ -127,6 +128,7 @@ def route_handlers(api_prefix: str) -> list[ControllerRouterHandler]:
             system.metrics,
             *shell.ROUTES,
             *parties_web.CONTROLLERS,
+            *mandates_web.CONTROLLERS,
             *certificate_web.CONTROLLERS,
             LedgerPages,
             *bidding_web.CONTROLLERS,
