@@ -23,7 +23,7 @@ from trading.credit.errors import CreditImportRefused
 from trading.credit.models import Activity, CreditKind, CreditStatus
 from trading.credit.service import CreditService, Publication
 from trading.kernel.auth.identity import Actor
-from trading.kernel.tabular import FIRST_CSV_ROW, Column, RowError, Table, TableRow
+from trading.kernel.tabular import FIRST_CSV_ROW, Column, RowError, Table, TableRow, parse_day
 from trading.ledger.service import append_entry
 from trading.parties.identifiers import InvalidIdentifier, validate_uscc
 
@@ -109,7 +109,6 @@ DEFAULT_SCOPE: Mapping[CreditKind, tuple[Activity, ...]] = {
     CreditKind.BLACKLIST: (Activity.ALL,),
 }
 OPEN_ENDED = frozenset({"", "长期", "永久", "-", "—"})
-_DATE = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _SEPARATORS = re.compile(r"[、,，;；\s]+")
 
@@ -157,12 +156,7 @@ def first_row_number(fmt: ImportFormat | str) -> int:
 
 def _day(raw: str) -> date | None:
     """A calendar date in one of the accepted spellings, within a plausible range of years."""
-    match = _DATE.match(raw)
-    try:
-        day = date(int(match[1]), int(match[2]), int(match[3])) if match else datetime.fromisoformat(raw).date()
-    except ValueError:
-        return None
-    return day if EARLIEST_YEAR <= day.year <= LATEST_YEAR else None
+    return parse_day(raw, earliest_year=EARLIEST_YEAR, latest_year=LATEST_YEAR)
 
 
 def _kind(row: TableRow, default_kind: CreditKind | None) -> CreditKind | None:

@@ -19,8 +19,10 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any, NoReturn
 
 from trading.kernel.bounds import InputRefused, check_text
@@ -29,8 +31,22 @@ from trading.kernel.errors import DomainError
 FIRST_CSV_ROW = 2
 """A CSV's first record is spreadsheet line 2 (the header is line 1)."""
 
+_DATE = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?$")
+
 _EXTRA_CELLS = "\x00extra"
 """Where ``csv.DictReader`` puts the cells of a row longer than the header (never a header)."""
+
+
+def parse_day(raw: str, *, earliest_year: int, latest_year: int) -> date | None:
+    """A calendar date as spreadsheets and government exports write it (``YYYY-MM-DD``,
+    ``YYYY/MM/DD``, ``YYYY年M月D日``, or ISO 8601), within the years given; None otherwise.
+    """
+    match = _DATE.match(raw)
+    try:
+        day = date(int(match[1]), int(match[2]), int(match[3])) if match else datetime.fromisoformat(raw).date()
+    except ValueError:
+        return None
+    return day if earliest_year <= day.year <= latest_year else None
 
 
 @dataclass(frozen=True)
@@ -72,7 +88,8 @@ class TableRow:
 
     def error(self, name: str, rule: str, message: str) -> None:
         """Record a problem of the cell ``name``, named by its header as written in the file."""
-        header = self.headers.get(name) or self.table.column(name).header
+        column = next((c for c in self.table.columns if c.name == name), None)
+        header = self.headers.get(name) or (column.header if column else name)
         self.errors.append(RowError(self.number, header, rule, message))
 
     def get(self, name: str) -> str:
@@ -188,7 +205,8 @@ class Table:
         return rows
 
     def refuse_rows(self, errors: Sequence[RowError], total: int, *, first_row: int = FIRST_CSV_ROW) -> NoReturn:
-        """Refuse the whole file naming every bad row (``errors`` is not empty)."""
+        """Refuse the whole file naming every bad row (``errors`` is not empty), in row order."""
+        errors = sorted(errors, key=lambda error: error.row)
         bad_rows = sorted({error.row for error in errors})
         numbering = "lines as in a spreadsheet, the header is line 1" if first_row > 1 else "records from 1"
         raise self.refusal(
