@@ -183,13 +183,12 @@ async def import_items(market: MarketService, data: bytes, *, actor: Actor) -> I
     checked: list[tuple[TableRow, ServiceItemCreate]] = []
     seen: dict[str, int] = {}
     for row in ITEMS.rows(raw, errors):
-        before = len(errors)
         days = _whole(row, "standard_days", 1, MAX_STANDARD_DAYS)
         code = row.get("code")
         if code and code in seen:
             row.error("code", "duplicate", f"the same item code as row {seen[code]}")
         seen.setdefault(code, row.number)
-        if len(errors) == before and days is not None:
+        if row.ok and days is not None:
             item = ServiceItemCreate(
                 code=code,
                 name=row.get("name"),
@@ -262,7 +261,6 @@ async def import_qualifications(market: MarketService, data: bytes, *, actor: Ac
     checked: list[tuple[TableRow, QualificationRecord]] = []
     seen: dict[tuple[str, str], int] = {}
     for row in QUALIFICATIONS.rows(raw, errors):
-        before = len(errors)
         uscc, organisation = await _organisation(row, organisations)
         level = _whole(row, "level", 1, INT32_MAX)
         valid_until = _valid_until(row)
@@ -270,7 +268,7 @@ async def import_qualifications(market: MarketService, data: bytes, *, actor: Ac
         if key in seen:
             row.error("item_code", "duplicate", f"the same intermediary and item as row {seen[key]}")
         seen.setdefault(key, row.number)
-        if len(errors) == before and organisation is not None and level is not None and valid_until is not None:
+        if row.ok and organisation is not None and level is not None and valid_until is not None:
             record = QualificationRecord(
                 organisation_id=organisation.id,
                 item_code=row.get("item_code"),

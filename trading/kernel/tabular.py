@@ -81,6 +81,7 @@ class TableRow:
         self.errors = errors
         self.values: dict[str, str] = {}
         self.headers: dict[str, str] = {}
+        self.failures = 0
         for header, value in raw.items():
             column = table.by_header[header]
             self.values[column.name] = value
@@ -91,6 +92,12 @@ class TableRow:
         column = next((c for c in self.table.columns if c.name == name), None)
         header = self.headers.get(name) or (column.header if column else name)
         self.errors.append(RowError(self.number, header, rule, message))
+        self.failures += 1
+
+    @property
+    def ok(self) -> bool:
+        """No problem recorded for this row (so far)."""
+        return self.failures == 0
 
     def get(self, name: str) -> str:
         return self.values.get(name, "")
