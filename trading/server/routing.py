@@ -29,6 +29,7 @@ from trading.ledger.web import LedgerPages
 from trading.notifications import api as notifications_api
 from trading.notifications import web as notifications_web
 from trading.parties import api as parties_api
+from trading.parties import api_mandates as mandates_api
 from trading.parties import web as parties_web
 from trading.parties import web_mandates as mandates_web
 from trading.parties.certificates import api as certificate_api
@@ -107,6 +108,7 @@ def route_handlers(api_prefix: str) -> list[ControllerRouterHandler]:
         path=api_prefix,
         route_handlers=[
             *parties_api.CONTROLLERS,
+            *mandates_api.CONTROLLERS,
             *certificate_api.CONTROLLERS,
             LedgerApiController,
             LedgerCheckpointApiController,

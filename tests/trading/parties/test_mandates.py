@@ -11,7 +11,7 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from tests.trading.parties.factories import Account, create_account, csrf_token, ledger_entries
+from tests.trading.parties.factories import Account, api_token, bearer, create_account, csrf_token, ledger_entries
 from tests.trading.parties.test_web import log_in
 from trading.kernel import clock
 from trading.kernel.auth.identity import Actor, ActorKind
@@ -218,3 +218,32 @@ async def test_a_bidder_has_no_mandates_page(
     bidder = await create_account(session_maker, settings, Role.BIDDER)
     await log_in(client, bidder.username)
     assert (await client.get("/organisation/mandates")).status_code == 403
+
+
+async def test_the_api_lists_what_the_organisation_granted_and_holds(
+    client: httpx.AsyncClient,
+    session_maker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    tenderee: Account,
+    agency: Account,
+) -> None:
+    async with session_maker() as session:
+        mandate = await MandateService(session).grant(actor_of(tenderee, Role.TENDEREE), agency.organisation_id)
+        await session.commit()
+    held = await client.get("/api/v1/parties/mandates", headers=bearer(await api_token(client, agency)))
+    assert held.status_code == 200, held.text
+    body = held.json()
+    assert body["granted"] == []
+    [line] = body["held"]
+    assert (line["id"], line["tenderee_organisation_id"], line["in_force"], line["status"]) == (
+        str(mandate.id),
+        str(tenderee.organisation_id),
+        True,
+        "active",
+    )
+    granted = (await client.get("/api/v1/parties/mandates", headers=bearer(await api_token(client, tenderee)))).json()
+    assert [g["agency_organisation_id"] for g in granted["granted"]] == [str(agency.organisation_id)]
+    bidder = await create_account(session_maker, settings, Role.BIDDER)
+    denied = await client.get("/api/v1/parties/mandates", headers=bearer(await api_token(client, bidder)))
+    assert denied.status_code == 403
+    assert denied.headers["content-type"].startswith("application/problem+json")
