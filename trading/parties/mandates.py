@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from trading.kernel import clock
@@ -128,8 +129,16 @@ class MandateService(Recording):
             granted_at=now,
             updated_at=now,
         )
-        self.repo.add(mandate)
-        await self.session.flush()
+        try:
+            async with self.session.begin_nested():  # a concurrent grant loses on the unique index
+                self.repo.add(mandate)
+                await self.session.flush()
+        except IntegrityError:
+            raise MandateRefused(
+                "this agency already holds an active mandate of your organisation; revoke it first",
+                field="agency",
+                rule="already_mandated",
+            ) from None
         await self._record(
             actor,
             "mandate_granted",

@@ -4,6 +4,7 @@ period and the ledger entries; the page a tenderee grants and revokes on and the
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import timedelta
 
@@ -16,6 +17,7 @@ from tests.trading.parties.test_web import log_in
 from trading.kernel import clock
 from trading.kernel.auth.identity import Actor, ActorKind
 from trading.kernel.auth.roles import Role
+from trading.kernel.db.engine import create_engine, create_session_maker
 from trading.kernel.errors import PermissionDenied
 from trading.kernel.settings import Settings
 from trading.parties.errors import MandateNotFound, MandateRefused
@@ -247,3 +249,27 @@ async def test_the_api_lists_what_the_organisation_granted_and_holds(
     denied = await client.get("/api/v1/parties/mandates", headers=bearer(await api_token(client, bidder)))
     assert denied.status_code == 403
     assert denied.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_two_grants_at_once_leave_one_mandate_and_a_refusal(fresh_db: str, settings: Settings) -> None:
+    """Both check "no active mandate" before either commits; the unique index decides, and the
+    loser gets the refusal (rule already_mandated), not a 500."""
+    engine = create_engine(fresh_db, pool_size=3)
+    try:
+        maker = create_session_maker(engine)
+        tenderee = await create_account(maker, settings, Role.TENDEREE)
+        agency = await create_account(maker, settings, Role.AGENCY)
+        by = actor_of(tenderee, Role.TENDEREE)
+        async with maker() as first, maker() as second:
+            await MandateService(first).grant(by, agency.organisation_id)
+            racing = asyncio.create_task(MandateService(second).grant(by, agency.organisation_id))
+            await asyncio.sleep(0.3)  # the second insert now waits on the first's row
+            assert not racing.done()
+            await first.commit()
+            with pytest.raises(MandateRefused) as lost:
+                await racing
+            assert lost.value.rule == "already_mandated"
+        async with maker() as session:
+            assert len(await MandateService(session).granted(tenderee.organisation_id)) == 1
+    finally:
+        await engine.dispose()
