@@ -1,0 +1,417 @@
+"""Acceptance (issue 14): a crawl of every role's pages in Chromium, in the Chinese locale.
+
+The real server is the embedded demo (`tests.e2e.test_login_locale.demo_server`: SQLite, ``ggzy
+demo``, uvicorn). The five-minute demo tender's deadline is reached by moving the server's clock
+and running the sweep here, so its hall is open (签到) while the crawl runs; the first demo tender's
+deadline is still weeks away (its hall is a countdown page).
+
+For each role (a demo account logging in through the login page) and for a visitor, the crawl
+starts at the dashboard (or the home page), follows every same-origin link breadth-first, one page
+per route pattern (ids, codes and cursors folded), and checks every response:
+
+* the status is below 400 and a signed-in user is never sent to the login page;
+* no page says 即将上线 (a card for a feature that exists, or a dead card);
+* no untranslated catalogue string is visible: no visible text contains a msgid the zh_CN
+  catalogue leaves untranslated, and no visible text node, title, placeholder or accessible label
+  equals an English msgid the catalogue translates (English UI text shown in the Chinese locale).
+
+Skipped links: the language switch (it sets a preference and would make the next pages English),
+``/api/`` (the API and its documentation are English by design) and static assets. Downloads
+(PDF, signatures, PEM, documents) are fetched with the context's cookies and their status checked;
+they are not rendered. No GET link changes state, except that a tender document download is
+recorded (who downloaded what is a legal record, kept secret until the deadline, like an access log).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections import deque
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
+
+import pytest
+
+from tests.e2e.test_login_locale import CHROMIUM, CHROMIUM_ARGS, demo_server, server_clock, server_url
+from trading.kernel import clock
+from trading.kernel.clock import OffsetFileClock
+from trading.kernel.web import catalogue
+from trading.server.demo import DEMO_PASSWORD, DEMO_TENDER_CODE
+from trading.server.demo_opening import DEMO_OPENING_CODE
+
+__all__ = ["demo_server", "server_clock", "server_url"]
+pytestmark = pytest.mark.e2e
+
+ROLES = {
+    "admin": "admin",
+    "bidder": "bidder-js",  # holds certificates and a sealed bid in the five-minute demo tender
+    "tenderee": "tenderee",  # published both demo tenders: hosts their halls
+    "agency": "agency",
+    "expert": "expert",
+    "intermediary": "intermediary",
+    "guarantor": "guarantor",
+    "supervisor": "supervisor",
+}
+PAGES_PER_ROLE = 45
+"""Enough for every route pattern a role reaches (the crawl reports when it stops at the limit)."""
+
+SKIPPED_PREFIXES = ("/locale/", "/api/", "/static/", "/bidding/static/", "/logout", "/metrics")
+DOWNLOAD = re.compile(r"\.(pdf|p7s|json|pem|zip|txt|csv|xlsx|docx|crt|cer|der|p12)$|/documents/[0-9a-f-]{36}(/signature)?$")
+UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+PROJECT_CODE = re.compile(r"^E\d{19}$")
+PLACEHOLDER = re.compile(r"%\([a-z_]+\)s")
+
+# Visible text that equals an English msgid on purpose, with the reason.
+ALLOWED_ENGLISH = {
+    "English",  # the language switch names the other language in that language
+    "SHA-256",  # the name of the digest algorithm
+    "JSON",  # a file format (the signed receipt's exact bytes)
+    "PDF",  # a file format
+    "USCC",  # an identifier's standard abbreviation
+}
+
+
+@dataclass
+class Finding:
+    role: str
+    url: str
+    problem: str
+
+    def __str__(self) -> str:
+        return f"[{self.role}] {self.url}: {self.problem}"
+
+
+@dataclass
+class Crawl:
+    role: str
+    visited: list[str] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    english: dict[str, set[str]] = field(default_factory=dict)
+    """Runs of three or more English words seen on a page (reported, not asserted: names of
+    standards and commands are English too)."""
+    truncated: bool = False
+
+    def fail(self, url: str, problem: str) -> None:
+        self.findings.append(Finding(self.role, url, problem))
+
+
+# --- the catalogue ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    untranslated: tuple[str, ...]
+    """msgids the zh_CN catalogue has no text for."""
+    english: frozenset[str]
+    """msgids (without placeholders) whose Chinese text differs: shown as-is, they are leaks."""
+    patterns: tuple[re.Pattern[str], ...]
+    """msgids with ``%(name)s`` placeholders as whole-text patterns."""
+
+    def leaked(self, text: str) -> bool:
+        if text in ALLOWED_ENGLISH:
+            return False
+        return text in self.english or any(p.fullmatch(text) for p in self.patterns)
+
+
+def _squash(text: str) -> str:
+    return " ".join(text.split())
+
+
+def load_catalogue() -> Catalogue:
+    untranslated: list[str] = []
+    english: set[str] = set()
+    patterns: list[re.Pattern[str]] = []
+    for message in catalogue.load_catalogue("zh_CN"):
+        if not message.id:
+            continue
+        ids = [message.id] if isinstance(message.id, str) else list(message.id)
+        strings = [message.string] if isinstance(message.string, str) else list(message.string or ())
+        translated = any(s and s.strip() for s in strings) and not message.fuzzy
+        for msgid in ids:
+            text = _squash(msgid)
+            if not re.search(r"[A-Za-z]{2}", text):
+                continue
+            if not translated:
+                untranslated.append(text)
+            elif _squash(str(strings[0])) != text:
+                if PLACEHOLDER.search(text):
+                    body = PLACEHOLDER.sub("\0", text)
+                    if len(body.replace("\0", "").strip()) >= 4:
+                        patterns.append(re.compile(".+?".join(re.escape(part) for part in body.split("\0"))))
+                else:
+                    english.add(text)
+    return Catalogue(tuple(untranslated), frozenset(english), tuple(patterns))
+
+
+# --- the crawl -------------------------------------------------------------------------------------
+
+_VISIBLE_TEXT = """() => {
+  const out = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  let node;
+  while ((node = walker.nextNode())) {
+    const text = node.textContent.replace(/\\s+/g, " ").trim();
+    if (!text) continue;
+    const el = node.parentElement;
+    if (!el || el.closest("script, style, template, noscript")) continue;
+    if (!el.checkVisibility()) continue;
+    out.push(text);
+  }
+  for (const el of document.querySelectorAll("[placeholder], [title], [aria-label]")) {
+    if (!el.checkVisibility() && el.tagName !== "NAV" && el.tagName !== "PROGRESS") continue;
+    for (const name of ["placeholder", "title", "aria-label"]) {
+      const value = el.getAttribute(name);
+      if (value && value.trim()) out.push(value.replace(/\\s+/g, " ").trim());
+    }
+  }
+  out.push(document.title.replace(/\\s+/g, " ").trim());
+  return out;
+}"""
+
+_LINKS = """() => Array.from(document.querySelectorAll("a[href]"), a => a.href)"""
+
+_ENGLISH_RUN = re.compile(r"[A-Za-z][A-Za-z'’-]+(?:[ ,]+[A-Za-z][A-Za-z'’-]+){2,}")
+
+
+def route_pattern(url: str) -> str:
+    """The URL with its ids folded: one page per pattern is enough to find a broken route."""
+    parts = urlsplit(url)
+    segments = []
+    for segment in parts.path.split("/"):
+        if PROJECT_CODE.match(segment):
+            segments.append(segment)  # few, and each tender is at another stage: one page each
+        elif UUID.match(segment):
+            segments.append("{id}")
+        elif re.search(r"\d", segment) and len(segment) >= 6:
+            segments.append("{code}")
+        elif segment.isdigit():
+            segments.append("{n}")
+        else:
+            segments.append(segment)
+    query = sorted(
+        (key, "{x}" if re.search(r"\d", value) or len(value) > 24 or key in {"next", "cursor", "q"} else value)
+        for key, value in parse_qsl(parts.query, keep_blank_values=True)
+    )
+    return "/".join(segments) + ("?" + urlencode(query) if query else "")
+
+
+def _same_origin_links(base: str, hrefs: Iterable[str]) -> list[str]:
+    origin = urlsplit(base)
+    out = []
+    for href in hrefs:
+        absolute = urljoin(base, href)
+        parts = urlsplit(absolute)
+        if (parts.scheme, parts.netloc) != (origin.scheme, origin.netloc):
+            continue
+        if parts.path.startswith(SKIPPED_PREFIXES):
+            continue
+        out.append(parts._replace(fragment="").geturl())
+    return out
+
+
+async def crawl(context: Any, base: str, role: str, start: list[str], words: Catalogue, *, signed_in: bool) -> Crawl:
+    from playwright.async_api import Error as PlaywrightError
+
+    result = Crawl(role)
+    page = await context.new_page()
+    queue: deque[tuple[str, str]] = deque((urljoin(base, path), "(start)") for path in start)
+    seen: set[str] = set()
+    while queue:
+        url, source = queue.popleft()
+        pattern = route_pattern(url)
+        if pattern in seen:
+            continue
+        seen.add(pattern)
+        if len(result.visited) >= PAGES_PER_ROLE:
+            result.truncated = True
+            break
+        result.visited.append(url)
+        path = urlsplit(url).path
+        if DOWNLOAD.search(path):
+            response = await context.request.get(url, max_redirects=0)
+            if response.status >= 400:
+                result.fail(url, f"download answered {response.status} (linked from {source})")
+            continue
+        try:
+            response = await page.goto(url, wait_until="load")
+        except PlaywrightError as exc:
+            if "Download is starting" not in str(exc):
+                raise
+            download = await context.request.get(url, max_redirects=0)
+            if download.status >= 400:
+                result.fail(url, f"download answered {download.status} (linked from {source})")
+            continue
+        assert response is not None
+        if response.status >= 400:
+            result.fail(url, f"answered {response.status} (linked from {source})")
+            continue
+        landed = urlsplit(page.url).path
+        if signed_in and landed == "/login":
+            result.fail(url, f"sends a signed-in user to the login page (linked from {source})")
+            continue
+        if "text/html" not in (await response.header_value("content-type") or ""):
+            continue
+        body = await page.inner_text("body")
+        if "即将上线" in body or "Coming soon" in body:
+            result.fail(url, "says 即将上线")
+        for msgid in words.untranslated:
+            if re.search(rf"(?<![A-Za-z]){re.escape(msgid)}(?![A-Za-z])", body):
+                result.fail(url, f"shows the untranslated catalogue string {msgid!r}")
+        texts: list[str] = await page.evaluate(_VISIBLE_TEXT)
+        for text in texts:
+            if words.leaked(text):
+                result.fail(url, f"shows English catalogue text {text!r}")
+            for run in _ENGLISH_RUN.findall(text):
+                result.english.setdefault(run, set()).add(route_pattern(url))
+        for link in _same_origin_links(page.url, await page.evaluate(_LINKS)):
+            if route_pattern(link) not in seen:
+                queue.append((link, url))
+    await page.close()
+    return result
+
+
+# --- fixtures --------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+async def hall_open(demo_server: tuple[str, Path], server_clock: OffsetFileClock) -> str:
+    """The five-minute demo tender past its deadline with its hall open (the sweep run here, on the
+    server's moved clock), as ``make run``'s worker does a few minutes after the start."""
+    from bidding.opening.jobs import OpeningClock, TenderDeadline
+    from trading.kernel.db.engine import create_engine, create_session_maker
+    from trading.kernel.storage import FileStore
+    from trading.kernel.sweep import run_sweep
+    from trading.kernel.tasks import RecordingPublisher, set_publisher
+
+    var_dir = demo_server[1]
+    server_clock.advance(timedelta(minutes=6))
+    engine = create_engine(f"sqlite+aiosqlite:///{var_dir / 'ggzy.sqlite3'}")
+    # The deadline asks for a ledger checkpoint after commit: recorded here, as the worker would take it.
+    previous = set_publisher(RecordingPublisher())
+    try:
+        with clock.use_clock(server_clock):
+            handlers = [TenderDeadline(FileStore(var_dir / "files")), OpeningClock()]
+            report = await run_sweep(create_session_maker(engine), handlers)
+    finally:
+        set_publisher(previous)
+        await engine.dispose()
+    assert report.changed.get("bidding.tender_deadline") == 1, report
+    return DEMO_OPENING_CODE
+
+
+@pytest.fixture(scope="module")
+async def browser(server_url: str) -> AsyncIterator[Any]:
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        chromium = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield chromium
+        finally:
+            await chromium.close()
+
+
+async def _context(browser: Any, server_url: str, username: str | None) -> Any:
+    from playwright.async_api import expect
+
+    context = await browser.new_context(locale="zh-CN", base_url=server_url, accept_downloads=False)
+    if username is not None:
+        page = await context.new_page()
+        await page.goto("/login")
+        await page.locator("input[name=username]").fill(username)
+        await page.locator("input[name=password]").fill(DEMO_PASSWORD)
+        await page.locator("form#login-form button[type=submit]").click()
+        await expect(page).to_have_url(re.compile(r"/dashboard$"))
+        await page.close()
+    return context
+
+
+@pytest.fixture(scope="module")
+def words() -> Catalogue:
+    loaded = load_catalogue()
+    assert len(loaded.english) > 500, "the catalogue was not read"
+    return loaded
+
+
+# --- tests -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", [*ROLES, "visitor"])
+async def test_every_page_of_a_role_answers_in_chinese_and_leads_somewhere(
+    browser: Any, server_url: str, hall_open: str, words: Catalogue, role: str
+) -> None:
+    started = time.monotonic()
+    username = ROLES.get(role)
+    context = await _context(browser, server_url, username)
+    try:
+        start = ["/dashboard"] if username else ["/", "/bidding/tenders"]
+        # The halls are reached through links too; starting at the tenders makes sure they are seen.
+        start += [f"/bidding/tenders/{hall_open}", f"/bidding/tenders/{DEMO_TENDER_CODE}"]
+        result = await crawl(context, server_url, role, start, words, signed_in=username is not None)
+    finally:
+        await context.close()
+    seconds = time.monotonic() - started
+    english = "\n".join(f"  {run!r}  on {sorted(where)}" for run, where in sorted(result.english.items()))
+    visited = "\n".join(f"  {u}" for u in result.visited)
+    print(f"\n[{role}] {len(result.visited)} pages in {seconds:.1f} s:\n{visited}\nEnglish runs seen:\n{english}")  # noqa: T201
+    assert len(result.visited) >= 3, result.visited
+    assert not result.truncated, f"more than {PAGES_PER_ROLE} route patterns for {role}: raise the limit"
+    assert not result.findings, "\n".join(str(f) for f in result.findings)
+    if role in {"bidder", "tenderee", "supervisor", "visitor"}:
+        assert any(urlsplit(u).path == f"/bidding/opening/{hall_open}" for u in result.visited), result.visited
+
+
+async def test_the_hall_is_reached_by_links_from_the_tender_page(
+    browser: Any, server_url: str, hall_open: str
+) -> None:
+    """From the tender page: the public hall for anyone, the bidder's seat for a bidder with a bid,
+    the host's desk for the tenderee; the tender list shows the tender with its stage."""
+    from playwright.async_api import expect
+
+    for username, link, heading_path in (
+        (None, "visitor", f"/bidding/opening/{hall_open}"),
+        ("bidder-js", "bidder", f"/bidding/opening/{hall_open}/bidder"),
+        ("tenderee", "host", f"/bidding/opening/{hall_open}/host"),
+    ):
+        context = await _context(browser, server_url, username)
+        try:
+            page = await context.new_page()
+            await page.goto("/bidding/tenders")
+            await page.locator(f"a[href='/bidding/tenders/{hall_open}']").first.click()
+            await expect(page).to_have_url(re.compile(rf"/bidding/tenders/{hall_open}$"))
+            await page.locator(f"#hall a[data-hall='{link}']").click()
+            await expect(page).to_have_url(re.compile(rf"{re.escape(heading_path)}$"))
+            await expect(page.locator("h1")).to_contain_text("开标大厅")
+            await expect(page.locator("#hall-stage")).to_have_text("签到")
+        finally:
+            await context.close()
+
+
+async def test_before_the_deadline_the_bidders_hall_page_opens_with_a_large_countdown(
+    browser: Any, server_url: str
+) -> None:
+    """The first demo tender's deadline is weeks away: the bidder's hall page is a countdown, the
+    first thing on the page and in large type."""
+    from playwright.async_api import expect
+
+    context = await _context(browser, server_url, "bidder1")
+    try:
+        page = await context.new_page()
+        await page.goto(f"/bidding/tenders/{DEMO_TENDER_CODE}")
+        await page.locator("#hall a[data-hall='visitor']").click()
+        await page.goto(f"/bidding/opening/{DEMO_TENDER_CODE}/bidder")
+        countdown = page.locator("#hall-countdown [data-countdown-value]")
+        await expect(countdown).to_have_text(re.compile(r"^\d+ 天 \d\d:\d\d:\d\d$"))
+        first = await page.evaluate("document.querySelector('main').firstElementChild.id")
+        assert first == "hall-countdown"
+        sizes = await page.evaluate(
+            "[parseFloat(getComputedStyle(document.querySelector('#hall-countdown [data-countdown-value]')).fontSize),"
+            " parseFloat(getComputedStyle(document.body).fontSize)]"
+        )
+        assert sizes[0] >= 2 * sizes[1], sizes
+    finally:
+        await context.close()
