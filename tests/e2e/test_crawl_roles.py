@@ -337,6 +337,16 @@ def words() -> Catalogue:
     return loaded
 
 
+async def _font_ratio(page: Any, selector: str) -> float:
+    """The font size of ``selector`` over the body's."""
+    sizes: list[float] = await page.evaluate(
+        "s => [parseFloat(getComputedStyle(document.querySelector(s)).fontSize),"
+        " parseFloat(getComputedStyle(document.body).fontSize)]",
+        selector,
+    )
+    return sizes[0] / sizes[1]
+
+
 # --- tests -----------------------------------------------------------------------------------------
 
 
@@ -387,6 +397,11 @@ async def test_the_hall_is_reached_by_links_from_the_tender_page(
             await expect(page).to_have_url(re.compile(rf"{re.escape(heading_path)}$"))
             await expect(page.locator("h1")).to_contain_text("开标大厅")
             await expect(page.locator("#hall-stage")).to_have_text("签到")
+            if link == "bidder":  # the seat opens with the hall's clock, large
+                await expect(page.locator("#hall-clock-stage")).to_have_text("签到")
+                await expect(page.locator("#hall-clock-time")).to_have_text(re.compile(r"^\d\d:\d\d:\d\d$"))
+                assert await page.evaluate("document.querySelector('main').firstElementChild.id") == "hall-clock"
+                assert await _font_ratio(page, "#hall-clock-time") >= 2
         finally:
             await context.close()
 
@@ -408,10 +423,6 @@ async def test_before_the_deadline_the_bidders_hall_page_opens_with_a_large_coun
         await expect(countdown).to_have_text(re.compile(r"^\d+ 天 \d\d:\d\d:\d\d$"))
         first = await page.evaluate("document.querySelector('main').firstElementChild.id")
         assert first == "hall-countdown"
-        sizes = await page.evaluate(
-            "[parseFloat(getComputedStyle(document.querySelector('#hall-countdown [data-countdown-value]')).fontSize),"
-            " parseFloat(getComputedStyle(document.body).fontSize)]"
-        )
-        assert sizes[0] >= 2 * sizes[1], sizes
+        assert await _font_ratio(page, "#hall-countdown [data-countdown-value]") >= 2
     finally:
         await context.close()
