@@ -60,7 +60,9 @@ PAGES_PER_ROLE = 45
 """Enough for every route pattern a role reaches (the crawl reports when it stops at the limit)."""
 
 SKIPPED_PREFIXES = ("/locale/", "/api/", "/static/", "/bidding/static/", "/logout", "/metrics")
-DOWNLOAD = re.compile(r"\.(pdf|p7s|json|pem|zip|txt|csv|xlsx|docx|crt|cer|der|p12)$|/documents/[0-9a-f-]{36}(/signature)?$")
+DOWNLOAD = re.compile(
+    r"\.(pdf|p7s|json|pem|zip|txt|csv|xlsx|docx|crt|cer|der|p12)$|/documents/[0-9a-f-]{36}(/signature)?$"
+)
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 PROJECT_CODE = re.compile(r"^E\d{19}$")
 PLACEHOLDER = re.compile(r"%\([a-z_]+\)s")
@@ -213,7 +215,42 @@ def _same_origin_links(base: str, hrefs: Iterable[str]) -> list[str]:
     return out
 
 
+async def _download(context: Any, url: str, source: str, result: Crawl) -> None:
+    """A file a link offers: fetched with the page's cookies, its status checked, not rendered."""
+    response = await context.request.get(url, max_redirects=0)
+    if response.status >= 400:
+        result.fail(url, f"download answered {response.status} (linked from {source})")
+
+
+async def _visit(page: Any, url: str, source: str, result: Crawl, words: Catalogue, *, signed_in: bool) -> list[str]:
+    """Open ``url`` in the page and check it; the same-origin links it offers (none after a failure)."""
+    response = await page.goto(url, wait_until="load")
+    assert response is not None
+    if response.status >= 400:
+        result.fail(url, f"answered {response.status} (linked from {source})")
+        return []
+    if signed_in and urlsplit(page.url).path == "/login":
+        result.fail(url, f"sends a signed-in user to the login page (linked from {source})")
+        return []
+    if "text/html" not in (await response.header_value("content-type") or ""):
+        return []
+    body = await page.inner_text("body")
+    if "即将上线" in body or "Coming soon" in body:
+        result.fail(url, "says 即将上线")
+    for msgid in words.untranslated:
+        if re.search(rf"(?<![A-Za-z]){re.escape(msgid)}(?![A-Za-z])", body):
+            result.fail(url, f"shows the untranslated catalogue string {msgid!r}")
+    texts: list[str] = await page.evaluate(_VISIBLE_TEXT)
+    for text in texts:
+        if words.leaked(text):
+            result.fail(url, f"shows English catalogue text {text!r}")
+        for run in _ENGLISH_RUN.findall(text):
+            result.english.setdefault(run, set()).add(route_pattern(url))
+    return _same_origin_links(page.url, await page.evaluate(_LINKS))
+
+
 async def crawl(context: Any, base: str, role: str, start: list[str], words: Catalogue, *, signed_in: bool) -> Crawl:
+    """Breadth-first from ``start``: one page per route pattern, at most `PAGES_PER_ROLE`."""
     from playwright.async_api import Error as PlaywrightError
 
     result = Crawl(role)
@@ -222,54 +259,24 @@ async def crawl(context: Any, base: str, role: str, start: list[str], words: Cat
     seen: set[str] = set()
     while queue:
         url, source = queue.popleft()
-        pattern = route_pattern(url)
-        if pattern in seen:
+        if route_pattern(url) in seen:
             continue
-        seen.add(pattern)
+        seen.add(route_pattern(url))
         if len(result.visited) >= PAGES_PER_ROLE:
             result.truncated = True
             break
         result.visited.append(url)
-        path = urlsplit(url).path
-        if DOWNLOAD.search(path):
-            response = await context.request.get(url, max_redirects=0)
-            if response.status >= 400:
-                result.fail(url, f"download answered {response.status} (linked from {source})")
+        if DOWNLOAD.search(urlsplit(url).path):
+            await _download(context, url, source, result)
             continue
         try:
-            response = await page.goto(url, wait_until="load")
+            links = await _visit(page, url, source, result, words, signed_in=signed_in)
         except PlaywrightError as exc:
             if "Download is starting" not in str(exc):
                 raise
-            download = await context.request.get(url, max_redirects=0)
-            if download.status >= 400:
-                result.fail(url, f"download answered {download.status} (linked from {source})")
+            await _download(context, url, source, result)
             continue
-        assert response is not None
-        if response.status >= 400:
-            result.fail(url, f"answered {response.status} (linked from {source})")
-            continue
-        landed = urlsplit(page.url).path
-        if signed_in and landed == "/login":
-            result.fail(url, f"sends a signed-in user to the login page (linked from {source})")
-            continue
-        if "text/html" not in (await response.header_value("content-type") or ""):
-            continue
-        body = await page.inner_text("body")
-        if "即将上线" in body or "Coming soon" in body:
-            result.fail(url, "says 即将上线")
-        for msgid in words.untranslated:
-            if re.search(rf"(?<![A-Za-z]){re.escape(msgid)}(?![A-Za-z])", body):
-                result.fail(url, f"shows the untranslated catalogue string {msgid!r}")
-        texts: list[str] = await page.evaluate(_VISIBLE_TEXT)
-        for text in texts:
-            if words.leaked(text):
-                result.fail(url, f"shows English catalogue text {text!r}")
-            for run in _ENGLISH_RUN.findall(text):
-                result.english.setdefault(run, set()).add(route_pattern(url))
-        for link in _same_origin_links(page.url, await page.evaluate(_LINKS)):
-            if route_pattern(link) not in seen:
-                queue.append((link, url))
+        queue.extend((link, url) for link in links if route_pattern(link) not in seen)
     await page.close()
     return result
 
@@ -284,7 +291,7 @@ async def hall_open(demo_server: tuple[str, Path], server_clock: OffsetFileClock
     from bidding.opening.jobs import OpeningClock, TenderDeadline
     from trading.kernel.db.engine import create_engine, create_session_maker
     from trading.kernel.storage import FileStore
-    from trading.kernel.sweep import run_sweep
+    from trading.kernel.sweep import DueHandler, run_sweep
     from trading.kernel.tasks import RecordingPublisher, set_publisher
 
     var_dir = demo_server[1]
@@ -294,7 +301,7 @@ async def hall_open(demo_server: tuple[str, Path], server_clock: OffsetFileClock
     previous = set_publisher(RecordingPublisher())
     try:
         with clock.use_clock(server_clock):
-            handlers = [TenderDeadline(FileStore(var_dir / "files")), OpeningClock()]
+            handlers: list[DueHandler] = [TenderDeadline(FileStore(var_dir / "files")), OpeningClock()]
             report = await run_sweep(create_session_maker(engine), handlers)
     finally:
         set_publisher(previous)
@@ -375,9 +382,7 @@ async def test_every_page_of_a_role_answers_in_chinese_and_leads_somewhere(
         assert any(urlsplit(u).path == f"/bidding/opening/{hall_open}" for u in result.visited), result.visited
 
 
-async def test_the_hall_is_reached_by_links_from_the_tender_page(
-    browser: Any, server_url: str, hall_open: str
-) -> None:
+async def test_the_hall_is_reached_by_links_from_the_tender_page(browser: Any, server_url: str, hall_open: str) -> None:
     """From the tender page: the public hall for anyone, the bidder's seat for a bidder with a bid,
     the host's desk for the tenderee; the tender list shows the tender with its stage."""
     from playwright.async_api import expect
