@@ -402,6 +402,7 @@ async def test_the_hall_is_reached_by_links_from_the_tender_page(browser: Any, s
             await expect(page).to_have_url(re.compile(rf"{re.escape(heading_path)}$"))
             await expect(page.locator("h1")).to_contain_text("开标大厅")
             await expect(page.locator("#hall-stage")).to_have_text("签到")
+            await expect(page.locator("#hall-bids-total")).to_have_text("2")  # the two demo bids are in
             if link == "bidder":  # the seat opens with the hall's clock, large
                 await expect(page.locator("#hall-clock-stage")).to_have_text("签到")
                 await expect(page.locator("#hall-clock-time")).to_have_text(re.compile(r"^\d\d:\d\d:\d\d$"))
@@ -431,3 +432,18 @@ async def test_before_the_deadline_the_bidders_hall_page_opens_with_a_large_coun
         assert await _font_ratio(page, "#hall-countdown [data-countdown-value]") >= 2
     finally:
         await context.close()
+
+
+async def test_the_check_sees_english_when_a_page_is_english(browser: Any, server_url: str, words: Catalogue) -> None:
+    """The crawl's translation check can fail: the same pages in English are caught."""
+    context = await _context(browser, server_url, "bidder1")
+    try:
+        page = await context.new_page()
+        await page.goto("/locale/en?next=/dashboard")
+        result = Crawl("bidder (English)")
+        await _visit(page, f"{server_url}/dashboard", "(start)", result, words, signed_in=True)
+    finally:
+        await context.close()
+    leaks = [f.problem for f in result.findings if "English catalogue text" in f.problem]
+    assert any("'Log out'" in leak for leak in leaks), result.findings
+    assert len(leaks) >= 10, leaks
