@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
+from urllib.parse import parse_qsl, urljoin, urlsplit
 
 import pytest
 
@@ -176,7 +176,32 @@ _VISIBLE_TEXT = """() => {
 
 _LINKS = """() => Array.from(document.querySelectorAll("a[href]"), a => a.href)"""
 
-_ENGLISH_RUN = re.compile(r"[A-Za-z][A-Za-z'’-]+(?:[ ,]+[A-Za-z][A-Za-z'’-]+){2,}")
+# GET forms (search, filters) are links the reader builds: the form as it stands, and each of the
+# first options of its lists on its own.
+_GET_FORMS = """max => {
+  const urls = [];
+  for (const form of document.querySelectorAll("form")) {
+    if ((form.getAttribute("method") || "get").toLowerCase() !== "get") continue;
+    const action = new URL(form.getAttribute("action") || location.pathname, location.href);
+    action.search = "";
+    const params = new URLSearchParams();
+    for (const [name, value] of new FormData(form)) if (typeof value === "string") params.append(name, value);
+    urls.push(action + "?" + params);
+    for (const select of form.querySelectorAll("select[name]")) {
+      for (const option of Array.from(select.options).slice(0, max)) {
+        urls.push(action + "?" + new URLSearchParams([[select.name, option.value]]));
+      }
+    }
+  }
+  return urls;
+}"""
+OPTIONS_PER_LIST = 6
+
+_ENGLISH_RUN = re.compile(
+    r"[A-Za-z][A-Za-z'’-]+(?:[ ,]+[A-Za-z][A-Za-z'’-]+){2,}"  # three English words or more
+    r"|\b[a-z]+(?:_[a-z]+)*\.[a-z]+_[a-z_]+\b"  # a code such as parties.login_succeeded
+    r"|\bCNY\b"
+)
 
 
 def route_pattern(url: str) -> str:
@@ -196,9 +221,9 @@ def route_pattern(url: str) -> str:
             segments.append(segment)
     query = sorted(
         (key, "{x}" if re.search(r"\d", value) or len(value) > 24 or key in {"next", "cursor", "q"} else value)
-        for key, value in parse_qsl(parts.query, keep_blank_values=True)
+        for key, value in parse_qsl(parts.query)  # an empty field is the same page as no field
     )
-    return "/".join(segments) + ("?" + urlencode(query) if query else "")
+    return "/".join(segments) + ("?" + "&".join(f"{key}={value}" for key, value in query) if query else "")
 
 
 def _same_origin_links(base: str, hrefs: Iterable[str]) -> list[str]:
@@ -246,7 +271,8 @@ async def _visit(page: Any, url: str, source: str, result: Crawl, words: Catalog
             result.fail(url, f"shows English catalogue text {text!r}")
         for run in _ENGLISH_RUN.findall(text):
             result.english.setdefault(run, set()).add(route_pattern(url))
-    return _same_origin_links(page.url, await page.evaluate(_LINKS))
+    hrefs = [*await page.evaluate(_LINKS), *await page.evaluate(_GET_FORMS, OPTIONS_PER_LIST)]
+    return _same_origin_links(page.url, hrefs)
 
 
 async def crawl(context: Any, base: str, role: str, start: list[str], words: Catalogue, *, signed_in: bool) -> Crawl:
