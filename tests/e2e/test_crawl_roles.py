@@ -18,17 +18,21 @@ per route pattern (ids, codes and cursors folded), and checks every response:
 Skipped links: the language switch (it sets a preference and would make the next pages English),
 ``/api/`` (the API and its documentation are English by design) and static assets. Downloads
 (PDF, signatures, PEM, documents) are fetched with the context's cookies and their status checked;
-they are not rendered. No GET link changes state, except that a tender document download is
-recorded (who downloaded what is a legal record, kept secret until the deadline, like an access log).
+they are not rendered. Following links changes nothing in the database (rows per table and ledger
+entries per action are compared around each role's crawl), except that a tender document download is
+recorded (a legal record, kept secret until the deadline) and the login page issues an ephemeral
+login challenge (`GET_RECORDS`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import re
+import sqlite3
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import AsyncIterator, Iterable
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -67,6 +71,19 @@ DOWNLOAD = re.compile(
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 PROJECT_CODE = re.compile(r"^E\d{19}$")
 PLACEHOLDER = re.compile(r"%\([a-z_]+\)s")
+
+GET_RECORDS = {
+    # A tender document download is recorded (实施条例: who downloaded stays secret until the
+    # deadline, but the record is kept), with its ledger entry.
+    "bidding_document_downloads",
+    "ledger_entries",
+    "ledger:bidding.document_downloaded",
+    "ledger_chain_heads",  # the first download of a tender starts its downloads' chain
+    # The login page issues a certificate / QR login challenge: a nonce, ephemeral (purged by
+    # parties.purge_login_challenges), not ledgered, like a CSRF token.
+    "parties_login_challenges",
+}
+"""What following links may add to the database."""
 
 # Visible text that equals an English msgid on purpose, with the reason.
 ALLOWED_ENGLISH = {
@@ -197,6 +214,8 @@ _GET_FORMS = """max => {
   return urls;
 }"""
 OPTIONS_PER_LIST = 6
+DOWNLOAD_TIMEOUT_MS = 120_000
+"""A receipt PDF is rendered on request; the first one after a start takes the longest."""
 
 _ENGLISH_RUN = re.compile(
     r"[A-Za-z][A-Za-z'’-]+(?:[ ,]+[A-Za-z][A-Za-z'’-]+){2,}"  # three English words or more
@@ -243,7 +262,7 @@ def _same_origin_links(base: str, hrefs: Iterable[str]) -> list[str]:
 
 async def _download(context: Any, url: str, source: str, result: Crawl) -> None:
     """A file a link offers: fetched with the page's cookies, its status checked, not rendered."""
-    response = await context.request.get(url, max_redirects=0)
+    response = await context.request.get(url, max_redirects=0, timeout=DOWNLOAD_TIMEOUT_MS)
     if response.status >= 400:
         result.fail(url, f"download answered {response.status} (linked from {source})")
 
@@ -388,18 +407,33 @@ async def _font_ratio(page: Any, selector: str) -> float:
 # --- tests -----------------------------------------------------------------------------------------
 
 
+def _rows(var_dir: Path) -> Counter[str]:
+    """Rows per table, and ledger entries per action: what a GET must not change."""
+    with closing(sqlite3.connect(var_dir / "ggzy.sqlite3")) as db:
+        tables = [name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        counts: Counter[str] = Counter()
+        for table in tables:
+            counts[table] = db.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]  # noqa: S608 - names from the schema
+        for action, count in db.execute("SELECT action, count(*) FROM ledger_entries GROUP BY action"):
+            counts[f"ledger:{action}"] = count
+    return counts
+
+
 @pytest.mark.parametrize("role", [*ROLES, "visitor"])
 async def test_every_page_of_a_role_answers_in_chinese_and_leads_somewhere(
-    browser: Any, server_url: str, hall_open: str, words: Catalogue, role: str
+    *, browser: Any, demo_server: tuple[str, Path], server_url: str, hall_open: str, words: Catalogue, role: str
 ) -> None:
     started = time.monotonic()
     username = ROLES.get(role)
     context = await _context(browser, server_url, username)
     try:
+        before = _rows(demo_server[1])
         start = ["/dashboard"] if username else ["/"]
         result = await crawl(context, server_url, role, start, words, signed_in=username is not None)
+        after = _rows(demo_server[1])
     finally:
         await context.close()
+    changed = {key: after[key] - before[key] for key in after.keys() | before.keys() if after[key] != before[key]}
     seconds = time.monotonic() - started
     english = "\n".join(f"  {run!r}  on {sorted(where)}" for run, where in sorted(result.english.items()))
     visited = "\n".join(f"  {u}" for u in result.visited)
@@ -407,6 +441,8 @@ async def test_every_page_of_a_role_answers_in_chinese_and_leads_somewhere(
     assert len(result.visited) >= 3, result.visited
     assert not result.truncated, f"more than {PAGES_PER_ROLE} route patterns for {role}: raise the limit"
     assert not result.findings, "\n".join(str(f) for f in result.findings)
+    # Following links changes nothing, except that a tender document download is recorded.
+    assert set(changed) <= GET_RECORDS, changed
     # Everyone finds the open hall by following links; the roles with a place in it find their page.
     paths = {urlsplit(u).path for u in result.visited}
     assert f"/bidding/opening/{hall_open}" in paths, result.visited
