@@ -2,7 +2,8 @@
 
 The real server is the embedded demo (`tests.e2e.test_login_locale.demo_server`: SQLite, ``ggzy
 demo``, uvicorn). The five-minute demo tender's deadline is reached by moving the server's clock
-and running the sweep here, so its hall is open (签到) while the crawl runs; the first demo tender's
+and running the sweep here, and the demo bidders sign in and decrypt with the bidder client, so its
+hall has read the prices out (唱标) while the crawl runs; the first demo tender's
 deadline is still weeks away (its hall is a countdown page).
 
 For each role (a demo account logging in through the login page) and for a visitor, the crawl
@@ -334,29 +335,70 @@ async def crawl(context: Any, base: str, role: str, start: list[str], words: Cat
 # --- fixtures --------------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-async def hall_open(demo_server: tuple[str, Path], server_clock: OffsetFileClock) -> str:
-    """The five-minute demo tender past its deadline with its hall open (the sweep run here, on the
-    server's moved clock), as ``make run``'s worker does a few minutes after the start."""
+async def _sweep(var_dir: Path, server_clock: OffsetFileClock, *, deadline: bool) -> dict[str, int]:
+    """The sweep ``make run``'s worker runs, here, on the server's (moved) clock."""
     from bidding.opening.jobs import OpeningClock, TenderDeadline
     from trading.kernel.db.engine import create_engine, create_session_maker
     from trading.kernel.storage import FileStore
     from trading.kernel.sweep import DueHandler, run_sweep
     from trading.kernel.tasks import RecordingPublisher, set_publisher
 
-    var_dir = demo_server[1]
-    server_clock.advance(timedelta(minutes=6))
     engine = create_engine(f"sqlite+aiosqlite:///{var_dir / 'ggzy.sqlite3'}")
-    # The deadline asks for a ledger checkpoint after commit: recorded here, as the worker would take it.
+    # A deadline asks for a ledger checkpoint after commit: recorded here, as the worker would take it.
     previous = set_publisher(RecordingPublisher())
     try:
+        handlers: list[DueHandler] = [OpeningClock()]
+        if deadline:
+            handlers.insert(0, TenderDeadline(FileStore(var_dir / "files")))
         with clock.use_clock(server_clock):
-            handlers: list[DueHandler] = [TenderDeadline(FileStore(var_dir / "files")), OpeningClock()]
             report = await run_sweep(create_session_maker(engine), handlers)
     finally:
         set_publisher(previous)
         await engine.dispose()
-    assert report.changed.get("bidding.tender_deadline") == 1, report
+    assert not report.failed, report
+    return dict(report.changed)
+
+
+def _demo_keys(var_dir: Path, leaf: str) -> Any:
+    """A demo bidder's PKCS#12 from the development PKI the demo wrote (``var/dev-ca``)."""
+    import json
+
+    from cryptography.hazmat.primitives.serialization import pkcs12
+
+    manifest = json.loads((var_dir / "dev-ca" / "manifest.json").read_text())
+    data = (var_dir / "dev-ca" / manifest["leaves"][leaf]["p12"]).read_bytes()
+    return manifest, pkcs12.load_key_and_certificates(data, str(manifest["password"]).encode())
+
+
+@pytest.fixture(scope="module")
+async def hall_open(demo_server: tuple[str, Path], server_clock: OffsetFileClock) -> str:
+    """The five-minute demo tender's hall, past 唱标: its deadline reached on the server's moved clock
+    (as ``make run``'s worker does a few minutes after the start), both demo bidders signed in and
+    their bids decrypted on their side (the bidder client, with the demo PKI's keys), so the price
+    table is read out while the crawl runs.
+    """
+    from bidding.client.hall import decrypt_bid, sign_in_signed
+    from bidding.client.transport import BidClient, login
+    from certs.cms import SigningIdentity
+    from trading.server.demo_opening import DEMO_BIDDERS, DEMO_LOT
+
+    server_url, var_dir = demo_server
+    server_clock.advance(timedelta(minutes=6))
+    assert (await _sweep(var_dir, server_clock, deadline=True)).get("bidding.tender_deadline") == 1
+    bidders = []
+    for bidder in DEMO_BIDDERS:
+        manifest, (key, certificate, chain) = _demo_keys(var_dir, bidder.sign_leaf)
+        _, (enc_key, _, _) = _demo_keys(var_dir, bidder.enc_leaf)
+        uscc = manifest["identifiers"][bidder.identifier]
+        token = await login(server_url, bidder.username, DEMO_PASSWORD)
+        bidders.append((BidClient(server_url, token), uscc, enc_key))
+        async with BidClient(server_url, token) as client:
+            await sign_in_signed(client, DEMO_OPENING_CODE, uscc, SigningIdentity.from_key(key, certificate, chain))
+    server_clock.advance(timedelta(minutes=2))  # the demo's one-minute sign-in is over
+    await _sweep(var_dir, server_clock, deadline=False)
+    for client, uscc, enc_key in bidders:
+        async with client:
+            await decrypt_bid(client, DEMO_OPENING_CODE, DEMO_LOT, uscc, enc_key)
     return DEMO_OPENING_CODE
 
 
@@ -471,11 +513,14 @@ async def test_the_hall_is_reached_by_links_from_the_tender_page(browser: Any, s
             await page.locator(f"#hall a[data-hall='{link}']").click()
             await expect(page).to_have_url(re.compile(rf"{re.escape(heading_path)}$"))
             await expect(page.locator("h1")).to_contain_text("开标大厅")
-            await expect(page.locator("#hall-stage")).to_have_text("签到")
+            await expect(page.locator("#hall-stage")).to_have_text("唱标")
             await expect(page.locator("#hall-bids-total")).to_have_text("2")  # the two demo bids are in
+            await expect(page.locator("#hall-prices tbody tr")).to_have_count(2)  # and read out
             if link == "bidder":  # the seat opens with the hall's clock, large
-                await expect(page.locator("#hall-clock-stage")).to_have_text("签到")
-                await expect(page.locator("#hall-clock-time")).to_have_text(re.compile(r"^\d\d:\d\d:\d\d$"))
+                await expect(page.locator("#hall-clock-stage")).to_have_text("唱标")
+                await expect(page.locator("#hall-clock-time")).to_have_text(
+                    await page.locator("#hall-countdown").inner_text()
+                )
                 assert await page.evaluate("document.querySelector('main').firstElementChild.id") == "hall-clock"
                 assert await _font_ratio(page, "#hall-clock-time") >= 2
         finally:
