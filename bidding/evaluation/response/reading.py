@@ -68,13 +68,13 @@ def _rule_of(message: str) -> str:
         return rule
     if re.search(r"`[a-z]+` [<>]=? ", message):
         return "range"
-    return "type" if message.startswith("Expected") else "format"
+    return "type" if message.startswith(("Expected", "Invalid decimal")) else "format"
 
 
 def problem_of(exc: msgspec.ValidationError | msgspec.DecodeError) -> Problem:
     """The path and rule of one msgspec refusal (it stops at the first)."""
     message = str(exc)
-    if isinstance(exc, msgspec.DecodeError):
+    if not isinstance(exc, msgspec.ValidationError):  # a ValidationError is a DecodeError too
         return Problem("$", "json", f"not JSON: {message}")
     match = _AT.search(message)
     path = match[1] if match else "$"
