@@ -462,3 +462,23 @@ def test_every_finding_has_a_sentence_in_both_languages() -> None:
         assert "%(" not in english + chinese
     assert seen <= set(FINDING_TEXT)
     assert len(seen) >= 13
+
+
+def test_findings_travel_as_json_and_the_schemas_are_published() -> None:
+    from bidding.evaluation.assistance.labels import SEVERITY_LABELS
+    from bidding.evaluation.response.requirements import requirements_schema
+
+    doc = response(total="49974.41", totalInWords="肆万玖仟玖佰柒拾肆元肆角壹分")
+    result = assess(read_requirements(json.dumps(requirements())), [read(doc)])
+    first = result.of(BIDDER_A)[0].as_dict()
+    assert first["code"] == "total-sum-mismatch"
+    assert (first["severity"], first["corrected"], first["path"]) == ("warning", "49974.40", "$.total")
+    assert set(SEVERITY_LABELS) == {"info", "warning", "serious"}
+    assert requirements_schema()["$id"] == "urn:ggzy:ggzy-requirements/1"
+    with pytest.raises(FormatError) as refused:
+        read(response(total="1.001"))
+    assert refused.value.problems[0].as_dict() == {
+        "field": "$.total",
+        "rule": "decimal-places",
+        "message": "at most 2 decimal places",
+    }
