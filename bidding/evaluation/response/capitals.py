@@ -14,6 +14,11 @@ before it other than a leading 拾 (拾元 = 10), units out of order within a gr
 digit after a unit other than 拾 with no 零 between (壹仟伍: colloquially 1,500, formally nothing),
 two digits in a row, 角/分 with no digit, a missing 元 when an integer part is present.
 
+Why not ``cn2an`` (checked with 0.5.24, 2026-12-06): it refuses ``…元…整`` and ``…元零伍分`` in every
+mode ("输入的数据不在转化范围内：元"), returns floats (49974.4) rather than exact amounts, and in its
+normal and smart modes reads the ambiguous 壹仟伍元 as 1,500. Money under Art. 19 needs exact fen and
+a refusal of the ambiguous, so this small parser is the one the format and the assistance use.
+
 ``to_capitals`` writes the canonical form (zeros as 零 once per gap, ``整`` when there are no
 fen), which ``parse_capitals`` reads back to the same amount.
 """
