@@ -30,11 +30,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 from bidding.evaluation.assistance.findings import Finding, Severity, money
 from bidding.evaluation.response.bid import Response
-from bidding.evaluation.response.capitals import parse_capitals, to_capitals
+from bidding.evaluation.response.capitals import MAX_INTEGER_DIGITS, parse_capitals, to_capitals
 from bidding.evaluation.response.requirements import BillItem
 
 CENT = Decimal("0.01")
@@ -70,8 +70,18 @@ def decimal_shift(quantity: Decimal, unit_price: Decimal, line_total: Decimal) -
     return found
 
 
+PRECISION = 64
+"""Digits of the arithmetic: a quantity (14 + 4 digits) times a unit price (14 + 2) moved by 4 places,
+summed over many lines, is exact far below this (the default context's 28 is not enough)."""
+
+
 def check_bill(response: Response, bill: Sequence[BillItem] = ()) -> BillCheck:
     """Findings for ``response``'s priced bill and totals, and its corrected price."""
+    with localcontext(prec=PRECISION):
+        return _check_bill(response, bill)
+
+
+def _check_bill(response: Response, bill: Sequence[BillItem]) -> BillCheck:
     bid = response.bidder
     findings: list[Finding] = []
     stated_sum = corrected_sum = Decimal(0)
@@ -155,7 +165,7 @@ def check_bill(response: Response, bill: Sequence[BillItem] = ()) -> BillCheck:
                 Severity.INFO,
                 bid,
                 "$.total",
-                {"figures": money(response.total), "corrected": money(price), "corrected_words": to_capitals(price)},
+                {"figures": money(response.total), "corrected": money(price), "corrected_words": _words(price)},
                 corrected=price,
                 basis=BASIS_CONFIRM,
             )
@@ -163,6 +173,11 @@ def check_bill(response: Response, bill: Sequence[BillItem] = ()) -> BillCheck:
     if bill:
         findings.extend(_against_bill(response, bill))
     return BillCheck(findings, price)
+
+
+def _words(amount: Decimal) -> str:
+    """The amount in capitals, or a dash beyond what capitals write (14 integer digits)."""
+    return to_capitals(amount) if amount < Decimal(10) ** MAX_INTEGER_DIGITS else "-"
 
 
 def _against_bill(response: Response, bill: Sequence[BillItem]) -> list[Finding]:

@@ -26,6 +26,8 @@ BASIS_QUALIFICATION = "87号令 Art. 44 (资格审查)"
 BASIS_CREDIT = "credit records (trading.credit)"
 BASIS_LOW = "12号令 Art. 21; 87号令 Art. 60"
 
+_BLOCKING = frozenset(kind.value for kind in BLOCKING_KINDS)
+"""Kinds that may bar (an unknown kind in the input bars nothing)."""
 SECTOR_ACTIVITY = {"engineering": Activity.BIDDING, "government_procurement": Activity.GOVERNMENT_PROCUREMENT}
 
 
@@ -154,7 +156,7 @@ def check_credit(requirements: RequirementSet, bid: str, facts: Sequence[CreditF
     at = requirements.deadline
     findings = []
     for fact in facts:
-        blocking = CreditKind(fact.kind) in BLOCKING_KINDS and (activity in fact.scope or Activity.ALL in fact.scope)
+        blocking = fact.kind in _BLOCKING and (activity in fact.scope or Activity.ALL in fact.scope)
         in_force = fact.valid_from <= at and (fact.valid_until is None or at < fact.valid_until)
         if fact.withdrawn or not blocking or not in_force:
             continue

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from typing import Any, TypeVar
 
 import msgspec
@@ -93,6 +93,12 @@ def decode(data: bytes | str, kind: type[T]) -> T:
         raise FormatError([problem_of(exc)]) from None
 
 
+def _quantized(value: Decimal, places: int) -> Decimal:
+    """``value`` rounded to ``places`` (precision enough for any number of up to 14 integer digits)."""
+    with localcontext(prec=MONEY_INTEGER_DIGITS + places + 40):
+        return value.quantize(Decimal(1).scaleb(-places))
+
+
 class Checks:
     """The version's own rules, collected with their paths (all of them, not just the first)."""
 
@@ -109,11 +115,12 @@ class Checks:
             return
         if value < 0 or (positive and value == 0):
             self.fail(path, "positive" if positive else "non-negative", "must be > 0" if positive else "must be ≥ 0")
-        exponent = value.as_tuple().exponent
-        if isinstance(exponent, int) and exponent < -places and value != value.quantize(Decimal(1).scaleb(-places)):
-            self.fail(path, "decimal-places", f"at most {places} decimal places")
         if value.adjusted() >= MONEY_INTEGER_DIGITS:
             self.fail(path, "digits", f"at most {MONEY_INTEGER_DIGITS} digits before the point")
+            return
+        exponent = value.as_tuple().exponent
+        if isinstance(exponent, int) and exponent < -places and value != _quantized(value, places):
+            self.fail(path, "decimal-places", f"at most {places} decimal places")
 
     def unique(self, path: str, codes: Iterable[str], field: str) -> None:
         seen: set[str] = set()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import random
 from datetime import UTC, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 from typing import Any
 
 import pytest
@@ -482,3 +482,30 @@ def test_findings_travel_as_json_and_the_schemas_are_published() -> None:
         "rule": "decimal-places",
         "message": "at most 2 decimal places",
     }
+
+
+def test_extreme_numbers_are_refused_or_computed_exactly_never_a_crash() -> None:
+    with pytest.raises(FormatError) as refused:
+        read(response(total="123456789012345678901234567.123"))
+    assert (refused.value.path, refused.value.rule) == ("$.total", "digits")
+    # The largest line the format allows: 14-digit quantity × 14-digit unit price, far beyond 14
+    # digits; computed exactly (not rounded by the default 28-digit context) and reported.
+    big = "99999999999999.99"
+    line = {"code": "010101001001", "quantity": "99999999999999.9999", "unitPrice": big, "lineTotal": big}
+    doc = read(response(bill=[line], total=big, totalInWords=to_capitals(Decimal(big))))
+    result = assess(read_requirements(json.dumps(requirements(bill=[]))), [doc])
+    mismatch = next(f for f in result.findings if f.code == "line-total-mismatch")
+    with localcontext(prec=64):
+        exact = (Decimal("99999999999999.9999") * Decimal(big)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    assert mismatch.corrected == exact
+    assert len(str(exact)) == 31  # 28 digits, the point, 2 decimals: 30 significant, beyond the default 28
+    assert next(f for f in result.findings if f.code == "corrected-price").params["corrected_words"] == "-"
+    # An unknown credit kind in the input bars nothing.
+    fact = CreditFact("unknown_kind", ("all",), "r", datetime(2020, 1, 1, tzinfo=UTC), None, "b", "n")
+    assert not [
+        f
+        for f in assess(
+            read_requirements(json.dumps(requirements())), [read(response())], credit={BIDDER_A: [fact]}
+        ).findings
+        if f.code.startswith("credit")
+    ]
