@@ -130,7 +130,12 @@ def test_ranking_ties_share_a_rank_and_flag_the_cut() -> None:
     prices = {"a": D("100"), "b": D("90"), "c": D("120"), "d": D("90")}
     # c (85) first; b and d tie on total 80 AND price 90 → 并列 rank 2, listed b then d (key); a rank 4
     ranking = rank_by_score(totals, prices, candidates=3)
-    assert [(r.key, r.rank, r.tied) for r in ranking.order] == [("c", 1, False), ("b", 2, True), ("d", 2, True), ("a", 4, False)]
+    assert [(r.key, r.rank, r.tied) for r in ranking.order] == [
+        ("c", 1, False),
+        ("b", 2, True),
+        ("d", 2, True),
+        ("a", 4, False),
+    ]
     assert ranking.candidates == ("c", "b", "d")
     assert ranking.flags == ()
     # with two candidates the cut falls inside the 并列 group → flagged for the committee
@@ -278,9 +283,7 @@ def test_aggregation_refuses_missing_and_out_of_range_scores() -> None:
 
 
 def test_reviewed_lowest_price_comparison_table() -> None:
-    settings = MethodSettings(
-        MethodCode.ENG_LOWEST_PRICE, Sector.ENGINEERING, adjustments=("duration", "payment")
-    )
+    settings = MethodSettings(MethodCode.ENG_LOWEST_PRICE, Sector.ENGINEERING, adjustments=("duration", "payment"))
     bids = [
         # a: 1,000,000 + 20,000 - 5,000 = 1,015,000.00
         Bid("a", D("1000000"), quoted=D("1000100"), adjustments={"duration": D("20000"), "payment": D("-5000")}),
