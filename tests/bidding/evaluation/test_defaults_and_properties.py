@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from decimal import Decimal as D
+import itertools
+from decimal import Decimal
 from fractions import Fraction
 
 import pytest
@@ -21,13 +22,13 @@ TEXT = DEFAULTS_PATH.read_text(encoding="utf-8")
 
 def test_shipped_defaults() -> None:
     assert DEFAULTS.version == "eval-defaults-2026.1"
-    assert DEFAULTS.gp_price_weight_min_goods == D("0.30")
-    assert DEFAULTS.gp_price_weight_min_services == D("0.10")
+    assert DEFAULTS.gp_price_weight_min_goods == Decimal("0.30")
+    assert DEFAULTS.gp_price_weight_min_services == Decimal("0.10")
     assert (DEFAULTS.candidates_min, DEFAULTS.candidates_max) == (1, 3)
     assert DEFAULTS.experts_share_min == Fraction(2, 3)
-    assert DEFAULTS.outlier_z == D("3.0")
-    assert DEFAULTS.presets["F2"].full == D("60")
-    assert DEFAULTS.presets["F3"].full == D("30")
+    assert DEFAULTS.outlier_z == Decimal("3.0")
+    assert DEFAULTS.presets["F2"].full == Decimal(60)
+    assert DEFAULTS.presets["F3"].full == Decimal(30)
 
 
 @pytest.mark.parametrize(
@@ -52,55 +53,60 @@ def test_bad_defaults_are_refused_naming_the_key(old: str, new: str, key: str) -
 
 def test_a_new_defaults_version_is_recorded_in_results() -> None:
     bumped = load_defaults(TEXT.replace('"eval-defaults-2026.1"', '"eval-defaults-2027.1"'))
-    criteria = (Criterion("price", CriterionKind.PRICE, D("0.3")), Criterion("t", CriterionKind.SUBJECTIVE, D("0.7")))
+    criteria = (
+        Criterion("price", CriterionKind.PRICE, Decimal("0.3")),
+        Criterion("t", CriterionKind.SUBJECTIVE, Decimal("0.7")),
+    )
     settings_ = MethodSettings(MethodCode.GP_COMPREHENSIVE, Sector.GOODS, criteria=criteria)
-    scores = {"e1": {"a": {"t": D("50")}}}
-    result = comprehensive_scoring(settings_, [Bid("a", D("10"))], scores, defaults=bumped)
+    scores = {"e1": {"a": {"t": Decimal(50)}}}
+    result = comprehensive_scoring(settings_, [Bid("a", Decimal(10))], scores, defaults=bumped)
     assert result.as_record()["defaults_version"] == "eval-defaults-2027.1"
 
 
-money = st.decimals(min_value=D("1000.00"), max_value=D("99999999.99"), places=2, allow_nan=False, allow_infinity=False)
+money = st.decimals(
+    min_value=Decimal("1000.00"), max_value=Decimal("99999999.99"), places=2, allow_nan=False, allow_infinity=False
+)
 price_maps = st.lists(money, min_size=1, max_size=15).map(lambda ps: {f"b{i:02d}": p for i, p in enumerate(ps)})
 
 
 @settings(max_examples=200, deadline=None)
 @given(price_maps)
-def test_gp_price_scores_never_drop_a_price(prices: dict[str, D]) -> None:
-    base, factors, _ = gp_price_scores(prices, D("0.3"))
+def test_gp_price_scores_never_drop_a_price(prices: dict[str, Decimal]) -> None:
+    base, factors, _ = gp_price_scores(prices, Decimal("0.3"))
     assert base == min(prices.values())
-    assert all(D(0) <= f <= D(100) for f in factors.values())  # a 20,000× price rounds to 0.00
-    assert all(factors[k] == D("100.00") for k, p in prices.items() if p == base)
+    assert all(Decimal(0) <= f <= Decimal(100) for f in factors.values())  # a 20,000× price rounds to 0.00
+    assert all(factors[k] == Decimal("100.00") for k, p in prices.items() if p == base)
     # adding a price above every other changes nobody else's price score (no highest is dropped)
-    _, with_high, _ = gp_price_scores({**prices, "zz": max(prices.values()) + 1}, D("0.3"))
+    _, with_high, _ = gp_price_scores({**prices, "zz": max(prices.values()) + 1}, Decimal("0.3"))
     assert all(with_high[k] == factors[k] for k in prices)
 
 
 @settings(max_examples=200, deadline=None)
-@given(price_maps, st.sampled_from([D("-0.05"), D("0"), D("0.05")]))
-def test_f1_base_lies_within_the_scaled_price_range(prices: dict[str, D], coefficient: D) -> None:
+@given(price_maps, st.sampled_from([Decimal("-0.05"), Decimal(0), Decimal("0.05")]))
+def test_f1_base_lies_within_the_scaled_price_range(prices: dict[str, Decimal], coefficient: Decimal) -> None:
     result = base_price(Preset.F1, prices, coefficient=coefficient)
     low, high = min(prices.values()) * (1 + coefficient), max(prices.values()) * (1 + coefficient)
-    assert low - D("0.01") <= result.base <= high + D("0.01")
-    assert all(D(0) <= price_score(Preset.F1, p, result.base) <= D(100) for p in prices.values())
-    assert price_score(Preset.F1, result.base, result.base) == D("100.00")
+    assert low - Decimal("0.01") <= result.base <= high + Decimal("0.01")
+    assert all(Decimal(0) <= price_score(Preset.F1, p, result.base) <= Decimal(100) for p in prices.values())
+    assert price_score(Preset.F1, result.base, result.base) == Decimal("100.00")
 
 
-scores_0_100 = st.integers(min_value=0, max_value=10000).map(lambda n: D(n).scaleb(-2))
+scores_0_100 = st.integers(min_value=0, max_value=10000).map(lambda n: Decimal(n).scaleb(-2))
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.lists(st.lists(scores_0_100, min_size=2, max_size=2), min_size=5, max_size=9), st.booleans())
-def test_aggregated_components_add_up_and_stay_within_the_panel(rows: list[list[D]], trim: bool) -> None:
+@given(rows=st.lists(st.lists(scores_0_100, min_size=2, max_size=2), min_size=5, max_size=9), trim=st.booleans())
+def test_aggregated_components_add_up_and_stay_within_the_panel(*, rows: list[list[Decimal]], trim: bool) -> None:
     criteria = (
-        Criterion("p", CriterionKind.PRICE, D("0.3")),
-        Criterion("t", CriterionKind.SUBJECTIVE, D("0.5")),
-        Criterion("o", CriterionKind.OBJECTIVE, D("0.2")),
+        Criterion("p", CriterionKind.PRICE, Decimal("0.3")),
+        Criterion("t", CriterionKind.SUBJECTIVE, Decimal("0.5")),
+        Criterion("o", CriterionKind.OBJECTIVE, Decimal("0.2")),
     )
     scores = {f"e{i}": {"a": {"t": t, "o": o}} for i, (t, o) in enumerate(rows)}
     out = aggregate(criteria, scores, ["a"], trim=trim)["a"]
     assert out.subtotal == sum(out.components.values())
     tech = [t for t, _ in rows]
-    assert min(tech) - D("0.01") <= out.means["t"] <= max(tech) + D("0.01")
+    assert min(tech) - Decimal("0.01") <= out.means["t"] <= max(tech) + Decimal("0.01")
 
 
 @settings(max_examples=100, deadline=None)
@@ -114,14 +120,14 @@ def test_aggregated_components_add_up_and_stay_within_the_panel(rows: list[list[
     st.randoms(use_true_random=False),
 )
 def test_ranking_is_deterministic_and_ordered(entries: dict[str, tuple[int, int]], rnd: object) -> None:
-    totals = {k: D(t) for k, (t, _) in entries.items()}
-    prices = {k: D(p) for k, (_, p) in entries.items()}
+    totals = {k: Decimal(t) for k, (t, _) in entries.items()}
+    prices = {k: Decimal(p) for k, (_, p) in entries.items()}
     keys = list(entries)
     rnd.shuffle(keys)  # type: ignore[attr-defined]
     shuffled = rank_by_score({k: totals[k] for k in keys}, {k: prices[k] for k in keys})
     ranking = rank_by_score(totals, prices)
     assert shuffled == ranking
     order = ranking.order
-    for first, second in zip(order, order[1:], strict=False):
+    for first, second in itertools.pairwise(order):
         assert (-first.total, first.price, first.key) < (-second.total, second.price, second.key)  # type: ignore[operator]
         assert (first.rank == second.rank) == ((first.total, first.price) == (second.total, second.price))

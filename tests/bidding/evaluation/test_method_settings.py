@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from decimal import Decimal as D
+from decimal import Decimal
 
 import pytest
 
@@ -19,9 +19,9 @@ from bidding.evaluation.methods.settings import (
 
 
 def gp(sector: Sector = Sector.GOODS, price_weight: str = "0.30", **kwargs: object) -> MethodSettings:
-    rest = D(1) - D(price_weight)
+    rest = Decimal(1) - Decimal(price_weight)
     criteria = (
-        Criterion("price", CriterionKind.PRICE, D(price_weight)),
+        Criterion("price", CriterionKind.PRICE, Decimal(price_weight)),
         Criterion("tech", CriterionKind.SUBJECTIVE, rest),
     )
     return replace(MethodSettings(MethodCode.GP_COMPREHENSIVE, sector, criteria=criteria), **kwargs)
@@ -29,8 +29,8 @@ def gp(sector: Sector = Sector.GOODS, price_weight: str = "0.30", **kwargs: obje
 
 def eng(**kwargs: object) -> MethodSettings:
     criteria = (
-        Criterion("price", CriterionKind.PRICE, D("0.6")),
-        Criterion("tech", CriterionKind.SUBJECTIVE, D("0.4")),
+        Criterion("price", CriterionKind.PRICE, Decimal("0.6")),
+        Criterion("tech", CriterionKind.SUBJECTIVE, Decimal("0.4")),
     )
     settings = MethodSettings(MethodCode.ENG_COMPREHENSIVE, Sector.ENGINEERING, criteria=criteria, price_base="F1")
     return replace(settings, **kwargs)
@@ -46,12 +46,12 @@ def rules(settings: MethodSettings) -> list[tuple[str, str]]:
         gp(Sector.GOODS, "0.30"),  # exactly the goods floor (87号令 Art. 55)
         gp(Sector.SERVICES, "0.10"),  # exactly the services floor
         eng(),
-        eng(price_base="F4", coefficients={"K": D("0.95")}),
+        eng(price_base="F4", coefficients={"K": Decimal("0.95")}),
         eng(
             price_base="F2",
             criteria=(
-                Criterion("price", CriterionKind.PRICE, D("0.6"), D(0), D(60)),
-                Criterion("t", CriterionKind.SUBJECTIVE, D("0.4")),
+                Criterion("price", CriterionKind.PRICE, Decimal("0.6"), Decimal(0), Decimal(60)),
+                Criterion("t", CriterionKind.SUBJECTIVE, Decimal("0.4")),
             ),
         ),
         MethodSettings(MethodCode.GP_LOWEST_PRICE, Sector.SERVICES),
@@ -82,14 +82,14 @@ def test_valid_settings_pass(settings: MethodSettings) -> None:
         ),
         (eng(drop_lowest_price=True), ("drop_lowest_price", "price_drop_preset_decides")),
         (eng(price_base="lowest"), ("price_base", "price_base_preset")),
-        (eng(given_base=D("100")), ("given_base", "given_base_f3_only")),
+        (eng(given_base=Decimal(100)), ("given_base", "given_base_f3_only")),
         # F2 scores over [0, 60], the price criterion says [0, 100]
         (eng(price_base="F2"), ("criteria[0].high", "price_range_preset")),
         (
             gp(
                 criteria=(
-                    Criterion("price", CriterionKind.PRICE, D("0.3"), D(0), D(90)),
-                    Criterion("t", CriterionKind.SUBJECTIVE, D("0.7")),
+                    Criterion("price", CriterionKind.PRICE, Decimal("0.3"), Decimal(0), Decimal(90)),
+                    Criterion("t", CriterionKind.SUBJECTIVE, Decimal("0.7")),
                 )
             ),
             ("criteria[0].high", "price_range_full"),
@@ -98,8 +98,8 @@ def test_valid_settings_pass(settings: MethodSettings) -> None:
         (
             gp(
                 criteria=(
-                    Criterion("price", CriterionKind.PRICE, D("0.30")),
-                    Criterion("t", CriterionKind.SUBJECTIVE, D("0.69")),
+                    Criterion("price", CriterionKind.PRICE, Decimal("0.30")),
+                    Criterion("t", CriterionKind.SUBJECTIVE, Decimal("0.69")),
                 )
             ),
             ("criteria", "weights_sum_to_one"),
@@ -107,8 +107,8 @@ def test_valid_settings_pass(settings: MethodSettings) -> None:
         (
             gp(
                 criteria=(
-                    Criterion("price", CriterionKind.PRICE, D("0.3")),
-                    Criterion("t", CriterionKind.SUBJECTIVE, D("0.7"), D(60), D(40)),
+                    Criterion("price", CriterionKind.PRICE, Decimal("0.3")),
+                    Criterion("t", CriterionKind.SUBJECTIVE, Decimal("0.7"), Decimal(60), Decimal(40)),
                 )
             ),
             ("criteria[1].low", "range_inverted"),
@@ -116,8 +116,8 @@ def test_valid_settings_pass(settings: MethodSettings) -> None:
         (
             gp(
                 criteria=(
-                    Criterion("price", CriterionKind.PRICE, D("0.3")),
-                    Criterion("t", CriterionKind.SUBJECTIVE, D("0.7"), D(0), D(120)),
+                    Criterion("price", CriterionKind.PRICE, Decimal("0.3")),
+                    Criterion("t", CriterionKind.SUBJECTIVE, Decimal("0.7"), Decimal(0), Decimal(120)),
                 )
             ),
             ("criteria[1].high", "range_bounds"),
@@ -125,18 +125,18 @@ def test_valid_settings_pass(settings: MethodSettings) -> None:
         (
             gp(
                 criteria=(
-                    Criterion("price", CriterionKind.PRICE, D("0.3")),
-                    Criterion("price", CriterionKind.SUBJECTIVE, D("0.7")),
+                    Criterion("price", CriterionKind.PRICE, Decimal("0.3")),
+                    Criterion("price", CriterionKind.SUBJECTIVE, Decimal("0.7")),
                 )
             ),
             ("criteria[1].code", "criterion_code_unique"),
         ),
-        (gp(criteria=(Criterion("t", CriterionKind.SUBJECTIVE, D("1")),)), ("criteria", "price_criterion_count")),
+        (gp(criteria=(Criterion("t", CriterionKind.SUBJECTIVE, Decimal(1)),)), ("criteria", "price_criterion_count")),
         # coefficients: out of range, off the grid, one the preset does not take
-        (eng(coefficients={"float": D("0.06")}), ("coefficients.float", "coefficient_range")),
-        (eng(coefficients={"float": D("0.003")}), ("coefficients.float", "coefficient_range")),
-        (eng(price_base="F4", coefficients={"K": D("0.89")}), ("coefficients.K", "coefficient_range")),
-        (eng(coefficients={"K": D("0.95")}), ("coefficients.K", "coefficient_unknown")),
+        (eng(coefficients={"float": Decimal("0.06")}), ("coefficients.float", "coefficient_range")),
+        (eng(coefficients={"float": Decimal("0.003")}), ("coefficients.float", "coefficient_range")),
+        (eng(price_base="F4", coefficients={"K": Decimal("0.89")}), ("coefficients.K", "coefficient_range")),
+        (eng(coefficients={"K": Decimal("0.95")}), ("coefficients.K", "coefficient_unknown")),
         (gp(candidates=4), ("candidates", "candidates_count")),  # 12号令 Art. 45: 1-3
         (gp(candidates=0), ("candidates", "candidates_count")),
         (MethodSettings(MethodCode.SEPARATION, Sector.ENGINEERING, recommend=2), ("recommend", "recommend_count")),
@@ -175,9 +175,9 @@ def committee_rules(spec: CommitteeSpec, sector: Sector = Sector.GOODS) -> list[
         (CommitteeSpec(5), Sector.GOODS),
         (CommitteeSpec(5, representatives=1), Sector.ENGINEERING),  # 4 experts of 5: 12 ≥ 10
         (CommitteeSpec(9, representatives=3), Sector.ENGINEERING),  # 6 of 9: exactly 2/3
-        (CommitteeSpec(7, budget_yuan=D("10000000")), Sector.GOODS),  # ≥ 7 from 10 million
-        (CommitteeSpec(5, budget_yuan=D("9999999.99")), Sector.SERVICES),
-        (CommitteeSpec(5, budget_yuan=D("50000000")), Sector.ENGINEERING),  # the ≥ 7 rule is GP's
+        (CommitteeSpec(7, budget_yuan=Decimal(10000000)), Sector.GOODS),  # ≥ 7 from 10 million
+        (CommitteeSpec(5, budget_yuan=Decimal("9999999.99")), Sector.SERVICES),
+        (CommitteeSpec(5, budget_yuan=Decimal(50000000)), Sector.ENGINEERING),  # the ≥ 7 rule is GP's
         (CommitteeSpec(7, representatives=2, specialties={"A01": 3, "B02": 2}, reserves=2), Sector.GOODS),
     ],
 )
@@ -198,7 +198,11 @@ def test_valid_committees_pass(spec: CommitteeSpec, sector: Sector) -> None:
         (CommitteeSpec(6), Sector.ENGINEERING, [("committee.size", "committee_size_odd")]),
         (CommitteeSpec(101), Sector.ENGINEERING, [("committee.size", "committee_size_max")]),
         # GP, 10 million yuan exactly: ≥ 7 members (87号令 Art. 47)
-        (CommitteeSpec(5, budget_yuan=D("10000000")), Sector.GOODS, [("committee.size", "committee_size_gp_large")]),
+        (
+            CommitteeSpec(5, budget_yuan=Decimal(10000000)),
+            Sector.GOODS,
+            [("committee.size", "committee_size_gp_large")],
+        ),
         (CommitteeSpec(5, complex_project=True), Sector.SERVICES, [("committee.size", "committee_size_gp_large")]),
         (CommitteeSpec(5, high_impact=True), Sector.GOODS, [("committee.size", "committee_size_gp_large")]),
         # 7 members with 3 representatives: 4 experts, 4·3 = 12 < 7·2 = 14
@@ -229,5 +233,5 @@ def test_committee_refusals(spec: CommitteeSpec, sector: Sector, expected: list[
 
 
 def test_settings_carry_the_committee_rules() -> None:
-    settings = gp(committee=CommitteeSpec(5, budget_yuan=D("12000000")))
+    settings = gp(committee=CommitteeSpec(5, budget_yuan=Decimal(12000000)))
     assert rules(settings) == [("committee.size", "committee_size_gp_large")]

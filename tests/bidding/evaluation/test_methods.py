@@ -6,7 +6,7 @@ Expected numbers are computed by hand in the comments.
 
 from __future__ import annotations
 
-from decimal import Decimal as D
+from decimal import Decimal
 
 import pytest
 
@@ -25,19 +25,19 @@ from bidding.evaluation.methods.gp import comprehensive_scoring, lowest_evaluate
 from bidding.evaluation.methods.separation import recommend
 from bidding.evaluation.methods.settings import MethodSettings
 
-PRICE = Criterion("price", CriterionKind.PRICE, D("0.30"))
-TECH = Criterion("tech", CriterionKind.SUBJECTIVE, D("0.50"))
-SERVICE = Criterion("service", CriterionKind.OBJECTIVE, D("0.20"))
+PRICE = Criterion("price", CriterionKind.PRICE, Decimal("0.30"))
+TECH = Criterion("tech", CriterionKind.SUBJECTIVE, Decimal("0.50"))
+SERVICE = Criterion("service", CriterionKind.OBJECTIVE, Decimal("0.20"))
 GP_SETTINGS = MethodSettings(MethodCode.GP_COMPREHENSIVE, Sector.GOODS, criteria=(PRICE, TECH, SERVICE))
 
 
-def panel(per_bid: dict[str, dict[str, list[str]]]) -> dict[str, dict[str, dict[str, D]]]:
+def panel(per_bid: dict[str, dict[str, list[str]]]) -> dict[str, dict[str, dict[str, Decimal]]]:
     """bid → criterion → one score per expert (e1, e2, …) into expert → bid → criterion → score."""
-    out: dict[str, dict[str, dict[str, D]]] = {}
+    out: dict[str, dict[str, dict[str, Decimal]]] = {}
     for bid, criteria in per_bid.items():
         for code, values in criteria.items():
             for i, value in enumerate(values, start=1):
-                out.setdefault(f"e{i}", {}).setdefault(bid, {})[code] = D(value)
+                out.setdefault(f"e{i}", {}).setdefault(bid, {})[code] = Decimal(value)
     return out
 
 
@@ -53,22 +53,22 @@ GP_SCORES = panel(
 
 def test_gp_comprehensive_scoring_worked() -> None:
     bids = [
-        Bid("A", D("800000")),
-        Bid("B", D("1000000")),
-        Bid("C", D("1250000")),
-        Bid("D", D("500000"), valid=False),  # rejected: neither the base nor ranked
+        Bid("A", Decimal(800000)),
+        Bid("B", Decimal(1000000)),
+        Bid("C", Decimal(1250000)),
+        Bid("D", Decimal(500000), valid=False),  # rejected: neither the base nor ranked
     ]
     result = comprehensive_scoring(GP_SETTINGS, bids, GP_SCORES)
     # B = lowest valid price = 800,000 (D is invalid and does not count)
-    assert result.base_price == D("800000.00")
+    assert result.base_price == Decimal("800000.00")
     rows = {row.key: row for row in result.rows}
     # F_price: A 800/800·100 = 100; B 800/1000·100 = 80; C 800/1250·100 = 64
-    assert [rows[k].price_score for k in "ABC"] == [D("100.00"), D("80.00"), D("64.00")]
+    assert [rows[k].price_score for k in "ABC"] == [Decimal("100.00"), Decimal("80.00"), Decimal("64.00")]
     # A: 100·0.3 + 64·0.5 + 50·0.2 = 30 + 32 + 10 = 72.00
     # B: 80·0.3 + 80·0.5 + 60·0.2 = 24 + 40 + 12 = 76.00
     # C: 64·0.3 + 91·0.5 + 70·0.2 = 19.20 + 45.50 + 14.00 = 78.70
-    assert rows["A"].components == {"price": D("30.00"), "tech": D("32.00"), "service": D("10.00")}
-    assert [rows[k].total for k in "ABC"] == [D("72.00"), D("76.00"), D("78.70")]
+    assert rows["A"].components == {"price": Decimal("30.00"), "tech": Decimal("32.00"), "service": Decimal("10.00")}
+    assert [rows[k].total for k in "ABC"] == [Decimal("72.00"), Decimal("76.00"), Decimal("78.70")]
     assert rows["D"].valid is False
     assert rows["D"].total is None
     assert [(r.key, r.rank) for r in result.ranking.order] == [("C", 1), ("B", 2), ("A", 3)]
@@ -83,34 +83,38 @@ def test_gp_comprehensive_scoring_worked() -> None:
 
 def test_gp_never_drops_the_lowest_price() -> None:
     # A very low price (100,000) is still the base: F_price of 1,000,000 = 100,000/1,000,000·100 = 10
-    bids = [Bid("A", D("1000000")), Bid("B", D("1200000")), Bid("L", D("100000"))]
+    bids = [Bid("A", Decimal(1000000)), Bid("B", Decimal(1200000)), Bid("L", Decimal(100000))]
     scores = panel({k: {"tech": ["50"] * 5, "service": ["50"] * 5} for k in ("A", "B", "L")})
     result = comprehensive_scoring(GP_SETTINGS, bids, scores)
-    assert result.base_price == D("100000.00")
+    assert result.base_price == Decimal("100000.00")
     rows = {row.key: row for row in result.rows}
-    assert rows["A"].price_score == D("10.00")
+    assert rows["A"].price_score == Decimal("10.00")
     # B: 100,000/1,200,000·100 = 8.3333 → 8.33; weighted 8.3333·0.3 = 2.50
-    assert rows["B"].price_score == D("8.33")
-    assert rows["B"].components["price"] == D("2.50")
+    assert rows["B"].price_score == Decimal("8.33")
+    assert rows["B"].components["price"] == Decimal("2.50")
 
 
 def test_gp_policy_deduction_enters_the_price_score() -> None:
     # A small enterprise's 1,000,000 with a 10 % deduction is evaluated at 900,000 and becomes the base;
     # B 950,000 → 900,000/950,000·100 = 94.7368 → 94.74
-    bids = [Bid("A", D("1000000"), deduction_rate=D("0.10")), Bid("B", D("950000")), Bid("C", D("990000"))]
+    bids = [
+        Bid("A", Decimal(1000000), deduction_rate=Decimal("0.10")),
+        Bid("B", Decimal(950000)),
+        Bid("C", Decimal(990000)),
+    ]
     scores = panel({k: {"tech": ["50"] * 5, "service": ["50"] * 5} for k in "ABC"})
     result = comprehensive_scoring(GP_SETTINGS, bids, scores)
     rows = {row.key: row for row in result.rows}
-    assert result.base_price == D("900000.00")
-    assert rows["A"].evaluated_price == D("900000.00")
-    assert rows["B"].price_score == D("94.74")
+    assert result.base_price == Decimal("900000.00")
+    assert rows["A"].evaluated_price == Decimal("900000.00")
+    assert rows["B"].price_score == Decimal("94.74")
 
 
 def test_gp_comprehensive_tie_goes_to_the_lower_price() -> None:
     # Equal totals by construction: A at 1,000,000 (base) with tech 60; B at 1,250,000 with tech 72:
     # A: 100·0.3 + 60·0.5 + 50·0.2 = 30 + 30 + 10 = 70.00
     # B: 80·0.3 + 72·0.5 + 50·0.2 = 24 + 36 + 10 = 70.00 → tie → A (lower price) first
-    bids = [Bid("B", D("1250000")), Bid("A", D("1000000")), Bid("C", D("2000000"))]
+    bids = [Bid("B", Decimal(1250000)), Bid("A", Decimal(1000000)), Bid("C", Decimal(2000000))]
     scores = panel(
         {
             "A": {"tech": ["60"] * 5, "service": ["50"] * 5},
@@ -120,14 +124,14 @@ def test_gp_comprehensive_tie_goes_to_the_lower_price() -> None:
     )
     result = comprehensive_scoring(GP_SETTINGS, bids, scores)
     assert [(r.key, r.total, r.rank, r.tied) for r in result.ranking.order[:2]] == [
-        ("A", D("70.00"), 1, False),
-        ("B", D("70.00"), 2, False),
+        ("A", Decimal("70.00"), 1, False),
+        ("B", Decimal("70.00"), 2, False),
     ]
 
 
 def test_ranking_ties_share_a_rank_and_flag_the_cut() -> None:
-    totals = {"a": D("80"), "b": D("80"), "c": D("85"), "d": D("80")}
-    prices = {"a": D("100"), "b": D("90"), "c": D("120"), "d": D("90")}
+    totals = {"a": Decimal(80), "b": Decimal(80), "c": Decimal(85), "d": Decimal(80)}
+    prices = {"a": Decimal(100), "b": Decimal(90), "c": Decimal(120), "d": Decimal(90)}
     # c (85) first; b and d tie on total 80 AND price 90 → 并列 rank 2, listed b then d (key); a rank 4
     ranking = rank_by_score(totals, prices, candidates=3)
     assert [(r.key, r.rank, r.tied) for r in ranking.order] == [
@@ -145,8 +149,8 @@ def test_ranking_ties_share_a_rank_and_flag_the_cut() -> None:
 
 
 def test_ranking_is_independent_of_input_order() -> None:
-    totals = {"x": D("70"), "y": D("70"), "z": D("70")}
-    prices = {"x": D("5"), "y": D("5"), "z": D("5")}
+    totals = {"x": Decimal(70), "y": Decimal(70), "z": Decimal(70)}
+    prices = {"x": Decimal(5), "y": Decimal(5), "z": Decimal(5)}
     forward = rank_by_score(totals, prices)
     backward = rank_by_score(dict(reversed(list(totals.items()))), dict(reversed(list(prices.items()))))
     assert forward == backward
@@ -154,7 +158,7 @@ def test_ranking_is_independent_of_input_order() -> None:
 
 
 def test_fewer_than_three_valid_bids_flagged() -> None:
-    ranking = rank_by_price({"a": D("10"), "b": D("12")}, {"a": D("10"), "b": D("12")})
+    ranking = rank_by_price({"a": Decimal(10), "b": Decimal(12)}, {"a": Decimal(10), "b": Decimal(12)})
     assert [(f.code, f.rule, f.detail["valid_bids"]) for f in ranking.flags] == [
         ("valid_bids_few", "12号令 Art. 27", 2)
     ]
@@ -164,18 +168,18 @@ def test_gp_lowest_evaluated_price_worked() -> None:
     settings = MethodSettings(MethodCode.GP_LOWEST_PRICE, Sector.SERVICES)
     bids = [
         # A: corrected 1,000,000 (quoted 1,000,100: -100 arithmetic correction), 10 % deduction → 900,000.00
-        Bid("A", D("1000000"), quoted=D("1000100"), deduction_rate=D("0.10")),
-        Bid("B", D("950000")),  # 950,000.00
-        Bid("C", D("900000")),  # 900,000.00: ties A on the evaluated price; lower price → C first
+        Bid("A", Decimal(1000000), quoted=Decimal(1000100), deduction_rate=Decimal("0.10")),
+        Bid("B", Decimal(950000)),  # 950,000.00
+        Bid("C", Decimal(900000)),  # 900,000.00: ties A on the evaluated price; lower price → C first
         # E: 999,999.99 × (1 - 0.06) = 939,999.9906 → 939,999.99
-        Bid("E", D("999999.99"), deduction_rate=D("0.06")),
+        Bid("E", Decimal("999999.99"), deduction_rate=Decimal("0.06")),
     ]
     result = lowest_evaluated_price(settings, bids)
     rows = {row.key: row for row in result.rows}
-    assert rows["A"].evaluated_price == D("900000.00")
-    assert rows["A"].detail["correction"] == D("-100")
-    assert rows["A"].detail["deduction"] == D("100000.00")
-    assert rows["E"].evaluated_price == D("939999.99")
+    assert rows["A"].evaluated_price == Decimal("900000.00")
+    assert rows["A"].detail["correction"] == Decimal(-100)
+    assert rows["A"].detail["deduction"] == Decimal("100000.00")
+    assert rows["E"].evaluated_price == Decimal("939999.99")
     assert [(r.key, r.rank) for r in result.ranking.order] == [("C", 1), ("A", 2), ("E", 3), ("B", 4)]
     assert result.method.code is MethodCode.GP_LOWEST_PRICE
 
@@ -183,12 +187,12 @@ def test_gp_lowest_evaluated_price_worked() -> None:
 def test_gp_lowest_price_refuses_other_adjustments() -> None:
     settings = MethodSettings(MethodCode.GP_LOWEST_PRICE, Sector.GOODS)
     with pytest.raises(EvaluationRefused) as caught:
-        lowest_evaluated_price(settings, [Bid("A", D("100"), adjustments={"工期": D("5")})])
+        lowest_evaluated_price(settings, [Bid("A", Decimal(100), adjustments={"工期": Decimal(5)})])
     assert (caught.value.field, caught.value.rule) == ("bids[0].adjustments", "gp_no_price_adjustment")
 
 
-ENG_PRICE = Criterion("price", CriterionKind.PRICE, D("0.6"))
-ENG_TECH = Criterion("tech", CriterionKind.SUBJECTIVE, D("0.4"))
+ENG_PRICE = Criterion("price", CriterionKind.PRICE, Decimal("0.6"))
+ENG_TECH = Criterion("tech", CriterionKind.SUBJECTIVE, Decimal("0.4"))
 
 
 def eng_settings(**kwargs: object) -> MethodSettings:
@@ -205,11 +209,11 @@ def eng_settings(**kwargs: object) -> MethodSettings:
 
 def test_engineering_comprehensive_f1_with_trim_worked() -> None:
     bids = [
-        Bid("a", D("900000")),
-        Bid("b", D("950000")),
-        Bid("c", D("1000000")),
-        Bid("d", D("1050000")),
-        Bid("e", D("1100000")),
+        Bid("a", Decimal(900000)),
+        Bid("b", Decimal(950000)),
+        Bid("c", Decimal(1000000)),
+        Bid("d", Decimal(1050000)),
+        Bid("e", Decimal(1100000)),
     ]
     scores = panel(
         {
@@ -222,25 +226,31 @@ def test_engineering_comprehensive_f1_with_trim_worked() -> None:
             "e": {"tech": ["85"] * 7},  # 34.00
         }
     )
-    result = comprehensive_evaluation(eng_settings(), bids, scores, {"float": D("0.05")})
+    result = comprehensive_evaluation(eng_settings(), bids, scores, {"float": Decimal("0.05")})
     # F1 n = 5: mean 1,000,000 × 1.05 → B = 1,050,000.00 (scores as in test_base_price_presets F1-n5)
-    assert result.base_price == D("1050000.00")
+    assert result.base_price == Decimal("1050000.00")
     rows = {row.key: row for row in result.rows}
     # price components: 88.57·0.6 = 53.142 → 53.14; 92.38·0.6 = 55.428 → 55.43; 96.19·0.6 = 57.714 → 57.71;
     # 100·0.6 = 60.00; 94.29·0.6 = 56.574 → 56.57
     assert [rows[k].components["price"] for k in "abcde"] == [
-        D("53.14"),
-        D("55.43"),
-        D("57.71"),
-        D("60.00"),
-        D("56.57"),
+        Decimal("53.14"),
+        Decimal("55.43"),
+        Decimal("57.71"),
+        Decimal("60.00"),
+        Decimal("56.57"),
     ]
-    assert rows["a"].components["tech"] == D("30.40")
+    assert rows["a"].components["tech"] == Decimal("30.40")
     assert rows["a"].detail["left_out"] == [["e7", "highest"], ["e1", "lowest"]]
     # totals: a 83.54, b 87.43, c 87.71, d 88.00, e 90.57
-    assert [rows[k].total for k in "abcde"] == [D("83.54"), D("87.43"), D("87.71"), D("88.00"), D("90.57")]
+    assert [rows[k].total for k in "abcde"] == [
+        Decimal("83.54"),
+        Decimal("87.43"),
+        Decimal("87.71"),
+        Decimal("88.00"),
+        Decimal("90.57"),
+    ]
     assert result.ranking.candidates == ("e", "d", "c")
-    assert result.coefficients == {"float": D("0.05")}
+    assert result.coefficients == {"float": Decimal("0.05")}
     assert result.computation["preset"] == "F1"
 
 
@@ -248,8 +258,8 @@ def test_engineering_without_trim_takes_the_plain_mean() -> None:
     # same 7 scores, no trim: (70+72+74+76+78+80+100)/7 = 550/7 = 78.5714 → ×0.4 = 31.4286 → 31.43
     scores = panel({"a": {"tech": ["70", "72", "74", "76", "78", "80", "100"]}})
     out = aggregate((ENG_PRICE, ENG_TECH), scores, ["a"], trim=False)
-    assert out["a"].components == {"tech": D("31.43")}
-    assert out["a"].means == {"tech": D("78.57")}
+    assert out["a"].components == {"tech": Decimal("31.43")}
+    assert out["a"].means == {"tech": Decimal("78.57")}
     assert out["a"].left_out == ()
 
 
@@ -257,18 +267,18 @@ def test_trim_needs_seven_members() -> None:
     # 5 experts: the trim is configured but does not apply: mean (10+20+30+40+100)/5 = 40 → 16.00
     scores = panel({"a": {"tech": ["10", "20", "30", "40", "100"]}})
     out = aggregate((ENG_PRICE, ENG_TECH), scores, ["a"], trim=True)
-    assert out["a"].components == {"tech": D("16.00")}
+    assert out["a"].components == {"tech": Decimal("16.00")}
     assert len(out["a"].experts) == 5
 
 
 def test_engineering_refuses_a_missing_or_foreign_coefficient() -> None:
-    bids = [Bid("a", D("100")), Bid("b", D("110")), Bid("c", D("120"))]
+    bids = [Bid("a", Decimal(100)), Bid("b", Decimal(110)), Bid("c", Decimal(120))]
     scores = panel({k: {"tech": ["50"] * 5} for k in "abc"})
     with pytest.raises(EvaluationRefused) as caught:
         comprehensive_evaluation(eng_settings(), bids, scores, {})
     assert (caught.value.field, caught.value.rule) == ("coefficients.float", "coefficient_missing")
     with pytest.raises(EvaluationRefused) as caught:
-        comprehensive_evaluation(eng_settings(), bids, scores, {"K": D("0.95")})
+        comprehensive_evaluation(eng_settings(), bids, scores, {"K": Decimal("0.95")})
     assert caught.value.rule == "coefficient_unknown"
 
 
@@ -286,27 +296,32 @@ def test_reviewed_lowest_price_comparison_table() -> None:
     settings = MethodSettings(MethodCode.ENG_LOWEST_PRICE, Sector.ENGINEERING, adjustments=("duration", "payment"))
     bids = [
         # a: 1,000,000 + 20,000 - 5,000 = 1,015,000.00
-        Bid("a", D("1000000"), quoted=D("1000100"), adjustments={"duration": D("20000"), "payment": D("-5000")}),
-        Bid("b", D("990000"), adjustments={"duration": D("30000")}),  # 1,020,000.00
-        Bid("c", D("1030000"), adjustments={"payment": D("-15000")}),  # 1,015,000.00: ties a; a is cheaper
-        Bid("x", D("10"), valid=False),
+        Bid(
+            "a",
+            Decimal(1000000),
+            quoted=Decimal(1000100),
+            adjustments={"duration": Decimal(20000), "payment": Decimal(-5000)},
+        ),
+        Bid("b", Decimal(990000), adjustments={"duration": Decimal(30000)}),  # 1,020,000.00
+        Bid("c", Decimal(1030000), adjustments={"payment": Decimal(-15000)}),  # 1,015,000.00: ties a; a is cheaper
+        Bid("x", Decimal(10), valid=False),
     ]
     result = reviewed_lowest_price(settings, bids)
     rows = {row.key: row for row in result.rows}
-    assert rows["a"].evaluated_price == D("1015000.00")
-    assert rows["a"].detail["adjustments"] == {"duration": D("20000"), "payment": D("-5000")}
-    assert rows["b"].detail["adjustments"] == {"duration": D("30000"), "payment": D("0")}
+    assert rows["a"].evaluated_price == Decimal("1015000.00")
+    assert rows["a"].detail["adjustments"] == {"duration": Decimal(20000), "payment": Decimal(-5000)}
+    assert rows["b"].detail["adjustments"] == {"duration": Decimal(30000), "payment": Decimal(0)}
     assert rows["x"].evaluated_price is None
     assert [(r.key, r.rank) for r in result.ranking.order] == [("a", 1), ("c", 2), ("b", 3)]
     with pytest.raises(EvaluationRefused) as caught:
-        reviewed_lowest_price(settings, [Bid("a", D("1"), adjustments={"bonus": D("-1")})])
+        reviewed_lowest_price(settings, [Bid("a", Decimal(1), adjustments={"bonus": Decimal(-1)})])
     assert (caught.value.field, caught.value.rule) == ("bids[0].adjustments.bonus", "adjustment_unknown")
 
 
 def test_separation_recommends_unranked() -> None:
     settings = MethodSettings(MethodCode.ENG_LOWEST_PRICE, Sector.ENGINEERING)
     # evaluated order: p1 (100), p2 (200), p3 (300) tied with p4 (300, same price), p5 (400)
-    prices = {"p5": D("400"), "p4": D("300"), "p3": D("300"), "p2": D("200"), "p1": D("100")}
+    prices = {"p5": Decimal(400), "p4": Decimal(300), "p3": Decimal(300), "p2": Decimal(200), "p1": Decimal(100)}
     result = reviewed_lowest_price(settings, [Bid(k, v) for k, v in prices.items()])
     sep = MethodSettings(MethodCode.SEPARATION, Sector.ENGINEERING, recommend=3)
     rec = recommend(sep, result)
@@ -323,14 +338,14 @@ def test_separation_recommends_unranked() -> None:
 
 def test_method_refuses_settings_of_another_method() -> None:
     with pytest.raises(EvaluationRefused) as caught:
-        lowest_evaluated_price(GP_SETTINGS, [Bid("A", D("1"))])
+        lowest_evaluated_price(GP_SETTINGS, [Bid("A", Decimal(1))])
     assert caught.value.rule == "method_mismatch"
 
 
 def test_bids_are_checked() -> None:
     settings = MethodSettings(MethodCode.GP_LOWEST_PRICE, Sector.GOODS)
     with pytest.raises(EvaluationRefused) as caught:
-        lowest_evaluated_price(settings, [Bid("A", D("1")), Bid("A", D("-2"), deduction_rate=D("1"))])
+        lowest_evaluated_price(settings, [Bid("A", Decimal(1)), Bid("A", Decimal(-2), deduction_rate=Decimal(1))])
     rules = [(e["field"], e["rule"]) for e in caught.value.extra["errors"]]
     assert rules == [
         ("bids[1].key", "bid_key_unique"),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal as D
+from decimal import Decimal
 
 from bidding.evaluation.methods.common import Criterion, CriterionKind
 from bidding.evaluation.methods.defaults import DEFAULTS
@@ -16,25 +16,29 @@ from bidding.evaluation.scoring_checks import (
 )
 
 CRITERIA = (
-    Criterion("price", CriterionKind.PRICE, D("0.3")),
-    Criterion("tech", CriterionKind.SUBJECTIVE, D("0.5")),
-    Criterion("svc", CriterionKind.OBJECTIVE, D("0.2")),
+    Criterion("price", CriterionKind.PRICE, Decimal("0.3")),
+    Criterion("tech", CriterionKind.SUBJECTIVE, Decimal("0.5")),
+    Criterion("svc", CriterionKind.OBJECTIVE, Decimal("0.2")),
 )
 
 
 def sheets(bid: str, criterion: str, values: list[str], other: str = "50") -> list[Sheet]:
     """One sheet per expert e1… on ``bid``: ``criterion`` from ``values``, the other criterion ``other``."""
     second = "svc" if criterion == "tech" else "tech"
-    return [Sheet(f"e{i}", bid, {criterion: D(v), second: D(other)}) for i, v in enumerate(values, start=1)]
+    return [Sheet(f"e{i}", bid, {criterion: Decimal(v), second: Decimal(other)}) for i, v in enumerate(values, start=1)]
 
 
 def test_summation_error() -> None:
     # tech 81 × 0.5 = 40.50; svc 50 × 0.2 = 10.00; sum 50.50; the sheet declares 51.50 → off by 1.00
-    wrong = Sheet("e1", "A", {"tech": D("81"), "svc": D("50")}, declared_total=D("51.50"))
-    right = Sheet("e2", "A", {"tech": D("81"), "svc": D("50")}, declared_total=D("50.50"))
+    wrong = Sheet("e1", "A", {"tech": Decimal(81), "svc": Decimal(50)}, declared_total=Decimal("51.50"))
+    right = Sheet("e2", "A", {"tech": Decimal(81), "svc": Decimal(50)}, declared_total=Decimal("50.50"))
     found = summation_errors(CRITERIA, [wrong, right])
     assert [(f.code, f.expert, f.bid, f.criterion) for f in found] == [("sum_error", "e1", "A", None)]
-    assert found[0].numbers == {"declared": D("51.50"), "computed": D("50.50"), "difference": D("1.00")}
+    assert found[0].numbers == {
+        "declared": Decimal("51.50"),
+        "computed": Decimal("50.50"),
+        "difference": Decimal("1.00"),
+    }
     assert found[0].rule == "87号令 Art. 64(1)"
     assert found[0].defaults_version == DEFAULTS.version
 
@@ -43,10 +47,10 @@ def test_out_of_range_missing_and_unknown() -> None:
     found = range_errors(
         CRITERIA,
         [
-            Sheet("e1", "A", {"tech": D("101"), "svc": D("50")}),
-            Sheet("e2", "A", {"tech": D("-1"), "svc": D("50")}),
-            Sheet("e3", "A", {"tech": D("100")}),
-            Sheet("e4", "A", {"tech": D("0"), "svc": D("0"), "bonus": D("5")}),
+            Sheet("e1", "A", {"tech": Decimal(101), "svc": Decimal(50)}),
+            Sheet("e2", "A", {"tech": Decimal(-1), "svc": Decimal(50)}),
+            Sheet("e3", "A", {"tech": Decimal(100)}),
+            Sheet("e4", "A", {"tech": Decimal(0), "svc": Decimal(0), "bonus": Decimal(5)}),
         ],
     )
     assert [(f.code, f.expert, f.criterion) for f in found] == [
@@ -55,15 +59,15 @@ def test_out_of_range_missing_and_unknown() -> None:
         ("score_missing", "e3", "svc"),
         ("criterion_unknown", "e4", "bonus"),
     ]
-    assert found[0].numbers == {"score": D("101"), "low": D("0"), "high": D("100")}
+    assert found[0].numbers == {"score": Decimal(101), "low": Decimal(0), "high": Decimal(100)}
 
 
 def test_objective_scored_differently_names_the_minority() -> None:
     # svc on A: 50, 50, 50, 40, 50 → majority 50 (4 of 5); e4 differs
     found = objective_inconsistencies(CRITERIA, sheets("A", "svc", ["50", "50", "50", "40", "50"]))
     assert [(f.code, f.expert, f.bid, f.criterion) for f in found] == [("objective_inconsistent", "e4", "A", "svc")]
-    assert found[0].numbers["score"] == D("40")
-    assert found[0].numbers["majority"] == D("50")
+    assert found[0].numbers["score"] == Decimal(40)
+    assert found[0].numbers["majority"] == Decimal(50)
     assert found[0].numbers["panel"] == ["e1=50", "e2=50", "e3=50", "e4=40", "e5=50"]
 
 
@@ -87,11 +91,11 @@ def test_outlier_low_against_the_floor() -> None:
     found = outliers(CRITERIA, sheets("A", "tech", ["70", "72", "74", "76", "20"]))
     assert [(f.code, f.expert, f.bid, f.criterion) for f in found] == [("outlier_low", "e5", "A", "tech")]
     numbers = found[0].numbers
-    assert numbers["median_others"] == D("73")
-    assert numbers["mad_others"] == D("2")
-    assert numbers["scale"] == D("5.00")
-    assert numbers["z"] == D("-10.60")
-    assert numbers["threshold"] == D("3.0")
+    assert numbers["median_others"] == Decimal(73)
+    assert numbers["mad_others"] == Decimal(2)
+    assert numbers["scale"] == Decimal("5.00")
+    assert numbers["z"] == Decimal("-10.60")
+    assert numbers["threshold"] == Decimal("3.0")
 
 
 def test_outlier_high_at_the_threshold() -> None:
@@ -100,7 +104,7 @@ def test_outlier_high_at_the_threshold() -> None:
     assert outliers(CRITERIA, sheets("A", "tech", ["40", "50", "60", "70", "99"])) == []
     found = outliers(CRITERIA, sheets("A", "tech", ["40", "50", "60", "70", "100"]))
     assert [(f.code, f.expert) for f in found] == [("outlier_high", "e5")]
-    assert found[0].numbers["z"] == D("3.04")
+    assert found[0].numbers["z"] == Decimal("3.04")
 
 
 def test_no_outliers_with_fewer_than_three_experts_or_on_objective_criteria() -> None:
@@ -113,7 +117,7 @@ def test_run_checks_orders_everything() -> None:
         CRITERIA,
         [
             *sheets("B", "tech", ["70", "72", "74", "76", "20"]),
-            Sheet("e9", "A", {"tech": D("101"), "svc": D("5")}, declared_total=D("0")),
+            Sheet("e9", "A", {"tech": Decimal(101), "svc": Decimal(5)}, declared_total=Decimal(0)),
         ],
     )
     assert [(f.bid, f.expert, f.code) for f in found] == [
