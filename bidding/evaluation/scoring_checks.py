@@ -30,10 +30,10 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal, localcontext
+from decimal import Decimal
 
 from bidding.evaluation.methods.aggregation import scored_criteria
-from bidding.evaluation.methods.common import ZERO, Criterion, CriterionKind, round_score
+from bidding.evaluation.methods.common import ZERO, Criterion, CriterionKind, exact, round_score
 from bidding.evaluation.methods.defaults import DEFAULTS, Defaults
 
 TWO = Decimal(2)
@@ -81,6 +81,7 @@ def median(values: Sequence[Decimal]) -> Decimal:
     return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / TWO
 
 
+@exact
 def summation_errors(
     criteria: Sequence[Criterion], sheets: Iterable[Sheet], defaults: Defaults = DEFAULTS
 ) -> list[Finding]:
@@ -112,6 +113,7 @@ def summation_errors(
     return out
 
 
+@exact
 def range_errors(
     criteria: Sequence[Criterion], sheets: Iterable[Sheet], defaults: Defaults = DEFAULTS
 ) -> list[Finding]:
@@ -166,6 +168,7 @@ def _panels(
     return panels
 
 
+@exact
 def objective_inconsistencies(
     criteria: Sequence[Criterion], sheets: Iterable[Sheet], defaults: Defaults = DEFAULTS
 ) -> list[Finding]:
@@ -194,43 +197,42 @@ def objective_inconsistencies(
     return out
 
 
+@exact
 def outliers(criteria: Sequence[Criterion], sheets: Iterable[Sheet], defaults: Defaults = DEFAULTS) -> list[Finding]:
     """``outlier_high`` / ``outlier_low`` findings by the leave-one-out robust z (module docstring)."""
     highs = {c.code: c.high for c in criteria}
     out = []
-    with localcontext() as ctx:
-        ctx.prec = 28
-        for (bid, code), panel in sorted(_panels(sheets, CriterionKind.SUBJECTIVE, criteria).items()):
-            if len(panel) < MIN_PANEL_FOR_OUTLIERS:
+    for (bid, code), panel in sorted(_panels(sheets, CriterionKind.SUBJECTIVE, criteria).items()):
+        if len(panel) < MIN_PANEL_FOR_OUTLIERS:
+            continue
+        floor = defaults.floor_share * highs[code]
+        for expert, score in sorted(panel.items()):
+            others = [v for e, v in panel.items() if e != expert]
+            centre = median(others)
+            mad = median([abs(v - centre) for v in others])
+            scale = max(defaults.mad_scale * mad, floor)
+            if scale <= 0:
                 continue
-            floor = defaults.floor_share * highs[code]
-            for expert, score in sorted(panel.items()):
-                others = [v for e, v in panel.items() if e != expert]
-                centre = median(others)
-                mad = median([abs(v - centre) for v in others])
-                scale = max(defaults.mad_scale * mad, floor)
-                if scale <= 0:
-                    continue
-                z = (score - centre) / scale
-                if abs(z) >= defaults.outlier_z:
-                    out.append(
-                        Finding(
-                            "outlier_high" if z > 0 else "outlier_low",
-                            "87号令 Art. 64(4)",
-                            expert,
-                            bid,
-                            code,
-                            {
-                                "score": score,
-                                "median_others": centre,
-                                "mad_others": mad,
-                                "scale": scale,
-                                "z": round_score(z, defaults),
-                                "threshold": defaults.outlier_z,
-                            },
-                            defaults.version,
-                        )
+            z = (score - centre) / scale
+            if abs(z) >= defaults.outlier_z:
+                out.append(
+                    Finding(
+                        "outlier_high" if z > 0 else "outlier_low",
+                        "87号令 Art. 64(4)",
+                        expert,
+                        bid,
+                        code,
+                        {
+                            "score": score,
+                            "median_others": centre,
+                            "mad_others": mad,
+                            "scale": scale,
+                            "z": round_score(z, defaults),
+                            "threshold": defaults.outlier_z,
+                        },
+                        defaults.version,
                     )
+                )
     return out
 
 

@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal, localcontext
+from decimal import Decimal
 
 from bidding.evaluation.methods.common import (
     ZERO,
@@ -38,6 +38,7 @@ from bidding.evaluation.methods.common import (
     Flag,
     RankedBid,
     Ranking,
+    exact,
     round_score,
 )
 from bidding.evaluation.methods.defaults import DEFAULTS, Defaults
@@ -97,6 +98,7 @@ def _matrix(
     return out
 
 
+@exact
 def aggregate(
     criteria: Sequence[Criterion],
     scores: ExpertScores,
@@ -118,38 +120,34 @@ def aggregate(
     matrix = _matrix(scored, scores, bids)
     trimming = trim and len(scores) >= defaults.trim_min_members
     result: dict[str, BidScores] = {}
-    with localcontext() as ctx:
-        ctx.prec = 28
-        for bid in bids:
-            rows = matrix[bid]
-            experts = sorted(rows)
-            left_out: list[tuple[str, str]] = []
-            if trimming:
-                totals = {e: sum((v * w for v, w in zip(rows[e], weights, strict=True)), ZERO) for e in experts}
-                high = max(totals.values())
-                top = max(e for e in experts if totals[e] == high)
-                rest = [e for e in experts if e != top]
-                low = min(totals[e] for e in rest)
-                bottom = min(e for e in rest if totals[e] == low)
-                left_out = [(top, "highest"), (bottom, "lowest")]
-                experts = [e for e in rest if e != bottom]
-            count = len(experts)
-            sums = [ZERO] * len(scored)
-            for e in experts:
-                for i, v in enumerate(rows[e]):
-                    sums[i] += v
-            means = {c.code: round_score(s / count, defaults) for c, s in zip(scored, sums, strict=True)}
-            components = {
-                c.code: round_score(s / count * c.weight, defaults) for c, s in zip(scored, sums, strict=True)
-            }
-            result[bid] = BidScores(
-                key=bid,
-                means=means,
-                components=components,
-                subtotal=sum(components.values(), ZERO),
-                experts=tuple(experts),
-                left_out=tuple(left_out),
-            )
+    for bid in bids:
+        rows = matrix[bid]
+        experts = sorted(rows)
+        left_out: list[tuple[str, str]] = []
+        if trimming:
+            totals = {e: sum((v * w for v, w in zip(rows[e], weights, strict=True)), ZERO) for e in experts}
+            high = max(totals.values())
+            top = max(e for e in experts if totals[e] == high)
+            rest = [e for e in experts if e != top]
+            low = min(totals[e] for e in rest)
+            bottom = min(e for e in rest if totals[e] == low)
+            left_out = [(top, "highest"), (bottom, "lowest")]
+            experts = [e for e in rest if e != bottom]
+        count = len(experts)
+        sums = [ZERO] * len(scored)
+        for e in experts:
+            for i, v in enumerate(rows[e]):
+                sums[i] += v
+        means = {c.code: round_score(s / count, defaults) for c, s in zip(scored, sums, strict=True)}
+        components = {c.code: round_score(s / count * c.weight, defaults) for c, s in zip(scored, sums, strict=True)}
+        result[bid] = BidScores(
+            key=bid,
+            means=means,
+            components=components,
+            subtotal=sum(components.values(), ZERO),
+            experts=tuple(experts),
+            left_out=tuple(left_out),
+        )
     return result
 
 
@@ -190,6 +188,7 @@ def _rank(
     )
 
 
+@exact
 def rank_by_score(
     totals: Mapping[str, Decimal],
     prices: Mapping[str, Decimal],
@@ -204,6 +203,7 @@ def rank_by_score(
     return _rank(entries, candidates, defaults)
 
 
+@exact
 def rank_by_price(
     evaluated: Mapping[str, Decimal],
     prices: Mapping[str, Decimal],

@@ -38,11 +38,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import Decimal, localcontext
+from decimal import Decimal
 from enum import StrEnum
 from typing import Final
 
-from bidding.evaluation.methods.common import HUNDRED, ONE, ZERO, EvaluationRefused, round_money, round_score
+from bidding.evaluation.methods.common import (
+    HUNDRED,
+    ONE,
+    ZERO,
+    EvaluationRefused,
+    exact,
+    round_money,
+    round_score,
+)
 from bidding.evaluation.methods.defaults import DEFAULTS, CoefficientRange, Defaults, PresetConstants
 
 
@@ -156,6 +164,7 @@ def _f4(pool: dict[str, Decimal], dropped: list[tuple[str, str]], consts: Preset
     return _mean(list(pool.values()))
 
 
+@exact
 def base_price(
     preset: Preset,
     prices: Mapping[str, Decimal],
@@ -174,16 +183,14 @@ def base_price(
     consts = constants(preset, defaults)
     pool = dict(prices)
     dropped: list[tuple[str, str]] = []
-    with localcontext() as ctx:
-        ctx.prec = 28
-        if preset is Preset.F3:
-            mean = given_base if given_base is not None else _mean(list(pool.values()))
-            if given_base is not None:
-                pool = {}
-        else:
-            mean = {Preset.F1: _f1, Preset.F2: _f2, Preset.F4: _f4}[preset](pool, dropped, consts)
-        multiplier = {Preset.F1: ONE + (coefficient or ZERO), Preset.F4: coefficient or ONE}.get(preset, ONE)
-        base = round_money(mean * multiplier, defaults)
+    if preset is Preset.F3:
+        mean = given_base if given_base is not None else _mean(list(pool.values()))
+        if given_base is not None:
+            pool = {}
+    else:
+        mean = {Preset.F1: _f1, Preset.F2: _f2, Preset.F4: _f4}[preset](pool, dropped, consts)
+    multiplier = {Preset.F1: ONE + (coefficient or ZERO), Preset.F4: coefficient or ONE}.get(preset, ONE)
+    base = round_money(mean * multiplier, defaults)
     return BasePrice(
         preset=preset,
         base=base,
@@ -194,13 +201,12 @@ def base_price(
     )
 
 
+@exact
 def price_score(preset: Preset, price: Decimal, base: Decimal, defaults: Defaults = DEFAULTS) -> Decimal:
     """Full - 100·k·|P - B|/B with k by side (module docstring), floored at 0, rounded half up to 0.01."""
     consts = constants(preset, defaults)
     if base <= 0:
         raise EvaluationRefused("the base price must be positive", field="base_price", rule="price_positive")
-    with localcontext() as ctx:
-        ctx.prec = 28
-        k = consts.k_below if price < base else consts.k_above
-        score = consts.full - HUNDRED * k * abs(price - base) / base
+    k = consts.k_below if price < base else consts.k_above
+    score = consts.full - HUNDRED * k * abs(price - base) / base
     return round_score(max(score, ZERO), defaults)

@@ -7,24 +7,43 @@ to a method's arithmetic bumps its version.
 
 Rounding (stated once, used everywhere): money (base prices, evaluated prices) and scores are
 rounded ``ROUND_HALF_UP`` to ``DEFAULTS.money_places`` / ``DEFAULTS.score_places`` (2) decimals,
-at the steps each function's docstring names; everything between those steps is exact ``Decimal``
-arithmetic in a local context of 28 significant digits.
+at the steps each function's docstring names; everything between those steps is ``Decimal``
+arithmetic in the ``ARITHMETIC`` context (28 significant digits, half even), which every public
+function enters itself (``@exact``): a caller's decimal context never changes a result.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Context, Decimal, localcontext
 from enum import StrEnum
-from typing import Any, Final
+from typing import Any, Final, ParamSpec, TypeVar
 
-from bidding.evaluation.methods.defaults import DEFAULTS, CoefficientRange, Defaults
+from bidding.evaluation.methods.defaults import DEFAULTS, Defaults
 from trading.kernel.errors import ValidationFailed
 
 ZERO: Final = Decimal(0)
 ONE: Final = Decimal(1)
 HUNDRED: Final = Decimal(100)
+ARITHMETIC: Final = Context(prec=28, rounding=ROUND_HALF_EVEN)
+"""The context every method computes in (``decimal.localcontext(ARITHMETIC)``), whatever the caller's."""
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def exact(fn: Callable[P, R]) -> Callable[P, R]:
+    """Run ``fn`` in the ``ARITHMETIC`` context: the caller's decimal context never changes a result."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        with localcontext(ARITHMETIC):
+            return fn(*args, **kwargs)
+
+    return wrapper
+
 
 ExpertScores = Mapping[str, Mapping[str, Mapping[str, Decimal]]]
 """expert key → bid key → criterion code → the expert's factor score Fᵢ."""
@@ -180,27 +199,12 @@ def refuse(violations: list[Violation]) -> None:
 
 def round_score(value: Decimal, defaults: Defaults = DEFAULTS) -> Decimal:
     """A score rounded half up to ``score_places`` decimals."""
-    return value.quantize(defaults.score_quantum, rounding=ROUND_HALF_UP)
+    return value.quantize(defaults.score_quantum, rounding=ROUND_HALF_UP, context=ARITHMETIC)
 
 
 def round_money(value: Decimal, defaults: Defaults = DEFAULTS) -> Decimal:
     """An amount rounded half up to ``money_places`` decimals (分)."""
-    return value.quantize(defaults.money_quantum, rounding=ROUND_HALF_UP)
-
-
-def check_coefficient(spec: CoefficientRange, value: Decimal | None, path: str) -> list[Violation]:
-    """A drawn coefficient is present, within its range and on its grid (domain-rules §4.5 notes)."""
-    if value is None:
-        return [Violation(path, "coefficient_missing", f"the coefficient {spec.name} is required (drawn in the hall)")]
-    if not value.is_finite() or not spec.contains(value):
-        return [
-            Violation(
-                path,
-                "coefficient_range",
-                f"{spec.name} = {value} is outside [{spec.low}, {spec.high}] step {spec.step}",
-            )
-        ]
-    return []
+    return value.quantize(defaults.money_quantum, rounding=ROUND_HALF_UP, context=ARITHMETIC)
 
 
 @dataclass(frozen=True, slots=True)

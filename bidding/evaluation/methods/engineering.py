@@ -23,7 +23,7 @@ then the lower price, then 并列.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from decimal import Decimal, localcontext
+from decimal import Decimal
 
 from bidding.evaluation.methods.aggregation import aggregate, rank_by_price, rank_by_score
 from bidding.evaluation.methods.base_price import base_price, price_score
@@ -36,6 +36,7 @@ from bidding.evaluation.methods.common import (
     ExpertScores,
     MethodCode,
     MethodResult,
+    exact,
     round_money,
     round_score,
 )
@@ -44,6 +45,7 @@ from bidding.evaluation.methods.inputs import prepare
 from bidding.evaluation.methods.settings import MethodSettings
 
 
+@exact
 def comprehensive_evaluation(
     settings: MethodSettings,
     bids: Sequence[Bid],
@@ -88,9 +90,7 @@ def comprehensive_evaluation(
             rows.append(BidRow(key=bid.key, price=bid.price, valid=False))
             continue
         score = price_score(preset, bid.price, base.base, defaults)
-        with localcontext() as ctx:
-            ctx.prec = 28
-            dev = (bid.price - base.base) / base.base
+        dev = (bid.price - base.base) / base.base
         components = {
             price_criterion.code: round_score(score * price_criterion.weight, defaults),
             **experts[bid.key].components,
@@ -131,6 +131,7 @@ def comprehensive_evaluation(
     )
 
 
+@exact
 def reviewed_lowest_price(settings: MethodSettings, bids: Sequence[Bid], defaults: Defaults = DEFAULTS) -> MethodResult:
     """经评审的最低投标价法 and its 标价比较表 (module docstring); refuses adjustments the settings
     do not name (``adjustment_unknown``).

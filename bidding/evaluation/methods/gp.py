@@ -22,7 +22,7 @@ the lower price, then 并列 ("投标报价相同的并列", Art. 54).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from decimal import Decimal, localcontext
+from decimal import Decimal
 
 from bidding.evaluation.methods.aggregation import aggregate, rank_by_price, rank_by_score
 from bidding.evaluation.methods.common import (
@@ -35,6 +35,7 @@ from bidding.evaluation.methods.common import (
     ExpertScores,
     MethodCode,
     MethodResult,
+    exact,
     round_score,
 )
 from bidding.evaluation.methods.defaults import DEFAULTS, Defaults
@@ -42,6 +43,7 @@ from bidding.evaluation.methods.inputs import deducted, prepare
 from bidding.evaluation.methods.settings import MethodSettings
 
 
+@exact
 def gp_price_scores(
     evaluated: dict[str, Decimal], weight: Decimal, defaults: Defaults = DEFAULTS
 ) -> tuple[Decimal, dict[str, Decimal], dict[str, Decimal]]:
@@ -52,15 +54,14 @@ def gp_price_scores(
     base = min(evaluated.values())
     factors: dict[str, Decimal] = {}
     components: dict[str, Decimal] = {}
-    with localcontext() as ctx:
-        ctx.prec = 28
-        for key, price in evaluated.items():
-            factor = base / price * HUNDRED
-            factors[key] = round_score(factor, defaults)
-            components[key] = round_score(factor * weight, defaults)
+    for key, price in evaluated.items():
+        factor = base / price * HUNDRED
+        factors[key] = round_score(factor, defaults)
+        components[key] = round_score(factor * weight, defaults)
     return base, factors, components
 
 
+@exact
 def comprehensive_scoring(
     settings: MethodSettings, bids: Sequence[Bid], scores: ExpertScores, defaults: Defaults = DEFAULTS
 ) -> MethodResult:
@@ -116,6 +117,7 @@ def comprehensive_scoring(
     )
 
 
+@exact
 def lowest_evaluated_price(
     settings: MethodSettings, bids: Sequence[Bid], defaults: Defaults = DEFAULTS
 ) -> MethodResult:

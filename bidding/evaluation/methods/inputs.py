@@ -12,6 +12,7 @@ from bidding.evaluation.methods.common import (
     EvaluationRefused,
     MethodCode,
     Violation,
+    exact,
     refuse,
     round_money,
 )
@@ -58,6 +59,7 @@ def prepare(settings: MethodSettings, method: MethodCode, bids: Sequence[Bid], d
     refuse(check_bids(bids))
 
 
+@exact
 def deducted(bid: Bid, defaults: Defaults = DEFAULTS) -> Decimal:
     """The price after the policy deduction: price × (1 - rate), rounded half up to 0.01 yuan."""
     return round_money(bid.price * (ONE - bid.deduction_rate), defaults)

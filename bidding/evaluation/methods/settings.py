@@ -20,7 +20,8 @@ Rules (code → source):
 - ``price_drop_preset_decides``: in engineering the preset alone decides which prices are dropped.
 - ``price_base_preset``: 综合评估法 names a preset F1-F4 (reference §4.5); ``given_base_f3_only``.
 - ``weights_sum_to_one``: ΣAᵢ = 1 (87号令 Art. 55); ``weight_positive``.
-- ``price_criterion_count``: a scoring method has exactly one price criterion.
+- ``price_criterion_count``: a scoring method has exactly one price criterion;
+  ``scored_criterion_required``: and at least one criterion the experts score.
 - ``range_inverted``, ``range_bounds`` (0 ≤ low, high ≤ 100), ``price_range_full`` (GP price score is
   0-100), ``price_range_preset`` (engineering price range is 0-the preset's full marks).
 - ``criterion_code_required``, ``criterion_code_unique``.
@@ -52,6 +53,7 @@ from bidding.evaluation.methods.common import (
     MethodCode,
     Sector,
     Violation,
+    exact,
     refuse,
 )
 from bidding.evaluation.methods.defaults import DEFAULTS, Defaults
@@ -248,6 +250,7 @@ def _coefficients(settings: MethodSettings, defaults: Defaults) -> list[Violatio
     return out
 
 
+@exact
 def check_settings(settings: MethodSettings, defaults: Defaults = DEFAULTS) -> list[Violation]:
     """Every rule ``settings`` breaks (module docstring), in a stable order; empty when valid."""
     info = METHODS[settings.method]
@@ -261,6 +264,16 @@ def check_settings(settings: MethodSettings, defaults: Defaults = DEFAULTS) -> l
             out.append(
                 Violation("criteria", "price_criterion_count", f"one price criterion is needed, found {len(prices)}")
             )
+    if info.needs_expert_scores and len(settings.criteria) == len(
+        [c for c in settings.criteria if c.kind is CriterionKind.PRICE]
+    ):
+        out.append(
+            Violation(
+                "criteria",
+                "scored_criterion_required",
+                f"{info.name_zh} needs at least one criterion the experts score besides the price",
+            )
+        )
     out += _gp(settings, defaults) if settings.sector in GP_SECTORS else _engineering(settings, defaults)
     out += _coefficients(settings, defaults)
     if not defaults.candidates_min <= settings.candidates <= defaults.candidates_max:
@@ -315,6 +328,7 @@ def _gp_large(spec: CommitteeSpec, sector: Sector, defaults: Defaults) -> list[V
     ]
 
 
+@exact
 def check_committee(spec: CommitteeSpec, sector: Sector, defaults: Defaults = DEFAULTS) -> list[Violation]:
     """Every rule the committee spec breaks (module docstring, reference §3.1); fields ``committee.*``."""
     out: list[Violation] = []

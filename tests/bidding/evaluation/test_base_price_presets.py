@@ -8,7 +8,7 @@ F3: 30, 0.1 / 0.2).
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal, localcontext
 
 import pytest
 
@@ -317,3 +317,11 @@ def test_no_prices_or_bad_price_refused() -> None:
     with pytest.raises(EvaluationRefused) as caught:
         base_price(Preset.F2, {"a": Decimal(0)})
     assert caught.value.rule == "price_positive"
+
+
+def test_the_callers_decimal_context_changes_nothing() -> None:
+    # F3-n6 again (B = 116.67, f scores 15.72) under a caller's context of 4 digits rounding down
+    with localcontext(prec=4, rounding=ROUND_DOWN):
+        result = base_price(Preset.F3, prices("90", "95", "100", "105", "110", "200"))
+        score = price_score(Preset.F3, Decimal(200), result.base)
+    assert (result.base, score) == (Decimal("116.67"), Decimal("15.72"))

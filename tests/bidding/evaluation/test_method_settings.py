@@ -137,6 +137,10 @@ def test_valid_settings_pass(settings: MethodSettings) -> None:
         (eng(coefficients={"float": Decimal("0.003")}), ("coefficients.float", "coefficient_range")),
         (eng(price_base="F4", coefficients={"K": Decimal("0.89")}), ("coefficients.K", "coefficient_range")),
         (eng(coefficients={"K": Decimal("0.95")}), ("coefficients.K", "coefficient_unknown")),
+        (
+            gp(criteria=(Criterion("price", CriterionKind.PRICE, Decimal(1)),)),
+            ("criteria", "scored_criterion_required"),
+        ),
         (gp(candidates=4), ("candidates", "candidates_count")),  # 12号令 Art. 45: 1-3
         (gp(candidates=0), ("candidates", "candidates_count")),
         (MethodSettings(MethodCode.SEPARATION, Sector.ENGINEERING, recommend=2), ("recommend", "recommend_count")),
