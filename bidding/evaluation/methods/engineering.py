@@ -71,8 +71,14 @@ def comprehensive_evaluation(
             )
     coefficient = drawn.get(spec.name) if spec is not None else None
     valid = [b for b in bids if b.valid]
-    if not valid:
-        raise EvaluationRefused("no valid bid to evaluate", field="bids", rule="valid_bids_none")
+    if not valid:  # nothing to price or rank: the committee sees every bid rejected (12号令 Art. 27)
+        return MethodResult(
+            method=METHODS[MethodCode.ENG_COMPREHENSIVE].id,
+            defaults_version=defaults.version,
+            rows=tuple(BidRow(key=b.key, price=b.price, valid=False) for b in bids),
+            ranking=rank_by_score({}, {}, candidates=settings.candidates, defaults=defaults),
+            computation={"preset": preset.value},
+        )
     base = base_price(
         preset,
         {b.key: b.price for b in valid},

@@ -56,7 +56,7 @@ from bidding.evaluation.methods.common import (
     exact,
     refuse,
 )
-from bidding.evaluation.methods.defaults import DEFAULTS, Defaults
+from bidding.evaluation.methods.defaults import DEFAULTS, CoefficientRange, Defaults
 
 LOWEST = "lowest"
 SCORING_METHODS = frozenset({MethodCode.GP_COMPREHENSIVE, MethodCode.ENG_COMPREHENSIVE})
@@ -299,6 +299,17 @@ def check_settings(settings: MethodSettings, defaults: Defaults = DEFAULTS) -> l
     if settings.committee is not None:
         out += check_committee(settings.committee, settings.sector, defaults)
     return out
+
+
+def required_coefficients(settings: MethodSettings, defaults: Defaults = DEFAULTS) -> tuple[CoefficientRange, ...]:
+    """The random coefficients the opening hall must draw for ``settings`` (F1 浮动系数, F4 K), each
+    with its allowed values (``CoefficientRange.values()``); empty when the method needs none.
+    """
+    preset = settings.preset
+    if settings.method is not MethodCode.ENG_COMPREHENSIVE or preset is None:
+        return ()
+    spec = constants(preset, defaults).coefficient
+    return () if spec is None else (spec,)
 
 
 def require_settings(settings: MethodSettings, defaults: Defaults = DEFAULTS) -> None:

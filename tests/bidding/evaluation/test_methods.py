@@ -352,3 +352,14 @@ def test_bids_are_checked() -> None:
         ("bids[1].price", "price_positive"),
         ("bids[1].deduction_rate", "deduction_rate_range"),
     ]
+
+
+def test_no_valid_bid_gives_an_empty_ranking_flagged() -> None:
+    bids = [Bid("a", Decimal(100), valid=False), Bid("b", Decimal(110), valid=False)]
+    gp_result = comprehensive_scoring(GP_SETTINGS, bids, {})
+    eng_result = comprehensive_evaluation(eng_settings(), bids, {}, {"float": Decimal(0)})
+    for result in (gp_result, eng_result):
+        assert result.ranking.order == ()
+        assert result.ranking.candidates == ()
+        assert [f.code for f in result.ranking.flags] == ["valid_bids_few"]
+        assert [row.valid for row in result.rows] == [False, False]
