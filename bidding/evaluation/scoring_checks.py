@@ -206,7 +206,15 @@ def outliers(criteria: Sequence[Criterion], sheets: Iterable[Sheet], defaults: D
         if len(panel) < MIN_PANEL_FOR_OUTLIERS:
             continue
         floor = defaults.floor_share * highs[code]
+        # Exact pre-filter: any leave-one-out median lies between the median without the maximum
+        # and the median without the minimum, and the scale is at least the floor; a score closer
+        # than threshold × floor to both cannot reach the threshold.
+        ordered = sorted(panel.values())
+        lowest_median, highest_median = median(ordered[:-1]), median(ordered[1:])
+        reach = defaults.outlier_z * floor
         for expert, score in sorted(panel.items()):
+            if max(abs(score - lowest_median), abs(score - highest_median)) < reach:
+                continue
             others = [v for e, v in panel.items() if e != expert]
             centre = median(others)
             mad = median([abs(v - centre) for v in others])

@@ -126,3 +126,25 @@ def test_run_checks_orders_everything() -> None:
         ("B", "e5", "outlier_low"),
     ]
     assert found[0].as_dict()["numbers"] == {"declared": "0", "computed": "51.50", "difference": "-51.50"}
+
+
+def test_prefilter_agrees_with_the_full_computation() -> None:
+    # Every panel of 5 scores from a small grid: the findings equal a direct leave-one-out computation.
+    import itertools
+
+    from bidding.evaluation.scoring_checks import median
+
+    grid = ["0", "40", "55", "70", "100"]
+    for values in itertools.product(grid, repeat=5):
+        if values != tuple(sorted(values)):
+            continue
+        found = {f.expert for f in outliers(CRITERIA, sheets("A", "tech", list(values)))}
+        expected = set()
+        scores = [Decimal(v) for v in values]
+        for i, score in enumerate(scores):
+            others = scores[:i] + scores[i + 1 :]
+            centre = median(others)
+            scale = max(Decimal("1.4826") * median([abs(v - centre) for v in others]), Decimal(5))
+            if abs((score - centre) / scale) >= 3:
+                expected.add(f"e{i + 1}")
+        assert found == expected, values
