@@ -135,6 +135,7 @@ def test_prefilter_agrees_with_the_full_computation() -> None:
     from bidding.evaluation.scoring_checks import median
 
     grid = ["0", "40", "55", "70", "100"]
+    flagged = 0
     for values in itertools.product(grid, repeat=5):
         if values != tuple(sorted(values)):
             continue
@@ -148,3 +149,5 @@ def test_prefilter_agrees_with_the_full_computation() -> None:
             if abs((score - centre) / scale) >= 3:
                 expected.add(f"e{i + 1}")
         assert found == expected, values
+        flagged += len(found)
+    assert flagged > 50  # the grid does produce outliers, both near and far from the pre-filter's edge
