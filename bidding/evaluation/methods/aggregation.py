@@ -10,6 +10,9 @@ computed, the expert with the highest and the expert with the lowest total are l
 bid (on equal totals: the greatest, respectively the smallest, expert key), and the means run over
 the others. This reading drops whole experts per bid, so the components still add up to the total.
 
+Objective criteria computed by the system or decided jointly (87号令 Art. 61: by majority) enter
+with their one decided value instead of the experts' mean (``decided``).
+
 Rounding: component_i = mean(Fᵢ) × Aᵢ rounded half up to 0.01; a bid's expert-scored subtotal is the
 exact sum of its rounded components (so the report always adds up).
 
@@ -98,6 +101,47 @@ def _matrix(
     return out
 
 
+Decided = Mapping[str, Mapping[str, Decimal]]
+"""criterion code → bid key → the value decided for everyone (objective criteria only)."""
+
+
+def _decided(criteria: Sequence[Criterion], decided: Decided, bids: Sequence[str]) -> None:
+    """Decided values exist for objective criteria only, for every bid, within range."""
+    by_code = {c.code: c for c in criteria}
+    for code, values in decided.items():
+        criterion = by_code.get(code)
+        if criterion is None or criterion.kind is not CriterionKind.OBJECTIVE:
+            raise EvaluationRefused(
+                f"{code}: only objective criteria are decided jointly or by the system (87号令 Art. 62(4))",
+                field=f"decided.{code}",
+                rule="decided_objective_only",
+            )
+        for bid in bids:
+            value = values.get(bid)
+            if value is None:
+                raise EvaluationRefused(
+                    f"{code}: no decided value for bid {bid}", field=f"decided.{code}.{bid}", rule="decided_missing"
+                )
+            if not value.is_finite() or not criterion.low <= value <= criterion.high:
+                raise EvaluationRefused(
+                    f"{code} on {bid} = {value} is outside [{criterion.low}, {criterion.high}]",
+                    field=f"decided.{code}.{bid}",
+                    rule="score_range",
+                )
+
+
+def _left_out(rows: Mapping[str, tuple[Decimal, ...]], weights: Sequence[Decimal]) -> list[tuple[str, str]]:
+    """The engineering trim: the experts with the highest and the lowest weighted total."""
+    experts = sorted(rows)
+    totals = {e: sum((v * w for v, w in zip(rows[e], weights, strict=True)), ZERO) for e in experts}
+    high = max(totals.values())
+    top = max(e for e in experts if totals[e] == high)
+    rest = [e for e in experts if e != top]
+    low = min(totals[e] for e in rest)
+    bottom = min(e for e in rest if totals[e] == low)
+    return [(top, "highest"), (bottom, "lowest")]
+
+
 @exact
 def aggregate(
     criteria: Sequence[Criterion],
@@ -105,45 +149,46 @@ def aggregate(
     bids: Sequence[str],
     *,
     trim: bool = False,
+    decided: Decided | None = None,
     defaults: Defaults = DEFAULTS,
 ) -> dict[str, BidScores]:
     """Per-bid aggregated scores of the expert-scored ``criteria`` over ``bids`` (module docstring).
 
-    Refuses (``EvaluationRefused``) no experts, a missing score (``score_missing``) and a score
-    outside its criterion's range (``score_range``): the Art. 64 checks catch those first, with
-    evidence; aggregation never guesses.
+    ``decided`` gives, for objective criteria computed by the system or decided jointly by the
+    committee's majority (87号令 Art. 61), the one value of each bid; the experts' own scores for
+    those criteria are then not needed and not used, and the trim looks at the other criteria only.
+
+    Refuses (``EvaluationRefused``) no experts, a missing score (``score_missing``), a score
+    outside its criterion's range (``score_range``) and a decided value for a subjective criterion
+    (``decided_objective_only``): the Art. 64 checks catch bad scores first, with evidence;
+    aggregation never guesses.
     """
-    if not scores:
-        raise EvaluationRefused("no expert has scored", field="scores", rule="scores_none")
+    decided = decided or {}
     scored = scored_criteria(criteria)
-    weights = [c.weight for c in scored]
-    matrix = _matrix(scored, scores, bids)
-    trimming = trim and len(scores) >= defaults.trim_min_members
+    _decided(scored, decided, bids)
+    by_experts = tuple(c for c in scored if c.code not in decided)
+    if by_experts and not scores:
+        raise EvaluationRefused("no expert has scored", field="scores", rule="scores_none")
+    weights = [c.weight for c in by_experts]
+    matrix = _matrix(by_experts, scores, bids) if by_experts else {bid: {} for bid in bids}
+    trimming = trim and len(scores) >= defaults.trim_min_members and bool(by_experts)
     result: dict[str, BidScores] = {}
     for bid in bids:
         rows = matrix[bid]
-        experts = sorted(rows)
-        left_out: list[tuple[str, str]] = []
-        if trimming:
-            totals = {e: sum((v * w for v, w in zip(rows[e], weights, strict=True)), ZERO) for e in experts}
-            high = max(totals.values())
-            top = max(e for e in experts if totals[e] == high)
-            rest = [e for e in experts if e != top]
-            low = min(totals[e] for e in rest)
-            bottom = min(e for e in rest if totals[e] == low)
-            left_out = [(top, "highest"), (bottom, "lowest")]
-            experts = [e for e in rest if e != bottom]
+        left_out = _left_out(rows, weights) if trimming else []
+        dropped = {e for e, _ in left_out}
+        experts = [e for e in sorted(rows) if e not in dropped]
         count = len(experts)
-        sums = [ZERO] * len(scored)
+        sums = [ZERO] * len(by_experts)
         for e in experts:
             for i, v in enumerate(rows[e]):
                 sums[i] += v
-        means = {c.code: round_score(s / count, defaults) for c, s in zip(scored, sums, strict=True)}
-        components = {c.code: round_score(s / count * c.weight, defaults) for c, s in zip(scored, sums, strict=True)}
+        mean = {c.code: s / count for c, s in zip(by_experts, sums, strict=True)}
+        mean.update({code: values[bid] for code, values in decided.items()})
         result[bid] = BidScores(
             key=bid,
-            means=means,
-            components=components,
+            means={c.code: round_score(mean[c.code], defaults) for c in scored},
+            components=(components := {c.code: round_score(mean[c.code] * c.weight, defaults) for c in scored}),
             subtotal=sum(components.values(), ZERO),
             experts=tuple(experts),
             left_out=tuple(left_out),

@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 
-from bidding.evaluation.methods.aggregation import aggregate, rank_by_price, rank_by_score
+from bidding.evaluation.methods.aggregation import Decided, aggregate, rank_by_price, rank_by_score
 from bidding.evaluation.methods.base_price import base_price, price_score
 from bidding.evaluation.methods.common import (
     METHODS,
@@ -52,9 +52,12 @@ def comprehensive_evaluation(
     scores: ExpertScores,
     coefficients: Mapping[str, Decimal] | None = None,
     defaults: Defaults = DEFAULTS,
+    *,
+    decided: Decided | None = None,
 ) -> MethodResult:
     """综合评估法 (module docstring). ``coefficients`` are the values drawn in the opening hall
-    (F1 ``float``, F4 ``K``); when omitted, the settings' ``coefficients`` are used.
+    (F1 ``float``, F4 ``K``); when omitted, the settings' ``coefficients`` are used. ``decided``:
+    objective criteria's values computed by the system or decided jointly (``aggregation.aggregate``).
     """
     prepare(settings, MethodCode.ENG_COMPREHENSIVE, bids, defaults)
     preset, price_criterion = settings.preset, settings.price_criterion
@@ -87,7 +90,12 @@ def comprehensive_evaluation(
         defaults=defaults,
     )
     experts = aggregate(
-        settings.criteria, scores, [b.key for b in valid], trim=settings.trim_expert_scores, defaults=defaults
+        settings.criteria,
+        scores,
+        [b.key for b in valid],
+        trim=settings.trim_expert_scores,
+        decided=decided,
+        defaults=defaults,
     )
     rows = []
     totals: dict[str, Decimal] = {}

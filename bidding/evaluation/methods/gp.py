@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import Decimal
 
-from bidding.evaluation.methods.aggregation import aggregate, rank_by_price, rank_by_score
+from bidding.evaluation.methods.aggregation import Decided, aggregate, rank_by_price, rank_by_score
 from bidding.evaluation.methods.common import (
     HUNDRED,
     METHODS,
@@ -63,9 +63,17 @@ def gp_price_scores(
 
 @exact
 def comprehensive_scoring(
-    settings: MethodSettings, bids: Sequence[Bid], scores: ExpertScores, defaults: Defaults = DEFAULTS
+    settings: MethodSettings,
+    bids: Sequence[Bid],
+    scores: ExpertScores,
+    defaults: Defaults = DEFAULTS,
+    *,
+    decided: Decided | None = None,
 ) -> MethodResult:
-    """综合评分法 over ``bids`` with the experts' ``scores`` (module docstring for every step)."""
+    """综合评分法 over ``bids`` with the experts' ``scores`` (module docstring for every step);
+    ``decided``: objective criteria's values computed by the system or decided jointly
+    (``aggregation.aggregate``).
+    """
     prepare(settings, MethodCode.GP_COMPREHENSIVE, bids, defaults)
     price_criterion = settings.price_criterion
     if price_criterion is None:  # pragma: no cover - require_settings refuses it (price_criterion_count)
@@ -77,7 +85,8 @@ def comprehensive_scoring(
     weighted: dict[str, Decimal] = {}
     if valid:
         base, factors, weighted = gp_price_scores(evaluated, price_criterion.weight, defaults)
-    experts = aggregate(settings.criteria, scores, [b.key for b in valid], defaults=defaults) if valid else {}
+    keys = [b.key for b in valid]
+    experts = aggregate(settings.criteria, scores, keys, decided=decided, defaults=defaults) if valid else {}
     rows = []
     totals: dict[str, Decimal] = {}
     for bid in bids:

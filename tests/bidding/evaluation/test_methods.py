@@ -363,3 +363,45 @@ def test_no_valid_bid_gives_an_empty_ranking_flagged() -> None:
         assert result.ranking.candidates == ()
         assert [f.code for f in result.ranking.flags] == ["valid_bids_few"]
         assert [row.valid for row in result.rows] == [False, False]
+
+
+def test_decided_objective_values_replace_the_experts_mean() -> None:
+    # service decided jointly (majority): A 50, B 60, C 70 — the experts' own service scores are not needed.
+    # Totals as in test_gp_comprehensive_scoring_worked: A 72.00, B 76.00, C 78.70
+    scores = {
+        expert: {bid: {"tech": value} for bid, value in per_bid.items()}
+        for expert, per_bid in {f"e{i}": {k: GP_SCORES[f"e{i}"][k]["tech"] for k in "ABC"} for i in range(1, 6)}.items()
+    }
+    decided = {"service": {"A": Decimal(50), "B": Decimal(60), "C": Decimal(70)}}
+    bids = [Bid("A", Decimal(800000)), Bid("B", Decimal(1000000)), Bid("C", Decimal(1250000))]
+    result = comprehensive_scoring(GP_SETTINGS, bids, scores, decided=decided)
+    assert [row.total for row in result.rows] == [Decimal("72.00"), Decimal("76.00"), Decimal("78.70")]
+    assert result.rows[0].components["service"] == Decimal("10.00")
+
+
+def test_decided_values_are_checked() -> None:
+    scores = panel({"a": {"tech": ["50"] * 5, "service": ["50"] * 5}})
+    criteria = (PRICE, TECH, SERVICE)
+    for decided, field, rule in (
+        ({"tech": {"a": Decimal(50)}}, "decided.tech", "decided_objective_only"),
+        ({"service": {}}, "decided.service.a", "decided_missing"),
+        ({"service": {"a": Decimal(101)}}, "decided.service.a", "score_range"),
+    ):
+        with pytest.raises(EvaluationRefused) as caught:
+            aggregate(criteria, scores, ["a"], decided=decided)
+        assert (caught.value.field, caught.value.rule) == (field, rule)
+
+
+def test_trim_ignores_decided_criteria() -> None:
+    # 7 experts; tech as in the trim test (mean without e7's 100 and e1's 70 = 76). e2 scores the
+    # decided criterion o at 100: counted, e2's total (72·0.3 + 100·0.1 = 31.6) would beat e7's
+    # (100·0.3 = 30) and e2 would be left out instead; decided, o is not the experts' and e7 goes.
+    tech = Criterion("tech", CriterionKind.SUBJECTIVE, Decimal("0.3"))
+    criteria = (ENG_PRICE, tech, Criterion("o", CriterionKind.OBJECTIVE, Decimal("0.1")))
+    scores = panel(
+        {"a": {"tech": ["70", "72", "74", "76", "78", "80", "100"], "o": ["0", "100", "0", "0", "0", "0", "0"]}}
+    )
+    out = aggregate(criteria, scores, ["a"], trim=True, decided={"o": {"a": Decimal(40)}})["a"]
+    # tech: 76 × 0.3 = 22.80; o: 40 × 0.1 = 4.00
+    assert out.components == {"tech": Decimal("22.80"), "o": Decimal("4.00")}
+    assert out.left_out == (("e7", "highest"), ("e1", "lowest"))
