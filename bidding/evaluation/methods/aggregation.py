@@ -16,13 +16,14 @@ with their one decided value instead of the experts' mean (``decided``).
 Rounding: component_i = mean(Fᵢ) × Aᵢ rounded half up to 0.01; a bid's expert-scored subtotal is the
 exact sum of its rounded components (so the report always adds up).
 
-**Ranking.** By score: total descending, then the lower price (87号令 Art. 65, reference §4.3.6),
-then bids equal on both share a rank (并列, 87号令 Art. 65) and are listed by bid key (the
-deterministic listing rule). By price: evaluated price ascending, then the lower price, then 并列
-the same way (87号令 Art. 54). The first ``candidates`` (1-3, 12号令 Art. 45) bids in that order are the
-candidates; a 并列 group cut by that limit is flagged ``tie_at_cutoff`` for the committee, and fewer
-valid bids than ``candidates.valid_bids_min`` (3) are flagged ``valid_bids_few`` (12号令 Art. 27: the
-committee may reject all bids).
+**Ranking.** By score: total descending, then the lower price (reference §4.3.6; 87号令 Art. 55),
+then bids equal on both share a rank (并列; 87号令 Art. 55 as recalled, "得分且投标报价相同的并列",
+to verify) and are listed by bid key (the deterministic listing rule). By price: evaluated price
+ascending, then the lower price, then 并列 the same way (87号令 Art. 54). The first ``candidates``
+(1-3, 12号令 Art. 45) bids in that order are the candidates; a 并列 group cut by that limit is
+flagged ``tie_at_cutoff`` for the committee, and fewer valid bids than
+``candidates.valid_bids_min`` (3) are flagged ``valid_bids_few`` (12号令 Art. 27: the committee
+may reject all bids).
 """
 
 from __future__ import annotations
@@ -209,7 +210,7 @@ def _flags(order: list[RankedBid], candidates: int, valid: int, defaults: Defaul
     if 0 < candidates < len(order) and order[candidates - 1].rank == order[candidates].rank:
         tied = [r.key for r in order if r.rank == order[candidates].rank]
         flags.append(
-            Flag("tie_at_cutoff", "87号令 Art. 65; 12号令 Art. 45", {"rank": order[candidates].rank, "bids": tied})
+            Flag("tie_at_cutoff", "87号令 Art. 55; 12号令 Art. 45", {"rank": order[candidates].rank, "bids": tied})
         )
     return flags
 

@@ -218,7 +218,7 @@ class Flag:
 
 @dataclass(frozen=True, slots=True)
 class RankedBid:
-    """A ranked bid: ``rank`` is shared by bids tied on every ranking key (并列, 87号令 Art. 65)."""
+    """A ranked bid: ``rank`` is shared by bids tied on every ranking key (并列, 87号令 Art. 55, reference §4.3.6)."""
 
     key: str
     rank: int

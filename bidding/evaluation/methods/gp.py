@@ -11,7 +11,8 @@
 - the other criteria: the arithmetic mean of the experts' scores (``aggregation.aggregate``), each
   component mean × Aᵢ rounded half up to 0.01;
 - total = Σ Fᵢ × Aᵢ = the exact sum of the rounded components; ranking by total, ties by the lower
-  (corrected, pre-deduction) bid price, then 并列 (87号令 Art. 65).
+  (corrected, pre-deduction) bid price, then 并列 (87号令 Art. 55's last paragraph, recalled; reference
+  §4.3.6 states the lower-price rule).
 
 **最低评标价法** (``gp-lowest-evaluated-price`` v1; 87号令 Art. 53-54; GP 实施条例 Art. 34): no price
 adjustment except the arithmetic corrections (already in ``Bid.price``) and the policy deductions;
