@@ -18,7 +18,8 @@ Rules (code → source):
 - ``gp_no_price_adjustment``: GP 最低评标价法 adjusts nothing but arithmetic corrections and policy
   deductions (87号令 Art. 54; reference §4.1).
 - ``price_drop_preset_decides``: in engineering the preset alone decides which prices are dropped.
-- ``price_base_preset``: 综合评估法 names a preset F1-F4 (reference §4.5); ``given_base_f3_only``.
+- ``price_base_preset``: 综合评估法 names a preset F1-F4 (reference §4.5); ``given_base_f3_only``;
+  ``price_base_unused``: the engineering price methods compute no base price.
 - ``weights_sum_to_one``: ΣAᵢ = 1 (87号令 Art. 55); ``weight_positive``.
 - ``price_criterion_count``: a scoring method has exactly one price criterion;
   ``scored_criterion_required``: and at least one criterion the experts score.

@@ -83,6 +83,10 @@ def test_valid_settings_pass(settings: MethodSettings) -> None:
         (eng(drop_lowest_price=True), ("drop_lowest_price", "price_drop_preset_decides")),
         (eng(price_base="lowest"), ("price_base", "price_base_preset")),
         (eng(given_base=Decimal(100)), ("given_base", "given_base_f3_only")),
+        (
+            MethodSettings(MethodCode.ENG_LOWEST_PRICE, Sector.ENGINEERING, price_base="F1"),
+            ("price_base", "price_base_unused"),
+        ),
         # F2 scores over [0, 60], the price criterion says [0, 100]
         (eng(price_base="F2"), ("criteria[0].high", "price_range_preset")),
         (
