@@ -333,3 +333,46 @@ async def test_a_signature_made_in_the_page_verifies_like_a_cli_signature(
         tampered = _openssl_verify(signature, data[:-1], root, work)
         assert tampered.returncode != 0, name
     await context.close()
+
+
+async def test_the_tenderee_signs_a_clarification_in_the_page(browser: object, signing_server: SigningServer) -> None:
+    """A clarification's file is signed in the management page with the tenderee's seal certificate
+    (the demo's ``tenderee_sign`` PKCS#12 file) and published through the page's multipart form.
+    """
+    from playwright.async_api import Browser, FilePayload, expect
+
+    from trading.server.demo import DEMO_TENDER_CODE
+
+    assert isinstance(browser, Browser)
+    dev_ca = signing_server.var_dir / "dev-ca"
+    p12 = (dev_ca / "p12" / "tenderee_sign.p12").read_bytes()
+    context = await browser.new_context(locale="zh-CN", base_url=signing_server.url)
+    page = await context.new_page()
+    await page.goto("/login")
+    await page.locator("input[name=username]").fill("tenderee")
+    await page.locator("input[name=password]").fill("ggzy-demo-2026")
+    await page.locator("form#login-form button[type=submit]").click()
+    await expect(page).to_have_url(re.compile(r"/dashboard$"))
+    await page.goto(f"/bidding/manage/tenders/{DEMO_TENDER_CODE}")
+    form = page.locator("#clarification-form")
+    await expect(form).to_have_attribute("data-pki-ready", "true")
+    document = "澄清：开标地点改为第二会议室。\n".encode() * 50
+    await form.locator("[data-pki-document]").set_input_files(
+        FilePayload(name="澄清-1.txt", mimeType="text/plain", buffer=document)
+    )
+    await form.locator("[name=title]").fill("澄清（第1号）")
+    picker = page.locator("#seal-certificate")
+    await picker.locator("[data-pki-file]").set_input_files(
+        FilePayload(name="tenderee_sign.p12", mimeType="application/x-pkcs12", buffer=p12)
+    )
+    await picker.locator("[data-pki-password]").fill("dev")
+    await form.get_by_role("button", name="在本页面中签名所选文件").click()
+    await expect(form.locator("[data-pki-sign-file-status]")).to_have_text(
+        "已在本页面中签名：澄清-1.txt.p7s 已就绪，可以提交。"
+    )
+    signature_name = await form.locator("[data-pki-signature]").evaluate("input => input.files[0].name")
+    assert signature_name == "澄清-1.txt.p7s"
+    await form.get_by_role("button", name="发布澄清").click()
+    await expect(page).to_have_url(re.compile(rf"/bidding/manage/tenders/{DEMO_TENDER_CODE}$"))
+    await expect(page.locator("#documents-title + ul")).to_contain_text("澄清（第1号）")
+    await context.close()
