@@ -33,6 +33,7 @@ import pytest
 from asn1crypto import cms as asn1_cms  # type: ignore[import-untyped]
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.serialization import pkcs12
 
 from certs.devpki.authority import Identity, Profile
 from certs.devpki.names import make_uscc, organisation_code_extension, organisation_name
@@ -332,7 +333,64 @@ async def test_a_signature_made_in_the_page_verifies_like_a_cli_signature(
         assert "Verification successful" in checked.stderr
         tampered = _openssl_verify(signature, data[:-1], root, work)
         assert tampered.returncode != 0, name
+        await _check_key_agreement_and_transport(page, identity)
+
+    # Legacy (3DES) files are refused by name, so the page can say how to re-export them.
+    legacy = serialization.PrivateFormat.PKCS12.encryption_builder().key_cert_algorithm(
+        pkcs12.PBES.PBESv1SHA1And3KeyTripleDESCBC
+    )
+    old = pkcs12.serialize_key_and_certificates(
+        b"old", pki.org_sign.key, pki.org_sign.certificate, None, legacy.build(P12_PASSWORD.encode())
+    )
+    code = await page.evaluate(OPEN_ONLY, [base64.b64encode(old).decode(), P12_PASSWORD])
+    assert code == "legacy-encryption"
     await context.close()
+
+
+OPEN_ONLY = """async ([p12, password]) => {
+  const { openPkcs12 } = await import("/static/js/pki/pkcs12.js");
+  const { fromBase64 } = await import("/static/js/pki/der.js");
+  try { await openPkcs12(fromBase64(p12), password); return "opened"; } catch (error) { return error.code; }
+}"""
+UNWRAP_IN_PAGE = """async ([p12, password, point, encrypted, label]) => {
+  const { openPkcs12 } = await import("/static/js/pki/pkcs12.js");
+  const { fromBase64, toBase64 } = await import("/static/js/pki/der.js");
+  const holder = await openPkcs12(fromBase64(p12), password);
+  const out = {};
+  if (point) out.z = toBase64(await holder.deriveSharedSecret(fromBase64(point)));
+  if (encrypted) out.key = toBase64(await holder.decryptOaep(fromBase64(encrypted), fromBase64(label)));
+  return out;
+}"""
+
+
+async def _check_key_agreement_and_transport(page: object, identity: Identity) -> None:
+    """The KeyHolder's raw operations for envelopes: ECDH's Z and RSA-OAEP (SHA-256, with a label)
+    give what `cryptography` gives with the same keys.
+    """
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+    from playwright.async_api import Page
+
+    assert isinstance(page, Page)
+    key = identity.key
+    p12 = base64.b64encode(identity.pkcs12(P12_PASSWORD.encode())).decode()
+    if isinstance(key, ec.EllipticCurvePrivateKey):
+        ephemeral = ec.generate_private_key(key.curve)
+        point = ephemeral.public_key().public_bytes(
+            serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+        )
+        result = await page.evaluate(UNWRAP_IN_PAGE, [p12, P12_PASSWORD, base64.b64encode(point).decode(), "", ""])
+        assert base64.b64decode(result["z"]) == ephemeral.exchange(ec.ECDH(), key.public_key())
+    else:
+        assert isinstance(key, rsa.RSAPrivateKey)
+        content_key, label = bytes(range(32)), b"ggzy-label"
+        oaep = padding.OAEP(mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(), label=label)
+        encrypted = key.public_key().encrypt(content_key, oaep)
+        result = await page.evaluate(
+            UNWRAP_IN_PAGE,
+            [p12, P12_PASSWORD, "", base64.b64encode(encrypted).decode(), base64.b64encode(label).decode()],
+        )
+        assert base64.b64decode(result["key"]) == content_key
 
 
 async def test_the_tenderee_signs_a_clarification_in_the_page(browser: object, signing_server: SigningServer) -> None:
