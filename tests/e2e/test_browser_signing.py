@@ -1,9 +1,12 @@
 """Issue 14, items 1 and 3, in Chromium: software certificates used inside the page.
 
 * A new bidder registers on the pages, binds a PKCS#12 certificate on ``/account`` (the file
-  chooser; the page signs the binding challenge with a non-extractable WebCrypto key) and sees the
-  binding listed; every request body of the flow is searched for the PKCS#12 password, the private
-  key's PKCS#8 bytes and their base64, and the PKCS#12 file itself.
+  chooser; the page signs the binding challenge with a non-extractable WebCrypto key), sees the
+  binding listed, and then logs in with the certificate alone (the login challenge signed in the
+  page): the platform recognises the certificate as that bidder's, with no API call. Every request
+  body of the flow is searched for the PKCS#12 password, the private key's PKCS#8 bytes and their
+  base64, and the PKCS#12 file itself.
+* A tenderee signs a clarification's file in the management page with its seal certificate.
 * A detached CAdES signature made in the page (``static/js/pki/cades.js``) over a fixed byte string
   verifies with the platform's verifier (`certs.sign.cades.verify_detached`), has the CLI's structure
   byte for byte apart from the signature value, and passes
@@ -24,10 +27,11 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from asn1crypto import cms as asn1_cms  # type: ignore[import-untyped]
@@ -49,6 +53,9 @@ from tests.e2e.test_login_locale import (
     _free_port,
     _wait_until_healthy,
 )
+
+if TYPE_CHECKING:
+    from playwright.async_api import FilePayload, Request
 
 pytestmark = pytest.mark.e2e
 
@@ -186,10 +193,32 @@ async def _register_and_log_in(page: object, uscc: str) -> None:
     await expect(page).to_have_url(re.compile(r"/dashboard$"))
 
 
+async def _log_in_with_the_certificate(
+    browser: object, url: str, certificate_file: FilePayload, capture: Callable[[Request], None]
+) -> None:
+    """Log in on /login with the certificate file, the challenge signed in the page."""
+    from playwright.async_api import Browser, expect
+
+    assert isinstance(browser, Browser)
+    context = await browser.new_context(locale="zh-CN", base_url=url)
+    page = await context.new_page()
+    page.on("request", capture)
+    await page.goto("/login")
+    await page.get_by_role("button", name="获取待签名的挑战").click()
+    picker = page.locator("#login-certificate")
+    await picker.locator("[data-pki-file]").set_input_files(certificate_file)
+    await picker.locator("[data-pki-password]").fill(P12_PASSWORD)
+    await page.get_by_role("button", name="在本页面中签名并登录").click()
+    await expect(page).to_have_url(re.compile(r"/dashboard$"))
+    await expect(page.locator(".user-name")).to_have_text("钱七")
+    await expect(page.locator(".user-org")).to_have_text(NEW_ORGANISATION)
+    await context.close()
+
+
 async def test_new_bidder_registers_and_binds_a_pkcs12_certificate_on_the_account_page(
     browser: object, signing_server: SigningServer
 ) -> None:
-    from playwright.async_api import Browser, FilePayload, Request, expect
+    from playwright.async_api import Browser, FilePayload, expect
 
     assert isinstance(browser, Browser)
     uscc = make_uscc(734, "320800")
@@ -244,6 +273,10 @@ async def test_new_bidder_registers_and_binds_a_pkcs12_certificate_on_the_accoun
     await expect(page.locator("#error-response")).to_contain_text("该证书已绑定到某个账号。")
 
     await context.close()
+
+    # Bound, the certificate alone logs the new bidder in, signed in the login page.
+    await _log_in_with_the_certificate(browser, signing_server.url, certificate_file, capture)
+    assert any(url.endswith("/login/certificate") for url in posted), posted
     assert sum(url.endswith("/account/certificates/challenge") for url in posted) == 2, posted
     assert sum(url.endswith("/account/certificates") for url in posted) == 2, posted
     _assert_nothing_secret(bodies, _secrets(identity, P12_PASSWORD, p12))
