@@ -96,7 +96,7 @@ async def test_the_bidder_seat_gives_the_exact_statements_the_page_signs(
     dev_pki: DevPki,
     tmp_path: Path,
 ) -> None:
-    """What ``opening-sign.js`` signs: the sign-in statement and an objection's statement for the
+    """What ``static/js/pki/sign-form.js`` signs: the sign-in statement and an objection's statement for the
     text as the objection form reads it (trimmed, CRLF kept), each for the bidder's own USCC; a
     signature made over it is accepted by the form. Others get 404, without the CSRF token 403.
     """
