@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import parse_qs
 
 import pytest
 from asn1crypto import cms as asn1_cms  # type: ignore[import-untyped]
@@ -427,14 +428,17 @@ async def _check_key_agreement_and_transport(page: object, identity: Identity) -
         assert base64.b64decode(result["key"]) == content_key
 
 
-async def test_a_clarification_and_an_objection_to_the_documents_are_signed_in_the_page(
+async def test_a_withdrawal_a_clarification_and_an_objection_are_signed_in_the_pages(
     browser: object, signing_server: SigningServer
 ) -> None:
     """A clarification's file is signed in the management page with the tenderee's seal certificate
     (the demo's ``tenderee_sign`` PKCS#12 file) and published through the page's multipart form;
     then a bidder's objection to the documents is signed in the tender page over the statement the
-    platform gives for its text.
+    platform gives for its text. First (an objection suspends the tender) a bidder withdraws a bid on
+    我的投标, the withdrawal statement signed in the page.
     """
+    await _withdraw_in_the_page(browser, signing_server)
+
     from playwright.async_api import Browser, FilePayload, expect
 
     from trading.server.demo import DEMO_TENDER_CODE
@@ -517,3 +521,49 @@ async def _object_to_the_documents_in_the_page(browser: object, signing_server: 
         [("", body) for body in bodies if body],
         {what: value for what, value in secrets.items() if not what.startswith("password")},
     )
+
+
+async def _withdraw_in_the_page(browser: object, signing_server: SigningServer) -> None:
+    """bidder-js signs the withdrawal of the bid the demo submitted for it to the five-minute demo
+    tender in 我的投标; the form posts the signature over the statement the page shows.
+
+    The post is intercepted and checked here rather than sent: on the embedded SQLite server a
+    withdrawal waits on ``database is locked`` (``BEGIN IMMEDIATE``) whichever way it is signed,
+    also with a pasted signature; the withdrawal itself is tested on PostgreSQL in
+    ``tests/bidding/test_web.py``.
+    """
+    from playwright.async_api import Browser, FilePayload, Route, expect
+
+    from trading.server.demo import DEMO_TENDER_CODE
+
+    assert isinstance(browser, Browser)
+    p12 = (signing_server.var_dir / "dev-ca" / "p12" / "org_sign.p12").read_bytes()
+    context = await browser.new_context(locale="zh-CN", base_url=signing_server.url)
+    page = await context.new_page()
+    await page.goto("/login")
+    await page.locator("input[name=username]").fill("bidder-js")
+    await page.locator("input[name=password]").fill("ggzy-demo-2026")
+    await page.locator("form#login-form button[type=submit]").click()
+    await expect(page).to_have_url(re.compile(r"/dashboard$"))
+    await page.goto("/bidding/bids")
+    # one form (and one certificate picker) per bid that may still be withdrawn
+    form = page.locator(f"form[data-withdrawal-form]:not([action*='/{DEMO_TENDER_CODE}/'])").first
+    await expect(form).to_have_attribute("data-pki-ready", "true")
+    await form.locator("[data-pki-file]").set_input_files(
+        FilePayload(name="org_sign.p12", mimeType="application/x-pkcs12", buffer=p12)
+    )
+    await form.locator("[data-pki-password]").fill("dev")
+    statement = (await form.locator("[data-withdrawal-statement]").text_content() or "").encode()
+    assert b'"type":"ggzy-bid-withdrawal/1"' in statement
+
+    async def intercept(route: Route) -> None:
+        await route.fulfill(status=204)
+
+    await page.route("**/withdrawal", intercept)
+    async with page.expect_request("**/withdrawal") as sent:
+        await form.get_by_role("button", name="签名并撤回投标").click()
+    posted = [parse_qs((await sent.value).post_data or "")]
+    assert set(posted[0]) == {"_csrf_token", "signature"}
+    signed = verify_detached(statement, base64.b64decode(posted[0]["signature"][0]))
+    assert signed.signer_certificate == signing_server.pki.org_sign.certificate
+    await context.close()
