@@ -157,6 +157,7 @@ class BidPages(Controller):
                 "holders": holders,
                 "threshold": view.tender.key_holders.get("threshold"),
                 "seal_command": seal_command(view.tender, chosen.code, bidder.uscc if bidder else ""),
+                "bidder_uscc": bidder.uscc if bidder else "",
                 "server_time": await clock.now(db_session),
                 "chunk_bytes": CHUNK_BYTES,
                 **TEMPLATE_LABELS,
@@ -329,6 +330,7 @@ def receipt_view(request: Request[Any, Any, Any], receipt: Receipt) -> dict[str,
         "record": record,
         "json": path_to(request, "bidding.receipt_json", receipt_no=receipt.receipt_no),
         "signature": path_to(request, "bidding.receipt_signature", receipt_no=receipt.receipt_no),
+        "pdf": path_to(request, "bidding.receipt_pdf", receipt_no=receipt.receipt_no),
     }
 
 
