@@ -8,9 +8,12 @@ from the database clock, each bid's decryption status, the price table from 唱�
 * host (``bidding:opening:host``): the stage controls (next stage, pause with a reason, resume),
   a platform-side incident for a bidder, answers to objections;
 * bidder (``bidding:opening:attend``): sign in, the ``ggzy bid decrypt`` command to run on its own
-  computer (the private key never reaches the browser), its decryption status, an objection and the
-  confirmation: the ``ggzy bid object`` / ``ggzy bid confirm`` command lines, or the exact statement
-  to sign with a CA client and a form to paste the CAdES signature (base64);
+  computer, its decryption status, an objection and the confirmation. Sign-in, objection and
+  confirmation are signed in the page (``bidding/static/js/opening-sign.js``: the certificate file
+  opened in the browser, a detached CAdES signature over the statement the platform gives at
+  ``…/bidder/sign-in-statement``, ``…/bidder/objection-statement`` and
+  ``…/bidder/confirmation-statement``, sent in the form's ``signature`` field); the ``ggzy bid``
+  command lines and pasting a signature made by another CA client remain as alternatives;
 * supervisor (``bidding:opening:read``): everything, read-only.
 
 Forms take the kernel's form path (`trading.kernel.web.forms`): a typed body, `submit()` (303
@@ -423,6 +426,41 @@ class OpeningPages(Controller):
         statement = fmt.confirmation_statement(code, uscc, str(digest))
         return attachment(statement, f"confirmation-{code}.json", "application/json")
 
+    @get(
+        "/{code:str}/bidder/sign-in-statement",
+        name="bidding.opening_sign_in_statement",
+        opt=guarded(BiddingPermission.OPENING_ATTEND, Exposure.OPENING_BIDDER),
+    )
+    async def sign_in_statement(
+        self,
+        code: FromPath[str],
+        opening: NamedDependency[OpeningService],
+        actor: NamedDependency[Actor],
+    ) -> Response[bytes]:
+        """The exact bytes the bidder signs to sign in (canonical JSON), for signing in the page."""
+        uscc = await _bidder_uscc(opening, actor, code)
+        return attachment(fmt.sign_in_statement(code, uscc), f"sign-in-{code}.json", "application/json")
+
+    @post(
+        "/{code:str}/bidder/objection-statement",
+        name="bidding.opening_objection_statement",
+        opt=guarded(BiddingPermission.OPENING_ATTEND, Exposure.OPENING_BIDDER),
+        status_code=200,
+    )
+    async def objection_statement(
+        self,
+        code: FromPath[str],
+        data: FormBody[ObjectionForm],
+        opening: NamedDependency[OpeningService],
+        actor: NamedDependency[Actor],
+    ) -> Response[bytes]:
+        """The exact bytes the bidder signs to file ``text`` as an objection (the text trimmed as
+        the objection form trims it), for signing in the page. Nothing is stored.
+        """
+        uscc = await _bidder_uscc(opening, actor, code)
+        text = _trimmed(data)["text"]
+        return attachment(fmt.objection_statement(code, uscc, text), f"objection-{code}.json", "application/json")
+
     # --- decryption in the bidder's browser (JSON for the page's script, cookie session and CSRF) ---
 
     @get(
@@ -499,6 +537,15 @@ def _problem(exc: DomainError) -> Response[Any]:
         "text": rule_text(LABELS, exc.field, exc.rule, exc.message),
     }
     return Response(body, status_code=exc.status_code, media_type="application/json")
+
+
+async def _bidder_uscc(opening: OpeningService, actor: Actor, code: str) -> str:
+    """The actor's organisation's USCC when it is a bidder at this opening (404 otherwise)."""
+    view = await opening.hall.view(actor, code)
+    uscc = await _uscc_of(opening, actor)
+    if not uscc or view.get("role") != "bidder":
+        raise NotFound("you have no bid at this opening", field="bidder", rule="exists")
+    return uscc
 
 
 async def _before_the_opening(request: Request[Any, Any, Any], opening: OpeningService, code: str) -> Response[Any]:

@@ -156,9 +156,24 @@ async def _fill_seal_form(page: Any, files: list[Path], sign_p12: Path, enc_pem:
     await page.locator("#seal-guarantee-form").select_option("guarantee")
     await page.locator("#seal-guarantee-reference").fill("BH-2026-0042")
     await page.locator("#seal-files").set_input_files([str(f) for f in files])
-    await page.locator("#seal-sign-p12").set_input_files(str(sign_p12))
-    await page.locator("#seal-sign-password").fill(password)
+    await _choose_certificate(page, "seal-signing-certificate", sign_p12, password, open_now=False)
     await page.locator("#seal-encryption-cert").set_input_files(str(enc_pem))
+
+
+async def _choose_certificate(page: Any, picker: str, p12: Path, password: str, *, open_now: bool) -> None:
+    """Choose a PKCS#12 in a certificate picker (``macros/pki.html``); "打开证书" opens it at once
+    (and replaces a key opened before), else the next action opens it."""
+    await page.locator(f"#{picker}-file").set_input_files(str(p12))
+    await page.locator(f"#{picker}-password").fill(password)
+    if open_now:
+        await page.locator(f"#{picker}").get_by_role("button", name="打开证书").click()
+        await _expect_status(page, picker, re.compile("^证书已就绪"))
+
+
+async def _expect_status(page: Any, picker: str, text: str | re.Pattern[str]) -> None:
+    from playwright.async_api import expect
+
+    await expect(page.locator(f"#{picker} [data-pki-status]")).to_have_text(text)
 
 
 async def test_a_bid_sealed_and_decrypted_in_the_browser_opens_beside_cli_sealed_bids(  # noqa: PLR0915 - one flow
@@ -203,20 +218,19 @@ async def test_a_bid_sealed_and_decrypted_in_the_browser_opens_beside_cli_sealed
         await seal.click()
         await expect(page.locator("#seal-error-files")).to_have_text("文件总大小超过本项目允许的上限。")
         await page.locator("#seal-files").set_input_files([str(proposal), str(files / "商务标.txt")])
-        await page.locator("#seal-sign-password").fill("wrong password")
+        await page.locator("#seal-signing-certificate-password").fill("wrong password")
         await seal.click()
-        await expect(page.locator("#seal-error-sign-password")).to_have_text("密码错误，无法打开该证书文件。")
-        await page.locator("#seal-sign-p12").set_input_files(str(other_p12))
-        await page.locator("#seal-sign-password").fill(P12_PASSWORD)
+        await _expect_status(page, "seal-signing-certificate", "证书密码错误。")
+        await _choose_certificate(page, "seal-signing-certificate", other_p12, P12_PASSWORD, open_now=False)
         await seal.click()
-        await expect(page.locator("#seal-error-sign-p12")).to_have_text("该签名证书不属于贵单位。")
+        await expect(page.locator("#seal-error-signing")).to_have_text("该签名证书不属于贵单位。")
         assert not [url for url in urls if "/uploads" in url]
 
         # Sealed in the page, submitted through the upload form's intake, receipted.
-        await page.locator("#seal-sign-p12").set_input_files(str(sign_p12))
+        await _choose_certificate(page, "seal-signing-certificate", sign_p12, P12_PASSWORD, open_now=True)
         await seal.click()
         await expect(page.locator("#receipt-no")).to_have_text(re.compile(r"^BR\d{14}-[0-9A-F]{10}$"), timeout=60000)
-        await expect(page.locator("#seal-error-sign-p12")).to_be_hidden()
+        await expect(page.locator("#seal-error-signing")).to_be_hidden()
         container_b64 = await page.evaluate(
             """async () => {
               const file = document.querySelector("form[data-bid-upload] input[type=file]").files[0];
@@ -240,7 +254,7 @@ async def test_a_bid_sealed_and_decrypted_in_the_browser_opens_beside_cli_sealed
         for link, suffix in (("[data-receipt-json]", "json"), ("[data-receipt-p7s]", "p7s"), ("#receipt-pdf", "pdf")):
             href = await page.locator(link).get_attribute("href")
             assert href
-            response = await context.request.get(href)
+            response = await context.request.get(href, timeout=180_000)  # the first PDF warms the renderer
             assert response.status == 200, href
             (receipts / f"{receipt_no}.{suffix}").write_bytes(await response.body())
         assert (receipts / f"{receipt_no}.pdf").read_bytes().startswith(b"%PDF-")
@@ -316,18 +330,16 @@ async def test_a_bid_sealed_and_decrypted_in_the_browser_opens_beside_cli_sealed
         await page.goto(f"/bidding/opening/{code}/bidder")
         await expect(page.locator("#hall-stage")).to_have_text("解密")
         decrypt = page.get_by_role("button", name="在浏览器中解密")
-        # The signing certificate's key does not open the bid; the right one does.
-        await page.locator("#decrypt-p12").set_input_files(str(enc_p12))
-        await page.locator("#decrypt-password").fill("wrong password")
+        # A wrong password, then the signing certificate's key (it does not open the bid), then the right one.
+        await _choose_certificate(page, "decrypt-certificate", enc_p12, "wrong password", open_now=False)
         await decrypt.click()
-        await expect(page.locator("#decrypt-error-password")).to_have_text("密码错误，无法打开该证书文件。")
-        await page.locator("#decrypt-p12").set_input_files(str(sign_p12))
-        await page.locator("#decrypt-password").fill(P12_PASSWORD)
+        await _expect_status(page, "decrypt-certificate", "证书密码错误。")
+        await _choose_certificate(page, "decrypt-certificate", sign_p12, P12_PASSWORD, open_now=False)
         await decrypt.click()
-        await expect(page.locator("#decrypt-error-p12")).to_have_text(
+        await expect(page.locator("#decrypt-error")).to_have_text(
             "该密钥无法打开您的投标文件：请选择密封时所用的加密证书。"
         )
-        await page.locator("#decrypt-p12").set_input_files(str(enc_p12))
+        await _choose_certificate(page, "decrypt-certificate", enc_p12, P12_PASSWORD, open_now=True)
         await decrypt.click()
         await expect(page.locator("#decrypt-status")).to_have_text("解密成功：平台已打开您的投标文件。", timeout=30000)
         await expect(page.locator(f"[data-own-bid='{LOT}'] [data-own-outcome]")).to_have_text("已解密")

@@ -1,238 +1,189 @@
 /* Sealing a bid in this browser (form[data-seal-bid] on the upload page).
  *
  * The bidder chooses the package files, fills in the price summary (开标一览表: total price,
- * duration, priced items, bid security), its signing certificate (PKCS#12 and password) and its
- * organisation's encryption certificate. The page then builds the same signed `ggzy-bid/1`
- * container `ggzy bid seal` builds (/static/js/pki/envelope.js: CMS AuthEnvelopedData parts bound
- * to this tender, lot, organisation and deadline, split among the tender's key holders when it has
- * them, the manifest signed with detached CAdES by cades.js) and hands the container to the
- * upload form below (form[data-bid-upload], bidding.js), which sends it through the same
- * resumable intake as any container and shows the platform's receipt.
+ * duration, priced items, bid security), opens its signing certificate in the page's "sign"
+ * picker (/static/js/pki/page.js: a PKCS#12 opened as a non-extractable WebCrypto key, or the local
+ * certificate agent) and chooses its organisation's encryption certificate. The page then builds
+ * the same signed `ggzy-bid/1` container `ggzy bid seal` builds (/static/js/pki/envelope.js: CMS
+ * AuthEnvelopedData parts bound to this tender, lot, organisation and deadline, split among the
+ * tender's key holders when it has them; the manifest signed with detached CAdES by cades.js) and
+ * hands the container to the upload form below (form[data-bid-upload], bidding.js), which sends
+ * it through the same resumable intake as any container and shows the platform's receipt.
  *
  * The files, the prices, the PKCS#12 file and its password stay in this page's memory: the only
- * bytes that leave are the sealed container's. The PKCS#12 key is opened non-extractable.
- * Every message comes from the template's data-text-* attributes (translated there); a refusal
- * is shown next to its field.
+ * bytes that leave are the sealed container's. Every message comes from the template's
+ * data-text-* attributes (translated there); a refusal is shown next to its field.
  */
-(function () {
-  "use strict";
+import { signDetached } from "/static/js/pki/cades.js";
+import { buildContainer, readCertificate } from "/static/js/pki/envelope.js";
+import { currentHolder } from "/static/js/pki/page.js";
 
-  function text(form, name) { return form.getAttribute("data-text-" + name) || name; }
+const FIELDS = ["files", "total-price", "duration-days", "items", "guarantee-reference", "signing", "encryption-cert"];
+const AMOUNT = /^\d+(\.\d+)?$/;
 
-  function readFile(file) {
-    return file.arrayBuffer().then(function (buffer) { return new Uint8Array(buffer); });
-  }
-
-  function Refusal(field, message) {
+class Refusal extends Error {
+  constructor(field, message) {
+    super(message);
     this.field = field;
-    this.message = message;
+  }
+}
+
+const readFile = async (file) => new Uint8Array(await file.arrayBuffer());
+
+/** Whether the certificate names the organisation's USCC (in its subject or the
+ * organisation-code extension, ASCII either way); the platform checks it again. */
+function namesOrganisation(der, uscc) {
+  const needle = new TextEncoder().encode(uscc);
+  outer: for (let i = 0; i + needle.length <= der.length; i++) {
+    for (let j = 0; j < needle.length; j++) if (der[i + j] !== needle[j]) continue outer;
+    return true;
+  }
+  return false;
+}
+
+function wire(form) {
+  const status = form.querySelector("[data-seal-status]");
+  const button = form.querySelector("button[type=submit]");
+  const upload = document.querySelector("form[data-bid-upload]");
+  const text = (name) => form.getAttribute(`data-text-${name}`) || name;
+  const input = (name) => document.getElementById(`seal-${name}`);
+  const value = (name) => (input(name).value || "").trim();
+
+  function clearErrors() {
+    for (const name of FIELDS) {
+      const p = document.getElementById(`seal-error-${name}`);
+      if (p) { p.textContent = ""; p.hidden = true; }
+      if (input(name)) input(name).removeAttribute("aria-invalid");
+    }
   }
 
-  function setup(form) {
-    var status = form.querySelector("[data-seal-status]");
-    var button = form.querySelector("button[type=submit]");
-    var upload = document.querySelector("form[data-bid-upload]");
-    var fields = ["files", "total-price", "duration-days", "items", "guarantee-reference", "sign-p12",
-      "sign-password", "encryption-cert"];
-
-    function clearErrors() {
-      fields.forEach(function (name) {
-        var p = document.getElementById("seal-error-" + name);
-        if (p) { p.textContent = ""; p.hidden = true; }
-        var input = document.getElementById("seal-" + name);
-        if (input) input.removeAttribute("aria-invalid");
-      });
+  function showError(field, message) {
+    const p = field && document.getElementById(`seal-error-${field}`);
+    if (!p) { status.textContent = message; return; }
+    p.textContent = message;
+    p.hidden = false;
+    if (input(field)) {
+      input(field).setAttribute("aria-invalid", "true");
+      input(field).focus();
     }
+  }
 
-    function showError(field, message) {
-      var p = document.getElementById("seal-error-" + field);
-      var input = document.getElementById("seal-" + field);
-      if (p) { p.textContent = message; p.hidden = false; }
-      if (input) { input.setAttribute("aria-invalid", "true"); input.focus(); }
-      if (!p) status.textContent = message;
+  function priceInputs() {
+    const total = value("total-price").replace(/,/g, "");
+    if (!AMOUNT.test(total)) throw new Refusal("total-price", text("bad-price"));
+    const days = value("duration-days");
+    if (!/^\d{1,6}$/.test(days)) throw new Refusal("duration-days", text("bad-duration"));
+    const items = [];
+    for (let line of value("items").split(/\r?\n/)) {
+      line = line.trim();
+      if (!line) continue;
+      const at = line.lastIndexOf("=");
+      const name = at > 0 ? line.slice(0, at).trim() : "";
+      const price = at > 0 ? line.slice(at + 1).trim().replace(/,/g, "") : "";
+      if (!name || !AMOUNT.test(price)) throw new Refusal("items", text("bad-items"));
+      items.push([name, price]);
     }
-
-    function value(name) { return (document.getElementById("seal-" + name).value || "").trim(); }
-
-    function priceInputs() {
-      var total = value("total-price").replace(/,/g, "");
-      if (!/^\d+(\.\d+)?$/.test(total)) throw new Refusal("total-price", text(form, "bad-price"));
-      var days = value("duration-days");
-      if (!/^\d+$/.test(days) || parseInt(days, 10) > 100000) throw new Refusal("duration-days", text(form, "bad-duration"));
-      var items = [];
-      value("items").split(/\r?\n/).forEach(function (line) {
-        line = line.trim();
-        if (!line) return;
-        var at = line.lastIndexOf("=");
-        var name = at > 0 ? line.slice(0, at).trim() : "";
-        var price = at > 0 ? line.slice(at + 1).trim().replace(/,/g, "") : "";
-        if (!name || !/^\d+(\.\d+)?$/.test(price)) throw new Refusal("items", text(form, "bad-items"));
-        items.push([name, price]);
-      });
-      var guarantee = { form: document.getElementById("seal-guarantee-form").value, reference: value("guarantee-reference") };
-      if (guarantee.form === "guarantee" && !guarantee.reference) {
-        throw new Refusal("guarantee-reference", text(form, "guarantee-reference"));
-      }
-      return { price: { totalPrice: total, durationDays: parseInt(days, 10), items: items }, guarantee: guarantee };
+    const guarantee = { form: input("guarantee-form").value, reference: value("guarantee-reference") };
+    if (guarantee.form === "guarantee" && !guarantee.reference) {
+      throw new Refusal("guarantee-reference", text("guarantee-reference"));
     }
+    return { price: { totalPrice: total, durationDays: parseInt(days, 10), items }, guarantee };
+  }
 
-    function chosenFiles() {
-      var input = document.getElementById("seal-files");
-      var files = Array.prototype.slice.call(input.files || []);
-      if (!files.length) throw new Refusal("files", text(form, "no-files"));
-      var names = {};
-      var total = 0;
-      files.forEach(function (f) {
-        if (names[f.name] || f.name === "manifest.json") throw new Refusal("files", text(form, "duplicate-file"));
-        names[f.name] = true;
-        total += f.size;
-      });
-      var limit = parseInt(form.getAttribute("data-max-bytes"), 10);
-      if (limit && total > limit) throw new Refusal("files", text(form, "too-large"));
-      return files;
+  function chosenFiles() {
+    const files = Array.from(input("files").files || []);
+    if (!files.length) throw new Refusal("files", text("no-files"));
+    const names = new Set();
+    let total = 0;
+    for (const f of files) {
+      if (names.has(f.name) || f.name === "manifest.json") throw new Refusal("files", text("duplicate-file"));
+      names.add(f.name);
+      total += f.size;
     }
+    const limit = parseInt(form.dataset.maxBytes, 10);
+    if (limit && total > limit) throw new Refusal("files", text("too-large"));
+    return files;
+  }
 
-    /** The key holders' certificates, fetched from the links the page lists (public). */
-    function keyHolders() {
-      var links = document.querySelectorAll("a[data-key-holder]");
-      return Promise.all(Array.prototype.map.call(links, function (a) {
-        return fetch(a.getAttribute("href"), { credentials: "same-origin" }).then(function (r) {
-          if (!r.ok) throw new Refusal(null, text(form, "key-holders"));
-          return r.text();
-        });
-      }));
+  async function encryptionCertificate() {
+    const file = input("encryption-cert").files[0];
+    if (!file) throw new Refusal("encryption-cert", text("choose-encryption"));
+    let cert;
+    try {
+      cert = await readCertificate(await readFile(file));
+    } catch (error) {
+      throw new Refusal("encryption-cert", text("bad-encryption"));
     }
+    const usage = cert.keyUsage;
+    const usable = cert.kind === "rsa" ? !usage || usage.keyEncipherment : cert.kind === "ec" && cert.curve && (!usage || usage.keyAgreement);
+    if (!usable) throw new Refusal("encryption-cert", text("bad-encryption"));
+    return cert;
+  }
 
-    function certificateError(error) {
-      var code = error && error.code;
-      if (code === "bad-password") return new Refusal("sign-password", text(form, "bad-password"));
-      if (code === "legacy-encryption") return new Refusal("sign-p12", text(form, "legacy-p12"));
-      if (code === "no-key" || code === "key-mismatch" || code === "malformed" || code === "unsupported-key") {
-        return new Refusal("sign-p12", text(form, "bad-p12"));
-      }
-      return null;
+  /** The key holders' certificates, fetched from the links the page lists (public). */
+  async function keyHolders() {
+    const certificates = [];
+    for (const a of document.querySelectorAll("a[data-key-holder]")) {
+      const response = await fetch(a.getAttribute("href"), { credentials: "same-origin" });
+      if (!response.ok) throw new Refusal(null, text("key-holders"));
+      certificates.push(await response.text());
     }
+    return certificates;
+  }
 
-    function namesOrganisation(der, uscc) {
-      // The USCC is in the certificate (subject or the organisation-code extension) as ASCII.
-      var needle = new TextEncoder().encode(uscc);
-      outer: for (var i = 0; i + needle.length <= der.length; i++) {
-        for (var j = 0; j < needle.length; j++) if (der[i + j] !== needle[j]) continue outer;
-        return true;
-      }
-      return false;
-    }
-
-    form.addEventListener("submit", function (event) {
-      event.preventDefault();
-      clearErrors();
-      status.textContent = "";
-      if (!window.crypto || !window.crypto.subtle) { status.textContent = text(form, "insecure"); return; }
-      var inputs;
-      var files;
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    clearErrors();
+    status.textContent = "";
+    if (!window.crypto || !window.crypto.subtle) { status.textContent = text("insecure"); return; }
+    button.disabled = true;
+    let contents = [];
+    try {
+      const inputs = priceInputs();
+      const files = chosenFiles();
+      const encryption = await encryptionCertificate();
+      let holder;
       try {
-        inputs = priceInputs();
-        files = chosenFiles();
-      } catch (error) {
-        if (error instanceof Refusal) { showError(error.field, error.message); return; }
-        throw error;
+        holder = await currentHolder(form.dataset.pkiHolder || "sign");
+      } catch (failure) {
+        return; // the picker's status line, next to the file and password, says why
       }
-      var p12 = document.getElementById("seal-sign-p12").files[0];
-      if (!p12) { showError("sign-p12", text(form, "choose-p12")); return; }
-      var password = document.getElementById("seal-sign-password").value;
-      var cert = document.getElementById("seal-encryption-cert").files[0];
-      if (!cert) { showError("encryption-cert", text(form, "choose-encryption")); return; }
-      button.disabled = true;
-      var modules;
-      var holder;
-      status.textContent = text(form, "opening-p12");
-      Promise.all([
-        import(form.getAttribute("data-envelope-module")),
-        import(form.getAttribute("data-pkcs12-module")),
-        import(form.getAttribute("data-cades-module")),
-      ])
-        .then(function (loaded) {
-          modules = { envelope: loaded[0], pkcs12: loaded[1], cades: loaded[2] };
-          return readFile(p12);
-        })
-        .then(function (bytes) {
-          return modules.pkcs12.openPkcs12(bytes, password).catch(function (error) {
-            throw certificateError(error) || error;
-          });
-        })
-        .then(function (opened) {
-          holder = opened;
-          if (!namesOrganisation(holder.certificate, form.getAttribute("data-bidder"))) {
-            throw new Refusal("sign-p12", text(form, "wrong-organisation"));
-          }
-          return readFile(cert).then(function (bytes) {
-            return modules.envelope.readCertificate(bytes).catch(function () {
-              throw new Refusal("encryption-cert", text(form, "bad-encryption"));
-            });
-          });
-        })
-        .then(function (encryption) {
-          try {
-            // an EC or RSA key with key agreement / key encipherment, as the CLI requires
-            if (encryption.kind === "other" || (encryption.kind === "ec" && !encryption.curve) ||
-                (encryption.keyUsage && !encryption.keyUsage.keyAgreement && !encryption.keyUsage.keyEncipherment)) {
-              throw new Refusal("encryption-cert", text(form, "bad-encryption"));
-            }
-          } catch (e) { return Promise.reject(e); }
-          status.textContent = text(form, "sealing");
-          return Promise.all([keyHolders(), Promise.all(files.map(function (f) {
-            return readFile(f).then(function (data) { return { name: f.name, data: data }; });
-          }))]).then(function (both) {
-            return modules.envelope.buildContainer({
-              tender: form.getAttribute("data-tender"),
-              lot: form.getAttribute("data-lot"),
-              bidder: form.getAttribute("data-bidder"),
-              deadline: form.getAttribute("data-deadline"),
-              files: both[1],
-              price: inputs.price,
-              guarantee: inputs.guarantee,
-              signer: holder,
-              encryption: encryption,
-              keyHolders: both[0],
-              threshold: parseInt(form.getAttribute("data-threshold") || "0", 10),
-              sign: function (data, signer) { return modules.cades.signDetached(data, signer); },
-            }).then(function (built) {
-              both[1].forEach(function (f) { f.data.fill(0); });
-              return built;
-            });
-          });
-        })
-        .then(function (built) {
-          status.textContent = text(form, "sealed");
-          form.setAttribute("data-sealed-sha256", built.sha256);
-          // The sealed container goes through the upload form (bidding.js): the same intake.
-          var container = new File([built.container], "bid-" + form.getAttribute("data-lot") + ".zip",
-            { type: "application/zip" });
-          var transfer = new DataTransfer();
-          transfer.items.add(container);
-          var input = upload.querySelector("input[type=file]");
-          input.files = transfer.files;
-          upload.requestSubmit();
-        })
-        .catch(function (error) {
-          if (error instanceof Refusal) {
-            showError(error.field, error.message);
-          } else if (error && error.code === "certificate") {
-            showError("encryption-cert", text(form, "bad-encryption"));
-          } else if (error && (error.code === "certificate-usage" || error.code === "certificate-kind" || error.code === "certificate-curve")) {
-            showError("encryption-cert", text(form, "bad-encryption"));
-          } else {
-            status.textContent = text(form, "failed") + " " + (error && error.message ? error.message : String(error));
-          }
-        })
-        .then(function () { button.disabled = false; });
-    });
-  }
+      if (!namesOrganisation(holder.certificate, form.dataset.bidder)) throw new Refusal("signing", text("wrong-organisation"));
+      status.textContent = text("sealing");
+      contents = await Promise.all(files.map(async (f) => ({ name: f.name, data: await readFile(f) })));
+      const built = await buildContainer({
+        tender: form.dataset.tender,
+        lot: form.dataset.lot,
+        bidder: form.dataset.bidder,
+        deadline: form.dataset.deadline,
+        files: contents,
+        price: inputs.price,
+        guarantee: inputs.guarantee,
+        signer: holder,
+        encryption,
+        keyHolders: await keyHolders(),
+        threshold: parseInt(form.dataset.threshold || "0", 10),
+        sign: (data, signer) => signDetached(data, signer),
+      });
+      status.textContent = text("sealed");
+      form.dataset.sealedSha256 = built.sha256;
+      // The sealed container goes through the upload form (bidding.js): the same intake.
+      const container = new File([built.container], `bid-${form.dataset.lot}.zip`, { type: "application/zip" });
+      const transfer = new DataTransfer();
+      transfer.items.add(container);
+      upload.querySelector("input[type=file]").files = transfer.files;
+      upload.requestSubmit();
+    } catch (failure) {
+      if (failure instanceof Refusal) showError(failure.field, failure.message);
+      else status.textContent = `${text("failed")} ${failure && failure.message ? failure.message : String(failure)}`;
+    } finally {
+      for (const f of contents) f.data.fill(0);
+      button.disabled = false;
+    }
+  });
+  form.dataset.pkiReady = "true";
+}
 
-  function init() {
-    Array.prototype.forEach.call(document.querySelectorAll("form[data-seal-bid]"), setup);
-  }
-
-  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
-  else init();
-})();
+for (const form of document.querySelectorAll("form[data-seal-bid]")) {
+  wire(form);
+}
