@@ -32,6 +32,7 @@ from pathlib import Path
 import pytest
 from asn1crypto import cms as asn1_cms  # type: ignore[import-untyped]
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from certs.devpki.authority import Identity, Profile
 from certs.devpki.names import make_uscc, organisation_code_extension, organisation_name
@@ -140,8 +141,10 @@ def _secrets(identity: Identity, password: str, p12: bytes) -> dict[str, bytes]:
         "pkcs12 base64": base64.b64encode(p12),
     }
     # the raw private scalar / exponent too, for EC keys the 32 bytes inside the PKCS#8
-    numbers = identity.key.private_numbers()  # type: ignore[union-attr]
-    secret = getattr(numbers, "private_value", None) or numbers.d  # type: ignore[attr-defined]
+    key = identity.key
+    assert isinstance(key, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey)
+    numbers = key.private_numbers()
+    secret = numbers.private_value if isinstance(numbers, ec.EllipticCurvePrivateNumbers) else numbers.d
     found["private value"] = secret.to_bytes((secret.bit_length() + 7) // 8, "big")
     found["private value base64"] = base64.b64encode(found["private value"])
     return found
@@ -160,10 +163,32 @@ def _assert_nothing_secret(bodies: list[tuple[str, bytes]], secrets: dict[str, b
             assert value not in body, f"the {what} was sent to {url}"
 
 
+async def _register_and_log_in(page: object, uscc: str) -> None:
+    """Register a new bidder organisation on the pages and log in as its first user."""
+    from playwright.async_api import Page, expect
+
+    assert isinstance(page, Page)
+    await page.goto("/register")
+    form = page.locator("#register-form")
+    await form.locator("[name=uscc]").fill(uscc)
+    await form.locator("[name=organisation_name]").fill(NEW_ORGANISATION)
+    await form.locator("[name=organisation_kind]").select_option("enterprise")
+    await form.locator("[name=role]").select_option("bidder")
+    await form.locator("[name=username]").fill("new-bidder")
+    await form.locator("[name=display_name]").fill("钱七")
+    await form.locator("[name=password]").fill(USER_PASSWORD)
+    await form.locator("button[type=submit]").click()
+    await expect(page).to_have_url(re.compile(r"/login\?registered=1$"))
+    await page.locator("input[name=username]").fill("new-bidder")
+    await page.locator("input[name=password]").fill(USER_PASSWORD)
+    await page.locator("form#login-form button[type=submit]").click()
+    await expect(page).to_have_url(re.compile(r"/dashboard$"))
+
+
 async def test_new_bidder_registers_and_binds_a_pkcs12_certificate_on_the_account_page(
     browser: object, signing_server: SigningServer
 ) -> None:
-    from playwright.async_api import Browser, Request, expect
+    from playwright.async_api import Browser, FilePayload, Request, expect
 
     assert isinstance(browser, Browser)
     uscc = make_uscc(734, "320800")
@@ -184,29 +209,13 @@ async def test_new_bidder_registers_and_binds_a_pkcs12_certificate_on_the_accoun
 
     page.on("request", capture)
 
-    # Register a new bidder organisation on the pages.
-    await page.goto("/register")
-    form = page.locator("#register-form")
-    await form.locator("[name=uscc]").fill(uscc)
-    await form.locator("[name=organisation_name]").fill(NEW_ORGANISATION)
-    await form.locator("[name=organisation_kind]").select_option("enterprise")
-    await form.locator("[name=role]").select_option("bidder")
-    await form.locator("[name=username]").fill("new-bidder")
-    await form.locator("[name=display_name]").fill("钱七")
-    await form.locator("[name=password]").fill(USER_PASSWORD)
-    await form.locator("button[type=submit]").click()
-    await expect(page).to_have_url(re.compile(r"/login\?registered=1$"))
-    await page.locator("input[name=username]").fill("new-bidder")
-    await page.locator("input[name=password]").fill(USER_PASSWORD)
-    await page.locator("form#login-form button[type=submit]").click()
-    await expect(page).to_have_url(re.compile(r"/dashboard$"))
-
+    await _register_and_log_in(page, uscc)
     await page.goto("/account")
     await expect(page.locator("#no-bindings")).to_be_visible()
     picker = page.locator("#bind-certificate")
     await expect(picker).to_have_attribute("data-pki-ready", "true")
     await expect(page.locator("#bind-form")).to_have_attribute("data-pki-ready", "true")
-    certificate_file = {"name": "new-bidder.p12", "mimeType": "application/x-pkcs12", "buffer": p12}
+    certificate_file = FilePayload(name="new-bidder.p12", mimeType="application/x-pkcs12", buffer=p12)
 
     # A wrong password is said in Chinese, in the page, and nothing is asked of the server.
     await picker.locator("[data-pki-file]").set_input_files(certificate_file)
@@ -243,12 +252,13 @@ def _openssl_verify(signature: bytes, data: bytes, root_pem: bytes, work: Path) 
     (work / "data.bin").write_bytes(data)
     (work / "sig.p7s").write_bytes(signature)
     (work / "root.pem").write_bytes(root_pem)
+    command = [
+        "openssl", "cms", "-verify", "-binary", "-inform", "DER",
+        "-in", str(work / "sig.p7s"), "-content", str(work / "data.bin"),
+        "-CAfile", str(work / "root.pem"), "-purpose", "any", "-out", "/dev/null",
+    ]  # fmt: skip
     return subprocess.run(
-        [
-            "openssl", "cms", "-verify", "-binary", "-inform", "DER",
-            "-in", str(work / "sig.p7s"), "-content", str(work / "data.bin"),
-            "-CAfile", str(work / "root.pem"), "-purpose", "any", "-out", "/dev/null",
-        ],  # fmt: skip
+        command,
         capture_output=True,
         text=True,
         check=False,
