@@ -32,6 +32,7 @@ from typing import Any
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import Cookie, State
 from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath
 from litestar.response import Redirect
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -444,7 +445,7 @@ class AccountCertificatePages(Controller):
         self,
         request: Request[Any, Any, Any],
         *,
-        binding_id: uuid.UUID,
+        binding_id: FromPath[uuid.UUID],
         auth: NamedDependency[AuthenticationService],
         parties: NamedDependency[PartiesService],
         bindings: NamedDependency[BindingService],
