@@ -76,11 +76,17 @@ class RecordingProxy:
     do not carry): what "leaves the page" is exactly this.
     """
 
-    def __init__(self, target: str) -> None:
-        self.host, port = target.removeprefix("http://").split(":")
-        self.port = int(port)
+    def __init__(self, target: str = "") -> None:
+        self.host, self.port = "127.0.0.1", 0
+        if target:
+            self.point_to(target)
         self.sent: list[bytearray] = []
         self.server: asyncio.Server | None = None
+
+    def point_to(self, target: str) -> None:
+        """Forward to ``target`` (``http://host:port``): the proxy may listen before the server runs."""
+        host, port = target.removeprefix("http://").split(":")
+        self.host, self.port = host, int(port)
 
     @property
     def base_url(self) -> str:
