@@ -57,6 +57,11 @@
  * (base64) as `ggzy bid decrypt` does: price summary first, then package.
  */
 
+import { concat, fromBase64, octetString, oid, sequence, setOf, tlv, toBase64 } from "./der.js";
+
+export { concat, fromBase64, oid, sequence, setOf, tlv };
+export const base64 = toBase64;
+
 const subtle = () => {
   if (!globalThis.crypto || !globalThis.crypto.subtle) throw new EnvelopeError("insecure", "WebCrypto is not available (HTTPS is required)");
   return globalThis.crypto.subtle;
@@ -76,15 +81,6 @@ const encoder = new TextEncoder();
 
 export function utf8(text) { return encoder.encode(text); }
 
-export function concat(...parts) {
-  let size = 0;
-  for (const p of parts) size += p.length;
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const p of parts) { out.set(p, at); at += p.length; }
-  return out;
-}
-
 export function hex(bytes) {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
@@ -96,30 +92,9 @@ export function fromHex(text) {
   return out;
 }
 
-export function base64(bytes) {
-  let text = "";
-  for (let i = 0; i < bytes.length; i += 0x8000) text += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000));
-  return btoa(text);
-}
-
-export function fromBase64(text) {
-  const raw = atob(text);
-  const out = new Uint8Array(raw.length);
-  for (let i = 0; i < raw.length; i++) out[i] = raw.charCodeAt(i);
-  return out;
-}
-
 export function random(n) { return globalThis.crypto.getRandomValues(new Uint8Array(n)); }
 
 export async function sha256(bytes) { return new Uint8Array(await subtle().digest("SHA-256", bytes)); }
-
-function compareBytes(a, b) {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i] - b[i];
-  return a.length - b.length;
-}
-
-function equalBytes(a, b) { return a.length === b.length && compareBytes(a, b) === 0; }
 
 // --- canonical JSON (certs/canonical.py) ------------------------------------------------------
 
@@ -140,36 +115,6 @@ export function canonicalJson(value) {
 
 // --- DER ---------------------------------------------------------------------------------------
 
-function derLength(n) {
-  if (n < 0x80) return Uint8Array.of(n);
-  const body = [];
-  for (let v = n; v > 0; v = Math.floor(v / 256)) body.unshift(v & 0xff);
-  return Uint8Array.of(0x80 | body.length, ...body);
-}
-
-export function tlv(tag, ...contents) {
-  const body = concat(...contents);
-  return concat(Uint8Array.of(tag), derLength(body.length), body);
-}
-
-/** DER SET OF: the elements sorted by their encodings (X.690 §11.6), as cms_der.set_of. */
-export function setOf(elements) {
-  return tlv(0x31, ...[...elements].sort(compareBytes));
-}
-
-export function oid(dotted) {
-  const arcs = dotted.split(".").map((a) => BigInt(a));
-  const out = [];
-  const base128 = (v) => {
-    const bytes = [Number(v & 0x7fn)];
-    for (v >>= 7n; v > 0n; v >>= 7n) bytes.unshift(Number(v & 0x7fn) | 0x80);
-    out.push(...bytes);
-  };
-  base128(arcs[0] * 40n + arcs[1]);
-  arcs.slice(2).forEach(base128);
-  return tlv(0x06, Uint8Array.from(out));
-}
-
 export function integer(value) {
   let v = BigInt(value);
   const bytes = [];
@@ -178,9 +123,8 @@ export function integer(value) {
   return tlv(0x02, Uint8Array.from(bytes));
 }
 
-export const octets = (bytes) => tlv(0x04, bytes);
+export const octets = octetString;
 export const utf8String = (text) => tlv(0x0c, utf8(text));
-export const sequence = (...items) => tlv(0x30, ...items);
 
 /** One TLV at `offset`: {tag, start (of the content), length, end, raw (the whole TLV)}. */
 export function readTlv(bytes, offset = 0, limit = bytes.length) {
