@@ -32,6 +32,7 @@ import re
 import subprocess
 import zipfile
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Self
 
@@ -43,11 +44,14 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from bidding.client import format as fmt
 from bidding.client.reading import read_built, read_sealed
 from bidding.client.transport import BidClient, decrypt_bid
-from certs.devpki.authority import Identity
+from bidding.models import Tender
+from certs.devpki.authority import Identity, Profile
+from certs.devpki.names import organisation_name
 from certs.envelope import cms_env, sealed_bid
 from tests.bidding import harness
 from tests.e2e.test_login_locale import CHROMIUM, CHROMIUM_ARGS
 from tests.e2e.test_opening_hall import _login, _usernames
+from trading.kernel.db.engine import create_engine, create_session_maker
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("publisher")]
 LOT = "001"
@@ -373,3 +377,81 @@ async def test_a_bid_sealed_and_decrypted_in_the_browser_opens_beside_cli_sealed
     assert not leaked, leaked
     assert any(url.startswith("POST") and url.endswith("/bidder/decryption") for url in urls)
     assert any(b"contentKey" in sent for sent in proxy.sent)
+
+
+async def test_a_bid_sealed_in_the_browser_is_split_among_the_tenders_key_holders(
+    browser: object, fresh_db: str, tmp_path: Path
+) -> None:
+    """A tender with key holders (2 of 3, EC and RSA certificates): the page fetches their
+    certificates from the upload page's links and splits the content key among them; the intake
+    checks the holders and the threshold, and any two holders' shares open the page's parts."""
+    from playwright.async_api import Browser, Page, expect
+
+    assert isinstance(browser, Browser)
+    setup = await harness.prepare(fresh_db, tmp_path / "var", bidders=1)
+    ours = setup.bidders[0]
+    holders = [
+        setup.pki.jiangsu_ca.issue(
+            organisation_name(f"持钥人{name}", ours.uscc, "江苏省", uscc_in_subject=False),
+            profile=Profile.ENCRYPT,
+            key_kind=kind,
+            not_before=setup.pki.now - timedelta(days=1),
+            not_after=setup.pki.now + timedelta(days=30),
+        )
+        for name, kind in (("甲", "p256"), ("乙", "rsa2048"), ("丙", "p384"))
+    ]
+    engine = create_engine(setup.db_url)
+    try:
+        async with create_session_maker(engine)() as session:
+            tender = await session.get_one(Tender, setup.tender.id)
+            tender.key_holders = {
+                "holders": [
+                    {"name": h.name, "certificate": h.cert_pem.decode(), "sha256": h.fingerprint} for h in holders
+                ],
+                "threshold": 2,
+            }
+            await session.commit()
+    finally:
+        await engine.dispose()
+    _, bidder_names = await _usernames(setup)
+    sign_p12 = _p12(ours.sign, tmp_path / "sign.p12")
+    enc_pem = tmp_path / "enc.pem"
+    enc_pem.write_bytes(ours.enc.cert_pem)
+    proposal = tmp_path / "技术标.txt"
+    proposal.write_bytes(f"{MARKER}\n".encode() * 100)
+
+    with harness.running_server(setup, tmp_path / "server.log") as server:
+        context = await browser.new_context(locale="zh-CN", base_url=server.base_url)
+        page = await _login(context, bidder_names[0])
+        assert isinstance(page, Page)
+        await page.goto(f"/bidding/tenders/{setup.tender.code}/lots/{LOT}/bid")
+        await expect(page.locator("a[data-key-holder]")).to_have_count(3)
+        await _fill_seal_form(page, [proposal], sign_p12, enc_pem, P12_PASSWORD)
+        await page.get_by_role("button", name="密封并递交", exact=True).click()
+        await expect(page.locator("#receipt-no")).to_have_text(re.compile(r"^BR\d{14}-"), timeout=60000)
+        container_b64 = await page.evaluate(
+            """async () => {
+              const file = document.querySelector("form[data-bid-upload] input[type=file]").files[0];
+              const bytes = new Uint8Array(await file.arrayBuffer());
+              let text = "";
+              for (let i = 0; i < bytes.length; i += 0x8000) {
+                text += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+              }
+              return btoa(text);
+            }"""
+        )
+        await context.close()
+    container = tmp_path / "page-bid.zip"
+    container.write_bytes(base64.b64decode(container_b64))
+    for kind in fmt.PART_NAMES:
+        part = read_sealed(container, kind)
+        assert isinstance(part, cms_env.CmsSealedBid)
+        assert part.threshold == 2
+        assert part.holder_fingerprints == tuple(h.fingerprint for h in holders)
+        shares = [
+            sealed_bid.release_share(part, h.certificate, h.key, part.binding)  # type: ignore[arg-type]
+            for h in holders
+        ]
+        dek = sealed_bid.unwrap_content_key(part, ours.enc.key, part.binding)  # type: ignore[arg-type]
+        for pair in ((0, 1), (1, 2)):
+            assert sealed_bid.content_key_from_shares(part, [shares[i] for i in pair], part.binding) == dek
