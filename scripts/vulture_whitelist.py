@@ -101,3 +101,4 @@ _.sent_at  # trading/notifications: column
 _.loaded_by  # trading/server/workdays: shown by the template
 _.handle_DATA  # aiosmtpd handler hook (tests)
 _.fallback  # trading/notifications/messages.py: read by the notice template
+_.organisation_uscc  # trading/parties/api_mandates.py: API field
