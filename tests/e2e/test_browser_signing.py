@@ -1,9 +1,12 @@
 """Issue 14, items 1 and 3, in Chromium: software certificates used inside the page.
 
 * A new bidder registers on the pages, binds a PKCS#12 certificate on ``/account`` (the file
-  chooser; the page signs the binding challenge with a non-extractable WebCrypto key) and sees the
-  binding listed; every request body of the flow is searched for the PKCS#12 password, the private
-  key's PKCS#8 bytes and their base64, and the PKCS#12 file itself.
+  chooser; the page signs the binding challenge with a non-extractable WebCrypto key), sees the
+  binding listed, and then logs in with the certificate alone (the login challenge signed in the
+  page): the platform recognises the certificate as that bidder's, with no API call. Every request
+  body of the flow is searched for the PKCS#12 password, the private key's PKCS#8 bytes and their
+  base64, and the PKCS#12 file itself.
+* A tenderee signs a clarification's file in the management page with its seal certificate.
 * A detached CAdES signature made in the page (``static/js/pki/cades.js``) over a fixed byte string
   verifies with the platform's verifier (`certs.sign.cades.verify_detached`), has the CLI's structure
   byte for byte apart from the signature value, and passes
@@ -24,15 +27,17 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from asn1crypto import cms as asn1_cms  # type: ignore[import-untyped]
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.serialization import pkcs12
 
 from certs.devpki.authority import Identity, Profile
 from certs.devpki.names import make_uscc, organisation_code_extension, organisation_name
@@ -48,6 +53,9 @@ from tests.e2e.test_login_locale import (
     _free_port,
     _wait_until_healthy,
 )
+
+if TYPE_CHECKING:
+    from playwright.async_api import FilePayload, Request
 
 pytestmark = pytest.mark.e2e
 
@@ -185,10 +193,32 @@ async def _register_and_log_in(page: object, uscc: str) -> None:
     await expect(page).to_have_url(re.compile(r"/dashboard$"))
 
 
+async def _log_in_with_the_certificate(
+    browser: object, url: str, certificate_file: FilePayload, capture: Callable[[Request], None]
+) -> None:
+    """Log in on /login with the certificate file, the challenge signed in the page."""
+    from playwright.async_api import Browser, expect
+
+    assert isinstance(browser, Browser)
+    context = await browser.new_context(locale="zh-CN", base_url=url)
+    page = await context.new_page()
+    page.on("request", capture)
+    await page.goto("/login")
+    await page.get_by_role("button", name="获取待签名的挑战").click()
+    picker = page.locator("#login-certificate")
+    await picker.locator("[data-pki-file]").set_input_files(certificate_file)
+    await picker.locator("[data-pki-password]").fill(P12_PASSWORD)
+    await page.get_by_role("button", name="在本页面中签名并登录").click()
+    await expect(page).to_have_url(re.compile(r"/dashboard$"))
+    await expect(page.locator(".user-name")).to_have_text("钱七")
+    await expect(page.locator(".user-org")).to_have_text(NEW_ORGANISATION)
+    await context.close()
+
+
 async def test_new_bidder_registers_and_binds_a_pkcs12_certificate_on_the_account_page(
     browser: object, signing_server: SigningServer
 ) -> None:
-    from playwright.async_api import Browser, FilePayload, Request, expect
+    from playwright.async_api import Browser, FilePayload, expect
 
     assert isinstance(browser, Browser)
     uscc = make_uscc(734, "320800")
@@ -243,6 +273,10 @@ async def test_new_bidder_registers_and_binds_a_pkcs12_certificate_on_the_accoun
     await expect(page.locator("#error-response")).to_contain_text("该证书已绑定到某个账号。")
 
     await context.close()
+
+    # Bound, the certificate alone logs the new bidder in, signed in the login page.
+    await _log_in_with_the_certificate(browser, signing_server.url, certificate_file, capture)
+    assert any(url.endswith("/login/certificate") for url in posted), posted
     assert sum(url.endswith("/account/certificates/challenge") for url in posted) == 2, posted
     assert sum(url.endswith("/account/certificates") for url in posted) == 2, posted
     _assert_nothing_secret(bodies, _secrets(identity, P12_PASSWORD, p12))
@@ -332,4 +366,104 @@ async def test_a_signature_made_in_the_page_verifies_like_a_cli_signature(
         assert "Verification successful" in checked.stderr
         tampered = _openssl_verify(signature, data[:-1], root, work)
         assert tampered.returncode != 0, name
+        await _check_key_agreement_and_transport(page, identity)
+
+    # Legacy (3DES) files are refused by name, so the page can say how to re-export them.
+    legacy = serialization.PrivateFormat.PKCS12.encryption_builder().key_cert_algorithm(
+        pkcs12.PBES.PBESv1SHA1And3KeyTripleDESCBC
+    )
+    old = pkcs12.serialize_key_and_certificates(
+        b"old", pki.org_sign.key, pki.org_sign.certificate, None, legacy.build(P12_PASSWORD.encode())
+    )
+    code = await page.evaluate(OPEN_ONLY, [base64.b64encode(old).decode(), P12_PASSWORD])
+    assert code == "legacy-encryption"
+    await context.close()
+
+
+OPEN_ONLY = """async ([p12, password]) => {
+  const { openPkcs12 } = await import("/static/js/pki/pkcs12.js");
+  const { fromBase64 } = await import("/static/js/pki/der.js");
+  try { await openPkcs12(fromBase64(p12), password); return "opened"; } catch (error) { return error.code; }
+}"""
+UNWRAP_IN_PAGE = """async ([p12, password, point, encrypted, label]) => {
+  const { openPkcs12 } = await import("/static/js/pki/pkcs12.js");
+  const { fromBase64, toBase64 } = await import("/static/js/pki/der.js");
+  const holder = await openPkcs12(fromBase64(p12), password);
+  const out = {};
+  if (point) out.z = toBase64(await holder.deriveSharedSecret(fromBase64(point)));
+  if (encrypted) out.key = toBase64(await holder.decryptOaep(fromBase64(encrypted), fromBase64(label)));
+  return out;
+}"""
+
+
+async def _check_key_agreement_and_transport(page: object, identity: Identity) -> None:
+    """The KeyHolder's raw operations for envelopes: ECDH's Z and RSA-OAEP (SHA-256, with a label)
+    give what `cryptography` gives with the same keys.
+    """
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+    from playwright.async_api import Page
+
+    assert isinstance(page, Page)
+    key = identity.key
+    p12 = base64.b64encode(identity.pkcs12(P12_PASSWORD.encode())).decode()
+    if isinstance(key, ec.EllipticCurvePrivateKey):
+        ephemeral = ec.generate_private_key(key.curve)
+        point = ephemeral.public_key().public_bytes(
+            serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+        )
+        result = await page.evaluate(UNWRAP_IN_PAGE, [p12, P12_PASSWORD, base64.b64encode(point).decode(), "", ""])
+        assert base64.b64decode(result["z"]) == ephemeral.exchange(ec.ECDH(), key.public_key())
+    else:
+        assert isinstance(key, rsa.RSAPrivateKey)
+        content_key, label = bytes(range(32)), b"ggzy-label"
+        oaep = padding.OAEP(mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(), label=label)
+        encrypted = key.public_key().encrypt(content_key, oaep)
+        result = await page.evaluate(
+            UNWRAP_IN_PAGE,
+            [p12, P12_PASSWORD, "", base64.b64encode(encrypted).decode(), base64.b64encode(label).decode()],
+        )
+        assert base64.b64decode(result["key"]) == content_key
+
+
+async def test_the_tenderee_signs_a_clarification_in_the_page(browser: object, signing_server: SigningServer) -> None:
+    """A clarification's file is signed in the management page with the tenderee's seal certificate
+    (the demo's ``tenderee_sign`` PKCS#12 file) and published through the page's multipart form.
+    """
+    from playwright.async_api import Browser, FilePayload, expect
+
+    from trading.server.demo import DEMO_TENDER_CODE
+
+    assert isinstance(browser, Browser)
+    dev_ca = signing_server.var_dir / "dev-ca"
+    p12 = (dev_ca / "p12" / "tenderee_sign.p12").read_bytes()
+    context = await browser.new_context(locale="zh-CN", base_url=signing_server.url)
+    page = await context.new_page()
+    await page.goto("/login")
+    await page.locator("input[name=username]").fill("tenderee")
+    await page.locator("input[name=password]").fill("ggzy-demo-2026")
+    await page.locator("form#login-form button[type=submit]").click()
+    await expect(page).to_have_url(re.compile(r"/dashboard$"))
+    await page.goto(f"/bidding/manage/tenders/{DEMO_TENDER_CODE}")
+    form = page.locator("#clarification-form")
+    await expect(form).to_have_attribute("data-pki-ready", "true")
+    document = "澄清：开标地点改为第二会议室。\n".encode() * 50
+    await form.locator("[data-pki-document]").set_input_files(
+        FilePayload(name="澄清-1.txt", mimeType="text/plain", buffer=document)
+    )
+    await form.locator("[name=title]").fill("澄清（第1号）")
+    picker = page.locator("#seal-certificate")
+    await picker.locator("[data-pki-file]").set_input_files(
+        FilePayload(name="tenderee_sign.p12", mimeType="application/x-pkcs12", buffer=p12)
+    )
+    await picker.locator("[data-pki-password]").fill("dev")
+    await form.get_by_role("button", name="在本页面中签名所选文件").click()
+    await expect(form.locator("[data-pki-sign-file-status]")).to_have_text(
+        "已在本页面中签名：澄清-1.txt.p7s 已就绪，可以提交。"
+    )
+    signature_name = await form.locator("[data-pki-signature]").evaluate("input => input.files[0].name")
+    assert signature_name == "澄清-1.txt.p7s"
+    await form.get_by_role("button", name="发布澄清").click()
+    await expect(page).to_have_url(re.compile(rf"/bidding/manage/tenders/{DEMO_TENDER_CODE}$"))
+    await expect(page.locator("#documents-title + ul")).to_contain_text("澄清（第1号）")
     await context.close()

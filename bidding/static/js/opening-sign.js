@@ -41,7 +41,8 @@ async function send(form, fields) {
   });
   const html = await response.text();
   const answered = new DOMParser().parseFromString(html, "text/html");
-  if (response.ok && response.redirected) {
+  // Success is the 303 back to this seat; a redirect elsewhere (e.g. to /login) is not.
+  if (response.ok && response.redirected && new URL(response.url).pathname === window.location.pathname) {
     return { answered, errors: [] };
   }
   const errors = [...answered.querySelectorAll(".form-errors li")].map((node) => node.textContent.trim());

@@ -60,6 +60,6 @@ function wire(form) {
   form.dataset.pkiReady = "true";
 }
 
-for (const form of document.querySelectorAll("form[data-pki-bind]")) {
+for (const form of document.querySelectorAll("form[data-pki-bind]")) { // none on /login: importing is harmless
   wire(form);
 }

@@ -10,6 +10,13 @@
  * Only raw private-key operations cross this interface; hashing, ASN.1, key derivation and key
  * unwrapping happen in the page.
  *
+ * The other modules here: `der.js` (DER reading through the vendored asn1js, exact DER writing,
+ * `certificateInfo`), `page.js` (the page's pickers: a holder chosen once per page and kept in
+ * memory only; `useHolder(holder, name)` is the hook for a holder from the agent), `bind.js`
+ * (/account binding and the certificate-login answer), `login.js`, `sign-file.js` (a document's
+ * .p7s). The hall's bidder seat uses `bidding/static/js/opening-sign.js`. See
+ * docs/browser-certificates.md.
+ *
  * @typedef {Object} KeyHolder
  * @property {"pkcs12"|"agent"} kind
  * @property {string} label                 a human name for the key (the certificate's subject CN)

@@ -132,21 +132,16 @@ export async function getBytes(url) {
   return new Uint8Array(await response.arrayBuffer());
 }
 
-function wirePickers() {
-  for (const root of document.querySelectorAll("[data-pki-picker]")) {
-    const button = root.querySelector("[data-pki-open]");
-    if (button) {
-      button.addEventListener("click", () => {
-        holders.delete(nameOf(root)); // a new choice replaces the old holder
-        currentHolder(nameOf(root)).catch(() => {}); // the status line says what went wrong
-      });
-    }
-    root.dataset.pkiReady = "true"; // tests and other modules can wait for this
+// One listener for every picker, also those a fragment brings in later (htmx).
+document.addEventListener("click", (event) => {
+  const button = event.target instanceof Element && event.target.closest("[data-pki-open]");
+  const root = button && button.closest("[data-pki-picker]");
+  if (root) {
+    holders.delete(nameOf(root)); // a new choice replaces the old holder
+    currentHolder(nameOf(root)).catch(() => {}); // the status line says what went wrong
   }
-}
-
-if (document.readyState === "loading") {
-  document.addEventListener("DOMContentLoaded", wirePickers);
-} else {
-  wirePickers();
+});
+document.documentElement.dataset.pkiReady = "true"; // tests and other modules can wait for this
+for (const root of document.querySelectorAll("[data-pki-picker]")) {
+  root.dataset.pkiReady = "true";
 }
