@@ -54,7 +54,7 @@ function wire(form) {
       for (const part of PARTS) {
         const entry = envelope.parts[part];
         if (!entry || entry.status === "opened") continue;
-        const cek = await unwrapContentKey(entry.header, holder, expected);
+        const cek = await unwrapContentKey(entry.header, holder, expected, { purpose: text("purpose") });
         const encoded = base64(cek);
         cek.fill(0);
         await send(envelope.lot, part, encoded);

@@ -520,8 +520,9 @@ export function readEnvelope(der) {
 }
 
 /** The content key of one part's envelope header (as GET …/envelopes serves it), unwrapped with
- * `holder` (KeyHolder) after checking the binding names `expected` {tender, lot, bidder}. */
-export async function unwrapContentKey(header, holder, expected) {
+ * `holder` (KeyHolder) after checking the binding names `expected` {tender, lot, bidder};
+ * `purpose` is the page's words the local agent shows the user with its question. */
+export async function unwrapContentKey(header, holder, expected, { purpose } = {}) {
   if (!header || header.version !== 2 || typeof header.cms !== "string") {
     throw new EnvelopeError("unsupported-envelope", "only CMS envelopes open in the browser");
   }
@@ -533,7 +534,7 @@ export async function unwrapContentKey(header, holder, expected) {
     if (r.kind === "kari" && holder.deriveSharedSecret && KDF_HASH[r.scheme]) {
       let z;
       try {
-        z = await holder.deriveSharedSecret(r.point);
+        z = await holder.deriveSharedSecret(r.point.slice(), purpose); // a copy: the holder may be the agent
       } catch (error) {
         throw new EnvelopeError("wrong-key", "ECDH failed: " + (error && error.message));
       }
@@ -549,7 +550,7 @@ export async function unwrapContentKey(header, holder, expected) {
       }
     } else if (r.kind === "ktri" && holder.decryptOaep) {
       try {
-        const cek = await holder.decryptOaep(r.encryptedKey, r.label);
+        const cek = await holder.decryptOaep(r.encryptedKey.slice(), r.label.slice(), purpose);
         if (cek.length === 32) return cek;
       } catch (error) {
         // another key
