@@ -313,3 +313,30 @@ async def test_a_container_built_in_the_page_has_the_clis_format(page: Any, pki:
     assert opened.manifest["priceSummarySha256"] == manifest["contentSha256"][fmt.PRICE_SUMMARY]
     assert opened.manifest["guarantee"] == {"form": "guarantee", "reference": "BH-1"}
     assert [(f["name"], f["size"]) for f in opened.manifest["files"]] == [(n, len(d)) for n, d in files]
+
+
+UNWRAP_P12 = """async ({header, p12, password, expected}) => {
+  const env = await import("/static/js/pki/envelope.js");
+  const { openPkcs12 } = await import("/static/js/pki/pkcs12.js");
+  const holder = await openPkcs12(env.fromBase64(p12), password);
+  const cek = await env.unwrapContentKey(header, holder, expected);
+  return env.base64(cek);
+}"""
+
+
+@pytest.mark.parametrize("kind", ["p256", "p384", "rsa2048"])
+async def test_a_pkcs12_opened_in_the_page_unwraps_what_the_cli_sealed(page: Any, pki: DevPki, kind: KeyKind) -> None:
+    """The real key holder (pkcs12.js: non-extractable WebCrypto keys) with envelope.js."""
+    bidder = _issue(pki, kind)
+    binding = _binding(hashlib.sha256(b"m").hexdigest())
+    sealed = cms_env.seal(b"price", binding, bidder=bidder.certificate)
+    cek = await page.evaluate(
+        UNWRAP_P12,
+        {
+            "header": json.loads(json.dumps(sealed.header())),
+            "p12": _b64(bidder.pkcs12(b"pw-\xe5\xaf\x86")),
+            "password": "pw-密",
+            "expected": {"tender": binding.tender, "lot": binding.lot, "bidder": binding.bidder},
+        },
+    )
+    assert base64.b64decode(cek) == cms_env.unwrap_content_key(sealed, bidder.key)  # type: ignore[arg-type]
