@@ -9,7 +9,7 @@ from the database clock, each bid's decryption status, the price table from 唱�
   a platform-side incident for a bidder, answers to objections;
 * bidder (``bidding:opening:attend``): sign in, the ``ggzy bid decrypt`` command to run on its own
   computer, its decryption status, an objection and the confirmation. Sign-in, objection and
-  confirmation are signed in the page (``bidding/static/js/opening-sign.js``: the certificate file
+  confirmation are signed in the page (``static/js/pki/sign-form.js``: the certificate file
   opened in the browser, a detached CAdES signature over the statement the platform gives at
   ``…/bidder/sign-in-statement``, ``…/bidder/objection-statement`` and
   ``…/bidder/confirmation-statement``, sent in the form's ``signature`` field); the ``ggzy bid``

@@ -6,7 +6,8 @@
   page): the platform recognises the certificate as that bidder's, with no API call. Every request
   body of the flow is searched for the PKCS#12 password, the private key's PKCS#8 bytes and their
   base64, and the PKCS#12 file itself.
-* A tenderee signs a clarification's file in the management page with its seal certificate.
+* A tenderee signs a clarification's file in the management page with its seal certificate, and a
+  bidder its objection to the tender documents in the tender page.
 * A detached CAdES signature made in the page (``static/js/pki/cades.js``) over a fixed byte string
   verifies with the platform's verifier (`certs.sign.cades.verify_detached`), has the CLI's structure
   byte for byte apart from the signature value, and passes
@@ -426,9 +427,13 @@ async def _check_key_agreement_and_transport(page: object, identity: Identity) -
         assert base64.b64decode(result["key"]) == content_key
 
 
-async def test_the_tenderee_signs_a_clarification_in_the_page(browser: object, signing_server: SigningServer) -> None:
+async def test_a_clarification_and_an_objection_to_the_documents_are_signed_in_the_page(
+    browser: object, signing_server: SigningServer
+) -> None:
     """A clarification's file is signed in the management page with the tenderee's seal certificate
-    (the demo's ``tenderee_sign`` PKCS#12 file) and published through the page's multipart form.
+    (the demo's ``tenderee_sign`` PKCS#12 file) and published through the page's multipart form;
+    then a bidder's objection to the documents is signed in the tender page over the statement the
+    platform gives for its text.
     """
     from playwright.async_api import Browser, FilePayload, expect
 
@@ -467,3 +472,48 @@ async def test_the_tenderee_signs_a_clarification_in_the_page(browser: object, s
     await expect(page).to_have_url(re.compile(rf"/bidding/manage/tenders/{DEMO_TENDER_CODE}$"))
     await expect(page.locator("#documents-title + ul")).to_contain_text("澄清（第1号）")
     await context.close()
+
+    # Then a bidder objects to the documents, signed in the tender page with its own certificate
+    # (after the clarification: an objection suspends the tender).
+    await _object_to_the_documents_in_the_page(browser, signing_server)
+
+
+async def _object_to_the_documents_in_the_page(browser: object, signing_server: SigningServer) -> None:
+    from playwright.async_api import Browser, FilePayload, expect
+
+    from trading.server.demo import DEMO_TENDER_CODE
+
+    assert isinstance(browser, Browser)
+    p12 = (signing_server.var_dir / "dev-ca" / "p12" / "org_sign.p12").read_bytes()
+    context = await browser.new_context(locale="zh-CN", base_url=signing_server.url)
+    page = await context.new_page()
+    bodies: list[bytes] = []
+    page.on("request", lambda request: bodies.append(request.post_data_buffer or b""))
+    await page.goto("/login")
+    await page.locator("input[name=username]").fill("bidder-js")
+    await page.locator("input[name=password]").fill("ggzy-demo-2026")
+    await page.locator("form#login-form button[type=submit]").click()
+    await expect(page).to_have_url(re.compile(r"/dashboard$"))
+    # The documents must have been downloaded before objecting to them.
+    await page.goto(f"/bidding/tenders/{DEMO_TENDER_CODE}")
+    href = await page.locator("a[href*='/documents/']").first.get_attribute("href")
+    assert href
+    assert (await context.request.get(href)).ok
+    form = page.locator("#document-objection-form")
+    text = "招标文件第3章的资格条件\n与公告不一致。"
+    await form.locator("[name=objection]").fill(text)
+    picker = page.locator("#objection-certificate")
+    await picker.locator("[data-pki-file]").set_input_files(
+        FilePayload(name="org_sign.p12", mimeType="application/x-pkcs12", buffer=p12)
+    )
+    await picker.locator("[data-pki-password]").fill("dev")
+    await form.get_by_role("button", name="签名并提出异议").click()
+    await expect(page).to_have_url(re.compile(r"\?objected=1#document-objections$"))
+    await expect(page.locator("#document-objections")).to_contain_text("与公告不一致")
+    await context.close()
+    # ("dev", the demo's password, is too short to search for in base64 signatures.)
+    secrets = _secrets(signing_server.pki.org_sign, "dev", p12)
+    _assert_nothing_secret(
+        [("", body) for body in bodies if body],
+        {what: value for what, value in secrets.items() if not what.startswith("password")},
+    )

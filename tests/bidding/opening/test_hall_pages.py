@@ -15,7 +15,7 @@ from litestar import Litestar
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bidding.client import format as fmt
-from bidding.client.sdk import content_keys
+from bidding.client.sdk import content_keys, sign_statement_async
 from certs.devpki.pki import DevPki
 from tests.bidding.factories import Party
 from tests.bidding.opening.hall_support import host_transition, sign_in_hall, three_bids_at_sign_in
@@ -84,6 +84,63 @@ async def test_the_host_desk_refuses_with_422_and_the_rule_and_redirects_when_ac
         )
         assert again.status_code == 422, again.text
         assert "(pausable)" in again.text
+
+
+async def test_the_bidder_seat_gives_the_exact_statements_the_page_signs(
+    *,
+    app: Litestar,
+    client: httpx.AsyncClient,
+    browser: httpx.AsyncClient,
+    session_maker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    store: FileStore,
+    dev_pki: DevPki,
+    tmp_path: Path,
+) -> None:
+    """What ``static/js/pki/sign-form.js`` signs: the sign-in statement and an objection's statement for the
+    text as the objection form reads it (trimmed, CRLF kept), each for the bidder's own USCC; a
+    signature made over it is accepted by the form. Others get 404, without the CSRF token 403.
+    """
+    setup = await three_bids_at_sign_in(
+        client=client, session_maker=session_maker, settings=settings, store=store, dev_pki=dev_pki, tmp_path=tmp_path
+    )
+    bidder = setup.bidders["A"]
+    seat = f"/bidding/opening/{setup.code}/bidder"
+    with clock.use_clock(setup.shifted):
+        csrf = await _log_in(browser, bidder)
+        page = await browser.get(seat)
+        assert page.status_code == 200, page.text
+        assert f'data-statement-url="{seat}/sign-in-statement"' in page.text
+        assert f'data-statement-url="{seat}/objection-statement"' in page.text
+        assert 'data-pki-picker="sign"' in page.text
+
+        sign_in = await browser.get(f"{seat}/sign-in-statement")
+        assert sign_in.status_code == 200, sign_in.text
+        assert sign_in.content == fmt.sign_in_statement(setup.code, bidder.uscc)
+
+        text = '  报价"有误"\r\n第二行  '
+        statement = await browser.post(
+            f"{seat}/objection-statement", data={"text": text}, headers={"x-csrftoken": csrf}
+        )
+        assert statement.status_code == 200, statement.text
+        assert statement.content == fmt.objection_statement(setup.code, bidder.uscc, text.strip())
+        assert (await browser.post(f"{seat}/objection-statement", data={"text": text})).status_code == 403
+
+        signature = await sign_statement_async(sign_in.content, bidder.sign.signing())
+        signed_in = await browser.post(
+            f"{seat}/sign-in",
+            data={"signature": base64.b64encode(signature).decode()},
+            headers={"x-csrftoken": csrf},
+        )
+        assert signed_in.status_code == 303, signed_in.text
+        assert signed_in.headers["location"] == seat
+
+        # The tenderee has no seat here: no statement to sign.
+        host = httpx.AsyncClient(transport=browser._transport, base_url=str(browser.base_url))
+        async with host:
+            await _log_in(host, setup.tenderee)
+            refused = await host.get(f"{seat}/sign-in-statement")
+            assert refused.status_code == 403, refused.text  # a tenderee does not attend as a bidder
 
 
 async def test_the_bidder_seat_serves_its_envelopes_and_takes_a_content_key_unwrapped_in_the_browser(

@@ -14,7 +14,8 @@
  * `certificateInfo`), `page.js` (the page's pickers: a holder chosen once per page and kept in
  * memory only; `useHolder(holder, name)` is the hook for a holder from the agent), `bind.js`
  * (/account binding and the certificate-login answer), `login.js`, `sign-file.js` (a document's
- * .p7s). The hall's bidder seat uses `bidding/static/js/opening-sign.js`. See
+ * .p7s), `sign-form.js` (forms signing a statement the platform gives: the hall, withdrawal,
+ * objections to documents). See
  * docs/browser-certificates.md.
  *
  * @typedef {Object} KeyHolder
