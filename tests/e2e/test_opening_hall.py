@@ -250,7 +250,7 @@ async def _sign_in_in_the_page(
         FilePayload(name="signing.p12", mimeType="application/x-pkcs12", buffer=p12)
     )
     await bidder.locator("#signing-certificate [data-pki-password]").fill(P12_PASSWORD)
-    await bidder.get_by_role("button", name="打开证书").click()
+    await bidder.locator("#signing-certificate").get_by_role("button", name="打开证书").click()
     await expect(bidder.locator("#signing-certificate [data-pki-status]")).to_contain_text(first.sign.name)
     await expect(bidder.locator("#signing-certificate [data-pki-password]")).to_have_value("")
     await bidder.get_by_role("button", name="签名并签到").click()
