@@ -33,6 +33,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
+from operator import attrgetter
 
 from bidding.evaluation.draw.candidates import Candidate, DrawContext, ExpertStatus
 from bidding.evaluation.draw.rules import DrawRules
@@ -239,19 +240,33 @@ def frequency(candidate: Candidate, context: DrawContext, window: Window, rules:
 
 
 FILTERS: tuple[Filter, ...] = (employer, declared_conflicts, drafting, standing, availability, frequency)
-"""Run in this order; an excluded expert's reasons are listed in it."""
+"""Run in this order (`reasons_for`); an excluded expert's reasons are listed in it."""
 
 
 def reasons_for(candidate: Candidate, context: DrawContext, window: Window, rules: DrawRules) -> list[Reason]:
+    """Every filter's reasons, in `FILTERS` order. A filter whose input is empty finds nothing, so
+    it is not called: most experts have no conflicts, roles, suspension, absences or past draws,
+    and skipping the calls keeps a 100,000-expert pool near the cost of sorting it.
+    """
     found: list[Reason] = []
-    for check in FILTERS:
-        found.extend(check(candidate, context, window, rules))
+    if candidate.employer_uscc in window.parties:
+        found += employer(candidate, context, window, rules)
+    if candidate.conflicts:
+        found += declared_conflicts(candidate, context, window, rules)
+    if candidate.drafting_roles:
+        found += drafting(candidate, context, window, rules)
+    if candidate.status is not ExpertStatus.ACTIVE:
+        found += standing(candidate, context, window, rules)
+    if candidate.unavailable:
+        found += availability(candidate, context, window, rules)
+    if candidate.past_draws:
+        found += frequency(candidate, context, window, rules)
     return found
 
 
 def canonical_candidates(candidates: Iterable[Candidate]) -> list[Candidate]:
     """By ``expert_id`` as a string (code points); an expert listed twice is refused."""
-    ordered = sorted(candidates, key=lambda candidate: candidate.expert_id)
+    ordered = sorted(candidates, key=attrgetter("expert_id"))
     for before, after in itertools.pairwise(ordered):
         if before.expert_id == after.expert_id:
             msg = f"expert {before.expert_id} is listed twice"
@@ -264,7 +279,15 @@ def apply_avoidance(candidates: Iterable[Candidate], context: DrawContext, rules
     bounds = window(context, rules)
     kept: list[Candidate] = []
     excluded: list[Excluded] = []
+    parties, active = bounds.parties, ExpertStatus.ACTIVE
     for candidate in canonical_candidates(candidates):
+        if (
+            candidate.employer_uscc not in parties
+            and candidate.status is active
+            and not (candidate.conflicts or candidate.drafting_roles or candidate.unavailable or candidate.past_draws)
+        ):
+            kept.append(candidate)  # nothing any filter could find (`reasons_for` would call none)
+            continue
         found = reasons_for(candidate, context, bounds, rules)
         if found:
             excluded.append(Excluded(candidate.expert_id, tuple(found)))

@@ -9,9 +9,13 @@ Asia/Shanghai.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
+
+_TOKEN = re.compile(r"[^\s]+")
+_CODE = re.compile(r"[^\s,]+")
 
 
 class ExpertStatus(StrEnum):
@@ -64,8 +68,11 @@ class Candidate:
     """One expert of the pool as the draw sees them."""
 
     expert_id: str
-    specialties: frozenset[str]
-    """Codes of the specialty classification (hierarchical: a child's code extends its parent's)."""
+    """Text without whitespace (the pool's UUID)."""
+    specialties: tuple[str, ...]
+    """Codes of the specialty classification (hierarchical: a child's code extends its parent's),
+    without whitespace or commas. Any iterable is accepted and kept sorted (code points) and
+    distinct, the form the published candidate list uses."""
     region: str
     """GB/T 2260 region code (六位行政区划代码)."""
     employer_uscc: str | None
@@ -79,6 +86,17 @@ class Candidate:
     drafting_roles: tuple[DraftingRole, ...] = ()
     past_draws: tuple[PastDraw, ...] = ()
     """Earlier draws (any tenderee; the rule counts those of this draw's tenderee)."""
+
+    def __post_init__(self) -> None:
+        if _TOKEN.fullmatch(self.expert_id) is None or not self.expert_id.isprintable():
+            msg = f"an expert id is text without whitespace, got {self.expert_id!r}"
+            raise ValueError(msg)
+        codes = tuple(sorted(set(self.specialties)))
+        for code in codes:
+            if _CODE.fullmatch(code) is None or not code.isprintable():
+                msg = f"expert {self.expert_id}: a specialty code has no whitespace or commas, got {code!r}"
+                raise ValueError(msg)
+        object.__setattr__(self, "specialties", codes)
 
 
 @dataclass(frozen=True, slots=True)
