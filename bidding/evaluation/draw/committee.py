@@ -113,14 +113,10 @@ def _bad_code(code: str) -> bool:
     return not code.isprintable() or _CODE.fullmatch(code) is None
 
 
-def candidate_line(candidate: Candidate) -> str:
-    """``expert_id SP code_1,…,code_m`` (the codes are kept sorted by `Candidate`)."""
-    return candidate.expert_id + " " + ",".join(candidate.specialties)
-
-
 def candidate_list_digest(candidates: Sequence[Candidate]) -> str:
     """The published digest of the candidate list (``candidates`` in canonical order)."""
-    lines = [c.expert_id + " " + ",".join(c.specialties) for c in candidates]  # candidate_line, inline
+    # One line per expert: ``expert_id SP code_1,…,code_m`` (`Candidate` keeps the codes sorted).
+    lines = [c.expert_id + " " + ",".join(c.specialties) for c in candidates]
     text = "\n".join([CANDIDATES_DOMAIN, *lines])
     return hashlib.sha256(text.encode()).hexdigest()
 

@@ -151,6 +151,7 @@ def test_reserves_replace_decliners_deterministically():
     declining = technical.members[2]
     seating = seat(draw, [declining])
     assert seating.members["technical"][2] == first  # takes the decliner's seat
+    assert seating.remaining_reserves["technical"] == (second,)
     assert declining not in seating.committee()
     assert len(seating.committee()) == 7
     assert next_reserve(draw, [], declining) == first
@@ -253,3 +254,14 @@ def test_the_draw_is_after_the_deadline_before_the_evaluation_and_on_a_loaded_ca
         )
         == []
     )
+
+
+def test_a_candidate_keeps_its_codes_sorted_and_refuses_ids_or_codes_that_would_make_a_line_ambiguous():
+    candidate = expert(1, "B0201", "A0101", "B0201")
+    assert candidate.specialties == ("A0101", "B0201")
+    for bad_id in ("e 1", "", "e\t1", "e\x001"):
+        with pytest.raises(ValueError, match="expert id"):
+            expert(1, expert_id=bad_id)
+    for bad_code in ("A01 01", "A01,02", "", "A\x0001"):
+        with pytest.raises(ValueError, match="specialty code"):
+            expert(1, bad_code)
