@@ -17,7 +17,7 @@ override it. A result checked only against itself proves nothing, so a missing c
 list digest is refused (exit 2), never taken from the result.
 
 Checked: the revealed seed against the commitment; the spec; the candidate list (canonical order,
-no expert twice, no excluded expert in it) and its digest against the one the result claims and
+no expert twice, each fitting a group, no excluded expert in it) and its digest against the one the result claims and
 the one published before; each witness's revealed contribution; the draw seed; every group's
 members and ordered reserves; and the seated committee after the recorded declines. Exit status
 0 when everything holds (one JSON line on stdout), 1 on any mismatch (one ``MISMATCH:`` line
@@ -162,6 +162,11 @@ def check(result: Any, published: dict[str, Any]) -> tuple[list[str], dict[str, 
     if digest != published_digest:
         problems.append(f"the candidate list differs from the one frozen before the draw (digest {published_digest})")
 
+    problems.extend(
+        f"expert {expert} fits no group of the spec: the candidate list holds only experts who fit one"
+        for expert, codes in rows
+        if not any(code.startswith(p) for code in codes for group in groups for p in group["specialties"])
+    )
     excluded = {str(item.get("expert_id")) for item in result.get("excluded") or [] if isinstance(item, dict)}
     problems.extend(
         f"expert {e} is recorded as excluded but is on the candidate list"

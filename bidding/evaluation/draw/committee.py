@@ -7,8 +7,9 @@ The scheme, restated for outside verifiers in ``scripts/committee_scheme.md`` an
 1. Before the draw the platform publishes ``seed_sha256 = SHA-256(server_seed)``
    (``draws.commitment``) and the spec (groups, counts, reserves). Witnesses present at the draw
    (the supervisor, the tenderee's representative) may commit contributions the same way.
-2. The candidate list is the pool after avoidance, in canonical order (``expert_id`` sorted as
-   strings), one line per expert ``expert_id SP code_1,code_2,…`` (its specialty codes sorted)::
+2. The candidate list is the pool after avoidance, restricted to the experts fitting at least
+   one group (step 4), in canonical order (``expert_id`` sorted as strings), one line per expert
+   ``expert_id SP code_1,code_2,…`` (its specialty codes sorted)::
 
        candidate_list_sha256 = SHA-256("ggzy-committee-candidates-v1" LF line_1 LF … line_n)
 
@@ -171,6 +172,23 @@ def _check_canonical(candidates: Sequence[Candidate]) -> None:
         )
 
 
+def _fitting_codes(codes: set[str], group: GroupSpec) -> frozenset[str]:
+    prefixes = tuple(group.specialties)
+    return frozenset(code for code in codes if code.startswith(prefixes))
+
+
+def candidate_list(candidates: Sequence[Candidate], spec: DrawSpec) -> list[Candidate]:
+    """The candidate list the draw runs over and the result publishes: of ``candidates`` (the
+    avoidance result, canonical order), those fitting at least one group. Defining it so makes the
+    committee the same whether the pool's query already kept only the spec's specialties or not.
+    """
+    check_spec(spec)
+    _check_canonical(candidates)
+    codes = set(itertools.chain.from_iterable(candidate.specialties for candidate in candidates))
+    fitting = frozenset().union(*(_fitting_codes(codes, group) for group in spec.groups))
+    return [candidate for candidate in candidates if not fitting.isdisjoint(candidate.specialties)]
+
+
 def draw_committee(
     server_seed: str,
     seed_sha256: str,
@@ -178,7 +196,8 @@ def draw_committee(
     spec: DrawSpec,
     contributions: Mapping[str, str | None] | None = None,
 ) -> CommitteeDraw:
-    """Draw the committee over ``candidates`` (the avoidance result, canonical order).
+    """Draw the committee over the `candidate_list` of ``candidates`` (the avoidance result,
+    canonical order) and ``spec``.
 
     ``seed_sha256`` is the commitment published before the draw: a seed that does not match it is
     refused. ``contributions`` are the witnesses' revealed secrets (checked against their
@@ -189,18 +208,15 @@ def draw_committee(
         raise DrawRefused(
             "the seed does not match the commitment published before the draw", field="seed", rule="seed_commitment"
         )
-    check_spec(spec)
-    _check_canonical(candidates)
-    list_sha256 = candidate_list_digest(candidates)
+    listed = candidate_list(candidates, spec)
+    list_sha256 = candidate_list_digest(listed)
     seed = draws.draw_seed(server_seed, list_sha256, dict(contributions or {}))
-    codes = set(itertools.chain.from_iterable(candidate.specialties for candidate in candidates))
+    codes = set(itertools.chain.from_iterable(candidate.specialties for candidate in listed))
     taken: set[str] = set()
     groups: list[GroupDraw] = []
     for group in spec.ordered():
-        fitting = frozenset(code for code in codes if code.startswith(tuple(group.specialties)))
-        eligible = [
-            c.expert_id for c in candidates if not fitting.isdisjoint(c.specialties) and c.expert_id not in taken
-        ]
+        fitting = _fitting_codes(codes, group)
+        eligible = [c.expert_id for c in listed if not fitting.isdisjoint(c.specialties) and c.expert_id not in taken]
         if len(eligible) < group.count:
             raise DrawRefused(
                 f"group {group.key} needs {group.count} experts, {len(eligible)} are eligible after avoidance",
@@ -303,7 +319,7 @@ def published_result(
         "seed": server_seed,
         "seed_sha256": draw.seed_sha256,
         "spec": spec.as_json(),
-        "candidate_list": published_candidates(candidates),
+        "candidate_list": published_candidates(candidate_list(candidates, spec)),
         "candidate_list_sha256": draw.candidate_list_sha256,
         "contributions": dict(sorted((contributions or {}).items())),
         "draw_seed": draw.draw_seed,

@@ -13,6 +13,7 @@ from bidding.evaluation.draw.avoidance import apply_avoidance
 from bidding.evaluation.draw.committee import (
     DrawRefused,
     DrawSpec,
+    candidate_list,
     candidate_list_digest,
     check_spec,
     draw_committee,
@@ -265,3 +266,11 @@ def test_a_candidate_keeps_its_codes_sorted_and_refuses_ids_or_codes_that_would_
     for bad_code in ("A01 01", "A01,02", "", "A\x0001"):
         with pytest.raises(ValueError, match="specialty code"):
             expert(1, bad_code)
+
+
+def test_the_candidate_list_is_the_experts_fitting_a_group_whatever_the_pool_query_kept():
+    fitting = apply_avoidance(mixed_pool(), context(), shipped_rules()).candidates
+    others = [expert(n, "C0301") for n in range(1000, 1040)]
+    whole = sorted([*fitting, *others], key=lambda c: c.expert_id)
+    assert candidate_list(whole, SEVEN) == list(fitting)
+    assert draw_committee(SEED, COMMITMENT, whole, SEVEN) == draw_committee(SEED, COMMITMENT, fitting, SEVEN)

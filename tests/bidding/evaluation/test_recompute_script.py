@@ -236,3 +236,10 @@ def test_missing_or_malformed_data_exits_2(tmp_path):
     )
     assert completed.returncode == 2
     assert completed.stdout.startswith("CANNOT VERIFY: ")
+
+
+def test_a_listed_expert_fitting_no_group_is_refused(tmp_path):
+    padded = copy.deepcopy(GOOD)
+    padded["candidate_list"].append({"expert_id": "zz-outsider", "specialties": ["C0301"]})
+    lines = mismatches(run(tmp_path, padded))
+    assert any("zz-outsider fits no group" in line for line in lines)
