@@ -182,11 +182,17 @@ def candidate_list(candidates: Sequence[Candidate], spec: DrawSpec) -> list[Cand
     avoidance result, canonical order), those fitting at least one group. Defining it so makes the
     committee the same whether the pool's query already kept only the spec's specialties or not.
     """
+    return _listed(candidates, spec)[0]
+
+
+def _listed(candidates: Sequence[Candidate], spec: DrawSpec) -> tuple[list[Candidate], dict[str, frozenset[str]]]:
+    """`candidate_list` and, per group key, the specialty codes present that fit the group."""
     check_spec(spec)
     _check_canonical(candidates)
     codes = set(itertools.chain.from_iterable(candidate.specialties for candidate in candidates))
-    fitting = frozenset().union(*(_fitting_codes(codes, group) for group in spec.groups))
-    return [candidate for candidate in candidates if not fitting.isdisjoint(candidate.specialties)]
+    fitting = {group.key: _fitting_codes(codes, group) for group in spec.groups}
+    anywhere = frozenset().union(*fitting.values())
+    return [candidate for candidate in candidates if not anywhere.isdisjoint(candidate.specialties)], fitting
 
 
 def draw_committee(
@@ -208,14 +214,13 @@ def draw_committee(
         raise DrawRefused(
             "the seed does not match the commitment published before the draw", field="seed", rule="seed_commitment"
         )
-    listed = candidate_list(candidates, spec)
+    listed, fitting_codes = _listed(candidates, spec)
     list_sha256 = candidate_list_digest(listed)
     seed = draws.draw_seed(server_seed, list_sha256, dict(contributions or {}))
-    codes = set(itertools.chain.from_iterable(candidate.specialties for candidate in listed))
     taken: set[str] = set()
     groups: list[GroupDraw] = []
     for group in spec.ordered():
-        fitting = _fitting_codes(codes, group)
+        fitting = fitting_codes[group.key]
         eligible = [c.expert_id for c in listed if not fitting.isdisjoint(c.specialties) and c.expert_id not in taken]
         if len(eligible) < group.count:
             raise DrawRefused(
