@@ -36,6 +36,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
+from bidding.evaluation.draw.avoidance import Excluded
 from bidding.evaluation.draw.candidates import Candidate
 from trading.kernel import draws
 from trading.kernel.errors import ValidationFailed
@@ -312,11 +313,15 @@ def published_result(
     candidates: Sequence[Candidate],
     spec: DrawSpec,
     contributions: Mapping[str, str | None] | None = None,
-    excluded: Sequence[Mapping[str, object]] = (),
+    excluded: Sequence[Excluded] = (),
     declined: Sequence[str] = (),
     rules_version: str = "",
 ) -> dict[str, Any]:
-    """The result as published after the reveal: everything ``recompute_committee.py`` reads."""
+    """The result as published after the reveal: everything ``recompute_committee.py`` reads.
+
+    The excluded experts appear with their reason codes only: the evidence (employers, relations,
+    dates) is personal data, kept in the draw's record for the supervisor and the expert concerned.
+    """
     seating = seat(draw, declined)
     return {
         "scheme": SCHEME,
@@ -329,7 +334,10 @@ def published_result(
         "contributions": dict(sorted((contributions or {}).items())),
         "draw_seed": draw.draw_seed,
         "groups": [group.as_json() for group in draw.groups],
-        "excluded": [dict(item) for item in excluded],
+        "excluded": [
+            {"expert_id": item.expert_id, "reasons": [reason.code.value for reason in item.reasons]}
+            for item in excluded
+        ],
         "declined": list(declined),
         "committee": seating.committee(),
     }
