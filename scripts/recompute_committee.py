@@ -220,7 +220,11 @@ def check(result: Any, published: dict[str, Any]) -> tuple[list[str], dict[str, 
             if published_group.get(part) != recomputed[key][part]
         )
 
-    committee = _seat(recomputed, result.get("declined") or [], problems)
+    declined = result.get("declined") or []
+    if not isinstance(declined, list):
+        msg = "declined is a list of expert ids"
+        raise Unverifiable(msg)
+    committee = _seat(recomputed, declined, problems)
     if result.get("committee") is not None and result.get("committee") != committee:
         problems.append(f"the seated committee is {result.get('committee')}, recomputed {committee}")
     summary = {
