@@ -44,6 +44,7 @@ probes  # a fixture requested for its effect (tests/trading/server/test_route_gu
 # --- data: serialised fields, enum members and columns written for the record -------------------
 expiresAt  # bidding/api.py
 receiptNo  # bidding/intake.py
+toSign  # trading/parties/certificates/web.py: the binding challenge JSON field bind.js reads
 GuaranteeForm  # bidding/client/sdk.py (the SDK's public type)
 line_name  # tests/trading/kernel/test_input_bounds.py
 credit_score  # intermediary_market/schemas.py
@@ -102,3 +103,15 @@ _.loaded_by  # trading/server/workdays: shown by the template
 _.handle_DATA  # aiosmtpd handler hook (tests)
 _.fallback  # trading/notifications/messages.py: read by the notice template
 _.organisation_uscc  # trading/parties/api_mandates.py: API field
+
+# --- certs/agent/server.py: what http.server reads of a request handler and its server ---------
+_.server_version
+_.sys_version
+_.protocol_version
+_.close_connection
+_.do_OPTIONS
+_.do_POST
+_.do_PUT
+_.do_DELETE
+_.do_PATCH
+_.daemon_threads
