@@ -25,7 +25,7 @@ from bidding.evaluation.draw.rules import shipped_rules
 from bidding.evaluation.draw.timing import draw_timing
 from bidding.evaluation.methods.common import Sector
 from bidding.evaluation.methods.settings import CommitteeSpec, check_committee
-from tests.bidding.evaluation.factories import BIDDER_A, SEVEN, context, expert, pool, spec
+from tests.bidding.evaluation.draw_factories import BIDDER_A, SEVEN, context, expert, pool, spec
 from trading.kernel import draws
 from trading.kernel.calendar import CHINA, WorkingCalendar, shipped_schedules
 

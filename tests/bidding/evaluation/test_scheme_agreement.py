@@ -1,6 +1,6 @@
 """The platform's committee draw and the independent restatement in ``scripts/recompute_committee.py``
 agree on varied pools, specs, witnesses and declines (the script's ``check`` called in-process;
-the subprocess runs are in ``test_recompute_script``).
+the subprocess runs are in ``test_recompute_committee_script``).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from bidding.evaluation.draw.committee import draw_committee, published_result, seat
-from tests.bidding.evaluation.factories import expert, spec
+from tests.bidding.evaluation.draw_factories import expert, spec
 from trading.kernel import draws
 
 SCRIPT = Path(__file__).resolve().parents[3] / "scripts" / "recompute_committee.py"

@@ -20,7 +20,7 @@ import pytest
 from bidding.evaluation.draw.avoidance import apply_avoidance
 from bidding.evaluation.draw.committee import DrawSpec, draw_committee, published_result
 from bidding.evaluation.draw.rules import shipped_rules
-from tests.bidding.evaluation.factories import BIDDER_A, SEVEN, context, expert, spec
+from tests.bidding.evaluation.draw_factories import BIDDER_A, SEVEN, context, expert, spec
 from trading.kernel import draws
 
 SCRIPT = Path(__file__).resolve().parents[3] / "scripts" / "recompute_committee.py"
