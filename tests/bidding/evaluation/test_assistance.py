@@ -509,3 +509,20 @@ def test_extreme_numbers_are_refused_or_computed_exactly_never_a_crash() -> None
         ).findings
         if f.code.startswith("credit")
     ]
+
+
+def test_each_version_keeps_its_reader(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A second version adds a reader; documents of the first still read with theirs."""
+    from bidding.evaluation.response import bid
+
+    seen: list[bytes | str] = []
+
+    def read_v2(data: bytes | str) -> Any:
+        seen.append(data)
+        return "v2"
+
+    monkeypatch.setitem(bid.READERS, "ggzy-response/2", read_v2)
+    v2 = json.dumps(response(format="ggzy-response/2", somethingNew=True))
+    assert read_response(v2) == "v2"
+    assert seen == [v2]
+    assert read(response()).format == "ggzy-response/1"
