@@ -247,7 +247,7 @@ class PoolRepository:
         rows = await self.session.execute(
             select(Expert, Person).join(Person, Person.id == Expert.person_id).where(Expert.name == name)
         )
-        return [(expert, person) for expert, person in rows.tuples().all()]
+        return [(expert, person) for expert, person in rows.all()]
 
     async def ratings_given_by(self, organisation_id: uuid.UUID) -> Sequence[tuple[Rating, Expert]]:
         rows = await self.session.execute(
@@ -257,4 +257,4 @@ class PoolRepository:
             .order_by(Rating.rated_at.desc())
             .limit(200)
         )
-        return [(rating, expert) for rating, expert in rows.tuples().all()]
+        return [(rating, expert) for rating, expert in rows.all()]
