@@ -35,6 +35,7 @@ from bidding.evaluation.pool.ratings import ExpertRatings, RatingInput
 from bidding.evaluation.pool.repository import PAGE_SIZE
 from bidding.evaluation.pool.service import CHINA, ExpertPool, split_codes, today_in_china
 from bidding.evaluation.pool.web_labels import (
+    BAD_DAY,
     CHANGE_RULE_LABELS,
     FIELD_LABELS,
     LABELS,
@@ -55,10 +56,9 @@ IMPORT_MAX_BYTES: Final = 4 * 1024 * 1024
 POOL: Final = "evaluation.pool"
 PROFILE: Final = "evaluation.profile"
 RATINGS: Final = "evaluation.ratings"
-BAD_DAY = N_("Enter a date such as 2027-12-31.")
 IMPORT_REFUSED = N_("The file was refused and nothing was imported. Correct every row listed and upload it again.")
-CHOOSE_FILE = N_("Choose a CSV or Excel file to import.")
-UNKNOWN_FORMAT = N_("The file's name ends in .csv or .xlsx.")
+CHOOSE_FILE = "Choose a CSV or Excel file to import."
+UNKNOWN_FORMAT = "The file's name ends in .csv or .xlsx."
 TEMPLATE_TYPES: Final = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -374,7 +374,7 @@ class PoolPages(Controller):
         return await page(request, "evaluation/pool/import.html", self._import_context(result=done))
 
     @get(
-        "/imports/template.{fmt:str}",
+        "/imports/templates/{fmt:str}",
         name="evaluation.import_template",
         opt=requires(EvaluationPermission.EXPERT_MANAGE),
     )

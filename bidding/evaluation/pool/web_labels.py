@@ -64,6 +64,7 @@ RULE_MESSAGES = {
     "max_count": N_("At most ten specialties."),
     "format": N_("The format is not right."),
     "region_code.format": N_("A region code has 6 digits (GB/T 2260)."),
+    "region.format": N_("A region code has 6 digits (GB/T 2260)."),
     "region": N_("The code does not start with a province code (GB/T 2260)."),
     "length": N_("A unified social credit code has exactly 18 characters."),
     "id_number.length": N_("A citizen ID number has 18 characters."),
@@ -90,8 +91,16 @@ RULE_MESSAGES = {
     "expert_ambiguous": N_("Several experts match: ask the centre."),
     "already_rated": N_("This expert is rated for this tender already."),
     "known": N_("Choose an option from the list."),
+    "file.format": N_("The file's name ends in .csv or .xlsx."),
+    "file.required": N_("Choose a CSV or Excel file to import."),
 }
-LABELS = Labels(fields=FIELD_LABELS, rules=RULE_MESSAGES, quiet_rules=frozenset({"format", "known"}))
+BAD_DAY = N_("Enter a date such as 2027-12-31.")
+LABELS = Labels(
+    fields=FIELD_LABELS,
+    rules=RULE_MESSAGES,
+    messages=frozenset({BAD_DAY}),
+    quiet_rules=frozenset({"format", "known"}),
+)
 
 IMPORT_RULES = {
     "file.encoding": N_("The file is neither UTF-8 nor GB18030 text: save it as CSV (UTF-8) or as an Excel workbook."),
