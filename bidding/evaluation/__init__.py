@@ -1,1 +1,1 @@
-"""The evaluation stage (评标, issue 15): the expert pool, the committee draw, venues, scoring and the report."""
+"""The evaluation stage (评标, issue 15): from the opened bids to a report signed by every expert."""

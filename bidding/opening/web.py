@@ -164,10 +164,12 @@ class OpeningPages(Controller):
                 "part_labels": PART_LABELS,
                 "display_tz": DISPLAY_TZ,
                 "hall_labels": hall_labels(),
+                # The links between the hall's pages: only to the pages this caller may open for
+                # this tender (an agency's permission to host is not a desk at every tender).
                 "can": {
-                    "host": actor.has(BiddingPermission.OPENING_HOST),
-                    "attend": actor.has(BiddingPermission.OPENING_ATTEND),
-                    "read": actor.has(BiddingPermission.OPENING_READ),
+                    "host": actor.has(BiddingPermission.OPENING_HOST) and policy.may_open(Page.HOST),
+                    "attend": actor.has(BiddingPermission.OPENING_ATTEND) and policy.may_open(Page.BIDDER),
+                    "read": actor.has(BiddingPermission.OPENING_READ) and policy.may_open(Page.SUPERVISOR),
                 },
             },
         )

@@ -32,6 +32,7 @@ from trading.kernel.auth.identity import Actor
 from trading.kernel.errors import DomainError, NotFound
 from trading.kernel.web.forms import FieldError, FormBody, submit
 from trading.kernel.web.pages import page
+from trading.parties.models import Organisation
 
 # --- public pages --------------------------------------------------------------------------------
 
@@ -242,10 +243,19 @@ class _DetailPage:
             view.tender.tenderee_organisation_id,
             view.tender.agency_organisation_id,
         )
+        tenderee = await session.get(Organisation, view.tender.tenderee_organisation_id)
+        agency = (
+            await session.get(Organisation, view.tender.agency_organisation_id)
+            if view.tender.agency_organisation_id
+            else None
+        )
         answered = [q for q in await tenders.repo.questions(view.tender.id) if q.answer]
         may_ask = actor.has(BiddingPermission.QUESTION_ASK)
         context = {
             "tender": view.tender,
+            "tenderee": tenderee,
+            "agency": agency,
+            "criteria": view.tender.evaluation_criteria.get("criteria", []),
             "remedy_plan": remedy_plan(view.tender.key_holders, view.tender.rules),
             "lots": view.lots,
             "documents": view.documents,

@@ -156,8 +156,9 @@ def permission_guard() -> Any:
 
 
 def template_config(settings: Settings) -> TemplateConfig[JinjaTemplateEngine]:
-    del settings
     # The header's unread-notice count (layouts/base.html).
     add_context_hook(notifications_web.unread_in_header)
     environment = build_environment(TEMPLATE_PACKAGES, navigation=shell.NAVIGATION)
+    # Where pages find the local certificate agent: ``data-agent-url="{{ agent_url }}"`` for pki/agent.js.
+    environment.globals["agent_url"] = settings.web.agent_url
     return TemplateConfig(instance=JinjaTemplateEngine.from_environment(environment))
