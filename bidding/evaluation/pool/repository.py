@@ -5,11 +5,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bidding.evaluation.draw.candidates import Candidate, DeclaredConflict, PastDraw
+from bidding.evaluation.draw.candidates import ExpertStatus as DrawStatus
 from bidding.evaluation.pool.models import (
     Attendance,
     ConflictDeclaration,
@@ -27,6 +30,7 @@ from bidding.models import Tender
 from trading.parties.models import CertificateBinding, Organisation, Person, User
 
 PAGE_SIZE = 50
+CHINA = ZoneInfo("Asia/Shanghai")
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,3 +262,86 @@ class PoolRepository:
             .limit(200)
         )
         return [(rating, expert) for rating, expert in rows.all()]
+
+
+# --- the draw's view of the pool ------------------------------------------------------------------
+
+
+def _last_day(until: datetime | None) -> date | None:
+    """The last day (Asia/Shanghai) of a suspension that ends at the moment ``until``."""
+    if until is None:
+        return None
+    return (until.astimezone(CHINA) - timedelta(microseconds=1)).date()
+
+
+class CandidateRepository(PoolRepository):
+    """The pool's rows as the committee draw reads them (`bidding.evaluation.draw.candidates`):
+    one `Candidate` per expert, each query grouped over the whole pool (no query per expert).
+    """
+
+    async def candidates(
+        self, *, days_from: date, days_until: date, draws_since: date, statuses: Sequence[ExpertStatus] | None = None
+    ) -> list[Candidate]:
+        """Every expert (of ``statuses``, default all: avoidance records why the others are out),
+        with unavailable days within ``days_from``–``days_until`` (the evaluation), conflicts
+        declared with an organisation's credit code (a conflict named by name only cannot be
+        matched to a party and is left to the expert's own declaration at sign-in), and the draws
+        since ``draws_since`` (the frequency rule's window).
+        """
+        query = select(Expert.id, Expert.region_code, Expert.employer_uscc, Expert.status, Expert.suspended_until)
+        if statuses is not None:
+            query = query.where(Expert.status.in_(list(statuses)))
+        experts = (await self.session.execute(query.order_by(Expert.id))).all()
+        specialties: dict[uuid.UUID, list[str]] = {}
+        for expert_id, code in (
+            await self.session.execute(select(ExpertSpecialty.expert_id, ExpertSpecialty.code))
+        ).all():
+            specialties.setdefault(expert_id, []).append(code)
+        unavailable: dict[uuid.UUID, set[date]] = {}
+        days = await self.session.execute(
+            select(Unavailability.expert_id, Unavailability.first_day, Unavailability.last_day).where(
+                Unavailability.withdrawn_at.is_(None),
+                Unavailability.last_day >= days_from,
+                Unavailability.first_day <= days_until,
+            )
+        )
+        for expert_id, first, last in days.all():
+            day = max(first, days_from)
+            while day <= min(last, days_until):
+                unavailable.setdefault(expert_id, set()).add(day)
+                day += timedelta(days=1)
+        conflicts: dict[uuid.UUID, list[DeclaredConflict]] = {}
+        declared = await self.session.execute(
+            select(
+                ConflictDeclaration.expert_id,
+                ConflictDeclaration.organisation_uscc,
+                ConflictDeclaration.relation,
+                ConflictDeclaration.period_from,
+                ConflictDeclaration.period_until,
+            ).where(ConflictDeclaration.organisation_uscc.is_not(None))
+        )
+        for expert_id, uscc, relation, since, until in declared.all():
+            if uscc is not None:
+                conflicts.setdefault(expert_id, []).append(DeclaredConflict(uscc, relation.value, since, until))
+        past: dict[uuid.UUID, list[PastDraw]] = {}
+        drawn = await self.session.execute(
+            select(DrawRecord.expert_id, Organisation.uscc, DrawRecord.drawn_at, DrawRecord.tender_id)
+            .join(Organisation, Organisation.id == DrawRecord.tenderee_organisation_id)
+            .where(DrawRecord.drawn_at >= datetime.combine(draws_since, time(0), CHINA))
+        )
+        for expert_id, uscc, drawn_at, tender_id in drawn.all():
+            past.setdefault(expert_id, []).append(PastDraw(uscc, drawn_at.astimezone(CHINA).date(), str(tender_id)))
+        return [
+            Candidate(
+                expert_id=str(expert_id),
+                specialties=tuple(specialties.get(expert_id, ())),
+                region=region,
+                employer_uscc=employer or None,
+                status=DrawStatus(status.value),
+                suspended_until=_last_day(until) if status is ExpertStatus.SUSPENDED else None,
+                unavailable=frozenset(unavailable.get(expert_id, ())),
+                conflicts=tuple(conflicts.get(expert_id, ())),
+                past_draws=tuple(past.get(expert_id, ())),
+            )
+            for expert_id, region, employer, status, until in experts
+        ]
