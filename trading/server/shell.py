@@ -172,7 +172,8 @@ NAVIGATION = Navigation(
                 Panel(
                     N_("Expert profile"),
                     N_(
-                        "Your specialties, region and employer, the days you cannot evaluate, and your conflicts of interest."
+                        "Your specialties, region and employer, the days you cannot evaluate, "
+                        "and your conflicts of interest."
                     ),
                     (Link(N_("My expert profile"), "evaluation.profile"),),
                 ),

@@ -19,7 +19,6 @@ from typing import Any, Final
 
 SHIPPED_PACKAGE: Final = "bidding.evaluation.pool.data"
 SHIPPED_FILE: Final = "specialties.json"
-MAX_LEVEL: Final = 3
 _CODE = re.compile(r"^[A-Z](?:\d{2}){0,2}$")
 
 

@@ -33,7 +33,9 @@ async def test_the_pool_maps_onto_the_draws_candidates_and_avoidance_says_why(
     pool = await pool_with_list(session, settings)
     expert_account = await create_account(session_maker, settings, Role.EXPERT)
     tenderee = await create_account(session_maker, settings, Role.TENDEREE)
-    tenderee_uscc = await session.scalar(sa.select(Organisation.uscc).where(Organisation.id == tenderee.organisation_id))
+    tenderee_uscc = await session.scalar(
+        sa.select(Organisation.uscc).where(Organisation.id == tenderee.organisation_id)
+    )
     assert tenderee_uscc is not None
     bidder, other_bidder = new_uscc(), new_uscc()
     now = await clock.now(session)

@@ -5,6 +5,7 @@ leaves alone; the template imports as it is once filled in.
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -41,7 +42,8 @@ async def test_a_good_csv_registers_every_expert_with_specialties(session: Async
     assert (result.rows, result.created, result.updated, result.unchanged) == (3, 3, 0, 0)
     experts = {e.name: e for e in await session.scalars(sa.select(Expert))}
     assert {"张工", "李工", "王工"} <= experts.keys()
-    assert experts["王工"].shared and experts["王工"].home_library == "南京市综合评标专家库"
+    assert experts["王工"].shared
+    assert experts["王工"].home_library == "南京市综合评标专家库"
     assert experts["王工"].fee_standard == "每半天800元"
     assert not experts["张工"].shared
     codes = await session.scalars(
@@ -50,10 +52,12 @@ async def test_a_good_csv_registers_every_expert_with_specialties(session: Async
     assert sorted(codes) == ["A0101", "A0501"]
     # The ID number is never stored: the person keeps a keyed hash and the masked form.
     person = await session.get(Person, experts["张工"].person_id)
-    assert person is not None and "*" in person.id_masked
+    assert person is not None
+    assert "*" in person.id_masked
     assert rows[0][1] not in person.id_hash
     entry = await session.scalar(sa.select(LedgerEntry).where(LedgerEntry.action == "evaluation.experts_imported"))
-    assert entry is not None and entry.summary["created"] == 3
+    assert entry is not None
+    assert entry.summary["created"] == 3
     registered = await session.scalars(
         sa.select(LedgerEntry).where(LedgerEntry.action == "evaluation.expert_registered")
     )
@@ -131,14 +135,11 @@ async def test_a_name_other_than_the_platforms_for_that_person_is_refused(
     await import_experts(
         pool, csv_file([expert_row(name="孙工", id_number=number)]), ImportFormat.CSV, actor=admin_actor()
     )
-    try:
+    with pytest.raises(ExpertImportRefused) as refused:
         await import_experts(
             pool, csv_file([expert_row(name="孙工二", id_number=number)]), ImportFormat.CSV, actor=admin_actor()
         )
-    except ExpertImportRefused as exc:
-        assert [(e["row"], e["field"], e["rule"]) for e in exc.extra["errors"]] == [(2, "姓名", "name_matches")]
-    else:
-        raise AssertionError("the file was accepted")
+    assert [(e["row"], e["field"], e["rule"]) for e in refused.value.extra["errors"]] == [(2, "姓名", "name_matches")]
 
 
 async def test_an_excel_workbook_imports_like_a_csv(session: AsyncSession, settings: Settings) -> None:
@@ -148,19 +149,18 @@ async def test_an_excel_workbook_imports_like_a_csv(session: AsyncSession, setti
     result = await import_experts(pool, xlsx_file(rows), ImportFormat.XLSX, actor=admin_actor())
     assert (result.created, result.rows) == (2, 2)
     wu = await session.scalar(sa.select(Expert).where(Expert.name == "吴工"))
-    assert wu is not None and wu.region_code == "320804"
+    assert wu is not None
+    assert wu.region_code == "320804"
 
 
 async def test_a_bad_excel_row_refuses_the_workbook(session: AsyncSession, settings: Settings) -> None:
     pool = await pool_with_list(session, settings)
     before = await count(session, Expert)
     rows = [expert_row(), expert_row(specialties="")]
-    try:
+    with pytest.raises(ExpertImportRefused) as refused:
         await import_experts(pool, xlsx_file(rows), ImportFormat.XLSX, actor=admin_actor())
-    except ExpertImportRefused as exc:
-        assert [(e["row"], e["field"], e["rule"]) for e in exc.extra["errors"]] == [(3, "评标专业代码", "required")]
-    else:
-        raise AssertionError("the workbook was accepted")
+    errors = refused.value.extra["errors"]
+    assert [(e["row"], e["field"], e["rule"]) for e in errors] == [(3, "评标专业代码", "required")]
     assert await count(session, Expert) == before
 
 
@@ -173,12 +173,9 @@ async def test_a_file_that_is_not_a_workbook_or_has_unknown_columns_is_refused(
         (csv_file([expert_row()], header=[*HEADER[:-1], "籍贯"]), ImportFormat.CSV, "columns"),
         (csv_file([]), ImportFormat.CSV, "empty"),
     ):
-        try:
+        with pytest.raises(ExpertImportRefused) as refused:
             await import_experts(pool, data, fmt, actor=admin_actor())
-        except ExpertImportRefused as exc:
-            assert (exc.field, exc.rule) == ("file", rule)
-        else:
-            raise AssertionError(rule)
+        assert (refused.value.field, refused.value.rule) == ("file", rule)
 
 
 async def test_the_templates_name_every_column(session: AsyncSession, settings: Settings) -> None:

@@ -49,7 +49,9 @@ async def upload(client: httpx.AsyncClient, name: str, data: bytes) -> httpx.Res
 
 
 @pytest.fixture
-async def admin(client: httpx.AsyncClient, session_maker: async_sessionmaker[AsyncSession], settings: Settings) -> Account:
+async def admin(
+    client: httpx.AsyncClient, session_maker: async_sessionmaker[AsyncSession], settings: Settings
+) -> Account:
     account = await create_account(session_maker, settings, Role.ADMIN)
     await log_in(client, account)
     return account
@@ -70,7 +72,9 @@ async def test_the_centre_imports_csv_and_excel_and_sees_a_refused_file_row_by_r
 
     before = len(await experts(session_maker))
     bad = await upload(
-        client, "bad.csv", csv_file([expert_row(name="丁工"), expert_row(region_code="99999"), expert_row(specialties="Q1")])
+        client,
+        "bad.csv",
+        csv_file([expert_row(name="丁工"), expert_row(region_code="99999"), expert_row(specialties="Q1")]),
     )
     assert bad.status_code == 422
     assert 'id="import-refused"' in bad.text
@@ -101,8 +105,12 @@ async def test_the_list_filters_and_the_record_shows_status_changes(
     async with session_maker() as session:
         pool = ExpertPool(session, settings)
         await pool.sync_specialties(actor=Actor.system())
-        road, _ = await pool.register(facts(name="路桥专家", specialties=("A0201",), region_code="320803"), actor=admin_actor())
-        it, _ = await pool.register(facts(name="信息专家", specialties=("B0101",), region_code="110105"), actor=admin_actor())
+        road, _ = await pool.register(
+            facts(name="路桥专家", specialties=("A0201",), region_code="320803"), actor=admin_actor()
+        )
+        it, _ = await pool.register(
+            facts(name="信息专家", specialties=("B0101",), region_code="110105"), actor=admin_actor()
+        )
         await session.commit()
     page = await client.get("/evaluation/experts", params={"specialty": "A02"})
     assert page.status_code == 200
@@ -160,7 +168,12 @@ async def test_an_expert_keeps_a_profile_and_declares_a_conflict(
     page = await client.get("/evaluation/profile")
     assert 'id="profile-form"' in page.text
     token = csrf_token(page.text)
-    form = {"_csrf_token": token, "organisation_name": "某建设集团", "relation": "employment", "period_from": "2021-03-01"}
+    form = {
+        "_csrf_token": token,
+        "organisation_name": "某建设集团",
+        "relation": "employment",
+        "period_from": "2021-03-01",
+    }
     bad = await client.post("/evaluation/profile/conflicts", data={**form, "period_until": "2020-01-01"})
     assert bad.status_code == 422
     assert "截止日期早于起始日期" in bad.text
@@ -179,7 +192,9 @@ async def test_an_expert_keeps_a_profile_and_declares_a_conflict(
     )
     assert updated.status_code == 303
     async with session_maker() as session:
-        declared = (await session.scalars(sa.select(ConflictDeclaration).where(ConflictDeclaration.expert_id == expert.id))).all()
+        declared = (
+            await session.scalars(sa.select(ConflictDeclaration).where(ConflictDeclaration.expert_id == expert.id))
+        ).all()
         assert [(d.organisation_name, d.period_until.isoformat() if d.period_until else None) for d in declared] == [
             ("某建设集团", "2023-12-31")
         ]

@@ -61,9 +61,11 @@ async def test_suspend_remove_restore_each_recorded_with_its_reason(session: Asy
     expert, _ = await pool.register(facts(), actor=admin_actor())
     now = await clock.now(session)
     await pool.suspend(expert.id, now + timedelta(days=30), "两次无故缺席评标", actor=admin_actor())
-    assert expert.status is ExpertStatus.SUSPENDED and expert.next_check == expert.suspended_until
+    assert expert.status is ExpertStatus.SUSPENDED
+    assert expert.next_check == expert.suspended_until
     await pool.remove(expert.id, "以不正当方式影响评标结果", actor=admin_actor())
-    assert expert.status is ExpertStatus.REMOVED and expert.next_check is None
+    assert expert.status is ExpertStatus.REMOVED
+    assert expert.next_check is None
     with pytest.raises(ExpertRefused) as refused:
         await pool.suspend(expert.id, now + timedelta(days=3), "x", actor=admin_actor())
     assert refused.value.rule == "status"
@@ -121,7 +123,8 @@ async def test_the_sweep_ends_a_suspension_once(session: AsyncSession, settings:
     assert expert.id in await handler.due(session, later, 100)
     assert await handler.run(session, expert.id, later)
     assert not await handler.run(session, expert.id, later)  # a second sweep changes nothing
-    assert expert.status is ExpertStatus.ACTIVE and expert.next_check is None
+    assert expert.status is ExpertStatus.ACTIVE
+    assert expert.next_check is None
     assert StatusChangeRule.SUSPENSION_ENDED in {c.rule for c in await pool.repo.status_changes(expert.id)}
 
 
@@ -143,7 +146,8 @@ async def test_conflict_declarations_are_checked_and_recorded(
     today = today_in_china(await clock.now(session))
     good = ConflictInput(new_uscc(), "某建设集团有限公司", RelationType.EMPLOYMENT, date(2020, 1, 1), date(2024, 6, 30))
     declaration = await profile.declare_conflict(me, good)
-    assert declaration.expert_id == expert.id and declaration.organisation_uscc == good.organisation_uscc
+    assert declaration.expert_id == expert.id
+    assert declaration.organisation_uscc == good.organisation_uscc
     bad_cases = {
         "organisation_required": dataclasses.replace(good, organisation_uscc="", organisation_name=""),
         "check_char": dataclasses.replace(good, organisation_uscc=good.organisation_uscc[:-1] + "0")
@@ -253,7 +257,8 @@ async def test_a_low_average_suspends_and_high_scores_make_a_senior(
     await rate(weak, 2, 70)
     assert weak.status is ExpertStatus.SUSPENDED  # (50 + 55 + 70) / 3 = 58.33 < 60
     (change,) = await ratings.repo.status_changes(weak.id)
-    assert change.rule is StatusChangeRule.RATING_AVERAGE and "58.33" in change.reason
+    assert change.rule is StatusChangeRule.RATING_AVERAGE
+    assert "58.33" in change.reason
     assert weak.suspended_until is not None
     assert weak.suspended_until - await clock.now(session) == shipped.suspension
 
@@ -261,7 +266,8 @@ async def test_a_low_average_suspends_and_high_scores_make_a_senior(
         await rate(strong, index, 95)
     assert not strong.senior
     await rate(strong, 9, 90)
-    assert strong.senior and strong.senior_since is not None
+    assert strong.senior
+    assert strong.senior_since is not None
     assert "evaluation.expert_senior" in await actions(session, strong.id)
     # A rule file that only proposes: the expert stays active, the proposal is on the ledger.
     proposing = dataclasses.replace(shipped, low_action="propose")
