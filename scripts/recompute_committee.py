@@ -58,6 +58,11 @@ def draw_without_replacement(draw_seed: str, purpose: str, ordered: list[str], c
     return drawn
 
 
+def fits(codes: list[str], group_codes: list[str]) -> bool:
+    """committee_scheme.md, step 4: a code starting with one of the group's; no group codes: any."""
+    return not group_codes or any(code.startswith(prefix) for code in codes for prefix in group_codes)
+
+
 def _text(value: Any, what: str) -> str:
     if not isinstance(value, str) or not value:
         msg = f"{what} is missing or not text"
@@ -78,8 +83,8 @@ def _spec_groups(spec: Any) -> list[dict[str, Any]]:
         except (KeyError, TypeError) as exc:
             msg = f"spec group {index} is malformed ({exc})"
             raise Unverifiable(msg) from exc
-        if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in (count, reserves)) or not codes:
-            msg = f"spec group {key}: count and reserves are whole numbers, codes are given"
+        if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in (count, reserves)):
+            msg = f"spec group {key}: count and reserves are whole numbers"
             raise Unverifiable(msg)
         groups.append({"key": key, "specialties": codes, "count": count, "reserves": reserves})
     return sorted(groups, key=lambda group: group["key"])
@@ -165,7 +170,7 @@ def check(result: Any, published: dict[str, Any]) -> tuple[list[str], dict[str, 
     problems.extend(
         f"expert {expert} fits no group of the spec: the candidate list holds only experts who fit one"
         for expert, codes in rows
-        if not any(code.startswith(p) for code in codes for group in groups for p in group["specialties"])
+        if not any(fits(codes, group["specialties"]) for group in groups)
     )
     excluded = {str(item.get("expert_id")) for item in result.get("excluded") or [] if isinstance(item, dict)}
     problems.extend(
@@ -199,11 +204,7 @@ def check(result: Any, published: dict[str, Any]) -> tuple[list[str], dict[str, 
     recomputed: dict[str, dict[str, list[str]]] = {}
     for group in groups:
         key = group["key"]
-        eligible = [
-            expert
-            for expert, codes in rows
-            if expert not in taken and any(code.startswith(p) for code in codes for p in group["specialties"])
-        ]
+        eligible = [expert for expert, codes in rows if expert not in taken and fits(codes, group["specialties"])]
         if len(eligible) < group["count"]:
             problems.append(
                 f"group {key} needs {group['count']} experts but only {len(eligible)} are eligible: no draw was due"
@@ -220,7 +221,11 @@ def check(result: Any, published: dict[str, Any]) -> tuple[list[str], dict[str, 
             if published_group.get(part) != recomputed[key][part]
         )
 
-    committee = _seat(recomputed, result.get("declined") or [], problems)
+    declined = result.get("declined") or []
+    if not isinstance(declined, list):
+        msg = "declined is a list of expert ids"
+        raise Unverifiable(msg)
+    committee = _seat(recomputed, declined, problems)
     if result.get("committee") is not None and result.get("committee") != committee:
         problems.append(f"the seated committee is {result.get('committee')}, recomputed {committee}")
     summary = {

@@ -181,6 +181,7 @@ class BidPages(Controller):
                 "holders": holders,
                 "threshold": view.tender.key_holders.get("threshold"),
                 "seal_command": seal_command(view.tender, chosen.code, bidder.uscc if bidder else ""),
+                "bidder_uscc": bidder.uscc if bidder else "",
                 "server_time": await clock.now(db_session),
                 "chunk_bytes": CHUNK_BYTES,
                 **TEMPLATE_LABELS,

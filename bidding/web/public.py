@@ -13,6 +13,7 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import File
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bidding.client import format as fmt
 from bidding.deps import provide_objections, provide_tenders
 from bidding.models import (
     TenderCategory,
@@ -133,6 +134,31 @@ class TenderPages(Controller):
             redirect=path_to(request, "bidding.tender", code=code) + "?asked=1#questions",
             refusal=lambda errors: detail.render(errors, {"text": data.text}),
         )
+
+    @post(
+        "/{code:str}/document-objection-statement",
+        name="bidding.document_objection_statement",
+        opt=guarded(BiddingPermission.QUESTION_ASK, Exposure.PARTICIPATION),
+        status_code=200,
+    )
+    async def document_objection_statement(
+        self,
+        code: FromPath[str],
+        data: FormBody[ObjectionForm],
+        tenders: NamedDependency[TenderService],
+        actor: NamedDependency[Actor],
+        db_session: NamedDependency[AsyncSession],
+    ) -> Response[bytes]:
+        """The exact bytes the organisation signs to file ``objection`` against the documents
+        (``format.document_objection_statement``, its own USCC), for signing in the page. Nothing
+        is stored; the objection form checks everything when it is filed.
+        """
+        tender = await tenders.tender(code)
+        organisation = await db_session.get(Organisation, actor.organisation_id) if actor.organisation_id else None
+        if organisation is None:
+            raise NotFound("no organisation to object for", field="organisation", rule="exists")
+        statement = fmt.document_objection_statement(tender.project_code, organisation.uscc, data.objection)
+        return attachment(statement, f"document-objection-{tender.project_code}.json", "application/json")
 
     @post(
         "/{code:str}/document-objections",

@@ -38,9 +38,6 @@ from operator import attrgetter
 from bidding.evaluation.draw.candidates import Candidate, DrawContext, ExpertStatus
 from bidding.evaluation.draw.rules import DrawRules
 
-MAX_EVALUATION_DAYS = 31
-"""An evaluation spanning more days than this is a wrong argument, not a real evaluation."""
-
 
 class Avoidance(StrEnum):
     EMPLOYER_TENDEREE = "employer_tenderee"
@@ -139,10 +136,8 @@ def months_before(day: date, months: int) -> date:
 
 
 def window(context: DrawContext, rules: DrawRules) -> Window:
-    last = context.evaluation_end or context.evaluation_date
-    if last < context.evaluation_date or (last - context.evaluation_date).days >= MAX_EVALUATION_DAYS:
-        msg = f"an evaluation lasts 1 to {MAX_EVALUATION_DAYS} days"
-        raise ValueError(msg)
+    days = context.evaluation_days()
+    last = days[-1]
     parties: dict[str, str] = {}
     for uscc in sorted(context.other_parties):
         parties[uscc] = "other_party"
@@ -154,7 +149,7 @@ def window(context: DrawContext, rules: DrawRules) -> Window:
     lookback = rules.conflict_lookback_years(government_procurement=context.government_procurement)
     return Window(
         parties=parties,
-        days=frozenset(context.evaluation_days()),
+        days=frozenset(days),
         first_day=context.evaluation_date,
         last_day=last,
         conflict_from=years_before(context.evaluation_date, lookback),

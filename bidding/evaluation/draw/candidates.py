@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 
+MAX_EVALUATION_DAYS = 31
+"""An evaluation spanning more days than this is a wrong argument, not a real evaluation."""
 _TOKEN = re.compile(r"[^\s]+")
 _CODE = re.compile(r"[^\s,]+")
 
@@ -122,7 +124,11 @@ class DrawContext:
     """Further organisations to avoid (e.g. the supervising department), USCCs."""
 
     def evaluation_days(self) -> list[date]:
+        """Every day of the evaluation; 1 to `MAX_EVALUATION_DAYS` of them, else ValueError."""
         last = self.evaluation_end or self.evaluation_date
+        if last < self.evaluation_date or (last - self.evaluation_date).days >= MAX_EVALUATION_DAYS:
+            msg = f"an evaluation lasts 1 to {MAX_EVALUATION_DAYS} days"
+            raise ValueError(msg)
         days: list[date] = []
         day = self.evaluation_date
         while day <= last:

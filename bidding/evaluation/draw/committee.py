@@ -16,7 +16,8 @@ The scheme, restated for outside verifiers in ``scripts/committee_scheme.md`` an
 3. After the reveal, ``draw_seed = draws.draw_seed(server_seed, candidate_list_sha256, revealed)``.
 4. Groups are drawn in the order of their keys (code points). A group's eligible experts are the
    candidates with a specialty code that starts with one of the group's codes (hierarchical codes:
-   a child's code extends its parent's), less those already drawn for an earlier group, in
+   a child's code extends its parent's; a group without codes takes every candidate), less those
+   already drawn for an earlier group, in
    canonical order. ``draws.draw_many(draw_seed, "committee:" + key, eligible, k)`` with
    ``k = count + min(reserves, eligible − count)`` gives the members (the first ``count``) and the
    ordered reserves (the rest). Fewer eligible experts than ``count`` is a shortfall: no draw.
@@ -36,7 +37,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
+from bidding.evaluation.draw.avoidance import Excluded
 from bidding.evaluation.draw.candidates import Candidate
+from bidding.evaluation.methods.settings import CommitteeSpec
 from trading.kernel import draws
 from trading.kernel.errors import ValidationFailed
 
@@ -58,7 +61,8 @@ class GroupSpec:
     key: str
     """The group's name in the spec (no spaces or line breaks); groups are drawn by key order."""
     specialties: frozenset[str]
-    """Classification codes; an expert fits when one of their codes starts with one of these."""
+    """Classification codes; an expert fits when one of their codes starts with one of these.
+    None given (a committee not split by specialty): every candidate fits."""
     count: int
     reserves: int = 0
 
@@ -97,9 +101,9 @@ def check_spec(spec: DrawSpec) -> None:
             raise DrawRefused("a group key without spaces, commas or colons", field=f"{where}.key", rule="group_key")
         if keys.count(group.key) > 1:
             raise DrawRefused(f"group {group.key} is named twice", field=f"{where}.key", rule="group_key_unique")
-        if not group.specialties or any(_bad_code(code) for code in group.specialties):
+        if any(_bad_code(code) for code in group.specialties):
             raise DrawRefused(
-                "one or more specialty codes (no spaces or commas)", field=f"{where}.specialties", rule="specialties"
+                "specialty codes have no spaces or commas", field=f"{where}.specialties", rule="specialties"
             )
         if not 1 <= group.count <= MAX_GROUP_SIZE:
             raise DrawRefused(f"1 to {MAX_GROUP_SIZE} members", field=f"{where}.count", rule="group_size")
@@ -172,7 +176,10 @@ def _check_canonical(candidates: Sequence[Candidate]) -> None:
         )
 
 
-def _fitting_codes(codes: set[str], group: GroupSpec) -> frozenset[str]:
+def _fitting_codes(codes: set[str], group: GroupSpec) -> frozenset[str] | None:
+    """The codes present that fit ``group``; None when the group takes every candidate."""
+    if not group.specialties:
+        return None
     prefixes = tuple(group.specialties)
     return frozenset(code for code in codes if code.startswith(prefixes))
 
@@ -185,13 +192,17 @@ def candidate_list(candidates: Sequence[Candidate], spec: DrawSpec) -> list[Cand
     return _listed(candidates, spec)[0]
 
 
-def _listed(candidates: Sequence[Candidate], spec: DrawSpec) -> tuple[list[Candidate], dict[str, frozenset[str]]]:
+def _listed(
+    candidates: Sequence[Candidate], spec: DrawSpec
+) -> tuple[list[Candidate], dict[str, frozenset[str] | None]]:
     """`candidate_list` and, per group key, the specialty codes present that fit the group."""
     check_spec(spec)
     _check_canonical(candidates)
     codes = set(itertools.chain.from_iterable(candidate.specialties for candidate in candidates))
     fitting = {group.key: _fitting_codes(codes, group) for group in spec.groups}
-    anywhere = frozenset().union(*fitting.values())
+    if any(found is None for found in fitting.values()):
+        return list(candidates), fitting
+    anywhere = frozenset().union(*(found for found in fitting.values() if found is not None))
     return [candidate for candidate in candidates if not anywhere.isdisjoint(candidate.specialties)], fitting
 
 
@@ -221,7 +232,12 @@ def draw_committee(
     groups: list[GroupDraw] = []
     for group in spec.ordered():
         fitting = fitting_codes[group.key]
-        eligible = [c.expert_id for c in listed if not fitting.isdisjoint(c.specialties) and c.expert_id not in taken]
+        if fitting is None:
+            eligible = [c.expert_id for c in listed if c.expert_id not in taken]
+        else:
+            eligible = [
+                c.expert_id for c in listed if not fitting.isdisjoint(c.specialties) and c.expert_id not in taken
+            ]
         if len(eligible) < group.count:
             raise DrawRefused(
                 f"group {group.key} needs {group.count} experts, {len(eligible)} are eligible after avoidance",
@@ -312,11 +328,15 @@ def published_result(
     candidates: Sequence[Candidate],
     spec: DrawSpec,
     contributions: Mapping[str, str | None] | None = None,
-    excluded: Sequence[Mapping[str, object]] = (),
+    excluded: Sequence[Excluded] = (),
     declined: Sequence[str] = (),
     rules_version: str = "",
 ) -> dict[str, Any]:
-    """The result as published after the reveal: everything ``recompute_committee.py`` reads."""
+    """The result as published after the reveal: everything ``recompute_committee.py`` reads.
+
+    The excluded experts appear with their reason codes only: the evidence (employers, relations,
+    dates) is personal data, kept in the draw's record for the supervisor and the expert concerned.
+    """
     seating = seat(draw, declined)
     return {
         "scheme": SCHEME,
@@ -329,7 +349,34 @@ def published_result(
         "contributions": dict(sorted((contributions or {}).items())),
         "draw_seed": draw.draw_seed,
         "groups": [group.as_json() for group in draw.groups],
-        "excluded": [dict(item) for item in excluded],
+        "excluded": [
+            {"expert_id": item.expert_id, "reasons": [reason.code.value for reason in item.reasons]}
+            for item in excluded
+        ],
         "declined": list(declined),
         "committee": seating.committee(),
     }
+
+
+ANY_SPECIALTY_GROUP: Final = "experts"
+"""The one group of a committee not split by specialty."""
+
+
+def draw_spec(committee: CommitteeSpec) -> DrawSpec:
+    """The draw's groups for a committee spec the methods' validator accepted
+    (``bidding.evaluation.methods.settings.check_committee``): one group per specialty code with its
+    count (the code is the group's key), or one group ``experts`` taking every candidate when the
+    spec is not split by specialty. ``reserves`` applies to every group, so a decliner is always
+    replaced from their own specialty. The tenderee's representatives are appointed, not drawn.
+    """
+    groups: tuple[GroupSpec, ...]
+    if not committee.specialties:
+        groups = (GroupSpec(ANY_SPECIALTY_GROUP, frozenset(), committee.experts, committee.reserves),)
+    else:
+        groups = tuple(
+            GroupSpec(code, frozenset({code}), count, committee.reserves)
+            for code, count in sorted(committee.specialties.items())
+        )
+    spec = DrawSpec(groups)
+    check_spec(spec)
+    return spec

@@ -10,7 +10,7 @@ import pytest
 from bidding.evaluation.draw.avoidance import Avoidance, apply_avoidance, months_before, years_before
 from bidding.evaluation.draw.candidates import DeclaredConflict, DraftingRole, ExpertStatus, PastDraw
 from bidding.evaluation.draw.rules import DrawRulesError, shipped_rules
-from tests.bidding.evaluation.factories import (
+from tests.bidding.evaluation.draw_factories import (
     AGENCY,
     BIDDER_A,
     BIDDER_B,

@@ -17,12 +17,15 @@ from bidding.evaluation.draw.committee import (
     candidate_list_digest,
     check_spec,
     draw_committee,
+    draw_spec,
     next_reserve,
     seat,
 )
 from bidding.evaluation.draw.rules import shipped_rules
 from bidding.evaluation.draw.timing import draw_timing
-from tests.bidding.evaluation.factories import BIDDER_A, SEVEN, context, expert, pool, spec
+from bidding.evaluation.methods.common import Sector
+from bidding.evaluation.methods.settings import CommitteeSpec, check_committee
+from tests.bidding.evaluation.draw_factories import BIDDER_A, SEVEN, context, expert, pool, spec
 from trading.kernel import draws
 from trading.kernel.calendar import CHINA, WorkingCalendar, shipped_schedules
 
@@ -128,7 +131,6 @@ def test_the_draw_refuses_a_list_out_of_canonical_order_a_bad_spec_and_a_shortfa
         (DrawSpec(()), "group_count"),
         (spec(("a b", ("A01",), 5, 0)), "group_key"),
         (spec(("a", ("A01",), 3, 0), ("a", ("B02",), 2, 0)), "group_key_unique"),
-        (spec(("a", (), 5, 0)), "specialties"),
         (spec(("a", ("A 01",), 5, 0)), "specialties"),
         (spec(("a", ("A01",), 0, 0)), "group_size"),
         (spec(("a", ("A01",), 5, -1)), "reserves"),
@@ -274,3 +276,31 @@ def test_the_candidate_list_is_the_experts_fitting_a_group_whatever_the_pool_que
     whole = sorted([*fitting, *others], key=lambda c: c.expert_id)
     assert candidate_list(whole, SEVEN) == list(fitting)
     assert draw_committee(SEED, COMMITMENT, whole, SEVEN) == draw_committee(SEED, COMMITMENT, fitting, SEVEN)
+
+
+def test_a_validated_committee_spec_becomes_the_draws_groups():
+    split = CommitteeSpec(size=7, representatives=1, specialties={"B02": 2, "A01": 4}, reserves=2)
+    assert check_committee(split, Sector.GOODS) == []
+    groups = draw_spec(split)
+    assert [(g.key, sorted(g.specialties), g.count, g.reserves) for g in groups.ordered()] == [
+        ("A01", ["A01"], 4, 2),
+        ("B02", ["B02"], 2, 2),
+    ]
+    kept = apply_avoidance(mixed_pool(), context(), shipped_rules()).candidates
+    assert len(draw_committee(SEED, COMMITMENT, kept, groups).members()) == 6  # the representative is appointed
+    whole = CommitteeSpec(size=5, reserves=1)
+    assert draw_spec(whole).as_json() == {"groups": [{"key": "experts", "specialties": [], "count": 5, "reserves": 1}]}
+
+
+def test_a_group_without_codes_takes_every_candidate_whatever_their_codes():
+    candidates = [expert(n, "C0301" if n % 2 else "A0101") for n in range(12)]
+    everyone = spec(("experts", (), 5, 7))
+    draw = draw_committee(SEED, COMMITMENT, candidates, everyone)
+    assert sorted([*draw.members(), *draw.group("experts").reserves]) == [c.expert_id for c in candidates]
+    assert candidate_list(candidates, everyone) == candidates
+    # Beside a split group, the listed candidates are still everyone.
+    both = spec(("experts", (), 3, 0), ("a", ("A01",), 2, 0))
+    assert candidate_list(candidates, both) == candidates
+    assert set(draw_committee(SEED, COMMITMENT, candidates, both).group("a").members) <= {
+        c.expert_id for c in candidates if c.specialties == ("A0101",)
+    }

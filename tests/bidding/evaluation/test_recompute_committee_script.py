@@ -20,7 +20,7 @@ import pytest
 from bidding.evaluation.draw.avoidance import apply_avoidance
 from bidding.evaluation.draw.committee import DrawSpec, draw_committee, published_result
 from bidding.evaluation.draw.rules import shipped_rules
-from tests.bidding.evaluation.factories import BIDDER_A, SEVEN, context, expert, spec
+from tests.bidding.evaluation.draw_factories import BIDDER_A, SEVEN, context, expert, spec
 from trading.kernel import draws
 
 SCRIPT = Path(__file__).resolve().parents[3] / "scripts" / "recompute_committee.py"
@@ -54,7 +54,7 @@ def publish(
         candidates=candidates,
         spec=committee_spec,
         contributions=contributions,
-        excluded=AVOIDED.exclusion_record(),
+        excluded=AVOIDED.excluded,
         declined=declined,
         rules_version=AVOIDED.rules_version,
     )
@@ -97,6 +97,7 @@ def test_a_genuine_committee_is_re_derived_and_matches(tmp_path):
     assert summary["committee"] == GOOD["committee"]
     assert len(summary["committee"]) == 7
     assert summary["candidates"] == len(AVOIDED.candidates)
+    assert GOOD["excluded"][0] == {"expert_id": "e00000", "reasons": ["employer_bidder"]}  # codes, no evidence
     assert {key: g["reserves"] for key, g in summary["groups"].items()} == {
         g["key"]: g["reserves"] for g in GOOD["groups"]
     }
