@@ -270,3 +270,22 @@ async def test_the_api_lists_and_reads_experts_for_the_centre_only(
     denied = await client.get("/api/v1/evaluation/experts/", headers=bearer(await api_token(client, bidder)))
     assert denied.status_code == 403
     assert denied.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_the_pool_reads_in_english_with_the_switch(
+    client: httpx.AsyncClient, session_maker: async_sessionmaker[AsyncSession], settings: Settings, admin: Account
+) -> None:
+    del admin
+    async with session_maker() as session:
+        pool = ExpertPool(session, settings)
+        await pool.sync_specialties(actor=Actor.system())
+        await pool.register(facts(name="双语专家", specialties=("A0101",)), actor=admin_actor())
+        await session.commit()
+    chinese = await client.get("/evaluation/experts")
+    assert "专家库" in chinese.text
+    assert "建筑工程施工" in chinese.text
+    await client.get("/locale/en", params={"next": "/evaluation/experts"})
+    english = await client.get("/evaluation/experts")
+    assert "Expert pool" in english.text
+    assert "Building construction" in english.text
+    assert "建筑工程施工" not in english.text
