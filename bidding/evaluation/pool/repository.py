@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import sqlalchemy as sa
 from sqlalchemy import Select, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -280,17 +281,35 @@ class CandidateRepository(PoolRepository):
     """
 
     async def candidates(
-        self, *, days_from: date, days_until: date, draws_since: date, statuses: Sequence[ExpertStatus] | None = None
+        self,
+        *,
+        days_from: date,
+        days_until: date,
+        draws_since: date,
+        statuses: Sequence[ExpertStatus] | None = None,
+        specialty_prefixes: Sequence[str] | None = None,
     ) -> list[Candidate]:
         """Every expert (of ``statuses``, default all: avoidance records why the others are out),
         with unavailable days within ``days_from``–``days_until`` (the evaluation), conflicts
         declared with an organisation's credit code (a conflict named by name only cannot be
         matched to a party and is left to the expert's own declaration at sign-in), and the draws
         since ``draws_since`` (the frequency rule's window).
+
+        ``specialty_prefixes`` keeps only experts with a code under one of them (the spec's groups):
+        the draw's candidate list is the experts fitting a group anyway, so this only saves reading
+        the rest of a large pool.
         """
         query = select(Expert.id, Expert.region_code, Expert.employer_uscc, Expert.status, Expert.suspended_until)
         if statuses is not None:
             query = query.where(Expert.status.in_(list(statuses)))
+        if specialty_prefixes is not None:
+            fitting = select(ExpertSpecialty.expert_id).where(
+                sa.or_(
+                    sa.false(),
+                    *(ExpertSpecialty.code.startswith(prefix, autoescape=True) for prefix in specialty_prefixes),
+                )
+            )
+            query = query.where(Expert.id.in_(fitting))
         experts = (await self.session.execute(query.order_by(Expert.id))).all()
         specialties: dict[uuid.UUID, list[str]] = {}
         for expert_id, code in (

@@ -106,3 +106,23 @@ async def test_the_pool_maps_onto_the_draws_candidates_and_avoidance_says_why(
         str(away.id): {Avoidance.UNAVAILABLE},
     }
     assert [c.expert_id for c in result.candidates] == [str(plain.id)]
+
+
+async def test_candidates_can_be_read_for_the_specs_specialties_only(session: AsyncSession, settings: Settings) -> None:
+    pool = await pool_with_list(session, settings)
+    building, _ = await pool.register(facts(specialties=("A0101",)), actor=admin_actor())
+    cost, _ = await pool.register(facts(specialties=("A0501", "C03")), actor=admin_actor())
+    await pool.register(facts(specialties=("B0101",)), actor=admin_actor())
+    today = today_in_china(await clock.now(session))
+    repository = CandidateRepository(session)
+
+    async def ids(prefixes: list[str] | None) -> set[str]:
+        found = await repository.candidates(
+            days_from=today, days_until=today, draws_since=today, specialty_prefixes=prefixes
+        )
+        return {c.expert_id for c in found}
+
+    assert await ids(["A01", "A05"]) == {str(building.id), str(cost.id)}
+    assert await ids(["C"]) == {str(cost.id)}
+    assert await ids([]) == set()
+    assert len(await ids(None)) == 3
