@@ -311,10 +311,11 @@ class CandidateRepository(PoolRepository):
             )
             query = query.where(Expert.id.in_(fitting))
         experts = (await self.session.execute(query.order_by(Expert.id))).all()
+        codes = select(ExpertSpecialty.expert_id, ExpertSpecialty.code)
+        if statuses is not None or specialty_prefixes is not None:
+            codes = codes.where(ExpertSpecialty.expert_id.in_(query.with_only_columns(Expert.id)))
         specialties: dict[uuid.UUID, list[str]] = {}
-        for expert_id, code in (
-            await self.session.execute(select(ExpertSpecialty.expert_id, ExpertSpecialty.code))
-        ).all():
+        for expert_id, code in (await self.session.execute(codes)).all():
             specialties.setdefault(expert_id, []).append(code)
         unavailable: dict[uuid.UUID, set[date]] = {}
         days = await self.session.execute(
