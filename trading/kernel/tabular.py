@@ -294,7 +294,8 @@ class Table:
     def template_xlsx(self, examples: Iterable[Mapping[str, str]] = (), *, title: str = "Sheet1") -> bytes:
         """The same template as an Excel workbook (every cell text, so codes keep leading zeros)."""
         workbook = Workbook()
-        sheet = workbook.active
+        # A new workbook always has one worksheet; the stubs allow None and chart sheets.
+        sheet = workbook.worksheets[0]
         sheet.title = title
         sheet.append([column.header for column in self.columns])
         for example in examples:
