@@ -88,7 +88,9 @@ class TableRow:
         self.headers: dict[str, str] = {}
         self.failures = 0
         for header, value in raw.items():
-            column = table.by_header[header]
+            column = table.by_header.get(header)
+            if column is None:  # a column without a header (a spreadsheet's trailing comma): not read
+                continue
             self.values[column.name] = value
             self.headers[column.name] = header
 
