@@ -208,7 +208,7 @@ class BidPages(Controller):
             if not isinstance(size, int) or isinstance(size, bool) or not isinstance(sha256, str):
                 raise BidRefused("send the size and the SHA-256 of the container", field="size", rule="required")
             upload = await intake.start_upload(actor, code, lot, size=size, sha256=sha256)
-        except (ValueError, AttributeError):
+        except (ValueError, AttributeError, RecursionError):  # RecursionError: nested too deep for the reader
             return problem_json(BidRefused("the body is not a JSON object", field="body", rule="format"))
         except DomainError as exc:
             return problem_json(exc)

@@ -393,3 +393,15 @@ async def test_document_objection_filed_and_answered_on_the_pages(
     )
     assert answered.status_code == 303, answered.text
     assert "将发布澄清统一表述。" in (await client.get(f"/bidding/tenders/{code}")).text
+
+
+async def test_an_upload_start_nested_too_deep_is_refused(
+    client: httpx.AsyncClient, tender: Tender, bidder: Party
+) -> None:
+    token = await log_in(client, bidder)
+    created = await client.post(
+        f"/bidding/tenders/{tender.project_code}/lots/L1/uploads",
+        content="[" * 50_000,
+        headers={"x-csrftoken": token, "content-type": "text/plain"},
+    )
+    assert 400 <= created.status_code < 500

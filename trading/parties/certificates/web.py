@@ -266,7 +266,7 @@ class CertificateLoginPages(Controller):
         actor = await current_actor(request)
         try:
             payload = json.loads(data.response)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested too deep to be an answer
             payload = None
         if not isinstance(payload, dict):
             return await self._again(request, data, Refusal("malformed", "the answer is not a JSON object"))

@@ -243,3 +243,13 @@ async def test_refused_on_the_page_names_the_reason(client: httpx.AsyncClient, d
     assert refused.status_code == 422
     assert "The certificate has been revoked by its CA." in refused.text
     assert "(revoked)" in refused.text
+
+
+async def test_a_login_answer_nested_too_deep_is_refused_as_malformed(client: httpx.AsyncClient) -> None:
+    """The certificate-login form is public: an answer ``[[[…`` too deep for the JSON reader is a
+    422 naming the rule, not a 500."""
+    login = await client.get("/login")
+    token = csrf_token(login.text)
+    nested = await client.post("/login/certificate", data={"_csrf_token": token, "response": "[" * 50_000})
+    assert nested.status_code == 422
+    assert "malformed" in nested.text
