@@ -274,12 +274,13 @@ async def test_bad_draft_form_shows_field_and_rule_and_stores_nothing(
     assert response.status_code == 422
     text = response.text
     assert 'id="error-title"' in text
-    assert "(required)" in text
+    assert 'data-rule="required"' in text
+    assert "(required)" not in text
     assert 'id="error-estimate"' in text
     assert "数值必须为正数" in text
-    assert "(positive)" in text
+    assert 'data-rule="positive"' in text
     assert 'id="error-lots"' in text
-    assert "(min_one)" in text
+    assert 'data-rule="min_one"' in text
     assert 'value="WEB-BAD-0001"' in text  # what was typed is kept
     async with session_maker() as session:
         assert await session.scalar(sa.select(Tender).where(Tender.project_code == "WEB-BAD-0001")) is None

@@ -281,7 +281,17 @@ def rule_codes() -> dict[str, set[str]]:
     """
     found: dict[str, set[str]] = defaultdict(set)
     for path in source_files():
-        for node in _calls(ast.parse(path.read_text("utf-8"))):
+        tree = ast.parse(path.read_text("utf-8"))
+        for statement in tree.body:  # RULE_CONTROL = "no-control-characters"
+            if (
+                isinstance(statement, (ast.Assign, ast.AnnAssign))
+                and isinstance(target := getattr(statement, "target", None) or statement.targets[0], ast.Name)  # type: ignore[union-attr]
+                and target.id.startswith("RULE_")
+                and isinstance(statement.value, ast.Constant)
+                and isinstance(statement.value.value, str)
+            ):
+                found[statement.value.value].add(str(path.relative_to(ROOT)))
+        for node in _calls(tree):
             for keyword in node.keywords:
                 value = keyword.value
                 if keyword.arg == "rule" and isinstance(value, ast.Constant) and isinstance(value.value, str):
