@@ -8,12 +8,18 @@ string), so "has a label" is "has English".
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
+
 from babel.messages.catalog import Catalog
 
+from certs.errors import Reason
 from tests.trading import code_scan
 from trading.credit.models import CreditStatus
-from trading.kernel.web import catalogue
+from trading.kernel.errors import DomainError
+from trading.kernel.web import catalogue, i18n, refusals
 from trading.ledger import actions
+from trading.parties.certificates.trust import PlatformReason
 
 # Codes built from an enum's values, which the scan cannot read from a literal.
 _FROM_ENUMS = {f"credit.record_{status.value}" for status in CreditStatus}
@@ -49,3 +55,63 @@ def test_every_ledger_label_has_a_chinese_translation() -> None:
     tables |= {f"summary:{k}": v for k, v in actions.SUMMARY_LABELS.items() if v != "SHA-256"}
     missing = _untranslated(tables, zh)
     assert not missing, "ledger labels without a zh_CN translation:\n" + "\n".join(missing)
+
+
+def _import_everything() -> None:
+    """Import every module of the platform, so every error class and label table exists."""
+    for name in code_scan.SOURCE_PACKAGES:
+        try:
+            package = importlib.import_module(name)
+        except ModuleNotFoundError:
+            continue
+        for module in pkgutil.walk_packages(package.__path__, f"{name}."):
+            if ".migrations" not in module.name and not module.name.endswith("__main__"):
+                importlib.import_module(module.name)
+
+
+def _subclasses(cls: type) -> set[type]:
+    found = set()
+    for sub in cls.__subclasses__():
+        found |= {sub, *_subclasses(sub)}
+    return found
+
+
+def test_every_domain_error_has_a_title_in_chinese() -> None:
+    _import_everything()
+    classes = _subclasses(DomainError) | {DomainError}
+    assert len(classes) > 40  # the walk found the platform's errors, not just the kernel's
+    zh = _zh()
+    codes = {
+        cls.code: f"{cls.__module__}.{cls.__qualname__}" for cls in classes if not cls.__module__.startswith("tests.")
+    }
+    untitled = sorted(f"{code} ({where})" for code, where in codes.items() if code not in refusals.ERROR_TITLES)
+    assert not untitled, f"error codes without a title in trading/kernel/web/refusals.py: {untitled}"
+    missing = _untranslated({code: refusals.ERROR_TITLES[code] for code in codes}, zh)
+    assert not missing, "error titles without a zh_CN translation:\n" + "\n".join(missing)
+
+
+def test_every_rule_and_refusal_reason_has_words_in_chinese() -> None:
+    _import_everything()
+    named = code_scan.rule_codes()
+    reasons = {reason.value: "certs/errors.py" for reason in Reason}
+    reasons |= {reason.value: "trading/parties/certificates/trust.py" for reason in PlatformReason}
+    codes = {code: ", ".join(sorted(where)) for code, where in named.items()} | reasons
+    assert {"required", "container", "no-control-characters", "expired", "party-mismatch"} <= set(codes)
+    unworded = sorted(f"{code} ({where})" for code, where in codes.items() if refusals.rule_words(code) is None)
+    assert not unworded, f"rule codes no table words (add them to trading/kernel/web/refusals.py): {unworded}"
+    zh = _zh()
+    missing = _untranslated({code: refusals.rule_words(code) or "" for code in codes}, zh)
+    assert not missing, "rule sentences without a zh_CN translation:\n" + "\n".join(missing)
+
+
+def test_a_refusal_in_chinese_shows_no_english_and_no_code() -> None:
+    """What the walk guarantees, seen from a page: any rule the code names, with a message no
+    catalogue translates, comes out in Chinese; in English the service's message (with its values)."""
+    with i18n.use_locale("zh_CN"):
+        text = refusals.explain("not a bid container (ZIP): File is not a zip file", "container", "package")
+        assert text == "该文件不是有效的投标文件包（由投标工具生成的 ZIP 文件）。"
+        assert refusals.explain("boom", None, None, "tender_state") == "招标项目所处阶段不允许此操作"
+        assert refusals.explain("该项目已开标。", None) == "该项目已开标。"  # already written in Chinese
+        assert refusals.explain("bound to 某公司 already", None) == "请求被拒绝。"
+    with i18n.use_locale("en"):
+        assert refusals.explain("not a bid container (ZIP): bad", "container") == "not a bid container (ZIP): bad"

@@ -37,6 +37,7 @@ RULE_TEXT: Final[Mapping[str, str]] = MappingProxyType(
         "cancellable": N_("This can no longer be cancelled."),
         "canonical_json": N_("The data cannot be recorded in canonical form."),
         "certificate_unreadable": N_("The certificate cannot be read."),
+        "charset": N_("The value contains characters that are not allowed."),
         "choice": N_("Choose an option from the list."),
         "columns": N_("The file's columns are not the ones expected."),
         "compression": N_("The bid container uses a compression the platform does not accept."),
@@ -155,6 +156,7 @@ RULE_TEXT: Final[Mapping[str, str]] = MappingProxyType(
 )
 ERROR_TITLES: Final[Mapping[str, str]] = MappingProxyType(
     {
+        "bad_request": N_("Bad request"),
         "already_registered": N_("Already registered"),
         "bid_refused": N_("The bid was refused"),
         "body_too_large": N_("The request is too large"),
