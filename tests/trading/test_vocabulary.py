@@ -69,8 +69,8 @@ def _import_everything() -> None:
                 importlib.import_module(module.name)
 
 
-def _subclasses(cls: type) -> set[type]:
-    found = set()
+def _subclasses(cls: type[DomainError]) -> set[type[DomainError]]:
+    found: set[type[DomainError]] = set()
     for sub in cls.__subclasses__():
         found |= {sub, *_subclasses(sub)}
     return found
