@@ -11,7 +11,7 @@ from typing import Any, Final
 
 from bidding.opening.models import Stage
 from bidding.visibility import Page
-from trading.kernel.web import i18n
+from trading.kernel.web import i18n, money
 from trading.kernel.web.forms import Labels
 from trading.kernel.web.i18n import N_
 
@@ -102,6 +102,7 @@ def hall_labels() -> dict[str, Any]:
         "reconnecting": i18n.gettext(RECONNECTING),
         "none": i18n.gettext(NONE_YET),
         "noAnswer": i18n.gettext(NO_ANSWER),
+        "currencies": {"CNY": money.currency("CNY")},
     }
 
 

@@ -242,4 +242,4 @@ async def test_refused_on_the_page_names_the_reason(client: httpx.AsyncClient, d
     refused = await client.post("/login/certificate", data={"_csrf_token": token, "response": json.dumps(signed)})
     assert refused.status_code == 422
     assert "The certificate has been revoked by its CA." in refused.text
-    assert "(revoked)" in refused.text
+    assert 'data-rule="revoked"' in refused.text
