@@ -116,7 +116,7 @@ class CertificateAnswerForm:
 
 
 def reason_text(reason: str) -> str:
-    """A refusal reason in the page's language (the code stays visible next to it)."""
+    """A refusal reason in the page's language."""
     return i18n.gettext(REASON_LABELS.get(reason, REFUSED_OTHER))
 
 
@@ -245,8 +245,9 @@ class CertificateLoginPages(Controller):
 
     @staticmethod
     async def _again(request: Request[Any, Any, Any], data: CertificateAnswerForm, refusal: Refusal) -> Response[Any]:
-        message = f"{reason_text(refusal.reason)} ({refusal.reason})"
-        return await login_page(request, data.next, errors=[FieldError(None, message)], status_code=UNPROCESSABLE)
+        # The reason's code rides along for machines (data-rule), never as text.
+        errors = [FieldError(None, reason_text(refusal.reason), None, str(refusal.reason))]
+        return await login_page(request, data.next, errors=errors, status_code=UNPROCESSABLE)
 
 
 @dataclass(frozen=True)
