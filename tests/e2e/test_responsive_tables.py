@@ -123,5 +123,5 @@ async def test_tender_titles_read_as_lines_on_a_phone(browser: object, server_ur
             assert box is not None
             # Several characters on a line: the title's box is at least four characters wide
             # (one character per line would make it one character wide and many lines tall).
-            assert box["width"] >= 4 * size or len(text) < 4, f"{label}: {text!r} is squeezed to {box}"  # noqa: PLR2004
+            assert box["width"] >= 4 * size or len(text) < 4, f"{label}: {text!r} is squeezed to {box}"
         await page.context.close()
