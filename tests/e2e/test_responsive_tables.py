@@ -12,6 +12,7 @@ import os
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -72,13 +73,13 @@ async def _log_in(page: object, username: str) -> None:
     await expect(page).to_have_url(re.compile(r"/dashboard$"))
 
 
-async def _assert_fits(page: object, name: str) -> dict[str, object]:
+async def _assert_fits(page: object, name: str) -> dict[str, Any]:
     from playwright.async_api import Page
 
     assert isinstance(page, Page)
     if directory := os.environ.get("GGZY_SCREENSHOT_DIR"):
         await page.screenshot(path=str(Path(directory) / f"{name}.png"), full_page=True)
-    measured = await page.evaluate(MEASURE)
+    measured: dict[str, Any] = await page.evaluate(MEASURE)
     assert measured["page"] <= measured["viewport"], f"{name}: the page scrolls sideways: {measured}"
     for table in measured["tables"]:
         # A table wider than its box is allowed only where the box scrolls; the box itself fits.
@@ -99,7 +100,7 @@ async def test_the_ledger_fits_a_laptop_screen_and_a_phone(browser: object, serv
         rows = page.locator("table.ledger-entries tbody tr[data-seq]")
         await expect(rows.first).to_be_visible()
         measured = await _assert_fits(page, label)
-        assert any("ledger-entries" in str(t["id"]) for t in measured["tables"])  # type: ignore[union-attr]
+        assert any("ledger-entries" in str(t["id"]) for t in measured["tables"])
         # The action column names actions in Chinese, not by their codes.
         action = await rows.first.locator("td.ledger-action").inner_text()
         assert re.search(r"[\u4e00-\u9fff]", action), action
