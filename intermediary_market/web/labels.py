@@ -169,6 +169,44 @@ REFUSAL_MESSAGES: dict[str, str] = {
     "exists": N_("There is no such record."),
     "already_revoked": N_("The qualification is already revoked."),
 }
+COMPUTATION_LABELS: dict[str, str] = {
+    "draw_seed": N_("Draw seed"),
+    "purpose": N_("Purpose of the draw"),
+    "winner": N_("Selected intermediary"),
+    "bids": N_("Bids received"),
+    "registrant": N_("Registrant"),
+    "price": N_("Price (yuan)"),
+    "lowest": N_("Lowest bid (yuan)"),
+    "highest": N_("Highest"),
+    "tie_break": N_("Tie broken by draw"),
+    "candidates": N_("Candidates"),
+    "dropped": N_("Dropped bids"),
+    "mean": N_("Mean of the remaining bids (yuan)"),
+    "coefficient_percent": N_("Drawn coefficient (%)"),
+    "reference_price": N_("Reference price (yuan)"),
+    "distances": N_("Distance from the reference price (yuan)"),
+    "means": N_("Mean panel score"),
+    "single_bid": N_("Single bid"),
+    "funding": N_("Funding"),
+    "closed_list": N_("Registrant list frozen at the close"),
+    "closed_list_sha256": N_("Registrant list (SHA-256)"),
+    "contributions": N_("Revealed contributions"),
+    "unrevealed": N_("Contributions not revealed"),
+    "failure": N_("Failure"),
+    "failure_rule": N_("Rule"),
+    "organisation_id": N_("Organisation"),
+    "contribution_sha256": N_("Contribution commitment (SHA-256)"),
+}
+"""What each part of a published selection computation is called (`selection.py`, `draw.py`)."""
+DRAW_PURPOSES: dict[str, str] = {
+    "lottery": N_("Random selection among the registrants"),
+    "tie": N_("Between equal results"),
+    "drop_lowest": N_("Which equal lowest bid is dropped"),
+    "drop_highest": N_("Which equal highest bid is dropped"),
+    "coefficient": N_("The reference price's coefficient"),
+}
+"""The purposes the seeded draw is run for (the ``purpose`` line of its digest)."""
+
 CONTEXT_LABELS = {
     "methods": METHOD_LABELS,
     "fundings": FUNDING_LABELS,
@@ -178,6 +216,8 @@ CONTEXT_LABELS = {
     "clock_labels": CLOCK_LABELS,
     "component_labels": COMPONENT_LABELS,
     "labels": FIELD_LABELS,
+    "computation_labels": COMPUTATION_LABELS,
+    "draw_purposes": DRAW_PURPOSES,
     "display_tz": DISPLAY_TZ,
 }
 

@@ -496,3 +496,29 @@ async def test_owner_publishes_direct_and_merit_selections_and_scores_the_panel(
     saved = await client.post(scores, data={**base, "scores": "88，92.5, 90"})
     assert saved.status_code == 303, saved.text
     assert 'value="88, 92.5, 90"' in (await client.get(manage)).text
+
+
+async def test_the_published_computation_reads_in_chinese(
+    client: httpx.AsyncClient, session_maker: async_sessionmaker[AsyncSession], settings: Settings
+) -> None:
+    """The lottery's computation names its parts and the draw's purpose in words and the winner
+    by name; ids and codes stay in attributes and in the JSON a reader can fold open."""
+    case = await selected(session_maker, settings)
+    page = await client.get(f"/market/selections/{case.announcement_id}")
+    assert page.status_code == 200, page.text
+    section = page.text[page.text.index('id="computation-title"') :]
+    readable = section[: section.index("<details>")]
+    visible = re.sub(r"<[^>]*>", " ", readable)
+    assert "抽取用途" in visible
+    assert "在报名机构中随机抽取" in visible  # purpose "lottery"
+    assert "选定的中介机构" in visible
+    assert "摇号种子" in visible
+    assert "财政投资" in visible  # funding "state", in words
+    assert 'data-purpose="lottery"' in readable
+    assert "lottery" not in visible
+    assert "purpose" not in visible
+    assert "winner" not in visible
+    assert "state" not in visible
+    assert str(case.winner.organisation_id) not in visible  # named, not by its id
+    assert f'data-organisation="{case.winner.organisation_id}"' in readable
+    assert '"purpose": "lottery"' in section  # the JSON as published, folded away
