@@ -115,3 +115,17 @@ def test_a_refusal_in_chinese_shows_no_english_and_no_code() -> None:
         assert refusals.explain("bound to 某公司 already", None) == "请求被拒绝。"
     with i18n.use_locale("en"):
         assert refusals.explain("not a bid container (ZIP): bad", "container") == "not a bid container (ZIP): bad"
+
+
+def test_things_have_names_and_people_have_full_names() -> None:
+    """名称 names a lot, an organisation or an item; 姓名 names a person."""
+    zh = _zh()
+    name, full_name = zh.get("Name"), zh.get("Full name")
+    assert name is not None
+    assert name.string == "名称"  # lots (tender page), organisations, service items
+    assert full_name is not None
+    assert full_name.string == "姓名"
+    account = (code_scan.ROOT / "trading/parties/templates/parties/account.html").read_text("utf-8")
+    assert '_("Full name") }}</dt><dd>{{ user.display_name }}' in account
+    lots = (code_scan.ROOT / "bidding/templates/bidding/tender_detail.html").read_text("utf-8")
+    assert '<th scope="col">{{ _("Lot") }}</th><th scope="col">{{ _("Name") }}</th>' in lots
