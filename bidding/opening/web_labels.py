@@ -86,7 +86,7 @@ RULE_TEXT: Final[dict[str, str]] = {
 }
 LABELS: Final = Labels(fields=FIELD_LABELS, rules=RULE_TEXT)
 """The hall's label table for `field_errors`: a refusal shows the field's label, the rule's
-meaning in the reader's language and the rule's code."""
+meaning in the reader's language (its code is a ``data-rule`` attribute)."""
 
 
 def hall_labels() -> dict[str, Any]:

@@ -2,7 +2,8 @@
 
 A refusal is shown next to its field in the page's language: :data:`REFUSAL_MESSAGES` maps each
 service rule to a translatable sentence (the service's English text is the fallback for a rule
-not listed), and the rule's code stays visible next to it.
+not listed; in Chinese, a rule's words from `trading.kernel.web.refusals`); the rule's code is an
+attribute (``data-rule``), never text.
 """
 
 from __future__ import annotations
@@ -221,6 +222,6 @@ CONTEXT_LABELS = {
     "display_tz": DISPLAY_TZ,
 }
 
-LABELS = Labels(fields=FIELD_LABELS, rules=REFUSAL_MESSAGES, quiet_rules=frozenset({"format", "known"}))
+LABELS = Labels(fields=FIELD_LABELS, rules=REFUSAL_MESSAGES)
 """The market's label table for ``field_errors``/``submit``: a malformed number, time or choice is
-shown by its sentence alone; every other rule's code follows its sentence."""
+shown by its sentence alone, every other refusal by its rule's sentence."""

@@ -117,9 +117,6 @@ class Labels:
     messages: frozenset[str] = frozenset()
     """The domain's own parsing sentences (like the kernel's :data:`FORM_MESSAGES`): shown as they
     are, never replaced by a rule's sentence, because they say more than the rule does."""
-    quiet_rules: frozenset[str] = frozenset()
-    """Kept for the tables that name it; rule codes are no longer shown after the sentence."""
-    show_rules: bool = True
 
     def __post_init__(self) -> None:
         # Where this domain's refusals surface outside its own forms (an error page, another
@@ -127,7 +124,7 @@ class Labels:
         refusals.register_rules(self.rules)
 
 
-PLAIN = Labels(show_rules=False)
+PLAIN = Labels()
 """For forms without a label table (sign-in, registration): the message alone."""
 
 

@@ -39,7 +39,6 @@ from trading.kernel.web.i18n import N_
 LABELS = Labels(
     fields={"estimate": N_("Estimate (yuan)"), "title": N_("Title")},
     rules={"required": N_("This field is required.")},
-    quiet_rules=frozenset({"format"}),
 )
 
 
