@@ -32,6 +32,8 @@ OUTCOME_LABELS: Final[dict[str, str]] = {
 }
 PART_LABELS: Final[dict[str, str]] = {"sealed": N_("Sealed"), "opened": N_("Opened")}
 YES, NO = N_("Yes"), N_("No")
+CAUSES: Final = (N_("opened from the bidder's backup file (digests match the signed manifest)"),)
+"""The platform's fixed outcome causes (`bidding.opening.services`); the others carry the host's words."""
 WAITING_HOST = N_("Waiting for the host")
 CONNECTED, RECONNECTING = N_("Live"), N_("Reconnecting…")
 NONE_YET, NO_ANSWER = N_("None yet."), N_("awaiting an answer")
@@ -103,6 +105,7 @@ def hall_labels() -> dict[str, Any]:
         "none": i18n.gettext(NONE_YET),
         "noAnswer": i18n.gettext(NO_ANSWER),
         "currencies": {"CNY": money.currency("CNY")},
+        "causes": {text: i18n.gettext(text) for text in CAUSES},
     }
 
 

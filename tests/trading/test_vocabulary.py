@@ -113,8 +113,15 @@ def test_a_refusal_in_chinese_shows_no_english_and_no_code() -> None:
         assert refusals.explain("boom", None, None, "tender_state") == "招标项目所处阶段不允许此操作"
         assert refusals.explain("该项目已开标。", None) == "该项目已开标。"  # already written in Chinese
         assert refusals.explain("bound to 某公司 already", None) == "请求被拒绝。"
+        # A stored note (a bid's cause at the opening): translated, written in Chinese, or left out.
+        backup = "opened from the bidder's backup file (digests match the signed manifest)"
+        assert refusals.readable(backup) == "已用投标人的备份文件解密（摘要与已签名的清单一致）"
+        assert refusals.readable("平台故障：停电") == "平台故障：停电"
+        assert refusals.readable("not decrypted for a platform-side cause (撤回): 停电") == ""
+        assert refusals.readable(None) == ""
     with i18n.use_locale("en"):
         assert refusals.explain("not a bid container (ZIP): bad", "container") == "not a bid container (ZIP): bad"
+        assert refusals.readable("not decrypted for a platform-side cause") == "not decrypted for a platform-side cause"
 
 
 def test_things_have_names_and_people_have_full_names() -> None:

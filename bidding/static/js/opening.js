@@ -49,6 +49,16 @@
     this.events = 0;
   }
 
+  // A bid's cause in the page's language: the platform's own sentences through the labels; a
+  // sentence the platform wrote in English is left out of a Chinese page (the outcome says it).
+  Hall.prototype.cause = function (text) {
+    if (!text) return "";
+    var known = (this.labels.causes || {})[text];
+    if (known) return known;
+    if (document.documentElement.lang !== "en" && /[A-Za-z]{2,}\s+[A-Za-z]{2,}/.test(text)) return "";
+    return text;
+  };
+
   Hall.prototype.label = function (group, key) {
     var table = this.labels[group] || {};
     return table[key] || key;
@@ -112,10 +122,11 @@
       cell(tr, self.label("parts", r.package));
       var outcome = cell(tr, self.label("outcomes", r.outcome));
       outcome.setAttribute("data-outcome", r.outcome);
-      if (r.cause) {
+      var cause = self.cause(r.cause);
+      if (cause) {
         outcome.appendChild(document.createElement("br"));
         var small = document.createElement("small");
-        small.textContent = r.cause;
+        small.textContent = cause;
         outcome.appendChild(small);
       }
       body.appendChild(tr);

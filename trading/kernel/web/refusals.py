@@ -267,6 +267,14 @@ def translated(message: str) -> str | None:
     return None
 
 
+def readable(text: object) -> str:
+    """``text`` (a sentence a service stored) in the reader's language, or ``""`` when it has only
+    English and the reader reads Chinese: the ``|readable`` filter, for notes beside a label that
+    already says the essential.
+    """
+    return (translated(str(text)) or "") if text else ""
+
+
 def _in_chinese(message: str) -> bool:
     """A message a service already wrote in Chinese (names and codes may be in Latin letters, an
     English phrase may not).

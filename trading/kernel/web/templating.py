@@ -27,7 +27,7 @@ from jinja2 import (
 from jinja2.runtime import Context
 
 from trading.kernel.auth.identity import Actor
-from trading.kernel.web import i18n, money
+from trading.kernel.web import i18n, money, refusals
 from trading.kernel.web.navigation import Navigation, NavItem
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -101,6 +101,7 @@ FILTERS = {
     "amount": money.amount,
     "amount_in_words": money.amount_in_words,
     "currency": money.currency,
+    "readable": refusals.readable,
 }
 """Filters every template may use (also registered by tests that compile templates alone)."""
 
