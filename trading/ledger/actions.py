@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Final
 
-from trading.kernel.web import i18n
+from trading.kernel.web import i18n, refusals
 from trading.kernel.web.i18n import N_
 
 ACTION_LABELS: Final[Mapping[str, str]] = MappingProxyType(
@@ -264,6 +264,7 @@ SUMMARY_LABELS: Final[Mapping[str, str]] = MappingProxyType(
 )
 """The names of the keys an entry's summary shows."""
 UNLABELLED = N_("Other action")
+YES, NO = N_("Yes"), N_("No")
 
 
 def action_label(code: str) -> str:
@@ -283,6 +284,21 @@ def subject_label(subject_type: str) -> str:
 def summary_label(key: str) -> str:
     label = SUMMARY_LABELS.get(key)
     return i18n.gettext(label) if label is not None else key
+
+
+def summary_value(key: str, value: object) -> str:
+    """A summary value as the reader reads it: yes/no for a flag, a rule's sentence for ``rule``,
+    an action's label for ``action``; other values (names, codes, digests, times) as recorded.
+    """
+    if value is True or value is False:
+        return i18n.gettext(YES if value else NO)
+    if value is None:
+        return "—"
+    if key == "rule" and isinstance(value, str):
+        return refusals.rule_sentence(value) or value
+    if key == "action" and isinstance(value, str) and value in ACTION_LABELS:
+        return action_label(value)
+    return str(value)
 
 
 def choices() -> list[tuple[str, list[tuple[str, str]]]]:

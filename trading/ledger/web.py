@@ -125,6 +125,7 @@ class LedgerPages(Controller):
             "action_label": actions.action_label,
             "subject_label": actions.subject_label,
             "summary_label": actions.summary_label,
+            "summary_value": actions.summary_value,
         }
         template = "ledger/_entry_results.html" if is_htmx(request) else "ledger/entry_list.html"
         return await page(request, template, context)
