@@ -61,7 +61,10 @@ class KeyHolderCreate(msgspec.Struct, forbid_unknown_fields=True, rename="camel"
 
 
 class TenderCreate(Input, rename="camel"):
-    """A new draft. An agency names the tenderee it acts for; a tenderee acts for itself."""
+    """A new draft. An agency names the tenderee it acts for, which must have mandated it (a mandate in
+    force, ``GET /api/v1/parties/mandates``; else 422 naming ``tendereeOrganisationId``, rule
+    ``mandated``); a tenderee acts for itself.
+    """
 
     project_code: ProjectCode
     title: Title

@@ -34,3 +34,12 @@ class ComplaintRefused(ValidationFailed):
 class CreditInputRefused(ValidationFailed):
     code = "credit_input_refused"
     title = "Credit input refused"
+
+
+class MarketImportRefused(ValidationFailed):
+    """An import of service items or qualifications with bad rows, refused whole;
+    ``extra["errors"]`` names every row, field and rule.
+    """
+
+    code = "market_import_refused"
+    title = "Marketplace import refused"

@@ -48,8 +48,9 @@ apt_install libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk
 
 if [ $want_test -eq 1 ]; then
   # Chromium for Playwright; the external verifiers the certs tests run against our output
-  # (openssl cms/ts/verify, pdfsig, certutil for pdfsig's trust store, zbarimg for QR codes).
-  apt_install chromium openssl poppler-utils libnss3-tools zbar-tools
+  # (openssl cms/ts/verify, pdfsig, certutil for pdfsig's trust store, zbarimg for QR codes);
+  # SoftHSM2, the PKCS#11 token `ggzy agent` is tested against (tests/certs/agent).
+  apt_install chromium openssl poppler-utils libnss3-tools zbar-tools softhsm2
   if [ $want_bench -eq 1 ]; then apt_install wrk; fi
   scripts/services.sh
 fi

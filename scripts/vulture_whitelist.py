@@ -101,3 +101,16 @@ _.sent_at  # trading/notifications: column
 _.loaded_by  # trading/server/workdays: shown by the template
 _.handle_DATA  # aiosmtpd handler hook (tests)
 _.fallback  # trading/notifications/messages.py: read by the notice template
+_.organisation_uscc  # trading/parties/api_mandates.py: API field
+
+# --- certs/agent/server.py: what http.server reads of a request handler and its server ---------
+_.server_version
+_.sys_version
+_.protocol_version
+_.close_connection
+_.do_OPTIONS
+_.do_POST
+_.do_PUT
+_.do_DELETE
+_.do_PATCH
+_.daemon_threads

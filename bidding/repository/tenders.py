@@ -149,6 +149,21 @@ class TenderRepository:
         )
         return [(row[0], row[1], row[2], row[3], row[4]) for row in await self.session.execute(statement)]
 
+    async def owned_by(self, organisation_id: uuid.UUID, *, limit: int) -> list[Tender]:
+        """The tenders (drafts included) the organisation runs as tenderee or as agency, newest first."""
+        statement = (
+            sa.select(Tender)
+            .where(
+                sa.or_(
+                    Tender.tenderee_organisation_id == organisation_id,
+                    Tender.agency_organisation_id == organisation_id,
+                )
+            )
+            .order_by(Tender.created_at.desc(), Tender.id.desc())
+            .limit(limit)
+        )
+        return list(await self.session.scalars(statement))
+
     async def search(
         self,
         *,

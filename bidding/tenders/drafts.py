@@ -29,6 +29,7 @@ from trading.kernel.auth.roles import Role
 from trading.kernel.db.types import uuid7
 from trading.kernel.errors import PermissionDenied
 from trading.ledger.service import withhold_chain
+from trading.parties.mandates import MandateService
 from trading.parties.models import Organisation
 
 
@@ -44,6 +45,15 @@ class TenderDrafts(TenderBase):
             if await self.session.get(Organisation, named) is None:
                 errors.add("tendereeOrganisationId", "exists", "no such tenderee organisation")
                 return None, None
+            # 委托代理: only a mandate in force now lets an agency act for the tenderee
+            # (trading.parties.mandates); a revoked or ended one keeps the tenders it made, not new ones.
+            if await MandateService(self.session).in_force(named, actor.organisation_id) is None:
+                errors.add(
+                    "tendereeOrganisationId",
+                    "mandated",
+                    "the agency holds no mandate in force from this tenderee",
+                )
+                return None, None
             return named, actor.organisation_id
         if Role.TENDEREE in actor.roles:
             return actor.organisation_id, None
@@ -51,6 +61,20 @@ class TenderDrafts(TenderBase):
             errors.add("tendereeOrganisationId", "required", "an agency names the tenderee it acts for")
             return None, None
         raise PermissionDenied("only tenderees and agencies create tenders", field="role", rule="tenderee_or_agency")
+
+    async def tenderee_choices(self, actor: Actor) -> list[Organisation]:
+        """Who the actor may name as 招标人 on a new tender: its own organisation when it is a
+        tenderee, and, for an agency, every organisation whose mandate to it is in force now.
+        """
+        if actor.organisation_id is None:
+            return []
+        choices: list[Organisation] = []
+        if Role.TENDEREE in actor.roles:
+            own = await self.session.get(Organisation, actor.organisation_id)
+            choices += [own] if own is not None else []
+        if Role.AGENCY in actor.roles:
+            choices += await MandateService(self.session).clients(actor.organisation_id)
+        return choices
 
     @staticmethod
     def _check_lots(lots: Sequence[LotCreate], errors: RuleErrors) -> None:

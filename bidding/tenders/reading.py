@@ -5,6 +5,7 @@ and, after the deadline, who downloaded.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -24,6 +25,11 @@ from trading.kernel import clock
 from trading.kernel.auth.identity import Actor
 from trading.kernel.db.types import uuid7
 from trading.kernel.errors import NotFound, PermissionDenied
+from trading.parties.models import Organisation
+from trading.parties.repository import OrganisationRepository
+
+OWNED_LIMIT = 500
+"""The management list shows at most this many tenders (newest first)."""
 
 
 @dataclass(frozen=True)
@@ -54,6 +60,20 @@ class TenderReading(TenderBase):
             raise NotFound("no such tender", field="code", rule="exists")
         documents = await self.repo.documents(tender.id, published_only=not owner)
         return TenderView(tender, await self.repo.lots(tender.id), documents)
+
+    async def owned(self, actor: Actor, *, limit: int = OWNED_LIMIT) -> list[Tender]:
+        """The tenders the actor's organisation runs: its own as tenderee, and those it runs as the
+        agency of a tenderee (and, for a tenderee, those an agency runs for it); drafts included.
+        """
+        if actor.organisation_id is None:
+            return []
+        return await self.repo.owned_by(actor.organisation_id, limit=limit)
+
+    async def parties_of(self, tenders: Sequence[Tender]) -> dict[uuid.UUID, Organisation]:
+        """The tenderees and agencies of ``tenders`` by id (one query)."""
+        ids = [t.tenderee_organisation_id for t in tenders]
+        ids += [t.agency_organisation_id for t in tenders if t.agency_organisation_id is not None]
+        return await OrganisationRepository(self.session).by_ids(ids)
 
     async def search(
         self,

@@ -25,6 +25,7 @@ class DraftForm:
 
     projectCode: str = ""  # noqa: N815 - the page's field names
     title: str = ""
+    tendereeOrganisationId: str = ""  # noqa: N815 - the 招标人 an agency acts for (its own organisation otherwise)
     category: str = ""
     tenderType: str = ""  # noqa: N815
     estimate: str = ""
@@ -114,6 +115,7 @@ def tender_from_form(form: DraftForm) -> TenderCreate:
         title=form.title.strip(),
         category=category,
         tender_type=form.tenderType.strip(),
+        tenderee_organisation_id=parser.uuid("tendereeOrganisationId", form.tendereeOrganisationId, required=False),
         estimate=_number(parser, "estimate", form.estimate, money),
         evaluation_method=method or EvaluationMethod.COMPREHENSIVE,
         lots=_lots(parser, form.lots),

@@ -145,6 +145,9 @@ RULE_TEXT: dict[str, str] = {
     "receiving": N_("This upload is finished; start a new one."),
     "one-writer": N_("The upload is being written by another request."),
     "exists": N_("Not found."),
+    "mandated": N_(
+        "Your agency holds no mandate in force from this tenderee: the tenderee grants it on its agency mandates page."
+    ),
     "bidder": N_("Only a bidder's user submits bids."),
     # trading.credit refusals: the message after the text names each record, its reason and period.
     "credit-blacklisted": N_("Your organisation is on a blacklist in force that bars it from bidding."),

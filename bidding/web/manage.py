@@ -26,6 +26,7 @@ from bidding.web.forms import AnswerForm, DraftForm, ExtensionForm, answers_from
 from bidding.web.labels import BIDDING, TEMPLATE_LABELS
 from trading.kernel import clock
 from trading.kernel.auth.identity import Actor
+from trading.kernel.auth.roles import Role
 from trading.kernel.errors import DomainError, NotFound
 from trading.kernel.web.forms import FieldError, FieldParser, FormBody, field_errors, read_form, submit
 from trading.kernel.web.pages import page
@@ -80,6 +81,7 @@ class ManagedTender:
                 blocking = field_errors(DomainError("", extra={"errors": pending.items}), BIDDING)
         context = {
             "tender": view.tender,
+            "parties": await tenders.parties_of([view.tender]),
             "lots": view.lots,
             "documents": view.documents,
             "questions": await tenders.questions_for_owner(actor, view.tender),
@@ -123,20 +125,18 @@ class ManagePages(Controller):
     async def manage(
         self, request: Request[Any, Any, Any], tenders: NamedDependency[TenderService], actor: NamedDependency[Actor]
     ) -> Response[Any]:
-        """The organisation's own tenders (drafts included)."""
-        own: list[Tender] = []
-        cursor: str | None = None
-        while True:  # every own tender, a page of the search at a time
-            found = await tenders.search(actor, limit=100, cursor=cursor)
-            own += [t for t in found.items if tenders.owns(actor, t)]
-            cursor = found.next_cursor
-            if cursor is None:
-                break
-        return await page(request, "bidding/manage_list.html", {"tenders": own, **TEMPLATE_LABELS})
+        """The organisation's tenders (drafts included): its own, and those an agency runs for a
+        tenderee (shown to both), each with its tenderee and agency.
+        """
+        own = await tenders.owned(actor)
+        context = {"tenders": own, "parties": await tenders.parties_of(own)}
+        return await page(request, "bidding/manage_list.html", {**context, **TEMPLATE_LABELS})
 
     @get("/new", name="bidding.manage_new", opt=guarded(BiddingPermission.TENDER_MANAGE, Exposure.NONE))
-    async def new(self, request: Request[Any, Any, Any]) -> Response[Any]:
-        return await self._draft_form(request, {}, ["cash", "guarantee"], [])
+    async def new(
+        self, request: Request[Any, Any, Any], tenders: NamedDependency[TenderService], actor: NamedDependency[Actor]
+    ) -> Response[Any]:
+        return await self._draft_form(request, tenders, actor, {}, ["cash", "guarantee"], [])
 
     @post("/new", name="bidding.manage_create", opt=guarded(BiddingPermission.TENDER_MANAGE, Exposure.NONE))
     async def create(
@@ -157,7 +157,7 @@ class ManagePages(Controller):
             create_draft,
             labels=BIDDING,
             redirect=lambda tender: path_to(request, "bidding.manage_tender", code=tender.project_code),
-            refusal=lambda errors: self._draft_form(request, data.shown(), data.security(), errors),
+            refusal=lambda errors: self._draft_form(request, tenders, actor, data.shown(), data.security(), errors),
         )
 
     @get(
@@ -268,11 +268,21 @@ class ManagePages(Controller):
         return await managed.submit(answer, "objection", redirect=own_page + "#document-objections")
 
     @staticmethod
-    async def _draft_form(
+    async def _draft_form(  # noqa: PLR0917 - the form's one renderer
         request: Request[Any, Any, Any],
+        tenders: TenderService,
+        actor: Actor,
         form: Mapping[str, str],
         security: list[str],
         errors: list[FieldError],
     ) -> Response[Any]:
-        context = {"form": form, "security": security, "errors": errors, "tender_types": tender_types()}
+        context = {
+            "form": form,
+            "security": security,
+            "errors": errors,
+            "tender_types": tender_types(),
+            # 招标人: the acting organisation (a tenderee) and those that mandated it (an agency).
+            "tenderees": await tenders.tenderee_choices(actor),
+            "acts_as_agency": Role.AGENCY in actor.roles,
+        }
         return await page(request, "bidding/manage_new.html", {**context, **TEMPLATE_LABELS})

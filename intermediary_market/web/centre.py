@@ -4,6 +4,8 @@ qualifications of intermediaries (record or renew one, revoke one with a reason)
 
 The same services as the API (``ItemService.publish_item``, ``record_qualification``,
 ``revoke_qualification``) under the same permissions, so a page and an API call cannot differ.
+Both lists are also imported from CSV files (`intermediary_market.importing`: a file with any bad
+row is refused whole, its rows, fields and rules listed in a table), with a template to download.
 """
 
 from __future__ import annotations
@@ -14,24 +16,45 @@ from datetime import timedelta
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
-from litestar.params import FromQuery
+from litestar.params import FromPath, FromQuery
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from intermediary_market.deps import DEPENDENCIES
+from intermediary_market.errors import MarketImportRefused
+from intermediary_market.importing import (
+    ITEM_EXAMPLE,
+    ITEMS,
+    MAX_ROWS,
+    QUALIFICATION_EXAMPLE,
+    QUALIFICATIONS,
+    ImportResult,
+    import_items,
+    import_qualifications,
+)
 from intermediary_market.policies import MarketPermission
 from intermediary_market.schemas import QualificationRecord, ServiceItemCreate
 from intermediary_market.service import MarketService
-from intermediary_market.web.labels import CONTEXT_LABELS, LABELS
+from intermediary_market.web.labels import CONTEXT_LABELS, LABELS, import_problem
 from intermediary_market.web.parsing import MarketFields, known, path
 from intermediary_market.web.paths import CENTRE
 from trading.kernel import clock
 from trading.kernel.auth.identity import Actor
 from trading.kernel.auth.permissions import requires
-from trading.kernel.web.forms import FieldError, FormBody, submit
+from trading.kernel.errors import NotFound, ValidationFailed
+from trading.kernel.web.forms import FieldError, FormBody, read_form, submit
+from trading.kernel.web.i18n import N_, gettext
 from trading.kernel.web.pages import page
 
 OVERVIEW = "intermediary_market.centre"
+IMPORT_MAX_BYTES = 4 * 1024 * 1024
+CHOOSE_CSV = N_("Choose a CSV file to import.")
+IMPORT_REFUSED = N_("The file was refused and nothing was imported. Correct every row listed and upload it again.")
+TEMPLATES = {
+    "items": ("service-items-template.csv", ITEMS, ITEM_EXAMPLE),
+    "qualifications": ("qualifications-template.csv", QUALIFICATIONS, QUALIFICATION_EXAMPLE),
+}
 ITEM_FIELDS = ("code", "name", "legal_basis", "approval", "required_qualification", "fee_basis", "standard_days")
 
 
@@ -60,6 +83,11 @@ class RevocationForm:
     organisation_id: str = ""
     item_code: str = ""
     reason: str = ""
+
+
+def _count(value: str) -> bool:
+    """A count of rows as the redirect after an import writes it."""
+    return value.isascii() and value.isdigit() and len(value) <= len(str(MAX_ROWS))
 
 
 def item_from(form: ItemForm) -> ServiceItemCreate:
@@ -109,16 +137,82 @@ class CentrePages(Controller):
 
     @get("/", name=OVERVIEW, opt=requires(MarketPermission.ITEM_MANAGE))
     async def overview(
-        self, *, request: Request[Any, Any, Any], market: NamedDependency[MarketService], code: FromQuery[str] = ""
+        self,
+        *,
+        request: Request[Any, Any, Any],
+        market: NamedDependency[MarketService],
+        code: FromQuery[str] = "",
+        imported: FromQuery[str] = "",
+        created: FromQuery[str] = "",
+        updated: FromQuery[str] = "",
+        unchanged: FromQuery[str] = "",
     ) -> Response[Any]:
         """The item list and the qualifications; ``?code=`` fills the item form with that item's
-        current version, to edit it (publishing it makes the next version).
+        current version, to edit it (publishing it makes the next version); ``?imported=`` says
+        what the last import did.
         """
         form: dict[str, str] = {}
         item = await market.repo.current_item(code) if code else None
         if item is not None:
             form = {name: str(getattr(item, name)) for name in ITEM_FIELDS}
-        return await self._page(request, market, [], failed="item" if form else "", form=form)
+        counts = {"created": created, "updated": updated, "unchanged": unchanged}
+        numbers = all(_count(value) for value in counts.values())
+        done = (
+            {"kind": imported, **{k: int(v) for k, v in counts.items()}} if imported in TEMPLATES and numbers else None
+        )
+        return await self._page(request, market, [], failed="item" if form else "", form=form, imported=done)
+
+    @get(
+        "/imports/{kind:str}/template.csv",
+        name="intermediary_market.centre_import_template",
+        opt=requires(MarketPermission.ITEM_MANAGE),
+    )
+    async def import_template(self, kind: FromPath[str]) -> Response[bytes]:
+        """The CSV to fill in (UTF-8 with BOM, the Chinese headers, one example row)."""
+        if kind not in TEMPLATES:
+            raise NotFound("no such import", field="kind", rule="exists")
+        filename, table, example = TEMPLATES[kind]
+        return Response(
+            table.template([example]),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        )
+
+    @post(
+        "/imports/items",
+        name="intermediary_market.centre_import_items",
+        request_max_body_size=IMPORT_MAX_BYTES,
+        opt=requires(MarketPermission.ITEM_MANAGE),
+    )
+    async def import_items(
+        self,
+        *,
+        request: Request[Any, Any, Any],
+        market: NamedDependency[MarketService],
+        actor: NamedDependency[Actor],
+        db_session: NamedDependency[AsyncSession],
+    ) -> Response[Any]:
+        """Import a service-item CSV: new codes, and new versions of changed items; refused whole."""
+        return await self._import(request, db_session, market, "items", lambda d: import_items(market, d, actor=actor))
+
+    @post(
+        "/imports/qualifications",
+        name="intermediary_market.centre_import_qualifications",
+        request_max_body_size=IMPORT_MAX_BYTES,
+        opt=requires(MarketPermission.QUALIFICATION_MANAGE),
+    )
+    async def import_qualifications(
+        self,
+        *,
+        request: Request[Any, Any, Any],
+        market: NamedDependency[MarketService],
+        actor: NamedDependency[Actor],
+        db_session: NamedDependency[AsyncSession],
+    ) -> Response[Any]:
+        """Import a qualification CSV: recorded, renewed or left as they are; refused whole."""
+        return await self._import(
+            request, db_session, market, "qualifications", lambda d: import_qualifications(market, d, actor=actor)
+        )
 
     @post("/items", name="intermediary_market.centre_item", opt=requires(MarketPermission.ITEM_MANAGE))
     async def publish_item(
@@ -185,6 +279,53 @@ class CentrePages(Controller):
 
     # --- submitting and rendering ----------------------------------------------------------------
 
+    async def _import(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: AsyncSession,
+        market: MarketService,
+        kind: str,
+        run: Callable[[bytes], Awaitable[ImportResult]],
+    ) -> Response[Any]:
+        """The upload through the kernel's `submit` (savepoint, 303 or 422); a refused file is shown
+        as a table of its rows, fields and rules.
+        """
+        refused: list[dict[str, Any]] = []
+
+        async def work() -> ImportResult:
+            form = await read_form(request)
+            upload = form.get("file")
+            data = await upload.read() if isinstance(upload, UploadFile) and upload.filename else b""
+            if not data:
+                raise ValidationFailed(CHOOSE_CSV, field="file", rule="required")
+            try:
+                return await run(data)
+            except MarketImportRefused as exc:
+                listed = exc.extra.get("errors") or [
+                    {"row": None, "field": exc.field, "rule": exc.rule, "message": exc.message}
+                ]
+                refused.extend(
+                    {**item, "problem": import_problem(item.get("field"), item.get("rule"), item.get("message"))}
+                    for item in listed
+                )
+                raise
+
+        def done(result: ImportResult) -> str:
+            counts = f"created={result.created}&updated={result.updated}&unchanged={result.unchanged}"
+            return f"{path(request, OVERVIEW)}?imported={kind}&{counts}#import-{kind}"
+
+        async def refusal(errors: list[FieldError]) -> Response[Any]:
+            return await self._page(
+                request,
+                market,
+                errors if not refused else [],
+                failed=f"import-{kind}",
+                import_errors=refused,
+                import_message=gettext(IMPORT_REFUSED) if refused else "",
+            )
+
+        return await submit(db_session, work, labels=LABELS, redirect=done, refusal=refusal)
+
     async def _submit(  # noqa: PLR0917 - the view's one form path
         self,
         request: Request[Any, Any, Any],
@@ -211,6 +352,9 @@ class CentrePages(Controller):
         *,
         failed: str = "",
         form: dict[str, str] | None = None,
+        imported: dict[str, Any] | None = None,
+        import_errors: list[dict[str, Any]] | None = None,
+        import_message: str = "",
     ) -> Response[Any]:
         now = await clock.now(market.session)
         return await page(
@@ -224,6 +368,10 @@ class CentrePages(Controller):
                 "errors": errors,
                 "failed": failed,
                 "form": form or {},
+                "imported": imported,
+                "import_errors": import_errors or [],
+                "import_message": import_message,
+                "import_columns": {"items": ITEMS.columns, "qualifications": QUALIFICATIONS.columns},
                 **CONTEXT_LABELS,
             },
         )

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from intermediary_market.models import AnnouncementStatus, BlacklistStatus, QualificationStatus
 from intermediary_market.selection import FundingType, SelectionMethod
+from trading.kernel.bounds import MESSAGES as BOUND_MESSAGES
 from trading.kernel.web.forms import Labels
-from trading.kernel.web.i18n import N_
+from trading.kernel.web.i18n import N_, gettext
 from trading.kernel.web.templating import DISPLAY_TZ
 
 METHOD_LABELS: dict[SelectionMethod, str] = {
@@ -225,3 +226,42 @@ CONTEXT_LABELS = {
 LABELS = Labels(fields=FIELD_LABELS, rules=REFUSAL_MESSAGES)
 """The market's label table for ``field_errors``/``submit``: a malformed number, time or choice is
 shown by its sentence alone, every other refusal by its rule's sentence."""
+
+
+IMPORT_RULES: dict[str, str] = {
+    # What a refused row or file of a CSV import means (trading.kernel.tabular and
+    # intermediary_market.importing); the service's own rules are worded in REFUSAL_MESSAGES.
+    "file.encoding": N_("The file is neither UTF-8 nor GB18030 text: save it as CSV (UTF-8)."),
+    "file.format": N_("The file is not a CSV table."),
+    "file.empty": N_("The file holds no rows below the header."),
+    "file.max_rows": N_("The file has more rows than one import takes (5,000)."),
+    "file.columns": N_(
+        "The header names an unknown column or one column twice, or a row has more cells than the header."
+    ),
+    "file.required": N_("Choose a CSV file to import."),
+    "required": N_("This cell is required."),
+    "max_length": N_("The text in this cell is too long."),
+    "format": N_("Enter a whole number."),
+    "range": N_("The number lies outside the allowed range."),
+    "date": N_("Enter a date such as 2027-12-31."),
+    "duplicate": N_("The same record is on an earlier row of the file."),
+    "organisation_exists": N_("No organisation on the platform has this credit code."),
+    "name_matches": N_("The name is not the one the platform holds for this credit code."),
+    "length": N_("A unified social credit code has exactly 18 characters."),
+    "charset": N_(
+        "The code contains a character that is never used: only digits and capital letters except I, O, Z, S and V."
+    ),
+    "region": N_("Characters 3 to 8 must be the 6-digit code of the region of registration."),
+    "check_char": N_("The last character does not match the others: check the code for a typing mistake."),
+}
+
+
+def import_problem(field: object, rule: object, message: object) -> str:
+    """A refused row's (or file's) problem in the reader's language: the import's wording of the
+    rule, else the service's, else the input bounds', else the English message.
+    """
+    for key in (f"{field}.{rule}", str(rule)):
+        for table in (IMPORT_RULES, REFUSAL_MESSAGES, BOUND_MESSAGES):
+            if key in table:
+                return gettext(table[key])
+    return gettext(str(message or ""))

@@ -35,6 +35,7 @@ from trading.kernel.storage import FileStore
 from trading.ledger.models import LedgerEntry
 from trading.ledger.policies import LedgerPermission
 from trading.ledger.repository import EntryFilter, LedgerRepository
+from trading.parties.mandates import MandateService
 from trading.parties.models import OrganisationKind
 from trading.parties.schemas import OrganisationCreate, UserCreate
 from trading.parties.service import PartiesService
@@ -181,6 +182,14 @@ async def tenderee_party(session_maker: async_sessionmaker[AsyncSession], settin
 
 async def agency_party(session_maker: async_sessionmaker[AsyncSession], settings: Settings, pki: DevPki) -> Party:
     return await party(session_maker, settings, pki, Role.AGENCY, kind=OrganisationKind.AGENCY, name="江苏测试代理")
+
+
+async def mandate(session_maker: async_sessionmaker[AsyncSession], tenderee: Party, agency: Party) -> None:
+    """The tenderee mandates the agency (委托代理, no end date), committed, so the agency may
+    create tenders naming the tenderee."""
+    async with session_maker() as session:
+        await MandateService(session).grant(tenderee.actor(), agency.organisation_id)
+        await session.commit()
 
 
 async def bidder_party(

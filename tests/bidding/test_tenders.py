@@ -32,6 +32,7 @@ from trading.kernel.storage import FileStore
 from trading.ledger.service import (
     chain_for,
 )
+from trading.parties.mandates import MandateService
 
 pytestmark = pytest.mark.usefixtures("dev_lists")
 
@@ -271,6 +272,15 @@ async def test_an_agency_drafts_for_the_tenderee_it_names(
     tenders = TenderService(session, settings, store)
     with pytest.raises(TenderRuleViolated, match="names the tenderee"):
         await tenders.create_draft(agency.actor(), tender_create(now))
+    # 委托代理: without the tenderee's mandate in force the agency cannot name it.
+    with pytest.raises(TenderRuleViolated) as refused:
+        await tenders.create_draft(agency.actor(), tender_create(now, tenderee_organisation_id=owner.organisation_id))
+    assert refused.value.extra["errors"][0] == {
+        "field": "tendereeOrganisationId",
+        "rule": "mandated",
+        "message": "the agency holds no mandate in force from this tenderee",
+    }
+    await MandateService(session).grant(owner.actor(), agency.organisation_id)
     tender = await tenders.create_draft(
         agency.actor(), tender_create(now, tenderee_organisation_id=owner.organisation_id)
     )

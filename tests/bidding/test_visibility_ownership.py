@@ -18,7 +18,7 @@ from bidding.opening.models import Stage
 from bidding.policies import BiddingPermission
 from bidding.visibility import Exposure
 from certs.devpki.pki import DevPki
-from tests.bidding.factories import agency_party, published_tender, tenderee_party
+from tests.bidding.factories import agency_party, mandate, published_tender, tenderee_party
 from tests.bidding.visibility_world import (
     OVERSEERS,
     UNRELATED,
@@ -179,6 +179,7 @@ async def test_reading_the_record_before_the_opening_appends_nothing_to_the_ledg
     read used to append a ledger entry (under the ledger's write lock) for every poll."""
     tenderee = await tenderee_party(session_maker, settings, dev_pki)
     agency = await agency_party(session_maker, settings, dev_pki)
+    await mandate(session_maker, tenderee, agency)
     tender = await published_tender(
         session_maker, settings, store, agency, lots=1, tenderee_organisation_id=tenderee.organisation_id
     )

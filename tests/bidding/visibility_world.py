@@ -29,7 +29,7 @@ from bidding.opening.models import Objection, OpeningBid, OpeningSession, Outcom
 from bidding.visibility import VISIBILITY_OPT, Exposure
 from certs.devpki.pki import DevPki
 from tests.bidding.containers import bid_client, build
-from tests.bidding.factories import Party, agency_party, bidder_party, published_tender, tenderee_party
+from tests.bidding.factories import Party, agency_party, bidder_party, mandate, published_tender, tenderee_party
 from tests.trading.parties.factories import PASSWORD, Account, api_token, bearer, create_account, csrf_token
 from trading.kernel import clock
 from trading.kernel.auth.roles import Role
@@ -120,6 +120,7 @@ async def w(
 ) -> AsyncIterator[World]:
     tenderee = await tenderee_party(session_maker, settings, dev_pki)
     agency = await agency_party(session_maker, settings, dev_pki)
+    await mandate(session_maker, tenderee, agency)
     tender = await published_tender(
         session_maker, settings, store, agency, lots=1, tenderee_organisation_id=tenderee.organisation_id
     )

@@ -8,16 +8,13 @@ decision again updates its record instead of adding a second one.
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,7 +23,7 @@ from trading.credit.errors import CreditImportRefused
 from trading.credit.models import Activity, CreditKind, CreditStatus
 from trading.credit.service import CreditService, Publication
 from trading.kernel.auth.identity import Actor
-from trading.kernel.bounds import InputRefused, check_text
+from trading.kernel.tabular import FIRST_CSV_ROW, Column, RowError, Table, TableRow, parse_day
 from trading.ledger.service import append_entry
 from trading.parties.identifiers import InvalidIdentifier, validate_uscc
 
@@ -39,16 +36,6 @@ EARLIEST_YEAR, LATEST_YEAR = 1990, 2100
 class ImportFormat(StrEnum):
     CSV = "csv"
     JSON = "json"
-
-
-@dataclass(frozen=True)
-class Column:
-    name: str
-    header: str
-    """The canonical (Chinese) header, named in errors when the column is missing."""
-    aliases: tuple[str, ...]
-    max_length: int
-    required: bool = False
 
 
 COLUMNS = (
@@ -66,14 +53,22 @@ COLUMNS = (
     Column("issuing_body", "决定机关", ("处罚机关", "认定单位", "列入机关", "issuing_body"), 200, required=True),
     Column("valid_from", "决定日期", ("处罚决定日期", "列入日期", "认定日期", "valid_from"), 40, required=True),
     Column("valid_until", "有效期至", ("处罚有效期", "公示截止期", "移出日期", "valid_until"), 40),
-    Column("reason", "处罚事由", ("违法事实", "失信原因", "列入事由", "违法行为类型", "reason"), 2000, required=True),
-    Column("legal_basis", "处罚依据", ("列入依据", "法律依据", "legal_basis"), 1000),
+    Column(
+        "reason",
+        "处罚事由",
+        ("违法事实", "失信原因", "列入事由", "违法行为类型", "reason"),
+        2000,
+        required=True,
+        multiline=True,
+    ),
+    Column("legal_basis", "处罚依据", ("列入依据", "法律依据", "legal_basis"), 1000, multiline=True),
     Column("scope", "限制范围", ("惩戒范围", "scope"), 200),
     Column("status", "状态", ("status",), 20),
     Column("evidence_url", "证据链接", ("evidence_url",), 1000),
     Column("evidence_sha256", "证据摘要", ("evidence_sha256",), 64),
 )
-_BY_HEADER = {alias: column for column in COLUMNS for alias in (column.header, *column.aliases)}
+TABLE = Table(COLUMNS, CreditImportRefused)
+"""The whole-file reading and refusals every table import shares (`trading.kernel.tabular`)."""
 
 KIND_WORDS: Mapping[str, CreditKind] = {
     **{kind.value: kind for kind in CreditKind},
@@ -114,20 +109,8 @@ DEFAULT_SCOPE: Mapping[CreditKind, tuple[Activity, ...]] = {
     CreditKind.BLACKLIST: (Activity.ALL,),
 }
 OPEN_ENDED = frozenset({"", "长期", "永久", "-", "—"})
-_DATE = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _SEPARATORS = re.compile(r"[、,，;；\s]+")
-
-
-@dataclass(frozen=True)
-class RowError:
-    row: int
-    field: str
-    rule: str
-    message: str
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"row": self.row, "field": self.field, "rule": self.rule, "message": self.message}
 
 
 @dataclass
@@ -141,29 +124,11 @@ class ImportResult:
     record_ids: list[str] = field(default_factory=list)
 
 
-def _decode(data: bytes) -> str:
-    """UTF-8 (with or without BOM), else GB18030, the encoding of older government exports."""
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        try:
-            return data.decode("gb18030")
-        except UnicodeDecodeError:
-            raise CreditImportRefused("the file is neither UTF-8 nor GB18030", field="file", rule="encoding") from None
-
-
 def read_rows(data: bytes, fmt: ImportFormat | str) -> list[dict[str, str]]:
     """The file's rows as header → text (headers as written in the file)."""
-    text = _decode(data)
+    text = TABLE.decode(data)
     if fmt == ImportFormat.CSV:
-        reader = csv.DictReader(io.StringIO(text), restkey=_EXTRA_CELLS)
-        try:
-            read = list(reader)
-        except csv.Error as exc:
-            raise CreditImportRefused(f"the file is not CSV: {exc}", field="file", rule="format") from None
-        _refuse_extra_cells(read)
-        rows = [{(k or "").strip(): (v or "").strip() for k, v in row.items()} for row in read]
-        headers = [h.strip() for h in reader.fieldnames or []]
+        rows, headers = TABLE.csv_rows(text)
     elif fmt == ImportFormat.JSON:
         try:
             loaded = json.loads(text)
@@ -178,106 +143,23 @@ def read_rows(data: bytes, fmt: ImportFormat | str) -> list[dict[str, str]]:
         headers = sorted({key for row in rows for key in row})
     else:
         raise CreditImportRefused("the format is csv or json", field="format", rule="format")
-    if not rows:
-        raise CreditImportRefused("the file holds no records", field="file", rule="empty")
-    if len(rows) > MAX_ROWS:
-        raise CreditImportRefused(f"at most {MAX_ROWS} records per import", field="file", rule="max_rows")
-    unknown = [h for h in headers if h and h not in _BY_HEADER]
-    if unknown:
-        raise CreditImportRefused(f"unknown columns: {', '.join(unknown)}", field="file", rule="columns")
-    _refuse_shared_columns(headers)
+    TABLE.check_file(rows, headers, max_rows=MAX_ROWS)
     return rows
-
-
-_EXTRA_CELLS = "\x00extra"
-"""Where ``csv.DictReader`` puts the cells of a row longer than the header (never a header)."""
 
 
 def first_row_number(fmt: ImportFormat | str) -> int:
     """Rows are numbered as the spreadsheet shows them: a CSV's header is line 1, its first record
     line 2; a JSON file's first record is 1.
     """
-    return 2 if fmt == ImportFormat.CSV else 1
-
-
-def _refuse_extra_cells(rows: list[dict[str, Any]]) -> None:
-    """A row with more cells than the header would lose them silently: refuse naming every such row."""
-    errors = [
-        RowError(number, "file", "columns", f"line {number} has {len(row[_EXTRA_CELLS])} more cells than the header")
-        for number, row in enumerate(rows, start=first_row_number(ImportFormat.CSV))
-        if row.get(_EXTRA_CELLS)
-    ]
-    if errors:
-        lines = ", ".join(str(error.row) for error in errors)
-        raise CreditImportRefused(
-            f"lines {lines} have more cells than the header (the header is line 1); nothing was imported",
-            field="file",
-            rule="columns",
-            extra={"errors": [error.as_dict() for error in errors]},
-        )
-
-
-def _refuse_shared_columns(headers: Iterable[str]) -> None:
-    """Two headers naming the same column (twice the same, or two of its aliases) would overwrite
-    each other row by row: refuse the file naming them.
-    """
-    named: dict[str, list[str]] = {}
-    for header in headers:
-        if header:
-            named.setdefault(_BY_HEADER[header].name, []).append(header)
-    shared = [" / ".join(group) for group in named.values() if len(group) > 1]
-    if shared:
-        raise CreditImportRefused(
-            f"several headers name the same column: {'; '.join(shared)}", field="file", rule="columns"
-        )
+    return FIRST_CSV_ROW if fmt == ImportFormat.CSV else 1
 
 
 def _day(raw: str) -> date | None:
     """A calendar date in one of the accepted spellings, within a plausible range of years."""
-    match = _DATE.match(raw)
-    try:
-        day = date(int(match[1]), int(match[2]), int(match[3])) if match else datetime.fromisoformat(raw).date()
-    except ValueError:
-        return None
-    return day if EARLIEST_YEAR <= day.year <= LATEST_YEAR else None
+    return parse_day(raw, earliest_year=EARLIEST_YEAR, latest_year=LATEST_YEAR)
 
 
-class _Row:
-    """One row's values by canonical name, collecting its errors."""
-
-    def __init__(self, number: int, raw: Mapping[str, str], errors: list[RowError]) -> None:
-        self.number = number
-        self.errors = errors
-        self.values: dict[str, str] = {}
-        self.headers: dict[str, str] = {}
-        for header, value in raw.items():
-            column = _BY_HEADER[header]
-            self.values[column.name] = value
-            self.headers[column.name] = header
-
-    def error(self, name: str, rule: str, message: str) -> None:
-        header = self.headers.get(name) or next(c.header for c in COLUMNS if c.name == name)
-        self.errors.append(RowError(self.number, header, rule, message))
-
-    def get(self, name: str) -> str:
-        return self.values.get(name, "")
-
-
-def _check_text(row: _Row) -> None:
-    for column in COLUMNS:
-        value = row.get(column.name)
-        if column.required and not value:
-            row.error(column.name, "required", f"{column.header} is required")
-            continue
-        try:
-            check_text(column.name, value, single_line=column.name not in {"reason", "legal_basis"})
-        except InputRefused as exc:
-            row.error(column.name, exc.rule or "text", f"{column.header} holds control characters or line breaks")
-        if len(value) > column.max_length:
-            row.error(column.name, "max_length", f"{column.header} has more than {column.max_length} characters")
-
-
-def _kind(row: _Row, default_kind: CreditKind | None) -> CreditKind | None:
+def _kind(row: TableRow, default_kind: CreditKind | None) -> CreditKind | None:
     raw = row.get("kind")
     if not raw:
         if default_kind is None:
@@ -289,7 +171,7 @@ def _kind(row: _Row, default_kind: CreditKind | None) -> CreditKind | None:
     return kind
 
 
-def _scope(row: _Row, kind: CreditKind | None) -> tuple[Activity, ...]:
+def _scope(row: TableRow, kind: CreditKind | None) -> tuple[Activity, ...]:
     raw = row.get("scope")
     if not raw:
         return DEFAULT_SCOPE.get(kind, ()) if kind else ()
@@ -300,7 +182,7 @@ def _scope(row: _Row, kind: CreditKind | None) -> tuple[Activity, ...]:
     return tuple(sorted({SCOPE_WORDS[word] for word in words if word in SCOPE_WORDS}))
 
 
-def _period(row: _Row) -> tuple[datetime | None, datetime | None]:
+def _period(row: TableRow) -> tuple[datetime | None, datetime | None]:
     start_raw, end_raw = row.get("valid_from"), row.get("valid_until")
     start = _day(start_raw) if start_raw else None
     if start_raw and start is None:
@@ -327,8 +209,8 @@ def validate(
     seen: dict[str, int] = {}
     for number, raw in enumerate(rows, start=first_row):
         before = len(errors)
-        row = _Row(number, raw, errors)
-        _check_text(row)
+        row = TableRow(TABLE, number, raw, errors)
+        row.check_cells()
         uscc = row.get("uscc")
         if uscc:
             try:
@@ -395,15 +277,7 @@ async def import_records(
     first_row = first_row_number(fmt)
     publications, errors = validate(rows, source=source, default_kind=default_kind, first_row=first_row)
     if errors:
-        bad_rows = sorted({error.row for error in errors})
-        numbering = "lines as in a spreadsheet, the header is line 1" if first_row > 1 else "records from 1"
-        raise CreditImportRefused(
-            f"{len(bad_rows)} of {len(rows)} rows are refused (rows {', '.join(map(str, bad_rows))}; {numbering}); "
-            "nothing was imported",
-            field=errors[0].field,
-            rule=errors[0].rule,
-            extra={"errors": [error.as_dict() for error in errors]},
-        )
+        TABLE.refuse_rows(errors, len(rows), first_row=first_row)
     service = CreditService(session)
     result = ImportResult(sha256=sha256, rows=len(rows), source=source)
     for publication in publications:

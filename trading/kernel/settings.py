@@ -19,6 +19,7 @@ import base64
 import ipaddress
 import json
 import os
+import re
 import secrets
 from enum import StrEnum
 from functools import lru_cache
@@ -69,6 +70,20 @@ class WebSettings(BaseSettings):
     trusted_proxies: list[str] = Field(default_factory=list)
     """Addresses whose ``X-Forwarded-For`` is believed when recording the client IP (``"unix"``: a
     proxy on a Unix socket). The client is the rightmost entry that is not one of these."""
+    agent_url: str = "http://127.0.0.1:17321"
+    """Where users' local certificate agent (``ggzy agent``) listens: the pages may connect there
+    (CSP ``connect-src``) and ``static/js/pki/agent.js`` calls it. Empty: no agent."""
+
+    @field_validator("agent_url")
+    @classmethod
+    def _agent_origin(cls, value: str) -> str:
+        """An origin (``http[s]://host:port``) or empty: it goes into the CSP header verbatim."""
+        if value and not re.fullmatch(
+            r"https?://[a-z0-9.-]+(:[0-9]{1,5})?|https?://\[[0-9a-f:.]+\](:[0-9]{1,5})?", value
+        ):
+            msg = "must be an origin such as http://127.0.0.1:17321 (lower case, no path)"
+            raise ValueError(msg)
+        return value
 
 
 class AuthSettings(BaseSettings):

@@ -103,3 +103,15 @@ class TimestampServiceUnavailable(DomainError):
     status_code = 503
     code = "timestamp_service_unavailable"
     title = "Timestamp service unavailable"
+
+
+class MandateRefused(ValidationFailed):
+    """A mandate (委托代理) cannot be granted or revoked as asked; names the field and the rule."""
+
+    code = "mandate_refused"
+    title = "Mandate refused"
+
+
+class MandateNotFound(NotFound):
+    code = "mandate_not_found"
+    title = "Mandate not found"

@@ -142,6 +142,47 @@ class Membership(UUIDPrimaryKey, Base):
     organisation: Mapped[Organisation] = relationship(lazy="raise")
 
 
+class MandateStatus(StrEnum):
+    ACTIVE = "active"
+    REVOKED = "revoked"
+
+
+class AgencyMandate(UUIDPrimaryKey, Base):
+    """委托代理: a tenderee organisation mandates an agency to run its tenders, from ``valid_from``
+    until ``valid_until`` (NULL: until revoked) or its revocation.
+
+    The mandate is judged when a tender is created: an agency names as 招标人 only an organisation
+    whose mandate is active and in force at that moment. Revoking (or the end date passing) stops
+    new tenders; tenders already created stay with the agency (they record both organisations).
+    Revoked rows stay as history; one active mandate per tenderee and agency.
+    """
+
+    __tablename__ = "parties_agency_mandates"
+    __table_args__ = (
+        sa.Index(
+            "uq_parties_agency_mandates_active",
+            "tenderee_organisation_id",
+            "agency_organisation_id",
+            unique=True,
+            postgresql_where=sa.text("status = 'active'"),
+            sqlite_where=sa.text("status = 'active'"),
+        ),
+    )
+
+    tenderee_organisation_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("parties_organisations.id"), index=True)
+    agency_organisation_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("parties_organisations.id"), index=True)
+    scope: Mapped[str | None] = mapped_column(sa.String(500))
+    """What the mandate covers in words (委托事项), shown to both sides; NULL: every tender."""
+    status: Mapped[MandateStatus] = mapped_column(_enum(MandateStatus), default=MandateStatus.ACTIVE)
+    valid_from: Mapped[datetime]
+    valid_until: Mapped[datetime | None]
+    granted_by: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("parties_users.id"))
+    granted_at: Mapped[datetime]
+    revoked_by: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("parties_users.id"))
+    revoked_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime]
+
+
 class AuthSession(UUIDPrimaryKey, Base):
     """A server-side login: a browser cookie session or an API bearer token.
 

@@ -26,6 +26,8 @@ class PartiesPermission(Permission):
     MEMBERSHIP_READ = "parties:membership:read"
     MEMBERSHIP_GRANT = "parties:membership:grant"
     MEMBERSHIP_REVOKE = "parties:membership:revoke"
+    MANDATE_READ = "parties:mandate:read"  # the agency mandates (委托代理) one's organisation granted or holds
+    MANDATE_MANAGE = "parties:mandate:manage"  # a tenderee grants and revokes mandates to agencies
 
 
 class CertificatePermission(Permission):
@@ -54,8 +56,8 @@ _EVERY_ROLE = frozenset({*SIGNED_IN_PERMISSIONS, PartiesPermission.ORGANISATION_
 
 ROLE_GRANTS: Mapping[Role, frozenset[str]] = {
     Role.BIDDER: _EVERY_ROLE,
-    Role.TENDEREE: _EVERY_ROLE,
-    Role.AGENCY: _EVERY_ROLE,
+    Role.TENDEREE: _EVERY_ROLE | {PartiesPermission.MANDATE_READ, PartiesPermission.MANDATE_MANAGE},
+    Role.AGENCY: _EVERY_ROLE | {PartiesPermission.MANDATE_READ},
     Role.EXPERT: _EVERY_ROLE,
     Role.INTERMEDIARY: _EVERY_ROLE,
     Role.GUARANTOR: _EVERY_ROLE,

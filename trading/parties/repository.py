@@ -20,12 +20,15 @@ from trading.kernel.auth.roles import Role
 from trading.kernel.db.types import UTCDateTime
 from trading.parties import policies
 from trading.parties.models import (
+    AgencyMandate,
     AuthSession,
     CertificateBinding,
     LoginChallenge,
+    MandateStatus,
     Membership,
     MembershipStatus,
     Organisation,
+    OrganisationKind,
     OrganisationStatus,
     Person,
     RevocationCacheEntry,
@@ -60,6 +63,38 @@ class OrganisationRepository:
 
     def add(self, organisation: Organisation) -> None:
         self.session.add(organisation)
+
+    async def by_ids(self, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Organisation]:
+        """The organisations of ``ids`` (one query), by id."""
+        if not ids:
+            return {}
+        rows = await self.session.scalars(sa.select(Organisation).where(Organisation.id.in_(set(ids))))
+        return {row.id: row for row in rows}
+
+    async def agencies_matching(self, query: str, *, limit: int) -> Sequence[Organisation]:
+        """Agencies whose name contains ``query`` or whose credit code starts with it, by name."""
+        escaped = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        statement = (
+            sa.select(Organisation)
+            .where(
+                Organisation.kind == OrganisationKind.AGENCY,
+                sa.or_(
+                    Organisation.name.ilike(f"%{escaped}%", escape="\\"),
+                    Organisation.uscc.like(f"{escaped.upper()}%", escape="\\"),
+                ),
+            )
+            .order_by(Organisation.name, Organisation.id)
+            .limit(limit)
+        )
+        return (await self.session.scalars(statement)).all()
+
+    async def agency_named(self, text: str) -> Sequence[Organisation]:
+        """Agencies whose credit code is ``text`` (any case) or whose name is exactly ``text``."""
+        statement = sa.select(Organisation).where(
+            Organisation.kind == OrganisationKind.AGENCY,
+            sa.or_(Organisation.uscc == text.upper(), Organisation.name == text),
+        )
+        return (await self.session.scalars(statement.order_by(Organisation.name).limit(2))).all()
 
 
 class PersonRepository:
@@ -437,3 +472,74 @@ class TimestampRepository:
         self.session.add(token)
         await self.session.flush()
         return token.serial
+
+
+class MandateRepository:
+    """Agency mandates (委托代理): who mandated whom, and whether a mandate is in force."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    def add(self, mandate: AgencyMandate) -> None:
+        self.session.add(mandate)
+
+    async def get(self, mandate_id: uuid.UUID, *, for_update: bool = False) -> AgencyMandate | None:
+        statement = sa.select(AgencyMandate).where(AgencyMandate.id == mandate_id)
+        if for_update:
+            statement = statement.with_for_update()
+        return await self.session.scalar(statement)
+
+    async def active(self, tenderee_id: uuid.UUID, agency_id: uuid.UUID) -> AgencyMandate | None:
+        """The active (not revoked) mandate between the two, whatever its period."""
+        return await self.session.scalar(
+            sa.select(AgencyMandate).where(
+                AgencyMandate.tenderee_organisation_id == tenderee_id,
+                AgencyMandate.agency_organisation_id == agency_id,
+                AgencyMandate.status == MandateStatus.ACTIVE,
+            )
+        )
+
+    @staticmethod
+    def _in_force(at: datetime) -> sa.ColumnElement[bool]:
+        return sa.and_(
+            AgencyMandate.status == MandateStatus.ACTIVE,
+            AgencyMandate.valid_from <= at,
+            sa.or_(AgencyMandate.valid_until.is_(None), AgencyMandate.valid_until > at),
+        )
+
+    async def in_force(self, tenderee_id: uuid.UUID, agency_id: uuid.UUID, at: datetime) -> AgencyMandate | None:
+        return await self.session.scalar(
+            sa.select(AgencyMandate).where(
+                AgencyMandate.tenderee_organisation_id == tenderee_id,
+                AgencyMandate.agency_organisation_id == agency_id,
+                self._in_force(at),
+            )
+        )
+
+    async def clients(self, agency_id: uuid.UUID, at: datetime) -> Sequence[Organisation]:
+        """The organisations whose mandate to ``agency_id`` is in force at ``at``, by name."""
+        statement = (
+            sa.select(Organisation)
+            .join(AgencyMandate, AgencyMandate.tenderee_organisation_id == Organisation.id)
+            .where(AgencyMandate.agency_organisation_id == agency_id, self._in_force(at))
+            .order_by(Organisation.name, Organisation.id)
+        )
+        return (await self.session.scalars(statement)).all()
+
+    async def of_organisation(
+        self, organisation_id: uuid.UUID, *, side: str
+    ) -> Sequence[tuple[AgencyMandate, Organisation]]:
+        """Every mandate (active first, newest first) the organisation granted (``side="tenderee"``)
+        or holds (``side="agency"``), each with the organisation on the other side.
+        """
+        if side == "tenderee":
+            own, other = AgencyMandate.tenderee_organisation_id, AgencyMandate.agency_organisation_id
+        else:
+            own, other = AgencyMandate.agency_organisation_id, AgencyMandate.tenderee_organisation_id
+        statement = (
+            sa.select(AgencyMandate, Organisation)
+            .join(Organisation, Organisation.id == other)
+            .where(own == organisation_id)
+            .order_by((AgencyMandate.status == MandateStatus.ACTIVE).desc(), AgencyMandate.granted_at.desc())
+        )
+        return [(mandate, organisation) for mandate, organisation in (await self.session.execute(statement)).all()]

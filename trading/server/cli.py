@@ -14,6 +14,7 @@ from alembic import command
 from alembic.config import Config
 
 from bidding.client.cli import bid
+from certs.agent.cli import agent
 from trading.kernel.settings import get_settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -32,6 +33,7 @@ def main() -> None:
 
 
 main.add_command(bid)
+main.add_command(agent)
 
 
 # --- settings -------------------------------------------------------------------------------

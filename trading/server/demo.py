@@ -33,7 +33,9 @@ from trading.kernel.db.engine import create_engine, create_session_maker
 from trading.kernel.db.uow import transaction
 from trading.kernel.settings import Settings
 from trading.parties.identifiers import uscc_check_char
+from trading.parties.mandates import MandateService
 from trading.parties.models import Organisation, OrganisationKind
+from trading.parties.repository import OrganisationRepository, UserRepository
 from trading.parties.schemas import OrganisationCreate, UserCreate
 from trading.parties.service import PartiesService
 from trading.server import demo_market, demo_opening, demo_pki
@@ -159,6 +161,36 @@ async def seed(service: PartiesService) -> tuple[int, int]:
     return created_organisations, created_users
 
 
+DEMO_MANDATE_SCOPE = "本单位全部招标项目(演示)"
+
+
+async def seed_demo_mandate(session: AsyncSession) -> list[str]:
+    """The demo tenderee (school) mandates the demo agency (委托代理) with no end date, granted by
+    the demo tenderee's user through `MandateService` (on the ledger like a page's grant). Nothing if
+    an active mandate exists (also a revoked one is left as it is: the demo honours a revocation).
+    """
+    organisations = OrganisationRepository(session)
+    by_key = {item.key: item for item in ORGANISATIONS}
+    school = await organisations.by_uscc(by_key["school"].uscc)
+    agency = await organisations.by_uscc(by_key["agency"].uscc)
+    user = await UserRepository(session).by_username("tenderee")
+    if school is None or agency is None or user is None:
+        return []
+    mandates = MandateService(session)
+    if await mandates.repo.of_organisation(school.id, side="tenderee"):
+        return []
+    actor = Actor(
+        kind=ActorKind.USER,
+        user_id=user.id,
+        username=user.username,
+        organisation_id=school.id,
+        organisation_name=school.name,
+        roles=frozenset({Role.TENDEREE}),
+    )
+    await mandates.grant(actor, agency.id, scope=DEMO_MANDATE_SCOPE)
+    return [f"  {school.name} mandated {agency.name} (委托代理)"]
+
+
 DEMO_TENDER_CODE = "E3208000001000001001"
 """统一交易标识码 of the demo tender (E = engineering; 320800 = 淮安)."""
 DEMO_TENDER_DOCUMENT = (
@@ -248,9 +280,12 @@ async def _seed(settings: Settings, manifest: dict[str, Any] | None = None) -> t
         session_maker = create_session_maker(engine)
         async with transaction(session_maker, lock=True) as session:
             organisations, users = await seed(PartiesService(session, settings))
+            mandate = await seed_demo_mandate(session)
         async with transaction(session_maker, lock=True) as session:
             usccs = {item.key: item.uscc for item in ORGANISATIONS}
-            certificates = await demo_market.seed_demo_market(session, PartiesService(session, settings), usccs)
+            certificates = mandate + await demo_market.seed_demo_market(
+                session, PartiesService(session, settings), usccs
+            )
         if manifest is not None:
             async with transaction(session_maker, lock=True) as session:
                 certificates += await demo_pki.seed_demo_certificates(

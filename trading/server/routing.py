@@ -29,7 +29,9 @@ from trading.ledger.web import LedgerPages
 from trading.notifications import api as notifications_api
 from trading.notifications import web as notifications_web
 from trading.parties import api as parties_api
+from trading.parties import api_mandates as mandates_api
 from trading.parties import web as parties_web
+from trading.parties import web_mandates as mandates_web
 from trading.parties.certificates import api as certificate_api
 from trading.parties.certificates import web as certificate_web
 from trading.server import shell, system
@@ -106,6 +108,7 @@ def route_handlers(api_prefix: str) -> list[ControllerRouterHandler]:
         path=api_prefix,
         route_handlers=[
             *parties_api.CONTROLLERS,
+            *mandates_api.CONTROLLERS,
             *certificate_api.CONTROLLERS,
             LedgerApiController,
             LedgerCheckpointApiController,
@@ -127,6 +130,7 @@ def route_handlers(api_prefix: str) -> list[ControllerRouterHandler]:
             system.metrics,
             *shell.ROUTES,
             *parties_web.CONTROLLERS,
+            *mandates_web.CONTROLLERS,
             *certificate_web.CONTROLLERS,
             LedgerPages,
             *bidding_web.CONTROLLERS,
@@ -147,8 +151,9 @@ def permission_guard() -> Any:
 
 
 def template_config(settings: Settings) -> TemplateConfig[JinjaTemplateEngine]:
-    del settings
     # The header's unread-notice count (layouts/base.html).
     add_context_hook(notifications_web.unread_in_header)
     environment = build_environment(TEMPLATE_PACKAGES, navigation=shell.NAVIGATION)
+    # Where pages find the local certificate agent: ``data-agent-url="{{ agent_url }}"`` for pki/agent.js.
+    environment.globals["agent_url"] = settings.web.agent_url
     return TemplateConfig(instance=JinjaTemplateEngine.from_environment(environment))

@@ -4,12 +4,14 @@ A ``before_send`` hook sees every response the application sends, including the 
 404 and 405 pages that no route middleware ever wraps.
 
 * ``Content-Security-Policy``: scripts, styles, images, fonts and connections from this origin
-  only; no inline scripts, no ``eval`` (htmx runs with ``allowEval: false``), no plugins, forms
-  post only here, and no framing by anyone (``frame-ancestors 'none'``, with ``X-Frame-Options:
-  DENY`` for browsers that predate it). The pages need nothing else: every script is a static
-  file (``static/js``, ``static/vendor``), data for scripts travels in ``data-`` attributes or
-  ``<script type="application/json">`` blocks (never executed), and htmx's indicator styles come
-  from the stylesheet, not an injected ``<style>``.
+  only (connections also to the local certificate agent, ``GGZY_WEB_AGENT_URL``, which the pages'
+  ``pki/agent.js`` calls for USB keys); no inline scripts, no ``eval`` (htmx runs with
+  ``allowEval: false``), no plugins, forms post only here, and no framing by anyone
+  (``frame-ancestors 'none'``, with ``X-Frame-Options: DENY`` for browsers that predate it).
+  The pages need nothing else: every script is a static file (``static/js``, ``static/vendor``),
+  data for scripts travels in ``data-`` attributes or ``<script type="application/json">`` blocks
+  (never executed), and htmx's indicator styles come from the stylesheet, not an injected
+  ``<style>``.
 * The Swagger UI pages under ``/api/v1/docs`` are rendered by Litestar with an inline script and
   inline styles; they get their own policy that allows those, and only those pages do. They show
   the public API description, no user data. PDFs shown inline get no policy (see `PDF_TYPE`).
@@ -65,8 +67,15 @@ def _policy(directives: dict[str, str]) -> str:
     return "; ".join(f"{name} {value}" for name, value in directives.items())
 
 
-PAGE_POLICY = _policy(_PAGE_DIRECTIVES)
-DOCS_POLICY = _policy(_DOCS_DIRECTIVES)
+def page_policies(settings: Settings) -> tuple[str, str]:
+    """The page and Swagger policies; pages may also connect to the local certificate agent."""
+    connect = " ".join(filter(None, ("'self'", settings.web.agent_url)))
+    return (
+        _policy({**_PAGE_DIRECTIVES, "connect-src": connect}),
+        _policy({**_DOCS_DIRECTIVES, "connect-src": connect}),
+    )
+
+
 DOCS_PATH = "/api/v1/docs"
 # A PDF shown inline (the opening record) is drawn by the browser's own viewer, which a page
 # policy (object-src 'none') could block; it runs no script of ours, so it goes without one.
@@ -77,6 +86,7 @@ HSTS = "max-age=31536000; includeSubDomains"
 
 def security_headers(settings: Settings) -> Callable[[Message, Scope], Awaitable[None]]:
     """The ``before_send`` hook that adds the headers above to each response start."""
+    page_policy, docs_policy = page_policies(settings)
 
     async def add_headers(message: Message, scope: Scope) -> None:
         if message["type"] != "http.response.start" or scope.get("type") != ScopeType.HTTP:
@@ -84,7 +94,7 @@ def security_headers(settings: Settings) -> Callable[[Message, Scope], Awaitable
         headers = MutableScopeHeaders.from_message(message)
         path: str = scope.get("path", "")
         if not headers.get("content-type", "").startswith(PDF_TYPE):
-            headers["Content-Security-Policy"] = DOCS_POLICY if _is_docs_page(path) else PAGE_POLICY
+            headers["Content-Security-Policy"] = docs_policy if _is_docs_page(path) else page_policy
         headers["X-Frame-Options"] = "DENY"
         headers["X-Content-Type-Options"] = "nosniff"
         headers["Referrer-Policy"] = "same-origin"

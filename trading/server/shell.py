@@ -68,6 +68,7 @@ NAVIGATION = Navigation(
         NavItem(N_("Tender announcements"), "/bidding/tenders", Audience.EVERYONE),
         NavItem(N_("My bids"), "/bidding/bids", roles=frozenset({Role.BIDDER})),
         NavItem(N_("Tender management"), "/bidding/manage", roles=frozenset({Role.TENDEREE, Role.AGENCY})),
+        NavItem(N_("Agency mandates"), "/organisation/mandates", roles=frozenset({Role.TENDEREE, Role.AGENCY})),
         NavItem(N_("Intermediary marketplace"), "/market", Audience.EVERYONE),
         NavItem(N_("Owner workspace"), "/market/owner", roles=frozenset({Role.TENDEREE})),
         NavItem(N_("Intermediary workspace"), "/market/intermediary", roles=frozenset({Role.INTERMEDIARY})),
@@ -113,6 +114,11 @@ NAVIGATION = Navigation(
                     (Link(N_("New tender"), "bidding.manage_new"), _TENDER_MANAGEMENT),
                 ),
                 Panel(
+                    N_("Agency mandates"),
+                    N_("Mandate a tendering agency to run your tenders, or revoke its mandate."),
+                    (Link(N_("Agency mandates"), "parties.mandates"),),
+                ),
+                Panel(
                     N_("Intermediary marketplace"),
                     N_("Publish selection announcements and choose an intermediary."),
                     (Link(N_("Owner workspace"), "intermediary_market.owner"),),
@@ -130,7 +136,7 @@ NAVIGATION = Navigation(
                 Panel(
                     N_("Commissioned projects"),
                     N_("The projects your clients have commissioned you to run."),
-                    (_TENDER_MANAGEMENT,),
+                    (_TENDER_MANAGEMENT, Link(N_("Agency mandates"), "parties.mandates")),
                 ),
                 Panel(
                     N_("Opening hall"),

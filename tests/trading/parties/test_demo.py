@@ -22,6 +22,7 @@ from trading.kernel.settings import Settings
 from trading.parties.authentication import AuthenticationService
 from trading.parties.certificates.login import CertificateService
 from trading.parties.identifiers import validate_uscc
+from trading.parties.mandates import MandateService
 from trading.parties.models import ChallengePurpose, Organisation, SessionKind, User
 from trading.parties.sessions import resolve_actor
 from trading.server import demo_market, demo_pki
@@ -74,9 +75,19 @@ async def _check_every_demo_user_logs_in_with_their_role(settings: Settings) -> 
                 assert actor.roles == {user.role}
             await _check_demo_certificates_log_in(session, settings)
             await _check_demo_market(session)
+            await _check_demo_mandate(session)
             await session.rollback()
     finally:
         await engine.dispose()
+
+
+async def _check_demo_mandate(session: AsyncSession) -> None:
+    """The demo agency holds one mandate, in force, from the demo tenderee (seeded once)."""
+    usccs = {item.key: item.uscc for item in ORGANISATIONS}
+    agency = await session.scalar(select(Organisation).where(Organisation.uscc == usccs["agency"]))
+    assert agency is not None
+    [line] = await MandateService(session).held(agency.id)
+    assert (line.organisation.uscc, line.in_force, line.mandate.valid_until) == (usccs["school"], True, None)
 
 
 async def _check_demo_market(session: AsyncSession) -> None:

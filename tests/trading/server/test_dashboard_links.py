@@ -20,8 +20,15 @@ from trading.kernel.settings import Settings
 # the pages it describes would pass a test that only follows whatever links remain.
 EXPECTED_LINKS = {
     Role.BIDDER: {"/bidding/tenders", "/bidding/bids", "/inbox", "/account"},
-    Role.TENDEREE: {"/bidding/manage", "/bidding/manage/new", "/market/owner", "/inbox", "/account"},
-    Role.AGENCY: {"/bidding/manage", "/inbox", "/account"},
+    Role.TENDEREE: {
+        "/bidding/manage",
+        "/bidding/manage/new",
+        "/organisation/mandates",
+        "/market/owner",
+        "/inbox",
+        "/account",
+    },
+    Role.AGENCY: {"/bidding/manage", "/organisation/mandates", "/inbox", "/account"},
     Role.EXPERT: {"/inbox", "/account", "/bidding/tenders"},
     Role.INTERMEDIARY: {"/market/intermediary", "/market", "/inbox", "/account"},
     Role.GUARANTOR: {"/inbox", "/bidding/tenders", "/account"},

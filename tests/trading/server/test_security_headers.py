@@ -10,12 +10,14 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
+from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.trading.parties.factories import api_token, bearer, create_account
 from tests.trading.parties.test_web import log_in
 from trading.kernel.auth.roles import Role
-from trading.kernel.settings import Settings
+from trading.kernel.settings import Settings, WebSettings
 from trading.server.routing import TEMPLATE_PACKAGES
 from trading.server.security_headers import security_headers
 
@@ -150,3 +152,25 @@ async def test_an_inline_pdf_keeps_every_header_but_the_page_policy(settings: Se
     assert "content-security-policy" not in sent
     assert sent["x-frame-options"] == "DENY"
     assert sent["x-content-type-options"] == "nosniff"
+
+
+async def test_pages_may_connect_to_the_local_certificate_agent(client: httpx.AsyncClient, settings: Settings) -> None:
+    """``pki/agent.js`` calls ``ggzy agent`` on the user's machine: that origin, and only it, joins 'self'."""
+    assert _policy(await client.get("/login"))["connect-src"] == "'self' http://127.0.0.1:17321"
+    elsewhere = settings.model_copy(update={"web": WebSettings(agent_url="http://localhost:18000")})
+    message: Any = {"type": "http.response.start", "status": 200, "headers": []}
+    await security_headers(elsewhere)(message, {"type": "http", "path": "/", "headers": [], "state": {}})
+    sent = {name.decode(): value.decode() for name, value in message["headers"]}
+    assert "connect-src 'self' http://localhost:18000;" in sent["content-security-policy"]
+    none = settings.model_copy(update={"web": WebSettings(agent_url="")})
+    message = {"type": "http.response.start", "status": 200, "headers": []}
+    await security_headers(none)(message, {"type": "http", "path": "/", "headers": [], "state": {}})
+    assert "connect-src 'self';" in dict(message["headers"])[b"content-security-policy"].decode()
+
+
+@pytest.mark.parametrize(
+    "value", ["http://127.0.0.1:17321; script-src *", "http://127.0.0.1:17321/path", "javascript:x", "*", "HTTP://A"]
+)
+def test_the_agent_url_must_be_an_origin(value: str) -> None:
+    with pytest.raises(ValidationError, match="must be an origin"):
+        WebSettings(agent_url=value)
