@@ -26,7 +26,6 @@ from intermediary_market.web.paths import MARKET
 from intermediary_market.web.views import credit_view
 from trading.kernel import clock
 from trading.kernel.errors import NotFound
-from trading.kernel.web import refusals
 from trading.kernel.web.pages import page
 
 
@@ -149,7 +148,6 @@ class MarketPages(Controller):
                 "details": details,
                 "registrations": registrations,
                 "names": names,
-                "rule_sentence": refusals.rule_sentence,
                 **CONTEXT_LABELS,
             },
         )

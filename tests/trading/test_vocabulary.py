@@ -21,9 +21,11 @@ from trading.kernel.web import catalogue, i18n, refusals
 from trading.ledger import actions
 from trading.parties.certificates.trust import PlatformReason
 
-# Codes built from an enum's values, which the scan cannot read from a literal.
-_FROM_ENUMS = {f"credit.record_{status.value}" for status in CreditStatus}
-_KNOWN_DYNAMIC = {"trading/credit/service.py"}
+# Codes built from values the scan cannot read from a literal: an enum's, an import's kind.
+_FROM_ENUMS = {f"credit.record_{status.value}" for status in CreditStatus} | {
+    f"intermediary_market.{kind}_imported" for kind in ("items", "qualifications")
+}
+_KNOWN_DYNAMIC = {"trading/credit/service.py", "intermediary_market/importing.py"}
 
 
 def _zh() -> Catalog:

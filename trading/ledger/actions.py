@@ -127,6 +127,10 @@ ACTION_LABELS: Final[Mapping[str, str]] = MappingProxyType(
         "intermediary_market.credit_input_recorded": N_("Credit input recorded"),
         "intermediary_market.credit_input_replaced": N_("Credit input replaced"),
         "intermediary_market.credit_recomputed": N_("Credit grade recomputed"),
+        "parties.mandate_granted": N_("Agency mandate granted"),
+        "parties.mandate_revoked": N_("Agency mandate revoked"),
+        "intermediary_market.items_imported": N_("Service items imported"),
+        "intermediary_market.qualifications_imported": N_("Qualifications imported"),
     }
 )
 GROUP_LABELS: Final[Mapping[str, str]] = MappingProxyType(
@@ -171,6 +175,9 @@ SUBJECT_LABELS: Final[Mapping[str, str]] = MappingProxyType(
         "membership": N_("Role"),
         "trust_list": N_("Trust list"),
         "session": N_("Session"),
+        "items_import": N_("Service item import"),
+        "qualifications_import": N_("Qualification import"),
+        "agency_mandate": N_("Agency mandate"),
     }
 )
 """What kind of record an entry changed (``subject_type``)."""
@@ -260,6 +267,7 @@ SUMMARY_LABELS: Final[Mapping[str, str]] = MappingProxyType(
         "seed_sha256": N_("Seed commitment (SHA-256)"),
         "closed_list_sha256": N_("Registrant list (SHA-256)"),
         "months": N_("Months"),
+        "tenderee_organisation_id": N_("Tenderee"),
     }
 )
 """The names of the keys an entry's summary shows."""

@@ -152,6 +152,7 @@ RULE_TEXT: Final[Mapping[str, str]] = MappingProxyType(
         "format": N_("The value has the wrong format."),
         "required": N_("This field is required."),
         "shape": N_("The form was sent in a shape this page does not produce: reload the page and send it again."),
+        "tenderee": N_("Only a tenderee's user may do this."),
     }
 )
 ERROR_TITLES: Final[Mapping[str, str]] = MappingProxyType(
@@ -209,6 +210,9 @@ ERROR_TITLES: Final[Mapping[str, str]] = MappingProxyType(
         "upload_offset_mismatch": N_("The upload is out of step; resume it"),
         "user_not_found": N_("No such user"),
         "validation_failed": N_("Validation failed"),
+        "mandate_not_found": N_("No such agency mandate"),
+        "mandate_refused": N_("The agency mandate was refused"),
+        "market_import_refused": N_("The import was refused"),
     }
 )
 """``DomainError.code`` → its title in words people read (the class's ``title`` is for the API)."""
@@ -244,6 +248,14 @@ def rule_sentence(rule: str | None, field: str | None = None) -> str | None:
     """:func:`rule_words`, translated."""
     words = rule_words(rule, field)
     return i18n.gettext(words) if words is not None else None
+
+
+def rule_or_code(rule: object) -> str:
+    """The ``|rule_sentence`` filter: a stored rule code (a failed selection's, an exclusion's) as
+    its sentence; a code no table words as it is (the vocabulary test keeps that from happening).
+    """
+    text = str(rule or "")
+    return rule_sentence(text) or text
 
 
 def error_title(code: str, fallback: str | None = None) -> str:

@@ -102,6 +102,7 @@ FILTERS = {
     "amount_in_words": money.amount_in_words,
     "currency": money.currency,
     "readable": refusals.readable,
+    "rule_sentence": refusals.rule_or_code,
 }
 """Filters every template may use (also registered by tests that compile templates alone)."""
 
