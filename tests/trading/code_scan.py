@@ -263,16 +263,21 @@ def _parameter_values(scan: Scan, module: _Module, name: ast.Name, depth: int) -
 
 def ledger_actions() -> tuple[set[str], list[str]]:
     """Every action code passed to ``append_entry`` anywhere, and what could not be resolved."""
+    return append_entry_values("action")
+
+
+def append_entry_values(argument: str) -> tuple[set[str], list[str]]:
+    """Every value passed as ``argument`` (``action``, ``subject_type``) to ``append_entry``."""
     code = scan()
-    actions: set[str] = set()
+    found: set[str] = set()
     unresolved: list[str] = []
     for module, call in code.calls.get("append_entry", []):
         for keyword in call.keywords:
-            if keyword.arg == "action":
+            if keyword.arg == argument:
                 values, bad = _values(code, module, keyword.value)
-                actions |= values
+                found |= values
                 unresolved += bad
-    return actions, unresolved
+    return found, unresolved
 
 
 def rule_codes() -> dict[str, set[str]]:

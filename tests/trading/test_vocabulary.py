@@ -51,6 +51,16 @@ def test_every_ledger_action_appended_anywhere_has_a_label() -> None:
     assert not unlabelled, f"ledger actions without a label in trading/ledger/actions.py: {unlabelled}"
 
 
+def test_every_subject_type_appended_anywhere_has_a_label() -> None:
+    found, unresolved = code_scan.append_entry_values("subject_type")
+    unexplained = [where for where in unresolved if where.split(":", 1)[0] not in _KNOWN_DYNAMIC]
+    assert not unexplained, f"subject types the scan cannot resolve (name them literally): {unexplained}"
+    used = found | {f"{kind}_import" for kind in ("items", "qualifications")}
+    assert {"bidding.tender", "parties.user", "qualification"} <= used
+    unlabelled = sorted(used - set(actions.SUBJECT_LABELS))
+    assert not unlabelled, f"subject types without a label in trading/ledger/actions.py: {unlabelled}"
+
+
 def test_every_ledger_label_has_a_chinese_translation() -> None:
     zh = _zh()
     tables = {**actions.ACTION_LABELS, **{f"subject:{k}": v for k, v in actions.SUBJECT_LABELS.items()}}

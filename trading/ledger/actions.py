@@ -178,6 +178,7 @@ SUBJECT_LABELS: Final[Mapping[str, str]] = MappingProxyType(
         "items_import": N_("Service item import"),
         "qualifications_import": N_("Qualification import"),
         "agency_mandate": N_("Agency mandate"),
+        "certificate_binding": N_("Certificate binding"),
     }
 )
 """What kind of record an entry changed (``subject_type``)."""
