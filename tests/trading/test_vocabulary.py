@@ -65,6 +65,7 @@ def test_every_ledger_label_has_a_chinese_translation() -> None:
     zh = _zh()
     tables = {**actions.ACTION_LABELS, **{f"subject:{k}": v for k, v in actions.SUBJECT_LABELS.items()}}
     tables |= {f"summary:{k}": v for k, v in actions.SUMMARY_LABELS.items() if v != "SHA-256"}
+    tables |= {f"value:{k}={v}": words for (k, v), words in actions.SUMMARY_VALUES.items()}
     missing = _untranslated(tables, zh)
     assert not missing, "ledger labels without a zh_CN translation:\n" + "\n".join(missing)
 

@@ -272,6 +272,36 @@ SUMMARY_LABELS: Final[Mapping[str, str]] = MappingProxyType(
     }
 )
 """The names of the keys an entry's summary shows."""
+SUMMARY_VALUES: Final[Mapping[tuple[str, str], str]] = MappingProxyType(
+    {
+        ("kind", "web"): N_("Web page"),
+        ("kind", "api"): N_("API client"),
+        ("kind", "enterprise"): N_("Enterprise"),
+        ("kind", "purchaser_unit"): N_("Purchasing unit (government body or public institution)"),
+        ("kind", "agency"): N_("Tendering or procurement agency"),
+        ("kind", "intermediary"): N_("Intermediary service provider"),
+        ("kind", "bank"): N_("Bank"),
+        ("kind", "insurer"): N_("Insurance company"),
+        ("kind", "guarantee_company"): N_("Guarantee company"),
+        ("kind", "supervisory_department"): N_("Supervisory department"),
+        ("kind", "trading_centre"): N_("Public resource trading centre"),
+        ("method", "password"): N_("Password"),
+        ("method", "certificate"): N_("Certificate"),
+        ("method", "qr-credential"): N_("QR code with an electronic credential"),
+        ("stage", "sign-in"): N_("Sign-in"),
+        ("stage", "decryption"): N_("Decryption"),
+        ("stage", "price-reading"): N_("Price reading"),
+        ("stage", "confirmation"): N_("Confirmation and objections"),
+        ("stage", "closed"): N_("Closed"),
+        ("outcome", "pending"): N_("Pending"),
+        ("outcome", "decrypted"): N_("Decrypted"),
+        ("outcome", "escrow-pending"): N_("Waiting for the key holders"),
+        ("outcome", "escrow"): N_("Opened by the key holders"),
+        ("outcome", "revoked"): N_("Revoked (bidder's fault)"),
+        ("outcome", "withdrawn"): N_("Withdrawn (platform-side cause)"),
+    }
+)
+"""Summary values that are codes of a known vocabulary, in words (other values are data)."""
 UNLABELLED = N_("Other action")
 YES, NO = N_("Yes"), N_("No")
 
@@ -307,7 +337,8 @@ def summary_value(key: str, value: object) -> str:
         return refusals.rule_sentence(value) or value
     if key == "action" and isinstance(value, str) and value in ACTION_LABELS:
         return action_label(value)
-    return str(value)
+    words = SUMMARY_VALUES.get((key, str(value)))
+    return i18n.gettext(words) if words is not None else str(value)
 
 
 def choices() -> list[tuple[str, list[tuple[str, str]]]]:

@@ -102,7 +102,7 @@ async def test_actions_show_and_filter_by_their_label(
                 action=action,
                 subject_type="parties.user",
                 subject_id="1",
-                summary={"username": "wangwu", "rule": "required", "second_factor": False},
+                summary={"username": "wangwu", "rule": "required", "second_factor": False, "method": "password"},
                 project_code=code,
             )
             for action in ("parties.login_succeeded", "parties.login_failed", "bidding.bid_withdrawn")
@@ -114,7 +114,16 @@ async def test_actions_show_and_filter_by_their_label(
     page = await client.get("/ledger", params={"chain": chain})
     assert page.status_code == 200, page.text
     visible = _visible_text(page.text)
-    for label in ("登录成功", "登录失败", "撤回投标文件", "用户名", "用户", "规则: 此项为必填项。", "第二因素: 否"):
+    for label in (
+        "登录成功",
+        "登录失败",
+        "撤回投标文件",
+        "用户名",
+        "用户",
+        "规则: 此项为必填项。",
+        "第二因素: 否",
+        "方式: 密码",
+    ):
         assert label in visible
     assert "parties.login_succeeded" not in visible
     assert "parties.user" not in visible
