@@ -269,6 +269,16 @@ SUMMARY_LABELS: Final[Mapping[str, str]] = MappingProxyType(
         "closed_list_sha256": N_("Registrant list (SHA-256)"),
         "months": N_("Months"),
         "tenderee_organisation_id": N_("Tenderee"),
+        "agency_organisation_id": N_("Agency"),
+        "agency_uscc": N_("Agency's credit code"),
+        "ca": N_("Certification authority"),
+        "next_update": N_("Next update"),
+        "operator": N_("Operator"),
+        "party_kind": N_("Party"),
+        "person_linked": N_("Linked to a person"),
+        "proof": N_("Proof of possession"),
+        "sequence": N_("Sequence number"),
+        "valid_until": N_("Valid until"),
     }
 )
 """The names of the keys an entry's summary shows."""
@@ -299,11 +309,18 @@ SUMMARY_VALUES: Final[Mapping[tuple[str, str], str]] = MappingProxyType(
         ("outcome", "escrow"): N_("Opened by the key holders"),
         ("outcome", "revoked"): N_("Revoked (bidder's fault)"),
         ("outcome", "withdrawn"): N_("Withdrawn (platform-side cause)"),
+        ("party_kind", "organisation"): N_("Organisation"),
+        ("party_kind", "person"): N_("Person"),
+        ("proof", "signed-challenge"): N_("Signed challenge"),
+        ("proof", "issued-by-platform"): N_("Issued by the platform"),
     }
 )
 """Summary values that are codes of a known vocabulary, in words (other values are data)."""
 UNLABELLED = N_("Other action")
 YES, NO = N_("Yes"), N_("No")
+PLATFORM_CHAIN = N_("Platform")
+PROJECT_CHAIN = N_("Project %(code)s")
+SEALED_CHAIN = N_("Project %(code)s (sealed until its deadline)")
 
 
 def action_label(code: str) -> str:
@@ -323,6 +340,16 @@ def subject_label(subject_type: str) -> str:
 def summary_label(key: str) -> str:
     label = SUMMARY_LABELS.get(key)
     return i18n.gettext(label) if label is not None else key
+
+
+def chain_label(chain: str) -> str:
+    """A chain as the reader says it: the platform's, or a project's by its 统一交易标识码."""
+    kind, _, code = chain.partition(":")
+    if kind == "project" and code:
+        return i18n.gettext(PROJECT_CHAIN) % {"code": code}
+    if kind == "sealed" and code:
+        return i18n.gettext(SEALED_CHAIN) % {"code": code}
+    return i18n.gettext(PLATFORM_CHAIN) if chain == "platform" else chain
 
 
 def summary_value(key: str, value: object) -> str:

@@ -126,6 +126,7 @@ class LedgerPages(Controller):
             "subject_label": actions.subject_label,
             "summary_label": actions.summary_label,
             "summary_value": actions.summary_value,
+            "chain_label": actions.chain_label,
         }
         template = "ledger/_entry_results.html" if is_htmx(request) else "ledger/entry_list.html"
         return await page(request, template, context)

@@ -125,6 +125,7 @@ async def test_actions_show_and_filter_by_their_label(
         "方式: 密码",
     ):
         assert label in visible
+    assert f"项目 {code}" in visible  # the chain, named
     assert "parties.login_succeeded" not in visible
     assert "parties.user" not in visible
     assert 'data-action="parties.login_succeeded"' in page.text  # the code stays for machines
