@@ -313,6 +313,13 @@ SUMMARY_VALUES: Final[Mapping[tuple[str, str], str]] = MappingProxyType(
         ("party_kind", "person"): N_("Person"),
         ("proof", "signed-challenge"): N_("Signed challenge"),
         ("proof", "issued-by-platform"): N_("Issued by the platform"),
+        ("tender_type", "engineering-mandatory"): N_("Engineering (tendering required by law)"),
+        ("tender_type", "engineering"): N_("Engineering (other)"),
+        ("tender_type", "goods"): N_("Government procurement: goods"),
+        ("tender_type", "services"): N_("Government procurement: services"),
+        ("kind", "tender-document"): N_("Tender document"),
+        ("kind", "clarification"): N_("Clarification"),
+        ("kind", "amendment"): N_("Amendment"),
     }
 )
 """Summary values that are codes of a known vocabulary, in words (other values are data)."""
