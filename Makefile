@@ -22,3 +22,4 @@ bench:
 	.venv/bin/python bench/submission.py
 	.venv/bin/python bench/pdf.py
 	.venv/bin/python bench/opening.py
+	.venv/bin/python bench/evaluation/aggregate.py

@@ -44,6 +44,7 @@ probes  # a fixture requested for its effect (tests/trading/server/test_route_gu
 # --- data: serialised fields, enum members and columns written for the record -------------------
 expiresAt  # bidding/api.py
 receiptNo  # bidding/intake.py
+toSign  # trading/parties/certificates/web.py: the binding challenge JSON field bind.js reads
 GuaranteeForm  # bidding/client/sdk.py (the SDK's public type)
 line_name  # tests/trading/kernel/test_input_bounds.py
 credit_score  # intermediary_market/schemas.py

@@ -16,8 +16,10 @@ from sqlalchemy import func, select
 from bidding.models import Bid, BidStatus, Tender, TenderStatus
 from bidding.opening.jobs import OpeningClock, TenderDeadline
 from bidding.opening.models import OpeningSession, Stage
+from bidding.opening.service import OpeningService
 from bidding.rules import rules_for
 from trading.kernel import clock
+from trading.kernel.auth.identity import Actor
 from trading.kernel.db.engine import create_engine, create_session_maker
 from trading.kernel.settings import Mode, Settings
 from trading.kernel.storage import FileStore
@@ -83,6 +85,12 @@ async def test_demo_hall_opens_minutes_after_the_first_start(tmp_path: Path, pub
                 )
             ).one()
             assert opening.stage is Stage.SIGN_IN  # the hall is open, the lot did not fail (流标)
+        # What the public hall shows (its page and every seat render this view): the demo bids in it.
+        with clock.use_clock(shifted):
+            hall = OpeningService(session_maker, settings, FileStore(settings.storage_dir)).hall
+            view = await hall.view(Actor.anonymous(), DEMO_OPENING_CODE)
+        assert view["stage"] == Stage.SIGN_IN.value
+        assert view["bids"]["total"] == len(DEMO_BIDDERS), view["bids"]
 
         # The demo's one-minute sign-in: decryption begins well within ten minutes of the start.
         with clock.use_clock(clock.ShiftedClock(deadline - now + timedelta(minutes=2))):

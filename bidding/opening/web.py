@@ -8,9 +8,12 @@ from the database clock, each bid's decryption status, the price table from 唱�
 * host (``bidding:opening:host``): the stage controls (next stage, pause with a reason, resume),
   a platform-side incident for a bidder, answers to objections;
 * bidder (``bidding:opening:attend``): sign in, the ``ggzy bid decrypt`` command to run on its own
-  computer (the private key never reaches the browser), its decryption status, an objection and the
-  confirmation: the ``ggzy bid object`` / ``ggzy bid confirm`` command lines, or the exact statement
-  to sign with a CA client and a form to paste the CAdES signature (base64);
+  computer, its decryption status, an objection and the confirmation. Sign-in, objection and
+  confirmation are signed in the page (``static/js/pki/sign-form.js``: the certificate file
+  opened in the browser, a detached CAdES signature over the statement the platform gives at
+  ``…/bidder/sign-in-statement``, ``…/bidder/objection-statement`` and
+  ``…/bidder/confirmation-statement``, sent in the form's ``signature`` field); the ``ggzy bid``
+  command lines and pasting a signature made by another CA client remain as alternatives;
 * supervisor (``bidding:opening:read``): everything, read-only.
 
 Forms take the kernel's form path (`trading.kernel.web.forms`): a typed body, `submit()` (303
@@ -23,6 +26,7 @@ the service refuses and records an attempt by someone who is not the host.
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import asdict, dataclass
 from typing import Any, Final
@@ -54,8 +58,8 @@ from bidding.visibility import Exposure, Page, exposes, guarded
 from bidding.web.common import attachment
 from trading.kernel import clock
 from trading.kernel.auth.identity import Actor
-from trading.kernel.errors import NotFound, PermissionDenied
-from trading.kernel.web.forms import FieldError, FormBody, submit
+from trading.kernel.errors import DomainError, NotFound, PermissionDenied
+from trading.kernel.web.forms import FieldError, FormBody, rule_text, submit
 from trading.kernel.web.pages import page
 from trading.kernel.web.templating import DISPLAY_TZ
 from trading.parties.models import Organisation
@@ -164,10 +168,12 @@ class OpeningPages(Controller):
                 "part_labels": PART_LABELS,
                 "display_tz": DISPLAY_TZ,
                 "hall_labels": hall_labels(),
+                # The links between the hall's pages: only to the pages this caller may open for
+                # this tender (an agency's permission to host is not a desk at every tender).
                 "can": {
-                    "host": actor.has(BiddingPermission.OPENING_HOST),
-                    "attend": actor.has(BiddingPermission.OPENING_ATTEND),
-                    "read": actor.has(BiddingPermission.OPENING_READ),
+                    "host": actor.has(BiddingPermission.OPENING_HOST) and policy.may_open(Page.HOST),
+                    "attend": actor.has(BiddingPermission.OPENING_ATTEND) and policy.may_open(Page.BIDDER),
+                    "read": actor.has(BiddingPermission.OPENING_READ) and policy.may_open(Page.SUPERVISOR),
                 },
             },
         )
@@ -421,6 +427,127 @@ class OpeningPages(Controller):
             raise NotFound("no price table to confirm yet", field="priceTable", rule="exists")
         statement = fmt.confirmation_statement(code, uscc, str(digest))
         return attachment(statement, f"confirmation-{code}.json", "application/json")
+
+    @get(
+        "/{code:str}/bidder/sign-in-statement",
+        name="bidding.opening_sign_in_statement",
+        opt=guarded(BiddingPermission.OPENING_ATTEND, Exposure.OPENING_BIDDER),
+    )
+    async def sign_in_statement(
+        self,
+        code: FromPath[str],
+        opening: NamedDependency[OpeningService],
+        actor: NamedDependency[Actor],
+    ) -> Response[bytes]:
+        """The exact bytes the bidder signs to sign in (canonical JSON), for signing in the page."""
+        uscc = await _bidder_uscc(opening, actor, code)
+        return attachment(fmt.sign_in_statement(code, uscc), f"sign-in-{code}.json", "application/json")
+
+    @post(
+        "/{code:str}/bidder/objection-statement",
+        name="bidding.opening_objection_statement",
+        opt=guarded(BiddingPermission.OPENING_ATTEND, Exposure.OPENING_BIDDER),
+        status_code=200,
+    )
+    async def objection_statement(
+        self,
+        code: FromPath[str],
+        data: FormBody[ObjectionForm],
+        opening: NamedDependency[OpeningService],
+        actor: NamedDependency[Actor],
+    ) -> Response[bytes]:
+        """The exact bytes the bidder signs to file ``text`` as an objection (the text trimmed as
+        the objection form trims it), for signing in the page. Nothing is stored.
+        """
+        uscc = await _bidder_uscc(opening, actor, code)
+        text = _trimmed(data)["text"]
+        return attachment(fmt.objection_statement(code, uscc, text), f"objection-{code}.json", "application/json")
+
+    # --- decryption in the bidder's browser (JSON for the page's script, cookie session and CSRF) ---
+
+    @get(
+        "/{code:str}/bidder/envelopes",
+        name="bidding.opening_bidder_envelopes",
+        opt=guarded(BiddingPermission.OPENING_ATTEND, Exposure.OPENING_BIDDER),
+    )
+    async def bidder_envelopes(
+        self, code: FromPath[str], opening: NamedDependency[OpeningService], actor: NamedDependency[Actor]
+    ) -> Response[Any]:
+        """The caller's bids: each part's envelope header (as ``GET /api/v1/bidding/opening/{code}/envelopes``),
+        for the page to unwrap the content keys in the browser with the bidder's key.
+        """
+        try:
+            envelopes = await opening.decryption.envelopes(actor, code)
+        except DomainError as exc:
+            return _problem(exc)
+        return Response(envelopes, media_type="application/json")
+
+    @post(
+        "/{code:str}/bidder/decryption",
+        name="bidding.opening_bidder_decrypt",
+        status_code=200,
+        opt=guarded(BiddingPermission.OPENING_ATTEND, Exposure.OPENING_BIDDER),
+    )
+    async def bidder_decrypt(
+        self,
+        request: Request[Any, Any, Any],
+        code: FromPath[str],
+        opening: NamedDependency[OpeningService],
+        actor: NamedDependency[Actor],
+    ) -> Response[Any]:
+        """Open one part with the content key the page unwrapped (``{"lot", "part", "contentKey"}``),
+        as ``POST /api/v1/bidding/opening/{code}/decryption`` (``ggzy bid decrypt``); the row's status.
+        """
+        try:
+            fields = _decryption_fields(await request.body())
+            row = await opening.decryption.decrypt(actor, code, fields["lot"], fields["part"], fields["contentKey"])
+        except DomainError as exc:
+            return _problem(exc)
+        return Response(
+            {
+                "lot": str(fields["lot"]),
+                "priceSummary": row.price_status,
+                "package": row.package_status,
+                "outcome": row.outcome,
+                "cause": row.cause,
+            },
+            media_type="application/json",
+        )
+
+
+def _decryption_fields(raw: bytes) -> dict[str, str]:
+    """``lot``, ``part`` and ``contentKey`` of the page's JSON body, each a non-empty string."""
+    try:
+        body = json.loads(raw or b"{}")
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        raise OpeningRefused("the body is not a JSON object", field="body", rule="format")
+    fields = {name: body.get(name) for name in ("lot", "part", "contentKey")}
+    for name, value in fields.items():
+        if not isinstance(value, str) or not value:
+            raise OpeningRefused(f"send {name}", field=name, rule="required")
+    return {name: str(value) for name, value in fields.items()}
+
+
+def _problem(exc: DomainError) -> Response[Any]:
+    """A refusal for the page's script: field, rule and its sentence in the reader's language."""
+    body = {
+        "field": exc.field,
+        "rule": exc.rule,
+        "message": exc.message,
+        "text": rule_text(LABELS, exc.field, exc.rule, exc.message),
+    }
+    return Response(body, status_code=exc.status_code, media_type="application/json")
+
+
+async def _bidder_uscc(opening: OpeningService, actor: Actor, code: str) -> str:
+    """The actor's organisation's USCC when it is a bidder at this opening (404 otherwise)."""
+    view = await opening.hall.view(actor, code)
+    uscc = await _uscc_of(opening, actor)
+    if not uscc or view.get("role") != "bidder":
+        raise NotFound("you have no bid at this opening", field="bidder", rule="exists")
+    return uscc
 
 
 async def _before_the_opening(request: Request[Any, Any, Any], opening: OpeningService, code: str) -> Response[Any]:

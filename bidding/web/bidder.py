@@ -39,7 +39,8 @@ from bidding.visibility import Exposure, guarded
 from bidding.web.common import CHUNK_BYTES, PREFIX, attachment, path_to, problem_json
 from bidding.web.forms import WithdrawalForm
 from bidding.web.labels import BIDDING, TEMPLATE_LABELS
-from bidding.web.receipt_pdf import render_receipt
+from bidding.web.platform_root import platform_root
+from bidding.web.receipt_pdf import RootReference, render_receipt
 from trading.kernel import clock
 from trading.kernel.auth.identity import Actor
 from trading.kernel.errors import DomainError, NotFound
@@ -114,16 +115,25 @@ class BidPages(Controller):
     )
     async def receipt_pdf(
         self,
+        request: Request[Any, Any, Any],
         receipt_no: FromPath[str],
         intake: NamedDependency[IntakeService],
         actor: NamedDependency[Actor],
         db_session: NamedDependency[AsyncSession],
     ) -> Response[bytes]:
-        """The printable receipt (递交回执, PDF): its fields and how to verify it (the owner's only)."""
+        """The printable receipt (递交回执, PDF): its fields and how to verify it (the owner's only),
+        with where to download the platform's root certificate and its fingerprint.
+        """
         receipt = await intake.receipt(actor, receipt_no)
         code = str(receipt.record.get("tender", ""))
         title = await db_session.scalar(sa.select(Tender.title).where(Tender.project_code == code))
-        pdf = await asyncio.to_thread(render_receipt, receipt, tender_title=title or "")
+        root = platform_root(request.app.state.settings)
+        reference = (
+            RootReference(str(request.base_url).rstrip("/") + path_to(request, "bidding.platform_root"), root.sha256)
+            if root is not None
+            else None
+        )
+        pdf = await asyncio.to_thread(render_receipt, receipt, tender_title=title or "", root=reference)
         return attachment(pdf, f"{receipt_no}.pdf", "application/pdf")
 
     @get(
@@ -138,25 +148,40 @@ class BidPages(Controller):
         code: FromPath[str],
         lot: FromPath[str],
         tenders: NamedDependency[TenderService],
+        intake: NamedDependency[IntakeService],
         actor: NamedDependency[Actor],
         db_session: NamedDependency[AsyncSession],
     ) -> Response[Any]:
-        """How to seal the bid for this tender and lot, and the browser upload of the sealed container."""
+        """How to seal the bid for this tender and lot, and the browser upload of the sealed container;
+        the latest receipt of the caller's bid on the lot (with its printable PDF) when there is one.
+        """
         view = await tenders.detail(code, actor)
         chosen = next((item for item in view.lots if item.code == lot), None)
         if chosen is None or view.tender.status is TenderStatus.DRAFT:
             raise NotFound("no such lot", field="lot", rule="exists")
         holders = view.tender.key_holders.get("holders", [])
         bidder = await db_session.get(Organisation, actor.organisation_id) if actor.organisation_id else None
+        latest = next(
+            (
+                version
+                for tender, bid_lot, bid, versions in await intake.my_bids(actor)
+                if tender.id == view.tender.id and bid_lot.code == chosen.code
+                for version in versions
+                if version.id == bid.current_version_id
+            ),
+            None,
+        )
         return await page(
             request,
             "bidding/upload.html",
             {
+                "latest_receipt": latest,
                 "tender": view.tender,
                 "lot": chosen,
                 "holders": holders,
                 "threshold": view.tender.key_holders.get("threshold"),
                 "seal_command": seal_command(view.tender, chosen.code, bidder.uscc if bidder else ""),
+                "bidder_uscc": bidder.uscc if bidder else "",
                 "server_time": await clock.now(db_session),
                 "chunk_bytes": CHUNK_BYTES,
                 **TEMPLATE_LABELS,
@@ -329,6 +354,7 @@ def receipt_view(request: Request[Any, Any, Any], receipt: Receipt) -> dict[str,
         "record": record,
         "json": path_to(request, "bidding.receipt_json", receipt_no=receipt.receipt_no),
         "signature": path_to(request, "bidding.receipt_signature", receipt_no=receipt.receipt_no),
+        "pdf": path_to(request, "bidding.receipt_pdf", receipt_no=receipt.receipt_no),
     }
 
 

@@ -13,6 +13,7 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import File
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bidding.client import format as fmt
 from bidding.deps import provide_objections, provide_tenders
 from bidding.models import (
     TenderCategory,
@@ -32,6 +33,7 @@ from trading.kernel.auth.identity import Actor
 from trading.kernel.errors import DomainError, NotFound
 from trading.kernel.web.forms import FieldError, FormBody, submit
 from trading.kernel.web.pages import page
+from trading.parties.models import Organisation
 
 # --- public pages --------------------------------------------------------------------------------
 
@@ -132,6 +134,31 @@ class TenderPages(Controller):
             redirect=path_to(request, "bidding.tender", code=code) + "?asked=1#questions",
             refusal=lambda errors: detail.render(errors, {"text": data.text}),
         )
+
+    @post(
+        "/{code:str}/document-objection-statement",
+        name="bidding.document_objection_statement",
+        opt=guarded(BiddingPermission.QUESTION_ASK, Exposure.PARTICIPATION),
+        status_code=200,
+    )
+    async def document_objection_statement(
+        self,
+        code: FromPath[str],
+        data: FormBody[ObjectionForm],
+        tenders: NamedDependency[TenderService],
+        actor: NamedDependency[Actor],
+        db_session: NamedDependency[AsyncSession],
+    ) -> Response[bytes]:
+        """The exact bytes the organisation signs to file ``objection`` against the documents
+        (``format.document_objection_statement``, its own USCC), for signing in the page. Nothing
+        is stored; the objection form checks everything when it is filed.
+        """
+        tender = await tenders.tender(code)
+        organisation = await db_session.get(Organisation, actor.organisation_id) if actor.organisation_id else None
+        if organisation is None:
+            raise NotFound("no organisation to object for", field="organisation", rule="exists")
+        statement = fmt.document_objection_statement(tender.project_code, organisation.uscc, data.objection)
+        return attachment(statement, f"document-objection-{tender.project_code}.json", "application/json")
 
     @post(
         "/{code:str}/document-objections",
@@ -242,10 +269,19 @@ class _DetailPage:
             view.tender.tenderee_organisation_id,
             view.tender.agency_organisation_id,
         )
+        tenderee = await session.get(Organisation, view.tender.tenderee_organisation_id)
+        agency = (
+            await session.get(Organisation, view.tender.agency_organisation_id)
+            if view.tender.agency_organisation_id
+            else None
+        )
         answered = [q for q in await tenders.repo.questions(view.tender.id) if q.answer]
         may_ask = actor.has(BiddingPermission.QUESTION_ASK)
         context = {
             "tender": view.tender,
+            "tenderee": tenderee,
+            "agency": agency,
+            "criteria": view.tender.evaluation_criteria.get("criteria", []),
             "remedy_plan": remedy_plan(view.tender.key_holders, view.tender.rules),
             "lots": view.lots,
             "documents": view.documents,

@@ -9,6 +9,7 @@ with the CJK fonts, like the opening record in `bidding.opening.record`) and not
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Final
@@ -38,7 +39,17 @@ def _local(value: Any) -> str:
         return str(value or "")
 
 
-def receipt_html(receipt: Receipt, *, tender_title: str) -> str:
+@dataclass(frozen=True, slots=True)
+class RootReference:
+    """Where the platform's root certificate is published and its SHA-256 fingerprint, printed so
+    that the reader fetches the right file and can compare it.
+    """
+
+    url: str
+    sha256: str
+
+
+def receipt_html(receipt: Receipt, *, tender_title: str, root: RootReference | None = None) -> str:
     """The receipt's HTML (Chinese): its fields, the digests of its signed bytes and how to verify."""
     record = receipt.record
     kind = str(record.get("kind", "submission"))
@@ -51,12 +62,13 @@ def receipt_html(receipt: Receipt, *, tender_title: str) -> str:
         deadline=_local(record.get("deadline")) if record.get("deadline") else "",
         receipt_sha256=hashlib.sha256(receipt.receipt).hexdigest(),
         signature_sha256=hashlib.sha256(receipt.signature).hexdigest(),
+        root=root,
     )
 
 
-def render_receipt(receipt: Receipt, *, tender_title: str) -> bytes:
+def render_receipt(receipt: Receipt, *, tender_title: str, root: RootReference | None = None) -> bytes:
     """The PDF (blocking: call it in a thread)."""
     # Imported here: WeasyPrint is heavy, and web processes import this module for its routes.
     from trading.kernel.pdf.render import render_pdf  # noqa: PLC0415
 
-    return render_pdf(receipt_html(receipt, tender_title=tender_title))
+    return render_pdf(receipt_html(receipt, tender_title=tender_title, root=root))

@@ -13,6 +13,9 @@ from bidding.visibility import Exposure, exposes
 from bidding.web.bidder import BidPages
 from bidding.web.common import PREFIX, TENDERS
 from bidding.web.manage import ManagePages
+from bidding.web.platform_root import PAGE as ROOT_PAGE
+from bidding.web.platform_root import PEM as ROOT_PEM
+from bidding.web.platform_root import platform_root_page, platform_root_pem
 from bidding.web.public import TenderPages, server_time
 
 STATIC_DIR = Path(__file__).resolve().parents[1] / "static"
@@ -29,5 +32,12 @@ static_files = create_static_files_router(
     opt=exposes(Exposure.NONE),
 )
 
-CONTROLLERS = (TenderPages, BidPages, ManagePages, server_time, static_files)
-PUBLIC_PATHS = (TENDERS, f"{TENDERS}/{{code}}", f"{PREFIX}/time", f"{PREFIX}/static/{{file_path}}")
+CONTROLLERS = (TenderPages, BidPages, ManagePages, server_time, platform_root_page, platform_root_pem, static_files)
+PUBLIC_PATHS = (
+    TENDERS,
+    f"{TENDERS}/{{code}}",
+    f"{PREFIX}/time",
+    f"{PREFIX}/static/{{file_path}}",
+    ROOT_PAGE,
+    ROOT_PEM,
+)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from cryptography.hazmat.primitives import hashes
 from litestar import Litestar
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -55,6 +56,10 @@ async def test_the_bidder_prints_its_receipt_and_no_other_organisation_can(
     mine = await client.get("/bidding/bids")
     link = f"/bidding/receipts/{receipt_no}/receipt.pdf"
     assert f'href="{link}"' in mine.text, "我的投标 links the printable receipt"
+    assert 'href="/bidding/platform-root"' in mine.text, "我的投标 links the root certificate receipts verify against"
+    upload_page = await client.get(f"/bidding/tenders/{code}/lots/L1/bid")
+    assert f'href="{link}"' in upload_page.text, "the upload page links the receipt PDF once there is a receipt"
+    assert submitted.json()["pdf"] == link, "and the receipt the upload script shows links it too"
     warm_renderer()
     printed = await client.get(link)
     assert printed.status_code == 200, printed.text
@@ -64,6 +69,9 @@ async def test_the_bidder_prints_its_receipt_and_no_other_organisation_can(
     for fragment in ("递交回执", receipt_no, code, bidder.uscc, "淮安某道路改造工程施工招标", "ggzybidverify-receipt"):
         assert fragment in text, fragment
     assert built.sha256 in text, "the package's SHA-256 is on the receipt"
+    root_sha256 = dev_pki.platform_root.certificate.fingerprint(hashes.SHA256()).hex(":").upper()
+    assert root_sha256 in text, "the root certificate's fingerprint is printed to compare"
+    assert "/bidding/platform-root" in text, "and where to download it"
     signed = await client.get(f"/bidding/receipts/{receipt_no}/receipt.json")
     assert hashlib.sha256(signed.content).hexdigest() in text, "the printed copy names the signed bytes"
 

@@ -109,6 +109,9 @@ def request_for(path_format: str, w: World, caller: Caller) -> dict[str, Any]:
         "/bidding/opening/{code}/bidder/objections": {"data": {"text": "walk", "signature": signature}},
         "/bidding/opening/{code}/bidder/confirmation": {"data": {"signature": signature}},
         "/bidding/opening/{code}/bidder/sign-in": {"data": {"signature": signature}},
+        "/bidding/opening/{code}/bidder/decryption": {
+            "json": {"lot": "L1", "part": "price-summary", "contentKey": base64.b64encode(bytes(32)).decode()}
+        },
         "/bidding/tenders/{code}/lots/{lot}/withdrawal": {"data": {"signature": signature}},
         "/bidding/uploads/{upload_id}": {"content": b"x", "headers": {"Upload-Offset": "0"}},
     }

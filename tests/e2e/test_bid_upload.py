@@ -159,6 +159,9 @@ async def test_bidder_uploads_a_sealed_bid_in_the_browser_and_sees_the_receipt(
     await expect(page.locator("#receipt-no")).to_have_text(re.compile(r"^BR\d{14}-[0-9A-F]{10}$"), timeout=60000)
     receipt_no = (await page.locator("#receipt-no").inner_text()).strip()
     await expect(page.locator("[data-upload-status]")).to_have_text("投标文件已被接收。")
+    await expect(page.locator("#receipt [data-receipt-pdf]")).to_have_attribute(
+        "href", f"/bidding/receipts/{receipt_no}/receipt.pdf"
+    )
 
     await page.get_by_role("link", name="我的投标").first.click()
     await expect(page.locator("main")).to_contain_text(receipt_no)

@@ -4,6 +4,11 @@ page, the bidders' decryption done by the client SDK from this test (keys unwrap
 bidder's side, never in a browser), and the price table appearing on both pages, pushed by the
 hall's server-sent events.
 
+Issue 14: the bidder signs in, files an objection and confirms the price table with signatures made
+in the page (its signing certificate's PKCS#12 file opened in the browser, `static/js/pki`); the
+platform stores and verifies them like the CLI's, and no request body of the bidder's page carries
+the PKCS#12 password, the private key or the file.
+
 The server is a real ``ggzy serve`` on PostgreSQL (`tests.bidding.harness`: development PKI, three
 bidders, a tender whose deadline is brought a minute close once the server is up), in its embedded
 live mode (no Redis: the in-process broker), in test mode: the deadline is reached by moving the
@@ -17,19 +22,26 @@ import base64
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
+from urllib.parse import quote_plus
 
 import httpx
 import pytest
+import sqlalchemy as sa
+from cryptography.hazmat.primitives import serialization
 
 from bidding.client import format as fmt
-from bidding.client.sdk import sign_statement_async
 from bidding.client.transport import BidClient, decrypt_bid
 from bidding.models import Tender
+from bidding.opening.models import Confirmation, Objection
+from certs.sign.cades import verify_detached
 from tests.bidding import harness
 from tests.e2e.test_login_locale import CHROMIUM, CHROMIUM_ARGS
 from trading.kernel.db.engine import create_engine, create_session_maker
 from trading.kernel.web.money import amount_in_words
 from trading.parties.models import User
+
+P12_PASSWORD = "签名证书-口令-2026"
+OBJECTION = '第2号投标人的"报价"\n读错了'
 
 # The deadline sweep runs in this process and enqueues the ledger's milestone checkpoint: record it
 # (the process-wide default publisher refuses rather than lose a task).
@@ -115,14 +127,8 @@ async def test_host_and_bidder_follow_a_full_opening_and_see_the_price_table(
         await expect(bidder.locator(f"#decrypt-command-{LOT}")).to_contain_text("ggzy bid decrypt")
         await expect(bidder.locator(f"#decrypt-command-{LOT}")).to_contain_text(f"--tender {code}")
 
-        # 签到 in the bidder's page, signed: the page shows the statement, the bidder's CA client signs
-        # it (here: the test, with the bidder's signing certificate) and the signature is pasted.
-        statement = await bidder.locator("#sign-in-statement").inner_text()
-        assert statement.encode() == fmt.sign_in_statement(code, setup.bidders[0].uscc)
-        signature = await sign_statement_async(statement.encode(), setup.bidders[0].sign.signing())
-        await bidder.locator("#field-sign-in-signature").fill(base64.b64encode(signature).decode())
-        await bidder.get_by_role("button", name="签到").click()
-        await expect(bidder.locator("#signed-in")).to_be_visible()
+        first = setup.bidders[0]
+        sent, p12 = await _sign_in_in_the_page(bidder, first, code)
         await expect(host.locator("#hall-bids-signed-in")).to_have_text("1")
         await expect(host.locator(f"#hall-bids tr[data-bidder='{setup.bidders[0].uscc}'] td").nth(2)).to_have_text("是")
 
@@ -155,5 +161,102 @@ async def test_host_and_bidder_follow_a_full_opening_and_see_the_price_table(
                     (f"{980000 + account.index:,}.00 元", amount_in_words(980000 + account.index))
                 )
         assert int(await host.locator("[data-opening-hall]").get_attribute("data-events") or 0) >= 4
+
+        await _object_and_confirm_in_the_page(host, bidder, setup, code)
+        _assert_nothing_secret_sent(sent, first, p12)
         await host_context.close()
         await bidder_context.close()
+
+
+async def _object_and_confirm_in_the_page(
+    host: object, bidder: object, setup: harness.SubmissionSetup, code: str
+) -> None:
+    """异议 and 确认 signed in the bidder's page; the platform stored signatures that verify."""
+    from playwright.async_api import Page, expect
+
+    assert isinstance(host, Page)
+    assert isinstance(bidder, Page)
+    first = setup.bidders[0]
+    # 异议, signed in the page (the certificate opened above is still the page's): the host sees it.
+    await bidder.locator("#field-text").fill(OBJECTION)
+    await bidder.get_by_role("button", name="签名并提出异议").click()
+    await expect(bidder.locator("#objection-form [data-pki-sign-status]")).to_have_text(
+        "异议已提出，答复将显示在异议列表中。"
+    )
+    await expect(host.locator("#hall-objections")).to_contain_text("读错了")
+    await expect(bidder.locator("#hall-objections")).to_contain_text("读错了")
+
+    # Confirming before the confirmation stage: the platform's refusal is shown next to the button.
+    await bidder.get_by_role("button", name="签名并确认").click()
+    refused = bidder.locator("#confirm-form [data-pki-sign-status]")
+    await expect(refused).to_have_attribute("data-state", "error")
+
+    # The host moves to confirmation; the bidder confirms the price table, signed in the page with
+    # the certificate opened for the sign-in (the page, and the key in it, stayed).
+    await host.reload()  # 唱标 began by itself: the host's next-stage button is rendered for it on load
+    await host.get_by_role("button", name=re.compile("进入下一阶段")).click()
+    await expect(bidder.locator("#hall-stage")).to_have_text("确认与异议")
+    await bidder.get_by_role("button", name="签名并确认").click()
+    await expect(refused).to_have_text("您对报价表的确认已记录。")
+    assert bidder.url.endswith(f"/bidding/opening/{code}/bidder")
+
+    engine = create_engine(setup.db_url)
+    try:
+        async with create_session_maker(engine)() as session:
+            objections = (await session.scalars(sa.select(Objection))).all()
+            confirmations = (await session.scalars(sa.select(Confirmation))).all()
+    finally:
+        await engine.dispose()
+    # A browser submits a textarea's line breaks as CRLF: the page signs exactly what it sends.
+    assert [o.text for o in objections] == [OBJECTION.replace("\n", "\r\n")]
+    verify_detached(fmt.objection_statement(code, first.uscc, objections[0].text), objections[0].signature)
+    assert len(confirmations) == 1
+    confirmed = verify_detached(confirmations[0].statement, confirmations[0].signature)
+    assert confirmed.signer_certificate == first.sign.certificate
+    assert b"priceTableSha256" in confirmations[0].statement
+
+
+def _assert_nothing_secret_sent(sent: list[tuple[str, bytes]], first: harness.BidderAccount, p12: bytes) -> None:
+    # Nothing secret left the bidder's page: only statements' signatures did.
+    key = first.sign.key.private_bytes(
+        serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    secrets = {
+        "password": P12_PASSWORD.encode(),
+        "password (url-encoded)": quote_plus(P12_PASSWORD).encode(),
+        "pkcs8": key,
+        "pkcs8 base64": base64.b64encode(key),
+        "pkcs12": p12,
+        "pkcs12 base64": base64.b64encode(p12),
+    }
+    bodies = [(url, body) for url, body in sent if body]
+    assert len(bodies) >= 4, [url for url, _ in sent]  # sign-in, objection statement and form, confirmation
+    for url, body in bodies:
+        for what, value in secrets.items():
+            assert value not in body, f"the {what} was sent to {url}"
+
+
+async def _sign_in_in_the_page(
+    bidder: object, first: harness.BidderAccount, code: str
+) -> tuple[list[tuple[str, bytes]], bytes]:
+    """签到 with a signature made in the page; the request bodies of the page from now on, and the .p12."""
+    from playwright.async_api import FilePayload, Page, expect
+
+    assert isinstance(bidder, Page)
+    # 签到 in the bidder's page, signed in the page: the signing certificate's PKCS#12 file is
+    # opened once, the page signs the statement the platform gives and sends the signature only.
+    p12 = first.sign.pkcs12(P12_PASSWORD.encode())
+    sent: list[tuple[str, bytes]] = []
+    bidder.on("request", lambda request: sent.append((request.url, request.post_data_buffer or b"")))
+    statement = await bidder.locator("#sign-in-statement").text_content() or ""  # in the closed <details>
+    assert statement.encode() == fmt.sign_in_statement(code, first.uscc)
+    await bidder.locator("#signing-certificate [data-pki-file]").set_input_files(
+        FilePayload(name="signing.p12", mimeType="application/x-pkcs12", buffer=p12)
+    )
+    await bidder.locator("#signing-certificate [data-pki-password]").fill(P12_PASSWORD)
+    await bidder.locator("#signing-certificate").get_by_role("button", name="打开证书").click()
+    await expect(bidder.locator("#signing-certificate [data-pki-status]")).to_contain_text(first.sign.name)
+    await expect(bidder.locator("#signing-certificate [data-pki-password]")).to_have_value("")
+    await bidder.get_by_role("button", name="签名并签到").click()
+    await expect(bidder.locator("#signed-in")).to_be_visible()
+    return sent, p12

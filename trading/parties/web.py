@@ -41,8 +41,9 @@ from trading.kernel.web.navigation import ROLE_LABELS
 from trading.kernel.web.pages import page
 from trading.parties import policies
 from trading.parties.authentication import AuthenticationService, TotpEnrolment
+from trading.parties.certificates.bindings import BindingService
 from trading.parties.credentials import SESSION_COOKIE
-from trading.parties.deps import provide_auth_service, provide_parties_service
+from trading.parties.deps import provide_auth_service, provide_binding_service, provide_parties_service
 from trading.parties.errors import TooManyLoginAttempts, TotpInvalid, TotpRequired
 from trading.parties.models import OrganisationKind, SessionKind
 from trading.parties.policies import PartiesPermission
@@ -316,7 +317,11 @@ class AccountPages(Controller):
 
     path = "/account"
     include_in_schema = False
-    dependencies = {"auth": Provide(provide_auth_service), "parties": Provide(provide_parties_service)}
+    dependencies = {
+        "auth": Provide(provide_auth_service),
+        "parties": Provide(provide_parties_service),
+        "bindings": Provide(provide_binding_service),
+    }
 
     @get("/", name="parties.account", opt=requires(PartiesPermission.PROFILE_READ))
     async def account(
@@ -324,9 +329,10 @@ class AccountPages(Controller):
         request: Request[Any, Any, Any],
         auth: NamedDependency[AuthenticationService],
         parties: NamedDependency[PartiesService],
+        bindings: NamedDependency[BindingService],
         actor: NamedDependency[Actor],
     ) -> Response[Any]:
-        return await self._page(request, auth, parties, actor)
+        return await account_page(request, auth, parties, bindings, actor)
 
     @post("/totp", name="parties.account_totp_enrol", opt=requires(PartiesPermission.PROFILE_UPDATE))
     async def enrol_totp(
@@ -334,6 +340,7 @@ class AccountPages(Controller):
         request: Request[Any, Any, Any],
         auth: NamedDependency[AuthenticationService],
         parties: NamedDependency[PartiesService],
+        bindings: NamedDependency[BindingService],
         actor: NamedDependency[Actor],
     ) -> Response[Any]:
         # Answered with the page, not a redirect: the secret is shown once, here.
@@ -342,8 +349,8 @@ class AccountPages(Controller):
         except DomainError as exc:  # already on (409), a stale tab or a double submit: said in place
             if not is_client_error(exc):
                 raise
-            return await self._page(request, auth, parties, actor, errors=field_errors(exc, LABELS))
-        response = await self._page(request, auth, parties, actor, enrolment=enrolment)
+            return await account_page(request, auth, parties, bindings, actor, errors=field_errors(exc, LABELS))
+        response = await account_page(request, auth, parties, bindings, actor, enrolment=enrolment)
         # The secret is on this page: keep it out of every cache.
         response.headers["Cache-Control"] = "no-store"
         return response
@@ -355,6 +362,7 @@ class AccountPages(Controller):
         *,
         auth: NamedDependency[AuthenticationService],
         parties: NamedDependency[PartiesService],
+        bindings: NamedDependency[BindingService],
         actor: NamedDependency[Actor],
         db_session: NamedDependency[AsyncSession],
         data: FormBody[TotpConfirmForm],
@@ -363,7 +371,7 @@ class AccountPages(Controller):
             db_session,
             lambda: auth.confirm_totp(data.code, actor=actor),
             redirect=request.app.route_reverse("parties.account") + "?done=totp",
-            refusal=lambda errors: self._page(request, auth, parties, actor, errors=errors),
+            refusal=lambda errors: account_page(request, auth, parties, bindings, actor, errors=errors),
             labels=LABELS,
         )
 
@@ -374,6 +382,7 @@ class AccountPages(Controller):
         *,
         auth: NamedDependency[AuthenticationService],
         parties: NamedDependency[PartiesService],
+        bindings: NamedDependency[BindingService],
         actor: NamedDependency[Actor],
         db_session: NamedDependency[AsyncSession],
         data: FormBody[PasswordForm],
@@ -387,43 +396,50 @@ class AccountPages(Controller):
             db_session,
             change,
             redirect=request.app.route_reverse("parties.account") + "?done=password",
-            refusal=lambda errors: self._page(request, auth, parties, actor, errors=errors),
+            refusal=lambda errors: account_page(request, auth, parties, bindings, actor, errors=errors),
             labels=LABELS,
         )
 
-    async def _page(
-        self,
-        request: Request[Any, Any, Any],
-        auth: AuthenticationService,
-        parties: PartiesService,
-        actor: Actor,
-        *,
-        enrolment: TotpEnrolment | None = None,
-        errors: list[FieldError] | None = None,
-    ) -> Response[Any]:
-        user = await auth.me(actor=actor)
-        person = await parties.users.person_of(user)
-        memberships = await parties.memberships.with_organisations(user.id)
-        done = request.query_params.get("done")
-        notices = {
-            "totp": N_("Two-step sign-in is on. From now on you will be asked for a code when you log in."),
-            "password": N_("Your password has been changed. Your other sessions have been logged out."),
-        }
-        return await page(
-            request,
-            "parties/account.html",
-            {
-                "user": user,
-                "person": person,
-                "memberships": memberships,
-                "role_labels": ROLE_LABELS,
-                "kind_labels": KIND_LABELS,
-                "enrolment": enrolment,
-                "errors": errors or [],
-                "notice": notices.get(done or ""),
-            },
-            status_code=UNPROCESSABLE if errors else 200,
-        )
+
+ACCOUNT_NOTICES: dict[str, str] = {
+    "totp": N_("Two-step sign-in is on. From now on you will be asked for a code when you log in."),
+    "password": N_("Your password has been changed. Your other sessions have been logged out."),
+    "bound": N_("The certificate is bound to your account."),
+    "unbound": N_("The certificate is no longer bound to your account."),
+}
+
+
+async def account_page(
+    request: Request[Any, Any, Any],
+    auth: AuthenticationService,
+    parties: PartiesService,
+    bindings: BindingService,
+    actor: Actor,
+    *,
+    enrolment: TotpEnrolment | None = None,
+    errors: list[FieldError] | None = None,
+) -> Response[Any]:
+    """The account page: profile, memberships, certificate bindings, two-step sign-in, password."""
+    user = await auth.me(actor=actor)
+    person = await parties.users.person_of(user)
+    memberships = await parties.memberships.with_organisations(user.id)
+    done = request.query_params.get("done")
+    return await page(
+        request,
+        "parties/account.html",
+        {
+            "user": user,
+            "person": person,
+            "memberships": memberships,
+            "bindings": await bindings.bindings_of(actor),
+            "role_labels": ROLE_LABELS,
+            "kind_labels": KIND_LABELS,
+            "enrolment": enrolment,
+            "errors": errors or [],
+            "notice": ACCOUNT_NOTICES.get(done or ""),
+        },
+        status_code=UNPROCESSABLE if errors else 200,
+    )
 
 
 CONTROLLERS = (AuthPages, RegistrationPages, AccountPages)

@@ -144,6 +144,7 @@
       node.querySelector("[data-manifest-sha256]").textContent = receipt.manifestSha256;
       node.querySelector("[data-receipt-json]").setAttribute("href", receipt.json);
       node.querySelector("[data-receipt-p7s]").setAttribute("href", receipt.signature);
+      if (receipt.pdf) node.querySelector("[data-receipt-pdf]").setAttribute("href", receipt.pdf);
       result.replaceChildren(node);
     }
 

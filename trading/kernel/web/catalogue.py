@@ -131,7 +131,7 @@ def load_catalogue(locale: str) -> Catalog:
     if not path.exists():
         return Catalog(locale=locale, domain=i18n.DOMAIN, project="ggzy", fuzzy=False)
     with path.open("rb") as handle:
-        return read_po(handle, locale=locale, domain=i18n.DOMAIN)
+        return read_po(handle, locale=locale, domain=i18n.DOMAIN, abort_invalid=True)
 
 
 def missing_translations(locale: str, roots: tuple[Path, ...] = SCAN_ROOTS) -> dict[str, list[str]]:

@@ -105,7 +105,7 @@ def _compile(locale: str) -> _gettext.NullTranslations:
     if not path.exists():
         return _gettext.NullTranslations()
     with path.open("rb") as handle:
-        catalog = read_po(handle, locale=locale, domain=DOMAIN)
+        catalog = read_po(handle, locale=locale, domain=DOMAIN, abort_invalid=True)
     buffer = BytesIO()
     # Fuzzy entries are guesses made by a merge tool, not translations: leave them out.
     write_mo(buffer, catalog, use_fuzzy=False)

@@ -10,13 +10,21 @@ The login page (``parties/login.html``) loads two fragments with htmx:
   middleware to sign; the signed answer (JSON) is posted to ``POST /login/certificate``, which
   sets the session cookie like the password form.
 
+On ``/account`` a signed-in user binds a certificate with the key in the page
+(``static/js/pki/bind.js``): ``POST /account/certificates/challenge`` gives a binding challenge
+(JSON: the nonce and the exact bytes to sign), the page signs them with its key holder and posts
+the answer the API takes (``POST /api/v1/bindings``) as the form field ``response`` to
+``POST /account/certificates``, which binds exactly as the API does; ``…/{id}/unbind`` ends one.
+
 ``GET /trust-list`` shows administrators and supervisors the recognised CAs with their status.
 All forms carry the CSRF token (htmx sends it from the layout's ``hx-headers``).
 """
 
 from __future__ import annotations
 
+import base64
 import json
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -24,6 +32,7 @@ from typing import Any
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import Cookie, State
 from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath
 from litestar.response import Redirect
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -33,22 +42,32 @@ from certs.canonical import canonical_json
 from certs.trustlist.model import Scope, Status, TrustList
 from trading.kernel import clock
 from trading.kernel.auth.guards import current_actor
+from trading.kernel.auth.identity import Actor
 from trading.kernel.auth.permissions import requires
 from trading.kernel.ratelimit import throttle
 from trading.kernel.web import i18n
-from trading.kernel.web.forms import UNPROCESSABLE, FieldError, FormBody
+from trading.kernel.web.forms import UNPROCESSABLE, FieldError, FormBody, submit
 from trading.kernel.web.htmx import HX_REDIRECT
 from trading.kernel.web.i18n import N_
 from trading.kernel.web.pages import page
+from trading.parties.authentication import AuthenticationService
+from trading.parties.certificates.bindings import BindingService
 from trading.parties.certificates.challenges import new_browser_secret
 from trading.parties.certificates.login import CertificateService, QrState
 from trading.parties.certificates.trust import Refusal, parse_stored
-from trading.parties.deps import provide_certificate_service
+from trading.parties.deps import (
+    provide_auth_service,
+    provide_binding_service,
+    provide_certificate_service,
+    provide_parties_service,
+)
 from trading.parties.models import ChallengePurpose, SessionKind, TrustListVersion
 from trading.parties.policies import CertificatePermission
 from trading.parties.repository import TrustListRepository
+from trading.parties.service import PartiesService
 from trading.parties.validation import CHINA_STANDARD_TIME
-from trading.parties.web import login_page, safe_next, session_cookie
+from trading.parties.web import account_page, login_page, safe_next, session_cookie
+from trading.parties.web_labels import LABELS
 
 QR_COOKIE = "ggzy_qr"
 QR_COOKIE_PATH = "/login/qr"
@@ -113,6 +132,21 @@ class QrPollForm:
 class CertificateAnswerForm:
     response: str = ""
     next: str = ""
+
+
+@dataclass
+class BindingAnswerForm:
+    response: str = ""
+    """The signed binding challenge as the API's ``POST /api/v1/bindings`` takes it (JSON)."""
+
+
+@dataclass(frozen=True)
+class BindingChallengeJson:
+    """A binding challenge for the page's script: the nonce and the exact bytes to sign (base64)."""
+
+    nonce: str
+    toSign: str  # noqa: N815 - the JSON name the script reads
+    expiresAt: datetime  # noqa: N815
 
 
 def reason_text(reason: str) -> str:
@@ -345,5 +379,102 @@ class TrustListPages(Controller):
         )
 
 
-CONTROLLERS = (CertificateLoginPages, TrustListPages)
+class AccountCertificatePages(Controller):
+    """Certificate bindings on ``/account``: the challenge, the signed answer, unbinding."""
+
+    path = "/account/certificates"
+    include_in_schema = False
+    dependencies = {
+        "auth": Provide(provide_auth_service),
+        "parties": Provide(provide_parties_service),
+        "bindings": Provide(provide_binding_service),
+    }
+
+    @post(
+        "/challenge",
+        name="parties.account_binding_challenge",
+        opt=requires(CertificatePermission.CERTIFICATE_BIND),
+        guards=[throttle("certificate_login")],
+    )
+    async def challenge(
+        self, request: Request[Any, Any, Any], bindings: NamedDependency[BindingService], actor: NamedDependency[Actor]
+    ) -> Response[BindingChallengeJson]:
+        """A one-time binding challenge of this account, bound to the page's origin."""
+        challenge = await bindings.issue_challenge(
+            ChallengePurpose.BIND, actor=actor, origin=request.headers.get("origin")
+        )
+        body = BindingChallengeJson(
+            nonce=challenge.nonce,
+            toSign=base64.b64encode(challenge.to_sign()).decode(),
+            expiresAt=challenge.expires_at,
+        )
+        return Response(body, status_code=200, headers={"Cache-Control": "no-store"})
+
+    @post("/", name="parties.account_bind", opt=requires(CertificatePermission.CERTIFICATE_BIND))
+    async def bind(
+        self,
+        request: Request[Any, Any, Any],
+        *,
+        auth: NamedDependency[AuthenticationService],
+        parties: NamedDependency[PartiesService],
+        bindings: NamedDependency[BindingService],
+        actor: NamedDependency[Actor],
+        data: FormBody[BindingAnswerForm],
+    ) -> Response[Any]:
+        """Bind the certificate that signed the challenge, exactly as ``POST /api/v1/bindings`` does."""
+        try:
+            payload = json.loads(data.response)
+        except ValueError:
+            payload = None
+        if not isinstance(payload, dict):
+            refusal = Refusal("malformed", "the answer is not a JSON object")
+        else:
+            outcome = await bindings.bind(payload, actor=actor)
+            if outcome.refusal is None:
+                return Redirect(request.app.route_reverse("parties.account") + "?done=bound", status_code=303)
+            refusal = outcome.refusal
+        # Shown again, not raised: the refusal's ledger entry and the used-up challenge must commit.
+        message = f"{binding_reason_text(refusal.reason)} ({refusal.reason})"
+        return await account_page(request, auth, parties, bindings, actor, errors=[FieldError("response", message)])
+
+    @post(
+        "/{binding_id:uuid}/unbind",
+        name="parties.account_unbind",
+        opt=requires(CertificatePermission.CERTIFICATE_BIND),
+    )
+    async def unbind(
+        self,
+        request: Request[Any, Any, Any],
+        *,
+        binding_id: FromPath[uuid.UUID],
+        auth: NamedDependency[AuthenticationService],
+        parties: NamedDependency[PartiesService],
+        bindings: NamedDependency[BindingService],
+        actor: NamedDependency[Actor],
+        db_session: NamedDependency[AsyncSession],
+    ) -> Response[Any]:
+        """End one of this account's bindings (it stays listed as history)."""
+        return await submit(
+            db_session,
+            lambda: bindings.unbind(binding_id, actor=actor),
+            redirect=request.app.route_reverse("parties.account") + "?done=unbound",
+            refusal=lambda errors: account_page(request, auth, parties, bindings, actor, errors=errors),
+            labels=LABELS,
+        )
+
+
+BINDING_REASON_LABELS: dict[str, str] = {
+    "already-bound": N_("This certificate is already bound to an account."),
+    "party-mismatch": N_("The certificate names another organisation or person than yours."),
+}
+
+
+def binding_reason_text(reason: str) -> str:
+    """A binding refusal in the page's language."""
+    if reason in BINDING_REASON_LABELS:
+        return i18n.gettext(BINDING_REASON_LABELS[reason])
+    return reason_text(reason)
+
+
+CONTROLLERS = (CertificateLoginPages, TrustListPages, AccountCertificatePages)
 PUBLIC_PATHS = ("/login/qr", "/login/qr/poll", "/login/certificate/challenge", "/login/certificate")

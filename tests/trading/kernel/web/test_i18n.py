@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+from babel.messages.pofile import PoFileError
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
@@ -148,3 +150,21 @@ async def test_query_chooses_when_there_is_no_cookie(client: AsyncTestClient[Lit
     client.cookies.set("ggzy_locale", "zh_CN")
     cookie_wins = await client.get("/?lang=en", headers={"Accept-Language": "en"})
     assert '<html lang="zh-CN">' in cookie_wins.text
+
+
+@pytest.mark.parametrize("locale", i18n.LOCALES)
+def test_catalogue_parses_strictly(locale: str) -> None:
+    """A catalogue with an entry missing its msgstr (what a careless merge of two appended blocks
+    leaves) fails here and at start-up, instead of Babel skipping the entry with a warning."""
+    path = i18n.catalogue_path(locale)
+    assert path.exists()
+    assert len(catalogue.load_catalogue(locale)) > 1000
+
+
+def test_a_broken_catalogue_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    broken = i18n.catalogue_path("en").read_text(encoding="utf-8") + '\nmsgid "Only an id"\n\nmsgid "Next"\nmsgstr ""\n'
+    (tmp_path / "en" / "LC_MESSAGES").mkdir(parents=True)
+    (tmp_path / "en" / "LC_MESSAGES" / f"{i18n.DOMAIN}.po").write_text(broken, encoding="utf-8")
+    monkeypatch.setattr(i18n, "LOCALE_DIR", tmp_path)
+    with pytest.raises(PoFileError, match="missing msgstr"):
+        catalogue.load_catalogue("en")

@@ -1,0 +1,189 @@
+/* Sealing a bid in this browser (form[data-seal-bid] on the upload page).
+ *
+ * The bidder chooses the package files, fills in the price summary (开标一览表: total price,
+ * duration, priced items, bid security), opens its signing certificate in the page's "sign"
+ * picker (/static/js/pki/page.js: a PKCS#12 opened as a non-extractable WebCrypto key, or the local
+ * certificate agent) and chooses its organisation's encryption certificate. The page then builds
+ * the same signed `ggzy-bid/1` container `ggzy bid seal` builds (/static/js/pki/envelope.js: CMS
+ * AuthEnvelopedData parts bound to this tender, lot, organisation and deadline, split among the
+ * tender's key holders when it has them; the manifest signed with detached CAdES by cades.js) and
+ * hands the container to the upload form below (form[data-bid-upload], bidding.js), which sends
+ * it through the same resumable intake as any container and shows the platform's receipt.
+ *
+ * The files, the prices, the PKCS#12 file and its password stay in this page's memory: the only
+ * bytes that leave are the sealed container's. Every message comes from the template's
+ * data-text-* attributes (translated there); a refusal is shown next to its field.
+ */
+import { signDetached } from "/static/js/pki/cades.js";
+import { buildContainer, readCertificate } from "/static/js/pki/envelope.js";
+import { currentHolder } from "/static/js/pki/page.js";
+
+const FIELDS = ["files", "total-price", "duration-days", "items", "guarantee-reference", "signing", "encryption-cert"];
+const AMOUNT = /^\d+(\.\d+)?$/;
+
+class Refusal extends Error {
+  constructor(field, message) {
+    super(message);
+    this.field = field;
+  }
+}
+
+const readFile = async (file) => new Uint8Array(await file.arrayBuffer());
+
+/** Whether the certificate names the organisation's USCC (in its subject or the
+ * organisation-code extension, ASCII either way); the platform checks it again. */
+function namesOrganisation(der, uscc) {
+  const needle = new TextEncoder().encode(uscc);
+  outer: for (let i = 0; i + needle.length <= der.length; i++) {
+    for (let j = 0; j < needle.length; j++) if (der[i + j] !== needle[j]) continue outer;
+    return true;
+  }
+  return false;
+}
+
+function wire(form) {
+  const status = form.querySelector("[data-seal-status]");
+  const button = form.querySelector("button[type=submit]");
+  const upload = document.querySelector("form[data-bid-upload]");
+  const text = (name) => form.getAttribute(`data-text-${name}`) || name;
+  const input = (name) => document.getElementById(`seal-${name}`);
+  const value = (name) => (input(name).value || "").trim();
+
+  function clearErrors() {
+    for (const name of FIELDS) {
+      const p = document.getElementById(`seal-error-${name}`);
+      if (p) { p.textContent = ""; p.hidden = true; }
+      if (input(name)) input(name).removeAttribute("aria-invalid");
+    }
+  }
+
+  function showError(field, message) {
+    const p = field && document.getElementById(`seal-error-${field}`);
+    if (!p) { status.textContent = message; return; }
+    p.textContent = message;
+    p.hidden = false;
+    if (input(field)) {
+      input(field).setAttribute("aria-invalid", "true");
+      input(field).focus();
+    }
+  }
+
+  function priceInputs() {
+    const total = value("total-price").replace(/,/g, "");
+    if (!AMOUNT.test(total)) throw new Refusal("total-price", text("bad-price"));
+    const days = value("duration-days");
+    if (!/^\d{1,6}$/.test(days)) throw new Refusal("duration-days", text("bad-duration"));
+    const items = [];
+    for (let line of value("items").split(/\r?\n/)) {
+      line = line.trim();
+      if (!line) continue;
+      const at = line.lastIndexOf("=");
+      const name = at > 0 ? line.slice(0, at).trim() : "";
+      const price = at > 0 ? line.slice(at + 1).trim().replace(/,/g, "") : "";
+      if (!name || !AMOUNT.test(price)) throw new Refusal("items", text("bad-items"));
+      items.push([name, price]);
+    }
+    const guarantee = { form: input("guarantee-form").value, reference: value("guarantee-reference") };
+    if (guarantee.form === "guarantee" && !guarantee.reference) {
+      throw new Refusal("guarantee-reference", text("guarantee-reference"));
+    }
+    return { price: { totalPrice: total, durationDays: parseInt(days, 10), items }, guarantee };
+  }
+
+  function chosenFiles() {
+    const files = Array.from(input("files").files || []);
+    if (!files.length) throw new Refusal("files", text("no-files"));
+    const names = new Set();
+    let total = 0;
+    for (const f of files) {
+      if (names.has(f.name) || f.name === "manifest.json") throw new Refusal("files", text("duplicate-file"));
+      names.add(f.name);
+      total += f.size;
+    }
+    const limit = parseInt(form.dataset.maxBytes, 10);
+    if (limit && total > limit) throw new Refusal("files", text("too-large"));
+    return files;
+  }
+
+  async function encryptionCertificate() {
+    const file = input("encryption-cert").files[0];
+    if (!file) throw new Refusal("encryption-cert", text("choose-encryption"));
+    let cert;
+    try {
+      cert = await readCertificate(await readFile(file));
+    } catch (error) {
+      throw new Refusal("encryption-cert", text("bad-encryption"));
+    }
+    const usage = cert.keyUsage;
+    const usable = cert.kind === "rsa" ? !usage || usage.keyEncipherment : cert.kind === "ec" && cert.curve && (!usage || usage.keyAgreement);
+    if (!usable) throw new Refusal("encryption-cert", text("bad-encryption"));
+    return cert;
+  }
+
+  /** The key holders' certificates, fetched from the links the page lists (public). */
+  async function keyHolders() {
+    const certificates = [];
+    for (const a of document.querySelectorAll("a[data-key-holder]")) {
+      const response = await fetch(a.getAttribute("href"), { credentials: "same-origin" });
+      if (!response.ok) throw new Refusal(null, text("key-holders"));
+      certificates.push(await response.text());
+    }
+    return certificates;
+  }
+
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    clearErrors();
+    status.textContent = "";
+    if (!window.crypto || !window.crypto.subtle) { status.textContent = text("insecure"); return; }
+    button.disabled = true;
+    let contents = [];
+    try {
+      const inputs = priceInputs();
+      const files = chosenFiles();
+      const encryption = await encryptionCertificate();
+      let holder;
+      try {
+        holder = await currentHolder(form.dataset.pkiHolder || "sign");
+      } catch (failure) {
+        return; // the picker's status line, next to the file and password, says why
+      }
+      if (!namesOrganisation(holder.certificate, form.dataset.bidder)) throw new Refusal("signing", text("wrong-organisation"));
+      status.textContent = text("sealing");
+      contents = await Promise.all(files.map(async (f) => ({ name: f.name, data: await readFile(f) })));
+      const built = await buildContainer({
+        tender: form.dataset.tender,
+        lot: form.dataset.lot,
+        bidder: form.dataset.bidder,
+        deadline: form.dataset.deadline,
+        files: contents,
+        price: inputs.price,
+        guarantee: inputs.guarantee,
+        signer: holder,
+        encryption,
+        keyHolders: await keyHolders(),
+        threshold: parseInt(form.dataset.threshold || "0", 10),
+        sign: (data, signer) => signDetached(data, signer),
+      });
+      status.textContent = text("sealed");
+      form.dataset.sealedSha256 = built.sha256;
+      // The sealed container goes through the upload form (bidding.js): the same intake.
+      const container = new File([built.container], `bid-${form.dataset.lot}.zip`, { type: "application/zip" });
+      const transfer = new DataTransfer();
+      transfer.items.add(container);
+      upload.querySelector("input[type=file]").files = transfer.files;
+      upload.requestSubmit();
+    } catch (failure) {
+      if (failure instanceof Refusal) showError(failure.field, failure.message);
+      else status.textContent = `${text("failed")} ${failure && failure.message ? failure.message : String(failure)}`;
+    } finally {
+      for (const f of contents) f.data.fill(0);
+      button.disabled = false;
+    }
+  });
+  form.dataset.pkiReady = "true";
+}
+
+for (const form of document.querySelectorAll("form[data-seal-bid]")) {
+  wire(form);
+}
