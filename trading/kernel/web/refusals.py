@@ -153,6 +153,20 @@ RULE_TEXT: Final[Mapping[str, str]] = MappingProxyType(
         "required": N_("This field is required."),
         "shape": N_("The form was sent in a shape this page does not produce: reload the page and send it again."),
         "tenderee": N_("Only a tenderee's user may do this."),
+        "adjustment_unknown": N_("The adjustment is not one the tender documents define."),
+        "coefficient_unexpected": N_("This base-price method takes no coefficient."),
+        "coefficient_unknown": N_("This base-price method takes no such coefficient."),
+        "decided_missing": N_("A jointly decided value is missing for a bid."),
+        "decided_objective_only": N_("Only objective criteria are decided jointly or by the system."),
+        "given_base_f3_only": N_("This base-price method computes its own base price."),
+        "gp_no_price_adjustment": N_("The lowest evaluated price method takes no price adjustment."),
+        "method_mismatch": N_("The settings are for another evaluation method."),
+        "price_base_preset": N_("Choose a base-price method or a price criterion."),
+        "price_criterion_count": N_("The evaluation needs exactly one price criterion."),
+        "price_positive": N_("A price must be positive."),
+        "score_missing": N_("An expert has not scored every bid."),
+        "scores_none": N_("No expert has scored yet."),
+        "valid_bids_none": N_("A base price needs at least one valid price."),
     }
 )
 ERROR_TITLES: Final[Mapping[str, str]] = MappingProxyType(
@@ -213,6 +227,7 @@ ERROR_TITLES: Final[Mapping[str, str]] = MappingProxyType(
         "mandate_not_found": N_("No such agency mandate"),
         "mandate_refused": N_("The agency mandate was refused"),
         "market_import_refused": N_("The import was refused"),
+        "evaluation_refused": N_("The evaluation refused this"),
     }
 )
 """``DomainError.code`` → its title in words people read (the class's ``title`` is for the API)."""
