@@ -115,3 +115,7 @@ _.do_PUT
 _.do_DELETE
 _.do_PATCH
 _.daemon_threads
+# bidding.evaluation.response: fields of the published formats, read by whoever reads the documents
+_.issuer
+_.statement
+_.version

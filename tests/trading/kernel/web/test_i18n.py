@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from pathlib import Path
 from urllib.parse import quote
 
@@ -159,6 +161,10 @@ def test_catalogue_parses_strictly(locale: str) -> None:
     path = i18n.catalogue_path(locale)
     assert path.exists()
     assert len(catalogue.load_catalogue(locale)) > 1000
+    # Babel keeps the last of two entries with one msgid without a word; msgfmt refuses the file.
+    entries = re.findall(r'^msgid ((?:".*"\n)+)msgstr', path.read_text(encoding="utf-8"), re.MULTILINE)
+    repeated = sorted(msgid for msgid, count in Counter(entries).items() if count > 1)
+    assert repeated == []
 
 
 def test_a_broken_catalogue_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
