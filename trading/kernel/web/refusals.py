@@ -167,6 +167,19 @@ RULE_TEXT: Final[Mapping[str, str]] = MappingProxyType(
         "score_missing": N_("An expert has not scored every bid."),
         "scores_none": N_("No expert has scored yet."),
         "valid_bids_none": N_("A base price needs at least one valid price."),
+        "canonical_order": N_("The candidate list must be in canonical order, each expert once."),
+        "declined_twice": N_("This expert has already declined."),
+        "group_count": N_("A draw has between one and the allowed number of groups."),
+        "group_key": N_("A group's key has no spaces, commas or colons."),
+        "group_key_unique": N_("Each group is named once."),
+        "group_size": N_("The group's number of members is outside the allowed range."),
+        "not_drawn": N_("This expert was not drawn."),
+        "not_seated": N_("This expert holds no seat."),
+        "reserves": N_("The number of reserves is outside the allowed range."),
+        "reserves_exhausted": N_("The group has no reserve expert left."),
+        "seed_commitment": N_("The seed does not match the commitment published before the draw."),
+        "shortfall": N_("Not enough eligible experts remain after avoidance."),
+        "specialties": N_("Specialty codes have no spaces or commas."),
     }
 )
 ERROR_TITLES: Final[Mapping[str, str]] = MappingProxyType(
@@ -228,6 +241,7 @@ ERROR_TITLES: Final[Mapping[str, str]] = MappingProxyType(
         "mandate_refused": N_("The agency mandate was refused"),
         "market_import_refused": N_("The import was refused"),
         "evaluation_refused": N_("The evaluation refused this"),
+        "bill_import_refused": N_("The bill of quantities import was refused"),
     }
 )
 """``DomainError.code`` → its title in words people read (the class's ``title`` is for the API)."""
