@@ -125,7 +125,7 @@ def _argument(call: ast.Call, function: _Function, param: str) -> ast.expr | Non
     return None
 
 
-def _values(  # noqa: PLR0911 - one return per kind of expression
+def _values(  # noqa: C901, PLR0911 - one branch and return per kind of expression
     scan: Scan, module: _Module, expr: ast.expr, depth: int = 0
 ) -> tuple[set[str], list[str]]:
     """The strings ``expr`` can be, and a description of each part that could not be resolved."""
@@ -134,6 +134,14 @@ def _values(  # noqa: PLR0911 - one return per kind of expression
         return set(), [f"{where}: too many wrappers"]
     if isinstance(expr, ast.Constant) and isinstance(expr.value, str):
         return {expr.value}, []
+    if isinstance(expr, ast.Subscript) and isinstance(expr.value, ast.Dict):  # {a: "x", b: "y"}[key]
+        options: set[str] = set()
+        missing: list[str] = []
+        for entry in expr.value.values:
+            values, bad = _values(scan, module, entry, depth)
+            options |= values
+            missing += bad
+        return options, missing
     if isinstance(expr, ast.IfExp):
         a, bad_a = _values(scan, module, expr.body, depth)
         b, bad_b = _values(scan, module, expr.orelse, depth)

@@ -131,6 +131,21 @@ ACTION_LABELS: Final[Mapping[str, str]] = MappingProxyType(
         "parties.mandate_revoked": N_("Agency mandate revoked"),
         "intermediary_market.items_imported": N_("Service items imported"),
         "intermediary_market.qualifications_imported": N_("Qualifications imported"),
+        "evaluation.conflict_declared": N_("Conflict of interest declared"),
+        "evaluation.expert_rated": N_("Expert rated"),
+        "evaluation.expert_registered": N_("Expert registered"),
+        "evaluation.expert_removed": N_("Expert removed from the pool"),
+        "evaluation.expert_restored": N_("Expert restored to the pool"),
+        "evaluation.expert_senior": N_("Expert marked senior"),
+        "evaluation.expert_senior_ended": N_("Expert's senior status ended"),
+        "evaluation.expert_suspended": N_("Expert suspended"),
+        "evaluation.expert_updated": N_("Expert's record updated"),
+        "evaluation.experts_imported": N_("Experts imported"),
+        "evaluation.profile_updated": N_("Expert profile updated"),
+        "evaluation.specialties_loaded": N_("Specialty list loaded"),
+        "evaluation.suspension_proposed": N_("Suspension proposed"),
+        "evaluation.unavailability_declared": N_("Unavailability declared"),
+        "evaluation.unavailability_withdrawn": N_("Unavailability withdrawn"),
     }
 )
 GROUP_LABELS: Final[Mapping[str, str]] = MappingProxyType(
@@ -141,6 +156,7 @@ GROUP_LABELS: Final[Mapping[str, str]] = MappingProxyType(
         "notifications": N_("Notices"),
         "kernel": N_("Platform"),
         "intermediary_market": N_("Intermediary marketplace"),
+        "evaluation": N_("Evaluation experts"),
     }
 )
 SUBJECT_LABELS: Final[Mapping[str, str]] = MappingProxyType(
@@ -179,6 +195,9 @@ SUBJECT_LABELS: Final[Mapping[str, str]] = MappingProxyType(
         "qualifications_import": N_("Qualification import"),
         "agency_mandate": N_("Agency mandate"),
         "certificate_binding": N_("Certificate binding"),
+        "expert": N_("Evaluation expert"),
+        "expert_import": N_("Expert import"),
+        "specialty_list": N_("Specialty list"),
     }
 )
 """What kind of record an entry changed (``subject_type``)."""

@@ -180,6 +180,9 @@ RULE_TEXT: Final[Mapping[str, str]] = MappingProxyType(
         "seed_commitment": N_("The seed does not match the commitment published before the draw."),
         "shortfall": N_("Not enough eligible experts remain after avoidance."),
         "specialties": N_("Specialty codes have no spaces or commas."),
+        "in_pool": N_("Your account is not an expert of the pool."),
+        "load": N_("The specialty list could not be loaded."),
+        "own_tender": N_("You may rate experts only of an evaluation your organisation ran."),
     }
 )
 ERROR_TITLES: Final[Mapping[str, str]] = MappingProxyType(
@@ -242,6 +245,10 @@ ERROR_TITLES: Final[Mapping[str, str]] = MappingProxyType(
         "market_import_refused": N_("The import was refused"),
         "evaluation_refused": N_("The evaluation refused this"),
         "bill_import_refused": N_("The bill of quantities import was refused"),
+        "expert_import_refused": N_("The expert import was refused"),
+        "expert_not_found": N_("No such expert"),
+        "expert_refused": N_("The expert record was refused"),
+        "rating_not_allowed": N_("This rating is not allowed"),
     }
 )
 """``DomainError.code`` → its title in words people read (the class's ``title`` is for the API)."""
