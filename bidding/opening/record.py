@@ -61,6 +61,7 @@ from trading.kernel.db.uow import transaction
 from trading.kernel.errors import Conflict, NotFound
 from trading.kernel.settings import Settings
 from trading.kernel.storage import FileStore
+from trading.kernel.web.money import amount_in_words
 from trading.ledger.service import append_entry
 from trading.parties.certificates.trust import trust_context
 from trading.parties.models import Organisation
@@ -212,6 +213,7 @@ async def record_data(session: AsyncSession, code: str) -> dict[str, Any]:
         bid["outcomeLabel"] = OUTCOME_LABELS.get(bid["outcome"], bid["outcome"])
         bid["outcomeText"] = outcome_text(bid, key_holders)
         bid["price"] = money(bid.get("totalPrice"))
+        bid["priceWords"] = amount_in_words(bid.get("totalPrice"))  # 大写, as a legal record states it
         bid["duration"] = "" if bid.get("durationDays") is None else str(bid["durationDays"])
         lots.setdefault(bid["lot"], []).append(bid)
     table = await price_table(session, opening)

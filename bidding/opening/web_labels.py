@@ -11,7 +11,7 @@ from typing import Any, Final
 
 from bidding.opening.models import Stage
 from bidding.visibility import Page
-from trading.kernel.web import i18n
+from trading.kernel.web import i18n, money
 from trading.kernel.web.forms import Labels
 from trading.kernel.web.i18n import N_
 
@@ -32,6 +32,8 @@ OUTCOME_LABELS: Final[dict[str, str]] = {
 }
 PART_LABELS: Final[dict[str, str]] = {"sealed": N_("Sealed"), "opened": N_("Opened")}
 YES, NO = N_("Yes"), N_("No")
+CAUSES: Final = (N_("opened from the bidder's backup file (digests match the signed manifest)"),)
+"""The platform's fixed outcome causes (`bidding.opening.services`); the others carry the host's words."""
 WAITING_HOST = N_("Waiting for the host")
 CONNECTED, RECONNECTING = N_("Live"), N_("Reconnecting…")
 NONE_YET, NO_ANSWER = N_("None yet."), N_("awaiting an answer")
@@ -86,7 +88,7 @@ RULE_TEXT: Final[dict[str, str]] = {
 }
 LABELS: Final = Labels(fields=FIELD_LABELS, rules=RULE_TEXT)
 """The hall's label table for `field_errors`: a refusal shows the field's label, the rule's
-meaning in the reader's language and the rule's code."""
+meaning in the reader's language (its code is a ``data-rule`` attribute)."""
 
 
 def hall_labels() -> dict[str, Any]:
@@ -102,6 +104,8 @@ def hall_labels() -> dict[str, Any]:
         "reconnecting": i18n.gettext(RECONNECTING),
         "none": i18n.gettext(NONE_YET),
         "noAnswer": i18n.gettext(NO_ANSWER),
+        "currencies": {"CNY": money.currency("CNY")},
+        "causes": {text: i18n.gettext(text) for text in CAUSES},
     }
 
 

@@ -16,7 +16,9 @@ from litestar.datastructures import UploadFile
 from bidding.models import TenderStatus
 from bidding.web.labels import BIDDING
 from trading.kernel.errors import DomainError, ValidationFailed
+from trading.kernel.web import refusals
 from trading.kernel.web.forms import REQUIRED, rule_text
+from trading.kernel.web.i18n import gettext
 from trading.kernel.web.templating import local_time
 
 PREFIX: Final = "/bidding"
@@ -39,12 +41,18 @@ def path_to(request: Request[Any, Any, Any], name: str, **parameters: Any) -> st
 
 
 def problem_json(exc: DomainError) -> Response[Any]:
-    """A refusal for the page's script: field, rule, the service's message and a translated text."""
+    """A refusal for the page's script: field and rule (codes, for machines), the service's message,
+    and what the page shows: a translated text, the field's label and the message's details only
+    where they are in the reader's language.
+    """
+    label = BIDDING.fields.get(exc.field or "")
     body = {
         "field": exc.field,
         "rule": exc.rule,
         "message": exc.message,
-        "text": rule_text(BIDDING, exc.field, exc.rule, exc.message),
+        "text": rule_text(BIDDING, exc.field, exc.rule, exc.message, code=exc.code),
+        "fieldLabel": gettext(label) if label else None,
+        "details": refusals.translated(exc.message),
         **{key: value for key, value in exc.extra.items() if key == "offset"},
     }
     return Response(body, status_code=exc.status_code, media_type="application/json")

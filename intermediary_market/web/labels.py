@@ -2,7 +2,8 @@
 
 A refusal is shown next to its field in the page's language: :data:`REFUSAL_MESSAGES` maps each
 service rule to a translatable sentence (the service's English text is the fallback for a rule
-not listed), and the rule's code stays visible next to it.
+not listed; in Chinese, a rule's words from `trading.kernel.web.refusals`); the rule's code is an
+attribute (``data-rule``), never text.
 """
 
 from __future__ import annotations
@@ -170,6 +171,44 @@ REFUSAL_MESSAGES: dict[str, str] = {
     "exists": N_("There is no such record."),
     "already_revoked": N_("The qualification is already revoked."),
 }
+COMPUTATION_LABELS: dict[str, str] = {
+    "draw_seed": N_("Draw seed"),
+    "purpose": N_("Purpose of the draw"),
+    "winner": N_("Selected intermediary"),
+    "bids": N_("Bids received"),
+    "registrant": N_("Registrant"),
+    "price": N_("Price (yuan)"),
+    "lowest": N_("Lowest bid (yuan)"),
+    "highest": N_("Highest"),
+    "tie_break": N_("Tie broken by draw"),
+    "candidates": N_("Candidates"),
+    "dropped": N_("Dropped bids"),
+    "mean": N_("Mean of the remaining bids (yuan)"),
+    "coefficient_percent": N_("Drawn coefficient (%)"),
+    "reference_price": N_("Reference price (yuan)"),
+    "distances": N_("Distance from the reference price (yuan)"),
+    "means": N_("Mean panel score"),
+    "single_bid": N_("Single bid"),
+    "funding": N_("Funding"),
+    "closed_list": N_("Registrant list frozen at the close"),
+    "closed_list_sha256": N_("Registrant list (SHA-256)"),
+    "contributions": N_("Revealed contributions"),
+    "unrevealed": N_("Contributions not revealed"),
+    "failure": N_("Failure"),
+    "failure_rule": N_("Rule"),
+    "organisation_id": N_("Organisation"),
+    "contribution_sha256": N_("Contribution commitment (SHA-256)"),
+}
+"""What each part of a published selection computation is called (`selection.py`, `draw.py`)."""
+DRAW_PURPOSES: dict[str, str] = {
+    "lottery": N_("Random selection among the registrants"),
+    "tie": N_("Between equal results"),
+    "drop_lowest": N_("Which equal lowest bid is dropped"),
+    "drop_highest": N_("Which equal highest bid is dropped"),
+    "coefficient": N_("The reference price's coefficient"),
+}
+"""The purposes the seeded draw is run for (the ``purpose`` line of its digest)."""
+
 CONTEXT_LABELS = {
     "methods": METHOD_LABELS,
     "fundings": FUNDING_LABELS,
@@ -179,12 +218,14 @@ CONTEXT_LABELS = {
     "clock_labels": CLOCK_LABELS,
     "component_labels": COMPONENT_LABELS,
     "labels": FIELD_LABELS,
+    "computation_labels": COMPUTATION_LABELS,
+    "draw_purposes": DRAW_PURPOSES,
     "display_tz": DISPLAY_TZ,
 }
 
-LABELS = Labels(fields=FIELD_LABELS, rules=REFUSAL_MESSAGES, quiet_rules=frozenset({"format", "known"}))
+LABELS = Labels(fields=FIELD_LABELS, rules=REFUSAL_MESSAGES)
 """The market's label table for ``field_errors``/``submit``: a malformed number, time or choice is
-shown by its sentence alone; every other rule's code follows its sentence."""
+shown by its sentence alone, every other refusal by its rule's sentence."""
 
 
 IMPORT_RULES: dict[str, str] = {

@@ -70,7 +70,7 @@ async def test_the_form_offers_only_mandating_tenderees_and_the_server_holds_the
     assert refused.status_code == 422
     assert 'id="error-tendereeOrganisationId"' in refused.text
     assert "本机构没有该招标人有效的委托" in refused.text
-    assert "(mandated)" in refused.text
+    assert 'data-rule="mandated"' in refused.text
     async with session_maker() as session:
         assert await session.scalar(_by_code("AG-0001")) is None  # nothing half-written
 

@@ -227,6 +227,24 @@ async def test_refusal_names_field_and_rule_in_chinese(
     assert body["text"] == "文件包是为其他招标项目、标段或投标人封装的。"
 
 
+async def test_an_upload_that_is_not_a_container_is_refused_in_chinese(
+    client: httpx.AsyncClient, tender: Tender, bidder: Party
+) -> None:
+    """The refusal the page's script shows: the rule's sentence in Chinese, no English details and
+    no code as text (issue 14: "not a bid container (ZIP)…" reached the Chinese page)."""
+    token = await log_in(client, bidder)
+    refused = await upload_in_pages(client, token, tender.project_code, "L1", b"this is not a zip file at all")
+    assert refused.status_code == 422, refused.text
+    body = refused.json()
+    assert (body["field"], body["rule"]) == ("package", "container")
+    assert "ZIP" in body["message"]  # the service's English, kept for machines and the English page
+    assert body["text"] == "该文件不是有效的投标文件包（由投标工具生成的 ZIP 文件）。"
+    assert body["details"] is None  # no English on the Chinese page
+    client.cookies.set("ggzy_locale", "en")
+    english = await upload_in_pages(client, token, tender.project_code, "L1", b"this is not a zip file at all")
+    assert english.json()["details"] == english.json()["message"]
+
+
 async def test_upload_routes_refuse_without_csrf(client: httpx.AsyncClient, tender: Tender, bidder: Party) -> None:
     await log_in(client, bidder)
     created = await client.post(
@@ -274,12 +292,13 @@ async def test_bad_draft_form_shows_field_and_rule_and_stores_nothing(
     assert response.status_code == 422
     text = response.text
     assert 'id="error-title"' in text
-    assert "(required)" in text
+    assert 'data-rule="required"' in text
+    assert "(required)" not in text
     assert 'id="error-estimate"' in text
     assert "数值必须为正数" in text
-    assert "(positive)" in text
+    assert 'data-rule="positive"' in text
     assert 'id="error-lots"' in text
-    assert "(min_one)" in text
+    assert 'data-rule="min_one"' in text
     assert 'value="WEB-BAD-0001"' in text  # what was typed is kept
     async with session_maker() as session:
         assert await session.scalar(sa.select(Tender).where(Tender.project_code == "WEB-BAD-0001")) is None

@@ -37,6 +37,7 @@ from certs.sign.cades import verify_detached
 from tests.bidding import harness
 from tests.e2e.test_login_locale import CHROMIUM, CHROMIUM_ARGS
 from trading.kernel.db.engine import create_engine, create_session_maker
+from trading.kernel.web.money import amount_in_words
 from trading.parties.models import User
 
 P12_PASSWORD = "签名证书-口令-2026"
@@ -155,7 +156,10 @@ async def test_host_and_bidder_follow_a_full_opening_and_see_the_price_table(
             await expect(prices).to_have_count(3)
             for account in setup.bidders:
                 row = page.locator(f"#hall-prices tr[data-bidder='{account.uscc}']")
-                await expect(row.locator("[data-price]")).to_contain_text(str(980000 + account.index))
+                # With separators and the currency in Chinese, and in capitals (大写) beside it.
+                await expect(row.locator("[data-price], [data-price-words]")).to_have_text(
+                    (f"{980000 + account.index:,}.00 元", amount_in_words(980000 + account.index))
+                )
         assert int(await host.locator("[data-opening-hall]").get_attribute("data-events") or 0) >= 4
 
         await _object_and_confirm_in_the_page(host, bidder, setup, code)

@@ -153,7 +153,8 @@ async def test_owner_files_the_contract_confirms_completion_and_rates(  # noqa: 
 
     empty = await client.post(f"{manage}/contract", data={"_csrf_token": token, "contract_no": " "})
     assert empty.status_code == 422
-    assert "(required)" in empty.text
+    assert 'data-rule="required"' in empty.text
+    assert "(required)" not in empty.text
     filed = await client.post(f"{manage}/contract", data={"_csrf_token": token, "contract_no": "HT-2026-017"})
     assert filed.status_code == 303, filed.text
     page = await client.get(manage)
@@ -230,7 +231,7 @@ async def test_intermediary_answers_a_blacklisting_and_the_regulator_decides(
     notice = {"_csrf_token": token, "organisation_id": str(intermediary.organisation_id), "response_days": "10"}
     no_reason = await client.post("/market/regulator/blacklistings", data={**notice, "reason": ""})
     assert no_reason.status_code == 422
-    assert "(required)" in no_reason.text
+    assert 'data-rule="required"' in no_reason.text
     noticed = await client.post("/market/regulator/blacklistings", data={**notice, "reason": "出具虚假报告"})
     assert noticed.status_code == 303, noticed.text
     async with session_maker() as session:
@@ -360,7 +361,8 @@ async def test_a_refusal_is_shown_in_the_pages_language_with_its_rule(
         action, data={"_csrf_token": csrf_token((await client.get("/market/intermediary")).text)}
     )
     assert refused.status_code == 422
-    assert "本机构不具备该服务事项的资质。 (no_qualification)" in refused.text
+    assert "本机构不具备该服务事项的资质。" in refused.text
+    assert 'data-rule="no_qualification"' in refused.text
     assert f'id="error-register-{open_one.id}-item_code"' in refused.text  # next to that announcement's form
     assert "no qualification for the service item" not in refused.text
 
@@ -368,7 +370,7 @@ async def test_a_refusal_is_shown_in_the_pages_language_with_its_rule(
     await log_in(other, unqualified)
     english = await other.post(action, data={"_csrf_token": csrf_token((await other.get("/market/intermediary")).text)})
     assert english.status_code == 422
-    assert "Your organisation holds no qualification for this service item. (no_qualification)" in english.text
+    assert "Your organisation holds no qualification for this service item." in english.text
 
     # A registrant registering twice: the duplicate rule, in Chinese.
     await log_in(third, case.intermediaries[0])
@@ -377,7 +379,7 @@ async def test_a_refusal_is_shown_in_the_pages_language_with_its_rule(
     assert first.status_code == 303, first.text
     second = await third.post(action, data={"_csrf_token": token})
     assert second.status_code == 422
-    assert "本机构已报名参加该选取。 (duplicate_registration)" in second.text
+    assert "本机构已报名参加该选取。" in second.text
 
 
 async def test_complaint_and_credit_inputs_through_the_pages(
@@ -393,7 +395,7 @@ async def test_complaint_and_credit_inputs_through_the_pages(
     owner_token = csrf_token((await client.get(manage)).text)
     blank = await client.post(f"{manage}/complaints", data={"_csrf_token": owner_token, "text": ""})
     assert blank.status_code == 422
-    assert "(required)" in blank.text
+    assert 'data-rule="required"' in blank.text
     filed = await client.post(f"{manage}/complaints", data={"_csrf_token": owner_token, "text": "报告多处数据错误"})
     assert filed.status_code == 303, filed.text
     complaint_id = re.search(r'data-complaint="([0-9a-f-]{36})"', (await client.get(manage)).text)
@@ -494,3 +496,29 @@ async def test_owner_publishes_direct_and_merit_selections_and_scores_the_panel(
     saved = await client.post(scores, data={**base, "scores": "88，92.5, 90"})
     assert saved.status_code == 303, saved.text
     assert 'value="88, 92.5, 90"' in (await client.get(manage)).text
+
+
+async def test_the_published_computation_reads_in_chinese(
+    client: httpx.AsyncClient, session_maker: async_sessionmaker[AsyncSession], settings: Settings
+) -> None:
+    """The lottery's computation names its parts and the draw's purpose in words and the winner
+    by name; ids and codes stay in attributes and in the JSON a reader can fold open."""
+    case = await selected(session_maker, settings)
+    page = await client.get(f"/market/selections/{case.announcement_id}")
+    assert page.status_code == 200, page.text
+    section = page.text[page.text.index('id="computation-title"') :]
+    readable = section[: section.index("<details>")]
+    visible = re.sub(r"<[^>]*>", " ", readable)
+    assert "抽取用途" in visible
+    assert "在报名机构中随机抽取" in visible  # purpose "lottery"
+    assert "选定的中介机构" in visible
+    assert "摇号种子" in visible
+    assert "财政投资" in visible  # funding "state", in words
+    assert 'data-purpose="lottery"' in readable
+    assert "lottery" not in visible
+    assert "purpose" not in visible
+    assert "winner" not in visible
+    assert "state" not in visible
+    assert str(case.winner.organisation_id) not in visible  # named, not by its id
+    assert f'data-organisation="{case.winner.organisation_id}"' in readable
+    assert '"purpose": "lottery"' in section  # the JSON as published, folded away

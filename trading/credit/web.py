@@ -24,6 +24,7 @@ from trading.kernel import clock
 from trading.kernel.auth.identity import Actor
 from trading.kernel.auth.permissions import requires
 from trading.kernel.errors import DomainError, ValidationFailed
+from trading.kernel.web import refusals
 from trading.kernel.web.forms import read_form
 from trading.kernel.web.i18n import N_, gettext
 from trading.kernel.web.pages import page
@@ -113,15 +114,21 @@ class CreditPages(Controller):
             async with db_session.begin_nested():
                 result = await import_records(db_session, data, fmt, actor=actor, label=label, default_kind=kind)
         except CreditImportRefused as exc:
-            rows = exc.extra.get("errors") or [
+            listed = exc.extra.get("errors") or [
                 {"row": None, "field": exc.field, "rule": exc.rule, "message": exc.message}
+            ]
+            # Each row's problem in the reader's words; the rule's code stays an attribute.
+            rows = [
+                {**row, "message": refusals.explain(str(row.get("message", "")), row.get("rule"), row.get("field"))}
+                for row in listed
             ]
             context = self._context(refused=True, row_errors=rows, message=gettext(IMPORT_REFUSED))
             return await page(request, "credit/import.html", context, status_code=UNPROCESSABLE)
         except DomainError as exc:
             if exc.status_code >= 500 or exc.status_code in {403, 404}:  # noqa: PLR2004
                 raise
-            context = self._context(refused=True, message=gettext(exc.message), field=exc.field)
+            message = refusals.explain(exc.message, exc.rule, exc.field, exc.code)
+            context = self._context(refused=True, message=message, field=exc.field)
             return await page(request, "credit/import.html", context, status_code=UNPROCESSABLE)
         return await page(request, "credit/import.html", self._context(result=result))
 

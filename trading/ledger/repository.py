@@ -137,6 +137,8 @@ _MOVE_HEAD = (
 class EntryFilter:
     chain: str | None = None
     action: str | None = None
+    actions: tuple[str, ...] | None = None
+    """Any of these action codes (the page's filter by label); an empty tuple matches nothing."""
     actor: str | None = None
     subject_type: str | None = None
     subject_id: str | None = None
@@ -368,6 +370,8 @@ class LedgerRepository:
             statement = statement.where(column.chain == filters.chain)
         if filters.action:
             statement = statement.where(column.action == filters.action)
+        if filters.actions is not None:
+            statement = statement.where(column.action.in_(filters.actions) if filters.actions else false())
         if filters.actor:
             statement = statement.where(column.actor_label == filters.actor)
         if filters.subject_type:

@@ -24,7 +24,7 @@ from trading.kernel.auth.permissions import requires
 from trading.kernel.web.htmx import is_htmx
 from trading.kernel.web.pages import page
 from trading.kernel.web.templating import DISPLAY_TZ
-from trading.ledger import service, timestamping
+from trading.ledger import actions, service, timestamping
 from trading.ledger.models import LedgerCheckpoint
 from trading.ledger.policies import LedgerPermission, can_verify
 
@@ -87,9 +87,11 @@ class LedgerPages(Controller):
         """The ledger, newest first, with the same filters as ``GET /api/v1/ledger/entries``."""
         since_at, bad_since = _day_start(since)
         until_at, bad_until = _day_start(until, next_day=True)
+        # The reader filters by what an action is called (its label in their language, or part of
+        # one); the label maps to the action codes it names.
         filters = service.EntryFilter(
             chain=chain or None,
-            action=action or None,
+            actions=actions.codes_matching(action) if action and action.strip() else None,
             actor=username or None,
             subject_type=subject_type or None,
             subject_id=subject_id or None,
@@ -119,6 +121,12 @@ class LedgerPages(Controller):
             "first_url": f"{here}?{urlencode(active)}" if cursor else None,
             "display_tz": DISPLAY_TZ,
             "can_verify": can_verify(actor),
+            "action_choices": actions.choices(),
+            "action_label": actions.action_label,
+            "subject_label": actions.subject_label,
+            "summary_label": actions.summary_label,
+            "summary_value": actions.summary_value,
+            "chain_label": actions.chain_label,
         }
         template = "ledger/_entry_results.html" if is_htmx(request) else "ledger/entry_list.html"
         return await page(request, template, context)

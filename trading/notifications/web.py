@@ -38,7 +38,6 @@ PAGE_SIZE: Final = 50
 LABELS = Labels(
     fields={"address": N_("E-mail address")},
     rules={"email": N_("Enter an e-mail address such as name@example.com, or leave it empty.")},
-    show_rules=False,
 )
 
 

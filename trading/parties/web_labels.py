@@ -62,7 +62,6 @@ LABELS = Labels(
         "required": N_("This field is required."),
         "max_length": N_("This is too long."),
     },
-    show_rules=False,
 )
 
 CHOICES = {

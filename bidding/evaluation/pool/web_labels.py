@@ -99,7 +99,6 @@ LABELS = Labels(
     fields=FIELD_LABELS,
     rules=RULE_MESSAGES,
     messages=frozenset({BAD_DAY}),
-    quiet_rules=frozenset({"format", "known"}),
 )
 
 IMPORT_RULES = {

@@ -20,6 +20,7 @@ from bidding.visibility import OpeningPolicy
 from trading.kernel import clock
 from trading.kernel.auth.identity import Actor
 from trading.kernel.errors import PermissionDenied
+from trading.kernel.web.money import amount_in_words
 
 
 class HallView(HallPart):
@@ -89,6 +90,9 @@ class HallView(HallPart):
                 table = await price_table(session, opening)
                 view["priceTable"] = table
                 view["priceTableSha256"] = price_table_sha256(table)
+                # Each price in Chinese capitals (大写), beside the table rather than in it: the
+                # table is what bidders sign, its digest must not change with the wording.
+                view["priceWords"] = [amount_in_words(line.get("totalPrice")) for line in table]
             if policy.participant:
                 objections = await repository.objections_of(session, opening.id)
                 names = {r.organisation_id: r.bidder_name for r in rows}

@@ -151,10 +151,15 @@
     function showRefusal(refusal) {
       var tpl = document.getElementById("refusal-template");
       var node = tpl.content.cloneNode(true);
-      node.querySelector("[data-refusal-field]").textContent = refusal.field || "";
-      node.querySelector("[data-refusal-rule]").textContent = refusal.rule || "";
-      node.querySelector("[data-refusal-text]").textContent = refusal.text || refusal.message || "";
-      node.querySelector("[data-refusal-message]").textContent = refusal.message || "";
+      // The field's label and the details in the reader's language; codes stay attributes.
+      var box = node.querySelector("#refusal");
+      box.setAttribute("data-field", refusal.field || "");
+      box.setAttribute("data-rule", refusal.rule || "");
+      node.querySelector("[data-refusal-text]").textContent = refusal.text || "";
+      var field = node.querySelector("[data-refusal-field]");
+      if (refusal.fieldLabel) { field.textContent = refusal.fieldLabel; } else { field.closest("div").remove(); }
+      var details = node.querySelector("[data-refusal-message]");
+      if (refusal.details) { details.textContent = refusal.details; } else { details.closest("div").remove(); }
       result.replaceChildren(node);
     }
 

@@ -22,6 +22,15 @@
     return pad(Math.floor(s / 3600)) + ":" + pad(Math.floor(s % 3600 / 60)) + ":" + pad(s % 60);
   }
 
+  // "1234567.8" → "1,234,567.80", as the server's |amount filter writes it; anything else as given.
+  function amount(value) {
+    var text = String(value);
+    var match = /^(-?)(\d+)(?:\.(\d+))?$/.exec(text);
+    if (!match) return text;
+    var fraction = ((match[3] || "") + "00").slice(0, 2);
+    return match[1] + match[2].replace(/\B(?=(\d{3})+(?!\d))/g, ",") + "." + fraction;
+  }
+
   function cell(row, text) {
     var td = document.createElement("td");
     td.textContent = text === null || text === undefined || text === "" ? "—" : String(text);
@@ -39,6 +48,16 @@
     this.offset = Date.parse(countdown.getAttribute("data-server-time")) - Date.now();
     this.events = 0;
   }
+
+  // A bid's cause in the page's language: the platform's own sentences through the labels; a
+  // sentence the platform wrote in English is left out of a Chinese page (the outcome says it).
+  Hall.prototype.cause = function (text) {
+    if (!text) return "";
+    var known = (this.labels.causes || {})[text];
+    if (known) return known;
+    if (document.documentElement.lang !== "en" && /[A-Za-z]{2,}\s+[A-Za-z]{2,}/.test(text)) return "";
+    return text;
+  };
 
   Hall.prototype.label = function (group, key) {
     var table = this.labels[group] || {};
@@ -80,6 +99,7 @@
     failed.hidden = !view.failedReason;
     failed.textContent = view.failedReason || "";
     this.renderBids(view.decryption || null);
+    this.priceWords = view.priceWords || [];
     this.renderPrices(view.priceTable || null, view.priceTableSha256 || null);
     if (view.objections) this.renderObjections(view.objections);
     this.renderOwn(view.decryption || []);
@@ -102,10 +122,11 @@
       cell(tr, self.label("parts", r.package));
       var outcome = cell(tr, self.label("outcomes", r.outcome));
       outcome.setAttribute("data-outcome", r.outcome);
-      if (r.cause) {
+      var cause = self.cause(r.cause);
+      if (cause) {
         outcome.appendChild(document.createElement("br"));
         var small = document.createElement("small");
-        small.textContent = r.cause;
+        small.textContent = cause;
         outcome.appendChild(small);
       }
       body.appendChild(tr);
@@ -128,13 +149,19 @@
     digestLine.hidden = !digest;
     digestLine.querySelector("code").textContent = digest || "";
     body.textContent = "";
-    (lines || []).forEach(function (line) {
+    (lines || []).forEach(function (line, index) {
       var tr = document.createElement("tr");
       tr.setAttribute("data-bidder", line.bidder);
       cell(tr, line.lot);
       cell(tr, line.bidderName);
-      var price = cell(tr, line.totalPrice ? line.totalPrice + (line.currency ? " " + line.currency : "") : "");
+      var shown = line.totalPrice ? amount(line.totalPrice) : "—";
+      if (line.totalPrice && line.currency) shown += " " + self.label("currencies", line.currency);
+      var price = cell(tr, shown);
       price.setAttribute("data-price", "");
+      price.className = "amount";
+      var words = cell(tr, (self.priceWords || [])[index] || "");
+      words.setAttribute("data-price-words", "");
+      words.className = "amount-words";
       cell(tr, line.durationDays);
       cell(tr, self.label("outcomes", line.outcome));
       body.appendChild(tr);

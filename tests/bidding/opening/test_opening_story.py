@@ -60,6 +60,7 @@ from trading.kernel.settings import Settings
 from trading.kernel.storage import FileStore
 from trading.kernel.sweep import run_sweep
 from trading.kernel.tasks import RecordingPublisher, TaskMessage
+from trading.kernel.web.money import amount_in_words
 from trading.ledger.service import verify_ledger
 from trading.parties.certificates.trust import trust_context
 from trading.parties.models import OrganisationKind
@@ -454,7 +455,9 @@ async def check_opening_record(  # noqa: PLR0915 - the record's whole round trip
     for name in "ABCE":
         assert bidders[name].name.replace(" ", "") in text
         assert f"{Decimal(PRICES[name]):,.2f}" in text, name
+        assert f"大写：{amount_in_words(PRICES[name])}" in text, name  # the legal form of the amount
     assert f"{Decimal(PRICES['D']):,.2f}" not in text  # D's price was never read out
+    assert amount_in_words(PRICES["D"]) not in text
     assert bidders["D"].name.replace(" ", "") in text
     assert "视为撤销" in text
     assert "托管开启" in text

@@ -146,7 +146,7 @@ async def test_nul_in_the_page_login_username_is_422_naming_it(client: httpx.Asy
     )
     assert response.status_code == 422
     assert "text/html" in response.headers["content-type"]
-    assert '<code class="error-field">username (no-control-characters)</code>' in response.text
+    assert 'data-field="username" data-rule="no-control-characters"' in response.text
     assert "不允许包含控制字符" in response.text
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -9,6 +11,7 @@ from tests.trading.ledger.factories import append_many, new_project_code, user_a
 from tests.trading.parties.factories import PASSWORD, create_account, csrf_token
 from trading.kernel.auth.roles import Role
 from trading.kernel.settings import Settings
+from trading.ledger.service import append_entry
 
 HX = {"HX-Request": "true"}
 
@@ -82,3 +85,71 @@ async def test_supervisor_runs_verification_from_the_page(
     assert full.status_code == 200
     assert "<html" in full.text
     assert 'data-ledger-ok="true"' in full.text
+
+
+async def test_actions_show_and_filter_by_their_label(
+    client: httpx.AsyncClient, session_maker: async_sessionmaker[AsyncSession], settings: Settings
+) -> None:
+    """The table names each action in the reader's language, never by its code, and the filter
+    takes that label (or part of it), whichever codes it stands for."""
+    code = new_project_code()
+    actor = user_actor("王五")
+    async with session_maker() as session:
+        made = {
+            action: await append_entry(
+                session,
+                actor=actor,
+                action=action,
+                subject_type="parties.user",
+                subject_id="1",
+                summary={"username": "wangwu", "rule": "required", "second_factor": False, "method": "password"},
+                project_code=code,
+            )
+            for action in ("parties.login_succeeded", "parties.login_failed", "bidding.bid_withdrawn")
+        }
+        await session.commit()
+    await _log_in(client, session_maker, settings, Role.SUPERVISOR)
+    chain = f"project:{code}"
+
+    page = await client.get("/ledger", params={"chain": chain})
+    assert page.status_code == 200, page.text
+    visible = _visible_text(page.text)
+    for label in (
+        "登录成功",
+        "登录失败",
+        "撤回投标文件",
+        "用户名",
+        "用户",
+        "规则: 此项为必填项。",
+        "第二因素: 否",
+        "方式: 密码",
+    ):
+        assert label in visible
+    assert f"项目 {code}" in visible  # the chain, named
+    assert "parties.login_succeeded" not in visible
+    assert "parties.user" not in visible
+    assert 'data-action="parties.login_succeeded"' in page.text  # the code stays for machines
+    assert '<option value="登录失败">' in page.text  # the filter offers the labels
+
+    one = await client.get("/ledger", params={"chain": chain, "action": "登录失败"}, headers=HX)
+    assert f'id="entry-{made["parties.login_failed"].id}"' in one.text
+    assert f'id="entry-{made["parties.login_succeeded"].id}"' not in one.text
+    assert f'id="entry-{made["bidding.bid_withdrawn"].id}"' not in one.text
+
+    both = await client.get("/ledger", params={"chain": chain, "action": "登录"}, headers=HX)
+    assert f'id="entry-{made["parties.login_failed"].id}"' in both.text
+    assert f'id="entry-{made["parties.login_succeeded"].id}"' in both.text
+    assert f'id="entry-{made["bidding.bid_withdrawn"].id}"' not in both.text
+
+    english = await client.get("/ledger", params={"chain": chain, "action": "Bid withdrawn", "lang": "en"}, headers=HX)
+    assert f'id="entry-{made["bidding.bid_withdrawn"].id}"' in english.text
+    assert "Bid withdrawn" in english.text
+
+    nothing = await client.get("/ledger", params={"chain": chain, "action": "没有这种操作"}, headers=HX)
+    assert nothing.status_code == 200
+    assert 'id="entry-' not in nothing.text
+
+
+def _visible_text(html: str) -> str:
+    """The page's text as a reader sees it: no tags, no attribute values."""
+    return re.sub(r"<[^>]*>", " ", html)

@@ -221,4 +221,4 @@ async def test_a_form_no_page_produces_is_a_400_naming_the_field(client: httpx.A
         "/register", content=body, headers={"Content-Type": "application/x-www-form-urlencoded"}
     )
     assert refused.status_code == 400
-    assert '<code class="error-field">username (shape)</code>' in refused.text
+    assert 'data-field="username" data-rule="shape"' in refused.text

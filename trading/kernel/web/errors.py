@@ -33,7 +33,7 @@ from trading.kernel.api.errors import is_api_path
 from trading.kernel.auth.guards import ACTOR_STATE_KEY, current_actor
 from trading.kernel.auth.identity import Actor
 from trading.kernel.errors import DomainError
-from trading.kernel.web import i18n
+from trading.kernel.web import i18n, refusals
 from trading.kernel.web.htmx import HX_REDIRECT, current_page_path, is_htmx, toast_headers
 from trading.kernel.web.i18n import N_
 
@@ -121,8 +121,9 @@ def describe(exc: Exception, status: int) -> ErrorView:
     rule: str | None = None
     if status < HTTP_SERVER_ERROR:
         if isinstance(exc, DomainError):
-            # Services write these messages for people; a catalogue entry translates them.
-            detail, field, rule = i18n.gettext(exc.message), exc.field, exc.rule
+            # Services write these messages in English for people; a catalogue entry translates
+            # them, else the rule's (or the error's) words in the reader's language stand in.
+            detail, field, rule = refusals.explain(exc.message, exc.rule, exc.field, exc.code), exc.field, exc.rule
         elif isinstance(exc, ValidationException) and (named := _first_field(exc)):
             # A page form decodes whatever a browser sends; this is a request no page produces
             # (one field sent twice, a tampered body): name the field, say what to do.

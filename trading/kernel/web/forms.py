@@ -32,8 +32,8 @@ Why each part is as it is:
 * One translator (:func:`field_errors`) turns any refusal, a service's ``DomainError`` (with its
   ``extra["errors"]`` list when it names several fields), Litestar's ``ValidationException`` or an
   input-bounds refusal, into field errors in the reader's language, through the domain's
-  :class:`Labels` (field name → label, rule code → sentence). The rule's code stays visible after the
-  sentence so a user can quote it to the help desk.
+  :class:`Labels` (field name → label, rule code → sentence). The rule's code is never shown as
+  text (it rides along as ``FieldError.rule`` for a ``data-rule`` attribute).
 * 403, 404 and server errors are not form problems: they propagate to the error pages.
 
 Multipart forms (file uploads) read the body with :func:`read_form`, which applies the same input
@@ -62,7 +62,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from trading.kernel.bounds import INT32_MAX, InputRefused, check_datetime, check_decimal, check_int, check_text
 from trading.kernel.errors import DomainError, ValidationFailed
-from trading.kernel.web import i18n
+from trading.kernel.web import i18n, refusals
 from trading.kernel.web.i18n import N_
 from trading.kernel.web.templating import DISPLAY_TZ
 
@@ -102,6 +102,8 @@ class FieldError:
     message: str
     label: str | None = None
     """How the field is named on the form (already translated); the field name when ``None``."""
+    rule: str | None = None
+    """The rule's code, for machines (a ``data-rule`` attribute, the help desk); never shown as text."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,19 +117,24 @@ class Labels:
     messages: frozenset[str] = frozenset()
     """The domain's own parsing sentences (like the kernel's :data:`FORM_MESSAGES`): shown as they
     are, never replaced by a rule's sentence, because they say more than the rule does."""
-    quiet_rules: frozenset[str] = frozenset()
-    """Rule codes not repeated after the sentence (the sentence already says it all)."""
-    show_rules: bool = True
+
+    def __post_init__(self) -> None:
+        # Where this domain's refusals surface outside its own forms (an error page, another
+        # domain's form), its sentences still word them.
+        refusals.register_rules(self.rules)
 
 
-PLAIN = Labels(show_rules=False)
+PLAIN = Labels()
 """For forms without a label table (sign-in, registration): the message alone."""
 
 
-def rule_text(labels: Labels, field_name: str | None, rule: str | None, message: str) -> str:
+def rule_text(
+    labels: Labels, field_name: str | None, rule: str | None, message: str, *, code: str | None = None
+) -> str:
     """A refusal's sentence in the reader's language: a parser's own sentence as it is, else the
     label table's wording of the rule (per field first), else the service's message (English, with
-    values filled in) through the catalogue.
+    values filled in) when the catalogue translates it or the reader reads English, else any
+    table's wording of the rule (`trading.kernel.web.refusals`), so no English reaches a Chinese page.
     """
     if message in FORM_MESSAGES or message in labels.messages:
         return i18n.gettext(message)
@@ -135,7 +142,7 @@ def rule_text(labels: Labels, field_name: str | None, rule: str | None, message:
         for key in (f"{field_name}.{rule}", rule):
             if key in labels.rules:
                 return i18n.gettext(labels.rules[key])
-    return i18n.gettext(message)
+    return refusals.explain(message, rule, field_name, code)
 
 
 def _items(exc: Exception) -> list[dict[str, Any]]:
@@ -161,11 +168,10 @@ def field_errors(exc: Exception, labels: Labels = PLAIN) -> list[FieldError]:
     for item in _items(exc):
         name = item.get("field")
         rule = item.get("rule")
-        text = rule_text(labels, name, rule, str(item.get("message", "")))
-        if labels.show_rules and rule and rule not in labels.quiet_rules:
-            text = f"{text} ({rule})"
+        code = exc.code if isinstance(exc, DomainError) else None
+        text = rule_text(labels, name, rule, str(item.get("message", "")), code=code)
         label = i18n.gettext(labels.fields[name]) if isinstance(name, str) and name in labels.fields else None
-        errors.append(FieldError(name, text, label))
+        errors.append(FieldError(name, text, label, rule if isinstance(rule, str) else None))
     return errors
 
 

@@ -27,7 +27,7 @@ from jinja2 import (
 from jinja2.runtime import Context
 
 from trading.kernel.auth.identity import Actor
-from trading.kernel.web import i18n
+from trading.kernel.web import i18n, money, refusals
 from trading.kernel.web.navigation import Navigation, NavItem
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -96,7 +96,14 @@ def local_time(value: object, fmt: str = "%Y-%m-%d %H:%M") -> str:
         return value.isoformat()
 
 
-FILTERS = {"local_time": local_time}
+FILTERS = {
+    "local_time": local_time,
+    "amount": money.amount,
+    "amount_in_words": money.amount_in_words,
+    "currency": money.currency,
+    "readable": refusals.readable,
+    "rule_sentence": refusals.rule_or_code,
+}
 """Filters every template may use (also registered by tests that compile templates alone)."""
 
 

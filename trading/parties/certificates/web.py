@@ -150,7 +150,7 @@ class BindingChallengeJson:
 
 
 def reason_text(reason: str) -> str:
-    """A refusal reason in the page's language (the code stays visible next to it)."""
+    """A refusal reason in the page's language."""
     return i18n.gettext(REASON_LABELS.get(reason, REFUSED_OTHER))
 
 
@@ -279,8 +279,9 @@ class CertificateLoginPages(Controller):
 
     @staticmethod
     async def _again(request: Request[Any, Any, Any], data: CertificateAnswerForm, refusal: Refusal) -> Response[Any]:
-        message = f"{reason_text(refusal.reason)} ({refusal.reason})"
-        return await login_page(request, data.next, errors=[FieldError(None, message)], status_code=UNPROCESSABLE)
+        # The reason's code rides along for machines (data-rule), never as text.
+        errors = [FieldError(None, reason_text(refusal.reason), None, str(refusal.reason))]
+        return await login_page(request, data.next, errors=errors, status_code=UNPROCESSABLE)
 
 
 @dataclass(frozen=True)
@@ -433,8 +434,9 @@ class AccountCertificatePages(Controller):
                 return Redirect(request.app.route_reverse("parties.account") + "?done=bound", status_code=303)
             refusal = outcome.refusal
         # Shown again, not raised: the refusal's ledger entry and the used-up challenge must commit.
-        message = f"{binding_reason_text(refusal.reason)} ({refusal.reason})"
-        return await account_page(request, auth, parties, bindings, actor, errors=[FieldError("response", message)])
+        # The reason's code rides along for machines (data-rule), never as text.
+        error = FieldError("response", binding_reason_text(refusal.reason), None, str(refusal.reason))
+        return await account_page(request, auth, parties, bindings, actor, errors=[error])
 
     @post(
         "/{binding_id:uuid}/unbind",

@@ -39,7 +39,6 @@ from trading.kernel.web.i18n import N_
 LABELS = Labels(
     fields={"estimate": N_("Estimate (yuan)"), "title": N_("Title")},
     rules={"required": N_("This field is required.")},
-    quiet_rules=frozenset({"format"}),
 )
 
 
@@ -127,6 +126,7 @@ def test_one_translator_speaks_the_readers_language_through_the_labels() -> None
                 {"field": "estimate", "rule": "format", "message": BAD_NUMBER},
                 {"field": "title", "rule": "required", "message": "title missing"},
                 {"field": "other", "rule": "unlisted_rule", "message": "Only a draft can be changed this way."},
+                {"field": "other", "rule": "unlisted_rule", "message": "no catalogue has this: 42"},
             ]
         },
     )
@@ -136,12 +136,22 @@ def test_one_translator_speaks_the_readers_language_through_the_labels() -> None
         errors = field_errors(refusal, LABELS)
     finally:
         i18n.set_locale(before)
-    assert errors[0] == FieldError("estimate", "请输入数字。", "估算价（元）")
-    assert errors[1] == FieldError("title", "此项为必填项。 (required)", "标题")
-    assert errors[2].message.endswith("(unlisted_rule)")
+    assert errors[0] == FieldError("estimate", "请输入数字。", "估算价（元）", "format")
+    # The rule's code is never shown; it rides along for a data-rule attribute.
+    assert errors[1] == FieldError("title", "此项为必填项。", "标题", "required")
+    # A rule no table words: the message, which the catalogue translates.
+    assert errors[2].message == "只有草稿可以这样修改。"
     assert errors[2].label is None
+    # ... and an English message no catalogue translates: no English and no code on a Chinese
+    # page, but the error's words.
+    assert errors[3].message == "校验未通过"
     # Without a label table (sign-in, registration): the message alone.
-    assert field_errors(Conflict("taken", field="username", rule="unique")) == [FieldError("username", "taken")]
+    with i18n.use_locale("en"):
+        assert field_errors(Conflict("taken", field="username", rule="unique")) == [
+            FieldError("username", "taken", None, "unique")
+        ]
+    with i18n.use_locale("zh_CN"):  # an untranslated message gives way to the error's words
+        assert field_errors(Conflict("taken", field="username", rule="no_such_rule"))[0].message == "操作冲突"
 
 
 async def _rows(session: AsyncSession) -> int:

@@ -75,13 +75,15 @@ async def test_a_bidder_binds_a_certificate_on_the_account_page(
     again = answer(await _challenge(client, token), dev_pki.org_sign)
     refused = await client.post("/account/certificates", data={"_csrf_token": token, "response": json.dumps(again)})
     assert refused.status_code == 422
-    assert "该证书已绑定到某个账号。 (already-bound)" in refused.text
+    assert "该证书已绑定到某个账号。" in refused.text
+    assert 'data-rule="already-bound"' in refused.text
+    assert "(already-bound)" not in refused.text
     assert await ledger_entries(session_maker, action="parties.certificate_bind_refused", subject_id=sha256)
 
     # A challenge answers once: the used one is refused by name.
     replay = await client.post("/account/certificates", data={"_csrf_token": token, "response": json.dumps(again)})
     assert replay.status_code == 422
-    assert "(challenge-reused)" in replay.text
+    assert 'data-rule="challenge-reused"' in replay.text
 
     # Unbinding from the page: the binding stays listed as history.
     ended = await client.post(f"/account/certificates/{binding_id.group(1)}/unbind", data={"_csrf_token": token})
@@ -100,10 +102,11 @@ async def test_a_binding_answer_that_is_not_json_or_names_another_party_is_refus
     token = await _log_in(client, stranger.username)
     garbled = await client.post("/account/certificates", data={"_csrf_token": token, "response": "{not json"})
     assert garbled.status_code == 422
-    assert "(malformed)" in garbled.text
+    assert 'data-rule="malformed"' in garbled.text
     response = answer(await _challenge(client, token), dev_pki.org_sign)
     refused = await client.post("/account/certificates", data={"_csrf_token": token, "response": json.dumps(response)})
     assert refused.status_code == 422
-    assert "证书所载单位或个人不是您的单位或您本人。 (party-mismatch)" in refused.text
+    assert "证书所载单位或个人不是您的单位或您本人。" in refused.text
+    assert 'data-rule="party-mismatch"' in refused.text
     without_csrf = await client.post("/account/certificates/challenge")
     assert without_csrf.status_code == 403

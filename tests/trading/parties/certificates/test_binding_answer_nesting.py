@@ -23,4 +23,4 @@ async def test_a_deeply_nested_binding_answer_is_refused_as_malformed(
     token = await _log_in(client, owner.username)
     nested = await client.post("/account/certificates", data={"_csrf_token": token, "response": "[" * 50_000})
     assert nested.status_code == 422
-    assert "(malformed)" in nested.text
+    assert 'data-rule="malformed"' in nested.text

@@ -1,0 +1,337 @@
+"""The platform's words for its refusals: one sentence per rule code and one title per error code
+(``N_()`` text, shown translated), so no page shows a raw code such as ``(required)`` or an
+English message in the Chinese locale.
+
+Each domain words its own rules in its label table (:class:`trading.kernel.web.forms.Labels`);
+this table words every other rule the code base can name: the input bounds, the ledger, the
+certificate refusal reasons (:class:`certs.errors.Reason`, which ``certs`` words only in English
+because it has no locale) and whatever a domain refuses with outside its forms. Lookups go
+through :func:`rule_sentence` (a domain's table first, then every registered table, then this
+one) and :func:`error_title`.
+
+``tests/trading/test_vocabulary.py`` walks every ``DomainError`` subclass, every rule code the
+code base names and every ``Reason``, and fails on one without words here or in a domain table,
+or without a zh_CN translation.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Final
+
+from trading.kernel import bounds
+from trading.kernel.web import i18n
+from trading.kernel.web.i18n import N_
+
+RULE_TEXT: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        "active": N_("The account or role is not active."),
+        "activity": N_("The credit record's activity is not one the platform knows."),
+        "already-opened": N_("This bid has already been opened."),
+        "answer_length": N_("The answer is empty or too long."),
+        "answer_once": N_("This objection has already been answered."),
+        "backup-mismatch": N_("The backup copy does not match the bid that was submitted."),
+        "calendar_year_loaded": N_("The working-day calendar for that year has not been loaded yet."),
+        "cancellable": N_("This can no longer be cancelled."),
+        "canonical_json": N_("The data cannot be recorded in canonical form."),
+        "certificate_unreadable": N_("The certificate cannot be read."),
+        "charset": N_("The value contains characters that are not allowed."),
+        "choice": N_("Choose an option from the list."),
+        "columns": N_("The file's columns are not the ones expected."),
+        "compression": N_("The bid container uses a compression the platform does not accept."),
+        "container": N_("The file is not a valid bid container (a ZIP made by the bid tool)."),
+        "content-mismatch": N_("The decrypted content does not match what was sealed."),
+        "cursor": N_("The page link is out of date; start again from the first page."),
+        "datetime": N_("Enter a date and time."),
+        "declared-digest": N_("The file does not match the digest declared for it."),
+        "direct_not_registered": N_("The intermediary chosen directly has not registered for this selection."),
+        "document_working_days": N_("The documents are not available for enough working days."),
+        "empty": N_("The file is empty."),
+        "encoding": N_("The file is not UTF-8 text."),
+        "entries": N_("The bid container is missing a part or holds an unexpected one."),
+        "filename": N_("The file name is not allowed."),
+        "future": N_("The date cannot be in the future."),
+        "host-signs-once": N_("The host has already signed the opening record."),
+        "incremental-update-only": N_("The signed record may only be extended, not changed."),
+        "json_object": N_("The value must be a JSON object."),
+        "kind": N_("Choose a kind from the list."),
+        "malformed": N_("The data is malformed."),
+        "max-depth": N_("The data is nested too deeply."),
+        "max-size": N_("The file or request is larger than allowed."),
+        "max_rows": N_("The file has more rows than allowed."),
+        "max_size": N_("The data is larger than allowed."),
+        "merit_scores_missing": N_("Every registrant needs the panel's scores."),
+        "no-backup-remedy": N_("This tender allows no backup copy for decryption."),
+        "no_control": N_("The text must not contain control characters."),
+        "no_registrants": N_("No intermediary registered for this selection."),
+        "not-a-key-holder": N_("Your account is not one of this tender's key holders."),
+        "not-opened": N_("The opening has not started yet."),
+        "not-platform-signed": N_("The record has not been signed by the platform yet."),
+        "not_encryption_capable": N_("This certificate cannot be used for encryption."),
+        "not_negative": N_("The value cannot be negative."),
+        "not_nil": N_("The identifier is not valid."),
+        "objection_days_before_deadline": N_(
+            "Objections to the documents must be filed early enough before the deadline."
+        ),
+        "owner": N_("Only the record's owner may do this."),
+        "participants-only": N_("Only the tender's bidders, host and supervisors may do this."),
+        "parts": N_("The bid's parts are not the ones expected."),
+        "pdf": N_("The file is not a valid PDF."),
+        "pem": N_("The key or certificate is not valid PEM text."),
+        "period": N_("The period is not valid: its end is before its start."),
+        "platform-signed-first": N_("The platform signs the record first."),
+        "price-summary-first": N_("Decrypt the price summary before the rest of the bid."),
+        "published": N_("The record has already been published."),
+        "question_exists": N_("This question has already been asked."),
+        "reference_price_min_bids": N_("The reference-price method needs at least three bids."),
+        "released-once": N_("Your key share has already been released."),
+        "sealed-until-deadline": N_("This stays sealed until the bid deadline."),
+        "sealed_until_deadline": N_("This stays sealed until the bid deadline."),
+        "signature-covers-file": N_("The signature does not cover this file."),
+        "signer-not-host": N_("The signature is not made with the host's certificate."),
+        "signer-not-objector": N_("The signature is not made with the objector's certificate."),
+        "size": N_("The file's size is not the one declared."),
+        "sort_key": N_("The sort order is not valid."),
+        "state_funded_min_registrants": N_("A state-funded selection needs at least three registrants."),
+        "tenderee_or_agency": N_("Only the tenderee or its agency may do this."),
+        "threshold_range": N_("The key threshold must be between 1 and the number of key holders."),
+        "timezone": N_("The time needs a time zone."),
+        "truncated": N_("The file is incomplete (cut off)."),
+        "two-signatures": N_("The record needs both signatures."),
+        "type": N_("The type is not one the platform accepts."),
+        "user": N_("This needs a signed-in user."),
+        "utf-8": N_("The text is not valid UTF-8."),
+        "wrong-key": N_("This key does not open the bid."),
+        "zone": N_("The time needs a time zone."),
+        "expired": N_("The certificate has expired."),
+        "not-yet-valid": N_("The certificate is not yet valid."),
+        "revoked": N_("The certificate has been revoked."),
+        "revocation-unknown": N_("No fresh revocation status is available, so the certificate is not accepted."),
+        "unknown-issuer": N_("The certificate was issued by an unknown CA."),
+        "ca-not-recognised": N_("The issuing CA is not recognised by the trust list."),
+        "ca-not-recognised-for-usage": N_("The issuing CA is recognised, but not for this usage."),
+        "ca-not-recognised-for-region": N_("The issuing CA is recognised, but not for this region."),
+        "ca-not-recognised-for-industry": N_("The issuing CA is recognised, but not for this industry."),
+        "ca-withdrawn": N_("The issuing CA has been withdrawn from the trust list."),
+        "bad-signature": N_("The signature does not verify."),
+        "wrong-key-usage": N_("The certificate may not be used for this purpose."),
+        "invalid-path": N_("The certificate chain is not valid."),
+        "unsupported-algorithm": N_("The algorithm is not supported."),
+        "algorithm-not-accepted": N_("The algorithm is not accepted by the validation policy."),
+        "identity-unmapped": N_("No organisation or person can be read from the certificate."),
+        "challenge-unknown": N_("The login challenge is unknown."),
+        "challenge-expired": N_("The login challenge has expired."),
+        "challenge-reused": N_("The login challenge has already been used."),
+        "challenge-wrong-origin": N_("The login challenge was issued for another site."),
+        "credential-invalid": N_("The electronic credential is not valid."),
+        "credential-expired": N_("The electronic credential has expired."),
+        "tampered-ciphertext": N_("The sealed bid has been altered or the key is wrong."),
+        "binding-mismatch": N_("The sealed bid belongs to another tender, lot or bidder."),
+        "not-a-recipient": N_("This key cannot open the sealed bid."),
+        "not-enough-shares": N_("Not enough key shares to open the sealed bid."),
+        "bad-share": N_("A key share is not one of the shares sealed with the bid."),
+        "commitment-mismatch": N_("The bid does not match its commitment."),
+        "digest-mismatch": N_("The signed data has been altered."),
+        "timestamp-invalid": N_("The timestamp is not valid."),
+        "timestamp-missing": N_("The timestamp is missing."),
+        "trust-list-forged": N_("The trust list is not signed by a pinned operator."),
+        "trust-list-expired": N_("The trust list has passed its next-update time."),
+        "trust-list-rolled-back": N_("The trust list is older than one already loaded."),
+        "trust-list-sequence-reused": N_("The trust list reuses a sequence number with different content."),
+        "trust-list-invalid": N_("The trust list document is not valid."),
+        "peer-list-not-recognised": N_("The peer trust list is not recognised."),
+        "trust-list-missing": N_("No trust list has been loaded, so no certificate is recognised."),
+        "party-not-registered": N_("The organisation or person the certificate names has no account here."),
+        "party-ambiguous": N_(
+            "Several accounts belong to the certificate's organisation; bind the certificate to one of them first."
+        ),
+        "party-mismatch": N_("The certificate names another organisation or person than this account."),
+        "already-bound": N_("The certificate is already bound to an account."),
+        "format": N_("The value has the wrong format."),
+        "required": N_("This field is required."),
+        "shape": N_("The form was sent in a shape this page does not produce: reload the page and send it again."),
+        "tenderee": N_("Only a tenderee's user may do this."),
+        "adjustment_unknown": N_("The adjustment is not one the tender documents define."),
+        "coefficient_unexpected": N_("This base-price method takes no coefficient."),
+        "coefficient_unknown": N_("This base-price method takes no such coefficient."),
+        "decided_missing": N_("A jointly decided value is missing for a bid."),
+        "decided_objective_only": N_("Only objective criteria are decided jointly or by the system."),
+        "given_base_f3_only": N_("This base-price method computes its own base price."),
+        "gp_no_price_adjustment": N_("The lowest evaluated price method takes no price adjustment."),
+        "method_mismatch": N_("The settings are for another evaluation method."),
+        "price_base_preset": N_("Choose a base-price method or a price criterion."),
+        "price_criterion_count": N_("The evaluation needs exactly one price criterion."),
+        "price_positive": N_("A price must be positive."),
+        "score_missing": N_("An expert has not scored every bid."),
+        "scores_none": N_("No expert has scored yet."),
+        "valid_bids_none": N_("A base price needs at least one valid price."),
+        "canonical_order": N_("The candidate list must be in canonical order, each expert once."),
+        "declined_twice": N_("This expert has already declined."),
+        "group_count": N_("A draw has between one and the allowed number of groups."),
+        "group_key": N_("A group's key has no spaces, commas or colons."),
+        "group_key_unique": N_("Each group is named once."),
+        "group_size": N_("The group's number of members is outside the allowed range."),
+        "not_drawn": N_("This expert was not drawn."),
+        "not_seated": N_("This expert holds no seat."),
+        "reserves": N_("The number of reserves is outside the allowed range."),
+        "reserves_exhausted": N_("The group has no reserve expert left."),
+        "seed_commitment": N_("The seed does not match the commitment published before the draw."),
+        "shortfall": N_("Not enough eligible experts remain after avoidance."),
+        "specialties": N_("Specialty codes have no spaces or commas."),
+        "in_pool": N_("Your account is not an expert of the pool."),
+        "load": N_("The specialty list could not be loaded."),
+        "own_tender": N_("You may rate experts only of an evaluation your organisation ran."),
+    }
+)
+ERROR_TITLES: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        "bad_request": N_("Bad request"),
+        "already_registered": N_("Already registered"),
+        "bid_refused": N_("The bid was refused"),
+        "body_too_large": N_("The request is too large"),
+        "certificate_already_bound": N_("The certificate is already bound"),
+        "certificate_binding_not_found": N_("No such certificate binding"),
+        "certificate_not_accepted": N_("The certificate is not accepted"),
+        "certificate_refused": N_("The certificate was refused"),
+        "complaint_refused": N_("The complaint was refused"),
+        "conflict": N_("Conflict"),
+        "credit_import_refused": N_("The credit import was refused"),
+        "credit_ineligible": N_("Not eligible because of a credit record"),
+        "credit_input_refused": N_("The credit input was refused"),
+        "credit_record_refused": N_("The credit record was refused"),
+        "deadline_passed": N_("The deadline has passed"),
+        "input_refused": N_("The input was refused"),
+        "ledger_chain_damaged": N_("The ledger chain is damaged"),
+        "ledger_checkpoint_file_invalid": N_("The checkpoint file is not valid"),
+        "ledger_cursor_invalid": N_("The page link is out of date"),
+        "ledger_data_not_canonical": N_("The data cannot be recorded"),
+        "ledger_encoding_mismatch": N_("The ledger encoding does not match"),
+        "ledger_field_invalid": N_("A ledger field is not valid"),
+        "ledger_signing_key_unusable": N_("The ledger signing key cannot be used"),
+        "login_failed": N_("Sign-in failed"),
+        "malformed_request": N_("The request is malformed"),
+        "membership_not_active": N_("The role is not active"),
+        "membership_not_found": N_("No such role"),
+        "not_authenticated": N_("Authentication required"),
+        "not_found": N_("Not found"),
+        "opening_host_only": N_("Only the opening's host may do this"),
+        "opening_not_a_bidder": N_("Your organisation has no bid at this opening"),
+        "opening_refused": N_("The opening refused this"),
+        "opening_state": N_("The opening is not at the right stage"),
+        "organisation_not_found": N_("No such organisation"),
+        "package_too_large": N_("The bid package is too large"),
+        "permission_denied": N_("Permission denied"),
+        "rating_refused": N_("The rating was refused"),
+        "registration_refused": N_("The registration was refused"),
+        "sealed_until_deadline": N_("Sealed until the bid deadline"),
+        "selection_failed": N_("The selection failed"),
+        "signing_key_unavailable": N_("The platform's signing key is unavailable"),
+        "tender_rule_violated": N_("A tendering rule is not met"),
+        "tender_state": N_("The tender is not at the right stage"),
+        "timestamp_service_unavailable": N_("The timestamp service is unavailable"),
+        "too_many_login_attempts": N_("Too many sign-in attempts"),
+        "too_many_requests": N_("Too many requests"),
+        "totp_invalid": N_("The one-time code is wrong"),
+        "totp_required": N_("A one-time code is required"),
+        "trust_list_not_loaded": N_("No trust list has been loaded"),
+        "trust_list_refused": N_("The trust list was refused"),
+        "upload_offset_mismatch": N_("The upload is out of step; resume it"),
+        "user_not_found": N_("No such user"),
+        "validation_failed": N_("Validation failed"),
+        "mandate_not_found": N_("No such agency mandate"),
+        "mandate_refused": N_("The agency mandate was refused"),
+        "market_import_refused": N_("The import was refused"),
+        "evaluation_refused": N_("The evaluation refused this"),
+        "bill_import_refused": N_("The bill of quantities import was refused"),
+        "expert_import_refused": N_("The expert import was refused"),
+        "expert_not_found": N_("No such expert"),
+        "expert_refused": N_("The expert record was refused"),
+        "rating_not_allowed": N_("This rating is not allowed"),
+    }
+)
+"""``DomainError.code`` → its title in words people read (the class's ``title`` is for the API)."""
+REFUSED = N_("The request was refused.")
+
+_DOMAIN_RULES: list[Mapping[str, str]] = []
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+_ENGLISH_PHRASE = re.compile(r"[A-Za-z]{2,}\s+[A-Za-z]{2,}")
+
+
+def register_rules(rules: Mapping[str, str]) -> None:
+    """Make a domain's rule sentences available wherever its refusals are shown (error pages,
+    other domains' forms). Called by every :class:`~trading.kernel.web.forms.Labels` table.
+    """
+    if rules and all(rules is not known for known in _DOMAIN_RULES):
+        _DOMAIN_RULES.append(rules)
+
+
+def rule_words(rule: str | None, field: str | None = None) -> str | None:
+    """The untranslated sentence for ``rule`` (``"field.rule"`` first), from any table; ``None``
+    when no table words it.
+    """
+    if not rule:
+        return None
+    for key in (f"{field}.{rule}", rule) if field else (rule,):
+        for table in (*_DOMAIN_RULES, bounds.MESSAGES, RULE_TEXT):
+            if key in table:
+                return table[key]
+    return None
+
+
+def rule_sentence(rule: str | None, field: str | None = None) -> str | None:
+    """:func:`rule_words`, translated."""
+    words = rule_words(rule, field)
+    return i18n.gettext(words) if words is not None else None
+
+
+def rule_or_code(rule: object) -> str:
+    """The ``|rule_sentence`` filter: a stored rule code (a failed selection's, an exclusion's) as
+    its sentence; a code no table words as it is (the vocabulary test keeps that from happening).
+    """
+    text = str(rule or "")
+    return rule_sentence(text) or text
+
+
+def error_title(code: str, fallback: str | None = None) -> str:
+    """The translated title of the error ``code``; ``fallback`` (or a generic sentence) when the
+    code has none.
+    """
+    words = ERROR_TITLES.get(code)
+    if words is not None:
+        return i18n.gettext(words)
+    return i18n.gettext(fallback) if fallback else i18n.gettext(REFUSED)
+
+
+def translated(message: str) -> str | None:
+    """``message`` in the reader's language when the catalogue has it (or the reader reads
+    English, the language services write in); ``None`` when it would show English to a reader
+    of another language.
+    """
+    text = i18n.gettext(message)
+    if text != message or i18n.get_locale() == "en" or _in_chinese(message):
+        return text
+    return None
+
+
+def readable(text: object) -> str:
+    """``text`` (a sentence a service stored) in the reader's language, or ``""`` when it has only
+    English and the reader reads Chinese: the ``|readable`` filter, for notes beside a label that
+    already says the essential.
+    """
+    return (translated(str(text)) or "") if text else ""
+
+
+def _in_chinese(message: str) -> bool:
+    """A message a service already wrote in Chinese (names and codes may be in Latin letters, an
+    English phrase may not).
+    """
+    return bool(_CJK.search(message)) and not _ENGLISH_PHRASE.search(message)
+
+
+def explain(message: str, rule: str | None, field: str | None = None, code: str | None = None) -> str:
+    """A refusal in the reader's language: the message if the catalogue translates it, else the
+    rule's sentence, else the error's title; in English the message itself (it has the values).
+    """
+    return translated(message) or rule_sentence(rule, field) or error_title(code or "", None)
