@@ -38,7 +38,8 @@ from tests.bidding import harness
 from tests.certs.agent.support import PIN, AgentProcess
 from tests.e2e.test_bidder_browser_flow import _issue, _register_and_log_in
 from tests.e2e.test_browser_seal import RecordingProxy
-from tests.e2e.test_login_locale import CHROMIUM, CHROMIUM_ARGS
+from tests.e2e.test_login_locale import CHROMIUM, CHROMIUM_ARGS, _free_port
+from tests.e2e.test_opening_hall import _login, _usernames
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("publisher")]
 LOT = "001"
@@ -46,6 +47,7 @@ MARKER = "AGENT-PLAINTEXT-4b7e"
 PRICE = "6543210.90"
 SIGN_ID, ENC_ID = "11", "12"
 DECLINED = "已在证书助手中拒绝。"
+P12_PASSWORD = "证书口令-2026"
 
 
 @pytest.fixture
@@ -273,3 +275,67 @@ async def test_a_bidder_binds_seals_and_decrypts_with_its_keys_on_a_usb_key(  # 
     secrets = {"marker": MARKER.encode(), "PIN": PIN.encode()} | {f"key {n}": der for n, der in enumerate(pkcs8)}
     leaked = [name for sent in proxy.sent for name, secret in secrets.items() if secret in sent]
     assert not leaked, leaked
+
+
+async def test_the_pickers_say_when_the_agent_is_absent_and_a_new_file_replaces_the_opened_key(
+    browser: object, fresh_db: str, tmp_path: Path
+) -> None:
+    """No agent at ``GGZY_WEB_AGENT_URL``: choosing 「USB 证书」 says so in Chinese next to the picker,
+    with the help page's link (a public page naming this site in the agent's command). And a
+    PKCS#12 chosen after another was opened is what signs next: the binding is refused because the
+    second file is another organisation's, where the first (still opened before) would have bound."""
+    from playwright.async_api import Browser, Page, expect
+
+    assert isinstance(browser, Browser)
+    setup = await harness.prepare(fresh_db, tmp_path / "var", bidders=2)
+    _, bidder_names = await _usernames(setup)
+    ours, other = setup.bidders
+    keys = tmp_path / "keys"
+    keys.mkdir()
+    own_p12, other_p12 = keys / "own.p12", keys / "other.p12"
+    own_p12.write_bytes(ours.sign.pkcs12(P12_PASSWORD.encode()))
+    other_p12.write_bytes(other.sign.pkcs12(P12_PASSWORD.encode()))
+
+    proxy = await RecordingProxy().__aenter__()
+    nobody = f"http://127.0.0.1:{_free_port()}"  # no agent listens there
+    env = setup.env_with(GGZY_CERTS_ORIGINS=json.dumps([proxy.base_url]), GGZY_WEB_AGENT_URL=nobody)
+    server = harness.ServerProcess(setup, tmp_path / "server.log", env=env)
+    server.start()
+    try:
+        proxy.point_to(server.base_url)
+        context = await browser.new_context(locale="zh-CN", base_url=proxy.base_url)
+        page = await _login(context, bidder_names[0])
+        assert isinstance(page, Page)
+        await page.goto("/account")
+        status = page.locator("#bind-certificate [data-pki-status]")
+
+        await page.locator("#bind-certificate-source").select_option("agent")
+        await expect(status).to_have_text(
+            "本机证书助手（ggzy agent）未运行，或不允许本网站访问。请启动证书助手后重新连接。"
+        )
+        help_link = page.locator("#bind-certificate [data-pki-agent-help]")
+        await expect(help_link).to_be_visible()
+        await expect(help_link).to_have_text("如何安装和启动证书助手")
+        href = await help_link.get_attribute("href")
+        assert href
+        await page.goto(href)  # public: also for a visitor on the login page's certificate picker
+        await expect(page.locator("h1")).to_have_text("USB 证书的证书助手")
+        await expect(page.locator("#agent-help-command")).to_contain_text(f"--allow-origin {proxy.base_url}")
+        assert httpx.get(server.base_url + href, timeout=30).status_code == 200  # without a session
+
+        # Open our certificate, then choose another file: the key opened first is dropped.
+        await page.goto("/account")
+        await page.locator("#bind-certificate-file").set_input_files(str(own_p12))
+        await page.locator("#bind-certificate-password").fill(P12_PASSWORD)
+        await page.locator("#bind-certificate").get_by_role("button", name="打开证书").click()
+        await expect(status).to_have_text(re.compile("^证书已就绪"))
+        await page.locator("#bind-certificate-file").set_input_files(str(other_p12))
+        await expect(status).to_have_text(re.compile("^已选择新的证书文件"))
+        await page.locator("#bind-certificate-password").fill(P12_PASSWORD)
+        await page.get_by_role("button", name="签名并绑定").click()
+        await expect(page.locator(".form-errors")).to_contain_text("证书所载单位或个人不是您的单位或您本人。")
+        await expect(page.locator(f"#bindings tr[data-binding='{ours.sign.fingerprint}']")).to_have_count(0)
+        await context.close()
+    finally:
+        server.stop()
+        await proxy.__aexit__()
