@@ -115,3 +115,30 @@ _.do_PUT
 _.do_DELETE
 _.do_PATCH
 _.daemon_threads
+# bidding.evaluation.response: fields of the published formats, read by whoever reads the documents
+_.issuer
+_.statement
+_.version
+# The expert pool (bidding/evaluation/pool): columns kept as the record and shown by templates, the
+# draw and attendance outcomes later stages write, API fields, openpyxl's cell format.
+_.list_version  # bidding/evaluation/pool/models.py
+_.retired_at
+_.status_reason
+_.added_at
+_.changed_by
+_.evaluation_id
+_.rated_by
+_.draw_id
+_.finished_at
+DRAWN
+DECLINED
+TIMED_OUT
+RESERVE
+ATTENDED
+ABSENT
+REPLACED
+_.window_ratings  # bidding/evaluation/pool/schemas.py: API fields
+_.window_average
+_.below_threshold
+_.signing_certificates
+_.number_format  # trading/kernel/tabular.py: openpyxl

@@ -48,6 +48,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
 from bidding.client import cli_hall
+from bidding.client import format as fmt
 from bidding.client.cli_inputs import (
     EXISTING_FILE,
     api_token,
@@ -184,6 +185,9 @@ def bid() -> None:
 @click.option("--content-algorithm", type=click.Choice([AES_256_GCM, SM4_GCM]), default=AES_256_GCM, show_default=True)
 @click.option("--seal-with", default=None, help="seal each part with this command (stdin plaintext, stdout CMS DER)")
 @click.option("--encryption-key", type=EXISTING_FILE, default=None, help="PEM key; --seal-with and key holders")
+@click.option(
+    "--response", "response", type=EXISTING_FILE, default=None, help="structured response JSON (ggzy-response)"
+)
 @reporting_refusals
 def seal(  # noqa: PLR0917 - one parameter per click option
     files: tuple[Path, ...],
@@ -209,8 +213,11 @@ def seal(  # noqa: PLR0917 - one parameter per click option
     content_algorithm: str,
     seal_with: str | None,
     encryption_key: Path | None,
+    response: Path | None,
 ) -> None:
-    """Seal FILES and a price summary into a signed ``ggzy-bid/1`` container, offline."""
+    """Seal FILES and a price summary into a signed ``ggzy-bid/1`` container, offline; with
+    ``--response`` the structured response goes into the package as ``ggzy-response.json``.
+    """
     holders = [load_certificate(p, "--key-holder") for p in key_holders]
     if server is not None:
         fetched_deadline, fetched_holders, fetched_threshold = _tender_from_server(server, token or "", tender, lot)
@@ -246,6 +253,7 @@ def seal(  # noqa: PLR0917 - one parameter per click option
         threshold=threshold,
         content_algorithm=content_algorithm,
         sealer=_external_sealer(seal_with, encryption_key, holders, threshold) if seal_with else None,
+        response=response,
     )
     click.echo(
         json.dumps(
@@ -258,6 +266,7 @@ def seal(  # noqa: PLR0917 - one parameter per click option
                 "deadline": bound_deadline.isoformat(),
                 "keyHolders": len(holders),
                 "threshold": threshold if holders else 0,
+                "response": fmt.RESPONSE_FILE if response else None,
             },
             ensure_ascii=False,
             indent=2,

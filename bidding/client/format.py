@@ -66,6 +66,14 @@ ENTRY_NAMES: Final = frozenset({MANIFEST, SIGNATURE, *PART_NAMES.values()})
 # Limits of the small entries; the package part is limited by the tender (max_package_bytes).
 ENTRY_LIMITS: Final = {MANIFEST: 64 * 1024, SIGNATURE: 64 * 1024, PART_NAMES[PRICE_SUMMARY]: 1024 * 1024}
 CHUNK: Final = 1024 * 1024
+RESPONSE_FILE: Final = "ggzy-response.json"
+"""The bidder's structured response (issue 15: ``ggzy bid seal --response``) inside the package: one
+of the package's files under this reserved name, listed in the inner manifest like any other, so
+the container format is unchanged and every older container still opens (it has no response).
+The platform reads it strictly (``bidding.evaluation.response.bid.read_response``) when the
+evaluation opens the package; the client checks only what it can without that reader."""
+RESPONSE_FORMATS: Final = frozenset({"ggzy-response/1"})
+RESPONSE_LIMIT: Final = 64 * 1024 * 1024
 _LOCAL_HEADER: Final = struct.Struct("<IHHHHHIIIHH")
 _LOCAL_SIGNATURE: Final = 0x04034B50
 _ENVELOPE_HEADER_LIMIT: Final = 256 * 1024

@@ -18,6 +18,7 @@ import asyncio
 import base64
 import functools
 import hashlib
+import json
 import os
 import tempfile
 import zipfile
@@ -125,6 +126,26 @@ def file_digest(path: Path) -> tuple[int, str]:
     return size, digest.hexdigest()
 
 
+def _check_response(path: Path, *, tender: str, lot: str, bidder: str) -> None:
+    """What the client can check of a structured response without the platform's reader: a JSON
+    object of a known format naming this tender, lot and bidder, within the size limit.
+    """
+    if not path.is_file():
+        raise BidBuildError(f"{path} is not a file")
+    if path.stat().st_size > fmt.RESPONSE_LIMIT:
+        raise BidBuildError(f"the response is larger than {fmt.RESPONSE_LIMIT // (1024 * 1024)} MB")
+    try:
+        document = json.loads(path.read_bytes())
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BidBuildError(f"the response is not JSON: {exc}") from None
+    if not isinstance(document, dict) or document.get("format") not in fmt.RESPONSE_FORMATS:
+        known = ", ".join(sorted(fmt.RESPONSE_FORMATS))
+        raise BidBuildError(f"the response's format must be one of: {known}")
+    named = (document.get("tender"), document.get("lot"), document.get("bidder"))
+    if named != (tender, lot, bidder):
+        raise BidBuildError(f"the response names {'/'.join(map(str, named))}, not {tender}/{lot}/{bidder}")
+
+
 def _inner_entries(files: Sequence[Path]) -> list[dict[str, Any]]:
     entries = []
     seen: set[str] = set()
@@ -225,8 +246,12 @@ def build_container(
     now: datetime | None = None,
     backup_dir: Path | None = None,
     sealer: Callable[[bytes, BidBinding], Sealed | bytes] | None = None,
+    response: Path | None = None,
 ) -> BuiltBid:
     """Build the container at ``out_path`` (replaced atomically) and return its digests.
+
+    ``response``: the bidder's structured response (a ``ggzy-response/…`` JSON file naming this
+    tender, lot and bidder), packed as the package file `fmt.RESPONSE_FILE`.
 
     Synchronous (file I/O and crypto); from async code use `build_container_async`.
 
@@ -243,6 +268,53 @@ def build_container(
     the envelope (DER bytes), e.g. one written by ``openssl cms -encrypt -aes-256-gcm`` and then
     bound with `bind_part` — how a separately developed tool's envelopes enter a container.
     """
+    options: dict[str, Any] = {
+        "tender": tender,
+        "lot": lot,
+        "bidder_uscc": bidder_uscc,
+        "deadline": deadline,
+        "price_summary": price_summary,
+        "guarantee": guarantee,
+        "signer": signer,
+        "bidder_encryption": bidder_encryption,
+        "key_holders": key_holders,
+        "threshold": threshold,
+        "content_algorithm": content_algorithm,
+        "now": now,
+        "backup_dir": backup_dir,
+        "sealer": sealer,
+    }
+    if any(Path(f).name == fmt.RESPONSE_FILE for f in files):
+        raise BidBuildError(f"{fmt.RESPONSE_FILE} is reserved for the structured response: pass it with --response")
+    if response is None:
+        return _build(Path(out_path), files=files, **options)
+    _check_response(Path(response), tender=tender, lot=lot, bidder=bidder_uscc)
+    Path(out_path).parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=Path(out_path).parent) as staging:
+        named = Path(staging) / fmt.RESPONSE_FILE
+        named.write_bytes(Path(response).read_bytes())
+        return _build(Path(out_path), files=[*files, named], **options)
+
+
+def _build(
+    out_path: Path,
+    *,
+    tender: str,
+    lot: str,
+    bidder_uscc: str,
+    deadline: datetime,
+    files: Sequence[Path],
+    price_summary: PriceSummary,
+    guarantee: Mapping[str, str],
+    signer: SigningIdentity,
+    bidder_encryption: Recipient,
+    key_holders: Sequence[Recipient],
+    threshold: int,
+    content_algorithm: str,
+    now: datetime | None,
+    backup_dir: Path | None,
+    sealer: Callable[[bytes, BidBinding], Sealed | bytes] | None,
+) -> BuiltBid:
     _check_deadline(deadline)
     checked_guarantee = _check_guarantee(guarantee)
     if (price_summary.tender, price_summary.lot, price_summary.bidder) != (tender, lot, bidder_uscc):

@@ -29,6 +29,7 @@ from bidding.models import (
 )
 from bidding.repository.bids import BidRepository
 from bidding.repository.tenders import TenderRepository
+from trading.kernel import clock
 from trading.kernel.auth.identity import Actor
 from trading.kernel.errors import Conflict, NotFound, PermissionDenied
 from trading.kernel.settings import Settings
@@ -80,6 +81,14 @@ class IntakeBase:
         self.session_maker = session_maker
         self.settings = settings
         self.store = store
+
+    async def now(self) -> datetime:
+        """The database's clock, read in a short session of intake's own (no write lock): for a page
+        whose route must not hold the request's unit of work while intake commits (on SQLite the
+        request's ``BEGIN IMMEDIATE`` would be the one write lock intake waits for).
+        """
+        async with self.session_maker() as session:
+            return await clock.now(session)
 
     # --- lookups ---------------------------------------------------------------------------------
 

@@ -519,7 +519,7 @@ def _decryption_fields(raw: bytes) -> dict[str, str]:
     """``lot``, ``part`` and ``contentKey`` of the page's JSON body, each a non-empty string."""
     try:
         body = json.loads(raw or b"{}")
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested too deep to be the page's body
         body = None
     if not isinstance(body, dict):
         raise OpeningRefused("the body is not a JSON object", field="body", rule="format")

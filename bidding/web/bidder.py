@@ -298,13 +298,15 @@ class BidPages(Controller):
         data: FormBody[WithdrawalForm],
         intake: NamedDependency[IntakeService],
         actor: NamedDependency[Actor],
-        db_session: NamedDependency[AsyncSession],
     ) -> Response[Any]:
         """Withdraw the bid for the lot with the bidder's CAdES signature (base64) over the
         withdrawal statement the page shows (a signed withdrawal receipt); earlier versions stay.
 
-        Not through `submit`: intake commits in its own unit of work, and a savepoint held on the
-        request's session meanwhile would, on SQLite, hold the one write lock intake waits for.
+        Intake commits in its own unit of work, so this route, like the upload routes, takes no
+        ``db_session``: on SQLite an unsafe request's session begins with ``BEGIN IMMEDIATE``, the one
+        write lock intake's unit of work would then wait for until the busy timeout ("database is
+        locked"). For the same reason it is not on `submit` (its savepoint on the request's session).
+        The refusal page reads the clock through intake too.
         """
         try:
             receipt = await intake.withdraw(actor, code, lot, data.signature.strip())
@@ -315,7 +317,7 @@ class BidPages(Controller):
             context = {
                 "bids": bids,
                 "withdrawal_statements": withdrawal_statements(bids),
-                "server_time": await clock.now(db_session),
+                "server_time": await intake.now(),
                 "withdrawn": None,
                 "errors": field_errors(exc, BIDDING),
             }

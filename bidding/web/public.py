@@ -154,6 +154,8 @@ class TenderPages(Controller):
         is stored; the objection form checks everything when it is filed.
         """
         tender = await tenders.tender(code)
+        if tender.status is TenderStatus.DRAFT:  # a draft is not public: no statement says it exists
+            raise NotFound("no such tender", field="code", rule="exists")
         organisation = await db_session.get(Organisation, actor.organisation_id) if actor.organisation_id else None
         if organisation is None:
             raise NotFound("no organisation to object for", field="organisation", rule="exists")

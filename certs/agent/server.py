@@ -252,7 +252,7 @@ class _Handler(BaseHTTPRequestHandler):
         raw = self.rfile.read(length)
         try:
             body = json.loads(raw)
-        except (UnicodeDecodeError, json.JSONDecodeError):
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):  # RecursionError: nested too deep
             raise TokenRefused(400, "bad-json", "the body is not JSON", "body") from None
         if not isinstance(body, dict):
             raise TokenRefused(422, "bad-field", "the body must be a JSON object", "body")

@@ -91,6 +91,16 @@ async def test_one_bad_row_refuses_the_whole_file_naming_every_row_field_and_rul
     assert await count(session, ServiceItem) == before  # line 2 was good, and is not written either
 
 
+async def test_a_spreadsheets_trailing_empty_column_is_ignored(session: AsyncSession) -> None:
+    """A spreadsheet saved as CSV often ends every line with a comma (a column without a header):
+    its rows import (the blank-headed column is not read), never a 500."""
+    market = MarketService(session)
+    code = f"IM-{uuid.uuid4().hex[:6]}"
+    imported = await import_items(market, table([*ITEM_HEADER, ""], [*item_row(code), ""]), actor=Actor.system())
+    assert (imported.created, imported.rows) == (1, 1)
+    assert [v.standard_days for v in await market.item_versions(code)] == [30]
+
+
 async def test_a_service_refusal_of_a_row_refuses_the_file_too(
     session: AsyncSession, session_maker: async_sessionmaker[AsyncSession], settings: Settings
 ) -> None:

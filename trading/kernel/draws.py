@@ -25,7 +25,15 @@ three public steps; ``scripts/draw_scheme.md`` states the scheme for outside ver
 
        index = int(SHA-256(draw_seed LF purpose LF candidate_1 LF … candidate_n), big-endian) mod n
 
-   over the candidates in canonical order.
+   over the candidates in canonical order. Several distinct candidates in a drawn order (an
+   evaluation committee's members and reserves) come from one seeded draw without replacement
+   (``draw_many``)::
+
+       list_sha256 = SHA-256("ggzy-draw-list-v1" LF candidate_1 LF … candidate_n)
+       index_i = int(SHA-256(draw_seed LF purpose LF list_sha256 LF i), big-endian) mod (n - i)
+
+   for i = 0, 1, …: the ``index_i``-th of the candidates not drawn yet (canonical order kept) is
+   the i-th drawn. The list is hashed once, so drawing k of n costs one pass over the list.
 
 Why this holds: the platform fixed its seed before anyone registered, so it cannot pick it after
 seeing the list; a participant's secret is unknown to the platform until the close, so as long as
@@ -41,6 +49,7 @@ import secrets
 from collections.abc import Mapping, Sequence
 
 CLOSED_LIST_DOMAIN = "ggzy-closed-list-v1"
+DRAW_LIST_DOMAIN = "ggzy-draw-list-v1"
 DRAW_SEED_DOMAIN = "ggzy-draw-v1"
 NO_CONTRIBUTION = "-"
 SHA256_HEX_LENGTH = 64
@@ -101,3 +110,26 @@ def draw(seed: str, purpose: str, candidates: Sequence[str]) -> str:
     """One of ``candidates`` by the seeded draw, over their canonical order."""
     ordered = canonical(list(candidates))
     return ordered[draw_index(seed, purpose, ordered)]
+
+
+def draw_list_digest(ordered: Sequence[str]) -> str:
+    """The digest ``draw_many`` binds every pick to: the candidates, in the order given."""
+    return hashlib.sha256("\n".join([DRAW_LIST_DOMAIN, *ordered]).encode()).hexdigest()
+
+
+def draw_many(seed: str, purpose: str, candidates: Sequence[str], count: int) -> list[str]:
+    """``count`` distinct ``candidates`` in drawn order: the seeded draw without replacement over
+    their canonical order (the module's docstring states the scheme). ``count`` may not exceed the
+    number of candidates.
+    """
+    remaining = canonical(list(candidates))
+    if not 0 <= count <= len(remaining):
+        msg = f"cannot draw {count} of {len(remaining)} candidates"
+        raise ValueError(msg)
+    list_sha256 = draw_list_digest(remaining)
+    drawn: list[str] = []
+    for i in range(count):
+        message = "\n".join([seed, purpose, list_sha256, str(i)]).encode()
+        index = int.from_bytes(hashlib.sha256(message).digest(), "big") % len(remaining)
+        drawn.append(remaining.pop(index))
+    return drawn

@@ -1,6 +1,6 @@
-"""Whole-file imports of tables (CSV, or rows read from JSON by the caller): one way for every
-package that imports records from a spreadsheet (credit records, the marketplace's service items
-and qualifications).
+"""Whole-file imports of tables (CSV, Excel ``.xlsx``, or rows read from JSON by the caller): one
+way for every package that imports records from a spreadsheet (credit records, the marketplace's
+service items and qualifications, the expert pool).
 
 A `Table` names its columns (a canonical header, usually Chinese, and the aliases accepted, the
 English field name among them). It decodes the file (UTF-8 with or without BOM, else GB18030),
@@ -12,7 +12,8 @@ and rule: a file with any bad row is refused whole and nothing is written. The r
 caller's `DomainError` class (422), with ``extra["errors"]`` = ``[{"row", "field", "rule",
 "message"}]``.
 
-Rows are numbered as a spreadsheet shows them: the header is line 1, the first record line 2.
+Rows are numbered as a spreadsheet shows them: the header is line 1, the first record line 2 (in
+an Excel workbook: of its first sheet).
 """
 
 from __future__ import annotations
@@ -20,10 +21,14 @@ from __future__ import annotations
 import csv
 import io
 import re
+import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
+from decimal import Decimal
 from typing import Any, NoReturn
+
+from openpyxl import Workbook, load_workbook
 
 from trading.kernel.bounds import InputRefused, check_text
 from trading.kernel.errors import DomainError
@@ -83,7 +88,9 @@ class TableRow:
         self.headers: dict[str, str] = {}
         self.failures = 0
         for header, value in raw.items():
-            column = table.by_header[header]
+            column = table.by_header.get(header)
+            if column is None:  # a column without a header (a spreadsheet's trailing comma): not read
+                continue
             self.values[column.name] = value
             self.headers[column.name] = header
 
@@ -181,6 +188,55 @@ class Table:
         self.check_file(rows, headers, max_rows=max_rows)
         return rows
 
+    def read_xlsx(self, data: bytes, *, max_rows: int) -> list[dict[str, str]]:
+        """The rows of an Excel workbook's first sheet (header in line 1), checked as a whole like a
+        CSV's (`check_file`); cells become text as a spreadsheet shows them (a whole number without
+        ``.0``, a date as ``YYYY-MM-DD``). Empty lines are skipped; a line with a value right of the
+        header refuses the file, like a CSV row with more cells than the header.
+        """
+        try:
+            workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+            raise self.refusal(
+                f"the file is not an Excel workbook (.xlsx): {exc}", field="file", rule="format"
+            ) from None
+        try:
+            sheet = workbook.worksheets[0] if workbook.worksheets else None
+            if sheet is None:
+                raise self.refusal("the workbook has no sheet", field="file", rule="empty")
+            lines = sheet.iter_rows(values_only=True)
+            headers = [_cell_text(value) for value in next(lines, ())]
+            while headers and not headers[-1]:
+                headers.pop()
+            rows: list[dict[str, str]] = []
+            extra: list[RowError] = []
+            for number, values in enumerate(lines, start=FIRST_CSV_ROW):
+                cells = [_cell_text(value) for value in values]
+                if not any(cells):
+                    continue
+                if len(rows) >= max_rows:
+                    raise self.refusal(f"at most {max_rows} records per import", field="file", rule="max_rows")
+                beyond = [cell for cell in cells[len(headers) :] if cell]
+                if beyond:
+                    extra.append(
+                        RowError(
+                            number, "file", "columns", f"line {number} has {len(beyond)} more cells than the header"
+                        )
+                    )
+                rows.append({header: cells[i] if i < len(cells) else "" for i, header in enumerate(headers) if header})
+        finally:
+            workbook.close()
+        if extra:
+            lines_text = ", ".join(str(error.row) for error in extra)
+            raise self.refusal(
+                f"lines {lines_text} have more cells than the header (the header is line 1); nothing was imported",
+                field="file",
+                rule="columns",
+                extra={"errors": [error.as_dict() for error in extra]},
+            )
+        self.check_file(rows, headers, max_rows=max_rows)
+        return rows
+
     def _refuse_extra_cells(self, rows: list[dict[str, Any]]) -> None:
         errors = [
             RowError(
@@ -236,3 +292,34 @@ class Table:
         for example in examples:
             writer.writerow([example.get(column.name, "") for column in self.columns])
         return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+    def template_xlsx(self, examples: Iterable[Mapping[str, str]] = (), *, title: str = "Sheet1") -> bytes:
+        """The same template as an Excel workbook (every cell text, so codes keep leading zeros)."""
+        workbook = Workbook()
+        # A new workbook always has one worksheet; the stubs allow None and chart sheets.
+        sheet = workbook.worksheets[0]
+        sheet.title = title
+        sheet.append([column.header for column in self.columns])
+        for example in examples:
+            sheet.append([example.get(column.name, "") for column in self.columns])
+        for row in sheet.iter_rows():
+            for cell in row:
+                cell.number_format = "@"
+        out = io.BytesIO()
+        workbook.save(out)
+        return out.getvalue()
+
+
+def _cell_text(value: object) -> str:
+    """An Excel cell as the text a spreadsheet shows (whole numbers without ``.0``, days as ISO)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == time(0) else value.isoformat(sep=" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else format(Decimal(repr(value)), "f")
+    return str(value).strip()

@@ -118,6 +118,23 @@ def uscc_region(code: str) -> str:
     return code[2:8]
 
 
+REGION_CODE_LENGTH = 6
+
+
+def validate_region_code(value: str) -> str:
+    """Check a GB/T 2260 administrative division code and return it trimmed.
+
+    Rules: ``format`` (exactly 6 ASCII digits), ``region`` (a known province-level prefix, or the
+    nation-wide 100000). Whether the county exists is not checked: the code list changes by notice.
+    """
+    code = value.strip()
+    if len(code) != REGION_CODE_LENGTH or not code.isascii() or not code.isdigit():
+        raise InvalidIdentifier(f"a region code (GB/T 2260) has 6 digits, not {code!r}", rule="format")
+    if code[:2] not in _PROVINCE_PREFIXES:
+        raise InvalidIdentifier(f"{code} does not start with a province code (GB/T 2260)", rule="region")
+    return code
+
+
 # --- 公民身份号码 (GB 11643-1999) -----------------------------------------------------------
 
 

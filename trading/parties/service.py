@@ -160,6 +160,17 @@ class PartiesService(Recording):
             self.people.add(person)
         return person
 
+    async def identify_person(self, id_number: str, name: str) -> Person:
+        """The person with this 公民身份号码 (checked, GB 11643), created on first sight; used by
+        domains that record people who need no account yet (the expert pool's import). Raises
+        ``identifiers.InvalidIdentifier`` naming the rule. The number itself is not stored.
+        """
+        now = await self._now()
+        number = identifiers.validate_resident_id(
+            id_number, today=now.astimezone(validation.CHINA_STANDARD_TIME).date()
+        )
+        return await self._person(number, name, now)
+
     # --- registration and administration ---
 
     async def register(self, form: RegistrationCreate, *, actor: Actor) -> Registration:

@@ -11,6 +11,8 @@ from litestar.template.config import TemplateConfig
 
 from bidding.api import bids as bidding_api
 from bidding.api import tenders as tender_api
+from bidding.evaluation.pool import api as pool_api
+from bidding.evaluation.pool import web as pool_web
 from bidding.opening import api as opening_api
 from bidding.opening import live as opening_live
 from bidding.opening import web as opening_web
@@ -100,6 +102,7 @@ TEMPLATE_PACKAGES: tuple[str, ...] = (
     "trading.notifications",
     "trading.credit",
     "bidding",
+    "bidding.evaluation.pool",
     "intermediary_market",
     "trading.server.workdays",
 )
@@ -117,6 +120,7 @@ def route_handlers(api_prefix: str) -> list[ControllerRouterHandler]:
             *tender_api.CONTROLLERS,
             *bidding_api.CONTROLLERS,
             *opening_api.CONTROLLERS,
+            *pool_api.CONTROLLERS,
             opening_live.HallEventsApi,
             *market_api.CONTROLLERS,
             *notifications_api.CONTROLLERS,
@@ -137,6 +141,7 @@ def route_handlers(api_prefix: str) -> list[ControllerRouterHandler]:
             LedgerPages,
             *bidding_web.CONTROLLERS,
             opening_web.OpeningPages,
+            *pool_web.CONTROLLERS,
             opening_live.HallEvents,
             *market_web.CONTROLLERS,
             *notifications_web.CONTROLLERS,

@@ -75,6 +75,8 @@ NAVIGATION = Navigation(
         NavItem(N_("Marketplace supervision"), MARKET_REGULATOR, roles=frozenset({Role.SUPERVISOR})),
         NavItem(N_("Marketplace administration"), "/market/centre", roles=frozenset({Role.ADMIN})),
         NavItem(N_("Credit records"), "/credit/imports", roles=frozenset({Role.SUPERVISOR, Role.ADMIN})),
+        NavItem(N_("Expert pool"), "/evaluation/experts", roles=frozenset({Role.SUPERVISOR, Role.ADMIN})),
+        NavItem(N_("My expert profile"), "/evaluation/profile", roles=frozenset({Role.EXPERT})),
         NavItem(N_("Working-day calendar"), WORKING_DAY_CALENDAR, roles=frozenset({Role.ADMIN})),
         NavItem(N_("Audit ledger"), LEDGER),
         NavItem(N_("Account"), ACCOUNT),
@@ -144,6 +146,11 @@ NAVIGATION = Navigation(
                     (Link(N_("Tender management"), "bidding.manage", N_("Each tender's page leads to its hall.")),),
                 ),
                 Panel(
+                    N_("Expert ratings"),
+                    N_("Rate each evaluation expert after an evaluation you ran; the ratings feed the pool's rules."),
+                    (Link(N_("Rate evaluation experts"), "evaluation.ratings"),),
+                ),
+                Panel(
                     N_("Objections and notices"), N_("Raise objections and read the notices sent to you."), (_INBOX,)
                 ),
             ),
@@ -161,6 +168,14 @@ NAVIGATION = Navigation(
                         "you are drawn for an evaluation."
                     ),
                     (Link(N_("Notices"), "notifications.inbox", N_("Invitations to evaluate will arrive here.")),),
+                ),
+                Panel(
+                    N_("Expert profile"),
+                    N_(
+                        "Your specialties, region and employer, the days you cannot evaluate, "
+                        "and your conflicts of interest."
+                    ),
+                    (Link(N_("My expert profile"), "evaluation.profile"),),
                 ),
                 Panel(
                     N_("Your certificate"),
@@ -250,6 +265,11 @@ NAVIGATION = Navigation(
                     N_("Marketplace administration"),
                     N_("Manage the service-item list and record the intermediaries' reviewed qualifications."),
                     (Link(N_("Marketplace administration"), "intermediary_market.centre"),),
+                ),
+                Panel(
+                    N_("Expert pool"),
+                    N_("Import evaluation experts, keep the specialty list, suspend, remove or restore experts."),
+                    (Link(N_("Expert pool"), "evaluation.pool"), Link(N_("Import experts"), "evaluation.import_form")),
                 ),
                 _CREDIT_PANEL,
                 _LEDGER_PANEL,

@@ -15,6 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bidding import jobs as bidding_jobs
 from bidding import policies as bidding_policies
 from bidding import rules as bidding_rules
+from bidding.evaluation.pool import jobs as pool_jobs
+from bidding.evaluation.pool import policies as pool_policies
 from bidding.opening import jobs as opening_jobs
 from intermediary_market import jobs as market_jobs
 from intermediary_market import policies as market_policies
@@ -48,6 +50,7 @@ def grants() -> Grants:
         ledger_policies.ROLE_GRANTS,
         credit_policies.ROLE_GRANTS,
         bidding_policies.ROLE_GRANTS,
+        pool_policies.ROLE_GRANTS,
         market_policies.ROLE_GRANTS,
         workdays_policies.ROLE_GRANTS,
     )
@@ -59,6 +62,7 @@ def register_sweep_handlers() -> None:
         *credit_jobs.SWEEP_HANDLERS,
         *bidding_jobs.SWEEP_HANDLERS,
         *opening_jobs.SWEEP_HANDLERS,
+        *pool_jobs.SWEEP_HANDLERS,
         *market_jobs.SWEEP_HANDLERS,
         *notifications_jobs.SWEEP_HANDLERS,
     )

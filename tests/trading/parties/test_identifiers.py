@@ -12,6 +12,7 @@ from trading.parties.identifiers import (
     resident_id_check_digit,
     resident_id_hash,
     uscc_check_char,
+    validate_region_code,
     validate_resident_id,
     validate_uscc,
 )
@@ -139,3 +140,24 @@ def test_mask_and_keyed_hash() -> None:
     assert first != resident_id_hash(STANDARD_ID, b"key-two")
     assert STANDARD_ID not in first
     assert len(first) == 64
+
+
+@pytest.mark.parametrize(
+    ("value", "rule"),
+    [
+        ("32080", "format"),
+        ("3208121", "format"),
+        ("32O812", "format"),
+        ("３２０８１２", "format"),
+        ("990000", "region"),
+    ],
+)
+def test_region_codes_are_six_digits_under_a_province(value: str, rule: str) -> None:
+    with pytest.raises(InvalidIdentifier) as refused:
+        validate_region_code(value)
+    assert refused.value.rule == rule
+
+
+def test_region_codes_pass_trimmed() -> None:
+    assert validate_region_code(" 320812 ") == "320812"
+    assert validate_region_code("100000") == "100000"

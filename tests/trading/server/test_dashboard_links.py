@@ -28,12 +28,21 @@ EXPECTED_LINKS = {
         "/inbox",
         "/account",
     },
-    Role.AGENCY: {"/bidding/manage", "/organisation/mandates", "/inbox", "/account"},
-    Role.EXPERT: {"/inbox", "/account", "/bidding/tenders"},
+    Role.AGENCY: {"/bidding/manage", "/organisation/mandates", "/evaluation/ratings", "/inbox", "/account"},
+    Role.EXPERT: {"/inbox", "/account", "/bidding/tenders", "/evaluation/profile"},
     Role.INTERMEDIARY: {"/market/intermediary", "/market", "/inbox", "/account"},
     Role.GUARANTOR: {"/inbox", "/bidding/tenders", "/account"},
     Role.SUPERVISOR: {"/ledger", "/bidding/tenders", "/market/regulator", "/credit/imports", "/account"},
-    Role.ADMIN: {"/trust-list", "/admin/calendar", "/market/centre", "/credit/imports", "/ledger", "/account"},
+    Role.ADMIN: {
+        "/trust-list",
+        "/admin/calendar",
+        "/market/centre",
+        "/credit/imports",
+        "/evaluation/experts",
+        "/evaluation/imports",
+        "/ledger",
+        "/account",
+    },
 }
 
 

@@ -423,7 +423,7 @@ class AccountCertificatePages(Controller):
         """Bind the certificate that signed the challenge, exactly as ``POST /api/v1/bindings`` does."""
         try:
             payload = json.loads(data.response)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested too deep to be an answer
             payload = None
         if not isinstance(payload, dict):
             refusal = Refusal("malformed", "the answer is not a JSON object")

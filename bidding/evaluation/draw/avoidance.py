@@ -1,0 +1,291 @@
+"""Avoidance (回避), run before the draw: who may not sit on this tender's committee, and why.
+
+Each filter is a pure function of one `Candidate` and the `DrawContext` that returns the reasons it
+finds (empty: none); `apply_avoidance` runs them all over the pool and returns the candidates left,
+in the canonical order the draw uses, with every excluded expert, each reason code and the evidence
+that triggered it. All reasons are recorded, not only the first, so the record says everything
+that kept an expert out.
+
+Reason codes (stable; the pages translate them):
+
+==========================  =============================================================
+``employer_tenderee``       employed by the tenderee (招标人/采购人)
+``employer_agency``         employed by the agency running the tender (代理机构; GP: agency staff)
+``employer_bidder``         employed by a bidder
+``employer_other_party``    employed by another party to avoid (e.g. the supervising department)
+``conflict_tenderee`` …     a declared conflict with that party whose period reaches into the
+                            look-back window (GP 实施条例 Art. 9: 3 years; engineering: in force)
+``drafting_role``           took part in drafting this tender's requirement or documents
+``suspended``               suspended on an evaluation day (or indefinitely)
+``removed``                 removed from the pool
+``unavailable``             declared unavailable on an evaluation day
+``frequency``               already drawn N times for this tenderee within M months
+==========================  =============================================================
+
+The canonical order of the candidates left is by ``expert_id`` as a string, code-point order
+(``trading.kernel.draws.canonical``), whatever order the pool gave them in.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+from operator import attrgetter
+
+from bidding.evaluation.draw.candidates import Candidate, DrawContext, ExpertStatus
+from bidding.evaluation.draw.rules import DrawRules
+
+
+class Avoidance(StrEnum):
+    EMPLOYER_TENDEREE = "employer_tenderee"
+    EMPLOYER_AGENCY = "employer_agency"
+    EMPLOYER_BIDDER = "employer_bidder"
+    EMPLOYER_OTHER_PARTY = "employer_other_party"
+    CONFLICT_TENDEREE = "conflict_tenderee"
+    CONFLICT_AGENCY = "conflict_agency"
+    CONFLICT_BIDDER = "conflict_bidder"
+    CONFLICT_OTHER_PARTY = "conflict_other_party"
+    DRAFTING_ROLE = "drafting_role"
+    SUSPENDED = "suspended"
+    REMOVED = "removed"
+    UNAVAILABLE = "unavailable"
+    FREQUENCY = "frequency"
+
+
+_EMPLOYER = {
+    "tenderee": Avoidance.EMPLOYER_TENDEREE,
+    "agency": Avoidance.EMPLOYER_AGENCY,
+    "bidder": Avoidance.EMPLOYER_BIDDER,
+    "other_party": Avoidance.EMPLOYER_OTHER_PARTY,
+}
+_CONFLICT = {
+    "tenderee": Avoidance.CONFLICT_TENDEREE,
+    "agency": Avoidance.CONFLICT_AGENCY,
+    "bidder": Avoidance.CONFLICT_BIDDER,
+    "other_party": Avoidance.CONFLICT_OTHER_PARTY,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    """One ground for excluding an expert, with the facts that triggered it (JSON-ready strings)."""
+
+    code: Avoidance
+    evidence: Mapping[str, str]
+
+    def as_json(self) -> dict[str, object]:
+        return {"reason": self.code.value, "evidence": dict(self.evidence)}
+
+
+@dataclass(frozen=True, slots=True)
+class Excluded:
+    expert_id: str
+    reasons: tuple[Reason, ...]
+
+    def as_json(self) -> dict[str, object]:
+        return {"expert_id": self.expert_id, "reasons": [reason.as_json() for reason in self.reasons]}
+
+
+@dataclass(frozen=True, slots=True)
+class AvoidanceResult:
+    candidates: tuple[Candidate, ...]
+    """The candidates left, in canonical order (by ``expert_id``, code points)."""
+    excluded: tuple[Excluded, ...]
+    """Every excluded expert, by ``expert_id``, with all their reasons."""
+    rules_version: str
+
+    def exclusion_record(self) -> list[dict[str, object]]:
+        return [item.as_json() for item in self.excluded]
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """What the filters compare against, computed once per draw."""
+
+    parties: Mapping[str, str]
+    """USCC → the party it is (``tenderee``, ``agency``, ``bidder``, ``other_party``)."""
+    days: frozenset[date]
+    first_day: date
+    last_day: date
+    conflict_from: date
+    """A declared conflict counts when its period reaches on or after this day."""
+    frequency_after: date
+    """Earlier draws for the tenderee counted when strictly after this day (up to the draw day)."""
+
+
+def years_before(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February in a year without one
+        return day.replace(year=day.year - years, day=28)
+
+
+def months_before(day: date, months: int) -> date:
+    index = day.year * 12 + day.month - 1 - months
+    year, month = divmod(index, 12)
+    month += 1
+    for last in (31, 30, 29, 28):
+        try:
+            return date(year, month, min(day.day, last))
+        except ValueError:
+            continue
+    raise AssertionError  # pragma: no cover - every month has a 28th
+
+
+def window(context: DrawContext, rules: DrawRules) -> Window:
+    days = context.evaluation_days()
+    last = days[-1]
+    parties: dict[str, str] = {}
+    for uscc in sorted(context.other_parties):
+        parties[uscc] = "other_party"
+    for uscc in sorted(context.bidder_usccs):
+        parties[uscc] = "bidder"
+    if context.agency_uscc:
+        parties[context.agency_uscc] = "agency"
+    parties[context.tenderee_uscc] = "tenderee"  # the strongest name wins when one organisation is two parties
+    lookback = rules.conflict_lookback_years(government_procurement=context.government_procurement)
+    return Window(
+        parties=parties,
+        days=frozenset(days),
+        first_day=context.evaluation_date,
+        last_day=last,
+        conflict_from=years_before(context.evaluation_date, lookback),
+        frequency_after=months_before(context.draw_date, rules.frequency_months),
+    )
+
+
+Filter = Callable[[Candidate, DrawContext, Window, DrawRules], list[Reason]]
+
+
+def employer(candidate: Candidate, _context: DrawContext, window: Window, _rules: DrawRules) -> list[Reason]:
+    party = window.parties.get(candidate.employer_uscc or "")
+    if party is None or candidate.employer_uscc is None:
+        return []
+    return [Reason(_EMPLOYER[party], {"employer_uscc": candidate.employer_uscc, "party": party})]
+
+
+def declared_conflicts(candidate: Candidate, context: DrawContext, window: Window, _rules: DrawRules) -> list[Reason]:
+    found = []
+    for conflict in candidate.conflicts:
+        party = window.parties.get(conflict.organisation_uscc)
+        if party is None:
+            continue
+        if conflict.since is not None and conflict.since > window.last_day:
+            continue  # begins after the evaluation
+        if conflict.until is not None and conflict.until < window.conflict_from:
+            continue  # ended before the look-back window
+        evidence = {
+            "organisation_uscc": conflict.organisation_uscc,
+            "party": party,
+            "relation": conflict.relation,
+            "since": conflict.since.isoformat() if conflict.since else "",
+            "until": conflict.until.isoformat() if conflict.until else "",
+            "counted_from": window.conflict_from.isoformat(),
+            "government_procurement": str(context.government_procurement).lower(),
+        }
+        found.append(Reason(_CONFLICT[party], evidence))
+    return found
+
+
+def drafting(candidate: Candidate, context: DrawContext, _window: Window, _rules: DrawRules) -> list[Reason]:
+    return [
+        Reason(Avoidance.DRAFTING_ROLE, {"tender_id": role.tender_id, "role": role.role})
+        for role in candidate.drafting_roles
+        if role.tender_id == context.tender_id
+    ]
+
+
+def standing(candidate: Candidate, _context: DrawContext, window: Window, _rules: DrawRules) -> list[Reason]:
+    if candidate.status is ExpertStatus.REMOVED:
+        return [Reason(Avoidance.REMOVED, {"status": candidate.status.value})]
+    if candidate.status is ExpertStatus.SUSPENDED and (
+        candidate.suspended_until is None or candidate.suspended_until >= window.first_day
+    ):
+        until = candidate.suspended_until.isoformat() if candidate.suspended_until else ""
+        return [Reason(Avoidance.SUSPENDED, {"status": candidate.status.value, "suspended_until": until})]
+    return []
+
+
+def availability(candidate: Candidate, _context: DrawContext, window: Window, _rules: DrawRules) -> list[Reason]:
+    clash = candidate.unavailable & window.days
+    if not clash:
+        return []
+    return [Reason(Avoidance.UNAVAILABLE, {"dates": ",".join(day.isoformat() for day in sorted(clash))})]
+
+
+def frequency(candidate: Candidate, context: DrawContext, window: Window, rules: DrawRules) -> list[Reason]:
+    dates = sorted(
+        draw.drawn_on
+        for draw in candidate.past_draws
+        if draw.tenderee_uscc == context.tenderee_uscc and window.frequency_after < draw.drawn_on <= context.draw_date
+    )
+    if len(dates) < rules.max_draws_per_tenderee:
+        return []
+    evidence = {
+        "tenderee_uscc": context.tenderee_uscc,
+        "draws": str(len(dates)),
+        "dates": ",".join(day.isoformat() for day in dates),
+        "max_draws": str(rules.max_draws_per_tenderee),
+        "months": str(rules.frequency_months),
+    }
+    return [Reason(Avoidance.FREQUENCY, evidence)]
+
+
+FILTERS: tuple[Filter, ...] = (employer, declared_conflicts, drafting, standing, availability, frequency)
+"""Run in this order (`reasons_for`); an excluded expert's reasons are listed in it."""
+
+
+def reasons_for(candidate: Candidate, context: DrawContext, window: Window, rules: DrawRules) -> list[Reason]:
+    """Every filter's reasons, in `FILTERS` order. A filter whose input is empty finds nothing, so
+    it is not called: most experts have no conflicts, roles, suspension, absences or past draws,
+    and skipping the calls keeps a 100,000-expert pool near the cost of sorting it.
+    """
+    found: list[Reason] = []
+    if candidate.employer_uscc in window.parties:
+        found += employer(candidate, context, window, rules)
+    if candidate.conflicts:
+        found += declared_conflicts(candidate, context, window, rules)
+    if candidate.drafting_roles:
+        found += drafting(candidate, context, window, rules)
+    if candidate.status is not ExpertStatus.ACTIVE:
+        found += standing(candidate, context, window, rules)
+    if candidate.unavailable:
+        found += availability(candidate, context, window, rules)
+    if candidate.past_draws:
+        found += frequency(candidate, context, window, rules)
+    return found
+
+
+def canonical_candidates(candidates: Iterable[Candidate]) -> list[Candidate]:
+    """By ``expert_id`` as a string (code points); an expert listed twice is refused."""
+    ordered = sorted(candidates, key=attrgetter("expert_id"))
+    for before, after in itertools.pairwise(ordered):
+        if before.expert_id == after.expert_id:
+            msg = f"expert {before.expert_id} is listed twice"
+            raise ValueError(msg)
+    return ordered
+
+
+def apply_avoidance(candidates: Iterable[Candidate], context: DrawContext, rules: DrawRules) -> AvoidanceResult:
+    """The candidates left after every filter, canonical order, and the exclusion record."""
+    bounds = window(context, rules)
+    kept: list[Candidate] = []
+    excluded: list[Excluded] = []
+    parties, active = bounds.parties, ExpertStatus.ACTIVE
+    for candidate in canonical_candidates(candidates):
+        if (
+            candidate.employer_uscc not in parties
+            and candidate.status is active
+            and not (candidate.conflicts or candidate.drafting_roles or candidate.unavailable or candidate.past_draws)
+        ):
+            kept.append(candidate)  # nothing any filter could find (`reasons_for` would call none)
+            continue
+        found = reasons_for(candidate, context, bounds, rules)
+        if found:
+            excluded.append(Excluded(candidate.expert_id, tuple(found)))
+        else:
+            kept.append(candidate)
+    return AvoidanceResult(tuple(kept), tuple(excluded), rules.version)

@@ -1,0 +1,137 @@
+"""What the draw knows of an expert and of the tender: plain frozen records, no database.
+
+The expert pool's database layer maps its rows onto `Candidate` (one per expert in the pool) and
+`DrawContext` (one per draw); avoidance and the draw read nothing else. Identifiers are strings as
+published: ``expert_id`` is the pool's expert id (a UUID's text), organisations are USCCs
+(统一社会信用代码, 18 characters), tenders are the tender's id or code, dates are civil dates in
+Asia/Shanghai.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+
+MAX_EVALUATION_DAYS = 31
+"""An evaluation spanning more days than this is a wrong argument, not a real evaluation."""
+_TOKEN = re.compile(r"[^\s]+")
+_CODE = re.compile(r"[^\s,]+")
+
+
+class ExpertStatus(StrEnum):
+    """An expert's standing in the pool."""
+
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+    """Suspended until ``Candidate.suspended_until`` (inclusive), or indefinitely when that is None."""
+    REMOVED = "removed"
+
+
+@dataclass(frozen=True, slots=True)
+class DeclaredConflict:
+    """A conflict of interest the expert declared with an organisation.
+
+    GP 实施条例 Art. 9, 12号令 Art. 12: employment, directorship, shareholding, a relative there,
+    advisory work, a dispute and the like.
+    """
+
+    organisation_uscc: str
+    relation: str
+    """The relation type as the pool records it (``employment``, ``director``, ``shareholder``,
+    ``relative``, ``advisory``, ``dispute``, ``other`` …); recorded as evidence, any type counts."""
+    since: date | None = None
+    """First day of the relation; None: unknown (treated as always)."""
+    until: date | None = None
+    """Last day of the relation; None: ongoing."""
+
+
+@dataclass(frozen=True, slots=True)
+class DraftingRole:
+    """The expert took part in preparing a tender (its requirement, documents or consultation)."""
+
+    tender_id: str
+    role: str
+    """What they did (``requirement``, ``documents``, ``consultation`` …), recorded as evidence."""
+
+
+@dataclass(frozen=True, slots=True)
+class PastDraw:
+    """An earlier draw of the expert onto a committee, for the frequency rule."""
+
+    tenderee_uscc: str
+    drawn_on: date
+    tender_id: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """One expert of the pool as the draw sees them."""
+
+    expert_id: str
+    """Text without whitespace (the pool's UUID)."""
+    specialties: tuple[str, ...]
+    """Codes of the specialty classification (hierarchical: a child's code extends its parent's),
+    without whitespace or commas. Any iterable is accepted and kept sorted (code points) and
+    distinct, the form the published candidate list uses."""
+    region: str
+    """GB/T 2260 region code (六位行政区划代码)."""
+    employer_uscc: str | None
+    """Current employer's USCC; None when not employed by an organisation with one."""
+    status: ExpertStatus = ExpertStatus.ACTIVE
+    suspended_until: date | None = None
+    """Last day of a suspension (status ``suspended``); None: until lifted."""
+    unavailable: frozenset[date] = frozenset()
+    """Days the expert declared unavailable."""
+    conflicts: tuple[DeclaredConflict, ...] = ()
+    drafting_roles: tuple[DraftingRole, ...] = ()
+    past_draws: tuple[PastDraw, ...] = ()
+    """Earlier draws (any tenderee; the rule counts those of this draw's tenderee)."""
+
+    def __post_init__(self) -> None:
+        if _TOKEN.fullmatch(self.expert_id) is None or not self.expert_id.isprintable():
+            msg = f"an expert id is text without whitespace, got {self.expert_id!r}"
+            raise ValueError(msg)
+        codes = tuple(sorted(set(self.specialties)))
+        for code in codes:
+            if _CODE.fullmatch(code) is None or not code.isprintable():
+                msg = f"expert {self.expert_id}: a specialty code has no whitespace or commas, got {code!r}"
+                raise ValueError(msg)
+        object.__setattr__(self, "specialties", codes)
+
+
+@dataclass(frozen=True, slots=True)
+class DrawContext:
+    """The tender the committee is drawn for, as avoidance needs it.
+
+    Bidders are known only after the bid deadline, so a context (and a draw) exists only after it.
+    """
+
+    tender_id: str
+    tenderee_uscc: str
+    agency_uscc: str | None
+    bidder_usccs: frozenset[str]
+    evaluation_date: date
+    """First day of the evaluation."""
+    draw_date: date
+    """The day of the draw: the frequency window ends on it."""
+    government_procurement: bool
+    """GP (政府采购) rules apply: the 3-year conflict look-back, the 2-working-day draw window."""
+    evaluation_end: date | None = None
+    """Last day of a multi-day evaluation; None: one day."""
+    other_parties: frozenset[str] = field(default_factory=frozenset)
+    """Further organisations to avoid (e.g. the supervising department), USCCs."""
+
+    def evaluation_days(self) -> list[date]:
+        """Every day of the evaluation; 1 to `MAX_EVALUATION_DAYS` of them, else ValueError."""
+        last = self.evaluation_end or self.evaluation_date
+        if last < self.evaluation_date or (last - self.evaluation_date).days >= MAX_EVALUATION_DAYS:
+            msg = f"an evaluation lasts 1 to {MAX_EVALUATION_DAYS} days"
+            raise ValueError(msg)
+        days: list[date] = []
+        day = self.evaluation_date
+        while day <= last:
+            days.append(day)
+            day = date.fromordinal(day.toordinal() + 1)
+        return days

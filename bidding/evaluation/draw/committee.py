@@ -1,0 +1,382 @@
+"""The committee draw (专家抽取): members and ordered reserves per specialty group, by the seeded
+draw of ``trading.kernel.draws`` over the canonical candidate list; replacement of decliners.
+
+The scheme, restated for outside verifiers in ``scripts/committee_scheme.md`` and by
+``scripts/recompute_committee.py`` (standard library only):
+
+1. Before the draw the platform publishes ``seed_sha256 = SHA-256(server_seed)``
+   (``draws.commitment``) and the spec (groups, counts, reserves). Witnesses present at the draw
+   (the supervisor, the tenderee's representative) may commit contributions the same way.
+2. The candidate list is the pool after avoidance, restricted to the experts fitting at least
+   one group (step 4), in canonical order (``expert_id`` sorted as strings), one line per expert
+   ``expert_id SP code_1,code_2,…`` (its specialty codes sorted)::
+
+       candidate_list_sha256 = SHA-256("ggzy-committee-candidates-v1" LF line_1 LF … line_n)
+
+3. After the reveal, ``draw_seed = draws.draw_seed(server_seed, candidate_list_sha256, revealed)``.
+4. Groups are drawn in the order of their keys (code points). A group's eligible experts are the
+   candidates with a specialty code that starts with one of the group's codes (hierarchical codes:
+   a child's code extends its parent's; a group without codes takes every candidate), less those
+   already drawn for an earlier group, in
+   canonical order. ``draws.draw_many(draw_seed, "committee:" + key, eligible, k)`` with
+   ``k = count + min(reserves, eligible − count)`` gives the members (the first ``count``) and the
+   ordered reserves (the rest). Fewer eligible experts than ``count`` is a shortfall: no draw.
+5. A member who declines (or lets the time limit pass) is replaced by the first reserve of their
+   group not yet called; a reserve called and declining is replaced the same way (`seat`).
+
+The result is a function of (``server_seed``, the candidate list, the spec, the contributions)
+only: the same inputs give the same committee, a different list a different one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+from bidding.evaluation.draw.avoidance import Excluded
+from bidding.evaluation.draw.candidates import Candidate
+from bidding.evaluation.methods.settings import CommitteeSpec
+from trading.kernel import draws
+from trading.kernel.errors import ValidationFailed
+
+CANDIDATES_DOMAIN: Final = "ggzy-committee-candidates-v1"
+SCHEME: Final = "ggzy-committee-v1"
+PURPOSE_PREFIX: Final = "committee:"
+MAX_GROUPS: Final = 20
+MAX_GROUP_SIZE: Final = 99
+
+
+class DrawRefused(ValidationFailed):
+    """The draw cannot run (bad spec, shortfall, wrong seed, no reserve left): field and rule named."""
+
+
+@dataclass(frozen=True, slots=True)
+class GroupSpec:
+    """One specialty group of the committee: who may fill it, how many, how many reserves."""
+
+    key: str
+    """The group's name in the spec (no spaces or line breaks); groups are drawn by key order."""
+    specialties: frozenset[str]
+    """Classification codes; an expert fits when one of their codes starts with one of these.
+    None given (a committee not split by specialty): every candidate fits."""
+    count: int
+    reserves: int = 0
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "specialties": sorted(self.specialties),
+            "count": self.count,
+            "reserves": self.reserves,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class DrawSpec:
+    """What the draw needs of the committee spec (the methods' validator judges the whole spec:
+    size, the GP ≥ 7 conditions, experts ≥ 2/3).
+    """
+
+    groups: tuple[GroupSpec, ...]
+
+    def ordered(self) -> list[GroupSpec]:
+        return sorted(self.groups, key=lambda group: group.key)
+
+    def as_json(self) -> dict[str, Any]:
+        return {"groups": [group.as_json() for group in self.ordered()]}
+
+
+def check_spec(spec: DrawSpec) -> None:
+    """Refuse a spec the draw cannot run, naming the field and rule."""
+    if not spec.groups or len(spec.groups) > MAX_GROUPS:
+        raise DrawRefused(f"a draw has 1 to {MAX_GROUPS} groups", field="groups", rule="group_count")
+    keys = [group.key for group in spec.groups]
+    for index, group in enumerate(spec.groups):
+        where = f"groups[{index}]"
+        if not group.key or any(ch.isspace() or ch in ",:" for ch in group.key) or not group.key.isprintable():
+            raise DrawRefused("a group key without spaces, commas or colons", field=f"{where}.key", rule="group_key")
+        if keys.count(group.key) > 1:
+            raise DrawRefused(f"group {group.key} is named twice", field=f"{where}.key", rule="group_key_unique")
+        if any(_bad_code(code) for code in group.specialties):
+            raise DrawRefused(
+                "specialty codes have no spaces or commas", field=f"{where}.specialties", rule="specialties"
+            )
+        if not 1 <= group.count <= MAX_GROUP_SIZE:
+            raise DrawRefused(f"1 to {MAX_GROUP_SIZE} members", field=f"{where}.count", rule="group_size")
+        if not 0 <= group.reserves <= MAX_GROUP_SIZE:
+            raise DrawRefused(f"0 to {MAX_GROUP_SIZE} reserves", field=f"{where}.reserves", rule="reserves")
+
+
+_CODE = re.compile(r"[^\s,]+")
+
+
+def _bad_code(code: str) -> bool:
+    return not code.isprintable() or _CODE.fullmatch(code) is None
+
+
+def candidate_list_digest(candidates: Sequence[Candidate]) -> str:
+    """The published digest of the candidate list (``candidates`` in canonical order)."""
+    # One line per expert: ``expert_id SP code_1,…,code_m`` (`Candidate` keeps the codes sorted).
+    lines = [c.expert_id + " " + ",".join(c.specialties) for c in candidates]
+    text = "\n".join([CANDIDATES_DOMAIN, *lines])
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def published_candidates(candidates: Sequence[Candidate]) -> list[dict[str, Any]]:
+    """The list as published with the result: what the digest covers, nothing else."""
+    return [{"expert_id": c.expert_id, "specialties": list(c.specialties)} for c in candidates]
+
+
+@dataclass(frozen=True, slots=True)
+class GroupDraw:
+    key: str
+    members: tuple[str, ...]
+    reserves: tuple[str, ...]
+    """In the order they are called."""
+    eligible: int
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "members": list(self.members),
+            "reserves": list(self.reserves),
+            "eligible": self.eligible,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class CommitteeDraw:
+    seed_sha256: str
+    candidate_list_sha256: str
+    draw_seed: str
+    groups: tuple[GroupDraw, ...]
+
+    def group(self, key: str) -> GroupDraw:
+        for group in self.groups:
+            if group.key == key:
+                return group
+        raise KeyError(key)
+
+    def members(self) -> list[str]:
+        return [expert for group in self.groups for expert in group.members]
+
+
+def _check_canonical(candidates: Sequence[Candidate]) -> None:
+    """Canonical order, each expert once (ids and codes are checked when a `Candidate` is made)."""
+    ids = [candidate.expert_id for candidate in candidates]
+    if ids != sorted(ids) or len(set(ids)) != len(ids):
+        raise DrawRefused(
+            "the candidate list is in canonical order (expert ids sorted, each once)",
+            field="candidates",
+            rule="canonical_order",
+        )
+
+
+def _fitting_codes(codes: set[str], group: GroupSpec) -> frozenset[str] | None:
+    """The codes present that fit ``group``; None when the group takes every candidate."""
+    if not group.specialties:
+        return None
+    prefixes = tuple(group.specialties)
+    return frozenset(code for code in codes if code.startswith(prefixes))
+
+
+def candidate_list(candidates: Sequence[Candidate], spec: DrawSpec) -> list[Candidate]:
+    """The candidate list the draw runs over and the result publishes: of ``candidates`` (the
+    avoidance result, canonical order), those fitting at least one group. Defining it so makes the
+    committee the same whether the pool's query already kept only the spec's specialties or not.
+    """
+    return _listed(candidates, spec)[0]
+
+
+def _listed(
+    candidates: Sequence[Candidate], spec: DrawSpec
+) -> tuple[list[Candidate], dict[str, frozenset[str] | None]]:
+    """`candidate_list` and, per group key, the specialty codes present that fit the group."""
+    check_spec(spec)
+    _check_canonical(candidates)
+    codes = set(itertools.chain.from_iterable(candidate.specialties for candidate in candidates))
+    fitting = {group.key: _fitting_codes(codes, group) for group in spec.groups}
+    if any(found is None for found in fitting.values()):
+        return list(candidates), fitting
+    anywhere = frozenset().union(*(found for found in fitting.values() if found is not None))
+    return [candidate for candidate in candidates if not anywhere.isdisjoint(candidate.specialties)], fitting
+
+
+def draw_committee(
+    server_seed: str,
+    seed_sha256: str,
+    candidates: Sequence[Candidate],
+    spec: DrawSpec,
+    contributions: Mapping[str, str | None] | None = None,
+) -> CommitteeDraw:
+    """Draw the committee over the `candidate_list` of ``candidates`` (the avoidance result,
+    canonical order) and ``spec``.
+
+    ``seed_sha256`` is the commitment published before the draw: a seed that does not match it is
+    refused. ``contributions`` are the witnesses' revealed secrets (checked against their
+    commitments by the caller, as ``trading.kernel.draws.reveal_matches``), None for one who did not
+    reveal.
+    """
+    if not draws.is_sha256_hex(seed_sha256) or not draws.reveal_matches(server_seed, seed_sha256):
+        raise DrawRefused(
+            "the seed does not match the commitment published before the draw", field="seed", rule="seed_commitment"
+        )
+    listed, fitting_codes = _listed(candidates, spec)
+    list_sha256 = candidate_list_digest(listed)
+    seed = draws.draw_seed(server_seed, list_sha256, dict(contributions or {}))
+    taken: set[str] = set()
+    groups: list[GroupDraw] = []
+    for group in spec.ordered():
+        fitting = fitting_codes[group.key]
+        if fitting is None:
+            eligible = [c.expert_id for c in listed if c.expert_id not in taken]
+        else:
+            eligible = [
+                c.expert_id for c in listed if not fitting.isdisjoint(c.specialties) and c.expert_id not in taken
+            ]
+        if len(eligible) < group.count:
+            raise DrawRefused(
+                f"group {group.key} needs {group.count} experts, {len(eligible)} are eligible after avoidance",
+                field=f"groups.{group.key}.count",
+                rule="shortfall",
+                extra={"group": group.key, "needed": group.count, "eligible": len(eligible)},
+            )
+        reserves = min(group.reserves, len(eligible) - group.count)
+        drawn = draws.draw_many(seed, PURPOSE_PREFIX + group.key, eligible, group.count + reserves)
+        taken.update(drawn)
+        groups.append(GroupDraw(group.key, tuple(drawn[: group.count]), tuple(drawn[group.count :]), len(eligible)))
+    return CommitteeDraw(seed_sha256, list_sha256, seed, tuple(groups))
+
+
+@dataclass(frozen=True, slots=True)
+class Replacement:
+    group: str
+    declined: str
+    replacement: str
+
+
+@dataclass(frozen=True, slots=True)
+class Seating:
+    """The committee after the declines so far: members per group (a replacement takes the seat of
+    the one it replaces) and the replacements in order.
+    """
+
+    members: Mapping[str, tuple[str, ...]]
+    replacements: tuple[Replacement, ...]
+    remaining_reserves: Mapping[str, tuple[str, ...]]
+
+    def committee(self) -> list[str]:
+        return [expert for key in sorted(self.members) for expert in self.members[key]]
+
+
+def seat(draw: CommitteeDraw, declined: Sequence[str]) -> Seating:
+    """Apply ``declined`` (expert ids, in the order the declines or time-outs happened): each seated
+    member who declines is replaced by the next reserve of their group; a reserve who declines
+    before being called is skipped. Deterministic: the same declines give the same committee.
+    """
+    seats = {group.key: list(group.members) for group in draw.groups}
+    queues = {group.key: list(group.reserves) for group in draw.groups}
+    done: set[str] = set()
+    replacements: list[Replacement] = []
+    for expert in declined:
+        if expert in done:
+            raise DrawRefused(f"expert {expert} has already declined", field="declined", rule="declined_twice")
+        done.add(expert)
+        key = next((k for k, members in seats.items() if expert in members), None)
+        if key is None:
+            key = next((k for k, queue in queues.items() if expert in queue), None)
+            if key is None:
+                raise DrawRefused(f"expert {expert} was not drawn", field="declined", rule="not_drawn")
+            queues[key].remove(expert)
+            continue
+        if not queues[key]:
+            raise DrawRefused(
+                f"group {key} has no reserve left to replace {expert}",
+                field="declined",
+                rule="reserves_exhausted",
+                extra={"group": key},
+            )
+        replacement = queues[key].pop(0)
+        members = seats[key]
+        members[members.index(expert)] = replacement
+        replacements.append(Replacement(key, expert, replacement))
+    return Seating(
+        {key: tuple(members) for key, members in seats.items()},
+        tuple(replacements),
+        {key: tuple(queue) for key, queue in queues.items()},
+    )
+
+
+def next_reserve(draw: CommitteeDraw, declined: Sequence[str], expert: str) -> str:
+    """Who replaces ``expert`` when they decline after ``declined``: the sweep's one step."""
+    before = seat(draw, declined)
+    after = seat(draw, [*declined, expert])
+    added = after.replacements[len(before.replacements) :]
+    if not added:
+        raise DrawRefused(f"expert {expert} holds no seat", field="declined", rule="not_seated")
+    return added[0].replacement
+
+
+def published_result(
+    *,
+    server_seed: str,
+    draw: CommitteeDraw,
+    candidates: Sequence[Candidate],
+    spec: DrawSpec,
+    contributions: Mapping[str, str | None] | None = None,
+    excluded: Sequence[Excluded] = (),
+    declined: Sequence[str] = (),
+    rules_version: str = "",
+) -> dict[str, Any]:
+    """The result as published after the reveal: everything ``recompute_committee.py`` reads.
+
+    The excluded experts appear with their reason codes only: the evidence (employers, relations,
+    dates) is personal data, kept in the draw's record for the supervisor and the expert concerned.
+    """
+    seating = seat(draw, declined)
+    return {
+        "scheme": SCHEME,
+        "rules_version": rules_version,
+        "seed": server_seed,
+        "seed_sha256": draw.seed_sha256,
+        "spec": spec.as_json(),
+        "candidate_list": published_candidates(candidate_list(candidates, spec)),
+        "candidate_list_sha256": draw.candidate_list_sha256,
+        "contributions": dict(sorted((contributions or {}).items())),
+        "draw_seed": draw.draw_seed,
+        "groups": [group.as_json() for group in draw.groups],
+        "excluded": [
+            {"expert_id": item.expert_id, "reasons": [reason.code.value for reason in item.reasons]}
+            for item in excluded
+        ],
+        "declined": list(declined),
+        "committee": seating.committee(),
+    }
+
+
+ANY_SPECIALTY_GROUP: Final = "experts"
+"""The one group of a committee not split by specialty."""
+
+
+def draw_spec(committee: CommitteeSpec) -> DrawSpec:
+    """The draw's groups for a committee spec the methods' validator accepted
+    (``bidding.evaluation.methods.settings.check_committee``): one group per specialty code with its
+    count (the code is the group's key), or one group ``experts`` taking every candidate when the
+    spec is not split by specialty. ``reserves`` applies to every group, so a decliner is always
+    replaced from their own specialty. The tenderee's representatives are appointed, not drawn.
+    """
+    groups: tuple[GroupSpec, ...]
+    if not committee.specialties:
+        groups = (GroupSpec(ANY_SPECIALTY_GROUP, frozenset(), committee.experts, committee.reserves),)
+    else:
+        groups = tuple(
+            GroupSpec(code, frozenset({code}), count, committee.reserves)
+            for code, count in sorted(committee.specialties.items())
+        )
+    spec = DrawSpec(groups)
+    check_spec(spec)
+    return spec
