@@ -27,6 +27,7 @@ import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 _VAR = Path(tempfile.mkdtemp(prefix="ggzy-test-var-"))
 # Set, not defaulted: xdist workers inherit the controller's environment, and the `settings` fixture
@@ -189,3 +190,32 @@ async def fresh_db(pg_databases: None) -> AsyncIterator[str]:
         yield url
     finally:
         await drop_database(name)
+
+
+# --- the local certificate agent (``ggzy agent``) on a SoftHSM2 token: tests/certs/agent/support.py ---
+
+
+@pytest.fixture
+def softhsm_token(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """``make(keys, certificates=())``: a SoftHSM2 token of this test's own holding ``keys``
+    ([(key id hex, Identity)]) and issuer ``certificates`` ([(id, PEM)]); its environment."""
+    from tests.certs.agent.support import init_token
+
+    def make(keys: Any, certificates: Any = ()) -> dict[str, str]:
+        return init_token(tmp_path_factory.mktemp("softhsm"), keys, certificates)
+
+    return make
+
+
+@pytest.fixture
+def start_agent(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """``start(token_env, origins)``: ``ggzy agent`` serving that token to ``origins`` (an
+    ``AgentProcess``: its URL, its questions, answered through its stdin); stopped after the test."""
+    from contextlib import ExitStack
+
+    from tests.certs.agent.support import running_agent
+
+    with ExitStack() as stack:
+        yield lambda token_env, origins: stack.enter_context(
+            running_agent(token_env, origins, tmp_path_factory.mktemp("agent"))
+        )

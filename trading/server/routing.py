@@ -63,6 +63,8 @@ PUBLIC_ROUTES: frozenset[str] = frozenset(
         # The web shell: the home page, and the language switch (it only sets a preference cookie).
         "/",
         "/locale/{code}",
+        # How to install and start the local certificate agent (linked from every certificate picker).
+        "/help/certificate-agent",
         # Parties: signing in and up. Logout is public too: it only ends the caller's own
         # session (and CSRF still applies to it).
         "/login",

@@ -287,6 +287,12 @@ async def home(request: Request[Any, Any, Any]) -> Template:
     return await page(request, "shell/home.html")
 
 
+@get("/help/certificate-agent", name="shell.agent_help", include_in_schema=False)
+async def agent_help(request: Request[Any, Any, Any]) -> Template:
+    """The certificate pickers' help link: how to install and start ``ggzy agent`` (docs/agent.md, in short)."""
+    return await page(request, "shell/agent_help.html")
+
+
 @get("/dashboard", name="shell.dashboard", include_in_schema=False, opt=requires(PartiesPermission.PROFILE_READ))
 async def dashboard(request: Request[Any, Any, Any]) -> Template:
     """Every signed-in user holds ``parties:profile:read``, also one whose roles have lapsed."""
@@ -346,4 +352,4 @@ def _is_local_path(path: str) -> bool:
     return not parts.scheme and not parts.netloc and not any(ch in path for ch in "\r\n")
 
 
-ROUTES = (home, dashboard, switch_locale)
+ROUTES = (home, agent_help, dashboard, switch_locale)

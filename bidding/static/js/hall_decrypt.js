@@ -17,7 +17,7 @@
  * 唱标, the price table.
  */
 import { base64, unwrapContentKey } from "/static/js/pki/envelope.js";
-import { csrfToken, currentHolder } from "/static/js/pki/page.js";
+import { csrfToken, currentHolder, errorMessage } from "/static/js/pki/page.js";
 
 const PARTS = ["price-summary", "package"];
 
@@ -84,6 +84,8 @@ function wire(form) {
       say("");
       const code = failure && failure.code;
       if (failure instanceof Refusal) refuse(failure.message);
+      // the local agent: declined at its prompt, not running, the USB key pulled out (the picker's words)
+      else if (failure && failure.name === "AgentError") refuse(errorMessage(failure));
       else if (code === "wrong-key") refuse(text("wrong-key"));
       else if (code === "binding-mismatch") refuse(text("binding-mismatch"));
       else if (code === "unsupported-envelope") refuse(text("unsupported"));

@@ -16,7 +16,7 @@
  */
 import { signDetached } from "/static/js/pki/cades.js";
 import { buildContainer, readCertificate } from "/static/js/pki/envelope.js";
-import { currentHolder } from "/static/js/pki/page.js";
+import { currentHolder, errorMessage } from "/static/js/pki/page.js";
 
 const FIELDS = ["files", "total-price", "duration-days", "items", "guarantee-reference", "signing", "encryption-cert"];
 const AMOUNT = /^\d+(\.\d+)?$/;
@@ -175,6 +175,8 @@ function wire(form) {
       upload.requestSubmit();
     } catch (failure) {
       if (failure instanceof Refusal) showError(failure.field, failure.message);
+      // the local agent: declined at its prompt, not running, the USB key pulled out (the picker's words)
+      else if (failure && failure.name === "AgentError") status.textContent = errorMessage(failure);
       else status.textContent = `${text("failed")} ${failure && failure.message ? failure.message : String(failure)}`;
     } finally {
       for (const f of contents) f.data.fill(0);

@@ -1,166 +1,34 @@
-"""A SoftHSM2 token holding development-PKI keys, and ``ggzy agent`` serving it as a real process.
-
-The token lives in the test's own ``SOFTHSM2_CONF`` directory; the agent is started with the
-installed ``ggzy`` console script and answered through its stdin, as a user at the terminal would.
-"""
+"""The agent's own tests: one SoftHSM2 token for the session holding development-PKI keys, and
+``ggzy agent`` serving it (the machinery is in ``support.py``, shared with the browser flows)."""
 
 from __future__ import annotations
 
-import json
-import os
-import queue
-import re
-import shutil
-import subprocess
-import sys
-import threading
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
 
-import httpx
 import pytest
 
 from certs.devpki.pki import DevPki
+from tests.certs.agent.support import ORIGIN, PIN, TOKEN_LABEL, AgentProcess, init_token, running_agent, softhsm_module
 
-ORIGIN = "https://ggzy.example"
-PIN = "739146"  # distinctive, so the logs can be searched for it
-TOKEN_LABEL = "ggzy-test-key"
-ROOT = Path(__file__).resolve().parents[3]
+__all__ = ["ORIGIN", "PIN", "TOKEN_LABEL", "AgentProcess", "softhsm_module"]  # what the tests here import
+
 # key ids on the token: the Jiangsu organisation's signing and encryption keys (EC P-256) and the
 # Anhui organisation's (RSA 2048); the Jiangsu CA and root ride along without keys, as on a real key
 SIGN_EC, ENC_EC, SIGN_RSA, ENC_RSA = "01", "02", "03", "04"
-AGENT_ARGS = ("--allow-origin", ORIGIN, "--allow-origin", "http://127.0.0.1:8000", "--port", "0")
-AGENT_ARGS = ("--allow-origin", ORIGIN, "--allow-origin", "http://127.0.0.1:8000", "--port", "0")
-
-
-def softhsm_module() -> str:
-    for candidate in ("/usr/lib/softhsm/libsofthsm2.so", "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so"):
-        if Path(candidate).exists():
-            return candidate
-    pytest.fail("SoftHSM2 is not installed (apt-get install softhsm2; scripts/bootstrap.sh --test)")
+ALLOWED = (ORIGIN, "http://127.0.0.1:8000")
 
 
 @pytest.fixture(scope="session")
 def softhsm(tmp_path_factory: pytest.TempPathFactory, pki: DevPki) -> dict[str, str]:
     """Environment for a SoftHSM2 with one initialised token holding the keys named above."""
-    if shutil.which("softhsm2-util") is None:
-        pytest.fail("softhsm2-util is missing (apt-get install softhsm2; scripts/bootstrap.sh --test)")
-    base = tmp_path_factory.mktemp("softhsm")
-    (base / "tokens").mkdir()
-    conf = base / "softhsm2.conf"
-    conf.write_text(f"directories.tokendir = {base / 'tokens'}\nobjectstore.backend = file\nlog.level = ERROR\n")
-    env = {**os.environ, "SOFTHSM2_CONF": str(conf)}
-    subprocess.run(
-        ["softhsm2-util", "--init-token", "--free", "--label", TOKEN_LABEL, "--so-pin", "12345678", "--pin", PIN],
-        env=env,
-        check=True,
-        capture_output=True,
+    return init_token(
+        tmp_path_factory.mktemp("softhsm"),
+        [(SIGN_EC, pki.org_sign), (ENC_EC, pki.org_enc), (SIGN_RSA, pki.anhui_org_sign), (ENC_RSA, pki.anhui_org_enc)],
+        [("a1", pki.jiangsu_ca.identity.cert_pem), ("a2", pki.jiangsu_root.identity.cert_pem)],
     )
-    objects = [
-        {"id": key_id, "key": identity.key_pem.decode(), "cert": identity.cert_pem.decode()}
-        for key_id, identity in (
-            (SIGN_EC, pki.org_sign),
-            (ENC_EC, pki.org_enc),
-            (SIGN_RSA, pki.anhui_org_sign),
-            (ENC_RSA, pki.anhui_org_enc),
-        )
-    ]
-    objects += [
-        {"id": key_id, "key": None, "cert": pem.decode()}
-        for key_id, pem in (("a1", pki.jiangsu_ca.identity.cert_pem), ("a2", pki.jiangsu_root.identity.cert_pem))
-    ]
-    spec = base / "spec.json"
-    spec.write_text(json.dumps({"module": softhsm_module(), "label": TOKEN_LABEL, "pin": PIN, "objects": objects}))
-    subprocess.run(
-        [sys.executable, "-m", "tests.certs.agent.softhsm", str(spec)], env=env, cwd=ROOT, check=True, timeout=120
-    )
-    spec.unlink()  # it held the private keys
-    return {"SOFTHSM2_CONF": str(conf)}
-
-
-@dataclass
-class AgentProcess:
-    process: subprocess.Popen[str]
-    stderr_path: Path
-    port: int = 0
-    lines: queue.Queue[str] = field(default_factory=queue.Queue)
-    seen: list[str] = field(default_factory=list)
-
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def next_line(self, timeout: float = 30) -> str:
-        try:
-            line = self.lines.get(timeout=timeout)
-        except queue.Empty:
-            pytest.fail(f"the agent printed nothing for {timeout}s; output so far:\n{self.logs()}")
-        return line
-
-    def request(
-        self, method: str, path: str, *, origin: str | None = ORIGIN, body: Any = None, **headers: str
-    ) -> httpx.Response:
-        sent = dict(headers)
-        if origin is not None:
-            sent["Origin"] = origin
-        return httpx.request(method, self.base + path, json=body, headers=sent, timeout=60)
-
-    def ask(self, path: str, body: dict[str, Any], answer: str) -> tuple[httpx.Response, str]:
-        """POST an operation, wait for the agent's question, answer it; the response and the question."""
-        with ThreadPoolExecutor(1) as pool:
-            future = pool.submit(self.request, "POST", path, body=body)
-            question = self.next_line()
-            assert question.endswith("[y/N]"), question
-            self.answer(answer)
-            response = future.result(timeout=60)
-        self.next_line()  # the agent's echo of the decision
-        return response, question
-
-    def answer(self, text: str) -> None:
-        assert self.process.stdin is not None
-        self.process.stdin.write(text + "\n")
-        self.process.stdin.flush()
-
-    def logs(self) -> str:
-        return "\n".join(self.seen) + "\n" + self.stderr_path.read_text()
-
-
-def _pump(process: subprocess.Popen[str], agent: AgentProcess) -> None:
-    assert process.stdout is not None
-    for line in process.stdout:
-        agent.seen.append(line.rstrip("\n"))
-        agent.lines.put(line.rstrip("\n"))
 
 
 @pytest.fixture(scope="session")
 def agent(softhsm: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[AgentProcess]:
-    ggzy = Path(sys.executable).with_name("ggzy")
-    stderr_path = tmp_path_factory.mktemp("agent") / "stderr.log"
-    env = {**os.environ, **softhsm, "GGZY_AGENT_PIN": PIN, "PYTHONUNBUFFERED": "1"}
-    with stderr_path.open("w") as stderr:
-        process = subprocess.Popen(
-            [str(ggzy), "agent", "--module", softhsm_module(), "--token-label", TOKEN_LABEL, *AGENT_ARGS],
-            env=env,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=stderr,
-            text=True,
-        )
-    running = AgentProcess(process, stderr_path)
-    threading.Thread(target=_pump, args=(process, running), daemon=True).start()
-    try:
-        while True:
-            line = running.next_line(timeout=60)
-            if found := re.search(r"listening on http://127\.0\.0\.1:(\d+)", line):
-                running.port = int(found.group(1))
-                break
+    with running_agent(softhsm, ALLOWED, tmp_path_factory.mktemp("agent")) as running:
         yield running
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
-        for pipe in (process.stdin, process.stdout):
-            if pipe is not None:
-                pipe.close()

@@ -48,9 +48,11 @@ async def test_layout_loads_local_assets_and_sends_csrf_through_htmx(client: Asy
     for url in (htmx.group(1), css.group(1)):
         asset = await client.get(url)
         assert asset.status_code == 200, url
-    hx_headers = re.search(r"<body hx-headers='([^']*)'>", body)
+    hx_headers = re.search(r"<body hx-headers='([^']*)'( data-agent-url=\"[^\"]*\")?>", body)
     assert hx_headers
     assert '"x-csrftoken": "' in hx_headers.group(1)
+    # where pki/agent.js finds the local certificate agent (GGZY_WEB_AGENT_URL)
+    assert hx_headers.group(2) == ' data-agent-url="http://127.0.0.1:17321"'
     config = re.search(r"<meta name=\"htmx-config\" content='([^']*)'>", body)
     assert config
     assert '"code": "422", "swap": true' in config.group(1)

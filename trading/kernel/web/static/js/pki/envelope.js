@@ -519,9 +519,17 @@ export function readEnvelope(der) {
   return { recipients: parsed, binding };
 }
 
+/** A key holder's failure that says nothing about the key (the local agent's user said no, the agent
+ * is gone, the USB key was pulled out): the page must say so, not "this key does not open the bid". */
+const AGENT_FAILURES = new Set(["declined", "unreachable", "token-removed"]);
+function notAboutTheKey(error) {
+  return Boolean(error && error.name === "AgentError" && AGENT_FAILURES.has(error.code));
+}
+
 /** The content key of one part's envelope header (as GET …/envelopes serves it), unwrapped with
  * `holder` (KeyHolder) after checking the binding names `expected` {tender, lot, bidder};
- * `purpose` is the page's words the local agent shows the user with its question. */
+ * `purpose` is the page's words the local agent shows the user with its question. An agent's
+ * refusal (`AgentError` "declined"), absence or removed token is rethrown as such. */
 export async function unwrapContentKey(header, holder, expected, { purpose } = {}) {
   if (!header || header.version !== 2 || typeof header.cms !== "string") {
     throw new EnvelopeError("unsupported-envelope", "only CMS envelopes open in the browser");
@@ -536,6 +544,7 @@ export async function unwrapContentKey(header, holder, expected, { purpose } = {
       try {
         z = await holder.deriveSharedSecret(r.point.slice(), purpose); // a copy: the holder may be the agent
       } catch (error) {
+        if (notAboutTheKey(error)) throw error;
         throw new EnvelopeError("wrong-key", "ECDH failed: " + (error && error.message));
       }
       const kek = await x963Kek(z, KDF_HASH[r.scheme], r.ukm || new Uint8Array(0));
@@ -553,6 +562,7 @@ export async function unwrapContentKey(header, holder, expected, { purpose } = {
         const cek = await holder.decryptOaep(r.encryptedKey.slice(), r.label.slice(), purpose);
         if (cek.length === 32) return cek;
       } catch (error) {
+        if (notAboutTheKey(error)) throw error;
         // another key
       }
     }

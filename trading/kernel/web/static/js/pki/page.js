@@ -9,10 +9,17 @@
  *
  * `currentHolder()` gives the opened KeyHolder, opening the chosen .p12 with the typed password on
  * first use; the password field is emptied once the file opened, and the holder never reaches
- * localStorage, sessionStorage, a cookie or a request. A page that gets its key elsewhere (the
- * local agent, `agent.js`) hands its KeyHolder to `useHolder(holder)`; everything else on the
- * page (signing, unwrapping) only ever sees a KeyHolder.
+ * localStorage, sessionStorage, a cookie or a request. Choosing another file drops the holder
+ * opened before (the new file is opened on the next use, or by "open" again).
+ *
+ * The picker's source select (`[data-pki-source]`) offers, beside the PKCS#12 file, the USB key
+ * served by the local certificate agent `ggzy agent` (`agent.js`): choosing it connects to the
+ * agent, lists the token's certificates of the picker's usage (`data-pki-usage`: "sign" or
+ * "encrypt") in `[data-pki-agent-key]`, and hands the chosen key holder to `useHolder(holder)`.
+ * Everything else on the page (signing, unwrapping) only ever sees a KeyHolder. An agent that is
+ * not running, or a refusal at its prompt, is said in the picker's status line (`errorMessage`).
  */
+import { connectAgent } from "./agent.js";
 import { PkiError } from "./der.js";
 import { openPkcs12 } from "./pkcs12.js";
 
@@ -37,8 +44,15 @@ export function message(name, values = {}, root = picker()) {
   return template.replace(/\{(\w+)\}/g, (_, key) => (key in values ? String(values[key]) : ""));
 }
 
-/** The translated text for a failure (a `PkiError` code, else the generic one). */
+/** The translated text for a failure (a `PkiError` or the agent's `AgentError` code, else the generic one). */
 export function errorMessage(error, root = picker()) {
+  if (error && error.name === "AgentError") {
+    return (
+      message(`error-agent-${error.code}`, {}, root) ||
+      message("error-agent", { detail: error.message }, root) ||
+      String(error.message)
+    );
+  }
   const code = error instanceof PkiError ? error.code : "";
   return (code && message(`error-${code}`, {}, root)) || message("error", {}, root) || String(error);
 }
@@ -55,7 +69,8 @@ function status(root, text, state) {
 export function useHolder(next, name = "") {
   const root = picker(name);
   holders.set(nameOf(root), next);
-  status(root, message("opened", { label: next.label }, root), "ready");
+  const opened = (next.kind === "agent" && message("opened-agent", { label: next.label }, root)) || "";
+  status(root, opened || message("opened", { label: next.label }, root), "ready");
   for (const listener of listeners) {
     listener(next, nameOf(root));
   }
@@ -88,7 +103,53 @@ async function openFromPicker(root) {
   return opened;
 }
 
-/** The KeyHolder of picker `name`: the one already chosen, else the picker's file opened now. */
+function source(root) {
+  const select = root && root.querySelector("[data-pki-source]");
+  return select ? select.value : "pkcs12";
+}
+
+function showSource(root) {
+  for (const panel of root.querySelectorAll("[data-pki-source-panel]")) {
+    panel.hidden = panel.dataset.pkiSourcePanel !== source(root);
+  }
+}
+
+const agentKeys = new Map(); // picker name -> the agent's key holders of the picker's usage
+
+/** Connect to the local agent, list its keys of the picker's usage and use the chosen (or first) one. */
+async function openFromAgent(root) {
+  const name = nameOf(root);
+  const select = root.querySelector("[data-pki-agent-key]");
+  status(root, message("agent-connecting", {}, root), "busy");
+  const usage = root.dataset.pkiUsage || "sign";
+  const listed = (await connectAgent()).filter((holder) => (holder.usage || []).includes(usage));
+  agentKeys.set(name, listed);
+  const before = select ? select.value : "";
+  if (select) {
+    select.replaceChildren(
+      ...listed.map((holder, index) => {
+        const option = document.createElement("option");
+        option.value = String(index);
+        option.textContent = `${holder.label} (${String(holder.keyType || "").toUpperCase()})`;
+        return option;
+      }),
+    );
+    if (before && Number(before) < listed.length) {
+      select.value = before;
+    }
+  }
+  if (!listed.length) {
+    const error = new Error("the USB key holds no certificate for this use");
+    error.name = "AgentError";
+    error.code = "no-key";
+    throw error;
+  }
+  const chosen = listed[select ? Number(select.value) || 0 : 0];
+  useHolder(chosen, name);
+  return chosen;
+}
+
+/** The KeyHolder of picker `name`: the one already chosen, else the picker's file (or USB key) opened now. */
 export async function currentHolder(name = "") {
   const root = picker(name);
   const known = holders.get(nameOf(root));
@@ -96,7 +157,7 @@ export async function currentHolder(name = "") {
     return known;
   }
   try {
-    return await openFromPicker(root);
+    return source(root) === "agent" ? await openFromAgent(root) : await openFromPicker(root);
   } catch (error) {
     status(root, errorMessage(error, root), "error");
     throw error;
@@ -139,6 +200,44 @@ document.addEventListener("click", (event) => {
   if (root) {
     holders.delete(nameOf(root)); // a new choice replaces the old holder
     currentHolder(nameOf(root)).catch(() => {}); // the status line says what went wrong
+  }
+});
+/** (Re)connect picker `root` to the agent; failures are said in its status line. */
+function connect(root) {
+  holders.delete(nameOf(root));
+  currentHolder(nameOf(root)).catch(() => {});
+}
+
+document.addEventListener("click", (event) => {
+  const button = event.target instanceof Element && event.target.closest("[data-pki-agent-connect]");
+  const root = button && button.closest("[data-pki-picker]");
+  if (root) {
+    connect(root);
+  }
+});
+document.addEventListener("change", (event) => {
+  const target = event.target instanceof Element ? event.target : null;
+  const root = target && target.closest("[data-pki-picker]");
+  if (!root) {
+    return;
+  }
+  const name = nameOf(root);
+  if (target.matches("[data-pki-file]")) {
+    // Another file: the key opened from the previous one must not sign in its place.
+    holders.delete(name);
+    status(root, target.files && target.files.length ? message("reopen", {}, root) : "", "idle");
+  } else if (target.matches("[data-pki-source]")) {
+    holders.delete(name);
+    showSource(root);
+    status(root, "", "idle");
+    if (source(root) === "agent") {
+      connect(root);
+    }
+  } else if (target.matches("[data-pki-agent-key]")) {
+    const chosen = (agentKeys.get(name) || [])[Number(target.value)];
+    if (chosen) {
+      useHolder(chosen, name);
+    }
   }
 });
 document.documentElement.dataset.pkiReady = "true"; // tests and other modules can wait for this
