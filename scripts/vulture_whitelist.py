@@ -28,6 +28,8 @@ _.recalc_bounds
 # The standard library's, uvicorn's and pytest-xdist's hooks in tests.
 _._split_scope  # tests/conftest.py (the xdist scheduler)
 _.do_GET
+_.handle_starttag  # tests/bidding/test_seal_form_inert.py (html.parser)
+_.handle_endtag
 _.log_message
 _.should_exit
 # Context-manager protocol arguments.

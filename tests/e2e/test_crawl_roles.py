@@ -62,7 +62,7 @@ ROLES = {
     "guarantor": "guarantor",
     "supervisor": "supervisor",
 }
-PAGES_PER_ROLE = 45
+PAGES_PER_ROLE = 80
 """Enough for every route pattern a role reaches (the crawl reports when it stops at the limit)."""
 
 SKIPPED_PREFIXES = ("/locale/", "/api/", "/static/", "/bidding/static/", "/logout", "/metrics")
