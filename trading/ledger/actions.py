@@ -7,11 +7,13 @@ wrappers that build codes such as ``f"parties.{action}"``) and fails on one with
 without its Chinese translation. The table is plain strings, so no domain is imported.
 
 The ledger page filters by label: :func:`codes_matching` turns what a reader types (a label in
-their language, part of one, or a code) into the action codes it names.
+their language, part of one, or a code) into the action codes it names, and :func:`chain_matching`
+does the same for a chain (平台, 项目 <code>, …).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Final
@@ -422,3 +424,34 @@ def codes_matching(text: str) -> tuple[str, ...]:
         for code, label in ACTION_LABELS.items()
         if folded in i18n.gettext(label).casefold() or folded in label.casefold()
     )
+
+
+_CODE = r"(?P<code>[A-Za-z0-9][A-Za-z0-9._-]{0,63})"
+
+
+def _label_pattern(template: str) -> re.Pattern[str]:
+    """``template`` (a chain label with ``%(code)s``) as a pattern that captures the code."""
+    head, _, tail = template.partition("%(code)s")
+    return re.compile(rf"\s*{re.escape(head.strip())}\s*{_CODE}\s*{re.escape(tail.strip())}\s*", re.IGNORECASE)
+
+
+def chain_matching(text: str) -> str:
+    """The chain ``text`` names: a chain as recorded (``platform``, ``project:<code>``, …), the
+    platform's label, a project's label (项目 <code>, its sealed chain's label too) in the reader's
+    language or in English, or a bare project code (its project chain). Anything else is returned
+    as typed, so it matches no chain rather than every one.
+    """
+    wanted = text.strip()
+    if wanted == "platform" or wanted.startswith(("project:", "sealed:")):
+        return wanted
+    if wanted.casefold() in {i18n.gettext(PLATFORM_CHAIN).casefold(), PLATFORM_CHAIN.casefold()}:
+        return "platform"
+    # The sealed label first: it is the project's label with more after the code.
+    for template, prefix in ((SEALED_CHAIN, "sealed:"), (PROJECT_CHAIN, "project:")):
+        for worded in (i18n.gettext(template), template):
+            found = _label_pattern(worded).fullmatch(wanted)
+            if found is not None:
+                return prefix + found["code"]
+    if re.fullmatch(_CODE, wanted):
+        return "project:" + wanted
+    return wanted

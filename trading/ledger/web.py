@@ -6,6 +6,7 @@ paging links swap ``#ledger-results``), so the page works with and without JavaS
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Any
@@ -24,7 +25,7 @@ from trading.kernel.auth.permissions import requires
 from trading.kernel.web.htmx import is_htmx
 from trading.kernel.web.pages import page
 from trading.kernel.web.templating import DISPLAY_TZ
-from trading.ledger import actions, service, timestamping
+from trading.ledger import actions, names, service, timestamping
 from trading.ledger.models import LedgerCheckpoint
 from trading.ledger.policies import LedgerPermission, can_verify
 
@@ -65,6 +66,13 @@ def _verified_timestamp_time(token: bytes, digest: bytes) -> datetime | None:
         return None
 
 
+def _chain_choices(chains: Iterable[str]) -> list[str]:
+    """The filter's suggestions: the platform's chain and the chains on this page, as labels (only
+    chains the reader already sees, so no sealed or withheld project is named).
+    """
+    return list(dict.fromkeys([actions.chain_label("platform"), *sorted(actions.chain_label(c) for c in set(chains))]))
+
+
 class LedgerPages(Controller):
     path = "/ledger"
 
@@ -89,8 +97,9 @@ class LedgerPages(Controller):
         until_at, bad_until = _day_start(until, next_day=True)
         # The reader filters by what an action is called (its label in their language, or part of
         # one); the label maps to the action codes it names.
+        # The chain likewise: 平台, 项目 <code> (or the chain as recorded).
         filters = service.EntryFilter(
-            chain=chain or None,
+            chain=actions.chain_matching(chain) if chain and chain.strip() else None,
             actions=actions.codes_matching(action) if action and action.strip() else None,
             actor=username or None,
             subject_type=subject_type or None,
@@ -100,6 +109,11 @@ class LedgerPages(Controller):
         )
         entries, next_cursor = await service.list_entries(
             db_session, actor, filters, limit=PAGE_SIZE, cursor=cursor or None
+        )
+        # Ids in summaries (organisations, users) by name: one lookup for the page, through what
+        # the composition root plugged in (the ledger cannot read parties itself).
+        party_names = await names.resolve(
+            db_session, request.app.state.get("ledger_party_names"), (entry.summary for entry in entries)
         )
         values = {
             "chain": chain,
@@ -127,6 +141,8 @@ class LedgerPages(Controller):
             "summary_label": actions.summary_label,
             "summary_value": actions.summary_value,
             "chain_label": actions.chain_label,
+            "chain_choices": _chain_choices(entry.chain for entry in entries),
+            "party_name": lambda key, value: party_names.get((key, value)) if isinstance(value, str) else None,
         }
         template = "ledger/_entry_results.html" if is_htmx(request) else "ledger/entry_list.html"
         return await page(request, template, context)

@@ -7,9 +7,10 @@ List queries start from ``readable(actor)``; rows that are about to change are l
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -543,3 +544,25 @@ class MandateRepository:
             .order_by((AgencyMandate.status == MandateStatus.ACTIVE).desc(), AgencyMandate.granted_at.desc())
         )
         return [(mandate, organisation) for mandate, organisation in (await self.session.execute(statement)).all()]
+
+
+async def party_names(
+    session: AsyncSession, *, organisations: Collection[uuid.UUID], users: Collection[uuid.UUID]
+) -> dict[tuple[Literal["organisation", "user"], uuid.UUID], str]:
+    """Organisations' names and users' display names by (kind, id), in one query (the ledger
+    page's `trading.ledger.names.PartyNames`, plugged in by the composition root).
+    """
+    parts: list[sa.Select[str, uuid.UUID, str]] = []
+    if organisations:
+        parts.append(
+            sa.select(sa.literal("organisation"), Organisation.id, Organisation.name).where(
+                Organisation.id.in_(set(organisations))
+            )
+        )
+    if users:
+        parts.append(sa.select(sa.literal("user"), User.id, User.display_name).where(User.id.in_(set(users))))
+    if not parts:
+        return {}
+    query = parts[0] if len(parts) == 1 else sa.union_all(*parts)
+    rows = (await session.execute(query)).all()
+    return {("organisation" if row[0] == "organisation" else "user", row[1]): row[2] for row in rows}

@@ -88,6 +88,7 @@ def create_app(
                 "grants": grants,
                 "actor_resolver": build_actor_resolver(settings, grants),
                 "session_maker": session_maker,
+                "ledger_party_names": wiring.ledger_party_names(),
             }
         ),
         exception_handlers=exception_handlers(),

@@ -25,11 +25,13 @@ from trading.credit import policies as credit_policies
 from trading.kernel import sweep
 from trading.kernel.auth.permissions import Grants
 from trading.kernel.settings import Settings
+from trading.ledger import names as ledger_names
 from trading.ledger import policies as ledger_policies
 from trading.ledger import timestamping as ledger_timestamping
 from trading.notifications import jobs as notifications_jobs
 from trading.parties import jobs as parties_jobs
 from trading.parties import policies as parties_policies
+from trading.parties import repository as parties_repository
 from trading.parties.certificates import tsa as parties_tsa
 from trading.server.workdays import policies as workdays_policies
 
@@ -79,6 +81,13 @@ class _SessionTsa:
 
     async def request(self, request_der: bytes) -> bytes:
         return await parties_tsa.timestamp(self.session, self.settings, request_der, client_ip=None)
+
+
+def ledger_party_names() -> ledger_names.PartyNames:
+    """How the ledger page names the organisations and users its summaries hold by id (the
+    ledger sits below parties; the page finds this in the application state).
+    """
+    return parties_repository.party_names
 
 
 def use_platform_tsa(settings: Settings) -> None:

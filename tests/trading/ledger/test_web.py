@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import re
+import uuid
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.trading.ledger.factories import append_many, new_project_code, user_actor
-from tests.trading.parties.factories import PASSWORD, create_account, csrf_token
+from tests.trading.parties.factories import PASSWORD, create_account, csrf_token, new_uscc, new_username
+from trading.kernel.auth.identity import Actor
 from trading.kernel.auth.roles import Role
 from trading.kernel.settings import Settings
 from trading.ledger.service import append_entry
+from trading.parties.models import OrganisationKind
+from trading.parties.schemas import OrganisationCreate, UserCreate
+from trading.parties.service import PartiesService
 
 HX = {"HX-Request": "true"}
 
@@ -148,6 +153,109 @@ async def test_actions_show_and_filter_by_their_label(
     nothing = await client.get("/ledger", params={"chain": chain, "action": "没有这种操作"}, headers=HX)
     assert nothing.status_code == 200
     assert 'id="entry-' not in nothing.text
+
+
+async def test_ids_in_summaries_show_names_and_keep_the_id(
+    client: httpx.AsyncClient, session_maker: async_sessionmaker[AsyncSession], settings: Settings
+) -> None:
+    """An organisation's or user's id in a summary is shown by name (the id stays in the
+    attribute for auditors); an id nobody has stays as recorded."""
+    code = new_project_code()
+    suffix = uuid.uuid4().hex[:6]
+    unknown = str(uuid.uuid4())
+    async with session_maker() as session:
+        parties = PartiesService(session, settings)
+        tenderee = await parties.create_organisation(
+            OrganisationCreate(uscc=new_uscc(), name=f"名称测试招标人 {suffix}", kind=OrganisationKind.ENTERPRISE),
+            actor=Actor.system(),
+        )
+        agency = await parties.create_organisation(
+            OrganisationCreate(uscc=new_uscc(), name=f"名称测试代理 {suffix}", kind=OrganisationKind.AGENCY),
+            actor=Actor.system(),
+        )
+        user, _ = await parties.create_user(
+            UserCreate(
+                username=new_username("names"),
+                display_name=f"赵六{suffix}",
+                password=PASSWORD,
+                organisation_id=agency.id,
+                role=Role.AGENCY,
+            ),
+            actor=Actor.system(),
+        )
+        entry = await append_entry(
+            session,
+            actor=user_actor("王五"),
+            action="parties.mandate_granted",
+            subject_type="agency_mandate",
+            subject_id="1",
+            summary={
+                "tenderee_organisation_id": str(tenderee.id),
+                "agency_organisation_id": str(agency.id),
+                "user_id": str(user.id),
+                "organisation_id": unknown,
+            },
+            project_code=code,
+        )
+        await session.commit()
+    await _log_in(client, session_maker, settings, Role.SUPERVISOR)
+
+    page = await client.get("/ledger", params={"chain": f"project:{code}"})
+    assert page.status_code == 200, page.text
+    assert f'id="entry-{entry.id}"' in page.text
+    visible = _visible_text(page.text)
+    assert f"招标人: 名称测试招标人 {suffix}" in visible
+    assert f"代理机构: 名称测试代理 {suffix}" in visible
+    assert f"用户: 赵六{suffix}" in visible
+    for known in (tenderee.id, agency.id, user.id):
+        assert str(known) not in visible  # not shown, but kept for auditors
+        assert f'data-id="{known}" title="{known}"' in page.text
+    assert f"单位: {unknown}" in visible  # nobody has this id: shown as recorded
+
+
+async def test_the_chain_filter_takes_the_chains_label(
+    client: httpx.AsyncClient, session_maker: async_sessionmaker[AsyncSession], settings: Settings
+) -> None:
+    """The chain filter takes 项目 <code> / Project <code> / 平台 (as the table names chains) and
+    suggests the labels, besides the chain as recorded."""
+    mine, other = new_project_code(), new_project_code()
+    async with session_maker() as session:
+        [ours] = await append_many(session, 1, project_code=mine)
+        [theirs] = await append_many(session, 1, project_code=other)
+        [platform] = await append_many(session, 1)
+        await session.commit()
+    await _log_in(client, session_maker, settings, Role.SUPERVISOR)
+
+    for typed in (f"项目 {mine}", f"  项目{mine} ", f"Project {mine}", mine):
+        found = await client.get("/ledger", params={"chain": typed}, headers=HX)
+        assert found.status_code == 200, found.text
+        assert f'id="entry-{ours.id}"' in found.text, typed
+        assert f'id="entry-{theirs.id}"' not in found.text, typed
+        assert f'id="entry-{platform.id}"' not in found.text, typed
+
+    recorded = await client.get("/ledger", params={"chain": f"project:{other}"}, headers=HX)
+    assert f'id="entry-{theirs.id}"' in recorded.text
+    assert f'id="entry-{ours.id}"' not in recorded.text
+
+    platform_page = await client.get("/ledger", params={"chain": "平台"})
+    assert platform_page.status_code == 200
+    assert f'id="entry-{platform.id}"' in platform_page.text
+    assert f'id="entry-{ours.id}"' not in platform_page.text
+    assert 'list="ledger-chain-labels"' in platform_page.text
+    assert '<option value="平台">' in platform_page.text
+    assert 'value="平台"' in platform_page.text  # the filter keeps what was typed
+
+    suggested = await client.get("/ledger", params={"chain": f"项目 {mine}"})
+    assert f'<option value="项目 {mine}">' in suggested.text
+
+    nothing = await client.get("/ledger", params={"chain": "没有这个链"}, headers=HX)
+    assert nothing.status_code == 200
+    assert 'id="entry-' not in nothing.text
+
+    english = await client.get("/ledger", params={"chain": "Platform", "lang": "en"})
+    assert f'id="entry-{platform.id}"' in english.text
+    assert f'id="entry-{ours.id}"' not in english.text
+    assert '<option value="Platform">' in english.text
 
 
 def _visible_text(html: str) -> str:
