@@ -22,7 +22,7 @@ from trading.kernel.errors import PermissionDenied
 from trading.kernel.settings import Settings
 from trading.parties.errors import MandateNotFound, MandateRefused
 from trading.parties.mandates import MandateService
-from trading.parties.models import AgencyMandate, MandateStatus, Organisation
+from trading.parties.models import AgencyMandate, MandateStatus, Organisation, OrganisationStatus
 
 
 def actor_of(account: Account, role: Role) -> Actor:
@@ -273,3 +273,36 @@ async def test_two_grants_at_once_leave_one_mandate_and_a_refusal(fresh_db: str,
             assert len(await MandateService(session).granted(tenderee.organisation_id)) == 1
     finally:
         await engine.dispose()
+
+
+async def _set_status(session_maker: async_sessionmaker[AsyncSession], organisation_id: uuid.UUID, status: str) -> None:
+    async with session_maker() as session:
+        organisation = await session.get(Organisation, organisation_id)
+        assert organisation is not None
+        organisation.status = OrganisationStatus(status)
+        await session.commit()
+
+
+@pytest.mark.parametrize("suspended", ["tenderee", "agency"])
+async def test_a_suspended_side_s_mandate_lets_no_new_tender_be_made(
+    session_maker: async_sessionmaker[AsyncSession], tenderee: Account, agency: Account, suspended: str
+) -> None:
+    async with session_maker() as session:
+        await MandateService(session).grant(actor_of(tenderee, Role.TENDEREE), agency.organisation_id)
+        await session.commit()
+    which = tenderee if suspended == "tenderee" else agency
+    await _set_status(session_maker, which.organisation_id, "suspended")
+    async with session_maker() as session:
+        mandates = MandateService(session)
+        assert await mandates.in_force(tenderee.organisation_id, agency.organisation_id) is None
+        assert await mandates.clients(agency.organisation_id) == []
+        [held] = await mandates.held(agency.organisation_id)
+        [granted] = await mandates.granted(tenderee.organisation_id)
+        assert (held.in_force, granted.in_force) == (False, False)
+        assert held.mandate.status is MandateStatus.ACTIVE  # the mandate itself stays; only its use stops
+    # Reinstated: the same mandate is in force again.
+    await _set_status(session_maker, which.organisation_id, "active")
+    async with session_maker() as session:
+        mandates = MandateService(session)
+        assert await mandates.in_force(tenderee.organisation_id, agency.organisation_id) is not None
+        assert [o.id for o in await mandates.clients(agency.organisation_id)] == [tenderee.organisation_id]
