@@ -40,6 +40,8 @@ class MandateLine:
     mandate: AgencyMandate
     organisation: Organisation
     in_force: bool
+    suspended: bool = False
+    """Either organisation is suspended: the mandate lets no new tender be made."""
 
     @property
     def last_day(self) -> datetime | None:
@@ -248,14 +250,11 @@ class MandateService(Recording):
     async def _lines(self, organisation_id: uuid.UUID, side: str) -> list[MandateLine]:
         now = await clock.now(self.session)
         own = await self.organisations.get(organisation_id)
-        return [
-            MandateLine(
-                mandate,
-                organisation,
-                in_force(mandate, now) and own is not None and _active(own) and _active(organisation),
-            )
-            for mandate, organisation in await self.repo.of_organisation(organisation_id, side=side)
-        ]
+        lines = []
+        for mandate, organisation in await self.repo.of_organisation(organisation_id, side=side):
+            suspended = own is None or not (_active(own) and _active(organisation))
+            lines.append(MandateLine(mandate, organisation, in_force(mandate, now) and not suspended, suspended))
+        return lines
 
     async def find_agencies(self, query: str) -> Sequence[Organisation]:
         """Agencies by part of the name or the start of the credit code (at most ``SEARCH_LIMIT``)."""
