@@ -204,3 +204,27 @@ async def test_a_suspended_side_s_mandate_creates_no_tender(  # noqa: PLR0917 - 
     assert text in refused.text
     async with session_maker() as session:
         assert await session.scalar(_by_code("AG-0004")) is None
+
+
+async def test_the_api_refuses_a_suspended_tenderee_naming_the_field_and_rule(
+    client: httpx.AsyncClient,
+    session_maker: async_sessionmaker[AsyncSession],
+    owner: Party,
+    agency: Party,
+) -> None:
+    await mandate(session_maker, owner, agency)
+    async with session_maker() as session:
+        now = await clock.now(session)
+        organisation = await session.get(Organisation, owner.organisation_id)
+        assert organisation is not None
+        organisation.status = OrganisationStatus.SUSPENDED
+        await session.commit()
+    body = msgspec.to_builtins(tender_create(now, code="AG-API-2", tenderee_organisation_id=owner.organisation_id))
+    refused = await client.post("/api/v1/bidding/tenders", json=body, headers=await agency.headers(client))
+    assert refused.status_code == 422, refused.text
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    assert {"field": "tendereeOrganisationId", "rule": "tenderee_active"} in [
+        {"field": e["field"], "rule": e["rule"]} for e in refused.json()["errors"]
+    ]
+    async with session_maker() as session:
+        assert await session.scalar(_by_code("AG-API-2")) is None
