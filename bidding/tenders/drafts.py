@@ -30,7 +30,7 @@ from trading.kernel.db.types import uuid7
 from trading.kernel.errors import PermissionDenied
 from trading.ledger.service import withhold_chain
 from trading.parties.mandates import MandateService
-from trading.parties.models import Organisation
+from trading.parties.models import Organisation, OrganisationStatus
 
 
 class TenderDrafts(TenderBase):
@@ -42,9 +42,16 @@ class TenderDrafts(TenderBase):
         if actor.organisation_id is None or actor.user_id is None:
             raise PermissionDenied("a tender belongs to an organisation", field="organisation", rule="organisation")
         if Role.AGENCY in actor.roles and named is not None and named != actor.organisation_id:
-            if await self.session.get(Organisation, named) is None:
+            tenderee = await self.session.get(Organisation, named)
+            if tenderee is None:
                 errors.add("tendereeOrganisationId", "exists", "no such tenderee organisation")
                 return None, None
+            # A suspended organisation's mandate lets no new tender be made (in_force says so too).
+            own = await self.session.get(Organisation, actor.organisation_id)
+            for side, organisation in (("tenderee", tenderee), ("agency", own)):
+                if organisation is None or organisation.status is not OrganisationStatus.ACTIVE:
+                    errors.add("tendereeOrganisationId", f"{side}_active", f"the {side}'s organisation is suspended")
+                    return None, None
             # 委托代理: only a mandate in force now lets an agency act for the tenderee
             # (trading.parties.mandates); a revoked or ended one keeps the tenders it made, not new ones.
             if await MandateService(self.session).in_force(named, actor.organisation_id) is None:

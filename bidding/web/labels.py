@@ -148,6 +148,8 @@ RULE_TEXT: dict[str, str] = {
     "mandated": N_(
         "Your agency holds no mandate in force from this tenderee: the tenderee grants it on its agency mandates page."
     ),
+    "tenderee_active": N_("The tenderee's organisation is suspended: its mandate lets no new tender be created."),
+    "agency_active": N_("Your agency's organisation is suspended: it cannot create tenders for clients."),
     "bidder": N_("Only a bidder's user submits bids."),
     # trading.credit refusals: the message after the text names each record, its reason and period.
     "credit-blacklisted": N_("Your organisation is on a blacklist in force that bars it from bidding."),

@@ -22,6 +22,7 @@ from tests.trading.parties.factories import csrf_token
 from trading.kernel import clock
 from trading.kernel.settings import Settings
 from trading.parties.mandates import MandateService
+from trading.parties.models import Organisation, OrganisationStatus
 
 pytestmark = pytest.mark.usefixtures("dev_lists")
 
@@ -170,3 +171,60 @@ async def test_the_api_refuses_a_tenderee_that_gave_no_mandate_naming_the_field(
     await mandate(session_maker, owner, agency)
     created = await client.post("/api/v1/bidding/tenders", json=body, headers=headers)
     assert created.status_code == 201, created.text
+
+
+@pytest.mark.parametrize(
+    ("suspended", "rule", "text"),
+    [("tenderee", "tenderee_active", "招标人单位已被暂停"), ("agency", "agency_active", "本代理机构已被暂停")],
+)
+async def test_a_suspended_side_s_mandate_creates_no_tender(  # noqa: PLR0917 - fixtures and parameters
+    client: httpx.AsyncClient,
+    session_maker: async_sessionmaker[AsyncSession],
+    owner: Party,
+    agency: Party,
+    suspended: str,
+    rule: str,
+    text: str,
+) -> None:
+    await mandate(session_maker, owner, agency)
+    await log_in(client, agency)
+    token = csrf_token((await client.get("/bidding/manage/new")).text)
+    async with session_maker() as session:
+        which = owner if suspended == "tenderee" else agency
+        organisation = await session.get(Organisation, which.organisation_id)
+        assert organisation is not None
+        organisation.status = OrganisationStatus.SUSPENDED
+        await session.commit()
+    form = await client.get("/bidding/manage/new")
+    assert f'<option value="{owner.organisation_id}"' not in form.text  # not offered while suspended
+    refused = await client.post("/bidding/manage/new", data=draft_form(token, "AG-0004", owner.organisation_id))
+    assert refused.status_code == 422
+    assert 'id="error-tendereeOrganisationId"' in refused.text
+    assert f'data-rule="{rule}"' in refused.text
+    assert text in refused.text
+    async with session_maker() as session:
+        assert await session.scalar(_by_code("AG-0004")) is None
+
+
+async def test_the_api_refuses_a_suspended_tenderee_naming_the_field_and_rule(
+    client: httpx.AsyncClient,
+    session_maker: async_sessionmaker[AsyncSession],
+    owner: Party,
+    agency: Party,
+) -> None:
+    await mandate(session_maker, owner, agency)
+    async with session_maker() as session:
+        now = await clock.now(session)
+        organisation = await session.get(Organisation, owner.organisation_id)
+        assert organisation is not None
+        organisation.status = OrganisationStatus.SUSPENDED
+        await session.commit()
+    body = msgspec.to_builtins(tender_create(now, code="AG-API-2", tenderee_organisation_id=owner.organisation_id))
+    refused = await client.post("/api/v1/bidding/tenders", json=body, headers=await agency.headers(client))
+    assert refused.status_code == 422, refused.text
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    assert {"field": "tendereeOrganisationId", "rule": "tenderee_active"} in [
+        {"field": e["field"], "rule": e["rule"]} for e in refused.json()["errors"]
+    ]
+    async with session_maker() as session:
+        assert await session.scalar(_by_code("AG-API-2")) is None

@@ -4,8 +4,8 @@ A user of the tenderee grants a mandate to an agency organisation (every tender,
 a date, with what it covers in words) and revokes it; each is a ledger entry
 (``parties.mandate_granted`` / ``parties.mandate_revoked``). The tender services ask
 :meth:`MandateService.in_force` when an agency names a 招标人: only a mandate active and within its
-period at that moment lets it create a tender. Revoking stops new tenders only: tenders already
-created record both organisations and stay with the agency.
+period at that moment, with neither organisation suspended, lets it create a tender. Revoking
+stops new tenders only: tenders already created record both organisations and stay with the agency.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from trading.parties.service import Recording
 
 SCOPE_MAX = 500
 SEARCH_LIMIT = 20
+OVERVIEW_LIMIT = 200
 
 
 @dataclass(frozen=True)
@@ -39,12 +40,38 @@ class MandateLine:
     mandate: AgencyMandate
     organisation: Organisation
     in_force: bool
+    suspended: bool = False
+    """Either organisation is suspended: the mandate lets no new tender be made."""
 
     @property
     def last_day(self) -> datetime | None:
         """A moment in the last day in force (the end itself is the next day's first moment)."""
         end = self.mandate.valid_until
         return end - timedelta(seconds=1) if end is not None else None
+
+
+@dataclass(frozen=True)
+class OverviewLine:
+    """A mandate with both organisations, for those who oversee the platform."""
+
+    mandate: AgencyMandate
+    tenderee: Organisation
+    agency: Organisation
+    in_force: bool
+
+    @property
+    def last_day(self) -> datetime | None:
+        end = self.mandate.valid_until
+        return end - timedelta(seconds=1) if end is not None else None
+
+    @property
+    def suspended(self) -> bool:
+        """Either organisation is suspended: the mandate lets no new tender be made."""
+        return not (_active(self.tenderee) and _active(self.agency))
+
+
+def _active(organisation: Organisation) -> bool:
+    return organisation.status is OrganisationStatus.ACTIVE
 
 
 def in_force(mandate: AgencyMandate, at: datetime) -> bool:
@@ -185,12 +212,32 @@ class MandateService(Recording):
     # --- reading ---------------------------------------------------------------------------------
 
     async def in_force(self, tenderee_id: uuid.UUID, agency_id: uuid.UUID) -> AgencyMandate | None:
-        """The mandate that lets the agency act for the tenderee now (the database's clock)."""
+        """The mandate that lets the agency act for the tenderee now (the database's clock); none
+        while either organisation is suspended.
+        """
         return await self.repo.in_force(tenderee_id, agency_id, await clock.now(self.session))
 
     async def clients(self, agency_id: uuid.UUID) -> Sequence[Organisation]:
-        """The organisations an agency may create tenders for now."""
+        """The organisations an agency may create tenders for now (none while the agency is
+        suspended; a suspended tenderee is left out).
+        """
         return await self.repo.clients(agency_id, await clock.now(self.session))
+
+    async def overview(self, *, status: MandateStatus | None = None, name: str = "") -> list[OverviewLine]:
+        """Every mandate on the platform with both organisations (oversight: admins, supervisors);
+        ``status`` filters, ``name`` matches part of either organisation's name.
+        """
+        now = await clock.now(self.session)
+        rows = await self.repo.overview(status=status, name=name.strip()[:200], limit=OVERVIEW_LIMIT)
+        return [
+            OverviewLine(
+                mandate,
+                tenderee,
+                agency,
+                in_force(mandate, now) and _active(tenderee) and _active(agency),
+            )
+            for mandate, tenderee, agency in rows
+        ]
 
     async def granted(self, organisation_id: uuid.UUID) -> list[MandateLine]:
         """The mandates a tenderee granted, each with its agency."""
@@ -202,10 +249,12 @@ class MandateService(Recording):
 
     async def _lines(self, organisation_id: uuid.UUID, side: str) -> list[MandateLine]:
         now = await clock.now(self.session)
-        return [
-            MandateLine(mandate, organisation, in_force(mandate, now))
-            for mandate, organisation in await self.repo.of_organisation(organisation_id, side=side)
-        ]
+        own = await self.organisations.get(organisation_id)
+        lines = []
+        for mandate, organisation in await self.repo.of_organisation(organisation_id, side=side):
+            suspended = own is None or not (_active(own) and _active(organisation))
+            lines.append(MandateLine(mandate, organisation, in_force(mandate, now) and not suspended, suspended))
+        return lines
 
     async def find_agencies(self, query: str) -> Sequence[Organisation]:
         """Agencies by part of the name or the start of the credit code (at most ``SEARCH_LIMIT``)."""

@@ -28,6 +28,7 @@ class PartiesPermission(Permission):
     MEMBERSHIP_REVOKE = "parties:membership:revoke"
     MANDATE_READ = "parties:mandate:read"  # the agency mandates (委托代理) one's organisation granted or holds
     MANDATE_MANAGE = "parties:mandate:manage"  # a tenderee grants and revokes mandates to agencies
+    MANDATE_OVERSEE = "parties:mandate:oversee"  # every organisation's mandates, read-only (admins, supervisors)
 
 
 class CertificatePermission(Permission):
@@ -63,7 +64,13 @@ ROLE_GRANTS: Mapping[Role, frozenset[str]] = {
     Role.GUARANTOR: _EVERY_ROLE,
     # 行政监督部门 see everything read-only (DESIGN.md "Who uses it").
     Role.SUPERVISOR: _EVERY_ROLE
-    | {PartiesPermission.USER_READ, PartiesPermission.MEMBERSHIP_READ, CertificatePermission.TRUST_LIST_READ},
+    | {
+        PartiesPermission.USER_READ,
+        PartiesPermission.MEMBERSHIP_READ,
+        PartiesPermission.MANDATE_READ,
+        PartiesPermission.MANDATE_OVERSEE,
+        CertificatePermission.TRUST_LIST_READ,
+    },
     # 交易中心管理员 manage the trusted CAs (DESIGN.md "Who uses it").
     Role.ADMIN: frozenset(PartiesPermission) | frozenset(CertificatePermission),
 }

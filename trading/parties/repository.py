@@ -15,6 +15,7 @@ from typing import Literal
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from trading.kernel.auth.identity import Actor
 from trading.kernel.auth.roles import Role
@@ -508,24 +509,63 @@ class MandateRepository:
             sa.or_(AgencyMandate.valid_until.is_(None), AgencyMandate.valid_until > at),
         )
 
+    @staticmethod
+    def _both_active() -> sa.ColumnElement[bool]:
+        """Neither side suspended: a suspended tenderee's or agency's mandate lets no new tender be made."""
+        tenderee, agency = aliased(Organisation), aliased(Organisation)
+        active = OrganisationStatus.ACTIVE
+        return sa.and_(
+            sa.exists().where(tenderee.id == AgencyMandate.tenderee_organisation_id, tenderee.status == active),
+            sa.exists().where(agency.id == AgencyMandate.agency_organisation_id, agency.status == active),
+        )
+
     async def in_force(self, tenderee_id: uuid.UUID, agency_id: uuid.UUID, at: datetime) -> AgencyMandate | None:
+        """The mandate in force at ``at`` between the two, both organisations active."""
         return await self.session.scalar(
             sa.select(AgencyMandate).where(
                 AgencyMandate.tenderee_organisation_id == tenderee_id,
                 AgencyMandate.agency_organisation_id == agency_id,
                 self._in_force(at),
+                self._both_active(),
             )
         )
 
     async def clients(self, agency_id: uuid.UUID, at: datetime) -> Sequence[Organisation]:
-        """The organisations whose mandate to ``agency_id`` is in force at ``at``, by name."""
+        """The active organisations whose mandate to ``agency_id`` (itself active) is in force at
+        ``at``, by name.
+        """
         statement = (
             sa.select(Organisation)
             .join(AgencyMandate, AgencyMandate.tenderee_organisation_id == Organisation.id)
-            .where(AgencyMandate.agency_organisation_id == agency_id, self._in_force(at))
+            .where(AgencyMandate.agency_organisation_id == agency_id, self._in_force(at), self._both_active())
             .order_by(Organisation.name, Organisation.id)
         )
         return (await self.session.scalars(statement)).all()
+
+    async def overview(
+        self, *, status: MandateStatus | None = None, name: str = "", limit: int = 200
+    ) -> Sequence[tuple[AgencyMandate, Organisation, Organisation]]:
+        """Every mandate (active first, newest first) with its tenderee and agency, for oversight;
+        ``status`` filters, ``name`` matches part of either organisation's name.
+        """
+        tenderee, agency = aliased(Organisation), aliased(Organisation)
+        statement = (
+            sa.select(AgencyMandate, tenderee, agency)
+            .join(tenderee, tenderee.id == AgencyMandate.tenderee_organisation_id)
+            .join(agency, agency.id == AgencyMandate.agency_organisation_id)
+        )
+        if status is not None:
+            statement = statement.where(AgencyMandate.status == status)
+        if name:
+            escaped = name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            pattern = f"%{escaped}%"
+            statement = statement.where(
+                sa.or_(tenderee.name.ilike(pattern, escape="\\"), agency.name.ilike(pattern, escape="\\"))
+            )
+        statement = statement.order_by(
+            (AgencyMandate.status == MandateStatus.ACTIVE).desc(), AgencyMandate.granted_at.desc()
+        ).limit(limit)
+        return [(m, t, a) for m, t, a in (await self.session.execute(statement)).all()]
 
     async def of_organisation(
         self, organisation_id: uuid.UUID, *, side: str

@@ -9,7 +9,7 @@ and rule); the service is `trading.parties.mandates.MandateService`.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -21,11 +21,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from trading.kernel.auth.identity import Actor
 from trading.kernel.auth.permissions import requires
 from trading.kernel.auth.roles import Role
-from trading.kernel.web.forms import FieldError, FieldParser, FormBody, Labels, submit
+from trading.kernel.errors import ValidationFailed
+from trading.kernel.web.forms import FieldError, FieldParser, FormBody, Labels, field_errors, submit
 from trading.kernel.web.i18n import N_
 from trading.kernel.web.pages import page
-from trading.parties.mandates import SCOPE_MAX, MandateService
-from trading.parties.models import AgencyMandate
+from trading.parties.mandates import SCOPE_MAX, MandateService, OverviewLine
+from trading.parties.models import AgencyMandate, MandateStatus
 from trading.parties.policies import PartiesPermission
 
 MANDATES = "parties.mandates"
@@ -36,6 +37,8 @@ LABELS = Labels(
         "validUntil": N_("Last day of the mandate"),
         "scope": N_("What the mandate covers"),
         "mandate": N_("Mandate"),
+        "status": N_("Status"),
+        "name": N_("Organisation name"),
     },
     rules={
         "required": N_("This field is required."),
@@ -49,6 +52,20 @@ LABELS = Labels(
         "max_length": N_("This is too long."),
     },
 )
+
+
+NAME_MAX = 200
+STATUS_LABELS = {MandateStatus.ACTIVE.value: N_("Active (not revoked)"), MandateStatus.REVOKED.value: N_("Revoked")}
+
+
+@dataclass(frozen=True)
+class Overview:
+    """Every organisation's mandates, for admins and supervisors (read-only), as filtered."""
+
+    status: str = ""
+    name: str = ""
+    show: bool = False
+    lines: list[OverviewLine] = field(default_factory=list)
 
 
 @dataclass
@@ -81,13 +98,34 @@ class MandatePages(Controller):
     async def overview(
         self,
         request: Request[Any, Any, Any],
+        *,
         mandates: NamedDependency[MandateService],
         actor: NamedDependency[Actor],
         q: FromQuery[str] = "",
         agency: FromQuery[str] = "",
+        status: FromQuery[str] = "",
+        name: FromQuery[str] = "",
     ) -> Response[Any]:
-        """The mandates; ``?q=`` searches agencies, ``?agency=`` fills the grant form."""
-        return await self._page(request, mandates, actor, [], q=q, form={"agency": agency})
+        """The mandates; ``?q=`` searches agencies, ``?agency=`` fills the grant form; for those
+        who oversee, ``?status=`` (active/revoked) and ``?name=`` (part of either organisation's
+        name) filter every organisation's mandates.
+        """
+        parser = FieldParser()
+        chosen = parser.choice("status", status, MandateStatus) if status.strip() else None
+        text = parser.text("name", name, max_length=NAME_MAX, single_line=True).strip()
+        errors: list[FieldError] = []
+        try:
+            parser.done()
+        except ValidationFailed as exc:
+            errors = field_errors(exc, LABELS)
+        overview = Overview(status=chosen.value if chosen else "", name=text)
+        if actor.has(PartiesPermission.MANDATE_OVERSEE):
+            lines = [] if errors else await mandates.overview(status=chosen, name=text)
+            overview = Overview(overview.status, overview.name, show=True, lines=lines)
+        response = await self._page(request, mandates, actor, errors, q=q, form={"agency": agency}, overview=overview)
+        if errors:
+            response.status_code = 422
+        return response
 
     @post("/", name="parties.mandate_grant", opt=requires(PartiesPermission.MANDATE_MANAGE))
     async def grant(
@@ -158,6 +196,7 @@ class MandatePages(Controller):
         q: str = "",
         form: dict[str, str] | None = None,
         failed: str = "",
+        overview: Overview | None = None,
     ) -> Response[Any]:
         organisation = actor.organisation_id
         grants = Role.TENDEREE in actor.roles and organisation is not None
@@ -173,6 +212,8 @@ class MandatePages(Controller):
             "errors": errors,
             "failed": failed,
             "labels": LABELS.fields,
+            "overview": overview or Overview(),
+            "statuses": STATUS_LABELS,
         }
         return await page(request, "parties/mandates.html", context)
 

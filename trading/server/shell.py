@@ -68,7 +68,11 @@ NAVIGATION = Navigation(
         NavItem(N_("Tender announcements"), "/bidding/tenders", Audience.EVERYONE),
         NavItem(N_("My bids"), "/bidding/bids", roles=frozenset({Role.BIDDER})),
         NavItem(N_("Tender management"), "/bidding/manage", roles=frozenset({Role.TENDEREE, Role.AGENCY})),
-        NavItem(N_("Agency mandates"), "/organisation/mandates", roles=frozenset({Role.TENDEREE, Role.AGENCY})),
+        NavItem(
+            N_("Agency mandates"),
+            "/organisation/mandates",
+            roles=frozenset({Role.TENDEREE, Role.AGENCY, Role.ADMIN, Role.SUPERVISOR}),
+        ),
         NavItem(N_("Intermediary marketplace"), "/market", Audience.EVERYONE),
         NavItem(N_("Owner workspace"), "/market/owner", roles=frozenset({Role.TENDEREE})),
         NavItem(N_("Intermediary workspace"), "/market/intermediary", roles=frozenset({Role.INTERMEDIARY})),

@@ -22,7 +22,7 @@ from trading.kernel.errors import PermissionDenied
 from trading.kernel.settings import Settings
 from trading.parties.errors import MandateNotFound, MandateRefused
 from trading.parties.mandates import MandateService
-from trading.parties.models import AgencyMandate, MandateStatus, Organisation
+from trading.parties.models import AgencyMandate, MandateStatus, Organisation, OrganisationStatus
 
 
 def actor_of(account: Account, role: Role) -> Actor:
@@ -273,3 +273,107 @@ async def test_two_grants_at_once_leave_one_mandate_and_a_refusal(fresh_db: str,
             assert len(await MandateService(session).granted(tenderee.organisation_id)) == 1
     finally:
         await engine.dispose()
+
+
+async def _set_status(session_maker: async_sessionmaker[AsyncSession], organisation_id: uuid.UUID, status: str) -> None:
+    async with session_maker() as session:
+        organisation = await session.get(Organisation, organisation_id)
+        assert organisation is not None
+        organisation.status = OrganisationStatus(status)
+        await session.commit()
+
+
+@pytest.mark.parametrize("suspended", ["tenderee", "agency"])
+async def test_a_suspended_side_s_mandate_lets_no_new_tender_be_made(
+    session_maker: async_sessionmaker[AsyncSession], tenderee: Account, agency: Account, suspended: str
+) -> None:
+    async with session_maker() as session:
+        await MandateService(session).grant(actor_of(tenderee, Role.TENDEREE), agency.organisation_id)
+        await session.commit()
+    which = tenderee if suspended == "tenderee" else agency
+    await _set_status(session_maker, which.organisation_id, "suspended")
+    async with session_maker() as session:
+        mandates = MandateService(session)
+        assert await mandates.in_force(tenderee.organisation_id, agency.organisation_id) is None
+        assert await mandates.clients(agency.organisation_id) == []
+        [held] = await mandates.held(agency.organisation_id)
+        [granted] = await mandates.granted(tenderee.organisation_id)
+        assert (held.in_force, granted.in_force) == (False, False)
+        assert held.mandate.status is MandateStatus.ACTIVE  # the mandate itself stays; only its use stops
+    # Reinstated: the same mandate is in force again.
+    await _set_status(session_maker, which.organisation_id, "active")
+    async with session_maker() as session:
+        mandates = MandateService(session)
+        assert await mandates.in_force(tenderee.organisation_id, agency.organisation_id) is not None
+        assert [o.id for o in await mandates.clients(agency.organisation_id)] == [tenderee.organisation_id]
+
+
+@pytest.mark.parametrize("role", [Role.ADMIN, Role.SUPERVISOR])
+async def test_admins_and_supervisors_oversee_every_mandate_read_only(  # noqa: PLR0917 - fixtures
+    client: httpx.AsyncClient,
+    session_maker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    tenderee: Account,
+    agency: Account,
+    role: Role,
+) -> None:
+    other = await create_account(session_maker, settings, Role.TENDEREE)
+    async with session_maker() as session:
+        mandates = MandateService(session)
+        kept = await mandates.grant(actor_of(tenderee, Role.TENDEREE), agency.organisation_id, scope="实验楼项目")
+        ended = await mandates.grant(actor_of(other, Role.TENDEREE), agency.organisation_id)
+        await mandates.revoke(actor_of(other, Role.TENDEREE), ended.id)
+        tenderee_name = (await session.get(Organisation, tenderee.organisation_id)).name  # type: ignore[union-attr]
+        agency_uscc = (await session.get(Organisation, agency.organisation_id)).uscc  # type: ignore[union-attr]
+        await session.commit()
+    await _set_status(session_maker, tenderee.organisation_id, "suspended")
+    overseer = await create_account(session_maker, settings, role)
+    assert (await log_in(client, overseer.username)).status_code == 303
+
+    page = await client.get("/organisation/mandates")
+    assert page.status_code == 200
+    assert 'id="all-mandates"' in page.text
+    assert "全部委托代理关系" in page.text
+    assert f'data-mandate="{kept.id}"' in page.text
+    assert f'data-mandate="{ended.id}"' in page.text
+    assert "有单位已被暂停" in page.text  # the suspended tenderee's mandate is shown as unusable
+    assert 'id="grant-form"' not in page.text  # read-only: no grant form, no revoke button
+    assert "/revocation" not in page.text
+    assert 'href="/organisation/mandates"' in page.text  # the navigation leads here
+
+    revoked = await client.get("/organisation/mandates", params={"status": "revoked"})
+    assert f'data-mandate="{ended.id}"' in revoked.text
+    assert f'data-mandate="{kept.id}"' not in revoked.text
+    by_name = await client.get("/organisation/mandates", params={"name": tenderee_name[-6:]})
+    assert f'data-mandate="{kept.id}"' in by_name.text
+    assert f'data-mandate="{ended.id}"' not in by_name.text
+    nothing = await client.get("/organisation/mandates", params={"name": "没有这个单位%"})
+    assert 'id="no-mandates"' in nothing.text
+
+    bad = await client.get("/organisation/mandates", params={"status": "maybe"})
+    assert bad.status_code == 422
+    assert 'id="error-status"' in bad.text
+    assert 'data-rule="known"' in bad.text
+    assert 'id="all-mandates"' not in bad.text
+
+    # Overseeing is reading: granting or revoking is refused.
+    token = csrf_token(page.text)
+    form = {"_csrf_token": token, "agency": agency_uscc, "validUntil": ""}
+    assert (await client.post("/organisation/mandates", data=form)).status_code == 403
+    revoke = await client.post(f"/organisation/mandates/{kept.id}/revocation", data={"_csrf_token": token})
+    assert revoke.status_code == 403
+    async with session_maker() as session:
+        row = await session.get(AgencyMandate, kept.id)
+        assert row is not None
+        assert row.status is MandateStatus.ACTIVE
+
+
+async def test_a_tenderee_and_an_agency_do_not_see_the_overview(
+    client: httpx.AsyncClient, tenderee: Account, agency: Account
+) -> None:
+    for account in (tenderee, agency):
+        client.cookies.clear()
+        assert (await log_in(client, account.username)).status_code == 303
+        page = await client.get("/organisation/mandates", params={"status": "revoked"})
+        assert page.status_code == 200
+        assert 'id="overview"' not in page.text
