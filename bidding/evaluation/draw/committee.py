@@ -32,9 +32,11 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import operator
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any, Final
 
 from bidding.evaluation.draw.avoidance import Excluded
@@ -121,8 +123,11 @@ def _bad_code(code: str) -> bool:
 def candidate_list_digest(candidates: Sequence[Candidate]) -> str:
     """The published digest of the candidate list (``candidates`` in canonical order)."""
     # One line per expert: ``expert_id SP code_1,…,code_m`` (`Candidate` keeps the codes sorted).
-    lines = [c.expert_id + " " + ",".join(c.specialties) for c in candidates]
-    text = "\n".join([CANDIDATES_DOMAIN, *lines])
+    return _digest_lines(_lines(candidates))
+
+
+def _digest_lines(lines: Iterable[str]) -> str:
+    text = "\n".join(itertools.chain((CANDIDATES_DOMAIN,), lines))
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -167,13 +172,17 @@ class CommitteeDraw:
 
 def _check_canonical(candidates: Sequence[Candidate]) -> None:
     """Canonical order, each expert once (ids and codes are checked when a `Candidate` is made)."""
-    ids = [candidate.expert_id for candidate in candidates]
-    if ids != sorted(ids) or len(set(ids)) != len(ids):
+    ids = list(map(_EXPERT_ID, candidates))
+    if not all(map(operator.lt, ids, itertools.islice(ids, 1, None))):  # strictly increasing
         raise DrawRefused(
             "the candidate list is in canonical order (expert ids sorted, each once)",
             field="candidates",
             rule="canonical_order",
         )
+
+
+_EXPERT_ID = attrgetter("expert_id")
+_SPECIALTIES = attrgetter("specialties")
 
 
 def _fitting_codes(codes: set[str], group: GroupSpec) -> frozenset[str] | None:
@@ -198,12 +207,25 @@ def _listed(
     """`candidate_list` and, per group key, the specialty codes present that fit the group."""
     check_spec(spec)
     _check_canonical(candidates)
-    codes = set(itertools.chain.from_iterable(candidate.specialties for candidate in candidates))
+    codes = set(itertools.chain.from_iterable(map(_SPECIALTIES, candidates)))
     fitting = {group.key: _fitting_codes(codes, group) for group in spec.groups}
     if any(found is None for found in fitting.values()):
         return list(candidates), fitting
     anywhere = frozenset().union(*(found for found in fitting.values() if found is not None))
-    return [candidate for candidate in candidates if not anywhere.isdisjoint(candidate.specialties)], fitting
+    return _having(candidates, anywhere), fitting
+
+
+def _having(candidates: Sequence[Candidate], codes: frozenset[str]) -> list[Candidate]:
+    """Those of ``candidates`` with one of ``codes``, in order (built-in maps: no loop per expert)."""
+    return list(
+        itertools.compress(candidates, map(operator.not_, map(codes.isdisjoint, map(_SPECIALTIES, candidates))))
+    )
+
+
+def _lines(candidates: Sequence[Candidate]) -> Iterator[str]:
+    """The published list's lines: ``expert_id SP code_1,…,code_m``."""
+    codes = map(",".join, map(_SPECIALTIES, candidates))
+    return map(" ".join, zip(map(_EXPERT_ID, candidates), codes, strict=True))
 
 
 def draw_committee(
@@ -226,18 +248,15 @@ def draw_committee(
             "the seed does not match the commitment published before the draw", field="seed", rule="seed_commitment"
         )
     listed, fitting_codes = _listed(candidates, spec)
-    list_sha256 = candidate_list_digest(listed)
+    list_sha256 = _digest_lines(_lines(listed))
     seed = draws.draw_seed(server_seed, list_sha256, dict(contributions or {}))
     taken: set[str] = set()
     groups: list[GroupDraw] = []
     for group in spec.ordered():
         fitting = fitting_codes[group.key]
-        if fitting is None:
-            eligible = [c.expert_id for c in listed if c.expert_id not in taken]
-        else:
-            eligible = [
-                c.expert_id for c in listed if not fitting.isdisjoint(c.specialties) and c.expert_id not in taken
-            ]
+        eligible = list(map(_EXPERT_ID, listed if fitting is None else _having(listed, fitting)))
+        if taken:  # a handful drawn for earlier groups
+            eligible = [expert for expert in eligible if expert not in taken]
         if len(eligible) < group.count:
             raise DrawRefused(
                 f"group {group.key} needs {group.count} experts, {len(eligible)} are eligible after avoidance",
