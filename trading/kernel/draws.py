@@ -45,6 +45,8 @@ reveal, which chooses between two outcomes at most and is public (the result lis
 from __future__ import annotations
 
 import hashlib
+import itertools
+import operator
 import secrets
 from collections.abc import Mapping, Sequence
 
@@ -72,6 +74,8 @@ def is_sha256_hex(value: str) -> bool:
 
 def canonical(keys: Sequence[str]) -> list[str]:
     """The canonical order of participants and candidates: sorted as strings (code points)."""
+    if all(map(operator.lt, keys, itertools.islice(keys, 1, None))):
+        return list(keys)  # already strictly increasing: sorted and distinct (the usual case)
     if len(set(keys)) != len(keys):
         msg = "a draw's participants are distinct"
         raise ValueError(msg)

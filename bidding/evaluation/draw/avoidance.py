@@ -29,13 +29,14 @@ The canonical order of the candidates left is by ``expert_id`` as a string, code
 from __future__ import annotations
 
 import itertools
+import operator
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 from operator import attrgetter
 
-from bidding.evaluation.draw.candidates import Candidate, DrawContext, ExpertStatus
+from bidding.evaluation.draw.candidates import Candidate, DeclaredConflict, DrawContext, ExpertStatus
 from bidding.evaluation.draw.rules import DrawRules
 
 
@@ -262,30 +263,56 @@ def reasons_for(candidate: Candidate, context: DrawContext, window: Window, rule
 def canonical_candidates(candidates: Iterable[Candidate]) -> list[Candidate]:
     """By ``expert_id`` as a string (code points); an expert listed twice is refused."""
     ordered = sorted(candidates, key=attrgetter("expert_id"))
-    for before, after in itertools.pairwise(ordered):
-        if before.expert_id == after.expert_id:
-            msg = f"expert {before.expert_id} is listed twice"
-            raise ValueError(msg)
+    ids = list(map(attrgetter("expert_id"), ordered))
+    if not all(map(operator.lt, ids, itertools.islice(ids, 1, None))):  # sorted, so: a repeated id
+        for before, after in itertools.pairwise(ids):
+            if before == after:
+                msg = f"expert {before} is listed twice"
+                raise ValueError(msg)
     return ordered
 
 
+def _none_with(conflicts: tuple[DeclaredConflict, ...], parties: Mapping[str, str]) -> bool:
+    """No declared conflict is with a party (then `declared_conflicts` finds nothing)."""
+    return all(conflict.organisation_uscc not in parties for conflict in conflicts)
+
+
 def apply_avoidance(candidates: Iterable[Candidate], context: DrawContext, rules: DrawRules) -> AvoidanceResult:
-    """The candidates left after every filter, canonical order, and the exclusion record."""
+    """The candidates left after every filter, canonical order, and the exclusion record.
+
+    Most experts trip no filter: the loop settles them with a few attribute and set tests (the
+    conditions under which each filter finds nothing) and calls `reasons_for` only for the rest,
+    whose reasons it records.
+    """
     bounds = window(context, rules)
     kept: list[Candidate] = []
     excluded: list[Excluded] = []
-    parties, active = bounds.parties, ExpertStatus.ACTIVE
+    keep = kept.append
+    parties, active, days, tenderee = bounds.parties, ExpertStatus.ACTIVE, bounds.days, context.tenderee_uscc
+    any_draw_counts = rules.max_draws_per_tenderee < 1  # (the rules refuse it; kept exact all the same)
     for candidate in canonical_candidates(candidates):
-        if (
-            candidate.employer_uscc not in parties
-            and candidate.status is active
-            and not (candidate.conflicts or candidate.drafting_roles or candidate.unavailable or candidate.past_draws)
+        if not (
+            candidate.employer_uscc in parties
+            or candidate.status is not active
+            or candidate.drafting_roles
+            or (candidate.conflicts and not _none_with(candidate.conflicts, parties))
         ):
-            kept.append(candidate)  # nothing any filter could find (`reasons_for` would call none)
-            continue
+            unavailable = candidate.unavailable
+            if not unavailable or unavailable.isdisjoint(days):
+                past = candidate.past_draws
+                if not past:
+                    keep(candidate)  # nothing any filter could find (`reasons_for` would call none)
+                    continue
+                if not any_draw_counts:
+                    for draw in past:
+                        if draw.tenderee_uscc == tenderee:
+                            break
+                    else:  # no draw for this tenderee: the frequency rule counts none
+                        keep(candidate)
+                        continue
         found = reasons_for(candidate, context, bounds, rules)
         if found:
             excluded.append(Excluded(candidate.expert_id, tuple(found)))
         else:
-            kept.append(candidate)
+            keep(candidate)
     return AvoidanceResult(tuple(kept), tuple(excluded), rules.version)

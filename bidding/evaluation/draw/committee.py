@@ -32,9 +32,11 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import operator
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any, Final
 
 from bidding.evaluation.draw.avoidance import Excluded
@@ -121,8 +123,12 @@ def _bad_code(code: str) -> bool:
 def candidate_list_digest(candidates: Sequence[Candidate]) -> str:
     """The published digest of the candidate list (``candidates`` in canonical order)."""
     # One line per expert: ``expert_id SP code_1,…,code_m`` (`Candidate` keeps the codes sorted).
-    lines = [c.expert_id + " " + ",".join(c.specialties) for c in candidates]
-    text = "\n".join([CANDIDATES_DOMAIN, *lines])
+    lines = zip(map(_EXPERT_ID, candidates), map(",".join, map(_SPECIALTIES, candidates)), strict=True)
+    return _digest_lines(map(" ".join, lines))
+
+
+def _digest_lines(lines: Iterable[str]) -> str:
+    text = "\n".join(itertools.chain((CANDIDATES_DOMAIN,), lines))
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -165,15 +171,8 @@ class CommitteeDraw:
         return [expert for group in self.groups for expert in group.members]
 
 
-def _check_canonical(candidates: Sequence[Candidate]) -> None:
-    """Canonical order, each expert once (ids and codes are checked when a `Candidate` is made)."""
-    ids = [candidate.expert_id for candidate in candidates]
-    if ids != sorted(ids) or len(set(ids)) != len(ids):
-        raise DrawRefused(
-            "the candidate list is in canonical order (expert ids sorted, each once)",
-            field="candidates",
-            rule="canonical_order",
-        )
+_EXPERT_ID = attrgetter("expert_id")
+_SPECIALTIES = attrgetter("specialties")
 
 
 def _fitting_codes(codes: set[str], group: GroupSpec) -> frozenset[str] | None:
@@ -189,21 +188,53 @@ def candidate_list(candidates: Sequence[Candidate], spec: DrawSpec) -> list[Cand
     avoidance result, canonical order), those fitting at least one group. Defining it so makes the
     committee the same whether the pool's query already kept only the spec's specialties or not.
     """
-    return _listed(candidates, spec)[0]
+    return _listed(candidates, spec).candidates
 
 
-def _listed(
-    candidates: Sequence[Candidate], spec: DrawSpec
-) -> tuple[list[Candidate], dict[str, frozenset[str] | None]]:
-    """`candidate_list` and, per group key, the specialty codes present that fit the group."""
+@dataclass(frozen=True, slots=True)
+class _Listed:
+    """The candidate list with its ids and codes fetched once (each pass then reads plain lists)."""
+
+    candidates: list[Candidate]
+    ids: list[str]
+    specialties: list[tuple[str, ...]]
+    fitting: dict[str, frozenset[str] | None]
+    """Per group key, the specialty codes present that fit the group (None: every candidate fits)."""
+
+    def having(self, codes: frozenset[str] | None) -> list[str]:
+        """The ids of those with one of ``codes`` (all when None), in order, by built-in maps."""
+        if codes is None:
+            return list(self.ids)
+        return list(itertools.compress(self.ids, map(operator.not_, map(codes.isdisjoint, self.specialties))))
+
+    def lines(self) -> Iterator[str]:
+        """The published list's lines: ``expert_id SP code_1,…,code_m``."""
+        return map(" ".join, zip(self.ids, map(",".join, self.specialties), strict=True))
+
+
+def _listed(candidates: Sequence[Candidate], spec: DrawSpec) -> _Listed:
+    """`candidate_list`, its ids and codes, and per group key the codes present that fit it."""
     check_spec(spec)
-    _check_canonical(candidates)
-    codes = set(itertools.chain.from_iterable(candidate.specialties for candidate in candidates))
+    ids = list(map(_EXPERT_ID, candidates))
+    if not all(map(operator.lt, ids, itertools.islice(ids, 1, None))):  # strictly increasing
+        raise DrawRefused(
+            "the candidate list is in canonical order (expert ids sorted, each once)",
+            field="candidates",
+            rule="canonical_order",
+        )
+    specialties = list(map(_SPECIALTIES, candidates))
+    codes = set(itertools.chain.from_iterable(specialties))
     fitting = {group.key: _fitting_codes(codes, group) for group in spec.groups}
     if any(found is None for found in fitting.values()):
-        return list(candidates), fitting
+        return _Listed(list(candidates), ids, specialties, fitting)
     anywhere = frozenset().union(*(found for found in fitting.values() if found is not None))
-    return [candidate for candidate in candidates if not anywhere.isdisjoint(candidate.specialties)], fitting
+    keep = list(map(operator.not_, map(anywhere.isdisjoint, specialties)))
+    return _Listed(
+        list(itertools.compress(candidates, keep)),
+        list(itertools.compress(ids, keep)),
+        list(itertools.compress(specialties, keep)),
+        fitting,
+    )
 
 
 def draw_committee(
@@ -225,19 +256,15 @@ def draw_committee(
         raise DrawRefused(
             "the seed does not match the commitment published before the draw", field="seed", rule="seed_commitment"
         )
-    listed, fitting_codes = _listed(candidates, spec)
-    list_sha256 = candidate_list_digest(listed)
+    listed = _listed(candidates, spec)
+    list_sha256 = _digest_lines(listed.lines())
     seed = draws.draw_seed(server_seed, list_sha256, dict(contributions or {}))
     taken: set[str] = set()
     groups: list[GroupDraw] = []
     for group in spec.ordered():
-        fitting = fitting_codes[group.key]
-        if fitting is None:
-            eligible = [c.expert_id for c in listed if c.expert_id not in taken]
-        else:
-            eligible = [
-                c.expert_id for c in listed if not fitting.isdisjoint(c.specialties) and c.expert_id not in taken
-            ]
+        eligible = listed.having(listed.fitting[group.key])
+        if taken:  # a handful drawn for earlier groups
+            eligible = [expert for expert in eligible if expert not in taken]
         if len(eligible) < group.count:
             raise DrawRefused(
                 f"group {group.key} needs {group.count} experts, {len(eligible)} are eligible after avoidance",

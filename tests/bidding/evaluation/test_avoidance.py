@@ -207,3 +207,42 @@ def test_calendar_arithmetic_clamps_month_and_leap_day_ends():
     assert months_before(date(2026, 3, 31), 1) == date(2026, 2, 28)
     assert months_before(date(2026, 1, 15), 12) == date(2025, 1, 15)
     assert years_before(date(2028, 2, 29), 3) == date(2025, 2, 28)
+
+
+def test_the_fast_path_agrees_with_every_filter_run_on_every_expert():
+    """`apply_avoidance` settles most experts without calling the filters; over a mixed pool (party
+    employers, conflicts with parties and with others, roles, suspensions, absences, past draws for
+    the tenderee and for others) it keeps and excludes exactly whom running every filter on every
+    expert would, with the same reasons, in canonical order."""
+    from bidding.evaluation.draw.avoidance import reasons_for, window
+
+    rng = random.Random(1515)  # noqa: S311 - a reproducible pool
+    orgs = [TENDEREE, AGENCY, BIDDER_A, BIDDER_B, SUPERVISOR, ELSEWHERE]
+    experts = []
+    for number in rng.sample(range(10_000), 600):
+        fields: dict = {"employer_uscc": rng.choice([*orgs, None])}
+        if rng.random() < 0.2:
+            fields["conflicts"] = (DeclaredConflict(rng.choice(orgs), "advisory"),)
+        if rng.random() < 0.1:
+            fields["drafting_roles"] = (DraftingRole(rng.choice([TENDER, "other"]), "documents"),)
+        if rng.random() < 0.1:
+            fields["status"] = rng.choice([ExpertStatus.SUSPENDED, ExpertStatus.REMOVED])
+        if rng.random() < 0.2:
+            fields["unavailable"] = frozenset({EVALUATION + timedelta(days=rng.randint(-2, 2))})
+        if rng.random() < 0.4:
+            fields["past_draws"] = tuple(
+                PastDraw(rng.choice([TENDEREE, ELSEWHERE]), DRAW_DAY - timedelta(days=rng.randint(1, 400)))
+                for _ in range(rng.randint(1, 4))
+            )
+        experts.append(expert(number, **fields))
+    ctx = context(other_parties=frozenset({SUPERVISOR}))
+    result = apply_avoidance(experts, ctx, RULES)
+    bounds = window(ctx, RULES)
+    ordered = sorted(experts, key=lambda candidate: candidate.expert_id)
+    every = {candidate.expert_id: reasons_for(candidate, ctx, bounds, RULES) for candidate in ordered}
+    assert [c.expert_id for c in result.candidates] == [key for key, found in every.items() if not found]
+    assert {item.expert_id: list(item.reasons) for item in result.excluded} == {
+        key: found for key, found in every.items() if found
+    }
+    assert [item.expert_id for item in result.excluded] == sorted(item.expert_id for item in result.excluded)
+    assert 50 < len(result.excluded) < 550  # the pool mixes both
