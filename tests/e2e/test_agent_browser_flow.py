@@ -21,7 +21,7 @@ import base64
 import json
 import re
 import subprocess
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +38,7 @@ from tests.bidding import harness
 from tests.certs.agent.support import PIN, AgentProcess
 from tests.e2e.test_bidder_browser_flow import _issue, _register_and_log_in
 from tests.e2e.test_browser_seal import RecordingProxy
-from tests.e2e.test_login_locale import CHROMIUM, CHROMIUM_ARGS, _free_port
+from tests.e2e.test_login_locale import _free_port
 from tests.e2e.test_opening_hall import _login, _usernames
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("publisher")]
@@ -48,20 +48,6 @@ PRICE = "6543210.90"
 SIGN_ID, ENC_ID = "11", "12"
 DECLINED = "已在证书助手中拒绝。"
 P12_PASSWORD = "证书口令-2026"
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[object]:
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"no Chromium at {CHROMIUM}")
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as playwright:
-        chromium = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield chromium
-        finally:
-            await chromium.close()
 
 
 async def _answer(agent: AgentProcess, answer: str, *, about: str = "") -> str:

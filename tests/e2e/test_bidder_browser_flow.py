@@ -20,7 +20,6 @@ import json
 import re
 import subprocess
 import uuid
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -41,7 +40,6 @@ from certs.envelope import cms_env, sealed_bid
 from certs.sign.cades import verify_detached
 from tests.bidding import harness
 from tests.e2e.test_browser_seal import RecordingProxy
-from tests.e2e.test_login_locale import CHROMIUM, CHROMIUM_ARGS
 from trading.kernel.db.engine import create_engine, create_session_maker
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("publisher")]
@@ -52,20 +50,6 @@ USER_PASSWORD = "new-bidder-password-2026"
 ORGANISATION = "淮安浏览器投标有限公司"
 USERNAME = "browser-bidder"
 PRICE = "8123456.70"
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[object]:
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"no Chromium at {CHROMIUM}")
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as playwright:
-        chromium = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield chromium
-        finally:
-            await chromium.close()
 
 
 def _issue(setup: harness.SubmissionSetup, uscc: str, profile: Profile) -> Identity:

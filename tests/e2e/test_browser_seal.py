@@ -31,7 +31,6 @@ import json
 import re
 import subprocess
 import zipfile
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Self
@@ -49,7 +48,6 @@ from certs.devpki.authority import Identity, Profile
 from certs.devpki.names import organisation_name
 from certs.envelope import cms_env, sealed_bid
 from tests.bidding import harness
-from tests.e2e.test_login_locale import CHROMIUM, CHROMIUM_ARGS
 from tests.e2e.test_opening_hall import _login, _usernames
 from trading.kernel.db.engine import create_engine, create_session_maker
 
@@ -58,20 +56,6 @@ LOT = "001"
 MARKER = "PLAINTEXT-MARKER-7f3c9a"
 P12_PASSWORD = "浏览器-p12-口令-2026"
 PAGE_PRICE = "7654321.00"
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[object]:
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"no Chromium at {CHROMIUM}")
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as playwright:
-        chromium = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield chromium
-        finally:
-            await chromium.close()
 
 
 class RecordingProxy:

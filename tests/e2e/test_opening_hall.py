@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import re
-from collections.abc import AsyncIterator
 from pathlib import Path
 from urllib.parse import quote_plus
 
@@ -35,7 +34,6 @@ from bidding.models import Tender
 from bidding.opening.models import Confirmation, Objection
 from certs.sign.cades import verify_detached
 from tests.bidding import harness
-from tests.e2e.test_login_locale import CHROMIUM, CHROMIUM_ARGS
 from trading.kernel.db.engine import create_engine, create_session_maker
 from trading.kernel.web.money import amount_in_words
 from trading.parties.models import User
@@ -50,20 +48,6 @@ LOT = "001"
 SUBMISSION_SECONDS = 60
 """From moving the deadline (after the server is up) to the deadline: three tiny bids are built and
 sent. Nothing waits for it: `harness.open_at_deadline` then moves the server's clock past it."""
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[object]:
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"no Chromium at {CHROMIUM}")
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as playwright:
-        chromium = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield chromium
-        finally:
-            await chromium.close()
 
 
 async def _usernames(setup: harness.SubmissionSetup) -> tuple[str, list[str]]:
