@@ -25,6 +25,7 @@ __all__ = [
     "FINAL_OUTCOMES",
     "READ_OUT",
     "STAGE_ORDER",
+    "CoefficientDraw",
     "Confirmation",
     "Objection",
     "OpeningBid",
@@ -183,3 +184,28 @@ class Confirmation(UUIDPrimaryKey, Base):
     signature: Mapped[bytes] = mapped_column(sa.LargeBinary)
     signer_sha256: Mapped[str] = mapped_column(sa.String(64))
     confirmed_at: Mapped[datetime]
+
+
+class CoefficientDraw(UUIDPrimaryKey, Base):
+    """A random coefficient (浮动系数, K) drawn in public in the hall, from a seed committed before.
+
+    The seed's SHA-256 is published when the opening starts; the seed is revealed at the draw, and
+    the value is ``low + step · i`` with ``i`` derived from the seed (`trading.kernel.draws`), so
+    anyone can recompute it. One row per coefficient the tender's method needs.
+    """
+
+    __tablename__ = "bidding_opening_coefficient_draws"
+    __table_args__ = (sa.UniqueConstraint("session_id", "name"),)
+
+    session_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("bidding_opening_sessions.id"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(40))
+    low: Mapped[str] = mapped_column(sa.String(40))
+    high: Mapped[str] = mapped_column(sa.String(40))
+    step: Mapped[str] = mapped_column(sa.String(40))
+    seed_commitment: Mapped[str] = mapped_column(sa.String(64))
+    committed_at: Mapped[datetime]
+    seed: Mapped[str | None] = mapped_column(sa.String(128))
+    value: Mapped[str | None] = mapped_column(sa.String(40))
+    """The drawn value as a decimal string (NULL until drawn)."""
+    drawn_at: Mapped[datetime | None]
+    drawn_by: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("parties_users.id"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bidding.evaluation.models  # registers the evaluation stage's tables
 import bidding.evaluation.pool.models  # registers the expert-pool tables
 import bidding.models
 import bidding.opening.models  # noqa: F401 - registers the opening tables
