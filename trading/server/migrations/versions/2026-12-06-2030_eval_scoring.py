@@ -1,0 +1,23 @@
+"""evaluation (scoring part): columns or tables this part needed beyond 0019 (none if the body is empty)
+
+Revision ID: 0022_eval_scoring
+Revises: 0021_eval_session
+Create Date: 2026-12-06 20:30:00
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+revision: str = "0022_eval_scoring"
+down_revision: str | Sequence[str] | None = "0021_eval_session"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass

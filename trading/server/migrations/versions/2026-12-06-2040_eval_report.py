@@ -1,0 +1,23 @@
+"""evaluation (report part): columns or tables this part needed beyond 0019 (none if the body is empty)
+
+Revision ID: 0023_eval_report
+Revises: 0022_eval_scoring
+Create Date: 2026-12-06 20:40:00
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+revision: str = "0023_eval_report"
+down_revision: str | Sequence[str] | None = "0022_eval_scoring"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
