@@ -283,7 +283,7 @@ class EvaluationSetup:
                 "name an account of the tenderee bound to a person", field="username", rule="tenderee_person"
             )
         if any(member.user_id == user.id for member in present):
-            raise SetupRefused("this representative is appointed already", field="username", rule="duplicate")
+            raise SetupRefused("this representative is appointed already", field="username", rule="representative_twice")
         now = await clock.now(self.session)
         member = Member(
             id=uuid7(),
