@@ -17,8 +17,8 @@ METHOD_LABELS = {
 }
 MEMBER_STATUS_LABELS = {
     MemberStatus.NOTIFIED.value: N_("Asked to confirm"),
-    MemberStatus.CONFIRMED.value: N_("Confirmed"),
-    MemberStatus.DECLINED.value: N_("Declined"),
+    MemberStatus.CONFIRMED.value: N_("Confirmed attendance"),
+    MemberStatus.DECLINED.value: N_("Declined the draw"),
     MemberStatus.TIMED_OUT.value: N_("No answer in time"),
     MemberStatus.REPLACED.value: N_("Replaced"),
     MemberStatus.SIGNED_IN.value: N_("Signed in"),
@@ -28,13 +28,13 @@ MEMBER_KIND_LABELS = {
     MemberKind.REPRESENTATIVE.value: N_("Tenderee's representative"),
 }
 STATE_LABELS = {
-    SessionState.PREPARING.value: N_("Preparing"),
-    SessionState.SIGNED_IN.value: N_("Everyone signed in"),
-    SessionState.QUALIFICATION.value: N_("Qualification review"),
-    SessionState.DETAILED.value: N_("Detailed review"),
-    SessionState.SCORING.value: N_("Scoring"),
-    SessionState.REPORT_SIGNING.value: N_("Signing the report"),
-    SessionState.COMPLETED.value: N_("Completed"),
+    SessionState.PREPARING.value: N_("Preparing the session"),
+    SessionState.SIGNED_IN.value: N_("All members signed in"),
+    SessionState.QUALIFICATION.value: N_("Reviewing qualifications"),
+    SessionState.DETAILED.value: N_("Detailed review under way"),
+    SessionState.SCORING.value: N_("Scoring under way"),
+    SessionState.REPORT_SIGNING.value: N_("Signing the evaluation report"),
+    SessionState.COMPLETED.value: N_("Evaluation completed"),
 }
 AVOIDANCE_LABELS = {
     Avoidance.EMPLOYER_TENDEREE.value: N_("Works for the tenderee"),
@@ -53,9 +53,9 @@ AVOIDANCE_LABELS = {
 }
 FIELD_LABELS = {
     "method": N_("Evaluation method"),
-    "criteria": N_("Scoring criteria"),
-    "price_base": N_("Base price"),
-    "candidates": N_("Ranked candidates"),
+    "criteria": N_("Criteria and weights"),
+    "price_base": N_("Base price method"),
+    "candidates": N_("Number of ranked candidates"),
     "size": N_("Committee size"),
     "committee.size": N_("Committee size"),
     "representatives": N_("Tenderee's representatives"),
@@ -64,16 +64,16 @@ FIELD_LABELS = {
     "committee.reserves": N_("Reserves per group"),
     "specialties": N_("Experts per specialty"),
     "committee.specialties": N_("Experts per specialty"),
-    "main_venue": N_("Main venue"),
-    "sub_venues": N_("Sub venues"),
+    "main_venue": N_("Main evaluation venue"),
+    "sub_venues": N_("Sub evaluation venues"),
     "scheduled_at": N_("Evaluation starts"),
     "username": N_("Representative's account"),
     "reason": N_("Reason"),
     "tender": N_("Tender"),
     "evaluation": N_("Evaluation"),
-    "draw": N_("Draw"),
-    "draw_at": N_("Draw"),
-    "member": N_("Membership"),
+    "draw": N_("Committee draw"),
+    "draw_at": N_("Committee draw"),
+    "member": N_("Committee membership"),
 }
 RULE_MESSAGES = {
     "required": N_("This field is required."),
