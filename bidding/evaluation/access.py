@@ -11,8 +11,8 @@ Until ``Evaluation.results_published_at``:
 - bidders, the tenderee and the agency see neither.
 
 Every refused attempt is recorded in the ledger (action ``evaluation.access_refused`` on the
-tender's project chain) in a transaction of its own, so the record survives the refusal
-(`refuse`). From publication on the committee's names are public with the result.
+tender's project chain) in the caller's transaction, which the caller then commits by answering
+403 without raising (`identities_refusal`), or in a transaction of its own (`refuse`). From publication on the committee's names are public with the result.
 """
 
 from __future__ import annotations
@@ -131,17 +131,21 @@ async def record_refusal(
     )
 
 
+async def identities_refusal(
+    session: AsyncSession, actor: Actor, evaluation: Evaluation, *, route: str = ""
+) -> AccessRefused | None:
+    """None when the caller may see the committee's names; else the refusal, recorded in
+    ``session``. The caller *returns* it as a 403 (`AccessRefused.problem`, an error page) rather
+    than raising it, so the request's transaction commits the record."""
+    if may_see_identities(actor, evaluation):
+        return None
+    return await record_refusal(session, actor, evaluation, Sight.IDENTITIES, route=route)
+
+
 async def refuse(
     session_maker: async_sessionmaker[AsyncSession], actor: Actor, evaluation: Evaluation, sight: Sight, *, route: str = ""
 ) -> AccessRefused:
-    """Record the refusal in a transaction of its own (committed before the caller raises it)."""
+    """Record a refusal in a transaction of its own (for a caller that raises it afterwards and
+    whose own transaction rolls back); returns the error to raise."""
     async with transaction(session_maker, lock=True) as session:
         return await record_refusal(session, actor, evaluation, sight, route=route)
-
-
-async def require_identities(
-    session_maker: async_sessionmaker[AsyncSession], actor: Actor, evaluation: Evaluation, *, route: str = ""
-) -> None:
-    """Raise `AccessRefused` (after recording it) unless the caller may see the committee's names."""
-    if not may_see_identities(actor, evaluation):
-        raise await refuse(session_maker, actor, evaluation, Sight.IDENTITIES, route=route)

@@ -9,10 +9,10 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from litestar import Controller, Request, get, post, put
+from litestar import Controller, Request, Response, get, post, put
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bidding.evaluation import access
 from bidding.evaluation.committee.drawing import CommitteeDraws
@@ -31,6 +31,7 @@ from bidding.evaluation.committee.schemas import (
 from bidding.evaluation.committee.setup import EvaluationSetup, SetupInput
 from bidding.evaluation.models import Evaluation
 from trading.kernel.auth.identity import Actor
+from trading.kernel.api.errors import problem_response
 from trading.kernel.auth.permissions import requires
 from trading.kernel.settings import Settings
 
@@ -49,11 +50,6 @@ async def _read(session: AsyncSession, evaluation: Evaluation) -> EvaluationRead
     return EvaluationRead.of(
         evaluation, [{"venue_id": str(v.id), "code": v.code, "name": v.name, "role": link.role.value} for link, v in venues]
     )
-
-
-def _maker(request: Request[Any, Any, Any]) -> async_sessionmaker[AsyncSession]:
-    maker: async_sessionmaker[AsyncSession] = request.app.state.session_maker
-    return maker
 
 
 def _settings(request: Request[Any, Any, Any]) -> Settings:
@@ -174,11 +170,13 @@ class CommitteeDrawApi(Controller):
         evaluation_id: FromPath[uuid.UUID],
         db_session: NamedDependency[AsyncSession],
         actor: NamedDependency[Actor],
-    ) -> dict[str, Any]:
+    ) -> Response[dict[str, Any]]:
         """The published draw as ``scripts/recompute_committee.py`` reads it."""
         evaluation, row = await _draw(db_session, evaluation_id)
-        await access.require_identities(_maker(request), actor, evaluation, route="api:published_draw")
-        return CommitteeDraws.published_document(evaluation, row)
+        refused = await access.identities_refusal(db_session, actor, evaluation, route="api:published_draw")
+        if refused is not None:
+            return problem_response(refused.problem())
+        return Response(content=CommitteeDraws.published_document(evaluation, row))
 
     @get("/committee", operation_id="evaluation_get_committee", opt=requires(CommitteePermission.COMMITTEE_READ))
     async def committee(
@@ -187,13 +185,15 @@ class CommitteeDrawApi(Controller):
         evaluation_id: FromPath[uuid.UUID],
         db_session: NamedDependency[AsyncSession],
         actor: NamedDependency[Actor],
-    ) -> list[MemberRead]:
+    ) -> Response[list[MemberRead]]:
         """The committee's members by name: refused (and recorded) before the results for anyone
         but the draw operator and the supervisors."""
         service = EvaluationSetup(db_session)
         evaluation, _ = await service.evaluation(evaluation_id)
-        await access.require_identities(_maker(request), actor, evaluation, route="api:committee")
-        return [MemberRead.of(m) for m in await CommitteeRepository(db_session).members(evaluation.id)]
+        refused = await access.identities_refusal(db_session, actor, evaluation, route="api:committee")
+        if refused is not None:
+            return problem_response(refused.problem())
+        return Response(content=[MemberRead.of(m) for m in await CommitteeRepository(db_session).members(evaluation.id)])
 
 
 async def _draw(session: AsyncSession, evaluation_id: uuid.UUID) -> tuple[Evaluation, Any]:

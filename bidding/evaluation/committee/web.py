@@ -24,7 +24,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Redirect
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bidding.evaluation import access
 from bidding.evaluation.committee.drawing import CommitteeDraws
@@ -48,6 +48,7 @@ from trading.kernel.auth.identity import Actor
 from trading.kernel.auth.permissions import requires
 from trading.kernel.settings import Settings
 from trading.kernel.web.forms import FieldError, FieldParser, FormBody, Many, lines, many, submit
+from trading.kernel.web.errors import web_error_response
 from trading.kernel.web.pages import page
 from trading.kernel.web.templating import DISPLAY_TZ
 
@@ -87,11 +88,6 @@ class DeclineForm:
 def _settings(request: Request[Any, Any, Any]) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
-
-
-def _maker(request: Request[Any, Any, Any]) -> async_sessionmaker[AsyncSession]:
-    maker: async_sessionmaker[AsyncSession] = request.app.state.session_maker
-    return maker
 
 
 def form_of(settings: dict[str, Any], scheduled: Any = None, venues: Any = ()) -> dict[str, Any]:
@@ -434,7 +430,9 @@ class CommitteePages(Controller):
         """The published draw for ``scripts/recompute_committee.py`` (``--before`` this file, or
         ``--commitment`` as shown before the draw)."""
         evaluation, _ = await EvaluationSetup(db_session).evaluation(evaluation_id)
-        await access.require_identities(_maker(request), actor, evaluation, route="page:draw_json")
+        refused = await access.identities_refusal(db_session, actor, evaluation, route="page:draw_json")
+        if refused is not None:
+            return web_error_response(request, refused)
         row = await CommitteeRepository(db_session).latest_draw(evaluation.id)
         if row is None or row.drawn_at is None:
             return Response(content=b'{"drawn": false}', media_type="application/json", status_code=404)
@@ -457,7 +455,9 @@ class CommitteePages(Controller):
         """The committee by name: refused (and recorded) before the results for anyone but the
         draw operator and the supervisors."""
         evaluation, tender = await EvaluationSetup(db_session).evaluation(evaluation_id)
-        await access.require_identities(_maker(request), actor, evaluation, route="page:committee")
+        refused = await access.identities_refusal(db_session, actor, evaluation, route="page:committee")
+        if refused is not None:
+            return web_error_response(request, refused)
         members = await CommitteeRepository(db_session).members(evaluation.id)
         context = _context(tender=tender, evaluation=evaluation, members=members)
         return await page(request, "evaluation/committee/committee.html", context)
