@@ -12,7 +12,8 @@ Until ``Evaluation.results_published_at``:
 
 Every refused attempt is recorded in the ledger (action ``evaluation.access_refused`` on the
 tender's project chain) in the caller's transaction, which the caller then commits by answering
-403 without raising (`identities_refusal`), or in a transaction of its own (`refuse`). From publication on the committee's names are public with the result.
+403 without raising (`identities_refusal`), or in a transaction of its own (`refuse`). From
+publication on, the committee's names are public with the result.
 """
 
 from __future__ import annotations
@@ -62,12 +63,12 @@ def published(evaluation: Evaluation) -> bool:
 
 def may_see_identities(actor: Actor, evaluation: Evaluation) -> bool:
     """The committee's names and the drawn order: the operator and supervisors, everyone once
-    the results are published."""
+    the results are published.
+    """
     return published(evaluation) or is_draw_operator(actor) or is_supervisor(actor)
 
 
 def may_see_score(
-    actor: Actor,
     evaluation: Evaluation,
     *,
     author: Member,
@@ -75,7 +76,8 @@ def may_see_score(
     everyone_submitted: bool,
 ) -> bool:
     """One score's value: its author; any current member once every member submitted; everyone
-    after publication. The supervisor sees values only after completion (publication)."""
+    after publication. The supervisor sees values only after completion (publication).
+    """
     if published(evaluation):
         return True
     if viewer is None or viewer.voided_at is not None:
@@ -136,16 +138,23 @@ async def identities_refusal(
 ) -> AccessRefused | None:
     """None when the caller may see the committee's names; else the refusal, recorded in
     ``session``. The caller *returns* it as a 403 (`AccessRefused.problem`, an error page) rather
-    than raising it, so the request's transaction commits the record."""
+    than raising it, so the request's transaction commits the record.
+    """
     if may_see_identities(actor, evaluation):
         return None
     return await record_refusal(session, actor, evaluation, Sight.IDENTITIES, route=route)
 
 
 async def refuse(
-    session_maker: async_sessionmaker[AsyncSession], actor: Actor, evaluation: Evaluation, sight: Sight, *, route: str = ""
+    session_maker: async_sessionmaker[AsyncSession],
+    actor: Actor,
+    evaluation: Evaluation,
+    sight: Sight,
+    *,
+    route: str = "",
 ) -> AccessRefused:
     """Record a refusal in a transaction of its own (for a caller that raises it afterwards and
-    whose own transaction rolls back); returns the error to raise."""
+    whose own transaction rolls back); returns the error to raise.
+    """
     async with transaction(session_maker, lock=True) as session:
         return await record_refusal(session, actor, evaluation, sight, route=route)

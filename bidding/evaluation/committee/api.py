@@ -30,8 +30,8 @@ from bidding.evaluation.committee.schemas import (
 )
 from bidding.evaluation.committee.setup import EvaluationSetup, SetupInput
 from bidding.evaluation.models import Evaluation
-from trading.kernel.auth.identity import Actor
 from trading.kernel.api.errors import problem_response
+from trading.kernel.auth.identity import Actor
 from trading.kernel.auth.permissions import requires
 from trading.kernel.settings import Settings
 
@@ -48,7 +48,8 @@ def _setup_input(data: SetupWrite) -> SetupInput:
 async def _read(session: AsyncSession, evaluation: Evaluation) -> EvaluationRead:
     venues = await CommitteeRepository(session).venues(evaluation.id)
     return EvaluationRead.of(
-        evaluation, [{"venue_id": str(v.id), "code": v.code, "name": v.name, "role": link.role.value} for link, v in venues]
+        evaluation,
+        [{"venue_id": str(v.id), "code": v.code, "name": v.name, "role": link.role.value} for link, v in venues],
     )
 
 
@@ -74,7 +75,8 @@ class EvaluationSetupApi(Controller):
         actor: NamedDependency[Actor],
     ) -> EvaluationRead:
         """Set up the tender's evaluation (host only, after publication): method, settings, the
-        committee spec, venues, start. Refused whole, naming field and rule."""
+        committee spec, venues, start. Refused whole, naming field and rule.
+        """
         evaluation = await EvaluationSetup(db_session).create(actor, tender_id, _setup_input(data))
         return await _read(db_session, evaluation)
 
@@ -92,9 +94,16 @@ class EvaluationSetupApi(Controller):
         evaluation = await EvaluationSetup(db_session).update(actor, evaluation_id, _setup_input(data))
         return await _read(db_session, evaluation)
 
-    @get("/{evaluation_id:uuid}/setup", operation_id="evaluation_get_setup", opt=requires(CommitteePermission.SETUP_MANAGE))
+    @get(
+        "/{evaluation_id:uuid}/setup",
+        operation_id="evaluation_get_setup",
+        opt=requires(CommitteePermission.SETUP_MANAGE),
+    )
     async def read(
-        self, evaluation_id: FromPath[uuid.UUID], db_session: NamedDependency[AsyncSession], actor: NamedDependency[Actor]
+        self,
+        evaluation_id: FromPath[uuid.UUID],
+        db_session: NamedDependency[AsyncSession],
+        actor: NamedDependency[Actor],
     ) -> EvaluationRead:
         """The setup, for the host."""
         service = EvaluationSetup(db_session)
@@ -149,13 +158,13 @@ class CommitteeDrawApi(Controller):
     @get("/draw", operation_id="evaluation_get_draw", opt=requires(CommitteePermission.COMMITTEE_READ))
     async def draw(
         self,
-        request: Request[Any, Any, Any],
         evaluation_id: FromPath[uuid.UUID],
         db_session: NamedDependency[AsyncSession],
         actor: NamedDependency[Actor],
     ) -> DrawRead:
         """The draw's commitment (public); its seed, list, exclusions and order only for the
-        operator and supervisors before the results, for everyone after."""
+        operator and supervisors before the results, for everyone after.
+        """
         evaluation, row = await _draw(db_session, evaluation_id)
         return DrawRead.of(row, identities=access.may_see_identities(actor, evaluation))
 
@@ -166,7 +175,6 @@ class CommitteeDrawApi(Controller):
     )
     async def published(
         self,
-        request: Request[Any, Any, Any],
         evaluation_id: FromPath[uuid.UUID],
         db_session: NamedDependency[AsyncSession],
         actor: NamedDependency[Actor],
@@ -181,19 +189,21 @@ class CommitteeDrawApi(Controller):
     @get("/committee", operation_id="evaluation_get_committee", opt=requires(CommitteePermission.COMMITTEE_READ))
     async def committee(
         self,
-        request: Request[Any, Any, Any],
         evaluation_id: FromPath[uuid.UUID],
         db_session: NamedDependency[AsyncSession],
         actor: NamedDependency[Actor],
     ) -> Response[list[MemberRead]]:
         """The committee's members by name: refused (and recorded) before the results for anyone
-        but the draw operator and the supervisors."""
+        but the draw operator and the supervisors.
+        """
         service = EvaluationSetup(db_session)
         evaluation, _ = await service.evaluation(evaluation_id)
         refused = await access.identities_refusal(db_session, actor, evaluation, route="api:committee")
         if refused is not None:
             return problem_response(refused.problem())
-        return Response(content=[MemberRead.of(m) for m in await CommitteeRepository(db_session).members(evaluation.id)])
+        return Response(
+            content=[MemberRead.of(m) for m in await CommitteeRepository(db_session).members(evaluation.id)]
+        )
 
 
 async def _draw(session: AsyncSession, evaluation_id: uuid.UUID) -> tuple[Evaluation, Any]:

@@ -56,8 +56,8 @@ from bidding.evaluation.models import CommitteeDraw, Evaluation, Member, MemberK
 from bidding.evaluation.pool.models import DrawOutcome, DrawRecord, Expert
 from bidding.evaluation.pool.repository import CandidateRepository
 from bidding.models import Tender
-from trading.kernel import clock, draws
 from trading.kernel import calendar as working_calendar
+from trading.kernel import clock, draws
 from trading.kernel.auth.identity import Actor
 from trading.kernel.calendar import CHINA
 from trading.kernel.db.types import uuid7
@@ -76,7 +76,9 @@ class NotTheOperator(PermissionDenied):
 
 def require_operator(actor: Actor) -> None:
     if not is_draw_operator(actor):
-        raise NotTheOperator("only the centre's draw operator runs committee draws", field="actor", rule="draw_operator")
+        raise NotTheOperator(
+            "only the centre's draw operator runs committee draws", field="actor", rule="draw_operator"
+        )
 
 
 def spec_of(row: CommitteeDraw) -> DrawSpec:
@@ -272,7 +274,7 @@ class CommitteeDraws:
             evaluation_end=first + timedelta(days=self.rules.evaluation_days - 1),
         )
 
-    async def seat_expert(  # noqa: PLR0913, PLR0917 - one member's row, record and notice
+    async def seat_expert(  # noqa: PLR0917 - one member's row, record and notice
         self,
         evaluation: Evaluation,
         tender: Tender,

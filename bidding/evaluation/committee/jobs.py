@@ -1,5 +1,6 @@
 """Sweep handler of the committee: a drawn expert who did not answer in time is timed out and the
-group's next reserve seated (`members.Memberships.time_out_if_due`: lock, re-check, act once)."""
+group's next reserve seated (`members.Memberships.time_out_if_due`: lock, re-check, act once).
+"""
 
 from __future__ import annotations
 

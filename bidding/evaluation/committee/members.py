@@ -113,7 +113,7 @@ class Memberships:
         await self._leave(Actor.system(), member, evaluation, tender, MemberStatus.TIMED_OUT, now, "")
         return True
 
-    async def _leave(  # noqa: PLR0913, PLR0917 - the member leaving and why
+    async def _leave(  # noqa: PLR0917 - the member leaving and why
         self,
         actor: Actor,
         member: Member,
@@ -137,7 +137,7 @@ class Memberships:
             return None
         return await self._seat_reserve(actor, member, evaluation, tender, now)
 
-    async def _seat_reserve(  # noqa: PLR0917 - the member replaced and where
+    async def _seat_reserve(
         self, actor: Actor, member: Member, evaluation: Evaluation, tender: Tender, now: datetime
     ) -> Member | None:
         assert member.draw_id is not None  # noqa: S101 - checked by the caller
@@ -183,7 +183,7 @@ class Memberships:
         )
         return seated
 
-    async def _record(  # noqa: PLR0913, PLR0917 - one member's entry
+    async def _record(  # noqa: PLR0917 - one member's entry
         self,
         actor: Actor,
         action: str,

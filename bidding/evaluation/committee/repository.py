@@ -48,7 +48,9 @@ class CommitteeRepository:
     async def bidder_usccs(self, tender_id: uuid.UUID) -> frozenset[str]:
         """Every organisation that bid on the tender (withdrawn bids too: avoidance is cautious)."""
         rows = await self.session.scalars(
-            select(Organisation.uscc).join(Bid, Bid.organisation_id == Organisation.id).where(Bid.tender_id == tender_id)
+            select(Organisation.uscc)
+            .join(Bid, Bid.organisation_id == Organisation.id)
+            .where(Bid.tender_id == tender_id)
         )
         return frozenset(rows.all())
 
@@ -122,7 +124,9 @@ class CommitteeRepository:
 
     async def draws_of(self, evaluation_id: uuid.UUID) -> Sequence[CommitteeDraw]:
         rows = await self.session.scalars(
-            select(CommitteeDraw).where(CommitteeDraw.evaluation_id == evaluation_id).order_by(CommitteeDraw.committed_at)
+            select(CommitteeDraw)
+            .where(CommitteeDraw.evaluation_id == evaluation_id)
+            .order_by(CommitteeDraw.committed_at)
         )
         return rows.all()
 

@@ -47,7 +47,8 @@ class EvaluationRead(msgspec.Struct):
 
 class DrawRead(msgspec.Struct):
     """A draw as anyone allowed to ask sees it: the commitment always; the seed, the candidate list,
-    the exclusions and the drawn order only for whom `access.may_see_identities` allows."""
+    the exclusions and the drawn order only for whom `access.may_see_identities` allows.
+    """
 
     id: uuid.UUID
     evaluation_id: uuid.UUID

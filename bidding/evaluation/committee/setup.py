@@ -93,7 +93,13 @@ def default_settings(tender: Tender, rules: CommitteeRules | None = None) -> dic
             name = str(item.get("name", "")).strip()[:60]
             kind = "price" if any(word in name.lower() for word in PRICE_WORDS) else "subjective"
             criteria.append(
-                {"code": name, "kind": kind, "weight": str(Decimal(str(item.get("weight", 0))) / total), "low": "0", "high": "100"}
+                {
+                    "code": name,
+                    "kind": kind,
+                    "weight": str(Decimal(str(item.get("weight", 0))) / total),
+                    "low": "0",
+                    "high": "100",
+                }
             )
     size = GP_LARGE_SIZE if government and tender.estimate >= Decimal(10_000_000) else DEFAULT_SIZE
     return {
@@ -116,7 +122,8 @@ def default_settings(tender: Tender, rules: CommitteeRules | None = None) -> dic
 @dataclass(frozen=True, slots=True)
 class SetupInput:
     """What the host chooses. ``settings`` is the method settings' data (`methods.serialise`
-    layout, its ``committee`` key the committee spec)."""
+    layout, its ``committee`` key the committee spec).
+    """
 
     settings: Mapping[str, Any]
     main_venue_id: uuid.UUID | None
@@ -268,14 +275,17 @@ class EvaluationSetup:
 
     async def add_representative(self, actor: Actor, evaluation_id: uuid.UUID, username: str) -> Member:
         """Appoint one of the tenderee's people as a member (kind representative, confirmed), up
-        to the spec's ``representatives``; the user must hold a role in the tenderee and be a person."""
+        to the spec's ``representatives``; the user must hold a role in the tenderee and be a person.
+        """
         evaluation, tender = await self.evaluation(evaluation_id, lock=True)
         self.require_host(actor, tender)
         wanted = int(evaluation.committee_spec.get("representatives", 0))
         present = await self.repo.representatives(evaluation.id)
         if len(present) >= wanted:
             raise SetupRefused(
-                f"the spec names {wanted} representatives of the tenderee", field="username", rule="representatives_full"
+                f"the spec names {wanted} representatives of the tenderee",
+                field="username",
+                rule="representatives_full",
             )
         user = await self.repo.user_in_organisation(username.strip(), tender.tenderee_organisation_id)
         if user is None or user.person_id is None:
@@ -283,7 +293,9 @@ class EvaluationSetup:
                 "name an account of the tenderee bound to a person", field="username", rule="tenderee_person"
             )
         if any(member.user_id == user.id for member in present):
-            raise SetupRefused("this representative is appointed already", field="username", rule="representative_twice")
+            raise SetupRefused(
+                "this representative is appointed already", field="username", rule="representative_twice"
+            )
         now = await clock.now(self.session)
         member = Member(
             id=uuid7(),
@@ -309,7 +321,9 @@ class EvaluationSetup:
         )
         return member
 
-    async def _record(self, actor: Actor, action: str, evaluation: Evaluation, tender: Tender, checked: Checked) -> None:
+    async def _record(
+        self, actor: Actor, action: str, evaluation: Evaluation, tender: Tender, checked: Checked
+    ) -> None:
         await append_entry(
             self.session,
             actor=actor,
@@ -332,7 +346,9 @@ class EvaluationSetup:
 
 
 def _links(evaluation_id: uuid.UUID, checked: Checked) -> list[EvaluationVenue]:
-    return [EvaluationVenue(evaluation_id=evaluation_id, venue_id=venue_id, role=role) for venue_id, role in checked.links]
+    return [
+        EvaluationVenue(evaluation_id=evaluation_id, venue_id=venue_id, role=role) for venue_id, role in checked.links
+    ]
 
 
 def _user(actor: Actor) -> uuid.UUID:

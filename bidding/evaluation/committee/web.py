@@ -47,8 +47,8 @@ from bidding.models import Tender
 from trading.kernel.auth.identity import Actor
 from trading.kernel.auth.permissions import requires
 from trading.kernel.settings import Settings
-from trading.kernel.web.forms import FieldError, FieldParser, FormBody, Many, lines, many, submit
 from trading.kernel.web.errors import web_error_response
+from trading.kernel.web.forms import FieldError, FieldParser, FormBody, Many, lines, many, submit
 from trading.kernel.web.pages import page
 from trading.kernel.web.templating import DISPLAY_TZ
 
@@ -180,7 +180,7 @@ class CommitteePages(Controller):
 
     # --- the host's setup -----------------------------------------------------------------------
 
-    async def _setup_page(  # noqa: PLR0913, PLR0917 - the page and what failed on it
+    async def _setup_page(  # noqa: PLR0917 - the page and what failed on it
         self,
         request: Request[Any, Any, Any],
         session: AsyncSession,
@@ -400,7 +400,9 @@ class CommitteePages(Controller):
 
         return await self._operate(request, db_session, actor, evaluation_id, work)
 
-    @post("/e/{evaluation_id:uuid}/draw/run", name="evaluation.draw_run", opt=requires(CommitteePermission.DRAW_OPERATE))
+    @post(
+        "/e/{evaluation_id:uuid}/draw/run", name="evaluation.draw_run", opt=requires(CommitteePermission.DRAW_OPERATE)
+    )
     async def run(
         self,
         *,
@@ -418,7 +420,11 @@ class CommitteePages(Controller):
 
     # --- what anyone may ask for (and be refused, on the record) --------------------------------
 
-    @get("/e/{evaluation_id:uuid}/draw.json", name="evaluation.draw_json", opt=requires(CommitteePermission.COMMITTEE_READ))
+    @get(
+        "/e/{evaluation_id:uuid}/draw.json",
+        name="evaluation.draw_json",
+        opt=requires(CommitteePermission.COMMITTEE_READ),
+    )
     async def draw_json(
         self,
         *,
@@ -428,7 +434,8 @@ class CommitteePages(Controller):
         evaluation_id: FromPath[uuid.UUID],
     ) -> Response[Any]:
         """The published draw for ``scripts/recompute_committee.py`` (``--before`` this file, or
-        ``--commitment`` as shown before the draw)."""
+        ``--commitment`` as shown before the draw).
+        """
         evaluation, _ = await EvaluationSetup(db_session).evaluation(evaluation_id)
         refused = await access.identities_refusal(db_session, actor, evaluation, route="page:draw_json")
         if refused is not None:
@@ -443,7 +450,11 @@ class CommitteePages(Controller):
             headers={"Content-Disposition": f'attachment; filename="committee-draw-{evaluation.id}.json"'},
         )
 
-    @get("/e/{evaluation_id:uuid}/committee", name="evaluation.committee", opt=requires(CommitteePermission.COMMITTEE_READ))
+    @get(
+        "/e/{evaluation_id:uuid}/committee",
+        name="evaluation.committee",
+        opt=requires(CommitteePermission.COMMITTEE_READ),
+    )
     async def committee(
         self,
         *,
@@ -453,7 +464,8 @@ class CommitteePages(Controller):
         evaluation_id: FromPath[uuid.UUID],
     ) -> Response[Any]:
         """The committee by name: refused (and recorded) before the results for anyone but the
-        draw operator and the supervisors."""
+        draw operator and the supervisors.
+        """
         evaluation, tender = await EvaluationSetup(db_session).evaluation(evaluation_id)
         refused = await access.identities_refusal(db_session, actor, evaluation, route="page:committee")
         if refused is not None:
@@ -471,14 +483,22 @@ class CommitteePages(Controller):
         context = _context(
             to_answer=[m for m in mine if m.member.status is MemberStatus.NOTIFIED],
             sessions=[m for m in mine if m.member.status in access.CURRENT and m.member.voided_at is None],
-            past=[m for m in mine if m.member.status not in access.CURRENT and m.member.status is not MemberStatus.NOTIFIED],
+            past=[
+                m
+                for m in mine
+                if m.member.status not in access.CURRENT and m.member.status is not MemberStatus.NOTIFIED
+            ],
             errors=errors,
         )
         return await page(request, "evaluation/committee/my.html", context, status_code=422 if errors else 200)
 
     @get("/my", name=MY, opt=requires(CommitteePermission.MEMBERSHIP_ANSWER))
     async def my(
-        self, *, request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession], actor: NamedDependency[Actor]
+        self,
+        *,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+        actor: NamedDependency[Actor],
     ) -> Response[Any]:
         return await self._my_page(request, db_session, actor, [])
 
@@ -497,7 +517,11 @@ class CommitteePages(Controller):
             refusal=lambda errors: self._my_page(request, session, actor, errors),
         )
 
-    @post("/my/{member_id:uuid}/confirm", name="evaluation.my_confirm", opt=requires(CommitteePermission.MEMBERSHIP_ANSWER))
+    @post(
+        "/my/{member_id:uuid}/confirm",
+        name="evaluation.my_confirm",
+        opt=requires(CommitteePermission.MEMBERSHIP_ANSWER),
+    )
     async def confirm(
         self,
         *,
@@ -511,7 +535,11 @@ class CommitteePages(Controller):
 
         return await self._answer(request, db_session, actor, work)
 
-    @post("/my/{member_id:uuid}/decline", name="evaluation.my_decline", opt=requires(CommitteePermission.MEMBERSHIP_ANSWER))
+    @post(
+        "/my/{member_id:uuid}/decline",
+        name="evaluation.my_decline",
+        opt=requires(CommitteePermission.MEMBERSHIP_ANSWER),
+    )
     async def decline(
         self,
         *,

@@ -108,7 +108,9 @@ RULE_MESSAGES = {
     "session_preparing": N_("The session has started."),
     "after_deadline": N_("The committee is drawn after the bid deadline."),
     "before_evaluation": N_("The committee is drawn before the evaluation starts."),
-    "draw_working_days_before": N_("The draw is too early: it may be at most the set working days before the evaluation."),
+    "draw_working_days_before": N_(
+        "The draw is too early: it may be at most the set working days before the evaluation."
+    ),
     "own_membership": N_("This is not your membership."),
     "answered_once": N_("This draw has been answered already."),
     "answer_in_time": N_("The time to answer has run out."),

@@ -183,7 +183,7 @@ async def test_a_time_out_seats_the_next_reserve_and_the_sweep_acts_once(
         ({"size": 5, "representatives": 2}, "committee.representatives", "committee_experts_two_thirds"),
     ],
 )
-async def test_a_spec_breaking_size_or_two_thirds_is_refused_naming_the_rule_and_nothing_is_stored(
+async def test_a_spec_breaking_size_or_two_thirds_is_refused_naming_the_rule_and_nothing_is_stored(  # noqa: PLR0917
     session: AsyncSession,
     session_maker: async_sessionmaker[AsyncSession],
     settings: Settings,

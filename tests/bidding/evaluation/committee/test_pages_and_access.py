@@ -27,7 +27,7 @@ from bidding.evaluation.committee.drawing import CommitteeDraws
 from bidding.evaluation.draw.candidates import Candidate
 from bidding.evaluation.draw.committee import DrawRefused, DrawSpec, GroupSpec, draw_committee
 from bidding.evaluation.models import Evaluation, Member, MemberStatus
-from tests.bidding.evaluation.committee.support import Scene, scene, set_up
+from tests.bidding.evaluation.committee.support import scene, set_up
 from tests.trading.parties.factories import Account, api_token, bearer, csrf_token
 from trading.kernel import clock, draws
 from trading.kernel.settings import Settings
@@ -41,7 +41,7 @@ async def clients(app: Litestar) -> AsyncIterator[Any]:
     opened: list[httpx.AsyncClient] = []
 
     async def open_as(account: Account) -> httpx.AsyncClient:
-        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver.local")
+        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver.local")  # type: ignore[arg-type]
         opened.append(client)
         form = await client.get("/login")
         response = await client.post(
@@ -198,7 +198,9 @@ async def test_the_published_draw_is_rederived_by_the_script_and_tampering_fails
     row = await service.run(s.operator, evaluation.id)
     await session.commit()
     members = list(
-        await session.scalars(sa.select(Member).where(Member.evaluation_id == evaluation.id).order_by(Member.draw_position))
+        await session.scalars(
+            sa.select(Member).where(Member.evaluation_id == evaluation.id).order_by(Member.draw_position)
+        )
     )
 
     response = await client.get(
@@ -222,8 +224,16 @@ async def test_the_published_draw_is_rederived_by_the_script_and_tampering_fails
     result = _script(forged_path, "--commitment", document["seed_sha256"], "--before", path)
     assert result.returncode == 1
     assert "does not match the commitment" in result.stdout
-    candidates = [Candidate(c["expert_id"], tuple(c["specialties"]), "320802", None) for c in document["computation"]["candidate_list"]]
-    spec = DrawSpec(tuple(GroupSpec(g["key"], frozenset(g["specialties"]), g["count"], g["reserves"]) for g in document["spec"]["groups"]))
+    candidates = [
+        Candidate(c["expert_id"], tuple(c["specialties"]), "320802", None)
+        for c in document["computation"]["candidate_list"]
+    ]
+    spec = DrawSpec(
+        tuple(
+            GroupSpec(g["key"], frozenset(g["specialties"]), g["count"], g["reserves"])
+            for g in document["spec"]["groups"]
+        )
+    )
     with pytest.raises(DrawRefused) as wrong_seed:
         draw_committee(forged["computation"]["seed"], document["seed_sha256"], candidates, spec)
     assert wrong_seed.value.rule == "seed_commitment"
@@ -244,6 +254,6 @@ async def test_the_published_draw_is_rederived_by_the_script_and_tampering_fails
 
 
 def _script(*args: object) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(  # noqa: S603 - our own script, fixed arguments
+    return subprocess.run(
         [sys.executable, "-I", str(SCRIPT), *map(str, args)], capture_output=True, text=True, check=False, timeout=60
     )
