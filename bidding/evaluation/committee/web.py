@@ -339,7 +339,12 @@ class CommitteePages(Controller):
         draw = await repo.latest_draw(evaluation.id)
         members = await repo.members(evaluation.id)
         identities = access.may_see_identities(actor, evaluation)
-        names = {str(m.expert_id): m.name for m in members if m.expert_id is not None} if identities else {}
+        names: dict[str, str] = {}
+        if identities and draw is not None and draw.result is not None:
+            drawn = [e for g in draw.result["groups"] for e in (*g["members"], *g["reserves"])]
+            excluded = [item["expert_id"] for item in (draw.excluded or {}).get("excluded", [])]
+            found = await repo.experts([uuid.UUID(e) for e in (*drawn, *excluded)])
+            names = {str(expert_id): expert.name for expert_id, expert in found.items()}
         context = _context(
             tender=tender,
             evaluation=evaluation,

@@ -116,6 +116,7 @@ async def test_host_operator_and_expert_walk_their_pages(
     assert 'data-reason="employer_bidder"' in page.text
     assert 'data-reason="conflict_tenderee"' in page.text
     assert "在投标人处任职" in page.text
+    assert "投标人员工" in page.text  # the operator sees the excluded by name
     listing = await operator.get("/evaluation/draws")
     assert draw_page in listing.text
 
