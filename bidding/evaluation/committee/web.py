@@ -323,7 +323,8 @@ class CommitteePages(Controller):
     ) -> Response[Any]:
         """Every committee draw, newest first, with the evaluations still waiting for one."""
         repo = CommitteeRepository(db_session)
-        return await page(request, "evaluation/committee/draws.html", _context(draws=await repo.all_draws()))
+        context = _context(draws=await repo.all_draws(), awaiting=await repo.awaiting_draw())
+        return await page(request, "evaluation/committee/draws.html", context)
 
     async def _draw_page(
         self,

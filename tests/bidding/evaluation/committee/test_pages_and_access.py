@@ -108,6 +108,8 @@ async def test_host_operator_and_expert_walk_their_pages(
 
     operator = await clients(s.admin)
     draw_page = f"/evaluation/e/{evaluation.id}/draw"
+    waiting = await operator.get("/evaluation/draws")
+    assert f'href="{draw_page}"' in waiting.text  # the operator finds the evaluation waiting for its draw
     assert (await _post(operator, draw_page, f"{draw_page}/prepare", {})).status_code == 303
     assert (await _post(operator, draw_page, f"{draw_page}/run", {})).status_code == 303
     page = await operator.get(draw_page)
