@@ -1,5 +1,6 @@
 """``ggzy bid`` at the opening (开标): ``decrypt``, ``release-share``, ``sign-record``, ``sign-in``
-(签到), ``object`` (异议) and ``confirm`` (确认开标结果). Every statement is signed on this machine.
+(签到), ``object`` (异议), ``confirm`` (确认开标结果) and ``coefficients`` (抽取系数, recomputed
+here). Every statement is signed on this machine.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from bidding.client.cli_inputs import (
     load_signer,
     reporting_refusals,
 )
+from bidding.client.coefficients import check
 from bidding.client.hall import (
     checked_price_table,
     confirm_price_table,
@@ -252,5 +254,42 @@ def confirm_command(  # noqa: PLR0917 - one parameter per click option
     click.echo(json.dumps(answer, ensure_ascii=False, indent=2))
 
 
-COMMANDS = (decrypt, release_share_command, sign_record_command, sign_in_command, object_command, confirm_command)
+@click.command("coefficients")
+@click.option("--tender", required=True)
+@auth_options
+@reporting_refusals
+def coefficients_command(tender: str, server: str, token: str | None, user: str | None, password: str | None) -> None:
+    """The hall's random coefficients (浮动系数, 抽取系数): each range, the seed's SHA-256 published
+    when the opening started and, once drawn, the revealed seed and value, each recomputed here
+    (`bidding.client.coefficients`). Exits with status 1 when a drawn value does not recompute or a
+    seed does not match its commitment.
+    """
+    client = SyncBidClient(server, api_token(server, token, user, password))
+    view = client.run(lambda c: c.opening(tender))
+    checks = [check(coefficient) for coefficient in view.get("coefficients") or []]
+    for published, checked in zip(view.get("coefficients") or [], checks, strict=True):
+        state = (
+            f"= {published['value']} (recomputed {checked['recomputed']}; "
+            f"commitment {'ok' if checked['commitmentMatches'] else 'MISMATCH'})"
+            if checked["drawn"]
+            else "not drawn yet"
+        )
+        click.echo(
+            f"{published['name']} in [{published['low']}, {published['high']}] step {published['step']}: {state}",
+            err=True,
+        )
+    click.echo(json.dumps({"tender": tender, "stage": view.get("stage"), "coefficients": checks}, indent=2))
+    if any(c["drawn"] and not (c["commitmentMatches"] and c["valueMatches"]) for c in checks):
+        raise SystemExit(1)
+
+
+COMMANDS = (
+    decrypt,
+    release_share_command,
+    sign_record_command,
+    sign_in_command,
+    object_command,
+    confirm_command,
+    coefficients_command,
+)
 """The opening-hall commands, added to the ``bid`` group by `bidding.client.cli`."""
