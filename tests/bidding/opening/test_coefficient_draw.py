@@ -173,7 +173,8 @@ async def test_the_coefficient_is_committed_at_the_start_and_drawn_in_public_by_
         # Committed at the start, before any price: the commitment is public, the seed is not.
         hall = (await client.get(f"/api/v1/bidding/opening/{code}")).json()
         [published] = hall["coefficients"]
-        assert published["seed"] is None and published["value"] is None
+        assert published["seed"] is None
+        assert published["value"] is None
         assert draws.is_sha256_hex(published["seedCommitment"])
         async with session_maker() as session:
             actions = await ledger_actions(session, code, "bidding.opening_coefficients")
@@ -191,9 +192,11 @@ async def test_the_coefficient_is_committed_at_the_start_and_drawn_in_public_by_
         skipped = await client.post(
             f"/api/v1/bidding/opening/{code}/transitions", json={"action": "confirmation"}, headers=host
         )
-        assert skipped.status_code == 409 and skipped.json()["errors"][0]["rule"] == "next-stage", skipped.text
+        assert skipped.status_code == 409, skipped.text
+        assert skipped.json()["errors"][0]["rule"] == "next-stage"
         early = await client.post(f"/api/v1/bidding/opening/{code}/coefficients/draw", headers=host)
-        assert early.status_code == 409 and early.json()["errors"][0]["rule"] == "coefficient-stage", early.text
+        assert early.status_code == 409, early.text
+        assert early.json()["errors"][0]["rule"] == "coefficient-stage"
         moved = await client.post(
             f"/api/v1/bidding/opening/{code}/transitions", json={"action": "coefficient-draw"}, headers=host
         )
@@ -201,11 +204,13 @@ async def test_the_coefficient_is_committed_at_the_start_and_drawn_in_public_by_
         not_yet = await client.post(
             f"/api/v1/bidding/opening/{code}/transitions", json={"action": "confirmation"}, headers=host
         )
-        assert not_yet.status_code == 409 and not_yet.json()["errors"][0]["rule"] == "coefficients-drawn", not_yet.text
+        assert not_yet.status_code == 409, not_yet.text
+        assert not_yet.json()["errors"][0]["rule"] == "coefficients-drawn"
         # A bidder may not draw: refused and recorded.
         bidder_headers = await bidders["A"].headers(client)
         refused = await client.post(f"/api/v1/bidding/opening/{code}/coefficients/draw", headers=bidder_headers)
-        assert refused.status_code == 403 and refused.json()["errors"][0]["rule"] == "host-only", refused.text
+        assert refused.status_code == 403, refused.text
+        assert refused.json()["errors"][0]["rule"] == "host-only"
         async with session_maker() as session:
             assert ("bidding.opening_host_refused") in [a for a, _ in await ledger_actions(session, code, "bidding")]
             assert await hall_coefficients.drawn_values(session, tender.id) == {}
@@ -218,13 +223,15 @@ async def test_the_coefficient_is_committed_at_the_start_and_drawn_in_public_by_
         assert coefficients.verify(row["seed"], published["seedCommitment"], code, K, value)
         assert Decimal("0.95") <= value <= Decimal("1.00")
         again = await client.post(f"/api/v1/bidding/opening/{code}/coefficients/draw", headers=host)
-        assert again.status_code == 409 and again.json()["errors"][0]["rule"] == "drawn-once", again.text
+        assert again.status_code == 409, again.text
+        assert again.json()["errors"][0]["rule"] == "drawn-once"
         # Public: the visitor's hall shows the seed and the value.
         visitor = (await client.get(f"/api/v1/bidding/opening/{code}")).json()
         assert visitor["coefficients"][0]["seed"] == row["seed"]
         assert visitor["coefficients"][0]["value"] == row["value"]
         page = await client.get(f"/bidding/opening/{code}")
-        assert 'data-coefficient="K"' in page.text and row["seed"] in page.text
+        assert 'data-coefficient="K"' in page.text
+        assert row["seed"] in page.text
         confirmed = await client.post(
             f"/api/v1/bidding/opening/{code}/transitions", json={"action": "confirmation"}, headers=host
         )
