@@ -88,6 +88,8 @@ ACTION_LABELS: Final[Mapping[str, str]] = MappingProxyType(
         "bidding.opening_objection_refused": N_("Objection at the opening refused"),
         "bidding.opening_confirmation_refused": N_("Confirmation refused"),
         "bidding.opening_record_refused": N_("Opening record action refused"),
+        "bidding.opening_coefficients_committed": N_("Coefficient seeds committed"),
+        "bidding.opening_coefficient_drawn": N_("Coefficient drawn in public"),
         "credit.record_published": N_("Credit record published"),
         "credit.record_updated": N_("Credit record updated"),
         "credit.record_effective": N_("Credit record in force again"),
@@ -133,6 +135,9 @@ ACTION_LABELS: Final[Mapping[str, str]] = MappingProxyType(
         "parties.mandate_revoked": N_("Agency mandate revoked"),
         "intermediary_market.items_imported": N_("Service items imported"),
         "intermediary_market.qualifications_imported": N_("Qualifications imported"),
+        "evaluation.clarification_asked": N_("Clarification requested"),
+        "evaluation.clarification_answered": N_("Clarification answered (signed)"),
+        "evaluation.clarification_overdue": N_("Clarification not answered in time"),
         "evaluation.conflict_declared": N_("Conflict of interest declared"),
         "evaluation.expert_rated": N_("Expert rated"),
         "evaluation.expert_registered": N_("Expert registered"),
@@ -200,6 +205,7 @@ SUBJECT_LABELS: Final[Mapping[str, str]] = MappingProxyType(
         "expert": N_("Evaluation expert"),
         "expert_import": N_("Expert import"),
         "specialty_list": N_("Specialty list"),
+        "evaluation.clarification": N_("Clarification request"),
     }
 )
 """What kind of record an entry changed (``subject_type``)."""

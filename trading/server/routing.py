@@ -11,6 +11,8 @@ from litestar.template.config import TemplateConfig
 
 from bidding.api import bids as bidding_api
 from bidding.api import tenders as tender_api
+from bidding.evaluation.clarifications import api as clarifications_api
+from bidding.evaluation.clarifications import web as clarifications_web
 from bidding.evaluation.pool import api as pool_api
 from bidding.evaluation.pool import web as pool_web
 from bidding.opening import api as opening_api
@@ -103,6 +105,7 @@ TEMPLATE_PACKAGES: tuple[str, ...] = (
     "trading.credit",
     "bidding",
     "bidding.evaluation.pool",
+    "bidding.evaluation.clarifications",
     "intermediary_market",
     "trading.server.workdays",
 )
@@ -121,6 +124,7 @@ def route_handlers(api_prefix: str) -> list[ControllerRouterHandler]:
             *bidding_api.CONTROLLERS,
             *opening_api.CONTROLLERS,
             *pool_api.CONTROLLERS,
+            *clarifications_api.CONTROLLERS,
             opening_live.HallEventsApi,
             *market_api.CONTROLLERS,
             *notifications_api.CONTROLLERS,
@@ -142,6 +146,7 @@ def route_handlers(api_prefix: str) -> list[ControllerRouterHandler]:
             *bidding_web.CONTROLLERS,
             opening_web.OpeningPages,
             *pool_web.CONTROLLERS,
+            *clarifications_web.CONTROLLERS,
             opening_live.HallEvents,
             *market_web.CONTROLLERS,
             *notifications_web.CONTROLLERS,

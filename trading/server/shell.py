@@ -67,6 +67,7 @@ NAVIGATION = Navigation(
         NavItem(N_("Dashboard"), "/dashboard"),
         NavItem(N_("Tender announcements"), "/bidding/tenders", Audience.EVERYONE),
         NavItem(N_("My bids"), "/bidding/bids", roles=frozenset({Role.BIDDER})),
+        NavItem(N_("Clarification requests"), "/evaluation/clarifications", roles=frozenset({Role.BIDDER})),
         NavItem(N_("Tender management"), "/bidding/manage", roles=frozenset({Role.TENDEREE, Role.AGENCY})),
         NavItem(
             N_("Agency mandates"),
@@ -105,7 +106,7 @@ NAVIGATION = Navigation(
                 Panel(
                     N_("Objections and notices"),
                     N_("Raise objections and read the notices sent to you."),
-                    (_INBOX,),
+                    (_INBOX, Link(N_("Clarification requests"), "evaluation.my_clarifications")),
                 ),
             ),
         ),

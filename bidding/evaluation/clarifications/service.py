@@ -369,6 +369,16 @@ class Clarifications:
             for row, tender in rows
         ]
 
+    async def view(self, row: Clarification, *, asked_by_me: bool = False) -> ClarificationView:
+        """One request as the API answers it after a change."""
+        evaluation = await self._evaluation(row.evaluation_id)
+        tender = await self.repo.tender(evaluation.tender_id)
+        bidder = await self.repo.bidder(evaluation.tender_id, row.opening_bid_id)
+        now = await clock.now(self.session)
+        return ClarificationView(
+            row, tender.project_code, tender.title, bidder, effective_status(row, now), asked_by_me
+        )
+
     async def one_of_mine(self, actor: Actor, clarification_id: uuid.UUID) -> ClarificationView:
         row = await self._addressed(actor, clarification_id, lock=False)
         evaluation = await self._evaluation(row.evaluation_id)
