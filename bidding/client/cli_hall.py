@@ -22,6 +22,7 @@ from bidding.client.cli_inputs import (
 )
 from bidding.client.coefficients import check
 from bidding.client.hall import (
+    answer_clarification_signed,
     checked_price_table,
     confirm_price_table,
     decrypt_bid,
@@ -283,6 +284,54 @@ def coefficients_command(tender: str, server: str, token: str | None, user: str 
         raise SystemExit(1)
 
 
+@click.group("clarification")
+def clarification_group() -> None:
+    """The evaluation committee's clarification requests (澄清) to our organisation."""
+
+
+@clarification_group.command("list")
+@auth_options
+@reporting_refusals
+def clarification_list(server: str, token: str | None, user: str | None, password: str | None) -> None:
+    """Our requests (id, tender, question, due time, status), newest first."""
+    client = SyncBidClient(server, api_token(server, token, user, password))
+    click.echo(json.dumps(client.run(lambda c: c.clarifications()), ensure_ascii=False, indent=2))
+
+
+@clarification_group.command("answer")
+@click.option("--id", "clarification_id", required=True, help="the request's id (ggzy bid clarification list)")
+@click.option("--text", default=None, help="the answer, as signed and sent")
+@click.option("--text-file", type=EXISTING_FILE, default=None, help="read the answer from this UTF-8 file")
+@_sign_p12_option
+@_p12_password_option
+@auth_options
+@reporting_refusals
+def clarification_answer(  # noqa: PLR0917 - one parameter per click option
+    clarification_id: str,
+    text: str | None,
+    text_file: Path | None,
+    p12_path: Path,
+    p12_password: str,
+    server: str,
+    token: str | None,
+    user: str | None,
+    password: str | None,
+) -> None:
+    """Answer a clarification request, signed here with our signing certificate over
+    ``{"answerSha256", "bidder", "clarification", "questionSha256", "tender",
+    "type": "ggzy-evaluation-clarification-answer/1"}`` (canonical JSON). Refused after the due time.
+    """
+    if (text is None) == (text_file is None):
+        raise click.UsageError("give the answer with --text or --text-file (one of them)")
+    answer = (text_file.read_text(encoding="utf-8") if text_file is not None else text or "").strip()
+    if not answer:
+        raise click.BadParameter("the answer is empty", param_hint="--text")
+    signer = load_signer(p12_path, p12_password)
+    client = SyncBidClient(server, api_token(server, token, user, password))
+    answered = client.run(lambda c: answer_clarification_signed(c, clarification_id, answer, signer))
+    click.echo(json.dumps(answered, ensure_ascii=False, indent=2))
+
+
 COMMANDS = (
     decrypt,
     release_share_command,
@@ -291,5 +340,6 @@ COMMANDS = (
     object_command,
     confirm_command,
     coefficients_command,
+    clarification_group,
 )
 """The opening-hall commands, added to the ``bid`` group by `bidding.client.cli`."""

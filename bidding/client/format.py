@@ -318,9 +318,7 @@ def document_objection_statement(tender: str, bidder: str, text: str) -> bytes:
 CLARIFICATION_ANSWER: Final = "ggzy-evaluation-clarification-answer/1"
 
 
-def clarification_answer_statement(
-    tender: str, bidder: str, clarification: str, question: str, answer: str
-) -> bytes:
+def clarification_answer_statement(tender: str, bidder: str, clarification: str, question: str, answer: str) -> bytes:
     """What a bidder signs to answer a clarification request of the evaluation committee (澄清): the
     request (its id and the question's SHA-256) and the answer's SHA-256, bound to the tender and the
     bidder, so an answer serves no other request. The answer itself is sent beside the signature.
