@@ -1,0 +1,193 @@
+"""An opened tender ready to evaluate, built the way the platform builds it.
+
+Three bidders (A, B, C; prices from `hall_support.PRICES`) seal real packages (real signatures,
+`certs.devpki`), upload them, the deadline sweep starts the opening, they sign in and decrypt: all
+three packages are opened. Then, until the committee and session parts land, an `Evaluation` and
+its `Member` rows are created directly (state set directly): five experts of the pool, each with a
+user account, under 综合评分法 with one price, one objective and one subjective criterion.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import httpx
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bidding.client.hall import decrypt_bid
+from bidding.evaluation.methods.common import Criterion, CriterionKind, MethodCode, Sector
+from bidding.evaluation.methods.serialise import settings_to_data
+from bidding.evaluation.methods.settings import MethodSettings
+from bidding.evaluation.models import Evaluation, Member, MemberKind, MemberStatus, SessionState
+from bidding.evaluation.pool.service import ExpertPool
+from bidding.evaluation.scoring.documents import PackageSource
+from bidding.evaluation.scoring.repository import ScoringRepository
+from bidding.evaluation.scoring.service import Scoring
+from bidding.models import Tender
+from bidding.opening.service import OpeningService
+from certs.devpki.pki import DevPki
+from tests.bidding.evaluation.pool.factories import admin_actor, facts
+from tests.bidding.factories import Party
+from tests.bidding.opening.hall_support import ThreeBids, host_transition, sign_in_hall, three_bids_at_sign_in
+from tests.trading.parties.factories import Account, create_account
+from trading.kernel import clock
+from trading.kernel.auth.identity import Actor, ActorKind
+from trading.kernel.auth.roles import Role
+from trading.kernel.db.types import uuid7
+from trading.kernel.settings import Settings
+from trading.kernel.storage import FileStore
+
+PRICE, QUALITY, TECH = "price", "quality", "tech"
+"""The criteria: the price (computed, weight 0.30), an objective one decided by vote (0.10, 0-100),
+a subjective one each member scores alone (0.60, 0-100)."""
+
+
+def gp_settings() -> MethodSettings:
+    return MethodSettings(
+        method=MethodCode.GP_COMPREHENSIVE,
+        sector=Sector.GOODS,
+        criteria=(
+            Criterion(PRICE, CriterionKind.PRICE, Decimal("0.30")),
+            Criterion(QUALITY, CriterionKind.OBJECTIVE, Decimal("0.10")),
+            Criterion(TECH, CriterionKind.SUBJECTIVE, Decimal("0.60")),
+        ),
+        candidates=3,
+    )
+
+
+@dataclass
+class Expert:
+    account: Account
+    member_id: uuid.UUID
+    expert_id: uuid.UUID
+    name: str
+
+    def actor(self) -> Actor:
+        return Actor(
+            kind=ActorKind.USER,
+            user_id=self.account.user_id,
+            username=self.account.username,
+            organisation_id=self.account.organisation_id,
+            roles=frozenset({Role.EXPERT}),
+        )
+
+
+@dataclass
+class World:
+    setup: ThreeBids
+    evaluation_id: uuid.UUID
+    experts: list[Expert]
+    bids: dict[str, uuid.UUID]
+    """bidder letter → opening bid id."""
+    source: PackageSource
+    store: FileStore
+    session_maker: async_sessionmaker[AsyncSession]
+
+    @property
+    def code(self) -> str:
+        return self.setup.code
+
+    @property
+    def bidders(self) -> dict[str, Party]:
+        return self.setup.bidders
+
+    def scoring(self, session: AsyncSession) -> Scoring:
+        return Scoring(ScoringRepository(session), self.store, self.source)
+
+    async def set_state(self, state: SessionState, *, chair: int | None = None) -> None:
+        """The session part's transition, set directly until it lands."""
+        async with self.session_maker() as session:
+            evaluation = await session.get_one(Evaluation, self.evaluation_id)
+            evaluation.state = state
+            evaluation.state_entered_at = await clock.now(session)
+            if chair is not None:
+                evaluation.chair_member_id = self.experts[chair].member_id
+            await session.commit()
+
+
+async def opened_world(
+    *,
+    client: httpx.AsyncClient,
+    session_maker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    store: FileStore,
+    dev_pki: DevPki,
+    tmp_path: Path,
+    members: int = 5,
+    state: SessionState = SessionState.SCORING,
+    method: MethodSettings | None = None,
+) -> World:
+    setup = await three_bids_at_sign_in(
+        client=client, session_maker=session_maker, settings=settings, store=store, dev_pki=dev_pki, tmp_path=tmp_path
+    )
+    with clock.use_clock(setup.shifted):
+        for name in "ABC":
+            await sign_in_hall(setup.clients[name], setup.code, setup.bidders[name])
+        moved = await host_transition(client, setup, "decryption")
+        assert moved.status_code == 200, moved.text
+        for name, bidder in setup.bidders.items():
+            assert bidder.encrypt is not None
+            await decrypt_bid(setup.clients[name], setup.code, "L1", bidder.uscc, bidder.encrypt.key)  # type: ignore[arg-type]
+    accounts = [await create_account(session_maker, settings, Role.EXPERT) for _ in range(members)]
+    opening = OpeningService(session_maker, settings, store)
+    async with session_maker() as session:
+        tender = (await session.scalars(sa.select(Tender).where(Tender.project_code == setup.code))).one()
+        now = await clock.now(session)
+        evaluation = Evaluation(
+            id=uuid7(),
+            tender_id=tender.id,
+            lot_group="all",
+            lot_ids={"lots": []},
+            host_organisation_id=setup.tenderee.organisation_id,
+            method=(method or gp_settings()).method.value,
+            method_version="1",
+            settings=settings_to_data(method or gp_settings()),
+            committee_spec={"size": members},
+            state=state,
+            state_entered_at=now,
+            created_by=setup.tenderee.account.user_id,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(evaluation)
+        await session.flush()
+        pool = ExpertPool(session, settings)
+        await pool.sync_specialties(actor=Actor.system())
+        experts = []
+        for i, account in enumerate(accounts):
+            name = f"评标专家{i + 1}{uuid.uuid4().hex[:4]}"
+            expert, _ = await pool.register(facts(name=name), actor=admin_actor(), user_id=account.user_id)
+            member = Member(
+                id=uuid7(),
+                evaluation_id=evaluation.id,
+                kind=MemberKind.EXPERT,
+                expert_id=expert.id,
+                person_id=expert.person_id,
+                user_id=account.user_id,
+                name=name,
+                status=MemberStatus.CONFIRMED,
+                created_at=now,
+            )
+            session.add(member)
+            await session.flush()
+            experts.append(Expert(account, member.id, expert.id, name))
+        repo = ScoringRepository(session)
+        bids = {
+            name: next(b.id for b in await repo.bids(evaluation) if b.bidder_uscc == bidder.uscc)
+            for name, bidder in setup.bidders.items()
+        }
+        await session.commit()
+    return World(setup, evaluation.id, experts, bids, opening.hall.opened_package, store, session_maker)
+
+
+async def run(world: World, work: Any) -> Any:
+    """Run ``work(scoring)`` in one transaction, committed when it returns (as a request would)."""
+    async with world.session_maker() as session:
+        result = await work(world.scoring(session))
+        await session.commit()
+        return result
