@@ -570,23 +570,8 @@ class Scoring:
         if finding.resolution is not None:
             raise ScoringRefused("this finding is resolved", field="finding_id", rule="finding_resolved")
         justification = justification.strip()
-        settings = method_settings(seat.evaluation)
         if corrected is not None:
-            if finding.opening_bid_id is None or not finding.criterion:
-                raise ScoringRefused("this finding has no score to correct", field="points", rule="not_correctable")
-            criterion = next((c for c in settings.criteria if c.code == finding.criterion), None)
-            if criterion is None:
-                raise ScoringRefused("no such criterion", field="points", rule="criterion_unknown")
-            self._in_range(criterion, corrected)
-            if criterion.kind is CriterionKind.OBJECTIVE:
-                vote = await self.repo.vote(seat.member.id, finding.opening_bid_id, criterion.code)
-                if vote is None:  # pragma: no cover - a finding names a vote that exists
-                    raise ScoringRefused("no vote to correct", field="points", rule="not_correctable")
-                vote.points, vote.voted_at = corrected, await clock.now(self.session)
-            else:
-                await self._write_score(
-                    seat, actor, finding.opening_bid_id, criterion.code, points=corrected, comment=justification
-                )
+            await self._correct(seat, actor, finding, corrected, justification)
             finding.resolution = Resolution.CORRECTED
         elif justification:
             finding.resolution = Resolution.JUSTIFIED
@@ -616,6 +601,28 @@ class Scoring:
             {"corrected": None if corrected is None else str(corrected), "justification": justification},
         )
         return finding
+
+    async def _correct(
+        self, seat: Seat, actor: Actor, finding: Finding, corrected: Decimal, justification: str
+    ) -> None:
+        """Write the corrected value of the score (or the vote) the finding names, within range."""
+        if finding.opening_bid_id is None or not finding.criterion:
+            raise ScoringRefused("this finding has no score to correct", field="points", rule="not_correctable")
+        settings = method_settings(seat.evaluation)
+        criterion = next((c for c in settings.criteria if c.code == finding.criterion), None)
+        if criterion is None:
+            raise ScoringRefused("no such criterion", field="points", rule="criterion_unknown")
+        self._in_range(criterion, corrected)
+        if criterion.kind is CriterionKind.OBJECTIVE:
+            vote = await self.repo.vote(seat.member.id, finding.opening_bid_id, criterion.code)
+            if vote is None:  # pragma: no cover - a finding names a vote that exists
+                raise ScoringRefused("no vote to correct", field="points", rule="not_correctable")
+            vote.points, vote.voted_at = corrected, await clock.now(self.session)
+            await self.session.flush()
+        else:
+            await self._write_score(
+                seat, actor, finding.opening_bid_id, criterion.code, points=corrected, comment=justification
+            )
 
     async def acknowledge(
         self, actor: Actor, evaluation_id: uuid.UUID, finding_id: uuid.UUID, note: str = ""

@@ -17,6 +17,7 @@ from bidding.evaluation.models import (
     Evaluation,
     Finding,
     FindingSource,
+    Member,
     ObjectiveVote,
     Resolution,
     Score,
@@ -39,6 +40,7 @@ pytestmark = pytest.mark.usefixtures("dev_lists")
 
 @pytest.fixture
 async def world(
+    *,
     client: httpx.AsyncClient,
     session_maker: async_sessionmaker[AsyncSession],
     settings: Settings,
@@ -105,7 +107,7 @@ async def test_out_of_range_conflicted_and_after_submitting_are_refused_with_not
         world, lambda s: s.score(second.actor(), ev, bid_a, TECH, Decimal("100.5")), "score_range"
     )
     assert out_of_range.field == "points"
-    await refused(world, lambda s: s.vote(second.actor(), ev, bid_a, QUALITY, Decimal("-1")), "score_range")
+    await refused(world, lambda s: s.vote(second.actor(), ev, bid_a, QUALITY, Decimal(-1)), "score_range")
     conflicted = await refused(world, lambda s: s.score(first.actor(), ev, bid_c, TECH, Decimal(70)), "conflict")
     assert conflicted.field == "opening_bid_id"
     assert await count(world, Score) == 0
@@ -148,7 +150,7 @@ async def test_scores_need_the_scoring_state_and_membership(world: World) -> Non
     assert await actions(world, "evaluation.access_refused") == 1
 
 
-async def test_joint_vote_art64_findings_then_the_ranking_with_a_tie_by_lower_price(world: World) -> None:
+async def test_joint_vote_art64_findings_then_the_ranking_with_a_tie_by_lower_price(world: World) -> None:  # noqa: PLR0915
     """综合评分法: A (1,180,000.00) and B (1,095,000.50) tie at 86.00; B ranks first by its lower price.
 
     A: price 1095000.50 / 1180000 × 100 × 0.30 = 27.84, quality 80 × 0.10 = 8.00, tech 83.60 × 0.60
@@ -221,8 +223,8 @@ async def test_joint_vote_art64_findings_then_the_ranking_with_a_tie_by_lower_pr
         return run(world, work)
 
     # Only the member concerned resolves; a bare "no" is not a justification.
+    finding = next(f for f in open_rows if f.member_id == experts[4].member_id)
     with pytest.raises(ScoringForbidden):
-        finding = next(f for f in open_rows if f.member_id == experts[4].member_id)
         await run(world, lambda s: s.resolve(experts[0].actor(), ev, finding.id, justification="x"))
     with pytest.raises(ScoringRefused) as bare:
         await resolve(4, "outlier_high", justification="  ")
@@ -265,8 +267,6 @@ async def test_a_voided_member_is_left_out_of_the_result(world: World) -> None:
     # Member 4 scored B far higher, then was replaced: their sheet counts for nothing.
     await fill_sheet(world, 4, {"B": "100"}, {})
     async with world.session_maker() as session:
-        from bidding.evaluation.models import Member  # noqa: PLC0415
-
         member = await session.get_one(Member, world.experts[4].member_id)
         member.voided_at = await clock.now(session)
         await session.commit()
