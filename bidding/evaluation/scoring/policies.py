@@ -1,8 +1,11 @@
-"""Who may use the scoring pages: the permission is only the door; membership decides.
+"""Who may use the scoring pages: the permissions are only doors; membership decides.
 
-Experts and the tenderee's representatives (users with the tenderee role) hold
-``evaluation:scoring:work``; every service call then checks that the actor is a current member of
-that evaluation (`access.require_member`), and records a refusal in the ledger.
+Every logged-in role holds ``evaluation:workspace:enter`` (the pages that read: workspace, a bid,
+its documents, the progress), so that a bidder's, the tenderee's or the agency's attempt reaches
+the membership check and is recorded in the ledger (``evaluation.access_refused``) instead of
+being turned away unrecorded by the permission guard. Experts and the tenderee's representatives
+(users with the tenderee role) also hold ``evaluation:scoring:work`` (the forms). Every service call
+checks that the actor is a current member of that evaluation (`access.require_member`).
 """
 
 from __future__ import annotations
@@ -14,10 +17,12 @@ from trading.kernel.auth.roles import Role
 
 
 class ScoringPermission(Permission):
-    WORK = "evaluation:scoring:work"  # the workspace, reading bids, scoring, findings (members only)
+    ENTER = "evaluation:workspace:enter"  # open the workspace's pages (members only, refusals recorded)
+    WORK = "evaluation:scoring:work"  # score, vote, review, submit, resolve (members only)
 
 
 ROLE_GRANTS: Mapping[Role, frozenset[str]] = {
-    Role.EXPERT: frozenset({ScoringPermission.WORK}),
-    Role.TENDEREE: frozenset({ScoringPermission.WORK}),
+    **{role: frozenset({ScoringPermission.ENTER}) for role in Role},
+    Role.EXPERT: frozenset({ScoringPermission.ENTER, ScoringPermission.WORK}),
+    Role.TENDEREE: frozenset({ScoringPermission.ENTER, ScoringPermission.WORK}),
 }

@@ -36,6 +36,7 @@ from bidding.evaluation.scoring.policies import ScoringPermission
 from bidding.evaluation.scoring.repository import CURRENT_STATUSES
 from bidding.evaluation.scoring.service import Scoring
 from bidding.evaluation.scoring.web_labels import (
+    CHOOSE_PASS,
     FIELD_LABELS,
     FINDING_LABELS,
     LABELS,
@@ -51,6 +52,7 @@ from trading.kernel.web.i18n import gettext
 from trading.kernel.web.pages import page
 
 WORK: Final = requires(ScoringPermission.WORK)
+ENTER: Final = requires(ScoringPermission.ENTER)
 WORKSPACE: Final = "evaluation.workspace"
 BID: Final = "evaluation.bid"
 FORBIDDEN: Final = 403
@@ -128,7 +130,7 @@ class ScoringPages(Controller):
         ).all()
         return await page(request, "evaluation/scoring/workspaces.html", _context(rows=rows))
 
-    @get("/e/{evaluation_id:uuid}/workspace", name=WORKSPACE, opt=WORK)
+    @get("/e/{evaluation_id:uuid}/workspace", name=WORKSPACE, opt=ENTER)
     async def workspace(
         self,
         *,
@@ -157,7 +159,7 @@ class ScoringPages(Controller):
         context = _context(w=workspace, tender=tender, errors=errors, failed=failed)
         return await page(request, "evaluation/scoring/workspace.html", context)
 
-    @get("/e/{evaluation_id:uuid}/bids/{opening_bid_id:uuid}", name=BID, opt=WORK)
+    @get("/e/{evaluation_id:uuid}/bids/{opening_bid_id:uuid}", name=BID, opt=ENTER)
     async def bid(
         self,
         *,
@@ -212,9 +214,9 @@ class ScoringPages(Controller):
         return await page(request, "evaluation/scoring/bid.html", context)
 
     @get(
-        "/e/{evaluation_id:uuid}/bids/{opening_bid_id:uuid}/files/{name:str}",
+        "/e/{evaluation_id:uuid}/bids/{opening_bid_id:uuid}/files/{file_name:str}",
         name="evaluation.document",
-        opt=WORK,
+        opt=ENTER,
     )
     async def document(
         self,
@@ -224,18 +226,18 @@ class ScoringPages(Controller):
         actor: NamedDependency[Actor],
         evaluation_id: FromPath[uuid.UUID],
         opening_bid_id: FromPath[uuid.UUID],
-        name: FromPath[str],
+        file_name: FromPath[str],
         download: FromQuery[bool] = False,
     ) -> Response[Any]:
         try:
-            outcome = await scoring.read_document(actor, evaluation_id, opening_bid_id, name)
+            outcome = await scoring.read_document(actor, evaluation_id, opening_bid_id, file_name)
         except ScoringForbidden as exc:
             return await _refused(request, str(exc.rule), FORBIDDEN)
         if outcome.file.data is None:
             return await _refused(request, "manifest_mismatch", MISMATCH)
         inline = outcome.file.file.is_pdf and not download
         disposition = "inline" if inline else "attachment"
-        headers = {"Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(name)}"}
+        headers = {"Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(file_name)}"}
         if inline:  # shown in the workspace's same-origin frame (security_headers keeps SAMEORIGIN)
             headers["X-Frame-Options"] = "SAMEORIGIN"
         return Response(outcome.file.data, media_type=outcome.file.file.content_type, headers=headers)
@@ -354,7 +356,7 @@ class ScoringPages(Controller):
         async def work() -> object:
             parser = FieldParser()
             if data.passed not in {"yes", "no"}:
-                parser.add("passed", "required", "Choose pass or fail.")
+                parser.add("passed", "required", CHOOSE_PASS)
             reason = parser.text("reason", data.reason, max_length=2000)
             parser.done()
             return await scoring.review(
@@ -457,7 +459,7 @@ class ScoringPages(Controller):
 
     # --- the chair ---
 
-    @get("/e/{evaluation_id:uuid}/progress", name="evaluation.progress", opt=WORK)
+    @get("/e/{evaluation_id:uuid}/progress", name="evaluation.progress", opt=ENTER)
     async def progress(
         self,
         *,

@@ -47,7 +47,8 @@ RULE_MESSAGES = {
     "state_qualification-review": N_("This is done in the review stages or the scoring stage."),
     "listed": N_("This file is not listed in the bid's manifest."),
 }
-LABELS = Labels(fields=FIELD_LABELS, rules=RULE_MESSAGES)
+CHOOSE_PASS = N_("Choose pass or fail.")
+LABELS = Labels(fields=FIELD_LABELS, rules=RULE_MESSAGES, messages=frozenset({CHOOSE_PASS}))
 
 STATE_LABELS = {
     SessionState.PREPARING.value: N_("Preparing"),

@@ -1,7 +1,8 @@
 """An opened tender ready to evaluate, built the way the platform builds it.
 
 Three bidders (A, B, C; prices from `hall_support.PRICES`) seal real packages (real signatures,
-`certs.devpki`), upload them, the deadline sweep starts the opening, they sign in and decrypt: all
+`certs.devpki`; each holds 技术标.txt and a real PDF, 技术方案.pdf, rendered by WeasyPrint),
+upload them, the deadline sweep starts the opening, they sign in and decrypt: all
 three packages are opened. Then, until the committee and session parts land, an `Evaluation` and
 its `Member` rows are created directly (state set directly): five experts of the pool, each with a
 user account, under 综合评分法 with one price, one objective and one subjective criterion.
@@ -11,15 +12,18 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import httpx
 import sqlalchemy as sa
+import weasyprint
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bidding.client.hall import decrypt_bid
+from bidding.client.sdk import BuiltBid, PriceSummary, build_container_async
 from bidding.evaluation.methods.common import Criterion, CriterionKind, MethodCode, Sector
 from bidding.evaluation.methods.serialise import settings_to_data
 from bidding.evaluation.methods.settings import MethodSettings
@@ -29,11 +33,13 @@ from bidding.evaluation.scoring.documents import PackageSource
 from bidding.evaluation.scoring.repository import ScoringRepository
 from bidding.evaluation.scoring.service import Scoring
 from bidding.models import Tender
+from bidding.opening.jobs import OpeningClock, TenderDeadline
 from bidding.opening.service import OpeningService
 from certs.devpki.pki import DevPki
+from tests.bidding.containers import bid_client
 from tests.bidding.evaluation.pool.factories import admin_actor, facts
-from tests.bidding.factories import Party
-from tests.bidding.opening.hall_support import ThreeBids, host_transition, sign_in_hall, three_bids_at_sign_in
+from tests.bidding.factories import Party, bidder_party, published_tender, tenderee_party
+from tests.bidding.opening.hall_support import PRICES, ThreeBids, host_transition, sign_in_hall
 from tests.trading.parties.factories import Account, create_account
 from trading.kernel import clock
 from trading.kernel.auth.identity import Actor, ActorKind
@@ -41,6 +47,7 @@ from trading.kernel.auth.roles import Role
 from trading.kernel.db.types import uuid7
 from trading.kernel.settings import Settings
 from trading.kernel.storage import FileStore
+from trading.kernel.sweep import run_sweep
 
 PRICE, QUALITY, TECH = "price", "quality", "tech"
 """The criteria: the price (computed, weight 0.30), an objective one decided by vote (0.10, 0-100),
@@ -110,6 +117,68 @@ class World:
             await session.commit()
 
 
+PDF_NAME = "技术方案.pdf"
+
+
+def proposal_pdf(bidder: str) -> bytes:
+    """A real, small PDF (WeasyPrint) naming the bidder."""
+    html = f"<h1>Technical proposal</h1><p>Bidder {bidder}: construction method, schedule, quality plan.</p>"
+    pdf: bytes = weasyprint.HTML(string=html).write_pdf()
+    return pdf
+
+
+async def _seal(directory: Path, bidder: Party, *, code: str, deadline: Any, price: str) -> BuiltBid:
+    """`hall_support.seal_bid` with a PDF beside the text file."""
+    directory.mkdir(parents=True, exist_ok=True)
+    text = directory / "技术标.txt"
+    text.write_bytes(f"技术标 {bidder.name}\n".encode() * 100)
+    pdf = directory / PDF_NAME
+    pdf.write_bytes(proposal_pdf(bidder.uscc))
+    assert bidder.encrypt is not None
+    return await build_container_async(
+        directory / "bid.zip",
+        tender=code,
+        lot="L1",
+        bidder_uscc=bidder.uscc,
+        deadline=deadline,
+        files=[text, pdf],
+        price_summary=PriceSummary(
+            tender=code, lot="L1", bidder=bidder.uscc, total_price=Decimal(price), duration_days=180
+        ),
+        guarantee={"form": "guarantee", "reference": "BH-2026-0042"},
+        signer=bidder.sign.signing(),
+        bidder_encryption=bidder.encrypt.certificate,
+        key_holders=[],
+        threshold=3,
+        backup_dir=directory / "backup",
+    )
+
+
+async def _three_bids(  # as hall_support.three_bids_at_sign_in, with the PDF in each package
+    *,
+    client: httpx.AsyncClient,
+    session_maker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    store: FileStore,
+    dev_pki: DevPki,
+    tmp_path: Path,
+) -> ThreeBids:
+    tenderee = await tenderee_party(session_maker, settings, dev_pki)
+    tender = await published_tender(session_maker, settings, store, tenderee, lots=1)
+    assert tender.deadline is not None
+    code = tender.project_code
+    bidders = {name: await bidder_party(session_maker, settings, dev_pki) for name in "ABC"}
+    clients = {name: await bid_client(client, p) for name, p in bidders.items()}
+    for name, bidder in bidders.items():
+        built = await _seal(tmp_path / name, bidder, code=code, deadline=tender.deadline, price=PRICES[name])
+        await clients[name].upload(code, "L1", built.path)
+    async with session_maker() as session:
+        shifted = clock.ShiftedClock(tender.deadline - await clock.now(session) + timedelta(seconds=1))
+    with clock.use_clock(shifted):
+        await run_sweep(session_maker, [TenderDeadline(store), OpeningClock()])
+    return ThreeBids(code, bidders, clients, await tenderee.headers(client), shifted, tenderee)
+
+
 async def opened_world(
     *,
     client: httpx.AsyncClient,
@@ -122,7 +191,7 @@ async def opened_world(
     state: SessionState = SessionState.SCORING,
     method: MethodSettings | None = None,
 ) -> World:
-    setup = await three_bids_at_sign_in(
+    setup = await _three_bids(
         client=client, session_maker=session_maker, settings=settings, store=store, dev_pki=dev_pki, tmp_path=tmp_path
     )
     with clock.use_clock(setup.shifted):
