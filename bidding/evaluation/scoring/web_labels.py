@@ -46,6 +46,7 @@ RULE_MESSAGES = {
     "state_scoring": N_("Scores and votes are given in the scoring stage."),
     "state_qualification-review": N_("This is done in the review stages or the scoring stage."),
     "listed": N_("This file is not listed in the bid's manifest."),
+    "configured": N_("The platform cannot read opened bids here: ask the centre."),
 }
 CHOOSE_PASS = N_("Choose pass or fail.")
 LABELS = Labels(fields=FIELD_LABELS, rules=RULE_MESSAGES, messages=frozenset({CHOOSE_PASS}))
