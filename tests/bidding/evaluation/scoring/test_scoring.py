@@ -4,6 +4,7 @@ Art. 64 findings before the report, and the result with a tie decided by the low
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -25,11 +26,13 @@ from bidding.evaluation.models import (
     SheetSubmission,
 )
 from bidding.evaluation.pool.models import ConflictDeclaration, RelationType
+from bidding.evaluation.response.requirements import read_requirements
+from bidding.evaluation.scoring.assisting import assist
 from bidding.evaluation.scoring.errors import ScoringForbidden, ScoringRefused
 from bidding.evaluation.scoring.result import finalise
 from bidding.evaluation.scoring.service import Scoring
 from certs.devpki.pki import DevPki
-from tests.bidding.evaluation.scoring.world import QUALITY, TECH, World, opened_world, run
+from tests.bidding.evaluation.scoring.world import QUALITY, TECH, World, opened_world, requirement_set, run
 from tests.bidding.factories import ledger_entries
 from trading.kernel import clock
 from trading.kernel.settings import Settings
@@ -281,3 +284,63 @@ async def test_a_voided_member_is_left_out_of_the_result(world: World) -> None:
     async with world.session_maker() as session:
         rows = (await session.scalars(sa.select(Finding).where(Finding.source == FindingSource.ART64))).all()
     assert rows == []
+
+
+async def test_assistance_findings_are_advisory_and_acknowledged(world: World) -> None:
+    """The assistance reads the opened packages' structured responses: A answered ★ S1 only. The
+    finding is shown with its evidence, acknowledged by a member, and no score changes.
+    """
+    await fill_sheet(world, 0, {"A": "77"}, {})
+    async with world.session_maker() as session:
+        evaluation = await session.get_one(Evaluation, world.evaluation_id)
+        requirements = read_requirements(json.dumps(requirement_set(world.code), ensure_ascii=False))
+        written = await assist(session, evaluation, requirements, store=world.store, source=world.source)
+        again = await assist(session, evaluation, requirements, store=world.store, source=world.source)
+        await session.commit()
+    assert again == []  # written once
+    on_a = [f for f in written if f.opening_bid_id == world.bids["A"]]
+    assert on_a, [f.rule for f in written]
+    star = next(f for f in on_a if "S2" in json.dumps(f.evidence, ensure_ascii=False))
+    assert star.source is FindingSource.ASSISTANCE
+    assert star.evidence["bid"] == world.bidders["A"].uscc
+    workspace = await run(world, lambda s: s.workspace(world.experts[1].actor(), world.evaluation_id))
+    assert star.id in {f.id for f in workspace.advisory}
+    acknowledged = await run(
+        world, lambda s: s.acknowledge(world.experts[1].actor(), world.evaluation_id, star.id, "已请投标人澄清")
+    )
+    assert acknowledged.resolution is Resolution.ACKNOWLEDGED
+    with pytest.raises(ScoringRefused) as twice:
+        await run(world, lambda s: s.acknowledge(world.experts[2].actor(), world.evaluation_id, star.id))
+    assert twice.value.rule == "finding_resolved"
+    async with world.session_maker() as session:
+        assert [str(s.points) for s in await session.scalars(sa.select(Score))] == ["77.0000"]
+
+
+async def test_reviews_by_majority_reject_a_bid_and_it_is_listed_invalid(world: World) -> None:
+    ev, bid_c = world.evaluation_id, world.bids["C"]
+    await world.set_state(SessionState.QUALIFICATION)
+    await refused(world, lambda s: s.submit(world.experts[0].actor(), ev), "sheet_incomplete")
+    for i in range(5):
+        actor = world.experts[i].actor()
+        for name in "AB":
+            await run(world, lambda s, a=actor, n=name: s.review(a, ev, world.bids[n], passed=True, reason=""))
+        fails = i < 3
+        if fails:
+            await refused(world, lambda s, a=actor: s.review(a, ev, bid_c, passed=False, reason=" "), "reason_required")
+        await run(
+            world,
+            lambda s, a=actor, f=fails: s.review(a, ev, bid_c, passed=not f, reason="营业执照已过期" if f else ""),
+        )
+        await run(world, lambda s, a=actor: s.submit(a, ev))
+    await world.set_state(SessionState.SCORING)
+    await refused(world, lambda s: s.score(world.experts[0].actor(), ev, bid_c, TECH, Decimal(60)), "bid_rejected")
+    for i in range(5):
+        await fill_sheet(world, i, {"A": "80", "B": "80"}, {"A": "70", "B": "70"})
+        await submit(world, i)
+    async with world.session_maker() as session:
+        result = await finalise(session, await session.get_one(Evaluation, ev))
+        await session.commit()
+    c = next(b for b in result["bids"] if b["opening_bid_id"] == str(bid_c))
+    assert (c["valid"], c["rank"], c["total"]) == (False, None, None)
+    assert "营业执照已过期" in c["invalid_reason"]
+    assert result["candidates"] == [str(world.bids["B"]), str(world.bids["A"])]  # B's lower price wins

@@ -10,6 +10,7 @@ user account, under 综合评分法 with one price, one objective and one subjec
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -127,9 +128,50 @@ def proposal_pdf(bidder: str) -> bytes:
     return pdf
 
 
+def structured_response(code: str, bidder: str, *, stars: tuple[str, ...] = ("S1", "S2")) -> dict[str, Any]:
+    """A ``ggzy-response/1`` (the assistance tests' shape) for this tender; a correct bill:
+    120.5 × 356.80 = 42,994.40; 80 × 25.50 = 2,040.00; sum 45,034.40.
+    """
+    return {
+        "format": "ggzy-response/1",
+        "tender": code,
+        "lot": "L1",
+        "bidder": bidder,
+        "qualifications": [],
+        "evidence": [],
+        "starResponses": [{"item": s, "response": "complies"} for s in stars],
+        "bill": [
+            {"code": "010101001001", "quantity": "120.5", "unitPrice": "356.80", "lineTotal": "42994.40"},
+            {"code": "010103001001", "quantity": "80", "unitPrice": "25.50", "lineTotal": "2040.00"},
+        ],
+        "total": "45034.40",
+        "totalInWords": "肆万伍仟零叁拾肆元肆角整",
+    }
+
+
+def requirement_set(code: str) -> dict[str, Any]:
+    """The tender's requirement set: two ★ items and the bill the responses price."""
+    return {
+        "format": "ggzy-requirements/1",
+        "tender": code,
+        "lot": "L1",
+        "sector": "engineering",
+        "deadline": "2027-03-15T09:30:00+08:00",
+        "starItems": [{"code": "S1", "text": "工期不超过 180 日历天"}, {"code": "S2", "text": "质量合格"}],
+        "bill": [
+            {"code": "010101001001", "description": "挖一般土方", "unit": "m³", "quantity": "120.5"},
+            {"code": "010103001001", "description": "回填方", "unit": "m³", "quantity": "80"},
+        ],
+    }
+
+
 async def _seal(directory: Path, bidder: Party, *, code: str, deadline: Any, price: str) -> BuiltBid:
-    """`hall_support.seal_bid` with a PDF beside the text file."""
+    """`hall_support.seal_bid` with a PDF beside the text file and a structured response (bidder
+    A's answers ★ S1 only)."""
     directory.mkdir(parents=True, exist_ok=True)
+    answer = directory / "response.json"
+    stars = ("S1",) if price == PRICES["A"] else ("S1", "S2")
+    answer.write_text(json.dumps(structured_response(code, bidder.uscc, stars=stars), ensure_ascii=False))
     text = directory / "技术标.txt"
     text.write_bytes(f"技术标 {bidder.name}\n".encode() * 100)
     pdf = directory / PDF_NAME
@@ -151,6 +193,7 @@ async def _seal(directory: Path, bidder: Party, *, code: str, deadline: Any, pri
         key_holders=[],
         threshold=3,
         backup_dir=directory / "backup",
+        response=answer,
     )
 
 
