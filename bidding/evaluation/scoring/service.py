@@ -278,6 +278,7 @@ class Scoring:
         decided = majorities(await self.repo.votes(evaluation.id), current)
         voted = {(v.opening_bid_id, v.criterion) for v in mine_votes}
         all_findings = await self.repo.findings(evaluation.id)
+        submitted = {s.stage.value: s for s in await self.repo.submissions(evaluation.id) if s.member_id == member.id}
         return Workspace(
             evaluation=evaluation,
             member=member,
@@ -290,12 +291,16 @@ class Scoring:
                 (r.opening_bid_id, f"{r.stage.value}:{r.item}"): r
                 for r in await self.repo.reviews(evaluation.id, member.id)
             },
-            submitted={
-                s.stage.value: s for s in await self.repo.submissions(evaluation.id) if s.member_id == member.id
-            },
+            submitted=submitted,
             my_findings=[f for f in all_findings if f.source is FindingSource.ART64 and f.member_id == member.id],
             advisory=[f for f in all_findings if f.source is FindingSource.ASSISTANCE],
-            decisions={k: d for k, d in decided.items() if k in voted},
+            # The joint decision shows once the member voted on it, its value only after they
+            # submitted the scoring sheet (before, the majority would tell them the others' votes).
+            decisions={
+                k: d if SessionState.SCORING.value in submitted else Decision(None, d.votes, d.members)
+                for k, d in decided.items()
+                if k in voted
+            },
         )
 
     async def bid_view(self, actor: Actor, evaluation_id: uuid.UUID, bid_id: uuid.UUID) -> BidView:
