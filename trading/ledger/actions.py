@@ -138,6 +138,17 @@ ACTION_LABELS: Final[Mapping[str, str]] = MappingProxyType(
         "evaluation.clarification_asked": N_("Clarification requested"),
         "evaluation.clarification_answered": N_("Clarification answered (signed)"),
         "evaluation.clarification_overdue": N_("Clarification not answered in time"),
+        "evaluation.access_refused": N_("Evaluation access refused"),
+        "evaluation.document_read": N_("Bid document read in the evaluation"),
+        "evaluation.finding_acknowledged": N_("Assistance finding acknowledged"),
+        "evaluation.finding_raised": N_("Evaluation findings raised"),
+        "evaluation.finding_resolved": N_("Art. 64 finding resolved"),
+        "evaluation.objective_voted": N_("Objective criterion voted"),
+        "evaluation.result_computed": N_("Evaluation result computed"),
+        "evaluation.review_decided": N_("Review decision recorded"),
+        "evaluation.review_submitted": N_("Review sheet submitted"),
+        "evaluation.score_recorded": N_("Score recorded"),
+        "evaluation.score_submitted": N_("Scoring sheet submitted"),
         "evaluation.conflict_declared": N_("Conflict of interest declared"),
         "evaluation.expert_rated": N_("Expert rated"),
         "evaluation.expert_registered": N_("Expert registered"),
@@ -206,6 +217,7 @@ SUBJECT_LABELS: Final[Mapping[str, str]] = MappingProxyType(
         "expert_import": N_("Expert import"),
         "specialty_list": N_("Specialty list"),
         "evaluation.clarification": N_("Clarification request"),
+        "evaluation_scoring": N_("Evaluation scoring"),
     }
 )
 """What kind of record an entry changed (``subject_type``)."""

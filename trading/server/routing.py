@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from litestar import Router
+from litestar.di import Provide
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
@@ -15,6 +16,7 @@ from bidding.evaluation.clarifications import api as clarifications_api
 from bidding.evaluation.clarifications import web as clarifications_web
 from bidding.evaluation.pool import api as pool_api
 from bidding.evaluation.pool import web as pool_web
+from bidding.evaluation.scoring import web as scoring_web
 from bidding.opening import api as opening_api
 from bidding.opening import live as opening_live
 from bidding.opening import web as opening_web
@@ -39,6 +41,7 @@ from trading.parties import web_mandates as mandates_web
 from trading.parties.certificates import api as certificate_api
 from trading.parties.certificates import web as certificate_web
 from trading.server import shell, system
+from trading.server.evaluation_scoring import provide_scoring
 from trading.server.workdays import web as workdays_web
 
 if TYPE_CHECKING:
@@ -106,6 +109,7 @@ TEMPLATE_PACKAGES: tuple[str, ...] = (
     "bidding",
     "bidding.evaluation.pool",
     "bidding.evaluation.clarifications",
+    "bidding.evaluation.scoring",
     "intermediary_market",
     "trading.server.workdays",
 )
@@ -147,6 +151,11 @@ def route_handlers(api_prefix: str) -> list[ControllerRouterHandler]:
             opening_web.OpeningPages,
             *pool_web.CONTROLLERS,
             *clarifications_web.CONTROLLERS,
+            Router(
+                path="/",
+                route_handlers=[*scoring_web.CONTROLLERS],
+                dependencies={"scoring": Provide(provide_scoring)},
+            ),
             opening_live.HallEvents,
             *market_web.CONTROLLERS,
             *notifications_web.CONTROLLERS,

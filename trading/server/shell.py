@@ -82,6 +82,7 @@ NAVIGATION = Navigation(
         NavItem(N_("Credit records"), "/credit/imports", roles=frozenset({Role.SUPERVISOR, Role.ADMIN})),
         NavItem(N_("Expert pool"), "/evaluation/experts", roles=frozenset({Role.SUPERVISOR, Role.ADMIN})),
         NavItem(N_("My expert profile"), "/evaluation/profile", roles=frozenset({Role.EXPERT})),
+        NavItem(N_("My evaluations"), "/evaluation/workspaces", roles=frozenset({Role.EXPERT, Role.TENDEREE})),
         NavItem(N_("Working-day calendar"), WORKING_DAY_CALENDAR, roles=frozenset({Role.ADMIN})),
         NavItem(N_("Audit ledger"), LEDGER),
         NavItem(N_("Account"), ACCOUNT),
@@ -172,7 +173,14 @@ NAVIGATION = Navigation(
                         "score bids and sign the evaluation report here. You will be notified in your inbox when "
                         "you are drawn for an evaluation."
                     ),
-                    (Link(N_("Notices"), "notifications.inbox", N_("Invitations to evaluate will arrive here.")),),
+                    (
+                        Link(N_("Notices"), "notifications.inbox", N_("Invitations to evaluate will arrive here.")),
+                        Link(
+                            N_("My evaluations"),
+                            "evaluation.workspaces",
+                            N_("Read the bids beside your scoring sheet, score and submit."),
+                        ),
+                    ),
                 ),
                 Panel(
                     N_("Expert profile"),

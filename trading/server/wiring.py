@@ -19,6 +19,7 @@ from bidding.evaluation.clarifications import jobs as clarifications_jobs
 from bidding.evaluation.clarifications import policies as clarifications_policies
 from bidding.evaluation.pool import jobs as pool_jobs
 from bidding.evaluation.pool import policies as pool_policies
+from bidding.evaluation.scoring import policies as scoring_policies
 from bidding.opening import jobs as opening_jobs
 from intermediary_market import jobs as market_jobs
 from intermediary_market import policies as market_policies
@@ -56,6 +57,7 @@ def grants() -> Grants:
         bidding_policies.ROLE_GRANTS,
         pool_policies.ROLE_GRANTS,
         clarifications_policies.ROLE_GRANTS,
+        scoring_policies.ROLE_GRANTS,
         market_policies.ROLE_GRANTS,
         workdays_policies.ROLE_GRANTS,
     )

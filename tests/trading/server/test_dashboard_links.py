@@ -29,7 +29,7 @@ EXPECTED_LINKS = {
         "/account",
     },
     Role.AGENCY: {"/bidding/manage", "/organisation/mandates", "/evaluation/ratings", "/inbox", "/account"},
-    Role.EXPERT: {"/inbox", "/account", "/bidding/tenders", "/evaluation/profile"},
+    Role.EXPERT: {"/inbox", "/account", "/bidding/tenders", "/evaluation/profile", "/evaluation/workspaces"},
     Role.INTERMEDIARY: {"/market/intermediary", "/market", "/inbox", "/account"},
     Role.GUARANTOR: {"/inbox", "/bidding/tenders", "/account"},
     Role.SUPERVISOR: {"/ledger", "/bidding/tenders", "/market/regulator", "/credit/imports", "/account"},
