@@ -14,6 +14,8 @@ from bidding.api import bids as bidding_api
 from bidding.api import tenders as tender_api
 from bidding.evaluation.clarifications import api as clarifications_api
 from bidding.evaluation.clarifications import web as clarifications_web
+from bidding.evaluation.committee import api as committee_api
+from bidding.evaluation.committee import web as committee_web
 from bidding.evaluation.pool import api as pool_api
 from bidding.evaluation.pool import web as pool_web
 from bidding.evaluation.scoring import web as scoring_web
@@ -110,6 +112,7 @@ TEMPLATE_PACKAGES: tuple[str, ...] = (
     "bidding.evaluation.pool",
     "bidding.evaluation.clarifications",
     "bidding.evaluation.scoring",
+    "bidding.evaluation.committee",
     "intermediary_market",
     "trading.server.workdays",
 )
@@ -129,6 +132,7 @@ def route_handlers(api_prefix: str) -> list[ControllerRouterHandler]:
             *opening_api.CONTROLLERS,
             *pool_api.CONTROLLERS,
             *clarifications_api.CONTROLLERS,
+            *committee_api.CONTROLLERS,
             opening_live.HallEventsApi,
             *market_api.CONTROLLERS,
             *notifications_api.CONTROLLERS,
@@ -156,6 +160,7 @@ def route_handlers(api_prefix: str) -> list[ControllerRouterHandler]:
                 route_handlers=[*scoring_web.CONTROLLERS],
                 dependencies={"scoring": Provide(provide_scoring)},
             ),
+            *committee_web.CONTROLLERS,
             opening_live.HallEvents,
             *market_web.CONTROLLERS,
             *notifications_web.CONTROLLERS,

@@ -83,6 +83,8 @@ NAVIGATION = Navigation(
         NavItem(N_("Expert pool"), "/evaluation/experts", roles=frozenset({Role.SUPERVISOR, Role.ADMIN})),
         NavItem(N_("My expert profile"), "/evaluation/profile", roles=frozenset({Role.EXPERT})),
         NavItem(N_("My evaluations"), "/evaluation/workspaces", roles=frozenset({Role.EXPERT, Role.TENDEREE})),
+        NavItem(N_("My evaluations"), "/evaluation/my", roles=frozenset({Role.EXPERT})),
+        NavItem(N_("Committee draws"), "/evaluation/draws", roles=frozenset({Role.SUPERVISOR, Role.ADMIN})),
         NavItem(N_("Working-day calendar"), WORKING_DAY_CALENDAR, roles=frozenset({Role.ADMIN})),
         NavItem(N_("Audit ledger"), LEDGER),
         NavItem(N_("Account"), ACCOUNT),
@@ -180,6 +182,7 @@ NAVIGATION = Navigation(
                             "evaluation.workspaces",
                             N_("Read the bids beside your scoring sheet, score and submit."),
                         ),
+                        Link(N_("My evaluations"), "evaluation.my"),
                     ),
                 ),
                 Panel(
@@ -282,7 +285,11 @@ NAVIGATION = Navigation(
                 Panel(
                     N_("Expert pool"),
                     N_("Import evaluation experts, keep the specialty list, suspend, remove or restore experts."),
-                    (Link(N_("Expert pool"), "evaluation.pool"), Link(N_("Import experts"), "evaluation.import_form")),
+                    (
+                        Link(N_("Expert pool"), "evaluation.pool"),
+                        Link(N_("Import experts"), "evaluation.import_form"),
+                        Link(N_("Committee draws"), "evaluation.draws"),
+                    ),
                 ),
                 _CREDIT_PANEL,
                 _LEDGER_PANEL,

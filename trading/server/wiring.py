@@ -17,6 +17,8 @@ from bidding import policies as bidding_policies
 from bidding import rules as bidding_rules
 from bidding.evaluation.clarifications import jobs as clarifications_jobs
 from bidding.evaluation.clarifications import policies as clarifications_policies
+from bidding.evaluation.committee import jobs as committee_jobs
+from bidding.evaluation.committee import policies as committee_policies
 from bidding.evaluation.pool import jobs as pool_jobs
 from bidding.evaluation.pool import policies as pool_policies
 from bidding.evaluation.scoring import policies as scoring_policies
@@ -58,6 +60,7 @@ def grants() -> Grants:
         pool_policies.ROLE_GRANTS,
         clarifications_policies.ROLE_GRANTS,
         scoring_policies.ROLE_GRANTS,
+        committee_policies.ROLE_GRANTS,
         market_policies.ROLE_GRANTS,
         workdays_policies.ROLE_GRANTS,
     )
@@ -71,6 +74,7 @@ def register_sweep_handlers() -> None:
         *opening_jobs.SWEEP_HANDLERS,
         *pool_jobs.SWEEP_HANDLERS,
         *clarifications_jobs.SWEEP_HANDLERS,
+        *committee_jobs.SWEEP_HANDLERS,
         *market_jobs.SWEEP_HANDLERS,
         *notifications_jobs.SWEEP_HANDLERS,
     )
