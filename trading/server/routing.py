@@ -13,6 +13,8 @@ from bidding.api import bids as bidding_api
 from bidding.api import tenders as tender_api
 from bidding.evaluation.pool import api as pool_api
 from bidding.evaluation.pool import web as pool_web
+from bidding.evaluation.report import api as report_api
+from bidding.evaluation.report import web as report_web
 from bidding.opening import api as opening_api
 from bidding.opening import live as opening_live
 from bidding.opening import web as opening_web
@@ -92,6 +94,9 @@ PUBLIC_ROUTES: frozenset[str] = frozenset(
         *ledger_web.PUBLIC_PATHS,
         # Credit records in force of an organisation (信用信息公示).
         *credit_web.PUBLIC_PATHS,
+        # The evaluation's report and result: the service answers members before publication, all after.
+        *report_api.PUBLIC_PATHS,
+        *report_web.PUBLIC_PATHS,
     }
 )
 
@@ -103,6 +108,7 @@ TEMPLATE_PACKAGES: tuple[str, ...] = (
     "trading.credit",
     "bidding",
     "bidding.evaluation.pool",
+    "bidding.evaluation.report",
     "intermediary_market",
     "trading.server.workdays",
 )
@@ -121,6 +127,7 @@ def route_handlers(api_prefix: str) -> list[ControllerRouterHandler]:
             *bidding_api.CONTROLLERS,
             *opening_api.CONTROLLERS,
             *pool_api.CONTROLLERS,
+            *report_api.CONTROLLERS,
             opening_live.HallEventsApi,
             *market_api.CONTROLLERS,
             *notifications_api.CONTROLLERS,
@@ -142,6 +149,7 @@ def route_handlers(api_prefix: str) -> list[ControllerRouterHandler]:
             *bidding_web.CONTROLLERS,
             opening_web.OpeningPages,
             *pool_web.CONTROLLERS,
+            *report_web.CONTROLLERS,
             opening_live.HallEvents,
             *market_web.CONTROLLERS,
             *notifications_web.CONTROLLERS,

@@ -17,6 +17,7 @@ from bidding import policies as bidding_policies
 from bidding import rules as bidding_rules
 from bidding.evaluation.pool import jobs as pool_jobs
 from bidding.evaluation.pool import policies as pool_policies
+from bidding.evaluation.report import policies as report_policies
 from bidding.opening import jobs as opening_jobs
 from intermediary_market import jobs as market_jobs
 from intermediary_market import policies as market_policies
@@ -53,6 +54,7 @@ def grants() -> Grants:
         credit_policies.ROLE_GRANTS,
         bidding_policies.ROLE_GRANTS,
         pool_policies.ROLE_GRANTS,
+        report_policies.ROLE_GRANTS,
         market_policies.ROLE_GRANTS,
         workdays_policies.ROLE_GRANTS,
     )

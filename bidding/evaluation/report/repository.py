@@ -23,6 +23,7 @@ from bidding.evaluation.models import (
     Score,
     Seat,
     SessionEvent,
+    SessionState,
     Venue,
 )
 from bidding.models import Tender
@@ -173,3 +174,21 @@ async def publish_draws(session: AsyncSession, evaluation_id: uuid.UUID, now: da
     )
     result = await session.execute(query)
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def evaluations_of_user(session: AsyncSession, user_id: uuid.UUID) -> Sequence[tuple[Evaluation, Tender]]:
+    """The evaluations where the user is a current member, at or after report signing, newest first."""
+    query = (
+        sa.select(Evaluation, Tender)
+        .join(Member, Member.evaluation_id == Evaluation.id)
+        .join(Tender, Tender.id == Evaluation.tender_id)
+        .where(
+            Member.user_id == user_id,
+            Member.voided_at.is_(None),
+            Member.status.in_(CURRENT_STATUSES),
+            Evaluation.state.in_((SessionState.REPORT_SIGNING, SessionState.COMPLETED)),
+        )
+        .order_by(Evaluation.updated_at.desc())
+        .limit(100)
+    )
+    return [(e, t) for e, t in (await session.execute(query)).all()]

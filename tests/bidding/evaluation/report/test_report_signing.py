@@ -40,7 +40,7 @@ from trading.parties.certificates.trust import trust_context
 
 async def current_pdf(session_maker: async_sessionmaker[AsyncSession], store: FileStore, world: World) -> bytes:
     async with session_maker() as session:
-        return await report_pdf(session, store, world.signers[0].actor, world.evaluation_id)
+        return await report_pdf(session, store, world.signers[-1].actor, world.evaluation_id)
 
 
 async def sign_as(
