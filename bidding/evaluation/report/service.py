@@ -78,10 +78,7 @@ SUBJECT: Final = "evaluation.evaluation"
 
 
 class ReportRefused(ValidationFailed):
-    """A signature or refusal of the evaluation report is refused; nothing is stored."""
-
-    code = "report_refused"
-    title = "Report signature refused"
+    """A signature or refusal of the evaluation report is refused; nothing is stored (422)."""
 
 
 @dataclass(frozen=True, slots=True)
