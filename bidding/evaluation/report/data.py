@@ -140,8 +140,7 @@ async def report_data(session: AsyncSession, evaluation: Evaluation) -> dict[str
     clarifications = await repository.clarifications(session, evaluation.id)
     bid_ids = {s.opening_bid_id for s in scores} | {r.opening_bid_id for r in reviews}
     bid_ids |= {c.opening_bid_id for c in clarifications} | {f.opening_bid_id for f in findings if f.opening_bid_id}
-    opening_bids = await repository.opening_bids(session, sorted(bid_ids, key=str))
-    names = {str(k): v.bidder_name for k, v in opening_bids.items()}
+    names = {str(k): v for k, v in (await repository.bidder_names(session, sorted(bid_ids, key=str))).items()}
     names.update({str(b["opening_bid_id"]): str(b.get("bidder_name", "")) for b in result_bids})
 
     def member_name(member_id: uuid.UUID | None) -> str:

@@ -39,7 +39,7 @@ async def member_account(
     return Signer(signer.member_id, account.user_id, signer.name, signer.identity), account
 
 
-async def test_a_member_signs_on_the_page_and_the_result_becomes_public(  # noqa: PLR0913 - the fixtures it needs
+async def test_a_member_signs_on_the_page_and_the_result_becomes_public(  # noqa: PLR0917 - the fixtures it needs
     client: httpx.AsyncClient,
     session_maker: async_sessionmaker[AsyncSession],
     settings: Settings,
@@ -50,19 +50,19 @@ async def test_a_member_signs_on_the_page_and_the_result_becomes_public(  # noqa
     me, account = await member_account(session_maker, settings, world, world.signers[0])
     report_url = f"/evaluation/e/{world.evaluation_id}/report"
     result_url = f"/evaluation/e/{world.evaluation_id}/result"
-    assert (await client.get(result_url)).status_code == 404  # noqa: PLR2004 - nothing public before
-    assert (await client.get(f"/evaluation/e/{world.evaluation_id}/report.pdf")).status_code == 403  # noqa: PLR2004
+    assert (await client.get(result_url)).status_code == 404
+    assert (await client.get(f"/evaluation/e/{world.evaluation_id}/report.pdf")).status_code == 403
     await log_in(client, account)  # type: ignore[arg-type]
     listing = await client.get("/evaluation/reports")
-    assert listing.status_code == 200  # noqa: PLR2004
+    assert listing.status_code == 200
     assert report_url in listing.text
     assert "评标报告" in listing.text
     page = await client.get(report_url)
-    assert page.status_code == 200, page.text  # noqa: PLR2004
+    assert page.status_code == 200, page.text
     assert "ggzy bid sign-report" in page.text
     assert "拒绝签字" in page.text
     downloaded = await client.get(f"/evaluation/e/{world.evaluation_id}/report.pdf")
-    assert downloaded.status_code == 200  # noqa: PLR2004
+    assert downloaded.status_code == 200
     assert downloaded.content == await current_pdf(session_maker, store, world)
 
     forged = await client_sign(downloaded.content, world.outsider.identity.signing(), tsa=dev_tsa)
@@ -71,7 +71,7 @@ async def test_a_member_signs_on_the_page_and_the_result_becomes_public(  # noqa
         data={"_csrf_token": csrf_token(page.text)},
         files={"pdf": ("report-signed.pdf", forged, "application/pdf")},
     )
-    assert refused.status_code == 422  # noqa: PLR2004
+    assert refused.status_code == 422
     assert 'data-rule="signer-not-member"' in refused.text
     assert "不是本评标委员会成员" in refused.text
 
@@ -81,7 +81,7 @@ async def test_a_member_signs_on_the_page_and_the_result_becomes_public(  # noqa
         data={"_csrf_token": csrf_token(page.text)},
         files={"pdf": ("report-signed.pdf", signed, "application/pdf")},
     )
-    assert accepted.status_code == 303, accepted.text  # noqa: PLR2004
+    assert accepted.status_code == 303, accepted.text
     after = await client.get(report_url)
     assert f'data-member="{me.member_id}" data-state="signed"' in after.text
     assert 'id="sign-form"' not in after.text  # answered once
@@ -91,12 +91,12 @@ async def test_a_member_signs_on_the_page_and_the_result_becomes_public(  # noqa
     await client.get("/logout")
     client.cookies.clear()
     public = await client.get(result_url)
-    assert public.status_code == 200, public.text  # noqa: PLR2004
+    assert public.status_code == 200, public.text
     assert "南京甲建设工程有限公司" in public.text
     assert all(s.name in public.text for s in world.signers)  # the committee's names are public now
-    assert (await client.get(f"/evaluation/e/{world.evaluation_id}/report.pdf")).status_code == 200  # noqa: PLR2004
+    assert (await client.get(f"/evaluation/e/{world.evaluation_id}/report.pdf")).status_code == 200
     api = await client.get(f"/api/v1/evaluation/e/{world.evaluation_id}/result")
-    assert api.status_code == 200  # noqa: PLR2004
+    assert api.status_code == 200
     body = api.json()
     assert [c["rank"] for c in body["candidates"]] == [1, 2, 3]
     assert body["candidates"][0]["total"] == "90.50"
@@ -105,7 +105,7 @@ async def test_a_member_signs_on_the_page_and_the_result_becomes_public(  # noqa
     assert "Evaluation result" in english.text
 
 
-async def test_the_api_takes_a_signature_and_a_refusal(  # noqa: PLR0913 - the fixtures it needs
+async def test_the_api_takes_a_signature_and_a_refusal(  # noqa: PLR0917 - the fixtures it needs
     client: httpx.AsyncClient,
     session_maker: async_sessionmaker[AsyncSession],
     settings: Settings,
@@ -117,26 +117,26 @@ async def test_the_api_takes_a_signature_and_a_refusal(  # noqa: PLR0913 - the f
     other, other_account = await member_account(session_maker, settings, world, world.signers[1])
     token = await api_token(client, account)  # type: ignore[arg-type]
     pdf = await client.get(f"/api/v1/evaluation/e/{world.evaluation_id}/report.pdf", headers=bearer(token))
-    assert pdf.status_code == 200  # noqa: PLR2004
+    assert pdf.status_code == 200
     signed = await client_sign(pdf.content, me.identity.signing(), tsa=dev_tsa)
     answer = await client.post(
         f"/api/v1/evaluation/e/{world.evaluation_id}/report/signatures",
         content=signed,
         headers={**bearer(token), "Content-Type": "application/pdf"},
     )
-    assert answer.status_code == 201, answer.text  # noqa: PLR2004
+    assert answer.status_code == 201, answer.text
     assert answer.json()["signatures"] == 1
     again = await client.post(
         f"/api/v1/evaluation/e/{world.evaluation_id}/report/signatures",
         content=signed,
         headers={**bearer(token), "Content-Type": "application/pdf"},
     )
-    assert again.status_code == 409  # noqa: PLR2004
+    assert again.status_code == 409
     assert again.json()["errors"][0]["rule"] == "answers-once"
     other_token = await api_token(client, other_account)  # type: ignore[arg-type]
     refusal = await client.post(
         f"/api/v1/evaluation/e/{world.evaluation_id}/report/refusal", json={"dissent": ""}, headers=bearer(other_token)
     )
-    assert refusal.status_code == 201, refusal.text  # noqa: PLR2004
+    assert refusal.status_code == 201, refusal.text
     assert refusal.json()["dissent"] is False
     del other

@@ -43,7 +43,7 @@ async def current_pdf(session_maker: async_sessionmaker[AsyncSession], store: Fi
         return await report_pdf(session, store, world.signers[-1].actor, world.evaluation_id)
 
 
-async def sign_as(
+async def sign_as(  # noqa: PLR0917 - who signs, with which certificate, on what
     session_maker: async_sessionmaker[AsyncSession],
     settings: Settings,
     store: FileStore,
@@ -74,8 +74,11 @@ def pdfsig(pdf: bytes, tmp_path: Path, pki: DevPki) -> str:
     for name, root in (("jiangsu", pki.jiangsu_root.certificate), ("platform", pki.platform_root.certificate)):
         pem = tmp_path / f"{name}.pem"
         pem.write_bytes(root.public_bytes(serialization.Encoding.PEM))
-        subprocess.run(["certutil", "-A", "-d", f"sql:{nss}", "-n", name, "-t", "CT,C,C", "-i", str(pem)],
-                       check=True, capture_output=True)  # fmt: skip
+        subprocess.run(
+            ["certutil", "-A", "-d", f"sql:{nss}", "-n", name, "-t", "CT,C,C", "-i", str(pem)],
+            check=True,
+            capture_output=True,
+        )
     path = tmp_path / "report.pdf"
     path.write_bytes(pdf)
     result = subprocess.run(
@@ -96,12 +99,24 @@ async def test_the_report_is_rendered_in_chinese_with_the_committee_scores_and_r
     session_maker: async_sessionmaker[AsyncSession], store: FileStore, world: World, tmp_path: Path
 ) -> None:
     text = pdf_text(await current_pdf(session_maker, store, world), tmp_path)
-    for expected in ("评标报告", "综合评分法", "主场", "副场", "王建国", "01号席", "施工组织设计", "南京甲建设工程有限公司",
-                     "该投标人施工组织设计确有突出之处", "请澄清项目经理的在建工程情况", "副场网络中断3分钟后恢复", "第1名"):  # fmt: skip
+    for expected in (
+        "评标报告",
+        "综合评分法",
+        "主场",
+        "副场",
+        "王建国",
+        "01号席",
+        "施工组织设计",
+        "南京甲建设工程有限公司",
+        "该投标人施工组织设计确有突出之处",
+        "请澄清项目经理的在建工程情况",
+        "副场网络中断3分钟后恢复",
+        "第1名",
+    ):
         assert expected in text, expected
 
 
-async def test_seven_members_sign_in_turn_and_every_signature_verifies(
+async def test_seven_members_sign_in_turn_and_every_signature_verifies(  # noqa: PLR0917 - the fixtures it needs
     session_maker: async_sessionmaker[AsyncSession],
     settings: Settings,
     store: FileStore,
@@ -142,7 +157,8 @@ async def test_seven_members_sign_in_turn_and_every_signature_verifies(
             .scalars()
             .all()
         )
-        assert draws and all(d.published_at == done.results_published_at for d in draws)
+        assert draws
+        assert all(d.published_at == done.results_published_at for d in draws)
         result = await evaluation_result(session, world.tender_id)
         assert result is not None
         assert [c.opening_bid_id for c in result.candidates] == list(world.bids)
@@ -206,8 +222,9 @@ async def test_a_tampered_or_non_incremental_upload_is_refused(
                 session, settings, store=store, actor=signer.actor, evaluation_id=world.evaluation_id, pdf=signed
             )
     assert refused.value.rule == "incremental-update-only"
-    twice = await client_sign(await client_sign(pdf, signer.identity.signing(), tsa=dev_tsa),
-                              world.signers[1].identity.signing(), tsa=dev_tsa)  # fmt: skip
+    twice = await client_sign(
+        await client_sign(pdf, signer.identity.signing(), tsa=dev_tsa), world.signers[1].identity.signing(), tsa=dev_tsa
+    )
     with pytest.raises(ReportRefused) as two:
         async with transaction(session_maker, lock=True) as session:
             await sign_report(
@@ -216,7 +233,7 @@ async def test_a_tampered_or_non_incremental_upload_is_refused(
     assert two.value.rule == "one-new-signature"
 
 
-async def test_a_refusal_with_dissent_is_printed_and_the_earlier_signatures_are_given_again(
+async def test_a_refusal_with_dissent_is_printed_and_the_earlier_signatures_are_given_again(  # noqa: PLR0917 - the fixtures it needs
     session_maker: async_sessionmaker[AsyncSession],
     settings: Settings,
     store: FileStore,
@@ -235,7 +252,8 @@ async def test_a_refusal_with_dissent_is_printed_and_the_earlier_signatures_are_
     assert await publish_report(session_maker, settings, store, world.evaluation_id) is not None
     text = pdf_text(await current_pdf(session_maker, store, world), tmp_path)
     assert dissent[:20] in text
-    assert "拒绝签字" in text and dissenter.name in text
+    assert "拒绝签字" in text
+    assert dissenter.name in text
     # The dissenter cannot answer twice; everyone else (the first signer again) signs the new revision.
     with pytest.raises(Exception) as twice:  # noqa: PT011 - Conflict
         async with transaction(session_maker, lock=True) as session:

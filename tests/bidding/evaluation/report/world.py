@@ -77,8 +77,12 @@ class Signer:
 
     @property
     def actor(self) -> Actor:
-        return Actor(kind=ActorKind.USER, user_id=self.user_id, username=f"expert-{self.user_id.hex[:8]}",
-                     roles=frozenset({Role.EXPERT}))  # fmt: skip
+        return Actor(
+            kind=ActorKind.USER,
+            user_id=self.user_id,
+            username=f"expert-{self.user_id.hex[:8]}",
+            roles=frozenset({Role.EXPERT}),
+        )
 
 
 @dataclass(frozen=True)
@@ -104,12 +108,14 @@ def _person_certificate(pki: DevPki, name: str, id_number: str) -> Identity:
 async def _account(session: AsyncSession, pki: DevPki, name: str) -> tuple[Person, User, Identity]:
     now = await clock.now(session)
     id_number = new_id_number()
-    person = Person(id=uuid7(), id_hash=secrets.token_hex(32), id_masked=id_number[:6] + "********" + id_number[-4:],
-                    name=name)  # fmt: skip
+    person = Person(
+        id=uuid7(), id_hash=secrets.token_hex(32), id_masked=id_number[:6] + "********" + id_number[-4:], name=name
+    )
     session.add(person)
     await session.flush()
-    user = User(id=uuid7(), username=f"expert-{secrets.token_hex(4)}", display_name=name, password_hash="!",
-                person_id=person.id)  # fmt: skip
+    user = User(
+        id=uuid7(), username=f"expert-{secrets.token_hex(4)}", display_name=name, password_hash="!", person_id=person.id
+    )
     session.add(user)
     await session.flush()
     identity = _person_certificate(pki, name, id_number)
@@ -135,8 +141,9 @@ async def _account(session: AsyncSession, pki: DevPki, name: str) -> tuple[Perso
 
 
 async def _organisation(session: AsyncSession, name: str, seed: int) -> Organisation:
-    organisation = Organisation(id=uuid7(), uscc=make_uscc(seed, "320100"), name=name,
-                                kind=OrganisationKind.ENTERPRISE, region_code="320100")  # fmt: skip
+    organisation = Organisation(
+        id=uuid7(), uscc=make_uscc(seed, "320100"), name=name, kind=OrganisationKind.ENTERPRISE, region_code="320100"
+    )
     session.add(organisation)
     await session.flush()
     return organisation
@@ -152,31 +159,63 @@ async def _opened_bids(
     lot = Lot(id=uuid7(), tender_id=tender_id, code="01", name="第一标段", estimate=Decimal("1500000.00"), position=1)
     session.add(lot)
     opening = OpeningSession(
-        id=uuid7(), tender_id=tender_id, host_organisation_id=tenderee.id, stage=Stage.CLOSED, stage_started_at=now,
-        lots={"lots": []}, timeline={"events": []}, created_at=now, updated_at=now, closed_at=now,
-    )  # fmt: skip
+        id=uuid7(),
+        tender_id=tender_id,
+        host_organisation_id=tenderee.id,
+        stage=Stage.CLOSED,
+        stage_started_at=now,
+        lots={"lots": []},
+        timeline={"events": []},
+        created_at=now,
+        updated_at=now,
+        closed_at=now,
+    )
     session.add(opening)
     await session.flush()
     rows = []
     for name, price in BIDDERS:
         organisation = await _organisation(session, name, next(_SEEDS))
-        bid = Bid(id=uuid7(), tender_id=tender_id, lot_id=lot.id, organisation_id=organisation.id,
-                  status=BidStatus.SUBMITTED, versions=1, created_at=now, updated_at=now)  # fmt: skip
+        bid = Bid(
+            id=uuid7(),
+            tender_id=tender_id,
+            lot_id=lot.id,
+            organisation_id=organisation.id,
+            status=BidStatus.SUBMITTED,
+            versions=1,
+            created_at=now,
+            updated_at=now,
+        )
         session.add(bid)
         await session.flush()
         version = BidVersion(
-            id=uuid7(), bid_id=bid.id, number=1, kind=VersionKind.SUBMISSION, receipt_no=f"R{secrets.token_hex(8)}",
-            received_at=now, submitted_by=user_id, receipt=b"{}", receipt_signature=b"",
-        )  # fmt: skip
+            id=uuid7(),
+            bid_id=bid.id,
+            number=1,
+            kind=VersionKind.SUBMISSION,
+            receipt_no=f"R{secrets.token_hex(8)}",
+            received_at=now,
+            submitted_by=user_id,
+            receipt=b"{}",
+            receipt_signature=b"",
+        )
         session.add(version)
         await session.flush()
         bid.current_version_id = version.id
         row = OpeningBid(
-            id=uuid7(), session_id=opening.id, bid_id=bid.id, version_id=version.id, lot_id=lot.id,
-            organisation_id=organisation.id, bidder_uscc=organisation.uscc, bidder_name=name,
-            price_status=PartStatus.OPENED, price_summary={"totalPrice": price}, package_status=PartStatus.OPENED,
-            outcome=Outcome.DECRYPTED, updated_at=now,
-        )  # fmt: skip
+            id=uuid7(),
+            session_id=opening.id,
+            bid_id=bid.id,
+            version_id=version.id,
+            lot_id=lot.id,
+            organisation_id=organisation.id,
+            bidder_uscc=organisation.uscc,
+            bidder_name=name,
+            price_status=PartStatus.OPENED,
+            price_summary={"totalPrice": price},
+            package_status=PartStatus.OPENED,
+            outcome=Outcome.DECRYPTED,
+            updated_at=now,
+        )
         session.add(row)
         rows.append(row)
     await session.flush()
@@ -189,30 +228,64 @@ async def build_world(session_maker: async_sessionmaker[AsyncSession], pki: DevP
         now = await clock.now(session)
         tenderee = await _organisation(session, "南京市测试招标人", next(_SEEDS))
         _, host_user, _ = await _account(session, pki, "代理主持人")
-        tender = await opened_tender(session, tenderee_id=tenderee.id, created_by=host_user.id,
-                                     status=TenderStatus.OPENING)  # fmt: skip
+        tender = await opened_tender(
+            session, tenderee_id=tenderee.id, created_by=host_user.id, status=TenderStatus.OPENING
+        )
         bids = await _opened_bids(session, tender.id, tenderee, host_user.id)
         evaluation = Evaluation(
-            id=uuid7(), tender_id=tender.id, lot_group="all", lot_ids={"lots": []}, host_organisation_id=tenderee.id,
-            method="gp-comprehensive-scoring", method_version="1",
+            id=uuid7(),
+            tender_id=tender.id,
+            lot_group="all",
+            lot_ids={"lots": []},
+            host_organisation_id=tenderee.id,
+            method="gp-comprehensive-scoring",
+            method_version="1",
             settings={"price_weight": "30", "candidates": 3, "criteria": list(CRITERIA)},
-            committee_spec={"size": members}, state=SessionState.REPORT_SIGNING, state_entered_at=now,
-            created_by=host_user.id, created_at=now, updated_at=now,
-        )  # fmt: skip
+            committee_spec={"size": members},
+            state=SessionState.REPORT_SIGNING,
+            state_entered_at=now,
+            created_by=host_user.id,
+            created_at=now,
+            updated_at=now,
+        )
         session.add(evaluation)
-        main = Venue(id=uuid7(), code=f"NJ-{secrets.token_hex(3)}", name="南京市公共资源交易中心评标室一",
-                     region_code="320100", owner=VenueOwner.OWN, created_at=now, updated_at=now)  # fmt: skip
-        sub = Venue(id=uuid7(), code=f"HA-{secrets.token_hex(3)}", name="淮安市公共资源交易中心评标室二",
-                    region_code="320800", owner=VenueOwner.PEER, platform="淮安市平台", created_at=now,
-                    updated_at=now)  # fmt: skip
+        main = Venue(
+            id=uuid7(),
+            code=f"NJ-{secrets.token_hex(3)}",
+            name="南京市公共资源交易中心评标室一",
+            region_code="320100",
+            owner=VenueOwner.OWN,
+            created_at=now,
+            updated_at=now,
+        )
+        sub = Venue(
+            id=uuid7(),
+            code=f"HA-{secrets.token_hex(3)}",
+            name="淮安市公共资源交易中心评标室二",
+            region_code="320800",
+            owner=VenueOwner.PEER,
+            platform="淮安市平台",
+            created_at=now,
+            updated_at=now,
+        )
         session.add_all([main, sub])
         await session.flush()
-        session.add_all([
-            EvaluationVenue(evaluation_id=evaluation.id, venue_id=main.id, role=VenueRole.MAIN),
-            EvaluationVenue(evaluation_id=evaluation.id, venue_id=sub.id, role=VenueRole.SUB),
-        ])  # fmt: skip
-        draw = CommitteeDraw(id=uuid7(), evaluation_id=evaluation.id, operator_id=host_user.id, spec={},
-                             rules_version="1", seed_commitment="0" * 64, committed_at=now, drawn_at=now)  # fmt: skip
+        session.add_all(
+            [
+                EvaluationVenue(evaluation_id=evaluation.id, venue_id=main.id, role=VenueRole.MAIN),
+                EvaluationVenue(evaluation_id=evaluation.id, venue_id=sub.id, role=VenueRole.SUB),
+            ]
+        )
+        draw = CommitteeDraw(
+            id=uuid7(),
+            evaluation_id=evaluation.id,
+            operator_id=host_user.id,
+            spec={},
+            rules_version="1",
+            seed_commitment="0" * 64,
+            committed_at=now,
+            drawn_at=now,
+        )
         session.add(draw)
         await session.flush()
         signers = []
@@ -223,10 +296,19 @@ async def build_world(session_maker: async_sessionmaker[AsyncSession], pki: DevP
             session.add(seat)
             await session.flush()
             member = Member(
-                id=uuid7(), evaluation_id=evaluation.id, kind=MemberKind.EXPERT, person_id=person.id, user_id=user.id,
-                name=name, draw_id=draw.id, draw_position=index + 1, status=MemberStatus.SIGNED_IN, seat_id=seat.id,
-                signed_in_at=now, created_at=now,
-            )  # fmt: skip
+                id=uuid7(),
+                evaluation_id=evaluation.id,
+                kind=MemberKind.EXPERT,
+                person_id=person.id,
+                user_id=user.id,
+                name=name,
+                draw_id=draw.id,
+                draw_position=index + 1,
+                status=MemberStatus.SIGNED_IN,
+                seat_id=seat.id,
+                signed_in_at=now,
+                created_at=now,
+            )
             session.add(member)
             await session.flush()
             signers.append(Signer(member.id, user.id, name, identity))
@@ -238,41 +320,95 @@ async def build_world(session_maker: async_sessionmaker[AsyncSession], pki: DevP
             base = Decimal(28 - 3 * rank_index)
             for m_index, signer in enumerate(signers):
                 for c_index, criterion in enumerate(CRITERIA):
-                    session.add(Score(id=uuid7(), evaluation_id=evaluation.id, member_id=signer.member_id,
-                                      opening_bid_id=bid.id, criterion=criterion,
-                                      points=base - c_index * 5 + Decimal(m_index % 3) / 2, updated_at=now))  # fmt: skip
+                    session.add(
+                        Score(
+                            id=uuid7(),
+                            evaluation_id=evaluation.id,
+                            member_id=signer.member_id,
+                            opening_bid_id=bid.id,
+                            criterion=criterion,
+                            points=base - c_index * 5 + Decimal(m_index % 3) / 2,
+                            updated_at=now,
+                        )
+                    )
             totals[bid.id] = Decimal("90.50") - 7 * rank_index
-        session.add(ReviewDecision(id=uuid7(), evaluation_id=evaluation.id, member_id=signers[0].member_id,
-                                   opening_bid_id=bids[2].id, stage=ReviewStage.QUALIFICATION, item="",
-                                   passed=True, reason="", decided_at=now))  # fmt: skip
-        session.add(Finding(id=uuid7(), evaluation_id=evaluation.id, source=FindingSource.ART64, rule="outlier",
-                            member_id=signers[1].member_id, opening_bid_id=bids[1].id, criterion=CRITERIA[0],
-                            evidence={"z": "3.9"}, found_at=now, resolution=Resolution.JUSTIFIED,
-                            justification="该投标人施工组织设计确有突出之处", resolved_by=signers[1].user_id,
-                            resolved_at=now))  # fmt: skip
-        session.add(Clarification(id=uuid7(), evaluation_id=evaluation.id, opening_bid_id=bids[0].id,
-                                  organisation_id=bids[0].organisation_id, asked_by_member_id=signers[0].member_id,
-                                  question="请澄清项目经理的在建工程情况", asked_at=now, due_at=now + timedelta(hours=1),
-                                  status=ClarificationStatus.ANSWERED, answer="项目经理无在建工程",
-                                  answered_at=now))  # fmt: skip
-        session.add(SessionEvent(id=uuid7(), evaluation_id=evaluation.id, kind=EventKind.INCIDENT,
-                                 note="副场网络中断 3 分钟后恢复", details={}, at=now))  # fmt: skip
+        session.add(
+            ReviewDecision(
+                id=uuid7(),
+                evaluation_id=evaluation.id,
+                member_id=signers[0].member_id,
+                opening_bid_id=bids[2].id,
+                stage=ReviewStage.QUALIFICATION,
+                item="",
+                passed=True,
+                reason="",
+                decided_at=now,
+            )
+        )
+        session.add(
+            Finding(
+                id=uuid7(),
+                evaluation_id=evaluation.id,
+                source=FindingSource.ART64,
+                rule="outlier",
+                member_id=signers[1].member_id,
+                opening_bid_id=bids[1].id,
+                criterion=CRITERIA[0],
+                evidence={"z": "3.9"},
+                found_at=now,
+                resolution=Resolution.JUSTIFIED,
+                justification="该投标人施工组织设计确有突出之处",
+                resolved_by=signers[1].user_id,
+                resolved_at=now,
+            )
+        )
+        session.add(
+            Clarification(
+                id=uuid7(),
+                evaluation_id=evaluation.id,
+                opening_bid_id=bids[0].id,
+                organisation_id=bids[0].organisation_id,
+                asked_by_member_id=signers[0].member_id,
+                question="请澄清项目经理的在建工程情况",
+                asked_at=now,
+                due_at=now + timedelta(hours=1),
+                status=ClarificationStatus.ANSWERED,
+                answer="项目经理无在建工程",
+                answered_at=now,
+            )
+        )
+        session.add(
+            SessionEvent(
+                id=uuid7(),
+                evaluation_id=evaluation.id,
+                kind=EventKind.INCIDENT,
+                note="副场网络中断 3 分钟后恢复",
+                details={},
+                at=now,
+            )
+        )
         evaluation.result = {
             "method": "gp-comprehensive-scoring",
             "method_version": "1",
             "computed_at": now.isoformat(),
             "bids": [
                 {
-                    "opening_bid_id": str(bid.id), "bidder_name": bid.bidder_name, "bidder_uscc": bid.bidder_uscc,
-                    "price": price, "valid": True, "invalid_reason": "", "total": str(totals[bid.id]),
-                    "rank": index + 1, "by_member": {str(s.member_id): str(totals[bid.id]) for s in signers},
+                    "opening_bid_id": str(bid.id),
+                    "bidder_name": bid.bidder_name,
+                    "bidder_uscc": bid.bidder_uscc,
+                    "price": price,
+                    "valid": True,
+                    "invalid_reason": "",
+                    "total": str(totals[bid.id]),
+                    "rank": index + 1,
+                    "by_member": {str(s.member_id): str(totals[bid.id]) for s in signers},
                     "by_criterion": {CRITERIA[0]: "20.00", CRITERIA[1]: "15.00"},
                 }
                 for index, (bid, (_, price)) in enumerate(zip(bids, BIDDERS, strict=True))
             ],
             "candidates": [str(bid.id) for bid in bids],
             "recommended": [],
-        }  # fmt: skip
+        }
         await session.commit()
     return World(
         evaluation_id=evaluation.id,
