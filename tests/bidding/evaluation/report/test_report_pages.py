@@ -140,3 +140,22 @@ async def test_the_api_takes_a_signature_and_a_refusal(  # noqa: PLR0917 - the f
     assert refusal.status_code == 201, refusal.text
     assert refusal.json()["dissent"] is False
     del other
+
+
+async def test_an_expert_outside_the_committee_cannot_read_the_report_before_the_result(
+    client: httpx.AsyncClient, session_maker: async_sessionmaker[AsyncSession], settings: Settings, world: World
+) -> None:
+    outsider = await create_account(session_maker, settings, Role.EXPERT)
+    await log_in(client, outsider)
+    page = await client.get(f"/evaluation/e/{world.evaluation_id}/report")
+    assert page.status_code == 403
+    assert "committee-member" in page.text
+    pdf = await client.get(f"/evaluation/e/{world.evaluation_id}/report.pdf")
+    assert pdf.status_code == 403
+    token = await api_token(client, outsider)
+    api = await client.get(f"/api/v1/evaluation/e/{world.evaluation_id}/report.pdf", headers=bearer(token))
+    assert api.status_code == 403
+    assert api.json()["errors"][0]["rule"] == "committee-member"
+    assert (await client.get(f"/api/v1/evaluation/e/{world.evaluation_id}/result")).status_code == 404
+    listing = await client.get("/evaluation/reports")
+    assert str(world.evaluation_id) not in listing.text

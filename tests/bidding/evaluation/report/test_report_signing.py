@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bidding.client.sdk import sign_report as client_sign
 from bidding.evaluation.models import CommitteeDraw, Evaluation, ReportSignature, SessionState
 from bidding.evaluation.report.service import (
+    RENDER_TASK,
     ReportRefused,
     publish_report,
     refuse_report,
@@ -32,8 +33,10 @@ from tests.bidding.evaluation.report.world import Signer, World
 from tests.bidding.factories import ledger_entries
 from trading.kernel import clock
 from trading.kernel.db.uow import transaction
+from trading.kernel.errors import Conflict
 from trading.kernel.settings import Settings
 from trading.kernel.storage import FileStore
+from trading.kernel.tasks import RecordingPublisher
 from trading.ledger.service import chain_for
 from trading.parties.certificates.trust import trust_context
 
@@ -234,6 +237,7 @@ async def test_a_tampered_or_non_incremental_upload_is_refused(
 
 
 async def test_a_refusal_with_dissent_is_printed_and_the_earlier_signatures_are_given_again(  # noqa: PLR0917 - the fixtures it needs
+    publisher: RecordingPublisher,
     session_maker: async_sessionmaker[AsyncSession],
     settings: Settings,
     store: FileStore,
@@ -249,6 +253,21 @@ async def test_a_refusal_with_dissent_is_printed_and_the_earlier_signatures_are_
     assert answer["dissent"] is True
     assert answer["voided"] == [str(first.member_id)]
     assert (await evaluation(session_maker, world)).report_storage_key is None
+    # The new revision is rendered by the task, enqueued for after the commit.
+    assert [(m.name, m.kwargs) for m in publisher.published] == [
+        (RENDER_TASK, {"evaluation_id": str(world.evaluation_id)})
+    ]
+    with pytest.raises(Conflict) as not_ready:  # nothing to sign until it is rendered
+        async with transaction(session_maker, lock=True) as session:
+            await sign_report(
+                session,
+                settings,
+                store=store,
+                actor=rest[0].actor,
+                evaluation_id=world.evaluation_id,
+                pdf=b"%PDF-1.7\n%%EOF\n",
+            )
+    assert not_ready.value.rule == "report-ready"
     assert await publish_report(session_maker, settings, store, world.evaluation_id) is not None
     text = pdf_text(await current_pdf(session_maker, store, world), tmp_path)
     assert dissent[:20] in text
