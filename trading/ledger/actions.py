@@ -175,6 +175,12 @@ ACTION_LABELS: Final[Mapping[str, str]] = MappingProxyType(
         "evaluation.suspension_proposed": N_("Suspension proposed"),
         "evaluation.unavailability_declared": N_("Unavailability declared"),
         "evaluation.unavailability_withdrawn": N_("Unavailability withdrawn"),
+        "evaluation.report_rendered": N_("Evaluation report rendered"),
+        "evaluation.report_signed": N_("Evaluation report signed"),
+        "evaluation.report_refused": N_("Signing the evaluation report refused"),
+        "evaluation.report_signatures_voided": N_("Report signatures voided by a dissent"),
+        "evaluation.results_published": N_("Evaluation result published"),
+        "evaluation.state_entered": N_("Evaluation entered a new state"),
     }
 )
 GROUP_LABELS: Final[Mapping[str, str]] = MappingProxyType(
@@ -232,6 +238,7 @@ SUBJECT_LABELS: Final[Mapping[str, str]] = MappingProxyType(
         "specialty_list": N_("Specialty list"),
         "evaluation.clarification": N_("Clarification request"),
         "evaluation_scoring": N_("Evaluation scoring"),
+        "evaluation.evaluation": N_("Evaluation"),
     }
 )
 """What kind of record an entry changed (``subject_type``)."""

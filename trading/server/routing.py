@@ -19,6 +19,8 @@ from bidding.evaluation.committee import web as committee_web
 from bidding.evaluation.pool import api as pool_api
 from bidding.evaluation.pool import web as pool_web
 from bidding.evaluation.scoring import web as scoring_web
+from bidding.evaluation.report import api as report_api
+from bidding.evaluation.report import web as report_web
 from bidding.opening import api as opening_api
 from bidding.opening import live as opening_live
 from bidding.opening import web as opening_web
@@ -99,6 +101,9 @@ PUBLIC_ROUTES: frozenset[str] = frozenset(
         *ledger_web.PUBLIC_PATHS,
         # Credit records in force of an organisation (信用信息公示).
         *credit_web.PUBLIC_PATHS,
+        # The evaluation's report and result: the service answers members before publication, all after.
+        *report_api.PUBLIC_PATHS,
+        *report_web.PUBLIC_PATHS,
     }
 )
 
@@ -113,6 +118,7 @@ TEMPLATE_PACKAGES: tuple[str, ...] = (
     "bidding.evaluation.clarifications",
     "bidding.evaluation.scoring",
     "bidding.evaluation.committee",
+    "bidding.evaluation.report",
     "intermediary_market",
     "trading.server.workdays",
 )
@@ -133,6 +139,7 @@ def route_handlers(api_prefix: str) -> list[ControllerRouterHandler]:
             *pool_api.CONTROLLERS,
             *clarifications_api.CONTROLLERS,
             *committee_api.CONTROLLERS,
+            *report_api.CONTROLLERS,
             opening_live.HallEventsApi,
             *market_api.CONTROLLERS,
             *notifications_api.CONTROLLERS,
@@ -161,6 +168,7 @@ def route_handlers(api_prefix: str) -> list[ControllerRouterHandler]:
                 dependencies={"scoring": Provide(provide_scoring)},
             ),
             *committee_web.CONTROLLERS,
+            *report_web.CONTROLLERS,
             opening_live.HallEvents,
             *market_web.CONTROLLERS,
             *notifications_web.CONTROLLERS,

@@ -22,6 +22,7 @@ from bidding.evaluation.committee import policies as committee_policies
 from bidding.evaluation.pool import jobs as pool_jobs
 from bidding.evaluation.pool import policies as pool_policies
 from bidding.evaluation.scoring import policies as scoring_policies
+from bidding.evaluation.report import policies as report_policies
 from bidding.opening import jobs as opening_jobs
 from intermediary_market import jobs as market_jobs
 from intermediary_market import policies as market_policies
@@ -61,6 +62,7 @@ def grants() -> Grants:
         clarifications_policies.ROLE_GRANTS,
         scoring_policies.ROLE_GRANTS,
         committee_policies.ROLE_GRANTS,
+        report_policies.ROLE_GRANTS,
         market_policies.ROLE_GRANTS,
         workdays_policies.ROLE_GRANTS,
     )
