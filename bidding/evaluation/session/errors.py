@@ -1,4 +1,7 @@
-"""Refusals of the evaluation session and the venue catalogue: each names the field and the rule."""
+"""Refusals of the evaluation session and the venue catalogue: each names the field and the rule.
+
+They keep the kernel's codes and titles (422, 409, 403, 404): what differs is the rule they name.
+"""
 
 from __future__ import annotations
 
@@ -6,34 +9,24 @@ from trading.kernel.errors import Conflict, NotFound, PermissionDenied, Validati
 
 
 class SessionRefused(ValidationFailed):
-    code = "session_refused"
-    title = "Evaluation session: refused"
+    """A session request with a bad value or an unmet precondition (422)."""
 
 
 class SessionStateConflict(Conflict):
-    """The session's state (or pause) does not allow this now."""
-
-    code = "session_state_conflict"
-    title = "Evaluation session: not now"
+    """The session's state (or pause) does not allow this now (409)."""
 
 
 class NotSessionParty(PermissionDenied):
-    """The caller is not the member, the chair or the host this needs."""
-
-    code = "not_session_party"
-    title = "Evaluation session: not yours"
+    """The caller is not the member, the chair or the host this needs (403)."""
 
 
 class EvaluationMissing(NotFound):
-    code = "evaluation_missing"
-    title = "No such evaluation"
+    """No such evaluation (404)."""
 
 
 class VenueRefused(ValidationFailed):
-    code = "venue_refused"
-    title = "Venue: refused"
+    """A venue or seat with a bad value (422)."""
 
 
 class VenueMissing(NotFound):
-    code = "venue_missing"
-    title = "No such venue"
+    """No such venue or seat (404)."""

@@ -46,6 +46,19 @@ class SessionRepository:
     async def tender(self, tender_id: uuid.UUID) -> Tender | None:
         return await self.session.get(Tender, tender_id)
 
+    async def evaluations_for(
+        self, *, user_id: uuid.UUID | None, organisation_id: uuid.UUID | None, everything: bool, limit: int = 200
+    ) -> list[tuple[Evaluation, Tender]]:
+        """The evaluations one sits on (a current membership), hosts, or — supervisors — all, newest first."""
+        query = sa.select(Evaluation, Tender).join(Tender, Tender.id == Evaluation.tender_id)
+        if not everything:
+            mine = sa.select(Member.evaluation_id).where(
+                Member.user_id == user_id, Member.voided_at.is_(None), Member.status.in_(CURRENT_STATUSES)
+            )
+            query = query.where(sa.or_(Evaluation.id.in_(mine), Evaluation.host_organisation_id == organisation_id))
+        rows = await self.session.execute(query.order_by(Evaluation.created_at.desc()).limit(limit))
+        return [(evaluation, tender) for evaluation, tender in rows.all()]
+
     # --- members -------------------------------------------------------------------------------
 
     async def members(self, evaluation_id: uuid.UUID, *, lock: bool = False) -> list[Member]:

@@ -43,8 +43,10 @@ from bidding.evaluation.session.repository import SessionRepository
 from bidding.models import Tender
 from certs.auth.challenge import Challenge, LoginResponse, check_challenge
 from certs.canonical import canonical_json
-from certs.errors import Refused
+from certs.errors import Reason, Refused
 from certs.pathval.identity import party_of
+from certs.pathval.validate import ValidatedPath
+from certs.sign.cades import verify_detached
 from certs.sign.verify import verify_raw
 from certs.trustlist.model import Usage, fingerprint
 from trading.kernel import clock
@@ -180,32 +182,13 @@ class Seating:
             raise SessionStateConflict("you have signed in already", field="member", rule="signed_in_once")
         now = await clock.now(self.session)
         try:
-            response = LoginResponse.from_dict(dict(payload))
-            row = await ChallengeRepository(self.session).get(response.nonce, for_update=True)
-            store = DbChallengeStore(row, ChallengePurpose.SEAT_SIGN_IN, now)
-            challenge = store.consume(response.nonce)
-            check_challenge(
-                challenge,
-                expected_origin=self._expected_origin(challenge.origin),
-                purpose=ChallengePurpose.SEAT_SIGN_IN.value,
-                now=now,
-            )
-            statement = seat_statement(evaluation.id, seat_id, challenge)
-            context = await trust_context(self.session, self.settings, now)
-            path = await verify_raw(
-                statement,
-                response.signature,
-                response.certificate,
-                context.validator,
-                usage=Usage.LOGIN,
-                at=now,
-                intermediates=response.chain,
-            )
+            statement, signature, path = await self._verify(evaluation.id, seat_id, payload, now)
         except (Refused, PlatformRefused) as exc:
             refusal = Refusal.of(exc)
             raise SessionRefused(refusal.text or refusal.reason, field="signature", rule=refusal.reason) from None
         sha256 = fingerprint(path.leaf)
-        if not await self._members_certificate(member, path.leaf, party_of(path).kind, party_of(path).identifier):
+        party = party_of(path)
+        if not await self._members_certificate(member, path.leaf, party.kind, party.identifier):
             raise SessionRefused("the certificate is not yours", field="signature", rule="member_certificate")
         member.status = MemberStatus.SIGNED_IN
         member.signed_in_at = now
@@ -226,12 +209,56 @@ class Seating:
             },
             data={
                 "statement": statement.decode(),
-                "signature": base64.b64encode(response.signature.value).decode(),
+                "signature": base64.b64encode(signature).decode(),
                 "seat_label": seat.label if isinstance(seat, Seat) else "",
             },
         )
         announce(self.session, evaluation, "signed-in", now)
         return member
+
+    async def _verify(
+        self, evaluation_id: uuid.UUID, seat_id: uuid.UUID, payload: Mapping[str, Any], now: datetime
+    ) -> tuple[bytes, bytes, ValidatedPath]:
+        """Consume the challenge and verify the signature over the seat's statement: either the
+        certificate-login answer (``nonce``, ``certificate``, ``chain``, ``signature`` — what
+        certificate middleware and ``certs.auth.challenge.sign_challenge`` produce, here over the
+        statement) or a detached CAdES signature from the page (``nonce``, ``cades``: base64).
+        Raises certs' `Refused`.
+        """
+        cades = payload.get("cades")
+        response = None if cades else LoginResponse.from_dict(dict(payload))
+        nonce = response.nonce if response is not None else str(payload.get("nonce", ""))
+        row = await ChallengeRepository(self.session).get(nonce, for_update=True)
+        store = DbChallengeStore(row, ChallengePurpose.SEAT_SIGN_IN, now)
+        challenge = store.consume(nonce)
+        check_challenge(
+            challenge,
+            expected_origin=self._expected_origin(challenge.origin),
+            purpose=ChallengePurpose.SEAT_SIGN_IN.value,
+            now=now,
+        )
+        statement = seat_statement(evaluation_id, seat_id, challenge)
+        context = await trust_context(self.session, self.settings, now)
+        if response is not None:
+            path = await verify_raw(
+                statement,
+                response.signature,
+                response.certificate,
+                context.validator,
+                usage=Usage.LOGIN,
+                at=now,
+                intermediates=response.chain,
+            )
+            return statement, response.signature.value, path
+        try:
+            signature = base64.b64decode(str(cades), validate=True)
+        except ValueError:
+            raise Refused(Reason.MALFORMED, "the signature is not base64") from None
+        signed = verify_detached(statement, signature)
+        path = await context.validator.validate(
+            signed.signer_certificate, signed.certificates, at=now, usage=Usage.LOGIN
+        )
+        return statement, signature, path
 
     async def _members_certificate(self, member: Member, leaf: Any, kind: str, identifier: str) -> bool:
         binding = await CertificateBindingRepository(self.session).live_by_certificate(fingerprint(leaf))
