@@ -13,6 +13,9 @@ from bidding.api import bids as bidding_api
 from bidding.api import tenders as tender_api
 from bidding.evaluation.pool import api as pool_api
 from bidding.evaluation.pool import web as pool_web
+from bidding.evaluation.session import web as session_web
+from bidding.evaluation.venues import api as venues_api
+from bidding.evaluation.venues import web as venues_web
 from bidding.opening import api as opening_api
 from bidding.opening import live as opening_live
 from bidding.opening import web as opening_web
@@ -103,6 +106,8 @@ TEMPLATE_PACKAGES: tuple[str, ...] = (
     "trading.credit",
     "bidding",
     "bidding.evaluation.pool",
+    "bidding.evaluation.session",
+    "bidding.evaluation.venues",
     "intermediary_market",
     "trading.server.workdays",
 )
@@ -121,6 +126,7 @@ def route_handlers(api_prefix: str) -> list[ControllerRouterHandler]:
             *bidding_api.CONTROLLERS,
             *opening_api.CONTROLLERS,
             *pool_api.CONTROLLERS,
+            *venues_api.CONTROLLERS,
             opening_live.HallEventsApi,
             *market_api.CONTROLLERS,
             *notifications_api.CONTROLLERS,
@@ -142,6 +148,8 @@ def route_handlers(api_prefix: str) -> list[ControllerRouterHandler]:
             *bidding_web.CONTROLLERS,
             opening_web.OpeningPages,
             *pool_web.CONTROLLERS,
+            *venues_web.CONTROLLERS,
+            *session_web.CONTROLLERS,
             opening_live.HallEvents,
             *market_web.CONTROLLERS,
             *notifications_web.CONTROLLERS,

@@ -81,6 +81,12 @@ NAVIGATION = Navigation(
         NavItem(N_("Credit records"), "/credit/imports", roles=frozenset({Role.SUPERVISOR, Role.ADMIN})),
         NavItem(N_("Expert pool"), "/evaluation/experts", roles=frozenset({Role.SUPERVISOR, Role.ADMIN})),
         NavItem(N_("My expert profile"), "/evaluation/profile", roles=frozenset({Role.EXPERT})),
+        NavItem(
+            N_("Evaluation sessions"),
+            "/evaluation/sessions",
+            roles=frozenset({Role.EXPERT, Role.AGENCY, Role.TENDEREE, Role.SUPERVISOR, Role.ADMIN}),
+        ),
+        NavItem(N_("Evaluation venues"), "/evaluation/venues", roles=frozenset({Role.SUPERVISOR, Role.ADMIN})),
         NavItem(N_("Working-day calendar"), WORKING_DAY_CALENDAR, roles=frozenset({Role.ADMIN})),
         NavItem(N_("Audit ledger"), LEDGER),
         NavItem(N_("Account"), ACCOUNT),

@@ -200,7 +200,6 @@ class SessionPages(Controller):
             issued = await Seating(db_session, _settings(request)).challenge(
                 actor, evaluation_id, origin=request.headers.get("origin")
             )
-            await db_session.commit()
         return await page(
             request,
             "evaluation/session/member.html",
