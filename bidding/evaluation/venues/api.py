@@ -15,7 +15,7 @@ from typing import Any
 import msgspec
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath
+from litestar.params import FromPath, JSONBody
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bidding.evaluation.models import Seat, Venue, VenueOwner
@@ -111,7 +111,7 @@ class VenueApi(Controller):
 
     @post("/", operation_id="evaluation_create_venue", opt=requires(SessionPermission.VENUE_MANAGE))
     async def create_venue(
-        self, data: VenueCreate, db_session: NamedDependency[AsyncSession], actor: NamedDependency[Actor]
+        self, data: JSONBody[VenueCreate], db_session: NamedDependency[AsyncSession], actor: NamedDependency[Actor]
     ) -> VenueRead:
         """Add a venue (and its seats) to the catalogue; the certificate must parse as PEM."""
         catalogue = VenueCatalogue(db_session)
@@ -167,7 +167,7 @@ class SessionApi(Controller):
         self,
         request: Request[Any, Any, Any],
         evaluation_id: FromPath[uuid.UUID],
-        data: dict[str, Any],
+        data: JSONBody[dict[str, Any]],
         db_session: NamedDependency[AsyncSession],
         actor: NamedDependency[Actor],
     ) -> SignedInRead:

@@ -158,7 +158,9 @@ async def build_committee(
             VenueInput(f"M{uuid.uuid4().hex[:8]}", "中心一号评标室", "320100", "own", address="南京市"), actor=admin
         )
         sub = await catalogue.create(
-            VenueInput(f"S{uuid.uuid4().hex[:8]}", "合肥分中心评标室", "340100", "peer", platform="安徽省公共资源交易平台"),
+            VenueInput(
+                f"S{uuid.uuid4().hex[:8]}", "合肥分中心评标室", "340100", "peer", platform="安徽省公共资源交易平台"
+            ),
             actor=admin,
         )
         seats: list[Seat] = []
@@ -186,9 +188,7 @@ async def build_committee(
             excluded={"excluded": []},
             result={
                 "draw_seed": "seed",
-                "groups": [
-                    {"key": "experts", "members": ids[:size], "reserves": ids[size:], "eligible": len(ids)}
-                ],
+                "groups": [{"key": "experts", "members": ids[:size], "reserves": ids[size:], "eligible": len(ids)}],
                 "declined": [],
                 "committee": ids[:size],
             },
@@ -216,9 +216,7 @@ async def build_committee(
             members.append(member)
         session.add_all(members)
         await session.commit()
-    return Committee(
-        evaluation.id, host, host_actor, experts, [m.id for m in members], [s.id for s in seats], draw.id
-    )
+    return Committee(evaluation.id, host, host_actor, experts, [m.id for m in members], [s.id for s in seats], draw.id)
 
 
 async def seat_everyone(maker: async_sessionmaker[AsyncSession], settings: Settings, committee: Committee) -> None:

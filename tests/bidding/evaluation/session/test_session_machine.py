@@ -239,7 +239,9 @@ async def test_a_seat_holds_one_member_and_the_host_assigns_it(
     committee = await build_committee(session_maker, settings, dev_pki, size=3, reserves=0)
     async with session_maker() as session:
         seating = Seating(session, settings)
-        await seating.assign_seat(committee.host_actor, committee.evaluation_id, committee.members[0], committee.seats[0])
+        await seating.assign_seat(
+            committee.host_actor, committee.evaluation_id, committee.members[0], committee.seats[0]
+        )
         with pytest.raises(SessionRefused) as taken:
             await seating.assign_seat(
                 committee.host_actor, committee.evaluation_id, committee.members[1], committee.seats[0]
@@ -318,7 +320,9 @@ async def test_a_replaced_member_is_voided_and_the_next_reserve_joins_and_must_s
         assert draw.result["declined"] == [str(committee.experts[2].expert_id)]
         assert str(committee.experts[5].expert_id) in draw.result["committee"]
         # The replaced member's chair vote is still stored, but no longer counts.
-        votes = list(await session.scalars(sa.select(ChairVote).where(ChairVote.evaluation_id == committee.evaluation_id)))
+        votes = list(
+            await session.scalars(sa.select(ChairVote).where(ChairVote.evaluation_id == committee.evaluation_id))
+        )
     assert any(v.voter_member_id == leaving for v in votes)
 
     # The replaced member is out; the session waits for the reserve to sign in at the seat.
