@@ -21,6 +21,9 @@ from bidding.evaluation.pool import web as pool_web
 from bidding.evaluation.scoring import web as scoring_web
 from bidding.evaluation.report import api as report_api
 from bidding.evaluation.report import web as report_web
+from bidding.evaluation.session import web as session_web
+from bidding.evaluation.venues import api as venues_api
+from bidding.evaluation.venues import web as venues_web
 from bidding.opening import api as opening_api
 from bidding.opening import live as opening_live
 from bidding.opening import web as opening_web
@@ -119,6 +122,8 @@ TEMPLATE_PACKAGES: tuple[str, ...] = (
     "bidding.evaluation.scoring",
     "bidding.evaluation.committee",
     "bidding.evaluation.report",
+    "bidding.evaluation.session",
+    "bidding.evaluation.venues",
     "intermediary_market",
     "trading.server.workdays",
 )
@@ -140,6 +145,7 @@ def route_handlers(api_prefix: str) -> list[ControllerRouterHandler]:
             *clarifications_api.CONTROLLERS,
             *committee_api.CONTROLLERS,
             *report_api.CONTROLLERS,
+            *venues_api.CONTROLLERS,
             opening_live.HallEventsApi,
             *market_api.CONTROLLERS,
             *notifications_api.CONTROLLERS,
@@ -169,6 +175,8 @@ def route_handlers(api_prefix: str) -> list[ControllerRouterHandler]:
             ),
             *committee_web.CONTROLLERS,
             *report_web.CONTROLLERS,
+            *venues_web.CONTROLLERS,
+            *session_web.CONTROLLERS,
             opening_live.HallEvents,
             *market_web.CONTROLLERS,
             *notifications_web.CONTROLLERS,

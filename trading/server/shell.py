@@ -86,6 +86,12 @@ NAVIGATION = Navigation(
         NavItem(N_("My evaluations"), "/evaluation/my", roles=frozenset({Role.EXPERT})),
         NavItem(N_("Committee draws"), "/evaluation/draws", roles=frozenset({Role.SUPERVISOR, Role.ADMIN})),
         NavItem(N_("Evaluation reports"), "/evaluation/reports", roles=frozenset({Role.EXPERT})),
+        NavItem(
+            N_("Evaluation sessions"),
+            "/evaluation/sessions",
+            roles=frozenset({Role.EXPERT, Role.AGENCY, Role.TENDEREE, Role.SUPERVISOR, Role.ADMIN}),
+        ),
+        NavItem(N_("Evaluation venues"), "/evaluation/venues", roles=frozenset({Role.SUPERVISOR, Role.ADMIN})),
         NavItem(N_("Working-day calendar"), WORKING_DAY_CALENDAR, roles=frozenset({Role.ADMIN})),
         NavItem(N_("Audit ledger"), LEDGER),
         NavItem(N_("Account"), ACCOUNT),

@@ -23,6 +23,7 @@ from bidding.evaluation.pool import jobs as pool_jobs
 from bidding.evaluation.pool import policies as pool_policies
 from bidding.evaluation.scoring import policies as scoring_policies
 from bidding.evaluation.report import policies as report_policies
+from bidding.evaluation.session import policies as session_policies
 from bidding.opening import jobs as opening_jobs
 from intermediary_market import jobs as market_jobs
 from intermediary_market import policies as market_policies
@@ -63,9 +64,19 @@ def grants() -> Grants:
         scoring_policies.ROLE_GRANTS,
         committee_policies.ROLE_GRANTS,
         report_policies.ROLE_GRANTS,
+        session_policies.ROLE_GRANTS,
         market_policies.ROLE_GRANTS,
         workdays_policies.ROLE_GRANTS,
     )
+
+
+def register_evaluation_hooks() -> None:
+    """Hand the session's state machine what it calls in the other evaluation parts, which it does
+    not import (`bidding.evaluation.session.hooks`): entering ``report-signing`` runs the scoring
+    part's ``result.finalise``, registered here with ``session_hooks.use_finaliser(...)`` by that
+    part. With none registered the machine refuses to enter ``report-signing`` (rule
+    ``result_finaliser``), so no report starts without a computed result.
+    """
 
 
 def register_sweep_handlers() -> None:
