@@ -153,6 +153,10 @@ class PoolRepository:
         for code in codes:
             if code not in existing:
                 self.session.add(ExpertSpecialty(expert_id=expert_id, code=code, added_at=at))
+        # The draw's copy of the codes (`Expert.specialty_codes`), in the published list's form.
+        await self.session.execute(
+            update(Expert).where(Expert.id == expert_id).values(specialty_codes=",".join(sorted(set(codes))))
+        )
         await self.session.flush()
 
     async def certificates_of(self, person_id: uuid.UUID) -> Sequence[CertificateBinding]:
