@@ -18,9 +18,9 @@ from bidding.evaluation.committee import api as committee_api
 from bidding.evaluation.committee import web as committee_web
 from bidding.evaluation.pool import api as pool_api
 from bidding.evaluation.pool import web as pool_web
-from bidding.evaluation.scoring import web as scoring_web
 from bidding.evaluation.report import api as report_api
 from bidding.evaluation.report import web as report_web
+from bidding.evaluation.scoring import web as scoring_web
 from bidding.evaluation.session import web as session_web
 from bidding.evaluation.venues import api as venues_api
 from bidding.evaluation.venues import web as venues_web

@@ -21,8 +21,8 @@ from bidding.evaluation.committee import jobs as committee_jobs
 from bidding.evaluation.committee import policies as committee_policies
 from bidding.evaluation.pool import jobs as pool_jobs
 from bidding.evaluation.pool import policies as pool_policies
-from bidding.evaluation.scoring import policies as scoring_policies
 from bidding.evaluation.report import policies as report_policies
+from bidding.evaluation.scoring import policies as scoring_policies
 from bidding.evaluation.session import policies as session_policies
 from bidding.opening import jobs as opening_jobs
 from intermediary_market import jobs as market_jobs
