@@ -29,6 +29,7 @@ EXPECTED_LINKS = {
         "/account",
     },
     Role.AGENCY: {"/bidding/manage", "/organisation/mandates", "/evaluation/ratings", "/inbox", "/account"},
+    Role.EXPERT: {"/inbox", "/account", "/bidding/tenders", "/evaluation/profile", "/evaluation/workspaces"},
     Role.EXPERT: {"/inbox", "/account", "/bidding/tenders", "/evaluation/profile", "/evaluation/my"},
     Role.INTERMEDIARY: {"/market/intermediary", "/market", "/inbox", "/account"},
     Role.GUARANTOR: {"/inbox", "/bidding/tenders", "/account"},
