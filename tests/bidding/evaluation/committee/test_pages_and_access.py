@@ -136,6 +136,14 @@ async def test_host_operator_and_expert_walk_their_pages(
     assert seated is not None
     assert seated.status is MemberStatus.NOTIFIED
 
+    staying = members[1]
+    assert staying.expert_id is not None
+    colleague = await clients(s.accounts[staying.expert_id])
+    confirmed = await _post(colleague, "/evaluation/my", f"/evaluation/my/{staying.id}/confirm", {})
+    assert confirmed.status_code == 303
+    sessions = await colleague.get("/evaluation/my")
+    assert f'href="/evaluation/e/{evaluation.id}/session"' in sessions.text
+
     # The expert cannot open the operator's pages, the host cannot run the draw.
     assert (await expert.get(draw_page)).status_code == 403
     assert (await host.get(draw_page)).status_code == 403
