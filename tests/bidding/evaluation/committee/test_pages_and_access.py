@@ -27,7 +27,7 @@ from bidding.evaluation.committee.drawing import CommitteeDraws
 from bidding.evaluation.draw.candidates import Candidate
 from bidding.evaluation.draw.committee import DrawRefused, DrawSpec, GroupSpec, draw_committee
 from bidding.evaluation.models import Evaluation, Member, MemberStatus
-from tests.bidding.evaluation.committee.support import scene, set_up
+from tests.bidding.evaluation.committee.support import Scene, scene, set_up
 from tests.trading.parties.factories import Account, api_token, bearer, csrf_token
 from trading.kernel import clock, draws
 from trading.kernel.settings import Settings
@@ -122,6 +122,15 @@ async def test_host_operator_and_expert_walk_their_pages(
     listing = await operator.get("/evaluation/draws")
     assert draw_page in listing.text
 
+    await _experts_answer(session, s, evaluation, clients, host)
+
+
+async def _experts_answer(
+    session: AsyncSession, s: Scene, evaluation: Evaluation, clients: Any, host: httpx.AsyncClient
+) -> None:
+    """One drawn expert declines on /evaluation/my (the reserve is called), another confirms and
+    finds the session linked; neither the expert nor the host opens the operator's draw page."""
+    draw_page = f"/evaluation/e/{evaluation.id}/draw"
     members = list(await session.scalars(sa.select(Member).where(Member.evaluation_id == evaluation.id)))
     leaving = members[0]
     assert leaving.expert_id is not None
