@@ -9,8 +9,9 @@ the API, the record and `drawn_values`, and the host cannot move on before the d
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from bidding.errors import TenderRuleViolated
 from bidding.models import Tender
 from bidding.opening import coefficients as hall_coefficients
 from bidding.opening.jobs import OpeningClock, TenderDeadline
+from bidding.opening.record import render_record
 from bidding.opening.stages import next_stage, stages_of
 from bidding.opening_stage import STAGE_ORDER, Stage
 from bidding.schemas import CoefficientCreate
@@ -31,6 +33,7 @@ from certs.devpki.pki import DevPki
 from tests.bidding.containers import bid_client
 from tests.bidding.factories import bidder_party, published_tender, tenderee_party
 from tests.bidding.opening.hall_support import PRICES, ledger_actions, read_record_data, seal_bid
+from tests.trading.kernel.test_pdf import poppler, warm_renderer
 from trading.kernel import clock, draws
 from trading.kernel.settings import Settings
 from trading.kernel.storage import FileStore
@@ -248,3 +251,9 @@ async def test_the_coefficient_is_committed_at_the_start_and_drawn_in_public_by_
     record = await read_record_data(session_maker, code)
     assert record["coefficients"][0]["value"] == row["value"]
     assert any("抽取系数" in event["text"] for event in record["events"])
+    # The record (开标记录) prints the range, the commitment, the revealed seed and the value.
+    warm_renderer()
+    pdf = await asyncio.to_thread(render_record, record, generated_at=datetime.now(UTC))
+    text = "".join(poppler("pdftotext", pdf, tmp_path).split())
+    for fragment in ("浮动系数", "0.95～1.00", row["value"], row["seed"], published["seedCommitment"]):
+        assert fragment in text, fragment
