@@ -77,6 +77,7 @@ FIELD_LABELS: dict[str, str] = {
     "lots": N_("Lots"),
     "evaluationMethod": N_("Evaluation method"),
     "evaluationCriteria": N_("Evaluation criteria"),
+    "coefficients": N_("Random coefficients"),
     "bidSecurityAmount": N_("Bid security (yuan)"),
     "bidSecurityForms": N_("Bid security forms"),
     "documentsFrom": N_("Documents available from"),
@@ -166,11 +167,12 @@ RULE_TEXT: dict[str, str] = {
 }
 BAD_LOTS: Final = N_("One lot per line: code | name | estimate, optionally | bid security for that lot.")
 BAD_CRITERIA: Final = N_("One criterion per line: name | weight.")
+BAD_COEFFICIENTS: Final = N_("One random coefficient per line: name | low | high | step.")
 BIDDING: Final = Labels(
     fields=FIELD_LABELS,
     rules=RULE_TEXT,
     # A malformed lot or criterion line says how to write one, which says more than "format".
-    messages=frozenset({BAD_LOTS, BAD_CRITERIA}),
+    messages=frozenset({BAD_LOTS, BAD_CRITERIA, BAD_COEFFICIENTS}),
 )
 TEMPLATE_LABELS: Final = {
     "categories": CATEGORY_LABELS,
