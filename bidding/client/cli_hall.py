@@ -32,7 +32,7 @@ from bidding.client.hall import (
     release_holder_shares,
     sign_in_signed,
 )
-from bidding.client.sdk import sign_record
+from bidding.client.sdk import REPORT_REASON, sign_record, sign_report
 from bidding.client.sync_client import SyncBidClient
 from certs.tsa.client import HttpTsa
 
@@ -118,6 +118,31 @@ def sign_record_command(  # noqa: PLR0917 - one parameter per click option
     if not pdf.startswith(b"%PDF-"):
         raise click.BadParameter(f"{in_path} is not a PDF", param_hint="--in")
     signed = asyncio.run(sign_record(pdf, signer, tsa=HttpTsa(tsa_url), reason=reason))
+    out_path.write_bytes(signed)
+    click.echo(f"{out_path}: {len(signed)} bytes, signed by {signer.certificate.subject.rfc4514_string()}")
+
+
+@click.command("sign-report")
+@click.option("--p12", "p12_path", type=EXISTING_FILE, required=True, help="your signing certificate (PKCS#12)")
+@click.option("--password", envvar="GGZY_P12_PASSWORD", prompt=True, hide_input=True, help="the PKCS#12 password")
+@click.option("--in", "in_path", type=EXISTING_FILE, required=True, help="the current revision (report.pdf)")
+@click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option("--tsa", "tsa_url", required=True, help="an RFC 3161 TSA, e.g. https://ggzy.example/api/v1/tsa")
+@click.option("--reason", default=REPORT_REASON, show_default=True)
+@reporting_refusals
+def sign_report_command(  # noqa: PLR0917 - one parameter per click option
+    p12_path: Path, password: str, in_path: Path, out_path: Path, tsa_url: str, reason: str
+) -> None:
+    """Sign the evaluation report (评标报告) as a member of the committee: an incremental PAdES
+    signature, timestamped, appended to the current revision
+    (``GET /api/v1/evaluation/e/{id}/report.pdf``). Upload the result on the report page or to
+    ``POST /api/v1/evaluation/e/{id}/report/signatures``.
+    """
+    signer = load_signer(p12_path, password)
+    pdf = in_path.read_bytes()
+    if not pdf.startswith(b"%PDF-"):
+        raise click.BadParameter(f"{in_path} is not a PDF", param_hint="--in")
+    signed = asyncio.run(sign_report(pdf, signer, tsa=HttpTsa(tsa_url), reason=reason))
     out_path.write_bytes(signed)
     click.echo(f"{out_path}: {len(signed)} bytes, signed by {signer.certificate.subject.rfc4514_string()}")
 
@@ -341,5 +366,9 @@ COMMANDS = (
     confirm_command,
     coefficients_command,
     clarification_group,
+    sign_report_command,
+    sign_in_command,
+    object_command,
+    confirm_command,
 )
 """The opening-hall commands, added to the ``bid`` group by `bidding.client.cli`."""
