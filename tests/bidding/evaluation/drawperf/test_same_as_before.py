@@ -137,7 +137,7 @@ def test_the_draw_is_byte_identical_to_the_one_before(seed: int) -> None:
     witnesses = {"supervisor": "s3cret", "tenderee": None} if seed % 2 else None
     for committee in SPECS:
         before: CommitteeDraw | None = None
-        rule = ""
+        rule: str | None = None
         try:
             before = reference.draw_committee(server_seed, commitment, kept, committee, witnesses)
         except DrawRefused as refused:
