@@ -139,8 +139,11 @@ def _digest(listing: CandidateList) -> tuple[str, str]:
     ``expert_id SP code_1,…,code_m``. The text is checked in one pass for what `Candidate` refuses
     one by one (whitespace in an id or a code), since column input skips those records.
     """
-    text = "\n".join(itertools.chain((CANDIDATES_DOMAIN,), listing.lines()))
     n = len(listing)
+    parts: list[str] = [CANDIDATES_DOMAIN, *itertools.repeat("", 2 * n)]
+    parts[1::2] = listing.ids
+    parts[2::2] = listing.codes
+    text = ("%s" + "\n%s %s" * n) % tuple(parts)  # one C-level format, no string per line
     if text.count("\n") != n or text.count(" ") != n or not text.replace("\n", "").isprintable():
         raise DrawRefused(
             "expert ids and specialty codes are printable text without whitespace",
