@@ -12,9 +12,18 @@ from litestar.template.config import TemplateConfig
 
 from bidding.api import bids as bidding_api
 from bidding.api import tenders as tender_api
+from bidding.evaluation.clarifications import api as clarifications_api
+from bidding.evaluation.clarifications import web as clarifications_web
+from bidding.evaluation.committee import api as committee_api
+from bidding.evaluation.committee import web as committee_web
 from bidding.evaluation.pool import api as pool_api
 from bidding.evaluation.pool import web as pool_web
+from bidding.evaluation.report import api as report_api
+from bidding.evaluation.report import web as report_web
 from bidding.evaluation.scoring import web as scoring_web
+from bidding.evaluation.session import web as session_web
+from bidding.evaluation.venues import api as venues_api
+from bidding.evaluation.venues import web as venues_web
 from bidding.opening import api as opening_api
 from bidding.opening import live as opening_live
 from bidding.opening import web as opening_web
@@ -95,6 +104,9 @@ PUBLIC_ROUTES: frozenset[str] = frozenset(
         *ledger_web.PUBLIC_PATHS,
         # Credit records in force of an organisation (信用信息公示).
         *credit_web.PUBLIC_PATHS,
+        # The evaluation's report and result: the service answers members before publication, all after.
+        *report_api.PUBLIC_PATHS,
+        *report_web.PUBLIC_PATHS,
     }
 )
 
@@ -106,7 +118,12 @@ TEMPLATE_PACKAGES: tuple[str, ...] = (
     "trading.credit",
     "bidding",
     "bidding.evaluation.pool",
+    "bidding.evaluation.clarifications",
     "bidding.evaluation.scoring",
+    "bidding.evaluation.committee",
+    "bidding.evaluation.report",
+    "bidding.evaluation.session",
+    "bidding.evaluation.venues",
     "intermediary_market",
     "trading.server.workdays",
 )
@@ -125,6 +142,10 @@ def route_handlers(api_prefix: str) -> list[ControllerRouterHandler]:
             *bidding_api.CONTROLLERS,
             *opening_api.CONTROLLERS,
             *pool_api.CONTROLLERS,
+            *clarifications_api.CONTROLLERS,
+            *committee_api.CONTROLLERS,
+            *report_api.CONTROLLERS,
+            *venues_api.CONTROLLERS,
             opening_live.HallEventsApi,
             *market_api.CONTROLLERS,
             *notifications_api.CONTROLLERS,
@@ -146,11 +167,16 @@ def route_handlers(api_prefix: str) -> list[ControllerRouterHandler]:
             *bidding_web.CONTROLLERS,
             opening_web.OpeningPages,
             *pool_web.CONTROLLERS,
+            *clarifications_web.CONTROLLERS,
             Router(
                 path="/",
                 route_handlers=[*scoring_web.CONTROLLERS],
                 dependencies={"scoring": Provide(provide_scoring)},
             ),
+            *committee_web.CONTROLLERS,
+            *report_web.CONTROLLERS,
+            *venues_web.CONTROLLERS,
+            *session_web.CONTROLLERS,
             opening_live.HallEvents,
             *market_web.CONTROLLERS,
             *notifications_web.CONTROLLERS,
