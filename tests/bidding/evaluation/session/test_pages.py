@@ -48,11 +48,13 @@ async def test_the_centre_keeps_venues_and_seats_and_bad_input_stores_nothing(
     assert bad_pem.status_code == 422
     assert 'data-rule="certificate_pem"' in bad_pem.text
     bad_region = await _post(client, "/evaluation/venues", "/evaluation/venues", {**good, "region_code": "990100"})
-    assert bad_region.status_code == 422 and 'data-rule="region"' in bad_region.text
+    assert bad_region.status_code == 422
+    assert 'data-rule="region"' in bad_region.text
     peer = await _post(
         client, "/evaluation/venues", "/evaluation/venues", {**good, "owner": "peer", "code": "HF-SUB-1"}
     )
-    assert peer.status_code == 422 and 'data-rule="peer_platform"' in peer.text
+    assert peer.status_code == 422
+    assert 'data-rule="peer_platform"' in peer.text
     async with session_maker() as session:
         assert await session.scalar(sa.select(sa.func.count()).select_from(Venue)) == 0
 
@@ -63,14 +65,17 @@ async def test_the_centre_keeps_venues_and_seats_and_bad_input_stores_nothing(
     seat = await _post(client, venue_url, f"{venue_url}/seats", {"label": "1号"})
     assert seat.status_code == 303
     twice = await _post(client, venue_url, f"{venue_url}/seats", {"label": "1号"})
-    assert twice.status_code == 422 and 'data-rule="unique"' in twice.text
+    assert twice.status_code == 422
+    assert 'data-rule="unique"' in twice.text
     page = await client.get(venue_url)
     assert 'data-seat="1号" data-active="yes"' in page.text
     async with session_maker() as session:
         venue = await session.scalar(sa.select(Venue).where(Venue.code == "NJ-MAIN-1"))
-        assert venue is not None and venue.certificate_pem is not None
+        assert venue is not None
+        assert venue.certificate_pem is not None
     api = await client.get("/api/v1/evaluation/venues/", headers=bearer(await api_token(client, admin)))
-    assert api.status_code == 200 and api.json()[0]["seats"][0]["label"] == "1号"
+    assert api.status_code == 200
+    assert api.json()[0]["seats"][0]["label"] == "1号"
 
 
 async def test_roles_the_pages_are_not_for_are_refused(
@@ -105,7 +110,8 @@ async def test_an_expert_signs_in_at_the_seat_and_the_host_sees_numbers_not_name
     assert f'data-evaluation="{committee.evaluation_id}"' in listing.text
     page = await client.get(f"/evaluation/e/{committee.evaluation_id}/session")
     assert page.status_code == 200
-    assert 'id="seat-statement"' in page.text and "中心一号评标室" in page.text
+    assert 'id="seat-statement"' in page.text
+    assert "中心一号评标室" in page.text
 
     token = bearer(await api_token(client, expert.account))
     issued = await client.post(f"/api/v1/evaluation/e/{committee.evaluation_id}/seat/challenges", headers=token)
@@ -124,9 +130,11 @@ async def test_an_expert_signs_in_at_the_seat_and_the_host_sees_numbers_not_name
     assert signed.status_code == 201, signed.text
     async with session_maker() as session:
         member = await session.get(Member, committee.members[0])
-        assert member is not None and member.status is MemberStatus.SIGNED_IN
+        assert member is not None
+        assert member.status is MemberStatus.SIGNED_IN
     after = await client.get(f"/evaluation/e/{committee.evaluation_id}/session")
-    assert 'id="signed-in"' in after.text and 'id="vote-form"' in after.text
+    assert 'id="signed-in"' in after.text
+    assert 'id="vote-form"' in after.text
 
     host_client = client
     await host_client.post("/logout", data={"_csrf_token": csrf_token(after.text)})
@@ -140,7 +148,8 @@ async def test_an_expert_signs_in_at_the_seat_and_the_host_sees_numbers_not_name
     supervisor: Account = await create_account(session_maker, settings, Role.SUPERVISOR)
     await log_in(host_client, supervisor)
     live = await host_client.get(f"/evaluation/e/{committee.evaluation_id}/live")
-    assert live.status_code == 200 and committee.experts[0].name in live.text
+    assert live.status_code == 200
+    assert committee.experts[0].name in live.text
     progress = await host_client.get(
         f"/api/v1/evaluation/e/{committee.evaluation_id}/progress",
         headers=bearer(await api_token(host_client, supervisor)),
