@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -131,7 +131,7 @@ def _message(progress: dict[str, Any], event: dict[str, Any] | None) -> ServerSe
 
 async def follow(
     broker: Broker, evaluation_id: uuid.UUID, read: Callable[[], Awaitable[dict[str, Any]]]
-) -> AsyncIterator[ServerSentEventMessage]:
+) -> AsyncGenerator[ServerSentEventMessage, None]:
     """The progress now, then after every published event; a heartbeat comment in between."""
     async with broker.subscribe(channel_of(evaluation_id)) as sub:
         yield _message(await read(), None)
