@@ -18,6 +18,6 @@ async def test_the_demo_venues_are_seeded_once(session: AsyncSession) -> None:
     assert venues["NJ-EVAL-SUB"].owner is VenueOwner.PEER
     assert venues["NJ-EVAL-SUB"].platform
     seats = await session.scalar(sa.select(sa.func.count()).select_from(Seat))
-    assert seats == 15  # noqa: PLR2004 - 9 + 6
+    assert seats == 15
     assert await demo_session.seed_demo_venues(session) == []
-    assert await session.scalar(sa.select(sa.func.count()).select_from(Venue)) == 2  # noqa: PLR2004
+    assert await session.scalar(sa.select(sa.func.count()).select_from(Venue)) == 2

@@ -8,6 +8,8 @@ refuses the roles it is not for.
 from __future__ import annotations
 
 import base64
+import html
+import re
 
 import httpx
 import pytest
@@ -18,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bidding.evaluation.models import Member, MemberStatus, Venue
 from certs.auth.challenge import LoginResponse
 from certs.devpki.pki import DevPki
+from certs.sign.cades import sign_detached
 from tests.bidding.evaluation.pool.test_pages import log_in
 from tests.bidding.evaluation.session.support import build_committee, seat_everyone
 from tests.trading.parties.factories import Account, api_token, bearer, create_account, csrf_token
@@ -155,3 +158,53 @@ async def test_an_expert_signs_in_at_the_seat_and_the_host_sees_numbers_not_name
         headers=bearer(await api_token(host_client, supervisor)),
     )
     assert progress.json()["signedIn"] == 1
+
+
+def _field(html: str, name: str) -> str:
+    match = re.search(rf'name="{name}" value="([^"]*)"', html)
+    assert match, name
+    return match.group(1)
+
+
+async def test_the_session_page_signs_in_with_a_cades_signature_over_the_shown_statement(
+    client: httpx.AsyncClient, session_maker: Maker, settings: Settings, dev_pki: DevPki
+) -> None:
+    committee = await build_committee(session_maker, settings, dev_pki, size=3, reserves=0)
+    await seat_everyone(session_maker, settings, committee)
+    expert = committee.experts[1]
+    await log_in(client, expert.account)
+    url = f"/evaluation/e/{committee.evaluation_id}/session"
+    page = await client.get(url)
+    match = re.search(r'<pre id="seat-statement"><code>(.*?)</code></pre>', page.text, re.DOTALL)
+    assert match
+    statement = html.unescape(match.group(1)).encode()
+    signature = base64.b64encode(await sign_detached(statement, expert.identity.signing())).decode()
+    fields = {"nonce": _field(page.text, "nonce"), "signature": signature}
+
+    other_seat = str(committee.seats[0])
+    wrong = await client.post(
+        f"{url}/sign-in", data={"_csrf_token": csrf_token(page.text), **fields, "seat": other_seat}
+    )
+    assert wrong.status_code == 422
+    assert 'data-rule="own_seat"' in wrong.text
+    assert "这不是您的席位" in wrong.text
+
+    page = await client.get(url)
+    statement = html.unescape(
+        re.search(r'<pre id="seat-statement"><code>(.*?)</code></pre>', page.text, re.DOTALL).group(1)  # type: ignore[union-attr]
+    ).encode()
+    signature = base64.b64encode(await sign_detached(statement, expert.identity.signing())).decode()
+    done = await client.post(
+        f"{url}/sign-in",
+        data={
+            "_csrf_token": csrf_token(page.text),
+            "nonce": _field(page.text, "nonce"),
+            "seat": _field(page.text, "seat"),
+            "signature": signature,
+        },
+    )
+    assert done.status_code == 303, done.text
+    async with session_maker() as session:
+        member = await session.get(Member, committee.members[1])
+        assert member is not None
+        assert member.status is MemberStatus.SIGNED_IN
