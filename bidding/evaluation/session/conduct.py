@@ -34,6 +34,7 @@ from bidding.evaluation.models import (
     SessionEvent,
     SessionState,
 )
+from bidding.evaluation.pool.models import AttendanceOutcome
 from bidding.evaluation.session.errors import NotSessionParty, SessionRefused, SessionStateConflict
 from bidding.evaluation.session.journal import current, journal, ledger, load, remaining_seconds
 from bidding.evaluation.session.repository import SessionRepository
@@ -274,12 +275,7 @@ class Conduct:
         if expert is None:
             raise SessionRefused("the reserve is not in the pool", field="member", rule="reserve_in_pool")
         now = await clock.now(self.session)
-        member.status = MemberStatus.REPLACED
-        member.voided_at = now
-        member.next_check = None
-        if evaluation.chair_member_id == member.id:
-            evaluation.chair_member_id = None
-        evaluation.updated_at = now
+        await self._void(evaluation, member, now)
         user_id = expert.user_id
         if user_id is None:
             user = await self.repo.user_of_person(expert.person_id)
@@ -332,6 +328,21 @@ class Conduct:
             data={"reason": text, "expert_id": str(member.expert_id), "reserve": reserve},
         )
         return joined
+
+    async def _void(self, evaluation: Evaluation, member: Member, now: datetime) -> None:
+        """The member is out: replaced, voided (their conclusions stop counting), their attendance
+        ended as replaced, and the chair emptied if they held it.
+        """
+        member.status = MemberStatus.REPLACED
+        member.voided_at = now
+        member.next_check = None
+        for attendance in await self.repo.attendances(evaluation.id):
+            if attendance.expert_id == member.expert_id and attendance.finished_at is None:
+                attendance.outcome = AttendanceOutcome.REPLACED
+                attendance.finished_at = now
+        if evaluation.chair_member_id == member.id:
+            evaluation.chair_member_id = None
+        evaluation.updated_at = now
 
 
 def _drawn(seed_commitment: str, candidate_list_sha256: str, result: dict[str, object]) -> DrawnCommittee:

@@ -23,6 +23,7 @@ from bidding.evaluation.models import (
     SessionEvent,
     SessionState,
 )
+from bidding.evaluation.pool.models import Attendance, AttendanceOutcome
 from bidding.evaluation.session import machine
 from bidding.evaluation.session.conduct import Conduct
 from bidding.evaluation.session.errors import NotSessionParty, SessionRefused, SessionStateConflict
@@ -348,6 +349,16 @@ async def test_a_replaced_member_is_voided_and_the_next_reserve_joins_and_must_s
     assert waiting.value.rule == "all_signed_in"
     await sign_in(session_maker, settings, committee, 5)
     await _enter(session_maker, committee, SessionState.DETAILED, chair)
+    async with session_maker() as session:
+        attendances = {
+            a.expert_id: a
+            for a in await session.scalars(
+                sa.select(Attendance).where(Attendance.session_id == committee.evaluation_id)
+            )
+        }
+    assert attendances[committee.experts[2].expert_id].outcome is AttendanceOutcome.REPLACED
+    assert attendances[committee.experts[5].expert_id].outcome is AttendanceOutcome.ATTENDED
+    assert len(attendances) == 6
     assert await _actions(session_maker, "evaluation.member_replaced") == 1
 
 
