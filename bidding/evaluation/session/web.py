@@ -26,7 +26,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.exceptions import ServiceUnavailableException
 from litestar.params import FromPath
-from litestar.response import ServerSentEvent, ServerSentEventMessage
+from litestar.response import Redirect, ServerSentEvent, ServerSentEventMessage
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bidding.evaluation.models import SESSION_ORDER, SessionState
@@ -237,6 +237,12 @@ class SessionPages(Controller):
             refusal=refusal,
             labels=LABELS,
         )
+
+    @get("/e/{evaluation_id:uuid}/seat", name="evaluation.session_seat", opt=requires(SessionPermission.SESSION_ATTEND))
+    async def seat(self, request: Request[Any, Any, Any], evaluation_id: FromPath[uuid.UUID]) -> Redirect:
+        """The member's seat and sign-in: a section of the session page."""
+        url = request.app.route_reverse("evaluation.session", evaluation_id=evaluation_id)
+        return Redirect(f"{url}#my-seat", status_code=303)
 
     @post(
         "/e/{evaluation_id:uuid}/session/sign-in",
