@@ -209,12 +209,11 @@ class Conduct:
         )
         if not self.rules.extends(counted, len(members)):
             return False
-        await self._extend(actor, evaluation, tender, now, round_number, counted, len(members))
+        await self._extend(evaluation, tender, now, round_number, counted, len(members))
         return True
 
     async def _extend(  # noqa: PLR0917 - the extension's facts
         self,
-        actor: Actor,
         evaluation: Evaluation,
         tender: Tender,
         now: datetime,
@@ -222,6 +221,7 @@ class Conduct:
         asking: int,
         members: int,
     ) -> None:
+        """The rule, not a person, extends: the journal and the ledger name the platform."""
         seconds = int(self.rules.extension.total_seconds())
         if evaluation.paused_at is not None and evaluation.remaining_seconds is not None:
             evaluation.remaining_seconds += seconds
@@ -245,7 +245,6 @@ class Conduct:
             tender,
             summary={"round": round_number, "asking": asking, "members": members, "seconds": seconds},
         )
-        del actor
 
     # --- replacement ----------------------------------------------------------------------------
 
