@@ -90,6 +90,7 @@ __all__ = [
     "read_built",
     "read_sealed",
     "sign_record",
+    "sign_report",
     "sign_statement_async",
     "verify_receipt",
 ]
@@ -525,4 +526,35 @@ async def sign_record(
     """
     return await sign_pdf(
         pdf, signer, tsa=tsa, field_name=HOST_RECORD_FIELD, reason=reason, location=location, lta=False
+    )
+
+
+REPORT_FIELD_PREFIX: Final = "Member"
+REPORT_REASON: Final = "评标委员会成员签署评标报告"
+
+
+def report_field_name(signer: SigningIdentity) -> str:
+    """The signature field of one member on the evaluation report: ``Member-`` and the first 16 hex
+    digits of the certificate's SHA-256 (each member's own field, so seven signatures never clash).
+    """
+    from cryptography.hazmat.primitives import hashes  # noqa: PLC0415 - only this helper needs it
+
+    return f"{REPORT_FIELD_PREFIX}-{signer.certificate.fingerprint(hashes.SHA256()).hex()[:16]}"
+
+
+async def sign_report(
+    pdf: bytes,
+    signer: SigningIdentity,
+    *,
+    tsa: TsaTransport,
+    reason: str = REPORT_REASON,
+    location: str | None = None,
+) -> bytes:
+    """A committee member's signature on the evaluation report (评标报告): an incremental PAdES B-T
+    signature (timestamped by ``tsa``) appended to the current revision, which stays byte for byte
+    as it was, so the signatures before it stay valid and the platform can check that nothing else
+    changed.
+    """
+    return await sign_pdf(
+        pdf, signer, tsa=tsa, field_name=report_field_name(signer), reason=reason, location=location, lta=False
     )

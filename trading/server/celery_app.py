@@ -15,6 +15,7 @@ import structlog
 from celery import Celery
 from celery.signals import task_postrun, task_prerun, worker_init, worker_process_init
 
+import bidding.evaluation.report.tasks
 import bidding.opening.tasks  # noqa: F401 - registers the opening record's rendering by name
 import intermediary_market.tasks  # noqa: F401 - registers the credit recomputation by name
 import trading.ledger.tasks  # noqa: F401 - importing a tasks module registers its tasks by name

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Iterator
 
 import httpx
@@ -120,6 +121,11 @@ async def test_public_routes_answer_without_login(client: httpx.AsyncClient, pat
         "/api/v1/bidding/opening/{code}": "/api/v1/bidding/opening/NO-SUCH-TENDER",
         "/api/v1/bidding/opening/{code}/record.pdf": "/api/v1/bidding/opening/NO-SUCH-TENDER/record.pdf",
         "/api/v1/ledger/checkpoints/{number}": "/api/v1/ledger/checkpoints/1",
+        **{
+            f"{api}/evaluation/e/{{evaluation_id}}/{leaf}": f"{api}/evaluation/e/{uuid.UUID(int=0)}/{leaf}"
+            for api in ("", "/api/v1")
+            for leaf in ("report.pdf", "result")
+        },
     }.get(path, path)
     assert not re.search(r"{\w+}", concrete)
     response = await client.get(concrete)
