@@ -23,6 +23,8 @@ from bidding.evaluation.pool import jobs as pool_jobs
 from bidding.evaluation.pool import policies as pool_policies
 from bidding.evaluation.report import policies as report_policies
 from bidding.evaluation.scoring import policies as scoring_policies
+from bidding.evaluation.scoring import result as scoring_result
+from bidding.evaluation.session import hooks as session_hooks
 from bidding.evaluation.session import policies as session_policies
 from bidding.opening import jobs as opening_jobs
 from intermediary_market import jobs as market_jobs
@@ -73,10 +75,11 @@ def grants() -> Grants:
 def register_evaluation_hooks() -> None:
     """Hand the session's state machine what it calls in the other evaluation parts, which it does
     not import (`bidding.evaluation.session.hooks`): entering ``report-signing`` runs the scoring
-    part's ``result.finalise``, registered here with ``session_hooks.use_finaliser(...)`` by that
-    part. With none registered the machine refuses to enter ``report-signing`` (rule
+    part's ``result.finalise`` (it refuses with ``art64_unresolved`` while an Art. 64 finding is
+    open). With none registered the machine refuses to enter ``report-signing`` (rule
     ``result_finaliser``), so no report starts without a computed result.
     """
+    session_hooks.use_finaliser(scoring_result.finalise)
 
 
 def register_sweep_handlers() -> None:
