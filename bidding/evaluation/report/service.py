@@ -58,6 +58,7 @@ from certs.sign.pades import verify_pdf
 from certs.trustlist.model import Usage
 from trading.kernel import clock, tasks
 from trading.kernel.auth.identity import Actor
+from trading.kernel.auth.roles import Role
 from trading.kernel.db.types import uuid7
 from trading.kernel.db.uow import transaction
 from trading.kernel.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
@@ -75,6 +76,8 @@ MAX_DISSENT_CHARS: Final = 8000
 SIGN_REASON: Final = "评标委员会成员签署评标报告"
 SESSION_MACHINE: Final = "bidding.evaluation.session.machine"
 SUBJECT: Final = "evaluation.evaluation"
+OVERSEERS: Final = frozenset({Role.ADMIN, Role.SUPERVISOR})
+"""See who answered the report before the results (identities, not scores: the PDF stays members' only)."""
 
 
 class ReportRefused(ValidationFailed):
@@ -164,12 +167,17 @@ async def publish_report(
 # --- reading ---------------------------------------------------------------------------------------
 
 
-async def report_status(session: AsyncSession, actor: Actor, evaluation_id: uuid.UUID) -> ReportStatus:
-    """Who answered how: for the committee's members, and (once published) for everyone."""
+async def report_status(
+    session: AsyncSession, actor: Actor, evaluation_id: uuid.UUID, *, overseers: bool = True
+) -> ReportStatus:
+    """Who answered how: for the committee's members, the centre's admins and supervisors (the
+    progress, not the report: ``overseers``), and (once published) for everyone.
+    """
     evaluation = await _evaluation(session, evaluation_id)
     current = await repository.current_members(session, evaluation.id)
     mine = _member_of(current, actor)
-    if mine is None and evaluation.results_published_at is None:
+    overseer = overseers and bool(actor.roles & OVERSEERS)
+    if mine is None and evaluation.results_published_at is None and not overseer:
         raise PermissionDenied(
             "only the committee's members see the report before the results",
             field="evaluation",
@@ -200,9 +208,8 @@ async def report_status(session: AsyncSession, actor: Actor, evaluation_id: uuid
 
 async def report_pdf(session: AsyncSession, store: FileStore, actor: Actor, evaluation_id: uuid.UUID) -> bytes:
     """The current revision: for the committee's members, and for everyone once published."""
-    status = await report_status(session, actor, evaluation_id)
+    await report_status(session, actor, evaluation_id, overseers=False)  # the scores: members only until published
     evaluation = await _evaluation(session, evaluation_id)
-    del status
     if evaluation.report_storage_key is None:
         raise NotFound("the report is being rendered; try again shortly", field="report", rule="report-ready")
     return await asyncio.to_thread(store.path(evaluation.report_storage_key).read_bytes)
