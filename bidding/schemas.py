@@ -53,6 +53,17 @@ class Criterion(msgspec.Struct, forbid_unknown_fields=True, rename="camel"):
     weight: int
 
 
+class CoefficientCreate(msgspec.Struct, forbid_unknown_fields=True, rename="camel"):
+    """A random coefficient (浮动系数, K) drawn in public in the opening hall: its allowed values
+    ``low … high`` on a ``step`` grid, decimal strings (`bidding.coefficients`, checked at publication).
+    """
+
+    name: str
+    low: str
+    high: str
+    step: str
+
+
 class KeyHolderCreate(msgspec.Struct, forbid_unknown_fields=True, rename="camel"):
     """A custodian of the tender's escrow key (k of n): a name and an encryption certificate (PEM)."""
 
@@ -77,6 +88,8 @@ class TenderCreate(Input, rename="camel"):
     bid_security_amount: Money = Decimal(0)
     bid_security_forms: list[ShortText] = msgspec.field(default_factory=lambda: ["cash", "guarantee"])
     evaluation_criteria: list[Criterion] = msgspec.field(default_factory=list)
+    coefficients: list[CoefficientCreate] = msgspec.field(default_factory=list)
+    """The random coefficients the opening draws (`bidding.coefficients`); none: no draw stage."""
     documents_from: datetime | None = None
     documents_until: datetime | None = None
     deadline: datetime | None = None
@@ -102,6 +115,7 @@ class TenderUpdate(Input, rename="camel"):
     bid_security_amount: Money | msgspec.UnsetType = msgspec.UNSET
     bid_security_forms: list[ShortText] | msgspec.UnsetType = msgspec.UNSET
     evaluation_criteria: list[Criterion] | msgspec.UnsetType = msgspec.UNSET
+    coefficients: list[CoefficientCreate] | msgspec.UnsetType = msgspec.UNSET
     documents_from: datetime | msgspec.UnsetType | None = msgspec.UNSET
     documents_until: datetime | msgspec.UnsetType | None = msgspec.UNSET
     deadline: datetime | msgspec.UnsetType | None = msgspec.UNSET
@@ -232,6 +246,8 @@ class TenderRead(msgspec.Struct, rename="camel"):
     bid_security_forms: list[str]
     evaluation_method: EvaluationMethod
     evaluation_criteria: list[dict[str, Any]]
+    coefficients: list[dict[str, Any]]
+    """The random coefficients the opening hall draws (`bidding.coefficients`)."""
     documents_from: datetime | None
     documents_until: datetime | None
     deadline: datetime | None
@@ -267,6 +283,7 @@ class TenderRead(msgspec.Struct, rename="camel"):
             bid_security_forms=list(tender.bid_security_forms.get("forms", [])),
             evaluation_method=tender.evaluation_method,
             evaluation_criteria=list(tender.evaluation_criteria.get("criteria", [])),
+            coefficients=list(tender.evaluation_criteria.get("coefficients", [])),
             documents_from=tender.documents_from,
             documents_until=tender.documents_until,
             deadline=tender.deadline,

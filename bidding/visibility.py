@@ -94,7 +94,7 @@ class Relation(StrEnum):
 OVERSEER_ROLES: Final = frozenset({Role.SUPERVISOR, Role.ADMIN})
 PRICE_FIELDS: Final = ("currency", "totalPrice", "durationDays", "items")
 """The price summary's fields as the price table and the record show them."""
-READ_OUT_STAGES: Final = frozenset({Stage.PRICE_READING, Stage.CONFIRMATION, Stage.CLOSED})
+READ_OUT_STAGES: Final = frozenset({Stage.PRICE_READING, Stage.COEFFICIENT_DRAW, Stage.CONFIRMATION, Stage.CLOSED})
 """From 唱标 on the price table is public."""
 
 

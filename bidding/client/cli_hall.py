@@ -1,5 +1,6 @@
 """``ggzy bid`` at the opening (开标): ``decrypt``, ``release-share``, ``sign-record``, ``sign-in``
-(签到), ``object`` (异议) and ``confirm`` (确认开标结果). Every statement is signed on this machine.
+(签到), ``object`` (异议), ``confirm`` (确认开标结果) and ``coefficients`` (抽取系数, recomputed
+here). Every statement is signed on this machine.
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ from bidding.client.cli_inputs import (
     load_signer,
     reporting_refusals,
 )
+from bidding.client.coefficients import check
 from bidding.client.hall import (
+    answer_clarification_signed,
     checked_price_table,
     confirm_price_table,
     decrypt_bid,
@@ -277,10 +280,92 @@ def confirm_command(  # noqa: PLR0917 - one parameter per click option
     click.echo(json.dumps(answer, ensure_ascii=False, indent=2))
 
 
+@click.command("coefficients")
+@click.option("--tender", required=True)
+@auth_options
+@reporting_refusals
+def coefficients_command(tender: str, server: str, token: str | None, user: str | None, password: str | None) -> None:
+    """The hall's random coefficients (浮动系数, 抽取系数): each range, the seed's SHA-256 published
+    when the opening started and, once drawn, the revealed seed and value, each recomputed here
+    (`bidding.client.coefficients`). Exits with status 1 when a drawn value does not recompute or a
+    seed does not match its commitment.
+    """
+    client = SyncBidClient(server, api_token(server, token, user, password))
+    view = client.run(lambda c: c.opening(tender))
+    checks = [check(coefficient) for coefficient in view.get("coefficients") or []]
+    for published, checked in zip(view.get("coefficients") or [], checks, strict=True):
+        state = (
+            f"= {published['value']} (recomputed {checked['recomputed']}; "
+            f"commitment {'ok' if checked['commitmentMatches'] else 'MISMATCH'})"
+            if checked["drawn"]
+            else "not drawn yet"
+        )
+        click.echo(
+            f"{published['name']} in [{published['low']}, {published['high']}] step {published['step']}: {state}",
+            err=True,
+        )
+    click.echo(json.dumps({"tender": tender, "stage": view.get("stage"), "coefficients": checks}, indent=2))
+    if any(c["drawn"] and not (c["commitmentMatches"] and c["valueMatches"]) for c in checks):
+        raise SystemExit(1)
+
+
+@click.group("clarification")
+def clarification_group() -> None:
+    """The evaluation committee's clarification requests (澄清) to our organisation."""
+
+
+@clarification_group.command("list")
+@auth_options
+@reporting_refusals
+def clarification_list(server: str, token: str | None, user: str | None, password: str | None) -> None:
+    """Our requests (id, tender, question, due time, status), newest first."""
+    client = SyncBidClient(server, api_token(server, token, user, password))
+    click.echo(json.dumps(client.run(lambda c: c.clarifications()), ensure_ascii=False, indent=2))
+
+
+@clarification_group.command("answer")
+@click.option("--id", "clarification_id", required=True, help="the request's id (ggzy bid clarification list)")
+@click.option("--text", default=None, help="the answer, as signed and sent")
+@click.option("--text-file", type=EXISTING_FILE, default=None, help="read the answer from this UTF-8 file")
+@_sign_p12_option
+@_p12_password_option
+@auth_options
+@reporting_refusals
+def clarification_answer(  # noqa: PLR0917 - one parameter per click option
+    clarification_id: str,
+    text: str | None,
+    text_file: Path | None,
+    p12_path: Path,
+    p12_password: str,
+    server: str,
+    token: str | None,
+    user: str | None,
+    password: str | None,
+) -> None:
+    """Answer a clarification request, signed here with our signing certificate over
+    ``{"answerSha256", "bidder", "clarification", "questionSha256", "tender",
+    "type": "ggzy-evaluation-clarification-answer/1"}`` (canonical JSON). Refused after the due time.
+    """
+    if (text is None) == (text_file is None):
+        raise click.UsageError("give the answer with --text or --text-file (one of them)")
+    answer = (text_file.read_text(encoding="utf-8") if text_file is not None else text or "").strip()
+    if not answer:
+        raise click.BadParameter("the answer is empty", param_hint="--text")
+    signer = load_signer(p12_path, p12_password)
+    client = SyncBidClient(server, api_token(server, token, user, password))
+    answered = client.run(lambda c: answer_clarification_signed(c, clarification_id, answer, signer))
+    click.echo(json.dumps(answered, ensure_ascii=False, indent=2))
+
+
 COMMANDS = (
     decrypt,
     release_share_command,
     sign_record_command,
+    sign_in_command,
+    object_command,
+    confirm_command,
+    coefficients_command,
+    clarification_group,
     sign_report_command,
     sign_in_command,
     object_command,

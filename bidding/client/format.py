@@ -315,5 +315,25 @@ def document_objection_statement(tender: str, bidder: str, text: str) -> bytes:
     return _canonical({"type": DOCUMENT_OBJECTION, "tender": tender, "bidder": bidder, "text": text})
 
 
+CLARIFICATION_ANSWER: Final = "ggzy-evaluation-clarification-answer/1"
+
+
+def clarification_answer_statement(tender: str, bidder: str, clarification: str, question: str, answer: str) -> bytes:
+    """What a bidder signs to answer a clarification request of the evaluation committee (澄清): the
+    request (its id and the question's SHA-256) and the answer's SHA-256, bound to the tender and the
+    bidder, so an answer serves no other request. The answer itself is sent beside the signature.
+    """
+    return _canonical(
+        {
+            "type": CLARIFICATION_ANSWER,
+            "tender": tender,
+            "bidder": bidder,
+            "clarification": clarification,
+            "questionSha256": hashlib.sha256(question.encode()).hexdigest(),
+            "answerSha256": hashlib.sha256(answer.encode()).hexdigest(),
+        }
+    )
+
+
 def _canonical(value: Mapping[str, Any]) -> bytes:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()

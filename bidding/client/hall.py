@@ -149,6 +149,22 @@ async def file_signed_objection(
     return {**answer, "tender": tender, "bidder": bidder, "statementSha256": hashlib.sha256(statement).hexdigest()}
 
 
+async def answer_clarification_signed(
+    client: BidClient, clarification_id: str, answer: str, signer: SigningIdentity
+) -> dict[str, Any]:
+    """澄清: fetch the request, sign `fmt.clarification_answer_statement` (tender, our USCC as the
+    request names it, the request's id, the question's and the answer's SHA-256) here and send it.
+    """
+    request = await client.clarification(clarification_id)
+    statement = fmt.clarification_answer_statement(
+        request["tender"], request["bidder"], request["id"], request["question"], answer
+    )
+    answered = await client.answer_clarification(
+        clarification_id, answer, await sign_statement_async(statement, signer)
+    )
+    return {**answered, "statementSha256": hashlib.sha256(statement).hexdigest()}
+
+
 async def confirm_price_table(
     client: BidClient, tender: str, bidder: str, table_sha256: str, signer: SigningIdentity
 ) -> dict[str, Any]:

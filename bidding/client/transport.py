@@ -349,6 +349,29 @@ class BidClient:
         data: dict[str, Any] = await self._json("POST", f"/opening/{tender}/objections", json=body)
         return data
 
+    # --- the evaluation's clarification requests (``/api/v1/evaluation``) ---
+
+    async def _evaluation_json(self, method: str, path: str, **kwargs: Any) -> Any:
+        url = f"{self.base_url}{API}/evaluation{path}"
+        return checked(await self.http.request(method, url, headers=self._auth, **kwargs)).json()
+
+    async def clarifications(self) -> list[dict[str, Any]]:
+        """Our organisation's clarification requests (澄清), newest first."""
+        data: list[dict[str, Any]] = await self._evaluation_json("GET", "/clarifications/mine")
+        return data
+
+    async def clarification(self, clarification_id: str) -> dict[str, Any]:
+        data: dict[str, Any] = await self._evaluation_json("GET", f"/clarifications/{clarification_id}")
+        return data
+
+    async def answer_clarification(self, clarification_id: str, answer: str, signature: bytes) -> dict[str, Any]:
+        """The signed answer (see `hall.answer_clarification_signed`)."""
+        body = {"answer": answer, "signature": base64.b64encode(signature).decode()}
+        data: dict[str, Any] = await self._evaluation_json(
+            "POST", f"/clarifications/{clarification_id}/answer", json=body
+        )
+        return data
+
     async def confirm(self, tender: str, signature: bytes) -> dict[str, Any]:
         body = {"signature": base64.b64encode(signature).decode()}
         data: dict[str, Any] = await self._json("POST", f"/opening/{tender}/confirmation", json=body)

@@ -18,6 +18,7 @@ from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from litestar.types import ControllerRouterHandler
 
+from bidding.opening.coefficients import public
 from bidding.opening.deps import provide_opening, provide_records
 from bidding.opening.models import Objection, OpeningBid, OpeningSession, Stage
 from bidding.opening.record import MAX_RECORD_BYTES, OpeningRecords
@@ -25,6 +26,7 @@ from bidding.opening.remedy import MAX_BACKUP_BYTES
 from bidding.opening.schemas import (
     AnswerCreate,
     BidStatusRead,
+    CoefficientRead,
     ConfirmationCreate,
     ConfirmationRead,
     DecryptionCreate,
@@ -264,6 +266,21 @@ class OpeningController(Controller):
         if data.action == "resume":
             return _session(await opening.host.resume(actor, code))
         return _session(await opening.host.advance(actor, code, Stage(data.action)))
+
+    @post(
+        "/{code:str}/coefficients/draw",
+        operation_id="bidding_opening_coefficients_draw",
+        status_code=HTTP_200_OK,
+        opt=guarded(BiddingPermission.OPENING_READ, Exposure.HOST),
+    )
+    async def draw_coefficients(
+        self, code: FromPath[str], opening: NamedDependency[OpeningService], actor: NamedDependency[Actor]
+    ) -> list[CoefficientRead]:
+        """抽取系数 (the host, in the coefficient-draw stage): every committed seed is revealed and its
+        value drawn; anyone recomputes it from the seed (`bidding.coefficients`).
+        """
+        rows = await opening.host.draw_coefficients(actor, code)
+        return [msgspec.convert(public(row, code), CoefficientRead) for row in rows]
 
     @post(
         "/{code:str}/incidents",

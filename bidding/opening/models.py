@@ -18,13 +18,14 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bidding.opening_stage import Stage
+from bidding.opening_stage import STAGE_ORDER, STAGE_ORDER_WITH_COEFFICIENTS, Stage
 from trading.kernel.db.base import Base, UUIDPrimaryKey
 
 __all__ = [
     "FINAL_OUTCOMES",
     "READ_OUT",
     "STAGE_ORDER",
+    "STAGE_ORDER_WITH_COEFFICIENTS",
     "CoefficientDraw",
     "Confirmation",
     "Objection",
@@ -45,9 +46,6 @@ def _enum(enum: type[StrEnum], length: int = 32) -> sa.Enum:
         length=length,
         values_callable=lambda members: [member.value for member in members],
     )
-
-
-STAGE_ORDER = (Stage.SIGN_IN, Stage.DECRYPTION, Stage.PRICE_READING, Stage.CONFIRMATION, Stage.CLOSED)
 
 
 class PartStatus(StrEnum):

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bidding.client.sdk import price_table_sha256 as sdk_price_table_sha256
-from bidding.opening import repository
+from bidding.opening import coefficients, repository
 from bidding.opening.models import OpeningBid, OpeningSession, PartStatus, Stage
 from bidding.visibility import OpeningPolicy
 from trading.kernel.errors import NotFound
@@ -177,6 +177,8 @@ async def opening_record(session: AsyncSession, code: str, policy: OpeningPolicy
             }
             for o in objections
         ],
+        # The random coefficients drawn in the hall (抽取系数): public, with the seed once drawn.
+        "coefficients": await coefficients.public_draws(session, opening, code),
         "confirmations": [
             {
                 "bidder": uscc,

@@ -91,6 +91,7 @@ STAGE_LABELS: Final = {
     Stage.SIGN_IN.value: "签到",
     Stage.DECRYPTION.value: "解密",
     Stage.PRICE_READING.value: "唱标",
+    Stage.COEFFICIENT_DRAW.value: "抽取系数",
     Stage.CONFIRMATION.value: "确认及异议",
     Stage.CLOSED.value: "结束",
 }
@@ -165,6 +166,9 @@ def _timeline_text(event: Mapping[str, Any]) -> str:  # noqa: PLR0911 - one sent
         return "确认时限届满，待主持人答复异议后结束"
     if kind == "failed":
         return f"流标：{event.get('reason')}"
+    if kind == "coefficients-drawn":
+        values = "，".join(f"{name} = {value}" for name, value in dict(event.get("values") or {}).items())
+        return f"主持人公开抽取系数：{values}"
     return str(kind)
 
 

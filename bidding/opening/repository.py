@@ -20,6 +20,7 @@ from bidding.models import Bid, BidStatus, BidVersion, Lot, Tender
 from bidding.opening.models import (
     FINAL_OUTCOMES,
     READ_OUT,
+    CoefficientDraw,
     Confirmation,
     Objection,
     OpeningBid,
@@ -289,3 +290,27 @@ async def released_share(session: AsyncSession, opening_bid_id: uuid.UUID, holde
 
 async def released_shares(session: AsyncSession, opening_bid_id: uuid.UUID) -> list[ReleasedShare]:
     return list(await session.scalars(select(ReleasedShare).where(ReleasedShare.opening_bid_id == opening_bid_id)))
+
+
+async def coefficient_draws(
+    session: AsyncSession, opening_id: uuid.UUID, *, lock: bool = False
+) -> list[CoefficientDraw]:
+    """The opening's coefficient draws, in the tender's order (as committed)."""
+    query = (
+        select(CoefficientDraw)
+        .where(CoefficientDraw.session_id == opening_id)
+        .order_by(CoefficientDraw.committed_at, CoefficientDraw.id)
+    )
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    return list((await session.scalars(query)).all())
+
+
+async def coefficient_draws_of_tender(session: AsyncSession, tender_id: uuid.UUID) -> list[CoefficientDraw]:
+    query = (
+        select(CoefficientDraw)
+        .join(OpeningSession, OpeningSession.id == CoefficientDraw.session_id)
+        .where(OpeningSession.tender_id == tender_id)
+        .order_by(CoefficientDraw.committed_at, CoefficientDraw.id)
+    )
+    return list((await session.scalars(query)).all())

@@ -28,7 +28,7 @@ class DecryptionCreate(Input, rename="camel"):
 class TransitionCreate(Input, rename="camel"):
     """The host's move: the next stage, or pause/resume (the running stage's remaining time is kept)."""
 
-    action: Literal["decryption", "price-reading", "confirmation", "closed", "pause", "resume"]
+    action: Literal["decryption", "price-reading", "coefficient-draw", "confirmation", "closed", "pause", "resume"]
     reason: str = ""
 
 
@@ -194,6 +194,24 @@ class HallObjectionRead(msgspec.Struct, rename="camel"):
     answered_at: str | None
 
 
+class CoefficientRead(msgspec.Struct, rename="camel"):
+    """A random coefficient of the hall (抽取系数, `bidding.opening.coefficients`): the range and the
+    seed's commitment from the opening's start; the seed and the value once drawn (recompute with
+    `bidding.coefficients.derive` or ``ggzy bid coefficients``).
+    """
+
+    name: str
+    low: str
+    high: str
+    step: str
+    purpose: str
+    seed_commitment: str
+    committed_at: str
+    seed: str | None
+    value: str | None
+    drawn_at: str | None
+
+
 class OpeningView(msgspec.Struct, rename="camel"):
     """The hall's state for the caller (`HallView.view`)."""
 
@@ -215,6 +233,9 @@ class OpeningView(msgspec.Struct, rename="camel"):
     price_table: list[PriceLineRead] | UnsetType = UNSET
     price_table_sha256: str | UnsetType = UNSET
     objections: list[HallObjectionRead] | UnsetType = UNSET
+    coefficients: list[CoefficientRead] = msgspec.field(default_factory=list)
+    next_stage: Stage | None = None
+    """The stage the host moves to next (抽取系数 only for tenders with coefficients)."""
 
 
 class RecordTenderKeyHolders(msgspec.Struct):
@@ -288,3 +309,4 @@ class OpeningRecordRead(msgspec.Struct, rename="camel"):
     objections: list[HallObjectionRead]
     confirmations: list[RecordConfirmationRead]
     ledger: RecordLedgerRead
+    coefficients: list[CoefficientRead] = msgspec.field(default_factory=list)

@@ -1,6 +1,8 @@
 """The opening session's state machine (开标, Order 20 Art. 29–32) and what is read from it.
 
-Stages run 签到 sign-in → 解密 decryption → 唱标 price reading → 确认 confirmation → 结束 closed.
+Stages run 签到 sign-in → 解密 decryption → 唱标 price reading → 确认 confirmation → 结束 closed;
+a tender whose evaluation needs random coefficients has 抽取系数 coefficient-draw between 唱标 and
+确认 (`stages_of`; the seeds are committed in `start_opening`, `bidding.opening.coefficients`).
 Here: the session's creation at the deadline (`start_opening`, in the deadline sweep's
 transaction, 流标 when too few bids), entering a stage (`enter_stage`) and the decryption window's
 end (`close_decryption_window`), shared by the host's requests (`bidding.opening.service`) and the
@@ -22,8 +24,9 @@ from typing import Any, Final
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bidding import coefficients as tender_coefficients
 from bidding.models import Bid, BidVersion, Tender, TenderStatus
-from bidding.opening import repository
+from bidding.opening import coefficients, repository
 from bidding.opening.events import publish_after_commit
 from bidding.opening.models import (
     FINAL_OUTCOMES,
@@ -34,6 +37,7 @@ from bidding.opening.models import (
     Stage,
 )
 from bidding.opening.readings import jsonable, opening_record, price_table, price_table_sha256
+from bidding.opening_stage import stage_order
 from certs.canonical import canonical_json
 from trading.kernel import tasks
 from trading.kernel.auth.identity import Actor
@@ -69,6 +73,19 @@ def stage_minutes(tender: Tender, stage: Stage) -> int | None:
     if stage is Stage.CONFIRMATION:
         return int(rules.get("opening_confirmation_minutes", CONFIRMATION_MINUTES))
     return None
+
+
+def stages_of(tender: Tender) -> tuple[Stage, ...]:
+    """The tender's stages in order: with 抽取系数 when it needs random coefficients."""
+    return stage_order(coefficients=tender_coefficients.needs_draw(tender.evaluation_criteria))
+
+
+def next_stage(tender: Tender, stage: Stage) -> Stage | None:
+    """The stage after ``stage`` for this tender (None once closed)."""
+    order = stages_of(tender)
+    if stage not in order or stage is Stage.CLOSED:
+        return None
+    return order[order.index(stage) + 1]
 
 
 def sign_in_required(tender: Tender) -> bool:
@@ -213,6 +230,8 @@ async def start_opening(session: AsyncSession, tender: Tender, now: datetime) ->
                 )
             )
     await session.flush()
+    # The random coefficients' seeds are committed now, before any price is known (抽取系数 later).
+    await coefficients.commit(session, opening, tender, now)
     await append_entry(
         session,
         actor=system,

@@ -46,7 +46,6 @@ from bidding.opening.service import OpeningService
 from bidding.opening.web_commands import decrypt_command, statements
 from bidding.opening.web_labels import (
     LABELS,
-    NEXT_STAGE,
     OUTCOME_LABELS,
     PAGE_REFUSALS,
     PART_LABELS,
@@ -157,7 +156,7 @@ class OpeningPages(Controller):
                 "events_url": request.app.route_reverse("bidding.opening_events", code=code),
                 "errors": errors or [],
                 "form": form or {},
-                "next_stage": NEXT_STAGE.get(view["stage"]),
+                "next_stage": view.get("nextStage"),
                 "own_rows": own,
                 "decrypt_commands": [
                     (row["lot"], decrypt_command(base_url, code, row["lot"], row["bidder"])) for row in own
@@ -283,7 +282,9 @@ class OpeningPages(Controller):
                 return await opening.host.pause(actor, code, form["reason"])
             if form["action"] == "resume":
                 return await opening.host.resume(actor, code)
-            if form["action"] in NEXT_STAGE.values():
+            if form["action"] == "draw-coefficients":
+                return await opening.host.draw_coefficients(actor, code)
+            if form["action"] in {stage.value for stage in Stage} - {Stage.SIGN_IN.value}:
                 return await opening.host.advance(actor, code, Stage(form["action"]))
             raise OpeningRefused("choose pause, resume or the next stage", field="action", rule="enum")
 

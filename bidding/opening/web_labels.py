@@ -19,6 +19,7 @@ STAGE_LABELS: Final[dict[str, str]] = {
     Stage.SIGN_IN.value: N_("Sign-in"),
     Stage.DECRYPTION.value: N_("Decryption"),
     Stage.PRICE_READING.value: N_("Price reading"),
+    Stage.COEFFICIENT_DRAW.value: N_("Coefficient draw"),
     Stage.CONFIRMATION.value: N_("Confirmation and objections"),
     Stage.CLOSED.value: N_("Closed"),
 }
@@ -37,12 +38,7 @@ CAUSES: Final = (N_("opened from the bidder's backup file (digests match the sig
 WAITING_HOST = N_("Waiting for the host")
 CONNECTED, RECONNECTING = N_("Live"), N_("Reconnecting…")
 NONE_YET, NO_ANSWER = N_("None yet."), N_("awaiting an answer")
-NEXT_STAGE: Final[dict[str, str]] = {
-    Stage.SIGN_IN.value: Stage.DECRYPTION.value,
-    Stage.DECRYPTION.value: Stage.PRICE_READING.value,
-    Stage.PRICE_READING.value: Stage.CONFIRMATION.value,
-    Stage.CONFIRMATION.value: Stage.CLOSED.value,
-}
+NOT_DRAWN = N_("not drawn yet")
 FIELD_LABELS: Final[dict[str, str]] = {
     "stage": N_("Stage"),
     "actor": N_("Account"),
@@ -78,6 +74,9 @@ RULE_TEXT: Final[dict[str, str]] = {
     "length": N_("The text is empty or too long."),
     "sign-in": N_("Sign in to the hall first."),
     "signed-in": N_("Sign in to the hall, signed with your certificate, before decrypting."),
+    "coefficients-drawn": N_("Draw every coefficient before moving on to the confirmation."),
+    "coefficient-stage": N_("Coefficients are drawn in the coefficient-draw stage, after the price reading."),
+    "drawn-once": N_("Every coefficient is already drawn."),
     "minimum-windows": N_("The opening cannot close before the minimum objection and confirmation windows have run."),
     "opening-exists": N_("This tender has no opening yet: the bid deadline has not passed."),
     "outcome-final": N_("The bid's outcome is already decided."),
@@ -103,6 +102,7 @@ def hall_labels() -> dict[str, Any]:
         "connected": i18n.gettext(CONNECTED),
         "reconnecting": i18n.gettext(RECONNECTING),
         "none": i18n.gettext(NONE_YET),
+        "notDrawn": i18n.gettext(NOT_DRAWN),
         "noAnswer": i18n.gettext(NO_ANSWER),
         "currencies": {"CNY": money.currency("CNY")},
         "causes": {text: i18n.gettext(text) for text in CAUSES},

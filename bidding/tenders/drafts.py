@@ -18,7 +18,7 @@ from bidding.models import (
     TenderStatus,
 )
 from bidding.rules import TenderRules, UnknownTenderType, rules_for
-from bidding.schemas import KeyHolderCreate, LotCreate, TenderCreate, TenderUpdate
+from bidding.schemas import CoefficientCreate, Criterion, KeyHolderCreate, LotCreate, TenderCreate, TenderUpdate
 from bidding.tenders.base import LOT_CODE_MAX, PROJECT_CODE, PROJECT_CODE_MAX, TITLE_MAX, RuleErrors, TenderBase
 from certs.errors import Refused
 from certs.pathval.validate import check_usage
@@ -184,7 +184,7 @@ class TenderDrafts(TenderBase):
             bid_security_amount=data.bid_security_amount,
             bid_security_forms={"forms": list(data.bid_security_forms)},
             evaluation_method=data.evaluation_method,
-            evaluation_criteria={"criteria": [{"name": c.name, "weight": c.weight} for c in data.evaluation_criteria]},
+            evaluation_criteria=_criteria_json(data.evaluation_criteria, data.coefficients or None),
             documents_from=data.documents_from,
             documents_until=data.documents_until,
             deadline=data.deadline,
@@ -280,7 +280,9 @@ class TenderDrafts(TenderBase):
             if name == "bid_security_forms":
                 tender.bid_security_forms = {"forms": list(value)}
             elif name == "evaluation_criteria":
-                tender.evaluation_criteria = {"criteria": [{"name": c.name, "weight": c.weight} for c in value]}
+                tender.evaluation_criteria = {**tender.evaluation_criteria, **_criteria_json(value, None)}
+            elif name == "coefficients":
+                tender.evaluation_criteria = {**tender.evaluation_criteria, **_criteria_json(None, value)}
             else:
                 setattr(tender, name, value)
         if key_holders is not None:
@@ -293,3 +295,20 @@ class TenderDrafts(TenderBase):
         fields = sorted({*changes, *(["lots"] if not isinstance(data.lots, msgspec.UnsetType) else [])})
         await self._record(actor, "tender_updated", tender, summary={"fields": fields})
         return tender
+
+
+def _criteria_json(
+    criteria: Sequence[Criterion] | None, coefficients: Sequence[CoefficientCreate] | None
+) -> dict[str, Any]:
+    """``Tender.evaluation_criteria``'s keys: ``criteria`` and, when any, ``coefficients``
+    (`bidding.coefficients`; checked at publication). ``None``: that key is left out.
+    """
+    found: dict[str, Any] = {}
+    if criteria is not None:
+        found["criteria"] = [{"name": c.name, "weight": c.weight} for c in criteria]
+    if coefficients is not None:
+        found["coefficients"] = [
+            {"name": c.name.strip(), "low": c.low.strip(), "high": c.high.strip(), "step": c.step.strip()}
+            for c in coefficients
+        ]
+    return found

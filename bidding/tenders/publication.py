@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from cryptography import x509
 
+from bidding import coefficients
 from bidding.errors import TenderStateConflict
 from bidding.models import (
     DocumentKind,
@@ -96,6 +97,9 @@ class TenderPublication(TenderBase):
 
     @staticmethod
     def _check_evaluation(tender: Tender, rules: TenderRules, errors: RuleErrors) -> None:
+        # The random coefficients the opening hall draws (浮动系数, `bidding.coefficients`).
+        for problem in coefficients.problems(tender.evaluation_criteria):
+            errors.add(problem.field, problem.rule, problem.message)
         if tender.evaluation_method not in rules.evaluation_methods:
             errors.add("evaluationMethod", "method_allowed", f"{tender.evaluation_method} is not allowed here")
         if tender.evaluation_method is EvaluationMethod.COMPREHENSIVE:

@@ -38,6 +38,7 @@ OPENING_STAGE_LABELS: dict[Stage, str] = {
     Stage.SIGN_IN: N_("Sign-in"),
     Stage.DECRYPTION: N_("Decryption"),
     Stage.PRICE_READING: N_("Price reading"),
+    Stage.COEFFICIENT_DRAW: N_("Coefficient draw"),
     Stage.CONFIRMATION: N_("Confirmation and objections"),
     Stage.CLOSED: N_("Opening closed"),
 }

@@ -279,6 +279,7 @@ class ChallengePurpose(StrEnum):
     LOGIN = "login"  # certificate login (USB key middleware)
     QR_LOGIN = "qr-login"  # e-licence / e-ID holder app
     BIND = "bind-certificate"  # a signed-in user proves possession of a certificate's key
+    SEAT_SIGN_IN = "evaluation-seat"  # an expert signs in at their evaluation seat (bidding.evaluation.session)
 
 
 class LoginChallenge(Base):

@@ -16,6 +16,7 @@ from typing import Any
 
 from litestar import Litestar
 
+from bidding.evaluation.session import events as session_events
 from bidding.opening import events as opening_events
 from bidding.opening.live import channel_of
 from trading.kernel.live import Broker, RedisBroker, create_broker
@@ -31,17 +32,29 @@ def opening_sink(broker: Broker) -> Callable[[str, dict[str, Any]], None]:
     return sink
 
 
+def session_sink(broker: Broker) -> Callable[[str, dict[str, Any]], None]:
+    """The evaluation session's events (``evaluation:<id>``) into the same broker."""
+
+    def sink(evaluation_id: str, event: dict[str, Any]) -> None:
+        broker.publish(session_events.channel_of(evaluation_id), event)
+
+    return sink
+
+
 def live_lifespan(settings: Settings) -> Callable[[Litestar], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         broker = create_broker(settings.redis_url or None)
         await broker.start()
         sink = opening_sink(broker)
+        evaluation_sink = session_sink(broker)
         app.state[STATE_KEY] = broker
         opening_events.add_sink(sink)
+        session_events.add_sink(evaluation_sink)
         try:
             yield
         finally:
+            session_events.remove_sink(evaluation_sink)
             opening_events.remove_sink(sink)
             await broker.close()
 
@@ -55,6 +68,8 @@ def plug_worker(settings: Settings) -> None:
     """In a worker process: publish the opening's events to Redis (synchronously, after commit)."""
     if not settings.redis_url or _worker_sink:
         return
-    sink = opening_sink(RedisBroker(settings.redis_url))
+    broker = RedisBroker(settings.redis_url)
+    sink = opening_sink(broker)
     _worker_sink.append(sink)
     opening_events.add_sink(sink)
+    session_events.add_sink(session_sink(broker))

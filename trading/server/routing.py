@@ -5,16 +5,25 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from litestar import Router
+from litestar.di import Provide
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from bidding.api import bids as bidding_api
 from bidding.api import tenders as tender_api
+from bidding.evaluation.clarifications import api as clarifications_api
+from bidding.evaluation.clarifications import web as clarifications_web
+from bidding.evaluation.committee import api as committee_api
+from bidding.evaluation.committee import web as committee_web
 from bidding.evaluation.pool import api as pool_api
 from bidding.evaluation.pool import web as pool_web
 from bidding.evaluation.report import api as report_api
 from bidding.evaluation.report import web as report_web
+from bidding.evaluation.scoring import web as scoring_web
+from bidding.evaluation.session import web as session_web
+from bidding.evaluation.venues import api as venues_api
+from bidding.evaluation.venues import web as venues_web
 from bidding.opening import api as opening_api
 from bidding.opening import live as opening_live
 from bidding.opening import web as opening_web
@@ -39,6 +48,7 @@ from trading.parties import web_mandates as mandates_web
 from trading.parties.certificates import api as certificate_api
 from trading.parties.certificates import web as certificate_web
 from trading.server import shell, system
+from trading.server.evaluation_scoring import provide_scoring
 from trading.server.workdays import web as workdays_web
 
 if TYPE_CHECKING:
@@ -108,7 +118,12 @@ TEMPLATE_PACKAGES: tuple[str, ...] = (
     "trading.credit",
     "bidding",
     "bidding.evaluation.pool",
+    "bidding.evaluation.clarifications",
+    "bidding.evaluation.scoring",
+    "bidding.evaluation.committee",
     "bidding.evaluation.report",
+    "bidding.evaluation.session",
+    "bidding.evaluation.venues",
     "intermediary_market",
     "trading.server.workdays",
 )
@@ -127,7 +142,10 @@ def route_handlers(api_prefix: str) -> list[ControllerRouterHandler]:
             *bidding_api.CONTROLLERS,
             *opening_api.CONTROLLERS,
             *pool_api.CONTROLLERS,
+            *clarifications_api.CONTROLLERS,
+            *committee_api.CONTROLLERS,
             *report_api.CONTROLLERS,
+            *venues_api.CONTROLLERS,
             opening_live.HallEventsApi,
             *market_api.CONTROLLERS,
             *notifications_api.CONTROLLERS,
@@ -149,7 +167,16 @@ def route_handlers(api_prefix: str) -> list[ControllerRouterHandler]:
             *bidding_web.CONTROLLERS,
             opening_web.OpeningPages,
             *pool_web.CONTROLLERS,
+            *clarifications_web.CONTROLLERS,
+            Router(
+                path="/",
+                route_handlers=[*scoring_web.CONTROLLERS],
+                dependencies={"scoring": Provide(provide_scoring)},
+            ),
+            *committee_web.CONTROLLERS,
             *report_web.CONTROLLERS,
+            *venues_web.CONTROLLERS,
+            *session_web.CONTROLLERS,
             opening_live.HallEvents,
             *market_web.CONTROLLERS,
             *notifications_web.CONTROLLERS,

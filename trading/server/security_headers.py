@@ -95,7 +95,10 @@ def security_headers(settings: Settings) -> Callable[[Message, Scope], Awaitable
         path: str = scope.get("path", "")
         if not headers.get("content-type", "").startswith(PDF_TYPE):
             headers["Content-Security-Policy"] = docs_policy if _is_docs_page(path) else page_policy
-        headers["X-Frame-Options"] = "DENY"
+        # A PDF its route lets the same origin frame (the evaluation workspace shows a bid's PDF
+        # beside the scoring sheet) keeps SAMEORIGIN; everything else is never framed.
+        framed = headers.get("content-type", "").startswith(PDF_TYPE) and headers.get("x-frame-options") == "SAMEORIGIN"
+        headers["X-Frame-Options"] = "SAMEORIGIN" if framed else "DENY"
         headers["X-Content-Type-Options"] = "nosniff"
         headers["Referrer-Policy"] = "same-origin"
         if settings.web.secure_cookies:

@@ -67,6 +67,7 @@ NAVIGATION = Navigation(
         NavItem(N_("Dashboard"), "/dashboard"),
         NavItem(N_("Tender announcements"), "/bidding/tenders", Audience.EVERYONE),
         NavItem(N_("My bids"), "/bidding/bids", roles=frozenset({Role.BIDDER})),
+        NavItem(N_("Clarification requests"), "/evaluation/clarifications", roles=frozenset({Role.BIDDER})),
         NavItem(N_("Tender management"), "/bidding/manage", roles=frozenset({Role.TENDEREE, Role.AGENCY})),
         NavItem(
             N_("Agency mandates"),
@@ -81,7 +82,16 @@ NAVIGATION = Navigation(
         NavItem(N_("Credit records"), "/credit/imports", roles=frozenset({Role.SUPERVISOR, Role.ADMIN})),
         NavItem(N_("Expert pool"), "/evaluation/experts", roles=frozenset({Role.SUPERVISOR, Role.ADMIN})),
         NavItem(N_("My expert profile"), "/evaluation/profile", roles=frozenset({Role.EXPERT})),
+        NavItem(N_("My evaluations"), "/evaluation/workspaces", roles=frozenset({Role.EXPERT, Role.TENDEREE})),
+        NavItem(N_("My evaluations"), "/evaluation/my", roles=frozenset({Role.EXPERT})),
+        NavItem(N_("Committee draws"), "/evaluation/draws", roles=frozenset({Role.SUPERVISOR, Role.ADMIN})),
         NavItem(N_("Evaluation reports"), "/evaluation/reports", roles=frozenset({Role.EXPERT})),
+        NavItem(
+            N_("Evaluation sessions"),
+            "/evaluation/sessions",
+            roles=frozenset({Role.EXPERT, Role.AGENCY, Role.TENDEREE, Role.SUPERVISOR, Role.ADMIN}),
+        ),
+        NavItem(N_("Evaluation venues"), "/evaluation/venues", roles=frozenset({Role.SUPERVISOR, Role.ADMIN})),
         NavItem(N_("Working-day calendar"), WORKING_DAY_CALENDAR, roles=frozenset({Role.ADMIN})),
         NavItem(N_("Audit ledger"), LEDGER),
         NavItem(N_("Account"), ACCOUNT),
@@ -106,7 +116,7 @@ NAVIGATION = Navigation(
                 Panel(
                     N_("Objections and notices"),
                     N_("Raise objections and read the notices sent to you."),
-                    (_INBOX,),
+                    (_INBOX, Link(N_("Clarification requests"), "evaluation.my_clarifications")),
                 ),
             ),
         ),
@@ -172,7 +182,15 @@ NAVIGATION = Navigation(
                         "score bids and sign the evaluation report here. You will be notified in your inbox when "
                         "you are drawn for an evaluation."
                     ),
-                    (Link(N_("Notices"), "notifications.inbox", N_("Invitations to evaluate will arrive here.")),),
+                    (
+                        Link(N_("Notices"), "notifications.inbox", N_("Invitations to evaluate will arrive here.")),
+                        Link(
+                            N_("My evaluations"),
+                            "evaluation.workspaces",
+                            N_("Read the bids beside your scoring sheet, score and submit."),
+                        ),
+                        Link(N_("My evaluations"), "evaluation.my"),
+                    ),
                 ),
                 Panel(
                     N_("Expert profile"),
@@ -274,7 +292,11 @@ NAVIGATION = Navigation(
                 Panel(
                     N_("Expert pool"),
                     N_("Import evaluation experts, keep the specialty list, suspend, remove or restore experts."),
-                    (Link(N_("Expert pool"), "evaluation.pool"), Link(N_("Import experts"), "evaluation.import_form")),
+                    (
+                        Link(N_("Expert pool"), "evaluation.pool"),
+                        Link(N_("Import experts"), "evaluation.import_form"),
+                        Link(N_("Committee draws"), "evaluation.draws"),
+                    ),
                 ),
                 _CREDIT_PANEL,
                 _LEDGER_PANEL,

@@ -15,9 +15,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bidding import jobs as bidding_jobs
 from bidding import policies as bidding_policies
 from bidding import rules as bidding_rules
+from bidding.evaluation.clarifications import jobs as clarifications_jobs
+from bidding.evaluation.clarifications import policies as clarifications_policies
+from bidding.evaluation.committee import jobs as committee_jobs
+from bidding.evaluation.committee import policies as committee_policies
 from bidding.evaluation.pool import jobs as pool_jobs
 from bidding.evaluation.pool import policies as pool_policies
 from bidding.evaluation.report import policies as report_policies
+from bidding.evaluation.scoring import policies as scoring_policies
+from bidding.evaluation.session import policies as session_policies
 from bidding.opening import jobs as opening_jobs
 from intermediary_market import jobs as market_jobs
 from intermediary_market import policies as market_policies
@@ -54,10 +60,23 @@ def grants() -> Grants:
         credit_policies.ROLE_GRANTS,
         bidding_policies.ROLE_GRANTS,
         pool_policies.ROLE_GRANTS,
+        clarifications_policies.ROLE_GRANTS,
+        scoring_policies.ROLE_GRANTS,
+        committee_policies.ROLE_GRANTS,
         report_policies.ROLE_GRANTS,
+        session_policies.ROLE_GRANTS,
         market_policies.ROLE_GRANTS,
         workdays_policies.ROLE_GRANTS,
     )
+
+
+def register_evaluation_hooks() -> None:
+    """Hand the session's state machine what it calls in the other evaluation parts, which it does
+    not import (`bidding.evaluation.session.hooks`): entering ``report-signing`` runs the scoring
+    part's ``result.finalise``, registered here with ``session_hooks.use_finaliser(...)`` by that
+    part. With none registered the machine refuses to enter ``report-signing`` (rule
+    ``result_finaliser``), so no report starts without a computed result.
+    """
 
 
 def register_sweep_handlers() -> None:
@@ -67,6 +86,8 @@ def register_sweep_handlers() -> None:
         *bidding_jobs.SWEEP_HANDLERS,
         *opening_jobs.SWEEP_HANDLERS,
         *pool_jobs.SWEEP_HANDLERS,
+        *clarifications_jobs.SWEEP_HANDLERS,
+        *committee_jobs.SWEEP_HANDLERS,
         *market_jobs.SWEEP_HANDLERS,
         *notifications_jobs.SWEEP_HANDLERS,
     )

@@ -28,6 +28,7 @@ The canonical order of the candidates left is by ``expert_id`` as a string, code
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import operator
 from collections.abc import Callable, Iterable, Mapping
@@ -36,7 +37,7 @@ from datetime import date
 from enum import StrEnum
 from operator import attrgetter
 
-from bidding.evaluation.draw.candidates import Candidate, DeclaredConflict, DrawContext, ExpertStatus
+from bidding.evaluation.draw.candidates import Candidate, CandidateList, DeclaredConflict, DrawContext, ExpertStatus
 from bidding.evaluation.draw.rules import DrawRules
 
 
@@ -316,3 +317,51 @@ def apply_avoidance(candidates: Iterable[Candidate], context: DrawContext, rules
         else:
             keep(candidate)
     return AvoidanceResult(tuple(kept), tuple(excluded), rules.version)
+
+
+@dataclass(frozen=True, slots=True)
+class AvoidedList:
+    """`AvoidanceResult` with the candidates left as columns (`CandidateList`)."""
+
+    candidates: CandidateList
+    """The candidates left, in canonical order."""
+    excluded: tuple[Excluded, ...]
+    """Every excluded expert, by ``expert_id``, with all their reasons."""
+    rules_version: str
+
+    def exclusion_record(self) -> list[dict[str, object]]:
+        return [item.as_json() for item in self.excluded]
+
+
+def apply_avoidance_settled(
+    settled: CandidateList, others: Iterable[Candidate], context: DrawContext, rules: DrawRules
+) -> AvoidedList:
+    """`apply_avoidance` over a pool split in two by its query: ``settled`` (canonical order), the
+    experts no filter has anything to look at — status active, employer none of the parties, no
+    conflict declared with a party, no unavailable day within the evaluation, no draw for the
+    tenderee in the frequency window, no drafting role — and ``others``, every other expert, as
+    `Candidate` records the filters judge one by one. The result is `apply_avoidance`'s over both:
+    the settled experts pass every filter (each filter finds nothing without its input), so they
+    are left as they are and the candidates kept from ``others`` are merged into them by id.
+    An expert in both parts is refused like one listed twice.
+    """
+    judged = apply_avoidance(others, context, rules)
+    if not judged.candidates:
+        return AvoidedList(settled, judged.excluded, judged.rules_version)
+    ids, codes = settled.ids, settled.codes
+    merged_ids: list[str] = []
+    merged_codes: list[str] = []
+    start = 0
+    for candidate in judged.candidates:  # few: an expert with a filter's input rarely passes it
+        at = bisect.bisect_left(ids, candidate.expert_id, lo=start)
+        if at < len(ids) and ids[at] == candidate.expert_id:
+            msg = f"expert {candidate.expert_id} is listed twice"
+            raise ValueError(msg)
+        merged_ids += ids[start:at]
+        merged_codes += codes[start:at]
+        merged_ids.append(candidate.expert_id)
+        merged_codes.append(",".join(candidate.specialties))
+        start = at
+    merged_ids += ids[start:]
+    merged_codes += codes[start:]
+    return AvoidedList(CandidateList(merged_ids, merged_codes), judged.excluded, judged.rules_version)

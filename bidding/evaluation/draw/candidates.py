@@ -10,9 +10,12 @@ Asia/Shanghai.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
+from operator import attrgetter
+from typing import Any
 
 MAX_EVALUATION_DAYS = 31
 """An evaluation spanning more days than this is a wrong argument, not a real evaluation."""
@@ -135,3 +138,44 @@ class DrawContext:
             days.append(day)
             day = date.fromordinal(day.toordinal() + 1)
         return days
+
+
+@dataclass(frozen=True, slots=True)
+class CandidateList:
+    """Experts as the published candidate list holds them, column by column: what the draw and the
+    list's digest read, without a record per expert (a pool of 100,000 is read this way in one
+    pass by the pool's query, `bidding.evaluation.pool.repository.CandidateRepository.avoided`).
+
+    ``ids[i]`` and ``codes[i]`` are one expert: the id as in `Candidate.expert_id`, and their
+    specialty codes sorted (code points), distinct and joined with commas (``""``: none), exactly
+    as `Candidate.specialties` joined. The order is the caller's; the draw requires canonical
+    order (ids strictly increasing) and refuses any other.
+    """
+
+    ids: Sequence[str]
+    codes: Sequence[str]
+
+    @classmethod
+    def of(cls, candidates: Iterable[Candidate]) -> CandidateList:
+        """The columns of `Candidate` records (their codes are already sorted and distinct)."""
+        listed = candidates if isinstance(candidates, Sequence) else list(candidates)
+        return cls(list(map(_EXPERT_ID, listed)), list(map(",".join, map(_SPECIALTIES, listed))))
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def lines(self) -> Iterator[str]:
+        """One line per expert, ``expert_id SP code_1,…,code_m``: what the digest covers."""
+        return map(_LINE, self.ids, self.codes)
+
+    def published(self) -> list[dict[str, Any]]:
+        """The list as published with the result (``expert_id``, ``specialties``)."""
+        return [
+            {"expert_id": expert, "specialties": codes.split(",") if codes else []}
+            for expert, codes in zip(self.ids, self.codes, strict=True)
+        ]
+
+
+_EXPERT_ID = attrgetter("expert_id")
+_SPECIALTIES = attrgetter("specialties")
+_LINE = "{} {}".format

@@ -36,11 +36,10 @@ import operator
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from operator import attrgetter
 from typing import Any, Final
 
 from bidding.evaluation.draw.avoidance import Excluded
-from bidding.evaluation.draw.candidates import Candidate
+from bidding.evaluation.draw.candidates import Candidate, CandidateList
 from bidding.evaluation.methods.settings import CommitteeSpec
 from trading.kernel import draws
 from trading.kernel.errors import ValidationFailed
@@ -120,20 +119,40 @@ def _bad_code(code: str) -> bool:
     return not code.isprintable() or _CODE.fullmatch(code) is None
 
 
-def candidate_list_digest(candidates: Sequence[Candidate]) -> str:
+Listing = Sequence[Candidate] | CandidateList
+"""The draw's input: `Candidate` records, or the same experts column by column (`CandidateList`,
+as the pool's query reads them); either way in canonical order."""
+
+
+def _columns(candidates: Listing) -> CandidateList:
+    return candidates if isinstance(candidates, CandidateList) else CandidateList.of(candidates)
+
+
+def candidate_list_digest(candidates: Listing) -> str:
     """The published digest of the candidate list (``candidates`` in canonical order)."""
-    # One line per expert: ``expert_id SP code_1,…,code_m`` (`Candidate` keeps the codes sorted).
-    lines = zip(map(_EXPERT_ID, candidates), map(",".join, map(_SPECIALTIES, candidates)), strict=True)
-    return _digest_lines(map(" ".join, lines))
+    return _digest(_columns(candidates))[0]
 
 
-def _digest_lines(lines: Iterable[str]) -> str:
-    text = "\n".join(itertools.chain((CANDIDATES_DOMAIN,), lines))
-    return hashlib.sha256(text.encode()).hexdigest()
+def _digest(listing: CandidateList) -> tuple[str, str]:
+    """The digest and the text it covers: ``DOMAIN LF line_1 LF … line_n``, one line per expert
+    ``expert_id SP code_1,…,code_m``. The text is checked in one pass for what `Candidate` refuses
+    one by one (whitespace in an id or a code), since column input skips those records.
+    """
+    text = "\n".join(itertools.chain((CANDIDATES_DOMAIN,), listing.lines()))
+    n = len(listing)
+    if text.count("\n") != n or text.count(" ") != n or not text.replace("\n", "").isprintable():
+        raise DrawRefused(
+            "expert ids and specialty codes are printable text without whitespace",
+            field="candidates",
+            rule="candidate_format",
+        )
+    return hashlib.sha256(text.encode()).hexdigest(), text
 
 
-def published_candidates(candidates: Sequence[Candidate]) -> list[dict[str, Any]]:
+def published_candidates(candidates: Listing) -> list[dict[str, Any]]:
     """The list as published with the result: what the digest covers, nothing else."""
+    if isinstance(candidates, CandidateList):
+        return candidates.published()
     return [{"expert_id": c.expert_id, "specialties": list(c.specialties)} for c in candidates]
 
 
@@ -171,81 +190,67 @@ class CommitteeDraw:
         return [expert for group in self.groups for expert in group.members]
 
 
-_EXPERT_ID = attrgetter("expert_id")
-_SPECIALTIES = attrgetter("specialties")
-
-
-def _fitting_codes(codes: set[str], group: GroupSpec) -> frozenset[str] | None:
-    """The codes present that fit ``group``; None when the group takes every candidate."""
-    if not group.specialties:
-        return None
-    prefixes = tuple(group.specialties)
-    return frozenset(code for code in codes if code.startswith(prefixes))
-
-
-def candidate_list(candidates: Sequence[Candidate], spec: DrawSpec) -> list[Candidate]:
-    """The candidate list the draw runs over and the result publishes: of ``candidates`` (the
-    avoidance result, canonical order), those fitting at least one group. Defining it so makes the
-    committee the same whether the pool's query already kept only the spec's specialties or not.
+def _fits(codes: Sequence[str], prefixes: Iterable[str]) -> Iterator[bool]:
+    """Per joined codes (``code_1,…,code_m``), whether a code starts with one of ``prefixes``: the
+    first code by ``startswith``, any later one by ``,prefix`` inside the text (codes hold no
+    commas). Built-in maps only, no Python call per expert.
     """
-    return _listed(candidates, spec).candidates
+    ordered = tuple(sorted(prefixes))
+    found: Iterator[bool] = map(str.startswith, codes, itertools.repeat(ordered))
+    for prefix in ordered:
+        found = map(operator.or_, found, map(operator.contains, codes, itertools.repeat("," + prefix)))
+    return found
 
 
-@dataclass(frozen=True, slots=True)
-class _Listed:
-    """The candidate list with its ids and codes fetched once (each pass then reads plain lists)."""
-
-    candidates: list[Candidate]
-    ids: list[str]
-    specialties: list[tuple[str, ...]]
-    fitting: dict[str, frozenset[str] | None]
-    """Per group key, the specialty codes present that fit the group (None: every candidate fits)."""
-
-    def having(self, codes: frozenset[str] | None) -> list[str]:
-        """The ids of those with one of ``codes`` (all when None), in order, by built-in maps."""
-        if codes is None:
-            return list(self.ids)
-        return list(itertools.compress(self.ids, map(operator.not_, map(codes.isdisjoint, self.specialties))))
-
-    def lines(self) -> Iterator[str]:
-        """The published list's lines: ``expert_id SP code_1,…,code_m``."""
-        return map(" ".join, zip(self.ids, map(",".join, self.specialties), strict=True))
-
-
-def _listed(candidates: Sequence[Candidate], spec: DrawSpec) -> _Listed:
-    """`candidate_list`, its ids and codes, and per group key the codes present that fit it."""
+def _listed(listing: CandidateList, spec: DrawSpec) -> CandidateList:
+    """The candidate list: of ``listing`` (canonical order, checked), the experts fitting a group."""
     check_spec(spec)
-    ids = list(map(_EXPERT_ID, candidates))
+    ids = listing.ids
+    if len(listing.codes) != len(ids):
+        raise DrawRefused("one codes entry per expert", field="candidates", rule="candidate_format")
     if not all(map(operator.lt, ids, itertools.islice(ids, 1, None))):  # strictly increasing
         raise DrawRefused(
             "the candidate list is in canonical order (expert ids sorted, each once)",
             field="candidates",
             rule="canonical_order",
         )
-    specialties = list(map(_SPECIALTIES, candidates))
-    codes = set(itertools.chain.from_iterable(specialties))
-    fitting = {group.key: _fitting_codes(codes, group) for group in spec.groups}
-    if any(found is None for found in fitting.values()):
-        return _Listed(list(candidates), ids, specialties, fitting)
-    anywhere = frozenset().union(*(found for found in fitting.values() if found is not None))
-    keep = list(map(operator.not_, map(anywhere.isdisjoint, specialties)))
-    return _Listed(
-        list(itertools.compress(candidates, keep)),
-        list(itertools.compress(ids, keep)),
-        list(itertools.compress(specialties, keep)),
-        fitting,
-    )
+    if any(not group.specialties for group in spec.groups):
+        return listing
+    prefixes = frozenset().union(*(group.specialties for group in spec.groups))
+    keep = list(_fits(listing.codes, prefixes))
+    if all(keep):
+        return listing
+    return CandidateList(list(itertools.compress(ids, keep)), list(itertools.compress(listing.codes, keep)))
+
+
+def candidate_list(candidates: Sequence[Candidate], spec: DrawSpec) -> list[Candidate]:
+    """The candidate list the draw runs over and the result publishes: of ``candidates`` (the
+    avoidance result, canonical order), those fitting at least one group. Defining it so makes the
+    committee the same whether the pool's query already kept only the spec's specialties or not;
+    `candidate_columns` gives the same for column input.
+    """
+    listing = CandidateList.of(candidates)
+    listed = _listed(listing, spec)
+    if listed is listing:
+        return list(candidates)
+    keep = set(listed.ids)
+    return [candidate for candidate in candidates if candidate.expert_id in keep]
+
+
+def candidate_columns(candidates: Listing, spec: DrawSpec) -> CandidateList:
+    """`candidate_list` of either input, as columns."""
+    return _listed(_columns(candidates), spec)
 
 
 def draw_committee(
     server_seed: str,
     seed_sha256: str,
-    candidates: Sequence[Candidate],
+    candidates: Listing,
     spec: DrawSpec,
     contributions: Mapping[str, str | None] | None = None,
 ) -> CommitteeDraw:
     """Draw the committee over the `candidate_list` of ``candidates`` (the avoidance result,
-    canonical order) and ``spec``.
+    canonical order; `Candidate` records or a `CandidateList`) and ``spec``.
 
     ``seed_sha256`` is the commitment published before the draw: a seed that does not match it is
     refused. ``contributions`` are the witnesses' revealed secrets (checked against their
@@ -256,13 +261,16 @@ def draw_committee(
         raise DrawRefused(
             "the seed does not match the commitment published before the draw", field="seed", rule="seed_commitment"
         )
-    listed = _listed(candidates, spec)
-    list_sha256 = _digest_lines(listed.lines())
+    listed = _listed(_columns(candidates), spec)
+    list_sha256, _ = _digest(listed)
     seed = draws.draw_seed(server_seed, list_sha256, dict(contributions or {}))
     taken: set[str] = set()
     groups: list[GroupDraw] = []
     for group in spec.ordered():
-        eligible = listed.having(listed.fitting[group.key])
+        if group.specialties:
+            eligible = list(itertools.compress(listed.ids, _fits(listed.codes, group.specialties)))
+        else:
+            eligible = list(listed.ids)
         if taken:  # a handful drawn for earlier groups
             eligible = [expert for expert in eligible if expert not in taken]
         if len(eligible) < group.count:
@@ -352,7 +360,7 @@ def published_result(
     *,
     server_seed: str,
     draw: CommitteeDraw,
-    candidates: Sequence[Candidate],
+    candidates: Listing,
     spec: DrawSpec,
     contributions: Mapping[str, str | None] | None = None,
     excluded: Sequence[Excluded] = (),
@@ -371,7 +379,7 @@ def published_result(
         "seed": server_seed,
         "seed_sha256": draw.seed_sha256,
         "spec": spec.as_json(),
-        "candidate_list": published_candidates(candidate_list(candidates, spec)),
+        "candidate_list": published_candidates(candidate_columns(candidates, spec)),
         "candidate_list_sha256": draw.candidate_list_sha256,
         "contributions": dict(sorted((contributions or {}).items())),
         "draw_seed": draw.draw_seed,

@@ -108,6 +108,16 @@ class Expert(UUIDPrimaryKey, Base):
     """An expert of the pool: one row per person."""
 
     __tablename__ = "evaluation_experts"
+    __table_args__ = (
+        # The committee draw reads the pool in id order through this index alone (PostgreSQL's
+        # index-only scan; the INCLUDE columns are ignored elsewhere): status, employer and codes
+        # are what the draw filters on and publishes (`CandidateRepository.avoided`).
+        sa.Index(
+            "ix_evaluation_experts_draw",
+            "id",
+            postgresql_include=["status", "employer_uscc", "specialty_codes"],
+        ),
+    )
 
     person_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("parties_people.id"), unique=True)
     user_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("parties_users.id"), unique=True)
@@ -133,6 +143,10 @@ class Expert(UUIDPrimaryKey, Base):
     senior_since: Mapped[datetime | None]
     next_check: Mapped[datetime | None] = mapped_column(index=True)
     """``suspended_until`` while suspended (the sweep restores the expert), NULL otherwise."""
+    specialty_codes: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    """The expert's `ExpertSpecialty` codes, sorted (code points) and joined with commas: the
+    published candidate list's form, kept by `PoolRepository.set_specialties` (the only writer of
+    the codes) so the draw reads one row per expert instead of aggregating the codes table."""
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -149,6 +163,7 @@ class Unavailability(UUIDPrimaryKey, Base):
     """Days the expert declared they cannot evaluate (both ends included)."""
 
     __tablename__ = "evaluation_expert_unavailability"
+    __table_args__ = (sa.Index("ix_evaluation_expert_unavailability_days", "last_day", "first_day"),)
 
     expert_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("evaluation_experts.id"), index=True)
     first_day: Mapped[date]
@@ -230,6 +245,7 @@ class DrawRecord(UUIDPrimaryKey, Base):
     """
 
     __tablename__ = "evaluation_expert_draws"
+    __table_args__ = (sa.Index("ix_evaluation_expert_draws_tenderee", "tenderee_organisation_id", "drawn_at"),)
 
     expert_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("evaluation_experts.id"), index=True)
     tender_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("bidding_tenders.id"), index=True)

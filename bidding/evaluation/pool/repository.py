@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+import operator
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -12,8 +14,16 @@ import sqlalchemy as sa
 from sqlalchemy import Select, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bidding.evaluation.draw.candidates import Candidate, DeclaredConflict, PastDraw
+from bidding.evaluation.draw.avoidance import (
+    AvoidedList,
+    apply_avoidance,
+    apply_avoidance_settled,
+    months_before,
+    window,
+)
+from bidding.evaluation.draw.candidates import Candidate, CandidateList, DeclaredConflict, DrawContext, PastDraw
 from bidding.evaluation.draw.candidates import ExpertStatus as DrawStatus
+from bidding.evaluation.draw.rules import DrawRules
 from bidding.evaluation.pool.models import (
     Attendance,
     ConflictDeclaration,
@@ -153,6 +163,10 @@ class PoolRepository:
         for code in codes:
             if code not in existing:
                 self.session.add(ExpertSpecialty(expert_id=expert_id, code=code, added_at=at))
+        # The draw's copy of the codes (`Expert.specialty_codes`), in the published list's form.
+        await self.session.execute(
+            update(Expert).where(Expert.id == expert_id).values(specialty_codes=",".join(sorted(set(codes))))
+        )
         await self.session.flush()
 
     async def certificates_of(self, person_id: uuid.UUID) -> Sequence[CertificateBinding]:
@@ -365,3 +379,163 @@ class CandidateRepository(PoolRepository):
             )
             for expert_id, region, employer, status, until in experts
         ]
+
+    async def avoided(
+        self, context: DrawContext, rules: DrawRules, *, specialty_prefixes: Sequence[str] | None = None
+    ) -> AvoidedList:
+        """The pool after avoidance for ``context``: `apply_avoidance` over every expert (of the
+        spec's ``specialty_prefixes``, as `candidates`), with the candidates left as columns.
+
+        On PostgreSQL the pool is read in two parts (`apply_avoidance_settled`): the experts none
+        of the filters has input for, as (id, codes) in id order from one index-only scan with the
+        cheap filters in SQL — status, employer, conflicts with a party, unavailable days within the
+        evaluation, draws for the tenderee in the frequency window — and the few others as full
+        records for the filters to judge and name the reasons, so the exclusion record is the same
+        as over the whole pool. Elsewhere (SQLite) it is `avoided_by_records`.
+        """
+        if self.session.get_bind().dialect.name != "postgresql":
+            return await self.avoided_by_records(context, rules, specialty_prefixes=specialty_prefixes)
+        days = context.evaluation_days()
+        bounds = window(context, rules)
+        parties = sorted(uscc for uscc in bounds.parties if uscc)
+        # The frequency rule counts draws on days after `frequency_after` up to the draw day.
+        counted_from = datetime.combine(bounds.frequency_after + timedelta(days=1), time(0), CHINA)
+        counted_until = datetime.combine(context.draw_date + timedelta(days=1), time(0), CHINA)
+        patterns = None if specialty_prefixes is None else _like_prefixes(specialty_prefixes)
+        arguments = (
+            parties,
+            days[0],
+            days[-1],
+            context.tenderee_uscc,
+            counted_from,
+            counted_until,
+            rules.max_draws_per_tenderee,
+            patterns,
+        )
+        connection = await self.session.connection()
+        raw = (await connection.get_raw_connection()).driver_connection
+        assert raw is not None  # noqa: S101 - a checked-out connection always has its driver connection
+        settled_ids, settled_codes = await raw.fetchrow(_PG_SETTLED, *arguments)
+        settled = _canonical(settled_ids or [], settled_codes or [])
+        experts = await raw.fetch(_PG_OTHERS, *arguments)
+        ids = [row[0] for row in experts]
+        conflicts: dict[str, list[DeclaredConflict]] = {}
+        unavailable: dict[str, set[date]] = {}
+        past: dict[str, list[PastDraw]] = {}
+        if ids:
+            for expert_id, uscc, relation, since, until in await raw.fetch(_PG_CONFLICTS, ids):
+                conflicts.setdefault(expert_id, []).append(DeclaredConflict(uscc, relation, since, until))
+            for expert_id, first, last in await raw.fetch(_PG_UNAVAILABLE, ids, days[0], days[-1]):
+                day = max(first, days[0])
+                while day <= min(last, days[-1]):
+                    unavailable.setdefault(expert_id, set()).add(day)
+                    day += timedelta(days=1)
+            loaded_from = datetime.combine(bounds.frequency_after, time(0), CHINA)  # as `candidates`
+            for expert_id, uscc, drawn_on, tender_id in await raw.fetch(_PG_PAST_DRAWS, ids, loaded_from):
+                past.setdefault(expert_id, []).append(PastDraw(uscc, drawn_on, tender_id))
+        others = [
+            Candidate(
+                expert_id=expert_id,
+                specialties=tuple(codes.split(",")) if codes else (),
+                region=region,
+                employer_uscc=employer or None,
+                status=DrawStatus(status),
+                suspended_until=last_day if status == ExpertStatus.SUSPENDED.value else None,
+                unavailable=frozenset(unavailable.get(expert_id, ())),
+                conflicts=tuple(conflicts.get(expert_id, ())),
+                past_draws=tuple(past.get(expert_id, ())),
+            )
+            for expert_id, codes, region, employer, status, last_day in experts
+        ]
+        return apply_avoidance_settled(settled, others, context, rules)
+
+    async def avoided_by_records(
+        self, context: DrawContext, rules: DrawRules, *, specialty_prefixes: Sequence[str] | None = None
+    ) -> AvoidedList:
+        """`avoided` the plain way: every expert as a `Candidate` (`candidates`), `apply_avoidance`."""
+        days = context.evaluation_days()
+        found = await self.candidates(
+            days_from=days[0],
+            days_until=days[-1],
+            draws_since=months_before(context.draw_date, rules.frequency_months),
+            specialty_prefixes=specialty_prefixes,
+        )
+        result = apply_avoidance(found, context, rules)
+        return AvoidedList(CandidateList.of(result.candidates), result.excluded, result.rules_version)
+
+
+def _canonical(ids: list[str], codes: list[str]) -> CandidateList:
+    """The settled experts in canonical order: as the query sorted them (uuid order is the text's
+    code-point order), else sorted here (an aggregate's input order is not a promise of SQL).
+    """
+    if not all(map(operator.lt, ids, itertools.islice(ids, 1, None))):
+        pairs = sorted(zip(ids, codes, strict=True))
+        ids, codes = [expert for expert, _ in pairs], [joined for _, joined in pairs]
+    return CandidateList(ids, codes)
+
+
+def _like_prefixes(prefixes: Sequence[str]) -> list[str]:
+    """LIKE patterns for "a code starts with one of ``prefixes``" over the joined codes."""
+    patterns = []
+    for prefix in prefixes:
+        escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        patterns += [escaped + "%", "%," + escaped + "%"]
+    return patterns
+
+
+# The draw's queries (`CandidateRepository.avoided`), PostgreSQL. $1 the parties' USCCs, $2–$3 the
+# evaluation's first and last day, $4 the tenderee's USCC, $5–$6 the moments the frequency rule's
+# days start and end (midnight, Asia/Shanghai), $7 its N, $8 the spec's specialty patterns (NULL:
+# every expert). Days are Asia/Shanghai days as `candidates` maps them. "Settled" and "others"
+# split the experts of $8 exactly in two (the same five conditions, negated), so no expert is lost
+# between them; ids are sorted as uuid, which is their text's code-point order (checked,
+# `_canonical`). The settled experts come back as two arrays (ids, codes) in one row: no record
+# per expert to decode.
+_PG_SPECIALTY = "($8::text[] IS NULL OR e.specialty_codes LIKE ANY($8::text[]))"
+_PG_CONFLICTED = "SELECT expert_id FROM evaluation_expert_conflicts WHERE organisation_uscc = ANY($1::text[])"
+_PG_UNAVAILABLE_THEN = """SELECT expert_id FROM evaluation_expert_unavailability
+  WHERE withdrawn_at IS NULL AND last_day >= $2 AND first_day <= $3"""
+_PG_DRAWN_TOO_OFTEN = """SELECT d.expert_id FROM evaluation_expert_draws d
+  JOIN parties_organisations o ON o.id = d.tenderee_organisation_id
+  WHERE o.uscc = $4 AND d.drawn_at >= $5 AND d.drawn_at < $6
+  GROUP BY d.expert_id HAVING count(*) >= $7"""
+_PG_SETTLED = f"""
+SELECT array_agg(expert), array_agg(specialty_codes) FROM (
+  SELECT e.id::text AS expert, e.specialty_codes
+  FROM evaluation_experts e
+  WHERE e.status = 'active' AND e.employer_uscc <> ALL($1::text[]) AND {_PG_SPECIALTY}
+    AND NOT EXISTS (SELECT FROM ({_PG_CONFLICTED}) c WHERE c.expert_id = e.id)
+    AND NOT EXISTS (SELECT FROM ({_PG_UNAVAILABLE_THEN}) u WHERE u.expert_id = e.id)
+    AND NOT EXISTS (SELECT FROM ({_PG_DRAWN_TOO_OFTEN}) f WHERE f.expert_id = e.id)
+  ORDER BY e.id
+) settled
+"""  # noqa: S608 - constant fragments, no input
+_PG_OTHERS = f"""
+WITH others AS (
+  SELECT id AS expert_id FROM evaluation_experts
+    WHERE status < 'active' OR status > 'active' OR employer_uscc = ANY($1::text[])
+  UNION {_PG_CONFLICTED}
+  UNION {_PG_UNAVAILABLE_THEN}
+  UNION {_PG_DRAWN_TOO_OFTEN}
+)
+SELECT e.id::text, e.specialty_codes, e.region_code, e.employer_uscc, e.status,
+       ((e.suspended_until AT TIME ZONE 'Asia/Shanghai') - interval '1 microsecond')::date
+FROM others JOIN evaluation_experts e ON e.id = others.expert_id
+WHERE {_PG_SPECIALTY}
+ORDER BY e.id
+"""  # noqa: S608 - constant fragments, no input
+_PG_CONFLICTS = """
+SELECT expert_id::text, organisation_uscc, relation, period_from, period_until
+FROM evaluation_expert_conflicts
+WHERE expert_id = ANY($1::text[]::uuid[]) AND organisation_uscc IS NOT NULL
+"""
+_PG_UNAVAILABLE = """
+SELECT expert_id::text, first_day, last_day
+FROM evaluation_expert_unavailability
+WHERE expert_id = ANY($1::text[]::uuid[]) AND withdrawn_at IS NULL AND last_day >= $2 AND first_day <= $3
+"""
+_PG_PAST_DRAWS = """
+SELECT d.expert_id::text, o.uscc, (d.drawn_at AT TIME ZONE 'Asia/Shanghai')::date, d.tender_id::text
+FROM evaluation_expert_draws d JOIN parties_organisations o ON o.id = d.tenderee_organisation_id
+WHERE d.expert_id = ANY($1::text[]::uuid[]) AND d.drawn_at >= $2
+"""

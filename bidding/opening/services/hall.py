@@ -10,12 +10,12 @@ import hashlib
 from typing import Any
 
 from bidding.errors import OpeningRefused, OpeningStateConflict
-from bidding.opening import decryption, remedy, repository
+from bidding.opening import coefficients, decryption, remedy, repository
 from bidding.opening.decryption import OpenFailed
 from bidding.opening.models import READ_OUT, OpeningBid, PartStatus
 from bidding.opening.readings import iso, jsonable, opening_record, price_table, price_table_sha256
 from bidding.opening.services.base import HallPart
-from bidding.opening.stages import WINDOW_STAGES
+from bidding.opening.stages import WINDOW_STAGES, next_stage
 from bidding.visibility import OpeningPolicy
 from trading.kernel import clock
 from trading.kernel.auth.identity import Actor
@@ -84,6 +84,10 @@ class HallView(HallPart):
                     "failedAttempts": row.failed_attempts,
                 }
 
+            # The coefficients' commitments (and, once drawn, seeds and values) are public (抽取系数).
+            view["coefficients"] = await coefficients.public_draws(session, opening, code)
+            following = next_stage(tender, opening.stage)
+            view["nextStage"] = following.value if following is not None else None
             if policy.participant or policy.sees_every_status:
                 view["decryption"] = [status(r) for r in rows if policy.sees_row(r.organisation_id)]
             if policy.price_table_published:

@@ -13,9 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bidding.errors import OpeningRefused, OpeningStateConflict
 from bidding.models import Tender
-from bidding.opening import repository
+from bidding.opening import coefficients, repository
 from bidding.opening.events import publish_after_commit
-from bidding.opening.models import FINAL_OUTCOMES, STAGE_ORDER, OpeningBid, OpeningSession, Outcome, Stage
+from bidding.opening.models import FINAL_OUTCOMES, CoefficientDraw, OpeningBid, OpeningSession, Outcome, Stage
 from bidding.opening.readings import decryption_progress
 from bidding.opening.services.base import MAX_CAUSE, HallPart, audited
 from bidding.opening.stages import (
@@ -24,6 +24,7 @@ from bidding.opening.stages import (
     decide_bid,
     earliest_close,
     enter_stage,
+    next_stage,
     price_settled,
 )
 from trading.kernel import clock
@@ -43,7 +44,7 @@ class HostActions(HallPart):
             self.check_host(actor, opening)
             self.check_not_paused(opening)
             now = await clock.now(session)
-            if opening.stage is Stage.CLOSED or STAGE_ORDER.index(to) != STAGE_ORDER.index(opening.stage) + 1:
+            if next_stage(tender, opening.stage) is not to:
                 raise OpeningStateConflict(
                     f"the opening is at {opening.stage.value}; it cannot move to {to.value}",
                     field="stage",
@@ -73,10 +74,46 @@ class HostActions(HallPart):
                             " the escrow remedy was not completed (fewer than k shares)"
                         )
                         await decide_bid(session, row, Outcome.WITHDRAWN, cause, now=now, actor=actor, code=code)
+            if opening.stage is Stage.COEFFICIENT_DRAW:
+                await self.check_coefficients_drawn(session, opening)
             if to is Stage.CLOSED:
                 await self.check_may_close(session, tender, opening, now)
             await enter_stage(session, opening, tender, to, now=now, actor=actor)
             return opening
+
+    @audited("host")
+    async def draw_coefficients(self, actor: Actor, code: str) -> list[CoefficientDraw]:
+        """抽取系数: the host reveals each committed seed and the value it draws (`opening.coefficients`)."""
+        async with transaction(self.session_maker, lock=True) as session:
+            tender, opening = await self.load(session, code, lock=True)
+            self.check_host(actor, opening)
+            self.check_not_paused(opening)
+            if opening.stage is not Stage.COEFFICIENT_DRAW:
+                raise OpeningStateConflict(
+                    "coefficients are drawn in the coefficient-draw stage, after the price reading",
+                    field="stage",
+                    rule="coefficient-stage",
+                )
+            rows = await repository.coefficient_draws(session, opening.id, lock=True)
+            if all(row.drawn_at is not None for row in rows):
+                raise OpeningStateConflict(
+                    "every coefficient is already drawn", field="coefficients", rule="drawn-once"
+                )
+            now = await clock.now(session)
+            drawn = await coefficients.draw_all(session, opening, tender, now=now, actor=actor)
+            add_timeline_event(opening, "coefficients-drawn", now, actor, values={r.name: r.value for r in drawn})
+            opening.updated_at = now
+            await session.flush()
+            return drawn
+
+    @staticmethod
+    async def check_coefficients_drawn(session: AsyncSession, opening: OpeningSession) -> None:
+        """抽取系数 ends only once every committed coefficient is drawn."""
+        pending = [r.name for r in await repository.coefficient_draws(session, opening.id) if r.drawn_at is None]
+        if pending:
+            raise OpeningStateConflict(
+                f"draw the coefficients first: {', '.join(pending)}", field="stage", rule="coefficients-drawn"
+            )
 
     @staticmethod
     async def check_may_close(session: AsyncSession, tender: Tender, opening: OpeningSession, now: datetime) -> None:

@@ -102,6 +102,7 @@
     this.priceWords = view.priceWords || [];
     this.renderPrices(view.priceTable || null, view.priceTableSha256 || null);
     if (view.objections) this.renderObjections(view.objections);
+    this.renderCoefficients(view.coefficients || []);
     this.renderOwn(view.decryption || []);
     this.tick();
   };
@@ -164,6 +165,41 @@
       words.className = "amount-words";
       cell(tr, line.durationDays);
       cell(tr, self.label("outcomes", line.outcome));
+      body.appendChild(tr);
+    });
+  };
+
+  Hall.prototype.renderCoefficients = function (rows) {
+    var section = document.getElementById("hall-coefficients-section");
+    if (!section) return;
+    section.hidden = rows.length === 0;
+    var body = document.getElementById("hall-coefficients").querySelector("tbody");
+    var notDrawn = this.labels.notDrawn || "—";
+    body.textContent = "";
+    rows.forEach(function (c) {
+      var tr = document.createElement("tr");
+      tr.setAttribute("data-coefficient", c.name);
+      cell(tr, c.name);
+      cell(tr, c.low + " – " + c.high + " (" + c.step + ")");
+      var commitment = document.createElement("code");
+      commitment.className = "break";
+      commitment.textContent = c.seedCommitment;
+      var commitmentCell = cell(tr, "");
+      commitmentCell.textContent = "";
+      commitmentCell.appendChild(commitment);
+      var seed = document.createElement("code");
+      seed.className = "break";
+      seed.setAttribute("data-seed", "");
+      seed.textContent = c.seed || "—";
+      var seedCell = cell(tr, "");
+      seedCell.textContent = "";
+      seedCell.appendChild(seed);
+      var value = cell(tr, "");
+      value.textContent = "";
+      value.setAttribute("data-value", "");
+      var strong = document.createElement("strong");
+      strong.textContent = c.value || notDrawn;
+      value.appendChild(strong);
       body.appendChild(tr);
     });
   };

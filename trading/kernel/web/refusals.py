@@ -249,6 +249,10 @@ ERROR_TITLES: Final[Mapping[str, str]] = MappingProxyType(
         "expert_not_found": N_("No such expert"),
         "expert_refused": N_("The expert record was refused"),
         "rating_not_allowed": N_("This rating is not allowed"),
+        "scoring_refused": N_("The scoring sheet refused this"),
+        "scoring_forbidden": N_("Not a member of this evaluation"),
+        "scoring_state": N_("The evaluation is not in the stage for this"),
+        "scoring_not_found": N_("Not found in this evaluation"),
     }
 )
 """``DomainError.code`` → its title in words people read (the class's ``title`` is for the API)."""

@@ -1,0 +1,1 @@
+"""Clarification requests (澄清) of the evaluation committee to one bidder, answered signed."""

@@ -1,0 +1,260 @@
+"""The committee part's JSON API under ``/api/v1/evaluation``: the host's setup, the operator's
+draw (prepare, run), the published draw for ``scripts/recompute_committee.py``, the committee's
+names (refused and recorded before the results for anyone but the operator and supervisors), and
+the drawn expert's answers. Errors are problem+json naming the field and the rule.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from litestar import Controller, Request, Response, get, post, put
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bidding.evaluation import access
+from bidding.evaluation.committee.drawing import CommitteeDraws
+from bidding.evaluation.committee.errors import DrawStateConflict
+from bidding.evaluation.committee.members import Memberships
+from bidding.evaluation.committee.policies import CommitteePermission
+from bidding.evaluation.committee.repository import CommitteeRepository
+from bidding.evaluation.committee.schemas import (
+    DeclineWrite,
+    DrawRead,
+    EvaluationRead,
+    MemberRead,
+    RepresentativeWrite,
+    SetupWrite,
+)
+from bidding.evaluation.committee.setup import EvaluationSetup, SetupInput
+from bidding.evaluation.models import Evaluation
+from trading.kernel.api.errors import problem_response
+from trading.kernel.auth.identity import Actor
+from trading.kernel.auth.permissions import requires
+from trading.kernel.settings import Settings
+
+
+def _setup_input(data: SetupWrite) -> SetupInput:
+    return SetupInput(
+        settings=data.settings,
+        main_venue_id=data.main_venue_id,
+        sub_venue_ids=tuple(data.sub_venue_ids),
+        scheduled_at=data.scheduled_at,
+    )
+
+
+async def _read(session: AsyncSession, evaluation: Evaluation) -> EvaluationRead:
+    venues = await CommitteeRepository(session).venues(evaluation.id)
+    return EvaluationRead.of(
+        evaluation,
+        [{"venue_id": str(v.id), "code": v.code, "name": v.name, "role": link.role.value} for link, v in venues],
+    )
+
+
+def _settings(request: Request[Any, Any, Any]) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+class EvaluationSetupApi(Controller):
+    path = "/evaluation"
+    tags = ["evaluation"]
+
+    @post(
+        "/tenders/{tender_id:uuid}/evaluation",
+        operation_id="evaluation_create",
+        opt=requires(CommitteePermission.SETUP_MANAGE),
+    )
+    async def create(
+        self,
+        tender_id: FromPath[uuid.UUID],
+        data: JSONBody[SetupWrite],
+        db_session: NamedDependency[AsyncSession],
+        actor: NamedDependency[Actor],
+    ) -> EvaluationRead:
+        """Set up the tender's evaluation (host only, after publication): method, settings, the
+        committee spec, venues, start. Refused whole, naming field and rule.
+        """
+        evaluation = await EvaluationSetup(db_session).create(actor, tender_id, _setup_input(data))
+        return await _read(db_session, evaluation)
+
+    @put(
+        "/{evaluation_id:uuid}/setup", operation_id="evaluation_update", opt=requires(CommitteePermission.SETUP_MANAGE)
+    )
+    async def update(
+        self,
+        evaluation_id: FromPath[uuid.UUID],
+        data: JSONBody[SetupWrite],
+        db_session: NamedDependency[AsyncSession],
+        actor: NamedDependency[Actor],
+    ) -> EvaluationRead:
+        """Change the setup while no draw has been prepared."""
+        evaluation = await EvaluationSetup(db_session).update(actor, evaluation_id, _setup_input(data))
+        return await _read(db_session, evaluation)
+
+    @get(
+        "/{evaluation_id:uuid}/setup",
+        operation_id="evaluation_get_setup",
+        opt=requires(CommitteePermission.SETUP_MANAGE),
+    )
+    async def read(
+        self,
+        evaluation_id: FromPath[uuid.UUID],
+        db_session: NamedDependency[AsyncSession],
+        actor: NamedDependency[Actor],
+    ) -> EvaluationRead:
+        """The setup, for the host."""
+        service = EvaluationSetup(db_session)
+        evaluation, tender = await service.evaluation(evaluation_id)
+        service.require_host(actor, tender)
+        return await _read(db_session, evaluation)
+
+    @post(
+        "/{evaluation_id:uuid}/representatives",
+        operation_id="evaluation_add_representative",
+        opt=requires(CommitteePermission.SETUP_MANAGE),
+    )
+    async def representative(
+        self,
+        evaluation_id: FromPath[uuid.UUID],
+        data: JSONBody[RepresentativeWrite],
+        db_session: NamedDependency[AsyncSession],
+        actor: NamedDependency[Actor],
+    ) -> MemberRead:
+        """Appoint one of the tenderee's people as a member (kind representative)."""
+        return MemberRead.of(await EvaluationSetup(db_session).add_representative(actor, evaluation_id, data.username))
+
+
+class CommitteeDrawApi(Controller):
+    path = "/evaluation/{evaluation_id:uuid}"
+    tags = ["evaluation"]
+
+    @post("/draw", operation_id="evaluation_prepare_draw", opt=requires(CommitteePermission.DRAW_OPERATE))
+    async def prepare(
+        self,
+        request: Request[Any, Any, Any],
+        evaluation_id: FromPath[uuid.UUID],
+        db_session: NamedDependency[AsyncSession],
+        actor: NamedDependency[Actor],
+    ) -> DrawRead:
+        """Commit to a fresh seed (its SHA-256 is published from now on)."""
+        row = await CommitteeDraws(db_session, _settings(request)).prepare(actor, evaluation_id)
+        return DrawRead.of(row, identities=False)
+
+    @post("/draw/run", operation_id="evaluation_run_draw", opt=requires(CommitteePermission.DRAW_OPERATE))
+    async def run(
+        self,
+        request: Request[Any, Any, Any],
+        evaluation_id: FromPath[uuid.UUID],
+        db_session: NamedDependency[AsyncSession],
+        actor: NamedDependency[Actor],
+    ) -> DrawRead:
+        """Run the draw (after the bid deadline; GP within the working-day window)."""
+        row = await CommitteeDraws(db_session, _settings(request)).run(actor, evaluation_id)
+        return DrawRead.of(row, identities=True)
+
+    @get("/draw", operation_id="evaluation_get_draw", opt=requires(CommitteePermission.COMMITTEE_READ))
+    async def draw(
+        self,
+        evaluation_id: FromPath[uuid.UUID],
+        db_session: NamedDependency[AsyncSession],
+        actor: NamedDependency[Actor],
+    ) -> DrawRead:
+        """The draw's commitment (public); its seed, list, exclusions and order only for the
+        operator and supervisors before the results, for everyone after.
+        """
+        evaluation, row = await _draw(db_session, evaluation_id)
+        return DrawRead.of(row, identities=access.may_see_identities(actor, evaluation))
+
+    @get(
+        "/draw/published.json",
+        operation_id="evaluation_published_draw",
+        opt=requires(CommitteePermission.COMMITTEE_READ),
+    )
+    async def published(
+        self,
+        evaluation_id: FromPath[uuid.UUID],
+        db_session: NamedDependency[AsyncSession],
+        actor: NamedDependency[Actor],
+    ) -> Response[dict[str, Any]]:
+        """The published draw as ``scripts/recompute_committee.py`` reads it."""
+        evaluation, row = await _draw(db_session, evaluation_id)
+        refused = await access.identities_refusal(db_session, actor, evaluation, route="api:published_draw")
+        if refused is not None:
+            return problem_response(refused.problem())
+        return Response(content=CommitteeDraws.published_document(evaluation, row))
+
+    @get("/committee", operation_id="evaluation_get_committee", opt=requires(CommitteePermission.COMMITTEE_READ))
+    async def committee(
+        self,
+        evaluation_id: FromPath[uuid.UUID],
+        db_session: NamedDependency[AsyncSession],
+        actor: NamedDependency[Actor],
+    ) -> Response[list[MemberRead]]:
+        """The committee's members by name: refused (and recorded) before the results for anyone
+        but the draw operator and the supervisors.
+        """
+        service = EvaluationSetup(db_session)
+        evaluation, _ = await service.evaluation(evaluation_id)
+        refused = await access.identities_refusal(db_session, actor, evaluation, route="api:committee")
+        if refused is not None:
+            return problem_response(refused.problem())
+        return Response(
+            content=[MemberRead.of(m) for m in await CommitteeRepository(db_session).members(evaluation.id)]
+        )
+
+
+async def _draw(session: AsyncSession, evaluation_id: uuid.UUID) -> tuple[Evaluation, Any]:
+    evaluation, _ = await EvaluationSetup(session).evaluation(evaluation_id)
+    row = await CommitteeRepository(session).latest_draw(evaluation.id)
+    if row is None:
+        raise DrawStateConflict("no draw has been prepared", field="draw", rule="draw_not_prepared")
+    return evaluation, row
+
+
+class MembershipApi(Controller):
+    path = "/evaluation/memberships"
+    tags = ["evaluation"]
+
+    @get("/", operation_id="evaluation_my_memberships", opt=requires(CommitteePermission.MEMBERSHIP_ANSWER))
+    async def mine(
+        self, request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession], actor: NamedDependency[Actor]
+    ) -> list[MemberRead]:
+        """The caller's draws (to answer) and sessions."""
+        return [MemberRead.of(item.member) for item in await Memberships(db_session, _settings(request)).mine(actor)]
+
+    @post(
+        "/{member_id:uuid}/confirmation",
+        operation_id="evaluation_confirm_membership",
+        opt=requires(CommitteePermission.MEMBERSHIP_ANSWER),
+    )
+    async def confirm(
+        self,
+        request: Request[Any, Any, Any],
+        member_id: FromPath[uuid.UUID],
+        db_session: NamedDependency[AsyncSession],
+        actor: NamedDependency[Actor],
+    ) -> MemberRead:
+        """Confirm taking part, within the answer time."""
+        return MemberRead.of(await Memberships(db_session, _settings(request)).confirm(actor, member_id))
+
+    @post(
+        "/{member_id:uuid}/decline",
+        operation_id="evaluation_decline_membership",
+        opt=requires(CommitteePermission.MEMBERSHIP_ANSWER),
+    )
+    async def decline(
+        self,
+        request: Request[Any, Any, Any],
+        member_id: FromPath[uuid.UUID],
+        data: JSONBody[DeclineWrite],
+        db_session: NamedDependency[AsyncSession],
+        actor: NamedDependency[Actor],
+    ) -> MemberRead:
+        """Decline with a reason; the next reserve is called at once."""
+        return MemberRead.of(await Memberships(db_session, _settings(request)).decline(actor, member_id, data.reason))
+
+
+CONTROLLERS = (EvaluationSetupApi, CommitteeDrawApi, MembershipApi)

@@ -1,0 +1,203 @@
+"""The faster draw gives byte for byte what the draw gave before it (`reference.py`, the code of
+commit 61a88df): over random pools with every kind of avoidance input, the same candidate list,
+digest, draw seed, groups, reserves and published result, from `Candidate` records and from
+columns; avoidance over the settled/others split gives the same candidates and exclusion record
+as over the whole pool; and column input is held to the same format and order as records.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import replace
+from datetime import date, timedelta
+
+import pytest
+
+from bidding.evaluation.draw.avoidance import apply_avoidance, apply_avoidance_settled, window
+from bidding.evaluation.draw.candidates import (
+    Candidate,
+    CandidateList,
+    DeclaredConflict,
+    DraftingRole,
+    ExpertStatus,
+    PastDraw,
+)
+from bidding.evaluation.draw.committee import (
+    DrawRefused,
+    candidate_columns,
+    candidate_list,
+    candidate_list_digest,
+    draw_committee,
+    published_candidates,
+    published_result,
+)
+from bidding.evaluation.draw.rules import shipped_rules
+from tests.bidding.evaluation.draw_factories import (
+    AGENCY,
+    BIDDER_A,
+    BIDDER_B,
+    EVALUATION,
+    SUPERVISOR,
+    TENDER,
+    TENDEREE,
+    context,
+    spec,
+)
+from tests.bidding.evaluation.drawperf import reference
+from trading.kernel import draws
+
+CODES = ("A01", "A0101", "A0102", "A0501", "B02", "B0201", "B0202", "C03", "C0301", "D", "ZA01", "DB0201")
+PARTIES = (TENDEREE, AGENCY, BIDDER_A, BIDDER_B, SUPERVISOR)
+ELSEWHERE = [f"913200000000{n:06d}" for n in range(30)]
+SPECS = (
+    spec(("technical", ("A01",), 5, 2), ("economic", ("B02",), 2, 1)),
+    spec(("a", ("A",), 3, 3), ("b", ("A01", "B0201"), 2, 0), ("c", ("C03", "D"), 1, 1)),
+    spec(("experts", (), 7, 2)),
+    spec(("x", ("A0101",), 1, 0), ("y", (), 4, 1)),
+)
+
+
+def random_pool(rng: random.Random, size: int) -> list[Candidate]:
+    experts = []
+    for number in range(size):
+        status = rng.choice([ExpertStatus.ACTIVE] * 12 + [ExpertStatus.SUSPENDED, ExpertStatus.REMOVED])
+        experts.append(
+            Candidate(
+                expert_id=f"{rng.getrandbits(40):010x}-{number}",
+                specialties=rng.sample(CODES, rng.randint(0, 3)),
+                region="320100",
+                employer_uscc=rng.choice([*ELSEWHERE, *PARTIES, None]) if rng.random() < 0.3 else ELSEWHERE[0],
+                status=status,
+                suspended_until=EVALUATION + timedelta(days=rng.randint(-3, 3))
+                if status is ExpertStatus.SUSPENDED and rng.random() < 0.8
+                else None,
+                unavailable=frozenset(EVALUATION + timedelta(days=rng.randint(-2, 2)) for _ in range(rng.randint(0, 2)))
+                if rng.random() < 0.2
+                else frozenset(),
+                conflicts=tuple(
+                    DeclaredConflict(
+                        rng.choice([*PARTIES, *ELSEWHERE[:3]]),
+                        "employment",
+                        date(2018, 1, 1) if rng.random() < 0.5 else None,
+                        date(2020 + rng.randint(0, 6), 6, 30) if rng.random() < 0.5 else None,
+                    )
+                    for _ in range(rng.randint(1, 2))
+                )
+                if rng.random() < 0.15
+                else (),
+                drafting_roles=(DraftingRole(rng.choice([TENDER, "other"]), "documents"),) if rng.random() < 0.05 else (),
+                past_draws=tuple(
+                    PastDraw(rng.choice([TENDEREE, *ELSEWHERE[:2]]), EVALUATION - timedelta(days=rng.randint(1, 500)))
+                    for _ in range(rng.randint(1, 5))
+                )
+                if rng.random() < 0.3
+                else (),
+            )
+        )
+    return experts
+
+
+def settled_and_others(candidates: list[Candidate]) -> tuple[CandidateList, list[Candidate]]:
+    """Split as the pool's query does: settled = no filter has any input for the expert."""
+    ctx = context()
+    bounds = window(ctx, shipped_rules())
+    days = set(ctx.evaluation_days())
+    rules = shipped_rules()
+
+    def settled(c: Candidate) -> bool:
+        counted = [
+            d
+            for d in c.past_draws
+            if d.tenderee_uscc == ctx.tenderee_uscc and bounds.frequency_after < d.drawn_on <= ctx.draw_date
+        ]
+        return (
+            c.status is ExpertStatus.ACTIVE
+            and c.employer_uscc not in bounds.parties
+            and not any(k.organisation_uscc in bounds.parties for k in c.conflicts)
+            and not (c.unavailable & days)
+            and len(counted) < rules.max_draws_per_tenderee
+            and not c.drafting_roles
+        )
+
+    ordered = sorted(candidates, key=lambda c: c.expert_id)
+    return CandidateList.of([c for c in ordered if settled(c)]), [c for c in candidates if not settled(c)]
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_the_draw_is_byte_identical_to_the_one_before(seed: int) -> None:
+    rng = random.Random(seed)
+    pool = random_pool(rng, rng.choice([60, 200, 1500]))
+    avoided = apply_avoidance(pool, context(), shipped_rules())
+    kept = list(avoided.candidates)
+    server_seed = draws.new_secret()
+    commitment = draws.commitment(server_seed)
+    witnesses = {"supervisor": "s3cret", "tenderee": None} if seed % 2 else None
+    for committee in SPECS:
+        try:
+            before = reference.draw_committee(server_seed, commitment, kept, committee, witnesses)
+        except DrawRefused as refused:
+            with pytest.raises(DrawRefused) as again:
+                draw_committee(server_seed, commitment, kept, committee, witnesses)
+            assert again.value.rule == refused.rule
+            continue
+        assert draw_committee(server_seed, commitment, kept, committee, witnesses) == before
+        assert draw_committee(server_seed, commitment, CandidateList.of(kept), committee, witnesses) == before
+        listed = reference.candidate_list(kept, committee)
+        assert candidate_list(kept, committee) == listed
+        assert candidate_columns(kept, committee) == CandidateList.of(listed)
+        assert candidate_list_digest(listed) == reference.candidate_list_digest(listed)
+        assert candidate_list_digest(CandidateList.of(listed)) == reference.candidate_list_digest(listed)
+        assert published_candidates(CandidateList.of(listed)) == reference.published_candidates(listed)
+        result = published_result(server_seed=server_seed, draw=before, candidates=kept, spec=committee)
+        assert result["candidate_list"] == reference.published_candidates(listed)
+        assert published_result(
+            server_seed=server_seed, draw=before, candidates=CandidateList.of(kept), spec=committee
+        ) == result
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_avoidance_over_the_split_pool_is_avoidance_over_the_whole(seed: int) -> None:
+    rng = random.Random(1000 + seed)
+    pool = random_pool(rng, rng.choice([50, 400, 2000]))
+    whole = apply_avoidance(pool, context(), shipped_rules())
+    settled, others = settled_and_others(pool)
+    assert others  # the pools have something for every filter
+    split = apply_avoidance_settled(settled, reversed(others), context(), shipped_rules())
+    assert split.candidates == CandidateList.of(whole.candidates)
+    assert split.excluded == whole.excluded
+    assert split.exclusion_record() == whole.exclusion_record()
+    assert split.rules_version == whole.rules_version
+    assert len(split.candidates) < len(pool)  # some were excluded, and some others kept
+    assert len(split.candidates) > len(settled)
+
+
+def test_an_expert_in_both_parts_is_refused() -> None:
+    expert = Candidate("e1", ("A0101",), "320100", ELSEWHERE[0], past_draws=(PastDraw(TENDEREE, EVALUATION),))
+    with pytest.raises(ValueError, match="listed twice"):
+        apply_avoidance_settled(CandidateList.of([expert]), [expert], context(), shipped_rules())
+
+
+def test_column_input_is_held_to_the_records_rules() -> None:
+    server_seed = draws.new_secret()
+    commitment = draws.commitment(server_seed)
+    good = CandidateList([f"e{n:03d}" for n in range(10)], ["A0101"] * 10)
+    committee = spec(("experts", (), 5, 0))
+    assert len(draw_committee(server_seed, commitment, good, committee).members()) == 5
+    for bad_id in ("e005 x", "e005\nx", "e005\tx", "e005\u3000x"):
+        ids = list(good.ids)
+        ids[5] = bad_id
+        with pytest.raises(DrawRefused) as refused:
+            draw_committee(server_seed, commitment, CandidateList(ids, list(good.codes)), committee)
+        assert refused.value.rule == "candidate_format"
+    spaced = replace(good, codes=["A0101", "A01 01", *good.codes[2:]])
+    with pytest.raises(DrawRefused) as refused:
+        draw_committee(server_seed, commitment, spaced, committee)
+    assert refused.value.rule == "candidate_format"
+    shuffled = CandidateList(list(reversed(good.ids)), list(good.codes))
+    with pytest.raises(DrawRefused) as refused:
+        draw_committee(server_seed, commitment, shuffled, committee)
+    assert refused.value.rule == "canonical_order"
+    short = CandidateList(list(good.ids), list(good.codes[:-1]))
+    with pytest.raises(DrawRefused) as refused:
+        draw_committee(server_seed, commitment, short, committee)
+    assert refused.value.rule == "candidate_format"
