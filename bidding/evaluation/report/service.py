@@ -19,7 +19,7 @@ dissent, then completion and the published result.
   previous revision are void (their members sign the new revision; ``evaluation.report_signatures_voided``).
 * **Completion** (`_complete_if_answered`): once every current member has signed or refused and the
   report is rendered, the evaluation enters ``completed`` (the session part's
-  ``bidding.evaluation.session.machine.enter`` when it exists, else `_enter_completed`),
+  `bidding.evaluation.session.machine.enter`, with the answering member as the actor),
   ``results_published_at`` and the draws' ``published_at`` are set: names and the result are public.
 
 The functions take the caller's session and only flush (the request or job owns the transaction);
@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import importlib
 import io
 import uuid
 from collections.abc import Sequence
@@ -45,15 +44,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bidding.evaluation.models import (
     Evaluation,
-    EventKind,
     Member,
     ReportSignature,
-    SessionEvent,
     SessionState,
 )
 from bidding.evaluation.report import repository
 from bidding.evaluation.report.data import report_data
 from bidding.evaluation.report.render import render_report
+from bidding.evaluation.session.machine import enter as enter_state
 from certs.sign.pades import verify_pdf
 from certs.trustlist.model import Usage
 from trading.kernel import clock, tasks
@@ -74,7 +72,6 @@ RENDER_TASK: Final = "bidding.evaluation.render_report"
 MAX_REPORT_BYTES: Final = 64 * 1024 * 1024
 MAX_DISSENT_CHARS: Final = 8000
 SIGN_REASON: Final = "评标委员会成员签署评标报告"
-SESSION_MACHINE: Final = "bidding.evaluation.session.machine"
 SUBJECT: Final = "evaluation.evaluation"
 OVERSEERS: Final = frozenset({Role.ADMIN, Role.SUPERVISOR})
 """See who answered the report before the results (identities, not scores: the PDF stays members' only)."""
@@ -440,7 +437,7 @@ async def _complete_if_answered(session: AsyncSession, evaluation: Evaluation, a
     answered = {row.member_id for row in await repository.signatures(session, evaluation.id)}
     if not current or any(member.id not in answered for member in current):
         return False
-    await _enter(session, evaluation, actor, now)
+    await _enter(session, evaluation, actor)
     evaluation.results_published_at = now
     evaluation.completed_at = evaluation.completed_at or now
     evaluation.updated_at = now
@@ -465,46 +462,6 @@ async def _complete_if_answered(session: AsyncSession, evaluation: Evaluation, a
     return True
 
 
-async def _enter(session: AsyncSession, evaluation: Evaluation, actor: Actor, now: datetime) -> None:
-    """Move to ``completed`` through the session part's machine when it exists."""
-    try:
-        machine = importlib.import_module(SESSION_MACHINE)
-    except ModuleNotFoundError as missing:
-        if missing.name is None or not SESSION_MACHINE.startswith(missing.name):
-            raise  # the machine exists but something it imports does not
-        await _enter_completed(session, evaluation, actor, now)
-        return
-    await machine.enter(session, evaluation, SessionState.COMPLETED, actor=actor)
-
-
-async def _enter_completed(session: AsyncSession, evaluation: Evaluation, actor: Actor, now: datetime) -> None:
-    """Until `bidding.evaluation.session.machine` lands: the one transition this part makes."""
-    previous = evaluation.state
-    evaluation.state = SessionState.COMPLETED
-    evaluation.state_entered_at = now
-    evaluation.state_ends_at = None
-    evaluation.completed_at = now
-    session.add(
-        SessionEvent(
-            id=uuid7(),
-            evaluation_id=evaluation.id,
-            kind=EventKind.TRANSITION,
-            from_state=previous,
-            to_state=SessionState.COMPLETED,
-            actor_id=actor.user_id,
-            note="",
-            details={"by": "report"},
-            at=now,
-        )
-    )
-    await session.flush()
-    tender = await repository.tender(session, evaluation.tender_id)
-    await append_entry(
-        session,
-        actor=actor,
-        action="evaluation.state_entered",
-        subject_type=SUBJECT,
-        subject_id=str(evaluation.id),
-        summary={"from": previous.value, "to": SessionState.COMPLETED.value},
-        project_code=tender.project_code,
-    )
+async def _enter(session: AsyncSession, evaluation: Evaluation, actor: Actor) -> None:
+    """Move to ``completed`` through the session part's state machine (its checks, journal, ledger)."""
+    await enter_state(session, evaluation, SessionState.COMPLETED, actor=actor)
