@@ -77,8 +77,8 @@ def grants() -> Grants:
 def register_evaluation_hooks() -> None:
     """Hand the session's state machine what it calls in the other evaluation parts, which it does
     not import (`bidding.evaluation.session.hooks`): entering ``report-signing`` runs the scoring
-    part's ``result.finalise``, registered here with ``session_hooks.use_finaliser(...)`` by that
-    part. With none registered the machine refuses to enter ``report-signing`` (rule
+    part's ``result.finalise`` (it refuses with ``art64_unresolved`` while an Art. 64 finding is
+    open). With none registered the machine refuses to enter ``report-signing`` (rule
     ``result_finaliser``), so no report starts without a computed result. In the same transaction
     the report part's rendering is enqueued (it runs after the commit).
     """
