@@ -437,3 +437,20 @@ class ReportSignature(UUIDPrimaryKey, Base):
     revision_sha256: Mapped[str | None] = mapped_column(sa.String(64))
     signer_sha256: Mapped[str | None] = mapped_column(sa.String(64))
     at: Mapped[datetime]
+
+
+class RequirementSetRecord(Base):
+    """A tender's machine-readable requirement set (``ggzy-requirements/1``, issue 15 item 5), as the
+    host uploaded it before publication: published with the tender (its SHA-256 shown), read by the
+    assistance when the committee enters the qualification review. Owned by `bidding.evaluation.requirementset`.
+    """
+
+    __tablename__ = "evaluation_requirement_sets"
+
+    tender_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("bidding_tenders.id"), primary_key=True)
+    format: Mapped[str] = mapped_column(sa.String(40))
+    document: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    """The document's bytes exactly as validated (what the public download serves and the SHA-256 is of)."""
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    uploaded_by: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("parties_users.id"))
+    uploaded_at: Mapped[datetime]

@@ -76,7 +76,7 @@ def create_app(
         finally:
             await engine.dispose()
 
-    wiring.register_evaluation_hooks()
+    wiring.register_evaluation_hooks(settings)
     grants = wiring.grants()
     return Litestar(
         route_handlers=routing.route_handlers(API_PREFIX),

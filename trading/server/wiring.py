@@ -6,11 +6,12 @@ Each package declares what it contributes in its own modules (``policies.ROLE_GR
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from bidding import jobs as bidding_jobs
 from bidding import policies as bidding_policies
@@ -19,22 +20,28 @@ from bidding.evaluation.clarifications import jobs as clarifications_jobs
 from bidding.evaluation.clarifications import policies as clarifications_policies
 from bidding.evaluation.committee import jobs as committee_jobs
 from bidding.evaluation.committee import policies as committee_policies
+from bidding.evaluation.models import SessionState
 from bidding.evaluation.pool import jobs as pool_jobs
 from bidding.evaluation.pool import policies as pool_policies
 from bidding.evaluation.report import policies as report_policies
 from bidding.evaluation.report import service as report_service
+from bidding.evaluation.requirementset import assisting as requirements_assisting
 from bidding.evaluation.scoring import policies as scoring_policies
 from bidding.evaluation.scoring import result as scoring_result
 from bidding.evaluation.session import hooks as session_hooks
 from bidding.evaluation.session import policies as session_policies
 from bidding.opening import jobs as opening_jobs
+from bidding.opening.service import OpeningService
 from intermediary_market import jobs as market_jobs
 from intermediary_market import policies as market_policies
 from trading.credit import jobs as credit_jobs
 from trading.credit import policies as credit_policies
 from trading.kernel import sweep
 from trading.kernel.auth.permissions import Grants
+from trading.kernel.db.engine import create_session_maker
+from trading.kernel.errors import DomainError
 from trading.kernel.settings import Settings
+from trading.kernel.storage import FileStore
 from trading.ledger import names as ledger_names
 from trading.ledger import policies as ledger_policies
 from trading.ledger import timestamping as ledger_timestamping
@@ -48,6 +55,8 @@ from trading.server.workdays import policies as workdays_policies
 if TYPE_CHECKING:
     from bidding.evaluation.models import Evaluation
     from trading.kernel.settings import Settings
+
+_log = logging.getLogger(__name__)
 
 
 def check_settings(settings: Settings) -> None:
@@ -74,7 +83,7 @@ def grants() -> Grants:
     )
 
 
-def register_evaluation_hooks() -> None:
+def register_evaluation_hooks(settings: Settings | None = None) -> None:
     """Hand the session's state machine what it calls in the other evaluation parts, which it does
     not import (`bidding.evaluation.session.hooks`): entering ``report-signing`` runs the scoring
     part's ``result.finalise`` (it refuses with ``art64_unresolved`` while an Art. 64 finding is
@@ -86,6 +95,31 @@ def register_evaluation_hooks() -> None:
     the report part's rendering is enqueued (it runs after the commit).
     """
     session_hooks.use_finaliser(_finalise_and_render)
+    if settings is not None:
+        session_hooks.use_entry_hook(SessionState.QUALIFICATION, _assistance(settings))
+
+
+def _assistance(settings: Settings) -> session_hooks.EntryHook:
+    """Entering ``qualification-review``: the assistance over the opened bids against the tender's
+    published requirement set (advisory findings, written once each). It runs in a savepoint: a
+    package that cannot be read leaves the transition (and the committee's work) untouched.
+    """
+    store = FileStore(settings.storage_dir)
+
+    async def run(session: AsyncSession, evaluation: Evaluation, /) -> object:
+        bind = session.bind
+        assert isinstance(bind, AsyncEngine)  # noqa: S101 - the platform's sessions are bound to the engine
+        opening = OpeningService(create_session_maker(bind), settings, store)
+        try:
+            async with session.begin_nested():
+                return await requirements_assisting.assist_evaluation(
+                    session, evaluation, store=store, source=opening.hall.opened_package
+                )
+        except (DomainError, ValueError, OSError):
+            _log.warning("assistance skipped for evaluation %s", evaluation.id, exc_info=True)
+            return []
+
+    return run
 
 
 async def _finalise_and_render(session: AsyncSession, evaluation: Evaluation, /) -> object:

@@ -20,6 +20,7 @@ left out):
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Mapping
 from datetime import datetime
@@ -29,7 +30,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bidding.evaluation.methods import engineering, gp
+from bidding.evaluation.methods import engineering, gp, separation
 from bidding.evaluation.methods.common import Bid, CriterionKind, MethodCode, MethodResult, round_score
 from bidding.evaluation.methods.settings import MethodSettings
 from bidding.evaluation.models import Evaluation, Member, SessionState
@@ -62,6 +63,12 @@ def _run(
         )
     if method is MethodCode.ENG_LOWEST_PRICE:
         return engineering.reviewed_lowest_price(settings, bids)
+    if method is MethodCode.SEPARATION:
+        # 评定分离: the committee evaluates with 综合评估法 when the settings name a preset and a
+        # price criterion, else 经评审的最低投标价法; `_record` keeps only the unranked recommendation.
+        scored = settings.preset is not None and settings.price_criterion is not None
+        source = MethodCode.ENG_COMPREHENSIVE if scored else MethodCode.ENG_LOWEST_PRICE
+        return _run(dataclasses.replace(settings, method=source), bids, scores, decided)
     raise ScoringRefused(
         f"{method.value}: the scoring part does not finalise this method yet", field="method", rule="method_supported"
     )
@@ -228,6 +235,8 @@ def _record(  # noqa: PLR0917 - one call site, every input named by its type
             }
         )
     out.sort(key=lambda b: (b["rank"] is None, b["rank"] or 0, b["bidder_name"]))
+    if settings.method is MethodCode.SEPARATION:
+        return _unranked(evaluation, settings, computed, out, now)
     return {
         "method": computed.method.code.value,
         "method_version": computed.method.version,
@@ -237,5 +246,36 @@ def _record(  # noqa: PLR0917 - one call site, every input named by its type
         "candidates": list(computed.ranking.candidates),
         "recommended": [],
         "flags": [{"code": f.code, "rule": f.rule} for f in computed.ranking.flags],
+        "evaluation_id": str(evaluation.id),
+    }
+
+
+def _unranked(
+    evaluation: Evaluation,
+    settings: MethodSettings,
+    computed: MethodResult,
+    rows: list[dict[str, Any]],
+    now: datetime,
+) -> dict[str, Any]:
+    """评定分离's result: ``recommended`` holds the recommended bids sorted by id, with no ranks;
+    ``candidates`` stays empty (the tenderer decides by its 定标 rules). Each bid keeps the
+    committee's scores for the report, but no rank.
+    """
+    recommendation = separation.recommend(settings, computed)
+    for row in rows:
+        row["rank"] = None
+    rows.sort(key=lambda b: (not b["valid"], b["bidder_name"]))
+    return {
+        "method": recommendation.method.code.value,
+        "method_version": recommendation.method.version,
+        "defaults_version": recommendation.defaults_version,
+        "source_method": recommendation.source.code.value,
+        "source_method_version": recommendation.source.version,
+        "computed_at": now.isoformat(),
+        "bids": rows,
+        "candidates": [],
+        "recommended": list(recommendation.candidates),
+        "ranked": False,
+        "flags": [{"code": f.code, "rule": f.rule} for f in recommendation.flags],
         "evaluation_id": str(evaluation.id),
     }

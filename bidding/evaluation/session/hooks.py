@@ -14,7 +14,7 @@ from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bidding.evaluation.models import Evaluation
+from bidding.evaluation.models import Evaluation, SessionState
 
 
 class Finaliser(Protocol):
@@ -37,3 +37,26 @@ def use_finaliser(finaliser: Finaliser | None) -> Finaliser | None:
 
 def finaliser() -> Finaliser | None:
     return _finaliser[0] if _finaliser else None
+
+
+class EntryHook(Protocol):
+    async def __call__(self, session: AsyncSession, evaluation: Evaluation, /) -> object:
+        """Work another part does when the session enters a state, in the caller's transaction, after
+        the state is set (e.g. the assistance on entering ``qualification-review``); must be idempotent.
+        """
+        ...
+
+
+_entry_hooks: dict[SessionState, EntryHook] = {}
+
+
+def use_entry_hook(state: SessionState, hook: EntryHook | None) -> EntryHook | None:
+    """Register the hook run on entering ``state`` (None removes it); returns the previous one."""
+    previous = _entry_hooks.pop(state, None)
+    if hook is not None:
+        _entry_hooks[state] = hook
+    return previous
+
+
+def entry_hook(state: SessionState) -> EntryHook | None:
+    return _entry_hooks.get(state)

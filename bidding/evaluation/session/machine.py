@@ -10,7 +10,8 @@ every current member signed in at their seat (``all_signed_in``: a replacement m
 before the session goes on) and a chair elected (``chair_elected``). Entering ``report-signing``
 calls the registered finaliser (`hooks`: the scoring part's ``result.finalise``), which may
 refuse; entering ``completed`` needs a report signature (or recorded refusal) of every current
-member (``all_signed_report``).
+member (``all_signed_report``). After the move, the hook registered for the new state runs in the
+same transaction (`hooks.use_entry_hook`: the assistance on entering ``qualification-review``).
 
 Who drives (``chair_drives``): the chair; the platform itself (a system actor: jobs); and for
 ``completed`` any current member (the report part calls `enter` when the last member signs).
@@ -114,7 +115,11 @@ async def enter(
                 extra={"missing": len(missing)},
             )
     now = await clock.now(session)
-    return await _move(session, evaluation, target, actor=actor, now=now, rules=rules or shipped_rules(), tender=tender)
+    event = await _move(session, evaluation, target, actor=actor, now=now, rules=rules or shipped_rules(), tender=tender)
+    on_entry = hooks.entry_hook(target)
+    if on_entry is not None:
+        await on_entry(session, evaluation)
+    return event
 
 
 async def _move(
