@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bidding import jobs as bidding_jobs
 from bidding import policies as bidding_policies
@@ -38,7 +38,6 @@ from trading.credit import jobs as credit_jobs
 from trading.credit import policies as credit_policies
 from trading.kernel import sweep
 from trading.kernel.auth.permissions import Grants
-from trading.kernel.db.engine import create_session_maker
 from trading.kernel.errors import DomainError
 from trading.kernel.settings import Settings
 from trading.kernel.storage import FileStore
@@ -107,9 +106,10 @@ def _assistance(settings: Settings) -> session_hooks.EntryHook:
     store = FileStore(settings.storage_dir)
 
     async def run(session: AsyncSession, evaluation: Evaluation, /) -> object:
-        bind = session.bind
-        assert isinstance(bind, AsyncEngine)  # noqa: S101 - the platform's sessions are bound to the engine
-        opening = OpeningService(create_session_maker(bind), settings, store)
+        # The opening reads the packages in its own sessions on the same database (engine or, in
+        # tests, the connection: a savepoint there).
+        maker = async_sessionmaker(bind=session.bind, expire_on_commit=False, join_transaction_mode="create_savepoint")
+        opening = OpeningService(maker, settings, store)
         try:
             async with session.begin_nested():
                 return await requirements_assisting.assist_evaluation(
