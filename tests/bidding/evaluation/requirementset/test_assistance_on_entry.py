@@ -2,13 +2,16 @@
 
 Three bidders seal structured responses (`scoring.world`, with the responses replaced here): A
 answers ★ S1 only (S2 missing); B's bill has a unit-price error (80 × 25.50 written 2,400.00), a
-sum error (total 45,400.00 against lines summing 45,394.40) and capitals naming another amount;
-C prices the bill far below the others (abnormally low).
+sum error (the total in capitals, 45,400.00, against lines summing 45,394.40) and figures
+(45,000.00) disagreeing with the capitals;
+C prices the bill far below the others (abnormally low); D is correct. A's missing ★ answer is
+serious, so the mean for "abnormally low" counts B, C and D (at least three prices, the default).
 """
 
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -51,8 +54,8 @@ BILLS: dict[str, dict[str, Any]] = {
             {"code": "010101001001", "quantity": "120.5", "unitPrice": "356.80", "lineTotal": "42994.40"},
             {"code": "010103001001", "quantity": "80", "unitPrice": "25.50", "lineTotal": "2400.00"},
         ],
-        "total": "45400.00",
-        "totalInWords": "肆万伍仟叁佰玖拾肆元肆角整",
+        "total": "45000.00",
+        "totalInWords": "肆万伍仟肆佰元整",
     },
     "C": {
         "bill": [
@@ -63,6 +66,7 @@ BILLS: dict[str, dict[str, Any]] = {
         "totalInWords": "壹万贰仟捌佰伍拾元整",
     },
 }
+BILLS["D"] = BILLS["A"]
 
 
 def published_set(tender: Tender) -> dict[str, Any]:
@@ -107,7 +111,7 @@ async def world(
     sealed: list[str] = []
 
     def response(code: str, bidder: str, *, stars: tuple[str, ...] = ("S1", "S2")) -> dict[str, Any]:
-        letter = "ABC"[len(sealed)]
+        letter = "ABCD"[len(sealed)]
         sealed.append(bidder)
         return {
             "format": "ggzy-response/1",
@@ -130,6 +134,7 @@ async def world(
         dev_pki=dev_pki,
         tmp_path=tmp_path,
         state=SessionState.SIGNED_IN,
+        letters="ABCD",
     )
 
 
@@ -172,8 +177,10 @@ async def test_entering_qualification_review_writes_the_assistance_findings(worl
     # B: the unit price prevails over the line total, the corrected amount is shown
     b = by_bid["B"]
     assert {"line-total-mismatch", "total-sum-mismatch", "words-figures-mismatch", "corrected-price"} <= set(b), b
-    assert b["line-total-mismatch"].evidence["corrected"] == "2040.00", b["line-total-mismatch"].evidence
-    assert b["corrected-price"].evidence["corrected"] == "45034.40", b["corrected-price"].evidence
+    assert Decimal(b["line-total-mismatch"].evidence["corrected"]) == Decimal("2040.00"), b["line-total-mismatch"].evidence
+    assert Decimal(b["words-figures-mismatch"].evidence["corrected"]) == Decimal("45400.00")  # the capitals prevail over figures
+    assert Decimal(b["total-sum-mismatch"].evidence["corrected"]) == Decimal("45034.40")  # then the corrected lines' sum
+    assert Decimal(b["corrected-price"].evidence["corrected"]) == Decimal("45034.40"), b["corrected-price"].evidence
     # C: abnormally low against the mean of the valid prices → ask for an explanation
     assert "abnormally-low-price" in by_bid["C"], by_bid["C"]
     # A: ★ S2 not answered

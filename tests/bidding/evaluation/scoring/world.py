@@ -205,12 +205,13 @@ async def _three_bids(  # as hall_support.three_bids_at_sign_in, with the PDF in
     store: FileStore,
     dev_pki: DevPki,
     tmp_path: Path,
+    letters: str = "ABC",
 ) -> ThreeBids:
     tenderee = await tenderee_party(session_maker, settings, dev_pki)
     tender = await published_tender(session_maker, settings, store, tenderee, lots=1)
     assert tender.deadline is not None
     code = tender.project_code
-    bidders = {name: await bidder_party(session_maker, settings, dev_pki) for name in "ABC"}
+    bidders = {name: await bidder_party(session_maker, settings, dev_pki) for name in letters}
     clients = {name: await bid_client(client, p) for name, p in bidders.items()}
     for name, bidder in bidders.items():
         built = await _seal(tmp_path / name, bidder, code=code, deadline=tender.deadline, price=PRICES[name])
@@ -233,12 +234,20 @@ async def opened_world(
     members: int = 5,
     state: SessionState = SessionState.SCORING,
     method: MethodSettings | None = None,
+    letters: str = "ABC",
 ) -> World:
+    """The opened tender and its evaluation; ``letters`` names the bidders (prices: `PRICES`)."""
     setup = await _three_bids(
-        client=client, session_maker=session_maker, settings=settings, store=store, dev_pki=dev_pki, tmp_path=tmp_path
+        client=client,
+        session_maker=session_maker,
+        settings=settings,
+        store=store,
+        dev_pki=dev_pki,
+        tmp_path=tmp_path,
+        letters=letters,
     )
     with clock.use_clock(setup.shifted):
-        for name in "ABC":
+        for name in letters:
             await sign_in_hall(setup.clients[name], setup.code, setup.bidders[name])
         moved = await host_transition(client, setup, "decryption")
         assert moved.status_code == 200, moved.text
