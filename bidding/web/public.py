@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bidding.client import format as fmt
 from bidding.deps import provide_objections, provide_tenders
+from bidding.evaluation.requirementset import service as requirementset
 from bidding.models import (
     TenderCategory,
     TenderStatus,
@@ -287,6 +288,7 @@ class _DetailPage:
             "remedy_plan": remedy_plan(view.tender.key_holders, view.tender.rules),
             "lots": view.lots,
             "documents": view.documents,
+            "requirement_set": await requirementset.published(session, view.tender),
             "answered": answered,
             "my_questions": await tenders.my_questions(actor, view.tender) if may_ask else [],
             "my_objections": await self.objections.mine(actor, view.tender) if may_ask else [],

@@ -144,6 +144,7 @@ ACTION_LABELS: Final[Mapping[str, str]] = MappingProxyType(
         "evaluation.finding_resolved": N_("Art. 64 finding resolved"),
         "evaluation.objective_voted": N_("Objective criterion voted"),
         "evaluation.result_computed": N_("Evaluation result computed"),
+        "evaluation.requirements_uploaded": N_("Tender requirement set uploaded"),
         "evaluation.review_decided": N_("Review decision recorded"),
         "evaluation.review_submitted": N_("Review sheet submitted"),
         "evaluation.score_recorded": N_("Score recorded"),

@@ -20,6 +20,7 @@ from bidding.evaluation.pool import api as pool_api
 from bidding.evaluation.pool import web as pool_web
 from bidding.evaluation.report import api as report_api
 from bidding.evaluation.report import web as report_web
+from bidding.evaluation.requirementset import web as requirementset_web
 from bidding.evaluation.scoring import web as scoring_web
 from bidding.evaluation.session import web as session_web
 from bidding.evaluation.venues import api as venues_api
@@ -107,6 +108,9 @@ PUBLIC_ROUTES: frozenset[str] = frozenset(
         # The evaluation's report and result: the service answers members before publication, all after.
         *report_api.PUBLIC_PATHS,
         *report_web.PUBLIC_PATHS,
+        # The tender's published requirement set (download, SHA-256, the response's schema).
+        *requirementset_web.PUBLIC_PATHS,
+        *requirementset_web.API_PUBLIC_PATHS,
     }
 )
 
@@ -120,6 +124,7 @@ TEMPLATE_PACKAGES: tuple[str, ...] = (
     "bidding.evaluation.pool",
     "bidding.evaluation.clarifications",
     "bidding.evaluation.scoring",
+    "bidding.evaluation.requirementset",
     "bidding.evaluation.committee",
     "bidding.evaluation.report",
     "bidding.evaluation.session",
@@ -145,6 +150,7 @@ def route_handlers(api_prefix: str) -> list[ControllerRouterHandler]:
             *clarifications_api.CONTROLLERS,
             *committee_api.CONTROLLERS,
             *report_api.CONTROLLERS,
+            *requirementset_web.API_CONTROLLERS,
             *venues_api.CONTROLLERS,
             opening_live.HallEventsApi,
             *market_api.CONTROLLERS,
@@ -174,6 +180,7 @@ def route_handlers(api_prefix: str) -> list[ControllerRouterHandler]:
                 dependencies={"scoring": Provide(provide_scoring)},
             ),
             *committee_web.CONTROLLERS,
+            *requirementset_web.CONTROLLERS,
             *report_web.CONTROLLERS,
             *venues_web.CONTROLLERS,
             *session_web.CONTROLLERS,

@@ -31,6 +31,7 @@ from litestar.params import FromPath, FromQuery
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bidding.evaluation.models import Evaluation, Member
+from bidding.evaluation.requirementset.labels import ASK_EXPLANATION, advisory_text
 from bidding.evaluation.scoring.errors import ScoringForbidden
 from bidding.evaluation.scoring.policies import ScoringPermission
 from bidding.evaluation.scoring.repository import CURRENT_STATUSES
@@ -89,6 +90,8 @@ def _context(**extra: Any) -> dict[str, Any]:
         "state_labels": STATE_LABELS,
         "finding_labels": FINDING_LABELS,
         "resolution_labels": RESOLUTION_LABELS,
+        "advisory_text": advisory_text,
+        "ask_explanation": ASK_EXPLANATION,
         "errors": [],
         "form": {},
         **extra,

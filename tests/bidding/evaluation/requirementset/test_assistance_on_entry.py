@@ -30,6 +30,7 @@ from bidding.tenders.service import TenderService
 from certs.devpki.pki import DevPki
 from tests.bidding import factories
 from tests.bidding.evaluation.scoring import world as world_module
+from tests.bidding.evaluation.scoring.test_pages import log_in
 from tests.bidding.evaluation.scoring.world import World, opened_world, requirement_set
 from tests.bidding.factories import Party
 from trading.kernel import clock
@@ -169,18 +170,21 @@ async def test_entering_qualification_review_writes_the_assistance_findings(worl
         tender = (await session.scalars(sa.select(Tender).where(Tender.project_code == world.code))).one()
         record = await session.get_one(RequirementSetRecord, tender.id)
         public = await requirementset.published(session, tender)
-    assert public is not None and public.sha256 == record.sha256 and len(record.sha256) == 64
+    assert public is not None
+    assert public.sha256 == record.sha256
+    assert len(record.sha256) == 64
     findings = await enter_qualification(world)
     by_bid: dict[str, dict[str, Finding]] = {}
     for f in findings:
         by_bid.setdefault(letter_of(world, f), {})[f.rule] = f
-    # B: the unit price prevails over the line total, the corrected amount is shown
+    # B: the unit price prevails over the line total; the capitals over the figures; then the
+    # corrected lines over the total (12号令 Art. 19): each finding carries the corrected amount
     b = by_bid["B"]
     assert {"line-total-mismatch", "total-sum-mismatch", "words-figures-mismatch", "corrected-price"} <= set(b), b
-    assert Decimal(b["line-total-mismatch"].evidence["corrected"]) == Decimal("2040.00"), b["line-total-mismatch"].evidence
-    assert Decimal(b["words-figures-mismatch"].evidence["corrected"]) == Decimal("45400.00")  # the capitals prevail over figures
-    assert Decimal(b["total-sum-mismatch"].evidence["corrected"]) == Decimal("45034.40")  # then the corrected lines' sum
-    assert Decimal(b["corrected-price"].evidence["corrected"]) == Decimal("45034.40"), b["corrected-price"].evidence
+    assert corrected(b["line-total-mismatch"]) == Decimal("2040.00")
+    assert corrected(b["words-figures-mismatch"]) == Decimal("45400.00")
+    assert corrected(b["total-sum-mismatch"]) == Decimal("45034.40")
+    assert corrected(b["corrected-price"]) == Decimal("45034.40")
     # C: abnormally low against the mean of the valid prices → ask for an explanation
     assert "abnormally-low-price" in by_bid["C"], by_bid["C"]
     # A: ★ S2 not answered
@@ -201,27 +205,42 @@ async def enter_hook_again(world: World) -> object:
     return written
 
 
+def corrected(finding: Finding) -> Decimal:
+    return Decimal(finding.evidence["corrected"])
+
+
 def letter_of(world: World, finding: Finding) -> str:
     return next(name for name, bid in world.bids.items() if bid == finding.opening_bid_id)
 
 
-async def test_the_pages_show_the_findings_in_chinese(
-    world: World, app: Litestar, assistance_hook: Any
-) -> None:
+async def test_the_pages_show_the_findings_in_chinese(world: World, app: Litestar, assistance_hook: Any) -> None:
+    """The workspace words each finding in Chinese with its evidence; the abnormally low price links
+    to the clarification page; the public pages show the set's SHA-256 and serve its exact bytes."""
     await enter_qualification(world)
-    from tests.bidding.evaluation.scoring.test_pages import log_in
-
-    transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
+    async with world.session_maker() as session:
+        tender = (await session.scalars(sa.select(Tender).where(Tender.project_code == world.code))).one()
+        record = await session.get_one(RequirementSetRecord, tender.id)
+    transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]  # as tests/conftest.py
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver.local") as browser:
         await log_in(browser, world.experts[1].account)
         page = await browser.get(f"/evaluation/e/{world.evaluation_id}/workspace")
         assert page.status_code == 200, page.text
         assert 'data-rule="abnormally-low-price"' in page.text
-        assert "辅助" in page.text
-        assert f"/evaluation/e/{world.evaluation_id}/clarifications" in page.text
-        async with world.session_maker() as session:
-            tender = (await session.scalars(sa.select(Tender).where(Tender.project_code == world.code))).one()
-            record = await session.get_one(RequirementSetRecord, tender.id)
-        download = await browser.get(f"/tenders/{world.code}/requirements.json")
+        assert "应要求投标人作出书面说明" in page.text
+        assert 'data-rule="line-total-mismatch"' in page.text
+        assert "单价" in page.text
+        clarifications = f"/evaluation/e/{world.evaluation_id}/clarifications"
+        assert f'href="{clarifications}" class="button" data-prompt="clarification"' in page.text
+        detail = await browser.get(f"/bidding/tenders/{world.code}")
+        assert record.sha256 in detail.text
+        public = await browser.get(f"/bidding/tenders/{world.code}/requirements")
+        assert public.status_code == 200, public.text
+        assert record.sha256 in public.text
+        assert "需求" in public.text or "要求" in public.text
+        download = await browser.get(f"/bidding/tenders/{world.code}/requirements.json")
         assert download.status_code == 200, download.text
         assert download.content == record.document
+        api = await browser.get(f"/api/v1/bidding/tenders/{world.code}/requirements")
+        assert api.status_code == 200, api.text
+        assert api.headers["X-Content-SHA256"] == record.sha256
+        assert api.content == record.document
