@@ -106,7 +106,7 @@ async def upload(session: AsyncSession, tender: Tender, content: bytes, *, actor
         session,
         actor=actor,
         action=UPLOADED,
-        subject_type="tender",
+        subject_type="bidding.tender",
         subject_id=str(tender.id),
         summary={"format": doc.format, "sha256": digest, "bill_lines": len(doc.bill)},
         project_code=tender.project_code,

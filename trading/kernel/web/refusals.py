@@ -250,6 +250,7 @@ ERROR_TITLES: Final[Mapping[str, str]] = MappingProxyType(
         "expert_refused": N_("The expert record was refused"),
         "rating_not_allowed": N_("This rating is not allowed"),
         "scoring_refused": N_("The scoring sheet refused this"),
+        "requirement_set_refused": N_("The requirement set was refused"),
         "scoring_forbidden": N_("Not a member of this evaluation"),
         "scoring_state": N_("The evaluation is not in the stage for this"),
         "scoring_not_found": N_("Not found in this evaluation"),
