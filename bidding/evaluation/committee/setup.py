@@ -36,6 +36,7 @@ from bidding.evaluation.models import (
     SessionState,
     VenueRole,
 )
+from bidding.evaluation.requirementset import service as requirementset
 from bidding.models import EvaluationMethod, Tender, TenderCategory, TenderStatus
 from trading.kernel import clock
 from trading.kernel.auth.identity import Actor
@@ -198,6 +199,7 @@ class EvaluationSetup:
                 rule="sector_of_tender",
             )
         require_settings(settings)  # the method's rules and `require_committee`
+        await requirementset.require_consistent(self.session, tender.id, settings)  # the published criteria
         assert settings.committee is not None  # noqa: S101 - set above
         links = await self._venues(data)
         if data.scheduled_at is None:

@@ -40,5 +40,9 @@ REQUIREMENTS = Labels(
         "deadline_match": N_("The requirement set's deadline is not the tender's deadline."),
         "requirements_first": N_("Upload the requirement set before importing its bill of quantities."),
         "file_required": N_("Choose a file."),
+        "criterion_published": N_("A criterion of the published requirement set is not evaluated."),
+        "criterion_kind": N_("The criterion is objective in one and subjective in the other."),
+        "criterion_range": N_("The criterion's range differs from the published requirement set."),
+        "criterion_unpublished": N_("The criterion is not in the published requirement set."),
     },
 )

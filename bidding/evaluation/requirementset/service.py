@@ -9,21 +9,25 @@ field = the JSON path), ``tender_match`` (``$.tender`` is this tender's code), `
 set). A bill of quantities imported from Excel (`response.bill_import`) replaces ``$.bill``.
 
 `criteria_violations(settings, requirements)` says where an evaluation's method settings disagree
-with the published criteria (each published criterion is an evaluation criterion of the same
-code, objective ↔ ``objective`` kind, subjective ↔ ``subjective``, the same range).
+with the published criteria: ``criterion_published`` (a published criterion is evaluated under the
+same code), ``criterion_kind`` (objective ↔ ``objective`` or ``price``, subjective ↔ ``subjective``),
+``criterion_range`` (the same range, or the published points as the weight on the 0-100 scale),
+``criterion_unpublished`` (every evaluated criterion but the price is published).
+`require_consistent` refuses with them; the committee's setup calls it.
 """
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import msgspec
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bidding.evaluation.methods.common import CriterionKind, Violation
+from bidding.evaluation.methods.common import Criterion, CriterionKind, Violation
 from bidding.evaluation.methods.settings import MethodSettings
 from bidding.evaluation.models import RequirementSetRecord
 from bidding.evaluation.response.bill_import import import_bill
@@ -141,27 +145,48 @@ async def published(session: AsyncSession, tender: Tender) -> Published | None:
     return await stored(session, tender.id)
 
 
+def _same_range(criterion: Criterion, minimum: Decimal, maximum: Decimal) -> bool:
+    """The published range in points, either as the evaluation's own range, or as its weight on
+    the 0-100 scale (published 0-30 points = weight 0.30 over [0, 100]).
+    """
+    if (criterion.low, criterion.high) == (minimum, maximum):
+        return True
+    full_scale = (criterion.low, criterion.high) == (Decimal(0), Decimal(100))
+    return full_scale and minimum == 0 and criterion.weight * 100 == maximum
+
+
 def criteria_violations(settings: MethodSettings, requirements: RequirementSet) -> list[Violation]:
     """Where the evaluation's criteria disagree with the published ones (module docstring)."""
     own = {c.code: c for c in settings.criteria}
+    published = {c.code for c in requirements.criteria}
     out: list[Violation] = []
-    for i, published_criterion in enumerate(requirements.criteria):
+    for i, item in enumerate(requirements.criteria):
         at = f"criteria[{i}]"
-        criterion = own.get(published_criterion.code)
+        criterion = own.get(item.code)
         if criterion is None:
-            out.append(Violation(at, "criterion_published", f"{published_criterion.code} is not evaluated"))
+            out.append(Violation(at, "criterion_published", f"the published criterion {item.code} is not evaluated"))
             continue
-        wanted = CriterionKind.OBJECTIVE if published_criterion.objective else CriterionKind.SUBJECTIVE
-        if criterion.kind is not wanted:
-            message = f"{criterion.code} is {criterion.kind.value}, published {wanted.value}"
-            out.append(Violation(at, "criterion_kind", message))
-        if (criterion.low, criterion.high) != (published_criterion.minimum, published_criterion.maximum):
-            out.append(
-                Violation(
-                    at,
-                    "criterion_range",
-                    f"{criterion.code}: [{criterion.low}, {criterion.high}] "
-                    f"published [{published_criterion.minimum}, {published_criterion.maximum}]",
-                )
-            )
+        allowed = {CriterionKind.OBJECTIVE, CriterionKind.PRICE} if item.objective else {CriterionKind.SUBJECTIVE}
+        if criterion.kind not in allowed:
+            kind = "objective" if item.objective else "subjective"
+            out.append(Violation(at, "criterion_kind", f"{item.code} is {criterion.kind.value}, published {kind}"))
+        if not _same_range(criterion, item.minimum, item.maximum):
+            message = f"{item.code}: [{criterion.low}, {criterion.high}] published [{item.minimum}, {item.maximum}]"
+            out.append(Violation(at, "criterion_range", message))
+    for code, criterion in own.items():
+        if code not in published and criterion.kind is not CriterionKind.PRICE:
+            out.append(Violation("criteria", "criterion_unpublished", f"{code} is not in the published criteria"))
     return out
+
+
+async def require_consistent(session: AsyncSession, tender_id: Any, settings: MethodSettings) -> None:
+    """Refuse (first rule named, all in ``errors``) an evaluation whose criteria disagree with the
+    tender's stored requirement set; nothing to check when the tender has none.
+    """
+    current = await stored(session, tender_id)
+    if current is None or not current.requirements.criteria:
+        return
+    violations = criteria_violations(settings, current.requirements)
+    if violations:
+        first = violations[0]
+        raise _refuse(first.field, first.rule, first.message, [v.as_dict() for v in violations])
