@@ -33,6 +33,7 @@ does not verify.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shlex
 import subprocess
@@ -65,6 +66,7 @@ from bidding.client.sdk import (
     ReceiptInvalid,
     bind_part,
     build_container,
+    check_against_requirements,
     load_pem_certificates,
     read_built,
     verify_receipt,
@@ -188,6 +190,13 @@ def bid() -> None:
 @click.option(
     "--response", "response", type=EXISTING_FILE, default=None, help="structured response JSON (ggzy-response)"
 )
+@click.option(
+    "--requirements",
+    "requirements",
+    type=EXISTING_FILE,
+    default=None,
+    help="the tender's requirement set (ggzy bid requirements): refuse a response that does not answer it",
+)
 @reporting_refusals
 def seal(  # noqa: PLR0917 - one parameter per click option
     files: tuple[Path, ...],
@@ -214,10 +223,18 @@ def seal(  # noqa: PLR0917 - one parameter per click option
     seal_with: str | None,
     encryption_key: Path | None,
     response: Path | None,
+    requirements: Path | None,
 ) -> None:
     """Seal FILES and a price summary into a signed ``ggzy-bid/1`` container, offline; with
-    ``--response`` the structured response goes into the package as ``ggzy-response.json``.
+    ``--response`` the structured response goes into the package as ``ggzy-response.json``
+    (checked first against ``--requirements``, the tender's published requirement set, if given).
     """
+    if requirements is not None:
+        if response is None:
+            raise click.UsageError("--requirements checks a --response: give both")
+        problems = check_against_requirements(response, requirements)
+        if problems:
+            raise click.ClickException("the response does not answer the requirement set:\n" + "\n".join(problems))
     holders = [load_certificate(p, "--key-holder") for p in key_holders]
     if server is not None:
         fetched_deadline, fetched_holders, fetched_threshold = _tender_from_server(server, token or "", tender, lot)
@@ -433,6 +450,24 @@ def status(tender: str | None, server: str, token: str | None, user: str | None,
         for b in bids
     ]
     click.echo(json.dumps(summary, ensure_ascii=False, indent=2))
+
+
+@bid.command()
+@click.option("--tender", required=True, help="the tender's project code")
+@click.option("--server", required=True, help="the platform, e.g. https://ggzy.example.cn")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="where to save it")
+@reporting_refusals
+def requirements(tender: str, server: str, out: Path | None) -> None:
+    """Fetch the tender's published requirement set (ggzy-requirements) and check its SHA-256;
+    build the structured response against it, then ``ggzy bid seal --response … --requirements …``.
+    """
+    content, stated = SyncBidClient(server, "").requirements(tender)
+    digest = hashlib.sha256(content).hexdigest()
+    if stated and stated != digest:
+        raise click.ClickException(f"the downloaded set's SHA-256 is {digest}, the platform states {stated}")
+    target = out or Path(f"{tender}-requirements.json")
+    target.write_bytes(content)
+    click.echo(json.dumps({"file": str(target), "sha256": digest, "size": len(content)}, ensure_ascii=False, indent=2))
 
 
 @bid.command("verify-receipt")

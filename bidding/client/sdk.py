@@ -147,6 +147,34 @@ def _check_response(path: Path, *, tender: str, lot: str, bidder: str) -> None:
         raise BidBuildError(f"the response names {'/'.join(map(str, named))}, not {tender}/{lot}/{bidder}")
 
 
+def check_against_requirements(response: Path, requirements: Path) -> list[str]:
+    """Where a structured response does not answer the tender's published requirement set, as
+    far as the client can tell without the platform's reader: the same tender and lot, a response
+    to every ★ item, the bill's line codes exactly the set's. Empty when nothing is found.
+    """
+    try:
+        answer = json.loads(response.read_bytes())
+        wanted = json.loads(requirements.read_bytes())
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        raise BidBuildError(f"cannot read the response or the requirement set: {exc}") from None
+    if not isinstance(answer, dict) or not isinstance(wanted, dict):
+        raise BidBuildError("the response and the requirement set are JSON objects")
+    problems = []
+    if (answer.get("tender"), answer.get("lot")) != (wanted.get("tender"), wanted.get("lot")):
+        problems.append(f"$.tender: the response is for {answer.get('tender')}/{answer.get('lot')}")
+
+    def codes(items: Any, key: str) -> list[str]:
+        return [str(i.get(key)) for i in items or [] if isinstance(i, dict)]
+
+    answered = set(codes(answer.get("starResponses"), "item"))
+    stars = codes(wanted.get("starItems"), "code")
+    problems += [f"$.starResponses: no response to ★ item {c}" for c in stars if c not in answered]
+    priced, listed = codes(answer.get("bill"), "code"), codes(wanted.get("bill"), "code")
+    problems += [f"$.bill: line {c} of the bill of quantities is not priced" for c in listed if c not in priced]
+    problems += [f"$.bill: line {c} is not in the bill of quantities" for c in priced if c not in listed]
+    return problems
+
+
 def _inner_entries(files: Sequence[Path]) -> list[dict[str, Any]]:
     entries = []
     seen: set[str] = set()

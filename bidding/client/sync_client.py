@@ -36,6 +36,9 @@ class SyncBidClient:
     def tender(self, code: str) -> dict[str, Any]:
         return self._run(lambda c: c.tender(code))
 
+    def requirements(self, code: str) -> tuple[bytes, str]:
+        return self._run(lambda c: c.requirements(code))
+
     def my_bids(self, tender: str | None = None) -> Any:
         return self._run(lambda c: c.my_bids(tender))
 

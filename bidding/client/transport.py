@@ -129,6 +129,13 @@ class BidClient:
     async def my_bids(self, tender: str | None = None) -> Any:
         return await self._json("GET", "/bids/mine", params={"tender": tender} if tender else None)
 
+    async def requirements(self, code: str) -> tuple[bytes, str]:
+        """The tender's published requirement set (``ggzy-requirements/…``) and the SHA-256 the
+        platform states for it (``X-Content-SHA256``); public, no token needed.
+        """
+        response = checked(await self.http.get(self._url(f"/tenders/{code}/requirements"), headers=self._auth))
+        return response.content, response.headers.get("X-Content-SHA256", "")
+
     async def receipt_signer_pem(self) -> bytes:
         response = checked(await self.http.get(self._url("/receipt-signer"), headers=self._auth))
         return response.content
