@@ -115,7 +115,9 @@ async def enter(
                 extra={"missing": len(missing)},
             )
     now = await clock.now(session)
-    event = await _move(session, evaluation, target, actor=actor, now=now, rules=rules or shipped_rules(), tender=tender)
+    event = await _move(
+        session, evaluation, target, actor=actor, now=now, rules=rules or shipped_rules(), tender=tender
+    )
     on_entry = hooks.entry_hook(target)
     if on_entry is not None:
         await on_entry(session, evaluation)
