@@ -239,7 +239,12 @@ class RequirementApi(Controller):
     dependencies = {"tenders": Provide(provide_tenders)}
     tags = ["bidding"]
 
-    @get(API_PATH, name="api.evaluation.requirements", opt=exposes(Exposure.PUBLIC))
+    @get(
+        API_PATH,
+        name="api.evaluation.requirements",
+        operation_id="bidding_get_tender_requirements",
+        opt=exposes(Exposure.PUBLIC),
+    )
     async def requirements(
         self, code: FromPath[str], tenders: NamedDependency[TenderService], db_session: NamedDependency[AsyncSession]
     ) -> Response[bytes]:

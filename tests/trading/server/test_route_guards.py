@@ -122,6 +122,14 @@ async def test_public_routes_answer_without_login(client: httpx.AsyncClient, pat
         "/api/v1/bidding/opening/{code}/record.pdf": "/api/v1/bidding/opening/NO-SUCH-TENDER/record.pdf",
         "/api/v1/ledger/checkpoints/{number}": "/api/v1/ledger/checkpoints/1",
         **{
+            f"{api}/bidding/tenders/{{code}}/{leaf}": f"{api}/bidding/tenders/NO-SUCH-TENDER/{leaf}"
+            for api, leaves in (
+                ("", ("requirements", "requirements.json", "response-schema.json")),
+                ("/api/v1", ("requirements",)),
+            )
+            for leaf in leaves
+        },
+        **{
             f"{api}/evaluation/e/{{evaluation_id}}/{leaf}": f"{api}/evaluation/e/{uuid.UUID(int=0)}/{leaf}"
             for api in ("", "/api/v1")
             for leaf in ("report.pdf", "result")
