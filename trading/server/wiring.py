@@ -19,11 +19,18 @@ from bidding.evaluation.clarifications import jobs as clarifications_jobs
 from bidding.evaluation.clarifications import policies as clarifications_policies
 from bidding.evaluation.committee import jobs as committee_jobs
 from bidding.evaluation.committee import policies as committee_policies
+from bidding.evaluation.methods.serialise import settings_from_data
+from bidding.evaluation.methods.settings import required_coefficients
+from bidding.evaluation.models import Evaluation
 from bidding.evaluation.pool import jobs as pool_jobs
 from bidding.evaluation.pool import policies as pool_policies
 from bidding.evaluation.report import policies as report_policies
+from bidding.evaluation.report import service as report_service
 from bidding.evaluation.scoring import policies as scoring_policies
+from bidding.evaluation.scoring import result as scoring_result
+from bidding.evaluation.session import hooks as session_hooks
 from bidding.evaluation.session import policies as session_policies
+from bidding.opening import coefficients as opening_coefficients
 from bidding.opening import jobs as opening_jobs
 from intermediary_market import jobs as market_jobs
 from intermediary_market import policies as market_policies
@@ -76,7 +83,38 @@ def register_evaluation_hooks() -> None:
     part's ``result.finalise``, registered here with ``session_hooks.use_finaliser(...)`` by that
     part. With none registered the machine refuses to enter ``report-signing`` (rule
     ``result_finaliser``), so no report starts without a computed result.
+
+    The finaliser registered here (`finalise_evaluation`) also hands the method the coefficients
+    drawn in the opening hall and schedules the report's rendering (the report part's
+    ``schedule_render``), in the transaction that enters ``report-signing``.
     """
+    session_hooks.use_finaliser(finalise_evaluation)
+
+
+async def finalise_evaluation(session: AsyncSession, evaluation: Evaluation) -> dict[str, Any]:
+    """Entering ``report-signing``: the random coefficients the method needs (F1 浮动系数, F4 K)
+    are taken from the opening hall's public draw (`bidding.opening.coefficients.drawn_values`; the
+    evaluation may not import the opening) into the evaluation's method settings, then the scoring
+    part's ``result.finalise`` computes ``Evaluation.result`` (or refuses), then the report is
+    rendered after commit.
+    """
+    settings = settings_from_data(evaluation.settings)
+    wanted = {spec.name for spec in required_coefficients(settings)}
+    if wanted:
+        drawn = await opening_coefficients.drawn_values(session, evaluation.tender_id)
+        taken = {name: value for name, value in drawn.items() if name in wanted}
+        if taken:
+            evaluation.settings = {
+                **evaluation.settings,
+                "coefficients": {
+                    **(evaluation.settings.get("coefficients") or {}),
+                    **{k: str(v) for k, v in taken.items()},
+                },
+            }
+            await session.flush()
+    result = await scoring_result.finalise(session, evaluation)
+    report_service.schedule_render(session, evaluation)
+    return result
 
 
 def register_sweep_handlers() -> None:
