@@ -119,6 +119,7 @@ async def drawn_and_seated(story: Story) -> None:
     assert declined.id not in {m.id for m in current}
 
     await story.seat_everyone()
+    current = await story.current()
     # A member may not sign in at another member's seat (the seat in the signed statement is checked).
     other_seat = current[1].seat_id
     assert other_seat is not None
@@ -135,7 +136,7 @@ async def drawn_and_seated(story: Story) -> None:
     assert len(venues) == 7
     assert {s for s in story.seats["main"]} & venues
     assert {s for s in story.seats["sub"]} & venues
-    await story.elect(current[0])
+    assert await story.elect(current[0]) == 4  # a majority of seven
     evaluation = await story.evaluation()
     assert evaluation.chair_member_id == current[0].id
 

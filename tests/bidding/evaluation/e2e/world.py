@@ -283,10 +283,14 @@ class Story:
         payload = answer(issued.challenge, person.identity, seat_id or issued.seat_id, issued.statement)
         return await self.run(lambda s: Seating(s, self.settings).sign_in(person.actor, self.ev, payload))
 
-    async def elect(self, chair: Member) -> None:
-        for member in await self.current():
+    async def elect(self, chair: Member) -> int:
+        """Members vote for ``chair`` until a majority elects them; returns the number of votes cast."""
+        for count, member in enumerate(await self.current(), start=1):
             person = self.person_of(member)
-            await self.run(lambda s, p=person: Seating(s, self.settings).vote(p.actor, self.ev, chair.id))
+            elected = await self.run(lambda s, p=person: Seating(s, self.settings).vote(p.actor, self.ev, chair.id))
+            if elected is not None:
+                return count
+        raise AssertionError("no chair elected")
 
     async def enter(self, state: SessionState, actor: Actor) -> None:
         async def work(session: AsyncSession) -> None:
