@@ -17,14 +17,14 @@ signatures; the session is completed by the last signature and the result is pub
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from pathlib import Path
 
-import httpx
 import pytest
 import sqlalchemy as sa
 from cryptography.hazmat.primitives import hashes
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bidding.client.hall import answer_clarification_signed
 from bidding.evaluation.models import (
@@ -33,22 +33,18 @@ from bidding.evaluation.models import (
     CommitteeDraw,
     Finding,
     FindingSource,
-    MemberStatus,
     Score,
     SessionState,
 )
 from bidding.evaluation.results import evaluation_result
 from bidding.evaluation.scoring.errors import ScoringRefused
-from bidding.evaluation.session.errors import SessionRefused
-from certs.devpki.pki import DevPki
 from certs.sign.pades import verify_pdf
 from certs.trustlist.model import Usage
-from certs.tsa.client import LocalTsa
 from tests.bidding.evaluation.e2e.world import (
     SERVICE,
     TECH,
     Story,
-    build,
+    drawn_and_seated,
     gp_method,
     opening_bids,
     pdf_text,
@@ -57,9 +53,6 @@ from tests.bidding.evaluation.e2e.world import (
 )
 from tests.bidding.factories import ledger_entries
 from trading.kernel import clock
-from trading.kernel.settings import Settings
-from trading.kernel.storage import FileStore
-from trading.kernel.tasks import RecordingPublisher
 from trading.ledger.service import chain_for
 from trading.parties.certificates.trust import trust_context
 
@@ -71,80 +64,14 @@ JUSTIFICATION = "丙公司的技术方案对本项目的特殊工况有完整的
 
 
 @pytest.fixture
-async def story(  # noqa: PLR0917 - the fixtures it needs
-    client: httpx.AsyncClient,
-    session_maker: async_sessionmaker[AsyncSession],
-    settings: Settings,
-    store: FileStore,
-    dev_pki: DevPki,
-    dev_tsa: LocalTsa,
-    publisher: RecordingPublisher,
-    tmp_path: Path,
-) -> Story:
-    return await build(
-        client=client,
-        session_maker=session_maker,
-        settings=settings,
-        store=store,
-        dev_pki=dev_pki,
-        dev_tsa=dev_tsa,
-        publisher=publisher,
-        tmp_path=tmp_path,
-    )
-
-
-async def drawn_and_seated(story: Story) -> None:
-    """Setup, the draw, the answers (one decline), seats, certificate sign-in, the chair: the
-    session at ``signed-in``. Checks the draw's record on the way."""
-    await story.set_up(gp_method())
-    row = await story.draw()
-    drawn = await story.members()
-    assert len(drawn) == 7
-    drawn_experts = {m.expert_id for m in drawn}
-    assert story.employee.expert_id not in drawn_experts
-    assert story.conflicted.expert_id not in drawn_experts
-    assert row.excluded is not None
-    reasons = {item["expert_id"]: [r["reason"] for r in item["reasons"]] for item in row.excluded["excluded"]}
-    assert reasons[str(story.employee.expert_id)] == ["employer_bidder"]
-    assert reasons[str(story.conflicted.expert_id)] == ["conflict_tenderee"]
-    assert row.result is not None
-    first_reserve = row.result["groups"][0]["reserves"][0]
-
-    declined, reserve = await story.answer_draw(decline=2)
-    assert declined.status is MemberStatus.DECLINED
-    assert str(reserve.expert_id) == first_reserve
-    current = await story.current()
-    assert len(current) == 7
-    assert all(m.status is MemberStatus.CONFIRMED for m in current)
-    assert declined.id not in {m.id for m in current}
-
-    await story.seat_everyone()
-    current = await story.current()
-    # A member may not sign in at another member's seat (the seat in the signed statement is checked).
-    other_seat = current[1].seat_id
-    assert other_seat is not None
-    with pytest.raises(SessionRefused) as wrong_seat:
-        await story.sign_in(current[0], seat_id=other_seat)
-    assert wrong_seat.value.rule == "own_seat"
-    for member in current:
-        signed_in = await story.sign_in(member)
-        assert signed_in.status is MemberStatus.SIGNED_IN
-        assert signed_in.sign_in_certificate_sha256 == story.person_of(member).identity.certificate.fingerprint(
-            hashes.SHA256()
-        ).hex()
-    venues = {m.seat_id for m in await story.current()}
-    assert len(venues) == 7
-    assert {s for s in story.seats["main"]} & venues
-    assert {s for s in story.seats["sub"]} & venues
-    assert await story.elect(current[0]) == 4  # a majority of seven
-    evaluation = await story.evaluation()
-    assert evaluation.chair_member_id == current[0].id
+async def story(make_story: Callable[..., Awaitable[Story]]) -> Story:
+    return await make_story()
 
 
 async def test_a_gp_evaluation_from_the_opened_tender_to_the_signed_report_and_the_award_stage(  # noqa: PLR0915 - one story
     story: Story, tmp_path: Path
 ) -> None:
-    await drawn_and_seated(story)
+    await drawn_and_seated(story, gp_method())
     chair = await story.chair()
     for state in (SessionState.SIGNED_IN, SessionState.QUALIFICATION, SessionState.DETAILED):
         await story.enter(state, chair.actor)
@@ -177,7 +104,7 @@ async def test_a_gp_evaluation_from_the_opened_tender_to_the_signed_report_and_t
     for index, expert in enumerate(experts):
         tech = {"A": "80", "B": "85", "C": "99" if index == 6 else "70"}
 
-        async def fill(s: AsyncSession, expert=expert, tech=tech) -> None:  # noqa: ANN001
+        async def fill(s: AsyncSession, expert=expert, tech=tech) -> None:
             scoring = story.scoring(s)
             for name, points in tech.items():
                 await scoring.score(expert.actor, ev, bids[name], TECH, Decimal(points))
@@ -189,7 +116,9 @@ async def test_a_gp_evaluation_from_the_opened_tender_to_the_signed_report_and_t
     # The 畸高 score is caught before the report: the report cannot start while it is open.
     async with story.maker() as session:
         findings = list(
-            await session.scalars(sa.select(Finding).where(Finding.evaluation_id == ev, Finding.source == FindingSource.ART64))
+            await session.scalars(
+                sa.select(Finding).where(Finding.evaluation_id == ev, Finding.source == FindingSource.ART64)
+            )
         )
     high = [f for f in findings if f.rule == "outlier_high"]
     assert [(f.member_id, f.opening_bid_id, f.criterion) for f in high] == [(current[6].id, bids["C"], TECH)]

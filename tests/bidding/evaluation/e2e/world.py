@@ -29,8 +29,9 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
+import pytest
 import sqlalchemy as sa
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
 from pyhanko.pdf_utils.reader import PdfFileReader
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -51,6 +52,7 @@ from bidding.evaluation.scoring.documents import PackageSource
 from bidding.evaluation.scoring.repository import ScoringRepository
 from bidding.evaluation.scoring.service import Scoring
 from bidding.evaluation.session import machine
+from bidding.evaluation.session.errors import SessionRefused
 from bidding.evaluation.session.seating import Seating
 from bidding.evaluation.venues.service import VenueCatalogue, VenueInput
 from bidding.models import Tender, TenderCategory
@@ -360,7 +362,7 @@ async def _expert_account(
     return Account(user.id, organisation.id, membership.id, user.username)
 
 
-async def _expert(  # noqa: PLR0917 - who, where, with what
+async def _expert(
     maker: async_sessionmaker[AsyncSession],
     settings: Settings,
     pki: DevPki,
@@ -385,7 +387,9 @@ async def _expert(  # noqa: PLR0917 - who, where, with what
     return ExpertPerson(account, identity, expert.id, name)
 
 
-async def _venue(session: AsyncSession, name: str, region: str, owner: str, seats: int) -> tuple[uuid.UUID, list[uuid.UUID]]:
+async def _venue(
+    session: AsyncSession, name: str, region: str, owner: str, seats: int
+) -> tuple[uuid.UUID, list[uuid.UUID]]:
     catalogue = VenueCatalogue(session)
     admin = Actor.system()
     venue = await catalogue.create(
@@ -395,7 +399,7 @@ async def _venue(session: AsyncSession, name: str, region: str, owner: str, seat
     return venue.id, [(await catalogue.add_seat(venue.id, f"{k + 1:02d}号席", actor=admin)).id for k in range(seats)]
 
 
-async def build(  # noqa: PLR0913, PLR0915 - the whole opened tender
+async def build(  # noqa: PLR0915 - the whole opened tender
     *,
     client: httpx.AsyncClient,
     session_maker: async_sessionmaker[AsyncSession],
@@ -444,7 +448,6 @@ async def build(  # noqa: PLR0913, PLR0915 - the whole opened tender
             assert bidder.encrypt is not None
             await decrypt_bid(clients[name], code, "L1", bidder.uscc, bidder.encrypt.key)  # type: ignore[arg-type]
         if engineering:
-            await hall("price-reading")
             await hall("coefficient-draw")
             drawn = await client.post(f"/api/v1/bidding/opening/{code}/coefficients/draw", headers=host_headers)
             assert drawn.status_code == 200, drawn.text
@@ -458,7 +461,13 @@ async def build(  # noqa: PLR0913, PLR0915 - the whole opened tender
     centre = new_uscc()
     with clock.use_clock(shifted):
         employee = await _expert(
-            maker, settings, dev_pki, centre, "投标人员工", employer_uscc=bidders["B"].uscc, employer_name=bidders["B"].name
+            maker,
+            settings,
+            dev_pki,
+            centre,
+            "投标人员工",
+            employer_uscc=bidders["B"].uscc,
+            employer_name=bidders["B"].name,
         )
         conflicted = await _expert(maker, settings, dev_pki, centre, "利害关系人")
         plain = [await _expert(maker, settings, dev_pki, centre, f"评标专家{i + 1:02d}") for i in range(plain_experts)]
@@ -513,6 +522,58 @@ async def opening_bids(story: Story) -> dict[str, uuid.UUID]:
 
     story.bids = await story.run(work)
     return story.bids
+
+
+# --- the committee, drawn, seated and signed in ---------------------------------------------------------
+
+
+async def drawn_and_seated(story: Story, method: MethodSettings) -> None:
+    """Setup, the draw, the answers (one decline), seats, certificate sign-in, the chair: the
+    session at ``signed-in``. Checks the draw's record on the way."""
+    await story.set_up(method)
+    row = await story.draw()
+    drawn = await story.members()
+    assert len(drawn) == 7
+    drawn_experts = {m.expert_id for m in drawn}
+    assert story.employee.expert_id not in drawn_experts
+    assert story.conflicted.expert_id not in drawn_experts
+    assert row.excluded is not None
+    reasons = {item["expert_id"]: [r["reason"] for r in item["reasons"]] for item in row.excluded["excluded"]}
+    assert reasons[str(story.employee.expert_id)] == ["employer_bidder"]
+    assert reasons[str(story.conflicted.expert_id)] == ["conflict_tenderee"]
+    assert row.result is not None
+    first_reserve = row.result["groups"][0]["reserves"][0]
+
+    declined, reserve = await story.answer_draw(decline=2)
+    assert declined.status is MemberStatus.DECLINED
+    assert str(reserve.expert_id) == first_reserve
+    current = await story.current()
+    assert len(current) == 7
+    assert all(m.status is MemberStatus.CONFIRMED for m in current)
+    assert declined.id not in {m.id for m in current}
+
+    await story.seat_everyone()
+    current = await story.current()
+    # A member may not sign in at another member's seat (the seat in the signed statement is checked).
+    other_seat = current[1].seat_id
+    assert other_seat is not None
+    with pytest.raises(SessionRefused) as wrong_seat:
+        await story.sign_in(current[0], seat_id=other_seat)
+    assert wrong_seat.value.rule == "own_seat"
+    for member in current:
+        signed_in = await story.sign_in(member)
+        assert signed_in.status is MemberStatus.SIGNED_IN
+        assert (
+            signed_in.sign_in_certificate_sha256
+            == story.person_of(member).identity.certificate.fingerprint(hashes.SHA256()).hex()
+        )
+    venues = {m.seat_id for m in await story.current()}
+    assert len(venues) == 7
+    assert set(story.seats["main"]) & venues
+    assert set(story.seats["sub"]) & venues
+    assert await story.elect(current[0]) == 4  # a majority of seven
+    evaluation = await story.evaluation()
+    assert evaluation.chair_member_id == current[0].id
 
 
 # --- checking the signed report ---------------------------------------------------------------------------
