@@ -158,3 +158,31 @@ async def refuse(
     """
     async with transaction(session_maker, lock=True) as session:
         return await record_refusal(session, actor, evaluation, sight, route=route)
+
+
+async def record_route_refusal(
+    session_maker: async_sessionmaker[AsyncSession],
+    actor: Actor,
+    evaluation_id: uuid.UUID | None,
+    *,
+    route: str,
+    permission: str,
+) -> None:
+    """Record, in a transaction of its own, an attempt the permission guard refused on an
+    evaluation route (the actor's roles lack ``permission``): ``evaluation.access_refused`` with
+    rule ``permission``, on the tender's project chain when the route names an evaluation, else on
+    the platform chain.
+    """
+    async with transaction(session_maker, lock=True) as session:
+        evaluation = await session.get(Evaluation, evaluation_id) if evaluation_id is not None else None
+        tender = await session.get(Tender, evaluation.tender_id) if evaluation is not None else None
+        await append_entry(
+            session,
+            actor=actor,
+            action="evaluation.access_refused",
+            subject_type="evaluation.evaluation" if evaluation is not None else "evaluation.route",
+            subject_id=str(evaluation.id) if evaluation is not None else route,
+            summary={"rule": "permission", "permission": permission, "roles": sorted(r.value for r in actor.roles)},
+            data={"route": route, "organisation_id": str(actor.organisation_id or "")},
+            project_code=tender.project_code if tender is not None else None,
+        )

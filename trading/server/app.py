@@ -18,6 +18,7 @@ from litestar.di import Provide
 
 from trading.kernel import clock
 from trading.kernel.api.bounds import input_bounds_middleware
+from trading.kernel.auth.guards import REFUSAL_HOOK_STATE_KEY
 from trading.kernel.db.engine import create_engine, create_session_maker
 from trading.kernel.logging import configure_logging
 from trading.kernel.settings import Settings, get_settings
@@ -88,6 +89,7 @@ def create_app(
                 "settings": settings,
                 "grants": grants,
                 "actor_resolver": build_actor_resolver(settings, grants),
+                REFUSAL_HOOK_STATE_KEY: wiring.record_evaluation_refusal,
                 "session_maker": session_maker,
                 "ledger_party_names": wiring.ledger_party_names(),
             }

@@ -6,15 +6,18 @@ Each package declares what it contributes in its own modules (``policies.ROLE_GR
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
+from litestar.connection import ASGIConnection
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bidding import jobs as bidding_jobs
 from bidding import policies as bidding_policies
 from bidding import rules as bidding_rules
+from bidding.evaluation import access as evaluation_access
 from bidding.evaluation.clarifications import jobs as clarifications_jobs
 from bidding.evaluation.clarifications import policies as clarifications_policies
 from bidding.evaluation.committee import jobs as committee_jobs
@@ -37,6 +40,7 @@ from intermediary_market import policies as market_policies
 from trading.credit import jobs as credit_jobs
 from trading.credit import policies as credit_policies
 from trading.kernel import sweep
+from trading.kernel.auth.identity import Actor
 from trading.kernel.auth.permissions import Grants
 from trading.kernel.settings import Settings
 from trading.ledger import names as ledger_names
@@ -115,6 +119,27 @@ async def finalise_evaluation(session: AsyncSession, evaluation: Evaluation) -> 
     result = await scoring_result.finalise(session, evaluation)
     report_service.schedule_render(session, evaluation)
     return result
+
+
+EVALUATION_ROUTES: Final = ("/evaluation", "/api/v1/evaluation")
+
+
+async def record_evaluation_refusal(
+    connection: ASGIConnection[Any, Any, Any, Any], actor: Actor, permission: str
+) -> None:
+    """The permission guard's hook (`trading.kernel.auth.guards.REFUSAL_HOOK_STATE_KEY`): a refused
+    attempt on an evaluation route is recorded in the ledger (issue 15: before the results, every
+    attempt by the tenderee, the agency or a bidder is refused and recorded), whichever check refused
+    it. Other routes record nothing here.
+    """
+    route = str(connection.scope.get("path_template", ""))
+    if not route.startswith(EVALUATION_ROUTES):
+        return
+    found = connection.path_params.get("evaluation_id")
+    evaluation_id = found if isinstance(found, uuid.UUID) else None
+    await evaluation_access.record_route_refusal(
+        connection.app.state.session_maker, actor, evaluation_id, route=route, permission=permission
+    )
 
 
 def register_sweep_handlers() -> None:
