@@ -166,12 +166,12 @@ async def record_route_refusal(
     evaluation_id: uuid.UUID | None,
     *,
     route: str,
-    permission: str,
+    rule: str,
 ) -> None:
-    """Record, in a transaction of its own, an attempt the permission guard refused on an
-    evaluation route (the actor's roles lack ``permission``): ``evaluation.access_refused`` with
-    rule ``permission``, on the tender's project chain when the route names an evaluation, else on
-    the platform chain.
+    """Record, in a transaction of its own, an attempt refused on an evaluation route by the
+    permission guard (``rule`` ``permission``) or by a part's own check (its rule):
+    ``evaluation.access_refused``, on the tender's project chain when the route names an
+    evaluation, else on the platform chain.
     """
     async with transaction(session_maker, lock=True) as session:
         evaluation = await session.get(Evaluation, evaluation_id) if evaluation_id is not None else None
@@ -182,7 +182,7 @@ async def record_route_refusal(
             action="evaluation.access_refused",
             subject_type="evaluation.evaluation" if evaluation is not None else "evaluation.route",
             subject_id=str(evaluation.id) if evaluation is not None else route,
-            summary={"rule": "permission", "permission": permission, "roles": sorted(r.value for r in actor.roles)},
+            summary={"rule": rule, "roles": sorted(r.value for r in actor.roles)},
             data={"route": route, "organisation_id": str(actor.organisation_id or "")},
             project_code=tender.project_code if tender is not None else None,
         )

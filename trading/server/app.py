@@ -18,7 +18,6 @@ from litestar.di import Provide
 
 from trading.kernel import clock
 from trading.kernel.api.bounds import input_bounds_middleware
-from trading.kernel.auth.guards import REFUSAL_HOOK_STATE_KEY
 from trading.kernel.db.engine import create_engine, create_session_maker
 from trading.kernel.logging import configure_logging
 from trading.kernel.settings import Settings, get_settings
@@ -89,7 +88,6 @@ def create_app(
                 "settings": settings,
                 "grants": grants,
                 "actor_resolver": build_actor_resolver(settings, grants),
-                REFUSAL_HOOK_STATE_KEY: wiring.record_evaluation_refusal,
                 "session_maker": session_maker,
                 "ledger_party_names": wiring.ledger_party_names(),
             }
@@ -100,7 +98,7 @@ def create_app(
         before_send=[security_headers(settings)],
         # Exception handlers cannot await; this resolves the actor first so error pages show who is
         # logged in even when the request failed before the guard ran (a 404).
-        after_exception=[prepare_error_page],
+        after_exception=[prepare_error_page, wiring.record_evaluation_refusal],
         csrf_config=CSRFConfig(
             secret=settings.secret("secret_key").decode(),
             cookie_name="ggzy_csrf",

@@ -11,7 +11,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Final
 
+import structlog
 from litestar.connection import ASGIConnection
+from litestar.enums import ScopeType
+from litestar.status_codes import HTTP_403_FORBIDDEN
+from litestar.types import Scope
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bidding import jobs as bidding_jobs
@@ -40,7 +44,7 @@ from intermediary_market import policies as market_policies
 from trading.credit import jobs as credit_jobs
 from trading.credit import policies as credit_policies
 from trading.kernel import sweep
-from trading.kernel.auth.identity import Actor
+from trading.kernel.auth.guards import current_actor
 from trading.kernel.auth.permissions import Grants
 from trading.kernel.settings import Settings
 from trading.ledger import names as ledger_names
@@ -122,24 +126,36 @@ async def finalise_evaluation(session: AsyncSession, evaluation: Evaluation) -> 
 
 
 EVALUATION_ROUTES: Final = ("/evaluation", "/api/v1/evaluation")
+log = structlog.get_logger(__name__)
 
 
-async def record_evaluation_refusal(
-    connection: ASGIConnection[Any, Any, Any, Any], actor: Actor, permission: str
-) -> None:
-    """The permission guard's hook (`trading.kernel.auth.guards.REFUSAL_HOOK_STATE_KEY`): a refused
-    attempt on an evaluation route is recorded in the ledger (issue 15: before the results, every
-    attempt by the tenderee, the agency or a bidder is refused and recorded), whichever check refused
-    it. Other routes record nothing here.
+async def record_evaluation_refusal(exc: Exception, scope: Scope) -> None:
+    """``after_exception`` hook: a request to an evaluation route refused with 403 — by the
+    permission guard (the role lacks the route's permission) or by a part's own check — is recorded
+    in the ledger (issue 15: before the results, every attempt by the tenderee, the agency or a
+    bidder is refused and recorded). `AccessRefused` is recorded where it is raised; other routes
+    and statuses record nothing here. A failure to record is logged, never turned into a 500.
     """
-    route = str(connection.scope.get("path_template", ""))
-    if not route.startswith(EVALUATION_ROUTES):
+    if scope.get("type") != ScopeType.HTTP or isinstance(exc, evaluation_access.AccessRefused):
         return
-    found = connection.path_params.get("evaluation_id")
-    evaluation_id = found if isinstance(found, uuid.UUID) else None
-    await evaluation_access.record_route_refusal(
-        connection.app.state.session_maker, actor, evaluation_id, route=route, permission=permission
-    )
+    route = str(scope.get("path_template", ""))
+    if not route.startswith(EVALUATION_ROUTES) or getattr(exc, "status_code", None) != HTTP_403_FORBIDDEN:
+        return
+    connection: ASGIConnection[Any, Any, Any, Any] = ASGIConnection(scope)
+    try:
+        actor = await current_actor(connection)
+        if not actor.is_authenticated:
+            return
+        found = connection.path_params.get("evaluation_id")
+        await evaluation_access.record_route_refusal(
+            connection.app.state.session_maker,
+            actor,
+            found if isinstance(found, uuid.UUID) else None,
+            route=route,
+            rule=str(getattr(exc, "rule", None) or "permission"),
+        )
+    except Exception:
+        log.exception("evaluation.refusal_unrecorded", route=route)
 
 
 def register_sweep_handlers() -> None:

@@ -20,11 +20,7 @@ if TYPE_CHECKING:
     from litestar.handlers import BaseRouteHandler
 
 ActorResolver = Callable[["ASGIConnection[Any, Any, Any, Any]"], Awaitable[Actor]]
-RefusalHook = Callable[["ASGIConnection[Any, Any, Any, Any]", Actor, str], Awaitable[None]]
 ACTOR_STATE_KEY = "actor"
-REFUSAL_HOOK_STATE_KEY = "permission_refused"
-"""Optional application state: awaited when a signed-in actor lacks a route's permission, before
-the 403 (a domain that must record such attempts, e.g. the evaluation's confidentiality, does so)."""
 
 
 async def current_actor(connection: ASGIConnection[Any, Any, Any, Any]) -> Actor:
@@ -53,9 +49,6 @@ def make_permission_guard(
         if not actor.is_authenticated:
             raise NotAuthorizedException(detail="log in to continue")
         if not actor.has(permission):
-            hook: RefusalHook | None = connection.app.state.get(REFUSAL_HOOK_STATE_KEY)
-            if hook is not None:
-                await hook(connection, actor, str(permission))
             raise PermissionDeniedException(detail=f"this needs the permission {permission}")
 
     return enforce_permission

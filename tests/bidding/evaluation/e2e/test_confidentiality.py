@@ -40,6 +40,9 @@ SCORES = {"A": ("87.35", "91.65"), "B": ("86.15", "92.45"), "C": ("84.85", "93.5
 """Distinctive values (tech, service) no page prints by accident."""
 PREFIXES = ("/evaluation", "/api/v1/evaluation")
 PARAM = re.compile(r"\{(\w+)(?::\w+)?\}")
+OWN_BUSINESS = {("bidder A", "POST", "/evaluation/clarifications/{clarification_id:uuid}/statement")}
+"""Unsafe calls a role may make: bidder A asks for the statement to sign over its own clarification
+(nothing is stored; the page shows the text to sign)."""
 
 
 @dataclass(frozen=True)
@@ -223,7 +226,11 @@ async def test_the_tenderee_the_agency_and_bidders_walk_every_evaluation_route_a
                     leaked = leaks(response.text, secrets, call.path)
                     if leaked:
                         problems.append(f"{role} {call.method} {call.template} {status}: shows {leaked[:3]}")
-                    if 200 <= status < 300 and call.method != "GET":
+                    if (
+                        200 <= status < 300
+                        and call.method != "GET"
+                        and (role, call.method, call.template) not in OWN_BUSINESS
+                    ):
                         problems.append(f"{role} {call.method} {call.template}: accepted ({status})")
                     if status == 403:
                         refused += 1
