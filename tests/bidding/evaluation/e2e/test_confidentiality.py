@@ -40,6 +40,16 @@ SCORES = {"A": ("87.35", "91.65"), "B": ("86.15", "92.45"), "C": ("84.85", "93.5
 """Distinctive values (tech, service) no page prints by accident."""
 PREFIXES = ("/evaluation", "/api/v1/evaluation")
 PARAM = re.compile(r"\{(\w+)(?::\w+)?\}")
+COMMITTEE_ROUTES = (
+    ("GET", "/api/v1/evaluation/{evaluation_id:uuid}/committee"),
+    ("GET", "/evaluation/e/{evaluation_id:uuid}/committee"),
+    ("GET", "/evaluation/e/{evaluation_id:uuid}/workspace"),
+    ("GET", "/evaluation/e/{evaluation_id:uuid}/bids/{opening_bid_id:uuid}"),
+    ("GET", "/evaluation/e/{evaluation_id:uuid}/progress"),
+)
+"""The committee's list and the scoring views: refused outright to each of the walking roles (the
+host's own progress view, ``/api/v1/evaluation/e/{id}/progress``, shows counts, no names: walked
+like the rest)."""
 OWN_BUSINESS = {("bidder A", "POST", "/evaluation/clarifications/{clarification_id:uuid}/statement")}
 """Unsafe calls a role may make: bidder A asks for the statement to sign over its own clarification
 (nothing is stored; the page shows the text to sign)."""
@@ -83,7 +93,9 @@ async def values_of(story: Story) -> dict[str, str]:
         finding = await session.scalar(sa.select(Finding).where(Finding.evaluation_id == story.ev))
         clarification = await session.scalar(sa.select(Clarification).where(Clarification.evaluation_id == story.ev))
         draw = await session.scalar(sa.select(CommitteeDraw).where(CommitteeDraw.evaluation_id == story.ev))
-    assert finding is not None and clarification is not None and draw is not None
+    assert finding is not None
+    assert clarification is not None
+    assert draw is not None
     member = (await story.current())[0]
     return {
         "evaluation_id": str(story.ev),
@@ -184,7 +196,7 @@ def calls(app: Litestar, values: dict[str, str]) -> Iterator[Call]:
         yield Call(method, fill(template, values), template)
 
 
-async def test_the_tenderee_the_agency_and_bidders_walk_every_evaluation_route_and_see_no_expert_or_score(
+async def test_the_tenderee_the_agency_and_bidders_walk_every_evaluation_route_and_see_no_expert_or_score(  # noqa: C901, PLR0912 - one walk
     story: Story, app: Litestar, tmp_path: Path
 ) -> None:
     del tmp_path
@@ -198,6 +210,7 @@ async def test_the_tenderee_the_agency_and_bidders_walk_every_evaluation_route_a
         **{f"bidder {n}": p.account for n, p in story.bidders.items()},
     }
     problems: list[str] = []
+    statuses: dict[tuple[str, str, str], int] = {}
     refused = 0
     with clock.use_clock(story.shifted):
         for role, account in roles.items():
@@ -223,6 +236,7 @@ async def test_the_tenderee_the_agency_and_bidders_walk_every_evaluation_route_a
                         problems.append(f"{role} {call.method} {call.path}: the stream stayed open")
                         continue
                     status = response.status_code
+                    statuses[role, call.method, call.template] = status
                     leaked = leaks(response.text, secrets, call.path)
                     if leaked:
                         problems.append(f"{role} {call.method} {call.template} {status}: shows {leaked[:3]}")
@@ -239,6 +253,9 @@ async def test_the_tenderee_the_agency_and_bidders_walk_every_evaluation_route_a
             finally:
                 await page_client.aclose()
     assert not problems, "\n".join(problems)
+    for role in roles:
+        for method, template in COMMITTEE_ROUTES:
+            assert statuses[role, method, template] == 403, (role, method, template)
     assert refused > 0
     async with story.maker() as session:
         recorded = await session.scalar(
