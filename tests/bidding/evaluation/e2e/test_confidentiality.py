@@ -30,7 +30,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bidding.evaluation.models import Clarification, CommitteeDraw, Finding, SessionState
 from bidding.evaluation.pool.models import Expert
-from tests.bidding.evaluation.e2e.world import SERVICE, TECH, Story, drawn_and_seated, gp_method, opening_bids
+from tests.bidding.evaluation.e2e.world import (
+    SERVICE,
+    TECH,
+    ExpertPerson,
+    Story,
+    drawn_and_seated,
+    gp_method,
+    opening_bids,
+)
 from tests.trading.parties.factories import Account, api_token, bearer, csrf_token
 from trading.kernel import clock
 from trading.ledger.models import LedgerEntry
@@ -71,7 +79,7 @@ class Call:
 
 
 def routes(app: Litestar) -> list[tuple[str, str]]:
-    out = []
+    out: list[tuple[str, str]] = []
     for route in app.routes:
         if not route.path.startswith(PREFIXES):
             continue
@@ -168,13 +176,13 @@ async def scored(story: Story) -> None:
     await story.enter(SessionState.SCORING, chair.actor)
     for index, expert in enumerate(experts):
 
-        async def work(s: AsyncSession, expert: object = expert, index: int = index) -> None:
+        async def work(s: AsyncSession, expert: ExpertPerson = expert, index: int = index) -> None:
             scoring = story.scoring(s)
             for name, (tech, service) in SCORES.items():
                 points = Decimal("99.95") if index == 6 and name == "C" else Decimal(tech)
-                await scoring.score(expert.actor, story.ev, bids[name], TECH, points)  # type: ignore[attr-defined]
-                await scoring.score(expert.actor, story.ev, bids[name], SERVICE, Decimal(service))  # type: ignore[attr-defined]
-            await scoring.submit(expert.actor, story.ev)  # type: ignore[attr-defined]
+                await scoring.score(expert.actor, story.ev, bids[name], TECH, points)
+                await scoring.score(expert.actor, story.ev, bids[name], SERVICE, Decimal(service))
+            await scoring.submit(expert.actor, story.ev)
 
         await story.run(work)
 

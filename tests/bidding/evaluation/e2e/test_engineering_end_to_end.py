@@ -26,7 +26,7 @@ from bidding.evaluation.models import SessionState
 from bidding.evaluation.results import evaluation_result
 from bidding.models import Tender
 from bidding.opening.coefficients import drawn_values
-from tests.bidding.evaluation.e2e.world import PRICE, TECH, Story, drawn_and_seated, opening_bids, pdfsig
+from tests.bidding.evaluation.e2e.world import PRICE, TECH, ExpertPerson, Story, drawn_and_seated, opening_bids, pdfsig
 from tests.bidding.opening.hall_support import PRICES, ledger_actions
 from trading.kernel import clock
 
@@ -72,11 +72,11 @@ async def test_an_engineering_evaluation_uses_the_k_drawn_in_the_hall(story: Sto
     tech = {"A": Decimal(82), "B": Decimal(78), "C": Decimal(75)}
     for expert in experts:
 
-        async def fill(s: AsyncSession, expert: object = expert) -> None:
+        async def fill(s: AsyncSession, expert: ExpertPerson = expert) -> None:
             scoring = story.scoring(s)
             for name, points in tech.items():
-                await scoring.score(expert.actor, story.ev, bids[name], TECH, points)  # type: ignore[attr-defined]
-            await scoring.submit(expert.actor, story.ev)  # type: ignore[attr-defined]
+                await scoring.score(expert.actor, story.ev, bids[name], TECH, points)
+            await scoring.submit(expert.actor, story.ev)
 
         await story.run(fill)
 

@@ -43,6 +43,7 @@ from certs.trustlist.model import Usage
 from tests.bidding.evaluation.e2e.world import (
     SERVICE,
     TECH,
+    ExpertPerson,
     Story,
     drawn_and_seated,
     gp_method,
@@ -104,7 +105,7 @@ async def test_a_gp_evaluation_from_the_opened_tender_to_the_signed_report_and_t
     for index, expert in enumerate(experts):
         tech = {"A": "80", "B": "85", "C": "99" if index == 6 else "70"}
 
-        async def fill(s: AsyncSession, expert=expert, tech=tech) -> None:
+        async def fill(s: AsyncSession, expert: ExpertPerson = expert, tech: dict[str, str] = tech) -> None:
             scoring = story.scoring(s)
             for name, points in tech.items():
                 await scoring.score(expert.actor, ev, bids[name], TECH, Decimal(points))

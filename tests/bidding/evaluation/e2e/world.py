@@ -258,7 +258,11 @@ class Story:
         for member in await self.members():
             if member.status is MemberStatus.NOTIFIED:
                 person = self.person_of(member)
-                await self.run(lambda s, m=member, p=person: Memberships(s, self.settings).confirm(p.actor, m.id))
+
+                async def confirm(s: AsyncSession, m: Member = member, p: ExpertPerson = person) -> Member:
+                    return await Memberships(s, self.settings).confirm(p.actor, m.id)
+
+                await self.run(confirm)
         after = await self.members()
         reserve = next(m for m in after if m.replaces_member_id == leaving.id)
         return next(m for m in after if m.id == leaving.id), reserve
@@ -289,7 +293,11 @@ class Story:
         """Members vote for ``chair`` until a majority elects them; returns the number of votes cast."""
         for count, member in enumerate(await self.current(), start=1):
             person = self.person_of(member)
-            elected = await self.run(lambda s, p=person: Seating(s, self.settings).vote(p.actor, self.ev, chair.id))
+
+            async def vote(s: AsyncSession, p: ExpertPerson = person) -> Member | None:
+                return await Seating(s, self.settings).vote(p.actor, self.ev, chair.id)
+
+            elected = await self.run(vote)
             if elected is not None:
                 return count
         raise AssertionError("no chair elected")
