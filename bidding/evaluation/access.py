@@ -171,7 +171,7 @@ async def record_route_refusal(
     """Record, in a transaction of its own, an attempt refused on an evaluation route by the
     permission guard (``rule`` ``permission``) or by a part's own check (its rule):
     ``evaluation.access_refused``, on the tender's project chain when the route names an
-    evaluation, else on the platform chain.
+    evaluation (subject: the evaluation), else on the platform chain (subject id: the route).
     """
     async with transaction(session_maker, lock=True) as session:
         evaluation = await session.get(Evaluation, evaluation_id) if evaluation_id is not None else None
@@ -180,7 +180,7 @@ async def record_route_refusal(
             session,
             actor=actor,
             action="evaluation.access_refused",
-            subject_type="evaluation.evaluation" if evaluation is not None else "evaluation.route",
+            subject_type="evaluation.evaluation",
             subject_id=str(evaluation.id) if evaluation is not None else route,
             summary={"rule": rule, "roles": sorted(r.value for r in actor.roles)},
             data={"route": route, "organisation_id": str(actor.organisation_id or "")},
