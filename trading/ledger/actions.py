@@ -148,7 +148,6 @@ ACTION_LABELS: Final[Mapping[str, str]] = MappingProxyType(
         "evaluation.review_submitted": N_("Review sheet submitted"),
         "evaluation.score_recorded": N_("Score recorded"),
         "evaluation.score_submitted": N_("Scoring sheet submitted"),
-        "evaluation.access_refused": N_("Access to the committee refused"),
         "evaluation.committee_drawn": N_("Evaluation committee drawn"),
         "evaluation.created": N_("Evaluation set up"),
         "evaluation.draw_committed": N_("Committee draw prepared (seed committed)"),
@@ -191,7 +190,6 @@ ACTION_LABELS: Final[Mapping[str, str]] = MappingProxyType(
         "evaluation.session_paused": N_("Evaluation session paused"),
         "evaluation.session_resumed": N_("Evaluation session resumed"),
         "evaluation.signed_in_at_seat": N_("Member signed in at the seat"),
-        "evaluation.state_entered": N_("Evaluation session moved on"),
         "evaluation.time_extended": N_("Session time extended"),
         "evaluation.venue_created": N_("Evaluation venue added"),
         "evaluation.venue_updated": N_("Evaluation venue changed"),
@@ -254,7 +252,6 @@ SUBJECT_LABELS: Final[Mapping[str, str]] = MappingProxyType(
         "specialty_list": N_("Specialty list"),
         "evaluation.clarification": N_("Clarification request"),
         "evaluation_scoring": N_("Evaluation scoring"),
-        "evaluation.evaluation": N_("Evaluation"),
     }
 )
 """What kind of record an entry changed (``subject_type``)."""
