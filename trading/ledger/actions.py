@@ -148,6 +148,7 @@ ACTION_LABELS: Final[Mapping[str, str]] = MappingProxyType(
         "evaluation.review_submitted": N_("Review sheet submitted"),
         "evaluation.score_recorded": N_("Score recorded"),
         "evaluation.score_submitted": N_("Scoring sheet submitted"),
+        "evaluation.access_refused": N_("Access to the committee refused"),
         "evaluation.committee_drawn": N_("Evaluation committee drawn"),
         "evaluation.created": N_("Evaluation set up"),
         "evaluation.draw_committed": N_("Committee draw prepared (seed committed)"),
