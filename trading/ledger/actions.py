@@ -178,7 +178,6 @@ ACTION_LABELS: Final[Mapping[str, str]] = MappingProxyType(
         "evaluation.report_refused": N_("Signing the evaluation report refused"),
         "evaluation.report_signatures_voided": N_("Report signatures voided by a dissent"),
         "evaluation.results_published": N_("Evaluation result published"),
-        "evaluation.state_entered": N_("Evaluation entered a new state"),
         "evaluation.chair_elected": N_("Committee chair elected"),
         "evaluation.chair_voted": N_("Vote for the committee chair"),
         "evaluation.extension_requested": N_("More time asked for"),

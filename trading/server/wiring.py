@@ -81,9 +81,6 @@ def register_evaluation_hooks() -> None:
     open) and, in the same transaction, enqueues the report part's rendering (it runs after the
     commit). With none registered the machine refuses to enter ``report-signing`` (rule
     ``result_finaliser``), so no report starts without a computed result.
-    open). With none registered the machine refuses to enter ``report-signing`` (rule
-    ``result_finaliser``), so no report starts without a computed result. In the same transaction
-    the report part's rendering is enqueued (it runs after the commit).
     """
     session_hooks.use_finaliser(_finalise_and_render)
 
