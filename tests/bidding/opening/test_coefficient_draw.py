@@ -261,7 +261,8 @@ async def test_the_coefficient_is_committed_at_the_start_and_drawn_in_public_by_
     # The record (开标记录) prints the range, the commitment, the revealed seed and the value.
     warm_renderer()
     pdf = await asyncio.to_thread(render_record, record, generated_at=datetime.now(UTC))
-    text = "".join(poppler("pdftotext", pdf, tmp_path).split())
+    # -raw: content-stream order, so two digests wrapped side by side in one row do not interleave.
+    text = "".join(poppler("pdftotext", pdf, tmp_path, "-raw").split())
     for fragment in ("浮动系数", "0.95～1.00", row["value"], row["seed"], published["seedCommitment"]):
         assert fragment in text, fragment
 
