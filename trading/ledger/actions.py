@@ -138,7 +138,6 @@ ACTION_LABELS: Final[Mapping[str, str]] = MappingProxyType(
         "evaluation.clarification_asked": N_("Clarification requested"),
         "evaluation.clarification_answered": N_("Clarification answered (signed)"),
         "evaluation.clarification_overdue": N_("Clarification not answered in time"),
-        "evaluation.access_refused": N_("Evaluation access refused"),
         "evaluation.document_read": N_("Bid document read in the evaluation"),
         "evaluation.finding_acknowledged": N_("Assistance finding acknowledged"),
         "evaluation.finding_raised": N_("Evaluation findings raised"),
