@@ -149,6 +149,8 @@ ACTION_LABELS: Final[Mapping[str, str]] = MappingProxyType(
         "evaluation.score_recorded": N_("Score recorded"),
         "evaluation.score_submitted": N_("Scoring sheet submitted"),
         "evaluation.committee_drawn": N_("Evaluation committee drawn"),
+        "evaluation.access_refused": N_("Access to the committee refused"),
+        "evaluation.state_entered": N_("Evaluation entered a new state"),
         "evaluation.created": N_("Evaluation set up"),
         "evaluation.draw_committed": N_("Committee draw prepared (seed committed)"),
         "evaluation.member_confirmed": N_("Drawn expert confirmed"),
