@@ -26,6 +26,7 @@ from bidding.evaluation.clarifications import jobs as clarifications_jobs
 from bidding.evaluation.clarifications import policies as clarifications_policies
 from bidding.evaluation.committee import jobs as committee_jobs
 from bidding.evaluation.committee import policies as committee_policies
+from bidding.evaluation.methods.common import MethodCode
 from bidding.evaluation.methods.serialise import settings_from_data
 from bidding.evaluation.methods.settings import required_coefficients
 from bidding.evaluation.models import Evaluation
@@ -58,6 +59,7 @@ from trading.parties.certificates import tsa as parties_tsa
 from trading.server.workdays import policies as workdays_policies
 
 if TYPE_CHECKING:
+    from bidding.evaluation.models import Evaluation
     from trading.kernel.settings import Settings
 
 
@@ -88,13 +90,13 @@ def grants() -> Grants:
 def register_evaluation_hooks() -> None:
     """Hand the session's state machine what it calls in the other evaluation parts, which it does
     not import (`bidding.evaluation.session.hooks`): entering ``report-signing`` runs the scoring
-    part's ``result.finalise``, registered here with ``session_hooks.use_finaliser(...)`` by that
-    part. With none registered the machine refuses to enter ``report-signing`` (rule
+    part's ``result.finalise`` (it refuses with ``art64_unresolved`` while an Art. 64 finding is
+    open) and, in the same transaction, enqueues the report part's rendering (it runs after the
+    commit). With none registered the machine refuses to enter ``report-signing`` (rule
     ``result_finaliser``), so no report starts without a computed result.
 
-    The finaliser registered here (`finalise_evaluation`) also hands the method the coefficients
-    drawn in the opening hall and schedules the report's rendering (the report part's
-    ``schedule_render``), in the transaction that enters ``report-signing``.
+    The finaliser registered here (`finalise_evaluation`) first hands the method the coefficients
+    drawn in the opening hall (综合评估法 with F1/F4).
     """
     session_hooks.use_finaliser(finalise_evaluation)
 
@@ -106,8 +108,9 @@ async def finalise_evaluation(session: AsyncSession, evaluation: Evaluation) -> 
     part's ``result.finalise`` computes ``Evaluation.result`` (or refuses), then the report is
     rendered after commit.
     """
-    settings = settings_from_data(evaluation.settings)
-    wanted = {spec.name for spec in required_coefficients(settings)}
+    wanted = set()
+    if evaluation.method == MethodCode.ENG_COMPREHENSIVE.value:  # the one method with coefficients
+        wanted = {spec.name for spec in required_coefficients(settings_from_data(evaluation.settings))}
     if wanted:
         drawn = await opening_coefficients.drawn_values(session, evaluation.tender_id)
         taken = {name: value for name, value in drawn.items() if name in wanted}

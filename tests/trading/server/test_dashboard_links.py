@@ -19,7 +19,7 @@ from trading.kernel.settings import Settings
 # The links a panel offers must be there for the role: a dashboard that silently lost its way to
 # the pages it describes would pass a test that only follows whatever links remain.
 EXPECTED_LINKS = {
-    Role.BIDDER: {"/bidding/tenders", "/bidding/bids", "/inbox", "/account"},
+    Role.BIDDER: {"/bidding/tenders", "/bidding/bids", "/evaluation/clarifications", "/inbox", "/account"},
     Role.TENDEREE: {
         "/bidding/manage",
         "/bidding/manage/new",
@@ -29,8 +29,14 @@ EXPECTED_LINKS = {
         "/account",
     },
     Role.AGENCY: {"/bidding/manage", "/organisation/mandates", "/evaluation/ratings", "/inbox", "/account"},
-    Role.EXPERT: {"/inbox", "/account", "/bidding/tenders", "/evaluation/profile", "/evaluation/workspaces"},
-    Role.EXPERT: {"/inbox", "/account", "/bidding/tenders", "/evaluation/profile", "/evaluation/my"},
+    Role.EXPERT: {
+        "/inbox",
+        "/account",
+        "/bidding/tenders",
+        "/evaluation/profile",
+        "/evaluation/workspaces",
+        "/evaluation/my",
+    },
     Role.INTERMEDIARY: {"/market/intermediary", "/market", "/inbox", "/account"},
     Role.GUARANTOR: {"/inbox", "/bidding/tenders", "/account"},
     Role.SUPERVISOR: {"/ledger", "/bidding/tenders", "/market/regulator", "/credit/imports", "/account"},
