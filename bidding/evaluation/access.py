@@ -12,7 +12,9 @@ Until ``Evaluation.results_published_at``:
 
 Every refused attempt is recorded in the ledger (action ``evaluation.access_refused`` on the
 tender's project chain) in the caller's transaction, which the caller then commits by answering
-403 without raising (`identities_refusal`), or in a transaction of its own (`refuse`). From
+403 without raising (`identities_refusal`), or in a transaction of its own (`refuse`); any other
+403 on an evaluation route (the permission guard, a part's own check) is recorded by the server's
+``after_exception`` hook through `record_route_refusal`. From
 publication on, the committee's names are public with the result.
 """
 
