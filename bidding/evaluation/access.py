@@ -7,7 +7,7 @@ Until ``Evaluation.results_published_at``:
   operator (an admin) and the supervisors; an expert sees their own membership;
 - a score is visible only to the member who wrote it; after they submitted, the chair sees
   progress counts, not values, and nobody sees another's values until everyone submitted
-  (`may_see_score`);
+  (the scoring part's views);
 - bidders, the tenderee and the agency see neither.
 
 Every refused attempt is recorded in the ledger (action ``evaluation.access_refused`` on the
@@ -44,7 +44,6 @@ class Sight(StrEnum):
     """What was asked for (recorded with a refusal)."""
 
     IDENTITIES = "identities"
-    SCORES = "scores"
 
 
 class AccessRefused(PermissionDenied):
@@ -68,23 +67,6 @@ def may_see_identities(actor: Actor, evaluation: Evaluation) -> bool:
     the results are published.
     """
     return published(evaluation) or is_draw_operator(actor) or is_supervisor(actor)
-
-
-def may_see_score(
-    evaluation: Evaluation,
-    *,
-    author: Member,
-    viewer: Member | None,
-    everyone_submitted: bool,
-) -> bool:
-    """One score's value: its author; any current member once every member submitted; everyone
-    after publication. The supervisor sees values only after completion (publication).
-    """
-    if published(evaluation):
-        return True
-    if viewer is None or viewer.voided_at is not None:
-        return False
-    return viewer.id == author.id or (everyone_submitted and viewer.status in CURRENT)
 
 
 async def member_of(session: AsyncSession, actor: Actor, evaluation_id: uuid.UUID) -> Member | None:
