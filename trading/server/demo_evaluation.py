@@ -36,7 +36,7 @@ import tempfile
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Final
@@ -76,6 +76,7 @@ from trading.kernel.db.uow import transaction
 from trading.kernel.settings import Settings
 from trading.kernel.storage import FileStore
 from trading.kernel.sweep import run_sweep
+from trading.kernel.tasks import DroppingPublisher, RecordingPublisher, set_publisher
 from trading.parties.service import PartiesService
 from trading.server.demo_opening import DEMO_BIDDERS, DEMO_TENDER_TYPE, DemoBidder, demo_settings
 
@@ -174,6 +175,29 @@ async def seed_demo_evaluation(
         start = (await clock.now(session)).replace(microsecond=0) - BACKDATE
         real_now = await clock.now(session)
     offset = start - real_now
+    # The seeding runs before the worker starts (no publisher installed): keep what the services
+    # enqueue (the deadline's ledger checkpoint, notices) and hand it on if a publisher is there.
+    recorder = RecordingPublisher()
+    previous = set_publisher(recorder)
+    try:
+        lines = await _seed(session_maker, settings, manifest, offset, start)
+    finally:
+        set_publisher(previous)
+    if recorder.published and not isinstance(previous, DroppingPublisher):
+        previous.publish(recorder.published)
+    elif recorder.published:
+        names = sorted({message.name for message in recorder.published})
+        lines.append(f"  evaluation demo: left to the worker's schedule: {', '.join(names)}")
+    return lines
+
+
+async def _seed(
+    session_maker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    manifest: dict[str, Any],
+    offset: timedelta,
+    start: datetime,
+) -> list[str]:
     store = file_store(settings)
 
     def at(minutes: int) -> clock.ShiftedClock:
