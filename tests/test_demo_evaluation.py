@@ -35,6 +35,7 @@ from trading.kernel.settings import Settings
 from trading.kernel.tasks import RecordingPublisher
 from trading.ledger.models import LedgerEntry
 from trading.parties.models import User
+from trading.server import demo_session
 from trading.server.cli import alembic_config
 from trading.server.demo import DEMO_PASSWORD, seed_demo_data
 from trading.server.demo_evaluation import DEMO_EVALUATION_CODE, PROPOSAL_PDF
@@ -69,7 +70,7 @@ async def _check_the_evaluation(session: AsyncSession) -> tuple[uuid.UUID, uuid.
     seats = await session.scalar(
         select(func.count()).select_from(Seat).where(Seat.venue_id.in_([v.venue_id for v in venues]))
     )
-    assert seats == 6
+    assert seats == sum(item.seats for item in demo_session.VENUES)
     marked = await session.scalar(
         select(func.count()).select_from(LedgerEntry).where(LedgerEntry.action == "evaluation.demo_seat_marked")
     )

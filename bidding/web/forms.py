@@ -13,8 +13,8 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from bidding.models import MONEY_INTEGER_DIGITS, EvaluationMethod, TenderCategory
-from bidding.schemas import Criterion, LotCreate, TenderCreate
-from bidding.web.labels import BAD_CRITERIA, BAD_LOTS
+from bidding.schemas import CoefficientCreate, Criterion, LotCreate, TenderCreate
+from bidding.web.labels import BAD_COEFFICIENTS, BAD_CRITERIA, BAD_LOTS
 from trading.kernel.bounds import INT64_MAX
 from trading.kernel.web.forms import BAD_CHOICE, BAD_NUMBER, FieldParser, Many, lines, many
 
@@ -32,6 +32,7 @@ class DraftForm:
     lots: str = ""
     evaluationMethod: str = ""  # noqa: N815
     evaluationCriteria: str = ""  # noqa: N815
+    coefficients: str = ""
     bidSecurityAmount: str = ""  # noqa: N815
     bidSecurityForms: Many = field(default_factory=list)  # noqa: N815
     documentsFrom: str = ""  # noqa: N815
@@ -104,6 +105,17 @@ def _criteria(parser: FieldParser, value: str) -> list[Criterion]:
     return criteria
 
 
+def _coefficients(parser: FieldParser, value: str) -> list[CoefficientCreate]:
+    """``name | low | high | step`` lines (浮动系数 drawn in the opening hall; checked at publication)."""
+    found = []
+    for cells in lines(value):
+        if len(cells) != 4:  # noqa: PLR2004 - name, low, high, step
+            parser.add("coefficients", "format", BAD_COEFFICIENTS)
+            return []
+        found.append(CoefficientCreate(*cells))
+    return found
+
+
 def tender_from_form(form: DraftForm) -> TenderCreate:
     """The draft form as a `TenderCreate`; malformed fields raise one refusal naming each one."""
     parser = FieldParser()
@@ -125,6 +137,7 @@ def tender_from_form(form: DraftForm) -> TenderCreate:
         or Decimal(0),
         bid_security_forms=form.security(),
         evaluation_criteria=_criteria(parser, form.evaluationCriteria),
+        coefficients=_coefficients(parser, form.coefficients),
         documents_from=parser.time("documentsFrom", form.documentsFrom),
         documents_until=parser.time("documentsUntil", form.documentsUntil),
         deadline=parser.time("deadline", form.deadline),

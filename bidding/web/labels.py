@@ -77,6 +77,7 @@ FIELD_LABELS: dict[str, str] = {
     "lots": N_("Lots"),
     "evaluationMethod": N_("Evaluation method"),
     "evaluationCriteria": N_("Evaluation criteria"),
+    "coefficients": N_("Random coefficients"),
     "bidSecurityAmount": N_("Bid security (yuan)"),
     "bidSecurityForms": N_("Bid security forms"),
     "documentsFrom": N_("Documents available from"),
@@ -115,6 +116,13 @@ RULE_TEXT: dict[str, str] = {
     "allowed_forms": N_("Bid security is given as cash or a guarantee."),
     "non_cash_accepted": N_("Government procurement must accept guarantees."),
     "weights_sum_100": N_("The comprehensive method needs named criteria whose weights sum to 100."),
+    "coefficients_list": N_("Random coefficients are a list of name, low, high and step."),
+    "coefficient_name": N_("Each random coefficient needs a name of 1 to 40 characters."),
+    "coefficient_unique": N_("Two random coefficients have the same name."),
+    "coefficient_decimal": N_("A random coefficient's low, high and step are decimal numbers."),
+    "coefficient_range": N_("A random coefficient's low value is above its high value."),
+    "coefficient_step": N_("A random coefficient's step must be positive and divide high minus low."),
+    "coefficient_values": N_("A random coefficient may have at most 10001 values."),
     "method_allowed": N_("This evaluation method is not allowed for this tender type."),
     "category_matches_type": N_("The category does not match the tender type."),
     "publication_to_deadline_days": N_("The deadline is too close to the publication of the documents."),
@@ -159,11 +167,12 @@ RULE_TEXT: dict[str, str] = {
 }
 BAD_LOTS: Final = N_("One lot per line: code | name | estimate, optionally | bid security for that lot.")
 BAD_CRITERIA: Final = N_("One criterion per line: name | weight.")
+BAD_COEFFICIENTS: Final = N_("One random coefficient per line: name | low | high | step.")
 BIDDING: Final = Labels(
     fields=FIELD_LABELS,
     rules=RULE_TEXT,
     # A malformed lot or criterion line says how to write one, which says more than "format".
-    messages=frozenset({BAD_LOTS, BAD_CRITERIA}),
+    messages=frozenset({BAD_LOTS, BAD_CRITERIA, BAD_COEFFICIENTS}),
 )
 TEMPLATE_LABELS: Final = {
     "categories": CATEGORY_LABELS,

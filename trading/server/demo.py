@@ -38,7 +38,7 @@ from trading.parties.models import Organisation, OrganisationKind
 from trading.parties.repository import OrganisationRepository, UserRepository
 from trading.parties.schemas import OrganisationCreate, UserCreate
 from trading.parties.service import PartiesService
-from trading.server import demo_evaluation, demo_market, demo_opening, demo_pki, demo_pool
+from trading.server import demo_evaluation, demo_market, demo_opening, demo_pki, demo_pool, demo_session
 
 DEMO_PASSWORD = "ggzy-demo-2026"  # noqa: S105 - published in README.md on purpose
 
@@ -291,6 +291,7 @@ async def _seed(settings: Settings, manifest: dict[str, Any] | None = None) -> t
                 {item.key: item.uscc for item in ORGANISATIONS},
                 {item.key: item.name for item in ORGANISATIONS},
             )
+            mandate += await demo_session.seed_demo_venues(session)
         async with transaction(session_maker, lock=True) as session:
             usccs = {item.key: item.uscc for item in ORGANISATIONS}
             certificates = mandate + await demo_market.seed_demo_market(

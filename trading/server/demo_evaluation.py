@@ -8,7 +8,7 @@ one, through the services, on the five-minute demo's short rule set (`demo_openi
 1. a tender marked 演示 (``DEMO_EVALUATION_CODE``) is published and the demo bidders seal and submit
    bids (with a PDF) through intake, then the deadline sweep opens its hall, the bidders sign in and
    decrypt their bids with their own keys (what ``ggzy bid decrypt`` does, in process);
-2. two venues of the catalogue (a main and a peer sub venue, with seats), the evaluation set up by
+2. the demo venues of `demo_session` (a main and a peer sub venue, with seats), the evaluation set up by
    the host (the demo tenderee) under 综合评估法 with the tender's criteria;
 3. the committee drawn by the centre's operator (``admin``) with the seeded draw: the spec splits it
    by specialty so that each group has exactly as many eligible experts as it needs, so the draw
@@ -52,13 +52,13 @@ from bidding.deps import file_store
 from bidding.evaluation.committee.drawing import CommitteeDraws
 from bidding.evaluation.committee.members import Memberships
 from bidding.evaluation.committee.setup import EvaluationSetup, SetupInput, default_settings
-from bidding.evaluation.models import Evaluation, Member, MemberStatus, SessionState, VenueOwner
+from bidding.evaluation.models import Evaluation, Member, MemberStatus, SessionState
 from bidding.evaluation.pool.service import ExpertFacts, ExpertPool
 from bidding.evaluation.session import machine
 from bidding.evaluation.session.journal import ledger
 from bidding.evaluation.session.repository import SessionRepository
 from bidding.evaluation.session.seating import Seating
-from bidding.evaluation.venues.service import VenueCatalogue, VenueInput
+from bidding.evaluation.venues.service import VenueCatalogue
 from bidding.intake.service import IntakeService
 from bidding.models import DocumentKind, EvaluationMethod, Tender, TenderCategory
 from bidding.opening.jobs import OpeningClock, TenderDeadline
@@ -78,6 +78,7 @@ from trading.kernel.storage import FileStore
 from trading.kernel.sweep import run_sweep
 from trading.kernel.tasks import DroppingPublisher, RecordingPublisher, set_publisher
 from trading.parties.service import PartiesService
+from trading.server import demo_session
 from trading.server.demo_opening import DEMO_BIDDERS, DEMO_TENDER_TYPE, DemoBidder, demo_settings
 
 DEMO_EVALUATION_CODE: Final = "E3208000001000003001"
@@ -91,11 +92,6 @@ PROPOSAL_PDF: Final = "施工组织设计.pdf"
 SPECIALTIES: Final = {"A0102": 2, "A0601": 1, "A0202": 1, "A0502": 1}
 """The committee spec's groups: each has exactly as many eligible demo experts as its count."""
 CHAIR: Final = "expert"
-
-VENUES: Final = (
-    ("HA-PB-01", "淮安市公共资源交易中心第一评标室(演示)", "320800", VenueOwner.OWN, ("A01", "A02", "A03")),
-    ("NJ-PB-03", "南京市公共资源交易中心第三评标室(演示)", "320100", VenueOwner.PEER, ("B01", "B02", "B03")),
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -367,20 +363,16 @@ async def _halls(
     return found
 
 
-async def _venues(session: AsyncSession, admin: Actor) -> tuple[uuid.UUID, uuid.UUID]:
+async def _venues(session: AsyncSession) -> tuple[uuid.UUID, uuid.UUID]:
+    """The demo venues of `demo_session` (seeded before, added here if they are missing)."""
+    await demo_session.seed_demo_venues(session)
     catalogue = VenueCatalogue(session)
-    known = {venue.code: venue for venue in await catalogue.venues()}
-    ids = []
-    for code, name, region, owner, seats in VENUES:
-        venue = known.get(code)
-        if venue is None:
-            venue = await catalogue.create(
-                VenueInput(code=code, name=name, region_code=region, owner=owner.value, platform="ggzy"), actor=admin
-            )
-            for label in seats:
-                await catalogue.add_seat(venue.id, label, actor=admin)
-        ids.append(venue.id)
-    return ids[0], ids[1]
+    found = []
+    for item in demo_session.VENUES:
+        venue = await catalogue.repo.venue_by_code(item.venue.code)
+        assert venue is not None  # noqa: S101 - seeded just above
+        found.append(venue.id)
+    return found[0], found[1]
 
 
 async def _set_up(
@@ -392,7 +384,7 @@ async def _set_up(
         assert admin is not None  # noqa: S101 - seeded before
         assert tenderee is not None  # noqa: S101
         await _zhangsan_in_pool(session, settings, manifest, admin)
-        main, sub = await _venues(session, admin)
+        main, sub = await _venues(session)
         setup = EvaluationSetup(session)
         tender = await setup.repo.tender_by_code(DEMO_EVALUATION_CODE)
         assert tender is not None  # noqa: S101 - published above

@@ -22,7 +22,10 @@ from bidding.evaluation.committee import policies as committee_policies
 from bidding.evaluation.pool import jobs as pool_jobs
 from bidding.evaluation.pool import policies as pool_policies
 from bidding.evaluation.report import policies as report_policies
+from bidding.evaluation.report import service as report_service
 from bidding.evaluation.scoring import policies as scoring_policies
+from bidding.evaluation.scoring import result as scoring_result
+from bidding.evaluation.session import hooks as session_hooks
 from bidding.evaluation.session import policies as session_policies
 from bidding.opening import jobs as opening_jobs
 from intermediary_market import jobs as market_jobs
@@ -43,6 +46,7 @@ from trading.parties.certificates import tsa as parties_tsa
 from trading.server.workdays import policies as workdays_policies
 
 if TYPE_CHECKING:
+    from bidding.evaluation.models import Evaluation
     from trading.kernel.settings import Settings
 
 
@@ -73,10 +77,19 @@ def grants() -> Grants:
 def register_evaluation_hooks() -> None:
     """Hand the session's state machine what it calls in the other evaluation parts, which it does
     not import (`bidding.evaluation.session.hooks`): entering ``report-signing`` runs the scoring
-    part's ``result.finalise``, registered here with ``session_hooks.use_finaliser(...)`` by that
-    part. With none registered the machine refuses to enter ``report-signing`` (rule
+    part's ``result.finalise`` (it refuses with ``art64_unresolved`` while an Art. 64 finding is
+    open) and, in the same transaction, enqueues the report part's rendering (it runs after the
+    commit). With none registered the machine refuses to enter ``report-signing`` (rule
     ``result_finaliser``), so no report starts without a computed result.
     """
+    session_hooks.use_finaliser(_finalise_and_render)
+
+
+async def _finalise_and_render(session: AsyncSession, evaluation: Evaluation, /) -> object:
+    """Entering ``report-signing``: compute the result (scoring), then render the report after commit."""
+    result = await scoring_result.finalise(session, evaluation)
+    report_service.schedule_render(session, evaluation)
+    return result
 
 
 def register_sweep_handlers() -> None:

@@ -5,9 +5,9 @@
    of the evaluation's committee spec, checked again by `require_committee`) fixed with it. The seed
    itself stays in the row, shown nowhere until the run.
 2. **Run** (the operator, after the bid deadline, for GP not earlier than the working days of
-   `draw.timing`): the pool's candidates (`CandidateRepository.candidates`), avoidance
-   (`draw.avoidance.apply_avoidance`: employer or declared conflict with the tenderee, the agency or
-   any bidder, suspension, unavailability, frequency), the excluded with their reasons, the
+   `draw.timing`): the pool after avoidance (`CandidateRepository.avoided`, the result of
+   `draw.avoidance.apply_avoidance` over every expert: employer or declared conflict with the
+   tenderee, the agency or any bidder, suspension, unavailability, frequency), the excluded with their reasons, the
    candidate list and its digest, `draw.committee.draw_committee` with the revealed seed; a
    `Member` per drawn expert (notified, answer due after `CommitteeRules.answer_hours`), a pool
    `DrawRecord` each, an inbox notice each, ledger entries. A shortfall or a timing rule refuses the
@@ -32,7 +32,6 @@ from bidding.evaluation.committee.errors import DrawStateConflict, EvaluationNot
 from bidding.evaluation.committee.repository import CommitteeRepository
 from bidding.evaluation.committee.rules import CommitteeRules, shipped_rules
 from bidding.evaluation.committee.setup import is_government_procurement, sector_of
-from bidding.evaluation.draw.avoidance import apply_avoidance, months_before
 from bidding.evaluation.draw.candidates import DrawContext
 from bidding.evaluation.draw.committee import CommitteeDraw as DrawnCommittee
 from bidding.evaluation.draw.committee import (
@@ -40,7 +39,7 @@ from bidding.evaluation.draw.committee import (
     DrawSpec,
     GroupDraw,
     GroupSpec,
-    candidate_list,
+    candidate_columns,
     draw_committee,
     draw_spec,
     published_candidates,
@@ -188,15 +187,15 @@ class CommitteeDraws:
         spec = spec_of(row)
         context = await self._context(evaluation, tender, now)
         prefixes = sorted({code for group in spec.groups for code in group.specialties})
-        candidates = await CandidateRepository(self.session).candidates(
-            days_from=context.evaluation_date,
-            days_until=context.evaluation_end or context.evaluation_date,
-            draws_since=months_before(context.draw_date, self.draw_rules.frequency_months),
+        # The pool after avoidance, the candidates as columns (`CandidateRepository.avoided`: the
+        # cheap filters in SQL, the same result as `apply_avoidance` over every expert's record).
+        avoided = await CandidateRepository(self.session).avoided(
+            context,
+            self.draw_rules,
             specialty_prefixes=prefixes if all(group.specialties for group in spec.groups) else None,
         )
-        avoided = apply_avoidance(candidates, context, self.draw_rules)
         drawn = draw_committee(row.seed, row.seed_commitment, avoided.candidates, spec)  # DrawRefused: nothing stored
-        listed = candidate_list(avoided.candidates, spec)
+        listed = candidate_columns(avoided.candidates, spec)
         row.candidates = {"candidates": published_candidates(listed)}
         row.candidate_list_sha256 = drawn.candidate_list_sha256
         row.excluded = {"excluded": avoided.exclusion_record()}

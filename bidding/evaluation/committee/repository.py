@@ -16,6 +16,7 @@ from bidding.evaluation.models import (
     Member,
     MemberKind,
     MemberStatus,
+    SessionState,
     Venue,
 )
 from bidding.evaluation.pool.models import DrawOutcome, DrawRecord, Expert
@@ -148,6 +149,18 @@ class CommitteeRepository:
             .limit(limit)
         )
         return [(draw, evaluation, tender) for draw, evaluation, tender in rows.all()]
+
+    async def awaiting_draw(self, limit: int = 200) -> Sequence[tuple[Evaluation, Tender]]:
+        """Evaluations still preparing without any committee draw, soonest start first."""
+        drawn = select(CommitteeDraw.evaluation_id)
+        rows = await self.session.execute(
+            select(Evaluation, Tender)
+            .join(Tender, Tender.id == Evaluation.tender_id)
+            .where(Evaluation.id.not_in(drawn), Evaluation.state == SessionState.PREPARING)
+            .order_by(Evaluation.scheduled_at)
+            .limit(limit)
+        )
+        return [(evaluation, tender) for evaluation, tender in rows.all()]
 
     async def experts(self, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Expert]:
         if not ids:

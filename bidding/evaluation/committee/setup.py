@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bidding.evaluation.committee.errors import DrawStateConflict, EvaluationNotFound, NotTheHost, SetupRefused
 from bidding.evaluation.committee.repository import CommitteeRepository
 from bidding.evaluation.committee.rules import CommitteeRules, shipped_rules
+from bidding.evaluation.methods.base_price import Preset, constants
 from bidding.evaluation.methods.common import GP_SECTORS, METHODS, MethodCode, Sector
 from bidding.evaluation.methods.serialise import settings_from_data, settings_to_data
 from bidding.evaluation.methods.settings import CommitteeSpec, MethodSettings, require_settings
@@ -45,6 +46,8 @@ AFTER_PUBLICATION: Final = frozenset({TenderStatus.PUBLISHED, TenderStatus.CLOSE
 PRICE_WORDS: Final = ("报价", "价格", "价", "price")
 DEFAULT_SIZE: Final = 5
 GP_LARGE_SIZE: Final = 7
+DEFAULT_PRESET: Final = Preset.F2
+"""综合评估法's default base-price preset (the host chooses another on the setup page)."""
 
 SECTOR_OF: Final[Mapping[TenderCategory, Sector]] = {
     TenderCategory.ENGINEERING: Sector.ENGINEERING,
@@ -101,12 +104,18 @@ def default_settings(tender: Tender, rules: CommitteeRules | None = None) -> dic
                     "high": "100",
                 }
             )
+    preset = "lowest" if government or method is not MethodCode.ENG_COMPREHENSIVE else DEFAULT_PRESET.value
+    if preset != "lowest":  # the engineering price score runs over the preset's full marks
+        full = constants(DEFAULT_PRESET).full
+        for item in criteria:
+            if item["kind"] == "price":
+                item["high"] = str(full)
     size = GP_LARGE_SIZE if government and tender.estimate >= Decimal(10_000_000) else DEFAULT_SIZE
     return {
         "method": method.value,
         "sector": sector_of(tender).value,
         "criteria": criteria,
-        "price_base": "lowest" if government or method is not MethodCode.ENG_COMPREHENSIVE else "F2",
+        "price_base": preset,
         "committee": {
             "size": size,
             "representatives": 0,

@@ -323,7 +323,8 @@ class CommitteePages(Controller):
     ) -> Response[Any]:
         """Every committee draw, newest first, with the evaluations still waiting for one."""
         repo = CommitteeRepository(db_session)
-        return await page(request, "evaluation/committee/draws.html", _context(draws=await repo.all_draws()))
+        context = _context(draws=await repo.all_draws(), awaiting=await repo.awaiting_draw())
+        return await page(request, "evaluation/committee/draws.html", context)
 
     async def _draw_page(
         self,
@@ -339,7 +340,12 @@ class CommitteePages(Controller):
         draw = await repo.latest_draw(evaluation.id)
         members = await repo.members(evaluation.id)
         identities = access.may_see_identities(actor, evaluation)
-        names = {str(m.expert_id): m.name for m in members if m.expert_id is not None} if identities else {}
+        names: dict[str, str] = {}
+        if identities and draw is not None and draw.result is not None:
+            drawn = [e for g in draw.result["groups"] for e in (*g["members"], *g["reserves"])]
+            excluded = [item["expert_id"] for item in (draw.excluded or {}).get("excluded", [])]
+            found = await repo.experts([uuid.UUID(e) for e in (*drawn, *excluded)])
+            names = {str(expert_id): expert.name for expert_id, expert in found.items()}
         context = _context(
             tender=tender,
             evaluation=evaluation,

@@ -166,7 +166,7 @@ class CandidateList:
 
     def lines(self) -> Iterator[str]:
         """One line per expert, ``expert_id SP code_1,…,code_m``: what the digest covers."""
-        return map(_LINE, self.ids, self.codes)
+        return map(" ".join, zip(self.ids, self.codes, strict=True))
 
     def published(self) -> list[dict[str, Any]]:
         """The list as published with the result (``expert_id``, ``specialties``)."""
@@ -178,4 +178,3 @@ class CandidateList:
 
 _EXPERT_ID = attrgetter("expert_id")
 _SPECIALTIES = attrgetter("specialties")
-_LINE = "{} {}".format

@@ -30,6 +30,7 @@ only: the same inputs give the same committee, a different list a different one.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
 import operator
@@ -138,8 +139,11 @@ def _digest(listing: CandidateList) -> tuple[str, str]:
     ``expert_id SP code_1,…,code_m``. The text is checked in one pass for what `Candidate` refuses
     one by one (whitespace in an id or a code), since column input skips those records.
     """
-    text = "\n".join(itertools.chain((CANDIDATES_DOMAIN,), listing.lines()))
     n = len(listing)
+    parts: list[str] = [CANDIDATES_DOMAIN, *itertools.repeat("", 2 * n)]
+    parts[1::2] = listing.ids
+    parts[2::2] = listing.codes
+    text = ("%s" + "\n%s %s" * n) % tuple(parts)  # one C-level format, no string per line
     if text.count("\n") != n or text.count(" ") != n or not text.replace("\n", "").isprintable():
         raise DrawRefused(
             "expert ids and specialty codes are printable text without whitespace",
@@ -204,6 +208,13 @@ def _fits(codes: Sequence[str], prefixes: Iterable[str]) -> Iterator[bool]:
 
 def _listed(listing: CandidateList, spec: DrawSpec) -> CandidateList:
     """The candidate list: of ``listing`` (canonical order, checked), the experts fitting a group."""
+    return _grouped(listing, spec)[0]
+
+
+def _grouped(listing: CandidateList, spec: DrawSpec) -> tuple[CandidateList, dict[str, list[bool] | None]]:
+    """`_listed`, and per group key which of the listed experts fit it (None: all do), each
+    group's fit computed once over the whole listing and reused for the list itself.
+    """
     check_spec(spec)
     ids = listing.ids
     if len(listing.codes) != len(ids):
@@ -214,13 +225,17 @@ def _listed(listing: CandidateList, spec: DrawSpec) -> CandidateList:
             field="candidates",
             rule="canonical_order",
         )
-    if any(not group.specialties for group in spec.groups):
-        return listing
-    prefixes = frozenset().union(*(group.specialties for group in spec.groups))
-    keep = list(_fits(listing.codes, prefixes))
+    fits: dict[str, list[bool] | None] = {
+        group.key: list(_fits(listing.codes, group.specialties)) if group.specialties else None for group in spec.groups
+    }
+    masks = [mask for mask in fits.values() if mask is not None]
+    if len(masks) < len(fits):  # a group takes every candidate
+        return listing, fits
+    keep = functools.reduce(lambda left, right: list(map(operator.or_, left, right)), masks)
     if all(keep):
-        return listing
-    return CandidateList(list(itertools.compress(ids, keep)), list(itertools.compress(listing.codes, keep)))
+        return listing, fits
+    listed = CandidateList(list(itertools.compress(ids, keep)), list(itertools.compress(listing.codes, keep)))
+    return listed, {key: list(itertools.compress(mask, keep)) for key, mask in fits.items() if mask is not None}
 
 
 def candidate_list(candidates: Sequence[Candidate], spec: DrawSpec) -> list[Candidate]:
@@ -261,16 +276,14 @@ def draw_committee(
         raise DrawRefused(
             "the seed does not match the commitment published before the draw", field="seed", rule="seed_commitment"
         )
-    listed = _listed(_columns(candidates), spec)
+    listed, fits = _grouped(_columns(candidates), spec)
     list_sha256, _ = _digest(listed)
     seed = draws.draw_seed(server_seed, list_sha256, dict(contributions or {}))
     taken: set[str] = set()
     groups: list[GroupDraw] = []
     for group in spec.ordered():
-        if group.specialties:
-            eligible = list(itertools.compress(listed.ids, _fits(listed.codes, group.specialties)))
-        else:
-            eligible = list(listed.ids)
+        fit = fits[group.key]
+        eligible = list(listed.ids) if fit is None else list(itertools.compress(listed.ids, fit))
         if taken:  # a handful drawn for earlier groups
             eligible = [expert for expert in eligible if expert not in taken]
         if len(eligible) < group.count:

@@ -19,7 +19,7 @@ dissent, then completion and the published result.
   previous revision are void (their members sign the new revision; ``evaluation.report_signatures_voided``).
 * **Completion** (`_complete_if_answered`): once every current member has signed or refused and the
   report is rendered, the evaluation enters ``completed`` (the session part's
-  ``bidding.evaluation.session.machine.enter`` when it exists, else `_enter_completed`),
+  `bidding.evaluation.session.machine.enter`, with the answering member as the actor),
   ``results_published_at`` and the draws' ``published_at`` are set: names and the result are public.
 
 The functions take the caller's session and only flush (the request or job owns the transaction);
@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import importlib
 import io
 import uuid
 from collections.abc import Sequence
@@ -45,19 +44,19 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bidding.evaluation.models import (
     Evaluation,
-    EventKind,
     Member,
     ReportSignature,
-    SessionEvent,
     SessionState,
 )
 from bidding.evaluation.report import repository
 from bidding.evaluation.report.data import report_data
 from bidding.evaluation.report.render import render_report
+from bidding.evaluation.session.machine import enter as enter_state
 from certs.sign.pades import verify_pdf
 from certs.trustlist.model import Usage
 from trading.kernel import clock, tasks
 from trading.kernel.auth.identity import Actor
+from trading.kernel.auth.roles import Role
 from trading.kernel.db.types import uuid7
 from trading.kernel.db.uow import transaction
 from trading.kernel.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
@@ -73,8 +72,9 @@ RENDER_TASK: Final = "bidding.evaluation.render_report"
 MAX_REPORT_BYTES: Final = 64 * 1024 * 1024
 MAX_DISSENT_CHARS: Final = 8000
 SIGN_REASON: Final = "评标委员会成员签署评标报告"
-SESSION_MACHINE: Final = "bidding.evaluation.session.machine"
 SUBJECT: Final = "evaluation.evaluation"
+OVERSEERS: Final = frozenset({Role.ADMIN, Role.SUPERVISOR})
+"""See who answered the report before the results (identities, not scores: the PDF stays members' only)."""
 
 
 class ReportRefused(ValidationFailed):
@@ -164,12 +164,17 @@ async def publish_report(
 # --- reading ---------------------------------------------------------------------------------------
 
 
-async def report_status(session: AsyncSession, actor: Actor, evaluation_id: uuid.UUID) -> ReportStatus:
-    """Who answered how: for the committee's members, and (once published) for everyone."""
+async def report_status(
+    session: AsyncSession, actor: Actor, evaluation_id: uuid.UUID, *, overseers: bool = True
+) -> ReportStatus:
+    """Who answered how: for the committee's members, the centre's admins and supervisors (the
+    progress, not the report: ``overseers``), and (once published) for everyone.
+    """
     evaluation = await _evaluation(session, evaluation_id)
     current = await repository.current_members(session, evaluation.id)
     mine = _member_of(current, actor)
-    if mine is None and evaluation.results_published_at is None:
+    overseer = overseers and bool(actor.roles & OVERSEERS)
+    if mine is None and evaluation.results_published_at is None and not overseer:
         raise PermissionDenied(
             "only the committee's members see the report before the results",
             field="evaluation",
@@ -200,9 +205,8 @@ async def report_status(session: AsyncSession, actor: Actor, evaluation_id: uuid
 
 async def report_pdf(session: AsyncSession, store: FileStore, actor: Actor, evaluation_id: uuid.UUID) -> bytes:
     """The current revision: for the committee's members, and for everyone once published."""
-    status = await report_status(session, actor, evaluation_id)
+    await report_status(session, actor, evaluation_id, overseers=False)  # the scores: members only until published
     evaluation = await _evaluation(session, evaluation_id)
-    del status
     if evaluation.report_storage_key is None:
         raise NotFound("the report is being rendered; try again shortly", field="report", rule="report-ready")
     return await asyncio.to_thread(store.path(evaluation.report_storage_key).read_bytes)
@@ -433,7 +437,7 @@ async def _complete_if_answered(session: AsyncSession, evaluation: Evaluation, a
     answered = {row.member_id for row in await repository.signatures(session, evaluation.id)}
     if not current or any(member.id not in answered for member in current):
         return False
-    await _enter(session, evaluation, actor, now)
+    await _enter(session, evaluation, actor)
     evaluation.results_published_at = now
     evaluation.completed_at = evaluation.completed_at or now
     evaluation.updated_at = now
@@ -458,46 +462,6 @@ async def _complete_if_answered(session: AsyncSession, evaluation: Evaluation, a
     return True
 
 
-async def _enter(session: AsyncSession, evaluation: Evaluation, actor: Actor, now: datetime) -> None:
-    """Move to ``completed`` through the session part's machine when it exists."""
-    try:
-        machine = importlib.import_module(SESSION_MACHINE)
-    except ModuleNotFoundError as missing:
-        if missing.name is None or not SESSION_MACHINE.startswith(missing.name):
-            raise  # the machine exists but something it imports does not
-        await _enter_completed(session, evaluation, actor, now)
-        return
-    await machine.enter(session, evaluation, SessionState.COMPLETED, actor=actor)
-
-
-async def _enter_completed(session: AsyncSession, evaluation: Evaluation, actor: Actor, now: datetime) -> None:
-    """Until `bidding.evaluation.session.machine` lands: the one transition this part makes."""
-    previous = evaluation.state
-    evaluation.state = SessionState.COMPLETED
-    evaluation.state_entered_at = now
-    evaluation.state_ends_at = None
-    evaluation.completed_at = now
-    session.add(
-        SessionEvent(
-            id=uuid7(),
-            evaluation_id=evaluation.id,
-            kind=EventKind.TRANSITION,
-            from_state=previous,
-            to_state=SessionState.COMPLETED,
-            actor_id=actor.user_id,
-            note="",
-            details={"by": "report"},
-            at=now,
-        )
-    )
-    await session.flush()
-    tender = await repository.tender(session, evaluation.tender_id)
-    await append_entry(
-        session,
-        actor=actor,
-        action="evaluation.state_entered",
-        subject_type=SUBJECT,
-        subject_id=str(evaluation.id),
-        summary={"from": previous.value, "to": SessionState.COMPLETED.value},
-        project_code=tender.project_code,
-    )
+async def _enter(session: AsyncSession, evaluation: Evaluation, actor: Actor) -> None:
+    """Move to ``completed`` through the session part's state machine (its checks, journal, ledger)."""
+    await enter_state(session, evaluation, SessionState.COMPLETED, actor=actor)

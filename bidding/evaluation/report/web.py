@@ -1,10 +1,11 @@
 """The report's pages, in Chinese with the English switch.
 
-* ``/evaluation/reports`` (``evaluation:report:sign``): the evaluations whose report the signed-in
-  member signs or signed (linked from the shell's navigation for experts).
-* ``/evaluation/e/{id}/report`` (``evaluation:report:sign``, current members only): who answered
-  how, the current revision to download, the ``ggzy bid sign-report`` command, the upload of the
-  signed revision and the refusal with (or without) dissent in writing.
+* ``/evaluation/reports`` (``evaluation:report:read``): the evaluations whose report the
+  signed-in member signs or signed (linked from the shell's navigation for experts).
+* ``/evaluation/e/{id}/report`` (``evaluation:report:read``: current members; admins and
+  supervisors see the progress only): who answered how, the current revision to download, the
+  ``ggzy bid sign-report`` command, the upload of the signed revision and the refusal with (or
+  without) dissent in writing.
 * ``/evaluation/e/{id}/report.pdf``: the current revision, for the members; for everyone once the
   result is published (public route; the service decides).
 * ``/evaluation/e/{id}/result``: the published result (candidates, scores, committee names, the
@@ -83,7 +84,7 @@ def _report_context(request: Request[Any, Any, Any], status: ReportStatus, **ext
 class ReportPages(Controller):
     path = "/evaluation"
 
-    @get("/reports", name=REPORTS, opt=requires(ReportPermission.SIGN))
+    @get("/reports", name=REPORTS, opt=requires(ReportPermission.READ))
     async def reports(
         self,
         *,
@@ -94,7 +95,7 @@ class ReportPages(Controller):
         rows = await repository.evaluations_of_user(db_session, actor.user_id) if actor.user_id else []
         return await page(request, "evaluation/report/list.html", {"rows": rows, "local_time": local_time})
 
-    @get("/e/{evaluation_id:uuid}/report", name=REPORT, opt=requires(ReportPermission.SIGN))
+    @get("/e/{evaluation_id:uuid}/report", name=REPORT, opt=requires(ReportPermission.READ))
     async def report(
         self,
         *,

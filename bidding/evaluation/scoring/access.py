@@ -1,7 +1,7 @@
 """Who is working: the evaluation, its tender, and the actor's current membership.
 
-Private to the scoring part until the committee part's ``bidding.evaluation.access`` lands
-(CONTRACTS15: "until it lands, others enforce 'member of this evaluation' themselves"). A refusal
+The membership itself is the committee part's ``bidding.evaluation.access.current_member`` (not
+voided, confirmed or signed in). A refusal
 is appended to the ledger (``evaluation.access_refused``) in the caller's transaction *before*
 `ScoringForbidden` is raised: the pages call `require_member` outside their savepoint and answer
 403 without raising, so the record commits while nothing else does.
@@ -12,6 +12,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
+from bidding.evaluation.access import current_member
 from bidding.evaluation.models import Evaluation, Member
 from bidding.evaluation.scoring.errors import ScoringForbidden, ScoringNotFound
 from bidding.evaluation.scoring.repository import ScoringRepository
@@ -59,7 +60,7 @@ async def require_member(
     after recording the attempt.
     """
     evaluation, tender = await load(repo, evaluation_id, lock=lock)
-    member = await repo.member_of_user(evaluation.id, actor.user_id) if actor.user_id is not None else None
+    member = await current_member(repo.session, actor, evaluation.id)
     if member is None:
         await record_refusal(repo, evaluation, tender, actor, what=what, rule="member")
         raise ScoringForbidden(

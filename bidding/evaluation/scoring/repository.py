@@ -142,17 +142,6 @@ class ScoringRepository:
     async def current_members(self, evaluation_id: uuid.UUID) -> list[Member]:
         return [m for m in await self.members(evaluation_id) if m.voided_at is None and m.status in CURRENT_STATUSES]
 
-    async def member_of_user(self, evaluation_id: uuid.UUID, user_id: uuid.UUID) -> Member | None:
-        rows = await self.session.scalars(
-            sa.select(Member).where(
-                Member.evaluation_id == evaluation_id,
-                Member.user_id == user_id,
-                Member.voided_at.is_(None),
-                Member.status.in_(CURRENT_STATUSES),
-            )
-        )
-        return rows.first()
-
     async def conflicted(self, member: Member, bid: OpenedBid, today: date) -> str | None:
         """Why ``member`` may not score ``bid`` (a declared conflict in force, or the expert's employer
         is the bidder), or None.

@@ -34,6 +34,7 @@ from bidding.evaluation.models import (
     SessionEvent,
     SessionState,
 )
+from bidding.evaluation.pool.models import AttendanceOutcome
 from bidding.evaluation.session.errors import NotSessionParty, SessionRefused, SessionStateConflict
 from bidding.evaluation.session.journal import current, journal, ledger, load, remaining_seconds
 from bidding.evaluation.session.repository import SessionRepository
@@ -208,12 +209,11 @@ class Conduct:
         )
         if not self.rules.extends(counted, len(members)):
             return False
-        await self._extend(actor, evaluation, tender, now, round_number, counted, len(members))
+        await self._extend(evaluation, tender, now, round_number, counted, len(members))
         return True
 
     async def _extend(  # noqa: PLR0917 - the extension's facts
         self,
-        actor: Actor,
         evaluation: Evaluation,
         tender: Tender,
         now: datetime,
@@ -221,6 +221,7 @@ class Conduct:
         asking: int,
         members: int,
     ) -> None:
+        """The rule, not a person, extends: the journal and the ledger name the platform."""
         seconds = int(self.rules.extension.total_seconds())
         if evaluation.paused_at is not None and evaluation.remaining_seconds is not None:
             evaluation.remaining_seconds += seconds
@@ -244,7 +245,6 @@ class Conduct:
             tender,
             summary={"round": round_number, "asking": asking, "members": members, "seconds": seconds},
         )
-        del actor
 
     # --- replacement ----------------------------------------------------------------------------
 
@@ -274,12 +274,7 @@ class Conduct:
         if expert is None:
             raise SessionRefused("the reserve is not in the pool", field="member", rule="reserve_in_pool")
         now = await clock.now(self.session)
-        member.status = MemberStatus.REPLACED
-        member.voided_at = now
-        member.next_check = None
-        if evaluation.chair_member_id == member.id:
-            evaluation.chair_member_id = None
-        evaluation.updated_at = now
+        await self._void(evaluation, member, now)
         user_id = expert.user_id
         if user_id is None:
             user = await self.repo.user_of_person(expert.person_id)
@@ -332,6 +327,21 @@ class Conduct:
             data={"reason": text, "expert_id": str(member.expert_id), "reserve": reserve},
         )
         return joined
+
+    async def _void(self, evaluation: Evaluation, member: Member, now: datetime) -> None:
+        """The member is out: replaced, voided (their conclusions stop counting), their attendance
+        ended as replaced, and the chair emptied if they held it.
+        """
+        member.status = MemberStatus.REPLACED
+        member.voided_at = now
+        member.next_check = None
+        for attendance in await self.repo.attendances(evaluation.id):
+            if attendance.expert_id == member.expert_id and attendance.finished_at is None:
+                attendance.outcome = AttendanceOutcome.REPLACED
+                attendance.finished_at = now
+        if evaluation.chair_member_id == member.id:
+            evaluation.chair_member_id = None
+        evaluation.updated_at = now
 
 
 def _drawn(seed_commitment: str, candidate_list_sha256: str, result: dict[str, object]) -> DrawnCommittee:

@@ -137,6 +137,8 @@ async def _move(
     evaluation.updated_at = now
     if target is SessionState.COMPLETED:
         evaluation.completed_at = now
+        for attendance in await SessionRepository(session).attendances(evaluation.id):
+            attendance.finished_at = attendance.finished_at or now
     await session.flush()
     event = await journal(
         session,

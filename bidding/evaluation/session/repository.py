@@ -24,7 +24,7 @@ from bidding.evaluation.models import (
     SessionState,
     Venue,
 )
-from bidding.evaluation.pool.models import Expert
+from bidding.evaluation.pool.models import Attendance, Expert
 from bidding.models import Tender
 from trading.parties.models import Person, User
 
@@ -95,6 +95,10 @@ class SessionRepository:
         return await self.session.scalar(
             sa.select(User).where(User.person_id == person_id).order_by(User.created_at).limit(1)
         )
+
+    async def attendances(self, evaluation_id: uuid.UUID) -> list[Attendance]:
+        """The pool's attendance rows this session wrote (``session_id`` is the evaluation's id)."""
+        return list(await self.session.scalars(sa.select(Attendance).where(Attendance.session_id == evaluation_id)))
 
     async def draw(self, draw_id: uuid.UUID, *, lock: bool = False) -> CommitteeDraw | None:
         return await self.session.get(CommitteeDraw, draw_id, with_for_update=lock, populate_existing=lock)

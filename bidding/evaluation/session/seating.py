@@ -37,6 +37,7 @@ from bidding.evaluation.models import (
     Seat,
     SessionState,
 )
+from bidding.evaluation.pool.models import Attendance, AttendanceOutcome
 from bidding.evaluation.session.errors import NotSessionParty, SessionRefused, SessionStateConflict
 from bidding.evaluation.session.journal import announce, current, ledger, load
 from bidding.evaluation.session.repository import SessionRepository
@@ -51,6 +52,7 @@ from certs.sign.verify import verify_raw
 from certs.trustlist.model import Usage, fingerprint
 from trading.kernel import clock
 from trading.kernel.auth.identity import Actor, ActorKind
+from trading.kernel.db.types import uuid7
 from trading.kernel.settings import Settings
 from trading.parties import identifiers
 from trading.parties.certificates.challenges import DbChallengeStore
@@ -193,6 +195,17 @@ class Seating:
         member.status = MemberStatus.SIGNED_IN
         member.signed_in_at = now
         member.sign_in_certificate_sha256 = sha256
+        if member.expert_id is not None:  # the expert's record in the pool: they sat this evaluation
+            self.repo.add(
+                Attendance(
+                    id=uuid7(),
+                    expert_id=member.expert_id,
+                    tender_id=evaluation.tender_id,
+                    session_id=evaluation.id,
+                    outcome=AttendanceOutcome.ATTENDED,
+                    signed_in_at=now,
+                )
+            )
         await self.session.flush()
         seat = await self.repo.seat(seat_id)
         await ledger(

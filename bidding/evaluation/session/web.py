@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -26,7 +26,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.exceptions import ServiceUnavailableException
 from litestar.params import FromPath
-from litestar.response import ServerSentEvent, ServerSentEventMessage
+from litestar.response import Redirect, ServerSentEvent, ServerSentEventMessage
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bidding.evaluation.models import SESSION_ORDER, SessionState
@@ -131,7 +131,7 @@ def _message(progress: dict[str, Any], event: dict[str, Any] | None) -> ServerSe
 
 async def follow(
     broker: Broker, evaluation_id: uuid.UUID, read: Callable[[], Awaitable[dict[str, Any]]]
-) -> AsyncIterator[ServerSentEventMessage]:
+) -> AsyncGenerator[ServerSentEventMessage, None]:
     """The progress now, then after every published event; a heartbeat comment in between."""
     async with broker.subscribe(channel_of(evaluation_id)) as sub:
         yield _message(await read(), None)
@@ -244,6 +244,12 @@ class SessionPages(Controller):
             refusal=refusal,
             labels=LABELS,
         )
+
+    @get("/e/{evaluation_id:uuid}/seat", name="evaluation.session_seat", opt=requires(SessionPermission.SESSION_ATTEND))
+    async def seat(self, request: Request[Any, Any, Any], evaluation_id: FromPath[uuid.UUID]) -> Redirect:
+        """The member's seat and sign-in: a section of the session page."""
+        url = request.app.route_reverse("evaluation.session", evaluation_id=evaluation_id)
+        return Redirect(f"{url}#my-seat", status_code=303)
 
     @post(
         "/e/{evaluation_id:uuid}/session/sign-in",

@@ -9,13 +9,15 @@ the API, the record and `drawn_values`, and the host cannot move on before the d
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import httpx
 import pytest
+import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bidding import coefficients
@@ -24,6 +26,7 @@ from bidding.errors import TenderRuleViolated
 from bidding.models import Tender
 from bidding.opening import coefficients as hall_coefficients
 from bidding.opening.jobs import OpeningClock, TenderDeadline
+from bidding.opening.record import render_record
 from bidding.opening.stages import next_stage, stages_of
 from bidding.opening_stage import STAGE_ORDER, Stage
 from bidding.schemas import CoefficientCreate
@@ -31,6 +34,10 @@ from certs.devpki.pki import DevPki
 from tests.bidding.containers import bid_client
 from tests.bidding.factories import bidder_party, published_tender, tenderee_party
 from tests.bidding.opening.hall_support import PRICES, ledger_actions, read_record_data, seal_bid
+from tests.bidding.test_agency import draft_form
+from tests.bidding.test_web import log_in
+from tests.trading.kernel.test_pdf import poppler, warm_renderer
+from tests.trading.parties.factories import csrf_token
 from trading.kernel import clock, draws
 from trading.kernel.settings import Settings
 from trading.kernel.storage import FileStore
@@ -248,3 +255,31 @@ async def test_the_coefficient_is_committed_at_the_start_and_drawn_in_public_by_
     record = await read_record_data(session_maker, code)
     assert record["coefficients"][0]["value"] == row["value"]
     assert any("抽取系数" in event["text"] for event in record["events"])
+    # The record (开标记录) prints the range, the commitment, the revealed seed and the value.
+    warm_renderer()
+    pdf = await asyncio.to_thread(render_record, record, generated_at=datetime.now(UTC))
+    text = "".join(poppler("pdftotext", pdf, tmp_path).split())
+    for fragment in ("浮动系数", "0.95～1.00", row["value"], row["seed"], published["seedCommitment"]):
+        assert fragment in text, fragment
+
+
+async def test_the_draft_form_takes_coefficients_and_names_a_malformed_line(
+    *,
+    client: httpx.AsyncClient,
+    session_maker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    dev_pki: DevPki,
+) -> None:
+    tenderee = await tenderee_party(session_maker, settings, dev_pki)
+    await log_in(client, tenderee)
+    token = csrf_token((await client.get("/bidding/manage/new")).text)
+    form = {**draft_form(token, "K-0001", tenderee.organisation_id), "coefficients": "K | 0.95 | 1.00"}
+    refused = await client.post("/bidding/manage/new", data=form)
+    assert refused.status_code == 422
+    assert 'id="error-coefficients"' in refused.text
+    created = await client.post("/bidding/manage/new", data={**form, "coefficients": "K | 0.95 | 1.00 | 0.01"})
+    assert created.status_code == 303, created.text
+    async with session_maker() as session:
+        tender = await session.scalar(sa.select(Tender).where(Tender.project_code == "K-0001"))
+    assert tender is not None
+    assert tender.evaluation_criteria["coefficients"] == [K.as_json()]

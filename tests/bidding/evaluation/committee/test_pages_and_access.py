@@ -27,7 +27,7 @@ from bidding.evaluation.committee.drawing import CommitteeDraws
 from bidding.evaluation.draw.candidates import Candidate
 from bidding.evaluation.draw.committee import DrawRefused, DrawSpec, GroupSpec, draw_committee
 from bidding.evaluation.models import Evaluation, Member, MemberStatus
-from tests.bidding.evaluation.committee.support import scene, set_up
+from tests.bidding.evaluation.committee.support import Scene, scene, set_up
 from tests.trading.parties.factories import Account, api_token, bearer, csrf_token
 from trading.kernel import clock, draws
 from trading.kernel.settings import Settings
@@ -108,6 +108,8 @@ async def test_host_operator_and_expert_walk_their_pages(
 
     operator = await clients(s.admin)
     draw_page = f"/evaluation/e/{evaluation.id}/draw"
+    waiting = await operator.get("/evaluation/draws")
+    assert f'href="{draw_page}"' in waiting.text  # the operator finds the evaluation waiting for its draw
     assert (await _post(operator, draw_page, f"{draw_page}/prepare", {})).status_code == 303
     assert (await _post(operator, draw_page, f"{draw_page}/run", {})).status_code == 303
     page = await operator.get(draw_page)
@@ -116,9 +118,19 @@ async def test_host_operator_and_expert_walk_their_pages(
     assert 'data-reason="employer_bidder"' in page.text
     assert 'data-reason="conflict_tenderee"' in page.text
     assert "在投标人处任职" in page.text
+    assert "投标人员工" in page.text  # the operator sees the excluded by name
     listing = await operator.get("/evaluation/draws")
     assert draw_page in listing.text
 
+    await _experts_answer(session, s, evaluation, clients, host)
+
+
+async def _experts_answer(
+    session: AsyncSession, s: Scene, evaluation: Evaluation, clients: Any, host: httpx.AsyncClient
+) -> None:
+    """One drawn expert declines on /evaluation/my (the reserve is called), another confirms and
+    finds the session linked; neither the expert nor the host opens the operator's draw page."""
+    draw_page = f"/evaluation/e/{evaluation.id}/draw"
     members = list(await session.scalars(sa.select(Member).where(Member.evaluation_id == evaluation.id)))
     leaving = members[0]
     assert leaving.expert_id is not None
@@ -132,6 +144,14 @@ async def test_host_operator_and_expert_walk_their_pages(
     seated = await session.scalar(sa.select(Member).where(Member.replaces_member_id == leaving.id))
     assert seated is not None
     assert seated.status is MemberStatus.NOTIFIED
+
+    staying = members[1]
+    assert staying.expert_id is not None
+    colleague = await clients(s.accounts[staying.expert_id])
+    confirmed = await _post(colleague, "/evaluation/my", f"/evaluation/my/{staying.id}/confirm", {})
+    assert confirmed.status_code == 303
+    sessions = await colleague.get("/evaluation/my")
+    assert f'href="/evaluation/e/{evaluation.id}/session"' in sessions.text
 
     # The expert cannot open the operator's pages, the host cannot run the draw.
     assert (await expert.get(draw_page)).status_code == 403

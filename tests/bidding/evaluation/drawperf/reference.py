@@ -3,8 +3,6 @@
 reference the faster code must agree with byte for byte (`test_same_as_before.py`).
 """
 
-# ruff: noqa
-# mypy: ignore-errors
 from __future__ import annotations
 
 import hashlib
@@ -15,6 +13,7 @@ from dataclasses import dataclass
 from operator import attrgetter
 from typing import Any
 
+from bidding.evaluation.draw.candidates import Candidate
 from bidding.evaluation.draw.committee import (
     CANDIDATES_DOMAIN,
     PURPOSE_PREFIX,
@@ -25,7 +24,6 @@ from bidding.evaluation.draw.committee import (
     GroupSpec,
     check_spec,
 )
-from bidding.evaluation.draw.candidates import Candidate
 from trading.kernel import draws
 
 
@@ -152,5 +150,3 @@ def draw_committee(
         taken.update(drawn)
         groups.append(GroupDraw(group.key, tuple(drawn[: group.count]), tuple(drawn[group.count :]), len(eligible)))
     return CommitteeDraw(seed_sha256, list_sha256, seed, tuple(groups))
-
-

@@ -189,7 +189,11 @@ async def test_the_pool_query_finds_what_avoidance_over_every_record_finds(  # n
     )
     drawn_committee = draw_committee(seed, draws.commitment(seed), everyone.candidates, committee)
     result = published_result(
-        server_seed=seed, draw=drawn_committee, candidates=everyone.candidates, spec=committee, excluded=everyone.excluded
+        server_seed=seed,
+        draw=drawn_committee,
+        candidates=everyone.candidates,
+        spec=committee,
+        excluded=everyone.excluded,
     )
     assert {item["expert_id"] for item in result["excluded"]} == set(reasons)
 

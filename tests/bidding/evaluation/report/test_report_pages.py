@@ -159,3 +159,16 @@ async def test_an_expert_outside_the_committee_cannot_read_the_report_before_the
     assert (await client.get(f"/api/v1/evaluation/e/{world.evaluation_id}/result")).status_code == 404
     listing = await client.get("/evaluation/reports")
     assert str(world.evaluation_id) not in listing.text
+
+
+async def test_a_supervisor_sees_who_answered_but_not_the_report_before_the_result(
+    client: httpx.AsyncClient, session_maker: async_sessionmaker[AsyncSession], settings: Settings, world: World
+) -> None:
+    supervisor = await create_account(session_maker, settings, Role.SUPERVISOR)
+    await log_in(client, supervisor)
+    page = await client.get(f"/evaluation/e/{world.evaluation_id}/report")
+    assert page.status_code == 200
+    assert world.signers[3].name in page.text
+    assert 'data-state="pending"' in page.text
+    assert 'id="sign-form"' not in page.text
+    assert (await client.get(f"/evaluation/e/{world.evaluation_id}/report.pdf")).status_code == 403

@@ -312,3 +312,28 @@ async def test_a_refusal_without_reasons_counts_as_agreement(
     assert done.state is SessionState.COMPLETED
     async with session_maker() as session:
         assert await evaluation_result(session, world.tender_id) is not None
+
+
+async def test_two_members_signing_the_same_revision_the_second_must_sign_again(
+    session_maker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    store: FileStore,
+    dev_tsa: LocalTsa,
+    world: World,
+) -> None:
+    first, second, *_ = world.signers
+    revision = await current_pdf(session_maker, store, world)
+    by_first = await client_sign(revision, first.identity.signing(), tsa=dev_tsa)
+    by_second = await client_sign(revision, second.identity.signing(), tsa=dev_tsa)
+    async with transaction(session_maker, lock=True) as session:
+        await sign_report(
+            session, settings, store=store, actor=first.actor, evaluation_id=world.evaluation_id, pdf=by_first
+        )
+    with pytest.raises(ReportRefused) as stale:
+        async with transaction(session_maker, lock=True) as session:
+            await sign_report(
+                session, settings, store=store, actor=second.actor, evaluation_id=world.evaluation_id, pdf=by_second
+            )
+    assert stale.value.rule == "incremental-update-only"
+    answer = await sign_as(session_maker, settings, store, dev_tsa, world, second)  # on the new revision
+    assert answer["signatures"] == 2

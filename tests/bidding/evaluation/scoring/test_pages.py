@@ -6,6 +6,7 @@ and not shown, outsiders are refused and recorded, and the pages read in English
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -20,7 +21,7 @@ from bidding.evaluation.models import DocumentRead, Score, SessionState
 from bidding.evaluation.scoring.documents import OPENED_NAMESPACE
 from bidding.evaluation.scoring.repository import ScoringRepository
 from certs.devpki.pki import DevPki
-from tests.bidding.evaluation.scoring.world import PDF_NAME, TECH, World, opened_world
+from tests.bidding.evaluation.scoring.world import PDF_NAME, QUALITY, TECH, World, opened_world
 from tests.bidding.factories import ledger_entries
 from tests.trading.parties.factories import PASSWORD, Account, create_account, csrf_token
 from trading.kernel.auth.roles import Role
@@ -192,3 +193,63 @@ async def test_the_chair_sees_counts_and_others_do_not(world: World, browser: ht
     refused = await browser.get(progress)
     assert refused.status_code == 403
     assert 'data-rule="chair"' in refused.text
+
+
+async def test_the_whole_sheet_through_the_pages(world: World, browser: httpx.AsyncClient) -> None:
+    """Review, vote, score, submit, the Art. 64 prompt, its justification, the chair's subtotals."""
+    ev = world.evaluation_id
+    workspace_url = f"/evaluation/e/{ev}/workspace"
+    await world.set_state(SessionState.QUALIFICATION, chair=0)
+    for i, expert in enumerate(world.experts):
+        csrf = await log_in(browser, expert.account)
+        headers = {"x-csrftoken": csrf}
+        for name in "ABC":
+            bid_url = f"/evaluation/e/{ev}/bids/{world.bids[name]}"
+            page = await browser.get(bid_url)
+            assert 'id="review"' in page.text, page.text
+            if i == 0 and name == "A":
+                bare = await browser.post(f"{bid_url}/reviews", data={"passed": "no", "reason": ""}, headers=headers)
+                assert bare.status_code == 422
+                assert 'data-rule="reason_required"' in bare.text
+            moved = await browser.post(f"{bid_url}/reviews", data={"passed": "yes", "reason": ""}, headers=headers)
+            assert moved.status_code == 303, moved.text
+        submitted = await browser.post(f"/evaluation/e/{ev}/submit", headers=headers)
+        assert submitted.status_code == 303, submitted.text
+    await world.set_state(SessionState.SCORING)
+    for i, expert in enumerate(world.experts):
+        csrf = await log_in(browser, expert.account)
+        headers = {"x-csrftoken": csrf}
+        early = await browser.post(f"/evaluation/e/{ev}/submit", headers=headers)
+        assert early.status_code == 422
+        assert 'data-rule="sheet_incomplete"' in early.text
+        for name in "ABC":
+            bid_url = f"/evaluation/e/{ev}/bids/{world.bids[name]}"
+            tech = "99" if (i, name) == (4, "C") else "70"
+            for path, criterion, points in (("scores", TECH, tech), ("votes", QUALITY, "80")):
+                posted = await browser.post(
+                    f"{bid_url}/{path}", data={"criterion": criterion, "points": points}, headers=headers
+                )
+                assert posted.status_code == 303, posted.text
+        page = await browser.get(f"/evaluation/e/{ev}/bids/{world.bids['A']}")
+        assert 'id="subtotal">50.00<' in page.text  # 70 × 0.60 + 80 × 0.10, the member's own
+        assert (await browser.post(f"/evaluation/e/{ev}/submit", headers=headers)).status_code == 303
+    # The last member's 99 on C stands out against four 70s: the prompt is on their workspace.
+    csrf = await log_in(browser, world.experts[4].account)
+    workspace = await browser.get(workspace_url)
+    assert 'data-rule="outlier_high"' in workspace.text, workspace.text
+    finding = re.search(r'id="finding-([0-9a-f-]{36})" data-rule="outlier_high"', workspace.text)
+    assert finding is not None
+    resolve = f"/evaluation/e/{ev}/findings/{finding[1]}/resolve"
+    bare = await browser.post(resolve, data={"points": "", "justification": ""}, headers={"x-csrftoken": csrf})
+    assert bare.status_code == 422
+    assert 'data-rule="justification_required"' in bare.text
+    done = await browser.post(
+        resolve, data={"points": "", "justification": "C 的方案确有创新。"}, headers={"x-csrftoken": csrf}
+    )
+    assert done.status_code == 303, done.text
+    assert 'data-resolution="justified"' in (await browser.get(workspace_url)).text
+    await log_in(browser, world.experts[0].account)
+    progress = await browser.get(f"/evaluation/e/{ev}/progress")
+    assert progress.status_code == 200
+    assert "(5/5)" in progress.text
+    assert 'id="totals"' in progress.text

@@ -344,3 +344,40 @@ async def test_reviews_by_majority_reject_a_bid_and_it_is_listed_invalid(world: 
     assert (c["valid"], c["rank"], c["total"]) == (False, None, None)
     assert "营业执照已过期" in c["invalid_reason"]
     assert result["candidates"] == [str(world.bids["B"]), str(world.bids["A"])]  # B's lower price wins
+
+
+async def test_finalise_waits_for_every_sheet_and_for_a_majority_on_objective_criteria(world: World) -> None:
+    ev = world.evaluation_id
+
+    async def finalised() -> dict[str, Any]:
+        async with world.session_maker() as session:
+            try:
+                return await finalise(session, await session.get_one(Evaluation, ev))
+            finally:
+                await session.commit()
+
+    # A's quality splits 2-2-1: no value has a majority.
+    split = ["80", "80", "60", "60", "70"]
+    for i in range(5):
+        await fill_sheet(world, i, {"A": "80", "B": "80", "C": "80"}, {"A": split[i], "B": "80", "C": "80"})
+    for i in range(4):
+        await submit(world, i)
+    with pytest.raises(ScoringRefused) as missing:
+        await finalised()
+    assert missing.value.rule == "sheet_missing"
+    await submit(world, 4)
+    async with world.session_maker() as session:
+        inconsistent = (await session.scalars(sa.select(Finding).where(Finding.rule == "objective_inconsistent"))).all()
+    assert len(inconsistent) == 5  # no majority: every member of that bid and criterion is asked
+    for finding in inconsistent:
+        index = next(i for i, e in enumerate(world.experts) if e.member_id == finding.member_id)
+
+        async def justify(scoring: Scoring, f: Finding = finding, i: int = index) -> Finding:
+            return await scoring.resolve(world.experts[i].actor(), ev, f.id, justification="各执己见，提请表决")
+
+        await run(world, justify)
+    with pytest.raises(ScoringRefused) as undecided:
+        await finalised()
+    assert undecided.value.rule == "objective_undecided"
+    async with world.session_maker() as session:
+        assert (await session.get_one(Evaluation, ev)).result is None

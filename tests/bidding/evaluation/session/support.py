@@ -115,7 +115,8 @@ async def build_committee(
         )
         async with maker() as session:
             user = await session.get(User, acct.user_id)
-            assert user is not None and user.person_id is not None
+            assert user is not None
+            assert user.person_id is not None
             now = await clock.now(session)
             expert = Expert(
                 id=uuid7(),
@@ -166,7 +167,7 @@ async def build_committee(
         seats: list[Seat] = []
         for venue, count in ((main, (size + 1) // 2 + 1), (sub, size)):
             for k in range(count):
-                seats.append(await catalogue.add_seat(venue.id, f"{k + 1}号", actor=admin))
+                seats.append(await catalogue.add_seat(venue.id, f"{k + 1}号", actor=admin))  # noqa: PERF401 - awaited in order
         session.add_all(
             [
                 EvaluationVenue(evaluation_id=evaluation.id, venue_id=main.id, role=VenueRole.MAIN),

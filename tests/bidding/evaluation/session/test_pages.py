@@ -8,6 +8,8 @@ refuses the roles it is not for.
 from __future__ import annotations
 
 import base64
+import html
+import re
 
 import httpx
 import pytest
@@ -18,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bidding.evaluation.models import Member, MemberStatus, Venue
 from certs.auth.challenge import LoginResponse
 from certs.devpki.pki import DevPki
+from certs.sign.cades import sign_detached
 from tests.bidding.evaluation.pool.test_pages import log_in
 from tests.bidding.evaluation.session.support import build_committee, seat_everyone
 from tests.trading.parties.factories import Account, api_token, bearer, create_account, csrf_token
@@ -48,11 +51,13 @@ async def test_the_centre_keeps_venues_and_seats_and_bad_input_stores_nothing(
     assert bad_pem.status_code == 422
     assert 'data-rule="certificate_pem"' in bad_pem.text
     bad_region = await _post(client, "/evaluation/venues", "/evaluation/venues", {**good, "region_code": "990100"})
-    assert bad_region.status_code == 422 and 'data-rule="region"' in bad_region.text
+    assert bad_region.status_code == 422
+    assert 'data-rule="region"' in bad_region.text
     peer = await _post(
         client, "/evaluation/venues", "/evaluation/venues", {**good, "owner": "peer", "code": "HF-SUB-1"}
     )
-    assert peer.status_code == 422 and 'data-rule="peer_platform"' in peer.text
+    assert peer.status_code == 422
+    assert 'data-rule="peer_platform"' in peer.text
     async with session_maker() as session:
         assert await session.scalar(sa.select(sa.func.count()).select_from(Venue)) == 0
 
@@ -63,14 +68,17 @@ async def test_the_centre_keeps_venues_and_seats_and_bad_input_stores_nothing(
     seat = await _post(client, venue_url, f"{venue_url}/seats", {"label": "1号"})
     assert seat.status_code == 303
     twice = await _post(client, venue_url, f"{venue_url}/seats", {"label": "1号"})
-    assert twice.status_code == 422 and 'data-rule="unique"' in twice.text
+    assert twice.status_code == 422
+    assert 'data-rule="unique"' in twice.text
     page = await client.get(venue_url)
     assert 'data-seat="1号" data-active="yes"' in page.text
     async with session_maker() as session:
         venue = await session.scalar(sa.select(Venue).where(Venue.code == "NJ-MAIN-1"))
-        assert venue is not None and venue.certificate_pem is not None
+        assert venue is not None
+        assert venue.certificate_pem is not None
     api = await client.get("/api/v1/evaluation/venues/", headers=bearer(await api_token(client, admin)))
-    assert api.status_code == 200 and api.json()[0]["seats"][0]["label"] == "1号"
+    assert api.status_code == 200
+    assert api.json()[0]["seats"][0]["label"] == "1号"
 
 
 async def test_roles_the_pages_are_not_for_are_refused(
@@ -105,7 +113,8 @@ async def test_an_expert_signs_in_at_the_seat_and_the_host_sees_numbers_not_name
     assert f'data-evaluation="{committee.evaluation_id}"' in listing.text
     page = await client.get(f"/evaluation/e/{committee.evaluation_id}/session")
     assert page.status_code == 200
-    assert 'id="seat-statement"' in page.text and "中心一号评标室" in page.text
+    assert 'id="seat-statement"' in page.text
+    assert "中心一号评标室" in page.text
 
     token = bearer(await api_token(client, expert.account))
     issued = await client.post(f"/api/v1/evaluation/e/{committee.evaluation_id}/seat/challenges", headers=token)
@@ -124,9 +133,11 @@ async def test_an_expert_signs_in_at_the_seat_and_the_host_sees_numbers_not_name
     assert signed.status_code == 201, signed.text
     async with session_maker() as session:
         member = await session.get(Member, committee.members[0])
-        assert member is not None and member.status is MemberStatus.SIGNED_IN
+        assert member is not None
+        assert member.status is MemberStatus.SIGNED_IN
     after = await client.get(f"/evaluation/e/{committee.evaluation_id}/session")
-    assert 'id="signed-in"' in after.text and 'id="vote-form"' in after.text
+    assert 'id="signed-in"' in after.text
+    assert 'id="vote-form"' in after.text
 
     host_client = client
     await host_client.post("/logout", data={"_csrf_token": csrf_token(after.text)})
@@ -140,9 +151,60 @@ async def test_an_expert_signs_in_at_the_seat_and_the_host_sees_numbers_not_name
     supervisor: Account = await create_account(session_maker, settings, Role.SUPERVISOR)
     await log_in(host_client, supervisor)
     live = await host_client.get(f"/evaluation/e/{committee.evaluation_id}/live")
-    assert live.status_code == 200 and committee.experts[0].name in live.text
+    assert live.status_code == 200
+    assert committee.experts[0].name in live.text
     progress = await host_client.get(
         f"/api/v1/evaluation/e/{committee.evaluation_id}/progress",
         headers=bearer(await api_token(host_client, supervisor)),
     )
     assert progress.json()["signedIn"] == 1
+
+
+def _field(html: str, name: str) -> str:
+    match = re.search(rf'name="{name}" value="([^"]*)"', html)
+    assert match, name
+    return match.group(1)
+
+
+async def test_the_session_page_signs_in_with_a_cades_signature_over_the_shown_statement(
+    client: httpx.AsyncClient, session_maker: Maker, settings: Settings, dev_pki: DevPki
+) -> None:
+    committee = await build_committee(session_maker, settings, dev_pki, size=3, reserves=0)
+    await seat_everyone(session_maker, settings, committee)
+    expert = committee.experts[1]
+    await log_in(client, expert.account)
+    url = f"/evaluation/e/{committee.evaluation_id}/session"
+    page = await client.get(url)
+    match = re.search(r'<pre id="seat-statement"><code>(.*?)</code></pre>', page.text, re.DOTALL)
+    assert match
+    statement = html.unescape(match.group(1)).encode()
+    signature = base64.b64encode(await sign_detached(statement, expert.identity.signing())).decode()
+    fields = {"nonce": _field(page.text, "nonce"), "signature": signature}
+
+    other_seat = str(committee.seats[0])
+    wrong = await client.post(
+        f"{url}/sign-in", data={"_csrf_token": csrf_token(page.text), **fields, "seat": other_seat}
+    )
+    assert wrong.status_code == 422
+    assert 'data-rule="own_seat"' in wrong.text
+    assert "这不是您的席位" in wrong.text
+
+    page = await client.get(url)
+    statement = html.unescape(
+        re.search(r'<pre id="seat-statement"><code>(.*?)</code></pre>', page.text, re.DOTALL).group(1)  # type: ignore[union-attr]
+    ).encode()
+    signature = base64.b64encode(await sign_detached(statement, expert.identity.signing())).decode()
+    done = await client.post(
+        f"{url}/sign-in",
+        data={
+            "_csrf_token": csrf_token(page.text),
+            "nonce": _field(page.text, "nonce"),
+            "seat": _field(page.text, "seat"),
+            "signature": signature,
+        },
+    )
+    assert done.status_code == 303, done.text
+    async with session_maker() as session:
+        member = await session.get(Member, committee.members[1])
+        assert member is not None
+        assert member.status is MemberStatus.SIGNED_IN

@@ -23,11 +23,12 @@ from bidding.evaluation.models import (
     SessionEvent,
     SessionState,
 )
+from bidding.evaluation.pool.models import Attendance, AttendanceOutcome
 from bidding.evaluation.session import machine
 from bidding.evaluation.session.conduct import Conduct
 from bidding.evaluation.session.errors import NotSessionParty, SessionRefused, SessionStateConflict
-from bidding.evaluation.session.seating import Seating, elected
 from bidding.evaluation.session.rules import shipped_rules
+from bidding.evaluation.session.seating import Seating, elected
 from certs.devpki.pki import DevPki
 from tests.bidding.evaluation.session.support import Committee, build_committee, seat_everyone, sign_in
 from trading.kernel import clock
@@ -73,7 +74,8 @@ async def _ready(maker: Maker, settings: Settings, pki: DevPki, *, size: int = 5
         for index in range(size // 2 + 1):
             chair = await seating.vote(committee.experts[index].actor, committee.evaluation_id, committee.members[0])
         await session.commit()
-    assert chair is not None and chair.id == committee.members[0]
+    assert chair is not None
+    assert chair.id == committee.members[0]
     return committee
 
 
@@ -85,7 +87,7 @@ async def _enter(maker: Maker, committee: Committee, target: SessionState, actor
         await session.commit()
 
 
-async def test_the_full_forward_walk_keeps_the_remaining_time_across_a_pause(
+async def test_the_full_forward_walk_keeps_the_remaining_time_across_a_pause(  # noqa: PLR0915 - one story
     session_maker: Maker, settings: Settings, dev_pki: DevPki, finalised: list[Evaluation]
 ) -> None:
     committee = await _ready(session_maker, settings, dev_pki)
@@ -105,7 +107,8 @@ async def test_the_full_forward_walk_keeps_the_remaining_time_across_a_pause(
             await session.commit()
         paused = await _evaluation(session_maker, committee)
         left = int((limits[SessionState.QUALIFICATION] - timedelta(minutes=10)).total_seconds())  # type: ignore[operator]
-        assert paused.paused_at is not None and paused.state_ends_at is None
+        assert paused.paused_at is not None
+        assert paused.state_ends_at is None
         assert paused.remaining_seconds == left
 
         # While paused nothing moves, and the hour of the pause costs no evaluation time.
@@ -118,7 +121,8 @@ async def test_the_full_forward_walk_keeps_the_remaining_time_across_a_pause(
             now = await clock.now(session)
             await session.commit()
         resumed = await _evaluation(session_maker, committee)
-        assert resumed.paused_at is None and resumed.remaining_seconds is None
+        assert resumed.paused_at is None
+        assert resumed.remaining_seconds is None
         assert resumed.state_ends_at == now + timedelta(seconds=left)
 
         for target in (SessionState.DETAILED, SessionState.SCORING, SessionState.REPORT_SIGNING):
@@ -143,7 +147,9 @@ async def test_the_full_forward_walk_keeps_the_remaining_time_across_a_pause(
         await _enter(session_maker, committee, SessionState.COMPLETED, committee.experts[3].actor)
 
     done = await _evaluation(session_maker, committee)
-    assert done.state is SessionState.COMPLETED and done.completed_at is not None and done.state_ends_at is None
+    assert done.state is SessionState.COMPLETED
+    assert done.completed_at is not None
+    assert done.state_ends_at is None
     async with session_maker() as session:
         transitions = list(
             await session.scalars(
@@ -166,7 +172,7 @@ async def test_the_full_forward_walk_keeps_the_remaining_time_across_a_pause(
         SessionState.COMPLETED,
     ]
     assert {EventKind.PAUSE, EventKind.RESUME} <= kinds
-    assert await _actions(session_maker, "evaluation.state_entered") >= 6  # noqa: PLR2004
+    assert await _actions(session_maker, "evaluation.state_entered") >= 6
     assert await _actions(session_maker, "evaluation.session_paused") >= 1
 
 
@@ -224,7 +230,8 @@ async def test_signing_in_at_someone_elses_seat_or_with_someone_elses_certificat
     assert used == 0
 
     signed = await sign_in(session_maker, settings, committee, 0)
-    assert signed.status is MemberStatus.SIGNED_IN and signed.sign_in_certificate_sha256
+    assert signed.status is MemberStatus.SIGNED_IN
+    assert signed.sign_in_certificate_sha256
     assert await _actions(session_maker, "evaluation.signed_in_at_seat") == 1
     # Someone outside the committee gets no challenge at all.
     async with session_maker() as session:
@@ -256,7 +263,11 @@ async def test_a_seat_holds_one_member_and_the_host_assigns_it(
 
 @pytest.mark.parametrize(("asking", "extended"), [(2, False), (3, True)])
 async def test_more_time_needs_more_than_a_third_of_the_members(
-    session_maker: Maker, settings: Settings, dev_pki: DevPki, asking: int, extended: bool
+    session_maker: Maker,
+    settings: Settings,
+    dev_pki: DevPki,
+    asking: int,
+    extended: bool,  # noqa: FBT001
 ) -> None:
     committee = await _ready(session_maker, settings, dev_pki, size=6)
     chair = committee.experts[0].actor
@@ -267,7 +278,7 @@ async def test_more_time_needs_more_than_a_third_of_the_members(
     async with session_maker() as session:
         conduct = Conduct(session)
         for index in range(asking):
-            results.append(await conduct.ask_for_time(committee.experts[index].actor, committee.evaluation_id))
+            results.append(await conduct.ask_for_time(committee.experts[index].actor, committee.evaluation_id))  # noqa: PERF401
         await session.commit()
     async with session_maker() as session:
         conduct = Conduct(session)
@@ -310,13 +321,17 @@ async def test_a_replaced_member_is_voided_and_the_next_reserve_joins_and_must_s
 
     members = await _members(session_maker, committee)
     old = members[leaving]
-    assert old.status is MemberStatus.REPLACED and old.voided_at is not None
+    assert old.status is MemberStatus.REPLACED
+    assert old.voided_at is not None
     assert joined.expert_id == committee.experts[5].expert_id  # the group's first reserve
-    assert joined.status is MemberStatus.CONFIRMED and joined.replaces_member_id == leaving
-    assert joined.seat_id == old.seat_id and joined.draw_position == 5  # noqa: PLR2004
+    assert joined.status is MemberStatus.CONFIRMED
+    assert joined.replaces_member_id == leaving
+    assert joined.seat_id == old.seat_id
+    assert joined.draw_position == 5
     async with session_maker() as session:
         draw = await session.get(CommitteeDraw, committee.draw_id)
-        assert draw is not None and draw.result is not None
+        assert draw is not None
+        assert draw.result is not None
         assert draw.result["declined"] == [str(committee.experts[2].expert_id)]
         assert str(committee.experts[5].expert_id) in draw.result["committee"]
         # The replaced member's chair vote is still stored, but no longer counts.
@@ -334,6 +349,16 @@ async def test_a_replaced_member_is_voided_and_the_next_reserve_joins_and_must_s
     assert waiting.value.rule == "all_signed_in"
     await sign_in(session_maker, settings, committee, 5)
     await _enter(session_maker, committee, SessionState.DETAILED, chair)
+    async with session_maker() as session:
+        attendances = {
+            a.expert_id: a
+            for a in await session.scalars(
+                sa.select(Attendance).where(Attendance.session_id == committee.evaluation_id)
+            )
+        }
+    assert attendances[committee.experts[2].expert_id].outcome is AttendanceOutcome.REPLACED
+    assert attendances[committee.experts[5].expert_id].outcome is AttendanceOutcome.ATTENDED
+    assert len(attendances) == 6
     assert await _actions(session_maker, "evaluation.member_replaced") == 1
 
 
