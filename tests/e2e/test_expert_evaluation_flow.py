@@ -132,10 +132,15 @@ async def _score_bid(page: Any, bidder: str, points: str) -> None:
 
     await page.locator("#bids tr", has_text=bidder).get_by_role("link", name="阅标并评分").click()
     await page.locator(f"#vote-{QUALITY} input[name=points]").fill("80")
-    await page.locator(f"#vote-{QUALITY} button[type=submit]").click()
+    async with page.expect_navigation():
+        await page.locator(f"#vote-{QUALITY} button[type=submit]").click()
     await page.locator(f"#score-{TECH} input[name=points]").fill(points)
-    await page.locator(f"#score-{TECH} button[type=submit]").click()
+    async with page.expect_navigation():
+        await page.locator(f"#score-{TECH} button[type=submit]").click()
+    # Saved: the reloaded sheet shows the stored value and the member's subtotal counts it.
     await expect(page.locator(f"#score-{TECH} input[name=points]")).to_have_value(re.compile(rf"^{points}(\.0+)?$"))
+    subtotal = await page.locator("#subtotal").text_content()
+    assert Decimal(str(subtotal).strip()) == Decimal(80) * Decimal("0.10") + Decimal(points) * Decimal("0.60")
     await page.get_by_role("link", name="返回评标工作台").click()
 
 
