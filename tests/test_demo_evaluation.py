@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bidding.evaluation.models import (
     CommitteeDraw,
+    DocumentRead,
     Evaluation,
     EvaluationVenue,
     Member,
@@ -102,6 +103,10 @@ async def _walk_in(client: httpx.AsyncClient, evaluation_id: uuid.UUID, bid_id: 
     assert pdf.status_code == 200
     assert pdf.headers["content-type"].startswith("application/pdf")
     assert pdf.content.startswith(b"%PDF")
+    # Each reading is recorded by the GET: several at once on SQLite wait for the write lock in turn
+    # (the route asks for it at BEGIN) instead of failing with "database is locked".
+    readings = await asyncio.gather(*(client.get(frame.group(1).replace("&amp;", "&")) for _ in range(4)))
+    assert [r.status_code for r in readings] == [200] * 4
 
 
 async def test_the_demo_expert_walks_into_an_evaluation_at_first_start(tmp_path: Path) -> None:
@@ -127,5 +132,8 @@ async def test_the_demo_expert_walks_into_an_evaluation_at_first_start(tmp_path:
         transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]  # as tests/conftest.py
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver.local") as client:
             await _walk_in(client, evaluation_id, bid_id)
+        async with session_maker() as session:
+            reads = await session.scalar(select(func.count()).select_from(DocumentRead))
+        assert reads == 5  # the framed PDF once, then four at once: every one recorded
     finally:
         await engine.dispose()
