@@ -215,7 +215,7 @@ def split(candidates: list[Candidate], context: DrawContext, rules: DrawRules) -
 
 async def load(url: str, candidates: list[Candidate], organisations: list[str], rng: random.Random) -> float:
     """Write the pool with COPY (asyncpg); returns the seconds it took."""
-    import asyncpg
+    import asyncpg  # type: ignore[import-untyped]
 
     start = time.perf_counter()
     connection = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))

@@ -138,7 +138,6 @@ ACTION_LABELS: Final[Mapping[str, str]] = MappingProxyType(
         "evaluation.clarification_asked": N_("Clarification requested"),
         "evaluation.clarification_answered": N_("Clarification answered (signed)"),
         "evaluation.clarification_overdue": N_("Clarification not answered in time"),
-        "evaluation.access_refused": N_("Evaluation access refused"),
         "evaluation.document_read": N_("Bid document read in the evaluation"),
         "evaluation.finding_acknowledged": N_("Assistance finding acknowledged"),
         "evaluation.finding_raised": N_("Evaluation findings raised"),
@@ -149,8 +148,9 @@ ACTION_LABELS: Final[Mapping[str, str]] = MappingProxyType(
         "evaluation.review_submitted": N_("Review sheet submitted"),
         "evaluation.score_recorded": N_("Score recorded"),
         "evaluation.score_submitted": N_("Scoring sheet submitted"),
-        "evaluation.access_refused": N_("Access to the committee refused"),
         "evaluation.committee_drawn": N_("Evaluation committee drawn"),
+        "evaluation.access_refused": N_("Access to the committee refused"),
+        "evaluation.state_entered": N_("Evaluation entered a new state"),
         "evaluation.created": N_("Evaluation set up"),
         "evaluation.draw_committed": N_("Committee draw prepared (seed committed)"),
         "evaluation.member_confirmed": N_("Drawn expert confirmed"),
@@ -180,7 +180,6 @@ ACTION_LABELS: Final[Mapping[str, str]] = MappingProxyType(
         "evaluation.report_refused": N_("Signing the evaluation report refused"),
         "evaluation.report_signatures_voided": N_("Report signatures voided by a dissent"),
         "evaluation.results_published": N_("Evaluation result published"),
-        "evaluation.state_entered": N_("Evaluation entered a new state"),
         "evaluation.chair_elected": N_("Committee chair elected"),
         "evaluation.chair_voted": N_("Vote for the committee chair"),
         "evaluation.extension_requested": N_("More time asked for"),
@@ -193,7 +192,6 @@ ACTION_LABELS: Final[Mapping[str, str]] = MappingProxyType(
         "evaluation.session_resumed": N_("Evaluation session resumed"),
         "evaluation.signed_in_at_seat": N_("Member signed in at the seat"),
         "evaluation.demo_seat_marked": N_("Demo data: member marked at the seat without a certificate"),
-        "evaluation.state_entered": N_("Evaluation session moved on"),
         "evaluation.time_extended": N_("Session time extended"),
         "evaluation.venue_created": N_("Evaluation venue added"),
         "evaluation.venue_updated": N_("Evaluation venue changed"),
@@ -256,7 +254,6 @@ SUBJECT_LABELS: Final[Mapping[str, str]] = MappingProxyType(
         "specialty_list": N_("Specialty list"),
         "evaluation.clarification": N_("Clarification request"),
         "evaluation_scoring": N_("Evaluation scoring"),
-        "evaluation.evaluation": N_("Evaluation"),
     }
 )
 """What kind of record an entry changed (``subject_type``)."""

@@ -222,7 +222,13 @@ async def _opened_bids(
     return rows
 
 
-async def build_world(session_maker: async_sessionmaker[AsyncSession], pki: DevPki, *, members: int = 7) -> World:
+async def build_world(
+    session_maker: async_sessionmaker[AsyncSession],
+    pki: DevPki,
+    *,
+    members: int = 7,
+    state: SessionState = SessionState.REPORT_SIGNING,
+) -> World:
     """The evaluation at ``report-signing`` (committed in the test's outer transaction)."""
     async with session_maker() as session:
         now = await clock.now(session)
@@ -242,7 +248,7 @@ async def build_world(session_maker: async_sessionmaker[AsyncSession], pki: DevP
             method_version="1",
             settings={"price_weight": "30", "candidates": 3, "criteria": list(CRITERIA)},
             committee_spec={"size": members},
-            state=SessionState.REPORT_SIGNING,
+            state=state,
             state_entered_at=now,
             created_by=host_user.id,
             created_at=now,
