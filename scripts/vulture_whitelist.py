@@ -144,3 +144,20 @@ _.window_average
 _.below_threshold
 _.signing_certificates
 _.number_format  # trading/kernel/tabular.py: openpyxl
+# The evaluation stage (bidding/evaluation): columns written for the record (who and when), fields
+# templates read, the award stage's result fields, and the session hooks' protocol.
+operator_id  # bidding/evaluation/models.py: CommitteeDraw
+voted_at  # ChairVote, ObjectiveVote
+_.voted_at
+actor_id  # SessionEvent
+resolved_by  # Finding
+_.resolved_by
+revision_storage_key  # ReportSignature: each signed revision, kept
+revision_sha256
+drawn_by  # bidding/opening/models.py: CoefficientDraw
+_.drawn_by
+_.my_findings  # bidding/evaluation/scoring/service.py: read by _findings.html
+_.my_vote  # bidding/evaluation/session/views.py: read by member.html
+_.by_criterion  # bidding/evaluation/results.py: the award stage's result (issue 16 reads it)
+_.recommended
+__call__  # bidding/evaluation/session/hooks.py: the finaliser protocol

@@ -7,12 +7,14 @@ Until ``Evaluation.results_published_at``:
   operator (an admin) and the supervisors; an expert sees their own membership;
 - a score is visible only to the member who wrote it; after they submitted, the chair sees
   progress counts, not values, and nobody sees another's values until everyone submitted
-  (`may_see_score`);
+  (the scoring part's views);
 - bidders, the tenderee and the agency see neither.
 
 Every refused attempt is recorded in the ledger (action ``evaluation.access_refused`` on the
 tender's project chain) in the caller's transaction, which the caller then commits by answering
-403 without raising (`identities_refusal`), or in a transaction of its own (`refuse`). From
+403 without raising (`identities_refusal`), or in a transaction of its own (`refuse`); any other
+403 on an evaluation route (the permission guard, a part's own check) is recorded by the server's
+``after_exception`` hook through `record_route_refusal`. From
 publication on, the committee's names are public with the result.
 """
 
@@ -42,7 +44,6 @@ class Sight(StrEnum):
     """What was asked for (recorded with a refusal)."""
 
     IDENTITIES = "identities"
-    SCORES = "scores"
 
 
 class AccessRefused(PermissionDenied):
@@ -66,23 +67,6 @@ def may_see_identities(actor: Actor, evaluation: Evaluation) -> bool:
     the results are published.
     """
     return published(evaluation) or is_draw_operator(actor) or is_supervisor(actor)
-
-
-def may_see_score(
-    evaluation: Evaluation,
-    *,
-    author: Member,
-    viewer: Member | None,
-    everyone_submitted: bool,
-) -> bool:
-    """One score's value: its author; any current member once every member submitted; everyone
-    after publication. The supervisor sees values only after completion (publication).
-    """
-    if published(evaluation):
-        return True
-    if viewer is None or viewer.voided_at is not None:
-        return False
-    return viewer.id == author.id or (everyone_submitted and viewer.status in CURRENT)
 
 
 async def member_of(session: AsyncSession, actor: Actor, evaluation_id: uuid.UUID) -> Member | None:
@@ -158,3 +142,31 @@ async def refuse(
     """
     async with transaction(session_maker, lock=True) as session:
         return await record_refusal(session, actor, evaluation, sight, route=route)
+
+
+async def record_route_refusal(
+    session_maker: async_sessionmaker[AsyncSession],
+    actor: Actor,
+    evaluation_id: uuid.UUID | None,
+    *,
+    route: str,
+    rule: str,
+) -> None:
+    """Record, in a transaction of its own, an attempt refused on an evaluation route by the
+    permission guard (``rule`` ``permission``) or by a part's own check (its rule):
+    ``evaluation.access_refused``, on the tender's project chain when the route names an
+    evaluation (subject: the evaluation), else on the platform chain (subject id: the route).
+    """
+    async with transaction(session_maker, lock=True) as session:
+        evaluation = await session.get(Evaluation, evaluation_id) if evaluation_id is not None else None
+        tender = await session.get(Tender, evaluation.tender_id) if evaluation is not None else None
+        await append_entry(
+            session,
+            actor=actor,
+            action="evaluation.access_refused",
+            subject_type="evaluation.evaluation",
+            subject_id=str(evaluation.id) if evaluation is not None else route,
+            summary={"rule": rule, "roles": sorted(r.value for r in actor.roles)},
+            data={"route": route, "organisation_id": str(actor.organisation_id or "")},
+            project_code=tender.project_code if tender is not None else None,
+        )

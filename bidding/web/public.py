@@ -31,6 +31,7 @@ from bidding.web.labels import BIDDING, TEMPLATE_LABELS
 from bidding.web.stages import has_bid, opening_stages, record_published
 from trading.kernel import clock
 from trading.kernel.auth.identity import Actor
+from trading.kernel.db.engine import RECORDS_ON_READ
 from trading.kernel.errors import DomainError, NotFound
 from trading.kernel.web.forms import FieldError, FormBody, submit
 from trading.kernel.web.pages import page
@@ -199,7 +200,7 @@ class TenderPages(Controller):
     @get(
         "/{code:str}/documents/{document_id:uuid}",
         name="bidding.document",
-        opt=guarded(BiddingPermission.DOCUMENT_DOWNLOAD, Exposure.PARTICIPATION),
+        opt={**guarded(BiddingPermission.DOCUMENT_DOWNLOAD, Exposure.PARTICIPATION), RECORDS_ON_READ: True},
     )
     async def document(
         self,

@@ -249,6 +249,16 @@ async def hall_stage(maker: async_sessionmaker[AsyncSession]) -> Stage:
     return value
 
 
+def _hall_bids() -> sa.Select[OpeningBid]:
+    """The five-minute demo hall's bids (the evaluation demo's opened tender has its own)."""
+    return (
+        sa.select(OpeningBid)
+        .join(OpeningSession, OpeningSession.id == OpeningBid.session_id)
+        .join(Tender, Tender.id == OpeningSession.tender_id)
+        .where(Tender.project_code == DEMO_OPENING_CODE)
+    )
+
+
 async def sign_in(embedded: Embedded, seats: dict[str, Seat]) -> None:
     """签到 from each demo bidder's seat with its signature over the statement."""
     for demo in DEMO_BIDDERS:
@@ -260,7 +270,7 @@ async def sign_in(embedded: Embedded, seats: dict[str, Seat]) -> None:
         )
         assert signed_in.status_code == 303, signed_in.text[:2000]
     async with embedded.session_maker() as session:
-        rows = (await session.scalars(sa.select(OpeningBid))).all()
+        rows = (await session.scalars(_hall_bids())).all()
     assert len(rows) == len(DEMO_BIDDERS)
     assert all(row.signed_in_at is not None for row in rows)
 
@@ -280,7 +290,7 @@ async def decrypt(embedded: Embedded, seats: dict[str, Seat]) -> None:
             )
             assert opened.status_code == 200, opened.text[:2000]
     async with embedded.session_maker() as session:
-        rows = (await session.scalars(sa.select(OpeningBid))).all()
+        rows = (await session.scalars(_hall_bids())).all()
     assert all(row.price_status is PartStatus.OPENED for row in rows)
     assert all(row.package_status is PartStatus.OPENED for row in rows)
 

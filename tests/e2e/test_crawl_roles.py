@@ -1,5 +1,8 @@
 """Acceptance (issue 14): a crawl of every role's pages in Chromium, in the Chinese locale.
 
+Issue 15: the demo's evaluation (an opened tender, its committee in scoring; see
+`trading.server.demo_evaluation`) is reached by links: each role's `EVALUATION_PAGES` are visited.
+
 The real server is the embedded demo (`tests.e2e.test_login_locale.demo_server`: SQLite, ``ggzy
 demo``, uvicorn). The five-minute demo tender's deadline is reached by moving the server's clock
 and running the sweep here, and the demo bidders sign in and decrypt with the bidder client, so its
@@ -65,6 +68,34 @@ ROLES = {
 PAGES_PER_ROLE = 80
 """Enough for every route pattern a role reaches (the crawl reports when it stops at the limit)."""
 
+_ID = "[0-9a-f-]{36}"
+EVALUATION_PAGES = {
+    "expert": (  # 我的评标 → the session, the workspace, a bid (its PDF framed), progress (the chair), 澄清
+        "/evaluation/my",
+        "/evaluation/reports",
+        rf"/evaluation/e/{_ID}/session",
+        rf"/evaluation/e/{_ID}/workspace",
+        rf"/evaluation/e/{_ID}/bids/{_ID}",
+        rf"/evaluation/e/{_ID}/progress",
+        rf"/evaluation/e/{_ID}/clarifications",
+    ),
+    "tenderee": (  # the tender's manage page → 评标准备 → the host's view, 澄清
+        rf"/evaluation/e/{_ID}/setup",
+        rf"/evaluation/e/{_ID}/host",
+        rf"/evaluation/e/{_ID}/clarifications",
+        "/evaluation/sessions",
+    ),
+    "admin": (  # 专家库, 评标场地, 专家抽取
+        "/evaluation/experts",
+        "/evaluation/venues",
+        rf"/evaluation/venues/{_ID}",
+        "/evaluation/draws",
+        rf"/evaluation/e/{_ID}/draw",
+    ),
+    "supervisor": ("/evaluation/sessions", rf"/evaluation/e/{_ID}/live", "/evaluation/draws"),
+}
+"""Evaluation pages each role reaches by following links (route patterns of paths)."""
+
 SKIPPED_PREFIXES = ("/locale/", "/api/", "/static/", "/bidding/static/", "/logout", "/metrics")
 DOWNLOAD = re.compile(
     r"\.(pdf|p7s|json|pem|zip|txt|csv|xlsx|docx|crt|cer|der|p12)$|/documents/[0-9a-f-]{36}(/signature)?$"
@@ -83,6 +114,10 @@ GET_RECORDS = {
     # The login page issues a certificate / QR login challenge: a nonce, ephemeral (purged by
     # parties.purge_login_challenges), not ledgered, like a CSRF token.
     "parties_login_challenges",
+    # An evaluation expert's reading of a bid document is recorded (DocumentRead), matched against
+    # the signed manifest or not, with its ledger entry (issue 15: every read is on the record).
+    "evaluation_document_reads",
+    "ledger:evaluation.document_read",
 }
 """What following links may add to the database."""
 
@@ -492,6 +527,9 @@ async def test_every_page_of_a_role_answers_in_chinese_and_leads_somewhere(
     own_page = {"bidder": "bidder", "tenderee": "host", "supervisor": "supervise", "admin": "supervise"}
     if role in own_page:
         assert f"/bidding/opening/{hall_open}/{own_page[role]}" in paths, result.visited
+    # Issue 15: the demo's evaluation (in scoring) is reached by links in each role's pages.
+    for pattern in EVALUATION_PAGES.get(role, ()):
+        assert any(re.fullmatch(pattern, path) for path in paths), (pattern, result.visited)
 
 
 async def test_the_hall_is_reached_by_links_from_the_tender_page(browser: Any, server_url: str, hall_open: str) -> None:

@@ -149,8 +149,9 @@ ACTION_LABELS: Final[Mapping[str, str]] = MappingProxyType(
         "evaluation.review_submitted": N_("Review sheet submitted"),
         "evaluation.score_recorded": N_("Score recorded"),
         "evaluation.score_submitted": N_("Scoring sheet submitted"),
-        "evaluation.access_refused": N_("Access to the committee refused"),
         "evaluation.committee_drawn": N_("Evaluation committee drawn"),
+        "evaluation.access_refused": N_("Access to the committee refused"),
+        "evaluation.state_entered": N_("Evaluation entered a new state"),
         "evaluation.created": N_("Evaluation set up"),
         "evaluation.draw_committed": N_("Committee draw prepared (seed committed)"),
         "evaluation.member_confirmed": N_("Drawn expert confirmed"),
@@ -180,7 +181,6 @@ ACTION_LABELS: Final[Mapping[str, str]] = MappingProxyType(
         "evaluation.report_refused": N_("Signing the evaluation report refused"),
         "evaluation.report_signatures_voided": N_("Report signatures voided by a dissent"),
         "evaluation.results_published": N_("Evaluation result published"),
-        "evaluation.state_entered": N_("Evaluation entered a new state"),
         "evaluation.chair_elected": N_("Committee chair elected"),
         "evaluation.chair_voted": N_("Vote for the committee chair"),
         "evaluation.extension_requested": N_("More time asked for"),
@@ -192,7 +192,7 @@ ACTION_LABELS: Final[Mapping[str, str]] = MappingProxyType(
         "evaluation.session_paused": N_("Evaluation session paused"),
         "evaluation.session_resumed": N_("Evaluation session resumed"),
         "evaluation.signed_in_at_seat": N_("Member signed in at the seat"),
-        "evaluation.state_entered": N_("Evaluation session moved on"),
+        "evaluation.demo_seat_marked": N_("Demo data: member marked at the seat without a certificate"),
         "evaluation.time_extended": N_("Session time extended"),
         "evaluation.venue_created": N_("Evaluation venue added"),
         "evaluation.venue_updated": N_("Evaluation venue changed"),
@@ -255,7 +255,6 @@ SUBJECT_LABELS: Final[Mapping[str, str]] = MappingProxyType(
         "specialty_list": N_("Specialty list"),
         "evaluation.clarification": N_("Clarification request"),
         "evaluation_scoring": N_("Evaluation scoring"),
-        "evaluation.evaluation": N_("Evaluation"),
     }
 )
 """What kind of record an entry changed (``subject_type``)."""

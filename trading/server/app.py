@@ -98,7 +98,7 @@ def create_app(
         before_send=[security_headers(settings)],
         # Exception handlers cannot await; this resolves the actor first so error pages show who is
         # logged in even when the request failed before the guard ran (a 404).
-        after_exception=[prepare_error_page],
+        after_exception=[prepare_error_page, wiring.record_evaluation_refusal],
         csrf_config=CSRFConfig(
             secret=settings.secret("secret_key").decode(),
             cookie_name="ggzy_csrf",

@@ -38,7 +38,7 @@ from trading.parties.models import Organisation, OrganisationKind
 from trading.parties.repository import OrganisationRepository, UserRepository
 from trading.parties.schemas import OrganisationCreate, UserCreate
 from trading.parties.service import PartiesService
-from trading.server import demo_market, demo_opening, demo_pki, demo_pool, demo_session
+from trading.server import demo_evaluation, demo_market, demo_opening, demo_pki, demo_pool, demo_session
 
 DEMO_PASSWORD = "ggzy-demo-2026"  # noqa: S105 - published in README.md on purpose
 
@@ -123,6 +123,9 @@ USERS = (
     DemoUser("tenderee", "陈静", "school", Role.TENDEREE),
     DemoUser("agency", "刘洋", "agency", Role.AGENCY),
     DemoUser("expert", "赵立新", "centre", Role.EXPERT),
+    DemoUser("expert2", "钱建国", "centre", Role.EXPERT),
+    DemoUser("expert3", "李志强", "centre", Role.EXPERT),
+    DemoUser("expert4", "吴海波", "centre", Role.EXPERT),
     DemoUser("intermediary", "孙伟", "consultancy", Role.INTERMEDIARY),
     DemoUser("intermediary2", "钱芳", "consultancy2", Role.INTERMEDIARY),
     DemoUser("intermediary3", "郑凯", "consultancy3", Role.INTERMEDIARY),
@@ -302,6 +305,9 @@ async def _seed(settings: Settings, manifest: dict[str, Any] | None = None) -> t
             async with transaction(session_maker, lock=True) as session:
                 certificates += await seed_demo_tender(session, settings, manifest)
             certificates += await demo_opening.seed_demo_opening(session_maker, settings, manifest)
+            certificates += await demo_evaluation.seed_demo_evaluation(
+                session_maker, settings, manifest, centre_uscc=ORGANISATIONS[0].uscc
+            )
         return organisations, users, certificates
     finally:
         await engine.dispose()

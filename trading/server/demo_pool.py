@@ -26,6 +26,8 @@ from trading.parties.identifiers import resident_id_check_digit, uscc_check_char
 from trading.parties.repository import UserRepository
 
 NANJING_LIBRARY = "南京市综合评标专家库"
+DEMO_EXPERT_ACCOUNTS = ("expert", "expert2", "expert3", "expert4")
+"""Demo accounts (`demo.USERS`) linked to the pool's expert of the same name (赵立新, 钱建国, 李志强, 吴海波)."""
 NANJING_FEE = "每半天 800 元,超过 4 小时按全天 1500 元(南京市标准)"
 
 
@@ -164,7 +166,13 @@ async def seed_demo_pool(
     pool = ExpertPool(session, settings)
     system = Actor.system()
     await pool.sync_specialties(actor=system)
-    account = await UserRepository(session).by_username("expert")
+    users = UserRepository(session)
+    account = await users.by_username("expert")
+    accounts = {}
+    for username in DEMO_EXPERT_ACCOUNTS:
+        user = await users.by_username(username)
+        if user is not None:
+            accounts[user.display_name] = user.id
     created = 0
     for item in EXPERTS:
         uscc = usccs.get(item.employer, item.employer)
@@ -180,7 +188,7 @@ async def seed_demo_pool(
             home_library=NANJING_LIBRARY if item.shared else "",
             fee_standard=NANJING_FEE if item.shared else "",
         )
-        link = account.id if account is not None and item.name == account.display_name else None
+        link = accounts.get(item.name)
         _, status = await pool.register(facts, actor=system, user_id=link)
         created += status is None
     lines = [f"  expert pool: {created} demo experts added"] if created else []

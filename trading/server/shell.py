@@ -82,7 +82,7 @@ NAVIGATION = Navigation(
         NavItem(N_("Credit records"), "/credit/imports", roles=frozenset({Role.SUPERVISOR, Role.ADMIN})),
         NavItem(N_("Expert pool"), "/evaluation/experts", roles=frozenset({Role.SUPERVISOR, Role.ADMIN})),
         NavItem(N_("My expert profile"), "/evaluation/profile", roles=frozenset({Role.EXPERT})),
-        NavItem(N_("My evaluations"), "/evaluation/workspaces", roles=frozenset({Role.EXPERT, Role.TENDEREE})),
+        NavItem(N_("My evaluations"), "/evaluation/workspaces", roles=frozenset({Role.TENDEREE})),
         NavItem(N_("My evaluations"), "/evaluation/my", roles=frozenset({Role.EXPERT})),
         NavItem(N_("Committee draws"), "/evaluation/draws", roles=frozenset({Role.SUPERVISOR, Role.ADMIN})),
         NavItem(N_("Evaluation reports"), "/evaluation/reports", roles=frozenset({Role.EXPERT})),
@@ -178,18 +178,17 @@ NAVIGATION = Navigation(
                 Panel(
                     N_("Remote evaluation"),
                     N_(
-                        "Remote evaluation is on its way: you will accept invitations, declare conflicts of interest, "
-                        "score bids and sign the evaluation report here. You will be notified in your inbox when "
-                        "you are drawn for an evaluation."
+                        "Confirm or decline when you are drawn, sign in at your seat, read the bids beside your "
+                        "scoring sheet, score, submit and sign the evaluation report. Invitations arrive in your inbox."
                     ),
                     (
                         Link(N_("Notices"), "notifications.inbox", N_("Invitations to evaluate will arrive here.")),
                         Link(
                             N_("My evaluations"),
-                            "evaluation.workspaces",
+                            "evaluation.my",
                             N_("Read the bids beside your scoring sheet, score and submit."),
                         ),
-                        Link(N_("My evaluations"), "evaluation.my"),
+                        Link(N_("Evaluation reports"), "evaluation.reports"),
                     ),
                 ),
                 Panel(
@@ -296,6 +295,7 @@ NAVIGATION = Navigation(
                         Link(N_("Expert pool"), "evaluation.pool"),
                         Link(N_("Import experts"), "evaluation.import_form"),
                         Link(N_("Committee draws"), "evaluation.draws"),
+                        Link(N_("Evaluation venues"), "evaluation.venues"),
                     ),
                 ),
                 _CREDIT_PANEL,

@@ -6,21 +6,30 @@ Each package declares what it contributes in its own modules (``policies.ROLE_GR
 
 from __future__ import annotations
 
-import logging
+import uuid
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
+import structlog
+from litestar.connection import ASGIConnection
+from litestar.enums import ScopeType
+from litestar.status_codes import HTTP_403_FORBIDDEN
+from litestar.types import Scope
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bidding import jobs as bidding_jobs
 from bidding import policies as bidding_policies
 from bidding import rules as bidding_rules
+from bidding.evaluation import access as evaluation_access
 from bidding.evaluation.clarifications import jobs as clarifications_jobs
 from bidding.evaluation.clarifications import policies as clarifications_policies
 from bidding.evaluation.committee import jobs as committee_jobs
 from bidding.evaluation.committee import policies as committee_policies
-from bidding.evaluation.models import SessionState
+from bidding.evaluation.methods.common import MethodCode
+from bidding.evaluation.methods.serialise import settings_from_data
+from bidding.evaluation.methods.settings import required_coefficients
+from bidding.evaluation.models import Evaluation, SessionState
 from bidding.evaluation.pool import jobs as pool_jobs
 from bidding.evaluation.pool import policies as pool_policies
 from bidding.evaluation.report import policies as report_policies
@@ -30,6 +39,7 @@ from bidding.evaluation.scoring import policies as scoring_policies
 from bidding.evaluation.scoring import result as scoring_result
 from bidding.evaluation.session import hooks as session_hooks
 from bidding.evaluation.session import policies as session_policies
+from bidding.opening import coefficients as opening_coefficients
 from bidding.opening import jobs as opening_jobs
 from bidding.opening.service import OpeningService
 from intermediary_market import jobs as market_jobs
@@ -37,6 +47,7 @@ from intermediary_market import policies as market_policies
 from trading.credit import jobs as credit_jobs
 from trading.credit import policies as credit_policies
 from trading.kernel import sweep
+from trading.kernel.auth.guards import current_actor
 from trading.kernel.auth.permissions import Grants
 from trading.kernel.errors import DomainError
 from trading.kernel.settings import Settings
@@ -52,10 +63,7 @@ from trading.parties.certificates import tsa as parties_tsa
 from trading.server.workdays import policies as workdays_policies
 
 if TYPE_CHECKING:
-    from bidding.evaluation.models import Evaluation
     from trading.kernel.settings import Settings
-
-_log = logging.getLogger(__name__)
 
 
 def check_settings(settings: Settings) -> None:
@@ -89,11 +97,11 @@ def register_evaluation_hooks(settings: Settings | None = None) -> None:
     open) and, in the same transaction, enqueues the report part's rendering (it runs after the
     commit). With none registered the machine refuses to enter ``report-signing`` (rule
     ``result_finaliser``), so no report starts without a computed result.
-    open). With none registered the machine refuses to enter ``report-signing`` (rule
-    ``result_finaliser``), so no report starts without a computed result. In the same transaction
-    the report part's rendering is enqueued (it runs after the commit).
+
+    The finaliser registered here (`finalise_evaluation`) first hands the method the coefficients
+    drawn in the opening hall (综合评估法 with F1/F4).
     """
-    session_hooks.use_finaliser(_finalise_and_render)
+    session_hooks.use_finaliser(finalise_evaluation)
     if settings is not None:
         session_hooks.use_entry_hook(SessionState.QUALIFICATION, _assistance(settings))
 
@@ -116,17 +124,70 @@ def _assistance(settings: Settings) -> session_hooks.EntryHook:
                     session, evaluation, store=store, source=opening.hall.opened_package
                 )
         except (DomainError, ValueError, OSError):
-            _log.warning("assistance skipped for evaluation %s", evaluation.id, exc_info=True)
+            log.warning("evaluation.assistance_skipped", evaluation_id=str(evaluation.id), exc_info=True)
             return []
 
     return run
 
 
-async def _finalise_and_render(session: AsyncSession, evaluation: Evaluation, /) -> object:
-    """Entering ``report-signing``: compute the result (scoring), then render the report after commit."""
+async def finalise_evaluation(session: AsyncSession, evaluation: Evaluation) -> dict[str, Any]:
+    """Entering ``report-signing``: the random coefficients the method needs (F1 浮动系数, F4 K)
+    are taken from the opening hall's public draw (`bidding.opening.coefficients.drawn_values`; the
+    evaluation may not import the opening) into the evaluation's method settings, then the scoring
+    part's ``result.finalise`` computes ``Evaluation.result`` (or refuses), then the report is
+    rendered after commit.
+    """
+    wanted = set()
+    if evaluation.method == MethodCode.ENG_COMPREHENSIVE.value:  # the one method with coefficients
+        wanted = {spec.name for spec in required_coefficients(settings_from_data(evaluation.settings))}
+    if wanted:
+        drawn = await opening_coefficients.drawn_values(session, evaluation.tender_id)
+        taken = {name: value for name, value in drawn.items() if name in wanted}
+        if taken:
+            evaluation.settings = {
+                **evaluation.settings,
+                "coefficients": {
+                    **(evaluation.settings.get("coefficients") or {}),
+                    **{k: str(v) for k, v in taken.items()},
+                },
+            }
+            await session.flush()
     result = await scoring_result.finalise(session, evaluation)
     report_service.schedule_render(session, evaluation)
     return result
+
+
+EVALUATION_ROUTES: Final = ("/evaluation", "/api/v1/evaluation")
+log = structlog.get_logger(__name__)
+
+
+async def record_evaluation_refusal(exc: Exception, scope: Scope) -> None:
+    """``after_exception`` hook: a request to an evaluation route refused with 403 — by the
+    permission guard (the role lacks the route's permission) or by a part's own check — is recorded
+    in the ledger (issue 15: before the results, every attempt by the tenderee, the agency or a
+    bidder is refused and recorded). `AccessRefused` is recorded where it is raised; other routes
+    and statuses record nothing here. A failure to record is logged, never turned into a 500.
+    """
+    if scope.get("type") != ScopeType.HTTP or isinstance(exc, evaluation_access.AccessRefused):
+        return
+    route = str(scope.get("path_template", ""))
+    if not route.startswith(EVALUATION_ROUTES) or getattr(exc, "status_code", None) != HTTP_403_FORBIDDEN:
+        return
+    connection: ASGIConnection[Any, Any, Any, Any] = ASGIConnection(scope)
+    try:
+        actor = await current_actor(connection)
+        if not actor.is_authenticated:
+            return
+        found = connection.path_params.get("evaluation_id")
+        await evaluation_access.record_route_refusal(
+            connection.app.state.session_maker,
+            actor,
+            found if isinstance(found, uuid.UUID) else None,
+            route=route,
+            rule=str(getattr(exc, "rule", None) or "permission"),
+        )
+    except Exception:
+        log.exception("evaluation.refusal_unrecorded", route=route)
 
 
 def register_sweep_handlers() -> None:

@@ -337,9 +337,6 @@ class CommitteeDraws:
 
     # --- 3. publish -----------------------------------------------------------------------------
 
-    async def draw_of(self, evaluation_id: uuid.UUID) -> CommitteeDraw | None:
-        return await self.repo.latest_draw(evaluation_id)
-
     @staticmethod
     def published_document(evaluation: Evaluation, row: CommitteeDraw) -> dict[str, Any]:
         """What ``scripts/recompute_committee.py`` reads: at the top, what was published before the

@@ -85,12 +85,6 @@ class CommitteeRepository:
             select(Evaluation).where(Evaluation.tender_id == tender_id, Evaluation.lot_group == lot_group)
         )
 
-    async def evaluations_of_tender(self, tender_id: uuid.UUID) -> Sequence[Evaluation]:
-        rows = await self.session.scalars(
-            select(Evaluation).where(Evaluation.tender_id == tender_id).order_by(Evaluation.created_at)
-        )
-        return rows.all()
-
     async def venues(self, evaluation_id: uuid.UUID) -> Sequence[tuple[EvaluationVenue, Venue]]:
         rows = await self.session.execute(
             select(EvaluationVenue, Venue)
@@ -122,14 +116,6 @@ class CommitteeRepository:
     async def draw(self, draw_id: uuid.UUID, *, lock: bool = False) -> CommitteeDraw | None:
         query = select(CommitteeDraw).where(CommitteeDraw.id == draw_id)
         return await self.session.scalar(query.with_for_update() if lock else query)
-
-    async def draws_of(self, evaluation_id: uuid.UUID) -> Sequence[CommitteeDraw]:
-        rows = await self.session.scalars(
-            select(CommitteeDraw)
-            .where(CommitteeDraw.evaluation_id == evaluation_id)
-            .order_by(CommitteeDraw.committed_at)
-        )
-        return rows.all()
 
     async def latest_draw(self, evaluation_id: uuid.UUID, *, lock: bool = False) -> CommitteeDraw | None:
         query = (
@@ -193,12 +179,6 @@ class CommitteeRepository:
             select(Member)
             .where(Member.evaluation_id == evaluation_id)
             .order_by(Member.kind, Member.group_code, Member.draw_position, Member.created_at)
-        )
-        return rows.all()
-
-    async def members_of_draw(self, draw_id: uuid.UUID) -> Sequence[Member]:
-        rows = await self.session.scalars(
-            select(Member).where(Member.draw_id == draw_id).order_by(Member.draw_position, Member.created_at)
         )
         return rows.all()
 

@@ -71,7 +71,6 @@ REPORTS_NAMESPACE: Final = "evaluation-reports"
 RENDER_TASK: Final = "bidding.evaluation.render_report"
 MAX_REPORT_BYTES: Final = 64 * 1024 * 1024
 MAX_DISSENT_CHARS: Final = 8000
-SIGN_REASON: Final = "评标委员会成员签署评标报告"
 SUBJECT: Final = "evaluation.evaluation"
 OVERSEERS: Final = frozenset({Role.ADMIN, Role.SUPERVISOR})
 """See who answered the report before the results (identities, not scores: the PDF stays members' only)."""

@@ -8,7 +8,7 @@ import hashlib
 import json
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -100,8 +100,3 @@ def canonical_sheet(
 
 def sheet_sha256(sheet: bytes) -> str:
     return hashlib.sha256(sheet).hexdigest()
-
-
-def weighted_total(criteria: Sequence[Criterion], values: Mapping[str, Decimal], round_score: Any) -> Decimal:
-    """Σ round(Fᵢ × Aᵢ) over ``criteria`` with a value (the sheet's total as each member sees it)."""
-    return sum((round_score(values[c.code] * c.weight) for c in criteria if c.code in values), Decimal(0))

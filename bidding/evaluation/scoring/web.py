@@ -48,6 +48,7 @@ from bidding.evaluation.scoring.web_labels import (
 from bidding.models import Tender
 from trading.kernel.auth.identity import Actor
 from trading.kernel.auth.permissions import requires
+from trading.kernel.db.engine import RECORDS_ON_READ
 from trading.kernel.web.forms import FieldError, FieldParser, FormBody, submit
 from trading.kernel.web.i18n import gettext
 from trading.kernel.web.pages import page
@@ -219,7 +220,7 @@ class ScoringPages(Controller):
     @get(
         "/e/{evaluation_id:uuid}/bids/{opening_bid_id:uuid}/files/{file_name:str}",
         name="evaluation.document",
-        opt=ENTER,
+        opt={**ENTER, RECORDS_ON_READ: True},
     )
     async def document(
         self,

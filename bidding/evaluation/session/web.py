@@ -169,9 +169,15 @@ class SessionPages(Controller):
         self, request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession], actor: NamedDependency[Actor]
     ) -> Response[Any]:
         """The sessions the reader sits on, hosts or watches."""
-        rows = await SessionRepository(db_session).evaluations_for(
+        repo = SessionRepository(db_session)
+        rows = await repo.evaluations_for(
             user_id=actor.user_id, organisation_id=actor.organisation_id, everything=may_watch(actor)
         )
+        seated = {  # the member's page only where the reader sits on the committee
+            evaluation.id
+            for evaluation, _ in rows
+            if actor.user_id is not None and await repo.member_of_user(evaluation.id, actor.user_id) is not None
+        }
         return await page(
             request,
             "evaluation/session/sessions.html",
@@ -179,6 +185,7 @@ class SessionPages(Controller):
                 rows=rows,
                 watcher=may_watch(actor),
                 attends=actor.has(SessionPermission.SESSION_ATTEND),
+                seated=seated,
                 hosts=actor.has(SessionPermission.SESSION_HOST),
             ),
         )

@@ -18,10 +18,13 @@ from pathlib import Path
 import httpx
 import pytest
 import sqlalchemy as sa
+from click.testing import CliRunner
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bidding import coefficients
 from bidding.client import coefficients as client_coefficients
+from bidding.client.cli import bid
+from bidding.client.sync_client import SyncBidClient
 from bidding.errors import TenderRuleViolated
 from bidding.models import Tender
 from bidding.opening import coefficients as hall_coefficients
@@ -258,7 +261,8 @@ async def test_the_coefficient_is_committed_at_the_start_and_drawn_in_public_by_
     # The record (开标记录) prints the range, the commitment, the revealed seed and the value.
     warm_renderer()
     pdf = await asyncio.to_thread(render_record, record, generated_at=datetime.now(UTC))
-    text = "".join(poppler("pdftotext", pdf, tmp_path).split())
+    # -raw: content-stream order, so two digests wrapped side by side in one row do not interleave.
+    text = "".join(poppler("pdftotext", pdf, tmp_path, "-raw").split())
     for fragment in ("浮动系数", "0.95～1.00", row["value"], row["seed"], published["seedCommitment"]):
         assert fragment in text, fragment
 
@@ -283,3 +287,28 @@ async def test_the_draft_form_takes_coefficients_and_names_a_malformed_line(
         tender = await session.scalar(sa.select(Tender).where(Tender.project_code == "K-0001"))
     assert tender is not None
     assert tender.evaluation_criteria["coefficients"] == [K.as_json()]
+
+
+def test_ggzy_bid_coefficients_recomputes_and_fails_on_a_mismatch(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The command recomputes each drawn value from the published seed; a value the seed does not
+    draw (or a seed that does not match its commitment) makes it exit 1. The hall's answer is canned.
+    """
+    seed = draws.new_secret()
+    value = coefficients.derive(seed, "E3201-0001", K)
+    drawn = {
+        **{k: str(v) for k, v in K.as_json().items()},
+        "purpose": coefficients.purpose("E3201-0001", "K"),
+        "seedCommitment": draws.commitment(seed),
+        "seed": seed,
+        "value": str(value),
+    }
+    views = {"good": {"stage": "confirmation", "coefficients": [drawn]}}
+    wrong = K.low if value != K.low else K.high
+    views["bad"] = {"stage": "confirmation", "coefficients": [{**drawn, "value": str(wrong)}]}
+    for name, expected in (("good", 0), ("bad", 1)):
+        monkeypatch.setattr(SyncBidClient, "run", lambda _self, _call, view=views[name]: view)
+        result = CliRunner().invoke(
+            bid, ["coefficients", "--server", "http://platform", "--token", "t", "--tender", "E3201-0001"]
+        )
+        assert result.exit_code == expected, result.output
+        assert '"recomputed": "' + str(value) + '"' in result.stdout

@@ -19,6 +19,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 # Set by `uow.transaction(lock=True)` and the web boundary for unsafe methods.
 sqlite_immediate: ContextVar[bool] = ContextVar("sqlite_immediate", default=False)
 
+RECORDS_ON_READ = "records_on_read"
+"""Route ``opt`` key (value True) of a GET that records something (a tender document download, an
+expert's reading of a bid document): the web boundary begins it with the write lock like an unsafe
+method, so on SQLite concurrent readers that write wait for the lock instead of failing to upgrade."""
+
 
 def create_engine(url: str, *, pool_size: int = 10, echo: bool = False, busy_timeout_ms: int = 30_000) -> AsyncEngine:
     parsed = make_url(url)

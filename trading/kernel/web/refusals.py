@@ -168,6 +168,7 @@ RULE_TEXT: Final[Mapping[str, str]] = MappingProxyType(
         "scores_none": N_("No expert has scored yet."),
         "valid_bids_none": N_("A base price needs at least one valid price."),
         "canonical_order": N_("The candidate list must be in canonical order, each expert once."),
+        "candidate_format": N_("Each candidate is an expert id and specialty codes, printable text without spaces."),
         "declined_twice": N_("This expert has already declined."),
         "group_count": N_("A draw has between one and the allowed number of groups."),
         "group_key": N_("A group's key has no spaces, commas or colons."),

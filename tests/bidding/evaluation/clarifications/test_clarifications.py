@@ -350,7 +350,8 @@ async def test_the_pages_ask_and_answer_signed(
 
 
 def browser(app: Litestar) -> httpx.AsyncClient:
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver.local")
+    transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
+    return httpx.AsyncClient(transport=transport, base_url="http://testserver.local")
 
 
 async def ask_through_page(client: httpx.AsyncClient, world: World) -> None:

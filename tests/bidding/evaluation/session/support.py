@@ -74,9 +74,6 @@ class Committee:
     draw_id: uuid.UUID
     extra: dict[str, Any] = field(default_factory=dict)
 
-    def expert_of(self, member_index: int) -> Expertise:
-        return self.experts[member_index]
-
 
 def personal_identity(pki: DevPki, name: str, id_number: str) -> Identity:
     now = pki.now
