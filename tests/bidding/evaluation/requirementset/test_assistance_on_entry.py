@@ -213,7 +213,8 @@ def letter_of(world: World, finding: Finding) -> str:
     return next(name for name, bid in world.bids.items() if bid == finding.opening_bid_id)
 
 
-async def test_the_pages_show_the_findings_in_chinese(world: World, app: Litestar, assistance_hook: Any) -> None:
+@pytest.mark.usefixtures("assistance_hook")
+async def test_the_pages_show_the_findings_in_chinese(world: World, app: Litestar) -> None:
     """The workspace words each finding in Chinese with its evidence; the abnormally low price links
     to the clarification page; the public pages show the set's SHA-256 and serve its exact bytes."""
     await enter_qualification(world)
