@@ -161,3 +161,4 @@ _.my_vote  # bidding/evaluation/session/views.py: read by member.html
 _.by_criterion  # bidding/evaluation/results.py: the award stage's result (issue 16 reads it)
 _.recommended
 __call__  # bidding/evaluation/session/hooks.py: the finaliser protocol
+_.free_places  # bidding/evaluation/session/views.py: called by host.html

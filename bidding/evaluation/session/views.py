@@ -88,6 +88,10 @@ class SessionView:
     def place(self, member: Member) -> SeatPlace | None:
         return self.places.get(member.seat_id) if member.seat_id is not None else None
 
+    def free_places(self) -> list[SeatPlace]:
+        taken = {m.seat_id for m in self.current}
+        return [p for p in self.places.values() if p.seat.active and p.seat.id not in taken]
+
 
 def progress(evaluation: Evaluation, members: list[Member], now: datetime) -> dict[str, Any]:
     """The session's progress as JSON (the live stream's payload): no names, no scores."""
