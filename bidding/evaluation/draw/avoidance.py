@@ -37,7 +37,14 @@ from datetime import date
 from enum import StrEnum
 from operator import attrgetter
 
-from bidding.evaluation.draw.candidates import Candidate, CandidateList, DeclaredConflict, DrawContext, ExpertStatus
+from bidding.evaluation.draw.candidates import (
+    Candidate,
+    CandidateLines,
+    CandidateList,
+    DeclaredConflict,
+    DrawContext,
+    ExpertStatus,
+)
 from bidding.evaluation.draw.rules import DrawRules
 
 
@@ -323,8 +330,8 @@ def apply_avoidance(candidates: Iterable[Candidate], context: DrawContext, rules
 class AvoidedList:
     """`AvoidanceResult` with the candidates left as columns (`CandidateList`)."""
 
-    candidates: CandidateList
-    """The candidates left, in canonical order."""
+    candidates: CandidateList | CandidateLines
+    """The candidates left, in canonical order (lines: as PostgreSQL builds the list)."""
     excluded: tuple[Excluded, ...]
     """Every excluded expert, by ``expert_id``, with all their reasons."""
     rules_version: str
