@@ -300,8 +300,12 @@ def _grouped_lines(listing: CandidateLines, spec: DrawSpec) -> tuple[str, Candid
 
 
 def _ids(lines: Iterable[str]) -> list[str]:
-    """The ids of lines (the text before the one space)."""
-    return list(map(operator.itemgetter(0), map(str.partition, lines, itertools.repeat(" "))))
+    """The ids of lines (the text before the one space): the lines joined with spaces and split
+    again alternate id, codes, id, codes … (one space per line, checked), so two C-level passes
+    replace a split per line.
+    """
+    joined = " ".join(lines)
+    return joined.split(" ")[::2] if joined else []
 
 
 def _listed(listing: CandidateList, spec: DrawSpec) -> CandidateList:
