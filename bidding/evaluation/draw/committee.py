@@ -369,7 +369,7 @@ def draw_committee(
     contributions: Mapping[str, str | None] | None = None,
 ) -> CommitteeDraw:
     """Draw the committee over the `candidate_list` of ``candidates`` (the avoidance result,
-    canonical order; `Candidate` records or a `CandidateList`) and ``spec``.
+    canonical order; `Candidate` records, a `CandidateList` or `CandidateLines`) and ``spec``.
 
     ``seed_sha256`` is the commitment published before the draw: a seed that does not match it is
     refused. ``contributions`` are the witnesses' revealed secrets (checked against their
