@@ -173,17 +173,23 @@ def _lines_digest(listing: CandidateLines) -> str:
     are), a few byte passes instead of character ones.
     """
     n = len(listing)
-    text = f"{CANDIDATES_DOMAIN}\n{listing.joined()}" if n else CANDIDATES_DOMAIN
-    data = text.encode()
-    if not text.isascii():
+    if not n:
+        return hashlib.sha256(CANDIDATES_DOMAIN.encode()).hexdigest()
+    lines = listing.joined()
+    if not lines.isascii():
+        text = f"{CANDIDATES_DOMAIN}\n{lines}"
         _check_text(text, n)
-    elif data.count(b"\n") != n or data.count(b" ") != n or data.translate(None, _ALLOWED_ASCII):
+        return hashlib.sha256(text.encode()).hexdigest()
+    data = lines.encode()  # the domain line is ASCII without spaces: checked are the lines' bytes
+    if data.count(b"\n") != n - 1 or data.count(b" ") != n or data.translate(None, _ALLOWED_ASCII):
         raise DrawRefused(
             "expert ids and specialty codes are printable text without whitespace",
             field="candidates",
             rule="candidate_format",
         )
-    return hashlib.sha256(data).hexdigest()
+    digest = hashlib.sha256(f"{CANDIDATES_DOMAIN}\n".encode())
+    digest.update(data)
+    return digest.hexdigest()
 
 
 def published_candidates(candidates: Listing) -> list[dict[str, Any]]:
@@ -288,9 +294,10 @@ def _grouped_lines(listing: CandidateLines, spec: DrawSpec) -> tuple[str, Candid
     if len(masks) < len(fits):
         return digest, listing, fits
     keep = masks[0]
-    for mask in masks[1:]:
-        keep = bytes(map(operator.or_, keep, mask))
-    if all(keep):
+    if len(masks) > 1:  # the union of 0/1 bytes: one big-integer OR, not a step per expert
+        union = functools.reduce(operator.or_, (int.from_bytes(mask, "big") for mask in masks))
+        keep = union.to_bytes(len(lines), "big")
+    if 0 not in keep:
         return digest, listing, fits
     listed = CandidateLines(list(itertools.compress(lines, keep)))
     restricted: LineFits = {

@@ -8,6 +8,7 @@ as over the whole pool; and column input is held to the same format and order as
 from __future__ import annotations
 
 import random
+import re
 from dataclasses import replace
 from datetime import date, timedelta
 
@@ -278,3 +279,28 @@ def test_lines_input_is_held_to_the_records_rules() -> None:
     with pytest.raises(DrawRefused) as refused:
         draw_committee(server_seed, commitment, wrong_length, spec(("a", ("A01",), 5, 0)))
     assert refused.value.rule == "candidate_format"
+
+
+def test_a_record_refuses_what_the_patterns_refused() -> None:
+    """`Candidate` checks ids and codes without a regular expression; it refuses exactly what the
+    patterns ``[^\\s]+`` / ``[^\\s,]+`` with ``isprintable`` refused, character by character.
+    """
+    token, code = re.compile(r"[^\s]+"), re.compile(r"[^\s,]+")
+    characters = [chr(point) for point in range(0x3100)]
+    characters += ["\u3000", "\u2028", "\u2029", "\u202f", "\u205f", "\ufeff", "\U0001f600"]
+    for character in characters:
+        for sample in (character, "a" + character, character + "b", ""):
+            try:
+                Candidate(sample, (), "320100", None)
+            except ValueError:
+                accepted = False
+            else:
+                accepted = True
+            assert accepted == (token.fullmatch(sample) is not None and sample.isprintable()), repr(sample)
+            try:
+                Candidate("e1", (sample,), "320100", None)
+            except ValueError:
+                accepted = False
+            else:
+                accepted = True
+            assert accepted == (code.fullmatch(sample) is not None and sample.isprintable()), repr(sample)
