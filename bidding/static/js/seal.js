@@ -155,11 +155,11 @@ function wire(form) {
     const file = input("response").files[0];
     if (!file) return null;
     const bytes = await readFile(file);
-    const [document, refused] = readResponse(bytes, form.dataset);
-    const problems = document && form.dataset.requirements ? requirementProblems(document, await requirements()) : refused;
+    const [answer, refused] = readResponse(bytes, form.dataset);
+    const problems = answer && form.dataset.requirements ? requirementProblems(answer, await requirements()) : refused;
     if (!problems.length) return bytes;
     bytes.fill(0);
-    const words = problems.map((p) => text(`response-${p.rule}`).replace("{code}", p.code));
+    const words = problems.map((p) => text(`response-${p.rule}`).replace("{code}", () => p.code));
     throw new Refusal("response", words.join(" "), problems[0].rule);
   }
 
