@@ -31,6 +31,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from importlib import resources
+from types import MappingProxyType
 from typing import Any, Final
 
 from bidding.award.errors import AwardRefused
@@ -236,14 +237,7 @@ def _ratio(value: Any, where: str) -> Decimal:
     return ratio
 
 
-def parse_rules(data: Any) -> AwardRules:  # noqa: C901 - one check per section, each with its message
-    """Read and check a rules document (the layout of ``rules.json``)."""
-    if not isinstance(data, Mapping):
-        raise AwardRulesError("the award rules are a JSON object")
-    version = data.get("version")
-    if not isinstance(version, str) or not version.strip():
-        raise AwardRulesError("version: name the edition of the rules")
-    raw_periods = data.get("periods")
+def _periods(raw_periods: Any) -> dict[tuple[PeriodKey, Sector], Period]:
     if not isinstance(raw_periods, Mapping):
         raise AwardRulesError("periods: an object of periods")
     unknown = sorted(set(raw_periods) - {key.value for key in PeriodKey})
@@ -259,6 +253,17 @@ def parse_rules(data: Any) -> AwardRules:  # noqa: C901 - one check per section,
                 raise AwardRulesError(f"periods.{key.value}.{sector.value}: missing (null where none applies)")
             if entry[sector.value] is not None:
                 periods[key, sector] = _period(key, sector, entry[sector.value])
+    return periods
+
+
+def parse_rules(data: Any) -> AwardRules:
+    """Read and check a rules document (the layout of ``rules.json``)."""
+    if not isinstance(data, Mapping):
+        raise AwardRulesError("the award rules are a JSON object")
+    version = data.get("version")
+    if not isinstance(version, str) or not version.strip():
+        raise AwardRulesError("version: name the edition of the rules")
+    periods = _periods(data.get("periods"))
     reminders = data.get("contract_reminders")
     if not isinstance(reminders, Mapping) or not isinstance(reminders.get("days_before"), list):
         raise AwardRulesError("contract_reminders: {days_before: [...], warning_days_after, source}")
@@ -280,18 +285,25 @@ def parse_rules(data: Any) -> AwardRules:  # noqa: C901 - one check per section,
         s: _whole(v, f"archive_retention_years.{s.value}", 15)
         for s, v in _per_sector(data, "archive_retention_years").items()
     }
-    contract = periods.get((PeriodKey.CONTRACT_SIGNING, Sector.ENGINEERING))
-    if contract is not None and before and before[0] >= contract.count:
-        raise AwardRulesError("contract_reminders.days_before: each reminder falls within the signing period")
+    for sector in Sector:
+        contract = periods.get((PeriodKey.CONTRACT_SIGNING, sector))
+        if contract is not None and before and before[0] >= contract.count:
+            raise AwardRulesError(
+                f"contract_reminders.days_before: each reminder falls within the {sector.value} signing period"
+            )
+    try:
+        document = json.loads(json.dumps(data))
+    except (TypeError, ValueError) as exc:
+        raise AwardRulesError(f"the award rules are plain JSON values: {exc}") from exc
     return AwardRules(
         version=version.strip(),
-        periods=periods,
+        periods=MappingProxyType(periods),
         reminder_days_before=before,
         warning_days_after=after,
-        objection_suspends=suspends,
-        performance_security_max_ratio=ratios,
-        archive_retention_years=retention,
-        document=json.loads(json.dumps(data)),
+        objection_suspends=MappingProxyType(dict(suspends)),
+        performance_security_max_ratio=MappingProxyType(ratios),
+        archive_retention_years=MappingProxyType(retention),
+        document=MappingProxyType(document),
     )
 
 

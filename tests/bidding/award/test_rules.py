@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from decimal import Decimal
 
 import pytest
 
@@ -148,8 +149,9 @@ def test_overrides_replace_values_and_refuse_unknown_keys() -> None:
         ({"archive_retention_years": {"engineering": 10}}, "archive_retention_years.engineering"),
         ({"performance_security_max_ratio": {"engineering": "0.2x"}}, "performance_security_max_ratio"),
         ({"performance_security_max_ratio": {"engineering": 0.1}}, "performance_security_max_ratio"),
-        ({"contract_reminders": {"days_before": [30]}}, "within the signing period"),
+        ({"contract_reminders": {"days_before": [30]}}, "within the engineering signing period"),
         ({"objection_suspends": {"engineering": "true"}}, "objection_suspends"),
+        ({"contract_reminders": {"source": Decimal(1)}}, "plain JSON values"),
     ],
 )
 def test_a_bad_rules_document_is_refused_with_the_key_named(change: dict, message: str) -> None:
