@@ -170,6 +170,23 @@ class AwardRules:
         """The instant period ``key`` ends for an event at ``event_at`` (`Period.due`)."""
         return self.period(key, sector).due(event_at, calendar)
 
+    def is_late(
+        self,
+        key: PeriodKey,
+        sector: Sector,
+        event_at: datetime,
+        calendar: WorkingCalendar,
+        *,
+        done_at: datetime | None,
+        now: datetime,
+    ) -> bool:
+        """Whether the act period ``key`` asks for is late: done at or after the due instant, or
+        not done and ``now`` has reached it (an objection answered late warns the supervisor).
+        Meaningful for ``within`` periods.
+        """
+        due = self.due(key, sector, event_at, calendar)
+        return done_at >= due if done_at is not None else now >= due
+
     def to_dict(self) -> dict[str, Any]:
         """The rules as a JSON document (`parse_rules` reads it back)."""
         return copy.deepcopy(dict(self.document))

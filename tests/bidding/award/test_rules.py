@@ -212,3 +212,17 @@ def test_a_time_without_a_zone_is_refused() -> None:
         RULES.due(P.CONTRACT_SIGNING, ENG, datetime(2026, 9, 5, 10), CALENDAR)  # noqa: DTZ001
     with pytest.raises(ValueError, match="a time with a zone"):
         RULES.due(P.OBJECTION_ANSWER, GP, datetime(2026, 9, 5, 10), CALENDAR)  # noqa: DTZ001
+
+
+@pytest.mark.parametrize(
+    ("done_at", "now", "late"),
+    [
+        (at(2026, 2, 24, 23, 59), at(2026, 3, 2), False),  # answered on the moved last day
+        (midnight(2026, 2, 25), at(2026, 3, 2), True),  # answered at 24:00: late
+        (None, at(2026, 2, 24, 23, 59), False),  # not answered yet, still in time
+        (None, midnight(2026, 2, 25), True),  # not answered and the deadline passed: warn
+    ],
+)
+def test_an_objection_answered_late(done_at: datetime | None, now: datetime, *, late: bool) -> None:
+    filed = at(2026, 2, 12, 11)  # the 3rd day is 15 Feb (春节): due with 24 Feb
+    assert RULES.is_late(P.OBJECTION_ANSWER, ENG, filed, CALENDAR, done_at=done_at, now=now) is late
