@@ -128,7 +128,8 @@ class _Checker:
         self.pinned_roots = {pem.fingerprint(c) for raw in trusted_roots for c in pem.load_certificates(raw)}
         self.contents: dict[str, bytes] = {}
         self.key: keys.PublicKey | None = None
-        self.pool: list[Any] = []
+        self.by_subject: dict[Any, list[Any]] = {}
+        self.links: dict[str, Any] = {}
         self.roots: dict[str, Any] = {}
         self.decoded: dict[str, dict[int, chainrule.Entry]] = {}
 
@@ -223,8 +224,8 @@ class _Checker:
             except ValueError as exc:
                 self.report.add(entry["path"], f"not a PEM certificate: {exc}")
                 continue
-            self.pool.extend(loaded)
             for certificate in loaded:
+                self.by_subject.setdefault(certificate.subject, []).append(certificate)
                 if pathchecks.is_self_issued(certificate):
                     digest = pem.fingerprint(certificate)
                     if not self.pinned_roots or digest in self.pinned_roots:
@@ -295,7 +296,6 @@ class _Checker:
         """A chain from ``certificate`` to a root in the archive, every link's signature and every
         certificate's validity at ``at`` (the signature's time).
         """
-        pool = [*embedded, *self.pool]
         current = certificate
         for _ in range(_MAX_PATH):
             if at is not None:
@@ -308,17 +308,33 @@ class _Checker:
                 if pem.fingerprint(current) not in self.roots:
                     self.report.add(where, f"the chain ends at {pem.subject(current)}, not a root in the archive")
                 return
-            issuers = [c for c in pool if pathchecks.could_issue(c, current)]
-            if not issuers:
-                self.report.add(where, f"no issuer of {pem.subject(current)} in the archive")
+            issuer = self._issuer(current, embedded)
+            if isinstance(issuer, str):
+                self.report.add(where, issuer)
                 return
-            try:
-                pathchecks.check_link_signature(current, issuers[0])
-            except Refused as refusal:
-                self.report.add(where, refusal.text)
-                return
-            current = issuers[0]
+            current = issuer
         self.report.add(where, "the certificate chain is too long")
+
+    def _issuer(self, certificate: Any, embedded: Iterable[Any]) -> Any:
+        """The certificate's issuer, its link signature checked (once per certificate: thousands of
+        signatures share a few signers and CAs); a string saying what failed otherwise.
+        """
+        key = pem.fingerprint(certificate)
+        known = self.links.get(key)
+        if known is not None:
+            return known
+        candidates = [c for c in embedded if pathchecks.could_issue(c, certificate)]
+        candidates += [c for c in self.by_subject.get(certificate.issuer, []) if pathchecks.could_issue(c, certificate)]
+        if not candidates:
+            found: Any = f"no issuer of {pem.subject(certificate)} in the archive"
+        else:
+            try:
+                pathchecks.check_link_signature(certificate, candidates[0])
+                found = candidates[0]
+            except Refused as refusal:
+                found = refusal.text
+        self.links[key] = found
+        return found
 
     # --- 4. and 5. the ledger ----------------------------------------------------------------------
 
