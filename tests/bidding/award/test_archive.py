@@ -16,6 +16,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from click.testing import CliRunner
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bidding.award.archive import format as fmt
@@ -28,7 +29,9 @@ from trading.kernel import clock
 from trading.kernel.auth.identity import Actor
 from trading.kernel.settings import Settings
 from trading.kernel.storage import FileStore
+from trading.ledger import timestamping
 from trading.ledger.service import platform_public_keys, verify_ledger
+from trading.server import cli
 
 pytestmark = pytest.mark.usefixtures("dev_lists")
 
@@ -82,6 +85,7 @@ async def test_a_closed_opening_is_archived_once_per_version_and_verifies_offlin
         assert report.ok, report.text()
         assert report.signatures >= 8  # 1 document, 3 receipts, 3 bid manifests, the record
         assert report.checkpoints >= 1
+        assert json.loads(member(archive, fmt.CHECKPOINTS))[-1]["signature"]["key_id"] == report.platform_key_id
         assert report.anchored >= 2
 
         # As the reader runs it: a subprocess with the archive on disk.
@@ -166,6 +170,22 @@ async def test_the_verifier_names_an_altered_file_a_removed_signature_and_a_chan
         for p in report.problems
     ), report.text()
 
+    # Bytes appended to a signed PDF (an incremental update nobody signed), the manifest re-written.
+    appended = pdf + b"\n% an unsigned revision\n"
+    for row in edited["files"]:
+        if row["path"] == record["path"]:
+            row["sha256"], row["size"] = hashlib.sha256(appended).hexdigest(), len(appended)
+    report = verify_archive(
+        rewrite(
+            archive,
+            {
+                record["path"]: appended,
+                fmt.MANIFEST: json.dumps(edited, indent=1, ensure_ascii=False, sort_keys=True).encode(),
+            },
+        )
+    )
+    assert any(p.where == record["path"] and "covered by no signature" in p.what for p in report.problems)
+
     # A ledger entry changed: one byte of an entry's summary in the chain file.
     chain = manifest["ledger"]["chains"][0]
     lines = member(archive, chain["path"]).splitlines()
@@ -189,3 +209,20 @@ async def test_the_verifier_names_an_altered_file_a_removed_signature_and_a_chan
     assert ran.returncode == 1
     assert f"FAILED: {chain['path']}" in ran.stdout
     assert f"ledger {chain['chain']} seq 2" in ran.stdout
+
+
+def test_the_command_line_names_a_tender_it_cannot_archive(
+    fresh_db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``ggzy tender archive`` runs the builder in its own unit of work on the configured database
+    and answers a refusal with the field and rule (the builder itself is tested above)."""
+    settings = Settings(db={"url": fresh_db}, var_dir=tmp_path / "var", storage_dir=tmp_path / "files")  # type: ignore[arg-type]
+    monkeypatch.setattr(cli, "get_settings", lambda: settings)
+    previous = timestamping.use_platform_tsa(None)
+    try:
+        ran = CliRunner().invoke(cli.main, ["tender", "archive", "NO-SUCH-TENDER", "--out", str(tmp_path / "a.zip")])
+    finally:
+        timestamping.use_platform_tsa(previous)
+    assert ran.exit_code == 1
+    assert "no tender NO-SUCH-TENDER (code: exists)" in ran.output
+    assert not (tmp_path / "a.zip").exists()
