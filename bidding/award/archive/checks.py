@@ -130,6 +130,7 @@ class _Checker:
         self.key: keys.PublicKey | None = None
         self.by_subject: dict[Any, list[Any]] = {}
         self.links: dict[str, Any] = {}
+        self.listed: set[str] = set()
         self.roots: dict[str, Any] = {}
         self.decoded: dict[str, dict[int, chainrule.Entry]] = {}
 
@@ -195,7 +196,7 @@ class _Checker:
     # --- 2. the files ------------------------------------------------------------------------------
 
     def _check_files(self, files: Sequence[Mapping[str, Any]]) -> None:
-        listed = set()
+        listed = self.listed
         for entry in files:
             path = entry["path"]
             listed.add(path)
@@ -253,7 +254,11 @@ class _Checker:
     def _check_cades(self, path: str, data: bytes, signature_path: str) -> None:
         der = self.contents.get(signature_path)
         if der is None:
-            return  # named in _check_files
+            if signature_path not in self.listed:  # a listed one that is missing is named already
+                self.report.add(
+                    path, f"its signature {signature_path} is not in the manifest (the signature was removed)"
+                )
+            return
         where = f"{path} (signature {signature_path})"
         try:
             verified = verify_detached(data, der)
@@ -340,8 +345,11 @@ class _Checker:
 
     def _check_chains(self, chains: Sequence[Mapping[str, Any]]) -> dict[str, dict[int, bytes]]:
         hashes: dict[str, dict[int, bytes]] = {}
+        code = self.report.manifest["tender"]["code"]
         for described in chains:
             chain, path = described["chain"], described["path"]
+            if chain not in {f"project:{code}", f"sealed:{code}"}:
+                self.report.add(path, f"chain {chain} is not tender {code}'s")
             data = self.contents.get(path)
             if data is None:
                 continue
@@ -355,6 +363,9 @@ class _Checker:
                 continue
             problems, decoded = chainrule.check_chain(chain, rows)
             self.report.problems.extend(problems)
+            head = (rows[-1][0], rows[-1][1].hex()) if rows else (0, "")
+            if head != (described["head_seq"], described["head_hash"]):
+                self.report.add(path, "the chain does not end at the head the manifest names")
             self.report.entries += len(rows)
             self.report.chains += 1
             hashes[chain] = {seq: stored for seq, stored, _ in rows}
