@@ -23,8 +23,6 @@ from bidding.models import EvaluationMethod, TenderCategory
 from trading.kernel.settings import Settings
 
 MIB: Final = 1024 * 1024
-ARCHIVE_RETENTION_YEARS_MIN: Final = 15
-"""Archives of tenders are kept at least 15 years (issue 16 item 6)."""
 
 BID_SECURITY_FORMS: Final = frozenset({"cash", "guarantee"})
 """What bid security may be given as: cash (from the basic account) or a guarantee (保函)."""
@@ -81,9 +79,6 @@ class TenderRules:
     """The decryption-failure remedy plan offers the backup channel by default: a backup sealed file
     generated with the original, uploaded within the decryption window (domain-rules §1.4).
     """
-    archive_retention_years: int = 15
-    """The tender's electronic archive (电子档案) is kept at least this many years from its writing
-    (issue 16; `rules_for` refuses fewer than 15)."""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready snapshot (stored in ``Tender.rules``); `from_dict` reads it back."""
@@ -109,7 +104,6 @@ class TenderRules:
             "opening_confirmation_minutes": self.opening_confirmation_minutes,
             "opening_sign_in_required": self.opening_sign_in_required,
             "decryption_backup_allowed": self.decryption_backup_allowed,
-            "archive_retention_years": self.archive_retention_years,
         }
 
     @classmethod
@@ -265,8 +259,6 @@ def rules_for(tender_type: str, settings: Settings) -> TenderRules:
     rules = _apply(base, overrides) if overrides else base
     if rules.decryption_window_minutes_default < rules.decryption_window_minutes_min:
         raise ValueError(f"{tender_type}: the default decryption window is shorter than its minimum")
-    if rules.archive_retention_years < ARCHIVE_RETENTION_YEARS_MIN:
-        raise ValueError(f"{tender_type}: archive_retention_years must be at least {ARCHIVE_RETENTION_YEARS_MIN}")
     for name in ("opening_sign_in_minutes", "opening_confirmation_minutes"):
         if getattr(rules, name) < 1:
             raise ValueError(f"{tender_type}: {name} must be at least 1 minute")

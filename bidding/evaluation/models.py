@@ -257,6 +257,7 @@ class EventKind(StrEnum):
     EXTENSION_REQUEST = "extension-request"
     EXTENSION = "extension"
     REPLACEMENT = "replacement"
+    TIME_EXCEEDED = "time-exceeded"  # the state's time limit ran out (recorded, the state stays)
 
 
 class SessionEvent(UUIDPrimaryKey, Base):

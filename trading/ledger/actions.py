@@ -195,6 +195,7 @@ ACTION_LABELS: Final[Mapping[str, str]] = MappingProxyType(
         "evaluation.signed_in_at_seat": N_("Member signed in at the seat"),
         "evaluation.demo_seat_marked": N_("Demo data: member marked at the seat without a certificate"),
         "evaluation.time_extended": N_("Session time extended"),
+        "evaluation.time_exceeded": N_("Session state's time limit exceeded"),
         "evaluation.venue_created": N_("Evaluation venue added"),
         "evaluation.venue_updated": N_("Evaluation venue changed"),
     }

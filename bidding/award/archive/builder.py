@@ -47,9 +47,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bidding.award.archive import format as fmt
 from bidding.award.archive import pdfsig
 from bidding.award.archive.repository import ArchiveRepository
+from bidding.award.rules import Sector, retained_until, shipped_rules
 from bidding.errors import TenderStateConflict
 from bidding.models import DocumentKind, Tender, TenderStatus, VersionKind
-from bidding.rules import rules_for
 from certs import cms, keys, pem
 from certs.errors import Refused
 from certs.pathval import checks as pathchecks
@@ -170,8 +170,9 @@ async def build_archive(
     # The archive's chains end where this checkpoint signs them: nothing of them is unwitnessed.
     await ledger.create_checkpoint(session, private_key=private_key)
     now = await clock.now(session)
-    retention_years = rules_for(tender.tender_type, settings).archive_retention_years
-    retention_until = _years_later(now, retention_years)
+    award_rules, sector = shipped_rules(), Sector.of_category(tender.category.value)
+    retention_years = award_rules.archive_retention_years[sector]
+    retention_until = retained_until(now, sector, award_rules)
 
     bundle = _Bundle()
     await _add_documents(bundle, repository, store, tender)
@@ -390,11 +391,6 @@ def _zip(manifest: bytes, signature: bytes, files: Mapping[str, bytes]) -> bytes
             info = zipfile.ZipInfo(name, date_time=(2000, 1, 1, 0, 0, 0))
             archive.writestr(info, data)
     return buffer.getvalue()
-
-
-def _years_later(at: datetime, years: int) -> datetime:
-    """The same day ``years`` later (29 February: the 28th)."""
-    return at.replace(year=at.year + years, day=min(at.day, 28) if (at.month, at.day) == (2, 29) else at.day)
 
 
 _SAFE: Final[Callable[[str], bool]] = lambda c: c.isalnum() or c in "._-"  # noqa: E731

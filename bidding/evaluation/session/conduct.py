@@ -3,7 +3,8 @@ time, and replacing a member mid-way (issue 15 item 3).
 
 - **Pause / resume / incidents**: the host or the chair (``host_or_chair``). A pause stores what is
   left of the state's limit (``remaining_seconds``) and clears ``state_ends_at``; resuming sets it
-  again from the database clock. The machine refuses to move while paused.
+  again from the database clock. The machine refuses to move while paused. ``next_check`` follows
+  ``state_ends_at`` (cleared on pause, restored on resume and extension) for `timelimit`'s sweep.
 - **More time**: each signed-in current member asks once per round (``asked_once``); when more than
   the rules' share (1/3) of the current members have asked in the round, the state's limit grows by
   the rules' extension and a new round begins. Exactly the share does not extend.
@@ -98,6 +99,7 @@ class Conduct:
         now = await clock.now(self.session)
         evaluation.remaining_seconds = remaining_seconds(evaluation, now)
         evaluation.state_ends_at = None
+        evaluation.next_check = None  # a paused session's time does not run out
         evaluation.paused_at = now
         evaluation.updated_at = now
         await self.session.flush()
@@ -131,6 +133,7 @@ class Conduct:
         left = evaluation.remaining_seconds
         paused_for = int((now - evaluation.paused_at).total_seconds())
         evaluation.state_ends_at = now + timedelta(seconds=left) if left is not None else None
+        evaluation.next_check = evaluation.state_ends_at
         evaluation.paused_at = None
         evaluation.remaining_seconds = None
         evaluation.updated_at = now
@@ -227,6 +230,7 @@ class Conduct:
             evaluation.remaining_seconds += seconds
         elif evaluation.state_ends_at is not None:
             evaluation.state_ends_at = max(evaluation.state_ends_at, now) + self.rules.extension
+            evaluation.next_check = evaluation.state_ends_at  # a new end: it may be exceeded again
         evaluation.updated_at = now
         await self.session.flush()
         await journal(

@@ -68,6 +68,11 @@ def pending(session: AsyncSession) -> list[tuple[str, dict[str, Any]]]:
 
 @sa_event.listens_for(Session, "after_commit")
 def _deliver(session: Session) -> None:
+    # SQLAlchemy also fires ``after_commit`` when a savepoint is released (the pages' `submit`
+    # runs each action in one): the outer transaction has not committed yet, so a live page that
+    # re-read the state now could see the old one. Keep the events for the outer commit.
+    if session.in_nested_transaction():
+        return
     events = session.info.pop(_BUFFER_KEY, None)
     for evaluation_id, payload in events or ():
         recorded.append((evaluation_id, payload))

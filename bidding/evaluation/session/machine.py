@@ -3,7 +3,8 @@
 preparing → signed-in → qualification-review → detailed-review → scoring → report-signing →
 completed: only forward, one step at a time (rule ``forward_one_step``), never while paused
 (``not_paused``). Each state gets its time limit from `rules.SessionRules` (``state_ends_at``;
-none for preparing and completed); the limit informs, it does not move the state by itself.
+none for preparing and completed) and ``next_check`` with it: when the limit runs out, the sweep
+records the overrun (`timelimit`); nothing moves the state by itself.
 
 Preconditions of leaving ``preparing`` and of every later step: at least one current member,
 every current member signed in at their seat (``all_signed_in``: a replacement must sign in
@@ -139,6 +140,7 @@ async def _move(
     evaluation.state = target
     evaluation.state_entered_at = now
     evaluation.state_ends_at = now + limit if limit is not None else None
+    evaluation.next_check = evaluation.state_ends_at  # the sweep records an overrun (`timelimit`)
     evaluation.paused_at = None
     evaluation.remaining_seconds = None
     evaluation.updated_at = now
