@@ -79,6 +79,7 @@ ACTION_LABELS: Final[Mapping[str, str]] = MappingProxyType(
         "bidding.opening_close_deferred": N_("Closing of the opening deferred"),
         "bidding.opening_record_host_signed": N_("Opening record signed by the host"),
         "bidding.opening_record_published": N_("Opening record published"),
+        "bidding.tender_archived": N_("Tender archive written"),
         "bidding.opening_sign_in_refused": N_("Opening sign-in refused"),
         "bidding.opening_decryption_refused": N_("Decryption refused"),
         "bidding.opening_backup_refused": N_("Backup decryption refused"),
