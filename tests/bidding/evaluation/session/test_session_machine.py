@@ -12,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bidding.evaluation.committee.members import Memberships
 from bidding.evaluation.models import (
     ChairVote,
     CommitteeDraw,
@@ -37,6 +38,7 @@ from trading.kernel.clock import ShiftedClock
 from trading.kernel.db.types import uuid7
 from trading.kernel.settings import Settings
 from trading.ledger.models import LedgerEntry
+from trading.notifications.models import Notice
 from trading.parties.models import ChallengePurpose, LoginChallenge
 
 pytestmark = pytest.mark.usefixtures("dev_lists")
@@ -323,8 +325,12 @@ async def test_a_replaced_member_is_voided_and_the_next_reserve_joins_and_must_s
     old = members[leaving]
     assert old.status is MemberStatus.REPLACED
     assert old.voided_at is not None
+    assert joined is not None
     assert joined.expert_id == committee.experts[5].expert_id  # the group's first reserve
-    assert joined.status is MemberStatus.CONFIRMED
+    # The reserve joins like anyone drawn: told in the inbox, and current only once they confirm in time.
+    assert joined.status is MemberStatus.NOTIFIED
+    assert joined.answer_due_at is not None
+    assert joined.next_check == joined.answer_due_at
     assert joined.replaces_member_id == leaving
     assert joined.seat_id == old.seat_id
     assert joined.draw_position == 5
@@ -334,6 +340,10 @@ async def test_a_replaced_member_is_voided_and_the_next_reserve_joins_and_must_s
         assert draw.result is not None
         assert draw.result["declined"] == [str(committee.experts[2].expert_id)]
         assert str(committee.experts[5].expert_id) in draw.result["committee"]
+        notice = await session.scalar(sa.select(Notice).where(Notice.event_key == f"evaluation.drawn:{joined.id}"))
+        assert notice is not None
+        assert notice.recipient_id == joined.user_id
+        assert notice.params["reserve"] is True
         # The replaced member's chair vote is still stored, but no longer counts.
         votes = list(
             await session.scalars(sa.select(ChairVote).where(ChairVote.evaluation_id == committee.evaluation_id))
@@ -347,6 +357,9 @@ async def test_a_replaced_member_is_voided_and_the_next_reserve_joins_and_must_s
     with pytest.raises(SessionRefused) as waiting:
         await _enter(session_maker, committee, SessionState.DETAILED, chair)
     assert waiting.value.rule == "all_signed_in"
+    async with session_maker() as session:
+        await Memberships(session, settings).confirm(committee.experts[5].actor, joined.id)
+        await session.commit()
     await sign_in(session_maker, settings, committee, 5)
     await _enter(session_maker, committee, SessionState.DETAILED, chair)
     async with session_maker() as session:
