@@ -147,7 +147,7 @@ async def test_declaring_drafters_after_the_seed_is_committed_is_refused_and_not
 def _script(tmp_path: Path, name: str, document: dict[str, Any], *args: str) -> subprocess.CompletedProcess[str]:
     path = tmp_path / f"{name}.json"
     path.write_text(json.dumps(document), encoding="utf-8")
-    return subprocess.run(  # noqa: S603 - our own script, fixed arguments
+    return subprocess.run(
         [sys.executable, "-I", str(SCRIPT), str(path), "--before", str(path), *args],
         capture_output=True,
         text=True,
