@@ -249,7 +249,7 @@ async def test_exhausted_reserves_leave_an_open_place_that_a_supplementary_draw_
     # A list that re-admits an expert drawn before is caught, even made consistent with itself.
     sneaky = copy.deepcopy(document)
     sneaky["already_drawn"] = sneaky["computation"]["already_drawn"] = sorted(first_drawn)
-    sneaky["computation"]["candidate_list"].append({"expert_id": sorted(first_drawn)[0], "specialties": []})
+    sneaky["computation"]["candidate_list"].append({"expert_id": min(first_drawn), "specialties": []})
     caught = _script(tmp_path, "sneaky", sneaky)
     assert caught.returncode == 1
     assert "was drawn before for this evaluation" in caught.stdout

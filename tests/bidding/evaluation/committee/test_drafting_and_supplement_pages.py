@@ -36,7 +36,7 @@ async def test_the_host_declares_drafters_on_the_page_and_the_api_until_the_seed
     session_maker: async_sessionmaker[AsyncSession],
     settings: Settings,
     client: httpx.AsyncClient,
-    clients: Any,
+    clients: Any,  # noqa: F811 - the fixture of test_pages_and_access
 ) -> None:
     s = await scene(session, session_maker, settings)
     number = new_id_number()
@@ -119,12 +119,12 @@ async def _exhausted(session: AsyncSession, s: Scene, settings: Settings) -> tup
     return evaluation, first
 
 
-async def test_the_operator_fills_open_places_on_the_pages_and_others_are_refused_the_names(
+async def test_the_operator_fills_open_places_on_the_pages_and_others_are_refused_the_names(  # noqa: PLR0915, PLR0917
     session: AsyncSession,
     session_maker: async_sessionmaker[AsyncSession],
     settings: Settings,
     client: httpx.AsyncClient,
-    clients: Any,
+    clients: Any,  # noqa: F811 - the fixture of test_pages_and_access
     tmp_path: Path,
 ) -> None:
     s = await scene(session, session_maker, settings, plain_experts=14)
@@ -172,8 +172,13 @@ async def test_the_operator_fills_open_places_on_the_pages_and_others_are_refuse
     first_path.write_text(json.dumps(first_doc), encoding="utf-8")
     supplement_path.write_text(json.dumps(response.json()), encoding="utf-8")
     verified = subprocess.run(
-        [sys.executable, "-I", str(SCRIPT), str(supplement_path), "--before", str(supplement_path)]
-        + ["--first", str(first_path)],
+        [
+            sys.executable,
+            "-I",
+            str(SCRIPT),
+            str(supplement_path),
+            *("--before", str(supplement_path), "--first", str(first_path)),
+        ],
         capture_output=True,
         text=True,
         check=False,

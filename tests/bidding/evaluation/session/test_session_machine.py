@@ -302,7 +302,7 @@ async def test_more_time_needs_more_than_a_third_of_the_members(
     assert await _actions(session_maker, "evaluation.time_extended") == (1 if extended else 0)
 
 
-async def test_a_replaced_member_is_voided_and_the_next_reserve_joins_and_must_sign_in(
+async def test_a_replaced_member_is_voided_and_the_next_reserve_joins_and_must_sign_in(  # noqa: PLR0915
     session_maker: Maker, settings: Settings, dev_pki: DevPki
 ) -> None:
     committee = await _ready(session_maker, settings, dev_pki)
