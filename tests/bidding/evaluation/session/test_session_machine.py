@@ -389,3 +389,43 @@ def test_a_tied_chair_vote_goes_to_the_earliest_drawn_position() -> None:
     assert elected(members, [vote(a, c), vote(b, c), vote(c, b), vote(d, b)]) is b  # 2–2: b was drawn before c
     assert elected(members, [vote(a, d), vote(b, d), vote(c, d)]) is d  # a majority at once
     assert elected(members[:3], [vote(a, d), vote(b, d), vote(c, d), vote(d, a)]) is None  # d is not a member
+
+
+async def test_a_replacement_with_no_reserve_left_opens_the_place_and_holds_the_session(
+    session_maker: Maker, settings: Settings, dev_pki: DevPki
+) -> None:
+    committee = await _ready(session_maker, settings, dev_pki)
+    chair = committee.experts[0].actor
+    await _enter(session_maker, committee, SessionState.SIGNED_IN, chair)
+    await _enter(session_maker, committee, SessionState.QUALIFICATION, chair)
+    joined: list[Member] = []
+    for index, leaving in enumerate(committee.members[1:4]):
+        async with session_maker() as session:
+            found = await Conduct(session).replace(committee.host_actor, committee.evaluation_id, leaving, "突发疾病")
+            if found is not None:
+                await Memberships(session, settings).confirm(committee.experts[5 + index].actor, found.id)
+                joined.append(found)
+            await session.commit()
+    assert [m.expert_id for m in joined] == [committee.experts[5].expert_id, committee.experts[6].expert_id]
+    for index in (5, 6):
+        await sign_in(session_maker, settings, committee, index)
+
+    members = await _members(session_maker, committee)
+    third = members[committee.members[3]]
+    assert third.status is MemberStatus.REPLACED  # voided all the same: nothing they concluded counts
+    assert third.voided_at is not None
+    async with session_maker() as session:
+        draw = await session.get(CommitteeDraw, committee.draw_id)
+        assert draw is not None
+        assert draw.result is not None
+        assert draw.result["vacated"] == [{"expert": str(third.expert_id), "group": third.group_code}]
+        assert str(third.expert_id) not in draw.result["declined"]
+        notice = await session.scalar(sa.select(Notice).where(Notice.template == "evaluation.places_open"))
+        assert notice is not None
+        assert notice.recipient_id == draw.operator_id
+    assert await _actions(session_maker, "evaluation.reserves_exhausted") == 1
+
+    # Everyone current is signed in, but a place is open: the session waits for the supplementary draw.
+    with pytest.raises(SessionRefused) as held:
+        await _enter(session_maker, committee, SessionState.DETAILED, chair)
+    assert held.value.rule == "committee_places_open"
