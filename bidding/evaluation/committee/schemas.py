@@ -10,6 +10,7 @@ import msgspec
 
 from bidding.evaluation.models import CommitteeDraw, Drafter, Evaluation, Member
 from bidding.evaluation.pool.models import Expert
+from trading.kernel.bounds import Input, ShortText
 
 
 class SetupWrite(msgspec.Struct, forbid_unknown_fields=True):
@@ -119,15 +120,15 @@ class RepresentativeWrite(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class DrafterWrite(msgspec.Struct, forbid_unknown_fields=True):
-    expert: str
+    expert: ShortText
     """The pool expert's ID number (公民身份号码), or their name when unique in the pool."""
-    role: str
+    role: ShortText
     """``documents`` (招标文件编制), ``requirement`` (需求编制), ``bill-of-quantities``
     (工程量清单编制) or ``consultation``."""
     note: str = ""
 
 
-class DraftersWrite(msgspec.Struct, forbid_unknown_fields=True):
+class DraftersWrite(Input):
     drafters: list[DrafterWrite]
     """The whole list: it replaces the one declared before (empty: none)."""
 
