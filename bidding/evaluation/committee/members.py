@@ -208,8 +208,10 @@ async def vacate(  # noqa: PLR0917 - the seat left open and why
     ``declined``, so the published declines still replay), recorded, and the draw operator told
     (`supplement.notice_open`); a supplementary draw fills it.
     """
-    vacated = [*(row.result or {}).get("vacated", []), {"expert": str(member.expert_id), "group": member.group_code}]
-    row.result = {**(row.result or {}), "vacated": vacated}
+    expert = str(member.expert_id)
+    vacated = [*(row.result or {}).get("vacated", []), {"expert": expert, "group": member.group_code}]
+    seated = [e for e in (row.result or {}).get("committee", []) if e != expert]
+    row.result = {**(row.result or {}), "vacated": vacated, "committee": seated}
     await session.flush()
     await append_entry(
         session,
