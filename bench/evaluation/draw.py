@@ -9,7 +9,8 @@ over the seed and the ids (the irreducible work of any seeded draw over a canoni
 The pool is synthetic and built before timing: ids are ``str(uuid)`` in random order, 1–3
 specialty codes from 60 (a third technical A01…, a third economic B02…), employers among 5,000
 organisations, 5 % with a declared conflict, 2 % suspended, 10 % with unavailable days, 20 % with
-1–4 past draws (drafting roles are not part of the pool's tables, so none here). The tender has a
+1–4 past draws, and 25 declared drafters of the tender (the evaluation's declaration, passed to
+the repository as the committee part passes it, `drafting=`). The tender has a
 tenderee, an agency and 8 bidders among those employers; the spec is 6 technical + 3 economic
 members with 2 + 1 reserves.
 
@@ -36,6 +37,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import gc
 import hashlib
 import random
@@ -61,6 +63,7 @@ from bidding.evaluation.draw.candidates import (  # noqa: E402
     Candidate,
     CandidateList,
     DeclaredConflict,
+    DraftingRole,
     DrawContext,
     ExpertStatus,
     PastDraw,
@@ -190,6 +193,24 @@ def pool(rng: random.Random, size: int, organisations: list[str]) -> list[Candid
     return experts
 
 
+DRAFTERS = 25
+"""Experts the host declared as drafters of the tender (some settled otherwise, some not)."""
+
+
+def with_drafters(candidates: list[Candidate], rng: random.Random) -> list[Candidate]:
+    """``DRAFTERS`` experts given a drafting role on the tender (the evaluation's declaration)."""
+    chosen = set(rng.sample(range(len(candidates)), min(DRAFTERS, len(candidates))))
+    return [
+        dataclasses.replace(c, drafting_roles=(DraftingRole(TENDER, "documents"),)) if i in chosen else c
+        for i, c in enumerate(candidates)
+    ]
+
+
+def drafting_of(candidates: list[Candidate]) -> dict[str, tuple[DraftingRole, ...]]:
+    """What the committee part passes to `CandidateRepository.avoided` (`committee.drafting`)."""
+    return {c.expert_id: c.drafting_roles for c in candidates if c.drafting_roles}
+
+
 def split(candidates: list[Candidate], context: DrawContext, rules: DrawRules) -> tuple[CandidateList, list[Candidate]]:
     """The pool as the database query splits it (settled: no filter has input; the others)."""
     bounds = window(context, rules)
@@ -203,6 +224,7 @@ def split(candidates: list[Candidate], context: DrawContext, rules: DrawRules) -
         )
         return (
             c.status is ExpertStatus.ACTIVE
+            and not c.drafting_roles
             and c.employer_uscc not in bounds.parties
             and not any(k.organisation_uscc in bounds.parties for k in c.conflicts)
             and not (c.unavailable & days)
@@ -343,6 +365,7 @@ async def database_part(
     commitment = draws.commitment(seed)
     expected = apply_avoidance(candidates, context, rules)
     prefixes = sorted({code for group in spec.groups for code in group.specialties})  # as the committee part
+    drafting = drafting_of(candidates)
     try:
         async with AsyncSession(engine) as session:
             repository = CandidateRepository(session)
@@ -354,18 +377,18 @@ async def database_part(
                 return await raw.fetch("SELECT id FROM evaluation_experts")
 
             async def avoided() -> object:
-                return await repository.avoided(context, rules, specialty_prefixes=prefixes)
+                return await repository.avoided(context, rules, specialty_prefixes=prefixes, drafting=drafting)
 
             async def end_to_end() -> object:
-                found = await repository.avoided(context, rules, specialty_prefixes=prefixes)
+                found = await repository.avoided(context, rules, specialty_prefixes=prefixes, drafting=drafting)
                 return draw_committee(seed, commitment, found.candidates, spec)
 
             async def with_list() -> object:
-                found = await repository.avoided(context, rules, specialty_prefixes=prefixes)
+                found = await repository.avoided(context, rules, specialty_prefixes=prefixes, drafting=drafting)
                 drawn = draw_committee(seed, commitment, found.candidates, spec)
                 return drawn, published_candidates(found.candidates), found.exclusion_record()
 
-            found = await repository.avoided(context, rules, specialty_prefixes=prefixes)
+            found = await repository.avoided(context, rules, specialty_prefixes=prefixes, drafting=drafting)
             fitting = {
                 c.expert_id for c in candidates if any(code.startswith(tuple(prefixes)) for code in c.specialties)
             }
@@ -388,7 +411,7 @@ async def database_part(
             db_row("end to end: avoided + draw_committee", await paired_wall(end_to_end, floor, runs), AIM_S)
             db_row("  … + published list (dicts) + exclusion record", await paired_wall(with_list, floor, runs))
             start = time.perf_counter()
-            before = await repository.avoided_by_records(context, rules, specialty_prefixes=prefixes)
+            before = await repository.avoided_by_records(context, rules, specialty_prefixes=prefixes, drafting=drafting)
             print(
                 f"  {'before: avoided_by_records (every expert a record, once)':<54} wall "
                 f"{(time.perf_counter() - start) * 1000:>7,.1f} ms"
@@ -406,7 +429,7 @@ def main() -> None:
     args = parser.parse_args()
     rng = random.Random(15)  # noqa: S311 - a reproducible synthetic pool
     organisations = [f"9132{n:014d}" for n in range(5_000)]
-    candidates = pool(rng, args.candidates, organisations)
+    candidates = with_drafters(pool(rng, args.candidates, organisations), rng)
     context = DrawContext(
         tender_id=TENDER,
         tenderee_uscc=organisations[0],

@@ -55,6 +55,9 @@ class Avoidance(StrEnum):
     REMOVED = "removed"
     UNAVAILABLE = "unavailable"
     FREQUENCY = "frequency"
+    ALREADY_DRAWN = "already_drawn"
+    """A supplementary draw (补抽) only, not a filter of `FILTERS`: drawn already (member or
+    reserve) by an earlier draw of the same evaluation (`committee.supplement`)."""
 
 
 _EMPLOYER = {
