@@ -16,10 +16,18 @@ in one file, then check the published result against it::
 override it. A result checked only against itself proves nothing, so a missing commitment, spec or
 list digest is refused (exit 2), never taken from the result.
 
+A supplementary draw (补抽, filling places left open when a group's reserves ran out) is checked
+the same way; add ``--first first.json`` (the first draw's published document) to check that no
+expert drawn before is on its list::
+
+    python scripts/recompute_committee.py supplement.json --before supplement.json --first first.json
+
 Checked: the revealed seed against the commitment; the spec; the candidate list (canonical order,
 no expert twice, each fitting a group, no excluded expert in it) and its digest against the one the result claims and
 the one published before; each witness's revealed contribution; the draw seed; every group's
-members and ordered reserves; and the seated committee after the recorded declines. Exit status
+members and ordered reserves; the seated committee after the recorded declines and the seats left
+open (``vacated``: only when the group had no reserve left); for a supplementary draw, that none of
+``already_drawn`` is on the list. Exit status
 0 when everything holds (one JSON line on stdout), 1 on any mismatch (one ``MISMATCH:`` line
 each), 2 when the data needed is missing or malformed.
 """
@@ -225,7 +233,8 @@ def check(result: Any, published: dict[str, Any]) -> tuple[list[str], dict[str, 
     if not isinstance(declined, list):
         msg = "declined is a list of expert ids"
         raise Unverifiable(msg)
-    committee = _seat(recomputed, declined, problems)
+    committee = _seat(recomputed, declined, problems, result.get("vacated") or [])
+    problems.extend(_fresh(result, rows, published.get("first")))
     if result.get("committee") is not None and result.get("committee") != committee:
         problems.append(f"the seated committee is {result.get('committee')}, recomputed {committee}")
     summary = {
@@ -238,8 +247,51 @@ def check(result: Any, published: dict[str, Any]) -> tuple[list[str], dict[str, 
     return problems, summary
 
 
-def _seat(groups: dict[str, dict[str, list[str]]], declined: list[Any], problems: list[str]) -> list[str]:
-    """committee_scheme.md, step 6: each declining member's seat goes to their group's next reserve."""
+def _fresh(result: dict[str, Any], rows: list[tuple[str, list[str]]], first: Any) -> list[str]:
+    """A supplementary draw (补抽): no expert drawn before for the evaluation (``already_drawn``) is
+    on its candidate list; with the first draw's published document (``--first``), every expert it
+    drew (members and reserves) is among ``already_drawn`` and the draw names it as the one it
+    supplements.
+    """
+    if result.get("already_drawn") is None and first is None:
+        return []
+    earlier = result.get("already_drawn") or []
+    if not isinstance(earlier, list):
+        msg = "already_drawn is a list of expert ids"
+        raise Unverifiable(msg)
+    before = {str(expert) for expert in earlier}
+    problems = [
+        f"expert {expert} was drawn before for this evaluation but is on the supplementary draw's list"
+        for expert, _ in rows
+        if expert in before
+    ]
+    if first is not None:
+        if not isinstance(first, dict):
+            msg = "--first is the first draw's published document (a JSON object)"
+            raise Unverifiable(msg)
+        shown = first.get("computation", first)
+        drawn = {
+            str(expert)
+            for group in shown.get("groups") or []
+            if isinstance(group, dict)
+            for expert in (*(group.get("members") or []), *(group.get("reserves") or []))
+        }
+        problems.extend(
+            f"expert {e} was drawn by the first draw but is not listed as drawn before" for e in sorted(drawn - before)
+        )
+        claimed = result.get("supplements") or result.get("supplements_draw_id")
+        if first.get("draw_id") and claimed != first.get("draw_id"):
+            problems.append(f"the draw supplements {claimed}, not the first draw {first.get('draw_id')}")
+    return problems
+
+
+def _seat(
+    groups: dict[str, dict[str, list[str]]], declined: list[Any], problems: list[str], vacated: list[Any] = ()
+) -> list[str]:
+    """committee_scheme.md, step 6: each declining member's seat goes to their group's next reserve;
+    a seat left open when the group had no reserve left (``vacated``) is empty until a
+    supplementary draw fills it.
+    """
     seats = {key: list(group["members"]) for key, group in groups.items()}
     queues = {key: list(group["reserves"]) for key, group in groups.items()}
     seen: set[str] = set()
@@ -261,6 +313,15 @@ def _seat(groups: dict[str, dict[str, list[str]]], declined: list[Any], problems
             problems.append(f"group {key} has no reserve left to replace {expert}")
             continue
         seats[key][seats[key].index(expert)] = queues[key].pop(0)
+    for raw in vacated:
+        expert = str(raw.get("expert") if isinstance(raw, dict) else raw)
+        key = next((k for k, members in seats.items() if expert in members), None)
+        if key is None:
+            problems.append(f"expert {expert} left a seat open but holds none")
+        elif queues[key]:
+            problems.append(f"group {key} still has a reserve for the seat {expert} left open")
+        else:
+            seats[key].remove(expert)
     return [expert for key in sorted(seats) for expert in seats[key]]
 
 
@@ -289,6 +350,8 @@ def _published(args: argparse.Namespace) -> dict[str, Any]:
         source["candidate_list_sha256"] = args.candidate_list_sha256
     if args.spec:
         source["spec"] = _load(args.spec, "the spec")
+    if args.first:
+        source["first"] = _load(args.first, "the first draw")
     return source
 
 
@@ -299,6 +362,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--commitment", help="the seed's SHA-256 as published before the draw")
     parser.add_argument("--candidate-list-sha256", help="the candidate list's digest as published when frozen")
     parser.add_argument("--spec", help="the committee spec as published before the draw (JSON file)")
+    parser.add_argument(
+        "--first", help="for a supplementary draw: the first draw's published document (JSON), drawn before"
+    )
     args = parser.parse_args(argv[1:])
     try:
         result = _load(args.result, "the result")

@@ -162,3 +162,6 @@ _.by_criterion  # bidding/evaluation/results.py: the award stage's result (issue
 _.recommended
 __call__  # bidding/evaluation/session/hooks.py: the finaliser protocol
 _.free_places  # bidding/evaluation/session/views.py: called by host.html
+register_published_pdf  # bidding/award/archive/builder.py: the award stage registers notices, contract (issue 16)
+declared_by  # bidding/evaluation/models.py: Drafter, who declared it (the record of the declaration)
+_.declared_by

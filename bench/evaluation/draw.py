@@ -9,7 +9,8 @@ over the seed and the ids (the irreducible work of any seeded draw over a canoni
 The pool is synthetic and built before timing: ids are ``str(uuid)`` in random order, 1–3
 specialty codes from 60 (a third technical A01…, a third economic B02…), employers among 5,000
 organisations, 5 % with a declared conflict, 2 % suspended, 10 % with unavailable days, 20 % with
-1–4 past draws (drafting roles are not part of the pool's tables, so none here). The tender has a
+1–4 past draws, and 25 declared drafters of the tender (the evaluation's declaration, passed to
+the repository as the committee part passes it, `drafting=`). The tender has a
 tenderee, an agency and 8 bidders among those employers; the spec is 6 technical + 3 economic
 members with 2 + 1 reserves.
 
@@ -36,6 +37,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import gc
 import hashlib
 import random
@@ -63,6 +65,7 @@ from bidding.evaluation.draw.candidates import (  # noqa: E402
     CandidateLines,
     CandidateList,
     DeclaredConflict,
+    DraftingRole,
     DrawContext,
     ExpertStatus,
     PastDraw,
@@ -196,6 +199,24 @@ def pool(rng: random.Random, size: int, organisations: list[str]) -> list[Candid
     return experts
 
 
+DRAFTERS = 25
+"""Experts the host declared as drafters of the tender (some settled otherwise, some not)."""
+
+
+def with_drafters(candidates: list[Candidate], rng: random.Random) -> list[Candidate]:
+    """``DRAFTERS`` experts given a drafting role on the tender (the evaluation's declaration)."""
+    chosen = set(rng.sample(range(len(candidates)), min(DRAFTERS, len(candidates))))
+    return [
+        dataclasses.replace(c, drafting_roles=(DraftingRole(TENDER, "documents"),)) if i in chosen else c
+        for i, c in enumerate(candidates)
+    ]
+
+
+def drafting_of(candidates: list[Candidate]) -> dict[str, tuple[DraftingRole, ...]]:
+    """What the committee part passes to `CandidateRepository.avoided` (`committee.drafting`)."""
+    return {c.expert_id: c.drafting_roles for c in candidates if c.drafting_roles}
+
+
 def split(candidates: list[Candidate], context: DrawContext, rules: DrawRules) -> tuple[CandidateList, list[Candidate]]:
     """The pool as the database query splits it (settled: no filter has input; the others)."""
     bounds = window(context, rules)
@@ -209,6 +230,7 @@ def split(candidates: list[Candidate], context: DrawContext, rules: DrawRules) -
         )
         return (
             c.status is ExpertStatus.ACTIVE
+            and not c.drafting_roles
             and c.employer_uscc not in bounds.parties
             and not any(k.organisation_uscc in bounds.parties for k in c.conflicts)
             and not (c.unavailable & days)
@@ -349,6 +371,7 @@ async def database_part(
     commitment = draws.commitment(seed)
     expected = apply_avoidance(candidates, context, rules)
     prefixes = sorted({code for group in spec.groups for code in group.specialties})  # as the committee part
+    drafting = drafting_of(candidates)
     try:
         async with AsyncSession(engine) as session:
             repository = CandidateRepository(session)
@@ -360,18 +383,18 @@ async def database_part(
                 return await raw.fetch("SELECT id FROM evaluation_experts")
 
             async def avoided() -> object:
-                return await repository.avoided(context, rules, specialty_prefixes=prefixes)
+                return await repository.avoided(context, rules, specialty_prefixes=prefixes, drafting=drafting)
 
             async def end_to_end() -> object:
-                found = await repository.avoided(context, rules, specialty_prefixes=prefixes)
+                found = await repository.avoided(context, rules, specialty_prefixes=prefixes, drafting=drafting)
                 return draw_committee(seed, commitment, found.candidates, spec)
 
             async def with_list() -> object:
-                found = await repository.avoided(context, rules, specialty_prefixes=prefixes)
+                found = await repository.avoided(context, rules, specialty_prefixes=prefixes, drafting=drafting)
                 drawn = draw_committee(seed, commitment, found.candidates, spec)
                 return drawn, published_candidates(found.candidates), found.exclusion_record()
 
-            found = await repository.avoided(context, rules, specialty_prefixes=prefixes)
+            found = await repository.avoided(context, rules, specialty_prefixes=prefixes, drafting=drafting)
             fitting = {
                 c.expert_id for c in candidates if any(code.startswith(tuple(prefixes)) for code in c.specialties)
             }
@@ -393,9 +416,11 @@ async def database_part(
             db_row("CandidateRepository.avoided (read + avoidance)", await paired_wall(avoided, floor, runs))
             db_row("end to end: avoided + draw_committee", await paired_wall(end_to_end, floor, runs), AIM_S)
             db_row("  … + published list (dicts) + exclusion record", await paired_wall(with_list, floor, runs))
-            await lines_part(repository, raw, floor, context=context, spec=spec, rules=rules, seed=seed, runs=runs)
+            await lines_part(
+                repository, raw, floor, context=context, spec=spec, rules=rules, seed=seed, runs=runs, drafting=drafting
+            )
             start = time.perf_counter()
-            before = await repository.avoided_by_records(context, rules, specialty_prefixes=prefixes)
+            before = await repository.avoided_by_records(context, rules, specialty_prefixes=prefixes, drafting=drafting)
             print(
                 f"  {'before: avoided_by_records (every expert a record, once)':<54} wall "
                 f"{(time.perf_counter() - start) * 1000:>7,.1f} ms"
@@ -415,6 +440,7 @@ async def lines_part(
     rules: DrawRules,
     seed: str,
     runs: int,
+    drafting: dict[str, tuple[DraftingRole, ...]],
 ) -> None:
     """The lines path (`CandidateRepository.listed`: the database builds the list's lines and the
     groups' fits; the others judged as records), checked equal to the columns path, timed against
@@ -424,8 +450,8 @@ async def lines_part(
     from bidding.evaluation.pool import repository as pool_sql
 
     commitment = draws.commitment(seed)
-    columns = await repository.avoided(context, rules, specialty_prefixes=_prefixes(spec))
-    found = await repository.listed(context, rules, spec)
+    columns = await repository.avoided(context, rules, specialty_prefixes=_prefixes(spec), drafting=drafting)
+    found = await repository.listed(context, rules, spec, drafting=drafting)
     assert candidate_columns(found.candidates, spec) == candidate_columns(columns.candidates, spec)
     assert candidate_list_digest(found.candidates) == candidate_list_digest(candidate_columns(columns.candidates, spec))
     assert found.excluded == columns.excluded
@@ -436,14 +462,14 @@ async def lines_part(
         )
 
     async def listed() -> object:
-        return await repository.listed(context, rules, spec)
+        return await repository.listed(context, rules, spec, drafting=drafting)
 
     async def end_to_end() -> object:
-        found = await repository.listed(context, rules, spec)
+        found = await repository.listed(context, rules, spec, drafting=drafting)
         return draw_committee(seed, commitment, found.candidates, spec)
 
     async def with_list() -> object:
-        found = await repository.listed(context, rules, spec)
+        found = await repository.listed(context, rules, spec, drafting=drafting)
         drawn = draw_committee(seed, commitment, found.candidates, spec)
         return drawn, published_candidates(candidate_columns(found.candidates, spec)), found.exclusion_record()
 
@@ -459,7 +485,7 @@ async def lines_part(
     counted_until = datetime.combine(context.draw_date + timedelta(days=1), clock_time(0), CHINA)
     patterns = pool_sql._like_prefixes(_prefixes(spec))  # noqa: SLF001 - the bench reads the query's arguments
     arguments = (parties, days[0], days[-1], context.tenderee_uscc, counted_from, counted_until)
-    arguments += (rules.max_draws_per_tenderee, patterns, [])
+    arguments += (rules.max_draws_per_tenderee, patterns, sorted(drafting))
     others = [row[0] for row in await raw.fetch(pool_sql._PG_JUDGED, *arguments)]  # noqa: SLF001
     fitted = sorted({tuple(sorted(group.specialties)) for group in spec.groups if group.specialties})
     query, codes = pool_sql._pg_lines(fitted)  # noqa: SLF001
@@ -485,7 +511,7 @@ async def lines_part(
         f"and fits {lines_ms:,.1f} ms (of which scanning and anti-joining the pool, counting only: {bare_ms:,.1f} ms); "
         f"the floor's SELECT id {floor_ms:,.1f} ms"
     )
-    found = await repository.listed(context, rules, spec)
+    found = await repository.listed(context, rules, spec, drafting=drafting)
     times = []
     for _ in range(runs):
         gc.collect()
@@ -507,7 +533,7 @@ def main() -> None:
     args = parser.parse_args()
     rng = random.Random(15)  # noqa: S311 - a reproducible synthetic pool
     organisations = [f"9132{n:014d}" for n in range(5_000)]
-    candidates = pool(rng, args.candidates, organisations)
+    candidates = with_drafters(pool(rng, args.candidates, organisations), rng)
     context = DrawContext(
         tender_id=TENDER,
         tenderee_uscc=organisations[0],

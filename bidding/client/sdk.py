@@ -147,10 +147,62 @@ def _check_response(path: Path, *, tender: str, lot: str, bidder: str) -> None:
         raise BidBuildError(f"the response names {'/'.join(map(str, named))}, not {tender}/{lot}/{bidder}")
 
 
+@dataclass(frozen=True, slots=True)
+class RequirementProblem:
+    """Where a response does not answer the requirement set: the rule, the JSON path and the code
+    (★ item, qualification or bill line) it is about. The browser's sealing page checks the same
+    rules with the same names (``bidding/static/js/response_check.js``).
+    """
+
+    rule: str
+    path: str
+    code: str
+
+    def __str__(self) -> str:
+        return _PROBLEM_WORDS[self.rule].format(path=self.path, code=self.code)
+
+
+_PROBLEM_WORDS: Final = {
+    "tender-match": "{path}: the response is for {code}",
+    "qualification-claimed": "{path}: no claim for qualification requirement {code}",
+    "star-answered": "{path}: no response to ★ item {code}",
+    "bill-priced": "{path}: line {code} of the bill of quantities is not priced",
+    "bill-listed": "{path}: line {code} is not in the bill of quantities",
+}
+
+
+def requirement_problems(answer: Mapping[str, Any], wanted: Mapping[str, Any]) -> list[RequirementProblem]:
+    """The rules of `check_against_requirements` over the decoded documents, in their order:
+    ``tender-match`` (the same tender and lot), ``qualification-claimed`` (a claim whose ``ref`` is
+    each qualification requirement's code), ``star-answered`` (a response to every ★ item),
+    ``bill-priced`` and ``bill-listed`` (the bill's line codes exactly the set's).
+    """
+    problems = []
+    if (answer.get("tender"), answer.get("lot")) != (wanted.get("tender"), wanted.get("lot")):
+        problems.append(RequirementProblem("tender-match", "$.tender", f"{answer.get('tender')}/{answer.get('lot')}"))
+
+    def codes(items: Any, key: str) -> list[str]:
+        return [str(i.get(key)) for i in (items if isinstance(items, list) else []) if isinstance(i, dict)]
+
+    claimed = set(codes(answer.get("qualifications"), "ref"))
+    required = codes(wanted.get("qualifications"), "code")
+    problems += [
+        RequirementProblem("qualification-claimed", "$.qualifications", c) for c in required if c not in claimed
+    ]
+    answered = set(codes(answer.get("starResponses"), "item"))
+    stars = codes(wanted.get("starItems"), "code")
+    problems += [RequirementProblem("star-answered", "$.starResponses", c) for c in stars if c not in answered]
+    priced, listed = codes(answer.get("bill"), "code"), codes(wanted.get("bill"), "code")
+    problems += [RequirementProblem("bill-priced", "$.bill", c) for c in listed if c not in priced]
+    problems += [RequirementProblem("bill-listed", "$.bill", c) for c in priced if c not in listed]
+    return problems
+
+
 def check_against_requirements(response: Path, requirements: Path) -> list[str]:
     """Where a structured response does not answer the tender's published requirement set, as
-    far as the client can tell without the platform's reader: the same tender and lot, a response
-    to every ★ item, the bill's line codes exactly the set's. Empty when nothing is found.
+    far as the client can tell without the platform's reader: the same tender and lot, a claim for
+    every qualification requirement, a response to every ★ item, the bill's line codes exactly the
+    set's (`requirement_problems`). Empty when nothing is found.
     """
     try:
         answer = json.loads(response.read_bytes())
@@ -159,20 +211,7 @@ def check_against_requirements(response: Path, requirements: Path) -> list[str]:
         raise BidBuildError(f"cannot read the response or the requirement set: {exc}") from None
     if not isinstance(answer, dict) or not isinstance(wanted, dict):
         raise BidBuildError("the response and the requirement set are JSON objects")
-    problems = []
-    if (answer.get("tender"), answer.get("lot")) != (wanted.get("tender"), wanted.get("lot")):
-        problems.append(f"$.tender: the response is for {answer.get('tender')}/{answer.get('lot')}")
-
-    def codes(items: Any, key: str) -> list[str]:
-        return [str(i.get(key)) for i in items or [] if isinstance(i, dict)]
-
-    answered = set(codes(answer.get("starResponses"), "item"))
-    stars = codes(wanted.get("starItems"), "code")
-    problems += [f"$.starResponses: no response to ★ item {c}" for c in stars if c not in answered]
-    priced, listed = codes(answer.get("bill"), "code"), codes(wanted.get("bill"), "code")
-    problems += [f"$.bill: line {c} of the bill of quantities is not priced" for c in listed if c not in priced]
-    problems += [f"$.bill: line {c} is not in the bill of quantities" for c in priced if c not in listed]
-    return problems
+    return [str(problem) for problem in requirement_problems(answer, wanted)]
 
 
 def _inner_entries(files: Sequence[Path]) -> list[dict[str, Any]]:

@@ -190,6 +190,36 @@ class CommitteeDraw(UUIDPrimaryKey, Base):
     drawn_at: Mapped[datetime | None]
     published_at: Mapped[datetime | None]
     """When identities became public (with the evaluation's results)."""
+    supplements_draw_id: Mapped[uuid.UUID | None] = mapped_column(
+        sa.ForeignKey("evaluation_committee_draws.id"), index=True
+    )
+    """A supplementary draw (补抽): the evaluation's first draw, whose open places (a group's
+    reserves exhausted) it fills. NULL: the first draw (migration 0026)."""
+
+
+class DraftingRoleKind(StrEnum):
+    """What a pool expert did in preparing this tender (a drafting role excludes them: 回避)."""
+
+    DOCUMENTS = "documents"  # 招标文件编制
+    REQUIREMENT = "requirement"  # 需求编制
+    BILL_OF_QUANTITIES = "bill-of-quantities"  # 工程量清单编制
+    CONSULTATION = "consultation"  # 论证、咨询
+
+
+class Drafter(Base):
+    """A pool expert the host declared as having taken part in drafting this tender's documents or
+    requirement set; the draw's avoidance excludes them (reason ``drafting_role``). Declared only
+    until the draw's seed is committed (migration 0026).
+    """
+
+    __tablename__ = "evaluation_drafters"
+
+    evaluation_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("evaluation_evaluations.id"), primary_key=True)
+    expert_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("evaluation_experts.id"), primary_key=True)
+    role: Mapped[DraftingRoleKind] = mapped_column(_enum(DraftingRoleKind))
+    note: Mapped[str] = mapped_column(sa.String(500), default="")
+    declared_by: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("parties_users.id"))
+    declared_at: Mapped[datetime]
 
 
 class MemberKind(StrEnum):
@@ -257,6 +287,7 @@ class EventKind(StrEnum):
     EXTENSION_REQUEST = "extension-request"
     EXTENSION = "extension"
     REPLACEMENT = "replacement"
+    TIME_EXCEEDED = "time-exceeded"  # the state's time limit ran out (recorded, the state stays)
 
 
 class SessionEvent(UUIDPrimaryKey, Base):

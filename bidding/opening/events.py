@@ -19,13 +19,12 @@ from datetime import datetime
 from typing import Any
 
 import structlog
-from sqlalchemy import event as sa_event
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session
+
+from trading.kernel.after_commit import AfterCommit
 
 log = structlog.get_logger(__name__)
 
-_BUFFER_KEY = "ggzy.opening_events"
 Sink = Callable[[str, dict[str, Any]], None]
 """Called with (tender code, event) after the change committed; must not raise or block."""
 
@@ -49,21 +48,8 @@ def _jsonable(value: Any) -> Any:
     return value.isoformat() if isinstance(value, datetime) else value
 
 
-def publish_after_commit(session: AsyncSession, tender_code: str, event: dict[str, Any]) -> None:
-    """Publish ``event`` for ``tender_code`` once ``session`` commits (never if it rolls back)."""
-    payload = {key: _jsonable(value) for key, value in event.items()}
-    payload.setdefault("tender", tender_code)
-    session.sync_session.info.setdefault(_BUFFER_KEY, []).append((tender_code, payload))
-
-
-def pending(session: AsyncSession) -> list[tuple[str, dict[str, Any]]]:
-    return list(session.sync_session.info.get(_BUFFER_KEY, []))
-
-
-@sa_event.listens_for(Session, "after_commit")
-def _deliver(session: Session) -> None:
-    events = session.info.pop(_BUFFER_KEY, None)
-    for tender_code, payload in events or ():
+def _deliver(events: list[tuple[str, dict[str, Any]]]) -> None:
+    for tender_code, payload in events:
         recorded.append((tender_code, payload))
         for sink in _sinks:
             try:
@@ -72,7 +58,15 @@ def _deliver(session: Session) -> None:
                 log.exception("opening.event_sink_failed", tender=tender_code, type=payload.get("type"))
 
 
-@sa_event.listens_for(Session, "after_soft_rollback")
-def _drop(session: Session, previous_transaction: Any) -> None:
-    if previous_transaction.parent is None:
-        session.info.pop(_BUFFER_KEY, None)
+_held: AfterCommit[tuple[str, dict[str, Any]]] = AfterCommit("ggzy.opening_events", _deliver)
+
+
+def publish_after_commit(session: AsyncSession, tender_code: str, event: dict[str, Any]) -> None:
+    """Publish ``event`` for ``tender_code`` once ``session`` commits (never if it rolls back)."""
+    payload = {key: _jsonable(value) for key, value in event.items()}
+    payload.setdefault("tender", tender_code)
+    _held.add(session, (tender_code, payload))
+
+
+def pending(session: AsyncSession) -> list[tuple[str, dict[str, Any]]]:
+    return _held.pending(session)

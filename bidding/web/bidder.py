@@ -23,6 +23,7 @@ from bidding.api.bids import MAX_CHUNK_BYTES
 from bidding.client import format as fmt
 from bidding.deps import provide_intake, provide_tenders
 from bidding.errors import BidRefused
+from bidding.evaluation.requirementset import service as requirementset
 from bidding.intake.base import Receipt
 from bidding.intake.service import IntakeService
 from bidding.models import (
@@ -171,6 +172,7 @@ class BidPages(Controller):
             ),
             None,
         )
+        requirement_set = await requirementset.published(db_session, view.tender)
         return await page(
             request,
             "bidding/upload.html",
@@ -180,7 +182,10 @@ class BidPages(Controller):
                 "lot": chosen,
                 "holders": holders,
                 "threshold": view.tender.key_holders.get("threshold"),
-                "seal_command": seal_command(view.tender, chosen.code, bidder.uscc if bidder else ""),
+                "requirement_set": requirement_set,
+                "seal_command": seal_command(
+                    view.tender, chosen.code, bidder.uscc if bidder else "", with_response=requirement_set is not None
+                ),
                 "bidder_uscc": bidder.uscc if bidder else "",
                 "server_time": await clock.now(db_session),
                 "chunk_bytes": CHUNK_BYTES,
@@ -367,9 +372,11 @@ def _local(value: Any) -> str:
         return str(value)
 
 
-def seal_command(tender: Tender, lot: str, bidder_uscc: str) -> str:
+def seal_command(tender: Tender, lot: str, bidder_uscc: str, *, with_response: bool = False) -> str:
     """The ``ggzy bid seal`` command line for this tender, lot and bidder (`bidding.client.cli`):
-    the bidder supplies its certificates, prices and files.
+    the bidder supplies its certificates, prices and files; ``with_response`` (the tender publishes
+    a requirement set) adds the structured response and the set it is checked against
+    (``ggzy bid requirements`` saves it).
     """
     deadline = tender.deadline.isoformat() if tender.deadline else ""
     holders = tender.key_holders.get("holders", [])
@@ -385,5 +392,8 @@ def seal_command(tender: Tender, lot: str, bidder_uscc: str) -> str:
     parts += [f"--key-holder key-holder-{number}.pem" for number in range(1, len(holders) + 1)]
     if holders:
         parts.append(f"--threshold {tender.key_holders.get('threshold')}")
-    parts += ["--total-price 1234567.89 --duration-days 365", "--out bid.zip", "技术标.pdf 商务标.pdf"]
+    parts.append("--total-price 1234567.89 --duration-days 365")
+    if with_response:
+        parts.append("--response response.json --requirements requirements.json")
+    parts += ["--out bid.zip", "技术标.pdf 商务标.pdf"]
     return " \\\n  ".join(parts)

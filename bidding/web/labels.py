@@ -164,6 +164,9 @@ RULE_TEXT: dict[str, str] = {
     "credit-blacklisted": N_("Your organisation is on a blacklist in force that bars it from bidding."),
     "credit-serious-violation": N_("Your organisation is listed for a serious violation that bars it from bidding."),
     "credit-penalty-bar": N_("An administrative penalty in force bars your organisation from bidding."),
+    # the tender's electronic archive (bidding.award.archive)
+    "archive-after-deadline": N_("A tender is archived only after its bid deadline."),
+    "archive-unchanged": N_("Nothing was recorded for this tender since its latest archive."),
 }
 BAD_LOTS: Final = N_("One lot per line: code | name | estimate, optionally | bid security for that lot.")
 BAD_CRITERIA: Final = N_("One criterion per line: name | weight.")

@@ -20,9 +20,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ParamSpec, Protocol, TypeVar
 
 from celery import shared_task
-from sqlalchemy import event
-from sqlalchemy.orm import Session
 
+from trading.kernel.after_commit import AfterCommit
 from trading.kernel.db.engine import create_engine, create_session_maker
 from trading.kernel.settings import get_settings
 
@@ -31,7 +30,6 @@ if TYPE_CHECKING:
 
     from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-_BUFFER_KEY = "ggzy.after_commit_tasks"
 T = TypeVar("T")
 P = ParamSpec("P")
 
@@ -77,29 +75,24 @@ def set_publisher(publisher: Publisher) -> Publisher:
     return previous
 
 
+def _publish(messages: list[TaskMessage]) -> None:
+    # The publisher is looked up at delivery, not bound once: the composition root and tests swap it.
+    _publisher.publish(messages)
+
+
+_held: AfterCommit[TaskMessage] = AfterCommit("ggzy.after_commit_tasks", _publish)
+
+
 def enqueue(session: AsyncSession, name: str, **kwargs: Any) -> None:
-    """Send task ``name`` with JSON-serialisable ``kwargs`` once ``session`` commits."""
-    session.sync_session.info.setdefault(_BUFFER_KEY, []).append(TaskMessage(name, kwargs))
+    """Send task ``name`` with JSON-serialisable ``kwargs`` once ``session``'s outermost
+    transaction commits; dropped if it (or the savepoint the call was made in) rolls back.
+    """
+    _held.add(session, TaskMessage(name, kwargs))
 
 
 def pending(session: AsyncSession) -> list[TaskMessage]:
     """Tasks buffered on ``session`` and not yet published (for tests and diagnostics)."""
-    return list(session.sync_session.info.get(_BUFFER_KEY, []))
-
-
-@event.listens_for(Session, "after_commit")
-def _publish_after_commit(session: Session) -> None:
-    messages = session.info.pop(_BUFFER_KEY, None)
-    if messages:
-        _publisher.publish(messages)
-
-
-@event.listens_for(Session, "after_soft_rollback")
-def _drop_on_rollback(session: Session, previous_transaction: Any) -> None:
-    # A rollback of the outermost transaction discards the work, so its tasks go too. A nested
-    # (savepoint) rollback keeps the outer buffer: the outer work may still commit.
-    if previous_transaction.parent is None:
-        session.info.pop(_BUFFER_KEY, None)
+    return _held.pending(session)
 
 
 # --- the async bridge for Celery worker processes ---------------------------------------------

@@ -28,16 +28,14 @@ import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import timedelta
-from typing import Any
 
 import redis
 import redis.asyncio as redis_asyncio
 import structlog
-from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm import Session
 
 from trading.kernel import clock
+from trading.kernel.after_commit import AfterCommit
 from trading.kernel.auth.identity import Actor, ActorKind
 from trading.kernel.auth.permissions import Grants
 from trading.kernel.auth.roles import Role
@@ -48,7 +46,6 @@ from trading.parties.repository import SessionRepository
 ACTOR_CACHE_SECONDS = 2.0
 """How long another process may keep serving an actor after a change (see the module docstring)."""
 _MAX_ENTRIES = 50_000
-_FORGET_KEY = "ggzy.parties.forget_actors"
 log = structlog.get_logger(__name__)
 
 
@@ -181,7 +178,7 @@ def forget_actors_after_commit(session: AsyncSession, user_id: uuid.UUID) -> Non
     resolved the old state in between does not keep it).
     """
     _forget({user_id})
-    session.sync_session.info.setdefault(_FORGET_KEY, set()).add(user_id)
+    _forget_held.add(session, user_id)
 
 
 FORGET_CHANNEL = "ggzy:parties:forget-actors"
@@ -234,19 +231,14 @@ async def listen_for_forgotten_actors(
         await client.aclose()
 
 
-@event.listens_for(Session, "after_commit")
-def _forget_on_commit(session: Session) -> None:
-    user_ids = session.info.pop(_FORGET_KEY, None)
-    if user_ids:
-        _forget(user_ids)
-        if _broadcast is not None:
-            _broadcast(user_ids)
+def _forget_committed(user_ids: list[uuid.UUID]) -> None:
+    unique = set(user_ids)
+    _forget(unique)
+    if _broadcast is not None:
+        _broadcast(unique)
 
 
-@event.listens_for(Session, "after_soft_rollback")
-def _drop_on_rollback(session: Session, previous_transaction: Any) -> None:
-    if previous_transaction.parent is None:
-        session.info.pop(_FORGET_KEY, None)
+_forget_held: AfterCommit[uuid.UUID] = AfterCommit("ggzy.parties.forget_actors", _forget_committed)
 
 
 class SessionActors:

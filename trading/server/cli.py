@@ -202,6 +202,43 @@ def ledger_published_checkpoint() -> None:
     click.echo(json.dumps(published, indent=2, ensure_ascii=False))
 
 
+# --- tenders --------------------------------------------------------------------------------
+
+
+@main.group()
+def tender() -> None:
+    """Tenders: the electronic archive (电子档案)."""
+
+
+@tender.command("archive")
+@click.argument("code")
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="where to write a copy of the archive (ZIP); check it with python -m bidding.award.verify",
+)
+def tender_archive(code: str, out: Path) -> None:
+    """Write the tender's next archive version: stored once, recorded in the ledger, copied to OUT."""
+    import asyncio  # noqa: PLC0415 - only this command runs async code here
+
+    from bidding.award.archive.builder import archive_with_settings  # noqa: PLC0415
+    from trading.kernel.errors import DomainError  # noqa: PLC0415
+    from trading.server.wiring import use_platform_tsa  # noqa: PLC0415
+
+    settings = get_settings()
+    use_platform_tsa(settings)
+    try:
+        built, data = asyncio.run(archive_with_settings(settings, code))
+    except DomainError as exc:
+        raise click.ClickException(f"{exc.message} ({exc.field}: {exc.rule})") from None
+    out.write_bytes(data)
+    click.echo(
+        f"archive version {built.version} of {code}: {built.files} files, {built.entries} ledger entries, "
+        f"{built.size} bytes, SHA-256 {built.sha256}, kept until {built.retention_until:%Y-%m-%d}; written to {out}"
+    )
+
+
 # --- digital certificates -------------------------------------------------------------------
 
 

@@ -38,6 +38,7 @@ from bidding.evaluation.requirementset import assisting as requirements_assistin
 from bidding.evaluation.scoring import policies as scoring_policies
 from bidding.evaluation.scoring import result as scoring_result
 from bidding.evaluation.session import hooks as session_hooks
+from bidding.evaluation.session import jobs as session_jobs
 from bidding.evaluation.session import policies as session_policies
 from bidding.opening import coefficients as opening_coefficients
 from bidding.opening import jobs as opening_jobs
@@ -199,6 +200,7 @@ def register_sweep_handlers() -> None:
         *pool_jobs.SWEEP_HANDLERS,
         *clarifications_jobs.SWEEP_HANDLERS,
         *committee_jobs.SWEEP_HANDLERS,
+        *session_jobs.SWEEP_HANDLERS,
         *market_jobs.SWEEP_HANDLERS,
         *notifications_jobs.SWEEP_HANDLERS,
     )

@@ -15,20 +15,25 @@ from litestar.params import FromPath, JSONBody
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bidding.evaluation import access
+from bidding.evaluation.committee.drafting import DrafterInput, Drafting
 from bidding.evaluation.committee.drawing import CommitteeDraws
-from bidding.evaluation.committee.errors import DrawStateConflict
+from bidding.evaluation.committee.errors import DrawStateConflict, EvaluationNotFound
 from bidding.evaluation.committee.members import Memberships
 from bidding.evaluation.committee.policies import CommitteePermission
 from bidding.evaluation.committee.repository import CommitteeRepository
 from bidding.evaluation.committee.schemas import (
     DeclineWrite,
+    DrafterRead,
+    DraftersWrite,
     DrawRead,
     EvaluationRead,
     MemberRead,
     RepresentativeWrite,
     SetupWrite,
+    SupplementsRead,
 )
 from bidding.evaluation.committee.setup import EvaluationSetup, SetupInput
+from bidding.evaluation.committee.supplement import Supplements
 from bidding.evaluation.models import Evaluation
 from trading.kernel.api.errors import problem_response
 from trading.kernel.auth.identity import Actor
@@ -126,6 +131,45 @@ class EvaluationSetupApi(Controller):
         """Appoint one of the tenderee's people as a member (kind representative)."""
         return MemberRead.of(await EvaluationSetup(db_session).add_representative(actor, evaluation_id, data.username))
 
+    @put(
+        "/{evaluation_id:uuid}/drafters",
+        operation_id="evaluation_declare_drafters",
+        opt=requires(CommitteePermission.SETUP_MANAGE),
+    )
+    async def declare_drafters(
+        self,
+        request: Request[Any, Any, Any],
+        evaluation_id: FromPath[uuid.UUID],
+        data: JSONBody[DraftersWrite],
+        db_session: NamedDependency[AsyncSession],
+        actor: NamedDependency[Actor],
+    ) -> list[DrafterRead]:
+        """Declare the pool experts who drafted this tender's documents or requirements (the whole
+        list); the draw's avoidance excludes them. Refused once the draw's seed is committed.
+        """
+        service = Drafting(db_session, _settings(request))
+        entries = [DrafterInput(d.expert, d.role, d.note) for d in data.drafters]
+        await service.declare(actor, evaluation_id, entries)
+        return [DrafterRead.of(d, e) for d, e in await service.declared(evaluation_id)]
+
+    @get(
+        "/{evaluation_id:uuid}/drafters",
+        operation_id="evaluation_get_drafters",
+        opt=requires(CommitteePermission.SETUP_MANAGE),
+    )
+    async def drafters(
+        self,
+        request: Request[Any, Any, Any],
+        evaluation_id: FromPath[uuid.UUID],
+        db_session: NamedDependency[AsyncSession],
+        actor: NamedDependency[Actor],
+    ) -> list[DrafterRead]:
+        """The declared drafters, for the host who declared them."""
+        service = Drafting(db_session, _settings(request))
+        _, tender = await service.setup.evaluation(evaluation_id)
+        service.setup.require_host(actor, tender)
+        return [DrafterRead.of(d, e) for d, e in await service.declared(evaluation_id)]
+
 
 class CommitteeDrawApi(Controller):
     path = "/evaluation/{evaluation_id:uuid}"
@@ -204,6 +248,82 @@ class CommitteeDrawApi(Controller):
         return Response(
             content=[MemberRead.of(m) for m in await CommitteeRepository(db_session).members(evaluation.id)]
         )
+
+    @post(
+        "/draw/supplements",
+        operation_id="evaluation_prepare_supplementary_draw",
+        opt=requires(CommitteePermission.DRAW_OPERATE),
+    )
+    async def prepare_supplement(
+        self,
+        request: Request[Any, Any, Any],
+        evaluation_id: FromPath[uuid.UUID],
+        db_session: NamedDependency[AsyncSession],
+        actor: NamedDependency[Actor],
+    ) -> DrawRead:
+        """Commit a fresh seed for a supplementary draw (补抽) of exactly the open places."""
+        row = await Supplements(db_session, _settings(request)).prepare(actor, evaluation_id)
+        return DrawRead.of(row, identities=False)
+
+    @post(
+        "/draw/supplements/run",
+        operation_id="evaluation_run_supplementary_draw",
+        opt=requires(CommitteePermission.DRAW_OPERATE),
+    )
+    async def run_supplement(
+        self,
+        request: Request[Any, Any, Any],
+        evaluation_id: FromPath[uuid.UUID],
+        db_session: NamedDependency[AsyncSession],
+        actor: NamedDependency[Actor],
+    ) -> DrawRead:
+        """Run the prepared supplementary draw; the drawn experts are notified and must confirm."""
+        row = await Supplements(db_session, _settings(request)).run(actor, evaluation_id)
+        return DrawRead.of(row, identities=True)
+
+    @get(
+        "/draw/supplements",
+        operation_id="evaluation_get_supplementary_draws",
+        opt=requires(CommitteePermission.COMMITTEE_READ),
+    )
+    async def supplements(
+        self,
+        request: Request[Any, Any, Any],
+        evaluation_id: FromPath[uuid.UUID],
+        db_session: NamedDependency[AsyncSession],
+        actor: NamedDependency[Actor],
+    ) -> SupplementsRead:
+        """The open places and the supplementary draws (commitments for all; seeds, lists and order
+        only for the operator and supervisors before the results).
+        """
+        evaluation, _ = await EvaluationSetup(db_session).evaluation(evaluation_id)
+        state = await Supplements(db_session, _settings(request)).state(evaluation.id)
+        identities = access.may_see_identities(actor, evaluation)
+        return SupplementsRead(
+            open_places=state.open, draws=[DrawRead.of(row, identities=identities) for row in state.supplements]
+        )
+
+    @get(
+        "/draw/supplements/{draw_id:uuid}/published.json",
+        operation_id="evaluation_published_supplementary_draw",
+        opt=requires(CommitteePermission.COMMITTEE_READ),
+    )
+    async def published_supplement(
+        self,
+        evaluation_id: FromPath[uuid.UUID],
+        draw_id: FromPath[uuid.UUID],
+        db_session: NamedDependency[AsyncSession],
+        actor: NamedDependency[Actor],
+    ) -> Response[dict[str, Any]]:
+        """A supplementary draw as ``scripts/recompute_committee.py`` reads it."""
+        evaluation, _ = await EvaluationSetup(db_session).evaluation(evaluation_id)
+        refused = await access.identities_refusal(db_session, actor, evaluation, route="api:published_supplement")
+        if refused is not None:
+            return problem_response(refused.problem())
+        row = await CommitteeRepository(db_session).draw(draw_id)
+        if row is None or row.evaluation_id != evaluation.id or row.supplements_draw_id is None or not row.drawn_at:
+            raise EvaluationNotFound("no such supplementary draw has run", field="draw", rule="exists")
+        return Response(content=CommitteeDraws.published_document(evaluation, row))
 
 
 async def _draw(session: AsyncSession, evaluation_id: uuid.UUID) -> tuple[Evaluation, Any]:

@@ -28,6 +28,7 @@ from typing import Any, Final
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bidding.evaluation.access import is_draw_operator
+from bidding.evaluation.committee.drafting import drafting_roles
 from bidding.evaluation.committee.errors import DrawStateConflict, EvaluationNotFound
 from bidding.evaluation.committee.repository import CommitteeRepository
 from bidding.evaluation.committee.rules import CommitteeRules, shipped_rules
@@ -101,6 +102,11 @@ def drawn_of(row: CommitteeDraw) -> DrawnCommittee:
 
 def declined_of(row: CommitteeDraw) -> list[str]:
     return [str(expert) for expert in (row.result or {}).get("declined", [])]
+
+
+def vacated_ids(row: CommitteeDraw) -> list[str]:
+    """The experts whose seat was left open (no reserve left): out of the seated committee."""
+    return [str(item["expert"]) for item in (row.result or {}).get("vacated", [])]
 
 
 def today_in_china(moment: datetime) -> date:
@@ -185,11 +191,13 @@ class CommitteeDraws:
         now = await clock.now(self.session)
         self._check_timing(evaluation, tender, now)
         spec = spec_of(row)
-        context = await self._context(evaluation, tender, now)
+        context = await self.context(evaluation, tender, now)
         # The pool after avoidance, restricted to the spec's codes (`CandidateRepository.listed`: on
         # PostgreSQL the list's lines built by the database, the same result as `apply_avoidance`
-        # over every expert's record).
-        avoided = await CandidateRepository(self.session).listed(context, self.draw_rules, spec)
+        # over every expert's record); the declared drafters judged as records.
+        avoided = await CandidateRepository(self.session).listed(
+            context, self.draw_rules, spec, drafting=await drafting_roles(self.session, evaluation)
+        )
         drawn = draw_committee(row.seed, row.seed_commitment, avoided.candidates, spec)  # DrawRefused: nothing stored
         listed = candidate_columns(avoided.candidates, spec)
         row.candidates = {"candidates": published_candidates(listed)}
@@ -253,7 +261,8 @@ class CommitteeDraws:
                 extra={"errors": [{"field": v.field, "rule": v.rule, "message": v.message} for v in violations]},
             )
 
-    async def _context(self, evaluation: Evaluation, tender: Tender, now: datetime) -> DrawContext:
+    async def context(self, evaluation: Evaluation, tender: Tender, now: datetime) -> DrawContext:
+        """The tender as avoidance sees it at ``now`` (the first draw's, and a supplementary one's)."""
         assert evaluation.scheduled_at is not None  # noqa: S101 - checked by the timing
         tenderee = await self.repo.uscc(tender.tenderee_organisation_id)
         assert tenderee is not None  # noqa: S101 - a foreign key
@@ -338,17 +347,29 @@ class CommitteeDraws:
         """What ``scripts/recompute_committee.py`` reads: at the top, what was published before the
         draw (``seed_sha256``, ``spec``, ``candidate_list_sha256``: pass the file as ``--before`` or
         give ``--commitment`` from the page shown before the draw); the computation (seed revealed,
-        candidate list, groups, declines, the seated committee) under ``computation``.
+        candidate list, groups, declines, the seats left open with no reserve, the seated
+        committee) under ``computation``. A supplementary draw (补抽, `committee.supplement`) adds
+        ``supplements_draw_id`` and ``already_drawn`` (the experts of the earlier draws, none of
+        whom may be on its list: the script checks it, and against the first draw's document).
         """
         drawn = drawn_of(row)
         declined = declined_of(row)
+        vacated = vacated_ids(row)
         computation = dict(row.result or {})
         computation["declined"] = declined
-        computation["committee"] = seat(drawn, declined).committee()
+        computation["vacated"] = vacated
+        computation["committee"] = [e for e in seat(drawn, declined).committee() if e not in vacated]
+        supplement: dict[str, Any] = {}
+        if row.supplements_draw_id is not None:
+            supplement = {
+                "supplements_draw_id": str(row.supplements_draw_id),
+                "already_drawn": list(computation.get("already_drawn", [])),
+            }
         return {
             "scheme": PUBLISHED_SCHEME,
             "evaluation_id": str(evaluation.id),
             "draw_id": str(row.id),
+            **supplement,
             "seed_sha256": row.seed_commitment,
             "committed_at": row.committed_at.isoformat(),
             "spec": {"groups": row.spec["groups"]},

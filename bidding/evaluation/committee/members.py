@@ -22,8 +22,9 @@ from bidding.evaluation.committee.drawing import CommitteeDraws, declined_of, dr
 from bidding.evaluation.committee.errors import DrawStateConflict, NotAMember, SetupRefused
 from bidding.evaluation.committee.repository import CommitteeRepository
 from bidding.evaluation.committee.rules import CommitteeRules
+from bidding.evaluation.committee.supplement import notice_open
 from bidding.evaluation.draw.committee import DrawRefused, next_reserve, seat
-from bidding.evaluation.models import Evaluation, Member, MemberKind, MemberStatus
+from bidding.evaluation.models import CommitteeDraw, Evaluation, Member, MemberKind, MemberStatus
 from bidding.evaluation.pool.models import DrawOutcome
 from bidding.models import Tender
 from trading.kernel import clock
@@ -150,17 +151,7 @@ class Memberships:
         try:
             replacement = next_reserve(drawn, before, expert_key)
         except DrawRefused as refused:
-            row.result = {**(row.result or {}), "declined": [*before, expert_key]}
-            await self.session.flush()
-            await append_entry(
-                self.session,
-                actor=actor,
-                action="evaluation.reserves_exhausted",
-                subject_type="evaluation.member",
-                subject_id=str(member.id),
-                summary={"evaluation": str(evaluation.id), "group": member.group_code, "rule": refused.rule or ""},
-                project_code=tender.project_code,
-            )
+            await vacate(self.session, actor, row, member, evaluation, tender, refused.rule or "reserves_exhausted")
             return None
         declined = [*before, expert_key]
         row.result = {**(row.result or {}), "declined": declined, "committee": seat(drawn, declined).committee()}
@@ -202,6 +193,36 @@ class Memberships:
             data=data or {},
             project_code=tender.project_code,
         )
+
+
+async def vacate(  # noqa: PLR0917 - the seat left open and why
+    session: AsyncSession,
+    actor: Actor,
+    row: CommitteeDraw,
+    member: Member,
+    evaluation: Evaluation,
+    tender: Tender,
+    rule: str,
+) -> None:
+    """No reserve is left for ``member``'s seat: the seat is open (``result["vacated"]``, not
+    ``declined``, so the published declines still replay), recorded, and the draw operator told
+    (`supplement.notice_open`); a supplementary draw fills it.
+    """
+    expert = str(member.expert_id)
+    vacated = [*(row.result or {}).get("vacated", []), {"expert": expert, "group": member.group_code}]
+    seated = [e for e in (row.result or {}).get("committee", []) if e != expert]
+    row.result = {**(row.result or {}), "vacated": vacated, "committee": seated}
+    await session.flush()
+    await append_entry(
+        session,
+        actor=actor,
+        action="evaluation.reserves_exhausted",
+        subject_type="evaluation.member",
+        subject_id=str(member.id),
+        summary={"evaluation": str(evaluation.id), "group": member.group_code, "rule": rule},
+        project_code=tender.project_code,
+    )
+    await notice_open(session, tender, row)
 
 
 def current(members: Sequence[Member]) -> list[Member]:

@@ -118,13 +118,39 @@ class CommitteeRepository:
         return await self.session.scalar(query.with_for_update() if lock else query)
 
     async def latest_draw(self, evaluation_id: uuid.UUID, *, lock: bool = False) -> CommitteeDraw | None:
+        """The evaluation's committee draw (its first; supplementary draws are `supplements`)."""
         query = (
             select(CommitteeDraw)
-            .where(CommitteeDraw.evaluation_id == evaluation_id)
+            .where(CommitteeDraw.evaluation_id == evaluation_id, CommitteeDraw.supplements_draw_id.is_(None))
             .order_by(CommitteeDraw.committed_at.desc(), CommitteeDraw.id.desc())
             .limit(1)
         )
         return await self.session.scalar(query.with_for_update() if lock else query)
+
+    async def supplements(self, draw_id: uuid.UUID, *, lock: bool = False) -> Sequence[CommitteeDraw]:
+        """The supplementary draws (补抽) of a first draw, oldest first."""
+        query = (
+            select(CommitteeDraw)
+            .where(CommitteeDraw.supplements_draw_id == draw_id)
+            .order_by(CommitteeDraw.committed_at, CommitteeDraw.id)
+        )
+        return (await self.session.scalars(query.with_for_update() if lock else query)).all()
+
+    async def drawn_first_draws(self, limit: int = 200) -> Sequence[tuple[CommitteeDraw, Evaluation, Tender]]:
+        """First draws that ran, of evaluations not completed: where open places may be."""
+        rows = await self.session.execute(
+            select(CommitteeDraw, Evaluation, Tender)
+            .join(Evaluation, Evaluation.id == CommitteeDraw.evaluation_id)
+            .join(Tender, Tender.id == Evaluation.tender_id)
+            .where(
+                CommitteeDraw.supplements_draw_id.is_(None),
+                CommitteeDraw.drawn_at.is_not(None),
+                Evaluation.state != SessionState.COMPLETED,
+            )
+            .order_by(Evaluation.scheduled_at)
+            .limit(limit)
+        )
+        return [(draw, evaluation, tender) for draw, evaluation, tender in rows.all()]
 
     async def all_draws(self, limit: int = 200) -> Sequence[tuple[CommitteeDraw, Evaluation, Tender]]:
         rows = await self.session.execute(

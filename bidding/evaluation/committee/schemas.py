@@ -8,7 +8,9 @@ from typing import Any
 
 import msgspec
 
-from bidding.evaluation.models import CommitteeDraw, Evaluation, Member
+from bidding.evaluation.models import CommitteeDraw, Drafter, Evaluation, Member
+from bidding.evaluation.pool.models import Expert
+from trading.kernel.bounds import Input, ShortText
 
 
 class SetupWrite(msgspec.Struct, forbid_unknown_fields=True):
@@ -61,6 +63,8 @@ class DrawRead(msgspec.Struct):
     candidates: list[dict[str, Any]] | None = None
     excluded: list[dict[str, Any]] | None = None
     result: dict[str, Any] | None = None
+    supplements_draw_id: uuid.UUID | None = None
+    """A supplementary draw (补抽): the first draw whose open places it fills."""
 
     @classmethod
     def of(cls, row: CommitteeDraw, *, identities: bool) -> DrawRead:
@@ -77,6 +81,7 @@ class DrawRead(msgspec.Struct):
             candidates=(row.candidates or {}).get("candidates") if shown else None,
             excluded=(row.excluded or {}).get("excluded") if shown else None,
             result=row.result if shown else None,
+            supplements_draw_id=row.supplements_draw_id,
         )
 
 
@@ -112,3 +117,42 @@ class DeclineWrite(msgspec.Struct, forbid_unknown_fields=True):
 
 class RepresentativeWrite(msgspec.Struct, forbid_unknown_fields=True):
     username: str
+
+
+class DrafterWrite(msgspec.Struct, forbid_unknown_fields=True):
+    expert: ShortText
+    """The pool expert's ID number (公民身份号码), or their name when unique in the pool."""
+    role: ShortText
+    """``documents`` (招标文件编制), ``requirement`` (需求编制), ``bill-of-quantities``
+    (工程量清单编制) or ``consultation``."""
+    note: str = ""
+
+
+class DraftersWrite(Input):
+    drafters: list[DrafterWrite]
+    """The whole list: it replaces the one declared before (empty: none)."""
+
+
+class DrafterRead(msgspec.Struct):
+    expert_id: uuid.UUID
+    name: str
+    role: str
+    note: str
+    declared_at: datetime
+
+    @classmethod
+    def of(cls, drafter: Drafter, expert: Expert) -> DrafterRead:
+        return cls(
+            expert_id=drafter.expert_id,
+            name=expert.name,
+            role=drafter.role.value,
+            note=drafter.note,
+            declared_at=drafter.declared_at,
+        )
+
+
+class SupplementsRead(msgspec.Struct):
+    """The open places of the committee per group (no identities) and the supplementary draws."""
+
+    open_places: dict[str, int]
+    draws: list[DrawRead]

@@ -27,13 +27,16 @@ from litestar.response import Redirect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bidding.evaluation import access
+from bidding.evaluation.committee.drafting import DrafterInput, Drafting
 from bidding.evaluation.committee.drawing import CommitteeDraws
 from bidding.evaluation.committee.members import Memberships
 from bidding.evaluation.committee.policies import CommitteePermission
 from bidding.evaluation.committee.repository import CommitteeRepository
 from bidding.evaluation.committee.setup import EvaluationSetup, SetupInput, default_settings
+from bidding.evaluation.committee.supplement import Supplements, open_places
 from bidding.evaluation.committee.web_labels import (
     AVOIDANCE_LABELS,
+    DRAFTING_ROLE_LABELS,
     FIELD_LABELS,
     LABELS,
     MEMBER_KIND_LABELS,
@@ -42,7 +45,7 @@ from bidding.evaluation.committee.web_labels import (
     STATE_LABELS,
 )
 from bidding.evaluation.methods.common import MethodCode
-from bidding.evaluation.models import Evaluation, MemberStatus
+from bidding.evaluation.models import DraftingRoleKind, Evaluation, MemberStatus
 from bidding.models import Tender
 from trading.kernel.auth.identity import Actor
 from trading.kernel.auth.permissions import requires
@@ -83,6 +86,35 @@ class RepresentativeForm:
 @dataclass
 class DeclineForm:
     reason: str = ""
+
+
+@dataclass
+class DraftersForm:
+    drafters: str = ""
+
+
+ROLE_WORDS: Final = {
+    "招标文件编制": DraftingRoleKind.DOCUMENTS.value,
+    "需求编制": DraftingRoleKind.REQUIREMENT.value,
+    "工程量清单编制": DraftingRoleKind.BILL_OF_QUANTITIES.value,
+    "论证咨询": DraftingRoleKind.CONSULTATION.value,
+}
+"""The roles as a host writes them in Chinese (the codes are accepted as well)."""
+
+
+def drafter_inputs(text: str) -> list[DrafterInput]:
+    """One drafter per line: ``ID number or name | role | note`` (the note optional)."""
+    parser = FieldParser()
+    bounded = parser.text("drafters", text, max_length=20_000)
+    entries = []
+    for cells in lines(bounded or ""):
+        if len(cells) not in {2, 3}:
+            parser.add("drafters", "drafters.format", "ID number or name | role | note")
+            break
+        role = ROLE_WORDS.get(cells[1], cells[1])
+        entries.append(DrafterInput(cells[0], role, cells[2] if len(cells) == 3 else ""))  # noqa: PLR2004 - the note
+    parser.done()
+    return entries
 
 
 def _settings(request: Request[Any, Any, Any]) -> Settings:
@@ -166,6 +198,7 @@ def _context(**extra: Any) -> dict[str, Any]:
         "member_kind_labels": MEMBER_KIND_LABELS,
         "state_labels": STATE_LABELS,
         "avoidance_labels": AVOIDANCE_LABELS,
+        "drafting_role_labels": DRAFTING_ROLE_LABELS,
         "labels": FIELD_LABELS,
         "methods": [code.value for code in MethodCode],
         "errors": [],
@@ -188,6 +221,7 @@ class CommitteePages(Controller):
         evaluation: Evaluation | None,
         errors: list[FieldError],
         form: dict[str, Any] | None = None,
+        drafters_text: str = "",
     ) -> Response[Any]:
         repo = CommitteeRepository(session)
         chosen = await repo.venues(evaluation.id) if evaluation is not None else []
@@ -196,12 +230,15 @@ class CommitteePages(Controller):
             form = form_of(stored, evaluation.scheduled_at if evaluation else None, chosen)
         draw = await repo.latest_draw(evaluation.id) if evaluation is not None else None
         members = await repo.representatives(evaluation.id) if evaluation is not None else []
+        drafters = await Drafting(session, _settings(request)).declared(evaluation.id) if evaluation else []
         context = _context(
             tender=tender,
             evaluation=evaluation,
             venues=await repo.active_venues(),
             draw=draw,
             representatives=members,
+            drafters=drafters,
+            drafters_text=drafters_text,
             errors=errors,
             form=form,
         )
@@ -315,15 +352,55 @@ class CommitteePages(Controller):
             refusal=lambda errors: self._setup_page(request, db_session, tender, evaluation, errors),
         )
 
+    @post(
+        "/e/{evaluation_id:uuid}/drafters",
+        name="evaluation.drafters",
+        opt=requires(CommitteePermission.SETUP_MANAGE),
+    )
+    async def drafters(
+        self,
+        *,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+        actor: NamedDependency[Actor],
+        evaluation_id: FromPath[uuid.UUID],
+        data: FormBody[DraftersForm],
+    ) -> Response[Any]:
+        """Declare the pool experts who drafted the tender (the whole list; before the seed)."""
+        service = EvaluationSetup(db_session)
+        evaluation, tender = await service.evaluation(evaluation_id)
+
+        async def work() -> object:
+            return await Drafting(db_session, _settings(request)).declare(
+                actor, evaluation.id, drafter_inputs(data.drafters)
+            )
+
+        return await submit(
+            db_session,
+            work,
+            labels=LABELS,
+            redirect=request.app.route_reverse(SETUP, evaluation_id=evaluation.id) + "#drafters",
+            refusal=lambda errors: self._setup_page(
+                request, db_session, tender, evaluation, errors, drafters_text=data.drafters
+            ),
+        )
+
     # --- the draw operator's pages --------------------------------------------------------------
 
     @get("/draws", name="evaluation.draws", opt=requires(CommitteePermission.DRAW_READ))
     async def draws(
         self, *, request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession]
     ) -> Response[Any]:
-        """Every committee draw, newest first, with the evaluations still waiting for one."""
+        """Every committee draw, newest first, with the evaluations still waiting for one and those
+        with open places to fill by a supplementary draw (补抽).
+        """
         repo = CommitteeRepository(db_session)
-        context = _context(draws=await repo.all_draws(), awaiting=await repo.awaiting_draw())
+        open_list = []
+        for first, evaluation, tender in await repo.drawn_first_draws():
+            places = open_places(first, await repo.supplements(first.id))
+            if places:
+                open_list.append((evaluation, tender, places))
+        context = _context(draws=await repo.all_draws(), awaiting=await repo.awaiting_draw(), open_places=open_list)
         return await page(request, "evaluation/committee/draws.html", context)
 
     async def _draw_page(
@@ -341,9 +418,11 @@ class CommitteePages(Controller):
         members = await repo.members(evaluation.id)
         identities = access.may_see_identities(actor, evaluation)
         names: dict[str, str] = {}
+        supplements = await Supplements(session, _settings(request)).state(evaluation.id)
         if identities and draw is not None and draw.result is not None:
-            drawn = [e for g in draw.result["groups"] for e in (*g["members"], *g["reserves"])]
-            excluded = [item["expert_id"] for item in (draw.excluded or {}).get("excluded", [])]
+            rows = [draw, *(row for row in supplements.supplements if row.result is not None)]
+            drawn = [e for row in rows for g in (row.result or {})["groups"] for e in (*g["members"], *g["reserves"])]
+            excluded = [item["expert_id"] for row in rows for item in (row.excluded or {}).get("excluded", [])]
             found = await repo.experts([uuid.UUID(e) for e in (*drawn, *excluded)])
             names = {str(expert_id): expert.name for expert_id, expert in found.items()}
         context = _context(
@@ -355,6 +434,9 @@ class CommitteePages(Controller):
             identities=identities,
             operates=actor.has(CommitteePermission.DRAW_OPERATE),
             venues=await repo.venues(evaluation.id),
+            supplements=supplements.supplements,
+            open_places=supplements.open,
+            pending=supplements.pending,
             errors=errors,
         )
         return await page(request, "evaluation/committee/draw.html", context, status_code=422 if errors else 200)
@@ -424,7 +506,78 @@ class CommitteePages(Controller):
 
         return await self._operate(request, db_session, actor, evaluation_id, work)
 
+    @post(
+        "/e/{evaluation_id:uuid}/draw/supplement/prepare",
+        name="evaluation.supplement_prepare",
+        opt=requires(CommitteePermission.DRAW_OPERATE),
+    )
+    async def prepare_supplement(
+        self,
+        *,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+        actor: NamedDependency[Actor],
+        evaluation_id: FromPath[uuid.UUID],
+    ) -> Response[Any]:
+        """Commit a fresh seed for a supplementary draw (补抽) of exactly the open places."""
+
+        async def work() -> object:
+            return await Supplements(db_session, _settings(request)).prepare(actor, evaluation_id)
+
+        return await self._operate(request, db_session, actor, evaluation_id, work)
+
+    @post(
+        "/e/{evaluation_id:uuid}/draw/supplement/run",
+        name="evaluation.supplement_run",
+        opt=requires(CommitteePermission.DRAW_OPERATE),
+    )
+    async def run_supplement(
+        self,
+        *,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+        actor: NamedDependency[Actor],
+        evaluation_id: FromPath[uuid.UUID],
+    ) -> Response[Any]:
+        """Run the supplementary draw: avoidance again, less the experts drawn already."""
+
+        async def work() -> object:
+            return await Supplements(db_session, _settings(request)).run(actor, evaluation_id)
+
+        return await self._operate(request, db_session, actor, evaluation_id, work)
+
     # --- what anyone may ask for (and be refused, on the record) --------------------------------
+
+    @get(
+        "/e/{evaluation_id:uuid}/supplements/{draw_id:uuid}/draw.json",
+        name="evaluation.supplement_json",
+        opt=requires(CommitteePermission.COMMITTEE_READ),
+    )
+    async def supplement_json(
+        self,
+        *,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+        actor: NamedDependency[Actor],
+        evaluation_id: FromPath[uuid.UUID],
+        draw_id: FromPath[uuid.UUID],
+    ) -> Response[Any]:
+        """A published supplementary draw for ``scripts/recompute_committee.py`` (with ``--first``
+        the first draw's file).
+        """
+        evaluation, _ = await EvaluationSetup(db_session).evaluation(evaluation_id)
+        refused = await access.identities_refusal(db_session, actor, evaluation, route="page:supplement_json")
+        if refused is not None:
+            return web_error_response(request, refused)
+        row = await CommitteeRepository(db_session).draw(draw_id)
+        if row is None or row.evaluation_id != evaluation.id or row.supplements_draw_id is None or not row.drawn_at:
+            return Response(content=b'{"drawn": false}', media_type="application/json", status_code=404)
+        body = json.dumps(CommitteeDraws.published_document(evaluation, row), ensure_ascii=False, indent=2)
+        return Response(
+            content=body.encode(),
+            media_type="application/json",
+            headers={"Content-Disposition": f'attachment; filename="committee-supplement-{row.id}.json"'},
+        )
 
     @get(
         "/e/{evaluation_id:uuid}/draw.json",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bidding.evaluation.draw.avoidance import Avoidance
 from bidding.evaluation.methods.common import MethodCode
-from bidding.evaluation.models import MemberKind, MemberStatus, SessionState
+from bidding.evaluation.models import DraftingRoleKind, MemberKind, MemberStatus, SessionState
 from trading.kernel.web.forms import Labels
 from trading.kernel.web.i18n import N_
 
@@ -50,6 +50,7 @@ AVOIDANCE_LABELS = {
     Avoidance.REMOVED.value: N_("Removed"),
     Avoidance.UNAVAILABLE.value: N_("Declared unavailable on the evaluation day"),
     Avoidance.FREQUENCY.value: N_("Drawn too often for this tenderee"),
+    Avoidance.ALREADY_DRAWN.value: N_("Drawn already for this evaluation"),
 }
 FIELD_LABELS = {
     "method": N_("Evaluation method"),
@@ -74,6 +75,10 @@ FIELD_LABELS = {
     "draw": N_("Committee draw"),
     "draw_at": N_("Committee draw"),
     "member": N_("Committee membership"),
+    "drafters": N_("Drafters of this tender"),
+    "expert": N_("Expert (ID number or name)"),
+    "role": N_("Drafting role"),
+    "note": N_("Note"),
 }
 RULE_MESSAGES = {
     "required": N_("This field is required."),
@@ -118,7 +123,24 @@ RULE_MESSAGES = {
     "confidential_until_results": N_(
         "The committee's names and scores stay confidential until the results are published; this attempt is recorded."
     ),
+    "seed_committed": N_("The draw's seed is committed: the drafters can no longer change."),
+    "pool_expert": N_("No expert of the pool matches."),
+    "expert_ambiguous": N_("Several experts of the pool bear this name: give the ID number."),
+    "drafting_role_kind": N_("Choose a drafting role of the list."),
+    "drafter_twice": N_("This expert is declared twice."),
+    "max_items": N_("There are too many entries."),
+    "supplement_pending": N_("A supplementary draw is prepared already: run it first."),
+    "no_open_places": N_("No place of the committee is open."),
+    "not_completed": N_("The evaluation is completed."),
+    "committee_places_open": N_("Places of the committee are open: a supplementary draw fills them first."),
+    "drafters.format": N_("Write one drafter per line: ID number or name | role | note."),
     "criteria.format": N_("Write one criterion per line: code | kind | weight | lowest | highest."),
     "specialties.format": N_("Write one specialty per line: code | number of experts."),
 }
 LABELS = Labels(fields=FIELD_LABELS, rules=RULE_MESSAGES)
+DRAFTING_ROLE_LABELS = {
+    DraftingRoleKind.DOCUMENTS.value: N_("Drafted the tender documents"),
+    DraftingRoleKind.REQUIREMENT.value: N_("Drafted the requirements"),
+    DraftingRoleKind.BILL_OF_QUANTITIES.value: N_("Drafted the bill of quantities"),
+    DraftingRoleKind.CONSULTATION.value: N_("Advised on the tender's preparation"),
+}

@@ -62,6 +62,9 @@ class Avoidance(StrEnum):
     REMOVED = "removed"
     UNAVAILABLE = "unavailable"
     FREQUENCY = "frequency"
+    ALREADY_DRAWN = "already_drawn"
+    """A supplementary draw (补抽) only, not a filter of `FILTERS`: drawn already (member or
+    reserve) by an earlier draw of the same evaluation (`committee.supplement`)."""
 
 
 _EMPLOYER = {
@@ -338,6 +341,10 @@ class AvoidedList:
 
     def exclusion_record(self) -> list[dict[str, object]]:
         return [item.as_json() for item in self.excluded]
+
+    def columns(self) -> CandidateList:
+        """The candidates left as columns, whichever form they came in."""
+        return self.candidates.columns() if isinstance(self.candidates, CandidateLines) else self.candidates
 
 
 def apply_avoidance_settled(

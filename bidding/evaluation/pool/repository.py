@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import itertools
 import operator
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -28,6 +29,7 @@ from bidding.evaluation.draw.candidates import (
     CandidateLines,
     CandidateList,
     DeclaredConflict,
+    DraftingRole,
     DrawContext,
     PastDraw,
 )
@@ -312,6 +314,7 @@ class CandidateRepository(PoolRepository):
         draws_since: date,
         statuses: Sequence[ExpertStatus] | None = None,
         specialty_prefixes: Sequence[str] | None = None,
+        drafting: Drafting | None = None,
     ) -> list[Candidate]:
         """Every expert (of ``statuses``, default all: avoidance records why the others are out),
         with unavailable days within ``days_from``–``days_until`` (the evaluation), conflicts
@@ -321,7 +324,8 @@ class CandidateRepository(PoolRepository):
 
         ``specialty_prefixes`` keeps only experts with a code under one of them (the spec's groups):
         the draw's candidate list is the experts fitting a group anyway, so this only saves reading
-        the rest of a large pool.
+        the rest of a large pool. ``drafting`` (expert id → roles) are the drafting roles the
+        tender's host declared (`committee.drafting`); the pool itself records none.
         """
         query = select(Expert.id, Expert.region_code, Expert.employer_uscc, Expert.status, Expert.suspended_until)
         if statuses is not None:
@@ -386,12 +390,18 @@ class CandidateRepository(PoolRepository):
                 unavailable=frozenset(unavailable.get(expert_id, ())),
                 conflicts=tuple(conflicts.get(expert_id, ())),
                 past_draws=tuple(past.get(expert_id, ())),
+                drafting_roles=tuple((drafting or {}).get(str(expert_id), ())),
             )
             for expert_id, region, employer, status, until in experts
         ]
 
     async def avoided(
-        self, context: DrawContext, rules: DrawRules, *, specialty_prefixes: Sequence[str] | None = None
+        self,
+        context: DrawContext,
+        rules: DrawRules,
+        *,
+        specialty_prefixes: Sequence[str] | None = None,
+        drafting: Drafting | None = None,
     ) -> AvoidedList:
         """The pool after avoidance for ``context``: `apply_avoidance` over every expert (of the
         spec's ``specialty_prefixes``, as `candidates`), with the candidates left as columns.
@@ -401,10 +411,13 @@ class CandidateRepository(PoolRepository):
         cheap filters in SQL — status, employer, conflicts with a party, unavailable days within the
         evaluation, draws for the tenderee in the frequency window — and the few others as full
         records for the filters to judge and name the reasons, so the exclusion record is the same
-        as over the whole pool. Elsewhere (SQLite) it is `avoided_by_records`.
+        as over the whole pool. Elsewhere (SQLite) it is `avoided_by_records`. ``drafting``: the
+        declared drafters' roles (`candidates`), judged among the others (`_with_drafting`).
         """
         if self.session.get_bind().dialect.name != "postgresql":
-            return await self.avoided_by_records(context, rules, specialty_prefixes=specialty_prefixes)
+            return await self.avoided_by_records(
+                context, rules, specialty_prefixes=specialty_prefixes, drafting=drafting
+            )
         days = context.evaluation_days()
         bounds = window(context, rules)
         parties = sorted(uscc for uscc in bounds.parties if uscc)
@@ -457,10 +470,18 @@ class CandidateRepository(PoolRepository):
             )
             for expert_id, codes, region, employer, status, last_day in experts
         ]
+        if drafting:
+            settled, others = await _with_drafting(raw, settled, others, drafting)
         return apply_avoidance_settled(settled, others, context, rules)
 
     async def listed(
-        self, context: DrawContext, rules: DrawRules, spec: DrawSpec, *, judged_ids: Sequence[str] = ()
+        self,
+        context: DrawContext,
+        rules: DrawRules,
+        spec: DrawSpec,
+        *,
+        drafting: Drafting | None = None,
+        judged_ids: Sequence[str] = (),
     ) -> AvoidedList:
         """The pool after avoidance for ``context``, restricted to the experts fitting a group of
         ``spec``: what the committee draw runs over, with the exclusion record of `avoided`.
@@ -473,21 +494,22 @@ class CandidateRepository(PoolRepository):
         list's lines (``expert_id SP codes``, canonical order) of everyone else fitting the spec,
         as one text (`CandidateLines`), and the others kept are merged into it by id.
 
-        ``judged_ids``: experts to judge as records whatever the query finds (e.g. the tender's
-        drafters, whose role the filters must name), never settled in SQL.
-        Elsewhere (SQLite) it is `avoided_by_records` with the spec's codes (columns).
+        ``drafting``: the declared drafters' roles (`candidates`); they are among the others
+        whatever the pool's tables hold, their records carrying the roles, so the `drafting` filter
+        judges and names them. ``judged_ids``: further experts to judge as records, never settled
+        in SQL. Elsewhere (SQLite) it is `avoided_by_records` with the spec's codes (columns).
         """
         prefixes = sorted({code for group in spec.groups for code in group.specialties})
         within = prefixes if all(group.specialties for group in spec.groups) else None
         if self.session.get_bind().dialect.name != "postgresql":
-            return await self.avoided_by_records(context, rules, specialty_prefixes=within)
+            return await self.avoided_by_records(context, rules, specialty_prefixes=within, drafting=drafting)
         days = context.evaluation_days()
         bounds = window(context, rules)
         parties = sorted(uscc for uscc in bounds.parties if uscc)
         counted_from = datetime.combine(bounds.frequency_after + timedelta(days=1), time(0), CHINA)
         counted_until = datetime.combine(context.draw_date + timedelta(days=1), time(0), CHINA)
         patterns = None if within is None else _like_prefixes(within)
-        judged = sorted(set(judged_ids))
+        judged = sorted(set(judged_ids) | set(drafting or {}))
         arguments = (
             parties,
             days[0],
@@ -503,6 +525,11 @@ class CandidateRepository(PoolRepository):
         raw = (await connection.get_raw_connection()).driver_connection
         assert raw is not None  # noqa: S101 - a checked-out connection always has its driver connection
         others = await self._records(raw, await raw.fetch(_PG_JUDGED, *arguments), days, bounds.frequency_after)
+        if drafting:
+            others = [
+                dataclasses.replace(c, drafting_roles=tuple(drafting[c.expert_id])) if c.expert_id in drafting else c
+                for c in others
+            ]
         result = apply_avoidance(others, context, rules)
         # Per group's codes, which lines fit it (a byte per line), so the draw runs no pass per group.
         fitted = sorted({tuple(sorted(group.specialties)) for group in spec.groups if group.specialties})
@@ -564,7 +591,12 @@ class CandidateRepository(PoolRepository):
         ]
 
     async def avoided_by_records(
-        self, context: DrawContext, rules: DrawRules, *, specialty_prefixes: Sequence[str] | None = None
+        self,
+        context: DrawContext,
+        rules: DrawRules,
+        *,
+        specialty_prefixes: Sequence[str] | None = None,
+        drafting: Drafting | None = None,
     ) -> AvoidedList:
         """`avoided` the plain way: every expert as a `Candidate` (`candidates`), `apply_avoidance`."""
         days = context.evaluation_days()
@@ -573,9 +605,53 @@ class CandidateRepository(PoolRepository):
             days_until=days[-1],
             draws_since=months_before(context.draw_date, rules.frequency_months),
             specialty_prefixes=specialty_prefixes,
+            drafting=drafting,
         )
         result = apply_avoidance(found, context, rules)
         return AvoidedList(CandidateList.of(result.candidates), result.excluded, result.rules_version)
+
+
+Drafting = Mapping[str, Sequence[DraftingRole]]
+"""Declared drafting roles by expert id (`bidding.evaluation.committee.drafting.drafting_roles`)."""
+
+
+async def _with_drafting(
+    raw: Any, settled: CandidateList, others: list[Candidate], drafting: Drafting
+) -> tuple[CandidateList, list[Candidate]]:
+    """The pool's two parts with the declared drafters moved among the others, their roles on them.
+
+    The settled query knows nothing of drafting (the roles are the evaluation's, not the pool's),
+    so a drafter may come back settled: taken out of the settled columns (by bisection, ids are in
+    canonical order) and judged as a record. A settled expert has no input for any other filter
+    (active, employer no party, no conflict with a party, available, under the frequency bound),
+    so their record carries the drafting roles only and is judged as the records path judges it.
+    """
+    others = [
+        dataclasses.replace(c, drafting_roles=tuple(drafting[c.expert_id])) if c.expert_id in drafting else c
+        for c in others
+    ]
+    judged = {c.expert_id for c in others}
+    ids, codes = list(settled.ids), list(settled.codes)
+    found: dict[str, str] = {}
+    for expert in sorted(set(drafting) - judged, reverse=True):  # from the end: indices stay valid
+        at = bisect.bisect_left(ids, expert)
+        if at < len(ids) and ids[at] == expert:
+            found[expert] = codes[at]
+            del ids[at], codes[at]
+    if not found:
+        return settled, others
+    rows = await raw.fetch(_PG_DRAFTERS, sorted(found))
+    others += [
+        Candidate(
+            expert_id=expert_id,
+            specialties=tuple(found[expert_id].split(",")) if found[expert_id] else (),
+            region=region,
+            employer_uscc=employer or None,
+            drafting_roles=tuple(drafting[expert_id]),
+        )
+        for expert_id, region, employer in rows
+    ]
+    return CandidateList(ids, codes), others
 
 
 def _canonical(ids: list[str], codes: list[str]) -> CandidateList:
@@ -638,6 +714,9 @@ FROM others JOIN evaluation_experts e ON e.id = others.expert_id
 WHERE {_PG_SPECIALTY}
 ORDER BY e.id
 """  # noqa: S608 - constant fragments, no input
+_PG_DRAFTERS = """
+SELECT id::text, region_code, employer_uscc FROM evaluation_experts WHERE id = ANY($1::text[]::uuid[])
+"""
 _PG_CONFLICTS = """
 SELECT expert_id::text, organisation_uscc, relation, period_from, period_until
 FROM evaluation_expert_conflicts

@@ -3,7 +3,8 @@ time, and replacing a member mid-way (issue 15 item 3).
 
 - **Pause / resume / incidents**: the host or the chair (``host_or_chair``). A pause stores what is
   left of the state's limit (``remaining_seconds``) and clears ``state_ends_at``; resuming sets it
-  again from the database clock. The machine refuses to move while paused.
+  again from the database clock. The machine refuses to move while paused. ``next_check`` follows
+  ``state_ends_at`` (cleared on pause, restored on resume and extension) for `timelimit`'s sweep.
 - **More time**: each signed-in current member asks once per round (``asked_once``); when more than
   the rules' share (1/3) of the current members have asked in the round, the state's limit grows by
   the rules' extension and a new round begins. Exactly the share does not extend.
@@ -23,6 +24,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bidding.evaluation.committee.drawing import CommitteeDraws
+from bidding.evaluation.committee.members import vacate
 from bidding.evaluation.draw.committee import CommitteeDraw as DrawnCommittee
 from bidding.evaluation.draw.committee import DrawRefused, GroupDraw, next_reserve, seat
 from bidding.evaluation.models import (
@@ -43,7 +46,7 @@ from bidding.evaluation.session.seating import host_only, not_completed
 from bidding.models import Tender
 from trading.kernel import clock
 from trading.kernel.auth.identity import Actor, ActorKind
-from trading.kernel.db.types import uuid7
+from trading.kernel.settings import get_settings
 
 MID_SESSION = frozenset(
     {
@@ -98,6 +101,7 @@ class Conduct:
         now = await clock.now(self.session)
         evaluation.remaining_seconds = remaining_seconds(evaluation, now)
         evaluation.state_ends_at = None
+        evaluation.next_check = None  # a paused session's time does not run out
         evaluation.paused_at = now
         evaluation.updated_at = now
         await self.session.flush()
@@ -131,6 +135,7 @@ class Conduct:
         left = evaluation.remaining_seconds
         paused_for = int((now - evaluation.paused_at).total_seconds())
         evaluation.state_ends_at = now + timedelta(seconds=left) if left is not None else None
+        evaluation.next_check = evaluation.state_ends_at
         evaluation.paused_at = None
         evaluation.remaining_seconds = None
         evaluation.updated_at = now
@@ -227,6 +232,7 @@ class Conduct:
             evaluation.remaining_seconds += seconds
         elif evaluation.state_ends_at is not None:
             evaluation.state_ends_at = max(evaluation.state_ends_at, now) + self.rules.extension
+            evaluation.next_check = evaluation.state_ends_at  # a new end: it may be exceeded again
         evaluation.updated_at = now
         await self.session.flush()
         await journal(
@@ -248,8 +254,14 @@ class Conduct:
 
     # --- replacement ----------------------------------------------------------------------------
 
-    async def replace(self, actor: Actor, evaluation_id: uuid.UUID, member_id: uuid.UUID, reason: str) -> Member:
-        """Replace a member mid-session by the next reserve of their group; returns the new member."""
+    async def replace(self, actor: Actor, evaluation_id: uuid.UUID, member_id: uuid.UUID, reason: str) -> Member | None:
+        """Replace a member mid-session by the next reserve of their group; returns the new member.
+
+        The reserve joins like anyone drawn (`CommitteeDraws.seat_expert`): notified in their inbox,
+        asked to confirm within the answer time (the sweep times them out and calls the next), and
+        current only once confirmed. With no reserve left the member is voided all the same and the
+        seat is open (`members.vacate`): a supplementary draw fills it; None is returned.
+        """
         evaluation, tender = await load(self.repo, evaluation_id)
         host_only(actor, evaluation)
         if evaluation.state not in MID_SESSION:
@@ -266,47 +278,46 @@ class Conduct:
             raise SessionRefused("the draw has no published result", field="member", rule="draw_result")
         drawn = _drawn(row.seed_commitment, row.candidate_list_sha256, row.result)
         declined = [str(e) for e in row.result.get("declined", [])]
+        reserve: str | None
         try:
             reserve = next_reserve(drawn, declined, str(member.expert_id))
         except DrawRefused as refused:
-            raise SessionRefused(str(refused), field="member", rule=refused.rule or "reserves_exhausted") from None
-        expert = await self.repo.expert(uuid.UUID(reserve))
-        if expert is None:
+            if refused.rule != "reserves_exhausted":
+                raise SessionRefused(str(refused), field="member", rule=refused.rule or "draw_result") from None
+            reserve = None
+        expert = await self.repo.expert(uuid.UUID(reserve)) if reserve is not None else None
+        if reserve is not None and expert is None:
             raise SessionRefused("the reserve is not in the pool", field="member", rule="reserve_in_pool")
         now = await clock.now(self.session)
         await self._void(evaluation, member, now)
-        user_id = expert.user_id
-        if user_id is None:
-            user = await self.repo.user_of_person(expert.person_id)
-            user_id = user.id if user is not None else None
-        group = drawn.group(member.group_code)
-        joined = Member(
-            id=uuid7(),
-            evaluation_id=evaluation.id,
-            kind=MemberKind.EXPERT,
-            expert_id=expert.id,
-            person_id=expert.person_id,
-            user_id=user_id,
-            name=expert.name,
-            draw_id=row.id,
-            group_code=member.group_code,
-            draw_position=len(group.members) + group.reserves.index(reserve),
-            status=MemberStatus.CONFIRMED,
-            answered_at=now,
-            replaces_member_id=member.id,
-            seat_id=member.seat_id,
-            created_at=now,
-        )
-        self.repo.add(joined)
-        after = [*declined, str(member.expert_id)]
+        joined: Member | None = None
         replaced = [*row.result.get("replaced_mid_session", []), str(member.expert_id)]
-        row.result = {
-            **row.result,
-            "declined": after,
-            "committee": seat(drawn, after).committee(),
-            "replaced_mid_session": replaced,
-        }
-        await self.session.flush()
+        if reserve is None or expert is None:
+            row.result = {**row.result, "replaced_mid_session": replaced}
+            await self.session.flush()
+            await vacate(self.session, actor, row, member, evaluation, tender, "reserves_exhausted")
+        else:
+            after = [*declined, str(member.expert_id)]
+            row.result = {
+                **row.result,
+                "declined": after,
+                "committee": seat(drawn, after).committee(),
+                "replaced_mid_session": replaced,
+            }
+            await self.session.flush()
+            group = drawn.group(member.group_code)
+            joined = await CommitteeDraws(self.session, get_settings()).seat_expert(
+                evaluation,
+                tender,
+                row,
+                expert,
+                member.group_code,
+                len(group.members) + group.reserves.index(reserve),
+                now,
+                replaces=member,
+            )
+            joined.seat_id = member.seat_id
+            await self.session.flush()
         await journal(
             self.session,
             evaluation,
@@ -315,7 +326,7 @@ class Conduct:
             now=now,
             note=text,
             member=member,
-            details={"joined": str(joined.id)},
+            details={"joined": str(joined.id) if joined is not None else ""},
         )
         await ledger(
             self.session,
@@ -323,8 +334,8 @@ class Conduct:
             "evaluation.member_replaced",
             evaluation,
             tender,
-            summary={"member": str(member.id), "joined": str(joined.id)},
-            data={"reason": text, "expert_id": str(member.expert_id), "reserve": reserve},
+            summary={"member": str(member.id), "joined": str(joined.id) if joined is not None else ""},
+            data={"reason": text, "expert_id": str(member.expert_id), "reserve": reserve or ""},
         )
         return joined
 

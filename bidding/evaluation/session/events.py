@@ -15,16 +15,15 @@ import uuid
 from collections import deque
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Final
+from typing import Any
 
 import structlog
-from sqlalchemy import event as sa_event
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session
+
+from trading.kernel.after_commit import AfterCommit
 
 log = structlog.get_logger(__name__)
 
-_BUFFER_KEY: Final = "ggzy.evaluation_session_events"
 Sink = Callable[[str, dict[str, Any]], None]
 """Called with (evaluation id, event) after the change committed; must not raise or block."""
 
@@ -55,21 +54,8 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def publish_after_commit(session: AsyncSession, evaluation_id: uuid.UUID, event: dict[str, Any]) -> None:
-    """Publish ``event`` for the evaluation once ``session`` commits (never if it rolls back)."""
-    payload = {key: _jsonable(value) for key, value in event.items()}
-    payload.setdefault("evaluation", str(evaluation_id))
-    session.sync_session.info.setdefault(_BUFFER_KEY, []).append((str(evaluation_id), payload))
-
-
-def pending(session: AsyncSession) -> list[tuple[str, dict[str, Any]]]:
-    return list(session.sync_session.info.get(_BUFFER_KEY, []))
-
-
-@sa_event.listens_for(Session, "after_commit")
-def _deliver(session: Session) -> None:
-    events = session.info.pop(_BUFFER_KEY, None)
-    for evaluation_id, payload in events or ():
+def _deliver(events: list[tuple[str, dict[str, Any]]]) -> None:
+    for evaluation_id, payload in events:
         recorded.append((evaluation_id, payload))
         for sink in _sinks:
             try:
@@ -80,7 +66,17 @@ def _deliver(session: Session) -> None:
                 )
 
 
-@sa_event.listens_for(Session, "after_soft_rollback")
-def _drop(session: Session, previous_transaction: Any) -> None:
-    if previous_transaction.parent is None:
-        session.info.pop(_BUFFER_KEY, None)
+# Delivered on the outermost commit, not when a savepoint is released (the pages' `submit` runs
+# each action in one; a live page re-reading the state then could see the old one).
+_held: AfterCommit[tuple[str, dict[str, Any]]] = AfterCommit("ggzy.evaluation_session_events", _deliver)
+
+
+def publish_after_commit(session: AsyncSession, evaluation_id: uuid.UUID, event: dict[str, Any]) -> None:
+    """Publish ``event`` for the evaluation once ``session`` commits (never if it rolls back)."""
+    payload = {key: _jsonable(value) for key, value in event.items()}
+    payload.setdefault("evaluation", str(evaluation_id))
+    _held.add(session, (str(evaluation_id), payload))
+
+
+def pending(session: AsyncSession) -> list[tuple[str, dict[str, Any]]]:
+    return _held.pending(session)

@@ -46,6 +46,15 @@ def remaining_seconds(evaluation: Evaluation, now: datetime) -> int | None:
     return max(0, int((evaluation.state_ends_at - now).total_seconds()))
 
 
+def overrun_seconds(evaluation: Evaluation, now: datetime) -> int | None:
+    """How long the current state has run past its time limit (0 within it); None while paused or
+    without a limit (the time does not run then).
+    """
+    if evaluation.paused_at is not None or evaluation.state_ends_at is None:
+        return None
+    return max(0, int((now - evaluation.state_ends_at).total_seconds()))
+
+
 async def load(repo: SessionRepository, evaluation_id: uuid.UUID, *, lock: bool = True) -> tuple[Evaluation, Tender]:
     evaluation = await repo.evaluation(evaluation_id, lock=lock)
     if evaluation is None:

@@ -3,11 +3,14 @@
 preparing → signed-in → qualification-review → detailed-review → scoring → report-signing →
 completed: only forward, one step at a time (rule ``forward_one_step``), never while paused
 (``not_paused``). Each state gets its time limit from `rules.SessionRules` (``state_ends_at``;
-none for preparing and completed); the limit informs, it does not move the state by itself.
+none for preparing and completed) and ``next_check`` with it: when the limit runs out, the sweep
+records the overrun (`timelimit`); nothing moves the state by itself.
 
 Preconditions of leaving ``preparing`` and of every later step: at least one current member,
-every current member signed in at their seat (``all_signed_in``: a replacement must sign in
-before the session goes on) and a chair elected (``chair_elected``). Entering ``report-signing``
+every current member signed in at their seat and no drawn or called member still to answer
+(``all_signed_in``: a replacement must confirm and sign in before the session goes on), no seat
+left open for a supplementary draw (``committee_places_open``), and a chair elected
+(``chair_elected``). Entering ``report-signing``
 calls the registered finaliser (`hooks`: the scoring part's ``result.finalise``), which may
 refuse; entering ``completed`` needs a report signature (or recorded refusal) of every current
 member (``all_signed_report``). After the move, the hook registered for the new state runs in the
@@ -20,11 +23,22 @@ Every transition is a `SessionEvent`, a ledger entry ``evaluation.state_entered`
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bidding.evaluation.models import SESSION_ORDER, Evaluation, EventKind, Member, SessionEvent, SessionState
+from bidding.evaluation.committee.repository import CommitteeRepository
+from bidding.evaluation.committee.supplement import open_places
+from bidding.evaluation.models import (
+    SESSION_ORDER,
+    Evaluation,
+    EventKind,
+    Member,
+    MemberStatus,
+    SessionEvent,
+    SessionState,
+)
 from bidding.evaluation.session import hooks
 from bidding.evaluation.session.errors import NotSessionParty, SessionRefused, SessionStateConflict
 from bidding.evaluation.session.journal import current, journal, ledger, load
@@ -63,10 +77,13 @@ def _driver(actor: Actor, evaluation: Evaluation, members: list[Member], target:
     raise NotSessionParty("only the committee's chair moves the session on", field="actor", rule="chair_drives")
 
 
-def _ready(evaluation: Evaluation, members: list[Member]) -> None:
+def _ready(evaluation: Evaluation, members: list[Member], awaiting: Sequence[Member] = ()) -> None:
+    """``awaiting``: members drawn or called (a reserve, a supplementary draw's expert) who have not
+    confirmed yet: they will sit, so the session waits for them as for a member not signed in.
+    """
     if not members:
         raise SessionRefused("the committee has no current member", field="members", rule="committee_seated")
-    waiting = [m for m in members if m.signed_in_at is None]
+    waiting = [m for m in members if m.signed_in_at is None] + list(awaiting)
     if waiting:
         raise SessionRefused(
             f"{len(waiting)} member(s) have not signed in at their seat",
@@ -76,6 +93,24 @@ def _ready(evaluation: Evaluation, members: list[Member]) -> None:
         )
     if evaluation.chair_member_id is None or evaluation.chair_member_id not in {m.id for m in members}:
         raise SessionRefused("the committee has not elected its chair", field="chair", rule="chair_elected")
+
+
+async def _no_open_places(session: AsyncSession, evaluation: Evaluation) -> None:
+    """A seat left open when its group's reserves ran out holds the session until a supplementary
+    draw (补抽, `committee.supplement`) has filled it.
+    """
+    repo = CommitteeRepository(session)
+    first = await repo.latest_draw(evaluation.id)
+    if first is None or first.drawn_at is None:
+        return
+    places = open_places(first, await repo.supplements(first.id))
+    if places:
+        raise SessionRefused(
+            f"{sum(places.values())} place(s) of the committee are open: a supplementary draw fills them",
+            field="members",
+            rule="committee_places_open",
+            extra={"open": places},
+        )
 
 
 async def enter(
@@ -94,9 +129,12 @@ async def enter(
     check_step(evaluation.state, target)
     if evaluation.paused_at is not None:
         raise SessionStateConflict("the session is paused", field="state", rule="not_paused")
-    members = current(await repo.members(evaluation.id))
+    everyone = await repo.members(evaluation.id)
+    members = current(everyone)
     _driver(actor, evaluation, members, target)
-    _ready(evaluation, members)
+    _ready(evaluation, members, [m for m in everyone if m.voided_at is None and m.status is MemberStatus.NOTIFIED])
+    if target is not SessionState.COMPLETED:
+        await _no_open_places(session, evaluation)
     if target is SessionState.REPORT_SIGNING:
         finalise = hooks.finaliser()
         if finalise is None:
@@ -139,6 +177,7 @@ async def _move(
     evaluation.state = target
     evaluation.state_entered_at = now
     evaluation.state_ends_at = now + limit if limit is not None else None
+    evaluation.next_check = evaluation.state_ends_at  # the sweep records an overrun (`timelimit`)
     evaluation.paused_at = None
     evaluation.remaining_seconds = None
     evaluation.updated_at = now

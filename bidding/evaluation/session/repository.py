@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -42,6 +43,16 @@ class SessionRepository:
 
     async def evaluation(self, evaluation_id: uuid.UUID, *, lock: bool = False) -> Evaluation | None:
         return await self.session.get(Evaluation, evaluation_id, with_for_update=lock, populate_existing=lock)
+
+    async def due_time_limits(self, now: datetime, limit: int) -> list[uuid.UUID]:
+        """Evaluations whose ``next_check`` (the current state's end) is at or before ``now``."""
+        query = (
+            sa.select(Evaluation.id)
+            .where(Evaluation.next_check.is_not(None), Evaluation.next_check <= now)
+            .order_by(Evaluation.next_check)
+            .limit(limit)
+        )
+        return list(await self.session.scalars(query))
 
     async def tender(self, tender_id: uuid.UUID) -> Tender | None:
         return await self.session.get(Tender, tender_id)

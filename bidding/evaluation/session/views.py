@@ -27,11 +27,12 @@ from bidding.evaluation.models import (
     VenueRole,
 )
 from bidding.evaluation.session.errors import NotSessionParty
-from bidding.evaluation.session.journal import current, load, remaining_seconds
+from bidding.evaluation.session.journal import current, load, overrun_seconds, remaining_seconds
 from bidding.evaluation.session.machine import next_state
 from bidding.evaluation.session.repository import SessionRepository
 from bidding.evaluation.session.rules import SessionRules, shipped_rules
 from bidding.evaluation.session.seating import host_only
+from bidding.evaluation.session.timelimit import exceeded
 from bidding.models import Tender
 from trading.kernel import clock
 from trading.kernel.auth.identity import Actor, ActorKind
@@ -79,7 +80,20 @@ class SessionView:
 
     @property
     def incidents(self) -> list[SessionEvent]:
-        return [e for e in self.events if e.kind is EventKind.INCIDENT]
+        """Incidents noted by the host or the chair, and the overruns the platform recorded."""
+        return [e for e in self.events if e.kind in {EventKind.INCIDENT, EventKind.TIME_EXCEEDED}]
+
+    @property
+    def time_exceeded(self) -> SessionEvent | None:
+        """The recorded overrun of the current state's time (none since its last extension)."""
+        return exceeded(self.events, self.evaluation.state)
+
+    @property
+    def exceeded_end(self) -> datetime | None:
+        """The end the recorded overrun ran past (the journal keeps it as ISO text)."""
+        event = self.time_exceeded
+        raw = event.details.get("ends_at") if event is not None else None
+        return datetime.fromisoformat(raw) if isinstance(raw, str) else None
 
     def number(self, member: Member) -> int:
         """A member's number on the host's view (drawn order, 1-based): no names there."""
@@ -105,6 +119,7 @@ def progress(evaluation: Evaluation, members: list[Member], now: datetime) -> di
         "stateEndsAt": evaluation.state_ends_at.isoformat() if evaluation.state_ends_at else None,
         "remainingSeconds": remaining_seconds(evaluation, now),
         "paused": evaluation.paused_at is not None,
+        "overrunSeconds": overrun_seconds(evaluation, now),
         "members": len(now_current),
         "signedIn": sum(1 for m in now_current if m.signed_in_at is not None),
         "chairElected": evaluation.chair_member_id in {m.id for m in now_current},

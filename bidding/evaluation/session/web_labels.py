@@ -23,6 +23,7 @@ EVENT_LABELS = {
     EventKind.EXTENSION_REQUEST.value: N_("Asked for more time"),
     EventKind.EXTENSION.value: N_("Time extended"),
     EventKind.REPLACEMENT.value: N_("Member replaced"),
+    EventKind.TIME_EXCEEDED.value: N_("Time limit exceeded"),
 }
 MEMBER_STATUS_LABELS = {
     MemberStatus.NOTIFIED.value: N_("Notified"),

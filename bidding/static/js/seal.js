@@ -10,21 +10,29 @@
  * hands the container to the upload form below (form[data-bid-upload], bidding.js), which sends
  * it through the same resumable intake as any container and shows the platform's receipt.
  *
- * The files, the prices, the PKCS#12 file and its password stay in this page's memory: the only
- * bytes that leave are the sealed container's. Every message comes from the template's
+ * An optional structured response (ggzy-response JSON, issue 15) goes into the package as
+ * `ggzy bid seal --response` puts it (the package file ggzy-response.json, listed in the inner
+ * manifest like any file); before sealing it is checked here (./response_check.js: the rules of
+ * the bidder tool's --response and, when the tender publishes a requirement set, --requirements,
+ * fetched from the public link the page names). It is never sent anywhere for checking.
+ *
+ * The files, the prices, the response, the PKCS#12 file and its password stay in this page's
+ * memory: the only bytes that leave are the sealed container's. Every message comes from the template's
  * data-text-* attributes (translated there); a refusal is shown next to its field.
  */
 import { signDetached } from "/static/js/pki/cades.js";
-import { buildContainer, readCertificate } from "/static/js/pki/envelope.js";
+import { buildContainer, readCertificate, RESPONSE_FILE } from "/static/js/pki/envelope.js";
 import { currentHolder, errorMessage } from "/static/js/pki/page.js";
+import { readResponse, requirementProblems } from "./response_check.js";
 
-const FIELDS = ["files", "total-price", "duration-days", "items", "guarantee-reference", "signing", "encryption-cert"];
+const FIELDS = ["files", "response", "total-price", "duration-days", "items", "guarantee-reference", "signing", "encryption-cert"];
 const AMOUNT = /^\d+(\.\d+)?$/;
 
 class Refusal extends Error {
-  constructor(field, message) {
+  constructor(field, message, rule = "") {
     super(message);
     this.field = field;
+    this.rule = rule;
   }
 }
 
@@ -52,16 +60,17 @@ function wire(form) {
   function clearErrors() {
     for (const name of FIELDS) {
       const p = document.getElementById(`seal-error-${name}`);
-      if (p) { p.textContent = ""; p.hidden = true; }
+      if (p) { p.textContent = ""; p.hidden = true; p.removeAttribute("data-rule"); }
       if (input(name)) input(name).removeAttribute("aria-invalid");
     }
   }
 
-  function showError(field, message) {
+  function showError(field, message, rule) {
     const p = field && document.getElementById(`seal-error-${field}`);
     if (!p) { status.textContent = message; return; }
     p.textContent = message;
     p.hidden = false;
+    if (rule) p.setAttribute("data-rule", rule);
     if (input(field)) {
       input(field).setAttribute("aria-invalid", "true");
       input(field).focus();
@@ -97,6 +106,7 @@ function wire(form) {
     let total = 0;
     for (const f of files) {
       if (names.has(f.name) || f.name === "manifest.json") throw new Refusal("files", text("duplicate-file"));
+      if (f.name === RESPONSE_FILE) throw new Refusal("files", text("reserved-file"));
       names.add(f.name);
       total += f.size;
     }
@@ -120,6 +130,55 @@ function wire(form) {
     return cert;
   }
 
+  let requirementSet = null;
+
+  /** The tender's published requirement set, from the public link the page names (a GET that
+   * carries nothing of the bid); fetched once. */
+  async function requirements() {
+    if (!requirementSet) {
+      let answer;
+      try {
+        const response = await fetch(form.dataset.requirements, { credentials: "same-origin" });
+        answer = response.ok ? await response.json() : null;
+      } catch (failure) {
+        answer = null; // offline, or not JSON: said the same way
+      }
+      if (!answer || typeof answer !== "object") throw new Refusal("response", text("requirements-unavailable"));
+      requirementSet = answer;
+    }
+    return requirementSet;
+  }
+
+  /** The chosen structured response's bytes, checked as the bidder tool checks it (the rule of
+   * each problem named in the words of the template's data-text-response-<rule>); null without one. */
+  async function structuredResponse() {
+    const file = input("response").files[0];
+    if (!file) return null;
+    const bytes = await readFile(file);
+    const [answer, refused] = readResponse(bytes, form.dataset);
+    const problems = answer && form.dataset.requirements ? requirementProblems(answer, await requirements()) : refused;
+    if (!problems.length) return bytes;
+    bytes.fill(0);
+    const words = problems.map((p) => text(`response-${p.rule}`).replace("{code}", () => p.code));
+    throw new Refusal("response", words.join(" "), problems[0].rule);
+  }
+
+  // Checked as soon as it is chosen, too: the refusal stands next to the field before sealing.
+  input("response").addEventListener("change", async () => {
+    const p = document.getElementById("seal-error-response");
+    p.textContent = "";
+    p.hidden = true;
+    p.removeAttribute("data-rule");
+    input("response").removeAttribute("aria-invalid");
+    try {
+      const bytes = await structuredResponse();
+      if (bytes) bytes.fill(0);
+    } catch (failure) {
+      if (failure instanceof Refusal) showError(failure.field, failure.message, failure.rule);
+      else showError("response", `${text("failed")} ${failure && failure.message ? failure.message : String(failure)}`);
+    }
+  });
+
   /** The key holders' certificates, fetched from the links the page lists (public). */
   async function keyHolders() {
     const certificates = [];
@@ -138,9 +197,11 @@ function wire(form) {
     if (!window.crypto || !window.crypto.subtle) { status.textContent = text("insecure"); return; }
     button.disabled = true;
     let contents = [];
+    let response = null;
     try {
       const inputs = priceInputs();
       const files = chosenFiles();
+      response = await structuredResponse();
       const encryption = await encryptionCertificate();
       let holder;
       try {
@@ -163,6 +224,7 @@ function wire(form) {
         encryption,
         keyHolders: await keyHolders(),
         threshold: parseInt(form.dataset.threshold || "0", 10),
+        response,
         sign: (data, signer) => signDetached(data, signer),
       });
       status.textContent = text("sealed");
@@ -174,12 +236,13 @@ function wire(form) {
       upload.querySelector("input[type=file]").files = transfer.files;
       upload.requestSubmit();
     } catch (failure) {
-      if (failure instanceof Refusal) showError(failure.field, failure.message);
+      if (failure instanceof Refusal) showError(failure.field, failure.message, failure.rule);
       // the local agent: declined at its prompt, not running, the USB key pulled out (the picker's words)
       else if (failure && failure.name === "AgentError") status.textContent = errorMessage(failure);
       else status.textContent = `${text("failed")} ${failure && failure.message ? failure.message : String(failure)}`;
     } finally {
       for (const f of contents) f.data.fill(0);
+      if (response) response.fill(0);
       button.disabled = false;
     }
   });

@@ -244,3 +244,52 @@ def test_a_listed_expert_fitting_no_group_is_refused(tmp_path):
     padded["candidate_list"].append({"expert_id": "zz-outsider", "specialties": ["C0301"]})
     lines = mismatches(run(tmp_path, padded))
     assert any("zz-outsider fits no group" in line for line in lines)
+
+
+def test_a_seat_left_open_only_when_the_group_has_no_reserve_left(tmp_path):
+    economic = next(g for g in GOOD["groups"] if g["key"] == "economic")
+    members, reserves = economic["members"], economic["reserves"]
+    # Every economic reserve is called by declines; the next member to leave leaves the seat open.
+    declined = tuple(members[: len(reserves)])
+    used_up = publish(declined=declined)
+    leaving = next(e for e in used_up["committee"] if e in members[len(reserves) :] or e in reserves)
+    opened = copy.deepcopy(used_up)
+    opened["vacated"] = [leaving]
+    opened["committee"] = [e for e in used_up["committee"] if e != leaving]
+    completed = run(tmp_path, opened)
+    assert completed.returncode == 0, completed.stdout
+    assert leaving not in json.loads(completed.stdout)["committee"]
+    # A seat claimed open while the group still had a reserve, or by someone holding none, is refused.
+    early = copy.deepcopy(GOOD)
+    early["vacated"] = [members[0]]
+    early["committee"] = [e for e in GOOD["committee"] if e != members[0]]
+    assert any("still has a reserve" in line for line in mismatches(run(tmp_path, early)))
+    stranger = copy.deepcopy(used_up) | {"vacated": ["nobody"]}
+    assert any("holds none" in line for line in mismatches(run(tmp_path, stranger)))
+
+
+def test_a_supplementary_draw_lists_nobody_drawn_before(tmp_path):
+    drawn = {e for g in GOOD["groups"] for e in g["members"] + g["reserves"]}
+    fresh = [c for c in AVOIDED.candidates if c.expert_id not in drawn]
+    one_place = spec(("technical", ("A01",), 1, 1))
+    supplement = publish(candidates=fresh, committee_spec=one_place) | {"already_drawn": sorted(drawn)}
+    before = {
+        "seed_sha256": supplement["seed_sha256"],
+        "spec": one_place.as_json(),
+        "candidate_list_sha256": supplement["candidate_list_sha256"],
+    }
+    first = tmp_path / "first.json"
+    first.write_text(json.dumps(GOOD), encoding="utf-8")
+    completed = run(tmp_path, supplement, before, "--first", str(first))
+    assert completed.returncode == 0, completed.stdout
+    # Drawing over the whole list again (an expert drawn before on it) is caught.
+    again = publish(committee_spec=one_place) | {"already_drawn": sorted(drawn)}
+    before_again = before | {
+        "seed_sha256": again["seed_sha256"],
+        "candidate_list_sha256": again["candidate_list_sha256"],
+    }
+    assert any("drawn before for this evaluation" in line for line in mismatches(run(tmp_path, again, before_again)))
+    # Leaving a first-draw expert out of already_drawn is caught against the first draw's document.
+    forgetful = supplement | {"already_drawn": sorted(drawn)[1:]}
+    lines = mismatches(run(tmp_path, forgetful, before, "--first", str(first)))
+    assert any("not listed as drawn before" in line for line in lines)

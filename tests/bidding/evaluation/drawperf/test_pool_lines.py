@@ -20,7 +20,8 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bidding.evaluation.draw.candidates import CandidateLines, DrawContext
+from bidding.evaluation.draw.avoidance import Avoidance
+from bidding.evaluation.draw.candidates import CandidateLines, DraftingRole, DrawContext
 from bidding.evaluation.draw.committee import (
     CommitteeDraw,
     DrawRefused,
@@ -151,7 +152,7 @@ async def _random_pool(session: AsyncSession, rng: random.Random, size: int, par
 
 
 @pytest.mark.parametrize("pool_seed", [1, 2])
-async def test_the_lines_path_draws_what_the_records_path_draws(
+async def test_the_lines_path_draws_what_the_records_path_draws(  # noqa: PLR0915
     pool_seed: int, session: AsyncSession, session_maker: async_sessionmaker[AsyncSession], settings: Settings
 ) -> None:
     tenderee = await create_account(session_maker, settings, Role.TENDEREE)
@@ -223,6 +224,20 @@ async def test_the_lines_path_draws_what_the_records_path_draws(
                     assert expected.group("lonely").eligible == 1
                     assert len(expected.group("rest").reserves) < 99  # as many as the list holds
     assert "shortfall" in seen
+    # Declared drafters (the evaluation's, not the pool's): judged and named as on the records path.
+    committee = SPECS[0]
+    listed = candidate_columns(records.candidates, committee)
+    drafters = {expert: (DraftingRole(str(tender.id), "documents"),) for expert in list(listed.ids)[:3]}
+    drafters[records.excluded[0].expert_id] = (DraftingRole("another-tender", "documents"),)
+    by_records = await repository.avoided_by_records(context, rules, drafting=drafters)
+    by_lines = await repository.listed(context, rules, committee, drafting=drafters)
+    assert candidate_columns(by_lines.candidates, committee) == candidate_columns(by_records.candidates, committee)
+    fitting = set(candidate_columns(by_records.candidates, committee).ids) | {e.expert_id for e in by_lines.excluded}
+    assert by_lines.excluded == tuple(e for e in by_records.excluded if e.expert_id in fitting)
+    named = {e.expert_id for e in by_lines.excluded if any(r.code is Avoidance.DRAFTING_ROLE for r in e.reasons)}
+    assert named == set(list(listed.ids)[:3])
+    seed = draws.new_secret()
+    assert _draw(seed, by_lines.candidates, committee) == _draw(seed, by_records.candidates, committee)
     assert {1, 2, 3} <= seen
 
 

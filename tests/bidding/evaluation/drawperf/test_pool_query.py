@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bidding.evaluation.draw.avoidance import Avoidance, months_before
-from bidding.evaluation.draw.candidates import DrawContext
+from bidding.evaluation.draw.candidates import DraftingRole, DrawContext
 from bidding.evaluation.draw.committee import draw_committee, published_result
 from bidding.evaluation.draw.rules import shipped_rules
 from bidding.evaluation.pool.models import (
@@ -196,6 +196,27 @@ async def test_the_pool_query_finds_what_avoidance_over_every_record_finds(  # n
         excluded=everyone.excluded,
     )
     assert {item["expert_id"] for item in result["excluded"]} == set(reasons)
+
+    # Declared drafters (`committee.drafting`): one otherwise settled, one already among the others
+    # (unavailable), one not fitting the specialties asked for; both paths judge them alike.
+    drafter = await expert("A0101")
+    drafting = {
+        str(drafter.id): (DraftingRole(str(tender.id), "documents"),),
+        str(away.id): (DraftingRole(str(tender.id), "requirement"),),
+        str(cost.id): (DraftingRole("another-tender", "documents"),),
+    }
+    for prefixes in (None, ["A01"], ["B02", "C"]):
+        fast = await repository.avoided(context, rules, specialty_prefixes=prefixes, drafting=drafting)
+        assert fast == await repository.avoided_by_records(
+            context, rules, specialty_prefixes=prefixes, drafting=drafting
+        )
+    with_drafters = await repository.avoided(context, rules, drafting=drafting)
+    found = {item.expert_id: {r.code for r in item.reasons} for item in with_drafters.excluded}
+    assert found[str(drafter.id)] == {Avoidance.DRAFTING_ROLE}
+    assert found[str(away.id)] == {Avoidance.DRAFTING_ROLE, Avoidance.UNAVAILABLE}
+    assert str(cost.id) in with_drafters.candidates.ids  # a role on another tender does not count
+    assert str(drafter.id) not in with_drafters.candidates.ids
+    assert list(with_drafters.candidates.ids) == sorted(with_drafters.candidates.ids)
 
 
 async def test_the_joined_codes_follow_the_specialty_rows(session: AsyncSession, settings: Settings) -> None:

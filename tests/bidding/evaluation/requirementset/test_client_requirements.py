@@ -51,6 +51,33 @@ def test_seal_refuses_a_response_missing_a_star_item(pki: DevPki, inputs: dict[s
     assert out.exists()
 
 
+def test_seal_refuses_a_response_without_a_claim_for_a_qualification_requirement(
+    pki: DevPki, inputs: dict[str, Path], tmp_path: Path
+) -> None:
+    """``qualification-claimed``: the rule the browser's sealing page checks the same way."""
+    requirements = tmp_path / "requirements.json"
+    qualified = REQUIREMENTS | {"qualifications": [{"code": "Q1", "kind": "business-licence", "name": "营业执照"}]}
+    requirements.write_text(json.dumps(qualified, ensure_ascii=False), encoding="utf-8")
+    stars = [{"item": "S1", "response": "complies"}, {"item": "S2", "response": "complies"}]
+    out = tmp_path / "bid.ggzy"
+    unclaimed = write_response(pki, tmp_path / "unclaimed.json", starResponses=stars)
+    args = [*seal_args(pki, inputs, out), "--response", str(unclaimed), "--requirements", str(requirements)]
+    refused = CliRunner().invoke(main, args)
+    assert refused.exit_code == 1
+    assert "qualification requirement Q1" in refused.output
+    assert not out.exists()
+    claim = {
+        "ref": "Q1",
+        "certificateNo": "91320100MA1XXXXX0X",
+        "issuer": "南京市监局",
+        "validFrom": "2020-01-01",
+    }
+    claimed = write_response(pki, tmp_path / "claimed.json", starResponses=stars, qualifications=[claim])
+    args = [*seal_args(pki, inputs, out), "--response", str(claimed), "--requirements", str(requirements)]
+    sealed = CliRunner().invoke(main, args)
+    assert sealed.exit_code == 0, sealed.output
+
+
 class FakeClient:
     content = json.dumps(REQUIREMENTS, ensure_ascii=False).encode()
     stated = hashlib.sha256(content).hexdigest()

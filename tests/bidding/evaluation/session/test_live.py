@@ -97,3 +97,34 @@ async def test_the_stream_sends_the_progress_then_each_committed_change(
         assert all(expert.name not in text for expert in committee.experts)
     finally:
         await stream.aclose()
+
+
+async def test_an_event_of_a_released_savepoint_waits_for_the_outer_commit(
+    session_maker: Maker, settings: Settings, dev_pki: DevPki
+) -> None:
+    """The pages run each action in a savepoint (`forms.submit`); SQLAlchemy fires ``after_commit``
+    when it is released, before the request commits: a live page re-reading the state then would
+    see the old one. The event leaves with the outer commit, and never with an outer rollback.
+    """
+    committee = await _running(session_maker, settings, dev_pki)
+    seen: list[tuple[str, dict[str, object]]] = []
+
+    def sink(evaluation_id: str, event: dict[str, object]) -> None:
+        seen.append((evaluation_id, event))
+
+    session_events.add_sink(sink)
+    try:
+        async with session_maker() as session:
+            async with session.begin_nested():
+                await Conduct(session).incident(committee.host_actor, committee.evaluation_id, "投影故障")
+            assert seen == []  # released, not committed
+            await session.rollback()
+        assert seen == []
+        async with session_maker() as session:
+            async with session.begin_nested():
+                await Conduct(session).pause(committee.host_actor, committee.evaluation_id, "")
+            assert seen == []
+            await session.commit()
+        assert [event["type"] for _, event in seen] == ["pause"]
+    finally:
+        session_events.remove_sink(sink)

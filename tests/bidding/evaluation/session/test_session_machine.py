@@ -12,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bidding.evaluation.committee.members import Memberships
 from bidding.evaluation.models import (
     ChairVote,
     CommitteeDraw,
@@ -37,6 +38,7 @@ from trading.kernel.clock import ShiftedClock
 from trading.kernel.db.types import uuid7
 from trading.kernel.settings import Settings
 from trading.ledger.models import LedgerEntry
+from trading.notifications.models import Notice
 from trading.parties.models import ChallengePurpose, LoginChallenge
 
 pytestmark = pytest.mark.usefixtures("dev_lists")
@@ -300,7 +302,7 @@ async def test_more_time_needs_more_than_a_third_of_the_members(
     assert await _actions(session_maker, "evaluation.time_extended") == (1 if extended else 0)
 
 
-async def test_a_replaced_member_is_voided_and_the_next_reserve_joins_and_must_sign_in(
+async def test_a_replaced_member_is_voided_and_the_next_reserve_joins_and_must_sign_in(  # noqa: PLR0915
     session_maker: Maker, settings: Settings, dev_pki: DevPki
 ) -> None:
     committee = await _ready(session_maker, settings, dev_pki)
@@ -323,8 +325,12 @@ async def test_a_replaced_member_is_voided_and_the_next_reserve_joins_and_must_s
     old = members[leaving]
     assert old.status is MemberStatus.REPLACED
     assert old.voided_at is not None
+    assert joined is not None
     assert joined.expert_id == committee.experts[5].expert_id  # the group's first reserve
-    assert joined.status is MemberStatus.CONFIRMED
+    # The reserve joins like anyone drawn: told in the inbox, and current only once they confirm in time.
+    assert joined.status is MemberStatus.NOTIFIED
+    assert joined.answer_due_at is not None
+    assert joined.next_check == joined.answer_due_at
     assert joined.replaces_member_id == leaving
     assert joined.seat_id == old.seat_id
     assert joined.draw_position == 5
@@ -334,6 +340,10 @@ async def test_a_replaced_member_is_voided_and_the_next_reserve_joins_and_must_s
         assert draw.result is not None
         assert draw.result["declined"] == [str(committee.experts[2].expert_id)]
         assert str(committee.experts[5].expert_id) in draw.result["committee"]
+        notice = await session.scalar(sa.select(Notice).where(Notice.event_key == f"evaluation.drawn:{joined.id}"))
+        assert notice is not None
+        assert notice.recipient_id == joined.user_id
+        assert notice.params["reserve"] is True
         # The replaced member's chair vote is still stored, but no longer counts.
         votes = list(
             await session.scalars(sa.select(ChairVote).where(ChairVote.evaluation_id == committee.evaluation_id))
@@ -347,6 +357,9 @@ async def test_a_replaced_member_is_voided_and_the_next_reserve_joins_and_must_s
     with pytest.raises(SessionRefused) as waiting:
         await _enter(session_maker, committee, SessionState.DETAILED, chair)
     assert waiting.value.rule == "all_signed_in"
+    async with session_maker() as session:
+        await Memberships(session, settings).confirm(committee.experts[5].actor, joined.id)
+        await session.commit()
     await sign_in(session_maker, settings, committee, 5)
     await _enter(session_maker, committee, SessionState.DETAILED, chair)
     async with session_maker() as session:
@@ -376,3 +389,43 @@ def test_a_tied_chair_vote_goes_to_the_earliest_drawn_position() -> None:
     assert elected(members, [vote(a, c), vote(b, c), vote(c, b), vote(d, b)]) is b  # 2–2: b was drawn before c
     assert elected(members, [vote(a, d), vote(b, d), vote(c, d)]) is d  # a majority at once
     assert elected(members[:3], [vote(a, d), vote(b, d), vote(c, d), vote(d, a)]) is None  # d is not a member
+
+
+async def test_a_replacement_with_no_reserve_left_opens_the_place_and_holds_the_session(
+    session_maker: Maker, settings: Settings, dev_pki: DevPki
+) -> None:
+    committee = await _ready(session_maker, settings, dev_pki)
+    chair = committee.experts[0].actor
+    await _enter(session_maker, committee, SessionState.SIGNED_IN, chair)
+    await _enter(session_maker, committee, SessionState.QUALIFICATION, chair)
+    joined: list[Member] = []
+    for index, leaving in enumerate(committee.members[1:4]):
+        async with session_maker() as session:
+            found = await Conduct(session).replace(committee.host_actor, committee.evaluation_id, leaving, "突发疾病")
+            if found is not None:
+                await Memberships(session, settings).confirm(committee.experts[5 + index].actor, found.id)
+                joined.append(found)
+            await session.commit()
+    assert [m.expert_id for m in joined] == [committee.experts[5].expert_id, committee.experts[6].expert_id]
+    for index in (5, 6):
+        await sign_in(session_maker, settings, committee, index)
+
+    members = await _members(session_maker, committee)
+    third = members[committee.members[3]]
+    assert third.status is MemberStatus.REPLACED  # voided all the same: nothing they concluded counts
+    assert third.voided_at is not None
+    async with session_maker() as session:
+        draw = await session.get(CommitteeDraw, committee.draw_id)
+        assert draw is not None
+        assert draw.result is not None
+        assert draw.result["vacated"] == [{"expert": str(third.expert_id), "group": third.group_code}]
+        assert str(third.expert_id) not in draw.result["declined"]
+        notice = await session.scalar(sa.select(Notice).where(Notice.template == "evaluation.places_open"))
+        assert notice is not None
+        assert notice.recipient_id == draw.operator_id
+    assert await _actions(session_maker, "evaluation.reserves_exhausted") == 1
+
+    # Everyone current is signed in, but a place is open: the session waits for the supplementary draw.
+    with pytest.raises(SessionRefused) as held:
+        await _enter(session_maker, committee, SessionState.DETAILED, chair)
+    assert held.value.rule == "committee_places_open"

@@ -668,6 +668,8 @@ function checkGuarantee(guarantee) {
 // --- the container (sdk.build_container) -------------------------------------------------------
 
 export const PARTS = { "price-summary": "price-summary.sealed", package: "package.sealed" };
+/** The package file of the structured response (`bidding.client.format.RESPONSE_FILE`). */
+export const RESPONSE_FILE = "ggzy-response.json";
 
 function createdAt(now) {
   return now.toISOString().replace(/\.\d{3}Z$/, "+00:00");
@@ -680,10 +682,12 @@ function createdAt(now) {
  * price {totalPrice, durationDays, items, currency}, guarantee {form, reference},
  * signer (KeyHolder), encryption (certificate DER/PEM or readCertificate result),
  * keyHolders [certificates], threshold, sign (data, holder) => CAdES DER (cades.js signDetached),
- * now (Date, for tests).
+ * response (bytes of the structured response, optional: packed last as RESPONSE_FILE, as
+ * `ggzy bid seal --response` packs it; its rules are checked by the caller, e.g. the bidding
+ * page's response_check.js), now (Date, for tests).
  */
 export async function buildContainer(options) {
-  const { tender, lot, bidder, deadline, files, signer, sign } = options;
+  const { tender, lot, bidder, deadline, signer, sign } = options;
   if (!/[+-]\d\d:\d\d$|Z$/.test(deadline || "")) throw new EnvelopeError("deadline", "the deadline must carry its time zone");
   const guarantee = checkGuarantee(options.guarantee);
   const encryption = options.encryption.sha256 ? options.encryption : await readCertificate(options.encryption);
@@ -692,7 +696,10 @@ export async function buildContainer(options) {
   for (const h of options.keyHolders || []) holders.push(h.sha256 ? h : await readCertificate(h));
   const threshold = holders.length ? options.threshold : 0;
   if (holders.length && !(threshold >= 1 && threshold <= holders.length)) throw new EnvelopeError("threshold", "the threshold must be between 1 and the key holders");
-  if (!files || !files.length) throw new EnvelopeError("no-files", "a bid package needs at least one file");
+  if (!options.files || !options.files.length) throw new EnvelopeError("no-files", "a bid package needs at least one file");
+  if (options.files.some((f) => f.name === RESPONSE_FILE)) throw new EnvelopeError("reserved-file", `${RESPONSE_FILE} is reserved for the structured response`);
+  // The SDK's order: the bidder's files, then the response (one more package file, listed alike).
+  const files = options.response ? [...options.files, { name: RESPONSE_FILE, data: options.response }] : options.files;
   const seen = new Set();
   const entries = [];
   for (const file of files) {

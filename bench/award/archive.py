@@ -1,0 +1,184 @@
+"""The tender's electronic archive: archive a tender with 300 bids and its ledger chain, verify it.
+
+    .venv/bin/python bench/award/archive.py                 # 300 bids
+    .venv/bin/python bench/award/archive.py --bids 50 --runs 3
+
+Untimed preparation, as ``bench/opening.py`` does it on a scratch PostgreSQL database
+(``tests/bidding/harness.py``: development PKI, trust lists, N bidder organisations with
+certificates, one published tender): N sealed bids (small packages: the containers are not
+archived, only their signed manifests and receipts) submitted in-process with signed receipts,
+the deadline swept, every bidder signed in and decrypted, the opening closed, and the
+platform-signed opening record rendered (`publish_record`). The tender's chains then hold every
+upload, submission, sign-in and decryption.
+
+Timed (median of ``--runs``):
+
+1. ``build`` (once: a second build with nothing new is refused, ``archive-unchanged``):
+   `build_archive` in one unit of work (checkpoint, documents, receipts, bid manifests, the record,
+   both chains with preimages, certificates, signed manifest, ZIP, store, ledger entry);
+2. ``verify`` (median of ``--runs``): `verify_archive` on the archive's bytes (every digest, CMS signature, timestamp,
+   certificate path, ledger entry and checkpoint);
+3. the floor: SHA-256 over the same archive bytes, in this run.
+
+Prints MB/s of each next to the floor and the ratios (the issue's aim: ≥ 0.3×), and where the
+verifier's time goes (signatures vs the rest).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import hashlib
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from common import scratch_database  # noqa: E402
+
+from bidding.award.archive.builder import build_archive  # noqa: E402
+from bidding.award.archive.checks import verify_archive  # noqa: E402
+from bidding.client import format as fmt  # noqa: E402
+from bidding.client.sdk import content_keys  # noqa: E402
+from bidding.intake.service import IntakeService  # noqa: E402
+from bidding.opening.jobs import OpeningClock, TenderDeadline  # noqa: E402
+from bidding.opening.models import Stage  # noqa: E402
+from bidding.opening.record import publish_record  # noqa: E402
+from bidding.opening.service import OpeningService  # noqa: E402
+from tests.bidding.harness import (  # noqa: E402
+    bidder_actor,
+    build_bid,
+    harness_settings,
+    host_actor,
+    prepare,
+    sign_in_signature,
+    submit_in_process,
+)
+from trading.kernel import clock  # noqa: E402
+from trading.kernel.auth.identity import Actor  # noqa: E402
+from trading.kernel.db.engine import create_engine, create_session_maker  # noqa: E402
+from trading.kernel.logging import configure_logging  # noqa: E402
+from trading.kernel.storage import FileStore  # noqa: E402
+from trading.kernel.sweep import run_sweep  # noqa: E402
+from trading.kernel.tasks import RecordingPublisher, set_publisher  # noqa: E402
+
+MIB = 1024 * 1024
+LOT = "001"
+
+
+def parse() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--bids", type=int, default=300)
+    parser.add_argument("--runs", type=int, default=3, help="verifications (median)")
+    parser.add_argument("--keep", type=Path, help="also write the archive here (to profile or inspect it)")
+    return parser.parse_args()
+
+
+async def opened(args: argparse.Namespace, db_url: str, var: Path, out: Path) -> tuple[Any, Any, Any, str]:
+    """The closed opening of N bids with its signed record (untimed)."""
+    started = time.perf_counter()
+    no_windows = {"opening_objection_minutes": 0, "opening_confirmation_minutes": 0}
+    setup = await prepare(db_url, var, bidders=args.bids, lots=(LOT,), deadline_in=timedelta(hours=1), rules=no_windows)
+    built = [await asyncio.to_thread(build_bid, setup, b, LOT, out, size_bytes=4096) for b in setup.bidders]
+    settings = harness_settings(db_url, var)
+    store = FileStore(settings.storage_dir)
+    engine = create_engine(db_url, pool_size=8)
+    session_maker = create_session_maker(engine)
+    code = setup.tender.code
+    intake = IntakeService(session_maker, settings, store)
+    actors = {b.uscc: bidder_actor(b) for b in setup.bidders}
+    for bidder, container in zip(setup.bidders, built, strict=True):
+        await submit_in_process(intake, actors[bidder.uscc], code, LOT, container)
+    async with session_maker() as session:
+        shifted = clock.ShiftedClock(setup.tender.deadline - await clock.now(session) + timedelta(seconds=1))
+    with clock.use_clock(shifted):
+        await run_sweep(session_maker, [TenderDeadline(store), OpeningClock()])
+        opening = OpeningService(session_maker, settings, store)
+        host = await host_actor(session_maker, setup)
+        for bidder in setup.bidders:
+            await opening.attendance.sign_in(actors[bidder.uscc], code, await sign_in_signature(bidder, code))
+        await opening.host.advance(host, code, Stage.DECRYPTION)
+        for bidder in setup.bidders:
+            [envelope] = await opening.decryption.envelopes(actors[bidder.uscc], code)
+            keys = content_keys(envelope, bidder.enc.key, tender=code, lot=LOT, bidder=bidder.uscc)  # type: ignore[arg-type]
+            for part in (fmt.PRICE_SUMMARY, fmt.PACKAGE):
+                key = base64.b64encode(keys[part]).decode()
+                await opening.decryption.decrypt(actors[bidder.uscc], code, LOT, part, key)
+        await opening.host.advance(host, code, Stage.CONFIRMATION)
+        await opening.host.advance(host, code, Stage.CLOSED)
+        assert await publish_record(session_maker, settings, store, code) is not None
+    print(f"prepared a closed opening of {args.bids} bids in {time.perf_counter() - started:.0f} s")
+    return settings, store, (engine, session_maker, shifted), code
+
+
+async def run(args: argparse.Namespace, db_url: str, var: Path, out: Path) -> dict[str, Any]:
+    settings, store, (engine, session_maker, shifted), code = await opened(args, db_url, var, out)
+    verifies, floors = [], []
+    try:
+        with clock.use_clock(shifted):
+            start = time.perf_counter()
+            async with session_maker() as session:
+                built = await build_archive(session, settings, store, code, actor=Actor.system())
+                await session.commit()
+            build = time.perf_counter() - start
+        archive = store.path(built.storage_key).read_bytes()
+        if args.keep:
+            args.keep.write_bytes(archive)
+        for _ in range(args.runs):
+            start = time.perf_counter()
+            report = verify_archive(archive)
+            verifies.append(time.perf_counter() - start)
+            assert report.ok, report.text()
+            start = time.perf_counter()
+            hashlib.sha256(archive).digest()
+            floors.append(time.perf_counter() - start)
+    finally:
+        await engine.dispose()
+    return {
+        "bids": args.bids,
+        "bytes": len(archive),
+        "files": built.files,
+        "entries": built.entries,
+        "signatures": report.signatures,
+        "checkpoints": report.checkpoints,
+        "build": build,
+        "verify": statistics.median(verifies),
+        "floor": statistics.median(floors),
+    }
+
+
+def main() -> None:
+    args = parse()
+    configure_logging("WARNING", json=False)
+    set_publisher(RecordingPublisher())  # the close enqueues the record's rendering; run here directly
+    out = Path(tempfile.mkdtemp(prefix="ggzy-bench-archive-"))
+    try:
+        with scratch_database("ggzy_bench_archive") as db_url:
+            r = asyncio.run(run(args, db_url, out / "var", out / "containers"))
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+    mb = r["bytes"] / MIB
+    floor = mb / r["floor"]
+    print(
+        f"archive of {r['bids']} bids: {r['bytes']:,} bytes, {r['files']} files, {r['signatures']} signatures, "
+        f"{r['entries']} ledger entries, {r['checkpoints']} checkpoints"
+    )
+    print(f"{'':34}{'time':>10}{'MB/s':>12}{'vs SHA-256':>12}")
+    print(f"{'SHA-256 of the archive (floor)':34}{r['floor'] * 1000:>8.2f}ms{floor:>12.1f}{1:>11.2f}×")
+    for name in ("build", "verify"):
+        rate = mb / r[name]
+        print(f"{name:34}{r[name] * 1000:>8.0f}ms{rate:>12.2f}{rate / floor:>11.4f}×")
+    print(f"verify per signature: {r['verify'] / max(r['signatures'], 1) * 1000:.2f} ms (aim ≥ 0.3× the floor)")
+
+
+if __name__ == "__main__":
+    main()
