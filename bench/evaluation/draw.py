@@ -49,6 +49,7 @@ from collections.abc import Awaitable, Callable
 from datetime import date, datetime, timedelta
 from datetime import time as clock_time
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -61,6 +62,7 @@ from bidding.evaluation.draw.avoidance import (  # noqa: E402
 )
 from bidding.evaluation.draw.candidates import (  # noqa: E402
     Candidate,
+    CandidateLines,
     CandidateList,
     DeclaredConflict,
     DraftingRole,
@@ -72,11 +74,15 @@ from bidding.evaluation.draw.committee import (  # noqa: E402
     DrawSpec,
     GroupSpec,
     candidate_columns,
+    candidate_list_digest,
     draw_committee,
     published_candidates,
 )
 from bidding.evaluation.draw.rules import DrawRules, shipped_rules  # noqa: E402
 from trading.kernel import draws  # noqa: E402
+
+if TYPE_CHECKING:
+    from bidding.evaluation.pool.repository import CandidateRepository
 
 EVALUATION = date(2026, 12, 16)
 AIM_S = 0.1
@@ -410,6 +416,9 @@ async def database_part(
             db_row("CandidateRepository.avoided (read + avoidance)", await paired_wall(avoided, floor, runs))
             db_row("end to end: avoided + draw_committee", await paired_wall(end_to_end, floor, runs), AIM_S)
             db_row("  … + published list (dicts) + exclusion record", await paired_wall(with_list, floor, runs))
+            await lines_part(
+                repository, raw, floor, context=context, spec=spec, rules=rules, seed=seed, runs=runs, drafting=drafting
+            )
             start = time.perf_counter()
             before = await repository.avoided_by_records(context, rules, specialty_prefixes=prefixes, drafting=drafting)
             print(
@@ -419,6 +428,101 @@ async def database_part(
             assert before.candidates == found.candidates
     finally:
         await engine.dispose()
+
+
+async def lines_part(
+    repository: CandidateRepository,
+    raw: Any,
+    floor: Callable[[], Awaitable[object]],
+    *,
+    context: DrawContext,
+    spec: DrawSpec,
+    rules: DrawRules,
+    seed: str,
+    runs: int,
+    drafting: dict[str, tuple[DraftingRole, ...]],
+) -> None:
+    """The lines path (`CandidateRepository.listed`: the database builds the list's lines and the
+    groups' fits; the others judged as records), checked equal to the columns path, timed against
+    the same floor; then what each of its queries costs in PostgreSQL (EXPLAIN ANALYZE, server
+    time) and what is left for this process.
+    """
+    from bidding.evaluation.pool import repository as pool_sql
+
+    commitment = draws.commitment(seed)
+    columns = await repository.avoided(context, rules, specialty_prefixes=_prefixes(spec), drafting=drafting)
+    found = await repository.listed(context, rules, spec, drafting=drafting)
+    assert candidate_columns(found.candidates, spec) == candidate_columns(columns.candidates, spec)
+    assert candidate_list_digest(found.candidates) == candidate_list_digest(candidate_columns(columns.candidates, spec))
+    assert found.excluded == columns.excluded
+    for _ in range(5):  # several seeds: the same committee both ways
+        other = draws.new_secret()
+        assert draw_committee(other, draws.commitment(other), found.candidates, spec) == draw_committee(
+            other, draws.commitment(other), columns.candidates, spec
+        )
+
+    async def listed() -> object:
+        return await repository.listed(context, rules, spec, drafting=drafting)
+
+    async def end_to_end() -> object:
+        found = await repository.listed(context, rules, spec, drafting=drafting)
+        return draw_committee(seed, commitment, found.candidates, spec)
+
+    async def with_list() -> object:
+        found = await repository.listed(context, rules, spec, drafting=drafting)
+        drawn = draw_committee(seed, commitment, found.candidates, spec)
+        return drawn, published_candidates(candidate_columns(found.candidates, spec)), found.exclusion_record()
+
+    print("  the lines path (the database builds the list's lines and the groups' fits; same result):")
+    db_row("CandidateRepository.listed (read + avoidance)", await paired_wall(listed, floor, runs))
+    db_row("end to end: listed + draw_committee", await paired_wall(end_to_end, floor, runs), AIM_S)
+    db_row("  … + published list (dicts) + exclusion record", await paired_wall(with_list, floor, runs))
+    # Where the time goes: each query's server time, and the draw's share in this process.
+    days = context.evaluation_days()
+    bounds = window(context, rules)
+    parties = sorted(uscc for uscc in bounds.parties if uscc)
+    counted_from = datetime.combine(bounds.frequency_after + timedelta(days=1), clock_time(0), CHINA)
+    counted_until = datetime.combine(context.draw_date + timedelta(days=1), clock_time(0), CHINA)
+    patterns = pool_sql._like_prefixes(_prefixes(spec))  # noqa: SLF001 - the bench reads the query's arguments
+    arguments = (parties, days[0], days[-1], context.tenderee_uscc, counted_from, counted_until)
+    arguments += (rules.max_draws_per_tenderee, patterns, sorted(drafting))
+    others = [row[0] for row in await raw.fetch(pool_sql._PG_JUDGED, *arguments)]  # noqa: SLF001
+    fitted = sorted({tuple(sorted(group.specialties)) for group in spec.groups if group.specialties})
+    query, codes = pool_sql._pg_lines(fitted)  # noqa: SLF001
+
+    async def server_ms(sql: str, *values: object) -> float:
+        found = []
+        for _ in range(runs):
+            plan = await raw.fetch("EXPLAIN (ANALYZE, TIMING OFF) " + sql, *values)
+            found.append(float(plan[-1][0].split(":")[1].split()[0]))
+        return statistics.median(found)
+
+    judged_ms = await server_ms(pool_sql._PG_JUDGED, *arguments)  # noqa: SLF001
+    lines_ms = await server_ms(query, others, patterns, *codes)
+    bare_ms = await server_ms(
+        "SELECT count(*) FROM evaluation_experts e WHERE e.specialty_codes LIKE ANY($2::text[]) AND NOT EXISTS "
+        "(SELECT FROM unnest($1::text[]::uuid[]) o(x) WHERE o.x = e.id)",
+        others,
+        patterns,
+    )
+    floor_ms = await server_ms("SELECT id FROM evaluation_experts")
+    print(
+        f"  PostgreSQL's own time (EXPLAIN ANALYZE, median): the others' query {judged_ms:,.1f} ms; the lines "
+        f"and fits {lines_ms:,.1f} ms (of which scanning and anti-joining the pool, counting only: {bare_ms:,.1f} ms); "
+        f"the floor's SELECT id {floor_ms:,.1f} ms"
+    )
+    found = await repository.listed(context, rules, spec, drafting=drafting)
+    times = []
+    for _ in range(runs):
+        gc.collect()
+        start = time.process_time()
+        draw_committee(seed, commitment, found.candidates, spec)
+        times.append(time.process_time() - start)
+    print(f"  draw_committee over the lines (this process, CPU): {statistics.median(times) * 1000:,.1f} ms")
+
+
+def _prefixes(spec: DrawSpec) -> list[str]:
+    return sorted({code for group in spec.groups for code in group.specialties})
 
 
 def main() -> None:
@@ -469,7 +573,21 @@ def main() -> None:
         left = apply_avoidance_settled(settled, others, context, rules)
         return draw_committee(seed, commitment, left.candidates, spec)
 
+    listed = candidate_columns(kept.candidates, spec)  # what the database hands over, built before timing
+    text = "\n".join(listed.lines())
+    fits = {
+        (code,): bytes(any(c.startswith(code) for c in joined.split(",")) for joined in listed.codes)
+        for group in spec.groups
+        for code in group.specialties
+    }
+    as_lines = CandidateLines(text.split("\n"), text, fits)
+
+    def lines() -> object:
+        apply_avoidance(others, context, rules)  # the others judged as records
+        return draw_committee(seed, commitment, as_lines, spec)
+
     result = draw_committee(seed, commitment, kept.candidates, spec)
+    assert lines() == result
     assert len(result.members()) == 9
     assert not {item.expert_id for item in kept.excluded} & set(result.members())
     assert columns() == result
@@ -487,6 +605,8 @@ def main() -> None:
     row("records: draw_committee (commitment, list, digest, groups)", draw_s, draw_r)
     row("records: avoidance + draw", total_s, total_r)
     row("columns: apply_avoidance_settled + draw_committee (pure part)", columns_s, columns_r, AIM_S)
+    lines_s, _, lines_r = paired(lines, floor, args.runs)
+    row("lines: others' avoidance + draw_committee over lines (pure part)", lines_s, lines_r, AIM_S)
     if args.no_database:
         return
     from bench.common import scratch_database

@@ -192,14 +192,11 @@ class CommitteeDraws:
         self._check_timing(evaluation, tender, now)
         spec = spec_of(row)
         context = await self.context(evaluation, tender, now)
-        prefixes = sorted({code for group in spec.groups for code in group.specialties})
-        # The pool after avoidance, the candidates as columns (`CandidateRepository.avoided`: the
-        # cheap filters in SQL, the same result as `apply_avoidance` over every expert's record).
-        avoided = await CandidateRepository(self.session).avoided(
-            context,
-            self.draw_rules,
-            specialty_prefixes=prefixes if all(group.specialties for group in spec.groups) else None,
-            drafting=await drafting_roles(self.session, evaluation),
+        # The pool after avoidance, restricted to the spec's codes (`CandidateRepository.listed`: on
+        # PostgreSQL the list's lines built by the database, the same result as `apply_avoidance`
+        # over every expert's record); the declared drafters judged as records.
+        avoided = await CandidateRepository(self.session).listed(
+            context, self.draw_rules, spec, drafting=await drafting_roles(self.session, evaluation)
         )
         drawn = draw_committee(row.seed, row.seed_commitment, avoided.candidates, spec)  # DrawRefused: nothing stored
         listed = candidate_columns(avoided.candidates, spec)

@@ -198,9 +198,10 @@ class Supplements:
         )
         drawn_before = already_drawn([state.first, *(r for r in state.supplements if r.drawn_at is not None)])
         taken = set(drawn_before)
-        kept = [(e, c) for e, c in zip(avoided.candidates.ids, avoided.candidates.codes, strict=True) if e not in taken]
+        pool = avoided.columns()
+        kept = [(e, c) for e, c in zip(pool.ids, pool.codes, strict=True) if e not in taken]
         candidates = CandidateList([e for e, _ in kept], [c for _, c in kept])
-        listed_ids = set(avoided.candidates.ids)
+        listed_ids = set(pool.ids)
         again = tuple(
             Excluded(expert, (Reason(Avoidance.ALREADY_DRAWN, {"evaluation": str(evaluation.id)}),))
             for expert in drawn_before

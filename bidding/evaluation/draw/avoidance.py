@@ -37,7 +37,14 @@ from datetime import date
 from enum import StrEnum
 from operator import attrgetter
 
-from bidding.evaluation.draw.candidates import Candidate, CandidateList, DeclaredConflict, DrawContext, ExpertStatus
+from bidding.evaluation.draw.candidates import (
+    Candidate,
+    CandidateLines,
+    CandidateList,
+    DeclaredConflict,
+    DrawContext,
+    ExpertStatus,
+)
 from bidding.evaluation.draw.rules import DrawRules
 
 
@@ -326,14 +333,18 @@ def apply_avoidance(candidates: Iterable[Candidate], context: DrawContext, rules
 class AvoidedList:
     """`AvoidanceResult` with the candidates left as columns (`CandidateList`)."""
 
-    candidates: CandidateList
-    """The candidates left, in canonical order."""
+    candidates: CandidateList | CandidateLines
+    """The candidates left, in canonical order (lines: as PostgreSQL builds the list)."""
     excluded: tuple[Excluded, ...]
     """Every excluded expert, by ``expert_id``, with all their reasons."""
     rules_version: str
 
     def exclusion_record(self) -> list[dict[str, object]]:
         return [item.as_json() for item in self.excluded]
+
+    def columns(self) -> CandidateList:
+        """The candidates left as columns, whichever form they came in."""
+        return self.candidates.columns() if isinstance(self.candidates, CandidateLines) else self.candidates
 
 
 def apply_avoidance_settled(

@@ -9,8 +9,7 @@ Asia/Shanghai.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
@@ -19,8 +18,6 @@ from typing import Any
 
 MAX_EVALUATION_DAYS = 31
 """An evaluation spanning more days than this is a wrong argument, not a real evaluation."""
-_TOKEN = re.compile(r"[^\s]+")
-_CODE = re.compile(r"[^\s,]+")
 
 
 class ExpertStatus(StrEnum):
@@ -93,12 +90,15 @@ class Candidate:
     """Earlier draws (any tenderee; the rule counts those of this draw's tenderee)."""
 
     def __post_init__(self) -> None:
-        if _TOKEN.fullmatch(self.expert_id) is None or not self.expert_id.isprintable():
+        # Printable text holds no whitespace but the space (every other whitespace character is a
+        # control or separator character), so "printable, non-empty, no space" is "no whitespace"
+        # without a regular expression per id and code (the draw builds thousands of records).
+        if not self.expert_id or not self.expert_id.isprintable() or " " in self.expert_id:
             msg = f"an expert id is text without whitespace, got {self.expert_id!r}"
             raise ValueError(msg)
         codes = tuple(sorted(set(self.specialties)))
         for code in codes:
-            if _CODE.fullmatch(code) is None or not code.isprintable():
+            if not code or not code.isprintable() or " " in code or "," in code:
                 msg = f"expert {self.expert_id}: a specialty code has no whitespace or commas, got {code!r}"
                 raise ValueError(msg)
         object.__setattr__(self, "specialties", codes)
@@ -174,6 +174,37 @@ class CandidateList:
             {"expert_id": expert, "specialties": codes.split(",") if codes else []}
             for expert, codes in zip(self.ids, self.codes, strict=True)
         ]
+
+
+@dataclass(frozen=True, slots=True)
+class CandidateLines:
+    """Experts as the candidate list's text holds them: one line per expert ``expert_id SP
+    code_1,…,code_m`` (the digest's lines, `CandidateList.lines`), the form PostgreSQL builds the
+    list in (`bidding.evaluation.pool.repository.CandidateRepository.listed`): one text for the
+    whole list, split here once, no record or column entry built per expert by a query.
+
+    ``lines`` are in the caller's order; the draw requires canonical order (checked, as for
+    columns). ``text`` is the lines joined with LF when the caller has it already (the database
+    returns it so), else joined on demand.
+    """
+
+    lines: Sequence[str]
+    text: str | None = None
+    fits: Mapping[tuple[str, ...], bytes] = field(default_factory=dict)
+    """Which lines fit a group, as the database found them: per group's codes (sorted), one byte
+    per line, 1 where one of the expert's codes starts with one of the group's (the draw computes
+    the others itself)."""
+
+    def joined(self) -> str:
+        return "\n".join(self.lines) if self.text is None else self.text
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+    def columns(self) -> CandidateList:
+        """The same experts as columns (splitting each line at its one space)."""
+        split = [line.partition(" ") for line in self.lines]
+        return CandidateList([expert for expert, _, _ in split], [codes for _, _, codes in split])
 
 
 _EXPERT_ID = attrgetter("expert_id")

@@ -35,12 +35,12 @@ import hashlib
 import itertools
 import operator
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
 from bidding.evaluation.draw.avoidance import Excluded
-from bidding.evaluation.draw.candidates import Candidate, CandidateList
+from bidding.evaluation.draw.candidates import Candidate, CandidateLines, CandidateList
 from bidding.evaluation.methods.settings import CommitteeSpec
 from trading.kernel import draws
 from trading.kernel.errors import ValidationFailed
@@ -120,17 +120,21 @@ def _bad_code(code: str) -> bool:
     return not code.isprintable() or _CODE.fullmatch(code) is None
 
 
-Listing = Sequence[Candidate] | CandidateList
-"""The draw's input: `Candidate` records, or the same experts column by column (`CandidateList`,
-as the pool's query reads them); either way in canonical order."""
+Listing = Sequence[Candidate] | CandidateList | CandidateLines
+"""The draw's input: `Candidate` records, the same experts column by column (`CandidateList`), or
+as the list's lines (`CandidateLines`, as PostgreSQL builds the list); always in canonical order."""
 
 
 def _columns(candidates: Listing) -> CandidateList:
+    if isinstance(candidates, CandidateLines):
+        return candidates.columns()
     return candidates if isinstance(candidates, CandidateList) else CandidateList.of(candidates)
 
 
 def candidate_list_digest(candidates: Listing) -> str:
     """The published digest of the candidate list (``candidates`` in canonical order)."""
+    if isinstance(candidates, CandidateLines):
+        return _lines_digest(candidates)
     return _digest(_columns(candidates))[0]
 
 
@@ -144,17 +148,54 @@ def _digest(listing: CandidateList) -> tuple[str, str]:
     parts[1::2] = listing.ids
     parts[2::2] = listing.codes
     text = ("%s" + "\n%s %s" * n) % tuple(parts)  # one C-level format, no string per line
+    _check_text(text, n)
+    return hashlib.sha256(text.encode()).hexdigest(), text
+
+
+def _check_text(text: str, n: int) -> None:
+    """The list's text has ``n`` lines after the domain, each with exactly one space (between the
+    id and the codes), and nothing unprintable: what `Candidate` refuses one by one.
+    """
     if text.count("\n") != n or text.count(" ") != n or not text.replace("\n", "").isprintable():
         raise DrawRefused(
             "expert ids and specialty codes are printable text without whitespace",
             field="candidates",
             rule="candidate_format",
         )
-    return hashlib.sha256(text.encode()).hexdigest(), text
+
+
+_ALLOWED_ASCII = bytes(range(0x20, 0x7F)) + b"\n"
+
+
+def _lines_digest(listing: CandidateLines) -> str:
+    """`_digest` of lines: the same text from the lines as given (no format per expert), checked
+    as `_check_text` does — on the encoded bytes when the text is ASCII (the pool's ids and codes
+    are), a few byte passes instead of character ones.
+    """
+    n = len(listing)
+    if not n:
+        return hashlib.sha256(CANDIDATES_DOMAIN.encode()).hexdigest()
+    lines = listing.joined()
+    if not lines.isascii():
+        text = f"{CANDIDATES_DOMAIN}\n{lines}"
+        _check_text(text, n)
+        return hashlib.sha256(text.encode()).hexdigest()
+    data = lines.encode()  # the domain line is ASCII without spaces: checked are the lines' bytes
+    if data.count(b"\n") != n - 1 or data.count(b" ") != n or data.translate(None, _ALLOWED_ASCII):
+        raise DrawRefused(
+            "expert ids and specialty codes are printable text without whitespace",
+            field="candidates",
+            rule="candidate_format",
+        )
+    digest = hashlib.sha256(f"{CANDIDATES_DOMAIN}\n".encode())
+    digest.update(data)
+    return digest.hexdigest()
 
 
 def published_candidates(candidates: Listing) -> list[dict[str, Any]]:
     """The list as published with the result: what the digest covers, nothing else."""
+    if isinstance(candidates, CandidateLines):
+        return candidates.columns().published()
     if isinstance(candidates, CandidateList):
         return candidates.published()
     return [{"expert_id": c.expert_id, "specialties": list(c.specialties)} for c in candidates]
@@ -206,6 +247,74 @@ def _fits(codes: Sequence[str], prefixes: Iterable[str]) -> Iterator[bool]:
     return found
 
 
+def _fits_lines(lines: Sequence[str], prefixes: Iterable[str]) -> bytes:
+    """`_fits` over the list's lines (``expert_id SP code_1,…,code_m``, one space each, checked),
+    one byte per line (1: fits): the first code starts with a prefix where the line holds
+    ``SP prefix``, a later one where it holds ``,prefix``. Exact as long as ids hold no commas (the
+    pool's ids are uuid text).
+    """
+    found: Iterator[bool] = iter(())
+    for index, marker in enumerate(marker for prefix in sorted(prefixes) for marker in (" " + prefix, "," + prefix)):
+        hits = map(operator.contains, lines, itertools.repeat(marker))
+        found = hits if index == 0 else map(operator.or_, found, hits)
+    return bytes(found)
+
+
+LineFits = dict[str, bytes | None]
+
+
+def _grouped_lines(listing: CandidateLines, spec: DrawSpec) -> tuple[str, CandidateLines, LineFits]:
+    """The digest of the candidate list, the list, and per group key which of its experts fit it
+    (one byte per line, None: all do), from lines (the candidates, canonical order): checked as
+    columns are (format, then order, since the order and the fits rely on one space per line),
+    restricted to the experts fitting a group. A group's fit is the database's (`CandidateLines.
+    fits`, for the group's codes) when given, else computed here.
+    """
+    check_spec(spec)
+    digest = _lines_digest(listing)
+    lines = listing.lines
+    # One space per line and none in an id, and a space sorts before every printable non-space
+    # character: the lines are strictly increasing exactly when the ids are.
+    if not all(map(operator.lt, lines, itertools.islice(lines, 1, None))):
+        raise DrawRefused(
+            "the candidate list is in canonical order (expert ids sorted, each once)",
+            field="candidates",
+            rule="canonical_order",
+        )
+    fits: LineFits = {}
+    for group in spec.groups:
+        if not group.specialties:
+            fits[group.key] = None
+            continue
+        given = listing.fits.get(tuple(sorted(group.specialties)))
+        if given is not None and len(given) != len(lines):
+            raise DrawRefused("one fit per line", field="candidates", rule="candidate_format")
+        fits[group.key] = given if given is not None else _fits_lines(lines, group.specialties)
+    masks = [mask for mask in fits.values() if mask is not None]
+    if len(masks) < len(fits):
+        return digest, listing, fits
+    keep = masks[0]
+    if len(masks) > 1:  # the union of 0/1 bytes: one big-integer OR, not a step per expert
+        union = functools.reduce(operator.or_, (int.from_bytes(mask, "big") for mask in masks))
+        keep = union.to_bytes(len(lines), "big")
+    if 0 not in keep:
+        return digest, listing, fits
+    listed = CandidateLines(list(itertools.compress(lines, keep)))
+    restricted: LineFits = {
+        key: bytes(itertools.compress(mask, keep)) for key, mask in fits.items() if mask is not None
+    }
+    return _lines_digest(listed), listed, restricted
+
+
+def _ids(lines: Iterable[str]) -> list[str]:
+    """The ids of lines (the text before the one space): the lines joined with spaces and split
+    again alternate id, codes, id, codes … (one space per line, checked), so two C-level passes
+    replace a split per line.
+    """
+    joined = " ".join(lines)
+    return joined.split(" ")[::2] if joined else []
+
+
 def _listed(listing: CandidateList, spec: DrawSpec) -> CandidateList:
     """The candidate list: of ``listing`` (canonical order, checked), the experts fitting a group."""
     return _grouped(listing, spec)[0]
@@ -253,7 +362,9 @@ def candidate_list(candidates: Sequence[Candidate], spec: DrawSpec) -> list[Cand
 
 
 def candidate_columns(candidates: Listing, spec: DrawSpec) -> CandidateList:
-    """`candidate_list` of either input, as columns."""
+    """`candidate_list` of any input, as columns."""
+    if isinstance(candidates, CandidateLines):
+        return _grouped_lines(candidates, spec)[1].columns()
     return _listed(_columns(candidates), spec)
 
 
@@ -265,7 +376,7 @@ def draw_committee(
     contributions: Mapping[str, str | None] | None = None,
 ) -> CommitteeDraw:
     """Draw the committee over the `candidate_list` of ``candidates`` (the avoidance result,
-    canonical order; `Candidate` records or a `CandidateList`) and ``spec``.
+    canonical order; `Candidate` records, a `CandidateList` or `CandidateLines`) and ``spec``.
 
     ``seed_sha256`` is the commitment published before the draw: a seed that does not match it is
     refused. ``contributions`` are the witnesses' revealed secrets (checked against their
@@ -276,14 +387,28 @@ def draw_committee(
         raise DrawRefused(
             "the seed does not match the commitment published before the draw", field="seed", rule="seed_commitment"
         )
-    listed, fits = _grouped(_columns(candidates), spec)
-    list_sha256, _ = _digest(listed)
+    eligible_of: Callable[[GroupSpec], list[str]]
+    if isinstance(candidates, CandidateLines):
+        list_sha256, lines, line_fits = _grouped_lines(candidates, spec)
+        all_ids = functools.cache(lambda: _ids(lines.lines))
+
+        def eligible_of(group: GroupSpec) -> list[str]:
+            fit = line_fits[group.key]
+            return all_ids() if fit is None else _ids(itertools.compress(lines.lines, fit))
+
+    else:
+        listed, fits = _grouped(_columns(candidates), spec)
+        list_sha256, _ = _digest(listed)
+
+        def eligible_of(group: GroupSpec) -> list[str]:
+            fit = fits[group.key]
+            return list(listed.ids) if fit is None else list(itertools.compress(listed.ids, fit))
+
     seed = draws.draw_seed(server_seed, list_sha256, dict(contributions or {}))
     taken: set[str] = set()
     groups: list[GroupDraw] = []
     for group in spec.ordered():
-        fit = fits[group.key]
-        eligible = list(listed.ids) if fit is None else list(itertools.compress(listed.ids, fit))
+        eligible = eligible_of(group)
         if taken:  # a handful drawn for earlier groups
             eligible = [expert for expert in eligible if expert not in taken]
         if len(eligible) < group.count:

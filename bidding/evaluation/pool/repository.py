@@ -26,6 +26,7 @@ from bidding.evaluation.draw.avoidance import (
 )
 from bidding.evaluation.draw.candidates import (
     Candidate,
+    CandidateLines,
     CandidateList,
     DeclaredConflict,
     DraftingRole,
@@ -33,6 +34,7 @@ from bidding.evaluation.draw.candidates import (
     PastDraw,
 )
 from bidding.evaluation.draw.candidates import ExpertStatus as DrawStatus
+from bidding.evaluation.draw.committee import DrawSpec
 from bidding.evaluation.draw.rules import DrawRules
 from bidding.evaluation.pool.models import (
     Attendance,
@@ -472,6 +474,122 @@ class CandidateRepository(PoolRepository):
             settled, others = await _with_drafting(raw, settled, others, drafting)
         return apply_avoidance_settled(settled, others, context, rules)
 
+    async def listed(
+        self,
+        context: DrawContext,
+        rules: DrawRules,
+        spec: DrawSpec,
+        *,
+        drafting: Drafting | None = None,
+        judged_ids: Sequence[str] = (),
+    ) -> AvoidedList:
+        """The pool after avoidance for ``context``, restricted to the experts fitting a group of
+        ``spec``: what the committee draw runs over, with the exclusion record of `avoided`.
+
+        On PostgreSQL the database does the per-expert work and only the list's text and a few
+        records cross into Python: the experts some filter has input for ("others": status,
+        employer, a conflict with a party, an unavailable day within the evaluation, N counted
+        draws for the tenderee, and every id of ``judged_ids``) come back as records for the
+        filters to judge and name (`apply_avoidance`); then one aggregate builds the candidate
+        list's lines (``expert_id SP codes``, canonical order) of everyone else fitting the spec,
+        as one text (`CandidateLines`), and the others kept are merged into it by id.
+
+        ``drafting``: the declared drafters' roles (`candidates`); they are among the others
+        whatever the pool's tables hold, their records carrying the roles, so the `drafting` filter
+        judges and names them. ``judged_ids``: further experts to judge as records, never settled
+        in SQL. Elsewhere (SQLite) it is `avoided_by_records` with the spec's codes (columns).
+        """
+        prefixes = sorted({code for group in spec.groups for code in group.specialties})
+        within = prefixes if all(group.specialties for group in spec.groups) else None
+        if self.session.get_bind().dialect.name != "postgresql":
+            return await self.avoided_by_records(context, rules, specialty_prefixes=within, drafting=drafting)
+        days = context.evaluation_days()
+        bounds = window(context, rules)
+        parties = sorted(uscc for uscc in bounds.parties if uscc)
+        counted_from = datetime.combine(bounds.frequency_after + timedelta(days=1), time(0), CHINA)
+        counted_until = datetime.combine(context.draw_date + timedelta(days=1), time(0), CHINA)
+        patterns = None if within is None else _like_prefixes(within)
+        judged = sorted(set(judged_ids) | set(drafting or {}))
+        arguments = (
+            parties,
+            days[0],
+            days[-1],
+            context.tenderee_uscc,
+            counted_from,
+            counted_until,
+            rules.max_draws_per_tenderee,
+            patterns,
+            judged,
+        )
+        connection = await self.session.connection()
+        raw = (await connection.get_raw_connection()).driver_connection
+        assert raw is not None  # noqa: S101 - a checked-out connection always has its driver connection
+        others = await self._records(raw, await raw.fetch(_PG_JUDGED, *arguments), days, bounds.frequency_after)
+        if drafting:
+            others = [
+                dataclasses.replace(c, drafting_roles=tuple(drafting[c.expert_id])) if c.expert_id in drafting else c
+                for c in others
+            ]
+        result = apply_avoidance(others, context, rules)
+        # Per group's codes, which lines fit it (a byte per line), so the draw runs no pass per group.
+        fitted = sorted({tuple(sorted(group.specialties)) for group in spec.groups if group.specialties})
+        query, codes = _pg_lines(fitted)
+        size, text, *masks = await raw.fetchrow(query, [c.expert_id for c in others], patterns, *codes)
+        lines = text.split("\n") if text else []
+        fits = {key: (mask or "").encode().translate(_BITS) for key, mask in zip(fitted, masks, strict=True)}
+        if len(lines) != size or any(len(mask) != size for mask in fits.values()):
+            msg = "the candidate list's text does not hold one line per expert"
+            raise ValueError(msg)
+        if not result.candidates:
+            listing = CandidateLines(lines, text, fits)
+        else:  # few: an expert with a filter's input rarely passes it
+            merged = {key: bytearray(mask) for key, mask in fits.items()}
+            for candidate in result.candidates:
+                line = f"{candidate.expert_id} {','.join(candidate.specialties)}"
+                at = bisect.bisect_left(lines, line)
+                lines.insert(at, line)
+                for key, mask in merged.items():
+                    mask.insert(at, any(code.startswith(key) for code in candidate.specialties))
+            listing = CandidateLines(lines, None, {key: bytes(mask) for key, mask in merged.items()})
+        return AvoidedList(listing, result.excluded, result.rules_version)
+
+    async def _records(
+        self, raw: Any, experts: Sequence[Any], days: list[date], frequency_after: date
+    ) -> list[Candidate]:
+        """The full records of ``experts`` (rows id, codes, region, employer, status, last day of
+        suspension), with what the filters read: conflicts, unavailable days within ``days``,
+        draws since ``frequency_after``.
+        """
+        ids = [row[0] for row in experts]
+        conflicts: dict[str, list[DeclaredConflict]] = {}
+        unavailable: dict[str, set[date]] = {}
+        past: dict[str, list[PastDraw]] = {}
+        if ids:
+            for expert_id, uscc, relation, since, until in await raw.fetch(_PG_CONFLICTS, ids):
+                conflicts.setdefault(expert_id, []).append(DeclaredConflict(uscc, relation, since, until))
+            for expert_id, first, last in await raw.fetch(_PG_UNAVAILABLE, ids, days[0], days[-1]):
+                day = max(first, days[0])
+                while day <= min(last, days[-1]):
+                    unavailable.setdefault(expert_id, set()).add(day)
+                    day += timedelta(days=1)
+            loaded_from = datetime.combine(frequency_after, time(0), CHINA)  # as `candidates`
+            for expert_id, uscc, drawn_on, tender_id in await raw.fetch(_PG_PAST_DRAWS, ids, loaded_from):
+                past.setdefault(expert_id, []).append(PastDraw(uscc, drawn_on, tender_id))
+        return [
+            Candidate(
+                expert_id=expert_id,
+                specialties=tuple(codes.split(",")) if codes else (),
+                region=region,
+                employer_uscc=employer or None,
+                status=DrawStatus(status),
+                suspended_until=last_day if status == ExpertStatus.SUSPENDED.value else None,
+                unavailable=frozenset(unavailable.get(expert_id, ())),
+                conflicts=tuple(conflicts.get(expert_id, ())),
+                past_draws=tuple(past.get(expert_id, ())),
+            )
+            for expert_id, codes, region, employer, status, last_day in experts
+        ]
+
     async def avoided_by_records(
         self,
         context: DrawContext,
@@ -613,4 +731,53 @@ _PG_PAST_DRAWS = """
 SELECT d.expert_id::text, o.uscc, (d.drawn_at AT TIME ZONE 'Asia/Shanghai')::date, d.tender_id::text
 FROM evaluation_expert_draws d JOIN parties_organisations o ON o.id = d.tenderee_organisation_id
 WHERE d.expert_id = ANY($1::text[]::uuid[]) AND d.drawn_at >= $2
+"""
+
+# The lines path (`CandidateRepository.listed`). `_PG_JUDGED`: the others of `_PG_OTHERS` plus $9
+# (ids to judge as records whatever the filters' tables hold), each joined to its expert by the
+# primary key (a lateral lookup: a few thousand index probes instead of a scan of the pool).
+# `_PG_LINES`: every expert fitting $2 (NULL: every expert) but the others $1, as the candidate
+# list's lines ``id SP codes`` in one text, in id order (uuid order is the text's code-point order,
+# so the subquery's order is the canonical one; the draw checks the lines' order all the same).
+_PG_JUDGED = f"""
+WITH others AS (
+  SELECT id AS expert_id FROM evaluation_experts
+    WHERE status < 'active' OR status > 'active' OR employer_uscc = ANY($1::text[])
+  UNION {_PG_CONFLICTED}
+  UNION {_PG_UNAVAILABLE_THEN}
+  UNION {_PG_DRAWN_TOO_OFTEN}
+  UNION SELECT unnest($9::text[]::uuid[])
+)
+SELECT e.id::text, e.specialty_codes, e.region_code, e.employer_uscc, e.status,
+       ((e.suspended_until AT TIME ZONE 'Asia/Shanghai') - interval '1 microsecond')::date
+FROM others CROSS JOIN LATERAL (SELECT * FROM evaluation_experts x WHERE x.id = others.expert_id OFFSET 0) e
+WHERE {_PG_SPECIALTY}
+ORDER BY e.id
+"""  # noqa: S608 - constant fragments, no input
+_BITS = bytes.maketrans(b"01", b"\x00\x01")
+
+
+def _pg_lines(fitted: Sequence[tuple[str, ...]]) -> tuple[str, list[str]]:
+    """`_PG_LINES` with one fit column per group's codes ($3 on: one parameter per code), each a
+    text of ``0``/``1`` per line; and the codes in parameter order.
+    """
+    columns: list[str] = []
+    codes: list[str] = []
+    for group in fitted:
+        tests = []
+        for code in group:
+            codes.append(code)
+            number = 2 + len(codes)
+            tests.append(f"starts_with(codes, ${number}::text) OR strpos(codes, ',' || ${number}::text) > 0")
+        columns.append(f", string_agg(CASE WHEN {' OR '.join(tests)} THEN '1' ELSE '0' END, '')")
+    return _PG_LINES.replace("{fits}", "".join(columns)), codes
+
+
+_PG_LINES = """
+SELECT count(*)::int, coalesce(string_agg(line, E'\\n'), ''){fits} FROM (
+  SELECT e.id::text || ' ' || e.specialty_codes AS line, e.specialty_codes AS codes FROM evaluation_experts e
+  WHERE ($2::text[] IS NULL OR e.specialty_codes LIKE ANY($2::text[]))
+    AND NOT EXISTS (SELECT FROM unnest($1::text[]::uuid[]) o(expert_id) WHERE o.expert_id = e.id)
+  ORDER BY e.id
+) listed
 """

@@ -8,6 +8,7 @@ as over the whole pool; and column input is held to the same format and order as
 from __future__ import annotations
 
 import random
+import re
 from dataclasses import replace
 from datetime import date, timedelta
 
@@ -16,6 +17,7 @@ import pytest
 from bidding.evaluation.draw.avoidance import apply_avoidance, apply_avoidance_settled, window
 from bidding.evaluation.draw.candidates import (
     Candidate,
+    CandidateLines,
     CandidateList,
     DeclaredConflict,
     DraftingRole,
@@ -25,6 +27,7 @@ from bidding.evaluation.draw.candidates import (
 from bidding.evaluation.draw.committee import (
     CommitteeDraw,
     DrawRefused,
+    DrawSpec,
     candidate_columns,
     candidate_list,
     candidate_list_digest,
@@ -209,3 +212,95 @@ def test_column_input_is_held_to_the_records_rules() -> None:
     with pytest.raises(DrawRefused) as refused:
         draw_committee(server_seed, commitment, short, committee)
     assert refused.value.rule == "candidate_format"
+
+
+def _lines(listing: CandidateList, committee: DrawSpec, *, with_fits: bool) -> CandidateLines:
+    """The columns as the database hands them over: one text, and (optionally) each group's fit."""
+    lines = list(listing.lines())
+    fits = {}
+    if with_fits:
+        for group in committee.groups:
+            codes = tuple(sorted(group.specialties))
+            fits[codes] = bytes(
+                any(code.startswith(codes) for code in joined.split(",") if code) if codes else True
+                for joined in listing.codes
+            )
+    return CandidateLines(lines, "\n".join(lines), fits) if with_fits else CandidateLines(lines)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_the_draw_over_lines_is_the_draw_over_columns(seed: int) -> None:
+    rng = random.Random(2000 + seed)  # noqa: S311 - reproducible pools
+    pool = random_pool(rng, rng.choice([0, 1, 60, 200, 1500]))
+    kept = CandidateList.of(apply_avoidance(pool, context(), shipped_rules()).candidates)
+    server_seed = draws.new_secret()
+    commitment = draws.commitment(server_seed)
+    witnesses = {"supervisor": "s3cret", "tenderee": None} if seed % 2 else None
+    for committee in (*SPECS, spec(("lonely", ("ZA01",), 1, 50))):
+        for with_fits in (False, True):
+            lines = _lines(kept, committee, with_fits=with_fits)
+            assert candidate_columns(lines, committee) == candidate_columns(kept, committee)
+            assert candidate_list_digest(lines) == candidate_list_digest(kept)
+            rule: str | None = None
+            try:
+                expected = draw_committee(server_seed, commitment, kept, committee, witnesses)
+            except DrawRefused as refused:
+                rule = refused.rule
+            if rule is not None:  # a shortfall: refused the same way
+                with pytest.raises(DrawRefused) as again:
+                    draw_committee(server_seed, commitment, lines, committee, witnesses)
+                assert again.value.rule == rule
+                continue
+            assert draw_committee(server_seed, commitment, lines, committee, witnesses) == expected
+            assert published_result(
+                server_seed=server_seed, draw=expected, candidates=lines, spec=committee
+            ) == published_result(server_seed=server_seed, draw=expected, candidates=kept, spec=committee)
+
+
+def test_lines_input_is_held_to_the_records_rules() -> None:
+    server_seed = draws.new_secret()
+    commitment = draws.commitment(server_seed)
+    good = [f"e{n:03d} A0101" for n in range(10)]
+    committee = spec(("experts", (), 5, 0))
+    assert len(draw_committee(server_seed, commitment, CandidateLines(good), committee).members()) == 5
+    for bad in ("e005 x y", "e005\tx A0101", "e005\u3000x A0101", "e005A0101", "e005 A01\x0001"):
+        lines = list(good)
+        lines[5] = bad
+        with pytest.raises(DrawRefused) as refused:
+            draw_committee(server_seed, commitment, CandidateLines(lines), committee)
+        assert refused.value.rule == "candidate_format"
+    with pytest.raises(DrawRefused) as refused:
+        draw_committee(server_seed, commitment, CandidateLines(list(reversed(good))), committee)
+    assert refused.value.rule == "canonical_order"
+    with pytest.raises(DrawRefused) as refused:
+        draw_committee(server_seed, commitment, CandidateLines([*good[:3], good[2], *good[3:]]), committee)
+    assert refused.value.rule == "canonical_order"
+    wrong_length = CandidateLines(good, None, {("A01",): b"\x01" * 9})
+    with pytest.raises(DrawRefused) as refused:
+        draw_committee(server_seed, commitment, wrong_length, spec(("a", ("A01",), 5, 0)))
+    assert refused.value.rule == "candidate_format"
+
+
+def test_a_record_refuses_what_the_patterns_refused() -> None:
+    """`Candidate` checks ids and codes without a regular expression; it refuses exactly what the
+    patterns ``[^\\s]+`` / ``[^\\s,]+`` with ``isprintable`` refused, character by character.
+    """
+    token, code = re.compile(r"[^\s]+"), re.compile(r"[^\s,]+")
+    characters = [chr(point) for point in range(0x3100)]
+    characters += ["\u3000", "\u2028", "\u2029", "\u202f", "\u205f", "\ufeff", "\U0001f600"]
+    for character in characters:
+        for sample in (character, "a" + character, character + "b", ""):
+            try:
+                Candidate(sample, (), "320100", None)
+            except ValueError:
+                accepted = False
+            else:
+                accepted = True
+            assert accepted == (token.fullmatch(sample) is not None and sample.isprintable()), repr(sample)
+            try:
+                Candidate("e1", (sample,), "320100", None)
+            except ValueError:
+                accepted = False
+            else:
+                accepted = True
+            assert accepted == (code.fullmatch(sample) is not None and sample.isprintable()), repr(sample)
