@@ -441,35 +441,7 @@ class CandidateRepository(PoolRepository):
         settled_ids, settled_codes = await raw.fetchrow(_PG_SETTLED, *arguments)
         settled = _canonical(settled_ids or [], settled_codes or [])
         experts = await raw.fetch(_PG_OTHERS, *arguments)
-        ids = [row[0] for row in experts]
-        conflicts: dict[str, list[DeclaredConflict]] = {}
-        unavailable: dict[str, set[date]] = {}
-        past: dict[str, list[PastDraw]] = {}
-        if ids:
-            for expert_id, uscc, relation, since, until in await raw.fetch(_PG_CONFLICTS, ids):
-                conflicts.setdefault(expert_id, []).append(DeclaredConflict(uscc, relation, since, until))
-            for expert_id, first, last in await raw.fetch(_PG_UNAVAILABLE, ids, days[0], days[-1]):
-                day = max(first, days[0])
-                while day <= min(last, days[-1]):
-                    unavailable.setdefault(expert_id, set()).add(day)
-                    day += timedelta(days=1)
-            loaded_from = datetime.combine(bounds.frequency_after, time(0), CHINA)  # as `candidates`
-            for expert_id, uscc, drawn_on, tender_id in await raw.fetch(_PG_PAST_DRAWS, ids, loaded_from):
-                past.setdefault(expert_id, []).append(PastDraw(uscc, drawn_on, tender_id))
-        others = [
-            Candidate(
-                expert_id=expert_id,
-                specialties=tuple(codes.split(",")) if codes else (),
-                region=region,
-                employer_uscc=employer or None,
-                status=DrawStatus(status),
-                suspended_until=last_day if status == ExpertStatus.SUSPENDED.value else None,
-                unavailable=frozenset(unavailable.get(expert_id, ())),
-                conflicts=tuple(conflicts.get(expert_id, ())),
-                past_draws=tuple(past.get(expert_id, ())),
-            )
-            for expert_id, codes, region, employer, status, last_day in experts
-        ]
+        others = await self._records(raw, experts, days, bounds.frequency_after)
         if drafting:
             settled, others = await _with_drafting(raw, settled, others, drafting)
         return apply_avoidance_settled(settled, others, context, rules)
