@@ -12,7 +12,7 @@ suspend it), the order of succession (`succession.Order.record`) and who is chos
   content shown and the tenderee's signature over it;
 - `AwardObjection` and `Complaint`: a bidder's objection (signed), its answer, and a complaint to
   the supervisor with its acceptance and decision (`states.ComplaintState`);
-- `Notice`: the award notice and the result notices, signed PDFs with read receipts;
+- `AwardNotice`: the award notice and the result notices, signed PDFs with read receipts;
 - `Contract`: the draft from the winning bid, the two signatures (winner first), the deadline.
 
 Every change also appends a ledger entry in the same transaction (the services do that).
@@ -195,7 +195,7 @@ class NoticeKind(StrEnum):
     RESULT = "result"  # 中标结果通知书, to every other bidder
 
 
-class Notice(UUIDPrimaryKey, Base):
+class AwardNotice(UUIDPrimaryKey, Base):
     """A notice as a signed PDF (tenderee's certificate), delivered in the platform, read receipt."""
 
     __tablename__ = "award_notices"

@@ -308,6 +308,25 @@ def withdrawal_statement(tender: str, lot: str, bidder: str, receipt_no: str) ->
     )
 
 
+AWARD_PUBLICITY: Final = "ggzy-award-publicity/1"
+
+
+def award_publicity_statement(tender: str, lot_group: str, kind: str, content_sha256: str) -> bytes:
+    """What the tenderee (or its agency) signs to publish the candidates' publicity (中标候选人公示,
+    实施条例 Art. 54): the tender, the lot group, the kind and the SHA-256 of exactly the content
+    the public page shows (`bidding.award.publicity.publicity_content`).
+    """
+    return _canonical(
+        {
+            "type": AWARD_PUBLICITY,
+            "tender": tender,
+            "lotGroup": lot_group,
+            "kind": kind,
+            "contentSha256": content_sha256,
+        }
+    )
+
+
 def document_objection_statement(tender: str, bidder: str, text: str) -> bytes:
     """What an organisation signs to object to a tender's documents (实施条例 Art. 22); its own type,
     so an objection in the opening hall cannot be replayed as one to the documents or back.
