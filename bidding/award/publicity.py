@@ -82,7 +82,7 @@ async def steps_of(session: AsyncSession, award_id: uuid.UUID) -> Sequence[Award
     return rows.all()
 
 
-async def _record_step(
+async def record_step(
     session: AsyncSession,
     award: Award,
     event: AwardEvent,
@@ -224,7 +224,7 @@ def content_sha256(content: Mapping[str, Any]) -> str:
     return hashlib.sha256(canonical).hexdigest()
 
 
-async def _result(session: AsyncSession, award: Award) -> EvaluationResult:
+async def result_for(session: AsyncSession, award: Award) -> EvaluationResult:
     evaluation = await session.get_one(Evaluation, award.evaluation_id)
     result = await result_of(session, evaluation)
     if result is None:  # pragma: no cover - an award starts only from a published result
@@ -235,7 +235,7 @@ async def _result(session: AsyncSession, award: Award) -> EvaluationResult:
 async def statement_for(session: AsyncSession, award: Award) -> tuple[bytes, dict[str, Any]]:
     """The statement the tenderee signs to open the publicity, and the content it covers."""
     tender = await session.get_one(Tender, award.tender_id)
-    content = publicity_content(await _result(session, award))
+    content = publicity_content(await result_for(session, award))
     statement = fmt.award_publicity_statement(
         tender.project_code, award.lot_group, PublicityKind.CANDIDATES.value, content_sha256(content)
     )
@@ -256,7 +256,7 @@ async def current_publicity(session: AsyncSession, award_id: uuid.UUID) -> Publi
     )
 
 
-async def _locked(session: AsyncSession, award_id: uuid.UUID) -> Award:
+async def locked(session: AsyncSession, award_id: uuid.UUID) -> Award:
     award = await session.scalar(sa.select(Award).where(Award.id == award_id).with_for_update())
     if award is None:
         raise NotFound("no such award", field="award", rule="exists")
@@ -285,7 +285,7 @@ async def open_publicity(
     session: AsyncSession, settings: Settings, actor: Actor, award_id: uuid.UUID, signature: str
 ) -> Publicity:
     """Publish the candidates' publicity, signed by the tenderee or its agency (module docstring)."""
-    award = await _locked(session, award_id)
+    award = await locked(session, award_id)
     tender = await session.get_one(Tender, award.tender_id)
     if not is_tenderee(actor, tender) or actor.user_id is None:
         raise PermissionDenied(
@@ -295,22 +295,9 @@ async def open_publicity(
     after = transition(position_of(award), AwardEvent.OPEN_PUBLICITY, award.sector, rules)
     now = await clock.now(session)
     statement, content = await statement_for(session, award)
-    der = _decode(signature)
-    signed = verified(statement, der, refusal=AwardRefused)
-    organisation = await session.get_one(Organisation, actor.organisation_id)
-    try:
-        party = await signer_party(session, settings, signed, usage=Usage.SEAL, at=now)
-    except Refused as exc:
-        raise AwardRefused(
-            f"the signing certificate is not accepted: {exc.text}", field="signature", rule=exc.reason.value
-        ) from None
-    if party.identifier != organisation.uscc:
-        raise AwardRefused(
-            f"the publicity is signed by {party.name} ({party.identifier}), not by {organisation.name}",
-            field="signature",
-            rule="publicity_signer",
-        )
-    signer = fingerprint(signed.signer_certificate)
+    der, signer, organisation = await verify_owner_signature(
+        session, settings, actor, statement, signature, now=now, rule="publicity_signer", what="the publicity"
+    )
     closes_at = rules.due(PeriodKey.PUBLICITY_DURATION, award.sector, now, _calendar(settings))
     late = award.publicity_due is not None and now >= award.publicity_due
     publicity = Publicity(
@@ -328,7 +315,7 @@ async def open_publicity(
         late=late,
     )
     session.add(publicity)
-    await _record_step(
+    await record_step(
         session,
         award,
         AwardEvent.OPEN_PUBLICITY,
@@ -360,6 +347,39 @@ async def open_publicity(
     if late:
         await _warn_late(session, award, tender, now)
     return publicity
+
+
+async def verify_owner_signature(
+    session: AsyncSession,
+    settings: Settings,
+    actor: Actor,
+    statement: bytes,
+    signature: str,
+    *,
+    now: datetime,
+    rule: str,
+    what: str,
+) -> tuple[bytes, str, Organisation]:
+    """The tenderee's (or agency's) detached CAdES signature over ``statement``: it verifies, its
+    certificate is accepted for seals at ``now`` and names the actor's organisation (else ``rule``).
+    Returns the DER, the certificate's SHA-256 and the organisation.
+    """
+    der = _decode(signature)
+    signed = verified(statement, der, refusal=AwardRefused)
+    organisation = await session.get_one(Organisation, actor.organisation_id)
+    try:
+        party = await signer_party(session, settings, signed, usage=Usage.SEAL, at=now)
+    except Refused as exc:
+        raise AwardRefused(
+            f"the signing certificate is not accepted: {exc.text}", field="signature", rule=exc.reason.value
+        ) from None
+    if party.identifier != organisation.uscc:
+        raise AwardRefused(
+            f"{what} is signed by {party.name} ({party.identifier}), not by {organisation.name}",
+            field="signature",
+            rule=rule,
+        )
+    return der, fingerprint(signed.signer_certificate), organisation
 
 
 def _calendar(settings: Settings | None) -> WorkingCalendar:
@@ -443,7 +463,7 @@ async def _close_if_over(session: AsyncSession, award: Award, tender: Tender, no
         return False
     after = transition(position_of(award), AwardEvent.CLOSE_PUBLICITY, award.sector, rules_of(award))
     publicity.closed_at = now
-    await _record_step(
+    await record_step(
         session,
         award,
         AwardEvent.CLOSE_PUBLICITY,

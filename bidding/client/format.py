@@ -327,6 +327,27 @@ def award_publicity_statement(tender: str, lot_group: str, kind: str, content_sh
     )
 
 
+AWARD_DECISION: Final = "ggzy-award-decision/1"
+
+
+def award_decision_statement(tender: str, lot_group: str, decision: str, bid: str, bidder: str, reason: str) -> bytes:
+    """What the tenderee (or its agency) signs for a 定标 decision (实施条例 Art. 55): ``confirm`` the
+    winner, ``pass_over`` a candidate for ``reason``, or ``fail`` (流标, no bid); the bid and its
+    bidder's USCC name whom it concerns (empty for ``fail``).
+    """
+    return _canonical(
+        {
+            "type": AWARD_DECISION,
+            "tender": tender,
+            "lotGroup": lot_group,
+            "decision": decision,
+            "bid": bid,
+            "bidder": bidder,
+            "reason": reason,
+        }
+    )
+
+
 def document_objection_statement(tender: str, bidder: str, text: str) -> bytes:
     """What an organisation signs to object to a tender's documents (实施条例 Art. 22); its own type,
     so an objection in the opening hall cannot be replayed as one to the documents or back.

@@ -14,6 +14,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bidding.award import award as decisions
 from bidding.award import publicity
 from bidding.award.errors import AwardRefused
 from bidding.award.jobs import AwardDue
@@ -270,3 +271,20 @@ async def test_bad_openings_are_refused_with_the_rule_and_nothing_is_stored(  # 
         assert await _count(session, Publicity, award.id) == 0
         assert await _count(session, AwardStep, award.id) == 0
         assert await ledger_entries(session, chain_for(world.project_code), "award.publicity_opened") == []
+
+    # 流标 by the tenderee (every bid rejected), signed: the publicity can then no longer be opened.
+    reason = "所有投标均被否决"
+    async with session_maker() as session:
+        row = await session.get_one(Award, award.id)
+        statement = await decisions.decision_statement(session, row, decisions.Decision.FAIL, reason=reason)
+    signature = base64.b64encode(await sign_document(owner.sign, statement)).decode()
+    async with transaction(session_maker, lock=True) as session:
+        failed = await decisions.fail_award(
+            session, settings, owner.actor(), award.id, reason=reason, signature=signature
+        )
+        assert failed.state is AwardState.FAILED
+    with pytest.raises(AwardRefused) as after_failure:
+        await _open(session_maker, settings, award, owner, owner)
+    assert after_failure.value.rule == "publicity_after_report"
+    async with session_maker() as session:
+        assert len(await ledger_entries(session, chain_for(world.project_code), "award.failed")) == 1
