@@ -192,3 +192,4 @@ _.winner_signer_sha256
 _.tenderee_signed_at
 _.tenderee_signer_sha256
 _.performance_security
+_.confirm_statement  # bidding/award/web.py: read by award/publicity_manage.html

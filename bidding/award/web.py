@@ -7,7 +7,8 @@
 * ``/bidding/manage/tenders/{code}/publicity`` (the tender's owners: tenderee or agency): each
   award's state and the instant the publicity is due, the exact statement to sign, signed in the
   page (`/static/js/pki/`) or with any CA client (the signature pasted), and the form that opens
-  the publicity. Linked from the tender's manage page.
+  the publicity; after it closed, the same for confirming the first remaining candidate (定标,
+  ``/bidding/manage/tenders/{code}/award``). Linked from the tender's manage page.
 
 Forms go the kernel's way (`submit`: savepoint, 303 or 422 naming field and rule).
 """
@@ -23,7 +24,8 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bidding.award import publicity
+from bidding.award import award as decisions
+from bidding.award import publicity, succession
 from bidding.award.models import Award, Publicity
 from bidding.award.states import AwardEvent, allowed_events
 from bidding.models import Tender, TenderStatus
@@ -40,12 +42,20 @@ from trading.kernel.web.pages import page
 PUBLIC: Final = "award.publicity"
 MANAGE: Final = "award.publicity_manage"
 OPEN: Final = "award.publicity_open"
+CONFIRM: Final = "award.confirm"
 PUBLIC_PATHS: Final = frozenset({"/bidding/tenders/{code}/publicity"})
 
 
 @dataclass
 class OpenForm:
     award: str = ""
+    signature: str = ""
+
+
+@dataclass
+class ConfirmForm:
+    award: str = ""
+    bid: str = ""
     signature: str = ""
 
 
@@ -57,6 +67,10 @@ class Shown:
     publicity: Publicity | None
     statement: str = ""
     may_open: bool = False
+    winner: str = ""
+    """The first remaining candidate's bid, when the award may be confirmed now."""
+    winner_name: str = ""
+    confirm_statement: str = ""
 
 
 async def _tender(db_session: AsyncSession, code: str) -> Tender:
@@ -70,13 +84,20 @@ async def _shown(db_session: AsyncSession, tender: Tender, *, owner: bool) -> li
     shown = []
     for award in await publicity.awards_of_tender(db_session, tender.id):
         opened = await publicity.current_publicity(db_session, award.id)
-        statement, may_open = "", False
+        statement, may_open, winner, winner_name, confirm = "", False, "", "", ""
         if owner:
             events = allowed_events(publicity.position_of(award), award.sector, publicity.rules_of(award))
             may_open = AwardEvent.OPEN_PUBLICITY in events
             if may_open:
                 statement = (await publicity.statement_for(db_session, award))[0].decode()
-        shown.append(Shown(award, opened, statement, may_open))
+            if AwardEvent.CONFIRM_AWARD in events:
+                now = succession.current(await decisions.order_of(db_session, award), decisions.dropped_of(award))
+                if isinstance(now, succession.Chosen):
+                    winner, winner_name = now.winner.bid, now.winner.name
+                    confirm = (
+                        await decisions.decision_statement(db_session, award, decisions.Decision.CONFIRM, winner)
+                    ).decode()
+        shown.append(Shown(award, opened, statement, may_open, winner, winner_name, confirm))
     return shown
 
 
@@ -130,13 +151,7 @@ class PublicityPages(Controller):
         managed = _ManagePage(request, db_session, actor, code)
 
         async def run() -> Publicity:
-            try:
-                award_id = uuid.UUID(data.award.strip())
-            except ValueError:
-                raise NotFound("no such award", field="award", rule="exists") from None
-            award = await db_session.get(Award, award_id)
-            if award is None or award.tender_id != tender.id:
-                raise NotFound("no such award", field="award", rule="exists")
+            award = await _award_of(db_session, tender, data.award)
             return await publicity.open_publicity(db_session, settings, actor, award.id, data.signature)
 
         return await submit(
@@ -145,6 +160,49 @@ class PublicityPages(Controller):
             redirect=request.app.route_reverse(MANAGE, code=code) + "?opened=1",
             refusal=lambda errors: managed.render(errors, {"signature": data.signature}),
         )
+
+    @post(
+        "/manage/tenders/{code:str}/award",
+        name=CONFIRM,
+        opt=guarded(BiddingPermission.TENDER_MANAGE, Exposure.OWNER),
+    )
+    async def confirm(
+        self,
+        *,
+        request: Request[Any, Any, Any],
+        code: FromPath[str],
+        data: FormBody[ConfirmForm],
+        db_session: NamedDependency[AsyncSession],
+        actor: NamedDependency[Actor],
+    ) -> Response[Any]:
+        """Confirm the winner (定标) with the tenderee's signature over the decision shown."""
+        settings: Settings = request.app.state.settings
+        tender = await _tender(db_session, code)
+        managed = _ManagePage(request, db_session, actor, code)
+
+        async def run() -> Award:
+            award = await _award_of(db_session, tender, data.award)
+            return await decisions.confirm_award(
+                db_session, settings, actor, award.id, bid=data.bid, signature=data.signature
+            )
+
+        return await submit(
+            db_session,
+            run,
+            redirect=request.app.route_reverse(MANAGE, code=code) + "?awarded=1",
+            refusal=lambda errors: managed.render(errors, {"signature": data.signature}),
+        )
+
+
+async def _award_of(db_session: AsyncSession, tender: Tender, value: str) -> Award:
+    try:
+        award_id = uuid.UUID(value.strip())
+    except ValueError:
+        raise NotFound("no such award", field="award", rule="exists") from None
+    award = await db_session.get(Award, award_id)
+    if award is None or award.tender_id != tender.id:
+        raise NotFound("no such award", field="award", rule="exists")
+    return award
 
 
 @dataclass(frozen=True)
@@ -164,6 +222,7 @@ class _ManagePage:
             "errors": errors,
             "values": values,
             "opened": self.request.query_params.get("opened") == "1",
+            "awarded": self.request.query_params.get("awarded") == "1",
             "server_time": await clock.now(self.db_session),
         }
         return await page(self.request, "award/publicity_manage.html", context)
