@@ -165,3 +165,34 @@ _.free_places  # bidding/evaluation/session/views.py: called by host.html
 register_published_pdf  # bidding/award/archive/builder.py: the award stage registers notices, contract (issue 16)
 declared_by  # bidding/evaluation/models.py: Drafter, who declared it (the record of the declaration)
 _.declared_by
+
+# The award stage (bidding/award/models.py): its whole schema landed first; the columns and tables
+# the later parts (objections, complaints, notices, contract, the award) write, kept for the record.
+_.suspended_at
+_.order_record
+_.chosen_bid_id
+_.awarded_at
+_.opened_by
+_.AwardObjection
+_.answer_signature
+_.answer_signer_sha256
+_.acceptance_due
+_.accepted_at
+_.acceptance_note
+_.acceptance_signature
+_.decision_due
+_.decision_text
+_.decision_signature
+_.AWARD
+_.AwardNotice
+_.recipient_organisation_id
+_.read_by
+_.Contract
+_.deadline_state
+_.reminders_sent
+_.winner_signed_at
+_.winner_signer_sha256
+_.tenderee_signed_at
+_.tenderee_signer_sha256
+_.performance_security
+_.confirm_statement  # bidding/award/web.py: read by award/publicity_manage.html

@@ -308,6 +308,46 @@ def withdrawal_statement(tender: str, lot: str, bidder: str, receipt_no: str) ->
     )
 
 
+AWARD_PUBLICITY: Final = "ggzy-award-publicity/1"
+
+
+def award_publicity_statement(tender: str, lot_group: str, kind: str, content_sha256: str) -> bytes:
+    """What the tenderee (or its agency) signs to publish the candidates' publicity (中标候选人公示,
+    实施条例 Art. 54): the tender, the lot group, the kind and the SHA-256 of exactly the content
+    the public page shows (`bidding.award.publicity.publicity_content`).
+    """
+    return _canonical(
+        {
+            "type": AWARD_PUBLICITY,
+            "tender": tender,
+            "lotGroup": lot_group,
+            "kind": kind,
+            "contentSha256": content_sha256,
+        }
+    )
+
+
+AWARD_DECISION: Final = "ggzy-award-decision/1"
+
+
+def award_decision_statement(tender: str, lot_group: str, decision: str, bid: str, bidder: str, reason: str) -> bytes:
+    """What the tenderee (or its agency) signs for a 定标 decision (实施条例 Art. 55): ``confirm`` the
+    winner, ``pass_over`` a candidate for ``reason``, or ``fail`` (流标, no bid); the bid and its
+    bidder's USCC name whom it concerns (empty for ``fail``).
+    """
+    return _canonical(
+        {
+            "type": AWARD_DECISION,
+            "tender": tender,
+            "lotGroup": lot_group,
+            "decision": decision,
+            "bid": bid,
+            "bidder": bidder,
+            "reason": reason,
+        }
+    )
+
+
 def document_objection_statement(tender: str, bidder: str, text: str) -> bytes:
     """What an organisation signs to object to a tender's documents (实施条例 Art. 22); its own type,
     so an objection in the opening hall cannot be replayed as one to the documents or back.

@@ -5,6 +5,10 @@ current member, the evaluation ``completed``): the ranked candidates with their 
 `Evaluation.result`, the contracts' shape), the recommended bids of 评定分离 (unranked), the signed
 report's SHA-256, the committee's names (public with the result) and when it was published.
 Before that it answers None: nothing of the evaluation leaks to the award stage early.
+
+The moment of publication is handed on through `use_published_hook` (the award stage starts its
+award there; this package may not import it, `trading.server.wiring` registers it): the report part
+calls `results_published` in the transaction that publishes the results.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -124,3 +128,29 @@ async def evaluation_result(session: AsyncSession, tender_id: uuid.UUID) -> Eval
     """
     results = await evaluation_results(session, tender_id)
     return results[0] if results else None
+
+
+class PublishedHook(Protocol):
+    async def __call__(self, session: AsyncSession, evaluation: Evaluation, /) -> object:
+        """Work a later stage does once ``evaluation``'s results are published, in the caller's
+        transaction (after ``results_published_at`` is set); must be idempotent.
+        """
+        ...
+
+
+_published_hooks: list[PublishedHook] = []
+
+
+def use_published_hook(hook: PublishedHook | None) -> PublishedHook | None:
+    """Register the hook run when results are published (None removes it); returns the previous one."""
+    previous = _published_hooks[0] if _published_hooks else None
+    _published_hooks.clear()
+    if hook is not None:
+        _published_hooks.append(hook)
+    return previous
+
+
+async def results_published(session: AsyncSession, evaluation: Evaluation) -> None:
+    """Run the registered hook for an evaluation whose results were just published."""
+    if evaluation.results_published_at is not None and _published_hooks:
+        await _published_hooks[0](session, evaluation)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bidding.award.models  # registers the award stage's tables
 import bidding.evaluation.models  # registers the evaluation stage's tables
 import bidding.evaluation.pool.models  # registers the expert-pool tables
 import bidding.models

@@ -12,6 +12,7 @@ from litestar.template.config import TemplateConfig
 
 from bidding.api import bids as bidding_api
 from bidding.api import tenders as tender_api
+from bidding.award import web as award_web
 from bidding.evaluation.clarifications import api as clarifications_api
 from bidding.evaluation.clarifications import web as clarifications_web
 from bidding.evaluation.committee import api as committee_api
@@ -111,6 +112,8 @@ PUBLIC_ROUTES: frozenset[str] = frozenset(
         # The tender's published requirement set (download, SHA-256, the response's schema).
         *requirementset_web.PUBLIC_PATHS,
         *requirementset_web.API_PUBLIC_PATHS,
+        # The candidates' publicity of a tender (what the tenderee published, signed).
+        *award_web.PUBLIC_PATHS,
     }
 )
 
@@ -121,6 +124,7 @@ TEMPLATE_PACKAGES: tuple[str, ...] = (
     "trading.notifications",
     "trading.credit",
     "bidding",
+    "bidding.award",
     "bidding.evaluation.pool",
     "bidding.evaluation.clarifications",
     "bidding.evaluation.scoring",
@@ -171,6 +175,7 @@ def route_handlers(api_prefix: str) -> list[ControllerRouterHandler]:
             *certificate_web.CONTROLLERS,
             LedgerPages,
             *bidding_web.CONTROLLERS,
+            *award_web.CONTROLLERS,
             opening_web.OpeningPages,
             *pool_web.CONTROLLERS,
             *clarifications_web.CONTROLLERS,

@@ -21,7 +21,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bidding import jobs as bidding_jobs
 from bidding import policies as bidding_policies
 from bidding import rules as bidding_rules
+from bidding.award import jobs as award_jobs
+from bidding.award import publicity as award_publicity
 from bidding.evaluation import access as evaluation_access
+from bidding.evaluation import results as evaluation_results
 from bidding.evaluation.clarifications import jobs as clarifications_jobs
 from bidding.evaluation.clarifications import policies as clarifications_policies
 from bidding.evaluation.committee import jobs as committee_jobs
@@ -47,6 +50,7 @@ from intermediary_market import jobs as market_jobs
 from intermediary_market import policies as market_policies
 from trading.credit import jobs as credit_jobs
 from trading.credit import policies as credit_policies
+from trading.kernel import calendar as working_calendar
 from trading.kernel import sweep
 from trading.kernel.auth.guards import current_actor
 from trading.kernel.auth.permissions import Grants
@@ -103,8 +107,23 @@ def register_evaluation_hooks(settings: Settings | None = None) -> None:
     drawn in the opening hall (综合评估法 with F1/F4).
     """
     session_hooks.use_finaliser(finalise_evaluation)
+    evaluation_results.use_published_hook(_start_award(settings))
     if settings is not None:
         session_hooks.use_entry_hook(SessionState.QUALIFICATION, _assistance(settings))
+
+
+def _start_award(settings: Settings | None) -> evaluation_results.PublishedHook:
+    """The results published: the award stage starts its award (`bidding.award.publicity.start_award`)
+    in the same transaction; the evaluation may not import the award, so the server hands it over.
+    """
+    storage_dir = settings.storage_dir if settings is not None else None
+
+    async def run(session: AsyncSession, evaluation: Evaluation, /) -> object:
+        return await award_publicity.start_award(
+            session, evaluation, calendar=working_calendar.load_calendar(storage_dir)
+        )
+
+    return run
 
 
 def _assistance(settings: Settings) -> session_hooks.EntryHook:
@@ -203,6 +222,7 @@ def register_sweep_handlers() -> None:
         *session_jobs.SWEEP_HANDLERS,
         *market_jobs.SWEEP_HANDLERS,
         *notifications_jobs.SWEEP_HANDLERS,
+        *award_jobs.SWEEP_HANDLERS,
     )
     for handler in handlers:
         sweep.register(handler)

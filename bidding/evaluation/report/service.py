@@ -42,6 +42,7 @@ import structlog
 from pyhanko.pdf_utils.reader import PdfFileReader
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bidding.evaluation import results
 from bidding.evaluation.models import (
     Evaluation,
     Member,
@@ -458,6 +459,7 @@ async def _complete_if_answered(session: AsyncSession, evaluation: Evaluation, a
         data={"committee": [m.name for m in current]},
         project_code=tender.project_code,
     )
+    await results.results_published(session, evaluation)  # the award stage starts (wired by the server)
     return True
 
 

@@ -124,7 +124,7 @@ async def test_public_routes_answer_without_login(client: httpx.AsyncClient, pat
         **{
             f"{api}/bidding/tenders/{{code}}/{leaf}": f"{api}/bidding/tenders/NO-SUCH-TENDER/{leaf}"
             for api, leaves in (
-                ("", ("requirements", "requirements.json", "response-schema.json")),
+                ("", ("requirements", "requirements.json", "response-schema.json", "publicity")),
                 ("/api/v1", ("requirements",)),
             )
             for leaf in leaves

@@ -226,6 +226,8 @@ RULE_TEXT: Final[Mapping[str, str]] = MappingProxyType(
         ),
         "publicity_after_report": N_("The candidates' publicity is published once, after the evaluation report."),
         "publicity_open": N_("The candidates' publicity is not open."),
+        "award_signer": N_("The award decision is signed with the certificate of the tenderee or agency making it."),
+        "publicity_signer": N_("The publicity is signed with the certificate of the tenderee or agency publishing it."),
         "signature_order": N_("A signature cannot be dated before the one it follows."),
         "suspended_once": N_("The tender is already suspended."),
         "tie_unresolved": N_("Candidates are tied and nothing the published rule allows breaks the tie."),

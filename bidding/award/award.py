@@ -1,0 +1,254 @@
+"""The award decision (定标, 实施条例 Art. 55; GP 87号令 Art. 68): the tenderee confirms the winner,
+passes a winner over for a recorded reason, or declares the tender failed (流标). Each is a legal
+act signed with the tenderee's (or agency's) certificate: a detached CAdES signature over
+`bidding.client.format.award_decision_statement`.
+
+* **The order** is fixed once, at the first decision, from the evaluation's published result
+  (`succession.decide_order` under the ranked rule; a result of unranked recommendations needs the
+  tender's published 评定分离 rule, refused ``award_rule`` until tenders carry one) and stored as
+  `Award.order_record`; later decisions rebuild it from the record, never re-rank.
+* **Confirm** (`confirm_award`): the state machine (``award_after_publicity``: engineering after
+  the publicity closed; GP from the report), then `succession.check_award` (``not_a_candidate``,
+  ``candidate_dropped``, ``first_remaining_candidate``: the order binds), then the signature.
+* **Pass over** (`pass_over`): the awarded candidate gave up, gave no performance security, is
+  ineligible… (`succession.DropReason`, with a note): recorded in `Award.passed_over`; the next
+  remaining candidate is awarded (``reassign_award``) or, none left, the tender fails
+  (``fail``, rule ``candidates_exhausted`` in the ledger).
+* **Fail** (`fail_award`): 流标 by the tenderee (e.g. every bid rejected).
+
+Every decision is an `AwardStep` and a ledger entry on the tender's chain; the award's milestone
+asks for a checkpoint. Services only flush; the request or job owns the transaction.
+"""
+
+from __future__ import annotations
+
+import uuid
+from enum import StrEnum
+from typing import Final
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bidding.award import publicity
+from bidding.award.errors import AwardRefused
+from bidding.award.models import Award
+from bidding.award.states import AwardEvent, transition
+from bidding.award.succession import (
+    AwardRule,
+    Candidate,
+    Chosen,
+    Dropped,
+    DropReason,
+    Order,
+    PublishedRule,
+    candidates_for,
+    check_award,
+    current,
+    decide_order,
+    drop,
+)
+from bidding.client import format as fmt
+from bidding.models import Tender
+from trading.kernel import clock
+from trading.kernel.auth.identity import Actor
+from trading.kernel.errors import PermissionDenied
+from trading.kernel.settings import Settings
+from trading.ledger.service import append_entry, request_checkpoint
+from trading.parties.models import Organisation
+
+NOTE_MAX: Final = 2000
+SUBJECT: Final = "award.award"
+"""The ledger subject of an award (the same as `publicity.SUBJECT`)."""
+
+
+class Decision(StrEnum):
+    CONFIRM = "confirm"
+    PASS_OVER = "pass_over"  # noqa: S105 - a decision, not a password
+    FAIL = "fail"
+
+
+async def order_of(session: AsyncSession, award: Award) -> Order:
+    """The order of succession: rebuilt from the stored record, or decided from the result now."""
+    result = await publicity.result_for(session, award)
+    candidates = candidates_for(result, PublishedRule())
+    if award.order_record:
+        by_bid = {c.bid: c for c in candidates}
+        ordered = tuple(by_bid[bid] for bid in award.order_record.get("order", []) if bid in by_bid)
+        return Order(AwardRule(award.order_record.get("rule", "ranked")), ordered, dict(award.order_record))
+    return decide_order(candidates, PublishedRule())
+
+
+def dropped_of(award: Award) -> list[Dropped]:
+    return [
+        Dropped(str(d["bid"]), DropReason(d["reason"]), str(d.get("note", "")))
+        for d in (award.passed_over or {}).get("dropped", [])
+    ]
+
+
+async def decision_statement(
+    session: AsyncSession, award: Award, decision: Decision, bid: str = "", reason: str = ""
+) -> bytes:
+    """The exact statement the tenderee signs for ``decision`` (what the page shows)."""
+    tender = await session.get_one(Tender, award.tender_id)
+    candidate = (await order_of(session, award)).candidate(bid) if bid else None
+    uscc = candidate.uscc if candidate is not None else ""
+    return fmt.award_decision_statement(tender.project_code, award.lot_group, decision.value, bid, uscc, reason)
+
+
+async def _owned(session: AsyncSession, actor: Actor, award_id: uuid.UUID) -> tuple[Award, Tender]:
+    award = await publicity.locked(session, award_id)
+    tender = await session.get_one(Tender, award.tender_id)
+    if not publicity.is_tenderee(actor, tender) or actor.user_id is None:
+        raise PermissionDenied("only the tenderee or its agency decides the award", field="actor", rule="owner")
+    return award, tender
+
+
+async def _organisation_of(session: AsyncSession, candidate: Candidate) -> uuid.UUID | None:
+    return await session.scalar(sa.select(Organisation.id).where(Organisation.uscc == candidate.uscc))
+
+
+async def confirm_award(
+    session: AsyncSession, settings: Settings, actor: Actor, award_id: uuid.UUID, *, bid: str, signature: str
+) -> Award:
+    """Confirm candidate ``bid`` as the winner (module docstring); refusals name the rule, nothing stored."""
+    award, tender = await _owned(session, actor, award_id)
+    after = transition(publicity.position_of(award), AwardEvent.CONFIRM_AWARD, award.sector, publicity.rules_of(award))
+    order = await order_of(session, award)
+    chosen = check_award(order, dropped_of(award), bid.strip())
+    now = await clock.now(session)
+    statement = await decision_statement(session, award, Decision.CONFIRM, chosen.bid)
+    _, signer, _ = await publicity.verify_owner_signature(
+        session, settings, actor, statement, signature, now=now, rule="award_signer", what="the award"
+    )
+    award.order_record = dict(order.record)
+    award.chosen_bid_id = uuid.UUID(chosen.bid)
+    award.chosen_organisation_id = await _organisation_of(session, chosen)
+    award.awarded_at = now
+    summary = {"bid": chosen.bid, "bidder_uscc": chosen.uscc, "price": str(chosen.price), "signer_sha256": signer}
+    await publicity.record_step(
+        session, award, AwardEvent.CONFIRM_AWARD, after, actor=actor, now=now, signer_sha256=signer, details=summary
+    )
+    await append_entry(
+        session,
+        actor=actor,
+        action="award.confirmed",
+        subject_type=SUBJECT,
+        subject_id=str(award.id),
+        summary=summary | {"order": list(order.record.get("order", []))},
+        project_code=tender.project_code,
+    )
+    request_checkpoint(session, milestone="award", project_code=tender.project_code)
+    return award
+
+
+async def pass_over(
+    session: AsyncSession,
+    settings: Settings,
+    actor: Actor,
+    award_id: uuid.UUID,
+    *,
+    reason: str,
+    note: str,
+    signature: str,
+) -> Award:
+    """Pass the awarded candidate over for ``reason``: the next remaining one is awarded, or the
+    tender fails when none is left (module docstring).
+    """
+    award, tender = await _owned(session, actor, award_id)
+    rules = publicity.rules_of(award)
+    position = publicity.position_of(award)
+    transition(position, AwardEvent.REASSIGN_AWARD, award.sector, rules)  # refuses before an award
+    if award.chosen_bid_id is None:  # pragma: no cover - an awarded award has its winner
+        raise AwardRefused("no candidate is awarded", field="bid", rule="award_first")
+    if len(note) > NOTE_MAX:
+        raise AwardRefused(f"a note has at most {NOTE_MAX} characters", field="note", rule="length")
+    order = await order_of(session, award)
+    dropped = dropped_of(award)
+    passed = drop(order, dropped, str(award.chosen_bid_id), reason, note.strip())
+    now = await clock.now(session)
+    statement = await decision_statement(session, award, Decision.PASS_OVER, passed.bid, passed.reason.value)
+    _, signer, _ = await publicity.verify_owner_signature(
+        session, settings, actor, statement, signature, now=now, rule="award_signer", what="the decision"
+    )
+    award.passed_over = {
+        "dropped": [
+            *(award.passed_over or {}).get("dropped", []),
+            {"bid": passed.bid, "reason": passed.reason.value, "note": passed.note, "at": now.isoformat()},
+        ]
+    }
+    following = current(order, [*dropped, passed])
+    details = {"passed_over": passed.bid, "reason": passed.reason.value, "signer_sha256": signer}
+    if isinstance(following, Chosen):
+        after = transition(position, AwardEvent.REASSIGN_AWARD, award.sector, rules)
+        winner = following.winner
+        award.chosen_bid_id = uuid.UUID(winner.bid)
+        award.chosen_organisation_id = await _organisation_of(session, winner)
+        award.awarded_at = now
+        details |= {"bid": winner.bid, "bidder_uscc": winner.uscc, "price": str(winner.price)}
+        event = AwardEvent.REASSIGN_AWARD
+    else:
+        after = transition(position, AwardEvent.FAIL, award.sector, rules)
+        award.chosen_bid_id = None
+        award.chosen_organisation_id = None
+        details |= {"rule": following.rule}
+        event = AwardEvent.FAIL
+    await publicity.record_step(
+        session, award, event, after, actor=actor, now=now, signer_sha256=signer, details=details
+    )
+    if event is AwardEvent.REASSIGN_AWARD:
+        await append_entry(
+            session,
+            actor=actor,
+            action="award.reassigned",
+            subject_type=SUBJECT,
+            subject_id=str(award.id),
+            summary=details,
+            data={"note": passed.note},
+            project_code=tender.project_code,
+        )
+    else:
+        await append_entry(
+            session,
+            actor=actor,
+            action="award.failed",
+            subject_type=SUBJECT,
+            subject_id=str(award.id),
+            summary=details,
+            data={"note": passed.note},
+            project_code=tender.project_code,
+        )
+    request_checkpoint(session, milestone="award", project_code=tender.project_code)
+    return award
+
+
+async def fail_award(
+    session: AsyncSession, settings: Settings, actor: Actor, award_id: uuid.UUID, *, reason: str, signature: str
+) -> Award:
+    """流标 by the tenderee (e.g. every bid rejected), signed; the reason is recorded."""
+    award, tender = await _owned(session, actor, award_id)
+    after = transition(publicity.position_of(award), AwardEvent.FAIL, award.sector, publicity.rules_of(award))
+    reason = reason.strip()
+    if not reason or len(reason) > NOTE_MAX:
+        raise AwardRefused(f"a reason has 1–{NOTE_MAX} characters", field="reason", rule="length")
+    now = await clock.now(session)
+    statement = await decision_statement(session, award, Decision.FAIL, "", reason)
+    _, signer, _ = await publicity.verify_owner_signature(
+        session, settings, actor, statement, signature, now=now, rule="award_signer", what="the decision"
+    )
+    award.chosen_bid_id = None
+    award.chosen_organisation_id = None
+    details = {"signer_sha256": signer, "by": "tenderee"}
+    await publicity.record_step(
+        session, award, AwardEvent.FAIL, after, actor=actor, now=now, signer_sha256=signer, details=details
+    )
+    await append_entry(
+        session,
+        actor=actor,
+        action="award.failed",
+        subject_type=SUBJECT,
+        subject_id=str(award.id),
+        summary=details,
+        data={"reason": reason},
+        project_code=tender.project_code,
+    )
+    return award

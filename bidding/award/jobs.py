@@ -1,0 +1,29 @@
+"""The award stage's time-driven work (`trading.kernel.sweep`): one handler over ``Award.next_check``
+(the publicity's due instant, then its end; `publicity.check_due` locks, re-checks and acts, so a
+repeated or concurrent sweep changes nothing extra).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bidding.award import publicity
+
+
+class AwardDue:
+    """An award whose ``next_check`` came: the publicity late (warn once) or at its end (close it)."""
+
+    name = "award.award_due"
+
+    async def due(self, session: AsyncSession, now: datetime, limit: int) -> Sequence[object]:
+        return await publicity.due_awards(session, now, limit)
+
+    async def run(self, session: AsyncSession, key: object, now: datetime) -> bool:
+        return await publicity.check_due(session, key if isinstance(key, uuid.UUID) else uuid.UUID(str(key)), now)
+
+
+SWEEP_HANDLERS = (AwardDue(),)

@@ -1,0 +1,290 @@
+"""The award's start and the candidates' publicity on PostgreSQL, time moved with `ShiftedClock`:
+a signed report starts the award (through the hook the server wires); the tenderee opens the
+publicity signed with its certificate; the sweep closes it exactly at its end and a second sweep
+changes nothing; a late opening warns the supervisor; refusals name the rule and store nothing.
+"""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from datetime import datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bidding.award import award as decisions
+from bidding.award import publicity
+from bidding.award.errors import AwardRefused
+from bidding.award.jobs import AwardDue
+from bidding.award.models import Award, AwardStep, Publicity
+from bidding.award.rules import PeriodKey, shipped_rules
+from bidding.award.states import AwardEvent, AwardState
+from bidding.evaluation import results as evaluation_results
+from bidding.evaluation.report.service import publish_report
+from bidding.models import Tender
+from certs.devpki.pki import DevPki
+from certs.tsa.client import LocalTsa
+from tests.bidding.evaluation.report.test_report_signing import sign_as
+from tests.bidding.evaluation.report.world import World, build_world
+from tests.bidding.factories import Party, bidder_party, ledger_entries, party, sign_document, tenderee_party
+from tests.trading.parties.certificates import conftest as certificate_fixtures
+from trading.kernel import clock
+from trading.kernel.auth.roles import Role
+from trading.kernel.calendar import load_calendar
+from trading.kernel.clock import ShiftedClock, use_clock
+from trading.kernel.db.uow import transaction
+from trading.kernel.errors import PermissionDenied
+from trading.kernel.settings import Settings
+from trading.kernel.storage import FileStore
+from trading.kernel.sweep import run_sweep
+from trading.ledger.service import chain_for
+from trading.notifications.models import Notice
+from trading.parties.models import OrganisationKind
+from trading.server import wiring
+
+dev_pki = certificate_fixtures.dev_pki
+dev_ca = certificate_fixtures.dev_ca
+dev_tsa = certificate_fixtures.dev_tsa
+settings = certificate_fixtures.settings
+dev_lists = certificate_fixtures.dev_lists
+
+
+@pytest.fixture
+def store(settings: Settings) -> FileStore:
+    return FileStore(settings.storage_dir)
+
+
+@pytest.fixture(autouse=True)
+def award_hook() -> object:
+    """The server's wiring: publishing results starts the award (restored afterwards)."""
+    previous = evaluation_results.use_published_hook(None)
+    wiring.register_evaluation_hooks()
+    yield
+    evaluation_results.use_published_hook(previous)
+
+
+async def _signed_report(  # noqa: PLR0917 - the fixtures it needs
+    session_maker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    store: FileStore,
+    tsa: LocalTsa,
+    pki: DevPki,
+    tenderee: Party,
+) -> World:
+    """A three-member evaluation of an engineering tender whose tenderee is ``tenderee``, its report
+    rendered and signed by every member: the results are published.
+    """
+    world = await build_world(session_maker, pki, members=3)
+    async with session_maker() as session:
+        tender = await session.get_one(Tender, world.tender_id)
+        tender.tenderee_organisation_id = tenderee.organisation_id
+        await session.commit()
+    assert await publish_report(session_maker, settings, store, world.evaluation_id) is not None
+    for signer in world.signers:
+        answer = await sign_as(session_maker, settings, store, tsa, world, signer)
+    assert answer["completed"] is True
+    return world
+
+
+async def _award(session_maker: async_sessionmaker[AsyncSession], world: World) -> Award:
+    async with session_maker() as session:
+        award = await publicity.award_for_evaluation(session, world.evaluation_id)
+        assert award is not None
+        return award
+
+
+async def _signature(session_maker: async_sessionmaker[AsyncSession], award: Award, signer: Party) -> str:
+    async with session_maker() as session:
+        statement, _ = await publicity.statement_for(session, await session.get_one(Award, award.id))
+    return base64.b64encode(await sign_document(signer.sign, statement)).decode()
+
+
+async def _open(
+    session_maker: async_sessionmaker[AsyncSession], settings: Settings, award: Award, actor: Party, signer: Party
+) -> Publicity:
+    signature = await _signature(session_maker, award, signer)
+    async with transaction(session_maker, lock=True) as session:
+        return await publicity.open_publicity(session, settings, actor.actor(), award.id, signature)
+
+
+async def _count(session: AsyncSession, model: type[object], award_id: uuid.UUID) -> int:
+    column = model.award_id  # type: ignore[attr-defined]
+    return int(await session.scalar(sa.select(sa.func.count()).select_from(model).where(column == award_id)) or 0)
+
+
+async def _now(session_maker: async_sessionmaker[AsyncSession]) -> datetime:
+    async with session_maker() as session:
+        return await clock.now(session)
+
+
+async def test_a_signed_report_starts_the_award_and_the_sweep_closes_the_publicity_at_its_end(  # noqa: PLR0915, PLR0917 - one story
+    session_maker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    store: FileStore,
+    dev_tsa: LocalTsa,
+    dev_pki: DevPki,
+    dev_lists: None,
+) -> None:
+    del dev_lists
+    owner = await tenderee_party(session_maker, settings, dev_pki)
+    world = await _signed_report(session_maker, settings, store, dev_tsa, dev_pki, owner)
+
+    award = await _award(session_maker, world)
+    assert award.state is AwardState.REPORT_SIGNED
+    assert award.sector.value == "engineering"
+    assert award.rules_version == shipped_rules().version
+    assert award.rules == shipped_rules().to_dict()
+    expected_due = shipped_rules().due(
+        PeriodKey.PUBLICITY_PUBLISH, award.sector, award.report_published_at, load_calendar(None)
+    )
+    assert award.publicity_due == expected_due == award.next_check
+    # The hook is idempotent: running it again keeps the one award.
+    async with session_maker() as session:
+        evaluation = await session.get_one(evaluation_results.Evaluation, world.evaluation_id)
+        again = await publicity.start_award(session, evaluation, calendar=load_calendar(None))
+        assert again is not None
+        assert again.id == award.id
+        assert len(await publicity.awards_of_tender(session, world.tender_id)) == 1
+        assert len(await ledger_entries(session, chain_for(world.project_code), "award.started")) == 1
+
+    opened = await _open(session_maker, settings, award, owner, owner)
+    assert opened.late is False
+    names = [c["bidder"] for c in opened.content["candidates"]]
+    assert names == ["南京甲建设工程有限公司", "苏州乙建筑有限公司", "无锡丙工程有限公司"]
+    assert [c["price"] for c in opened.content["candidates"]] == ["1180000.00", "1215000.00", "1300000.00"]
+    assert sorted(opened.content["committee"]) == sorted(s.name for s in world.signers)
+    assert opened.closes_at == shipped_rules().due(
+        PeriodKey.PUBLICITY_DURATION, award.sector, opened.opened_at, load_calendar(None)
+    )
+    async with session_maker() as session:
+        row = await session.get_one(Award, award.id)
+        assert row.state is AwardState.PUBLICITY_OPEN
+        assert row.next_check == opened.closes_at
+        [entry] = await ledger_entries(session, chain_for(world.project_code), "award.publicity_opened")
+        assert entry.summary["content_sha256"] == opened.content_sha256
+
+    # Opening twice: refused by the state machine's rule, nothing stored.
+    with pytest.raises(AwardRefused) as twice:
+        await _open(session_maker, settings, award, owner, owner)
+    assert (twice.value.field, twice.value.rule) == ("event", "publicity_after_report")
+
+    # One second before its end nothing closes; at its end the sweep closes it, once.
+    now = await _now(session_maker)
+    with use_clock(ShiftedClock(opened.closes_at - now - timedelta(seconds=2))):
+        report = await run_sweep(session_maker, [AwardDue()])
+        assert report.total_changed == 0
+    with use_clock(ShiftedClock(opened.closes_at - now)):
+        assert (await run_sweep(session_maker, [AwardDue()])).total_changed == 1
+        assert (await run_sweep(session_maker, [AwardDue()])).total_changed == 0
+    async with session_maker() as session:
+        row = await session.get_one(Award, award.id)
+        assert row.state is AwardState.PUBLICITY_CLOSED
+        assert row.next_check is None
+        closed = await session.get_one(Publicity, opened.id)
+        assert closed.closed_at is not None
+        assert closed.closed_at >= closed.closes_at
+        steps = list(await publicity.steps_of(session, award.id))
+        assert [s.event for s in steps] == [AwardEvent.OPEN_PUBLICITY, AwardEvent.CLOSE_PUBLICITY]
+        assert steps[0].signer_sha256 == opened.signer_sha256
+        assert len(await ledger_entries(session, chain_for(world.project_code), "award.publicity_closed")) == 1
+        # No warning: it was opened in time.
+        assert len(await ledger_entries(session, chain_for(world.project_code), "award.publicity_late")) == 0
+
+
+async def test_a_late_opening_warns_the_supervisor_once(  # noqa: PLR0917 - the fixtures it needs
+    session_maker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    store: FileStore,
+    dev_tsa: LocalTsa,
+    dev_pki: DevPki,
+    dev_lists: None,
+) -> None:
+    del dev_lists
+    owner = await tenderee_party(session_maker, settings, dev_pki)
+    department = OrganisationKind.SUPERVISORY_DEPARTMENT
+    supervisor = await party(session_maker, settings, dev_pki, Role.SUPERVISOR, kind=department, name="测试监督局")
+    world = await _signed_report(session_maker, settings, store, dev_tsa, dev_pki, owner)
+    award = await _award(session_maker, world)
+    assert award.publicity_due is not None
+    now = await _now(session_maker)
+
+    async def warnings() -> int:
+        async with session_maker() as session:
+            count = await session.scalar(
+                sa.select(sa.func.count())
+                .select_from(Notice)
+                .where(Notice.recipient_id == supervisor.organisation_id, Notice.template == "award.publicity_late")
+            )
+            return int(count or 0)
+
+    # Before the due instant the sweep has nothing to say.
+    with use_clock(ShiftedClock(award.publicity_due - now - timedelta(seconds=2))):
+        assert (await run_sweep(session_maker, [AwardDue()])).total_changed == 0
+    assert await warnings() == 0
+    with use_clock(ShiftedClock(award.publicity_due - now + timedelta(hours=1))):
+        # The sweep warns once the due instant passed with no publicity; a second sweep does not.
+        assert (await run_sweep(session_maker, [AwardDue()])).total_changed == 1
+        assert (await run_sweep(session_maker, [AwardDue()])).total_changed == 0
+        assert await warnings() == 1
+        # The late opening is accepted, marked late, and warns no second time.
+        opened = await _open(session_maker, settings, award, owner, owner)
+        assert opened.late is True
+    assert await warnings() == 1
+    async with session_maker() as session:
+        assert len(await ledger_entries(session, chain_for(world.project_code), "award.publicity_late")) == 1
+        [entry] = await ledger_entries(session, chain_for(world.project_code), "award.publicity_opened")
+        assert entry.summary["late"] is True
+
+
+async def test_bad_openings_are_refused_with_the_rule_and_nothing_is_stored(  # noqa: PLR0917 - the fixtures it needs
+    session_maker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    store: FileStore,
+    dev_tsa: LocalTsa,
+    dev_pki: DevPki,
+    dev_lists: None,
+) -> None:
+    del dev_lists
+    owner = await tenderee_party(session_maker, settings, dev_pki)
+    bidder = await bidder_party(session_maker, settings, dev_pki)
+    world = await _signed_report(session_maker, settings, store, dev_tsa, dev_pki, owner)
+    award = await _award(session_maker, world)
+
+    # By an organisation that is not the tenderee (nor its agency), even with its own signature.
+    with pytest.raises(PermissionDenied) as outsider:
+        await _open(session_maker, settings, award, bidder, bidder)
+    assert (outsider.value.field, outsider.value.rule) == ("actor", "owner")
+    # By the tenderee's user with another organisation's certificate.
+    with pytest.raises(AwardRefused) as forged:
+        await _open(session_maker, settings, award, owner, bidder)
+    assert (forged.value.field, forged.value.rule) == ("signature", "publicity_signer")
+    # A signature that is not base64.
+    async with transaction(session_maker, lock=True) as session:
+        with pytest.raises(AwardRefused) as garbage:
+            await publicity.open_publicity(session, settings, owner.actor(), award.id, "not base64!")
+        assert (garbage.value.field, garbage.value.rule) == ("signature", "base64")
+    async with session_maker() as session:
+        row = await session.get_one(Award, award.id)
+        assert row.state is AwardState.REPORT_SIGNED
+        assert await _count(session, Publicity, award.id) == 0
+        assert await _count(session, AwardStep, award.id) == 0
+        assert await ledger_entries(session, chain_for(world.project_code), "award.publicity_opened") == []
+
+    # 流标 by the tenderee (every bid rejected), signed: the publicity can then no longer be opened.
+    reason = "所有投标均被否决"
+    async with session_maker() as session:
+        row = await session.get_one(Award, award.id)
+        statement = await decisions.decision_statement(session, row, decisions.Decision.FAIL, reason=reason)
+    signature = base64.b64encode(await sign_document(owner.sign, statement)).decode()
+    async with transaction(session_maker, lock=True) as session:
+        failed = await decisions.fail_award(
+            session, settings, owner.actor(), award.id, reason=reason, signature=signature
+        )
+        assert failed.state is AwardState.FAILED
+    with pytest.raises(AwardRefused) as after_failure:
+        await _open(session_maker, settings, award, owner, owner)
+    assert after_failure.value.rule == "publicity_after_report"
+    async with session_maker() as session:
+        assert len(await ledger_entries(session, chain_for(world.project_code), "award.failed")) == 1
