@@ -92,7 +92,9 @@ async def decision_statement(
     tender = await session.get_one(Tender, award.tender_id)
     candidate = (await order_of(session, award)).candidate(bid) if bid else None
     uscc = candidate.uscc if candidate is not None else ""
-    return fmt.award_decision_statement(tender.project_code, award.lot_group, decision.value, bid, uscc, reason)
+    return fmt.award_decision_statement(
+        tender.project_code, award.lot_group, decision.value, bid=bid, bidder=uscc, reason=reason
+    )
 
 
 async def _owned(session: AsyncSession, actor: Actor, award_id: uuid.UUID) -> tuple[Award, Tender]:

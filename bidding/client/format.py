@@ -330,7 +330,9 @@ def award_publicity_statement(tender: str, lot_group: str, kind: str, content_sh
 AWARD_DECISION: Final = "ggzy-award-decision/1"
 
 
-def award_decision_statement(tender: str, lot_group: str, decision: str, bid: str, bidder: str, reason: str) -> bytes:
+def award_decision_statement(
+    tender: str, lot_group: str, decision: str, *, bid: str, bidder: str, reason: str
+) -> bytes:
     """What the tenderee (or its agency) signs for a 定标 decision (实施条例 Art. 55): ``confirm`` the
     winner, ``pass_over`` a candidate for ``reason``, or ``fail`` (流标, no bid); the bid and its
     bidder's USCC name whom it concerns (empty for ``fail``).
