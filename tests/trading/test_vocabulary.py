@@ -61,9 +61,18 @@ def test_every_subject_type_appended_anywhere_has_a_label() -> None:
     assert not unlabelled, f"subject types without a label in trading/ledger/actions.py: {unlabelled}"
 
 
+def test_every_ledger_action_belongs_to_a_labelled_group() -> None:
+    """The ledger page groups its action filter by the code's first part (`actions.choices`)."""
+    prefixes = {code.split(".", 1)[0] for code in actions.ACTION_LABELS}
+    unlabelled = sorted(prefixes - set(actions.GROUP_LABELS))
+    assert not unlabelled, f"action groups without a label in trading/ledger/actions.py GROUP_LABELS: {unlabelled}"
+    assert actions.choices(), "the filter offers no action"
+
+
 def test_every_ledger_label_has_a_chinese_translation() -> None:
     zh = _zh()
     tables = {**actions.ACTION_LABELS, **{f"subject:{k}": v for k, v in actions.SUBJECT_LABELS.items()}}
+    tables |= {f"group:{k}": v for k, v in actions.GROUP_LABELS.items()}
     tables |= {f"summary:{k}": v for k, v in actions.SUMMARY_LABELS.items() if v != "SHA-256"}
     tables |= {f"value:{k}={v}": words for (k, v), words in actions.SUMMARY_VALUES.items()}
     missing = _untranslated(tables, zh)

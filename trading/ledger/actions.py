@@ -219,6 +219,7 @@ GROUP_LABELS: Final[Mapping[str, str]] = MappingProxyType(
         "kernel": N_("Platform"),
         "intermediary_market": N_("Intermediary marketplace"),
         "evaluation": N_("Evaluation experts"),
+        "award": N_("Award procedure"),
     }
 )
 SUBJECT_LABELS: Final[Mapping[str, str]] = MappingProxyType(
