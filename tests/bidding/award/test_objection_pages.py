@@ -13,6 +13,7 @@ import pytest
 from litestar import Litestar
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bidding.award import objections
 from bidding.award.models import Award
 from certs.devpki.pki import DevPki
 from certs.tsa.client import LocalTsa
@@ -90,8 +91,6 @@ async def test_a_bidder_objects_in_the_page_and_sees_the_tenderees_signed_answer
     assert manage.status_code == 200, manage.text
     assert GROUNDS in manage.text
     async with session_maker() as session:
-        from bidding.award import objections
-
         [objection] = await objections.objections_of(session, award.id)
     answer = "经核查，异议不成立。"
     answer_form = {
