@@ -196,3 +196,4 @@ _.tenderee_signed_at
 _.tenderee_signer_sha256
 _.performance_security
 _.confirm_statement  # bidding/award/web.py: read by award/publicity_manage.html
+_.may_object  # bidding/award/web.py: read by award/objections.html

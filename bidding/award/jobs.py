@@ -1,6 +1,7 @@
 """The award stage's time-driven work (`trading.kernel.sweep`): one handler over ``Award.next_check``
 (the publicity's due instant, then its end; `publicity.check_due` locks, re-checks and acts, so a
-repeated or concurrent sweep changes nothing extra).
+repeated or concurrent sweep changes nothing extra), one over ``AwardObjection.next_check`` (the
+answer's due instant; `objections.check_answer_due`, the same way).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bidding.award import publicity
+from bidding.award import objections, publicity
 
 
 class AwardDue:
@@ -26,4 +27,17 @@ class AwardDue:
         return await publicity.check_due(session, key if isinstance(key, uuid.UUID) else uuid.UUID(str(key)), now)
 
 
-SWEEP_HANDLERS = (AwardDue(),)
+class ObjectionAnswerDue:
+    """An objection to the result still unanswered at its due instant: late, the supervisors warned once."""
+
+    name = "award.objection_answer_due"
+
+    async def due(self, session: AsyncSession, now: datetime, limit: int) -> Sequence[object]:
+        return await objections.due_objections(session, now, limit)
+
+    async def run(self, session: AsyncSession, key: object, now: datetime) -> bool:
+        objection_id = key if isinstance(key, uuid.UUID) else uuid.UUID(str(key))
+        return await objections.check_answer_due(session, objection_id, now)
+
+
+SWEEP_HANDLERS = (AwardDue(), ObjectionAnswerDue())

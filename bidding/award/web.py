@@ -16,7 +16,7 @@ Forms go the kernel's way (`submit`: savepoint, 303 or 422 naming field and rule
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Final
 
 from litestar import Controller, Request, Response, get, post
@@ -25,24 +25,31 @@ from litestar.params import FromPath
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bidding.award import award as decisions
-from bidding.award import publicity, succession
-from bidding.award.models import Award, Publicity
+from bidding.award import objections, publicity, succession
+from bidding.award.models import Award, AwardObjection, Publicity
 from bidding.award.states import AwardEvent, allowed_events
 from bidding.models import Tender, TenderStatus
 from bidding.policies import BiddingPermission
 from bidding.repository.tenders import TenderRepository
 from bidding.visibility import Exposure, exposes, guarded
 from trading.kernel import clock
+from trading.kernel.auth.guards import current_actor
 from trading.kernel.auth.identity import Actor
 from trading.kernel.errors import NotFound, PermissionDenied
 from trading.kernel.settings import Settings
 from trading.kernel.web.forms import FieldError, FormBody, submit
 from trading.kernel.web.pages import page
+from trading.parties.models import Organisation
 
 PUBLIC: Final = "award.publicity"
 MANAGE: Final = "award.publicity_manage"
 OPEN: Final = "award.publicity_open"
 CONFIRM: Final = "award.confirm"
+OBJECTIONS: Final = "award.objections"
+OBJECT: Final = "award.object"
+OBJECTION_STATEMENT: Final = "award.objection_statement"
+ANSWER: Final = "award.answer_objection"
+ANSWER_STATEMENT: Final = "award.answer_statement"
 PUBLIC_PATHS: Final = frozenset({"/bidding/tenders/{code}/publicity"})
 
 
@@ -59,6 +66,21 @@ class ConfirmForm:
     signature: str = ""
 
 
+@dataclass
+class ObjectionForm:
+    award: str = ""
+    objection: str = ""
+    signature: str = ""
+
+
+@dataclass
+class AnswerForm:
+    award: str = ""
+    objection_id: str = ""
+    answer: str = ""
+    signature: str = ""
+
+
 @dataclass(frozen=True)
 class Shown:
     """One award as the pages show it."""
@@ -71,6 +93,9 @@ class Shown:
     """The first remaining candidate's bid, when the award may be confirmed now."""
     winner_name: str = ""
     confirm_statement: str = ""
+    objections: tuple[AwardObjection, ...] = ()
+    """The owners' page: every objection; the bidder's page: its own."""
+    may_object: bool = False
 
 
 async def _tender(db_session: AsyncSession, code: str) -> Tender:
@@ -97,7 +122,8 @@ async def _shown(db_session: AsyncSession, tender: Tender, *, owner: bool) -> li
                     confirm = (
                         await decisions.decision_statement(db_session, award, decisions.Decision.CONFIRM, winner)
                     ).decode()
-        shown.append(Shown(award, opened, statement, may_open, winner, winner_name, confirm))
+        listed = tuple(await objections.objections_of(db_session, award.id)) if owner else ()
+        shown.append(Shown(award, opened, statement, may_open, winner, winner_name, confirm, listed))
     return shown
 
 
@@ -112,7 +138,9 @@ class PublicityPages(Controller):
         """The tender's candidates' publicity (public): only what the tenderee published, signed."""
         tender = await _tender(db_session, code)
         opened = [s for s in await _shown(db_session, tender, owner=False) if s.publicity is not None]
-        context = {"tender": tender, "shown": opened, "server_time": await clock.now(db_session)}
+        actor = await current_actor(request)
+        bidder = await objections.is_bidder(db_session, tender.id, actor.organisation_id)
+        context = {"tender": tender, "shown": opened, "bidder": bidder, "server_time": await clock.now(db_session)}
         return await page(request, "award/publicity.html", context)
 
     @get(
@@ -194,6 +222,158 @@ class PublicityPages(Controller):
         )
 
 
+class ObjectionPages(Controller):
+    """The bidder's objections (我的异议) to the publicity and the owners' signed answers."""
+
+    path = "/bidding"
+    include_in_schema = False
+
+    @get(
+        "/tenders/{code:str}/publicity/objections",
+        name=OBJECTIONS,
+        opt=guarded(BiddingPermission.QUESTION_ASK, Exposure.PARTICIPATION),
+    )
+    async def mine(
+        self,
+        *,
+        request: Request[Any, Any, Any],
+        code: FromPath[str],
+        db_session: NamedDependency[AsyncSession],
+        actor: NamedDependency[Actor],
+    ) -> Response[Any]:
+        """The bidder's objections with their progress and answers, and the form while the publicity is open."""
+        return await _BidderPage(request, db_session, actor, code).render([], {})
+
+    @post(
+        "/tenders/{code:str}/publicity/objection-statement",
+        name=OBJECTION_STATEMENT,
+        opt=guarded(BiddingPermission.QUESTION_ASK, Exposure.PARTICIPATION),
+        status_code=200,
+    )
+    async def objection_statement(
+        self,
+        *,
+        code: FromPath[str],
+        data: FormBody[ObjectionForm],
+        db_session: NamedDependency[AsyncSession],
+        actor: NamedDependency[Actor],
+    ) -> Response[bytes]:
+        """The exact bytes the bidder signs to file ``objection`` (nothing stored: filing checks all)."""
+        tender = await _tender(db_session, code)
+        award = await _award_of(db_session, tender, data.award)
+        if actor.organisation_id is None:
+            raise NotFound("no organisation to object for", field="organisation", rule="exists")
+        organisation = await db_session.get_one(Organisation, actor.organisation_id)
+        statement = await objections.objection_statement(db_session, award, organisation, data.objection)
+        return Response(statement, media_type="application/json")
+
+    @post(
+        "/tenders/{code:str}/publicity/objections",
+        name=OBJECT,
+        opt=guarded(BiddingPermission.QUESTION_ASK, Exposure.PARTICIPATION),
+    )
+    async def file(
+        self,
+        *,
+        request: Request[Any, Any, Any],
+        code: FromPath[str],
+        data: FormBody[ObjectionForm],
+        db_session: NamedDependency[AsyncSession],
+        actor: NamedDependency[Actor],
+    ) -> Response[Any]:
+        """File the bidder's objection with its signature over the statement."""
+        settings: Settings = request.app.state.settings
+        tender = await _tender(db_session, code)
+        bidder_page = _BidderPage(request, db_session, actor, code)
+
+        async def run() -> AwardObjection:
+            award = await _award_of(db_session, tender, data.award)
+            return await objections.file_objection(
+                db_session, settings, actor, award.id, text=data.objection, signature=data.signature
+            )
+
+        return await submit(
+            db_session,
+            run,
+            redirect=request.app.route_reverse(OBJECTIONS, code=code) + "?filed=1",
+            refusal=lambda errors: bidder_page.render(
+                errors, {"objection": data.objection, "signature": data.signature}
+            ),
+        )
+
+    @post(
+        "/manage/tenders/{code:str}/publicity/answer-statement",
+        name=ANSWER_STATEMENT,
+        opt=guarded(BiddingPermission.TENDER_MANAGE, Exposure.OWNER),
+        status_code=200,
+    )
+    async def answer_statement(
+        self,
+        *,
+        code: FromPath[str],
+        data: FormBody[AnswerForm],
+        db_session: NamedDependency[AsyncSession],
+        actor: NamedDependency[Actor],
+    ) -> Response[bytes]:
+        """The exact bytes the tenderee signs to answer with ``answer`` (nothing stored)."""
+        tender = await _tender(db_session, code)
+        if not publicity.is_tenderee(actor, tender):
+            raise PermissionDenied("only the tenderee or its agency answers objections", field="code", rule="owner")
+        objection = await _objection_of(db_session, tender, data.objection_id)
+        statement = await objections.answer_statement(db_session, objection, data.answer)
+        return Response(statement, media_type="application/json")
+
+    @post(
+        "/manage/tenders/{code:str}/publicity/answer",
+        name=ANSWER,
+        opt=guarded(BiddingPermission.TENDER_MANAGE, Exposure.OWNER),
+    )
+    async def answer(
+        self,
+        *,
+        request: Request[Any, Any, Any],
+        code: FromPath[str],
+        data: FormBody[AnswerForm],
+        db_session: NamedDependency[AsyncSession],
+        actor: NamedDependency[Actor],
+    ) -> Response[Any]:
+        """Answer an objection with the tenderee's signature over the statement."""
+        settings: Settings = request.app.state.settings
+        tender = await _tender(db_session, code)
+        managed = _ManagePage(request, db_session, actor, code)
+
+        async def run() -> AwardObjection:
+            objection = await _objection_of(db_session, tender, data.objection_id)
+            return await objections.answer_objection(
+                db_session,
+                settings,
+                actor,
+                objection.award_id,
+                objection_id=objection.id,
+                answer=data.answer,
+                signature=data.signature,
+            )
+
+        return await submit(
+            db_session,
+            run,
+            redirect=request.app.route_reverse(MANAGE, code=code) + "?answered=1",
+            refusal=lambda errors: managed.render(errors, {"answer": data.answer}),
+        )
+
+
+async def _objection_of(db_session: AsyncSession, tender: Tender, value: str) -> AwardObjection:
+    try:
+        objection_id = uuid.UUID(value.strip())
+    except ValueError:
+        raise NotFound("no such objection", field="objection_id", rule="exists") from None
+    objection = await db_session.get(AwardObjection, objection_id)
+    award = await db_session.get(Award, objection.award_id) if objection is not None else None
+    if objection is None or award is None or award.tender_id != tender.id:
+        raise NotFound("no such objection", field="objection_id", rule="exists")
+    return objection
+
+
 async def _award_of(db_session: AsyncSession, tender: Tender, value: str) -> Award:
     try:
         award_id = uuid.UUID(value.strip())
@@ -223,9 +403,42 @@ class _ManagePage:
             "values": values,
             "opened": self.request.query_params.get("opened") == "1",
             "awarded": self.request.query_params.get("awarded") == "1",
+            "answered": self.request.query_params.get("answered") == "1",
             "server_time": await clock.now(self.db_session),
         }
         return await page(self.request, "award/publicity_manage.html", context)
 
 
-CONTROLLERS = (PublicityPages,)
+@dataclass(frozen=True)
+class _BidderPage:
+    request: Request[Any, Any, Any]
+    db_session: AsyncSession
+    actor: Actor
+    code: str
+
+    async def render(self, errors: list[FieldError], values: dict[str, str]) -> Response[Any]:
+        tender = await _tender(self.db_session, self.code)
+        if not await objections.is_bidder(self.db_session, tender.id, self.actor.organisation_id):
+            raise PermissionDenied(
+                "only a bidder of this tender objects to its result", field="code", rule="objection_by_bidder"
+            )
+        shown = []
+        for item in await _shown(self.db_session, tender, owner=False):
+            if item.publicity is None:
+                continue
+            award = item.award
+            events = allowed_events(publicity.position_of(award), award.sector, publicity.rules_of(award))
+            mine = tuple(await objections.mine(self.db_session, self.actor, item.award.id))
+            shown.append(replace(item, objections=mine, may_object=AwardEvent.FILE_OBJECTION in events))
+        context = {
+            "tender": tender,
+            "shown": shown,
+            "errors": errors,
+            "values": values,
+            "filed": self.request.query_params.get("filed") == "1",
+            "server_time": await clock.now(self.db_session),
+        }
+        return await page(self.request, "award/objections.html", context)
+
+
+CONTROLLERS = (PublicityPages, ObjectionPages)

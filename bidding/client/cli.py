@@ -13,6 +13,8 @@ and at the opening (开标): ``sign-in`` (签到, signed), ``decrypt``, ``object
 
     ggzy bid object --server https://ggzy.example --user alice --tender E320… --p12 sign.p12 \
         --text-file 异议.txt
+    ggzy bid object --stage publicity --server https://ggzy.example --user alice --tender E320… \
+        --p12 sign.p12 --text-file 异议.txt        # to the candidates' publicity (中标候选人公示)
     ggzy bid confirm --server https://ggzy.example --user alice --tender E320… --p12 sign.p12 \
         --expect-sha256 3f5a…
 

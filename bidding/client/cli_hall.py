@@ -28,6 +28,7 @@ from bidding.client.hall import (
     decrypt_bid,
     expect_price_table,
     file_signed_objection,
+    file_signed_publicity_objection,
     our_bidder_uscc,
     release_holder_shares,
     sign_in_signed,
@@ -199,6 +200,14 @@ def _objection_text(text: str | None, text_file: Path | None) -> str:
 
 @click.command("object")
 @click.option("--tender", required=True)
+@click.option(
+    "--stage",
+    type=click.Choice(["opening", "publicity"]),
+    default="opening",
+    show_default=True,
+    help="opening: in the opening hall; publicity: to the candidates' publicity (中标候选人公示)",
+)
+@click.option("--lot-group", default=None, help="publicity: the lot group, when the tender has several")
 @click.option("--text", default=None, help="the objection (异议), as filed and signed")
 @click.option("--text-file", type=EXISTING_FILE, default=None, help="read the objection from this UTF-8 file")
 @_bidder_option
@@ -208,6 +217,8 @@ def _objection_text(text: str | None, text_file: Path | None) -> str:
 @reporting_refusals
 def object_command(  # noqa: PLR0917 - one parameter per click option
     tender: str,
+    stage: str,
+    lot_group: str | None,
     text: str | None,
     text_file: Path | None,
     bidder: str | None,
@@ -221,13 +232,20 @@ def object_command(  # noqa: PLR0917 - one parameter per click option
     """File an objection (异议) in the opening hall, signed here with our signing certificate over
     the statement ``{"bidder", "tender", "text", "type": "ggzy-opening-objection/1"}`` (canonical
     JSON). Prints the objection's id and the statement's SHA-256. Possible until the confirmation
-    stage ends.
+    stage ends. ``--stage publicity``: an objection to the candidates' publicity, signed over
+    ``{"bidder", "lotGroup", "publicitySha256", "tender", "text", "type": "ggzy-award-objection/1"}``
+    during the publicity.
     """
     statement_text = _objection_text(text, text_file)
     signer = load_signer(p12_path, p12_password)
     client = SyncBidClient(server, api_token(server, token, user, password))
     uscc = bidder or client.run(lambda c: our_bidder_uscc(c, tender))
-    answer = client.run(lambda c: file_signed_objection(c, tender, uscc, statement_text, signer))
+    if stage == "publicity":
+        answer = client.run(
+            lambda c: file_signed_publicity_objection(c, tender, uscc, statement_text, signer, lot_group=lot_group)
+        )
+    else:
+        answer = client.run(lambda c: file_signed_objection(c, tender, uscc, statement_text, signer))
     click.echo(json.dumps(answer, ensure_ascii=False, indent=2))
 
 

@@ -350,6 +350,42 @@ def award_decision_statement(
     )
 
 
+AWARD_OBJECTION: Final = "ggzy-award-objection/1"
+AWARD_OBJECTION_ANSWER: Final = "ggzy-award-objection-answer/1"
+
+
+def award_objection_statement(tender: str, lot_group: str, bidder: str, publicity_sha256: str, text: str) -> bytes:
+    """What a bidder signs to object to the candidates' publicity (异议, 实施条例 Art. 54): the text,
+    bound to the tender, the lot group, the bidder and the publicity's content (its SHA-256), with its
+    own type so an objection in the hall or to the documents cannot be replayed here or back.
+    """
+    return _canonical(
+        {
+            "type": AWARD_OBJECTION,
+            "tender": tender,
+            "lotGroup": lot_group,
+            "bidder": bidder,
+            "publicitySha256": publicity_sha256,
+            "text": text,
+        }
+    )
+
+
+def award_objection_answer_statement(tender: str, objection: str, objection_sha256: str, answer: str) -> bytes:
+    """What the tenderee (or its agency) signs to answer an objection to the result: the objection
+    (its id and the SHA-256 of its signed statement) and the answer's text.
+    """
+    return _canonical(
+        {
+            "type": AWARD_OBJECTION_ANSWER,
+            "tender": tender,
+            "objection": objection,
+            "objectionSha256": objection_sha256,
+            "answer": answer,
+        }
+    )
+
+
 def document_objection_statement(tender: str, bidder: str, text: str) -> bytes:
     """What an organisation signs to object to a tender's documents (实施条例 Art. 22); its own type,
     so an objection in the opening hall cannot be replayed as one to the documents or back.

@@ -149,6 +149,31 @@ async def file_signed_objection(
     return {**answer, "tender": tender, "bidder": bidder, "statementSha256": hashlib.sha256(statement).hexdigest()}
 
 
+async def file_signed_publicity_objection(
+    client: BidClient, tender: str, bidder: str, text: str, signer: SigningIdentity, *, lot_group: str | None = None
+) -> dict[str, Any]:
+    """异议 to the candidates' publicity: fetch the open publicity (of ``lot_group`` when the tender
+    has several), sign `fmt.award_objection_statement` (tender, lot group, our USCC, the publicity's
+    content SHA-256, the text) here and file it; the platform's answer plus the statement's SHA-256.
+    """
+    opened = [p for p in await client.publicities(tender) if not p["closed"]]
+    if lot_group is not None:
+        opened = [p for p in opened if p["lotGroup"] == lot_group]
+    if len(opened) != 1:
+        detail = (
+            f"{len(opened)} open publicities of {tender}: name one with --lot-group"
+            if opened
+            else f"no candidates' publicity of {tender} is open"
+        )
+        raise LocalRefusal("award", "objection_period", detail)
+    [shown] = opened
+    statement = fmt.award_objection_statement(tender, shown["lotGroup"], bidder, shown["contentSha256"], text)
+    answer = await client.file_publicity_objection(
+        tender, shown["award"], text, await sign_statement_async(statement, signer)
+    )
+    return {**answer, "tender": tender, "bidder": bidder, "statementSha256": hashlib.sha256(statement).hexdigest()}
+
+
 async def answer_clarification_signed(
     client: BidClient, clarification_id: str, answer: str, signer: SigningIdentity
 ) -> dict[str, Any]:

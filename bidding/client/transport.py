@@ -356,6 +356,22 @@ class BidClient:
         data: dict[str, Any] = await self._json("POST", f"/opening/{tender}/objections", json=body)
         return data
 
+    # --- objections to the candidates' publicity (``/api/v1/award``) ---
+
+    async def _award_json(self, method: str, path: str, **kwargs: Any) -> Any:
+        url = f"{self.base_url}{API}/award/tenders{path}"
+        return checked(await self.http.request(method, url, headers=self._auth, **kwargs)).json()
+
+    async def publicities(self, tender: str) -> list[dict[str, Any]]:
+        """The tender's opened candidates' publicities (award id, lot group, content SHA-256, period)."""
+        data: list[dict[str, Any]] = await self._award_json("GET", f"/{tender}/publicity")
+        return data
+
+    async def file_publicity_objection(self, tender: str, award: str, text: str, signature: bytes) -> dict[str, Any]:
+        body = {"award": award, "text": text, "signature": base64.b64encode(signature).decode()}
+        data: dict[str, Any] = await self._award_json("POST", f"/{tender}/objections", json=body)
+        return data
+
     # --- the evaluation's clarification requests (``/api/v1/evaluation``) ---
 
     async def _evaluation_json(self, method: str, path: str, **kwargs: Any) -> Any:

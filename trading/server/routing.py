@@ -12,6 +12,7 @@ from litestar.template.config import TemplateConfig
 
 from bidding.api import bids as bidding_api
 from bidding.api import tenders as tender_api
+from bidding.award import api as award_api
 from bidding.award import web as award_web
 from bidding.evaluation.clarifications import api as clarifications_api
 from bidding.evaluation.clarifications import web as clarifications_web
@@ -150,6 +151,7 @@ def route_handlers(api_prefix: str) -> list[ControllerRouterHandler]:
             *tender_api.CONTROLLERS,
             *bidding_api.CONTROLLERS,
             *opening_api.CONTROLLERS,
+            *award_api.CONTROLLERS,
             *pool_api.CONTROLLERS,
             *clarifications_api.CONTROLLERS,
             *committee_api.CONTROLLERS,
