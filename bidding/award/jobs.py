@@ -1,7 +1,8 @@
 """The award stage's time-driven work (`trading.kernel.sweep`): one handler over ``Award.next_check``
 (the publicity's due instant, then its end; `publicity.check_due` locks, re-checks and acts, so a
 repeated or concurrent sweep changes nothing extra), one over ``AwardObjection.next_check`` (the
-answer's due instant; `objections.check_answer_due`, the same way).
+answer's due instant; `objections.check_answer_due`, the same way), and one that closes the award of a
+signed contract into the tender's archive (`closing.close_award`; due by its state alone).
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bidding.award import objections, publicity
+from bidding.award import closing, objections, publicity
+from trading.kernel.settings import Settings, get_settings
+from trading.kernel.storage import FileStore
 
 
 class AwardDue:
@@ -40,4 +43,22 @@ class ObjectionAnswerDue:
         return await objections.check_answer_due(session, objection_id, now)
 
 
-SWEEP_HANDLERS = (AwardDue(), ObjectionAnswerDue())
+class AwardCloseDue:
+    """An award whose contract both parties signed, with nothing pending: closed, its tender archived."""
+
+    name = "award.close_due"
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = settings  # None: the process's settings (the worker's), read when it runs
+
+    async def due(self, session: AsyncSession, now: datetime, limit: int) -> Sequence[object]:
+        del now  # due by its state: signed, nothing pending
+        return await closing.closable_awards(session, limit)
+
+    async def run(self, session: AsyncSession, key: object, now: datetime) -> bool:
+        award_id = key if isinstance(key, uuid.UUID) else uuid.UUID(str(key))
+        settings = self.settings or get_settings()
+        return await closing.close_award(session, settings, FileStore(settings.storage_dir), award_id, now) is not None
+
+
+SWEEP_HANDLERS = (AwardDue(), ObjectionAnswerDue(), AwardCloseDue())

@@ -195,6 +195,7 @@ ACTION_LABELS: Final[Mapping[str, str]] = MappingProxyType(
         "award.objection_filed": N_("Objection to the result filed"),
         "award.objection_answered": N_("Objection to the result answered"),
         "award.objection_late": N_("Objection to the result not answered in time"),
+        "award.closed": N_("Award closed, the tender archived"),
         "evaluation.chair_elected": N_("Committee chair elected"),
         "evaluation.chair_voted": N_("Vote for the committee chair"),
         "evaluation.extension_requested": N_("More time asked for"),

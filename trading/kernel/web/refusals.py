@@ -188,6 +188,7 @@ RULE_TEXT: Final[Mapping[str, str]] = MappingProxyType(
         "award_after_publicity": N_("The winner is confirmed only after the candidates' publicity has closed."),
         "award_draw_seed": N_("The award draw needs the seed committed before it."),
         "award_finished": N_("The award procedure has already ended."),
+        "archive_after_close": N_("The tender's archive is published when the tender closes."),
         "award_first": N_("A winner must have been confirmed first."),
         "award_rule": N_("The tender's published award rule does not fit this evaluation result."),
         "award_sector": N_("This step does not apply to this kind of tender."),
