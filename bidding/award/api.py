@@ -22,12 +22,13 @@ from litestar.status_codes import HTTP_201_CREATED
 from litestar.types import ControllerRouterHandler
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bidding.award import objections, publicity
-from bidding.award.models import Award, AwardObjection
+from bidding.award import announcement, objections, publicity
+from bidding.award.models import Award, AwardObjection, PublicityKind
 from bidding.models import Tender, TenderStatus
 from bidding.policies import BiddingPermission
 from bidding.repository.tenders import TenderRepository
 from bidding.visibility import Exposure, guarded
+from trading.kernel import clock
 from trading.kernel.auth.identity import Actor
 from trading.kernel.errors import NotFound
 from trading.kernel.settings import Settings
@@ -82,22 +83,31 @@ class AwardObjectionsApi(Controller):
         operation_id="award_publicity",
         opt=guarded(BiddingPermission.QUESTION_ASK, Exposure.PARTICIPATION),
     )
-    async def publicity(self, code: FromPath[str], db_session: NamedDependency[AsyncSession]) -> list[dict[str, Any]]:
-        """The tender's opened publicities: what an objection is signed over."""
+    async def publicity(
+        self, request: Request[Any, Any, Any], code: FromPath[str], db_session: NamedDependency[AsyncSession]
+    ) -> list[dict[str, Any]]:
+        """The tender's opened publicities and GP result announcements: what an objection is signed
+        over (``stage``: ``publicity`` or ``announcement``; ``closed``: objections no longer taken).
+        """
         tender = await _tender(db_session, code)
+        now = await clock.now(db_session)
         shown = []
         for award in await publicity.awards_of_tender(db_session, tender.id):
             opened = await publicity.current_publicity(db_session, award.id)
             if opened is not None:
+                closed = opened.closed_at is not None
+                if opened.kind is PublicityKind.RESULT:
+                    closed = now >= announcement.objections_until(award, opened, request.app.state.settings)
                 shown.append(
                     {
                         "award": str(award.id),
                         "tender": tender.project_code,
                         "lotGroup": award.lot_group,
+                        "stage": objections.stage_of(award),
                         "contentSha256": opened.content_sha256,
                         "openedAt": opened.opened_at.isoformat(),
                         "closesAt": opened.closes_at.isoformat(),
-                        "closed": opened.closed_at is not None,
+                        "closed": closed,
                     }
                 )
         return shown

@@ -1,7 +1,9 @@
 """The award stage's time-driven work (`trading.kernel.sweep`): one handler over ``Award.next_check``
 (the publicity's due instant, then its end; `publicity.check_due` locks, re-checks and acts, so a
 repeated or concurrent sweep changes nothing extra), one over ``AwardObjection.next_check`` (the
-answer's due instant; `objections.check_answer_due`, the same way).
+answer's due instant; `objections.check_answer_due`, the same way), one over
+``Award.announcement_due`` (GP: the result announcement missing at its due instant;
+`announcement.check_due`).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bidding.award import objections, publicity
+from bidding.award import announcement, objections, publicity
 
 
 class AwardDue:
@@ -40,4 +42,16 @@ class ObjectionAnswerDue:
         return await objections.check_answer_due(session, objection_id, now)
 
 
-SWEEP_HANDLERS = (AwardDue(), ObjectionAnswerDue())
+class AnnouncementDue:
+    """GP: a result announcement still unpublished at its due instant: the supervisors warned once."""
+
+    name = "award.announcement_due"
+
+    async def due(self, session: AsyncSession, now: datetime, limit: int) -> Sequence[object]:
+        return await announcement.due_announcements(session, now, limit)
+
+    async def run(self, session: AsyncSession, key: object, now: datetime) -> bool:
+        return await announcement.check_due(session, key if isinstance(key, uuid.UUID) else uuid.UUID(str(key)), now)
+
+
+SWEEP_HANDLERS = (AwardDue(), ObjectionAnswerDue(), AnnouncementDue())
