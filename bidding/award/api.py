@@ -1,7 +1,9 @@
 """The award stage's API for the bidder's client (``ggzy bid object --stage publicity``).
 
-* ``GET /api/v1/award/tenders/{code}/publicity``: the opened publicities a bidder may object to
-  (award id, lot group, the SHA-256 of the signed content, its period): what the client signs over;
+* ``GET /api/v1/award/tenders/{code}/publicity``: the opened publicities (engineering) and GP result
+  announcements a bidder may object to (award id, lot group, ``stage``: ``publicity`` or
+  ``announcement``, the SHA-256 of the signed content, its period, ``closed`` once objections are no
+  longer taken): what the client signs over (``ggzy bid object --stage publicity|announcement``);
 * ``POST /api/v1/award/tenders/{code}/objections``: file an objection (the text, the award, the
   detached CAdES signature over `format.award_objection_statement`, base64);
 * ``GET /api/v1/award/tenders/{code}/objections/mine``: the bidder's objections, their progress and answers.
