@@ -1,7 +1,9 @@
 """The award stage's API for the bidder's client (``ggzy bid object --stage publicity``).
 
-* ``GET /api/v1/award/tenders/{code}/publicity``: the opened publicities a bidder may object to
-  (award id, lot group, the SHA-256 of the signed content, its period): what the client signs over;
+* ``GET /api/v1/award/tenders/{code}/publicity``: the opened publicities (engineering) and GP result
+  announcements a bidder may object to (award id, lot group, ``stage``: ``publicity`` or
+  ``announcement``, the SHA-256 of the signed content, its period, ``closed`` once objections are no
+  longer taken): what the client signs over (``ggzy bid object --stage publicity|announcement``);
 * ``POST /api/v1/award/tenders/{code}/objections``: file an objection (the text, the award, the
   detached CAdES signature over `format.award_objection_statement`, base64);
 * ``GET /api/v1/award/tenders/{code}/objections/mine``: the bidder's objections, their progress and answers.
@@ -22,12 +24,13 @@ from litestar.status_codes import HTTP_201_CREATED
 from litestar.types import ControllerRouterHandler
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bidding.award import objections, publicity
-from bidding.award.models import Award, AwardObjection
+from bidding.award import announcement, objections, publicity
+from bidding.award.models import Award, AwardObjection, PublicityKind
 from bidding.models import Tender, TenderStatus
 from bidding.policies import BiddingPermission
 from bidding.repository.tenders import TenderRepository
 from bidding.visibility import Exposure, guarded
+from trading.kernel import clock
 from trading.kernel.auth.identity import Actor
 from trading.kernel.errors import NotFound
 from trading.kernel.settings import Settings
@@ -82,22 +85,31 @@ class AwardObjectionsApi(Controller):
         operation_id="award_publicity",
         opt=guarded(BiddingPermission.QUESTION_ASK, Exposure.PARTICIPATION),
     )
-    async def publicity(self, code: FromPath[str], db_session: NamedDependency[AsyncSession]) -> list[dict[str, Any]]:
-        """The tender's opened publicities: what an objection is signed over."""
+    async def publicity(
+        self, request: Request[Any, Any, Any], code: FromPath[str], db_session: NamedDependency[AsyncSession]
+    ) -> list[dict[str, Any]]:
+        """The tender's opened publicities and GP result announcements: what an objection is signed
+        over (``stage``: ``publicity`` or ``announcement``; ``closed``: objections no longer taken).
+        """
         tender = await _tender(db_session, code)
+        now = await clock.now(db_session)
         shown = []
         for award in await publicity.awards_of_tender(db_session, tender.id):
             opened = await publicity.current_publicity(db_session, award.id)
             if opened is not None:
+                closed = opened.closed_at is not None
+                if opened.kind is PublicityKind.RESULT:
+                    closed = now >= announcement.objections_until(award, opened, request.app.state.settings)
                 shown.append(
                     {
                         "award": str(award.id),
                         "tender": tender.project_code,
                         "lotGroup": award.lot_group,
+                        "stage": objections.stage_of(award),
                         "contentSha256": opened.content_sha256,
                         "openedAt": opened.opened_at.isoformat(),
                         "closesAt": opened.closes_at.isoformat(),
-                        "closed": opened.closed_at is not None,
+                        "closed": closed,
                     }
                 )
         return shown

@@ -29,7 +29,7 @@ from typing import Final
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bidding.award import publicity
+from bidding.award import announcement, publicity
 from bidding.award.errors import AwardRefused
 from bidding.award.models import Award
 from bidding.award.states import AwardEvent, transition
@@ -126,6 +126,7 @@ async def confirm_award(
     award.chosen_bid_id = uuid.UUID(chosen.bid)
     award.chosen_organisation_id = await _organisation_of(session, chosen)
     award.awarded_at = now
+    announcement.schedule(award, settings, now)
     summary = {"bid": chosen.bid, "bidder_uscc": chosen.uscc, "price": str(chosen.price), "signer_sha256": signer}
     await publicity.record_step(
         session, award, AwardEvent.CONFIRM_AWARD, after, actor=actor, now=now, signer_sha256=signer, details=summary

@@ -3,6 +3,9 @@
 repeated or concurrent sweep changes nothing extra), one over ``AwardObjection.next_check`` (the
 answer's due instant; `objections.check_answer_due`, the same way), and one that closes the award of a
 signed contract into the tender's archive (`closing.close_award`; due by its state alone).
+answer's due instant; `objections.check_answer_due`, the same way), one over
+``Award.announcement_due`` (GP: the result announcement missing at its due instant;
+`announcement.check_due`).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bidding.award import closing, objections, publicity
 from trading.kernel.settings import Settings, get_settings
 from trading.kernel.storage import FileStore
+from bidding.award import announcement, objections, publicity
 
 
 class AwardDue:
@@ -62,3 +66,16 @@ class AwardCloseDue:
 
 
 SWEEP_HANDLERS = (AwardDue(), ObjectionAnswerDue(), AwardCloseDue())
+class AnnouncementDue:
+    """GP: a result announcement still unpublished at its due instant: the supervisors warned once."""
+
+    name = "award.announcement_due"
+
+    async def due(self, session: AsyncSession, now: datetime, limit: int) -> Sequence[object]:
+        return await announcement.due_announcements(session, now, limit)
+
+    async def run(self, session: AsyncSession, key: object, now: datetime) -> bool:
+        return await announcement.check_due(session, key if isinstance(key, uuid.UUID) else uuid.UUID(str(key)), now)
+
+
+SWEEP_HANDLERS = (AwardDue(), ObjectionAnswerDue(), AnnouncementDue())

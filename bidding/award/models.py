@@ -73,6 +73,11 @@ class Award(UUIDPrimaryKey, Base):
     """Engineering: the publicity is opened before this instant (``publicity_publish``)."""
     late_warned_at: Mapped[datetime | None]
     """When the supervisor was warned that the publicity was not opened in time."""
+    announcement_due: Mapped[datetime | None] = mapped_column(index=True)
+    """GP: the result announcement is published before this instant (``result_announcement``, 2
+    working days from the winner's determination; `announcement.schedule`)."""
+    announcement_warned_at: Mapped[datetime | None]
+    """GP: when the supervisors were warned that the result announcement was not published in time."""
     order_record: Mapped[dict[str, Any] | None]
     """`succession.Order.record`: the order candidates succeed in, fixed once."""
     passed_over: Mapped[dict[str, Any]] = mapped_column(default=dict)

@@ -1,4 +1,10 @@
-"""Objections to the candidates' publicity (异议, 实施条例 Art. 54) and their answers.
+"""Objections to the candidates' publicity (异议, 实施条例 Art. 54), GP 质疑 after the result
+announcement (政府采购法 Art. 52, 94号令; `announcement`), and their answers. One machinery for
+both stages (`stage_of`): what is filed against is the award's `Publicity` (candidates or result),
+the window is `rules.require_objection_in_time` for the sector (engineering: during the publicity;
+GP: from the announcement to 7 working days after its 1-working-day term), the answer period is
+``objection_answer`` (3 days; GP 7 working days) and ``objection_suspends`` says whether it holds
+the award (engineering yes; GP no by default).
 
 * **Filed** (`file_objection`) by a bidder of this tender (an organisation with a submitted bid),
   during the publicity (`rules.require_objection_in_time`, rule ``objection_period``), signed with
@@ -34,7 +40,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bidding.award import publicity as pub
 from bidding.award.errors import AwardRefused
 from bidding.award.models import Award, AwardObjection, Publicity
-from bidding.award.rules import PeriodKey, require_objection_in_time
+from bidding.award.rules import PeriodKey, Sector, require_objection_in_time
 from bidding.award.states import AwardEvent, transition
 from bidding.client import format as fmt
 from bidding.models import Bid, BidStatus, Tender
@@ -56,6 +62,12 @@ ANSWER_MAX: Final = 8000
 FILED_TEMPLATE: Final = "award.objection_filed"
 ANSWERED_TEMPLATE: Final = "award.objection_answered"
 LATE_TEMPLATE: Final = "award.objection_late"
+GP_TEMPLATES: Final = {
+    FILED_TEMPLATE: "award.question_filed",
+    ANSWERED_TEMPLATE: "award.question_answered",
+    LATE_TEMPLATE: "award.question_late",
+}
+"""The same notices for a GP 质疑 (their words and legal bases differ)."""
 SUBJECT: Final = "award.award"
 """The award's ledger subject (`publicity.SUBJECT`), named literally for the vocabulary scan."""
 
@@ -80,10 +92,31 @@ async def is_bidder(session: AsyncSession, tender_id: uuid.UUID, organisation_id
 
 
 async def _open_publicity(session: AsyncSession, award: Award) -> Publicity:
+    """What an objection is filed against: the candidates' publicity (engineering) or the result
+    announcement (GP, its 质疑 window; `announcement`); both are a `Publicity`, the statement the same.
+    """
     publicity = await pub.current_publicity(session, award.id)
     if publicity is None:
-        raise AwardRefused("objections are filed during the publicity", field="at", rule="objection_period")
+        when = "during the publicity" if award.sector is Sector.ENGINEERING else "after the result announcement"
+        raise AwardRefused(f"objections are filed {when}", field="at", rule="objection_period")
     return publicity
+
+
+def template(award: Award, name: str) -> str:
+    """The inbox template ``name`` for the award's sector (`GP_TEMPLATES`)."""
+    return name if award.sector is Sector.ENGINEERING else GP_TEMPLATES[name]
+
+
+def stage_of(award: Award) -> str:
+    """The stage an objection to the award belongs to: ``publicity`` (engineering 异议) or
+    ``announcement`` (GP 质疑); the public page it is filed against has that path.
+    """
+    return "publicity" if award.sector is Sector.ENGINEERING else "announcement"
+
+
+def _public_path(award: Award, tender: Tender) -> str:
+    page = "publicity" if award.sector is Sector.ENGINEERING else "result"
+    return f"/bidding/tenders/{tender.project_code}/{page}"
 
 
 async def objection_statement(session: AsyncSession, award: Award, organisation: Organisation, text: str) -> bytes:
@@ -191,7 +224,7 @@ async def file_objection(
         await notifications.publish(
             session,
             recipient=notifications.Recipient.organisation(owner),
-            template=FILED_TEMPLATE,
+            template=template(award, FILED_TEMPLATE),
             key=f"award.objection_filed:{objection.id}:{owner}",
             params={
                 "project_code": tender.project_code,
@@ -292,7 +325,7 @@ async def answer_objection(  # noqa: PLR0917 - the act and its signature
     await notifications.publish(
         session,
         recipient=notifications.Recipient.organisation(objection.organisation_id),
-        template=ANSWERED_TEMPLATE,
+        template=template(award, ANSWERED_TEMPLATE),
         key=f"award.objection_answered:{objection.id}",
         params={
             "project_code": tender.project_code,
@@ -314,6 +347,7 @@ async def _warn_late(session: AsyncSession, objection: AwardObjection, tender: T
     """Warn the supervisors, once, that the objection was not answered in time."""
     if objection.late:
         return False
+    award = await session.get_one(Award, objection.award_id)
     objection.late = True
     await session.flush()
     await append_entry(
@@ -329,13 +363,13 @@ async def _warn_late(session: AsyncSession, objection: AwardObjection, tender: T
         await notifications.publish(
             session,
             recipient=notifications.Recipient.organisation(organisation_id),
-            template=LATE_TEMPLATE,
+            template=template(award, LATE_TEMPLATE),
             key=f"award.objection_late:{objection.id}",
             params={
                 "project_code": tender.project_code,
                 "title": tender.title,
                 "due": objection.answer_due.isoformat(),
-                "path": f"/bidding/tenders/{tender.project_code}/publicity",
+                "path": _public_path(award, tender),
             },
             project_code=tender.project_code,
         )

@@ -5,8 +5,11 @@ parties (`succession`, `contract_rules`), signs and records.
 
 **Progress.** Engineering: ``report_signed → publicity_open → publicity_closed → awarded →
 notices_issued → contract_signed → closed`` (实施条例 Art. 54, 招标投标法 Art. 45-46). Government
-procurement has no candidates' publicity: ``report_signed → awarded → notices_issued`` (the result
-announcement goes out with the notices, 87号令 Art. 69) ``→ contract_signed → closed``.
+procurement has no candidates' publicity: ``report_signed → awarded → notices_issued → contract_signed
+→ closed``; its result announcement (87号令 Art. 69) is its own signed act, ``publish_announcement``,
+once the winner is confirmed (at ``awarded`` or ``notices_issued``): journalled, it does not move the
+progress state (the service keeps it once and stores its content, `announcement`), so the notices
+can require it without a new state.
 
 **Suspensions are conditions over the progress state, not a place in it**, so lifting one returns
 exactly where the tender was: `Position.objections` counts the objections not yet answered (each
@@ -26,8 +29,9 @@ tenderee's choice instead of the next candidate, 实施条例 Art. 55). A new ev
 service accepts it only with those parties' certificate signatures. ``close_publicity`` is the
 sweep's (time passing), ``close`` the platform's (the archive, signed by the platform's checkpoint).
 
-The GP 质疑 window (7 working days after the result announcement) lies after the notices, so there
-an objection can come while the contract is being signed; whether it suspends is
+The GP 质疑 window (7 working days after the result announcement) lies after the award, so there
+an objection can come before or after the notices and while the contract is being signed (the
+service checks the window from the announcement, `rules.require_objection_in_time`); whether it suspends is
 ``rules.objection_suspends`` (no by default: the supervisor suspends).
 """
 
@@ -97,6 +101,7 @@ class AwardEvent(StrEnum):
     UPHOLD_COMPLAINT_RE_TENDER = "uphold_complaint_re_tender"
     SUSPEND = "suspend"
     RESUME = "resume"
+    PUBLISH_ANNOUNCEMENT = "publish_announcement"  # GP 中标/成交结果公告: recorded, the progress state stays
 
 
 class Effect(StrEnum):
@@ -196,9 +201,13 @@ TRANSITIONS: Final[tuple[Transition, ...]] = (
         S.RE_TENDER, Actor.TENDEREE, (Actor.TENDEREE,), rule="award_state",
     ),
     Transition(
+        AwardEvent.PUBLISH_ANNOUNCEMENT, _AFTER_AWARD, None, Actor.TENDEREE, (Actor.TENDEREE,),
+        rule="announcement_after_award", sectors=GP,
+    ),
+    Transition(
         AwardEvent.FILE_OBJECTION, frozenset({S.PUBLICITY_OPEN}), None, Actor.BIDDER, (Actor.BIDDER,),
         rule="objection_period",
-        by_sector=((Sector.GOVERNMENT_PROCUREMENT, frozenset({S.NOTICES_ISSUED, S.CONTRACT_SIGNED})),),
+        by_sector=((Sector.GOVERNMENT_PROCUREMENT, frozenset({S.AWARDED, S.NOTICES_ISSUED, S.CONTRACT_SIGNED})),),
         effect=Effect.OBJECTION_FILED, blocked_by_suspension=False, blocked_by_objection=False,
     ),
     Transition(
@@ -353,6 +362,7 @@ VOIDABLE: Final = frozenset(
         AwardEvent.REASSIGN_AWARD,
         AwardEvent.ISSUE_NOTICES,
         AwardEvent.SIGN_CONTRACT,
+        AwardEvent.PUBLISH_ANNOUNCEMENT,
     }
 )
 """The award's own acts: what an upheld complaint makes void (the objections, complaints and the

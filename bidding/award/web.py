@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bidding.award import award as decisions
 from bidding.award import objections, publicity, succession
-from bidding.award.models import Award, AwardObjection, Publicity
+from bidding.award.models import Award, AwardObjection, Publicity, PublicityKind
 from bidding.award.states import AwardEvent, allowed_events
 from bidding.models import Tender, TenderStatus
 from bidding.policies import BiddingPermission
@@ -137,7 +137,11 @@ class PublicityPages(Controller):
     ) -> Response[Any]:
         """The tender's candidates' publicity (public): only what the tenderee published, signed."""
         tender = await _tender(db_session, code)
-        opened = [s for s in await _shown(db_session, tender, owner=False) if s.publicity is not None]
+        opened = [
+            s
+            for s in await _shown(db_session, tender, owner=False)
+            if s.publicity is not None and s.publicity.kind is PublicityKind.CANDIDATES
+        ]
         actor = await current_actor(request)
         bidder = await objections.is_bidder(db_session, tender.id, actor.organisation_id)
         context = {"tender": tender, "shown": opened, "bidder": bidder, "server_time": await clock.now(db_session)}

@@ -202,10 +202,11 @@ def _objection_text(text: str | None, text_file: Path | None) -> str:
 @click.option("--tender", required=True)
 @click.option(
     "--stage",
-    type=click.Choice(["opening", "publicity"]),
+    type=click.Choice(["opening", "publicity", "announcement"]),
     default="opening",
     show_default=True,
-    help="opening: in the opening hall; publicity: to the candidates' publicity (中标候选人公示)",
+    help="opening: in the opening hall; publicity: to the candidates' publicity (中标候选人公示); "
+    "announcement: GP 质疑 to the result announcement (中标/成交结果公告)",
 )
 @click.option("--lot-group", default=None, help="publicity: the lot group, when the tender has several")
 @click.option("--text", default=None, help="the objection (异议), as filed and signed")
@@ -234,15 +235,18 @@ def object_command(  # noqa: PLR0917 - one parameter per click option
     JSON). Prints the objection's id and the statement's SHA-256. Possible until the confirmation
     stage ends. ``--stage publicity``: an objection to the candidates' publicity, signed over
     ``{"bidder", "lotGroup", "publicitySha256", "tender", "text", "type": "ggzy-award-objection/1"}``
-    during the publicity.
+    during the publicity. ``--stage announcement``: a GP 质疑 to the result announcement, signed over
+    the same statement with the announcement's content SHA-256, within 7 working days after its term.
     """
     statement_text = _objection_text(text, text_file)
     signer = load_signer(p12_path, p12_password)
     client = SyncBidClient(server, api_token(server, token, user, password))
     uscc = bidder or client.run(lambda c: our_bidder_uscc(c, tender))
-    if stage == "publicity":
+    if stage in {"publicity", "announcement"}:
         answer = client.run(
-            lambda c: file_signed_publicity_objection(c, tender, uscc, statement_text, signer, lot_group=lot_group)
+            lambda c: file_signed_publicity_objection(
+                c, tender, uscc, statement_text, signer, lot_group=lot_group, stage=stage
+            )
         )
     else:
         answer = client.run(lambda c: file_signed_objection(c, tender, uscc, statement_text, signer))

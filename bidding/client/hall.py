@@ -150,20 +150,29 @@ async def file_signed_objection(
 
 
 async def file_signed_publicity_objection(
-    client: BidClient, tender: str, bidder: str, text: str, signer: SigningIdentity, *, lot_group: str | None = None
+    client: BidClient,
+    tender: str,
+    bidder: str,
+    text: str,
+    signer: SigningIdentity,
+    *,
+    lot_group: str | None = None,
+    stage: str = "publicity",
 ) -> dict[str, Any]:
-    """异议 to the candidates' publicity: fetch the open publicity (of ``lot_group`` when the tender
-    has several), sign `fmt.award_objection_statement` (tender, lot group, our USCC, the publicity's
-    content SHA-256, the text) here and file it; the platform's answer plus the statement's SHA-256.
+    """异议 to the candidates' publicity (``stage`` ``publicity``) or GP 质疑 to the result
+    announcement (``announcement``): fetch the open one (of ``lot_group`` when the tender has
+    several), sign `fmt.award_objection_statement` (tender, lot group, our USCC, its content
+    SHA-256, the text) here and file it; the platform's answer plus the statement's SHA-256.
     """
-    opened = [p for p in await client.publicities(tender) if not p["closed"]]
+    opened = [p for p in await client.publicities(tender) if not p["closed"] and p.get("stage", "publicity") == stage]
     if lot_group is not None:
         opened = [p for p in opened if p["lotGroup"] == lot_group]
     if len(opened) != 1:
         detail = (
             f"{len(opened)} open publicities of {tender}: name one with --lot-group"
             if opened
-            else f"no candidates' publicity of {tender} is open"
+            else f"no {'candidates publicity' if stage == 'publicity' else 'result announcement'} of {tender} "
+            "takes objections now"
         )
         raise LocalRefusal("award", "objection_period", detail)
     [shown] = opened

@@ -196,6 +196,8 @@ ACTION_LABELS: Final[Mapping[str, str]] = MappingProxyType(
         "award.objection_answered": N_("Objection to the result answered"),
         "award.objection_late": N_("Objection to the result not answered in time"),
         "award.closed": N_("Award closed, the tender archived"),
+        "award.announcement_published": N_("Result announcement published"),
+        "award.announcement_late": N_("Result announcement not published in time"),
         "evaluation.chair_elected": N_("Committee chair elected"),
         "evaluation.chair_voted": N_("Vote for the committee chair"),
         "evaluation.extension_requested": N_("More time asked for"),

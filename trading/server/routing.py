@@ -13,8 +13,10 @@ from litestar.template.config import TemplateConfig
 from bidding.api import bids as bidding_api
 from bidding.api import tenders as tender_api
 from bidding.award import api as award_api
+from bidding.award import api_gp as award_api_gp
 from bidding.award import web as award_web
 from bidding.award import web_archive as award_archive_web
+from bidding.award import web_gp as award_web_gp
 from bidding.evaluation.clarifications import api as clarifications_api
 from bidding.evaluation.clarifications import web as clarifications_web
 from bidding.evaluation.committee import api as committee_api
@@ -118,6 +120,8 @@ PUBLIC_ROUTES: frozenset[str] = frozenset(
         *award_web.PUBLIC_PATHS,
         # The closed tender's electronic archive (download, verified offline).
         *award_archive_web.PUBLIC_PATHS,
+        *award_web_gp.PUBLIC_PATHS,
+        *award_api_gp.PUBLIC_PATHS,
     }
 )
 
@@ -155,6 +159,7 @@ def route_handlers(api_prefix: str) -> list[ControllerRouterHandler]:
             *bidding_api.CONTROLLERS,
             *opening_api.CONTROLLERS,
             *award_api.CONTROLLERS,
+            *award_api_gp.CONTROLLERS,
             *pool_api.CONTROLLERS,
             *clarifications_api.CONTROLLERS,
             *committee_api.CONTROLLERS,
@@ -182,6 +187,7 @@ def route_handlers(api_prefix: str) -> list[ControllerRouterHandler]:
             *bidding_web.CONTROLLERS,
             *award_web.CONTROLLERS,
             *award_archive_web.CONTROLLERS,
+            *award_web_gp.CONTROLLERS,
             opening_web.OpeningPages,
             *pool_web.CONTROLLERS,
             *clarifications_web.CONTROLLERS,

@@ -108,6 +108,15 @@ def refused(position: Position, event: AwardEvent | str, sector: Sector = ENG) -
         (GP, [E.CONFIRM_AWARD, E.ACCEPT_COMPLAINT, E.UPHOLD_COMPLAINT_RE_TENDER], [S.AWARDED,
                                                                                    S.COMPLAINT_ACCEPTED,
                                                                                    S.RE_TENDER]),
+        # GP: the result announcement is journalled without moving the progress state; a 质疑
+        # after it holds nothing by default.
+        (
+            GP,
+            [E.CONFIRM_AWARD, E.PUBLISH_ANNOUNCEMENT, E.FILE_OBJECTION, E.ISSUE_NOTICES, E.ANSWER_OBJECTION],
+            [S.AWARDED, S.AWARDED, S.OBJECTION_PENDING, S.OBJECTION_PENDING, S.NOTICES_ISSUED],
+        ),
+        (GP, [E.CONFIRM_AWARD, E.ISSUE_NOTICES, E.PUBLISH_ANNOUNCEMENT], [S.AWARDED, S.NOTICES_ISSUED,
+                                                                          S.NOTICES_ISSUED]),
         # GP: a 质疑 after the result announcement does not hold the contract by default.
         (
             GP,
@@ -141,7 +150,12 @@ NOTIFIED = Position(S.NOTICES_ISSUED)
         (AWARDED, E.CLOSE_PUBLICITY, ENG, "publicity_open"),
         (CLOSED_PUBLICITY, E.FILE_OBJECTION, ENG, "objection_period"),  # objection after the publicity
         (Position(), E.FILE_OBJECTION, ENG, "objection_period"),
-        (AWARDED, E.FILE_OBJECTION, GP, "objection_period"),  # GP: after the result announcement
+        (Position(), E.FILE_OBJECTION, GP, "objection_period"),  # GP: after the winner's announcement
+        # GP: the result announcement once the winner is confirmed; none in engineering.
+        (Position(), E.PUBLISH_ANNOUNCEMENT, GP, "announcement_after_award"),
+        (Position(S.CONTRACT_SIGNED), E.PUBLISH_ANNOUNCEMENT, GP, "announcement_after_award"),
+        (AWARDED, E.PUBLISH_ANNOUNCEMENT, ENG, "award_sector"),
+        (Position(S.AWARDED, suspended=True), E.PUBLISH_ANNOUNCEMENT, GP, "award_suspended"),
         (CLOSED_PUBLICITY, E.REASSIGN_AWARD, ENG, "award_first"),
         (Position(S.CONTRACT_SIGNED), E.FAIL, ENG, "award_state"),
         (Position(S.CONTRACT_SIGNED), E.RE_TENDER, ENG, "award_state"),

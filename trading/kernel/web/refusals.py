@@ -194,6 +194,13 @@ RULE_TEXT: Final[Mapping[str, str]] = MappingProxyType(
         "award_sector": N_("This step does not apply to this kind of tender."),
         "award_state": N_("The award procedure is not at a stage that allows this."),
         "award_suspended": N_("The supervisor has suspended the tender."),
+        "announcement_after_award": N_(
+            "The result is announced in government procurement, after the winner is confirmed."
+        ),
+        "announcement_once": N_("The result announcement is already published."),
+        "announcement_signer": N_(
+            "The result announcement is signed with the certificate of the purchaser or agency publishing it."
+        ),
         "award_voter": N_("Only the award committee's members may vote."),
         "award_voters": N_("The published award rule names no voters."),
         "candidate_dropped": N_("This candidate has given up or been disqualified and cannot be awarded."),

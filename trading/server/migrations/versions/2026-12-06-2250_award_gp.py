@@ -1,4 +1,4 @@
-"""award gp: reserved so parts built in parallel keep one migration chain (empty until the part needs it)
+"""award gp: the GP result announcement's due instant and the supervisors' warning on the award
 
 Revision ID: 0036_award_gp
 Revises: 0035_award_decisions
@@ -9,6 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import sqlalchemy as sa
+from alembic import op
+
+import trading.kernel.db.types
+
 revision: str = "0036_award_gp"
 down_revision: str | Sequence[str] | None = "0035_award_decisions"
 branch_labels: str | Sequence[str] | None = None
@@ -16,8 +21,18 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    pass
+    with op.batch_alter_table("award_awards") as batch:
+        batch.add_column(
+            sa.Column("announcement_due", trading.kernel.db.types.UTCDateTime(timezone=True), nullable=True)
+        )
+        batch.add_column(
+            sa.Column("announcement_warned_at", trading.kernel.db.types.UTCDateTime(timezone=True), nullable=True)
+        )
+        batch.create_index(op.f("ix_award_awards_announcement_due"), ["announcement_due"], unique=False)
 
 
 def downgrade() -> None:
-    pass
+    with op.batch_alter_table("award_awards") as batch:
+        batch.drop_index(op.f("ix_award_awards_announcement_due"))
+        batch.drop_column("announcement_warned_at")
+        batch.drop_column("announcement_due")
