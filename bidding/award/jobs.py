@@ -1,11 +1,10 @@
 """The award stage's time-driven work (`trading.kernel.sweep`): one handler over ``Award.next_check``
 (the publicity's due instant, then its end; `publicity.check_due` locks, re-checks and acts, so a
 repeated or concurrent sweep changes nothing extra), one over ``AwardObjection.next_check`` (the
-answer's due instant; `objections.check_answer_due`, the same way), and one that closes the award of a
-signed contract into the tender's archive (`closing.close_award`; due by its state alone).
 answer's due instant; `objections.check_answer_due`, the same way), one over
 ``Award.announcement_due`` (GP: the result announcement missing at its due instant;
-`announcement.check_due`).
+`announcement.check_due`), and one that closes the award of a signed contract into the tender's
+archive (`closing.close_award`; due by its state alone).
 """
 
 from __future__ import annotations
@@ -16,10 +15,9 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bidding.award import closing, objections, publicity
+from bidding.award import announcement, closing, objections, publicity
 from trading.kernel.settings import Settings, get_settings
 from trading.kernel.storage import FileStore
-from bidding.award import announcement, objections, publicity
 
 
 class AwardDue:
@@ -65,7 +63,6 @@ class AwardCloseDue:
         return await closing.close_award(session, settings, FileStore(settings.storage_dir), award_id, now) is not None
 
 
-SWEEP_HANDLERS = (AwardDue(), ObjectionAnswerDue(), AwardCloseDue())
 class AnnouncementDue:
     """GP: a result announcement still unpublished at its due instant: the supervisors warned once."""
 
@@ -78,4 +75,4 @@ class AnnouncementDue:
         return await announcement.check_due(session, key if isinstance(key, uuid.UUID) else uuid.UUID(str(key)), now)
 
 
-SWEEP_HANDLERS = (AwardDue(), ObjectionAnswerDue(), AnnouncementDue())
+SWEEP_HANDLERS = (AwardDue(), ObjectionAnswerDue(), AwardCloseDue(), AnnouncementDue())
