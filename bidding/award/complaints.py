@@ -47,11 +47,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bidding.award import objections
 from bidding.award import publicity as pub
 from bidding.award.errors import AwardRefused
-from bidding.award.models import Award, AwardNotice, AwardObjection, Complaint, Contract, Publicity
+from bidding.award.models import Award, AwardNotice, AwardObjection, AwardStep, Complaint, Contract, Publicity
 from bidding.award.rules import PeriodKey, Sector, complaint_deadline
 from bidding.award.states import (
     TERMINAL,
     AwardEvent,
+    AwardState,
     ComplaintState,
     Position,
     Step,
@@ -645,6 +646,26 @@ async def queue(session: AsyncSession) -> list[Queued]:
         .order_by(Complaint.filed_at.desc())
     )
     return [Queued(c, a, t, name) for c, a, t, name in rows.all()]
+
+
+async def shown_publicity(session: AsyncSession, award_id: uuid.UUID) -> Publicity | None:
+    """The publicity the pages show: the current one, else the latest an upheld complaint voided
+    (shown marked void, never hidden).
+    """
+    current = await pub.current_publicity(session, award_id)
+    if current is not None:
+        return current
+    return await session.scalar(
+        sa.select(Publicity).where(Publicity.award_id == award_id).order_by(Publicity.opened_at.desc()).limit(1)
+    )
+
+
+async def voided_journal(session: AsyncSession, award: Award) -> tuple[AwardStep, ...]:
+    """The award's journal when an upheld complaint ended it (its void acts marked), else nothing."""
+    if award.state not in {AwardState.VOIDED, AwardState.RE_TENDER}:
+        return ()
+    steps = tuple(await pub.steps_of(session, award.id))
+    return steps if any(step.voided_at is not None for step in steps) else ()
 
 
 async def suspended_awards(session: AsyncSession) -> list[tuple[Award, Tender]]:
