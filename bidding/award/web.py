@@ -127,9 +127,7 @@ async def _shown(db_session: AsyncSession, tender: Tender, *, owner: bool) -> li
                     ).decode()
         listed = tuple(await objections.objections_of(db_session, award.id)) if owner else ()
         journal = await complaints.voided_journal(db_session, award)
-        shown.append(
-            Shown(award, opened, statement, may_open, winner, winner_name, confirm, listed, steps=journal)
-        )
+        shown.append(Shown(award, opened, statement, may_open, winner, winner_name, confirm, listed, steps=journal))
     return shown
 
 

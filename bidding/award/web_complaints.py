@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Final
 
 from litestar import Controller, Request, Response, get, post
@@ -87,7 +88,7 @@ class Mine:
     award: Award
     objection: AwardObjection
     complaints: tuple[Complaint, ...]
-    deadline: Any = None
+    deadline: datetime | None = None
     may_complain: bool = False
     why_not: str = ""
 
@@ -356,11 +357,12 @@ class _BidderPage:
             filed = await complaints.mine(self.db_session, self.actor, award.id)
             for objection in await objections.mine(self.db_session, self.actor, award.id):
                 theirs = tuple(c for c in filed if c.objection_id == objection.id)
-                deadline, why_not = None, ""
+                deadline: datetime | None = None
+                why_not = ""
                 try:
                     deadline = complaints.deadline_of(award, objection, settings)
                 except AwardRefused as exc:
-                    why_not = exc.rule
+                    why_not = exc.rule or ""
                 open_one = any(c.state in complaints.OPEN_STATES for c in theirs)
                 waiting = objection.answered_at is None and now < objection.answer_due
                 may = (

@@ -13,6 +13,7 @@ from litestar.template.config import TemplateConfig
 from bidding.api import bids as bidding_api
 from bidding.api import tenders as tender_api
 from bidding.award import api as award_api
+from bidding.award import api_complaints as award_complaints_api
 from bidding.award import web as award_web
 from bidding.award import web_complaints as award_complaints_web
 from bidding.evaluation.clarifications import api as clarifications_api
@@ -153,6 +154,7 @@ def route_handlers(api_prefix: str) -> list[ControllerRouterHandler]:
             *bidding_api.CONTROLLERS,
             *opening_api.CONTROLLERS,
             *award_api.CONTROLLERS,
+            *award_complaints_api.CONTROLLERS,
             *pool_api.CONTROLLERS,
             *clarifications_api.CONTROLLERS,
             *committee_api.CONTROLLERS,
