@@ -197,3 +197,5 @@ _.tenderee_signer_sha256
 _.performance_security
 _.confirm_statement  # bidding/award/web.py: read by award/publicity_manage.html
 _.may_object  # bidding/award/web.py: read by award/objections.html
+_.complainant  # bidding/award/complaints.py Queued: read by award/complaints_queue.html
+_.may_complain  # bidding/award/web_complaints.py: read by award/complaints.html

@@ -27,7 +27,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bidding.award import award as decisions
 from bidding.award import objections, publicity, succession
 from bidding.award.models import Award, AwardObjection, Publicity, PublicityKind
+from bidding.award import complaints, objections, publicity, succession
+from bidding.award.models import Award, AwardObjection, AwardStep, Publicity
 from bidding.award.states import AwardEvent, allowed_events
+from bidding.award.web_labels import LABELS
 from bidding.models import Tender, TenderStatus
 from bidding.policies import BiddingPermission
 from bidding.repository.tenders import TenderRepository
@@ -96,6 +99,8 @@ class Shown:
     objections: tuple[AwardObjection, ...] = ()
     """The owners' page: every objection; the bidder's page: its own."""
     may_object: bool = False
+    steps: tuple[AwardStep, ...] = ()
+    """The journal, when an upheld complaint voided the award (its void acts marked)."""
 
 
 async def _tender(db_session: AsyncSession, code: str) -> Tender:
@@ -108,7 +113,7 @@ async def _tender(db_session: AsyncSession, code: str) -> Tender:
 async def _shown(db_session: AsyncSession, tender: Tender, *, owner: bool) -> list[Shown]:
     shown = []
     for award in await publicity.awards_of_tender(db_session, tender.id):
-        opened = await publicity.current_publicity(db_session, award.id)
+        opened = await complaints.shown_publicity(db_session, award.id)
         statement, may_open, winner, winner_name, confirm = "", False, "", "", ""
         if owner:
             events = allowed_events(publicity.position_of(award), award.sector, publicity.rules_of(award))
@@ -123,7 +128,8 @@ async def _shown(db_session: AsyncSession, tender: Tender, *, owner: bool) -> li
                         await decisions.decision_statement(db_session, award, decisions.Decision.CONFIRM, winner)
                     ).decode()
         listed = tuple(await objections.objections_of(db_session, award.id)) if owner else ()
-        shown.append(Shown(award, opened, statement, may_open, winner, winner_name, confirm, listed))
+        journal = await complaints.voided_journal(db_session, award)
+        shown.append(Shown(award, opened, statement, may_open, winner, winner_name, confirm, listed, steps=journal))
     return shown
 
 
@@ -144,7 +150,13 @@ class PublicityPages(Controller):
         ]
         actor = await current_actor(request)
         bidder = await objections.is_bidder(db_session, tender.id, actor.organisation_id)
-        context = {"tender": tender, "shown": opened, "bidder": bidder, "server_time": await clock.now(db_session)}
+        context = {
+            "tender": tender,
+            "shown": opened,
+            "bidder": bidder,
+            "server_time": await clock.now(db_session),
+            **LABELS,
+        }
         return await page(request, "award/publicity.html", context)
 
     @get(
@@ -409,6 +421,7 @@ class _ManagePage:
             "awarded": self.request.query_params.get("awarded") == "1",
             "answered": self.request.query_params.get("answered") == "1",
             "server_time": await clock.now(self.db_session),
+            **LABELS,
         }
         return await page(self.request, "award/publicity_manage.html", context)
 

@@ -15,6 +15,8 @@ and at the opening (开标): ``sign-in`` (签到, signed), ``decrypt``, ``object
         --text-file 异议.txt
     ggzy bid object --stage publicity --server https://ggzy.example --user alice --tender E320… \
         --p12 sign.p12 --text-file 异议.txt        # to the candidates' publicity (中标候选人公示)
+    ggzy bid complain --server https://ggzy.example --user alice --tender E320… --p12 sign.p12 \
+        --text-file 投诉.txt                       # to the supervisor, after the objection (投诉)
     ggzy bid confirm --server https://ggzy.example --user alice --tender E320… --p12 sign.p12 \
         --expect-sha256 3f5a…
 
@@ -50,7 +52,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
-from bidding.client import cli_hall
+from bidding.client import cli_complaints, cli_hall
 from bidding.client import format as fmt
 from bidding.client.cli_inputs import (
     EXISTING_FILE,
@@ -500,3 +502,4 @@ def verify_receipt_command(
 
 for _command in cli_hall.COMMANDS:
     bid.add_command(_command)
+bid.add_command(cli_complaints.complain_command)

@@ -386,6 +386,45 @@ def award_objection_answer_statement(tender: str, objection: str, objection_sha2
     )
 
 
+AWARD_COMPLAINT: Final = "ggzy-award-complaint/1"
+AWARD_COMPLAINT_ACT: Final = "ggzy-award-complaint-act/1"
+
+
+def award_complaint_statement(tender: str, lot_group: str, bidder: str, objection: str, text: str) -> bytes:
+    """What a bidder signs to complain (投诉, 实施条例 Art. 60) to the supervisory department after its
+    objection to the result: the text, bound to the tender, the lot group, the bidder and the
+    objection it follows (its id); its own type, so it cannot be replayed as an objection.
+    """
+    return _canonical(
+        {
+            "type": AWARD_COMPLAINT,
+            "tender": tender,
+            "lotGroup": lot_group,
+            "bidder": bidder,
+            "objection": objection,
+            "text": text,
+        }
+    )
+
+
+def award_complaint_act_statement(tender: str, complaint: str, complaint_sha256: str, act: str, text: str) -> bytes:
+    """What the supervisory department signs for one act on a complaint (实施条例 Art. 61): ``act``
+    is ``accept``, ``reject``, ``suspend``, ``resume``, ``dismiss``, ``uphold_reevaluate`` or
+    ``uphold_re_tender``; the complaint (its id and the SHA-256 of its signed statement) and the
+    act's reasons.
+    """
+    return _canonical(
+        {
+            "type": AWARD_COMPLAINT_ACT,
+            "tender": tender,
+            "complaint": complaint,
+            "complaintSha256": complaint_sha256,
+            "act": act,
+            "text": text,
+        }
+    )
+
+
 def document_objection_statement(tender: str, bidder: str, text: str) -> bytes:
     """What an organisation signs to object to a tender's documents (实施条例 Art. 22); its own type,
     so an objection in the opening hall cannot be replayed as one to the documents or back.

@@ -372,6 +372,25 @@ class BidClient:
         data: dict[str, Any] = await self._award_json("POST", f"/{tender}/objections", json=body)
         return data
 
+    # --- complaints to the supervisor (``/api/v1/award``) ---
+
+    async def complaint_objections(self, tender: str) -> list[dict[str, Any]]:
+        """Our objections to the tender's result, each with its complaint window and our complaints."""
+        data: list[dict[str, Any]] = await self._award_json("GET", f"/{tender}/complaints/mine")
+        return data
+
+    async def file_complaint(
+        self, tender: str, award: str, objection: str, text: str, signature: bytes
+    ) -> dict[str, Any]:
+        body = {
+            "award": award,
+            "objection": objection,
+            "text": text,
+            "signature": base64.b64encode(signature).decode(),
+        }
+        data: dict[str, Any] = await self._award_json("POST", f"/{tender}/complaints", json=body)
+        return data
+
     # --- the evaluation's clarification requests (``/api/v1/evaluation``) ---
 
     async def _evaluation_json(self, method: str, path: str, **kwargs: Any) -> Any:

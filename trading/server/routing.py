@@ -14,9 +14,11 @@ from bidding.api import bids as bidding_api
 from bidding.api import tenders as tender_api
 from bidding.award import api as award_api
 from bidding.award import api_gp as award_api_gp
+from bidding.award import api_complaints as award_complaints_api
 from bidding.award import web as award_web
 from bidding.award import web_archive as award_archive_web
 from bidding.award import web_gp as award_web_gp
+from bidding.award import web_complaints as award_complaints_web
 from bidding.evaluation.clarifications import api as clarifications_api
 from bidding.evaluation.clarifications import web as clarifications_web
 from bidding.evaluation.committee import api as committee_api
@@ -160,6 +162,7 @@ def route_handlers(api_prefix: str) -> list[ControllerRouterHandler]:
             *opening_api.CONTROLLERS,
             *award_api.CONTROLLERS,
             *award_api_gp.CONTROLLERS,
+            *award_complaints_api.CONTROLLERS,
             *pool_api.CONTROLLERS,
             *clarifications_api.CONTROLLERS,
             *committee_api.CONTROLLERS,
@@ -188,6 +191,7 @@ def route_handlers(api_prefix: str) -> list[ControllerRouterHandler]:
             *award_web.CONTROLLERS,
             *award_archive_web.CONTROLLERS,
             *award_web_gp.CONTROLLERS,
+            *award_complaints_web.CONTROLLERS,
             opening_web.OpeningPages,
             *pool_web.CONTROLLERS,
             *clarifications_web.CONTROLLERS,

@@ -78,6 +78,7 @@ NAVIGATION = Navigation(
         NavItem(N_("Owner workspace"), "/market/owner", roles=frozenset({Role.TENDEREE})),
         NavItem(N_("Intermediary workspace"), "/market/intermediary", roles=frozenset({Role.INTERMEDIARY})),
         NavItem(N_("Marketplace supervision"), MARKET_REGULATOR, roles=frozenset({Role.SUPERVISOR})),
+        NavItem(N_("Tender complaints"), "/bidding/supervision/complaints", roles=frozenset({Role.SUPERVISOR})),
         NavItem(N_("Marketplace administration"), "/market/centre", roles=frozenset({Role.ADMIN})),
         NavItem(N_("Credit records"), "/credit/imports", roles=frozenset({Role.SUPERVISOR, Role.ADMIN})),
         NavItem(N_("Expert pool"), "/evaluation/experts", roles=frozenset({Role.SUPERVISOR, Role.ADMIN})),
@@ -260,6 +261,11 @@ NAVIGATION = Navigation(
             (
                 _LEDGER_PANEL,
                 _TENDERS_PANEL,
+                Panel(
+                    N_("Tender complaints"),
+                    N_("Complaints about tender results: accept them, suspend the tender and decide."),
+                    (Link(N_("Tender complaints"), "award.complaints_queue"),),
+                ),
                 Panel(
                     N_("Intermediary marketplace"),
                     N_("Overdue deliveries, the credit report, complaints and the blacklist of intermediaries."),

@@ -39,7 +39,14 @@ EXPECTED_LINKS = {
     },
     Role.INTERMEDIARY: {"/market/intermediary", "/market", "/inbox", "/account"},
     Role.GUARANTOR: {"/inbox", "/bidding/tenders", "/account"},
-    Role.SUPERVISOR: {"/ledger", "/bidding/tenders", "/market/regulator", "/credit/imports", "/account"},
+    Role.SUPERVISOR: {
+        "/ledger",
+        "/bidding/tenders",
+        "/bidding/supervision/complaints",
+        "/market/regulator",
+        "/credit/imports",
+        "/account",
+    },
     Role.ADMIN: {
         "/trust-list",
         "/admin/calendar",

@@ -247,6 +247,20 @@ RULE_TEXT: Final[Mapping[str, str]] = MappingProxyType(
         "vote_tied": N_("The vote is tied at the top; the committee votes again."),
         "votes_complete": N_("Every member of the award committee must vote."),
         "winner_signs_first": N_("The awarded organisation signs the contract first, then the tenderee."),
+        # Complaints to the supervisor (bidding.award.complaints).
+        "complaint_by_bidder": N_("Only a bidder of this tender may complain about its result."),
+        "complaint_after_objection": N_("A complaint follows your own objection to this result."),
+        "complaint_after_answer": N_(
+            "A complaint can be filed once the objection is answered or its answer is overdue."
+        ),
+        "complaint_period": N_("The time for a complaint after this objection has passed."),
+        "complaint_length": N_("The complaint is empty or too long."),
+        "complaint_once": N_("This objection already has a complaint being handled."),
+        "complaint_signer": N_("The complaint is signed with the certificate of the bidder filing it."),
+        "complaint_supervisor": N_("Only the supervisory department handles complaints."),
+        "complaint_act_signer": N_("The act is signed with the certificate of the supervisory department making it."),
+        "note_length": N_("The reasons are empty or too long."),
+        "decision_length": N_("The decision's reasons are empty or too long."),
     }
 )
 ERROR_TITLES: Final[Mapping[str, str]] = MappingProxyType(
