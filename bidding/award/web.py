@@ -25,10 +25,8 @@ from litestar.params import FromPath
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bidding.award import award as decisions
-from bidding.award import objections, publicity, succession
-from bidding.award.models import Award, AwardObjection, Publicity, PublicityKind
 from bidding.award import complaints, objections, publicity, succession
-from bidding.award.models import Award, AwardObjection, AwardStep, Publicity
+from bidding.award.models import Award, AwardObjection, AwardStep, Publicity, PublicityKind
 from bidding.award.states import AwardEvent, allowed_events
 from bidding.award.web_labels import LABELS
 from bidding.models import Tender, TenderStatus
