@@ -239,6 +239,10 @@ RULE_TEXT: Final[Mapping[str, str]] = MappingProxyType(
         "vote_tied": N_("The vote is tied at the top; the committee votes again."),
         "votes_complete": N_("Every member of the award committee must vote."),
         "winner_signs_first": N_("The awarded organisation signs the contract first, then the tenderee."),
+        "pdf-signing-unknown": N_("No signature was prepared for you here: sign again."),
+        "pdf-signing-reused": N_("This prepared signature was already used: sign again."),
+        "pdf-signing-expired": N_("The prepared signature expired: sign again."),
+        "pdf-signature-cms": N_("The signature made in the page is missing or not readable."),
     }
 )
 ERROR_TITLES: Final[Mapping[str, str]] = MappingProxyType(
