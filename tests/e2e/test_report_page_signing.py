@@ -137,7 +137,7 @@ async def test_a_member_signs_the_report_in_the_page_and_the_report_records_it( 
     assert len(embedded) == 2
     async with session_maker() as session:
         context_ = await trust_context(session, settings, await clock.now(session))
-    reports = await verify_pdf(pdf, context_.validator, usage=Usage.SEAL)
+        reports = await verify_pdf(pdf, context_.validator, usage=Usage.SEAL)  # the validator reads with the session
     assert [r.passed for r in reports] == [True, True]
     assert member.name in (reports[1].signer or "")
 

@@ -145,7 +145,7 @@ async def test_members_sign_in_the_page_after_an_upload_and_every_signature_stay
     # The platform's verifier under the trust list: every signature passes, the last is member 3's.
     async with session_maker() as session:
         context = await trust_context(session, settings, await clock.now(session))
-    reports = await verify_pdf(pdf, context.validator, usage=Usage.SEAL)
+        reports = await verify_pdf(pdf, context.validator, usage=Usage.SEAL)  # the validator reads with the session
     assert [r.passed for r in reports] == [True, True, True]
     assert "CN=" + world.signers[2].name in (reports[-1].signer or "")
 
