@@ -67,7 +67,7 @@ class ReportPageSigning(Controller):
         except DomainError as exc:
             errors = [{"field": e.field, "rule": e.rule, "message": e.message} for e in field_errors(exc, LABELS)]
             return Response({"errors": errors}, status_code=exc.status_code, headers={"Cache-Control": "no-store"})
-        return Response(prepared_json(prepared), headers={"Cache-Control": "no-store"})
+        return Response(prepared_json(prepared), status_code=200, headers={"Cache-Control": "no-store"})
 
     @post("/e/{evaluation_id:uuid}/report/page-signature", name=FINISH, opt=requires(ReportPermission.SIGN))
     async def finish(
