@@ -10,7 +10,8 @@ import bidding.opening.models  # noqa: F401 - registers the opening tables
 import intermediary_market.models  # noqa: F401 - registers the marketplace tables
 import trading.credit.models  # registers the credit tables
 import trading.ledger.models  # registers the ledger tables
-import trading.parties.models  # noqa: F401 - registers the parties tables
+import trading.parties.models  # registers the parties tables
+import trading.parties.pdf_signing  # noqa: F401 - registers the table of PDFs prepared for signing in the page
 from trading.kernel.db.base import Base
 from trading.notifications import models as notifications_models  # noqa: F401 - registers the inbox and e-mail tables
 

@@ -27,6 +27,7 @@ from bidding.evaluation.pool import api as pool_api
 from bidding.evaluation.pool import web as pool_web
 from bidding.evaluation.report import api as report_api
 from bidding.evaluation.report import web as report_web
+from bidding.evaluation.report import web_pagesign as report_web_pagesign
 from bidding.evaluation.requirementset import web as requirementset_web
 from bidding.evaluation.scoring import web as scoring_web
 from bidding.evaluation.session import web as session_web
@@ -203,6 +204,7 @@ def route_handlers(api_prefix: str) -> list[ControllerRouterHandler]:
             *committee_web.CONTROLLERS,
             *requirementset_web.CONTROLLERS,
             *report_web.CONTROLLERS,
+            *report_web_pagesign.CONTROLLERS,
             *venues_web.CONTROLLERS,
             *session_web.CONTROLLERS,
             opening_live.HallEvents,

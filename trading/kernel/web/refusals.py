@@ -261,6 +261,10 @@ RULE_TEXT: Final[Mapping[str, str]] = MappingProxyType(
         "complaint_act_signer": N_("The act is signed with the certificate of the supervisory department making it."),
         "note_length": N_("The reasons are empty or too long."),
         "decision_length": N_("The decision's reasons are empty or too long."),
+        "pdf-signing-unknown": N_("No signature was prepared for you here: sign again."),
+        "pdf-signing-reused": N_("This prepared signature was already used: sign again."),
+        "pdf-signing-expired": N_("The prepared signature expired: sign again."),
+        "pdf-signature-cms": N_("The signature made in the page is missing or not readable."),
     }
 )
 ERROR_TITLES: Final[Mapping[str, str]] = MappingProxyType(
