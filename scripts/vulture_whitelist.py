@@ -197,3 +197,5 @@ _.tenderee_signer_sha256
 _.performance_security
 _.confirm_statement  # bidding/award/web.py: read by award/publicity_manage.html
 _.may_object  # bidding/award/web.py: read by award/objections.html
+_.set_by  # bidding/award/rule_models.py: who published the 定标 rule (kept with the row)
+_.needs_order  # bidding/award/web_decisions.py: read by award/decisions_manage.html

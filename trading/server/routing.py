@@ -13,7 +13,9 @@ from litestar.template.config import TemplateConfig
 from bidding.api import bids as bidding_api
 from bidding.api import tenders as tender_api
 from bidding.award import api as award_api
+from bidding.award import api_decisions as award_decisions_api
 from bidding.award import web as award_web
+from bidding.award import web_decisions as award_decisions_web
 from bidding.evaluation.clarifications import api as clarifications_api
 from bidding.evaluation.clarifications import web as clarifications_web
 from bidding.evaluation.committee import api as committee_api
@@ -115,6 +117,8 @@ PUBLIC_ROUTES: frozenset[str] = frozenset(
         *requirementset_web.API_PUBLIC_PATHS,
         # The candidates' publicity of a tender (what the tenderee published, signed).
         *award_web.PUBLIC_PATHS,
+        *award_decisions_api.PUBLIC_PATHS,
+        *award_decisions_web.PUBLIC_PATHS,
     }
 )
 
@@ -152,6 +156,7 @@ def route_handlers(api_prefix: str) -> list[ControllerRouterHandler]:
             *bidding_api.CONTROLLERS,
             *opening_api.CONTROLLERS,
             *award_api.CONTROLLERS,
+            *award_decisions_api.CONTROLLERS,
             *pool_api.CONTROLLERS,
             *clarifications_api.CONTROLLERS,
             *committee_api.CONTROLLERS,
@@ -178,6 +183,7 @@ def route_handlers(api_prefix: str) -> list[ControllerRouterHandler]:
             LedgerPages,
             *bidding_web.CONTROLLERS,
             *award_web.CONTROLLERS,
+            *award_decisions_web.CONTROLLERS,
             opening_web.OpeningPages,
             *pool_web.CONTROLLERS,
             *clarifications_web.CONTROLLERS,

@@ -239,6 +239,14 @@ RULE_TEXT: Final[Mapping[str, str]] = MappingProxyType(
         "vote_tied": N_("The vote is tied at the top; the committee votes again."),
         "votes_complete": N_("Every member of the award committee must vote."),
         "winner_signs_first": N_("The awarded organisation signs the contract first, then the tenderee."),
+        "award_rule_before_deadline": N_(
+            "The award rule is published before the bid deadline and not changed after it."
+        ),
+        "award_rule_kind": N_("Choose an award rule: lowest price, committee vote or a draw."),
+        "award_tie_break": N_("Choose a tie break the award rule allows."),
+        "award_seed_commitment": N_("A draw publishes the SHA-256 of its seed (64 hexadecimal digits) with the rule."),
+        "award_order_fixed": N_("The order of the candidates is already fixed."),
+        "award_decision": N_("Choose an award decision: confirm, pass over, failed tender or re-tender."),
     }
 )
 ERROR_TITLES: Final[Mapping[str, str]] = MappingProxyType(
