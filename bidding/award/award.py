@@ -4,9 +4,10 @@ act signed with the tenderee's (or agency's) certificate: a detached CAdES signa
 `bidding.client.format.award_decision_statement`.
 
 * **The order** is fixed once, at the first decision, from the evaluation's published result
-  (`succession.decide_order` under the ranked rule; a result of unranked recommendations needs the
-  tender's published 评定分离 rule, refused ``award_rule`` until tenders carry one) and stored as
-  `Award.order_record`; later decisions rebuild it from the record, never re-rank.
+  (`succession.decide_order` under the tender's published rule, `award_rule`: the ranking when it
+  published none; a result of unranked recommendations without a rule is refused ``award_rule``;
+  a draw or a vote is fixed first by `fix_order` with the revealed seed or the votes) and stored
+  as `Award.order_record`; later decisions rebuild it from the record, never re-rank.
 * **Confirm** (`confirm_award`): the state machine (``award_after_publicity``: engineering after
   the publicity closed; GP from the report), then `succession.check_award` (``not_a_candidate``,
   ``candidate_dropped``, ``first_remaining_candidate``: the order binds), then the signature.
@@ -15,6 +16,7 @@ act signed with the tenderee's (or agency's) certificate: a detached CAdES signa
   remaining candidate is awarded (``reassign_award``) or, none left, the tender fails
   (``fail``, rule ``candidates_exhausted`` in the ledger).
 * **Fail** (`fail_award`): 流标 by the tenderee (e.g. every bid rejected).
+* **Re-tender** (`re_tender`): 重新招标 (after 流标, or instead of the next candidate), signed.
 
 Every decision is an `AwardStep` and a ledger entry on the tender's chain; the award's milestone
 asks for a checkpoint. Services only flush; the request or job owns the transaction.

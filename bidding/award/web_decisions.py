@@ -164,7 +164,7 @@ async def _context(db_session: AsyncSession, tender: Tender) -> dict[str, Any]:
             row is not None
             and award.order_record is None
             and AwardEvent.CONFIRM_AWARD in events
-            and row.rule != AwardRule.LOWEST_PRICE.value
+            and (row.rule != AwardRule.LOWEST_PRICE.value or row.seed_sha256 is not None)
         )
         items.append(Item(award, shown[str(award.id)], await _names(db_session, award), frozenset(events), needs))
     return {

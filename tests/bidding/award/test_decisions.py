@@ -274,6 +274,7 @@ async def test_a_draw_rule_published_before_the_deadline_decides_the_award_with_
     dev_tsa: LocalTsa,
     dev_pki: DevPki,
     client: httpx.AsyncClient,
+    browser: httpx.AsyncClient,
 ) -> None:
     owner = await tenderee_party(session_maker, settings, dev_pki)
     world = await _signed_report(session_maker, settings, store, dev_tsa, dev_pki, owner)
@@ -323,6 +324,36 @@ async def test_a_draw_rule_published_before_the_deadline_decides_the_award_with_
     page = await client.get(f"/bidding/tenders/{code}/award")
     assert draws.commitment(seed) in page.text
 
+    # The pages: the rule can no longer change (the form refuses, 422 naming the rule); the
+    # decisions page asks for the seed, and a wrong one is refused with nothing stored.
+    await log_in(browser, owner)
+    rule_page = await browser.get(f"/bidding/manage/tenders/{code}/award-rule")
+    assert rule_page.status_code == 200, rule_page.text
+    assert 'id="rule-closed"' in rule_page.text
+    changed = await browser.post(
+        f"/bidding/manage/tenders/{code}/award-rule",
+        data={"_csrf_token": csrf_token(rule_page.text), "rule": "lowest_price", "tie_break": "draw"},
+    )
+    assert changed.status_code == 422, changed.text
+    assert "award_rule_before_deadline" in changed.text
+    manage = f"/bidding/manage/tenders/{code}/decisions"
+    decisions_page = await browser.get(manage)
+    assert "data-order-form" in decisions_page.text
+    # The publicity page still renders: no winner to confirm until the order is fixed.
+    publicity_page = await browser.get(f"/bidding/manage/tenders/{code}/publicity")
+    assert publicity_page.status_code == 200, publicity_page.text
+    assert "data-award-form" not in publicity_page.text
+    wrong_seed = await browser.post(
+        f"{manage}/order",
+        data={"_csrf_token": csrf_token(decisions_page.text), "award": str(award.id), "seed": draws.new_secret()},
+    )
+    assert wrong_seed.status_code == 422, wrong_seed.text
+    assert "seed_commitment" in wrong_seed.text
+    async with session_maker() as session:
+        row = await award_rule.rule_of(session, world.tender_id)
+        assert row is not None
+        assert row.rule == "draw"
+
     # A seed not matching the commitment: refused, no order fixed.
     with pytest.raises(AwardRefused) as mismatch:
         await _fix_order(session_maker, award, owner, draws.new_secret())
@@ -370,3 +401,61 @@ async def test_a_draw_rule_published_before_the_deadline_decides_the_award_with_
         assert count == 1
     assert html.unescape(public.text).count(seed) >= 1
     assert re.search(r"data-award-rule=\"draw\"", public.text)
+
+
+async def test_the_committee_vote_fixes_the_order_and_every_voter_must_vote(  # noqa: PLR0917 - the fixtures it needs
+    session_maker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    store: FileStore,
+    dev_tsa: LocalTsa,
+    dev_pki: DevPki,
+    client: httpx.AsyncClient,
+) -> None:
+    owner = await tenderee_party(session_maker, settings, dev_pki)
+    world = await _signed_report(session_maker, settings, store, dev_tsa, dev_pki, owner)
+    award = await _award(session_maker, world)
+    await _closed_publicity(session_maker, settings, award, owner)
+    await _recommended_only(session_maker, world)
+    code = world.project_code
+    first, second, third = (str(b) for b in world.bids)
+    async with session_maker() as session:
+        deadline = (await session.get_one(Tender, world.tender_id)).deadline
+        assert deadline is not None
+    with use_clock(ShiftedClock(deadline - await _now(session_maker) - timedelta(hours=1))):
+        async with transaction(session_maker, lock=True) as session:
+            with pytest.raises(AwardRefused) as no_voters:
+                await award_rule.set_rule(
+                    session,
+                    owner.actor(),
+                    world.tender_id,
+                    rule="committee_vote",
+                    tie_break="lowest_price",
+                    voters=[],
+                    seed_sha256="",
+                )
+        assert (no_voters.value.field, no_voters.value.rule) == ("voters", "award_voters")
+        async with transaction(session_maker, lock=True) as session:
+            await award_rule.set_rule(
+                session,
+                owner.actor(),
+                world.tender_id,
+                rule="committee_vote",
+                tie_break="lowest_price",
+                voters=["张委员", "李委员", "王委员"],
+                seed_sha256="",
+            )
+    token = await api_token(client, owner.account)
+    api = f"/api/v1/award/tenders/{code}/decisions/order"
+    missing = await client.post(
+        api, json={"award": str(award.id), "votes": {"张委员": second, "李委员": second}}, headers=bearer(token)
+    )
+    assert _refusal(missing) == ("votes", "votes_complete")
+    assert (await _state(session_maker, award)).order_record is None
+    votes = {"张委员": second, "李委员": second, "王委员": first}
+    fixed = await client.post(api, json={"award": str(award.id), "votes": votes}, headers=bearer(token))
+    assert fixed.status_code == 200, fixed.text
+    assert fixed.json()["orderRecord"]["order"] == [second, first, third]
+    assert fixed.json()["orderRecord"]["votes"] == dict(sorted(votes.items()))
+    public = await client.get(f"/bidding/tenders/{code}/award")
+    assert "data-votes" in public.text
+    assert "王委员" in public.text
