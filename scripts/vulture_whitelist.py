@@ -199,3 +199,5 @@ _.confirm_statement  # bidding/award/web.py: read by award/publicity_manage.html
 _.may_object  # bidding/award/web.py: read by award/objections.html
 _.complainant  # bidding/award/complaints.py Queued: read by award/complaints_queue.html
 _.may_complain  # bidding/award/web_complaints.py: read by award/complaints.html
+_.set_by  # bidding/award/rule_models.py: who published the 定标 rule (kept with the row)
+_.needs_order  # bidding/award/web_decisions.py: read by award/decisions_manage.html

@@ -4,9 +4,10 @@ act signed with the tenderee's (or agency's) certificate: a detached CAdES signa
 `bidding.client.format.award_decision_statement`.
 
 * **The order** is fixed once, at the first decision, from the evaluation's published result
-  (`succession.decide_order` under the ranked rule; a result of unranked recommendations needs the
-  tender's published 评定分离 rule, refused ``award_rule`` until tenders carry one) and stored as
-  `Award.order_record`; later decisions rebuild it from the record, never re-rank.
+  (`succession.decide_order` under the tender's published rule, `award_rule`: the ranking when it
+  published none; a result of unranked recommendations without a rule is refused ``award_rule``;
+  a draw or a vote is fixed first by `fix_order` with the revealed seed or the votes) and stored
+  as `Award.order_record`; later decisions rebuild it from the record, never re-rank.
 * **Confirm** (`confirm_award`): the state machine (``award_after_publicity``: engineering after
   the publicity closed; GP from the report), then `succession.check_award` (``not_a_candidate``,
   ``candidate_dropped``, ``first_remaining_candidate``: the order binds), then the signature.
@@ -15,6 +16,7 @@ act signed with the tenderee's (or agency's) certificate: a detached CAdES signa
   remaining candidate is awarded (``reassign_award``) or, none left, the tender fails
   (``fail``, rule ``candidates_exhausted`` in the ledger).
 * **Fail** (`fail_award`): 流标 by the tenderee (e.g. every bid rejected).
+* **Re-tender** (`re_tender`): 重新招标 (after 流标, or instead of the next candidate), signed.
 
 Every decision is an `AwardStep` and a ledger entry on the tender's chain; the award's milestone
 asks for a checkpoint. Services only flush; the request or job owns the transaction.
@@ -23,6 +25,7 @@ asks for a checkpoint. Services only flush; the request or job owns the transact
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from enum import StrEnum
 from typing import Final
 
@@ -30,6 +33,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bidding.award import announcement, publicity
+from bidding.award import award_rule, publicity
 from bidding.award.errors import AwardRefused
 from bidding.award.models import Award
 from bidding.award.states import AwardEvent, transition
@@ -37,6 +41,7 @@ from bidding.award.succession import (
     AwardRule,
     Candidate,
     Chosen,
+    DrawInput,
     Dropped,
     DropReason,
     Order,
@@ -65,17 +70,102 @@ class Decision(StrEnum):
     CONFIRM = "confirm"
     PASS_OVER = "pass_over"  # noqa: S105 - a decision, not a password
     FAIL = "fail"
+    RE_TENDER = "re_tender"
 
 
 async def order_of(session: AsyncSession, award: Award) -> Order:
-    """The order of succession: rebuilt from the stored record, or decided from the result now."""
+    """The order of succession: rebuilt from the stored record, or decided from the result now
+    under the tender's published rule (`award_rule`; the ranking when it published none).
+    """
     result = await publicity.result_for(session, award)
-    candidates = candidates_for(result, PublishedRule())
+    published = await award_rule.published_rule(session, award.tender_id)
     if award.order_record:
-        by_bid = {c.bid: c for c in candidates}
+        recorded = PublishedRule(AwardRule(award.order_record.get("rule", "ranked")))
+        by_bid = {c.bid: c for c in candidates_for(result, recorded)}
         ordered = tuple(by_bid[bid] for bid in award.order_record.get("order", []) if bid in by_bid)
-        return Order(AwardRule(award.order_record.get("rule", "ranked")), ordered, dict(award.order_record))
-    return decide_order(candidates, PublishedRule())
+        return Order(recorded.rule, ordered, dict(award.order_record))
+    return decide_order(candidates_for(result, published), published)
+
+
+async def fix_order(
+    session: AsyncSession, actor: Actor, award_id: uuid.UUID, *, seed: str = "", votes: Mapping[str, str] | None = None
+) -> Award:
+    """评定分离: fix the order by the tender's published rule with what 定标 reveals: the draw's
+    seed (checked against the commitment published with the rule, ``seed_commitment``) or the
+    committee's votes (voter → bid, every published voter; `succession.decide_order`). Before the
+    first confirmation, once; recorded on the award and in the ledger (``award.order_decided``).
+    """
+    award, tender = await _owned(session, actor, award_id)
+    transition(publicity.position_of(award), AwardEvent.CONFIRM_AWARD, award.sector, publicity.rules_of(award))
+    if award.order_record:
+        raise AwardRefused("the order of succession is already fixed", field="order", rule="award_order_fixed")
+    row = await award_rule.rule_of(session, tender.id)
+    published = award_rule.published_of(row)
+    if published.rule is AwardRule.RANKED:
+        raise AwardRefused(
+            "the tender published no 评定分离 rule: the committee's ranking is the order",
+            field="rule",
+            rule="award_rule",
+        )
+    result = await publicity.result_for(session, award)
+    draw = None
+    if award_rule.uses_draw(row) and row is not None and (seed.strip() or published.rule is AwardRule.DRAW):
+        draw = DrawInput(seed.strip(), row.seed_sha256 or "", f"{tender.project_code} {award.lot_group}")
+    cast = {str(k).strip(): str(v).strip() for k, v in (votes or {}).items() if str(v).strip()}
+    order = decide_order(
+        candidates_for(result, published),
+        published,
+        votes=cast if published.rule is AwardRule.COMMITTEE_VOTE else None,
+        draw=draw,
+    )
+    award.order_record = dict(order.record)
+    await session.flush()
+    await append_entry(
+        session,
+        actor=actor,
+        action="award.order_decided",
+        subject_type=SUBJECT,
+        subject_id=str(award.id),
+        summary=dict(order.record),
+        project_code=tender.project_code,
+    )
+    return award
+
+
+async def re_tender(
+    session: AsyncSession, settings: Settings, actor: Actor, award_id: uuid.UUID, *, reason: str, signature: str
+) -> Award:
+    """重新招标 (实施条例 Art. 55; after 流标, or instead of the next candidate), signed by the
+    tenderee over `decision_statement` (``re_tender``, the reason); the reason is recorded and
+    published on the tender's award page.
+    """
+    award, tender = await _owned(session, actor, award_id)
+    after = transition(publicity.position_of(award), AwardEvent.RE_TENDER, award.sector, publicity.rules_of(award))
+    reason = reason.strip()
+    if not reason or len(reason) > NOTE_MAX:
+        raise AwardRefused(f"a reason has 1–{NOTE_MAX} characters", field="reason", rule="length")
+    now = await clock.now(session)
+    statement = await decision_statement(session, award, Decision.RE_TENDER, "", reason)
+    _, signer, _ = await publicity.verify_owner_signature(
+        session, settings, actor, statement, signature, now=now, rule="award_signer", what="the decision"
+    )
+    award.chosen_bid_id = None
+    award.chosen_organisation_id = None
+    details = {"signer_sha256": signer, "reason": reason}
+    await publicity.record_step(
+        session, award, AwardEvent.RE_TENDER, after, actor=actor, now=now, signer_sha256=signer, details=details
+    )
+    await append_entry(
+        session,
+        actor=actor,
+        action="award.re_tendered",
+        subject_type=SUBJECT,
+        subject_id=str(award.id),
+        summary=details,
+        project_code=tender.project_code,
+    )
+    request_checkpoint(session, milestone="award", project_code=tender.project_code)
+    return award
 
 
 def dropped_of(award: Award) -> list[Dropped]:
@@ -240,7 +330,7 @@ async def fail_award(
     )
     award.chosen_bid_id = None
     award.chosen_organisation_id = None
-    details = {"signer_sha256": signer, "by": "tenderee"}
+    details = {"signer_sha256": signer, "by": "tenderee", "reason": reason}
     await publicity.record_step(
         session, award, AwardEvent.FAIL, after, actor=actor, now=now, signer_sha256=signer, details=details
     )

@@ -27,6 +27,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bidding.award import award as decisions
 from bidding.award import complaints, objections, publicity, succession
 from bidding.award.models import Award, AwardObjection, AwardStep, Publicity, PublicityKind
+from bidding.award import objections, publicity, succession
+from bidding.award.errors import AwardRefused
+from bidding.award.models import Award, AwardObjection, Publicity
 from bidding.award.states import AwardEvent, allowed_events
 from bidding.award.web_labels import LABELS
 from bidding.models import Tender, TenderStatus
@@ -119,7 +122,11 @@ async def _shown(db_session: AsyncSession, tender: Tender, *, owner: bool) -> li
             if may_open:
                 statement = (await publicity.statement_for(db_session, award))[0].decode()
             if AwardEvent.CONFIRM_AWARD in events:
-                now = succession.current(await decisions.order_of(db_session, award), decisions.dropped_of(award))
+                try:
+                    order = await decisions.order_of(db_session, award)
+                except AwardRefused:  # 评定分离: the order is fixed first (the decisions page)
+                    order = succession.Order(succession.AwardRule.RANKED, ())
+                now = succession.current(order, decisions.dropped_of(award))
                 if isinstance(now, succession.Chosen):
                     winner, winner_name = now.winner.bid, now.winner.name
                     confirm = (

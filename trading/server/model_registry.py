@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bidding.award.models  # registers the award stage's tables
+import bidding.award.rule_models  # registers the tenders' published 定标 rules
 import bidding.evaluation.models  # registers the evaluation stage's tables
 import bidding.evaluation.pool.models  # registers the expert-pool tables
 import bidding.models

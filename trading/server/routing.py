@@ -15,10 +15,12 @@ from bidding.api import tenders as tender_api
 from bidding.award import api as award_api
 from bidding.award import api_complaints as award_complaints_api
 from bidding.award import api_gp as award_api_gp
+from bidding.award import api_decisions as award_decisions_api
 from bidding.award import web as award_web
 from bidding.award import web_archive as award_archive_web
 from bidding.award import web_complaints as award_complaints_web
 from bidding.award import web_gp as award_web_gp
+from bidding.award import web_decisions as award_decisions_web
 from bidding.evaluation.clarifications import api as clarifications_api
 from bidding.evaluation.clarifications import web as clarifications_web
 from bidding.evaluation.committee import api as committee_api
@@ -125,6 +127,8 @@ PUBLIC_ROUTES: frozenset[str] = frozenset(
         *award_archive_web.PUBLIC_PATHS,
         *award_web_gp.PUBLIC_PATHS,
         *award_api_gp.PUBLIC_PATHS,
+        *award_decisions_api.PUBLIC_PATHS,
+        *award_decisions_web.PUBLIC_PATHS,
     }
 )
 
@@ -164,6 +168,7 @@ def route_handlers(api_prefix: str) -> list[ControllerRouterHandler]:
             *award_api.CONTROLLERS,
             *award_api_gp.CONTROLLERS,
             *award_complaints_api.CONTROLLERS,
+            *award_decisions_api.CONTROLLERS,
             *pool_api.CONTROLLERS,
             *clarifications_api.CONTROLLERS,
             *committee_api.CONTROLLERS,
@@ -193,6 +198,7 @@ def route_handlers(api_prefix: str) -> list[ControllerRouterHandler]:
             *award_archive_web.CONTROLLERS,
             *award_web_gp.CONTROLLERS,
             *award_complaints_web.CONTROLLERS,
+            *award_decisions_web.CONTROLLERS,
             opening_web.OpeningPages,
             *pool_web.CONTROLLERS,
             *clarifications_web.CONTROLLERS,

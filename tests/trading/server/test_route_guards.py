@@ -121,6 +121,9 @@ async def test_public_routes_answer_without_login(client: httpx.AsyncClient, pat
         "/api/v1/bidding/opening/{code}": "/api/v1/bidding/opening/NO-SUCH-TENDER",
         "/api/v1/bidding/opening/{code}/record.pdf": "/api/v1/bidding/opening/NO-SUCH-TENDER/record.pdf",
         "/api/v1/ledger/checkpoints/{number}": "/api/v1/ledger/checkpoints/1",
+        "/bidding/tenders/{code}/award": "/bidding/tenders/NO-SUCH-TENDER/award",
+        "/api/v1/award/tenders/{code}/rule": "/api/v1/award/tenders/NO-SUCH-TENDER/rule",
+        "/api/v1/award/tenders/{code}/decisions": "/api/v1/award/tenders/NO-SUCH-TENDER/decisions",
         **{
             f"{api}/bidding/tenders/{{code}}/{leaf}": f"{api}/bidding/tenders/NO-SUCH-TENDER/{leaf}"
             for api, leaves in (

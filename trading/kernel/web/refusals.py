@@ -265,6 +265,14 @@ RULE_TEXT: Final[Mapping[str, str]] = MappingProxyType(
         "pdf-signing-reused": N_("This prepared signature was already used: sign again."),
         "pdf-signing-expired": N_("The prepared signature expired: sign again."),
         "pdf-signature-cms": N_("The signature made in the page is missing or not readable."),
+        "award_rule_before_deadline": N_(
+            "The award rule is published before the bid deadline and not changed after it."
+        ),
+        "award_rule_kind": N_("Choose an award rule: lowest price, committee vote or a draw."),
+        "award_tie_break": N_("Choose a tie break the award rule allows."),
+        "award_seed_commitment": N_("A draw publishes the SHA-256 of its seed (64 hexadecimal digits) with the rule."),
+        "award_order_fixed": N_("The order of the candidates is already fixed."),
+        "award_decision": N_("Choose an award decision: confirm, pass over, failed tender or re-tender."),
     }
 )
 ERROR_TITLES: Final[Mapping[str, str]] = MappingProxyType(
