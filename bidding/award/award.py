@@ -32,8 +32,7 @@ from typing import Final
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bidding.award import announcement, publicity
-from bidding.award import award_rule, publicity
+from bidding.award import announcement, award_rule, publicity
 from bidding.award.errors import AwardRefused
 from bidding.award.models import Award
 from bidding.award.states import AwardEvent, transition

@@ -26,10 +26,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bidding.award import award as decisions
 from bidding.award import complaints, objections, publicity, succession
-from bidding.award.models import Award, AwardObjection, AwardStep, Publicity, PublicityKind
-from bidding.award import objections, publicity, succession
 from bidding.award.errors import AwardRefused
-from bidding.award.models import Award, AwardObjection, Publicity
+from bidding.award.models import Award, AwardObjection, AwardStep, Publicity, PublicityKind
 from bidding.award.states import AwardEvent, allowed_events
 from bidding.award.web_labels import LABELS
 from bidding.models import Tender, TenderStatus

@@ -14,13 +14,13 @@ from bidding.api import bids as bidding_api
 from bidding.api import tenders as tender_api
 from bidding.award import api as award_api
 from bidding.award import api_complaints as award_complaints_api
-from bidding.award import api_gp as award_api_gp
 from bidding.award import api_decisions as award_decisions_api
+from bidding.award import api_gp as award_api_gp
 from bidding.award import web as award_web
 from bidding.award import web_archive as award_archive_web
 from bidding.award import web_complaints as award_complaints_web
-from bidding.award import web_gp as award_web_gp
 from bidding.award import web_decisions as award_decisions_web
+from bidding.award import web_gp as award_web_gp
 from bidding.evaluation.clarifications import api as clarifications_api
 from bidding.evaluation.clarifications import web as clarifications_web
 from bidding.evaluation.committee import api as committee_api
