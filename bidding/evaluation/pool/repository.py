@@ -778,7 +778,7 @@ ORDER BY e.id
 _PG_JUDGED_VERSIONED = f"""
 SELECT v.token, j.* FROM (VALUES (1)) one(id)
 LEFT JOIN evaluation_pool_version v ON v.id = one.id
-LEFT JOIN LATERAL ({_PG_JUDGED}) j ON true
+LEFT JOIN ({_PG_JUDGED}) j ON true
 ORDER BY j.id COLLATE "C"
 """  # noqa: S608 - constant fragments, no input
 # The cache's fill (`linecache`): every expert's line ``id SP codes`` in id order (canonical) as
