@@ -24,10 +24,13 @@ from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
-POOLS = 4
-"""Pool versions kept (several databases in one process, or the previous version's draws)."""
+POOLS = 2
+"""Pool versions kept (the current one and one more: another database in the same process, or a
+draw still running over the previous version). An entry of 100,000 experts holds their lines and
+ids, about 20 MB."""
 SPECS = 16
-"""Spec keys (the patterns and the groups' codes) kept per pool version."""
+"""Spec keys (the patterns and the groups' codes) kept per pool version; each holds references to
+the entry's strings and one byte per line and group, about 1.5 MB for 100,000 experts."""
 
 SpecKey = tuple[tuple[str, ...] | None, tuple[tuple[str, ...], ...]]
 """The spec's prefixes (None: every expert) and the groups' codes with a fit mask."""
@@ -75,7 +78,11 @@ class PoolLines:
     """Every expert's line of one pool version, canonical order, and the specs derived from it."""
 
     lines: list[str]
+    ids: list[str] = field(default_factory=list)
     fitting: OrderedDict[SpecKey, Fitting] = field(default_factory=OrderedDict)
+
+    def __post_init__(self) -> None:
+        self.ids = _ids(self.lines)  # once per version; the specs share these strings
 
     def for_spec(self, key: SpecKey) -> Fitting:
         found = self.fitting.get(key)
@@ -83,10 +90,11 @@ class PoolLines:
             self.fitting.move_to_end(key)
             return found
         prefixes, fitted = key
-        lines = self.lines
+        lines, ids = self.lines, self.ids
         if prefixes is not None:
-            lines = list(itertools.compress(lines, _fit_mask(lines, prefixes)))
-        found = Fitting(_ids(lines), lines, {codes: _fit_mask(lines, codes) for codes in fitted})
+            keep = _fit_mask(lines, prefixes)
+            lines, ids = list(itertools.compress(lines, keep)), list(itertools.compress(ids, keep))
+        found = Fitting(ids, lines, {codes: _fit_mask(lines, codes) for codes in fitted})
         self.fitting[key] = found
         while len(self.fitting) > SPECS:
             self.fitting.popitem(last=False)

@@ -281,8 +281,7 @@ async def test_a_judged_expert_missing_from_the_cached_lines_is_refused(
     database = session.get_bind().engine.url.render_as_string(hide_password=True)
     entry = linecache.CACHE.get(database, token[1])
     assert entry is not None
-    entry.lines[:] = [line for line in entry.lines if not line.startswith(str(suspended))]
-    entry.fitting.clear()
+    linecache.CACHE.put(database, token[1], [line for line in entry.lines if not line.startswith(str(suspended))])
     with pytest.raises(linecache.StaleLines):
         await setting.repository.listed(setting.context, setting.rules, SPECS[0])
     linecache.CACHE.clear()
