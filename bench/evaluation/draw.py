@@ -343,6 +343,10 @@ async def load(url: str, candidates: list[Candidate], organisations: list[str], 
         for table, (records, columns) in tables.items():
             await connection.copy_records_to_table(table, records=records, columns=columns)
         await connection.execute("SET session_replication_role = origin")
+        # The load bypassed the triggers that move the pool's version (the draw's line cache key).
+        await connection.execute(
+            "UPDATE evaluation_pool_version SET version = version + 1, token = md5(random()::text) WHERE id = 1"
+        )
         await connection.execute("VACUUM ANALYZE")
     finally:
         await connection.close()
@@ -430,7 +434,7 @@ async def database_part(
         await engine.dispose()
 
 
-async def lines_part(
+async def lines_part(  # noqa: PLR0915 - one figure after another
     repository: CandidateRepository,
     raw: Any,
     floor: Callable[[], Awaitable[object]],
@@ -447,6 +451,7 @@ async def lines_part(
     the same floor; then what each of its queries costs in PostgreSQL (EXPLAIN ANALYZE, server
     time) and what is left for this process.
     """
+    from bidding.evaluation.pool import linecache
     from bidding.evaluation.pool import repository as pool_sql
 
     commitment = draws.commitment(seed)
@@ -473,10 +478,27 @@ async def lines_part(
         drawn = draw_committee(seed, commitment, found.candidates, spec)
         return drawn, published_candidates(candidate_columns(found.candidates, spec)), found.exclusion_record()
 
-    print("  the lines path (the database builds the list's lines and the groups' fits; same result):")
+    async def uncached() -> object:
+        found = await repository.listed(context, rules, spec, drafting=drafting, use_cache=False)
+        return draw_committee(seed, commitment, found.candidates, spec)
+
+    async def cold() -> object:
+        linecache.CACHE.clear()  # as the first draw after a change of the pool's ids or codes
+        found = await repository.listed(context, rules, spec, drafting=drafting)
+        return draw_committee(seed, commitment, found.candidates, spec)
+
+    uncached_found = await repository.listed(context, rules, spec, drafting=drafting, use_cache=False)
+    assert candidate_list_digest(uncached_found.candidates) == candidate_list_digest(found.candidates)
+    assert uncached_found.excluded == found.excluded
+    print(
+        "  the lines path (the pool's lines cached per pool version, less the judged experts; "
+        "same result as without the cache):"
+    )
     db_row("CandidateRepository.listed (read + avoidance)", await paired_wall(listed, floor, runs))
     db_row("end to end: listed + draw_committee", await paired_wall(end_to_end, floor, runs), AIM_S)
     db_row("  … + published list (dicts) + exclusion record", await paired_wall(with_list, floor, runs))
+    db_row("  first draw of a pool version (cache emptied each run)", await paired_wall(cold, floor, runs))
+    db_row("  without the cache (the database builds the lines)", await paired_wall(uncached, floor, runs))
     # Where the time goes: each query's server time, and the draw's share in this process.
     days = context.evaluation_days()
     bounds = window(context, rules)
@@ -506,9 +528,13 @@ async def lines_part(
         patterns,
     )
     floor_ms = await server_ms("SELECT id FROM evaluation_experts")
+    versioned_ms = await server_ms(pool_sql._PG_JUDGED_VERSIONED, *arguments)  # noqa: SLF001
+    fill_ms = await server_ms(pool_sql._PG_POOL_LINES)  # noqa: SLF001
     print(
-        f"  PostgreSQL's own time (EXPLAIN ANALYZE, median): the others' query {judged_ms:,.1f} ms; the lines "
+        f"  PostgreSQL's own time (EXPLAIN ANALYZE, median): the others' query {judged_ms:,.1f} ms (with the "
+        f"version token, as the cached path runs it: {versioned_ms:,.1f} ms); without the cache, the lines "
         f"and fits {lines_ms:,.1f} ms (of which scanning and anti-joining the pool, counting only: {bare_ms:,.1f} ms); "
+        f"the cache's fill (every expert's line, once per pool version) {fill_ms:,.1f} ms; "
         f"the floor's SELECT id {floor_ms:,.1f} ms"
     )
     found = await repository.listed(context, rules, spec, drafting=drafting)

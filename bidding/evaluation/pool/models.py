@@ -90,6 +90,28 @@ class Specialty(UUIDPrimaryKey, Base):
     retired_at: Mapped[datetime | None]
 
 
+class PoolVersion(Base):
+    """The version of the pool's candidate lines (each expert's id and `Expert.specialty_codes`),
+    one row (``id`` 1): what the committee draw's in-memory cache of the lines is keyed by
+    (`bidding.evaluation.pool.linecache`).
+
+    Database triggers (migration ``0037_eval_drawcache``; PostgreSQL: one statement trigger per
+    INSERT, DELETE, UPDATE OF ``id``/``specialty_codes`` and TRUNCATE on ``evaluation_experts``;
+    SQLite: row triggers for the first three) add one to ``version`` and set ``token`` to a fresh
+    random value in the writing transaction itself, so the lines a snapshot sees and the token it
+    sees always go together. The token, never reused (a rolled-back change's token is never seen
+    again; a migrated database starts with its own), is the cache's key; ``version`` counts changes
+    for people and tests. A write that bypasses the triggers (``session_replication_role =
+    replica``) must bump the row itself.
+    """
+
+    __tablename__ = "evaluation_pool_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    version: Mapped[int] = mapped_column(sa.BigInteger().with_variant(sa.Integer(), "sqlite"))
+    token: Mapped[str] = mapped_column(sa.String(32))
+
+
 class SpecialtyListLoad(UUIDPrimaryKey, Base):
     """Each load of the shipped list that changed something: its edition and digest."""
 

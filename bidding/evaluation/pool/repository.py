@@ -36,6 +36,7 @@ from bidding.evaluation.draw.candidates import (
 from bidding.evaluation.draw.candidates import ExpertStatus as DrawStatus
 from bidding.evaluation.draw.committee import DrawSpec
 from bidding.evaluation.draw.rules import DrawRules
+from bidding.evaluation.pool import linecache
 from bidding.evaluation.pool.models import (
     Attendance,
     ConflictDeclaration,
@@ -43,6 +44,7 @@ from bidding.evaluation.pool.models import (
     Expert,
     ExpertSpecialty,
     ExpertStatus,
+    PoolVersion,
     Rating,
     Specialty,
     SpecialtyListLoad,
@@ -454,6 +456,7 @@ class CandidateRepository(PoolRepository):
         *,
         drafting: Drafting | None = None,
         judged_ids: Sequence[str] = (),
+        use_cache: bool = True,
     ) -> AvoidedList:
         """The pool after avoidance for ``context``, restricted to the experts fitting a group of
         ``spec``: what the committee draw runs over, with the exclusion record of `avoided`.
@@ -470,6 +473,12 @@ class CandidateRepository(PoolRepository):
         whatever the pool's tables hold, their records carrying the roles, so the `drafting` filter
         judges and names them. ``judged_ids``: further experts to judge as records, never settled
         in SQL. Elsewhere (SQLite) it is `avoided_by_records` with the spec's codes (columns).
+
+        The lines of everyone fitting the spec come from the process's cache (`pool.linecache`)
+        for the pool version token read with the judged experts (the same snapshot), less the
+        judged experts; a miss reads the whole pool's lines once for that version. Without
+        ``use_cache`` (or without the version row) the database builds the lines as before; the
+        result is the same either way.
         """
         prefixes = sorted({code for group in spec.groups for code in group.specialties})
         within = prefixes if all(group.specialties for group in spec.groups) else None
@@ -496,7 +505,11 @@ class CandidateRepository(PoolRepository):
         connection = await self.session.connection()
         raw = (await connection.get_raw_connection()).driver_connection
         assert raw is not None  # noqa: S101 - a checked-out connection always has its driver connection
-        others = await self._records(raw, await raw.fetch(_PG_JUDGED, *arguments), days, bounds.frequency_after)
+        # The judged experts and the pool's version token in one statement: one snapshot.
+        judged_rows = await raw.fetch(_PG_JUDGED_VERSIONED, *arguments)
+        token = judged_rows[0][0] if judged_rows else None
+        rows = [tuple(row)[1:] for row in judged_rows if row[1] is not None]
+        others = await self._records(raw, rows, days, bounds.frequency_after)
         if drafting:
             others = [
                 dataclasses.replace(c, drafting_roles=tuple(drafting[c.expert_id])) if c.expert_id in drafting else c
@@ -505,13 +518,21 @@ class CandidateRepository(PoolRepository):
         result = apply_avoidance(others, context, rules)
         # Per group's codes, which lines fit it (a byte per line), so the draw runs no pass per group.
         fitted = sorted({tuple(sorted(group.specialties)) for group in spec.groups if group.specialties})
-        query, codes = _pg_lines(fitted)
-        size, text, *masks = await raw.fetchrow(query, [c.expert_id for c in others], patterns, *codes)
-        lines = text.split("\n") if text else []
-        fits = {key: (mask or "").encode().translate(_BITS) for key, mask in zip(fitted, masks, strict=True)}
-        if len(lines) != size or any(len(mask) != size for mask in fits.values()):
-            msg = "the candidate list's text does not hold one line per expert"
-            raise ValueError(msg)
+        cached = None
+        if use_cache and token is not None:
+            cached = await self._cached_fitting(raw, token, (None if within is None else tuple(within), tuple(fitted)))
+        text: str | None
+        if cached is not None:  # the lines of this very version less the judged experts
+            lines, fits = cached.without(c.expert_id for c in others)
+            text = None
+        else:
+            query, codes = _pg_lines(fitted)
+            size, text, *masks = await raw.fetchrow(query, [c.expert_id for c in others], patterns, *codes)
+            lines = text.split("\n") if text else []
+            fits = {key: (mask or "").encode().translate(_BITS) for key, mask in zip(fitted, masks, strict=True)}
+            if len(lines) != size or any(len(mask) != size for mask in fits.values()):
+                msg = "the candidate list's text does not hold one line per expert"
+                raise ValueError(msg)
         if not result.candidates:
             listing = CandidateLines(lines, text, fits)
         else:  # few: an expert with a filter's input rarely passes it
@@ -524,6 +545,31 @@ class CandidateRepository(PoolRepository):
                     mask.insert(at, any(code.startswith(key) for code in candidate.specialties))
             listing = CandidateLines(lines, None, {key: bytes(mask) for key, mask in merged.items()})
         return AvoidedList(listing, result.excluded, result.rules_version)
+
+    async def _cached_fitting(self, raw: Any, token: str, key: linecache.SpecKey) -> linecache.Fitting | None:
+        """The cached lines fitting ``key`` of pool version ``token`` (filled on a miss); None
+        when the pool moved on between the draw's judged query and the fill (the draw then asks
+        the database for its lines, as without the cache).
+        """
+        database = self.session.get_bind().engine.url.render_as_string(hide_password=True)
+        pool = linecache.CACHE.get(database, token)
+        if pool is None:
+            filled, size, text = await raw.fetchrow(_PG_POOL_LINES)
+            lines = text.split("\n") if text else []
+            if len(lines) != size:
+                msg = "the pool's text does not hold one line per expert"
+                raise ValueError(msg)
+            if filled is None:
+                return None
+            pool = linecache.CACHE.put(database, filled, lines)
+            if filled != token:
+                return None
+        return pool.for_spec(key)
+
+    async def pool_version(self) -> tuple[int, str] | None:
+        """The pool's version and token (`PoolVersion`), None if the row is missing."""
+        row = (await self.session.execute(select(PoolVersion.version, PoolVersion.token))).first()
+        return None if row is None else (int(row[0]), str(row[1]))
 
     async def _records(
         self, raw: Any, experts: Sequence[Any], days: list[date], frequency_after: date
@@ -726,6 +772,23 @@ FROM others CROSS JOIN LATERAL (SELECT * FROM evaluation_experts x WHERE x.id = 
 WHERE {_PG_SPECIALTY}
 ORDER BY e.id
 """  # noqa: S608 - constant fragments, no input
+# `_PG_JUDGED` with the pool's version token (`PoolVersion`) first in every row, in the same
+# statement (so the same snapshot) — one row of NULLs after the token when nobody is judged, the
+# token NULL when the version row is missing.
+_PG_JUDGED_VERSIONED = f"""
+SELECT v.token, j.* FROM (VALUES (1)) one(id)
+LEFT JOIN evaluation_pool_version v ON v.id = one.id
+LEFT JOIN ({_PG_JUDGED}) j ON true
+ORDER BY j.id COLLATE "C"
+"""  # noqa: S608 - constant fragments, no input
+# The cache's fill (`linecache`): every expert's line ``id SP codes`` in id order (canonical) as
+# one text, with the version token, in one statement.
+_PG_POOL_LINES = """
+SELECT (SELECT token FROM evaluation_pool_version WHERE id = 1), count(*)::int,
+       coalesce(string_agg(line, E'\\n'), '') FROM (
+  SELECT e.id::text || ' ' || e.specialty_codes AS line FROM evaluation_experts e ORDER BY e.id
+) pool
+"""
 _BITS = bytes.maketrans(b"01", b"\x00\x01")
 
 
