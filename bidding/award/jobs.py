@@ -1,7 +1,8 @@
 """The award stage's time-driven work (`trading.kernel.sweep`): one handler over ``Award.next_check``
 (the publicity's due instant, then its end; `publicity.check_due` locks, re-checks and acts, so a
 repeated or concurrent sweep changes nothing extra), one over ``AwardObjection.next_check`` (the
-answer's due instant; `objections.check_answer_due`, the same way).
+answer's due instant; `objections.check_answer_due`, the same way), one over ``Contract.next_check``
+(the signing reminders and the deadline; `contract.check_contract_due`).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bidding.award import objections, publicity
+from bidding.award import contract, objections, publicity
 
 
 class AwardDue:
@@ -40,4 +41,19 @@ class ObjectionAnswerDue:
         return await objections.check_answer_due(session, objection_id, now)
 
 
-SWEEP_HANDLERS = (AwardDue(), ObjectionAnswerDue())
+class ContractDue:
+    """A contract whose ``next_check`` came: a signing reminder to both parties, or the supervisors
+    warned once the deadline passed unsigned (`contract.check_contract_due`).
+    """
+
+    name = "award.contract_due"
+
+    async def due(self, session: AsyncSession, now: datetime, limit: int) -> Sequence[object]:
+        return await contract.due_contracts(session, now, limit)
+
+    async def run(self, session: AsyncSession, key: object, now: datetime) -> bool:
+        contract_id = key if isinstance(key, uuid.UUID) else uuid.UUID(str(key))
+        return await contract.check_contract_due(session, None, contract_id, now)
+
+
+SWEEP_HANDLERS = (AwardDue(), ObjectionAnswerDue(), ContractDue())

@@ -239,6 +239,17 @@ RULE_TEXT: Final[Mapping[str, str]] = MappingProxyType(
         "vote_tied": N_("The vote is tied at the top; the committee votes again."),
         "votes_complete": N_("Every member of the award committee must vote."),
         "winner_signs_first": N_("The awarded organisation signs the contract first, then the tenderee."),
+        "contract_drafted_once": N_("The contract has already been drafted."),
+        "contract_not_drafted": N_("The contract has not been drafted yet."),
+        "contract_party": N_("Only the tenderee (or its agency) and the awarded organisation act on the contract."),
+        "contract_uploader": N_("Each party uploads the contract signed with its own organisation's certificate."),
+        "performance_security_required": N_(
+            "The tender requires a performance security: the winner records it before the tenderee signs."
+        ),
+        "performance_security_amount": N_("The performance security is at least the amount the tender requires."),
+        "performance_security_form": N_(
+            "The performance security is a bank guarantee, a guarantee insurance, a guarantor's letter or cash."
+        ),
     }
 )
 ERROR_TITLES: Final[Mapping[str, str]] = MappingProxyType(
