@@ -197,3 +197,6 @@ _.tenderee_signer_sha256
 _.performance_security
 _.confirm_statement  # bidding/award/web.py: read by award/publicity_manage.html
 _.may_object  # bidding/award/web.py: read by award/objections.html
+_.may_draft  # bidding/award/web_contract.py: read by award/contract.html
+_.may_sign  # bidding/award/web_contract.py: read by award/contract.html
+_.may_record_security  # bidding/award/web_contract.py: read by award/contract.html

@@ -304,10 +304,10 @@ async def test_the_winner_then_the_tenderee_sign_and_both_signatures_verify(  # 
         row = await session.get_one(Contract, drafted.id)
         row.price = Decimal("1180000.00")
         await session.commit()
-    row = await _contract_row(session_maker, award)
-    assert row is not None
-    assert row.sha256 == drafted.sha256
-    assert row.winner_signed_at is None
+    untouched = await _contract_row(session_maker, award)
+    assert untouched is not None
+    assert untouched.sha256 == drafted.sha256
+    assert untouched.winner_signed_at is None
     async with session_maker() as session:
         assert await ledger_entries(session, chain, "award.contract_winner_signed") == []
 

@@ -247,6 +247,7 @@ RULE_TEXT: Final[Mapping[str, str]] = MappingProxyType(
             "The tender requires a performance security: the winner records it before the tenderee signs."
         ),
         "performance_security_amount": N_("The performance security is at least the amount the tender requires."),
+        "supervisors_only": N_("Only the supervisory departments and the centre's administrators see this."),
         "performance_security_form": N_(
             "The performance security is a bank guarantee, a guarantee insurance, a guarantor's letter or cash."
         ),
