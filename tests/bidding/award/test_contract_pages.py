@@ -23,11 +23,13 @@ from bidding.client.sdk import sign_contract as client_sign
 from certs.devpki.pki import DevPki
 from certs.tsa.client import LocalTsa
 from tests.bidding.award.test_contract import _draft, awarded, issue_notices_for_test, winner_party, with_2027
-from tests.bidding.factories import tenderee_party
+from tests.bidding.factories import party, tenderee_party
 from tests.bidding.test_web import log_in
 from tests.trading.parties.factories import csrf_token
+from trading.kernel.auth.roles import Role
 from trading.kernel.settings import Settings
 from trading.kernel.storage import FileStore
+from trading.parties.models import OrganisationKind
 
 pytestmark = pytest.mark.usefixtures("dev_lists")
 __all__ = ["with_2027"]
@@ -40,7 +42,7 @@ async def other_browser(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
         yield http
 
 
-async def test_the_parties_review_and_sign_in_the_pages_and_the_public_then_sees_it(  # noqa: PLR0917 - one story
+async def test_the_parties_review_and_sign_in_the_pages_and_the_public_then_sees_it(  # noqa: PLR0915, PLR0917 - one story
     session_maker: async_sessionmaker[AsyncSession],
     settings: Settings,
     with_2027: Settings,
@@ -127,5 +129,12 @@ async def test_the_parties_review_and_sign_in_the_pages_and_the_public_then_sees
         assert 'id="sign-form"' not in public.text
         assert (await anonymous.get(f"{url}.pdf")).content == final
 
-    # The supervisor's list: not for the parties.
+    # The supervisor's list: not for the parties; a supervisor sees it (nothing overdue here).
     assert (await client.get("/bidding/supervision/contracts/overdue")).status_code == 403
+    department = OrganisationKind.SUPERVISORY_DEPARTMENT
+    supervisor = await party(session_maker, settings, dev_pki, Role.SUPERVISOR, kind=department, name="测试监督局")
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver.local") as supervising:
+        await log_in(supervising, supervisor)
+        listed = await supervising.get("/bidding/supervision/contracts/overdue")
+    assert listed.status_code == 200, listed.text
+    assert 'id="none-overdue"' in listed.text
