@@ -201,3 +201,6 @@ _.complainant  # bidding/award/complaints.py Queued: read by award/complaints_qu
 _.may_complain  # bidding/award/web_complaints.py: read by award/complaints.html
 _.set_by  # bidding/award/rule_models.py: who published the 定标 rule (kept with the row)
 _.needs_order  # bidding/award/web_decisions.py: read by award/decisions_manage.html
+_.may_draft  # bidding/award/web_contract.py: read by award/contract.html
+_.may_sign  # bidding/award/web_contract.py: read by award/contract.html
+_.may_record_security  # bidding/award/web_contract.py: read by award/contract.html

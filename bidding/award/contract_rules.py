@@ -204,9 +204,12 @@ def contract_deadline(
     sector: Sector,
     calendar: WorkingCalendar,
     rules: AwardRules,
+    due: datetime | None = None,
 ) -> ContractDeadline:
-    """Where the signing deadline stands at ``now`` (module docstring)."""
-    due = rules.due(PeriodKey.CONTRACT_SIGNING, sector, notice_issued_at, calendar)
+    """Where the signing deadline stands at ``now`` (module docstring). ``due``: the deadline as
+    computed once and stored (the calendar is then not consulted again).
+    """
+    due = due if due is not None else rules.due(PeriodKey.CONTRACT_SIGNING, sector, notice_issued_at, calendar)
     reminders = tuple((days, due - timedelta(days=days)) for days in rules.reminder_days_before)
     warn_at = due + timedelta(days=rules.warning_days_after)
     if signed_at is not None:

@@ -5,6 +5,8 @@ answer's due instant; `objections.check_answer_due`, the same way), one over
 ``Award.announcement_due`` (GP: the result announcement missing at its due instant;
 `announcement.check_due`), and one that closes the award of a signed contract into the tender's
 archive (`closing.close_award`; due by its state alone).
+answer's due instant; `objections.check_answer_due`, the same way), one over ``Contract.next_check``
+(the signing reminders and the deadline; `contract.check_contract_due`).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bidding.award import announcement, closing, objections, publicity
 from trading.kernel.settings import Settings, get_settings
 from trading.kernel.storage import FileStore
+from bidding.award import contract, objections, publicity
 
 
 class AwardDue:
@@ -76,3 +79,19 @@ class AnnouncementDue:
 
 
 SWEEP_HANDLERS = (AwardDue(), ObjectionAnswerDue(), AwardCloseDue(), AnnouncementDue())
+class ContractDue:
+    """A contract whose ``next_check`` came: a signing reminder to both parties, or the supervisors
+    warned once the deadline passed unsigned (`contract.check_contract_due`).
+    """
+
+    name = "award.contract_due"
+
+    async def due(self, session: AsyncSession, now: datetime, limit: int) -> Sequence[object]:
+        return await contract.due_contracts(session, now, limit)
+
+    async def run(self, session: AsyncSession, key: object, now: datetime) -> bool:
+        contract_id = key if isinstance(key, uuid.UUID) else uuid.UUID(str(key))
+        return await contract.check_contract_due(session, None, contract_id, now)
+
+
+SWEEP_HANDLERS = (AwardDue(), ObjectionAnswerDue(), ContractDue())

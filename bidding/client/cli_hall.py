@@ -33,7 +33,7 @@ from bidding.client.hall import (
     release_holder_shares,
     sign_in_signed,
 )
-from bidding.client.sdk import REPORT_REASON, sign_record, sign_report
+from bidding.client.sdk import CONTRACT_REASON, REPORT_REASON, sign_contract, sign_record, sign_report
 from bidding.client.sync_client import SyncBidClient
 from certs.tsa.client import HttpTsa
 
@@ -144,6 +144,31 @@ def sign_report_command(  # noqa: PLR0917 - one parameter per click option
     if not pdf.startswith(b"%PDF-"):
         raise click.BadParameter(f"{in_path} is not a PDF", param_hint="--in")
     signed = asyncio.run(sign_report(pdf, signer, tsa=HttpTsa(tsa_url), reason=reason))
+    out_path.write_bytes(signed)
+    click.echo(f"{out_path}: {len(signed)} bytes, signed by {signer.certificate.subject.rfc4514_string()}")
+
+
+@click.command("sign-contract")
+@click.option("--p12", "p12_path", type=EXISTING_FILE, required=True, help="your organisation's signing certificate")
+@click.option("--password", envvar="GGZY_P12_PASSWORD", prompt=True, hide_input=True, help="the PKCS#12 password")
+@click.option("--in", "in_path", type=EXISTING_FILE, required=True, help="the current revision (contract.pdf)")
+@click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option("--tsa", "tsa_url", required=True, help="an RFC 3161 TSA, e.g. https://ggzy.example/api/v1/tsa")
+@click.option("--reason", default=CONTRACT_REASON, show_default=True)
+@reporting_refusals
+def sign_contract_command(  # noqa: PLR0917 - one parameter per click option
+    p12_path: Path, password: str, in_path: Path, out_path: Path, tsa_url: str, reason: str
+) -> None:
+    """Sign the award's contract (合同) as a party, the winner first, then the tenderee: an
+    incremental PAdES signature, timestamped, appended to the current revision
+    (``GET /bidding/tenders/{code}/contract.pdf``). Upload the result on the contract page
+    (``/bidding/tenders/{code}/contract``).
+    """
+    signer = load_signer(p12_path, password)
+    pdf = in_path.read_bytes()
+    if not pdf.startswith(b"%PDF-"):
+        raise click.BadParameter(f"{in_path} is not a PDF", param_hint="--in")
+    signed = asyncio.run(sign_contract(pdf, signer, tsa=HttpTsa(tsa_url), reason=reason))
     out_path.write_bytes(signed)
     click.echo(f"{out_path}: {len(signed)} bytes, signed by {signer.certificate.subject.rfc4514_string()}")
 
@@ -392,5 +417,6 @@ COMMANDS = (
     sign_in_command,
     object_command,
     confirm_command,
+    sign_contract_command,
 )
 """The opening-hall commands, added to the ``bid`` group by `bidding.client.cli`."""

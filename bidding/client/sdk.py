@@ -89,6 +89,7 @@ __all__ = [
     "price_table_sha256",
     "read_built",
     "read_sealed",
+    "sign_contract",
     "sign_record",
     "sign_report",
     "sign_statement_async",
@@ -624,4 +625,34 @@ async def sign_report(
     """
     return await sign_pdf(
         pdf, signer, tsa=tsa, field_name=report_field_name(signer), reason=reason, location=location, lta=False
+    )
+
+
+CONTRACT_FIELD_PREFIX: Final = "Party"
+CONTRACT_REASON: Final = "合同当事人签署合同"
+
+
+def contract_field_name(signer: SigningIdentity) -> str:
+    """The signature field of one party on the contract: ``Party-`` and the first 16 hex digits of
+    the certificate's SHA-256 (the winner's and the tenderee's fields never clash).
+    """
+    from cryptography.hazmat.primitives import hashes  # noqa: PLC0415 - only this helper needs it
+
+    return f"{CONTRACT_FIELD_PREFIX}-{signer.certificate.fingerprint(hashes.SHA256()).hex()[:16]}"
+
+
+async def sign_contract(
+    pdf: bytes,
+    signer: SigningIdentity,
+    *,
+    tsa: TsaTransport,
+    reason: str = CONTRACT_REASON,
+    location: str | None = None,
+) -> bytes:
+    """A party's signature on the award's contract (合同): an incremental PAdES B-T signature
+    (timestamped by ``tsa``) appended to the current revision, which stays byte for byte as it was,
+    so the winner's signature stays valid under the tenderee's.
+    """
+    return await sign_pdf(
+        pdf, signer, tsa=tsa, field_name=contract_field_name(signer), reason=reason, location=location, lta=False
     )

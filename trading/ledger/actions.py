@@ -223,6 +223,12 @@ ACTION_LABELS: Final[Mapping[str, str]] = MappingProxyType(
         "evaluation.time_exceeded": N_("Session state's time limit exceeded"),
         "evaluation.venue_created": N_("Evaluation venue added"),
         "evaluation.venue_updated": N_("Evaluation venue changed"),
+        "award.contract_drafted": N_("Contract drafted"),
+        "award.contract_winner_signed": N_("Contract signed by the winner"),
+        "award.contract_signed": N_("Contract signed by both parties and published"),
+        "award.performance_security_recorded": N_("Performance security recorded"),
+        "award.bid_securities_released": N_("Bid securities to be released"),
+        "award.contract_overdue": N_("Contract not signed in time"),
     }
 )
 GROUP_LABELS: Final[Mapping[str, str]] = MappingProxyType(

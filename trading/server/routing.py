@@ -21,6 +21,7 @@ from bidding.award import web_archive as award_archive_web
 from bidding.award import web_complaints as award_complaints_web
 from bidding.award import web_decisions as award_decisions_web
 from bidding.award import web_gp as award_web_gp
+from bidding.award import web_contract as award_contract_web
 from bidding.evaluation.clarifications import api as clarifications_api
 from bidding.evaluation.clarifications import web as clarifications_web
 from bidding.evaluation.committee import api as committee_api
@@ -129,6 +130,7 @@ PUBLIC_ROUTES: frozenset[str] = frozenset(
         *award_api_gp.PUBLIC_PATHS,
         *award_decisions_api.PUBLIC_PATHS,
         *award_decisions_web.PUBLIC_PATHS,
+        *award_contract_web.PUBLIC_PATHS,
     }
 )
 
@@ -199,6 +201,7 @@ def route_handlers(api_prefix: str) -> list[ControllerRouterHandler]:
             *award_web_gp.CONTROLLERS,
             *award_complaints_web.CONTROLLERS,
             *award_decisions_web.CONTROLLERS,
+            *award_contract_web.CONTROLLERS,
             opening_web.OpeningPages,
             *pool_web.CONTROLLERS,
             *clarifications_web.CONTROLLERS,

@@ -127,7 +127,17 @@ async def test_public_routes_answer_without_login(client: httpx.AsyncClient, pat
         **{
             f"{api}/bidding/tenders/{{code}}/{leaf}": f"{api}/bidding/tenders/NO-SUCH-TENDER/{leaf}"
             for api, leaves in (
-                ("", ("requirements", "requirements.json", "response-schema.json", "publicity")),
+                (
+                    "",
+                    (
+                        "requirements",
+                        "requirements.json",
+                        "response-schema.json",
+                        "publicity",
+                        "contract",
+                        "contract.pdf",
+                    ),
+                ),
                 ("/api/v1", ("requirements",)),
             )
             for leaf in leaves

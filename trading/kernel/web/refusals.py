@@ -273,6 +273,18 @@ RULE_TEXT: Final[Mapping[str, str]] = MappingProxyType(
         "award_seed_commitment": N_("A draw publishes the SHA-256 of its seed (64 hexadecimal digits) with the rule."),
         "award_order_fixed": N_("The order of the candidates is already fixed."),
         "award_decision": N_("Choose an award decision: confirm, pass over, failed tender or re-tender."),
+        "contract_drafted_once": N_("The contract has already been drafted."),
+        "contract_not_drafted": N_("The contract has not been drafted yet."),
+        "contract_party": N_("Only the tenderee (or its agency) and the awarded organisation act on the contract."),
+        "contract_uploader": N_("Each party uploads the contract signed with its own organisation's certificate."),
+        "performance_security_required": N_(
+            "The tender requires a performance security: the winner records it before the tenderee signs."
+        ),
+        "performance_security_amount": N_("The performance security is at least the amount the tender requires."),
+        "supervisors_only": N_("Only the supervisory departments and the centre's administrators see this."),
+        "performance_security_form": N_(
+            "The performance security is a bank guarantee, a guarantee insurance, a guarantor's letter or cash."
+        ),
     }
 )
 ERROR_TITLES: Final[Mapping[str, str]] = MappingProxyType(
