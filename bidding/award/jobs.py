@@ -4,9 +4,8 @@ repeated or concurrent sweep changes nothing extra), one over ``AwardObjection.n
 answer's due instant; `objections.check_answer_due`, the same way), one over
 ``Award.announcement_due`` (GP: the result announcement missing at its due instant;
 `announcement.check_due`), and one that closes the award of a signed contract into the tender's
-archive (`closing.close_award`; due by its state alone).
-answer's due instant; `objections.check_answer_due`, the same way), one over ``Contract.next_check``
-(the signing reminders and the deadline; `contract.check_contract_due`).
+archive (`closing.close_award`; due by its state alone), and one over ``Contract.next_check`` (the
+signing reminders and the deadline; `contract.check_contract_due`).
 """
 
 from __future__ import annotations
@@ -17,10 +16,9 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bidding.award import announcement, closing, objections, publicity
+from bidding.award import announcement, closing, contract, objections, publicity
 from trading.kernel.settings import Settings, get_settings
 from trading.kernel.storage import FileStore
-from bidding.award import contract, objections, publicity
 
 
 class AwardDue:
@@ -78,7 +76,6 @@ class AnnouncementDue:
         return await announcement.check_due(session, key if isinstance(key, uuid.UUID) else uuid.UUID(str(key)), now)
 
 
-SWEEP_HANDLERS = (AwardDue(), ObjectionAnswerDue(), AwardCloseDue(), AnnouncementDue())
 class ContractDue:
     """A contract whose ``next_check`` came: a signing reminder to both parties, or the supervisors
     warned once the deadline passed unsigned (`contract.check_contract_due`).
@@ -94,4 +91,4 @@ class ContractDue:
         return await contract.check_contract_due(session, None, contract_id, now)
 
 
-SWEEP_HANDLERS = (AwardDue(), ObjectionAnswerDue(), ContractDue())
+SWEEP_HANDLERS = (AwardDue(), ObjectionAnswerDue(), AwardCloseDue(), AnnouncementDue(), ContractDue())

@@ -19,9 +19,9 @@ from bidding.award import api_gp as award_api_gp
 from bidding.award import web as award_web
 from bidding.award import web_archive as award_archive_web
 from bidding.award import web_complaints as award_complaints_web
+from bidding.award import web_contract as award_contract_web
 from bidding.award import web_decisions as award_decisions_web
 from bidding.award import web_gp as award_web_gp
-from bidding.award import web_contract as award_contract_web
 from bidding.evaluation.clarifications import api as clarifications_api
 from bidding.evaluation.clarifications import web as clarifications_web
 from bidding.evaluation.committee import api as committee_api
