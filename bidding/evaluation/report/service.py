@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import io
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -39,7 +38,6 @@ from datetime import datetime
 from typing import Any, Final
 
 import structlog
-from pyhanko.pdf_utils.reader import PdfFileReader
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bidding.evaluation import results
@@ -53,8 +51,7 @@ from bidding.evaluation.report import repository
 from bidding.evaluation.report.data import report_data
 from bidding.evaluation.report.render import render_report
 from bidding.evaluation.session.machine import enter as enter_state
-from certs.sign.pades import verify_pdf
-from certs.trustlist.model import Usage
+from bidding.signed_pdf import check_incremental_signature
 from trading.kernel import clock, tasks
 from trading.kernel.auth.identity import Actor
 from trading.kernel.auth.roles import Role
@@ -64,7 +61,6 @@ from trading.kernel.errors import Conflict, NotFound, PermissionDenied, Validati
 from trading.kernel.settings import Settings
 from trading.kernel.storage import FileStore
 from trading.ledger.service import append_entry
-from trading.parties.certificates.trust import trust_context
 
 log = structlog.get_logger(__name__)
 
@@ -391,42 +387,16 @@ async def _check_signed_revision(
     session: AsyncSession, settings: Settings, *, current: bytes, uploaded: bytes, signed: int, now: datetime
 ) -> str:
     """The upload is the current revision plus exactly one valid signature; the new signer's SHA-256."""
-    if len(uploaded) <= len(current) or not uploaded.startswith(current):
-        raise ReportRefused(
-            "the upload must be the current revision of the report with one incremental signature appended;"
-            " the current revision was changed",
-            field="pdf",
-            rule="incremental-update-only",
-        )
-    try:
-        embedded = PdfFileReader(io.BytesIO(uploaded), strict=False).embedded_regular_signatures
-    except Exception as exc:  # noqa: BLE001 - pyHanko raises many kinds for a broken file
-        raise ReportRefused(f"the PDF cannot be read: {exc}", field="pdf", rule="malformed") from None
-    if len(embedded) != signed + 1:
-        raise ReportRefused(
-            f"the report must carry exactly one new signature ({signed + 1} in all), not {len(embedded)}",
-            field="pdf",
-            rule="one-new-signature",
-        )
-    byte_range = [int(v) for v in embedded[-1].sig_object["/ByteRange"]]
-    if byte_range[2] + byte_range[3] != len(uploaded):
-        raise ReportRefused(
-            "the new signature must cover the whole file (nothing appended after it)",
-            field="pdf",
-            rule="signature-covers-file",
-        )
-    context = await trust_context(session, settings, now)
-    reports = await verify_pdf(uploaded, context.validator, usage=Usage.SEAL)
-    for index, report in enumerate(reports):
-        if not report.passed:
-            rule = report.reason.value if report.reason else "indeterminate"
-            raise ReportRefused(
-                f"signature {index + 1} does not verify: {report.message}", field=f"signatures[{index}]", rule=rule
-            )
-    signer = reports[-1].signer_certificate_sha256
-    if signer is None:
-        raise ReportRefused("the new signature names no certificate", field=f"signatures[{signed}]", rule="malformed")
-    return signer
+    return await check_incremental_signature(
+        session,
+        settings,
+        current=current,
+        uploaded=uploaded,
+        signed=signed,
+        now=now,
+        refusal=ReportRefused,
+        what="the report",
+    )
 
 
 async def _complete_if_answered(session: AsyncSession, evaluation: Evaluation, actor: Actor, now: datetime) -> bool:

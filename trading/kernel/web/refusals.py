@@ -239,6 +239,10 @@ RULE_TEXT: Final[Mapping[str, str]] = MappingProxyType(
         "vote_tied": N_("The vote is tied at the top; the committee votes again."),
         "votes_complete": N_("Every member of the award committee must vote."),
         "winner_signs_first": N_("The awarded organisation signs the contract first, then the tenderee."),
+        "notice_recipient": N_("The winner has no organisation on the platform to receive the notice."),
+        "notice_signer": N_("A notice is signed with a certificate bound to a user of the issuing tenderee or agency."),
+        "draft_void": N_("The notice draft names a winner passed over since; draft the notices again."),
+        "notice_signed_once": N_("This notice is signed already."),
     }
 )
 ERROR_TITLES: Final[Mapping[str, str]] = MappingProxyType(
