@@ -197,3 +197,4 @@ _.tenderee_signer_sha256
 _.performance_security
 _.confirm_statement  # bidding/award/web.py: read by award/publicity_manage.html
 _.may_object  # bidding/award/web.py: read by award/objections.html
+_.may_draft  # bidding/award/web_notices.py: read by award/notices_manage.html

@@ -270,6 +270,7 @@ SUBJECT_LABELS: Final[Mapping[str, str]] = MappingProxyType(
         "expert": N_("Evaluation expert"),
         "evaluation.evaluation": N_("Evaluation"),
         "award.award": N_("Award procedure"),
+        "award.notice": N_("Award or result notice"),
         "evaluation.draw": N_("Committee draw"),
         "evaluation.member": N_("Committee member"),
         "expert_import": N_("Expert import"),

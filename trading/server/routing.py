@@ -14,6 +14,7 @@ from bidding.api import bids as bidding_api
 from bidding.api import tenders as tender_api
 from bidding.award import api as award_api
 from bidding.award import web as award_web
+from bidding.award import web_notices as award_notices_web
 from bidding.evaluation.clarifications import api as clarifications_api
 from bidding.evaluation.clarifications import web as clarifications_web
 from bidding.evaluation.committee import api as committee_api
@@ -178,6 +179,7 @@ def route_handlers(api_prefix: str) -> list[ControllerRouterHandler]:
             LedgerPages,
             *bidding_web.CONTROLLERS,
             *award_web.CONTROLLERS,
+            *award_notices_web.CONTROLLERS,
             opening_web.OpeningPages,
             *pool_web.CONTROLLERS,
             *clarifications_web.CONTROLLERS,
