@@ -8,6 +8,7 @@ signatures, another organisation's notice) store nothing.
 
 from __future__ import annotations
 
+import asyncio
 import io
 import uuid
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from asn1crypto import x509 as asn1_x509
+from click.testing import CliRunner
 from cryptography.hazmat.primitives import hashes, serialization
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import async_validate_pdf_signature
@@ -28,6 +30,8 @@ from bidding.award.errors import AwardRefused
 from bidding.award.jobs import AwardDue
 from bidding.award.models import Award, AwardNotice, AwardNoticeDraft, NoticeKind
 from bidding.award.states import AwardEvent, AwardState
+from bidding.client import cli_hall
+from bidding.client.cli import bid
 from bidding.client.sdk import sign_notice
 from certs.devpki.pki import DevPki
 from certs.tsa.client import LocalTsa
@@ -362,3 +366,28 @@ async def test_notices_before_the_award_and_bad_uploads_are_refused_with_nothing
     with pytest.raises(Exception) as signed_twice:  # noqa: PT011 - Conflict, its rule checked below
         await upload(session_maker, settings, store, case, draft_id, once)
     assert getattr(signed_twice.value, "rule", None) == "notice_signed_once"
+
+
+async def test_ggzy_bid_sign_notice_signs_a_draft_the_platform_accepts(  # noqa: PLR0917 - the fixtures it needs
+    session_maker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    store: FileStore,
+    dev_tsa: LocalTsa,
+    dev_pki: DevPki,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    case = await awarded(session_maker, settings, store, dev_tsa, dev_pki)
+    [draft_id, *_] = await prepare(session_maker, store, case)
+    monkeypatch.setattr(cli_hall, "HttpTsa", lambda _url: dev_tsa)
+    (tmp_path / "owner.p12").write_bytes(case.owner.sign.pkcs12(b"owner-p12"))
+    (tmp_path / "notice.pdf").write_bytes(await draft_bytes(session_maker, store, case, draft_id))
+    args = [
+        "sign-notice", "--p12", str(tmp_path / "owner.p12"), "--password", "owner-p12",
+        "--in", str(tmp_path / "notice.pdf"), "--out", str(tmp_path / "signed.pdf"),
+        "--tsa", "https://ggzy.invalid/api/v1/tsa",
+    ]  # fmt: skip
+    result = await asyncio.to_thread(CliRunner().invoke, bid, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    stored = await upload(session_maker, settings, store, case, draft_id, (tmp_path / "signed.pdf").read_bytes())
+    assert stored.signer_sha256 == case.owner.sign.certificate.fingerprint(hashes.SHA256()).hex()
