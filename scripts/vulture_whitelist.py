@@ -204,3 +204,4 @@ _.needs_order  # bidding/award/web_decisions.py: read by award/decisions_manage.
 _.may_draft  # bidding/award/web_contract.py: read by award/contract.html
 _.may_sign  # bidding/award/web_contract.py: read by award/contract.html
 _.may_record_security  # bidding/award/web_contract.py: read by award/contract.html
+_.may_draft  # bidding/award/web_notices.py: read by award/notices_manage.html

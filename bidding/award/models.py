@@ -250,3 +250,32 @@ class Contract(UUIDPrimaryKey, Base):
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     voided_at: Mapped[datetime | None]
+
+
+class AwardNoticeDraft(UUIDPrimaryKey, Base):
+    """A notice's draft PDF (what the tenderee downloads and signs) and, once uploaded, its signed
+    revision; the signed notice becomes an `AwardNotice` when every draft of the award is signed.
+    A draft naming a winner passed over since is void (``voided_at``).
+    """
+
+    __tablename__ = "award_notice_drafts"
+
+    award_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("award_awards.id"), index=True)
+    kind: Mapped[NoticeKind] = mapped_column(_enum(NoticeKind))
+    recipient_organisation_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("parties_organisations.id"))
+    winner_bid_id: Mapped[uuid.UUID]
+    """The awarded bid the draft names (`Award.chosen_bid_id` when it was drafted)."""
+    content: Mapped[dict[str, Any]]
+    """The data the PDF was rendered from (tender, winner, price, dates, recipient)."""
+    storage_key: Mapped[str] = mapped_column(sa.String(200))
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    created_by: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("parties_users.id"))
+    created_at: Mapped[datetime]
+    signed_storage_key: Mapped[str | None] = mapped_column(sa.String(200))
+    signed_sha256: Mapped[str | None] = mapped_column(sa.String(64))
+    signer_sha256: Mapped[str | None] = mapped_column(sa.String(64))
+    signed_by: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("parties_users.id"))
+    signed_at: Mapped[datetime | None]
+    notice_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("award_notices.id"))
+    """The issued notice (set when every draft of the award is signed)."""
+    voided_at: Mapped[datetime | None]

@@ -34,6 +34,7 @@ from bidding.client.hall import (
     sign_in_signed,
 )
 from bidding.client.sdk import CONTRACT_REASON, REPORT_REASON, sign_contract, sign_record, sign_report
+from bidding.client.sdk import NOTICE_REASON, REPORT_REASON, sign_notice, sign_record, sign_report
 from bidding.client.sync_client import SyncBidClient
 from certs.tsa.client import HttpTsa
 
@@ -169,6 +170,31 @@ def sign_contract_command(  # noqa: PLR0917 - one parameter per click option
     if not pdf.startswith(b"%PDF-"):
         raise click.BadParameter(f"{in_path} is not a PDF", param_hint="--in")
     signed = asyncio.run(sign_contract(pdf, signer, tsa=HttpTsa(tsa_url), reason=reason))
+    out_path.write_bytes(signed)
+    click.echo(f"{out_path}: {len(signed)} bytes, signed by {signer.certificate.subject.rfc4514_string()}")
+
+
+@click.command("sign-notice")
+@click.option("--p12", "p12_path", type=EXISTING_FILE, required=True, help="the tenderee's certificate (PKCS#12)")
+@click.option("--password", envvar="GGZY_P12_PASSWORD", prompt=True, hide_input=True, help="the PKCS#12 password")
+@click.option("--in", "in_path", type=EXISTING_FILE, required=True, help="the notice's draft (notice.pdf)")
+@click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option("--tsa", "tsa_url", required=True, help="an RFC 3161 TSA, e.g. https://ggzy.example/api/v1/tsa")
+@click.option("--reason", default=NOTICE_REASON, show_default=True)
+@reporting_refusals
+def sign_notice_command(  # noqa: PLR0917 - one parameter per click option
+    p12_path: Path, password: str, in_path: Path, out_path: Path, tsa_url: str, reason: str
+) -> None:
+    """Sign an award notice (中标通知书) or result notice (中标结果通知书) as the tenderee: an
+    incremental PAdES signature, timestamped, with the e-seal of the certificate's organisation on
+    the page, appended to the draft downloaded from the tender's notices page
+    (``/bidding/manage/tenders/{code}/notices``). Upload the result on that page.
+    """
+    signer = load_signer(p12_path, password)
+    pdf = in_path.read_bytes()
+    if not pdf.startswith(b"%PDF-"):
+        raise click.BadParameter(f"{in_path} is not a PDF", param_hint="--in")
+    signed = asyncio.run(sign_notice(pdf, signer, tsa=HttpTsa(tsa_url), reason=reason))
     out_path.write_bytes(signed)
     click.echo(f"{out_path}: {len(signed)} bytes, signed by {signer.certificate.subject.rfc4514_string()}")
 
@@ -414,6 +440,7 @@ COMMANDS = (
     coefficients_command,
     clarification_group,
     sign_report_command,
+    sign_notice_command,
     sign_in_command,
     object_command,
     confirm_command,

@@ -235,6 +235,8 @@ def concrete(path_format: str, w: World) -> str:
         "upload_id": str(w.upload_id),
         "receipt_no": w.receipt_no,
         "objection_id": str(w.objection_id),
+        "draft_id": "00000000-0000-0000-0000-000000000000",  # an award notice draft: none in this world
+        "notice_id": "00000000-0000-0000-0000-000000000000",  # an award notice: none in this world
         "number": "1",
         "part": "price-summary",
         "file_path": "js/bidding.js",

@@ -22,6 +22,7 @@ from bidding.award import web_complaints as award_complaints_web
 from bidding.award import web_contract as award_contract_web
 from bidding.award import web_decisions as award_decisions_web
 from bidding.award import web_gp as award_web_gp
+from bidding.award import web_notices as award_notices_web
 from bidding.evaluation.clarifications import api as clarifications_api
 from bidding.evaluation.clarifications import web as clarifications_web
 from bidding.evaluation.committee import api as committee_api
@@ -202,6 +203,7 @@ def route_handlers(api_prefix: str) -> list[ControllerRouterHandler]:
             *award_complaints_web.CONTROLLERS,
             *award_decisions_web.CONTROLLERS,
             *award_contract_web.CONTROLLERS,
+            *award_notices_web.CONTROLLERS,
             opening_web.OpeningPages,
             *pool_web.CONTROLLERS,
             *clarifications_web.CONTROLLERS,

@@ -117,7 +117,11 @@ NAVIGATION = Navigation(
                 Panel(
                     N_("Objections and notices"),
                     N_("Raise objections and read the notices sent to you."),
-                    (_INBOX, Link(N_("Clarification requests"), "evaluation.my_clarifications")),
+                    (
+                        _INBOX,
+                        Link(N_("Clarification requests"), "evaluation.my_clarifications"),
+                        Link(N_("My notices"), "award.my_notices"),
+                    ),
                 ),
             ),
         ),

@@ -285,6 +285,10 @@ RULE_TEXT: Final[Mapping[str, str]] = MappingProxyType(
         "performance_security_form": N_(
             "The performance security is a bank guarantee, a guarantee insurance, a guarantor's letter or cash."
         ),
+        "notice_recipient": N_("The winner has no organisation on the platform to receive the notice."),
+        "notice_signer": N_("A notice is signed with a certificate bound to a user of the issuing tenderee or agency."),
+        "draft_void": N_("The notice draft names a winner passed over since; draft the notices again."),
+        "notice_signed_once": N_("This notice is signed already."),
     }
 )
 ERROR_TITLES: Final[Mapping[str, str]] = MappingProxyType(
