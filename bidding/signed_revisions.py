@@ -1,5 +1,5 @@
 """A signed PDF that grows one incremental PAdES signature at a time (the evaluation report, the
-award's contract): the check that an upload is exactly the current revision plus one valid
+award's notices and contract): the check that an upload is exactly the current revision plus one valid
 signature, shared by the services that accept such uploads.
 
 Accepted only when the current revision is a byte prefix of the upload, the upload carries exactly

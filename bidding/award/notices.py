@@ -11,7 +11,7 @@
 * **Signing** (`sign_notice`): the tenderee downloads a draft, appends one incremental PAdES
   signature with its certificate and an e-seal appearance (``ggzy bid sign-notice``) and uploads
   it. Accepted only when the upload is the draft plus exactly one signature covering the whole
-  file that verifies under the trust list (`bidding.signed_pdf.check_incremental_signature`), and
+  file that verifies under the trust list (`bidding.signed_revisions.check_signed_revision`), and
   the signing certificate is bound (live `CertificateBinding`) to an active member of the
   uploading organisation (the tenderee or its agency; else ``notice_signer``). The input is the
   signed PDF bytes, whoever made them (the client command, or a page signing in the browser).
@@ -53,7 +53,7 @@ from bidding.award.models import Award, AwardNotice, AwardNoticeDraft, NoticeKin
 from bidding.award.states import AwardEvent, transition
 from bidding.evaluation.models import Evaluation
 from bidding.models import Bid, BidStatus, Tender
-from bidding.signed_pdf import check_incremental_signature
+from bidding.signed_revisions import check_signed_revision
 from trading.kernel import clock
 from trading.kernel.auth.identity import Actor
 from trading.kernel.db.types import uuid7
@@ -313,9 +313,10 @@ async def sign_notice(  # noqa: PLR0917 - the act and its document
         raise Conflict("this notice is signed already", field="draft", rule="notice_signed_once")
     now = await clock.now(session)
     current = await asyncio.to_thread(store.path(draft.storage_key).read_bytes)
-    signer = await check_incremental_signature(
+    revision = await check_signed_revision(
         session, settings, current=current, uploaded=pdf, signed=0, now=now, refusal=AwardRefused, what="the notice"
     )
+    signer = revision.signer_sha256
     assert actor.organisation_id is not None  # noqa: S101 - _owned checked it
     if await _bound_member(session, signer, actor.organisation_id) is None:
         raise AwardRefused(

@@ -33,8 +33,15 @@ from bidding.client.hall import (
     release_holder_shares,
     sign_in_signed,
 )
-from bidding.client.sdk import CONTRACT_REASON, REPORT_REASON, sign_contract, sign_record, sign_report
-from bidding.client.sdk import NOTICE_REASON, REPORT_REASON, sign_notice, sign_record, sign_report
+from bidding.client.sdk import (
+    CONTRACT_REASON,
+    NOTICE_REASON,
+    REPORT_REASON,
+    sign_contract,
+    sign_notice,
+    sign_record,
+    sign_report,
+)
 from bidding.client.sync_client import SyncBidClient
 from certs.tsa.client import HttpTsa
 

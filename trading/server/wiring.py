@@ -21,7 +21,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bidding import jobs as bidding_jobs
 from bidding import policies as bidding_policies
 from bidding import rules as bidding_rules
+from bidding.award import contract as award_contract  # noqa: F401 - registers the signed contract with the archive
 from bidding.award import jobs as award_jobs
+from bidding.award import notices as award_notices  # noqa: F401 - registers the issued notices with the archive
 from bidding.award import publicity as award_publicity
 from bidding.evaluation import access as evaluation_access
 from bidding.evaluation import results as evaluation_results

@@ -52,7 +52,6 @@ from bidding.evaluation.report.data import report_data
 from bidding.evaluation.report.render import render_report
 from bidding.evaluation.session.machine import enter as enter_state
 from bidding.signed_revisions import check_signed_revision
-from bidding.signed_pdf import check_incremental_signature
 from trading.kernel import clock, tasks
 from trading.kernel.auth.identity import Actor
 from trading.kernel.auth.roles import Role
@@ -399,16 +398,6 @@ async def _check_signed_revision(
         what="the report",
     )
     return revision.signer_sha256
-    return await check_incremental_signature(
-        session,
-        settings,
-        current=current,
-        uploaded=uploaded,
-        signed=signed,
-        now=now,
-        refusal=ReportRefused,
-        what="the report",
-    )
 
 
 async def _complete_if_answered(session: AsyncSession, evaluation: Evaluation, actor: Actor, now: datetime) -> bool:

@@ -124,6 +124,8 @@ async def test_public_routes_answer_without_login(client: httpx.AsyncClient, pat
         "/bidding/tenders/{code}/award": "/bidding/tenders/NO-SUCH-TENDER/award",
         "/api/v1/award/tenders/{code}/rule": "/api/v1/award/tenders/NO-SUCH-TENDER/rule",
         "/api/v1/award/tenders/{code}/decisions": "/api/v1/award/tenders/NO-SUCH-TENDER/decisions",
+        "/api/v1/award/tenders/{code}/result": "/api/v1/award/tenders/NO-SUCH-TENDER/result",
+        "/bidding/tenders/{code}/archive/{file}": f"/bidding/tenders/NO-SUCH-TENDER/archive/{'0' * 64}.zip",
         **{
             f"{api}/bidding/tenders/{{code}}/{leaf}": f"{api}/bidding/tenders/NO-SUCH-TENDER/{leaf}"
             for api, leaves in (
@@ -136,6 +138,8 @@ async def test_public_routes_answer_without_login(client: httpx.AsyncClient, pat
                         "publicity",
                         "contract",
                         "contract.pdf",
+                        "archive",
+                        "result",
                     ),
                 ),
                 ("/api/v1", ("requirements",)),
