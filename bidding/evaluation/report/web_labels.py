@@ -14,7 +14,7 @@ FIELD_LABELS = {
 }
 RULE_MESSAGES = {
     "pdf.required": N_("Choose the signed report (a PDF file) to upload."),
-    "one-new-signature": N_("The report must carry exactly one new signature: yours."),
+    "one-new-signature": N_("The signed document must carry exactly one new signature: yours."),
     "signer-not-member": N_("The signature is not by a certificate bound to a member of this evaluation committee."),
     "signer-is-uploader": N_("The signature is another member's: each member uploads their own signature."),
     "report-ready": N_("The report is being prepared; sign it once it is ready."),
