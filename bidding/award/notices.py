@@ -45,11 +45,12 @@ import sqlalchemy as sa
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bidding.award import announcement, publicity
 from bidding.award import award as decisions
-from bidding.award import publicity
 from bidding.award.archive.builder import PublishedPdf, register_published_pdf
 from bidding.award.errors import AwardRefused
 from bidding.award.models import Award, AwardNotice, AwardNoticeDraft, NoticeKind
+from bidding.award.rules import Sector
 from bidding.award.states import AwardEvent, transition
 from bidding.evaluation.models import Evaluation
 from bidding.models import Bid, BidStatus, Tender
@@ -224,6 +225,11 @@ async def prepare_drafts(
     """
     award, tender = await _owned(session, actor, award_id, lock=True)
     _check_may_issue(award)
+    if award.sector is Sector.GOVERNMENT_PROCUREMENT and not await announcement.announced(session, award.id):
+        # 87号令 Art. 69: the notices go out with the result announcement, never before it.
+        raise AwardRefused(
+            "publish the result announcement before the notices", field="award", rule="notices_after_announcement"
+        )
     if award.chosen_organisation_id is None or award.chosen_bid_id is None:
         raise AwardRefused(
             "the winner has no organisation on the platform to deliver the notice to",

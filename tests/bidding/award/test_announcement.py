@@ -16,7 +16,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bidding.award import announcement
+from bidding.award import announcement, notices
 from bidding.award.errors import AwardRefused
 from bidding.award.jobs import AnnouncementDue, ObjectionAnswerDue
 from bidding.award.models import Award, AwardObjection, AwardStep, Publicity, PublicityKind
@@ -137,6 +137,14 @@ async def test_announced_in_time_the_public_page_shows_the_winner_and_the_evalua
     )
     assert confirmed.announcement_due == expected_due
 
+    # The notices go out with the announcement, never before it (87号令 Art. 69): refused, nothing drafted.
+    with pytest.raises(AwardRefused) as unannounced:
+        async with transaction(session_maker, lock=True) as session:
+            await notices.prepare_drafts(session, store, purchaser.actor(), award.id)
+    assert (unannounced.value.field, unannounced.value.rule) == ("award", "notices_after_announcement")
+    async with session_maker() as session:
+        assert list(await notices.drafts_of(session, award.id)) == []
+
     # Public page before: nothing.
     public = f"/bidding/tenders/{world.project_code}/result"
     before = await client.get(public)
@@ -164,6 +172,10 @@ async def test_announced_in_time_the_public_page_shows_the_winner_and_the_evalua
         assert row.report_sha256 == content["reportSha256"]
         assert await announcement.announced(session, award.id)
     await _replays(session_maker, award)
+    # Announced: the notices may now be drafted (one per bidder).
+    async with transaction(session_maker, lock=True) as session:
+        drafted = await notices.prepare_drafts(session, store, purchaser.actor(), award.id)
+    assert len(drafted) == len(world.bids)
 
     # The sweep has nothing to warn about, now or after the due instant.
     with use_clock(ShiftedClock(expected_due - await _now(session_maker) + timedelta(hours=1))):
