@@ -21,6 +21,7 @@ from trading.kernel import clock
 from trading.kernel.auth.identity import Actor
 from trading.kernel.db.uow import transaction
 from trading.kernel.settings import Settings
+from trading.parties import pdf_signing
 from trading.parties.certificates.revocation import (
     BufferedRevocationCache,
     CachedRevocation,
@@ -143,6 +144,14 @@ async def purge_login_challenges(session_maker: async_sessionmaker[AsyncSession]
     """Delete login challenges that expired more than ``keep`` ago (idempotent)."""
     async with transaction(session_maker, lock=True) as session:
         return await ChallengeRepository(session).purge(await clock.now(session) - keep)
+
+
+async def purge_pdf_signing_requests(session_maker: async_sessionmaker[AsyncSession], *, keep: timedelta) -> int:
+    """Delete in-page PDF signing requests that expired more than ``keep`` ago (idempotent): an
+    unfinished one still holds its prepared PDF, and after expiry nothing may finish it.
+    """
+    async with transaction(session_maker, lock=True) as session:
+        return await pdf_signing.purge_expired(session, await clock.now(session) - keep)
 
 
 async def load_trust_list_source(

@@ -21,7 +21,9 @@ the contract) uses the same two steps, each in the caller's transaction (service
    own checks: trust list, binding to the signer, incremental update of its current revision).
 
 Refusals are `PdfSigningRefused` (422) naming ``field`` and ``rule``; nothing is stored by a refused
-step. The browser side is ``static/js/pki/sign-pdf.js`` (forms ``[data-pki-sign-pdf]``).
+step. Requests expired for a day are deleted by beat (`purge_expired`, task
+``parties.purge_pdf_signing_requests``). The browser side is ``static/js/pki/sign-pdf.js`` (forms
+``[data-pki-sign-pdf]``).
 """
 
 from __future__ import annotations
@@ -220,6 +222,18 @@ async def finish_pdf_signature(
     request.prepared_pdf = b""  # the signed PDF is the caller's now
     await session.flush()
     return SignedPdf(pdf, request.source_sha256, request.certificate_sha256)
+
+
+async def purge_expired(session: AsyncSession, expired_before: datetime) -> int:
+    """Delete the requests that expired before ``expired_before`` (used or not: an expired one can no
+    longer be finished, and an unused one still holds its prepared PDF); how many.
+    """
+    result = await session.execute(
+        sa.delete(PdfSigningRequest)
+        .where(PdfSigningRequest.expires_at < expired_before)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 async def _request(session: AsyncSession, request_id: uuid.UUID | str) -> PdfSigningRequest | None:

@@ -11,6 +11,7 @@ from trading.parties import jobs
 
 REFRESH_REVOCATION_TASK = "parties.refresh_revocation"
 PURGE_CHALLENGES_TASK = "parties.purge_login_challenges"
+PURGE_PDF_SIGNING_TASK = "parties.purge_pdf_signing_requests"
 
 
 @task(REFRESH_REVOCATION_TASK)
@@ -23,3 +24,9 @@ def refresh_revocation() -> dict[str, Any]:
 def purge_login_challenges() -> int:
     """Delete login challenges that expired more than a day ago (idempotent)."""
     return run_async(jobs.purge_login_challenges(worker_session_maker(), keep=timedelta(days=1)))
+
+
+@task(PURGE_PDF_SIGNING_TASK)
+def purge_pdf_signing_requests() -> int:
+    """Delete in-page PDF signing requests that expired more than a day ago (idempotent)."""
+    return run_async(jobs.purge_pdf_signing_requests(worker_session_maker(), keep=timedelta(days=1)))

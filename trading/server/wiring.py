@@ -271,6 +271,10 @@ def beat_schedule(
             "task": "parties.purge_login_challenges",
             "schedule": timedelta(hours=6),
         },
+        "parties.purge_pdf_signing_requests": {
+            "task": "parties.purge_pdf_signing_requests",
+            "schedule": timedelta(hours=6),
+        },
         # The credit snapshots of every intermediary (intermediary_market/tasks.py).
         "intermediary_market.recompute_credit": {
             "task": "intermediary_market.recompute_credit",
