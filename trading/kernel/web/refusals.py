@@ -227,7 +227,7 @@ RULE_TEXT: Final[Mapping[str, str]] = MappingProxyType(
         "not_a_candidate": N_("Only a candidate recommended by the evaluation committee can be awarded."),
         "not_suspended": N_("The tender is not suspended."),
         "notices_after_award": N_("Notices are issued only after the winner has been confirmed."),
-        "notices_after_announcement": N_("In government procurement the notices go out with the result announcement: publish it first."),
+        "notices_after_announcement": N_("Publish the result announcement before the notices."),
         "objection_pending": N_("An objection is unanswered; the award is suspended until it is answered."),
         "objection_period": N_("Objections to the result can be filed only within the objection period."),
         "performance_security_ratio": N_(
