@@ -76,6 +76,7 @@ from trading.parties.models import Organisation
 TEXT_MAX: Final = 8000
 FILED_TEMPLATE: Final = "award.complaint_filed"
 PROGRESS_TEMPLATE: Final = "award.complaint_progress"
+OVERDUE_TEMPLATE: Final = "award.complaint_overdue"
 SUBJECT: Final = "award.award"
 """The award's ledger subject (`publicity.SUBJECT`), named literally for the vocabulary scan."""
 OPEN_STATES: Final = frozenset({ComplaintState.FILED, ComplaintState.ACCEPTED})
@@ -605,6 +606,64 @@ async def _void(session: AsyncSession, award: Award, now: datetime) -> list[str]
 
 
 # --- reading --------------------------------------------------------------------------------------
+
+
+# --- the supervisor's own deadlines (the sweep) ----------------------------------------------------
+
+
+async def due_complaints(session: AsyncSession, now: datetime, limit: int) -> Sequence[uuid.UUID]:
+    """Complaints whose acceptance or decision was due at ``now`` (``next_check``)."""
+    rows = await session.scalars(
+        sa.select(Complaint.id).where(Complaint.next_check.is_not(None), Complaint.next_check <= now).limit(limit)
+    )
+    return rows.all()
+
+
+async def check_complaint_due(session: AsyncSession, complaint_id: uuid.UUID, now: datetime) -> bool:
+    """The sweep's look at one complaint (locked, re-checked): still not accepted at its acceptance's
+    due instant, or not decided at its decision's, it is marked overdue in the ledger and the
+    supervisory departments are reminded, once per deadline (accepting later moves ``next_check``
+    to the decision's due instant, so that deadline is watched in turn). True when it warned.
+    """
+    complaint = await session.scalar(sa.select(Complaint).where(Complaint.id == complaint_id).with_for_update())
+    if complaint is None or complaint.next_check is None or complaint.next_check > now:
+        return False
+    complaint.next_check = None
+    if complaint.state is ComplaintState.FILED:
+        which, due = "acceptance", complaint.acceptance_due
+    elif complaint.state is ComplaintState.ACCEPTED and complaint.decision_due is not None:
+        which, due = "decision", complaint.decision_due
+    else:  # decided, rejected or withdrawn meanwhile
+        await session.flush()
+        return False
+    await session.flush()
+    award = await session.get_one(Award, complaint.award_id)
+    tender = await session.get_one(Tender, award.tender_id)
+    await append_entry(
+        session,
+        actor=Actor.system(),
+        action="award.complaint_overdue",
+        subject_type=SUBJECT,
+        subject_id=str(award.id),
+        summary={"complaint_id": str(complaint.id), "overdue": which, "due": due.isoformat()},
+        project_code=tender.project_code,
+    )
+    for organisation_id in await pub.supervisors(session):
+        await notifications.publish(
+            session,
+            recipient=notifications.Recipient.organisation(organisation_id),
+            template=OVERDUE_TEMPLATE,
+            key=f"award.complaint_overdue:{complaint.id}:{which}",
+            params={
+                "project_code": tender.project_code,
+                "title": tender.title,
+                "which": which,
+                "due": due.isoformat(),
+                "path": "/bidding/supervision/complaints",
+            },
+            project_code=tender.project_code,
+        )
+    return True
 
 
 async def complaints_of(session: AsyncSession, award_id: uuid.UUID) -> Sequence[Complaint]:

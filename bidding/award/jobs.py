@@ -1,11 +1,16 @@
-"""The award stage's time-driven work (`trading.kernel.sweep`): one handler over ``Award.next_check``
-(the publicity's due instant, then its end; `publicity.check_due` locks, re-checks and acts, so a
-repeated or concurrent sweep changes nothing extra), one over ``AwardObjection.next_check`` (the
-answer's due instant; `objections.check_answer_due`, the same way), one over
-``Award.announcement_due`` (GP: the result announcement missing at its due instant;
-`announcement.check_due`), and one that closes the award of a signed contract into the tender's
-archive (`closing.close_award`; due by its state alone), and one over ``Contract.next_check`` (the
-signing reminders and the deadline; `contract.check_contract_due`).
+"""The award stage's time-driven work (`trading.kernel.sweep`).
+
+Each handler locks its row, re-checks it is still due and acts, so a repeated or concurrent sweep
+changes nothing extra:
+
+* ``Award.next_check``: the publicity's due instant, then its end (`publicity.check_due`);
+* ``AwardObjection.next_check``: an objection's answer due (`objections.check_answer_due`);
+* the award of a signed contract with nothing pending, due by its state alone: closed into the
+  tender's archive (`closing.close_award`);
+* ``Award.announcement_due``: GP, the result announcement missing (`announcement.check_due`);
+* ``Contract.next_check``: the signing reminders and the deadline (`contract.check_contract_due`);
+* ``Complaint.next_check``: the supervisor's acceptance and decision due
+  (`complaints.check_complaint_due`).
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bidding.award import announcement, closing, contract, objections, publicity
+from bidding.award import announcement, closing, complaints, contract, objections, publicity
 from trading.kernel.settings import Settings, get_settings
 from trading.kernel.storage import FileStore
 
@@ -91,4 +96,17 @@ class ContractDue:
         return await contract.check_contract_due(session, None, contract_id, now)
 
 
-SWEEP_HANDLERS = (AwardDue(), ObjectionAnswerDue(), AwardCloseDue(), AnnouncementDue(), ContractDue())
+class ComplaintDue:
+    """A complaint not accepted, or not decided, by its due instant: marked overdue, the supervisors reminded once."""
+
+    name = "award.complaint_due"
+
+    async def due(self, session: AsyncSession, now: datetime, limit: int) -> Sequence[object]:
+        return await complaints.due_complaints(session, now, limit)
+
+    async def run(self, session: AsyncSession, key: object, now: datetime) -> bool:
+        complaint_id = key if isinstance(key, uuid.UUID) else uuid.UUID(str(key))
+        return await complaints.check_complaint_due(session, complaint_id, now)
+
+
+SWEEP_HANDLERS = (AwardDue(), ObjectionAnswerDue(), AwardCloseDue(), AnnouncementDue(), ContractDue(), ComplaintDue())

@@ -202,6 +202,7 @@ ACTION_LABELS: Final[Mapping[str, str]] = MappingProxyType(
         "award.complaint_accepted": N_("Complaint accepted by the supervisor"),
         "award.complaint_rejected": N_("Complaint not accepted by the supervisor"),
         "award.complaint_decided": N_("Complaint decided by the supervisor"),
+        "award.complaint_overdue": N_("Complaint not accepted or decided in time"),
         "award.suspended": N_("Tender suspended by the supervisor"),
         "award.resumed": N_("Supervisor's suspension lifted"),
         "award.rule_published": N_("Award rule published"),

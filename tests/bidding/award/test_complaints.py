@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bidding.award import complaints, objections, publicity
 from bidding.award.errors import AwardRefused
-from bidding.award.jobs import AwardDue, ObjectionAnswerDue
+from bidding.award.jobs import AwardDue, ComplaintDue, ObjectionAnswerDue
 from bidding.award.models import Award, AwardObjection, AwardStep, Complaint, Publicity
 from bidding.award.states import AwardEvent, AwardState, ComplaintState, transition
 from bidding.client import format as fmt
@@ -429,3 +429,44 @@ async def test_bad_complaints_and_acts_are_refused_with_the_rule_and_nothing_is_
         assert AwardEvent.ACCEPT_COMPLAINT not in steps.all()
         assert await ledger_entries(session, chain_for(world.project_code), "award.complaint_accepted") == []
     await _replays(session_maker, award)
+
+
+async def test_a_complaint_not_accepted_or_decided_in_time_is_marked_overdue_and_the_supervisor_reminded(  # noqa: PLR0917 - one story
+    session_maker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    store: FileStore,
+    dev_tsa: LocalTsa,
+    dev_pki: DevPki,
+    dev_lists: None,
+) -> None:
+    del dev_lists
+    _, bidder, supervisor, award, objection, shift = await late_answered_world(
+        session_maker, settings, store, dev_tsa, dev_pki
+    )
+    with use_clock(shift):
+        filed = await complain(session_maker, settings, award, objection, bidder)
+        # Before its due instant: nothing is due.
+        assert (await run_sweep(session_maker, [ComplaintDue()])).total_changed == 0
+    now = await _now(session_maker)
+
+    # The acceptance's due instant passes: overdue, reminded once, the second sweep changes nothing.
+    with use_clock(ShiftedClock(filed.acceptance_due - now + timedelta(minutes=1))):
+        assert (await run_sweep(session_maker, [ComplaintDue()])).total_changed == 1
+        assert (await run_sweep(session_maker, [ComplaintDue()])).total_changed == 0
+        assert await _notices(session_maker, supervisor.organisation_id, complaints.OVERDUE_TEMPLATE) == 1
+        # Accepted late: the decision's due instant is watched in turn.
+        accepted = await act(session_maker, settings, filed, complaints.Act.ACCEPT, supervisor)
+        assert isinstance(accepted, Complaint)
+        assert accepted.decision_due is not None
+        assert accepted.next_check == accepted.decision_due
+
+    with use_clock(ShiftedClock(accepted.decision_due - now + timedelta(minutes=1))):
+        assert (await run_sweep(session_maker, [ComplaintDue()])).total_changed == 1
+        assert await _notices(session_maker, supervisor.organisation_id, complaints.OVERDUE_TEMPLATE) == 2
+        assert (await run_sweep(session_maker, [ComplaintDue()])).total_changed == 0  # once per deadline
+
+    async with session_maker() as session:
+        code = await _code(session, await session.get_one(Award, award.id))
+        overdue = await ledger_entries(session, chain_for(code), "award.complaint_overdue")
+    assert sorted(e.summary["overdue"] for e in overdue) == ["acceptance", "decision"]
+    assert {e.summary["complaint_id"] for e in overdue} == {str(filed.id)}
