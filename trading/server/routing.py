@@ -23,6 +23,7 @@ from bidding.award import web_contract as award_contract_web
 from bidding.award import web_decisions as award_decisions_web
 from bidding.award import web_gp as award_web_gp
 from bidding.award import web_notices as award_notices_web
+from bidding.award import web_pagesign as award_pagesign_web
 from bidding.evaluation.clarifications import api as clarifications_api
 from bidding.evaluation.clarifications import web as clarifications_web
 from bidding.evaluation.committee import api as committee_api
@@ -204,6 +205,7 @@ def route_handlers(api_prefix: str) -> list[ControllerRouterHandler]:
             *award_decisions_web.CONTROLLERS,
             *award_contract_web.CONTROLLERS,
             *award_notices_web.CONTROLLERS,
+            *award_pagesign_web.CONTROLLERS,
             opening_web.OpeningPages,
             *pool_web.CONTROLLERS,
             *clarifications_web.CONTROLLERS,

@@ -6,9 +6,8 @@ securities' release event leaves once, after the commit; each bad signature is r
 rule named and nothing stored; the sweep reminds both parties once per reminder and warns the
 supervisor once after the deadline.
 
-The award notices are not built yet (another part): `issue_notices_for_test` records the
-``issue_notices`` step through the award's own step recorder; switch it to the real notices' service
-when it lands.
+The award notices are the real ones (`issue_notices`: drafted, signed by the tenderee, issued by
+`bidding.award.notices`).
 """
 
 from __future__ import annotations
@@ -26,12 +25,13 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bidding.award import contract as contracts
-from bidding.award import publicity
+from bidding.award import notices, publicity
 from bidding.award.errors import AwardRefused
 from bidding.award.jobs import AwardDue, ContractDue
 from bidding.award.models import Award, Contract
-from bidding.award.states import AwardEvent, AwardState, transition
+from bidding.award.states import AwardEvent, AwardState
 from bidding.client.sdk import sign_contract as client_sign
+from bidding.client.sdk import sign_notice as client_sign_notice
 from bidding.evaluation.report.service import report_pdf
 from bidding.models import Bid
 from certs.devpki.pki import DevPki
@@ -39,6 +39,7 @@ from certs.sign.pades import sign_pdf, verify_pdf
 from certs.trustlist.model import Usage
 from certs.tsa.client import LocalTsa
 from tests.bidding.award.test_award import _confirm
+from tests.bidding.award.test_notices import bind_certificate
 from tests.bidding.award.test_publicity import (
     _award,
     _now,
@@ -99,18 +100,26 @@ def with_2027(settings: Settings, tmp_path: Path) -> Settings:
 SPECIAL_TERMS = "第十条 工程质量标准：合格。\n第十一条 预付款：合同价款的10%，签约后14日内支付。"
 
 
-async def issue_notices_for_test(session_maker: async_sessionmaker[AsyncSession], award: Award, owner: Party) -> None:
-    """STAND-IN for the award notices (being built as ``notices.py``): records the ``issue_notices``
-    step through `publicity.record_step`, as the real service will, with the tenderee as the actor.
-    Replace with the notices' service when it lands.
+async def issue_notices(  # noqa: PLR0917 - the fixtures it needs
+    session_maker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    store: FileStore,
+    tsa: LocalTsa,
+    award: Award,
+    owner: Party,
+) -> None:
+    """The real notices (`bidding.award.notices`): the tenderee's certificate bound to its user, the
+    drafts made, each signed as ``ggzy bid sign-notice`` signs it and uploaded; the last one issues.
     """
+    await bind_certificate(session_maker, owner)
     async with transaction(session_maker, lock=True) as session:
-        row = await publicity.locked(session, award.id)
-        after = transition(publicity.position_of(row), AwardEvent.ISSUE_NOTICES, row.sector, publicity.rules_of(row))
-        now = await clock.now(session)
-        await publicity.record_step(
-            session, row, AwardEvent.ISSUE_NOTICES, after, actor=owner.actor(), now=now, details={"test": True}
-        )
+        draft_ids = [d.id for d in await notices.prepare_drafts(session, store, owner.actor(), award.id)]
+    for draft_id in draft_ids:
+        async with session_maker() as session:
+            draft = await notices.draft_pdf(session, store, owner.actor(), draft_id)
+        signed = await client_sign_notice(draft, owner.sign.signing(), tsa=tsa)
+        async with transaction(session_maker, lock=True) as session:
+            await notices.sign_notice(session, settings, store, owner.actor(), draft_id, signed)
 
 
 async def winner_party(
@@ -238,7 +247,7 @@ async def test_the_winner_then_the_tenderee_sign_and_both_signatures_verify(  # 
         )
     assert early_sign.value.rule == "contract_after_notice"
 
-    await issue_notices_for_test(session_maker, award, owner)
+    await issue_notices(session_maker, settings, store, dev_tsa, award, owner)
 
     # Only the tenderee drafts; a price other than the award's is refused, nothing stored.
     with pytest.raises(PermissionDenied):
@@ -426,7 +435,7 @@ async def test_the_sweep_reminds_both_parties_once_and_warns_the_supervisor_once
     department = OrganisationKind.SUPERVISORY_DEPARTMENT
     supervisor = await party(session_maker, settings, dev_pki, Role.SUPERVISOR, kind=department, name="测试监督局")
     world, award = await awarded(session_maker, settings, store, dev_tsa, dev_pki, owner)
-    await issue_notices_for_test(session_maker, award, owner)
+    await issue_notices(session_maker, settings, store, dev_tsa, award, owner)
     drafted = await _draft(session_maker, settings, store, owner, award)
     assert drafted.performance_security is None
     now = await _now(session_maker)
