@@ -145,6 +145,9 @@ async def test_the_tenderee_issues_signed_notices_in_the_pages_and_the_winner_re
     assert mine.status_code == 200, mine.text
     assert [m[1] for m in MY_LINK.findall(mine.text)] == [str(award_notice.id)]
     assert "我的通知" in mine.text or "My notices" in mine.text
+    # The award notice leads the winner to the contract it is to sign.
+    assert 'href="/bidding/tenders/' in mine.text
+    assert mine.text.count("data-contract-link") == 1
     opened = await other_browser.get(f"/bidding/notices/{award_notice.id}")
     assert opened.status_code == 200
     assert opened.headers["content-type"] == "application/pdf"
