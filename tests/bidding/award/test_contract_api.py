@@ -14,13 +14,17 @@ from litestar import Litestar
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bidding.award import contract as contracts
+from bidding.award import notices
 from bidding.award.models import Award, Contract
 from bidding.client.sdk import sign_contract as client_sign
+from bidding.client.sdk import sign_notice
 from certs.devpki.pki import DevPki
 from certs.tsa.client import LocalTsa
-from tests.bidding.award.test_contract import awarded, issue_notices_for_test, winner_party, with_2027
-from tests.bidding.factories import bidder_party, tenderee_party
+from tests.bidding.award.test_contract import awarded, winner_party, with_2027
+from tests.bidding.award.test_notices import bind_certificate
+from tests.bidding.factories import Party, bidder_party, tenderee_party
 from tests.trading.parties.factories import api_token, bearer
+from trading.kernel.db.uow import transaction
 from trading.kernel.settings import Settings
 from trading.kernel.storage import FileStore
 from trading.kernel.tasks import RecordingPublisher
@@ -51,6 +55,26 @@ async def _row(session_maker: async_sessionmaker[AsyncSession], award: Award) ->
         return await contracts.contract_of(session, award.id)
 
 
+async def _issue_notices(  # noqa: PLR0917 - the fixtures it needs
+    session_maker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    store: FileStore,
+    tsa: LocalTsa,
+    award: Award,
+    owner: Party,
+) -> None:
+    """The real notices: drafted, each signed by the tenderee's bound certificate; the last issues."""
+    await bind_certificate(session_maker, owner)
+    async with transaction(session_maker, lock=True) as session:
+        draft_ids = [d.id for d in await notices.prepare_drafts(session, store, owner.actor(), award.id)]
+    for draft_id in draft_ids:
+        async with session_maker() as session:
+            draft = await notices.draft_pdf(session, store, owner.actor(), draft_id)
+        signed = await sign_notice(draft, owner.sign.signing(), tsa=tsa)
+        async with transaction(session_maker, lock=True) as session:
+            await notices.sign_notice(session, settings, store, owner.actor(), draft_id, signed)
+
+
 async def test_the_parties_draft_secure_and_sign_the_contract_through_the_api(  # noqa: PLR0915, PLR0917 - one story
     session_maker: async_sessionmaker[AsyncSession],
     settings: Settings,
@@ -63,7 +87,7 @@ async def test_the_parties_draft_secure_and_sign_the_contract_through_the_api(  
     world, award = await awarded(session_maker, settings, store, dev_tsa, dev_pki, owner)
     winner = await winner_party(session_maker, settings, dev_pki, award)
     outsider = await bidder_party(session_maker, settings, dev_pki)
-    await issue_notices_for_test(session_maker, award, owner)
+    await _issue_notices(session_maker, settings, store, dev_tsa, award, owner)
     tenderee = bearer(await api_token(client, owner.account))
     won = bearer(await api_token(client, winner.account))
     stranger = bearer(await api_token(client, outsider.account))
