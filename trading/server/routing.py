@@ -14,8 +14,10 @@ from bidding.api import bids as bidding_api
 from bidding.api import tenders as tender_api
 from bidding.award import api as award_api
 from bidding.award import api_complaints as award_complaints_api
+from bidding.award import api_contract as award_contract_api
 from bidding.award import api_decisions as award_decisions_api
 from bidding.award import api_gp as award_api_gp
+from bidding.award import api_notices as award_notices_api
 from bidding.award import web as award_web
 from bidding.award import web_archive as award_archive_web
 from bidding.award import web_complaints as award_complaints_web
@@ -133,6 +135,7 @@ PUBLIC_ROUTES: frozenset[str] = frozenset(
         *award_decisions_api.PUBLIC_PATHS,
         *award_decisions_web.PUBLIC_PATHS,
         *award_contract_web.PUBLIC_PATHS,
+        *award_contract_api.PUBLIC_PATHS,
     }
 )
 
@@ -173,6 +176,8 @@ def route_handlers(api_prefix: str) -> list[ControllerRouterHandler]:
             *award_api_gp.CONTROLLERS,
             *award_complaints_api.CONTROLLERS,
             *award_decisions_api.CONTROLLERS,
+            *award_notices_api.CONTROLLERS,
+            *award_contract_api.CONTROLLERS,
             *pool_api.CONTROLLERS,
             *clarifications_api.CONTROLLERS,
             *committee_api.CONTROLLERS,

@@ -125,6 +125,8 @@ async def test_public_routes_answer_without_login(client: httpx.AsyncClient, pat
         "/api/v1/award/tenders/{code}/rule": "/api/v1/award/tenders/NO-SUCH-TENDER/rule",
         "/api/v1/award/tenders/{code}/decisions": "/api/v1/award/tenders/NO-SUCH-TENDER/decisions",
         "/api/v1/award/tenders/{code}/result": "/api/v1/award/tenders/NO-SUCH-TENDER/result",
+        "/api/v1/award/tenders/{code}/contract": "/api/v1/award/tenders/NO-SUCH-TENDER/contract",
+        "/api/v1/award/tenders/{code}/contract.pdf": "/api/v1/award/tenders/NO-SUCH-TENDER/contract.pdf",
         "/bidding/tenders/{code}/archive/{file}": f"/bidding/tenders/NO-SUCH-TENDER/archive/{'0' * 64}.zip",
         **{
             f"{api}/bidding/tenders/{{code}}/{leaf}": f"{api}/bidding/tenders/NO-SUCH-TENDER/{leaf}"
