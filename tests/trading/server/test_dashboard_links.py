@@ -19,7 +19,14 @@ from trading.kernel.settings import Settings
 # The links a panel offers must be there for the role: a dashboard that silently lost its way to
 # the pages it describes would pass a test that only follows whatever links remain.
 EXPECTED_LINKS = {
-    Role.BIDDER: {"/bidding/tenders", "/bidding/bids", "/evaluation/clarifications", "/inbox", "/account"},
+    Role.BIDDER: {
+        "/bidding/tenders",
+        "/bidding/bids",
+        "/bidding/notices",
+        "/evaluation/clarifications",
+        "/inbox",
+        "/account",
+    },
     Role.TENDEREE: {
         "/bidding/manage",
         "/bidding/manage/new",
