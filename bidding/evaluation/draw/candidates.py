@@ -194,6 +194,10 @@ class CandidateLines:
     """Which lines fit a group, as the database found them: per group's codes (sorted), one byte
     per line, 1 where one of the expert's codes starts with one of the group's (the draw computes
     the others itself)."""
+    ids: Sequence[str] | None = None
+    """Each line's expert id (its text before the space) when the caller holds them already (the
+    pool's line cache keeps them per pool version), so the draw takes its groups' eligible ids
+    from them instead of splitting the lines again; checked against the lines by the draw."""
 
     def joined(self) -> str:
         return "\n".join(self.lines) if self.text is None else self.text

@@ -30,6 +30,7 @@ only: the same inputs give the same committee, a different list a different one.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import hashlib
 import itertools
@@ -281,6 +282,8 @@ def _grouped_lines(listing: CandidateLines, spec: DrawSpec) -> tuple[str, Candid
             field="candidates",
             rule="canonical_order",
         )
+    if listing.ids is not None:
+        _check_ids(listing.ids, lines)
     fits: LineFits = {}
     for group in spec.groups:
         if not group.specialties:
@@ -299,11 +302,39 @@ def _grouped_lines(listing: CandidateLines, spec: DrawSpec) -> tuple[str, Candid
         keep = union.to_bytes(len(lines), "big")
     if 0 not in keep:
         return digest, listing, fits
-    listed = CandidateLines(list(itertools.compress(lines, keep)))
+    listed = CandidateLines(
+        list(itertools.compress(lines, keep)),
+        ids=None if listing.ids is None else list(itertools.compress(listing.ids, keep)),
+    )
     restricted: LineFits = {
         key: bytes(itertools.compress(mask, keep)) for key, mask in fits.items() if mask is not None
     }
     return _lines_digest(listed), listed, restricted
+
+
+def _remove_sorted(ids: list[str], drop: set[str]) -> None:
+    """Remove ``drop`` from ``ids`` (sorted, as every eligible list is), in place: a search per
+    dropped id, not a membership test per listed one.
+    """
+    for expert in drop:
+        at = bisect.bisect_left(ids, expert)
+        if at < len(ids) and ids[at] == expert:
+            del ids[at]
+
+
+def _check_ids(ids: Sequence[str], lines: Sequence[str]) -> None:
+    """Refuse ids that are not exactly each line's text before its space (`CandidateLines.ids`):
+    as many, each line starting with its id, and the id as long as the text before the line's
+    first space. Three passes in C, no string built per line.
+    """
+    if (
+        len(ids) != len(lines)
+        or not all(map(str.startswith, lines, ids))
+        or list(map(len, ids)) != list(map(str.find, lines, itertools.repeat(" ")))
+    ):
+        raise DrawRefused(
+            "one id per line, the line's text before its space", field="candidates", rule="candidate_format"
+        )
 
 
 def _ids(lines: Iterable[str]) -> list[str]:
@@ -390,11 +421,16 @@ def draw_committee(
     eligible_of: Callable[[GroupSpec], list[str]]
     if isinstance(candidates, CandidateLines):
         list_sha256, lines, line_fits = _grouped_lines(candidates, spec)
-        all_ids = functools.cache(lambda: _ids(lines.lines))
+        given_ids = lines.ids  # checked against the lines by `_grouped_lines`
+        all_ids = functools.cache(lambda: _ids(lines.lines) if given_ids is None else list(given_ids))
 
         def eligible_of(group: GroupSpec) -> list[str]:
             fit = line_fits[group.key]
-            return all_ids() if fit is None else _ids(itertools.compress(lines.lines, fit))
+            if fit is None:
+                return list(all_ids())  # a copy: the draw removes earlier groups' members from it
+            if given_ids is not None:  # the ids the caller holds: no string built per expert
+                return list(itertools.compress(given_ids, fit))
+            return _ids(itertools.compress(lines.lines, fit))
 
     else:
         listed, fits = _grouped(_columns(candidates), spec)
@@ -409,8 +445,7 @@ def draw_committee(
     groups: list[GroupDraw] = []
     for group in spec.ordered():
         eligible = eligible_of(group)
-        if taken:  # a handful drawn for earlier groups
-            eligible = [expert for expert in eligible if expert not in taken]
+        _remove_sorted(eligible, taken)  # a handful drawn for earlier groups
         if len(eligible) < group.count:
             raise DrawRefused(
                 f"group {group.key} needs {group.count} experts, {len(eligible)} are eligible after avoidance",

@@ -52,9 +52,10 @@ class Fitting:
     lines: list[str]
     fits: dict[tuple[str, ...], bytes]
 
-    def without(self, experts: Iterable[str]) -> tuple[list[str], dict[tuple[str, ...], bytes]]:
-        """The lines and fits less ``experts`` (each must be among them): a new list, slices
-        copied, no step per kept line.
+    def without(self, experts: Iterable[str]) -> tuple[list[str], list[str], dict[tuple[str, ...], bytes]]:
+        """The ids, lines and fits less ``experts`` (each must be among them): new lists sharing
+        the entry's strings, no step per kept line in Python (measured fastest: the lists by one
+        keep-mask pass, the fits' bytes by joining the slices between the dropped positions).
         """
         drop = set()
         for expert in experts:
@@ -64,13 +65,15 @@ class Fitting:
                 raise StaleLines(msg)
             drop.add(at)
         if not drop:
-            return list(self.lines), dict(self.fits)
+            return list(self.ids), list(self.lines), dict(self.fits)
+        keep = bytearray(b"\x01") * len(self.ids)
+        for at in drop:
+            keep[at] = 0
         ordered = sorted(drop)
         starts = [0, *(at + 1 for at in ordered)]
         ends = [*ordered, len(self.ids)]
-        lines = list(itertools.chain.from_iterable(map(self.lines.__getitem__, map(slice, starts, ends))))
         fits = {key: b"".join(map(mask.__getitem__, map(slice, starts, ends))) for key, mask in self.fits.items()}
-        return lines, fits
+        return list(itertools.compress(self.ids, keep)), list(itertools.compress(self.lines, keep)), fits
 
 
 @dataclass(slots=True)

@@ -522,8 +522,9 @@ class CandidateRepository(PoolRepository):
         if use_cache and token is not None:
             cached = await self._cached_fitting(raw, token, (None if within is None else tuple(within), tuple(fitted)))
         text: str | None
+        ids: list[str] | None = None
         if cached is not None:  # the lines of this very version less the judged experts
-            lines, fits = cached.without(c.expert_id for c in others)
+            ids, lines, fits = cached.without(c.expert_id for c in others)
             text = None
         else:
             query, codes = _pg_lines(fitted)
@@ -534,16 +535,18 @@ class CandidateRepository(PoolRepository):
                 msg = "the candidate list's text does not hold one line per expert"
                 raise ValueError(msg)
         if not result.candidates:
-            listing = CandidateLines(lines, text, fits)
+            listing = CandidateLines(lines, text, fits, ids)
         else:  # few: an expert with a filter's input rarely passes it
             merged = {key: bytearray(mask) for key, mask in fits.items()}
             for candidate in result.candidates:
                 line = f"{candidate.expert_id} {','.join(candidate.specialties)}"
                 at = bisect.bisect_left(lines, line)
                 lines.insert(at, line)
+                if ids is not None:
+                    ids.insert(at, candidate.expert_id)
                 for key, mask in merged.items():
                     mask.insert(at, any(code.startswith(key) for code in candidate.specialties))
-            listing = CandidateLines(lines, None, {key: bytes(mask) for key, mask in merged.items()})
+            listing = CandidateLines(lines, None, {key: bytes(mask) for key, mask in merged.items()}, ids)
         return AvoidedList(listing, result.excluded, result.rules_version)
 
     async def _cached_fitting(self, raw: Any, token: str, key: linecache.SpecKey) -> linecache.Fitting | None:

@@ -7,6 +7,7 @@ as over the whole pool; and column input is held to the same format and order as
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import re
 from dataclasses import replace
@@ -237,8 +238,10 @@ def test_the_draw_over_lines_is_the_draw_over_columns(seed: int) -> None:
     commitment = draws.commitment(server_seed)
     witnesses = {"supervisor": "s3cret", "tenderee": None} if seed % 2 else None
     for committee in (*SPECS, spec(("lonely", ("ZA01",), 1, 50))):
-        for with_fits in (False, True):
+        for with_fits, with_ids in ((False, False), (True, False), (True, True)):
             lines = _lines(kept, committee, with_fits=with_fits)
+            if with_ids:  # the ids the line cache hands over beside the lines
+                lines = dataclasses.replace(lines, ids=list(kept.ids))
             assert candidate_columns(lines, committee) == candidate_columns(kept, committee)
             assert candidate_list_digest(lines) == candidate_list_digest(kept)
             rule: str | None = None
@@ -275,6 +278,16 @@ def test_lines_input_is_held_to_the_records_rules() -> None:
     with pytest.raises(DrawRefused) as refused:
         draw_committee(server_seed, commitment, CandidateLines([*good[:3], good[2], *good[3:]]), committee)
     assert refused.value.rule == "canonical_order"
+    ids = [line.partition(" ")[0] for line in good]
+    assert draw_committee(server_seed, commitment, CandidateLines(good, ids=ids), committee) == draw_committee(
+        server_seed, commitment, CandidateLines(good), committee
+    )
+    # Ids beside the lines must be exactly each line's text before its space: none missing, none
+    # another line's, none a prefix of the line's id.
+    for bad_ids in (ids[:-1], [ids[1], ids[0], *ids[2:]], [*ids[:4], "e00", *ids[5:]]):
+        with pytest.raises(DrawRefused) as refused:
+            draw_committee(server_seed, commitment, CandidateLines(good, ids=bad_ids), committee)
+        assert refused.value.rule == "candidate_format"
     wrong_length = CandidateLines(good, None, {("A01",): b"\x01" * 9})
     with pytest.raises(DrawRefused) as refused:
         draw_committee(server_seed, commitment, wrong_length, spec(("a", ("A01",), 5, 0)))
