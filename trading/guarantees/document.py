@@ -83,6 +83,12 @@ KIND_TITLES: Final = {
     GuaranteeKind.ADVANCE_PAYMENT: "预付款保函",
     GuaranteeKind.QUALITY: "质量保函",
 }
+_OBLIGATIONS: Final = {
+    GuaranteeKind.BID: "履行投标人义务",
+    GuaranteeKind.PERFORMANCE: "履行合同义务",
+    GuaranteeKind.ADVANCE_PAYMENT: "按合同约定使用和返还预付款",
+    GuaranteeKind.QUALITY: "履行质量保修义务",
+}
 ISSUER_TYPE_NAMES: Final = {IssuerType.BANK: "银行", IssuerType.INSURER: "保险机构", IssuerType.GUARANTOR: "担保机构"}
 
 
@@ -415,17 +421,18 @@ def _local(value: datetime) -> str:
 
 
 _STYLE: Final = """
-@page { size: A4; margin: 22mm 20mm 20mm 20mm;
-  @bottom-center { content: "第 " counter(page) " 页 共 " counter(pages) " 页"; font-size: 9pt; color: #444; } }
-html { font-family: "Noto Sans CJK SC", sans-serif; font-size: 10.5pt; line-height: 1.6; }
-h1 { text-align: center; font-size: 18pt; margin: 0 0 2mm; letter-spacing: 0.3em; }
-p.no { text-align: center; margin: 0 0 5mm; }
-table { width: 100%; border-collapse: collapse; }
-th, td { border: 0.6pt solid #000; padding: 1.5mm 2mm; vertical-align: top; text-align: left; }
-th { width: 28%; font-weight: 700; background: #f2f2f2; }
+@page { size: A4; margin: 18mm 20mm 16mm 20mm;
+  @bottom-center { content: "第 " counter(page) " 页 共 " counter(pages) " 页"; font-size: 8pt; color: #444; } }
+html { font-family: "Noto Sans CJK SC", sans-serif; font-size: 10pt; line-height: 1.5; }
+h1 { text-align: center; font-size: 18pt; margin: 0 0 1mm; letter-spacing: 0.3em; }
+p { margin: 0 0 2mm; }
+p.no { text-align: center; margin: 0 0 4mm; }
+table { width: 100%; border-collapse: collapse; margin-bottom: 3mm; }
+th, td { border: 0.6pt solid #000; padding: 1mm 2mm; vertical-align: top; text-align: left; }
+th { width: 30%; font-weight: 700; background: #f2f2f2; }
 .conditions { white-space: pre-wrap; }
-.digest { font-size: 8pt; word-break: break-all; }
-.signature { margin-top: 8mm; margin-left: 55%; height: 52mm; }
+.digest { font-size: 7.5pt; word-break: break-all; color: #333; }
+.signature { margin: 4mm 0 0 52%; height: 46mm; padding-top: 8mm; break-inside: avoid; }
 """
 
 
@@ -462,8 +469,9 @@ def render_html(guarantee: Guarantee, data: bytes) -> str:
         f"<style>{_STYLE}</style></head><body>"
         f'<h1>{e(KIND_TITLES[g.kind])}</h1><p class="no">保函编号：{e(g.guarantee_no)}</p>'
         f"<p>致：{e(g.beneficiary.name)}（受益人）</p>"
-        f"<p>鉴于{e(g.applicant.name)}（以下称“申请人”）参加贵方{e(g.project_code)}项目{e(g.lot_code)}标段（包）的投标，"
-        f"应申请人的申请，我方愿意就申请人履行投标人义务向贵方提供不可撤销的担保，担保金额以下表所列为限。</p>"
+        f"<p>鉴于{e(g.applicant.name)}（以下称“申请人”）就贵方{e(g.project_code)}项目{e(g.lot_code)}标段（包）"
+        f"（{e(g.lot_name)}）向我方申请开立{e(KIND_TITLES[g.kind])}，我方愿意就申请人{e(_OBLIGATIONS[g.kind])}"
+        "向贵方提供不可撤销的担保，担保金额以下表所列为限。</p>"
         f"<table>{body}</table>"
         f'<p><strong>索赔条件：</strong></p><p class="conditions">{e(g.claim_conditions)}</p>'
         f'<p class="digest">电子保函数据（{e(FORMAT)}）SHA-256：{json_sha256(data)}。'
@@ -473,8 +481,22 @@ def render_html(guarantee: Guarantee, data: bytes) -> str:
     )
 
 
-def render_pdf(guarantee: Guarantee, data: bytes | None = None) -> bytes:
-    """The unsigned Chinese PDF of the guarantee, with its JSON bytes embedded as ``guarantee.json``.
+@dataclass(frozen=True)
+class RenderedPdf:
+    """The unsigned PDF and where its seal goes: over the signature block (page index, PDF points)."""
+
+    pdf: bytes
+    seal_page: int
+    seal_box: tuple[int, int, int, int]
+
+
+_PX_TO_PT: Final = 0.75  # WeasyPrint lays out in CSS pixels (96 per inch); PDF boxes are in points (72)
+_SEAL_SIDE: Final = 120.0
+
+
+def render(guarantee: Guarantee, data: bytes | None = None) -> RenderedPdf:
+    """The unsigned Chinese PDF of the guarantee, with its JSON bytes embedded as ``guarantee.json``, and the
+    place of the signature block, where `sign_pdf` puts the seal.
 
     WeasyPrint with the system's Noto Sans CJK SC (Debian ``fonts-noto-cjk``, which the platform
     installs), so the guarantor's client renders without the platform's font cache.
@@ -485,8 +507,36 @@ def render_pdf(guarantee: Guarantee, data: bytes | None = None) -> bytes:
     attachment = weasyprint.Attachment(
         string=data.decode("utf-8"), name=ATTACHMENT_NAME, description=f"{FORMAT} {guarantee.guarantee_no}"
     )
-    pdf: bytes = weasyprint.HTML(string=render_html(guarantee, data)).write_pdf(attachments=[attachment])
-    return pdf
+    document = weasyprint.HTML(string=render_html(guarantee, data)).render()
+    page, box = len(document.pages) - 1, SEAL_BOX
+    for index, laid_out in enumerate(document.pages):
+        block = _signature_block(laid_out._page_box)  # noqa: SLF001 - the laid-out boxes are only reachable here
+        if block is not None:
+            x, y = block.border_box_x(), block.border_box_y()
+            centre_x = (x + block.border_width() / 2) * _PX_TO_PT
+            centre_y = (laid_out.height - y - block.border_height() / 2) * _PX_TO_PT
+            half = _SEAL_SIDE / 2
+            page = index
+            box = (round(centre_x - half), round(centre_y - half), round(centre_x + half), round(centre_y + half))
+    pdf: bytes = document.write_pdf(attachments=[attachment])
+    return RenderedPdf(pdf, page, box)
+
+
+def _signature_block(box: Any) -> Any:
+    """The laid-out box of the ``signature`` block under ``box``, or ``None``."""
+    element = getattr(box, "element", None)
+    if element is not None and element.get("class") == "signature" and box.element_tag == "div":
+        return box
+    for child in getattr(box, "children", None) or ():
+        found = _signature_block(child)
+        if found is not None:
+            return found
+    return None
+
+
+def render_pdf(guarantee: Guarantee, data: bytes | None = None) -> bytes:
+    """The unsigned Chinese PDF of the guarantee (see `render`)."""
+    return render(guarantee, data).pdf
 
 
 def _page_count(pdf: bytes) -> int:
@@ -503,14 +553,18 @@ async def sign_pdf(
     tsa: TsaTransport,
     seal_png: bytes | None = None,
     revocation: pades.RevocationMaterial | None = None,
+    seal_page: int | None = None,
+    seal_box: tuple[int, int, int, int] = SEAL_BOX,
 ) -> bytes:
-    """PAdES-sign the guarantee's PDF with the guarantor's seal on the last page (B-T; B-LTA with ``revocation``).
+    """PAdES-sign the guarantee's PDF with the guarantor's seal (B-T; B-LTA with ``revocation``).
 
-    ``seal_png`` is the guarantor's registered seal image; without one a conventional round seal
-    reading ``issuer_name`` is drawn.
+    The seal goes on ``seal_page`` (default: the last page) at ``seal_box`` (`render` says where the
+    signature block is). ``seal_png`` is the guarantor's registered seal image; without one a
+    conventional round seal reading ``issuer_name`` is drawn.
     """
     image = seal_png if seal_png is not None else render_seal_image(issuer_name, SEAL_PURPOSE)
-    seal = pades.SealAppearance(image, page=_page_count(pdf) - 1, box=SEAL_BOX)
+    page = seal_page if seal_page is not None else _page_count(pdf) - 1
+    seal = pades.SealAppearance(image, page=page, box=seal_box)
     return await pades.sign_pdf(
         pdf,
         identity,
@@ -534,8 +588,15 @@ async def issue(
     the sealed PDF (PAdES B-T) that embeds it.
     """
     signed = await sign_guarantee(guarantee, identity, tsa=tsa if timestamp_json else None)
+    rendered = render(guarantee, signed.json)
     pdf = await sign_pdf(
-        render_pdf(guarantee, signed.json), identity, guarantee.issuer.name, tsa=tsa, seal_png=seal_png
+        rendered.pdf,
+        identity,
+        guarantee.issuer.name,
+        tsa=tsa,
+        seal_png=seal_png,
+        seal_page=rendered.seal_page,
+        seal_box=rendered.seal_box,
     )
     return IssuedGuarantee(signed.json, signed.cades, pdf)
 
@@ -582,12 +643,14 @@ __all__ = [
     "Issuer",
     "IssuerType",
     "Organisation",
+    "RenderedPdf",
     "SignedGuarantee",
     "amount_in_words",
     "embedded_json",
     "issue",
     "json_sha256",
     "parse_guarantee",
+    "render",
     "render_html",
     "render_pdf",
     "sign_guarantee",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 from datetime import datetime
@@ -9,6 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from pyhanko.pdf_utils.reader import PdfFileReader
 
 from certs.sign import cades
 from certs.tsa.client import LocalTsa
@@ -22,6 +24,7 @@ from trading.guarantees.document import (
     issue,
     json_sha256,
     parse_guarantee,
+    render,
     render_pdf,
     sign_guarantee,
 )
@@ -145,3 +148,16 @@ async def test_the_pdf_shows_every_field_and_embeds_the_json(world: World, tsa: 
     assert embedded_json(render_pdf(guarantee)) == guarantee.to_json()
     assert embedded_json(b"%PDF-1.4 not really") is None
     assert ATTACHMENT_NAME == "guarantee.json"
+
+
+def test_the_seal_goes_on_the_signature_block_wherever_it_falls(world: World) -> None:
+    short = render(guarantee_for(world))
+    assert short.seal_page == 0  # a usual guarantee fits on one A4 page
+    left, bottom, right, top = short.seal_box
+    assert 297 < left < right <= 595  # the right half of an A4 page, in points
+    assert 0 < bottom < top < 421  # its lower half
+    conditions = "\n".join(["投标人在投标有效期内撤销投标文件的；中标人无正当理由拒签合同的。"] * 60)
+    long = render(guarantee_for(world, claim_conditions=conditions))
+    pages = int(PdfFileReader(io.BytesIO(long.pdf)).root["/Pages"]["/Count"])
+    assert long.seal_page == pages - 1 > 0  # the block is at the end, so is the seal
+    assert long.seal_box != short.seal_box
