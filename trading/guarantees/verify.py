@@ -112,6 +112,17 @@ class Expectation:
     currency: str = "CNY"
     kind: GuaranteeKind = GuaranteeKind.BID
 
+    def __post_init__(self) -> None:
+        # The caller's mistake, said at once rather than as a TypeError in the middle of a comparison.
+        for name in ("bid_deadline", "bid_validity_end"):
+            value = getattr(self, name)
+            if value.tzinfo is None or value.utcoffset() is None:
+                msg = f"{name} needs its UTC offset"
+                raise ValueError(msg)
+        if not isinstance(self.minimum_amount, Decimal):
+            msg = "minimum_amount is a Decimal"
+            raise TypeError(msg)
+
 
 @dataclass(frozen=True)
 class GuaranteeVerdict:

@@ -227,3 +227,10 @@ def test_pdfsig_verifies_the_pdf(world: World, issued: IssuedGuarantee, tmp_path
     assert "Certificate Validation: Certificate is Trusted." in result.stdout
     assert "江苏银行股份有限公司(开发)" in result.stdout
     assert "Signature #2" not in result.stdout
+
+
+def test_an_expectation_with_naive_times_is_the_callers_mistake(world: World) -> None:
+    with pytest.raises(ValueError, match="bid_deadline"):
+        expectation_for(world, bid_deadline=DEADLINE.replace(tzinfo=None))
+    with pytest.raises(TypeError, match="Decimal"):
+        expectation_for(world, minimum_amount=200000.0)
