@@ -611,8 +611,6 @@ def embedded_json(pdf: bytes) -> bytes | None:
         for name, spec in _name_tree(names):
             if name == ATTACHMENT_NAME:
                 return bytes(spec["/EF"]["/F"].data)
-    except (KeyError, TypeError, ValueError, AttributeError):
-        return None
     except Exception:  # noqa: BLE001 - pyHanko raises its own kinds on damaged files; none means "no JSON"
         return None
     return None
