@@ -16,6 +16,7 @@ from babel.messages.catalog import Catalog
 from certs.errors import Reason
 from tests.trading import code_scan
 from trading.credit.models import CreditStatus
+from trading.guarantees.verify import GuaranteeReason
 from trading.kernel.errors import DomainError
 from trading.kernel.web import catalogue, i18n, refusals
 from trading.ledger import actions
@@ -117,6 +118,7 @@ def test_every_rule_and_refusal_reason_has_words_in_chinese() -> None:
     named = code_scan.rule_codes()
     reasons = {reason.value: "certs/errors.py" for reason in Reason}
     reasons |= {reason.value: "trading/parties/certificates/trust.py" for reason in PlatformReason}
+    reasons |= {reason.value: "trading/guarantees/verify.py" for reason in GuaranteeReason}
     codes = {code: ", ".join(sorted(where)) for code, where in named.items()} | reasons
     assert {"required", "container", "no-control-characters", "expired", "party-mismatch"} <= set(codes)
     unworded = sorted(f"{code} ({where})" for code, where in codes.items() if refusals.rule_words(code) is None)

@@ -290,6 +290,23 @@ RULE_TEXT: Final[Mapping[str, str]] = MappingProxyType(
         "notice_signer": N_("A notice is signed with a certificate bound to a user of the issuing tenderee or agency."),
         "draft_void": N_("The notice draft names a winner passed over since; draft the notices again."),
         "notice_signed_once": N_("This notice is signed already."),
+        # Electronic guarantees (trading.guarantees.verify.GuaranteeReason).
+        "guarantee_signature_invalid": N_(
+            "The guarantee's signature does not verify: it was altered or not signed by its issuer."
+        ),
+        "guarantee_issuer_not_recognised": N_(
+            "The guarantee is not signed by an issuer recognised for electronic guarantees."
+        ),
+        "guarantee_issuer_revoked": N_("The certificate of the guarantee's issuer has been revoked."),
+        "guarantee_beneficiary_mismatch": N_("The guarantee's beneficiary is not this tender's tenderee."),
+        "guarantee_project_mismatch": N_("The guarantee is for another project."),
+        "guarantee_lot_mismatch": N_("The guarantee is for another lot."),
+        "guarantee_applicant_mismatch": N_("The guarantee's applicant is not the bidder."),
+        "guarantee_amount_insufficient": N_("The guaranteed amount is less than the bid security the tender requires."),
+        "guarantee_currency_mismatch": N_("The guarantee is in another currency than the tender requires."),
+        "guarantee_validity_short": N_("The guarantee's validity does not cover the bid validity period."),
+        "guarantee_kind_mismatch": N_("The guarantee is not of the kind required here."),
+        "guarantee_malformed": N_("The guarantee document is malformed, or its PDF does not match it."),
     }
 )
 ERROR_TITLES: Final[Mapping[str, str]] = MappingProxyType(
