@@ -340,16 +340,7 @@ def _authenticate(
     method: str, url: str, fields: _Fields, resolve: KeyResolver, tag: str
 ) -> tuple[str, x509.Certificate, VerifyResult]:
     """Find the signature tagged ``tag``, its key by ``keyid``, and check it cryptographically."""
-    names = {name.lower() for name, _ in fields.items()}
-    if "signature-input" not in names or "signature" not in names:
-        raise SignatureRefused(Refusal.UNSIGNED, "the request has no Signature-Input and Signature headers")
-    params = _select(fields, tag)
-    for needed in ("keyid", "created", "nonce"):
-        if needed not in params:
-            raise SignatureRefused(Refusal.COMPONENT_MISSING, f"the signature has no {needed} parameter")
-    kid = params["keyid"]
-    if not isinstance(kid, str):
-        raise SignatureRefused(Refusal.SIGNATURE_INVALID, "the keyid parameter is not a string")
+    kid = _claimed(fields, tag)
     certificate = resolve(kid)
     if certificate is None:
         raise SignatureRefused(Refusal.KEY_UNKNOWN, f"no guarantor certificate has the keyid {kid}")
@@ -385,6 +376,29 @@ def _check_window(parameters: Mapping[str, int | str], now: datetime) -> tuple[d
     if expires < now:
         raise SignatureRefused(Refusal.EXPIRED, f"the signature expired at {expires.isoformat()}")
     return created, expires
+
+
+def claimed_key_id(headers: Iterable[tuple[str, str]], *, tag: str = REQUEST_TAG) -> str:
+    """The ``keyid`` a message's signature names, NOT yet verified: for looking the key up (asynchronously,
+    in a database) before calling `verify_request` with a resolver that answers from what was found.
+
+    Raises `SignatureRefused` as `verify_request` would for an unsigned or malformed message.
+    """
+    return _claimed(_Fields(list(headers)), tag)
+
+
+def _claimed(fields: _Fields, tag: str) -> str:
+    names = {name.lower() for name, _ in fields.items()}
+    if "signature-input" not in names or "signature" not in names:
+        raise SignatureRefused(Refusal.UNSIGNED, "the request has no Signature-Input and Signature headers")
+    params = _select(fields, tag)
+    for needed in ("keyid", "created", "nonce"):
+        if needed not in params:
+            raise SignatureRefused(Refusal.COMPONENT_MISSING, f"the signature has no {needed} parameter")
+    kid = params["keyid"]
+    if not isinstance(kid, str):
+        raise SignatureRefused(Refusal.SIGNATURE_INVALID, "the keyid parameter is not a string")
+    return kid
 
 
 def _select(fields: _Fields, tag: str) -> dict[str, Any]:
