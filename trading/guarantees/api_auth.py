@@ -5,9 +5,16 @@ the response already given.
 
 Use in an endpoint (the guarantor API is not behind bearer tokens: the signature is the credential)::
 
-    @post("/api/v1/guarantor/…", dependencies={"caller": Provide(guarantor_caller)}, opt=…)
-    async def answer(db_session: AsyncSession, caller: GuarantorCaller, data: SomeInput) -> Response[Out]:
+    @post("/api/v1/guarantor/…", opt=…)
+    async def answer(
+        request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession], data: JSONBody[SomeInput]
+    ) -> Response[Out]:
+        caller = await authenticate(request, db_session)
         return await idempotent(db_session, caller, lambda: service.do(db_session, caller.guarantor_id, data))
+
+`authenticate` is called first thing in the handler, not declared as a Litestar dependency: a dependency
+that raises after ``db_session`` was provided leaves that generator unclosed (Litestar enters the cleanup
+group only once every dependency resolved), so the session would neither roll back nor close.
 
 Which certificate a key id names, and whether it may still be used (valid, not revoked, guarantor
 onboarded), is the guarantees core's to say: it registers a `GuarantorKeys` at wiring time with
@@ -140,8 +147,8 @@ class GuarantorCaller:
         return hashlib.sha256(self.body).hexdigest()
 
 
-async def guarantor_caller(request: Request[Any, Any, Any], db_session: AsyncSession) -> GuarantorCaller:
-    """The Litestar dependency: verify the request or raise the refusal naming its reason.
+async def authenticate(request: Request[Any, Any, Any], db_session: AsyncSession) -> GuarantorCaller:
+    """Verify the request or raise the refusal naming its reason (call it first in the handler).
 
     Reads the raw body (the handler's ``data`` is parsed from the same cached bytes), checks the
     ``Idempotency-Key`` on unsafe methods first (a 400 names it), then the signature, then the key's
