@@ -14,10 +14,12 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, mapped_column
 
+from trading.kernel import clock
 from trading.kernel.db.base import Base, UUIDPrimaryKey
+from trading.kernel.db.uow import transaction
 
 IDEMPOTENCY_RETENTION = timedelta(hours=24)
 """How long a stored response answers a retry; a guarantor's system retries within minutes, not days."""
@@ -124,3 +126,9 @@ async def purge_expired(session: AsyncSession, now: datetime) -> int:
         result = await session.execute(statement.execution_options(synchronize_session=False))
         deleted += int(getattr(result, "rowcount", 0) or 0)
     return deleted
+
+
+async def purge_api_records(session_maker: async_sessionmaker[AsyncSession]) -> int:
+    """The beat job ``guarantees.purge_api_records``: `purge_expired` in its own unit of work (idempotent)."""
+    async with transaction(session_maker, lock=True) as session:
+        return await purge_expired(session, await clock.now(session))

@@ -240,6 +240,7 @@ async def test_a_signed_get_needs_no_idempotency_key(
 async def test_the_purge_forgets_closed_windows_and_old_responses(
     session_maker: async_sessionmaker[AsyncSession],
 ) -> None:
+    """`purge_expired` in the caller's session; the beat job (`api_store.purge_api_records`) wraps it."""
     async with session_maker() as session:
         now = await clock.now(session)
         assert await api_store.record_nonce(session, "k" * 64, "old", now - timedelta(seconds=1))
@@ -259,3 +260,19 @@ async def test_the_purge_forgets_closed_windows_and_old_responses(
         nonces = (await session.execute(sa.select(api_store.ApiNonce.nonce))).scalars().all()
         kept = (await session.execute(sa.select(api_store.ApiIdempotency.idempotency_key))).scalars().all()
     assert (nonces, kept) == (["open"], ["recent"])
+
+
+async def test_the_beat_job_purges_in_its_own_unit_of_work(session_maker: async_sessionmaker[AsyncSession]) -> None:
+    async with session_maker() as session:
+        now = await clock.now(session)
+        await api_store.record_nonce(session, "j" * 64, "gone", now - timedelta(seconds=1))
+        await session.commit()
+    assert await api_store.purge_api_records(session_maker) == 1
+    assert await api_store.purge_api_records(session_maker) == 0
+
+
+def test_the_purge_is_a_named_task_on_the_beat_schedule() -> None:
+    from trading.server.celery_app import celery
+
+    assert "guarantees.purge_api_records" in celery.tasks
+    assert celery.conf.beat_schedule["guarantees.purge_api_records"]["task"] == "guarantees.purge_api_records"
