@@ -5,13 +5,16 @@ Each refusal is checked by its problem ``type`` and the header it names.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import sqlalchemy as sa
+from alembic import command
 from cryptography.hazmat.primitives.asymmetric import ec
 from litestar import Litestar, Request, Response, get, post
 from litestar.datastructures import State
@@ -24,6 +27,8 @@ from trading.guarantees import api_auth, api_store, httpsig
 from trading.guarantees.api_auth import GuarantorKey
 from trading.kernel import clock
 from trading.kernel.api.errors import api_exception_handlers
+from trading.kernel.db.engine import create_engine, create_session_maker
+from trading.server.cli import alembic_config
 from trading.server.database import provide_db_session
 
 BASE = "http://testserver.local"
@@ -60,11 +65,8 @@ def runs() -> list[str]:
     return []
 
 
-@pytest.fixture
-async def client(
-    session_maker: async_sessionmaker[AsyncSession], keys: None, runs: list[str]
-) -> AsyncIterator[httpx.AsyncClient]:
-    del keys
+def _app(session_maker: async_sessionmaker[AsyncSession], runs: list[str]) -> Litestar:
+    """One signed, idempotent POST and one signed GET, on the request unit of work and ``/api/v1``'s errors."""
 
     @post(PATH)
     async def answer(
@@ -83,13 +85,21 @@ async def client(
         caller = await api_auth.authenticate(request, db_session)
         return {"guarantor": caller.guarantor_id}
 
-    app = Litestar(
+    return Litestar(
         route_handlers=[answer, ping],
         dependencies={"db_session": Provide(provide_db_session)},
         state=State({"session_maker": session_maker}),
         exception_handlers=api_exception_handlers(),
     )
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE) as client:
+
+
+@pytest.fixture
+async def client(
+    session_maker: async_sessionmaker[AsyncSession], keys: None, runs: list[str]
+) -> AsyncIterator[httpx.AsyncClient]:
+    del keys
+    transport = httpx.ASGITransport(app=_app(session_maker, runs))
+    async with httpx.AsyncClient(transport=transport, base_url=BASE) as client:
         yield client
 
 
@@ -276,3 +286,31 @@ def test_the_purge_is_a_named_task_on_the_beat_schedule() -> None:
 
     assert "guarantees.purge_api_records" in celery.tasks
     assert celery.conf.beat_schedule["guarantees.purge_api_records"]["task"] == "guarantees.purge_api_records"
+
+
+async def test_replay_and_idempotency_hold_on_sqlite(tmp_path: Path, keys: None, pki: DevPki) -> None:
+    """Embedded mode (``make run``): the same store on SQLite, its schema from the same migration."""
+    del keys
+    url = f"sqlite+aiosqlite:///{tmp_path / 'ggzy.sqlite3'}"
+    await asyncio.to_thread(command.upgrade, alembic_config(url), "head")
+    engine = create_engine(url)
+    runs: list[str] = []
+    try:
+        maker = create_session_maker(engine)
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=_app(maker, runs)), base_url=BASE) as client:
+            now = await _now(maker)
+            body = b'{"decision":"approve"}'
+            headers = _sign(pki, now, body)
+            first = await client.post(PATH, content=body, headers=headers)
+            assert first.status_code == 201, first.text
+            replayed = await client.post(PATH, content=body, headers=headers)
+            await _refused(replayed, 401, "request_replayed", "Signature-Input")
+            again = await client.post(PATH, content=body, headers=_sign(pki, now, body))
+            assert (again.content, again.headers[api_auth.REPLAYED_HEADER]) == (first.content, "true")
+            other = b'{"decision":"refuse"}'
+            reused = await client.post(PATH, content=other, headers=_sign(pki, now, other))
+            await _refused(reused, 422, "idempotency_key_reused", "Idempotency-Key")
+        assert runs == [body.decode()]
+        assert await api_store.purge_api_records(maker) == 0  # the nonces' window is still open
+    finally:
+        await engine.dispose()
