@@ -135,11 +135,13 @@ def _sign(
     )
 
 
-async def _refused(response: httpx.Response, status: int, reason: str, field: str) -> None:
+async def _refused(response: httpx.Response, status: int, reason: str, field: str, *, kind: str | None = None) -> None:
+    """A problem+json refusal: ``type`` names the reason (or the error ``kind`` a rule belongs to), ``errors[0]``
+    the header at fault and the rule."""
     assert response.status_code == status, response.text
     assert response.headers["content-type"].startswith("application/problem+json")
     problem = response.json()
-    assert problem["type"] == f"urn:ggzy:error:{reason}"
+    assert problem["type"] == f"urn:ggzy:error:{kind or reason}"
     assert problem["errors"][0]["field"] == field
     assert problem["errors"][0]["rule"] == reason
 
@@ -206,6 +208,14 @@ async def test_each_bad_request_is_refused_with_its_reason(
     no_key = {k: v for k, v in good.items() if k != "Idempotency-Key"}
     await _refused(
         await client.post(PATH, content=body, headers=no_key), 400, "idempotency_key_missing", "Idempotency-Key"
+    )
+    too_long = good | {"Idempotency-Key": "k" * 256}
+    await _refused(
+        await client.post(PATH, content=body, headers=too_long),
+        400,
+        "idempotency_key_format",
+        "Idempotency-Key",
+        kind="idempotency_key_missing",
     )
     assert runs == []
 
