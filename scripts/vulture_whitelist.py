@@ -205,3 +205,4 @@ _.may_draft  # bidding/award/web_contract.py: read by award/contract.html
 _.may_sign  # bidding/award/web_contract.py: read by award/contract.html
 _.may_record_security  # bidding/award/web_contract.py: read by award/contract.html
 _.may_draft  # bidding/award/web_notices.py: read by award/notices_manage.html
+_.validate_created_and_expires  # trading/guarantees/httpsig.py: http-message-signatures' verifier calls it

@@ -280,4 +280,9 @@ def beat_schedule(
             "task": "intermediary_market.recompute_credit",
             "schedule": timedelta(days=1),
         },
+        # The guarantor API's nonces past their window and old idempotent responses (trading/guarantees/api_tasks.py).
+        "guarantees.purge_api_records": {
+            "task": "guarantees.purge_api_records",
+            "schedule": timedelta(hours=1),
+        },
     }

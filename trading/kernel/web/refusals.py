@@ -307,6 +307,19 @@ RULE_TEXT: Final[Mapping[str, str]] = MappingProxyType(
         "guarantee_validity_short": N_("The guarantee's validity does not cover the bid validity period."),
         "guarantee_kind_mismatch": N_("The guarantee is not of the kind required here."),
         "guarantee_malformed": N_("The guarantee document is malformed, or its PDF does not match it."),
+        "request_unsigned": N_("The request carries no signature (Signature-Input and Signature headers)."),
+        "request_signature_invalid": N_("The request's signature does not verify."),
+        "request_key_unknown": N_("The request is signed with a key the platform does not know."),
+        "request_expired": N_("The request's signature was made too long ago or is dated in the future."),
+        "request_digest_mismatch": N_("The request body does not match its signed digest."),
+        "request_component_missing": N_("The request's signature does not cover a required part."),
+        "request_replayed": N_("The request was already received once: a replay is refused."),
+        "request_certificate_invalid": N_(
+            "The signing certificate may no longer be used (revoked, expired or not recognised)."
+        ),
+        "idempotency_key_missing": N_("The request needs an Idempotency-Key header."),
+        "idempotency_key_format": N_("The Idempotency-Key header must be one value of printable ASCII characters."),
+        "idempotency_key_reused": N_("This Idempotency-Key was already used for a different request."),
     }
 )
 ERROR_TITLES: Final[Mapping[str, str]] = MappingProxyType(
@@ -379,6 +392,9 @@ ERROR_TITLES: Final[Mapping[str, str]] = MappingProxyType(
         "scoring_state": N_("The evaluation is not in the stage for this"),
         "scoring_not_found": N_("Not found in this evaluation"),
         "award_refused": N_("The award stage refused this"),
+        "guarantor_request_refused": N_("The guarantor's request was refused"),
+        "idempotency_key_missing": N_("An Idempotency-Key header is required"),
+        "idempotency_key_reused": N_("The Idempotency-Key was used for a different request"),
     }
 )
 """``DomainError.code`` → its title in words people read (the class's ``title`` is for the API)."""
