@@ -28,7 +28,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any, Final
 
-from asn1crypto import algos, cms, core  # type: ignore[import-untyped]
+from asn1crypto import algos, cms, core, parser  # type: ignore[import-untyped]
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -44,6 +44,8 @@ from certs.providers import pyca
 from certs.providers.base import SignatureValue, Signer
 
 _UTC_TIME_LIMIT: Final = 2050
+_ALGORITHM_PROTECTION: Final = frozenset({"cms_algorithm_protection", "1.2.840.113549.1.9.52"})
+_SIGNING_CERTIFICATE_V2: Final = cms.CMSAttribute._oid_specs["signing_certificate_v2"]._child_spec  # noqa: SLF001 - asn1crypto's registry of attribute value types
 
 
 @dataclass(frozen=True)
@@ -316,6 +318,8 @@ class VerifiedSignedData:
     signing_time: datetime | None
     signer_info: Any
     signature: SignatureValue
+    encap_content_info: Any = None
+    """The parsed EncapsulatedContentInfo (a timestamp token's TSTInfo is read from it)."""
 
 
 def load_content_info(der: bytes) -> Any:
@@ -335,23 +339,131 @@ def present(value: Any) -> bool:
     return not isinstance(value, core.Void)
 
 
-def _find_signer(signer_info: Any, certificates: Sequence[Any]) -> Any:
-    sid = signer_info["sid"]
+@dataclass(frozen=True)
+class _Embedded:
+    """What verification needs of one embedded certificate, worked out once per exact DER.
+
+    Every signature of an archive's bidder ships the same certificates and every timestamp token
+    the same TSA chain: parsing them again (asn1crypto, then `cryptography`) for each signature was
+    the bulk of verifying one. The entries are immutable facts of those bytes.
+    """
+
+    der: bytes
+    certificate: x509.Certificate
+    issuer_der: bytes
+    serial_number: int
+    public_key: object
+    key_error: str | None
+
+
+_EMBEDDED_CACHE_SIZE: Final = 4096
+
+
+@lru_cache(maxsize=_EMBEDDED_CACHE_SIZE)
+def _embedded(der: bytes) -> _Embedded:
+    parsed = asn1_x509.Certificate.load(der)
+    certificate = x509.load_der_x509_certificate(der)
+    try:
+        public_key: object = certificate.public_key()
+        key_error = None
+    except Exception as exc:  # noqa: BLE001 - cryptography refuses SM2 and exotic keys
+        public_key, key_error = None, str(exc)
+    return _Embedded(
+        der=der,
+        certificate=certificate,
+        issuer_der=bytes(parsed.issuer.dump()),
+        serial_number=parsed.serial_number,
+        public_key=public_key,
+        key_error=key_error,
+    )
+
+
+_certificate_sets: dict[bytes, tuple[_Embedded, ...]] = {}
+
+
+def _embedded_certificates(signed_data: Any) -> tuple[_Embedded, ...]:
+    """The SignedData's certificates (not attribute certificates or other choices), cached by the
+    exact octets of its ``certificates`` field.
+    """
+    field = signed_data["certificates"]
+    if not present(field):
+        return ()
+    key = bytes(field.contents)
+    found = _certificate_sets.get(key)
+    if found is None:
+        found = tuple(_embedded(bytes(c.chosen.dump())) for c in field if c.name == "certificate")
+        if len(_certificate_sets) >= _EMBEDDED_CACHE_SIZE:
+            _certificate_sets.clear()
+        _certificate_sets[key] = found
+    return found
+
+
+def _find_signer(signer_info: Any, certificates: Sequence[_Embedded]) -> _Embedded:
+    kind, wanted = _signer_identifier(bytes(signer_info["sid"].dump()))
     for cert in certificates:
-        if sid.name == "issuer_and_serial_number":
-            # compare DER: asn1crypto's Name equality runs LDAP string preparation, which is slow
-            wanted = sid.chosen
-            if cert.serial_number == wanted["serial_number"].native and cert.issuer.dump() == wanted["issuer"].dump():
-                return cert
-        elif cert.key_identifier == sid.chosen.native:
+        # compare DER: asn1crypto's Name equality runs LDAP string preparation, which is slow
+        if kind == "issuer_and_serial_number" and (cert.serial_number, cert.issuer_der) == wanted:
+            return cert
+        if kind != "issuer_and_serial_number" and _key_identifier(cert.der) == wanted:
             return cert
     raise Refused(Reason.MALFORMED, "the signer's certificate is not in the signature")
+
+
+@lru_cache(maxsize=_EMBEDDED_CACHE_SIZE)
+def _key_identifier(der: bytes) -> bytes | None:
+    """The certificate's subject key identifier (parsing every extension: only when a signer is
+    named by its key identifier).
+    """
+    return asn1_x509.Certificate.load(der).key_identifier  # type: ignore[no-any-return]
+
+
+@lru_cache(maxsize=1024)
+def _signer_identifier(sid_der: bytes) -> tuple[str, Any]:
+    """A SignerIdentifier (its exact DER) as (issuer_and_serial_number, (serial, issuer DER)) or
+    (subject_key_identifier, key identifier).
+    """
+    sid = cms.SignerIdentifier.load(sid_der)
+    if sid.name == "issuer_and_serial_number":
+        return sid.name, (sid.chosen["serial_number"].native, bytes(sid.chosen["issuer"].dump()))
+    return sid.name, sid.chosen.native
 
 
 def _attr_values(attrs: Any, kind: str) -> list[Any]:
     if not present(attrs):
         return []
     return [v for a in attrs if a["type"].native == kind for v in a["values"]]
+
+
+def _attributes(attrs: Any) -> dict[str, list[Any]]:
+    """Every value of the attributes, by attribute type, in one pass over the SET.
+
+    Each attribute is read from its exact DER; the ones that are the same in every signature of a
+    signer (content-type, signing-certificate-v2) are parsed once (`_REPEATING`).
+    """
+    found: dict[str, list[Any]] = {}
+    octets = bytes(attrs.contents)
+    offset = 0
+    while offset < len(octets):
+        size = parser.peek(octets[offset:])
+        der = octets[offset : offset + size]
+        offset += size
+        kind, values = _parsed_attributes.get(der) or _parse_attribute(der)
+        found.setdefault(kind, []).extend(values)
+    return found
+
+
+_REPEATING: Final = frozenset({"content_type", "signing_certificate_v2"})
+_parsed_attributes: dict[bytes, tuple[str, tuple[Any, ...]]] = {}
+
+
+def _parse_attribute(der: bytes) -> tuple[str, tuple[Any, ...]]:
+    attribute = cms.CMSAttribute.load(der)
+    parsed = attribute["type"].native, tuple(attribute["values"])
+    if parsed[0] in _REPEATING:
+        if len(_parsed_attributes) >= _EMBEDDED_CACHE_SIZE:
+            _parsed_attributes.clear()
+        _parsed_attributes[der] = parsed
+    return parsed
 
 
 def verify_signed_data(der: bytes, *, detached_content: bytes | None = None) -> VerifiedSignedData:
@@ -380,42 +492,53 @@ def _verify_signed_data(der: bytes, detached_content: bytes | None) -> VerifiedS
         content = bytes(encap["content"].contents)
     else:
         raise Refused(Reason.MALFORMED, "detached signature given without its content")
-    asn1_certs = [c.chosen for c in signed_data["certificates"] if c.name == "certificate"]
-    asn1_signer = _find_signer(signer_info, asn1_certs)
-    signer_cert = from_asn1(asn1_signer)
-    try:
-        public_key = signer_cert.public_key()
-    except Exception as exc:  # noqa: BLE001 - cryptography refuses SM2 and exotic keys
-        raise Refused(Reason.UNSUPPORTED_ALGORITHM, f"signer key: {exc}") from None
-    algorithm = _algorithm_from_cms(signer_info, public_key)
-    attrs = _check_integrity(signer_info, _Claim(asn1_signer, public_key, algorithm, content, content_type))
+    embedded = _embedded_certificates(signed_data)
+    signer = _find_signer(signer_info, embedded)
+    if signer.key_error is not None:
+        raise Refused(Reason.UNSUPPORTED_ALGORITHM, f"signer key: {signer.key_error}")
+    algorithm = _algorithm_for(
+        bytes(signer_info["signature_algorithm"].dump()), bytes(signer_info["digest_algorithm"].dump()), signer.der
+    )
+    attrs = _check_integrity(signer_info, _Claim(signer, algorithm, content, content_type))
     signature = SignatureValue(algorithm, signer_info["signature"].native)
-    times = _attr_values(attrs, "signing_time")
+    times = attrs.get("signing_time", [])
     return VerifiedSignedData(
-        signer_certificate=signer_cert,
-        certificates=tuple(from_asn1(c) for c in asn1_certs),
+        signer_certificate=signer.certificate,
+        certificates=tuple(c.certificate for c in embedded),
         algorithm=algorithm,
         content_type=content_type,
         content=content,
         signing_time=times[0].native if times else None,
         signer_info=signer_info,
         signature=signature,
+        encap_content_info=encap,
     )
+
+
+@lru_cache(maxsize=256)
+def _algorithm_for(signature_algorithm: bytes, digest_algorithm: bytes, signer_der: bytes) -> SignatureAlgorithm:
+    """`_algorithm_from_cms` for the exact DER of a SignerInfo's algorithm identifiers and signer."""
+    parts = {
+        "signature_algorithm": algos.SignedDigestAlgorithm.load(signature_algorithm),
+        "digest_algorithm": algos.DigestAlgorithm.load(digest_algorithm),
+    }
+    return _algorithm_from_cms(parts, _embedded(signer_der).public_key)
 
 
 @dataclass(frozen=True)
 class _Claim:
     """What a SignerInfo is checked against: the signer's certificate and key, the algorithm, the content."""
 
-    asn1_signer: Any
-    public_key: object
+    signer: _Embedded
     algorithm: SignatureAlgorithm
     content: bytes
     content_type: str
 
 
-def _check_integrity(signer_info: Any, claim: _Claim) -> Any:
-    """Check the signed attributes, the content digest and the signature; returns the signed attributes."""
+def _check_integrity(signer_info: Any, claim: _Claim) -> dict[str, list[Any]]:
+    """Check the signed attributes, the content digest and the signature; returns the signed
+    attributes' values by type.
+    """
     attrs = signer_info["signed_attrs"]
     if not present(attrs):
         raise Refused(Reason.MALFORMED, "signatures without signed attributes are not accepted")
@@ -423,39 +546,53 @@ def _check_integrity(signer_info: Any, claim: _Claim) -> Any:
     # tag they travel with. Taken before the attributes are read: asn1crypto re-encodes a SET OF whose
     # children were parsed, which is exact for DER but slow.
     signed_octets = bytes(cms.CMSAttributes(contents=attrs.contents).dump())
-    asn1_signer, public_key, algorithm = claim.asn1_signer, claim.public_key, claim.algorithm
+    signer, algorithm = claim.signer, claim.algorithm
     content, content_type = claim.content, claim.content_type
-    digests = _attr_values(attrs, "message_digest")
-    types = _attr_values(attrs, "content_type")
+    values = _attributes(attrs)
+    digests = values.get("message_digest", [])
+    types = values.get("content_type", [])
     if len(digests) != 1 or len(types) != 1 or types[0].native != content_type:
         raise Refused(Reason.MALFORMED, "signed attributes must name the content type and digest once")
     actual = pyca.digest(content, signer_info["digest_algorithm"]["algorithm"].native)
     if not hmac.compare_digest(digests[0].native, actual):
         raise Refused(Reason.DIGEST_MISMATCH, "the content does not match the signed digest")
-    _check_signing_certificate(attrs, asn1_signer)
-    try:  # RFC 6211: when the signer protected its algorithm choice, the SignerInfo must agree (pyHanko)
-        validate_algorithm_protection(
-            attrs,
-            claimed_digest_algorithm_obj=signer_info["digest_algorithm"],
-            claimed_signature_algorithm_obj=signer_info["signature_algorithm"],
-            claimed_mac_algorithm_obj=None,
-        )
-    except (CMSStructuralError, CMSAlgorithmProtectionError) as exc:
-        raise Refused(Reason.BAD_SIGNATURE, exc.failure_message) from None
-    pyca.verify(public_key, signed_octets, SignatureValue(algorithm, signer_info["signature"].native))  # type: ignore[arg-type]
-    return attrs
-
-
-def _check_signing_certificate(attrs: Any, asn1_signer: Any) -> None:
-    values = _attr_values(attrs, "signing_certificate_v2")
-    if not values:
-        return
-    first = values[0]["certs"][0]
-    algorithm = first["hash_algorithm"]["algorithm"].native
-    if not hmac.compare_digest(first["cert_hash"].native, pyca.digest(asn1_signer.dump(), algorithm)):
+    ess = values.get("signing_certificate_v2")
+    if ess and not _names_signer(bytes(ess[0].dump()), signer.der):
         raise Refused(Reason.BAD_SIGNATURE, "signing-certificate-v2 names another certificate than the signer's")
+    if _ALGORITHM_PROTECTION & values.keys():
+        # RFC 6211: when the signer protected its algorithm choice, the SignerInfo must agree (pyHanko;
+        # it does nothing when the attribute is absent, so it is only called when one is present)
+        try:
+            validate_algorithm_protection(
+                attrs,
+                claimed_digest_algorithm_obj=signer_info["digest_algorithm"],
+                claimed_signature_algorithm_obj=signer_info["signature_algorithm"],
+                claimed_mac_algorithm_obj=None,
+            )
+        except (CMSStructuralError, CMSAlgorithmProtectionError) as exc:
+            raise Refused(Reason.BAD_SIGNATURE, exc.failure_message) from None
+    pyca.verify(signer.public_key, signed_octets, SignatureValue(algorithm, signer_info["signature"].native))  # type: ignore[arg-type]
+    return values
+
+
+@lru_cache(maxsize=1024)
+def _names_signer(signing_certificate_v2: bytes, signer_der: bytes) -> bool:
+    """Whether the first ESSCertIDv2 of a signing-certificate-v2 value (its exact DER) is the hash of
+    the signer's certificate (the same pair repeats for every signature of a signer).
+    """
+    first = _SIGNING_CERTIFICATE_V2.load(signing_certificate_v2)["certs"][0]
+    algorithm = first["hash_algorithm"]["algorithm"].native
+    return hmac.compare_digest(first["cert_hash"].native, pyca.digest(signer_der, algorithm))
 
 
 def unsigned_attribute(signer_info: Any, kind: str) -> list[Any]:
     """The values of an unsigned attribute of ``signer_info`` (e.g. ``signature_time_stamp_token``)."""
     return _attr_values(signer_info["unsigned_attrs"], kind)
+
+
+def clear_caches() -> None:
+    """Forget every structure cached by exact DER (for benchmarks that time a cold verification)."""
+    for cached in (_embedded, _key_identifier, _signer_identifier, _algorithm_for, _names_signer):
+        cached.cache_clear()
+    _certificate_sets.clear()
+    _parsed_attributes.clear()

@@ -17,6 +17,7 @@ import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, Protocol
 
 from asn1crypto import tsp  # type: ignore[import-untyped]
@@ -132,7 +133,7 @@ def token_from_response(response_der: bytes, request: TimestampRequest) -> bytes
         raise Refused(Reason.TIMESTAMP_INVALID, f"TSA answered {status}: {'; '.join(text)}")
     token = bytes(response["time_stamp_token"].dump())
     verify_token(token, digest=request.digest, digest_name=request.digest_name)
-    info = _tst_info(cms.load_content_info(token))
+    info = _tst_info(cms.load_content_info(token)["content"]["encap_content_info"])
     if request.nonce is not None and info["nonce"].native != request.nonce:
         raise Refused(Reason.TIMESTAMP_INVALID, "the TSA response does not echo the request nonce")
     return token
@@ -146,8 +147,8 @@ async def timestamp(
     return token_from_response(await transport.request(request.der), request)
 
 
-def _tst_info(content_info: Any) -> Any:
-    encap = content_info["content"]["encap_content_info"]
+def _tst_info(encap: Any) -> Any:
+    """The TSTInfo of a token's EncapsulatedContentInfo."""
     if encap["content_type"].native != "tst_info":
         raise Refused(Reason.TIMESTAMP_INVALID, "the token does not contain a TSTInfo")
     return encap["content"].parsed
@@ -169,7 +170,7 @@ def verify_token(
         signed = cms.verify_signed_data(token)
     except Refused as refusal:
         raise Refused(Reason.TIMESTAMP_INVALID, f"token signature: {refusal.text}") from None
-    info = _tst_info(cms.load_content_info(token))
+    info = _tst_info(signed.encap_content_info)
     imprint = info["message_imprint"]
     name = imprint["hash_algorithm"]["algorithm"].native
     if digest_name is not None and name != digest_name:
@@ -195,11 +196,28 @@ def verify_token(
 
 
 def _check_tsa_certificate(certificate: x509.Certificate, at: datetime) -> None:
+    wrong_eku = _tsa_eku_problem(certificate)
+    if wrong_eku is not None:
+        raise Refused(Reason.TIMESTAMP_INVALID, wrong_eku)
+    if not certificate.not_valid_before_utc <= at <= certificate.not_valid_after_utc:
+        raise Refused(Reason.TIMESTAMP_INVALID, "the TSA certificate was not valid at the token's time")
+
+
+@lru_cache(maxsize=256)
+def _tsa_eku_problem(certificate: x509.Certificate) -> str | None:
+    """What is wrong with the certificate's EKU for a TSA, once per certificate (equal by DER): every
+    token of a TSA ships the same one.
+    """
     try:
         eku = certificate.extensions.get_extension_for_class(x509.ExtendedKeyUsage)
     except x509.ExtensionNotFound:
-        raise Refused(Reason.TIMESTAMP_INVALID, "the TSA certificate has no timeStamping EKU") from None
+        return "the TSA certificate has no timeStamping EKU"
     if not eku.critical or list(eku.value) != [ExtendedKeyUsageOID.TIME_STAMPING]:
-        raise Refused(Reason.TIMESTAMP_INVALID, "the TSA certificate's EKU must be critical and only timeStamping")
-    if not certificate.not_valid_before_utc <= at <= certificate.not_valid_after_utc:
-        raise Refused(Reason.TIMESTAMP_INVALID, "the TSA certificate was not valid at the token's time")
+        return "the TSA certificate's EKU must be critical and only timeStamping"
+    return None
+
+
+def clear_caches() -> None:
+    """Forget the per-certificate checks cached here and in `certs.cms` (for cold benchmarks)."""
+    _tsa_eku_problem.cache_clear()
+    cms.clear_caches()

@@ -130,6 +130,7 @@ class _Checker:
         self.key: keys.PublicKey | None = None
         self.by_subject: dict[Any, list[Any]] = {}
         self.links: dict[str, Any] = {}
+        self.paths: dict[Any, tuple[tuple[Any, ...], str | None]] = {}
         self.listed: set[str] = set()
         self.roots: dict[str, Any] = {}
         self.decoded: dict[str, dict[int, chainrule.Entry]] = {}
@@ -301,24 +302,39 @@ class _Checker:
         """A chain from ``certificate`` to a root in the archive, every link's signature and every
         certificate's validity at ``at`` (the signature's time).
         """
-        current = certificate
-        for _ in range(_MAX_PATH):
+        path = self.paths.get(certificate)
+        if path is None:
+            path = self.paths[certificate] = self._path(certificate, embedded)
+        links, ending = path
+        for current in links:
             if at is not None:
                 try:
                     pathchecks.check_validity(current, at)
                 except Refused as refusal:
                     self.report.add(where, f"{pem.subject(current)} was not valid when it signed: {refusal.text}")
                     return
+        if ending is not None:
+            self.report.add(where, ending)
+
+    def _path(self, certificate: Any, embedded: Iterable[Any]) -> tuple[tuple[Any, ...], str | None]:
+        """The certificates from ``certificate`` up to its root, each link's signature checked, and
+        what ends the chain short of a root in the archive (None when it reaches one). Worked out
+        once per signer certificate (equal by DER): only the validity at each signature's time
+        differs between the signatures of one signer, and `_check_path` checks it every time.
+        """
+        links: list[Any] = []
+        current = certificate
+        for _ in range(_MAX_PATH):
+            links.append(current)
             if pathchecks.is_self_issued(current):
                 if pem.fingerprint(current) not in self.roots:
-                    self.report.add(where, f"the chain ends at {pem.subject(current)}, not a root in the archive")
-                return
+                    return tuple(links), f"the chain ends at {pem.subject(current)}, not a root in the archive"
+                return tuple(links), None
             issuer = self._issuer(current, embedded)
             if isinstance(issuer, str):
-                self.report.add(where, issuer)
-                return
+                return tuple(links), issuer
             current = issuer
-        self.report.add(where, "the certificate chain is too long")
+        return tuple(links), "the certificate chain is too long"
 
     def _issuer(self, certificate: Any, embedded: Iterable[Any]) -> Any:
         """The certificate's issuer, its link signature checked (once per certificate: thousands of

@@ -12,6 +12,7 @@ from pyhanko.sign.validation import async_validate_detached_cms
 from pyhanko_certvalidator import ValidationContext
 
 from certs import algorithms as algs
+from certs import cms
 from certs.cms import SigningIdentity, to_asn1, verify_signed_data
 from certs.devpki.pki import DevPki, Identity, new_key
 from certs.errors import Reason, Refused
@@ -298,3 +299,33 @@ def test_signatures_made_by_openssl_verify_here(pki: DevPki, tmp_path, who: str,
     with pytest.raises(Refused) as info:
         verify_signed_data(signature, detached_content=BID + b"x")
     assert info.value.reason is Reason.DIGEST_MISMATCH
+
+
+def _flipped(der: bytes, value: bytes) -> bytes:
+    """``der`` with the last byte of ``value`` (a signature value inside it) changed."""
+    assert der.count(value) == 1
+    return der.replace(value, value[:-1] + bytes([value[-1] ^ 0x01]))
+
+
+async def test_what_is_cached_by_der_leaves_every_signature_checked(pki: DevPki, tsa) -> None:
+    # The verifier caches the signer's and the TSA's certificates, identifiers and repeating
+    # attributes by their exact DER; a second signature of the same signer, with the same TSA,
+    # must still have its digest, its signature, its token and its signer binding checked.
+    identity = pki.org_sign.signing()
+    good = await cades.sign_detached(b"first", identity, tsa=tsa)
+    cades.verify_detached(b"first", good, require_timestamp=True)
+    other = await cades.sign_detached(b"second", identity, tsa=tsa)
+    assert cades.verify_detached(b"second", other, require_timestamp=True).timestamp is not None
+
+    with pytest.raises(Refused) as info:
+        cades.verify_detached(b"first", other)
+    assert info.value.reason is Reason.DIGEST_MISMATCH
+    signed = verify_signed_data(other, detached_content=b"second")
+    with pytest.raises(Refused) as info:
+        cades.verify_detached(b"second", _flipped(other, signed.signature.value))
+    assert info.value.reason is Reason.BAD_SIGNATURE
+    [token] = [bytes(t.dump()) for t in cms.unsigned_attribute(signed.signer_info, cades.SIGNATURE_TIMESTAMP)]
+    stamped = verify_signed_data(token)
+    with pytest.raises(Refused) as info:
+        cades.verify_detached(b"second", _flipped(other, stamped.signature.value))
+    assert info.value.reason is Reason.TIMESTAMP_INVALID
