@@ -13,7 +13,6 @@ Refusals are the kernel's 4xx naming the field and the rule (`objections` decide
 
 from __future__ import annotations
 
-import uuid
 from typing import Any, Final
 
 import msgspec
@@ -25,14 +24,12 @@ from litestar.types import ControllerRouterHandler
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bidding.award import announcement, objections, publicity
-from bidding.award.models import Award, AwardObjection, PublicityKind
-from bidding.models import Tender, TenderStatus
+from bidding.award.lookups import award_of, tender_of
+from bidding.award.models import AwardObjection, PublicityKind
 from bidding.policies import BiddingPermission
-from bidding.repository.tenders import TenderRepository
 from bidding.visibility import Exposure, guarded
 from trading.kernel import clock
 from trading.kernel.auth.identity import Actor
-from trading.kernel.errors import NotFound
 from trading.kernel.settings import Settings
 
 PREFIX: Final = "/award/tenders"
@@ -58,24 +55,6 @@ def _objection(row: AwardObjection) -> dict[str, Any]:
     }
 
 
-async def _tender(db_session: AsyncSession, code: str) -> Tender:
-    tender = await TenderRepository(db_session).by_code(code)
-    if tender is None or tender.status is TenderStatus.DRAFT:
-        raise NotFound("no such tender", field="code", rule="exists")
-    return tender
-
-
-async def _award(db_session: AsyncSession, tender: Tender, value: str) -> Award:
-    try:
-        award_id = uuid.UUID(value.strip())
-    except ValueError:
-        raise NotFound("no such award", field="award", rule="exists") from None
-    award = await db_session.get(Award, award_id)
-    if award is None or award.tender_id != tender.id:
-        raise NotFound("no such award", field="award", rule="exists")
-    return award
-
-
 class AwardObjectionsApi(Controller):
     path = PREFIX
     tags = ["award"]
@@ -91,7 +70,7 @@ class AwardObjectionsApi(Controller):
         """The tender's opened publicities and GP result announcements: what an objection is signed
         over (``stage``: ``publicity`` or ``announcement``; ``closed``: objections no longer taken).
         """
-        tender = await _tender(db_session, code)
+        tender = await tender_of(db_session, code)
         now = await clock.now(db_session)
         shown = []
         for award in await publicity.awards_of_tender(db_session, tender.id):
@@ -130,7 +109,7 @@ class AwardObjectionsApi(Controller):
     ) -> dict[str, Any]:
         """异议 to the candidates' publicity, signed by the bidder (during the publicity)."""
         settings: Settings = request.app.state.settings
-        award = await _award(db_session, await _tender(db_session, code), data.award)
+        award = await award_of(db_session, await tender_of(db_session, code), data.award)
         row = await objections.file_objection(
             db_session, settings, actor, award.id, text=data.text, signature=data.signature
         )
@@ -145,7 +124,7 @@ class AwardObjectionsApi(Controller):
         self, code: FromPath[str], db_session: NamedDependency[AsyncSession], actor: NamedDependency[Actor]
     ) -> list[dict[str, Any]]:
         """Our organisation's objections to the tender's result, with their progress and answers."""
-        tender = await _tender(db_session, code)
+        tender = await tender_of(db_session, code)
         rows = []
         for award in await publicity.awards_of_tender(db_session, tender.id):
             rows += [_objection(o) for o in await objections.mine(db_session, actor, award.id)]

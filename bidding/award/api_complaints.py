@@ -23,8 +23,8 @@ from litestar.types import ControllerRouterHandler
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bidding.award import complaints, objections, publicity
-from bidding.award.api import _award, _tender
 from bidding.award.errors import AwardRefused
+from bidding.award.lookups import award_of, tender_of
 from bidding.award.models import Complaint
 from bidding.policies import BiddingPermission
 from bidding.visibility import Exposure, guarded
@@ -82,7 +82,7 @@ class AwardComplaintsApi(Controller):
     ) -> list[dict[str, Any]]:
         """Our objections to the tender's result, each with its complaint window and our complaints."""
         settings: Settings = request.app.state.settings
-        tender = await _tender(db_session, code)
+        tender = await tender_of(db_session, code)
         rows = []
         for award in await publicity.awards_of_tender(db_session, tender.id):
             filed = await complaints.mine(db_session, actor, award.id)
@@ -124,7 +124,7 @@ class AwardComplaintsApi(Controller):
     ) -> dict[str, Any]:
         """投诉 to the supervisory department after our objection, signed by us."""
         settings: Settings = request.app.state.settings
-        award = await _award(db_session, await _tender(db_session, code), data.award)
+        award = await award_of(db_session, await tender_of(db_session, code), data.award)
         row = await complaints.file_complaint(
             db_session, settings, actor, award.id, data.objection, text=data.text, signature=data.signature
         )

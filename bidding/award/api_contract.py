@@ -29,14 +29,13 @@ from litestar.types import ControllerRouterHandler
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bidding.award import contract as contracts
+from bidding.award.contract_view import ContractView, contract_award_by_code, contract_view
+from bidding.award.lookups import settings_and_store, tender_of
 from bidding.award.models import Contract
-from bidding.award.web_contract import Shown, _award, _shown, _tender
 from bidding.policies import BiddingPermission
 from bidding.visibility import Exposure, exposes, guarded
 from trading.kernel.auth.guards import current_actor
 from trading.kernel.auth.identity import Actor
-from trading.kernel.settings import Settings
-from trading.kernel.storage import FileStore
 
 PREFIX: Final = "/award/tenders"
 PUBLIC_PATHS: Final = frozenset({
@@ -57,16 +56,11 @@ class SecurityWrite(msgspec.Struct, rename="camel"):
     reference: str
 
 
-def _store(request: Request[Any, Any, Any]) -> tuple[Settings, FileStore]:
-    settings: Settings = request.app.state.settings
-    return settings, FileStore(settings.storage_dir)
-
-
 def _iso(value: Any) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def _state(contract: Contract, shown: Shown | None = None) -> dict[str, Any]:
+def _state(contract: Contract, shown: ContractView | None = None) -> dict[str, Any]:
     draft = contract.draft
     answer: dict[str, Any] = {
         "award": str(contract.award_id),
@@ -106,7 +100,7 @@ class AwardContractApi(Controller):
     ) -> dict[str, Any]:
         """The contract's state (the parties before it is signed; everyone once published)."""
         actor = await current_actor(request)
-        shown = await _shown(db_session, await _tender(db_session, code), actor)
+        shown = await contract_view(db_session, await tender_of(db_session, code), actor)
         if shown.contract is None:
             return {"award": str(shown.award.id), "drafted": False, "party": shown.party or None}
         return {"drafted": True} | _state(shown.contract, shown)
@@ -117,8 +111,8 @@ class AwardContractApi(Controller):
     ) -> Response[bytes]:
         """The contract's current revision, to sign with ``ggzy bid sign-contract``."""
         actor = await current_actor(request)
-        award = await _award(db_session, await _tender(db_session, code))
-        _, store = _store(request)
+        award = await contract_award_by_code(db_session, code)
+        _, store = settings_and_store(request)
         data = await contracts.contract_pdf(db_session, store, actor, award.id)
         return Response(
             data,
@@ -141,8 +135,8 @@ class AwardContractApi(Controller):
         actor: NamedDependency[Actor],
     ) -> dict[str, Any]:
         """The tenderee drafts the contract: the tender's terms and the required performance security."""
-        settings, store = _store(request)
-        award = await _award(db_session, await _tender(db_session, code))
+        settings, store = settings_and_store(request)
+        award = await contract_award_by_code(db_session, code)
         contract = await contracts.draft_contract(
             db_session,
             settings,
@@ -168,15 +162,15 @@ class AwardContractApi(Controller):
         actor: NamedDependency[Actor],
     ) -> dict[str, Any]:
         """The winner records the performance security (履约担保) it gave."""
-        award = await _award(db_session, await _tender(db_session, code))
+        award = await contract_award_by_code(db_session, code)
         contract = await contracts.record_performance_security(
             db_session, actor, award.id, amount=data.amount, form=data.form, reference=data.reference
         )
         return _state(contract)
 
     async def _sign(self, request: Request[Any, Any, Any], db_session: AsyncSession, actor: Actor, code: str) -> Any:
-        settings, store = _store(request)
-        award = await _award(db_session, await _tender(db_session, code))
+        settings, store = settings_and_store(request)
+        award = await contract_award_by_code(db_session, code)
         body = await request.body()
         contract = await contracts.sign_contract(
             db_session, settings, store=store, actor=actor, award_id=award.id, pdf=body

@@ -15,7 +15,7 @@ Refusals are the kernel's 4xx naming the field and the rule; nothing is stored o
 
 from __future__ import annotations
 
-import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any, Final
 
 import msgspec
@@ -28,12 +28,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bidding.award import award as decisions
 from bidding.award import award_rule, publicity
 from bidding.award.errors import AwardRefused
+from bidding.award.lookups import award_of, owned_tender_of, tender_of
 from bidding.award.models import Award
 from bidding.award.rule_models import TenderAwardRule
 from bidding.award.states import AwardEvent
-from bidding.models import Tender, TenderStatus
+from bidding.models import Tender
 from bidding.policies import BiddingPermission
-from bidding.repository.tenders import TenderRepository
 from bidding.visibility import Exposure, exposes, guarded
 from trading.kernel.auth.identity import Actor
 from trading.kernel.errors import NotFound
@@ -129,32 +129,6 @@ async def decisions_of(db_session: AsyncSession, tender: Tender) -> list[dict[st
             },
         })  # fmt: skip
     return shown
-
-
-async def tender_of(db_session: AsyncSession, code: str) -> Tender:
-    tender = await TenderRepository(db_session).by_code(code)
-    if tender is None or tender.status is TenderStatus.DRAFT:
-        raise NotFound("no such tender", field="code", rule="exists")
-    return tender
-
-
-async def owned_tender_of(db_session: AsyncSession, code: str) -> Tender:
-    """A tender by code, drafts included (for its owners: the rule is set while drafting too)."""
-    tender = await TenderRepository(db_session).by_code(code)
-    if tender is None:
-        raise NotFound("no such tender", field="code", rule="exists")
-    return tender
-
-
-async def award_of(db_session: AsyncSession, tender: Tender, value: str) -> Award:
-    try:
-        award_id = uuid.UUID(value.strip())
-    except ValueError:
-        raise NotFound("no such award", field="award", rule="exists") from None
-    award = await db_session.get(Award, award_id)
-    if award is None or award.tender_id != tender.id:
-        raise NotFound("no such award", field="award", rule="exists")
-    return award
 
 
 def decision_of(value: str) -> decisions.Decision:
@@ -267,10 +241,14 @@ class AwardDecisionsApi(Controller):
     ) -> dict[str, Any]:
         """Confirm the first remaining candidate, signed."""
         settings: Settings = request.app.state.settings
-        tender = await tender_of(db_session, code)
-        award = await award_of(db_session, tender, data.award)
-        await decisions.confirm_award(db_session, settings, actor, award.id, bid=data.bid, signature=data.signature)
-        return await _one(db_session, tender, award.id)
+        return await _decided(
+            db_session,
+            code,
+            data.award,
+            lambda award: decisions.confirm_award(
+                db_session, settings, actor, award.id, bid=data.bid, signature=data.signature
+            ),
+        )
 
     @post(
         "/{code:str}/decisions/pass-over",
@@ -288,12 +266,14 @@ class AwardDecisionsApi(Controller):
     ) -> dict[str, Any]:
         """Pass the awarded candidate over with the reason: the next one is awarded, or 流标."""
         settings: Settings = request.app.state.settings
-        tender = await tender_of(db_session, code)
-        award = await award_of(db_session, tender, data.award)
-        await decisions.pass_over(
-            db_session, settings, actor, award.id, reason=data.reason, note=data.note, signature=data.signature
+        return await _decided(
+            db_session,
+            code,
+            data.award,
+            lambda award: decisions.pass_over(
+                db_session, settings, actor, award.id, reason=data.reason, note=data.note, signature=data.signature
+            ),
         )
-        return await _one(db_session, tender, award.id)
 
     @post(
         "/{code:str}/decisions/fail",
@@ -311,10 +291,14 @@ class AwardDecisionsApi(Controller):
     ) -> dict[str, Any]:
         """流标 by the tenderee (all bids rejected, none left), signed, with the reason."""
         settings: Settings = request.app.state.settings
-        tender = await tender_of(db_session, code)
-        award = await award_of(db_session, tender, data.award)
-        await decisions.fail_award(db_session, settings, actor, award.id, reason=data.reason, signature=data.signature)
-        return await _one(db_session, tender, award.id)
+        return await _decided(
+            db_session,
+            code,
+            data.award,
+            lambda award: decisions.fail_award(
+                db_session, settings, actor, award.id, reason=data.reason, signature=data.signature
+            ),
+        )
 
     @post(
         "/{code:str}/decisions/re-tender",
@@ -332,14 +316,27 @@ class AwardDecisionsApi(Controller):
     ) -> dict[str, Any]:
         """重新招标, signed, with the reason (its public notice on the tender's award page)."""
         settings: Settings = request.app.state.settings
-        tender = await tender_of(db_session, code)
-        award = await award_of(db_session, tender, data.award)
-        await decisions.re_tender(db_session, settings, actor, award.id, reason=data.reason, signature=data.signature)
-        return await _one(db_session, tender, award.id)
+        return await _decided(
+            db_session,
+            code,
+            data.award,
+            lambda award: decisions.re_tender(
+                db_session, settings, actor, award.id, reason=data.reason, signature=data.signature
+            ),
+        )
 
 
-async def _one(db_session: AsyncSession, tender: Tender, award_id: uuid.UUID) -> dict[str, Any]:
-    return next(d for d in await decisions_of(db_session, tender) if d["award"] == str(award_id))
+async def _decided(
+    db_session: AsyncSession, code: str, award: str, decide: Callable[[Award], Awaitable[object]]
+) -> dict[str, Any]:
+    """One signed decision through the API: the tender and the award the body names (404 naming
+    ``code`` or ``award``), ``decide`` calls the service (which verifies the signature and refuses
+    with field and rule), then the award's decision as ``GET …/decisions`` shows it.
+    """
+    tender = await tender_of(db_session, code)
+    row = await award_of(db_session, tender, award)
+    await decide(row)
+    return next(d for d in await decisions_of(db_session, tender) if d["award"] == str(row.id))
 
 
 CONTROLLERS: list[ControllerRouterHandler] = [AwardDecisionsApi]

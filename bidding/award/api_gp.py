@@ -18,20 +18,11 @@ from litestar.types import ControllerRouterHandler
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bidding.award import announcement, publicity
-from bidding.models import Tender, TenderStatus
-from bidding.repository.tenders import TenderRepository
+from bidding.award.lookups import tender_of
 from bidding.visibility import Exposure, exposes
-from trading.kernel.errors import NotFound
 
 PREFIX: Final = "/award/tenders"
 PUBLIC_PATHS: Final = frozenset({f"/api/v1{PREFIX}/{{code}}/result"})
-
-
-async def _tender(db_session: AsyncSession, code: str) -> Tender:
-    tender = await TenderRepository(db_session).by_code(code)
-    if tender is None or tender.status is TenderStatus.DRAFT:
-        raise NotFound("no such tender", field="code", rule="exists")
-    return tender
 
 
 class AwardResultApi(Controller):
@@ -43,7 +34,7 @@ class AwardResultApi(Controller):
         self, request: Request[Any, Any, Any], code: FromPath[str], db_session: NamedDependency[AsyncSession]
     ) -> list[dict[str, Any]]:
         """The tender's published GP result announcements, as signed (empty before any)."""
-        tender = await _tender(db_session, code)
+        tender = await tender_of(db_session, code)
         shown = []
         for award in await publicity.awards_of_tender(db_session, tender.id):
             published = await announcement.announcement_of(db_session, award.id)

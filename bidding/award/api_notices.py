@@ -34,15 +34,13 @@ from litestar.types import ControllerRouterHandler
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bidding.award import notices, publicity
-from bidding.award.api import _award, _tender
+from bidding.award.lookups import award_of, notice_draft_of, settings_and_store, tender_of
 from bidding.award.models import Award, AwardNotice, AwardNoticeDraft
 from bidding.models import Tender
 from bidding.policies import BiddingPermission
 from bidding.visibility import Exposure, guarded
 from trading.kernel.auth.identity import Actor
-from trading.kernel.errors import NotFound, PermissionDenied
-from trading.kernel.settings import Settings
-from trading.kernel.storage import FileStore
+from trading.kernel.errors import PermissionDenied
 from trading.parties.models import Organisation
 
 PREFIX: Final = "/award"
@@ -50,11 +48,6 @@ PREFIX: Final = "/award"
 
 class DraftCreate(msgspec.Struct, rename="camel"):
     award: str
-
-
-def _store(request: Request[Any, Any, Any]) -> tuple[Settings, FileStore]:
-    settings: Settings = request.app.state.settings
-    return settings, FileStore(settings.storage_dir)
 
 
 def _pdf(data: bytes, name: str) -> Response[bytes]:
@@ -93,18 +86,10 @@ def _notice(row: AwardNotice, recipient: Organisation) -> dict[str, Any]:
 
 
 async def _owned_tender(db_session: AsyncSession, actor: Actor, code: str) -> Tender:
-    tender = await _tender(db_session, code)
+    tender = await tender_of(db_session, code)
     if not publicity.is_tenderee(actor, tender):
         raise PermissionDenied("only the tenderee or its agency issues the notices", field="code", rule="owner")
     return tender
-
-
-async def _draft_of(db_session: AsyncSession, tender: Tender, draft_id: uuid.UUID) -> AwardNoticeDraft:
-    draft = await db_session.get(AwardNoticeDraft, draft_id)
-    award = await db_session.get(Award, draft.award_id) if draft is not None else None
-    if draft is None or award is None or award.tender_id != tender.id:
-        raise NotFound("no such notice draft", field="draft", rule="exists")
-    return draft
 
 
 async def _organisations(db_session: AsyncSession, ids: set[uuid.UUID]) -> dict[uuid.UUID, Organisation]:
@@ -159,8 +144,8 @@ class AwardNoticesApi(Controller):
         actor: NamedDependency[Actor],
     ) -> list[dict[str, Any]]:
         """Draft the award notice and the result notices of a confirmed award (to sign)."""
-        _, store = _store(request)
-        award = await _award(db_session, await _tender(db_session, code), data.award)
+        _, store = settings_and_store(request)
+        award = await award_of(db_session, await tender_of(db_session, code), data.award)
         drafts = await notices.prepare_drafts(db_session, store, actor, award.id)
         names = await _organisations(db_session, {d.recipient_organisation_id for d in drafts})
         return [_draft(d, names) for d in drafts]
@@ -179,8 +164,8 @@ class AwardNoticesApi(Controller):
         actor: NamedDependency[Actor],
     ) -> Response[bytes]:
         """The draft to sign with ``ggzy bid sign-notice`` (once signed: the signed revision)."""
-        _, store = _store(request)
-        draft = await _draft_of(db_session, await _tender(db_session, code), draft_id)
+        _, store = settings_and_store(request)
+        draft = await notice_draft_of(db_session, await tender_of(db_session, code), draft_id)
         return _pdf(await notices.draft_pdf(db_session, store, actor, draft.id), f"notice-{draft.id}.pdf")
 
     @post(
@@ -201,8 +186,8 @@ class AwardNoticesApi(Controller):
         """The draft with the tenderee's signature appended (raw ``application/pdf``); the last one
         signed issues the award's notices.
         """
-        settings, store = _store(request)
-        draft = await _draft_of(db_session, await _tender(db_session, code), draft_id)
+        settings, store = settings_and_store(request)
+        draft = await notice_draft_of(db_session, await tender_of(db_session, code), draft_id)
         body = await request.body()
         signed = await notices.sign_notice(db_session, settings, store, actor, draft.id, body)
         award = await db_session.get_one(Award, signed.award_id)
@@ -236,7 +221,7 @@ class AwardNoticesApi(Controller):
         actor: NamedDependency[Actor],
     ) -> Response[bytes]:
         """The signed notice; the recipient's first download records the read receipt."""
-        _, store = _store(request)
+        _, store = settings_and_store(request)
         notice = await notices.open_notice(db_session, actor, notice_id)
         return _pdf(await notices.notice_pdf(store, notice), f"notice-{notice.id}.pdf")
 

@@ -27,19 +27,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bidding.award import award as decisions
 from bidding.award import complaints, objections, publicity, succession
 from bidding.award.errors import AwardRefused
+from bidding.award.lookups import award_of, tender_of
 from bidding.award.models import Award, AwardObjection, AwardStep, Publicity, PublicityKind
+from bidding.award.signed_act import submit_act, submit_award_act
 from bidding.award.states import AwardEvent, allowed_events
 from bidding.award.web_labels import LABELS
-from bidding.models import Tender, TenderStatus
+from bidding.models import Tender
 from bidding.policies import BiddingPermission
-from bidding.repository.tenders import TenderRepository
 from bidding.visibility import Exposure, exposes, guarded
 from trading.kernel import clock
 from trading.kernel.auth.guards import current_actor
 from trading.kernel.auth.identity import Actor
 from trading.kernel.errors import NotFound, PermissionDenied
 from trading.kernel.settings import Settings
-from trading.kernel.web.forms import FieldError, FormBody, submit
+from trading.kernel.web.forms import FieldError, FormBody
 from trading.kernel.web.pages import page
 from trading.parties.models import Organisation
 
@@ -102,13 +103,6 @@ class Shown:
     """The journal, when an upheld complaint voided the award (its void acts marked)."""
 
 
-async def _tender(db_session: AsyncSession, code: str) -> Tender:
-    tender = await TenderRepository(db_session).by_code(code)
-    if tender is None or tender.status is TenderStatus.DRAFT:
-        raise NotFound("no such tender", field="code", rule="exists")
-    return tender
-
-
 async def _shown(db_session: AsyncSession, tender: Tender, *, owner: bool) -> list[Shown]:
     shown = []
     for award in await publicity.awards_of_tender(db_session, tender.id):
@@ -145,7 +139,7 @@ class PublicityPages(Controller):
         self, *, request: Request[Any, Any, Any], code: FromPath[str], db_session: NamedDependency[AsyncSession]
     ) -> Response[Any]:
         """The tender's candidates' publicity (public): only what the tenderee published, signed."""
-        tender = await _tender(db_session, code)
+        tender = await tender_of(db_session, code)
         opened = [
             s
             for s in await _shown(db_session, tender, owner=False)
@@ -194,17 +188,15 @@ class PublicityPages(Controller):
     ) -> Response[Any]:
         """Open the publicity with the tenderee's signature over the statement shown."""
         settings: Settings = request.app.state.settings
-        tender = await _tender(db_session, code)
         managed = _ManagePage(request, db_session, actor, code)
-
-        async def run() -> Publicity:
-            award = await _award_of(db_session, tender, data.award)
-            return await publicity.open_publicity(db_session, settings, actor, award.id, data.signature)
-
-        return await submit(
+        return await submit_award_act(
+            request,
             db_session,
-            run,
-            redirect=request.app.route_reverse(MANAGE, code=code) + "?opened=1",
+            lambda award: publicity.open_publicity(db_session, settings, actor, award.id, data.signature),
+            code=code,
+            award=data.award,
+            back=MANAGE,
+            done="opened=1",
             refusal=lambda errors: managed.render(errors, {"signature": data.signature}),
         )
 
@@ -224,19 +216,17 @@ class PublicityPages(Controller):
     ) -> Response[Any]:
         """Confirm the winner (定标) with the tenderee's signature over the decision shown."""
         settings: Settings = request.app.state.settings
-        tender = await _tender(db_session, code)
         managed = _ManagePage(request, db_session, actor, code)
-
-        async def run() -> Award:
-            award = await _award_of(db_session, tender, data.award)
-            return await decisions.confirm_award(
-                db_session, settings, actor, award.id, bid=data.bid, signature=data.signature
-            )
-
-        return await submit(
+        return await submit_award_act(
+            request,
             db_session,
-            run,
-            redirect=request.app.route_reverse(MANAGE, code=code) + "?awarded=1",
+            lambda award: decisions.confirm_award(
+                db_session, settings, actor, award.id, bid=data.bid, signature=data.signature
+            ),
+            code=code,
+            award=data.award,
+            back=MANAGE,
+            done="awarded=1",
             refusal=lambda errors: managed.render(errors, {"signature": data.signature}),
         )
 
@@ -278,8 +268,8 @@ class ObjectionPages(Controller):
         actor: NamedDependency[Actor],
     ) -> Response[bytes]:
         """The exact bytes the bidder signs to file ``objection`` (nothing stored: filing checks all)."""
-        tender = await _tender(db_session, code)
-        award = await _award_of(db_session, tender, data.award)
+        tender = await tender_of(db_session, code)
+        award = await award_of(db_session, tender, data.award)
         if actor.organisation_id is None:
             raise NotFound("no organisation to object for", field="organisation", rule="exists")
         organisation = await db_session.get_one(Organisation, actor.organisation_id)
@@ -302,19 +292,17 @@ class ObjectionPages(Controller):
     ) -> Response[Any]:
         """File the bidder's objection with its signature over the statement."""
         settings: Settings = request.app.state.settings
-        tender = await _tender(db_session, code)
         bidder_page = _BidderPage(request, db_session, actor, code)
-
-        async def run() -> AwardObjection:
-            award = await _award_of(db_session, tender, data.award)
-            return await objections.file_objection(
-                db_session, settings, actor, award.id, text=data.objection, signature=data.signature
-            )
-
-        return await submit(
+        return await submit_award_act(
+            request,
             db_session,
-            run,
-            redirect=request.app.route_reverse(OBJECTIONS, code=code) + "?filed=1",
+            lambda award: objections.file_objection(
+                db_session, settings, actor, award.id, text=data.objection, signature=data.signature
+            ),
+            code=code,
+            award=data.award,
+            back=OBJECTIONS,
+            done="filed=1",
             refusal=lambda errors: bidder_page.render(
                 errors, {"objection": data.objection, "signature": data.signature}
             ),
@@ -335,7 +323,7 @@ class ObjectionPages(Controller):
         actor: NamedDependency[Actor],
     ) -> Response[bytes]:
         """The exact bytes the tenderee signs to answer with ``answer`` (nothing stored)."""
-        tender = await _tender(db_session, code)
+        tender = await tender_of(db_session, code)
         if not publicity.is_tenderee(actor, tender):
             raise PermissionDenied("only the tenderee or its agency answers objections", field="code", rule="owner")
         objection = await _objection_of(db_session, tender, data.objection_id)
@@ -358,7 +346,7 @@ class ObjectionPages(Controller):
     ) -> Response[Any]:
         """Answer an objection with the tenderee's signature over the statement."""
         settings: Settings = request.app.state.settings
-        tender = await _tender(db_session, code)
+        tender = await tender_of(db_session, code)
         managed = _ManagePage(request, db_session, actor, code)
 
         async def run() -> AwardObjection:
@@ -373,10 +361,13 @@ class ObjectionPages(Controller):
                 signature=data.signature,
             )
 
-        return await submit(
+        return await submit_act(
+            request,
             db_session,
             run,
-            redirect=request.app.route_reverse(MANAGE, code=code) + "?answered=1",
+            back=MANAGE,
+            code=code,
+            done="answered=1",
             refusal=lambda errors: managed.render(errors, {"answer": data.answer}),
         )
 
@@ -393,17 +384,6 @@ async def _objection_of(db_session: AsyncSession, tender: Tender, value: str) ->
     return objection
 
 
-async def _award_of(db_session: AsyncSession, tender: Tender, value: str) -> Award:
-    try:
-        award_id = uuid.UUID(value.strip())
-    except ValueError:
-        raise NotFound("no such award", field="award", rule="exists") from None
-    award = await db_session.get(Award, award_id)
-    if award is None or award.tender_id != tender.id:
-        raise NotFound("no such award", field="award", rule="exists")
-    return award
-
-
 @dataclass(frozen=True)
 class _ManagePage:
     request: Request[Any, Any, Any]
@@ -412,7 +392,7 @@ class _ManagePage:
     code: str
 
     async def render(self, errors: list[FieldError], values: dict[str, str]) -> Response[Any]:
-        tender = await _tender(self.db_session, self.code)
+        tender = await tender_of(self.db_session, self.code)
         if not publicity.is_tenderee(self.actor, tender):
             raise PermissionDenied("only the tenderee or its agency manages the publicity", field="code", rule="owner")
         context = {
@@ -437,7 +417,7 @@ class _BidderPage:
     code: str
 
     async def render(self, errors: list[FieldError], values: dict[str, str]) -> Response[Any]:
-        tender = await _tender(self.db_session, self.code)
+        tender = await tender_of(self.db_session, self.code)
         if not await objections.is_bidder(self.db_session, tender.id, self.actor.organisation_id):
             raise PermissionDenied(
                 "only a bidder of this tender objects to its result", field="code", rule="objection_by_bidder"

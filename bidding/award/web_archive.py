@@ -23,9 +23,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bidding.award import closing, publicity
 from bidding.award.archive.builder import ARCHIVES_NAMESPACE
+from bidding.award.lookups import tender_of
 from bidding.award.states import AwardState
-from bidding.models import Tender, TenderStatus
-from bidding.repository.tenders import TenderRepository
+from bidding.models import Tender
 from bidding.visibility import Exposure, exposes
 from bidding.web.common import attachment
 from trading.kernel.errors import NotFound
@@ -38,16 +38,9 @@ PUBLIC_PATHS: Final = frozenset({"/bidding/tenders/{code}/archive", "/bidding/te
 _SHA256_ZIP = re.compile(r"^(?P<sha256>[0-9a-f]{64})\.zip$")
 
 
-async def _tender(db_session: AsyncSession, code: str) -> Tender:
-    tender = await TenderRepository(db_session).by_code(code)
-    if tender is None or tender.status is TenderStatus.DRAFT:
-        raise NotFound("no such tender", field="code", rule="exists")
-    return tender
-
-
 async def _closed_tender(db_session: AsyncSession, code: str) -> Tender:
     """The tender, when one of its awards is closed; else 404 (not archived publicly yet)."""
-    tender = await _tender(db_session, code)
+    tender = await tender_of(db_session, code)
     if not await is_closed(db_session, tender):
         raise NotFound(
             "the tender is not closed: its archive is published when it closes",
@@ -73,7 +66,7 @@ class ArchivePages(Controller):
         """The closed tender's archives, newest first, with how to verify one; before it closes, when
         the archive will be published.
         """
-        tender = await _tender(db_session, code)
+        tender = await tender_of(db_session, code)
         closed = await is_closed(db_session, tender)
         versions = list(reversed(await closing.archives_of(db_session, tender.project_code))) if closed else []
         return await page(request, "award/archive.html", {"tender": tender, "versions": versions, "closed": closed})

@@ -30,9 +30,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bidding.award import complaints, objections, publicity
 from bidding.award.errors import AwardRefused
+from bidding.award.lookups import award_of, tender_of
 from bidding.award.models import Award, AwardObjection, AwardStep, Complaint
+from bidding.award.signed_act import submit_act, submit_award_act
 from bidding.award.states import TERMINAL, ComplaintState
-from bidding.award.web import _award_of, _tender
 from bidding.award.web_labels import LABELS
 from bidding.models import Tender
 from bidding.policies import BiddingPermission
@@ -41,7 +42,7 @@ from trading.kernel import clock
 from trading.kernel.auth.identity import Actor
 from trading.kernel.errors import NotFound, PermissionDenied
 from trading.kernel.settings import Settings
-from trading.kernel.web.forms import FieldError, FormBody, submit
+from trading.kernel.web.forms import FieldError, FormBody
 from trading.kernel.web.pages import page
 from trading.parties.models import Organisation
 
@@ -191,7 +192,7 @@ class ComplaintPages(Controller):
     ) -> Response[bytes]:
         """The exact bytes the supervisor signs for the act (nothing stored)."""
         await complaints.require_supervisor(db_session, actor)
-        complaint = await _complaint_of(db_session, await _tender(db_session, code), data.complaint)
+        complaint = await _complaint_of(db_session, await tender_of(db_session, code), data.complaint)
         statement = await complaints.act_statement(db_session, complaint, data.act, data.text)
         return Response(statement, media_type="application/json")
 
@@ -212,17 +213,20 @@ class ComplaintPages(Controller):
         """One signed act of the supervisor on a complaint of the tender."""
         await complaints.require_supervisor(db_session, actor)
         settings: Settings = request.app.state.settings
-        tender = await _tender(db_session, code)
+        tender = await tender_of(db_session, code)
         shown = _SupervisorPage(request, db_session, code)
 
         async def run() -> object:
             complaint = await _complaint_of(db_session, tender, data.complaint)
             return await _run_act(db_session, settings, actor, complaint, data)
 
-        return await submit(
+        return await submit_act(
+            request,
             db_session,
             run,
-            redirect=request.app.route_reverse(SUPERVISE, code=code) + f"?done={data.act}",
+            back=SUPERVISE,
+            code=code,
+            done=f"done={data.act}",
             refusal=lambda errors: shown.render(
                 errors, {"complaint": data.complaint, "act": data.act, "text": data.text}
             ),
@@ -259,7 +263,7 @@ class ComplaintPages(Controller):
         actor: NamedDependency[Actor],
     ) -> Response[bytes]:
         """The exact bytes the bidder signs to complain (nothing stored: filing checks all)."""
-        award = await _award_of(db_session, await _tender(db_session, code), data.award)
+        award = await award_of(db_session, await tender_of(db_session, code), data.award)
         if actor.organisation_id is None:
             raise NotFound("no organisation to complain for", field="organisation", rule="exists")
         organisation = await db_session.get_one(Organisation, actor.organisation_id)
@@ -284,19 +288,17 @@ class ComplaintPages(Controller):
     ) -> Response[Any]:
         """File the bidder's signed complaint to the supervisory department."""
         settings: Settings = request.app.state.settings
-        tender = await _tender(db_session, code)
         bidder_page = _BidderPage(request, db_session, actor, code)
-
-        async def run() -> Complaint:
-            award = await _award_of(db_session, tender, data.award)
-            return await complaints.file_complaint(
-                db_session, settings, actor, award.id, data.objection, text=data.complaint, signature=data.signature
-            )
-
-        return await submit(
+        return await submit_award_act(
+            request,
             db_session,
-            run,
-            redirect=request.app.route_reverse(MINE, code=code) + "?filed=1",
+            lambda award: complaints.file_complaint(
+                db_session, settings, actor, award.id, data.objection, text=data.complaint, signature=data.signature
+            ),
+            code=code,
+            award=data.award,
+            back=MINE,
+            done="filed=1",
             refusal=lambda errors: bidder_page.render(
                 errors, {"objection": data.objection, "complaint": data.complaint, "signature": data.signature}
             ),
@@ -310,7 +312,7 @@ class _SupervisorPage:
     code: str
 
     async def render(self, errors: list[FieldError], values: dict[str, str]) -> Response[Any]:
-        tender = await _tender(self.db_session, self.code)
+        tender = await tender_of(self.db_session, self.code)
         shown = []
         for award in await publicity.awards_of_tender(self.db_session, tender.id):
             rows = []
@@ -345,7 +347,7 @@ class _BidderPage:
     code: str
 
     async def render(self, errors: list[FieldError], values: dict[str, str]) -> Response[Any]:
-        tender = await _tender(self.db_session, self.code)
+        tender = await tender_of(self.db_session, self.code)
         if not await objections.is_bidder(self.db_session, tender.id, self.actor.organisation_id):
             raise PermissionDenied(
                 "only a bidder of this tender complains about its result", field="code", rule="complaint_by_bidder"

@@ -26,21 +26,18 @@ from litestar.params import FromPath
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bidding.award import contract as contracts
-from bidding.award import publicity
-from bidding.award.models import Award, Contract
-from bidding.award.states import AwardState
-from bidding.models import Tender, TenderStatus
+from bidding.award.contract_view import contract_award_by_code, contract_award_of, contract_view
+from bidding.award.lookups import settings_and_store, tender_of
+from bidding.award.models import Contract
+from bidding.award.signed_act import submit_act
 from bidding.policies import BiddingPermission
-from bidding.repository.tenders import TenderRepository
 from bidding.visibility import Exposure, exposes, guarded
 from trading.kernel import clock
 from trading.kernel.auth.guards import current_actor
 from trading.kernel.auth.identity import Actor
 from trading.kernel.auth.roles import Role
-from trading.kernel.errors import NotFound, PermissionDenied, ValidationFailed
-from trading.kernel.settings import Settings
-from trading.kernel.storage import FileStore
-from trading.kernel.web.forms import FieldError, read_form, submit
+from trading.kernel.errors import PermissionDenied, ValidationFailed
+from trading.kernel.web.forms import FieldError, read_form
 from trading.kernel.web.i18n import N_
 from trading.kernel.web.pages import page
 
@@ -62,77 +59,17 @@ FORM_LABELS: Final = {
 
 
 @dataclass(frozen=True)
-class Shown:
-    award: Award
-    contract: Contract | None
-    party: str
-    """``tenderee``, ``winner`` or ``""`` (a visitor: the published contract only)."""
-    may_draft: bool
-    may_sign: bool
-    may_record_security: bool
+class ContractPage:
+    """The contract's page (also where a page signature's refusal is shown)."""
 
-
-async def _tender(db_session: AsyncSession, code: str) -> Tender:
-    tender = await TenderRepository(db_session).by_code(code)
-    if tender is None or tender.status is TenderStatus.DRAFT:
-        raise NotFound("no such tender", field="code", rule="exists")
-    return tender
-
-
-async def _award(db_session: AsyncSession, tender: Tender) -> Award:
-    """The tender's award that reached the notices (the latest), else NotFound."""
-    for award in reversed(await publicity.awards_of_tender(db_session, tender.id)):
-        if award.state in {AwardState.NOTICES_ISSUED, AwardState.CONTRACT_SIGNED, AwardState.CLOSED}:
-            return award
-    raise NotFound("no contract for this tender", field="code", rule="exists")
-
-
-async def _shown(db_session: AsyncSession, tender: Tender, actor: Actor) -> Shown:
-    award = await _award(db_session, tender)
-    contract = await contracts.contract_of(db_session, award.id)
-    party = ""
-    if publicity.is_tenderee(actor, tender):
-        party = "tenderee"
-    elif actor.organisation_id is not None and actor.organisation_id == award.chosen_organisation_id:
-        party = "winner"
-    if not party and (contract is None or contract.published_at is None):
-        raise NotFound("the contract is not published", field="code", rule="exists")
-    open_state = award.state is AwardState.NOTICES_ISSUED
-    unsigned_by_tenderee = contract is not None and contract.tenderee_signed_at is None
-    return Shown(
-        award=award,
-        contract=contract,
-        party=party,
-        may_draft=party == "tenderee" and open_state and contract is None,
-        may_sign=open_state
-        and unsigned_by_tenderee
-        and contract is not None
-        and (
-            (party == "winner" and contract.winner_signed_at is None)
-            or (party == "tenderee" and contract.winner_signed_at is not None)
-        ),
-        may_record_security=party == "winner"
-        and unsigned_by_tenderee
-        and contract is not None
-        and bool((contract.performance_security or {}).get("required")),
-    )
-
-
-def _store(request: Request[Any, Any, Any]) -> tuple[Settings, FileStore]:
-    settings: Settings = request.app.state.settings
-    return settings, FileStore(settings.storage_dir)
-
-
-@dataclass(frozen=True)
-class _Page:
     request: Request[Any, Any, Any]
     db_session: AsyncSession
     actor: Actor
     code: str
 
     async def render(self, errors: list[FieldError], values: dict[str, str]) -> Response[Any]:
-        tender = await _tender(self.db_session, self.code)
-        shown = await _shown(self.db_session, tender, self.actor)
+        tender = await tender_of(self.db_session, self.code)
+        shown = await contract_view(self.db_session, tender, self.actor)
         base = str(self.request.base_url).rstrip("/")
         pdf_url = self.request.app.route_reverse(PDF, code=tender.project_code)
         context = {
@@ -173,7 +110,7 @@ class ContractPages(Controller):
     ) -> Response[Any]:
         """The contract: the parties review and sign it; everyone sees it once both signed."""
         actor = await current_actor(request)
-        return await _Page(request, db_session, actor, code).render([], {})
+        return await ContractPage(request, db_session, actor, code).render([], {})
 
     @get("/tenders/{code:str}/contract.pdf", name=PDF, opt=exposes(Exposure.PUBLIC))
     async def pdf(
@@ -181,9 +118,9 @@ class ContractPages(Controller):
     ) -> Response[bytes]:
         """The current revision (the parties; everyone once published)."""
         actor = await current_actor(request)
-        tender = await _tender(db_session, code)
-        award = await _award(db_session, tender)
-        _, store = _store(request)
+        tender = await tender_of(db_session, code)
+        award = await contract_award_of(db_session, tender)
+        _, store = settings_and_store(request)
         data = await contracts.contract_pdf(db_session, store, actor, award.id)
         return Response(
             data,
@@ -205,14 +142,13 @@ class ContractPages(Controller):
         actor: NamedDependency[Actor],
     ) -> Response[Any]:
         """Draft the contract (the tenderee): the tender's terms and the required performance security."""
-        settings, store = _store(request)
+        settings, store = settings_and_store(request)
         form = await read_form(request)
         values = {k: str(form.get(k) or "") for k in ("special_terms", "performance_security")}
-        shown = _Page(request, db_session, actor, code)
+        shown = ContractPage(request, db_session, actor, code)
 
         async def run() -> Contract:
-            tender = await _tender(db_session, code)
-            award = await _award(db_session, tender)
+            award = await contract_award_by_code(db_session, code)
             return await contracts.draft_contract(
                 db_session,
                 settings,
@@ -223,10 +159,13 @@ class ContractPages(Controller):
                 special_terms=values["special_terms"],
             )
 
-        return await submit(
+        return await submit_act(
+            request,
             db_session,
             run,
-            redirect=request.app.route_reverse(PAGE, code=code) + "?done=drafted",
+            back=PAGE,
+            code=code,
+            done="done=drafted",
             refusal=lambda errors: shown.render(errors, values),
         )
 
@@ -246,40 +185,44 @@ class ContractPages(Controller):
         """The winner records the performance security it gave."""
         form = await read_form(request)
         values = {k: str(form.get(k) or "") for k in ("amount", "form", "reference")}
-        shown = _Page(request, db_session, actor, code)
+        shown = ContractPage(request, db_session, actor, code)
 
         async def run() -> Contract:
-            tender = await _tender(db_session, code)
-            award = await _award(db_session, tender)
+            award = await contract_award_by_code(db_session, code)
             return await contracts.record_performance_security(
                 db_session, actor, award.id, amount=values["amount"], form=values["form"], reference=values["reference"]
             )
 
-        return await submit(
+        return await submit_act(
+            request,
             db_session,
             run,
-            redirect=request.app.route_reverse(PAGE, code=code) + "?done=security",
+            back=PAGE,
+            code=code,
+            done="done=security",
             refusal=lambda errors: shown.render(errors, values),
         )
 
     async def _sign(
         self, request: Request[Any, Any, Any], db_session: AsyncSession, actor: Actor, code: str
     ) -> Response[Any]:
-        settings, store = _store(request)
-        shown = _Page(request, db_session, actor, code)
+        settings, store = settings_and_store(request)
+        shown = ContractPage(request, db_session, actor, code)
 
         async def run() -> Contract:
             data = await _signed_pdf(request)
-            tender = await _tender(db_session, code)
-            award = await _award(db_session, tender)
+            award = await contract_award_by_code(db_session, code)
             return await contracts.sign_contract(
                 db_session, settings, store=store, actor=actor, award_id=award.id, pdf=data
             )
 
-        return await submit(
+        return await submit_act(
+            request,
             db_session,
             run,
-            redirect=request.app.route_reverse(PAGE, code=code) + "?done=signed",
+            back=PAGE,
+            code=code,
+            done="done=signed",
             refusal=lambda errors: shown.render(errors, {}),
         )
 

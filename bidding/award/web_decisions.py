@@ -28,17 +28,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bidding.award import award as decisions
 from bidding.award import award_rule, publicity
-from bidding.award.api_decisions import (
-    StatementRequest,
-    award_of,
-    decisions_of,
-    owned_tender_of,
-    statement_of,
-    tender_of,
-)
+from bidding.award.api_decisions import StatementRequest, decisions_of, statement_of
 from bidding.award.errors import AwardRefused
+from bidding.award.lookups import owned_tender_of, tender_of
 from bidding.award.models import Award
 from bidding.award.rule_models import TenderAwardRule
+from bidding.award.signed_act import submit_award_act
 from bidding.award.states import AwardEvent, allowed_events
 from bidding.award.succession import AwardRule, DropReason
 from bidding.models import Tender
@@ -241,18 +236,20 @@ class DecisionPages(Controller):
         actor: NamedDependency[Actor],
     ) -> Response[Any]:
         """评定分离: fix the order (the seed revealed, or the committee's votes recorded)."""
-        tender = await tender_of(db_session, code)
         managed = _Manage(request, db_session, actor, code)
 
-        async def run() -> Award:
-            award = await award_of(db_session, tender, data.award)
+        async def fix(award: Award) -> Award:
             votes = parse_votes(data.votes)
             return await decisions.fix_order(db_session, actor, award.id, seed=data.seed, votes=votes)
 
-        return await submit(
+        return await submit_award_act(
+            request,
             db_session,
-            run,
-            redirect=request.app.route_reverse(MANAGE, code=code) + "?ordered=1",
+            fix,
+            code=code,
+            award=data.award,
+            back=MANAGE,
+            done="ordered=1",
             refusal=lambda errors: managed.render(errors, {"seed": data.seed, "votes": data.votes}),
         )
 
@@ -272,21 +269,23 @@ class DecisionPages(Controller):
     ) -> Response[Any]:
         """Pass the winner over with the reason, signed: the next candidate is awarded (or 流标)."""
         settings: Settings = request.app.state.settings
-        tender = await tender_of(db_session, code)
         managed = _Manage(request, db_session, actor, code)
 
-        async def run() -> Award:
-            award = await award_of(db_session, tender, data.award)
+        async def pass_over(award: Award) -> Award:
             if not data.reason.strip():
                 raise AwardRefused("say why the candidate is passed over", field="reason", rule="drop_reason")
             return await decisions.pass_over(
                 db_session, settings, actor, award.id, reason=data.reason, note=data.note, signature=data.signature
             )
 
-        return await submit(
+        return await submit_award_act(
+            request,
             db_session,
-            run,
-            redirect=request.app.route_reverse(MANAGE, code=code) + "?passed=1",
+            pass_over,
+            code=code,
+            award=data.award,
+            back=MANAGE,
+            done="passed=1",
             refusal=lambda errors: managed.render(errors, {"reason": data.reason, "note": data.note}),
         )
 
@@ -306,19 +305,17 @@ class DecisionPages(Controller):
     ) -> Response[Any]:
         """流标 by the tenderee, signed, with the reason."""
         settings: Settings = request.app.state.settings
-        tender = await tender_of(db_session, code)
         managed = _Manage(request, db_session, actor, code)
-
-        async def run() -> Award:
-            award = await award_of(db_session, tender, data.award)
-            return await decisions.fail_award(
-                db_session, settings, actor, award.id, reason=data.reason, signature=data.signature
-            )
-
-        return await submit(
+        return await submit_award_act(
+            request,
             db_session,
-            run,
-            redirect=request.app.route_reverse(MANAGE, code=code) + "?failed=1",
+            lambda award: decisions.fail_award(
+                db_session, settings, actor, award.id, reason=data.reason, signature=data.signature
+            ),
+            code=code,
+            award=data.award,
+            back=MANAGE,
+            done="failed=1",
             refusal=lambda errors: managed.render(errors, {"fail_reason": data.reason}),
         )
 
@@ -338,19 +335,17 @@ class DecisionPages(Controller):
     ) -> Response[Any]:
         """重新招标, signed, with the reason."""
         settings: Settings = request.app.state.settings
-        tender = await tender_of(db_session, code)
         managed = _Manage(request, db_session, actor, code)
-
-        async def run() -> Award:
-            award = await award_of(db_session, tender, data.award)
-            return await decisions.re_tender(
-                db_session, settings, actor, award.id, reason=data.reason, signature=data.signature
-            )
-
-        return await submit(
+        return await submit_award_act(
+            request,
             db_session,
-            run,
-            redirect=request.app.route_reverse(MANAGE, code=code) + "?re_tendered=1",
+            lambda award: decisions.re_tender(
+                db_session, settings, actor, award.id, reason=data.reason, signature=data.signature
+            ),
+            code=code,
+            award=data.award,
+            back=MANAGE,
+            done="re_tendered=1",
             refusal=lambda errors: managed.render(errors, {"re_tender_reason": data.reason}),
         )
 

@@ -16,7 +16,6 @@ Forms go the kernel's way (`submit`: savepoint, 303 or 422 naming field and rule
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
@@ -27,19 +26,20 @@ from litestar.params import FromPath
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bidding.award import announcement, objections, publicity
+from bidding.award.lookups import tender_of
 from bidding.award.models import Award, Publicity
 from bidding.award.rules import Sector
+from bidding.award.signed_act import submit_award_act
 from bidding.award.states import AwardEvent, allowed_events
-from bidding.models import Tender, TenderStatus
+from bidding.models import Tender
 from bidding.policies import BiddingPermission
-from bidding.repository.tenders import TenderRepository
 from bidding.visibility import Exposure, exposes, guarded
 from trading.kernel import clock
 from trading.kernel.auth.guards import current_actor
 from trading.kernel.auth.identity import Actor
-from trading.kernel.errors import NotFound, PermissionDenied
+from trading.kernel.errors import PermissionDenied
 from trading.kernel.settings import Settings
-from trading.kernel.web.forms import FieldError, FormBody, submit
+from trading.kernel.web.forms import FieldError, FormBody
 from trading.kernel.web.pages import page
 
 RESULT: Final = "award.result"
@@ -65,13 +65,6 @@ class Announced:
     may_publish: bool = False
 
 
-async def _tender(db_session: AsyncSession, code: str) -> Tender:
-    tender = await TenderRepository(db_session).by_code(code)
-    if tender is None or tender.status is TenderStatus.DRAFT:
-        raise NotFound("no such tender", field="code", rule="exists")
-    return tender
-
-
 async def _announced(db_session: AsyncSession, settings: Settings, tender: Tender, *, owner: bool) -> list[Announced]:
     shown = []
     for award in await publicity.awards_of_tender(db_session, tender.id):
@@ -89,17 +82,6 @@ async def _announced(db_session: AsyncSession, settings: Settings, tender: Tende
     return shown
 
 
-async def _award_of(db_session: AsyncSession, tender: Tender, value: str) -> Award:
-    try:
-        award_id = uuid.UUID(value.strip())
-    except ValueError:
-        raise NotFound("no such award", field="award", rule="exists") from None
-    award = await db_session.get(Award, award_id)
-    if award is None or award.tender_id != tender.id:
-        raise NotFound("no such award", field="award", rule="exists")
-    return award
-
-
 class ResultPages(Controller):
     path = "/bidding"
     include_in_schema = False
@@ -110,7 +92,7 @@ class ResultPages(Controller):
     ) -> Response[Any]:
         """The tender's result announcements (public): only what the purchaser published, signed."""
         settings: Settings = request.app.state.settings
-        tender = await _tender(db_session, code)
+        tender = await tender_of(db_session, code)
         shown = [s for s in await _announced(db_session, settings, tender, owner=False) if s.announcement is not None]
         actor = await current_actor(request)
         bidder = await objections.is_bidder(db_session, tender.id, actor.organisation_id)
@@ -149,17 +131,15 @@ class ResultPages(Controller):
     ) -> Response[Any]:
         """Publish the result announcement with the purchaser's signature over the statement shown."""
         settings: Settings = request.app.state.settings
-        tender = await _tender(db_session, code)
         managed = _ManagePage(request, db_session, actor, code)
-
-        async def run() -> Publicity:
-            award = await _award_of(db_session, tender, data.award)
-            return await announcement.publish_announcement(db_session, settings, actor, award.id, data.signature)
-
-        return await submit(
+        return await submit_award_act(
+            request,
             db_session,
-            run,
-            redirect=request.app.route_reverse(RESULT_MANAGE, code=code) + "?published=1",
+            lambda award: announcement.publish_announcement(db_session, settings, actor, award.id, data.signature),
+            code=code,
+            award=data.award,
+            back=RESULT_MANAGE,
+            done="published=1",
             refusal=lambda errors: managed.render(errors, {"signature": data.signature}),
         )
 
@@ -173,7 +153,7 @@ class _ManagePage:
 
     async def render(self, errors: list[FieldError], values: dict[str, str]) -> Response[Any]:
         settings: Settings = self.request.app.state.settings
-        tender = await _tender(self.db_session, self.code)
+        tender = await tender_of(self.db_session, self.code)
         if not publicity.is_tenderee(self.actor, tender):
             raise PermissionDenied(
                 "only the purchaser or its agency publishes the result announcement", field="code", rule="owner"

@@ -24,17 +24,16 @@ from litestar.params import FromPath
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bidding.award import notices, publicity
+from bidding.award.lookups import notice_draft_of, settings_and_store, tender_of, uuid_of
 from bidding.award.models import Award, AwardNotice, AwardNoticeDraft
+from bidding.award.signed_act import submit_act, submit_award_act
 from bidding.award.states import AwardEvent, allowed_events
-from bidding.award.web import _award_of, _tender
 from bidding.policies import BiddingPermission
 from bidding.visibility import Exposure, guarded
 from trading.kernel import clock
 from trading.kernel.auth.identity import Actor
 from trading.kernel.errors import NotFound, PermissionDenied, ValidationFailed
-from trading.kernel.settings import Settings
-from trading.kernel.storage import FileStore
-from trading.kernel.web.forms import FieldError, FormBody, read_form, submit
+from trading.kernel.web.forms import FieldError, FormBody, read_form
 from trading.kernel.web.i18n import N_
 from trading.kernel.web.pages import page
 from trading.parties.models import Organisation, User
@@ -62,24 +61,12 @@ class ShownAward:
     notices: tuple[AwardNotice, ...]
 
 
-def _store(request: Request[Any, Any, Any]) -> tuple[Settings, FileStore]:
-    settings: Settings = request.app.state.settings
-    return settings, FileStore(settings.storage_dir)
-
-
 def _pdf(data: bytes, name: str) -> Response[bytes]:
     return Response(
         data,
         media_type="application/pdf",
         headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"},
     )
-
-
-def _uuid(value: str, field: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        raise NotFound("not found", field=field, rule="exists") from None
 
 
 class NoticePages(Controller):
@@ -98,7 +85,7 @@ class NoticePages(Controller):
         actor: NamedDependency[Actor],
     ) -> Response[Any]:
         """The tenderee's notices: draft, download, upload signed, read status."""
-        return await _ManagePage(request, db_session, actor, code).render([])
+        return await ManagePage(request, db_session, actor, code).render([])
 
     @post(
         "/manage/tenders/{code:str}/notices", name=DRAFT, opt=guarded(BiddingPermission.TENDER_MANAGE, Exposure.OWNER)
@@ -113,18 +100,16 @@ class NoticePages(Controller):
         actor: NamedDependency[Actor],
     ) -> Response[Any]:
         """Draft the award notice and the result notices of a confirmed award."""
-        _, store = _store(request)
-        tender = await _tender(db_session, code)
-        managed = _ManagePage(request, db_session, actor, code)
-
-        async def run() -> object:
-            award = await _award_of(db_session, tender, data.award)
-            return await notices.prepare_drafts(db_session, store, actor, award.id)
-
-        return await submit(
+        _, store = settings_and_store(request)
+        managed = ManagePage(request, db_session, actor, code)
+        return await submit_award_act(
+            request,
             db_session,
-            run,
-            redirect=request.app.route_reverse(MANAGE, code=code) + "?drafted=1",
+            lambda award: notices.prepare_drafts(db_session, store, actor, award.id),
+            code=code,
+            award=data.award,
+            back=MANAGE,
+            done="drafted=1",
             refusal=managed.render,
         )
 
@@ -143,8 +128,8 @@ class NoticePages(Controller):
         actor: NamedDependency[Actor],
     ) -> Response[bytes]:
         """The draft to sign (or, once signed, the signed revision)."""
-        _, store = _store(request)
-        draft = await _draft_of(db_session, code, draft_id)
+        _, store = settings_and_store(request)
+        draft = await draft_of(db_session, code, draft_id)
         return _pdf(await notices.draft_pdf(db_session, store, actor, draft.id), f"notice-{draft.id}.pdf")
 
     @post(
@@ -163,11 +148,11 @@ class NoticePages(Controller):
         actor: NamedDependency[Actor],
     ) -> Response[Any]:
         """Upload the draft with the tenderee's signature appended (``ggzy bid sign-notice``)."""
-        settings, store = _store(request)
-        managed = _ManagePage(request, db_session, actor, code)
+        settings, store = settings_and_store(request)
+        managed = ManagePage(request, db_session, actor, code)
 
         async def run() -> object:
-            draft = await _draft_of(db_session, code, draft_id)
+            draft = await draft_of(db_session, code, draft_id)
             form = await read_form(request)
             upload = form.get("pdf")
             data = await upload.read() if isinstance(upload, UploadFile) and upload.filename else b""
@@ -175,11 +160,8 @@ class NoticePages(Controller):
                 raise ValidationFailed(CHOOSE_PDF, field="pdf", rule="required")
             return await notices.sign_notice(db_session, settings, store, actor, draft.id, data)
 
-        return await submit(
-            db_session,
-            run,
-            redirect=request.app.route_reverse(MANAGE, code=code) + "?signed=1",
-            refusal=managed.render,
+        return await submit_act(
+            request, db_session, run, back=MANAGE, code=code, done="signed=1", refusal=managed.render
         )
 
     @get(
@@ -197,9 +179,9 @@ class NoticePages(Controller):
         actor: NamedDependency[Actor],
     ) -> Response[bytes]:
         """An issued notice, for the tender's owners (no read receipt)."""
-        _, store = _store(request)
-        tender = await _tender(db_session, code)
-        notice, of_tender, _ = await notices.notice_for(db_session, actor, _uuid(notice_id, "notice"))
+        _, store = settings_and_store(request)
+        tender = await tender_of(db_session, code)
+        notice, of_tender, _ = await notices.notice_for(db_session, actor, uuid_of(notice_id, "notice"))
         if of_tender.id != tender.id:
             raise NotFound("no such notice", field="notice", rule="exists")
         return _pdf(await notices.notice_pdf(store, notice), f"notice-{notice.id}.pdf")
@@ -227,29 +209,27 @@ class NoticePages(Controller):
         actor: NamedDependency[Actor],
     ) -> Response[bytes]:
         """The notice's PDF; the recipient's first open records the read receipt."""
-        _, store = _store(request)
-        notice = await notices.open_notice(db_session, actor, _uuid(notice_id, "notice"))
+        _, store = settings_and_store(request)
+        notice = await notices.open_notice(db_session, actor, uuid_of(notice_id, "notice"))
         return _pdf(await notices.notice_pdf(store, notice), f"notice-{notice.id}.pdf")
 
 
-async def _draft_of(db_session: AsyncSession, code: str, value: str) -> AwardNoticeDraft:
-    tender = await _tender(db_session, code)
-    draft = await db_session.get(AwardNoticeDraft, _uuid(value, "draft"))
-    award = await db_session.get(Award, draft.award_id) if draft is not None else None
-    if draft is None or award is None or award.tender_id != tender.id:
-        raise NotFound("no such notice draft", field="draft", rule="exists")
-    return draft
+async def draft_of(db_session: AsyncSession, code: str, value: str) -> AwardNoticeDraft:
+    """The notice draft a page's path names (``code``, ``draft_id``)."""
+    return await notice_draft_of(db_session, await tender_of(db_session, code), uuid_of(value, "draft"))
 
 
 @dataclass(frozen=True)
-class _ManagePage:
+class ManagePage:
+    """The owners' notices page (also where a page signature's refusal is shown)."""
+
     request: Request[Any, Any, Any]
     db_session: AsyncSession
     actor: Actor
     code: str
 
     async def render(self, errors: list[FieldError]) -> Response[Any]:
-        tender = await _tender(self.db_session, self.code)
+        tender = await tender_of(self.db_session, self.code)
         if not publicity.is_tenderee(self.actor, tender):
             raise PermissionDenied("only the tenderee or its agency issues the notices", field="code", rule="owner")
         shown = []

@@ -25,17 +25,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bidding.award import page_signing
 from bidding.award import web_contract as contract_pages
 from bidding.award import web_notices as notice_pages
-from bidding.award.web_contract import _award as contract_award
-from bidding.award.web_contract import _Page as ContractPage
-from bidding.award.web_contract import _store
-from bidding.award.web_contract import _tender as contract_tender
-from bidding.award.web_notices import _draft_of
-from bidding.award.web_notices import _ManagePage as NoticesPage
+from bidding.award.contract_view import contract_award_by_code
+from bidding.award.lookups import settings_and_store
+from bidding.award.signed_act import Refusal, submit_act
 from bidding.policies import BiddingPermission
 from bidding.visibility import Exposure, guarded
 from trading.kernel.auth.identity import Actor
 from trading.kernel.errors import DomainError
-from trading.kernel.web.forms import FieldError, Labels, field_errors, read_form, submit
+from trading.kernel.web.forms import Labels, field_errors, read_form
 from trading.kernel.web.i18n import N_
 from trading.parties.pdf_signing import PreparedSignature, prepared_json, read_certificate, read_cms
 
@@ -72,6 +69,27 @@ async def _prepared(
     return Response(prepared_json(prepared), status_code=200, headers={"Cache-Control": "no-store"})
 
 
+async def _finished(
+    request: Request[Any, Any, Any],
+    db_session: AsyncSession,
+    finish: Callable[[str, str], Awaitable[object]],
+    *,
+    back: str,
+    code: str,
+    done: str,
+    refusal: Refusal,
+) -> Response[Any]:
+    """The finish step's form path: ``finish(prepared, signature)`` gets the form's two fields as
+    sent (the route finds what it signs first, then decodes the signature), through `submit_act`.
+    """
+
+    async def run() -> object:
+        form = await read_form(request)
+        return await finish(str(form.get("prepared") or ""), str(form.get("signature") or ""))
+
+    return await submit_act(request, db_session, run, back=back, code=code, done=done, refusal=refusal, labels=LABELS)
+
+
 class AwardPageSigning(Controller):
     path = "/bidding"
     include_in_schema = False
@@ -79,11 +97,10 @@ class AwardPageSigning(Controller):
     async def _contract_prepare(
         self, request: Request[Any, Any, Any], db_session: AsyncSession, actor: Actor, code: str
     ) -> Response[Any]:
-        _, store = _store(request)
+        _, store = settings_and_store(request)
 
         async def prepare(read: Callable[[], Awaitable[Any]]) -> PreparedSignature:
-            tender = await contract_tender(db_session, code)
-            award = await contract_award(db_session, tender)
+            award = await contract_award_by_code(db_session, code)
             await page_signing.contract_turn(db_session, actor, award.id)
             return await page_signing.prepare_contract_signature(
                 db_session, store, actor=actor, award_id=award.id, certificate=await read()
@@ -94,32 +111,29 @@ class AwardPageSigning(Controller):
     async def _contract_finish(
         self, request: Request[Any, Any, Any], db_session: AsyncSession, actor: Actor, code: str
     ) -> Response[Any]:
-        settings, store = _store(request)
-        shown = ContractPage(request, db_session, actor, code)
+        settings, store = settings_and_store(request)
+        shown = contract_pages.ContractPage(request, db_session, actor, code)
 
-        async def work() -> object:
-            form = await read_form(request)
-            tender = await contract_tender(db_session, code)
-            award = await contract_award(db_session, tender)
+        async def finish(prepared: str, signature: str) -> object:
+            award = await contract_award_by_code(db_session, code)
             return await page_signing.finish_contract_signature(
                 db_session,
                 settings,
                 store,
                 actor=actor,
                 award_id=award.id,
-                prepared_id=str(form.get("prepared") or ""),
-                signature_cms=read_cms(str(form.get("signature") or "")),
+                prepared_id=prepared,
+                signature_cms=read_cms(signature),
             )
 
-        async def refusal(errors: list[FieldError]) -> Response[Any]:
-            return await shown.render(errors, {})
-
-        return await submit(
+        return await _finished(
+            request,
             db_session,
-            work,
-            labels=LABELS,
-            redirect=request.app.route_reverse(contract_pages.PAGE, code=code) + "?done=signed",
-            refusal=refusal,
+            finish,
+            back=contract_pages.PAGE,
+            code=code,
+            done="done=signed",
+            refusal=lambda errors: shown.render(errors, {}),
         )
 
     @post(
@@ -201,10 +215,10 @@ class AwardPageSigning(Controller):
         actor: NamedDependency[Actor],
     ) -> Response[Any]:
         """Prepare a notice's draft for the tenderee's signature (with its e-seal) in the page."""
-        _, store = _store(request)
+        _, store = settings_and_store(request)
 
         async def prepare(read: Callable[[], Awaitable[Any]]) -> PreparedSignature:
-            draft = await _draft_of(db_session, code, draft_id)
+            draft = await notice_pages.draft_of(db_session, code, draft_id)
             await page_signing.unsigned_draft(db_session, actor, draft.id)
             return await page_signing.prepare_notice_signature(
                 db_session, store, actor=actor, draft_id=draft.id, certificate=await read()
@@ -227,28 +241,23 @@ class AwardPageSigning(Controller):
         actor: NamedDependency[Actor],
     ) -> Response[Any]:
         """Finish the tenderee's signature on a notice made in the page; the last one issues them."""
-        settings, store = _store(request)
-        managed = NoticesPage(request, db_session, actor, code)
+        settings, store = settings_and_store(request)
+        managed = notice_pages.ManagePage(request, db_session, actor, code)
 
-        async def work() -> object:
-            form = await read_form(request)
-            draft = await _draft_of(db_session, code, draft_id)
+        async def finish(prepared: str, signature: str) -> object:
+            draft = await notice_pages.draft_of(db_session, code, draft_id)
             return await page_signing.finish_notice_signature(
                 db_session,
                 settings,
                 store,
                 actor=actor,
                 draft_id=draft.id,
-                prepared_id=str(form.get("prepared") or ""),
-                signature_cms=read_cms(str(form.get("signature") or "")),
+                prepared_id=prepared,
+                signature_cms=read_cms(signature),
             )
 
-        return await submit(
-            db_session,
-            work,
-            labels=LABELS,
-            redirect=request.app.route_reverse(notice_pages.MANAGE, code=code) + "?signed=1",
-            refusal=managed.render,
+        return await _finished(
+            request, db_session, finish, back=notice_pages.MANAGE, code=code, done="signed=1", refusal=managed.render
         )
 
 

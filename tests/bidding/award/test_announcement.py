@@ -22,28 +22,30 @@ from bidding.award.jobs import AnnouncementDue, ObjectionAnswerDue
 from bidding.award.models import Award, AwardObjection, AwardStep, Publicity, PublicityKind
 from bidding.award.rules import PeriodKey, Sector, objection_deadline
 from bidding.award.states import AwardEvent, AwardState
-from bidding.evaluation.report.service import publish_report
-from bidding.models import Tender, TenderCategory
 from certs.devpki.pki import DevPki
 from certs.tsa.client import LocalTsa
-from tests.bidding.award.test_award import _confirm
-from tests.bidding.award.test_objections import GROUNDS, _answer, _file, _make_bidder, _replays
-from tests.bidding.award.test_publicity import (
-    _award,
-    _count,
-    _now,
+from tests.bidding.award.world import (
+    GROUNDS,
+    answer_objection,
+    assert_replays,
     award_hook,
+    award_of,
+    confirm_winner,
+    count_rows,
+    db_now,
     dev_ca,
     dev_lists,
     dev_pki,
     dev_tsa,
+    file_objection,
+    gp_report,
+    make_bidder,
+    notices_to,
     settings,
     store,
+    supervisor_party,
 )
-from tests.bidding.evaluation.report.test_report_signing import sign_as
-from tests.bidding.evaluation.report.world import World, build_world
-from tests.bidding.factories import Party, bidder_party, ledger_entries, party, sign_document, tenderee_party
-from trading.kernel.auth.roles import Role
+from tests.bidding.factories import Party, bidder_party, ledger_entries, sign_document, tenderee_party
 from trading.kernel.calendar import load_calendar
 from trading.kernel.clock import ShiftedClock, use_clock
 from trading.kernel.db.uow import transaction
@@ -52,34 +54,8 @@ from trading.kernel.settings import Settings
 from trading.kernel.storage import FileStore
 from trading.kernel.sweep import run_sweep
 from trading.ledger.service import chain_for
-from trading.notifications.models import Notice
-from trading.parties.models import OrganisationKind
 
 __all__ = ["award_hook", "dev_ca", "dev_lists", "dev_pki", "dev_tsa", "settings", "store"]
-
-
-async def _gp_report(  # noqa: PLR0917 - the fixtures it needs
-    session_maker: async_sessionmaker[AsyncSession],
-    settings: Settings,
-    store: FileStore,
-    tsa: LocalTsa,
-    pki: DevPki,
-    purchaser: Party,
-) -> World:
-    """A three-member evaluation of a goods procurement (GP) whose purchaser is ``purchaser``, its
-    report signed by every member: the results are published, the GP award started.
-    """
-    world = await build_world(session_maker, pki, members=3)
-    async with session_maker() as session:
-        tender = await session.get_one(Tender, world.tender_id)
-        tender.tenderee_organisation_id = purchaser.organisation_id
-        tender.category = TenderCategory.GOODS
-        await session.commit()
-    assert await publish_report(session_maker, settings, store, world.evaluation_id) is not None
-    for signer in world.signers:
-        answer = await sign_as(session_maker, settings, store, tsa, world, signer)
-    assert answer["completed"] is True
-    return world
 
 
 async def _announce(
@@ -90,21 +66,6 @@ async def _announce(
     signature = base64.b64encode(await sign_document(signer.sign, statement)).decode()
     async with transaction(session_maker, lock=True) as session:
         return await announcement.publish_announcement(session, settings, actor.actor(), award.id, signature)
-
-
-async def _supervisor(session_maker: async_sessionmaker[AsyncSession], settings: Settings, pki: DevPki) -> Party:
-    department = OrganisationKind.SUPERVISORY_DEPARTMENT
-    return await party(session_maker, settings, pki, Role.SUPERVISOR, kind=department, name="测试财政局")
-
-
-async def _told(session_maker: async_sessionmaker[AsyncSession], who: Party, template: str) -> int:
-    async with session_maker() as session:
-        count = await session.scalar(
-            sa.select(sa.func.count())
-            .select_from(Notice)
-            .where(Notice.recipient_id == who.organisation_id, Notice.template == template)
-        )
-    return int(count or 0)
 
 
 async def test_announced_in_time_the_public_page_shows_the_winner_and_the_evaluators(  # noqa: PLR0915, PLR0917 - one story
@@ -118,9 +79,9 @@ async def test_announced_in_time_the_public_page_shows_the_winner_and_the_evalua
 ) -> None:
     del dev_lists
     purchaser = await tenderee_party(session_maker, settings, dev_pki)
-    supervisor = await _supervisor(session_maker, settings, dev_pki)
-    world = await _gp_report(session_maker, settings, store, dev_tsa, dev_pki, purchaser)
-    award = await _award(session_maker, world)
+    supervisor = await supervisor_party(session_maker, settings, dev_pki, name="测试财政局")
+    world = await gp_report(session_maker, settings, store, dev_tsa, dev_pki, purchaser)
+    award = await award_of(session_maker, world)
     assert award.sector is Sector.GOVERNMENT_PROCUREMENT
     assert award.announcement_due is None  # due from the winner's determination
 
@@ -129,7 +90,7 @@ async def test_announced_in_time_the_public_page_shows_the_winner_and_the_evalua
         await _announce(session_maker, settings, award, purchaser, purchaser)
     assert early.value.rule == "announcement_after_award"
 
-    confirmed = await _confirm(session_maker, settings, award, purchaser, str(world.bids[0]))
+    confirmed = await confirm_winner(session_maker, settings, award, purchaser, str(world.bids[0]))
     assert confirmed.state is AwardState.AWARDED
     assert confirmed.awarded_at is not None
     expected_due = announcement.pub.rules_of(confirmed).due(
@@ -171,16 +132,16 @@ async def test_announced_in_time_the_public_page_shows_the_winner_and_the_evalua
         assert entry.summary["late"] is False
         assert row.report_sha256 == content["reportSha256"]
         assert await announcement.announced(session, award.id)
-    await _replays(session_maker, award)
+    await assert_replays(session_maker, award)
     # Announced: the notices may now be drafted (one per bidder).
     async with transaction(session_maker, lock=True) as session:
         drafted = await notices.prepare_drafts(session, store, purchaser.actor(), award.id)
     assert len(drafted) == len(world.bids)
 
     # The sweep has nothing to warn about, now or after the due instant.
-    with use_clock(ShiftedClock(expected_due - await _now(session_maker) + timedelta(hours=1))):
+    with use_clock(ShiftedClock(expected_due - await db_now(session_maker) + timedelta(hours=1))):
         assert (await run_sweep(session_maker, [AnnouncementDue()])).total_changed == 0
-    assert await _told(session_maker, supervisor, announcement.LATE_TEMPLATE) == 0
+    assert await notices_to(session_maker, supervisor.organisation_id, announcement.LATE_TEMPLATE) == 0
 
     # Once only.
     with pytest.raises(AwardRefused) as twice:
@@ -217,27 +178,29 @@ async def test_an_announcement_missing_at_its_due_instant_warns_the_supervisor_o
 ) -> None:
     del dev_lists
     purchaser = await tenderee_party(session_maker, settings, dev_pki)
-    supervisor = await _supervisor(session_maker, settings, dev_pki)
-    world = await _gp_report(session_maker, settings, store, dev_tsa, dev_pki, purchaser)
-    award = await _confirm(session_maker, settings, await _award(session_maker, world), purchaser, str(world.bids[0]))
+    supervisor = await supervisor_party(session_maker, settings, dev_pki, name="测试财政局")
+    world = await gp_report(session_maker, settings, store, dev_tsa, dev_pki, purchaser)
+    award = await confirm_winner(
+        session_maker, settings, await award_of(session_maker, world), purchaser, str(world.bids[0])
+    )
     assert award.announcement_due is not None
-    now = await _now(session_maker)
+    now = await db_now(session_maker)
 
     with use_clock(ShiftedClock(award.announcement_due - now - timedelta(seconds=2))):
         assert (await run_sweep(session_maker, [AnnouncementDue()])).total_changed == 0
-    assert await _told(session_maker, supervisor, announcement.LATE_TEMPLATE) == 0
+    assert await notices_to(session_maker, supervisor.organisation_id, announcement.LATE_TEMPLATE) == 0
     with use_clock(ShiftedClock(award.announcement_due - now + timedelta(hours=1))):
         assert (await run_sweep(session_maker, [AnnouncementDue()])).total_changed == 1
         assert (await run_sweep(session_maker, [AnnouncementDue()])).total_changed == 0
         # Published late: marked so, the supervisor not warned a second time.
         published = await _announce(session_maker, settings, award, purchaser, purchaser)
     assert published.late is True
-    assert await _told(session_maker, supervisor, announcement.LATE_TEMPLATE) == 1
+    assert await notices_to(session_maker, supervisor.organisation_id, announcement.LATE_TEMPLATE) == 1
     async with session_maker() as session:
         assert len(await ledger_entries(session, chain_for(world.project_code), "award.announcement_late")) == 1
         row = await session.get_one(Award, award.id)
         assert row.announcement_warned_at is not None
-    await _replays(session_maker, award)
+    await assert_replays(session_maker, award)
 
 
 async def test_gp_questions_in_the_window_are_accepted_and_answered_others_refused(  # noqa: PLR0917 - one story
@@ -252,18 +215,20 @@ async def test_gp_questions_in_the_window_are_accepted_and_answered_others_refus
     purchaser = await tenderee_party(session_maker, settings, dev_pki)
     bidder = await bidder_party(session_maker, settings, dev_pki)
     stranger = await bidder_party(session_maker, settings, dev_pki)
-    supervisor = await _supervisor(session_maker, settings, dev_pki)
-    world = await _gp_report(session_maker, settings, store, dev_tsa, dev_pki, purchaser)
-    await _make_bidder(session_maker, world.tender_id, bidder)
-    award = await _confirm(session_maker, settings, await _award(session_maker, world), purchaser, str(world.bids[0]))
+    supervisor = await supervisor_party(session_maker, settings, dev_pki, name="测试财政局")
+    world = await gp_report(session_maker, settings, store, dev_tsa, dev_pki, purchaser)
+    await make_bidder(session_maker, world.tender_id, bidder)
+    award = await confirm_winner(
+        session_maker, settings, await award_of(session_maker, world), purchaser, str(world.bids[0])
+    )
 
     # Before the announcement: no 质疑 yet.
     with pytest.raises(AwardRefused) as early:
-        await _file(session_maker, settings, award, bidder)
+        await file_objection(session_maker, settings, award, bidder)
     assert early.value.rule == "objection_period"
 
     published = await _announce(session_maker, settings, award, purchaser, purchaser)
-    now = await _now(session_maker)
+    now = await db_now(session_maker)
     until = objection_deadline(
         Sector.GOVERNMENT_PROCUREMENT, published.opened_at, load_calendar(None), announcement.pub.rules_of(award)
     )
@@ -271,20 +236,20 @@ async def test_gp_questions_in_the_window_are_accepted_and_answered_others_refus
 
     # A non-bidder is refused; nothing stored.
     with pytest.raises(PermissionDenied) as outsider:
-        await _file(session_maker, settings, award, stranger)
+        await file_objection(session_maker, settings, award, stranger)
     assert outsider.value.rule == "objection_by_bidder"
 
     # After the window: refused with the rule; nothing stored.
     with use_clock(ShiftedClock(until - now)), pytest.raises(AwardRefused) as late:
-        await _file(session_maker, settings, award, bidder)
+        await file_objection(session_maker, settings, award, bidder)
     assert late.value.rule == "objection_period"
     async with session_maker() as session:
-        assert await _count(session, AwardObjection, award.id) == 0
+        assert await count_rows(session, AwardObjection, award.id) == 0
         assert len(await announcement.pub.steps_of(session, award.id)) == 2
 
     # On the window's last hour: accepted; GP does not suspend the award.
     with use_clock(ShiftedClock(until - now - timedelta(hours=1))):
-        filed = await _file(session_maker, settings, award, bidder)
+        filed = await file_objection(session_maker, settings, award, bidder)
     async with session_maker() as session:
         row = await session.get_one(Award, award.id)
         assert row.objections_pending == 1
@@ -295,14 +260,14 @@ async def test_gp_questions_in_the_window_are_accepted_and_answered_others_refus
         PeriodKey.OBJECTION_ANSWER, Sector.GOVERNMENT_PROCUREMENT, filed.filed_at, load_calendar(None)
     )
     assert filed.answer_due == expected_answer_due  # 7 working days
-    await _replays(session_maker, award)
+    await assert_replays(session_maker, award)
 
     # Answered in time by the purchaser.
     with use_clock(ShiftedClock(until - now)):
-        answered = await _answer(session_maker, settings, award, filed, purchaser, "经核查，质疑事项不成立。")
+        answered = await answer_objection(session_maker, settings, award, filed, purchaser, "经核查，质疑事项不成立。")
     assert answered.late is False
-    assert await _told(session_maker, bidder, "award.question_answered") == 1
-    assert await _told(session_maker, supervisor, "award.question_late") == 0
+    assert await notices_to(session_maker, bidder.organisation_id, "award.question_answered") == 1
+    assert await notices_to(session_maker, supervisor.organisation_id, "award.question_late") == 0
     async with session_maker() as session:
         events = [s.event for s in await announcement.pub.steps_of(session, award.id)]
     assert events == [
@@ -311,7 +276,7 @@ async def test_gp_questions_in_the_window_are_accepted_and_answered_others_refus
         AwardEvent.FILE_OBJECTION,
         AwardEvent.ANSWER_OBJECTION,
     ]
-    await _replays(session_maker, award)
+    await assert_replays(session_maker, award)
 
 
 async def test_an_unanswered_gp_question_is_marked_late_and_warns_once(  # noqa: PLR0917 - one story
@@ -325,23 +290,25 @@ async def test_an_unanswered_gp_question_is_marked_late_and_warns_once(  # noqa:
     del dev_lists
     purchaser = await tenderee_party(session_maker, settings, dev_pki)
     bidder = await bidder_party(session_maker, settings, dev_pki)
-    supervisor = await _supervisor(session_maker, settings, dev_pki)
-    world = await _gp_report(session_maker, settings, store, dev_tsa, dev_pki, purchaser)
-    await _make_bidder(session_maker, world.tender_id, bidder)
-    award = await _confirm(session_maker, settings, await _award(session_maker, world), purchaser, str(world.bids[0]))
+    supervisor = await supervisor_party(session_maker, settings, dev_pki, name="测试财政局")
+    world = await gp_report(session_maker, settings, store, dev_tsa, dev_pki, purchaser)
+    await make_bidder(session_maker, world.tender_id, bidder)
+    award = await confirm_winner(
+        session_maker, settings, await award_of(session_maker, world), purchaser, str(world.bids[0])
+    )
     await _announce(session_maker, settings, award, purchaser, purchaser)
-    filed = await _file(session_maker, settings, award, bidder, text=GROUNDS)
-    now = await _now(session_maker)
+    filed = await file_objection(session_maker, settings, award, bidder, text=GROUNDS)
+    now = await db_now(session_maker)
     with use_clock(ShiftedClock(filed.answer_due - now + timedelta(minutes=1))):
         assert (await run_sweep(session_maker, [ObjectionAnswerDue()])).total_changed == 1
         assert (await run_sweep(session_maker, [ObjectionAnswerDue()])).total_changed == 0
-    assert await _told(session_maker, supervisor, "award.question_late") == 1
+    assert await notices_to(session_maker, supervisor.organisation_id, "award.question_late") == 1
     async with session_maker() as session:
         row = await session.get_one(AwardObjection, filed.id)
         assert row.late is True
         steps = await session.scalars(sa.select(AwardStep).where(AwardStep.award_id == award.id))
         assert len(steps.all()) == 3
-    await _replays(session_maker, award)
+    await assert_replays(session_maker, award)
 
 
 async def test_bad_announcements_are_refused_and_nothing_is_stored(  # noqa: PLR0917 - the fixtures it needs
@@ -355,8 +322,10 @@ async def test_bad_announcements_are_refused_and_nothing_is_stored(  # noqa: PLR
     del dev_lists
     purchaser = await tenderee_party(session_maker, settings, dev_pki)
     other = await tenderee_party(session_maker, settings, dev_pki)
-    world = await _gp_report(session_maker, settings, store, dev_tsa, dev_pki, purchaser)
-    award = await _confirm(session_maker, settings, await _award(session_maker, world), purchaser, str(world.bids[0]))
+    world = await gp_report(session_maker, settings, store, dev_tsa, dev_pki, purchaser)
+    award = await confirm_winner(
+        session_maker, settings, await award_of(session_maker, world), purchaser, str(world.bids[0])
+    )
 
     with pytest.raises(PermissionDenied) as not_owner:
         await _announce(session_maker, settings, award, other, other)
@@ -369,6 +338,6 @@ async def test_bad_announcements_are_refused_and_nothing_is_stored(  # noqa: PLR
             await announcement.publish_announcement(session, settings, purchaser.actor(), award.id, "not base64!")
     assert garbled.value.rule == "base64"
     async with session_maker() as session:
-        assert await _count(session, Publicity, award.id) == 0
+        assert await count_rows(session, Publicity, award.id) == 0
         assert len(await announcement.pub.steps_of(session, award.id)) == 1
         assert await ledger_entries(session, chain_for(world.project_code), "award.announcement_published") == []

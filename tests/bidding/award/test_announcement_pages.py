@@ -29,10 +29,7 @@ from bidding.client.problems import LocalRefusal
 from bidding.client.transport import BidClient
 from certs.devpki.pki import DevPki
 from certs.tsa.client import LocalTsa
-from tests.bidding.award.test_announcement import _gp_report
-from tests.bidding.award.test_award import _confirm
-from tests.bidding.award.test_objections import GROUNDS, _make_bidder
-from tests.bidding.award.test_publicity import _award
+from tests.bidding.award.world import GROUNDS, award_of, confirm_winner, gp_report, make_bidder
 from tests.bidding.factories import bidder_party, sign_document, tenderee_party
 from tests.bidding.test_web import log_in
 from tests.trading.parties.factories import api_token, csrf_token
@@ -64,9 +61,11 @@ async def test_the_purchaser_publishes_in_the_page_and_a_bidder_questions_throug
 ) -> None:
     purchaser = await tenderee_party(session_maker, settings, dev_pki)
     bidder = await bidder_party(session_maker, settings, dev_pki)
-    world = await _gp_report(session_maker, settings, store, dev_tsa, dev_pki, purchaser)
-    await _make_bidder(session_maker, world.tender_id, bidder)
-    award = await _confirm(session_maker, settings, await _award(session_maker, world), purchaser, str(world.bids[0]))
+    world = await gp_report(session_maker, settings, store, dev_tsa, dev_pki, purchaser)
+    await make_bidder(session_maker, world.tender_id, bidder)
+    award = await confirm_winner(
+        session_maker, settings, await award_of(session_maker, world), purchaser, str(world.bids[0])
+    )
     code = world.project_code
     manage = f"/bidding/manage/tenders/{code}/result"
     public = f"/bidding/tenders/{code}/result"

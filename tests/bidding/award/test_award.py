@@ -5,13 +5,11 @@ winner passed over with the reason recorded and the next one awarded; none left:
 
 from __future__ import annotations
 
-import base64
 from datetime import timedelta
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bidding.award import award as decisions
 from bidding.award import publicity
 from bidding.award.errors import AwardRefused
 from bidding.award.jobs import AwardDue
@@ -19,63 +17,29 @@ from bidding.award.models import Award
 from bidding.award.states import AwardEvent, AwardState
 from certs.devpki.pki import DevPki
 from certs.tsa.client import LocalTsa
-from tests.bidding.award.test_publicity import (
-    _award,
-    _now,
-    _open,
-    _signed_report,
+from tests.bidding.award.world import (
     award_hook,
+    award_of,
+    confirm_winner,
+    db_now,
     dev_ca,
     dev_lists,
     dev_pki,
     dev_tsa,
+    open_publicity,
+    pass_over,
     settings,
+    signed_report,
     store,
 )
-from tests.bidding.factories import Party, ledger_entries, sign_document, tenderee_party
+from tests.bidding.factories import ledger_entries, tenderee_party
 from trading.kernel.clock import ShiftedClock, use_clock
-from trading.kernel.db.uow import transaction
 from trading.kernel.settings import Settings
 from trading.kernel.storage import FileStore
 from trading.kernel.sweep import run_sweep
 from trading.ledger.service import chain_for
 
 __all__ = ["award_hook", "dev_ca", "dev_lists", "dev_pki", "dev_tsa", "settings", "store"]
-
-
-async def _sign(
-    session_maker: async_sessionmaker[AsyncSession],
-    award: Award,
-    signer: Party,
-    decision: decisions.Decision,
-    *,
-    bid: str = "",
-    reason: str = "",
-) -> str:
-    async with session_maker() as session:
-        row = await session.get_one(Award, award.id)
-        statement = await decisions.decision_statement(session, row, decision, bid, reason)
-    return base64.b64encode(await sign_document(signer.sign, statement)).decode()
-
-
-async def _confirm(
-    session_maker: async_sessionmaker[AsyncSession], settings: Settings, award: Award, owner: Party, bid: str
-) -> Award:
-    signature = await _sign(session_maker, award, owner, decisions.Decision.CONFIRM, bid=bid)
-    async with transaction(session_maker, lock=True) as session:
-        return await decisions.confirm_award(session, settings, owner.actor(), award.id, bid=bid, signature=signature)
-
-
-async def _pass_over(
-    session_maker: async_sessionmaker[AsyncSession], settings: Settings, award: Award, owner: Party, reason: str
-) -> Award:
-    async with session_maker() as session:
-        chosen = str((await session.get_one(Award, award.id)).chosen_bid_id)
-    signature = await _sign(session_maker, award, owner, decisions.Decision.PASS_OVER, bid=chosen, reason=reason)
-    async with transaction(session_maker, lock=True) as session:
-        return await decisions.pass_over(
-            session, settings, owner.actor(), award.id, reason=reason, note="放弃中标", signature=signature
-        )
 
 
 async def test_the_first_candidate_is_confirmed_passed_over_and_the_tender_fails_when_none_is_left(  # noqa: PLR0917 - one story
@@ -88,26 +52,26 @@ async def test_the_first_candidate_is_confirmed_passed_over_and_the_tender_fails
 ) -> None:
     del dev_lists
     owner = await tenderee_party(session_maker, settings, dev_pki)
-    world = await _signed_report(session_maker, settings, store, dev_tsa, dev_pki, owner)
-    award = await _award(session_maker, world)
+    world = await signed_report(session_maker, settings, store, dev_tsa, dev_pki, owner)
+    award = await award_of(session_maker, world)
     first, second, third = (str(b) for b in world.bids)
 
     # Before the publicity: refused by the state machine's rule.
     with pytest.raises(AwardRefused) as early:
-        await _confirm(session_maker, settings, award, owner, first)
+        await confirm_winner(session_maker, settings, award, owner, first)
     assert (early.value.field, early.value.rule) == ("event", "award_after_publicity")
 
-    opened = await _open(session_maker, settings, award, owner, owner)
-    now = await _now(session_maker)
+    opened = await open_publicity(session_maker, settings, award, owner, owner)
+    now = await db_now(session_maker)
     with use_clock(ShiftedClock(opened.closes_at - now + timedelta(seconds=1))):
         assert (await run_sweep(session_maker, [AwardDue()])).total_changed == 1
 
     # A non-candidate, and another than the first: refused, nothing stored.
     with pytest.raises(AwardRefused) as stranger:
-        await _confirm(session_maker, settings, award, owner, "00000000-0000-0000-0000-000000000000")
+        await confirm_winner(session_maker, settings, award, owner, "00000000-0000-0000-0000-000000000000")
     assert (stranger.value.field, stranger.value.rule) == ("bid", "not_a_candidate")
     with pytest.raises(AwardRefused) as skipping:
-        await _confirm(session_maker, settings, award, owner, second)
+        await confirm_winner(session_maker, settings, award, owner, second)
     assert (skipping.value.field, skipping.value.rule) == ("bid", "first_remaining_candidate")
     async with session_maker() as session:
         row = await session.get_one(Award, award.id)
@@ -116,24 +80,24 @@ async def test_the_first_candidate_is_confirmed_passed_over_and_the_tender_fails
         assert row.order_record is None
         assert await ledger_entries(session, chain_for(world.project_code), "award.confirmed") == []
 
-    confirmed = await _confirm(session_maker, settings, award, owner, first)
+    confirmed = await confirm_winner(session_maker, settings, award, owner, first)
     assert confirmed.state is AwardState.AWARDED
     assert str(confirmed.chosen_bid_id) == first
     assert confirmed.order_record is not None
     assert confirmed.order_record["order"] == [first, second, third]
 
     # The winner gives up: the second is awarded, the reason recorded.
-    reassigned = await _pass_over(session_maker, settings, award, owner, "gave_up")
+    reassigned = await pass_over(session_maker, settings, award, owner, "gave_up")
     assert reassigned.state is AwardState.AWARDED
     assert str(reassigned.chosen_bid_id) == second
     assert [(d["bid"], d["reason"]) for d in reassigned.passed_over["dropped"]] == [(first, "gave_up")]
     # A reason outside the law's list is refused.
     with pytest.raises(AwardRefused) as whim:
-        await _pass_over(session_maker, settings, award, owner, "dislike")
+        await pass_over(session_maker, settings, award, owner, "dislike")
     assert (whim.value.field, whim.value.rule) == ("reason", "drop_reason")
 
-    await _pass_over(session_maker, settings, award, owner, "no_performance_security")
-    failed = await _pass_over(session_maker, settings, award, owner, "ineligible")
+    await pass_over(session_maker, settings, award, owner, "no_performance_security")
+    failed = await pass_over(session_maker, settings, award, owner, "ineligible")
     assert failed.state is AwardState.FAILED
     assert failed.chosen_bid_id is None
     async with session_maker() as session:

@@ -28,18 +28,18 @@ from bidding.models import Bid, BidVersion
 from bidding.receipts import sign_receipt
 from certs.devpki.pki import DevPki
 from certs.tsa.client import LocalTsa
-from tests.bidding.award.test_award import _confirm
-from tests.bidding.award.test_publicity import (
-    _award,
-    _now,
-    _open,
-    _signed_report,
+from tests.bidding.award.world import (
     award_hook,
+    award_of,
+    confirm_winner,
+    db_now,
     dev_ca,
     dev_lists,
     dev_pki,
     dev_tsa,
+    open_publicity,
     settings,
+    signed_report,
     store,
 )
 from tests.bidding.evaluation.report.world import World
@@ -62,7 +62,7 @@ async def _record(session_maker: async_sessionmaker[AsyncSession], award: Award,
     async with transaction(session_maker, lock=True) as session:
         row = await session.get_one(Award, award.id)
         after = transition(publicity.position_of(row), event, row.sector, publicity.rules_of(row))
-        await publicity.record_step(session, row, event, after, actor=Actor.system(), now=await _now(session_maker))
+        await publicity.record_step(session, row, event, after, actor=Actor.system(), now=await db_now(session_maker))
 
 
 async def _receipts_signed(session_maker: async_sessionmaker[AsyncSession], settings: Settings, world: World) -> None:
@@ -98,7 +98,7 @@ async def test_the_sweep_closes_a_signed_contract_into_a_verifiable_archive(  # 
 ) -> None:
     del dev_lists
     owner = await tenderee_party(session_maker, settings, dev_pki)
-    world = await _signed_report(session_maker, settings, store, dev_tsa, dev_pki, owner)
+    world = await signed_report(session_maker, settings, store, dev_tsa, dev_pki, owner)
     await _receipts_signed(session_maker, settings, world)
     archive_page = f"/bidding/tenders/{world.project_code}/archive"
     tender_page = await client.get(f"/bidding/tenders/{world.project_code}")
@@ -106,12 +106,12 @@ async def test_the_sweep_closes_a_signed_contract_into_a_verifiable_archive(  # 
     before = await client.get(archive_page)
     assert before.status_code == 200
     assert 'id="archive-not-yet"' in before.text
-    award = await _award(session_maker, world)
-    opened = await _open(session_maker, settings, award, owner, owner)
-    now = await _now(session_maker)
+    award = await award_of(session_maker, world)
+    opened = await open_publicity(session_maker, settings, award, owner, owner)
+    now = await db_now(session_maker)
     with use_clock(ShiftedClock(opened.closes_at - now)):
         assert (await run_sweep(session_maker, [AwardDue()])).total_changed == 1
-        await _confirm(session_maker, settings, award, owner, str(world.bids[0]))
+        await confirm_winner(session_maker, settings, award, owner, str(world.bids[0]))
         await _record(session_maker, award, AwardEvent.ISSUE_NOTICES)
 
         # Not signed yet: nothing to close.

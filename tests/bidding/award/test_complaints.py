@@ -26,23 +26,28 @@ from bidding.client import format as fmt
 from bidding.models import Bid, Tender
 from certs.devpki.pki import DevPki
 from certs.tsa.client import LocalTsa
-from tests.bidding.award.test_award import _confirm
-from tests.bidding.award.test_objections import GROUNDS, _answer, _file, _make_bidder, _replays
-from tests.bidding.award.test_publicity import (
-    _award,
-    _now,
-    _open,
-    _signed_report,
+from tests.bidding.award.world import (
+    GROUNDS,
+    answer_objection,
+    assert_replays,
     award_hook,
+    award_of,
+    confirm_winner,
+    db_now,
     dev_ca,
     dev_lists,
     dev_pki,
     dev_tsa,
+    file_objection,
+    make_bidder,
+    notices_to,
+    open_publicity,
     settings,
+    signed_report,
     store,
+    supervisor_party,
 )
-from tests.bidding.factories import Party, bidder_party, ledger_entries, party, sign_document, tenderee_party
-from trading.kernel.auth.roles import Role
+from tests.bidding.factories import Party, bidder_party, ledger_entries, sign_document, tenderee_party
 from trading.kernel.calendar import loaded_dir
 from trading.kernel.clock import ShiftedClock, use_clock
 from trading.kernel.db.uow import transaction
@@ -51,8 +56,7 @@ from trading.kernel.settings import Settings
 from trading.kernel.storage import FileStore
 from trading.kernel.sweep import run_sweep
 from trading.ledger.service import chain_for
-from trading.notifications.models import Notice
-from trading.parties.models import Organisation, OrganisationKind
+from trading.parties.models import Organisation
 
 __all__ = ["award_hook", "dev_ca", "dev_lists", "dev_pki", "dev_tsa", "settings", "store"]
 
@@ -74,11 +78,6 @@ def calendar_2027(settings: Settings) -> None:
 
 
 COMPLAINT = "招标人对异议的答复未回应项目经理在建工程的事实，且逾期答复，请求监督部门责令重新评标。"
-
-
-async def supervisor_party(session_maker: async_sessionmaker[AsyncSession], settings: Settings, pki: DevPki) -> Party:
-    department = OrganisationKind.SUPERVISORY_DEPARTMENT
-    return await party(session_maker, settings, pki, Role.SUPERVISOR, kind=department, name="测试监督局")
 
 
 async def _complaint_signature(  # noqa: PLR0917 - who files, who signs
@@ -139,16 +138,6 @@ async def act(  # noqa: PLR0917 - who acts, how, signed by whom
         return await complaints.decide_complaint(session, settings, who, complaint.id, what.value, text, signature)
 
 
-async def _notices(session_maker: async_sessionmaker[AsyncSession], recipient: object, template: str) -> int:
-    async with session_maker() as session:
-        count = await session.scalar(
-            sa.select(sa.func.count())
-            .select_from(Notice)
-            .where(Notice.recipient_id == recipient, Notice.template == template)
-        )
-        return int(count or 0)
-
-
 async def late_answered_world(
     session_maker: async_sessionmaker[AsyncSession],
     settings: Settings,
@@ -165,19 +154,19 @@ async def late_answered_world(
     owner = await tenderee_party(session_maker, settings, dev_pki)
     bidder = await bidder_party(session_maker, settings, dev_pki)
     supervisor = await supervisor_party(session_maker, settings, dev_pki)
-    world = await _signed_report(session_maker, settings, store, dev_tsa, dev_pki, owner)
-    await _make_bidder(session_maker, world.tender_id, bidder)
-    award = await _award(session_maker, world)
-    await _open(session_maker, settings, award, owner, owner)
-    filed = await _file(session_maker, settings, award, bidder)
-    now = await _now(session_maker)
+    world = await signed_report(session_maker, settings, store, dev_tsa, dev_pki, owner)
+    await make_bidder(session_maker, world.tender_id, bidder)
+    award = await award_of(session_maker, world)
+    await open_publicity(session_maker, settings, award, owner, owner)
+    filed = await file_objection(session_maker, settings, award, bidder)
+    now = await db_now(session_maker)
     shift = ShiftedClock(filed.answer_due - now + timedelta(minutes=5))
     with use_clock(shift):
         assert (await run_sweep(session_maker, [ObjectionAnswerDue()])).total_changed == 1
         await run_sweep(session_maker, [AwardDue()])  # the publicity ended before the answer was due
-        answered = await _answer(session_maker, settings, award, filed, owner)
+        answered = await answer_objection(session_maker, settings, award, filed, owner)
         if confirm:
-            await _confirm(session_maker, settings, award, owner, str(world.bids[0]))
+            await confirm_winner(session_maker, settings, award, owner, str(world.bids[0]))
     assert answered.late is True
     return owner, bidder, supervisor, award, answered, shift
 
@@ -195,14 +184,14 @@ async def test_an_upheld_complaint_after_a_late_answer_voids_the_award_and_its_a
         session_maker, settings, store, dev_tsa, dev_pki
     )
     # The late answer warned the supervisor (by the sweep, once).
-    assert await _notices(session_maker, supervisor.organisation_id, objections.LATE_TEMPLATE) == 1
+    assert await notices_to(session_maker, supervisor.organisation_id, objections.LATE_TEMPLATE) == 1
     async with session_maker() as session:
         assert (await session.get_one(Award, award.id)).state is AwardState.AWARDED
 
     with use_clock(shift):
         filed = await complain(session_maker, settings, award, objection, bidder)
         assert filed.state is ComplaintState.FILED
-        assert await _notices(session_maker, supervisor.organisation_id, complaints.FILED_TEMPLATE) == 1
+        assert await notices_to(session_maker, supervisor.organisation_id, complaints.FILED_TEMPLATE) == 1
         accepted = await act(session_maker, settings, filed, complaints.Act.ACCEPT, supervisor)
         assert isinstance(accepted, Complaint)
         assert accepted.state is ComplaintState.ACCEPTED
@@ -263,8 +252,8 @@ async def test_an_upheld_complaint_after_a_late_answer_voids_the_award_and_its_a
         assert accepted_entry.summary["late"] is False
         [mine] = await complaints.mine(session, bidder.actor(), award.id)
         assert mine.state is ComplaintState.UPHELD
-    assert await _notices(session_maker, bidder.organisation_id, complaints.PROGRESS_TEMPLATE) == 4
-    await _replays(session_maker, award)
+    assert await notices_to(session_maker, bidder.organisation_id, complaints.PROGRESS_TEMPLATE) == 4
+    await assert_replays(session_maker, award)
     # The award has ended: nothing more happens to it (a new evaluation result starts a new award).
     async with session_maker() as session:
         row = await session.get_one(Award, award.id)
@@ -321,7 +310,7 @@ async def test_a_dismissed_complaint_lets_the_award_go_on_and_a_rejected_one_tou
         assert (
             len(await ledger_entries(session, chain_for(await _code(session, award)), "award.complaint_rejected")) == 1
         )
-    await _replays(session_maker, award)
+    await assert_replays(session_maker, award)
 
 
 async def test_bad_complaints_and_acts_are_refused_with_the_rule_and_nothing_is_stored(  # noqa: PLR0915, PLR0917 - one table
@@ -338,17 +327,17 @@ async def test_bad_complaints_and_acts_are_refused_with_the_rule_and_nothing_is_
     other_bidder = await bidder_party(session_maker, settings, dev_pki)
     outsider = await bidder_party(session_maker, settings, dev_pki)
     supervisor = await supervisor_party(session_maker, settings, dev_pki)
-    world = await _signed_report(session_maker, settings, store, dev_tsa, dev_pki, owner)
-    await _make_bidder(session_maker, world.tender_id, bidder)
-    award = await _award(session_maker, world)
-    await _open(session_maker, settings, award, owner, owner)
-    objection = await _file(session_maker, settings, award, bidder, text=GROUNDS)
+    world = await signed_report(session_maker, settings, store, dev_tsa, dev_pki, owner)
+    await make_bidder(session_maker, world.tender_id, bidder)
+    award = await award_of(session_maker, world)
+    await open_publicity(session_maker, settings, award, owner, owner)
+    objection = await file_objection(session_maker, settings, award, bidder, text=GROUNDS)
 
     # Before the answer and before its due instant: too early.
     with pytest.raises(AwardRefused) as early:
         await complain(session_maker, settings, award, objection, bidder)
     assert (early.value.field, early.value.rule) == ("objection", "complaint_after_answer")
-    answered = await _answer(session_maker, settings, award, objection, owner)
+    answered = await answer_objection(session_maker, settings, award, objection, owner)
     # A non-bidder (signing with its own certificate).
     with pytest.raises(PermissionDenied) as stranger:
         await complain(session_maker, settings, award, answered, outsider, text=COMPLAINT)
@@ -390,7 +379,7 @@ async def test_bad_complaints_and_acts_are_refused_with_the_rule_and_nothing_is_
     assert answered.answered_at is not None
     async with session_maker() as session:
         deadline = complaints.deadline_of(await session.get_one(Award, award.id), answered, settings)
-    now = await _now(session_maker)
+    now = await db_now(session_maker)
     with use_clock(ShiftedClock(deadline - now)), pytest.raises(AwardRefused) as late:
         await complain(session_maker, settings, award, answered, bidder)
     assert (late.value.field, late.value.rule) == ("at", "complaint_period")
@@ -428,7 +417,7 @@ async def test_bad_complaints_and_acts_are_refused_with_the_rule_and_nothing_is_
         steps = await session.scalars(sa.select(AwardStep.event).where(AwardStep.award_id == award.id))
         assert AwardEvent.ACCEPT_COMPLAINT not in steps.all()
         assert await ledger_entries(session, chain_for(world.project_code), "award.complaint_accepted") == []
-    await _replays(session_maker, award)
+    await assert_replays(session_maker, award)
 
 
 async def test_a_complaint_not_accepted_or_decided_in_time_is_marked_overdue_and_the_supervisor_reminded(  # noqa: PLR0917 - one story
@@ -447,13 +436,13 @@ async def test_a_complaint_not_accepted_or_decided_in_time_is_marked_overdue_and
         filed = await complain(session_maker, settings, award, objection, bidder)
         # Before its due instant: nothing is due.
         assert (await run_sweep(session_maker, [ComplaintDue()])).total_changed == 0
-    now = await _now(session_maker)
+    now = await db_now(session_maker)
 
     # The acceptance's due instant passes: overdue, reminded once, the second sweep changes nothing.
     with use_clock(ShiftedClock(filed.acceptance_due - now + timedelta(minutes=1))):
         assert (await run_sweep(session_maker, [ComplaintDue()])).total_changed == 1
         assert (await run_sweep(session_maker, [ComplaintDue()])).total_changed == 0
-        assert await _notices(session_maker, supervisor.organisation_id, complaints.OVERDUE_TEMPLATE) == 1
+        assert await notices_to(session_maker, supervisor.organisation_id, complaints.OVERDUE_TEMPLATE) == 1
         # Accepted late: the decision's due instant is watched in turn.
         accepted = await act(session_maker, settings, filed, complaints.Act.ACCEPT, supervisor)
         assert isinstance(accepted, Complaint)
@@ -462,7 +451,7 @@ async def test_a_complaint_not_accepted_or_decided_in_time_is_marked_overdue_and
 
     with use_clock(ShiftedClock(accepted.decision_due - now + timedelta(minutes=1))):
         assert (await run_sweep(session_maker, [ComplaintDue()])).total_changed == 1
-        assert await _notices(session_maker, supervisor.organisation_id, complaints.OVERDUE_TEMPLATE) == 2
+        assert await notices_to(session_maker, supervisor.organisation_id, complaints.OVERDUE_TEMPLATE) == 2
         assert (await run_sweep(session_maker, [ComplaintDue()])).total_changed == 0  # once per deadline
 
     async with session_maker() as session:

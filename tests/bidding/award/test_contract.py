@@ -38,19 +38,19 @@ from certs.devpki.pki import DevPki
 from certs.sign.pades import sign_pdf, verify_pdf
 from certs.trustlist.model import Usage
 from certs.tsa.client import LocalTsa
-from tests.bidding.award.test_award import _confirm
 from tests.bidding.award.test_notices import bind_certificate
-from tests.bidding.award.test_publicity import (
-    _award,
-    _now,
-    _open,
-    _signed_report,
+from tests.bidding.award.world import (
     award_hook,
+    award_of,
+    confirm_winner,
+    db_now,
     dev_ca,
     dev_lists,
     dev_pki,
     dev_tsa,
+    open_publicity,
     settings,
+    signed_report,
     store,
 )
 from tests.bidding.evaluation.report.test_report_signing import pdf_text, pdfsig
@@ -158,13 +158,13 @@ async def awarded(  # noqa: PLR0917 - the fixtures it needs
     owner: Party,
 ) -> tuple[World, Award]:
     """A signed report, the publicity opened and closed by the sweep, the first candidate confirmed."""
-    world = await _signed_report(session_maker, settings, store, tsa, pki, owner)
-    award = await _award(session_maker, world)
-    opened = await _open(session_maker, settings, award, owner, owner)
-    now = await _now(session_maker)
+    world = await signed_report(session_maker, settings, store, tsa, pki, owner)
+    award = await award_of(session_maker, world)
+    opened = await open_publicity(session_maker, settings, award, owner, owner)
+    now = await db_now(session_maker)
     with use_clock(ShiftedClock(opened.closes_at - now + timedelta(seconds=1))):
         assert (await run_sweep(session_maker, [AwardDue()])).total_changed == 1
-    award = await _confirm(session_maker, settings, award, owner, str(world.bids[0]))
+    award = await confirm_winner(session_maker, settings, award, owner, str(world.bids[0]))
     assert award.state is AwardState.AWARDED
     return world, award
 
@@ -438,7 +438,7 @@ async def test_the_sweep_reminds_both_parties_once_and_warns_the_supervisor_once
     await issue_notices(session_maker, settings, store, dev_tsa, award, owner)
     drafted = await _draft(session_maker, settings, store, owner, award)
     assert drafted.performance_security is None
-    now = await _now(session_maker)
+    now = await db_now(session_maker)
     async with session_maker() as session:
         notice_at = await contracts.notice_issued_at(session, await session.get_one(Award, award.id))
     assert notice_at is not None

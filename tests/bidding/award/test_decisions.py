@@ -36,17 +36,17 @@ from bidding.evaluation.models import Evaluation
 from bidding.models import Tender
 from certs.devpki.pki import DevPki
 from certs.tsa.client import LocalTsa
-from tests.bidding.award.test_publicity import (
-    _award,
-    _now,
-    _open,
-    _signed_report,
+from tests.bidding.award.world import (
     award_hook,
+    award_of,
+    db_now,
     dev_ca,
     dev_lists,
     dev_pki,
     dev_tsa,
+    open_publicity,
     settings,
+    signed_report,
     store,
 )
 from tests.bidding.evaluation.report.world import World
@@ -76,8 +76,8 @@ async def browser(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
 async def _closed_publicity(
     session_maker: async_sessionmaker[AsyncSession], settings: Settings, award: Award, owner: Party
 ) -> None:
-    opened = await _open(session_maker, settings, award, owner, owner)
-    with use_clock(ShiftedClock(opened.closes_at - await _now(session_maker) + timedelta(seconds=1))):
+    opened = await open_publicity(session_maker, settings, award, owner, owner)
+    with use_clock(ShiftedClock(opened.closes_at - await db_now(session_maker) + timedelta(seconds=1))):
         assert (await run_sweep(session_maker, [AwardDue()])).total_changed == 1
 
 
@@ -112,8 +112,8 @@ async def test_the_first_gives_up_the_second_is_awarded_and_the_tenderee_re_tend
 ) -> None:
     owner = await tenderee_party(session_maker, settings, dev_pki)
     outsider = await bidder_party(session_maker, settings, dev_pki)
-    world = await _signed_report(session_maker, settings, store, dev_tsa, dev_pki, owner)
-    award = await _award(session_maker, world)
+    world = await signed_report(session_maker, settings, store, dev_tsa, dev_pki, owner)
+    award = await award_of(session_maker, world)
     await _closed_publicity(session_maker, settings, award, owner)
     code, api = world.project_code, f"/api/v1/award/tenders/{world.project_code}/decisions"
     first, second = str(world.bids[0]), str(world.bids[1])
@@ -234,8 +234,8 @@ async def test_a_failed_tender_by_the_tenderee_has_its_public_notice(  # noqa: P
     client: httpx.AsyncClient,
 ) -> None:
     owner = await tenderee_party(session_maker, settings, dev_pki)
-    world = await _signed_report(session_maker, settings, store, dev_tsa, dev_pki, owner)
-    award = await _award(session_maker, world)
+    world = await signed_report(session_maker, settings, store, dev_tsa, dev_pki, owner)
+    award = await award_of(session_maker, world)
     await _closed_publicity(session_maker, settings, award, owner)
     code, api = world.project_code, f"/api/v1/award/tenders/{world.project_code}/decisions"
     token = await api_token(client, owner.account)
@@ -277,8 +277,8 @@ async def test_a_draw_rule_published_before_the_deadline_decides_the_award_with_
     browser: httpx.AsyncClient,
 ) -> None:
     owner = await tenderee_party(session_maker, settings, dev_pki)
-    world = await _signed_report(session_maker, settings, store, dev_tsa, dev_pki, owner)
-    award = await _award(session_maker, world)
+    world = await signed_report(session_maker, settings, store, dev_tsa, dev_pki, owner)
+    award = await award_of(session_maker, world)
     await _closed_publicity(session_maker, settings, award, owner)
     await _recommended_only(session_maker, world)
     code = world.project_code
@@ -302,7 +302,7 @@ async def test_a_draw_rule_published_before_the_deadline_decides_the_award_with_
 
     # Before the deadline (the clock moved back): published, with the seed's commitment; a draw
     # without a commitment is refused.
-    with use_clock(ShiftedClock(deadline - await _now(session_maker) - timedelta(hours=1))):
+    with use_clock(ShiftedClock(deadline - await db_now(session_maker) - timedelta(hours=1))):
         async with transaction(session_maker, lock=True) as session:
             with pytest.raises(AwardRefused) as bare:
                 await award_rule.set_rule(
@@ -412,8 +412,8 @@ async def test_the_committee_vote_fixes_the_order_and_every_voter_must_vote(  # 
     client: httpx.AsyncClient,
 ) -> None:
     owner = await tenderee_party(session_maker, settings, dev_pki)
-    world = await _signed_report(session_maker, settings, store, dev_tsa, dev_pki, owner)
-    award = await _award(session_maker, world)
+    world = await signed_report(session_maker, settings, store, dev_tsa, dev_pki, owner)
+    award = await award_of(session_maker, world)
     await _closed_publicity(session_maker, settings, award, owner)
     await _recommended_only(session_maker, world)
     code = world.project_code
@@ -421,7 +421,7 @@ async def test_the_committee_vote_fixes_the_order_and_every_voter_must_vote(  # 
     async with session_maker() as session:
         deadline = (await session.get_one(Tender, world.tender_id)).deadline
         assert deadline is not None
-    with use_clock(ShiftedClock(deadline - await _now(session_maker) - timedelta(hours=1))):
+    with use_clock(ShiftedClock(deadline - await db_now(session_maker) - timedelta(hours=1))):
         async with transaction(session_maker, lock=True) as session:
             with pytest.raises(AwardRefused) as no_voters:
                 await award_rule.set_rule(

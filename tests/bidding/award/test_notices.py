@@ -35,18 +35,18 @@ from bidding.client.cli import bid
 from bidding.client.sdk import sign_notice
 from certs.devpki.pki import DevPki
 from certs.tsa.client import LocalTsa
-from tests.bidding.award.test_award import _confirm
-from tests.bidding.award.test_publicity import (
-    _award,
-    _now,
-    _open,
-    _signed_report,
+from tests.bidding.award.world import (
     award_hook,
+    award_of,
+    confirm_winner,
+    db_now,
     dev_ca,
     dev_lists,
     dev_pki,
     dev_tsa,
+    open_publicity,
     settings,
+    signed_report,
     store,
 )
 from tests.bidding.evaluation.report.test_report_signing import pdf_text, pdfsig
@@ -139,14 +139,14 @@ async def awarded(
     """A tender whose publicity closed and (``confirm``) whose first candidate is confirmed."""
     owner = await tenderee_party(session_maker, settings, pki)
     await bind_certificate(session_maker, owner)
-    world = await _signed_report(session_maker, settings, store, tsa, pki, owner)
-    award = await _award(session_maker, world)
-    opened = await _open(session_maker, settings, award, owner, owner)
-    now = await _now(session_maker)
+    world = await signed_report(session_maker, settings, store, tsa, pki, owner)
+    award = await award_of(session_maker, world)
+    opened = await open_publicity(session_maker, settings, award, owner, owner)
+    now = await db_now(session_maker)
     with use_clock(ShiftedClock(opened.closes_at - now + timedelta(seconds=1))):
         assert (await run_sweep(session_maker, [AwardDue()])).total_changed == 1
     if confirm:
-        award = await _confirm(session_maker, settings, award, owner, str(world.bids[0]))
+        award = await confirm_winner(session_maker, settings, award, owner, str(world.bids[0]))
     return Awarded(world, award, owner)
 
 
@@ -297,7 +297,9 @@ async def test_notices_before_the_award_and_bad_uploads_are_refused_with_nothing
         assert list(await notices.drafts_of(session, case.award.id)) == []
 
     case = Awarded(
-        case.world, await _confirm(session_maker, settings, case.award, case.owner, str(case.world.bids[0])), case.owner
+        case.world,
+        await confirm_winner(session_maker, settings, case.award, case.owner, str(case.world.bids[0])),
+        case.owner,
     )
     [draft_id, *_] = await prepare(session_maker, store, case)
     draft = await draft_bytes(session_maker, store, case, draft_id)

@@ -22,8 +22,7 @@ from bidding.client.problems import BidRejected, LocalRefusal
 from bidding.client.transport import BidClient
 from certs.devpki.pki import DevPki
 from certs.tsa.client import LocalTsa
-from tests.bidding.award.test_objections import GROUNDS, _make_bidder
-from tests.bidding.award.test_publicity import _award, _open, _signed_report
+from tests.bidding.award.world import GROUNDS, award_of, make_bidder, open_publicity, signed_report
 from tests.bidding.factories import bidder_party, tenderee_party
 from tests.trading.parties.factories import api_token
 from trading.kernel.settings import Settings
@@ -45,9 +44,9 @@ async def test_the_client_files_a_signed_objection_through_the_api(  # noqa: PLR
     owner = await tenderee_party(session_maker, settings, dev_pki)
     bidder = await bidder_party(session_maker, settings, dev_pki)
     outsider = await bidder_party(session_maker, settings, dev_pki)
-    world = await _signed_report(session_maker, settings, store, dev_tsa, dev_pki, owner)
-    await _make_bidder(session_maker, world.tender_id, bidder)
-    award = await _award(session_maker, world)
+    world = await signed_report(session_maker, settings, store, dev_tsa, dev_pki, owner)
+    await make_bidder(session_maker, world.tender_id, bidder)
+    award = await award_of(session_maker, world)
     code = world.project_code
     p12 = tmp_path / "sign.p12"
     p12.write_bytes(bidder.sign.pkcs12(PASSWORD.encode(), "sign"))
@@ -60,7 +59,7 @@ async def test_the_client_files_a_signed_objection_through_the_api(  # noqa: PLR
         with pytest.raises(LocalRefusal) as early:
             await file_signed_publicity_objection(bid_client, code, bidder.uscc, GROUNDS, signer)
         assert early.value.rule == "objection_period"
-        await _open(session_maker, settings, award, owner, owner)
+        await open_publicity(session_maker, settings, award, owner, owner)
         answer = await file_signed_publicity_objection(bid_client, code, bidder.uscc, GROUNDS, signer)
         [shown] = await bid_client.publicities(code)
         statement = fmt.award_objection_statement(code, shown["lotGroup"], bidder.uscc, shown["contentSha256"], GROUNDS)

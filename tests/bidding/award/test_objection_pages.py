@@ -17,8 +17,7 @@ from bidding.award import objections
 from bidding.award.models import Award
 from certs.devpki.pki import DevPki
 from certs.tsa.client import LocalTsa
-from tests.bidding.award.test_objections import GROUNDS, _make_bidder
-from tests.bidding.award.test_publicity import _award, _open, _signed_report
+from tests.bidding.award.world import GROUNDS, award_of, make_bidder, open_publicity, signed_report
 from tests.bidding.factories import bidder_party, sign_document, tenderee_party
 from tests.bidding.test_web import log_in
 from tests.trading.parties.factories import csrf_token
@@ -46,10 +45,10 @@ async def test_a_bidder_objects_in_the_page_and_sees_the_tenderees_signed_answer
 ) -> None:
     owner = await tenderee_party(session_maker, settings, dev_pki)
     bidder = await bidder_party(session_maker, settings, dev_pki)
-    world = await _signed_report(session_maker, settings, store, dev_tsa, dev_pki, owner)
-    await _make_bidder(session_maker, world.tender_id, bidder)
-    award = await _award(session_maker, world)
-    await _open(session_maker, settings, award, owner, owner)
+    world = await signed_report(session_maker, settings, store, dev_tsa, dev_pki, owner)
+    await make_bidder(session_maker, world.tender_id, bidder)
+    award = await award_of(session_maker, world)
+    await open_publicity(session_maker, settings, award, owner, owner)
     code = world.project_code
     public = f"/bidding/tenders/{code}/publicity"
     mine = f"/bidding/tenders/{code}/publicity/objections"

@@ -17,27 +17,32 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bidding.award import objections
 from bidding.award.errors import AwardRefused
 from bidding.award.jobs import AwardDue, ObjectionAnswerDue
-from bidding.award.models import Award, AwardObjection, AwardStep
-from bidding.award.states import AwardEvent, AwardState, Step, replay
-from bidding.models import Bid
+from bidding.award.models import Award, AwardObjection
+from bidding.award.states import AwardEvent, AwardState
 from certs.devpki.pki import DevPki
 from certs.tsa.client import LocalTsa
-from tests.bidding.award.test_award import _confirm
-from tests.bidding.award.test_publicity import (
-    _award,
-    _count,
-    _now,
-    _open,
-    _signed_report,
+from tests.bidding.award.world import (
+    GROUNDS,
+    answer_objection,
+    assert_replays,
     award_hook,
+    award_of,
+    confirm_winner,
+    count_rows,
+    db_now,
     dev_ca,
     dev_lists,
     dev_pki,
     dev_tsa,
+    file_objection,
+    make_bidder,
+    objection_signature,
+    open_publicity,
     settings,
+    signed_report,
     store,
 )
-from tests.bidding.factories import Party, bidder_party, ledger_entries, party, sign_document, tenderee_party
+from tests.bidding.factories import bidder_party, ledger_entries, party, sign_document, tenderee_party
 from trading.kernel.auth.roles import Role
 from trading.kernel.clock import ShiftedClock, use_clock
 from trading.kernel.db.uow import transaction
@@ -47,73 +52,9 @@ from trading.kernel.storage import FileStore
 from trading.kernel.sweep import run_sweep
 from trading.ledger.service import chain_for
 from trading.notifications.models import Notice
-from trading.parties.models import Organisation, OrganisationKind
+from trading.parties.models import OrganisationKind
 
 __all__ = ["award_hook", "dev_ca", "dev_lists", "dev_pki", "dev_tsa", "settings", "store"]
-
-GROUNDS = "第一中标候选人的项目经理有在建工程，不满足招标文件第三章资格要求。"
-
-
-async def _make_bidder(session_maker: async_sessionmaker[AsyncSession], tender_id: object, bidder: Party) -> None:
-    """The bidder party takes over one submitted bid of the tender (the world's bidders have no users)."""
-    async with session_maker() as session:
-        bid = await session.scalar(sa.select(Bid).where(Bid.tender_id == tender_id).order_by(Bid.id.desc()).limit(1))
-        assert bid is not None
-        bid.organisation_id = bidder.organisation_id
-        await session.commit()
-
-
-async def _objection_signature(
-    session_maker: async_sessionmaker[AsyncSession], award: Award, filer: Party, signer: Party, text: str
-) -> str:
-    async with session_maker() as session:
-        row = await session.get_one(Award, award.id)
-        organisation = await session.get_one(Organisation, filer.organisation_id)
-        statement = await objections.objection_statement(session, row, organisation, text)
-    return base64.b64encode(await sign_document(signer.sign, statement)).decode()
-
-
-async def _file(  # noqa: PLR0917 - who files, who signs
-    session_maker: async_sessionmaker[AsyncSession],
-    settings: Settings,
-    award: Award,
-    filer: Party,
-    signer: Party | None = None,
-    text: str = GROUNDS,
-) -> AwardObjection:
-    signature = await _objection_signature(session_maker, award, filer, signer or filer, text or "x")
-    async with transaction(session_maker, lock=True) as session:
-        return await objections.file_objection(
-            session, settings, filer.actor(), award.id, text=text, signature=signature
-        )
-
-
-async def _answer(  # noqa: PLR0917 - who answers what
-    session_maker: async_sessionmaker[AsyncSession],
-    settings: Settings,
-    award: Award,
-    objection: AwardObjection,
-    owner: Party,
-    answer: str = "经核查，项目经理的在建工程已于投标截止前竣工验收，异议不成立。",
-) -> AwardObjection:
-    async with session_maker() as session:
-        row = await session.get_one(AwardObjection, objection.id)
-        statement = await objections.answer_statement(session, row, answer)
-    signature = base64.b64encode(await sign_document(owner.sign, statement)).decode()
-    async with transaction(session_maker, lock=True) as session:
-        return await objections.answer_objection(
-            session, settings, owner.actor(), award.id, objection_id=objection.id, answer=answer, signature=signature
-        )
-
-
-async def _replays(session_maker: async_sessionmaker[AsyncSession], award: Award) -> None:
-    async with session_maker() as session:
-        row = await session.get_one(Award, award.id)
-        steps = await session.scalars(
-            sa.select(AwardStep).where(AwardStep.award_id == award.id).order_by(AwardStep.seq)
-        )
-        position = replay([Step(s.event) for s in steps], row.sector, objections.pub.rules_of(row))
-        assert position == objections.pub.position_of(row)
 
 
 async def test_an_objection_in_time_suspends_the_award_until_answered_then_confirm_works(  # noqa: PLR0917 - one story
@@ -127,15 +68,15 @@ async def test_an_objection_in_time_suspends_the_award_until_answered_then_confi
     del dev_lists
     owner = await tenderee_party(session_maker, settings, dev_pki)
     bidder = await bidder_party(session_maker, settings, dev_pki)
-    world = await _signed_report(session_maker, settings, store, dev_tsa, dev_pki, owner)
-    await _make_bidder(session_maker, world.tender_id, bidder)
-    award = await _award(session_maker, world)
-    opened = await _open(session_maker, settings, award, owner, owner)
+    world = await signed_report(session_maker, settings, store, dev_tsa, dev_pki, owner)
+    await make_bidder(session_maker, world.tender_id, bidder)
+    award = await award_of(session_maker, world)
+    opened = await open_publicity(session_maker, settings, award, owner, owner)
 
     # Filed on the publicity's second day: the answer is due after the publicity's end.
-    now = await _now(session_maker)
+    now = await db_now(session_maker)
     with use_clock(ShiftedClock(timedelta(days=1))):
-        filed = await _file(session_maker, settings, award, bidder)
+        filed = await file_objection(session_maker, settings, award, bidder)
     assert filed.answer_due > opened.closes_at
     async with session_maker() as session:
         row = await session.get_one(Award, award.id)
@@ -149,20 +90,20 @@ async def test_an_objection_in_time_suspends_the_award_until_answered_then_confi
             .where(Notice.recipient_id == owner.organisation_id, Notice.template == objections.FILED_TEMPLATE)
         )
         assert told == 1
-    await _replays(session_maker, award)
+    await assert_replays(session_maker, award)
 
     # The publicity ends while the objection is open: it closes, but the award stays suspended.
     first = str(world.bids[0])
     with use_clock(ShiftedClock(opened.closes_at - now)):
         assert (await run_sweep(session_maker, [AwardDue()])).total_changed == 1
         with pytest.raises(AwardRefused) as held:
-            await _confirm(session_maker, settings, award, owner, first)
+            await confirm_winner(session_maker, settings, award, owner, first)
         assert held.value.rule == "objection_pending"
         # Answered in time: resumed, the winner confirmed.
-        answered = await _answer(session_maker, settings, award, filed, owner)
+        answered = await answer_objection(session_maker, settings, award, filed, owner)
         assert answered.late is False
         assert answered.answered_at is not None
-        confirmed = await _confirm(session_maker, settings, award, owner, first)
+        confirmed = await confirm_winner(session_maker, settings, award, owner, first)
         assert confirmed.state is AwardState.AWARDED
     async with session_maker() as session:
         row = await session.get_one(Award, award.id)
@@ -185,10 +126,10 @@ async def test_an_objection_in_time_suspends_the_award_until_answered_then_confi
             .where(Notice.recipient_id == bidder.organisation_id, Notice.template == objections.ANSWERED_TEMPLATE)
         )
         assert told == 1
-    await _replays(session_maker, award)
+    await assert_replays(session_maker, award)
     # Answering twice is refused.
     with pytest.raises(AwardRefused) as twice:
-        await _answer(session_maker, settings, award, filed, owner)
+        await answer_objection(session_maker, settings, award, filed, owner)
     assert twice.value.rule == "answer_once"
 
 
@@ -205,11 +146,11 @@ async def test_an_answer_not_given_in_time_warns_the_supervisor_once(  # noqa: P
     bidder = await bidder_party(session_maker, settings, dev_pki)
     department = OrganisationKind.SUPERVISORY_DEPARTMENT
     supervisor = await party(session_maker, settings, dev_pki, Role.SUPERVISOR, kind=department, name="测试监督局")
-    world = await _signed_report(session_maker, settings, store, dev_tsa, dev_pki, owner)
-    await _make_bidder(session_maker, world.tender_id, bidder)
-    award = await _award(session_maker, world)
-    await _open(session_maker, settings, award, owner, owner)
-    filed = await _file(session_maker, settings, award, bidder)
+    world = await signed_report(session_maker, settings, store, dev_tsa, dev_pki, owner)
+    await make_bidder(session_maker, world.tender_id, bidder)
+    award = await award_of(session_maker, world)
+    await open_publicity(session_maker, settings, award, owner, owner)
+    filed = await file_objection(session_maker, settings, award, bidder)
 
     async def warnings() -> int:
         async with session_maker() as session:
@@ -220,7 +161,7 @@ async def test_an_answer_not_given_in_time_warns_the_supervisor_once(  # noqa: P
             )
             return int(count or 0)
 
-    now = await _now(session_maker)
+    now = await db_now(session_maker)
     with use_clock(ShiftedClock(filed.answer_due - now - timedelta(seconds=2))):
         assert (await run_sweep(session_maker, [ObjectionAnswerDue()])).total_changed == 0
     assert await warnings() == 0
@@ -229,7 +170,7 @@ async def test_an_answer_not_given_in_time_warns_the_supervisor_once(  # noqa: P
         assert (await run_sweep(session_maker, [ObjectionAnswerDue()])).total_changed == 0
         assert await warnings() == 1
         # The late answer is accepted, marked late, and warns no second time.
-        answered = await _answer(session_maker, settings, award, filed, owner)
+        answered = await answer_objection(session_maker, settings, award, filed, owner)
         assert answered.late is True
     assert await warnings() == 1
     async with session_maker() as session:
@@ -237,7 +178,7 @@ async def test_an_answer_not_given_in_time_warns_the_supervisor_once(  # noqa: P
         [entry] = await ledger_entries(session, chain_for(world.project_code), "award.objection_answered")
         assert entry.summary["late"] is True
         assert (await session.get_one(Award, award.id)).objections_pending == 0
-    await _replays(session_maker, award)
+    await assert_replays(session_maker, award)
 
 
 async def test_bad_objections_are_refused_with_the_rule_and_nothing_is_stored(  # noqa: PLR0915, PLR0917 - one table
@@ -252,30 +193,30 @@ async def test_bad_objections_are_refused_with_the_rule_and_nothing_is_stored(  
     owner = await tenderee_party(session_maker, settings, dev_pki)
     bidder = await bidder_party(session_maker, settings, dev_pki)
     outsider = await bidder_party(session_maker, settings, dev_pki)
-    world = await _signed_report(session_maker, settings, store, dev_tsa, dev_pki, owner)
-    await _make_bidder(session_maker, world.tender_id, bidder)
-    award = await _award(session_maker, world)
+    world = await signed_report(session_maker, settings, store, dev_tsa, dev_pki, owner)
+    await make_bidder(session_maker, world.tender_id, bidder)
+    award = await award_of(session_maker, world)
 
     # Before the publicity is open.
     with pytest.raises(AwardRefused) as early:
-        await _file(session_maker, settings, award, bidder)
+        await file_objection(session_maker, settings, award, bidder)
     assert (early.value.field, early.value.rule) == ("at", "objection_period")
 
-    opened = await _open(session_maker, settings, award, owner, owner)
+    opened = await open_publicity(session_maker, settings, award, owner, owner)
     # A non-bidder, even with its own valid signature.
     with pytest.raises(PermissionDenied) as stranger:
-        await _file(session_maker, settings, award, outsider)
+        await file_objection(session_maker, settings, award, outsider)
     assert (stranger.value.field, stranger.value.rule) == ("actor", "objection_by_bidder")
     # The bidder's user with another organisation's certificate.
     with pytest.raises(AwardRefused) as forged:
-        await _file(session_maker, settings, award, bidder, outsider)
+        await file_objection(session_maker, settings, award, bidder, outsider)
     assert (forged.value.field, forged.value.rule) == ("signature", "objection_signer")
     # Empty grounds.
     with pytest.raises(AwardRefused) as empty:
-        await _file(session_maker, settings, award, bidder, text="   ")
+        await file_objection(session_maker, settings, award, bidder, text="   ")
     assert (empty.value.field, empty.value.rule) == ("objection", "objection_length")
     # A signature over other grounds than those sent.
-    signature = await _objection_signature(session_maker, award, bidder, bidder, "另一段理由")
+    signature = await objection_signature(session_maker, award, bidder, bidder, "另一段理由")
     with pytest.raises(AwardRefused) as swapped:
         async with transaction(session_maker, lock=True) as session:
             await objections.file_objection(
@@ -290,22 +231,22 @@ async def test_bad_objections_are_refused_with_the_rule_and_nothing_is_stored(  
             )
     assert (garbage.value.field, garbage.value.rule) == ("signature", "base64")
     # After the publicity's end (the sweep has not closed it yet: the window itself refuses).
-    now = await _now(session_maker)
+    now = await db_now(session_maker)
     with use_clock(ShiftedClock(opened.closes_at - now)), pytest.raises(AwardRefused) as late:
-        await _file(session_maker, settings, award, bidder)
+        await file_objection(session_maker, settings, award, bidder)
     assert (late.value.field, late.value.rule) == ("at", "objection_period")
 
     async with session_maker() as session:
         row = await session.get_one(Award, award.id)
         assert row.objections_pending == 0
         assert row.state is AwardState.PUBLICITY_OPEN
-        assert await _count(session, AwardObjection, award.id) == 0
+        assert await count_rows(session, AwardObjection, award.id) == 0
         assert [s.event for s in await objections.pub.steps_of(session, award.id)] == [AwardEvent.OPEN_PUBLICITY]
         assert await ledger_entries(session, chain_for(world.project_code), "award.objection_filed") == []
     # A non-owner cannot answer (there is nothing to answer; the owner check comes first).
-    filed = await _file(session_maker, settings, award, bidder)
+    filed = await file_objection(session_maker, settings, award, bidder)
     with pytest.raises(PermissionDenied) as not_owner:
-        await _answer(session_maker, settings, award, filed, bidder)
+        await answer_objection(session_maker, settings, award, filed, bidder)
     assert (not_owner.value.field, not_owner.value.rule) == ("actor", "owner")
     async with session_maker() as session:
         row = await session.get_one(AwardObjection, filed.id)

@@ -7,8 +7,7 @@ changes nothing; a late opening warns the supervisor; refusals name the rule and
 from __future__ import annotations
 
 import base64
-import uuid
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -22,15 +21,23 @@ from bidding.award.models import Award, AwardStep, Publicity
 from bidding.award.rules import PeriodKey, shipped_rules
 from bidding.award.states import AwardEvent, AwardState
 from bidding.evaluation import results as evaluation_results
-from bidding.evaluation.report.service import publish_report
-from bidding.models import Tender
 from certs.devpki.pki import DevPki
 from certs.tsa.client import LocalTsa
-from tests.bidding.evaluation.report.test_report_signing import sign_as
-from tests.bidding.evaluation.report.world import World, build_world
-from tests.bidding.factories import Party, bidder_party, ledger_entries, party, sign_document, tenderee_party
-from tests.trading.parties.certificates import conftest as certificate_fixtures
-from trading.kernel import clock
+from tests.bidding.award.world import (
+    award_hook,
+    award_of,
+    count_rows,
+    db_now,
+    dev_ca,
+    dev_lists,
+    dev_pki,
+    dev_tsa,
+    open_publicity,
+    settings,
+    signed_report,
+    store,
+)
+from tests.bidding.factories import bidder_party, ledger_entries, party, sign_document, tenderee_party
 from trading.kernel.auth.roles import Role
 from trading.kernel.calendar import load_calendar
 from trading.kernel.clock import ShiftedClock, use_clock
@@ -42,81 +49,8 @@ from trading.kernel.sweep import run_sweep
 from trading.ledger.service import chain_for
 from trading.notifications.models import Notice
 from trading.parties.models import OrganisationKind
-from trading.server import wiring
 
-dev_pki = certificate_fixtures.dev_pki
-dev_ca = certificate_fixtures.dev_ca
-dev_tsa = certificate_fixtures.dev_tsa
-settings = certificate_fixtures.settings
-dev_lists = certificate_fixtures.dev_lists
-
-
-@pytest.fixture
-def store(settings: Settings) -> FileStore:
-    return FileStore(settings.storage_dir)
-
-
-@pytest.fixture(autouse=True)
-def award_hook() -> object:
-    """The server's wiring: publishing results starts the award (restored afterwards)."""
-    previous = evaluation_results.use_published_hook(None)
-    wiring.register_evaluation_hooks()
-    yield
-    evaluation_results.use_published_hook(previous)
-
-
-async def _signed_report(  # noqa: PLR0917 - the fixtures it needs
-    session_maker: async_sessionmaker[AsyncSession],
-    settings: Settings,
-    store: FileStore,
-    tsa: LocalTsa,
-    pki: DevPki,
-    tenderee: Party,
-) -> World:
-    """A three-member evaluation of an engineering tender whose tenderee is ``tenderee``, its report
-    rendered and signed by every member: the results are published.
-    """
-    world = await build_world(session_maker, pki, members=3)
-    async with session_maker() as session:
-        tender = await session.get_one(Tender, world.tender_id)
-        tender.tenderee_organisation_id = tenderee.organisation_id
-        await session.commit()
-    assert await publish_report(session_maker, settings, store, world.evaluation_id) is not None
-    for signer in world.signers:
-        answer = await sign_as(session_maker, settings, store, tsa, world, signer)
-    assert answer["completed"] is True
-    return world
-
-
-async def _award(session_maker: async_sessionmaker[AsyncSession], world: World) -> Award:
-    async with session_maker() as session:
-        award = await publicity.award_for_evaluation(session, world.evaluation_id)
-        assert award is not None
-        return award
-
-
-async def _signature(session_maker: async_sessionmaker[AsyncSession], award: Award, signer: Party) -> str:
-    async with session_maker() as session:
-        statement, _ = await publicity.statement_for(session, await session.get_one(Award, award.id))
-    return base64.b64encode(await sign_document(signer.sign, statement)).decode()
-
-
-async def _open(
-    session_maker: async_sessionmaker[AsyncSession], settings: Settings, award: Award, actor: Party, signer: Party
-) -> Publicity:
-    signature = await _signature(session_maker, award, signer)
-    async with transaction(session_maker, lock=True) as session:
-        return await publicity.open_publicity(session, settings, actor.actor(), award.id, signature)
-
-
-async def _count(session: AsyncSession, model: type[object], award_id: uuid.UUID) -> int:
-    column = model.award_id  # type: ignore[attr-defined]
-    return int(await session.scalar(sa.select(sa.func.count()).select_from(model).where(column == award_id)) or 0)
-
-
-async def _now(session_maker: async_sessionmaker[AsyncSession]) -> datetime:
-    async with session_maker() as session:
-        return await clock.now(session)
+__all__ = ["award_hook", "dev_ca", "dev_lists", "dev_pki", "dev_tsa", "settings", "store"]
 
 
 async def test_a_signed_report_starts_the_award_and_the_sweep_closes_the_publicity_at_its_end(  # noqa: PLR0915, PLR0917 - one story
@@ -129,9 +63,9 @@ async def test_a_signed_report_starts_the_award_and_the_sweep_closes_the_publici
 ) -> None:
     del dev_lists
     owner = await tenderee_party(session_maker, settings, dev_pki)
-    world = await _signed_report(session_maker, settings, store, dev_tsa, dev_pki, owner)
+    world = await signed_report(session_maker, settings, store, dev_tsa, dev_pki, owner)
 
-    award = await _award(session_maker, world)
+    award = await award_of(session_maker, world)
     assert award.state is AwardState.REPORT_SIGNED
     assert award.sector.value == "engineering"
     assert award.rules_version == shipped_rules().version
@@ -149,7 +83,7 @@ async def test_a_signed_report_starts_the_award_and_the_sweep_closes_the_publici
         assert len(await publicity.awards_of_tender(session, world.tender_id)) == 1
         assert len(await ledger_entries(session, chain_for(world.project_code), "award.started")) == 1
 
-    opened = await _open(session_maker, settings, award, owner, owner)
+    opened = await open_publicity(session_maker, settings, award, owner, owner)
     assert opened.late is False
     names = [c["bidder"] for c in opened.content["candidates"]]
     assert names == ["南京甲建设工程有限公司", "苏州乙建筑有限公司", "无锡丙工程有限公司"]
@@ -167,11 +101,11 @@ async def test_a_signed_report_starts_the_award_and_the_sweep_closes_the_publici
 
     # Opening twice: refused by the state machine's rule, nothing stored.
     with pytest.raises(AwardRefused) as twice:
-        await _open(session_maker, settings, award, owner, owner)
+        await open_publicity(session_maker, settings, award, owner, owner)
     assert (twice.value.field, twice.value.rule) == ("event", "publicity_after_report")
 
     # One second before its end nothing closes; at its end the sweep closes it, once.
-    now = await _now(session_maker)
+    now = await db_now(session_maker)
     with use_clock(ShiftedClock(opened.closes_at - now - timedelta(seconds=2))):
         report = await run_sweep(session_maker, [AwardDue()])
         assert report.total_changed == 0
@@ -205,10 +139,10 @@ async def test_a_late_opening_warns_the_supervisor_once(  # noqa: PLR0917 - the 
     owner = await tenderee_party(session_maker, settings, dev_pki)
     department = OrganisationKind.SUPERVISORY_DEPARTMENT
     supervisor = await party(session_maker, settings, dev_pki, Role.SUPERVISOR, kind=department, name="测试监督局")
-    world = await _signed_report(session_maker, settings, store, dev_tsa, dev_pki, owner)
-    award = await _award(session_maker, world)
+    world = await signed_report(session_maker, settings, store, dev_tsa, dev_pki, owner)
+    award = await award_of(session_maker, world)
     assert award.publicity_due is not None
-    now = await _now(session_maker)
+    now = await db_now(session_maker)
 
     async def warnings() -> int:
         async with session_maker() as session:
@@ -229,7 +163,7 @@ async def test_a_late_opening_warns_the_supervisor_once(  # noqa: PLR0917 - the 
         assert (await run_sweep(session_maker, [AwardDue()])).total_changed == 0
         assert await warnings() == 1
         # The late opening is accepted, marked late, and warns no second time.
-        opened = await _open(session_maker, settings, award, owner, owner)
+        opened = await open_publicity(session_maker, settings, award, owner, owner)
         assert opened.late is True
     assert await warnings() == 1
     async with session_maker() as session:
@@ -249,16 +183,16 @@ async def test_bad_openings_are_refused_with_the_rule_and_nothing_is_stored(  # 
     del dev_lists
     owner = await tenderee_party(session_maker, settings, dev_pki)
     bidder = await bidder_party(session_maker, settings, dev_pki)
-    world = await _signed_report(session_maker, settings, store, dev_tsa, dev_pki, owner)
-    award = await _award(session_maker, world)
+    world = await signed_report(session_maker, settings, store, dev_tsa, dev_pki, owner)
+    award = await award_of(session_maker, world)
 
     # By an organisation that is not the tenderee (nor its agency), even with its own signature.
     with pytest.raises(PermissionDenied) as outsider:
-        await _open(session_maker, settings, award, bidder, bidder)
+        await open_publicity(session_maker, settings, award, bidder, bidder)
     assert (outsider.value.field, outsider.value.rule) == ("actor", "owner")
     # By the tenderee's user with another organisation's certificate.
     with pytest.raises(AwardRefused) as forged:
-        await _open(session_maker, settings, award, owner, bidder)
+        await open_publicity(session_maker, settings, award, owner, bidder)
     assert (forged.value.field, forged.value.rule) == ("signature", "publicity_signer")
     # A signature that is not base64.
     async with transaction(session_maker, lock=True) as session:
@@ -268,8 +202,8 @@ async def test_bad_openings_are_refused_with_the_rule_and_nothing_is_stored(  # 
     async with session_maker() as session:
         row = await session.get_one(Award, award.id)
         assert row.state is AwardState.REPORT_SIGNED
-        assert await _count(session, Publicity, award.id) == 0
-        assert await _count(session, AwardStep, award.id) == 0
+        assert await count_rows(session, Publicity, award.id) == 0
+        assert await count_rows(session, AwardStep, award.id) == 0
         assert await ledger_entries(session, chain_for(world.project_code), "award.publicity_opened") == []
 
     # 流标 by the tenderee (every bid rejected), signed: the publicity can then no longer be opened.
@@ -284,7 +218,7 @@ async def test_bad_openings_are_refused_with_the_rule_and_nothing_is_stored(  # 
         )
         assert failed.state is AwardState.FAILED
     with pytest.raises(AwardRefused) as after_failure:
-        await _open(session_maker, settings, award, owner, owner)
+        await open_publicity(session_maker, settings, award, owner, owner)
     assert after_failure.value.rule == "publicity_after_report"
     async with session_maker() as session:
         assert len(await ledger_entries(session, chain_for(world.project_code), "award.failed")) == 1

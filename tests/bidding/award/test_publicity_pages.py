@@ -21,7 +21,7 @@ from bidding.award.jobs import AwardDue
 from bidding.award.models import Award
 from certs.devpki.pki import DevPki
 from certs.tsa.client import LocalTsa
-from tests.bidding.award.test_publicity import _award, _now, _signed_report
+from tests.bidding.award.world import award_of, db_now, signed_report
 from tests.bidding.factories import bidder_party, sign_document, tenderee_party
 from tests.bidding.test_web import log_in
 from tests.trading.parties.factories import csrf_token
@@ -54,8 +54,8 @@ async def test_the_tenderee_opens_the_publicity_in_the_page_and_the_public_sees_
 ) -> None:
     owner = await tenderee_party(session_maker, settings, dev_pki)
     bidder = await bidder_party(session_maker, settings, dev_pki)
-    world = await _signed_report(session_maker, settings, store, dev_tsa, dev_pki, owner)
-    award = await _award(session_maker, world)
+    world = await signed_report(session_maker, settings, store, dev_tsa, dev_pki, owner)
+    award = await award_of(session_maker, world)
     public = f"/bidding/tenders/{world.project_code}/publicity"
     manage = f"/bidding/manage/tenders/{world.project_code}/publicity"
 
@@ -107,7 +107,7 @@ async def test_the_tenderee_opens_the_publicity_in_the_page_and_the_public_sees_
         closes_at = (await publicity.current_publicity(session, award.id)).closes_at  # type: ignore[union-attr]
 
     # The sweep closes it; the page then offers the first candidate to confirm, signed.
-    with use_clock(ShiftedClock(closes_at - await _now(session_maker) + timedelta(seconds=1))):
+    with use_clock(ShiftedClock(closes_at - await db_now(session_maker) + timedelta(seconds=1))):
         assert (await run_sweep(session_maker, [AwardDue()])).total_changed == 1
     page = await client.get(manage)
     assert page.status_code == 200, page.text

@@ -34,22 +34,24 @@ from bidding.client.sdk import sign_contract as client_sign_contract
 from bidding.client.sdk import sign_notice as client_sign_notice
 from certs.devpki.pki import DevPki
 from certs.tsa.client import LocalTsa
-from tests.bidding.award.test_award import _confirm
 from tests.bidding.award.test_closing import _receipts_signed
 from tests.bidding.award.test_contract import winner_party, with_2027
 from tests.bidding.award.test_notices import bind_certificate
-from tests.bidding.award.test_objections import _answer, _file, _make_bidder
-from tests.bidding.award.test_publicity import (
-    _award,
-    _now,
-    _open,
-    _signed_report,
+from tests.bidding.award.world import (
+    answer_objection,
     award_hook,
+    award_of,
+    confirm_winner,
+    db_now,
     dev_ca,
     dev_lists,
     dev_pki,
     dev_tsa,
+    file_objection,
+    make_bidder,
+    open_publicity,
     settings,
+    signed_report,
     store,
 )
 from tests.bidding.evaluation.report.test_report_signing import pdfsig
@@ -100,22 +102,22 @@ async def test_from_the_signed_report_to_the_signed_contract_and_the_closed_arch
     owner = await tenderee_party(session_maker, settings, dev_pki)
     await bind_certificate(session_maker, owner)
     bidder = await bidder_party(session_maker, settings, dev_pki)
-    world = await _signed_report(session_maker, settings, store, dev_tsa, dev_pki, owner)
+    world = await signed_report(session_maker, settings, store, dev_tsa, dev_pki, owner)
     await _receipts_signed(session_maker, settings, world)
-    await _make_bidder(session_maker, world.tender_id, bidder)
-    award = await _award(session_maker, world)
+    await make_bidder(session_maker, world.tender_id, bidder)
+    award = await award_of(session_maker, world)
 
     # The publicity opened; one objection on its second day, answered in time.
-    opened = await _open(session_maker, settings, award, owner, owner)
-    now = await _now(session_maker)
+    opened = await open_publicity(session_maker, settings, award, owner, owner)
+    now = await db_now(session_maker)
     with use_clock(ShiftedClock(timedelta(days=1))):
-        filed = await _file(session_maker, settings, award, bidder)
-        answered = await _answer(session_maker, settings, award, filed, owner)
+        filed = await file_objection(session_maker, settings, award, bidder)
+        answered = await answer_objection(session_maker, settings, award, filed, owner)
     assert answered.late is False
     # The sweep closes the publicity at its end (moved clock); the first candidate is confirmed.
     with use_clock(ShiftedClock(opened.closes_at - now + timedelta(seconds=1))):
         assert (await run_sweep(session_maker, [AwardDue()])).total_changed == 1
-        award = await _confirm(session_maker, settings, award, owner, str(world.bids[0]))
+        award = await confirm_winner(session_maker, settings, award, owner, str(world.bids[0]))
     assert award.state is AwardState.AWARDED
 
     # The notices: drafted, signed by the tenderee (client code, e-seal), issued by the last one.
