@@ -1,0 +1,705 @@
+"""The public service of electronic guarantees, up to issuance: guarantors and their products, the
+neutral list bidders choose from, applications, issuance, verification and attaching to a bid.
+Claims, releases, expiry and cash-bond refunds are in ``trading.guarantees.lifecycle``.
+
+Plain async functions taking the caller's session. They only flush; the boundary commits. Every
+state change appends a ledger entry in the same transaction. Who may call a function (the
+centre's admin, the applicant, the guarantor's authenticated system) is checked by the boundary
+(``opt=requires(...)``, the API's request signature); the functions check the facts.
+
+Entries about a bid guarantee's application, issue and attachment go on the project's *sealed*
+chain: before the bid deadline they would reveal who intends to bid (Order 20 Art. 21).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from trading.guarantees.errors import GuaranteeAlreadyUsed, GuaranteeRefused, GuaranteeStateError
+from trading.guarantees.models import (
+    ApplicationStatus,
+    Guarantee,
+    GuaranteeApplication,
+    GuaranteeKind,
+    GuaranteeProduct,
+    GuaranteeStatus,
+    Guarantor,
+    GuarantorStatus,
+)
+from trading.guarantees.repository import LIVE, GuaranteesRepository
+from trading.kernel import clock
+from trading.kernel.auth.identity import Actor
+from trading.kernel.errors import NotFound
+from trading.kernel.storage import FileStore
+from trading.ledger.service import append_entry
+from trading.parties.models import OrganisationKind
+
+CHINA = ZoneInfo("Asia/Shanghai")
+CENT = Decimal("0.01")
+CURRENCY = "CNY"
+GUARANTOR_KINDS = frozenset({OrganisationKind.BANK, OrganisationKind.INSURER, OrganisationKind.GUARANTEE_COMPANY})
+MAX_AMOUNT = Decimal("9999999999999999.99")  # Numeric(18, 2)
+STORE_NAMESPACE = "guarantees"
+
+CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+"""Crockford's base 32: no I, L, O or U, so a code read aloud or typed from paper survives."""
+CODE_LENGTH = 16  # 80 random bits: not guessable by trying codes at the verification page's rate limit
+
+
+# --- small helpers ------------------------------------------------------------------------------------
+
+
+class Problems:
+    """Collects every broken rule before refusing, so a form or API caller fixes them all at once."""
+
+    def __init__(self) -> None:
+        self.items: list[dict[str, str]] = []
+
+    def add(self, field: str, rule: str, message: str) -> None:
+        self.items.append({"field": field, "rule": rule, "message": message})
+
+    def raise_any(self) -> None:
+        if self.items:
+            first = self.items[0]
+            raise GuaranteeRefused(
+                first["message"], field=first["field"], rule=first["rule"], extra={"errors": self.items}
+            )
+
+
+def check_amount(problems: Problems, field: str, amount: Decimal, *, allow_zero: bool = False) -> None:
+    """Yuan with at most two decimals (DB3401/T 308), positive unless ``allow_zero``, within Numeric(18, 2)."""
+    if not amount.is_finite() or amount < 0 or (amount == 0 and not allow_zero):
+        problems.add(field, "positive", f"{field} must be greater than 0")
+    elif amount != amount.quantize(CENT):
+        problems.add(field, "decimals", f"{field} has at most 2 decimals")
+    elif amount > MAX_AMOUNT:
+        problems.add(field, "too_large", f"{field} is too large")
+
+
+def end_of_day(day: date) -> datetime:
+    """24:00 Beijing time of ``day``: when a validity whose last day is ``day`` ends."""
+    return datetime.combine(day + timedelta(days=1), time(0), tzinfo=CHINA)
+
+
+def normalise_code(raw: str) -> str:
+    """A verification code as stored (``XXXX-XXXX-XXXX-XXXX``) from what a person typed: case,
+    spaces and dashes ignored, O read as 0 and I/L as 1 (Crockford). Unusable input gives ``""``.
+    """
+    cleaned = raw.strip().upper().replace("-", "").replace(" ", "")
+    cleaned = cleaned.translate(str.maketrans("OIL", "011"))
+    if len(cleaned) != CODE_LENGTH or any(char not in CODE_ALPHABET for char in cleaned):
+        return ""
+    return "-".join(cleaned[i : i + 4] for i in range(0, CODE_LENGTH, 4))
+
+
+def new_verification_code() -> str:
+    return normalise_code("".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH)))
+
+
+async def ledger_entry(  # noqa: PLR0917 - the entry's parts, in append_entry's order
+    session: AsyncSession,
+    actor: Actor,
+    action: str,
+    subject_type: str,
+    subject_id: uuid.UUID,
+    summary: dict[str, Any],
+    *,
+    project_code: str | None = None,
+    sealed: bool = False,
+) -> None:
+    await append_entry(
+        session,
+        actor=actor,
+        action=f"guarantees.{action}",
+        subject_type=f"guarantees.{subject_type}",
+        subject_id=str(subject_id),
+        data=summary,
+        summary=summary,
+        project_code=project_code,
+        sealed=sealed and project_code is not None,
+    )
+
+
+async def required_row(
+    repo: GuaranteesRepository, model: Any, row_id: uuid.UUID, field: str, *, lock: bool = True
+) -> Any:
+    row = await repo.get(model, row_id, lock=lock)
+    if row is None:
+        raise NotFound(f"no such {field}", field=field, rule="exists")
+    return row
+
+
+# --- guarantors and products -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CertificateFacts:
+    der: bytes
+    sha256: str
+    subject: str
+
+
+def read_certificate(raw: bytes, field: str) -> CertificateFacts:
+    """A certificate from PEM or DER bytes; refused naming ``field`` when it is neither."""
+    try:
+        cert = (
+            x509.load_pem_x509_certificate(raw)
+            if raw.lstrip().startswith(b"-----")
+            else x509.load_der_x509_certificate(raw)
+        )
+    except ValueError:
+        raise GuaranteeRefused("not a PEM or DER certificate", field=field, rule="certificate") from None
+    der = cert.public_bytes(Encoding.DER)
+    return CertificateFacts(der, hashlib.sha256(der).hexdigest(), cert.subject.rfc4514_string())
+
+
+async def onboard_guarantor(
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    organisation_id: uuid.UUID,
+    issuing_certificate: bytes,
+    api_certificate: bytes | None = None,
+    display_name: str | None = None,
+    branch: str | None = None,
+    callback_url: str | None = None,
+) -> Guarantor:
+    """Onboard a bank, insurer or guarantee company. ``issuing_certificate`` (PEM or DER) signs its
+    guarantees; ``api_certificate`` authenticates its system's API calls (the same one when None).
+    Whether the issuing certificate is recognised for the trust-list usage ``guarantee`` is checked
+    at every verification of a guarantee (``document.py``), since a trust list changes over time.
+    """
+    repo = GuaranteesRepository(session)
+    organisation = await repo.organisation(organisation_id)
+    if organisation is None:
+        raise NotFound("no such organisation", field="organisation_id", rule="exists")
+    problems = Problems()
+    if organisation.kind not in GUARANTOR_KINDS:
+        problems.add("organisation_id", "guarantor_kind", "a guarantor is a bank, an insurer or a guarantee company")
+    elif await repo.guarantor_of_organisation(organisation_id) is not None:
+        problems.add("organisation_id", "already_onboarded", "this organisation is already a guarantor")
+    if callback_url and urlsplit(callback_url).scheme not in {"https", "http"}:
+        problems.add("callback_url", "url", "the callback URL starts with https:// or http://")
+    problems.raise_any()
+    issuing = read_certificate(issuing_certificate, "issuing_certificate")
+    api = read_certificate(api_certificate, "api_certificate") if api_certificate else issuing
+    for facts, field in ((issuing, "issuing_certificate"), (api, "api_certificate")):
+        if await repo.guarantor_by_certificate(facts.sha256) is not None:
+            problems.add(field, "certificate_in_use", "another guarantor already uses this certificate")
+    problems.raise_any()
+    now = await clock.now(session)
+    guarantor = Guarantor(
+        organisation_id=organisation.id,
+        display_name=(display_name or "").strip() or organisation.name,
+        uscc=organisation.uscc,
+        kind=organisation.kind.value,
+        branch=(branch or "").strip() or None,
+        issuing_cert_der=issuing.der,
+        issuing_cert_sha256=issuing.sha256,
+        issuing_cert_subject=issuing.subject,
+        api_cert_sha256=api.sha256,
+        callback_url=callback_url or None,
+        status=GuarantorStatus.ACTIVE,
+        onboarded_by=actor.user_id,
+        onboarded_at=now,
+        updated_at=now,
+    )
+    await repo.add(guarantor)
+    summary = {"organisation_id": str(organisation.id), "certificate_sha256": issuing.sha256}
+    await ledger_entry(session, actor, "guarantor_onboarded", "guarantor", guarantor.id, summary)
+    return guarantor
+
+
+async def set_guarantor_status(
+    session: AsyncSession, actor: Actor, guarantor_id: uuid.UUID, status: GuarantorStatus
+) -> Guarantor:
+    """Suspend (no longer listed, new applications refused) or reinstate a guarantor. Guarantees it
+    has issued stay valid either way. Setting the status it already has changes nothing.
+    """
+    repo = GuaranteesRepository(session)
+    guarantor: Guarantor = await required_row(repo, Guarantor, guarantor_id, "guarantor_id")
+    if guarantor.status == status:
+        return guarantor
+    guarantor.status = status
+    guarantor.updated_at = await clock.now(session)
+    await session.flush()
+    action = "guarantor_suspended" if status == GuarantorStatus.SUSPENDED else "guarantor_reinstated"
+    await ledger_entry(
+        session, actor, action, "guarantor", guarantor.id, {"organisation_id": str(guarantor.organisation_id)}
+    )
+    return guarantor
+
+
+async def suspend(session: AsyncSession, actor: Actor, guarantor_id: uuid.UUID) -> Guarantor:
+    return await set_guarantor_status(session, actor, guarantor_id, GuarantorStatus.SUSPENDED)
+
+
+async def add_product(
+    session: AsyncSession,
+    actor: Actor,
+    guarantor_id: uuid.UUID,
+    *,
+    kind: GuaranteeKind,
+    name: str,
+    fee_rate_percent: Decimal,
+    minimum_fee: Decimal = Decimal("0.00"),
+) -> GuaranteeProduct:
+    """A product of the guarantor: fee = max(amount × rate %, minimum fee), rounded to the cent."""
+    repo = GuaranteesRepository(session)
+    guarantor: Guarantor = await required_row(repo, Guarantor, guarantor_id, "guarantor_id", lock=False)
+    problems = Problems()
+    if not name.strip():
+        problems.add("name", "required", "name the product")
+    if not fee_rate_percent.is_finite() or not Decimal(0) < fee_rate_percent <= Decimal(100):
+        problems.add("fee_rate_percent", "fee_rate", "the fee rate is a percentage above 0 and at most 100")
+    elif fee_rate_percent != fee_rate_percent.quantize(Decimal("0.0001")):
+        problems.add("fee_rate_percent", "decimals", "the fee rate has at most 4 decimals")
+    check_amount(problems, "minimum_fee", minimum_fee, allow_zero=True)
+    problems.raise_any()
+    product = GuaranteeProduct(
+        guarantor_id=guarantor.id,
+        kind=kind,
+        name=name.strip(),
+        fee_rate_percent=fee_rate_percent,
+        minimum_fee=minimum_fee,
+        active=True,
+        created_at=await clock.now(session),
+    )
+    await repo.add(product)
+    summary = {"organisation_id": str(guarantor.organisation_id), "kind": kind.value, "name": product.name}
+    await ledger_entry(session, actor, "product_added", "product", product.id, summary)
+    return product
+
+
+def neutral_key(viewer: str, day: date, guarantor_id: uuid.UUID) -> bytes:
+    return hashlib.sha256(f"{viewer}|{day.isoformat()}|{guarantor_id}".encode()).digest()
+
+
+async def guarantors_for(session: AsyncSession, viewer: Actor) -> list[Guarantor]:
+    """Every active guarantor, in an order that is random per viewer and day and stable within it.
+
+    The platform never designates or ranks issuers (27号): no order by name, fee or volume, which
+    would favour whoever sorts first. The order is the SHA-256 of the viewer, the Beijing date and
+    the guarantor, so one viewer sees the same list all day and different viewers different lists.
+    """
+    viewer_key = str(viewer.organisation_id or viewer.user_id or viewer.client_ip or "anonymous")
+    today = (await clock.now(session)).astimezone(CHINA).date()
+    listed = await GuaranteesRepository(session).guarantors(active_only=True)
+    return sorted(listed, key=lambda guarantor: neutral_key(viewer_key, today, guarantor.id))
+
+
+async def products_of(
+    session: AsyncSession, guarantor_id: uuid.UUID, *, active_only: bool = True
+) -> Sequence[GuaranteeProduct]:
+    return await GuaranteesRepository(session).products(guarantor_id, active_only=active_only)
+
+
+async def all_guarantors(session: AsyncSession) -> Sequence[Guarantor]:
+    """Every guarantor, suspended ones too, by name: the centre's administration list."""
+    return await GuaranteesRepository(session).guarantors(active_only=False)
+
+
+# --- applications ------------------------------------------------------------------------------------
+
+
+def fee_for(product: GuaranteeProduct, amount: Decimal) -> Decimal:
+    fee = (amount * product.fee_rate_percent / Decimal(100)).quantize(CENT, rounding=ROUND_HALF_UP)
+    return max(fee, product.minimum_fee)
+
+
+@dataclass(frozen=True)
+class ApplicationRequest:
+    """What a bidder asks a guarantor for. ``security`` is the kind of security the guarantee is
+    to serve (a tender's bid security: ``bid``); the product must be of that kind.
+    """
+
+    product_id: uuid.UUID
+    applicant_organisation_id: uuid.UUID
+    beneficiary_name: str
+    beneficiary_uscc: str
+    project_code: str
+    lot_code: str
+    lot_name: str
+    amount: Decimal
+    valid_from: date
+    valid_until: date
+    currency: str = CURRENCY
+    security: GuaranteeKind = GuaranteeKind.BID
+
+
+def _check_request(problems: Problems, request: ApplicationRequest) -> None:
+    check_amount(problems, "amount", request.amount)
+    if request.currency != CURRENCY:
+        problems.add("currency", "currency", "guarantees on this platform are in CNY")
+    if request.valid_until <= request.valid_from:
+        problems.add("valid_until", "after_start", "the validity ends after it starts")
+    for field in ("beneficiary_name", "project_code", "lot_code", "lot_name"):
+        if not getattr(request, field).strip():
+            problems.add(field, "required", f"{field} is required")
+    if len(request.beneficiary_uscc.strip()) != 18:  # noqa: PLR2004 - 统一社会信用代码 is 18 characters
+        problems.add("beneficiary_uscc", "uscc", "the unified social credit code has 18 characters")
+
+
+async def apply(session: AsyncSession, actor: Actor, request: ApplicationRequest) -> GuaranteeApplication:
+    """A bidder applies to the product's guarantor; the fee follows from the product. Refused with
+    every broken rule named (``amount``/``positive``, ``valid_until``/``after_start``,
+    ``product_id``/``product_kind``, ``product_id``/``guarantor_active`` …).
+    """
+    repo = GuaranteesRepository(session)
+    problems = Problems()
+    _check_request(problems, request)
+    product = await repo.get(GuaranteeProduct, request.product_id)
+    guarantor = await repo.get(Guarantor, product.guarantor_id) if product else None
+    applicant = await repo.organisation(request.applicant_organisation_id)
+    if product is None or guarantor is None:
+        problems.add("product_id", "exists", "no such guarantee product")
+    else:
+        if product.kind != request.security:
+            problems.add(
+                "product_id",
+                "product_kind",
+                f"a {request.security.value} security needs a {request.security.value} guarantee",
+            )
+        if not product.active:
+            problems.add("product_id", "product_active", "the guarantor no longer offers this product")
+        if guarantor.status != GuarantorStatus.ACTIVE:
+            problems.add("product_id", "guarantor_active", "the guarantor is suspended")
+    if applicant is None:
+        problems.add("applicant_organisation_id", "exists", "no such organisation")
+    problems.raise_any()
+    assert product is not None  # noqa: S101 - checked above
+    assert guarantor is not None  # noqa: S101
+    assert applicant is not None  # noqa: S101
+    now = await clock.now(session)
+    application = GuaranteeApplication(
+        application_no=f"GA{now.astimezone(CHINA):%Y%m%d}{secrets.token_hex(5).upper()}",
+        product_id=product.id,
+        guarantor_id=guarantor.id,
+        kind=product.kind,
+        applicant_organisation_id=applicant.id,
+        applicant_name=applicant.name,
+        applicant_uscc=applicant.uscc,
+        beneficiary_name=request.beneficiary_name.strip(),
+        beneficiary_uscc=request.beneficiary_uscc.strip().upper(),
+        project_code=request.project_code.strip(),
+        lot_code=request.lot_code.strip(),
+        lot_name=request.lot_name.strip(),
+        amount=request.amount,
+        currency=request.currency,
+        valid_from=request.valid_from,
+        valid_until=request.valid_until,
+        fee=fee_for(product, request.amount),
+        status=ApplicationStatus.APPLIED,
+        applied_by=actor.user_id,
+        applied_at=now,
+    )
+    await repo.add(application)
+    await _application_entry(session, actor, "applied", application)
+    return application
+
+
+async def _application_entry(
+    session: AsyncSession, actor: Actor, action: str, application: GuaranteeApplication
+) -> None:
+    summary = {"application_no": application.application_no, "status": application.status.value}
+    await ledger_entry(
+        session,
+        actor,
+        action,
+        "application",
+        application.id,
+        summary,
+        project_code=application.project_code,
+        sealed=application.kind == GuaranteeKind.BID,
+    )
+
+
+async def _move_application(  # noqa: PLR0917 - one private helper of the three moves
+    session: AsyncSession,
+    actor: Actor,
+    application_id: uuid.UUID,
+    allowed: frozenset[ApplicationStatus],
+    to: ApplicationStatus,
+    action: str,
+    reason: str | None = None,
+) -> GuaranteeApplication:
+    repo = GuaranteesRepository(session)
+    application: GuaranteeApplication = await required_row(repo, GuaranteeApplication, application_id, "application_id")
+    if application.status not in allowed:
+        raise GuaranteeStateError(
+            f"the application is {application.status.value}", field="application_id", rule="application_status"
+        )
+    now = await clock.now(session)
+    application.status = to
+    if to == ApplicationStatus.PAID:
+        application.paid_at = now
+    else:
+        application.decided_at = now
+    if reason is not None:
+        application.refusal_reason = reason
+    await session.flush()
+    await _application_entry(session, actor, action, application)
+    return application
+
+
+async def mark_paid(session: AsyncSession, actor: Actor, application_id: uuid.UUID) -> GuaranteeApplication:
+    """The bidder paid the fee: applied → paid."""
+    return await _move_application(
+        session,
+        actor,
+        application_id,
+        frozenset({ApplicationStatus.APPLIED}),
+        ApplicationStatus.PAID,
+        "application_paid",
+    )
+
+
+async def refuse(session: AsyncSession, actor: Actor, application_id: uuid.UUID, reason: str) -> GuaranteeApplication:
+    """The guarantor declines (applied or paid → refused), saying why."""
+    if not reason.strip():
+        raise GuaranteeRefused("say why the application is refused", field="reason", rule="required")
+    allowed = frozenset({ApplicationStatus.APPLIED, ApplicationStatus.PAID})
+    return await _move_application(
+        session, actor, application_id, allowed, ApplicationStatus.REFUSED, "application_refused", reason.strip()
+    )
+
+
+async def withdraw(session: AsyncSession, actor: Actor, application_id: uuid.UUID) -> GuaranteeApplication:
+    """The applicant gives up before issue (applied or paid → withdrawn)."""
+    allowed = frozenset({ApplicationStatus.APPLIED, ApplicationStatus.PAID})
+    return await _move_application(
+        session, actor, application_id, allowed, ApplicationStatus.WITHDRAWN, "application_withdrawn"
+    )
+
+
+# --- issuance, verification, the bid -----------------------------------------------------------------
+
+
+async def record_issuance(
+    session: AsyncSession,
+    actor: Actor,
+    application_id: uuid.UUID,
+    *,
+    guarantee_no: str,
+    json_bytes: bytes,
+    cades_bytes: bytes,
+    pdf_bytes: bytes,
+    signer_cert_sha256: str,
+    claim_conditions: str,
+    issued_at: datetime,
+    store: FileStore,
+) -> Guarantee:
+    """Record the guarantee the guarantor issued for a paid application (paid → issued).
+
+    The caller has verified the signatures and that the canonical JSON states the application's
+    facts (``document.py``); this stores the three files under their SHA-256 and takes the facts
+    from the application. Refused when the signer is not the guarantor's issuing certificate
+    (``signer_cert_sha256``/``signer_not_guarantor``) or the number is taken (``guarantee_no_taken``).
+    """
+    repo = GuaranteesRepository(session)
+    application: GuaranteeApplication = await required_row(repo, GuaranteeApplication, application_id, "application_id")
+    if application.status != ApplicationStatus.PAID:
+        raise GuaranteeStateError(
+            f"only a paid application is issued; this one is {application.status.value}",
+            field="application_id",
+            rule="application_status",
+        )
+    guarantor: Guarantor = await required_row(repo, Guarantor, application.guarantor_id, "guarantor_id", lock=False)
+    problems = Problems()
+    if signer_cert_sha256.lower() != guarantor.issuing_cert_sha256:
+        problems.add(
+            "signer_cert_sha256",
+            "signer_not_guarantor",
+            "the guarantee is not signed with the guarantor's issuing certificate",
+        )
+    if not guarantee_no.strip() or len(guarantee_no) > 64:  # noqa: PLR2004 - the column's width
+        problems.add("guarantee_no", "required", "the guarantee number has 1 to 64 characters")
+    elif await repo.guarantee_by_no(guarantee_no.strip()) is not None:
+        problems.add("guarantee_no", "guarantee_no_taken", "a guarantee with this number is already on the platform")
+    if not claim_conditions.strip():
+        problems.add("claim_conditions", "required", "the claim conditions are required")
+    problems.raise_any()
+    json_sha256 = hashlib.sha256(json_bytes).hexdigest()
+    pdf_sha256 = hashlib.sha256(pdf_bytes).hexdigest()
+    guarantee = Guarantee(
+        guarantee_no=guarantee_no.strip(),
+        kind=application.kind,
+        application_id=application.id,
+        guarantor_id=guarantor.id,
+        applicant_organisation_id=application.applicant_organisation_id,
+        applicant_name=application.applicant_name,
+        applicant_uscc=application.applicant_uscc,
+        beneficiary_name=application.beneficiary_name,
+        beneficiary_uscc=application.beneficiary_uscc,
+        project_code=application.project_code,
+        lot_code=application.lot_code,
+        lot_name=application.lot_name,
+        amount=application.amount,
+        currency=application.currency,
+        valid_from=application.valid_from,
+        valid_until=application.valid_until,
+        claim_conditions=claim_conditions.strip(),
+        issued_at=issued_at,
+        json_key=store.put(STORE_NAMESPACE, json_sha256, json_bytes),
+        json_sha256=json_sha256,
+        cades_key=store.put(STORE_NAMESPACE, hashlib.sha256(cades_bytes).hexdigest(), cades_bytes),
+        pdf_key=store.put(STORE_NAMESPACE, pdf_sha256, pdf_bytes),
+        pdf_sha256=pdf_sha256,
+        signer_cert_sha256=signer_cert_sha256.lower(),
+        verification_code=new_verification_code(),
+        status=GuaranteeStatus.ISSUED,
+        next_check=end_of_day(application.valid_until),
+    )
+    await repo.add(guarantee)
+    application.status = ApplicationStatus.ISSUED
+    application.decided_at = await clock.now(session)
+    await session.flush()
+    await guarantee_entry(session, actor, "issued", guarantee, json_sha256=json_sha256)
+    return guarantee
+
+
+async def guarantee_entry(session: AsyncSession, actor: Actor, action: str, guarantee: Guarantee, **extra: str) -> None:
+    summary = {"guarantee_no": guarantee.guarantee_no, "status": guarantee.status.value, **extra}
+    sealed = guarantee.kind == GuaranteeKind.BID and action in {
+        "issued",
+        "verified",
+        "attached_to_bid",
+        "detached_from_bid",
+    }
+    await ledger_entry(
+        session, actor, action, "guarantee", guarantee.id, summary, project_code=guarantee.project_code, sealed=sealed
+    )
+
+
+async def mark_verified(session: AsyncSession, actor: Actor, guarantee_id: uuid.UUID) -> Guarantee:
+    """The platform verified the guarantee (signature, trust, facts): issued → verified. Verifying
+    again (at opening, at evaluation) changes nothing; a guarantee no longer live is refused.
+    """
+    repo = GuaranteesRepository(session)
+    guarantee: Guarantee = await required_row(repo, Guarantee, guarantee_id, "guarantee_id")
+    if guarantee.status == GuaranteeStatus.VERIFIED:
+        return guarantee
+    if guarantee.status != GuaranteeStatus.ISSUED:
+        raise GuaranteeStateError(
+            f"the guarantee is {guarantee.status.value}", field="guarantee_id", rule="guarantee_status"
+        )
+    guarantee.status = GuaranteeStatus.VERIFIED
+    guarantee.verified_at = await clock.now(session)
+    await session.flush()
+    await guarantee_entry(session, actor, "verified", guarantee)
+    return guarantee
+
+
+async def attach_to_bid(session: AsyncSession, actor: Actor, guarantee_id: uuid.UUID, bid_id: uuid.UUID) -> Guarantee:
+    """The guarantee secures ``bid_id``. Attaching it to the same bid again changes nothing.
+    Refused: ``guarantee_already_used`` when another bid holds it, ``bid_has_guarantee`` when the
+    bid holds another guarantee, ``guarantee_status`` when it is no longer live.
+    """
+    repo = GuaranteesRepository(session)
+    guarantee: Guarantee = await required_row(repo, Guarantee, guarantee_id, "guarantee_id")
+    if guarantee.bid_id == bid_id:
+        return guarantee
+    if guarantee.bid_id is not None:
+        raise GuaranteeAlreadyUsed(
+            "the guarantee already secures another bid", field="guarantee_id", rule="guarantee_already_used"
+        )
+    if guarantee.status not in LIVE:
+        raise GuaranteeStateError(
+            f"the guarantee is {guarantee.status.value}", field="guarantee_id", rule="guarantee_status"
+        )
+    if await repo.guarantee_of_bid(bid_id) is not None:
+        raise GuaranteeAlreadyUsed(
+            "the bid is already secured by another guarantee", field="bid_id", rule="bid_has_guarantee"
+        )
+    guarantee.bid_id = bid_id
+    guarantee.attached_at = await clock.now(session)
+    try:
+        async with session.begin_nested():
+            await session.flush()
+    except IntegrityError:  # a concurrent attach of another guarantee to the same bid won
+        raise GuaranteeAlreadyUsed(
+            "the bid is already secured by another guarantee", field="bid_id", rule="bid_has_guarantee"
+        ) from None
+    await guarantee_entry(session, actor, "attached_to_bid", guarantee, bid_id=str(bid_id))
+    return guarantee
+
+
+async def detach_from_bid(session: AsyncSession, actor: Actor, guarantee_id: uuid.UUID) -> Guarantee:
+    """The bid was withdrawn before the deadline: the guarantee is free for another bid."""
+    repo = GuaranteesRepository(session)
+    guarantee: Guarantee = await required_row(repo, Guarantee, guarantee_id, "guarantee_id")
+    if guarantee.bid_id is None:
+        return guarantee
+    guarantee.bid_id = None
+    guarantee.attached_at = None
+    await session.flush()
+    await guarantee_entry(session, actor, "detached_from_bid", guarantee)
+    return guarantee
+
+
+# --- public verification -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PublicGuarantee:
+    """All the public verification reveals: no fee, no contact, no bid, no files."""
+
+    guarantee_no: str
+    kind: GuaranteeKind
+    issuer: str
+    applicant: str
+    beneficiary: str
+    project_code: str
+    lot_code: str
+    lot_name: str
+    amount: Decimal
+    currency: str
+    valid_from: date
+    valid_until: date
+    status: GuaranteeStatus
+
+
+async def verify_code(session: AsyncSession, raw_code: str) -> PublicGuarantee | None:
+    """The guarantee a verification code names, reduced to its public facts; None when no
+    guarantee on the platform has it (a malformed code included): it may be forged.
+    """
+    code = normalise_code(raw_code)
+    if not code:
+        return None
+    repo = GuaranteesRepository(session)
+    guarantee = await repo.guarantee_by_code(code)
+    if guarantee is None:
+        return None
+    guarantor = await repo.get(Guarantor, guarantee.guarantor_id)
+    issuer = guarantor.display_name if guarantor else ""
+    if guarantor and guarantor.branch:
+        issuer = f"{issuer} {guarantor.branch}"
+    return PublicGuarantee(
+        guarantee.guarantee_no,
+        guarantee.kind,
+        issuer,
+        guarantee.applicant_name,
+        guarantee.beneficiary_name,
+        guarantee.project_code,
+        guarantee.lot_code,
+        guarantee.lot_name,
+        guarantee.amount,
+        guarantee.currency,
+        guarantee.valid_from,
+        guarantee.valid_until,
+        guarantee.status,
+    )
