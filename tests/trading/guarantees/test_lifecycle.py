@@ -14,6 +14,7 @@ from tests.trading.guarantees.factories import SYSTEM, issued, organisation
 from trading.guarantees import lifecycle, service
 from trading.guarantees.errors import GuaranteeRefused, GuaranteeStateError
 from trading.guarantees.models import ClaimStatus, ClaimTrigger, GuaranteeStatus, ReleaseReason
+from trading.guarantees.service import CHINA
 from trading.kernel import clock
 from trading.kernel.calendar import load_calendar
 from trading.kernel.settings import Settings
@@ -102,7 +103,7 @@ async def test_claim_refusals(session: AsyncSession, settings: Settings, tmp_pat
 
 
 async def test_claim_after_validity_is_refused(session: AsyncSession, settings: Settings, tmp_path: Path) -> None:
-    today = date.today()
+    today = (await clock.now(session)).astimezone(CHINA).date()
     guarantee, _, _, tenderee = await issued(
         session, settings, tmp_path, valid_from=today - timedelta(days=30), valid_until=today + timedelta(days=1)
     )
@@ -149,7 +150,7 @@ async def test_release_retried_until_acknowledged(session: AsyncSession, setting
 
 
 async def test_expiry_by_the_sweep_handler(session: AsyncSession, settings: Settings, tmp_path: Path) -> None:
-    today = date.today()
+    today = (await clock.now(session)).astimezone(CHINA).date()
     guarantee, *_ = await issued(
         session, settings, tmp_path, valid_from=today - timedelta(days=30), valid_until=today + timedelta(days=1)
     )
