@@ -232,6 +232,11 @@ async def acknowledge_release(session: AsyncSession, actor: Actor, guarantee_id:
     return release
 
 
+async def releases_to_push(session: AsyncSession, limit: int = 100) -> Sequence[uuid.UUID]:
+    """Ids of unacknowledged releases whose next push is due: the worker's queue."""
+    return await GuaranteesRepository(session).releases_to_push(await clock.now(session), limit)
+
+
 async def overdue_releases(session: AsyncSession) -> Sequence[GuaranteeRelease]:
     """Releases the guarantor has not acknowledged within ``RELEASE_ACK_DEADLINE`` (supervisor page)."""
     now = await clock.now(session)

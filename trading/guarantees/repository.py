@@ -55,6 +55,10 @@ class GuaranteesRepository:
     async def organisation(self, organisation_id: uuid.UUID) -> Organisation | None:
         return await self.session.get(Organisation, organisation_id)
 
+    async def organisation_by_uscc(self, uscc: str) -> Organisation | None:
+        query = select(Organisation).where(Organisation.uscc == uscc)
+        return (await self.session.execute(query)).scalar_one_or_none()
+
     # --- guarantors and products ----------------------------------------------------------------
 
     async def guarantor_of_organisation(self, organisation_id: uuid.UUID) -> Guarantor | None:

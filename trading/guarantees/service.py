@@ -83,11 +83,11 @@ class Problems:
 def check_amount(problems: Problems, field: str, amount: Decimal, *, allow_zero: bool = False) -> None:
     """Yuan with at most two decimals (DB3401/T 308), positive unless ``allow_zero``, within Numeric(18, 2)."""
     if not amount.is_finite() or amount < 0 or (amount == 0 and not allow_zero):
-        problems.add(field, "positive", f"{field} must be greater than 0")
+        problems.add(field, "amount_positive", f"{field} must be greater than 0")
     elif amount != amount.quantize(CENT):
-        problems.add(field, "decimals", f"{field} has at most 2 decimals")
+        problems.add(field, "amount_decimals", f"{field} has at most 2 decimals")
     elif amount > MAX_AMOUNT:
-        problems.add(field, "too_large", f"{field} is too large")
+        problems.add(field, "amount_too_large", f"{field} is too large")
 
 
 def end_of_day(day: date) -> datetime:
@@ -162,7 +162,7 @@ def read_certificate(raw: bytes, field: str) -> CertificateFacts:
             else x509.load_der_x509_certificate(raw)
         )
     except ValueError:
-        raise GuaranteeRefused("not a PEM or DER certificate", field=field, rule="certificate") from None
+        raise GuaranteeRefused("not a PEM or DER certificate", field=field, rule="guarantor_certificate") from None
     der = cert.public_bytes(Encoding.DER)
     return CertificateFacts(der, hashlib.sha256(der).hexdigest(), cert.subject.rfc4514_string())
 
@@ -193,7 +193,7 @@ async def onboard_guarantor(
     elif await repo.guarantor_of_organisation(organisation_id) is not None:
         problems.add("organisation_id", "already_onboarded", "this organisation is already a guarantor")
     if callback_url and urlsplit(callback_url).scheme not in {"https", "http"}:
-        problems.add("callback_url", "url", "the callback URL starts with https:// or http://")
+        problems.add("callback_url", "callback_url_scheme", "the callback URL starts with https:// or http://")
     problems.raise_any()
     issuing = read_certificate(issuing_certificate, "issuing_certificate")
     api = read_certificate(api_certificate, "api_certificate") if api_certificate else issuing
@@ -222,6 +222,14 @@ async def onboard_guarantor(
     summary = {"organisation_id": str(organisation.id), "certificate_sha256": issuing.sha256}
     await ledger_entry(session, actor, "guarantor_onboarded", "guarantor", guarantor.id, summary)
     return guarantor
+
+
+async def organisation_id_by_uscc(session: AsyncSession, uscc: str, field: str = "organisation") -> uuid.UUID:
+    """The platform organisation with this 统一社会信用代码 (forms name organisations by it)."""
+    organisation = await GuaranteesRepository(session).organisation_by_uscc(uscc.strip().upper())
+    if organisation is None:
+        raise GuaranteeRefused("no organisation on the platform has this credit code", field=field, rule="exists")
+    return organisation.id
 
 
 async def set_guarantor_status(
@@ -267,7 +275,7 @@ async def add_product(
     if not fee_rate_percent.is_finite() or not Decimal(0) < fee_rate_percent <= Decimal(100):
         problems.add("fee_rate_percent", "fee_rate", "the fee rate is a percentage above 0 and at most 100")
     elif fee_rate_percent != fee_rate_percent.quantize(Decimal("0.0001")):
-        problems.add("fee_rate_percent", "decimals", "the fee rate has at most 4 decimals")
+        problems.add("fee_rate_percent", "fee_rate", "the fee rate has at most 4 decimals")
     check_amount(problems, "minimum_fee", minimum_fee, allow_zero=True)
     problems.raise_any()
     product = GuaranteeProduct(
@@ -344,14 +352,14 @@ class ApplicationRequest:
 def _check_request(problems: Problems, request: ApplicationRequest) -> None:
     check_amount(problems, "amount", request.amount)
     if request.currency != CURRENCY:
-        problems.add("currency", "currency", "guarantees on this platform are in CNY")
+        problems.add("currency", "guarantee_currency", "guarantees on this platform are in CNY")
     if request.valid_until <= request.valid_from:
-        problems.add("valid_until", "after_start", "the validity ends after it starts")
+        problems.add("valid_until", "validity_order", "the validity ends after it starts")
     for field in ("beneficiary_name", "project_code", "lot_code", "lot_name"):
         if not getattr(request, field).strip():
             problems.add(field, "required", f"{field} is required")
     if len(request.beneficiary_uscc.strip()) != 18:  # noqa: PLR2004 - 统一社会信用代码 is 18 characters
-        problems.add("beneficiary_uscc", "uscc", "the unified social credit code has 18 characters")
+        problems.add("beneficiary_uscc", "uscc_length", "the unified social credit code has 18 characters")
 
 
 async def apply(session: AsyncSession, actor: Actor, request: ApplicationRequest) -> GuaranteeApplication:
@@ -703,3 +711,36 @@ async def verify_code(session: AsyncSession, raw_code: str) -> PublicGuarantee |
         guarantee.valid_until,
         guarantee.status,
     )
+
+
+# --- lookups for the API, the client and the pages ----------------------------------------------------
+
+
+async def guarantor_by_api_key(session: AsyncSession, cert_sha256: str) -> Guarantor | None:
+    """The guarantor whose API certificate has this SHA-256 (the RFC 9421 ``keyid``)."""
+    return await GuaranteesRepository(session).guarantor_by_api_key(cert_sha256.lower())
+
+
+async def applications_of(
+    session: AsyncSession, applicant_organisation_id: uuid.UUID
+) -> Sequence[GuaranteeApplication]:
+    """A bidder's applications, newest first."""
+    return await GuaranteesRepository(session).applications_of(applicant_organisation_id)
+
+
+async def guarantor_queue(
+    session: AsyncSession,
+    guarantor_id: uuid.UUID,
+    statuses: Sequence[ApplicationStatus] = (ApplicationStatus.APPLIED, ApplicationStatus.PAID),
+) -> Sequence[GuaranteeApplication]:
+    """The guarantor's applications waiting for it (applied or paid by default), oldest first."""
+    return await GuaranteesRepository(session).applications_for(guarantor_id, [status.value for status in statuses])
+
+
+async def guarantee_of_application(session: AsyncSession, application_id: uuid.UUID) -> Guarantee | None:
+    return await GuaranteesRepository(session).guarantee_of_application(application_id)
+
+
+async def guarantees_of_project(session: AsyncSession, project_code: str) -> Sequence[Guarantee]:
+    """Every guarantee issued for a tender, oldest first (the tenderee's and the opening's list)."""
+    return await GuaranteesRepository(session).guarantees_of_project(project_code)

@@ -130,6 +130,7 @@ async def test_release_retried_until_acknowledged(session: AsyncSession, setting
     assert release.next_attempt_at is not None
     assert release.acknowledged_at is None
     assert await lifecycle.request_release(session, SYSTEM, guarantee.id, ReleaseReason.NOT_AWARDED) is release
+    assert release.id in await lifecycle.releases_to_push(session)
     first = await lifecycle.record_release_attempt(session, release.id, error="connection refused")
     assert first.attempts == 1
     assert first.last_error == "connection refused"
@@ -138,6 +139,7 @@ async def test_release_retried_until_acknowledged(session: AsyncSession, setting
     assert release.next_attempt_at is not None
     assert step_one is not None
     assert release.next_attempt_at > step_one  # backs off
+    assert release.id not in await lifecycle.releases_to_push(session)  # backing off
     assert release.id not in {r.id for r in await lifecycle.overdue_releases(session)}
     with clock.use_clock(clock.ShiftedClock(timedelta(days=2))):
         assert release.id in {r.id for r in await lifecycle.overdue_releases(session)}
@@ -234,6 +236,6 @@ async def test_refund_on_time_bears_no_interest(session: AsyncSession, settings:
             cause_date=date(2026, 12, 7),
             calendar=load_calendar(None),
         )
-    assert rules(exc) == {("amount", "positive")}
+    assert rules(exc) == {("amount", "amount_positive")}
     await lifecycle.mark_refunded(session, SYSTEM, refund.id, refunded_on=refund.due_date)
     assert (refund.late_days, refund.late_interest) == (0, Decimal("0.00"))

@@ -28,6 +28,7 @@ from trading.guarantees.models import (
     GuaranteeKind,
     GuaranteeProduct,
     GuaranteeStatus,
+    Guarantor,
     GuarantorStatus,
 )
 from trading.kernel import clock
@@ -71,7 +72,7 @@ async def test_onboarding_refusals(session: AsyncSession, settings: Settings) ->
             issuing_certificate=certificate_pem(),
             callback_url="ftp://x",
         )
-    assert rules(exc) == {("organisation_id", "guarantor_kind"), ("callback_url", "url")}
+    assert rules(exc) == {("organisation_id", "guarantor_kind"), ("callback_url", "callback_url_scheme")}
     row, pem = await guarantor(session, settings)
     insurer = await organisation(session, settings, OrganisationKind.INSURER)
     with pytest.raises(GuaranteeRefused) as exc:
@@ -84,7 +85,7 @@ async def test_onboarding_refusals(session: AsyncSession, settings: Settings) ->
     assert rules(exc) == {("organisation_id", "already_onboarded")}
     with pytest.raises(GuaranteeRefused) as exc:
         await service.onboard_guarantor(session, SYSTEM, organisation_id=insurer.id, issuing_certificate=b"not a cert")
-    assert exc.value.rule == "certificate"
+    assert exc.value.rule == "guarantor_certificate"
 
 
 async def test_suspension_hides_the_guarantor_and_refuses_applications(
@@ -118,7 +119,7 @@ async def test_product_refusals(session: AsyncSession, settings: Settings) -> No
             fee_rate_percent=Decimal(0),
             minimum_fee=Decimal("1.001"),
         )
-    assert rules(exc) == {("name", "required"), ("fee_rate_percent", "fee_rate"), ("minimum_fee", "decimals")}
+    assert rules(exc) == {("name", "required"), ("fee_rate_percent", "fee_rate"), ("minimum_fee", "amount_decimals")}
 
 
 def viewer(organisation_id: uuid.UUID) -> Actor:
@@ -194,16 +195,16 @@ async def test_application_refusals_name_field_and_rule(session: AsyncSession, s
     with pytest.raises(GuaranteeRefused) as exc:
         await service.apply(session, SYSTEM, bad)
     assert rules(exc) == {
-        ("amount", "decimals"),
-        ("currency", "currency"),
-        ("valid_until", "after_start"),
+        ("amount", "amount_decimals"),
+        ("currency", "guarantee_currency"),
+        ("valid_until", "validity_order"),
         ("lot_code", "required"),
-        ("beneficiary_uscc", "uscc"),
+        ("beneficiary_uscc", "uscc_length"),
         ("product_id", "product_kind"),
     }
     with pytest.raises(GuaranteeRefused) as exc:
         await service.apply(session, SYSTEM, request(product, bidder, bidder, amount=Decimal(0)))
-    assert rules(exc) == {("amount", "positive")}
+    assert rules(exc) == {("amount", "amount_positive")}
 
 
 async def test_issuance_stores_the_files_and_refuses_a_foreign_signer(
@@ -309,3 +310,16 @@ async def test_public_view_and_codes(session: AsyncSession, settings: Settings, 
     assert not hasattr(found, "bid_id")
     assert await service.verify_code(session, "0000-0000-0000-0000") is None
     assert await service.verify_code(session, "<script>") is None
+
+
+async def test_lookups_for_the_next_flows(session: AsyncSession, settings: Settings, tmp_path: Path) -> None:
+    guarantee, application, bidder, _ = await issued(session, settings, tmp_path)
+    row = await session.get_one(Guarantor, guarantee.guarantor_id)
+    assert await service.guarantor_by_api_key(session, row.api_cert_sha256.upper()) is row
+    assert [a.id for a in await service.applications_of(session, bidder.id)] == [application.id]
+    assert await service.guarantor_queue(session, row.id) == []  # issued: no longer waiting
+    assert [a.id for a in await service.guarantor_queue(session, row.id, (ApplicationStatus.ISSUED,))] == [
+        application.id
+    ]
+    assert await service.guarantee_of_application(session, application.id) is guarantee
+    assert [g.id for g in await service.guarantees_of_project(session, guarantee.project_code)] == [guarantee.id]
