@@ -21,6 +21,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from trading.guarantees.errors import GuaranteeRefused, GuaranteeStateError
+from trading.guarantees.issuance import guarantee_entry
 from trading.guarantees.models import (
     CashBondRefund,
     ClaimStatus,
@@ -32,7 +33,7 @@ from trading.guarantees.models import (
     ReleaseReason,
 )
 from trading.guarantees.repository import LIVE, GuaranteesRepository
-from trading.guarantees.service import CENT, Problems, check_amount, guarantee_entry, ledger_entry, required_row
+from trading.guarantees.rules import CENT, Problems, check_amount, ledger_entry, required_row
 from trading.kernel import clock
 from trading.kernel.auth.identity import Actor
 from trading.kernel.calendar import WorkingCalendar

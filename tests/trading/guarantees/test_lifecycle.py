@@ -14,7 +14,7 @@ from tests.trading.guarantees.factories import SYSTEM, issued, organisation
 from trading.guarantees import lifecycle, service
 from trading.guarantees.errors import GuaranteeRefused, GuaranteeStateError
 from trading.guarantees.models import ClaimStatus, ClaimTrigger, GuaranteeStatus, ReleaseReason
-from trading.guarantees.service import CHINA
+from trading.guarantees.rules import CHINA
 from trading.kernel import clock
 from trading.kernel.calendar import load_calendar
 from trading.kernel.settings import Settings

@@ -21,6 +21,7 @@ from tests.trading.guarantees.factories import (
     request,
     sha256_of_pem,
 )
+from trading.guarantees import rules as shared_rules
 from trading.guarantees import service
 from trading.guarantees.errors import GuaranteeAlreadyUsed, GuaranteeRefused, GuaranteeStateError
 from trading.guarantees.models import (
@@ -217,7 +218,7 @@ async def test_issuance_stores_the_files_and_refuses_a_foreign_signer(
     assert guarantee.applicant_uscc == bidder.uscc
     assert FileStore(tmp_path).path(guarantee.pdf_key).read_bytes() == b"%PDF-1.7 pdf"
     assert len(guarantee.verification_code) == 19
-    assert service.normalise_code(guarantee.verification_code.lower()) == guarantee.verification_code
+    assert shared_rules.normalise_code(guarantee.verification_code.lower()) == guarantee.verification_code
     assert guarantee.next_check == datetime(2027, 3, 31, 16, 0, tzinfo=UTC)  # 24:00 Beijing of the last day
     assert await actions(session, guarantee.id) == ["guarantees.issued"]
     # A second paid application of the same guarantor: a signature by another certificate is refused.
