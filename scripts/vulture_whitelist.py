@@ -206,3 +206,16 @@ _.may_sign  # bidding/award/web_contract.py: read by award/contract.html
 _.may_record_security  # bidding/award/web_contract.py: read by award/contract.html
 _.may_draft  # bidding/award/web_notices.py: read by award/notices_manage.html
 _.validate_created_and_expires  # trading/guarantees/httpsig.py: http-message-signatures' verifier calls it
+
+# trading.guarantees: columns the later flows and pages read (who released, when paid, when attached).
+_.requested_by
+_.paid_at
+_.attached_at
+_.DECRYPTION_FAILURE  # trading/guarantees/models.py: claim triggers the claims flow files (§6.1)
+_.TENDER_ENDED  # trading/guarantees/models.py: release reason the bidding events send
+_.issuing_cert_der  # trading/guarantees/models.py: the verifier's pinned certificate
+_.onboarded_by
+_.onboarded_at
+_.applied_by
+_.json_key  # trading/guarantees/models.py: the stored canonical JSON and its CAdES, read by the pages
+_.cades_key

@@ -234,6 +234,26 @@ ACTION_LABELS: Final[Mapping[str, str]] = MappingProxyType(
         "award.performance_security_recorded": N_("Performance security recorded"),
         "award.bid_securities_released": N_("Bid securities to be released"),
         "award.contract_overdue": N_("Contract not signed in time"),
+        "guarantees.guarantor_onboarded": N_("Guarantor onboarded"),
+        "guarantees.guarantor_suspended": N_("Guarantor suspended"),
+        "guarantees.guarantor_reinstated": N_("Guarantor reinstated"),
+        "guarantees.product_added": N_("Guarantee product added"),
+        "guarantees.applied": N_("Guarantee applied for"),
+        "guarantees.application_paid": N_("Guarantee fee paid"),
+        "guarantees.application_refused": N_("Guarantee application refused"),
+        "guarantees.application_withdrawn": N_("Guarantee application withdrawn"),
+        "guarantees.issued": N_("Guarantee issued"),
+        "guarantees.verified": N_("Guarantee verified"),
+        "guarantees.attached_to_bid": N_("Guarantee attached to a bid"),
+        "guarantees.detached_from_bid": N_("Guarantee detached from a bid"),
+        "guarantees.claim_filed": N_("Claim on a guarantee filed"),
+        "guarantees.claim_paid": N_("Claim on a guarantee paid"),
+        "guarantees.claim_rejected": N_("Claim on a guarantee rejected"),
+        "guarantees.release_requested": N_("Guarantee released"),
+        "guarantees.release_acknowledged": N_("Guarantee release acknowledged by the guarantor"),
+        "guarantees.expired": N_("Guarantee expired"),
+        "guarantees.cash_bond_refund_recorded": N_("Cash bond refund due"),
+        "guarantees.cash_bond_refunded": N_("Cash bond refunded"),
     }
 )
 GROUP_LABELS: Final[Mapping[str, str]] = MappingProxyType(
@@ -246,6 +266,7 @@ GROUP_LABELS: Final[Mapping[str, str]] = MappingProxyType(
         "intermediary_market": N_("Intermediary marketplace"),
         "evaluation": N_("Evaluation experts"),
         "award": N_("Award procedure"),
+        "guarantees": N_("Electronic guarantees"),
     }
 )
 SUBJECT_LABELS: Final[Mapping[str, str]] = MappingProxyType(
@@ -296,6 +317,11 @@ SUBJECT_LABELS: Final[Mapping[str, str]] = MappingProxyType(
         "specialty_list": N_("Specialty list"),
         "evaluation.clarification": N_("Clarification request"),
         "evaluation_scoring": N_("Evaluation scoring"),
+        "guarantees.guarantor": N_("Guarantor"),
+        "guarantees.product": N_("Guarantee product"),
+        "guarantees.application": N_("Guarantee application"),
+        "guarantees.guarantee": N_("Electronic guarantee"),
+        "guarantees.cash_bond_refund": N_("Cash bond refund"),
     }
 )
 """What kind of record an entry changed (``subject_type``)."""

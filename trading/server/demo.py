@@ -39,6 +39,7 @@ from trading.parties.repository import OrganisationRepository, UserRepository
 from trading.parties.schemas import OrganisationCreate, UserCreate
 from trading.parties.service import PartiesService
 from trading.server import demo_evaluation, demo_market, demo_opening, demo_pki, demo_pool, demo_session
+from trading.server.demo_guarantees import seed_demo_guarantor
 
 DEMO_PASSWORD = "ggzy-demo-2026"  # noqa: S105 - published in README.md on purpose
 
@@ -302,6 +303,9 @@ async def _seed(settings: Settings, manifest: dict[str, Any] | None = None) -> t
                 certificates += await demo_pki.seed_demo_certificates(
                     session, settings, manifest, centre_uscc=ORGANISATIONS[0].uscc, password=DEMO_PASSWORD
                 )
+            async with transaction(session_maker, lock=True) as session:
+                bank = next(item.uscc for item in ORGANISATIONS if item.key == "bank")
+                certificates += await seed_demo_guarantor(session, settings, manifest, bank_uscc=bank)
             async with transaction(session_maker, lock=True) as session:
                 certificates += await seed_demo_tender(session, settings, manifest)
             certificates += await demo_opening.seed_demo_opening(session_maker, settings, manifest)

@@ -48,6 +48,8 @@ from intermediary_market.api import routes as market_api
 from intermediary_market.web import routes as market_web
 from trading.credit import api as credit_api
 from trading.credit import web as credit_web
+from trading.guarantees import admin as guarantees_admin
+from trading.guarantees import public as guarantees_public
 from trading.kernel.auth.guards import make_permission_guard
 from trading.kernel.web.pages import add_context_hook
 from trading.kernel.web.templating import STATIC_DIR, build_environment
@@ -120,6 +122,7 @@ PUBLIC_ROUTES: frozenset[str] = frozenset(
         *ledger_web.PUBLIC_PATHS,
         # Credit records in force of an organisation (信用信息公示).
         *credit_web.PUBLIC_PATHS,
+        *guarantees_public.PUBLIC_PATHS,  # verifying a guarantee by its code (rate-limited)
         # The evaluation's report and result: the service answers members before publication, all after.
         *report_api.PUBLIC_PATHS,
         *report_web.PUBLIC_PATHS,
@@ -145,6 +148,7 @@ TEMPLATE_PACKAGES: tuple[str, ...] = (
     "trading.ledger",
     "trading.notifications",
     "trading.credit",
+    "trading.guarantees",
     "bidding",
     "bidding.award",
     "bidding.evaluation.pool",
@@ -188,6 +192,7 @@ def route_handlers(api_prefix: str) -> list[ControllerRouterHandler]:
             *market_api.CONTROLLERS,
             *notifications_api.CONTROLLERS,
             *credit_api.CONTROLLERS,
+            *guarantees_public.API_CONTROLLERS,
         ],
     )
     # Pages, static files and operational endpoints are not the API: they stay out of its document.
@@ -229,6 +234,8 @@ def route_handlers(api_prefix: str) -> list[ControllerRouterHandler]:
             *market_web.CONTROLLERS,
             *notifications_web.CONTROLLERS,
             *credit_web.CONTROLLERS,
+            *guarantees_public.PAGE_CONTROLLERS,
+            *guarantees_admin.CONTROLLERS,
             *workdays_web.CONTROLLERS,
             create_static_files_router(path="/static", directories=[STATIC_DIR], name="static"),
         ],

@@ -309,6 +309,11 @@ NAVIGATION = Navigation(
                     ),
                 ),
                 _CREDIT_PANEL,
+                Panel(
+                    N_("Guarantors"),
+                    N_("Onboard guarantee issuers (banks, insurers, guarantee companies) and their products."),
+                    (Link(N_("Guarantors"), "guarantees.admin"),),
+                ),
                 _LEDGER_PANEL,
             ),
         ),

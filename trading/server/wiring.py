@@ -52,6 +52,7 @@ from intermediary_market import jobs as market_jobs
 from intermediary_market import policies as market_policies
 from trading.credit import jobs as credit_jobs
 from trading.credit import policies as credit_policies
+from trading.guarantees import policies as guarantees_policies
 from trading.kernel import calendar as working_calendar
 from trading.kernel import sweep
 from trading.kernel.auth.guards import current_actor
@@ -85,6 +86,7 @@ def grants() -> Grants:
         parties_policies.ROLE_GRANTS,
         ledger_policies.ROLE_GRANTS,
         credit_policies.ROLE_GRANTS,
+        guarantees_policies.ROLE_GRANTS,
         bidding_policies.ROLE_GRANTS,
         pool_policies.ROLE_GRANTS,
         clarifications_policies.ROLE_GRANTS,

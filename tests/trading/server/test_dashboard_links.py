@@ -59,6 +59,7 @@ EXPECTED_LINKS = {
         "/admin/calendar",
         "/market/centre",
         "/credit/imports",
+        "/admin/guarantors",
         "/evaluation/experts",
         "/evaluation/imports",
         "/evaluation/draws",

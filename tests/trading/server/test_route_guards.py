@@ -113,6 +113,8 @@ async def test_public_routes_answer_without_login(client: httpx.AsyncClient, pat
         "/api/v1/docs/{path}": "/api/v1/docs/openapi.json",
         "/market/selections/{announcement_id}": "/market/selections/00000000-0000-0000-0000-000000000000",
         "/credit/organisations/{organisation_id}": "/credit/organisations/00000000-0000-0000-0000-000000000000",
+        "/guarantees/verify/{code}": "/guarantees/verify/0000-0000-0000-0000",
+        "/api/v1/guarantees/verify/{code}": "/api/v1/guarantees/verify/0000-0000-0000-0000",
         "/bidding/tenders/{code}": "/bidding/tenders/E0000000000000000000",
         "/api/v1/bidding/tenders/{code}": "/api/v1/bidding/tenders/NO-SUCH-TENDER",
         "/api/v1/bidding/opening/{code}/events": "/api/v1/bidding/opening/NO-SUCH-TENDER/events",
