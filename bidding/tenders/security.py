@@ -190,7 +190,7 @@ async def required_security(session: AsyncSession, tender_code: str, lot_code: s
     ).one_or_none()
     if row is None:
         return None
-    tender, lot, tenderee = row.tuple()
+    tender, lot, tenderee = row
     terms = lot_terms(tender, lot)
     until = validity_end(tender)
     if not terms.required or tender.deadline is None or until is None:
