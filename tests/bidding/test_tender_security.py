@@ -267,6 +267,13 @@ async def test_required_security_gives_the_guarantees_part_its_terms(
             beneficiary_name=tenderee.name,
             beneficiary_uscc=tenderee.uscc,
         )
+        assert terms is not None
+        # What a guarantee's 受益人 and 标段 must say (domain-rules §6.4).
+        assert (terms.beneficiary_name, terms.beneficiary_uscc, terms.lot_name) == (
+            tenderee.name,
+            tenderee.uscc,
+            "一标段",
+        )
         assert await required_security(session, tender.project_code, "L2") is None  # none required
         assert await required_security(session, tender.project_code, "L9") is None
 
