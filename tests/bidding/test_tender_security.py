@@ -293,6 +293,10 @@ async def test_a_bid_naming_a_form_the_lot_does_not_accept_is_refused_at_intake(
     tender = await published_tender(session_maker, settings, store, owner, lots=lots)
     assert tender.deadline is not None
     token = await log_in(client, bidder)
+    upload_page = await client.get(f"/bidding/tenders/{tender.project_code}/lots/L1/bid")
+    assert upload_page.status_code == 200
+    assert '<option value="cash">' in upload_page.text
+    assert '<option value="guarantee">' not in upload_page.text  # the page offers what the lot takes
     built = await build(tmp_path, bidder, tender=tender.project_code, lot="L1", deadline=tender.deadline)
     refused = await upload_in_pages(client, token, tender.project_code, "L1", built.path.read_bytes())
     assert refused.status_code == 422, refused.text
