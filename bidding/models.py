@@ -139,6 +139,11 @@ class Lot(UUIDPrimaryKey, Base):
     bid_security_amount: Mapped[Decimal | None] = mapped_column(MONEY)
     """Bid security for a bid on this lot; None: the tender's ``bid_security_amount``. Either is
     checked against this lot's estimate (实施条例 Art. 26: ≤ 2 % of the estimate, per lot)."""
+    bid_security_required: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    """Whether a bid on this lot must give bid security (投标保证金/投标保函); the terms are
+    ``bidding.tenders.security.lot_terms``."""
+    bid_security_forms: Mapped[dict[str, Any] | None]
+    """``{"forms": [...]}`` the lot accepts (`bidding.rules.BID_SECURITY_FORMS`); None: the tender's."""
     position: Mapped[int]
 
 

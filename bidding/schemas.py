@@ -26,6 +26,7 @@ from bidding.models import (
     TenderStatus,
 )
 from bidding.remedy_plan import remedy_plan
+from bidding.tenders import security
 from trading.kernel.bounds import BigInt, Digits, Input, MaxLength, ShortText, check_object
 
 Money = Annotated[Decimal, Digits(MONEY_INTEGER_DIGITS)]
@@ -44,6 +45,11 @@ class LotCreate(msgspec.Struct, forbid_unknown_fields=True, rename="camel"):
     estimate: Money
     bid_security_amount: Money | None = None
     """Bid security for this lot; absent: the tender's amount applies to each lot."""
+    bid_security_required: bool | None = None
+    """Whether a bid on this lot must give bid security; absent: when its amount (the lot's, else
+    the tender's) is positive."""
+    bid_security_forms: list[ShortText] | None = None
+    """The forms this lot accepts (``cash``, ``guarantee`` = 保函/电子保函); absent: the tender's."""
 
 
 class Criterion(msgspec.Struct, forbid_unknown_fields=True, rename="camel"):
@@ -180,16 +186,52 @@ class ClarificationUpload:
         check_object(self)
 
 
+class SecurityRead(msgspec.Struct, rename="camel"):
+    """A lot's bid security as a bidder must give it (`bidding.tenders.security`): the amount, the
+    forms accepted (``cash``, ``guarantee`` = 保函/电子保函) and the validity it must cover, from the
+    bid deadline to the end of the bid validity period (None while the draft has no deadline).
+    """
+
+    required: bool
+    amount: Decimal
+    currency: str
+    forms: list[str]
+    valid_from: datetime | None
+    valid_until: datetime | None
+
+
 class LotRead(msgspec.Struct, rename="camel"):
     id: uuid.UUID
     code: str
     name: str
     estimate: Decimal
-    bid_security_amount: Decimal | None = None
+    bid_security_amount: Decimal | None
+    """The lot's own amount (None: the tender's); ``security`` is what applies."""
+    bid_security_forms: list[str] | None
+    """The lot's own forms (None: the tender's)."""
+    security: SecurityRead
 
     @classmethod
-    def of(cls, row: Lot) -> LotRead:
-        return cls(row.id, row.code, row.name, row.estimate, row.bid_security_amount)
+    def of(cls, tender: Tender, row: Lot) -> LotRead:
+        terms = security.lot_terms(tender, row)
+        return cls(
+            id=row.id,
+            code=row.code,
+            name=row.name,
+            estimate=row.estimate,
+            bid_security_amount=row.bid_security_amount,
+            bid_security_forms=None
+            if row.bid_security_forms is None
+            else list(row.bid_security_forms.get("forms", [])),
+            security=SecurityRead(
+                required=terms.required,
+                amount=terms.amount,
+                currency=security.CURRENCY,
+                forms=sorted(terms.forms),
+                valid_from=tender.deadline,
+                valid_until=security.validity_end(tender),
+            ),
+        )
 
 
 class DocumentRead(msgspec.Struct, rename="camel"):
@@ -297,7 +339,7 @@ class TenderRead(msgspec.Struct, rename="camel"):
             published_at=tender.published_at,
             closed_at=tender.closed_at,
             extensions=tender.extensions,
-            lots=[LotRead.of(lot) for lot in lots],
+            lots=[LotRead.of(tender, lot) for lot in lots],
             documents=[DocumentRead.of(document) for document in documents],
             server_time=server_time,
         )

@@ -37,6 +37,9 @@ class TenderSnapshot:
     threshold: int
     declared_sha256: str = ""
     """The digest the bidder announced when starting the upload; the received bytes must match it."""
+    security_forms: frozenset[str] | None = None
+    """The forms of bid security the lot accepts when it requires one (None: it requires none, so
+    the manifest's ``guarantee.form`` is not checked). Fixed once the tender is published."""
 
 
 @dataclass
@@ -102,6 +105,16 @@ def _check_manifest(manifest: dict[str, Any], snapshot: TenderSnapshot) -> None:
                 field=f"manifest.{key}",
                 rule="matches-upload",
             )
+    # The lot's published security terms (issue 17): the signed manifest names the form of the
+    # bid's security, and a form the lot does not accept would be no security at all.
+    form = (manifest.get("guarantee") or {}).get("form")
+    if snapshot.security_forms is not None and form not in snapshot.security_forms:
+        raise BidRefused(
+            f"lot {snapshot.lot_code} accepts bid security as {', '.join(sorted(snapshot.security_forms))}, "
+            f"not {form!r}",
+            field="manifest.guarantee.form",
+            rule="security_form_not_accepted",
+        )
 
 
 def _check_parts(

@@ -32,6 +32,7 @@ from bidding.models import (
 from bidding.receipts import sign_receipt
 from bidding.repository.bids import BidRepository
 from bidding.signers import signer_must_be
+from bidding.tenders.security import lot_terms
 from certs.sign.cades import DetachedSignature
 from certs.trustlist.model import fingerprint
 from trading.credit.errors import Ineligible
@@ -71,6 +72,7 @@ class Submissions(IntakeBase):
                 self._check_open(tender, now)
             assert tender.deadline is not None  # noqa: S101 - refused just above
             holders = tender.key_holders or {}
+            security = lot_terms(tender, lot)
             snapshot = TenderSnapshot(
                 tender_id=tender.id,
                 code=tender.project_code,
@@ -84,6 +86,7 @@ class Submissions(IntakeBase):
                 holder_fingerprints=tuple(h["sha256"] for h in holders.get("holders", [])),
                 threshold=int(holders.get("threshold") or 0),
                 declared_sha256=upload.declared_sha256,
+                security_forms=security.forms if security.required else None,
             )
             refusal: BidRefused | DeadlinePassed | TenderStateConflict | None = None
             try:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any
 
 import msgspec
@@ -19,6 +20,7 @@ from bidding.models import (
 )
 from bidding.rules import TenderRules, UnknownTenderType, rules_for
 from bidding.schemas import CoefficientCreate, Criterion, KeyHolderCreate, LotCreate, TenderCreate, TenderUpdate
+from bidding.tenders import security
 from bidding.tenders.base import LOT_CODE_MAX, PROJECT_CODE, PROJECT_CODE_MAX, TITLE_MAX, RuleErrors, TenderBase
 from certs.errors import Refused
 from certs.pathval.validate import check_usage
@@ -164,6 +166,12 @@ class TenderDrafts(TenderBase):
         if data.estimate <= 0:
             errors.add("estimate", "positive", "the estimate must be positive")
         self._check_lots(data.lots, errors)
+        if rules is not None and not errors.items:
+            # The bid security rules at drafting already (and again at publication).
+            forms = list(data.bid_security_forms)
+            security.check_lots(
+                rules, [_lot_security(lot, data.bid_security_amount, forms) for lot in data.lots], errors
+            )
         key_holders = self._key_holders(data.key_holders, data.key_threshold, errors, remedy=data.key_remedy)
         errors.raise_if_any()
         assert tenderee is not None  # noqa: S101 - errors raised otherwise
@@ -214,7 +222,9 @@ class TenderDrafts(TenderBase):
         return tender
 
     def _add_lots(self, tender: Tender, lots: Sequence[LotCreate]) -> None:
+        forms = tender.bid_security_forms.get("forms", [])
         for position, lot in enumerate(lots):
+            terms = _lot_security(lot, tender.bid_security_amount, forms)
             self.session.add(
                 Lot(
                     id=uuid7(),
@@ -223,9 +233,23 @@ class TenderDrafts(TenderBase):
                     name=lot.name.strip(),
                     estimate=lot.estimate,
                     bid_security_amount=lot.bid_security_amount,
+                    bid_security_required=terms.required,
+                    bid_security_forms=None
+                    if lot.bid_security_forms is None
+                    else {"forms": list(lot.bid_security_forms)},
                     position=position,
                 )
             )
+
+    async def _check_stored_security(self, tender: Tender) -> None:
+        """The bid security rules on the draft as changed (its lots, the tender's defaults, the
+        rule set of its type); a refusal rolls the change back with the request.
+        """
+        errors = RuleErrors()
+        rules = rules_for(tender.tender_type, self.settings)  # a known type: refused before otherwise
+        lots = await self.repo.lots(tender.id)
+        security.check_lots(rules, [security.lot_terms(tender, lot) for lot in lots], errors)
+        errors.raise_if_any()
 
     def _draft_changes(self, data: TenderUpdate, errors: RuleErrors) -> dict[str, Any]:
         """The fields ``data`` sets (but lots and key holders), checked as at creation."""
@@ -292,6 +316,7 @@ class TenderDrafts(TenderBase):
             self._add_lots(tender, data.lots)
         tender.updated_at = await clock.now(self.session)
         await self.session.flush()
+        await self._check_stored_security(tender)
         fields = sorted({*changes, *(["lots"] if not isinstance(data.lots, msgspec.UnsetType) else [])})
         await self._record(actor, "tender_updated", tender, summary={"fields": fields})
         return tender
@@ -312,3 +337,20 @@ def _criteria_json(
             for c in coefficients
         ]
     return found
+
+
+def _lot_security(lot: LotCreate, tender_amount: Decimal, tender_forms: list[str]) -> security.LotSecurity:
+    """A lot of the request with the tender's defaults; not saying whether it requires security
+    means: when its amount is positive (what an amount meant before the flag existed).
+    """
+    amount = tender_amount if lot.bid_security_amount is None else lot.bid_security_amount
+    required = amount > 0 if lot.bid_security_required is None else lot.bid_security_required
+    return security.lot_security(
+        lot.code.strip(),
+        lot.estimate,
+        required=required,
+        amount=lot.bid_security_amount,
+        forms=lot.bid_security_forms,
+        tender_amount=tender_amount,
+        tender_forms=tender_forms,
+    )

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from decimal import Decimal
 
 from cryptography import x509
 
@@ -19,7 +18,8 @@ from bidding.models import (
     Tender,
     TenderStatus,
 )
-from bidding.rules import BID_SECURITY_FORMS, TenderRules, UnknownTenderType, rules_for
+from bidding.rules import TenderRules, UnknownTenderType, rules_for
+from bidding.tenders import security
 from bidding.tenders.base import CRITERIA_TOTAL, RuleErrors, TenderBase
 from certs.errors import Refused
 from certs.pathval.validate import check_usage
@@ -49,8 +49,7 @@ class TenderPublication(TenderBase):
         lots = await self.repo.lots(tender.id)
         if not lots:
             errors.add("lots", "min_one", "a tender has at least one lot")
-        self._check_security(tender, rules, errors)
-        self._check_lot_security(tender, lots, rules, errors)
+        self._check_security(tender, lots, rules, errors)
         self._check_evaluation(tender, rules, errors)
         self._check_periods(tender, rules, now, errors)
         self._check_working_days(tender, rules, now, errors)
@@ -58,42 +57,14 @@ class TenderPublication(TenderBase):
         return errors, rules
 
     @staticmethod
-    def _check_security(tender: Tender, rules: TenderRules, errors: RuleErrors) -> None:
+    def _check_security(tender: Tender, lots: Sequence[Lot], rules: TenderRules, errors: RuleErrors) -> None:
+        """The estimate, and each lot's bid security (`bidding.tenders.security`, checked at drafting
+        too: the rule set or a lot may have changed since): 实施条例 Art. 26 / GP 实施条例 Art. 33
+        per lot, because a bid is for a lot and its security is bounded by that lot's estimate.
+        """
         if tender.estimate <= 0:
             errors.add("estimate", "positive", "the estimate must be positive")
-        amount = tender.bid_security_amount
-        limit = (rules.bid_security_max_ratio * tender.estimate).quantize(Decimal("0.01"))
-        if amount < 0:
-            errors.add("bidSecurityAmount", "not_negative", "bid security cannot be negative")
-        elif amount > limit:
-            errors.add(
-                "bidSecurityAmount",
-                "bid_security_max_ratio",
-                f"bid security may be at most {rules.bid_security_max_ratio:%} of the estimate ({limit})",
-            )
-        forms = set(tender.bid_security_forms.get("forms", []))
-        if not forms:
-            errors.add("bidSecurityForms", "required", "name at least one form of bid security")
-        elif not forms <= BID_SECURITY_FORMS:
-            errors.add("bidSecurityForms", "allowed_forms", f"forms are {', '.join(sorted(BID_SECURITY_FORMS))}")
-        elif rules.non_cash_security_required and "guarantee" not in forms:
-            errors.add("bidSecurityForms", "non_cash_accepted", "government procurement must accept guarantees")
-
-    @staticmethod
-    def _check_lot_security(tender: Tender, lots: Sequence[Lot], rules: TenderRules, errors: RuleErrors) -> None:
-        """实施条例 Art. 26 / GP 实施条例 Art. 33 per lot: a bid is for a lot, so its security is
-        bounded by that lot's estimate, not the tender's (which need not be the lots' sum).
-        """
-        for lot in lots:
-            amount = tender.bid_security_amount if lot.bid_security_amount is None else lot.bid_security_amount
-            limit = (rules.bid_security_max_ratio * lot.estimate).quantize(Decimal("0.01"))
-            if amount > limit:
-                errors.add(
-                    "lots",
-                    "bid_security_max_ratio",
-                    f"lot {lot.code}: bid security {amount} exceeds {rules.bid_security_max_ratio:%} "
-                    f"of the lot's estimate ({limit})",
-                )
+        security.check_lots(rules, [security.lot_terms(tender, lot) for lot in lots], errors)
 
     @staticmethod
     def _check_evaluation(tender: Tender, rules: TenderRules, errors: RuleErrors) -> None:

@@ -35,6 +35,7 @@ from bidding.models import (
     TenderStatus,
 )
 from bidding.policies import BiddingPermission
+from bidding.tenders import security
 from bidding.tenders.service import TenderService
 from bidding.visibility import Exposure, guarded
 from bidding.web.common import CHUNK_BYTES, PREFIX, attachment, path_to, problem_json
@@ -180,6 +181,8 @@ class BidPages(Controller):
                 "latest_receipt": latest,
                 "tender": view.tender,
                 "lot": chosen,
+                # The forms of bid security this lot accepts (intake refuses another one).
+                "security": security.lot_terms(view.tender, chosen),
                 "holders": holders,
                 "threshold": view.tender.key_holders.get("threshold"),
                 "requirement_set": requirement_set,

@@ -6,17 +6,21 @@ its field rather than refused as a bare 400.
 from __future__ import annotations
 
 import dataclasses
+import re
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, Final
 
 from bidding.models import MONEY_INTEGER_DIGITS, EvaluationMethod, TenderCategory
 from bidding.schemas import CoefficientCreate, Criterion, LotCreate, TenderCreate
 from bidding.web.labels import BAD_COEFFICIENTS, BAD_CRITERIA, BAD_LOTS
 from trading.kernel.bounds import INT64_MAX
 from trading.kernel.web.forms import BAD_CHOICE, BAD_NUMBER, FieldParser, Many, lines, many
+
+FORM_SEPARATORS: Final = re.compile(r"[\s,，、]+")
+"""A lot line's accepted forms: ``cash guarantee``, ``cash,guarantee`` or ``cash、guarantee``."""
 
 
 @dataclass
@@ -35,6 +39,7 @@ class DraftForm:
     coefficients: str = ""
     bidSecurityAmount: str = ""  # noqa: N815
     bidSecurityForms: Many = field(default_factory=list)  # noqa: N815
+    bidSecurityRequired: str = ""  # noqa: N815 - the checkbox: every lot requires bid security
     documentsFrom: str = ""  # noqa: N815
     documentsUntil: str = ""  # noqa: N815
     deadline: str = ""
@@ -77,16 +82,26 @@ class WithdrawalForm:
     signature: str = ""
 
 
-def _lots(parser: FieldParser, value: str) -> list[LotCreate]:
+def _lots(parser: FieldParser, value: str, *, required: bool) -> list[LotCreate]:
     lots = []
     for cells in lines(value):
         try:
-            # code | name | estimate [| bid security for this lot]
+            # code | name | estimate [| bid security for this lot [| forms it accepts]]
             code, name, estimate, *security = cells
-            if len(security) > 1:
+            if len(security) > 2:  # noqa: PLR2004 - amount and forms
                 raise ValueError(cells)  # noqa: TRY301 - one refusal path for every bad line
             amount = Decimal(security[0]) if security and security[0] else None
-            lots.append(LotCreate(code=code, name=name, estimate=Decimal(estimate), bid_security_amount=amount))
+            forms = FORM_SEPARATORS.split(security[1].strip()) if len(security) > 1 and security[1].strip() else None
+            lots.append(
+                LotCreate(
+                    code=code,
+                    name=name,
+                    estimate=Decimal(estimate),
+                    bid_security_amount=amount,
+                    bid_security_required=required,
+                    bid_security_forms=forms,
+                )
+            )
         except (ValueError, InvalidOperation):
             parser.add("lots", "format", BAD_LOTS)
             return []
@@ -130,7 +145,7 @@ def tender_from_form(form: DraftForm) -> TenderCreate:
         tenderee_organisation_id=parser.uuid("tendereeOrganisationId", form.tendereeOrganisationId, required=False),
         estimate=_number(parser, "estimate", form.estimate, money),
         evaluation_method=method or EvaluationMethod.COMPREHENSIVE,
-        lots=_lots(parser, form.lots),
+        lots=_lots(parser, form.lots, required=bool(form.bidSecurityRequired)),
         bid_security_amount=parser.decimal(
             "bidSecurityAmount", form.bidSecurityAmount, digits=money, default=Decimal(0)
         )

@@ -80,6 +80,7 @@ FIELD_LABELS: dict[str, str] = {
     "coefficients": N_("Random coefficients"),
     "bidSecurityAmount": N_("Bid security (yuan)"),
     "bidSecurityForms": N_("Bid security forms"),
+    "bidSecurityRequired": N_("Every lot requires bid security"),
     "documentsFrom": N_("Documents available from"),
     "documentsUntil": N_("Documents available until"),
     "deadline": N_("Bid deadline"),
@@ -112,9 +113,11 @@ RULE_TEXT: dict[str, str] = {
     "lot_name": N_("Every lot needs a name."),
     "lot_estimate": N_("A lot's estimate cannot be negative."),
     "signed_tender_document": N_("Upload a signed tender document before publishing."),
-    "bid_security_max_ratio": N_("The bid security exceeds the share of the estimate the rules allow."),
+    "security_amount_over_cap": N_("The bid security is more than 2 percent of the lot's estimate (budget)."),
     "allowed_forms": N_("Bid security is given as cash or a guarantee."),
-    "non_cash_accepted": N_("Government procurement must accept guarantees."),
+    "security_amount_required": N_("A lot that requires bid security needs a positive amount."),
+    "security_forms_required": N_("A lot that requires bid security must accept at least one form."),
+    "gp_security_must_accept_non_cash": N_("Government procurement must accept guarantees, not cash only."),
     "weights_sum_100": N_("The comprehensive method needs named criteria whose weights sum to 100."),
     "coefficients_list": N_("Random coefficients are a list of name, low, high and step."),
     "coefficient_name": N_("Each random coefficient needs a name of 1 to 40 characters."),
@@ -145,6 +148,7 @@ RULE_TEXT: dict[str, str] = {
     "declared-size": N_("More bytes were sent than announced."),
     "incomplete": N_("The upload is incomplete."),
     "matches-upload": N_("The package was sealed for another tender, lot or bidder."),
+    "security_form_not_accepted": N_("This lot does not accept the form of bid security the bid names."),
     "binding-mismatch": N_("The package was sealed for another tender, lot, bidder or deadline: seal it again."),
     "digest-mismatch": N_("The package does not match its signed manifest."),
     "not-sealed": N_("The package is not sealed: unencrypted bids are refused."),
@@ -168,7 +172,10 @@ RULE_TEXT: dict[str, str] = {
     "archive-after-deadline": N_("A tender is archived only after its bid deadline."),
     "archive-unchanged": N_("Nothing was recorded for this tender since its latest archive."),
 }
-BAD_LOTS: Final = N_("One lot per line: code | name | estimate, optionally | bid security for that lot.")
+BAD_LOTS: Final = N_(
+    "One lot per line: code | name | estimate, optionally | bid security for that lot"
+    " | the forms it accepts (cash, guarantee)."
+)
 BAD_CRITERIA: Final = N_("One criterion per line: name | weight.")
 BAD_COEFFICIENTS: Final = N_("One random coefficient per line: name | low | high | step.")
 BIDDING: Final = Labels(

@@ -23,6 +23,7 @@ from bidding.models import (
 from bidding.objections import DocumentObjections
 from bidding.policies import BiddingPermission
 from bidding.remedy_plan import remedy_plan
+from bidding.tenders import security
 from bidding.tenders.service import TenderService
 from bidding.visibility import Exposure, exposes, guarded
 from bidding.web.common import PREFIX, PUBLIC_LIST_STATUSES, TENDERS, attachment, path_to
@@ -288,6 +289,9 @@ class _DetailPage:
             "criteria": view.tender.evaluation_criteria.get("criteria", []),
             "remedy_plan": remedy_plan(view.tender.key_holders, view.tender.rules),
             "lots": view.lots,
+            # Each lot's bid security as a bidder must give it (issue 17: amount, forms, validity).
+            "securities": {lot.code: security.lot_terms(view.tender, lot) for lot in view.lots},
+            "security_valid_until": security.validity_end(view.tender),
             "documents": view.documents,
             "requirement_set": await requirementset.published(session, view.tender),
             "answered": answered,

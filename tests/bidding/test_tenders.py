@@ -78,8 +78,6 @@ async def test_every_broken_publication_rule_is_named_and_nothing_changes(
         store,
         owner,
         signed=False,
-        bid_security_amount=Decimal("20000.01"),
-        bid_security_forms=["cheque"],
         evaluation_criteria=[],
         documents_from=now,
         documents_until=now + timedelta(days=3),
@@ -92,6 +90,9 @@ async def test_every_broken_publication_rule_is_named_and_nothing_changes(
         # A holder certificate that cannot receive a key share slipped in (edited in the database).
         row = await session.get_one(Tender, tender.id)
         row.key_holders = {**row.key_holders, "threshold": 2}
+        # So did bid security the drafting rules refuse (checked again at publication).
+        row.bid_security_amount = Decimal("20000.01")
+        row.bid_security_forms = {"forms": ["cheque"]}
         await session.commit()
     async with session_maker() as session:
         with pytest.raises(TenderRuleViolated) as raised:
@@ -100,8 +101,7 @@ async def test_every_broken_publication_rule_is_named_and_nothing_changes(
     named = {(item["field"], item["rule"]) for item in raised.value.extra["errors"]}
     assert named == {
         ("documents", "signed_tender_document"),
-        ("bidSecurityAmount", "bid_security_max_ratio"),
-        ("lots", "bid_security_max_ratio"),
+        ("bidSecurityAmount", "security_amount_over_cap"),
         ("bidSecurityForms", "allowed_forms"),
         ("evaluationCriteria", "weights_sum_100"),
         ("deadline", "publication_to_deadline_days"),
@@ -119,18 +119,20 @@ async def test_every_broken_publication_rule_is_named_and_nothing_changes(
 
 
 @pytest.mark.parametrize(
-    ("lots", "tender_security", "refused_lots"),
+    ("lots", "tender_security", "refused_lots", "field"),
     [
         # A 1 M lot of a 100 M tender with a 2 M bond: 2 % of the tender, 200 % of the lot.
-        ([LotCreate("L1", "一标段", Decimal("1000000.00"))], Decimal("2000000.00"), {"L1"}),
+        ([LotCreate("L1", "一标段", Decimal("1000000.00"))], Decimal("2000000.00"), {"L1"}, "bidSecurityAmount"),
         # 990 k + 10 k with a 20 k bond: 2 % of the whole, 200 % of the small lot (and just over
         # 2 % of the large one).
         (
             [LotCreate("L1", "一标段", Decimal("990000.00")), LotCreate("L2", "二标段", Decimal("10000.00"))],
             Decimal("20000.00"),
             {"L1", "L2"},
+            "bidSecurityAmount",
         ),
-        # A lot's own amount is checked against that lot, not the tender's default.
+        # A lot's own amount is checked against that lot, not the tender's default, and the
+        # refusal names the lot's line rather than the tender's default.
         (
             [
                 LotCreate("L1", "一标段", Decimal("800000.00")),
@@ -138,6 +140,7 @@ async def test_every_broken_publication_rule_is_named_and_nothing_changes(
             ],
             Decimal("4000.00"),
             {"L2"},
+            "lots",
         ),
     ],
 )
@@ -150,18 +153,18 @@ async def test_bid_security_is_capped_at_two_percent_of_each_lots_estimate(
     lots: list[LotCreate],
     tender_security: Decimal,
     refused_lots: set[str],
+    field: str,
 ) -> None:
-    """实施条例 Art. 26 per lot (issue 21 item 1): the cap is 2 % of the estimate of what is bid for."""
+    """实施条例 Art. 26 per lot (issue 21 item 1): the cap is 2 % of the estimate of what is bid for;
+    refused when the draft is made (issue 17), not only at publication.
+    """
     estimate = Decimal("100000000.00") if tender_security > Decimal(100000) else Decimal("1000000.00")
-    tender = await draft_tender(
-        session_maker, settings, store, owner, estimate=estimate, lots=lots, bid_security_amount=tender_security
-    )
-    async with session_maker() as session:
-        with pytest.raises(TenderRuleViolated) as raised:
-            await TenderService(session, settings, store).publish(owner.actor(), tender)
-        await session.rollback()
+    with pytest.raises(TenderRuleViolated) as raised:
+        await draft_tender(
+            session_maker, settings, store, owner, estimate=estimate, lots=lots, bid_security_amount=tender_security
+        )
     errors = raised.value.extra["errors"]
-    assert {(item["field"], item["rule"]) for item in errors} == {("lots", "bid_security_max_ratio")}
+    assert {(item["field"], item["rule"]) for item in errors} == {(field, "security_amount_over_cap")}
     assert {item["message"].split(":")[0].removeprefix("lot ") for item in errors} == refused_lots
 
 

@@ -244,9 +244,24 @@ async def seed_demo_tender(session: AsyncSession, settings: Settings, manifest: 
             evaluation_method=EvaluationMethod.COMPREHENSIVE,
             evaluation_criteria=[Criterion("投标报价", 60), Criterion("施工组织设计", 30), Criterion("信用", 10)],
             lots=[
-                # Bid security per lot, each 2 % of its lot's estimate (实施条例 Art. 26).
-                LotCreate("001", "第一标段:土建工程", Decimal("8000000.00"), Decimal("160000.00")),
-                LotCreate("002", "第二标段:安装工程", Decimal("4000000.00"), Decimal("80000.00")),
+                # Bid security per lot, each 2 % of its lot's estimate (实施条例 Art. 26), given as
+                # an electronic guarantee (保函) or cash, valid through the bid validity period.
+                LotCreate(
+                    "001",
+                    "第一标段:土建工程",
+                    Decimal("8000000.00"),
+                    Decimal("160000.00"),
+                    bid_security_required=True,
+                    bid_security_forms=["guarantee", "cash"],
+                ),
+                LotCreate(
+                    "002",
+                    "第二标段:安装工程",
+                    Decimal("4000000.00"),
+                    Decimal("80000.00"),
+                    bid_security_required=True,
+                    bid_security_forms=["guarantee", "cash"],
+                ),
             ],
             bid_security_amount=Decimal("80000.00"),
             bid_security_forms=["cash", "guarantee"],
