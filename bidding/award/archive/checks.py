@@ -268,6 +268,9 @@ class _Checker:
             return
         self.report.signatures += 1
         self._check_path(where, verified.signer_certificate, verified.certificates, verified.best_signature_time)
+        if verified.timestamp is not None:  # the token dates the signature: its TSA must chain to a root too
+            stamp = verified.timestamp
+            self._check_path(f"{where} timestamp", stamp.tsa_certificate, stamp.certificates, stamp.gen_time)
 
     def _check_pades(self, path: str, data: bytes, count: int) -> None:
         try:

@@ -8,10 +8,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import itertools
 import json
 import subprocess
 import sys
 import zipfile
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -23,7 +25,12 @@ from bidding.award.archive import format as fmt
 from bidding.award.archive.builder import build_archive
 from bidding.award.archive.checks import verify_archive
 from bidding.errors import TenderStateConflict
+from certs.devpki.authority import Profile
+from certs.devpki.names import ca_name
 from certs.devpki.pki import DevPki
+from certs.sign import cades
+from certs.tsa.client import LocalTsa
+from certs.tsa.server import TimeStampAuthority
 from tests.bidding.award.archive_world import closed_opening
 from trading.kernel import clock
 from trading.kernel.auth.identity import Actor
@@ -199,6 +206,33 @@ async def test_the_verifier_names_an_altered_file_a_removed_signature_and_a_chan
     assert any(p.where == f"ledger {chain['chain']} seq 2" and "was changed" in p.what for p in report.problems), (
         report.text()
     )
+
+    # A receipt's signature re-made with a timestamp from a TSA of a CA nobody recognises: the
+    # signer's path reaches a root in the archive, the timestamp's does not, and that is named.
+    serials = itertools.count(1)
+    rogue_tsa = dev_pki.rogue_ca.issue(
+        ca_name("未经认可的时间戳服务", "某未认可机构", "江苏省"),
+        profile=Profile.TSA,
+        not_before=datetime.now(UTC) - timedelta(days=1),
+        not_after=datetime.now(UTC) + timedelta(days=30),
+    )
+    authority = TimeStampAuthority(
+        identity=rogue_tsa.signing(),
+        clock=lambda: datetime.now(UTC).replace(microsecond=0),
+        serials=lambda: next(serials),
+    )
+    receipt_signature = next(row for row in rows[fmt.RECEIPT]["signatures"] if row["type"] == fmt.CADES_DETACHED)[
+        "path"
+    ]
+    resigned = await cades.sign_detached(
+        member(archive, receipt), dev_pki.platform_signer.signing(), tsa=LocalTsa(authority)
+    )
+    report = verify_archive(rewrite(archive, {receipt_signature: resigned}))
+    assert any(
+        p.where == f"{receipt} (signature {receipt_signature}) timestamp" and "not a root in the archive" in p.what
+        for p in report.problems
+    ), report.text()
+    assert not any(p.where == f"{receipt} (signature {receipt_signature})" for p in report.problems), report.text()
 
     # The command line names the first failure and exits 1.
     path = tmp_path / "changed.zip"
