@@ -13,8 +13,10 @@ bidders' tokens, ``--concurrency`` in flight at once (asyncio + one `httpx.Async
 each a different project code. Each request's latency is taken from send to full answer; the run's
 throughput is the count over the wall time. Every answer must be 201.
 
-The floor, in this run, with the same client, count and concurrency: ``GET /ping`` of
-``bench/bare_app.py`` (Litestar with one JSON endpoint, nothing else) under uvicorn.
+The floors, in this run, with the same client, count and concurrency (each after a warm-up of
+2 × concurrency requests): ``GET /ping`` of ``bench/bare_app.py`` (Litestar with one JSON endpoint,
+nothing else) under uvicorn, and ``GET /healthz`` of the same ggzy server (its whole middleware
+stack and one database round trip, no token, no ledger).
 
 Afterwards the database must hold exactly ``--applications`` applications: nothing lost, nothing twice.
 """
@@ -97,10 +99,16 @@ async def ready(base: str, path: str, seconds: float = 120) -> None:
 
 async def tokens(base: str, world: World) -> list[str]:
     await ready(base, "/healthz")
+    # A few logins at a time: each holds a pooled connection across its password hash, and 100 at once
+    # exhaust the server's pool (10 + 10 overflow, 30 s timeout) on a loaded machine.
+    gate = asyncio.Semaphore(8)
     async with httpx.AsyncClient(base_url=base, timeout=60) as client:
 
         async def one(username: str) -> str:
-            response = await client.post("/api/v1/auth/tokens", json={"username": username, "password": world.password})
+            async with gate:
+                response = await client.post(
+                    "/api/v1/auth/tokens", json={"username": username, "password": world.password}
+                )
             assert response.status_code == 201, response.text
             return str(response.json()["token"])
 
@@ -165,22 +173,32 @@ def main() -> None:
         with uvicorn_server("bench.bare_app:app") as bare:
             asyncio.run(ready(bare, "/ping"))
             pings = [("GET", "/ping", {}, None)] * args.applications
+            asyncio.run(load(bare, pings[: args.concurrency * 2], args.concurrency))  # warm-up
             floor = asyncio.run(load(bare, pings, args.concurrency))
         env = {"GGZY_DB_URL": db_url, "GGZY_VAR_DIR": var, "GGZY_LOG_LEVEL": "WARNING"}
         with uvicorn_server("trading.server.asgi:app", env=env) as ggzy:
             bearer = [{"Authorization": f"Bearer {token}"} for token in asyncio.run(tokens(ggzy, world))]
             print(f"prepared {args.bidders} bidders with tokens in {time.perf_counter() - started:.0f} s", flush=True)
+            health = [("GET", "/healthz", {}, None)] * args.applications
+            asyncio.run(load(ggzy, health[: args.concurrency * 2], args.concurrency))  # warm-up
+            same_server = asyncio.run(load(ggzy, health, args.concurrency))
             posts = [("POST", API, bearer[n % len(bearer)], body(world, n)) for n in range(args.applications)]
             measured = asyncio.run(load(ggzy, posts, args.concurrency))
         stored = asyncio.run(count_applications(db_url, world.product.id))
-    report(args, floor, measured, stored)
+    report(args, {"floor": floor, "same_server": same_server, "measured": measured}, stored)
 
 
-def report(args: argparse.Namespace, floor: dict[str, Any], measured: dict[str, Any], stored: int) -> None:
+def report(args: argparse.Namespace, runs: dict[str, dict[str, Any]], stored: int) -> None:
+    floor, measured = runs["floor"], runs["measured"]
     print(f"{args.applications} requests, {args.concurrency} in flight, {args.bidders} bidder tokens")
     print(f"{'':44}{'req/s':>10}{'p50':>10}{'p99':>10}{'ratio':>9}")
     floor_rps = floor["count"] / floor["wall"]
-    for name, r in (("bare Litestar GET /ping (floor)", floor), (f"POST {API}", measured)):
+    rows = (
+        ("bare Litestar GET /ping (floor)", floor),
+        ("ggzy GET /healthz (same server, one DB ping)", runs["same_server"]),
+        (f"POST {API}", measured),
+    )
+    for name, r in rows:
         rps = r["count"] / r["wall"]
         print(f"{name:44}{rps:>10.0f}{r['p50'] * 1000:>8.1f}ms{r['p99'] * 1000:>8.1f}ms{rps / floor_rps:>8.3f}×")
     print(f"answers: {measured['statuses']}; applications stored: {stored} (expected {args.applications})")

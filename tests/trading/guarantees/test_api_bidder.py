@@ -8,15 +8,19 @@ from __future__ import annotations
 import hashlib
 import uuid
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 import httpx
+import msgspec
+from litestar import Litestar
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.trading.guarantees.factories import SYSTEM, bid_product, guarantor, organisation, sha256_of_pem
 from tests.trading.parties.factories import Account, api_token, bearer, create_account
 from trading.guarantees import service
+from trading.guarantees.api_bidder import ApplicationCreate
 from trading.guarantees.models import GuaranteeApplication, GuaranteeProduct
 from trading.guarantees.rules import CHINA
 from trading.kernel.auth.roles import Role
@@ -225,3 +229,13 @@ async def test_only_bidders_may_apply(
     headers = bearer(await api_token(client, account))
     response = await client.post(f"{API}/applications", json=_body(product, tenderee), headers=headers)
     assert response.status_code == 403
+
+
+def test_the_documented_examples_are_valid_input(app: Litestar) -> None:
+    """A body made of the OpenAPI document's examples decodes as `ApplicationCreate` (the bounds pass)."""
+    schema = app.openapi_schema.to_schema()["components"]["schemas"]["ApplicationCreate"]
+    example = {name: spec["examples"][0] for name, spec in schema["properties"].items()}
+    decoded = msgspec.json.decode(msgspec.json.encode(example), type=ApplicationCreate)
+    assert decoded.amount == Decimal("80000.00")
+    assert len(decoded.beneficiary_uscc) == 18
+    assert decoded.valid_until > decoded.valid_from
