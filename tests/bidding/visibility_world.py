@@ -241,6 +241,8 @@ def concrete(path_format: str, w: World) -> str:
         "part": "price-summary",
         "file_path": "js/bidding.js",
         "file": "0" * 64 + ".zip",  # an archive by its digest (none: the tender is not closed)
+        "application_no": "GA20261206NONE000000",  # a guarantee application: none in this world
+        "guarantee_no": "NO-SUCH-GUARANTEE",  # a guarantee: none in this world
     }
     names = re.findall(r"{(\w+)}", path_format)
     unknown = [name for name in names if name not in values]

@@ -14,8 +14,10 @@ from trading.kernel.auth.roles import Role
 
 class GuaranteesPermission(Permission):
     GUARANTOR_MANAGE = "guarantees:guarantor:manage"  # the centre onboards guarantors and their products
+    APPLY = "guarantees:application:submit"  # a bidder applies for, follows and withdraws its own applications
 
 
 ROLE_GRANTS: Mapping[Role, frozenset[str]] = {
     Role.ADMIN: frozenset({GuaranteesPermission.GUARANTOR_MANAGE}),
+    Role.BIDDER: frozenset({GuaranteesPermission.APPLY}),
 }

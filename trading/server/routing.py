@@ -49,6 +49,7 @@ from intermediary_market.web import routes as market_web
 from trading.credit import api as credit_api
 from trading.credit import web as credit_web
 from trading.guarantees import admin as guarantees_admin
+from trading.guarantees import api_bidder as guarantees_api_bidder
 from trading.guarantees import public as guarantees_public
 from trading.kernel.auth.guards import make_permission_guard
 from trading.kernel.web.pages import add_context_hook
@@ -193,6 +194,7 @@ def route_handlers(api_prefix: str) -> list[ControllerRouterHandler]:
             *notifications_api.CONTROLLERS,
             *credit_api.CONTROLLERS,
             *guarantees_public.API_CONTROLLERS,
+            *guarantees_api_bidder.CONTROLLERS,
         ],
     )
     # Pages, static files and operational endpoints are not the API: they stay out of its document.
