@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from litestar.exceptions import HTTPException, ValidationException
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from trading.kernel.api.errors import api_exception_handlers, is_api_path
 from trading.kernel.errors import DomainError
@@ -23,7 +24,7 @@ def exception_handlers() -> ExceptionHandlersMap:
             from trading.kernel.web.errors import web_error_response  # noqa: PLC0415 - web shell is optional at import
 
             return web_error_response(request, exc)
-        for kind in (DomainError, ValidationException, HTTPException, Exception):
+        for kind in (PoolTimeout, DomainError, ValidationException, HTTPException, Exception):
             if isinstance(exc, kind):
                 return api[kind](request, exc)
         raise exc

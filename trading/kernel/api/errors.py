@@ -2,7 +2,9 @@
 
 One handler per error family, attached to the API router by the composition root. A domain error
 keeps its status; a request that fails to parse becomes 400/422 naming each field and the rule it
-broke; anything unexpected is a 500 that is logged with its traceback and shows no internals.
+broke; every database connection in use (the pool's wait timed out) is a 503 with Retry-After,
+the request not started, so the client may simply send it again; anything unexpected is a 500
+that is logged with its traceback and shows no internals.
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ from typing import TYPE_CHECKING, Any
 import structlog
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, NotAuthorizedException, PermissionDeniedException, ValidationException
-from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR, HTTP_503_SERVICE_UNAVAILABLE
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from trading.kernel.errors import DomainError
 
@@ -25,6 +28,8 @@ PROBLEM_JSON = "application/problem+json"
 # from an endpoint without parameters); the OpenAPI document adds them (trading.server.openapi).
 PROBLEM_STATUSES_OPT = "problem_statuses"
 log = structlog.get_logger(__name__)
+RETRY_AFTER_BUSY = "2"
+"""Seconds a client waits before sending a request again when every database connection was busy."""
 
 
 def documents_problems(*statuses: int) -> dict[str, frozenset[int]]:
@@ -104,8 +109,24 @@ def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any
     )
 
 
+def _busy(request: Request[Any, Any, Any], _: Exception) -> Response[Any]:
+    # Overload, not a fault: nothing was done (no connection, no transaction), so say so and when
+    # to come back instead of a 500.
+    log.warning("api.database_busy", path=request.url.path)
+    return problem_response(
+        {
+            "type": "urn:ggzy:error:busy",
+            "title": "Service busy",
+            "status": HTTP_503_SERVICE_UNAVAILABLE,
+            "detail": "Every database connection is in use; nothing was done. Send the request again shortly.",
+        },
+        headers={"Retry-After": RETRY_AFTER_BUSY},
+    )
+
+
 def api_exception_handlers() -> ExceptionHandlersMap:
     return {
+        PoolTimeout: _busy,
         DomainError: _domain_error,
         ValidationException: _validation_error,
         NotAuthorizedException: _http_error,

@@ -28,8 +28,9 @@ from litestar.connection import ASGIConnection
 from litestar.enums import ScopeType
 from litestar.exceptions import HTTPException, TemplateNotFoundException, ValidationException
 from litestar.utils.scope.state import ScopeState
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from trading.kernel.api.errors import is_api_path
+from trading.kernel.api.errors import RETRY_AFTER_BUSY, is_api_path
 from trading.kernel.auth.guards import ACTOR_STATE_KEY, current_actor
 from trading.kernel.auth.identity import Actor
 from trading.kernel.errors import DomainError
@@ -45,6 +46,7 @@ log = structlog.get_logger(__name__)
 LOGIN_PATH = "/login"
 HTTP_UNAUTHORIZED = 401
 HTTP_SERVER_ERROR = 500
+HTTP_SERVICE_UNAVAILABLE = 503
 TOAST_TEMPLATE = "_toast.html"
 GENERIC_TEMPLATE = "errors/error.html"
 
@@ -96,6 +98,8 @@ class ErrorView:
 
 
 def status_of(exc: Exception) -> int:
+    if isinstance(exc, PoolTimeout):  # every database connection busy: overload, nothing was done
+        return HTTP_SERVICE_UNAVAILABLE
     if isinstance(exc, DomainError):
         return exc.status_code
     if isinstance(exc, HTTPException):
@@ -144,7 +148,9 @@ def describe(exc: Exception, status: int) -> ErrorView:
 
 def web_error_response(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     status = status_of(exc)
-    if status >= HTTP_SERVER_ERROR:
+    if status == HTTP_SERVICE_UNAVAILABLE:
+        log.warning("web.database_busy", path=request.url.path)
+    elif status >= HTTP_SERVER_ERROR:
         log.error("web.unhandled_error", path=request.url.path, status=status, exc_info=exc)
     if status == HTTP_UNAUTHORIZED:
         return login_redirect(request)
@@ -153,6 +159,8 @@ def web_error_response(request: Request[Any, Any, Any], exc: Exception) -> Respo
     i18n.set_locale(locale)
     view = describe(exc, status)
     headers = _passthrough_headers(exc)
+    if status == HTTP_SERVICE_UNAVAILABLE:
+        headers["Retry-After"] = RETRY_AFTER_BUSY
     if is_htmx(request):
         headers.update(toast_headers())
         body = render(request, [TOAST_TEMPLATE], {"error": view, "toast_kind": "error"}, status=status)
