@@ -7,8 +7,8 @@ from __future__ import annotations
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
-from tests.conftest import RecordingPublisher
 from trading.kernel.settings import Settings
+from trading.kernel.tasks import RecordingPublisher
 from trading.server.app import create_app
 
 
@@ -21,7 +21,7 @@ async def test_a_request_that_finds_every_connection_busy_is_told_to_retry(
     try:
         async with small.connect() as held:
             await held.exec_driver_sql("SELECT 1")
-            transport = httpx.ASGITransport(app=app)
+            transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]  # as tests/conftest.py
             async with httpx.AsyncClient(transport=transport, base_url="http://testserver.local") as client:
                 api = await client.get("/api/v1/guarantees/verify/ABCD-EFGH-JKMN-PQRS")
                 page = await client.get("/guarantees/verify/ABCD-EFGH-JKMN-PQRS")
@@ -33,9 +33,7 @@ async def test_a_request_that_finds_every_connection_busy_is_told_to_retry(
         assert page.headers["retry-after"] == "2"
         assert "text/html" in page.headers["content-type"]
         # Once the connection is free again, the same request is answered normally (404: no such code).
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://testserver.local"
-        ) as client:
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver.local") as client:
             again = await client.get("/api/v1/guarantees/verify/ABCD-EFGH-JKMN-PQRS")
         assert again.status_code == 404, again.text
     finally:
