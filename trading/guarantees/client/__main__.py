@@ -8,8 +8,9 @@ flag                environment                 meaning
 ``--platform``      ``GUARANTOR_PLATFORM_URL``  the platform's base URL (``http://127.0.0.1:8000``)
 ``--cert``          ``GUARANTOR_CERT``          PEM: the guarantor's certificate, then its chain
 ``--key``           ``GUARANTOR_KEY``           PEM: its private key (PKCS#8 or traditional)
-(none)              ``GUARANTOR_KEY_PASSWORD``  the key's password, if it is encrypted
-``--tsa``           ``GUARANTOR_TSA_URL``       RFC 3161 TSA (default: the platform's ``/tsa``)
+``--p12``           ``GUARANTOR_P12``           or both in one PKCS#12 file (instead of the two)
+(none)              ``GUARANTOR_KEY_PASSWORD``  the key's (or PKCS#12's) password, if encrypted
+``--tsa``           ``GUARANTOR_TSA_URL``       RFC 3161 TSA (default: the platform's ``/api/v1/tsa``)
 ``--approve-up-to`` ``GUARANTOR_APPROVE_UP_TO`` approve up to this many yuan, refuse above
 ``--poll-seconds``  ``GUARANTOR_POLL_SECONDS``  ``run``: seconds between passes (default 5)
 ``--issuer-type``   ``GUARANTOR_ISSUER_TYPE``   ``bank`` / ``insurer`` / ``guarantor``
@@ -34,7 +35,7 @@ from pathlib import Path
 import httpx
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.hazmat.primitives.serialization import load_pem_private_key
+from cryptography.hazmat.primitives.serialization import load_pem_private_key, pkcs12
 
 from certs.cms import SigningIdentity
 from certs.tsa.client import HttpTsa
@@ -52,7 +53,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--platform", default=env("GUARANTOR_PLATFORM_URL", "http://127.0.0.1:8000"))
     parser.add_argument("--cert", default=env("GUARANTOR_CERT"), help="certificate PEM (leaf first, then chain)")
     parser.add_argument("--key", default=env("GUARANTOR_KEY"), help="private key PEM")
-    parser.add_argument("--tsa", default=env("GUARANTOR_TSA_URL"), help="TSA URL (default: <platform>/tsa)")
+    parser.add_argument("--p12", default=env("GUARANTOR_P12"), help="PKCS#12 with key, certificate and chain")
+    parser.add_argument("--tsa", default=env("GUARANTOR_TSA_URL"), help="TSA URL (default: <platform>/api/v1/tsa)")
     parser.add_argument("--approve-up-to", type=Decimal, default=env("GUARANTOR_APPROVE_UP_TO"))
     parser.add_argument("--poll-seconds", type=float, default=float(env("GUARANTOR_POLL_SECONDS", "5")))
     parser.add_argument(
@@ -74,11 +76,18 @@ def _parser() -> argparse.ArgumentParser:
 def _load(
     args: argparse.Namespace,
 ) -> tuple[SigningIdentity, x509.Certificate, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey]:
-    if not args.cert or not args.key:
-        raise SystemExit("--cert and --key (or GUARANTOR_CERT / GUARANTOR_KEY) are required")
-    chain = x509.load_pem_x509_certificates(Path(args.cert).read_bytes())
     password = os.environ.get("GUARANTOR_KEY_PASSWORD")
-    key = load_pem_private_key(Path(args.key).read_bytes(), password.encode() if password else None)
+    secret = password.encode() if password else None
+    if args.p12:
+        key, leaf, extra = pkcs12.load_key_and_certificates(Path(args.p12).read_bytes(), secret)
+        if leaf is None:
+            raise SystemExit("the PKCS#12 file holds no certificate")
+        chain = [leaf, *extra]
+    elif args.cert and args.key:
+        chain = x509.load_pem_x509_certificates(Path(args.cert).read_bytes())
+        key = load_pem_private_key(Path(args.key).read_bytes(), secret)
+    else:
+        raise SystemExit("--cert and --key, or --p12 (or GUARANTOR_CERT / GUARANTOR_KEY / GUARANTOR_P12), are required")
     if not isinstance(key, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey):
         raise SystemExit("the key must be ECDSA P-256 or RSA")
     return SigningIdentity.from_key(key, chain[0], chain[1:]), chain[0], key
@@ -92,7 +101,7 @@ async def _main(args: argparse.Namespace) -> int:
             platform=platform,
             identity=identity,
             issuer=IssuerFacts.of(certificate, type_=IssuerType(args.issuer_type), branch=args.branch),
-            tsa=HttpTsa(args.tsa or f"{args.platform.rstrip('/')}/tsa"),
+            tsa=HttpTsa(args.tsa or f"{args.platform.rstrip('/')}/api/v1/tsa"),
             policy=Policy(approve_up_to=args.approve_up_to, pay_statutory_claims=not args.manual_claims),
         )
         if args.command == "run":
