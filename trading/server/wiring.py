@@ -296,4 +296,9 @@ def beat_schedule(
             "task": "guarantees.purge_api_records",
             "schedule": timedelta(hours=1),
         },
+        # Status changes pushed to guarantors' callback URLs, signed, retried (trading/guarantees/callbacks.py).
+        "guarantees.push_callbacks": {
+            "task": "guarantees.push_callbacks",
+            "schedule": timedelta(seconds=30),
+        },
     }
