@@ -28,11 +28,8 @@ import hashlib
 import hmac
 import uuid
 from collections.abc import Sequence
-from datetime import date, datetime, time
-from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.openapi import ResponseSpec
@@ -43,8 +40,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from trading.guarantees import lifecycle, service
 from trading.guarantees.api_auth import GuarantorCaller, authenticate, idempotent
-from trading.guarantees.document import GuaranteeKind as DocumentKind
-from trading.guarantees.document import parse_guarantee
+from trading.guarantees.api_schemas import (
+    EXAMPLE_DETAIL,
+    ApplicationDetail,
+    ApplicationSummary,
+    ClaimAnswer,
+    ClaimRead,
+    DecisionInput,
+    GuaranteeRecorded,
+    GuaranteeUpload,
+    Party,
+    ReleaseRead,
+)
+from trading.guarantees.api_upload import claim_conditions, verify_upload
 from trading.guarantees.errors import GuaranteeRefused
 from trading.guarantees.models import (
     ApplicationStatus,
@@ -52,19 +60,16 @@ from trading.guarantees.models import (
     Guarantee,
     GuaranteeApplication,
     GuaranteeClaim,
-    GuaranteeKind,
     GuaranteeProduct,
     GuaranteeRelease,
     Guarantor,
 )
-from trading.guarantees.rules import CHINA, CODE_ALPHABET, CODE_LENGTH, end_of_day, normalise_code
-from trading.guarantees.verify import Expectation, verify_guarantee
+from trading.guarantees.rules import CODE_ALPHABET, CODE_LENGTH, normalise_code
 from trading.kernel import clock
 from trading.kernel.api.errors import documents_problems
 from trading.kernel.auth.identity import Actor, ActorKind
 from trading.kernel.errors import NotFound
 from trading.kernel.storage import FileStore
-from trading.parties.certificates.trust import PlatformRefused, trust_context
 
 PREFIX = "/api/v1/guarantor"
 PUBLIC_PATHS = frozenset(
@@ -100,134 +105,6 @@ SIGNED_PROBLEMS = documents_problems(400, 401, 404, 409, 422)
 # A guarantor's system has a role of its own on the platform, but holds no user session: the ledger
 # names the guarantor's organisation as the actor.
 API_ACTOR_NAME = "guarantor API"
-
-
-# --- schemas -----------------------------------------------------------------------------------------
-
-
-class ApplicationSummary(msgspec.Struct):
-    """One application in the guarantor's queue."""
-
-    application_no: str
-    status: ApplicationStatus
-    kind: GuaranteeKind
-    applicant_name: str
-    project_code: str
-    lot_code: str
-    amount: Decimal
-    currency: str
-    applied_at: datetime
-
-
-class Party(msgspec.Struct):
-    name: str
-    uscc: str
-
-
-class ApplicationDetail(msgspec.Struct):
-    """What the guarantor needs to decide and to issue: the guarantee states exactly these facts.
-
-    ``valid_from``/``valid_until`` are Beijing dates, the last day inclusive: a guarantee valid from
-    00:00 Beijing of ``valid_from`` to 24:00 Beijing of ``valid_until`` (or longer) covers them.
-    ``verification_code`` is the code the guarantee must print in ``verification.code`` (the platform
-    chose it; the public verification page answers it once issued), ``verification_url`` where.
-    """
-
-    application_no: str
-    status: ApplicationStatus
-    kind: GuaranteeKind
-    product: str
-    applicant: Party
-    beneficiary: Party
-    project_code: str
-    lot_code: str
-    lot_name: str
-    amount: Decimal
-    currency: str
-    valid_from: date
-    valid_until: date
-    fee: Decimal
-    applied_at: datetime
-    paid_at: datetime | None
-    refusal_reason: str | None
-    verification_code: str
-    verification_url: str
-    guarantee_no: str | None
-
-
-class DecisionInput(msgspec.Struct, forbid_unknown_fields=True):
-    decision: Literal["approve", "refuse"]
-    reason: str = ""
-    """Required to refuse (shown to the bidder)."""
-
-
-class GuaranteeUpload(msgspec.Struct, forbid_unknown_fields=True):
-    """The issued guarantee, each file base64 (standard alphabet, padded)."""
-
-    guarantee_no: str
-    json: str
-    """The canonical JSON (`ggzy-guarantee/1`) exactly as signed."""
-    cades: str
-    """Its detached CAdES signature (DER)."""
-    pdf: str
-    """The Chinese PDF, PAdES-signed with the seal, embedding the same JSON."""
-
-
-class GuaranteeRecorded(msgspec.Struct):
-    guarantee_no: str
-    application_no: str
-    status: str
-    verification_code: str
-    json_sha256: str
-
-
-class ClaimRead(msgspec.Struct):
-    claim_id: uuid.UUID
-    guarantee_no: str
-    trigger: str
-    amount: Decimal
-    statement: str
-    status: ClaimStatus
-    filed_at: datetime
-    answer: str | None
-    answered_at: datetime | None
-
-
-class ClaimAnswer(msgspec.Struct, forbid_unknown_fields=True):
-    pay: bool
-    answer: str
-
-
-class ReleaseRead(msgspec.Struct):
-    guarantee_no: str
-    reason: str
-    requested_at: datetime
-    acknowledged_at: datetime | None
-    attempts: int
-
-
-EXAMPLE_DETAIL = {
-    "application_no": "GA202612060001",
-    "status": "paid",
-    "kind": "bid",
-    "product": "投标保函",
-    "applicant": {"name": "江苏某建设工程有限公司", "uscc": "91320100MA1XXXXXX0"},
-    "beneficiary": {"name": "南京市某区建设局", "uscc": "11320100MB1XXXXXX0"},
-    "project_code": "G320100-2026-0001",
-    "lot_code": "001",
-    "lot_name": "第一标段",
-    "amount": "80000.00",
-    "currency": "CNY",
-    "valid_from": "2026-12-01",
-    "valid_until": "2027-03-31",
-    "fee": "400.00",
-    "applied_at": "2026-12-06T09:00:00+08:00",
-    "paid_at": "2026-12-06T09:30:00+08:00",
-    "refusal_reason": None,
-    "verification_code": "7K2M-9QXD-4HRT-0WPA",
-    "verification_url": "https://ggzy.example.cn/guarantees/verify/7K2M-9QXD-4HRT-0WPA",
-    "guarantee_no": None,
-}
 
 
 # --- helpers -----------------------------------------------------------------------------------------
@@ -476,7 +353,7 @@ class GuarantorApi(Controller):
             cades_bytes = _decode("cades", data.cades)
             pdf_bytes = _decode("pdf", data.pdf)
             code = verification_code_for(_secret(request), application.application_no)
-            signer_sha256 = await _verify_upload(
+            signer_sha256 = await verify_upload(
                 db_session,
                 request,
                 application,
@@ -494,7 +371,7 @@ class GuarantorApi(Controller):
                 cades_bytes=cades_bytes,
                 pdf_bytes=pdf_bytes,
                 signer_cert_sha256=signer_sha256,
-                claim_conditions=_claim_conditions(json_bytes),
+                claim_conditions=claim_conditions(json_bytes),
                 issued_at=await clock.now(db_session),
                 store=FileStore(request.app.state.settings.storage_dir),
             )
@@ -639,88 +516,6 @@ async def _own_claim(session: AsyncSession, caller: GuarantorCaller, claim_id: u
     if number is None:
         raise NotFound("no such claim on this guarantor's guarantees", field="claim_id", rule="exists")
     return number
-
-
-def _claim_conditions(json_bytes: bytes) -> str:
-    return parse_guarantee(json_bytes).claim_conditions
-
-
-async def _verify_upload(  # noqa: PLR0917 - the upload's parts, checked together
-    session: AsyncSession,
-    request: Request[Any, Any, Any],
-    application: GuaranteeApplication,
-    guarantor: Guarantor,
-    code: str,
-    guarantee_no: str,
-    files: tuple[bytes, bytes, bytes],
-) -> str:
-    """Verify the uploaded guarantee against the application; the signer's certificate SHA-256, or a 422."""
-    json_bytes, cades_bytes, pdf_bytes = files
-    now = await clock.now(session)
-    try:
-        context = await trust_context(session, request.app.state.settings, now)
-    except PlatformRefused as refusal:
-        raise GuaranteeRefused(
-            f"no trust list in force to verify with: {refusal}", field="cades", rule="guarantee_issuer_not_recognised"
-        ) from None
-    expectation = Expectation(
-        beneficiary_uscc=application.beneficiary_uscc,
-        project_code=application.project_code,
-        lot_code=application.lot_code,
-        applicant_uscc=application.applicant_uscc,
-        minimum_amount=application.amount,
-        bid_deadline=datetime.combine(application.valid_from, time(0), tzinfo=CHINA),
-        bid_validity_end=end_of_day(application.valid_until),
-        currency=application.currency,
-        kind=DocumentKind(application.kind.value),
-    )
-    verdict = await verify_guarantee(
-        json_bytes, cades_bytes, context.validator, expectation, pdf=pdf_bytes, clock=lambda: now
-    )
-    errors = [
-        {"field": _field_of(finding.reason.value), "rule": finding.reason.value, "message": finding.detail}
-        for finding in verdict.findings
-    ]
-    signer_sha256 = verdict.report.signer_certificate_sha256 if verdict.report is not None else None
-    if verdict.guarantee is not None and not errors:
-        if signer_sha256 != guarantor.issuing_cert_sha256:
-            errors.append(
-                {
-                    "field": "cades",
-                    "rule": "signer_not_guarantor",
-                    "message": "signed by another certificate than this guarantor's issuing certificate",
-                }
-            )
-        if normalise_code(verdict.guarantee.verification_code) != code:
-            errors.append(
-                {
-                    "field": "json",
-                    "rule": "verification_code",
-                    "message": f"verification.code must be {code}, the code the application's read gives",
-                }
-            )
-        if verdict.guarantee.guarantee_no != guarantee_no:
-            errors.append(
-                {"field": "guarantee_no", "rule": "guarantee_no", "message": "differs from the JSON's guaranteeNo"}
-            )
-    if errors or signer_sha256 is None:
-        first = (
-            errors[0] if errors else {"field": "cades", "rule": "guarantee_signature_invalid", "message": "unsigned"}
-        )
-        raise GuaranteeRefused(
-            f"the guarantee was not accepted: {first['message']}",
-            field=first["field"],
-            rule=first["rule"],
-            extra={"errors": errors or [first], "reasons": [error["rule"] for error in errors]},
-        )
-    return signer_sha256
-
-
-def _field_of(reason: str) -> str:
-    """The upload member a verification reason points at."""
-    if reason in {"guarantee_signature_invalid", "guarantee_issuer_not_recognised", "guarantee_issuer_revoked"}:
-        return "cades"
-    return "json"
 
 
 CONTROLLERS = (GuarantorApi,)

@@ -52,6 +52,7 @@ def receiver() -> Iterator[Receiver]:
     thread.start()
     yield made
     made.server.shutdown()
+    made.server.server_close()
 
 
 async def test_events_are_pushed_signed_once_and_retried(
