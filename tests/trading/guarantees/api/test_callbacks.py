@@ -106,3 +106,33 @@ async def test_events_are_pushed_signed_once_and_retried(
         )
     assert callbacks.backoff(4) == timedelta(minutes=8)
     assert callbacks.backoff(30) == timedelta(hours=6)
+
+
+def test_the_push_is_a_named_task_on_the_beat_schedule() -> None:
+    from trading.server.celery_app import celery
+
+    assert "guarantees.push_callbacks" in celery.tasks
+    assert celery.conf.beat_schedule["guarantees.push_callbacks"]["task"] == "guarantees.push_callbacks"
+
+
+def test_the_embedded_run_starts_the_demo_guarantors_client(settings: Settings) -> None:
+    """``ggzy run`` starts the real client program with the dev PKI's guarantor key (and nothing without one)."""
+    from trading.server import cli
+
+    process = cli._demo_guarantor_client(settings, {"PATH": "/usr/bin:/bin"})
+    assert process is not None
+    try:
+        command = process.args
+        assert isinstance(command, list)
+        assert command[1:4] == ["-m", "trading.guarantees.client", "--platform"]
+        assert command[-1] == "run"
+        assert str(settings.certs.dev_ca_dir / "p12" / "guarantor.p12") in command  # type: ignore[operator]
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    assert (
+        cli._demo_guarantor_client(
+            settings.model_copy(update={"certs": settings.certs.model_copy(update={"dev_ca_dir": None})}), {}
+        )
+        is None
+    )
