@@ -219,3 +219,4 @@ _.onboarded_at
 _.applied_by
 _.json_key  # trading/guarantees/models.py: the stored canonical JSON and its CAdES, read by the pages
 _.cades_key
+_.delivered_at  # trading.guarantees.callbacks: when the guarantor acknowledged the push (read by operators)

@@ -77,6 +77,7 @@ def create_app(
             await engine.dispose()
 
     wiring.register_evaluation_hooks(settings)
+    wiring.use_guarantor_api(settings)
     grants = wiring.grants()
     return Litestar(
         route_handlers=routing.route_handlers(API_PREFIX),

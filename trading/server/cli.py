@@ -15,7 +15,7 @@ from alembic.config import Config
 
 from bidding.client.cli import bid
 from certs.agent.cli import agent
-from trading.kernel.settings import get_settings
+from trading.kernel.settings import Settings, get_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -576,9 +576,43 @@ def run(demo: bool) -> None:  # noqa: FBT001 - click flag
         ),
         env=env,
     )
+    guarantor_proc = _demo_guarantor_client(settings, env) if demo else None
     try:
         click.echo(f"ggzy: http://{settings.web.host}:{settings.web.port}/  (Ctrl-C stops)")
         serve.callback(host=None, port=None, workers=1)  # type: ignore[misc]
     finally:
-        worker_proc.send_signal(signal.SIGTERM)
+        for proc in (worker_proc, guarantor_proc):
+            if proc is not None:
+                proc.send_signal(signal.SIGTERM)
         worker_proc.wait(timeout=30)
+        if guarantor_proc is not None:
+            guarantor_proc.wait(timeout=30)
+
+
+def _demo_guarantor_client(settings: Settings, env: dict[str, str]) -> subprocess.Popen[bytes] | None:
+    """The demo bank's own system, the same program a guarantor runs (``python -m
+    trading.guarantees.client run``), as a separate process with the development PKI's guarantor key;
+    it polls the platform, approves up to 5,000,000 yuan, issues, answers claims, acknowledges releases.
+    """
+    out = settings.certs.dev_ca_dir
+    p12 = out / "p12" / "guarantor.p12" if out is not None else None
+    if p12 is None or not p12.exists():
+        return None
+    base = f"http://{settings.web.host}:{settings.web.port}"
+    return subprocess.Popen(  # noqa: S603 - our own interpreter and module
+        [
+            sys.executable,
+            "-m",
+            "trading.guarantees.client",
+            "--platform",
+            base,
+            "--p12",
+            str(p12),
+            "--approve-up-to",
+            "5000000",
+            "--poll-seconds",
+            "5",
+            "run",
+        ],
+        env={**env, "GUARANTOR_KEY_PASSWORD": "dev"},
+    )

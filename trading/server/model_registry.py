@@ -11,6 +11,7 @@ import bidding.opening.models  # noqa: F401 - registers the opening tables
 import intermediary_market.models  # noqa: F401 - registers the marketplace tables
 import trading.credit.models  # registers the credit tables
 import trading.guarantees.api_store  # registers the guarantor API's nonce and idempotency tables
+import trading.guarantees.callbacks  # registers the callback outbox
 import trading.guarantees.models  # registers the guarantees tables
 import trading.ledger.models  # registers the ledger tables
 import trading.parties.models  # registers the parties tables

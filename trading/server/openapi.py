@@ -29,6 +29,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins import ReceiveRoutePlugin
 from litestar.routes import HTTPRoute
 
+from trading.guarantees import api_guarantor as guarantees_api
 from trading.kernel.api.errors import PROBLEM_JSON, PROBLEM_STATUSES_OPT, ProblemDetails
 from trading.kernel.auth.permissions import PERMISSION_OPT
 from trading.kernel.web.templating import static_url
@@ -43,7 +44,8 @@ UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # Why each status can happen; the description is what a client developer reads in the document.
 ERROR_STATUSES: dict[int, str] = {
     400: "The request does not parse: malformed JSON, a parameter of the wrong type, or bytes that are not UTF-8.",
-    401: "No bearer token, or one that is unknown, expired or revoked.",
+    401: "No bearer token, or one that is unknown, expired or revoked; on the guarantor API, a request signature "
+    "that is missing, invalid, expired or replayed, or a certificate that may not be used.",
     403: "The caller's role lacks the permission, or the caller is not a party to this resource.",
     404: "A resource named in the path or the body does not exist (or is not visible to the caller).",
     409: "The resource is at a stage that forbids this request (e.g. after a deadline, before an opening).",
@@ -66,7 +68,15 @@ def openapi_config(api_prefix: str) -> OpenAPIConfig:
                     scheme="bearer",
                     description="An API token from `POST /api/v1/auth/tokens`, sent as `Authorization: Bearer …`. "
                     "The API ignores session cookies.",
-                )
+                ),
+                # The guarantor API (trading/guarantees/api_guarantor.py): its operations name this
+                # scheme themselves; the signature headers cannot be expressed as an OpenAPI scheme type.
+                guarantees_api.SIGNATURE_SCHEME: SecurityScheme(
+                    type="apiKey",
+                    name="Signature",
+                    security_scheme_in="header",
+                    description=guarantees_api.SIGNATURE_DESCRIPTION,
+                ),
             }
         ),
         # Swagger UI from our own static files: no CDN (DESIGN.md), also for the favicon.

@@ -50,6 +50,7 @@ from trading.credit import api as credit_api
 from trading.credit import web as credit_web
 from trading.guarantees import admin as guarantees_admin
 from trading.guarantees import api_bidder as guarantees_api_bidder
+from trading.guarantees import api_guarantor as guarantees_api
 from trading.guarantees import public as guarantees_public
 from trading.kernel.auth.guards import make_permission_guard
 from trading.kernel.web.pages import add_context_hook
@@ -124,6 +125,7 @@ PUBLIC_ROUTES: frozenset[str] = frozenset(
         # Credit records in force of an organisation (信用信息公示).
         *credit_web.PUBLIC_PATHS,
         *guarantees_public.PUBLIC_PATHS,  # verifying a guarantee by its code (rate-limited)
+        *guarantees_api.PUBLIC_PATHS,  # the guarantor API: its RFC 9421 signature is the credential
         # The evaluation's report and result: the service answers members before publication, all after.
         *report_api.PUBLIC_PATHS,
         *report_web.PUBLIC_PATHS,
@@ -195,6 +197,7 @@ def route_handlers(api_prefix: str) -> list[ControllerRouterHandler]:
             *credit_api.CONTROLLERS,
             *guarantees_public.API_CONTROLLERS,
             *guarantees_api_bidder.CONTROLLERS,
+            *guarantees_api.CONTROLLERS,
         ],
     )
     # Pages, static files and operational endpoints are not the API: they stay out of its document.

@@ -52,6 +52,8 @@ from intermediary_market import jobs as market_jobs
 from intermediary_market import policies as market_policies
 from trading.credit import jobs as credit_jobs
 from trading.credit import policies as credit_policies
+from trading.guarantees import api_auth as guarantees_api_auth
+from trading.guarantees import api_keys as guarantees_api_keys
 from trading.guarantees import policies as guarantees_policies
 from trading.kernel import calendar as working_calendar
 from trading.kernel import sweep
@@ -255,6 +257,13 @@ def use_platform_tsa(settings: Settings) -> None:
     ledger_timestamping.use_platform_tsa(lambda session: _SessionTsa(session, settings))
 
 
+def use_guarantor_api(settings: Settings) -> None:
+    """The guarantor API's key ids are looked up over onboarded guarantors, their certificates
+    validated under the trust list in force (trading/guarantees/api_keys.py).
+    """
+    guarantees_api_auth.use_guarantor_keys(guarantees_api_keys.guarantor_keys(settings))
+
+
 def beat_schedule(
     *, sweep_seconds: float, checkpoint_seconds: float, revocation_seconds: float = 3600.0
 ) -> dict[str, Any]:
@@ -286,5 +295,10 @@ def beat_schedule(
         "guarantees.purge_api_records": {
             "task": "guarantees.purge_api_records",
             "schedule": timedelta(hours=1),
+        },
+        # Status changes pushed to guarantors' callback URLs, signed, retried (trading/guarantees/callbacks.py).
+        "guarantees.push_callbacks": {
+            "task": "guarantees.push_callbacks",
+            "schedule": timedelta(seconds=30),
         },
     }

@@ -14,6 +14,7 @@ from litestar.routes import HTTPRoute
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.trading.parties.factories import api_token, bearer, create_account
+from trading.guarantees import api_guarantor as guarantees_api
 from trading.kernel.auth.permissions import PERMISSION_OPT, requires
 from trading.kernel.auth.roles import Role
 from trading.kernel.settings import Settings
@@ -116,6 +117,11 @@ async def test_public_routes_answer_without_login(client: httpx.AsyncClient, pat
         "/guarantees/verify/{code}": "/guarantees/verify/0000-0000-0000-0000",
         "/api/v1/guarantees/verify/{code}": "/api/v1/guarantees/verify/0000-0000-0000-0000",
         "/bidding/tenders/{code}": "/bidding/tenders/E0000000000000000000",
+        "/api/v1/guarantor/applications/{application_no}": "/api/v1/guarantor/applications/GA-NONE",
+        "/api/v1/guarantor/applications/{application_no}/decision": "/api/v1/guarantor/applications/GA-NONE/decision",
+        "/api/v1/guarantor/applications/{application_no}/guarantee": "/api/v1/guarantor/applications/GA-NONE/guarantee",
+        "/api/v1/guarantor/claims/{claim_id}/answer": f"/api/v1/guarantor/claims/{uuid.UUID(int=0)}/answer",
+        "/api/v1/guarantor/releases/{guarantee_no}/acknowledge": "/api/v1/guarantor/releases/BH-NONE/acknowledge",
         "/api/v1/bidding/tenders/{code}": "/api/v1/bidding/tenders/NO-SUCH-TENDER",
         "/api/v1/bidding/opening/{code}/events": "/api/v1/bidding/opening/NO-SUCH-TENDER/events",
         "/bidding/opening/{code}": "/bidding/opening/NO-SUCH-TENDER",
@@ -159,5 +165,8 @@ async def test_public_routes_answer_without_login(client: httpx.AsyncClient, pat
     assert not re.search(r"{\w+}", concrete)
     response = await client.get(concrete)
     if response.status_code == 405:  # POST-only (logout, token issue, registration)
+        return
+    if path in guarantees_api.PUBLIC_PATHS:  # no login, but the request signature is the credential
+        assert response.json()["type"] == "urn:ggzy:error:request_unsigned", response.text
         return
     assert response.status_code not in {401, 403}, f"{concrete} answered {response.status_code}"
