@@ -243,9 +243,7 @@ def concrete(path_format: str, w: World) -> str:
         "file": "0" * 64 + ".zip",  # an archive by its digest (none: the tender is not closed)
         "application_no": "GA20261206NONE000000",  # a guarantee application: none in this world
         "guarantee_no": "NO-SUCH-GUARANTEE",  # a guarantee: none in this world
-        "application_no": "GA-NONE",  # the guarantor API (signed requests only)
-        "claim_id": "00000000-0000-0000-0000-000000000000",
-        "guarantee_no": "BH-NONE",
+        "claim_id": "00000000-0000-0000-0000-000000000000",  # the guarantor API (signed requests only)
     }
     names = re.findall(r"{(\w+)}", path_format)
     unknown = [name for name in names if name not in values]
