@@ -81,7 +81,7 @@ def _date(parser: FieldParser, name: str, value: str) -> date | None:
     try:
         return date.fromisoformat(value.strip())
     except ValueError:
-        parser.add(name, "date", "a date is required, as YYYY-MM-DD")
+        parser.add(name, "format", "a date is required, as YYYY-MM-DD")
         return None
 
 

@@ -109,7 +109,7 @@ async def _file(form: Any, name: str) -> bytes:
     if not data:
         raise GuaranteeRefused(CHOOSE_FILE, field=name, rule="required")
     if len(data) > UPLOAD_MAX:
-        raise GuaranteeRefused("the file is larger than 10 MB", field=name, rule="too_large")
+        raise GuaranteeRefused("the file is larger than 10 MB", field=name, rule="max-size")
     return data
 
 

@@ -106,6 +106,10 @@ async def test_bidder_chooses_applies_sees_and_withdraws(
     assert 'id="neutral-order"' in page.text
     assert "平台不推荐、不指定任何出函机构" in page.text
     assert f'value="{product.id}"' in page.text
+    english = await client.get("/locale/en", params={"next": "/guarantees/mine"}, follow_redirects=True)
+    assert "no issuer" in english.text
+    assert "My guarantees" in english.text
+    await client.get("/locale/zh_CN", params={"next": "/"})
 
     # A tender unknown to the platform: everything by hand; a bad date and a missing lot name are named.
     form = {
@@ -125,7 +129,7 @@ async def test_bidder_chooses_applies_sees_and_withdraws(
     assert refused.status_code == 422
     assert 'href="#field-lot_name"' in refused.text
     assert 'href="#field-valid_until"' in refused.text
-    assert 'data-rule="date"' in refused.text
+    assert 'data-rule="format"' in refused.text
     # The service's own rule (the validity ends before it starts), named on the form.
     backwards = await client.post("/guarantees/mine/", data=form | {"lot_name": "一标段", "valid_until": "2026-12-01"})
     assert backwards.status_code == 422
