@@ -1,4 +1,4 @@
-"""The bidder's JSON API for guarantees under ``/api/v1/guarantees`` (bearer token, ``guarantees:application:submit``).
+"""The bidder's JSON API for guarantees under ``/api/v1/guarantees`` (bearer token, ``guarantees:guarantee:apply``).
 
 * ``GET /guarantors``: every active guarantor with its active products and fee rates, in the neutral
   order of `service.guarantors_for` (random per viewer and day, never ranked: 27号);

@@ -14,10 +14,17 @@ from trading.kernel.auth.roles import Role
 
 class GuaranteesPermission(Permission):
     GUARANTOR_MANAGE = "guarantees:guarantor:manage"  # the centre onboards guarantors and their products
-    APPLY = "guarantees:application:submit"  # a bidder applies for, follows and withdraws its own applications
+    APPLY = "guarantees:guarantee:apply"  # a bidder applies, follows, withdraws, downloads its own (pages, API)
+    ISSUE = "guarantees:guarantee:issue"  # a guarantor's staff work its queue on the platform's console
+    CLAIM = "guarantees:guarantee:claim"  # a tenderee (or its agency) reads its securities and claims
+    SUPERVISE = "guarantees:guarantee:supervise"  # 监督: overdue releases and late cash-bond refunds
 
 
 ROLE_GRANTS: Mapping[Role, frozenset[str]] = {
     Role.ADMIN: frozenset({GuaranteesPermission.GUARANTOR_MANAGE}),
     Role.BIDDER: frozenset({GuaranteesPermission.APPLY}),
+    Role.GUARANTOR: frozenset({GuaranteesPermission.ISSUE}),
+    Role.TENDEREE: frozenset({GuaranteesPermission.CLAIM}),
+    Role.AGENCY: frozenset({GuaranteesPermission.CLAIM}),
+    Role.SUPERVISOR: frozenset({GuaranteesPermission.SUPERVISE}),
 }

@@ -24,7 +24,7 @@ from trading.kernel.settings import Settings, get_settings
 from trading.kernel.tasks import Publisher, set_publisher
 from trading.kernel.web.errors import prepare_error_page
 from trading.kernel.web.i18n import locale_middleware
-from trading.server import routing, wiring
+from trading.server import guarantee_facts, routing, wiring
 from trading.server.database import provide_db_session
 from trading.server.errors import exception_handlers
 from trading.server.live import live_lifespan
@@ -78,6 +78,7 @@ def create_app(
 
     wiring.register_evaluation_hooks(settings)
     wiring.use_guarantor_api(settings)
+    guarantee_facts.register()  # the guarantees pages read tender facts through it
     grants = wiring.grants()
     return Litestar(
         route_handlers=routing.route_handlers(API_PREFIX),

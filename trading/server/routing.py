@@ -52,6 +52,10 @@ from trading.guarantees import admin as guarantees_admin
 from trading.guarantees import api_bidder as guarantees_api_bidder
 from trading.guarantees import api_guarantor as guarantees_api
 from trading.guarantees import public as guarantees_public
+from trading.guarantees import web_beneficiary as guarantees_beneficiary
+from trading.guarantees import web_bidder as guarantees_bidder
+from trading.guarantees import web_guarantor as guarantees_console
+from trading.guarantees import web_supervisor as guarantees_supervision
 from trading.kernel.auth.guards import make_permission_guard
 from trading.kernel.web.pages import add_context_hook
 from trading.kernel.web.templating import STATIC_DIR, build_environment
@@ -241,6 +245,10 @@ def route_handlers(api_prefix: str) -> list[ControllerRouterHandler]:
             *credit_web.CONTROLLERS,
             *guarantees_public.PAGE_CONTROLLERS,
             *guarantees_admin.CONTROLLERS,
+            *guarantees_bidder.CONTROLLERS,
+            *guarantees_console.CONTROLLERS,
+            *guarantees_beneficiary.CONTROLLERS,
+            *guarantees_supervision.CONTROLLERS,
             *workdays_web.CONTROLLERS,
             create_static_files_router(path="/static", directories=[STATIC_DIR], name="static"),
         ],

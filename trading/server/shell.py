@@ -115,6 +115,14 @@ NAVIGATION = Navigation(
                     (Link(N_("My bids"), "bidding.my_bids"),),
                 ),
                 Panel(
+                    N_("My guarantees"),
+                    N_(
+                        "Apply to a guarantor of your choice for an electronic bid guarantee; "
+                        "put its number in your bid."
+                    ),
+                    (Link(N_("My guarantees"), "guarantees.mine"),),
+                ),
+                Panel(
                     N_("Objections and notices"),
                     N_("Raise objections and read the notices sent to you."),
                     (
@@ -134,6 +142,11 @@ NAVIGATION = Navigation(
                     N_("Projects"),
                     N_("Create tenders, publish their notices and clarifications, and host their openings."),
                     (Link(N_("New tender"), "bidding.manage_new"), _TENDER_MANAGEMENT),
+                ),
+                Panel(
+                    N_("Bid securities"),
+                    N_("The guarantees given for your tenders after the deadline; claim on one when the law allows."),
+                    (Link(N_("Bid securities"), "guarantees.securities"),),
                 ),
                 Panel(
                     N_("Agency mandates"),
@@ -164,6 +177,11 @@ NAVIGATION = Navigation(
                     N_("Opening hall"),
                     N_("Host the remote opening: decryption, the price summary and the opening record."),
                     (Link(N_("Tender management"), "bidding.manage", N_("Each tender's page leads to its hall.")),),
+                ),
+                Panel(
+                    N_("Bid securities"),
+                    N_("The guarantees given for your tenders after the deadline; claim on one when the law allows."),
+                    (Link(N_("Bid securities"), "guarantees.securities"),),
                 ),
                 Panel(
                     N_("Expert ratings"),
@@ -245,11 +263,13 @@ NAVIGATION = Navigation(
                 Panel(
                     N_("Electronic guarantees"),
                     N_(
-                        "Electronic bid bonds are on their way: bidders will apply to you from their bids, and you "
-                        "will issue, pay out and release guarantees here. You will be notified in your inbox of "
-                        "every application that needs your decision."
+                        "Decide applications, issue guarantees by uploading the signed files, answer claims and "
+                        "acknowledge releases; your own system may do the same through the guarantor API."
                     ),
-                    (Link(N_("Notices"), "notifications.inbox", N_("Applications will arrive here.")),),
+                    (
+                        Link(N_("Guarantor console"), "guarantees.console"),
+                        Link(N_("Notices"), "notifications.inbox", N_("Applications will arrive here.")),
+                    ),
                 ),
                 Panel(
                     N_("Tenders"),
@@ -274,6 +294,14 @@ NAVIGATION = Navigation(
                     N_("Intermediary marketplace"),
                     N_("Overdue deliveries, the credit report, complaints and the blacklist of intermediaries."),
                     (Link(N_("Marketplace supervision"), "intermediary_market.regulator"),),
+                ),
+                Panel(
+                    N_("Guarantee supervision"),
+                    N_(
+                        "Releases the guarantors have not acknowledged, and cash bid bonds not yet refunded "
+                        "with the late interest."
+                    ),
+                    (Link(N_("Guarantee supervision"), "guarantees.supervision"),),
                 ),
                 _CREDIT_PANEL,
             ),
