@@ -53,6 +53,7 @@ from intermediary_market import policies as market_policies
 from trading.credit import jobs as credit_jobs
 from trading.credit import policies as credit_policies
 from trading.guarantees import policies as guarantees_policies
+from trading.guarantees import release_jobs as guarantee_release_jobs
 from trading.kernel import calendar as working_calendar
 from trading.kernel import sweep
 from trading.kernel.auth.guards import current_actor
@@ -227,6 +228,7 @@ def register_sweep_handlers() -> None:
         *market_jobs.SWEEP_HANDLERS,
         *notifications_jobs.SWEEP_HANDLERS,
         *award_jobs.SWEEP_HANDLERS,
+        *guarantee_release_jobs.SWEEP_HANDLERS,
     )
     for handler in handlers:
         sweep.register(handler)
