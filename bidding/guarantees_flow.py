@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bidding.errors import BidRefused
@@ -259,3 +260,20 @@ async def security_statuses(
 def status_json(status: SecurityStatus) -> dict[str, Any]:
     """A status as the opening record and the evaluation's list carry it."""
     return {"state": status.state.value, "guaranteeNo": status.guarantee_no, "reasons": list(status.reasons)}
+
+
+async def statuses_by_bidder(
+    session: AsyncSession,
+    settings: Settings,
+    store: FileStore,
+    lot_bidders: list[tuple[uuid.UUID, uuid.UUID]],
+) -> dict[tuple[uuid.UUID, uuid.UUID], SecurityStatus]:
+    """`security_status` (not marking) of each (lot id, bidder organisation id)'s bid: the
+    evaluation's bid list, which knows the opening's bids, not the bid rows.
+    """
+    statuses: dict[tuple[uuid.UUID, uuid.UUID], SecurityStatus] = {}
+    for lot_id, organisation_id in lot_bidders:
+        bid = await session.scalar(sa.select(Bid).where(Bid.lot_id == lot_id, Bid.organisation_id == organisation_id))
+        if bid is not None:
+            statuses[(lot_id, organisation_id)] = await security_status(session, settings, store, Actor.system(), bid)
+    return statuses
