@@ -13,6 +13,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import sqlalchemy as sa
 from cryptography.hazmat.primitives.serialization import Encoding
@@ -523,3 +524,35 @@ async def test_cash_and_none_statuses(
     async with session_maker() as session:
         status = await security_status(session, settings, store, SYSTEM, bid)
     assert status.state is SecurityState.CASH
+
+
+def problem(response: httpx.Response) -> tuple[str, str]:
+    """The first error of an RFC 9457 problem: its field and rule."""
+    error = response.json()["errors"][0]
+    return error["field"], error["rule"]
+
+
+async def test_the_claim_api_names_field_and_rule(
+    *,
+    client: httpx.AsyncClient,
+    session_maker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    store: FileStore,
+    world: World,
+    owner: Party,
+    bidder: Party,
+    tmp_path: Path,
+) -> None:
+    await submit(session_maker, settings, store, tmp_path, world, bidder, {"form": "cash", "reference": ""})
+    [bid] = await bids_of(session_maker, world.tender)
+    url = f"/api/v1/award/tenders/{world.tender.project_code}/securities/claims"
+    headers = await owner.headers(client)
+    body = {"bid": str(bid.id), "trigger": "decryption_failure", "statement": "未解密"}
+    wrong = await client.post(url, json=body | {"trigger": "bored"}, headers=headers)
+    assert wrong.status_code == 422, wrong.text
+    assert problem(wrong) == ("trigger", "choice")
+    unrecorded = await client.post(url, json=body, headers=headers)
+    assert unrecorded.status_code == 422, unrecorded.text
+    assert problem(unrecorded) == ("trigger", "trigger_not_recorded")
+    stranger = await client.post(url, json=body, headers=await bidder.headers(client))
+    assert stranger.status_code in {403, 404}
