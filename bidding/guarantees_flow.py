@@ -239,24 +239,6 @@ async def security_status(  # noqa: PLR0911 - one answer per state
     return SecurityStatus(SecurityState.VERIFIED, guarantee.guarantee_no)
 
 
-async def security_statuses(
-    session: AsyncSession,
-    settings: Settings,
-    store: FileStore,
-    actor: Actor,
-    bid_ids: list[uuid.UUID],
-    *,
-    mark: bool = False,
-) -> dict[uuid.UUID, SecurityStatus]:
-    """`security_status` of each bid, by bid id."""
-    statuses: dict[uuid.UUID, SecurityStatus] = {}
-    for bid_id in bid_ids:
-        bid = await session.get(Bid, bid_id)
-        if bid is not None:
-            statuses[bid_id] = await security_status(session, settings, store, actor, bid, mark=mark)
-    return statuses
-
-
 def status_json(status: SecurityStatus) -> dict[str, Any]:
     """A status as the opening record and the evaluation's list carry it."""
     return {"state": status.state.value, "guaranteeNo": status.guarantee_no, "reasons": list(status.reasons)}

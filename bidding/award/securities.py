@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import uuid
 from decimal import Decimal
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -129,16 +128,6 @@ async def file_security_claim(
     )
     await notify_guarantee(session, guarantee, "guarantees.claim_filed", reason=CLAIM_WORDS[trigger])
     return claim
-
-
-def claim_json(claim: GuaranteeClaim) -> dict[str, Any]:
-    return {
-        "id": str(claim.id),
-        "trigger": claim.trigger.value,
-        "amount": str(claim.amount),
-        "status": claim.status.value,
-        "filedAt": claim.filed_at.isoformat(),
-    }
 
 
 # --- the release event's facts --------------------------------------------------------------------------
