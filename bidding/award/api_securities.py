@@ -20,6 +20,7 @@ import msgspec
 from litestar import Controller, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
+from litestar.status_codes import HTTP_409_CONFLICT
 from litestar.types import ControllerRouterHandler
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -28,6 +29,7 @@ from bidding.policies import BiddingPermission
 from bidding.schemas import Money
 from bidding.visibility import Exposure, guarded
 from trading.guarantees.models import ClaimTrigger
+from trading.kernel.api.errors import documents_problems
 from trading.kernel.auth.identity import Actor
 from trading.kernel.bounds import Input, ShortText, Text
 from trading.kernel.errors import ValidationFailed
@@ -58,7 +60,8 @@ class SecurityClaimsApi(Controller):
     @post(
         "/{code:str}/securities/claims",
         operation_id="award_security_claim",
-        opt=guarded(BiddingPermission.TENDER_MANAGE, Exposure.OWNER),
+        # 409: the guarantee is already claimed or has ended (`lifecycle.file_claim`'s guarantee_status).
+        opt=guarded(BiddingPermission.TENDER_MANAGE, Exposure.OWNER) | documents_problems(HTTP_409_CONFLICT),
     )
     async def claim(
         self,
