@@ -10,6 +10,7 @@ the contract / giving up (实施条例 Art. 74) or for giving no performance sec
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -23,6 +24,7 @@ from trading.guarantees import lifecycle
 from trading.guarantees.models import ClaimTrigger, GuaranteeClaim
 from trading.guarantees.notices import notify_guarantee
 from trading.guarantees.repository import GuaranteesRepository
+from trading.kernel import tasks
 from trading.kernel.auth.identity import Actor
 from trading.kernel.errors import NotFound, PermissionDenied, ValidationFailed
 
@@ -161,3 +163,26 @@ async def bid_securities(session: AsyncSession, tender: Tender) -> list[dict[str
             }
         )
     return securities
+
+
+RELEASE_TASK = "guarantees.release_bid_securities"
+"""`trading.guarantees.release_jobs.RELEASE_TASK` (enqueued by name: bidding never imports tasks)."""
+
+
+async def release_losers_at_notice(session: AsyncSession, award: Award, tender: Tender, now: datetime) -> None:
+    """87号令 Art. 38: the bidders not awarded get their security back promptly after the award
+    notices are issued (cash within 5 working days of the notice): the release event for every
+    bidder but the winner leaves after this commit. The contract's event repeats them harmlessly.
+    """
+    winner = str(award.chosen_organisation_id) if award.chosen_organisation_id else None
+    losers = [s for s in await bid_securities(session, tender) if s["organisation_id"] != winner]
+    if losers and winner is not None:
+        tasks.enqueue(
+            session,
+            RELEASE_TASK,
+            tender=tender.project_code,
+            award_id=str(award.id),
+            winner_organisation_id=winner,
+            notice_issued_at=now.isoformat(),
+            securities=losers,
+        )

@@ -453,9 +453,24 @@ async def test_the_release_job_releases_the_winner_and_losers_and_records_cash_r
         "winner_organisation_id": str(bidder.organisation_id),
         "securities": securities,
     }
+    # The award notices: every bidder but the winner (87号令 Art. 38), the winner's guarantee stays live.
+    losers = [s for s in securities if s["organisation_id"] != str(bidder.organisation_id)]
+    at_notice = await release_bid_securities(
+        session_maker,
+        settings.storage_dir,
+        tender=world.tender.project_code,
+        winner_organisation_id=str(bidder.organisation_id),
+        notice_issued_at=event["notice_issued_at"],
+        securities=losers,
+    )
+    assert at_notice.released == 1
+    async with session_maker() as session:
+        assert (await session.get_one(Guarantee, loser_guarantee.id)).status is GuaranteeStatus.RELEASED
+        assert (await session.get_one(Guarantee, winner_guarantee.id)).status is GuaranteeStatus.ISSUED
+    # The contract: everyone; the losers again changes nothing.
     first = await release_bid_securities(session_maker, settings.storage_dir, **event)
     again = await release_bid_securities(session_maker, settings.storage_dir, **event)
-    assert (first.released, again.released) == (2, 2)  # the second run finds them released
+    assert (first.released, again.released) == (2, 2)  # released now or found released
     async with session_maker() as session:
         releases = {r.guarantee_id: r.reason.value for r in (await session.scalars(sa.select(GuaranteeRelease))).all()}
         assert releases[winner_guarantee.id] == "contract_signed"
@@ -466,11 +481,12 @@ async def test_the_release_job_releases_the_winner_and_losers_and_records_cash_r
                 sa.select(CashBondRefund).where(CashBondRefund.project_code == world.tender.project_code)
             )
         ).all()
-        if first.refunds:  # the working-day calendar of 2026 is loaded in this environment
-            [refund] = refunds
-            assert refund.bidder_organisation_id == other_bidder.organisation_id
-            assert refund.cause_date.isoformat() == "2026-12-01"  # the notice, not the contract
-            assert refund.due_date > refund.cause_date
+        # The shipped 2026 calendar: 5 working days after Tuesday 1 December is Tuesday 8 December.
+        assert at_notice.refunds == 1
+        [refund] = refunds
+        assert refund.bidder_organisation_id == other_bidder.organisation_id
+        assert refund.cause_date.isoformat() == "2026-12-01"  # the notice, not the contract
+        assert refund.due_date.isoformat() == "2026-12-08"
         notices = (
             await session.scalars(sa.select(Notice).where(Notice.template == "guarantees.release_requested"))
         ).all()

@@ -11,10 +11,10 @@ award notices were issued and each bid's security as its signed manifest names i
   contract's signing for the winner and the award notice's issue for the others, so the 5-working-day
   limit of 87号令 Art. 38 and the late interest count from the day the law counts them.
 
-Decision on *when* losers are released: at the contract's signing, the one event the award emits for
-the securities; their cash refund is nevertheless due 5 working days after the **notice** (the cause
-date), so a late contract shows the refund as late rather than moving its due date. Releasing losers'
-guarantees at the notice itself is a known gap (`AGENTS.md`).
+Two events carry it: the award notices' issue (`bidding.award.notices`: every bidder but the winner,
+87号令 Art. 38 — the losers are released once told) and the contract's signing (everyone; the losers
+again, which changes nothing). A cash refund's due date counts from the notice for the losers, from
+the contract for the winner, whichever event records it first.
 
 Idempotent: a repeated or concurrent run changes nothing extra (releases and refunds return the first
 record). The rows are locked by the lifecycle functions.
@@ -64,14 +64,19 @@ async def release_bid_securities(
     storage_dir: Path | None,
     *,
     tender: str,
-    signed_at: str,
+    signed_at: str | None = None,
     winner_organisation_id: str | None = None,
     notice_issued_at: str | None = None,
     securities: Sequence[Mapping[str, str]] = (),
     **_event: Any,
 ) -> ReleaseOutcome:
     """Release the tender's bid guarantees and record its cash refunds (module docstring)."""
-    contract_day = _beijing_date(signed_at, date.today())  # noqa: DTZ011 - signed_at is always given
+    # Two events: the award notices (losers only, no contract yet) and the contract's signing (all).
+    first = signed_at or notice_issued_at
+    if first is None:
+        msg = "the release event names the notice or the contract's signing"
+        raise ValueError(msg)
+    contract_day = _beijing_date(signed_at, _beijing_date(first, date.min))
     notice_day = _beijing_date(notice_issued_at, contract_day)
     calendar = load_calendar(storage_dir)
     actor = Actor.system()
