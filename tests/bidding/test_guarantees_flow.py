@@ -6,6 +6,7 @@ by the sweep.
 
 from __future__ import annotations
 
+import base64
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -21,6 +22,8 @@ from cryptography.x509.oid import NameOID
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bidding.award.securities import bid_securities, file_security_claim
+from bidding.client import format as fmt
+from bidding.client.sdk import sign_statement_async
 from bidding.errors import BidRefused
 from bidding.guarantees_flow import SecurityState, security_status
 from bidding.intake.service import IntakeService
@@ -271,12 +274,13 @@ async def test_each_wrong_guarantee_is_refused_at_intake_naming_the_reason(
 ) -> None:
     reference = "BH-NOT-ON-PLATFORM"
     if case != "unknown":
-        changes: dict[str, Any] = {
+        all_changes: dict[str, dict[str, Any]] = {
             "other_lot": {"lot_code": "L2"},
             "other_beneficiary": {"beneficiary": ("别的招标人", "91320000MA1XXXXXX1")},
             "other_bidder": {},
             "insufficient": {"amount": REQUIRED - Decimal("0.01")},
-        }[case]
+        }
+        changes = all_changes[case]
         applicant = other_bidder if case == "other_bidder" else bidder
         if case == "other_beneficiary":
             stranger = await _organisation(session_maker, settings)
@@ -446,7 +450,7 @@ async def test_the_release_job_releases_the_winner_and_losers_and_records_cash_r
         tender = await session.get_one(Tender, world.tender.id)
         securities = await bid_securities(session, tender)
     assert sorted(s["form"] for s in securities) == ["cash", "guarantee", "guarantee"]
-    event = {
+    event: dict[str, Any] = {
         "tender": world.tender.project_code,
         "signed_at": "2026-12-07T02:00:00+00:00",  # a Monday in Beijing
         "notice_issued_at": "2026-12-01T02:00:00+00:00",  # Tuesday
@@ -572,3 +576,35 @@ async def test_the_claim_api_names_field_and_rule(
     assert problem(unrecorded) == ("trigger", "trigger_not_recorded")
     stranger = await client.post(url, json=body, headers=await bidder.headers(client))
     assert stranger.status_code in {403, 404}
+
+
+async def test_a_withdrawal_before_the_deadline_frees_the_guarantee(
+    *,
+    session_maker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    store: FileStore,
+    dev_pki: DevPki,
+    dev_tsa: LocalTsa,
+    world: World,
+    bidder: Party,
+    tmp_path: Path,
+) -> None:
+    guarantee = await issue_guarantee(session_maker, store, dev_pki, dev_tsa, world, bidder)
+    await submit(
+        session_maker,
+        settings,
+        store,
+        tmp_path,
+        world,
+        bidder,
+        {"form": "guarantee", "reference": guarantee.guarantee_no},
+    )
+    [bid] = await bids_of(session_maker, world.tender)
+    async with session_maker() as session:
+        version = await session.get_one(BidVersion, bid.current_version_id)
+    statement = fmt.withdrawal_statement(world.tender.project_code, "L1", bidder.uscc, version.receipt_no)
+    signature = await sign_statement_async(statement, bidder.sign.signing())
+    intake = IntakeService(session_maker, settings, store)
+    await intake.withdraw(bid_actor(bidder), world.tender.project_code, "L1", base64.b64encode(signature).decode())
+    async with session_maker() as session:
+        assert (await session.get_one(Guarantee, guarantee.id)).bid_id is None  # free for another bid
