@@ -58,7 +58,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from bidding.award import publicity
+from bidding.award import publicity, securities
 from bidding.award.archive.builder import PublishedPdf, register_published_pdf
 from bidding.award.award import order_of
 from bidding.award.contract_rules import (
@@ -616,6 +616,7 @@ async def _release_bid_securities(  # noqa: PLR0917 - the contract and where it 
 ) -> None:
     """Enqueue the release event (leaves after the commit) and record it on the tender's chain."""
     bidders = await released_bidders(session, tender.id)
+    notice_at = await notice_issued_at(session, award)
     rules = publicity.rules_of(award)
     try:
         due = (
@@ -634,6 +635,11 @@ async def _release_bid_securities(  # noqa: PLR0917 - the contract and where it 
         "signed_at": now.isoformat(),
         "refund_due": due.isoformat() if due else None,
         "bidders": bidders,
+        # For `trading.guarantees.release_jobs` (issue 17): who won, when the losers were told
+        # (the cash refunds' cause date, 87号令 Art. 38), and each bid's security.
+        "winner_organisation_id": str(award.chosen_organisation_id) if award.chosen_organisation_id else None,
+        "notice_issued_at": notice_at.isoformat() if notice_at else None,
+        "securities": await securities.bid_securities(session, tender),
     }
     tasks.enqueue(session, RELEASE_TASK, **event)
     await append_entry(

@@ -45,7 +45,7 @@ import sqlalchemy as sa
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bidding.award import announcement, publicity
+from bidding.award import announcement, publicity, securities
 from bidding.award import award as decisions
 from bidding.award.archive.builder import PublishedPdf, register_published_pdf
 from bidding.award.errors import AwardRefused
@@ -446,6 +446,8 @@ async def _issue(  # noqa: PLR0917 - the award and what it issues
             project_code=tender.project_code,
             actor=actor,
         )
+    # Issue 17: the losers' bid securities are released once they are told (leaves after commit).
+    await securities.release_losers_at_notice(session, award, tender, now)
     return issued
 
 

@@ -18,6 +18,7 @@ from bidding.errors import (
     DeadlinePassed,
     TenderStateConflict,
 )
+from bidding.guarantees_flow import attach_bid_guarantee, check_bid_guarantee
 from bidding.intake.base import BLOB_NAMESPACE, IntakeBase, Receipt, receipt_number
 from bidding.intake.sealing import CheckedContainer, TenderSnapshot, check_container
 from bidding.models import (
@@ -125,6 +126,18 @@ class Submissions(IntakeBase):
                 raise eligibility.refusal()
             upload = await self._upload(session, actor, upload_id, lock=True)
             self._check_receiving(upload)
+            # Issue 17: a guarantee named as the bid security must be on the platform, verify for this
+            # tender, lot and bidder, and secure no other bid (checked before the bytes are promoted).
+            guarantee = await check_bid_guarantee(
+                session,
+                self.settings,
+                self.store,
+                tender_code=snapshot.code,
+                lot_code=snapshot.lot_code,
+                bidder_uscc=snapshot.bidder_uscc,
+                bidder_organisation_id=snapshot.bidder_organisation_id,
+                manifest=checked.manifest,
+            )
             storage_key = await asyncio.to_thread(
                 self.store.promote, upload_id, BLOB_NAMESPACE, checked.container_sha256
             )
@@ -181,6 +194,7 @@ class Submissions(IntakeBase):
             upload.updated_at = now
             upload.next_check = None
             await session.flush()
+            await attach_bid_guarantee(session, actor, bid.id, guarantee)  # sealed chain, like the bid
             await append_entry(
                 session,
                 actor=actor,

@@ -12,6 +12,7 @@ from bidding.client import format as container_format
 from bidding.errors import (
     BidRefused,
 )
+from bidding.guarantees_flow import detach_bid_guarantee
 from bidding.intake.base import IntakeBase, Receipt, receipt_number
 from bidding.models import (
     BidStatus,
@@ -100,6 +101,7 @@ class Withdrawals(IntakeBase):
             bid.status = BidStatus.WITHDRAWN
             bid.current_version_id = version.id
             bid.updated_at = now
+            await detach_bid_guarantee(session, actor, bid.id)  # free for another bid (issue 17)
             await append_entry(
                 session,
                 actor=actor,

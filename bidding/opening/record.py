@@ -41,9 +41,10 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from pyhanko.pdf_utils.reader import PdfFileReader
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bidding import guarantees_flow
 from bidding.client import format as fmt
 from bidding.errors import OpeningRefused, OpeningStateConflict
-from bidding.models import Tender
+from bidding.models import Bid, Tender
 from bidding.opening import repository
 from bidding.opening.events import publish_after_commit
 from bidding.opening.models import OpeningSession, Outcome, Stage
@@ -61,7 +62,9 @@ from trading.kernel.db.uow import transaction
 from trading.kernel.errors import Conflict, NotFound
 from trading.kernel.settings import Settings
 from trading.kernel.storage import FileStore
+from trading.kernel.web.i18n import use_locale
 from trading.kernel.web.money import amount_in_words
+from trading.kernel.web.refusals import rule_sentence
 from trading.ledger.service import append_entry
 from trading.parties.certificates.trust import trust_context
 from trading.parties.models import Organisation
@@ -194,9 +197,42 @@ def stage_times(timeline: Sequence[Mapping[str, Any]], closed_at: str | None) ->
     return rows
 
 
-async def record_data(session: AsyncSession, code: str) -> dict[str, Any]:
+SECURITY_LABELS: Final = {
+    "verified": "保函核验通过",
+    "refused": "保函核验未通过",
+    "cash": "现金保证金",
+    "none": "未提交保证金",
+}
+
+
+async def opening_securities(
+    session: AsyncSession, settings: Settings, store: FileStore, code: str
+) -> dict[tuple[str, str], dict[str, Any]]:
+    """Each bid's security judged again at the opening (issue 17: a guarantor may have been revoked
+    since the upload), by (lot code, bidder USCC); a guarantee that verifies is marked verified
+    (a ledger entry: the caller commits). Reasons are rule codes, worded in Chinese for the record.
+    """
+    opening = await _opening(session, code)
+    statuses: dict[tuple[str, str], dict[str, Any]] = {}
+    for bid_id, lot_code, uscc in await repository.bids_of_opening(session, opening.id):
+        status = await guarantees_flow.security_status(
+            session, settings, store, Actor.system(), await session.get_one(Bid, bid_id), mark=True
+        )
+        with use_locale("zh_CN"):
+            words = [rule_sentence(reason) or reason for reason in status.reasons]
+        statuses[(lot_code, uscc)] = guarantees_flow.status_json(status) | {
+            "label": SECURITY_LABELS[status.state.value],
+            "reasonText": "；".join(words),
+        }
+    return statuses
+
+
+async def record_data(
+    session: AsyncSession, code: str, securities: Mapping[tuple[str, str], dict[str, Any]] | None = None
+) -> dict[str, Any]:
     """`bidding.opening.readings.opening_record` plus what the PDF shows besides: each bid's
-    guarantee (from the signed public manifest), the price table's digest, Chinese labels.
+    guarantee (from the signed public manifest) and, given ``securities`` (`opening_securities`),
+    its status judged at the opening, the price table's digest, Chinese labels.
     """
     data: dict[str, Any] = jsonable(await opening_record(session, code))
     opening = await _opening(session, code)
@@ -213,6 +249,8 @@ async def record_data(session: AsyncSession, code: str) -> dict[str, Any]:
             "form": GUARANTEE_LABELS.get(str(extra.get("form")), str(extra.get("form") or "")),
             "reference": extra.get("reference") or "",
         }
+        if securities is not None and (bid["lot"], bid["bidder"]) in securities:
+            bid["security"] = securities[(bid["lot"], bid["bidder"])]
         bid["receiptNo"] = extra.get("receiptNo")
         bid["outcomeLabel"] = OUTCOME_LABELS.get(bid["outcome"], bid["outcome"])
         bid["outcomeText"] = outcome_text(bid, key_holders)
@@ -334,7 +372,12 @@ async def publish_record(
             return None
         if opening.record_storage_key is not None:
             return opening.record_sha256
-        data = await record_data(session, code)
+    # Each bid's security judged again now, and a guarantee that verifies marked verified (its own
+    # unit of work: the marks are ledger entries, kept even if rendering fails later).
+    async with transaction(session_maker, lock=True) as session:
+        securities = await opening_securities(session, settings, store, code)
+    async with session_maker() as session:
+        data = await record_data(session, code, securities)
         generated_at = await clock.now(session)
     # Rendering takes 0.1–3 s: no transaction is open while it runs.
     unsigned = await asyncio.to_thread(render_record, data, generated_at=generated_at)

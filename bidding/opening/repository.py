@@ -215,6 +215,18 @@ async def manifests_of_bids(session: AsyncSession, opening_id: uuid.UUID) -> Seq
     ).all()
 
 
+async def bids_of_opening(session: AsyncSession, opening_id: uuid.UUID) -> Sequence[Row[uuid.UUID, str, str]]:
+    """Each opening bid's bid id, lot code and bidder USCC (the securities judged at the opening)."""
+    return (
+        await session.execute(
+            select(OpeningBid.bid_id, Lot.code, OpeningBid.bidder_uscc)
+            .join(Lot, Lot.id == OpeningBid.lot_id)
+            .where(OpeningBid.session_id == opening_id)
+            .order_by(Lot.code, OpeningBid.bidder_uscc)
+        )
+    ).all()
+
+
 def _progress_statement() -> Select[int, int, int, int, int, int]:
     final = OpeningBid.outcome.in_(list(FINAL_OUTCOMES))
     price_open = OpeningBid.price_status == PartStatus.OPENED

@@ -41,6 +41,7 @@ async def build(
     content: bytes | None = None,
     signer: Identity | None = None,
     name: str = "bid.zip",
+    guarantee: dict[str, str] | None = None,
 ) -> BuiltBid:
     """A sealed, signed container for ``party`` (its plaintext carries `MARKER`)."""
     files = directory / f"{name}.files"
@@ -63,7 +64,7 @@ async def build(
             duration_days=365,
             items=((f"{MARKER} 土建", Decimal(price)),),
         ),
-        guarantee={"form": "guarantee", "reference": "BH-2026-0001"},
+        guarantee=guarantee or {"form": "cash", "reference": ""},
         signer=(signer or party.sign).signing(),
         bidder_encryption=party.encrypt.certificate,
     )

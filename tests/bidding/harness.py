@@ -70,7 +70,7 @@ from trading.parties.service import PartiesService
 from trading.server.demo_pki import write_pinned_operator
 
 PASSWORD = "correct horse battery"
-GUARANTEE = {"form": "guarantee", "reference": "BH-2026-0001"}
+GUARANTEE = {"form": "cash", "reference": ""}
 
 
 @dataclass(frozen=True)

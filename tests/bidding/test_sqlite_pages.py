@@ -357,7 +357,7 @@ async def test_upload_pages_on_sqlite(embedded: Embedded, tmp_path: Path) -> Non
         price_summary=PriceSummary(
             tender=DEMO_OPENING_CODE, lot=DEMO_LOT, bidder=uscc, total_price=demo.total_price, duration_days=100
         ),
-        guarantee={"form": "guarantee", "reference": "BH-SQLITE"},
+        guarantee={"form": "cash", "reference": ""},
         signer=identity(embedded, demo.sign_leaf),
         bidder_encryption=x509.load_pem_x509_certificates(
             (out / embedded.manifest["leaves"][demo.enc_leaf]["pem"]).read_bytes()

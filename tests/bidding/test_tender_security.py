@@ -297,7 +297,14 @@ async def test_a_bid_naming_a_form_the_lot_does_not_accept_is_refused_at_intake(
     assert upload_page.status_code == 200
     assert '<option value="cash">' in upload_page.text
     assert '<option value="guarantee">' not in upload_page.text  # the page offers what the lot takes
-    built = await build(tmp_path, bidder, tender=tender.project_code, lot="L1", deadline=tender.deadline)
+    built = await build(
+        tmp_path,
+        bidder,
+        tender=tender.project_code,
+        lot="L1",
+        deadline=tender.deadline,
+        guarantee={"form": "guarantee", "reference": "BH-2026-0001"},
+    )
     refused = await upload_in_pages(client, token, tender.project_code, "L1", built.path.read_bytes())
     assert refused.status_code == 422, refused.text
     body = refused.json()

@@ -332,7 +332,7 @@ async def _submit(
                 total_price=bidder.total_price,
                 duration_days=120,
             ),
-            guarantee={"form": "guarantee", "reference": f"BH-DEMO-E-{uscc[-6:]}"},
+            guarantee={"form": "cash", "reference": ""},
             signer=_identity(out, manifest, bidder.sign_leaf),
             bidder_encryption=encryption,
         )

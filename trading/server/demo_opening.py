@@ -226,7 +226,7 @@ async def _submit(
             price_summary=PriceSummary(
                 tender=DEMO_OPENING_CODE, lot=DEMO_LOT, bidder=uscc, total_price=bidder.total_price, duration_days=120
             ),
-            guarantee={"form": "guarantee", "reference": f"BH-DEMO-{uscc[-6:]}"},
+            guarantee={"form": "cash", "reference": ""},
             signer=_identity(out, manifest, bidder.sign_leaf),
             bidder_encryption=encryption,
         )

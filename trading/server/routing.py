@@ -18,6 +18,7 @@ from bidding.award import api_contract as award_contract_api
 from bidding.award import api_decisions as award_decisions_api
 from bidding.award import api_gp as award_api_gp
 from bidding.award import api_notices as award_notices_api
+from bidding.award import api_securities as award_securities_api
 from bidding.award import web as award_web
 from bidding.award import web_archive as award_archive_web
 from bidding.award import web_complaints as award_complaints_web
@@ -189,6 +190,7 @@ def route_handlers(api_prefix: str) -> list[ControllerRouterHandler]:
             *award_decisions_api.CONTROLLERS,
             *award_notices_api.CONTROLLERS,
             *award_contract_api.CONTROLLERS,
+            *award_securities_api.CONTROLLERS,
             *pool_api.CONTROLLERS,
             *clarifications_api.CONTROLLERS,
             *committee_api.CONTROLLERS,

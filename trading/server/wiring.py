@@ -55,6 +55,7 @@ from trading.credit import policies as credit_policies
 from trading.guarantees import api_auth as guarantees_api_auth
 from trading.guarantees import api_keys as guarantees_api_keys
 from trading.guarantees import policies as guarantees_policies
+from trading.guarantees import release_jobs as guarantee_release_jobs
 from trading.kernel import calendar as working_calendar
 from trading.kernel import sweep
 from trading.kernel.auth.guards import current_actor
@@ -229,6 +230,7 @@ def register_sweep_handlers() -> None:
         *market_jobs.SWEEP_HANDLERS,
         *notifications_jobs.SWEEP_HANDLERS,
         *award_jobs.SWEEP_HANDLERS,
+        *guarantee_release_jobs.SWEEP_HANDLERS,
     )
     for handler in handlers:
         sweep.register(handler)

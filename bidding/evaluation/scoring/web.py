@@ -30,6 +30,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bidding import guarantees_flow
 from bidding.evaluation.models import Evaluation, Member
 from bidding.evaluation.requirementset.labels import ASK_EXPLANATION, advisory_text
 from bidding.evaluation.scoring.errors import ScoringForbidden
@@ -49,6 +50,7 @@ from bidding.models import Tender
 from trading.kernel.auth.identity import Actor
 from trading.kernel.auth.permissions import requires
 from trading.kernel.db.engine import RECORDS_ON_READ
+from trading.kernel.storage import FileStore
 from trading.kernel.web.forms import FieldError, FieldParser, FormBody, submit
 from trading.kernel.web.i18n import gettext
 from trading.kernel.web.pages import page
@@ -160,7 +162,21 @@ class ScoringPages(Controller):
         except ScoringForbidden as exc:
             return await _refused(request, str(exc.rule), FORBIDDEN)
         tender = await scoring.repo.tender(workspace.evaluation.tender_id)
-        context = _context(w=workspace, tender=tender, errors=errors, failed=failed)
+        # Issue 17: each bid's security judged again at the evaluation (revocation since the opening).
+        securities = await guarantees_flow.statuses_by_bidder(
+            scoring.repo.session,
+            request.app.state.settings,
+            scoring.store or FileStore(request.app.state.settings.storage_dir),
+            [(line.bid.lot_id, line.bid.organisation_id) for line in workspace.bids],
+        )
+        context = _context(
+            w=workspace,
+            tender=tender,
+            errors=errors,
+            failed=failed,
+            securities=securities,
+            security_labels=guarantees_flow.STATE_LABELS,
+        )
         return await page(request, "evaluation/scoring/workspace.html", context)
 
     @get("/e/{evaluation_id:uuid}/bids/{opening_bid_id:uuid}", name=BID, opt=ENTER)

@@ -62,7 +62,7 @@ async def seal_bid(
         price_summary=PriceSummary(
             tender=code, lot="L1", bidder=bidder.uscc, total_price=Decimal(price), duration_days=180
         ),
-        guarantee={"form": "guarantee", "reference": "BH-2026-0042"},
+        guarantee={"form": "cash", "reference": ""},
         signer=bidder.sign.signing(),
         bidder_encryption=bidder.encrypt.certificate,
         key_holders=[h.encrypt.certificate for h in holders if h.encrypt is not None],

@@ -465,7 +465,8 @@ async def check_opening_record(  # noqa: PLR0915 - the record's whole round trip
     assert "平台解密服务故障" in text
     assert "".join(objection[0].split()) in text
     assert "".join(objection[1].split()) in text
-    assert "BH-2026-0042" in text
+    assert "现金（转账）" in text  # the security form from the signed manifest
+    assert "现金保证金" in text  # and its status judged at the opening (issue 17)
 
     (tmp_path / "platform").mkdir()
     first = pdfsig(platform_pdf, tmp_path / "platform", dev_ca)

@@ -349,6 +349,10 @@ RULE_TEXT: Final[Mapping[str, str]] = MappingProxyType(
         "not_yet_expired": N_("The guarantee is still valid."),
         "refund_status": N_("The bond is already refunded."),
         "after_cause": N_("The refund cannot be dated before its cause."),
+        # The guarantee inside the tender (bidding.guarantees_flow, bidding.award.securities).
+        "guarantee_unknown": N_("No guarantee with this number is on the platform."),
+        "trigger_not_recorded": N_("The tender's records do not show this claim trigger for the bid."),
+        "no_guarantee": N_("The bid is not secured by a guarantee on this platform."),
     }
 )
 ERROR_TITLES: Final[Mapping[str, str]] = MappingProxyType(

@@ -76,6 +76,9 @@ async def test_an_expert_reads_the_pdf_beside_the_sheet_and_scores(world: World,
     assert workspace_url in mine.text
     workspace = await browser.get(workspace_url)
     assert workspace.status_code == 200, workspace.text
+    # Issue 17: the bid list shows each bid's security, judged again at the evaluation.
+    assert 'data-security="cash"' in workspace.text
+    assert "现金保证金" in workspace.text
     bid_url = f"/evaluation/e/{world.evaluation_id}/bids/{world.bids['A']}"
     assert bid_url in workspace.text
     assert "评标工作台" in workspace.text  # Chinese by default
