@@ -20,7 +20,7 @@ import bidding.opening.tasks  # noqa: F401 - registers the opening record's rend
 import intermediary_market.tasks  # noqa: F401 - registers the credit recomputation by name
 import trading.guarantees.api_tasks  # registers the guarantor API's purge by name
 import trading.guarantees.callback_tasks  # registers the pushes to guarantors' callback URLs
-import trading.guarantees.release_tasks
+import trading.guarantees.release_tasks  # registers the release of bid securities after the award
 import trading.ledger.tasks  # noqa: F401 - importing a tasks module registers its tasks by name
 from trading.kernel import clock, sweep
 from trading.kernel.logging import bind_correlation_id, configure_logging
