@@ -24,8 +24,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
-import hmac
 import uuid
 from collections.abc import Sequence
 from typing import Annotated, Any, Literal
@@ -64,7 +62,7 @@ from trading.guarantees.models import (
     GuaranteeRelease,
     Guarantor,
 )
-from trading.guarantees.rules import CODE_ALPHABET, CODE_LENGTH, normalise_code
+from trading.guarantees.rules import verification_code_for
 from trading.kernel import clock
 from trading.kernel.api.errors import documents_problems
 from trading.kernel.auth.identity import Actor, ActorKind
@@ -108,17 +106,6 @@ API_ACTOR_NAME = "guarantor API"
 
 
 # --- helpers -----------------------------------------------------------------------------------------
-
-
-def verification_code_for(secret: bytes, application_no: str) -> str:
-    """The verification code of an application's guarantee: a keyed hash of its number (80 bits of
-    Crockford base 32), so the platform chooses it, tells the guarantor before issue without storing
-    it, and nobody without the platform's key can predict another application's code.
-    """
-    digest = hmac.new(secret, f"guarantee-code|{application_no}".encode(), hashlib.sha256).digest()
-    number = int.from_bytes(digest[:10], "big")
-    chars = [CODE_ALPHABET[(number >> (5 * i)) & 31] for i in range(CODE_LENGTH)]
-    return normalise_code("".join(chars))
 
 
 def _secret(request: Request[Any, Any, Any]) -> bytes:
@@ -374,10 +361,8 @@ class GuarantorApi(Controller):
                 claim_conditions=claim_conditions(json_bytes),
                 issued_at=await clock.now(db_session),
                 store=FileStore(request.app.state.settings.storage_dir),
+                verification_code=code,  # printed on the signed guarantee: the one the public page answers
             )
-            # The code printed on the signed guarantee is the one the public page must answer.
-            guarantee.verification_code = code
-            await db_session.flush()
             return GuaranteeRecorded(
                 guarantee_no=guarantee.guarantee_no,
                 application_no=application.application_no,

@@ -53,8 +53,12 @@ async def record_issuance(
     claim_conditions: str,
     issued_at: datetime,
     store: FileStore,
+    verification_code: str | None = None,
 ) -> Guarantee:
     """Record the guarantee the guarantor issued for a paid application (paid → issued).
+
+    ``verification_code``: the code printed on the signed guarantee (`rules.verification_code_for`,
+    checked by the caller), so the public page answers the code people read; None draws a new one.
 
     The caller has verified the signatures and that the canonical JSON states the application's
     facts (``document.py``); this stores the three files under their SHA-256 and takes the facts
@@ -111,7 +115,7 @@ async def record_issuance(
         pdf_key=store.put(STORE_NAMESPACE, pdf_sha256, pdf_bytes),
         pdf_sha256=pdf_sha256,
         signer_cert_sha256=signer_cert_sha256.lower(),
-        verification_code=new_verification_code(),
+        verification_code=verification_code or new_verification_code(),
         status=GuaranteeStatus.ISSUED,
         next_check=end_of_day(application.valid_until),
     )

@@ -20,9 +20,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from certs.pathval.validate import PathValidator
 from trading.guarantees import issuance
 from trading.guarantees.document import GuaranteeKind as DocumentKind
+from trading.guarantees.errors import GuaranteeRefused
 from trading.guarantees.models import Guarantee, GuaranteeApplication
 from trading.guarantees.repository import GuaranteesRepository
-from trading.guarantees.rules import CHINA, Problems, required_row
+from trading.guarantees.rules import CHINA, Problems, normalise_code, required_row
 from trading.guarantees.verify import Expectation, GuaranteeReason, verify_guarantee
 from trading.kernel.auth.identity import Actor
 from trading.kernel.storage import FileStore
@@ -62,13 +63,16 @@ async def accept_issuance(
     pdf_bytes: bytes,
     validator: PathValidator,
     store: FileStore,
+    verification_code: str,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> Guarantee:
     """Verify the three files against the application and record the guarantee (paid → issued).
 
     Refused (``GuaranteeRefused``, 422) with one error per verification reason, the field being
     ``cades`` for signature and issuer reasons and ``json`` for the document and its terms; the
-    application's state and the signer are ``record_issuance``'s rules.
+    application's state and the signer are ``record_issuance``'s rules. The guarantee must print
+    ``verification_code`` (`rules.verification_code_for` of the application, shown to the guarantor
+    before issue): it is stored as the guarantee's code, so the public page answers the printed one.
     """
     application: GuaranteeApplication = await required_row(
         GuaranteesRepository(session), GuaranteeApplication, application_id, "application_id", lock=False
@@ -86,6 +90,12 @@ async def accept_issuance(
     assert verdict.guarantee is not None  # noqa: S101 - raise_any raised otherwise
     assert verdict.signer is not None  # noqa: S101
     document = verdict.guarantee
+    if normalise_code(document.verification_code) != verification_code:
+        raise GuaranteeRefused(
+            f"the guarantee must print the verification code {verification_code}",
+            field="json",
+            rule="verification_code",
+        )
     return await issuance.record_issuance(
         session,
         actor,
@@ -98,4 +108,5 @@ async def accept_issuance(
         claim_conditions=document.claim_conditions,
         issued_at=document.issued_at,
         store=store,
+        verification_code=verification_code,
     )

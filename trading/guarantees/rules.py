@@ -4,6 +4,8 @@ verification codes, the ledger helper and the locked row lookup. No state change
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import secrets
 import uuid
 from datetime import date, datetime, time, timedelta
@@ -80,6 +82,17 @@ def normalise_code(raw: str) -> str:
 
 def new_verification_code() -> str:
     return normalise_code("".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH)))
+
+
+def verification_code_for(secret: bytes, application_no: str) -> str:
+    """The verification code of an application's guarantee: a keyed hash of its number (80 bits of
+    Crockford base 32), so the platform chooses it, tells the guarantor before issue without storing
+    it (the guarantor API's application read, the console), and nobody without the platform's key
+    can predict another application's code. The guarantee must print exactly this code.
+    """
+    digest = hmac.new(secret, f"guarantee-code|{application_no}".encode(), hashlib.sha256).digest()
+    number = int.from_bytes(digest[:10], "big")
+    return normalise_code("".join(CODE_ALPHABET[(number >> (5 * i)) & 31] for i in range(CODE_LENGTH)))
 
 
 async def ledger_entry(  # noqa: PLR0917 - the entry's parts, in append_entry's order

@@ -34,6 +34,7 @@ from trading.guarantees.models import (
 from trading.guarantees.policies import GuaranteesPermission
 from trading.guarantees.public import KIND_LABELS
 from trading.guarantees.repository import GuaranteesRepository
+from trading.guarantees.rules import verification_code_for
 from trading.guarantees.web_beneficiary import TRIGGER_LABELS
 from trading.guarantees.web_bidder import APPLICATION_STATUS_LABELS
 from trading.guarantees.web_supervisor import RELEASE_REASONS
@@ -88,11 +89,12 @@ async def guarantor_of(session: AsyncSession, actor: Actor) -> Guarantor:
     return found
 
 
-async def _own_application(session: AsyncSession, actor: Actor, application_id: uuid.UUID) -> None:
+async def _own_application(session: AsyncSession, actor: Actor, application_id: uuid.UUID) -> GuaranteeApplication:
     guarantor = await guarantor_of(session, actor)
     row = await GuaranteesRepository(session).get(GuaranteeApplication, application_id)
     if row is None or row.guarantor_id != guarantor.id:
         raise NotFound("no such application to you", field="application_id", rule="exists")
+    return row
 
 
 async def _own_guarantee(session: AsyncSession, actor: Actor, guarantee_id: uuid.UUID) -> Guarantee:
@@ -165,8 +167,10 @@ class GuarantorConsolePages(Controller):
         actor: NamedDependency[Actor],
     ) -> Response[Any]:
         """Upload the signed guarantee: verified against the application, then recorded (paid → issued)."""
-        await _own_application(db_session, actor, application_id)
+        application = await _own_application(db_session, actor, application_id)
         settings: Settings = request.app.state.settings
+        # The code the page showed for this application, as the guarantor API's read gives it.
+        code = verification_code_for(settings.secret("secret_key"), application.application_no)
 
         async def work() -> object:
             form = await read_form(request)
@@ -185,6 +189,7 @@ class GuarantorConsolePages(Controller):
                 pdf_bytes=files["pdf"],
                 validator=context.validator,
                 store=FileStore(settings.storage_dir),
+                verification_code=code,
                 clock=lambda: now,
             )
 
@@ -288,9 +293,13 @@ class GuarantorConsolePages(Controller):
                 .order_by(GuaranteeRelease.requested_at)
             )
         ).all()
+        queue = await service.guarantor_queue(db_session, guarantor.id)
+        secret = request.app.state.settings.secret("secret_key")
         context = {
             "guarantor": guarantor,
-            "queue": await service.guarantor_queue(db_session, guarantor.id),
+            "queue": queue,
+            # What each guarantee must print (`rules.verification_code_for`), shown before issue.
+            "codes": {row.id: verification_code_for(secret, row.application_no) for row in queue},
             "claims": claims,
             "releases": releases,
             "errors": errors,

@@ -13,9 +13,12 @@ from pathlib import Path
 
 import httpx
 import pytest
+from cryptography.hazmat.primitives.serialization import Encoding
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from certs.devpki.pki import DevPki
+from certs.tsa.client import LocalTsa
 from tests.trading.guarantees.factories import (
     SYSTEM,
     bid_product,
@@ -25,9 +28,11 @@ from tests.trading.guarantees.factories import (
     sha256_of_pem,
 )
 from tests.trading.guarantees.factories import request as application_request
-from tests.trading.parties.certificates.conftest import dev_ca, dev_lists, dev_pki, settings
+from tests.trading.parties.certificates.conftest import dev_ca, dev_lists, dev_pki, dev_tsa, settings
 from tests.trading.parties.factories import PASSWORD, Account, create_account, csrf_token
 from trading.guarantees import lifecycle, service
+from trading.guarantees.client.issuer import IssuerFacts, build_guarantee
+from trading.guarantees.document import issue
 from trading.guarantees.models import (
     ApplicationStatus,
     ClaimStatus,
@@ -40,14 +45,14 @@ from trading.guarantees.models import (
     ReleaseReason,
 )
 from trading.guarantees.repository import GuaranteesRepository
-from trading.guarantees.rules import CHINA
+from trading.guarantees.rules import CHINA, verification_code_for
 from trading.kernel.auth.roles import Role
 from trading.kernel.calendar import load_calendar
 from trading.kernel.settings import Settings
 from trading.kernel.storage import FileStore
 from trading.parties.models import Organisation, OrganisationKind
 
-__all__ = ["dev_ca", "dev_lists", "dev_pki", "settings"]  # settings: the development trust list's
+__all__ = ["dev_ca", "dev_lists", "dev_pki", "dev_tsa", "settings"]  # settings: the development trust list's
 
 PAGES = {
     "/guarantees/mine": Role.BIDDER,
@@ -396,3 +401,79 @@ async def test_supervisor_sees_overdue_releases_and_late_refund_interest(
     interest = (Decimal("10000.00") * Decimal("0.0522") * days / 360).quantize(Decimal("0.01"), ROUND_HALF_UP)
     assert f'data-late-days="{days}"' in late.text
     assert f"{interest:,.2f}" in late.text
+
+
+async def test_the_console_issues_a_guarantee_that_prints_the_code_it_showed(  # noqa: PLR0917 - pytest fixtures
+    client: httpx.AsyncClient,
+    session_maker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    dev_pki: DevPki,
+    dev_tsa: LocalTsa,
+    dev_lists: None,
+) -> None:
+    """The console shows the code a paid application's guarantee must print (the same the guarantor
+    API gives); an upload printing another is refused, the right one is recorded with that code, so
+    the public page answers the code on the paper."""
+    staff = await create_account(session_maker, settings, Role.GUARANTOR)
+    pem = dev_pki.guarantor.certificate.public_bytes(Encoding.PEM)
+    async with session_maker() as session, session.begin():
+        mine = await service.onboard_guarantor(
+            session, SYSTEM, organisation_id=staff.organisation_id, issuing_certificate=pem
+        )
+        product = await bid_product(session, mine)
+        bidder = await organisation(session, settings)
+        tenderee = await organisation(session, settings, OrganisationKind.PURCHASER_UNIT)
+        application = await service.apply(session, SYSTEM, application_request(product, bidder, tenderee))
+        await service.mark_paid(session, SYSTEM, application.id)
+    token = await _log_in(client, staff)
+    page = await client.get("/guarantees/console")
+    shown = re.search(r"<code>([0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4})</code>", page.text)
+    assert shown is not None, page.text
+    code = shown.group(1)
+    assert code == verification_code_for(settings.secret("secret_key"), application.application_no)
+
+    detail = {
+        "application_no": application.application_no,
+        "kind": application.kind.value,
+        "applicant": {"name": application.applicant_name, "uscc": application.applicant_uscc},
+        "beneficiary": {"name": application.beneficiary_name, "uscc": application.beneficiary_uscc},
+        "project_code": application.project_code,
+        "lot_code": application.lot_code,
+        "lot_name": application.lot_name,
+        "amount": str(application.amount),
+        "currency": application.currency,
+        "valid_from": application.valid_from.isoformat(),
+        "valid_until": application.valid_until.isoformat(),
+        "verification_url": "https://ggzy.example/guarantees/verify",
+        "verification_code": code,
+    }
+    issuer = IssuerFacts.of(dev_pki.guarantor.certificate)
+
+    async def upload(printed: str) -> httpx.Response:
+        signed = await issue(
+            build_guarantee({**detail, "verification_code": printed}, issuer), dev_pki.guarantor.signing(), tsa=dev_tsa
+        )
+        return await client.post(
+            f"/guarantees/console/{application.id}/issue",
+            data={"_csrf_token": token},
+            files={
+                "json": ("g.json", signed.json, "application/json"),
+                "cades": ("g.p7s", signed.cades, "application/pkcs7-signature"),
+                "pdf": ("g.pdf", signed.pdf, "application/pdf"),
+            },
+        )
+
+    other = verification_code_for(b"another platform's key", application.application_no)
+    refused = await upload(other)
+    assert refused.status_code == 422, refused.text
+    assert 'data-rule="verification_code"' in refused.text
+    assert await _count(session_maker, Guarantee) == 0
+
+    accepted = await upload(code)
+    assert accepted.status_code == 303, accepted.text
+    async with session_maker() as session:
+        recorded = (await session.execute(select(Guarantee))).scalar_one()
+    assert recorded.verification_code == code
+    public = await client.get(f"/api/v1/guarantees/verify/{code}")
+    assert public.status_code == 200, public.text
+    assert public.json()["guarantee_no"] == recorded.guarantee_no

@@ -320,6 +320,9 @@ RULE_TEXT: Final[Mapping[str, str]] = MappingProxyType(
         "idempotency_key_missing": N_("The request needs an Idempotency-Key header."),
         "idempotency_key_format": N_("The Idempotency-Key header must be one value of printable ASCII characters."),
         "idempotency_key_reused": N_("This Idempotency-Key was already used for a different request."),
+        "verification_code": N_(
+            "The guarantee does not print the verification code the platform gave for this application."
+        ),
         "guarantor_kind": N_("A guarantor is a bank, an insurer or a guarantee company."),
         "already_onboarded": N_("This organisation is already an onboarded guarantor."),
         "guarantor_certificate": N_("This is not a certificate (PEM or DER)."),
