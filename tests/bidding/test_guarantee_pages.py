@@ -14,12 +14,12 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bidding.models import Tender
+from bidding.models import Bid, BidStatus, BidVersion, Lot, Tender, VersionKind
 from bidding.schemas import LotCreate
+from certs.devpki.pki import DevPki
 from tests.bidding.factories import Party, published_tender, tenderee_party
 from tests.bidding.test_web import log_in
 from tests.trading.guarantees.factories import SYSTEM, bid_product, certificate_pem, organisation, sha256_of_pem
-from tests.trading.parties.certificates.conftest import DevPki
 from trading.guarantees import service
 from trading.guarantees.models import ClaimStatus, Guarantee, GuaranteeApplication, GuaranteeClaim, GuaranteeStatus
 from trading.guarantees.rules import CHINA
@@ -163,14 +163,49 @@ async def test_bidder_applies_with_the_tenders_facts_and_the_tenderee_sees_it_af
     )
     assert bad.status_code == 422
     assert 'href="#field-trigger"' in bad.text
+    # A claim needs the trigger in the tender's records (§6.1): none yet for this guarantee's bid.
+    unrecorded = await client.post(
+        f"/guarantees/securities/{guarantee.id}/claim",
+        data={"_csrf_token": token, "trigger": "withdrawal_after_deadline", "amount": "10000.00", "statement": "撤标"},
+    )
+    assert unrecorded.status_code == 422
+    assert 'data-rule="trigger_not_recorded"' in unrecorded.text
+    async with session_maker() as session:
+        assert await session.scalar(sa.select(sa.func.count()).select_from(GuaranteeClaim)) == 0
+    # The guarantee secures the bidder's bid, whose 撤销 was received after the deadline.
+    async with session_maker() as session, session.begin():
+        lot = (await session.execute(sa.select(Lot).where(Lot.tender_id == tender.id, Lot.code == "L1"))).scalar_one()
+        now = await clock.now(session)
+        bid = Bid(
+            tender_id=tender.id,
+            lot_id=lot.id,
+            organisation_id=bidder.organisation_id,
+            status=BidStatus.SUBMITTED,
+            versions=1,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(bid)
+        await session.flush()
+        session.add(
+            BidVersion(
+                bid_id=bid.id,
+                number=1,
+                kind=VersionKind.WITHDRAWAL,
+                receipt_no=f"BR-PAGE-{bid.id.hex[:8]}",
+                received_at=now,
+                submitted_by=bidder.account.user_id,
+                receipt=b"{}",
+                receipt_signature=b"",
+            )
+        )
+        await service.attach_to_bid(session, SYSTEM, guarantee.id, bid.id)
     too_much = await client.post(
         f"/guarantees/securities/{guarantee.id}/claim",
         data={"_csrf_token": token, "trigger": "withdrawal_after_deadline", "amount": "10000.01", "statement": "撤标"},
     )
     assert too_much.status_code == 422
     assert 'data-rule="claim_amount"' in too_much.text
-    async with session_maker() as session:
-        assert await session.scalar(sa.select(sa.func.count()).select_from(GuaranteeClaim)) == 0
     filed = await client.post(
         f"/guarantees/securities/{guarantee.id}/claim",
         data={

@@ -17,6 +17,8 @@ from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from trading.guarantees.models import ClaimTrigger
+
 
 @dataclass(frozen=True)
 class TenderOwners:
@@ -48,6 +50,10 @@ class TenderFacts(Protocol):
 
     async def security(self, session: AsyncSession, project_code: str, lot_code: str) -> SecurityFacts | None: ...
 
+    async def trigger_recorded(
+        self, session: AsyncSession, project_code: str, bid_id: uuid.UUID, trigger: ClaimTrigger
+    ) -> bool: ...
+
 
 _source: TenderFacts | None = None
 
@@ -65,3 +71,14 @@ async def owners(session: AsyncSession, project_code: str) -> TenderOwners | Non
 
 async def security(session: AsyncSession, project_code: str, lot_code: str) -> SecurityFacts | None:
     return None if _source is None else await _source.security(session, project_code, lot_code)
+
+
+async def trigger_recorded(
+    session: AsyncSession, project_code: str, bid_id: uuid.UUID | None, trigger: ClaimTrigger
+) -> bool:
+    """Whether the tender's own records show ``trigger`` for the bid a guarantee secures (a claim
+    arises only from a statutory trigger, §6.1). False without a source or a bid: fail closed.
+    """
+    if _source is None or bid_id is None:
+        return False
+    return await _source.trigger_recorded(session, project_code, bid_id, trigger)

@@ -23,6 +23,7 @@ from litestar.params import FromPath, FromQuery
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from trading.guarantees import lifecycle, service, tender_facts
+from trading.guarantees.errors import GuaranteeRefused
 from trading.guarantees.models import ClaimStatus, ClaimTrigger, Guarantee, GuaranteeClaim, GuaranteeRelease
 from trading.guarantees.policies import GuaranteesPermission
 from trading.guarantees.public import KIND_LABELS, STATUS_LABELS
@@ -128,6 +129,12 @@ class BeneficiaryPages(Controller):
             parser.done()
             assert trigger is not None  # noqa: S101 - done() raised otherwise
             assert amount is not None  # noqa: S101
+            if not await tender_facts.trigger_recorded(db_session, guarantee.project_code, guarantee.bid_id, trigger):
+                raise GuaranteeRefused(
+                    f"the tender's records do not show {trigger.value} for the bid this guarantee secures",
+                    field="trigger",
+                    rule="trigger_not_recorded",
+                )
             return await lifecycle.file_claim(
                 db_session,
                 actor,

@@ -7,14 +7,17 @@ deadline is "passed" by the database clock, as bidding's own listings decide it.
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bidding.models import Tender, TenderStatus
+from bidding.award.securities import trigger_happened
+from bidding.models import Bid, Tender, TenderStatus
 from bidding.tenders.security import required_security
 from trading.guarantees import tender_facts
+from trading.guarantees.models import ClaimTrigger
 from trading.guarantees.rules import CHINA
 from trading.kernel import clock
 
@@ -55,6 +58,17 @@ class BiddingTenderFacts:
             beneficiary_name=terms.beneficiary_name,
             beneficiary_uscc=terms.beneficiary_uscc,
         )
+
+    async def trigger_recorded(
+        self, session: AsyncSession, project_code: str, bid_id: uuid.UUID, trigger: ClaimTrigger
+    ) -> bool:
+        tender = (
+            await session.execute(sa.select(Tender).where(Tender.project_code == project_code))
+        ).scalar_one_or_none()
+        bid = await session.get(Bid, bid_id)
+        if tender is None or bid is None or bid.tender_id != tender.id:
+            return False
+        return await trigger_happened(session, bid, tender, trigger)
 
 
 def register() -> None:
