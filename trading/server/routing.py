@@ -168,6 +168,7 @@ TEMPLATE_PACKAGES: tuple[str, ...] = (
     "bidding.evaluation.session",
     "bidding.evaluation.venues",
     "intermediary_market",
+    "procurement",
     "trading.server.workdays",
 )
 

@@ -1,0 +1,64 @@
+"""The checker's plain data: what a rule is and what a finding says.
+
+Rules are data the procurement office edits (a change is a new version), so a rule is a frozen value
+with its version, and a finding names the rule *and the version* it was found by: a finding stays
+explainable after the rule changes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Severity(StrEnum):
+    BLOCKING = "blocking"  # stops publication until fixed, or justified and the justification approved
+    WARNING = "warning"  # shown to the purchaser and the reviewer; publication goes on
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One prohibited item of reference §8, as the checker applies it.
+
+    ``patterns`` are regular expressions over the normalised text (full-width folded, Chinese
+    numerals read); ``negations`` are the allowed forms that look like a hit ("不得限制…"), each a
+    regular expression that, matching the same clause, cancels the hit. ``structured`` names a
+    structured check instead (price weight, ★ items …) for rules that are not about wording.
+    """
+
+    id: str  # stable, e.g. "NL-QUAL-REGION"
+    name: str  # Chinese, as the catalogue shows it
+    basis: str  # the legal basis, e.g. "《政府采购货物和服务招标投标管理办法》第十七条"
+    severity: Severity
+    suggestion: str  # the suggested fix, in Chinese
+    version: int = 1
+    patterns: tuple[str, ...] = ()
+    negations: tuple[str, ...] = ()
+    structured: str | None = None
+    positive_examples: tuple[str, ...] = field(default=())  # sentences the rule must find
+    negative_examples: tuple[str, ...] = field(default=())  # sentences it must leave alone
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """A rule found in a text: where (character offsets into the text as given), which rule and version."""
+
+    rule: str
+    rule_version: int
+    severity: Severity
+    start: int
+    end: int
+    basis: str
+    suggestion: str
+
+    def as_json(self) -> dict[str, object]:
+        """The shape of ``ggzy procurement check --json`` and of the API."""
+        return {
+            "rule": self.rule,
+            "ruleVersion": self.rule_version,
+            "severity": self.severity.value,
+            "start": self.start,
+            "end": self.end,
+            "basis": self.basis,
+            "suggestion": self.suggestion,
+        }
