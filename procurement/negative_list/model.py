@@ -8,6 +8,7 @@ explainable after the rule changes.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 from enum import StrEnum
 
 
@@ -50,6 +51,9 @@ class Finding:
     end: int
     basis: str
     suggestion: str
+    # For a structured check, the part of the requirement it is about (e.g. "packages[0].price_weight");
+    # empty for a finding in text, which the offsets locate.
+    path: str = ""
 
     def as_json(self) -> dict[str, object]:
         """The shape of ``ggzy procurement check --json`` and of the API."""
@@ -61,4 +65,35 @@ class Finding:
             "end": self.end,
             "basis": self.basis,
             "suggestion": self.suggestion,
+            **({"path": self.path} if self.path else {}),
         }
+
+
+@dataclass(frozen=True, slots=True)
+class ScoringItem:
+    """One scoring factor of a package (评分项)."""
+
+    name: str
+    points: Decimal
+    kind: str  # "price" | "technical" | "commercial" | "service" …
+    text: str = ""  # the grading as written, checked as text too
+
+
+@dataclass(frozen=True, slots=True)
+class StructuredTerms:
+    """What the structured checks read from one package of a requirement or tender document.
+
+    The requirement (``procurement.requirements``) and the tender document both fill it; the
+    checker never reads their storage.
+    """
+
+    path: str  # where this package sits, e.g. "packages[0]"; findings carry it
+    category: str  # "goods" | "services" | "works"
+    method: str  # "comprehensive" (综合评分法) | "lowest_price" (最低评标价法)
+    price_weight: Decimal | None = None  # percent of the total score
+    drops_highest_lowest_price: bool = False
+    star_items: int = 0  # ★ substantive parameters
+    technical_items: int = 0  # all technical parameters
+    minimum_price: Decimal | None = None  # 最低限价 (prohibited); the maximum price is another field
+    qualification_conditions: tuple[str, ...] = ()
+    scoring_items: tuple[ScoringItem, ...] = ()
