@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -51,7 +52,13 @@ def _decode_qr(image: Path) -> str:
     if zbarimg is None:
         msg = "decoding a QR image needs zbarimg (apt-get install zbar-tools); pass --payload instead"
         raise SystemExit(msg)
-    result = subprocess.run([zbarimg, "--raw", "-q", str(image)], capture_output=True, text=True, check=True)  # noqa: S603
+    # One ImageMagick thread: under a loaded machine its thread pool is what fails to start, and a
+    # single small PNG gains nothing from more.
+    env = {**os.environ, "MAGICK_THREAD_LIMIT": "1", "OMP_NUM_THREADS": "1"}
+    result = subprocess.run([zbarimg, "--raw", "-q", str(image)], capture_output=True, text=True, check=False, env=env)  # noqa: S603
+    if result.returncode != 0 or not result.stdout.strip():
+        msg = f"zbarimg could not read a QR code in {image} (exit {result.returncode}): {result.stderr.strip()}"
+        raise SystemExit(msg)
     return result.stdout.strip()
 
 
