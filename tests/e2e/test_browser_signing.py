@@ -206,7 +206,12 @@ async def _log_in_with_the_certificate(
     page = await context.new_page()
     page.on("request", capture)
     await page.goto("/login")
-    await page.get_by_role("button", name="获取待签名的挑战").click()
+    # The challenge is asked for by htmx; waiting on its answer (not on the fragment) makes a slow or
+    # refused answer say what it was, instead of a locator timing out on a fragment that never came.
+    async with page.expect_response(lambda r: r.url.endswith("/login/certificate/challenge"), timeout=90_000) as asked:
+        await page.get_by_role("button", name="获取待签名的挑战").click()
+    answer = await asked.value
+    assert answer.status == 200, f"challenge answered {answer.status}: {await answer.text()}"
     picker = page.locator("#login-certificate")
     await picker.locator("[data-pki-file]").set_input_files(certificate_file)
     await picker.locator("[data-pki-password]").fill(P12_PASSWORD)
