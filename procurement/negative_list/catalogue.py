@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -76,6 +76,26 @@ def default_rules() -> tuple[Rule, ...]:
     return load_rules()
 
 
+def _example_errors(rule: Rule, finds: Callable[[str], bool]) -> list[str]:
+    errors = [f"正例未被发现：{example}" for example in rule.positive_examples if not finds(example)]
+    return errors + [f"反例被误报：{example}" for example in rule.negative_examples if finds(example)]
+
+
+def _structured_finds(rule: Rule) -> Callable[[str], bool]:
+    def finds(example: str) -> bool:
+        try:
+            terms = StructuredTerms.from_dict(json.loads(example))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise _BadExample(f"示例不是有效的结构化条款（JSON）：{exc}") from exc
+        return bool(check_structured(terms, [rule]))
+
+    return finds
+
+
+class _BadExample(ValueError):
+    pass
+
+
 def rule_errors(rule: Rule) -> list[str]:
     """What is wrong with ``rule`` as an editor would save it, in Chinese; empty when it is sound.
 
@@ -97,20 +117,10 @@ def rule_errors(rule: Rule) -> list[str]:
     if rule.structured is not None:
         if rule.structured not in CHECKS:
             return [f"structured: 未知的结构化检查「{rule.structured}」"]
-        for expected, examples in ((True, rule.positive_examples), (False, rule.negative_examples)):
-            for example in examples:
-                try:
-                    terms = StructuredTerms.from_dict(json.loads(example))
-                except (ValueError, KeyError, TypeError) as exc:
-                    errors.append(f"示例不是有效的结构化条款（JSON）：{exc}")
-                    continue
-                if bool(check_structured(terms, [rule])) != expected:
-                    errors.append(f"{'正例未被发现' if expected else '反例被误报'}：{example}")
-    elif not rule.patterns:
-        errors.append("文字规则至少需要一个正则表达式（或改为结构化检查）")
-    else:
-        for expected, examples in ((True, rule.positive_examples), (False, rule.negative_examples)):
-            for example in examples:
-                if bool(check_text(example, [rule])) != expected:
-                    errors.append(f"{'正例未被发现' if expected else '反例被误报'}：{example}")
-    return errors
+        try:
+            return _example_errors(rule, _structured_finds(rule))
+        except _BadExample as exc:
+            return [str(exc)]
+    if not rule.patterns:
+        return ["文字规则至少需要一个正则表达式（或改为结构化检查）"]
+    return _example_errors(rule, lambda example: bool(check_text(example, [rule])))

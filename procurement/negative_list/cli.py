@@ -51,8 +51,10 @@ def report(path: Path, results: Sequence[LineResult], rules: Sequence[Rule]) -> 
         for finding in result.findings:
             counts[finding.severity] += 1
             out += [
-                f"第 {result.line} 行 【{_SEVERITY[finding.severity]}】{finding.rule}（第 {finding.rule_version} 版）"
-                f"{names.get(finding.rule, '')}",
+                (
+                    f"第 {result.line} 行 【{_SEVERITY[finding.severity]}】{finding.rule}"
+                    f"（第 {finding.rule_version} 版）{names.get(finding.rule, '')}"
+                ),
                 f"  原文：{result.text.strip()}",
                 f"  命中：「{result.text[finding.start : finding.end]}」（第 {finding.start + 1}–{finding.end} 字）",
                 f"  依据：{finding.basis}",

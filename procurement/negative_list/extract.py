@@ -4,8 +4,8 @@
 - ``.docx`` (python-docx): paragraphs and table cells in document order, one line each (a merged
   cell once).
 - ``.pdf`` (pdfplumber): each page's text; a line that runs the page's full width without ending
-  a sentence (。;:!? …) is joined with the next, so a clause wrapped across lines is read as one. Scanned PDFs (no text layer)
-  give no text: ``ExtractionError``.
+  a sentence (。;:!? …) is joined with the next, so a clause wrapped across lines is read as one.
+  Scanned PDFs (no text layer) give no text: ``ExtractionError``.
 
 A finding's offsets are into its line's text as printed (``LineResult.text``), so the line number
 and the offsets locate it in the extracted text.
@@ -65,9 +65,10 @@ def _docx(path: Path) -> list[str]:
         for row in table.rows:
             seen: set[int] = set()
             for cell in row.cells:
-                if id(cell._tc) in seen:  # a merged cell appears once per grid column it spans
+                element = cell._tc  # noqa: SLF001 - the only handle on a merged cell's identity
+                if id(element) in seen:  # a merged cell appears once per grid column it spans
                     continue
-                seen.add(id(cell._tc))
+                seen.add(id(element))
                 for paragraph in cell.paragraphs:
                     yield paragraph.text
                 for inner in cell.tables:

@@ -49,7 +49,9 @@ def _drops_price(terms: StructuredTerms, _rule: Rule) -> Iterator[str]:
 
 def _star_items(terms: StructuredTerms, rule: Rule) -> Iterator[str]:
     too_many = terms.star_items > rule.threshold("max_count")
-    too_large = terms.technical_items > 0 and terms.star_items * 100 > rule.threshold("max_share") * terms.technical_items
+    too_large = (
+        terms.technical_items > 0 and terms.star_items * 100 > rule.threshold("max_share") * terms.technical_items
+    )
     if too_many or too_large:
         yield f"{terms.path}.star_items"
 

@@ -9,8 +9,8 @@ import docx
 import pytest
 import weasyprint
 from click.testing import CliRunner
-from fontTools import subset
-from fontTools.ttLib import TTFont
+from fontTools import subset  # type: ignore[import-untyped]
+from fontTools.ttLib import TTFont  # type: ignore[import-untyped]
 
 from procurement.negative_list.cli import EXIT_BLOCKING, EXIT_CLEAN, EXIT_UNREADABLE
 from procurement.negative_list.extract import check_document, extract_lines
@@ -58,7 +58,7 @@ def test_txt_json_is_one_object_per_line_with_offsets_into_the_line(tmp_path: Pa
     assert [o["text"] for o in objects] == LINES
     (region,) = objects[1]["findings"]
     assert set(region) == {"rule", "ruleVersion", "severity", "start", "end", "basis", "suggestion"}
-    assert region["rule"] == "NL-QUAL-REGION" and region["ruleVersion"] == 1 and region["severity"] == "blocking"
+    assert (region["rule"], region["ruleVersion"], region["severity"]) == ("NL-QUAL-REGION", 1, "blocking")
     assert LINES[1][region["start"] : region["end"]].startswith("注册地须在本市")
     assert objects[2]["findings"] == []  # the national mandatory certification is allowed
     assert [f["rule"] for f in objects[4]["findings"]] == ["NL-SCORE-SUBJECTIVE"]

@@ -25,7 +25,9 @@ def test_a_clean_package_has_no_finding() -> None:
 def test_price_weight_minimum_by_category_and_only_for_comprehensive_scoring() -> None:
     assert found(terms(price_weight=Decimal("29.9"))) == {"packages[1].price_weight": "NL-S-PRICE-WEIGHT"}
     assert found(terms(category="services", price_weight=Decimal(10))) == {}
-    assert found(terms(category="services", price_weight=Decimal(9))) == {"packages[1].price_weight": "NL-S-PRICE-WEIGHT"}
+    assert found(terms(category="services", price_weight=Decimal(9))) == {
+        "packages[1].price_weight": "NL-S-PRICE-WEIGHT"
+    }
     assert found(terms(method="lowest_price", price_weight=Decimal(0))) == {}
     items = (ScoringItem("价格", Decimal(25), "price"), ScoringItem("技术", Decimal(75), "technical"))
     assert found(terms(scoring_items=items)) == {"packages[1].price_weight": "NL-S-PRICE-WEIGHT"}
@@ -53,7 +55,10 @@ def test_star_items_over_the_count_or_the_share() -> None:
 def test_a_qualification_condition_reused_as_a_scoring_item_is_found_by_its_text() -> None:
     package = terms(
         price_weight=Decimal(30),
-        qualification_conditions=("投标人须具有有效的《医疗器械经营许可证》（第三类）", "投标人须具有ISO9001质量管理体系认证"),
+        qualification_conditions=(
+            "投标人须具有有效的《医疗器械经营许可证》（第三类）",
+            "投标人须具有ISO9001质量管理体系认证",
+        ),
         scoring_items=(
             ScoringItem("技术方案", Decimal(30), "technical", "方案完整可行的得30分"),
             ScoringItem("资质", Decimal(5), "commercial", "具有第三类医疗器械经营许可证的得5分"),
