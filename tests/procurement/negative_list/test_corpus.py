@@ -1,10 +1,14 @@
 """The labelled corpus: precision and recall of the shipped catalogue, reported on the held-out part.
 
 ``corpus.jsonl``: one sentence per line, ``{"text", "rules": [ids it should trigger], "split":
-"dev" | "held_out"}``. The held-out part (a third and more) was written before the rules and not
-looked at while they were tuned; the dev part is what they were tuned on. Scoring is per
-(sentence, rule) pair: a rule found that the label does not name is a false positive, a named rule
-not found is a false negative.
+"dev" | "held_out", "batch"?}``. Scoring is per (sentence, rule) pair: a rule found that the label
+does not name is a false positive, a named rule not found is a false negative.
+
+How the corpus was written (procurement/AGENTS.md, "negative-list checker", has the figures):
+batch 1 (no ``batch`` field; 55 held out, 108 dev) before any rule; the rules tuned on its dev
+part. Batch 2 (26 sentences in other wordings) then scored once as held-out — precision 1.000,
+recall 0.333 — and became dev; batch 3 (22 sentences, held out) was written before the rules were
+tuned on batch 2 and scored once after. The held-out part is batch 1's and batch 3's.
 """
 
 from __future__ import annotations
@@ -24,11 +28,11 @@ CORPUS = [
 ]
 
 
-def score(split: str) -> tuple[float, float, list[str]]:
+def score(split: str, batch: int | None = None) -> tuple[float, float, list[str]]:
     rules = default_rules()
     tp = fp = fn = 0
     wrong: list[str] = []
-    for entry in (e for e in CORPUS if e["split"] == split):
+    for entry in (e for e in CORPUS if e["split"] == split and (batch is None or e.get("batch", 1) == batch)):
         found = {finding.rule for finding in check_text(entry["text"], rules)}
         wanted = set(entry["rules"])
         tp, fp, fn = tp + len(found & wanted), fp + len(found - wanted), fn + len(wanted - found)
@@ -52,7 +56,11 @@ def test_the_corpus_is_large_enough_holds_out_a_third_and_names_only_known_rules
 def test_precision_and_recall(split: str) -> None:
     precision, recall, wrong = score(split)
     print(f"\n{split}: precision {precision:.3f}, recall {recall:.3f}")  # noqa: T201 - the report
+    for batch in sorted({e.get("batch", 1) for e in CORPUS if e["split"] == split}):
+        p, r, _ = score(split, batch)
+        print(f"  batch {batch}: precision {p:.3f}, recall {r:.3f}")  # noqa: T201
     for line in wrong:
         print("  ", line)  # noqa: T201
+    # Measured 2026-12-07: held out 0.981 / 0.927 (batch 1: 0.975 / 1.000, batch 3: 1.000 / 0.750).
     assert precision >= 0.9, wrong
     assert recall >= 0.9, wrong
