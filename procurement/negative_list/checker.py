@@ -29,9 +29,10 @@ from procurement.negative_list.normalise import fold, normalise
 
 # Shorthands a rule's patterns and negations may use (expanded before compiling).
 MACROS: dict[str, str] = {
-    # a "must" word; 应 not inside 供应商/响应/相应/对应/适应, 需 not in 需求
+    # a "must" word; 应 not inside 供应商/响应/相应/对应/适应, 需 not in 需求 (every branch starts with a
+    # literal character, so the engine skips to candidates quickly)
     "{M}": (
-        r"(?:必须|须|应当|(?<![供响相对适反效])应(?!商|答)|需要|(?<![无不])需(?!求)|务必|只能|仅限|限定为|限为|要求)"
+        r"(?:必须|须|应当|应(?<![供响相对适反效]应)(?!商|答)|需要|需(?<![无不]需)(?!求)|务必|只能|仅限|限定为|限为|要求)"
     ),
     "{C}": r"[^。;!?\n]",  # one character inside the clause
     "{S}": r"[^。;!?,\n]",  # one character inside the comma-separated segment

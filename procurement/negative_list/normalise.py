@@ -20,18 +20,19 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from dataclasses import dataclass
+from functools import lru_cache
 
 import cn2an
 
 _FOLD = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
 
 _DIGITS = "零〇一二两三四五六七八九十百千万亿"
-# A quantity: a run starting with a digit word, optionally with a decimal point, followed by a unit.
-_NUMBER = re.compile(
-    rf"百分之([{_DIGITS}点]+)"
-    rf"|([零〇一二两三四五六七八九十][{_DIGITS}]*(?:点[{_DIGITS}]+)?)"
-    r"(?=年|个|万|元|家|项|名|人|次|份|台|套|天|日|周|月|倍|小时|分钟|米|公里|平方|吨|%)"
-)
+# A run of Chinese numerals starting with a digit word (so 万元, 百强 are not runs), with an optional
+# decimal part; it is a quantity when a unit follows or 百分之 precedes (checked per run: a regular
+# expression starting with a character class lets the engine skip to candidates quickly).
+_RUN = re.compile(rf"[零〇一二两三四五六七八九十][{_DIGITS}]*(?:点[{_DIGITS}]+)?")
+_UNIT = re.compile(r"年|个|万|元|家|项|名|人|次|份|台|套|天|日|周|月|倍|小时|分钟|米|公里|平方|吨|%")
+_PERCENT = "百分之"
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +69,7 @@ def fold(text: str) -> str:
     return text.translate(_FOLD)
 
 
+@lru_cache(maxsize=4096)
 def _read_number(words: str) -> str | None:
     try:
         value = cn2an.cn2an(words, "smart")
@@ -83,18 +85,23 @@ def normalise(text: str) -> Normalised:
     replaced: list[tuple[int, int, int, int]] = []
     last = 0
     length = 0  # length of the normalised text built so far
-    for match in _NUMBER.finditer(folded):
-        percent = match.group(1)
-        digits = _read_number(percent if percent is not None else match.group(2))
+    for match in _RUN.finditer(folded):
+        start, end = match.span()
+        percent = folded.startswith(_PERCENT, start - len(_PERCENT)) if start >= len(_PERCENT) else False
+        if not percent and not _UNIT.match(folded, end):
+            continue
+        digits = _read_number(match.group())
         if digits is None:
             continue
-        replacement = digits + "%" if percent is not None else digits
-        pieces.append(folded[last : match.start()])
-        length += match.start() - last
-        replaced.append((length, length + len(replacement), match.start(), match.end()))
-        pieces.append(replacement)
-        length += len(replacement)
-        last = match.end()
+        if percent:
+            start -= len(_PERCENT)
+            digits += "%"
+        pieces.append(folded[last:start])
+        length += start - last
+        replaced.append((length, length + len(digits), start, end))
+        pieces.append(digits)
+        length += len(digits)
+        last = end
     if not replaced:
         return Normalised(folded, text)
     pieces.append(folded[last:])
