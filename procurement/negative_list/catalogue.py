@@ -1,58 +1,126 @@
-"""The catalogue the platform ships: the prohibited items of reference §8 as rules.
+"""The catalogue the platform ships: the prohibited items of reference §8 as rules, kept as data.
 
-This is the first edition the procurement office starts from (``procurement.rule_catalogue``
-stores it as version 1 and every edit as a new version); the command line uses it as it is.
+The rules live in ``catalogue.toml`` next to this module (the first edition the procurement office
+starts from; ``procurement.rule_catalogue`` stores it as version 1 and every edit as a new version).
+This module reads that data into ``Rule`` values and back (``rule_from_dict`` / ``rule_as_dict``,
+the shape an editor or a database row holds) and says what is wrong with an edited rule
+(``rule_errors``); the command line uses ``default_rules()`` as it is.
 """
 
 from __future__ import annotations
 
-from procurement.negative_list.model import Rule, Severity
+import json
+import re
+import tomllib
+from collections.abc import Callable, Mapping
+from functools import cache
+from pathlib import Path
+from typing import Any
 
-_ART20 = "《中华人民共和国政府采购法实施条例》第二十条"
-_ORDER87_17 = "《政府采购货物和服务招标投标管理办法》(财政部令第87号)第十七条"
+from procurement.negative_list.checker import check_text, compiled
+from procurement.negative_list.model import Rule, Severity, StructuredTerms
+from procurement.negative_list.structured import CHECKS, check_structured
 
-_RULES: tuple[Rule, ...] = (
-    Rule(
-        id="NL-QUAL-REGION",
-        name="以注册地、所在地或本地分支机构限制供应商",
-        basis=_ART20 + "第(七)项",
-        severity=Severity.BLOCKING,
-        suggestion="删除对注册地、所在地或本地设立分支机构的要求；确需本地服务的，改为中标后的服务响应承诺。",
-        patterns=(
-            r"(注册地|住所地|所在地|总部)(须|必须|应|应当)?(在|位于|为)[^，。；]{0,12}(省|市|县|区|本地)",
-            r"(须|必须|应|应当)在[^，。；]{0,12}(设立|设有)[^，。；]{0,6}(分支机构|分公司|办事处)",
-        ),
-        negations=(r"不得(以|将)?[^，。；]{0,10}(注册地|所在地|分支机构)",),
-        positive_examples=("投标人注册地须在本市行政区域内。",),
-        negative_examples=("不得以供应商注册地或者所在地限制其参加本项目。",),
-    ),
-    Rule(
-        id="NL-QUAL-SIZE",
-        name="以注册资本、资产、营业收入、从业人员等规模条件作为资格要求",
-        basis=_ORDER87_17,
-        severity=Severity.BLOCKING,
-        suggestion="删除注册资本、资产总额、营业收入、从业人员、利润、纳税额等规模条件。",
-        patterns=(
-            r"(注册资本|注册资金|资产总额|营业收入|从业人员|利润|纳税额)[^，。；]{0,8}(不低于|不少于|以上|达到|≥|>=)",
-        ),
-        negations=(r"不得(以|将)?[^，。；]{0,16}(注册资本|注册资金|资产总额|营业收入|从业人员)",),
-        positive_examples=("投标人注册资本不低于500万元。",),
-        negative_examples=("不得将注册资本、资产总额作为资格条件。",),
-    ),
-    Rule(
-        id="NL-PRICE-MINIMUM",
-        name="设定最低限价",
-        basis="《政府采购货物和服务招标投标管理办法》(财政部令第87号)第十二条",
-        severity=Severity.BLOCKING,
-        suggestion="删除最低限价，只可设定最高限价。",
-        patterns=(r"最低限价",),
-        negations=(r"(不得|不)设(定|置)?最低限价",),
-        positive_examples=("本项目最低限价为80万元。",),
-        negative_examples=("本项目不设最低限价，最高限价为100万元。",),
-    ),
-)
+CATALOGUE = Path(__file__).with_name("catalogue.toml")
 
 
+def rule_from_dict(data: Mapping[str, Any]) -> Rule:
+    """A rule from its data (the TOML table's keys; lists for the tuples)."""
+    return Rule(
+        id=str(data["id"]),
+        name=str(data["name"]),
+        basis=str(data["basis"]),
+        severity=Severity(data["severity"]),
+        suggestion=str(data["suggestion"]),
+        version=int(data.get("version", 1)),
+        patterns=tuple(str(p) for p in data.get("patterns", ())),
+        negations=tuple(str(n) for n in data.get("negations", ())),
+        structured=str(data["structured"]) if data.get("structured") else None,
+        positive_examples=tuple(str(e) for e in data.get("positive_examples", ())),
+        negative_examples=tuple(str(e) for e in data.get("negative_examples", ())),
+        item=int(data["item"]) if data.get("item") is not None else None,
+        thresholds=tuple((str(name), str(value)) for name, value in data.get("thresholds", ())),
+    )
+
+
+def rule_as_dict(rule: Rule) -> dict[str, Any]:
+    """The data of ``rule`` (JSON- and TOML-ready; ``rule_from_dict`` reads it back)."""
+    data: dict[str, Any] = {
+        "id": rule.id,
+        "item": rule.item,
+        "name": rule.name,
+        "basis": rule.basis,
+        "severity": rule.severity.value,
+        "suggestion": rule.suggestion,
+        "version": rule.version,
+        "patterns": list(rule.patterns),
+        "negations": list(rule.negations),
+        "structured": rule.structured,
+        "thresholds": [list(pair) for pair in rule.thresholds],
+        "positive_examples": list(rule.positive_examples),
+        "negative_examples": list(rule.negative_examples),
+    }
+    return {key: value for key, value in data.items() if value is not None}
+
+
+def load_rules(path: Path = CATALOGUE) -> tuple[Rule, ...]:
+    """The rules of a catalogue file (``catalogue.toml``'s shape)."""
+    with path.open("rb") as handle:
+        data = tomllib.load(handle)
+    return tuple(rule_from_dict(entry) for entry in data.get("rule", ()))
+
+
+@cache
 def default_rules() -> tuple[Rule, ...]:
     """The shipped catalogue, version 1 of every rule."""
-    return _RULES
+    return load_rules()
+
+
+def _example_errors(rule: Rule, finds: Callable[[str], bool]) -> list[str]:
+    errors = [f"正例未被发现：{example}" for example in rule.positive_examples if not finds(example)]
+    return errors + [f"反例被误报：{example}" for example in rule.negative_examples if finds(example)]
+
+
+def _structured_finds(rule: Rule) -> Callable[[str], bool]:
+    def finds(example: str) -> bool:
+        try:
+            terms = StructuredTerms.from_dict(json.loads(example))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise _BadExample(f"示例不是有效的结构化条款（JSON）：{exc}") from exc
+        return bool(check_structured(terms, [rule]))
+
+    return finds
+
+
+class _BadExample(ValueError):
+    pass
+
+
+def rule_errors(rule: Rule) -> list[str]:
+    """What is wrong with ``rule`` as an editor would save it, in Chinese; empty when it is sound.
+
+    Every pattern and negation compiles; a text rule finds each positive example and leaves each
+    negative one alone; a structured rule names a known check, its examples are StructuredTerms
+    JSON, and it finds / leaves them likewise; every rule has at least one example each way.
+    """
+    errors: list[str] = []
+    if not rule.positive_examples or not rule.negative_examples:
+        errors.append("至少需要一个正例和一个反例")
+    for field, expressions in (("patterns", rule.patterns), ("negations", rule.negations)):
+        for expression in expressions:
+            try:
+                compiled(expression)
+            except re.error as exc:
+                errors.append(f"{field}: 正则表达式无效「{expression}」：{exc}")
+    if errors:
+        return errors
+    if rule.structured is not None:
+        if rule.structured not in CHECKS:
+            return [f"structured: 未知的结构化检查「{rule.structured}」"]
+        try:
+            return _example_errors(rule, _structured_finds(rule))
+        except _BadExample as exc:
+            return [str(exc)]
+    if not rule.patterns:
+        return ["文字规则至少需要一个正则表达式（或改为结构化检查）"]
+    return _example_errors(rule, lambda example: bool(check_text(example, [rule])))

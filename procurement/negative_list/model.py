@@ -7,9 +7,11 @@ explainable after the rule changes.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
 
 class Severity(StrEnum):
@@ -22,9 +24,14 @@ class Rule:
     """One prohibited item of reference §8, as the checker applies it.
 
     ``patterns`` are regular expressions over the normalised text (full-width folded, Chinese
-    numerals read); ``negations`` are the allowed forms that look like a hit ("不得限制…"), each a
-    regular expression that, matching the same clause, cancels the hit. ``structured`` names a
-    structured check instead (price weight, ★ items …) for rules that are not about wording.
+    numerals read; ``procurement.negative_list.normalise``); ``negations`` are the allowed forms
+    that look like a hit ("不得限制…"), each a regular expression that, matching the same clause,
+    cancels the hit. Both may use the checker's shorthands ``{M}`` (a "must" word), ``{C}`` (a
+    character inside the clause), ``{S}`` (a character inside the comma-separated segment),
+    ``{SCORE}`` (a points award such as 得3分) and ``{REGION}`` (本市, XX省 …); see
+    ``checker.MACROS``. ``structured`` names a structured check instead (price weight, ★ items …)
+    for rules that are not about wording; such a rule's examples are JSON objects of
+    ``StructuredTerms`` (``StructuredTerms.from_dict``).
     """
 
     id: str  # stable, e.g. "NL-QUAL-REGION"
@@ -38,6 +45,14 @@ class Rule:
     structured: str | None = None
     positive_examples: tuple[str, ...] = field(default=())  # sentences the rule must find
     negative_examples: tuple[str, ...] = field(default=())  # sentences it must leave alone
+    item: int | None = None  # the prohibited item's number in reference §8
+    # Named limits of a structured check (e.g. ("goods", "30")), as decimal strings: thresholds are
+    # data, versioned with the rule, never constants in the code.
+    thresholds: tuple[tuple[str, str], ...] = ()
+
+    def threshold(self, name: str) -> Decimal:
+        """The limit ``name`` of this rule (KeyError if the rule has none by that name)."""
+        return Decimal(dict(self.thresholds)[name])
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,3 +112,31 @@ class StructuredTerms:
     minimum_price: Decimal | None = None  # 最低限价 (prohibited); the maximum price is another field
     qualification_conditions: tuple[str, ...] = ()
     scoring_items: tuple[ScoringItem, ...] = ()
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> StructuredTerms:
+        """From the JSON shape (snake_case keys as the fields; decimals as strings or numbers)."""
+
+        def decimal(value: object) -> Decimal | None:
+            return None if value is None else Decimal(str(value))
+
+        return cls(
+            path=str(data.get("path", "")),
+            category=str(data["category"]),
+            method=str(data["method"]),
+            price_weight=decimal(data.get("price_weight")),
+            drops_highest_lowest_price=bool(data.get("drops_highest_lowest_price", False)),
+            star_items=int(data.get("star_items", 0)),
+            technical_items=int(data.get("technical_items", 0)),
+            minimum_price=decimal(data.get("minimum_price")),
+            qualification_conditions=tuple(str(c) for c in data.get("qualification_conditions", ())),
+            scoring_items=tuple(
+                ScoringItem(
+                    name=str(item["name"]),
+                    points=Decimal(str(item.get("points", 0))),
+                    kind=str(item.get("kind", "technical")),
+                    text=str(item.get("text", "")),
+                )
+                for item in data.get("scoring_items", ())
+            ),
+        )

@@ -15,6 +15,7 @@ from alembic.config import Config
 
 from bidding.client.cli import bid
 from certs.agent.cli import agent
+from procurement.negative_list.cli import check as procurement_check
 from trading.kernel.settings import Settings, get_settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -616,3 +617,14 @@ def _demo_guarantor_client(settings: Settings, env: dict[str, str]) -> subproces
         ],
         env={**env, "GUARANTOR_KEY_PASSWORD": "dev"},
     )
+
+
+# --- government procurement -----------------------------------------------------------------
+
+
+@main.group()
+def procurement() -> None:
+    """Government procurement (procurement/AGENTS.md); `check` runs the negative list on a file."""
+
+
+procurement.add_command(procurement_check)
