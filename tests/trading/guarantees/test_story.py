@@ -33,21 +33,26 @@ from typing import Any
 import httpx
 import pytest
 import sqlalchemy as sa
+from cryptography.hazmat.primitives import hashes
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bidding.award import contract as contracts
 from bidding.award import notices
 from bidding.award.jobs import AwardDue
 from bidding.award.states import AwardState
+from bidding.client import format as fmt
 from bidding.client.hall import decrypt_bid
 from bidding.client.sdk import sign_contract as client_sign_contract
 from bidding.client.sdk import sign_notice as client_sign_notice
+from bidding.client.sdk import sign_statement_async
 from bidding.evaluation.report.service import publish_report
 from bidding.guarantees_flow import SecurityState, statuses_by_bidder
-from bidding.models import Bid, BidVersion, Tender, VersionKind
+from bidding.intake.base import receipt_number
+from bidding.models import Bid, BidStatus, BidVersion, Tender, VersionKind
 from bidding.opening.jobs import OpeningClock, TenderDeadline
 from bidding.opening.models import OpeningBid
-from bidding.opening.record import opening_securities, record_data
+from bidding.opening.record import publish_record
+from bidding.receipts import sign_receipt
 from bidding.schemas import LotCreate
 from certs.devpki.pki import DevPki
 from certs.tsa.client import LocalTsa
@@ -55,6 +60,7 @@ from tests.bidding.award.test_contract import TEST_CALENDAR_2027
 from tests.bidding.award.test_notices import bind_certificate
 from tests.bidding.award.world import award_hook, award_of, confirm_winner, open_publicity
 from tests.bidding.containers import bid_client, build
+from tests.bidding.evaluation.e2e.world import pdf_text
 from tests.bidding.evaluation.report.test_report_signing import sign_as
 from tests.bidding.evaluation.report.world import World, build_world
 from tests.bidding.factories import Party, bidder_party, published_tender, tenderee_party
@@ -295,34 +301,17 @@ async def test_tender_a_issued_by_the_client_verified_awarded_and_released(  # n
         attached = {g.guarantee_no: g.bid_id for g in (await session.scalars(sa.select(Guarantee))).all()}
     assert all(attached[g.guarantee_no] is not None for g in guarantees.values())
 
-    # Past the deadline: the hall opens, every bidder signs in and decrypts.
+    # Past the deadline: the hall opens and closes; the record's job judges every security again
+    # (marking the guarantees verified) and publishes the platform-signed record, public to all.
     shifted = await p.later(tender)
-    host = await owner.headers(p.local)
     with clock.use_clock(shifted):
-        await run_sweep(p.maker, [TenderDeadline(p.store), OpeningClock()])
-        clients = {letter: await bid_client(p.local, bidder) for letter, bidder in bidders.items()}
-        for letter, bidder in bidders.items():
-            await sign_in_hall(clients[letter], code, bidder)
-        moved = await p.local.post(
-            f"/api/v1/bidding/opening/{code}/transitions", json={"action": "decryption"}, headers=host
-        )
-        assert moved.status_code == 200, moved.text
-        for letter, bidder in bidders.items():
-            assert bidder.encrypt is not None
-            await decrypt_bid(clients[letter], code, "L1", bidder.uscc, bidder.encrypt.key)  # type: ignore[arg-type]
-
-        # The opening judges each security again, as the record's job does, and marks it verified.
-        async with transaction(p.maker, lock=True) as session:
-            securities = await opening_securities(session, p.settings, p.store, code)
-        async with p.maker() as session:
-            record = await record_data(session, code, securities)
-    shown = {bid["bidder"]: bid for bid in record["bids"]}
-    for letter in "AB":
-        bid = shown[bidders[letter].uscc]
-        assert bid["security"]["state"] == "verified", bid
-        assert bid["security"]["label"] == "保函核验通过"
-        assert bid["guarantee"]["reference"] == guarantees[letter].guarantee_no
-    assert shown[bidders["C"].uscc]["security"]["state"] == "cash"
+        await open_and_close_the_hall(p, owner, bidders, code, shifted)
+        assert await publish_record(p.maker, p.settings, p.store, code) is not None
+        published = await p.local.get(f"/api/v1/bidding/opening/{code}/record.pdf")
+    assert published.status_code == 200, published.text
+    record = pdf_text(published.content, p.settings.var_dir)
+    assert record.count("保函核验通过") == 2, record  # A's and B's; C gave cash
+    assert "现金" in record  # C's security, not judged: cash
     for letter in "AB":
         assert await status_of(p, guarantees[letter]) is GuaranteeStatus.VERIFIED
         assert await bidder_sees(p, bidders[letter], guarantees[letter].guarantee_no) == "verified"
@@ -408,6 +397,34 @@ async def test_tender_a_issued_by_the_client_verified_awarded_and_released(  # n
     page = await securities_page(p, owner, code, closed)
     for letter in "AB":
         assert 'data-status="released"' in card_of(page, guarantees[letter].guarantee_no)
+
+
+async def open_and_close_the_hall(
+    p: Platform, owner: Party, bidders: dict[str, Party], code: str, t: clock.ShiftedClock
+) -> None:
+    """The deadline's sweep opens the hall; the bidders sign in and decrypt; the window's end
+    starts 唱标, the host moves to confirmation, and the sweep closes the opening at its end."""
+    host = await owner.headers(p.local)
+
+    async def move(action: str) -> None:
+        moved = await p.local.post(f"/api/v1/bidding/opening/{code}/transitions", json={"action": action}, headers=host)
+        assert moved.status_code == 200, moved.text
+
+    await run_sweep(p.maker, [TenderDeadline(p.store), OpeningClock()])
+    clients = {letter: await bid_client(p.local, bidder) for letter, bidder in bidders.items()}
+    for letter, bidder in bidders.items():
+        await sign_in_hall(clients[letter], code, bidder)
+    await move("decryption")
+    for letter, bidder in bidders.items():
+        assert bidder.encrypt is not None
+        await decrypt_bid(clients[letter], code, "L1", bidder.uscc, bidder.encrypt.key)  # type: ignore[arg-type]
+    t.advance(timedelta(hours=2))  # the decryption window has ended (all decrypted: 唱标 already)
+    await run_sweep(p.maker, [OpeningClock()])
+    hall = await p.local.get(f"/api/v1/bidding/opening/{code}", headers=host)
+    assert hall.json()["stage"] == "price-reading", hall.text
+    await move("confirmation")
+    t.advance(timedelta(hours=1))  # the confirmation windows end: closed
+    assert (await run_sweep(p.maker, [OpeningClock()])).changed == {"bidding.opening_clock": 1}
 
 
 async def signed(p: Platform, world: World) -> None:
@@ -507,19 +524,49 @@ async def test_tender_b_a_claim_after_a_withdrawal_after_the_deadline_answered_b
 
 
 async def withdrawal_after_the_deadline(p: Platform, bid: Bid, tender: Tender, bidder: Party) -> None:
-    assert tender.deadline is not None
-    async with p.maker() as session, session.begin():
-        row = await session.get_one(Bid, bid.id, with_for_update=True)
-        session.add(
-            BidVersion(
+    """The bidder's 撤销 an hour after the deadline, written as `bidding.intake.withdrawal` writes a
+    withdrawal (the bidder's CAdES over the withdrawal statement, the platform's signed and
+    timestamped receipt), which refuses it after the deadline. The guarantee stays bound to the bid:
+    a 撤销's security is forfeit, not freed."""
+    with clock.use_clock(await p.later(tender, timedelta(hours=1))):
+        async with transaction(p.maker, lock=True) as session:
+            now = await clock.now(session)
+            row = await session.get_one(Bid, bid.id, with_for_update=True)
+            withdrawn = await session.get_one(BidVersion, row.current_version_id)
+            statement = fmt.withdrawal_statement(tender.project_code, "L1", bidder.uscc, withdrawn.receipt_no)
+            signature = await sign_statement_async(statement, bidder.sign.signing())
+            receipt_no = receipt_number(now)
+            record = {
+                "receiptNo": receipt_no,
+                "kind": VersionKind.WITHDRAWAL.value,
+                "tender": tender.project_code,
+                "lot": "L1",
+                "bidder": bidder.uscc,
+                "bidderName": bidder.name,
+                "version": row.versions + 1,
+                "receivedAt": now.isoformat(),
+                "deadline": tender.deadline.isoformat() if tender.deadline else None,
+                "withdraws": withdrawn.id.hex,
+                "withdrawsReceiptNo": withdrawn.receipt_no,
+                "signerSha256": bidder.sign.certificate.fingerprint(hashes.SHA256()).hex(),
+            }
+            receipt = await sign_receipt(session, p.settings, record, client_ip=None, at=now)
+            version = BidVersion(
                 bid_id=bid.id,
                 number=row.versions + 1,
                 kind=VersionKind.WITHDRAWAL,
-                receipt_no=f"BR-LATE-{uuid.uuid4().hex[:8]}",
-                received_at=tender.deadline + timedelta(hours=1),
+                receipt_no=receipt_no,
+                received_at=now,
                 submitted_by=bidder.account.user_id,
-                receipt=b"{}",
-                receipt_signature=b"",
+                receipt=receipt.data,
+                receipt_signature=receipt.signature,
+                manifest=statement,
+                manifest_signature=signature,
+                signer_sha256=record["signerSha256"],
             )
-        )
-        row.versions += 1
+            session.add(version)
+            await session.flush()
+            row.versions += 1
+            row.status = BidStatus.WITHDRAWN
+            row.current_version_id = version.id
+            row.updated_at = now
