@@ -159,7 +159,7 @@ async def platform(  # noqa: PLR0917 - the fixtures it needs
         app = create_app(e2e_settings, session_maker=maker, publisher=publisher)
         async with (
             httpx.AsyncClient(base_url=server.base_url, timeout=60) as live,
-            httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver.local") as local,
+            httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver.local") as local,  # type: ignore[arg-type]
         ):
             yield Platform(
                 maker,
