@@ -40,7 +40,7 @@ from bidding.evaluation.models import (
     VenueOwner,
     VenueRole,
 )
-from bidding.models import Bid, BidStatus, BidVersion, Lot, TenderStatus, VersionKind
+from bidding.models import Bid, BidStatus, BidVersion, Lot, Tender, TenderStatus, VersionKind
 from bidding.opening.models import OpeningBid, OpeningSession, Outcome, PartStatus, Stage
 from certs.devpki.authority import Identity, Profile
 from certs.devpki.names import person_name
@@ -228,16 +228,25 @@ async def build_world(
     *,
     members: int = 7,
     state: SessionState = SessionState.REPORT_SIGNING,
+    over: tuple[uuid.UUID, list[OpeningBid]] | None = None,
 ) -> World:
-    """The evaluation at ``report-signing`` (committed in the test's outer transaction)."""
+    """The evaluation at ``report-signing`` (committed in the test's outer transaction). ``over``:
+    (tender id, its opening's bids) of a tender really opened, instead of the tables' own tender."""
     async with session_maker() as session:
         now = await clock.now(session)
-        tenderee = await _organisation(session, "南京市测试招标人", next(_SEEDS))
         _, host_user, _ = await _account(session, pki, "代理主持人")
-        tender = await opened_tender(
-            session, tenderee_id=tenderee.id, created_by=host_user.id, status=TenderStatus.OPENING
-        )
-        bids = await _opened_bids(session, tender.id, tenderee, host_user.id)
+        if over is None:
+            tenderee = await _organisation(session, "南京市测试招标人", next(_SEEDS))
+            tender = await opened_tender(
+                session, tenderee_id=tenderee.id, created_by=host_user.id, status=TenderStatus.OPENING
+            )
+            bids = await _opened_bids(session, tender.id, tenderee, host_user.id)
+            prices = [price for _, price in BIDDERS]
+        else:
+            tender = await session.get_one(Tender, over[0])
+            tenderee = await session.get_one(Organisation, tender.tenderee_organisation_id)
+            bids = list(over[1])
+            prices = [str((bid.price_summary or {}).get("totalPrice", "")) for bid in bids]
         evaluation = Evaluation(
             id=uuid7(),
             tender_id=tender.id,
@@ -410,7 +419,7 @@ async def build_world(
                     "by_member": {str(s.member_id): str(totals[bid.id]) for s in signers},
                     "by_criterion": {CRITERIA[0]: "20.00", CRITERIA[1]: "15.00"},
                 }
-                for index, (bid, (_, price)) in enumerate(zip(bids, BIDDERS, strict=True))
+                for index, (bid, price) in enumerate(zip(bids, prices, strict=True))
             ],
             "candidates": [str(bid.id) for bid in bids],
             "recommended": [],
