@@ -211,14 +211,35 @@ def drafting(candidate: Candidate, context: DrawContext, _window: Window, _rules
 
 
 def standing(candidate: Candidate, _context: DrawContext, window: Window, _rules: DrawRules) -> list[Reason]:
-    if candidate.status is ExpertStatus.REMOVED:
-        return [Reason(Avoidance.REMOVED, {"status": candidate.status.value})]
-    if candidate.status is ExpertStatus.SUSPENDED and (
-        candidate.suspended_until is None or candidate.suspended_until >= window.first_day
-    ):
-        until = candidate.suspended_until.isoformat() if candidate.suspended_until else ""
-        return [Reason(Avoidance.SUSPENDED, {"status": candidate.status.value, "suspended_until": until})]
+    return _standing(candidate.status, candidate.suspended_until, window.first_day)
+
+
+def _standing(status: ExpertStatus, suspended_until: date | None, first_day: date) -> list[Reason]:
+    if status is ExpertStatus.REMOVED:
+        return [Reason(Avoidance.REMOVED, {"status": status.value})]
+    if status is ExpertStatus.SUSPENDED and (suspended_until is None or suspended_until >= first_day):
+        until = suspended_until.isoformat() if suspended_until else ""
+        return [Reason(Avoidance.SUSPENDED, {"status": status.value, "suspended_until": until})]
     return []
+
+
+def standing_exclusion(expert_id: str, status: str, suspended_until: date | None, window: Window) -> Excluded | None:
+    """The exclusion `apply_avoidance` records for an expert whose **only** input for any filter
+    is their standing — status not active; employer none of the parties, no conflict declared
+    with a party, no drafting role, no unavailable day within the evaluation, fewer than N counted
+    draws for the tenderee: the pool's judged query knows this (`CandidateRepository.listed`) —
+    without building their record: the `standing` filter's one reason. ``suspended_until`` is the
+    last day of a suspension (read for status ``suspended`` only, as the records path does).
+    None when it records nothing so (a status it does not name, a suspension over before the
+    evaluation: the expert is kept): the caller then judges a record, as before.
+    """
+    if status == ExpertStatus.REMOVED.value:
+        reasons = _standing(ExpertStatus.REMOVED, None, window.first_day)
+    elif status == ExpertStatus.SUSPENDED.value:
+        reasons = _standing(ExpertStatus.SUSPENDED, suspended_until, window.first_day)
+    else:
+        return None
+    return Excluded(expert_id, tuple(reasons)) if reasons else None
 
 
 def availability(candidate: Candidate, _context: DrawContext, window: Window, _rules: DrawRules) -> list[Reason]:
