@@ -20,11 +20,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bidding.evaluation.draw.avoidance import (
     AvoidedList,
     Excluded,
+    Reason,
     Window,
     apply_avoidance,
     apply_avoidance_settled,
+    availability_reasons,
     months_before,
-    standing_exclusion,
+    standing_reasons,
     window,
 )
 from bidding.evaluation.draw.candidates import (
@@ -638,23 +640,32 @@ _EXCLUDED_ID = operator.attrgetter("expert_id")
 
 def _plain_exclusions(judged_rows: Sequence[Any], bounds: Window) -> tuple[list[Excluded], list[tuple[Any, ...]]]:
     """The judged query's rows (`_PG_JUDGED_VERSIONED`: the token first, ``plain`` last) split
-    into the experts excluded for their standing alone — recorded directly
-    (`avoidance.standing_exclusion`, the same entry `apply_avoidance` records over their record),
-    no record built, no detail read — and the rows (id … last day of suspension) of everyone else,
+    into the experts excluded for one plain input alone (their standing, or unavailable days:
+    the query's ``alone``) — recorded directly
+    (`avoidance.standing_reasons` / `availability_reasons`, the same entry `apply_avoidance` records
+    over their record, its reasons shared by every expert with the same inputs), no record built, no detail
+    read — and the rows (id … last day of suspension) of everyone else,
     to be judged as records. A plain row is judged as a record all the same when the standing
     filter finds nothing (a suspension over before the evaluation: kept) or when its id or codes
     are not what `Candidate` accepts (the record then refuses them, as before).
     """
     plain: list[Excluded] = []
     rows: list[tuple[Any, ...]] = []
+    reasons: dict[tuple[object, ...], tuple[Reason, ...]] = {}  # per status and last day, or per days
     for row in judged_rows:
         if row[1] is None:  # no one judged: the token's row only
             continue
-        expert, codes, _region, _employer, status, last_day, alone = row[1:]
-        if alone and _acceptable(expert, codes):
-            found = standing_exclusion(expert, status, last_day, bounds)
-            if found is not None:
-                plain.append(found)
+        alone = row[7]
+        if alone is not None and _acceptable(row[1], row[2]):
+            status, last_day, days = row[5], row[6] if row[5] == "suspended" else None, row[8] or ()
+            key = (alone, status, last_day) if alone == "s" else (alone, *days)
+            found = reasons.get(key)
+            if found is None and alone == "s":
+                found = reasons[key] = standing_reasons(status, last_day, bounds)
+            elif found is None:  # "u": active, so availability is the only filter with input
+                found = reasons[key] = availability_reasons(days, bounds)
+            if found:
+                plain.append(Excluded(row[1], found))
                 continue
         rows.append(tuple(row)[1:7])
     return plain, rows
@@ -795,25 +806,30 @@ WHERE d.expert_id = ANY($1::text[]::uuid[]) AND d.drawn_at >= $2
 # The lines path (`CandidateRepository.listed`). `_PG_JUDGED`: the others of `_PG_OTHERS` plus $9
 # (ids to judge as records whatever the filters' tables hold), each joined to its expert by the
 # primary key (a lateral lookup: a few thousand index probes instead of a scan of the pool), with
-# ``plain``: true when the expert is among them for their status alone (not active, employer no
-# party, in none of the other sets nor in $9), so the standing filter alone has input
-# (`avoidance.standing_exclusion`, `_plain_exclusions`).
-# `_PG_LINES`: every expert fitting $2 (NULL: every expert) but the others $1, as the candidate
-# list's lines ``id SP codes`` in one text, in id order (uuid order is the text's code-point order,
-# so the subquery's order is the canonical one; the draw checks the lines' order all the same).
+# ``alone``: the one filter that has input for the expert when there is only one and it is plain —
+# ``s`` their status (not active; employer no party, in none of the other sets nor in $9), ``u``
+# unavailable days within the evaluation (active, employer no party, in none of the other sets)
+# with those days (from $2 to $3, distinct, in order) — else NULL: their exclusion is then that
+# filter's one reason, recorded without a record (`_plain_exclusions`).
 _PG_JUDGED = f"""
 WITH tagged AS (
-  SELECT id AS expert_id, NOT (employer_uscc = ANY($1::text[])) AS plain FROM evaluation_experts
-    WHERE status < 'active' OR status > 'active' OR employer_uscc = ANY($1::text[])
-  UNION ALL SELECT expert_id, false FROM ({_PG_CONFLICTED}) c
-  UNION ALL SELECT expert_id, false FROM ({_PG_UNAVAILABLE_THEN}) u
-  UNION ALL SELECT expert_id, false FROM ({_PG_DRAWN_TOO_OFTEN}) f
-  UNION ALL SELECT unnest($9::text[]::uuid[]), false
+  SELECT id AS expert_id, CASE WHEN employer_uscc = ANY($1::text[]) THEN 'o' ELSE 's' END AS input
+    FROM evaluation_experts WHERE status < 'active' OR status > 'active' OR employer_uscc = ANY($1::text[])
+  UNION ALL SELECT expert_id, 'o' FROM ({_PG_CONFLICTED}) c
+  UNION ALL SELECT expert_id, 'u' FROM ({_PG_UNAVAILABLE_THEN}) u
+  UNION ALL SELECT expert_id, 'o' FROM ({_PG_DRAWN_TOO_OFTEN}) f
+  UNION ALL SELECT unnest($9::text[]::uuid[]), 'o'
 ), others AS (
-  SELECT expert_id, bool_and(plain) AS plain FROM tagged GROUP BY expert_id
+  SELECT expert_id, CASE WHEN min(input) = max(input) AND min(input) <> 'o' THEN min(input) END AS alone
+  FROM tagged GROUP BY expert_id
 )
 SELECT e.id::text, e.specialty_codes, e.region_code, e.employer_uscc, e.status,
-       ((e.suspended_until AT TIME ZONE 'Asia/Shanghai') - interval '1 microsecond')::date, others.plain
+       ((e.suspended_until AT TIME ZONE 'Asia/Shanghai') - interval '1 microsecond')::date, others.alone,
+       CASE WHEN others.alone = 'u' THEN (
+         SELECT array_agg(DISTINCT d.day ORDER BY d.day) FROM evaluation_expert_unavailability x
+         CROSS JOIN generate_series(greatest(x.first_day, $2), least(x.last_day, $3), interval '1 day') d(day)
+         WHERE x.expert_id = e.id AND x.withdrawn_at IS NULL AND x.last_day >= $2 AND x.first_day <= $3
+       )::date[] END
 FROM others CROSS JOIN LATERAL (SELECT * FROM evaluation_experts x WHERE x.id = others.expert_id OFFSET 0) e
 WHERE {_PG_SPECIALTY}
 ORDER BY e.id
