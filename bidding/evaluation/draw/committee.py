@@ -330,6 +330,14 @@ def _check_order_and_ids(lines: Sequence[str], ids: Sequence[str] | None) -> Non
         )
     if ids is not None:
         _check_ids(ids, lines)
+        # Lines in order do not make their ids so when one id is on two lines with different codes
+        # ("e1 A" < "e1 B"); with the ids at hand that is one more C pass.
+        if not all(map(operator.lt, ids, itertools.islice(ids, 1, None))):
+            raise DrawRefused(
+                "the candidate list is in canonical order (expert ids sorted, each once)",
+                field="candidates",
+                rule="canonical_order",
+            )
 
 
 def _remove_sorted(ids: list[str], drop: set[str]) -> None:
