@@ -657,7 +657,7 @@ def _plain_exclusions(judged_rows: Sequence[Any], bounds: Window) -> tuple[list[
             continue
         alone = row[7]
         if alone is not None and _acceptable(row[1], row[2]):
-            status, last_day, days = row[5], row[6] if row[5] == "suspended" else None, row[8] or ()
+            status, last_day, days = row[5], row[6] if row[5] == "suspended" else None, _days(row[8], row[9])
             key = (alone, status, last_day) if alone == "s" else (alone, *days)
             found = reasons.get(key)
             if found is None and alone == "s":
@@ -669,6 +669,17 @@ def _plain_exclusions(judged_rows: Sequence[Any], bounds: Window) -> tuple[list[
                 continue
         rows.append(tuple(row)[1:7])
     return plain, rows
+
+
+def _days(firsts: Sequence[date] | None, lasts: Sequence[date] | None) -> list[date]:
+    """Every day of the spans ``firsts[i]``–``lasts[i]`` (already within the evaluation), in order."""
+    days: set[date] = set()
+    for first, last in zip(firsts or (), lasts or (), strict=True):
+        day = first
+        while day <= last:
+            days.add(day)
+            day += timedelta(days=1)
+    return sorted(days)
 
 
 def _acceptable(expert: str, codes: str | None) -> bool:
@@ -809,27 +820,28 @@ WHERE d.expert_id = ANY($1::text[]::uuid[]) AND d.drawn_at >= $2
 # ``alone``: the one filter that has input for the expert when there is only one and it is plain —
 # ``s`` their status (not active; employer no party, in none of the other sets nor in $9), ``u``
 # unavailable days within the evaluation (active, employer no party, in none of the other sets)
-# with those days (from $2 to $3, distinct, in order) — else NULL: their exclusion is then that
-# filter's one reason, recorded without a record (`_plain_exclusions`).
+# with each declared span's first and last day within $2–$3 (two arrays, the detail query's rows
+# clipped as `_records` clips them) — else NULL: their exclusion is then that filter's one
+# reason, recorded without a record (`_plain_exclusions`).
 _PG_JUDGED = f"""
 WITH tagged AS (
-  SELECT id AS expert_id, CASE WHEN employer_uscc = ANY($1::text[]) THEN 'o' ELSE 's' END AS input
+  SELECT id AS expert_id, CASE WHEN employer_uscc = ANY($1::text[]) THEN 'o' ELSE 's' END AS input,
+         NULL::date AS first_day, NULL::date AS last_day
     FROM evaluation_experts WHERE status < 'active' OR status > 'active' OR employer_uscc = ANY($1::text[])
-  UNION ALL SELECT expert_id, 'o' FROM ({_PG_CONFLICTED}) c
-  UNION ALL SELECT expert_id, 'u' FROM ({_PG_UNAVAILABLE_THEN}) u
-  UNION ALL SELECT expert_id, 'o' FROM ({_PG_DRAWN_TOO_OFTEN}) f
-  UNION ALL SELECT unnest($9::text[]::uuid[]), 'o'
+  UNION ALL SELECT expert_id, 'o', NULL, NULL FROM ({_PG_CONFLICTED}) c
+  UNION ALL SELECT expert_id, 'u', greatest(first_day, $2), least(last_day, $3) FROM evaluation_expert_unavailability
+    WHERE withdrawn_at IS NULL AND last_day >= $2 AND first_day <= $3
+  UNION ALL SELECT expert_id, 'o', NULL, NULL FROM ({_PG_DRAWN_TOO_OFTEN}) f
+  UNION ALL SELECT unnest($9::text[]::uuid[]), 'o', NULL, NULL
 ), others AS (
-  SELECT expert_id, CASE WHEN min(input) = max(input) AND min(input) <> 'o' THEN min(input) END AS alone
+  SELECT expert_id, CASE WHEN min(input) = max(input) AND min(input) <> 'o' THEN min(input) END AS alone,
+         array_agg(first_day) FILTER (WHERE input = 'u') AS firsts,
+         array_agg(last_day) FILTER (WHERE input = 'u') AS lasts
   FROM tagged GROUP BY expert_id
 )
 SELECT e.id::text, e.specialty_codes, e.region_code, e.employer_uscc, e.status,
        ((e.suspended_until AT TIME ZONE 'Asia/Shanghai') - interval '1 microsecond')::date, others.alone,
-       CASE WHEN others.alone = 'u' THEN (
-         SELECT array_agg(DISTINCT d.day ORDER BY d.day) FROM evaluation_expert_unavailability x
-         CROSS JOIN generate_series(greatest(x.first_day, $2), least(x.last_day, $3), interval '1 day') d(day)
-         WHERE x.expert_id = e.id AND x.withdrawn_at IS NULL AND x.last_day >= $2 AND x.first_day <= $3
-       )::date[] END
+       CASE WHEN others.alone = 'u' THEN others.firsts END, CASE WHEN others.alone = 'u' THEN others.lasts END
 FROM others CROSS JOIN LATERAL (SELECT * FROM evaluation_experts x WHERE x.id = others.expert_id OFFSET 0) e
 WHERE {_PG_SPECIALTY}
 ORDER BY e.id
