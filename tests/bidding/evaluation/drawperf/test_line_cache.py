@@ -324,6 +324,7 @@ async def test_a_pool_with_a_line_the_draw_refuses_is_cached_unchecked(
     assert entry is not None
     assert not entry.checked
     built = await setting.repository.listed(setting.context, setting.rules, committee, use_cache=False)
+    assert isinstance(built.candidates, CandidateLines)
     assert list(cached.candidates.lines) == list(built.candidates.lines)
     assert cached.excluded == built.excluded
     seed = draws.new_secret()
