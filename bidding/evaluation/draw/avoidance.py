@@ -32,6 +32,7 @@ import bisect
 import itertools
 import operator
 from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -211,21 +212,55 @@ def drafting(candidate: Candidate, context: DrawContext, _window: Window, _rules
 
 
 def standing(candidate: Candidate, _context: DrawContext, window: Window, _rules: DrawRules) -> list[Reason]:
-    if candidate.status is ExpertStatus.REMOVED:
-        return [Reason(Avoidance.REMOVED, {"status": candidate.status.value})]
-    if candidate.status is ExpertStatus.SUSPENDED and (
-        candidate.suspended_until is None or candidate.suspended_until >= window.first_day
-    ):
-        until = candidate.suspended_until.isoformat() if candidate.suspended_until else ""
-        return [Reason(Avoidance.SUSPENDED, {"status": candidate.status.value, "suspended_until": until})]
+    return _standing(candidate.status, candidate.suspended_until, window.first_day)
+
+
+def _standing(status: ExpertStatus, suspended_until: date | None, first_day: date) -> list[Reason]:
+    if status is ExpertStatus.REMOVED:
+        return [Reason(Avoidance.REMOVED, {"status": status.value})]
+    if status is ExpertStatus.SUSPENDED and (suspended_until is None or suspended_until >= first_day):
+        until = suspended_until.isoformat() if suspended_until else ""
+        return [Reason(Avoidance.SUSPENDED, {"status": status.value, "suspended_until": until})]
     return []
 
 
+def standing_reasons(status: str, suspended_until: date | None, window: Window) -> tuple[Reason, ...]:
+    """What the `standing` filter records for an expert of ``status`` (the pool's text) and
+    ``suspended_until`` (the last day of a suspension, read for status ``suspended`` only, as the
+    records path reads it), without their record: for the pool's experts whose **only** input for
+    any filter is their standing — status not active; employer none of the parties, no conflict
+    declared with a party, no drafting role, no unavailable day within the evaluation, fewer than N
+    counted draws for the tenderee (the pool's judged query knows this,
+    `CandidateRepository.listed`) — whose exclusion is then this one reason. Empty when it records
+    nothing so (a status it does not name, a suspension over before the evaluation: the expert
+    is kept): the caller then judges a record, as before. A function of its arguments only, so
+    callers may reuse one result for every expert with the same status and day.
+    """
+    if status == ExpertStatus.REMOVED.value:
+        return tuple(_standing(ExpertStatus.REMOVED, None, window.first_day))
+    if status == ExpertStatus.SUSPENDED.value:
+        return tuple(_standing(ExpertStatus.SUSPENDED, suspended_until, window.first_day))
+    return ()
+
+
 def availability(candidate: Candidate, _context: DrawContext, window: Window, _rules: DrawRules) -> list[Reason]:
-    clash = candidate.unavailable & window.days
+    return _availability(candidate.unavailable & window.days)
+
+
+def _availability(clash: AbstractSet[date]) -> list[Reason]:
     if not clash:
         return []
     return [Reason(Avoidance.UNAVAILABLE, {"dates": ",".join(day.isoformat() for day in sorted(clash))})]
+
+
+def availability_reasons(days: Iterable[date], window: Window) -> tuple[Reason, ...]:
+    """What the `availability` filter records for an expert unavailable on ``days``, without their
+    record: for the pool's experts whose **only** filter input is unavailability within the
+    evaluation (active, employer none of the parties, no conflict with a party, no drafting role,
+    fewer than N counted draws: `CandidateRepository.listed`'s judged query knows it). Empty when
+    no day is an evaluation day (the caller then judges a record). A function of its arguments.
+    """
+    return tuple(_availability(frozenset(days) & window.days))
 
 
 def frequency(candidate: Candidate, context: DrawContext, window: Window, rules: DrawRules) -> list[Reason]:

@@ -211,5 +211,23 @@ class CandidateLines:
         return CandidateList([expert for expert, _, _ in split], [codes for _, _, codes in split])
 
 
+@dataclass(frozen=True, slots=True)
+class CheckedLines(CandidateLines):
+    """`CandidateLines` already held to every check the draw runs over lines — the format (one
+    space per line, printable, no other whitespace), the canonical order and each line's id — by
+    the pool's line cache (`bidding.evaluation.pool.linecache`), which checks every line of a pool
+    version once when it caches it (`committee.check_lines`) and makes this type only from such a
+    version's lines (a subset keeps the order) and lines of validated `Candidate` records placed in
+    order (their neighbours compared). The draw does not re-check these per draw; it still hashes
+    them (the digest is of this very list). Any other input — `CandidateLines`, columns, records —
+    is checked by the draw as before. ``ids`` are required.
+    """
+
+    def __post_init__(self) -> None:
+        if self.ids is None:
+            msg = "checked lines carry their ids"
+            raise ValueError(msg)
+
+
 _EXPERT_ID = attrgetter("expert_id")
 _SPECIALTIES = attrgetter("specialties")

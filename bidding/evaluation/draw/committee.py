@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from bidding.evaluation.draw.avoidance import Excluded
-from bidding.evaluation.draw.candidates import Candidate, CandidateLines, CandidateList
+from bidding.evaluation.draw.candidates import Candidate, CandidateLines, CandidateList, CheckedLines
 from bidding.evaluation.methods.settings import CommitteeSpec
 from trading.kernel import draws
 from trading.kernel.errors import ValidationFailed
@@ -177,6 +177,10 @@ def _lines_digest(listing: CandidateLines) -> str:
     if not n:
         return hashlib.sha256(CANDIDATES_DOMAIN.encode()).hexdigest()
     lines = listing.joined()
+    if isinstance(listing, CheckedLines):  # checked when cached (`check_lines`): the digest only
+        digest = hashlib.sha256(f"{CANDIDATES_DOMAIN}\n".encode())
+        digest.update(lines.encode())
+        return digest.hexdigest()
     if not lines.isascii():
         text = f"{CANDIDATES_DOMAIN}\n{lines}"
         _check_text(text, n)
@@ -272,18 +276,11 @@ def _grouped_lines(listing: CandidateLines, spec: DrawSpec) -> tuple[str, Candid
     fits`, for the group's codes) when given, else computed here.
     """
     check_spec(spec)
-    digest = _lines_digest(listing)
+    digest = _lines_digest(listing)  # the format checked first (the order check relies on it)
     lines = listing.lines
-    # One space per line and none in an id, and a space sorts before every printable non-space
-    # character: the lines are strictly increasing exactly when the ids are.
-    if not all(map(operator.lt, lines, itertools.islice(lines, 1, None))):
-        raise DrawRefused(
-            "the candidate list is in canonical order (expert ids sorted, each once)",
-            field="candidates",
-            rule="canonical_order",
-        )
-    if listing.ids is not None:
-        _check_ids(listing.ids, lines)
+    checked = isinstance(listing, CheckedLines)
+    if not checked:
+        _check_order_and_ids(lines, listing.ids)
     fits: LineFits = {}
     for group in spec.groups:
         if not group.specialties:
@@ -302,14 +299,45 @@ def _grouped_lines(listing: CandidateLines, spec: DrawSpec) -> tuple[str, Candid
         keep = union.to_bytes(len(lines), "big")
     if 0 not in keep:
         return digest, listing, fits
-    listed = CandidateLines(
-        list(itertools.compress(lines, keep)),
-        ids=None if listing.ids is None else list(itertools.compress(listing.ids, keep)),
-    )
+    ids = None if listing.ids is None else list(itertools.compress(listing.ids, keep))
+    kept = list(itertools.compress(lines, keep))
+    listed = CheckedLines(kept, ids=ids) if checked else CandidateLines(kept, ids=ids)  # a subset: in order
     restricted: LineFits = {
         key: bytes(itertools.compress(mask, keep)) for key, mask in fits.items() if mask is not None
     }
     return _lines_digest(listed), listed, restricted
+
+
+def check_lines(lines: Sequence[str], ids: Sequence[str] | None = None) -> None:
+    """Refuse lines the draw refuses (`DrawRefused`, rules ``candidate_format`` and
+    ``canonical_order``): the format (`_lines_digest`), then the order and, when given, each
+    line's id. What the pool's line cache runs once over a pool version before it hands out
+    `CheckedLines`; the draw runs the same over any other `CandidateLines`.
+    """
+    _lines_digest(CandidateLines(lines))
+    _check_order_and_ids(lines, ids)
+
+
+def _check_order_and_ids(lines: Sequence[str], ids: Sequence[str] | None) -> None:
+    """Lines in canonical order, and ``ids`` (if any) each line's id; the format checked before."""
+    # One space per line and none in an id, and a space sorts before every printable non-space
+    # character: the lines are strictly increasing exactly when the ids are.
+    if not all(map(operator.lt, lines, itertools.islice(lines, 1, None))):
+        raise DrawRefused(
+            "the candidate list is in canonical order (expert ids sorted, each once)",
+            field="candidates",
+            rule="canonical_order",
+        )
+    if ids is not None:
+        _check_ids(ids, lines)
+        # Lines in order do not make their ids so when one id is on two lines with different codes
+        # ("e1 A" < "e1 B"); with the ids at hand that is one more C pass.
+        if not all(map(operator.lt, ids, itertools.islice(ids, 1, None))):
+            raise DrawRefused(
+                "the candidate list is in canonical order (expert ids sorted, each once)",
+                field="candidates",
+                rule="canonical_order",
+            )
 
 
 def _remove_sorted(ids: list[str], drop: set[str]) -> None:

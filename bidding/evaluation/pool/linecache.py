@@ -24,6 +24,9 @@ from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
+from bidding.evaluation.draw.candidates import Candidate, CandidateLines, CheckedLines
+from bidding.evaluation.draw.committee import DrawRefused, check_lines
+
 POOLS = 2
 """Pool versions kept (the current one and one more: another database in the same process, or a
 draw still running over the previous version). An entry of 100,000 experts holds their lines and
@@ -51,6 +54,8 @@ class Fitting:
     ids: list[str]
     lines: list[str]
     fits: dict[tuple[str, ...], bytes]
+    checked: bool = False
+    """The pool version's lines passed the draw's checks when cached (`PoolLines.checked`)."""
 
     def without(self, experts: Iterable[str]) -> tuple[list[str], list[str], dict[tuple[str, ...], bytes]]:
         """The ids, lines and fits less ``experts`` (each must be among them): new lists sharing
@@ -75,6 +80,33 @@ class Fitting:
         fits = {key: b"".join(map(mask.__getitem__, map(slice, starts, ends))) for key, mask in self.fits.items()}
         return list(itertools.compress(self.ids, keep)), list(itertools.compress(self.lines, keep)), fits
 
+    def listing(self, judged: Iterable[str], kept: Sequence[Candidate]) -> CandidateLines:
+        """What the draw runs over: these lines less the ``judged`` experts (`without`), with the
+        lines of ``kept`` — the judged experts avoidance kept, validated `Candidate` records —
+        merged in by id. `CheckedLines` (the draw skips its per-draw format, order and id checks)
+        when this version's lines were checked and every merged line sits strictly between its
+        neighbours (lines and ids: a repeated id or a line out of order is left to the draw's
+        checks, which refuse it as before); else plain `CandidateLines`, checked by the draw.
+        """
+        ids, lines, fits = self.without(judged)
+        checked = self.checked
+        if kept:  # few: an expert with a filter's input rarely passes it
+            merged = {key: bytearray(mask) for key, mask in fits.items()}
+            for candidate in kept:
+                expert = candidate.expert_id
+                line = f"{expert} {','.join(candidate.specialties)}"
+                at = bisect.bisect_left(lines, line)
+                if (at < len(lines) and not (line < lines[at] and expert < ids[at])) or (
+                    at > 0 and not ids[at - 1] < expert
+                ):
+                    checked = False
+                lines.insert(at, line)
+                ids.insert(at, expert)
+                for key, mask in merged.items():
+                    mask.insert(at, any(code.startswith(key) for code in candidate.specialties))
+            fits = {key: bytes(mask) for key, mask in merged.items()}
+        return (CheckedLines if checked else CandidateLines)(lines, None, fits, ids)
+
 
 @dataclass(slots=True)
 class PoolLines:
@@ -83,9 +115,20 @@ class PoolLines:
     lines: list[str]
     ids: list[str] = field(default_factory=list)
     fitting: OrderedDict[SpecKey, Fitting] = field(default_factory=OrderedDict)
+    checked: bool = False
+    """Every line and id passed the draw's checks (`committee.check_lines`: format, canonical
+    order, ids), once for the version; a draw over a subset then need not re-check them. A pool
+    with a line the draw refuses is cached unchecked: each draw checks its list as before and
+    refuses it only if that line is on it."""
 
     def __post_init__(self) -> None:
         self.ids = _ids(self.lines)  # once per version; the specs share these strings
+        try:
+            check_lines(self.lines, self.ids)
+        except DrawRefused:
+            self.checked = False
+        else:
+            self.checked = True
 
     def for_spec(self, key: SpecKey) -> Fitting:
         found = self.fitting.get(key)
@@ -97,7 +140,7 @@ class PoolLines:
         if prefixes is not None:
             keep = _fit_mask(lines, prefixes)
             lines, ids = list(itertools.compress(lines, keep)), list(itertools.compress(ids, keep))
-        found = Fitting(ids, lines, {codes: _fit_mask(lines, codes) for codes in fitted})
+        found = Fitting(ids, lines, {codes: _fit_mask(lines, codes) for codes in fitted}, self.checked)
         self.fitting[key] = found
         while len(self.fitting) > SPECS:
             self.fitting.popitem(last=False)

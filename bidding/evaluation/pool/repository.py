@@ -19,9 +19,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bidding.evaluation.draw.avoidance import (
     AvoidedList,
+    Excluded,
+    Reason,
+    Window,
     apply_avoidance,
     apply_avoidance_settled,
+    availability_reasons,
     months_before,
+    standing_reasons,
     window,
 )
 from bidding.evaluation.draw.candidates import (
@@ -508,7 +513,7 @@ class CandidateRepository(PoolRepository):
         # The judged experts and the pool's version token in one statement: one snapshot.
         judged_rows = await raw.fetch(_PG_JUDGED_VERSIONED, *arguments)
         token = judged_rows[0][0] if judged_rows else None
-        rows = [tuple(row)[1:] for row in judged_rows if row[1] is not None]
+        plain, rows = _plain_exclusions(judged_rows, bounds)
         others = await self._records(raw, rows, days, bounds.frequency_after)
         if drafting:
             others = [
@@ -516,38 +521,36 @@ class CandidateRepository(PoolRepository):
                 for c in others
             ]
         result = apply_avoidance(others, context, rules)
+        excluded = result.excluded
+        if plain:  # both in canonical order (ids distinct: one row per expert), merged so
+            excluded = tuple(sorted((*excluded, *plain), key=_EXCLUDED_ID))
+        judged_out = [c.expert_id for c in others] + [e.expert_id for e in plain]
         # Per group's codes, which lines fit it (a byte per line), so the draw runs no pass per group.
         fitted = sorted({tuple(sorted(group.specialties)) for group in spec.groups if group.specialties})
         cached = None
         if use_cache and token is not None:
             cached = await self._cached_fitting(raw, token, (None if within is None else tuple(within), tuple(fitted)))
-        text: str | None
-        ids: list[str] | None = None
-        if cached is not None:  # the lines of this very version less the judged experts
-            ids, lines, fits = cached.without(c.expert_id for c in others)
-            text = None
-        else:
-            query, codes = _pg_lines(fitted)
-            size, text, *masks = await raw.fetchrow(query, [c.expert_id for c in others], patterns, *codes)
-            lines = text.split("\n") if text else []
-            fits = {key: (mask or "").encode().translate(_BITS) for key, mask in zip(fitted, masks, strict=True)}
-            if len(lines) != size or any(len(mask) != size for mask in fits.values()):
-                msg = "the candidate list's text does not hold one line per expert"
-                raise ValueError(msg)
+        if cached is not None:  # the lines of this very version less the judged experts, those kept merged
+            return AvoidedList(cached.listing(judged_out, result.candidates), excluded, result.rules_version)
+        query, codes = _pg_lines(fitted)
+        size, text, *masks = await raw.fetchrow(query, judged_out, patterns, *codes)
+        lines = text.split("\n") if text else []
+        fits = {key: (mask or "").encode().translate(_BITS) for key, mask in zip(fitted, masks, strict=True)}
+        if len(lines) != size or any(len(mask) != size for mask in fits.values()):
+            msg = "the candidate list's text does not hold one line per expert"
+            raise ValueError(msg)
         if not result.candidates:
-            listing = CandidateLines(lines, text, fits, ids)
+            listing = CandidateLines(lines, text, fits)
         else:  # few: an expert with a filter's input rarely passes it
             merged = {key: bytearray(mask) for key, mask in fits.items()}
             for candidate in result.candidates:
                 line = f"{candidate.expert_id} {','.join(candidate.specialties)}"
                 at = bisect.bisect_left(lines, line)
                 lines.insert(at, line)
-                if ids is not None:
-                    ids.insert(at, candidate.expert_id)
                 for key, mask in merged.items():
                     mask.insert(at, any(code.startswith(key) for code in candidate.specialties))
-            listing = CandidateLines(lines, None, {key: bytes(mask) for key, mask in merged.items()}, ids)
-        return AvoidedList(listing, result.excluded, result.rules_version)
+            listing = CandidateLines(lines, None, {key: bytes(mask) for key, mask in merged.items()})
+        return AvoidedList(listing, excluded, result.rules_version)
 
     async def _cached_fitting(self, raw: Any, token: str, key: linecache.SpecKey) -> linecache.Fitting | None:
         """The cached lines fitting ``key`` of pool version ``token`` (filled on a miss); None
@@ -630,6 +633,63 @@ class CandidateRepository(PoolRepository):
         )
         result = apply_avoidance(found, context, rules)
         return AvoidedList(CandidateList.of(result.candidates), result.excluded, result.rules_version)
+
+
+_EXCLUDED_ID = operator.attrgetter("expert_id")
+
+
+def _plain_exclusions(judged_rows: Sequence[Any], bounds: Window) -> tuple[list[Excluded], list[tuple[Any, ...]]]:
+    """The judged query's rows (`_PG_JUDGED_VERSIONED`: the token first, ``plain`` last) split
+    into the experts excluded for one plain input alone (their standing, or unavailable days:
+    the query's ``alone``) — recorded directly
+    (`avoidance.standing_reasons` / `availability_reasons`, the same entry `apply_avoidance` records
+    over their record, its reasons shared by every expert with the same inputs), no record built, no detail
+    read — and the rows (id … last day of suspension) of everyone else,
+    to be judged as records. A plain row is judged as a record all the same when the standing
+    filter finds nothing (a suspension over before the evaluation: kept) or when its id or codes
+    are not what `Candidate` accepts (the record then refuses them, as before).
+    """
+    plain: list[Excluded] = []
+    rows: list[tuple[Any, ...]] = []
+    reasons: dict[tuple[object, ...], tuple[Reason, ...]] = {}  # per status and last day, or per days
+    for row in judged_rows:
+        if row[1] is None:  # no one judged: the token's row only
+            continue
+        alone = row[7]
+        if alone is not None and _acceptable(row[1], row[2]):
+            status, last_day, days = row[5], row[6] if row[5] == "suspended" else None, _days(row[8], row[9])
+            key = (alone, status, last_day) if alone == "s" else (alone, *days)
+            found = reasons.get(key)
+            if found is None and alone == "s":
+                found = reasons[key] = standing_reasons(status, last_day, bounds)
+            elif found is None:  # "u": active, so availability is the only filter with input
+                found = reasons[key] = availability_reasons(days, bounds)
+            if found:
+                plain.append(Excluded(row[1], found))
+                continue
+        rows.append(tuple(row)[1:7])
+    return plain, rows
+
+
+def _days(firsts: Sequence[date] | None, lasts: Sequence[date] | None) -> list[date]:
+    """Every day of the spans ``firsts[i]``–``lasts[i]`` (already within the evaluation), in order."""
+    days: set[date] = set()
+    for first, last in zip(firsts or (), lasts or (), strict=True):
+        day = first
+        while day <= last:
+            days.add(day)
+            day += timedelta(days=1)
+    return sorted(days)
+
+
+def _acceptable(expert: str, codes: str | None) -> bool:
+    """What `Candidate` accepts of an id and joined codes (no whitespace, printable; codes
+    non-empty between commas), so an expert excluded without a record is one the record would
+    have accepted.
+    """
+    if not expert or not expert.isprintable() or " " in expert:
+        return False
+    return not codes or (codes.isprintable() and " " not in codes and "" not in codes.split(","))
 
 
 Drafting = Mapping[str, Sequence[DraftingRole]]
@@ -756,21 +816,32 @@ WHERE d.expert_id = ANY($1::text[]::uuid[]) AND d.drawn_at >= $2
 
 # The lines path (`CandidateRepository.listed`). `_PG_JUDGED`: the others of `_PG_OTHERS` plus $9
 # (ids to judge as records whatever the filters' tables hold), each joined to its expert by the
-# primary key (a lateral lookup: a few thousand index probes instead of a scan of the pool).
-# `_PG_LINES`: every expert fitting $2 (NULL: every expert) but the others $1, as the candidate
-# list's lines ``id SP codes`` in one text, in id order (uuid order is the text's code-point order,
-# so the subquery's order is the canonical one; the draw checks the lines' order all the same).
+# primary key (a lateral lookup: a few thousand index probes instead of a scan of the pool), with
+# ``alone``: the one filter that has input for the expert when there is only one and it is plain —
+# ``s`` their status (not active; employer no party, in none of the other sets nor in $9), ``u``
+# unavailable days within the evaluation (active, employer no party, in none of the other sets)
+# with each declared span's first and last day within $2–$3 (two arrays, the detail query's rows
+# clipped as `_records` clips them) — else NULL: their exclusion is then that filter's one
+# reason, recorded without a record (`_plain_exclusions`).
 _PG_JUDGED = f"""
-WITH others AS (
-  SELECT id AS expert_id FROM evaluation_experts
-    WHERE status < 'active' OR status > 'active' OR employer_uscc = ANY($1::text[])
-  UNION {_PG_CONFLICTED}
-  UNION {_PG_UNAVAILABLE_THEN}
-  UNION {_PG_DRAWN_TOO_OFTEN}
-  UNION SELECT unnest($9::text[]::uuid[])
+WITH tagged AS (
+  SELECT id AS expert_id, CASE WHEN employer_uscc = ANY($1::text[]) THEN 'o' ELSE 's' END AS input,
+         NULL::date AS first_day, NULL::date AS last_day
+    FROM evaluation_experts WHERE status < 'active' OR status > 'active' OR employer_uscc = ANY($1::text[])
+  UNION ALL SELECT expert_id, 'o', NULL, NULL FROM ({_PG_CONFLICTED}) c
+  UNION ALL SELECT expert_id, 'u', greatest(first_day, $2), least(last_day, $3) FROM evaluation_expert_unavailability
+    WHERE withdrawn_at IS NULL AND last_day >= $2 AND first_day <= $3
+  UNION ALL SELECT expert_id, 'o', NULL, NULL FROM ({_PG_DRAWN_TOO_OFTEN}) f
+  UNION ALL SELECT unnest($9::text[]::uuid[]), 'o', NULL, NULL
+), others AS (
+  SELECT expert_id, CASE WHEN min(input) = max(input) AND min(input) <> 'o' THEN min(input) END AS alone,
+         array_agg(first_day) FILTER (WHERE input = 'u') AS firsts,
+         array_agg(last_day) FILTER (WHERE input = 'u') AS lasts
+  FROM tagged GROUP BY expert_id
 )
 SELECT e.id::text, e.specialty_codes, e.region_code, e.employer_uscc, e.status,
-       ((e.suspended_until AT TIME ZONE 'Asia/Shanghai') - interval '1 microsecond')::date
+       ((e.suspended_until AT TIME ZONE 'Asia/Shanghai') - interval '1 microsecond')::date, others.alone,
+       CASE WHEN others.alone = 'u' THEN others.firsts END, CASE WHEN others.alone = 'u' THEN others.lasts END
 FROM others CROSS JOIN LATERAL (SELECT * FROM evaluation_experts x WHERE x.id = others.expert_id OFFSET 0) e
 WHERE {_PG_SPECIALTY}
 ORDER BY e.id

@@ -24,8 +24,15 @@ from alembic import command
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bidding.evaluation.draw.avoidance import AvoidedList
-from bidding.evaluation.draw.candidates import CandidateLines, DrawContext
-from bidding.evaluation.draw.committee import DrawSpec, candidate_columns, candidate_list_digest, published_result
+from bidding.evaluation.draw.candidates import Candidate, CandidateLines, CheckedLines, DrawContext
+from bidding.evaluation.draw.committee import (
+    DrawRefused,
+    DrawSpec,
+    candidate_columns,
+    candidate_list_digest,
+    draw_committee,
+    published_result,
+)
 from bidding.evaluation.draw.rules import shipped_rules
 from bidding.evaluation.pool import linecache
 from bidding.evaluation.pool.models import (
@@ -39,6 +46,7 @@ from bidding.evaluation.pool.models import (
     Unavailability,
 )
 from bidding.evaluation.pool.repository import CandidateRepository
+from tests.bidding.evaluation.draw_factories import spec
 from tests.bidding.evaluation.drawperf.test_pool_lines import DRAW_DAY, EVALUATION, SPECS, _draw, _random_pool
 from tests.bidding.evaluation.pool.factories import opened_tender
 from tests.trading.parties.factories import create_account, new_uscc
@@ -129,6 +137,11 @@ async def test_the_cached_lines_draw_what_the_database_lines_draw(
     setting, _ = await _setting(session, session_maker, settings, pool_seed)
     linecache.CACHE.clear()
     assert await setting.check(SPECS[0]) == (0, 1)  # cold: filled for this version
+    # Checked once when cached, so handed to the draw as checked lines; the database's are not.
+    cached = await setting.repository.listed(setting.context, setting.rules, SPECS[0])
+    assert isinstance(cached.candidates, CheckedLines)
+    built = await setting.repository.listed(setting.context, setting.rules, SPECS[0], use_cache=False)
+    assert not isinstance(built.candidates, CheckedLines)
     for committee in SPECS:  # every spec from the same pool entry, warm
         assert await setting.check(committee) == (1, 0)
         assert await setting.check(committee) == (1, 0)
@@ -285,6 +298,85 @@ async def test_a_judged_expert_missing_from_the_cached_lines_is_refused(
     with pytest.raises(linecache.StaleLines):
         await setting.repository.listed(setting.context, setting.rules, SPECS[0])
     linecache.CACHE.clear()
+
+
+async def test_a_pool_with_a_line_the_draw_refuses_is_cached_unchecked(
+    session: AsyncSession, session_maker: async_sessionmaker[AsyncSession], settings: Settings
+) -> None:
+    """The cache checks a pool version's lines once; when one fails (codes holding whitespace,
+    written past the pool's own checks), the version is cached unchecked and every draw over it
+    checks its list as the database path does: refused where that line is on the list, drawn
+    the same where it is not."""
+    setting, _ = await _setting(session, session_maker, settings, 6)
+    committee = SPECS[0]  # technical A01, economic B02
+    built = await setting.repository.listed(setting.context, setting.rules, committee, use_cache=False)
+    settled = set(candidate_columns(built.candidates, committee).ids) - {e.expert_id for e in built.excluded}
+    bad = sorted(settled)[len(settled) // 2]  # no filter input: a line of the cache, not a record
+    await session.execute(
+        sa.text("UPDATE evaluation_experts SET specialty_codes = :codes WHERE id = CAST(:id AS uuid)"),
+        {"codes": "A01\tB02", "id": bad},
+    )
+    linecache.CACHE.clear()
+    cached = await setting.repository.listed(setting.context, setting.rules, committee)
+    assert type(cached.candidates) is CandidateLines  # unchecked: the draw checks it
+    database = session.get_bind().engine.url.render_as_string(hide_password=True)
+    entry = linecache.CACHE.get(database, (await setting.version())[1])
+    assert entry is not None
+    assert not entry.checked
+    built = await setting.repository.listed(setting.context, setting.rules, committee, use_cache=False)
+    assert isinstance(built.candidates, CandidateLines)
+    assert list(cached.candidates.lines) == list(built.candidates.lines)
+    assert cached.excluded == built.excluded
+    seed = draws.new_secret()
+    for listing in (cached.candidates, built.candidates):  # the same refusal both ways
+        with pytest.raises(DrawRefused) as refused:
+            draw_committee(seed, draws.commitment(seed), listing, committee)
+        assert refused.value.rule == "candidate_format"
+    assert await setting.check(spec(("c", ("C03",), 1, 0))) == (1, 0)  # the line fits no group: drawn the same
+
+
+def test_the_cache_hands_out_checked_lines_only_for_lines_the_draw_accepts() -> None:
+    """`PoolLines` checks a version's lines as the draw does (`committee.check_lines`): lines the
+    draw accepts are handed out as `CheckedLines` (and drawn as the same lines unchecked are), any
+    line it refuses leaves the version unchecked and the draw refuses it as before; a judged
+    expert merged back out of order (a repeated id) is left to the draw's checks, which refuse it.
+    """
+    committee = SPECS[2]  # every candidate, 7 + 2
+    good = [f"e{n:03d} A0101,B02" for n in range(40)]
+    key: linecache.SpecKey = (None, ())
+    seed = draws.new_secret()
+    commitment = draws.commitment(seed)
+    entry = linecache.PoolLines(list(good))
+    assert entry.checked
+    judged = ["e003", "e010", "e011"]
+    kept = [Candidate("e010", ("A0101",), "320100", None)]
+    listing = entry.for_spec(key).listing(judged, kept)
+    assert isinstance(listing, CheckedLines)
+    expected_lines = [line for line in good if line[:4] not in judged]
+    expected_lines.insert(9, "e010 A0101")
+    assert list(listing.lines) == expected_lines
+    assert list(listing.ids or ()) == [line[:4] for line in expected_lines]
+    assert draw_committee(seed, commitment, listing, committee) == draw_committee(
+        seed, commitment, CandidateLines(expected_lines), committee
+    )
+    for bad in ("e005 x y", "e005\tx A0101", "e005\u3000x A0101", "e005A0101", "e005 A01\x0001"):
+        lines = list(good)
+        lines[5] = bad
+        unchecked = linecache.PoolLines(lines)
+        assert not unchecked.checked
+        handed = unchecked.for_spec(key).listing([], [])
+        assert type(handed) is CandidateLines
+        with pytest.raises(DrawRefused) as refused:
+            draw_committee(seed, commitment, handed, committee)
+        assert refused.value.rule == "candidate_format"
+    for disorder in ([*good[:3], good[2], *good[3:]], list(reversed(good))):
+        assert not linecache.PoolLines(disorder).checked
+    # A kept expert whose id is still among the lines (not judged): not checked, refused.
+    twice = entry.for_spec(key).listing([], [Candidate("e007", ("B02",), "320100", None)])
+    assert type(twice) is CandidateLines
+    with pytest.raises(DrawRefused) as refused:
+        draw_committee(seed, commitment, twice, committee)
+    assert refused.value.rule == "canonical_order"
 
 
 @pytest.mark.sqlite

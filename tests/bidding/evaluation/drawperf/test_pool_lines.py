@@ -14,6 +14,7 @@ import random
 import secrets
 import uuid
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -32,6 +33,7 @@ from bidding.evaluation.draw.committee import (
     published_result,
 )
 from bidding.evaluation.draw.rules import shipped_rules
+from bidding.evaluation.pool import repository as pool_sql
 from bidding.evaluation.pool.models import (
     ConflictDeclaration,
     DrawOutcome,
@@ -153,7 +155,11 @@ async def _random_pool(session: AsyncSession, rng: random.Random, size: int, par
 
 @pytest.mark.parametrize("pool_seed", [1, 2])
 async def test_the_lines_path_draws_what_the_records_path_draws(  # noqa: PLR0915
-    pool_seed: int, session: AsyncSession, session_maker: async_sessionmaker[AsyncSession], settings: Settings
+    pool_seed: int,
+    session: AsyncSession,
+    session_maker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     tenderee = await create_account(session_maker, settings, Role.TENDEREE)
     elsewhere = await create_account(session_maker, settings, Role.TENDEREE)
@@ -184,6 +190,19 @@ async def test_the_lines_path_draws_what_the_records_path_draws(  # noqa: PLR091
     rules = shipped_rules()
     repository = CandidateRepository(session)
     assert session.get_bind().dialect.name == "postgresql"  # the lines path runs
+    # What the judged query settles without a record (one plain input: standing or unavailable
+    # days) and what it leaves to records, over every call below: each kind must occur.
+    split = pool_sql._plain_exclusions
+    plain_codes: set[str] = set()
+    plain_kept: list[str] = []
+
+    def observed(rows: Any, bounds: Any) -> Any:
+        plain, rest = split(rows, bounds)
+        plain_codes.update(reason.code.value for excluded in plain for reason in excluded.reasons)
+        plain_kept.extend(row[0] for row in rest if row[0] in {r[1] for r in rows if r[7] is not None})
+        return plain, rest
+
+    monkeypatch.setattr(pool_sql, "_plain_exclusions", observed)
     records = await repository.avoided_by_records(context, rules)
     assert records.excluded  # every filter has something to find
     seen: set[str | int] = set()
@@ -239,6 +258,8 @@ async def test_the_lines_path_draws_what_the_records_path_draws(  # noqa: PLR091
     seed = draws.new_secret()
     assert _draw(seed, by_lines.candidates, committee) == _draw(seed, by_records.candidates, committee)
     assert {1, 2, 3} <= seen
+    assert plain_codes == {"suspended", "removed", "unavailable"}
+    assert plain_kept  # a suspension over before the evaluation: judged as a record, kept
 
 
 async def test_uuid_order_is_the_text_order(session: AsyncSession) -> None:

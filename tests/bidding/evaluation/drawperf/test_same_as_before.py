@@ -15,11 +15,19 @@ from datetime import date, timedelta
 
 import pytest
 
-from bidding.evaluation.draw.avoidance import apply_avoidance, apply_avoidance_settled, window
+from bidding.evaluation.draw.avoidance import (
+    Excluded,
+    apply_avoidance,
+    apply_avoidance_settled,
+    availability_reasons,
+    standing_reasons,
+    window,
+)
 from bidding.evaluation.draw.candidates import (
     Candidate,
     CandidateLines,
     CandidateList,
+    CheckedLines,
     DeclaredConflict,
     DraftingRole,
     ExpertStatus,
@@ -238,10 +246,17 @@ def test_the_draw_over_lines_is_the_draw_over_columns(seed: int) -> None:
     commitment = draws.commitment(server_seed)
     witnesses = {"supervisor": "s3cret", "tenderee": None} if seed % 2 else None
     for committee in (*SPECS, spec(("lonely", ("ZA01",), 1, 50))):
-        for with_fits, with_ids in ((False, False), (True, False), (True, True)):
+        for with_fits, with_ids, checked in (
+            (False, False, False),
+            (True, False, False),
+            (True, True, False),
+            (True, True, True),
+        ):
             lines = _lines(kept, committee, with_fits=with_fits)
             if with_ids:  # the ids the line cache hands over beside the lines
                 lines = dataclasses.replace(lines, ids=list(kept.ids))
+            if checked:  # as the line cache hands over lines it checked when caching them
+                lines = CheckedLines(lines.lines, lines.text, lines.fits, lines.ids)
             assert candidate_columns(lines, committee) == candidate_columns(kept, committee)
             assert candidate_list_digest(lines) == candidate_list_digest(kept)
             rule: str | None = None
@@ -288,6 +303,13 @@ def test_lines_input_is_held_to_the_records_rules() -> None:
         with pytest.raises(DrawRefused) as refused:
             draw_committee(server_seed, commitment, CandidateLines(good, ids=bad_ids), committee)
         assert refused.value.rule == "candidate_format"
+    # One id on two lines with different codes: the lines are in order, the ids are not.
+    repeated = sorted([*good, "e004 B02"])
+    with pytest.raises(DrawRefused) as refused:
+        draw_committee(
+            server_seed, commitment, CandidateLines(repeated, ids=[line[:4] for line in repeated]), committee
+        )
+    assert refused.value.rule == "canonical_order"
     wrong_length = CandidateLines(good, None, {("A01",): b"\x01" * 9})
     with pytest.raises(DrawRefused) as refused:
         draw_committee(server_seed, commitment, wrong_length, spec(("a", ("A01",), 5, 0)))
@@ -317,3 +339,36 @@ def test_a_record_refuses_what_the_patterns_refused() -> None:
             else:
                 accepted = True
             assert accepted == (code.fullmatch(sample) is not None and sample.isprintable()), repr(sample)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_plain_exclusions_are_what_avoidance_records_over_the_record(seed: int) -> None:
+    """`standing_reasons` and `availability_reasons` (what `CandidateRepository.listed` records,
+    without a record, for an expert whose only filter input is their standing or their unavailable
+    days) give the exclusion `apply_avoidance` records over that expert's record — the same
+    reasons, evidence and order — or nothing where it keeps the expert; over a multi-day
+    evaluation too.
+    """
+    rng = random.Random(3000 + seed)  # noqa: S311 - reproducible inputs
+    ctx = context(evaluation_end=EVALUATION + timedelta(days=seed % 3))
+    rules = shipped_rules()
+    bounds = window(ctx, rules)
+    for number in range(300):
+        status = rng.choice(list(ExpertStatus))
+        until = EVALUATION + timedelta(days=rng.randint(-3, 3)) if rng.random() < 0.8 else None
+        days = frozenset(EVALUATION + timedelta(days=rng.randint(-3, 4)) for _ in range(rng.randint(0, 3)))
+        plain_status = Candidate(
+            f"x{number:04d}", ("A0101",), "320100", ELSEWHERE[0], status=status, suspended_until=until
+        )
+        expected = apply_avoidance([plain_status], ctx, rules).excluded
+        # The records path reads the last day for a suspended expert only.
+        found = standing_reasons(status.value, until if status is ExpertStatus.SUSPENDED else None, bounds)
+        assert (Excluded(plain_status.expert_id, found),) == expected if found else expected == ()
+        if found:
+            assert expected[0].as_json() == Excluded(plain_status.expert_id, found).as_json()
+        absent = Candidate(f"y{number:04d}", ("A0101",), "320100", ELSEWHERE[0], unavailable=days)
+        expected = apply_avoidance([absent], ctx, rules).excluded
+        found = availability_reasons(sorted(days), bounds)
+        assert (Excluded(absent.expert_id, found),) == expected if found else expected == ()
+    assert standing_reasons("active", None, bounds) == ()
+    assert standing_reasons("unknown", None, bounds) == ()
