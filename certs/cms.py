@@ -481,7 +481,8 @@ def verify_signed_data(der: bytes, *, detached_content: bytes | None = None) -> 
     """
     try:
         return _verify_signed_data(der, detached_content)
-    except (ValueError, TypeError, KeyError, IndexError) as exc:
+    except (ValueError, TypeError, KeyError, IndexError, x509.InvalidVersion) as exc:
+        # InvalidVersion: `cryptography` refusing an embedded certificate's version is a malformed signature too
         raise Refused(Reason.MALFORMED, f"CMS structure cannot be parsed: {exc}") from None
 
 
@@ -489,6 +490,11 @@ def _verify_signed_data(der: bytes, detached_content: bytes | None) -> VerifiedS
     fast = _verify_common_shape(der, detached_content)
     if fast is not None:
         return fast
+    return _verify_parsed(der, detached_content)
+
+
+def _verify_parsed(der: bytes, detached_content: bytes | None) -> VerifiedSignedData:
+    """`verify_signed_data` on asn1crypto's object model: any shape, every refusal named."""
     info = load_content_info(der)
     signed_data = info["content"]
     signer_infos = list(signed_data["signer_infos"])
@@ -646,11 +652,11 @@ def _verify_common_shape(der: bytes, detached_content: bytes | None) -> Verified
     """`verify_signed_data` for the common shape, or None when the full parser has to decide."""
     try:
         return _read_common_shape(der, detached_content)
-    except (d.DerError, Refused, ValueError, TypeError, KeyError, IndexError):
+    except (d.DerError, Refused, ValueError, TypeError, KeyError, IndexError, x509.InvalidVersion):
         return None
 
 
-def _read_common_shape(der: bytes, detached_content: bytes | None) -> VerifiedSignedData | None:  # noqa: C901, PLR0912, PLR0914 - one pass over one structure
+def _read_common_shape(der: bytes, detached_content: bytes | None) -> VerifiedSignedData | None:  # noqa: C901, PLR0911, PLR0912, PLR0915 - one pass over one structure
     info = d.children(der, d.only(der, d.SEQUENCE))
     if len(info) != 2 or d.tlv(der, info[0]) != _OID_DER["signed_data"] or info[1][0] != 0xA0:  # noqa: PLR2004
         return None

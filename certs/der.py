@@ -126,10 +126,10 @@ def oid(dotted: str) -> bytes:
     body = bytearray()
     for arc in (arcs[0] * 40 + arcs[1], *arcs[2:]):
         chunk = [arc & 0x7F]
-        arc >>= 7
-        while arc:
-            chunk.append(0x80 | (arc & 0x7F))
-            arc >>= 7
+        rest = arc >> 7
+        while rest:
+            chunk.append(0x80 | (rest & 0x7F))
+            rest >>= 7
         body.extend(reversed(chunk))
     return bytes((OBJECT_IDENTIFIER, len(body))) + bytes(body)
 
@@ -179,8 +179,7 @@ def time(data: bytes, child: Node) -> datetime:
     else:
         year += yy
     try:
-        return datetime(
-            year, int(digits[2:4]), int(digits[4:6]), int(digits[6:8]), int(digits[8:10]), int(digits[10:12]), tzinfo=UTC
-        )
+        month, day, hour, minute, second = (int(digits[i : i + 2]) for i in range(2, 12, 2))
+        return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
     except ValueError:
         raise DerError("not a time") from None

@@ -71,7 +71,7 @@ def check_usage(certificate: x509.Certificate, usage: Usage) -> None:
 
 
 @lru_cache(maxsize=4096)
-def _usage_problem(certificate: x509.Certificate, usage: Usage) -> str | None:
+def _usage_problem(certificate: x509.Certificate, usage: Usage) -> str | None:  # noqa: PLR0911 - one answer per rule
     """Why the certificate's keyUsage/EKU does not allow ``usage`` (None: they do), once per certificate
     (its exact DER) and usage: a signer's certificate comes back with every document it signs.
     """

@@ -235,9 +235,7 @@ class PathValidator:
         chains = self._chains.get(key)
         if chains is None:
             # the usual case, a leaf issued by a listed CA, needs no search (the names matched above)
-            direct = [
-                [leaf, c] for c in roots if subject_key(c) == issuer_key(leaf) and key_ids_match(c, leaf)
-            ]
+            direct = [[leaf, c] for c in roots if subject_key(c) == issuer_key(leaf) and key_ids_match(c, leaf)]
             chains = direct or await self._build_chains(leaf, intermediates, roots, at)
             if len(self._chains) > _VERIFIED_CACHE_SIZE:
                 self._chains.clear()

@@ -215,7 +215,12 @@ def _read_tst_info(signed: cms.VerifiedSignedData) -> _TstInfo:
     if signed.content_type == "tst_info":
         with contextlib.suppress(der.DerError, ValueError, KeyError):
             return _read_tst_info_der(signed.content)
-    info = _tst_info(signed.encap_content_info)
+    return _read_tst_info_parsed(signed.encap_content_info)
+
+
+def _read_tst_info_parsed(encap: Any) -> _TstInfo:
+    """The TSTInfo of an EncapsulatedContentInfo, read with asn1crypto (any form; refuses another content)."""
+    info = _tst_info(encap)
     imprint = info["message_imprint"]
     return _TstInfo(
         policy=info["policy"].native,
@@ -230,7 +235,8 @@ def _read_tst_info_der(data: bytes) -> _TstInfo:
     fields = der.children(data, der.only(data, der.SEQUENCE))
     version, policy, imprint, serial, gen_time, *rest = fields
     tags = [f[0] for f in rest]
-    if der.integer(data, version) != 1 or tags != [t for t in _TST_OPTIONAL_TAGS if t in tags] or len(set(tags)) != len(tags):
+    in_order = tags == [t for t in _TST_OPTIONAL_TAGS if t in tags] and len(set(tags)) == len(tags)
+    if der.integer(data, version) != 1 or not in_order:
         raise der.DerError("not the common TSTInfo")
     algorithm, hashed = der.children(data, der.expect(imprint, der.SEQUENCE))
     return _TstInfo(
