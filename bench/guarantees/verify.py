@@ -26,6 +26,9 @@ PDFs: rendering and PAdES-signing 10,000 Chinese PDFs with WeasyPrint takes far 
 verification being measured (≈ 1 s each on this machine), so only ``--pdfs`` guarantees (default 5)
 get a PDF, and their verification with ``pdf=`` is timed separately and reported per guarantee.
 
+Both wall time and this process's CPU time (`time.process_time`) are reported: on a shared machine
+under load, the CPU-time ratio is the figure that other sessions distort least.
+
 The first verification starts cold (`certs.cms.clear_caches`, `certs.tsa.client.clear_caches`);
 the caches by exact DER then carry the guarantor's and the TSA's certificates from one guarantee to
 the next, as they do in the server: every signature is still verified.
