@@ -21,6 +21,7 @@ cannot sign it); SM2 signatures are raw `SignatureValue`s checked by `certs.sign
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -38,6 +39,7 @@ from pyhanko.sign.validation.errors import CMSAlgorithmProtectionError
 from pyhanko.sign.validation.generic_cms import validate_algorithm_protection
 
 from certs import algorithms as algs
+from certs import der as d
 from certs.algorithms import SignatureAlgorithm
 from certs.errors import Reason, Refused
 from certs.providers import pyca
@@ -320,6 +322,8 @@ class VerifiedSignedData:
     signature: SignatureValue
     encap_content_info: Any = None
     """The parsed EncapsulatedContentInfo (a timestamp token's TSTInfo is read from it)."""
+    unsigned_attributes: tuple[tuple[bytes, tuple[bytes, ...]], ...] | None = None
+    """The unsigned attributes as (type OID's DER, values' DER) when read by the DER reader, else None."""
 
 
 def load_content_info(der: bytes) -> Any:
@@ -399,7 +403,11 @@ def _embedded_certificates(signed_data: Any) -> tuple[_Embedded, ...]:
 
 
 def _find_signer(signer_info: Any, certificates: Sequence[_Embedded]) -> _Embedded:
-    kind, wanted = _signer_identifier(bytes(signer_info["sid"].dump()))
+    return _signer_by_sid(bytes(signer_info["sid"].dump()), certificates)
+
+
+def _signer_by_sid(sid_der: bytes, certificates: Sequence[_Embedded]) -> _Embedded:
+    kind, wanted = _signer_identifier(sid_der)
     for cert in certificates:
         # compare DER: asn1crypto's Name equality runs LDAP string preparation, which is slow
         if kind == "issuer_and_serial_number" and (cert.serial_number, cert.issuer_der) == wanted:
@@ -473,11 +481,20 @@ def verify_signed_data(der: bytes, *, detached_content: bytes | None = None) -> 
     """
     try:
         return _verify_signed_data(der, detached_content)
-    except (ValueError, TypeError, KeyError, IndexError) as exc:
+    except (ValueError, TypeError, KeyError, IndexError, x509.InvalidVersion) as exc:
+        # InvalidVersion: `cryptography` refusing an embedded certificate's version is a malformed signature too
         raise Refused(Reason.MALFORMED, f"CMS structure cannot be parsed: {exc}") from None
 
 
 def _verify_signed_data(der: bytes, detached_content: bytes | None) -> VerifiedSignedData:
+    fast = _verify_common_shape(der, detached_content)
+    if fast is not None:
+        return fast
+    return _verify_parsed(der, detached_content)
+
+
+def _verify_parsed(der: bytes, detached_content: bytes | None) -> VerifiedSignedData:
+    """`verify_signed_data` on asn1crypto's object model: any shape, every refusal named."""
     info = load_content_info(der)
     signed_data = info["content"]
     signer_infos = list(signed_data["signer_infos"])
@@ -590,9 +607,140 @@ def unsigned_attribute(signer_info: Any, kind: str) -> list[Any]:
     return _attr_values(signer_info["unsigned_attrs"], kind)
 
 
+def unsigned_attribute_der(signed: VerifiedSignedData, kind: str) -> list[bytes]:
+    """The values' DER of an unsigned attribute of a verified SignedData's signer (e.g. its timestamp tokens)."""
+    if signed.unsigned_attributes is None:
+        return [bytes(v.dump()) for v in unsigned_attribute(signed.signer_info, kind)]
+    wanted = _OID_DER[kind]
+    return [value for oid, values in signed.unsigned_attributes if oid == wanted for value in values]
+
+
 def clear_caches() -> None:
     """Forget every structure cached by exact DER (for benchmarks that time a cold verification)."""
     for cached in (_embedded, _key_identifier, _signer_identifier, _algorithm_for, _names_signer):
         cached.cache_clear()
     _certificate_sets.clear()
     _parsed_attributes.clear()
+
+
+# --- the common shape, read with `certs.der` ---------------------------------------------------------
+#
+# Nearly every SignedData verified here has one shape: ContentInfo(SignedData) with one SignerInfo
+# naming its certificate by issuer and serial, the certificates embedded, content-type, message-digest,
+# signing-time and signing-certificate-v2 as its only signed attributes. Reading that shape with
+# asn1crypto's object model cost several times the signature check itself, so it is read octet by
+# octet (`certs.der`). The reader only *accepts*: anything else about the bytes — another shape, an
+# attribute it does not know, a digest or signature that does not verify — returns None and the
+# asn1crypto path above decides, with its own refusal and words. Every check of that path is made
+# here too, on the same octets, with the same per-DER caches.
+
+_OID_DER: Final = {name: d.oid(dotted) for name, dotted in _OIDS.items()}
+_CONTENT_TYPES: Final = {_OID_DER["data"]: "data", _OID_DER["tst_info"]: "tst_info"}
+_KNOWN_SIGNED: Final = {
+    _OID_DER[name]: name for name in ("content_type", "message_digest", "signing_time", "signing_certificate_v2")
+}
+_HASHLIB: Final = frozenset({"sha256", "sha384", "sha512"})
+
+
+@lru_cache(maxsize=64)
+def digest_name(digest_algorithm: bytes) -> str:
+    """The asn1crypto name of a DigestAlgorithm (its exact DER), e.g. ``sha256``."""
+    return str(algos.DigestAlgorithm.load(digest_algorithm)["algorithm"].native)
+
+
+def _verify_common_shape(der: bytes, detached_content: bytes | None) -> VerifiedSignedData | None:
+    """`verify_signed_data` for the common shape, or None when the full parser has to decide."""
+    try:
+        return _read_common_shape(der, detached_content)
+    except (d.DerError, Refused, ValueError, TypeError, KeyError, IndexError, x509.InvalidVersion):
+        return None
+
+
+def _read_common_shape(der: bytes, detached_content: bytes | None) -> VerifiedSignedData | None:  # noqa: C901, PLR0911, PLR0912, PLR0915 - one pass over one structure
+    info = d.children(der, d.only(der, d.SEQUENCE))
+    if len(info) != 2 or d.tlv(der, info[0]) != _OID_DER["signed_data"] or info[1][0] != 0xA0:  # noqa: PLR2004
+        return None
+    (body,) = d.children(der, info[1])
+    parts = d.children(der, d.expect(body, d.SEQUENCE))
+    if [p[0] for p in parts] not in ([0x02, 0x31, 0x30, 0xA0, 0x31], [0x02, 0x31, 0x30, 0x31]):
+        return None
+    encap_node, signer_set = parts[2], parts[-1]
+    encap = d.children(der, encap_node)
+    content_type = _CONTENT_TYPES.get(d.tlv(der, encap[0]))
+    if content_type is None or len(encap) > 2:  # noqa: PLR2004
+        return None
+    if detached_content is not None:
+        content = detached_content
+    elif len(encap) == 2 and encap[1][0] == 0xA0:  # noqa: PLR2004
+        (octets,) = d.children(der, encap[1])
+        content = d.contents(der, d.expect(octets, d.OCTET_STRING))
+    else:
+        return None
+    embedded: tuple[_Embedded, ...] = ()
+    if len(parts) == 5:  # noqa: PLR2004 - the certificates are there
+        key = d.contents(der, parts[3])
+        found = _certificate_sets.get(key)
+        if found is None:
+            certs = d.children(der, parts[3])
+            if any(c[0] != d.SEQUENCE for c in certs):
+                return None
+            found = tuple(_embedded(d.tlv(der, c)) for c in certs)
+            if len(_certificate_sets) >= _EMBEDDED_CACHE_SIZE:
+                _certificate_sets.clear()
+            _certificate_sets[key] = found
+        embedded = found
+    (signer_node,) = d.children(der, signer_set)
+    fields = d.children(der, d.expect(signer_node, d.SEQUENCE))
+    tags = [f[0] for f in fields]
+    if tags[:6] != [0x02, 0x30, 0x30, 0xA0, 0x30, 0x04] or tags[6:] not in ([], [0xA1]):
+        return None
+    signer = _signer_by_sid(d.tlv(der, fields[1]), embedded)
+    if signer.key_error is not None:
+        return None
+    digest_algorithm = d.tlv(der, fields[2])
+    algorithm = _algorithm_for(d.tlv(der, fields[4]), digest_algorithm, signer.der)
+    attrs_node = fields[3]
+    values: dict[str, d.Node] = {}
+    for attribute_node in d.children(der, attrs_node):
+        kind_node, values_node = d.children(der, d.expect(attribute_node, d.SEQUENCE))
+        kind = _KNOWN_SIGNED.get(d.tlv(der, kind_node))
+        (value,) = d.children(der, d.expect(values_node, d.SET))
+        if kind is None or kind in values:
+            return None
+        values[kind] = value
+    if "message_digest" not in values or "content_type" not in values:
+        return None
+    if _CONTENT_TYPES.get(d.tlv(der, values["content_type"])) != content_type:
+        return None
+    hash_name = digest_name(digest_algorithm)
+    if hash_name not in _HASHLIB:
+        return None
+    signed_digest = d.contents(der, d.expect(values["message_digest"], d.OCTET_STRING))
+    if not hmac.compare_digest(signed_digest, hashlib.new(hash_name, content).digest()):
+        return None
+    ess = values.get("signing_certificate_v2")
+    if ess is not None and not _names_signer(d.tlv(der, ess), signer.der):
+        return None
+    signing_time = d.time(der, values["signing_time"]) if "signing_time" in values else None
+    # RFC 5652 §5.4: the signature covers the attributes under a SET tag instead of their [0]
+    signed_octets = b"\x31" + der[attrs_node[1] + 1 : attrs_node[3]]
+    signature = SignatureValue(algorithm, d.contents(der, fields[5]))
+    pyca.verify(signer.public_key, signed_octets, signature)  # type: ignore[arg-type]
+    unsigned: list[tuple[bytes, tuple[bytes, ...]]] = []
+    if len(fields) == 7:  # noqa: PLR2004 - unsigned attributes
+        for attribute_node in d.children(der, fields[6]):
+            kind_node, values_node = d.children(der, d.expect(attribute_node, d.SEQUENCE))
+            values_der = tuple(d.tlv(der, v) for v in d.children(der, d.expect(values_node, d.SET)))
+            unsigned.append((d.tlv(der, d.expect(kind_node, d.OBJECT_IDENTIFIER)), values_der))
+    return VerifiedSignedData(
+        signer_certificate=signer.certificate,
+        certificates=tuple(c.certificate for c in embedded),
+        algorithm=algorithm,
+        content_type=content_type,
+        content=content,
+        signing_time=signing_time,
+        signer_info=cms.SignerInfo.load(d.tlv(der, signer_node)),
+        signature=signature,
+        encap_content_info=cms.EncapsulatedContentInfo.load(d.tlv(der, encap_node)),
+        unsigned_attributes=tuple(unsigned),
+    )

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import itertools
 from datetime import datetime
+from functools import lru_cache
 from typing import Final
 
 from cryptography import x509
@@ -64,26 +65,33 @@ def _ekus(certificate: x509.Certificate) -> x509.Extension[x509.ExtendedKeyUsage
 
 def check_usage(certificate: x509.Certificate, usage: Usage) -> None:
     """Refuse (wrong-key-usage) a leaf whose keyUsage/EKU does not allow ``usage``."""
+    problem = _usage_problem(certificate, usage)
+    if problem is not None:
+        raise Refused(Reason.WRONG_KEY_USAGE, f"{certificate.subject.rfc4514_string()} {problem}")
+
+
+@lru_cache(maxsize=4096)
+def _usage_problem(certificate: x509.Certificate, usage: Usage) -> str | None:  # noqa: PLR0911 - one answer per rule
+    """Why the certificate's keyUsage/EKU does not allow ``usage`` (None: they do), once per certificate
+    (its exact DER) and usage: a signer's certificate comes back with every document it signs.
+    """
     ku = _key_usage(certificate)
     eku_ext = _ekus(certificate)
     ekus = set(eku_ext.value) if eku_ext else None
-
-    def refuse(why: str) -> Refused:
-        return Refused(Reason.WRONG_KEY_USAGE, f"{certificate.subject.rfc4514_string()} {why}")
-
     if usage is Usage.BID_ENCRYPTION:
         if ku is not None and not (ku.key_encipherment or ku.key_agreement):
-            raise refuse("may not encrypt keys")
-        return
+            return "may not encrypt keys"
+        return None
     if usage is Usage.TIMESTAMP:
         if eku_ext is None or not eku_ext.critical or ekus != {ExtendedKeyUsageOID.TIME_STAMPING}:
-            raise refuse("is not a TSA certificate (critical timeStamping EKU)")
-        return
+            return "is not a TSA certificate (critical timeStamping EKU)"
+        return None
     if ku is not None and not (ku.digital_signature or ku.content_commitment):
-        raise refuse("may not sign")
+        return "may not sign"
     allowed = _LOGIN_EKUS if usage is Usage.LOGIN else _SIGNING_EKUS
     if ekus is not None and not ekus & allowed:
-        raise refuse(f"has no extended key usage allowing {usage.value}")
+        return f"has no extended key usage allowing {usage.value}"
+    return None
 
 
 def check_validity(certificate: x509.Certificate, at: datetime) -> None:

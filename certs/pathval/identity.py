@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
@@ -77,6 +78,12 @@ def _read(certificate: x509.Certificate, rule: IdentityRule) -> str | None:
 
 def extract_party(certificate: x509.Certificate, rules: Sequence[IdentityRule], ca: str) -> Party:
     """Apply ``rules`` in order to ``certificate``; refuses (identity-unmapped) when none yields a valid identifier."""
+    return _extract_party(certificate, tuple(rules), ca)
+
+
+@lru_cache(maxsize=4096)
+def _extract_party(certificate: x509.Certificate, rules: tuple[IdentityRule, ...], ca: str) -> Party:
+    """`extract_party`, once per certificate (its exact DER), rules and CA (a refusal is not kept)."""
     organisation = _attribute(certificate.subject, NameOID.ORGANIZATION_NAME)
     common_name = _attribute(certificate.subject, NameOID.COMMON_NAME)
     for rule in rules:

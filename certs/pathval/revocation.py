@@ -31,6 +31,7 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Final, Protocol
 
 from asn1crypto import x509 as asn1_x509  # type: ignore[import-untyped]
@@ -80,6 +81,11 @@ class _CachedCrl:
     crl: x509.CertificateRevocationList
     # Issuers (SHA-256) whose key verified this CRL's signature, for the platform's own engine.
     verified_by: set[str] = field(default_factory=set)
+    sha256: str = field(init=False)
+    """SHA-256 of ``der``, hex (taken once: the material of every validation names its CRLs by it)."""
+
+    def __post_init__(self) -> None:
+        self.sha256 = hashlib.sha256(self.der).hexdigest()
 
     def evidence(self) -> RevocationEvidence:
         return RevocationEvidence("crl", self.source, self.der, self.this_update, self.next_update)
@@ -120,7 +126,8 @@ class RevocationMaterial:
 
     @property
     def digest(self) -> tuple[str, ...]:
-        return tuple(sorted(hashlib.sha256(d).hexdigest() for d in (*self.crl_ders(), *self.ocsp_ders())))
+        ocsps = (hashlib.sha256(d).hexdigest() for d in self.ocsp_ders())
+        return tuple(sorted((*(c.sha256 for c in self.crls), *ocsps)))
 
     @property
     def usable_until(self) -> datetime | None:
@@ -136,6 +143,19 @@ class RevocationMaterial:
 
 
 _NAME_KEYS: dict[x509.Name, str] = {}
+_NAME_KEY_CACHE_SIZE: Final = 10_000
+
+
+@lru_cache(maxsize=_NAME_KEY_CACHE_SIZE)
+def issuer_key(certificate: x509.Certificate) -> str:
+    """`name_key` of the certificate's issuer, cached by the certificate (its exact DER)."""
+    return name_key(certificate.issuer)
+
+
+@lru_cache(maxsize=_NAME_KEY_CACHE_SIZE)
+def subject_key(certificate: x509.Certificate) -> str:
+    """`name_key` of the certificate's subject, cached by the certificate (its exact DER)."""
+    return name_key(certificate.subject)
 
 
 def name_key(name: x509.Name) -> str:
@@ -153,7 +173,6 @@ def name_key(name: x509.Name) -> str:
 
 # --- the CRL rules of the platform's own engine (SM2 chains) --------------------------------------
 
-_NAME_KEY_CACHE_SIZE: Final = 10_000
 _UNDERSTOOD_CRL_EXTENSIONS: Final = (x509.AuthorityKeyIdentifier, x509.CRLNumber, x509.IssuerAlternativeName)
 _UNDERSTOOD_ENTRY_EXTENSIONS: Final = (x509.CRLReason, x509.InvalidityDate)
 
@@ -227,18 +246,25 @@ def crl_urls(
     ]
 
 
-def _crl_issuer_names(certificate: x509.Certificate) -> set[str]:
+@lru_cache(maxsize=_NAME_KEY_CACHE_SIZE)
+def _distribution_urls(certificate: x509.Certificate) -> tuple[str, ...]:
+    """The full and delta CRL URLs of a certificate, cached by the certificate (its exact DER)."""
+    return (*crl_urls(certificate), *crl_urls(certificate, x509.FreshestCRL))
+
+
+@lru_cache(maxsize=_NAME_KEY_CACHE_SIZE)
+def _crl_issuer_names(certificate: x509.Certificate) -> frozenset[str]:
     """The cRLIssuer names of the certificate's distribution points (indirect CRLs)."""
     try:
         points = certificate.extensions.get_extension_for_class(x509.CRLDistributionPoints).value
     except x509.ExtensionNotFound:
-        return set()
-    return {
+        return frozenset()
+    return frozenset(
         name_key(name.value)
         for point in points
         for name in point.crl_issuer or []
         if isinstance(name, x509.DirectoryName)
-    }
+    )
 
 
 def _refuse_if_revoked(answer: _OcspAnswer, at: datetime) -> None:
@@ -337,10 +363,10 @@ class RevocationChecker:
         by the clock; an OCSP answer saying "revoked" at ``at`` refuses at once.
         """
         anchor = chain[-1]
-        names = {name_key(c.issuer) for c in chain[:-1]}
+        names = {issuer_key(c) for c in chain[:-1]}
         urls: list[str] = []
         for certificate, issuer in itertools.pairwise(chain):
-            urls += crl_urls(certificate) + crl_urls(certificate, x509.FreshestCRL)
+            urls += _distribution_urls(certificate)
             names |= _crl_issuer_names(certificate)
             if issuer is anchor:
                 urls += extra_crl_urls
@@ -350,11 +376,11 @@ class RevocationChecker:
                 cached = await self._crl(url, None)
             except Refused:
                 continue  # judged by the engine: no CRL for the certificate, then OCSP or refusal
-            found.setdefault(hashlib.sha256(cached.der).hexdigest(), cached)
+            found.setdefault(cached.sha256, cached)
         now = self.clock()
         for cached in self._crls.values():
             if cached.issuer_name in names and self._fresh(cached, now):
-                found.setdefault(hashlib.sha256(cached.der).hexdigest(), cached)
+                found.setdefault(cached.sha256, cached)
         answers = await self._ocsp_material(chain, at, extra_ocsp_urls) if with_ocsp and self.use_ocsp else []
         return RevocationMaterial(tuple(found.values()), tuple(answers))
 

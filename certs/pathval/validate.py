@@ -66,7 +66,13 @@ from certs.pathval.checks import (
     signature_algorithm,
 )
 from certs.pathval.pkix import CertificatePolicies
-from certs.pathval.revocation import RevocationChecker, RevocationEvidence, RevocationMaterial, name_key
+from certs.pathval.revocation import (
+    RevocationChecker,
+    RevocationEvidence,
+    RevocationMaterial,
+    issuer_key,
+    subject_key,
+)
 from certs.pathval.revocation import ocsp_urls as revocation_ocsp_urls
 from certs.providers import sm2
 from certs.report import Evidence
@@ -219,8 +225,8 @@ class PathValidator:
         intermediates and registry (a registry that gained a peer list is another registry here).
         """
         # only listed certificates that could issue something here: the engine indexes every root it gets
-        issuers = {name_key(c.issuer) for c in (leaf, *intermediates)}
-        roots = [c for c in self.registry.certificates() if name_key(c.subject) in issuers]
+        issuers = {issuer_key(c) for c in (leaf, *intermediates)}
+        roots = [c for c in self.registry.certificates() if subject_key(c) in issuers]
         key = (
             tuple(sorted(fingerprint(c) for c in roots)),
             fingerprint(leaf),
@@ -229,9 +235,7 @@ class PathValidator:
         chains = self._chains.get(key)
         if chains is None:
             # the usual case, a leaf issued by a listed CA, needs no search (the names matched above)
-            direct = [
-                [leaf, c] for c in roots if name_key(c.subject) == name_key(leaf.issuer) and key_ids_match(c, leaf)
-            ]
+            direct = [[leaf, c] for c in roots if subject_key(c) == issuer_key(leaf) and key_ids_match(c, leaf)]
             chains = direct or await self._build_chains(leaf, intermediates, roots, at)
             if len(self._chains) > _VERIFIED_CACHE_SIZE:
                 self._chains.clear()

@@ -112,10 +112,10 @@ def verify_detached(
     signed = cms.verify_signed_data(signature, detached_content=data)
     if signed.content_type != "data":
         raise Refused(Reason.MALFORMED, f"a detached signature covers data, not {signed.content_type}")
-    tokens = cms.unsigned_attribute(signed.signer_info, SIGNATURE_TIMESTAMP)
+    tokens = cms.unsigned_attribute_der(signed, SIGNATURE_TIMESTAMP)
     stamp = None
     if tokens:
-        stamp = tsa_client.verify_token(bytes(tokens[0].dump()), data=signed.signature.value, validate_tsa=validate_tsa)
+        stamp = tsa_client.verify_token(tokens[0], data=signed.signature.value, validate_tsa=validate_tsa)
         if signed.signing_time is not None and stamp.gen_time + _CLOCK_SKEW < signed.signing_time:
             raise Refused(Reason.TIMESTAMP_INVALID, "the timestamp is earlier than the claimed signing time")
     elif require_timestamp:

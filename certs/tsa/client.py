@@ -11,6 +11,7 @@ hook, which `certs.pathval` provides.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import secrets
 import urllib.request
@@ -18,13 +19,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
 
 from asn1crypto import tsp  # type: ignore[import-untyped]
 from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
-from certs import cms
+from certs import cms, der
 from certs.errors import Reason, Refused
 from certs.providers import pyca
 from certs.tsa.asn1 import TimeStampResp
@@ -170,15 +171,14 @@ def verify_token(
         signed = cms.verify_signed_data(token)
     except Refused as refusal:
         raise Refused(Reason.TIMESTAMP_INVALID, f"token signature: {refusal.text}") from None
-    info = _tst_info(signed.encap_content_info)
-    imprint = info["message_imprint"]
-    name = imprint["hash_algorithm"]["algorithm"].native
+    read = _read_tst_info(signed)
+    name, hashed_message = read.digest_name, read.digest
     if digest_name is not None and name != digest_name:
         raise Refused(Reason.TIMESTAMP_INVALID, f"token imprint uses {name}, expected {digest_name}")
     expected = digest if digest is not None else (pyca.digest(data, name) if data is not None else None)
-    if expected is None or not hmac.compare_digest(imprint["hashed_message"].native, expected):
+    if expected is None or not hmac.compare_digest(hashed_message, expected):
         raise Refused(Reason.TIMESTAMP_INVALID, "the token does not cover this data")
-    gen_time: datetime = info["gen_time"].native
+    gen_time = read.gen_time
     tsa_cert = signed.signer_certificate
     _check_tsa_certificate(tsa_cert, gen_time)
     if validate_tsa is not None:
@@ -186,12 +186,65 @@ def verify_token(
     return Timestamp(
         token=token,
         gen_time=gen_time,
-        serial_number=info["serial_number"].native,
-        policy=info["policy"].native,
+        serial_number=read.serial_number,
+        policy=read.policy,
         digest_name=name,
-        digest=imprint["hashed_message"].native,
+        digest=hashed_message,
         tsa_certificate=tsa_cert,
         certificates=signed.certificates,
+    )
+
+
+@dataclass(frozen=True)
+class _TstInfo:
+    """What `verify_token` reads of a TSTInfo."""
+
+    policy: str
+    digest_name: str
+    digest: bytes
+    serial_number: int
+    gen_time: datetime
+
+
+# TSTInfo's fields after genTime, in their order (RFC 3161 §2.4.2): accuracy, ordering, nonce, tsa, extensions
+_TST_OPTIONAL_TAGS: Final = (der.SEQUENCE, der.BOOLEAN, der.INTEGER, 0xA0, 0xA1)
+
+
+def _read_tst_info(signed: cms.VerifiedSignedData) -> _TstInfo:
+    """The token's TSTInfo, read with `certs.der` when it has the common form, else with asn1crypto."""
+    if signed.content_type == "tst_info":
+        with contextlib.suppress(der.DerError, ValueError, KeyError):
+            return _read_tst_info_der(signed.content)
+    return _read_tst_info_parsed(signed.encap_content_info)
+
+
+def _read_tst_info_parsed(encap: Any) -> _TstInfo:
+    """The TSTInfo of an EncapsulatedContentInfo, read with asn1crypto (any form; refuses another content)."""
+    info = _tst_info(encap)
+    imprint = info["message_imprint"]
+    return _TstInfo(
+        policy=info["policy"].native,
+        digest_name=imprint["hash_algorithm"]["algorithm"].native,
+        digest=imprint["hashed_message"].native,
+        serial_number=info["serial_number"].native,
+        gen_time=info["gen_time"].native,
+    )
+
+
+def _read_tst_info_der(data: bytes) -> _TstInfo:
+    fields = der.children(data, der.only(data, der.SEQUENCE))
+    version, policy, imprint, serial, gen_time, *rest = fields
+    tags = [f[0] for f in rest]
+    in_order = tags == [t for t in _TST_OPTIONAL_TAGS if t in tags] and len(set(tags)) == len(tags)
+    if der.integer(data, version) != 1 or not in_order:
+        raise der.DerError("not the common TSTInfo")
+    algorithm, hashed = der.children(data, der.expect(imprint, der.SEQUENCE))
+    return _TstInfo(
+        policy=der.dotted(der.tlv(data, der.expect(policy, der.OBJECT_IDENTIFIER))),
+        digest_name=cms.digest_name(der.tlv(data, der.expect(algorithm, der.SEQUENCE))),
+        digest=der.contents(data, der.expect(hashed, der.OCTET_STRING)),
+        serial_number=der.integer(data, serial),
+        gen_time=der.time(data, der.expect(gen_time, der.GENERALIZED_TIME)),
     )
 
 

@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
+from functools import lru_cache
+from types import MappingProxyType
 from typing import Any, Final, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -285,9 +287,15 @@ def _amount(value: object, field: str) -> Decimal:
     return amount
 
 
+@lru_cache(maxsize=16)
+def _members_by_value(enum: type[StrEnum]) -> Mapping[str, StrEnum]:
+    return MappingProxyType({member.value: member for member in enum})
+
+
 def _enum(value: object, field: str, enum: type[_E]) -> _E:
-    choices = ", ".join(member.value for member in enum)
-    if not isinstance(value, str) or value not in {member.value for member in enum}:
+    members = _members_by_value(enum)
+    if not isinstance(value, str) or value not in members:
+        choices = ", ".join(members)
         raise GuaranteeMalformed(field, f"must be one of {choices}")
     return enum(value)
 

@@ -22,9 +22,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from enum import StrEnum
+from functools import lru_cache
 from typing import Final
 
-from cryptography.hazmat.primitives import hashes
+from cryptography import x509
 
 from certs.errors import Reason, Refused
 from certs.pathval.identity import Party, party_of
@@ -32,7 +33,7 @@ from certs.pathval.validate import PathValidator
 from certs.report import Evidence, VerificationReport
 from certs.sign import cades, pades
 from certs.sign.verify import tsa_hook
-from certs.trustlist.model import Usage
+from certs.trustlist.model import Usage, fingerprint
 from trading.guarantees.document import (
     Guarantee,
     GuaranteeKind,
@@ -174,10 +175,10 @@ async def verify_guarantee(
     except Refused as refusal:
         findings.append(Finding(reason_for(refusal.reason), refusal.text))
         return GuaranteeVerdict(tuple(findings), digest, report=VerificationReport.refused(refusal))
-    signer_sha256 = signed.signer_certificate.fingerprint(hashes.SHA256()).hex()
+    signer_sha256 = fingerprint(signed.signer_certificate)
     known = {
         "algorithm": signed.algorithm.name,
-        "signer": signed.signer_certificate.subject.rfc4514_string(),
+        "signer": _subject(signed.signer_certificate),
         "signer_certificate_sha256": signer_sha256,
         "signing_time": signed.signing_time,
         "timestamp_time": signed.timestamp.gen_time if signed.timestamp else None,
@@ -215,6 +216,12 @@ async def verify_guarantee(
         pdf_reports, pdf_findings = await _check_pdf(pdf, json_bytes, signer_sha256, validator, region)
         findings.extend(pdf_findings)
     return GuaranteeVerdict(tuple(findings), digest, guarantee, signer, report, pdf_reports)
+
+
+@lru_cache(maxsize=1024)
+def _subject(certificate: x509.Certificate) -> str:
+    """The certificate's subject as RFC 4514 text, once per certificate (its exact DER)."""
+    return certificate.subject.rfc4514_string()
 
 
 def check_terms(guarantee: Guarantee, expectation: Expectation) -> list[Finding]:
