@@ -9,7 +9,7 @@ from typing import Annotated
 
 from litestar import Controller, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody, Parameter
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,7 +22,7 @@ from trading.kernel.auth.identity import Actor
 from trading.kernel.auth.permissions import requires
 
 PREFIX = "/procurement/rules"
-Category = Annotated[str, Parameter(max_length=32, description="the rule id's second part, e.g. QUAL")]
+Category = Annotated[str, QueryParameter(max_length=32, description="the rule id's second part, e.g. QUAL")]
 
 
 class RuleCatalogueApi(Controller):
@@ -33,7 +33,7 @@ class RuleCatalogueApi(Controller):
     async def list_rules(
         self,
         db_session: NamedDependency[AsyncSession],
-        severity: Severity | None = None,
+        severity: FromQuery[Severity | None] = None,
         category: Category = "",
     ) -> list[RuleRead]:
         """Every rule's current version (retired ones too: ``inForce`` false), by rule id."""
@@ -59,7 +59,7 @@ class RuleCatalogueApi(Controller):
         self,
         db_session: NamedDependency[AsyncSession],
         rule_id: FromPath[str],
-        version: Annotated[int, Parameter(ge=1, le=2**31 - 1)],
+        version: FromPath[int],
     ) -> RuleRead:
         """One version of a rule (a finding names the version it was made with)."""
         return RuleRead.of(await service.version_row(db_session, rule_id, version))

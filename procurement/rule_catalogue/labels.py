@@ -26,7 +26,7 @@ CATEGORY_LABELS: dict[str, str] = {
 FIELD_LABELS: dict[str, str] = {
     "rule_id": N_("Rule id"),
     "name": N_("Rule name"),
-    "basis": N_("Legal basis"),
+    "basis": N_("Legal basis of the rule"),
     "severity": N_("Severity"),
     "suggestion": N_("Suggested fix"),
     "patterns": N_("Patterns (one regular expression a line)"),

@@ -196,6 +196,8 @@ class RuleCataloguePages(Controller):
                 "changes": changes,
                 "category": category_of(rule_id),
                 "tried": None,
+                "try_text": "",
+                "try_errors": [],
                 **CONTEXT,
             },
         )
