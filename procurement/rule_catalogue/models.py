@@ -33,7 +33,13 @@ class RuleVersion(UUIDPrimaryKey, Base):
     name: Mapped[str] = mapped_column(sa.String(200))
     basis: Mapped[str] = mapped_column(sa.String(500))
     severity: Mapped[Severity] = mapped_column(
-        sa.Enum(Severity, native_enum=False, create_constraint=False, length=16, values_callable=lambda e: [m.value for m in e])
+        sa.Enum(
+            Severity,
+            native_enum=False,
+            create_constraint=False,
+            length=16,
+            values_callable=lambda e: [m.value for m in e],
+        )
     )
     suggestion: Mapped[str] = mapped_column(sa.Text)
     patterns: Mapped[list[str]] = mapped_column(JSONData)

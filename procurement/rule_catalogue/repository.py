@@ -40,6 +40,3 @@ class RuleRepository:
         if lock:
             query = query.with_for_update()
         return (await self.session.scalars(query)).one_or_none()
-
-    async def count_versions(self) -> int:
-        return int((await self.session.scalar(sa.select(sa.func.count()).select_from(RuleVersion))) or 0)

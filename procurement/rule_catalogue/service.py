@@ -40,7 +40,6 @@ MAX_TRY_TEXT = 20000
 SUBJECT = "procurement.rule"
 
 LIST_FIELDS: Final = ("patterns", "negations", "positive_examples", "negative_examples")
-TEXT_FIELDS: Final = ("name", "basis", "suggestion")
 
 
 def category_of(rule_id: str) -> str:
@@ -188,12 +187,16 @@ class Problems:
     def raise_any(self) -> None:
         if self.items:
             first = self.items[0]
-            raise ValidationFailed(first["message"], field=first["field"], rule=first["rule"], extra={"errors": self.items})
+            raise ValidationFailed(
+                first["message"], field=first["field"], rule=first["rule"], extra={"errors": self.items}
+            )
 
 
 def _check_lengths(draft: RuleDraft, problems: Problems) -> None:
     if not RULE_ID.match(draft.rule_id) or len(draft.rule_id) > MAX_ID:
-        problems.add("rule_id", "rule_id_format", "a rule id reads NL-<CATEGORY>-<NAME> in capitals, digits and hyphens")
+        problems.add(
+            "rule_id", "rule_id_format", "a rule id reads NL-<CATEGORY>-<NAME> in capitals, digits and hyphens"
+        )
     for name, limit in (("name", MAX_NAME), ("basis", MAX_BASIS), ("suggestion", MAX_TEXT), ("reason", MAX_TEXT)):
         value = getattr(draft, name)
         if not value.strip():
@@ -219,7 +222,11 @@ def _check_patterns(draft: RuleDraft, problems: Problems) -> bool:
                 compiled = re.compile(pattern)
             except re.error as exc:
                 problems.add(
-                    name, "regex_invalid", f"line {number} is not a regular expression: {exc}", line=number, text=pattern
+                    name,
+                    "regex_invalid",
+                    f"line {number} is not a regular expression: {exc}",
+                    line=number,
+                    text=pattern,
                 )
                 good = False
                 continue
@@ -246,7 +253,11 @@ def _check_examples(draft: RuleDraft, problems: Problems) -> None:
     for number, example in enumerate(draft.positive_examples, 1):
         if not check_text(example, [rule]):
             problems.add(
-                "positive_examples", "example_missed", f"line {number} is not found by the rule", line=number, text=example
+                "positive_examples",
+                "example_missed",
+                f"line {number} is not found by the rule",
+                line=number,
+                text=example,
             )
     for number, example in enumerate(draft.negative_examples, 1):
         if check_text(example, [rule]):
@@ -288,7 +299,9 @@ async def new_version(session: AsyncSession, draft: RuleDraft, *, actor: Actor) 
     problems.raise_any()
     now = await clock.now(session)
     number = head.version + 1 if head is not None else 1
-    row = _row(replace(draft.rule(), version=number), in_force=draft.in_force, author=actor, reason=draft.reason, now=now)
+    row = _row(
+        replace(draft.rule(), version=number), in_force=draft.in_force, author=actor, reason=draft.reason, now=now
+    )
     session.add(row)
     if head is None:
         session.add(RuleHead(rule_id=draft.rule_id, version=number, updated_at=now))
@@ -357,15 +370,24 @@ class Change:
 def diff(old: RuleVersion, new: RuleVersion) -> list[Change]:
     """What changed from ``old`` to ``new``, field by field, in the form's order."""
     a, b = old.content(), new.content()
-    changes: list[Change] = []
-    for name in ("in_force", "name", "basis", "severity", "suggestion", "structured"):
-        if a[name] != b[name]:
-            changes.append(Change(name, old=str(a[name] or ""), new=str(b[name] or "")))
-    for name in LIST_FIELDS:
-        if a[name] != b[name]:
-            removed = tuple(line for line in a[name] if line not in b[name])
-            added = tuple(line for line in b[name] if line not in a[name])
-            changes.append(Change(name, removed=removed, added=added))
+
+    def words(value: object) -> str:
+        return "" if value is None else str(value)
+
+    changes = [
+        Change(name, old=words(a[name]), new=words(b[name]))
+        for name in ("in_force", "name", "basis", "severity", "suggestion", "structured")
+        if a[name] != b[name]
+    ]
+    changes.extend(
+        Change(
+            name,
+            removed=tuple(line for line in a[name] if line not in b[name]),
+            added=tuple(line for line in b[name] if line not in a[name]),
+        )
+        for name in LIST_FIELDS
+        if a[name] != b[name]
+    )
     return changes
 
 

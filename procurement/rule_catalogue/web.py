@@ -113,7 +113,10 @@ def draft_from(form: RuleForm, rule_id: str) -> RuleDraft:
         reason=text["reason"],
         base_version=base_version,
         in_force=in_force != ["no"],
-        **{name: _lines(text[name]) for name in service.LIST_FIELDS},
+        patterns=_lines(text["patterns"]),
+        negations=_lines(text["negations"]),
+        positive_examples=_lines(text["positive_examples"]),
+        negative_examples=_lines(text["negative_examples"]),
     )
 
 
@@ -151,7 +154,9 @@ class RuleCataloguePages(Controller):
     @get("/new", name=NEW, opt=requires(RulePermission.MANAGE))
     async def new_rule(self, *, request: Request[Any, Any, Any]) -> Template:
         """An empty form for a rule the catalogue does not hold yet."""
-        return await self._form_page(request, None, {"severity": "blocking", "in_force": "yes", "base_version": "0"}, [])
+        return await self._form_page(
+            request, None, {"severity": "blocking", "in_force": "yes", "base_version": "0"}, []
+        )
 
     @post("/", name=CREATE, opt=requires(RulePermission.MANAGE))
     async def create_rule(
@@ -240,8 +245,14 @@ class RuleCataloguePages(Controller):
         return await page(
             request,
             "procurement/rules_rule.html",
-            {**context, "current": current, "history": history, "base": None, "changes": [],
-             "category": category_of(rule_id)},
+            {
+                **context,
+                "current": current,
+                "history": history,
+                "base": None,
+                "changes": [],
+                "category": category_of(rule_id),
+            },
             status_code=status,
         )
 
@@ -269,7 +280,7 @@ class RuleCataloguePages(Controller):
 
     # --- the form path ------------------------------------------------------------------------------
 
-    async def _save(  # noqa: PLR0913, PLR0917 - the one form path of both forms
+    async def _save(  # noqa: PLR0917 - the one form path of both forms
         self,
         request: Request[Any, Any, Any],
         db_session: AsyncSession,
@@ -283,9 +294,7 @@ class RuleCataloguePages(Controller):
 
         async def work() -> RuleVersion:
             try:
-                row = await service.new_version(
-                    db_session, draft_from(data, rule_id), actor=actor
-                )
+                row = await service.new_version(db_session, draft_from(data, rule_id), actor=actor)
             except ValidationFailed as exc:
                 listed = exc.extra.get("errors")
                 details.extend(item for item in listed or [] if isinstance(item, dict) and item.get("line"))

@@ -27,7 +27,7 @@ from trading.ledger.models import LedgerEntry
 SHIPPED = {rule.id for rule in default_rules()}
 
 
-async def _count(session: AsyncSession, model: type[RuleVersion] | type[RuleHead]) -> int:
+async def _count(session: AsyncSession, model: type[RuleVersion | RuleHead]) -> int:
     return int(await session.scalar(select(func.count()).select_from(model)) or 0)
 
 
@@ -101,7 +101,11 @@ async def test_an_edit_is_version_two_and_version_one_stays_readable(
         ({"negations": ("[",)}, "negations", "regex_invalid"),
         ({"patterns": (*RULE.patterns, "a*")}, "patterns", "regex_matches_empty"),
         ({"positive_examples": (*RULE.positive_examples, FOUND_BY_NOTHING)}, "positive_examples", "example_missed"),
-        ({"negative_examples": (*RULE.negative_examples, RULE.positive_examples[0])}, "negative_examples", "example_hit"),
+        (
+            {"negative_examples": (*RULE.negative_examples, RULE.positive_examples[0])},
+            "negative_examples",
+            "example_hit",
+        ),
         ({"basis": "  "}, "basis", "required"),
         ({"suggestion": ""}, "suggestion", "required"),
         ({"reason": ""}, "reason", "required"),
@@ -129,7 +133,9 @@ async def test_a_bad_draft_is_refused_naming_the_field_and_nothing_is_written(
 
 
 async def test_every_problem_is_named_at_once_with_its_line(session: AsyncSession) -> None:
-    bad = draft(patterns=(*RULE.patterns, "(x"), basis="", positive_examples=(*RULE.positive_examples, FOUND_BY_NOTHING))
+    bad = draft(
+        patterns=(*RULE.patterns, "(x"), basis="", positive_examples=(*RULE.positive_examples, FOUND_BY_NOTHING)
+    )
     problems = service.validate(bad).items
     assert {(p["field"], p["rule"]) for p in problems} == {("patterns", "regex_invalid"), ("basis", "required")}
     regex = next(p for p in problems if p["rule"] == "regex_invalid")
