@@ -26,6 +26,7 @@ from procurement.rule_catalogue.models import RuleHead, RuleVersion
 from procurement.rule_catalogue.repository import RuleRepository
 from trading.kernel import clock
 from trading.kernel.auth.identity import Actor
+from trading.kernel.bounds import INT32_MAX
 from trading.kernel.errors import NotFound, ValidationFailed
 from trading.ledger.service import append_entry
 
@@ -108,7 +109,7 @@ async def rule_version(session: AsyncSession, rule_id: str, version: int) -> Rul
 
 async def version_row(session: AsyncSession, rule_id: str, version: int) -> RuleVersion:
     await ensure_seeded(session)
-    row = await RuleRepository(session).version(rule_id, version)
+    row = await RuleRepository(session).version(rule_id, version) if 1 <= version <= INT32_MAX else None
     if row is None:
         raise NotFound(f"no version {version} of rule {rule_id}", field="version", rule="rule_version_exists")
     return row

@@ -27,7 +27,7 @@ from procurement.rule_catalogue.policies import RulePermission
 from procurement.rule_catalogue.service import RuleDraft, category_of
 from trading.kernel.auth.identity import Actor
 from trading.kernel.auth.permissions import requires
-from trading.kernel.errors import ValidationFailed
+from trading.kernel.errors import NotFound, ValidationFailed
 from trading.kernel.web.forms import FieldError, FieldParser, FormBody, submit
 from trading.kernel.web.htmx import HX_REDIRECT, is_htmx
 from trading.kernel.web.pages import page
@@ -187,7 +187,7 @@ class RuleCataloguePages(Controller):
         by_number = {row.version: row for row in history}
         shown = by_number.get(version) if version is not None else history[0]
         if shown is None:
-            shown = await service.version_row(db_session, rule_id, version or 0)  # raises NotFound
+            raise NotFound(f"no version {version} of rule {rule_id}", field="version", rule="rule_version_exists")
         base = by_number.get(compare if compare is not None else shown.version - 1)
         changes = service.diff(base, shown) if base is not None and base is not shown else []
         return await page(
