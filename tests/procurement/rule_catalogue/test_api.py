@@ -67,6 +67,7 @@ async def test_the_catalogue_over_the_api(
     assert (first.json()["version"], first.json()["suggestion"]) == (1, RULE.suggestion)
     assert [v["version"] for v in (await client.get(f"{BASE}/{RULE.id}/versions", headers=bidder)).json()] == [2, 1]
     assert (await client.get(f"{BASE}/{RULE.id}/versions/9", headers=bidder)).status_code == 404
+    assert (await client.get(f"{BASE}/{RULE.id}/versions/{2**40}", headers=bidder)).status_code == 404
     assert (await client.get(f"{BASE}/NL-NO-SUCH", headers=bidder)).status_code == 404
     entries = await ledger_entries(session_maker, action="procurement.rule_version_created", subject_id=RULE.id)
     assert [entry.summary["version"] for entry in entries] == [2]

@@ -153,6 +153,7 @@ async def test_a_bidder_reads_the_catalogue_but_cannot_edit_it(
     assert (await client.post(f"{RULES}/{RULE.id}/versions", data=form(token))).status_code == 403
     assert await _versions(session_maker) == before
     assert (await client.get(f"{RULES}/NL-NO-SUCH-RULE")).status_code == 404
+    assert (await client.get(f"{RULES}/{RULE.id}", params={"version": 2**40})).status_code == 404
 
 
 async def test_the_pages_in_english(
