@@ -17,6 +17,8 @@ CATEGORY_LABELS: dict[str, str] = {
     "SPEC": N_("Technical and commercial requirements"),
     "BRAND": N_("Brands and specifications"),
     "TERM": N_("Commercial terms"),
+    "COMM": N_("Commercial terms"),
+    "S": N_("Structured checks"),
     "SCORE": N_("Scoring"),
     "PRICE": N_("Price"),
     "PROC": N_("Process"),

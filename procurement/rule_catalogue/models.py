@@ -47,6 +47,10 @@ class RuleVersion(UUIDPrimaryKey, Base):
     structured: Mapped[str | None] = mapped_column(sa.String(64))
     positive_examples: Mapped[list[str]] = mapped_column(JSONData)
     negative_examples: Mapped[list[str]] = mapped_column(JSONData)
+    item: Mapped[int | None]
+    """The prohibited item's number in reference §8, when the checker's edition gives it."""
+    thresholds: Mapped[list[list[str]]] = mapped_column(JSONData)
+    """A structured check's named limits ``[[name, decimal], …]``, versioned with the rule."""
     author_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("parties_users.id"))
     """Who wrote it; empty for the shipped edition (the platform stored it)."""
     author_name: Mapped[str] = mapped_column(sa.String(200))
@@ -66,6 +70,8 @@ class RuleVersion(UUIDPrimaryKey, Base):
             "structured": self.structured,
             "positive_examples": list(self.positive_examples),
             "negative_examples": list(self.negative_examples),
+            "item": self.item,
+            "thresholds": [list(pair) for pair in self.thresholds],
         }
 
 

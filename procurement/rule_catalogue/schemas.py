@@ -28,6 +28,8 @@ class RuleRead(msgspec.Struct, rename="camel"):
     structured: str | None
     positive_examples: list[str]
     negative_examples: list[str]
+    item: int | None
+    thresholds: list[list[str]]
     author: str
     reason: str
     created_at: datetime
@@ -48,6 +50,8 @@ class RuleRead(msgspec.Struct, rename="camel"):
             structured=row.structured,
             positive_examples=list(row.positive_examples),
             negative_examples=list(row.negative_examples),
+            item=row.item,
+            thresholds=[list(pair) for pair in row.thresholds],
             author=row.author_name,
             reason=row.reason,
             created_at=row.created_at,

@@ -11,14 +11,16 @@ Services only flush; the request or job owns the transaction.
 
 from __future__ import annotations
 
+import dataclasses
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from procurement.negative_list import checker as checker_module
 from procurement.negative_list.catalogue import default_rules
 from procurement.negative_list.checker import check_text
 from procurement.negative_list.model import Finding, Rule, Severity
@@ -41,6 +43,29 @@ MAX_TRY_TEXT = 20000
 SUBJECT = "procurement.rule"
 
 LIST_FIELDS: Final = ("patterns", "negations", "positive_examples", "negative_examples")
+_RULE_FIELDS: Final = frozenset(f.name for f in dataclasses.fields(Rule))
+# How the checker compiles a rule's pattern (its edition may write shorthands such as ``{M}`` that
+# it expands first: ``checker.compiled``); plain ``re.compile`` for an edition without them.
+_compile: Callable[[str], re.Pattern[str]] = getattr(checker_module, "compiled", re.compile)
+
+
+def _extras(item: int | None, thresholds: Sequence[Sequence[str]]) -> dict[str, Any]:
+    """The fields the checker's edition of ``Rule`` has beyond the first cut's (item, thresholds)."""
+    extra: dict[str, Any] = {}
+    if "item" in _RULE_FIELDS:
+        extra["item"] = item
+    if "thresholds" in _RULE_FIELDS:
+        extra["thresholds"] = tuple((str(name), str(value)) for name, value in thresholds)
+    return extra
+
+
+def _item_of(rule: Rule) -> int | None:
+    value = getattr(rule, "item", None)
+    return value if isinstance(value, int) else None
+
+
+def _thresholds_of(rule: Rule) -> list[list[str]]:
+    return [[str(name), str(value)] for name, value in getattr(rule, "thresholds", ())]
 
 
 def category_of(rule_id: str) -> str:
@@ -62,6 +87,7 @@ def to_rule(row: RuleVersion) -> Rule:
         structured=row.structured,
         positive_examples=tuple(row.positive_examples),
         negative_examples=tuple(row.negative_examples),
+        **_extras(row.item, row.thresholds),
     )
 
 
@@ -157,6 +183,8 @@ class RuleDraft:
     positive_examples: tuple[str, ...] = ()
     negative_examples: tuple[str, ...] = ()
     structured: str | None = None
+    item: int | None = None
+    thresholds: tuple[tuple[str, str], ...] = ()
 
     def rule(self, version: int = 0) -> Rule:
         return Rule(
@@ -171,6 +199,7 @@ class RuleDraft:
             structured=self.structured,
             positive_examples=self.positive_examples,
             negative_examples=self.negative_examples,
+            **_extras(self.item, self.thresholds),
         )
 
 
@@ -220,7 +249,7 @@ def _check_patterns(draft: RuleDraft, problems: Problems) -> bool:
     for name in ("patterns", "negations"):
         for number, pattern in enumerate(getattr(draft, name), 1):
             try:
-                compiled = re.compile(pattern)
+                compiled = _compile(pattern)
             except re.error as exc:
                 problems.add(
                     name,
@@ -282,8 +311,13 @@ async def new_version(session: AsyncSession, draft: RuleDraft, *, actor: Actor) 
     repo = RuleRepository(session)
     head = await repo.head(draft.rule_id, lock=True)
     current = await repo.version(draft.rule_id, head.version) if head is not None else None
-    if current is not None:  # a structured check is the checker's code: an edit keeps it
-        draft = replace(draft, structured=current.structured)
+    if current is not None:  # a structured check, its limits and §8 item are not edited here: kept
+        draft = replace(
+            draft,
+            structured=current.structured,
+            item=current.item,
+            thresholds=tuple((str(name), str(value)) for name, value in current.thresholds),
+        )
     problems = validate(draft)
     if head is None and draft.base_version != 0:
         raise NotFound(f"no rule {draft.rule_id}", field="rule_id", rule="rule_exists")
@@ -407,6 +441,8 @@ def _content_of(rule: Rule, *, in_force: bool) -> dict[str, Any]:
         "structured": rule.structured,
         "positive_examples": list(rule.positive_examples),
         "negative_examples": list(rule.negative_examples),
+        "item": _item_of(rule),
+        "thresholds": _thresholds_of(rule),
     }
 
 
@@ -424,6 +460,8 @@ def _row(rule: Rule, *, in_force: bool, author: Actor | None, reason: str, now: 
         structured=rule.structured,
         positive_examples=list(rule.positive_examples),
         negative_examples=list(rule.negative_examples),
+        item=_item_of(rule),
+        thresholds=_thresholds_of(rule),
         author_id=author.user_id if author is not None else None,
         author_name=(author.display_name or author.username or "") if author is not None else "",
         reason=reason,

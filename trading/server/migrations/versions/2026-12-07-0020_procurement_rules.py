@@ -45,6 +45,8 @@ def upgrade() -> None:
         sa.Column("structured", sa.String(length=64), nullable=True),
         sa.Column("positive_examples", _json(), nullable=False),
         sa.Column("negative_examples", _json(), nullable=False),
+        sa.Column("item", sa.Integer(), nullable=True),
+        sa.Column("thresholds", _json(), nullable=False),
         sa.Column("author_id", sa.Uuid(), nullable=True),
         sa.Column("author_name", sa.String(length=200), nullable=False),
         sa.Column("reason", sa.Text(), nullable=False),
