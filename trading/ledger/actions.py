@@ -254,6 +254,11 @@ ACTION_LABELS: Final[Mapping[str, str]] = MappingProxyType(
         "guarantees.expired": N_("Guarantee expired"),
         "guarantees.cash_bond_refund_recorded": N_("Cash bond refund due"),
         "guarantees.cash_bond_refunded": N_("Cash bond refunded"),
+        "procurement.rules_seeded": N_("Shipped negative-list rules stored"),
+        "procurement.rule_created": N_("Negative-list rule added"),
+        "procurement.rule_version_created": N_("Negative-list rule changed (new version)"),
+        "procurement.rule_retired": N_("Negative-list rule retired"),
+        "procurement.rule_reinstated": N_("Negative-list rule reinstated"),
     }
 )
 GROUP_LABELS: Final[Mapping[str, str]] = MappingProxyType(
@@ -267,6 +272,7 @@ GROUP_LABELS: Final[Mapping[str, str]] = MappingProxyType(
         "evaluation": N_("Evaluation experts"),
         "award": N_("Award procedure"),
         "guarantees": N_("Electronic guarantees"),
+        "procurement": N_("Government procurement"),
     }
 )
 SUBJECT_LABELS: Final[Mapping[str, str]] = MappingProxyType(
@@ -322,6 +328,7 @@ SUBJECT_LABELS: Final[Mapping[str, str]] = MappingProxyType(
         "guarantees.application": N_("Guarantee application"),
         "guarantees.guarantee": N_("Electronic guarantee"),
         "guarantees.cash_bond_refund": N_("Cash bond refund"),
+        "procurement.rule": N_("Negative-list rule"),
     }
 )
 """What kind of record an entry changed (``subject_type``)."""

@@ -94,6 +94,7 @@ NAVIGATION = Navigation(
         ),
         NavItem(N_("Evaluation venues"), "/evaluation/venues", roles=frozenset({Role.SUPERVISOR, Role.ADMIN})),
         NavItem(N_("Working-day calendar"), WORKING_DAY_CALENDAR, roles=frozenset({Role.ADMIN})),
+        NavItem(N_("Negative-list rules"), "/procurement/rules", roles=frozenset({Role.SUPERVISOR, Role.TENDEREE})),
         NavItem(N_("Audit ledger"), LEDGER),
         NavItem(N_("Account"), ACCOUNT),
         NavItem(N_("Log in"), LOGIN, Audience.ANONYMOUS),
@@ -304,6 +305,14 @@ NAVIGATION = Navigation(
                     (Link(N_("Guarantee supervision"), "guarantees.supervision"),),
                 ),
                 _CREDIT_PANEL,
+                Panel(
+                    N_("Negative-list rules"),
+                    N_(
+                        "The prohibited items procurement documents are checked against: edit a rule "
+                        "(each change a new version), retire one, try one on a text."
+                    ),
+                    (Link(N_("Negative-list rules"), "procurement.rules"),),
+                ),
             ),
         ),
         RoleDashboard(

@@ -63,6 +63,7 @@ EXPECTED_LINKS = {
         "/guarantees/supervision",
         "/credit/imports",
         "/account",
+        "/procurement/rules",
     },
     Role.ADMIN: {
         "/trust-list",
