@@ -254,6 +254,15 @@ ACTION_LABELS: Final[Mapping[str, str]] = MappingProxyType(
         "guarantees.expired": N_("Guarantee expired"),
         "guarantees.cash_bond_refund_recorded": N_("Cash bond refund due"),
         "guarantees.cash_bond_refunded": N_("Cash bond refunded"),
+        "procurement.requirement_created": N_("Procurement requirement created"),
+        "procurement.requirement_saved": N_("Procurement requirement saved"),
+        "procurement.requirement_checked": N_("Procurement requirement checked against the negative list"),
+        "procurement.requirement_submitted": N_("Procurement requirement submitted for review"),
+        "procurement.requirement_approved": N_("Procurement requirement approved in the internal review"),
+        "procurement.requirement_returned": N_("Procurement requirement returned in the internal review"),
+        "procurement.justification_filed": N_("Justification of a blocking finding filed"),
+        "procurement.justification_approved": N_("Justification of a blocking finding approved"),
+        "procurement.justification_rejected": N_("Justification of a blocking finding rejected"),
     }
 )
 GROUP_LABELS: Final[Mapping[str, str]] = MappingProxyType(
@@ -267,6 +276,7 @@ GROUP_LABELS: Final[Mapping[str, str]] = MappingProxyType(
         "evaluation": N_("Evaluation experts"),
         "award": N_("Award procedure"),
         "guarantees": N_("Electronic guarantees"),
+        "procurement": N_("Government procurement"),
     }
 )
 SUBJECT_LABELS: Final[Mapping[str, str]] = MappingProxyType(
@@ -322,6 +332,7 @@ SUBJECT_LABELS: Final[Mapping[str, str]] = MappingProxyType(
         "guarantees.application": N_("Guarantee application"),
         "guarantees.guarantee": N_("Electronic guarantee"),
         "guarantees.cash_bond_refund": N_("Cash bond refund"),
+        "procurement.requirement": N_("Procurement requirement"),
     }
 )
 """What kind of record an entry changed (``subject_type``)."""
@@ -422,6 +433,9 @@ SUMMARY_LABELS: Final[Mapping[str, str]] = MappingProxyType(
         "proof": N_("Proof of possession"),
         "sequence": N_("Sequence number"),
         "valid_until": N_("Valid until"),
+        "title": N_("Title"),
+        "state": N_("State"),
+        "findings": N_("Findings"),
     }
 )
 """The names of the keys an entry's summary shows."""

@@ -33,6 +33,8 @@ EXPECTED_LINKS = {
         "/bidding/manage/new",
         "/organisation/mandates",
         "/market/owner",
+        "/procurement/requirements",
+        "/procurement/requirements/reviews",
         "/guarantees/securities",
         "/inbox",
         "/account",
@@ -62,6 +64,7 @@ EXPECTED_LINKS = {
         "/market/regulator",
         "/guarantees/supervision",
         "/credit/imports",
+        "/procurement/requirements/supervision",
         "/account",
     },
     Role.ADMIN: {
