@@ -69,7 +69,12 @@ class TemplateRead(msgspec.Struct):
                     part.repeated,
                     [
                         FieldRead(
-                            f.key, f.label, f.kind.value, f.required, f.help, [c for c, _ in f.choices],
+                            f.key,
+                            f.label,
+                            f.kind.value,
+                            f.required,
+                            f.help,
+                            [c for c, _ in f.choices],
                             f.required_when_survey,
                         )
                         for f in part.fields
@@ -95,8 +100,16 @@ class FindingRead(msgspec.Struct):
     @classmethod
     def of(cls, row: RequirementFinding) -> FindingRead:
         return cls(
-            row.id, row.field_path, row.start, row.end, row.excerpt, row.rule_id, row.rule_version, row.severity,
-            row.basis, row.suggestion,
+            row.id,
+            row.field_path,
+            row.start,
+            row.end,
+            row.excerpt,
+            row.rule_id,
+            row.rule_version,
+            row.severity,
+            row.basis,
+            row.suggestion,
         )
 
 
@@ -204,7 +217,9 @@ class RequirementApi(Controller):
         return [TemplateRead.of(t) for t in current_templates()]
 
     @get("/", operation_id="procurement_requirements_mine", opt=requires(RequirementPermission.WRITE))
-    async def mine(self, db_session: NamedDependency[AsyncSession], actor: NamedDependency[Actor]) -> list[RequirementSummary]:
+    async def mine(
+        self, db_session: NamedDependency[AsyncSession], actor: NamedDependency[Actor]
+    ) -> list[RequirementSummary]:
         """The requirements of the caller's purchasing unit."""
         return [RequirementSummary.of(r) for r in await RequirementService(db_session).mine(actor)]
 
@@ -215,16 +230,24 @@ class RequirementApi(Controller):
         opt=requires(RequirementPermission.WRITE),
     )
     async def create(
-        self, data: JSONBody[RequirementCreate], db_session: NamedDependency[AsyncSession], actor: NamedDependency[Actor]
+        self,
+        data: JSONBody[RequirementCreate],
+        db_session: NamedDependency[AsyncSession],
+        actor: NamedDependency[Actor],
     ) -> RequirementRead:
         """A draft on the current template of the category, owned by the caller's purchasing unit."""
         service = RequirementService(db_session)
         row = await service.create(actor, data.category, data.title)
         return await read_model(service, row)
 
-    @get("/{requirement_id:uuid}", operation_id="procurement_requirement_read", opt=requires(RequirementPermission.WRITE))
+    @get(
+        "/{requirement_id:uuid}", operation_id="procurement_requirement_read", opt=requires(RequirementPermission.WRITE)
+    )
     async def read(
-        self, requirement_id: FromPath[uuid.UUID], db_session: NamedDependency[AsyncSession], actor: NamedDependency[Actor]
+        self,
+        requirement_id: FromPath[uuid.UUID],
+        db_session: NamedDependency[AsyncSession],
+        actor: NamedDependency[Actor],
     ) -> RequirementRead:
         """The requirement with its obligations, findings (rule and version) and justifications."""
         service = RequirementService(db_session)
@@ -256,7 +279,10 @@ class RequirementApi(Controller):
         opt={**requires(RequirementPermission.WRITE), **_CONFLICT},
     )
     async def add_package(
-        self, requirement_id: FromPath[uuid.UUID], db_session: NamedDependency[AsyncSession], actor: NamedDependency[Actor]
+        self,
+        requirement_id: FromPath[uuid.UUID],
+        db_session: NamedDependency[AsyncSession],
+        actor: NamedDependency[Actor],
     ) -> RequirementRead:
         """Add an empty package (Part 4)."""
         service = RequirementService(db_session)
@@ -270,7 +296,10 @@ class RequirementApi(Controller):
         opt={**requires(RequirementPermission.WRITE), **_CONFLICT},
     )
     async def submit(
-        self, requirement_id: FromPath[uuid.UUID], db_session: NamedDependency[AsyncSession], actor: NamedDependency[Actor]
+        self,
+        requirement_id: FromPath[uuid.UUID],
+        db_session: NamedDependency[AsyncSession],
+        actor: NamedDependency[Actor],
     ) -> RequirementRead:
         """Submit for the internal review. 422 naming every missing field; 409 ``requirement_blocked``
         naming every blocking finding without an approved justification."""
@@ -336,7 +365,7 @@ class RequirementApi(Controller):
         return await read_model(service, row)
 
     @get(
-        "/{requirement_id:uuid}/export.{fmt:str}",
+        "/{requirement_id:uuid}/export/{fmt:str}",
         operation_id="procurement_requirement_export",
         opt=requires(RequirementPermission.WRITE),
         media_type="application/octet-stream",
@@ -348,14 +377,16 @@ class RequirementApi(Controller):
         db_session: NamedDependency[AsyncSession],
         actor: NamedDependency[Actor],
     ) -> Response[bytes]:
-        """The requirement as PDF (``export.pdf``) or DOCX (``export.docx``)."""
+        """The requirement as PDF (``export/pdf``) or DOCX (``export/docx``)."""
         return await export_response(RequirementService(db_session), actor, requirement_id, fmt)
 
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
-async def export_response(service: RequirementService, actor: Actor, requirement_id: uuid.UUID, fmt: str) -> Response[bytes]:
+async def export_response(
+    service: RequirementService, actor: Actor, requirement_id: uuid.UUID, fmt: str
+) -> Response[bytes]:
     row = await service.get_for(actor, requirement_id)
     if fmt not in {"pdf", "docx"}:
         from procurement.requirements.errors import RequirementNotFound  # noqa: PLC0415

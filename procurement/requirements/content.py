@@ -88,7 +88,9 @@ def clean_part(part: PartSpec, raw: Any, index: int | None = None) -> dict[str, 
     cleaned = {}
     for spec in part.fields:
         value = raw.get(spec.key, "")
-        cleaned[spec.key] = _clean(spec, value if isinstance(value, str) else "", path_of(part, spec.key, index), problems)
+        cleaned[spec.key] = _clean(
+            spec, value if isinstance(value, str) else "", path_of(part, spec.key, index), problems
+        )
     if problems:
         raise PartRefused(problems)
     return cleaned
@@ -140,7 +142,9 @@ def part_values(content: dict[str, Any], part: PartSpec, index: int | None = Non
     return dict(content.get(part.key) or {})
 
 
-def with_part(content: dict[str, Any], part: PartSpec, values: dict[str, str], index: int | None = None) -> dict[str, Any]:
+def with_part(
+    content: dict[str, Any], part: PartSpec, values: dict[str, str], index: int | None = None
+) -> dict[str, Any]:
     updated = {**content, "packages": [dict(p) for p in content.get("packages") or []]}
     if part.repeated:
         updated["packages"][index or 0] = values

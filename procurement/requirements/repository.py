@@ -49,7 +49,9 @@ class RequirementRepository:
         return await self.session.get(RequirementFinding, finding_id)
 
     async def clear_findings(self, requirement_id: uuid.UUID) -> None:
-        await self.session.execute(delete(RequirementFinding).where(RequirementFinding.requirement_id == requirement_id))
+        await self.session.execute(
+            delete(RequirementFinding).where(RequirementFinding.requirement_id == requirement_id)
+        )
 
     async def justifications(self, requirement_id: uuid.UUID) -> list[RequirementJustification]:
         query = (
@@ -59,7 +61,9 @@ class RequirementRepository:
         )
         return list(await self.session.scalars(query))
 
-    async def justification(self, justification_id: uuid.UUID, *, lock: bool = False) -> RequirementJustification | None:
+    async def justification(
+        self, justification_id: uuid.UUID, *, lock: bool = False
+    ) -> RequirementJustification | None:
         query = select(RequirementJustification).where(RequirementJustification.id == justification_id)
         if lock:
             query = query.with_for_update()

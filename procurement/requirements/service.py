@@ -142,8 +142,9 @@ class RequirementService:
         if category not in {c.value for c in Category}:
             problems.append({"field": "category", "rule": "known", "message": "品目类别：请从列表中选择"})
         if problems:
-            raise RequirementRefused(problems[0]["message"], field=problems[0]["field"], rule=problems[0]["rule"],
-                                     extra={"errors": problems})
+            raise RequirementRefused(
+                problems[0]["message"], field=problems[0]["field"], rule=problems[0]["rule"], extra={"errors": problems}
+            )
         await self._purchaser(actor)
         template = template_for(category, CURRENT_VERSION)
         assert template is not None  # noqa: S101 - every category has a current template
@@ -416,7 +417,9 @@ class RequirementService:
             for f in gate.blocking
         ]
         first = gate.blocking[0]
-        message = f"阻断性问题未解决：{first.rule_id}（第 {first.rule_version} 版）位于 {first.field_path}：{first.excerpt}"
+        message = (
+            f"阻断性问题未解决：{first.rule_id}（第 {first.rule_version} 版）位于 {first.field_path}：{first.excerpt}"
+        )
         raise RequirementBlocked(message, field=first.field_path, rule="blocking_finding", extra={"findings": findings})
 
     async def _ledger(
@@ -450,4 +453,3 @@ async def ensure_publishable(session: AsyncSession, actor: Actor, requirement_id
     await service._recheck(row)  # noqa: SLF001 - the same module's gate
     await service._ensure_gate(row)  # noqa: SLF001
     return row
-

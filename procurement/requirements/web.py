@@ -135,7 +135,11 @@ def _fields(
         path = contents.path_of(part, spec.key, index)
         shown.append(
             ShownField(
-                spec, path, values.get(spec.key, ""), _label(spec), findings.get(path, []),
+                spec,
+                path,
+                values.get(spec.key, ""),
+                _label(spec),
+                findings.get(path, []),
                 [e for e in errors if e.field == path],
             )
         )
@@ -168,8 +172,13 @@ class RequirementPages(Controller):
         return await self._mine(request, RequirementService(db_session), actor)
 
     async def _mine(
-        self, request: Request[Any, Any, Any], service: RequirementService, actor: Actor, *,
-        errors: list[FieldError] | None = None, form: dict[str, str] | None = None,
+        self,
+        request: Request[Any, Any, Any],
+        service: RequirementService,
+        actor: Actor,
+        *,
+        errors: list[FieldError] | None = None,
+        form: dict[str, str] | None = None,
     ) -> Template:
         rows = await service.mine(actor)
         organisation = await service.repo.organisation(actor.organisation_id) if actor.organisation_id else None
@@ -215,7 +224,8 @@ class RequirementPages(Controller):
         for row in await service.mine(actor):
             template = template_of(row)
             listed += [
-                (row, contents.label_of(template, f.field_path), _shown(f, None)) for f in await service.repo.findings(row.id)
+                (row, contents.label_of(template, f.field_path), _shown(f, None))
+                for f in await service.repo.findings(row.id)
             ]
         return await page(request, "procurement/requirements/findings.html", _common(listed=listed))
 
@@ -295,7 +305,11 @@ class RequirementPages(Controller):
         )
         return await page(request, "procurement/requirements/detail.html", context, status_code=status)
 
-    @get("/{requirement_id:uuid}/parts/{part:str}", name="procurement.requirement_part", opt=requires(RequirementPermission.WRITE))
+    @get(
+        "/{requirement_id:uuid}/parts/{part:str}",
+        name="procurement.requirement_part",
+        opt=requires(RequirementPermission.WRITE),
+    )
     async def part_form(
         self,
         request: Request[Any, Any, Any],
@@ -312,7 +326,11 @@ class RequirementPages(Controller):
         values = contents.part_values(row.content, spec, index)  # type: ignore[arg-type]  # _index checked it
         return await self._part(request, service, row, part, index, values, [])
 
-    @post("/{requirement_id:uuid}/parts/{part:str}", name="procurement.requirement_save", opt=requires(RequirementPermission.WRITE))
+    @post(
+        "/{requirement_id:uuid}/parts/{part:str}",
+        name="procurement.requirement_save",
+        opt=requires(RequirementPermission.WRITE),
+    )
     async def save_part(
         self,
         request: Request[Any, Any, Any],
@@ -335,7 +353,9 @@ class RequirementPages(Controller):
             if not is_client_error(exc):
                 raise
             await db_session.refresh(row)
-            return await self._part(request, service, row, part, index, raw, field_errors(exc, LABELS), status=UNPROCESSABLE)
+            return await self._part(
+                request, service, row, part, index, raw, field_errors(exc, LABELS), status=UNPROCESSABLE
+            )
         if not is_htmx(request):
             query = f"?package={index}&saved=1" if index is not None else "?saved=1"
             return Redirect(f"{BASE}/{requirement_id}/parts/{part}{query}", status_code=SEE_OTHER)
@@ -393,7 +413,11 @@ class RequirementPages(Controller):
         name = "procurement/requirements/_part_form.html" if is_htmx(request) else "procurement/requirements/part.html"
         return await page(request, name, context, status_code=status)
 
-    @post("/{requirement_id:uuid}/packages", name="procurement.requirement_add_package", opt=requires(RequirementPermission.WRITE))
+    @post(
+        "/{requirement_id:uuid}/packages",
+        name="procurement.requirement_add_package",
+        opt=requires(RequirementPermission.WRITE),
+    )
     async def add_package(
         self,
         request: Request[Any, Any, Any],
@@ -408,10 +432,16 @@ class RequirementPages(Controller):
         except DomainError as exc:
             if not is_client_error(exc):
                 raise
-            return await self._detail(request, service, actor, requirement_id, errors=field_errors(exc, LABELS), status=UNPROCESSABLE)
+            return await self._detail(
+                request, service, actor, requirement_id, errors=field_errors(exc, LABELS), status=UNPROCESSABLE
+            )
         return Redirect(f"{BASE}/{requirement_id}/parts/package?package={index}", status_code=SEE_OTHER)
 
-    @post("/{requirement_id:uuid}/submission", name="procurement.requirement_submit", opt=requires(RequirementPermission.WRITE))
+    @post(
+        "/{requirement_id:uuid}/submission",
+        name="procurement.requirement_submit",
+        opt=requires(RequirementPermission.WRITE),
+    )
     async def submit(
         self,
         request: Request[Any, Any, Any],
@@ -423,7 +453,11 @@ class RequirementPages(Controller):
         service = RequirementService(db_session)
         return await self._act(request, service, actor, requirement_id, lambda: service.submit(actor, requirement_id))
 
-    @post("/{requirement_id:uuid}/review", name="procurement.requirement_review", opt=requires(RequirementPermission.REVIEW))
+    @post(
+        "/{requirement_id:uuid}/review",
+        name="procurement.requirement_review",
+        opt=requires(RequirementPermission.REVIEW),
+    )
     async def review(
         self,
         request: Request[Any, Any, Any],
@@ -435,10 +469,18 @@ class RequirementPages(Controller):
         approve, note = form.get("decision") == "approve", str(form.get("note") or "")
         service = RequirementService(db_session)
         return await self._act(
-            request, service, actor, requirement_id, lambda: service.review(actor, requirement_id, approve=approve, note=note)
+            request,
+            service,
+            actor,
+            requirement_id,
+            lambda: service.review(actor, requirement_id, approve=approve, note=note),
         )
 
-    @post("/findings/{finding_id:uuid}/justification", name="procurement.requirement_justify", opt=requires(RequirementPermission.WRITE))
+    @post(
+        "/findings/{finding_id:uuid}/justification",
+        name="procurement.requirement_justify",
+        opt=requires(RequirementPermission.WRITE),
+    )
     async def justify(
         self,
         request: Request[Any, Any, Any],
@@ -489,7 +531,12 @@ class RequirementPages(Controller):
         )
 
     async def _act(
-        self, request: Request[Any, Any, Any], service: RequirementService, actor: Actor, requirement_id: uuid.UUID, work: Any
+        self,
+        request: Request[Any, Any, Any],
+        service: RequirementService,
+        actor: Actor,
+        requirement_id: uuid.UUID,
+        work: Any,
     ) -> Response[Any]:
         try:
             async with service.session.begin_nested():
@@ -499,12 +546,21 @@ class RequirementPages(Controller):
                 raise
             blocked = exc.extra.get("findings") if isinstance(exc.extra.get("findings"), list) else []
             return await self._detail(
-                request, service, actor, requirement_id, errors=field_errors(exc, LABELS), blocked=blocked,
+                request,
+                service,
+                actor,
+                requirement_id,
+                errors=field_errors(exc, LABELS),
+                blocked=blocked,
                 status=exc.status_code,
             )
         return Redirect(f"{BASE}/{requirement_id}", status_code=SEE_OTHER)
 
-    @get("/{requirement_id:uuid}/export.{fmt:str}", name="procurement.requirement_export", opt=requires(RequirementPermission.READ))
+    @get(
+        "/{requirement_id:uuid}/export/{fmt:str}",
+        name="procurement.requirement_export",
+        opt=requires(RequirementPermission.READ),
+    )
     async def export(
         self,
         requirement_id: FromPath[uuid.UUID],

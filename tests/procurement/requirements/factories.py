@@ -99,7 +99,9 @@ PACKAGE = {
 }
 
 
-async def filled_requirement(client: httpx.AsyncClient, auth: dict[str, str], category: str = "goods") -> dict[str, Any]:
+async def filled_requirement(
+    client: httpx.AsyncClient, auth: dict[str, str], category: str = "goods"
+) -> dict[str, Any]:
     """A requirement with every required part filled; its package's qualifications carry one blocking finding."""
     created = await client.post(API, json={"category": category, "title": "某医院医用设备采购项目"}, headers=auth)
     assert created.status_code == 201, created.text

@@ -55,7 +55,9 @@ def test_every_category_has_parts_one_to_five_with_help_in_chinese() -> None:
         assert [p.number for p in template.parts] == [1, 2, 3, 4, 5]
         package = template.part("package")
         assert package is not None and package.repeated
-        assert {"technical", "commercial", "qualifications", "scoring", "price_weight"} <= {f.key for f in package.fields}
+        assert {"technical", "commercial", "qualifications", "scoring", "price_weight"} <= {
+            f.key for f in package.fields
+        }
         assert any(f.kind is Kind.MONEY for f in template.parts[0].fields)
     goods = template_for("goods", CURRENT_VERSION)
     assert goods is not None and goods.part("plan") is not None

@@ -153,7 +153,9 @@ async def test_a_rejected_justification_keeps_the_block_and_a_rejection_needs_a_
     author, reviewer = await headers(client, unit.author), await headers(client, unit.reviewer)
     body = await filled_requirement(client, author)
     filed = await client.post(
-        f"{API}/{body['id']}/justifications", json={"findingId": body["blocking"][0], "reason": "需要本地"}, headers=author
+        f"{API}/{body['id']}/justifications",
+        json={"findingId": body["blocking"][0], "reason": "需要本地"},
+        headers=author,
     )
     jid = filed.json()["id"]
     no_note = await client.post(f"{API}/justifications/{jid}/decision", json={"approve": False}, headers=reviewer)
