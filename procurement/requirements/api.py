@@ -267,7 +267,8 @@ class RequirementApi(Controller):
         actor: NamedDependency[Actor],
     ) -> RequirementRead:
         """Save one part (``overview``, ``survey``, ``plan``, ``package`` with ``package`` index, ``risk``);
-        the checker runs again over the whole requirement. A bad field refuses the whole part (422)."""
+        the checker runs again over the whole requirement. A bad field refuses the whole part (422).
+        """
         service = RequirementService(db_session)
         await service.save_part(actor, requirement_id, part, data.fields, data.package)
         return await read_model(service, await service.get_for(actor, requirement_id))
@@ -302,7 +303,8 @@ class RequirementApi(Controller):
         actor: NamedDependency[Actor],
     ) -> RequirementRead:
         """Submit for the internal review. 422 naming every missing field; 409 ``requirement_blocked``
-        naming every blocking finding without an approved justification."""
+        naming every blocking finding without an approved justification.
+        """
         service = RequirementService(db_session)
         row = await service.submit(actor, requirement_id)
         return await read_model(service, row)

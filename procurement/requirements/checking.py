@@ -15,9 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from procurement.negative_list import checker
 from procurement.negative_list.catalogue import default_rules
 from procurement.negative_list.model import Finding, Rule, ScoringItem, StructuredTerms
-from procurement.requirements.content import money, scoring_lines
+from procurement.requirements.content import money, scoring_lines, text_fields
 from procurement.requirements.schema import TemplateSpec
-from procurement.requirements.content import text_fields
 
 
 async def rules_for_check(session: AsyncSession) -> Sequence[Rule]:  # noqa: ARG001 - the stored catalogue reads it
@@ -39,7 +38,8 @@ class Located:
 
     def fingerprint(self, text: str) -> str:
         """What a justification is attached to: the field, the rule and the clause's words (so it
-        survives edits elsewhere, and lapses when the clause itself changes)."""
+        survives edits elsewhere, and lapses when the clause itself changes).
+        """
         return f"{self.path}|{self.finding.rule}|{text[self.clause_start : self.clause_end].strip()}"
 
 
@@ -92,6 +92,5 @@ def run_checks(template: TemplateSpec, content: dict[str, Any], rules: Sequence[
     check_structured = getattr(checker, "check_structured", None)
     if check_structured is not None:
         for terms in structured_terms(template.category.value, content):
-            for finding in check_structured(terms, rules):
-                located.append(Located(finding.path or terms.path, finding, 0, 0))
+            located.extend(Located(f.path or terms.path, f, 0, 0) for f in check_structured(terms, rules))
     return located

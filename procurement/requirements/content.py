@@ -31,7 +31,7 @@ def path_of(part: PartSpec, key: str, index: int | None = None) -> str:
     return f"{part.key}.{key}"
 
 
-def _clean(spec: FieldSpec, raw: str, path: str, problems: list[Problem]) -> str:
+def _clean(spec: FieldSpec, raw: str, path: str, problems: list[Problem]) -> str:  # noqa: C901, PLR0911, PLR0912 - one branch per kind
     value = raw.replace("\r\n", "\n").strip()
     if not value:
         return ""
@@ -74,9 +74,9 @@ def _clean(spec: FieldSpec, raw: str, path: str, problems: list[Problem]) -> str
             return refuse("known", f"{spec.label}：请从列表中选择")
         return value
     if spec.kind is Kind.SCORING:
-        for number, line in enumerate(value.splitlines(), start=1):
+        for line_no, line in enumerate(value.splitlines(), start=1):
             if line.strip() and _scoring_line(line) is None:
-                return refuse("scoring_line", f"{spec.label}：第 {number} 行应为“名称 | 分值 | 类型 | 评分标准”")
+                return refuse("scoring_line", f"{spec.label}：第 {line_no} 行应为“名称 | 分值 | 类型 | 评分标准”")
     return value
 
 
@@ -96,7 +96,7 @@ def clean_part(part: PartSpec, raw: Any, index: int | None = None) -> dict[str, 
     return cleaned
 
 
-class PartRefused(Exception):  # noqa: N818 - a refusal carrying its problems, translated by the service
+class PartRefused(Exception):
     def __init__(self, problems: list[Problem]) -> None:
         super().__init__(problems[0]["message"])
         self.problems = problems
@@ -222,15 +222,17 @@ def missing_fields(template: TemplateSpec, content: dict[str, Any], duties: Obli
 
 def text_fields(template: TemplateSpec, content: dict[str, Any]) -> list[tuple[str, str]]:
     """(path, text) of every filled text field, in template order: what the checker reads."""
-    found = []
+    found: list[tuple[str, str]] = []
     packages = content.get("packages") or []
     for part in template.parts:
         indexes: list[int | None] = list(range(len(packages))) if part.repeated else [None]
         for index in indexes:
             values = part_values(content, part, index)
-            for spec in part.fields:
-                if spec.checked and values.get(spec.key):
-                    found.append((path_of(part, spec.key, index), values[spec.key]))
+            found.extend(
+                (path_of(part, spec.key, index), values[spec.key])
+                for spec in part.fields
+                if spec.checked and values.get(spec.key)
+            )
     return found
 
 

@@ -13,7 +13,7 @@ from jinja2 import Environment, select_autoescape
 
 from procurement.requirements import content as contents
 from procurement.requirements.models import Requirement
-from procurement.requirements.schema import CATEGORY_NAMES, Category, Kind, TemplateSpec
+from procurement.requirements.schema import Kind, TemplateSpec
 
 STATE_NAMES = {"draft": "草稿", "submitted": "已提交审查", "approved": "审查通过", "published": "已发布"}
 
@@ -67,14 +67,17 @@ td { white-space: pre-wrap; }
 </style></head><body>
 <h1>{{ title }}</h1>
 <p class="meta">模板：{{ template_title }}（版本 {{ version }}）；状态：{{ state }}；修订号：{{ revision }}</p>
-<p class="meta">需求调查：{{ "须开展" if survey_required else "无须开展" }}；审查方式：{{ review }}{% if reasons %}（{{ reasons }}）{% endif %}</p>
+<p class="meta">需求调查：{{ "须开展" if survey_required else "无须开展" }}；审查方式：{{ review }}
+{%- if reasons %}（{{ reasons }}）{% endif %}</p>
 {% for section in sections %}
 <h2>{{ section.title }}</h2>
-{% if section.rows %}<table>{% for row in section.rows %}<tr><th>{{ row.label }}</th><td>{{ row.value }}</td></tr>{% endfor %}</table>
+{% if section.rows %}<table>{% for row in section.rows %}
+<tr><th>{{ row.label }}</th><td>{{ row.value }}</td></tr>{% endfor %}</table>
 {% else %}<p>（未填写）</p>{% endif %}
 {% endfor %}
 {% if findings %}<h2>负面清单检查问题</h2><table>
-{% for f in findings %}<tr><th>{{ f.rule_id }}（第 {{ f.rule_version }} 版）</th><td>{{ f.excerpt }}\n依据：{{ f.basis }}\n建议：{{ f.suggestion }}</td></tr>{% endfor %}
+{% for f in findings %}<tr><th>{{ f.rule_id }}（第 {{ f.rule_version }} 版）</th>
+<td>{{ f.excerpt }}\n依据：{{ f.basis }}\n建议：{{ f.suggestion }}</td></tr>{% endfor %}
 </table>{% endif %}
 </body></html>"""
 
@@ -146,10 +149,3 @@ def render_docx(requirement: Requirement, template: TemplateSpec, findings: list
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()
-
-
-def category_name(category: str) -> str:
-    try:
-        return CATEGORY_NAMES[Category(category)]
-    except ValueError:
-        return category

@@ -14,7 +14,8 @@ class RequirementRefused(ValidationFailed):
 
 class RequirementBlocked(Conflict):
     """An unfixed blocking finding without an approved justification stops submission, approval
-    and publication; ``extra["findings"]`` names each (rule, version, field, clause)."""
+    and publication; ``extra["findings"]`` names each (rule, version, field, clause).
+    """
 
     code = "requirement_blocked"
     title = "Blocking findings stop the requirement"

@@ -210,15 +210,10 @@ class RequirementService:
         await self._ledger(actor, "procurement.requirement_saved", row, {"part": f"package[{len(packages) - 1}]"})
         return len(packages) - 1
 
-    async def recheck(self, actor: Actor, requirement_id: uuid.UUID) -> list[Located]:
-        row = await self.get_for(actor, requirement_id, lock=True)
-        located = await self._recheck(row)
-        await self._ledger(actor, "procurement.requirement_checked", row, {"findings": len(located)})
-        return located
-
     async def submit(self, actor: Actor, requirement_id: uuid.UUID) -> Requirement:
-        """draft → submitted: every required field filled (the survey's too when obligatory), and
-        no blocking finding left (re-checked now, with the rules in force)."""
+        """Draft → submitted: every required field filled (the survey's too when obligatory), and
+        no blocking finding left (re-checked now, with the rules in force).
+        """
         row = await self._editable(actor, requirement_id)
         await self._recheck(row)
         duties = contents.obligations(row.category, row.content)
@@ -308,7 +303,8 @@ class RequirementService:
 
     async def review(self, actor: Actor, requirement_id: uuid.UUID, *, approve: bool, note: str) -> Requirement:
         """The internal review's decision: approve (submitted → approved; the gate re-checked now)
-        or return to the purchaser (→ draft). Recorded with the review level."""
+        or return to the purchaser (→ draft). Recorded with the review level.
+        """
         row = await self._reviewable(actor, requirement_id, states=(State.SUBMITTED,))
         note = note.strip()
         if not approve and not note:
@@ -445,7 +441,8 @@ class RequirementService:
 async def ensure_publishable(session: AsyncSession, actor: Actor, requirement_id: uuid.UUID) -> Requirement:
     """For the project part (issue 18 point 5): the requirement is approved and, re-checked now
     with the rules in force, has no blocking finding without an approved justification. Raises
-    `RequirementState` or `RequirementBlocked` (409, naming each finding)."""
+    `RequirementState` or `RequirementBlocked` (409, naming each finding).
+    """
     service = RequirementService(session)
     row = await service.get_for(actor, requirement_id, lock=True)
     if row.state != State.APPROVED.value:

@@ -33,12 +33,11 @@ from trading.kernel.auth.identity import Actor
 from trading.kernel.auth.permissions import requires
 from trading.kernel.errors import DomainError
 from trading.kernel.web import i18n
-from trading.kernel.web.forms import FieldError, Labels, field_errors, is_client_error, read_form
+from trading.kernel.web.forms import SEE_OTHER, FieldError, Labels, field_errors, is_client_error, read_form
 from trading.kernel.web.htmx import is_htmx
 from trading.kernel.web.i18n import N_
 from trading.kernel.web.pages import page
 
-SEE_OTHER = 303
 UNPROCESSABLE = 422
 BASE = "/procurement/requirements"
 
@@ -52,7 +51,8 @@ LABELS = Labels(
     },
     rules={
         "blocking_finding": N_(
-            "A blocking finding is neither fixed nor justified with a reviewer's approval; fix the sentence or justify it."
+            "A blocking finding is neither fixed nor justified with a reviewer's approval; "
+            "fix the sentence or justify it."
         ),
         "four_eyes": N_("The author of a requirement cannot review it or decide its justifications."),
         "purchaser_unit": N_("Only a purchasing unit (budget unit) writes procurement requirements."),
@@ -122,6 +122,7 @@ async def _findings_by_path(service: RequirementService, row: Requirement) -> di
 
 def _fields(
     row: Requirement,
+    *,
     part_key: str,
     index: int | None,
     values: dict[str, str],
@@ -310,7 +311,7 @@ class RequirementPages(Controller):
         name="procurement.requirement_part",
         opt=requires(RequirementPermission.WRITE),
     )
-    async def part_form(
+    async def part_form(  # noqa: PLR0917 - the handler's injected parameters
         self,
         request: Request[Any, Any, Any],
         requirement_id: FromPath[uuid.UUID],
@@ -324,14 +325,14 @@ class RequirementPages(Controller):
         index = self._index(row, part, package)
         spec = template_of(row).part(part)
         values = contents.part_values(row.content, spec, index)  # type: ignore[arg-type]  # _index checked it
-        return await self._part(request, service, row, part, index, values, [])
+        return await self._part(request, service, row, part, index=index, values=values, errors=[])
 
     @post(
         "/{requirement_id:uuid}/parts/{part:str}",
         name="procurement.requirement_save",
         opt=requires(RequirementPermission.WRITE),
     )
-    async def save_part(
+    async def save_part(  # noqa: PLR0917 - the handler's injected parameters
         self,
         request: Request[Any, Any, Any],
         requirement_id: FromPath[uuid.UUID],
@@ -354,7 +355,14 @@ class RequirementPages(Controller):
                 raise
             await db_session.refresh(row)
             return await self._part(
-                request, service, row, part, index, raw, field_errors(exc, LABELS), status=UNPROCESSABLE
+                request,
+                service,
+                row,
+                part,
+                index=index,
+                values=raw,
+                errors=field_errors(exc, LABELS),
+                status=UNPROCESSABLE,
             )
         if not is_htmx(request):
             query = f"?package={index}&saved=1" if index is not None else "?saved=1"
@@ -362,7 +370,7 @@ class RequirementPages(Controller):
         row = await service.get_for(actor, requirement_id)
         spec = template_of(row).part(part)
         values = contents.part_values(row.content, spec, index)  # type: ignore[arg-type]
-        return await self._part(request, service, row, part, index, values, [], saved=True)
+        return await self._part(request, service, row, part, index=index, values=values, errors=[], saved=True)
 
     def _index(self, row: Requirement, part: str, package: int | None) -> int | None:
         spec = template_of(row).part(part)
@@ -386,10 +394,10 @@ class RequirementPages(Controller):
         service: RequirementService,
         row: Requirement,
         part: str,
+        *,
         index: int | None,
         values: dict[str, str],
         errors: list[FieldError],
-        *,
         saved: bool = False,
         status: int = 200,
     ) -> Template:
@@ -402,7 +410,14 @@ class RequirementPages(Controller):
             part=spec,
             part_title=spec.title if i18n.get_locale() != "en" else spec.title_en,
             index=index,
-            fields=_fields(row, part, index, values, await _findings_by_path(service, row), errors),
+            fields=_fields(
+                row,
+                part_key=part,
+                index=index,
+                values=values,
+                findings=await _findings_by_path(service, row),
+                errors=errors,
+            ),
             errors=errors,
             saved=saved or request.query_params.get("saved") == "1",
             duties=duties,
@@ -451,7 +466,9 @@ class RequirementPages(Controller):
     ) -> Response[Any]:
         """Submit for review; refused (422/409, nothing changed) naming each missing field or blocking finding."""
         service = RequirementService(db_session)
-        return await self._act(request, service, actor, requirement_id, lambda: service.submit(actor, requirement_id))
+        return await self._act(
+            request, service, actor, requirement_id, work=lambda: service.submit(actor, requirement_id)
+        )
 
     @post(
         "/{requirement_id:uuid}/review",
@@ -498,7 +515,7 @@ class RequirementPages(Controller):
             raise RequirementNotFound(msg, field="finding_id", rule="exists")
         reason = str(form.get("reason") or "")
         return await self._act(
-            request, service, actor, finding.requirement_id, lambda: service.justify(actor, finding_id, reason)
+            request, service, actor, finding.requirement_id, work=lambda: service.justify(actor, finding_id, reason)
         )
 
     @post(
@@ -527,7 +544,7 @@ class RequirementPages(Controller):
             service,
             actor,
             justification.requirement_id,
-            lambda: service.decide_justification(actor, justification_id, approve=approve, note=note),
+            work=lambda: service.decide_justification(actor, justification_id, approve=approve, note=note),
         )
 
     async def _act(

@@ -256,7 +256,6 @@ ACTION_LABELS: Final[Mapping[str, str]] = MappingProxyType(
         "guarantees.cash_bond_refunded": N_("Cash bond refunded"),
         "procurement.requirement_created": N_("Procurement requirement created"),
         "procurement.requirement_saved": N_("Procurement requirement saved"),
-        "procurement.requirement_checked": N_("Procurement requirement checked against the negative list"),
         "procurement.requirement_submitted": N_("Procurement requirement submitted for review"),
         "procurement.requirement_approved": N_("Procurement requirement approved in the internal review"),
         "procurement.requirement_returned": N_("Procurement requirement returned in the internal review"),

@@ -1,7 +1,9 @@
-"""Demo data for procurement requirements (采购需求): the demo school's purchaser (user ``tenderee``)
-has one goods requirement whose package carries two blocking negative-list findings, ready to fix
-on its package form. Nothing twice. (The demo has one purchaser per unit, and the author never
-reviews: a reviewer is another ``tenderee`` of the school, which an administrator adds.)
+"""Demo data for procurement requirements (采购需求): one requirement with two findings to fix.
+
+The demo school's purchaser (user ``tenderee``) has one goods requirement whose package carries two
+blocking negative-list findings, ready to fix on its package form. Nothing twice. The demo has one
+purchaser per unit and the author never reviews: a reviewer is another ``tenderee`` of the school,
+which an administrator adds.
 """
 
 from __future__ import annotations
@@ -66,7 +68,9 @@ async def seed_demo_requirement(session: AsyncSession, parties: PartiesService, 
             "price_weight": "30",
             "technical": "★数字化传感器测量精度不低于±1%。\n配套实验软件支持中文界面。",
             "commercial": "合同签订后30日内交货，质保期三年。",
-            "qualifications": "具有独立承担民事责任的能力。\n投标人注册地须在本市行政区域内。\n投标人注册资本不低于500万元。",
+            "qualifications": (
+                "具有独立承担民事责任的能力。\n投标人注册地须在本市行政区域内。\n投标人注册资本不低于500万元。"
+            ),
             "delivery": "交货至淮安市示范实验中学物理实验室。",
             "payment": "验收合格后一次性支付合同款。",
             "acceptance": "由采购人组织验收，按合同约定的技术和商务要求逐项验收。",

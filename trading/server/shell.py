@@ -160,7 +160,10 @@ NAVIGATION = Navigation(
                 ),
                 Panel(
                     N_("Procurement requirements"),
-                    N_("Write requirements from the templates, fix what the negative-list check finds, and review your unit's requirements."),
+                    N_(
+                        "Write requirements from the templates, fix what the negative-list check finds, "
+                        "and review your unit's requirements."
+                    ),
                     (
                         Link(N_("My procurement requirements"), "procurement.requirements"),
                         Link(N_("Review queue"), "procurement.requirement_reviews"),

@@ -55,10 +55,13 @@ async def test_the_demo_requirement_carries_two_findings(session: AsyncSession, 
     await seed(parties)
     usccs = {item.key: item.uscc for item in ORGANISATIONS}
     lines = await seed_demo_requirement(session, parties, usccs)
-    assert lines and TITLE in lines[0]
+    assert lines
+    assert TITLE in lines[0]
     assert await seed_demo_requirement(session, parties, usccs) == []  # nothing twice
     row = await session.scalar(select(Requirement).where(Requirement.title == TITLE))
     assert row is not None
-    findings = list(await session.scalars(select(RequirementFinding).where(RequirementFinding.requirement_id == row.id)))
+    findings = list(
+        await session.scalars(select(RequirementFinding).where(RequirementFinding.requirement_id == row.id))
+    )
     assert sorted(f.rule_id for f in findings) == ["NL-QUAL-REGION", "NL-QUAL-SIZE"]
     assert {f.field_path for f in findings} == {"packages[0].qualifications"}

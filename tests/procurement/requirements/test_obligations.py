@@ -24,7 +24,10 @@ from procurement.requirements.schema import CURRENT_VERSION, Category, Kind, cur
     ],
 )
 def test_survey_and_focused_review_follow_budget_category_and_flags(
-    category: str, budget: str, plan: dict[str, str], survey: bool
+    category: str,
+    budget: str,
+    plan: dict[str, str],
+    survey: bool,  # noqa: FBT001 - a parameter
 ) -> None:
     duties = content.obligations(category, {"overview": {"budget": budget}, "plan": plan})
     assert duties.survey_required is survey
@@ -54,13 +57,15 @@ def test_every_category_has_parts_one_to_five_with_help_in_chinese() -> None:
     for template in current_templates():
         assert [p.number for p in template.parts] == [1, 2, 3, 4, 5]
         package = template.part("package")
-        assert package is not None and package.repeated
+        assert package is not None
+        assert package.repeated
         assert {"technical", "commercial", "qualifications", "scoring", "price_weight"} <= {
             f.key for f in package.fields
         }
         assert any(f.kind is Kind.MONEY for f in template.parts[0].fields)
     goods = template_for("goods", CURRENT_VERSION)
-    assert goods is not None and goods.part("plan") is not None
+    assert goods is not None
+    assert goods.part("plan") is not None
     assert goods.part("plan").field("energy_saving") is not None  # type: ignore[union-attr]
     assert template_for("works", "1999.1") is None
 

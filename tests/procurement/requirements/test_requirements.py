@@ -39,7 +39,8 @@ async def test_fill_find_fix_and_the_finding_is_gone(
     text = PACKAGE["qualifications"]
     assert text[finding["start"] : finding["end"]].startswith("注册地须在本市")
     assert finding["excerpt"] == "投标人注册地须在本市行政区域内。"
-    assert "第二十条" in finding["basis"] and finding["suggestion"]
+    assert "第二十条" in finding["basis"]
+    assert finding["suggestion"]
     assert body["blocking"] == [finding["id"]]
 
     fixed = await client.put(
@@ -210,7 +211,7 @@ async def test_the_survey_becomes_required_and_the_review_focused_for_a_large_bu
         json={"fields": {**PACKAGE, "qualifications": "具有独立承担民事责任的能力。"}, "package": 0},
         headers=auth,
     )
-    from tests.procurement.requirements.factories import OVERVIEW  # noqa: PLC0415
+    from tests.procurement.requirements.factories import OVERVIEW
 
     large = await client.put(
         f"{API}/{body['id']}/parts/overview", json={"fields": {**OVERVIEW, "budget": "12000000"}}, headers=auth
@@ -270,7 +271,8 @@ async def test_pages_create_and_list(
     token = csrf_token(listing.text)
     refused = await client.post(f"{PAGES}/", data={"_csrf_token": token, "title": "", "category": "boats"})
     assert refused.status_code == 422
-    assert 'data-rule="required"' in refused.text and 'data-rule="known"' in refused.text
+    assert 'data-rule="required"' in refused.text
+    assert 'data-rule="known"' in refused.text
     created = await client.post(f"{PAGES}/", data={"_csrf_token": token, "title": "办公家具采购", "category": "goods"})
     assert created.status_code == 303
     detail = await client.get(created.headers["location"])
