@@ -350,7 +350,7 @@ class RequirementService:
             msg = "only the purchasing unit edits its requirement"
             raise RequirementNotFound(msg, field="requirement_id", rule="exists")
         if row.state not in {s.value for s in states}:
-            raise RequirementState(f"requirement is {row.state}", field="state", rule="state")
+            raise RequirementState(f"requirement is {row.state}", field="state", rule="requirement_state")
         return row
 
     async def _reviewable(self, actor: Actor, requirement_id: uuid.UUID, *, states: tuple[State, ...]) -> Requirement:
@@ -441,12 +441,12 @@ class RequirementService:
 async def ensure_publishable(session: AsyncSession, actor: Actor, requirement_id: uuid.UUID) -> Requirement:
     """For the project part (issue 18 point 5): the requirement is approved and, re-checked now
     with the rules in force, has no blocking finding without an approved justification. Raises
-    `RequirementState` or `RequirementBlocked` (409, naming each finding).
+    `RequirementState` (rule `requirement_state`) or `RequirementBlocked` (409, naming each finding).
     """
     service = RequirementService(session)
     row = await service.get_for(actor, requirement_id, lock=True)
     if row.state != State.APPROVED.value:
-        raise RequirementState(f"requirement is {row.state}", field="state", rule="state")
+        raise RequirementState(f"requirement is {row.state}", field="state", rule="requirement_state")
     await service._recheck(row)  # noqa: SLF001 - the same module's gate
     await service._ensure_gate(row)  # noqa: SLF001
     return row

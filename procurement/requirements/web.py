@@ -62,6 +62,7 @@ LABELS = Labels(
         "max_packages": N_("A requirement has at most 20 packages."),
         "single_line": N_("Write this on one line."),
         "decided": N_("This has already been decided."),
+        "requirement_state": N_("The requirement is not in a state that allows this."),
     },
 )
 
