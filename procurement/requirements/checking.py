@@ -5,6 +5,7 @@ requirement's text and parts and keeps each finding's field path.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -80,6 +81,17 @@ def structured_terms(category: str, content: dict[str, Any]) -> list[StructuredT
     return terms
 
 
+def _structured_checker() -> Any:
+    """``check_structured`` where the checker has it (``negative_list.structured`` or the checker
+    module), else ``None``.
+    """
+    try:
+        module = importlib.import_module("procurement.negative_list.structured")
+    except ImportError:
+        module = checker
+    return getattr(module, "check_structured", None)
+
+
 def run_checks(template: TemplateSpec, content: dict[str, Any], rules: Sequence[Rule]) -> list[Located]:
     """Every finding in the requirement: text rules per field, then the structured checks."""
     located = []
@@ -87,9 +99,9 @@ def run_checks(template: TemplateSpec, content: dict[str, Any], rules: Sequence[
         for finding in checker.check_text(text, rules):
             start, end = _clause_of(text, finding.start)
             located.append(Located(path, finding, start, end))
-    # The structured checks arrive with the checker's ``check_structured`` (built in parallel);
-    # until it exists the requirement's structured parts are read as text only.
-    check_structured = getattr(checker, "check_structured", None)
+    # The structured checks arrive with ``negative_list.structured.check_structured`` (built in
+    # parallel); until it exists the requirement's structured parts are read as text only.
+    check_structured = _structured_checker()
     if check_structured is not None:
         for terms in structured_terms(template.category.value, content):
             located.extend(Located(f.path or terms.path, f, 0, 0) for f in check_structured(terms, rules))
