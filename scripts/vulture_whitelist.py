@@ -220,3 +220,16 @@ _.applied_by
 _.json_key  # trading/guarantees/models.py: the stored canonical JSON and its CAdES, read by the pages
 _.cades_key
 _.delivered_at  # trading.guarantees.callbacks: when the guarantor acknowledged the push (read by operators)
+
+# procurement.requirements: the API's camelCase members (msgspec serialises them), the focused
+# review level (set from a stored string), the time of the last check (read by the pages' export),
+# and the publication gate the project part calls (issue 18 point 5).
+_.requiredWhenSurvey
+_.ruleVersion
+_.surveyRequired
+_.focusedReview
+_.templateVersion
+_.reviewLevel
+_.FOCUSED
+_.checked_at
+_.ensure_publishable

@@ -259,6 +259,14 @@ ACTION_LABELS: Final[Mapping[str, str]] = MappingProxyType(
         "procurement.rule_version_created": N_("Negative-list rule changed (new version)"),
         "procurement.rule_retired": N_("Negative-list rule retired"),
         "procurement.rule_reinstated": N_("Negative-list rule reinstated"),
+        "procurement.requirement_created": N_("Procurement requirement created"),
+        "procurement.requirement_saved": N_("Procurement requirement saved"),
+        "procurement.requirement_submitted": N_("Procurement requirement submitted for review"),
+        "procurement.requirement_approved": N_("Procurement requirement approved in the internal review"),
+        "procurement.requirement_returned": N_("Procurement requirement returned in the internal review"),
+        "procurement.justification_filed": N_("Justification of a blocking finding filed"),
+        "procurement.justification_approved": N_("Justification of a blocking finding approved"),
+        "procurement.justification_rejected": N_("Justification of a blocking finding rejected"),
     }
 )
 GROUP_LABELS: Final[Mapping[str, str]] = MappingProxyType(
@@ -329,6 +337,7 @@ SUBJECT_LABELS: Final[Mapping[str, str]] = MappingProxyType(
         "guarantees.guarantee": N_("Electronic guarantee"),
         "guarantees.cash_bond_refund": N_("Cash bond refund"),
         "procurement.rule": N_("Negative-list rule"),
+        "procurement.requirement": N_("Procurement requirement"),
     }
 )
 """What kind of record an entry changed (``subject_type``)."""
@@ -429,6 +438,9 @@ SUMMARY_LABELS: Final[Mapping[str, str]] = MappingProxyType(
         "proof": N_("Proof of possession"),
         "sequence": N_("Sequence number"),
         "valid_until": N_("Valid until"),
+        "title": N_("Title"),
+        "state": N_("State"),
+        "findings": N_("Findings"),
     }
 )
 """The names of the keys an entry's summary shows."""

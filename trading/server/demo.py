@@ -40,6 +40,7 @@ from trading.parties.schemas import OrganisationCreate, UserCreate
 from trading.parties.service import PartiesService
 from trading.server import demo_evaluation, demo_market, demo_opening, demo_pki, demo_pool, demo_session
 from trading.server.demo_guarantees import seed_demo_guarantor
+from trading.server.demo_requirements import seed_demo_requirement
 
 DEMO_PASSWORD = "ggzy-demo-2026"  # noqa: S105 - published in README.md on purpose
 
@@ -313,6 +314,7 @@ async def _seed(settings: Settings, manifest: dict[str, Any] | None = None) -> t
             certificates = mandate + await demo_market.seed_demo_market(
                 session, PartiesService(session, settings), usccs
             )
+            certificates += await seed_demo_requirement(session, PartiesService(session, settings), usccs)
         if manifest is not None:
             async with transaction(session_maker, lock=True) as session:
                 certificates += await demo_pki.seed_demo_certificates(

@@ -47,6 +47,8 @@ from bidding.opening import web as opening_web
 from bidding.web import routes as bidding_web
 from intermediary_market.api import routes as market_api
 from intermediary_market.web import routes as market_web
+from procurement.requirements import api as requirements_api
+from procurement.requirements import web as requirements_web
 from procurement.rule_catalogue import api as rule_catalogue_api
 from procurement.rule_catalogue import web as rule_catalogue_web
 from trading.credit import api as credit_api
@@ -208,6 +210,7 @@ def route_handlers(api_prefix: str) -> list[ControllerRouterHandler]:
             *guarantees_api_bidder.CONTROLLERS,
             *guarantees_api.CONTROLLERS,
             *rule_catalogue_api.CONTROLLERS,
+            *requirements_api.CONTROLLERS,
         ],
     )
     # Pages, static files and operational endpoints are not the API: they stay out of its document.
@@ -257,6 +260,7 @@ def route_handlers(api_prefix: str) -> list[ControllerRouterHandler]:
             *guarantees_supervision.CONTROLLERS,
             *workdays_web.CONTROLLERS,
             *rule_catalogue_web.CONTROLLERS,
+            *requirements_web.CONTROLLERS,
             create_static_files_router(path="/static", directories=[STATIC_DIR], name="static"),
         ],
     )

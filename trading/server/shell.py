@@ -160,6 +160,17 @@ NAVIGATION = Navigation(
                     (Link(N_("Owner workspace"), "intermediary_market.owner"),),
                 ),
                 Panel(
+                    N_("Procurement requirements"),
+                    N_(
+                        "Write requirements from the templates, fix what the negative-list check finds, "
+                        "and review your unit's requirements."
+                    ),
+                    (
+                        Link(N_("My procurement requirements"), "procurement.requirements"),
+                        Link(N_("Review queue"), "procurement.requirement_reviews"),
+                    ),
+                ),
+                Panel(
                     N_("Objections and notices"), N_("Raise objections and read the notices sent to you."), (_INBOX,)
                 ),
             ),
@@ -295,6 +306,11 @@ NAVIGATION = Navigation(
                     N_("Intermediary marketplace"),
                     N_("Overdue deliveries, the credit report, complaints and the blacklist of intermediaries."),
                     (Link(N_("Marketplace supervision"), "intermediary_market.regulator"),),
+                ),
+                Panel(
+                    N_("Procurement requirements"),
+                    N_("Justifications of blocking negative-list findings and the reviewers' decisions."),
+                    (Link(N_("Justified findings"), "procurement.requirement_supervision"),),
                 ),
                 Panel(
                     N_("Guarantee supervision"),

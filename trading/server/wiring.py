@@ -50,6 +50,7 @@ from bidding.opening import jobs as opening_jobs
 from bidding.opening.service import OpeningService
 from intermediary_market import jobs as market_jobs
 from intermediary_market import policies as market_policies
+from procurement.requirements import policies as requirement_policies
 from procurement.rule_catalogue import policies as rule_catalogue_policies
 from trading.credit import jobs as credit_jobs
 from trading.credit import policies as credit_policies
@@ -101,6 +102,7 @@ def grants() -> Grants:
         market_policies.ROLE_GRANTS,
         workdays_policies.ROLE_GRANTS,
         rule_catalogue_policies.ROLE_GRANTS,
+        requirement_policies.ROLE_GRANTS,
     )
 
 

@@ -434,6 +434,11 @@ ERROR_TITLES: Final[Mapping[str, str]] = MappingProxyType(
         "guarantee_refused": N_("The guarantee request was refused"),
         "guarantee_state": N_("The guarantee is not in the right state"),
         "guarantee_already_used": N_("The guarantee is already used by another bid"),
+        "requirement_refused": N_("The procurement requirement was refused"),
+        "requirement_blocked": N_("Blocking findings stop the requirement"),
+        "requirement_state": N_("The requirement's state does not allow this"),
+        "requirement_not_found": N_("Requirement not found"),
+        "requirement_four_eyes": N_("The author cannot review their own requirement"),
     }
 )
 """``DomainError.code`` → its title in words people read (the class's ``title`` is for the API)."""
