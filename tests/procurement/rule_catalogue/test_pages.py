@@ -121,7 +121,7 @@ async def test_a_new_rule_from_the_page(
         "basis": "《政府采购货物和服务招标投标管理办法》(财政部令第87号)第五十五条",
         "severity": "blocking",
         "suggestion": "删除去掉最高报价和最低报价的规定。",
-        "patterns": r"去掉(一个)?最高(报价|价)和(一个)?最低(报价|价)",
+        "patterns": r"去掉(1个)?最高(报价|价)和(1个)?最低(报价|价)",
         "negations": "",
         "positive_examples": "价格分计算时去掉一个最高报价和一个最低报价。",
         "negative_examples": "以满足招标文件要求的最低投标报价为评标基准价。",
