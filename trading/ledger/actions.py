@@ -254,6 +254,11 @@ ACTION_LABELS: Final[Mapping[str, str]] = MappingProxyType(
         "guarantees.expired": N_("Guarantee expired"),
         "guarantees.cash_bond_refund_recorded": N_("Cash bond refund due"),
         "guarantees.cash_bond_refunded": N_("Cash bond refunded"),
+        "procurement.purchasers_imported": N_("Purchasers imported into the library"),
+        "procurement.suppliers_imported": N_("Suppliers imported into the library"),
+        "procurement.supplier_registered": N_("Supplier registered in the library"),
+        "procurement.qualification_added": N_("Supplier qualification added"),
+        "procurement.catalogue_loaded": N_("Item catalogue edition loaded"),
     }
 )
 GROUP_LABELS: Final[Mapping[str, str]] = MappingProxyType(
@@ -267,6 +272,7 @@ GROUP_LABELS: Final[Mapping[str, str]] = MappingProxyType(
         "evaluation": N_("Evaluation experts"),
         "award": N_("Award procedure"),
         "guarantees": N_("Electronic guarantees"),
+        "procurement": N_("Government procurement"),
     }
 )
 SUBJECT_LABELS: Final[Mapping[str, str]] = MappingProxyType(
@@ -322,6 +328,10 @@ SUBJECT_LABELS: Final[Mapping[str, str]] = MappingProxyType(
         "guarantees.application": N_("Guarantee application"),
         "guarantees.guarantee": N_("Electronic guarantee"),
         "guarantees.cash_bond_refund": N_("Cash bond refund"),
+        "procurement.purchasers_import": N_("Purchaser import"),
+        "procurement.suppliers_import": N_("Supplier import"),
+        "procurement.supplier": N_("Supplier"),
+        "procurement.catalogue_edition": N_("Item catalogue edition"),
     }
 )
 """What kind of record an entry changed (``subject_type``)."""

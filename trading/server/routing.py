@@ -47,6 +47,8 @@ from bidding.opening import web as opening_web
 from bidding.web import routes as bidding_web
 from intermediary_market.api import routes as market_api
 from intermediary_market.web import routes as market_web
+from procurement.libraries import api as procurement_libraries_api
+from procurement.libraries import web as procurement_libraries_web
 from trading.credit import api as credit_api
 from trading.credit import web as credit_web
 from trading.guarantees import admin as guarantees_admin
@@ -205,6 +207,7 @@ def route_handlers(api_prefix: str) -> list[ControllerRouterHandler]:
             *guarantees_public.API_CONTROLLERS,
             *guarantees_api_bidder.CONTROLLERS,
             *guarantees_api.CONTROLLERS,
+            *procurement_libraries_api.CONTROLLERS,
         ],
     )
     # Pages, static files and operational endpoints are not the API: they stay out of its document.
@@ -253,6 +256,7 @@ def route_handlers(api_prefix: str) -> list[ControllerRouterHandler]:
             *guarantees_beneficiary.CONTROLLERS,
             *guarantees_supervision.CONTROLLERS,
             *workdays_web.CONTROLLERS,
+            *procurement_libraries_web.CONTROLLERS,
             create_static_files_router(path="/static", directories=[STATIC_DIR], name="static"),
         ],
     )

@@ -123,6 +123,11 @@ NAVIGATION = Navigation(
                     (Link(N_("My guarantees"), "guarantees.mine"),),
                 ),
                 Panel(
+                    N_("Government procurement suppliers"),
+                    N_("Register your organisation in the supplier library and keep your qualifications up to date."),
+                    (Link(N_("Supplier registration"), "procurement.my_supplier"),),
+                ),
+                Panel(
                     N_("Objections and notices"),
                     N_("Raise objections and read the notices sent to you."),
                     (
@@ -157,6 +162,15 @@ NAVIGATION = Navigation(
                     N_("Intermediary marketplace"),
                     N_("Publish selection announcements and choose an intermediary."),
                     (Link(N_("Owner workspace"), "intermediary_market.owner"),),
+                ),
+                Panel(
+                    N_("Procurement libraries"),
+                    N_("Purchasers, suppliers and the government procurement item catalogue."),
+                    (
+                        Link(N_("Supplier library"), "procurement.suppliers"),
+                        Link(N_("Item catalogue"), "procurement.catalogue"),
+                        Link(N_("Purchaser library"), "procurement.purchasers"),
+                    ),
                 ),
                 Panel(
                     N_("Objections and notices"), N_("Raise objections and read the notices sent to you."), (_INBOX,)
@@ -304,6 +318,15 @@ NAVIGATION = Navigation(
                     (Link(N_("Guarantee supervision"), "guarantees.supervision"),),
                 ),
                 _CREDIT_PANEL,
+                Panel(
+                    N_("Procurement libraries"),
+                    N_("Purchasers, suppliers and the government procurement item catalogue."),
+                    (
+                        Link(N_("Purchaser library"), "procurement.purchasers"),
+                        Link(N_("Supplier library"), "procurement.suppliers"),
+                        Link(N_("Item catalogue"), "procurement.catalogue"),
+                    ),
+                ),
             ),
         ),
         RoleDashboard(

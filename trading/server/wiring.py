@@ -50,6 +50,7 @@ from bidding.opening import jobs as opening_jobs
 from bidding.opening.service import OpeningService
 from intermediary_market import jobs as market_jobs
 from intermediary_market import policies as market_policies
+from procurement.libraries import policies as procurement_library_policies
 from trading.credit import jobs as credit_jobs
 from trading.credit import policies as credit_policies
 from trading.guarantees import api_auth as guarantees_api_auth
@@ -99,6 +100,7 @@ def grants() -> Grants:
         session_policies.ROLE_GRANTS,
         market_policies.ROLE_GRANTS,
         workdays_policies.ROLE_GRANTS,
+        procurement_library_policies.ROLE_GRANTS,
     )
 
 

@@ -27,6 +27,7 @@ EXPECTED_LINKS = {
         "/evaluation/clarifications",
         "/inbox",
         "/account",
+        "/procurement/supplier",
     },
     Role.TENDEREE: {
         "/bidding/manage",
@@ -36,6 +37,9 @@ EXPECTED_LINKS = {
         "/guarantees/securities",
         "/inbox",
         "/account",
+        "/procurement/suppliers",
+        "/procurement/catalogue",
+        "/procurement/purchasers",
     },
     Role.AGENCY: {
         "/bidding/manage",
@@ -63,6 +67,9 @@ EXPECTED_LINKS = {
         "/guarantees/supervision",
         "/credit/imports",
         "/account",
+        "/procurement/purchasers",
+        "/procurement/suppliers",
+        "/procurement/catalogue",
     },
     Role.ADMIN: {
         "/trust-list",
