@@ -220,3 +220,8 @@ _.applied_by
 _.json_key  # trading/guarantees/models.py: the stored canonical JSON and its CAdES, read by the pages
 _.cades_key
 _.delivered_at  # trading.guarantees.callbacks: when the guarantor acknowledged the push (read by operators)
+_.EXCERPT  # procurement/libraries/catalogue.py: the shipped excerpt, read by migration 0043 (edition 1)
+_.EXCERPT_TITLE
+_.registered_at  # procurement/libraries/models.py: when a supplier entered the library (stored, exported later)
+_.item_count  # procurement.libraries: an edition's size, shown on the catalogue pages
+_.valid_now  # procurement.libraries.schemas.QualificationRead: read by API clients

@@ -34,7 +34,6 @@ EXCERPT = Path(__file__).parent / "data" / "catalogue_excerpt.csv"
 EXCERPT_TITLE = "政府采购品目分类目录（摘录）"
 MAX_ITEMS = 20_000
 CODE = re.compile(r"^[ABC](\d{2}){0,5}$")
-CATEGORY_NAMES = {"A": "货物", "B": "工程", "C": "服务"}
 
 COLUMNS = (
     Column("code", "品目编码", ("编码", "code"), 16, required=True),

@@ -307,7 +307,7 @@ async def import_suppliers(session: AsyncSession, data: bytes, *, excel: bool, a
     linked = await session.execute(
         sa.select(Organisation.uscc, Organisation.id).where(Organisation.uscc.in_(list(seen)))
     )
-    organisations = {uscc: organisation_id for uscc, organisation_id in linked}
+    organisations: dict[str, uuid.UUID] = dict(linked.all())
     now = await clock.now(session)
     suppliers, contacts, qualifications = [], [], []
     for item in checked:

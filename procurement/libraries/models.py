@@ -46,14 +46,19 @@ class Supplier(UUIDPrimaryKey, Base):
             postgresql_using="gin",
             postgresql_ops={"name": "gin_trgm_ops"},
         ),
-        # A USCC prefix (LIKE 'prefix%') whatever the database's collation.
+        # A USCC or region prefix (LIKE 'prefix%') whatever the database's collation.
+        sa.Index(
+            "ix_procurement_suppliers_region_code",
+            "region_code",
+            postgresql_ops={"region_code": "varchar_pattern_ops"},
+        ),
         sa.Index("ix_procurement_suppliers_uscc_pattern", "uscc", postgresql_ops={"uscc": "varchar_pattern_ops"}),
     )
 
     organisation_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("parties_organisations.id"), unique=True)
     uscc: Mapped[str] = mapped_column(sa.String(18), unique=True)
     name: Mapped[str] = mapped_column(sa.String(200), index=True)
-    region_code: Mapped[str] = mapped_column(sa.String(6), index=True)
+    region_code: Mapped[str] = mapped_column(sa.String(6))
     industry: Mapped[str] = mapped_column(sa.String(40))
     """An industry code of the size thresholds (``sizes.industries``)."""
     employees: Mapped[int | None]

@@ -64,10 +64,20 @@ async def _page(
     order: Sequence[Any],
     offset: int,
     limit: int,
+    *,
+    sparse_order: Sequence[Any] | None = None,
 ) -> Page[T]:
+    """Count (up to ``COUNT_CAP`` + 1), then the page. ``sparse_order`` (the same order, written so
+    no index serves it) is used when the matches are few: walking the name index in order and
+    filtering stops early when matches are dense, but reads the whole index when they are rare —
+    and a planner's estimate for a combination of filters cannot tell which. The count tells.
+    """
     counted = query.with_only_columns(sa.literal(1)).limit(COUNT_CAP + 1).subquery()
     total = await session.scalar(sa.select(sa.func.count()).select_from(counted)) or 0
-    rows = (await session.scalars(query.order_by(*order).offset(offset).limit(limit))).all()
+    if total == 0:
+        return Page([], 0, offset, limit)
+    chosen = sparse_order if sparse_order is not None and total <= COUNT_CAP else order
+    rows = (await session.scalars(query.order_by(*chosen).offset(offset).limit(limit))).all()
     return Page(rows, total, offset, limit)
 
 
@@ -98,7 +108,7 @@ async def search_purchasers(
         query = query.where(Purchaser.region_code.like(f"{_escaped(where.region.strip())}%", escape="\\"))
     if where.parent_code.strip():
         query = query.where(Purchaser.parent_code == where.parent_code.strip())
-    return await _page(session, query, (Purchaser.code,), offset, limit)
+    return await _page(session, query, (Purchaser.code,), offset, limit, sparse_order=(Purchaser.code.concat(""),))
 
 
 @dataclass(frozen=True)
@@ -129,7 +139,9 @@ async def search_suppliers(
         query = query.where(Supplier.size_class == where.size_class)
     if where.industry:
         query = query.where(Supplier.industry == where.industry)
-    return await _page(session, query, (Supplier.name, Supplier.id), offset, limit)
+    # ``name || ''`` sorts as ``name`` but is no index's key: few matches are fetched, then sorted.
+    sparse = (Supplier.name.concat(""), Supplier.id)
+    return await _page(session, query, (Supplier.name, Supplier.id), offset, limit, sparse_order=sparse)
 
 
 # --- one supplier -----------------------------------------------------------------------------------

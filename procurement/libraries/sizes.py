@@ -26,9 +26,6 @@ class SizeClass(StrEnum):
     MICRO = "micro"  # 微型
 
 
-SME_CLASSES = frozenset({SizeClass.MEDIUM, SizeClass.SMALL, SizeClass.MICRO})
-
-
 @dataclass(frozen=True)
 class Industry:
     code: str

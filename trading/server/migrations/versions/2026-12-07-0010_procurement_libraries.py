@@ -77,8 +77,14 @@ def upgrade() -> None:
         sa.UniqueConstraint("organisation_id", name=op.f("uq_procurement_suppliers_organisation_id")),
         sa.UniqueConstraint("uscc", name=op.f("uq_procurement_suppliers_uscc")),
     )
-    for column in ("name", "region_code", "size_class"):
+    for column in ("name", "size_class"):
         op.create_index(op.f(f"ix_procurement_suppliers_{column}"), "procurement_suppliers", [column])
+    op.create_index(
+        "ix_procurement_suppliers_region_code",
+        "procurement_suppliers",
+        ["region_code"],
+        postgresql_ops={"region_code": "varchar_pattern_ops"},
+    )
     op.create_index(
         "ix_procurement_suppliers_uscc_pattern",
         "procurement_suppliers",
