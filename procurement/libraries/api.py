@@ -144,7 +144,10 @@ class LibraryApi(Controller):
         return SupplierDetail.of(await service.view(db_session, found))
 
     @get(
-        "/catalogue/items", operation_id="procurement_catalogue_search", opt=requires(LibraryPermission.CATALOGUE_READ)
+        "/catalogue/items",
+        operation_id="procurement_catalogue_search",
+        # An edition that does not exist is a 404.
+        opt={**requires(LibraryPermission.CATALOGUE_READ), **documents_problems(HTTP_404_NOT_FOUND)},
     )
     async def catalogue_search(
         self,

@@ -72,6 +72,10 @@ async def _page(
     filtering stops early when matches are dense, but reads the whole index when they are rare —
     and a planner's estimate for a combination of filters cannot tell which. The count tells.
     """
+    if session.get_bind().dialect.name == "postgresql":
+        # Plan each search for its own values: a cached generic plan cannot use the prefix
+        # indexes (LIKE $1) nor judge how rare a name is. For this transaction only.
+        await session.execute(sa.text("SET LOCAL plan_cache_mode = force_custom_plan"))
     counted = query.with_only_columns(sa.literal(1)).limit(COUNT_CAP + 1).subquery()
     total = await session.scalar(sa.select(sa.func.count()).select_from(counted)) or 0
     if total == 0:
