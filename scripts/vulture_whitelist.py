@@ -233,3 +233,8 @@ _.reviewLevel
 _.FOCUSED
 _.checked_at
 _.ensure_publishable
+_.EXCERPT  # procurement/libraries/catalogue.py: the shipped excerpt, read by migration 0043 (edition 1)
+_.EXCERPT_TITLE
+_.registered_at  # procurement/libraries/models.py: when a supplier entered the library (stored, exported later)
+_.item_count  # procurement.libraries: an edition's size, shown on the catalogue pages
+_.valid_now  # procurement.libraries.schemas.QualificationRead: read by API clients

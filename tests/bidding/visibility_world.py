@@ -244,6 +244,8 @@ def concrete(path_format: str, w: World) -> str:
         "application_no": "GA20261206NONE000000",  # a guarantee application: none in this world
         "guarantee_no": "NO-SUCH-GUARANTEE",  # a guarantee: none in this world
         "claim_id": "00000000-0000-0000-0000-000000000000",  # the guarantor API (signed requests only)
+        "supplier_id": "00000000-0000-0000-0000-000000000000",  # the procurement supplier library: none here
+        "item_code": "A02010104",  # the procurement item catalogue (edition 1, shipped)
     }
     names = re.findall(r"{(\w+)}", path_format)
     unknown = [name for name in names if name not in values]

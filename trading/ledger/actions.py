@@ -267,6 +267,11 @@ ACTION_LABELS: Final[Mapping[str, str]] = MappingProxyType(
         "procurement.justification_filed": N_("Justification of a blocking finding filed"),
         "procurement.justification_approved": N_("Justification of a blocking finding approved"),
         "procurement.justification_rejected": N_("Justification of a blocking finding rejected"),
+        "procurement.purchasers_imported": N_("Purchasers imported into the library"),
+        "procurement.suppliers_imported": N_("Suppliers imported into the library"),
+        "procurement.supplier_registered": N_("Supplier registered in the library"),
+        "procurement.qualification_added": N_("Supplier qualification added"),
+        "procurement.catalogue_loaded": N_("Item catalogue edition loaded"),
     }
 )
 GROUP_LABELS: Final[Mapping[str, str]] = MappingProxyType(
@@ -338,6 +343,10 @@ SUBJECT_LABELS: Final[Mapping[str, str]] = MappingProxyType(
         "guarantees.cash_bond_refund": N_("Cash bond refund"),
         "procurement.rule": N_("Negative-list rule"),
         "procurement.requirement": N_("Procurement requirement"),
+        "procurement.purchasers_import": N_("Purchaser import"),
+        "procurement.suppliers_import": N_("Supplier import"),
+        "procurement.supplier": N_("Supplier"),
+        "procurement.catalogue_edition": N_("Item catalogue edition"),
     }
 )
 """What kind of record an entry changed (``subject_type``)."""

@@ -47,6 +47,8 @@ from bidding.opening import web as opening_web
 from bidding.web import routes as bidding_web
 from intermediary_market.api import routes as market_api
 from intermediary_market.web import routes as market_web
+from procurement.libraries import api as procurement_libraries_api
+from procurement.libraries import web as procurement_libraries_web
 from procurement.requirements import api as requirements_api
 from procurement.requirements import web as requirements_web
 from procurement.rule_catalogue import api as rule_catalogue_api
@@ -211,6 +213,7 @@ def route_handlers(api_prefix: str) -> list[ControllerRouterHandler]:
             *guarantees_api.CONTROLLERS,
             *rule_catalogue_api.CONTROLLERS,
             *requirements_api.CONTROLLERS,
+            *procurement_libraries_api.CONTROLLERS,
         ],
     )
     # Pages, static files and operational endpoints are not the API: they stay out of its document.
@@ -261,6 +264,7 @@ def route_handlers(api_prefix: str) -> list[ControllerRouterHandler]:
             *workdays_web.CONTROLLERS,
             *rule_catalogue_web.CONTROLLERS,
             *requirements_web.CONTROLLERS,
+            *procurement_libraries_web.CONTROLLERS,
             create_static_files_router(path="/static", directories=[STATIC_DIR], name="static"),
         ],
     )

@@ -124,6 +124,11 @@ NAVIGATION = Navigation(
                     (Link(N_("My guarantees"), "guarantees.mine"),),
                 ),
                 Panel(
+                    N_("Government procurement suppliers"),
+                    N_("Register your organisation in the supplier library and keep your qualifications up to date."),
+                    (Link(N_("Supplier registration"), "procurement.my_supplier"),),
+                ),
+                Panel(
                     N_("Objections and notices"),
                     N_("Raise objections and read the notices sent to you."),
                     (
@@ -168,6 +173,15 @@ NAVIGATION = Navigation(
                     (
                         Link(N_("My procurement requirements"), "procurement.requirements"),
                         Link(N_("Review queue"), "procurement.requirement_reviews"),
+                    ),
+                ),
+                Panel(
+                    N_("Procurement libraries"),
+                    N_("Purchasers, suppliers and the government procurement item catalogue."),
+                    (
+                        Link(N_("Supplier library"), "procurement.suppliers"),
+                        Link(N_("Item catalogue"), "procurement.catalogue"),
+                        Link(N_("Purchaser library"), "procurement.purchasers"),
                     ),
                 ),
                 Panel(
@@ -328,6 +342,15 @@ NAVIGATION = Navigation(
                         "(each change a new version), retire one, try one on a text."
                     ),
                     (Link(N_("Negative-list rules"), "procurement.rules"),),
+                ),
+                Panel(
+                    N_("Procurement libraries"),
+                    N_("Purchasers, suppliers and the government procurement item catalogue."),
+                    (
+                        Link(N_("Purchaser library"), "procurement.purchasers"),
+                        Link(N_("Supplier library"), "procurement.suppliers"),
+                        Link(N_("Item catalogue"), "procurement.catalogue"),
+                    ),
                 ),
             ),
         ),

@@ -50,6 +50,7 @@ from bidding.opening import jobs as opening_jobs
 from bidding.opening.service import OpeningService
 from intermediary_market import jobs as market_jobs
 from intermediary_market import policies as market_policies
+from procurement.libraries import policies as procurement_library_policies
 from procurement.requirements import policies as requirement_policies
 from procurement.rule_catalogue import policies as rule_catalogue_policies
 from trading.credit import jobs as credit_jobs
@@ -103,6 +104,7 @@ def grants() -> Grants:
         workdays_policies.ROLE_GRANTS,
         rule_catalogue_policies.ROLE_GRANTS,
         requirement_policies.ROLE_GRANTS,
+        procurement_library_policies.ROLE_GRANTS,
     )
 
 

@@ -27,6 +27,7 @@ EXPECTED_LINKS = {
         "/evaluation/clarifications",
         "/inbox",
         "/account",
+        "/procurement/supplier",
     },
     Role.TENDEREE: {
         "/bidding/manage",
@@ -38,6 +39,9 @@ EXPECTED_LINKS = {
         "/guarantees/securities",
         "/inbox",
         "/account",
+        "/procurement/suppliers",
+        "/procurement/catalogue",
+        "/procurement/purchasers",
     },
     Role.AGENCY: {
         "/bidding/manage",
@@ -67,6 +71,9 @@ EXPECTED_LINKS = {
         "/procurement/requirements/supervision",
         "/account",
         "/procurement/rules",
+        "/procurement/purchasers",
+        "/procurement/suppliers",
+        "/procurement/catalogue",
     },
     Role.ADMIN: {
         "/trust-list",

@@ -356,6 +356,13 @@ RULE_TEXT: Final[Mapping[str, str]] = MappingProxyType(
         "guarantee_unknown": N_("No guarantee with this number is on the platform."),
         "trigger_not_recorded": N_("The tender's records do not show this claim trigger for the bid."),
         "no_guarantee": N_("The bid is not secured by a guarantee on this platform."),
+        # The procurement libraries (procurement.libraries).
+        "item_code": N_("The item code is not in the catalogue."),
+        "size_figures": N_("This industry's size thresholds need this figure."),
+        "parent": N_("The parent is neither in the library nor in the file."),
+        "industry": N_("Choose an industry of the size thresholds."),
+        "number": N_("Enter a non-negative number."),
+        "registered": N_("Register the organisation in the supplier library first."),
     }
 )
 ERROR_TITLES: Final[Mapping[str, str]] = MappingProxyType(
@@ -439,6 +446,8 @@ ERROR_TITLES: Final[Mapping[str, str]] = MappingProxyType(
         "requirement_state": N_("The requirement's state does not allow this"),
         "requirement_not_found": N_("Requirement not found"),
         "requirement_four_eyes": N_("The author cannot review their own requirement"),
+        "procurement_library_import_refused": N_("The library import was refused"),
+        "procurement_supplier_refused": N_("The supplier is barred by a credit record"),
     }
 )
 """``DomainError.code`` → its title in words people read (the class's ``title`` is for the API)."""

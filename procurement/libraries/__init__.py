@@ -1,0 +1,1 @@
+"""Procurement libraries: purchasers (budget units), suppliers and the commodity catalogue (品目)."""

@@ -1,0 +1,1 @@
+"""Tests of the procurement libraries (purchasers, suppliers, item catalogue)."""
