@@ -5,7 +5,6 @@ requirement's text and parts and keeps each finding's field path.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -14,18 +13,19 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from procurement.negative_list import checker
-from procurement.negative_list.catalogue import default_rules
 from procurement.negative_list.model import Finding, Rule, ScoringItem, StructuredTerms
+from procurement.negative_list.structured import check_structured
 from procurement.requirements.content import money, scoring_lines, text_fields
 from procurement.requirements.schema import TemplateSpec
+from procurement.rule_catalogue.service import active_rules
 
 
-async def rules_for_check(session: AsyncSession) -> Sequence[Rule]:  # noqa: ARG001 - the stored catalogue reads it
-    """The rules a check applies now. At the merge with the stored rule catalogue this becomes
-    ``procurement.rule_catalogue.active_rules(session)`` (the office's edited versions); until
-    then the shipped catalogue, version 1 of every rule.
+async def rules_for_check(session: AsyncSession) -> Sequence[Rule]:
+    """The rules a check applies now: the procurement office's catalogue as it stands (each rule's
+    current version; the shipped catalogue is stored as version 1 on first use). Findings keep the
+    version they were found by.
     """
-    return default_rules()
+    return await active_rules(session)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,17 +81,6 @@ def structured_terms(category: str, content: dict[str, Any]) -> list[StructuredT
     return terms
 
 
-def _structured_checker() -> Any:
-    """``check_structured`` where the checker has it (``negative_list.structured`` or the checker
-    module), else ``None``.
-    """
-    try:
-        module = importlib.import_module("procurement.negative_list.structured")
-    except ImportError:
-        module = checker
-    return getattr(module, "check_structured", None)
-
-
 def run_checks(template: TemplateSpec, content: dict[str, Any], rules: Sequence[Rule]) -> list[Located]:
     """Every finding in the requirement: text rules per field, then the structured checks."""
     located = []
@@ -99,10 +88,6 @@ def run_checks(template: TemplateSpec, content: dict[str, Any], rules: Sequence[
         for finding in checker.check_text(text, rules):
             start, end = _clause_of(text, finding.start)
             located.append(Located(path, finding, start, end))
-    # The structured checks arrive with ``negative_list.structured.check_structured`` (built in
-    # parallel); until it exists the requirement's structured parts are read as text only.
-    check_structured = _structured_checker()
-    if check_structured is not None:
-        for terms in structured_terms(template.category.value, content):
-            located.extend(Located(f.path or terms.path, f, 0, 0) for f in check_structured(terms, rules))
+    for terms in structured_terms(template.category.value, content):
+        located.extend(Located(f.path or terms.path, f, 0, 0) for f in check_structured(terms, rules))
     return located

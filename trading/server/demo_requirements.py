@@ -66,7 +66,10 @@ async def seed_demo_requirement(session: AsyncSession, parties: PartiesService, 
             "max_price": "680000",
             "evaluation_method": "comprehensive",
             "price_weight": "30",
-            "technical": "★数字化传感器测量精度不低于±1%。\n配套实验软件支持中文界面。",
+            "technical": (
+                "★数字化传感器测量精度不低于±1%。\n配套实验软件支持中文界面。\n"
+                "数据采集器采样频率不低于100kHz。\n实验台面耐酸碱、耐高温。\n提供教师演示用投屏接口。"
+            ),
             "commercial": "合同签订后30日内交货，质保期三年。",
             "qualifications": (
                 "具有独立承担民事责任的能力。\n投标人注册地须在本市行政区域内。\n投标人注册资本不低于500万元。"
