@@ -254,6 +254,13 @@ ACTION_LABELS: Final[Mapping[str, str]] = MappingProxyType(
         "guarantees.expired": N_("Guarantee expired"),
         "guarantees.cash_bond_refund_recorded": N_("Cash bond refund due"),
         "guarantees.cash_bond_refunded": N_("Cash bond refunded"),
+        "procurement.intention_published": N_("Procurement intention published"),
+        "procurement.plan_created": N_("Procurement plan created"),
+        "procurement.project_created": N_("Procurement project created"),
+        "procurement.project_intention_linked": N_("Intention linked to a procurement project"),
+        "procurement.project_proceeding": N_("Single-source procurement proceeding after its publicity"),
+        "procurement.project_tendered": N_("Procurement project became a tender"),
+        "procurement.intention_missing": N_("Procurement project about to start without an intention"),
     }
 )
 GROUP_LABELS: Final[Mapping[str, str]] = MappingProxyType(
@@ -267,6 +274,7 @@ GROUP_LABELS: Final[Mapping[str, str]] = MappingProxyType(
         "evaluation": N_("Evaluation experts"),
         "award": N_("Award procedure"),
         "guarantees": N_("Electronic guarantees"),
+        "procurement": N_("Government procurement"),
     }
 )
 SUBJECT_LABELS: Final[Mapping[str, str]] = MappingProxyType(
@@ -322,6 +330,9 @@ SUBJECT_LABELS: Final[Mapping[str, str]] = MappingProxyType(
         "guarantees.application": N_("Guarantee application"),
         "guarantees.guarantee": N_("Electronic guarantee"),
         "guarantees.cash_bond_refund": N_("Cash bond refund"),
+        "procurement.intention": N_("Procurement intention"),
+        "procurement.plan": N_("Procurement plan"),
+        "procurement.project": N_("Procurement project"),
     }
 )
 """What kind of record an entry changed (``subject_type``)."""

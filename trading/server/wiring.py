@@ -50,6 +50,8 @@ from bidding.opening import jobs as opening_jobs
 from bidding.opening.service import OpeningService
 from intermediary_market import jobs as market_jobs
 from intermediary_market import policies as market_policies
+from procurement.projects import jobs as procurement_project_jobs
+from procurement.projects import policies as procurement_project_policies
 from trading.credit import jobs as credit_jobs
 from trading.credit import policies as credit_policies
 from trading.guarantees import api_auth as guarantees_api_auth
@@ -99,6 +101,7 @@ def grants() -> Grants:
         session_policies.ROLE_GRANTS,
         market_policies.ROLE_GRANTS,
         workdays_policies.ROLE_GRANTS,
+        procurement_project_policies.ROLE_GRANTS,
     )
 
 
@@ -231,6 +234,7 @@ def register_sweep_handlers() -> None:
         *notifications_jobs.SWEEP_HANDLERS,
         *award_jobs.SWEEP_HANDLERS,
         *guarantee_release_jobs.SWEEP_HANDLERS,
+        *procurement_project_jobs.SWEEP_HANDLERS,
     )
     for handler in handlers:
         sweep.register(handler)
