@@ -47,6 +47,8 @@ from bidding.opening import web as opening_web
 from bidding.web import routes as bidding_web
 from intermediary_market.api import routes as market_api
 from intermediary_market.web import routes as market_web
+from procurement.projects import api as procurement_projects_api
+from procurement.projects import web as procurement_projects_web
 from trading.credit import api as credit_api
 from trading.credit import web as credit_web
 from trading.guarantees import admin as guarantees_admin
@@ -147,6 +149,8 @@ PUBLIC_ROUTES: frozenset[str] = frozenset(
         *award_decisions_web.PUBLIC_PATHS,
         *award_contract_web.PUBLIC_PATHS,
         *award_contract_api.PUBLIC_PATHS,
+        *procurement_projects_api.PUBLIC_PATHS,
+        *procurement_projects_web.PUBLIC_PATHS,
     }
 )
 
@@ -205,6 +209,7 @@ def route_handlers(api_prefix: str) -> list[ControllerRouterHandler]:
             *guarantees_public.API_CONTROLLERS,
             *guarantees_api_bidder.CONTROLLERS,
             *guarantees_api.CONTROLLERS,
+            *procurement_projects_api.CONTROLLERS,
         ],
     )
     # Pages, static files and operational endpoints are not the API: they stay out of its document.
@@ -253,6 +258,7 @@ def route_handlers(api_prefix: str) -> list[ControllerRouterHandler]:
             *guarantees_beneficiary.CONTROLLERS,
             *guarantees_supervision.CONTROLLERS,
             *workdays_web.CONTROLLERS,
+            *procurement_projects_web.CONTROLLERS,
             create_static_files_router(path="/static", directories=[STATIC_DIR], name="static"),
         ],
     )
