@@ -220,3 +220,11 @@ _.applied_by
 _.json_key  # trading/guarantees/models.py: the stored canonical JSON and its CAdES, read by the pages
 _.cades_key
 _.delivered_at  # trading.guarantees.callbacks: when the guarantor acknowledged the push (read by operators)
+
+# procurement.projects: API fields, a column kept for queries by month start, the requirement gate the
+# server wires (procurement.requirements, built in parallel), and plan totals the page reads.
+_.tender_url
+_.expected_start
+_.use_requirement_gate
+_.intentions_budget
+_.projects_budget

@@ -162,7 +162,8 @@ def credit_activities(tender: Tender) -> tuple[Activity, ...]:
 
 async def check_credit(session: AsyncSession, organisation_id: uuid.UUID, tender: Tender, now: datetime) -> None:
     """Raise the credit refusal (403 ``Ineligible``: each record's reason and period) of the first
-    activity of `credit_activities` the bidder is barred from."""
+    activity of `credit_activities` the bidder is barred from.
+    """
     for activity in credit_activities(tender):
         eligibility = await may_take_part(session, organisation_id, activity, now)
         if not eligibility.allowed:

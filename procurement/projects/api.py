@@ -13,8 +13,7 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Controller, get, post
 from litestar.datastructures import State
-from litestar.di import Provide
-from litestar.di import NamedDependency
+from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -51,7 +50,8 @@ PUBLIC_PATHS = frozenset({"/api/v1/procurement/intentions"})
 class IntentionCreate(Input, rename="camel"):
     """An intention (采购意向). Less than 30 days before the expected month starts: only with an
     ``exemption`` (``small-scattered``, ``emergency``, ``secret``, ``disaster``, ``other``) and its
-    ``exemptionText`` (else 422 ``expectedMonth``/``intention_30_days``)."""
+    ``exemptionText`` (else 422 ``expectedMonth``/``intention_30_days``).
+    """
 
     project_name: Name
     budget: Money
@@ -101,7 +101,8 @@ class CriterionIn(msgspec.Struct, forbid_unknown_fields=True, rename="camel"):
 
 class ProjectCreate(Input, rename="camel"):
     """A project with its method (``public-tender``, ``invitation``, ``competitive-negotiation``,
-    ``competitive-consultation``, ``inquiry``, ``single-source``) and the method's conditions."""
+    ``competitive-consultation``, ``inquiry``, ``single-source``) and the method's conditions.
+    """
 
     code: Code
     name: Name
@@ -298,7 +299,7 @@ class ProjectsApi(Controller):
         return await project_read(db_session, await projects.own(actor, project_id))
 
     @post("/{project_id:uuid}/tender", operation_id="procurement_project_to_tender", status_code=HTTP_201_CREATED)
-    async def to_tender(
+    async def to_tender(  # noqa: PLR0917 - Litestar injects each by name
         self,
         project_id: FromPath[uuid.UUID],
         data: JSONBody[TenderRequest],
@@ -308,7 +309,8 @@ class ProjectsApi(Controller):
         tenders: NamedDependency[TenderService],
     ) -> ProjectRead:
         """The project as a tender draft on the bidding engine (GP rule set); add its signed tender
-        document and publish it with bidding's API (``/api/v1/bidding/tenders/{code}``)."""
+        document and publish it with bidding's API (``/api/v1/bidding/tenders/{code}``).
+        """
         async with db_session.begin_nested():
             await projects.to_tender(actor, project_id, tenders, deadline=data.deadline)
         return await project_read(db_session, await projects.own(actor, project_id))
@@ -326,7 +328,9 @@ class ProjectsApi(Controller):
             project = await projects.proceed(actor, project_id)
         return await project_read(db_session, project)
 
-    @post("/{project_id:uuid}/intention", operation_id="procurement_project_link_intention", status_code=HTTP_201_CREATED)
+    @post(
+        "/{project_id:uuid}/intention", operation_id="procurement_project_link_intention", status_code=HTTP_201_CREATED
+    )
     async def link(
         self,
         project_id: FromPath[uuid.UUID],

@@ -1,5 +1,6 @@
 """Sweep handler: a project about to start without a 30-day-old intention warns its purchaser and
-the supervisory departments, once."""
+the supervisory departments, once.
+"""
 
 from __future__ import annotations
 

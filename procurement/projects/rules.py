@@ -67,7 +67,10 @@ REASONS: Final[Mapping[ProcurementMethod, Mapping[str, str]]] = {
     ProcurementMethod.SINGLE_SOURCE: {  # 政府采购法 Art. 31
         "sole-supplier": "只能从唯一供应商处采购",
         "emergency": "发生了不可预见的紧急情况不能从其他供应商处采购",
-        "continuity": "必须保证原有采购项目一致性或者服务配套的要求，需要继续从原供应商处添购，且添购资金总额不超过原合同采购金额百分之十",
+        "continuity": (
+            "必须保证原有采购项目一致性或者服务配套的要求，需要继续从原供应商处添购，"
+            "且添购资金总额不超过原合同采购金额百分之十"
+        ),
     },
 }
 
@@ -128,7 +131,7 @@ def check_exemption(exemption: str | None, text: str | None, problems: Problems,
 
 def check_item(category: ItemCategory, item_code: str, problems: Problems, *, field_name: str = "itemCode") -> None:
     code = item_code.strip()
-    if not code or len(code) > 32 or not code[0] == ITEM_PREFIX[category] or not code[1:].replace(".", "").isalnum():  # noqa: PLR2004
+    if not code or len(code) > 32 or code[0] != ITEM_PREFIX[category] or not code[1:].replace(".", "").isalnum():  # noqa: PLR2004
         problems.add(
             field_name,
             "item_code",
@@ -200,5 +203,6 @@ def check_method(facts: MethodFacts, problems: Problems) -> None:  # noqa: C901,
         )
     cap = (facts.budget * Decimal("0.02")).quantize(Decimal("0.01"))
     if facts.bid_security_amount < 0 or facts.bid_security_amount > cap:
-        problems.add("bidSecurityAmount", "security_amount_over_cap", f"bid security is at most 2 % of the budget ({cap})")
-
+        problems.add(
+            "bidSecurityAmount", "security_amount_over_cap", f"bid security is at most 2 % of the budget ({cap})"
+        )

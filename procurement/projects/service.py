@@ -77,9 +77,12 @@ def _raise(problems: rules.Problems) -> None:
 
 class RequirementGate(Protocol):
     """Whether requirement ``requirement_id`` of ``organisation_id`` is approved: None when it may
-    become a project, else the reason it may not (shown as the refusal of field ``requirementId``)."""
+    become a project, else the reason it may not (shown as the refusal of field ``requirementId``).
+    """
 
-    async def __call__(self, session: AsyncSession, requirement_id: int, organisation_id: uuid.UUID, /) -> str | None: ...
+    async def __call__(
+        self, session: AsyncSession, requirement_id: int, organisation_id: uuid.UUID, /
+    ) -> str | None: ...
 
 
 _gate: list[RequirementGate] = []
@@ -135,7 +138,8 @@ class IntentionService:
 
     async def publish(self, actor: Actor, data: IntentionInput) -> ProcurementIntention:
         """Publish an intention; less than 30 days before the expected month starts only with an
-        exemption reason (choice and explanation)."""
+        exemption reason (choice and explanation).
+        """
         organisation_id = purchaser(actor)
         assert actor.user_id is not None  # noqa: S101 - purchaser() checked it
         problems = rules.Problems()
@@ -199,7 +203,8 @@ class IntentionService:
         self, query: str = "", *, organisation_id: uuid.UUID | None = None, limit: int = 50, offset: int = 0
     ) -> Sequence[tuple[ProcurementIntention, str]]:
         """Published intentions with their purchaser's name, newest first; ``query`` matches the
-        project name, the summary, the item code or the purchaser."""
+        project name, the summary, the item code or the purchaser.
+        """
         statement = (
             sa.select(ProcurementIntention, Organisation.name)
             .join(Organisation, Organisation.id == ProcurementIntention.organisation_id)
@@ -347,7 +352,8 @@ class ProjectInput:
 
 def intention_ok(intention: ProcurementIntention | None, starts_at: datetime) -> bool:
     """A project starting at ``starts_at`` has an intention published 30 days before (or the intention
-    itself was published under an exemption)."""
+    itself was published under an exemption).
+    """
     if intention is None:
         return False
     return intention.exemption is not None or rules.intention_early_enough(intention.published_at, starts_at)
@@ -369,7 +375,9 @@ class ProjectService:
             return None
         return intention
 
-    async def _requirement(self, organisation_id: uuid.UUID, requirement_id: int | None, problems: rules.Problems) -> None:
+    async def _requirement(
+        self, organisation_id: uuid.UUID, requirement_id: int | None, problems: rules.Problems
+    ) -> None:
         if not _gate:
             return
         if requirement_id is None:
@@ -530,7 +538,12 @@ class ProjectService:
         project.updated_at = await clock.now(self.session)
         await self.session.flush()
         await _record(
-            self.session, actor, "procurement.project_intention_linked", "procurement.project", project.id, code=project.code
+            self.session,
+            actor,
+            "procurement.project_intention_linked",
+            "procurement.project",
+            project.id,
+            code=project.code,
         )
         return project
 
@@ -551,7 +564,9 @@ class ProjectService:
         project.status = ProjectStatus.PROCEEDING
         project.updated_at = now
         await self.session.flush()
-        await _record(self.session, actor, "procurement.project_proceeding", "procurement.project", project.id, code=project.code)
+        await _record(
+            self.session, actor, "procurement.project_proceeding", "procurement.project", project.id, code=project.code
+        )
         return project
 
     async def to_tender(
@@ -570,10 +585,14 @@ class ProjectService:
         problems = rules.Problems()
         now = await clock.now(self.session)
         if project.method not in rules.TENDERED_METHODS:
-            problems.add("method", "single_source_not_tendered", "单一来源 has no competition: it does not become a tender")
+            problems.add(
+                "method", "single_source_not_tendered", "单一来源 has no competition: it does not become a tender"
+            )
         elif project.status is not ProjectStatus.READY:
             problems.add("status", "ready_only", "only a ready project becomes a tender")
-        intention = None if project.intention_id is None else await self.session.get(ProcurementIntention, project.intention_id)
+        intention = (
+            None if project.intention_id is None else await self.session.get(ProcurementIntention, project.intention_id)
+        )
         if project.exemption is None and not intention_ok(intention, now):
             problems.add(
                 "intentionId",
@@ -650,13 +669,20 @@ class ProjectService:
     async def warn_if_due(self, project_id: uuid.UUID, now: datetime) -> bool:
         """A project about to start (its notice within `rules.WARN_DAYS_BEFORE` days) without an
         intention published 30 days before it and without exemption: the purchaser and the
-        supervisory departments are told, once, and it is in the ledger."""
+        supervisory departments are told, once, and it is in the ledger.
+        """
         project = await self.project(project_id, lock=True)
         if project.next_check is None or project.next_check > now:
             return False
         project.next_check = None
-        intention = None if project.intention_id is None else await self.session.get(ProcurementIntention, project.intention_id)
-        if project.status is ProjectStatus.TENDERED or project.exemption is not None or intention_ok(intention, project.notice_at):
+        intention = (
+            None if project.intention_id is None else await self.session.get(ProcurementIntention, project.intention_id)
+        )
+        if (
+            project.status is ProjectStatus.TENDERED
+            or project.exemption is not None
+            or intention_ok(intention, project.notice_at)
+        ):
             await self.session.flush()
             return False
         project.warned_at = now
@@ -702,7 +728,8 @@ def _exemption_for_project(exemption: str | None, text: str | None, problems: ru
 
 def _warning_check(project: ProcurementProject, intention: ProcurementIntention | None) -> datetime | None:
     """When the sweep looks at the project: `rules.WARN_DAYS_BEFORE` days before its notice, unless
-    it is exempt or its intention is already 30 days old by then."""
+    it is exempt or its intention is already 30 days old by then.
+    """
     if project.exemption is not None or intention_ok(intention, project.notice_at):
         return None
     return project.notice_at - timedelta(days=rules.WARN_DAYS_BEFORE)

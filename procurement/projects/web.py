@@ -93,7 +93,7 @@ LABELS = Labels(
         "noticeAt": N_("Planned notice"),
         "evaluationMethod": N_("Evaluation method"),
         "criteria": N_("Scoring factors"),
-        "smeDeductionPercent": N_("SME price deduction (%)"),
+        "smeDeductionPercent": N_("SME price deduction (percent)"),
         "bidSecurityAmount": N_("Bid security (yuan)"),
         "intentionId": N_("Procurement intention"),
         "requirementId": N_("Requirement"),
@@ -108,7 +108,9 @@ LABELS = Labels(
         ),
         "exemption_explained": N_("Explain why the exemption applies."),
         "exemption_known": N_("Choose one of the listed exemption reasons."),
-        "item_code": N_("Enter a code of the government procurement catalogue matching the category (A goods, B works, C services)."),
+        "item_code": N_(
+            "Enter a code of the government procurement catalogue matching the category (A goods, B works, C services)."
+        ),
         "month": N_("Enter the month as YYYY-MM."),
         "not_past": N_("The expected month is not in the past."),
         "own_plan": N_("Choose a plan of your organisation."),
@@ -123,11 +125,13 @@ LABELS = Labels(
         "inquiry_goods_only": N_("Requests for quotations apply to goods only."),
         "single_source_supplier": N_("Name the proposed single-source supplier."),
         "method_fixed": N_("This procurement method fixes the evaluation method."),
-        "price_weight_min": N_("The price weighs at least 30 % for goods and 10 % for services."),
+        "price_weight_min": N_("The price weighs at least 30 per cent for goods and 10 per cent for services."),
         "weights_sum_100": N_("Scoring factors need weights summing to 100."),
-        "sme_deduction_range": N_("The SME price deduction is 10 to 20 %, or 0."),
-        "security_amount_over_cap": N_("Bid security is at most 2 % of the budget."),
-        "single_source_publicity": N_("A single-source procurement proceeds only after its publicity of 5 working days."),
+        "sme_deduction_range": N_("The SME price deduction is 10 to 20 per cent, or 0."),
+        "security_amount_over_cap": N_("Bid security is at most 2 per cent of the budget."),
+        "single_source_publicity": N_(
+            "A single-source procurement proceeds only after its publicity of 5 working days."
+        ),
         "single_source_not_tendered": N_("A single-source procurement does not become a tender."),
         "ready_only": N_("Only a ready project becomes a tender."),
         "publicity_only": N_("Only a single-source project in publicity proceeds so."),
@@ -362,7 +366,9 @@ class ProcurementProjectPages(Controller):
             context = {"plans": await self._plans(db_session, actor), "form": data, "errors": errors, **_LABELS}
             return await page(request, "procurement/projects/plans.html", context)
 
-        return await submit(db_session, work, labels=LABELS, redirect=request.url_for("procurement.plans"), refusal=refusal)
+        return await submit(
+            db_session, work, labels=LABELS, redirect=request.url_for("procurement.plans"), refusal=refusal
+        )
 
     # --- purchasers: projects ------------------------------------------------------------------------
 
@@ -373,7 +379,9 @@ class ProcurementProjectPages(Controller):
         rows = await projects.projects(purchaser(actor))
         return await page(request, "procurement/projects/projects.html", {"rows": rows, **_LABELS})
 
-    async def _new_context(self, session: AsyncSession, actor: Actor, form: ProjectForm, errors: list[Any]) -> dict[str, Any]:
+    async def _new_context(
+        self, session: AsyncSession, actor: Actor, form: ProjectForm, errors: list[Any]
+    ) -> dict[str, Any]:
         intentions = await IntentionService(session).search(organisation_id=purchaser(actor), limit=100)
         return {
             "form": form,
@@ -416,7 +424,11 @@ class ProcurementProjectPages(Controller):
         )
 
     async def _detail(
-        self, request: Request[Any, Any, Any], session: AsyncSession, actor: Actor, project: ProcurementProject, errors: list[Any]
+        self,
+        request: Request[Any, Any, Any],
+        session: AsyncSession,
+        project: ProcurementProject,
+        errors: list[Any],
     ) -> Response[Any]:
         tender = None if project.tender_id is None else await session.get(Tender, project.tender_id)
         intentions = await IntentionService(session).search(organisation_id=project.organisation_id, limit=100)
@@ -432,10 +444,12 @@ class ProcurementProjectPages(Controller):
         actor: NamedDependency[Actor],
         projects: NamedDependency[ProjectService],
     ) -> Response[Any]:
-        return await self._detail(request, db_session, actor, await projects.own(actor, project_id), [])
+        return await self._detail(request, db_session, await projects.own(actor, project_id), [])
 
-    @post("/projects/{project_id:uuid}/tender", name="procurement.project_tender", opt=requires(ProjectPermission.MANAGE))
-    async def project_tender(
+    @post(
+        "/projects/{project_id:uuid}/tender", name="procurement.project_tender", opt=requires(ProjectPermission.MANAGE)
+    )
+    async def project_tender(  # noqa: PLR0917 - Litestar injects each by name
         self,
         request: Request[Any, Any, Any],
         project_id: FromPath[uuid.UUID],
@@ -452,7 +466,7 @@ class ProcurementProjectPages(Controller):
             return await projects.to_tender(actor, project_id, tenders, deadline=deadline)
 
         async def refusal(errors: list[Any]) -> Response[Any]:
-            return await self._detail(request, db_session, actor, await projects.own(actor, project_id), errors)
+            return await self._detail(request, db_session, await projects.own(actor, project_id), errors)
 
         return await submit(
             db_session,
@@ -462,7 +476,11 @@ class ProcurementProjectPages(Controller):
             refusal=refusal,
         )
 
-    @post("/projects/{project_id:uuid}/proceed", name="procurement.project_proceed", opt=requires(ProjectPermission.MANAGE))
+    @post(
+        "/projects/{project_id:uuid}/proceed",
+        name="procurement.project_proceed",
+        opt=requires(ProjectPermission.MANAGE),
+    )
     async def project_proceed(
         self,
         request: Request[Any, Any, Any],
@@ -475,13 +493,15 @@ class ProcurementProjectPages(Controller):
             return await projects.proceed(actor, project_id)
 
         async def refusal(errors: list[Any]) -> Response[Any]:
-            return await self._detail(request, db_session, actor, await projects.own(actor, project_id), errors)
+            return await self._detail(request, db_session, await projects.own(actor, project_id), errors)
 
         url = request.url_for("procurement.project", project_id=project_id)
         return await submit(db_session, work, labels=LABELS, redirect=url, refusal=refusal)
 
-    @post("/projects/{project_id:uuid}/intention", name="procurement.project_link", opt=requires(ProjectPermission.MANAGE))
-    async def project_link(
+    @post(
+        "/projects/{project_id:uuid}/intention", name="procurement.project_link", opt=requires(ProjectPermission.MANAGE)
+    )
+    async def project_link(  # noqa: PLR0917 - Litestar injects each by name
         self,
         request: Request[Any, Any, Any],
         project_id: FromPath[uuid.UUID],
@@ -498,7 +518,7 @@ class ProcurementProjectPages(Controller):
             return await projects.link_intention(actor, project_id, intention)
 
         async def refusal(errors: list[Any]) -> Response[Any]:
-            return await self._detail(request, db_session, actor, await projects.own(actor, project_id), errors)
+            return await self._detail(request, db_session, await projects.own(actor, project_id), errors)
 
         url = request.url_for("procurement.project", project_id=project_id)
         return await submit(db_session, work, labels=LABELS, redirect=url, refusal=refusal)

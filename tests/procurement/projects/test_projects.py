@@ -9,13 +9,14 @@ import itertools
 from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bidding.models import BidVersion, DocumentKind, Tender, TenderStatus
+from bidding.models import BidVersion, DocumentKind, TenderStatus
 from bidding.tenders.service import TenderService
 from certs.devpki.pki import DevPki
 from procurement.projects.jobs import IntentionWarning
@@ -119,8 +120,8 @@ async def test_method_conditions_name_field_and_rule(
     async with session_maker() as session:
         now = await clock.now(session)
         service = ProjectService(session, settings)
-        exempt = {"exemption": "emergency", "exemption_text": "急需"}
-        cases = [
+        exempt: dict[str, Any] = {"exemption": "emergency", "exemption_text": "急需"}
+        cases: list[tuple[dict[str, Any], set[tuple[str, str]]]] = [
             (
                 {"method": ProcurementMethod.SINGLE_SOURCE, "evaluation_method": "lowest-evaluated-price"},
                 {
@@ -129,7 +130,10 @@ async def test_method_conditions_name_field_and_rule(
                     ("supplierName", "single_source_supplier"),
                 },
             ),
-            ({"method": ProcurementMethod.INVITATION}, {("methodReason", "method_reason_required"), ("justification", "justification_required")}),
+            (
+                {"method": ProcurementMethod.INVITATION},
+                {("methodReason", "method_reason_required"), ("justification", "justification_required")},
+            ),
             (
                 {
                     "method": ProcurementMethod.INQUIRY,
@@ -188,7 +192,9 @@ async def test_method_conditions_name_field_and_rule(
             proceeding = await service.proceed(purchaser.actor(), single.id)
         assert proceeding.status is ProjectStatus.PROCEEDING
         with pytest.raises(ProjectRefused) as not_tendered:
-            await service.to_tender(purchaser.actor(), single.id, TenderService(session, settings, FileStore(settings.storage_dir)))
+            await service.to_tender(
+                purchaser.actor(), single.id, TenderService(session, settings, FileStore(settings.storage_dir))
+            )
         assert ("method", "single_source_not_tendered") in _rules(not_tendered)
 
 
@@ -218,7 +224,9 @@ async def test_the_sweep_warns_purchaser_and_supervisor_of_a_project_without_int
         stored = await session.get_one(ProcurementProject, project.id)
         assert stored.warned_at is not None
         notices = (
-            await session.scalars(sa.select(Notice).where(Notice.event_key == f"procurement.intention_missing:{project.id}"))
+            await session.scalars(
+                sa.select(Notice).where(Notice.event_key == f"procurement.intention_missing:{project.id}")
+            )
         ).all()
         assert {notice.recipient_id for notice in notices} >= {purchaser.organisation_id, supervisor.organisation_id}
         entries = (
@@ -251,7 +259,15 @@ async def test_a_project_becomes_a_gp_tender_that_takes_a_sealed_bid_and_refuses
         code = _code(now)
         # A project whose intention is only 10 days old does not start before 30 days have passed.
         early = await service.create(
-            purchaser.actor(), project_input(now, code + "-A", intention_id=young.id, notice_at=now + timedelta(days=25), exemption="other", exemption_text="测试")
+            purchaser.actor(),
+            project_input(
+                now,
+                code + "-A",
+                intention_id=young.id,
+                notice_at=now + timedelta(days=25),
+                exemption="other",
+                exemption_text="测试",
+            ),
         )
         early.exemption = None  # as if created without: the tender's own check must refuse
         with pytest.raises(ProjectRefused) as refused:
@@ -305,7 +321,9 @@ async def test_a_project_becomes_a_gp_tender_that_takes_a_sealed_bid_and_refuses
     receipt = await (await bid_client(client, supplier)).upload(published.project_code, "L1", built.path)
     assert receipt.record["bidder"] == supplier.uscc
     async with session_maker() as session:
-        versions = (await session.scalars(sa.select(BidVersion).where(BidVersion.container_sha256 == built.sha256))).all()
+        versions = (
+            await session.scalars(sa.select(BidVersion).where(BidVersion.container_sha256 == built.sha256))
+        ).all()
         assert len(versions) == 1
 
     # A supplier blacklisted from government procurement (only) is refused, with reason and period.

@@ -36,6 +36,9 @@ EXPECTED_LINKS = {
         "/guarantees/securities",
         "/inbox",
         "/account",
+        "/procurement/projects",
+        "/procurement/plans",
+        "/procurement/intentions/new",
     },
     Role.AGENCY: {
         "/bidding/manage",
@@ -63,6 +66,8 @@ EXPECTED_LINKS = {
         "/guarantees/supervision",
         "/credit/imports",
         "/account",
+        "/procurement/calendar",
+        "/procurement/notices",
     },
     Role.ADMIN: {
         "/trust-list",
