@@ -197,6 +197,11 @@ DEFAULT_RULES: Final[Mapping[str, TenderRules]] = {
 }
 
 
+GOVERNMENT_PROCUREMENT_TYPES: Final = frozenset({"goods", "services"})
+"""The rule sets of government procurement (政府采购法, 87号令): a bidder's credit is asked about
+government procurement too on tenders of these types (`bidding.intake.base.credit_activities`)."""
+
+
 class UnknownTenderType(LookupError):
     """No rule set carries this tender type."""
 

@@ -238,3 +238,10 @@ _.EXCERPT_TITLE
 _.registered_at  # procurement/libraries/models.py: when a supplier entered the library (stored, exported later)
 _.item_count  # procurement.libraries: an edition's size, shown on the catalogue pages
 _.valid_now  # procurement.libraries.schemas.QualificationRead: read by API clients
+# procurement.projects: API fields, a column kept for queries by month start, the requirement gate the
+# server wires (procurement.requirements, built in parallel), and plan totals the page reads.
+_.tender_url
+_.expected_start
+_.use_requirement_gate
+_.intentions_budget
+_.projects_budget

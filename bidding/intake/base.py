@@ -29,6 +29,9 @@ from bidding.models import (
 )
 from bidding.repository.bids import BidRepository
 from bidding.repository.tenders import TenderRepository
+from bidding.rules import GOVERNMENT_PROCUREMENT_TYPES
+from trading.credit.models import Activity
+from trading.credit.service import may_take_part
 from trading.kernel import clock
 from trading.kernel.auth.identity import Actor
 from trading.kernel.errors import Conflict, NotFound, PermissionDenied
@@ -145,3 +148,23 @@ class IntakeBase:
 
 def receipt_number(now: datetime) -> str:
     return f"BR{now:%Y%m%d%H%M%S}-{secrets.token_hex(5).upper()}"
+
+
+def credit_activities(tender: Tender) -> tuple[Activity, ...]:
+    """What a bidder's credit records are asked about for this tender: bidding always, and
+    government procurement too when the tender runs under a GP rule set (a record barring a
+    supplier from 政府采购 refuses it from a procurement tender, GP 实施条例 Art. 19/GP law Art. 77).
+    """
+    if tender.tender_type in GOVERNMENT_PROCUREMENT_TYPES:
+        return (Activity.BIDDING, Activity.GOVERNMENT_PROCUREMENT)
+    return (Activity.BIDDING,)
+
+
+async def check_credit(session: AsyncSession, organisation_id: uuid.UUID, tender: Tender, now: datetime) -> None:
+    """Raise the credit refusal (403 ``Ineligible``: each record's reason and period) of the first
+    activity of `credit_activities` the bidder is barred from.
+    """
+    for activity in credit_activities(tender):
+        eligibility = await may_take_part(session, organisation_id, activity, now)
+        if not eligibility.allowed:
+            raise eligibility.refusal()

@@ -19,7 +19,7 @@ from bidding.errors import (
     TenderStateConflict,
 )
 from bidding.guarantees_flow import attach_bid_guarantee, check_bid_guarantee
-from bidding.intake.base import BLOB_NAMESPACE, IntakeBase, Receipt, receipt_number
+from bidding.intake.base import BLOB_NAMESPACE, IntakeBase, Receipt, check_credit, receipt_number
 from bidding.intake.sealing import CheckedContainer, TenderSnapshot, check_container
 from bidding.models import (
     Bid,
@@ -37,8 +37,6 @@ from bidding.tenders.security import lot_terms
 from certs.sign.cades import DetachedSignature
 from certs.trustlist.model import fingerprint
 from trading.credit.errors import Ineligible
-from trading.credit.models import Activity
-from trading.credit.service import may_take_part
 from trading.kernel import clock
 from trading.kernel.auth.identity import Actor
 from trading.kernel.db.uow import transaction
@@ -121,9 +119,7 @@ class Submissions(IntakeBase):
                 )
             # Asked again at acceptance, not only when the upload started: an upload lives for
             # hours, and a bidder barred meanwhile gets no receipt (the same refusal as at start).
-            eligibility = await may_take_part(session, snapshot.bidder_organisation_id, Activity.BIDDING, now)
-            if not eligibility.allowed:
-                raise eligibility.refusal()
+            await check_credit(session, snapshot.bidder_organisation_id, tender, now)
             upload = await self._upload(session, actor, upload_id, lock=True)
             self._check_receiving(upload)
             # Issue 17: a guarantee named as the bid security must be on the platform, verify for this

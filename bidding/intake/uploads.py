@@ -13,14 +13,12 @@ from bidding.errors import (
     PackageTooLarge,
     UploadOffsetMismatch,
 )
-from bidding.intake.base import SHA256_HEX, IntakeBase
+from bidding.intake.base import SHA256_HEX, IntakeBase, check_credit
 from bidding.models import (
     BidUpload,
     Tender,
     UploadStatus,
 )
-from trading.credit.models import Activity
-from trading.credit.service import may_take_part
 from trading.kernel import clock
 from trading.kernel.auth.identity import Actor
 from trading.kernel.db.uow import transaction
@@ -45,8 +43,7 @@ class UploadSessions(IntakeBase):
             self._check_open(tender, now)
             # A bidder barred by a credit record in force (blacklist, serious violation …) is
             # refused before a byte is sent, with each record's reason and period.
-            if not (eligibility := await may_take_part(session, organisation_id, Activity.BIDDING, now)).allowed:
-                raise eligibility.refusal()
+            await check_credit(session, organisation_id, tender, now)
             if size > tender.max_package_bytes:
                 raise PackageTooLarge(
                     f"the package is {size} bytes; this tender accepts at most {tender.max_package_bytes}",

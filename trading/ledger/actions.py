@@ -272,6 +272,13 @@ ACTION_LABELS: Final[Mapping[str, str]] = MappingProxyType(
         "procurement.supplier_registered": N_("Supplier registered in the library"),
         "procurement.qualification_added": N_("Supplier qualification added"),
         "procurement.catalogue_loaded": N_("Item catalogue edition loaded"),
+        "procurement.intention_published": N_("Procurement intention published"),
+        "procurement.plan_created": N_("Procurement plan created"),
+        "procurement.project_created": N_("Procurement project created"),
+        "procurement.project_intention_linked": N_("Intention linked to a procurement project"),
+        "procurement.project_proceeding": N_("Single-source procurement proceeding after its publicity"),
+        "procurement.project_tendered": N_("Procurement project became a tender"),
+        "procurement.intention_missing": N_("Procurement project about to start without an intention"),
     }
 )
 GROUP_LABELS: Final[Mapping[str, str]] = MappingProxyType(
@@ -347,6 +354,9 @@ SUBJECT_LABELS: Final[Mapping[str, str]] = MappingProxyType(
         "procurement.suppliers_import": N_("Supplier import"),
         "procurement.supplier": N_("Supplier"),
         "procurement.catalogue_edition": N_("Item catalogue edition"),
+        "procurement.intention": N_("Procurement intention"),
+        "procurement.plan": N_("Procurement plan"),
+        "procurement.project": N_("Procurement project"),
     }
 )
 """What kind of record an entry changed (``subject_type``)."""

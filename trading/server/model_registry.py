@@ -9,6 +9,7 @@ import bidding.evaluation.pool.models  # registers the expert-pool tables
 import bidding.models
 import bidding.opening.models  # noqa: F401 - registers the opening tables
 import intermediary_market.models  # noqa: F401 - registers the marketplace tables
+import procurement.projects.models  # noqa: F401 - registers procurement's intentions, plans and projects
 import trading.credit.models  # registers the credit tables
 import trading.guarantees.api_store  # registers the guarantor API's nonce and idempotency tables
 import trading.guarantees.callbacks  # registers the callback outbox

@@ -49,6 +49,8 @@ from intermediary_market.api import routes as market_api
 from intermediary_market.web import routes as market_web
 from procurement.libraries import api as procurement_libraries_api
 from procurement.libraries import web as procurement_libraries_web
+from procurement.projects import api as procurement_projects_api
+from procurement.projects import web as procurement_projects_web
 from procurement.requirements import api as requirements_api
 from procurement.requirements import web as requirements_web
 from procurement.rule_catalogue import api as rule_catalogue_api
@@ -153,6 +155,8 @@ PUBLIC_ROUTES: frozenset[str] = frozenset(
         *award_decisions_web.PUBLIC_PATHS,
         *award_contract_web.PUBLIC_PATHS,
         *award_contract_api.PUBLIC_PATHS,
+        *procurement_projects_api.PUBLIC_PATHS,
+        *procurement_projects_web.PUBLIC_PATHS,
     }
 )
 
@@ -214,6 +218,7 @@ def route_handlers(api_prefix: str) -> list[ControllerRouterHandler]:
             *rule_catalogue_api.CONTROLLERS,
             *requirements_api.CONTROLLERS,
             *procurement_libraries_api.CONTROLLERS,
+            *procurement_projects_api.CONTROLLERS,
         ],
     )
     # Pages, static files and operational endpoints are not the API: they stay out of its document.
@@ -265,6 +270,7 @@ def route_handlers(api_prefix: str) -> list[ControllerRouterHandler]:
             *rule_catalogue_web.CONTROLLERS,
             *requirements_web.CONTROLLERS,
             *procurement_libraries_web.CONTROLLERS,
+            *procurement_projects_web.CONTROLLERS,
             create_static_files_router(path="/static", directories=[STATIC_DIR], name="static"),
         ],
     )

@@ -58,6 +58,21 @@ _CREDIT_PANEL = Panel(
     (Link(N_("Credit records"), "credit.import_form"),),
 )
 
+_PROCUREMENT_PANEL = Panel(
+    N_("Government procurement"),
+    N_("Publish procurement intentions 30 days ahead, keep yearly plans, and turn projects into tenders."),
+    (
+        Link(N_("Procurement projects"), "procurement.projects"),
+        Link(N_("Procurement plans"), "procurement.plans"),
+        Link(N_("Publish a procurement intention"), "procurement.intention_new"),
+    ),
+)
+_PROCUREMENT_OFFICE_PANEL = Panel(
+    N_("Government procurement"),
+    N_("The intentions calendar and the procurement notices."),
+    (Link(N_("Intentions calendar"), "procurement.calendar"), Link(N_("Procurement notices"), "procurement.notices")),
+)
+
 _INBOX = Link(N_("Notices"), "notifications.inbox")
 _TENDER_MANAGEMENT = Link(N_("Tender management"), "bidding.manage")
 
@@ -75,6 +90,7 @@ NAVIGATION = Navigation(
             roles=frozenset({Role.TENDEREE, Role.AGENCY, Role.ADMIN, Role.SUPERVISOR}),
         ),
         NavItem(N_("Intermediary marketplace"), "/market", Audience.EVERYONE),
+        NavItem(N_("Procurement intentions"), "/procurement/intentions", Audience.EVERYONE),
         NavItem(N_("Owner workspace"), "/market/owner", roles=frozenset({Role.TENDEREE})),
         NavItem(N_("Intermediary workspace"), "/market/intermediary", roles=frozenset({Role.INTERMEDIARY})),
         NavItem(N_("Marketplace supervision"), MARKET_REGULATOR, roles=frozenset({Role.SUPERVISOR})),
@@ -187,6 +203,7 @@ NAVIGATION = Navigation(
                 Panel(
                     N_("Objections and notices"), N_("Raise objections and read the notices sent to you."), (_INBOX,)
                 ),
+                _PROCUREMENT_PANEL,
             ),
         ),
         RoleDashboard(
@@ -352,6 +369,7 @@ NAVIGATION = Navigation(
                         Link(N_("Item catalogue"), "procurement.catalogue"),
                     ),
                 ),
+                _PROCUREMENT_OFFICE_PANEL,
             ),
         ),
         RoleDashboard(

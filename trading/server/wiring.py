@@ -51,6 +51,8 @@ from bidding.opening.service import OpeningService
 from intermediary_market import jobs as market_jobs
 from intermediary_market import policies as market_policies
 from procurement.libraries import policies as procurement_library_policies
+from procurement.projects import jobs as procurement_project_jobs
+from procurement.projects import policies as procurement_project_policies
 from procurement.requirements import policies as requirement_policies
 from procurement.rule_catalogue import policies as rule_catalogue_policies
 from trading.credit import jobs as credit_jobs
@@ -105,6 +107,7 @@ def grants() -> Grants:
         rule_catalogue_policies.ROLE_GRANTS,
         requirement_policies.ROLE_GRANTS,
         procurement_library_policies.ROLE_GRANTS,
+        procurement_project_policies.ROLE_GRANTS,
     )
 
 
@@ -237,6 +240,7 @@ def register_sweep_handlers() -> None:
         *notifications_jobs.SWEEP_HANDLERS,
         *award_jobs.SWEEP_HANDLERS,
         *guarantee_release_jobs.SWEEP_HANDLERS,
+        *procurement_project_jobs.SWEEP_HANDLERS,
     )
     for handler in handlers:
         sweep.register(handler)

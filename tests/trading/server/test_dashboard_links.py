@@ -42,6 +42,9 @@ EXPECTED_LINKS = {
         "/procurement/suppliers",
         "/procurement/catalogue",
         "/procurement/purchasers",
+        "/procurement/projects",
+        "/procurement/plans",
+        "/procurement/intentions/new",
     },
     Role.AGENCY: {
         "/bidding/manage",
@@ -74,6 +77,8 @@ EXPECTED_LINKS = {
         "/procurement/purchasers",
         "/procurement/suppliers",
         "/procurement/catalogue",
+        "/procurement/calendar",
+        "/procurement/notices",
     },
     Role.ADMIN: {
         "/trust-list",
