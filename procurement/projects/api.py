@@ -122,7 +122,7 @@ class ProjectCreate(Input, rename="camel"):
     supplier_name: Short | None = None
     intention_id: uuid.UUID | None = None
     plan_id: uuid.UUID | None = None
-    requirement_id: int | None = None
+    requirement_id: uuid.UUID | None = None
     exemption: Annotated[ShortText, MaxLength(32)] | None = None
     exemption_text: Annotated[str, MaxLength(2000)] | None = None
 
@@ -151,7 +151,7 @@ class ProjectRead(msgspec.Struct, rename="camel"):
     evaluation_method: str
     sme_deduction_percent: int
     intention_id: uuid.UUID | None
-    requirement_id: int | None
+    requirement_id: uuid.UUID | None
     warned_at: datetime | None
     tender_code: str | None
     tender_url: str | None

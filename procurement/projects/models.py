@@ -98,8 +98,8 @@ class ProcurementProject(UUIDPrimaryKey, Base):
     organisation_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("parties_organisations.id"), index=True)
     plan_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("procurement_plans.id"), index=True)
     intention_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("procurement_intentions.id"), index=True)
-    requirement_id: Mapped[int | None]
-    """The approved requirement (采购需求, `procurement.requirements`) it implements; no FK yet."""
+    requirement_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("procurement_requirements.id"), index=True)
+    """The requirement (采购需求, `procurement.requirements`) it implements: approved before it becomes a tender."""
     code: Mapped[str] = mapped_column(sa.String(64), unique=True)
     """The project code, the tender's project code once tendered."""
     name: Mapped[str] = mapped_column(sa.String(300))

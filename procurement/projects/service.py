@@ -7,10 +7,11 @@ tender draft through bidding's public service (`bidding.tenders.service.TenderSe
 government-procurement rule set of the category. Every refusal is one 422 naming each field and rule;
 every change is in the ledger.
 
-**The requirement gate.** Only an approved requirement (采购需求, `procurement.requirements`) may
-become a project. That package is built in parallel; `use_requirement_gate` takes the check
-(`RequirementGate`) and `trading.server` wires it. With no gate wired, ``requirement_id`` is stored
-as given and not checked.
+**The requirement gate (先体检、再发布).** A project names the requirement (采购需求,
+`procurement.requirements`) it implements; a named requirement must be the unit's own and approved
+when the project is created, and no project becomes a tender without one that is approved and,
+re-checked then with the rules in force, has no blocking finding left unjustified
+(`procurement.requirements.service.approval_refusal`).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -38,6 +39,7 @@ from procurement.projects.models import (
     ProcurementProject,
     ProjectStatus,
 )
+from procurement.requirements.service import approval_refusal
 from trading.kernel import calendar as working_calendar
 from trading.kernel import clock
 from trading.kernel.auth.identity import Actor
@@ -73,26 +75,6 @@ def _raise(problems: rules.Problems) -> None:
     first = problems.items[0]
     message = first["message"] if len(problems.items) == 1 else f"{len(problems.items)} procurement rules are broken"
     raise ProjectRefused(message, field=first["field"], rule=first["rule"], extra={"errors": problems.items})
-
-
-class RequirementGate(Protocol):
-    """Whether requirement ``requirement_id`` of ``organisation_id`` is approved: None when it may
-    become a project, else the reason it may not (shown as the refusal of field ``requirementId``).
-    """
-
-    async def __call__(
-        self, session: AsyncSession, requirement_id: int, organisation_id: uuid.UUID, /
-    ) -> str | None: ...
-
-
-_gate: list[RequirementGate] = []
-
-
-def use_requirement_gate(gate: RequirementGate | None) -> None:
-    """Wire (or, with None, unwire) the check that a requirement is approved (`trading.server`)."""
-    _gate.clear()
-    if gate is not None:
-        _gate.append(gate)
 
 
 def purchaser(actor: Actor) -> uuid.UUID:
@@ -345,7 +327,7 @@ class ProjectInput:
     supplier_name: str | None = None
     intention_id: uuid.UUID | None = None
     plan_id: uuid.UUID | None = None
-    requirement_id: int | None = None
+    requirement_id: uuid.UUID | None = None
     exemption: str | None = None
     exemption_text: str | None = None
 
@@ -376,14 +358,13 @@ class ProjectService:
         return intention
 
     async def _requirement(
-        self, organisation_id: uuid.UUID, requirement_id: int | None, problems: rules.Problems
+        self, organisation_id: uuid.UUID, requirement_id: uuid.UUID | None, problems: rules.Problems, *, required: bool
     ) -> None:
-        if not _gate:
-            return
         if requirement_id is None:
-            problems.add("requirementId", "requirement_required", "a project implements an approved requirement")
+            if required:
+                problems.add("requirementId", "requirement_required", "a project implements an approved requirement")
             return
-        refusal = await _gate[0](self.session, requirement_id, organisation_id)
+        refusal = await approval_refusal(self.session, requirement_id, organisation_id)
         if refusal is not None:
             problems.add("requirementId", "requirement_approved", refusal)
 
@@ -436,7 +417,7 @@ class ProjectService:
             still_possible = intention is None and rules.intention_early_enough(now, data.notice_at)
             if data.exemption or not still_possible:
                 _exemption_for_project(data.exemption, data.exemption_text, problems)
-        await self._requirement(organisation_id, data.requirement_id, problems)
+        await self._requirement(organisation_id, data.requirement_id, problems, required=False)
         publicity_from = publicity_until = None
         if data.method is ProcurementMethod.SINGLE_SOURCE and not problems.items:
             calendar = working_calendar.load_calendar(self.settings.storage_dir)
@@ -599,7 +580,7 @@ class ProjectService:
                 "intention_30_days",
                 f"the procurement starts only {rules.INTENTION_DAYS} days after its intention was published",
             )
-        await self._requirement(project.organisation_id, project.requirement_id, problems)
+        await self._requirement(project.organisation_id, project.requirement_id, problems, required=True)
         _raise(problems)
         start = max(now, project.notice_at) if project.notice_at > now else now
         due = deadline or start + timedelta(days=DEFAULT_DEADLINE_DAYS)

@@ -35,6 +35,8 @@ from procurement.projects.service import (
     ProjectService,
     purchaser,
 )
+from procurement.requirements.service import RequirementService
+from procurement.requirements.web import STATE_LABELS as REQUIREMENT_STATES
 from trading.kernel import clock
 from trading.kernel.auth.identity import Actor
 from trading.kernel.auth.permissions import requires
@@ -243,7 +245,7 @@ def _project(form: ProjectForm) -> ProjectInput:
     notice = parser.time("noticeAt", form.noticeAt, required=True)
     price_weight = parser.integer("priceWeight", form.priceWeight) if form.priceWeight.strip() else None
     sme = parser.integer("smeDeductionPercent", form.smeDeductionPercent or "0")
-    requirement = parser.integer("requirementId", form.requirementId) if form.requirementId.strip() else None
+    requirement = parser.uuid("requirementId", form.requirementId, required=False)
     intention = parser.uuid("intentionId", form.intentionId, required=False)
     plan = parser.uuid("planId", form.planId, required=False)
     parser.done()
@@ -387,6 +389,11 @@ class ProcurementProjectPages(Controller):
             "form": form,
             "errors": errors,
             "intentions": intentions,
+            # Approved requirements first: only those may become a tender.
+            "requirements": sorted(
+                await RequirementService(session).mine(actor), key=lambda row: row.state != "approved"
+            ),
+            "requirement_states": REQUIREMENT_STATES,
             "plans": await self._plans(session, actor),
             **_LABELS,
         }

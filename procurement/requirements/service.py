@@ -438,6 +438,24 @@ class RequirementService:
         )
 
 
+async def approval_refusal(session: AsyncSession, requirement_id: uuid.UUID, organisation_id: uuid.UUID) -> str | None:
+    """Why requirement ``requirement_id`` of ``organisation_id`` may not become a tender, or None:
+    it must be the unit's own, approved in the internal review, and — re-checked now with the rules
+    in force — carry no blocking finding without an approved justification.
+    """
+    row = await session.get(Requirement, requirement_id, with_for_update=True)
+    if row is None or row.organisation_id != organisation_id:
+        return "no such requirement of your unit"
+    if row.state != State.APPROVED.value:
+        return f"the requirement is {row.state}, not approved in the internal review"
+    service = RequirementService(session)
+    await service._recheck(row)  # noqa: SLF001 - the same module's gate
+    gate = await service.gate(row)
+    if not gate.open:
+        return f"{len(gate.blocking)} blocking finding(s) without an approved justification"
+    return None
+
+
 async def ensure_publishable(session: AsyncSession, actor: Actor, requirement_id: uuid.UUID) -> Requirement:
     """For the project part (issue 18 point 5): the requirement is approved and, re-checked now
     with the rules in force, has no blocking finding without an approved justification. Raises

@@ -9,7 +9,10 @@ import bidding.evaluation.pool.models  # registers the expert-pool tables
 import bidding.models
 import bidding.opening.models  # noqa: F401 - registers the opening tables
 import intermediary_market.models  # noqa: F401 - registers the marketplace tables
-import procurement.projects.models  # noqa: F401 - registers procurement's intentions, plans and projects
+import procurement.libraries.models  # registers the purchaser, supplier and item-catalogue libraries
+import procurement.projects.models  # registers intentions, plans and projects
+import procurement.requirements.models  # registers requirements, findings, justifications and reviews
+import procurement.rule_catalogue.models  # noqa: F401 - registers the negative-list rule versions
 import trading.credit.models  # registers the credit tables
 import trading.guarantees.api_store  # registers the guarantor API's nonce and idempotency tables
 import trading.guarantees.callbacks  # registers the callback outbox

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -12,11 +13,17 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from certs.devpki.pki import DevPki
 from procurement.projects.models import ItemCategory, ProcurementIntention, ProcurementMethod
 from procurement.projects.service import IntentionInput, IntentionService, ProjectInput
+from procurement.requirements.service import RequirementService
 from tests.bidding.factories import Party, party
+from tests.procurement.requirements.factories import CLEAN_QUALIFICATIONS, OVERVIEW, PACKAGE, PLAN
+from tests.trading.parties.factories import PASSWORD, new_username
+from trading.kernel.auth.identity import Actor, ActorKind
 from trading.kernel.auth.roles import Role
 from trading.kernel.calendar import CHINA
 from trading.kernel.settings import Settings
 from trading.parties.models import OrganisationKind
+from trading.parties.schemas import UserCreate
+from trading.parties.service import PartiesService
 
 
 async def purchaser_party(session_maker: async_sessionmaker[AsyncSession], settings: Settings, pki: DevPki) -> Party:
@@ -86,3 +93,39 @@ def project_input(now: datetime, code: str, **overrides: Any) -> ProjectInput:
     }
     fields.update(overrides)
     return ProjectInput(**fields)
+
+
+async def approved_requirement(
+    session_maker: async_sessionmaker[AsyncSession], settings: Settings, purchaser: Party
+) -> uuid.UUID:
+    """A goods requirement of the purchaser's unit, filled with nothing to find and approved in the
+    internal review by a second member of the unit (the author never reviews their own).
+    """
+    async with session_maker() as session:
+        user, _ = await PartiesService(session, settings).create_user(
+            UserCreate(
+                username=new_username("reviewer"),
+                display_name="采购审查人",
+                password=PASSWORD,
+                organisation_id=purchaser.organisation_id,
+                role=Role.TENDEREE,
+            ),
+            actor=Actor.system(),
+        )
+        reviewer = Actor(
+            kind=ActorKind.USER,
+            user_id=user.id,
+            username=user.username,
+            organisation_id=purchaser.organisation_id,
+            roles=frozenset({Role.TENDEREE}),
+        )
+        service = RequirementService(session)
+        row = await service.create(purchaser.actor(), "goods", OVERVIEW["project_name"])
+        package = {**PACKAGE, "qualifications": CLEAN_QUALIFICATIONS}
+        for part, fields, index in (("overview", OVERVIEW, None), ("plan", PLAN, None), ("package", package, 0)):
+            assert await service.save_part(purchaser.actor(), row.id, part, fields, index) == []
+        await service.submit(purchaser.actor(), row.id)
+        approved = await service.review(reviewer, row.id, approve=True, note="")
+        assert approved.state == "approved"
+        await session.commit()
+        return row.id

@@ -25,6 +25,7 @@ from procurement.projects.service import IntentionService, ProjectRefused, Proje
 from tests.bidding.containers import bid_client, build
 from tests.bidding.factories import TENDER_DOCUMENT, bidder_party, ledger_entries, sign_document
 from tests.procurement.projects.factories import (
+    approved_requirement,
     intention_days_ago,
     intention_input,
     project_input,
@@ -253,11 +254,13 @@ async def test_a_project_becomes_a_gp_tender_that_takes_a_sealed_bid_and_refuses
         now = await clock.now(session)
     young = await intention_days_ago(session_maker, purchaser, now, 10)
     old = await intention_days_ago(session_maker, purchaser, now, 31)
+    requirement = await approved_requirement(session_maker, settings, purchaser)
     async with session_maker() as session:
         service = ProjectService(session, settings)
         tenders = TenderService(session, settings, store)
         code = _code(now)
-        # A project whose intention is only 10 days old does not start before 30 days have passed.
+        # A project whose intention is only 10 days old does not start before 30 days have passed, and
+        # none becomes a tender without an approved requirement.
         early = await service.create(
             purchaser.actor(),
             project_input(
@@ -272,13 +275,16 @@ async def test_a_project_becomes_a_gp_tender_that_takes_a_sealed_bid_and_refuses
         early.exemption = None  # as if created without: the tender's own check must refuse
         with pytest.raises(ProjectRefused) as refused:
             await service.to_tender(purchaser.actor(), early.id, tenders)
-        assert _rules(refused) == {("intentionId", "intention_30_days")}
+        assert _rules(refused) == {("intentionId", "intention_30_days"), ("requirementId", "requirement_required")}
         await session.rollback()
     async with session_maker() as session:
         service = ProjectService(session, settings)
         tenders = TenderService(session, settings, store)
         project = await service.create(
-            purchaser.actor(), project_input(now, code, intention_id=old.id, notice_at=now + timedelta(minutes=5))
+            purchaser.actor(),
+            project_input(
+                now, code, intention_id=old.id, notice_at=now + timedelta(minutes=5), requirement_id=requirement
+            ),
         )
         assert project.next_check is None  # its intention is 31 days old: nothing to warn about
         tender = await service.to_tender(purchaser.actor(), project.id, tenders)

@@ -89,7 +89,9 @@ PACKAGE = {
     "max_price": "800000",
     "evaluation_method": "comprehensive",
     "price_weight": "30",
-    "technical": "★监护参数不少于6项。\n屏幕尺寸不小于12英寸。\n具备报警功能。\n支持中央监护系统联网。\n电池续航不少于4小时。",
+    "technical": (
+        "★监护参数不少于6项。\n屏幕尺寸不小于12英寸。\n具备报警功能。\n支持中央监护系统联网。\n电池续航不少于4小时。"
+    ),
     "commercial": "交货后一年内免费维护。",
     "qualifications": "具有独立承担民事责任的能力。\n投标人注册地须在本市行政区域内。",
     "scoring": "价格 | 30 | 价格 | 满足要求的最低报价为基准价\n技术 | 70 | 技术 | 每满足一项得5分",
@@ -97,6 +99,10 @@ PACKAGE = {
     "payment": "验收合格后支付合同款。",
     "acceptance": "由采购人组织验收，按合同约定的技术和商务要求验收。",
 }
+
+
+# The package's qualifications without the registered-place condition: nothing to find.
+CLEAN_QUALIFICATIONS = "具有独立承担民事责任的能力。\n具有良好的商业信誉。"
 
 
 async def filled_requirement(

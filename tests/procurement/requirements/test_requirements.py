@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.procurement.requirements.factories import (
     API,
+    CLEAN_QUALIFICATIONS,
     PACKAGE,
     PAGES,
     filled_requirement,
@@ -22,7 +23,7 @@ from tests.trading.parties.factories import create_account, csrf_token, ledger_e
 from trading.kernel.auth.roles import Role
 from trading.kernel.settings import Settings
 
-FIXED_QUALIFICATIONS = "具有独立承担民事责任的能力。\n具有良好的商业信誉。"
+FIXED_QUALIFICATIONS = CLEAN_QUALIFICATIONS
 
 
 async def test_fill_find_fix_and_the_finding_is_gone(

@@ -103,6 +103,10 @@ def upgrade() -> None:
                 postgresql_using="gin",
                 postgresql_ops={"name": "gin_trgm_ops"},
             )
+    else:
+        # SQLite: the model's index under the same name, a plain one (name order and prefixes), so
+        # the schema matches the models on both databases.
+        op.create_index("ix_procurement_suppliers_name_trgm", "procurement_suppliers", ["name"])
 
     for table in ("procurement_supplier_qualifications", "procurement_supplier_contacts"):
         extra = (

@@ -90,7 +90,7 @@ def upgrade() -> None:
         sa.Column("organisation_id", sa.Uuid(), nullable=False),
         sa.Column("plan_id", sa.Uuid(), nullable=True),
         sa.Column("intention_id", sa.Uuid(), nullable=True),
-        sa.Column("requirement_id", sa.Integer(), nullable=True),
+        sa.Column("requirement_id", sa.Uuid(), nullable=True),
         sa.Column("code", sa.String(length=64), nullable=False),
         sa.Column("name", sa.String(length=300), nullable=False),
         sa.Column("category", _enum("itemcategory", *_CATEGORY), nullable=False),
@@ -148,17 +148,22 @@ def upgrade() -> None:
             name=op.f("fk_procurement_projects_intention_id_procurement_intentions"),
         ),
         sa.ForeignKeyConstraint(
+            ["requirement_id"],
+            ["procurement_requirements.id"],
+            name=op.f("fk_procurement_projects_requirement_id_procurement_requirements"),
+        ),
+        sa.ForeignKeyConstraint(
             ["tender_id"], ["bidding_tenders.id"], name=op.f("fk_procurement_projects_tender_id_bidding_tenders")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_procurement_projects")),
         sa.UniqueConstraint("code", name=op.f("uq_procurement_projects_code")),
     )
-    for column in ("organisation_id", "plan_id", "intention_id", "next_check"):
+    for column in ("organisation_id", "plan_id", "intention_id", "requirement_id", "next_check"):
         op.create_index(op.f(f"ix_procurement_projects_{column}"), "procurement_projects", [column])
 
 
 def downgrade() -> None:
-    for column in ("organisation_id", "plan_id", "intention_id", "next_check"):
+    for column in ("organisation_id", "plan_id", "intention_id", "requirement_id", "next_check"):
         op.drop_index(op.f(f"ix_procurement_projects_{column}"), table_name="procurement_projects")
     op.drop_table("procurement_projects")
     for column in ("organisation_id", "plan_id", "published_at"):
