@@ -65,7 +65,7 @@ ROLES = {
     "guarantor": "guarantor",
     "supervisor": "supervisor",
 }
-PAGES_PER_ROLE = 80
+PAGES_PER_ROLE = 150
 """Enough for every route pattern a role reaches (the crawl reports when it stops at the limit)."""
 
 _ID = "[0-9a-f-]{36}"
@@ -98,7 +98,7 @@ EVALUATION_PAGES = {
 
 SKIPPED_PREFIXES = ("/locale/", "/api/", "/static/", "/bidding/static/", "/logout", "/metrics")
 DOWNLOAD = re.compile(
-    r"\.(pdf|p7s|json|pem|zip|txt|csv|xlsx|docx|crt|cer|der|p12)$|/documents/[0-9a-f-]{36}(/signature)?$"
+    r"\.(pdf|p7s|json|pem|zip|txt|csv|xlsx|docx|crt|cer|der|p12)$|/documents/[0-9a-f-]{36}(/signature)?$|/export/(pdf|docx)$"
 )
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 PROJECT_CODE = re.compile(r"^E\d{19}$")
@@ -260,6 +260,14 @@ _ENGLISH_RUN = re.compile(
 )
 
 
+NEGATIVE_LIST_RULE = re.compile(r"NL(?:-[A-Z0-9]+)+")
+# Cursors and search text, and the procurement libraries' and rule catalogue's filter facets: one
+# value of a facet renders the same template and query as another.
+_FOLDED_QUERY_KEYS = frozenset(
+    {"next", "cursor", "q", "size_class", "industry", "category", "severity", "code", "region", "parent_code"}
+)
+
+
 def route_pattern(url: str) -> str:
     """The URL with its ids folded: one page per pattern is enough to find a broken route."""
     parts = urlsplit(url)
@@ -269,6 +277,8 @@ def route_pattern(url: str) -> str:
             segments.append(segment)  # few, and each tender is at another stage: one page each
         elif UUID.match(segment):
             segments.append("{id}")
+        elif NEGATIVE_LIST_RULE.fullmatch(segment):
+            segments.append("{rule}")  # the negative-list catalogue's 30 rules: one page stands for all
         elif re.search(r"\d", segment) and len(segment) >= 6:
             segments.append("{code}")
         elif segment.isdigit():
@@ -276,7 +286,7 @@ def route_pattern(url: str) -> str:
         else:
             segments.append(segment)
     query = sorted(
-        (key, "{x}" if re.search(r"\d", value) or len(value) > 24 or key in {"next", "cursor", "q"} else value)
+        (key, "{x}" if re.search(r"\d", value) or len(value) > 24 or key in _FOLDED_QUERY_KEYS else value)
         for key, value in parse_qsl(parts.query)  # an empty field is the same page as no field
     )
     return "/".join(segments) + ("?" + "&".join(f"{key}={value}" for key, value in query) if query else "")
