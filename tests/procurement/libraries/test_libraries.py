@@ -10,6 +10,7 @@ import uuid
 from datetime import timedelta
 
 import httpx
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -342,3 +343,31 @@ async def test_pages_render_and_are_linked_from_the_dashboards(
     await client.get("/locale/en")
     english = await client.get("/procurement/purchasers")
     assert "Purchaser library" in english.text
+
+
+async def test_a_search_pages_in_one_pass_below_the_cap_and_by_the_order_above_it(
+    client: httpx.AsyncClient,
+    session_maker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Below the cap, the count and the page come from one read of the matches; above it, the
+    first rows read are not the first by the order, so the page is read again in order. Either
+    way the page is the same and an offset past the end still tells the total."""
+    office = bearer(await api_token(client, await create_account(session_maker, settings, Role.SUPERVISOR)))
+    rows = [purchaser("S000")] + [purchaser(f"S{n:03}", 上级主管部门编码="S000") for n in range(24, 0, -1)]
+    created = await client.post(
+        f"{API}/purchasers/imports", json={"format": "csv", "content": csv_bytes(rows).decode()}, headers=office
+    )
+    assert created.status_code == 201, created.text
+    where = service.PurchaserFilter(parent_code="S000")
+    async with session_maker() as session:
+        below = await service.search_purchasers(session, where, offset=5, limit=5)
+        past = await service.search_purchasers(session, where, offset=30, limit=5)
+        assert (below.total, below.capped) == (24, False)
+        monkeypatch.setattr(service, "COUNT_CAP", 10)
+        above = await service.search_purchasers(session, where, offset=5, limit=5)
+    assert [p.code for p in below.rows] == ["S006", "S007", "S008", "S009", "S010"]
+    assert (past.total, list(past.rows)) == (24, [])
+    assert (above.total, above.capped) == (11, True)  # counting stopped at the cap + 1
+    assert [p.code for p in above.rows] == ["S006", "S007", "S008", "S009", "S010"]
