@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from procurement.libraries import catalogue
 from procurement.negative_list.model import Severity
 from procurement.requirements import content as contents
 from procurement.requirements.checking import Located, rules_for_check, run_checks
@@ -39,7 +40,7 @@ from procurement.requirements.models import (
 )
 from procurement.requirements.models import RequirementState as State
 from procurement.requirements.repository import RequirementRepository
-from procurement.requirements.schema import CURRENT_VERSION, Category, TemplateSpec, template_for
+from procurement.requirements.schema import CATEGORY_NAMES, CURRENT_VERSION, Category, TemplateSpec, template_for
 from trading.kernel import clock
 from trading.kernel.auth.identity import Actor
 from trading.kernel.auth.roles import Role
@@ -61,6 +62,10 @@ class Gate:
     @property
     def open(self) -> bool:
         return not self.blocking
+
+
+_CATEGORY_LETTER = {Category.GOODS.value: "A", Category.WORKS.value: "B", Category.SERVICES.value: "C"}
+"""The catalogue's top level: 货物 A, 工程 B, 服务 C."""
 
 
 def _refuse(field_name: str, rule: str, message: str) -> RequirementRefused:
@@ -186,6 +191,8 @@ class RequirementService:
             raise RequirementRefused(
                 first["message"], field=first["field"], rule=first["rule"], extra={"errors": exc.problems}
             ) from exc
+        if part.key == "overview" and values.get("item_code"):
+            await self._check_item_code(row, values["item_code"])
         row.content = contents.with_part(row.content, part, values, index)
         if part.key == "overview" and values.get("project_name"):
             row.title = values["project_name"]
@@ -197,6 +204,20 @@ class RequirementService:
             {"part": part.key if index is None else f"{part.key}[{index}]", "findings": len(located)},
         )
         return located
+
+    async def _check_item_code(self, row: Requirement, code: str) -> None:
+        """The item (品目) must be in the newest edition of the commodity library, in the
+        requirement's category: goods are A…, works B…, services C… (the catalogue's top level).
+        """
+        item = await catalogue.lookup(self.session, code)
+        if item is None:
+            raise _refuse("item_code", "catalogue", f"采购品目：{code} 不在《政府采购品目分类目录》中")
+        if item.code[:1] != _CATEGORY_LETTER[row.category]:
+            raise _refuse(
+                "item_code",
+                "category",
+                f"采购品目：{item.code}（{item.name}）不属于{CATEGORY_NAMES[Category(row.category)]}类",
+            )
 
     async def add_package(self, actor: Actor, requirement_id: uuid.UUID) -> int:
         row = await self._editable(actor, requirement_id)

@@ -50,7 +50,7 @@ async def seed_demo_requirement(session: AsyncSession, parties: PartiesService, 
             "requesting_department": "物理教研组",
             "year": "2027",
             "compiled_on": "2027-01-10",
-            "item_code": "A02100000",
+            "item_code": "A021702",  # 实验室设备
             "budget": "680000",
             "summary": "采购物理实验室教学设备一批，满足新课标分组实验教学需要。",
             "prior_services": "no",

@@ -70,7 +70,7 @@ OVERVIEW = {
     "requesting_department": "设备科",
     "year": "2027",
     "compiled_on": "2027-01-05",
-    "item_code": "A02320000",
+    "item_code": "A021603",  # 医用超声波仪器
     "budget": "800000",
     "summary": "采购医用监护设备一批，满足临床使用需要。",
     "prior_services": "no",
@@ -101,6 +101,9 @@ PACKAGE = {
 }
 
 
+# An item of the commodity library (edition 1) in each category: the overview's item must be one.
+ITEM_OF_CATEGORY = {"goods": "A021603", "works": "B01", "services": "C1001"}
+
 # The package's qualifications without the registered-place condition: nothing to find.
 CLEAN_QUALIFICATIONS = "具有独立承担民事责任的能力。\n具有良好的商业信誉。"
 
@@ -112,7 +115,8 @@ async def filled_requirement(
     created = await client.post(API, json={"category": category, "title": "某医院医用设备采购项目"}, headers=auth)
     assert created.status_code == 201, created.text
     rid = created.json()["id"]
-    for part, fields, package in (("overview", OVERVIEW, None), ("plan", PLAN, None), ("package", PACKAGE, 0)):
+    overview = {**OVERVIEW, "item_code": ITEM_OF_CATEGORY[category]}
+    for part, fields, package in (("overview", overview, None), ("plan", PLAN, None), ("package", PACKAGE, 0)):
         saved = await client.put(f"{API}/{rid}/parts/{part}", json={"fields": fields, "package": package}, headers=auth)
         assert saved.status_code == 200, saved.text
     read = await client.get(f"{API}/{rid}", headers=auth)

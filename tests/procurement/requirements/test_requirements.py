@@ -12,6 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from tests.procurement.requirements.factories import (
     API,
     CLEAN_QUALIFICATIONS,
+    ITEM_OF_CATEGORY,
+    OVERVIEW,
     PACKAGE,
     PAGES,
     filled_requirement,
@@ -186,6 +188,15 @@ async def test_bad_fields_are_refused_whole_naming_field_and_rule(
     assert [(e["field"], e["rule"]) for e in refused.json()["errors"]] == [("packages[0].budget", "number")]
     after = (await client.get(f"{API}/{body['id']}", headers=auth)).json()
     assert after["content"]["packages"][0]["name"] == PACKAGE["name"]  # nothing half-written
+    # The item must be in the commodity library, in the requirement's category (goods: A…).
+    for code, rule in (("A99999999", "catalogue"), ("C1001", "category")):
+        item = await client.put(
+            f"{API}/{body['id']}/parts/overview", json={"fields": {**OVERVIEW, "item_code": code}}, headers=auth
+        )
+        assert item.status_code == 422, item.text
+        assert [(e["field"], e["rule"]) for e in item.json()["errors"]] == [("item_code", rule)]
+    kept = (await client.get(f"{API}/{body['id']}", headers=auth)).json()
+    assert kept["content"]["overview"]["item_code"] == OVERVIEW["item_code"]
     # A missing required field at submission names it.
     await client.put(
         f"{API}/{body['id']}/parts/package",
@@ -212,10 +223,10 @@ async def test_the_survey_becomes_required_and_the_review_focused_for_a_large_bu
         json={"fields": {**PACKAGE, "qualifications": "具有独立承担民事责任的能力。"}, "package": 0},
         headers=auth,
     )
-    from tests.procurement.requirements.factories import OVERVIEW
-
     large = await client.put(
-        f"{API}/{body['id']}/parts/overview", json={"fields": {**OVERVIEW, "budget": "12000000"}}, headers=auth
+        f"{API}/{body['id']}/parts/overview",
+        json={"fields": {**OVERVIEW, "item_code": ITEM_OF_CATEGORY["services"], "budget": "12000000"}},
+        headers=auth,
     )
     assert large.json()["obligations"] == {
         "surveyRequired": True,
