@@ -54,6 +54,7 @@ floor the database-side batch is measured against, equal to the scalar functions
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -82,6 +83,8 @@ PRICE_RULES = (
 )
 
 SCREENS = ("cv", "spd", "diffp", "rd", "rdnor", "rdalt", "skew", "kurt", "ks_uniform")
+# The fewest bids each screen needs (reference §1.3): s needs 2, s_L needs 2 losing bids, kurt 4.
+MIN_N = {"cv": 2, "spd": 2, "diffp": 2, "rd": 3, "rdnor": 3, "rdalt": 3, "skew": 3, "kurt": 4, "ks_uniform": 3}
 
 
 class ScreenUndefined(ValueError):
@@ -127,22 +130,22 @@ def _std(bids: Sequence[float]) -> float:
 
 
 def cv(bids: Sequence[float]) -> float:
-    _need(bids, 2)
+    _need(bids, MIN_N["cv"])
     return _std(bids) / _mean(bids)
 
 
 def spd(bids: Sequence[float]) -> float:
-    _need(bids, 2)
+    _need(bids, MIN_N["spd"])
     return (bids[-1] - bids[0]) / bids[0]
 
 
 def diffp(bids: Sequence[float]) -> float:
-    _need(bids, 2)
+    _need(bids, MIN_N["diffp"])
     return (bids[1] - bids[0]) / bids[0]
 
 
 def rd(bids: Sequence[float]) -> float:
-    _need(bids, 3)
+    _need(bids, MIN_N["rd"])
     s_l = _std(bids[1:])
     if s_l == 0:
         raise ScreenUndefined("losing-bids-equal")
@@ -150,14 +153,14 @@ def rd(bids: Sequence[float]) -> float:
 
 
 def rdnor(bids: Sequence[float]) -> float:
-    _need(bids, 3)
+    _need(bids, MIN_N["rdnor"])
     if bids[-1] == bids[0]:
         raise ScreenUndefined("all-bids-equal")
     return (len(bids) - 1) * (bids[1] - bids[0]) / (bids[-1] - bids[0])
 
 
 def rdalt(bids: Sequence[float]) -> float:
-    _need(bids, 3)
+    _need(bids, MIN_N["rdalt"])
     if bids[-1] == bids[1]:
         raise ScreenUndefined("losing-bids-equal")
     return (len(bids) - 2) * (bids[1] - bids[0]) / (bids[-1] - bids[1])
@@ -172,13 +175,13 @@ def _z_powers(bids: Sequence[float], power: int) -> float:
 
 
 def skew(bids: Sequence[float]) -> float:
-    _need(bids, 3)
+    _need(bids, MIN_N["skew"])
     n = len(bids)
     return n / ((n - 1) * (n - 2)) * _z_powers(bids, 3)
 
 
 def kurt(bids: Sequence[float]) -> float:
-    _need(bids, 4)
+    _need(bids, MIN_N["kurt"])
     n = len(bids)
     head = n * (n + 1) / ((n - 1) * (n - 2) * (n - 3))
     return head * _z_powers(bids, 4) - 3 * (n - 1) ** 2 / ((n - 2) * (n - 3))
@@ -186,7 +189,7 @@ def kurt(bids: Sequence[float]) -> float:
 
 def ks_uniform(bids: Sequence[float]) -> float:
     """Kolmogorov–Smirnov D against the uniform distribution on [b1, bn]."""
-    _need(bids, 3)
+    _need(bids, MIN_N["ks_uniform"])
     low, high = bids[0], bids[-1]
     if high == low:
         raise ScreenUndefined("all-bids-equal")
@@ -233,7 +236,7 @@ def identical_groups(bids: Sequence[BidPrice]) -> list[tuple[float, tuple[str, .
     for end in range(1, len(bids) + 1):
         if end == len(bids) or bids[end].amount != bids[start].amount:
             bidders = tuple(sorted({bid.bidder for bid in bids[start:end]}))
-            if len(bidders) >= 2:
+            if len(bidders) > 1:
                 groups.append((float(bids[start].amount), bidders))
             start = end
     return groups
@@ -247,7 +250,7 @@ def near_identical_pairs(bids: Sequence[BidPrice], relative_gap_below: float) ->
     0.1 % apart, though their binary difference is 0.0999999….
     """
     pairs = []
-    for low, high in zip(bids, bids[1:], strict=False):
+    for low, high in itertools.pairwise(bids):
         gap = (high.amount - low.amount) / low.amount
         if 0 < gap < relative_gap_below * (1 - 1e-9) and low.bidder != high.bidder:
             pairs.append((low, high, gap))
@@ -266,8 +269,8 @@ def progressions(
     arithmetic run is not reported twice.
     """
     found: list[tuple[str, int, int, float]] = []
-    diffs = [b - a for a, b in zip(sorted_amounts, sorted_amounts[1:], strict=False)]
-    growths = [b / a - 1 for a, b in zip(sorted_amounts, sorted_amounts[1:], strict=False)]
+    diffs = [b - a for a, b in itertools.pairwise(sorted_amounts)]
+    growths = [b / a - 1 for a, b in itertools.pairwise(sorted_amounts)]
     arithmetic = _runs(diffs, tolerance, rounding, min_terms)
     for first, last in arithmetic:
         found.append(("arithmetic", first, last, math.fsum(diffs[first:last]) / (last - first)))
@@ -378,7 +381,7 @@ def screen_prices(lot: LotBids, rules: RuleSet) -> PriceScreening:
     scorer = _Scorer(rules, mean_price=lot.price_formula in MEAN_PRICE_FORMULAS)
     everyone = [bid.bidder for bid in bids]
 
-    _ceiling(lot, bids, values, undefined, rules, scorer)
+    _ceiling(lot, bids, values=values, undefined=undefined, rules=rules, scorer=scorer)
     sampling = _subsets(lot, amounts, values, undefined, rules)
     _dispersion(values, n, everyone, rules, scorer)
     _pairs(bids, rules, scorer)
@@ -399,6 +402,7 @@ def screen_prices(lot: LotBids, rules: RuleSet) -> PriceScreening:
 def _ceiling(
     lot: LotBids,
     bids: Sequence[BidPrice],
+    *,
     values: dict[str, float | None],
     undefined: dict[str, str],
     rules: RuleSet,
@@ -467,7 +471,8 @@ def _dispersion(
             red = cv_value < red_below
             scorer.add(
                 "PRICE-CV",
-                f"{n} 个有效报价的变异系数 CV = {_fmt(cv_value)}，低于 {red_below if red else amber_below}：报价离散度异常低。",
+                f"{n} 个有效报价的变异系数 CV = {_fmt(cv_value)}，"
+                f"低于 {red_below if red else amber_below:g}：报价离散度异常低。",
                 {"cv": cv_value, "red_below": red_below, "amber_below": amber_below, "n": n},
                 everyone,
                 severity=Severity.RED if red else Severity.AMBER,
@@ -530,7 +535,11 @@ def _pairs(bids: Sequence[BidPrice], rules: RuleSet, scorer: _Scorer) -> None:
                 {
                     "relative_gap_below": below,
                     "pairs": [
-                        {"bidders": [low.bidder, high.bidder], "amounts": [low.amount, high.amount], "relative_gap": gap}
+                        {
+                            "bidders": [low.bidder, high.bidder],
+                            "amounts": [low.amount, high.amount],
+                            "relative_gap": gap,
+                        }
                         for low, high, gap in pairs
                     ],
                 },
@@ -607,7 +616,7 @@ def batch_values(amounts: npt.ArrayLike, lot_index: npt.ArrayLike) -> dict[str, 
     start = np.concatenate(([0], np.cumsum(n)[:-1])).astype(np.int64)
     present = n > 0
     first = np.where(present, start, 0)
-    second = np.where(n >= 2, start + 1, 0)
+    second = np.where(n >= MIN_N["diffp"], start + 1, 0)
     last = np.where(present, start + n.astype(np.int64) - 1, 0)
     b1, b2, bn = b[first], b[second], b[last]
     rank = np.arange(b.size) - start[g]  # position within the lot, 0 = the lowest bid
@@ -629,13 +638,13 @@ def batch_values(amounts: npt.ArrayLike, lot_index: npt.ArrayLike) -> dict[str, 
         nan = np.nan
         result = {
             "n": n,
-            "cv": np.where(n >= 2, s / mean, nan),
-            "spd": np.where(n >= 2, (bn - b1) / b1, nan),
-            "diffp": np.where(n >= 2, (b2 - b1) / b1, nan),
-            "rd": np.where((n >= 3) & (s_l > 0), (b2 - b1) / s_l, nan),
-            "skew": np.where((n >= 3) & (s > 0), n / ((n - 1) * (n - 2)) * z3, nan),
+            "cv": np.where(n >= MIN_N["cv"], s / mean, nan),
+            "spd": np.where(n >= MIN_N["spd"], (bn - b1) / b1, nan),
+            "diffp": np.where(n >= MIN_N["diffp"], (b2 - b1) / b1, nan),
+            "rd": np.where((n >= MIN_N["rd"]) & (s_l > 0), (b2 - b1) / s_l, nan),
+            "skew": np.where((n >= MIN_N["skew"]) & (s > 0), n / ((n - 1) * (n - 2)) * z3, nan),
             "kurt": np.where(
-                (n >= 4) & (s > 0),
+                (n >= MIN_N["kurt"]) & (s > 0),
                 n * (n + 1) / ((n - 1) * (n - 2) * (n - 3)) * z4 - 3 * (n - 1) ** 2 / ((n - 2) * (n - 3)),
                 nan,
             ),

@@ -1,4 +1,4 @@
-"""Summary screens over the 3- and 4-bid subsets of a lot (Wallimann, Imhof & Huber 2022).
+r"""Summary screens over the 3- and 4-bid subsets of a lot (Wallimann, Imhof & Huber 2022).
 
 For every subset of 3 and of 4 valid bids, the screens ``cv``, ``spd``, ``diffp``, ``rd``,
 ``rdnor`` and ``skew`` are computed (with the same formulas as ``prices``), and pooled over all
@@ -11,7 +11,7 @@ enumerated. Above it (a 300-bid lot has about 330 million), ``sample_size`` subs
 the 3- and 4-subsets in proportion to their counts (so the pool looks like the exhaustive one),
 each subset ``size`` distinct bid positions drawn uniformly (rows with a repeated position are
 drawn again). The generator is NumPy's PCG64 seeded with the first 8 bytes of
-SHA-256("<ocid>\\x1f<lot or ''>"): the same lot always gets the same sample, on every machine and
+SHA-256("<ocid>\x1f<lot or ''>"): the same lot always gets the same sample, on every machine and
 run. Sampled mean and median are estimates; sampled min and max are bounds (the true min is ≤,
 the true max ≥ the sampled one).
 """
@@ -21,7 +21,8 @@ from __future__ import annotations
 import hashlib
 import itertools
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -30,6 +31,13 @@ SUBSET_SCREENS = ("cv", "spd", "diffp", "rd", "rdnor", "skew")
 SUBSET_STATS = ("mean", "median", "min", "max")
 
 Matrix = npt.NDArray[np.float64]
+
+_REDUCE: dict[str, Callable[[Matrix], np.floating[Any]]] = {
+    "mean": np.mean,
+    "median": np.median,
+    "min": np.min,
+    "max": np.max,
+}
 
 
 def subset_names() -> tuple[str, ...]:
@@ -112,6 +120,5 @@ def subset_summaries(
                 values[name] = None
                 undefined[name] = "undefined-in-every-subset"
                 continue
-            reduce = {"mean": np.mean, "median": np.median, "min": np.min, "max": np.max}[stat]
-            values[name] = float(reduce(pool))
+            values[name] = float(_REDUCE[stat](pool))
     return values, undefined, method

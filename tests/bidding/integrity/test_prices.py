@@ -15,7 +15,9 @@ from bidding.integrity.screens.rules import RuleSet, load_catalogue
 RULES = load_catalogue()
 
 
-def lot(*amounts: float, formula: str | None = None, estimate: float | None = None, winner: str | None = None) -> LotBids:
+def lot(
+    *amounts: float, formula: str | None = None, estimate: float | None = None, winner: str | None = None
+) -> LotBids:
     """Bidders are named A, B, C … in the order the amounts are given."""
     bids = tuple(BidPrice(chr(ord("A") + i), amount) for i, amount in enumerate(amounts))
     return LotBids(ocid="ocds-test-1", lot="1", bids=bids, price_formula=formula, estimate=estimate, winner=winner)
@@ -288,7 +290,9 @@ def test_identical_and_near_identical_name_the_bidders_concerned() -> None:
     assert by_rule["PRICE-IDENTICAL"].evidence["groups"] == [{"amount": 100.0, "bidders": ["A", "C"]}]
     near = by_rule["PRICE-NEAR-IDENTICAL"]
     assert near.subjects == ("D", "E")
-    [pair] = near.evidence["pairs"]  # type: ignore[misc]
+    pairs = near.evidence["pairs"]
+    assert isinstance(pairs, list)
+    [pair] = pairs
     assert pair["bidders"] == ["E", "D"]
     assert pair["relative_gap"] == pytest.approx(0.2 / 300)
 
@@ -332,7 +336,9 @@ def test_progressions_state_which_bids(amounts: list[float], runs: list[tuple[st
 def test_predetermined_price_lots_are_not_screened() -> None:
     screening = screen_prices(lot(100, 100, 100, formula="random-selection"), RULES)
     assert screening.not_screened == "predetermined-price:random-selection"
-    assert screening.findings == () and screening.score == 0.0 and not screening.flagged
+    assert screening.findings == ()
+    assert screening.score == 0.0
+    assert not screening.flagged
     assert screening.values["cv"] is None
     assert screening.undefined["cv"] == "predetermined-price"
 
@@ -350,8 +356,10 @@ def test_hard_evidence_never_enters_the_score() -> None:
     rules = RuleSet([hard_identical if rule.id == "PRICE-IDENTICAL" else rule for rule in RULES])
     screening = screen_prices(lot(100, 100), rules)
     [finding] = screening.findings
-    assert finding.hard and finding.score == 0.0
-    assert screening.contributions == {} and screening.score == 0.0
+    assert finding.hard
+    assert finding.score == 0.0
+    assert screening.contributions == {}
+    assert screening.score == 0.0
 
 
 def test_the_flag_threshold_is_read_from_the_table() -> None:
@@ -359,3 +367,13 @@ def test_the_flag_threshold_is_read_from_the_table() -> None:
     rules = RuleSet([lower if rule.id == "PRICE-LOT" else rule for rule in RULES])
     assert not screen_prices(lot(100, 100.05), RULES).flagged  # 2 points < 3
     assert screen_prices(lot(100, 100.05), rules).flagged  # 2 points ≥ 2
+
+
+def test_a_mean_price_lot_keeps_its_values_and_findings() -> None:
+    plain = screen_prices(lot(90, 100, 100, 100), RULES)
+    mean = screen_prices(lot(90, 100, 100, 100, formula="mean"), RULES)
+    assert mean.values == plain.values
+    assert [f.rule for f in mean.findings] == [f.rule for f in plain.findings]
+    assert all("均价法" in f.summary for f in mean.findings)
+    # 1.5 + 3 + 0.5 = 5 in a lowest-price lot; 0 + 3 + 0 = 3 in a mean-price lot
+    assert (plain.score, mean.score) == (5.0, 3.0)
