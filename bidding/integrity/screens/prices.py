@@ -366,7 +366,7 @@ def screen_prices(lot: LotBids, rules: RuleSet) -> PriceScreening:
     if lot.price_formula in PREDETERMINED_FORMULAS:
         names = (*SCREENS, "winner_to_estimate", *subset_names())
         return PriceScreening(
-            values=dict.fromkeys(names),
+            values={**dict.fromkeys(names), "n": float(len(bids))},
             undefined=dict.fromkeys(names, "predetermined-price"),
             findings=(),
             score=0.0,

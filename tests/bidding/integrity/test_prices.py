@@ -341,6 +341,7 @@ def test_predetermined_price_lots_are_not_screened() -> None:
     assert not screening.flagged
     assert screening.values["cv"] is None
     assert screening.undefined["cv"] == "predetermined-price"
+    assert screening.values["n"] == 3.0
 
 
 def test_the_ceiling_value_says_why_it_is_missing() -> None:
