@@ -136,7 +136,7 @@ def lots_of_release(release: Json) -> Iterator[LotBids | Unusable]:
     tender = _obj(release.get("tender"))
     bids = _obj(release.get("bids")).get("details")
     if not isinstance(bids, list) or not bids:
-        yield Unusable(ocid, None, "no bids: bids.details (bids extension) is absent or empty")
+        yield Unusable(ocid, None, _without_bids(tender, release.get("awards")))
         return
     lots = {str(lot["id"]): lot for lot in _objs(tender.get("lots")) if "id" in lot}
     grouped: dict[str | None, list[Json]] = {lot_id: [] for lot_id in lots}
@@ -157,6 +157,15 @@ def lots_of_release(release: Json) -> Iterator[LotBids | Unusable]:
             yield Unusable(ocid, lot_id, "no bids published for this lot")
         else:
             yield _lot(release, tender, lots.get(lot_id or ""), ocid, lot_id, lot_bids)
+
+
+def _without_bids(tender: Json, awards: object) -> str:
+    """Why a release without bids cannot be screened, and what it does say."""
+    known = [f"tender.tenderers lists {len(_objs(tender.get('tenderers')))} parties without prices"]
+    known.append(f"{len(_objs(awards))} award(s)")
+    if _price_formula(tender) == NOT_PRICE_COMPETITIVE:
+        known.append(f"procurementMethod {tender.get('procurementMethod')!r} is not price-competitive")
+    return f"no bids: bids.details (bids extension) is absent or empty; {'; '.join(known)}"
 
 
 def _lot(
