@@ -42,7 +42,7 @@ from __future__ import annotations
 import math
 import sqlite3
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -131,7 +131,9 @@ def lots_of_release(release: Json) -> Iterator[LotBids | Unusable]:
     """The lots of one (compiled) release."""
     ocid = str(release.get("ocid"))
     if release.get("_unreadable"):
-        yield Unusable(ocid, None, "the record has neither compiledRelease nor an embedded release (linked releases only)")
+        yield Unusable(
+            ocid, None, "the record has neither compiledRelease nor an embedded release (linked releases only)"
+        )
         return
     tender = _obj(release.get("tender"))
     bids = _obj(release.get("bids")).get("details")
@@ -144,10 +146,11 @@ def lots_of_release(release: Json) -> Iterator[LotBids | Unusable]:
     for bid in _objs(bids):
         related = [str(lot_id) for lot_id in bid.get("relatedLots") or []]
         if len(related) > 1 and _status(bid) in VALID_BID_STATUSES:
-            for lot_id in related:
-                spanning.setdefault(lot_id, str(bid.get("id")))
-        for lot_id in related or [None]:
-            grouped.setdefault(lot_id, []).append(bid)
+            for spanned in related:
+                spanning.setdefault(spanned, str(bid.get("id")))
+        targets: list[str | None] = [*related] if related else [None]
+        for target in targets:
+            grouped.setdefault(target, []).append(bid)
     for lot_id, lot_bids in grouped.items():
         if lot_id in spanning:
             yield Unusable(
@@ -156,7 +159,7 @@ def lots_of_release(release: Json) -> Iterator[LotBids | Unusable]:
         elif not lot_bids:
             yield Unusable(ocid, lot_id, "no bids published for this lot")
         else:
-            yield _lot(release, tender, lots.get(lot_id or ""), ocid, lot_id, lot_bids)
+            yield _lot(release, tender, lots.get(lot_id or ""), ocid=ocid, lot_id=lot_id, bids=lot_bids)
 
 
 def _without_bids(tender: Json, awards: object) -> str:
@@ -168,9 +171,8 @@ def _without_bids(tender: Json, awards: object) -> str:
     return f"no bids: bids.details (bids extension) is absent or empty; {'; '.join(known)}"
 
 
-def _lot(
-    release: Json, tender: Json, lot: Json | None, ocid: str, lot_id: str | None, bids: list[Json]
-) -> LotBids | Unusable:
+def _prices(bids: list[Json], ocid: str, lot_id: str | None) -> tuple[list[BidPrice], set[str]] | Unusable:
+    """The valid bids' prices and currencies, or why the lot cannot be priced."""
     prices: list[BidPrice] = []
     currencies: set[str] = set()
     for bid in bids:
@@ -185,13 +187,24 @@ def _lot(
         if amount is None:
             return Unusable(ocid, lot_id, f"valid bid {bid_id!r} of {bidder!r}: value.amount is missing")
         if isinstance(amount, bool) or not isinstance(amount, (int, float, Decimal)):
-            return Unusable(ocid, lot_id, f"valid bid {bid_id!r} of {bidder!r}: value.amount {amount!r} is not a number")
+            reason = f"valid bid {bid_id!r} of {bidder!r}: value.amount {amount!r} is not a number"
+            return Unusable(ocid, lot_id, reason)
         if isinstance(value.get("currency"), str):
             currencies.add(value["currency"])
         try:
             prices.append(BidPrice(bidder, float(amount), _datetime(bid.get("date"))))
         except InvalidPrice as refused:
             return Unusable(ocid, lot_id, f"valid bid {bid_id!r}: {refused}")
+    return prices, currencies
+
+
+def _lot(
+    release: Json, tender: Json, lot: Json | None, *, ocid: str, lot_id: str | None, bids: list[Json]
+) -> LotBids | Unusable:
+    priced = _prices(bids, ocid, lot_id)
+    if isinstance(priced, Unusable):
+        return priced
+    prices, currencies = priced
     if len(currencies) > 1:
         return Unusable(ocid, lot_id, f"currencies mixed within the lot: {', '.join(sorted(currencies))}")
     currency = next(iter(currencies), None)
@@ -372,14 +385,3 @@ class _SeenOcids:
         self._db.close()
         self._folder.cleanup()
 
-
-def summarise(results: Iterable[LotBids | Unusable]) -> Mapping[str, int]:
-    """Counts for a report: lots read, bids read, unusable lots."""
-    counts = {"lots": 0, "bids": 0, "unusable": 0}
-    for result in results:
-        if isinstance(result, Unusable):
-            counts["unusable"] += 1
-        else:
-            counts["lots"] += 1
-            counts["bids"] += len(result.bids)
-    return counts

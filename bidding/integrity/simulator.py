@@ -44,8 +44,12 @@ COPIED_PRICE = "copied-price"
 KINDS = (COVER_BIDDING, BID_ROTATION, IDENTICAL_DOCUMENTS, SHARED_DEVICE, COPIED_PRICE)
 PRICE_TRACE_KINDS = frozenset({COVER_BIDDING, BID_ROTATION, COPIED_PRICE})
 
-BIDS_EXTENSION = "https://raw.githubusercontent.com/open-contracting-extensions/ocds_bid_extension/v1.1.5/extension.json"
-LOTS_EXTENSION = "https://raw.githubusercontent.com/open-contracting-extensions/ocds_lots_extension/v1.1.5/extension.json"
+BIDS_EXTENSION = (
+    "https://raw.githubusercontent.com/open-contracting-extensions/ocds_bid_extension/v1.1.5/extension.json"
+)
+LOTS_EXTENSION = (
+    "https://raw.githubusercontent.com/open-contracting-extensions/ocds_lots_extension/v1.1.5/extension.json"
+)
 
 LotKey = tuple[str, str | None]
 
@@ -56,6 +60,10 @@ _CATEGORIES = (
     ("goods", "CPV:30213100", "便携式计算机采购"),
     ("services", "CPV:90910000", "物业保洁服务"),
 )
+_MIN_POOL = 24  # the five cartels take 20 bidders; honest lots need outsiders
+_MIN_BIDS = 3
+_QUOTED_SHARE = 0.7  # the share of the tender's clauses a bid quotes back
+
 _CITIES = ("江宁", "鼓楼", "玄武", "浦口", "栖霞", "雨花台", "建邺", "六合", "溧水", "高淳", "秦淮", "仙林")
 _TRADES = ("建设", "建工", "路桥", "市政", "科技", "实业", "工程", "环境", "信息", "安装")
 _SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗"
@@ -116,7 +124,7 @@ def simulate(
 
 
 def party_names(seed: int, bidders: int = 80, buyers: int = 12) -> dict[str, str]:
-    rng = random.Random(f"{seed}:names")
+    rng = _rng(seed, "names")
     names = {_bidder_id(i): f"{rng.choice(_CITIES)}{rng.choice(_TRADES)}{_company_suffix(i)}" for i in range(bidders)}
     names |= {_buyer_id(i): f"{_CITIES[i % len(_CITIES)]}区公共资源交易项目{i:02d}号采购人" for i in range(buyers)}
     return names
@@ -134,9 +142,9 @@ def iter_simulated(
     max_bidders: int = 12,
 ) -> Iterator[SimulatedLot]:
     """The lots of ``simulate`` one at a time; ``texts=False`` leaves the documents out (benchmarks)."""
-    if lots < 1 or bidders < 24 or not 0 <= planted_share <= 1 or not 3 <= max_bidders:
+    if lots < 1 or bidders < _MIN_POOL or not 0 <= planted_share <= 1 or max_bidders < _MIN_BIDS:
         raise ValueError("simulate: lots ≥ 1, bidders ≥ 24, 0 ≤ planted_share ≤ 1 and max_bidders ≥ 3 are required")
-    rng = random.Random(seed)
+    rng = _rng(seed)
     names = party_names(seed, bidders, buyers)
     pool = [_bidder_id(i) for i in range(bidders)]
     cartel_pool = rng.sample(pool, 20)
@@ -166,7 +174,9 @@ def iter_simulated(
             else:
                 winner_index = 0
                 members = rng.choice([c for c in cartels if c is not rotation_group])
-            project = f"{_CITIES[int(buyer[-2:]) % len(_CITIES)]}区{noun}（{tender:04d}{'-' + lot_id if lot_id else ''}标段）"
+            project = (
+                f"{_CITIES[int(buyer[-2:]) % len(_CITIES)]}区{noun}（{tender:04d}{'-' + lot_id if lot_id else ''}标段）"
+            )
             yield _lot(
                 rng,
                 seed=seed,
@@ -251,16 +261,14 @@ def _lot(
         date=deadline.date(),
         price_formula="lowest",
     )
-    tender_text = _tender_text(random.Random(f"{seed}:{ocid}:{lot_id}:tender"), project) if texts else ""
+    tender_text = _tender_text(_rng(seed, ocid, lot_id, "tender"), project) if texts else ""
     shared_proposal = (
-        _proposal(random.Random(f"{seed}:{ocid}:{lot_id}:shared"), project)
-        if kind == IDENTICAL_DOCUMENTS and texts
-        else None
+        _proposal(_rng(seed, ocid, lot_id, "shared"), project) if kind == IDENTICAL_DOCUMENTS and texts else None
     )
     device = hashlib.sha256(f"{seed}:{ocid}:{lot_id}:device".encode()).hexdigest()
     signals: list[BidSignals] = []
     for number, bid in enumerate(order):
-        own = random.Random(f"{seed}:{ocid}:{lot_id}:{bid}")
+        own = _rng(seed, ocid, lot_id, bid)
         text = ""
         if texts:
             proposal = shared_proposal if shared_proposal and bid in planted else _proposal(own, project)
@@ -347,13 +355,16 @@ def _proposal(rng: random.Random, project: str) -> str:
             f"{rng.choice(_OPENINGS)}{rng.choice(_SUBJECTS)}，{rng.choice(_ACTIONS)}，{rng.choice(_RESULTS)}。"
             for _ in range(rng.randint(3, 5))
         ]
-        sentences.append(f"本标段计划投入管理人员{rng.randint(6, 30)}名、作业人员{rng.randint(40, 300)}名，工期{rng.randint(90, 540)}日历天。")
+        sentences.append(
+            f"本标段计划投入管理人员{rng.randint(6, 30)}名、作业人员{rng.randint(40, 300)}名，"
+            f"工期{rng.randint(90, 540)}日历天。"
+        )
         paragraphs.append("".join(sentences))
     return f"{project}技术标（施工组织设计）\n" + "\n".join(paragraphs)
 
 
 def _bid_text(rng: random.Random, name: str, project: str, tender_text: str, proposal: str) -> str:
-    quoted = [line for line in tender_text.split("\n")[1:] if rng.random() < 0.7]
+    quoted = [line for line in tender_text.split("\n")[1:] if rng.random() < _QUOTED_SHARE]
     return "\n".join(
         [
             f"投标函\n致：{project}招标人\n我方{name}已仔细研究招标文件，愿意按照招标文件的要求承担本项目的实施。",
@@ -363,6 +374,10 @@ def _bid_text(rng: random.Random, name: str, project: str, tender_text: str, pro
             f"投标人：{name}（盖单位章）",
         ]
     )
+
+
+def _rng(*parts: object) -> random.Random:
+    return random.Random(":".join(map(str, parts)))  # noqa: S311 - a reproducible simulation, not a secret
 
 
 def _bidder_id(number: int) -> str:
@@ -415,19 +430,19 @@ def to_ocds_package(
 def _release(group: list[SimulatedLot], names: Mapping[str, str]) -> str:
     first = group[0].bids
     ocid = first.ocid
-    deadline = datetime.combine(first.date or date(2025, 1, 1), datetime.min.time(), tzinfo=UTC).replace(hour=9, minute=30)
+    deadline = datetime.combine(first.date or date(2025, 1, 1), datetime.min.time(), tzinfo=UTC).replace(
+        hour=9, minute=30
+    )
     multi = first.lot is not None
     category, classification, _year = (first.market or "-|-|-").split("|")
     scheme, _, code = classification.partition(":")
-    parties: dict[str, dict[str, object]] = {}
+    roles: dict[str, list[str]] = {}
 
     def party(party_id: str, role: str) -> dict[str, str]:
-        entry = parties.setdefault(party_id, {"id": party_id, "name": names.get(party_id, party_id), "roles": []})
-        roles = entry["roles"]
-        assert isinstance(roles, list)
-        if role not in roles:
-            roles.append(role)
-        return {"id": party_id, "name": str(entry["name"])}
+        held = roles.setdefault(party_id, [])
+        if role not in held:
+            held.append(role)
+        return {"id": party_id, "name": names.get(party_id, party_id)}
 
     buyer = party(first.buyer or "unknown", "buyer")
     details: list[dict[str, object]] = []
@@ -436,33 +451,31 @@ def _release(group: list[SimulatedLot], names: Mapping[str, str]) -> str:
     items: list[dict[str, object]] = []
     for item in group:
         lot = item.bids
-        related = {"relatedLots": [lot.lot]} if multi else {}
+        related: dict[str, object] = {"relatedLots": [lot.lot]} if multi else {}
         if multi:
-            lots.append({"id": lot.lot, "title": f"第{lot.lot}标段", "value": _money(lot.estimate), "status": "complete"})
+            lots.append(
+                {"id": lot.lot, "title": f"第{lot.lot}标段", "value": _money(lot.estimate), "status": "complete"}
+            )
         items.append(
             {"id": f"item-{lot.lot or 1}", "classification": {"scheme": scheme, "id": code}}
             | ({"relatedLot": lot.lot} if multi else {})
         )
         for number, bid in enumerate(lot.bids, start=1):
-            details.append(
-                {
-                    "id": f"{lot.lot or 1}-{number}",
-                    "date": bid.submitted_at.isoformat() if bid.submitted_at else None,
-                    "status": "valid",
-                    "tenderers": [party(bid.bidder, "tenderer")],
-                    "value": {"amount": bid.amount, "currency": lot.currency},
-                }
-                | related
-            )
+            detail: dict[str, object] = {
+                "id": f"{lot.lot or 1}-{number}",
+                "date": bid.submitted_at.isoformat() if bid.submitted_at else None,
+                "status": "valid",
+                "tenderers": [party(bid.bidder, "tenderer")],
+                "value": {"amount": bid.amount, "currency": lot.currency},
+            }
+            details.append(detail | related)
         if lot.winner:
-            awards.append(
-                {
-                    "id": f"award-{lot.lot or 1}",
-                    "status": "active",
-                    "suppliers": [party(lot.winner, "supplier")],
-                }
-                | related
-            )
+            award: dict[str, object] = {
+                "id": f"award-{lot.lot or 1}",
+                "status": "active",
+                "suppliers": [party(lot.winner, "supplier")],
+            }
+            awards.append(award | related)
     tender: dict[str, object] = {
         "id": ocid.rsplit("-", 1)[-1],
         "status": "complete",
@@ -481,7 +494,7 @@ def _release(group: list[SimulatedLot], names: Mapping[str, str]) -> str:
         "date": deadline.isoformat(),
         "tag": ["award"],
         "initiationType": "tender",
-        "parties": list(parties.values()),
+        "parties": [{"id": pid, "name": names.get(pid, pid), "roles": held} for pid, held in roles.items()],
         "buyer": buyer,
         "tender": tender,
         "bids": {"details": details},

@@ -16,6 +16,7 @@ from bidding.integrity.screens.model import BidPrice, LotBids
 from trading.server.cli import main
 
 FIXTURES = Path(__file__).parent / "fixtures"
+NO_BIDS = "no bids: bids.details (bids extension) is absent or empty"
 
 
 def package(*releases: dict[str, Any]) -> io.BytesIO:
@@ -29,7 +30,9 @@ def bid(bid_id: str, tenderer: str | None, amount: object, currency: str = "CNY"
     return entry
 
 
-def release(ocid: str, bids: list[dict[str, Any]], *, when: str = "2025-03-01T00:00:00Z", **tender: Any) -> dict[str, Any]:
+def release(
+    ocid: str, bids: list[dict[str, Any]], *, when: str = "2025-03-01T00:00:00Z", **tender: Any
+) -> dict[str, Any]:
     return {"ocid": ocid, "id": f"{ocid}-{when}", "date": when, "tender": tender, "bids": {"details": bids}}
 
 
@@ -49,7 +52,7 @@ class Unseekable(io.RawIOBase):
 
 
 def test_a_multi_lot_release_gives_one_lot_bids_per_lot_with_its_estimate_winner_and_market() -> None:
-    tender = {
+    tender: dict[str, Any] = {
         "procurementMethod": "open",
         "awardCriteria": "priceOnly",
         "mainProcurementCategory": "works",
@@ -57,7 +60,11 @@ def test_a_multi_lot_release_gives_one_lot_bids_per_lot_with_its_estimate_winner
         "tenderPeriod": {"endDate": "2025-02-10T09:30:00+08:00"},
         "lots": [
             {"id": "L1", "value": {"amount": 100, "currency": "CNY"}},
-            {"id": "L2", "value": {"amount": 200, "currency": "CNY"}, "tenderPeriod": {"endDate": "2025-02-12T09:30:00+08:00"}},
+            {
+                "id": "L2",
+                "value": {"amount": 200, "currency": "CNY"},
+                "tenderPeriod": {"endDate": "2025-02-12T09:30:00+08:00"},
+            },
         ],
         "items": [
             {"id": "i1", "relatedLot": "L1", "classification": {"scheme": "CPV", "id": "45000000"}},
@@ -112,7 +119,12 @@ def test_a_record_package_reads_the_compiled_release_else_the_last_release() -> 
     compiled = release("ocds-c", [bid("1", "A", 10), bid("2", "B", 11)])
     old = release("ocds-r", [bid("1", "A", 1)], when="2025-01-01T00:00:00Z")
     last = release("ocds-r", [bid("1", "A", 20), bid("2", "C", 21)], when="2025-02-01T00:00:00Z")
-    records = {"records": [{"ocid": "ocds-c", "compiledRelease": compiled, "releases": [{"url": "x"}]}, {"ocid": "ocds-r", "releases": [old, last]}]}
+    records = {
+        "records": [
+            {"ocid": "ocds-c", "compiledRelease": compiled, "releases": [{"url": "x"}]},
+            {"ocid": "ocds-r", "releases": [old, last]},
+        ]
+    }
 
     lots = list(read_lots(io.BytesIO(json.dumps(records).encode())))
 
@@ -131,24 +143,35 @@ def test_a_record_package_reads_the_compiled_release_else_the_last_release() -> 
         ([bid("1", "A", 10), bid("2", "B", 0)], "valid bid '2': bid of 'B': amount 0.0 must be a finite number > 0"),
         ([bid("1", "A", -3)], "valid bid '1': bid of 'A': amount -3.0 must be a finite number > 0"),
         ([bid("1", None, 10)], "valid bid '1': tenderers[].id and .name are missing"),
-        ([], "no bids: bids.details (bids extension) is absent or empty; tender.tenderers lists 0 parties without prices; 0 award(s)"),
+        (
+            [],
+            f"{NO_BIDS}; tender.tenderers lists 0 parties without prices; 0 award(s)",
+        ),
     ],
 )
-def test_an_unusable_lot_is_reported_with_its_reason_and_the_next_release_is_still_read(bids: list[dict[str, Any]], reason: str) -> None:
+def test_an_unusable_lot_is_reported_with_its_reason_and_the_next_release_is_still_read(
+    bids: list[dict[str, Any]], reason: str
+) -> None:
     lots = list(read_lots(package(release("ocds-bad", bids), release("ocds-good", [bid("1", "A", 5)]))))
 
     assert lots[0] == Unusable("ocds-bad", None, reason)
-    assert isinstance(lots[1], LotBids) and lots[1].ocid == "ocds-good"
+    assert isinstance(lots[1], LotBids)
+    assert lots[1].ocid == "ocds-good"
 
 
 def test_a_disqualified_bid_with_a_bad_value_does_not_spoil_the_lot() -> None:
     [lot] = read_lots(package(release("ocds-1", [bid("1", "A", 10), bid("2", "B", 0, "USD", status="disqualified")])))
 
-    assert isinstance(lot, LotBids) and lot.bids == (BidPrice("A", 10.0),)
+    assert isinstance(lot, LotBids)
+    assert lot.bids == (BidPrice("A", 10.0),)
 
 
 def test_prozorro_active_bids_count_as_valid_and_its_other_statuses_do_not() -> None:
-    bids = [bid("1", "UA-1", 43789.0, "UAH", status="active"), bid("2", "UA-2", 43788.9, "UAH", status="active"), bid("3", "UA-3", 42074.56, "UAH", status="unsuccessful")]
+    bids = [
+        bid("1", "UA-1", 43789.0, "UAH", status="active"),
+        bid("2", "UA-2", 43788.9, "UAH", status="active"),
+        bid("3", "UA-3", 42074.56, "UAH", status="unsuccessful"),
+    ]
 
     [lot] = read_lots(package(release("ocds-be6bcu-UA", bids)))
 
@@ -158,7 +181,7 @@ def test_prozorro_active_bids_count_as_valid_and_its_other_statuses_do_not() -> 
 
 
 def test_a_bid_with_one_value_for_several_lots_makes_those_lots_unusable() -> None:
-    tender = {"lots": [{"id": "1"}, {"id": "2"}, {"id": "3"}]}
+    tender: dict[str, Any] = {"lots": [{"id": "1"}, {"id": "2"}, {"id": "3"}]}
     bids = [bid("x", "A", 10, relatedLots=["1", "2"]), bid("y", "B", 11, relatedLots=["3"])]
 
     lots = list(read_lots(package(release("ocds-1", bids, **tender))))
@@ -167,11 +190,14 @@ def test_a_bid_with_one_value_for_several_lots_makes_those_lots_unusable() -> No
         Unusable("ocds-1", "1", "bid 'x' has one value for several lots: its price per lot is unknown"),
         Unusable("ocds-1", "2", "bid 'x' has one value for several lots: its price per lot is unknown"),
     ]
-    assert isinstance(lots[2], LotBids) and lots[2].lot == "3"
+    assert isinstance(lots[2], LotBids)
+    assert lots[2].lot == "3"
 
 
 def test_a_lot_without_bids_is_reported() -> None:
-    lots = list(read_lots(package(release("ocds-1", [bid("1", "A", 10, relatedLots=["1"])], lots=[{"id": "1"}, {"id": "2"}]))))
+    lots = list(
+        read_lots(package(release("ocds-1", [bid("1", "A", 10, relatedLots=["1"])], lots=[{"id": "1"}, {"id": "2"}])))
+    )
 
     assert lots[1] == Unusable("ocds-1", "2", "no bids published for this lot")
 
@@ -189,7 +215,10 @@ def test_contiguous_releases_of_one_ocid_are_merged_later_fields_and_awards_winn
     first = release("ocds-1", [bid("1", "A", 10)], when="2025-01-01T00:00:00Z", value={"amount": 50})
     first["awards"] = [{"id": "a", "status": "pending", "suppliers": [{"id": "A"}]}]
     second = release("ocds-1", [bid("1", "A", 10), bid("2", "B", 9)], when="2025-02-01T00:00:00Z", value={"amount": 60})
-    second["awards"] = [{"id": "a", "status": "cancelled", "suppliers": [{"id": "A"}]}, {"id": "b", "status": "active", "suppliers": [{"id": "B"}]}]
+    second["awards"] = [
+        {"id": "a", "status": "cancelled", "suppliers": [{"id": "A"}]},
+        {"id": "b", "status": "active", "suppliers": [{"id": "B"}]},
+    ]
 
     # the later release comes first in the package: date order decides, not package order
     [lot] = read_lots(package(second, first))
@@ -199,9 +228,21 @@ def test_contiguous_releases_of_one_ocid_are_merged_later_fields_and_awards_winn
 
 
 def test_an_ocid_that_comes_back_after_another_is_reported_not_merged_twice() -> None:
-    lots = list(read_lots(package(release("ocds-1", [bid("1", "A", 10)]), release("ocds-2", [bid("1", "A", 10)]), release("ocds-1", [bid("1", "B", 10)]))))
+    lots = list(
+        read_lots(
+            package(
+                release("ocds-1", [bid("1", "A", 10)]),
+                release("ocds-2", [bid("1", "A", 10)]),
+                release("ocds-1", [bid("1", "B", 10)]),
+            )
+        )
+    )
 
-    assert lots[2] == Unusable("ocds-1", None, "releases of this ocid are not contiguous in the package; compile the package first (ocdskit compile)")
+    assert lots[2] == Unusable(
+        "ocds-1",
+        None,
+        "releases of this ocid are not contiguous in the package; compile the package first (ocdskit compile)",
+    )
 
 
 def test_a_stream_that_cannot_seek_is_read_the_same() -> None:
@@ -210,7 +251,8 @@ def test_a_stream_that_cannot_seek_is_read_the_same() -> None:
     seekable = list(read_lots(io.BytesIO(data)))
     piped = list(read_lots(io.BufferedReader(Unseekable(data))))
 
-    assert piped == seekable and len(seekable) == 1
+    assert piped == seekable
+    assert len(seekable) == 1
 
 
 def test_market_stratum() -> None:
@@ -230,14 +272,14 @@ def test_the_real_samples_from_ocdskit_are_read_and_say_why_they_cannot_be_scree
         Unusable(
             "OCDS-87SD3T-AD-SF-DRM-063-2015",
             None,
-            "no bids: bids.details (bids extension) is absent or empty; tender.tenderers lists 2 parties without prices; 1 award(s)",
+            f"{NO_BIDS}; tender.tenderers lists 2 parties without prices; 1 award(s)",
         )
     ]
     assert federal == [
         Unusable(
             "ocds-07smqs-993235",
             None,
-            "no bids: bids.details (bids extension) is absent or empty; tender.tenderers lists 0 parties without prices; "
+            f"{NO_BIDS}; tender.tenderers lists 0 parties without prices; "
             "2 award(s); procurementMethod 'direct' is not price-competitive",
         )
     ]
@@ -245,7 +287,11 @@ def test_the_real_samples_from_ocdskit_are_read_and_say_why_they_cannot_be_scree
 
 def test_ocds_inspect_prints_lots_and_unusable_records(tmp_path: Path) -> None:
     path = tmp_path / "p.json"
-    path.write_bytes(package(release("ocds-1", [bid("1", "A", 10), bid("2", "B", 11)]), release("ocds-2", [bid("1", "A", 0)])).getvalue())
+    path.write_bytes(
+        package(
+            release("ocds-1", [bid("1", "A", 10), bid("2", "B", 11)]), release("ocds-2", [bid("1", "A", 0)])
+        ).getvalue()
+    )
 
     result = CliRunner().invoke(main, ["alerts", "ocds-inspect", str(path)])
 
@@ -261,4 +307,5 @@ def test_ocds_inspect_refuses_a_broken_package_with_exit_status_2(tmp_path: Path
 
     result = CliRunner().invoke(main, ["alerts", "ocds-inspect", str(path)])
 
-    assert result.exit_code == 2 and "not a JSON package" in result.output
+    assert result.exit_code == 2
+    assert "not a JSON package" in result.output

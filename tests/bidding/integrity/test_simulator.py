@@ -47,7 +47,9 @@ def cv(amounts: list[float]) -> float:
 def test_the_same_seed_gives_the_same_market_and_another_seed_another(market: SimulatedMarket) -> None:
     again = simulate(11, 300)
 
-    assert again.lots == market.lots and again.signals == market.signals and again.truth == market.truth
+    assert again.lots == market.lots
+    assert again.signals == market.signals
+    assert again.truth == market.truth
     assert simulate(12, 300).lots != market.lots
 
 
@@ -66,7 +68,8 @@ def test_cover_bidding_lots_are_won_by_a_member_with_the_covers_clustered_above(
         truth = market.truth[key]
         lot = next(lot for lot in market.lots if (lot.ocid, lot.lot) == key)
         amounts = sorted(bid.amount for bid in lot.bids)
-        assert {bid.bidder for bid in lot.bids} == set(truth.members) and truth.price_traces
+        assert {bid.bidder for bid in lot.bids} == set(truth.members)
+        assert truth.price_traces
         assert lot.winner in truth.members
         losers = amounts[1:]
         gap = amounts[1] - amounts[0]
@@ -75,9 +78,13 @@ def test_cover_bidding_lots_are_won_by_a_member_with_the_covers_clustered_above(
 
 
 def test_honest_lots_are_dispersed_more_than_cover_lots(market: SimulatedMarket) -> None:
-    honest = statistics.median(cv([b.amount for b in lot.bids]) for lot in market.lots if not market.truth[(lot.ocid, lot.lot)].kinds)
+    honest = statistics.median(
+        cv([b.amount for b in lot.bids]) for lot in market.lots if not market.truth[(lot.ocid, lot.lot)].kinds
+    )
     covers = statistics.median(
-        cv([b.amount for b in lot.bids]) for lot in market.lots if COVER_BIDDING in market.truth[(lot.ocid, lot.lot)].kinds
+        cv([b.amount for b in lot.bids])
+        for lot in market.lots
+        if COVER_BIDDING in market.truth[(lot.ocid, lot.lot)].kinds
     )
     assert covers < honest / 1.5
 
@@ -92,16 +99,22 @@ def test_bid_rotation_members_take_turns_winning_the_groups_lots(market: Simulat
     assert set(winners) == set(group)
 
 
-def test_identical_documents_share_the_proposal_and_honest_bids_share_only_the_tender_text(market: SimulatedMarket) -> None:
+def test_identical_documents_share_the_proposal_and_honest_bids_share_only_the_tender_text(
+    market: SimulatedMarket,
+) -> None:
     for key in lots_of(market, IDENTICAL_DOCUMENTS):
         truth = market.truth[key]
         assert not truth.price_traces
-        proposals = {signal.texts[0].split("技术标（施工组织设计）")[1].split("投标人：")[0] for signal in market.signals[key] if signal.bidder in truth.members}
+        proposals = {
+            signal.texts[0].split("技术标（施工组织设计）")[1].split("投标人：")[0]
+            for signal in market.signals[key]
+            if signal.bidder in truth.members
+        }
         assert len(proposals) == 1
     key = lots_of(market, None)[0]
     signals = market.signals[key]
-    proposals = [signal.texts[0].split("技术标（施工组织设计）")[1] for signal in signals]
-    assert len(set(proposals)) == len(signals)
+    honest_proposals = [signal.texts[0].split("技术标（施工组织设计）")[1] for signal in signals]
+    assert len(set(honest_proposals)) == len(signals)
     tender_lines = set(market.tender_texts[key].split("\n")[1:])
     for signal in signals:
         quoted = tender_lines & set(signal.texts[0].split("\n"))
@@ -116,7 +129,8 @@ def test_shared_devices_and_copied_prices_are_planted_on_the_members_only(market
         assert len(set(devices.values())) == len(devices) - len(members) + 1
     for key in lots_of(market, COPIED_PRICE):
         truth = market.truth[key]
-        assert truth.price_traces and len(truth.members) == 2
+        assert truth.price_traces
+        assert len(truth.members) == 2
         lot = next(lot for lot in market.lots if (lot.ocid, lot.lot) == key)
         first, second = (next(b.amount for b in lot.bids if b.bidder == m) for m in truth.members)
         assert 0.0004 < abs(second / first - 1) < 0.0031
@@ -126,7 +140,8 @@ def test_the_ocds_package_round_trip_gives_the_same_lots(market: SimulatedMarket
     data = b"".join(to_ocds_package(market))
     package = json.loads(data)
 
-    assert package["version"] == "1.1" and len(package["extensions"]) == 2
+    assert package["version"] == "1.1"
+    assert len(package["extensions"]) == 2
     assert list(read_lots(io.BytesIO(data))) == list(market.lots)
 
 
@@ -148,7 +163,8 @@ def test_ggzy_alerts_simulate_writes_the_package_and_prints_what_was_planted(tmp
     result = CliRunner().invoke(main, ["alerts", "simulate", "--seed", "5", "--lots", "60", "--out", str(out)])
 
     assert result.exit_code == 0, result.output
-    assert "模拟市场（种子 5）：60 个标段" in result.output and "cover-bidding:" in result.output
+    assert "模拟市场（种子 5）：60 个标段" in result.output
+    assert "cover-bidding:" in result.output
     with out.open("rb") as stream:
         assert list(read_lots(stream)) == list(simulate(5, 60).lots)
 
@@ -192,7 +208,9 @@ def test_evaluate_detections_table(
 ) -> None:
     report = evaluate_detections(TRUTH, fired, flagged, RULE_KINDS)
 
-    got = {s.name: (s.true_positives, s.false_positives, s.false_negatives, s.precision, s.recall) for s in report.rules}
+    got = {
+        s.name: (s.true_positives, s.false_positives, s.false_negatives, s.precision, s.recall) for s in report.rules
+    }
     assert got == rows
     c = report.combined
     assert (c.true_positives, c.false_positives, c.false_negatives, c.precision, c.recall) == combined
@@ -216,6 +234,8 @@ def test_the_report_prints_a_table() -> None:
         ({("o1", None): {"PRICE-CV"}}, {}, "fired: rule 'PRICE-CV' has no entry in rule_kinds"),
     ],
 )
-def test_evaluate_detections_refuses_unknown_lots_and_rules(fired: dict[LotKey, set[str]], flagged: dict[LotKey, bool], message: str) -> None:
+def test_evaluate_detections_refuses_unknown_lots_and_rules(
+    fired: dict[LotKey, set[str]], flagged: dict[LotKey, bool], message: str
+) -> None:
     with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
         evaluate_detections(TRUTH, fired, flagged, RULE_KINDS)
