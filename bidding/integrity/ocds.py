@@ -384,4 +384,3 @@ class _SeenOcids:
     def close(self) -> None:
         self._db.close()
         self._folder.cleanup()
-
