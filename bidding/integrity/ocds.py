@@ -58,6 +58,8 @@ VALID_BID_STATUSES = frozenset({"valid", "pending", "active", None})  # "active"
 _LOWEST_PRICE_CRITERIA = frozenset({"priceOnly", "lowestCost", "costOnly"})
 _RELEASES = "releases.item"
 _RECORDS = "records.item"
+_UNREADABLE = "_ggzy_unreadable"  # marks an entry that is not a readable release, with the reason
+NOT_A_PACKAGE = "not an OCDS release or record package: no top-level releases or records array"
 
 Json: TypeAlias = dict[str, Any]
 
@@ -79,16 +81,24 @@ def market_stratum(category: str | None, classification: str | None, year: int |
 
 
 def read_lots(stream: BinaryIO) -> Iterator[LotBids | Unusable]:
-    """Every lot of the release or record package in ``stream``, as ``LotBids`` or ``Unusable``."""
+    """Every lot of the release or record package in ``stream``, as ``LotBids`` or ``Unusable``.
+
+    Malformed JSON raises ``ijson.JSONError`` (the package cannot be read at all); everything else
+    that cannot be screened is an ``Unusable`` in the stream.
+    """
     seen = _SeenOcids()
     try:
         run: list[Json] = []
-        for release in _releases(stream):
-            ocid = str(release.get("ocid") or "")
-            if run and str(run[0].get("ocid") or "") != ocid:
-                yield from _read_run(run, seen)
-                run = []
-            run.append(release)
+        try:
+            for release in _releases(stream):
+                ocid = str(release.get("ocid") or "")
+                if run and str(run[0].get("ocid") or "") != ocid:
+                    yield from _read_run(run, seen)
+                    run = []
+                run.append(release)
+        except _NotAPackage:
+            yield Unusable("", None, NOT_A_PACKAGE)
+            return
         if run:
             yield from _read_run(run, seen)
     finally:
@@ -97,6 +107,9 @@ def read_lots(stream: BinaryIO) -> Iterator[LotBids | Unusable]:
 
 def _read_run(run: list[Json], seen: _SeenOcids) -> Iterator[LotBids | Unusable]:
     ocid = str(run[0].get("ocid") or "")
+    if _UNREADABLE in run[0]:
+        yield Unusable(ocid, None, str(run[0][_UNREADABLE]))
+        return
     if not ocid:
         yield Unusable("", None, "release without an ocid")
         return
@@ -316,30 +329,59 @@ def _year(value: object) -> int | None:
 
 
 def _releases(stream: BinaryIO) -> Iterator[Json]:
-    """Each release of a release package, or each record's compiled (else last) release."""
+    """Each release of a release package, or each record's compiled (else last) release.
+
+    What cannot be read comes through as ``{"ocid": …, _UNREADABLE: reason}``.
+    """
+    for kind, item in _items(stream):
+        if not isinstance(item, dict):
+            yield {"ocid": "", _UNREADABLE: f"an entry of {kind.removesuffix('.item')} is not an object"}
+        elif kind == _RELEASES:
+            yield item
+        elif isinstance(item.get("compiledRelease"), dict):
+            yield item["compiledRelease"]
+        else:
+            releases = _objs(item.get("releases"))
+            if releases and "ocid" in releases[-1] and "url" not in releases[-1]:
+                yield releases[-1]
+            else:
+                reason = "the record has neither compiledRelease nor an embedded release (linked releases only)"
+                yield {"ocid": item.get("ocid"), _UNREADABLE: reason}
+
+
+def _items(stream: BinaryIO) -> Iterator[tuple[str, Any]]:
+    """(``releases.item`` or ``records.item``, the item) for every entry of the package's array."""
     if stream.seekable():
         start = stream.tell()
         kind = _package_kind(stream)
         stream.seek(start)
-        items: Iterator[Any] = ijson.items(stream, kind) if kind else iter(())
-    else:
-        items = _items_by_events(stream)
-        kind = None
-    for item in items:
-        if not isinstance(item, dict):
+        if kind is None:
+            raise _NotAPackage
+        for item in ijson.items(stream, kind):
+            yield kind, item
+        return
+    # a stream that cannot seek: objects are built in Python from the events (slower)
+    builder: Any = None
+    kind = ""
+    array = False
+    for prefix, event, value in ijson.parse(stream):
+        if builder is None:
+            if prefix in (_RELEASES, _RECORDS) and event == "start_map":
+                builder, kind = ijson.ObjectBuilder(), prefix
+                builder.event(event, value)
+            elif prefix == "" and event == "map_key" and value in ("releases", "records"):
+                array = True
             continue
-        if kind == _RELEASES or (kind is None and "ocid" in item and "releases" not in item):
-            yield item
-            continue
-        compiled = item.get("compiledRelease")
-        if isinstance(compiled, dict):
-            yield compiled
-            continue
-        releases = _objs(item.get("releases"))
-        if releases and "ocid" in releases[-1] and "url" not in releases[-1]:
-            yield releases[-1]
-        else:  # a record of linked releases only: nothing to read here
-            yield {"ocid": item.get("ocid"), "_unreadable": True}
+        builder.event(event, value)
+        if prefix == kind and event == "end_map":
+            yield kind, builder.value
+            builder = None
+    if not array:
+        raise _NotAPackage
+
+
+class _NotAPackage(Exception):
+    """Neither a ``releases`` nor a ``records`` array at the top level."""
 
 
 def _package_kind(stream: BinaryIO) -> str | None:
@@ -348,22 +390,6 @@ def _package_kind(stream: BinaryIO) -> str | None:
         if prefix == "" and event == "map_key" and value in ("releases", "records"):
             return f"{value}.item"
     return None
-
-
-def _items_by_events(stream: BinaryIO) -> Iterator[Any]:
-    """Items of either array from a stream that cannot seek (slower: objects built in Python)."""
-    builder: Any = None
-    kind = ""
-    for prefix, event, value in ijson.parse(stream):
-        if builder is None:
-            if prefix in (_RELEASES, _RECORDS) and event == "start_map":
-                builder, kind = ijson.ObjectBuilder(), prefix
-                builder.event(event, value)
-            continue
-        builder.event(event, value)
-        if prefix == kind and event == "end_map":
-            yield builder.value
-            builder = None
 
 
 class _SeenOcids:

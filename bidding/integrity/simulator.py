@@ -267,8 +267,9 @@ def _lot(
     )
     device = hashlib.sha256(f"{seed}:{ocid}:{lot_id}:device".encode()).hexdigest()
     signals: list[BidSignals] = []
-    for number, bid in enumerate(order):
+    for bid in order:
         own = _rng(seed, ocid, lot_id, bid)
+        index = int(bid.removeprefix("SIM-B"))
         text = ""
         if texts:
             proposal = shared_proposal if shared_proposal and bid in planted else _proposal(own, project)
@@ -281,9 +282,10 @@ def _lot(
                 if kind == SHARED_DEVICE and bid in planted
                 else hashlib.sha256(f"{seed}:{bid}:device".encode()).hexdigest(),
                 file_digests=(hashlib.sha256(text.encode()).hexdigest(),) if texts else (),
-                submit_ip=f"10.{(seed + number) % 200}.{own.randrange(256)}.{own.randrange(1, 255)}",
-                contacts=(f"1{own.randrange(30, 99)}{own.randrange(10**8):08d}",),
-                project_manager=f"{own.choice(_SURNAMES)}{own.choice(_GIVEN)}{own.choice(_GIVEN)}",
+                # per bidder and unique: honest bidders never share an office address, phone or manager
+                submit_ip=f"10.{index // 250}.{index % 250 + 1}.{own.randrange(2, 254)}",
+                contacts=(f"139{seed % 1000:03d}{index:05d}",),
+                project_manager=f"{_person(_rng(seed, bid, 'manager'))}（证号 PM{seed % 1000:03d}{index:05d}）",
                 texts=(text,) if texts else (),
             )
         )
@@ -374,6 +376,10 @@ def _bid_text(rng: random.Random, name: str, project: str, tender_text: str, pro
             f"投标人：{name}（盖单位章）",
         ]
     )
+
+
+def _person(rng: random.Random) -> str:
+    return f"{rng.choice(_SURNAMES)}{rng.choice(_GIVEN)}{rng.choice(_GIVEN)}"
 
 
 def _rng(*parts: object) -> random.Random:

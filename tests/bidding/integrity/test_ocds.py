@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from bidding.integrity.ocds import NOT_PRICE_COMPETITIVE, Unusable, market_stratum, read_lots
+from bidding.integrity.ocds import NOT_A_PACKAGE, NOT_PRICE_COMPETITIVE, Unusable, market_stratum, read_lots
 from bidding.integrity.screens.model import BidPrice, LotBids
 from trading.server.cli import main
 
@@ -253,6 +253,31 @@ def test_a_stream_that_cannot_seek_is_read_the_same() -> None:
 
     assert piped == seekable
     assert len(seekable) == 1
+
+
+def test_a_record_package_from_a_pipe_is_read_like_from_a_file() -> None:
+    records = {
+        "records": [
+            {"ocid": "ocds-c", "compiledRelease": release("ocds-c", [bid("1", "A", 10)])},
+            {"ocid": "ocds-l", "releases": [{"url": "https://example.org/r.json", "date": "2025-01-01T00:00:00Z"}]},
+        ]
+    }
+    data = json.dumps(records).encode()
+    linked = Unusable(
+        "ocds-l", None, "the record has neither compiledRelease nor an embedded release (linked releases only)"
+    )
+
+    piped = list(read_lots(io.BufferedReader(Unseekable(data))))
+
+    assert piped == list(read_lots(io.BytesIO(data)))
+    assert [type(entry) for entry in piped] == [LotBids, Unusable]
+    assert piped[1] == linked
+
+
+@pytest.mark.parametrize("document", [b'{"ocid": "ocds-1", "tender": {}}', b"[]", b'{"uri": "x"}'])
+def test_json_that_is_not_a_package_is_one_unusable_entry(document: bytes) -> None:
+    assert list(read_lots(io.BytesIO(document))) == [Unusable("", None, NOT_A_PACKAGE)]
+    assert list(read_lots(io.BufferedReader(Unseekable(document)))) == [Unusable("", None, NOT_A_PACKAGE)]
 
 
 def test_market_stratum() -> None:

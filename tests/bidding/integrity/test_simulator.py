@@ -239,3 +239,13 @@ def test_evaluate_detections_refuses_unknown_lots_and_rules(
 ) -> None:
     with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
         evaluate_detections(TRUTH, fired, flagged, RULE_KINDS)
+
+
+def test_no_lot_has_hard_evidence_that_was_not_planted(market: SimulatedMarket) -> None:
+    for key, signals in market.signals.items():
+        planted_device = SHARED_DEVICE in market.truth[key].kinds
+        for field in ("submit_ip", "project_manager", "contacts", "device_hash"):
+            values = [getattr(signal, field) for signal in signals]
+            if field == "device_hash" and planted_device:
+                continue
+            assert len(set(values)) == len(values), (key, field)
