@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 import ijson  # noqa: E402
 
 from bidding.integrity.ocds import Unusable, read_lots  # noqa: E402
-from bidding.integrity.simulator import SimulatedLot, iter_simulated, to_ocds_package  # noqa: E402
+from bidding.integrity.simulator import SimulatedLot, iter_simulated, party_names, to_ocds_package  # noqa: E402
 
 DEFAULT_SIZES = (100_000, 300_000)
 FULL_SIZES = (300_000, 1_000_000)
@@ -53,7 +53,7 @@ def lots_with_bids(target: int, seed: int) -> Iterator[SimulatedLot]:
 def write(path: Path, target: int, seed: int) -> float:
     start = time.perf_counter()
     with path.open("wb") as sink:
-        for chunk in to_ocds_package(lots_with_bids(target, seed)):
+        for chunk in to_ocds_package(lots_with_bids(target, seed), names=party_names(seed)):
             sink.write(chunk)
     return time.perf_counter() - start
 

@@ -11,13 +11,14 @@ Exit status: 0 on success, 2 when the package cannot be read as JSON or the argu
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 
 import click
 import ijson
 
 from bidding.integrity.ocds import NOT_PRICE_COMPETITIVE, Unusable, read_lots
-from bidding.integrity.simulator import COVER_BIDDING, KINDS, simulate, to_ocds_package
+from bidding.integrity.simulator import COVER_BIDDING, KINDS, SimulatedLot, iter_simulated, party_names, to_ocds_package
 
 
 class Unreadable(click.ClickException):
@@ -34,22 +35,36 @@ def alerts() -> None:
 @click.option("--lots", type=click.IntRange(1, 1_000_000), default=400, show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False, writable=True, path_type=Path), default=None)
 def simulate_command(seed: int, lots: int, out: Path | None) -> None:
-    """Simulate a market with planted cartels; write it as an OCDS package with --out."""
-    market = simulate(seed, lots)
-    if out is not None:
+    """Simulate a market with planted cartels; write it as an OCDS package with --out.
+
+    Streams: the lots are generated, counted and written one at a time (the package carries no
+    document texts, so none are generated), so a large --lots runs in flat memory.
+    """
+    planted: Counter[str] = Counter()
+    counts = Counter[str]()
+
+    def counted() -> Iterator[SimulatedLot]:
+        for item in iter_simulated(seed, lots, texts=False):
+            planted.update(item.truth.kinds)
+            counts["lots"] += 1
+            counts["bids"] += len(item.bids.bids)
+            counts["honest"] += not item.truth.kinds
+            counts["traces"] += item.truth.price_traces
+            yield item
+
+    if out is None:
+        for _item in counted():
+            pass
+    else:
         with out.open("wb") as sink:
-            for chunk in to_ocds_package(market):
+            for chunk in to_ocds_package(counted(), names=party_names(seed)):
                 sink.write(chunk)
-    planted = Counter(kind for truth in market.truth.values() for kind in truth.kinds)
-    honest = sum(1 for truth in market.truth.values() if not truth.kinds)
-    traces = sum(1 for truth in market.truth.values() if truth.price_traces)
-    bids = sum(len(lot.bids) for lot in market.lots)
-    click.echo(f"模拟市场（种子 {seed}）：{len(market.lots)} 个标段，{bids} 份有效投标")
-    click.echo(f"  诚实竞争标段：{honest}")
+    click.echo(f"模拟市场（种子 {seed}）：{counts['lots']} 个标段，{counts['bids']} 份有效投标")
+    click.echo(f"  诚实竞争标段：{counts['honest']}")
     for kind in KINDS:
         within = "（含轮流中标的标段：轮流中标以陪标实施）" if kind == COVER_BIDDING else ""
         click.echo(f"  {kind}: {planted.get(kind, 0)} 个标段{within}")
-    click.echo(f"  留有价格痕迹的串通标段：{traces}")
+    click.echo(f"  留有价格痕迹的串通标段：{counts['traces']}")
     if out is not None:
         click.echo(f"OCDS 1.1 发布包（投标、标段扩展）已写入 {out}")
 

@@ -62,6 +62,7 @@ _CATEGORIES = (
 )
 _MIN_POOL = 24  # the five cartels take 20 bidders; honest lots need outsiders
 _MIN_BIDS = 3
+_MEMBER_COMPETES_SHARE = 0.2  # honest lots where one cartel member bids as an ordinary competitor
 _QUOTED_SHARE = 0.7  # the share of the tender's clauses a bid quotes back
 
 _CITIES = ("江宁", "鼓楼", "玄武", "浦口", "栖霞", "雨花台", "建邺", "六合", "溧水", "高淳", "秦淮", "仙林")
@@ -217,31 +218,15 @@ def _lot(
     texts: bool,
     max_bidders: int,
 ) -> SimulatedLot:
-    common_cost = estimate * rng.uniform(0.72, 0.9)
-    prices: dict[str, float] = {}
-    planted: tuple[str, ...] = ()
-
-    def honest_price() -> float:
-        return common_cost * rng.lognormvariate(0, 0.05) * (1 + rng.uniform(0.02, 0.14))
-
-    if kind in (COVER_BIDDING, BID_ROTATION):
-        planted = tuple(members if kind == BID_ROTATION else rng.sample(members, rng.randint(3, len(members))))
-        winner = planted[winner_index % len(planted)]
-        winning = common_cost * (1 + rng.uniform(0.15, 0.25))
-        prices[winner] = winning
-        for cover in planted:
-            if cover != winner:
-                prices[cover] = winning * (1 + rng.uniform(0.05, 0.08)) * (1 + rng.gauss(0, 0.004))
-    else:
-        count = rng.randint(3, max_bidders)
-        if kind is not None:
-            planted = tuple(rng.sample(members, 2 if kind == COPIED_PRICE else rng.randint(2, 3)))
-        outsiders = rng.sample(honest_pool, max(0, count - len(planted)))
-        for bidder in (*planted, *outsiders):
-            prices[bidder] = honest_price()
-        if kind == COPIED_PRICE:
-            original, copier = planted
-            prices[copier] = prices[original] * (1 + rng.choice((-1, 1)) * rng.uniform(0.0005, 0.003))
+    prices, planted = _prices(
+        rng,
+        common_cost=estimate * rng.uniform(0.72, 0.9),
+        kind=kind,
+        members=members,
+        winner_index=winner_index,
+        honest_pool=honest_pool,
+        max_bidders=max_bidders,
+    )
     order = list(prices)
     rng.shuffle(order)
     bids = tuple(
@@ -295,6 +280,45 @@ def _lot(
         price_traces=kind in PRICE_TRACE_KINDS,
     )
     return SimulatedLot(lot, tuple(signals), tender_text, truth)
+
+
+def _prices(
+    rng: random.Random,
+    *,
+    common_cost: float,
+    kind: str | None,
+    members: list[str],
+    winner_index: int,
+    honest_pool: list[str],
+    max_bidders: int,
+) -> tuple[dict[str, float], tuple[str, ...]]:
+    """Each bidder's price in a lot, and the cartel members planted in it."""
+    prices: dict[str, float] = {}
+
+    def honest_price() -> float:
+        return common_cost * rng.lognormvariate(0, 0.05) * (1 + rng.uniform(0.02, 0.14))
+
+    if kind in (COVER_BIDDING, BID_ROTATION):
+        planted = tuple(members if kind == BID_ROTATION else rng.sample(members, rng.randint(3, len(members))))
+        winner = planted[winner_index % len(planted)]
+        winning = common_cost * (1 + rng.uniform(0.15, 0.25))
+        prices[winner] = winning
+        for cover in planted:
+            if cover != winner:
+                prices[cover] = winning * (1 + rng.uniform(0.05, 0.08)) * (1 + rng.gauss(0, 0.004))
+        return prices, planted
+    count = rng.randint(3, max_bidders)
+    planted = tuple(rng.sample(members, 2 if kind == COPIED_PRICE else rng.randint(2, 3))) if kind else ()
+    outsiders = rng.sample(honest_pool, max(0, count - len(planted)))
+    if kind is None and rng.random() < _MEMBER_COMPETES_SHARE:
+        # cartel members also compete honestly elsewhere: the market screens must tell the difference
+        outsiders[0] = rng.choice(members)
+    for bidder in (*planted, *outsiders):
+        prices[bidder] = honest_price()
+    if kind == COPIED_PRICE:
+        original, copier = planted
+        prices[copier] = prices[original] * (1 + rng.choice((-1, 1)) * rng.uniform(0.0005, 0.003))
+    return prices, planted
 
 
 # --- documents -----------------------------------------------------------------------------------
@@ -402,14 +426,19 @@ def _company_suffix(number: int) -> str:
 
 
 def to_ocds_package(
-    market: SimulatedMarket | Iterable[SimulatedLot], *, published: datetime | None = None
+    market: SimulatedMarket | Iterable[SimulatedLot],
+    *,
+    names: Mapping[str, str] | None = None,
+    published: datetime | None = None,
 ) -> Iterator[bytes]:
     """The lots as a streamed OCDS 1.1 release package (bids and lots extensions), one release per tender.
 
-    Lots of one tender must be consecutive (``iter_simulated`` and ``simulate`` yield them so).
+    Lots of one tender must be consecutive (``iter_simulated`` and ``simulate`` yield them so). Party
+    names come from the market, else ``names`` (``party_names(seed)``), else the ids stand in.
     """
     lots = market.simulated_lots() if isinstance(market, SimulatedMarket) else iter(market)
-    names = market.names if isinstance(market, SimulatedMarket) else {}
+    if names is None:
+        names = market.names if isinstance(market, SimulatedMarket) else {}
     when = (published or datetime(2026, 1, 1, tzinfo=UTC)).isoformat()
     head = {
         "uri": "https://ggzy.example/ocds/simulated.json",
