@@ -249,3 +249,20 @@ def test_no_lot_has_hard_evidence_that_was_not_planted(market: SimulatedMarket) 
             if field == "device_hash" and planted_device:
                 continue
             assert len(set(values)) == len(values), (key, field)
+
+
+def test_the_package_carries_the_fields_ocds_1_1_requires(market: SimulatedMarket) -> None:
+    package = json.loads(b"".join(to_ocds_package(market)))
+
+    assert {"uri", "publisher", "publishedDate", "releases", "version"} <= package.keys()
+    assert package["publisher"]["name"]
+    for release in package["releases"]:
+        assert {"ocid", "id", "date", "tag", "initiationType"} <= release.keys()
+        assert release["ocid"].startswith("ocds-")
+        assert release["tender"]["id"]
+        assert all(award["id"] for award in release["awards"])
+        assert all(bid["id"] and bid["status"] == "valid" for bid in release["bids"]["details"])
+        lots = {lot["id"] for lot in release["tender"].get("lots", [])}
+        assert {lot for bid in release["bids"]["details"] for lot in bid.get("relatedLots", [])} == lots
+        roles = {party["id"]: party["roles"] for party in release["parties"]}
+        assert "buyer" in roles[release["buyer"]["id"]]
