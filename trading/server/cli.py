@@ -14,6 +14,7 @@ from alembic import command
 from alembic.config import Config
 
 from bidding.client.cli import bid
+from bidding.integrity.cli import alerts
 from certs.agent.cli import agent
 from procurement.negative_list.cli import check as procurement_check
 from trading.kernel.settings import Settings, get_settings
@@ -35,6 +36,7 @@ def main() -> None:
 
 main.add_command(bid)
 main.add_command(agent)
+main.add_command(alerts)
 
 
 # --- settings -------------------------------------------------------------------------------
