@@ -25,6 +25,7 @@ from bidding.integrity.screens.market import (
     ExpertDraw,
     MarketInputError,
     MarketState,
+    binomial_lower_tail,
     binomial_upper_tail,
     network_picture,
 )
@@ -77,7 +78,15 @@ def with_thresholds(rule_id: str, **changes: float) -> RuleSet:
 
 def test_the_catalogue_holds_the_market_rules_with_their_basis() -> None:
     market = {rule.id: rule for rule in CATALOGUE.in_scope(Scope.MARKET)}
-    assert set(market) == {COVER_BIDDER, WIN_RATE, MARKET_SHARE, COBID_GROUP, ROTATION, SHARED_IDENTITY, EXPERT_TENDEREE}
+    assert set(market) == {
+        COVER_BIDDER,
+        WIN_RATE,
+        MARKET_SHARE,
+        COBID_GROUP,
+        ROTATION,
+        SHARED_IDENTITY,
+        EXPERT_TENDEREE,
+    }
     assert "R025" in market[COVER_BIDDER].basis
     assert "第四十条" in market[SHARED_IDENTITY].basis
     assert all(rule.version == 1 and rule.name for rule in market.values())
@@ -120,6 +129,29 @@ def test_cover_bidder_is_quiet_when_the_busy_bidders_win_alike() -> None:
     assert of_rule(state.findings(CATALOGUE), COVER_BIDDER) == []
 
 
+def test_cover_bidder_fires_on_improbably_few_wins_when_the_fence_is_negative() -> None:
+    """A wide market: the fence is below 0, so only the equal-chance test can speak."""
+    # A–D win 1, 3, 6, 10 of 40 lots; E bids in all 40 with five bidders per lot and wins none.
+    wins = {"A": 1, "B": 3, "C": 6, "D": 10, "F": 20}
+    winners = [name for name, count in sorted(wins.items()) for _ in range(count)]
+    state = fold(
+        lot(f"N{n:02}", ["A", "B", "C", "D", "E"] if w != "F" else ["F", "E"], w, number=n)
+        for n, w in enumerate(winners)
+    )
+    # counts A–D 20, E 40, F 20 → P75 (h = 3.75 over 20 20 20 20 20 40) = 20; all six are busy
+    # ratios A .05, B .15, C .3, D .5, E 0, F 1 → sorted 0 .05 .15 .3 .5 1
+    # Q1 (h = 1.25) = .05 + .25·.1 = .075; Q3 (h = 3.75) = .3 + .75·.2 = .45; fence = .075 − .5625 < 0
+    # E: 20 lots of five (1/5 each) and 20 of two (1/2 each) → expected 4 + 10 = 14 of 40 lots;
+    # P(X ≤ 0 | Bin(40, .35)) = .65⁴⁰ = 3.4e-8 ≤ 1e-4
+    found = of_rule(state.findings(CATALOGUE), COVER_BIDDER)
+    assert [f.subjects for f in found] == [("E",)]
+    evidence = found[0].evidence
+    assert evidence["lower_fence"] == pytest.approx(0.075 - 1.5 * 0.375)
+    assert evidence["below_fence"] is False
+    assert evidence["expected_wins"] == pytest.approx(14.0)
+    assert evidence["p_value"] == pytest.approx(0.65**40, rel=1e-9)
+
+
 def test_cover_bidder_needs_the_minimum_bid_count() -> None:
     state = cover_market({"A": 5, "B": 4, "C": 6, "D": 5, "E": 0})
     assert of_rule(state.findings(with_thresholds(COVER_BIDDER, min_bids=21)), COVER_BIDDER) == []
@@ -129,17 +161,28 @@ def test_cover_bidder_needs_the_minimum_bid_count() -> None:
 
 
 def test_win_rate_fires_above_the_upper_fence() -> None:
-    wins = {"A": 8, "B": 2, "C": 3, "D": 2, "E": 4, "F": 1}
+    wins = {"A": 16, "B": 4, "C": 6, "D": 4, "E": 8, "F": 2}
     winners = [name for name, count in sorted(wins.items()) for _ in range(count)]
     state = fold(lot(f"W{n:02}", list(wins), winner, number=n) for n, winner in enumerate(winners))
-    # ratios .40 .10 .15 .10 .20 .05 → sorted .05 .1 .1 .15 .2 .4
+    # 40 lots, all six bid in each; ratios .40 .10 .15 .10 .20 .05 → sorted .05 .1 .1 .15 .2 .4
     # Q1: h = 1.25 → .1 + .25·(.1 − .1) = .1; Q3: h = 3.75 → .15 + .75·(.2 − .15) = .1875
-    # IQR = .0875; upper fence = .1875 + 1.5·.0875 = .31875 → A (.4) only; E (.2) is below
+    # IQR = .0875; upper fence = .1875 + 1.5·.0875 = .31875 → A (.4) only; E (.2) is below.
+    # Equal chances: expected 40/6 wins; P(X ≥ 16 | Bin(40, 1/6)) = 3.85e-4 ≤ .001
     found = of_rule(state.findings(CATALOGUE), WIN_RATE)
     assert [f.subjects for f in found] == [("A",)]
     assert found[0].evidence["upper_fence"] == pytest.approx(0.31875)
     assert found[0].evidence["q3"] == pytest.approx(0.1875)
-    assert len(found[0].evidence["lots_won"]) == 8  # type: ignore[arg-type]
+    assert found[0].evidence["expected_wins"] == pytest.approx(40 / 6, abs=1e-6)
+    assert found[0].evidence["p_value"] == pytest.approx(exact_tail(16, 40, 1 / 6), rel=1e-9)
+    assert len(found[0].evidence["lots_won"]) == 16  # type: ignore[arg-type]
+
+
+def test_win_rate_above_the_fence_but_likely_by_chance_is_quiet() -> None:
+    # the same ratios over 20 lots: A wins 8, P(X ≥ 8 | Bin(20, 1/6)) = .0113 > .001
+    wins = {"A": 8, "B": 2, "C": 3, "D": 2, "E": 4, "F": 1}
+    winners = [name for name, count in sorted(wins.items()) for _ in range(count)]
+    state = fold(lot(f"W{n:02}", list(wins), winner, number=n) for n, winner in enumerate(winners))
+    assert of_rule(state.findings(CATALOGUE), WIN_RATE) == []
 
 
 def test_win_rate_is_quiet_on_even_wins() -> None:
@@ -152,9 +195,7 @@ def test_win_rate_is_quiet_on_even_wins() -> None:
 
 
 def share_market(winners: Sequence[str], buyer: str = "采购人甲") -> MarketState:
-    return fold(
-        lot(f"S{n}", ["X", "Y", "Z"], w, buyer=buyer, number=n) for n, w in enumerate(winners)
-    )
+    return fold(lot(f"S{n}", ["X", "Y", "Z"], w, buyer=buyer, number=n) for n, w in enumerate(winners))
 
 
 def test_market_share_fires_on_a_dominant_winner_of_one_buyer() -> None:
@@ -189,17 +230,18 @@ def ring_market(ring_winners: Sequence[str]) -> MarketState:
     lots = []
     for n, winner in enumerate(ring_winners):
         lots.append(lot(f"R{n}", ["P", "Q", "R", f"O{n}", f"N{n}"], winner, number=n))
-    for name in ("P", "Q", "R"):
-        for n in range(2):
-            lots.append(lot(f"{name}-solo{n}", [name, f"K{name}{n}"], f"K{name}{n}", number=10 + n))
+    lots.extend(
+        lot(f"{name}-solo{n}", [name, f"K{name}{n}"], f"K{name}{n}", number=10 + n)
+        for name in ("P", "Q", "R")
+        for n in range(2)
+    )
     for n in range(10):
         if n < 5:
             lots.append(lot(f"ST{n}", ["S", "T"], "S", number=20 + n))
         else:  # S and T each bid five more lots, apart, against one-off bidders
             lots.append(lot(f"SS{n}", ["S", f"M{n}"], "S", number=20 + n))
             lots.append(lot(f"TT{n}", ["T", f"L{n}"], f"L{n}", number=20 + n))
-    for n in range(4):
-        lots.append(lot(f"UV{n}", ["U", "V"], "U", number=40 + n))
+    lots.extend(lot(f"UV{n}", ["U", "V"], "U", number=40 + n) for n in range(4))
     return fold(lots)
 
 
@@ -282,19 +324,30 @@ def test_shared_identity_across_tenders_fires(field: str, value: object, kind: s
     found = of_rule(state.findings(CATALOGUE), SHARED_IDENTITY)
     assert [(f.subjects, f.evidence["kind"], f.severity) for f in found] == [(("乙公司", "甲公司"), kind, severity)]
     assert found[0].evidence["tenders"] == 2
-    assert found[0].evidence["uses"] == {"甲公司": [{"ocid": "T1", "lot": None}], "乙公司": [{"ocid": "T2", "lot": None}]}
+    assert found[0].evidence["uses"] == {
+        "甲公司": [{"ocid": "T1", "lot": None}],
+        "乙公司": [{"ocid": "T2", "lot": None}],
+    }
 
 
 @pytest.mark.parametrize(
     "signals",
     [
         # one tender only: the lot's own hard-evidence screen says it, not the market
-        [("T1", "甲公司", BidSignals("甲公司", device_hash="d")), ("T1", "乙公司", BidSignals("乙公司", device_hash="d"))],
+        [
+            ("T1", "甲公司", BidSignals("甲公司", device_hash="d")),
+            ("T1", "乙公司", BidSignals("乙公司", device_hash="d")),
+        ],
         # one bidder reusing its own project manager
-        [("T1", "甲公司", BidSignals("甲公司", project_manager="张三")),
-         ("T2", "甲公司", BidSignals("甲公司", project_manager="张三"))],
+        [
+            ("T1", "甲公司", BidSignals("甲公司", project_manager="张三")),
+            ("T2", "甲公司", BidSignals("甲公司", project_manager="张三")),
+        ],
         # different values
-        [("T1", "甲公司", BidSignals("甲公司", device_hash="d1")), ("T2", "乙公司", BidSignals("乙公司", device_hash="d2"))],
+        [
+            ("T1", "甲公司", BidSignals("甲公司", device_hash="d1")),
+            ("T2", "乙公司", BidSignals("乙公司", device_hash="d2")),
+        ],
     ],
 )
 def test_shared_identity_is_quiet_otherwise(signals: list[tuple[str, str, BidSignals]]) -> None:
@@ -304,7 +357,7 @@ def test_shared_identity_is_quiet_otherwise(signals: list[tuple[str, str, BidSig
 # ---- experts drawn too often for one tenderee -----------------------------------------------------
 
 
-def draws(planted: bool) -> list[ExpertDraw]:
+def draws(*, planted: bool) -> list[ExpertDraw]:
     """10 tenderees × 10 tenders × 2 seats = 200 seats; seat s goes to expert x(s mod 47), so one
     tenderee's 20 consecutive seats are 20 different experts. Expert E takes 6 seats: in 6 of
     tenderee 0's tenders (planted) or in one tender of each of 6 tenderees (honest)."""
@@ -312,7 +365,9 @@ def draws(planted: bool) -> list[ExpertDraw]:
     for seat in range(200):
         tenderee, tender = seat // 20, (seat % 20) // 2
         expert = f"x{seat % 47}"
-        if seat % 2 == 0 and ((planted and tenderee == 0 and tender < 6) or (not planted and tenderee < 6 and tender == 0)):
+        if seat % 2 == 0 and (
+            (planted and tenderee == 0 and tender < 6) or (not planted and tenderee < 6 and tender == 0)
+        ):
             expert = "E"
         result.append(ExpertDraw(expert, f"招标人{tenderee}", f"D{tenderee}-{tender}", DAY0 + timedelta(days=seat)))
     return result
@@ -345,17 +400,27 @@ def test_expert_spread_over_tenderees_is_quiet() -> None:
     assert of_rule(state.findings(CATALOGUE), EXPERT_TENDEREE) == []
 
 
-@pytest.mark.parametrize(("k", "n", "p"), [(0, 5, 0.2), (3, 5, 0.2), (5, 5, 0.2), (6, 5, 0.2), (2, 40, 0.01), (30, 1000, 0.01)])
+@pytest.mark.parametrize(
+    ("k", "n", "p"), [(0, 5, 0.2), (3, 5, 0.2), (5, 5, 0.2), (6, 5, 0.2), (2, 40, 0.01), (30, 1000, 0.01)]
+)
 def test_binomial_upper_tail_matches_the_exact_sum(k: int, n: int, p: float) -> None:
     expected = 1.0 if k <= 0 else exact_tail(k, n, p)
     assert binomial_upper_tail(k, n, p) == pytest.approx(expected, rel=1e-9, abs=1e-300)
+
+
+def test_binomial_tails_far_from_the_mode() -> None:
+    # the first term underflows a float (0.5¹⁰⁰⁰⁰): the sum must still reach 1
+    assert binomial_upper_tail(1, 10_000, 0.5) == pytest.approx(1.0)
+    assert binomial_lower_tail(0, 40, 0.35) == pytest.approx(0.65**40, rel=1e-9)
+    assert binomial_lower_tail(40, 40, 0.35) == pytest.approx(1.0)
+    assert binomial_lower_tail(3, 10, 0.5) == pytest.approx(sum(math.comb(10, i) for i in range(4)) / 1024, rel=1e-9)
 
 
 # ---- batch = incremental, serialisation, bad input ----------------------------------------------
 
 
 def planted_lots() -> list[tuple[LotBids, tuple[BidSignals, ...]]]:
-    rng = random.Random(19)
+    rng = random.Random(19)  # noqa: S311 - reproducible test data
     result: list[tuple[LotBids, tuple[BidSignals, ...]]] = []
     ring = ["P", "Q", "R"]
     for n in range(120):
@@ -400,7 +465,8 @@ def test_readding_a_lot_replaces_it() -> None:
     assert twice.to_json() == once.to_json()
     assert twice.bidder_counts() == {"P": (1, 0), "Q": (1, 1), "R": (1, 0)}
     assert twice.co_bids() == {("P", "Q"): 1, ("P", "R"): 1, ("Q", "R"): 1}
-    assert twice.bid_count == 3 and twice.lot_count == 1
+    assert twice.bid_count == 3
+    assert twice.lot_count == 1
 
 
 def test_state_round_trips_through_json() -> None:
@@ -431,7 +497,21 @@ def test_bad_lots_are_refused_by_field(item: LotBids, signals: tuple[BidSignals,
     assert field in str(caught.value)
 
 
-@pytest.mark.parametrize(("text", "field"), [("not json", "json"), ('{"format": 9}', "format"), ('{"format": 1, "lots": [[1]]}', "lots[]")])
+@pytest.mark.parametrize(
+    ("text", "field"),
+    [
+        ("not json", "json"),
+        ('{"format": 9}', "format"),
+        ('{"format": 1, "lots": [[1]]}', "lots[]"),
+        ('{"format": 1, "bidders": ["A"], "lots": [["T", null, [0, 5], -1, null, null, null, []]]}', "lots[]"),
+        (
+            '{"format": 1, "bidders": ["A", "B"], "pairs": [],'
+            ' "lots": [["T", null, [0, 1], -1, null, null, null, []]]}',
+            "pairs",
+        ),
+        ('{"format": 1, "bidders": [""]}', "bidders"),
+    ],
+)
 def test_bad_state_is_refused_by_field(text: str, field: str) -> None:
     with pytest.raises(MarketInputError) as caught:
         MarketState.from_json(text)
@@ -440,7 +520,7 @@ def test_bad_state_is_refused_by_field(text: str, field: str) -> None:
 
 def test_an_honest_market_raises_no_collusion_finding() -> None:
     """300 lots, 6 of 60 bidders drawn at random per lot, a random winner, random devices."""
-    rng = random.Random(7)
+    rng = random.Random(7)  # noqa: S311 - reproducible test data
     state = MarketState()
     names = [f"H{i:02}" for i in range(60)]
     for n in range(300):
@@ -478,3 +558,14 @@ def test_network_picture_focus_keeps_the_edges_touching_it() -> None:
     nodes = {node["id"]: node["category"] for node in picture["nodes"]}  # type: ignore[attr-defined]
     assert nodes == {"U": 1, "V": 1}
     assert picture["truncated"] is False
+
+
+def test_a_firm_in_every_lot_does_not_tie_the_market_into_one_group() -> None:
+    # H bids in all 60 lots; s0…s9 bid in 12 lots each, always with H: 12 lots together is all
+    # of s_i's lots (overlap 1) but 12/60 = .2 of H's (< .25). Neighbours s_i, s_i+1 share 6 of 12 (.5).
+    state = fold(lot(f"H{n:02}", ["H", f"s{n % 10}", f"s{(n + 1) % 10}"], "H", number=n) for n in range(60))
+    assert state.co_bids()[("H", "s3")] == 12
+    assert state.groups(CATALOGUE) == []
+    # without the larger bidder's overlap the whole market would be one group
+    loose = with_thresholds(COBID_GROUP, min_overlap_larger=0.0)
+    assert state.groups(loose) == [("H", *(f"s{i}" for i in range(10)))]
