@@ -14,9 +14,10 @@ from __future__ import annotations
 import json
 import math
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from itertools import combinations
 
 import networkx as nx
 import numpy as np
@@ -82,10 +83,9 @@ class _Lot:
     on: str | None  # the bid deadline, ISO
 
 
-def _pair(a: int, b: int) -> int:
-    # One int per unordered pair keeps a million-bid market's pair table small.
-    low, high = (a, b) if a < b else (b, a)
-    return (low << 32) | high
+def _pairs_of(indices: Sequence[int]) -> Iterator[int]:
+    """Every unordered pair of a lot's bidders as one int (low << 32 | high): a small pair table."""
+    return ((low << 32) | high for low, high in combinations(sorted(indices), 2))
 
 
 def _unpair(key: int) -> tuple[int, int]:
@@ -202,11 +202,11 @@ class MarketState:
             self._unfold(key)
         indices = tuple(self._index(name) for name in bidders)
         winner_index = self._ids[winner] if winner is not None else -1
-        bids, pairs = self._bids, self._pairs
-        for position, index in enumerate(indices):
+        bids = self._bids
+        for index in indices:
             bids[index] += 1
-            for other in indices[position + 1 :]:
-                pairs[_pair(index, other)] += 1
+        # Counter.update over an iterable counts in C: most of a fold is these n(n−1)/2 pairs
+        self._pairs.update(_pairs_of(indices))
         if winner_index >= 0:
             self._wins[winner_index] += 1
         self._lots[key] = _Lot(indices, winner_index, buyer, market, on)
@@ -217,13 +217,12 @@ class MarketState:
 
     def _unfold(self, key: LotKey) -> None:
         old = self._lots.pop(key)
-        for position, index in enumerate(old.bidders):
+        for index in old.bidders:
             self._bids[index] -= 1
-            for other in old.bidders[position + 1 :]:
-                pair = _pair(index, other)
-                self._pairs[pair] -= 1
-                if self._pairs[pair] == 0:
-                    del self._pairs[pair]
+        for pair in _pairs_of(old.bidders):
+            self._pairs[pair] -= 1
+            if self._pairs[pair] == 0:
+                del self._pairs[pair]
         if old.winner >= 0:
             self._wins[old.winner] -= 1
         for kind, value, bidder in self._lot_identities.pop(key, ()):

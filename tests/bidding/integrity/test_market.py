@@ -505,8 +505,10 @@ def test_bad_lots_are_refused_by_field(item: LotBids, signals: tuple[BidSignals,
         ('{"format": 1, "lots": [[1]]}', "lots[]"),
         ('{"format": 1, "bidders": ["A"], "lots": [["T", null, [0, 5], -1, null, null, null, []]]}', "lots[]"),
         (
-            '{"format": 1, "bidders": ["A", "B"], "pairs": [],'
-            ' "lots": [["T", null, [0, 1], -1, null, null, null, []]]}',
+            (
+                '{"format": 1, "bidders": ["A", "B"], "pairs": [],'
+                ' "lots": [["T", null, [0, 1], -1, null, null, null, []]]}'
+            ),
             "pairs",
         ),
         ('{"format": 1, "bidders": [""]}', "bidders"),
