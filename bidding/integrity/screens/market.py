@@ -506,13 +506,14 @@ class MarketState:
         share_cut = rules.threshold(MARKET_SHARE, "share")
         hhi_cut = rules.threshold(MARKET_SHARE, "hhi")
         strata: dict[tuple[str, str], Counter[int]] = defaultdict(Counter)
-        for lot in self._lots.values():
+        won_in: dict[tuple[str, str], list[tuple[int, LotKey]]] = defaultdict(list)
+        for key, lot in self._lots.items():
             if lot.winner < 0:
                 continue
-            if lot.buyer is not None:
-                strata[("buyer", lot.buyer)][lot.winner] += 1
-            if lot.market is not None:
-                strata[("market", lot.market)][lot.winner] += 1
+            for kind, name in (("buyer", lot.buyer), ("market", lot.market)):
+                if name is not None:
+                    strata[(kind, name)][lot.winner] += 1
+                    won_in[(kind, name)].append((lot.winner, key))
         found = []
         for (kind, stratum), wins in sorted(strata.items()):
             awarded = sum(wins.values())
@@ -543,6 +544,12 @@ class MarketState:
                             "shares": {
                                 self._names[i]: _round(s) for i, s in sorted(shares.items(), key=lambda x: -x[1])[:10]
                             },
+                            "lots_won": [
+                                _lot_name(key)
+                                for key in sorted(
+                                    (key for winner, key in won_in[(kind, stratum)] if winner == leader), key=_sort_key
+                                )[:_LOTS_SHOWN]
+                            ],
                         },
                         (name,),
                     )

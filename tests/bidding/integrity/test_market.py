@@ -206,6 +206,7 @@ def test_market_share_fires_on_a_dominant_winner_of_one_buyer() -> None:
     assert found[0].evidence["hhi"] == 0.5
     assert found[0].evidence["leader_share"] == pytest.approx(4 / 6, abs=1e-6)
     assert found[0].evidence["buyer"] == "采购人甲"
+    assert [item["ocid"] for item in found[0].evidence["lots_won"]] == ["S0", "S1", "S2", "S3"]  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize(
