@@ -419,7 +419,9 @@ class MarketState:
             below_fence = ratio <= fence and ratio < q1
             awarded, expected = self._fair_wins(i)
             p_value = binomial_lower_tail(self._wins[i], awarded, expected / awarded) if awarded else 1.0
-            if below_fence or p_value <= max_p:
+            # Bonferroni over the busy bidders: the test is run once for each of them
+            p_adjusted = min(1.0, p_value * len(top))
+            if below_fence or p_adjusted <= max_p:
                 name = self._names[i]
                 found.append(
                     self._finding(
@@ -445,6 +447,7 @@ class MarketState:
                             "awarded_lots": awarded,
                             "expected_wins": _round(expected),
                             "p_value": p_value,
+                            "p_adjusted": p_adjusted,
                             "max_p_value": max_p,
                             "lots": self._lots_of(i),
                         },
@@ -472,7 +475,8 @@ class MarketState:
             # every bidder of each lot had the same chance
             awarded, expected = self._fair_wins(i)
             p_value = binomial_upper_tail(self._wins[i], awarded, expected / awarded) if awarded else 1.0
-            if p_value <= max_p:
+            p_adjusted = min(1.0, p_value * len(eligible))  # Bonferroni over the eligible bidders
+            if p_adjusted <= max_p:
                 name = self._names[i]
                 found.append(
                     self._finding(
@@ -493,6 +497,7 @@ class MarketState:
                             "awarded_lots": awarded,
                             "expected_wins": _round(expected),
                             "p_value": p_value,
+                            "p_adjusted": p_adjusted,
                             "max_p_value": max_p,
                             "lots_won": self._lots_of(i, won_only=True),
                         },
@@ -729,17 +734,18 @@ class MarketState:
             by_tenderee[draw.tenderee] += 1
             together[(draw.expert, draw.tenderee)].append(draw)
         found = []
+        candidates = []
         for (expert, tenderee), draws in sorted(together.items()):
             k, n = len(draws), by_tenderee[tenderee]
-            if k < min_draws:
-                continue
             share = by_expert[expert] / total
+            if k >= min_draws and k / (n * share) >= min_ratio:
+                candidates.append((expert, tenderee, draws, k, n, share))
+        for expert, tenderee, draws, k, n, share in candidates:
             expected = n * share
             ratio = k / expected
-            if ratio < min_ratio:
-                continue
             p_value = binomial_upper_tail(k, n, share)
-            if p_value <= max_p:
+            p_adjusted = min(1.0, p_value * len(candidates))  # Bonferroni over the pairs tested
+            if p_adjusted <= max_p:
                 found.append(
                     self._finding(
                         rules,
@@ -757,6 +763,7 @@ class MarketState:
                             "expected": _round(expected),
                             "ratio": _round(ratio),
                             "p_value": p_value,
+                            "p_adjusted": p_adjusted,
                             "max_p_value": max_p,
                             "tenders": [
                                 {"ocid": d.ocid, "drawn_on": d.drawn_on.isoformat()}

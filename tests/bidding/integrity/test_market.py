@@ -142,7 +142,7 @@ def test_cover_bidder_fires_on_improbably_few_wins_when_the_fence_is_negative() 
     # ratios A .05, B .15, C .3, D .5, E 0, F 1 → sorted 0 .05 .15 .3 .5 1
     # Q1 (h = 1.25) = .05 + .25·.1 = .075; Q3 (h = 3.75) = .3 + .75·.2 = .45; fence = .075 − .5625 < 0
     # E: 20 lots of five (1/5 each) and 20 of two (1/2 each) → expected 4 + 10 = 14 of 40 lots;
-    # P(X ≤ 0 | Bin(40, .35)) = .65⁴⁰ = 3.4e-8 ≤ 1e-4
+    # P(X ≤ 0 | Bin(40, .35)) = .65⁴⁰ = 3.4e-8, × 6 busy bidders = 2.0e-7 ≤ .01
     found = of_rule(state.findings(CATALOGUE), COVER_BIDDER)
     assert [f.subjects for f in found] == [("E",)]
     evidence = found[0].evidence
@@ -150,6 +150,7 @@ def test_cover_bidder_fires_on_improbably_few_wins_when_the_fence_is_negative() 
     assert evidence["below_fence"] is False
     assert evidence["expected_wins"] == pytest.approx(14.0)
     assert evidence["p_value"] == pytest.approx(0.65**40, rel=1e-9)
+    assert evidence["p_adjusted"] == pytest.approx(6 * 0.65**40, rel=1e-9)
 
 
 def test_cover_bidder_needs_the_minimum_bid_count() -> None:
@@ -167,18 +168,19 @@ def test_win_rate_fires_above_the_upper_fence() -> None:
     # 40 lots, all six bid in each; ratios .40 .10 .15 .10 .20 .05 → sorted .05 .1 .1 .15 .2 .4
     # Q1: h = 1.25 → .1 + .25·(.1 − .1) = .1; Q3: h = 3.75 → .15 + .75·(.2 − .15) = .1875
     # IQR = .0875; upper fence = .1875 + 1.5·.0875 = .31875 → A (.4) only; E (.2) is below.
-    # Equal chances: expected 40/6 wins; P(X ≥ 16 | Bin(40, 1/6)) = 3.85e-4 ≤ .001
+    # Equal chances: expected 40/6 wins; P(X ≥ 16 | Bin(40, 1/6)) = 3.85e-4, × 6 bidders = 2.3e-3 ≤ .01
     found = of_rule(state.findings(CATALOGUE), WIN_RATE)
     assert [f.subjects for f in found] == [("A",)]
     assert found[0].evidence["upper_fence"] == pytest.approx(0.31875)
     assert found[0].evidence["q3"] == pytest.approx(0.1875)
     assert found[0].evidence["expected_wins"] == pytest.approx(40 / 6, abs=1e-6)
     assert found[0].evidence["p_value"] == pytest.approx(exact_tail(16, 40, 1 / 6), rel=1e-9)
+    assert found[0].evidence["p_adjusted"] == pytest.approx(6 * exact_tail(16, 40, 1 / 6), rel=1e-9)
     assert len(found[0].evidence["lots_won"]) == 16  # type: ignore[arg-type]
 
 
 def test_win_rate_above_the_fence_but_likely_by_chance_is_quiet() -> None:
-    # the same ratios over 20 lots: A wins 8, P(X ≥ 8 | Bin(20, 1/6)) = .0113 > .001
+    # the same ratios over 20 lots: A wins 8, P(X ≥ 8 | Bin(20, 1/6)) = .0113, × 6 = .068 > .01
     wins = {"A": 8, "B": 2, "C": 3, "D": 2, "E": 4, "F": 1}
     winners = [name for name, count in sorted(wins.items()) for _ in range(count)]
     state = fold(lot(f"W{n:02}", list(wins), winner, number=n) for n, winner in enumerate(winners))
@@ -384,7 +386,8 @@ def test_expert_drawn_too_often_for_one_tenderee_fires() -> None:
         state.add_draw(draw)
     found = of_rule(state.findings(CATALOGUE), EXPERT_TENDEREE)
     # E: 6 of 200 seats → p = .03; tenderee 0 has n = 20 seats, expected .6, k = 6, ratio 10
-    # P(X ≥ 6 | Bin(20, .03)) ≈ C(20,6)·.03⁶·.97¹⁴ + … ≈ 1.9e-5 ≤ .001
+    # P(X ≥ 6 | Bin(20, .03)) ≈ C(20,6)·.03⁶·.97¹⁴ + … ≈ 1.9e-5; the only pair tested (k ≥ 3), so
+    # Bonferroni leaves it as it is: ≤ .001
     assert [f.subjects for f in found] == [("E",)]
     evidence = found[0].evidence
     assert (evidence["draws_for_tenderee"], evidence["tenderee_seats"], evidence["all_seats"]) == (6, 20, 200)
@@ -392,6 +395,7 @@ def test_expert_drawn_too_often_for_one_tenderee_fires() -> None:
     assert evidence["ratio"] == pytest.approx(10.0)
     assert evidence["p_value"] == pytest.approx(exact_tail(6, 20, 0.03), rel=1e-9)
     assert 1e-5 < float(evidence["p_value"]) < 2e-5  # type: ignore[arg-type]
+    assert evidence["p_adjusted"] == evidence["p_value"]
 
 
 def test_expert_spread_over_tenderees_is_quiet() -> None:
