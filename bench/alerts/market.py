@@ -138,6 +138,17 @@ def main() -> None:
     )
     print(f"findings  {findings_s:8.2f} s   {sum(by_rule.values())} findings: {dict(sorted(by_rule.items()))}")
     print(f"json      {round_s:8.2f} s   to_json + from_json, {len(text) / 1e6:.1f} MB")
+    rings = {
+        (f"F{m * FIRMS_PER_MARKET}", f"F{m * FIRMS_PER_MARKET + 1}", f"F{m * FIRMS_PER_MARKET + 2}")
+        for m in range(0, markets, 20)
+    }
+    covers = {(f"F{m * FIRMS_PER_MARKET + 99}",) for m in range(5, markets, 10)}
+    rotating = {f.subjects for f in found if f.rule == "MARKET-ROTATION"}
+    covered = {f.subjects for f in found if f.rule == "MARKET-COVER-BIDDER"}
+    print(
+        f"planted   rings found {len(rings & rotating)}/{len(rings)} (+{len(rotating - rings)} other), "
+        f"cover bidders found {len(covers & covered)}/{len(covers)} (+{len(covered - covers)} other)"
+    )
     print(f"floor     {floor_s * 1e3:8.2f} ms  numpy.bincount of bids and wins per bidder")
     print(f"ratio     {(fold_s + findings_s) / floor_s:8.0f}×  (fold + findings) / floor")
 
