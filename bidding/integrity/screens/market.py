@@ -360,10 +360,9 @@ class MarketState:
             found.extend(self._win_rate(rules))
         if MARKET_SHARE in rules:
             found.extend(self._market_share(rules))
-        if COBID_GROUP in rules or ROTATION in rules:
+        if COBID_GROUP in rules:  # rotation is looked for inside the groups, so it needs them
             groups = self.groups(rules)
-            if COBID_GROUP in rules:
-                found.extend(self._group_findings(rules, groups))
+            found.extend(self._group_findings(rules, groups))
             if ROTATION in rules:
                 found.extend(self._rotation(rules, groups))
         if SHARED_IDENTITY in rules:
@@ -398,10 +397,10 @@ class MarketState:
         )
 
     def _cover_bidders(self, rules: RuleSet) -> list[Finding]:
-        percentile = rules.threshold(COVER_BIDDER, "percentile")
-        min_bids = rules.threshold(COVER_BIDDER, "min_bids")
-        factor = rules.threshold(COVER_BIDDER, "iqr_factor")
-        max_p = rules.threshold(COVER_BIDDER, "max_p_value")
+        percentile = _threshold(rules, COVER_BIDDER, "percentile")
+        min_bids = _threshold(rules, COVER_BIDDER, "min_bids")
+        factor = _threshold(rules, COVER_BIDDER, "iqr_factor")
+        max_p = _threshold(rules, COVER_BIDDER, "max_p_value")
         active = [i for i, count in enumerate(self._bids) if count > 0]
         if not active:
             return []
@@ -457,10 +456,10 @@ class MarketState:
         return found
 
     def _win_rate(self, rules: RuleSet) -> list[Finding]:
-        min_bids = rules.threshold(WIN_RATE, "min_bids")
-        min_wins = rules.threshold(WIN_RATE, "min_wins")
-        factor = rules.threshold(WIN_RATE, "iqr_factor")
-        max_p = rules.threshold(WIN_RATE, "max_p_value")
+        min_bids = _threshold(rules, WIN_RATE, "min_bids")
+        min_wins = _threshold(rules, WIN_RATE, "min_wins")
+        factor = _threshold(rules, WIN_RATE, "iqr_factor")
+        max_p = _threshold(rules, WIN_RATE, "max_p_value")
         eligible = [i for i, count in enumerate(self._bids) if count >= min_bids and count > 0]
         if len(eligible) < _MIN_FENCE_POPULATION:
             return []
@@ -507,9 +506,9 @@ class MarketState:
         return found
 
     def _market_share(self, rules: RuleSet) -> list[Finding]:
-        min_lots = rules.threshold(MARKET_SHARE, "min_lots")
-        share_cut = rules.threshold(MARKET_SHARE, "share")
-        hhi_cut = rules.threshold(MARKET_SHARE, "hhi")
+        min_lots = _threshold(rules, MARKET_SHARE, "min_lots")
+        share_cut = _threshold(rules, MARKET_SHARE, "share")
+        hhi_cut = _threshold(rules, MARKET_SHARE, "hhi")
         strata: dict[tuple[str, str], Counter[int]] = defaultdict(Counter)
         won_in: dict[tuple[str, str], list[tuple[int, LotKey]]] = defaultdict(list)
         for key, lot in self._lots.items():
@@ -563,11 +562,11 @@ class MarketState:
 
     def strong_pairs(self, rules: RuleSet) -> list[tuple[str, str, int, float]]:
         """(a, b, lots together, share of the smaller bidder's lots) for every strong pair."""
-        min_shared = rules.threshold(COBID_GROUP, "min_shared_lots")
-        min_overlap = rules.threshold(COBID_GROUP, "min_overlap")
+        min_shared = _threshold(rules, COBID_GROUP, "min_shared_lots")
+        min_overlap = _threshold(rules, COBID_GROUP, "min_overlap")
         # A firm in nearly every lot of a market shares all of each small firm's lots: measured
         # against the smaller bidder alone it would tie the whole market into one group.
-        min_overlap_larger = rules.threshold(COBID_GROUP, "min_overlap_larger")
+        min_overlap_larger = _threshold(rules, COBID_GROUP, "min_overlap_larger")
         names, bids = self._names, self._bids
         strong = []
         for key, count in self._pairs.items():
@@ -589,7 +588,7 @@ class MarketState:
         graph: nx.Graph[str] = nx.Graph()
         for a, b, count, _overlap in self.strong_pairs(rules):
             graph.add_edge(a, b, weight=count)
-        min_size = rules.threshold(COBID_GROUP, "min_group_size")
+        min_size = _threshold(rules, COBID_GROUP, "min_group_size")
         groups = [tuple(sorted(component)) for component in nx.connected_components(graph)]
         return sorted((g for g in groups if len(g) >= min_size), key=lambda g: (-len(g), g))
 
@@ -616,8 +615,8 @@ class MarketState:
                         "strong_pairs": inside,
                         "shared_lots": len(shared),
                         "lots": [_lot_name(key) for key in shared[:_LOTS_SHOWN]],
-                        "min_shared_lots": rules.threshold(COBID_GROUP, "min_shared_lots"),
-                        "min_overlap": rules.threshold(COBID_GROUP, "min_overlap"),
+                        "min_shared_lots": _threshold(rules, COBID_GROUP, "min_shared_lots"),
+                        "min_overlap": _threshold(rules, COBID_GROUP, "min_overlap"),
                     },
                     group,
                 )
@@ -625,11 +624,11 @@ class MarketState:
         return found
 
     def _rotation(self, rules: RuleSet, groups: Sequence[tuple[str, ...]]) -> list[Finding]:
-        min_lots = rules.threshold(ROTATION, "min_group_lots")
-        min_rate = rules.threshold(ROTATION, "min_in_group_win_rate")
-        min_winners = rules.threshold(ROTATION, "min_distinct_winners")
-        max_top = rules.threshold(ROTATION, "max_top_share")
-        min_rotating = rules.threshold(ROTATION, "min_rotating_members")
+        min_lots = _threshold(rules, ROTATION, "min_group_lots")
+        min_rate = _threshold(rules, ROTATION, "min_in_group_win_rate")
+        min_winners = _threshold(rules, ROTATION, "min_distinct_winners")
+        max_top = _threshold(rules, ROTATION, "max_top_share")
+        min_rotating = _threshold(rules, ROTATION, "min_rotating_members")
         found = []
         for group in groups:
             indices = {self._ids[name] for name in group}
@@ -688,8 +687,8 @@ class MarketState:
         return found
 
     def _shared_identities(self, rules: RuleSet) -> list[Finding]:
-        min_bidders = rules.threshold(SHARED_IDENTITY, "min_bidders")
-        min_tenders = rules.threshold(SHARED_IDENTITY, "min_tenders")
+        min_bidders = _threshold(rules, SHARED_IDENTITY, "min_bidders")
+        min_tenders = _threshold(rules, SHARED_IDENTITY, "min_tenders")
         found = []
         for (kind, value), users in sorted(self._identities.items()):
             tenders = {key[0] for lots in users.values() for key in lots}
@@ -720,9 +719,9 @@ class MarketState:
         return found
 
     def _expert_tenderee(self, rules: RuleSet) -> list[Finding]:
-        min_draws = rules.threshold(EXPERT_TENDEREE, "min_draws")
-        max_p = rules.threshold(EXPERT_TENDEREE, "max_p_value")
-        min_ratio = rules.threshold(EXPERT_TENDEREE, "min_ratio")
+        min_draws = _threshold(rules, EXPERT_TENDEREE, "min_draws")
+        max_p = _threshold(rules, EXPERT_TENDEREE, "max_p_value")
+        min_ratio = _threshold(rules, EXPERT_TENDEREE, "min_ratio")
         total = len(self._draws)
         if total == 0:
             return []
@@ -814,6 +813,14 @@ class MarketState:
         by_bidder = self._lots_by_bidder()
         seen: Counter[LotKey] = Counter(key for index in indices for key in by_bidder[index])
         return sorted((key for key, count in seen.items() if count >= _PAIR), key=_sort_key)
+
+
+def _threshold(rules: RuleSet, rule_id: str, name: str) -> float:
+    """A rule's threshold; a catalogue entry without it is refused by the rule and the field."""
+    try:
+        return rules.threshold(rule_id, name)
+    except KeyError:
+        raise MarketInputError(f"rule {rule_id}", f"thresholds.{name}", "is missing from the catalogue") from None
 
 
 def _sort_key(key: LotKey) -> tuple[str, str]:

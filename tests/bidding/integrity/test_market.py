@@ -576,3 +576,16 @@ def test_a_firm_in_every_lot_does_not_tie_the_market_into_one_group() -> None:
     # without the larger bidder's overlap the whole market would be one group
     loose = with_thresholds(COBID_GROUP, min_overlap_larger=0.0)
     assert state.groups(loose) == [("H", *(f"s{i}" for i in range(10)))]
+
+
+def test_a_rule_without_its_threshold_is_refused_by_name() -> None:
+    rules = RuleSet(
+        dataclasses.replace(rule, thresholds={k: v for k, v in rule.thresholds.items() if k != "min_bids"})
+        if rule.id == COVER_BIDDER
+        else rule
+        for rule in CATALOGUE
+    )
+    with pytest.raises(MarketInputError) as caught:
+        cover_market({"A": 5, "B": 4, "C": 6, "D": 5, "E": 0}).findings(rules)
+    assert caught.value.field_name == "thresholds.min_bids"
+    assert COVER_BIDDER in str(caught.value)
