@@ -1,0 +1,893 @@
+"""Market behaviour over many tenders: cover bidders, 标王, co-bidding groups, rotation, shared
+identities across tenders and experts drawn too often for one tenderee (issue 19 §6).
+
+`MarketState` is an accumulator: the batch recompute folds every lot into an empty state, the
+incremental run adds one lot to the stored state (`to_json` / `from_json` keep it between runs),
+and `MarketState.findings` computes every market rule from the state alone, so both give the
+same findings. Re-adding a lot already folded (the award arrives after the opening) replaces it.
+
+Quantiles are NumPy's default (linear interpolation, "type 7"), so a fence can be computed by hand.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from itertools import combinations
+
+import networkx as nx
+import numpy as np
+
+from bidding.integrity.screens.model import BidSignals, Finding, LotBids, Severity
+from bidding.integrity.screens.rules import RuleSet, load_catalogue
+
+COVER_BIDDER = "MARKET-COVER-BIDDER"
+WIN_RATE = "MARKET-WIN-RATE"
+MARKET_SHARE = "MARKET-SHARE"
+COBID_GROUP = "MARKET-COBID-GROUP"
+ROTATION = "MARKET-ROTATION"
+SHARED_IDENTITY = "MARKET-SHARED-IDENTITY"
+EXPERT_TENDEREE = "MARKET-EXPERT-TENDEREE"
+
+# How many lots an evidence list names before it says "and n more": an alert stays readable.
+_LOTS_SHOWN = 50
+_STATE_FORMAT = 1
+_LOT_FIELDS = 8  # a stored lot: ocid, lot, bidders, winner, buyer, market, date, identities
+_DRAW_FIELDS = 4  # a stored draw: expert, tenderee, ocid, date
+_MIN_FENCE_POPULATION = 4  # quartiles of fewer values are no fence
+_PAIR = 2
+
+# The identities that make two firms one (《招标投标法实施条例》第四十条): a device, a payer account
+# or a project manager is hard to share by accident; a phone number or e-mail less so (an agent
+# filing for several firms is itself 第四十条(二), but a switchboard number can be shared honestly).
+_IDENTITY_KINDS: dict[str, tuple[str, Severity]] = {
+    "device_hash": ("设备指纹", Severity.RED),
+    "guarantee_payer_account": ("保证金付款账户", Severity.RED),
+    "project_manager": ("项目经理", Severity.RED),
+    "contact": ("联系方式", Severity.AMBER),
+}
+
+
+class MarketInputError(ValueError):
+    """A lot, signal or draw the market state cannot fold, named by its field."""
+
+    def __init__(self, where: str, field_name: str, problem: str) -> None:
+        self.where = where
+        self.field_name = field_name
+        super().__init__(f"{where}: {field_name} {problem}")
+
+
+@dataclass(frozen=True, slots=True)
+class ExpertDraw:
+    """One expert's seat on one tender's panel, drawn for a tenderee on a date."""
+
+    expert: str
+    tenderee: str
+    ocid: str
+    drawn_on: date
+
+
+LotKey = tuple[str, str | None]
+
+
+@dataclass(frozen=True, slots=True)
+class _Lot:
+    bidders: tuple[int, ...]  # indices into MarketState._names, each once
+    winner: int  # index, or -1 when not awarded yet
+    buyer: str | None
+    market: str | None
+    on: str | None  # the bid deadline, ISO
+
+
+def _pairs_of(indices: Sequence[int]) -> Iterator[int]:
+    """Every unordered pair of a lot's bidders as one int (low << 32 | high): a small pair table."""
+    return ((low << 32) | high for low, high in combinations(sorted(indices), 2))
+
+
+def _unpair(key: int) -> tuple[int, int]:
+    return key >> 32, key & 0xFFFFFFFF
+
+
+def _lot_name(key: LotKey) -> dict[str, str | None]:
+    return {"ocid": key[0], "lot": key[1]}
+
+
+def _quartiles(values: Sequence[float]) -> tuple[float, float, float]:
+    q1, q3 = np.percentile(np.asarray(values, dtype=float), [25.0, 75.0])
+    return float(q1), float(q3), float(q3 - q1)
+
+
+def _round(value: float) -> float:
+    return round(value, 6)
+
+
+def binomial_upper_tail(k: int, n: int, p: float) -> float:
+    """P(X ≥ k) for X ~ Binomial(n, p), summed in log space (no SciPy in the pure screens)."""
+    if k <= 0:
+        return 1.0
+    if k > n or p <= 0.0:
+        return 0.0
+    if p >= 1.0:
+        return 1.0
+    log_odds = math.log(p) - math.log1p(-p)
+    log_term = (
+        math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1) + k * math.log(p) + (n - k) * math.log1p(-p)
+    )
+    log_total = log_term
+    mode = (n + 1) * p
+    for i in range(k, n):
+        log_term += math.log((n - i) / (i + 1)) + log_odds
+        log_total = max(log_total, log_term) + math.log1p(math.exp(-abs(log_total - log_term)))
+        if i + 1 > mode and log_term < log_total - 45.0:
+            break  # past the mode the terms only shrink: e⁻⁴⁵ of the sum cannot change it
+    return min(1.0, math.exp(log_total))
+
+
+def binomial_lower_tail(k: int, n: int, p: float) -> float:
+    """P(X ≤ k) for X ~ Binomial(n, p): the upper tail of the failures, n − X ~ Binomial(n, 1 − p)."""
+    return binomial_upper_tail(n - k, n, 1.0 - p)
+
+
+class MarketState:
+    """Everything the market rules need, folded lot by lot; serialisable between runs."""
+
+    def __init__(self) -> None:
+        self._ids: dict[str, int] = {}
+        self._names: list[str] = []
+        self._bids: list[int] = []
+        self._wins: list[int] = []
+        self._lots: dict[LotKey, _Lot] = {}
+        self._pairs: Counter[int] = Counter()
+        # (kind, value) → bidder → the lots it was used in; and per lot what it added, to replace it.
+        self._identities: dict[tuple[str, str], dict[str, set[LotKey]]] = {}
+        self._lot_identities: dict[LotKey, tuple[tuple[str, str, str], ...]] = {}
+        self._draws: dict[tuple[str, str], ExpertDraw] = {}  # (expert, ocid) → the draw
+        self._by_bidder: list[list[LotKey]] | None = None  # a cache for findings, never stored
+
+    # ---- folding -------------------------------------------------------------------------------
+
+    def _index(self, bidder: str) -> int:
+        index = self._ids.get(bidder)
+        if index is None:
+            index = len(self._names)
+            self._ids[bidder] = index
+            self._names.append(bidder)
+            self._bids.append(0)
+            self._wins.append(0)
+        return index
+
+    def add_lot(self, lot: LotBids, signals: Sequence[BidSignals] = ()) -> None:
+        """Fold one lot (its valid bids, winner, buyer) and the signals captured with its bids."""
+        where = f"lot {lot.ocid!r}/{lot.lot!r}"
+        if not isinstance(lot.ocid, str) or not lot.ocid:
+            raise MarketInputError(where, "ocid", "must be a non-empty string")
+        bidders = list(dict.fromkeys(bid.bidder for bid in lot.bids))
+        if any(not isinstance(name, str) or not name for name in bidders):
+            raise MarketInputError(where, "bids[].bidder", "must be a non-empty string")
+        if lot.winner is not None and lot.winner not in bidders:
+            raise MarketInputError(where, "winner", f"{lot.winner!r} is not among the lot's valid bids")
+        known = set(bidders)
+        for signal in signals:
+            if signal.bidder not in known:
+                raise MarketInputError(where, "signals[].bidder", f"{signal.bidder!r} has no valid bid in the lot")
+        key: LotKey = (lot.ocid, lot.lot)
+        identities = tuple((kind, value, signal.bidder) for signal in signals for kind, value in _identities_of(signal))
+        self._fold(
+            key,
+            bidders,
+            winner=lot.winner,
+            buyer=lot.buyer,
+            market=lot.market,
+            on=lot.date.isoformat() if lot.date is not None else None,
+            identities=identities,
+        )
+
+    def _fold(
+        self,
+        key: LotKey,
+        bidders: Sequence[str],
+        *,
+        winner: str | None,
+        buyer: str | None,
+        market: str | None,
+        on: str | None,
+        identities: tuple[tuple[str, str, str], ...],
+    ) -> None:
+        self._by_bidder = None
+        if key in self._lots:
+            self._unfold(key)
+        indices = tuple(self._index(name) for name in bidders)
+        winner_index = self._ids[winner] if winner is not None else -1
+        bids = self._bids
+        for index in indices:
+            bids[index] += 1
+        # Counter.update over an iterable counts in C: most of a fold is these n(n−1)/2 pairs
+        self._pairs.update(_pairs_of(indices))
+        if winner_index >= 0:
+            self._wins[winner_index] += 1
+        self._lots[key] = _Lot(indices, winner_index, buyer, market, on)
+        if identities:
+            self._lot_identities[key] = identities
+            for kind, value, bidder in identities:
+                self._identities.setdefault((kind, value), {}).setdefault(bidder, set()).add(key)
+
+    def _unfold(self, key: LotKey) -> None:
+        old = self._lots.pop(key)
+        for index in old.bidders:
+            self._bids[index] -= 1
+        for pair in _pairs_of(old.bidders):
+            self._pairs[pair] -= 1
+            if self._pairs[pair] == 0:
+                del self._pairs[pair]
+        if old.winner >= 0:
+            self._wins[old.winner] -= 1
+        for kind, value, bidder in self._lot_identities.pop(key, ()):
+            users = self._identities[(kind, value)]
+            users[bidder].discard(key)
+            if not users[bidder]:
+                del users[bidder]
+            if not users:
+                del self._identities[(kind, value)]
+
+    def add_draw(self, draw: ExpertDraw) -> None:
+        """Fold one expert's seat; drawing the same expert for the same tender again replaces it."""
+        for field_name in ("expert", "tenderee", "ocid"):
+            value = getattr(draw, field_name)
+            if not isinstance(value, str) or not value:
+                raise MarketInputError(f"draw {draw.expert!r}/{draw.ocid!r}", field_name, "must be a non-empty string")
+        if not isinstance(draw.drawn_on, date):
+            raise MarketInputError(f"draw {draw.expert!r}/{draw.ocid!r}", "drawn_on", "must be a date")
+        self._draws[(draw.expert, draw.ocid)] = draw
+
+    # ---- what the state holds ------------------------------------------------------------------
+
+    @property
+    def lot_count(self) -> int:
+        return len(self._lots)
+
+    @property
+    def bid_count(self) -> int:
+        return sum(self._bids)
+
+    def bidder_counts(self) -> dict[str, tuple[int, int]]:
+        """Each bidder's (valid bids, wins)."""
+        return {name: (self._bids[i], self._wins[i]) for i, name in enumerate(self._names) if self._bids[i]}
+
+    def co_bids(self) -> dict[tuple[str, str], int]:
+        """How many lots each pair of bidders bid in together (names in sorted order)."""
+        names = self._names
+        result: dict[tuple[str, str], int] = {}
+        for key, count in self._pairs.items():
+            a, b = _unpair(key)
+            first, second = sorted((names[a], names[b]))
+            result[(first, second)] = count
+        return result
+
+    # ---- serialisation -------------------------------------------------------------------------
+
+    def to_json(self) -> str:
+        """The state as JSON: bidders, lots (bidders by index), the pair counts, identities, draws.
+
+        The pair counts are stored although the lots imply them: rebuilding them is most of a
+        fold, and loading the state must cost far less than the batch recompute it saves.
+        """
+        lots = [
+            [
+                key[0],
+                key[1],
+                list(lot.bidders),
+                lot.winner,
+                lot.buyer,
+                lot.market,
+                lot.on,
+                [list(item) for item in self._lot_identities.get(key, ())],
+            ]
+            for key, lot in self._lots.items()
+        ]
+        pairs = [number for item in self._pairs.items() for number in item]
+        draws = [[d.expert, d.tenderee, d.ocid, d.drawn_on.isoformat()] for d in self._draws.values()]
+        return json.dumps(
+            {"format": _STATE_FORMAT, "bidders": self._names, "lots": lots, "pairs": pairs, "draws": draws},
+            ensure_ascii=False,
+            separators=(",", ":"),
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> MarketState:
+        """Load a state saved by `to_json`; a state that does not add up is refused by its field."""
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise MarketInputError("market state", "json", f"is not JSON ({error.msg})") from error
+        if not isinstance(data, dict) or data.get("format") != _STATE_FORMAT:
+            raise MarketInputError("market state", "format", f"must be {_STATE_FORMAT}")
+        state = cls()
+        names = data.get("bidders", [])
+        if not isinstance(names, list) or not all(isinstance(name, str) and name for name in names):
+            raise MarketInputError("market state", "bidders", "must be a list of non-empty strings")
+        state._names = names
+        state._ids = {name: index for index, name in enumerate(names)}
+        state._bids = [0] * len(names)
+        state._wins = [0] * len(names)
+        expected_pairs = sum(state._load_lot(number, row) for number, row in enumerate(data.get("lots", [])))
+        flat = data.get("pairs", [])
+        if not isinstance(flat, list) or len(flat) % _PAIR:
+            raise MarketInputError("market state", "pairs", "must be a flat list of pair, count")
+        state._pairs = Counter(dict(zip(flat[::2], flat[1::2], strict=True)))
+        if sum(state._pairs.values()) != expected_pairs:
+            raise MarketInputError("market state", "pairs", "do not add up to the lots' co-bids")
+        for number, row in enumerate(data.get("draws", [])):
+            if not isinstance(row, list) or len(row) != _DRAW_FIELDS:
+                raise MarketInputError(f"market state draw #{number}", "draws[]", "must be a list of 4 fields")
+            state.add_draw(ExpertDraw(str(row[0]), str(row[1]), str(row[2]), date.fromisoformat(str(row[3]))))
+        return state
+
+    def _load_lot(self, number: int, row: object) -> int:
+        """One stored lot into a state being loaded; returns the co-bids it implies."""
+        where = f"market state lot #{number}"
+        if not isinstance(row, list) or len(row) != _LOT_FIELDS:
+            raise MarketInputError(where, "lots[]", f"must be a list of {_LOT_FIELDS} fields")
+        ocid, lot, bidders, winner, buyer, market, on, identities = row
+        try:
+            indices = tuple(int(index) for index in bidders)
+            for index in indices:
+                self._bids[index] += 1
+            if winner >= 0:
+                self._wins[winner] += 1
+            key: LotKey = (str(ocid), lot)
+            self._lots[key] = _Lot(indices, int(winner), buyer, market, on)
+            items = tuple((str(k), str(v), str(b)) for k, v, b in identities)
+        except (IndexError, TypeError, ValueError) as error:
+            raise MarketInputError(where, "lots[]", f"does not fit the bidders list ({error})") from error
+        if items:
+            self._lot_identities[key] = items
+            for kind, value, bidder in items:
+                self._identities.setdefault((kind, value), {}).setdefault(bidder, set()).add(key)
+        return len(indices) * (len(indices) - 1) // 2
+
+    # ---- the rules -----------------------------------------------------------------------------
+
+    def findings(self, rules: RuleSet) -> list[Finding]:
+        """Every market rule present in ``rules``, computed from the state; sorted, deterministic."""
+        found: list[Finding] = []
+        if COVER_BIDDER in rules:
+            found.extend(self._cover_bidders(rules))
+        if WIN_RATE in rules:
+            found.extend(self._win_rate(rules))
+        if MARKET_SHARE in rules:
+            found.extend(self._market_share(rules))
+        if COBID_GROUP in rules:  # rotation is looked for inside the groups, so it needs them
+            groups = self.groups(rules)
+            found.extend(self._group_findings(rules, groups))
+            if ROTATION in rules:
+                found.extend(self._rotation(rules, groups))
+        if SHARED_IDENTITY in rules:
+            found.extend(self._shared_identities(rules))
+        if EXPERT_TENDEREE in rules:
+            found.extend(self._expert_tenderee(rules))
+        return found
+
+    def _score(self, rules: RuleSet, rule_id: str) -> float:
+        return float(rules[rule_id].thresholds.get("score", 0.0))
+
+    def _finding(
+        self,
+        rules: RuleSet,
+        rule_id: str,
+        summary: str,
+        evidence: Mapping[str, object],
+        subjects: Iterable[str],
+        *,
+        severity: Severity | None = None,
+    ) -> Finding:
+        rule = rules[rule_id]
+        return Finding(
+            rule=rule.id,
+            rule_version=rule.version,
+            severity=severity or rule.severity,
+            summary=summary,
+            evidence=dict(evidence),
+            subjects=tuple(subjects),
+            score=self._score(rules, rule_id),
+            hard=rule.hard,
+        )
+
+    def _cover_bidders(self, rules: RuleSet) -> list[Finding]:
+        percentile = _threshold(rules, COVER_BIDDER, "percentile")
+        min_bids = _threshold(rules, COVER_BIDDER, "min_bids")
+        factor = _threshold(rules, COVER_BIDDER, "iqr_factor")
+        max_p = _threshold(rules, COVER_BIDDER, "max_p_value")
+        active = [i for i, count in enumerate(self._bids) if count > 0]
+        if not active:
+            return []
+        counts = np.asarray([self._bids[i] for i in active], dtype=float)
+        bid_cut = max(float(np.percentile(counts, percentile)), min_bids)
+        top = [i for i in active if self._bids[i] >= bid_cut]
+        if len(top) < _MIN_FENCE_POPULATION:
+            return []  # a fence over fewer than four bidders is no fence
+        ratios = [self._wins[i] / self._bids[i] for i in top]
+        q1, q3, iqr = _quartiles(ratios)
+        fence = q1 - factor * iqr
+        found = []
+        for i, ratio in sorted(zip(top, ratios, strict=True), key=lambda item: self._names[item[0]]):
+            # strictly below Q1 too: with IQR 0 the fence is Q1 and the bulk itself is no outlier
+            below_fence = ratio <= fence and ratio < q1
+            awarded, expected = self._fair_wins(i)
+            p_value = binomial_lower_tail(self._wins[i], awarded, expected / awarded) if awarded else 1.0
+            # Bonferroni over the busy bidders: the test is run once for each of them
+            p_adjusted = min(1.0, p_value * len(top))
+            if below_fence or p_adjusted <= max_p:
+                name = self._names[i]
+                found.append(
+                    self._finding(
+                        rules,
+                        COVER_BIDDER,
+                        f"投标人 {name} 有效投标 {self._bids[i]} 次仅中标 {self._wins[i]} 次（中标率 {ratio:.1%}，"
+                        f"机会均等时期望 {expected:.1f} 次），"
+                        + (f"低于投标活跃者的下栅栏 {fence:.1%}，" if below_fence else f"下尾概率 {p_value:.1e}，")
+                        + "疑为陪标专业户。",
+                        {
+                            "bidder": name,
+                            "bids": self._bids[i],
+                            "wins": self._wins[i],
+                            "win_ratio": _round(ratio),
+                            "bid_count_cut": _round(bid_cut),
+                            "percentile": percentile,
+                            "top_bidders": len(top),
+                            "q1": _round(q1),
+                            "q3": _round(q3),
+                            "iqr": _round(iqr),
+                            "lower_fence": _round(fence),
+                            "below_fence": below_fence,
+                            "awarded_lots": awarded,
+                            "expected_wins": _round(expected),
+                            "p_value": p_value,
+                            "p_adjusted": p_adjusted,
+                            "max_p_value": max_p,
+                            "lots": self._lots_of(i),
+                        },
+                        (name,),
+                    )
+                )
+        return found
+
+    def _win_rate(self, rules: RuleSet) -> list[Finding]:
+        min_bids = _threshold(rules, WIN_RATE, "min_bids")
+        min_wins = _threshold(rules, WIN_RATE, "min_wins")
+        factor = _threshold(rules, WIN_RATE, "iqr_factor")
+        max_p = _threshold(rules, WIN_RATE, "max_p_value")
+        eligible = [i for i, count in enumerate(self._bids) if count >= min_bids and count > 0]
+        if len(eligible) < _MIN_FENCE_POPULATION:
+            return []
+        ratios = [self._wins[i] / self._bids[i] for i in eligible]
+        q1, q3, iqr = _quartiles(ratios)
+        fence = q3 + factor * iqr
+        found = []
+        for i, ratio in sorted(zip(eligible, ratios, strict=True), key=lambda item: self._names[item[0]]):
+            if not (ratio >= fence and ratio > q3 and self._wins[i] >= min_wins):
+                continue
+            # a big market has lucky bidders above any fence: the wins must also be unlikely when
+            # every bidder of each lot had the same chance
+            awarded, expected = self._fair_wins(i)
+            p_value = binomial_upper_tail(self._wins[i], awarded, expected / awarded) if awarded else 1.0
+            p_adjusted = min(1.0, p_value * len(eligible))  # Bonferroni over the eligible bidders
+            if p_adjusted <= max_p:
+                name = self._names[i]
+                found.append(
+                    self._finding(
+                        rules,
+                        WIN_RATE,
+                        f"投标人 {name} 有效投标 {self._bids[i]} 次中标 {self._wins[i]} 次（中标率 {ratio:.1%}），"
+                        f"高于上栅栏 {fence:.1%}，中标率异常偏高。",
+                        {
+                            "bidder": name,
+                            "bids": self._bids[i],
+                            "wins": self._wins[i],
+                            "win_ratio": _round(ratio),
+                            "eligible_bidders": len(eligible),
+                            "q1": _round(q1),
+                            "q3": _round(q3),
+                            "iqr": _round(iqr),
+                            "upper_fence": _round(fence),
+                            "awarded_lots": awarded,
+                            "expected_wins": _round(expected),
+                            "p_value": p_value,
+                            "p_adjusted": p_adjusted,
+                            "max_p_value": max_p,
+                            "lots_won": self._lots_of(i, won_only=True),
+                        },
+                        (name,),
+                    )
+                )
+        return found
+
+    def _market_share(self, rules: RuleSet) -> list[Finding]:
+        min_lots = _threshold(rules, MARKET_SHARE, "min_lots")
+        share_cut = _threshold(rules, MARKET_SHARE, "share")
+        hhi_cut = _threshold(rules, MARKET_SHARE, "hhi")
+        strata: dict[tuple[str, str], Counter[int]] = defaultdict(Counter)
+        won_in: dict[tuple[str, str], list[tuple[int, LotKey]]] = defaultdict(list)
+        for key, lot in self._lots.items():
+            if lot.winner < 0:
+                continue
+            for kind, name in (("buyer", lot.buyer), ("market", lot.market)):
+                if name is not None:
+                    strata[(kind, name)][lot.winner] += 1
+                    won_in[(kind, name)].append((lot.winner, key))
+        found = []
+        for (kind, stratum), wins in sorted(strata.items()):
+            awarded = sum(wins.values())
+            if awarded < min_lots:
+                continue
+            shares = {i: count / awarded for i, count in wins.items()}
+            hhi = sum(share * share for share in shares.values())
+            leader, top_share = max(shares.items(), key=lambda item: (item[1], self._names[item[0]]))
+            if top_share >= share_cut and hhi >= hhi_cut:
+                name = self._names[leader]
+                label = "招标人" if kind == "buyer" else "市场"
+                found.append(
+                    self._finding(
+                        rules,
+                        MARKET_SHARE,
+                        f"{label} {stratum} 已定标 {awarded} 个标段中，{name} 中标 {wins[leader]} 个"
+                        f"（份额 {top_share:.1%}），HHI {hhi:.3f}，市场高度集中。",
+                        {
+                            "stratum": kind,
+                            kind: stratum,
+                            "awarded_lots": awarded,
+                            "leader": name,
+                            "leader_wins": wins[leader],
+                            "leader_share": _round(top_share),
+                            "hhi": _round(hhi),
+                            "share_threshold": share_cut,
+                            "hhi_threshold": hhi_cut,
+                            "shares": {
+                                self._names[i]: _round(s) for i, s in sorted(shares.items(), key=lambda x: -x[1])[:10]
+                            },
+                            "lots_won": [
+                                _lot_name(key)
+                                for key in sorted(
+                                    (key for winner, key in won_in[(kind, stratum)] if winner == leader), key=_sort_key
+                                )[:_LOTS_SHOWN]
+                            ],
+                        },
+                        (name,),
+                    )
+                )
+        return found
+
+    def strong_pairs(self, rules: RuleSet) -> list[tuple[str, str, int, float]]:
+        """(a, b, lots together, share of the smaller bidder's lots) for every strong pair."""
+        min_shared = _threshold(rules, COBID_GROUP, "min_shared_lots")
+        min_overlap = _threshold(rules, COBID_GROUP, "min_overlap")
+        # A firm in nearly every lot of a market shares all of each small firm's lots: measured
+        # against the smaller bidder alone it would tie the whole market into one group.
+        min_overlap_larger = _threshold(rules, COBID_GROUP, "min_overlap_larger")
+        names, bids = self._names, self._bids
+        strong = []
+        for key, count in self._pairs.items():
+            if count < min_shared:
+                continue
+            a, b = _unpair(key)
+            overlap = count / min(bids[a], bids[b])
+            if overlap >= min_overlap and count / max(bids[a], bids[b]) >= min_overlap_larger:
+                first, second = sorted((names[a], names[b]))
+                strong.append((first, second, count, overlap))
+        return sorted(strong)
+
+    def groups(self, rules: RuleSet) -> list[tuple[str, ...]]:
+        """Co-bidding groups: connected components of the strong-pair graph, largest first.
+
+        Components, not k-cliques: a ring whose members do not all meet each other often enough is
+        still one ring (A meets B, B meets C), and components are linear in the graph's size.
+        """
+        graph: nx.Graph[str] = nx.Graph()
+        for a, b, count, _overlap in self.strong_pairs(rules):
+            graph.add_edge(a, b, weight=count)
+        min_size = _threshold(rules, COBID_GROUP, "min_group_size")
+        groups = [tuple(sorted(component)) for component in nx.connected_components(graph)]
+        return sorted((g for g in groups if len(g) >= min_size), key=lambda g: (-len(g), g))
+
+    def _group_findings(self, rules: RuleSet, groups: Sequence[tuple[str, ...]]) -> list[Finding]:
+        pairs = self.strong_pairs(rules)
+        found = []
+        for group in groups:
+            members = set(group)
+            inside = [
+                {"a": a, "b": b, "lots_together": count, "overlap": _round(overlap)}
+                for a, b, count, overlap in pairs
+                if a in members
+            ]
+            shared = self._shared_lots({self._ids[name] for name in group})
+            found.append(
+                self._finding(
+                    rules,
+                    COBID_GROUP,
+                    f"{len(group)} 家投标人（{'、'.join(group)}）习惯性共同投标：{len(inside)} 对强关联，"
+                    f"共同出现在 {len(shared)} 个标段。",
+                    {
+                        "members": list(group),
+                        "members_bids": {name: self._bids[self._ids[name]] for name in group},
+                        "strong_pairs": inside,
+                        "shared_lots": len(shared),
+                        "lots": [_lot_name(key) for key in shared[:_LOTS_SHOWN]],
+                        "min_shared_lots": _threshold(rules, COBID_GROUP, "min_shared_lots"),
+                        "min_overlap": _threshold(rules, COBID_GROUP, "min_overlap"),
+                    },
+                    group,
+                )
+            )
+        return found
+
+    def _rotation(self, rules: RuleSet, groups: Sequence[tuple[str, ...]]) -> list[Finding]:
+        min_lots = _threshold(rules, ROTATION, "min_group_lots")
+        min_rate = _threshold(rules, ROTATION, "min_in_group_win_rate")
+        min_winners = _threshold(rules, ROTATION, "min_distinct_winners")
+        max_top = _threshold(rules, ROTATION, "max_top_share")
+        min_rotating = _threshold(rules, ROTATION, "min_rotating_members")
+        found = []
+        for group in groups:
+            indices = {self._ids[name] for name in group}
+            shared = [key for key in self._shared_lots(indices) if self._lots[key].winner >= 0]
+            won = [key for key in shared if self._lots[key].winner in indices]
+            if not won:
+                continue
+            winners: Counter[str] = Counter(self._names[self._lots[key].winner] for key in won)
+            # A member rotates when it wins some shared lots and bids in others that a member wins.
+            lost_to_member: Counter[str] = Counter()
+            for key in won:
+                lot = self._lots[key]
+                for index in lot.bidders:
+                    if index in indices and index != lot.winner:
+                        lost_to_member[self._names[index]] += 1
+            rotating = sorted(name for name in winners if lost_to_member[name] > 0)
+            in_group_rate = len(won) / len(shared)
+            top_share = max(winners.values()) / len(won)
+            evenness = _evenness(list(winners.values()))
+            if (
+                len(won) >= min_lots
+                and in_group_rate >= min_rate
+                and len(winners) >= min_winners
+                and top_share <= max_top
+                and len(rotating) >= min_rotating
+            ):
+                timeline = sorted(won, key=lambda key: (self._lots[key].on or "", key[0], key[1] or ""))
+                found.append(
+                    self._finding(
+                        rules,
+                        ROTATION,
+                        f"抱团组（{'、'.join(group)}）共同投标且已定标的 {len(shared)} 个标段中，组内中标 {len(won)} 个"
+                        f"（{in_group_rate:.0%}），由 {len(winners)} 家成员轮流中标，最大份额 {top_share:.0%}。",
+                        {
+                            "members": list(group),
+                            "shared_awarded_lots": len(shared),
+                            "won_inside": len(won),
+                            "in_group_win_rate": _round(in_group_rate),
+                            "wins_by_member": dict(sorted(winners.items())),
+                            "losses_to_member": dict(sorted(lost_to_member.items())),
+                            "rotating_members": rotating,
+                            "top_share": _round(top_share),
+                            "evenness": _round(evenness),
+                            "sequence": [
+                                {
+                                    **_lot_name(key),
+                                    "date": self._lots[key].on,
+                                    "winner": self._names[self._lots[key].winner],
+                                }
+                                for key in timeline[:_LOTS_SHOWN]
+                            ],
+                        },
+                        group,
+                    )
+                )
+        return found
+
+    def _shared_identities(self, rules: RuleSet) -> list[Finding]:
+        min_bidders = _threshold(rules, SHARED_IDENTITY, "min_bidders")
+        min_tenders = _threshold(rules, SHARED_IDENTITY, "min_tenders")
+        found = []
+        for (kind, value), users in sorted(self._identities.items()):
+            tenders = {key[0] for lots in users.values() for key in lots}
+            if len(users) < min_bidders or len(tenders) < min_tenders:
+                continue
+            label, severity = _IDENTITY_KINDS[kind]
+            bidders = sorted(users)
+            found.append(
+                self._finding(
+                    rules,
+                    SHARED_IDENTITY,
+                    f"{len(bidders)} 家不同投标人（{'、'.join(bidders)}）在 {len(tenders)} 个项目中使用同一{label}。",
+                    {
+                        "kind": kind,
+                        "value": value,
+                        "bidders": bidders,
+                        "tenders": len(tenders),
+                        "uses": {
+                            bidder: [_lot_name(key) for key in sorted(users[bidder], key=_sort_key)][:_LOTS_SHOWN]
+                            for bidder in bidders
+                        },
+                    },
+                    bidders,
+                    # the kind's severity, unless the catalogue has lowered the whole rule to amber or info
+                    severity=severity if rules[SHARED_IDENTITY].severity is Severity.RED else None,
+                )
+            )
+        return found
+
+    def _expert_tenderee(self, rules: RuleSet) -> list[Finding]:
+        min_draws = _threshold(rules, EXPERT_TENDEREE, "min_draws")
+        max_p = _threshold(rules, EXPERT_TENDEREE, "max_p_value")
+        min_ratio = _threshold(rules, EXPERT_TENDEREE, "min_ratio")
+        total = len(self._draws)
+        if total == 0:
+            return []
+        by_expert: Counter[str] = Counter()
+        by_tenderee: Counter[str] = Counter()
+        together: dict[tuple[str, str], list[ExpertDraw]] = defaultdict(list)
+        for draw in self._draws.values():
+            by_expert[draw.expert] += 1
+            by_tenderee[draw.tenderee] += 1
+            together[(draw.expert, draw.tenderee)].append(draw)
+        found = []
+        candidates = []
+        for (expert, tenderee), draws in sorted(together.items()):
+            k, n = len(draws), by_tenderee[tenderee]
+            share = by_expert[expert] / total
+            if k >= min_draws and k / (n * share) >= min_ratio:
+                candidates.append((expert, tenderee, draws, k, n, share))
+        for expert, tenderee, draws, k, n, share in candidates:
+            expected = n * share
+            ratio = k / expected
+            p_value = binomial_upper_tail(k, n, share)
+            p_adjusted = min(1.0, p_value * len(candidates))  # Bonferroni over the pairs tested
+            if p_adjusted <= max_p:
+                found.append(
+                    self._finding(
+                        rules,
+                        EXPERT_TENDEREE,
+                        f"专家 {expert} 在招标人 {tenderee} 的 {n} 个评标席位中被抽中 {k} 次，期望 {expected:.2f} 次，"
+                        f"二项上尾概率 {p_value:.2e}。",
+                        {
+                            "expert": expert,
+                            "tenderee": tenderee,
+                            "draws_for_tenderee": k,
+                            "tenderee_seats": n,
+                            "expert_draws": by_expert[expert],
+                            "all_seats": total,
+                            "expert_share": _round(share),
+                            "expected": _round(expected),
+                            "ratio": _round(ratio),
+                            "p_value": p_value,
+                            "p_adjusted": p_adjusted,
+                            "max_p_value": max_p,
+                            "tenders": [
+                                {"ocid": d.ocid, "drawn_on": d.drawn_on.isoformat()}
+                                for d in sorted(draws, key=lambda d: (d.drawn_on, d.ocid))
+                            ][:_LOTS_SHOWN],
+                        },
+                        (expert,),
+                    )
+                )
+        return found
+
+    # ---- helpers over the lots -----------------------------------------------------------------
+
+    def _lots_by_bidder(self) -> list[list[LotKey]]:
+        # Built once per findings run (the rules ask for the lots of a few bidders each), dropped
+        # whenever a lot is folded: O(bids) once instead of a scan of every lot per finding.
+        if self._by_bidder is None:
+            by_bidder: list[list[LotKey]] = [[] for _ in self._names]
+            for key, lot in self._lots.items():
+                for index in lot.bidders:
+                    by_bidder[index].append(key)
+            self._by_bidder = by_bidder
+        return self._by_bidder
+
+    def _fair_wins(self, index: int) -> tuple[int, float]:
+        """The awarded lots a bidder bid in, and its expected wins if each bidder had equal chance.
+
+        The wins over those lots are then compared with Binomial(lots, expected / lots): the mean
+        is exact; the binomial is a little wider than the true sum of unequal trials, so the tail
+        it gives is conservative.
+        """
+        awarded, expected = 0, 0.0
+        for key in self._lots_by_bidder()[index]:
+            lot = self._lots[key]
+            if lot.winner >= 0:
+                awarded += 1
+                expected += 1.0 / len(lot.bidders)
+        return awarded, expected
+
+    def _lots_of(self, index: int, *, won_only: bool = False) -> list[dict[str, str | None]]:
+        keys = self._lots_by_bidder()[index]
+        if won_only:
+            keys = [key for key in keys if self._lots[key].winner == index]
+        return [_lot_name(key) for key in sorted(keys, key=_sort_key)[:_LOTS_SHOWN]]
+
+    def _shared_lots(self, indices: set[int]) -> list[LotKey]:
+        """The lots in which at least two of ``indices`` bid, in lot order."""
+        by_bidder = self._lots_by_bidder()
+        seen: Counter[LotKey] = Counter(key for index in indices for key in by_bidder[index])
+        return sorted((key for key, count in seen.items() if count >= _PAIR), key=_sort_key)
+
+
+def _threshold(rules: RuleSet, rule_id: str, name: str) -> float:
+    """A rule's threshold; a catalogue entry without it is refused by the rule and the field."""
+    try:
+        return rules.threshold(rule_id, name)
+    except KeyError:
+        raise MarketInputError(f"rule {rule_id}", f"thresholds.{name}", "is missing from the catalogue") from None
+
+
+def _sort_key(key: LotKey) -> tuple[str, str]:
+    return key[0], key[1] or ""
+
+
+def _evenness(counts: Sequence[int]) -> float:
+    """Pielou's evenness of the wins among winners: 1 = perfectly even turns, 0 = one winner."""
+    total = sum(counts)
+    if len(counts) < _PAIR or total == 0:
+        return 0.0
+    entropy = -sum(c / total * math.log(c / total) for c in counts if c)
+    return entropy / math.log(len(counts))
+
+
+def _identities_of(signal: BidSignals) -> Iterable[tuple[str, str]]:
+    if signal.device_hash:
+        yield "device_hash", signal.device_hash
+    if signal.guarantee_payer_account:
+        yield "guarantee_payer_account", signal.guarantee_payer_account
+    if signal.project_manager:
+        yield "project_manager", signal.project_manager.strip()
+    for contact in dict.fromkeys(signal.contacts):
+        if contact:
+            yield "contact", contact.strip().lower()
+
+
+def network_picture(
+    state: MarketState,
+    focus: Sequence[str] | None = None,
+    *,
+    rules: RuleSet | None = None,
+    max_edges: int = 200,
+) -> dict[str, object]:
+    """The co-bidding network as an ECharts graph series' data: nodes, edges (links), categories.
+
+    Nodes are bidders (value = valid bids, with wins), edges the lots two bidders bid in together,
+    categories the co-bidding groups (``rules`` default to the catalogue's). With ``focus``, only
+    edges touching those bidders; at most ``max_edges`` edges, the heaviest first, so a page can
+    draw it whatever the market's size.
+    """
+    if rules is None:
+        rules = load_catalogue()
+    groups = state.groups(rules) if COBID_GROUP in rules else []
+    group_of = {name: number for number, group in enumerate(groups) for name in group}
+    co_bids = state.co_bids()
+    wanted = set(focus) if focus is not None else None
+    edges = [(count, a, b) for (a, b), count in co_bids.items() if wanted is None or a in wanted or b in wanted]
+    edges.sort(key=lambda edge: (-edge[0], edge[1], edge[2]))
+    eligible = len(edges)
+    edges = edges[: max(0, max_edges)]
+    counts = state.bidder_counts()
+    shown = sorted({name for _count, a, b in edges for name in (a, b)} | (wanted or set()) & set(counts))
+    other = len(groups)
+    categories = [{"name": f"抱团组 {number + 1}"} for number in range(len(groups))] + [{"name": "其他"}]
+    largest = max((counts[name][0] for name in shown), default=1)
+    nodes = [
+        {
+            "id": name,
+            "name": name,
+            "value": counts[name][0],
+            "bids": counts[name][0],
+            "wins": counts[name][1],
+            "category": group_of.get(name, other),
+            "symbolSize": round(8 + 32 * math.sqrt(counts[name][0] / largest), 1),
+        }
+        for name in shown
+    ]
+    links = [{"source": a, "target": b, "value": count} for count, a, b in edges]
+    return {"nodes": nodes, "edges": links, "categories": categories, "truncated": eligible > len(links)}

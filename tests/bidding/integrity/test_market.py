@@ -1,0 +1,591 @@
+"""The market screens on small hand-built markets, with the fences computed by hand.
+
+Quantiles are linear interpolation ("type 7", NumPy's default): for sorted x₀ … x_{m−1}, the
+q-quantile sits at position h = q·(m − 1) and is x_⌊h⌋ + (h − ⌊h⌋)·(x_⌊h⌋+1 − x_⌊h⌋).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import random
+from collections.abc import Iterable, Sequence
+from datetime import date, timedelta
+
+import pytest
+
+from bidding.integrity.screens.market import (
+    COBID_GROUP,
+    COVER_BIDDER,
+    EXPERT_TENDEREE,
+    MARKET_SHARE,
+    ROTATION,
+    SHARED_IDENTITY,
+    WIN_RATE,
+    ExpertDraw,
+    MarketInputError,
+    MarketState,
+    binomial_lower_tail,
+    binomial_upper_tail,
+    network_picture,
+)
+from bidding.integrity.screens.model import BidPrice, BidSignals, Finding, LotBids, Scope, Severity
+from bidding.integrity.screens.rules import RuleSet, load_catalogue
+
+CATALOGUE = load_catalogue()
+DAY0 = date(2026, 1, 1)
+
+
+def lot(
+    ocid: str,
+    bidders: Sequence[str],
+    winner: str | None = None,
+    *,
+    buyer: str | None = None,
+    number: int = 0,
+    market: str | None = None,
+) -> LotBids:
+    bids = tuple(BidPrice(name, 100.0 + i) for i, name in enumerate(bidders))
+    return LotBids(
+        ocid=ocid,
+        lot=None,
+        bids=bids,
+        winner=winner,
+        buyer=buyer,
+        market=market,
+        date=DAY0 + timedelta(days=number),
+    )
+
+
+def fold(lots: Iterable[LotBids]) -> MarketState:
+    state = MarketState()
+    for item in lots:
+        state.add_lot(item)
+    return state
+
+
+def of_rule(findings: Sequence[Finding], rule_id: str) -> list[Finding]:
+    return [f for f in findings if f.rule == rule_id]
+
+
+def with_thresholds(rule_id: str, **changes: float) -> RuleSet:
+    rules = [
+        dataclasses.replace(rule, thresholds={**rule.thresholds, **changes}) if rule.id == rule_id else rule
+        for rule in CATALOGUE
+    ]
+    return RuleSet(rules)
+
+
+def test_the_catalogue_holds_the_market_rules_with_their_basis() -> None:
+    market = {rule.id: rule for rule in CATALOGUE.in_scope(Scope.MARKET)}
+    assert set(market) == {
+        COVER_BIDDER,
+        WIN_RATE,
+        MARKET_SHARE,
+        COBID_GROUP,
+        ROTATION,
+        SHARED_IDENTITY,
+        EXPERT_TENDEREE,
+    }
+    assert "R025" in market[COVER_BIDDER].basis
+    assert "第四十条" in market[SHARED_IDENTITY].basis
+    assert all(rule.version == 1 and rule.name for rule in market.values())
+
+
+# ---- 陪标专业户 (R025) ----------------------------------------------------------------------------
+
+
+def cover_market(wins: dict[str, int]) -> MarketState:
+    """20 lots with A–E bidding in every one; X, Y, Z bid in lots 0 and 1 only."""
+    winners = [name for name, count in sorted(wins.items()) for _ in range(count)]
+    assert len(winners) == 20
+    lots = []
+    for number, winner in enumerate(winners):
+        bidders = ["A", "B", "C", "D", "E"] + (["X", "Y", "Z"] if number < 2 else [])
+        lots.append(lot(f"T{number:02}", bidders, winner, number=number))
+    return fold(lots)
+
+
+def test_cover_bidder_fires_below_the_lower_fence_among_the_busy_bidders() -> None:
+    state = cover_market({"A": 5, "B": 4, "C": 6, "D": 5, "E": 0})
+    # bid counts sorted: 2 2 2 20 20 20 20 20; P75 at h = 0.75·7 = 5.25 → 20; cut = max(20, 10) = 20
+    # ratios of A–E: .25 .20 .30 .25 .00 → sorted 0 .2 .25 .25 .3; Q1 (h=1) = .2, Q3 (h=3) = .25
+    # IQR = .05; lower fence = .2 − 1.5·.05 = .125 → E (0) only
+    found = of_rule(state.findings(CATALOGUE), COVER_BIDDER)
+    assert [f.subjects for f in found] == [("E",)]
+    evidence = found[0].evidence
+    assert evidence["bid_count_cut"] == 20.0
+    assert evidence["top_bidders"] == 5
+    assert (evidence["q1"], evidence["q3"]) == (0.2, 0.25)
+    assert evidence["lower_fence"] == pytest.approx(0.125)
+    assert (evidence["bids"], evidence["wins"], evidence["win_ratio"]) == (20, 0, 0.0)
+    assert found[0].severity is Severity.AMBER
+    assert "陪标" in found[0].summary
+
+
+def test_cover_bidder_is_quiet_when_the_busy_bidders_win_alike() -> None:
+    # ratios all .2: Q1 = Q3 = .2, IQR 0, fence .2; nobody lies strictly below Q1
+    state = cover_market({"A": 4, "B": 4, "C": 4, "D": 4, "E": 4})
+    assert of_rule(state.findings(CATALOGUE), COVER_BIDDER) == []
+
+
+def test_cover_bidder_fires_on_improbably_few_wins_when_the_fence_is_negative() -> None:
+    """A wide market: the fence is below 0, so only the equal-chance test can speak."""
+    # A–D win 1, 3, 6, 10 of 40 lots; E bids in all 40 with five bidders per lot and wins none.
+    wins = {"A": 1, "B": 3, "C": 6, "D": 10, "F": 20}
+    winners = [name for name, count in sorted(wins.items()) for _ in range(count)]
+    state = fold(
+        lot(f"N{n:02}", ["A", "B", "C", "D", "E"] if w != "F" else ["F", "E"], w, number=n)
+        for n, w in enumerate(winners)
+    )
+    # counts A–D 20, E 40, F 20 → P75 (h = 3.75 over 20 20 20 20 20 40) = 20; all six are busy
+    # ratios A .05, B .15, C .3, D .5, E 0, F 1 → sorted 0 .05 .15 .3 .5 1
+    # Q1 (h = 1.25) = .05 + .25·.1 = .075; Q3 (h = 3.75) = .3 + .75·.2 = .45; fence = .075 − .5625 < 0
+    # E: 20 lots of five (1/5 each) and 20 of two (1/2 each) → expected 4 + 10 = 14 of 40 lots;
+    # P(X ≤ 0 | Bin(40, .35)) = .65⁴⁰ = 3.4e-8, × 6 busy bidders = 2.0e-7 ≤ .01
+    found = of_rule(state.findings(CATALOGUE), COVER_BIDDER)
+    assert [f.subjects for f in found] == [("E",)]
+    evidence = found[0].evidence
+    assert evidence["lower_fence"] == pytest.approx(0.075 - 1.5 * 0.375)
+    assert evidence["below_fence"] is False
+    assert evidence["expected_wins"] == pytest.approx(14.0)
+    assert evidence["p_value"] == pytest.approx(0.65**40, rel=1e-9)
+    assert evidence["p_adjusted"] == pytest.approx(6 * 0.65**40, rel=1e-9)
+
+
+def test_cover_bidder_needs_the_minimum_bid_count() -> None:
+    state = cover_market({"A": 5, "B": 4, "C": 6, "D": 5, "E": 0})
+    assert of_rule(state.findings(with_thresholds(COVER_BIDDER, min_bids=21)), COVER_BIDDER) == []
+
+
+# ---- 标王 -----------------------------------------------------------------------------------------
+
+
+def test_win_rate_fires_above_the_upper_fence() -> None:
+    wins = {"A": 16, "B": 4, "C": 6, "D": 4, "E": 8, "F": 2}
+    winners = [name for name, count in sorted(wins.items()) for _ in range(count)]
+    state = fold(lot(f"W{n:02}", list(wins), winner, number=n) for n, winner in enumerate(winners))
+    # 40 lots, all six bid in each; ratios .40 .10 .15 .10 .20 .05 → sorted .05 .1 .1 .15 .2 .4
+    # Q1: h = 1.25 → .1 + .25·(.1 − .1) = .1; Q3: h = 3.75 → .15 + .75·(.2 − .15) = .1875
+    # IQR = .0875; upper fence = .1875 + 1.5·.0875 = .31875 → A (.4) only; E (.2) is below.
+    # Equal chances: expected 40/6 wins; P(X ≥ 16 | Bin(40, 1/6)) = 3.85e-4, × 6 bidders = 2.3e-3 ≤ .01
+    found = of_rule(state.findings(CATALOGUE), WIN_RATE)
+    assert [f.subjects for f in found] == [("A",)]
+    assert found[0].evidence["upper_fence"] == pytest.approx(0.31875)
+    assert found[0].evidence["q3"] == pytest.approx(0.1875)
+    assert found[0].evidence["expected_wins"] == pytest.approx(40 / 6, abs=1e-6)
+    assert found[0].evidence["p_value"] == pytest.approx(exact_tail(16, 40, 1 / 6), rel=1e-9)
+    assert found[0].evidence["p_adjusted"] == pytest.approx(6 * exact_tail(16, 40, 1 / 6), rel=1e-9)
+    assert len(found[0].evidence["lots_won"]) == 16  # type: ignore[arg-type]
+
+
+def test_win_rate_above_the_fence_but_likely_by_chance_is_quiet() -> None:
+    # the same ratios over 20 lots: A wins 8, P(X ≥ 8 | Bin(20, 1/6)) = .0113, × 6 = .068 > .01
+    wins = {"A": 8, "B": 2, "C": 3, "D": 2, "E": 4, "F": 1}
+    winners = [name for name, count in sorted(wins.items()) for _ in range(count)]
+    state = fold(lot(f"W{n:02}", list(wins), winner, number=n) for n, winner in enumerate(winners))
+    assert of_rule(state.findings(CATALOGUE), WIN_RATE) == []
+
+
+def test_win_rate_is_quiet_on_even_wins() -> None:
+    winners = ["A", "B", "C", "D", "E"] * 4
+    state = fold(lot(f"W{n:02}", ["A", "B", "C", "D", "E"], w, number=n) for n, w in enumerate(winners))
+    assert of_rule(state.findings(CATALOGUE), WIN_RATE) == []
+
+
+# ---- market share and HHI (R050/R051) -------------------------------------------------------------
+
+
+def share_market(winners: Sequence[str], buyer: str = "采购人甲") -> MarketState:
+    return fold(lot(f"S{n}", ["X", "Y", "Z"], w, buyer=buyer, number=n) for n, w in enumerate(winners))
+
+
+def test_market_share_fires_on_a_dominant_winner_of_one_buyer() -> None:
+    state = share_market(["X", "X", "X", "X", "Y", "Z"])
+    # shares 4/6, 1/6, 1/6; HHI = (16 + 1 + 1)/36 = .5 ≥ .25 and 4/6 ≥ .5
+    found = of_rule(state.findings(CATALOGUE), MARKET_SHARE)
+    assert [f.subjects for f in found] == [("X",)]
+    assert found[0].evidence["hhi"] == 0.5
+    assert found[0].evidence["leader_share"] == pytest.approx(4 / 6, abs=1e-6)
+    assert found[0].evidence["buyer"] == "采购人甲"
+    assert [item["ocid"] for item in found[0].evidence["lots_won"]] == ["S0", "S1", "S2", "S3"]  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    "winners",
+    [
+        ["X", "X", "Y", "Y", "Z", "Z"],  # shares 1/3 each: below .5
+        ["X", "X", "X", "X"],  # 4 awarded lots: below min_lots 5
+    ],
+)
+def test_market_share_is_quiet_on_a_spread_or_small_buyer(winners: list[str]) -> None:
+    assert of_rule(share_market(winners).findings(CATALOGUE), MARKET_SHARE) == []
+
+
+# ---- 抱团 and rotation (R053, R057) ---------------------------------------------------------------
+
+
+def ring_market(ring_winners: Sequence[str]) -> MarketState:
+    """P, Q, R bid together in 6 lots (with two outsiders) and alone in 2 lots each.
+
+    Outsiders S and T share 5 of their 10 lots (.5 < .6); U and V share 4 lots (< 5).
+    """
+    lots = []
+    for n, winner in enumerate(ring_winners):
+        lots.append(lot(f"R{n}", ["P", "Q", "R", f"O{n}", f"N{n}"], winner, number=n))
+    lots.extend(
+        lot(f"{name}-solo{n}", [name, f"K{name}{n}"], f"K{name}{n}", number=10 + n)
+        for name in ("P", "Q", "R")
+        for n in range(2)
+    )
+    for n in range(10):
+        if n < 5:
+            lots.append(lot(f"ST{n}", ["S", "T"], "S", number=20 + n))
+        else:  # S and T each bid five more lots, apart, against one-off bidders
+            lots.append(lot(f"SS{n}", ["S", f"M{n}"], "S", number=20 + n))
+            lots.append(lot(f"TT{n}", ["T", f"L{n}"], f"L{n}", number=20 + n))
+    lots.extend(lot(f"UV{n}", ["U", "V"], "U", number=40 + n) for n in range(4))
+    return fold(lots)
+
+
+def test_cobid_group_is_the_component_of_strong_pairs() -> None:
+    state = ring_market(["P", "Q", "R", "P", "Q", "R"])
+    # each of P, Q, R bids 8 lots, 6 together: 6 ≥ 5 lots and 6/8 = .75 ≥ .6
+    assert state.strong_pairs(CATALOGUE) == [("P", "Q", 6, 0.75), ("P", "R", 6, 0.75), ("Q", "R", 6, 0.75)]
+    assert state.groups(CATALOGUE) == [("P", "Q", "R")]
+    found = of_rule(state.findings(CATALOGUE), COBID_GROUP)
+    assert [f.subjects for f in found] == [("P", "Q", "R")]
+    assert found[0].evidence["shared_lots"] == 6
+    assert [item["ocid"] for item in found[0].evidence["lots"]] == [f"R{n}" for n in range(6)]  # type: ignore[attr-defined]
+
+
+def test_cobid_group_is_quiet_on_occasional_or_rare_pairs() -> None:
+    state = ring_market(["O0", "N1", "O2", "N3", "O4", "N5"])
+    assert state.co_bids()[("S", "T")] == 5  # 5 of 10 lots each: .5 < .6
+    assert state.co_bids()[("U", "V")] == 4  # 4 < 5 lots
+    assert [g for g in state.groups(CATALOGUE) if "S" in g or "U" in g] == []
+
+
+def test_rotation_fires_when_members_win_the_shared_lots_in_turn() -> None:
+    state = ring_market(["P", "Q", "R", "P", "Q", "R"])
+    # 6 shared awarded lots, all won inside (rate 1 ≥ .8), 3 winners, top share 2/6 ≤ .6,
+    # every winner also lost 4 shared lots to another member
+    found = of_rule(state.findings(CATALOGUE), ROTATION)
+    assert [f.subjects for f in found] == [("P", "Q", "R")]
+    evidence = found[0].evidence
+    assert evidence["wins_by_member"] == {"P": 2, "Q": 2, "R": 2}
+    assert evidence["losses_to_member"] == {"P": 4, "Q": 4, "R": 4}
+    assert evidence["top_share"] == pytest.approx(1 / 3, abs=1e-6)
+    assert evidence["evenness"] == 1.0
+    assert [step["winner"] for step in evidence["sequence"]] == ["P", "Q", "R", "P", "Q", "R"]  # type: ignore[attr-defined]
+    assert found[0].severity is Severity.RED
+
+
+@pytest.mark.parametrize(
+    ("winners", "why"),
+    [
+        (["O0", "N1", "O2", "N3", "P", "Q"], "in-group rate 2/6 < .8"),
+        (["P", "P", "P", "P", "P", "P"], "one recurrent winner: top share 1 > .6"),
+    ],
+)
+def test_rotation_is_quiet_without_turns(winners: list[str], why: str) -> None:
+    state = ring_market(winners)
+    assert state.groups(CATALOGUE) == [("P", "Q", "R")], why
+    assert of_rule(state.findings(CATALOGUE), ROTATION) == [], why
+
+
+# ---- shared people, contacts, devices, accounts across tenders (第四十条) ---------------------------
+
+
+def signal_market(signals: Sequence[tuple[str, str, BidSignals]]) -> MarketState:
+    state = MarketState()
+    by_ocid: dict[str, list[tuple[str, BidSignals]]] = {}
+    for ocid, bidder, signal in signals:
+        by_ocid.setdefault(ocid, []).append((bidder, signal))
+    for ocid, items in by_ocid.items():
+        bidders = [bidder for bidder, _ in items] + [f"{ocid}-honest"]
+        state.add_lot(lot(ocid, bidders, bidders[-1]), [signal for _, signal in items])
+    return state
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "kind", "severity"),
+    [
+        ("project_manager", "张三", "project_manager", Severity.RED),
+        ("device_hash", "d" * 64, "device_hash", Severity.RED),
+        ("guarantee_payer_account", "6222 0000 1111", "guarantee_payer_account", Severity.RED),
+        ("contacts", ("13800000000",), "contact", Severity.AMBER),
+    ],
+)
+def test_shared_identity_across_tenders_fires(field: str, value: object, kind: str, severity: Severity) -> None:
+    state = signal_market(
+        [
+            ("T1", "甲公司", BidSignals("甲公司", **{field: value})),  # type: ignore[arg-type]
+            ("T2", "乙公司", BidSignals("乙公司", **{field: value})),  # type: ignore[arg-type]
+        ]
+    )
+    found = of_rule(state.findings(CATALOGUE), SHARED_IDENTITY)
+    assert [(f.subjects, f.evidence["kind"], f.severity) for f in found] == [(("乙公司", "甲公司"), kind, severity)]
+    assert found[0].evidence["tenders"] == 2
+    assert found[0].evidence["uses"] == {
+        "甲公司": [{"ocid": "T1", "lot": None}],
+        "乙公司": [{"ocid": "T2", "lot": None}],
+    }
+
+
+@pytest.mark.parametrize(
+    "signals",
+    [
+        # one tender only: the lot's own hard-evidence screen says it, not the market
+        [
+            ("T1", "甲公司", BidSignals("甲公司", device_hash="d")),
+            ("T1", "乙公司", BidSignals("乙公司", device_hash="d")),
+        ],
+        # one bidder reusing its own project manager
+        [
+            ("T1", "甲公司", BidSignals("甲公司", project_manager="张三")),
+            ("T2", "甲公司", BidSignals("甲公司", project_manager="张三")),
+        ],
+        # different values
+        [
+            ("T1", "甲公司", BidSignals("甲公司", device_hash="d1")),
+            ("T2", "乙公司", BidSignals("乙公司", device_hash="d2")),
+        ],
+    ],
+)
+def test_shared_identity_is_quiet_otherwise(signals: list[tuple[str, str, BidSignals]]) -> None:
+    assert of_rule(signal_market(signals).findings(CATALOGUE), SHARED_IDENTITY) == []
+
+
+# ---- experts drawn too often for one tenderee -----------------------------------------------------
+
+
+def draws(*, planted: bool) -> list[ExpertDraw]:
+    """10 tenderees × 10 tenders × 2 seats = 200 seats; seat s goes to expert x(s mod 47), so one
+    tenderee's 20 consecutive seats are 20 different experts. Expert E takes 6 seats: in 6 of
+    tenderee 0's tenders (planted) or in one tender of each of 6 tenderees (honest)."""
+    result = []
+    for seat in range(200):
+        tenderee, tender = seat // 20, (seat % 20) // 2
+        expert = f"x{seat % 47}"
+        if seat % 2 == 0 and (
+            (planted and tenderee == 0 and tender < 6) or (not planted and tenderee < 6 and tender == 0)
+        ):
+            expert = "E"
+        result.append(ExpertDraw(expert, f"招标人{tenderee}", f"D{tenderee}-{tender}", DAY0 + timedelta(days=seat)))
+    return result
+
+
+def exact_tail(k: int, n: int, p: float) -> float:
+    return sum(math.comb(n, i) * p**i * (1 - p) ** (n - i) for i in range(k, n + 1))
+
+
+def test_expert_drawn_too_often_for_one_tenderee_fires() -> None:
+    state = MarketState()
+    for draw in draws(planted=True):
+        state.add_draw(draw)
+    found = of_rule(state.findings(CATALOGUE), EXPERT_TENDEREE)
+    # E: 6 of 200 seats → p = .03; tenderee 0 has n = 20 seats, expected .6, k = 6, ratio 10
+    # P(X ≥ 6 | Bin(20, .03)) ≈ C(20,6)·.03⁶·.97¹⁴ + … ≈ 1.9e-5; the only pair tested (k ≥ 3), so
+    # Bonferroni leaves it as it is: ≤ .001
+    assert [f.subjects for f in found] == [("E",)]
+    evidence = found[0].evidence
+    assert (evidence["draws_for_tenderee"], evidence["tenderee_seats"], evidence["all_seats"]) == (6, 20, 200)
+    assert evidence["expected"] == pytest.approx(0.6)
+    assert evidence["ratio"] == pytest.approx(10.0)
+    assert evidence["p_value"] == pytest.approx(exact_tail(6, 20, 0.03), rel=1e-9)
+    assert 1e-5 < float(evidence["p_value"]) < 2e-5  # type: ignore[arg-type]
+    assert evidence["p_adjusted"] == evidence["p_value"]
+
+
+def test_expert_spread_over_tenderees_is_quiet() -> None:
+    state = MarketState()
+    for draw in draws(planted=False):
+        state.add_draw(draw)
+    assert of_rule(state.findings(CATALOGUE), EXPERT_TENDEREE) == []
+
+
+@pytest.mark.parametrize(
+    ("k", "n", "p"), [(0, 5, 0.2), (3, 5, 0.2), (5, 5, 0.2), (6, 5, 0.2), (2, 40, 0.01), (30, 1000, 0.01)]
+)
+def test_binomial_upper_tail_matches_the_exact_sum(k: int, n: int, p: float) -> None:
+    expected = 1.0 if k <= 0 else exact_tail(k, n, p)
+    assert binomial_upper_tail(k, n, p) == pytest.approx(expected, rel=1e-9, abs=1e-300)
+
+
+def test_binomial_tails_far_from_the_mode() -> None:
+    # the first term underflows a float (0.5¹⁰⁰⁰⁰): the sum must still reach 1
+    assert binomial_upper_tail(1, 10_000, 0.5) == pytest.approx(1.0)
+    assert binomial_lower_tail(0, 40, 0.35) == pytest.approx(0.65**40, rel=1e-9)
+    assert binomial_lower_tail(40, 40, 0.35) == pytest.approx(1.0)
+    assert binomial_lower_tail(3, 10, 0.5) == pytest.approx(sum(math.comb(10, i) for i in range(4)) / 1024, rel=1e-9)
+
+
+# ---- batch = incremental, serialisation, bad input ----------------------------------------------
+
+
+def planted_lots() -> list[tuple[LotBids, tuple[BidSignals, ...]]]:
+    rng = random.Random(19)  # noqa: S311 - reproducible test data
+    result: list[tuple[LotBids, tuple[BidSignals, ...]]] = []
+    ring = ["P", "Q", "R"]
+    for n in range(120):
+        outsiders = rng.sample([f"B{i:02}" for i in range(30)], 4)
+        if n % 4 == 0:
+            bidders = ring + outsiders[:2] + ["陪标王"]
+            winner = ring[(n // 4) % 3]
+        else:
+            bidders = outsiders + (["陪标王"] if n % 2 else [])
+            winner = rng.choice(outsiders)
+        signals: tuple[BidSignals, ...] = ()
+        if n in (5, 9):
+            signals = (BidSignals(outsiders[0], device_hash="shared-device"),)
+        result.append((lot(f"M{n:03}", bidders, winner, buyer=f"buyer{n % 7}", number=n), signals))
+    return result
+
+
+def test_incremental_gives_the_batch_findings() -> None:
+    lots = planted_lots()
+    batch = MarketState()
+    for item, signals in lots:
+        batch.add_lot(item, signals)
+    stored = MarketState()
+    for item, signals in lots[:-1]:
+        stored.add_lot(item, signals)
+    reloaded = MarketState.from_json(stored.to_json())
+    reloaded.add_lot(*lots[-1])
+    found = batch.findings(CATALOGUE)
+    assert {f.rule for f in found} >= {COVER_BIDDER, COBID_GROUP, ROTATION, SHARED_IDENTITY}
+    assert reloaded.findings(CATALOGUE) == found
+    assert reloaded.bidder_counts() == batch.bidder_counts()
+    assert reloaded.co_bids() == batch.co_bids()
+
+
+def test_readding_a_lot_replaces_it() -> None:
+    opened = lot("A1", ["P", "Q", "R"], None)
+    awarded = lot("A1", ["P", "Q", "R"], "Q")
+    twice = MarketState()
+    twice.add_lot(opened, (BidSignals("P", device_hash="d"),))
+    twice.add_lot(awarded)
+    once = fold([awarded])
+    assert twice.to_json() == once.to_json()
+    assert twice.bidder_counts() == {"P": (1, 0), "Q": (1, 1), "R": (1, 0)}
+    assert twice.co_bids() == {("P", "Q"): 1, ("P", "R"): 1, ("Q", "R"): 1}
+    assert twice.bid_count == 3
+    assert twice.lot_count == 1
+
+
+def test_state_round_trips_through_json() -> None:
+    state = MarketState()
+    for item, signals in planted_lots():
+        state.add_lot(item, signals)
+    for draw in draws(planted=True):
+        state.add_draw(draw)
+    text = state.to_json()
+    again = MarketState.from_json(text)
+    assert again.to_json() == text
+    assert again.findings(CATALOGUE) == state.findings(CATALOGUE)
+    assert of_rule(again.findings(CATALOGUE), EXPERT_TENDEREE)
+
+
+@pytest.mark.parametrize(
+    ("item", "signals", "field"),
+    [
+        (lot("X1", ["A", "B"], "C"), (), "winner"),
+        (lot("X1", ["A", "B"], "A"), (BidSignals("Z", device_hash="d"),), "signals[].bidder"),
+        (lot("", ["A", "B"], "A"), (), "ocid"),
+    ],
+)
+def test_bad_lots_are_refused_by_field(item: LotBids, signals: tuple[BidSignals, ...], field: str) -> None:
+    with pytest.raises(MarketInputError) as caught:
+        MarketState().add_lot(item, signals)
+    assert caught.value.field_name == field
+    assert field in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "field"),
+    [
+        ("not json", "json"),
+        ('{"format": 9}', "format"),
+        ('{"format": 1, "lots": [[1]]}', "lots[]"),
+        ('{"format": 1, "bidders": ["A"], "lots": [["T", null, [0, 5], -1, null, null, null, []]]}', "lots[]"),
+        (
+            (
+                '{"format": 1, "bidders": ["A", "B"], "pairs": [],'
+                ' "lots": [["T", null, [0, 1], -1, null, null, null, []]]}'
+            ),
+            "pairs",
+        ),
+        ('{"format": 1, "bidders": [""]}', "bidders"),
+    ],
+)
+def test_bad_state_is_refused_by_field(text: str, field: str) -> None:
+    with pytest.raises(MarketInputError) as caught:
+        MarketState.from_json(text)
+    assert caught.value.field_name == field
+
+
+def test_an_honest_market_raises_no_collusion_finding() -> None:
+    """300 lots, 6 of 60 bidders drawn at random per lot, a random winner, random devices."""
+    rng = random.Random(7)  # noqa: S311 - reproducible test data
+    state = MarketState()
+    names = [f"H{i:02}" for i in range(60)]
+    for n in range(300):
+        bidders = rng.sample(names, 6)
+        signals = tuple(BidSignals(b, device_hash=f"{b}-pc", project_manager=f"{b}-pm") for b in bidders)
+        state.add_lot(lot(f"H{n:03}", bidders, rng.choice(bidders), buyer=f"buyer{n % 20}", number=n), signals)
+    # win rate is a Tukey outlier test: an honest market of 60 can have a lucky bidder, so it is
+    # left out here; the rules that speak of collusion must stay quiet
+    found = [f for f in state.findings(CATALOGUE) if f.rule != WIN_RATE]
+    assert found == []
+
+
+# ---- the network picture ---------------------------------------------------------------------------
+
+
+def test_network_picture_is_an_echarts_graph_bounded_in_size() -> None:
+    state = ring_market(["P", "Q", "R", "P", "Q", "R"])
+    picture = network_picture(state, max_edges=3)
+    assert picture["edges"] == [
+        {"source": "P", "target": "Q", "value": 6},
+        {"source": "P", "target": "R", "value": 6},
+        {"source": "Q", "target": "R", "value": 6},
+    ]
+    assert picture["truncated"] is True
+    assert picture["categories"] == [{"name": "抱团组 1"}, {"name": "其他"}]
+    nodes = {node["id"]: node for node in picture["nodes"]}  # type: ignore[attr-defined]
+    assert set(nodes) == {"P", "Q", "R"}
+    assert (nodes["P"]["bids"], nodes["P"]["wins"], nodes["P"]["category"]) == (8, 2, 0)
+
+
+def test_network_picture_focus_keeps_the_edges_touching_it() -> None:
+    state = ring_market(["P", "Q", "R", "P", "Q", "R"])
+    picture = network_picture(state, focus=["U"])
+    assert picture["edges"] == [{"source": "U", "target": "V", "value": 4}]
+    nodes = {node["id"]: node["category"] for node in picture["nodes"]}  # type: ignore[attr-defined]
+    assert nodes == {"U": 1, "V": 1}
+    assert picture["truncated"] is False
+
+
+def test_a_firm_in_every_lot_does_not_tie_the_market_into_one_group() -> None:
+    # H bids in all 60 lots; s0…s9 bid in 12 lots each, always with H: 12 lots together is all
+    # of s_i's lots (overlap 1) but 12/60 = .2 of H's (< .25). Neighbours s_i, s_i+1 share 6 of 12 (.5).
+    state = fold(lot(f"H{n:02}", ["H", f"s{n % 10}", f"s{(n + 1) % 10}"], "H", number=n) for n in range(60))
+    assert state.co_bids()[("H", "s3")] == 12
+    assert state.groups(CATALOGUE) == []
+    # without the larger bidder's overlap the whole market would be one group
+    loose = with_thresholds(COBID_GROUP, min_overlap_larger=0.0)
+    assert state.groups(loose) == [("H", *(f"s{i}" for i in range(10)))]
+
+
+def test_a_rule_without_its_threshold_is_refused_by_name() -> None:
+    rules = RuleSet(
+        dataclasses.replace(rule, thresholds={k: v for k, v in rule.thresholds.items() if k != "min_bids"})
+        if rule.id == COVER_BIDDER
+        else rule
+        for rule in CATALOGUE
+    )
+    with pytest.raises(MarketInputError) as caught:
+        cover_market({"A": 5, "B": 4, "C": 6, "D": 5, "E": 0}).findings(rules)
+    assert caught.value.field_name == "thresholds.min_bids"
+    assert COVER_BIDDER in str(caught.value)
