@@ -138,7 +138,14 @@ class Settings:
 
 def normalise(text: str) -> str:
     """Full-width → half-width (NFKC), case-folded, without whitespace, punctuation or symbols."""
-    return _NOT_TEXT.sub("", unicodedata.normalize("NFKC", text).casefold())
+    # Punctuation goes first: Chinese text is full of full-width commas, which would send every
+    # paragraph through the slow NFKC rewrite; what remains (ideographs, letters, digits) is
+    # usually NFKC already, which the quick check sees without rewriting. NFKC can make new
+    # punctuation (㈠ → (一)), hence the second pass when it does rewrite.
+    kept = _NOT_TEXT.sub("", text)
+    if not unicodedata.is_normalized("NFKC", kept):
+        kept = _NOT_TEXT.sub("", unicodedata.normalize("NFKC", kept))
+    return kept.casefold()
 
 
 def _words(normalised: str) -> list[str]:
@@ -167,6 +174,26 @@ def _hashes(symbols: np.ndarray, k: int) -> np.ndarray:
     return hashed
 
 
+def _distinct(hashes: np.ndarray) -> U64:
+    """Sorted distinct values (np.unique's hash table is several times slower on these sizes)."""
+    ordered = np.sort(hashes)
+    if ordered.size < 2:
+        return ordered
+    keep = np.empty(ordered.size, dtype=bool)
+    keep[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=keep[1:])
+    return ordered[keep]
+
+
+def _without(hashes: U64, removed: U64) -> U64:
+    """``hashes`` minus ``removed``, both sorted and distinct: a binary search per value."""
+    if removed.size == 0 or hashes.size == 0:
+        return hashes
+    at = np.searchsorted(removed, hashes)
+    at[at == removed.size] = 0
+    return hashes[removed[at] != hashes]
+
+
 class _Vocabulary:
     """Word ids shared by every text of one screening, so that equal words hash equally."""
 
@@ -182,7 +209,7 @@ class _Vocabulary:
 
 def shingles(text: str, k: int, unit: Unit = "chars") -> U64:
     """The distinct shingle hashes of ``text`` (normalised first), sorted. Characters by default."""
-    return np.unique(_hashes(_Vocabulary().symbols(normalise(text), unit), k))
+    return _distinct(_hashes(_Vocabulary().symbols(normalise(text), unit), k))
 
 
 # -- paragraphs -----------------------------------------------------------------------------------
@@ -225,10 +252,10 @@ def _substantive(text: str, template: U64, settings: Settings, unit: Unit, vocab
         normalised = normalise(paragraph)
         if len(normalised) < settings.paragraph_min_chars:
             continue
-        every = np.unique(_hashes(vocabulary.symbols(normalised, unit), settings.k))
+        every = _distinct(_hashes(vocabulary.symbols(normalised, unit), settings.k))
         if every.size == 0:
             continue
-        own = np.setdiff1d(every, template, assume_unique=True)
+        own = _without(every, template)
         if 1 - own.size / every.size >= settings.paragraph_template_share:
             continue  # the tender's own text, restated
         kept.append(_Paragraph(paragraph, own))
@@ -340,14 +367,14 @@ def screen_documents(
     """
     settings = Settings.from_rules(rules, unit)
     vocabulary = _Vocabulary()
-    template_shingles = np.unique(
+    template_shingles = _distinct(
         np.concatenate(
             [_hashes(vocabulary.symbols(normalise(text), unit), settings.k) for text in (template, *boilerplate)]
         )
     )
     bidders = sorted(documents)
-    everything = [np.unique(_hashes(vocabulary.symbols(normalise(documents[b]), unit), settings.k)) for b in bidders]
-    own = [np.setdiff1d(hashes, template_shingles, assume_unique=True) for hashes in everything]
+    everything = [_distinct(_hashes(vocabulary.symbols(normalise(documents[b]), unit), settings.k)) for b in bidders]
+    own = [_without(hashes, template_shingles) for hashes in everything]
 
     linked: list[tuple[int, int, float]] = []
     findings: list[Finding] = []
