@@ -62,6 +62,7 @@ _NOT_TEXT = re.compile(r"[\W_]+")  # whitespace, punctuation and symbols after N
 _SENTENCE_END = ("。", "！", "？", "；", "：", ".", "!", "?", ";", ":")
 _WRAPPED_LINE_CHARS = 20  # a PDF line the page wrapped is longer than this (A4: ~35 CJK characters)
 _SHOWN_CHARS = 400  # a paragraph shown as evidence is cut here: the finding stays readable
+_MAX_SLOTS = 1024  # MinHash slots: more buys no precision worth its cost
 _BASE = np.uint64(0x100000001B3)  # odd multiplier of the rolling hash
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)  # splitmix64 finaliser: spreads the hash over all 64 bits
 _MIX2 = np.uint64(0x94D049BB133111EB)
@@ -123,11 +124,11 @@ class Settings:
             problems.append(f"need 0 < amber ({self.amber}) ≤ red ({self.red}) ≤ 1")
         if self.k < 1:
             problems.append(f"shingle length {self.k} must be ≥ 1")
-        if self.num_perm < 2 or self.num_perm & (self.num_perm - 1) or self.num_perm > 1024:
-            problems.append(f"num_perm {self.num_perm} must be a power of two between 2 and 1024")
+        if self.num_perm <= 1 or self.num_perm & (self.num_perm - 1) or self.num_perm > _MAX_SLOTS:
+            problems.append(f"num_perm {self.num_perm} must be a power of two between 2 and {_MAX_SLOTS}")
         if self.bands < 1 or self.rows < 1 or self.bands * self.rows > self.num_perm:
             problems.append(f"lsh_bands × lsh_rows ({self.bands} × {self.rows}) must be ≥ 1 and ≤ num_perm")
-        if self.cluster_min_members < 2:
+        if self.cluster_min_members <= 1:
             problems.append(f"{CLUSTER} min_members {self.cluster_min_members} must be ≥ 2")
         if problems:
             raise SimilarityConfigError(f"rule {SIMILAR}: " + "; ".join(problems))
@@ -153,9 +154,10 @@ def _words(normalised: str) -> list[str]:
         # jieba's regexes have invalid escapes: a DeprecationWarning on 3.11, a SyntaxWarning later
         warnings.simplefilter("ignore", SyntaxWarning)
         warnings.simplefilter("ignore", DeprecationWarning)
-        import jieba
+        import jieba  # noqa: PLC0415 - only the word mode needs it, and its import costs ~1 s
     jieba.setLogLevel(40)  # no "Building prefix dict" chatter on stderr
-    return jieba.lcut(normalised, HMM=False)
+    words: list[str] = jieba.lcut(normalised, HMM=False)
+    return words
 
 
 def _hashes(symbols: np.ndarray, k: int) -> np.ndarray:
@@ -177,7 +179,7 @@ def _hashes(symbols: np.ndarray, k: int) -> np.ndarray:
 def _distinct(hashes: np.ndarray) -> U64:
     """Sorted distinct values (np.unique's hash table is several times slower on these sizes)."""
     ordered = np.sort(hashes)
-    if ordered.size < 2:
+    if ordered.size <= 1:
         return ordered
     keep = np.empty(ordered.size, dtype=bool)
     keep[0] = True
@@ -191,7 +193,8 @@ def _without(hashes: U64, removed: U64) -> U64:
         return hashes
     at = np.searchsorted(removed, hashes)
     at[at == removed.size] = 0
-    return hashes[removed[at] != hashes]
+    kept: U64 = hashes[removed[at] != hashes]
+    return kept
 
 
 class _Vocabulary:
@@ -262,7 +265,9 @@ def _substantive(text: str, template: U64, settings: Settings, unit: Unit, vocab
     return kept
 
 
-def _shared_paragraphs(first: list[_Paragraph], second: list[_Paragraph], settings: Settings) -> list[dict[str, object]]:
+def _shared_paragraphs(
+    first: list[_Paragraph], second: list[_Paragraph], settings: Settings
+) -> list[dict[str, object]]:
     """The best match in ``second`` of each paragraph of ``first`` at ≥ paragraph_similarity."""
     if not first or not second:
         return []
@@ -308,7 +313,8 @@ def _shown(text: str) -> str:
 def signature(hashes: U64, num_perm: int) -> np.ndarray:
     """One-permutation MinHash of sorted distinct uint64 hashes: the minimum of each of ``num_perm``
     slots (the top bits pick the slot), empty slots filled from the next non-empty slot with an
-    offset per step (Shrivastava & Li 2014), so P(slot values equal) ≈ Jaccard for every slot."""
+    offset per step (Shrivastava & Li 2014), so P(slot values equal) ≈ Jaccard for every slot.
+    """
     bits = num_perm.bit_length() - 1
     low = np.uint64((1 << (64 - bits)) - 1)
     slots = hashes >> np.uint64(64 - bits)
@@ -382,7 +388,9 @@ def screen_documents(
 
     def substantive(index: int) -> list[_Paragraph]:
         if index not in paragraph_cache:
-            paragraph_cache[index] = _substantive(documents[bidders[index]], template_shingles, settings, unit, vocabulary)
+            paragraph_cache[index] = _substantive(
+                documents[bidders[index]], template_shingles, settings, unit, vocabulary
+            )
         return paragraph_cache[index]
 
     for first, second in sorted(_candidates(own, settings)):
@@ -421,12 +429,18 @@ def screen_documents(
                 score=settings.points_red if red else settings.points_amber,
             )
         )
-    findings.extend(_clusters(ocid, lot, bidders, linked, settings, rules))
+    findings.extend(_clusters(ocid=ocid, lot=lot, bidders=bidders, linked=linked, settings=settings, rules=rules))
     return findings
 
 
 def _clusters(
-    ocid: str, lot: str | None, bidders: list[str], linked: list[tuple[int, int, float]], settings: Settings, rules: RuleSet
+    *,
+    ocid: str,
+    lot: str | None,
+    bidders: list[str],
+    linked: list[tuple[int, int, float]],
+    settings: Settings,
+    rules: RuleSet,
 ) -> list[Finding]:
     parent = list(range(len(bidders)))
 

@@ -75,14 +75,18 @@ def test_a_copied_technical_proposal_is_flagged_with_its_paragraphs_side_by_side
     finding = findings[0]
     assert set(finding.subjects) == {"甲公司", "丙公司"}
     evidence = finding.evidence
-    assert evidence["ocid"] == "ZB-2026-001" and evidence["lot"] == "1"
+    assert evidence["ocid"] == "ZB-2026-001"
+    assert evidence["lot"] == "1"
     # six small edits in five paragraphs, and the cover letter's other name: J ≈ 0.78
-    assert isinstance(evidence["jaccard"], float) and 0.7 <= evidence["jaccard"] < 0.8
+    assert isinstance(evidence["jaccard"], float)
+    assert 0.7 <= evidence["jaccard"] < 0.8
     assert finding.severity is Severity.AMBER
     assert finding.score == RULES.threshold(SIMILAR, "points_amber")
-    assert isinstance(evidence["shared_shingles"], int) and evidence["shared_shingles"] > 400
+    assert isinstance(evidence["shared_shingles"], int)
+    assert evidence["shared_shingles"] > 400
     shown = evidence["paragraphs"]
-    assert isinstance(shown, list) and len(shown) == 5  # the five paragraphs of the proposal
+    assert isinstance(shown, list)
+    assert len(shown) == 5  # the five paragraphs of the proposal
     pairs = {(row["a"], row["b"]): row["similarity"] for row in shown}
     # the staffing paragraph was retyped with other names and numbers: a near-duplicate, still shown
     staffing = [(a, b, s) for (a, b), s in pairs.items() if "四、人员配置" in a]
@@ -117,7 +121,8 @@ def test_three_bidders_sharing_one_proposal_form_a_cluster() -> None:
     assert set(clusters[0].subjects) == {"丁公司", "戊公司", "己公司"}
     assert clusters[0].evidence["members"] == sorted(["丁公司", "戊公司", "己公司"])
     pairs = clusters[0].evidence["pairs"]
-    assert isinstance(pairs, list) and len(pairs) == 3
+    assert isinstance(pairs, list)
+    assert len(pairs) == 3
     assert clusters[0].severity is Severity.RED  # every pair ≥ 0.8
 
 
@@ -129,7 +134,10 @@ def test_two_copiers_make_a_pair_not_a_cluster() -> None:
 
 def test_full_width_half_width_and_spacing_variants_count_as_the_same_text() -> None:
     half = "七、服务指标。系统可用率 99.5%，SLA 按 7×24 小时执行，响应时间 ≤ 30 min，故障单号格式为 GZ-2026-0001。"
-    full = "七、服务指标。系统可用率　９９．５％，ＳＬＡ按７×２４小时执行，响应时间≤３０ＭＩＮ，故障单号格式为ＧＺ－２０２６－０００１。"
+    full = (
+        "七、服务指标。系统可用率　９９．５％，ＳＬＡ按７×２４小时执行，响应时间≤３０ＭＩＮ，"
+        "故障单号格式为ＧＺ－２０２６－０００１。"
+    )
     assert shingles(half, 8).tolist() == shingles(full, 8).tolist()
     # the copier retypes B's proposal with half-width punctuation and spaces, and the indicator line
     # in full-width: the screen sees exactly what it sees for a straight copy
@@ -160,7 +168,10 @@ def test_normalise(text: str, expected: str) -> None:
 
 
 def test_paragraphs_join_wrapped_lines_and_keep_headings_apart() -> None:
-    wrapped = "第三章 实施方案\n我方按照信息技术服务管理体系的要求建立本项目的服务目录、\n服务级别协议和变更管理流程。\n短行\n\n下一段。"
+    wrapped = (
+        "第三章 实施方案\n我方按照信息技术服务管理体系的要求建立本项目的服务目录、\n"
+        "服务级别协议和变更管理流程。\n短行\n\n下一段。"
+    )
     assert paragraphs(wrapped) == [
         "第三章 实施方案",
         "我方按照信息技术服务管理体系的要求建立本项目的服务目录、服务级别协议和变更管理流程。",
@@ -183,7 +194,11 @@ def test_boilerplate_is_subtracted_like_the_template() -> None:
 
 
 def test_word_shingles_find_the_same_copy() -> None:
-    documents = {"甲公司": bid("甲公司", PROPOSAL_A), "乙公司": bid("乙公司", PROPOSAL_B), "丙公司": bid("丙公司", PROPOSAL_A_COPIED)}
+    documents = {
+        "甲公司": bid("甲公司", PROPOSAL_A),
+        "乙公司": bid("乙公司", PROPOSAL_B),
+        "丙公司": bid("丙公司", PROPOSAL_A_COPIED),
+    }
     findings = screen_documents("ZB-2026-001", None, TENDER, documents, RULES, unit="words")
     assert set(similar(findings)) == {frozenset({"甲公司", "丙公司"})}
     assert findings[0].evidence["shingle"] == {"unit": "words", "length": 4}
@@ -196,7 +211,8 @@ def test_signature_slots_agree_about_as_often_as_the_jaccard() -> None:
     agree = float((signature(first, 128) == signature(second, 128)).mean())
     assert abs(agree - exact) < 0.15  # 128 slots: standard error √(J(1−J)/128) ≈ 0.04
     tiny = shingles("十个字的一段短文本啊", 8)  # 3 shingles, 125 empty slots filled from the next
-    assert signature(tiny, 128).size == 128 and len(set(signature(tiny, 128).tolist())) == 128
+    assert signature(tiny, 128).size == 128
+    assert len(set(signature(tiny, 128).tolist())) == 128
 
 
 def test_thresholds_that_cannot_work_are_refused_by_name() -> None:
@@ -244,7 +260,7 @@ def test_docx_paragraphs_and_tables_are_extracted_in_order() -> None:
 def test_pdf_text_is_extracted_and_screens_like_the_source() -> None:
     body = "".join(f"<p>{html.escape(p)}</p>" for p in paragraphs(PROPOSAL_C))
     pdf = weasyprint.HTML(
-        string=f"<html><body style='font-family: \"Noto Sans CJK SC\", \"Noto Serif CJK SC\"'>{body}</body></html>"
+        string=f'<html><body style=\'font-family: "Noto Sans CJK SC", "Noto Serif CJK SC"\'>{body}</body></html>'
     ).write_pdf()
     assert isinstance(pdf, bytes)
 
@@ -257,7 +273,10 @@ def test_pdf_text_is_extracted_and_screens_like_the_source() -> None:
 
 @pytest.mark.parametrize(
     ("name", "data"),
-    [("技术标.txt", "服务方案：七乘二十四小时。".encode()), ("技术标.txt", "服务方案：七乘二十四小时。".encode("gb18030"))],
+    [
+        ("技术标.txt", "服务方案：七乘二十四小时。".encode()),
+        ("技术标.txt", "服务方案：七乘二十四小时。".encode("gb18030")),
+    ],
 )
 def test_plain_text_is_utf8_or_gb18030(name: str, data: bytes) -> None:
     assert extract_text(name, data) == "服务方案：七乘二十四小时。"
