@@ -20,6 +20,7 @@ from bidding.integrity.screens.rules import Rule, RuleSet, load_catalogue
 from bidding.integrity.screens.similarity import (
     CLUSTER,
     SIMILAR,
+    TYPOS,
     SimilarityConfigError,
     normalise,
     paragraphs,
@@ -307,3 +308,49 @@ def test_proposal_texts_are_independent() -> None:
     assert jaccard(PROPOSAL_A, PROPOSAL_B) < 0.05
     assert jaccard(PROPOSAL_B, PROPOSAL_C) < 0.05
     assert jaccard(PROPOSAL_A, PROPOSAL_C) < 0.05
+
+
+# -- shared rare misspellings ---------------------------------------------------------------------
+
+TYPO_A = "六、服务承诺。我公司将再接再励，按步就班地做好本项目运维工作，全部设备布署完成后十日内提交验收报告。\n"
+TYPO_B = "（六）其他事项。本单位将一如继往，按步就班推进各项工作，再接再励，平台布署方案详见附件三。\n"
+
+
+def typo_findings(findings: list[Finding]) -> list[Finding]:
+    return [f for f in findings if f.rule == TYPOS]
+
+
+def test_two_bids_sharing_three_rare_misspellings_are_flagged() -> None:
+    documents = {"甲公司": bid("甲公司", PROPOSAL_A + TYPO_A), "乙公司": bid("乙公司", PROPOSAL_B + TYPO_B)}
+    findings = screen_documents("ZB-2026-006", None, TENDER, documents, RULES)
+
+    assert [f.rule for f in findings] == [TYPOS]  # the proposals themselves are not alike
+    finding = findings[0]
+    assert finding.severity is Severity.AMBER
+    assert finding.subjects == ("乙公司", "甲公司")
+    typos = finding.evidence["typos"]
+    assert isinstance(typos, list)
+    assert [(t["typo"], t["correct"], t["bids_with_it"]) for t in typos] == [
+        ("再接再励", "再接再厉", 2),
+        ("布署", "部署", 2),
+        ("按步就班", "按部就班", 2),
+    ]
+    assert "平台布署方案" in typos[1]["a"]
+    assert "全部设备布署完成" in typos[1]["b"]
+    assert finding.evidence["weight"] == 1.5  # three misspellings, each in two bids: 3 × 1/2
+
+
+def test_a_misspelling_copied_from_the_tender_does_not_count() -> None:
+    tender = TENDER + "\n附注：中标人应于合同签订后完成设备布署。\n"
+    documents = {"甲公司": bid("甲公司", PROPOSAL_A + TYPO_A), "乙公司": bid("乙公司", PROPOSAL_B + TYPO_B)}
+    assert typo_findings(screen_documents("ZB-2026-006", None, tender, documents, RULES)) == []
+
+
+def test_a_misspelling_most_bids_make_is_not_rare() -> None:
+    documents = {
+        "甲公司": bid("甲公司", PROPOSAL_A + TYPO_A),
+        "乙公司": bid("乙公司", PROPOSAL_B + TYPO_B),
+        "丁公司": bid("丁公司", PROPOSAL_C + "我方将再接再励，持续改进服务质量。\n"),
+    }
+    # 再接再励 is in all three bids (rare: in at most max(2, 10 % × 3) = 2): two rare ones remain
+    assert typo_findings(screen_documents("ZB-2026-006", None, TENDER, documents, RULES)) == []
