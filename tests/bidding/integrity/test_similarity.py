@@ -354,3 +354,29 @@ def test_a_misspelling_most_bids_make_is_not_rare() -> None:
     }
     # 再接再励 is in all three bids (rare: in at most max(2, 10 % × 3) = 2): two rare ones remain
     assert typo_findings(screen_documents("ZB-2026-006", None, TENDER, documents, RULES)) == []
+
+
+@pytest.mark.parametrize(
+    "documents",
+    [{}, {"甲公司": bid("甲公司", PROPOSAL_A)}, {"甲公司": "", "乙公司": ""}],
+    ids=["no bids", "one bid", "empty texts"],
+)
+def test_nothing_to_compare_gives_no_findings(documents: dict[str, str]) -> None:
+    assert screen_documents("ZB-2026-007", None, TENDER, documents, RULES) == []
+
+
+def test_a_missing_threshold_is_named() -> None:
+    rules = RuleSet(
+        Rule(
+            id=r.id,
+            version=r.version,
+            name=r.name,
+            basis=r.basis,
+            scope=r.scope,
+            severity=r.severity,
+            thresholds={k: v for k, v in r.thresholds.items() if k != "lsh_rows"},
+        )
+        for r in RULES
+    )
+    with pytest.raises(SimilarityConfigError, match="rule DOC-SIMILAR: threshold 'lsh_rows' is missing"):
+        screen_documents("ZB", None, TENDER, {}, rules)
