@@ -79,7 +79,7 @@ class SimilarityConfigError(ValueError):
 
 
 @dataclass(frozen=True, slots=True)
-class Settings:
+class Thresholds:
     red: float
     amber: float
     k: int
@@ -97,8 +97,10 @@ class Settings:
     cluster_points: float
 
     @classmethod
-    def from_rules(cls, rules: RuleSet, unit: Unit) -> Settings:
+    def from_rules(cls, rules: RuleSet, unit: Unit) -> Thresholds:
         def value(name: str, rule: str = SIMILAR) -> float:
+            if rule not in rules:
+                raise SimilarityConfigError(f"rule {rule} is not in the rule set")
             try:
                 return rules.threshold(rule, name)
             except KeyError as missing:
@@ -255,7 +257,9 @@ class _Paragraph:
     own: U64  # its shingles that are not in the template
 
 
-def _substantive(text: str, template: U64, settings: Settings, unit: Unit, vocabulary: _Vocabulary) -> list[_Paragraph]:
+def _substantive(
+    text: str, template: U64, settings: Thresholds, unit: Unit, vocabulary: _Vocabulary
+) -> list[_Paragraph]:
     kept = []
     for paragraph in paragraphs(text):
         normalised = normalise(paragraph)
@@ -272,7 +276,7 @@ def _substantive(text: str, template: U64, settings: Settings, unit: Unit, vocab
 
 
 def _shared_paragraphs(
-    first: list[_Paragraph], second: list[_Paragraph], settings: Settings
+    first: list[_Paragraph], second: list[_Paragraph], settings: Thresholds
 ) -> list[dict[str, object]]:
     """The best match in ``second`` of each paragraph of ``first`` at ≥ paragraph_similarity."""
     if not first or not second:
@@ -340,7 +344,7 @@ def signature(hashes: U64, num_perm: int) -> np.ndarray:
     return values
 
 
-def _candidates(own: Sequence[U64], settings: Settings) -> set[tuple[int, int]]:
+def _candidates(own: Sequence[U64], settings: Thresholds) -> set[tuple[int, int]]:
     lsh = MinHashLSH(num_perm=settings.num_perm, params=(settings.bands, settings.rows))
     sketches = {}
     for index, hashes in enumerate(own):
@@ -377,7 +381,7 @@ def screen_documents(
     standard clauses). Bidders whose own text has fewer than ``min_shingles`` shingles left are not
     compared (a bid that only restates the tender has nothing of its own to copy).
     """
-    settings = Settings.from_rules(rules, unit)
+    settings = Thresholds.from_rules(rules, unit)
     vocabulary = _Vocabulary()
     template_shingles = _distinct(
         np.concatenate(
@@ -533,7 +537,7 @@ def _clusters(
     lot: str | None,
     bidders: list[str],
     linked: list[tuple[int, int, float]],
-    settings: Settings,
+    settings: Thresholds,
     rules: RuleSet,
 ) -> list[Finding]:
     parent = list(range(len(bidders)))
