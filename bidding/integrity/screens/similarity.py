@@ -33,7 +33,7 @@ How a lot is screened:
 **Characters, not words, by default.** Measured by ``bench/alerts/similarity.py`` (300 bids of
 20–51 KB of Chinese, 11 MB, one 12 KB template quoted by all, planted copies found with precision
 and recall 1.00; 2 shared cores): the whole screen takes 250–280 ms of CPU (wall 460 ms, and
-~950 ms when the machine's load average is 8), 40–70× a SHA-256 pass over the same bytes; jieba
+~950 ms when the machine's load average is 8), 45–70× (CPU) a SHA-256 pass over the same bytes; jieba
 with ``HMM=False`` segments 0.25–0.5 MB/s here, 20–40 s for the lot's text before any shingling.
 The reference's own CJK setting is character shingles, and a copied paragraph is caught either way.
 ``unit="words"`` is kept for callers that want word shingles (it uses ``shingle_words``).
