@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import io
+import json
 import re
 
 import docx
@@ -75,6 +76,7 @@ def test_a_copied_technical_proposal_is_flagged_with_its_paragraphs_side_by_side
     assert [f.rule for f in findings] == [SIMILAR]
     finding = findings[0]
     assert set(finding.subjects) == {"甲公司", "丙公司"}
+    assert json.loads(json.dumps(finding.evidence)) == finding.evidence  # stored as JSON as it is
     evidence = finding.evidence
     assert evidence["ocid"] == "ZB-2026-001"
     assert evidence["lot"] == "1"
@@ -125,6 +127,7 @@ def test_three_bidders_sharing_one_proposal_form_a_cluster() -> None:
     assert isinstance(pairs, list)
     assert len(pairs) == 3
     assert clusters[0].severity is Severity.RED  # every pair ≥ 0.8
+    assert json.loads(json.dumps(clusters[0].evidence)) == clusters[0].evidence
 
 
 def test_two_copiers_make_a_pair_not_a_cluster() -> None:
@@ -338,6 +341,7 @@ def test_two_bids_sharing_three_rare_misspellings_are_flagged() -> None:
     assert "平台布署方案" in typos[1]["a"]
     assert "全部设备布署完成" in typos[1]["b"]
     assert finding.evidence["weight"] == 1.5  # three misspellings, each in two bids: 3 × 1/2
+    assert json.loads(json.dumps(finding.evidence)) == finding.evidence
 
 
 def test_a_misspelling_copied_from_the_tender_does_not_count() -> None:
