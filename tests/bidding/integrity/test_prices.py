@@ -200,30 +200,41 @@ SCORES = [
     pytest.param(
         [100, 110, 120],
         {},
-        # rd = √2 > 1 → RD 1; cv 0.0909 ≥ 0.06; diffs 10, 10 → a progression, 2 → 3 ≥ flag_at 3
-        {"PRICE-RD": 1.0, "PRICE-PROGRESSION": 2.0},
+        # rd = √2 > 1 → RD 0.5; cv 0.0909 ≥ 0.06; diffs 10, 10 → a progression, 2 → 2.5 < flag_at 3
+        {"PRICE-RD": 0.5, "PRICE-PROGRESSION": 2.0},
         id="n=3 cover gap and an arithmetic progression",
     ),
     pytest.param(
         [90, 100, 101, 103],
         {},
         # mean 98.5, SS = 72.25 + 2.25 + 6.25 + 20.25 = 101, s = √(101/3) = 5.8023, cv = 0.05891 (amber)
-        # s_L of [100, 101, 103] = √(14/6) = 1.5275, rd = 6.5465 > 1: RD, COVER; skew < 0: SKEW
-        {"PRICE-CV": 1.5, "PRICE-RD": 1.0, "PRICE-COVER": 2.0, "PRICE-SKEW": 0.5},
-        id="cover bidding",
+        # s_L of [100, 101, 103] = √(14/6) = 1.5275, rd = 6.5465 > 1: RD, COVER (weak: cv ≥ 0.045);
+        # skew < 0: SKEW → 1.5, not flagged
+        {"PRICE-CV": 0.0, "PRICE-RD": 0.5, "PRICE-COVER": 0.5, "PRICE-SKEW": 0.5},
+        id="cover pattern, loose",
+    ),
+    pytest.param(
+        [95, 100, 100.4, 101],
+        {},
+        # mean 99.1, SS = 16.81 + 0.81 + 1.69 + 3.61 = 22.92, s = √7.64 = 2.7641, cv = 0.02789 (red 1)
+        # s_L of [100, 100.4, 101] = √(0.50667/2) = 0.50332, rd = 5/0.50332 = 9.934 > 3 and
+        # cv < 0.045: COVER strong 3; RD 0.5; skew < 0: 0.5 → 5 ≥ flag_at 3
+        {"PRICE-CV": 1.0, "PRICE-RD": 0.5, "PRICE-COVER": 3.0, "PRICE-SKEW": 0.5},
+        id="cover bidding, strong",
     ),
     pytest.param(
         [1000, 1010, 1020],
         {},
-        # s = 10, cv = 10/1010 = 0.0099 < 0.03 (red, 3); rd = √2; cover (2); progression (2)
-        {"PRICE-CV": 3.0, "PRICE-RD": 1.0, "PRICE-COVER": 2.0, "PRICE-PROGRESSION": 2.0},
+        # s = 10, cv = 10/1010 = 0.0099 < 0.03 (red, 1); rd = √2 (0.5); cover, weak: rd < 3 (0.5);
+        # the three bids in arithmetic progression: 2 points
+        {"PRICE-CV": 1.0, "PRICE-RD": 0.5, "PRICE-COVER": 0.5, "PRICE-PROGRESSION": 2.0},
         id="red dispersion",
     ),
     pytest.param(
         [90, 100, 100, 100],
         {},
-        # cv = 5/97.5 = 0.0513 (amber 1.5); three bidders at 100 (3); skew −2 (0.5)
-        {"PRICE-CV": 1.5, "PRICE-IDENTICAL": 3.0, "PRICE-SKEW": 0.5},
+        # cv = 5/97.5 = 0.0513 (amber 0); three bidders at 100 (3); skew −2 (0.5)
+        {"PRICE-CV": 0.0, "PRICE-IDENTICAL": 3.0, "PRICE-SKEW": 0.5},
         id="three identical cover bids",
     ),
     pytest.param(
@@ -236,23 +247,24 @@ SCORES = [
     pytest.param(
         [50, 50, 50],
         {},
-        # cv = 0 < 0.03 (but n = 3 ≥ 3): red 3; identical 3
-        {"PRICE-CV": 3.0, "PRICE-IDENTICAL": 3.0},
+        # cv = 0 < 0.03 (but n = 3 ≥ 3): red 1; identical 3
+        {"PRICE-CV": 1.0, "PRICE-IDENTICAL": 3.0},
         id="n=3 all equal",
     ),
     pytest.param([100, 100], {}, {"PRICE-IDENTICAL": 3.0}, id="two equal bids: no CV below 3 bids"),
-    pytest.param([100, 100.05], {}, {"PRICE-NEAR-IDENTICAL": 2.0}, id="two bids 0.05 % apart"),
+    pytest.param([100, 100.05], {}, {"PRICE-NEAR-IDENTICAL": 0.5}, id="two bids 0.05 % apart"),
+    pytest.param([100, 100.005], {}, {"PRICE-NEAR-IDENTICAL": 3.0}, id="two bids 0.005 % apart: strong"),
     pytest.param([100, 100.1], {}, {}, id="two bids 0.1 % apart are not near-identical"),
     pytest.param([100], {}, {}, id="a single bid"),
     pytest.param(
         [99, 150, 200],
         {"estimate": 100.0, "winner": "A"},
-        # 99/100 = 0.99 ≥ 0.99 → CEILING 1; rd = 51/√(50²/2) = 1.4425 > 1 → RD 1
-        {"PRICE-CEILING": 1.0, "PRICE-RD": 1.0},
+        # 99/100 = 0.99 ≥ 0.99 → CEILING 1; rd = 51/√(50²/2) = 1.4425 > 1 → RD 0.5
+        {"PRICE-CEILING": 1.0, "PRICE-RD": 0.5},
         id="winner at 99 % of the ceiling",
     ),
     pytest.param(
-        [98, 150, 200], {"estimate": 100.0, "winner": "A"}, {"PRICE-RD": 1.0}, id="winner at 98 % of the ceiling"
+        [98, 150, 200], {"estimate": 100.0, "winner": "A"}, {"PRICE-RD": 0.5}, id="winner at 98 % of the ceiling"
     ),
     pytest.param([99, 150], {"estimate": 100.0, "winner": "A"}, {}, id="ceiling needs 3 bids"),
 ]
@@ -364,10 +376,10 @@ def test_hard_evidence_never_enters_the_score() -> None:
 
 
 def test_the_flag_threshold_is_read_from_the_table() -> None:
-    lower = dataclasses.replace(RULES["PRICE-LOT"], thresholds={"flag_at": 2.0})
+    lower = dataclasses.replace(RULES["PRICE-LOT"], thresholds={"flag_at": 0.5})
     rules = RuleSet([lower if rule.id == "PRICE-LOT" else rule for rule in RULES])
-    assert not screen_prices(lot(100, 100.05), RULES).flagged  # 2 points < 3
-    assert screen_prices(lot(100, 100.05), rules).flagged  # 2 points ≥ 2
+    assert not screen_prices(lot(100, 100.05), RULES).flagged  # 0.5 points < 3
+    assert screen_prices(lot(100, 100.05), rules).flagged  # 0.5 points ≥ 0.5
 
 
 def test_a_mean_price_lot_keeps_its_values_and_findings() -> None:
@@ -376,5 +388,5 @@ def test_a_mean_price_lot_keeps_its_values_and_findings() -> None:
     assert mean.values == plain.values
     assert [f.rule for f in mean.findings] == [f.rule for f in plain.findings]
     assert all("均价法" in f.summary for f in mean.findings)
-    # 1.5 + 3 + 0.5 = 5 in a lowest-price lot; 0 + 3 + 0 = 3 in a mean-price lot
-    assert (plain.score, mean.score) == (5.0, 3.0)
+    # 0 + 3 + 0.5 = 3.5 in a lowest-price lot; 0 + 3 + 0 = 3 in a mean-price lot
+    assert (plain.score, mean.score) == (3.5, 3.0)
