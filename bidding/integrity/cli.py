@@ -25,7 +25,7 @@ import click
 import ijson
 
 from bidding.integrity.ocds import NOT_PRICE_COMPETITIVE, Unusable, read_lots
-from bidding.integrity.screening import Tally, evaluate_simulated, screen_ocds
+from bidding.integrity.offline import Tally, evaluate_simulated, screen_ocds
 from bidding.integrity.screens.rules import load_catalogue
 from bidding.integrity.simulator import COVER_BIDDING, KINDS, SimulatedLot, iter_simulated, party_names, to_ocds_package
 

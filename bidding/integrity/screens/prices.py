@@ -44,7 +44,7 @@ fires on a fifth to a third of honest lots, so their points are small (0.5; CV a
 tiers carry the flag: PRICE-COVER with CV < 0.045 *and* RD > 3 (covers far above a tight
 cluster), and PRICE-NEAR-IDENTICAL with a gap under 0.01 % (a few yuan on a lot), 3 points each.
 On fresh seeds the combined flag reaches 96–97 % recall at 83–85 % precision (issue 19's aim:
-≥ 90 % at ≥ 80 %); `tests/bidding/integrity/test_screening.py` holds it to the aim.
+≥ 90 % at ≥ 80 %); `tests/bidding/integrity/test_offline.py` holds it to the aim.
 
 **Lots by price formula.** Predetermined prices (``PREDETERMINED_FORMULAS``: fixed price, random
 selection, direct selection; reference §1.3 "exclude procedures with predetermined prices") are

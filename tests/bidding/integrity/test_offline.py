@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from bidding.integrity.cli import alerts
-from bidding.integrity.screening import RULE_KINDS, evaluate_simulated
+from bidding.integrity.offline import RULE_KINDS, evaluate_simulated
 from bidding.integrity.screens.rules import load_catalogue
 from bidding.integrity.simulator import COVER_BIDDING, simulate
 
