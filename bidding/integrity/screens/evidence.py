@@ -38,6 +38,11 @@ __all__ = [
 ]
 
 HASH_PREFIX = 12  # hex characters of a hash shown as evidence: enough to tell two apart
+_MOBILE_DIGITS = 11  # a mainland mobile number
+_SHOWN_TAIL = 4  # the last characters shown of a phone, an account or an identity number
+_ID_NUMBER_MIN = 15  # identity numbers have 15 (old) or 18 characters
+_ID_HEAD = 6  # the region code an identity number starts with
+_PAIR = 2
 
 AUTHORING_IDENTIFYING: tuple[str, ...] = ("author", "last_modified_by", "company", "document_id", "created")
 """The authoring fields that identify who made a file. The software fields (``creator``,
@@ -96,7 +101,7 @@ def mask_ip(value: str) -> str:
     """IPv4 without its last octet (``203.0.113.*``), IPv6 with its first four groups only."""
     address = ipaddress.ip_address(value)
     if isinstance(address, ipaddress.IPv4Address):
-        return ".".join(str(address).split(".")[:3] + ["*"])
+        return ".".join([*str(address).split(".")[:3], "*"])
     return ":".join(address.exploded.split(":")[:4]) + ":*"
 
 
@@ -109,7 +114,7 @@ def normalise_contact(value: str | None) -> str | None:
         return text.lower()
     digits = re.sub(r"\D", "", text)
     for prefix in ("0086", "86"):
-        if digits.startswith(prefix) and len(digits) - len(prefix) == 11:
+        if digits.startswith(prefix) and len(digits) - len(prefix) == _MOBILE_DIGITS:
             digits = digits[len(prefix) :]
     return digits or None
 
@@ -119,22 +124,22 @@ def mask_contact(value: str) -> str:
     if "@" in value:
         local, _, domain = value.partition("@")
         return f"{local[:1]}***@{domain}"
-    if len(value) <= 4:
+    if len(value) <= _SHOWN_TAIL:
         return "*" * len(value)
-    keep = 3 if len(value) >= 11 else 2
-    return value[:keep] + "*" * (len(value) - keep - 4) + value[-4:]
+    keep = 3 if len(value) >= _MOBILE_DIGITS else 2
+    return value[:keep] + "*" * (len(value) - keep - _SHOWN_TAIL) + value[-_SHOWN_TAIL:]
 
 
 def mask_account(value: str) -> str:
     """A bank account number but its last four characters."""
-    tail = value[-4:] if len(value) > 4 else ""
+    tail = value[-_SHOWN_TAIL:] if len(value) > _SHOWN_TAIL else ""
     return "****" + tail
 
 
 def mask_person(value: str) -> str:
     """An identity number as its first 6 and last 4 characters; a name as its first character."""
-    if len(value) >= 15 and any(ch.isdigit() for ch in value):
-        return value[:6] + "*" * (len(value) - 10) + value[-4:]
+    if len(value) >= _ID_NUMBER_MIN and any(ch.isdigit() for ch in value):
+        return value[:_ID_HEAD] + "*" * (len(value) - _ID_HEAD - _SHOWN_TAIL) + value[-_SHOWN_TAIL:]
     return value[:1] + "*" * max(len(value) - 1, 1)
 
 
@@ -255,7 +260,7 @@ def _groups(
     for signal in signals:
         for value in values(signal):
             holders[value].add(signal.bidder)
-    return [(value, tuple(sorted(who))) for value, who in sorted(holders.items()) if len(who) >= 2]
+    return [(value, tuple(sorted(who))) for value, who in sorted(holders.items()) if len(who) >= _PAIR]
 
 
 def _named(bidders: Iterable[str], names: Mapping[str, str | None]) -> list[dict[str, str | None]]:
@@ -360,7 +365,9 @@ def _names_inside(
                     rule=rule.id,
                     rule_version=rule.version,
                     severity=rule.severity,
-                    summary=f"投标人 {names.get(signal.bidder) or signal.bidder} 的投标文件中出现另一投标人 {name} 的名称",
+                    summary=(
+                        f"投标人 {names.get(signal.bidder) or signal.bidder} 的投标文件中出现另一投标人 {name} 的名称"
+                    ),
                     evidence={
                         **context,
                         "signal": "name-inside",
