@@ -18,6 +18,7 @@ from pathlib import Path
 import docx
 import httpx
 import pytest
+from litestar import Litestar
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -36,6 +37,7 @@ from certs.devpki.pki import DevPki
 from tests.bidding.containers import bid_client
 from tests.bidding.factories import Party, bidder_party, published_tender, tenderee_party
 from tests.bidding.opening.hall_support import sign_in_hall
+from tests.bidding.test_web import log_in
 from trading.kernel import clock
 from trading.kernel.settings import Settings
 from trading.kernel.storage import FileStore
@@ -313,3 +315,34 @@ async def test_honest_devices_raise_no_device_evidence_and_a_missing_lot_is_name
     rules = {f.rule for f in screen_evidence(sealed.code, "L1", signals, load_catalogue())}
     assert "EVID-DEVICE" not in rules
     assert rules == {"EVID-SUBMIT-IP"}  # the test client's one address; nothing opened yet
+
+
+async def test_the_bidder_sees_its_fingerprint_and_address_beside_the_receipt(
+    *,
+    app: Litestar,
+    client: httpx.AsyncClient,
+    session_maker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    store: FileStore,
+    dev_pki: DevPki,
+    tmp_path: Path,
+) -> None:
+    sealed = await three_bids(
+        client=client,
+        session_maker=session_maker,
+        settings=settings,
+        store=store,
+        dev_pki=dev_pki,
+        tmp_path=tmp_path,
+        devices={"A": SHARED_MACHINE, "B": OTHER_MACHINE, "C": None},
+    )
+    assert SHARED_MACHINE is not None
+    assert OTHER_MACHINE is not None
+    transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]  # as tests/conftest.py
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver.local") as browser:
+        await log_in(browser, sealed.bidders["A"])
+        page = (await browser.get("/bidding/bids")).text
+    assert "设备指纹" in page
+    assert SHARED_MACHINE.device_hash in page
+    assert OTHER_MACHINE.device_hash not in page  # another bidder's is not shown
+    assert f"递交地址 <code>{TEST_CLIENT_ADDRESS}</code>" in page
