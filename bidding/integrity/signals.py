@@ -7,8 +7,8 @@ Where each field comes from (issue 19 §1):
   None for browser-sealed bids and bids sealed before the fingerprint existed);
 - ``submit_ip``: ``bidding_bid_versions.submit_ip`` (recorded at submission);
 - ``decrypt_ip``, ``file_digests``, ``authoring``: ``bidding_opening_bids`` (``decrypt_ip``,
-  ``package_files``: recorded when the bidder's decryption or backup opened the package; empty
-  before the opening and for bids opened through escrow). The structured response
+  ``package_files``: recorded when the bidder's decryption, backup or the key holders' escrow opened
+  the package — no address for escrow; empty before the opening). The structured response
   (``ggzy-response.json``) is the platform's own format, not a document the bidder authored: left out;
 - ``guarantee_issuer``: the USCC of the guarantor whose electronic guarantee (保函) secures the bid
   (`trading.guarantees`); None for cash or none;

@@ -326,6 +326,7 @@ class BidPages(Controller):
             context = {
                 "bids": bids,
                 "withdrawal_statements": withdrawal_statements(bids),
+                "device_hashes": device_hashes(bids),
                 "server_time": await intake.now(),
                 "withdrawn": None,
                 "errors": field_errors(exc, BIDDING),

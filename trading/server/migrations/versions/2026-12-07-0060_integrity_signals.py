@@ -10,7 +10,7 @@ The device hash needs no column: it is in the signed public manifest the bid ver
 - ``bidding_opening_bids.package_files``: per file of the opened package, its SHA-256 and size
   and its authoring metadata (PDF document info, DOCX core and app properties), read at opening.
 
-All nullable: bids before this revision, browser-sealed ones and escrow openings have none.
+All nullable: bids before this revision have none, escrow openings no decryption address.
 
 Revision ID: 0048_integrity_signals
 Revises: 0047_integrity_alerts
