@@ -294,3 +294,6 @@ class BidVersion(UUIDPrimaryKey, Base):
     """The receipt record, canonical JSON, exactly as signed."""
     receipt_signature: Mapped[bytes] = mapped_column(sa.LargeBinary)
     """Detached CAdES-B-T signature (DER) of the platform over ``receipt``."""
+    submit_ip: Mapped[str | None] = mapped_column(sa.String(45), default=None)
+    """Issue 19: the client address of the submit request (the actor's, as the platform's trusted
+    proxies resolve it), for the integrity screens only; never shown to other bidders."""

@@ -245,3 +245,4 @@ _.expected_start
 _.use_requirement_gate
 _.intentions_budget
 _.projects_budget
+_.last_modified_by  # python-docx core_properties, written by tests/bidding/integrity/test_signals.py (issue 19)

@@ -63,6 +63,7 @@ from bidding.client.cli_inputs import (
     parse_deadline,
     reporting_refusals,
 )
+from bidding.client.fingerprint import DeviceFingerprint, device_fingerprint
 from bidding.client.receipts import Receipt
 from bidding.client.sdk import (
     BidBuildError,
@@ -259,6 +260,9 @@ def seal(  # noqa: PLR0917 - one parameter per click option
         items=items,
         currency=currency,
     )
+    # Issue 19: the device fingerprint goes into the public manifest; the bidder is told so here.
+    device = device_fingerprint()
+    _disclose_device(device)
     built = build_container(
         out,
         tender=tender,
@@ -275,6 +279,7 @@ def seal(  # noqa: PLR0917 - one parameter per click option
         content_algorithm=content_algorithm,
         sealer=_external_sealer(seal_with, encryption_key, holders, threshold) if seal_with else None,
         response=response,
+        device=device,
     )
     click.echo(
         json.dumps(
@@ -288,10 +293,23 @@ def seal(  # noqa: PLR0917 - one parameter per click option
                 "keyHolders": len(holders),
                 "threshold": threshold if holders else 0,
                 "response": fmt.RESPONSE_FILE if response else None,
+                "deviceFingerprint": device.manifest_entry() if device else None,
             },
             ensure_ascii=False,
             indent=2,
         )
+    )
+
+
+def _disclose_device(device: DeviceFingerprint | None) -> None:
+    """Say what the manifest will carry about this machine (bidding.client.fingerprint)."""
+    if device is None:
+        click.echo("device fingerprint: none readable on this machine; the manifest carries none", err=True)
+        return
+    click.echo(
+        f"device fingerprint (public manifest signals.deviceHash, seen by the platform): {device.device_hash}\n"
+        f"  hashed from: {', '.join(device.identifiers)} (values stay on this machine)",
+        err=True,
     )
 
 

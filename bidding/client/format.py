@@ -16,7 +16,12 @@ shape). It holds exactly four entries:
          "guarantee": {"form": "cash" | "guarantee", "reference": <guarantee no. or "">},
          "parts": {"price-summary": {"name": "price-summary.sealed", "size": n, "sha256": hex},
                    "package": {"name": "package.sealed", "size": n, "sha256": hex}},
-         "contentSha256": {"price-summary": hex, "package": hex}}
+         "contentSha256": {"price-summary": hex, "package": hex},
+         "signals": {"deviceHash": hex, "deviceIdentifiers": ["cpu", "mac", …]}}  (optional)
+
+    ``signals`` (issue 19, optional: older clients and browser-sealed bids have none) is the
+    device fingerprint of the machine that sealed the bid (`bidding.client.fingerprint`): a salted
+    hash and the names of the identifiers hashed, never their values.
 
     ``parts`` digests are over the sealed envelopes (what the server can check now);
     ``contentSha256`` are over the plaintexts (what the opening checks after decryption). The
@@ -52,6 +57,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Final
 
+from bidding.client.fingerprint import check_signals
 from certs.envelope import cms_env
 from certs.envelope.sealed_bid import MAGIC, BidBinding
 from certs.errors import Refused
@@ -238,6 +244,8 @@ def parse_manifest(data: bytes) -> dict[str, Any]:
     for key in ("tender", "lot", "bidder", "deadline", "parts", "contentSha256", "guarantee"):
         if key not in manifest:
             raise ContainerRefused(f"the manifest lacks {key}", field=f"manifest.{key}", rule="required")
+    if "signals" in manifest and (problem := check_signals(manifest["signals"])) is not None:
+        raise ContainerRefused(problem, field="manifest.signals", rule="signals")
     parts = manifest["parts"]
     if not isinstance(parts, dict) or set(parts) != set(PART_NAMES):
         raise ContainerRefused("the manifest must list price-summary and package", field="manifest.parts", rule="parts")

@@ -31,6 +31,7 @@ from typing import Any, BinaryIO, Final
 from cryptography import x509
 
 from bidding.client import format as fmt
+from bidding.client.fingerprint import DeviceFingerprint
 from bidding.client.price_summary import PriceSummary
 from bidding.client.problems import BidBuildError, ContentMismatch
 from bidding.client.reading import (
@@ -318,8 +319,13 @@ def build_container(
     backup_dir: Path | None = None,
     sealer: Callable[[bytes, BidBinding], Sealed | bytes] | None = None,
     response: Path | None = None,
+    device: DeviceFingerprint | None = None,
 ) -> BuiltBid:
     """Build the container at ``out_path`` (replaced atomically) and return its digests.
+
+    ``device``: this machine's fingerprint (`bidding.client.fingerprint.device_fingerprint`, issue
+    19), written into the public manifest as ``signals``; ``ggzy bid seal`` passes it and prints it.
+    None (the default, and every browser-sealed bid) writes no ``signals`` at all.
 
     ``response``: the bidder's structured response (a ``ggzy-response/…`` JSON file naming this
     tender, lot and bidder), packed as the package file `fmt.RESPONSE_FILE`.
@@ -354,6 +360,7 @@ def build_container(
         "now": now,
         "backup_dir": backup_dir,
         "sealer": sealer,
+        "device": device,
     }
     if any(Path(f).name == fmt.RESPONSE_FILE for f in files):
         raise BidBuildError(f"{fmt.RESPONSE_FILE} is reserved for the structured response: pass it with --response")
@@ -385,6 +392,7 @@ def _build(
     now: datetime | None,
     backup_dir: Path | None,
     sealer: Callable[[bytes, BidBinding], Sealed | bytes] | None,
+    device: DeviceFingerprint | None,
 ) -> BuiltBid:
     _check_deadline(deadline)
     checked_guarantee = _check_guarantee(guarantee)
@@ -464,6 +472,9 @@ def _build(
                             },
                         },
                         "contentSha256": content_sha256,
+                        # issue 19: the device fingerprint, public and signed with the manifest;
+                        # absent when not given, so the manifest is byte for byte what it was
+                        **({"signals": device.manifest_entry()} if device is not None else {}),
                     }
                 )
                 signature = _sign(manifest, signer)

@@ -13,6 +13,7 @@ from datetime import datetime
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bidding.client_address import recorded_address
 from bidding.errors import (
     BidRefused,
     DeadlinePassed,
@@ -179,6 +180,7 @@ class Submissions(IntakeBase):
                 parts=checked.parts,
                 receipt=signed.data,
                 receipt_signature=signed.signature,
+                submit_ip=recorded_address(actor.client_ip),  # issue 19: for the integrity screens (same IP)
             )
             session.add(version)
             replaced = bid.status is BidStatus.SUBMITTED and bid.current_version_id is not None

@@ -131,6 +131,12 @@ class OpeningBid(UUIDPrimaryKey, Base):
     failed_attempts: Mapped[int] = mapped_column(default=0)
     last_refusal: Mapped[dict[str, Any] | None]
     updated_at: Mapped[datetime]
+    # Issue 19, read by the integrity screens only (never part of the opening's result):
+    decrypt_ip: Mapped[str | None] = mapped_column(sa.String(45), default=None)
+    """The client address of the bidder's first recorded decryption (or backup) of this bid."""
+    package_files: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+    """``{"files": [{"name", "size", "sha256", "author", "created", …}]}``: the opened package's
+    files with their authoring metadata (`bidding.opening.authoring.package_files`)."""
 
 
 class ReleasedShare(UUIDPrimaryKey, Base):

@@ -80,6 +80,7 @@ class BidPages(Controller):
             {
                 "bids": bids,
                 "withdrawal_statements": withdrawal_statements(bids),
+                "device_hashes": device_hashes(bids),  # issue 19: disclosed to the bidder
                 "server_time": await clock.now(db_session),
                 "withdrawn": request.query_params.get("withdrawn"),
                 **TEMPLATE_LABELS,
@@ -325,6 +326,7 @@ class BidPages(Controller):
             context = {
                 "bids": bids,
                 "withdrawal_statements": withdrawal_statements(bids),
+                "device_hashes": device_hashes(bids),
                 "server_time": await intake.now(),
                 "withdrawn": None,
                 "errors": field_errors(exc, BIDDING),
@@ -334,6 +336,22 @@ class BidPages(Controller):
             )
         url = path_to(request, "bidding.my_bids") + f"?withdrawn={receipt.receipt_no}"
         return Redirect(url, status_code=SEE_OTHER)
+
+
+def device_hashes(bids: Sequence[tuple[Tender, Lot, Bid, Sequence[BidVersion]]]) -> dict[uuid.UUID, str]:
+    """Per version, the device fingerprint its signed manifest carries (``signals.deviceHash``,
+    `bidding.client.fingerprint`): shown to the bidder, who sealed it, beside the receipt.
+    """
+    found: dict[uuid.UUID, str] = {}
+    for _tender, _lot, _bid, versions in bids:
+        for version in versions:
+            try:
+                signals = json.loads(version.manifest or b"{}").get("signals") or {}
+            except (ValueError, AttributeError):  # a withdrawal keeps its statement here: no signals
+                continue
+            if isinstance(signals, dict) and isinstance(signals.get("deviceHash"), str):
+                found[version.id] = signals["deviceHash"]
+    return found
 
 
 def withdrawal_statements(bids: Sequence[tuple[Tender, Lot, Bid, Sequence[BidVersion]]]) -> dict[uuid.UUID, str]:

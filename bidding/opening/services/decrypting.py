@@ -17,17 +17,20 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+import zipfile
 from collections.abc import Hashable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bidding.client import format as fmt
+from bidding.client_address import recorded_address
 from bidding.errors import OpeningRefused, OpeningStateConflict
 from bidding.models import Tender
-from bidding.opening import decryption, remedy, repository
+from bidding.opening import authoring, decryption, remedy, repository
 from bidding.opening.batching import GroupCommit, Waiting
 from bidding.opening.decryption import OpenFailed
 from bidding.opening.events import publish_after_commit
@@ -44,6 +47,8 @@ from trading.kernel.settings import Settings
 from trading.kernel.storage import FileStore
 from trading.ledger.service import append_entry
 
+log = structlog.get_logger(__name__)
+
 
 @dataclass(frozen=True)
 class Decrypted:
@@ -58,6 +63,8 @@ class Decrypted:
     summary: dict[str, Any] | None
     via: str = "key"
     """``key`` (the bidder's content key) or ``backup`` (the backup channel, `bidding.opening.remedy`)."""
+    files: dict[str, Any] | None = None
+    """Issue 19: an opened package's files with their digests and authoring metadata (`files_of`)."""
 
 
 class Decryptions(HallPart):
@@ -104,9 +111,12 @@ class Decryptions(HallPart):
             summary = decryption.price_summary_of(opened.plaintext, stored) if part == fmt.PRICE_SUMMARY else None
         except OpenFailed as failed:
             raise OpeningRefused(failed.message, field=failed.field, rule=failed.rule) from None
+        files = await asyncio.to_thread(files_of, opened.plaintext) if part == fmt.PACKAGE else None
         # 3. Record it, if the window (by the database clock, under the session's lock) still runs:
         #    together with whatever other decryptions of this opening are waiting (group commit).
-        return await self._decryptions.submit(opening_id, Decrypted(actor, code, lot, part, row_id, opened, summary))
+        return await self._decryptions.submit(
+            opening_id, Decrypted(actor, code, lot, part, row_id, opened, summary, files=files)
+        )
 
     async def _record_decryptions(self, opening_id: Hashable, batch: list[Waiting[OpeningBid]]) -> None:
         """One transaction for a batch of checked decryptions of one opening: each is recorded (row,
@@ -127,6 +137,12 @@ class Decryptions(HallPart):
                     waiting.refuse(refusal)  # nothing of it was written; the others go on
                     continue
                 await store_part(session, row, item.part, opened=item.opened, summary=item.summary, now=now)
+                # Issue 19, for the integrity screens only: where the bidder decrypted from, and the
+                # opened package's files (digests, authoring metadata). Not part of the result.
+                if row.decrypt_ip is None:
+                    row.decrypt_ip = recorded_address(item.actor.client_ip)
+                if item.files is not None:
+                    row.package_files = item.files
                 if item.via == "backup" and row.outcome is Outcome.DECRYPTED:
                     row.cause = "opened from the bidder's backup file (digests match the signed manifest)"
                 await append_entry(
@@ -189,8 +205,20 @@ class Decryptions(HallPart):
             raise OpeningRefused(failed.message, field=failed.field, rule=failed.rule) from None
         if part == fmt.PACKAGE:  # kept for the evaluation: no content key will open the sealed copy
             await asyncio.to_thread(self.store.put, remedy.BACKUP_NAMESPACE, opened.sha256, content)
-        decrypted = Decrypted(actor, code, lot, part, row_id, opened, summary, via="backup")
+        files = await asyncio.to_thread(files_of, content) if part == fmt.PACKAGE else None
+        decrypted = Decrypted(actor, code, lot, part, row_id, opened, summary, via="backup", files=files)
         return await self._decryptions.submit(opening_id, decrypted)
+
+
+def files_of(package: bytes) -> dict[str, Any] | None:
+    """The opened package's files for the integrity screens (`authoring.package_files`); None when
+    the package cannot be listed, which never stops the decryption (it is already checked).
+    """
+    try:
+        return authoring.package_files(package)
+    except (zipfile.BadZipFile, OSError, ValueError, KeyError) as exc:
+        log.warning("bidding.opening_package_files_unread", error=type(exc).__name__)
+        return None
 
 
 def check_window(opening: OpeningSession, now: datetime | None, part: str) -> None:

@@ -363,6 +363,7 @@ RULE_TEXT: Final[Mapping[str, str]] = MappingProxyType(
         "industry": N_("Choose an industry of the size thresholds."),
         "number": N_("Enter a non-negative number."),
         "registered": N_("Register the organisation in the supplier library first."),
+        "signals": N_("The bid's device fingerprint is malformed; seal the bid again with the bid tool."),
     }
 )
 ERROR_TITLES: Final[Mapping[str, str]] = MappingProxyType(
