@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
 from bidding.integrity.ocds import Unusable, read_lots
-from bidding.integrity.screens import market, prices, similarity
+from bidding.integrity.screens import evidence, market, prices, similarity
 from bidding.integrity.screens.model import BidSignals, Finding, LotBids
 from bidding.integrity.screens.rules import RuleSet
 from bidding.integrity.simulator import (
@@ -24,6 +24,7 @@ from bidding.integrity.simulator import (
     COPIED_PRICE,
     COVER_BIDDING,
     IDENTICAL_DOCUMENTS,
+    SHARED_DEVICE,
     LotKey,
     Report,
     SimulatedLot,
@@ -44,6 +45,7 @@ RULE_KINDS: Mapping[str, set[str]] = {
     "PRICE-SKEW": {COVER_BIDDING, BID_ROTATION},
     "PRICE-NEAR-IDENTICAL": {COPIED_PRICE},
     "PRICE-CEILING": {COVER_BIDDING, BID_ROTATION},
+    "EVID-DEVICE": {SHARED_DEVICE},
     similarity.SIMILAR: {IDENTICAL_DOCUMENTS},
     similarity.CLUSTER: {IDENTICAL_DOCUMENTS},
     market.COBID_GROUP: {BID_ROTATION},
@@ -164,9 +166,12 @@ def _lots_touched(finding: Finding, bidders_of: Mapping[LotKey, frozenset[str]])
 
 
 def lot_findings(item: SimulatedLot, rules: RuleSet) -> tuple[list[Finding], bool]:
-    """Every per-lot screen over one simulated lot: its findings and the combined (price) flag."""
+    """Every per-lot screen over one simulated lot: its findings and the combined (price) flag
+    (hard evidence and documents are kept apart from the flag, reference §7 F.2).
+    """
     screening = prices.screen_prices(item.bids, rules)
     findings = list(screening.findings)
+    findings += evidence.screen_evidence(item.bids.ocid, item.bids.lot, item.signals, rules)
     texts = _texts(item.signals)
     if len(texts) >= 2:  # noqa: PLR2004 - similarity compares pairs
         findings += similarity.screen_documents(item.bids.ocid, item.bids.lot, item.tender_text, texts, rules)
