@@ -82,6 +82,28 @@ def median(values: Sequence[Decimal]) -> Decimal:
 
 
 @exact
+def leave_one_out_z(
+    score: Decimal, others: Sequence[Decimal], *, floor: Decimal, mad_scale: Decimal
+) -> tuple[Decimal, Decimal, Decimal, Decimal] | None:
+    """The robust z of ``score`` against the other experts' scores: (median, MAD, scale, z).
+
+    z = (score − median(others)) / max(mad_scale · MAD(others), floor). The floor (a share of the
+    criterion's maximum) keeps a panel whose other members all agree (MAD = 0) from turning any
+    difference into an infinite z. None when there are no others or the scale is 0 (no floor and
+    MAD = 0): no z can be told then. Shared with ``bidding.integrity.screens.experts`` (integrity may
+    import the evaluation, never the reverse), so the expert's prompt and the screen agree.
+    """
+    if not others:
+        return None
+    centre = median(others)
+    mad = median([abs(v - centre) for v in others])
+    scale = max(mad_scale * mad, floor)
+    if scale <= 0:
+        return None
+    return centre, mad, scale, (score - centre) / scale
+
+
+@exact
 def summation_errors(
     criteria: Sequence[Criterion], sheets: Iterable[Sheet], defaults: Defaults = DEFAULTS
 ) -> list[Finding]:
@@ -215,13 +237,12 @@ def outliers(criteria: Sequence[Criterion], sheets: Iterable[Sheet], defaults: D
         for expert, score in sorted(panel.items()):
             if max(abs(score - lowest_median), abs(score - highest_median)) < reach:
                 continue
-            others = [v for e, v in panel.items() if e != expert]
-            centre = median(others)
-            mad = median([abs(v - centre) for v in others])
-            scale = max(defaults.mad_scale * mad, floor)
-            if scale <= 0:
+            robust = leave_one_out_z(
+                score, [v for e, v in panel.items() if e != expert], floor=floor, mad_scale=defaults.mad_scale
+            )
+            if robust is None:
                 continue
-            z = (score - centre) / scale
+            centre, mad, scale, z = robust
             if abs(z) >= defaults.outlier_z:
                 out.append(
                     Finding(
