@@ -35,8 +35,8 @@ from decimal import Decimal
 from bidding.evaluation.methods.aggregation import scored_criteria
 from bidding.evaluation.methods.common import ZERO, Criterion, CriterionKind, exact, round_score
 from bidding.evaluation.methods.defaults import DEFAULTS, Defaults
+from bidding.panel_deviation import leave_one_out_z, median
 
-TWO = Decimal(2)
 MIN_PANEL_FOR_OUTLIERS = 3
 
 
@@ -72,35 +72,6 @@ class Finding:
             "numbers": {k: str(v) if isinstance(v, Decimal) else v for k, v in self.numbers.items()},
             "defaults_version": self.defaults_version,
         }
-
-
-def median(values: Sequence[Decimal]) -> Decimal:
-    """The median (mean of the two middle values for an even count), exact."""
-    ordered = sorted(values)
-    mid = len(ordered) // 2
-    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / TWO
-
-
-@exact
-def leave_one_out_z(
-    score: Decimal, others: Sequence[Decimal], *, floor: Decimal, mad_scale: Decimal
-) -> tuple[Decimal, Decimal, Decimal, Decimal] | None:
-    """The robust z of ``score`` against the other experts' scores: (median, MAD, scale, z).
-
-    z = (score − median(others)) / max(mad_scale · MAD(others), floor). The floor (a share of the
-    criterion's maximum) keeps a panel whose other members all agree (MAD = 0) from turning any
-    difference into an infinite z. None when there are no others or the scale is 0 (no floor and
-    MAD = 0): no z can be told then. Shared with ``bidding.integrity.screens.experts`` (integrity may
-    import the evaluation, never the reverse), so the expert's prompt and the screen agree.
-    """
-    if not others:
-        return None
-    centre = median(others)
-    mad = median([abs(v - centre) for v in others])
-    scale = max(mad_scale * mad, floor)
-    if scale <= 0:
-        return None
-    return centre, mad, scale, (score - centre) / scale
 
 
 @exact

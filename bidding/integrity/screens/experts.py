@@ -6,7 +6,7 @@ Subjects are expert ids (on ggzy the pool's expert id, stable across tenders). T
 
 Conventions, so the tests' hand-computed values can follow them:
 
-- **Robust z** (EXPERT-DEVIATION) is ``bidding.evaluation.scoring_checks.leave_one_out_z``, the same
+- **Robust z** (EXPERT-DEVIATION) is ``bidding.panel_deviation.leave_one_out_z``, the same
   function the expert's inline prompt uses: z = (s − median₋ₑ) / max(1.4826 · MAD₋ₑ, floor), with
   floor = ``floor_share`` × the criterion's maximum. MAD₋ₑ = 0 (the other experts agree) is handled
   by the floor; a criterion whose maximum is 0 gives no z (the deviation rate still applies).
@@ -36,9 +36,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from bidding.evaluation.scoring_checks import leave_one_out_z
 from bidding.integrity.screens.model import Finding, Severity
 from bidding.integrity.screens.rules import RuleSet
+from bidding.panel_deviation import leave_one_out_z
 
 DEVIATION = "EXPERT-DEVIATION"
 OBJECTIVE = "EXPERT-OBJECTIVE"
