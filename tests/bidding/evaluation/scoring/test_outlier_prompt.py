@@ -21,7 +21,7 @@ from bidding.evaluation.models import Finding, Resolution, SessionState
 from bidding.evaluation.scoring.service import Scoring
 from certs.devpki.pki import DevPki
 from tests.bidding.evaluation.scoring.world import QUALITY, TECH, World, opened_world, run
-from tests.trading.parties.factories import PASSWORD, Account, csrf_token
+from tests.trading.parties.factories import PASSWORD, Account, api_token, bearer, csrf_token
 from trading.kernel.settings import Settings
 from trading.kernel.storage import FileStore
 
@@ -76,7 +76,7 @@ def sheet(world: World, i: int, *, submit: bool = True) -> Callable[[Scoring], A
     return fill
 
 
-async def test_an_outlier_is_asked_for_its_reason_beside_the_score(world: World, browser: httpx.AsyncClient) -> None:
+async def test_an_outlier_is_asked_for_its_reason_beside_the_score(world: World, browser: httpx.AsyncClient) -> None:  # noqa: PLR0915
     ev = world.evaluation_id
     await world.set_state(SessionState.SCORING, chair=0)
     bid_c = f"/evaluation/e/{ev}/bids/{world.bids['C']}"
@@ -105,6 +105,33 @@ async def test_an_outlier_is_asked_for_its_reason_beside_the_score(world: World,
     await log_in(browser, world.experts[0].account)
     assert "outlier-prompt" not in (await browser.get(bid_c)).text
 
+    # The same prompt on the API: listed for the member concerned, an empty reason refused naming the
+    # field, another member refused; nothing is recorded by a refusal.
+    api = f"/api/v1/evaluation/e/{ev}/outlier-prompts"
+    mine = bearer(await api_token(browser, world.experts[4].account))
+    listed = await browser.get(api, headers=mine)
+    assert listed.status_code == 200, listed.text
+    [prompt] = listed.json()
+    assert (prompt["findingId"], prompt["criterion"], prompt["z"], prompt["resolution"]) == (
+        str(finding.id),
+        TECH,
+        "5.60",
+        None,
+    )
+    empty = await browser.post(f"{api}/{finding.id}/reason", json={"justification": " "}, headers=mine)
+    assert empty.status_code == 422, empty.text
+    assert empty.json()["errors"][0]["field"] == "justification"
+    assert empty.json()["errors"][0]["rule"] == "justification_required"
+    bad = await browser.post(f"{api}/{finding.id}/reason", json={"justification": "x", "points": "高"}, headers=mine)
+    assert bad.status_code == 422
+    assert bad.json()["errors"][0]["field"] == "points"
+    other = bearer(await api_token(browser, world.experts[0].account))
+    assert (await browser.get(api, headers=other)).json() == []
+    stranger = await browser.post(f"{api}/{finding.id}/reason", json={"justification": "x"}, headers=other)
+    assert stranger.status_code == 403
+    async with world.session_maker() as session:
+        assert (await session.get_one(Finding, finding.id)).resolution is None
+
     # An empty reason is refused on the same page, naming the field; nothing is recorded.
     csrf = await log_in(browser, world.experts[4].account)
     resolve = f"/evaluation/e/{ev}/findings/{finding.id}/resolve"
@@ -128,3 +155,5 @@ async def test_an_outlier_is_asked_for_its_reason_beside_the_score(world: World,
     assert kept.justification == reason
     shown = html.unescape((await browser.get(bid_c)).text)
     assert f"您对该评分的理由: {reason}" in shown
+    [after] = (await browser.get(api, headers=mine)).json()
+    assert (after["resolution"], after["justification"]) == ("justified", reason)
