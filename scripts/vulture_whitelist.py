@@ -245,3 +245,4 @@ _.expected_start
 _.use_requirement_gate
 _.intentions_budget
 _.projects_budget
+_.median_others  # bidding.evaluation.scoring.api.OutlierPrompt: a JSON field of the outlier prompt

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bidding.evaluation.models import Evaluation, Finding, SessionState
 from bidding.evaluation.scoring.result import finalise
 from bidding.evaluation.scoring.service import Scoring
-from bidding.integrity.evaluation_source import EvaluationNotFound, evaluation_panel
+from bidding.integrity.evaluation_source import EvaluationNotFound, evaluation_panel, tender_panels
 from bidding.integrity.screens import experts as screens
 from bidding.integrity.screens.rules import load_catalogue
 from certs.devpki.pki import DevPki
@@ -126,6 +126,8 @@ async def test_a_scored_evaluation_reads_into_a_panel_the_screens_flag(world: Wo
         await session.commit()
     async with world.session_maker() as session:
         panel = await evaluation_panel(session, ev)
+        evaluation = await session.get_one(Evaluation, ev)
+        assert await tender_panels(session, evaluation.tender_id) == [panel]  # the tender's only evaluation
     # B wins on its lower price (the tie at 86.00 of tests/bidding/evaluation/scoring); price points 30.
     assert panel.winner == orgs["B"]
     assert panel.fixed_points[orgs["B"]] == 30.0
