@@ -35,8 +35,8 @@ from decimal import Decimal
 from bidding.evaluation.methods.aggregation import scored_criteria
 from bidding.evaluation.methods.common import ZERO, Criterion, CriterionKind, exact, round_score
 from bidding.evaluation.methods.defaults import DEFAULTS, Defaults
+from bidding.panel_deviation import leave_one_out_z, median
 
-TWO = Decimal(2)
 MIN_PANEL_FOR_OUTLIERS = 3
 
 
@@ -72,13 +72,6 @@ class Finding:
             "numbers": {k: str(v) if isinstance(v, Decimal) else v for k, v in self.numbers.items()},
             "defaults_version": self.defaults_version,
         }
-
-
-def median(values: Sequence[Decimal]) -> Decimal:
-    """The median (mean of the two middle values for an even count), exact."""
-    ordered = sorted(values)
-    mid = len(ordered) // 2
-    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / TWO
 
 
 @exact
@@ -215,13 +208,12 @@ def outliers(criteria: Sequence[Criterion], sheets: Iterable[Sheet], defaults: D
         for expert, score in sorted(panel.items()):
             if max(abs(score - lowest_median), abs(score - highest_median)) < reach:
                 continue
-            others = [v for e, v in panel.items() if e != expert]
-            centre = median(others)
-            mad = median([abs(v - centre) for v in others])
-            scale = max(defaults.mad_scale * mad, floor)
-            if scale <= 0:
+            robust = leave_one_out_z(
+                score, [v for e, v in panel.items() if e != expert], floor=floor, mad_scale=defaults.mad_scale
+            )
+            if robust is None:
                 continue
-            z = (score - centre) / scale
+            centre, mad, scale, z = robust
             if abs(z) >= defaults.outlier_z:
                 out.append(
                     Finding(

@@ -37,6 +37,7 @@ from bidding.evaluation.report import api as report_api
 from bidding.evaluation.report import web as report_web
 from bidding.evaluation.report import web_pagesign as report_web_pagesign
 from bidding.evaluation.requirementset import web as requirementset_web
+from bidding.evaluation.scoring import api as scoring_api
 from bidding.evaluation.scoring import web as scoring_web
 from bidding.evaluation.session import web as session_web
 from bidding.evaluation.venues import api as venues_api
@@ -204,6 +205,7 @@ def route_handlers(api_prefix: str) -> list[ControllerRouterHandler]:
             *award_securities_api.CONTROLLERS,
             *pool_api.CONTROLLERS,
             *clarifications_api.CONTROLLERS,
+            *scoring_api.CONTROLLERS,
             *committee_api.CONTROLLERS,
             *report_api.CONTROLLERS,
             *requirementset_web.API_CONTROLLERS,

@@ -76,10 +76,19 @@ class ReviewForm:
     reason: str = ""
 
 
+def _uuid_or_none(value: str) -> uuid.UUID | None:
+    """The bid a form came from; anything else answers on the workspace (the safe default page)."""
+    try:
+        return uuid.UUID(value) if value else None
+    except ValueError:
+        return None
+
+
 @dataclass
 class ResolveForm:
     points: str = ""
     justification: str = ""
+    bid: str = ""  # set by the bid page's inline prompt: answer on that page, not the workspace
 
 
 @dataclass
@@ -441,7 +450,7 @@ class ScoringPages(Controller):
             actor=actor,
             evaluation_id=evaluation_id,
             work=work,
-            bid=None,
+            bid=_uuid_or_none(data.bid),
             failed=f"finding-{finding_id}",
             form={},
         )
