@@ -1,0 +1,83 @@
+"""The screens' plain values built from ggzy's own tables (the database side of `screens.model`).
+
+At the opening, a lot's valid bids are those read out (唱标: decrypted by the bidder or opened from
+escrow, `bidding.opening.models.READ_OUT`) with their total price from the signed price summary;
+bids revoked or withdrawn at the opening are not bids of the lot any more (reference §1.3: screens
+run over valid bids). Bidders are named by organisation id, as `signals.lot_signals` and
+`evaluation_source` name them, so the screens' findings about one bidder line up.
+"""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal, InvalidOperation
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bidding.evaluation.models import Evaluation
+from bidding.integrity.screens.model import BidPrice, InvalidPrice, LotBids
+from bidding.models import Lot, Tender
+from bidding.opening import repository as opening_repository
+from bidding.opening.models import READ_OUT
+
+# Base-price presets that average the bids (reference §4.5: F1, F2, F4 and F3 without a given
+# base): honest bidders aim at the mean, so these lots are their own stratum (`prices` docstring).
+_MEAN_PRESETS = frozenset({"F1", "F2", "F3", "F4"})
+
+
+async def price_formula(session: AsyncSession, tender_id: uuid.UUID) -> str:
+    """``mean`` when the tender's evaluation rewards closeness to an average of the bids (its
+    method settings name a base-price preset), ``lowest`` otherwise (or before it is set up).
+    """
+    settings = await session.scalars(sa.select(Evaluation.settings).where(Evaluation.tender_id == tender_id))
+    presets = {str((value or {}).get("price_base", "")) for value in settings}
+    return "mean" if presets & _MEAN_PRESETS else "lowest"
+
+
+def _amount(summary: dict[str, object] | None) -> float | None:
+    total = (summary or {}).get("totalPrice")
+    try:
+        return float(Decimal(str(total))) if total is not None else None
+    except (InvalidOperation, ValueError):
+        return None
+
+
+async def opened_lot_bids(session: AsyncSession, tender_id: uuid.UUID, lot_id: uuid.UUID) -> LotBids | None:
+    """The lot's read-out bids with their total prices, or None before the tender's opening.
+
+    A read-out bid whose total is missing or not a positive number (a price summary signed that
+    way) has no price to screen and is left out; the opening's record shows it as it was read.
+    """
+    tender = await session.get(Tender, tender_id)
+    lot = await session.get(Lot, lot_id)
+    if tender is None or lot is None or lot.tender_id != tender.id:
+        return None
+    opening = await opening_repository.opening_of_tender(session, tender_id)
+    if opening is None:
+        return None
+    rows = await opening_repository.bid_rows(session, opening)
+    bids: list[BidPrice] = []
+    for row in rows:
+        if row.lot_id != lot.id or row.outcome not in READ_OUT:
+            continue
+        amount = _amount(row.price_summary)
+        if amount is None:
+            continue
+        try:
+            bids.append(BidPrice(str(row.organisation_id), amount, row.price_opened_at))
+        except InvalidPrice:
+            continue
+    single = await session.scalar(sa.select(sa.func.count()).select_from(Lot).where(Lot.tender_id == tender.id)) == 1
+    year = tender.deadline.year if tender.deadline else None
+    return LotBids(
+        ocid=tender.project_code,
+        lot=None if single else lot.code,
+        bids=tuple(bids),
+        currency="CNY",
+        estimate=float(lot.estimate) if lot.estimate else None,
+        buyer=str(tender.tenderee_organisation_id),
+        market=f"{tender.category.value}|{year}" if year else tender.category.value,
+        date=tender.deadline.date() if tender.deadline else None,
+        price_formula=await price_formula(session, tender.id),
+    )
