@@ -37,7 +37,7 @@ from trading.kernel.errors import Conflict, NotFound, ValidationFailed
 from trading.ledger.service import append_entry
 
 ALERT_SUBJECT: Final = "integrity.alert"
-RULE_SUBJECT: Final = "integrity.rule"
+SUBJECT_RULE: Final = "integrity.rule"
 MAX_REASON: Final = 2000
 MAX_NAME: Final = 200
 MAX_BASIS: Final = 500
@@ -60,11 +60,6 @@ TRANSITIONS: Final[Mapping[AlertStatus, frozenset[AlertStatus]]] = {
     AlertStatus.CONFIRMED: frozenset(),
 }
 REASON_REQUIRED: Final = frozenset({AlertStatus.DISMISSED, AlertStatus.CONFIRMED})
-REVIEW_ACTIONS: Final[Mapping[AlertStatus, str]] = {
-    AlertStatus.REVIEWING: "integrity.alert_taken_up",
-    AlertStatus.DISMISSED: "integrity.alert_dismissed",
-    AlertStatus.CONFIRMED: "integrity.alert_confirmed",
-}
 
 
 # --- rules ----------------------------------------------------------------------------------------
@@ -129,7 +124,7 @@ async def ensure_rules_seeded(session: AsyncSession, defaults: RuleSet | None = 
                 session,
                 actor=Actor.system(),
                 action="integrity.rules_seeded",
-                subject_type=RULE_SUBJECT,
+                subject_type=SUBJECT_RULE,
                 subject_id="catalogue",
                 data={"rules": [{"id": r.id, "version": r.version, **definition_of(r)} for r in missing]},
                 summary={"rows": len(missing)},
@@ -291,7 +286,7 @@ async def new_rule_version(session: AsyncSession, edit: RuleEdit, *, actor: Acto
         session,
         actor=actor,
         action="integrity.rule_version_created",
-        subject_type=RULE_SUBJECT,
+        subject_type=SUBJECT_RULE,
         subject_id=edit.rule_id,
         data={"rule": edit.rule_id, "version": number, "reason": row.reason, **definition},
         summary={"code": edit.rule_id, "version": number},
@@ -458,10 +453,16 @@ async def review_alert(
     )
     alert.status, alert.updated_at = target.value, now
     await session.flush()
+    if target is AlertStatus.REVIEWING:
+        action = "integrity.alert_taken_up"
+    elif target is AlertStatus.DISMISSED:
+        action = "integrity.alert_dismissed"
+    else:
+        action = "integrity.alert_confirmed"
     await append_entry(
         session,
         actor=actor,
-        action=REVIEW_ACTIONS[target],
+        action=action,
         subject_type=ALERT_SUBJECT,
         subject_id=str(alert.id),
         data={"alert": str(alert.id), "from": current.value, "to": target.value, "reason": reason},

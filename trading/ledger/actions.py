@@ -299,6 +299,7 @@ GROUP_LABELS: Final[Mapping[str, str]] = MappingProxyType(
         "award": N_("Award procedure"),
         "guarantees": N_("Electronic guarantees"),
         "procurement": N_("Government procurement"),
+        "integrity": N_("Integrity alerts"),
     }
 )
 SUBJECT_LABELS: Final[Mapping[str, str]] = MappingProxyType(
