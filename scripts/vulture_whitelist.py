@@ -245,3 +245,4 @@ _.expected_start
 _.use_requirement_gate
 _.intentions_budget
 _.projects_budget
+_.reviewer_id  # integrity_reviews: who reviewed, kept for the record (bidding/integrity/models.py)

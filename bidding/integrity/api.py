@@ -33,7 +33,7 @@ class IntegrityAlertsApi(Controller):
     tags = ["integrity"]
 
     @get("/", operation_id="integrity_list_alerts", opt=requires(IntegrityPermission.READ))
-    async def list_alerts(  # noqa: PLR0913, PLR0917 - the list's filters
+    async def list_alerts(  # noqa: PLR0917 - the list's filters
         self,
         db_session: NamedDependency[AsyncSession],
         severity: FromQuery[Severity | None] = None,

@@ -46,7 +46,12 @@ async def run_screeners(session: AsyncSession, lot: LotContext, registered: Sequ
                 answer = await entry.screener(session, lot)
                 result = answer if isinstance(answer, ScreenResult) else ScreenResult(findings=tuple(answer))
                 recorded = await service.record_findings(
-                    session, tender_id=lot.tender_id, ocid=lot.ocid, lot=lot.lot, scope=entry.scope, findings=result.findings
+                    session,
+                    tender_id=lot.tender_id,
+                    ocid=lot.ocid,
+                    lot=lot.lot,
+                    scope=entry.scope,
+                    findings=result.findings,
                 )
                 if result.lot_score is not None:
                     await service.record_lot_screening(
@@ -95,12 +100,15 @@ async def screen_tender(session: AsyncSession, code: str, *, triggers: Sequence[
 
 async def screen_opening(session_maker: async_sessionmaker[AsyncSession], code: str) -> ScreeningReport:
     """The opening of ``code`` closed: its lots through the opening's and the market's screeners
-    (the market's incremental step for a newly opened lot)."""
+    (the market's incremental step for a newly opened lot).
+    """
     async with transaction(session_maker, lock=True) as session:
         return await screen_tender(session, code, triggers=(Trigger.OPENING, Trigger.MARKET))
 
 
-async def screen_evaluation(session_maker: async_sessionmaker[AsyncSession], evaluation_id: uuid.UUID) -> ScreeningReport:
+async def screen_evaluation(
+    session_maker: async_sessionmaker[AsyncSession], evaluation_id: uuid.UUID
+) -> ScreeningReport:
     """The evaluation's scores are all in: it through the evaluation's screeners."""
     async with transaction(session_maker, lock=True) as session:
         evaluation = await session.get(Evaluation, evaluation_id)

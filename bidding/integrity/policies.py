@@ -20,6 +20,8 @@ class IntegrityPermission(Permission):
 
 
 ROLE_GRANTS: Mapping[Role, frozenset[str]] = {
-    Role.SUPERVISOR: frozenset({IntegrityPermission.READ, IntegrityPermission.REVIEW, IntegrityPermission.MANAGE_RULES}),
+    Role.SUPERVISOR: frozenset(
+        {IntegrityPermission.READ, IntegrityPermission.REVIEW, IntegrityPermission.MANAGE_RULES}
+    ),
     Role.ADMIN: frozenset({IntegrityPermission.READ, IntegrityPermission.REVIEW}),
 }

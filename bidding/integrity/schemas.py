@@ -9,8 +9,8 @@ from typing import Any
 import msgspec
 
 from bidding.integrity.models import IntegrityAlert, IntegrityReview
-from bidding.integrity.service import AlertStatus
 from bidding.integrity.screens.model import Scope, Severity
+from bidding.integrity.service import AlertStatus
 from trading.kernel.bounds import Input
 
 

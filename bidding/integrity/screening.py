@@ -100,7 +100,8 @@ _screeners: list[Registered] = []
 
 def register_screener(trigger: Trigger, scope: Scope, screener: LotScreener, *, name: str = "") -> None:
     """Run ``screener`` at ``trigger``; its findings are recorded under ``scope``. Registering the
-    same screener for the same moment twice keeps one."""
+    same screener for the same moment twice keeps one.
+    """
     label = name or getattr(screener, "__qualname__", type(screener).__name__)
     if any(r.trigger is trigger and r.screener is screener for r in _screeners):
         return

@@ -215,11 +215,11 @@ def _parse_thresholds(edit: RuleEdit, current: Mapping[str, float], problems: li
             problems.append({"field": field, "rule": "threshold_number", "message": f"threshold {name}: finite"})
             continue
         parsed[name] = value
-    for name in edit.thresholds:
-        if name not in current:
-            problems.append(
-                {"field": f"thresholds.{name}", "rule": "threshold_unknown", "message": f"rule has no threshold {name}"}
-            )
+    problems.extend(
+        {"field": f"thresholds.{name}", "rule": "threshold_unknown", "message": f"rule has no threshold {name}"}
+        for name in edit.thresholds
+        if name not in current
+    )
     return parsed
 
 
@@ -257,7 +257,11 @@ async def new_rule_version(session: AsyncSession, edit: RuleEdit, *, actor: Acto
     }
     if not problems and definition == current.definition:
         problems.append(
-            {"field": "form", "rule": "integrity_rule_unchanged", "message": "the version says what the current one says"}
+            {
+                "field": "form",
+                "rule": "integrity_rule_unchanged",
+                "message": "the version says what the current one says",
+            }
         )
     if problems:
         first = problems[0]
@@ -379,7 +383,7 @@ async def _by_key(session: AsyncSession, key: str) -> IntegrityAlert | None:
     return (await session.scalars(sa.select(IntegrityAlert).where(IntegrityAlert.dedupe_key == key))).one_or_none()
 
 
-async def record_lot_screening(  # noqa: PLR0913 - one lot's screening is this many facts
+async def record_lot_screening(
     session: AsyncSession,
     *,
     tender_id: uuid.UUID | None,
@@ -397,7 +401,9 @@ async def record_lot_screening(  # noqa: PLR0913 - one lot's screening is this m
         raise ValidationFailed(f"score {score!r} is not finite", field="score", rule=RULE_FINITE)
     stored = _jsonable(values)
     query = sa.select(IntegrityLotScreening).where(
-        IntegrityLotScreening.ocid == ocid, IntegrityLotScreening.lot == (lot or ""), IntegrityLotScreening.scope == scope.value
+        IntegrityLotScreening.ocid == ocid,
+        IntegrityLotScreening.lot == (lot or ""),
+        IntegrityLotScreening.scope == scope.value,
     )
     row = (await session.scalars(query.with_for_update())).one_or_none()
     now = await clock.now(session)

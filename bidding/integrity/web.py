@@ -103,7 +103,8 @@ def histogram(scores: list[float], mark: float | None) -> dict[str, Any]:
 
 def numbers_of(evidence: dict[str, Any]) -> list[tuple[str, str]]:
     """The evidence's plain values as (name, value) rows: the top-level numbers and text, and those
-    under ``numbers`` (a screen's own figures)."""
+    under ``numbers`` (a screen's own figures).
+    """
     rows: list[tuple[str, str]] = []
     nested = evidence.get("numbers")
     for source in (nested if isinstance(nested, dict) else {}, evidence):
@@ -120,7 +121,9 @@ def tables_of(evidence: dict[str, Any]) -> list[tuple[str, list[tuple[str, str]]
     for key, value in evidence.items():
         if key in {"numbers", "network", "paragraphs", "matches"} or not isinstance(value, dict):
             continue
-        cells = [(str(k), str(v)) for k, v in value.items() if isinstance(v, (int, float, str)) and not isinstance(v, bool)]
+        cells = [
+            (str(k), str(v)) for k, v in value.items() if isinstance(v, (int, float, str)) and not isinstance(v, bool)
+        ]
         if cells:
             tables.append((str(key), cells))
     return tables
@@ -145,7 +148,7 @@ class IntegrityPages(Controller):
     include_in_schema = False
 
     @get("/alerts", name=ALERTS, opt=requires(IntegrityPermission.READ))
-    async def alerts(  # noqa: PLR0913, PLR0917 - the list's filters
+    async def alerts(
         self,
         *,
         request: Request[Any, Any, Any],
@@ -166,7 +169,18 @@ class IntegrityPages(Controller):
             "tender": tender.strip()[:200],
         }
         offset = max(0, min(offset, 1_000_000))
-        rows, total = await service.list_alerts(db_session, service.AlertFilter(**chosen), offset=offset, limit=PAGE_SIZE)
+        rows, total = await service.list_alerts(
+            db_session,
+            service.AlertFilter(
+                severity=chosen["severity"],
+                rule=chosen["rule"],
+                status=chosen["status"],
+                scope=chosen["scope"],
+                tender=chosen["tender"],
+            ),
+            offset=offset,
+            limit=PAGE_SIZE,
+        )
         rules = await service.current_rule_rows(db_session)
         return await page(
             request,
@@ -184,7 +198,11 @@ class IntegrityPages(Controller):
 
     @get("/alerts/{alert_id:uuid}", name=ALERT, opt=requires(IntegrityPermission.READ))
     async def alert(
-        self, *, request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession], alert_id: FromPath[uuid.UUID]
+        self,
+        *,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+        alert_id: FromPath[uuid.UUID],
     ) -> Template:
         """An alert: what it says, its evidence drawn per kind, the lot against the market, reviews."""
         return await self._alert_page(request, db_session, alert_id, {}, [])
@@ -263,7 +281,8 @@ class IntegrityPages(Controller):
     @get("/rules", name=RULES, opt=requires(IntegrityPermission.READ))
     async def rules(self, *, request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession]) -> Template:
         """Every rule's current version with its id, name, basis, scope, thresholds and what
-        reviewers made of the alerts each version raised."""
+        reviewers made of the alerts each version raised.
+        """
         return await page(
             request,
             "bidding/integrity/rules.html",
@@ -369,9 +388,7 @@ def parse_thresholds(text: str) -> dict[str, str]:
             continue
         name, sign, value = line.partition("=")
         if not sign or not name.strip():
-            raise ValidationFailed(
-                f"line {number}: write name = value", field="thresholds", rule="threshold_number"
-            )
+            raise ValidationFailed(f"line {number}: write name = value", field="thresholds", rule="threshold_number")
         values[name.strip()] = value.strip()
     return values
 

@@ -59,7 +59,9 @@ def device_finding() -> Finding:
         summary="两家投标人的投标文件由同一台设备制作",
         evidence={
             "matches": [{"kind": "device_hash", "value": "ab12cd", "bidders": ["b1", "b2"]}],
-            "paragraphs": [{"left": "甲公司施工组织设计第一段", "right": "乙公司施工组织设计第一段", "similarity": 0.97}],
+            "paragraphs": [
+                {"left": "甲公司施工组织设计第一段", "right": "乙公司施工组织设计第一段", "similarity": 0.97}
+            ],
             "network": {
                 "nodes": [{"id": "b1", "name": "甲公司", "category": 0}, {"id": "b2", "name": "乙公司", "category": 0}],
                 "edges": [{"source": "b1", "target": "b2", "value": 3}],

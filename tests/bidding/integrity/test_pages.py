@@ -32,7 +32,14 @@ async def _alerts(session_maker: async_sessionmaker[AsyncSession]) -> list[Integ
         await seed(session)
         for ocid, score in (("GGZY-M-1", 1.0), ("GGZY-M-2", 2.0), ("GGZY-M-3", 8.0)):
             await service.record_lot_screening(
-                session, tender_id=None, ocid=ocid, lot=None, scope=Scope.LOT_EVIDENCE, score=score, flagged=score > 5, values={}
+                session,
+                tender_id=None,
+                ocid=ocid,
+                lot=None,
+                scope=Scope.LOT_EVIDENCE,
+                score=score,
+                flagged=score > 5,
+                values={},
             )
         alerts = await service.record_findings(
             session, tender_id=None, ocid="GGZY-M-3", lot=None, scope=Scope.LOT_EVIDENCE, findings=[device_finding()]
@@ -65,26 +72,39 @@ async def test_the_supervisor_reviews_an_alert_with_its_evidence(
 
     page = await client.get(f"/integrity/alerts/{device.id}")
     assert page.status_code == 200
-    assert 'id="evidence-matches"' in page.text and "ab12cd" in page.text
+    assert 'id="evidence-matches"' in page.text
+    assert "ab12cd" in page.text
     assert page.text.count('class="integrity-pair"') == 1
-    assert "甲公司施工组织设计第一段" in page.text and "乙公司施工组织设计第一段" in page.text
-    assert 'data-chart="network"' in page.text and '"categories"' in page.text
+    assert "甲公司施工组织设计第一段" in page.text
+    assert "乙公司施工组织设计第一段" in page.text
+    assert 'data-chart="network"' in page.text
+    assert '"categories"' in page.text
     assert 'data-chart="distribution"' in page.text
     assert "/integrity/static/vendor/echarts/echarts.min.js" in page.text
     script = await client.get("/integrity/static/vendor/echarts/echarts.min.js")
-    assert script.status_code == 200 and len(script.content) > 100_000
+    assert script.status_code == 200
+    assert len(script.content) > 100_000
     numbers = await client.get(f"/integrity/alerts/{price.id}")
-    assert 'id="evidence-numbers"' in numbers.text and "0.005" in numbers.text
+    assert 'id="evidence-numbers"' in numbers.text
+    assert "0.005" in numbers.text
 
     token = csrf_token(page.text)
-    taken = await client.post(f"/integrity/alerts/{device.id}/reviews", data={"_csrf_token": token, "status": "reviewing"})
+    taken = await client.post(
+        f"/integrity/alerts/{device.id}/reviews", data={"_csrf_token": token, "status": "reviewing"}
+    )
     assert taken.status_code == 303
     page = await client.get(f"/integrity/alerts/{device.id}")
     refused = await client.post(
-        f"/integrity/alerts/{device.id}/reviews", data={"_csrf_token": csrf_token(page.text), "status": "dismissed", "reason": ""}
+        f"/integrity/alerts/{device.id}/reviews",
+        data={"_csrf_token": csrf_token(page.text), "status": "dismissed", "reason": ""},
     )
     assert refused.status_code == 422
-    assert re.search(r'data-field="reason"[^>]*data-rule="required"|data-rule="required"[^>]*data-field="reason"', refused.text) or "reason" in refused.text
+    assert (
+        re.search(
+            r'data-field="reason"[^>]*data-rule="required"|data-rule="required"[^>]*data-field="reason"', refused.text
+        )
+        or "reason" in refused.text
+    )
     dismissed = await client.post(
         f"/integrity/alerts/{device.id}/reviews",
         data={"_csrf_token": csrf_token(page.text), "status": "dismissed", "reason": "同一代理机构提供的制作电脑"},
@@ -94,12 +114,17 @@ async def test_the_supervisor_reviews_an_alert_with_its_evidence(
     assert "同一代理机构提供的制作电脑" in after.text
     assert 'data-status="dismissed"' in after.text
     async with session_maker() as session:
-        actions = (await session.scalars(select(LedgerEntry.action).where(LedgerEntry.action.in_(REVIEW_ACTIONS)).order_by(LedgerEntry.id))).all()
+        actions = (
+            await session.scalars(
+                select(LedgerEntry.action).where(LedgerEntry.action.in_(REVIEW_ACTIONS)).order_by(LedgerEntry.id)
+            )
+        ).all()
     assert list(actions) == ["integrity.alert_taken_up", "integrity.alert_dismissed"]
 
     await client.get("/locale/en")
     english = await client.get(f"/integrity/alerts/{device.id}")
-    assert "Shared paragraphs" in english.text and "Co-bidding network" in english.text
+    assert "Shared paragraphs" in english.text
+    assert "Co-bidding network" in english.text
 
 
 async def test_the_rule_catalogue_and_the_editor(
@@ -109,7 +134,8 @@ async def test_the_rule_catalogue_and_the_editor(
     await log_in(client, await create_account(session_maker, settings, Role.SUPERVISOR))
     rules = await client.get("/integrity/rules")
     assert rules.status_code == 200
-    assert f'data-rule-id="{PRICE_RULE.id}"' in rules.text and PRICE_RULE.basis in rules.text
+    assert f'data-rule-id="{PRICE_RULE.id}"' in rules.text
+    assert PRICE_RULE.basis in rules.text
     assert "cv_max = 0.02" in rules.text
     edit = await client.get(f"/integrity/rules/{PRICE_RULE.id}/edit")
     assert edit.status_code == 200
@@ -126,10 +152,14 @@ async def test_the_rule_catalogue_and_the_editor(
     refused = await client.post(f"/integrity/rules/{PRICE_RULE.id}/versions", data=form)
     assert refused.status_code == 422
     assert 'data-field="thresholds.cv_max"' in refused.text
-    saved = await client.post(f"/integrity/rules/{PRICE_RULE.id}/versions", data={**form, "thresholds": "cv_max = 0.01\nmin_bids = 3"})
+    saved = await client.post(
+        f"/integrity/rules/{PRICE_RULE.id}/versions", data={**form, "thresholds": "cv_max = 0.01\nmin_bids = 3"}
+    )
     assert saved.status_code == 303
     rule = await client.get(f"/integrity/rules/{PRICE_RULE.id}")
-    assert 'data-version="2"' in rule.text and 'data-version="1"' in rule.text and "收紧" in rule.text
+    assert 'data-version="2"' in rule.text
+    assert 'data-version="1"' in rule.text
+    assert "收紧" in rule.text
 
 
 @pytest.mark.parametrize("role", [Role.BIDDER, Role.EXPERT, Role.TENDEREE, Role.AGENCY])
@@ -159,7 +189,8 @@ async def test_the_api_lists_shows_and_reviews(
     headers = bearer(await api_token(client, await create_account(session_maker, settings, Role.SUPERVISOR)))
     listing = (await client.get("/api/v1/integrity/alerts", params={"severity": "red"}, headers=headers)).json()
     assert (listing["total"], [a["id"] for a in listing["items"]]) == (1, [str(device.id)])
-    assert listing["items"][0]["ruleVersion"] == 1 and listing["items"][0]["lot"] is None
+    assert listing["items"][0]["ruleVersion"] == 1
+    assert listing["items"][0]["lot"] is None
     scoped = (await client.get("/api/v1/integrity/alerts", params={"scope": "lot-prices"}, headers=headers)).json()
     assert [a["id"] for a in scoped["items"]] == [str(price.id)]
     detail = (await client.get(f"/api/v1/integrity/alerts/{device.id}", headers=headers)).json()
@@ -169,7 +200,9 @@ async def test_the_api_lists_shows_and_reviews(
     refused = await client.post(url, json={"status": "confirmed", "reason": ""}, headers=headers)
     assert refused.status_code == 422
     assert refused.json()["errors"][0]["field"] == "reason"
-    confirmed = await client.post(url, json={"status": "confirmed", "reason": "设备指纹一致且报价等差"}, headers=headers)
+    confirmed = await client.post(
+        url, json={"status": "confirmed", "reason": "设备指纹一致且报价等差"}, headers=headers
+    )
     assert confirmed.json()["status"] == "confirmed"
     again = await client.post(url, json={"status": "dismissed", "reason": "x"}, headers=headers)
     assert (again.status_code, again.json()["errors"][0]["field"]) == (409, "status")

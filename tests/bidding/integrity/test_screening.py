@@ -43,7 +43,7 @@ def _integrity_tasks(publisher: RecordingPublisher) -> list[tuple[str, dict[str,
     return [(m.name, m.kwargs) for m in publisher.published if m.name.startswith("integrity.")]
 
 
-async def test_a_closed_opening_screens_every_lot_once(  # noqa: PLR0913 - the fixtures of one story
+async def test_a_closed_opening_screens_every_lot_once(  # noqa: PLR0917 - the fixtures of one story
     session_maker: async_sessionmaker[AsyncSession],
     settings: Settings,
     store: FileStore,
@@ -75,7 +75,9 @@ async def test_a_closed_opening_screens_every_lot_once(  # noqa: PLR0913 - the f
     assert price_screener.seen[0].rules[PRICE_RULE.id].version == 1
     async with session_maker() as session:
         alerts = (await session.scalars(select(IntegrityAlert).where(IntegrityAlert.tender_id == tender.id))).all()
-        scores = (await session.scalars(select(IntegrityLotScreening).where(IntegrityLotScreening.tender_id == tender.id))).all()
+        scores = (
+            await session.scalars(select(IntegrityLotScreening).where(IntegrityLotScreening.tender_id == tender.id))
+        ).all()
     assert sorted((a.lot, a.rule_id, a.scope) for a in alerts) == [
         ("L1", PRICE_RULE.id, "lot-prices"),
         ("L2", PRICE_RULE.id, "lot-prices"),
@@ -83,7 +85,9 @@ async def test_a_closed_opening_screens_every_lot_once(  # noqa: PLR0913 - the f
     assert sorted((s.lot, s.score, s.flagged) for s in scores) == [("L1", 4.5, True), ("L2", 4.5, True)]
 
 
-async def test_no_screener_no_task(session_maker: async_sessionmaker[AsyncSession], publisher: RecordingPublisher) -> None:
+async def test_no_screener_no_task(
+    session_maker: async_sessionmaker[AsyncSession], publisher: RecordingPublisher
+) -> None:
     screening.plug()
     async with session_maker() as session:
         opening_events.publish_after_commit(session, "NO-SCREENERS", {"type": "stage", "state": "closed"})
@@ -98,7 +102,7 @@ async def test_the_evaluation_scores_in_publish_its_screening(
     screening.plug()
     register_screener(Trigger.EVALUATION, Scope.EVALUATION, screener)
     try:
-        import uuid  # noqa: PLC0415 - only here
+        import uuid
 
         evaluation_id = uuid.uuid4()
         async with session_maker() as session:

@@ -23,7 +23,12 @@ from trading.ledger.models import LedgerEntry
 
 async def _record(session: AsyncSession, ocid: str = "GGZY-T-1", lot: str | None = "L1") -> list[IntegrityAlert]:
     return await service.record_findings(
-        session, tender_id=None, ocid=ocid, lot=lot, scope=Scope.LOT_PRICES, findings=[price_finding(), device_finding()]
+        session,
+        tender_id=None,
+        ocid=ocid,
+        lot=lot,
+        scope=Scope.LOT_PRICES,
+        findings=[price_finding(), device_finding()],
     )
 
 
@@ -61,7 +66,9 @@ async def test_the_lifecycle_needs_a_reason_to_decide_and_is_in_the_ledger(sessi
     with pytest.raises(ValidationFailed) as bad_status:
         await service.review_alert(session, alert.id, to_status="closed", reason="x", actor=actor)
     assert bad_status.value.field == "status"
-    decided = await service.review_alert(session, alert.id, to_status="dismissed", reason="报价接近系市场价透明所致", actor=actor)
+    decided = await service.review_alert(
+        session, alert.id, to_status="dismissed", reason="报价接近系市场价透明所致", actor=actor
+    )
     assert decided.status == "dismissed"
     _, reviews = await service.get_alert(session, alert.id)
     assert [(r.from_status, r.to_status, r.reason) for r in reviews] == [
@@ -163,12 +170,26 @@ async def test_the_list_filters_and_pages(session: AsyncSession) -> None:
 async def test_a_lot_screening_is_replaced_not_added(session: AsyncSession) -> None:
     for score in (1.0, 3.5):
         await service.record_lot_screening(
-            session, tender_id=None, ocid="X", lot=None, scope=Scope.LOT_PRICES, score=score, flagged=score > 2, values={"cv": 0.1}
+            session,
+            tender_id=None,
+            ocid="X",
+            lot=None,
+            scope=Scope.LOT_PRICES,
+            score=score,
+            flagged=score > 2,
+            values={"cv": 0.1},
         )
     rows = (await session.scalars(select(IntegrityLotScreening).where(IntegrityLotScreening.ocid == "X"))).all()
     assert [(r.score, r.flagged, r.lot) for r in rows] == [(3.5, True, "")]
     with pytest.raises(ValidationFailed) as refused:
         await service.record_lot_screening(
-            session, tender_id=None, ocid="X", lot=None, scope=Scope.LOT_PRICES, score=float("nan"), flagged=False, values={}
+            session,
+            tender_id=None,
+            ocid="X",
+            lot=None,
+            scope=Scope.LOT_PRICES,
+            score=float("nan"),
+            flagged=False,
+            values={},
         )
     assert refused.value.field == "score"

@@ -27,15 +27,27 @@ async def test_integrity_on_sqlite(tmp_path: Path) -> None:
         async with transaction(maker, lock=True) as session:
             await seed(session)
             first = await service.record_findings(
-                session, tender_id=None, ocid="OCDS-1", lot=None, scope=Scope.LOT_PRICES, findings=[price_finding(), device_finding()]
+                session,
+                tender_id=None,
+                ocid="OCDS-1",
+                lot=None,
+                scope=Scope.LOT_PRICES,
+                findings=[price_finding(), device_finding()],
             )
         async with transaction(maker, lock=True) as session:
             again = await service.record_findings(
-                session, tender_id=None, ocid="OCDS-1", lot=None, scope=Scope.LOT_PRICES, findings=[price_finding(), device_finding()]
+                session,
+                tender_id=None,
+                ocid="OCDS-1",
+                lot=None,
+                scope=Scope.LOT_PRICES,
+                findings=[price_finding(), device_finding()],
             )
             assert [a.id for a in again] == [a.id for a in first]
             await service.review_alert(session, first[0].id, to_status="reviewing", reason="", actor=Actor.system())
-            await service.review_alert(session, first[0].id, to_status="confirmed", reason="报价等差", actor=Actor.system())
+            await service.review_alert(
+                session, first[0].id, to_status="confirmed", reason="报价等差", actor=Actor.system()
+            )
             edit = service.RuleEdit(
                 rule_id=PRICE_RULE.id,
                 base_version=1,
@@ -48,7 +60,14 @@ async def test_integrity_on_sqlite(tmp_path: Path) -> None:
             )
             await service.new_rule_version(session, edit, actor=Actor.system())
             await service.record_lot_screening(
-                session, tender_id=None, ocid="OCDS-1", lot=None, scope=Scope.LOT_PRICES, score=3.0, flagged=True, values={"cv": 0.005}
+                session,
+                tender_id=None,
+                ocid="OCDS-1",
+                lot=None,
+                scope=Scope.LOT_PRICES,
+                score=3.0,
+                flagged=True,
+                values={"cv": 0.005},
             )
         async with transaction(maker) as session:
             rows, total = await service.list_alerts(session, service.AlertFilter(status="confirmed"))
