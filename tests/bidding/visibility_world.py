@@ -246,6 +246,7 @@ def concrete(path_format: str, w: World) -> str:
         "claim_id": "00000000-0000-0000-0000-000000000000",  # the guarantor API (signed requests only)
         "supplier_id": "00000000-0000-0000-0000-000000000000",  # the procurement supplier library: none here
         "item_code": "A02010104",  # the procurement item catalogue (edition 1, shipped)
+        "alert_id": "00000000-0000-0000-0000-000000000000",  # an integrity alert: none in this world
     }
     names = re.findall(r"{(\w+)}", path_format)
     unknown = [name for name in names if name not in values]

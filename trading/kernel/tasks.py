@@ -90,6 +90,13 @@ def enqueue(session: AsyncSession, name: str, **kwargs: Any) -> None:
     _held.add(session, TaskMessage(name, kwargs))
 
 
+def publish_now(name: str, **kwargs: Any) -> None:
+    """Send task ``name`` at once, for code that runs after a commit with no session of its own
+    (an event sink: the change it reacts to is already durable).
+    """
+    _publish([TaskMessage(name, kwargs)])
+
+
 def pending(session: AsyncSession) -> list[TaskMessage]:
     """Tasks buffered on ``session`` and not yet published (for tests and diagnostics)."""
     return _held.pending(session)

@@ -273,6 +273,12 @@ ACTION_LABELS: Final[Mapping[str, str]] = MappingProxyType(
         "procurement.qualification_added": N_("Supplier qualification added"),
         "procurement.catalogue_loaded": N_("Item catalogue edition loaded"),
         "procurement.intention_published": N_("Procurement intention published"),
+        "integrity.rules_seeded": N_("Shipped integrity rules stored"),
+        "integrity.rule_version_created": N_("Integrity rule changed (new version)"),
+        "integrity.alerts_raised": N_("Integrity alerts raised"),
+        "integrity.alert_taken_up": N_("Integrity alert taken up for review"),
+        "integrity.alert_dismissed": N_("Integrity alert dismissed"),
+        "integrity.alert_confirmed": N_("Integrity alert confirmed"),
         "procurement.plan_created": N_("Procurement plan created"),
         "procurement.project_created": N_("Procurement project created"),
         "procurement.project_intention_linked": N_("Intention linked to a procurement project"),
@@ -293,6 +299,7 @@ GROUP_LABELS: Final[Mapping[str, str]] = MappingProxyType(
         "award": N_("Award procedure"),
         "guarantees": N_("Electronic guarantees"),
         "procurement": N_("Government procurement"),
+        "integrity": N_("Integrity alerts"),
     }
 )
 SUBJECT_LABELS: Final[Mapping[str, str]] = MappingProxyType(
@@ -357,6 +364,8 @@ SUBJECT_LABELS: Final[Mapping[str, str]] = MappingProxyType(
         "procurement.intention": N_("Procurement intention"),
         "procurement.plan": N_("Procurement plan"),
         "procurement.project": N_("Procurement project"),
+        "integrity.alert": N_("Integrity alert"),
+        "integrity.rule": N_("Integrity rule"),
     }
 )
 """What kind of record an entry changed (``subject_type``)."""

@@ -16,6 +16,7 @@ from celery import Celery
 from celery.signals import task_postrun, task_prerun, worker_init, worker_process_init
 
 import bidding.evaluation.report.tasks
+import bidding.integrity.tasks  # registers the integrity screenings by name
 import bidding.opening.tasks  # noqa: F401 - registers the opening record's rendering by name
 import intermediary_market.tasks  # noqa: F401 - registers the credit recomputation by name
 import trading.guarantees.api_tasks  # registers the guarantor API's purge by name
@@ -120,6 +121,7 @@ task_postrun.connect(_log_task_end)
 clock.install_test_clock(get_settings())  # forked pool processes inherit it
 wiring.register_sweep_handlers()
 wiring.use_platform_tsa(get_settings())
+wiring.register_integrity_hooks()  # the sweep closes openings in the worker too
 set_publisher(CeleryPublisher(celery))
 broadcast_forgotten_actors(get_settings().redis_url or None)
 

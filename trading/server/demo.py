@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bidding.deps import file_store
+from bidding.integrity import service as integrity_service
 from bidding.models import DocumentKind, EvaluationMethod, TenderCategory
 from bidding.schemas import Criterion, LotCreate, TenderCreate
 from bidding.tenders.service import TenderService
@@ -315,6 +316,7 @@ async def _seed(settings: Settings, manifest: dict[str, Any] | None = None) -> t
                 session, PartiesService(session, settings), usccs
             )
             certificates += await seed_demo_requirement(session, PartiesService(session, settings), usccs)
+            await integrity_service.ensure_rules_seeded(session)  # stored before any page reads them
         if manifest is not None:
             async with transaction(session_maker, lock=True) as session:
                 certificates += await demo_pki.seed_demo_certificates(

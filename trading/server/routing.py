@@ -42,6 +42,8 @@ from bidding.evaluation.scoring import web as scoring_web
 from bidding.evaluation.session import web as session_web
 from bidding.evaluation.venues import api as venues_api
 from bidding.evaluation.venues import web as venues_web
+from bidding.integrity import api as integrity_api
+from bidding.integrity import web as integrity_web
 from bidding.opening import api as opening_api
 from bidding.opening import live as opening_live
 from bidding.opening import web as opening_web
@@ -158,6 +160,7 @@ PUBLIC_ROUTES: frozenset[str] = frozenset(
         *award_contract_api.PUBLIC_PATHS,
         *procurement_projects_api.PUBLIC_PATHS,
         *procurement_projects_web.PUBLIC_PATHS,
+        *integrity_web.PUBLIC_PATHS,  # ECharts and the chart script (no data)
     }
 )
 
@@ -221,6 +224,7 @@ def route_handlers(api_prefix: str) -> list[ControllerRouterHandler]:
             *requirements_api.CONTROLLERS,
             *procurement_libraries_api.CONTROLLERS,
             *procurement_projects_api.CONTROLLERS,
+            *integrity_api.CONTROLLERS,
         ],
     )
     # Pages, static files and operational endpoints are not the API: they stay out of its document.
@@ -273,6 +277,7 @@ def route_handlers(api_prefix: str) -> list[ControllerRouterHandler]:
             *requirements_web.CONTROLLERS,
             *procurement_libraries_web.CONTROLLERS,
             *procurement_projects_web.CONTROLLERS,
+            *integrity_web.CONTROLLERS,
             create_static_files_router(path="/static", directories=[STATIC_DIR], name="static"),
         ],
     )

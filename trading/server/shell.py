@@ -58,6 +58,12 @@ _CREDIT_PANEL = Panel(
     (Link(N_("Credit records"), "credit.import_form"),),
 )
 
+_INTEGRITY_PANEL = Panel(
+    N_("Integrity alerts"),
+    N_("Collusion screens over bids, documents, expert scoring and the market: review each alert, tune the rules."),
+    (Link(N_("Integrity alerts"), "integrity.alerts"), Link(N_("Integrity rules"), "integrity.rules")),
+)
+
 _PROCUREMENT_PANEL = Panel(
     N_("Government procurement"),
     N_("Publish procurement intentions 30 days ahead, keep yearly plans, and turn projects into tenders."),
@@ -111,6 +117,7 @@ NAVIGATION = Navigation(
         NavItem(N_("Evaluation venues"), "/evaluation/venues", roles=frozenset({Role.SUPERVISOR, Role.ADMIN})),
         NavItem(N_("Working-day calendar"), WORKING_DAY_CALENDAR, roles=frozenset({Role.ADMIN})),
         NavItem(N_("Negative-list rules"), "/procurement/rules", roles=frozenset({Role.SUPERVISOR, Role.TENDEREE})),
+        NavItem(N_("Integrity alerts"), "/integrity/alerts", roles=frozenset({Role.SUPERVISOR, Role.ADMIN})),
         NavItem(N_("Audit ledger"), LEDGER),
         NavItem(N_("Account"), ACCOUNT),
         NavItem(N_("Log in"), LOGIN, Audience.ANONYMOUS),
@@ -328,6 +335,7 @@ NAVIGATION = Navigation(
             (
                 _LEDGER_PANEL,
                 _TENDERS_PANEL,
+                _INTEGRITY_PANEL,
                 Panel(
                     N_("Tender complaints"),
                     N_("Complaints about tender results: accept them, suspend the tender and decide."),
@@ -377,6 +385,7 @@ NAVIGATION = Navigation(
             N_("Administrator dashboard"),
             N_("Keep the platform's reference data and rules in order."),
             (
+                _INTEGRITY_PANEL,
                 Panel(
                     N_("Trusted certificate authorities"),
                     N_("Manage the certificate authorities the platform recognises."),

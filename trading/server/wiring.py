@@ -45,6 +45,8 @@ from bidding.evaluation.scoring import result as scoring_result
 from bidding.evaluation.session import hooks as session_hooks
 from bidding.evaluation.session import jobs as session_jobs
 from bidding.evaluation.session import policies as session_policies
+from bidding.integrity import policies as integrity_policies
+from bidding.integrity import screening as integrity_screening
 from bidding.opening import coefficients as opening_coefficients
 from bidding.opening import jobs as opening_jobs
 from bidding.opening.service import OpeningService
@@ -108,6 +110,7 @@ def grants() -> Grants:
         requirement_policies.ROLE_GRANTS,
         procurement_library_policies.ROLE_GRANTS,
         procurement_project_policies.ROLE_GRANTS,
+        integrity_policies.ROLE_GRANTS,
     )
 
 
@@ -123,9 +126,17 @@ def register_evaluation_hooks(settings: Settings | None = None) -> None:
     drawn in the opening hall (综合评估法 with F1/F4).
     """
     session_hooks.use_finaliser(finalise_evaluation)
+    register_integrity_hooks()
     evaluation_results.use_published_hook(_start_award(settings))
     if settings is not None:
         session_hooks.use_entry_hook(SessionState.QUALIFICATION, _assistance(settings))
+
+
+def register_integrity_hooks() -> None:
+    """Integrity screens each closed opening and each evaluation whose scores are in: it listens to
+    their events (the stages may not import it), in web and worker processes alike.
+    """
+    integrity_screening.plug()
 
 
 def _start_award(settings: Settings | None) -> evaluation_results.PublishedHook:
@@ -313,4 +324,5 @@ def beat_schedule(
             "task": "guarantees.push_callbacks",
             "schedule": timedelta(seconds=30),
         },
+        "integrity.recompute_market": {"task": "integrity.recompute_market", "schedule": timedelta(days=1)},
     }

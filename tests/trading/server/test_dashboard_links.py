@@ -79,6 +79,8 @@ EXPECTED_LINKS = {
         "/procurement/catalogue",
         "/procurement/calendar",
         "/procurement/notices",
+        "/integrity/alerts",
+        "/integrity/rules",
     },
     Role.ADMIN: {
         "/trust-list",
@@ -92,6 +94,8 @@ EXPECTED_LINKS = {
         "/evaluation/venues",
         "/ledger",
         "/account",
+        "/integrity/alerts",
+        "/integrity/rules",
     },
 }
 

@@ -110,6 +110,7 @@ async def test_public_routes_answer_without_login(client: httpx.AsyncClient, pat
     concrete = {
         "/static/{file_path}": "/static/css/ggzy.css",
         "/bidding/static/{file_path}": "/bidding/static/js/bidding.js",
+        "/integrity/static/{file_path}": "/integrity/static/js/charts.js",
         "/locale/{code}": "/locale/en",
         "/api/v1/docs/{path}": "/api/v1/docs/openapi.json",
         "/market/selections/{announcement_id}": "/market/selections/00000000-0000-0000-0000-000000000000",

@@ -364,6 +364,16 @@ RULE_TEXT: Final[Mapping[str, str]] = MappingProxyType(
         "number": N_("Enter a non-negative number."),
         "registered": N_("Register the organisation in the supplier library first."),
         "signals": N_("The bid's device fingerprint is malformed; seal the bid again with the bid tool."),
+        # Integrity alerts (bidding.integrity).
+        "integrity_rule_exists": N_("There is no such integrity rule."),
+        "integrity_rule_changed_meanwhile": N_("Someone saved a newer version of the rule meanwhile: reload it."),
+        "integrity_rule_unchanged": N_("The new version would say exactly what the current one says."),
+        "integrity_alert_exists": N_("There is no such alert."),
+        "integrity_alert_transition": N_("The alert cannot take this step from its present status."),
+        "threshold_number": N_("A threshold is a finite number."),
+        "threshold_unknown": N_("The rule has no such threshold."),
+        "evidence_json": N_("The evidence cannot be stored as JSON."),
+        "text_too_long": N_("The text is too long."),
     }
 )
 ERROR_TITLES: Final[Mapping[str, str]] = MappingProxyType(
