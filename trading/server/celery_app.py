@@ -121,7 +121,7 @@ task_postrun.connect(_log_task_end)
 clock.install_test_clock(get_settings())  # forked pool processes inherit it
 wiring.register_sweep_handlers()
 wiring.use_platform_tsa(get_settings())
-wiring.register_integrity_hooks()  # the sweep closes openings in the worker too
+wiring.register_integrity_hooks(get_settings())  # the sweep closes openings in the worker too
 set_publisher(CeleryPublisher(celery))
 broadcast_forgotten_actors(get_settings().redis_url or None)
 

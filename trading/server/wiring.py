@@ -46,6 +46,7 @@ from bidding.evaluation.session import hooks as session_hooks
 from bidding.evaluation.session import jobs as session_jobs
 from bidding.evaluation.session import policies as session_policies
 from bidding.integrity import policies as integrity_policies
+from bidding.integrity import screeners as integrity_screeners
 from bidding.integrity import screening as integrity_screening
 from bidding.opening import coefficients as opening_coefficients
 from bidding.opening import jobs as opening_jobs
@@ -126,17 +127,19 @@ def register_evaluation_hooks(settings: Settings | None = None) -> None:
     drawn in the opening hall (综合评估法 with F1/F4).
     """
     session_hooks.use_finaliser(finalise_evaluation)
-    register_integrity_hooks()
+    register_integrity_hooks(settings)
     evaluation_results.use_published_hook(_start_award(settings))
     if settings is not None:
         session_hooks.use_entry_hook(SessionState.QUALIFICATION, _assistance(settings))
 
 
-def register_integrity_hooks() -> None:
+def register_integrity_hooks(settings: Settings | None = None) -> None:
     """Integrity screens each closed opening and each evaluation whose scores are in: it listens to
-    their events (the stages may not import it), in web and worker processes alike.
+    their events (the stages may not import it), in web and worker processes alike, and the
+    screens are registered with the moments they run at (`bidding.integrity.screeners`).
     """
     integrity_screening.plug()
+    integrity_screeners.plug_screeners(settings)
 
 
 def _start_award(settings: Settings | None) -> evaluation_results.PublishedHook:

@@ -77,7 +77,8 @@ def with_thresholds(rule_id: str, **changes: float) -> RuleSet:
 
 
 def test_the_catalogue_holds_the_market_rules_with_their_basis() -> None:
-    market = {rule.id: rule for rule in CATALOGUE.in_scope(Scope.MARKET)}
+    # Market-scoped rules of other areas (the experts' favouritism and leniency) are not these.
+    market = {rule.id: rule for rule in CATALOGUE.in_scope(Scope.MARKET) if rule.id.startswith("MARKET-")}
     assert set(market) == {
         COVER_BIDDER,
         WIN_RATE,

@@ -24,6 +24,9 @@ from trading.kernel.settings import Settings
 from trading.kernel.storage import FileStore
 from trading.kernel.tasks import RecordingPublisher
 
+# The plumbing under test, with screeners of its own (conftest `only_test_screeners`).
+pytestmark = pytest.mark.usefixtures("only_test_screeners")
+
 
 @pytest.fixture
 def price_screener() -> Iterator[PriceScreener]:

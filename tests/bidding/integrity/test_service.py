@@ -75,8 +75,9 @@ async def test_the_lifecycle_needs_a_reason_to_decide_and_is_in_the_ledger(sessi
         ("open", "reviewing", ""),
         ("reviewing", "dismissed", "报价接近系市场价透明所致"),
     ]
-    assert await _actions(session) == [
-        "integrity.rules_seeded",
+    actions = await _actions(session)
+    assert actions[0] == "integrity.rules_seeded"  # the test's rules, then the catalogue's others
+    assert [action for action in actions if action != "integrity.rules_seeded"] == [
         "integrity.alerts_raised",
         "integrity.alert_taken_up",
         "integrity.alert_dismissed",

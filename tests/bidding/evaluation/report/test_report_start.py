@@ -46,7 +46,9 @@ async def test_entering_report_signing_enqueues_the_render_and_the_job_renders_i
     finally:
         hooks.use_finaliser(previous)
     assert [(m.name, m.kwargs) for m in publisher.published] == [
-        (RENDER_TASK, {"evaluation_id": str(world.evaluation_id)})
+        (RENDER_TASK, {"evaluation_id": str(world.evaluation_id)}),
+        # the scores are in: integrity screens the experts' behaviour (after commit, advisory)
+        ("integrity.screen_evaluation", {"evaluation_id": str(world.evaluation_id)}),
     ]
     digest = await publish_report(session_maker, settings, store, world.evaluation_id)
     assert digest is not None

@@ -1,0 +1,189 @@
+"""The screens plugged into the platform's moments (`screening.register_screener`; `plug_screeners`
+is called where the server wires the integrity sinks): what runs when a tender's opening closes,
+when an evaluation's scores are all in, and over the market.
+
+Each screener reads (never writes) and returns findings; `jobs.run_screeners` records them as
+alerts. Bidders are organisation ids everywhere (`sources`, `signals`, `evaluation_source`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import uuid
+import zipfile
+from collections.abc import Sequence
+from dataclasses import replace
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bidding.award.models import Award
+from bidding.evaluation.models import Evaluation
+from bidding.integrity import sources
+from bidding.integrity.evaluation_source import evaluation_panel, tender_panels
+from bidding.integrity.screening import LotContext, LotScore, ScreenResult, Trigger, register_screener, screeners
+from bidding.integrity.screens import evidence, experts, market, prices, similarity
+from bidding.integrity.screens.extract import DocumentUnreadable, extract_text
+from bidding.integrity.screens.model import Finding, LotBids, Scope
+from bidding.integrity.signals import lot_signals
+from bidding.models import Lot, Tender, TenderDocument
+from bidding.opening import repository as opening_repository
+from bidding.opening.authoring import INNER_MANIFEST
+from bidding.opening.models import READ_OUT, OpeningSession, PartStatus
+from bidding.opening.service import OpeningService
+from trading.kernel.settings import Settings
+from trading.kernel.storage import FileStore
+
+
+async def lot_prices(session: AsyncSession, lot: LotContext) -> ScreenResult:
+    """The price screens over the lot's read-out bids, and its combined score for the charts."""
+    if lot.tender_id is None or lot.lot_id is None:
+        return ScreenResult()
+    bids = await sources.opened_lot_bids(session, lot.tender_id, lot.lot_id)
+    if bids is None:
+        return ScreenResult()
+    screening = prices.screen_prices(bids, lot.rules)
+    values: dict[str, object] = dict(screening.values)
+    values["contributions"] = dict(screening.contributions)
+    if screening.not_screened:
+        values["notScreened"] = screening.not_screened
+    return ScreenResult(screening.findings, LotScore(screening.score, screening.flagged, values))
+
+
+async def lot_evidence(session: AsyncSession, lot: LotContext) -> Sequence[Finding]:
+    """Hard evidence (铁证) from what was captured with the lot's bids."""
+    if lot.tender_id is None:
+        return ()
+    signals = await lot_signals(session, lot.tender_id, lot.lot)
+    return evidence.screen_evidence(lot.ocid, lot.lot, signals, lot.rules)
+
+
+async def evaluation_behaviour(session: AsyncSession, lot: LotContext) -> Sequence[Finding]:
+    """The experts' scoring of one evaluation against their panel."""
+    if lot.evaluation_id is None:
+        return ()
+    panel = await evaluation_panel(session, lot.evaluation_id)
+    return experts.screen_panel(panel, lot.rules)
+
+
+async def market_lots(session: AsyncSession) -> list[LotBids]:
+    """Every opened lot of the platform with its read-out bids and, once awarded, its winner."""
+    winners: dict[uuid.UUID, str] = {}
+    awarded = await session.execute(
+        sa.select(Award.tender_id, Award.chosen_organisation_id, Evaluation.lot_ids)
+        .join(Evaluation, Evaluation.id == Award.evaluation_id)
+        .where(Award.chosen_organisation_id.is_not(None))
+    )
+    lot_rows = (await session.execute(sa.select(Lot.id, Lot.tender_id))).all()
+    lots_of: dict[uuid.UUID, list[uuid.UUID]] = {}
+    for lot_id, tender_id in lot_rows:
+        lots_of.setdefault(tender_id, []).append(lot_id)
+    for tender_id, chosen, lot_ids in awarded:
+        named = (lot_ids or {}).get("ids") if isinstance(lot_ids, dict) else None
+        for lot_id in [uuid.UUID(str(i)) for i in named] if named else lots_of.get(tender_id, []):
+            winners[lot_id] = str(chosen)
+    opened = await session.execute(
+        sa.select(Lot.id, Lot.tender_id).join(OpeningSession, OpeningSession.tender_id == Lot.tender_id)
+    )
+    found: list[LotBids] = []
+    for lot_id, tender_id in opened:
+        bids = await sources.opened_lot_bids(session, tender_id, lot_id)
+        if bids is not None and bids.bids:
+            winner = winners.get(lot_id)
+            found.append(bids if winner is None else _with_winner(bids, winner))
+    return found
+
+
+def _with_winner(bids: LotBids, winner: str) -> LotBids:
+    return replace(bids, winner=winner) if any(b.bidder == winner for b in bids.bids) else bids
+
+
+async def market_behaviour(session: AsyncSession, lot: LotContext) -> Sequence[Finding]:
+    """The market screens over every opened lot (the batch), and the experts' behaviour over
+    every evaluation (favouritism, leniency). Run by the batch only: a lot's own step at its
+    opening (``ocid`` a tender) returns nothing, the daily batch recomputes the whole market.
+    """
+    if lot.ocid != "market":
+        return ()
+    state = market.MarketState()
+    for bids in await market_lots(session):
+        state.add_lot(bids)
+    findings = state.findings(lot.rules)
+    tenders = (await session.scalars(sa.select(Evaluation.tender_id).distinct())).all()
+    history = [panel for tender_id in tenders for panel in await tender_panels(session, tender_id)]
+    return [*findings, *experts.screen_history(history, lot.rules)]
+
+
+class LotDocuments:
+    """Document similarity between the lot's opened packages, the tender's own documents
+    subtracted (template subtraction). Reads the packages as the evaluation does
+    (`OpeningService.opened_package`: decrypted again with the content key kept at the opening)
+    and the tender's published documents from the file store; text extraction runs in a thread.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.store = FileStore(settings.storage_dir)
+
+    async def __call__(self, session: AsyncSession, lot: LotContext) -> Sequence[Finding]:
+        if lot.tender_id is None or lot.lot_id is None:
+            return ()
+        tender = await session.get(Tender, lot.tender_id)
+        lot_row = await session.get(Lot, lot.lot_id)
+        opening = await opening_repository.opening_of_tender(session, lot.tender_id)
+        if tender is None or lot_row is None or opening is None:
+            return ()
+        rows = [
+            row
+            for row in await opening_repository.bid_rows(session, opening)
+            if row.lot_id == lot_row.id and row.outcome in READ_OUT and row.package_status is PartStatus.OPENED
+        ]
+        if len(rows) < 2:  # noqa: PLR2004 - similarity compares pairs
+            return ()
+        # The opening reads the packages in its own sessions on the same database (the engine, or
+        # in tests the connection: a savepoint there), as the evaluation's assistance does.
+        maker = async_sessionmaker(bind=session.bind, expire_on_commit=False, join_transaction_mode="create_savepoint")
+        hall = OpeningService(maker, self.settings, self.store).hall
+        texts: dict[str, str] = {}
+        for row in rows:
+            package = await hall.opened_package(tender.project_code, lot_row.code, row.bidder_uscc)
+            texts[str(row.organisation_id)] = await asyncio.to_thread(_package_text, package)
+        documents = (
+            await session.scalars(
+                sa.select(TenderDocument).where(
+                    TenderDocument.tender_id == tender.id, TenderDocument.published_at.is_not(None)
+                )
+            )
+        ).all()
+        template_parts = []
+        for document in documents:
+            data = await asyncio.to_thread(self.store.path(document.storage_key).read_bytes)
+            template_parts.append(await asyncio.to_thread(_file_text, document.filename, data))
+        return similarity.screen_documents(lot.ocid, lot.lot, "\n".join(template_parts), texts, lot.rules)
+
+
+def _file_text(name: str, data: bytes) -> str:
+    try:
+        return extract_text(name, data)
+    except DocumentUnreadable:
+        return ""  # a file that is not text (drawings, scans) has nothing to compare
+
+
+def _package_text(package: bytes) -> str:
+    """The text of every readable file of an opened inner package (a ZIP with its manifest)."""
+    with zipfile.ZipFile(io.BytesIO(package)) as archive:
+        names = [info.filename for info in archive.infolist() if info.filename != INNER_MANIFEST]
+        return "\n".join(_file_text(name, archive.read(name)) for name in names)
+
+
+def plug_screeners(settings: Settings | None = None) -> None:
+    """Register the screens (idempotent): the opening's (prices, hard evidence and, with the
+    settings to find the file store, documents), the evaluation's and the market's.
+    """
+    register_screener(Trigger.OPENING, Scope.LOT_PRICES, lot_prices, name="prices")
+    register_screener(Trigger.OPENING, Scope.LOT_EVIDENCE, lot_evidence, name="evidence")
+    if settings is not None and not any(r.name == "documents" for r in screeners(Trigger.OPENING)):
+        register_screener(Trigger.OPENING, Scope.LOT_DOCUMENTS, LotDocuments(settings), name="documents")
+    register_screener(Trigger.EVALUATION, Scope.EVALUATION, evaluation_behaviour, name="experts")
+    register_screener(Trigger.MARKET, Scope.MARKET, market_behaviour, name="market")
