@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
@@ -23,6 +24,7 @@ import sqlalchemy as sa
 import weasyprint
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bidding.client.fingerprint import DeviceFingerprint
 from bidding.client.hall import decrypt_bid
 from bidding.client.sdk import BuiltBid, PriceSummary, build_container_async
 from bidding.evaluation.methods.common import Criterion, CriterionKind, MethodCode, Sector
@@ -165,7 +167,9 @@ def requirement_set(code: str) -> dict[str, Any]:
     }
 
 
-async def _seal(directory: Path, bidder: Party, *, code: str, deadline: Any, price: str) -> BuiltBid:
+async def _seal(
+    directory: Path, bidder: Party, *, code: str, deadline: Any, price: str, device: DeviceFingerprint | None = None
+) -> BuiltBid:
     """`hall_support.seal_bid` with a PDF beside the text file and a structured response (bidder
     A's answers ★ S1 only)."""
     directory.mkdir(parents=True, exist_ok=True)
@@ -194,6 +198,7 @@ async def _seal(directory: Path, bidder: Party, *, code: str, deadline: Any, pri
         threshold=3,
         backup_dir=directory / "backup",
         response=answer,
+        device=device,
     )
 
 
@@ -206,6 +211,8 @@ async def _three_bids(  # as hall_support.three_bids_at_sign_in, with the PDF in
     dev_pki: DevPki,
     tmp_path: Path,
     letters: str = "ABC",
+    prices: Mapping[str, str] | None = None,
+    devices: Mapping[str, DeviceFingerprint | None] | None = None,
 ) -> ThreeBids:
     tenderee = await tenderee_party(session_maker, settings, dev_pki)
     tender = await published_tender(session_maker, settings, store, tenderee, lots=1)
@@ -214,7 +221,14 @@ async def _three_bids(  # as hall_support.three_bids_at_sign_in, with the PDF in
     bidders = {name: await bidder_party(session_maker, settings, dev_pki) for name in letters}
     clients = {name: await bid_client(client, p) for name, p in bidders.items()}
     for name, bidder in bidders.items():
-        built = await _seal(tmp_path / name, bidder, code=code, deadline=tender.deadline, price=PRICES[name])
+        built = await _seal(
+            tmp_path / name,
+            bidder,
+            code=code,
+            deadline=tender.deadline,
+            price=(prices or PRICES)[name],
+            device=(devices or {}).get(name),
+        )
         await clients[name].upload(code, "L1", built.path)
     async with session_maker() as session:
         shifted = clock.ShiftedClock(tender.deadline - await clock.now(session) + timedelta(seconds=1))
@@ -235,8 +249,11 @@ async def opened_world(
     state: SessionState = SessionState.SCORING,
     method: MethodSettings | None = None,
     letters: str = "ABC",
+    prices: Mapping[str, str] | None = None,
+    devices: Mapping[str, DeviceFingerprint | None] | None = None,
 ) -> World:
-    """The opened tender and its evaluation; ``letters`` names the bidders (prices: `PRICES`)."""
+    """The opened tender and its evaluation; ``letters`` names the bidders (prices: `PRICES` unless
+    ``prices`` are given; ``devices``: the device fingerprint each bidder's client seals with)."""
     setup = await _three_bids(
         client=client,
         session_maker=session_maker,
@@ -245,6 +262,8 @@ async def opened_world(
         dev_pki=dev_pki,
         tmp_path=tmp_path,
         letters=letters,
+        prices=prices,
+        devices=devices,
     )
     with clock.use_clock(setup.shifted):
         for name in letters:
