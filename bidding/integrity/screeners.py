@@ -26,6 +26,7 @@ from bidding.integrity.screening import LotContext, LotScore, ScreenResult, Trig
 from bidding.integrity.screens import evidence, experts, market, prices, similarity
 from bidding.integrity.screens.extract import DocumentUnreadable, extract_text
 from bidding.integrity.screens.model import Finding, LotBids, Scope
+from bidding.integrity.screens.rules import RuleSet
 from bidding.integrity.signals import lot_signals
 from bidding.models import Lot, Tender, TenderDocument
 from bidding.opening import repository as opening_repository
@@ -109,7 +110,7 @@ async def market_behaviour(session: AsyncSession, lot: LotContext) -> Sequence[F
     state = market.MarketState()
     for bids in await market_lots(session):
         state.add_lot(bids)
-    findings = state.findings(lot.rules)
+    findings = [with_network(finding, state, lot.rules) for finding in state.findings(lot.rules)]
     tenders = (await session.scalars(sa.select(Evaluation.tender_id).distinct())).all()
     history = [panel for tender_id in tenders for panel in await tender_panels(session, tender_id)]
     return [*findings, *experts.screen_history(history, lot.rules)]
@@ -175,6 +176,17 @@ def _package_text(package: bytes) -> str:
     with zipfile.ZipFile(io.BytesIO(package)) as archive:
         names = [info.filename for info in archive.infolist() if info.filename != INNER_MANIFEST]
         return "\n".join(_file_text(name, archive.read(name)) for name in names)
+
+
+_NETWORK_RULES = frozenset({market.COBID_GROUP, market.ROTATION, market.SHARED_IDENTITY})
+
+
+def with_network(finding: Finding, state: market.MarketState, rules: RuleSet) -> Finding:
+    """A group's alert carries its co-bidding network around its members (the page draws it)."""
+    if finding.rule not in _NETWORK_RULES:
+        return finding
+    picture = market.network_picture(state, focus=finding.subjects, rules=rules)
+    return replace(finding, evidence={**finding.evidence, "network": picture})
 
 
 def plug_screeners(settings: Settings | None = None) -> None:

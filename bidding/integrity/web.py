@@ -133,6 +133,39 @@ def _list_of_dicts(value: object) -> list[dict[str, Any]]:
     return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
 
 
+def matches_of(evidence: dict[str, Any]) -> list[dict[str, Any]]:
+    """Matching values: a ``matches`` list, or the hard-evidence screens' one shared value
+    (``signal``, ``value``, ``bidders``: `screens.evidence`).
+    """
+    listed = _list_of_dicts(evidence.get("matches"))
+    if listed or "value" not in evidence or "signal" not in evidence:
+        return listed
+    bidders = evidence.get("bidders")
+    named = [str(b.get("name") or b.get("id")) if isinstance(b, dict) else str(b) for b in bidders or []]
+    return [{"kind": evidence["signal"], "value": evidence["value"], "bidders": named}]
+
+
+def paragraphs_of(evidence: dict[str, Any], subjects: list[str]) -> list[dict[str, Any]]:
+    """Shared paragraphs side by side: ``left``/``right``, or the similarity screen's ``a``/``b``
+    (``a`` is the first subject's, `screens.similarity`).
+    """
+    shown = []
+    for item in _list_of_dicts(evidence.get("paragraphs")):
+        if "left" in item:
+            shown.append(item)
+            continue
+        shown.append(
+            {
+                "left": item.get("a", ""),
+                "right": item.get("b", ""),
+                "similarity": item.get("similarity", ""),
+                "left_bidder": subjects[0] if subjects else "",
+                "right_bidder": subjects[1] if len(subjects) > 1 else "",
+            }
+        )
+    return shown
+
+
 def network_of(evidence: dict[str, Any]) -> dict[str, Any] | None:
     network = evidence.get("network")
     if not isinstance(network, dict):
@@ -264,8 +297,8 @@ class IntegrityPages(Controller):
                 "rule_version": version,
                 "numbers": numbers_of(evidence),
                 "tables": tables_of(evidence),
-                "paragraphs": _list_of_dicts(evidence.get("paragraphs")),
-                "matches": _list_of_dicts(evidence.get("matches")),
+                "paragraphs": paragraphs_of(evidence, list(alert.subjects or [])),
+                "matches": matches_of(evidence),
                 "network_json": json.dumps(network, ensure_ascii=False) if network else "",
                 "screening": screening,
                 "market_json": json.dumps(market, ensure_ascii=False) if market["counts"] else "",

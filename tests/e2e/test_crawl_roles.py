@@ -261,10 +261,12 @@ _ENGLISH_RUN = re.compile(
 
 
 NEGATIVE_LIST_RULE = re.compile(r"NL(?:-[A-Z0-9]+)+")
+INTEGRITY_RULE = re.compile(r"(?:PRICE|EVID|DOC|EXPERT|MARKET)(?:-[A-Z0-9]+)+")
 # Cursors and search text, and the procurement libraries' and rule catalogue's filter facets: one
 # value of a facet renders the same template and query as another.
 _FOLDED_QUERY_KEYS = frozenset(
     {"next", "cursor", "q", "size_class", "industry", "category", "severity", "code", "region", "parent_code"}
+    | {"rule", "status", "scope", "tender"}  # the integrity alert list's filters
 )
 
 
@@ -277,8 +279,8 @@ def route_pattern(url: str) -> str:
             segments.append(segment)  # few, and each tender is at another stage: one page each
         elif UUID.match(segment):
             segments.append("{id}")
-        elif NEGATIVE_LIST_RULE.fullmatch(segment):
-            segments.append("{rule}")  # the negative-list catalogue's 30 rules: one page stands for all
+        elif NEGATIVE_LIST_RULE.fullmatch(segment) or INTEGRITY_RULE.fullmatch(segment):
+            segments.append("{rule}")  # a rule catalogue's rules (negative list, integrity): one page for all
         elif re.search(r"\d", segment) and len(segment) >= 6:
             segments.append("{code}")
         elif segment.isdigit():

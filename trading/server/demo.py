@@ -39,7 +39,15 @@ from trading.parties.models import Organisation, OrganisationKind
 from trading.parties.repository import OrganisationRepository, UserRepository
 from trading.parties.schemas import OrganisationCreate, UserCreate
 from trading.parties.service import PartiesService
-from trading.server import demo_evaluation, demo_market, demo_opening, demo_pki, demo_pool, demo_session
+from trading.server import (
+    demo_evaluation,
+    demo_integrity,
+    demo_market,
+    demo_opening,
+    demo_pki,
+    demo_pool,
+    demo_session,
+)
 from trading.server.demo_guarantees import seed_demo_guarantor
 from trading.server.demo_requirements import seed_demo_requirement
 
@@ -317,6 +325,8 @@ async def _seed(settings: Settings, manifest: dict[str, Any] | None = None) -> t
             )
             certificates += await seed_demo_requirement(session, PartiesService(session, settings), usccs)
             await integrity_service.ensure_rules_seeded(session)  # stored before any page reads them
+        async with transaction(session_maker, lock=True) as session:
+            certificates += await demo_integrity.seed_demo_alerts(session)
         if manifest is not None:
             async with transaction(session_maker, lock=True) as session:
                 certificates += await demo_pki.seed_demo_certificates(

@@ -117,6 +117,7 @@ async def test_a_cartel_raises_alerts_at_opening_and_an_outlier_expert_after_sco
         assert f'href="/integrity/alerts/{alert.id}"' in listing.text
     device_page = await client.get(f"/integrity/alerts/{device.id}")
     assert SHARED.device_hash[:12] in device_page.text
+    assert 'id="evidence-matches"' in device_page.text  # the shared value and the bidders it links
     assert "第四十条" in device_page.text  # the legal basis of 视为串通
     cover_page = await client.get(f"/integrity/alerts/{cover.id}")
     assert 'id="evidence-numbers"' in cover_page.text
