@@ -64,7 +64,7 @@ async def run_screeners(session: AsyncSession, lot: LotContext, registered: Sequ
                         flagged=result.lot_score.flagged,
                         values=result.lot_score.values,
                     )
-        except (DomainError, ValueError, TypeError, KeyError, ArithmeticError):
+        except (DomainError, ValueError, TypeError, KeyError, ArithmeticError, OSError):  # OSError: a file unread
             log.warning("integrity.screener_failed", screener=entry.name, ocid=lot.ocid, lot=lot.lot, exc_info=True)
             failed.append(entry.name)
             continue
