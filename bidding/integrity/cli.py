@@ -145,6 +145,8 @@ def _report(tally: Tally) -> None:
         echo(f"  未做价格筛查 {count} 个：{reason}")
     for reason, count in sorted(tally.unusable.items(), key=lambda item: -item[1]):
         echo(f"  无法筛查 {count} 个：{reason}")
+    for reason, count in sorted(tally.market_notes.items()):
+        echo(f"  市场筛查 {count} 个：{reason}")
     for rule, count in sorted(tally.alerts.items()):
         echo(f"  预警 {rule}: {count}")
 

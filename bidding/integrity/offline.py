@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, BinaryIO
 
 from bidding.integrity.ocds import Unusable, read_lots
@@ -95,6 +95,7 @@ class Tally:
     flagged: int = 0
     not_screened: dict[str, int] = field(default_factory=dict)
     unusable: dict[str, int] = field(default_factory=dict)
+    market_notes: dict[str, int] = field(default_factory=dict)
     alerts: dict[str, int] = field(default_factory=dict)
 
     def count_alert(self, rule: str) -> None:
@@ -120,11 +121,27 @@ def screen_ocds(
             continue
         yield from _screen_lot(item, rules, tally)
         if state is not None and item.bids:
-            state.add_lot(item)
+            _add_to_market(state, item, tally)
     if state is not None:
         for finding in state.findings(rules):
             tally.count_alert(finding.rule)
             yield alert_record(None, None, finding)
+
+
+def _add_to_market(state: market.MarketState, lot: LotBids, tally: Tally) -> None:
+    """Fold the lot into the market. A winner the market cannot place (a consortium named as one
+    supplier, a winner whose bid was not valid) is left out and the lot kept; any other problem
+    leaves the lot out of the market screens. Either way the reason is counted, never fatal.
+    """
+    try:
+        state.add_lot(lot)
+    except market.MarketInputError as refused:
+        if refused.field_name == "winner":
+            reason = "market screens: the winner is not among the lot's valid bids (folded without it)"
+            state.add_lot(replace(lot, winner=None))
+        else:
+            reason = f"market screens: lot left out ({refused.field_name})"
+        tally.market_notes[reason] = tally.market_notes.get(reason, 0) + 1
 
 
 def _screen_lot(lot: LotBids, rules: RuleSet, tally: Tally) -> Iterator[dict[str, Any]]:

@@ -78,3 +78,28 @@ def test_screen_says_what_it_could_not_screen_in_a_real_package(tmp_path: Path) 
     broken = tmp_path / "broken.json"
     broken.write_text('{"releases": [', "utf-8")
     assert runner.invoke(alerts, ["screen", "--ocds", str(broken)]).exit_code == 2
+
+
+def test_screen_runs_on_real_published_bids_and_says_what_it_could_not_screen(tmp_path: Path) -> None:
+    """150 compiled releases of the Dominican Republic's DGCP (fixtures/README.md): real bids."""
+    out = tmp_path / "alerts.jsonl"
+    result = CliRunner().invoke(
+        alerts, ["screen", "--ocds", str(FIXTURES / "cardinal-dgcp-150-release-package.json"), "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    records = [json.loads(line) for line in out.read_text("utf-8").splitlines()]
+    kinds = {kind: [r for r in records if r["type"] == kind] for kind in ("lot", "alert", "unusable")}
+    assert len(kinds["lot"]) == 133
+    assert all(r["ocid"].startswith("ocds-6550wx-") for r in kinds["lot"])
+    reasons = {r["reason"].split(":")[0] for r in kinds["unusable"]}
+    assert "no bids" in reasons
+    assert any("value.amount is missing" in r["reason"] for r in kinds["unusable"])
+    assert kinds["alert"]  # the screens ran on real prices: some fire (advisory, explained)
+    screened = {(r["ocid"], r["lot"]) for r in kinds["lot"]}
+    for alert in kinds["alert"]:
+        assert alert["summary"]
+        assert alert["ocid"] is None or (alert["ocid"], alert["lot"]) in screened  # market alerts name no lot
+    # Consortia named as one supplier cannot be placed among the bids: said, and not fatal.
+    assert "已筛查标段 133 个" in result.output
+    assert "市场筛查" in result.output
+    assert "winner is not among the lot's valid bids" in result.output
