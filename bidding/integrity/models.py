@@ -92,3 +92,17 @@ class IntegrityLotScreening(UUIDPrimaryKey, Base):
     flagged: Mapped[bool]
     values: Mapped[dict[str, Any]] = mapped_column(JSONData)
     computed_at: Mapped[datetime]
+
+
+class IntegrityMarketState(Base):
+    """The market screens' state (`screens.market.MarketState.to_json`), kept between runs so a
+    newly opened lot is folded in at once; the daily batch rebuilds it from every opened lot.
+    """
+
+    __tablename__ = "integrity_market_states"
+
+    name: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    """One market per platform for now: ``platform``."""
+    state: Mapped[str] = mapped_column(sa.Text)
+    lots: Mapped[int]
+    updated_at: Mapped[datetime]

@@ -22,6 +22,7 @@ from bidding.award.models import Award
 from bidding.evaluation.models import Evaluation
 from bidding.integrity import sources
 from bidding.integrity.evaluation_source import evaluation_panel, tender_panels
+from bidding.integrity.models import IntegrityMarketState
 from bidding.integrity.screening import (
     LotContext,
     LotScore,
@@ -41,6 +42,7 @@ from bidding.opening import repository as opening_repository
 from bidding.opening.authoring import INNER_MANIFEST
 from bidding.opening.models import READ_OUT, OpeningSession, PartStatus
 from bidding.opening.service import OpeningService
+from trading.kernel import clock
 from trading.kernel.settings import Settings
 from trading.kernel.storage import FileStore
 
@@ -108,20 +110,50 @@ def _with_winner(bids: LotBids, winner: str) -> LotBids:
     return replace(bids, winner=winner) if any(b.bidder == winner for b in bids.bids) else bids
 
 
+MARKET = "platform"
+"""The one market the platform keeps a state for (`IntegrityMarketState.name`)."""
+
+
 async def market_behaviour(session: AsyncSession, lot: LotContext) -> Sequence[Finding]:
-    """The market screens over every opened lot (the batch), and the experts' behaviour over
-    every evaluation (favouritism, leniency). Run by the batch only: a lot's own step at its
-    opening (``ocid`` a tender) returns nothing, the daily batch recomputes the whole market.
+    """The market screens. In the daily batch (``ocid`` "market") the state is rebuilt from every
+    opened lot with its winner, kept, and screened, with the experts' history (favouritism,
+    leniency); at a lot's opening the kept state takes the new lot and the findings about its
+    bidders are raised at once (the next batch puts the winners in).
     """
-    if lot.ocid != "market":
+    if lot.ocid == "market":
+        state = market.MarketState()
+        for opened in await market_lots(session):
+            state.add_lot(opened)
+        await _keep(session, state)
+        findings = [with_network(finding, state, lot.rules) for finding in state.findings(lot.rules)]
+        tenders = (await session.scalars(sa.select(Evaluation.tender_id).distinct())).all()
+        history = [panel for tender_id in tenders for panel in await tender_panels(session, tender_id)]
+        return [*findings, *experts.screen_history(history, lot.rules)]
+    kept = await session.get(IntegrityMarketState, MARKET, with_for_update=True)
+    if kept is None or lot.tender_id is None or lot.lot_id is None:
+        return ()  # no batch has run yet: the first one builds the market from every opened lot
+    bids = await sources.opened_lot_bids(session, lot.tender_id, lot.lot_id)
+    if bids is None or not bids.bids:
         return ()
-    state = market.MarketState()
-    for bids in await market_lots(session):
-        state.add_lot(bids)
-    findings = [with_network(finding, state, lot.rules) for finding in state.findings(lot.rules)]
-    tenders = (await session.scalars(sa.select(Evaluation.tender_id).distinct())).all()
-    history = [panel for tender_id in tenders for panel in await tender_panels(session, tender_id)]
-    return [*findings, *experts.screen_history(history, lot.rules)]
+    state = market.MarketState.from_json(kept.state)
+    state.add_lot(bids)  # the same lot again replaces itself (a re-run screening adds nothing)
+    await _keep(session, state)
+    bidders = {bid.bidder for bid in bids.bids}
+    return [
+        with_network(finding, state, lot.rules)
+        for finding in state.findings(lot.rules)
+        if bidders & set(finding.subjects)
+    ]
+
+
+async def _keep(session: AsyncSession, state: market.MarketState) -> None:
+    now = await clock.now(session)
+    kept = await session.get(IntegrityMarketState, MARKET)
+    if kept is None:
+        session.add(IntegrityMarketState(name=MARKET, state=state.to_json(), lots=state.lot_count, updated_at=now))
+    else:
+        kept.state, kept.lots, kept.updated_at = state.to_json(), state.lot_count, now
+    await session.flush()
 
 
 class LotDocuments:

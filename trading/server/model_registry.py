@@ -6,7 +6,7 @@ import bidding.award.models  # registers the award stage's tables
 import bidding.award.rule_models  # registers the tenders' published 定标 rules
 import bidding.evaluation.models  # registers the evaluation stage's tables
 import bidding.evaluation.pool.models  # registers the expert-pool tables
-import bidding.integrity.models  # registers the integrity rule versions, alerts, reviews and lot screenings
+import bidding.integrity.models  # registers the integrity rule versions, alerts, reviews, lot screenings, market state
 import bidding.models
 import bidding.opening.models  # noqa: F401 - registers the opening tables
 import intermediary_market.models  # noqa: F401 - registers the marketplace tables

@@ -20,12 +20,15 @@ from bidding.client.fingerprint import fingerprint_of
 from bidding.evaluation.models import Finding as EvaluationFinding
 from bidding.evaluation.models import SessionState
 from bidding.integrity import jobs
-from bidding.integrity.models import IntegrityAlert, IntegrityLotScreening
+from bidding.integrity.models import IntegrityAlert, IntegrityLotScreening, IntegrityMarketState
+from bidding.integrity.screeners import MARKET
+from bidding.integrity.screens.market import MarketState
 from certs.devpki.pki import DevPki
 from tests.bidding.evaluation.scoring.world import opened_world, run
 from tests.bidding.integrity.test_evaluation_source import _sheet
 from tests.intermediary_market.test_web import log_in
 from tests.trading.parties.factories import create_account, csrf_token, ledger_entries
+from trading.kernel import clock
 from trading.kernel.auth.roles import Role
 from trading.kernel.settings import Settings
 from trading.kernel.storage import FileStore
@@ -66,6 +69,12 @@ async def test_a_cartel_raises_alerts_at_opening_and_an_outlier_expert_after_sco
     assert SHARED is not None
     orgs = {name: str(party.organisation_id) for name, party in world.bidders.items()}
 
+    # The market as the daily batch last kept it (empty here): the opening folds its lot in at once.
+    async with session_maker() as session:
+        now = await clock.now(session)
+        session.add(IntegrityMarketState(name=MARKET, state=MarketState().to_json(), lots=0, updated_at=now))
+        await session.commit()
+
     # At the opening: the platform's screens over the read-out prices and the captured signals.
     opened = await jobs.screen_opening(session_maker, world.code)
     assert opened.failed == ()
@@ -91,6 +100,10 @@ async def test_a_cartel_raises_alerts_at_opening_and_an_outlier_expert_after_sco
     again = await jobs.screen_opening(session_maker, world.code)  # idempotent: nothing new
     assert set(await _alerts(session_maker, world.code)) == set(alerts)
     assert again.failed == ()
+    async with session_maker() as session:
+        kept = await session.get_one(IntegrityMarketState, MARKET)
+    assert kept.lots == 1  # folded once, however often the opening is screened
+    assert set(MarketState.from_json(kept.state).bidder_counts()) == set(orgs.values())
 
     # The scores are in: expert 4 scored C's proposal far above the panel and gave a reason when
     # prompted; screening the evaluation raises EXPERT-DEVIATION naming that expert.
