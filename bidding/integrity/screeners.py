@@ -94,15 +94,12 @@ async def market_lots(session: AsyncSession) -> list[LotBids]:
         named = (lot_ids or {}).get("ids") if isinstance(lot_ids, dict) else None
         for lot_id in [uuid.UUID(str(i)) for i in named] if named else lots_of.get(tender_id, []):
             winners[lot_id] = str(chosen)
-    opened = await session.execute(
-        sa.select(Lot.id, Lot.tender_id).join(OpeningSession, OpeningSession.tender_id == Lot.tender_id)
-    )
     found: list[LotBids] = []
-    for lot_id, tender_id in opened:
-        bids = await sources.opened_lot_bids(session, tender_id, lot_id)
-        if bids is not None and bids.bids:
-            winner = winners.get(lot_id)
-            found.append(bids if winner is None else _with_winner(bids, winner))
+    for tender_id in (await session.scalars(sa.select(OpeningSession.tender_id))).all():
+        for lot_id, bids in (await sources.opened_lots(session, tender_id)).items():
+            if bids.bids:
+                winner = winners.get(lot_id)
+                found.append(bids if winner is None else _with_winner(bids, winner))
     return found
 
 

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bidding.evaluation.models import Evaluation
 from bidding.integrity.screens.model import BidPrice, InvalidPrice, LotBids
-from bidding.models import Lot, Tender
+from bidding.models import Tender
 from bidding.opening import repository as opening_repository
 from bidding.opening.models import READ_OUT
 
@@ -43,41 +43,46 @@ def _amount(summary: dict[str, object] | None) -> float | None:
         return None
 
 
-async def opened_lot_bids(session: AsyncSession, tender_id: uuid.UUID, lot_id: uuid.UUID) -> LotBids | None:
-    """The lot's read-out bids with their total prices, or None before the tender's opening.
+async def opened_lots(session: AsyncSession, tender_id: uuid.UUID) -> dict[uuid.UUID, LotBids]:
+    """Each lot of the tender (by lot id) with its read-out bids and their total prices; empty
+    before the tender's opening. The tender, its lots, its opening's rows and its evaluation
+    settings are read once for all its lots.
 
     A read-out bid whose total is missing or not a positive number (a price summary signed that
     way) has no price to screen and is left out; the opening's record shows it as it was read.
     """
     tender = await session.get(Tender, tender_id)
-    lot = await session.get(Lot, lot_id)
-    if tender is None or lot is None or lot.tender_id != tender.id:
-        return None
     opening = await opening_repository.opening_of_tender(session, tender_id)
-    if opening is None:
-        return None
-    rows = await opening_repository.bid_rows(session, opening)
-    bids: list[BidPrice] = []
-    for row in rows:
-        if row.lot_id != lot.id or row.outcome not in READ_OUT:
-            continue
-        amount = _amount(row.price_summary)
-        if amount is None:
+    if tender is None or opening is None:
+        return {}
+    lots = await opening_repository.lots_of_tender(session, tender_id)
+    prices: dict[uuid.UUID, list[BidPrice]] = {lot.id: [] for lot in lots}
+    for row in await opening_repository.bid_rows(session, opening):
+        amount = _amount(row.price_summary) if row.outcome in READ_OUT else None
+        if amount is None or row.lot_id not in prices:
             continue
         try:
-            bids.append(BidPrice(str(row.organisation_id), amount, row.price_opened_at))
+            prices[row.lot_id].append(BidPrice(str(row.organisation_id), amount, row.price_opened_at))
         except InvalidPrice:
             continue
-    single = await session.scalar(sa.select(sa.func.count()).select_from(Lot).where(Lot.tender_id == tender.id)) == 1
+    formula = await price_formula(session, tender.id)
     year = tender.deadline.year if tender.deadline else None
-    return LotBids(
-        ocid=tender.project_code,
-        lot=None if single else lot.code,
-        bids=tuple(bids),
-        currency="CNY",
-        estimate=float(lot.estimate) if lot.estimate else None,
-        buyer=str(tender.tenderee_organisation_id),
-        market=f"{tender.category.value}|{year}" if year else tender.category.value,
-        date=tender.deadline.date() if tender.deadline else None,
-        price_formula=await price_formula(session, tender.id),
-    )
+    return {
+        lot.id: LotBids(
+            ocid=tender.project_code,
+            lot=None if len(lots) == 1 else lot.code,
+            bids=tuple(prices[lot.id]),
+            currency="CNY",
+            estimate=float(lot.estimate) if lot.estimate else None,
+            buyer=str(tender.tenderee_organisation_id),
+            market=f"{tender.category.value}|{year}" if year else tender.category.value,
+            date=tender.deadline.date() if tender.deadline else None,
+            price_formula=formula,
+        )
+        for lot in lots
+    }
+
+
+async def opened_lot_bids(session: AsyncSession, tender_id: uuid.UUID, lot_id: uuid.UUID) -> LotBids | None:
+    """One lot of `opened_lots`, or None before the tender's opening (or for another tender's lot)."""
+    return (await opened_lots(session, tender_id)).get(lot_id)

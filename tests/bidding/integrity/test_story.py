@@ -104,6 +104,12 @@ async def test_a_cartel_raises_alerts_at_opening_and_an_outlier_expert_after_sco
         kept = await session.get_one(IntegrityMarketState, MARKET)
     assert kept.lots == 1  # folded once, however often the opening is screened
     assert set(MarketState.from_json(kept.state).bidder_counts()) == set(orgs.values())
+    rebuilt = await jobs.recompute_market(session_maker)  # the daily batch: every opened lot again
+    assert rebuilt.failed == ()
+    async with session_maker() as session:
+        kept = await session.get_one(IntegrityMarketState, MARKET)
+    assert kept.lots == 1
+    assert set(MarketState.from_json(kept.state).bidder_counts()) == set(orgs.values())
 
     # The scores are in: expert 4 scored C's proposal far above the panel and gave a reason when
     # prompted; screening the evaluation raises EXPERT-DEVIATION naming that expert.
