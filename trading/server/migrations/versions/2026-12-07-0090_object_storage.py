@@ -1,0 +1,25 @@
+"""object storage: reserved (filled in by the change that needs it)
+
+Revision ID: 0051_object_storage
+Revises: 0050_guarantee_revocations
+Create Date: 2026-12-07 09:30:00
+
+Runs on PostgreSQL and SQLite alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+revision: str = "0051_object_storage"
+down_revision: str | Sequence[str] | None = "0050_guarantee_revocations"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
