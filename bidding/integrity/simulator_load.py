@@ -61,7 +61,10 @@ from bidding.evaluation.methods.serialise import settings_to_data
 from bidding.evaluation.methods.settings import MethodSettings
 from bidding.evaluation.models import Evaluation, SessionState
 from bidding.intake.base import BLOB_NAMESPACE
-from bidding.integrity.simulator import LotKey, SimulatedLot, SimulatedMarket
+from bidding.integrity import jobs
+from bidding.integrity.jobs import ScreeningReport
+from bidding.integrity.screeners import plug_screeners
+from bidding.integrity.simulator import LotKey, SimulatedLot, SimulatedMarket, simulate
 from bidding.models import (
     Bid,
     BidStatus,
@@ -80,13 +83,15 @@ from bidding.opening.models import OpeningBid, OpeningSession, Outcome, PartStat
 from bidding.opening.remedy import BACKUP_NAMESPACE
 from bidding.tenders.base import DOCUMENTS_NAMESPACE
 from trading.kernel.auth.identity import Actor
+from trading.kernel.db.engine import create_engine, create_session_maker
+from trading.kernel.db.uow import transaction
 from trading.kernel.settings import Mode, Settings
 from trading.kernel.storage import FileStore
 from trading.ledger.service import append_entry
 from trading.parties.identifiers import USCC_CHARSET, uscc_check_char
 from trading.parties.models import Organisation, OrganisationKind, User
 
-__all__ = ["LoadedMarket", "SimulationRefused", "load_simulated"]
+__all__ = ["LoadReport", "LoadedMarket", "SimulationRefused", "load_simulated", "load_with_settings"]
 
 LOADER_USERNAME: Final = "ggzy-simulator"
 TITLE_MARK: Final = "【模拟】"
@@ -99,6 +104,7 @@ _CATEGORIES: Final = {
     "goods": (TenderCategory.GOODS, "goods", Sector.GOVERNMENT_PROCUREMENT, MethodCode.GP_LOWEST_PRICE),
     "services": (TenderCategory.SERVICES, "services", Sector.GOVERNMENT_PROCUREMENT, MethodCode.GP_LOWEST_PRICE),
 }
+_NO_PASSWORD: Final = "!"  # noqa: S105 - not a password: a value no password hash can equal
 _DEVICE_IDENTIFIERS: Final = ["machine-id", "mac"]
 
 
@@ -146,11 +152,11 @@ async def load_simulated(
     group: list[SimulatedLot] = []
     for item in market.simulated_lots():
         if group and group[0].bids.ocid != item.bids.ocid:
-            await _tender(session, market.seed, group, user, loaded, store)
+            await _tender(session, seed=market.seed, group=group, user=user, loaded=loaded, store=store)
             group = []
         group.append(item)
     if group:
-        await _tender(session, market.seed, group, user, loaded, store)
+        await _tender(session, seed=market.seed, group=group, user=user, loaded=loaded, store=store)
     await append_entry(
         session,
         actor=Actor.system(),
@@ -167,7 +173,8 @@ async def _loader_user(session: AsyncSession) -> uuid.UUID:
     found = await session.scalar(sa.select(User.id).where(User.username == LOADER_USERNAME))
     if found is not None:
         return found
-    user = User(username=LOADER_USERNAME, display_name="模拟市场", password_hash="!simulated", active=False)
+    # Inactive, and "!" is no hash any password verifies against: nobody can log in as it.
+    user = User(username=LOADER_USERNAME, display_name="模拟市场", password_hash=_NO_PASSWORD, active=False)
     session.add(user)
     await session.flush()
     return user.id
@@ -218,6 +225,7 @@ def _manifest(code: str, lot: str, uscc: str, deadline: datetime, device_hash: s
 
 async def _tender(
     session: AsyncSession,
+    *,
     seed: int,
     group: list[SimulatedLot],
     user: uuid.UUID,
@@ -315,14 +323,24 @@ async def _tender(
     session.add(opening)
     await session.flush()
     for item, lot in lot_rows:
-        await _bids(session, item, lot, tender, opening, user, loaded, store)
+        await _bids(session, item=item, lot=lot, tender=tender, opening=opening, user=user, loaded=loaded, store=store)
         loaded.lots[(code, item.bids.lot)] = (tender.id, lot.id)
         if item.bids.winner is not None:
-            await _award(session, item, lot, tender, (sector, method), user, loaded, opened)
+            await _award(
+                session,
+                item=item,
+                lot=lot,
+                tender=tender,
+                how=(sector, method),
+                user=user,
+                loaded=loaded,
+                opened=opened,
+            )
 
 
 async def _bids(
     session: AsyncSession,
+    *,
     item: SimulatedLot,
     lot: Lot,
     tender: Tender,
@@ -413,6 +431,7 @@ async def _bids(
 
 async def _award(
     session: AsyncSession,
+    *,
     item: SimulatedLot,
     lot: Lot,
     tender: Tender,
@@ -466,3 +485,31 @@ async def _award(
     )
     await session.flush()
 
+
+@dataclass(frozen=True, slots=True)
+class LoadReport:
+    loaded: LoadedMarket
+    screened: ScreeningReport | None  # None when not screened
+
+
+async def load_with_settings(seed: int, lots: int, settings: Settings, *, screen: bool = True) -> LoadReport:
+    """``ggzy alerts simulate --seed N --load``: simulate, load into the configured database in one
+    unit of work and, with ``screen``, run what the platform runs on it — each tender's opening
+    screening (`jobs.screen_opening`), then the market batch (`jobs.recompute_market`).
+    """
+    engine = create_engine(settings.db.url, pool_size=1, busy_timeout_ms=settings.db.sqlite_busy_timeout_ms)
+    try:
+        maker = create_session_maker(engine)
+        market = simulate(seed, lots)
+        async with transaction(maker, lock=True) as session:
+            loaded = await load_simulated(session, market, settings=settings, store=FileStore(settings.storage_dir))
+        if not screen:
+            return LoadReport(loaded, None)
+        plug_screeners(settings)
+        report = ScreeningReport()
+        for code in loaded.codes:
+            report += await jobs.screen_opening(maker, code)
+        report += await jobs.recompute_market(maker)
+        return LoadReport(loaded, report)
+    finally:
+        await engine.dispose()

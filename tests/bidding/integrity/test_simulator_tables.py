@@ -140,7 +140,7 @@ async def test_the_platform_screens_a_simulated_market_as_the_pure_screens_do(
     # price alerts are exactly the pure screens' (checked above: the reference thresholds, near-
     # identical prices at 0.1 % among them, fire on some honest lots, hence their few points).
     honest = [key for key, truth in sim.truth.items() if not truth.kinds]
-    assert len(honest) >= 20  # noqa: PLR2004 - the seed's honest lots
+    assert len(honest) >= 20  # the seed's honest lots
     for key in honest:
         quiet = {rule for rule in fired[key] if rule.startswith(("EVID-", "DOC-"))} | touched[key]
         assert not quiet, (key, quiet)
