@@ -6,14 +6,18 @@ market batch (`jobs.recompute_market`) — and compared lot by lot with the pure
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from click.testing import CliRunner
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bidding.integrity import jobs
+from bidding.integrity.cli import alerts as alerts_command
 from bidding.integrity.models import IntegrityAlert, IntegrityLotScreening
 from bidding.integrity.offline import LOT_MARKET_RULES, lot_findings
 from bidding.integrity.screeners import plug_screeners
@@ -32,8 +36,10 @@ from bidding.integrity.simulator import (
     simulate,
 )
 from bidding.integrity.simulator_load import LoadedMarket, SimulationRefused, load_simulated
+from bidding.models import Tender
+from trading.kernel.db.engine import create_engine
 from trading.kernel.db.uow import transaction
-from trading.kernel.settings import Mode, Settings
+from trading.kernel.settings import Mode, Settings, get_settings
 from trading.kernel.storage import FileStore
 from trading.ledger.models import LedgerEntry
 
@@ -173,3 +179,33 @@ async def test_the_load_is_idempotent_recorded_and_refused_in_production(
     async with session_maker() as session:
         with pytest.raises(SimulationRefused):
             await load_simulated(session, sim, settings=production, store=store)
+
+
+async def test_the_command_loads_and_screens_into_the_configured_database(
+    fresh_db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GGZY_DB_URL", fresh_db)
+    monkeypatch.setenv("GGZY_VAR_DIR", str(tmp_path))
+    get_settings.cache_clear()
+    try:
+        args = ["simulate", "--seed", "5", "--lots", "10", "--load"]
+        first = await asyncio.to_thread(CliRunner().invoke, alerts_command, args, catch_exceptions=False)
+        again = await asyncio.to_thread(CliRunner().invoke, alerts_command, [*args, "--no-screen"])
+    finally:
+        get_settings.cache_clear()
+    assert first.exit_code == 0, first.output
+    assert "失败的筛查器：无" in first.output
+    assert again.exit_code == 0, again.output
+    assert "0 份投标" in again.output  # loaded already: left alone
+    sim = simulate(5, 10)
+    engine = create_engine(fresh_db, pool_size=1)
+    try:
+        async with engine.connect() as connection:
+            tenders = await connection.scalar(select(func.count()).select_from(Tender))
+            rules = set((await connection.scalars(select(IntegrityAlert.rule_id))).all())
+    finally:
+        await engine.dispose()
+    assert tenders == len({lot.ocid for lot in sim.lots})
+    # seed 5's ten lots plant a shared device and a copied price: screened at their openings
+    assert {kind for truth in sim.truth.values() for kind in truth.kinds} == {SHARED_DEVICE, COPIED_PRICE}
+    assert {"EVID-DEVICE", "PRICE-NEAR-IDENTICAL"} <= rules
