@@ -52,13 +52,18 @@ PLANTED = 0.6
 NEEDS_WINNER = frozenset({"PRICE-CEILING"})
 
 
-def _offline(sim: SimulatedMarket) -> tuple[dict[LotKey, set[str]], dict[LotKey, bool], dict[LotKey, set[str]]]:
-    """Per lot: the rules the pure screens fire, the combined flag, and the lot-touching market rules.
+Offline = tuple[dict[LotKey, set[str]], dict[LotKey, bool], dict[LotKey, set[str]], dict[LotKey, set[str]]]
+
+
+def _offline(sim: SimulatedMarket) -> Offline:
+    """Per lot: the rules the pure screens fire, the combined flag, the lot-touching market rules
+    and, last, the rules they fire with the winner known (as `offline.evaluate_simulated` screens).
 
     The prices are screened as the platform sees them at the opening (no winner yet).
     """
     rules = load_catalogue()
     fired: dict[LotKey, set[str]] = {}
+    with_winner: dict[LotKey, set[str]] = {}
     flagged: dict[LotKey, bool] = {}
     state = market.MarketState()
     for item in sim.simulated_lots():
@@ -67,6 +72,7 @@ def _offline(sim: SimulatedMarket) -> tuple[dict[LotKey, set[str]], dict[LotKey,
         findings, flag = lot_findings(at_opening, rules)
         fired[key] = {finding.rule for finding in findings}
         flagged[key] = flag
+        with_winner[key] = {finding.rule for finding in lot_findings(item, rules)[0]}
         state.add_lot(item.bids)  # the platform's market folds prices and winners, no signals
     touched: dict[LotKey, set[str]] = {key: set() for key in fired}
     bidders_of = {(lot.ocid, lot.lot): {bid.bidder for bid in lot.bids} for lot in sim.lots}
@@ -75,7 +81,7 @@ def _offline(sim: SimulatedMarket) -> tuple[dict[LotKey, set[str]], dict[LotKey,
             for key, bidders in bidders_of.items():
                 if len(set(finding.subjects) & bidders) >= 2:
                     touched[key].add(finding.rule)
-    return fired, flagged, touched
+    return fired, flagged, touched, with_winner
 
 
 async def _platform(
@@ -122,12 +128,18 @@ async def test_the_platform_screens_a_simulated_market_as_the_pure_screens_do(
     assert batch.failed == ()
 
     fired, flagged, touched = await _platform(session_maker, sim, loaded)
-    expected_fired, expected_flagged, expected_touched = _offline(sim)
+    expected_fired, expected_flagged, expected_touched, with_winner = _offline(sim)
     # Lot by lot, the platform's results are the pure screens' results on the same seed.
     for key in sorted(expected_fired, key=str):
-        assert fired[key] == expected_fired[key] - NEEDS_WINNER, key
+        assert fired[key] == expected_fired[key], key
         assert flagged[key] == expected_flagged[key], key
         assert touched[key] == expected_touched[key], key
+    # What the platform misses against the offline evaluation: only the rules that need the winner
+    # (the opening has none, and prices are not screened again after the award). On this seed
+    # PRICE-CEILING fires offline on three rotation lots; their combined flag is the same.
+    missed = {key: with_winner[key] - fired[key] for key in with_winner if with_winner[key] != fired[key]}
+    assert set().union(*missed.values()) == NEEDS_WINNER
+    assert all(sim.truth[key].price_traces and flagged[key] for key in missed)
 
     # Each planted kind raises its rules on its planted lots.
     by_kind: dict[str, list[LotKey]] = {kind: [] for kind in KINDS}
