@@ -42,6 +42,7 @@ import io
 import json
 import uuid
 import zipfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -84,6 +85,7 @@ from bidding.opening.remedy import BACKUP_NAMESPACE
 from bidding.tenders.base import DOCUMENTS_NAMESPACE
 from trading.kernel.auth.identity import Actor
 from trading.kernel.db.engine import create_engine, create_session_maker
+from trading.kernel.db.types import uuid7
 from trading.kernel.db.uow import transaction
 from trading.kernel.settings import Mode, Settings
 from trading.kernel.storage import FileStore
@@ -106,6 +108,16 @@ _CATEGORIES: Final = {
 }
 _NO_PASSWORD: Final = "!"  # noqa: S105 - not a password: a value no password hash can equal
 _DEVICE_IDENTIFIERS: Final = ["machine-id", "mac"]
+
+
+@dataclass
+class _Rows:
+    """One tender's rows below its lots, in the order they are inserted (parents first)."""
+
+    bids: list[Bid] = field(default_factory=list)
+    versions: list[BidVersion] = field(default_factory=list)
+    opened: list[OpeningBid | Evaluation] = field(default_factory=list)
+    awards: list[Award] = field(default_factory=list)
 
 
 class SimulationRefused(RuntimeError):
@@ -147,8 +159,7 @@ async def load_simulated(
         raise SimulationRefused("simulated markets are not loaded into a production platform")
     loaded = LoadedMarket()
     user = await _loader_user(session)
-    for party, name in sorted(market.names.items()):
-        loaded.organisations[party] = await _organisation(session, market.seed, party, name)
+    loaded.organisations = await _organisations(session, market.seed, market.names)
     group: list[SimulatedLot] = []
     for item in market.simulated_lots():
         if group and group[0].bids.ocid != item.bids.ocid:
@@ -180,16 +191,19 @@ async def _loader_user(session: AsyncSession) -> uuid.UUID:
     return user.id
 
 
-async def _organisation(session: AsyncSession, seed: int, party: str, name: str) -> uuid.UUID:
-    uscc = simulated_uscc(seed, party)
-    found = await session.scalar(sa.select(Organisation.id).where(Organisation.uscc == uscc))
-    if found is not None:
-        return found
-    kind = OrganisationKind.PURCHASER_UNIT if party.startswith("SIM-T") else OrganisationKind.ENTERPRISE
-    organisation = Organisation(uscc=uscc, name=name, kind=kind, region_code=REGION)
-    session.add(organisation)
+async def _organisations(session: AsyncSession, seed: int, names: Mapping[str, str]) -> dict[str, uuid.UUID]:
+    """Every simulated party's organisation, created once (found again by its USCC)."""
+    usccs = {party: simulated_uscc(seed, party) for party in sorted(names)}
+    query = sa.select(Organisation.uscc, Organisation.id).where(Organisation.uscc.in_(list(usccs.values())))
+    found: dict[str, uuid.UUID] = {row.uscc: row.id for row in (await session.execute(query)).all()}
+    for party, uscc in usccs.items():
+        if uscc not in found:
+            kind = OrganisationKind.PURCHASER_UNIT if party.startswith("SIM-T") else OrganisationKind.ENTERPRISE
+            organisation = Organisation(id=uuid7(), uscc=uscc, name=names[party], kind=kind, region_code=REGION)
+            session.add(organisation)
+            found[uscc] = organisation.id
     await session.flush()
-    return organisation.id
+    return {party: found[uscc] for party, uscc in usccs.items()}
 
 
 def _package(text: str) -> bytes:
@@ -249,6 +263,7 @@ async def _tender(
     tenderee = loaded.organisations[first.buyer or ""]
     estimate = sum(Decimal(str(item.bids.estimate or 0)) for item in group)
     tender = Tender(
+        id=uuid7(),
         project_code=code,
         title=f"{TITLE_MARK}{code}",
         category=category,
@@ -275,7 +290,7 @@ async def _tender(
         updated_at=opened,
     )
     session.add(tender)
-    await session.flush()
+    await session.flush()  # inserted in the order flushed: the unit of work sorts by relationships, and there are none
     text = group[0].tender_text.encode()
     if text:
         digest = hashlib.sha256(text).hexdigest()
@@ -300,6 +315,7 @@ async def _tender(
     lot_rows: list[tuple[SimulatedLot, Lot]] = []
     for position, item in enumerate(group, start=1):
         lot = Lot(
+            id=uuid7(),
             tender_id=tender.id,
             code=item.bids.lot or "1",
             name=f"第{item.bids.lot or 1}标段",
@@ -309,6 +325,7 @@ async def _tender(
         session.add(lot)
         lot_rows.append((item, lot))
     opening = OpeningSession(
+        id=uuid7(),
         tender_id=tender.id,
         host_organisation_id=tenderee,
         stage=Stage.CLOSED,
@@ -322,24 +339,28 @@ async def _tender(
     )
     session.add(opening)
     await session.flush()
+    rows = _Rows()
     for item, lot in lot_rows:
-        await _bids(session, item=item, lot=lot, tender=tender, opening=opening, user=user, loaded=loaded, store=store)
+        bid_ids = _bids(rows, item=item, lot=lot, tender=tender, opening=opening, user=user, loaded=loaded, store=store)
         loaded.lots[(code, item.bids.lot)] = (tender.id, lot.id)
         if item.bids.winner is not None:
-            await _award(
-                session,
-                item=item,
+            _award(
+                rows,
                 lot=lot,
                 tender=tender,
                 how=(sector, method),
                 user=user,
-                loaded=loaded,
+                chosen=(loaded.organisations[item.bids.winner], bid_ids[item.bids.winner]),
                 opened=opened,
             )
+    # The ids are the application's (uuid7): one insert per table and tender, parents first.
+    for phase in (rows.bids, rows.versions, rows.opened, rows.awards):
+        session.add_all(phase)
+        await session.flush()
 
 
-async def _bids(
-    session: AsyncSession,
+def _bids(
+    rows: _Rows,
     *,
     item: SimulatedLot,
     lot: Lot,
@@ -348,29 +369,35 @@ async def _bids(
     user: uuid.UUID,
     loaded: LoadedMarket,
     store: FileStore,
-) -> None:
+) -> dict[str, uuid.UUID]:
+    """The lot's bids, read out at the opening; their ids by the simulator's bidder."""
     assert tender.deadline is not None  # noqa: S101 - set just above
     signals = {signal.bidder: signal for signal in item.signals}
     seed = int(tender.rules["seed"]) if tender.rules else 0
+    ids: dict[str, uuid.UUID] = {}
     for bid in item.bids.bids:
         signal = signals[bid.bidder]
         organisation = loaded.organisations[bid.bidder]
         uscc = simulated_uscc(seed, bid.bidder)
         latest = tender.deadline - timedelta(minutes=1)
         received = min(bid.submitted_at, latest) if bid.submitted_at else latest
+        version_id = uuid7()
         row = Bid(
+            id=uuid7(),
             tender_id=tender.id,
             lot_id=lot.id,
             organisation_id=organisation,
             status=BidStatus.SUBMITTED,
             versions=1,
+            current_version_id=version_id,
             created_at=received,
             updated_at=received,
         )
-        session.add(row)
-        await session.flush()
+        rows.bids.append(row)
+        ids[bid.bidder] = row.id
         receipt_no = "SIM" + hashlib.sha256(f"{tender.project_code}:{lot.code}:{uscc}".encode()).hexdigest()[:32]
         version = BidVersion(
+            id=version_id,
             bid_id=row.id,
             number=1,
             kind=VersionKind.SUBMISSION,
@@ -388,9 +415,7 @@ async def _bids(
             receipt_signature=b"",
             submit_ip=signal.submit_ip,
         )
-        session.add(version)
-        await session.flush()
-        row.current_version_id = version.id
+        rows.versions.append(version)
         package = _package("\n".join(signal.texts))
         digest = hashlib.sha256(package).hexdigest()
         store.put(BACKUP_NAMESPACE, digest, package)
@@ -403,7 +428,7 @@ async def _bids(
         ).to_dict()
         summary.pop("salt")
         opened_at = tender.deadline + timedelta(minutes=35)
-        session.add(
+        rows.opened.append(
             OpeningBid(
                 session_id=opening.id,
                 bid_id=row.id,
@@ -426,26 +451,26 @@ async def _bids(
             )
         )
         loaded.bids += 1
-    await session.flush()
+    return ids
 
 
-async def _award(
-    session: AsyncSession,
+def _award(
+    rows: _Rows,
     *,
-    item: SimulatedLot,
     lot: Lot,
     tender: Tender,
     how: tuple[Sector, MethodCode],
     user: uuid.UUID,
-    loaded: LoadedMarket,
+    chosen: tuple[uuid.UUID, uuid.UUID],
     opened: datetime,
 ) -> None:
     """A completed evaluation of the lot and its award to the simulator's winner (no panel)."""
     sector, method = how
-    winner = loaded.organisations[str(item.bids.winner)]
+    winner, chosen_bid = chosen
     evaluated_as = MethodSettings(method, EvaluationSector(tender.category.value))
     done = opened + timedelta(days=1)
     evaluation = Evaluation(
+        id=uuid7(),
         tender_id=tender.id,
         lot_group=lot.code,
         lot_ids={"ids": [str(lot.id)]},
@@ -462,10 +487,8 @@ async def _award(
         updated_at=done,
         completed_at=done,
     )
-    session.add(evaluation)
-    await session.flush()
-    chosen = await session.scalar(sa.select(Bid.id).where(Bid.lot_id == lot.id, Bid.organisation_id == winner))
-    session.add(
+    rows.opened.append(evaluation)
+    rows.awards.append(
         Award(
             tender_id=tender.id,
             evaluation_id=evaluation.id,
@@ -476,14 +499,13 @@ async def _award(
             state=AwardState.AWARDED,
             report_sha256=hashlib.sha256(b"").hexdigest(),
             report_published_at=done,
-            chosen_bid_id=chosen,
+            chosen_bid_id=chosen_bid,
             chosen_organisation_id=winner,
             awarded_at=done + timedelta(days=3),
             created_at=done,
             updated_at=done + timedelta(days=3),
         )
     )
-    await session.flush()
 
 
 @dataclass(frozen=True, slots=True)
