@@ -2,6 +2,9 @@
 
 - ``ggzy alerts simulate --seed N [--lots K] [--out package.json]``: a simulated market with planted
   cartels, written as an OCDS 1.1 release package (to ``--out``, else nowhere); prints what was planted.
+  ``--load`` also writes it into the configured database's own tables (`simulator_load`; refused in
+  production mode) and screens it as the platform does (each opening, then the market batch; not
+  with ``--no-screen``): the one subcommand here that needs the platform.
 - ``ggzy alerts ocds-inspect PACKAGE``: what the OCDS reader makes of a package, lot by lot, and the
   unusable records with their reasons.
 - ``ggzy alerts screen --ocds PACKAGE [--out alerts.jsonl]``: the price and market screens over any
@@ -43,8 +46,11 @@ def alerts() -> None:
 @click.option("--seed", type=int, required=True, help="The simulation's seed: the same seed, the same market.")
 @click.option("--lots", type=click.IntRange(1, 1_000_000), default=400, show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False, writable=True, path_type=Path), default=None)
-def simulate_command(seed: int, lots: int, out: Path | None) -> None:
-    """Simulate a market with planted cartels; write it as an OCDS package with --out.
+@click.option("--load", is_flag=True, help="Also load it into the configured database (not in production).")
+@click.option("--screen/--no-screen", default=True, show_default=True, help="With --load: run the platform's screens.")
+def simulate_command(seed: int, lots: int, out: Path | None, load: bool, screen: bool) -> None:  # noqa: FBT001 - click flags
+    """Simulate a market with planted cartels; write it as an OCDS package with --out, into the
+    platform's tables with --load.
 
     Streams: the lots are generated, counted and written one at a time (the package carries no
     document texts, so none are generated), so a large --lots runs in flat memory.
@@ -76,6 +82,30 @@ def simulate_command(seed: int, lots: int, out: Path | None) -> None:
     click.echo(f"  留有价格痕迹的串通标段：{counts['traces']}")
     if out is not None:
         click.echo(f"OCDS 1.1 发布包（投标、标段扩展）已写入 {out}")
+    if load:
+        _load(seed, lots, screen=screen)
+
+
+def _load(seed: int, lots: int, *, screen: bool) -> None:
+    import asyncio  # noqa: PLC0415 - only --load needs the platform (the other commands run without it)
+
+    from bidding.integrity.simulator_load import SimulationRefused, load_with_settings  # noqa: PLC0415
+    from trading.kernel.settings import get_settings  # noqa: PLC0415
+
+    try:
+        report = asyncio.run(load_with_settings(seed, lots, get_settings(), screen=screen))
+    except SimulationRefused as refused:
+        raise click.ClickException(str(refused)) from None
+    loaded = report.loaded
+    click.echo(
+        f"已载入数据库：{len(loaded.codes) - len(loaded.skipped)} 个项目，{loaded.bids} 份投标"
+        f"（已存在而未改动的项目 {len(loaded.skipped)} 个）"
+    )
+    if report.screened is not None:
+        failed = "、".join(sorted(set(report.screened.failed))) or "无"
+        click.echo(
+            f"平台筛查：{report.screened.lots} 次标段筛查，预警 {report.screened.alerts} 条，失败的筛查器：{failed}"
+        )
 
 
 @alerts.command("ocds-inspect")

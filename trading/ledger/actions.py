@@ -279,6 +279,7 @@ ACTION_LABELS: Final[Mapping[str, str]] = MappingProxyType(
         "integrity.alert_taken_up": N_("Integrity alert taken up for review"),
         "integrity.alert_dismissed": N_("Integrity alert dismissed"),
         "integrity.alert_confirmed": N_("Integrity alert confirmed"),
+        "integrity.simulation_loaded": N_("Simulated market loaded for testing the integrity screens"),
         "procurement.plan_created": N_("Procurement plan created"),
         "procurement.project_created": N_("Procurement project created"),
         "procurement.project_intention_linked": N_("Intention linked to a procurement project"),
@@ -366,6 +367,7 @@ SUBJECT_LABELS: Final[Mapping[str, str]] = MappingProxyType(
         "procurement.project": N_("Procurement project"),
         "integrity.alert": N_("Integrity alert"),
         "integrity.rule": N_("Integrity rule"),
+        "integrity.simulation": N_("Simulated market"),
     }
 )
 """What kind of record an entry changed (``subject_type``)."""
