@@ -19,8 +19,9 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bidding.award.models import Award
-from bidding.evaluation.models import Evaluation
-from bidding.integrity import sources
+from bidding.evaluation.models import Evaluation, ObjectiveVote
+from bidding.evaluation.models import Score as EvaluationScore
+from bidding.integrity import market_batch, sources
 from bidding.integrity.evaluation_source import evaluation_panel, tender_panels
 from bidding.integrity.models import IntegrityMarketState
 from bidding.integrity.screening import (
@@ -118,13 +119,12 @@ async def market_behaviour(session: AsyncSession, lot: LotContext) -> Sequence[F
     bidders are raised at once (the next batch puts the winners in).
     """
     if lot.ocid == "market":
-        state = market.MarketState()
-        for opened in await market_lots(session):
-            state.add_lot(opened)
+        state = await market_state(session)
         await _keep(session, state)
-        findings = [with_network(finding, state, lot.rules) for finding in state.findings(lot.rules)]
-        tenders = (await session.scalars(sa.select(Evaluation.tender_id).distinct())).all()
-        history = [panel for tender_id in tenders for panel in await tender_panels(session, tender_id)]
+        findings = with_networks(state.findings(lot.rules), state, lot.rules)
+        history = [
+            panel for tender_id in await scored_tenders(session) for panel in await tender_panels(session, tender_id)
+        ]
         return [*findings, *experts.screen_history(history, lot.rules)]
     kept = await session.get(IntegrityMarketState, MARKET, with_for_update=True)
     if kept is None or lot.tender_id is None or lot.lot_id is None:
@@ -141,6 +141,28 @@ async def market_behaviour(session: AsyncSession, lot: LotContext) -> Sequence[F
         for finding in state.findings(lot.rules)
         if bidders & set(finding.subjects)
     ]
+
+
+async def market_state(session: AsyncSession) -> market.MarketState:
+    """The market rebuilt from every opened lot with its winner: on PostgreSQL in one streamed
+    read folded with NumPy (`market_batch.read_market`), elsewhere lot by lot (`market_lots`).
+    Both give the same state (``tests/bidding/integrity/test_market_batch.py``).
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        return (await market_batch.read_market(session)).state
+    state = market.MarketState()
+    for opened in await market_lots(session):
+        state.add_lot(opened)
+    return state
+
+
+async def scored_tenders(session: AsyncSession) -> list[uuid.UUID]:
+    """The tenders with an evaluation someone scored or voted in: a panel without scores has no
+    residuals, so the history screens (favouritism, leniency) would read it for nothing.
+    """
+    scored = sa.union(sa.select(EvaluationScore.evaluation_id), sa.select(ObjectiveVote.evaluation_id)).subquery()
+    query = sa.select(Evaluation.tender_id).distinct().where(Evaluation.id.in_(sa.select(scored.c.evaluation_id)))
+    return list((await session.scalars(query)).all())
 
 
 async def _keep(session: AsyncSession, state: market.MarketState) -> None:
@@ -216,6 +238,26 @@ def _package_text(package: bytes) -> str:
 
 
 _NETWORK_RULES = frozenset({market.COBID_GROUP, market.ROTATION, market.SHARED_IDENTITY})
+
+
+def with_networks(findings: Sequence[Finding], state: market.MarketState, rules: RuleSet) -> list[Finding]:
+    """`with_network` over many findings, the groups and co-bids computed once for all of them."""
+    wanted = [finding for finding in findings if finding.rule in _NETWORK_RULES]
+    if not wanted:
+        return list(findings)
+    context = market.NetworkContext.of(state, rules, focus={name for f in wanted for name in f.subjects})
+    return [
+        replace(
+            finding,
+            evidence={
+                **finding.evidence,
+                "network": market.network_picture(state, focus=finding.subjects, rules=rules, context=context),
+            },
+        )
+        if finding.rule in _NETWORK_RULES
+        else finding
+        for finding in findings
+    ]
 
 
 def with_network(finding: Finding, state: market.MarketState, rules: RuleSet) -> Finding:

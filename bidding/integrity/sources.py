@@ -9,6 +9,7 @@ run over valid bids). Bidders are named by organisation id, as `signals.lot_sign
 
 from __future__ import annotations
 
+import math
 import uuid
 from decimal import Decimal, InvalidOperation
 
@@ -41,6 +42,14 @@ def _amount(summary: dict[str, object] | None) -> float | None:
         return float(Decimal(str(total))) if total is not None else None
     except (InvalidOperation, ValueError):
         return None
+
+
+def price_of(summary: dict[str, object] | None) -> float | None:
+    """The total price of a signed price summary as the screens take it: None when missing, not a
+    number, or not a positive finite number (`BidPrice` refuses those).
+    """
+    amount = _amount(summary)
+    return amount if amount is not None and math.isfinite(amount) and amount > 0 else None
 
 
 async def opened_lots(session: AsyncSession, tender_id: uuid.UUID) -> dict[uuid.UUID, LotBids]:

@@ -21,6 +21,7 @@ from itertools import combinations
 
 import networkx as nx
 import numpy as np
+import numpy.typing as npt
 
 from bidding.integrity.screens.model import BidSignals, Finding, LotBids, Severity
 from bidding.integrity.screens.rules import RuleSet, load_catalogue
@@ -88,6 +89,12 @@ def _pairs_of(indices: Sequence[int]) -> Iterator[int]:
     return ((low << 32) | high for low, high in combinations(sorted(indices), 2))
 
 
+def _sorted_unique(values: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """np.unique by sort and mask (NumPy 2's hash-based unique was several times slower here)."""
+    ordered = np.sort(values)
+    return ordered[np.r_[True, ordered[1:] != ordered[:-1]]] if ordered.size else ordered
+
+
 def _unpair(key: int) -> tuple[int, int]:
     return key >> 32, key & 0xFFFFFFFF
 
@@ -141,14 +148,28 @@ class MarketState:
         self._bids: list[int] = []
         self._wins: list[int] = []
         self._lots: dict[LotKey, _Lot] = {}
-        self._pairs: Counter[int] = Counter()
+        self._pair_counter: Counter[int] | None = Counter()  # None: only in `_pair_arrays` (a batch state)
         # (kind, value) → bidder → the lots it was used in; and per lot what it added, to replace it.
         self._identities: dict[tuple[str, str], dict[str, set[LotKey]]] = {}
         self._lot_identities: dict[LotKey, tuple[tuple[str, str, str], ...]] = {}
         self._draws: dict[tuple[str, str], ExpertDraw] = {}  # (expert, ocid) → the draw
         self._by_bidder: list[list[LotKey]] | None = None  # a cache for findings, never stored
+        self._pair_arrays: tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]] | None = None  # likewise
 
     # ---- folding -------------------------------------------------------------------------------
+
+    @property
+    def _pairs(self) -> Counter[int]:
+        """The pair counts as a Counter (built from the arrays on first use by a fold or `co_bids`)."""
+        if self._pair_counter is None:
+            keys, counts = self.pair_arrays()
+            self._pair_counter = Counter(dict(zip(keys.tolist(), counts.tolist(), strict=True)))
+        return self._pair_counter
+
+    @_pairs.setter
+    def _pairs(self, value: Counter[int]) -> None:
+        self._pair_counter = value
+        self._pair_arrays = None
 
     def _index(self, bidder: str) -> int:
         index = self._ids.get(bidder)
@@ -198,6 +219,8 @@ class MarketState:
         identities: tuple[tuple[str, str, str], ...],
     ) -> None:
         self._by_bidder = None
+        pairs = self._pairs  # the Counter, before the arrays it may come from are dropped
+        self._pair_arrays = None
         if key in self._lots:
             self._unfold(key)
         indices = tuple(self._index(name) for name in bidders)
@@ -206,7 +229,7 @@ class MarketState:
         for index in indices:
             bids[index] += 1
         # Counter.update over an iterable counts in C: most of a fold is these n(n−1)/2 pairs
-        self._pairs.update(_pairs_of(indices))
+        pairs.update(_pairs_of(indices))
         if winner_index >= 0:
             self._wins[winner_index] += 1
         self._lots[key] = _Lot(indices, winner_index, buyer, market, on)
@@ -233,6 +256,65 @@ class MarketState:
             if not users:
                 del self._identities[(kind, value)]
 
+    @classmethod
+    def from_arrays(
+        cls,
+        names: Sequence[str],
+        keys: Sequence[LotKey],
+        *,
+        lot_of_bid: npt.ArrayLike,
+        bidder_of_bid: npt.ArrayLike,
+        winners: npt.ArrayLike,
+        details: Sequence[tuple[str | None, str | None, str | None]],
+    ) -> MarketState:
+        """The state `add_lot` would fold from the same lots, built with NumPy (the batch recompute).
+
+        ``lot_of_bid[i]`` / ``bidder_of_bid[i]``: the lot (index into ``keys``) and bidder (index
+        into ``names``) of valid bid i, any order, a repeated pair counted once; ``winners[k]``
+        the winner's index of lot k or -1 (a winner without a valid bid in the lot is left out,
+        as the platform leaves it out before `add_lot`); ``details[k]`` its (buyer, market, date
+        ISO). Lots without bids are left out, as the platform leaves them out. No signals and no
+        draws: the batch folds none.
+        """
+        state = cls()
+        state._names = list(names)
+        state._ids = {name: index for index, name in enumerate(state._names)}
+        width = max(len(state._names), 1)
+        combined = _sorted_unique(
+            np.asarray(lot_of_bid, dtype=np.int64) * width + np.asarray(bidder_of_bid, dtype=np.int64)
+        )  # sorted by lot, then bidder: each lot's bidders ascending, as `_pairs_of` wants them
+        lots, bidders = combined // width, combined % width
+        won = np.asarray(winners, dtype=np.int64)
+        winning = won[lots] == bidders
+        has_winner = np.zeros(len(keys), dtype=bool)
+        has_winner[lots[winning]] = True
+        state._bids = np.bincount(bidders, minlength=len(state._names)).tolist()
+        state._wins = np.bincount(won[has_winner], minlength=len(state._names)).tolist()
+        if not lots.size:
+            return state
+        starts = np.flatnonzero(np.r_[True, lots[1:] != lots[:-1]])
+        ends = np.r_[starts[1:], lots.size]
+        bidder_list = bidders.tolist()
+        for lot, start, end in zip(lots[starts].tolist(), starts.tolist(), ends.tolist(), strict=True):
+            buyer, market, on = details[lot]
+            winner = int(won[lot]) if has_winner[lot] else -1
+            state._lots[keys[lot]] = _Lot(tuple(bidder_list[start:end]), winner, buyer, market, on)
+        sizes = ends - starts
+        parts = []
+        for size in np.unique(sizes).tolist():
+            if size < _PAIR:
+                continue
+            rows = bidders[(starts[sizes == size][:, None] + np.arange(size)[None, :])]
+            first, second = np.triu_indices(size, 1)
+            parts.append(((rows[:, first] << 32) | rows[:, second]).ravel())
+        if parts:
+            every = np.sort(np.concatenate(parts))
+            first_of = np.flatnonzero(np.r_[True, every[1:] != every[:-1]])
+            counts = np.diff(np.r_[first_of, every.size])
+            state._pair_counter = None  # the Counter is built only if the state is folded into later
+            state._pair_arrays = (every[first_of], counts.astype(np.int64))
+        return state
+
     def add_draw(self, draw: ExpertDraw) -> None:
         """Fold one expert's seat; drawing the same expert for the same tender again replaces it."""
         for field_name in ("expert", "tenderee", "ocid"):
@@ -256,6 +338,30 @@ class MarketState:
     def bidder_counts(self) -> dict[str, tuple[int, int]]:
         """Each bidder's (valid bids, wins)."""
         return {name: (self._bids[i], self._wins[i]) for i, name in enumerate(self._names) if self._bids[i]}
+
+    def pair_arrays(self) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+        """The co-bidding pairs as NumPy arrays: keys (low << 32 | high bidder index) and counts."""
+        if self._pair_arrays is None:
+            pairs = self._pairs
+            size = len(pairs)
+            self._pair_arrays = (
+                np.fromiter(pairs.keys(), dtype=np.int64, count=size),
+                np.fromiter(pairs.values(), dtype=np.int64, count=size),
+            )
+        return self._pair_arrays
+
+    def co_bids_of(self, bidders: Iterable[str]) -> list[tuple[int, str, str]]:
+        """(lots together, a, b), a < b by name, for every pair with one of ``bidders`` in it."""
+        wanted = np.asarray(sorted({self._ids[name] for name in bidders if name in self._ids}), dtype=np.int64)
+        keys, counts = self.pair_arrays()
+        low, high = keys >> 32, keys & 0xFFFFFFFF
+        chosen = np.isin(low, wanted) | np.isin(high, wanted)
+        names = self._names
+        edges = []
+        for a, b, count in zip(low[chosen].tolist(), high[chosen].tolist(), counts[chosen].tolist(), strict=True):
+            first, second = sorted((names[a], names[b]))
+            edges.append((count, first, second))
+        return edges
 
     def co_bids(self) -> dict[tuple[str, str], int]:
         """How many lots each pair of bidders bid in together (names in sorted order)."""
@@ -288,7 +394,8 @@ class MarketState:
             ]
             for key, lot in self._lots.items()
         ]
-        pairs = [number for item in self._pairs.items() for number in item]
+        keys, counts = self.pair_arrays()
+        pairs = np.column_stack((keys, counts)).ravel().tolist()
         draws = [[d.expert, d.tenderee, d.ocid, d.drawn_on.isoformat()] for d in self._draws.values()]
         return json.dumps(
             {"format": _STATE_FORMAT, "bidders": self._names, "lots": lots, "pairs": pairs, "draws": draws},
@@ -568,10 +675,10 @@ class MarketState:
         # against the smaller bidder alone it would tie the whole market into one group.
         min_overlap_larger = _threshold(rules, COBID_GROUP, "min_overlap_larger")
         names, bids = self._names, self._bids
+        keys, counts = self.pair_arrays()
+        chosen = counts >= min_shared  # NumPy first: most of a big market's pairs met once or twice
         strong = []
-        for key, count in self._pairs.items():
-            if count < min_shared:
-                continue
+        for key, count in zip(keys[chosen].tolist(), counts[chosen].tolist(), strict=True):
             a, b = _unpair(key)
             overlap = count / min(bids[a], bids[b])
             if overlap >= min_overlap and count / max(bids[a], bids[b]) >= min_overlap_larger:
@@ -848,12 +955,43 @@ def _identities_of(signal: BidSignals) -> Iterable[tuple[str, str]]:
             yield "contact", contact.strip().lower()
 
 
+@dataclass(frozen=True, slots=True)
+class NetworkContext:
+    """What every network picture of one state needs, computed once (the batch draws one per
+    group finding): the groups, each bidder's group and counts, each bidder's co-bidding edges.
+    """
+
+    groups: list[tuple[str, ...]]
+    group_of: dict[str, int]
+    counts: dict[str, tuple[int, int]]
+    edges_of: dict[str, list[tuple[int, str, str]]]
+
+    @classmethod
+    def of(cls, state: MarketState, rules: RuleSet, focus: Iterable[str] | None = None) -> NetworkContext:
+        """``focus``: the only bidders pictures will be asked about (all of them when None)."""
+        groups = state.groups(rules) if COBID_GROUP in rules else []
+        edges_of: dict[str, list[tuple[int, str, str]]] = defaultdict(list)
+        edges = (
+            [(count, a, b) for (a, b), count in state.co_bids().items()] if focus is None else state.co_bids_of(focus)
+        )
+        for count, a, b in edges:
+            edges_of[a].append((count, a, b))
+            edges_of[b].append((count, a, b))
+        return cls(
+            groups=groups,
+            group_of={name: number for number, group in enumerate(groups) for name in group},
+            counts=state.bidder_counts(),
+            edges_of=dict(edges_of),
+        )
+
+
 def network_picture(
     state: MarketState,
     focus: Sequence[str] | None = None,
     *,
     rules: RuleSet | None = None,
     max_edges: int = 200,
+    context: NetworkContext | None = None,
 ) -> dict[str, object]:
     """The co-bidding network as an ECharts graph series' data: nodes, edges (links), categories.
 
@@ -864,15 +1002,17 @@ def network_picture(
     """
     if rules is None:
         rules = load_catalogue()
-    groups = state.groups(rules) if COBID_GROUP in rules else []
-    group_of = {name: number for number, group in enumerate(groups) for name in group}
-    co_bids = state.co_bids()
+    if context is None:
+        context = NetworkContext.of(state, rules)
+    groups, group_of, counts = context.groups, context.group_of, context.counts
     wanted = set(focus) if focus is not None else None
-    edges = [(count, a, b) for (a, b), count in co_bids.items() if wanted is None or a in wanted or b in wanted]
+    if wanted is None:
+        edges = [(count, a, b) for (a, b), count in state.co_bids().items()]
+    else:
+        edges = list({edge for name in wanted for edge in context.edges_of.get(name, ())})
     edges.sort(key=lambda edge: (-edge[0], edge[1], edge[2]))
     eligible = len(edges)
     edges = edges[: max(0, max_edges)]
-    counts = state.bidder_counts()
     shown = sorted({name for _count, a, b in edges for name in (a, b)} | (wanted or set()) & set(counts))
     other = len(groups)
     categories = [{"name": f"抱团组 {number + 1}"} for number in range(len(groups))] + [{"name": "其他"}]
