@@ -26,7 +26,7 @@ import hmac
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any, Final
 
 from asn1crypto import algos, cms, core, parser  # type: ignore[import-untyped]
@@ -318,12 +318,27 @@ class VerifiedSignedData:
     content_type: str
     content: bytes
     signing_time: datetime | None
-    signer_info: Any
+    signer_info_source: Any
+    """The parsed SignerInfo, or its exact DER (the DER reader's result: parsed on first use of `signer_info`)."""
     signature: SignatureValue
-    encap_content_info: Any = None
-    """The parsed EncapsulatedContentInfo (a timestamp token's TSTInfo is read from it)."""
+    encap_content_info_source: Any = None
+    """The parsed EncapsulatedContentInfo or its exact DER, as `signer_info_source`."""
     unsigned_attributes: tuple[tuple[bytes, tuple[bytes, ...]], ...] | None = None
     """The unsigned attributes as (type OID's DER, values' DER) when read by the DER reader, else None."""
+
+    # Parsed only when a caller asks: verifying a guarantee or a receipt never does, and asn1crypto's
+    # load of the two structures cost about a tenth of reading the whole SignedData with `certs.der`.
+    @cached_property
+    def signer_info(self) -> Any:
+        """The SignerInfo (asn1crypto)."""
+        source = self.signer_info_source
+        return cms.SignerInfo.load(source) if isinstance(source, bytes) else source
+
+    @cached_property
+    def encap_content_info(self) -> Any:
+        """The parsed EncapsulatedContentInfo (a timestamp token's TSTInfo is read from it)."""
+        source = self.encap_content_info_source
+        return cms.EncapsulatedContentInfo.load(source) if isinstance(source, bytes) else source
 
 
 def load_content_info(der: bytes) -> Any:
@@ -526,9 +541,9 @@ def _verify_parsed(der: bytes, detached_content: bytes | None) -> VerifiedSigned
         content_type=content_type,
         content=content,
         signing_time=times[0].native if times else None,
-        signer_info=signer_info,
+        signer_info_source=signer_info,
         signature=signature,
-        encap_content_info=encap,
+        encap_content_info_source=encap,
     )
 
 
@@ -739,8 +754,8 @@ def _read_common_shape(der: bytes, detached_content: bytes | None) -> VerifiedSi
         content_type=content_type,
         content=content,
         signing_time=signing_time,
-        signer_info=cms.SignerInfo.load(d.tlv(der, signer_node)),
+        signer_info_source=d.tlv(der, signer_node),
         signature=signature,
-        encap_content_info=cms.EncapsulatedContentInfo.load(d.tlv(der, encap_node)),
+        encap_content_info_source=d.tlv(der, encap_node),
         unsigned_attributes=tuple(unsigned),
     )

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import itertools
 from datetime import datetime
-from functools import lru_cache
 from typing import Final
 
 from cryptography import x509
@@ -17,6 +16,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from certs import algorithms as algs
 from certs.errors import Reason, Refused
+from certs.percert import per_certificate
 from certs.providers import sm2
 from certs.providers.base import SignatureValue
 from certs.trustlist.model import Usage
@@ -70,7 +70,7 @@ def check_usage(certificate: x509.Certificate, usage: Usage) -> None:
         raise Refused(Reason.WRONG_KEY_USAGE, f"{certificate.subject.rfc4514_string()} {problem}")
 
 
-@lru_cache(maxsize=4096)
+@per_certificate(maxsize=4096)
 def _usage_problem(certificate: x509.Certificate, usage: Usage) -> str | None:  # noqa: PLR0911 - one answer per rule
     """Why the certificate's keyUsage/EKU does not allow ``usage`` (None: they do), once per certificate
     (its exact DER) and usage: a signer's certificate comes back with every document it signs.

@@ -18,7 +18,6 @@ import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
 from typing import Any, Final, Protocol
 
 from asn1crypto import tsp  # type: ignore[import-untyped]
@@ -27,6 +26,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from certs import cms, der
 from certs.errors import Reason, Refused
+from certs.percert import per_certificate
 from certs.providers import pyca
 from certs.tsa.asn1 import TimeStampResp
 from certs.tsa.server import TimeStampAuthority
@@ -256,7 +256,7 @@ def _check_tsa_certificate(certificate: x509.Certificate, at: datetime) -> None:
         raise Refused(Reason.TIMESTAMP_INVALID, "the TSA certificate was not valid at the token's time")
 
 
-@lru_cache(maxsize=256)
+@per_certificate(maxsize=256)
 def _tsa_eku_problem(certificate: x509.Certificate) -> str | None:
     """What is wrong with the certificate's EKU for a TSA, once per certificate (equal by DER): every
     token of a TSA ships the same one.
