@@ -510,6 +510,10 @@ def _verify_signed_data(der: bytes, detached_content: bytes | None) -> VerifiedS
 
 def _verify_parsed(der: bytes, detached_content: bytes | None) -> VerifiedSignedData:
     """`verify_signed_data` on asn1crypto's object model: any shape, every refusal named."""
+    try:
+        parser.parse(der, strict=True)  # one value and nothing after it (asn1crypto's load ignores the rest)
+    except ValueError as exc:
+        raise Refused(Reason.MALFORMED, f"not one DER value: {exc}") from None
     info = load_content_info(der)
     signed_data = info["content"]
     signer_infos = list(signed_data["signer_infos"])
@@ -716,13 +720,11 @@ def _read_common_shape(der: bytes, detached_content: bytes | None) -> VerifiedSi
     algorithm = _algorithm_for(d.tlv(der, fields[4]), digest_algorithm, signer.der)
     attrs_node = fields[3]
     values: dict[str, d.Node] = {}
-    for attribute_node in d.children(der, attrs_node):
-        kind_node, values_node = d.children(der, d.expect(attribute_node, d.SEQUENCE))
-        kind = _KNOWN_SIGNED.get(d.tlv(der, kind_node))
-        (value,) = d.children(der, d.expect(values_node, d.SET))
-        if kind is None or kind in values:
+    for kind_der, kind_values in d.attributes(der, attrs_node):
+        kind = _KNOWN_SIGNED.get(kind_der)
+        if kind is None or kind in values or len(kind_values) != 1:
             return None
-        values[kind] = value
+        values[kind] = kind_values[0]
     if "message_digest" not in values or "content_type" not in values:
         return None
     if _CONTENT_TYPES.get(d.tlv(der, values["content_type"])) != content_type:
@@ -743,10 +745,8 @@ def _read_common_shape(der: bytes, detached_content: bytes | None) -> VerifiedSi
     pyca.verify(signer.public_key, signed_octets, signature)  # type: ignore[arg-type]
     unsigned: list[tuple[bytes, tuple[bytes, ...]]] = []
     if len(fields) == 7:  # noqa: PLR2004 - unsigned attributes
-        for attribute_node in d.children(der, fields[6]):
-            kind_node, values_node = d.children(der, d.expect(attribute_node, d.SEQUENCE))
-            values_der = tuple(d.tlv(der, v) for v in d.children(der, d.expect(values_node, d.SET)))
-            unsigned.append((d.tlv(der, d.expect(kind_node, d.OBJECT_IDENTIFIER)), values_der))
+        for kind_der, kind_values in d.attributes(der, fields[6]):
+            unsigned.append((kind_der, tuple(der[v[1] : v[3]] for v in kind_values)))
     return VerifiedSignedData(
         signer_certificate=signer.certificate,
         certificates=tuple(c.certificate for c in embedded),

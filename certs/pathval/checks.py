@@ -95,10 +95,17 @@ def _usage_problem(certificate: x509.Certificate, usage: Usage) -> str | None:  
 
 
 def check_validity(certificate: x509.Certificate, at: datetime) -> None:
-    if at < certificate.not_valid_before_utc:
-        raise Refused(Reason.NOT_YET_VALID, certificate.subject.rfc4514_string(), at=certificate.not_valid_before_utc)
-    if at > certificate.not_valid_after_utc:
-        raise Refused(Reason.EXPIRED, certificate.subject.rfc4514_string(), at=certificate.not_valid_after_utc)
+    not_before, not_after = _validity(certificate)
+    if at < not_before:
+        raise Refused(Reason.NOT_YET_VALID, certificate.subject.rfc4514_string(), at=not_before)
+    if at > not_after:
+        raise Refused(Reason.EXPIRED, certificate.subject.rfc4514_string(), at=not_after)
+
+
+@per_certificate()
+def _validity(certificate: x509.Certificate) -> tuple[datetime, datetime]:
+    """NotBefore and notAfter (`cryptography` builds both datetimes again on every access)."""
+    return certificate.not_valid_before_utc, certificate.not_valid_after_utc
 
 
 def is_self_issued(certificate: x509.Certificate) -> bool:
@@ -119,6 +126,7 @@ def _aki(certificate: x509.Certificate) -> bytes | None:
         return None
 
 
+@per_certificate()
 def is_sm2_signed(certificate: x509.Certificate) -> bool:
     return certificate.signature_algorithm_oid.dotted_string == algs.SM2_SM3.oid
 
@@ -157,6 +165,7 @@ def could_issue(issuer: x509.Certificate, certificate: x509.Certificate) -> bool
     return aki is None or ski is None or aki == ski
 
 
+@per_certificate()
 def signature_algorithm(certificate: x509.Certificate) -> algs.SignatureAlgorithm:
     """The platform's algorithm for the certificate's signature; DSA and unknown ones are refused by name."""
     algorithm = _SIGNATURE_ALGORITHMS_BY_OID.get(certificate.signature_algorithm_oid.dotted_string)

@@ -234,9 +234,11 @@ def _read_tst_info_parsed(encap: Any) -> _TstInfo:
 def _read_tst_info_der(data: bytes) -> _TstInfo:
     fields = der.children(data, der.only(data, der.SEQUENCE))
     version, policy, imprint, serial, gen_time, *rest = fields
-    tags = [f[0] for f in rest]
-    in_order = tags == [t for t in _TST_OPTIONAL_TAGS if t in tags] and len(set(tags)) == len(tags)
-    if der.integer(data, version) != 1 or not in_order:
+    if rest:
+        tags = [f[0] for f in rest]
+        if tags != [t for t in _TST_OPTIONAL_TAGS if t in tags] or len(set(tags)) != len(tags):
+            raise der.DerError("not the common TSTInfo")
+    if data[version[2] : version[3]] != b"\x01" or version[0] != der.INTEGER:  # INTEGER 1, the only DER form
         raise der.DerError("not the common TSTInfo")
     algorithm, hashed = der.children(data, der.expect(imprint, der.SEQUENCE))
     return _TstInfo(
