@@ -26,7 +26,7 @@ import hmac
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any, Final
 
 from asn1crypto import algos, cms, core, parser  # type: ignore[import-untyped]
@@ -318,12 +318,27 @@ class VerifiedSignedData:
     content_type: str
     content: bytes
     signing_time: datetime | None
-    signer_info: Any
+    signer_info_source: Any
+    """The parsed SignerInfo, or its exact DER (the DER reader's result: parsed on first use of `signer_info`)."""
     signature: SignatureValue
-    encap_content_info: Any = None
-    """The parsed EncapsulatedContentInfo (a timestamp token's TSTInfo is read from it)."""
+    encap_content_info_source: Any = None
+    """The parsed EncapsulatedContentInfo or its exact DER, as `signer_info_source`."""
     unsigned_attributes: tuple[tuple[bytes, tuple[bytes, ...]], ...] | None = None
     """The unsigned attributes as (type OID's DER, values' DER) when read by the DER reader, else None."""
+
+    # Parsed only when a caller asks: verifying a guarantee or a receipt never does, and asn1crypto's
+    # load of the two structures cost about a tenth of reading the whole SignedData with `certs.der`.
+    @cached_property
+    def signer_info(self) -> Any:
+        """The SignerInfo (asn1crypto)."""
+        source = self.signer_info_source
+        return cms.SignerInfo.load(source) if isinstance(source, bytes) else source
+
+    @cached_property
+    def encap_content_info(self) -> Any:
+        """The parsed EncapsulatedContentInfo (a timestamp token's TSTInfo is read from it)."""
+        source = self.encap_content_info_source
+        return cms.EncapsulatedContentInfo.load(source) if isinstance(source, bytes) else source
 
 
 def load_content_info(der: bytes) -> Any:
@@ -495,6 +510,10 @@ def _verify_signed_data(der: bytes, detached_content: bytes | None) -> VerifiedS
 
 def _verify_parsed(der: bytes, detached_content: bytes | None) -> VerifiedSignedData:
     """`verify_signed_data` on asn1crypto's object model: any shape, every refusal named."""
+    try:
+        parser.parse(der, strict=True)  # one value and nothing after it (asn1crypto's load ignores the rest)
+    except ValueError as exc:
+        raise Refused(Reason.MALFORMED, f"not one DER value: {exc}") from None
     info = load_content_info(der)
     signed_data = info["content"]
     signer_infos = list(signed_data["signer_infos"])
@@ -526,9 +545,9 @@ def _verify_parsed(der: bytes, detached_content: bytes | None) -> VerifiedSigned
         content_type=content_type,
         content=content,
         signing_time=times[0].native if times else None,
-        signer_info=signer_info,
+        signer_info_source=signer_info,
         signature=signature,
-        encap_content_info=encap,
+        encap_content_info_source=encap,
     )
 
 
@@ -701,13 +720,11 @@ def _read_common_shape(der: bytes, detached_content: bytes | None) -> VerifiedSi
     algorithm = _algorithm_for(d.tlv(der, fields[4]), digest_algorithm, signer.der)
     attrs_node = fields[3]
     values: dict[str, d.Node] = {}
-    for attribute_node in d.children(der, attrs_node):
-        kind_node, values_node = d.children(der, d.expect(attribute_node, d.SEQUENCE))
-        kind = _KNOWN_SIGNED.get(d.tlv(der, kind_node))
-        (value,) = d.children(der, d.expect(values_node, d.SET))
-        if kind is None or kind in values:
+    for kind_der, kind_values in d.attributes(der, attrs_node):
+        kind = _KNOWN_SIGNED.get(kind_der)
+        if kind is None or kind in values or len(kind_values) != 1:
             return None
-        values[kind] = value
+        values[kind] = kind_values[0]
     if "message_digest" not in values or "content_type" not in values:
         return None
     if _CONTENT_TYPES.get(d.tlv(der, values["content_type"])) != content_type:
@@ -728,10 +745,8 @@ def _read_common_shape(der: bytes, detached_content: bytes | None) -> VerifiedSi
     pyca.verify(signer.public_key, signed_octets, signature)  # type: ignore[arg-type]
     unsigned: list[tuple[bytes, tuple[bytes, ...]]] = []
     if len(fields) == 7:  # noqa: PLR2004 - unsigned attributes
-        for attribute_node in d.children(der, fields[6]):
-            kind_node, values_node = d.children(der, d.expect(attribute_node, d.SEQUENCE))
-            values_der = tuple(d.tlv(der, v) for v in d.children(der, d.expect(values_node, d.SET)))
-            unsigned.append((d.tlv(der, d.expect(kind_node, d.OBJECT_IDENTIFIER)), values_der))
+        for kind_der, kind_values in d.attributes(der, fields[6]):
+            unsigned.append((kind_der, tuple(der[v[1] : v[3]] for v in kind_values)))
     return VerifiedSignedData(
         signer_certificate=signer.certificate,
         certificates=tuple(c.certificate for c in embedded),
@@ -739,8 +754,8 @@ def _read_common_shape(der: bytes, detached_content: bytes | None) -> VerifiedSi
         content_type=content_type,
         content=content,
         signing_time=signing_time,
-        signer_info=cms.SignerInfo.load(d.tlv(der, signer_node)),
+        signer_info_source=d.tlv(der, signer_node),
         signature=signature,
-        encap_content_info=cms.EncapsulatedContentInfo.load(d.tlv(der, encap_node)),
+        encap_content_info_source=d.tlv(der, encap_node),
         unsigned_attributes=tuple(unsigned),
     )

@@ -97,6 +97,23 @@ def children(data: bytes, parent: Node) -> list[Node]:
     return found
 
 
+def attributes(data: bytes, parent: Node) -> list[tuple[bytes, list[Node]]]:
+    """A SET OF Attribute (RFC 5652 §5.3) as (the type's OBJECT IDENTIFIER with tag and length, its values):
+    each attribute a SEQUENCE of exactly an OBJECT IDENTIFIER and a SET, everything filling its parent.
+    """
+    found = []
+    for attribute in children(data, parent):
+        if attribute[0] != SEQUENCE:
+            raise DerError("an attribute is a SEQUENCE")
+        end = attribute[3]
+        kind = node(data, attribute[2], end)
+        values = node(data, kind[3], end)
+        if kind[0] != OBJECT_IDENTIFIER or values[0] != SET or values[3] != end:
+            raise DerError("an attribute is a type and a SET of values")
+        found.append((data[kind[1] : kind[3]], children(data, values)))
+    return found
+
+
 def expect(child: Node, tag: int) -> Node:
     if child[0] != tag:
         raise DerError(f"expected tag {tag:#x}, found {child[0]:#x}")
@@ -158,28 +175,30 @@ def dotted(encoded: bytes) -> str:
 _UTC_TIME_LENGTH: Final = 13  # YYMMDDHHMMSSZ
 _GENERALIZED_TIME_LENGTH: Final = 15  # YYYYMMDDHHMMSSZ
 _UTC_TIME_PIVOT: Final = 50  # RFC 5280 §4.1.2.5.1: YY < 50 is 20YY
+_ZULU: Final = ord("Z")
 
 
 def time(data: bytes, child: Node) -> datetime:
     """A UTCTime ``YYMMDDHHMMSSZ`` or GeneralizedTime ``YYYYMMDDHHMMSSZ`` (the DER forms RFC 5280 uses);
     anything else (fractions of a second, offsets) is left to the full parser.
     """
-    text = contents(data, child)
-    if child[0] == UTC_TIME and len(text) == _UTC_TIME_LENGTH:
-        digits, year = text[:-1], 0
-    elif child[0] == GENERALIZED_TIME and len(text) == _GENERALIZED_TIME_LENGTH:
-        digits, year = text[2:-1], int(text[0:2]) * 100 if text[0:2].isdigit() else -1
-    else:
+    tag, _, start, stop = child
+    size = stop - start
+    if not (
+        (tag == UTC_TIME and size == _UTC_TIME_LENGTH) or (tag == GENERALIZED_TIME and size == _GENERALIZED_TIME_LENGTH)
+    ):
         raise DerError("time not in DER form")
-    if not text.endswith(b"Z") or not digits.isdigit() or not digits.isascii() or year < 0:
+    digits = data[start : stop - 1]
+    if data[stop - 1] != _ZULU or not digits.isdigit() or not digits.isascii():
         raise DerError("time not in DER form")
-    yy = int(digits[0:2])
-    if child[0] == UTC_TIME:
-        year = 2000 + yy if yy < _UTC_TIME_PIVOT else 1900 + yy
+    if tag == UTC_TIME:
+        yy = int(digits[0:2])
+        year, rest = (2000 + yy if yy < _UTC_TIME_PIVOT else 1900 + yy), digits[2:]
     else:
-        year += yy
+        year, rest = int(digits[0:4]), digits[4:]
     try:
-        month, day, hour, minute, second = (int(digits[i : i + 2]) for i in range(2, 12, 2))
-        return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
+        return datetime(
+            year, int(rest[0:2]), int(rest[2:4]), int(rest[4:6]), int(rest[6:8]), int(rest[8:10]), tzinfo=UTC
+        )
     except ValueError:
         raise DerError("not a time") from None

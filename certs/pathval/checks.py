@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import itertools
 from datetime import datetime
-from functools import lru_cache
 from typing import Final
 
 from cryptography import x509
@@ -17,6 +16,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from certs import algorithms as algs
 from certs.errors import Reason, Refused
+from certs.percert import per_certificate
 from certs.providers import sm2
 from certs.providers.base import SignatureValue
 from certs.trustlist.model import Usage
@@ -70,7 +70,7 @@ def check_usage(certificate: x509.Certificate, usage: Usage) -> None:
         raise Refused(Reason.WRONG_KEY_USAGE, f"{certificate.subject.rfc4514_string()} {problem}")
 
 
-@lru_cache(maxsize=4096)
+@per_certificate(maxsize=4096)
 def _usage_problem(certificate: x509.Certificate, usage: Usage) -> str | None:  # noqa: PLR0911 - one answer per rule
     """Why the certificate's keyUsage/EKU does not allow ``usage`` (None: they do), once per certificate
     (its exact DER) and usage: a signer's certificate comes back with every document it signs.
@@ -95,10 +95,17 @@ def _usage_problem(certificate: x509.Certificate, usage: Usage) -> str | None:  
 
 
 def check_validity(certificate: x509.Certificate, at: datetime) -> None:
-    if at < certificate.not_valid_before_utc:
-        raise Refused(Reason.NOT_YET_VALID, certificate.subject.rfc4514_string(), at=certificate.not_valid_before_utc)
-    if at > certificate.not_valid_after_utc:
-        raise Refused(Reason.EXPIRED, certificate.subject.rfc4514_string(), at=certificate.not_valid_after_utc)
+    not_before, not_after = _validity(certificate)
+    if at < not_before:
+        raise Refused(Reason.NOT_YET_VALID, certificate.subject.rfc4514_string(), at=not_before)
+    if at > not_after:
+        raise Refused(Reason.EXPIRED, certificate.subject.rfc4514_string(), at=not_after)
+
+
+@per_certificate()
+def _validity(certificate: x509.Certificate) -> tuple[datetime, datetime]:
+    """NotBefore and notAfter (`cryptography` builds both datetimes again on every access)."""
+    return certificate.not_valid_before_utc, certificate.not_valid_after_utc
 
 
 def is_self_issued(certificate: x509.Certificate) -> bool:
@@ -119,6 +126,7 @@ def _aki(certificate: x509.Certificate) -> bytes | None:
         return None
 
 
+@per_certificate()
 def is_sm2_signed(certificate: x509.Certificate) -> bool:
     return certificate.signature_algorithm_oid.dotted_string == algs.SM2_SM3.oid
 
@@ -157,6 +165,7 @@ def could_issue(issuer: x509.Certificate, certificate: x509.Certificate) -> bool
     return aki is None or ski is None or aki == ski
 
 
+@per_certificate()
 def signature_algorithm(certificate: x509.Certificate) -> algs.SignatureAlgorithm:
     """The platform's algorithm for the certificate's signature; DSA and unknown ones are refused by name."""
     algorithm = _SIGNATURE_ALGORITHMS_BY_OID.get(certificate.signature_algorithm_oid.dotted_string)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
@@ -21,6 +20,7 @@ from cryptography.x509.oid import NameOID
 from certs.errors import Reason, Refused
 from certs.identifiers import is_id_number, is_uscc
 from certs.pathval.validate import ValidatedPath
+from certs.percert import per_certificate
 from certs.trustlist.model import IdentityRule
 
 _STRING_TAGS = {0x0C, 0x13, 0x16, 0x14, 0x1E}  # UTF8String, PrintableString, IA5String, T61String, BMPString
@@ -81,7 +81,7 @@ def extract_party(certificate: x509.Certificate, rules: Sequence[IdentityRule], 
     return _extract_party(certificate, tuple(rules), ca)
 
 
-@lru_cache(maxsize=4096)
+@per_certificate(maxsize=4096)
 def _extract_party(certificate: x509.Certificate, rules: tuple[IdentityRule, ...], ca: str) -> Party:
     """`extract_party`, once per certificate (its exact DER), rules and CA (a refusal is not kept)."""
     organisation = _attribute(certificate.subject, NameOID.ORGANIZATION_NAME)

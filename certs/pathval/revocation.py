@@ -31,7 +31,6 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache
 from typing import Final, Protocol
 
 from asn1crypto import x509 as asn1_x509  # type: ignore[import-untyped]
@@ -44,6 +43,7 @@ from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsag
 
 from certs.algorithms import SM2_SM3
 from certs.errors import Reason, Refused
+from certs.percert import per_certificate
 from certs.providers import sm2
 from certs.providers.base import SignatureValue
 from certs.report import Evidence
@@ -146,13 +146,13 @@ _NAME_KEYS: dict[x509.Name, str] = {}
 _NAME_KEY_CACHE_SIZE: Final = 10_000
 
 
-@lru_cache(maxsize=_NAME_KEY_CACHE_SIZE)
+@per_certificate(maxsize=_NAME_KEY_CACHE_SIZE)
 def issuer_key(certificate: x509.Certificate) -> str:
     """`name_key` of the certificate's issuer, cached by the certificate (its exact DER)."""
     return name_key(certificate.issuer)
 
 
-@lru_cache(maxsize=_NAME_KEY_CACHE_SIZE)
+@per_certificate(maxsize=_NAME_KEY_CACHE_SIZE)
 def subject_key(certificate: x509.Certificate) -> str:
     """`name_key` of the certificate's subject, cached by the certificate (its exact DER)."""
     return name_key(certificate.subject)
@@ -246,13 +246,13 @@ def crl_urls(
     ]
 
 
-@lru_cache(maxsize=_NAME_KEY_CACHE_SIZE)
+@per_certificate(maxsize=_NAME_KEY_CACHE_SIZE)
 def _distribution_urls(certificate: x509.Certificate) -> tuple[str, ...]:
     """The full and delta CRL URLs of a certificate, cached by the certificate (its exact DER)."""
     return (*crl_urls(certificate), *crl_urls(certificate, x509.FreshestCRL))
 
 
-@lru_cache(maxsize=_NAME_KEY_CACHE_SIZE)
+@per_certificate(maxsize=_NAME_KEY_CACHE_SIZE)
 def _crl_issuer_names(certificate: x509.Certificate) -> frozenset[str]:
     """The cRLIssuer names of the certificate's distribution points (indirect CRLs)."""
     try:

@@ -158,6 +158,8 @@ class PathValidator:
         self._originals = _SHARED.originals
         self._parsed = _SHARED.parsed
         self._issuer_keys: dict[str, int | None] = {}
+        self._roots: dict[frozenset[str], tuple[list[x509.Certificate], tuple[str, ...]]] = {}
+        self._roots_version: tuple[int, int] | None = None
 
     def build_chain(self, leaf: x509.Certificate, intermediates: Sequence[x509.Certificate]) -> list[x509.Certificate]:
         """Leaf first, up to a certificate listed in the registry (or a refusal naming why not)."""
@@ -225,10 +227,10 @@ class PathValidator:
         intermediates and registry (a registry that gained a peer list is another registry here).
         """
         # only listed certificates that could issue something here: the engine indexes every root it gets
-        issuers = {issuer_key(c) for c in (leaf, *intermediates)}
-        roots = [c for c in self.registry.certificates() if subject_key(c) in issuers]
+        issuers = frozenset(issuer_key(c) for c in (leaf, *intermediates))
+        roots, roots_key = self._roots_for(issuers)
         key = (
-            tuple(sorted(fingerprint(c) for c in roots)),
+            roots_key,
             fingerprint(leaf),
             *(fingerprint(c) for c in intermediates),
         )
@@ -241,6 +243,21 @@ class PathValidator:
                 self._chains.clear()
             self._chains[key] = chains
         return chains
+
+    def _roots_for(self, issuers: frozenset[str]) -> tuple[list[x509.Certificate], tuple[str, ...]]:
+        """The listed certificates whose subject is one of ``issuers``, with their sorted fingerprints, kept
+        per registry revision (a registry only grows: `TrustRegistry.add_peer`), so the registry is not
+        scanned per validation.
+        """
+        version = (id(self.registry), self.registry.revision)
+        if self._roots_version != version:
+            self._roots.clear()
+            self._roots_version = version
+        found = self._roots.get(issuers)
+        if found is None:
+            roots = [c for c in self.registry.certificates() if subject_key(c) in issuers]
+            found = self._roots[issuers] = (roots, tuple(sorted(fingerprint(c) for c in roots)))
+        return found
 
     async def _build_chains(
         self,

@@ -7,6 +7,9 @@ CA certificates and middleware still produce it.
 
 from __future__ import annotations
 
+import hashlib
+from typing import Final
+
 from cryptography.exceptions import InvalidSignature, InvalidTag, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
@@ -36,8 +39,14 @@ def hash_for(digest: algs.DigestAlgorithm) -> hashes.HashAlgorithm:
     return _HASHES[digest.name]()
 
 
+_HASHLIB_DIGESTS: Final = {"sha256": hashlib.sha256, "sha384": hashlib.sha384, "sha512": hashlib.sha512}
+
+
 def digest(data: bytes, name: str = "sha256") -> bytes:
     """The digest of ``data`` with the named algorithm (sha256, sha384, sha512, sm3, sha1)."""
+    fast = _HASHLIB_DIGESTS.get(name)
+    if fast is not None:  # the same digest as `cryptography`'s, without its per-call objects
+        return fast(data).digest()
     h = hashes.Hash(hash_for(algs.digest_algorithm(name)))
     h.update(data)
     return h.finalize()

@@ -19,7 +19,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from functools import lru_cache
 from typing import Any, Final
 
 from cryptography import x509
@@ -27,6 +26,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 
 from certs.canonical import canonical_json
 from certs.errors import Reason, Refused
+from certs.percert import per_certificate
 
 SCHEMA_VERSION: Final = "ggzy-tl/1"
 LIST_TYPE: Final = "urn:ggzy:tl:ca-mutual-recognition"
@@ -85,7 +85,7 @@ def _cert_b64(certificate: x509.Certificate) -> str:
     return base64.b64encode(certificate.public_bytes(serialization.Encoding.DER)).decode()
 
 
-@lru_cache(maxsize=4096)
+@per_certificate(maxsize=4096)
 def fingerprint(certificate: x509.Certificate) -> str:
     """SHA-256 of the certificate's DER, hex (cached: registry lookups happen on every validation)."""
     return certificate.fingerprint(hashes.SHA256()).hex()

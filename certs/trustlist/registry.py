@@ -47,10 +47,13 @@ class TrustRegistry:
         self.peers: dict[str, VerifiedTrustList] = {}
         self._by_fingerprint: dict[str, list[Recognition]] = {}
         self._by_subject: dict[bytes, list[Recognition]] = {}
+        self.revision = 0
+        """Bumped by every entry added (the registry only grows): what callers key derived indexes by."""
         for provider, service in own.trust_list.services():
             self._add(Recognition(provider, service, service.type, service.scope, "own", own.sequence, own.sha256))
 
     def _add(self, entry: Recognition) -> None:
+        self.revision += 1
         self._by_fingerprint.setdefault(entry.service.sha256, []).append(entry)
         self._by_subject.setdefault(entry.service.certificate.subject.public_bytes(), []).append(entry)
 

@@ -18,7 +18,6 @@ import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
 from typing import Any, Final, Protocol
 
 from asn1crypto import tsp  # type: ignore[import-untyped]
@@ -27,6 +26,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from certs import cms, der
 from certs.errors import Reason, Refused
+from certs.percert import per_certificate
 from certs.providers import pyca
 from certs.tsa.asn1 import TimeStampResp
 from certs.tsa.server import TimeStampAuthority
@@ -234,9 +234,11 @@ def _read_tst_info_parsed(encap: Any) -> _TstInfo:
 def _read_tst_info_der(data: bytes) -> _TstInfo:
     fields = der.children(data, der.only(data, der.SEQUENCE))
     version, policy, imprint, serial, gen_time, *rest = fields
-    tags = [f[0] for f in rest]
-    in_order = tags == [t for t in _TST_OPTIONAL_TAGS if t in tags] and len(set(tags)) == len(tags)
-    if der.integer(data, version) != 1 or not in_order:
+    if rest:
+        tags = [f[0] for f in rest]
+        if tags != [t for t in _TST_OPTIONAL_TAGS if t in tags] or len(set(tags)) != len(tags):
+            raise der.DerError("not the common TSTInfo")
+    if data[version[2] : version[3]] != b"\x01" or version[0] != der.INTEGER:  # INTEGER 1, the only DER form
         raise der.DerError("not the common TSTInfo")
     algorithm, hashed = der.children(data, der.expect(imprint, der.SEQUENCE))
     return _TstInfo(
@@ -256,7 +258,7 @@ def _check_tsa_certificate(certificate: x509.Certificate, at: datetime) -> None:
         raise Refused(Reason.TIMESTAMP_INVALID, "the TSA certificate was not valid at the token's time")
 
 
-@lru_cache(maxsize=256)
+@per_certificate(maxsize=256)
 def _tsa_eku_problem(certificate: x509.Certificate) -> str | None:
     """What is wrong with the certificate's EKU for a TSA, once per certificate (equal by DER): every
     token of a TSA ships the same one.

@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from enum import StrEnum
-from functools import lru_cache
 from typing import Final
 
 from cryptography import x509
@@ -30,6 +29,7 @@ from cryptography import x509
 from certs.errors import Reason, Refused
 from certs.pathval.identity import Party, party_of
 from certs.pathval.validate import PathValidator
+from certs.percert import per_certificate
 from certs.report import Evidence, VerificationReport
 from certs.sign import cades, pades
 from certs.sign.verify import tsa_hook
@@ -218,7 +218,7 @@ async def verify_guarantee(
     return GuaranteeVerdict(tuple(findings), digest, guarantee, signer, report, pdf_reports)
 
 
-@lru_cache(maxsize=1024)
+@per_certificate(maxsize=1024)
 def _subject(certificate: x509.Certificate) -> str:
     """The certificate's subject as RFC 4514 text, once per certificate (its exact DER)."""
     return certificate.subject.rfc4514_string()

@@ -15,7 +15,7 @@ from asn1crypto import core  # type: ignore[import-untyped]
 
 from certs import cms, der
 from certs.devpki.pki import DevPki
-from certs.errors import Refused
+from certs.errors import Reason, Refused
 from certs.sign import cades
 from certs.tsa import client as tsa_client
 
@@ -154,3 +154,62 @@ def test_fractions_and_offsets_are_left_to_the_full_parser() -> None:
 def test_object_identifiers_encode_and_read_back(dotted: str) -> None:
     assert der.oid(dotted) == core.ObjectIdentifier(dotted).dump()
     assert der.dotted(der.oid(dotted)) == dotted
+
+
+def _mutations(original: bytes) -> list[tuple[str, int, bytes]]:
+    """Truncations, inserted and deleted octets, and long-form length octets, every few positions."""
+    found = []
+    for position in range(0, len(original), 5):
+        found.append(("truncated", position, original[:position]))
+        found.append(("inserted", position, original[:position] + b"\x00" + original[position:]))
+        found.append(("deleted", position, original[:position] + original[position + 1 :]))
+        found.append(("0x81", position, original[:position] + b"\x81" + original[position + 1 :]))
+        found.append(("0xff", position, original[:position] + b"\xff" + original[position + 1 :]))
+    found.append(("trailing", len(original), original + b"\x00\x00"))
+    return found
+
+
+@pytest.mark.filterwarnings("ignore::cryptography.utils.CryptographyDeprecationWarning")  # altered serials
+@pytest.mark.parametrize("which", ["signature", "token"])
+def test_truncated_stretched_and_relengthed_inputs_are_refused_by_name(signature: bytes, which: str) -> None:
+    """Wrong lengths, trailing or missing octets: the reader hands them on, and the public function
+    refuses each with a named reason (never another exception); nothing but the original is accepted.
+    """
+    original, content = (signature, DATA) if which == "signature" else (_token(signature), None)
+    for kind, position, altered in _mutations(original):
+        fast = cms._verify_common_shape(altered, content)
+        outcome = _outcome(altered, content)
+        if fast is not None:  # only possible where the octets are not covered (certificates, the token)
+            assert _fields(fast) == _full(altered, content) == outcome, (kind, position)
+            continue
+        if kind in {"truncated", "inserted", "deleted", "trailing"}:  # a length no longer adds up
+            assert outcome[0] == "refused", (kind, position)
+        assert outcome[0] == "refused" or outcome == _full(altered, content), (kind, position)
+        if outcome[0] == "refused":
+            assert isinstance(outcome[1], Reason), (kind, position)
+    with pytest.raises(Refused) as trailing:
+        cms.verify_signed_data(original + b"\x00", detached_content=content)
+    assert trailing.value.reason is Reason.MALFORMED
+
+
+def test_tst_info_reader_refuses_what_is_not_its_common_form(signature: bytes) -> None:
+    token = cms._verify_common_shape(_token(signature), None)
+    assert token is not None
+    info = token.content
+    read = tsa_client._read_tst_info_der(info)
+    assert read == tsa_client._read_tst_info_parsed(token.encap_content_info)
+    for kind, position, altered in _mutations(info):
+        try:
+            again = tsa_client._read_tst_info_der(altered)
+        except (der.DerError, ValueError, KeyError):
+            continue
+        # what the reader accepts, asn1crypto reads the same way
+        parsed = tsa_client._read_tst_info_parsed(
+            type(token.encap_content_info)({"content_type": "tst_info", "content": core.ParsableOctetString(altered)})
+        )
+        assert again == parsed, (kind, position)
+    version_two = bytearray(info)
+    version_at = info.index(b"\x02\x01\x01")
+    version_two[version_at + 2] = 2
+    with pytest.raises(der.DerError):
+        tsa_client._read_tst_info_der(bytes(version_two))
