@@ -16,6 +16,7 @@ Each group has its own prefix (``GGZY_DB_``, ``GGZY_CELERY_`` …); README.md li
 from __future__ import annotations
 
 import base64
+import fcntl
 import ipaddress
 import json
 import os
@@ -379,22 +380,39 @@ def _mask_url(url: str) -> str:
 
 
 def _embedded_secret(var_dir: Path, name: str) -> bytes:
+    """The secret ``name`` from ``var/secrets.json``, generated on first use.
+
+    Several processes may start at once on a fresh var directory (``ggzy serve --workers N``
+    forks its workers before any of them has read a secret): the read-generate-write runs under
+    an exclusive lock on ``secrets.lock``, and the file is read again inside it, so every process
+    ends up with the one value the first writer stored. Without the lock two workers could each
+    keep a key of their own (a CSRF token issued by one refused by the other).
+    """
     path = var_dir / "secrets.json"
     var_dir.mkdir(parents=True, exist_ok=True)
-    stored: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
-    if name not in stored:
-        if name == "signing_key":
-            # Imported here because only the embedded first start needs to create a key.
-            from certs.keys import generate_private_key_pem  # noqa: PLC0415
+    if path.exists():
+        stored: dict[str, str] = json.loads(path.read_text())
+        if name in stored:
+            return stored[name].encode()
+    lock_fd = os.open(var_dir / "secrets.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(lock_fd, fcntl.LOCK_EX)
+        stored = json.loads(path.read_text()) if path.exists() else {}
+        if name not in stored:
+            if name == "signing_key":
+                # Imported here because only the embedded first start needs to create a key.
+                from certs.keys import generate_private_key_pem  # noqa: PLC0415
 
-            stored[name] = generate_private_key_pem().decode()
-        else:
-            stored[name] = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(stored, indent=2))
-        tmp.chmod(0o600)
-        tmp.replace(path)
-    return stored[name].encode()
+                stored[name] = generate_private_key_pem().decode()
+            else:
+                stored[name] = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+            tmp = path.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_text(json.dumps(stored, indent=2))
+            tmp.chmod(0o600)
+            tmp.replace(path)
+        return stored[name].encode()
+    finally:
+        os.close(lock_fd)  # releases the lock
 
 
 @lru_cache(maxsize=1)

@@ -509,23 +509,60 @@ def credit_backfill() -> None:
 # --- processes ------------------------------------------------------------------------------
 
 
+WORKER_HEALTHCHECK_SECONDS = 60
+
+
 @main.command()
 @click.option("--host", default=None, help="defaults to GGZY_WEB_HOST")
 @click.option("--port", default=None, type=int, help="defaults to GGZY_WEB_PORT")
 @click.option("--workers", default=1, show_default=True)
 def serve(host: str | None, port: int | None, workers: int) -> None:
-    """Serve the web app and API (uvicorn)."""
+    """Serve the web app and API (uvicorn); ``--workers N`` forks N web processes on one port.
+
+    Several processes (here or on other machines) need Redis (``GGZY_REDIS_URL``): rate limits,
+    the live pages' events and the actor cache's invalidations are per process without it
+    (``docs/scale-out.md``), so more than one worker without it is refused.
+    """
     import uvicorn  # noqa: PLC0415 - only this command needs the server
 
     settings = get_settings()
+    if workers > 1:
+        if not settings.redis_url:
+            msg = (
+                f"--workers {workers} needs GGZY_REDIS_URL: without Redis each web process keeps its own "
+                "rate limits, live-page events and actor cache (see docs/scale-out.md)"
+            )
+            raise click.UsageError(msg)
+        for name in ("secret_key", "pii_hash_key", "signing_key"):
+            settings.secret(name)  # embedded: var/secrets.json exists before the workers fork
+        _metrics_across_workers(settings)
     uvicorn.run(
         "trading.server.asgi:app",
         host=host or settings.web.host,
         port=port or settings.web.port,
         workers=workers,
+        # A worker that does not answer the supervisor's ping in time is killed and replaced; at
+        # uvicorn's 5 s a worker still starting on a busy machine is killed again and again.
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
         proxy_headers=False,
         log_level="warning",
     )
+
+
+def _metrics_across_workers(settings: Settings) -> None:
+    """``/metrics`` of several workers on one port: each worker keeps its counters in files of a
+    directory of this node (``<var>/prometheus``, emptied at start as prometheus_client requires)
+    and a scrape sums them; without it each scrape would report whichever worker answered.
+    """
+    from trading.server.system import MULTIPROCESS_DIR  # noqa: PLC0415 - only several workers need it
+
+    if os.environ.get(MULTIPROCESS_DIR):
+        return  # the operator chose the directory (and empties it)
+    directory = settings.var_dir / "prometheus"
+    directory.mkdir(parents=True, exist_ok=True)
+    for stale in directory.glob("*.db"):
+        stale.unlink()
+    os.environ[MULTIPROCESS_DIR] = str(directory)  # inherited by the workers uvicorn starts
 
 
 def _celery(*args: str) -> list[str]:

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
+import os
 from collections.abc import Sequence
 from typing import Any
 
 import structlog
 from litestar import MediaType, Request, Response, get
 from litestar.datastructures import State
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest, multiprocess
 from sqlalchemy import text
 
 from trading.kernel.ratelimit import UNIX_SOCKET_PEER, client_address
@@ -51,7 +52,20 @@ async def metrics(request: Request[Any, Any, Any], state: State) -> Response[byt
         return Response(
             b"metrics are not available to this client\n", status_code=HTTP_FORBIDDEN, media_type=MediaType.TEXT
         )
-    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+    return Response(_exposition(), media_type=CONTENT_TYPE_LATEST)
+
+
+MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
+"""Set by ``ggzy serve --workers N``: every worker writes its counters there and a scrape, which
+reaches any one worker, reports the sum over all of them (not one worker's share)."""
+
+
+def _exposition() -> bytes:
+    if os.environ.get(MULTIPROCESS_DIR):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        return generate_latest(registry)
+    return generate_latest()
 
 
 def metrics_allowed(request: Request[Any, Any, Any], settings: Settings) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import subprocess
@@ -29,6 +30,62 @@ def test_embedded_secrets_are_generated_once_and_kept(tmp_path: Path) -> None:
     assert len(first) >= 32
     assert (tmp_path / "secrets.json").stat().st_mode & 0o777 == 0o600
     assert Settings(var_dir=tmp_path).secret("signing_key").startswith(b"-----BEGIN PRIVATE KEY-----")
+
+
+_RACER = """
+import json, os, sys, time
+from pathlib import Path
+from trading.kernel.settings import Settings
+gate = Path(sys.argv[2])
+while not gate.exists():
+    time.sleep(0.001)
+settings = Settings(var_dir=Path(sys.argv[1]))
+print(json.dumps({name: settings.secret(name).decode() for name in ("pii_hash_key", "secret_key", "signing_key")}))
+"""
+
+
+def test_processes_starting_at_once_on_a_fresh_var_agree_on_every_secret(tmp_path: Path) -> None:
+    """``ggzy serve --workers N`` forks workers that may all read a secret first at the same moment:
+    each must end up with the one value stored, not one it generated itself."""
+    var, gate = tmp_path / "var", tmp_path / "go"
+    env = {key: value for key, value in os.environ.items() if not key.startswith("GGZY_")}
+    racers = [
+        subprocess.Popen(
+            [sys.executable, "-c", _RACER, str(var), str(gate)], env=env, stdout=subprocess.PIPE, text=True
+        )
+        for _ in range(6)
+    ]
+    gate.touch()
+    answers = [json.loads(racer.communicate(timeout=120)[0]) for racer in racers]
+    assert all(racer.returncode == 0 for racer in racers)
+    assert all(answer == answers[0] for answer in answers)
+    assert json.loads((var / "secrets.json").read_text()) == answers[0]
+    assert not list(var.glob("*.tmp"))
+
+
+def test_a_secret_is_generated_under_the_var_directory_lock(tmp_path: Path) -> None:
+    """Deterministically, what the race above depends on: while another process holds the lock
+    (and is writing the secrets), a process asking for a secret waits, then takes the stored one."""
+    var = tmp_path / "var"
+    var.mkdir()
+    env = {key: value for key, value in os.environ.items() if not key.startswith("GGZY_")}
+    lock = os.open(var / "secrets.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        gate = tmp_path / "go"
+        gate.touch()
+        waiting = subprocess.Popen(
+            [sys.executable, "-c", _RACER, str(var), str(gate)], env=env, stdout=subprocess.PIPE, text=True
+        )
+        with pytest.raises(subprocess.TimeoutExpired):
+            waiting.wait(timeout=5)  # well past its start-up: it waits for the lock
+        (var / "secrets.json").write_text(
+            json.dumps({"pii_hash_key": "p-stored", "secret_key": "s-stored", "signing_key": "k-stored"})
+        )
+    finally:
+        os.close(lock)
+    answer = json.loads(waiting.communicate(timeout=60)[0])
+    assert answer == {"pii_hash_key": "p-stored", "secret_key": "s-stored", "signing_key": "k-stored"}
 
 
 def test_production_without_secrets_is_refused(tmp_path: Path) -> None:
