@@ -41,10 +41,11 @@ import fcntl
 import os
 import re
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, AbstractContextManager, asynccontextmanager, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Final, Protocol
+from typing import TYPE_CHECKING, BinaryIO, Final, Protocol
 
 if TYPE_CHECKING:
     from trading.kernel.settings import Settings
@@ -129,6 +130,24 @@ class Store(Protocol):
     def local_file(self, key: str) -> AbstractAsyncContextManager[Path]:
         """The object as a local file path (a library that wants a path), while in the block."""
         ...
+
+    def open_file(self, key: str) -> AbstractContextManager[BinaryIO]:
+        """Blocking, seekable reads of the object (S3: ranged GETs); for worker threads that read
+        parts of a large container (the opening's decryption) without fetching all of it.
+        """
+        ...
+
+    async def served_file(self, key: str) -> ServedFile:
+        """The object as a file a response can send (`litestar.response.File`): the blob itself on
+        the local disk, a temporary copy on S3 that ``cleanup`` removes once it has been sent.
+        """
+        ...
+
+
+@dataclass(frozen=True)
+class ServedFile:
+    path: Path
+    cleanup: Callable[[], None] | None = None
 
 
 def open_store(settings: Settings) -> Store:
@@ -260,6 +279,12 @@ class FileStore:
         if not path.exists():
             raise FileNotFoundError(key)
         yield path
+
+    def open_file(self, key: str) -> AbstractContextManager[BinaryIO]:
+        return self.path(key).open("rb")
+
+    async def served_file(self, key: str) -> ServedFile:
+        return ServedFile(self.path(key))
 
     def promote(self, upload_id: uuid.UUID, namespace: str, sha256: str) -> str:
         """Link a complete upload into the blob store (durably) and return its key; the caller

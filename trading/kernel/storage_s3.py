@@ -37,6 +37,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import io
 import os
 import tempfile
 import uuid
@@ -44,18 +45,55 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, BinaryIO, Final, cast
 
 import obstore
 from obstore.exceptions import AlreadyExistsError, PreconditionError
 from obstore.store import S3Store as _Bucket
 
-from trading.kernel.storage import READ_CHUNK, SealedObject, UploadBusy, UploadTooLarge, check_key
+from trading.kernel.storage import READ_CHUNK, SealedObject, ServedFile, UploadBusy, UploadTooLarge, check_key
 
 if TYPE_CHECKING:
+    from _typeshed import WriteableBuffer
+
     from trading.kernel.settings import StorageSettings
 
 _OFFSET_DIGITS: Final = 16
+
+
+class _RangeReader(io.RawIOBase):
+    """A seekable raw reader over one object: each read is a ranged GET (wrapped in a buffer)."""
+
+    def __init__(self, bucket: _Bucket, path: str, size: int) -> None:
+        super().__init__()
+        self._bucket = bucket
+        self._path = path
+        self._size = size
+        self._position = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._position
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._position, io.SEEK_END: self._size}[whence]
+        self._position = max(0, base + offset)
+        return self._position
+
+    def readinto(self, buffer: WriteableBuffer, /) -> int:
+        view = memoryview(buffer).cast("B")
+        wanted = min(len(view), self._size - self._position)
+        if wanted <= 0:
+            return 0
+        data = memoryview(obstore.get_range(self._bucket, self._path, start=self._position, length=wanted))
+        view[: len(data)] = data
+        self._position += len(data)
+        return len(data)
 
 
 class S3Writer:
@@ -309,9 +347,22 @@ class S3Store:
         async with self._spooled(self.open_read(key)) as path:
             yield path
 
+    @contextmanager
+    def open_file(self, key: str) -> Iterator[BinaryIO]:
+        path = self.blob_path(key)
+        size = obstore.head(self.bucket, path)["size"]
+        with io.BufferedReader(_RangeReader(self.bucket, path, size), buffer_size=READ_CHUNK) as reader:
+            yield cast("BinaryIO", reader)
+
+    async def served_file(self, key: str) -> ServedFile:
+        async with self._spooled(self.open_read(key), keep=True) as path:
+            return ServedFile(path, cleanup=lambda: path.unlink(missing_ok=True))
+
     @asynccontextmanager
-    async def _spooled(self, pieces: AsyncIterator[bytes]) -> AsyncIterator[Path]:
-        """``pieces`` written to a private temporary file, deleted when the block ends."""
+    async def _spooled(self, pieces: AsyncIterator[bytes], *, keep: bool = False) -> AsyncIterator[Path]:
+        """``pieces`` written to a private temporary file, deleted when the block ends (or on an
+        error only, with ``keep``: then the caller deletes it).
+        """
         self.scratch.mkdir(parents=True, exist_ok=True)
         fd, name = tempfile.mkstemp(dir=self.scratch, prefix="s3-", suffix=".tmp")
         path = Path(name)
@@ -320,5 +371,8 @@ class S3Store:
                 async for piece in pieces:
                     await asyncio.to_thread(handle.write, piece)
             yield path
-        finally:
+        except BaseException:
+            await asyncio.to_thread(path.unlink, missing_ok=True)
+            raise
+        if not keep:
             await asyncio.to_thread(path.unlink, missing_ok=True)

@@ -237,3 +237,23 @@ async def test_fifty_megabytes_stream_through_in_bounded_memory(request: pytest.
         assert (total, read.hexdigest()) == (size, digest.hexdigest())
         assert peak - baseline < 40 * 1024 * 1024, f"{type(store).__name__}: {(peak - baseline) >> 20} MiB"
         store.discard(upload)
+
+
+async def test_seekable_reads_and_served_files(store: Store) -> None:
+    data = os.urandom(3 * READ_CHUNK + 123)
+    key = await asyncio.to_thread(store.put, NAMESPACE, _sha(data), data)
+
+    def ranges() -> list[bytes]:
+        with store.open_file(key) as stream:
+            stream.seek(READ_CHUNK + 5)
+            middle = stream.read(1000)
+            stream.seek(-10, os.SEEK_END)
+            tail = stream.read(100)  # past the end: what there is
+            return [middle, tail, stream.read(1)]
+
+    assert await asyncio.to_thread(ranges) == [data[READ_CHUNK + 5 : READ_CHUNK + 1005], data[-10:], b""]
+    served = await store.served_file(key)
+    assert served.path.read_bytes() == data
+    if served.cleanup is not None:  # S3: a temporary copy, removed once the response is sent
+        served.cleanup()
+        assert not served.path.exists()
