@@ -10,11 +10,11 @@ from bidding.intake.service import IntakeService
 from bidding.objections import DocumentObjections
 from bidding.tenders.service import TenderService
 from trading.kernel.settings import Settings
-from trading.kernel.storage import FileStore
+from trading.kernel.storage import Store, open_store
 
 
-def file_store(settings: Settings) -> FileStore:
-    return FileStore(settings.storage_dir)
+def file_store(settings: Settings) -> Store:
+    return open_store(settings)
 
 
 async def provide_tenders(db_session: NamedDependency[AsyncSession], state: State) -> TenderService:

@@ -37,7 +37,7 @@ from trading.guarantees.verify import Expectation, GuaranteeVerdict, verify_guar
 from trading.kernel import clock
 from trading.kernel.auth.identity import Actor
 from trading.kernel.settings import Settings
-from trading.kernel.storage import FileStore
+from trading.kernel.storage import Store
 from trading.kernel.web.i18n import N_
 from trading.parties.certificates.trust import trust_context
 from trading.parties.models import Organisation
@@ -74,7 +74,7 @@ def expectation(terms: SecurityTerms, applicant_uscc: str) -> Expectation:
 
 
 async def verify_stored(
-    session: AsyncSession, settings: Settings, store: FileStore, guarantee: Guarantee, expected: Expectation
+    session: AsyncSession, settings: Settings, store: Store, guarantee: Guarantee, expected: Expectation
 ) -> GuaranteeVerdict:
     """Verify the stored canonical JSON and CAdES of ``guarantee`` with the platform's trust list
     (revocation through the database cache) at the database time.
@@ -82,8 +82,8 @@ async def verify_stored(
     now = await clock.now(session)
     context = await trust_context(session, settings, now)
     return await verify_guarantee(
-        store.path(guarantee.json_key).read_bytes(),
-        store.path(guarantee.cades_key).read_bytes(),
+        await store.read_bytes(guarantee.json_key),
+        await store.read_bytes(guarantee.cades_key),
         context.validator,
         expected,
         clock=lambda: now,
@@ -93,7 +93,7 @@ async def verify_stored(
 async def check_bid_guarantee(
     session: AsyncSession,
     settings: Settings,
-    store: FileStore,
+    store: Store,
     *,
     tender_code: str,
     lot_code: str,
@@ -204,7 +204,7 @@ class SecurityStatus:
 async def security_status(  # noqa: PLR0911 - one answer per state
     session: AsyncSession,
     settings: Settings,
-    store: FileStore,
+    store: Store,
     actor: Actor,
     bid: Bid,
     *,
@@ -247,7 +247,7 @@ def status_json(status: SecurityStatus) -> dict[str, Any]:
 async def statuses_by_bidder(
     session: AsyncSession,
     settings: Settings,
-    store: FileStore,
+    store: Store,
     lot_bidders: list[tuple[uuid.UUID, uuid.UUID]],
 ) -> dict[tuple[uuid.UUID, uuid.UUID], SecurityStatus]:
     """`security_status` (not marking) of each (lot id, bidder organisation id)'s bid: the

@@ -30,7 +30,7 @@ from bidding.repository.objections import ObjectionRepository
 from bidding.repository.tenders import TenderRepository
 from trading.kernel.auth.identity import Actor
 from trading.kernel.settings import get_settings
-from trading.kernel.storage import FileStore
+from trading.kernel.storage import Store, open_store
 from trading.ledger.service import append_entry, unseal_chain
 
 AtClose = Callable[[AsyncSession, Tender, datetime], Awaitable[object]]
@@ -44,25 +44,25 @@ def _uuid(key: object) -> uuid.UUID:
     return key
 
 
-def _default_store() -> FileStore:
-    return FileStore(get_settings().storage_dir)
+def _default_store() -> Store:
+    return open_store(get_settings())
 
 
 class _WithStore:
     """Handlers delete partial uploads from the file store; the default is the configured one."""
 
-    def __init__(self, store: FileStore | None = None) -> None:
+    def __init__(self, store: Store | None = None) -> None:
         self._store = store
 
     @property
-    def store(self) -> FileStore:
+    def store(self) -> Store:
         if self._store is None:
             self._store = _default_store()
         return self._store
 
 
 async def close_tender_if_due(
-    session: AsyncSession, tender_id: uuid.UUID, now: datetime, store: FileStore, at_close: Sequence[AtClose] = ()
+    session: AsyncSession, tender_id: uuid.UUID, now: datetime, store: Store, at_close: Sequence[AtClose] = ()
 ) -> bool:
     """Close a published tender whose deadline has passed, then begin what ``at_close`` names in the
     same transaction; True when it changed.
@@ -119,7 +119,7 @@ async def close_tender_if_due(
     return True
 
 
-async def abandon_upload_if_due(session: AsyncSession, upload_id: uuid.UUID, now: datetime, store: FileStore) -> bool:
+async def abandon_upload_if_due(session: AsyncSession, upload_id: uuid.UUID, now: datetime, store: Store) -> bool:
     """Abandon an upload still receiving at its expiry and delete its partial bytes."""
     upload = await BidRepository(session).upload(upload_id, lock=True)
     if upload is None or upload.next_check is None or upload.next_check > now:

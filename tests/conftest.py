@@ -52,6 +52,8 @@ RUN_ID = f"{os.environ.get('PYTEST_XDIST_WORKER', 'main')}_{uuid.uuid4().hex[:8]
 TEMPLATE_DB = f"ggzy_tpl_{RUN_ID}"
 WORK_DB = f"ggzy_test_{RUN_ID}"
 
+pytest_plugins = ["tests.seaweedfs"]  # the `seaweedfs_s3` fixture: a real S3 server
+
 
 def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
     """Hand xdist workers whole modules, so module-scoped fixtures (PKIs, live servers) are built

@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Annotated
 
 from litestar import Controller, Response, get, patch, post
+from litestar.background_tasks import BackgroundTask
 from litestar.di import NamedDependency, Provide
 from litestar.enums import RequestEncodingType
 from litestar.openapi import ResponseSpec
@@ -291,8 +292,13 @@ class TenderController(Controller):
         actor: NamedDependency[Actor],
     ) -> File:
         """A published document's bytes (bidders; each download is recorded, secretly until the deadline)."""
-        document, path = await tenders.download_document(actor, code, document_id)
-        return File(path=path, filename=document.filename, media_type=document.media_type)
+        document, served = await tenders.download_document(actor, code, document_id)
+        return File(
+            path=served.path,
+            filename=document.filename,
+            media_type=document.media_type,
+            background=BackgroundTask(served.cleanup) if served.cleanup else None,
+        )
 
     @get(
         "/{code:str}/documents/{document_id:uuid}/signature",

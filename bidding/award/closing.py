@@ -37,7 +37,7 @@ from bidding.award.states import AwardEvent, AwardState, transition
 from bidding.models import Tender
 from trading.kernel.auth.identity import Actor
 from trading.kernel.settings import Settings
-from trading.kernel.storage import FileStore
+from trading.kernel.storage import Store
 from trading.ledger.models import LedgerEntry
 from trading.ledger.service import append_entry, chain_for
 
@@ -61,7 +61,7 @@ async def closable_awards(session: AsyncSession, limit: int) -> Sequence[uuid.UU
 
 
 async def close_award(
-    session: AsyncSession, settings: Settings, store: FileStore, award_id: uuid.UUID, now: datetime
+    session: AsyncSession, settings: Settings, store: Store, award_id: uuid.UUID, now: datetime
 ) -> BuiltArchive | None:
     """Close one award (locked, re-checked) and archive its tender; None when it is not closable
     (already closed, or something still pending: the state machine's refusal is not an error here,

@@ -83,7 +83,7 @@ from trading.kernel.calendar import CalendarYearMissing, WorkingCalendar, load_c
 from trading.kernel.db.types import JSONData, uuid7
 from trading.kernel.errors import NotFound, PermissionDenied
 from trading.kernel.settings import Settings
-from trading.kernel.storage import FileStore
+from trading.kernel.storage import Store
 from trading.kernel.web.money import amount_in_words
 from trading.ledger.service import append_entry, request_checkpoint
 from trading.notifications import service as notifications
@@ -223,7 +223,7 @@ def is_party(actor: Actor, tender: Tender, contract: Contract | Award) -> bool:
     )
 
 
-async def contract_pdf(session: AsyncSession, store: FileStore, actor: Actor, award_id: uuid.UUID) -> bytes:
+async def contract_pdf(session: AsyncSession, store: Store, actor: Actor, award_id: uuid.UUID) -> bytes:
     """The current revision: for the two parties, for everyone once published."""
     award = await session.get(Award, award_id)
     contract = await contract_of(session, award_id) if award is not None else None
@@ -234,7 +234,7 @@ async def contract_pdf(session: AsyncSession, store: FileStore, actor: Actor, aw
         raise PermissionDenied(
             "only the two parties see the contract before it is signed", field="actor", rule="contract_party"
         )
-    return await asyncio.to_thread(store.path(contract.storage_key).read_bytes)
+    return await store.read_bytes(contract.storage_key)
 
 
 # --- drafting ----------------------------------------------------------------------------------------
@@ -323,7 +323,7 @@ async def _owned(session: AsyncSession, actor: Actor, award_id: uuid.UUID) -> tu
 async def draft_contract(
     session: AsyncSession,
     settings: Settings,
-    store: FileStore,
+    store: Store,
     actor: Actor,
     award_id: uuid.UUID,
     *,
@@ -475,7 +475,7 @@ async def sign_contract(
     session: AsyncSession,
     settings: Settings,
     *,
-    store: FileStore,
+    store: Store,
     actor: Actor,
     award_id: uuid.UUID,
     pdf: bytes,
@@ -496,7 +496,7 @@ async def sign_contract(
     contract = await contract_of(session, award.id, lock=True)
     if contract is None or contract.storage_key is None:
         raise AwardRefused("the contract has not been drafted yet", field="contract", rule="contract_not_drafted")
-    current = await asyncio.to_thread(store.path(contract.storage_key).read_bytes)
+    current = await store.read_bytes(contract.storage_key)
     signed = signatures_of(contract)
     now = await clock.now(session)
     revision = await check_signed_revision(

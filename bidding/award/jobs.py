@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bidding.award import announcement, closing, complaints, contract, objections, publicity
 from trading.kernel.settings import Settings, get_settings
-from trading.kernel.storage import FileStore
+from trading.kernel.storage import open_store
 
 
 class AwardDue:
@@ -66,7 +66,7 @@ class AwardCloseDue:
     async def run(self, session: AsyncSession, key: object, now: datetime) -> bool:
         award_id = key if isinstance(key, uuid.UUID) else uuid.UUID(str(key))
         settings = self.settings or get_settings()
-        return await closing.close_award(session, settings, FileStore(settings.storage_dir), award_id, now) is not None
+        return await closing.close_award(session, settings, open_store(settings), award_id, now) is not None
 
 
 class AnnouncementDue:

@@ -18,7 +18,7 @@ from bidding.models import Tender, TenderStatus
 from bidding.repository.tenders import TenderRepository
 from trading.kernel.errors import NotFound
 from trading.kernel.settings import Settings
-from trading.kernel.storage import FileStore
+from trading.kernel.storage import Store, open_store
 
 
 async def tender_of(db_session: AsyncSession, code: str) -> Tender:
@@ -66,7 +66,7 @@ async def notice_draft_of(db_session: AsyncSession, tender: Tender, draft_id: uu
     return draft
 
 
-def settings_and_store(request: Request[Any, Any, Any]) -> tuple[Settings, FileStore]:
+def settings_and_store(request: Request[Any, Any, Any]) -> tuple[Settings, Store]:
     """The application's settings and the file store the contract's and notices' PDFs are kept in."""
     settings: Settings = request.app.state.settings
-    return settings, FileStore(settings.storage_dir)
+    return settings, open_store(settings)

@@ -60,7 +60,7 @@ from trading.kernel.auth.identity import Actor
 from trading.kernel.db.types import uuid7
 from trading.kernel.errors import Conflict, NotFound, PermissionDenied
 from trading.kernel.settings import Settings
-from trading.kernel.storage import FileStore
+from trading.kernel.storage import Store
 from trading.ledger.service import append_entry, request_checkpoint
 from trading.notifications import service as notifications
 from trading.parties.models import CertificateBinding, Membership, MembershipStatus, Organisation
@@ -218,7 +218,7 @@ def render_notice(content: dict[str, Any]) -> bytes:
 
 
 async def prepare_drafts(
-    session: AsyncSession, store: FileStore, actor: Actor, award_id: uuid.UUID
+    session: AsyncSession, store: Store, actor: Actor, award_id: uuid.UUID
 ) -> Sequence[AwardNoticeDraft]:
     """The award's drafts: the live ones when they name the current winner, else drafted now
     (module docstring). Refused before the award (``notices_after_award``) and after issuing.
@@ -277,12 +277,12 @@ async def _draft(session: AsyncSession, draft_id: uuid.UUID) -> AwardNoticeDraft
     return draft
 
 
-async def draft_pdf(session: AsyncSession, store: FileStore, actor: Actor, draft_id: uuid.UUID) -> bytes:
+async def draft_pdf(session: AsyncSession, store: Store, actor: Actor, draft_id: uuid.UUID) -> bytes:
     """The draft (unsigned) or, once signed, the signed revision: the tender's owners only."""
     draft = await _draft(session, draft_id)
     await _owned(session, actor, draft.award_id, lock=False)
     key = draft.signed_storage_key or draft.storage_key
-    return await asyncio.to_thread(store.path(key).read_bytes)
+    return await store.read_bytes(key)
 
 
 # --- signing and issuing ---------------------------------------------------------------------------
@@ -305,7 +305,7 @@ async def _bound_member(session: AsyncSession, certificate_sha256: str, organisa
 
 
 async def sign_notice(  # noqa: PLR0917 - the act and its document
-    session: AsyncSession, settings: Settings, store: FileStore, actor: Actor, draft_id: uuid.UUID, pdf: bytes
+    session: AsyncSession, settings: Settings, store: Store, actor: Actor, draft_id: uuid.UUID, pdf: bytes
 ) -> AwardNoticeDraft:
     """Store the tenderee's signed notice (module docstring); the last one issues them all."""
     if not pdf.startswith(b"%PDF-") or len(pdf) > MAX_PDF_BYTES:
@@ -318,7 +318,7 @@ async def sign_notice(  # noqa: PLR0917 - the act and its document
     if draft.signed_at is not None:
         raise Conflict("this notice is signed already", field="draft", rule="notice_signed_once")
     now = await clock.now(session)
-    current = await asyncio.to_thread(store.path(draft.storage_key).read_bytes)
+    current = await store.read_bytes(draft.storage_key)
     revision = await check_signed_revision(
         session, settings, current=current, uploaded=pdf, signed=0, now=now, refusal=AwardRefused, what="the notice"
     )
@@ -492,5 +492,5 @@ async def open_notice(session: AsyncSession, actor: Actor, notice_id: uuid.UUID)
     return notice
 
 
-async def notice_pdf(store: FileStore, notice: AwardNotice) -> bytes:
-    return await asyncio.to_thread(store.path(notice.storage_key).read_bytes)
+async def notice_pdf(store: Store, notice: AwardNotice) -> bytes:
+    return await store.read_bytes(notice.storage_key)

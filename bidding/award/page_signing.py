@@ -17,7 +17,6 @@ transaction, as the evaluation report uses it (`bidding.evaluation.report.page_s
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import uuid
 from typing import Final
@@ -38,7 +37,7 @@ from certs.sign.seal import render_seal_image
 from trading.kernel.auth.identity import Actor
 from trading.kernel.errors import Conflict, NotFound, PermissionDenied
 from trading.kernel.settings import Settings
-from trading.kernel.storage import FileStore
+from trading.kernel.storage import Store
 from trading.parties.pdf_signing import PreparedSignature, finish_pdf_signature, prepare_pdf_signature
 
 CONTRACT_PURPOSE: Final = "award.contract"
@@ -97,12 +96,12 @@ async def contract_turn(session: AsyncSession, actor: Actor, award_id: uuid.UUID
 
 
 async def prepare_contract_signature(
-    session: AsyncSession, store: FileStore, *, actor: Actor, award_id: uuid.UUID, certificate: x509.Certificate
+    session: AsyncSession, store: Store, *, actor: Actor, award_id: uuid.UUID, certificate: x509.Certificate
 ) -> PreparedSignature:
     """The contract's current revision prepared for the actor's party's signature in the page."""
     contract = await contract_turn(session, actor, award_id)
     assert contract.storage_key is not None  # noqa: S101 - contract_turn checked it
-    pdf = await asyncio.to_thread(store.path(contract.storage_key).read_bytes)
+    pdf = await store.read_bytes(contract.storage_key)
     return await prepare_pdf_signature(
         session,
         actor=actor,
@@ -118,7 +117,7 @@ async def prepare_contract_signature(
 async def finish_contract_signature(
     session: AsyncSession,
     settings: Settings,
-    store: FileStore,
+    store: Store,
     *,
     actor: Actor,
     award_id: uuid.UUID,
@@ -161,7 +160,7 @@ async def unsigned_draft(session: AsyncSession, actor: Actor, draft_id: uuid.UUI
 
 
 async def prepare_notice_signature(
-    session: AsyncSession, store: FileStore, *, actor: Actor, draft_id: uuid.UUID, certificate: x509.Certificate
+    session: AsyncSession, store: Store, *, actor: Actor, draft_id: uuid.UUID, certificate: x509.Certificate
 ) -> PreparedSignature:
     """A notice's draft prepared for the tenderee's signature in the page, with its e-seal."""
     draft = await unsigned_draft(session, actor, draft_id)
@@ -185,7 +184,7 @@ async def prepare_notice_signature(
 async def finish_notice_signature(
     session: AsyncSession,
     settings: Settings,
-    store: FileStore,
+    store: Store,
     *,
     actor: Actor,
     draft_id: uuid.UUID,

@@ -12,7 +12,6 @@ deadline) may hold the bidders' signed manifests, and who bid is not public befo
 
 from __future__ import annotations
 
-import asyncio
 import re
 from typing import Any, Final
 
@@ -29,7 +28,7 @@ from bidding.models import Tender
 from bidding.visibility import Exposure, exposes
 from bidding.web.common import attachment
 from trading.kernel.errors import NotFound
-from trading.kernel.storage import FileStore
+from trading.kernel.storage import FileStore, open_store
 from trading.kernel.web.pages import page
 
 ARCHIVE: Final = "award.archive"
@@ -86,8 +85,8 @@ class ArchivePages(Controller):
         known = {v.sha256 for v in await closing.archives_of(db_session, tender.project_code)}
         if found is None or found["sha256"] not in known:
             raise NotFound("no archive of this tender by that name", field="file", rule="exists")
-        store = FileStore(request.app.state.settings.storage_dir)
-        data = await asyncio.to_thread(store.path(FileStore.key_for(ARCHIVES_NAMESPACE, found["sha256"])).read_bytes)
+        store = open_store(request.app.state.settings)
+        data = await store.read_bytes(FileStore.key_for(ARCHIVES_NAMESPACE, found["sha256"]))
         return attachment(data, f"{tender.project_code}-archive-{found['sha256'][:12]}.zip", "application/zip")
 
 

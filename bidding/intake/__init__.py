@@ -17,7 +17,7 @@ should stay open across them. Each step is a short transaction:
    and must name the bidder; the tender row is locked FOR SHARE (the deadline sweep takes FOR
    UPDATE, so a bid either commits before the tender closes or sees it closed); the container is
    linked into the file store and fsynced with every directory up to the store's root *before* the
-   receipt is signed (`FileStore.promote`; each chunk was fsynced before its offset was recorded),
+   receipt is signed (`Store.promote`; each chunk was fsynced before its offset was recorded),
    so a power cut cannot take back a receipted bid (the upload's copy is dropped after the commit,
    so a crash before it leaves a submittable upload); the version, its signed and timestamped
    receipt and the ledger entry commit together. A bid without a receipt was never accepted.

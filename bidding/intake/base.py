@@ -36,7 +36,7 @@ from trading.kernel import clock
 from trading.kernel.auth.identity import Actor
 from trading.kernel.errors import Conflict, NotFound, PermissionDenied
 from trading.kernel.settings import Settings
-from trading.kernel.storage import FileStore
+from trading.kernel.storage import Store
 
 SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
 BLOB_NAMESPACE = "bids"
@@ -80,7 +80,7 @@ class IntakeBase:
     and the check that a tender takes bids now.
     """
 
-    def __init__(self, session_maker: async_sessionmaker[AsyncSession], settings: Settings, store: FileStore) -> None:
+    def __init__(self, session_maker: async_sessionmaker[AsyncSession], settings: Settings, store: Store) -> None:
         self.session_maker = session_maker
         self.settings = settings
         self.store = store

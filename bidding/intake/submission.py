@@ -52,9 +52,9 @@ class Submissions(IntakeBase):
 
     async def submit(self, actor: Actor, upload_id: uuid.UUID) -> Receipt:
         snapshot = await self._snapshot_for_submission(actor, upload_id)
-        path = self.store.incoming_path(upload_id)
         try:
-            checked = await asyncio.to_thread(check_container, path, snapshot)
+            async with self.store.upload_file(upload_id) as path:  # S3: a local copy for the checks
+                checked = await asyncio.to_thread(check_container, path, snapshot)
             return await self._accept(actor, upload_id, snapshot, checked)
         except (BidRefused, DeadlinePassed, TenderStateConflict, Ineligible) as refusal:
             await self._refuse(actor, upload_id, snapshot, refusal)

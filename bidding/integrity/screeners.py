@@ -45,7 +45,7 @@ from bidding.opening.models import READ_OUT, OpeningSession, PartStatus
 from bidding.opening.service import OpeningService
 from trading.kernel import clock
 from trading.kernel.settings import Settings
-from trading.kernel.storage import FileStore
+from trading.kernel.storage import open_store
 
 
 async def lot_prices(session: AsyncSession, lot: LotContext) -> ScreenResult:
@@ -184,7 +184,7 @@ class LotDocuments:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.store = FileStore(settings.storage_dir)
+        self.store = open_store(settings)
 
     async def __call__(self, session: AsyncSession, lot: LotContext) -> Sequence[Finding]:
         if lot.tender_id is None or lot.lot_id is None:
@@ -218,7 +218,7 @@ class LotDocuments:
         ).all()
         template_parts = []
         for document in documents:
-            data = await asyncio.to_thread(self.store.path(document.storage_key).read_bytes)
+            data = await self.store.read_bytes(document.storage_key)
             template_parts.append(await asyncio.to_thread(_file_text, document.filename, data))
         return similarity.screen_documents(lot.ocid, lot.lot, "\n".join(template_parts), texts, lot.rules)
 

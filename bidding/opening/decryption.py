@@ -36,10 +36,11 @@ import io
 import json
 import zipfile
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from bidding.client import format as fmt
 from bidding.client.sdk import ContentMismatch, check_package
@@ -70,7 +71,8 @@ class OpenFailed(Exception):
 class StoredBid:
     """What the opening needs of a bid version: where its container is and what was acknowledged."""
 
-    path: Path
+    path: Path | Callable[[], AbstractContextManager[BinaryIO]]
+    """The container's file, or an opener of it (`trading.kernel.storage.Store.open_file`)."""
     parts: Mapping[str, Mapping[str, Any]]
     """``BidVersion.parts``: ``{kind: {"name", "offset", "size", "sha256"}}``."""
     manifest: Mapping[str, Any]
@@ -83,6 +85,10 @@ class StoredBid:
         return BidBinding(self.tender, self.lot, self.bidder, self.deadline, manifest_sha256)
 
 
+def _container(stored: StoredBid) -> AbstractContextManager[BinaryIO]:
+    return stored.path.open("rb") if isinstance(stored.path, Path) else stored.path()
+
+
 def _entry(stored: StoredBid, kind: str) -> fmt.EntryRange:
     part = stored.parts[kind]
     return fmt.EntryRange(str(part["name"]), int(part["offset"]), int(part["size"]))
@@ -91,7 +97,7 @@ def _entry(stored: StoredBid, kind: str) -> fmt.EntryRange:
 def envelope_headers(stored: StoredBid) -> dict[str, dict[str, Any]]:
     """Each part's cleartext envelope header (wrapped keys, binding), read without the ciphertext."""
     headers: dict[str, dict[str, Any]] = {}
-    with stored.path.open("rb") as stream:
+    with _container(stored) as stream:
         for kind in fmt.PART_NAMES:
             header = fmt.envelope_header(stream, _entry(stored, kind))
             if header is None:  # pragma: no cover - intake refuses unsealed parts
@@ -115,7 +121,7 @@ class OpenedPart:
 
 def _read_part(stored: StoredBid, kind: str) -> bytes:
     entry = _entry(stored, kind)
-    with stored.path.open("rb") as stream:
+    with _container(stored) as stream:
         stream.seek(entry.offset)
         data = stream.read(entry.size)
     if len(data) != entry.size:

@@ -10,11 +10,11 @@ from litestar.datastructures import State
 from bidding.opening.record import OpeningRecords
 from bidding.opening.service import OpeningService
 from trading.kernel.settings import Settings
-from trading.kernel.storage import FileStore
+from trading.kernel.storage import Store, open_store
 
 
-def _store(settings: Settings) -> FileStore:
-    return FileStore(settings.storage_dir)
+def _store(settings: Settings) -> Store:
+    return open_store(settings)
 
 
 async def provide_opening(state: State) -> OpeningService:

@@ -61,7 +61,7 @@ from trading.kernel.auth.identity import Actor
 from trading.kernel.db.uow import transaction
 from trading.kernel.errors import Conflict, NotFound
 from trading.kernel.settings import Settings
-from trading.kernel.storage import FileStore
+from trading.kernel.storage import Store
 from trading.kernel.web.i18n import use_locale
 from trading.kernel.web.money import amount_in_words
 from trading.kernel.web.refusals import rule_sentence
@@ -206,7 +206,7 @@ SECURITY_LABELS: Final = {
 
 
 async def opening_securities(
-    session: AsyncSession, settings: Settings, store: FileStore, code: str
+    session: AsyncSession, settings: Settings, store: Store, code: str
 ) -> dict[tuple[str, str], dict[str, Any]]:
     """Each bid's security judged again at the opening (issue 17: a guarantor may have been revoked
     since the upload), by (lot code, bidder USCC); a guarantee that verifies is marked verified
@@ -355,7 +355,7 @@ def _signed_by(opening: OpeningSession, event: str) -> dict[str, Any] | None:
 
 
 async def publish_record(
-    session_maker: async_sessionmaker[AsyncSession], settings: Settings, store: FileStore, code: str
+    session_maker: async_sessionmaker[AsyncSession], settings: Settings, store: Store, code: str
 ) -> str | None:
     """Render, sign (platform) and store the opening record of a closed opening; idempotent.
 
@@ -433,7 +433,7 @@ class OpeningRecords(HallPart):
                     "the opening record is published once the platform has signed it", field="record", rule="published"
                 )
             key = opening.record_storage_key
-        return await asyncio.to_thread(self.store.path(key).read_bytes)
+        return await self.store.read_bytes(key)
 
     @audited("record")
     async def sign_as_host(self, actor: Actor, code: str, pdf: bytes) -> dict[str, Any]:
@@ -451,7 +451,7 @@ class OpeningRecords(HallPart):
                 )
             if _signed_by(opening, HOST_SIGNED) is not None:
                 raise Conflict("the host has already signed the opening record", field="record", rule="host-signs-once")
-            current = await asyncio.to_thread(self.store.path(opening.record_storage_key).read_bytes)
+            current = await self.store.read_bytes(opening.record_storage_key)
             now = await clock.now(session)
             host = await session.get_one(Organisation, opening.host_organisation_id)
             signer_sha256 = await self._check_host_signed(session, current, pdf, host, now)

@@ -26,7 +26,7 @@ from bidding.opening.services.hall import HallView
 from bidding.opening.services.host import HostActions
 from bidding.opening.services.objections import Objections
 from trading.kernel.settings import Settings
-from trading.kernel.storage import FileStore
+from trading.kernel.storage import Store
 
 
 class OpeningService:
@@ -34,7 +34,7 @@ class OpeningService:
     its decryptions share transactions (`Decryptions`' group commit).
     """
 
-    def __init__(self, session_maker: async_sessionmaker[AsyncSession], settings: Settings, store: FileStore) -> None:
+    def __init__(self, session_maker: async_sessionmaker[AsyncSession], settings: Settings, store: Store) -> None:
         self.session_maker = session_maker
         self.host = HostActions(session_maker, settings, store)
         self.attendance = Attendance(session_maker, settings, store)

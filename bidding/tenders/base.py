@@ -22,7 +22,7 @@ from bidding.repository.tenders import TenderRepository
 from trading.kernel.auth.identity import Actor
 from trading.kernel.errors import NotFound, PermissionDenied
 from trading.kernel.settings import Settings
-from trading.kernel.storage import FileStore
+from trading.kernel.storage import Store
 from trading.ledger.service import append_entry
 
 PROJECT_CODE: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
@@ -70,7 +70,7 @@ class TenderBase:
     ledger entry on the tender's project chain.
     """
 
-    def __init__(self, session: AsyncSession, settings: Settings, store: FileStore) -> None:
+    def __init__(self, session: AsyncSession, settings: Settings, store: Store) -> None:
         self.session = session
         self.settings = settings
         self.store = store

@@ -8,7 +8,6 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 
 from bidding.errors import SealedUntilDeadline, TenderStateConflict
 from bidding.models import (
@@ -25,6 +24,7 @@ from trading.kernel import clock
 from trading.kernel.auth.identity import Actor
 from trading.kernel.db.types import uuid7
 from trading.kernel.errors import NotFound, PermissionDenied
+from trading.kernel.storage import ServedFile
 from trading.parties.models import Organisation
 from trading.parties.repository import OrganisationRepository
 
@@ -106,16 +106,20 @@ class TenderReading(TenderBase):
             raise NotFound("no such published document", field="document_id", rule="exists")
         return document
 
-    async def download_document(self, actor: Actor, code: str, document_id: uuid.UUID) -> tuple[TenderDocument, Path]:
+    async def download_document(
+        self, actor: Actor, code: str, document_id: uuid.UUID
+    ) -> tuple[TenderDocument, ServedFile]:
         """What the API and the pages serve for a document download: the document, its download
         recorded (:meth:`download`), and where its bytes are.
         """
         tender = await self.tender(code)
         document = await self.document(tender, document_id)
-        _, path = await self.download(actor, tender, document)
-        return document, path
+        _, served = await self.download(actor, tender, document)
+        return document, served
 
-    async def download(self, actor: Actor, tender: Tender, document: TenderDocument) -> tuple[DocumentDownload, Path]:
+    async def download(
+        self, actor: Actor, tender: Tender, document: TenderDocument
+    ) -> tuple[DocumentDownload, ServedFile]:
         """Record a bidder's download (row and sealed ledger entry) and return where the bytes are."""
         if actor.organisation_id is None or actor.user_id is None:
             raise PermissionDenied("a download is recorded against an organisation", rule="organisation")
@@ -144,7 +148,7 @@ class TenderReading(TenderBase):
             data={"organisation_id": str(actor.organisation_id), "download_id": str(row.id)},
             sealed=True,
         )
-        return row, self.store.path(document.storage_key)
+        return row, await self.store.served_file(document.storage_key)
 
     def signature_of(self, document: TenderDocument) -> bytes:
         return document.signature

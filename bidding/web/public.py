@@ -8,6 +8,7 @@ import uuid
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
+from litestar.background_tasks import BackgroundTask
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery
 from litestar.response import File
@@ -211,8 +212,13 @@ class TenderPages(Controller):
         actor: NamedDependency[Actor],
     ) -> File:
         """The document's bytes; the download is recorded (sealed until the deadline)."""
-        document, path = await tenders.download_document(actor, code, document_id)
-        return File(path=path, filename=document.filename, media_type=document.media_type)
+        document, served = await tenders.download_document(actor, code, document_id)
+        return File(
+            path=served.path,
+            filename=document.filename,
+            media_type=document.media_type,
+            background=BackgroundTask(served.cleanup) if served.cleanup else None,
+        )
 
     @get(
         "/{code:str}/documents/{document_id:uuid}/signature",

@@ -37,7 +37,7 @@ from trading.kernel import clock
 from trading.kernel.auth.identity import Actor
 from trading.kernel.auth.permissions import requires
 from trading.kernel.errors import NotFound, ValidationFailed
-from trading.kernel.storage import FileStore
+from trading.kernel.storage import open_store
 from trading.kernel.web.forms import FieldError, FormBody, read_form, submit
 from trading.kernel.web.i18n import N_
 from trading.kernel.web.pages import page
@@ -180,7 +180,7 @@ class IntermediaryPages(Controller):
             data = await _deliverable(request)
             digest = hashlib.sha256(data).hexdigest()
             if delivery.completed_at is None:  # the service refuses a completed one; store nothing then
-                store = FileStore(state.settings.storage_dir)
+                store = open_store(state.settings)
                 await anyio.to_thread.run_sync(store.put, DELIVERABLES, digest, data)
             return await deliveries.upload_deliverable(announcement_id, digest, actor=actor)
 

@@ -31,7 +31,7 @@ from trading.kernel import clock
 from trading.kernel.auth.identity import Actor, ActorKind
 from trading.kernel.auth.roles import Role
 from trading.kernel.settings import Settings
-from trading.kernel.storage import FileStore
+from trading.kernel.storage import Store
 from trading.ledger.models import LedgerEntry
 from trading.ledger.policies import LedgerPermission
 from trading.ledger.repository import EntryFilter, LedgerRepository
@@ -261,7 +261,7 @@ def tender_create(
 async def draft_tender(
     session_maker: async_sessionmaker[AsyncSession],
     settings: Settings,
-    store: FileStore,
+    store: Store,
     owner: Party,
     *,
     signed: bool = True,
@@ -290,7 +290,7 @@ async def draft_tender(
 async def published_tender(
     session_maker: async_sessionmaker[AsyncSession],
     settings: Settings,
-    store: FileStore,
+    store: Store,
     owner: Party,
     **create: Any,
 ) -> Tender:

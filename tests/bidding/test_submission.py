@@ -30,7 +30,7 @@ from tests.bidding.containers import bid_client, build
 from tests.bidding.factories import Party, bidder_party, ledger_reader, published_tender, tenderee_party
 from trading.kernel import clock
 from trading.kernel.settings import Settings
-from trading.kernel.storage import FileStore
+from trading.kernel.storage import Store
 from trading.kernel.sweep import run_sweep
 from trading.ledger.models import LedgerEntry
 from trading.ledger.repository import EntryFilter, LedgerRepository
@@ -69,7 +69,7 @@ async def test_publish_download_submit_replace_withdraw_and_the_deadline(  # noq
     client: httpx.AsyncClient,
     session_maker: async_sessionmaker[AsyncSession],
     settings: Settings,
-    store: FileStore,
+    store: Store,
     dev_pki: DevPki,
     tmp_path: Path,
 ) -> None:
@@ -168,7 +168,7 @@ async def test_publish_download_submit_replace_withdraw_and_the_deadline(  # noq
         for version in versions:
             if version.kind is VersionKind.SUBMISSION:
                 assert version.storage_key is not None
-                stored = store.path(version.storage_key).read_bytes()
+                stored = await store.read_bytes(version.storage_key)
                 assert hashlib.sha256(stored).hexdigest() == version.container_sha256
         late_upload = await session.get_one(BidUpload, uuid.UUID(state.id))
         assert late_upload.status is UploadStatus.REFUSED
@@ -198,7 +198,7 @@ async def test_receipts_and_bids_of_one_bidder_are_its_own(
     client: httpx.AsyncClient,
     session_maker: async_sessionmaker[AsyncSession],
     settings: Settings,
-    store: FileStore,
+    store: Store,
     dev_pki: DevPki,
     tmp_path: Path,
 ) -> None:
@@ -227,7 +227,7 @@ async def test_a_withdrawal_is_signed_by_the_bidder_and_cannot_be_replayed(
     client: httpx.AsyncClient,
     session_maker: async_sessionmaker[AsyncSession],
     settings: Settings,
-    store: FileStore,
+    store: Store,
     dev_pki: DevPki,
     tmp_path: Path,
 ) -> None:

@@ -63,8 +63,8 @@ async def test_downloads_are_secret_until_the_sweep_closes_the_tender(
     async with session_maker() as session:
         tenders = TenderService(session, settings, store)
         [document] = (await tenders.detail(tender.project_code, Actor.anonymous())).documents
-        download_row, path = await tenders.download(bidder.actor(), tender, document)
-        assert path.read_bytes() == TENDER_DOCUMENT
+        download_row, served = await tenders.download(bidder.actor(), tender, document)
+        assert served.path.read_bytes() == TENDER_DOCUMENT
         assert download_row.organisation_id == bidder.organisation_id
         await tenders.download(bidder.actor(), tender, document)
         await tenders.download(other.actor(), tender, document)

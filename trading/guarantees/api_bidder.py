@@ -46,7 +46,7 @@ from trading.kernel.auth.permissions import requires
 from trading.kernel.bounds import Digits, Input, MaxLength, ShortText
 from trading.kernel.errors import NotFound
 from trading.kernel.settings import Settings
-from trading.kernel.storage import FileStore
+from trading.kernel.storage import open_store
 
 APPLY: Final = requires(GuaranteesPermission.APPLY)
 UUID_EXAMPLE: Final = "0b6f3c1e-6d1a-4c55-9a57-2f4f0d1c9e21"
@@ -194,9 +194,9 @@ async def _my_guarantee(session: AsyncSession, actor: Actor, guarantee_no: str) 
     return found[0], found[1]
 
 
-def _file(request: Request[Any, Any, Any], key: str, media_type: str, filename: str) -> Response[bytes]:
+async def _file(request: Request[Any, Any, Any], key: str, media_type: str, filename: str) -> Response[bytes]:
     settings: Settings = request.app.state.settings
-    data = FileStore(settings.storage_dir).path(key).read_bytes()
+    data = await open_store(settings).read_bytes(key)
     return Response(
         data,
         media_type=media_type,
@@ -326,7 +326,7 @@ class BidderGuaranteesApi(Controller):
     ) -> Response[bytes]:
         """The guarantee's canonical JSON, exactly the bytes the guarantor signed."""
         row, _ = await _my_guarantee(db_session, actor, guarantee_no)
-        return _file(request, row.json_key, "application/json", f"{guarantee_no}.json")
+        return await _file(request, row.json_key, "application/json", f"{guarantee_no}.json")
 
     @get("/{guarantee_no:str}/guarantee.p7s", operation_id="guarantees_my_guarantee_cades", opt=APPLY)
     async def guarantee_cades(
@@ -338,7 +338,7 @@ class BidderGuaranteesApi(Controller):
     ) -> Response[bytes]:
         """The guarantor's detached CAdES signature over the JSON (``openssl cms -verify -binary``)."""
         row, _ = await _my_guarantee(db_session, actor, guarantee_no)
-        return _file(request, row.cades_key, "application/pkcs7-signature", f"{guarantee_no}.p7s")
+        return await _file(request, row.cades_key, "application/pkcs7-signature", f"{guarantee_no}.p7s")
 
     @get("/{guarantee_no:str}/guarantee.pdf", operation_id="guarantees_my_guarantee_pdf", opt=APPLY)
     async def guarantee_pdf(
@@ -350,7 +350,7 @@ class BidderGuaranteesApi(Controller):
     ) -> Response[bytes]:
         """The guarantee as the guarantor's signed Chinese PDF (PAdES, with its seal)."""
         row, _ = await _my_guarantee(db_session, actor, guarantee_no)
-        return _file(request, row.pdf_key, "application/pdf", f"{guarantee_no}.pdf")
+        return await _file(request, row.pdf_key, "application/pdf", f"{guarantee_no}.pdf")
 
 
 def _guarantor_read(guarantor: Guarantor, products: Any) -> GuarantorRead:

@@ -67,7 +67,7 @@ from trading.kernel import clock
 from trading.kernel.api.errors import documents_problems
 from trading.kernel.auth.identity import Actor, ActorKind
 from trading.kernel.errors import NotFound
-from trading.kernel.storage import FileStore
+from trading.kernel.storage import open_store
 
 PREFIX = "/api/v1/guarantor"
 PUBLIC_PATHS = frozenset(
@@ -360,7 +360,7 @@ class GuarantorApi(Controller):
                 signer_cert_sha256=signer_sha256,
                 claim_conditions=claim_conditions(json_bytes),
                 issued_at=await clock.now(db_session),
-                store=FileStore(request.app.state.settings.storage_dir),
+                store=open_store(request.app.state.settings),
                 verification_code=code,  # printed on the signed guarantee: the one the public page answers
             )
             return GuaranteeRecorded(

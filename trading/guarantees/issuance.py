@@ -35,7 +35,7 @@ from trading.guarantees.rules import (
 )
 from trading.kernel import clock
 from trading.kernel.auth.identity import Actor
-from trading.kernel.storage import FileStore
+from trading.kernel.storage import Store
 
 # --- issuance, verification, the bid -----------------------------------------------------------------
 
@@ -52,7 +52,7 @@ async def record_issuance(
     signer_cert_sha256: str,
     claim_conditions: str,
     issued_at: datetime,
-    store: FileStore,
+    store: Store,
     verification_code: str | None = None,
 ) -> Guarantee:
     """Record the guarantee the guarantor issued for a paid application (paid → issued).

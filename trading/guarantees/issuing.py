@@ -26,7 +26,7 @@ from trading.guarantees.repository import GuaranteesRepository
 from trading.guarantees.rules import CHINA, Problems, normalise_code, required_row
 from trading.guarantees.verify import Expectation, GuaranteeReason, verify_guarantee
 from trading.kernel.auth.identity import Actor
-from trading.kernel.storage import FileStore
+from trading.kernel.storage import Store
 
 # Which uploaded file a verification reason is about, so a form or API names the right field.
 _FIELD_OF = {
@@ -62,7 +62,7 @@ async def accept_issuance(
     cades_bytes: bytes,
     pdf_bytes: bytes,
     validator: PathValidator,
-    store: FileStore,
+    store: Store,
     verification_code: str,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> Guarantee:

@@ -29,7 +29,7 @@ from trading.kernel.auth.identity import Actor
 from trading.kernel.auth.permissions import requires
 from trading.kernel.errors import NotFound
 from trading.kernel.settings import Settings
-from trading.kernel.storage import FileStore
+from trading.kernel.storage import open_store
 from trading.kernel.web.forms import FieldError, FieldParser, FormBody, Labels, submit
 from trading.kernel.web.i18n import N_
 from trading.kernel.web.pages import page
@@ -220,7 +220,7 @@ class BidderGuaranteePages(Controller):
             raise NotFound("no such guarantee file", field="part", rule="exists")
         key_attribute, media_type, filename = FILES[wanted]
         settings: Settings = request.app.state.settings
-        data = FileStore(settings.storage_dir).path(getattr(guarantee, key_attribute)).read_bytes()
+        data = await open_store(settings).read_bytes(getattr(guarantee, key_attribute))
         return Response(
             data,
             media_type=media_type,

@@ -43,7 +43,7 @@ from trading.kernel.auth.identity import Actor
 from trading.kernel.auth.permissions import requires
 from trading.kernel.errors import NotFound
 from trading.kernel.settings import Settings
-from trading.kernel.storage import FileStore
+from trading.kernel.storage import open_store
 from trading.kernel.web.forms import FieldError, FieldParser, FormBody, Labels, read_form, submit
 from trading.kernel.web.i18n import N_
 from trading.kernel.web.pages import page
@@ -188,7 +188,7 @@ class GuarantorConsolePages(Controller):
                 cades_bytes=files["cades"],
                 pdf_bytes=files["pdf"],
                 validator=context.validator,
-                store=FileStore(settings.storage_dir),
+                store=open_store(settings),
                 verification_code=code,
                 clock=lambda: now,
             )

@@ -203,6 +203,30 @@ class BiddingSettings(BaseSettings):
     """The place named in the PAdES signatures of opening records (开标记录): the centre's name."""
 
 
+class StorageSettings(BaseSettings):
+    """Where files live (``GGZY_STORAGE_``): the local disk under ``storage_dir`` (the default) or
+    a bucket on an S3 server (SeaweedFS, MinIO, Ceph RGW, AWS) shared by every web process and
+    node. ``docs/storage.md`` describes both.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="GGZY_STORAGE_", hide_input_in_errors=True)
+
+    backend: str = Field(default="local", pattern="^(local|s3)$")
+    endpoint: str = ""
+    """The S3 server's URL, e.g. ``http://seaweed-s3:8333``; empty means AWS itself."""
+    bucket: str = ""
+    region: str = "us-east-1"
+    access_key: str = ""
+    secret_key: SecretStr | None = None
+    prefix: str = ""
+    """A folder inside the bucket for this platform's objects (empty: the bucket's root)."""
+    lock_lease_seconds: int = 900
+    """How long one upload request may hold its upload before another may take it over
+    (a web process killed mid-request leaves its hold behind)."""
+    part_bytes: int = 8 * 1024 * 1024
+    """An upload request's bytes are stored as objects of at most this size (memory per request)."""
+
+
 class SmtpTls(StrEnum):
     NONE = "none"
     STARTTLS = "starttls"
@@ -288,6 +312,7 @@ class Settings(BaseSettings):
     certs: CertsSettings = Field(default_factory=CertsSettings)
     bidding: BiddingSettings = Field(default_factory=BiddingSettings)
     smtp: SmtpSettings = Field(default_factory=SmtpSettings)
+    storage: StorageSettings = Field(default_factory=StorageSettings)
     testing: TestingSettings = Field(default_factory=TestingSettings)
 
     @model_validator(mode="after")
@@ -310,6 +335,15 @@ class Settings(BaseSettings):
             ]
             if missing:
                 msg = f"production mode needs these secrets in the environment: {', '.join(missing)}"
+                raise ValueError(msg)
+        if self.storage.backend == "s3":
+            absent = [
+                f"GGZY_STORAGE_{name.upper()}"
+                for name in ("bucket", "access_key", "secret_key")
+                if not getattr(self.storage, name)
+            ]
+            if absent:
+                msg = f"the s3 storage backend needs: {', '.join(absent)}"
                 raise ValueError(msg)
         return self
 
@@ -365,6 +399,7 @@ class Settings(BaseSettings):
         data["redis_url"] = _mask_url(data["redis_url"])
         data["certs"]["tsa_p12_password"] = "********" if self.certs.tsa_p12_password is not None else None
         data["metrics"]["token"] = "********" if self.metrics.token is not None else None
+        data["storage"]["secret_key"] = "********" if self.storage.secret_key is not None else None
         data["certs"]["receipt_p12_password"] = "********" if self.certs.receipt_p12_password is not None else None
         return data
 

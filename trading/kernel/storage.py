@@ -1,6 +1,15 @@
 """The file store: uploads in progress and immutable, content-addressed files.
 
-Layout under ``settings.storage_dir`` (shared between web processes in production):
+`Store` is the interface every caller uses; `open_store` picks the backend from the settings
+(``GGZY_STORAGE_BACKEND``): `FileStore` below (the local disk, the embedded default) or
+`trading.kernel.storage_s3.S3Store` (any S3 API: SeaweedFS, MinIO, Ceph RGW, AWS; production
+with several web processes or nodes and no shared disk). ``docs/storage.md`` has the design;
+``tests/trading/kernel/test_storage_contract.py`` runs the same contract against both.
+
+Keys are ``<namespace>/<sha[:2]>/<sha256>``; the bytes under a key are written once and never
+replaced (`Store.create` refuses with `SealedObject`, `Store.put` keeps what is there).
+
+Local layout under ``settings.storage_dir``:
 
 * ``incoming/<upload id>.part`` — an upload being received; appended to at its recorded offset,
   so an interrupted upload resumes where it stopped. Never read as a bid.
@@ -32,12 +41,18 @@ import fcntl
 import os
 import re
 import uuid
-from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractAsyncContextManager, AbstractContextManager, asynccontextmanager, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, BinaryIO, Final, Protocol
+
+if TYPE_CHECKING:
+    from trading.kernel.settings import Settings
 
 _KEY: Final = re.compile(r"^[a-z-]+/[0-9a-f]{2}/[0-9a-f]{64}$")
+READ_CHUNK: Final = 1024 * 1024
+"""Streaming reads hand out pieces of about this size (memory stays flat in the file size)."""
 
 
 class UploadTooLarge(Exception):
@@ -46,6 +61,103 @@ class UploadTooLarge(Exception):
 
 class UploadBusy(Exception):
     """Another request holds the upload (same upload sent twice at once)."""
+
+
+class SealedObject(Exception):
+    """The key already holds bytes; stored objects are written once and never replaced."""
+
+
+def check_key(key: str) -> str:
+    if not _KEY.fullmatch(key):
+        msg = f"not a storage key: {key!r}"
+        raise ValueError(msg)
+    return key
+
+
+class Writer(Protocol):
+    async def write(self, offset: int, chunks: AsyncIterator[bytes], *, limit: int) -> int:
+        """Write ``chunks`` at ``offset`` (cutting off anything stored past it); the new size."""
+        ...
+
+
+class Store(Protocol):
+    """What the platform asks of its file storage; `FileStore` and `S3Store` implement it.
+
+    Upload methods take the upload's id; the database's recorded offset is the truth about how
+    much arrived. Blob methods take keys from `key_for`. ``put``/``promote``/``discard`` are
+    blocking (call them in a worker thread when the bytes are large); reads are async.
+    """
+
+    def start(self, upload_id: uuid.UUID) -> object:
+        """Make the (empty) upload durable before its row commits."""
+        ...
+
+    def exclusive(self, upload_id: uuid.UUID) -> AbstractContextManager[Writer]:
+        """Hold the upload for one writer; a concurrent second one gets `UploadBusy`."""
+        ...
+
+    def upload_file(self, upload_id: uuid.UUID) -> AbstractAsyncContextManager[Path]:
+        """The upload's bytes as a local file (for checks that need a path), while in the block."""
+        ...
+
+    def promote(self, upload_id: uuid.UUID, namespace: str, sha256: str) -> str:
+        """Store a complete upload under its digest (durably) and return the key."""
+        ...
+
+    def discard(self, upload_id: uuid.UUID) -> None:
+        """Forget an upload's bytes (idempotent)."""
+        ...
+
+    @staticmethod
+    def key_for(namespace: str, sha256: str) -> str: ...
+
+    def create(self, key: str, data: bytes) -> None:
+        """Write ``data`` under ``key`` once; `SealedObject` if the key already holds bytes."""
+        ...
+
+    def put(self, namespace: str, sha256: str, data: bytes) -> str:
+        """Store small bytes under their digest; idempotent (an existing object is kept)."""
+        ...
+
+    def exists(self, key: str) -> bool: ...
+
+    async def read_bytes(self, key: str) -> bytes: ...
+
+    def open_read(self, key: str) -> AsyncIterator[bytes]:
+        """The object's bytes in pieces of about `READ_CHUNK` (bounded memory)."""
+        ...
+
+    def local_file(self, key: str) -> AbstractAsyncContextManager[Path]:
+        """The object as a local file path (a library that wants a path), while in the block."""
+        ...
+
+    def open_file(self, key: str) -> AbstractContextManager[BinaryIO]:
+        """Blocking, seekable reads of the object (S3: ranged GETs); for worker threads that read
+        parts of a large container (the opening's decryption) without fetching all of it.
+        """
+        ...
+
+    async def served_file(self, key: str) -> ServedFile:
+        """The object as a file a response can send (`litestar.response.File`): the blob itself on
+        the local disk, a temporary copy on S3 that ``cleanup`` removes once it has been sent.
+        """
+        ...
+
+
+@dataclass(frozen=True)
+class ServedFile:
+    path: Path
+    cleanup: Callable[[], None] | None = None
+
+
+def open_store(settings: Settings) -> Store:
+    """The configured backend: ``GGZY_STORAGE_BACKEND=s3`` (production) or the local disk."""
+    storage = settings.storage
+    if storage.backend == "s3":
+        from trading.kernel.storage_s3 import S3Store  # noqa: PLC0415 - only production needs obstore
+
+        return S3Store.from_settings(storage, scratch=settings.var_dir / "tmp")
+    return FileStore(settings.storage_dir)
 
 
 class UploadWriter:
@@ -82,6 +194,8 @@ class UploadWriter:
 
 
 class FileStore:
+    """The local-disk backend (embedded mode, one machine or a shared POSIX file system)."""
+
     def __init__(self, root: Path) -> None:
         self.root = root
         self.incoming = root / "incoming"
@@ -131,6 +245,10 @@ class FileStore:
     def discard(self, upload_id: uuid.UUID) -> None:
         self.incoming_path(upload_id).unlink(missing_ok=True)
 
+    @asynccontextmanager
+    async def upload_file(self, upload_id: uuid.UUID) -> AsyncIterator[Path]:
+        yield self.incoming_path(upload_id)
+
     # --- immutable files -------------------------------------------------------------------------
 
     @staticmethod
@@ -138,10 +256,35 @@ class FileStore:
         return f"{namespace}/{sha256[:2]}/{sha256}"
 
     def path(self, key: str) -> Path:
-        if not _KEY.fullmatch(key):
-            msg = f"not a storage key: {key!r}"
-            raise ValueError(msg)
-        return self.blobs / key
+        """The blob's file (local backend only; callers go through `Store`'s read methods)."""
+        return self.blobs / check_key(key)
+
+    def exists(self, key: str) -> bool:
+        return self.path(key).exists()
+
+    async def read_bytes(self, key: str) -> bytes:
+        return await asyncio.to_thread(self.path(key).read_bytes)
+
+    async def open_read(self, key: str) -> AsyncIterator[bytes]:
+        handle = await asyncio.to_thread(self.path(key).open, "rb")
+        try:
+            while chunk := await asyncio.to_thread(handle.read, READ_CHUNK):
+                yield chunk
+        finally:
+            handle.close()
+
+    @asynccontextmanager
+    async def local_file(self, key: str) -> AsyncIterator[Path]:
+        path = self.path(key)
+        if not path.exists():
+            raise FileNotFoundError(key)
+        yield path
+
+    def open_file(self, key: str) -> AbstractContextManager[BinaryIO]:
+        return self.path(key).open("rb")
+
+    async def served_file(self, key: str) -> ServedFile:
+        return ServedFile(self.path(key))
 
     def promote(self, upload_id: uuid.UUID, namespace: str, sha256: str) -> str:
         """Link a complete upload into the blob store (durably) and return its key; the caller
@@ -168,18 +311,32 @@ class FileStore:
     def put(self, namespace: str, sha256: str, data: bytes) -> str:
         """Store small bytes (a tender document) under their digest; idempotent."""
         key = self.key_for(namespace, sha256)
+        with contextlib.suppress(SealedObject):
+            self.create(key, data)
+        return key
+
+    def create(self, key: str, data: bytes) -> None:
+        """Write once: the bytes go to a temporary file (fsynced), which is then *linked* to the
+        key — ``link`` fails when the name exists, so a sealed object is never replaced, not even
+        by a concurrent writer (a ``rename`` would replace it silently).
+        """
         target = self.path(key)
         if target.exists():
-            return key
+            raise SealedObject(key)
         target.parent.mkdir(parents=True, exist_ok=True)
         temporary = target.with_name(f".{target.name}.{uuid.uuid4().hex}")
-        with temporary.open("wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        temporary.replace(target)
+        try:
+            with temporary.open("wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            try:
+                os.link(temporary, target)
+            except FileExistsError:
+                raise SealedObject(key) from None
+        finally:
+            temporary.unlink(missing_ok=True)
         self._fsync_dirs_up_from(target.parent)
-        return key
 
     def _fsync_dirs_up_from(self, directory: Path) -> None:
         """Make ``directory``'s entries durable, and its own entry in each parent up to the root

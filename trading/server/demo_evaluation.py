@@ -74,7 +74,7 @@ from trading.kernel.auth.identity import Actor, ActorKind
 from trading.kernel.auth.roles import Role
 from trading.kernel.db.uow import transaction
 from trading.kernel.settings import Settings
-from trading.kernel.storage import FileStore
+from trading.kernel.storage import Store
 from trading.kernel.sweep import run_sweep
 from trading.kernel.tasks import DroppingPublisher, RecordingPublisher, set_publisher
 from trading.parties.service import PartiesService
@@ -299,7 +299,7 @@ async def _tender(session_maker: async_sessionmaker[AsyncSession], settings: Set
 async def _submit(
     session_maker: async_sessionmaker[AsyncSession],
     settings: Settings,
-    store: FileStore,
+    store: Store,
     manifest: dict[str, Any],
     bidder: DemoBidder,
     *,

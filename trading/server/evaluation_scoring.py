@@ -13,7 +13,7 @@ from bidding.evaluation.scoring.repository import ScoringRepository
 from bidding.evaluation.scoring.service import Scoring
 from bidding.opening.deps import provide_opening
 from trading.kernel.settings import Settings
-from trading.kernel.storage import FileStore
+from trading.kernel.storage import open_store
 
 
 async def provide_scoring(db_session: NamedDependency[AsyncSession], state: State) -> Scoring:
@@ -23,4 +23,4 @@ async def provide_scoring(db_session: NamedDependency[AsyncSession], state: Stat
         opening = await provide_opening(state)
         return await opening.hall.opened_package(code, lot, bidder)
 
-    return Scoring(ScoringRepository(db_session), FileStore(settings.storage_dir), opened_package)
+    return Scoring(ScoringRepository(db_session), open_store(settings), opened_package)

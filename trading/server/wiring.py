@@ -70,7 +70,7 @@ from trading.kernel.auth.guards import current_actor
 from trading.kernel.auth.permissions import Grants
 from trading.kernel.errors import DomainError
 from trading.kernel.settings import Settings
-from trading.kernel.storage import FileStore
+from trading.kernel.storage import open_store
 from trading.ledger import names as ledger_names
 from trading.ledger import policies as ledger_policies
 from trading.ledger import timestamping as ledger_timestamping
@@ -161,7 +161,7 @@ def _assistance(settings: Settings) -> session_hooks.EntryHook:
     published requirement set (advisory findings, written once each). It runs in a savepoint: a
     package that cannot be read leaves the transition (and the committee's work) untouched.
     """
-    store = FileStore(settings.storage_dir)
+    store = open_store(settings)
 
     async def run(session: AsyncSession, evaluation: Evaluation, /) -> object:
         # The opening reads the packages in its own sessions on the same database (engine or, in

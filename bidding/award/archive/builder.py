@@ -60,7 +60,7 @@ from trading.kernel.db.engine import create_engine, create_session_maker
 from trading.kernel.db.uow import transaction
 from trading.kernel.errors import NotFound
 from trading.kernel.settings import Settings
-from trading.kernel.storage import FileStore
+from trading.kernel.storage import FileStore, Store, open_store
 from trading.ledger import service as ledger
 from trading.ledger.models import LedgerEntry
 from trading.parties.certificates.trust import PlatformRefused, registry_in_force
@@ -149,7 +149,7 @@ class _Bundle:
 
 
 async def build_archive(
-    session: AsyncSession, settings: Settings, store: FileStore, code: str, *, actor: Actor
+    session: AsyncSession, settings: Settings, store: Store, code: str, *, actor: Actor
 ) -> BuiltArchive:
     """Build, store and record the tender's next archive version (see the module docstring)."""
     repository = ArchiveRepository(session)
@@ -210,7 +210,7 @@ async def build_archive(
     archive = _zip(manifest_bytes, _signature(private_key, manifest_bytes), bundle.files)
     digest = hashlib.sha256(archive).hexdigest()
     key = FileStore.key_for(ARCHIVES_NAMESPACE, digest)
-    if store.path(key).exists():  # content-addressed and written once: never overwrite
+    if store.exists(key):  # content-addressed and written once: never overwrite
         raise TenderStateConflict("this archive is already stored", field="code", rule="archive-unchanged")
     store.put(ARCHIVES_NAMESPACE, digest, archive)
     entries = sum(row["entries"] for row in chain_rows)
@@ -234,12 +234,12 @@ async def build_archive(
     return BuiltArchive(code, version, digest, len(archive), key, now, retention_until, len(bundle.rows), entries)
 
 
-async def _add_documents(bundle: _Bundle, repository: ArchiveRepository, store: FileStore, tender: Tender) -> None:
+async def _add_documents(bundle: _Bundle, repository: ArchiveRepository, store: Store, tender: Tender) -> None:
     """The tender documents, clarifications and amendments; every receipt and bidder statement."""
     for document in await repository.published_documents(tender.id):
         kind = _DOCUMENT_KINDS[document.kind]
         path = f"documents/{kind}/{document.sha256[:16]}-{_safe(document.filename)}"
-        bundle.add_signed(path, kind, store.path(document.storage_key).read_bytes(), bytes(document.signature))
+        bundle.add_signed(path, kind, await store.read_bytes(document.storage_key), bytes(document.signature))
     for version, lot in await repository.bid_versions(tender.id):
         receipt = f"receipts/{version.receipt_no}.json"
         bundle.add_signed(receipt, fmt.RECEIPT, bytes(version.receipt), bytes(version.receipt_signature))
@@ -250,7 +250,7 @@ async def _add_documents(bundle: _Bundle, repository: ArchiveRepository, store: 
 
 
 async def _add_ledger(
-    bundle: _Bundle, repository: ArchiveRepository, store: FileStore, chains: list[str]
+    bundle: _Bundle, repository: ArchiveRepository, store: Store, chains: list[str]
 ) -> list[dict[str, Any]]:
     """The chains (every entry with its preimage), the PDFs they record as published, the
     checkpoints that sign them; returns the manifest's chain rows.
@@ -260,7 +260,7 @@ async def _add_ledger(
         entries = await repository.entries(chain)
         if not entries:
             continue
-        _add_published_pdfs(bundle, store, entries)
+        await _add_published_pdfs(bundle, store, entries)
         for entry in entries:
             for digest in _digests_in(entry.summary_json):
                 bundle.anchors.setdefault(digest, (chain, entry.seq))
@@ -305,7 +305,7 @@ async def _unchanged_since(
     return not sealed or sealed[-1].occurred_at <= latest.occurred_at
 
 
-def _add_published_pdfs(bundle: _Bundle, store: FileStore, entries: Iterable[LedgerEntry]) -> None:
+async def _add_published_pdfs(bundle: _Bundle, store: Store, entries: Iterable[LedgerEntry]) -> None:
     """The latest revision per (kind, subject) of every PDF the chain records as published."""
     latest: dict[tuple[str, str], tuple[PublishedPdf, str]] = {}
     for entry in entries:
@@ -316,7 +316,7 @@ def _add_published_pdfs(bundle: _Bundle, store: FileStore, entries: Iterable[Led
         if isinstance(digest, str):
             latest[(document.kind, entry.subject_id)] = (document, digest)
     for (kind, subject), (document, digest) in latest.items():
-        data = store.path(FileStore.key_for(document.namespace, digest)).read_bytes()
+        data = await store.read_bytes(store.key_for(document.namespace, digest))
         bundle.add_pdf(f"documents/{kind}/{_safe(subject)}.pdf", kind, data)
 
 
@@ -406,10 +406,10 @@ async def archive_with_settings(settings: Settings, code: str) -> tuple[BuiltArc
     returns the archive and its stored bytes.
     """
     engine = create_engine(settings.db.url, pool_size=1, busy_timeout_ms=settings.db.sqlite_busy_timeout_ms)
-    store = FileStore(settings.storage_dir)
+    store = open_store(settings)
     try:
         async with transaction(create_session_maker(engine), lock=True) as session:
             built = await build_archive(session, settings, store, code, actor=Actor.system())
     finally:
         await engine.dispose()
-    return built, store.path(built.storage_key).read_bytes()
+    return built, await store.read_bytes(built.storage_key)

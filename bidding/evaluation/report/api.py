@@ -29,7 +29,7 @@ from trading.kernel.auth.identity import Actor
 from trading.kernel.auth.permissions import requires
 from trading.kernel.errors import NotFound
 from trading.kernel.settings import Settings
-from trading.kernel.storage import FileStore
+from trading.kernel.storage import open_store
 
 PREFIX: Final = "/evaluation/e"
 PUBLIC_PATHS: Final = frozenset({
@@ -71,7 +71,7 @@ class ReportApi(Controller):
     ) -> Response[bytes]:
         """The report's current revision."""
         settings: Settings = request.app.state.settings
-        pdf = await report_pdf(db_session, FileStore(settings.storage_dir), actor, evaluation_id)
+        pdf = await report_pdf(db_session, open_store(settings), actor, evaluation_id)
         return Response(pdf, media_type="application/pdf", headers={"Cache-Control": "no-store"})
 
     @post(
@@ -90,7 +90,7 @@ class ReportApi(Controller):
     ) -> dict[str, Any]:
         """The current revision with the member's incremental PAdES signature (raw ``application/pdf``)."""
         settings: Settings = request.app.state.settings
-        store = FileStore(settings.storage_dir)
+        store = open_store(settings)
         body = await request.body()
         return await sign_report(db_session, settings, store=store, actor=actor, evaluation_id=evaluation_id, pdf=body)
 

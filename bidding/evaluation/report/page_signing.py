@@ -27,7 +27,7 @@ from bidding.evaluation.report.service import report_pdf, report_status, sign_re
 from trading.kernel.auth.identity import Actor
 from trading.kernel.errors import Conflict, PermissionDenied
 from trading.kernel.settings import Settings
-from trading.kernel.storage import FileStore
+from trading.kernel.storage import Store
 from trading.parties.pdf_signing import PreparedSignature, finish_pdf_signature, prepare_pdf_signature
 
 PURPOSE: Final = "evaluation.report"
@@ -41,7 +41,7 @@ def field_name(certificate: x509.Certificate) -> str:
 
 
 async def prepare_report_signature(
-    session: AsyncSession, store: FileStore, *, actor: Actor, evaluation_id: uuid.UUID, certificate: x509.Certificate
+    session: AsyncSession, store: Store, *, actor: Actor, evaluation_id: uuid.UUID, certificate: x509.Certificate
 ) -> PreparedSignature:
     """The current revision prepared for the actor's signature in the page."""
     status = await report_status(session, actor, evaluation_id, overseers=False)
@@ -76,7 +76,7 @@ async def prepare_report_signature(
 async def finish_report_signature(
     session: AsyncSession,
     settings: Settings,
-    store: FileStore,
+    store: Store,
     *,
     actor: Actor,
     evaluation_id: uuid.UUID,

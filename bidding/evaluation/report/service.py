@@ -59,7 +59,7 @@ from trading.kernel.db.types import uuid7
 from trading.kernel.db.uow import transaction
 from trading.kernel.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from trading.kernel.settings import Settings
-from trading.kernel.storage import FileStore
+from trading.kernel.storage import Store
 from trading.ledger.service import append_entry
 
 log = structlog.get_logger(__name__)
@@ -110,7 +110,7 @@ def schedule_render(session: AsyncSession, evaluation: Evaluation) -> None:
 
 
 async def publish_report(
-    session_maker: async_sessionmaker[AsyncSession], settings: Settings, store: FileStore, evaluation_id: uuid.UUID
+    session_maker: async_sessionmaker[AsyncSession], settings: Settings, store: Store, evaluation_id: uuid.UUID
 ) -> str | None:
     """Render and store the current revision of an evaluation's report; idempotent.
 
@@ -199,13 +199,13 @@ async def report_status(
     )
 
 
-async def report_pdf(session: AsyncSession, store: FileStore, actor: Actor, evaluation_id: uuid.UUID) -> bytes:
+async def report_pdf(session: AsyncSession, store: Store, actor: Actor, evaluation_id: uuid.UUID) -> bytes:
     """The current revision: for the committee's members, and for everyone once published."""
     await report_status(session, actor, evaluation_id, overseers=False)  # the scores: members only until published
     evaluation = await _evaluation(session, evaluation_id)
     if evaluation.report_storage_key is None:
         raise NotFound("the report is being rendered; try again shortly", field="report", rule="report-ready")
-    return await asyncio.to_thread(store.path(evaluation.report_storage_key).read_bytes)
+    return await store.read_bytes(evaluation.report_storage_key)
 
 
 # --- signing and refusing -----------------------------------------------------------------------------
@@ -215,7 +215,7 @@ async def sign_report(
     session: AsyncSession,
     settings: Settings,
     *,
-    store: FileStore,
+    store: Store,
     actor: Actor,
     evaluation_id: uuid.UUID,
     pdf: bytes,
@@ -228,7 +228,7 @@ async def sign_report(
     evaluation, member, current_members = await _answering_member(session, actor, evaluation_id)
     if evaluation.report_storage_key is None or evaluation.report_sha256 is None:
         raise Conflict("the report is being rendered; sign it once it is ready", field="report", rule="report-ready")
-    current = await asyncio.to_thread(store.path(evaluation.report_storage_key).read_bytes)
+    current = await store.read_bytes(evaluation.report_storage_key)
     signed_rows = [row for row in await repository.signatures(session, evaluation.id) if row.signed]
     now = await clock.now(session)
     signer_sha256 = await _check_signed_revision(

@@ -8,7 +8,7 @@ import uuid
 
 from bidding.evaluation.report.service import RENDER_TASK, publish_report
 from trading.kernel.settings import get_settings
-from trading.kernel.storage import FileStore
+from trading.kernel.storage import open_store
 from trading.kernel.tasks import run_async, task, worker_session_maker
 
 
@@ -16,5 +16,5 @@ from trading.kernel.tasks import run_async, task, worker_session_maker
 def render_evaluation_report(evaluation_id: str) -> str | None:
     """Render and store the current revision of an evaluation's report (idempotent)."""
     settings = get_settings()
-    store = FileStore(settings.storage_dir)
+    store = open_store(settings)
     return run_async(publish_report(worker_session_maker(), settings, store, uuid.UUID(evaluation_id)))

@@ -43,7 +43,7 @@ from trading.kernel.auth.identity import Actor
 from trading.kernel.auth.permissions import requires
 from trading.kernel.errors import NotFound, ValidationFailed
 from trading.kernel.settings import Settings
-from trading.kernel.storage import FileStore
+from trading.kernel.storage import Store, open_store
 from trading.kernel.web.forms import FieldError, read_form, submit
 from trading.kernel.web.i18n import N_
 from trading.kernel.web.pages import page
@@ -55,9 +55,9 @@ CHOOSE_PDF = N_("Choose the signed report (a PDF file) to upload.")
 PUBLIC_PATHS: Final = frozenset({"/evaluation/e/{evaluation_id}/report.pdf", "/evaluation/e/{evaluation_id}/result"})
 
 
-def _store(request: Request[Any, Any, Any]) -> tuple[Settings, FileStore]:
+def _store(request: Request[Any, Any, Any]) -> tuple[Settings, Store]:
     settings: Settings = request.app.state.settings
-    return settings, FileStore(settings.storage_dir)
+    return settings, open_store(settings)
 
 
 def _report_context(request: Request[Any, Any, Any], status: ReportStatus, **extra: Any) -> dict[str, Any]:

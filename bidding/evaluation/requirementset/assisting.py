@@ -18,7 +18,7 @@ from bidding.evaluation.scoring.assisting import assist
 from bidding.evaluation.scoring.documents import PackageSource
 from bidding.evaluation.scoring.repository import ScoringRepository
 from trading.credit.repository import CreditRepository
-from trading.kernel.storage import FileStore
+from trading.kernel.storage import Store
 
 
 async def credit_facts(session: AsyncSession, usccs: list[str], at: object) -> dict[str, list[CreditFact]]:
@@ -43,7 +43,7 @@ async def credit_facts(session: AsyncSession, usccs: list[str], at: object) -> d
 
 
 async def assist_evaluation(
-    session: AsyncSession, evaluation: Evaluation, *, store: FileStore, source: PackageSource
+    session: AsyncSession, evaluation: Evaluation, *, store: Store, source: PackageSource
 ) -> list[Finding]:
     """Run the assistance over the evaluation's opened bids against the tender's requirement set."""
     published = await stored(session, evaluation.tender_id)

@@ -22,7 +22,7 @@ from bidding.evaluation.scoring.documents import PackageSource
 from bidding.evaluation.scoring.findings import record_assistance
 from bidding.evaluation.scoring.repository import ScoringRepository
 from trading.kernel.auth.identity import Actor
-from trading.kernel.storage import FileStore
+from trading.kernel.storage import Store
 
 
 async def assist(
@@ -30,7 +30,7 @@ async def assist(
     evaluation: Evaluation,
     requirements: RequirementSet,
     *,
-    store: FileStore,
+    store: Store,
     source: PackageSource,
     credit: Mapping[str, Sequence[CreditFact]] | None = None,
     actor: Actor | None = None,

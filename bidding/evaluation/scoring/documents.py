@@ -29,7 +29,7 @@ from bidding.evaluation.response.package import response_in_package
 from bidding.evaluation.response.reading import FormatError
 from bidding.evaluation.scoring.errors import ScoringNotFound, ScoringStateConflict
 from bidding.evaluation.scoring.repository import OpenedBid
-from trading.kernel.storage import FileStore
+from trading.kernel.storage import Store
 
 OPENED_NAMESPACE: Final = "opened"
 INNER_MANIFEST: Final = "manifest.json"
@@ -68,15 +68,15 @@ class FileRead:
         return self.actual_sha256 == self.file.sha256
 
 
-async def package_bytes(store: FileStore, source: PackageSource, tender_code: str, bid: OpenedBid) -> bytes:
+async def package_bytes(store: Store, source: PackageSource, tender_code: str, bid: OpenedBid) -> bytes:
     """The opened package: from the ``opened`` store when kept, else from the opening (then kept)."""
     if not bid.package_opened or bid.package_sha256 is None:
         raise ScoringStateConflict(
             f"the package of {bid.bidder_name} was not opened", field="opening_bid_id", rule="package_not_opened"
         )
-    path = store.path(store.key_for(OPENED_NAMESPACE, bid.package_sha256))
-    if await asyncio.to_thread(path.exists):
-        return await asyncio.to_thread(path.read_bytes)
+    key = store.key_for(OPENED_NAMESPACE, bid.package_sha256)
+    if await asyncio.to_thread(store.exists, key):
+        return await store.read_bytes(key)
     data = await source(tender_code, bid.lot_code, bid.bidder_uscc)
     await asyncio.to_thread(store.put, OPENED_NAMESPACE, bid.package_sha256, data)
     return data

@@ -56,7 +56,7 @@ from bidding.evaluation.scoring.rules import (
 )
 from trading.kernel import clock
 from trading.kernel.auth.identity import Actor
-from trading.kernel.storage import FileStore
+from trading.kernel.storage import Store
 from trading.ledger.service import append_entry
 
 CHINA: Final = ZoneInfo("Asia/Shanghai")
@@ -156,7 +156,7 @@ class Scoring:
     """The scoring part's service over one request's session (flushes only)."""
 
     def __init__(
-        self, repo: ScoringRepository, store: FileStore | None = None, source: PackageSource | None = None
+        self, repo: ScoringRepository, store: Store | None = None, source: PackageSource | None = None
     ) -> None:
         self.repo = repo
         self.session = repo.session

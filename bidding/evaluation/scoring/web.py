@@ -50,7 +50,7 @@ from bidding.models import Tender
 from trading.kernel.auth.identity import Actor
 from trading.kernel.auth.permissions import requires
 from trading.kernel.db.engine import RECORDS_ON_READ
-from trading.kernel.storage import FileStore
+from trading.kernel.storage import open_store
 from trading.kernel.web.forms import FieldError, FieldParser, FormBody, submit
 from trading.kernel.web.i18n import gettext
 from trading.kernel.web.pages import page
@@ -175,7 +175,7 @@ class ScoringPages(Controller):
         securities = await guarantees_flow.statuses_by_bidder(
             scoring.repo.session,
             request.app.state.settings,
-            scoring.store or FileStore(request.app.state.settings.storage_dir),
+            scoring.store or open_store(request.app.state.settings),
             [(line.bid.lot_id, line.bid.organisation_id) for line in workspace.bids],
         )
         context = _context(

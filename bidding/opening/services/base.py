@@ -39,7 +39,7 @@ from trading.kernel.auth.identity import Actor
 from trading.kernel.db.uow import transaction
 from trading.kernel.errors import DomainError, NotFound
 from trading.kernel.settings import Settings
-from trading.kernel.storage import FileStore
+from trading.kernel.storage import Store
 from trading.ledger.service import append_entry
 from trading.parties.certificates.trust import signer_party
 
@@ -101,7 +101,7 @@ def audited(
 class HallPart:
     """The base of each part of the hall: the application's session factory, settings and file store."""
 
-    def __init__(self, session_maker: async_sessionmaker[AsyncSession], settings: Settings, store: FileStore) -> None:
+    def __init__(self, session_maker: async_sessionmaker[AsyncSession], settings: Settings, store: Store) -> None:
         self.session_maker = session_maker
         self.settings = settings
         self.store = store
@@ -154,7 +154,7 @@ class HallPart:
             raise OpeningStateConflict("the bid version has no container", field="bid", rule="container")
         record = json_object(version.receipt)
         return StoredBid(
-            path=self.store.path(version.storage_key),
+            path=functools.partial(self.store.open_file, version.storage_key),
             parts=version.parts,
             manifest=fmt.parse_manifest(version.manifest),
             tender=tender.project_code,

@@ -44,7 +44,7 @@ from trading.kernel.auth.identity import Actor
 from trading.kernel.db.uow import transaction
 from trading.kernel.errors import Conflict, DomainError
 from trading.kernel.settings import Settings
-from trading.kernel.storage import FileStore
+from trading.kernel.storage import Store
 from trading.ledger.service import append_entry
 
 log = structlog.get_logger(__name__)
@@ -70,7 +70,7 @@ class Decrypted:
 class Decryptions(HallPart):
     """The bidders' decryptions and backups; one per application (its group commit batches them)."""
 
-    def __init__(self, session_maker: async_sessionmaker[AsyncSession], settings: Settings, store: FileStore) -> None:
+    def __init__(self, session_maker: async_sessionmaker[AsyncSession], settings: Settings, store: Store) -> None:
         super().__init__(session_maker, settings, store)
         self._decryptions: GroupCommit[OpeningBid] = GroupCommit(self._record_decryptions)
 

@@ -134,9 +134,7 @@ class HallView(HallPart):
             stored = await self.stored(session, row, tender)
             key, digest = row.package_content_key, str(row.package_sha256)
         if key is None:  # opened from the backup channel: the stored backup, checked again
-            data = await asyncio.to_thread(
-                self.store.path(self.store.key_for(remedy.BACKUP_NAMESPACE, digest)).read_bytes
-            )
+            data = await self.store.read_bytes(self.store.key_for(remedy.BACKUP_NAMESPACE, digest))
             if hashlib.sha256(data).hexdigest() != digest:  # pragma: no cover - the store is content-addressed
                 raise OpeningRefused("the stored backup is not the one opened", field="bidder", rule="digest-mismatch")
             return data
