@@ -88,7 +88,7 @@ from trading.kernel.db.engine import create_engine, create_session_maker
 from trading.kernel.db.types import uuid7
 from trading.kernel.db.uow import transaction
 from trading.kernel.settings import Mode, Settings
-from trading.kernel.storage import FileStore
+from trading.kernel.storage import FileStore, Store, open_store
 from trading.ledger.service import append_entry
 from trading.parties.identifiers import USCC_CHARSET, uscc_check_char
 from trading.parties.models import Organisation, OrganisationKind, User
@@ -152,7 +152,7 @@ async def load_simulated(
     market: SimulatedMarket,
     *,
     settings: Settings,
-    store: FileStore,
+    store: Store,
 ) -> LoadedMarket:
     """Write ``market`` into the platform's tables (flushes; the caller's unit of work commits)."""
     if settings.mode is Mode.PRODUCTION:
@@ -244,7 +244,7 @@ async def _tender(
     group: list[SimulatedLot],
     user: uuid.UUID,
     loaded: LoadedMarket,
-    store: FileStore,
+    store: Store,
 ) -> None:
     first = group[0].bids
     code = first.ocid
@@ -368,7 +368,7 @@ def _bids(
     opening: OpeningSession,
     user: uuid.UUID,
     loaded: LoadedMarket,
-    store: FileStore,
+    store: Store,
 ) -> dict[str, uuid.UUID]:
     """The lot's bids, read out at the opening; their ids by the simulator's bidder."""
     assert tender.deadline is not None  # noqa: S101 - set just above
@@ -524,7 +524,7 @@ async def load_with_settings(seed: int, lots: int, settings: Settings, *, screen
         maker = create_session_maker(engine)
         market = simulate(seed, lots)
         async with transaction(maker, lock=True) as session:
-            loaded = await load_simulated(session, market, settings=settings, store=FileStore(settings.storage_dir))
+            loaded = await load_simulated(session, market, settings=settings, store=open_store(settings))
         if not screen:
             return LoadReport(loaded, None)
         plug_screeners(settings)

@@ -8,16 +8,15 @@ Two storage variants, one test body:
   (``GGZY_STORAGE_DIR``), the local backend on a shared disk. Runs today; it proves the protocol
   (offsets recorded in PostgreSQL, the part past the recorded offset cut off by the next writer,
   receipts only for durable bytes) does not depend on which process took which chunk.
-* ``s3``: no shared disk at all, the files in SeaweedFS through the S3 backend. Expects the S3
-  backend's settings (``GGZY_STORAGE__BACKEND=s3`` …) and the ``seaweedfs_s3`` fixture, whose
-  ``env`` holds the ``GGZY_STORAGE__*`` variables selecting a fresh bucket. Skipped while that
-  backend is not on this branch (it is built beside this one and enabled at merge).
+* ``s3``: no shared disk at all, the files in SeaweedFS (started by the suite, ``seaweedfs_s3``)
+  through the S3 backend; every node gets the ``GGZY_STORAGE_*`` variables selecting it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import timedelta
@@ -37,8 +36,8 @@ from tests.bidding.live_server import Attempt, submit_bid
 from tests.scaleout.conftest import Cluster, ClusterFactory, Node, wait_until
 from trading.kernel import clock
 from trading.kernel.db.engine import create_engine, create_session_maker
-from trading.kernel.settings import Settings
-from trading.kernel.storage import FileStore
+from trading.kernel.storage import FileStore, Store
+from trading.kernel.storage_s3 import S3Store
 from trading.kernel.sweep import run_sweep
 
 LOT = "001"
@@ -46,23 +45,19 @@ SIZE = 3 * 1024 * 1024
 CHUNK = 256 * 1024
 
 
-def _s3_backend_missing() -> str | None:
-    if "storage" not in Settings.model_fields:
-        return "the S3 storage backend (GGZY_STORAGE__BACKEND=s3) is not on this branch yet: enabled at merge"
-    return None
+StorageVariant = tuple[str, dict[str, str], Path | None, Store]
 
 
 @pytest.fixture(params=["shared-dir", "s3"])
-def storage_env(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, dict[str, str], Path | None]]:
-    """(variant, extra node environment, shared storage directory or None)."""
+def storage_env(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StorageVariant]:
+    """(variant, extra node environment, shared storage directory or None, the same store as the
+    test process sees it: the sweep that opens the hall runs here, as a worker would)."""
     if request.param == "shared-dir":
-        yield request.param, {}, tmp_path / "shared-files"
+        shared = tmp_path / "shared-files"
+        yield request.param, {}, shared, FileStore(shared)
         return
-    missing = _s3_backend_missing()
-    if missing:
-        pytest.skip(missing)
     s3 = request.getfixturevalue("seaweedfs_s3")
-    yield request.param, dict(s3.env), None
+    yield request.param, s3.environment(), None, S3Store.from_settings(s3.settings(), scratch=tmp_path / "scratch")
 
 
 def _chunk(path: Path, offset: int, size: int) -> bytes:
@@ -176,7 +171,7 @@ async def killed_mid_chunk(
     assert request.done()
 
 
-async def open_past_deadline(cluster: Cluster, store: FileStore) -> None:
+async def open_past_deadline(cluster: Cluster, store: Store) -> None:
     """Move every node's clock past the deadline and run the sweep that opens the hall (as a worker)."""
     setup = cluster.setup
     engine = create_engine(setup.db_url)
@@ -204,9 +199,9 @@ async def stored_versions(db_url: str) -> tuple[list[BidVersion], list[Bid]]:
 
 
 async def test_one_bid_across_nodes_a_node_killed_mid_upload_and_the_opening_on_a_third(  # noqa: PLR0915 - one story
-    cluster: ClusterFactory, storage_env: tuple[str, dict[str, str], Path | None], tmp_path: Path
+    cluster: ClusterFactory, storage_env: StorageVariant, tmp_path: Path
 ) -> None:
-    variant, env, shared = storage_env
+    variant, env, shared, store = storage_env
     nodes = await cluster(nodes=3, bidders=3, shared_storage=shared, env=env)
     a, b, c = nodes.nodes
     nodes.setup = setup = await harness.deadline_soon(nodes.setup, 240)
@@ -278,13 +273,12 @@ async def test_one_bid_across_nodes_a_node_killed_mid_upload_and_the_opening_on_
         record = verify_receipt(receipt.receipt, receipt.signature, setup.trust_roots)
         version = by_receipt[record["receiptNo"]]
         assert record["containerSha256"] == version.container_sha256 == built[index].sha256
-        if shared is not None:
-            assert version.storage_key is not None
-            assert harness.sha256_file(FileStore(shared).path(version.storage_key)) == built[index].sha256
+        assert version.storage_key is not None
+        assert hashlib.sha256(await store.read_bytes(version.storage_key)).hexdigest() == built[index].sha256
 
     # The opening on C: the hall opens at the deadline, everyone signs in and decrypts there; C
     # reads containers that A and B received.
-    await open_past_deadline(nodes, FileStore(shared) if shared is not None else FileStore(tmp_path / "unused"))
+    await open_past_deadline(nodes, store)
     host = await harness.host_token(setup)
     url = f"{c.base_url}/api/v1/bidding/opening/{code}"
     async with httpx.AsyncClient(timeout=120) as http:
