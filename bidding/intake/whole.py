@@ -3,7 +3,7 @@
 
 1. One transaction: the earlier outcome of the same request (the bidder's ``Idempotency-Key``
    names the upload: ``uuid5`` of the organisation and the key), or the tender open by the
-   database clock, the bidder's credit, the size within the tender's limit, and a new upload row
+   database clock, the size within the tender's limit, and a new upload row
    (status ``receiving``) with its file made durable — the start of the resumable path, plus what
    the submission's snapshot reads.
 2. No transaction: the body is written to the upload's file and fsynced, hashed as it passes
@@ -21,6 +21,7 @@ lot is refused (``Idempotency-Key``, ``same-request``).
 
 from __future__ import annotations
 
+import asyncio
 import re
 import uuid
 from collections.abc import AsyncIterator
@@ -30,7 +31,7 @@ from typing import Final
 from sqlalchemy.exc import IntegrityError
 
 from bidding.errors import BidRefused, DeadlinePassed, PackageTooLarge, TenderStateConflict
-from bidding.intake.base import SHA256_HEX, Receipt, check_credit
+from bidding.intake.base import SHA256_HEX, Receipt
 from bidding.intake.digests import StreamDigest
 from bidding.intake.sealing import TenderSnapshot
 from bidding.intake.submission import Submissions, snapshot_of
@@ -141,7 +142,9 @@ class OneRequestBids(Submissions):
                         raise _replayed(upload)
                 now = await clock.now(session)
                 self._check_open(tender, now)
-                await check_credit(session, actor.organisation_id, tender, now)  # type: ignore[arg-type]
+                # The bidder's credit is asked once, at acceptance (`Submissions._accept`), seconds
+                # from here: the resumable path also asks at its start because an upload lives for
+                # hours; a barred bidder's one request is refused there and the refusal recorded.
                 if size > tender.max_package_bytes:
                     raise PackageTooLarge(
                         f"the package is {size} bytes; this tender accepts at most {tender.max_package_bytes}",
@@ -168,7 +171,8 @@ class OneRequestBids(Submissions):
                     )
                     session.add(upload)
                     await session.flush()
-                    self.store.start(upload_id)
+                    # Its fsyncs (the file, its folder and each up to the root) off the event loop.
+                    await asyncio.to_thread(self.store.start, upload_id)
                 organisation = await session.get_one(Organisation, actor.organisation_id)
                 return None, snapshot_of(tender, lot, organisation, sha256)
         except IntegrityError:  # the same request, sent twice at once, created the upload first

@@ -31,6 +31,7 @@ from bidding.models import Bid, BidUpload, BidVersion, UploadStatus
 from certs.devpki.pki import DevPki
 from tests.bidding.containers import bid_client, build, part, rezip
 from tests.bidding.factories import Party, bidder_party, published_tender, tenderee_party
+from tests.trading.credit.factories import record
 from trading.kernel import clock
 from trading.kernel.settings import Settings
 from trading.kernel.storage import FileStore
@@ -179,6 +180,21 @@ async def test_a_body_longer_than_declared_is_refused_and_the_refusal_replayed(s
     again = await scene.post(scene.good, key="long-key-00000001", size=size - 10)
     assert _problem(again) == (422, "Upload-Length", "declared-size"), again.text
     assert await scene.counts() == (0, 0)
+
+
+async def test_a_barred_bidder_gets_no_receipt_and_the_refusal_is_recorded(scene: Scene) -> None:
+    """The credit question is asked once, at acceptance, in the transaction that would record the bid."""
+    async with scene.session_maker() as session:
+        await record(session, scene.bidder.organisation_id, await clock.now(session) - timedelta(days=1))
+        await session.commit()
+    response = await scene.post(scene.good, key="barred-key-000001")
+    assert response.status_code == 403, response.text
+    assert response.json()["errors"][0]["rule"] == "credit-blacklisted"
+    assert await scene.counts() == (0, 0)
+    upload = await scene.upload("barred-key-000001")
+    assert upload is not None
+    assert upload.status is UploadStatus.REFUSED
+    assert not scene.store.incoming_path(upload.id).exists()
 
 
 async def test_a_bad_package_is_refused_with_its_rule_and_nothing_kept(scene: Scene) -> None:
