@@ -68,6 +68,7 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--size-mb", type=float, default=5.0)
     parser.add_argument("--memory-sizes", default="1,50,200", help="MB per single bid in part 2; empty skips it")
     parser.add_argument("--resumable", action="store_true", help="always announce, PATCH and submit (3+ requests)")
+    parser.add_argument("--compare", action="store_true", help="the rush twice: resumable, then one request per bid")
     parser.add_argument("--receipt-samples", type=int, default=200, help="receipts signed in part 0; 0 skips it")
     return parser.parse_args()
 
@@ -113,7 +114,7 @@ async def rush(
     return [attempt for attempts in results for attempt in attempts]
 
 
-def part_rush(setup: SubmissionSetup, work: Path, args: argparse.Namespace, lots: list[str]) -> None:
+def part_rush(setup: SubmissionSetup, work: Path, args: argparse.Namespace, lots: list[str], *, whole: bool) -> None:
     size = int(args.size_mb * MIB)
     plan = [(i % args.clients, lots[i // args.clients]) for i in range(args.bids)]
     start = time.perf_counter()
@@ -131,7 +132,7 @@ def part_rush(setup: SubmissionSetup, work: Path, args: argparse.Namespace, lots
         server_cpu_before, client_cpu_before = server_cpu_seconds(server.pid), _own_cpu_seconds()
         with server.sampling_rss() as samples:
             start = time.perf_counter()
-            attempts = asyncio.run(rush(server.base_url, setup, per_client, whole=not args.resumable))
+            attempts = asyncio.run(rush(server.base_url, setup, per_client, whole=whole))
             elapsed = time.perf_counter() - start
         server_cpu = server_cpu_seconds(server.pid) - server_cpu_before
         client_cpu = _own_cpu_seconds() - client_cpu_before
@@ -150,7 +151,7 @@ def part_rush(setup: SubmissionSetup, work: Path, args: argparse.Namespace, lots
     p50, p99 = (percentile(latencies, 0.5), percentile(latencies, 0.99)) if latencies else (math.nan, math.nan)
     ratio = ingest / floor
     print(
-        f"rush ({'resumable, 3+ requests' if args.resumable else 'one request per bid that fits a chunk'}): "
+        f"rush ({'one request per bid that fits a chunk' if whole else 'resumable, 3+ requests'}): "
         f"{args.bids} bids of {args.size_mb:g} MB from {args.clients} clients: "
         f"{len(accepted)} accepted, {len(failed)} failed, in {elapsed:.1f} s"
     )
@@ -270,7 +271,7 @@ def main() -> None:
     args = parse()
     sizes_mb = [float(s) for s in args.memory_sizes.split(",") if s.strip()]
     lot_count = max(1, math.ceil(args.bids / args.clients))
-    lots = [f"{i + 1:03d}" for i in range(lot_count)]
+    lots = [f"{i + 1:03d}" for i in range(lot_count * (2 if args.compare else 1))]
     largest = max([args.size_mb, *sizes_mb])
     with scratch_database("ggzy_bench_submission") as url, tempfile.TemporaryDirectory(prefix="ggzy-bench-") as tmp:
         work = Path(tmp)
@@ -288,7 +289,11 @@ def main() -> None:
         print(f"prepared {args.clients} bidders and {len(lots)} lots in {time.perf_counter() - start:.1f} s")
         if args.receipt_samples:
             part_receipt_cost(setup, args.receipt_samples)
-        part_rush(setup, work, args, lots)
+        if args.compare:  # each mode on lots of its own: first submissions both times
+            part_rush(setup, work, args, lots[:lot_count], whole=False)
+            part_rush(setup, work, args, lots[lot_count:], whole=True)
+        else:
+            part_rush(setup, work, args, lots, whole=not args.resumable)
         if sizes_mb:
             part_memory(setup, work, sizes_mb)
 
