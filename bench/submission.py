@@ -10,13 +10,18 @@ certificates and a bearer token, one published tender with ``bids / clients`` lo
 temporary directory deleted at the end.
 
 Part 1, the rush: every client uploads and submits its bids one after another (one per lot, 8 MB
-chunks), all clients at once. Reported: accepted bids/s, receipt latency (from the first byte of
+chunks; a package that fits one chunk goes in one request, ``POST …/lots/{lot}/bids``, unless
+``--resumable``), all clients at once. Reported: accepted bids/s, receipt latency (from the first byte of
 ``POST …/uploads`` to the receipt) p50/p99, the server's peak RSS (``VmHWM``), and ingest MB/s
 next to the floor, plain single-threaded ``hashlib.sha256`` over the same container files read
 from disk in this run. Aims: ingest ≥ 0.3× the SHA-256 floor, p99 < 2 s.
 
 Part 2, memory: one bid each of 1, 50 and 200 MB, each to a freshly started server, printing the
 server's peak RSS after each. Aim: flat as the file size grows.
+
+Part 0, the receipt's cost: ``--receipt-samples`` receipts signed as intake signs them (CAdES-B-T
+with the platform TSA's token, each in its own transaction on the bench's database), CPU and wall
+per receipt, and the same signature without the timestamp; printed before the rush.
 """
 
 from __future__ import annotations
@@ -37,7 +42,20 @@ import httpx
 from common import scratch_database
 
 from bidding.client.sdk import BuiltBid
-from tests.bidding.harness import Attempt, ServerProcess, SubmissionSetup, build_bid, prepare, submit_bid
+from bidding.receipts import receipt_identity, sign_receipt
+from certs.sign.cades import sign_record
+from tests.bidding.harness import (
+    Attempt,
+    ServerProcess,
+    SubmissionSetup,
+    build_bid,
+    harness_settings,
+    prepare,
+    submit_bid,
+)
+from trading.kernel import clock
+from trading.kernel.db.engine import create_engine, create_session_maker
+from trading.kernel.db.uow import transaction
 
 MIB = 1024 * 1024
 CHUNK = 8 * MIB
@@ -49,6 +67,9 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--clients", type=int, default=100)
     parser.add_argument("--size-mb", type=float, default=5.0)
     parser.add_argument("--memory-sizes", default="1,50,200", help="MB per single bid in part 2; empty skips it")
+    parser.add_argument("--resumable", action="store_true", help="always announce, PATCH and submit (3+ requests)")
+    parser.add_argument("--compare", action="store_true", help="the rush twice: resumable, then one request per bid")
+    parser.add_argument("--receipt-samples", type=int, default=200, help="receipts signed in part 0; 0 skips it")
     return parser.parse_args()
 
 
@@ -76,7 +97,9 @@ def prebuild(setup: SubmissionSetup, plan: list[tuple[int, str]], size: int, out
         return list(pool.map(lambda job: build_bid(setup, setup.bidders[job[0]], job[1], out, size_bytes=size), plan))
 
 
-async def rush(base_url: str, setup: SubmissionSetup, per_client: list[list[tuple[str, BuiltBid]]]) -> list[Attempt]:
+async def rush(
+    base_url: str, setup: SubmissionSetup, per_client: list[list[tuple[str, BuiltBid]]], *, whole: bool
+) -> list[Attempt]:
     limits = httpx.Limits(max_connections=len(per_client) + 10, max_keepalive_connections=len(per_client) + 10)
     async with httpx.AsyncClient(timeout=httpx.Timeout(300.0, connect=30.0), limits=limits) as http:
 
@@ -84,14 +107,14 @@ async def rush(base_url: str, setup: SubmissionSetup, per_client: list[list[tupl
             done = []
             for lot, built in bids:
                 attempt = Attempt(setup.bidders[index], lot, built)
-                done.append(await submit_bid(http, base_url, attempt, chunk_size=CHUNK))
+                done.append(await submit_bid(http, base_url, attempt, chunk_size=CHUNK, whole=whole))
             return done
 
         results = await asyncio.gather(*(client(i, bids) for i, bids in enumerate(per_client)))
     return [attempt for attempts in results for attempt in attempts]
 
 
-def part_rush(setup: SubmissionSetup, work: Path, args: argparse.Namespace, lots: list[str]) -> None:
+def part_rush(setup: SubmissionSetup, work: Path, args: argparse.Namespace, lots: list[str], *, whole: bool) -> None:
     size = int(args.size_mb * MIB)
     plan = [(i % args.clients, lots[i // args.clients]) for i in range(args.bids)]
     start = time.perf_counter()
@@ -109,7 +132,7 @@ def part_rush(setup: SubmissionSetup, work: Path, args: argparse.Namespace, lots
         server_cpu_before, client_cpu_before = server_cpu_seconds(server.pid), _own_cpu_seconds()
         with server.sampling_rss() as samples:
             start = time.perf_counter()
-            attempts = asyncio.run(rush(server.base_url, setup, per_client))
+            attempts = asyncio.run(rush(server.base_url, setup, per_client, whole=whole))
             elapsed = time.perf_counter() - start
         server_cpu = server_cpu_seconds(server.pid) - server_cpu_before
         client_cpu = _own_cpu_seconds() - client_cpu_before
@@ -128,7 +151,8 @@ def part_rush(setup: SubmissionSetup, work: Path, args: argparse.Namespace, lots
     p50, p99 = (percentile(latencies, 0.5), percentile(latencies, 0.99)) if latencies else (math.nan, math.nan)
     ratio = ingest / floor
     print(
-        f"rush: {args.bids} bids of {args.size_mb:g} MB from {args.clients} clients: "
+        f"rush ({'one request per bid that fits a chunk' if whole else 'resumable, 3+ requests'}): "
+        f"{args.bids} bids of {args.size_mb:g} MB from {args.clients} clients: "
         f"{len(accepted)} accepted, {len(failed)} failed, in {elapsed:.1f} s"
     )
     print(f"accepted bids/s                     {len(accepted) / elapsed:10.1f}")
@@ -162,6 +186,47 @@ def server_cpu_seconds(pid: int) -> float:
 def _own_cpu_seconds() -> float:
     times = os.times()
     return times.user + times.system
+
+
+def part_receipt_cost(setup: SubmissionSetup, samples: int) -> None:
+    """CPU and wall per receipt as intake signs it (CAdES-B-T, the platform TSA's token and its
+    serial row, one transaction each), and per signature without the timestamp."""
+    settings = harness_settings(setup.db_url, setup.var)
+    record = {"receiptNo": "BR-BENCH", "tender": setup.tender.code, "containerSha256": "0" * 64, "parts": {}}
+
+    async def run() -> tuple[tuple[float, float], tuple[float, float], tuple[float, float]]:
+        engine = create_engine(setup.db_url)
+        session_maker = create_session_maker(engine)
+        try:
+            async with transaction(session_maker, lock=True) as session:  # warm: keys, TSA identity
+                await sign_receipt(session, settings, record, client_ip=None, at=await clock.now(session))
+            wall, cpu = time.perf_counter(), time.process_time()
+            for _ in range(samples):
+                async with transaction(session_maker, lock=True) as session:
+                    await sign_receipt(session, settings, record, client_ip=None, at=await clock.now(session))
+            stamped = (time.perf_counter() - wall, time.process_time() - cpu)
+            wall, cpu = time.perf_counter(), time.process_time()
+            for _ in range(samples):  # the same transaction without the receipt: what it shares with intake's
+                async with transaction(session_maker, lock=True) as session:
+                    await clock.now(session)
+            empty = (time.perf_counter() - wall, time.process_time() - cpu)
+            identity = receipt_identity(settings)
+            wall, cpu = time.perf_counter(), time.process_time()
+            for _ in range(samples):
+                await sign_record(record, identity)
+            bare = (time.perf_counter() - wall, time.process_time() - cpu)
+        finally:
+            await engine.dispose()
+        return stamped, empty, bare
+
+    stamped, empty, bare = asyncio.run(run())
+    ms = 1000 / samples
+    print(
+        f"receipt, CAdES-B-T + TSA token in a transaction: {stamped[1] * ms:.2f} ms CPU "
+        f"({stamped[0] * ms:.1f} ms wall); the transaction alone {empty[1] * ms:.2f} ms CPU "
+        f"({empty[0] * ms:.1f} ms wall); CAdES without timestamp {bare[1] * ms:.2f} ms CPU: "
+        f"the receipt's own cost {(stamped[1] - empty[1]) * ms:.2f} ms CPU per bid ({samples} each)"
+    )
 
 
 def part_memory(setup: SubmissionSetup, work: Path, sizes_mb: list[float]) -> None:
@@ -206,7 +271,7 @@ def main() -> None:
     args = parse()
     sizes_mb = [float(s) for s in args.memory_sizes.split(",") if s.strip()]
     lot_count = max(1, math.ceil(args.bids / args.clients))
-    lots = [f"{i + 1:03d}" for i in range(lot_count)]
+    lots = [f"{i + 1:03d}" for i in range(lot_count * (2 if args.compare else 1))]
     largest = max([args.size_mb, *sizes_mb])
     with scratch_database("ggzy_bench_submission") as url, tempfile.TemporaryDirectory(prefix="ggzy-bench-") as tmp:
         work = Path(tmp)
@@ -222,7 +287,13 @@ def main() -> None:
             )
         )
         print(f"prepared {args.clients} bidders and {len(lots)} lots in {time.perf_counter() - start:.1f} s")
-        part_rush(setup, work, args, lots)
+        if args.receipt_samples:
+            part_receipt_cost(setup, args.receipt_samples)
+        if args.compare:  # each mode on lots of its own: first submissions both times
+            part_rush(setup, work, args, lots[:lot_count], whole=False)
+            part_rush(setup, work, args, lots[lot_count:], whole=True)
+        else:
+            part_rush(setup, work, args, lots, whole=not args.resumable)
         if sizes_mb:
             part_memory(setup, work, sizes_mb)
 

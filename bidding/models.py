@@ -278,7 +278,8 @@ class BidVersion(UUIDPrimaryKey, Base):
     receipt_no: Mapped[str] = mapped_column(sa.String(40), unique=True)
     received_at: Mapped[datetime]
     submitted_by: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("parties_users.id"))
-    upload_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("bidding_uploads.id"))
+    upload_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("bidding_uploads.id"), index=True)
+    """The upload it came from; indexed: a retried one-request bid finds its receipt by it."""
     container_sha256: Mapped[str | None] = mapped_column(sa.String(64))
     container_size: Mapped[int | None] = mapped_column(sa.BigInteger)
     storage_key: Mapped[str | None] = mapped_column(sa.String(200))

@@ -74,6 +74,13 @@ def _offset_header(request: Request[Any, Any, Any]) -> int:
     return int(raw)
 
 
+def _length_header(request: Request[Any, Any, Any]) -> int:
+    raw = request.headers.get("upload-length")
+    if raw is None or not raw.isdigit():
+        raise BidRefused("send the package's size in Upload-Length", field="Upload-Length", rule="required")
+    return int(raw)
+
+
 class BidController(Controller):
     path = PREFIX
     tags = ["bidding"]
@@ -115,6 +122,36 @@ class BidController(Controller):
         """Append the raw body at ``Upload-Offset``; answers the new offset in ``Upload-Offset``."""
         offset = await intake.receive(actor, upload_id, _offset_header(request), request.stream())
         return Response(None, status_code=HTTP_204_NO_CONTENT, headers={"Upload-Offset": str(offset)})
+
+    @post(
+        "/tenders/{code:str}/lots/{lot:str}/bids",
+        operation_id="bidding_submit_whole",
+        status_code=HTTP_201_CREATED,
+        request_max_body_size=MAX_CHUNK_BYTES,
+        opt=guarded(BiddingPermission.BID_SUBMIT, Exposure.PARTICIPATION),
+    )
+    async def submit_whole(
+        self,
+        request: Request[Any, Any, Any],
+        code: FromPath[str],
+        lot: FromPath[str],
+        intake: NamedDependency[IntakeService],
+        actor: NamedDependency[Actor],
+    ) -> ReceiptJson:
+        """A package that fits one chunk, uploaded and submitted in one request: the raw body, its
+        size in ``Upload-Length``, its SHA-256 in ``Upload-Sha256`` and a key of the bidder's in
+        ``Idempotency-Key``; a retry with the same key answers the same receipt (no second bid).
+        """
+        receipt = await intake.submit_whole(
+            actor,
+            code,
+            lot,
+            key=request.headers.get("idempotency-key", ""),
+            size=_length_header(request),
+            sha256=request.headers.get("upload-sha256", ""),
+            chunks=request.stream(),
+        )
+        return receipt.to_json()
 
     @get(
         "/uploads/{upload_id:uuid}",

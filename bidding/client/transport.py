@@ -12,6 +12,12 @@ Finally ``POST /uploads/{id}/submission`` turns the complete upload into a bid a
 signed receipt. The submission is not retried automatically: whether a lost answer recorded the
 bid is for ``GET /bids/mine`` to say, not for a blind second request.
 
+A package that fits one chunk goes in one request instead (``POST …/lots/{lot}/bids``: the body,
+``Upload-Length``, ``Upload-Sha256`` and an ``Idempotency-Key`` chosen here): that request *is*
+retried after a network error, with the same key, and the server answers the receipt of the bid
+the first attempt made (or its refusal) rather than making a second one. A server without that
+route (404 naming no field) gets the resumable upload.
+
 Refusals are `problems`, receipts and upload states `receipts`, the opening-hall workflows `hall`,
 the synchronous wrapper `sync_client`.
 """
@@ -20,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import uuid
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Final, Self
@@ -64,6 +71,8 @@ BIDDING: Final = f"{API}/bidding"
 DEFAULT_CHUNK: Final = 8 * 1024 * 1024
 _OFFSET_MISMATCH: Final = "upload_offset_mismatch"
 _HTTP_CONFLICT: Final = 409
+_HTTP_NOT_FOUND: Final = 404
+_ONE_WRITER: Final = "one-writer"
 
 ProgressCallback = Callable[[int, int], None]
 """Called with (bytes the server holds, total size) after every accepted chunk."""
@@ -179,10 +188,45 @@ class BidClient:
     ) -> Receipt:
         """Upload a container resumably and submit it; returns the platform's signed receipt."""
         size, sha256 = await asyncio.to_thread(file_digest, container_path)
+        if size <= chunk_size:
+            receipt = await self._upload_whole(tender, lot, container_path, size=size, sha256=sha256)
+            if receipt is not None:
+                if on_progress is not None:
+                    on_progress(size, size)
+                return receipt
         state = await self.start_upload(tender, lot, size=size, sha256=sha256)
         return await self._finish(
             state.id, container_path, size=size, offset=state.offset, chunk_size=chunk_size, on_progress=on_progress
         )
+
+    async def _upload_whole(self, tender: str, lot: str, path: Path, *, size: int, sha256: str) -> Receipt | None:
+        """Send and submit in one request, retried with the same ``Idempotency-Key`` after a network
+        error or while an earlier attempt is still being received; None when the server has no
+        such route (then the caller uploads resumably).
+        """
+        body = await asyncio.to_thread(path.read_bytes)
+        headers = {
+            **self._auth,
+            "Content-Type": "application/octet-stream",
+            "Upload-Length": str(size),
+            "Upload-Sha256": sha256,
+            "Idempotency-Key": uuid.uuid4().hex,
+        }
+        failures = 0
+        while True:
+            try:
+                response = await self.http.post(
+                    self._url(f"/tenders/{tender}/lots/{lot}/bids"), content=body, headers=headers
+                )
+            except httpx.TransportError:
+                failures = await self._back_off(failures)
+                continue
+            if response.status_code == _HTTP_NOT_FOUND and rejection(response).field is None:
+                return None
+            if response.status_code == _HTTP_CONFLICT and rejection(response).rule == _ONE_WRITER:
+                failures = await self._back_off(failures)
+                continue
+            return Receipt.from_api(checked(response).json())
 
     async def resume(
         self,

@@ -15,6 +15,7 @@ from bidding.client import format as container_format
 from bidding.errors import (
     BidRefused,
 )
+from bidding.intake.digests import StreamedDigests
 from certs.envelope.sealed_bid import BidBinding
 from certs.errors import Refused
 from certs.sign.cades import DetachedSignature, verify_detached
@@ -55,11 +56,14 @@ class CheckedContainer:
     parts: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
-def check_container(path: Path, snapshot: TenderSnapshot) -> CheckedContainer:
-    """Every check that needs no database (runs in a worker thread)."""
+def check_container(path: Path, snapshot: TenderSnapshot, streamed: StreamedDigests | None = None) -> CheckedContainer:
+    """Every check that needs no database (runs in a worker thread). ``streamed``: the digests
+    computed while the bytes were received, used when they cover this file's layout exactly.
+    """
     try:
         layout = container_format.inspect_container(path, max_package_bytes=snapshot.max_package_bytes)
-        container_sha256, digests = container_format.digest_parts(path, layout)
+        known = _streamed_digests(path, layout, streamed)
+        container_sha256, digests = known or container_format.digest_parts(path, layout)
         if snapshot.declared_sha256 and container_sha256 != snapshot.declared_sha256:
             raise BidRefused(
                 f"the received bytes have SHA-256 {container_sha256}, not the declared {snapshot.declared_sha256}",
@@ -90,6 +94,24 @@ def check_container(path: Path, snapshot: TenderSnapshot) -> CheckedContainer:
         signed=signed,
         parts=parts,
     )
+
+
+def _streamed_digests(
+    path: Path, layout: container_format.ContainerLayout, streamed: StreamedDigests | None
+) -> tuple[str, dict[str, str]] | None:
+    """The container's and each entry's SHA-256 from the digests taken while receiving, when every
+    entry of the central directory's layout is an entry hashed there at the same offset and size
+    and the whole file went through; None otherwise (then the file is hashed in one pass).
+    """
+    if streamed is None or streamed.size != path.stat().st_size:
+        return None
+    digests: dict[str, str] = {}
+    for name, entry in layout.entries.items():
+        found = streamed.entries.get(entry.offset)
+        if found is None or found.size != entry.size:
+            return None
+        digests[name] = found.sha256
+    return streamed.sha256, digests
 
 
 def _check_manifest(manifest: dict[str, Any], snapshot: TenderSnapshot) -> None:

@@ -21,6 +21,7 @@ from bidding.errors import (
 )
 from bidding.guarantees_flow import attach_bid_guarantee, check_bid_guarantee
 from bidding.intake.base import BLOB_NAMESPACE, IntakeBase, Receipt, check_credit, receipt_number
+from bidding.intake.digests import HASH_STATES, StreamedDigests
 from bidding.intake.sealing import CheckedContainer, TenderSnapshot, check_container
 from bidding.models import (
     Bid,
@@ -52,9 +53,16 @@ class Submissions(IntakeBase):
 
     async def submit(self, actor: Actor, upload_id: uuid.UUID) -> Receipt:
         snapshot = await self._snapshot_for_submission(actor, upload_id)
+        # The digests taken while the chunks were received, when this process has them
+        # (`bidding.intake.digests`); without them the checks hash the file in one pass.
+        return await self._check_and_accept(actor, upload_id, snapshot, HASH_STATES.finished(upload_id))
+
+    async def _check_and_accept(
+        self, actor: Actor, upload_id: uuid.UUID, snapshot: TenderSnapshot, streamed: StreamedDigests | None
+    ) -> Receipt:
         try:
             async with self.store.upload_file(upload_id) as path:  # S3: a local copy for the checks
-                checked = await asyncio.to_thread(check_container, path, snapshot)
+                checked = await asyncio.to_thread(check_container, path, snapshot, streamed)
             return await self._accept(actor, upload_id, snapshot, checked)
         except (BidRefused, DeadlinePassed, TenderStateConflict, Ineligible) as refusal:
             await self._refuse(actor, upload_id, snapshot, refusal)
@@ -71,23 +79,7 @@ class Submissions(IntakeBase):
             if tender.deadline is None:  # a draft: it never had an open upload
                 self._check_open(tender, now)
             assert tender.deadline is not None  # noqa: S101 - refused just above
-            holders = tender.key_holders or {}
-            security = lot_terms(tender, lot)
-            snapshot = TenderSnapshot(
-                tender_id=tender.id,
-                code=tender.project_code,
-                lot_id=lot.id,
-                lot_code=lot.code,
-                bidder_organisation_id=organisation.id,
-                bidder_uscc=organisation.uscc,
-                bidder_name=organisation.name,
-                deadline=tender.deadline,
-                max_package_bytes=tender.max_package_bytes,
-                holder_fingerprints=tuple(h["sha256"] for h in holders.get("holders", [])),
-                threshold=int(holders.get("threshold") or 0),
-                declared_sha256=upload.declared_sha256,
-                security_forms=security.forms if security.required else None,
-            )
+            snapshot = snapshot_of(tender, lot, organisation, upload.declared_sha256)
             refusal: BidRefused | DeadlinePassed | TenderStateConflict | None = None
             try:
                 self._check_open(tender, now)
@@ -188,6 +180,7 @@ class Submissions(IntakeBase):
             bid.status = BidStatus.SUBMITTED
             bid.current_version_id = version_id
             bid.updated_at = now
+            upload.received = checked.container_size  # the one-request path records it only here
             upload.status = UploadStatus.ACCEPTED
             upload.updated_at = now
             upload.next_check = None
@@ -270,3 +263,25 @@ class Submissions(IntakeBase):
                 sealed=True,
             )
         self.store.discard(upload_id)
+
+
+def snapshot_of(tender: Tender, lot: Lot, organisation: Organisation, declared_sha256: str) -> TenderSnapshot:
+    """What the checks outside the transaction compare against (the tender has a deadline)."""
+    assert tender.deadline is not None  # noqa: S101 - the callers refused a draft
+    holders = tender.key_holders or {}
+    security = lot_terms(tender, lot)
+    return TenderSnapshot(
+        tender_id=tender.id,
+        code=tender.project_code,
+        lot_id=lot.id,
+        lot_code=lot.code,
+        bidder_organisation_id=organisation.id,
+        bidder_uscc=organisation.uscc,
+        bidder_name=organisation.name,
+        deadline=tender.deadline,
+        max_package_bytes=tender.max_package_bytes,
+        holder_fingerprints=tuple(h["sha256"] for h in holders.get("holders", [])),
+        threshold=int(holders.get("threshold") or 0),
+        declared_sha256=declared_sha256,
+        security_forms=security.forms if security.required else None,
+    )

@@ -14,6 +14,7 @@ from bidding.errors import (
     UploadOffsetMismatch,
 )
 from bidding.intake.base import SHA256_HEX, IntakeBase, check_credit
+from bidding.intake.digests import HASH_STATES
 from bidding.models import (
     BidUpload,
     Tender,
@@ -93,8 +94,12 @@ class UploadSessions(IntakeBase):
                         rule="matches-server-offset",
                         extra={"offset": upload.received},
                     )
+                # Hashed while written (`bidding.intake.digests`); the state is kept for the next
+                # chunk only once the new offset is recorded.
+                digest = HASH_STATES.take(upload_id, offset)
+                stream = digest.through(chunks) if digest is not None else chunks
                 try:
-                    new_size = await writer.write(offset, chunks, limit=declared)
+                    new_size = await writer.write(offset, stream, limit=declared)
                 except UploadTooLarge:
                     raise BidRefused(
                         f"more bytes than the declared size {declared}", field="size", rule="declared-size"
@@ -103,6 +108,8 @@ class UploadSessions(IntakeBase):
                     upload = await self._upload(session, actor, upload_id, lock=True)
                     upload.received = new_size
                     upload.updated_at = await clock.now(session)
+                if digest is not None and digest.position == new_size:
+                    HASH_STATES.keep(upload_id, digest)
                 return new_size
         except UploadBusy:
             raise Conflict(

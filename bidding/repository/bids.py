@@ -96,6 +96,10 @@ class BidRepository:
         statement = sa.select(BidVersion).where(BidVersion.bid_id == bid_id).order_by(BidVersion.number.desc())
         return list(await self.session.scalars(statement))
 
+    async def version_of_upload(self, upload_id: uuid.UUID) -> BidVersion | None:
+        """The version an upload became (a retried one-request bid answers its receipt again)."""
+        return await self.session.scalar(sa.select(BidVersion).where(BidVersion.upload_id == upload_id))
+
     async def version_by_receipt(self, receipt_no: str) -> tuple[BidVersion, Bid] | None:
         statement = (
             sa.select(BidVersion, Bid).join(Bid, Bid.id == BidVersion.bid_id).where(BidVersion.receipt_no == receipt_no)

@@ -18,6 +18,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -221,12 +222,34 @@ async def submit_bid(
     declared_sha256: str | None = None,
     declared_size: int | None = None,
     stop_at: int | None = None,
+    whole: bool = False,
 ) -> Attempt:
     """Announce, send and submit ``attempt.built``; fills in the receipt or the error (never raises
-    for a refusal or a dead server: the caller counts outcomes)."""
+    for a refusal or a dead server: the caller counts outcomes). ``whole``: a package that fits
+    ``chunk_size`` goes in one request (``POST …/lots/{lot}/bids``) as `BidClient.upload` sends it."""
     bidder, built = attempt.bidder, attempt.built
     attempt.started = time.perf_counter()
     try:
+        if whole and built.size <= chunk_size:
+            body = await asyncio.to_thread(built.path.read_bytes)
+            response = await http.post(
+                f"{base_url}{BIDDING}/tenders/{built.binding.tender}/lots/{attempt.lot}/bids",
+                content=body,
+                headers={
+                    **bearer(bidder.token),
+                    "Content-Type": "application/octet-stream",
+                    "Upload-Length": str(built.size),
+                    "Upload-Sha256": built.sha256,
+                    "Idempotency-Key": uuid.uuid4().hex,
+                },
+            )
+            del body
+            if response.status_code >= HTTP_ERROR:
+                raise rejection(response)
+            attempt.sent = built.size
+            attempt.receipt = Receipt.from_api(response.json())
+            attempt.finished = time.perf_counter()
+            return attempt
         response = await http.post(
             f"{base_url}{BIDDING}/tenders/{built.binding.tender}/lots/{attempt.lot}/uploads",
             json={"size": declared_size or built.size, "sha256": declared_sha256 or built.sha256},

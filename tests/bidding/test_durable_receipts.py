@@ -26,6 +26,7 @@ import bidding.intake.base
 import bidding.intake.listing
 import bidding.intake.submission
 import bidding.intake.uploads
+import bidding.intake.whole
 import bidding.intake.withdrawal
 from certs.devpki.pki import DevPki
 from tests.bidding.containers import bid_client, build
@@ -65,7 +66,8 @@ def events(monkeypatch: pytest.MonkeyPatch) -> list[Event]:
     monkeypatch.setattr(os, "fsync", fsync)
     monkeypatch.setattr(bidding.intake.submission, "sign_receipt", sign_receipt)
     # Every intake step opens its own units of work: count each one's commits.
-    for step in (bidding.intake.uploads, bidding.intake.submission, bidding.intake.withdrawal, bidding.intake.listing):
+    steps = (bidding.intake.uploads, bidding.intake.submission, bidding.intake.withdrawal, bidding.intake.listing)
+    for step in (*steps, bidding.intake.whole):
         monkeypatch.setattr(step, "transaction", transaction)
     return recorded
 
@@ -129,3 +131,40 @@ async def test_chunks_and_the_container_are_durable_before_the_receipt_is_signed
     assert part in before_signing  # the container's inode (the blob is a hard link to it)
     assert {blob_dir, blob_dir.parent, blob_dir.parent.parent, root} <= before_signing, accepted
     assert blob_dir.parent.parent == root / "blobs"
+
+
+async def test_a_one_request_bid_is_durable_before_its_receipt_in_two_transactions(
+    *,
+    client: httpx.AsyncClient,
+    session_maker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    store: FileStore,
+    dev_pki: DevPki,
+    tmp_path: Path,
+    events: list[Event],
+) -> None:
+    """Issue 20: a package that fits one chunk goes in one request; the same order holds, in two
+    intake transactions instead of 1 + chunks + 1 (the upload's row, then the acceptance).
+    """
+    tenderee = await tenderee_party(session_maker, settings, dev_pki)
+    tender = await published_tender(session_maker, settings, store, tenderee)
+    assert tender.deadline is not None
+    bidder = await bidder_party(session_maker, settings, dev_pki, ca="jiangsu")
+    built = await build(tmp_path / "bid", bidder, tender=tender.project_code, lot="L1", deadline=tender.deadline)
+    events.clear()
+
+    receipt = await (await bid_client(client, bidder)).upload(tender.project_code, "L1", built.path)
+
+    root = store.root.resolve()
+    part = next(Path(path) for kind, path in events if kind == "fsync" and path.endswith(".part"))
+    blob_dir = store.path(
+        FileStore.key_for(bidding.intake.base.BLOB_NAMESPACE, receipt.record["containerSha256"])
+    ).parent
+    segments = _segments(events)
+    assert len(segments) == 2, events
+    started, accepted = segments
+    assert {part, part.parent, root} <= _synced(started), started
+    signed_at = accepted.index(("sign", ""))
+    before_signing = _synced(accepted[:signed_at])
+    assert part in before_signing
+    assert {blob_dir, blob_dir.parent, blob_dir.parent.parent, root} <= before_signing, accepted

@@ -296,3 +296,40 @@ async def test_refusals_carry_field_and_rule(
     with pytest.raises(BidRejected) as bad_login:
         await login("", account.username, "wrong password", http=client)
     assert bad_login.value.status in {400, 401, 422}
+
+
+class DropsFirstBidAnswer(httpx.AsyncBaseTransport):
+    """Loses the answer to the first one-request bid: the server made the bid, the client saw a
+    broken connection and sends the same request again."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+        self.posts: list[str] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self.inner.handle_async_request(request)
+        if request.method == "POST" and request.url.path.endswith("/bids"):
+            self.posts.append(request.headers["Idempotency-Key"])
+            if len(self.posts) == 1:
+                await response.aread()
+                raise httpx.ReadError("connection reset", request=request)
+        return response
+
+
+async def test_a_one_request_bid_whose_answer_was_lost_is_retried_into_the_same_bid(
+    open_tender: OpenTender, dev_pki: DevPki, client: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    """Issue 20: the package fits one chunk, so the client sends it in one request; the retry after a
+    lost answer carries the same Idempotency-Key and gets the receipt of the bid already made."""
+    built = await build_bid(dev_pki, tmp_path, open_tender.code, open_tender.deadline)
+    transport = DropsFirstBidAnswer(client._transport)
+    async with httpx.AsyncClient(transport=transport, base_url=client.base_url) as http:
+        token = await login("", open_tender.bidder.username, PASSWORD, http=http)
+        bidder = BidClient("", token, http=http, retry_delay=0)
+        receipt = await bidder.upload(open_tender.code, LOT, built.path)
+        assert len(transport.posts) == 2
+        assert transport.posts[0] == transport.posts[1]
+        assert receipt.verify([dev_pki.platform_root.certificate], expected={"containerSha256": built.sha256})
+        mine = await bidder.my_bids(open_tender.code)
+    assert len(mine) == 1
+    assert [v["receiptNo"] for v in mine[0]["versions"]] == [receipt.receipt_no]  # one version, not two

@@ -1,4 +1,4 @@
-"""cheaper bid: reserved (filled in by the change that needs it)
+"""cheaper bid: bid versions indexed by their upload (a retried one-request bid finds its receipt)
 
 Revision ID: 0052_cheaper_bid
 Revises: 0051_object_storage
@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from alembic import op
+
 revision: str = "0052_cheaper_bid"
 down_revision: str | Sequence[str] | None = "0051_object_storage"
 branch_labels: str | Sequence[str] | None = None
@@ -18,8 +20,8 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    pass
+    op.create_index(op.f("ix_bidding_bid_versions_upload_id"), "bidding_bid_versions", ["upload_id"])
 
 
 def downgrade() -> None:
-    pass
+    op.drop_index(op.f("ix_bidding_bid_versions_upload_id"), table_name="bidding_bid_versions")
