@@ -42,6 +42,7 @@ from bidding.award.jobs import AwardDue
 from bidding.award.states import AwardState
 from bidding.client import format as fmt
 from bidding.client.hall import decrypt_bid
+from bidding.client.problems import BidRejected
 from bidding.client.sdk import sign_contract as client_sign_contract
 from bidding.client.sdk import sign_notice as client_sign_notice
 from bidding.evaluation.report.service import publish_report
@@ -391,6 +392,11 @@ async def test_tender_a_issued_by_the_client_verified_awarded_and_released(  # n
     tally = p.guarantor_client()
     assert tally["releases_acknowledged"] == [guarantees["A"].guarantee_no]
     assert await acknowledged(p, guarantees["A"])
+    # After the contract no bid is revoked any more (撤销 runs until the contract).
+    p.local.cookies.clear()
+    with clock.use_clock(closed), pytest.raises(BidRejected) as after_contract:
+        await (await bid_client(p.local, bidders["B"])).revoke(code, "L1", bidders["B"].sign.signing())
+    assert (after_contract.value.status, after_contract.value.rule) == (409, "before-contract")
     page = await securities_page(p, owner, code, closed)
     for letter in "AB":
         assert 'data-status="released"' in card_of(page, guarantees[letter].guarantee_no)
