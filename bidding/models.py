@@ -66,11 +66,13 @@ class UploadStatus(StrEnum):
 class BidStatus(StrEnum):
     SUBMITTED = "submitted"
     WITHDRAWN = "withdrawn"  # 撤回 before the deadline
+    REVOKED = "revoked"  # 撤销 after the deadline, within the bid validity period (实施条例 Art. 35)
 
 
 class VersionKind(StrEnum):
     SUBMISSION = "submission"
     WITHDRAWAL = "withdrawal"
+    REVOCATION = "revocation"  # 撤销: a signed act after the deadline (`intake/revocation.py`)
 
 
 def _enum(enum: type[StrEnum], length: int = 32) -> sa.Enum:

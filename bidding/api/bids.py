@@ -17,7 +17,7 @@ from litestar import Controller, Request, Response, get, patch, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, JSONBody
-from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
+from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT, HTTP_409_CONFLICT
 from litestar.types import ControllerRouterHandler
 
 from bidding.deps import provide_intake
@@ -28,6 +28,7 @@ from bidding.models import BidUpload
 from bidding.policies import BiddingPermission
 from bidding.receipts import signer_chain_pem
 from bidding.visibility import Exposure, exposes, guarded
+from trading.kernel.api.errors import documents_problems
 from trading.kernel.auth.identity import Actor
 from trading.kernel.bounds import BigInt, Input, ShortText
 
@@ -40,6 +41,20 @@ class WithdrawalCreate(Input):
     """The bidder's CAdES signature (base64 DER) over `bidding.client.format.withdrawal_statement`."""
 
     signature: str
+
+
+class RevocationCreate(Input):
+    """The bidder's CAdES signature (base64 DER) over `bidding.client.format.revocation_statement`
+    (it states the consequence: the bid security may be kept or claimed, 实施条例 Art. 35).
+    """
+
+    signature: str
+
+
+class RevocationStatement(msgspec.Struct):
+    """The exact statement (UTF-8 canonical JSON, no line break at the end) a revocation signs."""
+
+    statement: str
 
 
 class UploadCreate(Input):
@@ -194,6 +209,44 @@ class BidController(Controller):
         withdrawal statement (a signed withdrawal receipt).
         """
         return (await intake.withdraw(actor, code, lot, data.signature)).to_json()
+
+    @get(
+        "/tenders/{code:str}/lots/{lot:str}/revocation",
+        operation_id="bidding_revocation_statement",
+        opt=guarded(BiddingPermission.BID_SUBMIT, Exposure.PARTICIPATION) | documents_problems(HTTP_409_CONFLICT),
+    )
+    async def revocation_statement(
+        self,
+        code: FromPath[str],
+        lot: FromPath[str],
+        intake: NamedDependency[IntakeService],
+        actor: NamedDependency[Actor],
+    ) -> RevocationStatement:
+        """The statement the caller's revocation (撤销) of its bid for the lot signs; 409 ``revocable``
+        without a submitted bid.
+        """
+        return RevocationStatement((await intake.revocation_statement(actor, code, lot)).decode())
+
+    @post(
+        "/tenders/{code:str}/lots/{lot:str}/revocation",
+        operation_id="bidding_revoke",
+        status_code=HTTP_201_CREATED,
+        opt=guarded(BiddingPermission.BID_SUBMIT, Exposure.PARTICIPATION) | documents_problems(HTTP_409_CONFLICT),
+    )
+    async def revoke(
+        self,
+        code: FromPath[str],
+        lot: FromPath[str],
+        data: JSONBody[RevocationCreate],
+        intake: NamedDependency[IntakeService],
+        actor: NamedDependency[Actor],
+    ) -> ReceiptJson:
+        """Revoke (撤销) the caller's bid for the lot after the deadline, within the bid validity period
+        and before the contract, signed by the bidder over the revocation statement, which states that
+        the bid security may be kept or claimed (实施条例 Art. 35): a signed receipt of kind
+        ``revocation``. Before the deadline: 409 ``after-deadline`` (withdraw instead).
+        """
+        return (await intake.revoke(actor, code, lot, data.signature)).to_json()
 
     @get("/bids/mine", operation_id="bidding_my_bids", opt=guarded(BiddingPermission.BID_SUBMIT, Exposure.OWN))
     async def my_bids(

@@ -52,7 +52,7 @@ from bidding.award.succession import (
     drop,
 )
 from bidding.client import format as fmt
-from bidding.models import Tender
+from bidding.models import Bid, BidStatus, Tender
 from trading.kernel import clock
 from trading.kernel.auth.identity import Actor
 from trading.kernel.errors import PermissionDenied
@@ -174,6 +174,27 @@ def dropped_of(award: Award) -> list[Dropped]:
     ]
 
 
+_OPENING_BIDS = sa.table("bidding_opening_bids", sa.column("id", sa.Uuid()), sa.column("bid_id", sa.Uuid()))
+"""The opening's bids, read as a table (the award does not import the opening)."""
+REVOKED_NOTE: Final = "the bidder revoked its bid after the deadline (撤销, 实施条例 Art. 35)"
+
+
+async def revoked_of(session: AsyncSession, order: Order) -> list[Dropped]:
+    """The candidates whose bidder revoked the bid after the deadline (`bidding.intake.revocation`):
+    skipped as if passed over (a revocation is final, so the order stays the same on every reading),
+    never recorded in ``passed_over``: the claim's trigger is the revocation, not a drop reason.
+    """
+    ids = [uuid.UUID(c.bid) for c in order.candidates]
+    if not ids:
+        return []
+    rows = await session.scalars(
+        sa.select(_OPENING_BIDS.c.id)
+        .join(Bid, Bid.id == _OPENING_BIDS.c.bid_id)
+        .where(_OPENING_BIDS.c.id.in_(ids), Bid.status == BidStatus.REVOKED)
+    )
+    return [Dropped(str(opening_bid), DropReason.GAVE_UP, REVOKED_NOTE) for opening_bid in rows]
+
+
 async def decision_statement(
     session: AsyncSession, award: Award, decision: Decision, bid: str = "", reason: str = ""
 ) -> bytes:
@@ -205,7 +226,12 @@ async def confirm_award(
     award, tender = await _owned(session, actor, award_id)
     after = transition(publicity.position_of(award), AwardEvent.CONFIRM_AWARD, award.sector, publicity.rules_of(award))
     order = await order_of(session, award)
-    chosen = check_award(order, dropped_of(award), bid.strip())
+    revoked = await revoked_of(session, order)
+    if any(r.bid == bid.strip() for r in revoked):
+        raise AwardRefused(
+            f"{bid.strip()}: the bidder revoked its bid after the deadline", field="bid", rule="candidate_revoked"
+        )
+    chosen = check_award(order, [*dropped_of(award), *revoked], bid.strip())
     now = await clock.now(session)
     statement = await decision_statement(session, award, Decision.CONFIRM, chosen.bid)
     _, signer, _ = await publicity.verify_owner_signature(
@@ -268,7 +294,7 @@ async def pass_over(
             {"bid": passed.bid, "reason": passed.reason.value, "note": passed.note, "at": now.isoformat()},
         ]
     }
-    following = current(order, [*dropped, passed])
+    following = current(order, [*dropped, passed, *await revoked_of(session, order)])
     details = {"passed_over": passed.bid, "reason": passed.reason.value, "signer_sha256": signer}
     if isinstance(following, Chosen):
         after = transition(position, AwardEvent.REASSIGN_AWARD, award.sector, rules)

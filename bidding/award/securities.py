@@ -61,10 +61,12 @@ _CLAIM_DROP_REASONS: dict[ClaimTrigger, frozenset[str]] = {
 async def trigger_happened(session: AsyncSession, bid: Bid, tender: Tender, trigger: ClaimTrigger) -> bool:
     """Whether bidding's own records show ``trigger`` for ``bid``."""
     if trigger is ClaimTrigger.WITHDRAWAL_AFTER_DEADLINE:
-        # A withdrawal version received at or after the deadline (撤销, not 撤回).
+        # The bidder's signed revocation (撤销, `bidding.intake.revocation`), or any withdrawal version
+        # received at or after the deadline (撤销, not 撤回).
         received = await session.scalar(
             sa.select(sa.func.min(BidVersion.received_at)).where(
-                BidVersion.bid_id == bid.id, BidVersion.kind == VersionKind.WITHDRAWAL
+                BidVersion.bid_id == bid.id,
+                BidVersion.kind.in_((VersionKind.WITHDRAWAL, VersionKind.REVOCATION)),
             )
         )
         return received is not None and tender.deadline is not None and received >= tender.deadline

@@ -316,6 +316,34 @@ def withdrawal_statement(tender: str, lot: str, bidder: str, receipt_no: str) ->
     )
 
 
+REVOCATION: Final = "ggzy-bid-revocation/1"
+REVOCATION_CONSEQUENCE: Final = (
+    "投标人知悉：投标截止后、投标有效期内撤销投标文件的，招标人可以不退还投标保证金"
+    "（《中华人民共和国招标投标法实施条例》第三十五条；政府采购适用《政府采购货物和服务招标投标管理办法》第二十三条），"
+    "以电子保函提交的投标保证金，招标人可以向出具人索赔。"
+)
+"""The legal consequence (法律后果) every revocation statement states, word for word."""
+
+
+def revocation_statement(tender: str, lot: str, bidder: str, receipt_no: str) -> bytes:
+    """What a bidder signs to revoke (撤销) its bid after the deadline, within the bid validity
+    period (实施条例 Art. 35; 87号令 Art. 23): the lot, the receipt of the version revoked and the
+    consequence the bidder acknowledges (`REVOCATION_CONSEQUENCE`: the bid security may be kept or
+    claimed), so the act cannot be mistaken for a withdrawal (撤回) nor replayed on another bid.
+    """
+    return _canonical(
+        {
+            "type": REVOCATION,
+            "tender": tender,
+            "lot": lot,
+            "bidder": bidder,
+            "revokes": receipt_no,
+            "action": "revoke",
+            "consequence": REVOCATION_CONSEQUENCE,
+        }
+    )
+
+
 AWARD_PUBLICITY: Final = "ggzy-award-publicity/1"
 
 

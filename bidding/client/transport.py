@@ -331,6 +331,18 @@ class BidClient:
         body = {"signature": base64.b64encode(signature).decode()}
         return Receipt.from_api(await self._json("POST", f"/tenders/{tender}/lots/{lot}/withdrawal", json=body))
 
+    async def revoke(self, tender: str, lot: str, signer: SigningIdentity) -> Receipt:
+        """Revoke (撤销) the bid for a lot after the deadline, within the bid validity period
+        (实施条例 Art. 35: the bid security may be kept or claimed), signed here with the bidder's
+        certificate over `fmt.revocation_statement`, which states that consequence; a receipt of
+        kind ``revocation``.
+        """
+        bidder, receipt_no = await self._current_submission(tender, lot)
+        statement = fmt.revocation_statement(tender, lot, bidder, receipt_no)
+        signature = await sign_statement_async(statement, signer)
+        body = {"signature": base64.b64encode(signature).decode()}
+        return Receipt.from_api(await self._json("POST", f"/tenders/{tender}/lots/{lot}/revocation", json=body))
+
     async def _current_submission(self, tender: str, lot: str) -> tuple[str, str]:
         """Our USCC and the receipt number of our current submitted version for ``lot``."""
         for entry in await self.my_bids(tender):

@@ -80,9 +80,11 @@ class BidPages(Controller):
             {
                 "bids": bids,
                 "withdrawal_statements": withdrawal_statements(bids),
+                "revocation_statements": revocation_statements(bids),
                 "device_hashes": device_hashes(bids),  # issue 19: disclosed to the bidder
                 "server_time": await clock.now(db_session),
                 "withdrawn": request.query_params.get("withdrawn"),
+                "revoked": request.query_params.get("revoked"),
                 **TEMPLATE_LABELS,
             },
         )
@@ -322,20 +324,57 @@ class BidPages(Controller):
         except DomainError as exc:
             if not is_client_error(exc):
                 raise
-            bids = await intake.my_bids(actor)
-            context = {
-                "bids": bids,
-                "withdrawal_statements": withdrawal_statements(bids),
-                "device_hashes": device_hashes(bids),
-                "server_time": await intake.now(),
-                "withdrawn": None,
-                "errors": field_errors(exc, BIDDING),
-            }
-            return await page(
-                request, "bidding/my_bids.html", {**context, **TEMPLATE_LABELS}, status_code=UNPROCESSABLE
-            )
+            return await _refused(request, intake, actor, exc)
         url = path_to(request, "bidding.my_bids") + f"?withdrawn={receipt.receipt_no}"
         return Redirect(url, status_code=SEE_OTHER)
+
+    @post(
+        "/tenders/{code:str}/lots/{lot:str}/revocation",
+        name="bidding.web_revoke",
+        opt=guarded(BiddingPermission.BID_SUBMIT, Exposure.PARTICIPATION),
+    )
+    async def revoke(
+        self,
+        *,
+        request: Request[Any, Any, Any],
+        code: FromPath[str],
+        lot: FromPath[str],
+        data: FormBody[WithdrawalForm],
+        intake: NamedDependency[IntakeService],
+        actor: NamedDependency[Actor],
+    ) -> Response[Any]:
+        """Revoke (撤销) the bid for the lot after the deadline with the bidder's CAdES signature (base64)
+        over the revocation statement the page shows, which states that the bid security may be kept
+        or claimed (实施条例 Art. 35); a signed revocation receipt. No ``db_session``, as `withdraw`.
+        """
+        try:
+            receipt = await intake.revoke(actor, code, lot, data.signature.strip())
+        except DomainError as exc:
+            if not is_client_error(exc):
+                raise
+            return await _refused(request, intake, actor, exc)
+        url = path_to(request, "bidding.my_bids") + f"?revoked={receipt.receipt_no}"
+        return Redirect(url, status_code=SEE_OTHER)
+
+
+async def _refused(
+    request: Request[Any, Any, Any], intake: IntakeService, actor: Actor, exc: DomainError
+) -> Response[Any]:
+    """The bids page again with a withdrawal's or revocation's refusal (422); the clock read through
+    intake (the route holds no ``db_session``).
+    """
+    bids = await intake.my_bids(actor)
+    context = {
+        "bids": bids,
+        "withdrawal_statements": withdrawal_statements(bids),
+        "revocation_statements": revocation_statements(bids),
+        "device_hashes": device_hashes(bids),
+        "server_time": await intake.now(),
+        "withdrawn": None,
+        "revoked": None,
+        "errors": field_errors(exc, BIDDING),
+    }
+    return await page(request, "bidding/my_bids.html", {**context, **TEMPLATE_LABELS}, status_code=UNPROCESSABLE)
 
 
 def device_hashes(bids: Sequence[tuple[Tender, Lot, Bid, Sequence[BidVersion]]]) -> dict[uuid.UUID, str]:
@@ -365,6 +404,22 @@ def withdrawal_statements(bids: Sequence[tuple[Tender, Lot, Bid, Sequence[BidVer
             continue
         bidder = str(json.loads(current.receipt).get("bidder", ""))
         statements[bid.id] = fmt.withdrawal_statement(
+            tender.project_code, lot.code, bidder, current.receipt_no
+        ).decode()
+    return statements
+
+
+def revocation_statements(bids: Sequence[tuple[Tender, Lot, Bid, Sequence[BidVersion]]]) -> dict[uuid.UUID, str]:
+    """Per submitted bid, the statement its revocation (撤销) signs (`format.revocation_statement`),
+    built like `withdrawal_statements`; it states the consequence the bidder acknowledges.
+    """
+    statements: dict[uuid.UUID, str] = {}
+    for tender, lot, bid, versions in bids:
+        current = next((v for v in versions if v.id == bid.current_version_id), None)
+        if bid.status is not BidStatus.SUBMITTED or current is None:
+            continue
+        bidder = str(json.loads(current.receipt).get("bidder", ""))
+        statements[bid.id] = fmt.revocation_statement(
             tender.project_code, lot.code, bidder, current.receipt_no
         ).decode()
     return statements

@@ -55,10 +55,12 @@ DOCUMENT_LABELS: dict[DocumentKind, str] = {
 BID_STATUS_LABELS: dict[BidStatus, str] = {
     BidStatus.SUBMITTED: N_("Submitted"),
     BidStatus.WITHDRAWN: N_("Withdrawn"),
+    BidStatus.REVOKED: N_("Revoked after the deadline"),
 }
 VERSION_LABELS: dict[VersionKind, str] = {
     VersionKind.SUBMISSION: N_("Submission"),
     VersionKind.WITHDRAWAL: N_("Withdrawal"),
+    VersionKind.REVOCATION: N_("Revocation"),
 }
 TENDER_TYPE_LABELS: dict[str, str] = {
     "engineering-mandatory": N_("Engineering (tendering required by law)"),
@@ -171,6 +173,12 @@ RULE_TEXT: dict[str, str] = {
     # the tender's electronic archive (bidding.award.archive)
     "archive-after-deadline": N_("A tender is archived only after its bid deadline."),
     "archive-unchanged": N_("Nothing was recorded for this tender since its latest archive."),
+    # revocation after the deadline (撤销, bidding.intake.revocation)
+    "after-deadline": N_("Before the bid deadline a bid is withdrawn, not revoked: use the withdrawal."),
+    "within-validity": N_("The bid validity period has ended: the bid binds your organisation no longer."),
+    "tender-active": N_("The tender is cancelled or failed: its bids bind nobody."),
+    "before-contract": N_("The contract is signed: a bid is revoked only before the contract."),
+    "revocable": N_("There is no submitted bid to revoke: it is withdrawn or revoked already."),
 }
 BAD_LOTS: Final = N_(
     "One lot per line: code | name | estimate, optionally | bid security for that lot"

@@ -20,7 +20,11 @@ from bidding.intake.base import Receipt
 
 TEMPLATE: Final = "bidding/receipt_pdf.html"
 CHINA: Final = timezone(timedelta(hours=8))
-KIND_TITLES: Final = {"submission": "投标文件递交回执", "withdrawal": "投标文件撤回回执"}
+KIND_TITLES: Final = {
+    "submission": "投标文件递交回执",
+    "withdrawal": "投标文件撤回回执",
+    "revocation": "投标文件撤销回执",
+}
 PART_NAMES: Final = {"package": "投标文件", "price-summary": "开标一览表（报价）"}
 
 _env = Environment(

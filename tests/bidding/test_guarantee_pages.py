@@ -6,18 +6,25 @@ after the bid deadline, only to the tender's owners; a claim is filed from it.
 
 from __future__ import annotations
 
+import base64
 from datetime import timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import httpx
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bidding.models import Bid, BidStatus, BidVersion, Lot, Tender, VersionKind
+from bidding.client.sdk import sign_statement_async
+from bidding.intake.service import IntakeService
+from bidding.models import Bid, Tender
+from bidding.policies import BiddingPermission
 from bidding.schemas import LotCreate
 from certs.devpki.pki import DevPki
+from tests.bidding.containers import build
 from tests.bidding.factories import Party, published_tender, tenderee_party
+from tests.bidding.harness import submit_in_process
 from tests.bidding.test_web import log_in
 from tests.trading.guarantees.factories import SYSTEM, bid_product, certificate_pem, organisation, sha256_of_pem
 from trading.guarantees import service
@@ -70,6 +77,7 @@ async def _apply_through_the_page(
 
 async def test_bidder_applies_with_the_tenders_facts_and_the_tenderee_sees_it_after_the_deadline(  # noqa: PLR0915
     *,
+    tmp_path: Path,
     client: httpx.AsyncClient,
     session_maker: async_sessionmaker[AsyncSession],
     settings: Settings,
@@ -135,6 +143,12 @@ async def test_bidder_applies_with_the_tenders_facts_and_the_tenderee_sees_it_af
     )
     assert early.status_code == 404
 
+    # The bidder's bid (cash in its manifest; the guarantee is attached to it below).
+    intake = IntakeService(session_maker, settings, store)
+    actor = bidder.actor(BiddingPermission.BID_SUBMIT)
+    built = await build(tmp_path, bidder, tender=tender.project_code, lot="L1", deadline=tender.deadline)
+    await submit_in_process(intake, actor, tender.project_code, "L1", built)
+
     async with session_maker() as session, session.begin():  # the deadline passes
         row = await session.get_one(Tender, tender.id)
         row.deadline = await clock.now(session) - timedelta(minutes=1)
@@ -172,34 +186,13 @@ async def test_bidder_applies_with_the_tenders_facts_and_the_tenderee_sees_it_af
     assert 'data-rule="trigger_not_recorded"' in unrecorded.text
     async with session_maker() as session:
         assert await session.scalar(sa.select(sa.func.count()).select_from(GuaranteeClaim)) == 0
-    # The guarantee secures the bidder's bid, whose 撤销 was received after the deadline.
+    # The guarantee secures the bidder's bid, which the bidder revokes (撤销) after the deadline.
     async with session_maker() as session, session.begin():
-        lot = (await session.execute(sa.select(Lot).where(Lot.tender_id == tender.id, Lot.code == "L1"))).scalar_one()
-        now = await clock.now(session)
-        bid = Bid(
-            tender_id=tender.id,
-            lot_id=lot.id,
-            organisation_id=bidder.organisation_id,
-            status=BidStatus.SUBMITTED,
-            versions=1,
-            created_at=now,
-            updated_at=now,
-        )
-        session.add(bid)
-        await session.flush()
-        session.add(
-            BidVersion(
-                bid_id=bid.id,
-                number=1,
-                kind=VersionKind.WITHDRAWAL,
-                receipt_no=f"BR-PAGE-{bid.id.hex[:8]}",
-                received_at=now,
-                submitted_by=bidder.account.user_id,
-                receipt=b"{}",
-                receipt_signature=b"",
-            )
-        )
+        bid = (await session.execute(sa.select(Bid).where(Bid.tender_id == tender.id))).scalar_one()
         await service.attach_to_bid(session, SYSTEM, guarantee.id, bid.id)
+    statement = await intake.revocation_statement(actor, tender.project_code, "L1")
+    signature = await sign_statement_async(statement, bidder.sign.signing())
+    await intake.revoke(actor, tender.project_code, "L1", base64.b64encode(signature).decode())
     too_much = await client.post(
         f"/guarantees/securities/{guarantee.id}/claim",
         data={"_csrf_token": token, "trigger": "withdrawal_after_deadline", "amount": "10000.01", "statement": "撤标"},

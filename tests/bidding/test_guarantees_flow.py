@@ -27,7 +27,7 @@ from bidding.client.sdk import sign_statement_async
 from bidding.errors import BidRefused
 from bidding.guarantees_flow import SecurityState, security_status
 from bidding.intake.service import IntakeService
-from bidding.models import Bid, BidStatus, BidVersion, Tender, VersionKind
+from bidding.models import Bid, BidStatus, BidVersion, Tender
 from bidding.policies import BiddingPermission
 from bidding.schemas import LotCreate
 from certs.devpki.pki import DevPki
@@ -358,34 +358,44 @@ async def test_a_claim_after_a_withdrawal_after_the_deadline(
     [bid] = await bids_of(session_maker, world.tender)
     tenderee = owner.actor()
     statement = "投标截止后撤销投标文件"
+    code = world.tender.project_code
     async with session_maker() as session:
         # No trigger recorded yet: refused, naming the rule.
         with pytest.raises(DomainError) as refused:
             await file_security_claim(
                 session,
                 tenderee,
-                tender_code=world.tender.project_code,
+                tender_code=code,
                 bid_id=bid.id,
                 trigger=ClaimTrigger.WITHDRAWAL_AFTER_DEADLINE,
                 statement=statement,
             )
         assert refused.value.rule == "trigger_not_recorded"
-        # The bidder's 撤销 recorded after the deadline (a withdrawal version received then).
         assert world.tender.deadline is not None
-        row = await session.get_one(Bid, bid.id)
-        version = BidVersion(
-            bid_id=bid.id,
-            number=row.versions + 1,
-            kind=VersionKind.WITHDRAWAL,
-            receipt_no=f"BR-TEST-{uuid.uuid4().hex[:8]}",
-            received_at=world.tender.deadline + timedelta(hours=1),
-            submitted_by=owner.account.user_id,
-            receipt=b"{}",
-            receipt_signature=b"",
-        )
-        session.add(version)
-        row.versions += 1
-        await session.flush()
+        shift = world.tender.deadline - await clock.now(session) + timedelta(hours=1)
+    # The bidder's 撤销 an hour after the deadline, through intake: its signed revocation statement.
+    intake = IntakeService(session_maker, settings, store)
+    with clock.use_clock(clock.ShiftedClock(shift)):
+        revocation = await intake.revocation_statement(bid_actor(bidder), code, "L1")
+        signature = await sign_statement_async(revocation, bidder.sign.signing())
+        receipt = await intake.revoke(bid_actor(bidder), code, "L1", base64.b64encode(signature).decode())
+        assert receipt.record["kind"] == "revocation"
+        await _claims_after_revocation(session_maker, world, owner, bidder, bid, guarantee, statement)
+
+
+async def _claims_after_revocation(  # noqa: PLR0917 - the story's parties
+    session_maker: async_sessionmaker[AsyncSession],
+    world: World,
+    owner: Party,
+    bidder: Party,
+    bid: Bid,
+    guarantee: Guarantee,
+    statement: str,
+) -> None:
+    tenderee = owner.actor()
+    async with session_maker() as session:
+        # The revoked bid keeps its guarantee: a 撤销's security is forfeit, not freed.
+        assert (await session.get_one(Guarantee, guarantee.id)).bid_id == bid.id
         # Another organisation may not claim.
         with pytest.raises(DomainError) as not_owner:
             await file_security_claim(

@@ -182,6 +182,59 @@ async def test_refused_withdrawal_page_on_sqlite(embedded: Embedded) -> None:
     assert again.versions == bid.versions
 
 
+async def test_revocation_page_on_sqlite(embedded: Embedded) -> None:
+    """我的投标 → 撤销 after the deadline with the bidder's signature over the statement the page shows
+    (it names the consequence, 实施条例第三十五条): refused before the deadline (撤回 then), 303 after
+    it without waiting for the write lock; the bid revoked with its receipt and ledger entry."""
+    demo = DEMO_BIDDERS[0]
+    uscc = embedded.manifest["identifiers"][demo.identifier]
+    bid, submitted = await demo_bid(embedded.session_maker, uscc)
+    statement = fmt.revocation_statement(DEMO_OPENING_CODE, DEMO_LOT, uscc, submitted.receipt_no)
+    signature = await sign_statement_async(statement, identity(embedded, demo.sign_leaf))
+    path = f"/bidding/tenders/{DEMO_OPENING_CODE}/lots/{DEMO_LOT}/revocation"
+    transport = httpx.ASGITransport(app=embedded.app)  # type: ignore[arg-type]
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver.local") as browser:
+        await log_in(browser, demo.username)
+        mine = await browser.get("/bidding/bids")
+        form = f'data-pki-holder="revoke-{DEMO_OPENING_CODE}-{DEMO_LOT}"'  # this bid's revocation form
+        assert form not in mine.text  # before the deadline: the withdrawal is offered
+        data = {"_csrf_token": csrf_token(mine.text), "signature": base64.b64encode(signature).decode()}
+        early = await browser.post(path, data=data)
+        assert early.status_code == 422, early.text[:2000]
+        assert 'data-rule="after-deadline"' in early.text
+        async with embedded.session_maker() as session:
+            tender = (await session.scalars(sa.select(Tender).where(Tender.project_code == DEMO_OPENING_CODE))).one()
+            assert tender.deadline is not None
+            shift = tender.deadline - await clock.now(session) + timedelta(minutes=1)
+        with clock.use_clock(clock.ShiftedClock(shift)):
+            mine = await browser.get("/bidding/bids")
+            assert form in mine.text
+            assert "第三十五条" in mine.text
+            assert statement.decode() in html.unescape(mine.text)
+            started = asyncio.get_running_loop().time()
+            revoked = await browser.post(path, data={**data, "_csrf_token": csrf_token(mine.text)})
+            elapsed = asyncio.get_running_loop().time() - started
+            assert revoked.status_code == 303, revoked.text[:2000]
+            assert elapsed < BUSY_TIMEOUT_MS / 1000, f"the revocation waited {elapsed:.1f} s for the write lock"
+            after = await browser.get(revoked.headers["location"])
+            assert "data-revoked" in after.text
+            assert "已撤销" in after.text
+            assert form not in after.text
+
+    bid, current = await demo_bid(embedded.session_maker, uscc)
+    assert bid.status is BidStatus.REVOKED
+    assert current.kind is VersionKind.REVOCATION
+    assert current.manifest == statement
+    assert current.receipt_no in revoked.headers["location"]
+    async with embedded.session_maker() as session:
+        entries = await session.scalar(
+            sa.select(sa.func.count()).where(
+                LedgerEntry.action == "bidding.bid_revoked", LedgerEntry.subject_id == str(bid.id)
+            )
+        )
+    assert entries == 1
+
+
 class Seat:
     """A browser logged in to the app on SQLite; every unsafe call is timed against the busy timeout."""
 

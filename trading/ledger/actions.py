@@ -60,6 +60,7 @@ ACTION_LABELS: Final[Mapping[str, str]] = MappingProxyType(
         "bidding.bid_submitted": N_("Bid submitted"),
         "bidding.bid_replaced": N_("Bid replaced"),
         "bidding.bid_withdrawn": N_("Bid withdrawn"),
+        "bidding.bid_revoked": N_("Bid revoked after the deadline"),
         "bidding.bid_refused": N_("Bid refused"),
         "bidding.bids_list_refused": N_("Bid list refused"),
         "bidding.upload_abandoned": N_("Upload abandoned"),

@@ -45,11 +45,13 @@ from bidding.evaluation.scoring import result as scoring_result
 from bidding.evaluation.session import hooks as session_hooks
 from bidding.evaluation.session import jobs as session_jobs
 from bidding.evaluation.session import policies as session_policies
+from bidding.intake import revocation as intake_revocation
 from bidding.integrity import policies as integrity_policies
 from bidding.integrity import screeners as integrity_screeners
 from bidding.integrity import screening as integrity_screening
 from bidding.opening import coefficients as opening_coefficients
 from bidding.opening import jobs as opening_jobs
+from bidding.opening import revocation as opening_revocation
 from bidding.opening.service import OpeningService
 from intermediary_market import jobs as market_jobs
 from intermediary_market import policies as market_policies
@@ -129,6 +131,7 @@ def register_evaluation_hooks(settings: Settings | None = None) -> None:
     session_hooks.use_finaliser(finalise_evaluation)
     register_integrity_hooks(settings)
     evaluation_results.use_published_hook(_start_award(settings))
+    intake_revocation.use_revocation_hook(opening_revocation.bid_revoked)
     if settings is not None:
         session_hooks.use_entry_hook(SessionState.QUALIFICATION, _assistance(settings))
 

@@ -244,7 +244,8 @@ async def _add_documents(bundle: _Bundle, repository: ArchiveRepository, store: 
         receipt = f"receipts/{version.receipt_no}.json"
         bundle.add_signed(receipt, fmt.RECEIPT, bytes(version.receipt), bytes(version.receipt_signature))
         if version.manifest is not None and version.manifest_signature is not None:
-            name = "withdrawal" if version.kind == VersionKind.WITHDRAWAL else "manifest"
+            # a withdrawal or revocation keeps its signed statement where a submission keeps its manifest
+            name = "manifest" if version.kind == VersionKind.SUBMISSION else version.kind.value
             path = f"bids/{_safe(lot)}/{version.receipt_no}.{name}.json"
             bundle.add_signed(path, fmt.BID_MANIFEST, bytes(version.manifest), bytes(version.manifest_signature))
 

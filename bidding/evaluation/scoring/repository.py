@@ -30,7 +30,7 @@ from bidding.evaluation.models import (
     SheetSubmission,
 )
 from bidding.evaluation.pool.models import ConflictDeclaration, Expert
-from bidding.models import Lot, Tender
+from bidding.models import Bid, BidStatus, Lot, Tender
 from trading.kernel.db.types import JSONData
 
 CURRENT_STATUSES = (MemberStatus.CONFIRMED, MemberStatus.SIGNED_IN)
@@ -40,6 +40,7 @@ _OPENING_BIDS = sa.table(
     "bidding_opening_bids",
     sa.column("id", sa.Uuid()),
     sa.column("session_id", sa.Uuid()),
+    sa.column("bid_id", sa.Uuid()),
     sa.column("lot_id", sa.Uuid()),
     sa.column("organisation_id", sa.Uuid()),
     sa.column("bidder_uscc", sa.String()),
@@ -73,6 +74,8 @@ class OpenedBid:
     package_opened: bool
     package_sha256: str | None
     outcome: str
+    revoked: bool = False
+    """The bidder revoked the bid after the deadline (撤销, `bidding.intake.revocation`): not valid."""
 
 
 def _price(summary: dict[str, Any] | None) -> Decimal | None:
@@ -103,9 +106,10 @@ class ScoringRepository:
         """The opening's bids on the evaluation's lots (all lots when none is listed), by bidder name."""
         b = _OPENING_BIDS
         query = (
-            sa.select(b, Lot.code.label("lot_code"), Lot.id.label("lot_pk"))
+            sa.select(b, Lot.code.label("lot_code"), Lot.id.label("lot_pk"), Bid.status.label("bid_status"))
             .select_from(b.join(_OPENING_SESSIONS, _OPENING_SESSIONS.c.id == b.c.session_id))
             .join(Lot, Lot.id == b.c.lot_id)
+            .outerjoin(Bid, Bid.id == b.c.bid_id)
             .where(_OPENING_SESSIONS.c.tender_id == evaluation.tender_id)
             .order_by(b.c.bidder_name, b.c.id)
         )
@@ -127,6 +131,7 @@ class ScoringRepository:
                     package_opened=row["package_status"] == OPENED and row["package_sha256"] is not None,
                     package_sha256=row["package_sha256"],
                     outcome=row["outcome"],
+                    revoked=row["bid_status"] is BidStatus.REVOKED,
                 )
             )
         return out

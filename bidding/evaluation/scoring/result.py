@@ -146,7 +146,9 @@ async def _invalid(
     rejected = rejected_bids(await repo.reviews(evaluation.id), current)
     reasons: dict[uuid.UUID, str] = {}
     for bid in bids:
-        if not bid.package_opened or bid.price is None:
+        if bid.revoked:
+            reasons[bid.id] = "bid_revoked"  # 撤销 after the deadline (实施条例 Art. 35)
+        elif not bid.package_opened or bid.price is None:
             reasons[bid.id] = "package_not_opened"
         elif bid.id in rejected:
             reasons[bid.id] = rejected[bid.id]

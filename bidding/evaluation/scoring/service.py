@@ -189,7 +189,7 @@ class Scoring:
         prices = criteria_of(settings, CriterionKind.PRICE)
         lines = []
         for bid in bids:
-            reason = "" if bid.package_opened else "package_not_opened"
+            reason = "bid_revoked" if bid.revoked else "" if bid.package_opened else "package_not_opened"
             reason = reason or rejected.get(bid.id, "")
             conflict = await self.repo.conflicted(member, bid, today) if member is not None else None
             lines.append(BidLine(bid, not reason, reason, conflict))

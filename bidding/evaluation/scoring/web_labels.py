@@ -31,6 +31,7 @@ RULE_MESSAGES = {
     "criterion_price": N_("The price score is computed by the method."),
     "reason_required": N_("A fail needs its reason in writing."),
     "package_not_opened": N_("This bid's package was not opened."),
+    "bid_revoked": N_("The bidder revoked this bid after the deadline: it is not evaluated."),
     "justification_required": N_("Correct the score or justify it in writing."),
     "finding_resolved": N_("This finding is resolved already."),
     "not_correctable": N_("This finding has no score to correct: justify it in writing."),

@@ -42,17 +42,15 @@ from bidding.award.jobs import AwardDue
 from bidding.award.states import AwardState
 from bidding.client import format as fmt
 from bidding.client.hall import decrypt_bid
+from bidding.client.problems import BidRejected
 from bidding.client.sdk import sign_contract as client_sign_contract
 from bidding.client.sdk import sign_notice as client_sign_notice
-from bidding.client.sdk import sign_statement_async
 from bidding.evaluation.report.service import publish_report
 from bidding.guarantees_flow import SecurityState, statuses_by_bidder
-from bidding.intake.base import receipt_number
 from bidding.models import Bid, BidStatus, BidVersion, Tender, VersionKind
 from bidding.opening.jobs import OpeningClock, TenderDeadline
 from bidding.opening.models import OpeningBid
 from bidding.opening.record import publish_record
-from bidding.receipts import sign_receipt
 from bidding.schemas import LotCreate
 from certs.devpki.pki import DevPki
 from certs.tsa.client import LocalTsa
@@ -394,6 +392,11 @@ async def test_tender_a_issued_by_the_client_verified_awarded_and_released(  # n
     tally = p.guarantor_client()
     assert tally["releases_acknowledged"] == [guarantees["A"].guarantee_no]
     assert await acknowledged(p, guarantees["A"])
+    # After the contract no bid is revoked any more (撤销 runs until the contract).
+    p.local.cookies.clear()
+    with clock.use_clock(closed), pytest.raises(BidRejected) as after_contract:
+        await (await bid_client(p.local, bidders["B"])).revoke(code, "L1", bidders["B"].sign.signing())
+    assert (after_contract.value.status, after_contract.value.rule) == (409, "before-contract")
     page = await securities_page(p, owner, code, closed)
     for letter in "AB":
         assert 'data-status="released"' in card_of(page, guarantees[letter].guarantee_no)
@@ -495,10 +498,8 @@ async def test_tender_b_a_claim_after_a_withdrawal_after_the_deadline_answered_b
     assert refused.status_code == 422, refused.text
     assert refused.json()["errors"][0]["rule"] == "trigger_not_recorded"
 
-    # The bidder's 撤销 after the deadline. Known gap: intake refuses a withdrawal after the deadline
-    # (bidding/intake/withdrawal.py), so no service records one; the version is written as the
-    # withdrawal service writes its versions, received an hour after the deadline.
-    await withdrawal_after_the_deadline(p, bid, tender, bidder)
+    # The bidder's 撤销 an hour after the deadline, through the API (`bidding.intake.revocation`).
+    await revocation_after_the_deadline(p, bid, tender, bidder)
 
     # The tenderee files the claim through the platform's API; the guarantor's client answers it.
     filed = await p.live.post(url, json=claim, headers=headers)
@@ -523,50 +524,22 @@ async def test_tender_b_a_claim_after_a_withdrawal_after_the_deadline_answered_b
     assert 'data-claim-status="paid"' in card
 
 
-async def withdrawal_after_the_deadline(p: Platform, bid: Bid, tender: Tender, bidder: Party) -> None:
-    """The bidder's 撤销 an hour after the deadline, written as `bidding.intake.withdrawal` writes a
-    withdrawal (the bidder's CAdES over the withdrawal statement, the platform's signed and
-    timestamped receipt), which refuses it after the deadline. The guarantee stays bound to the bid:
-    a 撤销's security is forfeit, not freed."""
+async def revocation_after_the_deadline(p: Platform, bid: Bid, tender: Tender, bidder: Party) -> None:
+    """The bidder's 撤销 an hour after the deadline through the API and the SDK (`BidClient.revoke`:
+    the bidder's CAdES over the revocation statement, which states that the security may be kept or
+    claimed; the platform's signed receipt). The in-process app serves it, under a clock moved past
+    the deadline (the live server's clock cannot move). The guarantee stays bound to the bid: a
+    撤销's security is forfeit, not freed."""
+    p.local.cookies.clear()
     with clock.use_clock(await p.later(tender, timedelta(hours=1))):
-        async with transaction(p.maker, lock=True) as session:
-            now = await clock.now(session)
-            row = await session.get_one(Bid, bid.id, with_for_update=True)
-            withdrawn = await session.get_one(BidVersion, row.current_version_id)
-            statement = fmt.withdrawal_statement(tender.project_code, "L1", bidder.uscc, withdrawn.receipt_no)
-            signature = await sign_statement_async(statement, bidder.sign.signing())
-            receipt_no = receipt_number(now)
-            record = {
-                "receiptNo": receipt_no,
-                "kind": VersionKind.WITHDRAWAL.value,
-                "tender": tender.project_code,
-                "lot": "L1",
-                "bidder": bidder.uscc,
-                "bidderName": bidder.name,
-                "version": row.versions + 1,
-                "receivedAt": now.isoformat(),
-                "deadline": tender.deadline.isoformat() if tender.deadline else None,
-                "withdraws": withdrawn.id.hex,
-                "withdrawsReceiptNo": withdrawn.receipt_no,
-                "signerSha256": bidder.sign.certificate.fingerprint(hashes.SHA256()).hex(),
-            }
-            receipt = await sign_receipt(session, p.settings, record, client_ip=None, at=now)
-            version = BidVersion(
-                bid_id=bid.id,
-                number=row.versions + 1,
-                kind=VersionKind.WITHDRAWAL,
-                receipt_no=receipt_no,
-                received_at=now,
-                submitted_by=bidder.account.user_id,
-                receipt=receipt.data,
-                receipt_signature=receipt.signature,
-                manifest=statement,
-                manifest_signature=signature,
-                signer_sha256=record["signerSha256"],
-            )
-            session.add(version)
-            await session.flush()
-            row.versions += 1
-            row.status = BidStatus.WITHDRAWN
-            row.current_version_id = version.id
-            row.updated_at = now
+        sdk = await bid_client(p.local, bidder)
+        receipt = await sdk.revoke(tender.project_code, "L1", bidder.sign.signing())
+    assert receipt.record["kind"] == "revocation"
+    assert receipt.record["signerSha256"] == bidder.sign.certificate.fingerprint(hashes.SHA256()).hex()
+    async with p.maker() as session:
+        row = await session.get_one(Bid, bid.id)
+        version = await session.get_one(BidVersion, row.current_version_id)
+    assert (row.status, version.kind) == (BidStatus.REVOKED, VersionKind.REVOCATION)
+    assert version.manifest == fmt.revocation_statement(
+        tender.project_code, "L1", bidder.uscc, receipt.record["revokesReceiptNo"]
+    )

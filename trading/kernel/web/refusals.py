@@ -222,6 +222,7 @@ RULE_TEXT: Final[Mapping[str, str]] = MappingProxyType(
         "drop_reason": N_("Choose a reason the law allows for passing over a candidate."),
         "dropped_once": N_("This candidate's withdrawal or disqualification is already recorded."),
         "first_remaining_candidate": N_("The award goes to the first remaining candidate in order."),
+        "candidate_revoked": N_("This candidate revoked its bid after the deadline: it cannot be awarded."),
         "no_accepted_complaint": N_("No accepted complaint is waiting for a decision."),
         "no_pending_objection": N_("No objection is waiting for an answer."),
         "not_a_candidate": N_("Only a candidate recommended by the evaluation committee can be awarded."),
