@@ -78,8 +78,13 @@ def id_number_problem(value: str) -> str | None:
         date(int(text[6:10]), int(text[10:12]), int(text[12:14]))
     except ValueError:
         return "id-number-format"
-    total = sum(int(digit) * weight for digit, weight in zip(text[:17], _ID_WEIGHTS, strict=True))
-    return None if _ID_CHECK[total % 11] == text[17] else "id-number-checksum"
+    return None if id_check_character(text[:17]) == text[17] else "id-number-checksum"
+
+
+def id_check_character(first17: str) -> str:
+    """The GB 11643 check character of an identity number's first 17 digits."""
+    total = sum(int(digit) * weight for digit, weight in zip(first17, _ID_WEIGHTS, strict=True))
+    return _ID_CHECK[total % 11]
 
 
 def normalise_phone(value: str) -> str:

@@ -25,7 +25,7 @@ import { buildContainer, readCertificate, RESPONSE_FILE } from "/static/js/pki/e
 import { currentHolder, errorMessage } from "/static/js/pki/page.js";
 import { readResponse, requirementProblems } from "./response_check.js";
 
-const FIELDS = ["files", "response", "total-price", "duration-days", "items", "guarantee-reference", "signing", "encryption-cert"];
+const FIELDS = ["files", "response", "parties", "total-price", "duration-days", "items", "guarantee-reference", "signing", "encryption-cert"];
 const AMOUNT = /^\d+(\.\d+)?$/;
 
 class Refusal extends Error {
@@ -151,10 +151,51 @@ function wire(form) {
 
   /** The chosen structured response's bytes, checked as the bidder tool checks it (the rule of
    * each problem named in the words of the template's data-text-response-<rule>); null without one. */
+  /** The parties typed on the page (issue 19: project manager, one contact, a cash bond's payer
+   * account), as the response's fields; null when none is filled. They go into the response. */
+  function declaredParties() {
+    const declared = {};
+    const field = (name) => (input(name) ? (input(name).value || "").trim() : ""); // payer: cash tenders only
+    const some = (names) => names.some((n) => field(n));
+    if (some(["pm-name", "pm-id-number", "pm-registration-no"])) {
+      declared.projectManager = { name: field("pm-name") };
+      if (field("pm-id-number")) declared.projectManager.idNumber = field("pm-id-number");
+      if (field("pm-registration-no")) declared.projectManager.registrationNo = field("pm-registration-no");
+    }
+    if (some(["contact-name", "contact-phone", "contact-email"])) {
+      const contact = { name: field("contact-name") };
+      if (field("contact-phone")) contact.phone = field("contact-phone");
+      if (field("contact-email")) contact.email = field("contact-email");
+      declared.contacts = [contact];
+    }
+    if (some(["payer-account-no", "payer-bank"])) {
+      declared.bidSecurityPayer = { accountNo: field("payer-account-no"), bank: field("payer-bank") };
+    }
+    return Object.keys(declared).length ? declared : null;
+  }
+
+  /** The response's bytes with the page's parties written in (they replace the file's own). */
+  function withParties(bytes, declared) {
+    let document;
+    try {
+      document = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
+    } catch (error) {
+      return bytes; // readResponse names the rule
+    }
+    if (document === null || typeof document !== "object" || Array.isArray(document)) return bytes;
+    bytes.fill(0);
+    return new TextEncoder().encode(JSON.stringify({ ...document, ...declared }));
+  }
+
   async function structuredResponse() {
     const file = input("response").files[0];
-    if (!file) return null;
-    const bytes = await readFile(file);
+    const declared = declaredParties();
+    if (!file) {
+      if (declared) throw new Refusal("parties", text("parties-need-response"), "parties-need-response");
+      return null;
+    }
+    let bytes = await readFile(file);
+    if (declared) bytes = withParties(bytes, declared);
     const [answer, refused] = readResponse(bytes, form.dataset);
     const problems = answer && form.dataset.requirements ? requirementProblems(answer, await requirements()) : refused;
     if (!problems.length) return bytes;
