@@ -154,8 +154,9 @@ class GuarantorConsolePages(Controller):
             parser = FieldParser()
             number = parser.required("payer_account_no", data.payer_account_no, max_length=64)
             bank = parser.required("payer_bank", data.payer_bank, max_length=BANK_LIMIT)
-            if number and bank:
-                for name, rule, message in account_problems(number, bank):
+            named = {p["field"] for p in parser.problems}  # a field already refused (required) once
+            for name, rule, message in account_problems(number, bank):
+                if name not in named:
                     parser.add(name, rule, message)
             parser.done()
             return await service.mark_paid(db_session, actor, application_id, payer_account(number, bank))
