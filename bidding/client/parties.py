@@ -47,6 +47,7 @@ _ID_CHECK: Final = "10X98765432"
 _ID_SHAPE: Final = re.compile(r"^[1-9]\d{16}[\dX]$")
 _MOBILE: Final = re.compile(r"^1[3-9]\d{9}$")
 _LANDLINE: Final = re.compile(r"^0\d{2,3}-?\d{7,8}(-\d{1,6})?$")
+_LANDLINE_DIGITS: Final = re.compile(r"^0\d{9,11}$")  # area code and number, no extension
 _EMAIL: Final = re.compile(
     r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$"
 )
@@ -88,12 +89,16 @@ def id_check_character(first17: str) -> str:
 
 
 def normalise_phone(value: str) -> str:
-    """Spaces and brackets dropped, a mainland mobile without +86/0086; a landline keeps its hyphens."""
+    """Spaces and brackets dropped; a mainland mobile without +86/0086 and a landline without an
+    extension as their digits (so ``021-64281234`` and ``(021) 6428 1234`` compare equal); a
+    landline with an extension keeps its hyphens.
+    """
     text = re.sub(r"[\s()（）]", "", value)
     for prefix in ("+86", "0086"):
         if text.startswith(prefix) and _MOBILE.match(text[len(prefix) :].replace("-", "")):
             text = text[len(prefix) :]
-    return text.replace("-", "") if _MOBILE.match(text.replace("-", "")) else text
+    digits = text.replace("-", "")
+    return digits if _MOBILE.match(digits) or _LANDLINE_DIGITS.match(digits) else text
 
 
 def normalise_account(value: str) -> str:
@@ -163,7 +168,7 @@ def _contact_problems(path: str, contact: Mapping[str, Any]) -> list[PartyProble
         found.append(PartyProblem(path, "contact-reachable", "give a phone number or an e-mail address"))
     if phone is not None:
         normal = normalise_phone(phone)
-        if not (_MOBILE.match(normal) or _LANDLINE.match(normal)):
+        if not (_MOBILE.match(normal) or _LANDLINE_DIGITS.match(normal) or _LANDLINE.match(normal)):
             found.append(
                 PartyProblem(f"{path}.phone", "phone-format", "a mobile (13800138000) or a landline with area code")
             )

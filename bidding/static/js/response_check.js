@@ -53,6 +53,7 @@ const ID_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
 const ID_CHECK = "10X98765432";
 const MOBILE = /^1[3-9]\d{9}$/;
 const LANDLINE = /^0\d{2,3}-?\d{7,8}(-\d{1,6})?$/;
+const LANDLINE_DIGITS = /^0\d{9,11}$/; // area code and number, no extension
 const EMAIL = /^[A-Za-z0-9._%+-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$/;
 const REGISTRATION = /^[0-9A-Za-z\u4e00-\u9fff-]{4,40}$/;
 const ACCOUNT = /^\d{8,32}$/;
@@ -72,13 +73,15 @@ export function idNumberProblem(value) {
   return ID_CHECK[total % 11] === text[17] ? null : "id-number-checksum";
 }
 
-/** A phone as the platform compares it: spaces and brackets dropped, a mobile without +86/0086. */
+/** A phone as the platform compares it (`parties.normalise_phone`): spaces and brackets dropped,
+ * a mobile without +86/0086 and a landline without extension as digits. */
 export function normalisePhone(value) {
   let text = value.replace(/[\s()（）]/g, "");
   for (const prefix of ["+86", "0086"]) {
     if (text.startsWith(prefix) && MOBILE.test(text.slice(prefix.length).replace(/-/g, ""))) text = text.slice(prefix.length);
   }
-  return MOBILE.test(text.replace(/-/g, "")) ? text.replace(/-/g, "") : text;
+  const digits = text.replace(/-/g, "");
+  return MOBILE.test(digits) || LANDLINE_DIGITS.test(digits) ? digits : text;
 }
 
 function nameProblems(path, value, rule) {
@@ -121,7 +124,7 @@ export function partyProblems(document) {
       if (phone === null && email === null) problems.push(new ResponseProblem("contact-reachable", path));
       if (phone !== null) {
         const normal = normalisePhone(phone);
-        if (!MOBILE.test(normal) && !LANDLINE.test(normal)) problems.push(new ResponseProblem("phone-format", `${path}.phone`));
+        if (!MOBILE.test(normal) && !LANDLINE_DIGITS.test(normal) && !LANDLINE.test(normal)) problems.push(new ResponseProblem("phone-format", `${path}.phone`));
       }
       if (email !== null && (email.length > EMAIL_LIMIT || !EMAIL.test(email))) problems.push(new ResponseProblem("email-format", `${path}.email`));
     });

@@ -44,6 +44,7 @@ from trading.guarantees.models import (
     Guarantor,
     ReleaseReason,
 )
+from trading.guarantees.payer import payer_account
 from trading.guarantees.repository import GuaranteesRepository
 from trading.guarantees.rules import CHINA, verification_code_for
 from trading.kernel.auth.roles import Role
@@ -187,7 +188,7 @@ async def test_bidder_downloads_its_issued_guarantee(
         tenderee = await organisation(session, settings, OrganisationKind.PURCHASER_UNIT)
         applicant = await session.get_one(Organisation, bidder.organisation_id)
         application = await service.apply(session, SYSTEM, application_request(product, applicant, tenderee))
-        await service.mark_paid(session, SYSTEM, application.id)
+        await service.mark_paid(session, SYSTEM, application.id, payer_account("6222021001123456789", "中国银行"))
         guarantee = await service.record_issuance(
             session,
             SYSTEM,
@@ -205,6 +206,9 @@ async def test_bidder_downloads_its_issued_guarantee(
     page = await client.get("/guarantees/mine")
     assert "BH-PAGES-0001" in page.text
     assert f"/guarantees/verify/{guarantee.verification_code}" in page.text
+    assert "保函费付款账户" in page.text  # issue 19: the fee's account, masked
+    assert "****6789" in page.text
+    assert "6222021001123456789" not in page.text
     for part, body, media in (
         ("json", b'{"guarantee":"pages"}', "application/json"),
         ("p7s", b"cades-pages", "application/pkcs7-signature"),
