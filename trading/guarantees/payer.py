@@ -28,10 +28,6 @@ class PayerAccount:
     number: str
     bank: str
 
-    @property
-    def masked(self) -> str:
-        return mask_account(self.number)
-
 
 def account_problems(number: str, bank: str) -> list[tuple[str, str, str]]:
     """(field, rule, message) for each rule broken: ``payer_account_no`` ``account-number-format``,
