@@ -188,6 +188,7 @@ async def test_a_structured_response_sealed_in_the_browser_reaches_the_evaluatio
         await page.locator("#seal-pm-id-number").fill("11010519491231002X")
         await page.locator("#seal-contact-name").fill("李四")
         await page.locator("#seal-contact-phone").fill("138 0013 8000")
+        await page.locator("#seal-contact-phone").blur()  # a party put right is checked again on leaving it
 
         # The complete response: sealed in the package, submitted, receipted.
         await page.locator("#seal-response").set_input_files(str(complete))

@@ -25,6 +25,10 @@ import { buildContainer, readCertificate, RESPONSE_FILE } from "/static/js/pki/e
 import { currentHolder, errorMessage } from "/static/js/pki/page.js";
 import { readResponse, requirementProblems } from "./response_check.js";
 
+const PARTY_FIELDS = [
+  "pm-name", "pm-id-number", "pm-registration-no", "contact-name", "contact-phone", "contact-email",
+  "payer-account-no", "payer-bank",
+];
 const FIELDS = ["files", "response", "parties", "total-price", "duration-days", "items", "guarantee-reference", "signing", "encryption-cert"];
 const AMOUNT = /^\d+(\.\d+)?$/;
 
@@ -65,7 +69,7 @@ function wire(form) {
     }
   }
 
-  function showError(field, message, rule) {
+  function showError(field, message, rule, focus = true) {
     const p = field && document.getElementById(`seal-error-${field}`);
     if (!p) { status.textContent = message; return; }
     p.textContent = message;
@@ -73,7 +77,7 @@ function wire(form) {
     if (rule) p.setAttribute("data-rule", rule);
     if (input(field)) {
       input(field).setAttribute("aria-invalid", "true");
-      input(field).focus();
+      if (focus) input(field).focus();
     }
   }
 
@@ -204,21 +208,32 @@ function wire(form) {
     throw new Refusal("response", words.join(" "), problems[0].rule);
   }
 
-  // Checked as soon as it is chosen, too: the refusal stands next to the field before sealing.
-  input("response").addEventListener("change", async () => {
-    const p = document.getElementById("seal-error-response");
-    p.textContent = "";
-    p.hidden = true;
-    p.removeAttribute("data-rule");
+  // Checked as soon as it is chosen (or a declared party changes), too: the refusal stands next to
+  // the field before sealing, and goes once the response or the party is put right.
+  let rechecks = 0;
+  async function recheckResponse(event) {
+    const mine = ++rechecks; // only the latest check speaks: an earlier one may finish later
+    for (const name of ["response", "parties"]) {
+      const p = document.getElementById(`seal-error-${name}`);
+      p.textContent = "";
+      p.hidden = true;
+      p.removeAttribute("data-rule");
+    }
     input("response").removeAttribute("aria-invalid");
+    const focus = event.target === input("response"); // never pull focus away from a party field being typed
     try {
       const bytes = await structuredResponse();
       if (bytes) bytes.fill(0);
     } catch (failure) {
-      if (failure instanceof Refusal) showError(failure.field, failure.message, failure.rule);
-      else showError("response", `${text("failed")} ${failure && failure.message ? failure.message : String(failure)}`);
+      if (mine !== rechecks) return;
+      if (failure instanceof Refusal) showError(failure.field, failure.message, failure.rule, focus);
+      else showError("response", `${text("failed")} ${failure && failure.message ? failure.message : String(failure)}`, "", focus);
     }
-  });
+  }
+  input("response").addEventListener("change", recheckResponse);
+  for (const name of PARTY_FIELDS) {
+    if (input(name)) input(name).addEventListener("change", recheckResponse);
+  }
 
   /** The key holders' certificates, fetched from the links the page lists (public). */
   async function keyHolders() {
