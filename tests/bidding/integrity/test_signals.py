@@ -447,9 +447,7 @@ async def test_the_same_project_manager_contact_and_payer_account_are_hard_evide
         )
     assert row is not None
     assert row.declared_parties is not None
-    assert row.declared_parties["contacts"] == [
-        {"name": "钱七", "phone": "02164281234", "email": "qian@c.example.com"}
-    ]
+    assert row.declared_parties["contacts"] == [{"name": "钱七", "phone": "02164281234", "email": "qian@c.example.com"}]
 
     findings = {f.rule: f for f in screen_evidence(sealed.code, "L1", list(signals.values()), load_catalogue())}
     pair = tuple(sorted((ids["A"], ids["B"])))
