@@ -31,6 +31,7 @@ from typing import Any, BinaryIO, Final
 from cryptography import x509
 
 from bidding.client import format as fmt
+from bidding.client import parties
 from bidding.client.fingerprint import DeviceFingerprint
 from bidding.client.price_summary import PriceSummary
 from bidding.client.problems import BidBuildError, ContentMismatch
@@ -133,7 +134,8 @@ def file_digest(path: Path) -> tuple[int, str]:
 
 def _check_response(path: Path, *, tender: str, lot: str, bidder: str) -> None:
     """What the client can check of a structured response without the platform's reader: a JSON
-    object of a known format naming this tender, lot and bidder, within the size limit.
+    object of a known format naming this tender, lot and bidder, within the size limit, whose
+    declared parties (`bidding.client.parties`) break no rule.
     """
     if not path.is_file():
         raise BidBuildError(f"{path} is not a file")
@@ -149,6 +151,9 @@ def _check_response(path: Path, *, tender: str, lot: str, bidder: str) -> None:
     named = (document.get("tender"), document.get("lot"), document.get("bidder"))
     if named != (tender, lot, bidder):
         raise BidBuildError(f"the response names {'/'.join(map(str, named))}, not {tender}/{lot}/{bidder}")
+    declared = parties.problems(document)  # issue 19: project manager, contacts, a cash bond's account
+    if declared:
+        raise BidBuildError("the response's declared parties break a rule: " + "; ".join(map(str, declared)))
 
 
 @dataclass(frozen=True, slots=True)

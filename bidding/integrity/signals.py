@@ -12,9 +12,15 @@ Where each field comes from (issue 19 §1):
   (``ggzy-response.json``) is the platform's own format, not a document the bidder authored: left out;
 - ``guarantee_issuer``: the USCC of the guarantor whose electronic guarantee (保函) secures the bid
   (`trading.guarantees`); None for cash or none;
-- ``guarantee_payer_account``, ``contacts``, ``project_manager``: **not recorded anywhere on the
-  platform yet** (no payment record of the bid security's account, no contact or project manager
-  field in the manifest or the structured response): always None / empty;
+- ``project_manager``, ``contacts``: ``bidding_opening_bids.declared_parties`` (migration 0054), the
+  parties the opened package's structured response declares (`bidding.client.parties`, recorded
+  at the opening, normalised): the project manager's identity number, else registration number,
+  else name; every contact's phone (digits) and e-mail (lower case). None / empty before the
+  opening (the response is sealed), for older responses, and when the declaration broke a rule;
+- ``guarantee_payer_account``: for an electronic guarantee, the account its fee was paid from
+  (``guarantees_applications.payer_account_no``, recorded when the guarantor marks it paid); else,
+  for a cash bond, the account the response declares it was paid from (``bidSecurityPayer``,
+  after the opening only); None when neither is recorded;
 - ``texts``: not stored by the platform; the caller passes what it extracted (``texts=``).
 """
 
@@ -32,7 +38,7 @@ from bidding.client.format import RESPONSE_FILE
 from bidding.integrity.screens.model import BidSignals
 from bidding.models import Bid, BidStatus, BidVersion, Lot
 from bidding.opening.models import OpeningBid, OpeningSession, Outcome
-from trading.guarantees.models import Guarantee, Guarantor
+from trading.guarantees.models import Guarantee, GuaranteeApplication, Guarantor
 from trading.parties.models import Organisation
 
 __all__ = ["AUTHORING_KEYS", "LotNotFound", "lot_signals"]
@@ -79,36 +85,39 @@ async def lot_signals(
     """
     lot_row = await _lot(session, tender_id, lot)
     opening_id = await session.scalar(select(OpeningSession.id).where(OpeningSession.tender_id == tender_id))
-    rows: list[tuple[BidVersion, Organisation, OpeningBid | None, str | None]]
+    rows: list[tuple[BidVersion, Organisation, OpeningBid | None, str | None, str | None]]
     if opening_id is not None:  # the bids the opening holds, with what it recorded
         opened_query = (
-            select(BidVersion, Organisation, OpeningBid, Guarantor.uscc)
+            select(BidVersion, Organisation, OpeningBid, Guarantor.uscc, GuaranteeApplication.payer_account_no)
             .join(Bid, Bid.id == OpeningBid.bid_id)
             .join(BidVersion, BidVersion.id == OpeningBid.version_id)
             .join(Organisation, Organisation.id == Bid.organisation_id)
             .outerjoin(Guarantee, Guarantee.bid_id == Bid.id)
             .outerjoin(Guarantor, Guarantor.id == Guarantee.guarantor_id)
+            .outerjoin(GuaranteeApplication, GuaranteeApplication.id == Guarantee.application_id)
             .where(OpeningBid.session_id == opening_id, Bid.lot_id == lot_row.id)
             .order_by(Organisation.id)
         )
-        rows = [(v, o, b, i) for v, o, b, i in (await session.execute(opened_query)).all()]
+        rows = [(v, o, b, i, a) for v, o, b, i, a in (await session.execute(opened_query)).all()]
     else:  # before the opening: the current submitted versions
         submitted_query = (
-            select(BidVersion, Organisation, Guarantor.uscc)
+            select(BidVersion, Organisation, Guarantor.uscc, GuaranteeApplication.payer_account_no)
             .join(Bid, Bid.current_version_id == BidVersion.id)
             .join(Organisation, Organisation.id == Bid.organisation_id)
             .outerjoin(Guarantee, Guarantee.bid_id == Bid.id)
             .outerjoin(Guarantor, Guarantor.id == Guarantee.guarantor_id)
+            .outerjoin(GuaranteeApplication, GuaranteeApplication.id == Guarantee.application_id)
             .where(Bid.tender_id == tender_id, Bid.lot_id == lot_row.id, Bid.status == BidStatus.SUBMITTED)
             .order_by(Organisation.id)
         )
-        rows = [(v, o, None, i) for v, o, i in (await session.execute(submitted_query)).all()]
+        rows = [(v, o, None, i, a) for v, o, i, a in (await session.execute(submitted_query)).all()]
     texts = texts or {}
     signals = []
-    for version, organisation, opened, issuer in rows:
+    for version, organisation, opened, issuer, fee_account in rows:
         if opened is not None and opened.outcome in _NOT_VALID:
             continue
         files = _files(opened.package_files if opened is not None else None)
+        declared = _declared(opened.declared_parties if opened is not None else None)
         bidder = str(organisation.id)
         signals.append(
             BidSignals(
@@ -120,6 +129,9 @@ async def lot_signals(
                 submit_ip=version.submit_ip,
                 decrypt_ip=opened.decrypt_ip if opened is not None else None,
                 guarantee_issuer=issuer,
+                guarantee_payer_account=fee_account or _cash_payer(declared),
+                contacts=_contacts(declared),
+                project_manager=_project_manager(declared),
                 texts=tuple(texts.get(bidder, ())),
             )
         )
@@ -157,3 +169,41 @@ def _files(recorded: Mapping[str, Any] | None) -> list[Mapping[str, Any]]:
 
 def _authoring(file: Mapping[str, Any]) -> Mapping[str, str]:
     return {key: str(file[key]) for key in AUTHORING_KEYS if file.get(key)}
+
+
+def _declared(recorded: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    """The recorded declaration, or nothing when there is none or it broke a rule (``problems``)."""
+    if not isinstance(recorded, Mapping) or "problems" in recorded:
+        return {}
+    return recorded
+
+
+def _project_manager(declared: Mapping[str, Any]) -> str | None:
+    """The identity number, else the registration number, else the name."""
+    manager = declared.get("projectManager")
+    if not isinstance(manager, Mapping):
+        return None
+    for key in ("idNumber", "registrationNo", "name"):
+        value = manager.get(key)
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    return None
+
+
+def _contacts(declared: Mapping[str, Any]) -> tuple[str, ...]:
+    """Every declared contact's phone and e-mail, in order, without repeats."""
+    found: list[str] = []
+    for contact in declared.get("contacts") or ():
+        if not isinstance(contact, Mapping):
+            continue
+        for key in ("phone", "email"):
+            value = contact.get(key)
+            if isinstance(value, str) and value and value not in found:
+                found.append(value)
+    return tuple(found)
+
+
+def _cash_payer(declared: Mapping[str, Any]) -> str | None:
+    payer = declared.get("bidSecurityPayer")
+    value = payer.get("accountNo") if isinstance(payer, Mapping) else None
+    return value if isinstance(value, str) and value else None

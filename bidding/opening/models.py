@@ -137,6 +137,10 @@ class OpeningBid(UUIDPrimaryKey, Base):
     package_files: Mapped[dict[str, Any] | None] = mapped_column(default=None)
     """``{"files": [{"name", "size", "sha256", "author", "created", …}]}``: the opened package's
     files with their authoring metadata (`bidding.opening.authoring.package_files`)."""
+    declared_parties: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+    """The parties the opened package's structured response declares (`bidding.client.parties`:
+    ``projectManager``, ``contacts``, ``bidSecurityPayer``, normalised), or ``{"problems": [rule…]}``
+    when they break a rule; None without a response or without any. Confidential like the package."""
 
 
 class ReleasedShare(UUIDPrimaryKey, Base):

@@ -27,6 +27,9 @@ from bidding.client.sdk import sign_statement_async
 from bidding.errors import BidRefused
 from bidding.guarantees_flow import SecurityState, security_status
 from bidding.intake.service import IntakeService
+from bidding.integrity.screens.evidence import screen_evidence
+from bidding.integrity.screens.rules import load_catalogue
+from bidding.integrity.signals import lot_signals
 from bidding.models import Bid, BidStatus, BidVersion, Tender
 from bidding.policies import BiddingPermission
 from bidding.schemas import LotCreate
@@ -46,6 +49,7 @@ from trading.guarantees.models import (
     GuaranteeStatus,
     Guarantor,
 )
+from trading.guarantees.payer import PayerAccount, payer_account
 from trading.guarantees.release_jobs import GuaranteeExpiryNotified, release_bid_securities
 from trading.kernel import clock
 from trading.kernel.auth.identity import Actor
@@ -100,8 +104,10 @@ async def issue_guarantee(  # noqa: PLR0917 - the facts a test changes
     lot_code: str = "L1",
     amount: Decimal = REQUIRED,
     beneficiary: tuple[str, str] | None = None,
+    payer: PayerAccount | None = None,
 ) -> Guarantee:
-    """A bid guarantee issued by the development PKI's guarantor (real CAdES and PAdES) and recorded."""
+    """A bid guarantee issued by the development PKI's guarantor (real CAdES and PAdES) and recorded;
+    ``payer``: the account its fee was paid from (issue 19)."""
     tender = world.tender
     assert tender.deadline is not None
     beneficiary_name, beneficiary_uscc = beneficiary or (world.tenderee.name, world.tenderee.uscc)
@@ -132,7 +138,7 @@ async def issue_guarantee(  # noqa: PLR0917 - the facts a test changes
                 valid_until=valid_until.astimezone(UTC).date(),
             ),
         )
-        await service.mark_paid(session, SYSTEM, application.id)
+        await service.mark_paid(session, SYSTEM, application.id, payer)
         number = f"BH{uuid.uuid4().hex[:10].upper()}"
         issued_at = datetime.now(UTC).replace(microsecond=0)
         data = document.Guarantee(
@@ -618,3 +624,57 @@ async def test_a_withdrawal_before_the_deadline_frees_the_guarantee(
     await intake.withdraw(bid_actor(bidder), world.tender.project_code, "L1", base64.b64encode(signature).decode())
     async with session_maker() as session:
         assert (await session.get_one(Guarantee, guarantee.id)).bid_id is None  # free for another bid
+
+
+@pytest.mark.parametrize("same_account", [True, False])
+async def test_guarantee_fees_paid_from_one_account_are_hard_evidence(
+    *,
+    session_maker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    store: FileStore,
+    dev_pki: DevPki,
+    dev_tsa: LocalTsa,
+    world: World,
+    bidder: Party,
+    other_bidder: Party,
+    tmp_path: Path,
+    same_account: bool,
+) -> None:
+    """Issue 19: the account each guarantee's fee was paid from is in `lot_signals`; two bidders
+    whose fees came from one account raise EVID-GUARANTEE-PAYER (实施条例 Art. 40 (6)), masked; two
+    accounts raise nothing."""
+    accounts = {
+        bidder.uscc: payer_account("6222 0210 0112 3456 789", "中国工商银行北京海淀支行"),
+        other_bidder.uscc: payer_account(
+            "6222-0210-0112-3456-789" if same_account else "6217000010012345678", "中国工商银行北京海淀支行"
+        ),
+    }
+    for party in (bidder, other_bidder):
+        guarantee = await issue_guarantee(
+            session_maker, store, dev_pki, dev_tsa, world, party, payer=accounts[party.uscc]
+        )
+        await submit(
+            session_maker,
+            settings,
+            store,
+            tmp_path,
+            world,
+            party,
+            {"form": "guarantee", "reference": guarantee.guarantee_no},
+        )
+    async with session_maker() as session:
+        signals = {s.bidder: s for s in await lot_signals(session, world.tender.id, "L1")}
+    ours, theirs = signals[str(bidder.organisation_id)], signals[str(other_bidder.organisation_id)]
+    assert ours.guarantee_payer_account == "6222021001123456789"
+    assert (theirs.guarantee_payer_account == ours.guarantee_payer_account) is same_account
+    findings = screen_evidence("ocid", "L1", list(signals.values()), load_catalogue())
+    payer = [f for f in findings if f.rule == "EVID-GUARANTEE-PAYER"]
+    if not same_account:
+        assert payer == []
+        return
+    [finding] = payer
+    assert finding.hard is True
+    assert set(finding.subjects) == {str(bidder.organisation_id), str(other_bidder.organisation_id)}
+    assert finding.evidence["value"] == "****6789"
+    assert "第四十条第（六）项" in str(finding.evidence["basis"])
+    assert "6222021001123456789" not in str(finding.evidence) + finding.summary

@@ -29,6 +29,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import select
 
 from bidding.client import format as fmt
 from bidding.client.transport import BidClient, decrypt_bid
@@ -36,6 +37,7 @@ from bidding.evaluation.assistance.assess import assess
 from bidding.evaluation.models import RequirementSetRecord
 from bidding.evaluation.response.requirements import read_requirements
 from bidding.evaluation.scoring import documents
+from bidding.opening.models import OpeningBid
 from bidding.opening.service import OpeningService
 from tests.bidding import harness
 from tests.e2e.test_browser_seal import P12_PASSWORD, RecordingProxy, _fill_seal_form, _p12
@@ -174,6 +176,20 @@ async def test_a_structured_response_sealed_in_the_browser_reaches_the_evaluatio
         await expect(page.locator("#seal-response")).to_have_attribute("aria-invalid", "true")
         assert not [url for url in urls if "/uploads" in url]
 
+        # Issue 19: the project manager and contact typed on the page go into the response; an
+        # identity number with a wrong check character is refused by name at sealing.
+        await page.locator("#seal-response").set_input_files(str(complete))
+        await page.locator("#seal-pm-name").fill("张建国")
+        await page.locator("#seal-pm-id-number").fill("110105194912310021")
+        await seal.click()
+        await expect(error).to_have_attribute("data-rule", "id-number-checksum")
+        await expect(error).to_contain_text("校验码")
+        assert not [url for url in urls if "/uploads" in url]
+        await page.locator("#seal-pm-id-number").fill("11010519491231002X")
+        await page.locator("#seal-contact-name").fill("李四")
+        await page.locator("#seal-contact-phone").fill("138 0013 8000")
+        await page.locator("#seal-contact-phone").blur()  # a party put right is checked again on leaving it
+
         # The complete response: sealed in the package, submitted, receipted.
         await page.locator("#seal-response").set_input_files(str(complete))
         await expect(error).to_be_hidden()
@@ -196,6 +212,7 @@ async def test_a_structured_response_sealed_in_the_browser_reaches_the_evaluatio
         await proxy.__aexit__()
         # What left the page: the sealed container, never the response (nor the set's check of it).
         assert not [sent for sent in proxy.sent if MARKER.encode() in sent or complete.read_bytes() in sent]
+        assert not [sent for sent in proxy.sent if b"11010519491231002X" in sent]  # sealed, never in clear
         assert not [url for url in urls if url.startswith("POST") and "requirements" in url]
 
         # Two more bidders seal with the CLI's SDK; the hall opens and every bid is decrypted.
@@ -226,13 +243,27 @@ async def test_a_structured_response_sealed_in_the_browser_reaches_the_evaluatio
         settings = harness.harness_settings(setup.db_url, setup.var)
         opening = OpeningService(create_session_maker(engine), settings, FileStore(setup.storage_dir))
         package = await opening.hall.opened_package(code, LOT, ours.uscc)
+        async with create_session_maker(engine)() as session:
+            recorded = await session.scalar(
+                select(OpeningBid.declared_parties).where(OpeningBid.bidder_uscc == ours.uscc)
+            )
     finally:
         await engine.dispose()
     assert [f.name for f in documents.files_of(package)] == [proposal.name, fmt.RESPONSE_FILE]
     read = documents.read_file(package, fmt.RESPONSE_FILE)
     assert read.matches
-    assert read.data == complete.read_bytes()
-    assert read.file.sha256 == hashlib.sha256(complete.read_bytes()).hexdigest()
+    declared = {
+        "projectManager": {"name": "张建国", "idNumber": "11010519491231002X"},
+        "contacts": [{"name": "李四", "phone": "138 0013 8000"}],
+    }
+    assert read.data is not None
+    assert json.loads(read.data) == {**json.loads(complete.read_bytes()), **declared}
+    # The opening recorded them, normalised, for the integrity screens.
+    assert recorded == {
+        "projectManager": {"name": "张建国", "idNumber": "11010519491231002X", "registrationNo": None},
+        "contacts": [{"name": "李四", "phone": "13800138000", "email": None}],
+    }
+    assert read.file.sha256 == hashlib.sha256(read.data).hexdigest()
     response = documents.structured_response(package)
     assert response is not None
     assessment = assess(read_requirements(requirements), [response])

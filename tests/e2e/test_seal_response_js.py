@@ -26,6 +26,7 @@ from typing import Any
 import pytest
 
 from bidding.client import format as fmt
+from bidding.client import parties
 from bidding.client.price_summary import PriceSummary
 from bidding.client.problems import BidBuildError
 from bidding.client.reading import OpenedPackage, check_package, read_sealed
@@ -281,3 +282,36 @@ async def test_a_response_sealed_in_the_page_opens_like_the_clis(page: Any, pki:
         },
     )
     assert refused["error"] == "reserved-file", refused
+
+
+PARTIES = """async ({document}) => {
+  const check = await import("/bidding/static/js/response_check.js");
+  return check.partyProblems(document).map((p) => [p.rule, p.path]);
+}"""
+
+PARTY_CASES: dict[str, dict[str, Any]] = {
+    "none": {},
+    "all valid": {
+        "projectManager": {"name": "张建国", "idNumber": "11010519491231002x", "registrationNo": "京111060800123"},
+        "contacts": [{"name": "李四", "phone": "+86 138-0013-8000", "email": "li@a.example.com"}],
+        "bidSecurityPayer": {"accountNo": "6222 0210 0112 3456 789", "bank": "中国工商银行北京海淀支行"},
+    },
+    "landline": {"contacts": [{"name": "钱七", "phone": "021-64281234"}]},
+    "checksum": {"projectManager": {"name": "张三", "idNumber": "110105194912310021"}},
+    "no birth date": {"projectManager": {"name": "张三", "idNumber": "110105194913310021"}},
+    "unidentified": {"projectManager": {"name": " "}},
+    "registration": {"projectManager": {"name": "张三", "registrationNo": "a b"}},
+    "unreachable": {"contacts": [{"name": "李四"}, {"name": "", "phone": "12345", "email": "not-mail"}]},
+    "too many": {"contacts": [{"name": "李四", "email": "li@a.example.com"}] * 6},
+    "account": {"bidSecurityPayer": {"accountNo": "6222-12AB", "bank": ""}},
+}
+
+
+@pytest.mark.parametrize("case", list(PARTY_CASES))
+async def test_the_page_checks_declared_parties_by_the_sdks_rules(page: Any, case: str) -> None:
+    """Issue 19: `bidding.client.parties.problems` and `response_check.js` `partyProblems` give
+    the same rules at the same paths on every case."""
+    document = PARTY_CASES[case]
+    expected = [[p.rule, p.path] for p in parties.problems(document)]
+    assert await page.evaluate(PARTIES, {"document": document}) == expected
+    assert bool(expected) is (case not in {"none", "all valid", "landline"})

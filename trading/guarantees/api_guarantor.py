@@ -62,6 +62,7 @@ from trading.guarantees.models import (
     GuaranteeRelease,
     Guarantor,
 )
+from trading.guarantees.payer import payer_account
 from trading.guarantees.rules import verification_code_for
 from trading.kernel import clock
 from trading.kernel.api.errors import documents_problems
@@ -290,7 +291,12 @@ class GuarantorApi(Controller):
             actor = _actor(await _guarantor(db_session, caller))
             if data.decision == "approve":
                 if application.status != ApplicationStatus.PAID:
-                    application = await service.mark_paid(db_session, actor, application.id)
+                    payer = (
+                        payer_account(data.payer_account_no or "", data.payer_bank or "")
+                        if data.payer_account_no is not None or data.payer_bank is not None
+                        else None
+                    )
+                    application = await service.mark_paid(db_session, actor, application.id, payer)
             else:
                 application = await service.refuse(db_session, actor, application.id, data.reason)
             return await _detail(db_session, request, application)

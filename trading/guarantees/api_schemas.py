@@ -66,6 +66,9 @@ class DecisionInput(msgspec.Struct, forbid_unknown_fields=True):
     decision: Literal["approve", "refuse"]
     reason: str = ""
     """Required to refuse (shown to the bidder)."""
+    payer_account_no: str | None = None
+    """Approving: the account the fee was paid from (8–32 digits), with ``payer_bank`` (issue 19)."""
+    payer_bank: str | None = None
 
 
 class GuaranteeUpload(msgspec.Struct, forbid_unknown_fields=True):

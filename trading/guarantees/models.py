@@ -157,6 +157,10 @@ class GuaranteeApplication(UUIDPrimaryKey, Base):
     paid_at: Mapped[datetime | None]
     decided_at: Mapped[datetime | None]
     """When it was issued, refused or withdrawn."""
+    payer_account_no: Mapped[str | None] = mapped_column(sa.String(32), default=None)
+    """Issue 19: the account the fee was paid from (digits only), recorded with ``paid_at``; shown
+    masked (`payer.mask_account`). The integrity screens compare it across a lot's bidders."""
+    payer_bank: Mapped[str | None] = mapped_column(sa.String(100), default=None)
 
 
 class Guarantee(UUIDPrimaryKey, Base):

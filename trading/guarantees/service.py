@@ -48,6 +48,7 @@ from trading.guarantees.models import (
     Guarantor,
     GuarantorStatus,
 )
+from trading.guarantees.payer import PayerAccount
 from trading.guarantees.repository import GuaranteesRepository
 from trading.guarantees.rules import (
     CENT,
@@ -375,6 +376,7 @@ async def _move_application(  # noqa: PLR0917 - one private helper of the three 
     to: ApplicationStatus,
     action: str,
     reason: str | None = None,
+    payer: PayerAccount | None = None,
 ) -> GuaranteeApplication:
     repo = GuaranteesRepository(session)
     application: GuaranteeApplication = await required_row(repo, GuaranteeApplication, application_id, "application_id")
@@ -386,6 +388,8 @@ async def _move_application(  # noqa: PLR0917 - one private helper of the three 
     application.status = to
     if to == ApplicationStatus.PAID:
         application.paid_at = now
+        if payer is not None:  # issue 19: the account the fee came from, for the integrity screens
+            application.payer_account_no, application.payer_bank = payer.number, payer.bank
     else:
         application.decided_at = now
     if reason is not None:
@@ -395,8 +399,12 @@ async def _move_application(  # noqa: PLR0917 - one private helper of the three 
     return application
 
 
-async def mark_paid(session: AsyncSession, actor: Actor, application_id: uuid.UUID) -> GuaranteeApplication:
-    """The bidder paid the fee: applied → paid."""
+async def mark_paid(
+    session: AsyncSession, actor: Actor, application_id: uuid.UUID, payer: PayerAccount | None = None
+) -> GuaranteeApplication:
+    """The bidder paid the fee: applied → paid. ``payer`` (`payer.payer_account`, checked): the
+    account the fee was paid from (issue 19), kept with ``paid_at``; never in the ledger's summary.
+    """
     return await _move_application(
         session,
         actor,
@@ -404,6 +412,7 @@ async def mark_paid(session: AsyncSession, actor: Actor, application_id: uuid.UU
         frozenset({ApplicationStatus.APPLIED}),
         ApplicationStatus.PAID,
         "application_paid",
+        payer=payer,
     )
 
 

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from trading.guarantees import service, tender_facts
 from trading.guarantees.models import ApplicationStatus, Guarantee, GuaranteeApplication, GuaranteeKind
+from trading.guarantees.payer import mask_account
 from trading.guarantees.policies import GuaranteesPermission
 from trading.guarantees.public import KIND_LABELS, STATUS_LABELS
 from trading.guarantees.repository import GuaranteesRepository
@@ -255,6 +256,7 @@ class BidderGuaranteePages(Controller):
             "guarantors": guarantors,
             "products": products,
             "applications": applications,
+            "masked_accounts": {a.id: mask_account(a.payer_account_no) for a in applications},
             "guarantees": guarantees,
             "errors": errors,
             "form": form or {},

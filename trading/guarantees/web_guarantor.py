@@ -31,6 +31,7 @@ from trading.guarantees.models import (
     GuaranteeRelease,
     Guarantor,
 )
+from trading.guarantees.payer import BANK_LIMIT, account_problems, mask_account, payer_account
 from trading.guarantees.policies import GuaranteesPermission
 from trading.guarantees.public import KIND_LABELS
 from trading.guarantees.repository import GuaranteesRepository
@@ -62,9 +63,21 @@ LABELS = Labels(
         "guarantee_no": N_("Guarantee number"),
         "signer_cert_sha256": N_("Signing certificate"),
         "application_id": N_("Application"),
-    }
+        "payer_account_no": N_("Payer's account number"),
+        "payer_bank": N_("Payer's bank"),
+    },
+    rules={
+        "account-number-format": N_("An account number has 8 to 32 digits."),
+        "bank-name": N_("Give the bank's name, at most 100 characters."),
+    },
 )
 CHOOSE_FILE = N_("Choose the file to upload.")
+
+
+@dataclass
+class PaidForm:
+    payer_account_no: str = ""
+    payer_bank: str = ""
 
 
 @dataclass
@@ -132,12 +145,23 @@ class GuarantorConsolePages(Controller):
         application_id: FromPath[uuid.UUID],
         db_session: NamedDependency[AsyncSession],
         actor: NamedDependency[Actor],
+        data: FormBody[PaidForm],
     ) -> Response[Any]:
-        """The fee has arrived: applied → paid."""
+        """The fee has arrived: applied → paid, with the account it was paid from (issue 19)."""
         await _own_application(db_session, actor, application_id)
-        return await self._submit(
-            request, db_session, actor, lambda: service.mark_paid(db_session, actor, application_id), application_id
-        )
+
+        async def work() -> object:
+            parser = FieldParser()
+            number = parser.required("payer_account_no", data.payer_account_no, max_length=64)
+            bank = parser.required("payer_bank", data.payer_bank, max_length=BANK_LIMIT)
+            named = {p["field"] for p in parser.problems}  # a field already refused (required) once
+            for name, rule, message in account_problems(number, bank):
+                if name not in named:
+                    parser.add(name, rule, message)
+            parser.done()
+            return await service.mark_paid(db_session, actor, application_id, payer_account(number, bank))
+
+        return await self._submit(request, db_session, actor, work, application_id)
 
     @post("/{application_id:uuid}/refuse", name="guarantees.refuse", opt=requires(GuaranteesPermission.ISSUE))
     async def refuse(
@@ -298,6 +322,7 @@ class GuarantorConsolePages(Controller):
         context = {
             "guarantor": guarantor,
             "queue": queue,
+            "masked_accounts": {a.id: mask_account(a.payer_account_no) for a in queue},
             # What each guarantee must print (`rules.verification_code_for`), shown before issue.
             "codes": {row.id: verification_code_for(secret, row.application_no) for row in queue},
             "claims": claims,

@@ -22,6 +22,7 @@ deadline has passed.
 
 from __future__ import annotations
 
+import json
 import tempfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -34,8 +35,10 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import pkcs12
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bidding.client.parties import id_check_character
 from bidding.client.sdk import PriceSummary, build_container_async
 from bidding.deps import file_store
+from bidding.evaluation.response.capitals import to_capitals
 from bidding.intake.service import IntakeService
 from bidding.models import DocumentKind, EvaluationMethod, TenderCategory
 from bidding.policies import BiddingPermission
@@ -216,6 +219,8 @@ async def _submit(
     with tempfile.TemporaryDirectory(prefix="ggzy-demo-bid-") as work:
         proposal = Path(work) / "投标文件.txt"
         proposal.write_text(f"{uscc} 的投标文件(演示)\n施工组织设计: 略。\n", encoding="utf-8")
+        response = Path(work) / "response.json"
+        response.write_text(json.dumps(_demo_response(uscc, bidder)), encoding="utf-8")
         built = await build_container_async(
             Path(work) / "bid.zip",
             tender=DEMO_OPENING_CODE,
@@ -229,6 +234,7 @@ async def _submit(
             guarantee={"form": "cash", "reference": ""},
             signer=_identity(out, manifest, bidder.sign_leaf),
             bidder_encryption=encryption,
+            response=response,
         )
         upload = await intake.start_upload(actor, DEMO_OPENING_CODE, DEMO_LOT, size=built.size, sha256=built.sha256)
 
@@ -238,3 +244,28 @@ async def _submit(
         await intake.receive(actor, upload.id, 0, chunks())
         receipt = await intake.submit(actor, upload.id)
     return f"  {bidder.username} submitted a sealed bid to {DEMO_OPENING_CODE} (receipt {receipt.receipt_no})"
+
+
+def _demo_response(uscc: str, bidder: DemoBidder) -> dict[str, Any]:
+    """The demo bid's structured response: the total and, issue 19, its own project manager,
+    contact and cash bond account (distinct per bidder: the demo's opening raises no party evidence).
+    """
+    number = DEMO_BIDDERS.index(bidder) + 1
+    first17 = f"11010519800101{number:03d}"
+    return {
+        "format": "ggzy-response/1",
+        "tender": DEMO_OPENING_CODE,
+        "lot": DEMO_LOT,
+        "bidder": uscc,
+        "total": str(bidder.total_price),
+        "totalInWords": to_capitals(bidder.total_price),
+        "projectManager": {
+            "name": f"演示项目经理{number}",
+            "idNumber": first17 + id_check_character(first17),
+            "registrationNo": f"京1110608{number:05d}",
+        },
+        "contacts": [
+            {"name": f"演示联系人{number}", "phone": f"1380013{number:04d}", "email": f"bid{number}@demo.example.com"}
+        ],
+        "bidSecurityPayer": {"accountNo": f"62220210011234{number:05d}", "bank": "中国工商银行北京海淀支行"},
+    }

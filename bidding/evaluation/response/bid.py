@@ -5,7 +5,8 @@ Qualification claims (certificate number, issuer, grade or value, validity) answ
 requirement set's qualification codes; evidence claims for objective scoring criteria (same
 shape, ``ref`` = the criterion's code); one response per ★ item (complies, or deviates with the
 deviation stated); the priced bill (each line of the bill of quantities with its quantity, unit
-price and line total); the total in figures and in Chinese capitals.
+price and line total); the total in figures and in Chinese capitals; optionally (issue 19) the
+project manager, the contacts and a cash bond's payer account (`bidding.client.parties`).
 
 Reading is strict (`read_response`): unknown fields, wrong types, malformed money, two answers to
 one code and capitals that are not an amount are refused with the JSON path and the rule. Whether
@@ -23,6 +24,7 @@ from typing import Literal
 
 import msgspec
 
+from bidding.client import parties
 from bidding.evaluation.response.capitals import CapitalsError, parse_capitals
 from bidding.evaluation.response.reading import MONEY_PLACES, QUANTITY_PLACES, Checks, decode, read_versioned
 from bidding.evaluation.response.types import Code, Grade, Money, Name, Points, Quantity, Text, Uscc
@@ -62,6 +64,29 @@ class PricedLine(_Doc):
     line_total: Money
 
 
+class ProjectManager(_Doc):
+    """项目经理 (issue 19): the name and the 居民身份证 number or the registration number (注册编号)."""
+
+    name: Name
+    id_number: Name | None = None
+    registration_no: Name | None = None
+
+
+class Contact(_Doc):
+    """联系人 (issue 19): a name and a phone number or an e-mail address."""
+
+    name: Name
+    phone: Name | None = None
+    email: Name | None = None
+
+
+class PayerAccount(_Doc):
+    """The account a cash bond (投标保证金) was paid from (issue 19)."""
+
+    account_no: Name
+    bank: Name
+
+
 class ResponseV1(_Doc):
     format: Literal["ggzy-response/1"]
     tender: Code
@@ -75,6 +100,11 @@ class ResponseV1(_Doc):
     evidence: list[Claim] = msgspec.field(default_factory=list)
     star_responses: list[StarResponse] = msgspec.field(default_factory=list)
     bill: list[PricedLine] = msgspec.field(default_factory=list)
+    project_manager: ProjectManager | None = None
+    """Issue 19: optional, as ``contacts`` and ``bid_security_payer`` (older responses have none);
+    their rules are `bidding.client.parties`'."""
+    contacts: list[Contact] = msgspec.field(default_factory=list)
+    bid_security_payer: PayerAccount | None = None
 
 
 Response = ResponseV1
@@ -107,6 +137,8 @@ def _check_v1(doc: ResponseV1) -> None:
         checks.decimal(f"$.bill[{i}].quantity", line.quantity, places=QUANTITY_PLACES, positive=True)
         checks.decimal(f"$.bill[{i}].unitPrice", line.unit_price, places=MONEY_PLACES)
         checks.decimal(f"$.bill[{i}].lineTotal", line.line_total, places=MONEY_PLACES)
+    for problem in parties.problems(msgspec.to_builtins(doc)):
+        checks.fail(problem.path, problem.rule, problem.message)
     checks.raise_if_any()
 
 

@@ -16,6 +16,8 @@ after the commit.
 from __future__ import annotations
 
 import asyncio
+import io
+import json
 import uuid
 import zipfile
 from collections.abc import Hashable
@@ -27,6 +29,7 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bidding.client import format as fmt
+from bidding.client import parties
 from bidding.client_address import recorded_address
 from bidding.errors import OpeningRefused, OpeningStateConflict
 from bidding.models import Tender
@@ -65,6 +68,8 @@ class Decrypted:
     """``key`` (the bidder's content key) or ``backup`` (the backup channel, `bidding.opening.remedy`)."""
     files: dict[str, Any] | None = None
     """Issue 19: an opened package's files with their digests and authoring metadata (`files_of`)."""
+    parties: dict[str, Any] | None = None
+    """Issue 19: the parties its structured response declares (`parties_of`)."""
 
 
 class Decryptions(HallPart):
@@ -112,10 +117,11 @@ class Decryptions(HallPart):
         except OpenFailed as failed:
             raise OpeningRefused(failed.message, field=failed.field, rule=failed.rule) from None
         files = await asyncio.to_thread(files_of, opened.plaintext) if part == fmt.PACKAGE else None
+        declared = await asyncio.to_thread(parties_of, opened.plaintext) if part == fmt.PACKAGE else None
         # 3. Record it, if the window (by the database clock, under the session's lock) still runs:
         #    together with whatever other decryptions of this opening are waiting (group commit).
         return await self._decryptions.submit(
-            opening_id, Decrypted(actor, code, lot, part, row_id, opened, summary, files=files)
+            opening_id, Decrypted(actor, code, lot, part, row_id, opened, summary, files=files, parties=declared)
         )
 
     async def _record_decryptions(self, opening_id: Hashable, batch: list[Waiting[OpeningBid]]) -> None:
@@ -143,6 +149,8 @@ class Decryptions(HallPart):
                     row.decrypt_ip = recorded_address(item.actor.client_ip)
                 if item.files is not None:
                     row.package_files = item.files
+                if item.parties is not None:
+                    row.declared_parties = item.parties
                 if item.via == "backup" and row.outcome is Outcome.DECRYPTED:
                     row.cause = "opened from the bidder's backup file (digests match the signed manifest)"
                 await append_entry(
@@ -206,7 +214,10 @@ class Decryptions(HallPart):
         if part == fmt.PACKAGE:  # kept for the evaluation: no content key will open the sealed copy
             await asyncio.to_thread(self.store.put, remedy.BACKUP_NAMESPACE, opened.sha256, content)
         files = await asyncio.to_thread(files_of, content) if part == fmt.PACKAGE else None
-        decrypted = Decrypted(actor, code, lot, part, row_id, opened, summary, via="backup", files=files)
+        declared = await asyncio.to_thread(parties_of, content) if part == fmt.PACKAGE else None
+        decrypted = Decrypted(
+            actor, code, lot, part, row_id, opened, summary, via="backup", files=files, parties=declared
+        )
         return await self._decryptions.submit(opening_id, decrypted)
 
 
@@ -219,6 +230,30 @@ def files_of(package: bytes) -> dict[str, Any] | None:
     except (zipfile.BadZipFile, OSError, ValueError, KeyError) as exc:
         log.warning("bidding.opening_package_files_unread", error=type(exc).__name__)
         return None
+
+
+def parties_of(package: bytes) -> dict[str, Any] | None:
+    """The parties the package's structured response (`fmt.RESPONSE_FILE`) declares, normalised
+    (`bidding.client.parties.declared_parties`); ``{"problems": [rule…]}`` when they break a rule
+    (the evaluation's reader refuses such a response); None without a response or without parties.
+    Never stops the decryption.
+    """
+    try:
+        with zipfile.ZipFile(io.BytesIO(package)) as archive:
+            if fmt.RESPONSE_FILE not in archive.namelist():
+                return None
+            if archive.getinfo(fmt.RESPONSE_FILE).file_size > fmt.RESPONSE_LIMIT:
+                return {"problems": ["size"]}
+            document = json.loads(archive.read(fmt.RESPONSE_FILE))
+    except (zipfile.BadZipFile, OSError, ValueError, KeyError, RecursionError) as exc:
+        log.warning("bidding.opening_response_unread", error=type(exc).__name__)
+        return None
+    if not isinstance(document, dict):
+        return None
+    found = parties.problems(document)
+    if found:
+        return {"problems": sorted({p.rule for p in found})}
+    return parties.declared_parties(document)
 
 
 def check_window(opening: OpeningSession, now: datetime | None, part: str) -> None:

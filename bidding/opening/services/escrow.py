@@ -26,7 +26,7 @@ from bidding.opening.decryption import OpenFailed, StoredBid
 from bidding.opening.events import publish_after_commit
 from bidding.opening.models import OpeningBid, OpeningSession, Outcome, PartStatus, ReleasedShare
 from bidding.opening.services.base import HallPart, audited, b64decode, json_object
-from bidding.opening.services.decrypting import after_opening, files_of, store_part
+from bidding.opening.services.decrypting import after_opening, files_of, parties_of, store_part
 from bidding.opening.stages import WINDOW_STAGES
 from certs.envelope.threshold import Share
 from certs.errors import Refused
@@ -208,6 +208,7 @@ class KeyEscrow(HallPart):
                 await store_part(session, row, kind, opened=opened, summary=summary, now=now)
                 if kind == fmt.PACKAGE:  # issue 19: the files' digests and metadata; no bidder address here
                     row.package_files = await asyncio.to_thread(files_of, opened.plaintext)
+                    row.declared_parties = await asyncio.to_thread(parties_of, opened.plaintext)
         except OpenFailed as failed:
             raise OpeningRefused(failed.message, field=failed.field, rule=failed.rule) from None
         cause = (row.incident or {}).get("cause", "")

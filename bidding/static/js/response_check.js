@@ -38,7 +38,101 @@ export function readResponse(bytes, { tender, lot, bidder }) {
   if (named[0] !== tender || named[1] !== lot || named[2] !== bidder) {
     return [null, [new ResponseProblem("names-bid", "$.tender", named.map(shown).join("/"))]];
   }
+  const declared = partyProblems(document);
+  if (declared.length) return [null, declared];
   return [document, []];
+}
+
+// --- the declared parties (issue 19): the rules of bidding.client.parties, under the same names ---
+
+const NAME_LIMIT = 50;
+const BANK_LIMIT = 100;
+const EMAIL_LIMIT = 254;
+const MAX_CONTACTS = 5;
+const ID_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+const ID_CHECK = "10X98765432";
+const MOBILE = /^1[3-9]\d{9}$/;
+const LANDLINE = /^0\d{2,3}-?\d{7,8}(-\d{1,6})?$/;
+const LANDLINE_DIGITS = /^0\d{9,11}$/; // area code and number, no extension
+const EMAIL = /^[A-Za-z0-9._%+-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$/;
+const REGISTRATION = /^[0-9A-Za-z\u4e00-\u9fff-]{4,40}$/;
+const ACCOUNT = /^\d{8,32}$/;
+const CONTROL = /[\x00-\x1f\x7f]/;
+
+const trimmed = (value) => (typeof value === "string" && value.trim() ? value.trim() : null);
+
+/** `id-number-format` or `id-number-checksum` for a 居民身份证 number that is not valid (GB 11643), else null. */
+export function idNumberProblem(value) {
+  const text = value.trim().toUpperCase();
+  if (!/^[1-9]\d{16}[\dX]$/.test(text)) return "id-number-format";
+  const [y, m, d] = [text.slice(6, 10), text.slice(10, 12), text.slice(12, 14)].map(Number);
+  const day = new Date(Date.UTC(y, m - 1, d));
+  if (day.getUTCFullYear() !== y || day.getUTCMonth() !== m - 1 || day.getUTCDate() !== d) return "id-number-format";
+  let total = 0;
+  for (let i = 0; i < 17; i += 1) total += Number(text[i]) * ID_WEIGHTS[i];
+  return ID_CHECK[total % 11] === text[17] ? null : "id-number-checksum";
+}
+
+/** A phone as the platform compares it (`parties.normalise_phone`): spaces and brackets dropped,
+ * a mobile without +86/0086 and a landline without extension as digits. */
+export function normalisePhone(value) {
+  let text = value.replace(/[\s()（）]/g, "");
+  for (const prefix of ["+86", "0086"]) {
+    if (text.startsWith(prefix) && MOBILE.test(text.slice(prefix.length).replace(/-/g, ""))) text = text.slice(prefix.length);
+  }
+  const digits = text.replace(/-/g, "");
+  return MOBILE.test(digits) || LANDLINE_DIGITS.test(digits) ? digits : text;
+}
+
+function nameProblems(path, value, rule) {
+  const text = trimmed(value);
+  if (text === null || text.length > NAME_LIMIT || CONTROL.test(text)) return [new ResponseProblem(rule, path)];
+  return [];
+}
+
+function accountProblems(number, bank, path) {
+  const problems = [];
+  const text = trimmed(number);
+  if (text === null || !ACCOUNT.test(text.replace(/[\s-]/g, ""))) problems.push(new ResponseProblem("account-number-format", `${path}.accountNo`));
+  const name = trimmed(bank);
+  if (name === null || name.length > BANK_LIMIT || CONTROL.test(name)) problems.push(new ResponseProblem("bank-name", `${path}.bank`));
+  return problems;
+}
+
+/** The rules the response's `projectManager`, `contacts` and `bidSecurityPayer` break, in the
+ * order of `bidding.client.parties.problems` (absent ones break none). */
+export function partyProblems(document) {
+  const problems = [];
+  const manager = document.projectManager;
+  if (isObject(manager)) {
+    problems.push(...nameProblems("$.projectManager.name", manager.name, "project-manager-name"));
+    const idNumber = trimmed(manager.idNumber);
+    const registration = trimmed(manager.registrationNo);
+    if (idNumber === null && registration === null) problems.push(new ResponseProblem("project-manager-identity", "$.projectManager"));
+    const rule = idNumber === null ? null : idNumberProblem(idNumber);
+    if (rule) problems.push(new ResponseProblem(rule, "$.projectManager.idNumber"));
+    if (registration !== null && !REGISTRATION.test(registration)) problems.push(new ResponseProblem("registration-no-format", "$.projectManager.registrationNo"));
+  }
+  if (Array.isArray(document.contacts)) {
+    if (document.contacts.length > MAX_CONTACTS) problems.push(new ResponseProblem("contacts-count", "$.contacts", String(MAX_CONTACTS)));
+    document.contacts.forEach((contact, i) => {
+      if (!isObject(contact)) return;
+      const path = `$.contacts[${i}]`;
+      problems.push(...nameProblems(`${path}.name`, contact.name, "contact-name"));
+      const phone = trimmed(contact.phone);
+      const email = trimmed(contact.email);
+      if (phone === null && email === null) problems.push(new ResponseProblem("contact-reachable", path));
+      if (phone !== null) {
+        const normal = normalisePhone(phone);
+        if (!MOBILE.test(normal) && !LANDLINE_DIGITS.test(normal) && !LANDLINE.test(normal)) problems.push(new ResponseProblem("phone-format", `${path}.phone`));
+      }
+      if (email !== null && (email.length > EMAIL_LIMIT || !EMAIL.test(email))) problems.push(new ResponseProblem("email-format", `${path}.email`));
+    });
+  }
+  if (isObject(document.bidSecurityPayer)) {
+    problems.push(...accountProblems(document.bidSecurityPayer.accountNo, document.bidSecurityPayer.bank, "$.bidSecurityPayer"));
+  }
+  return problems;
 }
 
 const isObject = (value) => value !== null && typeof value === "object" && !Array.isArray(value);

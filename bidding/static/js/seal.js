@@ -25,7 +25,11 @@ import { buildContainer, readCertificate, RESPONSE_FILE } from "/static/js/pki/e
 import { currentHolder, errorMessage } from "/static/js/pki/page.js";
 import { readResponse, requirementProblems } from "./response_check.js";
 
-const FIELDS = ["files", "response", "total-price", "duration-days", "items", "guarantee-reference", "signing", "encryption-cert"];
+const PARTY_FIELDS = [
+  "pm-name", "pm-id-number", "pm-registration-no", "contact-name", "contact-phone", "contact-email",
+  "payer-account-no", "payer-bank",
+];
+const FIELDS = ["files", "response", "parties", "total-price", "duration-days", "items", "guarantee-reference", "signing", "encryption-cert"];
 const AMOUNT = /^\d+(\.\d+)?$/;
 
 class Refusal extends Error {
@@ -65,7 +69,7 @@ function wire(form) {
     }
   }
 
-  function showError(field, message, rule) {
+  function showError(field, message, rule, focus = true) {
     const p = field && document.getElementById(`seal-error-${field}`);
     if (!p) { status.textContent = message; return; }
     p.textContent = message;
@@ -73,7 +77,7 @@ function wire(form) {
     if (rule) p.setAttribute("data-rule", rule);
     if (input(field)) {
       input(field).setAttribute("aria-invalid", "true");
-      input(field).focus();
+      if (focus) input(field).focus();
     }
   }
 
@@ -151,10 +155,51 @@ function wire(form) {
 
   /** The chosen structured response's bytes, checked as the bidder tool checks it (the rule of
    * each problem named in the words of the template's data-text-response-<rule>); null without one. */
+  /** The parties typed on the page (issue 19: project manager, one contact, a cash bond's payer
+   * account), as the response's fields; null when none is filled. They go into the response. */
+  function declaredParties() {
+    const declared = {};
+    const field = (name) => (input(name) ? (input(name).value || "").trim() : ""); // payer: cash tenders only
+    const some = (names) => names.some((n) => field(n));
+    if (some(["pm-name", "pm-id-number", "pm-registration-no"])) {
+      declared.projectManager = { name: field("pm-name") };
+      if (field("pm-id-number")) declared.projectManager.idNumber = field("pm-id-number");
+      if (field("pm-registration-no")) declared.projectManager.registrationNo = field("pm-registration-no");
+    }
+    if (some(["contact-name", "contact-phone", "contact-email"])) {
+      const contact = { name: field("contact-name") };
+      if (field("contact-phone")) contact.phone = field("contact-phone");
+      if (field("contact-email")) contact.email = field("contact-email");
+      declared.contacts = [contact];
+    }
+    if (some(["payer-account-no", "payer-bank"])) {
+      declared.bidSecurityPayer = { accountNo: field("payer-account-no"), bank: field("payer-bank") };
+    }
+    return Object.keys(declared).length ? declared : null;
+  }
+
+  /** The response's bytes with the page's parties written in (they replace the file's own). */
+  function withParties(bytes, declared) {
+    let document;
+    try {
+      document = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
+    } catch (error) {
+      return bytes; // readResponse names the rule
+    }
+    if (document === null || typeof document !== "object" || Array.isArray(document)) return bytes;
+    bytes.fill(0);
+    return new TextEncoder().encode(JSON.stringify({ ...document, ...declared }));
+  }
+
   async function structuredResponse() {
     const file = input("response").files[0];
-    if (!file) return null;
-    const bytes = await readFile(file);
+    const declared = declaredParties();
+    if (!file) {
+      if (declared) throw new Refusal("parties", text("parties-need-response"), "parties-need-response");
+      return null;
+    }
+    let bytes = await readFile(file);
+    if (declared) bytes = withParties(bytes, declared);
     const [answer, refused] = readResponse(bytes, form.dataset);
     const problems = answer && form.dataset.requirements ? requirementProblems(answer, await requirements()) : refused;
     if (!problems.length) return bytes;
@@ -163,21 +208,32 @@ function wire(form) {
     throw new Refusal("response", words.join(" "), problems[0].rule);
   }
 
-  // Checked as soon as it is chosen, too: the refusal stands next to the field before sealing.
-  input("response").addEventListener("change", async () => {
-    const p = document.getElementById("seal-error-response");
-    p.textContent = "";
-    p.hidden = true;
-    p.removeAttribute("data-rule");
+  // Checked as soon as it is chosen (or a declared party changes), too: the refusal stands next to
+  // the field before sealing, and goes once the response or the party is put right.
+  let rechecks = 0;
+  async function recheckResponse(event) {
+    const mine = ++rechecks; // only the latest check speaks: an earlier one may finish later
+    for (const name of ["response", "parties"]) {
+      const p = document.getElementById(`seal-error-${name}`);
+      p.textContent = "";
+      p.hidden = true;
+      p.removeAttribute("data-rule");
+    }
     input("response").removeAttribute("aria-invalid");
+    const focus = event.target === input("response"); // never pull focus away from a party field being typed
     try {
       const bytes = await structuredResponse();
       if (bytes) bytes.fill(0);
     } catch (failure) {
-      if (failure instanceof Refusal) showError(failure.field, failure.message, failure.rule);
-      else showError("response", `${text("failed")} ${failure && failure.message ? failure.message : String(failure)}`);
+      if (mine !== rechecks) return;
+      if (failure instanceof Refusal) showError(failure.field, failure.message, failure.rule, focus);
+      else showError("response", `${text("failed")} ${failure && failure.message ? failure.message : String(failure)}`, "", focus);
     }
-  });
+  }
+  input("response").addEventListener("change", recheckResponse);
+  for (const name of PARTY_FIELDS) {
+    if (input(name)) input(name).addEventListener("change", recheckResponse);
+  }
 
   /** The key holders' certificates, fetched from the links the page lists (public). */
   async function keyHolders() {

@@ -26,13 +26,14 @@ from bidding.client.fingerprint import DeviceFingerprint, fingerprint_of
 from bidding.client.sdk import PriceSummary, build_container_async
 from bidding.client.transport import BidClient, decrypt_bid
 from bidding.integrity.screens.evidence import screen_evidence
-from bidding.integrity.screens.model import Severity
+from bidding.integrity.screens.model import BidSignals, Severity
 from bidding.integrity.screens.rules import load_catalogue
 from bidding.integrity.signals import LotNotFound, lot_signals
 from bidding.models import Bid, BidVersion
 from bidding.opening.authoring import authoring_metadata, package_files
 from bidding.opening.jobs import OpeningClock, TenderDeadline
 from bidding.opening.models import OpeningBid
+from bidding.opening.services.decrypting import parties_of
 from certs.devpki.pki import DevPki
 from tests.bidding.containers import bid_client
 from tests.bidding.factories import Party, bidder_party, published_tender, tenderee_party
@@ -146,6 +147,7 @@ async def three_bids(
     dev_pki: DevPki,
     tmp_path: Path,
     devices: dict[str, DeviceFingerprint | None],
+    parties: dict[str, dict[str, object]] | None = None,
 ) -> Sealed:
     """Bids of A, B and C sealed with the given device fingerprints (A's and B's technical proposal
     is the same PDF), submitted, the deadline passed: the opening is in sign-in."""
@@ -168,6 +170,23 @@ async def three_bids(
         for file_name, data in files[name].items():
             (folder / file_name).write_bytes(data)
             paths.append(folder / file_name)
+        response = None
+        if parties is not None and name in parties:  # issue 19: the declared parties, sealed in the response
+            response = folder / "response.json"
+            response.write_text(
+                json.dumps(
+                    {
+                        "format": "ggzy-response/1",
+                        "tender": code,
+                        "lot": "L1",
+                        "bidder": bidder.uscc,
+                        "total": "1000000.00",
+                        "totalInWords": "壹佰万元整",
+                        **parties[name],
+                    }
+                ),
+                encoding="utf-8",
+            )
         assert bidder.encrypt is not None
         built = await build_container_async(
             folder / "bid.zip",
@@ -183,6 +202,7 @@ async def three_bids(
             signer=bidder.sign.signing(),
             bidder_encryption=bidder.encrypt.certificate,
             device=devices[name],
+            response=response,
         )
         await clients[name].upload(code, "L1", built.path)
     async with session_maker() as session:
@@ -346,3 +366,168 @@ async def test_the_bidder_sees_its_fingerprint_and_address_beside_the_receipt(
     assert SHARED_MACHINE.device_hash in page
     assert OTHER_MACHINE.device_hash not in page  # another bidder's is not shown
     assert f"递交地址 <code>{TEST_CLIENT_ADDRESS}</code>" in page
+
+
+# Issue 19 §1: the parties a bid declares in its structured response. A and B name one project
+# manager, share a contact's phone and paid their cash bonds from one account; C is honest.
+SHARED_MANAGER = {"name": "张建国", "idNumber": "11010519491231002x", "registrationNo": "京111060800123"}
+SHARED_PAYER = {"accountNo": "6222 0210 0112 3456 789", "bank": "中国工商银行北京海淀支行"}
+DECLARED: dict[str, dict[str, object]] = {
+    "A": {
+        "projectManager": SHARED_MANAGER,
+        "contacts": [{"name": "李四", "phone": "+86 138-0013-8000", "email": "li@a.example.com"}],
+        "bidSecurityPayer": SHARED_PAYER,
+    },
+    "B": {
+        "projectManager": {**SHARED_MANAGER, "idNumber": "11010519491231002X"},
+        "contacts": [{"name": "王五", "phone": "13800138000"}],
+        "bidSecurityPayer": {**SHARED_PAYER, "accountNo": "6222021001123456789"},
+    },
+    "C": {
+        "projectManager": {"name": "赵六", "registrationNo": "沪231070900456"},
+        "contacts": [{"name": "钱七", "phone": "021-64281234", "email": "qian@c.example.com"}],
+        "bidSecurityPayer": {"accountNo": "110060149018800012345", "bank": "交通银行上海分行"},
+    },
+}
+
+
+async def opened_with_parties(
+    sealed: Sealed, client: httpx.AsyncClient, session_maker: async_sessionmaker[AsyncSession]
+) -> dict[str, BidSignals]:
+    with clock.use_clock(sealed.shifted):
+        for name in "ABC":
+            await sign_in_hall(sealed.clients[name], sealed.code, sealed.bidders[name])
+        moved = await client.post(
+            f"/api/v1/bidding/opening/{sealed.code}/transitions", json={"action": "decryption"}, headers=sealed.host
+        )
+        assert moved.status_code == 200, moved.text
+        for name, bidder in sealed.bidders.items():
+            assert bidder.encrypt is not None
+            answer = await decrypt_bid(sealed.clients[name], sealed.code, "L1", bidder.uscc, bidder.encrypt.key)  # type: ignore[arg-type]
+            assert answer["outcome"] == "decrypted"
+    async with session_maker() as session:
+        return {s.bidder: s for s in await lot_signals(session, sealed.tender_id, "L1")}
+
+
+async def test_the_same_project_manager_contact_and_payer_account_are_hard_evidence_masked(
+    *,
+    client: httpx.AsyncClient,
+    session_maker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    store: FileStore,
+    dev_pki: DevPki,
+    tmp_path: Path,
+) -> None:
+    sealed = await three_bids(
+        client=client,
+        session_maker=session_maker,
+        settings=settings,
+        store=store,
+        dev_pki=dev_pki,
+        tmp_path=tmp_path,
+        devices={"A": SHARED_MACHINE, "B": OTHER_MACHINE, "C": None},
+        parties=DECLARED,
+    )
+    ids = {name: str(party.organisation_id) for name, party in sealed.bidders.items()}
+    # Sealed until the opening: before it the platform has none of them.
+    async with session_maker() as session:
+        before = {s.bidder: s for s in await lot_signals(session, sealed.tender_id, "L1")}
+    assert (before[ids["A"]].project_manager, before[ids["A"]].contacts) == (None, ())
+    assert before[ids["A"]].guarantee_payer_account is None
+
+    signals = await opened_with_parties(sealed, client, session_maker)
+    a, b, c = signals[ids["A"]], signals[ids["B"]], signals[ids["C"]]
+    assert a.project_manager == b.project_manager == "11010519491231002X"  # the ID number, X upper-cased
+    assert c.project_manager == "沪231070900456"  # no ID number: the registration number
+    assert a.contacts == ("13800138000", "li@a.example.com")  # +86 and separators dropped
+    assert a.guarantee_payer_account == b.guarantee_payer_account == "6222021001123456789"
+    async with session_maker() as session:
+        row = await session.scalar(
+            select(OpeningBid).where(OpeningBid.organisation_id == sealed.bidders["C"].organisation_id)
+        )
+    assert row is not None
+    assert row.declared_parties is not None
+    assert row.declared_parties["contacts"] == [{"name": "钱七", "phone": "02164281234", "email": "qian@c.example.com"}]
+
+    findings = {f.rule: f for f in screen_evidence(sealed.code, "L1", list(signals.values()), load_catalogue())}
+    pair = tuple(sorted((ids["A"], ids["B"])))
+    manager, contact, payer = (
+        findings["EVID-PROJECT-MANAGER"],
+        findings["EVID-CONTACT"],
+        findings["EVID-GUARANTEE-PAYER"],
+    )
+    for finding in (manager, contact, payer):
+        assert finding.subjects == pair
+        assert finding.hard is True
+        assert finding.severity is Severity.RED
+        assert "第四十条" in str(finding.evidence["basis"]) or "第三十七条" in str(finding.evidence["basis"])
+    assert "第四十条第（三）项" in str(manager.evidence["basis"])
+    assert "第四十条第（六）项" in str(payer.evidence["basis"])
+    assert manager.evidence["value"] == "110105********002X"
+    assert contact.evidence["value"] == "138****8000"
+    assert payer.evidence["value"] == "****6789"
+    shown = json.dumps([f.evidence for f in findings.values()], ensure_ascii=False) + "".join(
+        f.summary for f in findings.values()
+    )
+    for secret in ("11010519491231002X", "13800138000", "6222021001123456789", "张建国"):
+        assert secret not in shown
+
+
+async def test_honest_parties_raise_no_party_evidence_and_a_bad_declaration_is_not_recorded(
+    *,
+    client: httpx.AsyncClient,
+    session_maker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    store: FileStore,
+    dev_pki: DevPki,
+    tmp_path: Path,
+) -> None:
+    honest: dict[str, dict[str, object]] = {
+        "A": {
+            "projectManager": {"name": "张建国", "idNumber": "11010519491231002X"},
+            "contacts": [{"name": "李四", "phone": "13800138000"}],
+            "bidSecurityPayer": SHARED_PAYER,
+        },
+        "B": {
+            "projectManager": {"name": "张建国", "registrationNo": "京111060800999"},  # a namesake, another person
+            "contacts": [{"name": "王五", "phone": "13900139000", "email": "wang@b.example.com"}],
+            "bidSecurityPayer": {"accountNo": "6217000010012345678", "bank": "中国建设银行北京分行"},
+        },
+        "C": {"contacts": [{"name": "钱七", "email": "qian@c.example.com"}]},
+    }
+    sealed = await three_bids(
+        client=client,
+        session_maker=session_maker,
+        settings=settings,
+        store=store,
+        dev_pki=dev_pki,
+        tmp_path=tmp_path,
+        devices={"A": SHARED_MACHINE, "B": OTHER_MACHINE, "C": None},
+        parties=honest,
+    )
+    signals = await opened_with_parties(sealed, client, session_maker)
+    rules = {f.rule for f in screen_evidence(sealed.code, "L1", list(signals.values()), load_catalogue())}
+    assert not rules & {"EVID-PROJECT-MANAGER", "EVID-CONTACT", "EVID-GUARANTEE-PAYER"}
+    ids = {name: str(party.organisation_id) for name, party in sealed.bidders.items()}
+    assert signals[ids["C"]].project_manager is None  # declared no project manager: None, not an error
+    assert signals[ids["C"]].contacts == ("qian@c.example.com",)
+
+
+def test_a_declaration_that_breaks_a_rule_is_recorded_as_its_problems_not_its_values() -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr(
+            "ggzy-response.json",
+            json.dumps(
+                {"format": "ggzy-response/1", "projectManager": {"name": "张三", "idNumber": "110105194912310021"}}
+            ),
+        )
+    assert parties_of(buffer.getvalue()) == {"problems": ["id-number-checksum"]}
+    assert parties_of(package_without_response()) is None
+
+
+def package_without_response() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("manifest.json", json.dumps({"files": []}))
+    return buffer.getvalue()

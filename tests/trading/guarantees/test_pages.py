@@ -44,6 +44,7 @@ from trading.guarantees.models import (
     Guarantor,
     ReleaseReason,
 )
+from trading.guarantees.payer import payer_account
 from trading.guarantees.repository import GuaranteesRepository
 from trading.guarantees.rules import CHINA, verification_code_for
 from trading.kernel.auth.roles import Role
@@ -187,7 +188,7 @@ async def test_bidder_downloads_its_issued_guarantee(
         tenderee = await organisation(session, settings, OrganisationKind.PURCHASER_UNIT)
         applicant = await session.get_one(Organisation, bidder.organisation_id)
         application = await service.apply(session, SYSTEM, application_request(product, applicant, tenderee))
-        await service.mark_paid(session, SYSTEM, application.id)
+        await service.mark_paid(session, SYSTEM, application.id, payer_account("6222021001123456789", "中国银行"))
         guarantee = await service.record_issuance(
             session,
             SYSTEM,
@@ -205,6 +206,9 @@ async def test_bidder_downloads_its_issued_guarantee(
     page = await client.get("/guarantees/mine")
     assert "BH-PAGES-0001" in page.text
     assert f"/guarantees/verify/{guarantee.verification_code}" in page.text
+    assert "保函费付款账户" in page.text  # issue 19: the fee's account, masked
+    assert "****6789" in page.text
+    assert "6222021001123456789" not in page.text
     for part, body, media in (
         ("json", b'{"guarantee":"pages"}', "application/json"),
         ("p7s", b"cades-pages", "application/pkcs7-signature"),
@@ -239,7 +243,27 @@ async def test_guarantor_console_works_its_own_queue(
     assert first.application_no in page.text
     assert foreign.guarantee_no not in page.text
 
-    assert (await client.post(f"/guarantees/console/{first.id}/paid", data={"_csrf_token": token})).status_code == 303
+    assert "付款账号" in page.text  # issue 19: the account the fee was paid from, asked in Chinese
+    # The payer's account is required and checked, every bad field named at once (issue 19).
+    bad = await client.post(
+        f"/guarantees/console/{first.id}/paid",
+        data={"_csrf_token": token, "payer_account_no": "6222-12AB", "payer_bank": ""},
+    )
+    assert bad.status_code == 422
+    assert 'data-rule="account-number-format"' in bad.text
+    assert 'href="#field-payer_bank"' in bad.text or 'data-rule="required"' in bad.text
+    paid = await client.post(
+        f"/guarantees/console/{first.id}/paid",
+        data={
+            "_csrf_token": token,
+            "payer_account_no": "6222 0210 0112 3456 789",
+            "payer_bank": "中国工商银行北京海淀支行",
+        },
+    )
+    assert paid.status_code == 303
+    after = await client.get("/guarantees/console")
+    assert "****6789" in after.text
+    assert "6222021001123456789" not in after.text
     refused = await client.post(f"/guarantees/console/{second.id}/refuse", data={"_csrf_token": token, "reason": " "})
     assert refused.status_code == 422
     assert 'data-rule="required"' in refused.text
@@ -248,7 +272,9 @@ async def test_guarantor_console_works_its_own_queue(
     )
     assert done.status_code == 303
     async with session_maker() as session:
-        assert (await session.get_one(GuaranteeApplication, first.id)).status is ApplicationStatus.PAID
+        paid_row = await session.get_one(GuaranteeApplication, first.id)
+        assert paid_row.status is ApplicationStatus.PAID
+        assert (paid_row.payer_account_no, paid_row.payer_bank) == ("6222021001123456789", "中国工商银行北京海淀支行")
         refused_row = await session.get_one(GuaranteeApplication, second.id)
         assert (refused_row.status, refused_row.refusal_reason) == (ApplicationStatus.REFUSED, "资信不足")
 

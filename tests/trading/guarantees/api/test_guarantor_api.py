@@ -278,3 +278,28 @@ async def test_claims_are_answered_and_releases_acknowledged(
     assert unknown.status_code == 404
     async with session_maker() as session:
         assert (await session.get(Guarantee, claimed.id)).status == GuaranteeStatus.PAID_OUT  # type: ignore[union-attr]
+
+
+async def test_approving_records_the_account_the_fee_was_paid_from(
+    signed: Signed, bank: Bank, parties: Parties, session_maker: async_sessionmaker[AsyncSession]
+) -> None:
+    """Issue 19: the approval may name the fee's payer account; a bad one is refused by field and rule."""
+    application = await apply(session_maker, bank, parties)
+    url = f"/applications/{application.application_no}/decision"
+    bad = await signed.post(url, _json({"decision": "approve", "payer_account_no": "12AB", "payer_bank": "工行"}))
+    assert bad.status_code == 422
+    assert bad.json()["errors"][0]["field"] == "payer_account_no"
+    assert _rules(bad) == ["account-number-format"]
+    body = {"decision": "approve", "payer_account_no": "6222 0210 0112 3456 789", "payer_bank": "中国工商银行"}
+    approved = await signed.post(url, _json(body))
+    assert approved.status_code == 200, approved.text
+    async with session_maker() as session:
+        row = await session.scalar(
+            select(GuaranteeApplication).where(GuaranteeApplication.application_no == application.application_no)
+        )
+    assert row is not None
+    assert (row.status, row.payer_account_no, row.payer_bank) == (
+        ApplicationStatus.PAID,
+        "6222021001123456789",
+        "中国工商银行",
+    )
