@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import hashlib
 import math
 import os
@@ -53,10 +54,12 @@ from tests.bidding.harness import (
     prepare,
     submit_bid,
 )
+from tests.seaweedfs import running_seaweedfs
 from trading.kernel import clock
 from trading.kernel.db.engine import create_engine, create_session_maker
 from trading.kernel.db.uow import transaction
 
+REDIS_URL = os.environ.get("GGZY_BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
 MIB = 1024 * 1024
 CHUNK = 8 * MIB
 
@@ -70,6 +73,8 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--resumable", action="store_true", help="always announce, PATCH and submit (3+ requests)")
     parser.add_argument("--compare", action="store_true", help="the rush twice: resumable, then one request per bid")
     parser.add_argument("--receipt-samples", type=int, default=200, help="receipts signed in part 0; 0 skips it")
+    parser.add_argument("--workers", type=int, default=1, help="web processes (`ggzy serve --workers N`, with Redis)")
+    parser.add_argument("--s3", action="store_true", help="the files in SeaweedFS through the S3 backend, not on disk")
     return parser.parse_args()
 
 
@@ -114,7 +119,16 @@ async def rush(
     return [attempt for attempts in results for attempt in attempts]
 
 
-def part_rush(setup: SubmissionSetup, work: Path, args: argparse.Namespace, lots: list[str], *, whole: bool) -> None:
+def part_rush(  # noqa: PLR0917 - the run's facts
+    setup: SubmissionSetup,
+    work: Path,
+    args: argparse.Namespace,
+    lots: list[str],
+    env: dict[str, str],
+    store_pid: int | None,
+    *,
+    whole: bool,
+) -> None:
     size = int(args.size_mb * MIB)
     plan = [(i % args.clients, lots[i // args.clients]) for i in range(args.bids)]
     start = time.perf_counter()
@@ -125,16 +139,18 @@ def part_rush(setup: SubmissionSetup, work: Path, args: argparse.Namespace, lots
         per_client[client].append((lot, container))
 
     floor_seconds, floor_bytes = sha256_floor([b.path for b in built])
-    server = ServerProcess(setup, work / "server.log")
-    server.start()
+    server = ServerProcess(setup, work / "server.log", env, workers=args.workers)
+    server.start(timeout=60.0 * args.workers)
     try:
         idle_rss = server.rss_mib()
         server_cpu_before, client_cpu_before = server_cpu_seconds(server.pid), _own_cpu_seconds()
+        store_cpu_before = server_cpu_seconds(store_pid) if store_pid else 0.0
         with server.sampling_rss() as samples:
             start = time.perf_counter()
             attempts = asyncio.run(rush(server.base_url, setup, per_client, whole=whole))
             elapsed = time.perf_counter() - start
         server_cpu = server_cpu_seconds(server.pid) - server_cpu_before
+        store_cpu = (server_cpu_seconds(store_pid) - store_cpu_before) if store_pid else 0.0
         client_cpu = _own_cpu_seconds() - client_cpu_before
         peak_rss = server.peak_rss_mib()
         sampled = max(samples, default=math.nan)
@@ -151,7 +167,9 @@ def part_rush(setup: SubmissionSetup, work: Path, args: argparse.Namespace, lots
     p50, p99 = (percentile(latencies, 0.5), percentile(latencies, 0.99)) if latencies else (math.nan, math.nan)
     ratio = ingest / floor
     print(
-        f"rush ({'one request per bid that fits a chunk' if whole else 'resumable, 3+ requests'}): "
+        f"rush ({'one request per bid that fits a chunk' if whole else 'resumable, 3+ requests'}; "
+        f"{args.workers} web process{'es' if args.workers > 1 else ''}, "
+        f"files {'in SeaweedFS (S3)' if args.s3 else 'on disk'}): "
         f"{args.bids} bids of {args.size_mb:g} MB from {args.clients} clients: "
         f"{len(accepted)} accepted, {len(failed)} failed, in {elapsed:.1f} s"
     )
@@ -174,13 +192,26 @@ def part_rush(setup: SubmissionSetup, work: Path, args: argparse.Namespace, lots
         f"CPU during the rush                  server {server_cpu:.1f} s ({per_bid_ms:.0f} ms per bid), "
         f"client {client_cpu:.1f} s, wall {elapsed:.1f} s on {os.cpu_count()} CPUs"
     )
+    if store_pid:
+        per_bid_store_ms = store_cpu / max(len(accepted), 1) * 1000
+        print(f"CPU of the S3 server (weed)          {store_cpu:.1f} s ({per_bid_store_ms:.0f} ms per bid)")
+    print(f"load average at the end              {' / '.join(f'{x:.1f}' for x in os.getloadavg())}")
     shutil.rmtree(work / "bids", ignore_errors=True)
 
 
 def server_cpu_seconds(pid: int) -> float:
-    """User + system CPU of a process (``/proc/<pid>/stat`` fields 14 and 15, in clock ticks)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """User + system CPU of a process group led by ``pid`` (the server was started in a session of
+    its own, so uvicorn's worker processes are in it): ``/proc/<pid>/stat`` fields 14 and 15 of
+    every live member, in clock ticks."""
+    ticks = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process ended while we read
+            continue
+        if int(fields[2]) == pid:  # field 5, the process group
+            ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def _own_cpu_seconds() -> float:
@@ -289,13 +320,32 @@ def main() -> None:
         print(f"prepared {args.clients} bidders and {len(lots)} lots in {time.perf_counter() - start:.1f} s")
         if args.receipt_samples:
             part_receipt_cost(setup, args.receipt_samples)
-        if args.compare:  # each mode on lots of its own: first submissions both times
-            part_rush(setup, work, args, lots[:lot_count], whole=False)
-            part_rush(setup, work, args, lots[lot_count:], whole=True)
-        else:
-            part_rush(setup, work, args, lots, whole=not args.resumable)
+        with contextlib.ExitStack() as stack:
+            env, store_pid = server_environment(setup, args, work, stack)
+            if args.compare:  # each mode on lots of its own: first submissions both times
+                part_rush(setup, work, args, lots[:lot_count], env, store_pid, whole=False)
+                part_rush(setup, work, args, lots[lot_count:], env, store_pid, whole=True)
+            else:
+                part_rush(setup, work, args, lots, env, store_pid, whole=not args.resumable)
         if sizes_mb:
             part_memory(setup, work, sizes_mb)
+
+
+def server_environment(
+    setup: SubmissionSetup, args: argparse.Namespace, work: Path, stack: contextlib.ExitStack
+) -> tuple[dict[str, str], int | None]:
+    """The web processes' environment, and the S3 server's process id with ``--s3``: several
+    processes share rate limits and live events through Redis (``ggzy serve`` refuses N > 1
+    without it); ``--s3`` starts SeaweedFS for the run and points the processes at it."""
+    env = setup.env
+    if args.workers > 1:
+        env = env | {"GGZY_REDIS_URL": REDIS_URL, "GGZY_CELERY_BROKER_URL": REDIS_URL}
+    if not args.s3:
+        return env, None
+    root = work / "seaweedfs"
+    root.mkdir()
+    s3 = stack.enter_context(running_seaweedfs(root))
+    return env | s3.environment(), s3.pid
 
 
 if __name__ == "__main__":

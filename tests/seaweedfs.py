@@ -16,6 +16,7 @@ services (Iceberg, Lance, IAM, WebDAV, SFTP, message queue) off.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -46,6 +47,7 @@ class SeaweedS3:
     access_key: str
     secret_key: str
     region: str = "us-east-1"
+    pid: int = 0  # the ``weed server`` process (a bench reads its CPU time)
 
     def settings(self) -> StorageSettings:
         from trading.kernel.settings import StorageSettings
@@ -172,7 +174,14 @@ def _sign_v4(request: urllib.request.Request, server: SeaweedS3) -> None:
 
 @pytest.fixture(scope="session")
 def seaweedfs_s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedS3]:
-    root = tmp_path_factory.mktemp("seaweedfs")
+    with running_seaweedfs(tmp_path_factory.mktemp("seaweedfs")) as server:
+        yield server
+
+
+@contextlib.contextmanager
+def running_seaweedfs(root: Path) -> Iterator[SeaweedS3]:
+    """One ``weed server -s3`` with its data under ``root``, killed when the block ends (the
+    fixture's, and the submission bench's ``--s3``)."""
     data = root / "data"
     data.mkdir()
     access_key = "ggzytest" + secrets.token_hex(4)
@@ -223,6 +232,7 @@ def seaweedfs_s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedS3
         bucket="ggzy-" + secrets.token_hex(4),
         access_key=access_key,
         secret_key=secret_key,
+        pid=process.pid,
     )
     try:
         _wait_ready(server.endpoint, process, log)

@@ -159,6 +159,7 @@ RULE_TEXT: dict[str, str] = {
     "submitted": N_("There is no submitted bid to withdraw."),
     "receiving": N_("This upload is finished; start a new one."),
     "one-writer": N_("The upload is being written by another request."),
+    "same-request": N_("This request key was already used for another package or lot."),
     "exists": N_("Not found."),
     "mandated": N_(
         "Your agency holds no mandate in force from this tenderee: the tenderee grants it on its agency mandates page."

@@ -52,10 +52,13 @@ def free_port() -> int:
 class ServerProcess:
     """``ggzy serve`` (one uvicorn process) on the setup's database and var directory."""
 
-    def __init__(self, setup: SubmissionSetup, log_path: Path, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, setup: SubmissionSetup, log_path: Path, env: dict[str, str] | None = None, *, workers: int = 1
+    ) -> None:
         self.setup = setup
         self.log_path = log_path
         self.env = env if env is not None else setup.env
+        self.workers = workers  # > 1: uvicorn's supervisor and its worker processes (needs Redis)
         self.port = free_port()
         self.proc: subprocess.Popen[bytes] | None = None
 
@@ -71,7 +74,7 @@ class ServerProcess:
     def start(self, *, timeout: float = 60.0) -> None:
         with self.log_path.open("ab") as log:
             self.proc = subprocess.Popen(
-                [GGZY, "serve", "--port", str(self.port)],
+                [GGZY, "serve", "--port", str(self.port), "--workers", str(self.workers)],
                 env=self.env,
                 stdout=log,
                 stderr=subprocess.STDOUT,

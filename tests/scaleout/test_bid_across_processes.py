@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import timedelta
@@ -57,7 +58,9 @@ def storage_env(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Stor
         yield request.param, {}, shared, FileStore(shared)
         return
     s3 = request.getfixturevalue("seaweedfs_s3")
-    yield request.param, s3.environment(), None, S3Store.from_settings(s3.settings(), scratch=tmp_path / "scratch")
+    # A short lease: the killed node's hold on the upload runs out within the test.
+    env = s3.environment() | {"GGZY_STORAGE_LOCK_LEASE_SECONDS": "3"}
+    yield request.param, env, None, S3Store.from_settings(s3.settings(), scratch=tmp_path / "scratch")
 
 
 def _chunk(path: Path, offset: int, size: int) -> bytes:
@@ -67,15 +70,23 @@ def _chunk(path: Path, offset: int, size: int) -> bytes:
 
 
 async def patch(http: httpx.AsyncClient, node: Node, token: str, upload: str, *, data: bytes, offset: int) -> int:
-    response = await http.patch(
-        f"{node.base_url}{BIDDING}/uploads/{upload}",
-        content=data,
-        headers={
-            "Authorization": f"Bearer {token}",
-            "Upload-Offset": str(offset),
-            "Content-Type": "application/offset+octet-stream",
-        },
-    )
+    """One chunk; backs off while another request still holds the upload (409 ``one-writer``), as
+    the bidder client does: on S3 a killed process's hold lasts until its lease runs out."""
+    deadline = time.monotonic() + 60
+    while True:
+        response = await http.patch(
+            f"{node.base_url}{BIDDING}/uploads/{upload}",
+            content=data,
+            headers={
+                "Authorization": f"Bearer {token}",
+                "Upload-Offset": str(offset),
+                "Content-Type": "application/offset+octet-stream",
+            },
+        )
+        busy = response.status_code == 409 and "one-writer" in response.text
+        if not busy or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(0.5)
     assert response.status_code == 204, (node, response.status_code, response.text)
     return int(response.headers["Upload-Offset"])
 

@@ -220,9 +220,10 @@ class StorageSettings(BaseSettings):
     secret_key: SecretStr | None = None
     prefix: str = ""
     """A folder inside the bucket for this platform's objects (empty: the bucket's root)."""
-    lock_lease_seconds: int = 900
-    """How long one upload request may hold its upload before another may take it over
-    (a web process killed mid-request leaves its hold behind)."""
+    lock_lease_seconds: int = Field(default=60, ge=1, le=3600)
+    """How long an upload's hold outlives its last renewal before another request may take it
+    over (a web process killed mid-request leaves its hold behind; a live writer renews it every
+    third of this while bytes arrive)."""
     part_bytes: int = 8 * 1024 * 1024
     """An upload request's bytes are stored as objects of at most this size (memory per request)."""
 

@@ -19,7 +19,11 @@ Objects in the bucket (under ``GGZY_STORAGE_PREFIX`` if set):
   (the bytes of an interrupted attempt), like the local backend's ``ftruncate``.
 * ``locks/<upload id>`` — the hold of the one request writing an upload (`S3Store.exclusive`),
   created with ``If-None-Match: *``; a hold older than ``lock_lease_seconds`` (its process died)
-  is taken over with ``If-Match`` on its ETag, so two takers cannot both win.
+  is taken over with ``If-Match`` on its ETag, so two takers cannot both win. The writer renews
+  its hold (``If-Match`` on its own ETag) every third of the lease while bytes arrive and before
+  each piece it stores, so a slow but live request keeps it, and a writer whose hold was taken over
+  stops (`UploadBusy`) instead of writing beside the new one. The lease is short (60 s) because a
+  bidder whose web process died waits that long before the upload resumes elsewhere.
 
 `S3Store.promote` reads the pieces in order and streams them into the blob while hashing them;
 a digest that differs from the key aborts the write, so a key always names its own bytes. Up to
@@ -40,6 +44,7 @@ import hashlib
 import io
 import os
 import tempfile
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -96,12 +101,42 @@ class _RangeReader(io.RawIOBase):
         return len(data)
 
 
+class _Hold:
+    """One request's hold of an upload (``locks/<id>``): its ETag, renewed while the request writes."""
+
+    def __init__(self, store: S3Store, path: str, e_tag: str | None) -> None:
+        self._store = store
+        self._path = path
+        self._e_tag = e_tag
+        self._renewed = time.monotonic()
+
+    async def keep(self, *, now: bool = False) -> None:
+        """Renew the hold when a third of the lease has passed (or ``now``); `UploadBusy` when
+        another request took it over meanwhile (this one was presumed dead).
+        """
+        if not now and time.monotonic() - self._renewed < self._store.lease_seconds / 3:
+            return
+        try:
+            result = await obstore.put_async(
+                self._store.bucket, self._path, uuid.uuid4().hex.encode(), mode={"e_tag": self._e_tag or ""}
+            )
+        except (PreconditionError, FileNotFoundError):
+            raise UploadBusy("another request took over this upload") from None
+        self._e_tag = result["e_tag"]
+        self._renewed = time.monotonic()
+
+    @property
+    def e_tag(self) -> str | None:
+        return self._e_tag
+
+
 class S3Writer:
     """Writes one upload's bytes at the recorded offset as objects of at most ``part_bytes``."""
 
-    def __init__(self, store: S3Store, upload_id: uuid.UUID) -> None:
+    def __init__(self, store: S3Store, upload_id: uuid.UUID, hold: _Hold) -> None:
         self._store = store
         self._upload_id = upload_id
+        self._hold = hold
 
     async def write(self, offset: int, chunks: AsyncIterator[bytes], *, limit: int) -> int:
         """Store ``chunks`` from ``offset``; returns the new size once every object is stored.
@@ -111,6 +146,7 @@ class S3Writer:
         ``limit``. Memory: at most one part is buffered.
         """
         store = self._store
+        await self._hold.keep(now=True)  # a request presumed dead must not cut the new writer's bytes
         await store.truncate(self._upload_id, offset)
         size = part_start = offset
         buffer = bytearray()
@@ -120,13 +156,16 @@ class S3Writer:
             size += len(chunk)
             if size > limit:
                 raise UploadTooLarge(f"more than the declared {limit} bytes")
+            await self._hold.keep()
             buffer += chunk
             while len(buffer) >= store.part_bytes:
                 piece = bytes(buffer[: store.part_bytes])
                 del buffer[: store.part_bytes]
+                await self._hold.keep(now=True)  # never store a piece after losing the hold
                 await obstore.put_async(store.bucket, store.piece_path(self._upload_id, part_start), piece)
                 part_start += len(piece)
         if buffer:
+            await self._hold.keep(now=True)
             await obstore.put_async(store.bucket, store.piece_path(self._upload_id, part_start), bytes(buffer))
         return size
 
@@ -139,7 +178,7 @@ class S3Store:
         bucket: _Bucket,
         *,
         scratch: Path,
-        lease_seconds: int = 900,
+        lease_seconds: int = 60,
         part_bytes: int = 8 * 1024 * 1024,
         single_put_bytes: int = 64 * 1024 * 1024,
     ) -> None:
@@ -197,31 +236,31 @@ class S3Store:
         token = uuid.uuid4().hex.encode()
         path = self._lock_path(upload_id)
         try:
-            obstore.put(self.bucket, path, token, mode="create")
+            e_tag = obstore.put(self.bucket, path, token, mode="create")["e_tag"]
         except AlreadyExistsError:
-            self._take_over(path, token)
+            e_tag = self._take_over(path, token)
+        hold = _Hold(self, path, e_tag)
         try:
-            yield S3Writer(self, upload_id)
+            yield S3Writer(self, upload_id, hold)
         finally:
+            # Released only if still ours (the ETag of our last renewal): never another's hold.
             with contextlib.suppress(FileNotFoundError):
-                held = bytes(obstore.get(self.bucket, path).bytes())
-                if held == token:
+                if obstore.head(self.bucket, path)["e_tag"] == hold.e_tag:
                     obstore.delete(self.bucket, path)
 
-    def _take_over(self, path: str, token: bytes) -> None:
+    def _take_over(self, path: str, token: bytes) -> str | None:
         try:
             meta = obstore.head(self.bucket, path)
         except FileNotFoundError:  # released meanwhile: try once more, plainly
             try:
-                obstore.put(self.bucket, path, token, mode="create")
+                return obstore.put(self.bucket, path, token, mode="create")["e_tag"]
             except AlreadyExistsError:
                 raise UploadBusy("another request is writing this upload") from None
-            return
         age = (datetime.now(UTC) - meta["last_modified"]).total_seconds()
         if age < self.lease_seconds:
             raise UploadBusy("another request is writing this upload")
         try:
-            obstore.put(self.bucket, path, token, mode={"e_tag": meta["e_tag"]})
+            return obstore.put(self.bucket, path, token, mode={"e_tag": meta["e_tag"]})["e_tag"]
         except (PreconditionError, FileNotFoundError):
             raise UploadBusy("another request took over this upload") from None
 

@@ -157,6 +157,36 @@ async def test_s3_takes_over_a_hold_older_than_the_lease(seaweedfs_s3: SeaweedS3
     assert await _upload(store, upload) == b"new"
 
 
+async def test_s3_a_writer_whose_hold_was_taken_over_stores_nothing_more(
+    seaweedfs_s3: SeaweedS3, tmp_path: Path
+) -> None:
+    store = _s3(seaweedfs_s3, tmp_path, lease_seconds=1)
+    upload = uuid.uuid4()
+    with store.exclusive(upload) as stale:  # a request that stalled past the lease …
+        await asyncio.sleep(1.2)
+        with store.exclusive(upload) as other:
+            assert await other.write(0, _chunks(b"new"), limit=10) == 3
+        with pytest.raises(UploadBusy):  # … finds its hold gone and neither cuts nor writes
+            await stale.write(0, _chunks(b"old!"), limit=10)
+    assert await _upload(store, upload) == b"new"
+
+
+async def test_s3_a_live_writer_renews_its_hold_past_the_lease(seaweedfs_s3: SeaweedS3, tmp_path: Path) -> None:
+    store = _s3(seaweedfs_s3, tmp_path, lease_seconds=1)
+    upload = uuid.uuid4()
+
+    async def slowly() -> AsyncIterator[bytes]:
+        for piece in (b"a", b"b", b"c", b"d"):
+            await asyncio.sleep(0.5)
+            yield piece
+
+    with store.exclusive(upload) as writer:
+        assert await writer.write(0, slowly(), limit=10) == 4  # 2 s, twice the lease: renewed meanwhile
+        with pytest.raises(UploadBusy), store.exclusive(upload):
+            pass
+    assert await _upload(store, upload) == b"abcd"
+
+
 async def test_promote_then_discard(store: Store) -> None:
     upload = uuid.uuid4()
     store.start(upload)
