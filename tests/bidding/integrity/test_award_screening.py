@@ -29,6 +29,7 @@ from tests.bidding.award.world import (
     dev_pki,
     dev_tsa,
     gp_report,
+    pass_over,
     settings,
     store,
 )
@@ -111,3 +112,14 @@ async def test_an_award_enqueues_the_screen_that_raises_the_ceiling_alert(  # no
     again = await jobs.screen_award(session_maker, award.id)
     assert again.failed == ()
     assert len(await _alerts(session_maker, world.project_code)) == len(alerts)
+
+    # The winner gives up and the next candidate is awarded: screened again, a new alert names the
+    # new winner (its bid is above the first one's, so above 99 % too); the first alert stays.
+    reassigned = await pass_over(session_maker, settings, award, purchaser, "gave_up")
+    assert reassigned.chosen_organisation_id not in {None, confirmed.chosen_organisation_id}
+    messages = [m for m in publisher.published if m.name == SCREEN_AWARD_TASK]
+    assert [m.kwargs for m in messages] == [{"award_id": str(award.id)}] * 2
+    third = await jobs.screen_award(session_maker, award.id)
+    assert (third.alerts, third.failed) == (1, ())
+    named = [a.subjects for a in await _alerts(session_maker, world.project_code) if a.rule_id == "PRICE-CEILING"]
+    assert sorted(named) == sorted([[winner], [str(reassigned.chosen_organisation_id)]])
