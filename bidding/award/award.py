@@ -19,7 +19,9 @@ act signed with the tenderee's (or agency's) certificate: a detached CAdES signa
 * **Re-tender** (`re_tender`): 重新招标 (after 流标, or instead of the next candidate), signed.
 
 Every decision is an `AwardStep` and a ledger entry on the tender's chain; the award's milestone
-asks for a checkpoint. Services only flush; the request or job owns the transaction.
+asks for a checkpoint. A decision that names a winner (confirm, reassign) enqueues integrity's
+award-time screen by name (`SCREEN_AWARD_TASK`, after commit; integrity is never imported here).
+Services only flush; the request or job owns the transaction.
 """
 
 from __future__ import annotations
@@ -53,7 +55,7 @@ from bidding.award.succession import (
 )
 from bidding.client import format as fmt
 from bidding.models import Bid, BidStatus, Tender
-from trading.kernel import clock
+from trading.kernel import clock, tasks
 from trading.kernel.auth.identity import Actor
 from trading.kernel.errors import PermissionDenied
 from trading.kernel.settings import Settings
@@ -62,6 +64,8 @@ from trading.parties.models import Organisation
 
 NOTE_MAX: Final = 2000
 SUBJECT: Final = "award.award"
+SCREEN_AWARD_TASK: Final = "integrity.screen_award"
+"""Integrity's price screens that need the winner (PRICE-CEILING), run once a winner is decided."""
 """The ledger subject of an award (the same as `publicity.SUBJECT`)."""
 
 
@@ -255,6 +259,7 @@ async def confirm_award(
         summary=summary | {"order": list(order.record.get("order", []))},
         project_code=tender.project_code,
     )
+    tasks.enqueue(session, SCREEN_AWARD_TASK, award_id=str(award.id))
     request_checkpoint(session, milestone="award", project_code=tender.project_code)
     return award
 
@@ -314,6 +319,7 @@ async def pass_over(
         session, award, event, after, actor=actor, now=now, signer_sha256=signer, details=details
     )
     if event is AwardEvent.REASSIGN_AWARD:
+        tasks.enqueue(session, SCREEN_AWARD_TASK, award_id=str(award.id))
         await append_entry(
             session,
             actor=actor,

@@ -15,8 +15,9 @@ import sqlalchemy as sa
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bidding.award.models import Award
 from bidding.evaluation.models import Evaluation
-from bidding.integrity import service
+from bidding.integrity import service, sources
 from bidding.integrity.screening import LotContext, Registered, ScreenResult, Trigger, screeners
 from bidding.models import Lot, Tender
 from trading.kernel.db.uow import transaction
@@ -127,6 +128,56 @@ async def screen_evaluation(
             evaluation_id=evaluation.id,
         )
         return await run_screeners(session, lot, registered)
+
+
+async def screen_award(session_maker: async_sessionmaker[AsyncSession], award_id: uuid.UUID) -> ScreeningReport:
+    """The award decided a winner: each lot it covers through the award's screeners (the price
+    rules that need the winner). Nothing for an unknown award or one without a winner (流标).
+    """
+    async with transaction(session_maker, lock=True) as session:
+        registered = screeners(Trigger.AWARD)
+        award = await session.get(Award, award_id)
+        if award is None or award.chosen_organisation_id is None or not registered:
+            return ScreeningReport()
+        tender = await session.get(Tender, award.tender_id)
+        if tender is None:
+            return ScreeningReport()
+        awarded = await sources.lot_winners(session, award_id=award.id)
+        rules = await service.current_rules(session)
+        report = ScreeningReport()
+        for lot_code, lot_id in await _tender_lots(session, tender):
+            if lot_id not in awarded:
+                continue
+            lot = LotContext(
+                trigger=Trigger.AWARD,
+                ocid=tender.project_code,
+                lot=lot_code,
+                rules=rules,
+                tender_id=tender.id,
+                lot_id=lot_id,
+                award_id=award.id,
+            )
+            report += await run_screeners(session, lot, registered)
+        return report
+
+
+async def screen_tender_awards(session_maker: async_sessionmaker[AsyncSession], code: str) -> ScreeningReport:
+    """`screen_award` for every award of the tender ``code`` that names a winner (a batch's or a
+    loaded market's catch-up: on the platform each award enqueues its own screening).
+    """
+    async with session_maker() as session:
+        awards = (
+            await session.scalars(
+                sa.select(Award.id)
+                .join(Tender, Tender.id == Award.tender_id)
+                .where(Tender.project_code == code, Award.chosen_organisation_id.is_not(None))
+                .order_by(Award.created_at, Award.id)
+            )
+        ).all()
+    report = ScreeningReport()
+    for award_id in awards:
+        report += await screen_award(session_maker, award_id)
+    return report
 
 
 MARKET_OCID = "market"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from bidding.integrity.screening import Trigger
+from bidding.integrity.screens.prices import WINNER_RULES
 from trading.kernel.web.forms import Labels
 from trading.kernel.web.i18n import N_
 
@@ -23,6 +25,24 @@ SCOPE_LABELS: dict[str, str] = {
     "evaluation": N_("Expert scoring"),
     "market": N_("Market behaviour"),
 }
+TRIGGER_LABELS: dict[str, str] = {
+    Trigger.OPENING.value: N_("At the opening"),
+    Trigger.EVALUATION.value: N_("When the experts' scores are in"),
+    Trigger.MARKET.value: N_("In the market batch"),
+    Trigger.AWARD.value: N_("When the award names the winner"),
+}
+_SCOPE_TRIGGERS = {"evaluation": Trigger.EVALUATION, "market": Trigger.MARKET}
+
+
+def runs_at(rule_id: str, scope: str) -> str:
+    """When the platform screens a rule (`screening.Trigger`): the rules that read the winner at
+    the award, the lot rules at the opening, the others with their scope's moment.
+    """
+    if rule_id in WINNER_RULES:
+        return Trigger.AWARD.value
+    return _SCOPE_TRIGGERS.get(scope, Trigger.OPENING).value
+
+
 FIELD_LABELS: dict[str, str] = {
     "status": N_("Status"),
     "reason": N_("Reason"),

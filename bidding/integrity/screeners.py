@@ -18,7 +18,6 @@ from dataclasses import replace
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bidding.award.models import Award
 from bidding.evaluation.models import Evaluation, ObjectiveVote
 from bidding.evaluation.models import Score as EvaluationScore
 from bidding.integrity import market_batch, sources
@@ -48,11 +47,14 @@ from trading.kernel.settings import Settings
 from trading.kernel.storage import open_store
 
 
-async def lot_prices(session: AsyncSession, lot: LotContext) -> ScreenResult:
-    """The price screens over the lot's read-out bids, and its combined score for the charts."""
+async def lot_prices(session: AsyncSession, lot: LotContext, *, bids: LotBids | None = None) -> ScreenResult:
+    """The price screens over the lot's read-out bids (``bids``: these instead), and its combined
+    score for the charts.
+    """
     if lot.tender_id is None or lot.lot_id is None:
         return ScreenResult()
-    bids = await sources.opened_lot_bids(session, lot.tender_id, lot.lot_id)
+    if bids is None:
+        bids = await sources.opened_lot_bids(session, lot.tender_id, lot.lot_id)
     if bids is None:
         return ScreenResult()
     screening = prices.screen_prices(bids, lot.rules)
@@ -79,22 +81,25 @@ async def evaluation_behaviour(session: AsyncSession, lot: LotContext) -> Sequen
     return experts.screen_panel(panel, lot.rules)
 
 
+async def award_prices(session: AsyncSession, lot: LotContext) -> ScreenResult:
+    """At the award (``lot.award_id``): the price screens again with the winner known. Only the
+    rules that read the winner (`prices.WINNER_RULES`: PRICE-CEILING) are raised, so the opening's
+    alerts are never raised twice (nor again under a rule version changed since); the lot's
+    combined score is recorded anew, the winner's rules counted in it.
+    """
+    if lot.tender_id is None or lot.lot_id is None or lot.award_id is None:
+        return ScreenResult()
+    winner = (await sources.lot_winners(session, award_id=lot.award_id)).get(lot.lot_id)
+    bids = await sources.opened_lot_bids(session, lot.tender_id, lot.lot_id)
+    if winner is None or bids is None or not bids.bids:
+        return ScreenResult()
+    result = await lot_prices(session, lot, bids=_with_winner(bids, winner))
+    return replace(result, findings=tuple(f for f in result.findings if f.rule in prices.WINNER_RULES))
+
+
 async def market_lots(session: AsyncSession) -> list[LotBids]:
     """Every opened lot of the platform with its read-out bids and, once awarded, its winner."""
-    winners: dict[uuid.UUID, str] = {}
-    awarded = await session.execute(
-        sa.select(Award.tender_id, Award.chosen_organisation_id, Evaluation.lot_ids)
-        .join(Evaluation, Evaluation.id == Award.evaluation_id)
-        .where(Award.chosen_organisation_id.is_not(None))
-    )
-    lot_rows = (await session.execute(sa.select(Lot.id, Lot.tender_id))).all()
-    lots_of: dict[uuid.UUID, list[uuid.UUID]] = {}
-    for lot_id, tender_id in lot_rows:
-        lots_of.setdefault(tender_id, []).append(lot_id)
-    for tender_id, chosen, lot_ids in awarded:
-        named = (lot_ids or {}).get("ids") if isinstance(lot_ids, dict) else None
-        for lot_id in [uuid.UUID(str(i)) for i in named] if named else lots_of.get(tender_id, []):
-            winners[lot_id] = str(chosen)
+    winners = await sources.lot_winners(session)
     found: list[LotBids] = []
     for tender_id in (await session.scalars(sa.select(OpeningSession.tender_id))).all():
         for lot_id, bids in (await sources.opened_lots(session, tender_id)).items():
@@ -270,7 +275,7 @@ def with_network(finding: Finding, state: market.MarketState, rules: RuleSet) ->
 
 def plug_screeners(settings: Settings | None = None) -> None:
     """Register the screens (idempotent): the opening's (prices, hard evidence and, on PostgreSQL,
-    documents), the evaluation's and the market's.
+    documents), the evaluation's, the market's and the award's (prices with the winner).
     """
     register_screener(Trigger.OPENING, Scope.LOT_PRICES, lot_prices, name="prices")
     register_screener(Trigger.OPENING, Scope.LOT_EVIDENCE, lot_evidence, name="evidence")
@@ -287,3 +292,4 @@ def plug_screeners(settings: Settings | None = None) -> None:
         register_screener(Trigger.OPENING, Scope.LOT_DOCUMENTS, LotDocuments(settings), name="documents")
     register_screener(Trigger.EVALUATION, Scope.EVALUATION, evaluation_behaviour, name="experts")
     register_screener(Trigger.MARKET, Scope.MARKET, market_behaviour, name="market")
+    register_screener(Trigger.AWARD, Scope.LOT_PRICES, award_prices, name="award-prices")

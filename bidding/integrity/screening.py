@@ -5,12 +5,15 @@ registers each with the moment it runs at (`Trigger`) and the scope its findings
 
     register_screener(Trigger.OPENING, Scope.LOT_PRICES, price_screener)
 
-Three moments:
+Four moments:
 
 * ``Trigger.OPENING``: once a tender's opening is closed (the opening's ``stage``/``closed`` event,
   delivered after commit), for every lot of the tender (``lot.lot`` is None for a single-lot one).
 * ``Trigger.EVALUATION``: once an evaluation enters ``report-signing`` (its scores are all in and
   the result is computed), for the evaluation (``lot.evaluation_id`` set).
+* ``Trigger.AWARD``: once the award decides a winner (confirmed, or the next candidate after one
+  was passed over): the award enqueues ``integrity.screen_award`` by name in its unit of work (it
+  leaves after commit), for each lot the award covers, with the winner known (PRICE-CEILING).
 * ``Trigger.MARKET``: the batch task ``integrity.recompute_market`` (beat, daily) and, per newly
   opened lot, ``integrity.screen_opening`` runs the market screeners for that tender's lots too.
 
@@ -43,12 +46,14 @@ log = structlog.get_logger(__name__)
 SCREEN_OPENING_TASK = "integrity.screen_opening"
 SCREEN_EVALUATION_TASK = "integrity.screen_evaluation"
 RECOMPUTE_MARKET_TASK = "integrity.recompute_market"
+SCREEN_AWARD_TASK = "integrity.screen_award"  # `bidding.award.award.SCREEN_AWARD_TASK`, by name
 
 
 class Trigger(StrEnum):
     OPENING = "opening"
     EVALUATION = "evaluation"
     MARKET = "market"
+    AWARD = "award"
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +67,7 @@ class LotContext:
     tender_id: uuid.UUID | None = None
     lot_id: uuid.UUID | None = None
     evaluation_id: uuid.UUID | None = None
+    award_id: uuid.UUID | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -517,7 +517,8 @@ class LoadReport:
 async def load_with_settings(seed: int, lots: int, settings: Settings, *, screen: bool = True) -> LoadReport:
     """``ggzy alerts simulate --seed N --load``: simulate, load into the configured database in one
     unit of work and, with ``screen``, run what the platform runs on it — each tender's opening
-    screening (`jobs.screen_opening`), then the market batch (`jobs.recompute_market`).
+    screening (`jobs.screen_opening`), each award's (`jobs.screen_tender_awards`), then the market
+    batch (`jobs.recompute_market`).
     """
     engine = create_engine(settings.db.url, pool_size=1, busy_timeout_ms=settings.db.sqlite_busy_timeout_ms)
     try:
@@ -531,6 +532,8 @@ async def load_with_settings(seed: int, lots: int, settings: Settings, *, screen
         report = ScreeningReport()
         for code in loaded.codes:
             report += await jobs.screen_opening(maker, code)
+        for code in loaded.codes:  # the awards name the winners: the prices that need one
+            report += await jobs.screen_tender_awards(maker, code)
         report += await jobs.recompute_market(maker)
         return LoadReport(loaded, report)
     finally:

@@ -16,9 +16,10 @@ from decimal import Decimal, InvalidOperation
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bidding.award.models import Award
 from bidding.evaluation.models import Evaluation
 from bidding.integrity.screens.model import BidPrice, InvalidPrice, LotBids
-from bidding.models import Tender
+from bidding.models import Lot, Tender
 from bidding.opening import repository as opening_repository
 from bidding.opening.models import READ_OUT
 
@@ -95,3 +96,28 @@ async def opened_lots(session: AsyncSession, tender_id: uuid.UUID) -> dict[uuid.
 async def opened_lot_bids(session: AsyncSession, tender_id: uuid.UUID, lot_id: uuid.UUID) -> LotBids | None:
     """One lot of `opened_lots`, or None before the tender's opening (or for another tender's lot)."""
     return (await opened_lots(session, tender_id)).get(lot_id)
+
+
+async def lot_winners(session: AsyncSession, *, award_id: uuid.UUID | None = None) -> dict[uuid.UUID, str]:
+    """The winner (organisation id) of each awarded lot, by lot id: the lots the award's evaluation
+    names, or every lot of its tender. ``award_id``: that award's lots only.
+    """
+    query = (
+        sa.select(Award.tender_id, Award.chosen_organisation_id, Evaluation.lot_ids)
+        .join(Evaluation, Evaluation.id == Award.evaluation_id)
+        .where(Award.chosen_organisation_id.is_not(None))
+    )
+    lots = sa.select(Lot.id, Lot.tender_id)
+    if award_id is not None:
+        query = query.where(Award.id == award_id)
+        lots = lots.where(Lot.tender_id == sa.select(Award.tender_id).where(Award.id == award_id).scalar_subquery())
+    awarded = (await session.execute(query)).all()
+    lots_of: dict[uuid.UUID, list[uuid.UUID]] = {}
+    for lot_id, tender_id in (await session.execute(lots)).all():
+        lots_of.setdefault(tender_id, []).append(lot_id)
+    winners: dict[uuid.UUID, str] = {}
+    for tender_id, chosen, lot_ids in awarded:
+        named = (lot_ids or {}).get("ids") if isinstance(lot_ids, dict) else None
+        for lot_id in [uuid.UUID(str(i)) for i in named] if named else lots_of.get(tender_id, []):
+            winners[lot_id] = str(chosen)
+    return winners

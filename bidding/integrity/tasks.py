@@ -6,7 +6,12 @@ import uuid
 from typing import Any
 
 from bidding.integrity import jobs
-from bidding.integrity.screening import RECOMPUTE_MARKET_TASK, SCREEN_EVALUATION_TASK, SCREEN_OPENING_TASK
+from bidding.integrity.screening import (
+    RECOMPUTE_MARKET_TASK,
+    SCREEN_AWARD_TASK,
+    SCREEN_EVALUATION_TASK,
+    SCREEN_OPENING_TASK,
+)
 from trading.kernel.tasks import run_async, task, worker_session_maker
 
 
@@ -30,3 +35,9 @@ def screen_evaluation(evaluation_id: str) -> dict[str, Any]:
 def recompute_market() -> dict[str, Any]:
     """The market batch over every tender (idempotent; beat runs it daily)."""
     return _answer(run_async(jobs.recompute_market(worker_session_maker())))
+
+
+@task(SCREEN_AWARD_TASK)
+def screen_award(award_id: str) -> dict[str, Any]:
+    """Screen the lots of an award that decided a winner (idempotent)."""
+    return _answer(run_async(jobs.screen_award(worker_session_maker(), uuid.UUID(award_id))))

@@ -25,7 +25,15 @@ from litestar.static_files import create_static_files_router
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bidding.integrity import service
-from bidding.integrity.labels import FIELD_LABELS, LABELS, SCOPE_LABELS, SEVERITY_LABELS, STATUS_LABELS
+from bidding.integrity.labels import (
+    FIELD_LABELS,
+    LABELS,
+    SCOPE_LABELS,
+    SEVERITY_LABELS,
+    STATUS_LABELS,
+    TRIGGER_LABELS,
+    runs_at,
+)
 from bidding.integrity.models import IntegrityAlert
 from bidding.integrity.policies import IntegrityPermission
 from bidding.integrity.service import TRANSITIONS, AlertStatus
@@ -55,6 +63,8 @@ CONTEXT: Final = {
     "statuses": STATUS_LABELS,
     "scopes": SCOPE_LABELS,
     "labels": FIELD_LABELS,
+    "triggers": TRIGGER_LABELS,
+    "runs_at": runs_at,
 }
 
 static_files = create_static_files_router(

@@ -89,6 +89,9 @@ PRICE_RULES = (
     "PRICE-SUBSETS",
     "PRICE-LOT",
 )
+WINNER_RULES = frozenset({"PRICE-CEILING"})
+"""The rules that read ``LotBids.winner``: silent until the award names one (the platform screens
+them again at the award, `screeners.award_prices`)."""
 
 SCREENS = ("cv", "spd", "diffp", "rd", "rdnor", "rdalt", "skew", "kurt", "ks_uniform")
 # The fewest bids each screen needs (reference §1.3): s needs 2, s_L needs 2 losing bids, kurt 4.

@@ -160,6 +160,13 @@ async def test_the_rule_catalogue_and_the_editor(
     assert 'data-version="2"' in rule.text
     assert 'data-version="1"' in rule.text
     assert "收紧" in rule.text
+    assert "开标后" in rule.text  # when it runs (a price rule read at the opening)
+    async with session_maker() as session:  # the shipped catalogue, PRICE-CEILING among it
+        await service.ensure_rules_seeded(session)
+        await session.commit()
+    ceiling = await client.get("/integrity/rules/PRICE-CEILING")
+    assert ceiling.status_code == 200
+    assert "定标确定中标人后" in ceiling.text  # PRICE-CEILING reads the winner: screened at the award
 
 
 @pytest.mark.parametrize("role", [Role.BIDDER, Role.EXPERT, Role.TENDEREE, Role.AGENCY])

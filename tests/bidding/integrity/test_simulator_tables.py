@@ -1,6 +1,7 @@
 """The simulator's market in ggzy's own tables (`simulator_load`), screened by the platform's own
-screeners as the platform runs them — each tender's opening (`jobs.screen_opening`), then the daily
-market batch (`jobs.recompute_market`) — and compared lot by lot with the pure offline screens
+screeners as the platform runs them — each tender's opening (`jobs.screen_opening`), each award
+(`jobs.screen_award`, the prices that need the winner), then the daily market batch
+(`jobs.recompute_market`) — and compared lot by lot with the pure offline screens
 (`offline.lot_findings`, the market state) on the same seed.
 """
 
@@ -21,7 +22,7 @@ from bidding.integrity.cli import alerts as alerts_command
 from bidding.integrity.models import IntegrityAlert, IntegrityLotScreening
 from bidding.integrity.offline import LOT_MARKET_RULES, lot_findings
 from bidding.integrity.screeners import plug_screeners
-from bidding.integrity.screens import market
+from bidding.integrity.screens import market, prices
 from bidding.integrity.screens.model import Scope
 from bidding.integrity.screens.rules import load_catalogue
 from bidding.integrity.simulator import (
@@ -48,8 +49,6 @@ from trading.ledger.models import LedgerEntry
 SEED = 19
 LOTS = 40
 PLANTED = 0.6
-# Need the winner (known after the award): the platform screens prices at the opening, before it.
-NEEDS_WINNER = frozenset({"PRICE-CEILING"})
 
 
 Offline = tuple[dict[LotKey, set[str]], dict[LotKey, bool], dict[LotKey, set[str]], dict[LotKey, set[str]]]
@@ -57,22 +56,23 @@ Offline = tuple[dict[LotKey, set[str]], dict[LotKey, bool], dict[LotKey, set[str
 
 def _offline(sim: SimulatedMarket) -> Offline:
     """Per lot: the rules the pure screens fire, the combined flag, the lot-touching market rules
-    and, last, the rules they fire with the winner known (as `offline.evaluate_simulated` screens).
+    and, last, the rules they fire at the opening, before the winner is known.
 
-    The prices are screened as the platform sees them at the opening (no winner yet).
+    The prices are screened with the winner known, as `offline.evaluate_simulated` screens them and
+    as the platform has them once the award screened them again.
     """
     rules = load_catalogue()
     fired: dict[LotKey, set[str]] = {}
-    with_winner: dict[LotKey, set[str]] = {}
+    at_opening_fired: dict[LotKey, set[str]] = {}
     flagged: dict[LotKey, bool] = {}
     state = market.MarketState()
     for item in sim.simulated_lots():
         key = (item.bids.ocid, item.bids.lot)
         at_opening = replace(item, bids=replace(item.bids, winner=None))
-        findings, flag = lot_findings(at_opening, rules)
+        findings, flag = lot_findings(item, rules)
         fired[key] = {finding.rule for finding in findings}
         flagged[key] = flag
-        with_winner[key] = {finding.rule for finding in lot_findings(item, rules)[0]}
+        at_opening_fired[key] = {finding.rule for finding in lot_findings(at_opening, rules)[0]}
         state.add_lot(item.bids)  # the platform's market folds prices and winners, no signals
     touched: dict[LotKey, set[str]] = {key: set() for key in fired}
     bidders_of = {(lot.ocid, lot.lot): {bid.bidder for bid in lot.bids} for lot in sim.lots}
@@ -81,7 +81,7 @@ def _offline(sim: SimulatedMarket) -> Offline:
             for key, bidders in bidders_of.items():
                 if len(set(finding.subjects) & bidders) >= 2:
                     touched[key].add(finding.rule)
-    return fired, flagged, touched, with_winner
+    return fired, flagged, touched, at_opening_fired
 
 
 async def _platform(
@@ -124,22 +124,30 @@ async def test_the_platform_screens_a_simulated_market_as_the_pure_screens_do(
     for code in loaded.codes:  # each tender's opening closed: the job the platform enqueues then
         report = await jobs.screen_opening(session_maker, code)
         assert report.failed == (), code
+    opened_only, _, _ = await _platform(session_maker, sim, loaded)
+    for code in loaded.codes:  # each award named its winner: the job the award enqueues then
+        report = await jobs.screen_tender_awards(session_maker, code)
+        assert report.failed == (), code
+        assert report.lots >= 1, code
     batch = await jobs.recompute_market(session_maker)  # the daily market batch
     assert batch.failed == ()
 
     fired, flagged, touched = await _platform(session_maker, sim, loaded)
-    expected_fired, expected_flagged, expected_touched, with_winner = _offline(sim)
+    expected_fired, expected_flagged, expected_touched, at_opening = _offline(sim)
     # Lot by lot, the platform's results are the pure screens' results on the same seed.
     for key in sorted(expected_fired, key=str):
         assert fired[key] == expected_fired[key], key
         assert flagged[key] == expected_flagged[key], key
         assert touched[key] == expected_touched[key], key
-    # What the platform misses against the offline evaluation: only the rules that need the winner
-    # (the opening has none, and prices are not screened again after the award). On this seed
-    # PRICE-CEILING fires offline on three rotation lots; their combined flag is the same.
-    missed = {key: with_winner[key] - fired[key] for key in with_winner if with_winner[key] != fired[key]}
-    assert set().union(*missed.values()) == NEEDS_WINNER
-    assert all(sim.truth[key].price_traces and flagged[key] for key in missed)
+    # Before the awards the platform had what the pure screens find without the winner; the
+    # award's screen added exactly the rules that need the winner (on this seed PRICE-CEILING on
+    # three rotation lots), and nothing else.
+    for key in expected_fired:
+        assert opened_only[key] == at_opening[key], key
+    added = {key: fired[key] - opened_only[key] for key in fired if fired[key] != opened_only[key]}
+    assert added, "the awards raised nothing"
+    assert set().union(*added.values()) == prices.WINNER_RULES
+    assert all(sim.truth[key].price_traces for key in added)
 
     # Each planted kind raises its rules on its planted lots.
     by_kind: dict[str, list[LotKey]] = {kind: [] for kind in KINDS}
