@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import math
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from itertools import combinations
@@ -82,6 +82,59 @@ class _Lot:
     buyer: str | None
     market: str | None
     on: str | None  # the bid deadline, ISO
+
+
+_EMPTY: npt.NDArray[np.int64] = np.zeros(0, dtype=np.int64)
+
+
+class _LotTable:
+    """The lots as arrays, in the state's lot order: what the per-bidder rules read with NumPy.
+
+    ``bidders`` holds every lot's bidders one lot after the other (``sizes`` of them each); the
+    per-bidder views (`by_bidder`, `fair_wins`) are computed on first use.
+    """
+
+    def __init__(
+        self,
+        keys: list[LotKey],
+        sizes: npt.NDArray[np.int64],
+        bidders: npt.NDArray[np.int64],
+        winners: npt.NDArray[np.int64],
+    ) -> None:
+        self.keys = keys
+        self.sizes = np.asarray(sizes, dtype=np.int64)
+        self.bidders = np.asarray(bidders, dtype=np.int64)
+        self.winners = np.asarray(winners, dtype=np.int64)
+        self._by_bidder: tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]] | None = None
+        self._fair: tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]] | None = None
+
+    def lot_of_entry(self) -> npt.NDArray[np.int64]:
+        return np.repeat(np.arange(self.sizes.size, dtype=np.int64), self.sizes)
+
+    def by_bidder(self, bidders: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+        """(lot positions, offsets): bidder i's lots are positions[offsets[i]:offsets[i + 1]], in lot order."""
+        if self._by_bidder is None:
+            order = np.argsort(self.bidders, kind="stable")
+            offsets = np.zeros(bidders + 1, dtype=np.int64)
+            np.cumsum(np.bincount(self.bidders, minlength=bidders), out=offsets[1:])
+            self._by_bidder = (self.lot_of_entry()[order], offsets)
+        return self._by_bidder
+
+    def fair_wins(self, bidders: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+        """Per bidder: the awarded lots it bid in, and Σ 1 / (bidders of the lot) over them.
+
+        `np.bincount` adds the weights one entry after the other in entry (lot) order, as the
+        scalar loop did, so each sum is the same float to the last bit.
+        """
+        if self._fair is None:
+            lot = self.lot_of_entry()
+            awarded = (self.winners >= 0)[lot]
+            who = self.bidders[awarded]
+            weights = (1.0 / self.sizes.astype(np.float64))[lot[awarded]]
+            counts: npt.NDArray[np.int64] = np.bincount(who, minlength=bidders).astype(np.int64)
+            sums: npt.NDArray[np.float64] = np.bincount(who, weights=weights, minlength=bidders).astype(np.float64)
+            self._fair = (counts, sums)
+        return self._fair
 
 
 def _pairs_of(indices: Sequence[int]) -> Iterator[int]:
@@ -153,7 +206,7 @@ class MarketState:
         self._identities: dict[tuple[str, str], dict[str, set[LotKey]]] = {}
         self._lot_identities: dict[LotKey, tuple[tuple[str, str, str], ...]] = {}
         self._draws: dict[tuple[str, str], ExpertDraw] = {}  # (expert, ocid) → the draw
-        self._by_bidder: list[list[LotKey]] | None = None  # a cache for findings, never stored
+        self._table: _LotTable | None = None  # the lots as arrays: a cache for findings, never stored
         self._pair_arrays: tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]] | None = None  # likewise
 
     # ---- folding -------------------------------------------------------------------------------
@@ -218,9 +271,7 @@ class MarketState:
         on: str | None,
         identities: tuple[tuple[str, str, str], ...],
     ) -> None:
-        self._by_bidder = None
-        pairs = self._pairs  # the Counter, before the arrays it may come from are dropped
-        self._pair_arrays = None
+        self._table = None
         if key in self._lots:
             self._unfold(key)
         indices = tuple(self._index(name) for name in bidders)
@@ -228,8 +279,12 @@ class MarketState:
         bids = self._bids
         for index in indices:
             bids[index] += 1
-        # Counter.update over an iterable counts in C: most of a fold is these n(n−1)/2 pairs
-        pairs.update(_pairs_of(indices))
+        if self._pair_counter is None:  # a state built or loaded as arrays stays arrays
+            self._shift_pairs(indices, 1)
+        else:
+            # Counter.update over an iterable counts in C: most of a fold is these n(n−1)/2 pairs
+            self._pair_counter.update(_pairs_of(indices))
+            self._pair_arrays = None
         if winner_index >= 0:
             self._wins[winner_index] += 1
         self._lots[key] = _Lot(indices, winner_index, buyer, market, on)
@@ -242,10 +297,15 @@ class MarketState:
         old = self._lots.pop(key)
         for index in old.bidders:
             self._bids[index] -= 1
-        for pair in _pairs_of(old.bidders):
-            self._pairs[pair] -= 1
-            if self._pairs[pair] == 0:
-                del self._pairs[pair]
+        if self._pair_counter is None:
+            self._shift_pairs(old.bidders, -1)
+        else:
+            pairs = self._pair_counter
+            for pair in _pairs_of(old.bidders):
+                pairs[pair] -= 1
+                if pairs[pair] == 0:
+                    del pairs[pair]
+            self._pair_arrays = None
         if old.winner >= 0:
             self._wins[old.winner] -= 1
         for kind, value, bidder in self._lot_identities.pop(key, ()):
@@ -255,6 +315,27 @@ class MarketState:
                 del users[bidder]
             if not users:
                 del self._identities[(kind, value)]
+
+    def _shift_pairs(self, indices: Sequence[int], step: int) -> None:
+        """Add (step 1) or remove (step -1) one lot's pairs in the sorted pair arrays (array mode)."""
+        keys, counts = self._pair_arrays if self._pair_arrays is not None else (_EMPTY, _EMPTY)
+        lot_pairs = np.fromiter(_pairs_of(indices), dtype=np.int64)  # ascending: sorted indices
+        if not lot_pairs.size:
+            return
+        at = np.searchsorted(keys, lot_pairs)
+        known = at < keys.size
+        known[known] = keys[at[known]] == lot_pairs[known]
+        counts = counts.copy()  # never write into arrays a loaded state may share with its bytes
+        counts[at[known]] += step
+        if step > 0 and not known.all():
+            keys = np.insert(keys, at[~known], lot_pairs[~known])
+            counts = np.insert(counts, at[~known], 1)
+        elif step < 0:
+            if not known.all():
+                raise MarketInputError("market state", "pairs", "lack a pair of a lot being replaced")
+            kept = counts > 0
+            keys, counts = keys[kept], counts[kept]
+        self._pair_arrays = (keys, counts)
 
     @classmethod
     def from_arrays(
@@ -295,11 +376,16 @@ class MarketState:
         starts = np.flatnonzero(np.r_[True, lots[1:] != lots[:-1]])
         ends = np.r_[starts[1:], lots.size]
         bidder_list = bidders.tolist()
-        for lot, start, end in zip(lots[starts].tolist(), starts.tolist(), ends.tolist(), strict=True):
+        lot_winners = np.where(has_winner[lots[starts]], won[lots[starts]], -1)
+        for lot, start, end, winner in zip(
+            lots[starts].tolist(), starts.tolist(), ends.tolist(), lot_winners.tolist(), strict=True
+        ):
             buyer, market, on = details[lot]
-            winner = int(won[lot]) if has_winner[lot] else -1
             state._lots[keys[lot]] = _Lot(tuple(bidder_list[start:end]), winner, buyer, market, on)
         sizes = ends - starts
+        state._table = _LotTable(list(state._lots), sizes, bidders, lot_winners)
+        state._pair_counter = None  # array mode, pairs or not
+        state._pair_arrays = (_EMPTY, _EMPTY)
         parts = []
         for size in np.unique(sizes).tolist():
             if size < _PAIR:
@@ -311,7 +397,6 @@ class MarketState:
             every = np.sort(np.concatenate(parts))
             first_of = np.flatnonzero(np.r_[True, every[1:] != every[:-1]])
             counts = np.diff(np.r_[first_of, every.size])
-            state._pair_counter = None  # the Counter is built only if the state is folded into later
             state._pair_arrays = (every[first_of], counts.astype(np.int64))
         return state
 
@@ -367,7 +452,8 @@ class MarketState:
         """How many lots each pair of bidders bid in together (names in sorted order)."""
         names = self._names
         result: dict[tuple[str, str], int] = {}
-        for key, count in self._pairs.items():
+        keys, counts = self.pair_arrays()
+        for key, count in zip(keys.tolist(), counts.tolist(), strict=True):
             a, b = _unpair(key)
             first, second = sorted((names[a], names[b]))
             result[(first, second)] = count
@@ -616,23 +702,14 @@ class MarketState:
         min_lots = _threshold(rules, MARKET_SHARE, "min_lots")
         share_cut = _threshold(rules, MARKET_SHARE, "share")
         hhi_cut = _threshold(rules, MARKET_SHARE, "hhi")
-        strata: dict[tuple[str, str], Counter[int]] = defaultdict(Counter)
-        won_in: dict[tuple[str, str], list[tuple[int, LotKey]]] = defaultdict(list)
-        for key, lot in self._lots.items():
-            if lot.winner < 0:
-                continue
-            for kind, name in (("buyer", lot.buyer), ("market", lot.market)):
-                if name is not None:
-                    strata[(kind, name)][lot.winner] += 1
-                    won_in[(kind, name)].append((lot.winner, key))
         found = []
-        for (kind, stratum), wins in sorted(strata.items()):
+        for (kind, stratum), wins, won_in in self._strata_wins(min_lots):
             awarded = sum(wins.values())
-            if awarded < min_lots:
-                continue
             shares = {i: count / awarded for i, count in wins.items()}
-            hhi = sum(share * share for share in shares.values())
-            leader, top_share = max(shares.items(), key=lambda item: (item[1], self._names[item[0]]))
+            hhi = sum(share * share for share in shares.values())  # in first-win order, as always
+            most = max(wins.values())  # the same count is the same share: the leader by name among them
+            leader = max((i for i, count in wins.items() if count == most), key=lambda i: self._names[i])
+            top_share = shares[leader]
             if top_share >= share_cut and hhi >= hhi_cut:
                 name = self._names[leader]
                 label = "招标人" if kind == "buyer" else "市场"
@@ -655,17 +732,62 @@ class MarketState:
                             "shares": {
                                 self._names[i]: _round(s) for i, s in sorted(shares.items(), key=lambda x: -x[1])[:10]
                             },
-                            "lots_won": [
-                                _lot_name(key)
-                                for key in sorted(
-                                    (key for winner, key in won_in[(kind, stratum)] if winner == leader), key=_sort_key
-                                )[:_LOTS_SHOWN]
-                            ],
+                            "lots_won": [_lot_name(key) for key in sorted(won_in(leader), key=_sort_key)[:_LOTS_SHOWN]],
                         },
                         (name,),
                     )
                 )
         return found
+
+    def _strata_wins(
+        self, min_lots: float
+    ) -> Iterator[tuple[tuple[str, str], dict[int, int], Callable[[int], list[LotKey]]]]:
+        """Each stratum (("buyer" | "market", name), in sorted order) with at least ``min_lots``
+        awarded lots: its winners' win counts in the order of their first win (lot order), and
+        a function giving the lots a winner won in it. Counted with NumPy over the lot table.
+        """
+        table = self._lot_table()
+        lots = list(self._lots.values())
+        awarded = np.flatnonzero(table.winners >= 0)
+        for kind in ("buyer", "market"):
+            codes: dict[str, int] = {}
+            names = [lot.buyer if kind == "buyer" else lot.market for lot in lots]
+            code = np.fromiter(
+                (-1 if name is None else codes.setdefault(name, len(codes)) for name in names),
+                dtype=np.int64,
+                count=len(names),
+            )
+            position = awarded[code[awarded] >= 0]
+            if not position.size:
+                continue
+            stratum, winner = code[position], table.winners[position]
+            # (stratum, winner) groups, each with its wins and its first win's position
+            order = np.lexsort((position, winner, stratum))
+            stratum, winner, position = stratum[order], winner[order], position[order]
+            starts = np.flatnonzero(np.r_[True, (stratum[1:] != stratum[:-1]) | (winner[1:] != winner[:-1])])
+            counts = np.diff(np.r_[starts, stratum.size])
+            first = position[starts]
+            group_stratum, group_winner = stratum[starts], winner[starts]
+            totals = np.bincount(group_stratum, weights=counts, minlength=len(codes))
+            ranked = np.lexsort((first, group_stratum))  # by stratum, then first win
+            bounds = np.searchsorted(group_stratum[ranked], np.arange(len(codes) + 1))
+            rows = np.searchsorted(stratum, np.arange(len(codes) + 1))
+            by_code = dict(zip(codes.values(), codes.keys(), strict=True))
+            winners_list, counts_list = group_winner[ranked].tolist(), counts[ranked].tolist()
+            for number in sorted(range(len(codes)), key=by_code.__getitem__):
+                if totals[number] < min_lots:
+                    continue
+                low, high = int(bounds[number]), int(bounds[number + 1])
+                wins = dict(zip(winners_list[low:high], counts_list[low:high], strict=True))
+                yield (kind, by_code[number]), wins, self._won_in(position[rows[number] : rows[number + 1]])
+
+    def _won_in(self, positions: npt.NDArray[np.int64]) -> Callable[[int], list[LotKey]]:
+        table = self._lot_table()
+
+        def won(index: int) -> list[LotKey]:
+            return [table.keys[p] for p in positions[table.winners[positions] == index].tolist()]
+
+        return won
 
     def strong_pairs(self, rules: RuleSet) -> list[tuple[str, str, int, float]]:
         """(a, b, lots together, share of the smaller bidder's lots) for every strong pair."""
@@ -883,16 +1005,23 @@ class MarketState:
 
     # ---- helpers over the lots -----------------------------------------------------------------
 
-    def _lots_by_bidder(self) -> list[list[LotKey]]:
-        # Built once per findings run (the rules ask for the lots of a few bidders each), dropped
-        # whenever a lot is folded: O(bids) once instead of a scan of every lot per finding.
-        if self._by_bidder is None:
-            by_bidder: list[list[LotKey]] = [[] for _ in self._names]
-            for key, lot in self._lots.items():
-                for index in lot.bidders:
-                    by_bidder[index].append(key)
-            self._by_bidder = by_bidder
-        return self._by_bidder
+    def _lot_table(self) -> _LotTable:
+        # Built once per findings run (the batch builds it with the state), dropped whenever a
+        # lot is folded: the per-bidder rules then read arrays, not every lot per bidder.
+        if self._table is None:
+            lots = list(self._lots.values())
+            self._table = _LotTable(
+                list(self._lots),
+                np.fromiter((len(lot.bidders) for lot in lots), dtype=np.int64, count=len(lots)),
+                np.fromiter((index for lot in lots for index in lot.bidders), dtype=np.int64),
+                np.fromiter((lot.winner for lot in lots), dtype=np.int64, count=len(lots)),
+            )
+        return self._table
+
+    def _positions_of(self, index: int) -> npt.NDArray[np.int64]:
+        """The positions (in lot order) of the lots bidder ``index`` bid in."""
+        positions, offsets = self._lot_table().by_bidder(len(self._names))
+        return positions[offsets[index] : offsets[index + 1]]
 
     def _fair_wins(self, index: int) -> tuple[int, float]:
         """The awarded lots a bidder bid in, and its expected wins if each bidder had equal chance.
@@ -901,25 +1030,25 @@ class MarketState:
         is exact; the binomial is a little wider than the true sum of unequal trials, so the tail
         it gives is conservative.
         """
-        awarded, expected = 0, 0.0
-        for key in self._lots_by_bidder()[index]:
-            lot = self._lots[key]
-            if lot.winner >= 0:
-                awarded += 1
-                expected += 1.0 / len(lot.bidders)
-        return awarded, expected
+        awarded, expected = self._lot_table().fair_wins(len(self._names))
+        return int(awarded[index]), float(expected[index])
 
     def _lots_of(self, index: int, *, won_only: bool = False) -> list[dict[str, str | None]]:
-        keys = self._lots_by_bidder()[index]
+        table = self._lot_table()
+        positions = self._positions_of(index)
         if won_only:
-            keys = [key for key in keys if self._lots[key].winner == index]
+            positions = positions[table.winners[positions] == index]
+        keys = [table.keys[position] for position in positions.tolist()]
         return [_lot_name(key) for key in sorted(keys, key=_sort_key)[:_LOTS_SHOWN]]
 
     def _shared_lots(self, indices: set[int]) -> list[LotKey]:
         """The lots in which at least two of ``indices`` bid, in lot order."""
-        by_bidder = self._lots_by_bidder()
-        seen: Counter[LotKey] = Counter(key for index in indices for key in by_bidder[index])
-        return sorted((key for key, count in seen.items() if count >= _PAIR), key=_sort_key)
+        table = self._lot_table()
+        if not indices:
+            return []
+        every = np.concatenate([self._positions_of(index) for index in sorted(indices)])
+        seen = np.bincount(every, minlength=len(table.keys))
+        return sorted((table.keys[position] for position in np.flatnonzero(seen >= _PAIR).tolist()), key=_sort_key)
 
 
 def _threshold(rules: RuleSet, rule_id: str, name: str) -> float:
