@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from itertools import combinations
+from typing import Any
 
 import networkx as nx
 import numpy as np
@@ -37,6 +38,20 @@ EXPERT_TENDEREE = "MARKET-EXPERT-TENDEREE"
 # How many lots an evidence list names before it says "and n more": an alert stays readable.
 _LOTS_SHOWN = 50
 _STATE_FORMAT = 1
+_BINARY_FORMAT = 2
+MAGIC = b"GGZYMKT\x02"
+"""The first bytes of a state kept by `MarketState.to_bytes`."""
+# The binary state's arrays, in their order in the data, with their stored types (little endian).
+_ARRAYS: tuple[tuple[str, str], ...] = (
+    ("sizes", "<i4"),
+    ("winners", "<i4"),
+    ("buyer_codes", "<i4"),
+    ("market_codes", "<i4"),
+    ("date_codes", "<i4"),
+    ("bidders", "<i4"),
+    ("pair_keys", "<i8"),
+    ("pair_counts", "<i4"),
+)
 _LOT_FIELDS = 8  # a stored lot: ocid, lot, bidders, winner, buyer, market, date, identities
 _DRAW_FIELDS = 4  # a stored draw: expert, tenderee, ocid, date
 _MIN_FENCE_POPULATION = 4  # quartiles of fewer values are no fence
@@ -518,6 +533,126 @@ class MarketState:
                 raise MarketInputError(f"market state draw #{number}", "draws[]", "must be a list of 4 fields")
             state.add_draw(ExpertDraw(str(row[0]), str(row[1]), str(row[2]), date.fromisoformat(str(row[3]))))
         return state
+
+    # ---- compact binary form (format 2) ---------------------------------------------------------
+
+    def to_bytes(self) -> bytes:
+        """The state in the compact binary form `from_bytes` reads (format 2).
+
+        ``MAGIC``, the header's length (8 bytes, little endian), a JSON header with the strings
+        (bidders, each lot's ocid and lot code, the distinct buyers, markets and dates, the
+        identities, the draws), then the arrays of `_ARRAYS` in that order, each padded to 8
+        bytes: per lot its size, winner and buyer / market / date codes (-1 = none), every lot's
+        bidders one lot after the other, and the co-bidding pairs (sorted keys, counts). The
+        pairs are 12 bytes each instead of two JSON numbers.
+        """
+        lots = list(self._lots.values())
+        keys = list(self._lots)
+        values: dict[str, dict[str, int]] = {"buyers": {}, "markets": {}, "dates": {}}
+
+        def coded(name: str, items: Iterable[str | None]) -> npt.NDArray[np.int32]:
+            table = values[name]
+            return np.fromiter(
+                (-1 if item is None else table.setdefault(item, len(table)) for item in items),
+                dtype="<i4",
+                count=len(lots),
+            )
+
+        pair_keys, pair_counts = self.pair_arrays()
+        if pair_keys.size > 1 and not bool((pair_keys[1:] > pair_keys[:-1]).all()):
+            order = np.argsort(pair_keys)
+            pair_keys, pair_counts = pair_keys[order], pair_counts[order]
+        number = {key: position for position, key in enumerate(keys)}
+        arrays: dict[str, npt.NDArray[Any]] = {
+            "sizes": np.fromiter((len(lot.bidders) for lot in lots), dtype="<i4", count=len(lots)),
+            "winners": np.fromiter((lot.winner for lot in lots), dtype="<i4", count=len(lots)),
+            "buyer_codes": coded("buyers", (lot.buyer for lot in lots)),
+            "market_codes": coded("markets", (lot.market for lot in lots)),
+            "date_codes": coded("dates", (lot.on for lot in lots)),
+            "bidders": np.fromiter((index for lot in lots for index in lot.bidders), dtype="<i4"),
+            "pair_keys": pair_keys.astype("<i8"),
+            "pair_counts": pair_counts.astype("<i4"),
+        }
+        header = {
+            "format": _BINARY_FORMAT,
+            "bidders": self._names,
+            "ocids": [key[0] for key in keys],
+            "lots": [key[1] for key in keys],
+            **{name: list(table) for name, table in values.items()},
+            "identities": [
+                [number[key], kind, value, bidder]
+                for key, items in self._lot_identities.items()
+                for kind, value, bidder in items
+            ],
+            "draws": [[d.expert, d.tenderee, d.ocid, d.drawn_on.isoformat()] for d in self._draws.values()],
+            "lengths": {name: int(array.size) for name, array in arrays.items()},
+        }
+        text = json.dumps(header, ensure_ascii=False, separators=(",", ":")).encode()
+        text += b" " * (-len(text) % 8)
+        parts = [MAGIC, len(text).to_bytes(8, "little"), text]
+        for name, dtype in _ARRAYS:
+            data = np.ascontiguousarray(arrays[name], dtype=dtype).tobytes()
+            parts.extend((data, b"\0" * (-len(data) % 8)))
+        return b"".join(parts)
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> MarketState:
+        """Load a state saved by `to_bytes`; a state that does not add up is refused by its field."""
+        header, arrays = _read_binary(data)
+        names, ocids, codes, strings = _checked_binary(header, arrays)
+        sizes, winners, bidders = arrays["sizes"], arrays["winners"], arrays["bidders"]
+        pair_keys, pair_counts = arrays["pair_keys"], arrays["pair_counts"]
+        lot_count = sizes.size
+        state = cls()
+        state._names = names
+        state._ids = {name: index for index, name in enumerate(names)}
+        state._bids = np.bincount(bidders, minlength=len(names)).tolist()
+        state._wins = np.bincount(winners[winners >= 0], minlength=len(names)).tolist()
+        ends = np.cumsum(sizes).tolist()
+        bidder_list = bidders.tolist()
+        start_at = 0
+        buyers, markets, dates = strings["buyers"], strings["markets"], strings["dates"]
+        for ocid, code, end, winner, buyer, market, on in zip(
+            ocids,
+            codes,
+            ends,
+            winners.tolist(),
+            arrays["buyer_codes"].tolist(),
+            arrays["market_codes"].tolist(),
+            arrays["date_codes"].tolist(),
+            strict=True,
+        ):
+            state._lots[(ocid, code)] = _Lot(
+                tuple(bidder_list[start_at:end]),
+                winner,
+                None if buyer < 0 else buyers[buyer],
+                None if market < 0 else markets[market],
+                None if on < 0 else dates[on],
+            )
+            start_at = end
+        if len(state._lots) != lot_count:
+            raise MarketInputError("market state", "lots", "name a lot twice")
+        keys = list(state._lots)
+        try:
+            for position, kind, value, bidder in header.get("identities", []):
+                key = keys[position]
+                state._lot_identities[key] = (*state._lot_identities.get(key, ()), (kind, value, bidder))
+                state._identities.setdefault((kind, value), {}).setdefault(bidder, set()).add(key)
+            for row in header.get("draws", []):
+                state.add_draw(ExpertDraw(str(row[0]), str(row[1]), str(row[2]), date.fromisoformat(str(row[3]))))
+        except (IndexError, TypeError, ValueError) as error:
+            raise MarketInputError("market state", "identities/draws", f"do not fit ({error})") from error
+        state._table = _LotTable(keys, sizes, bidders, winners)
+        state._pair_counter = None  # array mode: a fold shifts the sorted pair arrays
+        state._pair_arrays = (pair_keys, pair_counts)
+        return state
+
+    @classmethod
+    def load(cls, data: bytes | str) -> MarketState:
+        """A kept state in either form: `to_bytes` (format 2) or the older `to_json` (format 1)."""
+        if isinstance(data, str):
+            return cls.from_json(data)
+        return cls.from_bytes(data)
 
     def _load_lot(self, number: int, row: object) -> int:
         """One stored lot into a state being loaded; returns the co-bids it implies."""
@@ -1049,6 +1184,77 @@ class MarketState:
         every = np.concatenate([self._positions_of(index) for index in sorted(indices)])
         seen = np.bincount(every, minlength=len(table.keys))
         return sorted((table.keys[position] for position in np.flatnonzero(seen >= _PAIR).tolist()), key=_sort_key)
+
+
+def _read_binary(data: bytes) -> tuple[dict[str, Any], dict[str, npt.NDArray[np.int64]]]:
+    """The header and the arrays of a state kept by `MarketState.to_bytes`, each checked for size."""
+    if not data.startswith(MAGIC) or len(data) < len(MAGIC) + 8:
+        raise MarketInputError("market state", "format", f"must start with {MAGIC!r}")
+    size = int.from_bytes(data[len(MAGIC) : len(MAGIC) + 8], "little")
+    start = len(MAGIC) + 8
+    try:
+        header = json.loads(data[start : start + size])
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise MarketInputError("market state", "header", "is not JSON") from error
+    if not isinstance(header, dict) or header.get("format") != _BINARY_FORMAT:
+        raise MarketInputError("market state", "format", f"must be {_BINARY_FORMAT}")
+    lengths = header.get("lengths")
+    if not isinstance(lengths, dict):
+        raise MarketInputError("market state", "lengths", "are missing")
+    arrays: dict[str, npt.NDArray[np.int64]] = {}
+    offset = start + size
+    for name, dtype in _ARRAYS:
+        count = lengths.get(name)
+        width = np.dtype(dtype).itemsize
+        if not isinstance(count, int) or count < 0 or offset + count * width > len(data):
+            raise MarketInputError("market state", name, "does not fit the data")
+        arrays[name] = np.frombuffer(data, dtype=dtype, count=count, offset=offset).astype(np.int64)
+        offset += count * width + (-(count * width) % 8)
+    return header, arrays
+
+
+def _checked_binary(
+    header: dict[str, Any], arrays: dict[str, npt.NDArray[np.int64]]
+) -> tuple[list[str], list[str], list[str | None], dict[str, list[str]]]:
+    """The bidders, lot keys and coded strings of a binary state, once its arrays add up."""
+    names = header.get("bidders")
+    if not isinstance(names, list) or not all(isinstance(name, str) and name for name in names):
+        raise MarketInputError("market state", "bidders", "must be a list of non-empty strings")
+    ocids, codes = header.get("ocids"), header.get("lots")
+    sizes, winners, bidders = arrays["sizes"], arrays["winners"], arrays["bidders"]
+    lot_count = sizes.size
+    if not isinstance(ocids, list) or not isinstance(codes, list) or not len(ocids) == len(codes) == lot_count:
+        raise MarketInputError("market state", "lots", "do not match the lot arrays")
+    for name in ("winners", "buyer_codes", "market_codes", "date_codes"):
+        if arrays[name].size != lot_count:
+            raise MarketInputError("market state", name, "do not match the lot arrays")
+    if (sizes < 0).any() or int(sizes.sum()) != bidders.size:
+        raise MarketInputError("market state", "bidders", "do not add up to the lots' sizes")
+    if not _within(bidders, 0, len(names)):
+        raise MarketInputError("market state", "bidders", "do not fit the bidders list")
+    if not _within(winners, -1, len(names)):
+        raise MarketInputError("market state", "winners", "do not fit the bidders list")
+    _check_pairs(arrays)
+    strings: dict[str, list[str]] = {}
+    for name in ("buyers", "markets", "dates"):
+        listed = header.get(name)
+        if not isinstance(listed, list) or not _within(arrays[f"{name[:-1]}_codes"], -1, len(listed)):
+            raise MarketInputError("market state", name, "do not fit their codes")
+        strings[name] = listed
+    return names, ocids, codes, strings
+
+
+def _check_pairs(arrays: dict[str, npt.NDArray[np.int64]]) -> None:
+    sizes, pair_keys, pair_counts = arrays["sizes"], arrays["pair_keys"], arrays["pair_counts"]
+    if pair_keys.size != pair_counts.size or int(pair_counts.sum()) != int((sizes * (sizes - 1) // 2).sum()):
+        raise MarketInputError("market state", "pairs", "do not add up to the lots' co-bids")
+    if (pair_counts <= 0).any() or (pair_keys.size > 1 and not bool((pair_keys[1:] > pair_keys[:-1]).all())):
+        raise MarketInputError("market state", "pairs", "must be sorted, distinct and counted")
+
+
+def _within(values: npt.NDArray[np.int64], low: int, high: int) -> bool:
+    """Every value in [low, high)."""
+    return not values.size or bool(values.min() >= low and values.max() < high)
 
 
 def _threshold(rules: RuleSet, rule_id: str, name: str) -> float:
