@@ -12,7 +12,7 @@ Timed, in a transaction rolled back afterwards (nothing of the bench database ch
 1. batch: the platform's market screener in the daily batch,
    ``screeners.market_behaviour`` with ``ocid`` "market" — the one streamed read of every opened
    lot's bids (`market_batch.read_market`, which also computes every lot's price screens with
-   `prices.batch_values`), the state kept (`to_json`, one row), the market findings with their
+   `prices.batch_values`), the state kept (`to_bytes`, one row), the market findings with their
    network pictures, the experts' history;
 2. its parts, run again one by one: the reader's steps, findings, network pictures, keeping;
 3. the floor: `prices.batch_values` over the same bids from an in-memory array (median of 3).
@@ -41,6 +41,7 @@ from bench.alerts.pg_load import BENCH_DB, ensure_database, loaded_tenders  # no
 from bidding.integrity import market_batch, screeners, service  # noqa: E402
 from bidding.integrity.screening import LotContext, Trigger  # noqa: E402
 from bidding.integrity.screens import prices  # noqa: E402
+from bidding.integrity.screens.market import MarketState  # noqa: E402
 from bidding.integrity.screens.rules import load_catalogue  # noqa: E402
 from trading.kernel.db.engine import create_engine  # noqa: E402
 
@@ -102,16 +103,19 @@ async def _parts(session: AsyncSession) -> dict[str, object]:
     screeners.with_networks(found, batch.state, rules)
     parts["network pictures"] = time.perf_counter() - mark
     mark = time.perf_counter()
-    text = batch.state.to_json()
-    parts["to_json"] = time.perf_counter() - mark
+    data = batch.state.to_bytes()
+    parts["to_bytes"] = time.perf_counter() - mark
     mark = time.perf_counter()
     await screeners._keep(session, batch.state)  # noqa: SLF001 - the screener's own step, timed alone
-    parts["keep (to_json + write)"] = time.perf_counter() - mark
+    parts["keep (to_bytes + write)"] = time.perf_counter() - mark
     mark = time.perf_counter()
     await screeners.scored_tenders(session)
     parts["experts' history"] = time.perf_counter() - mark
     parts["_batch"] = batch
-    print(f"state     {len(text) / 1e6:.1f} MB as JSON")
+    mark = time.perf_counter()
+    MarketState.from_bytes(data)
+    parts["from_bytes (an opening's load)"] = time.perf_counter() - mark
+    print(f"state     {len(data) / 1e6:.1f} MB binary (format 2)")
     return parts
 
 

@@ -66,18 +66,25 @@ _NUMBERED = """
 """
 BIDS_SQL = f"{_NUMBERED} SELECT n.number, ob.lot_id, ob.organisation_id, {_PRICE} {_FROM}"
 ODD_SQL = f"{_NUMBERED} SELECT ob.lot_id, ob.organisation_id, ob.price_summary::text {_FROM} AND ({_PRICE}) = -1"
+# One row of arrays, not a row per lot (asyncpg decodes a text[] in C; 160,000 Records with UUID
+# objects cost seconds): every column as text, in lot id order.
 LOTS_SQL = """
-    SELECT l.id, l.id::text, l.tender_id, l.code, t.project_code, t.tenderee_organisation_id::text, t.category,
-           extract(year FROM t.deadline AT TIME ZONE 'UTC')::int,
-           to_char(t.deadline AT TIME ZONE 'UTC', 'YYYY-MM-DD'),
-           count(*) OVER (PARTITION BY l.tender_id)
-    FROM bidding_lots l
-    JOIN bidding_opening_sessions s ON s.tender_id = l.tender_id
-    JOIN bidding_tenders t ON t.id = l.tender_id
-    ORDER BY l.id
+    SELECT array_agg(id ORDER BY id), array_agg(tender ORDER BY id), array_agg(code ORDER BY id),
+           array_agg(ocid ORDER BY id), array_agg(tenderee ORDER BY id), array_agg(category ORDER BY id),
+           array_agg(year ORDER BY id), array_agg(day ORDER BY id), array_agg(lots ORDER BY id)
+    FROM (
+        SELECT l.id::text AS id, l.tender_id::text AS tender, l.code, t.project_code AS ocid,
+               t.tenderee_organisation_id::text AS tenderee, t.category,
+               extract(year FROM t.deadline AT TIME ZONE 'UTC')::int AS year,
+               to_char(t.deadline AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day,
+               count(*) OVER (PARTITION BY l.tender_id) AS lots
+        FROM bidding_lots l
+        JOIN bidding_opening_sessions s ON s.tender_id = l.tender_id
+        JOIN bidding_tenders t ON t.id = l.tender_id
+    ) opened
 """
 WINNERS_SQL = """
-    SELECT a.tender_id, a.chosen_organisation_id, e.lot_ids::text
+    SELECT array_agg(a.tender_id::text), array_agg(a.chosen_organisation_id::text), array_agg(e.lot_ids::text)
     FROM award_awards a JOIN evaluation_evaluations e ON e.id = a.evaluation_id
     WHERE a.chosen_organisation_id IS NOT NULL
 """
@@ -141,7 +148,7 @@ async def read_market(session: AsyncSession) -> MarketBatch:
     connection = await session.connection()
     raw = await connection.get_raw_connection()
     pg: Any = raw.driver_connection  # asyncpg: the same connection, so the session's transaction
-    lots = _Lots(await pg.fetch(LOTS_SQL))
+    lots = _Lots(await pg.fetchrow(LOTS_SQL))
     timings["lots"] = time.perf_counter() - began
 
     mark = time.perf_counter()
@@ -166,14 +173,15 @@ async def read_market(session: AsyncSession) -> MarketBatch:
             bidder_ids = np.concatenate([bidder_ids, more])
             amounts = np.r_[amounts, [amount for _, _, amount in extra]].astype(np.float64)
     bidder_of_bid, unique_ids = _numbered(bidder_ids)
-    bidder_number = {bidder: number for number, bidder in enumerate(unique_ids)}
     names = [str(uuid.UUID(bytes=bidder)) for bidder in unique_ids]
     timings["index"] = time.perf_counter() - mark
 
     mark = time.perf_counter()
     winners = np.full(len(lots.keys), -1, dtype=np.int64)
-    for tender_id, chosen, lot_ids_text in await pg.fetch(WINNERS_SQL):
-        number = bidder_number.get(chosen.bytes)
+    tenders, chosen_ids, lot_ids_texts = await pg.fetchrow(WINNERS_SQL)
+    name_number = {name: number for number, name in enumerate(names)}  # names: uuid text as ::text writes it
+    for tender_id, chosen, lot_ids_text in zip(tenders or (), chosen_ids or (), lot_ids_texts or (), strict=True):
+        number = name_number.get(chosen)
         for target in lots.awarded(tender_id, lot_ids_text):
             winners[target] = -1 if number is None else number
     timings["winners"] = time.perf_counter() - mark
@@ -193,23 +201,32 @@ _ODD = -1.0
 
 
 class _Lots:
-    """The opened lots (LOTS_SQL's rows, by lot id): their keys, details and numbers."""
+    """The opened lots (LOTS_SQL's arrays, by lot id): their keys, details and numbers."""
 
-    def __init__(self, rows: list[Any]) -> None:
-        self.index: dict[bytes, int] = {}
-        self.by_text: dict[str, int] = {}
-        self.keys: list[LotKey] = []
-        self.details: list[tuple[str | None, str | None, str | None]] = []
-        self.of_tender: dict[Any, list[int]] = {}
-        ids = []
-        for number, (lot_id, text, tender_id, code, ocid, tenderee, category, year, day, count) in enumerate(rows):
-            ids.append(lot_id.bytes)
-            self.index[ids[-1]] = number
-            self.by_text[text] = number
-            self.keys.append((ocid, None if count == 1 else code))
-            self.details.append((tenderee, f"{category}|{year}" if year is not None else str(category), day))
-            self.of_tender.setdefault(tender_id, []).append(number)
-        self.ids = np.frombuffer(b"".join(ids), dtype="V16")
+    def __init__(self, row: Any) -> None:
+        texts, tenders, codes, ocids, tenderees, categories, years, days, counts = (
+            [] if column is None else column for column in row
+        )
+        self.by_text: dict[str, int] = {text: number for number, text in enumerate(texts)}
+        self.keys: list[LotKey] = [
+            (ocid, None if count == 1 else code) for ocid, code, count in zip(ocids, codes, counts, strict=True)
+        ]
+        self.details: list[tuple[str | None, str | None, str | None]] = [
+            (tenderee, f"{category}|{year}" if year is not None else str(category), day)
+            for tenderee, category, year, day in zip(tenderees, categories, years, days, strict=True)
+        ]
+        self.of_tender: dict[str, list[int]] = {}
+        for number, tender in enumerate(tenders):
+            self.of_tender.setdefault(tender, []).append(number)
+        self.ids = np.frombuffer(bytes.fromhex("".join(texts).replace("-", "")), dtype="V16")
+        self._index: dict[bytes, int] | None = None
+
+    @property
+    def index(self) -> dict[bytes, int]:
+        """Lot number by the lot id's 16 bytes (for the rows numbered again, rarely needed)."""
+        if self._index is None:
+            self._index = {lot: number for number, lot in enumerate(self.ids.tolist())}
+        return self._index
 
     def numbers(self, rows: npt.NDArray[Any]) -> npt.NDArray[np.int64]:
         """Each bid's lot number: as numbered in SQL when every number names the lot id read with
@@ -222,7 +239,7 @@ class _Lots:
         index = self.index
         return np.fromiter((index[lot] for lot in rows["lot"].tolist()), dtype=np.int64, count=rows.size)
 
-    def awarded(self, tender_id: Any, lot_ids_text: str | None) -> list[int]:
+    def awarded(self, tender_id: str, lot_ids_text: str | None) -> list[int]:
         """The lots an award names (its evaluation's ``lot_ids``), else every lot of its tender."""
         data = json.loads(lot_ids_text) if lot_ids_text else None
         named = data.get("ids") if isinstance(data, dict) else None

@@ -95,14 +95,18 @@ class IntegrityLotScreening(UUIDPrimaryKey, Base):
 
 
 class IntegrityMarketState(Base):
-    """The market screens' state (`screens.market.MarketState.to_json`), kept between runs so a
-    newly opened lot is folded in at once; the daily batch rebuilds it from every opened lot.
+    """The market screens' state, kept between runs so a newly opened lot is folded in at once;
+    the daily batch rebuilds it from every opened lot. Kept as `MarketState.to_bytes` in ``data``
+    (migration 0053); a row kept earlier has only ``state``, the JSON of `MarketState.to_json`.
     """
 
     __tablename__ = "integrity_market_states"
 
     name: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
     """One market per platform for now: ``platform``."""
-    state: Mapped[str] = mapped_column(sa.Text)
+    state: Mapped[str | None] = mapped_column(sa.Text)
+    """The JSON form (format 1), read when ``data`` is empty; no longer written."""
+    data: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
+    """The binary form (format 2)."""
     lots: Mapped[int]
     updated_at: Mapped[datetime]

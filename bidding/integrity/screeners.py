@@ -137,7 +137,7 @@ async def market_behaviour(session: AsyncSession, lot: LotContext) -> Sequence[F
     bids = await sources.opened_lot_bids(session, lot.tender_id, lot.lot_id)
     if bids is None or not bids.bids:
         return ()
-    state = market.MarketState.from_json(kept.state)
+    state = kept_state(kept)
     state.add_lot(bids)  # the same lot again replaces itself (a re-run screening adds nothing)
     await _keep(session, state)
     bidders = {bid.bidder for bid in bids.bids}
@@ -170,13 +170,21 @@ async def scored_tenders(session: AsyncSession) -> list[uuid.UUID]:
     return list((await session.scalars(query)).all())
 
 
+def kept_state(kept: IntegrityMarketState) -> market.MarketState:
+    """The kept state: its binary form, else (a row kept before migration 0053) its JSON."""
+    if kept.data is not None:
+        return market.MarketState.from_bytes(kept.data)
+    return market.MarketState.from_json(kept.state or "")
+
+
 async def _keep(session: AsyncSession, state: market.MarketState) -> None:
     now = await clock.now(session)
+    data = state.to_bytes()
     kept = await session.get(IntegrityMarketState, MARKET)
     if kept is None:
-        session.add(IntegrityMarketState(name=MARKET, state=state.to_json(), lots=state.lot_count, updated_at=now))
+        session.add(IntegrityMarketState(name=MARKET, state=None, data=data, lots=state.lot_count, updated_at=now))
     else:
-        kept.state, kept.lots, kept.updated_at = state.to_json(), state.lot_count, now
+        kept.state, kept.data, kept.lots, kept.updated_at = None, data, state.lot_count, now
     await session.flush()
 
 

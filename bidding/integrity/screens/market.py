@@ -14,10 +14,11 @@ from __future__ import annotations
 import json
 import math
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from itertools import combinations
+from typing import Any
 
 import networkx as nx
 import numpy as np
@@ -37,6 +38,20 @@ EXPERT_TENDEREE = "MARKET-EXPERT-TENDEREE"
 # How many lots an evidence list names before it says "and n more": an alert stays readable.
 _LOTS_SHOWN = 50
 _STATE_FORMAT = 1
+_BINARY_FORMAT = 2
+MAGIC = b"GGZYMKT\x02"
+"""The first bytes of a state kept by `MarketState.to_bytes`."""
+# The binary state's arrays, in their order in the data, with their stored types (little endian).
+_ARRAYS: tuple[tuple[str, str], ...] = (
+    ("sizes", "<i4"),
+    ("winners", "<i4"),
+    ("buyer_codes", "<i4"),
+    ("market_codes", "<i4"),
+    ("date_codes", "<i4"),
+    ("bidders", "<i4"),
+    ("pair_keys", "<i8"),
+    ("pair_counts", "<i4"),
+)
 _LOT_FIELDS = 8  # a stored lot: ocid, lot, bidders, winner, buyer, market, date, identities
 _DRAW_FIELDS = 4  # a stored draw: expert, tenderee, ocid, date
 _MIN_FENCE_POPULATION = 4  # quartiles of fewer values are no fence
@@ -82,6 +97,59 @@ class _Lot:
     buyer: str | None
     market: str | None
     on: str | None  # the bid deadline, ISO
+
+
+_EMPTY: npt.NDArray[np.int64] = np.zeros(0, dtype=np.int64)
+
+
+class _LotTable:
+    """The lots as arrays, in the state's lot order: what the per-bidder rules read with NumPy.
+
+    ``bidders`` holds every lot's bidders one lot after the other (``sizes`` of them each); the
+    per-bidder views (`by_bidder`, `fair_wins`) are computed on first use.
+    """
+
+    def __init__(
+        self,
+        keys: list[LotKey],
+        sizes: npt.NDArray[np.int64],
+        bidders: npt.NDArray[np.int64],
+        winners: npt.NDArray[np.int64],
+    ) -> None:
+        self.keys = keys
+        self.sizes = np.asarray(sizes, dtype=np.int64)
+        self.bidders = np.asarray(bidders, dtype=np.int64)
+        self.winners = np.asarray(winners, dtype=np.int64)
+        self._by_bidder: tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]] | None = None
+        self._fair: tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]] | None = None
+
+    def lot_of_entry(self) -> npt.NDArray[np.int64]:
+        return np.repeat(np.arange(self.sizes.size, dtype=np.int64), self.sizes)
+
+    def by_bidder(self, bidders: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+        """(lot positions, offsets): bidder i's lots are positions[offsets[i]:offsets[i + 1]], in lot order."""
+        if self._by_bidder is None:
+            order = np.argsort(self.bidders, kind="stable")
+            offsets = np.zeros(bidders + 1, dtype=np.int64)
+            np.cumsum(np.bincount(self.bidders, minlength=bidders), out=offsets[1:])
+            self._by_bidder = (self.lot_of_entry()[order], offsets)
+        return self._by_bidder
+
+    def fair_wins(self, bidders: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+        """Per bidder: the awarded lots it bid in, and Σ 1 / (bidders of the lot) over them.
+
+        `np.bincount` adds the weights one entry after the other in entry (lot) order, as the
+        scalar loop did, so each sum is the same float to the last bit.
+        """
+        if self._fair is None:
+            lot = self.lot_of_entry()
+            awarded = (self.winners >= 0)[lot]
+            who = self.bidders[awarded]
+            weights = (1.0 / self.sizes.astype(np.float64))[lot[awarded]]
+            counts: npt.NDArray[np.int64] = np.bincount(who, minlength=bidders).astype(np.int64)
+            sums: npt.NDArray[np.float64] = np.bincount(who, weights=weights, minlength=bidders).astype(np.float64)
+            self._fair = (counts, sums)
+        return self._fair
 
 
 def _pairs_of(indices: Sequence[int]) -> Iterator[int]:
@@ -153,7 +221,7 @@ class MarketState:
         self._identities: dict[tuple[str, str], dict[str, set[LotKey]]] = {}
         self._lot_identities: dict[LotKey, tuple[tuple[str, str, str], ...]] = {}
         self._draws: dict[tuple[str, str], ExpertDraw] = {}  # (expert, ocid) → the draw
-        self._by_bidder: list[list[LotKey]] | None = None  # a cache for findings, never stored
+        self._table: _LotTable | None = None  # the lots as arrays: a cache for findings, never stored
         self._pair_arrays: tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]] | None = None  # likewise
 
     # ---- folding -------------------------------------------------------------------------------
@@ -218,9 +286,7 @@ class MarketState:
         on: str | None,
         identities: tuple[tuple[str, str, str], ...],
     ) -> None:
-        self._by_bidder = None
-        pairs = self._pairs  # the Counter, before the arrays it may come from are dropped
-        self._pair_arrays = None
+        self._table = None
         if key in self._lots:
             self._unfold(key)
         indices = tuple(self._index(name) for name in bidders)
@@ -228,8 +294,12 @@ class MarketState:
         bids = self._bids
         for index in indices:
             bids[index] += 1
-        # Counter.update over an iterable counts in C: most of a fold is these n(n−1)/2 pairs
-        pairs.update(_pairs_of(indices))
+        if self._pair_counter is None:  # a state built or loaded as arrays stays arrays
+            self._shift_pairs(indices, 1)
+        else:
+            # Counter.update over an iterable counts in C: most of a fold is these n(n−1)/2 pairs
+            self._pair_counter.update(_pairs_of(indices))
+            self._pair_arrays = None
         if winner_index >= 0:
             self._wins[winner_index] += 1
         self._lots[key] = _Lot(indices, winner_index, buyer, market, on)
@@ -242,10 +312,15 @@ class MarketState:
         old = self._lots.pop(key)
         for index in old.bidders:
             self._bids[index] -= 1
-        for pair in _pairs_of(old.bidders):
-            self._pairs[pair] -= 1
-            if self._pairs[pair] == 0:
-                del self._pairs[pair]
+        if self._pair_counter is None:
+            self._shift_pairs(old.bidders, -1)
+        else:
+            pairs = self._pair_counter
+            for pair in _pairs_of(old.bidders):
+                pairs[pair] -= 1
+                if pairs[pair] == 0:
+                    del pairs[pair]
+            self._pair_arrays = None
         if old.winner >= 0:
             self._wins[old.winner] -= 1
         for kind, value, bidder in self._lot_identities.pop(key, ()):
@@ -255,6 +330,27 @@ class MarketState:
                 del users[bidder]
             if not users:
                 del self._identities[(kind, value)]
+
+    def _shift_pairs(self, indices: Sequence[int], step: int) -> None:
+        """Add (step 1) or remove (step -1) one lot's pairs in the sorted pair arrays (array mode)."""
+        keys, counts = self._pair_arrays if self._pair_arrays is not None else (_EMPTY, _EMPTY)
+        lot_pairs = np.fromiter(_pairs_of(indices), dtype=np.int64)  # ascending: sorted indices
+        if not lot_pairs.size:
+            return
+        at = np.searchsorted(keys, lot_pairs)
+        known = at < keys.size
+        known[known] = keys[at[known]] == lot_pairs[known]
+        counts = counts.copy()  # never write into arrays a loaded state may share with its bytes
+        counts[at[known]] += step
+        if step > 0 and not known.all():
+            keys = np.insert(keys, at[~known], lot_pairs[~known])
+            counts = np.insert(counts, at[~known], 1)
+        elif step < 0:
+            if not known.all():
+                raise MarketInputError("market state", "pairs", "lack a pair of a lot being replaced")
+            kept = counts > 0
+            keys, counts = keys[kept], counts[kept]
+        self._pair_arrays = (keys, counts)
 
     @classmethod
     def from_arrays(
@@ -295,11 +391,16 @@ class MarketState:
         starts = np.flatnonzero(np.r_[True, lots[1:] != lots[:-1]])
         ends = np.r_[starts[1:], lots.size]
         bidder_list = bidders.tolist()
-        for lot, start, end in zip(lots[starts].tolist(), starts.tolist(), ends.tolist(), strict=True):
+        lot_winners = np.where(has_winner[lots[starts]], won[lots[starts]], -1)
+        for lot, start, end, winner in zip(
+            lots[starts].tolist(), starts.tolist(), ends.tolist(), lot_winners.tolist(), strict=True
+        ):
             buyer, market, on = details[lot]
-            winner = int(won[lot]) if has_winner[lot] else -1
             state._lots[keys[lot]] = _Lot(tuple(bidder_list[start:end]), winner, buyer, market, on)
         sizes = ends - starts
+        state._table = _LotTable(list(state._lots), sizes, bidders, lot_winners)
+        state._pair_counter = None  # array mode, pairs or not
+        state._pair_arrays = (_EMPTY, _EMPTY)
         parts = []
         for size in np.unique(sizes).tolist():
             if size < _PAIR:
@@ -311,7 +412,6 @@ class MarketState:
             every = np.sort(np.concatenate(parts))
             first_of = np.flatnonzero(np.r_[True, every[1:] != every[:-1]])
             counts = np.diff(np.r_[first_of, every.size])
-            state._pair_counter = None  # the Counter is built only if the state is folded into later
             state._pair_arrays = (every[first_of], counts.astype(np.int64))
         return state
 
@@ -367,7 +467,8 @@ class MarketState:
         """How many lots each pair of bidders bid in together (names in sorted order)."""
         names = self._names
         result: dict[tuple[str, str], int] = {}
-        for key, count in self._pairs.items():
+        keys, counts = self.pair_arrays()
+        for key, count in zip(keys.tolist(), counts.tolist(), strict=True):
             a, b = _unpair(key)
             first, second = sorted((names[a], names[b]))
             result[(first, second)] = count
@@ -432,6 +533,126 @@ class MarketState:
                 raise MarketInputError(f"market state draw #{number}", "draws[]", "must be a list of 4 fields")
             state.add_draw(ExpertDraw(str(row[0]), str(row[1]), str(row[2]), date.fromisoformat(str(row[3]))))
         return state
+
+    # ---- compact binary form (format 2) ---------------------------------------------------------
+
+    def to_bytes(self) -> bytes:
+        """The state in the compact binary form `from_bytes` reads (format 2).
+
+        ``MAGIC``, the header's length (8 bytes, little endian), a JSON header with the strings
+        (bidders, each lot's ocid and lot code, the distinct buyers, markets and dates, the
+        identities, the draws), then the arrays of `_ARRAYS` in that order, each padded to 8
+        bytes: per lot its size, winner and buyer / market / date codes (-1 = none), every lot's
+        bidders one lot after the other, and the co-bidding pairs (sorted keys, counts). The
+        pairs are 12 bytes each instead of two JSON numbers.
+        """
+        lots = list(self._lots.values())
+        keys = list(self._lots)
+        values: dict[str, dict[str, int]] = {"buyers": {}, "markets": {}, "dates": {}}
+
+        def coded(name: str, items: Iterable[str | None]) -> npt.NDArray[np.int32]:
+            table = values[name]
+            return np.fromiter(
+                (-1 if item is None else table.setdefault(item, len(table)) for item in items),
+                dtype="<i4",
+                count=len(lots),
+            )
+
+        pair_keys, pair_counts = self.pair_arrays()
+        if pair_keys.size > 1 and not bool((pair_keys[1:] > pair_keys[:-1]).all()):
+            order = np.argsort(pair_keys)
+            pair_keys, pair_counts = pair_keys[order], pair_counts[order]
+        number = {key: position for position, key in enumerate(keys)}
+        arrays: dict[str, npt.NDArray[Any]] = {
+            "sizes": np.fromiter((len(lot.bidders) for lot in lots), dtype="<i4", count=len(lots)),
+            "winners": np.fromiter((lot.winner for lot in lots), dtype="<i4", count=len(lots)),
+            "buyer_codes": coded("buyers", (lot.buyer for lot in lots)),
+            "market_codes": coded("markets", (lot.market for lot in lots)),
+            "date_codes": coded("dates", (lot.on for lot in lots)),
+            "bidders": np.fromiter((index for lot in lots for index in lot.bidders), dtype="<i4"),
+            "pair_keys": pair_keys.astype("<i8"),
+            "pair_counts": pair_counts.astype("<i4"),
+        }
+        header = {
+            "format": _BINARY_FORMAT,
+            "bidders": self._names,
+            "ocids": [key[0] for key in keys],
+            "lots": [key[1] for key in keys],
+            **{name: list(table) for name, table in values.items()},
+            "identities": [
+                [number[key], kind, value, bidder]
+                for key, items in self._lot_identities.items()
+                for kind, value, bidder in items
+            ],
+            "draws": [[d.expert, d.tenderee, d.ocid, d.drawn_on.isoformat()] for d in self._draws.values()],
+            "lengths": {name: int(array.size) for name, array in arrays.items()},
+        }
+        text = json.dumps(header, ensure_ascii=False, separators=(",", ":")).encode()
+        text += b" " * (-len(text) % 8)
+        parts = [MAGIC, len(text).to_bytes(8, "little"), text]
+        for name, dtype in _ARRAYS:
+            data = np.ascontiguousarray(arrays[name], dtype=dtype).tobytes()
+            parts.extend((data, b"\0" * (-len(data) % 8)))
+        return b"".join(parts)
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> MarketState:
+        """Load a state saved by `to_bytes`; a state that does not add up is refused by its field."""
+        header, arrays = _read_binary(data)
+        names, ocids, codes, strings = _checked_binary(header, arrays)
+        sizes, winners, bidders = arrays["sizes"], arrays["winners"], arrays["bidders"]
+        pair_keys, pair_counts = arrays["pair_keys"], arrays["pair_counts"]
+        lot_count = sizes.size
+        state = cls()
+        state._names = names
+        state._ids = {name: index for index, name in enumerate(names)}
+        state._bids = np.bincount(bidders, minlength=len(names)).tolist()
+        state._wins = np.bincount(winners[winners >= 0], minlength=len(names)).tolist()
+        ends = np.cumsum(sizes).tolist()
+        bidder_list = bidders.tolist()
+        start_at = 0
+        buyers, markets, dates = strings["buyers"], strings["markets"], strings["dates"]
+        for ocid, code, end, winner, buyer, market, on in zip(
+            ocids,
+            codes,
+            ends,
+            winners.tolist(),
+            arrays["buyer_codes"].tolist(),
+            arrays["market_codes"].tolist(),
+            arrays["date_codes"].tolist(),
+            strict=True,
+        ):
+            state._lots[(ocid, code)] = _Lot(
+                tuple(bidder_list[start_at:end]),
+                winner,
+                None if buyer < 0 else buyers[buyer],
+                None if market < 0 else markets[market],
+                None if on < 0 else dates[on],
+            )
+            start_at = end
+        if len(state._lots) != lot_count:
+            raise MarketInputError("market state", "lots", "name a lot twice")
+        keys = list(state._lots)
+        try:
+            for position, kind, value, bidder in header.get("identities", []):
+                key = keys[position]
+                state._lot_identities[key] = (*state._lot_identities.get(key, ()), (kind, value, bidder))
+                state._identities.setdefault((kind, value), {}).setdefault(bidder, set()).add(key)
+            for row in header.get("draws", []):
+                state.add_draw(ExpertDraw(str(row[0]), str(row[1]), str(row[2]), date.fromisoformat(str(row[3]))))
+        except (IndexError, TypeError, ValueError) as error:
+            raise MarketInputError("market state", "identities/draws", f"do not fit ({error})") from error
+        state._table = _LotTable(keys, sizes, bidders, winners)
+        state._pair_counter = None  # array mode: a fold shifts the sorted pair arrays
+        state._pair_arrays = (pair_keys, pair_counts)
+        return state
+
+    @classmethod
+    def load(cls, data: bytes | str) -> MarketState:
+        """A kept state in either form: `to_bytes` (format 2) or the older `to_json` (format 1)."""
+        if isinstance(data, str):
+            return cls.from_json(data)
+        return cls.from_bytes(data)
 
     def _load_lot(self, number: int, row: object) -> int:
         """One stored lot into a state being loaded; returns the co-bids it implies."""
@@ -616,23 +837,14 @@ class MarketState:
         min_lots = _threshold(rules, MARKET_SHARE, "min_lots")
         share_cut = _threshold(rules, MARKET_SHARE, "share")
         hhi_cut = _threshold(rules, MARKET_SHARE, "hhi")
-        strata: dict[tuple[str, str], Counter[int]] = defaultdict(Counter)
-        won_in: dict[tuple[str, str], list[tuple[int, LotKey]]] = defaultdict(list)
-        for key, lot in self._lots.items():
-            if lot.winner < 0:
-                continue
-            for kind, name in (("buyer", lot.buyer), ("market", lot.market)):
-                if name is not None:
-                    strata[(kind, name)][lot.winner] += 1
-                    won_in[(kind, name)].append((lot.winner, key))
         found = []
-        for (kind, stratum), wins in sorted(strata.items()):
+        for (kind, stratum), wins, won_in in self._strata_wins(min_lots):
             awarded = sum(wins.values())
-            if awarded < min_lots:
-                continue
             shares = {i: count / awarded for i, count in wins.items()}
-            hhi = sum(share * share for share in shares.values())
-            leader, top_share = max(shares.items(), key=lambda item: (item[1], self._names[item[0]]))
+            hhi = sum(share * share for share in shares.values())  # in first-win order, as always
+            most = max(wins.values())  # the same count is the same share: the leader by name among them
+            leader = max((i for i, count in wins.items() if count == most), key=lambda i: self._names[i])
+            top_share = shares[leader]
             if top_share >= share_cut and hhi >= hhi_cut:
                 name = self._names[leader]
                 label = "招标人" if kind == "buyer" else "市场"
@@ -655,17 +867,62 @@ class MarketState:
                             "shares": {
                                 self._names[i]: _round(s) for i, s in sorted(shares.items(), key=lambda x: -x[1])[:10]
                             },
-                            "lots_won": [
-                                _lot_name(key)
-                                for key in sorted(
-                                    (key for winner, key in won_in[(kind, stratum)] if winner == leader), key=_sort_key
-                                )[:_LOTS_SHOWN]
-                            ],
+                            "lots_won": [_lot_name(key) for key in sorted(won_in(leader), key=_sort_key)[:_LOTS_SHOWN]],
                         },
                         (name,),
                     )
                 )
         return found
+
+    def _strata_wins(
+        self, min_lots: float
+    ) -> Iterator[tuple[tuple[str, str], dict[int, int], Callable[[int], list[LotKey]]]]:
+        """Each stratum (("buyer" | "market", name), in sorted order) with at least ``min_lots``
+        awarded lots: its winners' win counts in the order of their first win (lot order), and
+        a function giving the lots a winner won in it. Counted with NumPy over the lot table.
+        """
+        table = self._lot_table()
+        lots = list(self._lots.values())
+        awarded = np.flatnonzero(table.winners >= 0)
+        for kind in ("buyer", "market"):
+            codes: dict[str, int] = {}
+            names = [lot.buyer if kind == "buyer" else lot.market for lot in lots]
+            code = np.fromiter(
+                (-1 if name is None else codes.setdefault(name, len(codes)) for name in names),
+                dtype=np.int64,
+                count=len(names),
+            )
+            position = awarded[code[awarded] >= 0]
+            if not position.size:
+                continue
+            stratum, winner = code[position], table.winners[position]
+            # (stratum, winner) groups, each with its wins and its first win's position
+            order = np.lexsort((position, winner, stratum))
+            stratum, winner, position = stratum[order], winner[order], position[order]
+            starts = np.flatnonzero(np.r_[True, (stratum[1:] != stratum[:-1]) | (winner[1:] != winner[:-1])])
+            counts = np.diff(np.r_[starts, stratum.size])
+            first = position[starts]
+            group_stratum, group_winner = stratum[starts], winner[starts]
+            totals = np.bincount(group_stratum, weights=counts, minlength=len(codes))
+            ranked = np.lexsort((first, group_stratum))  # by stratum, then first win
+            bounds = np.searchsorted(group_stratum[ranked], np.arange(len(codes) + 1))
+            rows = np.searchsorted(stratum, np.arange(len(codes) + 1))
+            by_code = dict(zip(codes.values(), codes.keys(), strict=True))
+            winners_list, counts_list = group_winner[ranked].tolist(), counts[ranked].tolist()
+            for number in sorted(range(len(codes)), key=by_code.__getitem__):
+                if totals[number] < min_lots:
+                    continue
+                low, high = int(bounds[number]), int(bounds[number + 1])
+                wins = dict(zip(winners_list[low:high], counts_list[low:high], strict=True))
+                yield (kind, by_code[number]), wins, self._won_in(position[rows[number] : rows[number + 1]])
+
+    def _won_in(self, positions: npt.NDArray[np.int64]) -> Callable[[int], list[LotKey]]:
+        table = self._lot_table()
+
+        def won(index: int) -> list[LotKey]:
+            return [table.keys[p] for p in positions[table.winners[positions] == index].tolist()]
+
+        return won
 
     def strong_pairs(self, rules: RuleSet) -> list[tuple[str, str, int, float]]:
         """(a, b, lots together, share of the smaller bidder's lots) for every strong pair."""
@@ -883,16 +1140,23 @@ class MarketState:
 
     # ---- helpers over the lots -----------------------------------------------------------------
 
-    def _lots_by_bidder(self) -> list[list[LotKey]]:
-        # Built once per findings run (the rules ask for the lots of a few bidders each), dropped
-        # whenever a lot is folded: O(bids) once instead of a scan of every lot per finding.
-        if self._by_bidder is None:
-            by_bidder: list[list[LotKey]] = [[] for _ in self._names]
-            for key, lot in self._lots.items():
-                for index in lot.bidders:
-                    by_bidder[index].append(key)
-            self._by_bidder = by_bidder
-        return self._by_bidder
+    def _lot_table(self) -> _LotTable:
+        # Built once per findings run (the batch builds it with the state), dropped whenever a
+        # lot is folded: the per-bidder rules then read arrays, not every lot per bidder.
+        if self._table is None:
+            lots = list(self._lots.values())
+            self._table = _LotTable(
+                list(self._lots),
+                np.fromiter((len(lot.bidders) for lot in lots), dtype=np.int64, count=len(lots)),
+                np.fromiter((index for lot in lots for index in lot.bidders), dtype=np.int64),
+                np.fromiter((lot.winner for lot in lots), dtype=np.int64, count=len(lots)),
+            )
+        return self._table
+
+    def _positions_of(self, index: int) -> npt.NDArray[np.int64]:
+        """The positions (in lot order) of the lots bidder ``index`` bid in."""
+        positions, offsets = self._lot_table().by_bidder(len(self._names))
+        return positions[offsets[index] : offsets[index + 1]]
 
     def _fair_wins(self, index: int) -> tuple[int, float]:
         """The awarded lots a bidder bid in, and its expected wins if each bidder had equal chance.
@@ -901,25 +1165,96 @@ class MarketState:
         is exact; the binomial is a little wider than the true sum of unequal trials, so the tail
         it gives is conservative.
         """
-        awarded, expected = 0, 0.0
-        for key in self._lots_by_bidder()[index]:
-            lot = self._lots[key]
-            if lot.winner >= 0:
-                awarded += 1
-                expected += 1.0 / len(lot.bidders)
-        return awarded, expected
+        awarded, expected = self._lot_table().fair_wins(len(self._names))
+        return int(awarded[index]), float(expected[index])
 
     def _lots_of(self, index: int, *, won_only: bool = False) -> list[dict[str, str | None]]:
-        keys = self._lots_by_bidder()[index]
+        table = self._lot_table()
+        positions = self._positions_of(index)
         if won_only:
-            keys = [key for key in keys if self._lots[key].winner == index]
+            positions = positions[table.winners[positions] == index]
+        keys = [table.keys[position] for position in positions.tolist()]
         return [_lot_name(key) for key in sorted(keys, key=_sort_key)[:_LOTS_SHOWN]]
 
     def _shared_lots(self, indices: set[int]) -> list[LotKey]:
         """The lots in which at least two of ``indices`` bid, in lot order."""
-        by_bidder = self._lots_by_bidder()
-        seen: Counter[LotKey] = Counter(key for index in indices for key in by_bidder[index])
-        return sorted((key for key, count in seen.items() if count >= _PAIR), key=_sort_key)
+        table = self._lot_table()
+        if not indices:
+            return []
+        every = np.concatenate([self._positions_of(index) for index in sorted(indices)])
+        seen = np.bincount(every, minlength=len(table.keys))
+        return sorted((table.keys[position] for position in np.flatnonzero(seen >= _PAIR).tolist()), key=_sort_key)
+
+
+def _read_binary(data: bytes) -> tuple[dict[str, Any], dict[str, npt.NDArray[np.int64]]]:
+    """The header and the arrays of a state kept by `MarketState.to_bytes`, each checked for size."""
+    if not data.startswith(MAGIC) or len(data) < len(MAGIC) + 8:
+        raise MarketInputError("market state", "format", f"must start with {MAGIC!r}")
+    size = int.from_bytes(data[len(MAGIC) : len(MAGIC) + 8], "little")
+    start = len(MAGIC) + 8
+    try:
+        header = json.loads(data[start : start + size])
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise MarketInputError("market state", "header", "is not JSON") from error
+    if not isinstance(header, dict) or header.get("format") != _BINARY_FORMAT:
+        raise MarketInputError("market state", "format", f"must be {_BINARY_FORMAT}")
+    lengths = header.get("lengths")
+    if not isinstance(lengths, dict):
+        raise MarketInputError("market state", "lengths", "are missing")
+    arrays: dict[str, npt.NDArray[np.int64]] = {}
+    offset = start + size
+    for name, dtype in _ARRAYS:
+        count = lengths.get(name)
+        width = np.dtype(dtype).itemsize
+        if not isinstance(count, int) or count < 0 or offset + count * width > len(data):
+            raise MarketInputError("market state", name, "does not fit the data")
+        arrays[name] = np.frombuffer(data, dtype=dtype, count=count, offset=offset).astype(np.int64)
+        offset += count * width + (-(count * width) % 8)
+    return header, arrays
+
+
+def _checked_binary(
+    header: dict[str, Any], arrays: dict[str, npt.NDArray[np.int64]]
+) -> tuple[list[str], list[str], list[str | None], dict[str, list[str]]]:
+    """The bidders, lot keys and coded strings of a binary state, once its arrays add up."""
+    names = header.get("bidders")
+    if not isinstance(names, list) or not all(isinstance(name, str) and name for name in names):
+        raise MarketInputError("market state", "bidders", "must be a list of non-empty strings")
+    ocids, codes = header.get("ocids"), header.get("lots")
+    sizes, winners, bidders = arrays["sizes"], arrays["winners"], arrays["bidders"]
+    lot_count = sizes.size
+    if not isinstance(ocids, list) or not isinstance(codes, list) or not len(ocids) == len(codes) == lot_count:
+        raise MarketInputError("market state", "lots", "do not match the lot arrays")
+    for name in ("winners", "buyer_codes", "market_codes", "date_codes"):
+        if arrays[name].size != lot_count:
+            raise MarketInputError("market state", name, "do not match the lot arrays")
+    if (sizes < 0).any() or int(sizes.sum()) != bidders.size:
+        raise MarketInputError("market state", "bidders", "do not add up to the lots' sizes")
+    if not _within(bidders, 0, len(names)):
+        raise MarketInputError("market state", "bidders", "do not fit the bidders list")
+    if not _within(winners, -1, len(names)):
+        raise MarketInputError("market state", "winners", "do not fit the bidders list")
+    _check_pairs(arrays)
+    strings: dict[str, list[str]] = {}
+    for name in ("buyers", "markets", "dates"):
+        listed = header.get(name)
+        if not isinstance(listed, list) or not _within(arrays[f"{name[:-1]}_codes"], -1, len(listed)):
+            raise MarketInputError("market state", name, "do not fit their codes")
+        strings[name] = listed
+    return names, ocids, codes, strings
+
+
+def _check_pairs(arrays: dict[str, npt.NDArray[np.int64]]) -> None:
+    sizes, pair_keys, pair_counts = arrays["sizes"], arrays["pair_keys"], arrays["pair_counts"]
+    if pair_keys.size != pair_counts.size or int(pair_counts.sum()) != int((sizes * (sizes - 1) // 2).sum()):
+        raise MarketInputError("market state", "pairs", "do not add up to the lots' co-bids")
+    if (pair_counts <= 0).any() or (pair_keys.size > 1 and not bool((pair_keys[1:] > pair_keys[:-1]).all())):
+        raise MarketInputError("market state", "pairs", "must be sorted, distinct and counted")
+
+
+def _within(values: npt.NDArray[np.int64], low: int, high: int) -> bool:
+    """Every value in [low, high)."""
+    return not values.size or bool(values.min() >= low and values.max() < high)
 
 
 def _threshold(rules: RuleSet, rule_id: str, name: str) -> float:

@@ -590,3 +590,191 @@ def test_a_rule_without_its_threshold_is_refused_by_name() -> None:
         cover_market({"A": 5, "B": 4, "C": 6, "D": 5, "E": 0}).findings(rules)
     assert caught.value.field_name == "thresholds.min_bids"
     assert COVER_BIDDER in str(caught.value)
+
+
+# ---- the compact binary state (format 2) and the per-bidder arrays --------------------------------
+
+
+def busy_market(seed: int = 11, lots: int = 400) -> list[tuple[LotBids, tuple[BidSignals, ...]]]:
+    """A market with everything a state keeps: lots of 1 to 9 bidders, some unawarded, buyers and
+    markets (some missing), multi-lot tenders, shared devices, lots folded again (the award)."""
+    rng = random.Random(seed)  # noqa: S311 - reproducible test data
+    names = [f"B{i:02}" for i in range(45)]
+    result: list[tuple[LotBids, tuple[BidSignals, ...]]] = []
+    for n in range(lots):
+        bidders = rng.sample(names[: 12 if n % 5 == 0 else 45], rng.randint(1, 9))
+        winner = rng.choice(bidders) if n % 4 else None
+        item = dataclasses.replace(
+            lot(f"T{n // 2:03}", bidders, winner, buyer=None if n % 9 == 0 else f"buyer{n % 13}", number=n % 30),
+            lot=f"L{n % 2}",
+            market=None if n % 7 == 0 else f"m{n % 3}",
+        )
+        signals = (BidSignals(bidders[0], device_hash=f"pc{n % 17}"),) if n % 3 == 0 else ()
+        result.append((item, signals))
+    # the award after the opening: the same lots again, now with a winner
+    result.extend((dataclasses.replace(item, winner=item.bids[0].bidder), ()) for item, _ in result[:40:4])
+    return result
+
+
+def _fair_wins_by_loop(state: MarketState, index: int) -> tuple[int, float]:
+    """The scalar fair-wins loop the arrays replaced (the reference)."""
+    awarded, expected = 0, 0.0
+    for item in state._lots.values():
+        if index in item.bidders and item.winner >= 0:
+            awarded += 1
+            expected += 1.0 / len(item.bidders)
+    return awarded, expected
+
+
+def test_per_bidder_arrays_equal_the_scalar_loops_to_the_bit() -> None:
+    state = MarketState()
+    for item, signals in busy_market():
+        state.add_lot(item, signals)
+    for index in range(len(state._names)):
+        assert state._fair_wins(index) == _fair_wins_by_loop(state, index)  # == on floats: the same bits
+    strata: dict[tuple[str, str], list[tuple[int, int]]] = {}
+    for stratum, wins, won_in in state._strata_wins(0):
+        strata[stratum] = list(wins.items())  # in first-win order: the order the HHI is summed in
+        leader = next(iter(wins))
+        assert sorted(won_in(leader)) == sorted(
+            key
+            for key, kept in state._lots.items()
+            if kept.winner == leader and stratum[1] == (kept.buyer if stratum[0] == "buyer" else kept.market)
+        )
+    expected: dict[tuple[str, str], dict[int, int]] = {}
+    for stored in state._lots.values():
+        for kind, name in (("buyer", stored.buyer), ("market", stored.market)):
+            if stored.winner >= 0 and name is not None:
+                counts = expected.setdefault((kind, name), {})
+                counts[stored.winner] = counts.get(stored.winner, 0) + 1
+    assert list(strata) == sorted(expected)
+    assert strata == {key: list(counts.items()) for key, counts in expected.items()}
+
+
+def _loose() -> RuleSet:
+    """Thresholds low enough that every market rule fires on the busy market."""
+    rules = with_thresholds(MARKET_SHARE, min_lots=5, share=0.1, hhi=0.05)
+    return RuleSet(
+        dataclasses.replace(rule, thresholds={**rule.thresholds, "min_shared_lots": 3, "min_overlap": 0.2})
+        if rule.id == COBID_GROUP
+        else rule
+        for rule in rules
+    )
+
+
+def test_binary_state_round_trips_and_folds_like_the_lot_by_lot_state() -> None:
+    lots = busy_market()
+    whole = MarketState()
+    for item, signals in lots:
+        whole.add_lot(item, signals)
+    for draw in draws(planted=True):
+        whole.add_draw(draw)
+    data = whole.to_bytes()
+    assert data.startswith(b"GGZYMKT")
+    again = MarketState.from_bytes(data)
+    assert again.to_bytes() == data
+    assert len(data) < len(whole.to_json())
+    rules = _loose()
+    found = whole.findings(rules)
+    assert {f.rule for f in found} >= {MARKET_SHARE, SHARED_IDENTITY, EXPERT_TENDEREE, COBID_GROUP}
+    assert again.findings(rules) == found
+    assert again.co_bids() == whole.co_bids()
+    assert again.bidder_counts() == whole.bidder_counts()
+
+    # the incremental fold on a loaded binary state: a new lot, then a lot folded again (replaced)
+    stored = MarketState()
+    for item, signals in lots[:-5]:
+        stored.add_lot(item, signals)
+    for draw in draws(planted=True):
+        stored.add_draw(draw)
+    loaded = MarketState.from_bytes(stored.to_bytes())
+    for item, signals in lots[-5:]:
+        loaded = MarketState.from_bytes(loaded.to_bytes())  # load, fold one lot, save: as at each opening
+        loaded.add_lot(item, signals)
+    loaded.add_lot(*lots[3])  # the same lot again replaces itself
+    loaded = MarketState.load(loaded.to_bytes())
+    assert loaded.findings(rules) == found
+    assert loaded.co_bids() == whole.co_bids()
+    assert loaded.bidder_counts() == whole.bidder_counts()
+    assert loaded.lot_count == whole.lot_count
+
+
+def test_a_batch_state_saved_in_binary_folds_new_lots_in_its_arrays() -> None:
+    lots = [item for item, _ in busy_market(seed=5, lots=120)]
+    keys = list(dict.fromkeys((item.ocid, item.lot) for item in lots))
+    last = {(item.ocid, item.lot): item for item in lots}
+    names = sorted({bid.bidder for item in lots for bid in item.bids})
+    number = {name: i for i, name in enumerate(names)}
+    lot_of_bid, bidder_of_bid = [], []
+    for position, key in enumerate(keys):
+        for bid in last[key].bids:
+            lot_of_bid.append(position)
+            bidder_of_bid.append(number[bid.bidder])
+    winners = [number[last[key].winner] if last[key].winner else -1 for key in keys]  # type: ignore[index]
+    details = [(last[key].buyer, last[key].market, last[key].date.isoformat()) for key in keys]  # type: ignore[union-attr]
+    batch = MarketState.from_arrays(
+        names, keys, lot_of_bid=lot_of_bid, bidder_of_bid=bidder_of_bid, winners=winners, details=details
+    )
+    extra = lot("NEW", ["B01", "B02", "Z9"], "Z9", buyer="buyer1", number=3)
+    kept = MarketState.from_bytes(batch.to_bytes())
+    kept.add_lot(extra)
+    kept.add_lot(last[keys[0]])  # again: replaced, not counted twice
+    reference = fold([*last.values(), extra])
+    assert kept._pair_counter is None  # the fold stayed in the arrays (no Counter of every pair)
+    assert kept.co_bids() == reference.co_bids()
+    assert kept.bidder_counts() == reference.bidder_counts()
+    assert kept.findings(_loose()) == reference.findings(_loose())
+
+
+def test_an_old_json_state_still_loads() -> None:
+    state = MarketState()
+    for item, signals in planted_lots():
+        state.add_lot(item, signals)
+    old = MarketState.load(state.to_json())
+    assert MarketState.from_bytes(old.to_bytes()).findings(CATALOGUE) == state.findings(CATALOGUE)
+
+
+def _corrupt(data: bytes, old: bytes, new: bytes) -> bytes:
+    assert old in data
+    return data.replace(old, new, 1)
+
+
+def test_bad_binary_state_is_refused_by_field() -> None:
+    state = MarketState()
+    for item, signals in planted_lots():
+        state.add_lot(item, signals)
+    data = state.to_bytes()
+    cases = [
+        (b"GGZYMKT\x01" + data[8:], "format"),
+        (data[:-64], "pair_counts"),
+        (_corrupt(data, b'"format":2', b'"format":3'), "format"),
+        (_corrupt(data, b'"format":2', b'"format":"'), "header"),
+    ]
+    for bad, field in cases:
+        with pytest.raises(MarketInputError) as caught:
+            MarketState.from_bytes(bad)
+        assert caught.value.field_name == field, field
+    # a pair count changed: the pairs no longer add up to the lots' co-bids
+    header = int.from_bytes(data[8:16], "little")
+    tail = bytearray(data)
+    keys, counts = state.pair_arrays()
+    offset = (
+        16
+        + header
+        + sum(
+            (size * width + (-(size * width) % 8))
+            for size, width in (
+                (state.lot_count, 4),
+                (state.lot_count, 4),
+                (state.lot_count, 4),
+                (state.lot_count, 4),
+                (state.lot_count, 4),
+                (state.bid_count, 4),
+                (keys.size, 8),
+            )
+        )
+    )
+    tail[offset : offset + 4] = (int(counts[0]) + 1).to_bytes(4, "little")
+    with pytest.raises(MarketInputError) as caught:
+        MarketState.from_bytes(bytes(tail))
+    assert caught.value.field_name == "pairs"

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bidding.client.fingerprint import fingerprint_of
 from bidding.evaluation.models import Finding as EvaluationFinding
 from bidding.evaluation.models import SessionState
-from bidding.integrity import jobs
+from bidding.integrity import jobs, screeners
 from bidding.integrity.models import IntegrityAlert, IntegrityLotScreening, IntegrityMarketState
 from bidding.integrity.screeners import MARKET
 from bidding.integrity.screens.market import MarketState
@@ -103,13 +103,15 @@ async def test_a_cartel_raises_alerts_at_opening_and_an_outlier_expert_after_sco
     async with session_maker() as session:
         kept = await session.get_one(IntegrityMarketState, MARKET)
     assert kept.lots == 1  # folded once, however often the opening is screened
-    assert set(MarketState.from_json(kept.state).bidder_counts()) == set(orgs.values())
+    assert kept.state is None  # the JSON state kept before is now kept in the binary form
+    assert kept.data is not None
+    assert set(screeners.kept_state(kept).bidder_counts()) == set(orgs.values())
     rebuilt = await jobs.recompute_market(session_maker)  # the daily batch: every opened lot again
     assert rebuilt.failed == ()
     async with session_maker() as session:
         kept = await session.get_one(IntegrityMarketState, MARKET)
     assert kept.lots == 1
-    assert set(MarketState.from_json(kept.state).bidder_counts()) == set(orgs.values())
+    assert set(screeners.kept_state(kept).bidder_counts()) == set(orgs.values())
 
     # The scores are in: expert 4 scored C's proposal far above the panel and gave a reason when
     # prompted; screening the evaluation raises EXPERT-DEVIATION naming that expert.
