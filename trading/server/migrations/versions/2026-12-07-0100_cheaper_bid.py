@@ -1,7 +1,7 @@
 """cheaper bid: bid versions indexed by their upload (a retried one-request bid finds its receipt)
 
 Revision ID: 0052_cheaper_bid
-Revises: 0051_object_storage
+Revises: 0049_integrity_market_state
 Create Date: 2026-12-07 09:30:00
 
 Runs on PostgreSQL and SQLite alike.
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0052_cheaper_bid"
-down_revision: str | Sequence[str] | None = "0051_object_storage"
+down_revision: str | Sequence[str] | None = "0049_integrity_market_state"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
