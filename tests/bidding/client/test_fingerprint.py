@@ -101,7 +101,8 @@ def test_this_machine_gives_the_same_hash_twice() -> None:
 
 
 def test_the_manifest_carries_the_fingerprint_signed(pki: DevPki, bid_files: list[Path], tmp_path: Path) -> None:
-    device = fingerprint_of({"machine-id": "abc", "mac": "3c:52:82:11:22:33"})
+    # Values chosen so they cannot turn up by chance inside the manifest's hex digests.
+    device = fingerprint_of({"machine-id": "workstation-seven", "mac": "3c:52:82:11:22:33"})
     assert device is not None
     built = build_container(
         tmp_path / "bid.zip",
@@ -122,7 +123,9 @@ def test_the_manifest_carries_the_fingerprint_signed(pki: DevPki, bid_files: lis
         "deviceIdentifiers": ["mac", "machine-id"],
     }
     assert inspected.verify_signature().signer_certificate == pki.org_sign.certificate
-    assert "abc" not in inspected.manifest_bytes.decode()  # names only, never the values
+    manifest = inspected.manifest_bytes.decode()
+    assert "workstation-seven" not in manifest  # names only, never the values
+    assert "3c:52:82:11:22:33" not in manifest
 
 
 def test_old_manifests_without_signals_stay_valid(pki: DevPki, bid_files: list[Path], tmp_path: Path) -> None:
