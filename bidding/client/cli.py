@@ -453,6 +453,42 @@ def withdraw(  # noqa: PLR0917 - one parameter per click option
 
 
 @bid.command()
+@click.option("--tender", required=True)
+@click.option("--lot", required=True)
+@click.option("--p12", "p12_path", type=EXISTING_FILE, required=True, help="our signing certificate (PKCS#12)")
+@click.option("--p12-password", envvar="GGZY_P12_PASSWORD", prompt=True, hide_input=True, help="the PKCS#12 password")
+@click.option("--yes", is_flag=True, help="we have read the consequence: do not ask")
+@auth_options
+@_receipt_dir_option
+@_ca_option
+@reporting_refusals
+def revoke(  # noqa: PLR0917 - one parameter per click option
+    tender: str,
+    lot: str,
+    p12_path: Path,
+    p12_password: str,
+    yes: bool,  # noqa: FBT001 - a click flag
+    server: str,
+    token: str | None,
+    user: str | None,
+    password: str | None,
+    receipt_dir: Path,
+    ca: tuple[Path, ...],
+) -> None:
+    """Revoke (撤销) the bid for a lot after the deadline, within the bid validity period, signed here
+    with our signing certificate over the revocation statement (tender, lot, our USCC, the receipt of
+    the version revoked, and the consequence: the bid security may be kept or claimed, 实施条例
+    Art. 35); saves the revocation receipt. Before the deadline use ``withdraw`` (撤回).
+    """
+    click.echo(fmt.REVOCATION_CONSEQUENCE, err=True)
+    if not yes:
+        click.confirm("revoke the bid?", abort=True, err=True)
+    signer = load_signer(p12_path, p12_password)
+    receipt = SyncBidClient(server, api_token(server, token, user, password)).revoke(tender, lot, signer)
+    _report_receipt(receipt, receipt_dir, ca, {"tender": tender, "lot": lot})
+
+
+@bid.command()
 @click.option("--tender", default=None, help="only this tender")
 @auth_options
 @reporting_refusals
