@@ -31,6 +31,11 @@ documented binding step, also alone as ``ggzy bid bind``)::
 (RSA certificates add ``-keyopt rsa_padding_mode:oaep -keyopt rsa_oaep_md:sha256 -keyopt
 rsa_mgf1_md:sha256``; with key holders give ``--encryption-key`` so the content key can be split.)
 
+After the deadline, within the bid validity period, ``revoke`` (撤销) replaces ``withdraw`` (撤回)
+and states its consequence (the bid security may be kept or claimed) before signing::
+
+    ggzy bid revoke --server https://ggzy.example --user alice --tender E320… --lot 001 --p12 sign.p12
+
 Refusals print the server's field and rule and exit 1; ``verify-receipt`` exits 1 when the receipt
 does not verify.
 """
