@@ -205,6 +205,7 @@ _.may_draft  # bidding/award/web_contract.py: read by award/contract.html
 _.may_sign  # bidding/award/web_contract.py: read by award/contract.html
 _.may_record_security  # bidding/award/web_contract.py: read by award/contract.html
 _.may_draft  # bidding/award/web_notices.py: read by award/notices_manage.html
+_.signed_by  # bidding/award/models.py NoticeDraft: who signed the notice (kept with the row)
 _.validate_created_and_expires  # trading/guarantees/httpsig.py: http-message-signatures' verifier calls it
 
 # trading.guarantees: columns the later flows and pages read (who released, when paid, when attached).

@@ -28,6 +28,8 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from typing import Final
 
@@ -37,7 +39,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bidding.award import announcement, award_rule, publicity
 from bidding.award.errors import AwardRefused
 from bidding.award.models import Award
-from bidding.award.states import AwardEvent, transition
+from bidding.award.states import AwardEvent, AwardState, transition
 from bidding.award.succession import (
     AwardRule,
     Candidate,
@@ -197,6 +199,63 @@ async def revoked_of(session: AsyncSession, order: Order) -> list[Dropped]:
         .where(_OPENING_BIDS.c.id.in_(ids), Bid.status == BidStatus.REVOKED)
     )
     return [Dropped(str(opening_bid), DropReason.GAVE_UP, REVOKED_NOTE) for opening_bid in rows]
+
+
+_CHOOSING: Final = frozenset(
+    {
+        AwardState.REPORT_SIGNED,
+        AwardState.PUBLICITY_OPEN,
+        AwardState.PUBLICITY_CLOSED,
+        AwardState.AWARDED,
+        AwardState.NOTICES_ISSUED,
+    }
+)
+"""The states in which a winner's revocation leaves the tenderee a choice to make."""
+
+
+@dataclass(frozen=True, slots=True)
+class RevokedWinner:
+    """The winner the tenderee is about to confirm, or has confirmed, revoked its bid (撤销)."""
+
+    bid: str
+    """The candidate (the opening's bid id)."""
+    name: str
+    revoked_at: datetime
+    confirmed: bool
+    """Confirmed as the winner (pass over or re-tender), else the first candidate of the order (the
+    next one is offered for confirmation, or re-tender)."""
+
+
+async def revoked_winner(session: AsyncSession, award: Award) -> RevokedWinner | None:
+    """The confirmed winner, or before confirmation the first candidate not passed over, when its
+    bidder revoked the bid after the deadline: what the owners' pages tell the tenderee, who chooses
+    (实施条例 Art. 55; GP 87号令 Art. 69): the next candidate in order, or a new tender. Nothing is
+    decided here (never an automatic reassignment). None when the order is not fixed yet (评定分离)
+    or the award is past choosing (the contract signed, failed, re-tendered, voided).
+    """
+    if publicity.position_of(award).state not in _CHOOSING:
+        return None
+    try:
+        order = await order_of(session, award)
+    except AwardRefused:
+        return None
+    if award.chosen_bid_id is not None:
+        candidate = order.candidate(str(award.chosen_bid_id))
+        confirmed = True
+    else:
+        first = current(order, dropped_of(award))
+        candidate = first.winner if isinstance(first, Chosen) else None
+        confirmed = False
+    if candidate is None:
+        return None
+    revoked_at = await session.scalar(
+        sa.select(Bid.updated_at)
+        .join(_OPENING_BIDS, _OPENING_BIDS.c.bid_id == Bid.id)
+        .where(_OPENING_BIDS.c.id == uuid.UUID(candidate.bid), Bid.status == BidStatus.REVOKED)
+    )
+    if revoked_at is None:
+        return None
+    return RevokedWinner(candidate.bid, candidate.name, revoked_at, confirmed)
 
 
 async def decision_statement(

@@ -101,6 +101,8 @@ class Shown:
     may_object: bool = False
     steps: tuple[AwardStep, ...] = ()
     """The journal, when an upheld complaint voided the award (its void acts marked)."""
+    revoked: decisions.RevokedWinner | None = None
+    """The owners' page: the winner to confirm, or confirmed, revoked its bid (the tenderee chooses)."""
 
 
 async def _shown(db_session: AsyncSession, tender: Tender, *, owner: bool) -> list[Shown]:
@@ -118,7 +120,8 @@ async def _shown(db_session: AsyncSession, tender: Tender, *, owner: bool) -> li
                     order = await decisions.order_of(db_session, award)
                 except AwardRefused:  # 评定分离: the order is fixed first (the decisions page)
                     order = succession.Order(succession.AwardRule.RANKED, ())
-                now = succession.current(order, decisions.dropped_of(award))
+                gone = [*decisions.dropped_of(award), *await decisions.revoked_of(db_session, order)]
+                now = succession.current(order, gone)  # a revoked candidate is never offered
                 if isinstance(now, succession.Chosen):
                     winner, winner_name = now.winner.bid, now.winner.name
                     confirm = (
@@ -126,7 +129,12 @@ async def _shown(db_session: AsyncSession, tender: Tender, *, owner: bool) -> li
                     ).decode()
         listed = tuple(await objections.objections_of(db_session, award.id)) if owner else ()
         journal = await complaints.voided_journal(db_session, award)
-        shown.append(Shown(award, opened, statement, may_open, winner, winner_name, confirm, listed, steps=journal))
+        revoked = await decisions.revoked_winner(db_session, award) if owner else None
+        shown.append(
+            Shown(
+                award, opened, statement, may_open, winner, winner_name, confirm, listed, steps=journal, revoked=revoked
+            )
+        )
     return shown
 
 

@@ -142,6 +142,8 @@ class Item:
     names: dict[str, str]
     events: frozenset[AwardEvent]
     needs_order: bool
+    revoked: decisions.RevokedWinner | None = None
+    """The winner to confirm, or confirmed, revoked its bid: the tenderee chooses (pass over or re-tender)."""
 
 
 async def _names(db_session: AsyncSession, award: Award) -> dict[str, str]:
@@ -161,7 +163,9 @@ async def _context(db_session: AsyncSession, tender: Tender) -> dict[str, Any]:
             and AwardEvent.CONFIRM_AWARD in events
             and (row.rule != AwardRule.LOWEST_PRICE.value or row.seed_sha256 is not None)
         )
-        items.append(Item(award, shown[str(award.id)], await _names(db_session, award), frozenset(events), needs))
+        names = await _names(db_session, award)
+        revoked = await decisions.revoked_winner(db_session, award)
+        items.append(Item(award, shown[str(award.id)], names, frozenset(events), needs, revoked))
     return {
         "tender": tender,
         "rule": row,

@@ -31,6 +31,11 @@ documented binding step, also alone as ``ggzy bid bind``)::
 (RSA certificates add ``-keyopt rsa_padding_mode:oaep -keyopt rsa_oaep_md:sha256 -keyopt
 rsa_mgf1_md:sha256``; with key holders give ``--encryption-key`` so the content key can be split.)
 
+After the deadline, within the bid validity period, ``revoke`` (撤销) replaces ``withdraw`` (撤回)
+and states its consequence (the bid security may be kept or claimed) before signing::
+
+    ggzy bid revoke --server https://ggzy.example --user alice --tender E320… --lot 001 --p12 sign.p12
+
 Refusals print the server's field and rule and exit 1; ``verify-receipt`` exits 1 when the receipt
 does not verify.
 """
@@ -45,7 +50,7 @@ from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import click
 from cryptography import x509
@@ -77,6 +82,7 @@ from bidding.client.sdk import (
     verify_receipt,
 )
 from bidding.client.sync_client import SyncBidClient, receipt_json
+from certs.cms import SigningIdentity
 from certs.envelope.sealed_bid import AES_256_GCM, SM4_GCM, BidBinding
 
 
@@ -422,16 +428,30 @@ def resume(  # noqa: PLR0917 - one parameter per click option
     _report_receipt(receipt, receipt_dir, ca, expected)
 
 
-@bid.command()
-@click.option("--tender", required=True)
-@click.option("--lot", required=True)
-@click.option("--p12", "p12_path", type=EXISTING_FILE, required=True, help="our signing certificate (PKCS#12)")
-@click.option("--p12-password", envvar="GGZY_P12_PASSWORD", prompt=True, hide_input=True, help="the PKCS#12 password")
-@auth_options
-@_receipt_dir_option
-@_ca_option
-@reporting_refusals
-def withdraw(  # noqa: PLR0917 - one parameter per click option
+_ACT_OPTIONS: Final = (
+    click.option("--tender", required=True),
+    click.option("--lot", required=True),
+    click.option("--p12", "p12_path", type=EXISTING_FILE, required=True, help="our signing certificate (PKCS#12)"),
+    click.option(
+        "--p12-password", envvar="GGZY_P12_PASSWORD", prompt=True, hide_input=True, help="the PKCS#12 password"
+    ),
+    auth_options,
+    _receipt_dir_option,
+    _ca_option,
+    reporting_refusals,
+)
+
+
+def _act_on_bid(command: Callable[..., None]) -> Callable[..., None]:
+    """The options of a signed act on our bid for a lot (``withdraw``, ``revoke``), in this order."""
+    for option in reversed(_ACT_OPTIONS):
+        command = option(command)
+    return command
+
+
+def _signed_act(
+    act: Callable[[SyncBidClient, str, str, SigningIdentity], Receipt],
+    *,
     tender: str,
     lot: str,
     p12_path: Path,
@@ -443,13 +463,35 @@ def withdraw(  # noqa: PLR0917 - one parameter per click option
     receipt_dir: Path,
     ca: tuple[Path, ...],
 ) -> None:
+    """Sign ``act`` here with our signing certificate, send it, save (and with ``--ca`` verify) the receipt."""
+    signer = load_signer(p12_path, p12_password)
+    receipt = act(SyncBidClient(server, api_token(server, token, user, password)), tender, lot, signer)
+    _report_receipt(receipt, receipt_dir, ca, {"tender": tender, "lot": lot})
+
+
+@bid.command()
+@_act_on_bid
+def withdraw(**options: Any) -> None:
     """Withdraw the bid for a lot before the deadline, signed here with our signing certificate over
     the withdrawal statement (tender, lot, our USCC, the receipt of the version withdrawn); saves the
     withdrawal receipt.
     """
-    signer = load_signer(p12_path, p12_password)
-    receipt = SyncBidClient(server, api_token(server, token, user, password)).withdraw(tender, lot, signer)
-    _report_receipt(receipt, receipt_dir, ca, {"tender": tender, "lot": lot})
+    _signed_act(SyncBidClient.withdraw, **options)
+
+
+@bid.command()
+@click.option("--yes", is_flag=True, help="we have read the consequence: do not ask")
+@_act_on_bid
+def revoke(yes: bool, **options: Any) -> None:  # noqa: FBT001 - a click flag
+    """Revoke (撤销) the bid for a lot after the deadline, within the bid validity period, signed here
+    with our signing certificate over the revocation statement (tender, lot, our USCC, the receipt of
+    the version revoked, and the consequence: the bid security may be kept or claimed, 实施条例
+    Art. 35); saves the revocation receipt. Before the deadline use ``withdraw`` (撤回).
+    """
+    click.echo(fmt.REVOCATION_CONSEQUENCE, err=True)
+    if not yes:
+        click.confirm("revoke the bid?", abort=True, err=True)
+    _signed_act(SyncBidClient.revoke, **options)
 
 
 @bid.command()

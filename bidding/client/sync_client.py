@@ -74,6 +74,9 @@ class SyncBidClient:
     def withdraw(self, tender: str, lot: str, signer: SigningIdentity) -> Receipt:
         return self._run(lambda c: c.withdraw(tender, lot, signer))
 
+    def revoke(self, tender: str, lot: str, signer: SigningIdentity) -> Receipt:
+        return self._run(lambda c: c.revoke(tender, lot, signer))
+
     def run(self, call: Callable[[BidClient], Awaitable[T]]) -> T:
         """Any `BidClient` coroutine, in its own event loop (the opening commands use it)."""
         return self._run(call)

@@ -9,6 +9,7 @@ import json
 import re
 import secrets
 import uuid
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypedDict
@@ -16,20 +17,27 @@ from typing import Any, TypedDict
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bidding.errors import (
+    BidRefused,
     DeadlinePassed,
     TenderStateConflict,
 )
 from bidding.models import (
+    Bid,
+    BidStatus,
     BidUpload,
     BidVersion,
     Lot,
     Tender,
     TenderStatus,
     UploadStatus,
+    VersionKind,
 )
+from bidding.receipts import sign_receipt
 from bidding.repository.bids import BidRepository
 from bidding.repository.tenders import TenderRepository
 from bidding.rules import GOVERNMENT_PROCUREMENT_TYPES
+from bidding.signers import signer_must_be, verified
+from certs.trustlist.model import fingerprint
 from trading.credit.models import Activity
 from trading.credit.service import may_take_part
 from trading.kernel import clock
@@ -37,6 +45,8 @@ from trading.kernel.auth.identity import Actor
 from trading.kernel.errors import Conflict, NotFound, PermissionDenied
 from trading.kernel.settings import Settings
 from trading.kernel.storage import Store
+from trading.ledger.service import append_entry
+from trading.parties.models import Organisation
 
 SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
 BLOB_NAMESPACE = "bids"
@@ -73,6 +83,27 @@ class Receipt:
             "receipt": base64.b64encode(self.receipt).decode(),
             "signature": base64.b64encode(self.signature).decode(),
         }
+
+
+@dataclass(frozen=True)
+class SignedAct:
+    """A bidder's signed act on its bid (a withdrawal or a revocation): the statement signed, the
+    detached signature over it and the signer certificate's SHA-256.
+    """
+
+    statement: bytes
+    signature: bytes
+    signer_sha256: str
+
+
+@dataclass(frozen=True)
+class ActTarget:
+    """What a signed act is about, as its step found it in its unit of work (the bid locked)."""
+
+    tender: Tender
+    lot: Lot
+    bid: Bid
+    organisation: Organisation
 
 
 class IntakeBase:
@@ -139,6 +170,110 @@ class IntakeBase:
             # Another bidder's upload does not exist for this caller (no existence oracle).
             raise NotFound("no such upload", field="upload", rule="exists")
         return upload
+
+    # --- the bidder's signed acts on a bid (withdrawal, revocation) -----------------------------
+
+    @staticmethod
+    def _act_signature(signature: str, act: str) -> bytes:
+        """The act's detached signature from its base64; refused (``signature``: ``base64``,
+        ``required``) when it is not base64 or empty.
+        """
+        try:
+            signature_der = base64.b64decode(signature, validate=True)
+        except ValueError:
+            raise BidRefused("signature must be base64", field="signature", rule="base64") from None
+        if not signature_der:
+            raise BidRefused(f"a {act} is signed with the bidder's certificate", field="signature", rule="required")
+        return signature_der
+
+    async def _signed_act(
+        self, session: AsyncSession, statement: bytes, signature: bytes, *, act: str, uscc: str, now: datetime
+    ) -> SignedAct:
+        """The act's statement with its signature, which verifies and whose signer is the bidder."""
+        what = f"the {act} signature does not verify over the {act} statement"
+        signed = verified(statement, signature, refusal=BidRefused, what=what)
+        await signer_must_be(
+            session,
+            self.settings,
+            signed,
+            uscc=uscc,
+            at=now,
+            refusal=BidRefused,
+            signed_what=f"the {act} is signed",
+            not_by="the bidder",
+            rule="signer-not-bidder",
+        )
+        return SignedAct(statement, signature, fingerprint(signed.signer_certificate))
+
+    async def _record_act(
+        self,
+        session: AsyncSession,
+        actor: Actor,
+        target: ActTarget,
+        act: SignedAct,
+        *,
+        now: datetime,
+        kind: VersionKind,
+        status: BidStatus,
+        refers: Mapping[str, Any],
+        then: Callable[[str], Awaitable[None]],
+        action: str,
+        sealed: bool,
+    ) -> Receipt:
+        """Record a signed act on the bid: the platform's signed receipt (``refers`` names what the act
+        acts on), the bid's new version of ``kind`` holding the statement and signature, the bid's
+        new ``status``; then what the act does besides (``then``, given the receipt number), then
+        the ledger entry ``action``.
+        """
+        tender, lot, bid, organisation = target.tender, target.lot, target.bid, target.organisation
+        number = bid.versions + 1
+        receipt_no = receipt_number(now)
+        record = {
+            "receiptNo": receipt_no,
+            "kind": kind.value,
+            "tender": tender.project_code,
+            "lot": lot.code,
+            "bidder": organisation.uscc,
+            "bidderName": organisation.name,
+            "version": number,
+            "receivedAt": now.isoformat(),
+            "deadline": tender.deadline.isoformat() if tender.deadline else None,
+            **refers,
+            "signerSha256": act.signer_sha256,
+        }
+        signed = await sign_receipt(session, self.settings, record, client_ip=actor.client_ip, at=now)
+        version = BidVersion(
+            bid_id=bid.id,
+            number=number,
+            kind=kind,
+            receipt_no=receipt_no,
+            received_at=now,
+            submitted_by=actor.user_id,
+            receipt=signed.data,
+            receipt_signature=signed.signature,
+            manifest=act.statement,
+            manifest_signature=act.signature,
+            signer_sha256=act.signer_sha256,
+        )
+        session.add(version)
+        await session.flush()
+        bid.versions = number
+        bid.status = status
+        bid.current_version_id = version.id
+        bid.updated_at = now
+        await then(receipt_no)
+        await append_entry(
+            session,
+            actor=actor,
+            action=action,
+            subject_type="bidding.bid",
+            subject_id=str(bid.id),
+            summary={"receipt": receipt_no, "lot": lot.code, "version": number},
+            data=record,
+            project_code=tender.project_code,
+            sealed=sealed,
+        )
+        return Receipt(receipt_no, json.loads(signed.data), signed.data, signed.signature)
 
     @staticmethod
     def _check_receiving(upload: BidUpload) -> None:

@@ -11,29 +11,24 @@ finds both the trigger and the guarantee.
 
 from __future__ import annotations
 
-import base64
-import json
 import uuid
 from datetime import datetime
-from typing import Protocol
+from typing import Final, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bidding.client import format as container_format
-from bidding.errors import BidRefused, TenderStateConflict
-from bidding.intake.base import IntakeBase, Receipt, receipt_number
-from bidding.models import Bid, BidStatus, BidVersion, Tender, TenderStatus, VersionKind
-from bidding.receipts import sign_receipt
+from bidding.errors import TenderStateConflict
+from bidding.intake.base import ActTarget, IntakeBase, Receipt
+from bidding.models import Bid, BidStatus, BidVersion, Lot, Tender, TenderStatus, VersionKind
 from bidding.repository.bids import BidRepository
-from bidding.signers import signer_must_be, verified
 from bidding.tenders.security import validity_end
-from certs.trustlist.model import fingerprint
 from trading.kernel import clock
 from trading.kernel.auth.identity import Actor
 from trading.kernel.db.uow import transaction
 from trading.kernel.errors import Conflict
-from trading.ledger.service import append_entry
+from trading.notifications import service as notifications
 from trading.parties.models import Organisation
 
 _AWARDS = sa.table("award_awards", sa.column("id", sa.Uuid()), sa.column("tender_id", sa.Uuid()))
@@ -107,12 +102,7 @@ class Revocations(IntakeBase):
         (``signature``: ``required``, ``base64``, ``signature``, ``signer-not-bidder``).
         """
         organisation_id = self._bidder(actor)
-        try:
-            signature_der = base64.b64decode(signature, validate=True)
-        except ValueError:
-            raise BidRefused("signature must be base64", field="signature", rule="base64") from None
-        if not signature_der:
-            raise BidRefused("a revocation is signed with the bidder's certificate", field="signature", rule="required")
+        signature_der = self._act_signature(signature, "revocation")
         async with transaction(self.session_maker, lock=True) as session:
             now = await clock.now(session)
             tender = await self._tender(session, code, shared_lock=True)
@@ -128,60 +118,35 @@ class Revocations(IntakeBase):
             statement = container_format.revocation_statement(
                 tender.project_code, lot.code, organisation.uscc, revoked.receipt_no
             )
-            signed_by = await self._check_revocation_signature(
-                session, statement, signature_der, uscc=organisation.uscc, now=now
+            act = await self._signed_act(
+                session, statement, signature_der, act="revocation", uscc=organisation.uscc, now=now
             )
-            number = bid.versions + 1
-            receipt_no = receipt_number(now)
-            record = {
-                "receiptNo": receipt_no,
-                "kind": VersionKind.REVOCATION.value,
-                "tender": tender.project_code,
-                "lot": lot.code,
-                "bidder": organisation.uscc,
-                "bidderName": organisation.name,
-                "version": number,
-                "receivedAt": now.isoformat(),
-                "deadline": tender.deadline.isoformat() if tender.deadline else None,
+            refers = {
                 "revokes": revoked.id.hex,
                 "revokesReceiptNo": revoked.receipt_no,
                 "consequence": container_format.REVOCATION_CONSEQUENCE,
-                "signerSha256": signed_by,
             }
-            signed = await sign_receipt(session, self.settings, record, client_ip=actor.client_ip, at=now)
-            version = BidVersion(
-                bid_id=bid.id,
-                number=number,
-                kind=VersionKind.REVOCATION,
-                receipt_no=receipt_no,
-                received_at=now,
-                submitted_by=actor.user_id,
-                receipt=signed.data,
-                receipt_signature=signed.signature,
-                manifest=statement,
-                manifest_signature=signature_der,
-                signer_sha256=signed_by,
-            )
-            session.add(version)
-            await session.flush()
-            bid.versions = number
-            bid.status = BidStatus.REVOKED
-            bid.current_version_id = version.id
-            bid.updated_at = now
-            for hook in _hooks:
-                await hook(session, bid, receipt_no=receipt_no, now=now, actor=actor, code=tender.project_code)
-            # The guarantee stays bound to the bid: a revoked bid's security may be claimed, not freed.
-            await append_entry(
+
+            async def run_hooks(receipt_no: str) -> None:
+                for hook in _hooks:
+                    await hook(session, bid, receipt_no=receipt_no, now=now, actor=actor, code=tender.project_code)
+                # The guarantee stays bound to the bid: a revoked bid's security may be claimed, not freed.
+
+            receipt = await self._record_act(
                 session,
-                actor=actor,
+                actor,
+                ActTarget(tender, lot, bid, organisation),
+                act,
+                now=now,
+                kind=VersionKind.REVOCATION,
+                status=BidStatus.REVOKED,
+                refers=refers,
+                then=run_hooks,
                 action="bidding.bid_revoked",
-                subject_type="bidding.bid",
-                subject_id=str(bid.id),
-                summary={"receipt": receipt_no, "lot": lot.code, "version": number},
-                data=record,
-                project_code=tender.project_code,
+                sealed=False,
             )
-            return Receipt(receipt_no, json.loads(signed.data), signed.data, signed.signature)
+            await _notify_owners(session, actor, tender, lot, organisation, receipt_no=receipt.receipt_no, now=now)
+            return receipt
 
     @staticmethod
     def _check_revocable(tender: Tender, now: datetime) -> None:
@@ -205,25 +170,6 @@ class Revocations(IntakeBase):
                 rule="within-validity",
             )
 
-    async def _check_revocation_signature(
-        self, session: AsyncSession, statement: bytes, signature: bytes, *, uscc: str, now: datetime
-    ) -> str:
-        """The revocation statement's signature verifies and its signer is the bidder; its SHA-256."""
-        what = "the revocation signature does not verify over the revocation statement"
-        signed = verified(statement, signature, refusal=BidRefused, what=what)
-        await signer_must_be(
-            session,
-            self.settings,
-            signed,
-            uscc=uscc,
-            at=now,
-            refusal=BidRefused,
-            signed_what="the revocation is signed",
-            not_by="the bidder",
-            rule="signer-not-bidder",
-        )
-        return fingerprint(signed.signer_certificate)
-
 
 async def _check_no_contract(session: AsyncSession, tender: Tender, organisation_id: uuid.UUID) -> None:
     """Refuse once the tender's contract is concluded (both signed), or the bidder signed it as the winner."""
@@ -243,4 +189,44 @@ async def _check_no_contract(session: AsyncSession, tender: Tender, organisation
     if signed:
         raise Conflict(
             "the contract is signed: a bid is revoked only before the contract", field="bid", rule="before-contract"
+        )
+
+
+REVOKED_TEMPLATE: Final = "bidding.bid_revoked"
+
+
+async def _notify_owners(
+    session: AsyncSession,
+    actor: Actor,
+    tender: Tender,
+    lot: Lot,
+    organisation: Organisation,
+    *,
+    receipt_no: str,
+    now: datetime,
+) -> None:
+    """Serve the tenderee and its agency a notice of the revocation (legal: they may keep or claim the
+    bid security, and, when the bidder was the winner, choose between the next candidate and a new
+    tender), naming the tender, the lot, the bidder and the time, linking to the tender's page.
+    """
+    owners = {o for o in (tender.tenderee_organisation_id, tender.agency_organisation_id) if o is not None}
+    for owner in sorted(owners):
+        await notifications.publish(
+            session,
+            recipient=notifications.Recipient.organisation(owner),
+            template=REVOKED_TEMPLATE,
+            key=f"{REVOKED_TEMPLATE}:{receipt_no}:{owner}",
+            params={
+                "project_code": tender.project_code,
+                "title": tender.title,
+                "lot": lot.code,
+                "lot_name": lot.name,
+                "bidder": organisation.name,
+                "revoked_at": now.isoformat(),
+                "receipt_no": receipt_no,
+                "path": f"/bidding/manage/tenders/{tender.project_code}",
+            },
+            legal=True,
+            project_code=tender.project_code,
+            actor=actor,
         )

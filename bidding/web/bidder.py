@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -397,31 +397,27 @@ def withdrawal_statements(bids: Sequence[tuple[Tender, Lot, Bid, Sequence[BidVer
     """Per submitted bid, the statement its withdrawal signs (`format.withdrawal_statement`): the
     tender, the lot, the bidder as the current receipt names it and that receipt's number.
     """
-    statements: dict[uuid.UUID, str] = {}
-    for tender, lot, bid, versions in bids:
-        current = next((v for v in versions if v.id == bid.current_version_id), None)
-        if bid.status is not BidStatus.SUBMITTED or current is None:
-            continue
-        bidder = str(json.loads(current.receipt).get("bidder", ""))
-        statements[bid.id] = fmt.withdrawal_statement(
-            tender.project_code, lot.code, bidder, current.receipt_no
-        ).decode()
-    return statements
+    return _statements(bids, fmt.withdrawal_statement)
 
 
 def revocation_statements(bids: Sequence[tuple[Tender, Lot, Bid, Sequence[BidVersion]]]) -> dict[uuid.UUID, str]:
     """Per submitted bid, the statement its revocation (撤销) signs (`format.revocation_statement`),
     built like `withdrawal_statements`; it states the consequence the bidder acknowledges.
     """
+    return _statements(bids, fmt.revocation_statement)
+
+
+def _statements(
+    bids: Sequence[tuple[Tender, Lot, Bid, Sequence[BidVersion]]], statement: Callable[[str, str, str, str], bytes]
+) -> dict[uuid.UUID, str]:
+    """Per submitted bid, ``statement(tender, lot, bidder, receipt_no)`` of its current version."""
     statements: dict[uuid.UUID, str] = {}
     for tender, lot, bid, versions in bids:
         current = next((v for v in versions if v.id == bid.current_version_id), None)
         if bid.status is not BidStatus.SUBMITTED or current is None:
             continue
         bidder = str(json.loads(current.receipt).get("bidder", ""))
-        statements[bid.id] = fmt.revocation_statement(
-            tender.project_code, lot.code, bidder, current.receipt_no
-        ).decode()
+        statements[bid.id] = statement(tender.project_code, lot.code, bidder, current.receipt_no).decode()
     return statements
 
 

@@ -6,7 +6,7 @@ receipt verifies; the opening leaves the revoked bid undecrypted and the claim t
 from __future__ import annotations
 
 import base64
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -27,7 +27,10 @@ from trading.guarantees.models import ClaimTrigger
 from trading.kernel import clock
 from trading.kernel.settings import Settings
 from trading.kernel.storage import FileStore
+from trading.kernel.web.templating import local_time
 from trading.ledger.models import LedgerEntry
+from trading.notifications import messages
+from trading.notifications.models import Notice
 
 pytestmark = pytest.mark.usefixtures("dev_lists")
 
@@ -123,6 +126,24 @@ async def test_a_revocation_is_signed_after_the_deadline_and_records_the_claim_t
         assert await trigger_happened(session, bid, tender, ClaimTrigger.WITHDRAWAL_AFTER_DEADLINE)
         entries = await session.scalars(sa.select(LedgerEntry).where(LedgerEntry.action == "bidding.bid_revoked"))
         assert [e.subject_id for e in entries] == [str(bid.id)]
+        # The tenderee is served a notice naming tender, lot, bidder and time, linking to the tender's page.
+        [notice] = (
+            await session.scalars(sa.select(Notice).where(Notice.recipient_id == tenderee.organisation_id))
+        ).all()
+        assert (notice.template, notice.legal, notice.project_code) == ("bidding.bid_revoked", True, code)
+        text = messages.render(notice.template, notice.params, "zh_CN")
+        assert "撤销" in text.subject
+        assert code in text.subject
+        for words in (
+            bidder.name,
+            lot,
+            record["receiptNo"],
+            f"/bidding/manage/tenders/{code}",
+            "依次确定其他中标候选人",
+        ):
+            assert words in text.body, words
+        assert local_time(datetime.fromisoformat(record["receivedAt"])) in text.body
+        assert "revoked its bid" in messages.render(notice.template, notice.params, "en").subject
 
 
 async def test_no_revocation_after_the_validity_period_nor_of_a_withdrawn_bid(

@@ -1,7 +1,8 @@
 """``ggzy bid`` as a bidder runs it, against a real server process: seal (the tender fetched from
 the public API, no token), submit (resumable upload, receipt verified against the platform root),
-status, verify-receipt offline, withdraw (signed with the bidder's certificate). Each command a
-subprocess, as on a bidder's machine.
+status, verify-receipt offline, withdraw (signed with the bidder's certificate), and revoke (撤销,
+refused before the deadline, then, with the server's clock moved past it, signed and receipted).
+Each command a subprocess, as on a bidder's machine.
 """
 
 from __future__ import annotations
@@ -9,9 +10,12 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from tests.bidding.harness import prepare, running_server
+from bidding.client.transport import BidClient
+from tests.bidding.harness import prepare
+from tests.bidding.live_server import running_server
 
 GGZY = [str(Path(sys.executable).parent / "ggzy")]
 
@@ -20,7 +24,7 @@ def _ggzy(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run([*GGZY, *args], capture_output=True, text=True, cwd=cwd, timeout=120, check=False)
 
 
-async def test_seal_submit_status_verify_and_withdraw_with_the_cli(fresh_db: str, tmp_path: Path) -> None:
+async def test_seal_submit_status_verify_withdraw_and_revoke_with_the_cli(fresh_db: str, tmp_path: Path) -> None:
     setup = await prepare(fresh_db, tmp_path / "var", bidders=1, lots=("001",))
     bidder = setup.bidders[0]
     work = tmp_path / "bidder"
@@ -74,3 +78,26 @@ async def test_seal_submit_status_verify_and_withdraw_with_the_cli(fresh_db: str
         )  # fmt: skip
         assert again.returncode == 1
         assert "submitted" in again.stderr  # the rule: only a submitted bid can be withdrawn
+
+        revoke = (
+            "bid", "revoke", "--server", server.base_url, "--token", bidder.token, "--tender", code,
+            "--lot", "001", "--receipt-dir", "receipts", "--ca", "root.pem", "--p12", "sign.p12",
+            "--p12-password", "secret", "--yes",
+        )  # fmt: skip
+        # Submitted again, in process (a subprocess less: the CLI's submit is run above).
+        async with BidClient(server.base_url, bidder.token) as sdk:
+            resubmitted = await sdk.upload(code, "001", work / "bid.zip")
+        early = _ggzy(*revoke, cwd=work)
+        assert early.returncode == 1
+        assert "(deadline: after-deadline)" in early.stderr  # before the deadline it is a withdrawal (撤回)
+
+        setup.clock.advance(setup.tender.deadline - datetime.now(UTC) + timedelta(minutes=1))  # past the deadline
+        revoked = _ggzy(*revoke, cwd=work)
+        assert revoked.returncode == 0, revoked.stderr
+        assert "保证金" in revoked.stderr  # the consequence, shown before signing
+        record = json.loads(revoked.stdout)["record"]
+        assert (record["kind"], record["revokesReceiptNo"]) == (
+            "revocation",
+            resubmitted.receipt_no,
+        )
+        assert "receipt verified" in revoked.stderr
