@@ -43,15 +43,18 @@ BIDS_SQL = f"""
     FROM bidding_opening_bids ob
     WHERE ob.outcome IN ({_READ_OUT}) AND ob.total_price IS NOT NULL
 """  # noqa: S608 - constants only
-# One row of arrays, not a row per lot (asyncpg decodes a text[] in C; 160,000 Records with UUID
-# objects cost seconds): every column as text, in no particular order (the bids and awards find
-# their lot by its id, `_Lots.numbers`). A tender's lot count: `bidding_lots` grouped (one opening
-# per tender).
+# One row, not a row per lot (asyncpg decodes a text[] in C; 160,000 Records with UUID objects cost
+# seconds): the lot and opening ids as one string each (no Python string per id), the rest as text
+# arrays in the same row order, in no particular order: the lot's code when its tender has more
+# than one (its key), the tender's code, tenderee, market ("category|year") and deadline's day. A
+# tender's lot count: `bidding_lots` grouped (one opening per tender).
 LOTS_SQL = """
-    SELECT array_agg(l.id::text), array_agg(s.id::text), array_agg(l.code), array_agg(t.project_code),
-           array_agg(t.tenderee_organisation_id::text), array_agg(t.category),
-           array_agg(extract(year FROM t.deadline AT TIME ZONE 'UTC')::int),
-           array_agg(to_char(t.deadline AT TIME ZONE 'UTC', 'YYYY-MM-DD')), array_agg(c.lots)
+    SELECT string_agg(l.id::text, ''), string_agg(s.id::text, ''),
+           array_agg(CASE WHEN c.lots = 1 THEN NULL ELSE l.code END), array_agg(t.project_code),
+           array_agg(t.tenderee_organisation_id::text),
+           array_agg(CASE WHEN t.deadline IS NULL THEN t.category::text
+                          ELSE t.category::text || '|' || extract(year FROM t.deadline AT TIME ZONE 'UTC')::int END),
+           array_agg(to_char(t.deadline AT TIME ZONE 'UTC', 'YYYY-MM-DD'))
     FROM bidding_lots l
     JOIN bidding_opening_sessions s ON s.tender_id = l.tender_id
     JOIN bidding_tenders t ON t.id = l.tender_id
@@ -199,17 +202,15 @@ class _Lots:
     """
 
     def __init__(self, row: Any) -> None:
-        texts, sessions, codes, ocids, tenderees, categories, years, days, counts = (
-            [] if column is None else column for column in row
-        )
-        halves = _ids(texts).view(">u8").reshape(-1, 2)
+        lot_ids, sessions, codes, ocids, tenderees, markets, days = row
+        ids = _ids(lot_ids or "")
+        halves = ids.view(">u8").reshape(-1, 2)
         order = np.lexsort((halves[:, 1], halves[:, 0])).tolist()  # uuid order: byte order
         self._high, self._low = halves[order, 0], halves[order, 1]
-        self.sessions = _ids(sessions)[order]  # each lot's opening
-        self.keys: list[LotKey] = [(ocids[i], None if counts[i] == 1 else codes[i]) for i in order]
+        self.sessions = _ids(sessions or "")[order]  # each lot's opening
+        self.keys: list[LotKey] = [(ocids[i], codes[i]) for i in order]
         self.details: list[tuple[str | None, str | None, str | None]] = [
-            (tenderees[i], f"{categories[i]}|{years[i]}" if years[i] is not None else str(categories[i]), days[i])
-            for i in order
+            (tenderees[i], markets[i], days[i]) for i in order
         ]
 
     def numbers(self, ids: npt.NDArray[Any], *, missing: int | None = None) -> npt.NDArray[np.int64]:
@@ -235,8 +236,8 @@ class _Lots:
         return np.where(found, at, -1 if missing is None else missing).astype(np.int64)
 
 
-def _ids(texts: list[str]) -> npt.NDArray[Any]:
-    """The uuids written as text (as ``::text`` writes them) as 16-byte values."""
+def _ids(texts: str | list[str]) -> npt.NDArray[Any]:
+    """Uuids written as text (as ``::text`` writes them, one after the other) as 16-byte values."""
     return np.frombuffer(bytes.fromhex("".join(texts).replace("-", "")), dtype="V16")
 
 
