@@ -250,3 +250,4 @@ _.last_modified_by  # python-docx core_properties, written by tests/bidding/inte
 _.median_others  # bidding.evaluation.scoring.api.OutlierPrompt: a JSON field of the outlier prompt
 _.reviewer_id  # integrity_reviews: who reviewed, kept for the record (bidding/integrity/models.py)
 _.account_no  # bidding.evaluation.response.bid.PayerAccount: read through msgspec.to_builtins (issue 19)
+_._total_with_summary  # bidding.opening.models.OpeningBid: called by SQLAlchemy (@validates)

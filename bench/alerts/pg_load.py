@@ -4,10 +4,11 @@
 
 Only the rows the market batch reads, with the columns their tables require: one user, the
 organisations (the simulator's bidder pool and buyers), tenders, lots, bids with one submission
-version each, an opening per tender (closed) with its rows (read out with a signed total price, a
-few revoked), and per lot an evaluation and an award naming the winner (the lowest bid, as the
-simulator says). The market's shape is `bidding.integrity.simulator.iter_simulated`'s: a bidder
-pool, five cartels (cover bidding, a rotation ring, copied prices …) and honest competition.
+version each, an opening per tender (closed) with its rows (read out with a signed total price and
+its number in ``total_price``, a few revoked), and per lot an evaluation and an award naming the
+winner (the lowest bid, as the simulator says). The market's shape is
+`bidding.integrity.simulator.iter_simulated`'s: a bidder pool, five cartels (cover bidding, a
+rotation ring, copied prices …) and honest competition.
 
 Rows go in with asyncpg's binary COPY (`copy_records_to_table`), foreign keys not checked while
 loading (``session_replication_role = replica``: the rows are made consistent here). This is a
@@ -34,6 +35,7 @@ sys.path.insert(0, str(ROOT))
 import asyncpg  # noqa: E402
 
 from bidding.integrity.simulator import iter_simulated  # noqa: E402
+from bidding.opening.models import read_out_total  # noqa: E402
 
 BENCH_DB = "ggzy_bench_alerts"
 SERVER = "postgresql://postgres@127.0.0.1:5432"
@@ -63,8 +65,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     ),
     "bidding_opening_bids": (
         "id", "session_id", "bid_id", "version_id", "lot_id", "organisation_id", "bidder_uscc", "bidder_name",
-        "price_status", "price_summary", "price_opened_at", "package_status", "outcome", "failed_attempts",
-        "updated_at",
+        "price_status", "price_summary", "total_price", "price_opened_at", "package_status", "outcome",
+        "failed_attempts", "updated_at",
     ),
     "evaluation_evaluations": (
         "id", "tender_id", "lot_group", "lot_ids", "host_organisation_id", "method", "method_version",
@@ -178,7 +180,7 @@ def iter_market_rows(  # noqa: PLR0915 - one row builder per table, kept togethe
                 outcome, summary = next(odd)
             t["bidding_opening_bids"].append(
                 (uuid.uuid4(), session_id, bid_id, version_id, lot_id, bidder[0], bidder[1], bidder[2], "opened",
-                 summary, deadline, "opened", outcome, 0, deadline)
+                 summary, _total(summary), deadline, "opened", outcome, 0, deadline)
             )  # fmt: skip
             rows.bids += 1
         if lot.winner is not None:
@@ -193,6 +195,11 @@ def iter_market_rows(  # noqa: PLR0915 - one row builder per table, kept togethe
                  "0" * 64, deadline, "[]", org(lot.winner)[0], deadline, deadline, deadline)
             )  # fmt: skip
     yield rows
+
+
+def _total(summary: str | None) -> float | None:
+    """``total_price`` as the opening sets it with the summary (`OpeningBid._total_with_summary`)."""
+    return read_out_total(json.loads(summary)) if summary is not None else None
 
 
 def _odd_summaries() -> Iterator[tuple[str, str | None]]:

@@ -5,13 +5,13 @@ queries per tender: right for one lot, minutes for 100,000 tenders. Here the sam
 at once and folded with NumPy:
 
 1. the lots of every tender that has an opening (its code, the tender's code, tenderee, category,
-   deadline, how many lots it has): one query;
-2. every read-out bid (`READ_OUT`) of those lots as (lot number, lot, bidder, price) through one binary
+   deadline, how many lots it has): one query, one row of arrays, in no order;
+2. every read-out bid (`READ_OUT`) of those lots as (lot, bidder, price) through one binary
    ``COPY … TO STDOUT``, parsed with a NumPy structured dtype (fixed-width rows: no Python per
-   bid). The total price is read in SQL where that is exact — a JSON string of plain digits, a
-   JSON number — and every other shape (a string with spaces or underscores, a boolean …) is
-   fetched again and read by `sources.price_of` in Python, exactly as `sources.opened_lots`;
-3. the awards' winners (as `screeners.market_lots`);
+   bid). The price is ``bidding_opening_bids.total_price``, the number the opening keeps with the
+   signed summary (`bidding.opening.models.read_out_total`, the screens' reading of ``totalPrice``);
+   each bid finds its lot number by binary search of the lots' sorted ids;
+3. the awards' winners (as `sources.lot_winners`), their lots expanded in SQL;
 4. `MarketState.from_arrays` (bids, wins, lots, co-bidding pairs with NumPy) and the lot-level
    price screens of every lot at once with `prices.batch_values`.
 
@@ -21,7 +21,6 @@ The result equals folding `screeners.market_lots` lot by lot into a `MarketState
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -33,72 +32,65 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bidding.integrity.screens import prices
 from bidding.integrity.screens.market import LotKey, MarketState
-from bidding.integrity.sources import price_of
 from bidding.opening.models import READ_OUT
 
-# A totalPrice SQL can read exactly as Python's Decimal → float does: plain digits (≤ 250
-# characters, so float8 cannot overflow; a bounded regex repetition {1,250} cost ~50 µs a row) or
-# a JSON number of a sane size. Absent or null: NaN (no price); any other shape: -1, and the row is
-# read again and its total read in Python (`ODD_SQL`; a JSON number -1 goes there too, and is
-# refused there as here). jsonb_typeof once per row: each extra evaluation costs ~1 s per million.
-_TOTAL = "(ob.price_summary -> 'totalPrice')"
-_TEXT = f"({_TOTAL} #>> '{{}}')"
-_PRICE = f"""CASE jsonb_typeof({_TOTAL})
-    WHEN 'string' THEN CASE WHEN length({_TEXT}) <= 250 AND {_TEXT} ~ '^[0-9]+(\\.[0-9]*)?$'
-                            THEN {_TEXT}::float8 ELSE -1 END
-    WHEN 'number' THEN CASE WHEN abs({_TOTAL}::numeric) < 1e300 THEN {_TOTAL}::numeric::float8 ELSE -1 END
-    WHEN 'null' THEN 'NaN'::float8
-    ELSE CASE WHEN {_TOTAL} IS NULL THEN 'NaN'::float8 ELSE -1 END
-END"""
 _READ_OUT = ", ".join(f"'{outcome.value}'" for outcome in sorted(READ_OUT))
-# The lots' numbers: their position in LOTS_SQL's order (checked against the lot ids read back).
-_FROM = f"""
+# Every read-out bid with a total (``total_price``: the summary's total as a positive number, set
+# by the opening with the summary), with its opening: one table scanned, no join (a bid counts
+# when its lot is a lot of its opening's tender, checked in NumPy against LOTS_SQL's sessions).
+BIDS_SQL = f"""
+    SELECT ob.lot_id, ob.organisation_id, ob.session_id, ob.total_price
     FROM bidding_opening_bids ob
-    JOIN bidding_opening_sessions s ON s.id = ob.session_id
-    JOIN numbered n ON n.id = ob.lot_id AND n.tender_id = s.tender_id
-    WHERE ob.outcome IN ({_READ_OUT})
-"""
-_NUMBERED = """
-    WITH numbered AS (
-        SELECT l.id, l.tender_id, (row_number() OVER (ORDER BY l.id) - 1)::int4 AS number
-        FROM bidding_lots l JOIN bidding_opening_sessions s ON s.tender_id = l.tender_id
-    )
-"""
-BIDS_SQL = f"{_NUMBERED} SELECT n.number, ob.lot_id, ob.organisation_id, {_PRICE} {_FROM}"
-ODD_SQL = f"{_NUMBERED} SELECT ob.lot_id, ob.organisation_id, ob.price_summary::text {_FROM} AND ({_PRICE}) = -1"
-# One row of arrays, not a row per lot (asyncpg decodes a text[] in C; 160,000 Records with UUID
-# objects cost seconds): every column as text, in lot id order.
+    WHERE ob.outcome IN ({_READ_OUT}) AND ob.total_price IS NOT NULL
+"""  # noqa: S608 - constants only
+# One row, not a row per lot (asyncpg decodes a text[] in C; 160,000 Records with UUID objects cost
+# seconds): the lot and opening ids as one string each (no Python string per id), the rest as text
+# arrays in the same row order, in no particular order: the lot's code when its tender has more
+# than one (its key), the tender's code, tenderee, market ("category|year") and deadline's day. A
+# tender's lot count: `bidding_lots` grouped (one opening per tender).
 LOTS_SQL = """
-    SELECT array_agg(id ORDER BY id), array_agg(tender ORDER BY id), array_agg(code ORDER BY id),
-           array_agg(ocid ORDER BY id), array_agg(tenderee ORDER BY id), array_agg(category ORDER BY id),
-           array_agg(year ORDER BY id), array_agg(day ORDER BY id), array_agg(lots ORDER BY id)
-    FROM (
-        SELECT l.id::text AS id, l.tender_id::text AS tender, l.code, t.project_code AS ocid,
-               t.tenderee_organisation_id::text AS tenderee, t.category,
-               extract(year FROM t.deadline AT TIME ZONE 'UTC')::int AS year,
-               to_char(t.deadline AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day,
-               count(*) OVER (PARTITION BY l.tender_id) AS lots
-        FROM bidding_lots l
-        JOIN bidding_opening_sessions s ON s.tender_id = l.tender_id
-        JOIN bidding_tenders t ON t.id = l.tender_id
-    ) opened
+    SELECT string_agg(l.id::text, ''), string_agg(s.id::text, ''),
+           array_agg(CASE WHEN c.lots = 1 THEN NULL ELSE l.code END), array_agg(t.project_code),
+           array_agg(t.tenderee_organisation_id::text),
+           array_agg(CASE WHEN t.deadline IS NULL THEN t.category::text
+                          ELSE t.category::text || '|' || extract(year FROM t.deadline AT TIME ZONE 'UTC')::int END),
+           array_agg(to_char(t.deadline AT TIME ZONE 'UTC', 'YYYY-MM-DD'))
+    FROM bidding_lots l
+    JOIN bidding_opening_sessions s ON s.tender_id = l.tender_id
+    JOIN bidding_tenders t ON t.id = l.tender_id
+    JOIN (SELECT tender_id, count(*) AS lots FROM bidding_lots GROUP BY tender_id) c ON c.tender_id = l.tender_id
 """
-WINNERS_SQL = """
-    SELECT array_agg(a.tender_id::text), array_agg(a.chosen_organisation_id::text), array_agg(e.lot_ids::text)
-    FROM award_awards a JOIN evaluation_evaluations e ON e.id = a.evaluation_id
-    WHERE a.chosen_organisation_id IS NOT NULL
-"""
+# The awarded lots with their winner, one row each: the lots the award's evaluation names
+# (``lot_ids`` {"ids": [...]}, each read as a uuid), else (no list, or an empty one) every lot of
+# its tender. Two awards naming the same lot: one of them, as the platform's own reading.
+_NAMED = "(e.lot_ids -> 'ids')"
+_HAS_NAMED = f"CASE WHEN jsonb_typeof({_NAMED}) = 'array' THEN jsonb_array_length({_NAMED}) > 0 ELSE false END"
+WINNERS_SQL = f"""
+    WITH chosen AS (
+        SELECT a.tender_id, a.chosen_organisation_id AS chosen, {_NAMED} AS named, {_HAS_NAMED} AS has_named
+        FROM award_awards a JOIN evaluation_evaluations e ON e.id = a.evaluation_id
+        WHERE a.chosen_organisation_id IS NOT NULL
+    )
+    SELECT array_agg(lot::text), array_agg(chosen::text) FROM (
+        SELECT (item #>> '{{}}')::uuid AS lot, c.chosen
+        FROM chosen c CROSS JOIN LATERAL jsonb_array_elements(c.named) item
+        WHERE c.has_named
+        UNION ALL
+        SELECT l.id, c.chosen FROM chosen c JOIN bidding_lots l ON l.tender_id = c.tender_id
+        WHERE NOT c.has_named
+    ) awarded
+"""  # noqa: S608 - constants only
 
-# One row of a binary COPY of (int4, uuid, uuid, float8): the field count, then each field's length and value.
+# One row of a binary COPY of (uuid, uuid, uuid, float8): the field count, then each field's length and value.
 _ROW = np.dtype(
     [
         ("fields", ">i2"),
-        ("number_len", ">i4"),
-        ("number", ">i4"),
         ("lot_len", ">i4"),
         ("lot", "V16"),
         ("bidder_len", ">i4"),
         ("bidder", "V16"),
+        ("session_len", ">i4"),
+        ("session", "V16"),
         ("price_len", ">i4"),
         ("price", ">f8"),
     ]
@@ -129,7 +121,7 @@ class _Sink:
 
 
 def parse_copy(data: bytes) -> npt.NDArray[Any]:
-    """The rows of a binary COPY of (int4, uuid, uuid, float8), none null, as a structured array."""
+    """The rows of a binary COPY of (uuid, uuid, uuid, float8), none null, as a structured array."""
     if not data.startswith(_HEADER):
         raise ValueError("not a binary COPY stream")
     extension = int.from_bytes(data[15:19], "big")
@@ -148,6 +140,15 @@ async def read_market(session: AsyncSession) -> MarketBatch:
     connection = await session.connection()
     raw = await connection.get_raw_connection()
     pg: Any = raw.driver_connection  # asyncpg: the same connection, so the session's transaction
+    # Plain scans and hash joins: PostgreSQL's JIT (set off for this read, in this transaction)
+    # compiled the awards' query for a second, misled by jsonb_array_elements' row estimate.
+    jit = await pg.fetchval("SELECT set_config('jit', 'off', true)")
+    batch = await _read(pg, timings, began)
+    await pg.execute("SELECT set_config('jit', $1, true)", jit)  # (a failed read rolls it back anyway)
+    return batch
+
+
+async def _read(pg: Any, timings: dict[str, float], began: float) -> MarketBatch:
     lots = _Lots(await pg.fetchrow(LOTS_SQL))
     timings["lots"] = time.perf_counter() - began
 
@@ -160,30 +161,28 @@ async def read_market(session: AsyncSession) -> MarketBatch:
 
     mark = time.perf_counter()
     price = rows["price"].astype(np.float64)
-    valid = np.isfinite(price) & (price > 0)
-    lot_of_bid = lots.numbers(rows[valid])
-    bidder_ids = rows["bidder"][valid]
-    amounts = price[valid]
-    if (price == _ODD).any():  # totals SQL does not read exactly: read as the opening does
-        extra = [(lot, bidder, price_of(json.loads(summary))) for lot, bidder, summary in await pg.fetch(ODD_SQL)]
-        extra = [(lot, bidder, amount) for lot, bidder, amount in extra if amount is not None]
-        if extra:
-            lot_of_bid = np.r_[lot_of_bid, [lots.index[lot.bytes] for lot, _, _ in extra]].astype(np.int64)
-            more = np.frombuffer(b"".join(bidder.bytes for _, bidder, _ in extra), dtype="V16")
-            bidder_ids = np.concatenate([bidder_ids, more])
-            amounts = np.r_[amounts, [amount for _, _, amount in extra]].astype(np.float64)
-    bidder_of_bid, unique_ids = _numbered(bidder_ids)
+    lot_of_bid = lots.numbers(np.ascontiguousarray(rows["lot"]), missing=-1)
+    valid = np.isfinite(price) & (price > 0) & (lot_of_bid >= 0)  # positive: so written (`read_out_total`)
+    valid[valid] = lots.sessions[lot_of_bid[valid]] == rows["session"][valid]  # a lot of the opening's tender
+    if not valid.all():
+        rows, price, lot_of_bid = rows[valid], price[valid], lot_of_bid[valid]
+    amounts = price
+    bidder_of_bid, unique_ids = _numbered(np.ascontiguousarray(rows["bidder"]))
+    del rows
     names = [str(uuid.UUID(bytes=bidder)) for bidder in unique_ids]
     timings["index"] = time.perf_counter() - mark
 
     mark = time.perf_counter()
     winners = np.full(len(lots.keys), -1, dtype=np.int64)
-    tenders, chosen_ids, lot_ids_texts = await pg.fetchrow(WINNERS_SQL)
-    name_number = {name: number for number, name in enumerate(names)}  # names: uuid text as ::text writes it
-    for tender_id, chosen, lot_ids_text in zip(tenders or (), chosen_ids or (), lot_ids_texts or (), strict=True):
-        number = name_number.get(chosen)
-        for target in lots.awarded(tender_id, lot_ids_text):
-            winners[target] = -1 if number is None else number
+    lot_texts, chosen_ids = await pg.fetchrow(WINNERS_SQL)
+    if lot_texts:
+        targets = lots.numbers(_ids(lot_texts), missing=-1)
+        name_number = {name: number for number, name in enumerate(names)}  # uuid text as ::text writes it
+        numbers = np.fromiter(
+            (name_number.get(chosen, -1) for chosen in chosen_ids), dtype=np.int64, count=len(chosen_ids)
+        )
+        awarded = targets >= 0
+        winners[targets[awarded]] = numbers[awarded]
     timings["winners"] = time.perf_counter() - mark
 
     mark = time.perf_counter()
@@ -197,62 +196,49 @@ async def read_market(session: AsyncSession) -> MarketBatch:
     return MarketBatch(state, lots.keys, lot_values, int(amounts.size), amounts, lot_of_bid, timings)
 
 
-_ODD = -1.0
-
-
 class _Lots:
-    """The opened lots (LOTS_SQL's arrays, by lot id): their keys, details and numbers."""
+    """The opened lots (LOTS_SQL's arrays), numbered in lot id order (the order the state folds
+    them in, so sums over lots add up in the same order run after run): keys, details, sorted ids.
+    """
 
     def __init__(self, row: Any) -> None:
-        texts, tenders, codes, ocids, tenderees, categories, years, days, counts = (
-            [] if column is None else column for column in row
-        )
-        self.by_text: dict[str, int] = {text: number for number, text in enumerate(texts)}
-        self.keys: list[LotKey] = [
-            (ocid, None if count == 1 else code) for ocid, code, count in zip(ocids, codes, counts, strict=True)
-        ]
+        lot_ids, sessions, codes, ocids, tenderees, markets, days = row
+        ids = _ids(lot_ids or "")
+        halves = ids.view(">u8").reshape(-1, 2)
+        order = np.lexsort((halves[:, 1], halves[:, 0])).tolist()  # uuid order: byte order
+        self._high, self._low = halves[order, 0], halves[order, 1]
+        self.sessions = _ids(sessions or "")[order]  # each lot's opening
+        self.keys: list[LotKey] = [(ocids[i], codes[i]) for i in order]
         self.details: list[tuple[str | None, str | None, str | None]] = [
-            (tenderee, f"{category}|{year}" if year is not None else str(category), day)
-            for tenderee, category, year, day in zip(tenderees, categories, years, days, strict=True)
+            (tenderees[i], markets[i], days[i]) for i in order
         ]
-        self.of_tender: dict[str, list[int]] = {}
-        for number, tender in enumerate(tenders):
-            self.of_tender.setdefault(tender, []).append(number)
-        self.ids = np.frombuffer(bytes.fromhex("".join(texts).replace("-", "")), dtype="V16")
-        self._index: dict[bytes, int] | None = None
 
-    @property
-    def index(self) -> dict[bytes, int]:
-        """Lot number by the lot id's 16 bytes (for the rows numbered again, rarely needed)."""
-        if self._index is None:
-            self._index = {lot: number for number, lot in enumerate(self.ids.tolist())}
-        return self._index
-
-    def numbers(self, rows: npt.NDArray[Any]) -> npt.NDArray[np.int64]:
-        """Each bid's lot number: as numbered in SQL when every number names the lot id read with
-        it (the same lots in both queries), else looked up by the lot id.
+    def numbers(self, ids: npt.NDArray[Any], *, missing: int | None = None) -> npt.NDArray[np.int64]:
+        """The lot number of each 16-byte lot id, by binary search of the sorted ids; an id of no
+        opened lot is ``missing`` (None: refused).
         """
-        numbers = rows["number"].astype(np.int64)
-        inside = numbers.size == 0 or (numbers.min() >= 0 and numbers.max() < self.ids.size)
-        if inside and (self.ids[numbers] == rows["lot"]).all():
-            return numbers
-        index = self.index
-        return np.fromiter((index[lot] for lot in rows["lot"].tolist()), dtype=np.int64, count=rows.size)
+        halves = np.ascontiguousarray(ids).view(">u8").reshape(-1, 2)
+        high, low = halves[:, 0], halves[:, 1]
+        at = np.searchsorted(self._high, high)  # the first lot with this high half
+        found = np.zeros(high.size, dtype=bool)
+        inside = at < self._high.size
+        found[inside] = (self._high[at[inside]] == high[inside]) & (self._low[at[inside]] == low[inside])
+        if not found.all():  # a high half shared by two lots (never by chance): the next ones
+            for index in np.flatnonzero(~found).tolist():
+                place = int(at[index])
+                while place < self._high.size and self._high[place] == high[index]:
+                    if self._low[place] == low[index]:
+                        at[index], found[index] = place, True
+                        break
+                    place += 1
+        if not found.all() and missing is None:
+            raise ValueError("a bid of a lot the lots' query did not read")
+        return np.where(found, at, -1 if missing is None else missing).astype(np.int64)
 
-    def awarded(self, tender_id: str, lot_ids_text: str | None) -> list[int]:
-        """The lots an award names (its evaluation's ``lot_ids``), else every lot of its tender."""
-        data = json.loads(lot_ids_text) if lot_ids_text else None
-        named = data.get("ids") if isinstance(data, dict) else None
-        if not named:
-            return self.of_tender.get(tender_id, [])
-        found = []
-        for item in named:
-            number = self.by_text.get(item) if isinstance(item, str) else None
-            if number is None:
-                number = self.by_text.get(str(uuid.UUID(str(item))))
-            if number is not None:
-                found.append(number)
-        return found
+
+def _ids(texts: str | list[str]) -> npt.NDArray[Any]:
+    """Uuids written as text (as ``::text`` writes them, one after the other) as 16-byte values."""
+    return np.frombuffer(bytes.fromhex("".join(texts).replace("-", "")), dtype="V16")
 
 
 def _numbered(ids: npt.NDArray[Any]) -> tuple[npt.NDArray[np.int64], list[bytes]]:

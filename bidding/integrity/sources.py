@@ -9,7 +9,6 @@ run over valid bids). Bidders are named by organisation id, as `signals.lot_sign
 
 from __future__ import annotations
 
-import math
 import uuid
 from decimal import Decimal, InvalidOperation
 
@@ -21,7 +20,7 @@ from bidding.evaluation.models import Evaluation
 from bidding.integrity.screens.model import BidPrice, InvalidPrice, LotBids
 from bidding.models import Lot, Tender
 from bidding.opening import repository as opening_repository
-from bidding.opening.models import READ_OUT
+from bidding.opening.models import READ_OUT, read_out_total
 
 # Base-price presets that average the bids (reference §4.5: F1, F2, F4 and F3 without a given
 # base): honest bidders aim at the mean, so these lots are their own stratum (`prices` docstring).
@@ -47,10 +46,10 @@ def _amount(summary: dict[str, object] | None) -> float | None:
 
 def price_of(summary: dict[str, object] | None) -> float | None:
     """The total price of a signed price summary as the screens take it: None when missing, not a
-    number, or not a positive finite number (`BidPrice` refuses those).
+    number, or not a positive finite number (`BidPrice` refuses those). The opening keeps the same
+    number in ``bidding_opening_bids.total_price`` (`bidding.opening.models.read_out_total`).
     """
-    amount = _amount(summary)
-    return amount if amount is not None and math.isfinite(amount) and amount > 0 else None
+    return read_out_total(summary)
 
 
 async def opened_lots(session: AsyncSession, tender_id: uuid.UUID) -> dict[uuid.UUID, LotBids]:

@@ -10,13 +10,15 @@ the database.
 
 from __future__ import annotations
 
+import math
 import uuid
 from datetime import datetime
+from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from bidding.opening_stage import STAGE_ORDER, STAGE_ORDER_WITH_COEFFICIENTS, Stage
 from trading.kernel.db.base import Base, UUIDPrimaryKey
@@ -34,7 +36,8 @@ __all__ = [
     "Outcome",
     "PartStatus",
     "ReleasedShare",
-    "Stage",  # defined in core (the visibility rules decide by it), stored in these tables
+    "Stage",
+    "read_out_total",  # defined in core (the visibility rules decide by it), stored in these tables
 ]
 
 
@@ -115,6 +118,10 @@ class OpeningBid(UUIDPrimaryKey, Base):
     price_status: Mapped[PartStatus] = mapped_column(_enum(PartStatus))
     price_summary: Mapped[dict[str, Any] | None]
     """The decrypted 开标一览表 (read out at 唱标), checked against the manifest's contentSha256."""
+    total_price: Mapped[float | None] = mapped_column(sa.Double(), default=None)
+    """The summary's ``totalPrice`` as a number (`read_out_total`: positive and finite, else NULL),
+    set with ``price_summary`` and only by it (`_total_with_summary`): the market batch reads this
+    column instead of the JSON (issue 19; migration 0055 filled it for rows read out before)."""
     price_opened_at: Mapped[datetime | None]
     package_status: Mapped[PartStatus] = mapped_column(_enum(PartStatus))
     package_content_key: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
@@ -141,6 +148,27 @@ class OpeningBid(UUIDPrimaryKey, Base):
     """The parties the opened package's structured response declares (`bidding.client.parties`:
     ``projectManager``, ``contacts``, ``bidSecurityPayer``, normalised), or ``{"problems": [rule…]}``
     when they break a rule; None without a response or without any. Confidential like the package."""
+
+    @validates("price_summary")
+    def _total_with_summary(self, _key: str, summary: dict[str, Any] | None) -> dict[str, Any] | None:
+        """The one writer of ``total_price``: every assignment of the summary (constructor included)."""
+        self.total_price = read_out_total(summary)
+        return summary
+
+
+def read_out_total(summary: dict[str, Any] | None) -> float | None:
+    """The total price of a signed price summary as a number: ``totalPrice`` read as a decimal
+    (a JSON string or number; Python's `Decimal` grammar, so " 2500.75 " and "1_000.5" too), None
+    when missing, not a number, or not a positive finite number (the screens refuse those).
+    """
+    total = summary.get("totalPrice") if isinstance(summary, dict) else None
+    if total is None:
+        return None
+    try:
+        amount = float(Decimal(str(total)))
+    except (InvalidOperation, ValueError):
+        return None
+    return amount if math.isfinite(amount) and amount > 0 else None
 
 
 class ReleasedShare(UUIDPrimaryKey, Base):

@@ -726,6 +726,21 @@ def test_a_batch_state_saved_in_binary_folds_new_lots_in_its_arrays() -> None:
     assert kept.findings(_loose()) == reference.findings(_loose())
 
 
+def test_the_pairs_left_out_are_counted_again_on_load() -> None:
+    state = MarketState()
+    for item, signals in busy_market():
+        state.add_lot(item, signals)
+    data, old = state.to_bytes(), state._to_bytes(with_pairs=True)
+    assert len(data) < len(old)
+    assert b'"format":3' in data
+    assert b'"format":2' in old
+    for loaded in (MarketState.from_bytes(data), MarketState.from_bytes(old)):
+        assert loaded.co_bids() == state.co_bids()
+        keys, _counts = loaded.pair_arrays()
+        assert (keys[1:] > keys[:-1]).all()
+        assert loaded.findings(_loose()) == state.findings(_loose())
+
+
 def test_an_old_json_state_still_loads() -> None:
     state = MarketState()
     for item, signals in planted_lots():
@@ -744,19 +759,22 @@ def test_bad_binary_state_is_refused_by_field() -> None:
     for item, signals in planted_lots():
         state.add_lot(item, signals)
     data = state.to_bytes()
+    old = state._to_bytes(with_pairs=True)  # as kept before the pairs were left out (format 2)
     cases = [
         (b"GGZYMKT\x01" + data[8:], "format"),
-        (data[:-64], "pair_counts"),
-        (_corrupt(data, b'"format":2', b'"format":3'), "format"),
-        (_corrupt(data, b'"format":2', b'"format":"'), "header"),
+        (old[:-64], "pair_counts"),
+        (data[:-64], "bidders"),
+        (_corrupt(data, b'"format":3', b'"format":4'), "format"),
+        (_corrupt(data, b'"format":3', b'"format":"'), "header"),
+        (_corrupt(old, b'"format":2', b'"format":3'), "pairs"),  # format 3 stores none
     ]
     for bad, field in cases:
         with pytest.raises(MarketInputError) as caught:
             MarketState.from_bytes(bad)
         assert caught.value.field_name == field, field
     # a pair count changed: the pairs no longer add up to the lots' co-bids
-    header = int.from_bytes(data[8:16], "little")
-    tail = bytearray(data)
+    header = int.from_bytes(old[8:16], "little")
+    tail = bytearray(old)
     keys, counts = state.pair_arrays()
     offset = (
         16

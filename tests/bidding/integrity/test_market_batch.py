@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bench.alerts.pg_load import copy_rows, market_rows
@@ -15,6 +16,8 @@ from bidding.integrity import market_batch, screeners
 from bidding.integrity.screens import prices
 from bidding.integrity.screens.market import MarketState
 from bidding.integrity.screens.rules import load_catalogue
+from bidding.integrity.sources import price_of
+from bidding.opening.models import OpeningBid
 
 
 def _lots(state: MarketState) -> dict[Any, tuple[Any, ...]]:
@@ -38,6 +41,14 @@ async def _load(session: AsyncSession, **options: Any) -> None:
 
 async def test_batch_reader_rebuilds_the_lot_by_lot_state(session: AsyncSession) -> None:
     await _load(session, seed=7, tenders=250, bidders=40, buyers=6, odd_prices=True)
+    # the awards' lots as evaluations may name them: none (every lot of the tender), upper case
+    await session.execute(
+        sa.text("""
+            UPDATE evaluation_evaluations e SET lot_ids = CASE WHEN e.tender_id::text < '4' THEN '{}'::jsonb
+                ELSE jsonb_build_object('ids', jsonb_build_array(upper(e.lot_ids -> 'ids' ->> 0))) END
+            WHERE (SELECT count(*) FROM bidding_lots l WHERE l.tender_id = e.tender_id) = 1
+        """)
+    )
     reference = MarketState()
     opened = await screeners.market_lots(session)
     for lot in opened:
@@ -51,7 +62,7 @@ async def test_batch_reader_rebuilds_the_lot_by_lot_state(session: AsyncSession)
     assert batch.state.co_bids() == reference.co_bids()
     assert _lots(batch.state) == _lots(reference)
     assert batch.bids == sum(len(lot.bids) for lot in opened)
-    # the odd totals: some left out (revoked, missing, zero, "abc" …), some read in Python ("1_000.5")
+    # the odd totals: some left out (revoked, missing, zero, "abc" …), some read as Python reads them ("1_000.5")
     assert batch.bids < 250 * 11
     amounts = {bid.amount for lot in opened for bid in lot.bids}
     assert {1000.5, 2500.75, 1234567.5} <= amounts
@@ -82,3 +93,28 @@ async def test_batch_reader_on_an_empty_market(session: AsyncSession) -> None:
     assert batch.state.lot_count == 0
     assert batch.bids == 0
     assert batch.state.findings(load_catalogue()) == []
+
+
+async def test_the_read_out_total_is_the_summary_read_as_the_screens_read_it(session: AsyncSession) -> None:
+    """``total_price`` (the batch's price) equals `price_of` of the JSON summary in every row, and
+    the model sets it with the summary, whatever sets the summary."""
+    await _load(session, seed=3, tenders=40, bidders=40, buyers=6, odd_prices=True)
+    rows = (await session.execute(sa.select(OpeningBid.price_summary, OpeningBid.total_price))).all()
+    assert len(rows) > 300
+    assert [total for _, total in rows] == [price_of(summary) for summary, _ in rows]
+    assert {total for _, total in rows} >= {None, 1000.5, 2500.75, 1234567.5}
+
+    row = OpeningBid(price_summary={"totalPrice": "1_000.5"})
+    assert row.total_price == 1000.5
+    cases: list[tuple[Any, float | None]] = [
+        (None, None),
+        ({}, None),
+        ({"totalPrice": "0"}, None),
+        ({"totalPrice": "NaN"}, None),
+        ({"totalPrice": True}, None),
+        ({"totalPrice": 12}, 12.0),
+        ({"totalPrice": " 7.25 "}, 7.25),
+    ]
+    for summary, total in cases:
+        row.price_summary = summary
+        assert row.total_price == total
