@@ -170,6 +170,57 @@ class S3Writer:
         return size
 
 
+class S3WholeUpload:
+    """`S3Store.receive_whole`: the body spooled to a local file, then one object (the blob)."""
+
+    def __init__(self, store: S3Store, path: Path, fd: int) -> None:
+        self._store = store
+        self._path = path
+        self._fd = fd
+
+    @property
+    def path(self) -> Path:
+        return self._path
+
+    async def write(self, chunks: AsyncIterator[bytes], *, limit: int) -> int:
+        """Spool ``chunks`` (page cache, no fsync: the bytes become durable as the blob's PUT)."""
+        size = 0
+        async for chunk in chunks:
+            if not chunk:
+                continue
+            size += len(chunk)
+            if size > limit:
+                raise UploadTooLarge(f"more than the declared {limit} bytes")
+            view = memoryview(chunk)
+            while view:
+                view = view[os.write(self._fd, view) :]
+        return size
+
+    def promote(self, namespace: str, sha256: str) -> str:
+        """Blocking: the spooled bytes stored as the blob ``namespace``/``sha256``, once.
+
+        ``sha256`` is the digest the caller took of these very bytes as they were spooled (and
+        the checks compared with the declared one), so it is not computed again. Up to
+        ``single_put_bytes``: one PUT with ``If-None-Match: *`` (an existing object, the same
+        bytes from an earlier attempt, is kept, never overwritten); above: a multipart upload in
+        parts of ``part_bytes`` read from the file, only when the key does not exist yet.
+        """
+        store = self._store
+        key = store.key_for(namespace, sha256)
+        target = store.blob_path(key)
+        if self._path.stat().st_size <= store.single_put_bytes:
+            with contextlib.suppress(AlreadyExistsError):
+                obstore.put(store.bucket, target, self._path, mode="create")
+        elif not store.exists(key):
+            obstore.put(
+                store.bucket, target, self._path, use_multipart=True, chunk_size=store.part_bytes, max_concurrency=2
+            )
+        return key
+
+    def discard(self) -> None:
+        self._path.unlink(missing_ok=True)
+
+
 class S3Store:
     """Uploads and blobs in one S3 bucket (see the module docstring for the layout)."""
 
@@ -301,6 +352,24 @@ class S3Store:
     async def upload_file(self, upload_id: uuid.UUID) -> AsyncIterator[Path]:
         async with self._spooled(self._upload_stream(upload_id)) as path:
             yield path
+
+    @asynccontextmanager
+    async def receive_whole(self, upload_id: uuid.UUID) -> AsyncIterator[S3WholeUpload]:
+        """A private local file for one request's whole upload, deleted when the block ends.
+
+        No hold object and no pieces: the bytes reach the bucket once, as the blob
+        (`S3WholeUpload.promote`). Two requests for one upload each spool their own copy; the
+        upload's row lock at acceptance lets one of them make the bid, and both would write the
+        same content-addressed object, which exists once (``If-None-Match: *``).
+        """
+        self.scratch.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(dir=self.scratch, prefix=f"whole-{upload_id}-", suffix=".tmp")
+        whole = S3WholeUpload(self, Path(name), fd)
+        try:
+            yield whole
+        finally:
+            os.close(fd)
+            whole.discard()
 
     def promote(self, upload_id: uuid.UUID, namespace: str, sha256: str) -> str:
         """Blocking (run it in a worker thread): store the upload under its digest, checked."""
