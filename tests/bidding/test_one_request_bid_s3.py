@@ -52,7 +52,7 @@ async def scene(
     tmp_path: Path,
 ) -> Scene:
     tenderee = await tenderee_party(session_maker, settings, dev_pki)
-    tender = await published_tender(session_maker, settings, store, tenderee, max_package_bytes=2 * 1024 * 1024)  # type: ignore[arg-type]
+    tender = await published_tender(session_maker, settings, store, tenderee, max_package_bytes=2 * 1024 * 1024)
     bidder = await bidder_party(session_maker, settings, dev_pki)
     assert tender.deadline is not None
     built = await build(tmp_path, bidder, tender=tender.project_code, lot=LOT, deadline=tender.deadline)

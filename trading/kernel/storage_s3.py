@@ -31,6 +31,10 @@ a digest that differs from the key aborts the write, so a key always names its o
 conditional multipart completion on every server), done only when the key does not exist yet —
 the digest check makes a racing second writer's bytes identical to the first's.
 
+Submitting goes through a local file (`S3Store.assembled`, `S3Store.receive_whole`): the checks
+read it and the blob is written from it, so a one-request bid's body reaches the bucket exactly
+once (no pieces, no hold, no copy back), and a resumable upload's pieces are read back once.
+
 Durability is the server's: a PUT returns once the object is stored (SeaweedFS: written to its
 volume servers with the configured replication), so the local backend's fsync steps have no
 counterpart here.
