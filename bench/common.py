@@ -88,3 +88,28 @@ def wrk(url: str, *, seconds: int = 8, connections: int = 32, header: str | None
     match = re.search(r"Requests/sec:\s+([\d.]+)", out)
     assert match, out
     return float(match.group(1))
+
+
+@contextlib.contextmanager
+def configured_storage(root: Path, *, s3: bool) -> Iterator[None]:
+    """The file store the bench's own `Settings` select: with ``s3`` a SeaweedFS started under
+    ``root`` for the run (its ``GGZY_STORAGE_*`` set in this process's environment while the block
+    runs); otherwise whatever ``GGZY_STORAGE_*`` already says (the local disk by default).
+    """
+    if not s3:
+        yield
+        return
+    from tests.seaweedfs import running_seaweedfs
+
+    root.mkdir(parents=True, exist_ok=True)
+    with running_seaweedfs(root) as server:
+        saved = {name: os.environ.get(name) for name in server.environment()}
+        os.environ.update(server.environment())
+        try:
+            yield
+        finally:
+            for name, value in saved.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value

@@ -43,7 +43,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from common import scratch_database
+from common import configured_storage, scratch_database
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from pdf import PARAGRAPH_LA, one_page
 from sqlalchemy import select
@@ -69,7 +69,7 @@ from trading.kernel import clock
 from trading.kernel.db.engine import create_engine, create_session_maker
 from trading.kernel.logging import configure_logging
 from trading.kernel.pdf import render
-from trading.kernel.storage import FileStore
+from trading.kernel.storage import open_store
 from trading.kernel.sweep import run_sweep
 from trading.kernel.tasks import RecordingPublisher, set_publisher
 
@@ -80,6 +80,7 @@ LOT = "001"
 def parse() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--bids", type=int, default=300)
+    parser.add_argument("--s3", action="store_true", help="the files in SeaweedFS (S3 backend), not on the local disk")
     parser.add_argument("--size-mb", type=float, default=10.0)
     parser.add_argument("--concurrency", type=int, default=8, help="decryptions in flight")
     parser.add_argument("--runs", type=int, default=5, help="renders of the record (median)")
@@ -121,7 +122,7 @@ async def run(args: argparse.Namespace, db_url: str, var: Path, out: Path) -> di
           f"in {time.perf_counter() - started:.0f} s")  # fmt: skip
     settings = harness_settings(db_url, var)
     set_publisher(RecordingPublisher())  # the close enqueues the record's rendering; timed here directly
-    store = FileStore(settings.storage_dir)
+    store = open_store(settings)  # GGZY_STORAGE_* (``--s3``: SeaweedFS started for the run)
     engine = create_engine(db_url, pool_size=args.concurrency + 4)
     session_maker = create_session_maker(engine)
     code = setup.tender.code
@@ -223,7 +224,7 @@ def main() -> None:
     configure_logging("WARNING", json=False)
     out = Path(tempfile.mkdtemp(prefix="ggzy-bench-opening-"))
     try:
-        with scratch_database("ggzy_bench_opening") as db_url:
+        with scratch_database("ggzy_bench_opening") as db_url, configured_storage(out / "seaweedfs", s3=args.s3):
             r = asyncio.run(run(args, db_url, out / "var", out / "containers"))
     finally:
         shutil.rmtree(out, ignore_errors=True)

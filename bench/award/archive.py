@@ -57,7 +57,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from asn1crypto import cms as asn1_cms  # type: ignore[import-untyped]  # noqa: E402
-from common import scratch_database  # noqa: E402
+from common import configured_storage, scratch_database  # noqa: E402
 
 from bidding.award.archive import format as archive_format  # noqa: E402
 from bidding.award.archive import pdfsig  # noqa: E402
@@ -87,7 +87,7 @@ from trading.kernel import clock  # noqa: E402
 from trading.kernel.auth.identity import Actor  # noqa: E402
 from trading.kernel.db.engine import create_engine, create_session_maker  # noqa: E402
 from trading.kernel.logging import configure_logging  # noqa: E402
-from trading.kernel.storage import FileStore  # noqa: E402
+from trading.kernel.storage import open_store  # noqa: E402
 from trading.kernel.sweep import run_sweep  # noqa: E402
 from trading.kernel.tasks import RecordingPublisher, set_publisher  # noqa: E402
 
@@ -99,6 +99,7 @@ AIM = 0.3
 def parse() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--bids", type=int, default=300)
+    parser.add_argument("--s3", action="store_true", help="the files in SeaweedFS (S3 backend), not on the local disk")
     parser.add_argument("--runs", type=int, default=3, help="verifications (median)")
     parser.add_argument("--keep", type=Path, help="also write the archive here (to profile or inspect it)")
     parser.add_argument("--archive", type=Path, help="verify this kept archive instead of preparing and building one")
@@ -112,7 +113,7 @@ async def opened(args: argparse.Namespace, db_url: str, var: Path, out: Path) ->
     setup = await prepare(db_url, var, bidders=args.bids, lots=(LOT,), deadline_in=timedelta(hours=1), rules=no_windows)
     built = [await asyncio.to_thread(build_bid, setup, b, LOT, out, size_bytes=4096) for b in setup.bidders]
     settings = harness_settings(db_url, var)
-    store = FileStore(settings.storage_dir)
+    store = open_store(settings)  # GGZY_STORAGE_* (``--s3``: SeaweedFS started for the run)
     engine = create_engine(db_url, pool_size=8)
     session_maker = create_session_maker(engine)
     code = setup.tender.code
@@ -151,7 +152,7 @@ async def run(args: argparse.Namespace, db_url: str, var: Path, out: Path) -> di
                 built = await build_archive(session, settings, store, code, actor=Actor.system())
                 await session.commit()
             build = time.perf_counter() - start
-        archive = store.path(built.storage_key).read_bytes()
+        archive = await store.read_bytes(built.storage_key)
     finally:
         await engine.dispose()
     if args.keep:
@@ -228,7 +229,7 @@ def main() -> None:
         set_publisher(RecordingPublisher())  # the close enqueues the record's rendering; run here directly
         out = Path(tempfile.mkdtemp(prefix="ggzy-bench-archive-"))
         try:
-            with scratch_database("ggzy_bench_archive") as db_url:
+            with scratch_database("ggzy_bench_archive") as db_url, configured_storage(out / "seaweedfs", s3=args.s3):
                 r = asyncio.run(run(args, db_url, out / "var", out / "containers"))
         finally:
             shutil.rmtree(out, ignore_errors=True)

@@ -42,6 +42,7 @@ from trading.credit.errors import Ineligible
 from trading.kernel import clock
 from trading.kernel.auth.identity import Actor
 from trading.kernel.db.uow import transaction
+from trading.kernel.storage import Assembled, WholeUpload
 from trading.ledger.service import append_entry
 from trading.parties.models import Organisation
 
@@ -58,14 +59,34 @@ class Submissions(IntakeBase):
         return await self._check_and_accept(actor, upload_id, snapshot, HASH_STATES.finished(upload_id))
 
     async def _check_and_accept(
-        self, actor: Actor, upload_id: uuid.UUID, snapshot: TenderSnapshot, streamed: StreamedDigests | None
+        self,
+        actor: Actor,
+        upload_id: uuid.UUID,
+        snapshot: TenderSnapshot,
+        streamed: StreamedDigests | None,
+        whole: WholeUpload | None = None,
+    ) -> Receipt:
+        """Check and accept the upload's bytes: those the store keeps for a resumable upload, or
+        ``whole``, the one request's own (a local file already, on S3 too: no copy back).
+        """
+        if whole is None:  # S3: the pieces copied once to a local file, the blob written from it
+            async with self.store.assembled(upload_id) as assembled:
+                return await self._check_and_accept_file(actor, upload_id, snapshot, streamed, assembled)
+        return await self._check_and_accept_file(actor, upload_id, snapshot, streamed, whole)
+
+    async def _check_and_accept_file(
+        self,
+        actor: Actor,
+        upload_id: uuid.UUID,
+        snapshot: TenderSnapshot,
+        streamed: StreamedDigests | None,
+        upload: Assembled,
     ) -> Receipt:
         try:
-            async with self.store.upload_file(upload_id) as path:  # S3: a local copy for the checks
-                checked = await asyncio.to_thread(check_container, path, snapshot, streamed)
-            return await self._accept(actor, upload_id, snapshot, checked)
+            checked = await asyncio.to_thread(check_container, upload.path, snapshot, streamed)
+            return await self._accept(actor, upload_id, snapshot, checked, upload)
         except (BidRefused, DeadlinePassed, TenderStateConflict, Ineligible) as refusal:
-            await self._refuse(actor, upload_id, snapshot, refusal)
+            await self._refuse(actor, upload_id, snapshot, refusal, upload)
             raise
 
     async def _snapshot_for_submission(self, actor: Actor, upload_id: uuid.UUID) -> TenderSnapshot:
@@ -97,7 +118,12 @@ class Submissions(IntakeBase):
         return snapshot
 
     async def _accept(
-        self, actor: Actor, upload_id: uuid.UUID, snapshot: TenderSnapshot, checked: CheckedContainer
+        self,
+        actor: Actor,
+        upload_id: uuid.UUID,
+        snapshot: TenderSnapshot,
+        checked: CheckedContainer,
+        upload_bytes: Assembled,
     ) -> Receipt:
         async with transaction(self.session_maker, lock=True) as session:
             now = await clock.now(session)
@@ -127,9 +153,8 @@ class Submissions(IntakeBase):
                 bidder_organisation_id=snapshot.bidder_organisation_id,
                 manifest=checked.manifest,
             )
-            storage_key = await asyncio.to_thread(
-                self.store.promote, upload_id, BLOB_NAMESPACE, checked.container_sha256
-            )
+            # Durable (fsynced, or the S3 PUT returned) before the receipt is signed and committed.
+            storage_key = await asyncio.to_thread(upload_bytes.promote, BLOB_NAMESPACE, checked.container_sha256)
             bid = await self._bid_for_update(session, snapshot, now)
             number = bid.versions + 1
             version_id = uuid.uuid4()
@@ -199,7 +224,7 @@ class Submissions(IntakeBase):
             )
             receipt = Receipt(receipt_no, json.loads(signed.data), signed.data, signed.signature)
         # Committed: the blob is the bid's now; the upload's own link to the bytes can go.
-        self.store.discard(upload_id)
+        upload_bytes.discard()
         log.info("bidding.bid_accepted", tender=snapshot.code, receipt=receipt_no)
         return receipt
 
@@ -239,6 +264,7 @@ class Submissions(IntakeBase):
         upload_id: uuid.UUID,
         snapshot: TenderSnapshot,
         refusal: BidRefused | DeadlinePassed | TenderStateConflict | Ineligible,
+        upload_bytes: Assembled | None = None,
     ) -> None:
         """Keep the refusal as the upload's record (and in the sealed ledger), delete the bytes."""
         async with transaction(self.session_maker, lock=True) as session:
@@ -262,7 +288,10 @@ class Submissions(IntakeBase):
                 project_code=snapshot.code,
                 sealed=True,
             )
-        self.store.discard(upload_id)
+        if upload_bytes is None:
+            self.store.discard(upload_id)
+        else:
+            upload_bytes.discard()
 
 
 def snapshot_of(tender: Tender, lot: Lot, organisation: Organisation, declared_sha256: str) -> TenderSnapshot:

@@ -6,10 +6,12 @@
    database clock, the size within the tender's limit, and a new upload row
    (status ``receiving``) with its file made durable — the start of the resumable path, plus what
    the submission's snapshot reads.
-2. No transaction: the body is written to the upload's file and fsynced, hashed as it passes
-   (`bidding.intake.digests`), then the container's checks (`sealing`) use those digests.
+2. No transaction: the body is written to the upload's file and fsynced (S3: spooled to a private
+   local file, `Store.receive_whole`), hashed as it passes (`bidding.intake.digests`), then the
+   container's checks (`sealing`) read that local file and use those digests.
 3. The submission's own transaction (`Submissions._accept`): signer, tender FOR SHARE and the
-   deadline again by the database clock, the blob promoted and fsynced, the version with its
+   deadline again by the database clock, the blob promoted and fsynced (S3: the one PUT of the
+   bytes, ``If-None-Match: *``), the version with its
    signed receipt and the sealed ledger entry. A refusal is recorded on the upload, as for the
    resumable path.
 
@@ -90,27 +92,45 @@ class OneRequestBids(Submissions):
         if replay is not None:
             return replay
         assert snapshot is not None  # noqa: S101 - no replay: a new or resumed upload
-        digest = StreamDigest()
         try:
-            with self.store.exclusive(upload_id) as writer:
-                written = await writer.write(0, digest.through(chunks), limit=size)
+            return await self._receive(actor, upload_id, snapshot, size, chunks)
         except UploadBusy:
             raise Conflict(
                 "this request is being received already; ask again for its receipt",
                 field="Idempotency-Key",
                 rule="one-writer",
             ) from None
-        except UploadTooLarge:
-            refusal = BidRefused(f"more bytes than Upload-Length {size}", field="Upload-Length", rule="declared-size")
-            await self._refuse(actor, upload_id, snapshot, refusal)
-            raise refusal from None
-        if written != size:
-            refusal = BidRefused(
-                f"the body holds {written} of the declared {size} bytes", field="Upload-Length", rule="incomplete"
-            )
-            await self._refuse(actor, upload_id, snapshot, refusal)
-            raise refusal
-        return await self._check_and_accept(actor, upload_id, snapshot, digest.result())
+        except Conflict as conflict:
+            if conflict.rule != "receiving":
+                raise
+            # The same request, sent twice at once (S3: each spooled its own copy), was decided
+            # by the other one meanwhile: answer its outcome, as a later retry would get.
+            replay, _snapshot = await self._begin(actor, code, lot_code, upload_id, size=size, sha256=sha256)
+            if replay is None:
+                raise
+            return replay
+
+    async def _receive(
+        self, actor: Actor, upload_id: uuid.UUID, snapshot: TenderSnapshot, size: int, chunks: AsyncIterator[bytes]
+    ) -> Receipt:
+        """The body received whole (hashed as it passes), checked and accepted, or refused."""
+        digest = StreamDigest()
+        async with self.store.receive_whole(upload_id) as whole:
+            try:
+                written = await whole.write(digest.through(chunks), limit=size)
+            except UploadTooLarge:
+                refusal = BidRefused(
+                    f"more bytes than Upload-Length {size}", field="Upload-Length", rule="declared-size"
+                )
+                await self._refuse(actor, upload_id, snapshot, refusal, whole)
+                raise refusal from None
+            if written != size:
+                refusal = BidRefused(
+                    f"the body holds {written} of the declared {size} bytes", field="Upload-Length", rule="incomplete"
+                )
+                await self._refuse(actor, upload_id, snapshot, refusal, whole)
+                raise refusal
+            return await self._check_and_accept(actor, upload_id, snapshot, digest.result(), whole)
 
     async def _begin(
         self, actor: Actor, code: str, lot_code: str, upload_id: uuid.UUID, *, size: int, sha256: str

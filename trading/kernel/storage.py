@@ -80,6 +80,37 @@ class Writer(Protocol):
         ...
 
 
+class Assembled(Protocol):
+    """A complete upload's bytes as a local file for the checks, then stored once under their
+    digest (`Store.assembled`, and `WholeUpload` for one request's own bytes).
+    """
+
+    @property
+    def path(self) -> Path:
+        """The bytes as a local file, for the checks that read them."""
+        ...
+
+    def promote(self, namespace: str, sha256: str) -> str:
+        """Blocking: store the bytes under their digest ``sha256`` (the checks' digest of this very
+        file, or checked again while the file was made), durably, written once; the key.
+        """
+        ...
+
+    def discard(self) -> None:
+        """Forget the upload's bytes (after the row naming the blob committed, or a refusal)."""
+        ...
+
+
+class WholeUpload(Assembled, Protocol):
+    """An upload that one request sends whole (`Store.receive_whole`): written once from byte 0,
+    then checked and promoted as `Assembled`.
+    """
+
+    async def write(self, chunks: AsyncIterator[bytes], *, limit: int) -> int:
+        """Receive the whole upload (`path` holds it after); its size. `UploadTooLarge` past ``limit``."""
+        ...
+
+
 class Store(Protocol):
     """What the platform asks of its file storage; `FileStore` and `S3Store` implement it.
 
@@ -98,6 +129,20 @@ class Store(Protocol):
 
     def upload_file(self, upload_id: uuid.UUID) -> AbstractAsyncContextManager[Path]:
         """The upload's bytes as a local file (for checks that need a path), while in the block."""
+        ...
+
+    def assembled(self, upload_id: uuid.UUID) -> AbstractAsyncContextManager[Assembled]:
+        """A complete resumable upload, for its checks and promotion: the local disk's upload file
+        itself; on S3 the pieces copied once to a local file (hashed on the way) and the blob
+        written from that file, not read from the bucket a second time.
+        """
+        ...
+
+    def receive_whole(self, upload_id: uuid.UUID) -> AbstractAsyncContextManager[WholeUpload]:
+        """One request sending the whole upload, held until the block ends: the local disk writes
+        the upload's file under `exclusive` (a concurrent second request gets `UploadBusy`); S3
+        spools to a private local file and writes one object, the blob (no pieces, no copy back).
+        """
         ...
 
     def promote(self, upload_id: uuid.UUID, namespace: str, sha256: str) -> str:
@@ -246,6 +291,18 @@ class FileStore:
         self.incoming_path(upload_id).unlink(missing_ok=True)
 
     @asynccontextmanager
+    async def assembled(self, upload_id: uuid.UUID) -> AsyncIterator[LocalUpload]:
+        yield LocalUpload(self, upload_id)
+
+    @asynccontextmanager
+    async def receive_whole(self, upload_id: uuid.UUID) -> AsyncIterator[LocalWholeUpload]:
+        """The upload's own file under `exclusive`, held until the block ends (checks and promote
+        included, so a retry sent meanwhile cannot rewrite the file being checked).
+        """
+        with self.exclusive(upload_id) as writer:
+            yield LocalWholeUpload(self, upload_id, writer)
+
+    @asynccontextmanager
     async def upload_file(self, upload_id: uuid.UUID) -> AsyncIterator[Path]:
         yield self.incoming_path(upload_id)
 
@@ -348,6 +405,35 @@ class FileStore:
             if current == self.root or self.root not in current.parents:
                 return
             current = current.parent
+
+
+class LocalUpload:
+    """`FileStore.assembled`: the upload's own file, linked into the blobs by `promote`."""
+
+    def __init__(self, store: FileStore, upload_id: uuid.UUID) -> None:
+        self._store = store
+        self._upload_id = upload_id
+
+    @property
+    def path(self) -> Path:
+        return self._store.incoming_path(self._upload_id)
+
+    def promote(self, namespace: str, sha256: str) -> str:
+        return self._store.promote(self._upload_id, namespace, sha256)
+
+    def discard(self) -> None:
+        self._store.discard(self._upload_id)
+
+
+class LocalWholeUpload(LocalUpload):
+    """`FileStore.receive_whole`: the resumable path's file and steps, written from byte 0."""
+
+    def __init__(self, store: FileStore, upload_id: uuid.UUID, writer: UploadWriter) -> None:
+        super().__init__(store, upload_id)
+        self._writer = writer
+
+    async def write(self, chunks: AsyncIterator[bytes], *, limit: int) -> int:
+        return await self._writer.write(0, chunks, limit=limit)
 
 
 def _fsync_dir(directory: Path) -> None:

@@ -31,6 +31,10 @@ a digest that differs from the key aborts the write, so a key always names its o
 conditional multipart completion on every server), done only when the key does not exist yet —
 the digest check makes a racing second writer's bytes identical to the first's.
 
+Submitting goes through a local file (`S3Store.assembled`, `S3Store.receive_whole`): the checks
+read it and the blob is written from it, so a one-request bid's body reaches the bucket exactly
+once (no pieces, no hold, no copy back), and a resumable upload's pieces are read back once.
+
 Durability is the server's: a PUT returns once the object is stored (SeaweedFS: written to its
 volume servers with the configured replication), so the local backend's fsync steps have no
 counterpart here.
@@ -170,6 +174,77 @@ class S3Writer:
         return size
 
 
+class S3Assembled:
+    """A local file of an upload's bytes, stored as one object (the blob) by `promote`.
+
+    `S3Store.assembled` (a resumable upload's pieces copied once, ``checked`` holding their
+    SHA-256 taken on the way) and, as `S3WholeUpload`, `S3Store.receive_whole` (one request's body).
+    """
+
+    def __init__(self, store: S3Store, path: Path, *, upload_id: uuid.UUID | None = None) -> None:
+        self._store = store
+        self._path = path
+        self._upload_id = upload_id
+        self.checked: str | None = None
+
+    @property
+    def path(self) -> Path:
+        return self._path
+
+    def promote(self, namespace: str, sha256: str) -> str:
+        """Blocking: the spooled bytes stored as the blob ``namespace``/``sha256``, once.
+
+        ``sha256`` is the digest of these very bytes: taken on the way when the file was copied
+        (``checked``, compared here), or by the caller as a body was spooled (and compared by the
+        checks with the declared one), so the bytes are not hashed again. Up to
+        ``single_put_bytes``: one PUT with ``If-None-Match: *`` (an existing object, the same
+        bytes from an earlier attempt, is kept, never overwritten); above: a multipart upload in
+        parts of ``part_bytes`` read from the file, only when the key does not exist yet.
+        """
+        if self.checked is not None and self.checked != sha256:
+            msg = f"{self._path.name} does not have SHA-256 {sha256}"
+            raise ValueError(msg)
+        store = self._store
+        key = store.key_for(namespace, sha256)
+        target = store.blob_path(key)
+        if self._path.stat().st_size <= store.single_put_bytes:
+            with contextlib.suppress(AlreadyExistsError):
+                obstore.put(store.bucket, target, self._path, mode="create")
+        elif not store.exists(key):
+            obstore.put(
+                store.bucket, target, self._path, use_multipart=True, chunk_size=store.part_bytes, max_concurrency=2
+            )
+        return key
+
+    def discard(self) -> None:
+        """The local file, and a resumable upload's pieces in the bucket."""
+        self._path.unlink(missing_ok=True)
+        if self._upload_id is not None:
+            self._store.discard(self._upload_id)
+
+
+class S3WholeUpload(S3Assembled):
+    """`S3Store.receive_whole`: the body spooled to a local file, then one object (the blob)."""
+
+    def __init__(self, store: S3Store, path: Path, fd: int) -> None:
+        super().__init__(store, path)
+        self._fd = fd
+
+    async def write(self, chunks: AsyncIterator[bytes], *, limit: int) -> int:
+        """Spool ``chunks`` (page cache, no fsync: the bytes become durable as the blob's PUT)."""
+        size = 0
+        async for chunk in chunks:
+            if not chunk:
+                continue
+            size += len(chunk)
+            if size > limit:
+                raise UploadTooLarge(f"more than the declared {limit} bytes")
+            view = memoryview(chunk)
+            while view:
+                view = view[os.write(self._fd, view) :]
+        return size
+
+
 class S3Store:
     """Uploads and blobs in one S3 bucket (see the module docstring for the layout)."""
 
@@ -301,6 +376,42 @@ class S3Store:
     async def upload_file(self, upload_id: uuid.UUID) -> AsyncIterator[Path]:
         async with self._spooled(self._upload_stream(upload_id)) as path:
             yield path
+
+    @asynccontextmanager
+    async def assembled(self, upload_id: uuid.UUID) -> AsyncIterator[S3Assembled]:
+        """The pieces copied once to a local file, hashed on the way (`S3Assembled.checked`);
+        `S3Assembled.promote` writes the blob from that file: two crossings of the bytes after the
+        pieces, not three (the copy for the checks and a second read for the blob).
+        """
+        digest = hashlib.sha256()
+
+        async def hashed() -> AsyncIterator[bytes]:
+            async for piece in self._upload_stream(upload_id):
+                digest.update(piece)
+                yield piece
+
+        async with self._spooled(hashed()) as path:
+            assembled = S3Assembled(self, path, upload_id=upload_id)
+            assembled.checked = digest.hexdigest()
+            yield assembled
+
+    @asynccontextmanager
+    async def receive_whole(self, upload_id: uuid.UUID) -> AsyncIterator[S3WholeUpload]:
+        """A private local file for one request's whole upload, deleted when the block ends.
+
+        No hold object and no pieces: the bytes reach the bucket once, as the blob
+        (`S3WholeUpload.promote`). Two requests for one upload each spool their own copy; the
+        upload's row lock at acceptance lets one of them make the bid, and both would write the
+        same content-addressed object, which exists once (``If-None-Match: *``).
+        """
+        self.scratch.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(dir=self.scratch, prefix=f"whole-{upload_id}-", suffix=".tmp")
+        whole = S3WholeUpload(self, Path(name), fd)
+        try:
+            yield whole
+        finally:
+            os.close(fd)
+            whole.discard()
 
     def promote(self, upload_id: uuid.UUID, namespace: str, sha256: str) -> str:
         """Blocking (run it in a worker thread): store the upload under its digest, checked."""

@@ -11,6 +11,7 @@ import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import obstore
 import pytest
 
 from tests.seaweedfs import SeaweedS3
@@ -203,6 +204,62 @@ async def test_promote_then_discard(store: Store) -> None:
     assert await store.read_bytes(key) == data
     with pytest.raises(SealedObject):
         store.create(key, b"not the bid")
+
+
+async def test_a_whole_upload_is_checked_locally_and_stored_once(store: Store) -> None:
+    """One request's body (`receive_whole`): a local file for the checks, then the blob; on S3
+    exactly one object reaches the bucket (no pieces, no hold), and it is never overwritten.
+    """
+    upload = uuid.uuid4()
+    store.start(upload)
+    data = os.urandom(3 * PART + 9)
+    async with store.receive_whole(upload) as whole:
+        assert await whole.write(_chunks(data[:PART], data[PART:]), limit=len(data)) == len(data)
+        assert whole.path.read_bytes() == data
+        key = await asyncio.to_thread(whole.promote, NAMESPACE, _sha(data))
+        assert await asyncio.to_thread(whole.promote, NAMESPACE, _sha(data)) == key  # a retry keeps it
+        whole.discard()
+    assert key == store.key_for(NAMESPACE, _sha(data))
+    assert await store.read_bytes(key) == data
+    with pytest.raises(SealedObject):
+        store.create(key, b"not the bid")
+    assert await store.read_bytes(key) == data
+    if isinstance(store, S3Store):
+        assert {meta["path"] for meta in obstore.list(store.bucket).collect()} == {store.blob_path(key)}
+        assert not list(store.scratch.glob("whole-*"))
+
+
+async def test_a_whole_upload_past_its_size_is_refused_and_a_second_request_waits(store: Store) -> None:
+    upload = uuid.uuid4()
+    store.start(upload)
+    async with store.receive_whole(upload) as whole:
+        with pytest.raises(UploadTooLarge):
+            await whole.write(_chunks(b"x" * 60, b"y" * 60), limit=100)
+        if isinstance(store, FileStore):  # one shared file: a second request is refused meanwhile
+            with pytest.raises(UploadBusy):
+                async with store.receive_whole(upload):
+                    pass
+        whole.discard()
+
+
+async def test_an_assembled_upload_is_checked_locally_then_promoted(store: Store) -> None:
+    """A resumable upload's last step (`assembled`): a local file, then the blob from it."""
+    upload = uuid.uuid4()
+    store.start(upload)
+    data = os.urandom(4 * PART + 1)
+    with store.exclusive(upload) as writer:
+        await writer.write(0, _chunks(data), limit=len(data))
+    async with store.assembled(upload) as assembled:
+        assert assembled.path.read_bytes() == data
+        if isinstance(store, S3Store):  # the copy was hashed: other bytes cannot take this key
+            with pytest.raises(ValueError, match="does not have SHA-256"):
+                await asyncio.to_thread(assembled.promote, NAMESPACE, _sha(b"claimed"))
+        key = await asyncio.to_thread(assembled.promote, NAMESPACE, _sha(data))
+        assembled.discard()
+    assert await store.read_bytes(key) == data
+    assert await _upload(store, upload) == b""
+    if isinstance(store, S3Store):
+        assert {meta["path"] for meta in obstore.list(store.bucket).collect()} == {store.blob_path(key)}
 
 
 async def test_s3_promote_refuses_bytes_that_do_not_match_the_key(seaweedfs_s3: SeaweedS3, tmp_path: Path) -> None:
