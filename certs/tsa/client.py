@@ -11,7 +11,6 @@ hook, which `certs.pathval` provides.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hmac
 import secrets
 import urllib.request
@@ -213,8 +212,10 @@ _TST_OPTIONAL_TAGS: Final = (der.SEQUENCE, der.BOOLEAN, der.INTEGER, 0xA0, 0xA1)
 def _read_tst_info(signed: cms.VerifiedSignedData) -> _TstInfo:
     """The token's TSTInfo, read with `certs.der` when it has the common form, else with asn1crypto."""
     if signed.content_type == "tst_info":
-        with contextlib.suppress(der.DerError, ValueError, KeyError):
+        try:
             return _read_tst_info_der(signed.content)
+        except (der.DerError, ValueError, KeyError):
+            pass  # the full parser decides
     return _read_tst_info_parsed(signed.encap_content_info)
 
 

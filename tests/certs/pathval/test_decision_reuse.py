@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import pytest
 from cryptography.hazmat.primitives import serialization
 
 from certs import algorithms as algs
@@ -194,3 +195,21 @@ def test_the_freshness_window_is_bounded_by_every_cached_crl(pki: DevPki) -> Non
     start, end = checker.freshness_window(pki.now)
     assert start == this_update - checker.tolerance
     assert end == this_update + timedelta(days=7)
+
+
+async def test_a_listed_service_is_recognised_again_outside_its_validity(pki: DevPki, registry: TrustRegistry) -> None:
+    validator = PathValidator(registry, RevocationChecker(PkiFetcher(pki), clock=lambda: pki.now))
+    tsa = pki.tsa.certificate
+    first = validator.validate_listed(tsa, pki.now, Usage.TIMESTAMP)  # remembered
+    assert validator.validate_listed(tsa, pki.now + timedelta(seconds=1), Usage.TIMESTAMP) is first
+    not_after = tsa.not_valid_after_utc
+    assert validator.validate_listed(tsa, not_after, Usage.TIMESTAMP) is first
+    with pytest.raises(Refused) as expired:
+        validator.validate_listed(tsa, not_after + MICRO, Usage.TIMESTAMP)
+    assert expired.value.reason is Reason.EXPIRED
+    with pytest.raises(Refused) as early:
+        validator.validate_listed(tsa, tsa.not_valid_before_utc - MICRO, Usage.TIMESTAMP)
+    assert early.value.reason in {Reason.NOT_YET_VALID, Reason.CA_NOT_RECOGNISED}
+    with pytest.raises(Refused) as other_usage:
+        validator.validate_listed(tsa, pki.now, Usage.LOGIN)
+    assert other_usage.value.reason is not None
