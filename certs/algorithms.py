@@ -145,6 +145,15 @@ class AlgorithmPolicy:
                 f"RSA key of {rsa_bits} bits is below the minimum of {self.min_rsa_bits}",
             )
 
+    def signature_dates(self, algorithm: SignatureAlgorithm) -> list[datetime]:
+        """The dates at which `check_signature`'s answer for ``algorithm`` can change (its and its digest's
+        ``since`` and ``until``): the answer is the same for every time between two of them.
+        """
+        rules = [self.signatures.get(algorithm.name)]
+        if algorithm.digest is not None:
+            rules.append(self.digests.get(algorithm.digest.name))
+        return [when for rule in rules if rule is not None for when in (rule.since, rule.until) if when is not None]
+
     @staticmethod
     def _check(table: dict[str, Acceptability], name: str, at: datetime) -> None:
         rule = table.get(name)

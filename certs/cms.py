@@ -640,6 +640,7 @@ def clear_caches() -> None:
         cached.cache_clear()
     _certificate_sets.clear()
     _parsed_attributes.clear()
+    _shapes.clear()
 
 
 # --- the common shape, read with `certs.der` ---------------------------------------------------------
@@ -670,6 +671,9 @@ def digest_name(digest_algorithm: bytes) -> str:
 def _verify_common_shape(der: bytes, detached_content: bytes | None) -> VerifiedSignedData | None:
     """`verify_signed_data` for the common shape, or None when the full parser has to decide."""
     try:
+        for shape in _shapes.get((len(der), detached_content is None), ()):
+            if shape.fits(der):
+                return shape.read(der, detached_content)
         return _read_common_shape(der, detached_content)
     except (d.DerError, Refused, ValueError, TypeError, KeyError, IndexError, x509.InvalidVersion):
         return None
@@ -688,11 +692,13 @@ def _read_common_shape(der: bytes, detached_content: bytes | None) -> VerifiedSi
     content_type = _CONTENT_TYPES.get(d.tlv(der, encap[0]))
     if content_type is None or len(encap) > 2:  # noqa: PLR2004
         return None
+    encap_content: d.Node = (0, 0, 0, 0)
     if detached_content is not None:
         content = detached_content
     elif len(encap) == 2 and encap[1][0] == 0xA0:  # noqa: PLR2004
         (octets,) = d.children(der, encap[1])
         content = d.contents(der, d.expect(octets, d.OCTET_STRING))
+        encap_content = octets
     else:
         return None
     embedded: tuple[_Embedded, ...] = ()
@@ -744,9 +750,31 @@ def _read_common_shape(der: bytes, detached_content: bytes | None) -> VerifiedSi
     signature = SignatureValue(algorithm, d.contents(der, fields[5]))
     pyca.verify(signer.public_key, signed_octets, signature)  # type: ignore[arg-type]
     unsigned: list[tuple[bytes, tuple[bytes, ...]]] = []
+    unsigned_nodes: list[tuple[bytes, tuple[d.Node, ...]]] = []
     if len(fields) == 7:  # noqa: PLR2004 - unsigned attributes
         for kind_der, kind_values in d.attributes(der, fields[6]):
             unsigned.append((kind_der, tuple(der[v[1] : v[3]] for v in kind_values)))
+            unsigned_nodes.append((kind_der, tuple(kind_values)))
+    _remember_shape(
+        der,
+        _Shape(
+            fixed=(),
+            content_type=content_type,
+            content=None if detached_content is not None else (encap_content[2], encap_content[3]),
+            embedded=embedded,
+            signer=signer,
+            algorithm=algorithm,
+            hash_name=hash_name,
+            message_digest=(values["message_digest"][2], values["message_digest"][3]),
+            signing_time=values.get("signing_time"),
+            signed_attributes=(attrs_node[1], attrs_node[3]),
+            signature=(fields[5][2], fields[5][3]),
+            signer_info=(signer_node[1], signer_node[3]),
+            encap_content_info=(encap_node[1], encap_node[3]),
+            unsigned=tuple((kind, tuple((v[1], v[2], v[3]) for v in nodes)) for kind, nodes in unsigned_nodes),
+        ),
+        encapsulated=detached_content is None,
+    )
     return VerifiedSignedData(
         signer_certificate=signer.certificate,
         certificates=tuple(c.certificate for c in embedded),
@@ -758,4 +786,134 @@ def _read_common_shape(der: bytes, detached_content: bytes | None) -> VerifiedSi
         signature=signature,
         encap_content_info_source=d.tlv(der, encap_node),
         unsigned_attributes=tuple(unsigned),
+    )
+
+
+# --- shapes: the same structure again, recognised by its octets ---------------------------------------
+#
+# A signer's SignedData differ from one another only inside a few values: the signing time's and the
+# message digest's contents, the signature's, an encapsulated content's (a timestamp token's TSTInfo) and
+# the unsigned attributes' values (a timestamp token). Every tag and length octet, and every other
+# value, is the same. So after `_read_common_shape` accepts a SignedData, the octets outside those
+# contents are kept, with where everything was found (`_Shape`). Another SignedData of the same length
+# whose octets outside those ranges are all equal has exactly the same tag-length-value tree (the reader
+# only reads tags and lengths, and they are all among the equal octets), so what the reader derived
+# from the equal octets holds for it too: content type, certificates, signer, algorithm, attribute
+# types. What it read inside the varying contents is read again, with the same checks: the digest
+# compared, the time parsed strictly (`certs.der.time`), the signature verified; the encapsulated
+# content and the unsigned values are handed on as octets, as the reader hands them on. Any other
+# difference: the reader runs as before (and, when it refuses, asn1crypto's path decides).
+
+_SHAPE_CACHE_SIZE: Final = 256
+_HASHLIB_NEW: Final = {name: getattr(hashlib, name) for name in _HASHLIB}
+Span = tuple[int, int]
+
+
+@dataclass(frozen=True, slots=True)
+class _Shape:
+    """What `_read_common_shape` found in one SignedData: where each varying value's contents lie and what
+    it derived from the rest (``fixed``: the octets outside those contents, as (offset, octets)).
+    """
+
+    fixed: tuple[tuple[int, bytes], ...]
+    content_type: str
+    content: Span | None  # the encapsulated content's contents, when read from the SignedData
+    embedded: tuple[_Embedded, ...]
+    signer: _Embedded
+    algorithm: SignatureAlgorithm
+    hash_name: str
+    message_digest: Span
+    signing_time: d.Node | None
+    signed_attributes: Span  # the [0] signed attributes' whole encoding
+    signature: Span
+    signer_info: Span
+    encap_content_info: Span
+    unsigned: tuple[tuple[bytes, tuple[tuple[int, int, int], ...]], ...]  # (type, (tag offset, start, end) of each)
+    certificates: tuple[x509.Certificate, ...] = ()  # the embedded ones, as `VerifiedSignedData` names them
+
+    def varying(self) -> list[Span]:
+        """The contents that may differ between SignedData of this shape, in order."""
+        spans = [self.message_digest, self.signature]
+        if self.content is not None:
+            spans.append(self.content)
+        if self.signing_time is not None:
+            spans.append((self.signing_time[2], self.signing_time[3]))
+        spans += [(start, end) for _, values in self.unsigned for _, start, end in values]
+        return sorted(spans)
+
+    def fits(self, der: bytes) -> bool:
+        """Whether ``der`` (of the same length) has the same octets outside the varying contents."""
+        return all(der.startswith(octets, offset) for offset, octets in self.fixed)
+
+    def read(self, der: bytes, detached_content: bytes | None) -> VerifiedSignedData:
+        """`_read_common_shape`'s result for ``der``, which `fits`: the varying contents checked as it checks them."""
+        if detached_content is not None:
+            content = detached_content
+        elif self.content is not None:
+            content = der[self.content[0] : self.content[1]]
+        else:  # pragma: no cover - such a shape is never kept (the reader returned None)
+            raise d.DerError("no content")
+        start, end = self.message_digest
+        if not hmac.compare_digest(der[start:end], _HASHLIB_NEW[self.hash_name](content).digest()):
+            raise d.DerError("the digest is checked by the full path")
+        signing_time = d.time(der, self.signing_time) if self.signing_time is not None else None
+        start, end = self.signed_attributes
+        signature = SignatureValue(self.algorithm, der[self.signature[0] : self.signature[1]])
+        pyca.verify(self.signer.public_key, b"\x31" + der[start + 1 : end], signature)  # type: ignore[arg-type]
+        return VerifiedSignedData(
+            signer_certificate=self.signer.certificate,
+            certificates=self.certificates,
+            algorithm=self.algorithm,
+            content_type=self.content_type,
+            content=content,
+            signing_time=signing_time,
+            signer_info_source=der[self.signer_info[0] : self.signer_info[1]],
+            signature=signature,
+            encap_content_info_source=der[self.encap_content_info[0] : self.encap_content_info[1]],
+            unsigned_attributes=tuple(
+                (kind, tuple(der[offset:end] for offset, _, end in values)) for kind, values in self.unsigned
+            ),
+        )
+
+
+_SHAPES_PER_LENGTH: Final = 8  # a signature value's length (70-72 for P-256) and a token's vary apart
+_shapes: dict[tuple[int, bool], list[_Shape]] = {}
+
+
+def _remember_shape(der: bytes, shape: _Shape, *, encapsulated: bool) -> None:
+    """Keep ``shape`` (with the octets of ``der`` outside its varying contents) for SignedData of this length
+    (the latest few shapes of each length: the first that fits is read).
+    """
+    fixed = []
+    offset = 0
+    for start, end in shape.varying():
+        if start < offset:  # pragma: no cover - the contents of distinct values never overlap
+            return
+        fixed.append((offset, der[offset:start]))
+        offset = end
+    fixed.append((offset, der[offset:]))
+    if len(_shapes) >= _SHAPE_CACHE_SIZE:
+        _shapes.clear()
+    known = _shapes.setdefault((len(der), encapsulated), [])
+    del known[_SHAPES_PER_LENGTH - 1 :]
+    known.insert(
+        0,
+        _Shape(
+            # the short pieces first: they hold the tags and lengths that tell shapes of one length apart
+            tuple(sorted(((at, octets) for at, octets in fixed if octets), key=lambda piece: len(piece[1]))),
+            shape.content_type,
+            shape.content,
+            shape.embedded,
+            shape.signer,
+            shape.algorithm,
+            shape.hash_name,
+            shape.message_digest,
+            shape.signing_time,
+            shape.signed_attributes,
+            shape.signature,
+            shape.signer_info,
+            shape.encap_content_info,
+            shape.unsigned,
+            tuple(c.certificate for c in shape.embedded),
+        ),
     )

@@ -108,6 +108,11 @@ def _validity(certificate: x509.Certificate) -> tuple[datetime, datetime]:
     return certificate.not_valid_before_utc, certificate.not_valid_after_utc
 
 
+def validity_window(certificate: x509.Certificate) -> tuple[datetime, datetime]:
+    """NotBefore and notAfter: `check_validity` passes exactly for notBefore <= at <= notAfter."""
+    return _validity(certificate)
+
+
 def is_self_issued(certificate: x509.Certificate) -> bool:
     return certificate.issuer == certificate.subject
 

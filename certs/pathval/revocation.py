@@ -114,6 +114,9 @@ class RevocationMaterial:
 
     crls: tuple[_CachedCrl, ...]
     ocsps: tuple[_OcspAnswer, ...]
+    gaps: bool = False
+    """Some CRL URL of the chain gave nothing (fetch or parse failed): another call may fetch it, so
+    nothing derived from this material may be reused (`RevocationChecker.revision` would not say)."""
 
     def crl_ders(self) -> list[bytes]:
         return [c.der for c in self.crls]
@@ -305,6 +308,9 @@ class RevocationChecker:
     _crl_locks: dict[str, asyncio.Lock] = field(default_factory=dict)
     _issuers: dict[str, x509.Certificate] = field(default_factory=dict)
     _ocsps: dict[tuple[str, str], _OcspAnswer] = field(default_factory=dict)
+    revision: int = field(default=0, init=False)
+    """Bumped whenever a CRL or an OCSP answer is stored: with `freshness_window`, what tells a caller
+    that `material` would gather exactly what it gathered before."""
 
     async def check(
         self,
@@ -371,10 +377,12 @@ class RevocationChecker:
             if issuer is anchor:
                 urls += extra_crl_urls
         found: dict[str, _CachedCrl] = {}
+        gaps = False
         for url in dict.fromkeys(urls):
             try:
                 cached = await self._crl(url, None)
             except Refused:
+                gaps = True
                 continue  # judged by the engine: no CRL for the certificate, then OCSP or refusal
             found.setdefault(cached.sha256, cached)
         now = self.clock()
@@ -382,7 +390,27 @@ class RevocationChecker:
             if cached.issuer_name in names and self._fresh(cached, now):
                 found.setdefault(cached.sha256, cached)
         answers = await self._ocsp_material(chain, at, extra_ocsp_urls) if with_ocsp and self.use_ocsp else []
-        return RevocationMaterial(tuple(found.values()), tuple(answers))
+        return RevocationMaterial(tuple(found.values()), tuple(answers), gaps)
+
+    def freshness_window(self, now: datetime) -> tuple[datetime | None, datetime | None]:
+        """The span [start, end) around ``now`` within which no cached CRL turns fresh or stale (None:
+        unbounded on that side). While `revision` is unchanged and the clock stays inside it, `material`
+        gathers the same CRLs for the same chain: its choice depends only on the cache and freshness.
+        """
+        start: datetime | None = None
+        end: datetime | None = None
+        for cached in self._crls.values():
+            # fresh while this_update - tolerance <= now < next_update
+            for boundary in (cached.this_update - self.tolerance, cached.next_update):
+                if boundary <= now:
+                    start = boundary if start is None or boundary > start else start
+                else:
+                    end = boundary if end is None or boundary < end else end
+        return start, end
+
+    def _keep_crl(self, url: str, cached: _CachedCrl) -> None:
+        self._crls[url] = cached
+        self.revision += 1
 
     async def _ocsp_material(
         self, chain: Sequence[x509.Certificate], at: datetime, extra_ocsp_urls: Sequence[str]
@@ -404,11 +432,11 @@ class RevocationChecker:
         """Verify and cache a CRL obtained out of band (embedded evidence, a pushed update)."""
         cached = self._parse_crl(der, url)
         self._verify_crl_signer(cached, issuer, url)
-        self._crls[url] = cached
+        self._keep_crl(url, cached)
 
     def offer_crl(self, der: bytes, source: str) -> None:
         """Cache a CRL obtained out of band without judging it: the engine checks signer and scope when used."""
-        self._crls[source] = self._parse_crl(der, source)
+        self._keep_crl(source, self._parse_crl(der, source))
 
     async def refresh_due(self, *, margin: timedelta = timedelta(hours=1)) -> list[str]:
         """Re-fetch cached CRLs that expire within ``margin``; returns the URLs refreshed (a periodic job)."""
@@ -423,7 +451,7 @@ class RevocationChecker:
                     self._verify_crl_signer(fresh, self._issuers[issuer_id], url)
             except (Refused, OSError, ValueError):
                 continue  # keep the old one; it fails closed once past nextUpdate
-            self._crls[url] = fresh
+            self._keep_crl(url, fresh)
             refreshed.append(url)
         return refreshed
 
@@ -442,7 +470,7 @@ class RevocationChecker:
                     except (OSError, ValueError) as exc:
                         raise Refused(Reason.REVOCATION_UNKNOWN, f"cannot fetch: {exc}") from None
                     cached = self._parse_crl(der, url)
-                    self._crls[url] = cached
+                    self._keep_crl(url, cached)
         if issuer is not None:
             self._verify_crl_signer(cached, issuer, url)
         return cached
@@ -518,6 +546,7 @@ class RevocationChecker:
             der, url, key[0], response.this_update_utc, next_update, next_update or now + self.ocsp_reuse, revoked
         )
         self._ocsps[key] = answer
+        self.revision += 1
         return answer
 
     def _check_ocsp(

@@ -41,7 +41,7 @@ import itertools
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Final
 
 from asn1crypto import x509 as asn1_x509  # type: ignore[import-untyped]
@@ -64,6 +64,7 @@ from certs.pathval.checks import (
     is_sm2_signed,
     key_ids_match,
     signature_algorithm,
+    validity_window,
 )
 from certs.pathval.pkix import CertificatePolicies
 from certs.pathval.revocation import (
@@ -82,6 +83,8 @@ from certs.trustlist.registry import Recognition, TrustRegistry
 __all__ = ["PathValidator", "ValidatedPath", "check_usage"]  # check_usage: bidding.tenders imports it from here
 
 _VERIFIED_CACHE_SIZE: Final = 10_000
+_DECISION_CACHE_SIZE: Final = 4096
+_ONE_MICROSECOND: Final = timedelta(microseconds=1)
 
 
 @dataclass(frozen=True)
@@ -93,6 +96,8 @@ class ValidatedPath:
     revocation: tuple[RevocationEvidence, ...]
     at: datetime
     usage: Usage
+    known_evidence: tuple[Evidence, ...] | None = field(default=None, compare=False, repr=False)
+    """`evidence()` already built (a reused decision's: the same recognition and revocation evidence)."""
 
     @property
     def leaf(self) -> x509.Certificate:
@@ -103,6 +108,8 @@ class ValidatedPath:
         return self.chain[-1]
 
     def evidence(self) -> tuple[Evidence, ...]:
+        if self.known_evidence is not None:
+            return self.known_evidence
         r = self.recognition
         listed = Evidence("trust-list", f"{r.source} sequence {r.list_sequence} sha256 {r.list_sha256}")
         return (listed, *(item.to_evidence() for item in self.revocation))
@@ -126,6 +133,77 @@ class _SharedCaches:
 
 
 _SHARED: Final = _SharedCaches()
+
+
+@dataclass(frozen=True, slots=True)
+class _Gathered:
+    """CRL material, with the checker's revision and clock reading taken before it was gathered."""
+
+    material: RevocationMaterial
+    revision: int
+    now: datetime
+
+
+def _status_times(registry: TrustRegistry, anchor: x509.Certificate) -> list[datetime]:
+    """Every time at which the recognition of ``anchor`` can change: the status changes of each of its
+    trust-list entries and of the peer pointers they come through (`TrustRegistry.recognise`).
+    """
+    times: list[datetime] = []
+    for entry in registry.entries_for(anchor):
+        times += (change.starting for change in (entry.service.status, *entry.service.history))
+        if entry.pointer is not None:
+            times += (change.starting for change in (entry.pointer.status, *entry.pointer.history))
+    return times
+
+
+@dataclass(frozen=True, slots=True)
+class _Listed:
+    """`validate_listed`'s recognition of a listed service for a usage, the same for ``at`` in [start, end):
+    between the nearest changes of its status history around the time asked and within its validity
+    (key usage does not depend on the time), for one registry at one revision.
+    """
+
+    registry: TrustRegistry
+    revision: int
+    start: datetime
+    end: datetime
+    recognition: Recognition
+
+
+@dataclass(frozen=True, slots=True)
+class _Decision:
+    """A "valid" decision on a leaf (with its intermediates) for a usage, region and industry.
+
+    It is kept with everything it rests on, and reused for another time ``at`` and clock reading
+    ``now`` only while none of those inputs can have changed (`PathValidator._reuse`):
+
+    - the same registry object at the same revision, the same checker at the same revision, the same
+      algorithm and certificate policies (objects compared by identity);
+    - ``at`` in [at_start, at_end): bounded by the data the checks read — every status change of the
+      anchor's trust-list entries (and their peer pointers), each certificate's notBefore/notAfter, the
+      algorithm policy's dates for each link, and the CRL material's earliest nextUpdate (the engine's
+      verdict cache's own bound);
+    - ``now`` in [now_start, now_end): no cached CRL turns fresh or stale (`RevocationChecker.freshness_window`).
+
+    Only kept when the first candidate chain passed on CRLs alone, the material had no gaps and no CRL
+    entry concerns the chain (the conditions of the engine's verdict cache), so a revocation date
+    never has to be compared again.
+    """
+
+    registry: TrustRegistry
+    registry_revision: int
+    revocation: RevocationChecker
+    revocation_revision: int
+    policy: algs.AlgorithmPolicy
+    certificate_policies: CertificatePolicies
+    at_start: datetime | None
+    at_end: datetime | None
+    now_start: datetime | None
+    now_end: datetime | None
+    chain: tuple[x509.Certificate, ...]
+    recognition: Recognition
+    evidence: tuple[RevocationEvidence, ...]
+    report: tuple[Evidence, ...]  # `ValidatedPath.evidence()`
 
 
 class PathValidator:
@@ -160,6 +238,8 @@ class PathValidator:
         self._issuer_keys: dict[str, int | None] = {}
         self._roots: dict[frozenset[str], tuple[list[x509.Certificate], tuple[str, ...]]] = {}
         self._roots_version: tuple[int, int] | None = None
+        self._decisions: dict[tuple[object, ...], _Decision] = {}
+        self._listed: dict[tuple[str, Usage], _Listed] = {}
 
     def build_chain(self, leaf: x509.Certificate, intermediates: Sequence[x509.Certificate]) -> list[x509.Certificate]:
         """Leaf first, up to a certificate listed in the registry (or a refusal naming why not)."""
@@ -188,9 +268,26 @@ class PathValidator:
 
         The trust list's status for that service is its revocation status.
         """
+        key = (fingerprint(certificate), usage)
+        known = self._listed.get(key)
+        if (
+            known is not None
+            and known.registry is self.registry
+            and known.revision == self.registry.revision
+            and known.start <= at < known.end
+        ):
+            return known.recognition
         recognition = self.registry.recognise(certificate, at=at, usage=usage)
         check_validity(certificate, at)
         check_usage(certificate, usage)
+        # the same answer for every time between the nearest status changes and validity bounds around ``at``
+        not_before, not_after = validity_window(certificate)
+        starts, ends = [not_before], [not_after + _ONE_MICROSECOND]
+        for when in _status_times(self.registry, certificate):
+            (starts if when <= at else ends).append(when)
+        if len(self._listed) >= _DECISION_CACHE_SIZE:
+            self._listed.clear()
+        self._listed[key] = _Listed(self.registry, self.registry.revision, max(starts), min(ends), recognition)
         return recognition
 
     async def validate(
@@ -203,9 +300,19 @@ class PathValidator:
         region: str | None = None,
         industry: str | None = None,
     ) -> ValidatedPath:
-        """Validate ``leaf`` for ``usage`` at ``at``; raises `Refused` with the first failing reason."""
+        """Validate ``leaf`` for ``usage`` at ``at``; raises `Refused` with the first failing reason.
+
+        A decision on the same leaf reached earlier is reused when nothing it rests on can differ
+        (`_Decision`); otherwise every check runs.
+        """
         if is_sm2_signed(leaf) and not sm2.available():
             raise Refused(Reason.UNSUPPORTED_ALGORITHM, "SM2 certificate chains need the optional SM2 provider")
+        key = (fingerprint(leaf), *(fingerprint(c) for c in intermediates), usage, region, industry)
+        decision = self._decisions.get(key)
+        if decision is not None:
+            reused = self._reuse(decision, at, usage)
+            if reused is not None:
+                return reused
         if self.registry.is_listed(leaf):
             chains = [self.build_chain(leaf, intermediates)]
         else:
@@ -213,10 +320,82 @@ class PathValidator:
         refusals: list[Refused] = []
         for chain in chains:
             try:
-                return await self._validate_chain(chain, intermediates, at, usage, region, industry)
+                path, gathered = await self._validate_chain(chain, intermediates, at, usage, region, industry)
             except Refused as refusal:
                 refusals.append(refusal)
+            else:
+                if not refusals and gathered is not None:
+                    self._remember_decision(key, path, gathered)
+                return path
         raise refusals[0]
+
+    def _reuse(self, decision: _Decision, at: datetime, usage: Usage) -> ValidatedPath | None:
+        """``decision`` as the path at ``at``, or None when an input may have changed (then validate again)."""
+        if (
+            decision.registry is not self.registry
+            or decision.registry_revision != self.registry.revision
+            or decision.revocation is not self.revocation
+            or decision.revocation_revision != self.revocation.revision
+            or decision.policy is not self.policy
+            or decision.certificate_policies is not self.certificate_policies
+            or (decision.at_start is not None and at < decision.at_start)
+            or (decision.at_end is not None and at >= decision.at_end)
+        ):
+            return None
+        now = self.revocation.clock()
+        if (decision.now_start is not None and now < decision.now_start) or (
+            decision.now_end is not None and now >= decision.now_end
+        ):
+            return None
+        return ValidatedPath(decision.chain, decision.recognition, decision.evidence, at, usage, decision.report)
+
+    def _remember_decision(self, key: tuple[object, ...], path: ValidatedPath, gathered: _Gathered) -> None:
+        """Keep ``path`` (validated on the CRL material ``gathered`` alone) with the spans of ``at`` and of
+        the clock within which the same checks on the same inputs give the same result.
+        """
+        material = gathered.material
+        if material.gaps or material.ocsps or material.usable_until is None:
+            return
+        if material.mentions_any([c.serial_number for c in path.chain[:-1]]):
+            return
+        now_start, now_end = self.revocation.freshness_window(gathered.now)
+        now = self.revocation.clock()
+        if (
+            self.revocation.revision != gathered.revision  # something was stored meanwhile
+            or (now_start is not None and now < now_start)
+            or (now_end is not None and now >= now_end)
+        ):
+            return
+        at = path.at
+        starts: list[datetime] = []
+        ends: list[datetime] = [material.usable_until]
+        for when in _status_times(self.registry, path.anchor):
+            (starts if when <= at else ends).append(when)
+        for certificate in path.chain:
+            not_before, not_after = validity_window(certificate)
+            starts.append(not_before)
+            ends.append(not_after + _ONE_MICROSECOND)  # valid while at <= notAfter
+        for certificate in path.chain[:-1]:
+            for when in self.policy.signature_dates(signature_algorithm(certificate)):
+                (starts if when <= at else ends).append(when)
+        if len(self._decisions) >= _DECISION_CACHE_SIZE:
+            self._decisions.clear()
+        self._decisions[key] = _Decision(
+            self.registry,
+            self.registry.revision,
+            self.revocation,
+            gathered.revision,
+            self.policy,
+            self.certificate_policies,
+            max(starts) if starts else None,
+            min(ends),
+            now_start,
+            now_end,
+            path.chain,
+            path.recognition,
+            path.revocation,
+            path.evidence(),
+        )
 
     async def _candidate_chains(
         self, leaf: x509.Certificate, intermediates: Sequence[x509.Certificate], at: datetime
@@ -293,18 +472,19 @@ class PathValidator:
         usage: Usage,
         region: str | None,
         industry: str | None,
-    ) -> ValidatedPath:
+    ) -> tuple[ValidatedPath, _Gathered | None]:
+        """The path, and the CRL material it rests on when that alone decided (None: nothing to reuse)."""
         anchor = chain[-1]
         recognition = self.registry.recognise(anchor, at=at, usage=usage, region=region, industry=industry)
         for certificate in chain:
             check_validity(certificate, at)
         check_usage(chain[0], usage)
         if len(chain) == 1:
-            return ValidatedPath(tuple(chain), recognition, (), at, usage)
+            return ValidatedPath(tuple(chain), recognition, (), at, usage), None
         for certificate, issuer in itertools.pairwise(chain):
             self._check_algorithm(certificate, issuer, at)
-        evidence = await self._pkix(chain, intermediates, recognition, at)
-        return ValidatedPath(tuple(chain), recognition, evidence, at, usage)
+        evidence, gathered = await self._pkix(chain, intermediates, recognition, at)
+        return ValidatedPath(tuple(chain), recognition, evidence, at, usage), gathered
 
     async def _pkix(
         self,
@@ -312,22 +492,29 @@ class PathValidator:
         intermediates: Sequence[x509.Certificate],
         recognition: Recognition,
         at: datetime,
-    ) -> tuple[RevocationEvidence, ...]:
-        """RFC 5280 path validation with revocation (required for every certificate below the anchor)."""
+    ) -> tuple[tuple[RevocationEvidence, ...], _Gathered | None]:
+        """RFC 5280 path validation with revocation (required for every certificate below the anchor);
+        the evidence, and the CRL material with the checker's revision and clock before it was gathered
+        when the CRLs alone decided.
+        """
         service = recognition.service
         crl_urls, ocsp_urls = service.crl_urls, service.ocsp_urls
+        revision, now = self.revocation.revision, self.revocation.clock()
         material = await self.revocation.material(chain, at, extra_crl_urls=crl_urls, extra_ocsp_urls=ocsp_urls)
+        gathered: _Gathered | None = _Gathered(material, revision, now)
         if not material.crls:
+            gathered = None
             material = await self.revocation.material(
                 chain, at, extra_crl_urls=crl_urls, extra_ocsp_urls=ocsp_urls, with_ocsp=True
             )
         if self._known_valid(chain, intermediates, material, at):
-            return material.evidence()
+            return material.evidence(), gathered
         try:
             await self._engine(chain, intermediates, material, at)
         except Refused as refusal:
             if refusal.reason is not Reason.REVOCATION_UNKNOWN:
                 raise
+            gathered = None
             if not material.ocsps:
                 # a CRL was there but did not cover everything (scope, signer …): OCSP may answer
                 material = await self.revocation.material(
@@ -337,7 +524,7 @@ class PathValidator:
                     raise
             await self._engine_with_listed_responder(chain, intermediates, material, at, refusal)
         self._remember_valid(chain, intermediates, material)
-        return material.evidence()
+        return material.evidence(), gathered
 
     async def _engine_with_listed_responder(
         self,

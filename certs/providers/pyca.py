@@ -74,16 +74,27 @@ def _pss(h: hashes.HashAlgorithm) -> padding.PSS:
     return padding.PSS(mgf=padding.MGF1(h), salt_length=padding.PSS.DIGEST_LENGTH)
 
 
+_FAMILIES: Final = {
+    rsa.RSAPrivateKey: "rsa",
+    rsa.RSAPublicKey: "rsa",
+    ec.EllipticCurvePrivateKey: "ecdsa",
+    ec.EllipticCurvePublicKey: "ecdsa",
+    ed25519.Ed25519PrivateKey: "eddsa",
+    ed25519.Ed25519PublicKey: "eddsa",
+}
+_FAMILY_BY_TYPE: dict[type, str | None] = {}
+
+
+def _family(key: PrivateKey | PublicKey) -> str | None:
+    """The key's family (``rsa``, ``ecdsa``, ``eddsa`` or None), found by isinstance once per concrete type."""
+    kind = type(key)
+    if kind not in _FAMILY_BY_TYPE:
+        _FAMILY_BY_TYPE[kind] = next((name for cls, name in _FAMILIES.items() if isinstance(key, cls)), None)
+    return _FAMILY_BY_TYPE[kind]
+
+
 def _check_pairing(key: PrivateKey | PublicKey, algorithm: SignatureAlgorithm) -> None:
-    family = {
-        rsa.RSAPrivateKey: "rsa",
-        rsa.RSAPublicKey: "rsa",
-        ec.EllipticCurvePrivateKey: "ecdsa",
-        ec.EllipticCurvePublicKey: "ecdsa",
-        ed25519.Ed25519PrivateKey: "eddsa",
-        ed25519.Ed25519PublicKey: "eddsa",
-    }
-    kind = next((name for cls, name in family.items() if isinstance(key, cls)), None)
+    kind = _family(key)
     if kind != algorithm.family:
         raise Refused(Reason.UNSUPPORTED_ALGORITHM, f"a {kind} key cannot make or check {algorithm.name} signatures")
 

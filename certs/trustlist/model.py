@@ -107,8 +107,8 @@ class StatusChange:
 def status_at(changes: Iterable[StatusChange], at: datetime) -> StatusChange | None:
     """The status in force at ``at`` (the latest change starting at or before it), or None before any."""
     current = None
-    for change in sorted(changes, key=lambda c: c.starting):
-        if change.starting <= at:
+    for change in changes:  # the latest start at or before ``at``; of equal starts, the last given
+        if change.starting <= at and (current is None or change.starting >= current.starting):
             current = change
     return current
 

@@ -97,6 +97,10 @@ class TrustRegistry:
             seen.setdefault(entry.service.sha256, entry.service.certificate)
         return list(seen.values())
 
+    def entries_for(self, certificate: x509.Certificate) -> tuple[Recognition, ...]:
+        """The entries `recognise` weighs for the service ``certificate`` (one per list naming it)."""
+        return tuple(self._by_fingerprint.get(fingerprint(certificate), ()))
+
     def is_listed(self, certificate: x509.Certificate) -> bool:
         return fingerprint(certificate) in self._by_fingerprint
 

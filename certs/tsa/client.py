@@ -11,7 +11,6 @@ hook, which `certs.pathval` provides.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hmac
 import secrets
 import urllib.request
@@ -213,8 +212,10 @@ _TST_OPTIONAL_TAGS: Final = (der.SEQUENCE, der.BOOLEAN, der.INTEGER, 0xA0, 0xA1)
 def _read_tst_info(signed: cms.VerifiedSignedData) -> _TstInfo:
     """The token's TSTInfo, read with `certs.der` when it has the common form, else with asn1crypto."""
     if signed.content_type == "tst_info":
-        with contextlib.suppress(der.DerError, ValueError, KeyError):
+        try:
             return _read_tst_info_der(signed.content)
+        except (der.DerError, ValueError, KeyError):
+            pass  # the full parser decides
     return _read_tst_info_parsed(signed.encap_content_info)
 
 
@@ -232,6 +233,13 @@ def _read_tst_info_parsed(encap: Any) -> _TstInfo:
 
 
 def _read_tst_info_der(data: bytes) -> _TstInfo:
+    for shape in _tst_shapes.get(len(data), ()):
+        if all(data.startswith(octets, offset) for offset, octets in shape.fixed):
+            return shape.read(data)
+    return _read_tst_info_walk(data)
+
+
+def _read_tst_info_walk(data: bytes) -> _TstInfo:
     fields = der.children(data, der.only(data, der.SEQUENCE))
     version, policy, imprint, serial, gen_time, *rest = fields
     if rest:
@@ -241,21 +249,84 @@ def _read_tst_info_der(data: bytes) -> _TstInfo:
     if data[version[2] : version[3]] != b"\x01" or version[0] != der.INTEGER:  # INTEGER 1, the only DER form
         raise der.DerError("not the common TSTInfo")
     algorithm, hashed = der.children(data, der.expect(imprint, der.SEQUENCE))
-    return _TstInfo(
+    read = _TstInfo(
         policy=der.dotted(der.tlv(data, der.expect(policy, der.OBJECT_IDENTIFIER))),
         digest_name=cms.digest_name(der.tlv(data, der.expect(algorithm, der.SEQUENCE))),
         digest=der.contents(data, der.expect(hashed, der.OCTET_STRING)),
         serial_number=der.integer(data, serial),
         gen_time=der.time(data, der.expect(gen_time, der.GENERALIZED_TIME)),
     )
+    # the contents that differ from token to token: the imprint, serial, time and the nonce (never read)
+    varying = [(hashed[2], hashed[3]), (serial[2], serial[3]), (gen_time[2], gen_time[3])]
+    varying += [(f[2], f[3]) for f in rest if f[0] == der.INTEGER]
+    fixed, offset = [], 0
+    for start, end in sorted(varying):
+        fixed.append((offset, data[offset:start]))
+        offset = end
+    fixed.append((offset, data[offset:]))
+    if len(_tst_shapes) >= _TST_SHAPE_CACHE_SIZE:
+        _tst_shapes.clear()
+    known = _tst_shapes.setdefault(len(data), [])
+    del known[_TST_SHAPES_PER_LENGTH - 1 :]
+    known.insert(
+        0,
+        _TstShape(
+            tuple(sorted(((at, octets) for at, octets in fixed if octets), key=lambda piece: len(piece[1]))),
+            read.policy,
+            read.digest_name,
+            hashed,
+            serial,
+            gen_time,
+        ),
+    )
+    return read
+
+
+# A TSA's TSTInfos differ only inside the imprint's digest, the serial number, genTime and the nonce:
+# every tag and length octet and every other value repeat. After `_read_tst_info_walk` accepts one, the
+# octets outside those contents are kept (`_TstShape`); a TSTInfo of the same length equal in all of them
+# has the same tree (the reader reads only tags and lengths, all among the equal octets), so the policy
+# and digest algorithm read from them hold, and the varying contents are read again with the same
+# checks (`certs.der.integer`, `certs.der.time`). Anything else: the walk, as before.
+_TST_SHAPE_CACHE_SIZE: Final = 256
+_TST_SHAPES_PER_LENGTH: Final = 8
+
+
+@dataclass(frozen=True, slots=True)
+class _TstShape:
+    fixed: tuple[tuple[int, bytes], ...]
+    policy: str
+    digest_name: str
+    hashed: der.Node
+    serial: der.Node
+    gen_time: der.Node
+
+    def read(self, data: bytes) -> _TstInfo:
+        return _TstInfo(
+            policy=self.policy,
+            digest_name=self.digest_name,
+            digest=der.contents(data, self.hashed),
+            serial_number=der.integer(data, self.serial),
+            gen_time=der.time(data, self.gen_time),
+        )
+
+
+_tst_shapes: dict[int, list[_TstShape]] = {}
 
 
 def _check_tsa_certificate(certificate: x509.Certificate, at: datetime) -> None:
     wrong_eku = _tsa_eku_problem(certificate)
     if wrong_eku is not None:
         raise Refused(Reason.TIMESTAMP_INVALID, wrong_eku)
-    if not certificate.not_valid_before_utc <= at <= certificate.not_valid_after_utc:
+    not_before, not_after = _validity(certificate)
+    if not not_before <= at <= not_after:
         raise Refused(Reason.TIMESTAMP_INVALID, "the TSA certificate was not valid at the token's time")
+
+
+@per_certificate(maxsize=256)
+def _validity(certificate: x509.Certificate) -> tuple[datetime, datetime]:
+    """NotBefore and notAfter, once per certificate (`cryptography` builds both datetimes on every access)."""
+    return certificate.not_valid_before_utc, certificate.not_valid_after_utc
 
 
 @per_certificate(maxsize=256)
@@ -275,4 +346,6 @@ def _tsa_eku_problem(certificate: x509.Certificate) -> str | None:
 def clear_caches() -> None:
     """Forget the per-certificate checks cached here and in `certs.cms` (for cold benchmarks)."""
     _tsa_eku_problem.cache_clear()
+    _validity.cache_clear()
+    _tst_shapes.clear()
     cms.clear_caches()

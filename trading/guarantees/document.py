@@ -222,6 +222,12 @@ _TOP: Final = frozenset(
 )
 
 
+_ISSUER: Final = frozenset({"name", "uscc", "type", "branch"})
+_ORGANISATION: Final = frozenset({"name", "uscc"})
+_PROJECT: Final = frozenset({"code", "lotCode", "lotName"})
+_VERIFICATION: Final = frozenset({"url", "code"})
+
+
 def _members(value: object, field: str, names: frozenset[str]) -> Mapping[str, Any]:
     if not isinstance(value, dict):
         raise GuaranteeMalformed(field or "document", "must be a JSON object")
@@ -240,9 +246,10 @@ def _members(value: object, field: str, names: frozenset[str]) -> Mapping[str, A
 def _text(value: object, field: str, *, limit: str = "short", empty: bool = False, lines: bool = False) -> str:
     if not isinstance(value, str):
         raise GuaranteeMalformed(field, "must be a string")
-    if not empty and not value.strip():
+    stripped = value.strip()
+    if not empty and not stripped:
         raise GuaranteeMalformed(field, "must not be empty")
-    if value != value.strip():
+    if value != stripped:
         raise GuaranteeMalformed(field, "must not start or end with spaces")
     if len(value) > _TEXT_LIMITS[limit]:
         raise GuaranteeMalformed(field, f"longer than {_TEXT_LIMITS[limit]} characters")
@@ -299,7 +306,7 @@ def _enum(value: object, field: str, enum: type[_E]) -> _E:
     if not isinstance(value, str) or value not in members:
         choices = ", ".join(members)
         raise GuaranteeMalformed(field, f"must be one of {choices}")
-    return enum(value)
+    return members[value]  # type: ignore[return-value]  # the member itself, as enum(value) returns it
 
 
 def _reject_float(value: str) -> Any:
@@ -311,12 +318,31 @@ def _reject_constant(value: str) -> Any:
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    found = dict(pairs)
+    if len(found) == len(pairs):  # the usual case: no name twice
+        return found
     seen: dict[str, Any] = {}
     for key, value in pairs:
         if key in seen:
             raise GuaranteeMalformed(key, "appears twice")
         seen[key] = value
     return seen
+
+
+# One decoder for every call (`json.loads` with hooks builds a decoder and its scanner each time).
+_DECODER: Final = json.JSONDecoder(
+    object_pairs_hook=_no_duplicates,
+    parse_float=_reject_float,
+    parse_int=_reject_float,
+    parse_constant=_reject_constant,
+)
+
+
+def _decode(text: str) -> Any:
+    """`json.loads(text, <the hooks above>)` without building a decoder per call."""
+    if text.startswith("\ufeff"):  # as `json.loads` refuses it
+        raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
+    return _DECODER.decode(text)
 
 
 def parse_guarantee(data: bytes) -> Guarantee:
@@ -327,13 +353,7 @@ def parse_guarantee(data: bytes) -> Guarantee:
     two decimals or not above zero, a time without its offset, a validity ending before it starts.
     """
     try:
-        raw = json.loads(
-            data.decode("utf-8"),
-            object_pairs_hook=_no_duplicates,
-            parse_float=_reject_float,
-            parse_int=_reject_float,
-            parse_constant=_reject_constant,
-        )
+        raw = _decode(data.decode("utf-8"))
     except UnicodeDecodeError:
         raise GuaranteeMalformed("document", "not UTF-8") from None
     except json.JSONDecodeError as exc:
@@ -341,11 +361,11 @@ def parse_guarantee(data: bytes) -> Guarantee:
     top = _members(raw, "", _TOP)
     if top["format"] != FORMAT:
         raise GuaranteeMalformed("format", f"must be {FORMAT}")
-    issuer = _members(top["issuer"], "issuer", frozenset({"name", "uscc", "type", "branch"}))
-    applicant = _members(top["applicant"], "applicant", frozenset({"name", "uscc"}))
-    beneficiary = _members(top["beneficiary"], "beneficiary", frozenset({"name", "uscc"}))
-    project = _members(top["project"], "project", frozenset({"code", "lotCode", "lotName"}))
-    verification = _members(top["verification"], "verification", frozenset({"url", "code"}))
+    issuer = _members(top["issuer"], "issuer", _ISSUER)
+    applicant = _members(top["applicant"], "applicant", _ORGANISATION)
+    beneficiary = _members(top["beneficiary"], "beneficiary", _ORGANISATION)
+    project = _members(top["project"], "project", _PROJECT)
+    verification = _members(top["verification"], "verification", _VERIFICATION)
     url = _text(verification["url"], "verification.url")
     if not url.startswith("https://") and not url.startswith("http://"):
         raise GuaranteeMalformed("verification.url", "must be an http(s) URL")

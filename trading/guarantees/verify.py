@@ -228,17 +228,16 @@ def check_terms(guarantee: Guarantee, expectation: Expectation) -> list[Finding]
     """The terms of ``guarantee`` against what the tender expects: one finding per mismatch."""
     g, x = guarantee, expectation
     found: list[Finding] = []
-
-    def differs(reason: GuaranteeReason, what: str, got: object, wanted: object) -> None:
+    for reason, what, got, wanted in (
+        (GuaranteeReason.KIND_MISMATCH, "the kind", g.kind.value, x.kind.value),
+        (GuaranteeReason.BENEFICIARY_MISMATCH, "the beneficiary", g.beneficiary.uscc, x.beneficiary_uscc),
+        (GuaranteeReason.PROJECT_MISMATCH, "the project", g.project_code, x.project_code),
+        (GuaranteeReason.LOT_MISMATCH, "the lot", g.lot_code, x.lot_code),
+        (GuaranteeReason.APPLICANT_MISMATCH, "the applicant", g.applicant.uscc, x.applicant_uscc),
+        (GuaranteeReason.CURRENCY_MISMATCH, "the currency", g.currency, x.currency),
+    ):
         if got != wanted:
             found.append(Finding(reason, f"{what} is {got}, the tender expects {wanted}"))
-
-    differs(GuaranteeReason.KIND_MISMATCH, "the kind", g.kind.value, x.kind.value)
-    differs(GuaranteeReason.BENEFICIARY_MISMATCH, "the beneficiary", g.beneficiary.uscc, x.beneficiary_uscc)
-    differs(GuaranteeReason.PROJECT_MISMATCH, "the project", g.project_code, x.project_code)
-    differs(GuaranteeReason.LOT_MISMATCH, "the lot", g.lot_code, x.lot_code)
-    differs(GuaranteeReason.APPLICANT_MISMATCH, "the applicant", g.applicant.uscc, x.applicant_uscc)
-    differs(GuaranteeReason.CURRENCY_MISMATCH, "the currency", g.currency, x.currency)
     if g.currency == x.currency and g.amount < x.minimum_amount:
         found.append(
             Finding(

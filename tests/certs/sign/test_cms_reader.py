@@ -213,3 +213,37 @@ def test_tst_info_reader_refuses_what_is_not_its_common_form(signature: bytes) -
     version_two[version_at + 2] = 2
     with pytest.raises(der.DerError):
         tsa_client._read_tst_info_der(bytes(version_two))
+
+
+def _reader_alone(der_bytes: bytes, content: bytes | None) -> tuple[object, ...] | None:
+    """What the DER reader says when it walks the octets (no shape consulted)."""
+    try:
+        read = cms._read_common_shape(der_bytes, content)
+    except Exception:  # noqa: BLE001 - the reader's refusals are exceptions or None alike
+        return None
+    return None if read is None else (*_fields(read), read.unsigned_attributes, read.signer_info_source)
+
+
+@pytest.mark.filterwarnings("ignore::cryptography.utils.CryptographyDeprecationWarning")  # altered serials
+@pytest.mark.parametrize("which", ["signature", "token"])
+def test_a_kept_shape_reads_every_altered_byte_as_the_reader_does(signature: bytes, which: str) -> None:
+    """With the original's shape kept, every one-byte alteration (same length: the shape is tried) is read
+    exactly as the reader reads it by walking the octets: the same fields, or refused (None) alike.
+    """
+    original, content = (signature, DATA) if which == "signature" else (_token(signature), None)
+    cms.clear_caches()
+    assert cms._verify_common_shape(original, content) is not None  # the shape is kept
+    key = (len(original), content is None)
+    [kept] = cms._shapes[key]
+    assert kept.fits(original)
+    through_shape = 0
+    for position in range(len(original)):
+        altered = bytearray(original)
+        altered[position] ^= 0x01
+        altered_bytes = bytes(altered)
+        cms._shapes[key] = [kept]  # only the original's (the reader keeps the shapes of what it accepts)
+        through_shape += kept.fits(altered_bytes)
+        fast = cms._verify_common_shape(altered_bytes, content)
+        got = None if fast is None else (*_fields(fast), fast.unsigned_attributes, fast.signer_info_source)
+        assert got == _reader_alone(altered_bytes, content), position
+    assert through_shape > 0  # the varying contents (digest, signature, time, token) go through the shape
