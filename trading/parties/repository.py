@@ -469,6 +469,17 @@ class TimestampRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
+    async def next_serial(self) -> int:
+        """PostgreSQL: the next serial number of the tokens' sequence (strictly increasing; a
+        number drawn and never used leaves a gap, as a rolled-back insert does).
+        """
+        statement = sa.text("SELECT nextval(pg_get_serial_sequence('parties_timestamp_tokens', 'serial'))")
+        return int((await self.session.execute(statement)).scalar_one())
+
+    def add(self, token: TimestampToken) -> None:
+        """A token row whose serial is already drawn (`next_serial`), written at the next flush."""
+        self.session.add(token)
+
     async def allocate(self, token: TimestampToken) -> int:
         """Insert the token's row and return its serial number (strictly increasing)."""
         self.session.add(token)
