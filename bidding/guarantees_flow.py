@@ -104,9 +104,11 @@ async def check_bid_guarantee(
     """The guarantee a bid's manifest names, verified for this tender, lot and bidder; None when the
     lot requires no security or the bid gives cash. Raises `BidRefused` on ``manifest.guarantee.reference``.
     """
-    terms = await required_security(session, tender_code, lot_code)
     form, reference = manifest_guarantee(manifest)
-    if terms is None or form != "guarantee":
+    if form != "guarantee":  # cash or none: nothing to look up (the lot's terms are not read)
+        return None
+    terms = await required_security(session, tender_code, lot_code)
+    if terms is None:
         return None
     if not reference:
         raise BidRefused("name the guarantee's number", field=REFERENCE_FIELD, rule="required")

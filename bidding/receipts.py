@@ -48,14 +48,19 @@ def signer_chain_pem(settings: Settings) -> bytes:
 
 @dataclass(frozen=True)
 class _SessionTsa:
-    """The platform TSA in the caller's transaction (its serial row commits with the receipt)."""
+    """The platform TSA in the caller's transaction (its serial row commits with the receipt), at
+    the database time the caller read in that transaction (no second clock read).
+    """
 
     session: AsyncSession
     settings: Settings
     client_ip: str | None
+    at: datetime
 
     async def request(self, request_der: bytes) -> bytes:
-        return await platform_tsa.timestamp(self.session, self.settings, request_der, client_ip=self.client_ip)
+        return await platform_tsa.timestamp(
+            self.session, self.settings, request_der, client_ip=self.client_ip, at=self.at
+        )
 
 
 async def sign_receipt(
@@ -63,10 +68,11 @@ async def sign_receipt(
 ) -> SignedRecord:
     """Sign ``record`` (``type`` added) with the receipt key, timestamped by the platform TSA.
 
-    The claimed signing time is ``at``, the database time the bid was received; the timestamp's
-    time is the TSA's (also the database clock), so the two agree.
+    The claimed signing time is ``at``, the database time the bid was received, read in
+    ``session``'s transaction; the TSA's time is that same reading in whole seconds (on PostgreSQL
+    the clock is the transaction's start, which a second read would return again), so the two agree.
     """
     body = {"type": RECEIPT_TYPE, **record}
     return await sign_record(
-        body, receipt_identity(settings), signing_time=at, tsa=_SessionTsa(session, settings, client_ip)
+        body, receipt_identity(settings), signing_time=at, tsa=_SessionTsa(session, settings, client_ip, at)
     )

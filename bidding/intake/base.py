@@ -295,11 +295,14 @@ def credit_activities(tender: Tender) -> tuple[Activity, ...]:
     return (Activity.BIDDING,)
 
 
-async def check_credit(session: AsyncSession, organisation_id: uuid.UUID, tender: Tender, now: datetime) -> None:
+async def check_credit(
+    session: AsyncSession, organisation_id: uuid.UUID, tender: Tender, now: datetime, *, uscc: str | None = None
+) -> None:
     """Raise the credit refusal (403 ``Ineligible``: each record's reason and period) of the first
-    activity of `credit_activities` the bidder is barred from.
+    activity of `credit_activities` the bidder is barred from. ``uscc``: the organisation's code as
+    the caller read it earlier (intake's snapshot), so that credit does not read the row again.
     """
     for activity in credit_activities(tender):
-        eligibility = await may_take_part(session, organisation_id, activity, now)
+        eligibility = await may_take_part(session, organisation_id, activity, now, uscc=uscc)
         if not eligibility.allowed:
             raise eligibility.refusal()

@@ -138,7 +138,7 @@ class Submissions(IntakeBase):
                 )
             # Asked again at acceptance, not only when the upload started: an upload lives for
             # hours, and a bidder barred meanwhile gets no receipt (the same refusal as at start).
-            await check_credit(session, snapshot.bidder_organisation_id, tender, now)
+            await check_credit(session, snapshot.bidder_organisation_id, tender, now, uscc=snapshot.bidder_uscc)
             upload = await self._upload(session, actor, upload_id, lock=True)
             self._check_receiving(upload)
             # Issue 17: a guarantee named as the bid security must be on the platform, verify for this
@@ -210,7 +210,10 @@ class Submissions(IntakeBase):
             upload.updated_at = now
             upload.next_check = None
             await session.flush()
-            await attach_bid_guarantee(session, actor, bid.id, guarantee)  # sealed chain, like the bid
+            # Sealed chain, like the bid. A first version's bid row was made in this transaction, so
+            # no guarantee holds it yet: without one to attach there is nothing to look up.
+            if guarantee is not None or number > 1:
+                await attach_bid_guarantee(session, actor, bid.id, guarantee)
             await append_entry(
                 session,
                 actor=actor,

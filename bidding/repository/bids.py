@@ -8,10 +8,11 @@ import uuid
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bidding.models import Bid, BidStatus, BidUpload, BidVersion, Lot, Tender, UploadStatus
+from trading.kernel.db.types import uuid7
 from trading.parties.models import Organisation
 
 
@@ -57,19 +58,28 @@ class BidRepository:
         return await self.session.scalar(self._bid_of(lot_id, organisation_id))
 
     async def bid_locked_or_new(self, new: Bid) -> Bid:
-        """The bid row of ``new``'s lot and organisation, locked; ``new`` added when there is none."""
+        """The bid row of ``new``'s lot and organisation, locked; ``new``'s values inserted when
+        there is none. A first bid is one ``INSERT … ON CONFLICT DO NOTHING RETURNING`` (the new row
+        is this transaction's until it commits, as good as locked), not a savepoint around a flush:
+        two round trips fewer. A concurrent first submission of the same bidder that inserted first
+        makes ours insert nothing; then its row is read and locked (waiting for that transaction).
+        """
         existing = await self.bid_locked(new.lot_id, new.organisation_id)
         if existing is not None:
             return existing
-        savepoint = await self.session.begin_nested()
-        try:
-            self.session.add(new)
-            await self.session.flush()
-        except IntegrityError:  # another submission of the same bidder created it just now
-            await savepoint.rollback()
-            return (await self.session.execute(self._bid_of(new.lot_id, new.organisation_id))).scalar_one()
-        await savepoint.commit()
-        return new
+        columns = {attribute.key: getattr(new, attribute.key) for attribute in sa.inspect(Bid).column_attrs}
+        columns["id"] = columns["id"] or uuid7()
+        dialect = postgresql if self.session.get_bind().dialect.name == "postgresql" else sqlite
+        statement = (
+            dialect.insert(Bid)
+            .values(columns)
+            .on_conflict_do_nothing(index_elements=[Bid.lot_id, Bid.organisation_id])
+            .returning(Bid)
+        )
+        inserted: Bid | None = await self.session.scalar(statement)
+        if inserted is not None:
+            return inserted
+        return (await self.session.execute(self._bid_of(new.lot_id, new.organisation_id))).scalar_one()
 
     async def submitted_count(self, tender_id: uuid.UUID) -> int:
         statement = sa.select(sa.func.count(Bid.id)).where(

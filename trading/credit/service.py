@@ -178,17 +178,26 @@ def bars(row: CreditRecord, activity: Activity) -> bool:
 
 
 async def may_take_part(
-    session: AsyncSession, organisation_id: uuid.UUID, activity: Activity | str, at: datetime
+    session: AsyncSession,
+    organisation_id: uuid.UUID,
+    activity: Activity | str,
+    at: datetime,
+    *,
+    uscc: str | None = None,
 ) -> Eligibility:
     """May ``organisation_id`` take part in ``activity`` at ``at``? Every domain asks this, and
     only this: the blocking records in force then (kind, scope and period), none otherwise.
+    A caller that has read the organisation already passes its ``uscc`` (records are found by
+    it), which saves reading the row again (a bid's acceptance: one round trip less).
     """
     wanted = activity_of(activity)
     repo = CreditRepository(session)
-    organisation = await repo.organisation(organisation_id)
-    if organisation is None:
-        raise NotFound("no such organisation", field="organisation_id", rule="exists")
-    rows = await repo.in_force(organisation.uscc, at)
+    if uscc is None:
+        organisation = await repo.organisation(organisation_id)
+        if organisation is None:
+            raise NotFound("no such organisation", field="organisation_id", rule="exists")
+        uscc = organisation.uscc
+    rows = await repo.in_force(uscc, at)
     blocking = tuple(BlockingRecord.of(row) for row in rows if bars(row, wanted))
     return Eligibility(organisation_id, wanted, at, blocking)
 

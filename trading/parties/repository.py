@@ -313,6 +313,17 @@ class SessionRepository:
 # --- digital certificates -------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class TrustListHead:
+    """Which stored list version: its row, name, sequence, digest and end of validity."""
+
+    id: uuid.UUID
+    peer_name: str | None
+    sequence: int
+    sha256: str
+    next_update: datetime
+
+
 class TrustListRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -347,6 +358,36 @@ class TrustListRepository:
             .order_by(TrustListVersion.loaded_at.desc(), TrustListVersion.sequence.desc())
             .limit(1)
         )
+
+    async def latest_heads(self) -> tuple[TrustListHead | None, list[TrustListHead]]:
+        """`latest_own` and `latest_peers` without their documents and signatures: what says which
+        lists are in force (a verified registry is cached by their digests, so a request that finds
+        it cached never needs the bytes).
+        """
+        columns = (
+            TrustListVersion.id,
+            TrustListVersion.peer_name,
+            TrustListVersion.sequence,
+            TrustListVersion.sha256,
+            TrustListVersion.next_update,
+        )
+        own = (
+            await self.session.execute(
+                sa.select(*columns)
+                .where(TrustListVersion.peer_name.is_(None))
+                .order_by(TrustListVersion.loaded_at.desc(), TrustListVersion.sequence.desc())
+                .limit(1)
+            )
+        ).one_or_none()
+        rows = await self.session.execute(
+            sa.select(*columns)
+            .where(TrustListVersion.peer_name.is_not(None))
+            .order_by(TrustListVersion.peer_name, TrustListVersion.sequence.desc(), TrustListVersion.loaded_at.desc())
+        )
+        peers: dict[str, TrustListHead] = {}
+        for row in rows:
+            peers.setdefault(row.peer_name or "", TrustListHead(*row))
+        return (TrustListHead(*own) if own is not None else None), list(peers.values())
 
     async def own_at(self, at: datetime) -> TrustListVersion | None:
         """Our list as it stood at ``at``: the highest sequence issued by then (time travel)."""
@@ -468,6 +509,17 @@ class CertificateBindingRepository:
 class TimestampRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+
+    async def next_serial(self) -> int:
+        """PostgreSQL: the next serial number of the tokens' sequence (strictly increasing; a
+        number drawn and never used leaves a gap, as a rolled-back insert does).
+        """
+        statement = sa.text("SELECT nextval(pg_get_serial_sequence('parties_timestamp_tokens', 'serial'))")
+        return int((await self.session.execute(statement)).scalar_one())
+
+    def add(self, token: TimestampToken) -> None:
+        """A token row whose serial is already drawn (`next_serial`), written at the next flush."""
+        self.session.add(token)
 
     async def allocate(self, token: TimestampToken) -> int:
         """Insert the token's row and return its serial number (strictly increasing)."""

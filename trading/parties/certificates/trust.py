@@ -196,22 +196,26 @@ async def registry_in_force(session: AsyncSession, settings: Settings, now: date
     longer verifies is left out (its CAs are then not recognised), with a warning in the log.
     """
     repository = TrustListRepository(session)
-    own = await repository.latest_own()
-    if own is None:
+    # Which lists are in force, without their bytes: a registry already verified for exactly these
+    # digests (and pins) is answered from the cache; only a miss reads the documents.
+    own_head, peer_heads = await repository.latest_heads()
+    if own_head is None:
         raise PlatformRefused(PlatformReason.TRUST_LIST_MISSING)
-    if now >= own.next_update:
-        raise Refused(Reason.LIST_EXPIRED, f"sequence {own.sequence}", at=own.next_update)
-    peers = [peer for peer in await repository.latest_peers() if now < peer.next_update]
+    if now >= own_head.next_update:
+        raise Refused(Reason.LIST_EXPIRED, f"sequence {own_head.sequence}", at=own_head.next_update)
+    peer_heads = [peer for peer in peer_heads if now < peer.next_update]
     pinned = pinned_operators(settings)
     key = (
-        own.sha256,
-        tuple(sorted((peer.peer_name or "", peer.sha256) for peer in peers)),
+        own_head.sha256,
+        tuple(sorted((peer.peer_name or "", peer.sha256) for peer in peer_heads)),
         tuple(sorted(fingerprint(certificate) for certificate in pinned)),
     )
     registry = _registries.get(key)
     if registry is not None:
         _registries.move_to_end(key)
         return registry
+    own = await session.get_one(TrustListVersion, own_head.id)
+    peers = [await session.get_one(TrustListVersion, peer.id) for peer in peer_heads]
     registry = TrustRegistry(_verify_stored(own, pinned, now))
     for peer in peers:
         try:

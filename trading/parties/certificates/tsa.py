@@ -7,8 +7,9 @@ TimeStampResp; the platform injects what a TSA must not invent itself:
 * the signing key and certificate: the PKCS#12 named by ``GGZY_CERTS_TSA_P12`` (embedded: the
   development PKI's TSA, listed in the development trust list for ``timestamp``);
 * the time: the database clock, whole seconds (the token states an accuracy of one second);
-* the serial number: the key of a ``parties_timestamp_tokens`` row, strictly increasing. The row is
-  written in a savepoint and kept only for granted tokens, so a rejected request leaves nothing.
+* the serial number: the key of a ``parties_timestamp_tokens`` row, strictly increasing (its
+  sequence's ``nextval`` on PostgreSQL). The row is written only for granted tokens, so a rejected
+  request leaves nothing.
 
 The row is the TSA's own log (serial, time, digest, requester's address); the token it answers
 with is the signed evidence. Issuing a token is a service answer, not a change to anything the
@@ -93,10 +94,46 @@ def _imprint(request: bytes) -> _Imprint:
     return _Imprint(imprint["hash_algorithm"]["algorithm"].native, imprint["hashed_message"].native.hex())
 
 
-async def timestamp(session: AsyncSession, settings: Settings, request: bytes, *, client_ip: str | None) -> bytes:
-    """Answer one TimeStampReq (DER) with a TimeStampResp (DER); malformed requests get a rejection."""
+async def timestamp(
+    session: AsyncSession, settings: Settings, request: bytes, *, client_ip: str | None, at: datetime | None = None
+) -> bytes:
+    """Answer one TimeStampReq (DER) with a TimeStampResp (DER); malformed requests get a rejection.
+
+    ``at`` is the database clock as the caller already read it in this transaction (on PostgreSQL
+    ``now()`` is the transaction's start, so reading it again gives the same time): given, the TSA
+    does not ask again. On PostgreSQL the serial comes from the table's sequence (``nextval``, one
+    round trip) and the complete row is added to the session, written by the caller's next flush or
+    commit; a rejection adds no row (its serial number stays unused, as a rolled-back insert's did).
+    SQLite has no sequence: there the row is inserted in a savepoint first and completed after.
+    """
     identity = tsa_identity(settings)
-    now: datetime = (await clock.now(session)).replace(microsecond=0)
+    now: datetime = (at if at is not None else await clock.now(session)).replace(microsecond=0)
+    repository = TimestampRepository(session)
+    if session.get_bind().dialect.name != "postgresql":
+        return await _timestamp_in_savepoint(session, identity, request, now, client_ip)
+    serial = await repository.next_serial()
+    response = TimeStampAuthority(identity, clock=lambda: now, serials=lambda: serial).respond(request)
+    token = _granted(response)
+    if token is None:
+        return response
+    imprint = _imprint(request)
+    repository.add(
+        TimestampToken(
+            serial=serial,
+            issued_at=now,
+            digest_algorithm=imprint.algorithm[:16],
+            message_imprint=imprint.digest[:128],
+            token_sha256=hashlib.sha256(token).hexdigest(),
+            client_ip=client_ip or None,
+        )
+    )
+    return response
+
+
+async def _timestamp_in_savepoint(
+    session: AsyncSession, identity: SigningIdentity, request: bytes, now: datetime, client_ip: str | None
+) -> bytes:
+    """SQLite: the serial is the key of a row inserted in a savepoint, kept only for a granted token."""
     savepoint = await session.begin_nested()
     try:
         token_row = TimestampToken(issued_at=now, digest_algorithm="", message_imprint="", client_ip=client_ip or None)
