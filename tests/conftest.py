@@ -60,6 +60,8 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
     once and a module's tests keep their order, and every browser test (``tests/e2e``) to one
     worker, so two Chromiums with their servers never compete for a small machine's CPUs.
 
+    The units listed in `LONGEST_FIRST` are handed out before all others.
+
     (``--dist loadgroup`` with ``xdist_group`` marks would say the same, but pytest-xdist 3.8
     renames node ids in a way pytest 9 no longer sees, so its groups are silently ignored.)
     """
@@ -70,7 +72,28 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
             path = nodeid.split("::", 1)[0]
             return "tests/e2e" if path.startswith("tests/e2e/") else path
 
+        def _assign_work_unit(self, node: Any) -> None:
+            # xdist hands out the units with the most tests first; the longest ones go before them.
+            for scope in reversed(LONGEST_FIRST):
+                if scope in self.workqueue:
+                    self.workqueue.move_to_end(scope, last=False)
+            super()._assign_work_unit(node)
+
     return ModuleScheduling(config, log)
+
+
+LONGEST_FIRST = (
+    "tests/e2e",
+    "tests/bidding/test_crash.py",
+    "tests/scaleout/test_bid_across_processes.py",
+    "tests/scaleout/test_stateless_web.py",
+    "tests/bidding/client/test_cli_live.py",
+    "tests/trading/ledger/test_jobs.py",
+    "tests/bidding/test_visibility.py",
+)
+"""The work units that take longest (minutes, in ``--durations``), handed out first, so that no
+worker starts one of them while the others are running out of work: xdist orders the rest by
+their number of tests, which says little about their time."""
 
 
 def pg_url(database: str) -> str:

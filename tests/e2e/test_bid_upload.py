@@ -1,8 +1,8 @@
 """Acceptance (issue 4): in Chromium, a bidder logs in, opens the demo tender, goes to the upload
 page of a lot, uploads a sealed container and sees the receipt number.
 
-The server is the real one as in ``test_login_locale`` (SQLite, ``ggzy demo``, uvicorn), started
-here with its own ``GGZY_VAR_DIR`` because the test needs the development PKI the demo wrote there:
+The server is the real one of ``test_login_locale`` (SQLite, ``ggzy demo``, uvicorn; the fixture
+is reused), whose ``GGZY_VAR_DIR`` holds the development PKI the demo wrote, which the test needs:
 the container is built with `bidding.client.sdk.build_container` (its async wrapper), signed with ``org_sign`` and
 sealed to ``org_enc``, both of the USCC the demo binds to ``bidder-js``, and bound to the demo
 tender's code, lot and deadline as the public API reports them. The upload itself is the page's
@@ -13,11 +13,7 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
-import subprocess
-import sys
-import tempfile
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -29,55 +25,15 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 
 from bidding.client.sdk import PriceSummary, build_container_async
 from certs.cms import SigningIdentity
-from tests.e2e.test_login_locale import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    GGZY,
-    ROOT,
-    _environment,
-    _free_port,
-    _wait_until_healthy,
-)
+from tests.e2e.test_login_locale import CHROMIUM, CHROMIUM_ARGS, demo_server
 from trading.server.demo import DEMO_TENDER_CODE
 
 pytestmark = pytest.mark.e2e
 
+__all__ = ["demo_server"]  # the module fixture the tests use
+
 PASSWORD = "ggzy-demo-2026"
 LOT = "001"
-
-
-@pytest.fixture(scope="module")
-def demo_server() -> Iterator[tuple[str, Path]]:
-    """The demo server's URL and its var directory (where ``dev-ca/`` is)."""
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"no Chromium at {CHROMIUM}")
-    var_dir = Path(tempfile.mkdtemp(prefix="ggzy-e2e-bid-"))
-    env = _environment(var_dir)
-    for command in (["db", "upgrade"], ["demo"]):
-        done = subprocess.run([str(GGZY), *command], env=env, cwd=ROOT, capture_output=True, text=True, check=False)
-        assert done.returncode == 0, f"ggzy {' '.join(command)} failed:\n{done.stdout}\n{done.stderr}"
-    port = _free_port()
-    log = var_dir / "server.log"
-    with log.open("wb") as log_file:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "trading.server.asgi:app", "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
-            cwd=ROOT,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until_healthy(url, server, log)
-        yield url, var_dir
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(timeout=15)
-        shutil.rmtree(var_dir, ignore_errors=True)
 
 
 @pytest.fixture

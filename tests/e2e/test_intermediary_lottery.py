@@ -137,8 +137,10 @@ async def test_owner_runs_a_lottery_and_the_result_shows_winner_and_seed(
     owner = await _logged_in(browser, server_url, "tenderee")
     assert isinstance(owner, Page)
     await owner.goto("/market/owner")
-    opens = datetime.now(CST) - timedelta(minutes=5)
-    closes = datetime.now(CST) + WINDOW
+    # The window on the server's clock: a copy of the seeded demo starts behind the wall clock.
+    server_now = datetime.now(CST) + server_clock.offset
+    opens = server_now - timedelta(minutes=5)
+    closes = server_now + WINDOW
     closes_at = time.monotonic() + WINDOW.total_seconds()
     form = owner.locator("form#announcement-form")
     await form.locator("[name=project_name]").fill("淮安某产业园环评服务选取")

@@ -1,8 +1,9 @@
 """Acceptance: in Chromium, a bidder logs in on the Chinese page, switches to English, and sees the
 English bidder dashboard.
 
-The real server runs as a subprocess the way the embedded default runs it: a fresh ``GGZY_VAR_DIR``,
-SQLite, ``ggzy db upgrade``, ``ggzy demo``, then uvicorn on a free port. Chromium is Debian's
+The real server runs as a subprocess the way the embedded default runs it: a ``GGZY_VAR_DIR`` of
+its own, SQLite, ``ggzy db upgrade``, ``ggzy demo`` (run once per session into `demo_template`,
+copied here), then uvicorn on a free port. Chromium is Debian's
 (``/usr/bin/chromium``); Playwright's own browser downloads are never used.
 """
 
@@ -14,16 +15,20 @@ import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.error
 import urllib.request
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from trading.kernel.clock import OffsetFileClock
+
+if TYPE_CHECKING:
+    from tests.e2e.conftest import DemoTemplate
 
 pytestmark = pytest.mark.e2e
 
@@ -38,7 +43,7 @@ CHROMIUM_ARGS = [
 ]
 ROOT = Path(__file__).resolve().parents[2]
 GGZY = Path(sys.executable).parent / "ggzy"
-STARTUP_SECONDS = 60.0
+STARTUP_SECONDS = 180.0  # importing the app took 74 s on a 2-core machine at load average 20
 CLOCK_FILE = "clock-offset"
 
 
@@ -72,16 +77,10 @@ def _wait_until_healthy(url: str, server: subprocess.Popen[bytes], log: Path) ->
     pytest.fail(f"the server did not become healthy in {STARTUP_SECONDS}s:\n{log.read_text(errors='replace')}")
 
 
-@pytest.fixture(scope="module")
-def demo_server() -> Iterator[tuple[str, Path]]:
-    """The server's URL and var directory."""
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"no Chromium at {CHROMIUM}")
-    var_dir = Path(tempfile.mkdtemp(prefix="ggzy-e2e-"))
-    env = _environment(var_dir)
-    for command in (["db", "upgrade"], ["demo"]):
-        done = subprocess.run([str(GGZY), *command], env=env, cwd=ROOT, capture_output=True, text=True, check=False)
-        assert done.returncode == 0, f"ggzy {' '.join(command)} failed:\n{done.stdout}\n{done.stderr}"
+@contextmanager
+def serving(var_dir: Path, env: dict[str, str]) -> Iterator[str]:
+    """uvicorn on ``var_dir`` (already migrated and seeded) on a free port: its URL, once healthy;
+    stopped on the way out."""
     port = _free_port()
     log = var_dir / "server.log"
     with log.open("wb") as log_file:
@@ -95,7 +94,7 @@ def demo_server() -> Iterator[tuple[str, Path]]:
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_until_healthy(url, server, log)
-        yield url, var_dir
+        yield url
     finally:
         server.terminate()
         try:
@@ -103,6 +102,18 @@ def demo_server() -> Iterator[tuple[str, Path]]:
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait(timeout=15)
+
+
+@pytest.fixture(scope="module")
+def demo_server(demo_template: DemoTemplate) -> Iterator[tuple[str, Path]]:
+    """The server's URL and var directory: the module's own copy of the seeded demo
+    (`demo_template`, its clock set back to the seeding), so what one module's tests change is not
+    seen by another's."""
+    var_dir = demo_template.copy()
+    try:
+        with serving(var_dir, _environment(var_dir)) as url:
+            yield url, var_dir
+    finally:
         shutil.rmtree(var_dir, ignore_errors=True)
 
 

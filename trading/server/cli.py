@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import signal
@@ -13,8 +14,6 @@ import click
 from alembic import command
 from alembic.config import Config
 
-from bidding.client.cli import bid
-from bidding.integrity.cli import alerts
 from certs.agent.cli import agent
 from procurement.negative_list.cli import check as procurement_check
 from trading.kernel.settings import Settings, get_settings
@@ -29,14 +28,36 @@ def alembic_config(url: str | None = None) -> Config:
     return config
 
 
-@click.group()
+class _LazyGroup(click.Group):
+    """A group that imports the subcommands named in `LAZY_COMMANDS` only when one is asked for
+    (run, or listed by ``--help``): ``ggzy bid`` and ``ggzy alerts`` bring in the bidder client and
+    the offline screens (NumPy, datasketch, jieba), seconds of start-up every other command (``serve``,
+    ``ledger``, ``db``) would pay for nothing.
+    """
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *LAZY_COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in LAZY_COMMANDS and cmd_name not in self.commands:
+            module, _, name = LAZY_COMMANDS[cmd_name].partition(":")
+            self.add_command(getattr(importlib.import_module(module), name), cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+
+LAZY_COMMANDS = {
+    "bid": "bidding.client.cli:bid",
+    "alerts": "bidding.integrity.cli:alerts",
+}
+"""Subcommand name: ``module:attribute`` of its click command."""
+
+
+@click.group(cls=_LazyGroup)
 def main() -> None:
     """ggzy: public resource trading and government procurement platform."""
 
 
-main.add_command(bid)
 main.add_command(agent)
-main.add_command(alerts)
 
 
 # --- settings -------------------------------------------------------------------------------
