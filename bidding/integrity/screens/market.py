@@ -125,26 +125,29 @@ class _ArrayLots(Mapping[LotKey, _Lot]):
         self.winners = winners
         self.buyers, self.markets, self.dates = details
         self._position: dict[LotKey, int] | None = None
-        self._ends: list[int] | None = None
-        self._bidder_list: list[int] | None = None
+        self._columns: tuple[list[int], list[int], list[int], list[int]] | None = None
+        self._made: dict[LotKey, _Lot] = {}  # the `_Lot`s asked for so far (a rule reads a few, often)
 
     def _lot(self, position: int) -> _Lot:
-        if self._ends is None or self._bidder_list is None:
-            self._ends = np.cumsum(self.sizes).tolist()
-            self._bidder_list = self.bidders.tolist()
-        end = self._ends[position]
+        if self._columns is None:  # Python lists once: a lookup per lot, not NumPy scalars
+            ends = np.cumsum(self.sizes)
+            self._columns = ((ends - self.sizes).tolist(), ends.tolist(), self.bidders.tolist(), self.winners.tolist())
+        starts, ends_at, bidders, winners = self._columns
         return _Lot(
-            tuple(self._bidder_list[end - int(self.sizes[position]) : end]),
-            int(self.winners[position]),
+            tuple(bidders[starts[position] : ends_at[position]]),
+            winners[position],
             self.buyers[position],
             self.markets[position],
             self.dates[position],
         )
 
     def __getitem__(self, key: LotKey) -> _Lot:
-        if self._position is None:
-            self._position = {item: position for position, item in enumerate(self.lot_keys)}
-        return self._lot(self._position[key])
+        lot = self._made.get(key)
+        if lot is None:
+            if self._position is None:
+                self._position = {item: position for position, item in enumerate(self.lot_keys)}
+            lot = self._made[key] = self._lot(self._position[key])
+        return lot
 
     def __iter__(self) -> Iterator[LotKey]:
         return iter(self.lot_keys)
