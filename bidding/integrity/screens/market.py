@@ -947,13 +947,12 @@ class MarketState:
         _, buyers, markets, _ = self._lot_columns()
         awarded = np.flatnonzero(table.winners >= 0)
         for kind in ("buyer", "market"):
-            codes: dict[str, int] = {}
             names = buyers if kind == "buyer" else markets
-            code = np.fromiter(
-                (-1 if name is None else codes.setdefault(name, len(codes)) for name in names),
-                dtype=np.int64,
-                count=len(names),
-            )
+            # numbered in order of first use, None -1: a dict lookup per lot in C
+            codes = {name: number for number, name in enumerate(n for n in dict.fromkeys(names) if n is not None)}
+            lookup: dict[str | None, int] = dict(codes.items())
+            lookup[None] = -1
+            code = np.fromiter(map(lookup.__getitem__, names), dtype=np.int64, count=len(names))
             position = awarded[code[awarded] >= 0]
             if not position.size:
                 continue
