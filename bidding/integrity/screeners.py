@@ -180,11 +180,15 @@ def kept_state(kept: IntegrityMarketState) -> market.MarketState:
 async def _keep(session: AsyncSession, state: market.MarketState) -> None:
     now = await clock.now(session)
     data = state.to_bytes()
-    kept = await session.get(IntegrityMarketState, MARKET)
-    if kept is None:
+    # One UPDATE with the bytes as its parameter: the kept row is not read back first (its old
+    # state is megabytes); a session already holding the row sees the new values.
+    changed = await session.execute(
+        sa.update(IntegrityMarketState)
+        .where(IntegrityMarketState.name == MARKET)
+        .values(state=None, data=data, lots=state.lot_count, updated_at=now)
+    )
+    if not getattr(changed, "rowcount", 0):
         session.add(IntegrityMarketState(name=MARKET, state=None, data=data, lots=state.lot_count, updated_at=now))
-    else:
-        kept.state, kept.data, kept.lots, kept.updated_at = None, data, state.lot_count, now
     await session.flush()
 
 

@@ -103,6 +103,64 @@ class _Lot:
 _EMPTY: npt.NDArray[np.int64] = np.zeros(0, dtype=np.int64)
 
 
+class _ArrayLots(Mapping[LotKey, _Lot]):
+    """The lots of a batch state as per-lot columns (no `_Lot` per lot until one is asked for).
+
+    ``sizes``, ``winners``: per lot; ``bidders``: every lot's bidders one lot after the other;
+    ``buyers``, ``markets``, ``dates``: per lot, as `_Lot` holds them. A fold turns the state's
+    lots into a dict first (`MarketState._lot_dict`); reading stays on the arrays.
+    """
+
+    def __init__(
+        self,
+        keys: list[LotKey],
+        sizes: npt.NDArray[np.int64],
+        bidders: npt.NDArray[np.int64],
+        winners: npt.NDArray[np.int64],
+        details: tuple[list[str | None], list[str | None], list[str | None]],
+    ) -> None:
+        self.lot_keys = keys
+        self.sizes = sizes
+        self.bidders = bidders
+        self.winners = winners
+        self.buyers, self.markets, self.dates = details
+        self._position: dict[LotKey, int] | None = None
+        self._columns: tuple[list[int], list[int], list[int], list[int]] | None = None
+        self._made: dict[LotKey, _Lot] = {}  # the `_Lot`s asked for so far (a rule reads a few, often)
+
+    def _lot(self, position: int) -> _Lot:
+        if self._columns is None:  # Python lists once: a lookup per lot, not NumPy scalars
+            ends = np.cumsum(self.sizes)
+            self._columns = ((ends - self.sizes).tolist(), ends.tolist(), self.bidders.tolist(), self.winners.tolist())
+        starts, ends_at, bidders, winners = self._columns
+        return _Lot(
+            tuple(bidders[starts[position] : ends_at[position]]),
+            winners[position],
+            self.buyers[position],
+            self.markets[position],
+            self.dates[position],
+        )
+
+    def __getitem__(self, key: LotKey) -> _Lot:
+        lot = self._made.get(key)
+        if lot is None:
+            if self._position is None:
+                self._position = {item: position for position, item in enumerate(self.lot_keys)}
+            lot = self._made[key] = self._lot(self._position[key])
+        return lot
+
+    def __iter__(self) -> Iterator[LotKey]:
+        return iter(self.lot_keys)
+
+    def __len__(self) -> int:
+        return len(self.lot_keys)
+
+    def __contains__(self, key: object) -> bool:
+        if self._position is None:
+            self._position = {item: position for position, item in enumerate(self.lot_keys)}
+        return key in self._position
+
+
 class _LotTable:
     """The lots as arrays, in the state's lot order: what the per-bidder rules read with NumPy.
 
@@ -216,7 +274,7 @@ class MarketState:
         self._names: list[str] = []
         self._bids: list[int] = []
         self._wins: list[int] = []
-        self._lots: dict[LotKey, _Lot] = {}
+        self._lots: dict[LotKey, _Lot] | _ArrayLots = {}  # _ArrayLots: a batch state, until a fold
         self._pair_counter: Counter[int] | None = Counter()  # None: only in `_pair_arrays` (a batch state)
         # (kind, value) → bidder → the lots it was used in; and per lot what it added, to replace it.
         self._identities: dict[tuple[str, str], dict[str, set[LotKey]]] = {}
@@ -288,7 +346,8 @@ class MarketState:
         identities: tuple[tuple[str, str, str], ...],
     ) -> None:
         self._table = None
-        if key in self._lots:
+        lots = self._lot_dict()
+        if key in lots:
             self._unfold(key)
         indices = tuple(self._index(name) for name in bidders)
         winner_index = self._ids[winner] if winner is not None else -1
@@ -303,14 +362,14 @@ class MarketState:
             self._pair_arrays = None
         if winner_index >= 0:
             self._wins[winner_index] += 1
-        self._lots[key] = _Lot(indices, winner_index, buyer, market, on)
+        lots[key] = _Lot(indices, winner_index, buyer, market, on)
         if identities:
             self._lot_identities[key] = identities
             for kind, value, bidder in identities:
                 self._identities.setdefault((kind, value), {}).setdefault(bidder, set()).add(key)
 
     def _unfold(self, key: LotKey) -> None:
-        old = self._lots.pop(key)
+        old = self._lot_dict().pop(key)
         for index in old.bidders:
             self._bids[index] -= 1
         if self._pair_counter is None:
@@ -331,6 +390,24 @@ class MarketState:
                 del users[bidder]
             if not users:
                 del self._identities[(kind, value)]
+
+    def _lot_dict(self) -> dict[LotKey, _Lot]:
+        """The lots as a dict of `_Lot` (a batch state's columns made into one, for a fold)."""
+        lots = self._lots
+        if not isinstance(lots, dict):
+            lots = dict(lots.items())
+            self._lots = lots
+        return lots
+
+    def _lot_columns(
+        self,
+    ) -> tuple[list[LotKey], list[str | None], list[str | None], list[str | None]]:
+        """Keys, buyers, markets and dates per lot, in lot order (from the columns when kept so)."""
+        lots = self._lots
+        if isinstance(lots, _ArrayLots):
+            return lots.lot_keys, lots.buyers, lots.markets, lots.dates
+        values = list(lots.values())
+        return list(lots), [lot.buyer for lot in values], [lot.market for lot in values], [lot.on for lot in values]
 
     def _shift_pairs(self, indices: Sequence[int], step: int) -> None:
         """Add (step 1) or remove (step -1) one lot's pairs in the sorted pair arrays (array mode)."""
@@ -391,15 +468,16 @@ class MarketState:
             return state
         starts = np.flatnonzero(np.r_[True, lots[1:] != lots[:-1]])
         ends = np.r_[starts[1:], lots.size]
-        bidder_list = bidders.tolist()
         lot_winners = np.where(has_winner[lots[starts]], won[lots[starts]], -1)
-        for lot, start, end, winner in zip(
-            lots[starts].tolist(), starts.tolist(), ends.tolist(), lot_winners.tolist(), strict=True
-        ):
-            buyer, market, on = details[lot]
-            state._lots[keys[lot]] = _Lot(tuple(bidder_list[start:end]), winner, buyer, market, on)
+        numbers = lots[starts].tolist()
+        lot_keys = [keys[lot] for lot in numbers]
+        if len(set(lot_keys)) != len(lot_keys):  # as a dict would keep the last: never in a batch
+            raise MarketInputError("market batch", "keys", "name a lot twice")
+        chosen = [details[lot] for lot in numbers]
+        columns = ([d[0] for d in chosen], [d[1] for d in chosen], [d[2] for d in chosen])
         sizes = ends - starts
-        state._table = _LotTable(list(state._lots), sizes, bidders, lot_winners)
+        state._lots = _ArrayLots(lot_keys, sizes, bidders, lot_winners, columns)
+        state._table = _LotTable(lot_keys, sizes, bidders, lot_winners)
         state._pair_counter = None  # array mode, pairs or not
         state._pair_arrays = _count_pairs(bidders, sizes)
         return state
@@ -541,17 +619,17 @@ class MarketState:
         `from_bytes` counts them again with NumPy, 12 bytes a pair not written (37 of 50 MB for
         1.1 M bids) for ~1 s more at each load.
         """
-        lots = list(self._lots.values())
-        keys = list(self._lots)
+        keys, buyers, markets, dates = self._lot_columns()
+        table = self._lot_table()
         values: dict[str, dict[str, int]] = {"buyers": {}, "markets": {}, "dates": {}}
 
-        def coded(name: str, items: Iterable[str | None]) -> npt.NDArray[np.int32]:
-            table = values[name]
-            return np.fromiter(
-                (-1 if item is None else table.setdefault(item, len(table)) for item in items),
-                dtype="<i4",
-                count=len(lots),
-            )
+        def coded(name: str, items: list[str | None]) -> npt.NDArray[np.int32]:
+            # numbered in order of first use, None left out (-1): a dict lookup per lot in C
+            distinct = [item for item in dict.fromkeys(items) if item is not None]
+            table = values[name] = {item: number for number, item in enumerate(distinct)}
+            number: dict[str | None, int] = dict(table.items())
+            number[None] = -1
+            return np.fromiter(map(number.__getitem__, items), dtype="<i4", count=len(keys))
 
         pair_keys, pair_counts = self.pair_arrays() if with_pairs else (_EMPTY, _EMPTY)
         if pair_keys.size > 1 and not bool((pair_keys[1:] > pair_keys[:-1]).all()):
@@ -559,12 +637,12 @@ class MarketState:
             pair_keys, pair_counts = pair_keys[order], pair_counts[order]
         number = {key: position for position, key in enumerate(keys)}
         arrays: dict[str, npt.NDArray[Any]] = {
-            "sizes": np.fromiter((len(lot.bidders) for lot in lots), dtype="<i4", count=len(lots)),
-            "winners": np.fromiter((lot.winner for lot in lots), dtype="<i4", count=len(lots)),
-            "buyer_codes": coded("buyers", (lot.buyer for lot in lots)),
-            "market_codes": coded("markets", (lot.market for lot in lots)),
-            "date_codes": coded("dates", (lot.on for lot in lots)),
-            "bidders": np.fromiter((index for lot in lots for index in lot.bidders), dtype="<i4"),
+            "sizes": table.sizes,
+            "winners": table.winners,
+            "buyer_codes": coded("buyers", buyers),
+            "market_codes": coded("markets", markets),
+            "date_codes": coded("dates", dates),
+            "bidders": table.bidders,
             "pair_keys": pair_keys.astype("<i8"),
             "pair_counts": pair_counts.astype("<i4"),
         }
@@ -603,31 +681,18 @@ class MarketState:
         state._ids = {name: index for index, name in enumerate(names)}
         state._bids = np.bincount(bidders, minlength=len(names)).tolist()
         state._wins = np.bincount(winners[winners >= 0], minlength=len(names)).tolist()
-        ends = np.cumsum(sizes).tolist()
-        bidder_list = bidders.tolist()
-        start_at = 0
-        buyers, markets, dates = strings["buyers"], strings["markets"], strings["dates"]
-        for ocid, code, end, winner, buyer, market, on in zip(
-            ocids,
-            codes,
-            ends,
-            winners.tolist(),
-            arrays["buyer_codes"].tolist(),
-            arrays["market_codes"].tolist(),
-            arrays["date_codes"].tolist(),
-            strict=True,
-        ):
-            state._lots[(ocid, code)] = _Lot(
-                tuple(bidder_list[start_at:end]),
-                winner,
-                None if buyer < 0 else buyers[buyer],
-                None if market < 0 else markets[market],
-                None if on < 0 else dates[on],
-            )
-            start_at = end
-        if len(state._lots) != lot_count:
+        keys: list[LotKey] = list(zip(ocids, codes, strict=True))
+        if len(set(keys)) != lot_count:
             raise MarketInputError("market state", "lots", "name a lot twice")
-        keys = list(state._lots)
+
+        def decoded(name: str) -> list[str | None]:
+            listed: list[str | None] = [*strings[name], None]  # code -1: the None at the end
+            return list(map(listed.__getitem__, arrays[f"{name[:-1]}_codes"].tolist()))
+
+        columns = (decoded("buyers"), decoded("markets"), decoded("dates"))
+        state._lots = _ArrayLots(
+            keys, sizes.astype(np.int64), bidders.astype(np.int64), winners.astype(np.int64), columns
+        )
         try:
             for position, kind, value, bidder in header.get("identities", []):
                 key = keys[position]
@@ -664,7 +729,7 @@ class MarketState:
             if winner >= 0:
                 self._wins[winner] += 1
             key: LotKey = (str(ocid), lot)
-            self._lots[key] = _Lot(indices, int(winner), buyer, market, on)
+            self._lot_dict()[key] = _Lot(indices, int(winner), buyer, market, on)
             items = tuple((str(k), str(v), str(b)) for k, v, b in identities)
         except (IndexError, TypeError, ValueError) as error:
             raise MarketInputError(where, "lots[]", f"does not fit the bidders list ({error})") from error
@@ -879,16 +944,15 @@ class MarketState:
         a function giving the lots a winner won in it. Counted with NumPy over the lot table.
         """
         table = self._lot_table()
-        lots = list(self._lots.values())
+        _, buyers, markets, _ = self._lot_columns()
         awarded = np.flatnonzero(table.winners >= 0)
         for kind in ("buyer", "market"):
-            codes: dict[str, int] = {}
-            names = [lot.buyer if kind == "buyer" else lot.market for lot in lots]
-            code = np.fromiter(
-                (-1 if name is None else codes.setdefault(name, len(codes)) for name in names),
-                dtype=np.int64,
-                count=len(names),
-            )
+            names = buyers if kind == "buyer" else markets
+            # numbered in order of first use, None -1: a dict lookup per lot in C
+            codes = {name: number for number, name in enumerate(n for n in dict.fromkeys(names) if n is not None)}
+            lookup: dict[str | None, int] = dict(codes.items())
+            lookup[None] = -1
+            code = np.fromiter(map(lookup.__getitem__, names), dtype=np.int64, count=len(names))
             position = awarded[code[awarded] >= 0]
             if not position.size:
                 continue
@@ -1140,6 +1204,9 @@ class MarketState:
     def _lot_table(self) -> _LotTable:
         # Built once per findings run (the batch builds it with the state), dropped whenever a
         # lot is folded: the per-bidder rules then read arrays, not every lot per bidder.
+        if self._table is None and isinstance(self._lots, _ArrayLots):
+            lots_ = self._lots
+            self._table = _LotTable(lots_.lot_keys, lots_.sizes, lots_.bidders, lots_.winners)
         if self._table is None:
             lots = list(self._lots.values())
             self._table = _LotTable(
@@ -1250,17 +1317,24 @@ def _count_pairs(
     """
     sizes = np.asarray(sizes, dtype=np.int64)
     starts = np.cumsum(sizes) - sizes
-    parts = []
+    total = int((sizes * (sizes - 1) // 2).sum())
+    if not total:
+        return _EMPTY, _EMPTY
+    # Every lot's pair keys written into one array (no parts to join), each lot's row of bidders
+    # sorted first (so low, high are columns i < j: no minimum/maximum over the pairs), sorted in place.
+    every = np.empty(total, dtype=np.int64)
+    at = 0
     for size in np.unique(sizes).tolist():
         if size < _PAIR:
             continue
         rows = bidders[(starts[sizes == size][:, None] + np.arange(size)[None, :])]
+        rows.sort(axis=1)
         first, second = np.triu_indices(size, 1)
-        low, high = rows[:, first], rows[:, second]
-        parts.append(((np.minimum(low, high) << 32) | np.maximum(low, high)).ravel())
-    if not parts:
-        return _EMPTY, _EMPTY
-    every = np.sort(np.concatenate(parts))
+        out = every[at : at + rows.shape[0] * first.size].reshape(rows.shape[0], first.size)
+        np.left_shift(rows[:, first], 32, out=out)
+        np.bitwise_or(out, rows[:, second], out=out)
+        at += out.size
+    every.sort()
     first_of = np.flatnonzero(np.r_[True, every[1:] != every[:-1]])
     counts = np.diff(np.r_[first_of, every.size])
     return every[first_of], counts.astype(np.int64)
