@@ -3,7 +3,8 @@
 Each handler locks its row, re-checks it is still due and acts, so a repeated or concurrent sweep
 changes nothing extra:
 
-* ``Award.next_check``: the publicity's due instant, then its end (`publicity.check_due`);
+* ``Award.next_check``: the publicity's due instant (counted daily while its year's calendar is not
+  loaded), then its end (`publicity.check_due`);
 * ``AwardObjection.next_check``: an objection's answer due (`objections.check_answer_due`);
 * the award of a signed contract with nothing pending, due by its state alone: closed into the
   tender's archive (`closing.close_award`);
@@ -22,6 +23,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bidding.award import announcement, closing, complaints, contract, objections, publicity
+from trading.kernel.calendar import load_calendar
 from trading.kernel.settings import Settings, get_settings
 from trading.kernel.storage import open_store
 
@@ -31,11 +33,16 @@ class AwardDue:
 
     name = "award.award_due"
 
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = settings  # None: the process's settings (the worker's), read when it runs
+
     async def due(self, session: AsyncSession, now: datetime, limit: int) -> Sequence[object]:
         return await publicity.due_awards(session, now, limit)
 
     async def run(self, session: AsyncSession, key: object, now: datetime) -> bool:
-        return await publicity.check_due(session, key if isinstance(key, uuid.UUID) else uuid.UUID(str(key)), now)
+        award_id = key if isinstance(key, uuid.UUID) else uuid.UUID(str(key))
+        calendar = load_calendar((self.settings or get_settings()).storage_dir)  # the years loaded by now
+        return await publicity.check_due(session, award_id, now, calendar)
 
 
 class ObjectionAnswerDue:

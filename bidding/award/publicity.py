@@ -5,7 +5,9 @@
   hook, the evaluation may not import it), the award row is created in the same transaction: the
   sector from the tender's category, the shipped rules' version and snapshot, the position
   ``report_signed``, and for engineering the instant the publicity is due (``publicity_publish``,
-  3 days) as ``next_check``. Idempotent: one award per evaluation.
+  3 days) as ``next_check``. Idempotent: one award per evaluation. When that instant falls in a
+  year whose working-day calendar is not loaded yet (results published in late December), the award
+  starts all the same with the instant unknown; the sweep counts it once the year is loaded.
 * **Opening** (`open_publicity`): the tenderee or its agency publishes the publicity, signed with
   its certificate: a detached CAdES signature over `bidding.client.format.award_publicity_statement`
   (the tender, the lot group and the SHA-256 of exactly the content the public page shows, made
@@ -31,7 +33,7 @@ import hashlib
 import json
 import uuid
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Final
 
 import sqlalchemy as sa
@@ -50,7 +52,7 @@ from certs.errors import Refused
 from certs.trustlist.model import Usage, fingerprint
 from trading.kernel import clock
 from trading.kernel.auth.identity import Actor
-from trading.kernel.calendar import WorkingCalendar, load_calendar
+from trading.kernel.calendar import CalendarYearMissing, WorkingCalendar, load_calendar
 from trading.kernel.db.types import uuid7
 from trading.kernel.errors import NotFound, PermissionDenied
 from trading.kernel.settings import Settings
@@ -61,6 +63,8 @@ from trading.parties.models import Organisation, OrganisationKind, OrganisationS
 
 SUBJECT: Final = "award.award"
 LATE_TEMPLATE: Final = "award.publicity_late"
+CALENDAR_RETRY: Final = timedelta(days=1)
+"""How often the sweep tries again to count a due instant whose year's calendar is not loaded."""
 
 
 def rules_of(award: Award) -> AwardRules:
@@ -142,12 +146,11 @@ async def start_award(
     sector = Sector.of_category(tender.category.value)
     rules = rules or shipped_rules()
     published_at = evaluation.results_published_at
-    due = (
-        rules.due(PeriodKey.PUBLICITY_PUBLISH, sector, published_at, calendar)
-        if rules.applies(PeriodKey.PUBLICITY_PUBLISH, sector)
-        else None
-    )
     now = await clock.now(session)
+    # The experts' last signature publishes the results: the award starts even when the due
+    # instant falls in a year whose calendar is not loaded yet (December). It stays unknown, and the
+    # sweep counts it daily until the administrator loads the year (`check_due`).
+    due, missing_year = _publicity_due(rules, sector, published_at, calendar)
     award = Award(
         id=uuid7(),
         tender_id=tender.id,
@@ -164,7 +167,7 @@ async def start_award(
         report_published_at=published_at,
         publicity_due=due,
         passed_over={"dropped": []},
-        next_check=due,
+        next_check=now + CALENDAR_RETRY if missing_year else due,
         created_at=now,
         updated_at=now,
     )
@@ -182,10 +185,25 @@ async def start_award(
             "sector": sector.value,
             "rules_version": rules.version,
             "publicity_due": due.isoformat() if due else None,
+            **({"calendar_year_missing": missing_year} if missing_year else {}),
         },
         project_code=tender.project_code,
     )
     return award
+
+
+def _publicity_due(
+    rules: AwardRules, sector: Sector, published_at: datetime, calendar: WorkingCalendar
+) -> tuple[datetime | None, int | None]:
+    """The instant the publicity is due (``None`` where the sector has none), or the calendar year
+    it needs and lacks.
+    """
+    if not rules.applies(PeriodKey.PUBLICITY_PUBLISH, sector):
+        return None, None
+    try:
+        return rules.due(PeriodKey.PUBLICITY_PUBLISH, sector, published_at, calendar), None
+    except CalendarYearMissing as missing:
+        return None, missing.year
 
 
 # --- the content and the statement ----------------------------------------------------------------
@@ -433,14 +451,19 @@ async def _warn_late(session: AsyncSession, award: Award, tender: Tender, now: d
     return True
 
 
-async def check_due(session: AsyncSession, award_id: uuid.UUID, now: datetime) -> bool:
+async def check_due(
+    session: AsyncSession, award_id: uuid.UUID, now: datetime, calendar: WorkingCalendar | None = None
+) -> bool:
     """The sweep's look at one award (locked, re-checked): close an open publicity at its end; warn
-    once when the publicity's due instant passed with none opened. True when something changed.
+    once when the publicity's due instant passed with none opened; count a due instant left unknown
+    at the start (its year's calendar was not loaded) once the year is. True when something changed.
     """
     award = await session.scalar(sa.select(Award).where(Award.id == award_id).with_for_update())
     if award is None or award.next_check is None or award.next_check > now:
         return False
     tender = await session.get_one(Tender, award.tender_id)
+    if award.state is AwardState.REPORT_SIGNED and award.publicity_due is None:
+        return await _count_unknown_due(session, award, tender, now, calendar or load_calendar(None))
     if award.state is AwardState.REPORT_SIGNED and award.publicity_due is not None:
         award.next_check = None
         if now < award.publicity_due:  # pragma: no cover - next_check is the due instant
@@ -451,6 +474,29 @@ async def check_due(session: AsyncSession, award_id: uuid.UUID, now: datetime) -
         return await _close_if_over(session, award, tender, now)
     award.next_check = None
     return False
+
+
+async def _count_unknown_due(
+    session: AsyncSession, award: Award, tender: Tender, now: datetime, calendar: WorkingCalendar
+) -> bool:
+    due, missing_year = _publicity_due(rules_of(award), award.sector, award.report_published_at, calendar)
+    if missing_year is not None:
+        award.next_check = now + CALENDAR_RETRY
+        return False
+    award.publicity_due = due
+    award.next_check = due if due is not None and now < due else None
+    await append_entry(
+        session,
+        actor=Actor.system(),
+        action="award.publicity_due_counted",
+        subject_type=SUBJECT,
+        subject_id=str(award.id),
+        summary={"publicity_due": due.isoformat() if due else None, "lot_group": award.lot_group},
+        project_code=tender.project_code,
+    )
+    if due is not None and now >= due:
+        await _warn_late(session, award, tender, now)
+    return True
 
 
 async def _close_if_over(session: AsyncSession, award: Award, tender: Tender, now: datetime) -> bool:

@@ -33,6 +33,8 @@ from pathlib import Path
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
+from trading.kernel.errors import Conflict
+
 CHINA: Final = ZoneInfo("Asia/Shanghai")
 SHIPPED_PACKAGE: Final = "trading.kernel.calendar_data"
 FIRST_YEAR: Final = 2000
@@ -57,11 +59,21 @@ class CalendarError(ValueError):
         self.problem = message
 
 
-class CalendarYearMissing(LookupError):
-    """No schedule is loaded for the year a computation reaches."""
+class CalendarYearMissing(Conflict, LookupError):
+    """No schedule is loaded for the year a computation reaches.
+
+    A `Conflict` (409, rule ``calendar_year_loaded``): an act whose period reaches an unloaded
+    year is refused with that reason on every surface, never a 500, until an administrator loads
+    the year; acts that must not wait (the award stage starting when the experts sign) catch it
+    and count the period once the year is loaded.
+    """
 
     def __init__(self, year: int) -> None:
-        super().__init__(f"the working-day calendar for {year} is not loaded (ggzy calendar load FILE)")
+        super().__init__(
+            f"the working-day calendar for {year} is not loaded (ggzy calendar load FILE)",
+            field="calendar",
+            rule="calendar_year_loaded",
+        )
         self.year = year
 
 

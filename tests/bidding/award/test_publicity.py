@@ -39,7 +39,7 @@ from tests.bidding.award.world import (
 )
 from tests.bidding.factories import bidder_party, ledger_entries, party, sign_document, tenderee_party
 from trading.kernel.auth.roles import Role
-from trading.kernel.calendar import load_calendar
+from trading.kernel.calendar import WorkingCalendar, load_calendar
 from trading.kernel.clock import ShiftedClock, use_clock
 from trading.kernel.db.uow import transaction
 from trading.kernel.errors import PermissionDenied
@@ -170,6 +170,63 @@ async def test_a_late_opening_warns_the_supervisor_once(  # noqa: PLR0917 - the 
         assert len(await ledger_entries(session, chain_for(world.project_code), "award.publicity_late")) == 1
         [entry] = await ledger_entries(session, chain_for(world.project_code), "award.publicity_opened")
         assert entry.summary["late"] is True
+
+
+async def test_results_published_before_the_due_year_is_loaded_start_the_award_and_the_sweep_counts_later(  # noqa: PLR0917 - the fixtures it needs
+    session_maker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    store: FileStore,
+    dev_tsa: LocalTsa,
+    dev_pki: DevPki,
+    dev_lists: None,
+) -> None:
+    """Late December: the publicity's due instant falls in a year the administrator has not loaded.
+    The experts' last signature still publishes the results and starts the award (the due instant
+    unknown, never guessed); the sweep tries daily and counts it once the year is loaded.
+    """
+    del dev_lists
+    unloaded = WorkingCalendar({})  # no year loaded: the one the due instant needs is missing
+
+    async def start_without_the_year(session: AsyncSession, evaluation: evaluation_results.Evaluation) -> object:
+        return await publicity.start_award(session, evaluation, calendar=unloaded)
+
+    evaluation_results.use_published_hook(start_without_the_year)
+    owner = await tenderee_party(session_maker, settings, dev_pki)
+    world = await signed_report(session_maker, settings, store, dev_tsa, dev_pki, owner)
+    award = await award_of(session_maker, world)
+    assert award.state is AwardState.REPORT_SIGNED
+    assert award.publicity_due is None
+    assert award.next_check is not None
+    now = await db_now(session_maker)
+    assert award.next_check - now <= publicity.CALENDAR_RETRY
+    async with session_maker() as session:
+        [started] = await ledger_entries(session, chain_for(world.project_code), "award.started")
+    assert started.summary["publicity_due"] is None
+    assert started.summary["calendar_year_missing"] == award.report_published_at.year
+
+    # A day later, the year still missing: nothing counted, the next try a day on.
+    with use_clock(ShiftedClock(award.next_check - now)):
+        async with transaction(session_maker) as session:
+            assert await publicity.check_due(session, award.id, award.next_check, unloaded) is False
+    retried = await award_of(session_maker, world)
+    assert retried.publicity_due is None
+    assert retried.next_check == award.next_check + publicity.CALENDAR_RETRY
+
+    # The year loaded (the shipped calendar has it): the sweep counts the due instant, once.
+    with use_clock(ShiftedClock(retried.next_check - now)):
+        assert (await run_sweep(session_maker, [AwardDue(settings)])).total_changed == 1
+        assert (await run_sweep(session_maker, [AwardDue(settings)])).total_changed == 0
+    counted = await award_of(session_maker, world)
+    expected = shipped_rules().due(
+        PeriodKey.PUBLICITY_PUBLISH, counted.sector, counted.report_published_at, load_calendar(None)
+    )
+    assert counted.publicity_due == expected
+    async with session_maker() as session:
+        [entry] = await ledger_entries(session, chain_for(world.project_code), "award.publicity_due_counted")
+    assert entry.summary["publicity_due"] == expected.isoformat()
+    # The publicity opens as usual, in time: the due instant lies ahead of today.
+    opened = await open_publicity(session_maker, settings, counted, owner, owner)
+    assert opened.late is False
 
 
 async def test_bad_openings_are_refused_with_the_rule_and_nothing_is_stored(  # noqa: PLR0917 - the fixtures it needs

@@ -17,6 +17,7 @@ from litestar import Litestar, get
 from litestar.exceptions import HTTPException
 from litestar.params import FromPath
 
+from trading.kernel.calendar import CalendarYearMissing
 from trading.kernel.settings import Settings
 from trading.server import observability, routing
 from trading.server.errors import exception_handlers
@@ -90,3 +91,34 @@ async def test_a_refused_logout_is_counted_and_logged_as_403(
     metrics = (await client.get("/metrics")).text
     assert re.search(r'ggzy_http_requests_total\{method="POST",route="/logout",status="403"\} [1-9]', metrics)
     assert 'route="/logout",status="500"' not in metrics
+
+
+@get("/api/v1/calendar-reach", sync_to_thread=False)
+def api_reaching_an_unloaded_year() -> None:
+    raise CalendarYearMissing(2031)
+
+
+@get("/calendar-reach", sync_to_thread=False)
+def page_reaching_an_unloaded_year() -> None:
+    raise CalendarYearMissing(2031)
+
+
+async def test_a_period_reaching_an_unloaded_year_is_a_409_naming_the_calendar(settings: Settings) -> None:
+    """An act whose period ends in a year the administrator has not loaded (late December) is
+    refused with the reason, on the API and on the page, never answered with a 500.
+    """
+    app = Litestar(
+        route_handlers=[api_reaching_an_unloaded_year, page_reaching_an_unloaded_year],
+        exception_handlers=exception_handlers(),
+        template_config=routing.template_config(settings),
+        state={"settings": settings},
+    )
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver.local") as client:
+        api = await client.get("/api/v1/calendar-reach")
+        page = await client.get("/calendar-reach", headers={"Accept-Language": "zh-CN"})
+    assert api.status_code == 409
+    problem = api.json()
+    assert "2031" in problem["detail"]
+    assert (problem["errors"][0]["field"], problem["errors"][0]["rule"]) == ("calendar", "calendar_year_loaded")
+    assert_error_page(page, 409)
+    assert "该年度的工作日历尚未加载。" in page.text
