@@ -40,6 +40,7 @@ import contextlib
 import fcntl
 import os
 import re
+import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, AbstractContextManager, asynccontextmanager, contextmanager
@@ -201,8 +202,24 @@ def open_store(settings: Settings) -> Store:
     if storage.backend == "s3":
         from trading.kernel.storage_s3 import S3Store  # noqa: PLC0415 - only production needs obstore
 
-        return S3Store.from_settings(storage, scratch=settings.var_dir / "tmp")
+        return S3Store.from_settings(storage, scratch=scratch_dir(settings))
     return FileStore(settings.storage_dir)
+
+
+def scratch_dir(settings: Settings) -> Path:
+    """The node's folder for the S3 backend's local spool files (shared by its processes)."""
+    return settings.var_dir / "tmp"
+
+
+def clean_scratch_at_start(settings: Settings) -> int:
+    """Blocking: a starting process removes the spool files of the node's dead processes (S3 only;
+    `trading.kernel.storage_s3.clean_scratch`); the count.
+    """
+    if settings.storage.backend != "s3":
+        return 0
+    from trading.kernel.storage_s3 import clean_scratch  # noqa: PLC0415 - only production needs obstore
+
+    return clean_scratch(scratch_dir(settings), now=time.time())
 
 
 class UploadWriter:

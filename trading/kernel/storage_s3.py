@@ -38,6 +38,11 @@ once (no pieces, no hold, no copy back), and a resumable upload's pieces are rea
 Durability is the server's: a PUT returns once the object is stored (SeaweedFS: written to its
 volume servers with the configured replication), so the local backend's fsync steps have no
 counterpart here.
+
+Local files (``<var>/tmp``, shared by the node's processes) are named ``<kind>-<pid>-…tmp`` after
+the process that spools them: a process killed mid-request (kill -9, OOM) cannot delete its own,
+so every web process removes, when it starts, the files of processes that no longer run on this
+node and any older than `SCRATCH_MAX_AGE` (`clean_scratch`): a sibling's live spool stays.
 """
 
 from __future__ import annotations
@@ -405,7 +410,7 @@ class S3Store:
         same content-addressed object, which exists once (``If-None-Match: *``).
         """
         self.scratch.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(dir=self.scratch, prefix=f"whole-{upload_id}-", suffix=".tmp")
+        fd, name = tempfile.mkstemp(dir=self.scratch, prefix=f"whole-{os.getpid()}-{upload_id}-", suffix=".tmp")
         whole = S3WholeUpload(self, Path(name), fd)
         try:
             yield whole
@@ -514,7 +519,7 @@ class S3Store:
         error only, with ``keep``: then the caller deletes it).
         """
         self.scratch.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(dir=self.scratch, prefix="s3-", suffix=".tmp")
+        fd, name = tempfile.mkstemp(dir=self.scratch, prefix=f"s3-{os.getpid()}-", suffix=".tmp")
         path = Path(name)
         try:
             with os.fdopen(fd, "wb") as handle:
@@ -526,3 +531,40 @@ class S3Store:
             raise
         if not keep:
             await asyncio.to_thread(path.unlink, missing_ok=True)
+
+
+SCRATCH_MAX_AGE: Final = 24 * 3600
+"""Seconds after which a spool file is removed even if a process with its pid runs (the pid was
+reused): a spool lives for one request; a day is far past any upload or download."""
+
+
+def _process_runs(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)  # signal 0: existence only
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process: alive
+    return True
+
+
+def clean_scratch(scratch: Path, *, now: float) -> int:
+    """Blocking: remove the spool files in ``scratch`` whose process no longer runs or that are
+    older than `SCRATCH_MAX_AGE`; files not named by this module are left alone.
+    """
+    if not scratch.is_dir():
+        return 0
+    removed = 0
+    for path in scratch.glob("*-*-*.tmp"):
+        kind, _, rest = path.name.partition("-")
+        pid_text = rest.split("-", 1)[0]
+        if kind not in {"s3", "whole"} or not pid_text.isdigit():
+            continue
+        try:
+            age = now - path.stat().st_mtime
+        except FileNotFoundError:
+            continue  # its process finished with it meanwhile
+        if age > SCRATCH_MAX_AGE or (int(pid_text) != os.getpid() and not _process_runs(int(pid_text))):
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed

@@ -7,10 +7,12 @@ metrics, then mounts the API routers under ``/api/v1`` and the web pages under `
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
+import structlog
 from litestar import Litestar
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
@@ -21,6 +23,7 @@ from trading.kernel.api.bounds import input_bounds_middleware
 from trading.kernel.db.engine import create_engine, create_session_maker
 from trading.kernel.logging import configure_logging
 from trading.kernel.settings import Settings, get_settings
+from trading.kernel.storage import clean_scratch_at_start
 from trading.kernel.tasks import Publisher, set_publisher
 from trading.kernel.web.errors import prepare_error_page
 from trading.kernel.web.i18n import locale_middleware
@@ -35,6 +38,9 @@ from trading.server.security_headers import security_headers
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+
+log = structlog.get_logger(__name__)
 
 API_PREFIX = "/api/v1"
 
@@ -76,6 +82,15 @@ def create_app(
         finally:
             await engine.dispose()
 
+    @asynccontextmanager
+    async def scratch_lifespan(_: Litestar) -> AsyncIterator[None]:
+        # A process killed mid-request leaves its spool file behind (S3 backend); the next one to
+        # start on the node removes it, never a running sibling's.
+        removed = await asyncio.to_thread(clean_scratch_at_start, settings)
+        if removed:
+            log.info("storage.scratch_cleaned", files=removed)
+        yield
+
     wiring.register_evaluation_hooks(settings)
     wiring.use_guarantor_api(settings)
     guarantee_facts.register()  # the guarantees pages read tender facts through it
@@ -84,7 +99,7 @@ def create_app(
         route_handlers=routing.route_handlers(API_PREFIX),
         guards=[routing.permission_guard()],
         dependencies={"db_session": Provide(provide_db_session), "actor": Provide(provide_actor)},
-        lifespan=[database_lifespan, actor_cache_lifespan(settings), live_lifespan(settings)],
+        lifespan=[database_lifespan, scratch_lifespan, actor_cache_lifespan(settings), live_lifespan(settings)],
         state=State(
             {
                 "settings": settings,
