@@ -190,6 +190,7 @@ ACTION_LABELS: Final[Mapping[str, str]] = MappingProxyType(
         "award.publicity_opened": N_("Candidates' publicity published"),
         "award.publicity_closed": N_("Candidates' publicity closed"),
         "award.publicity_late": N_("Candidates' publicity not published in time"),
+        "award.publicity_due_counted": N_("Publicity deadline counted once the calendar year was loaded"),
         "award.confirmed": N_("Winner confirmed"),
         "award.reassigned": N_("Winner passed over, next candidate awarded"),
         "award.failed": N_("Tender failed (no winner)"),
