@@ -420,7 +420,7 @@ class ProjectService:
         await self._requirement(organisation_id, data.requirement_id, problems, required=False)
         publicity_from = publicity_until = None
         if data.method is ProcurementMethod.SINGLE_SOURCE and not problems.items:
-            calendar = working_calendar.load_calendar(self.settings.storage_dir)
+            calendar = await working_calendar.load_calendar(self.session)
             try:
                 publicity_until = calendar.end_of_working_days(now, rules.SINGLE_SOURCE_PUBLICITY_WORKING_DAYS)
                 publicity_from = now

@@ -178,7 +178,7 @@ async def _draft(
     **kwargs: object,
 ) -> Contract:
     async with transaction(session_maker, lock=True) as session:
-        return await contracts.draft_contract(session, settings, store, owner.actor(), award.id, **kwargs)  # type: ignore[arg-type]
+        return await contracts.draft_contract(session, store, owner.actor(), award.id, **kwargs)  # type: ignore[arg-type]
 
 
 async def current(

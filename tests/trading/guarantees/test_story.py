@@ -130,7 +130,7 @@ class Platform:
         queued = [m for m in self.publisher.published if m.name == RELEASE_TASK]
         self.publisher.published.clear()
         for message in queued:
-            await release_bid_securities(self.maker, self.settings.storage_dir, **message.kwargs)
+            await release_bid_securities(self.maker, **message.kwargs)
         return [m.kwargs for m in queued]
 
 
@@ -453,7 +453,7 @@ async def issue_notices(p: Platform, owner: Party, award_id: uuid.UUID) -> None:
 async def sign_the_contract(p: Platform, owner: Party, winner: Party, award_id: uuid.UUID) -> None:
     """The contract drafted by the tenderee, signed by the winner, then by the tenderee."""
     async with transaction(p.maker, lock=True) as session:
-        await contracts.draft_contract(session, p.settings, p.store, owner.actor(), award_id)
+        await contracts.draft_contract(session, p.store, owner.actor(), award_id)
     for party in (winner, owner):
         async with p.maker() as session:
             current = await contracts.contract_pdf(session, p.store, party.actor(), award_id)
