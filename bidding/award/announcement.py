@@ -47,7 +47,8 @@ from bidding.evaluation.results import EvaluationResult
 from bidding.models import Tender
 from trading.kernel import clock
 from trading.kernel.auth.identity import Actor
-from trading.kernel.calendar import WorkingCalendar, load_calendar
+from trading.kernel.calendar import WorkingCalendar
+from trading.kernel.calendar_versions import load_calendar
 from trading.kernel.db.types import uuid7
 from trading.kernel.errors import PermissionDenied
 from trading.kernel.settings import Settings

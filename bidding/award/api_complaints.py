@@ -29,7 +29,7 @@ from bidding.award.models import Complaint
 from bidding.policies import BiddingPermission
 from bidding.visibility import Exposure, guarded
 from trading.kernel.auth.identity import Actor
-from trading.kernel.calendar import load_calendar
+from trading.kernel.calendar_versions import load_calendar
 from trading.kernel.settings import Settings
 
 PREFIX: Final = "/award/tenders"

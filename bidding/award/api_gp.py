@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bidding.award import announcement, publicity
 from bidding.award.lookups import tender_of
 from bidding.visibility import Exposure, exposes
-from trading.kernel.calendar import load_calendar
+from trading.kernel.calendar_versions import load_calendar
 
 PREFIX: Final = "/award/tenders"
 PUBLIC_PATHS: Final = frozenset({f"/api/v1{PREFIX}/{{code}}/result"})

@@ -59,7 +59,7 @@ from bidding.client import format as fmt
 from bidding.models import Bid, BidStatus, Tender
 from trading.kernel import clock, tasks
 from trading.kernel.auth.identity import Actor
-from trading.kernel.calendar import load_calendar
+from trading.kernel.calendar_versions import load_calendar
 from trading.kernel.errors import PermissionDenied
 from trading.kernel.settings import Settings
 from trading.ledger.service import append_entry, request_checkpoint

@@ -65,7 +65,8 @@ from bidding.models import Tender
 from trading.kernel import clock
 from trading.kernel.auth.identity import Actor
 from trading.kernel.auth.roles import Role
-from trading.kernel.calendar import CalendarYearMissing, WorkingCalendar, load_calendar
+from trading.kernel.calendar import CalendarYearMissing, WorkingCalendar
+from trading.kernel.calendar_versions import load_calendar
 from trading.kernel.db.types import uuid7
 from trading.kernel.errors import NotFound, PermissionDenied
 from trading.kernel.settings import Settings

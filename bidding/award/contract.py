@@ -79,7 +79,8 @@ from bidding.models import Bid, BidStatus, Lot, Tender
 from bidding.signed_revisions import check_signed_revision, signer_party_of
 from trading.kernel import clock, tasks
 from trading.kernel.auth.identity import Actor
-from trading.kernel.calendar import CalendarYearMissing, load_calendar
+from trading.kernel.calendar import CalendarYearMissing
+from trading.kernel.calendar_versions import load_calendar
 from trading.kernel.db.types import JSONData, uuid7
 from trading.kernel.errors import NotFound, PermissionDenied
 from trading.kernel.settings import Settings

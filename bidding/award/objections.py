@@ -49,7 +49,7 @@ from certs.errors import Refused
 from certs.trustlist.model import Usage, fingerprint
 from trading.kernel import clock
 from trading.kernel.auth.identity import Actor
-from trading.kernel.calendar import load_calendar
+from trading.kernel.calendar_versions import load_calendar
 from trading.kernel.db.types import uuid7
 from trading.kernel.errors import NotFound, PermissionDenied
 from trading.kernel.settings import Settings

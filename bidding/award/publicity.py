@@ -52,7 +52,8 @@ from certs.errors import Refused
 from certs.trustlist.model import Usage, fingerprint
 from trading.kernel import clock
 from trading.kernel.auth.identity import Actor
-from trading.kernel.calendar import CalendarYearMissing, WorkingCalendar, load_calendar
+from trading.kernel.calendar import CalendarYearMissing, WorkingCalendar
+from trading.kernel.calendar_versions import load_calendar
 from trading.kernel.db.types import uuid7
 from trading.kernel.errors import NotFound, PermissionDenied
 from trading.kernel.settings import Settings

@@ -40,7 +40,7 @@ from bidding.policies import BiddingPermission
 from bidding.visibility import Exposure, guarded
 from trading.kernel import clock
 from trading.kernel.auth.identity import Actor
-from trading.kernel.calendar import load_calendar
+from trading.kernel.calendar_versions import load_calendar
 from trading.kernel.errors import NotFound, PermissionDenied
 from trading.kernel.settings import Settings
 from trading.kernel.web.forms import FieldError, FormBody

@@ -37,7 +37,7 @@ from bidding.visibility import Exposure, exposes, guarded
 from trading.kernel import clock
 from trading.kernel.auth.guards import current_actor
 from trading.kernel.auth.identity import Actor
-from trading.kernel.calendar import load_calendar
+from trading.kernel.calendar_versions import load_calendar
 from trading.kernel.errors import PermissionDenied
 from trading.kernel.settings import Settings
 from trading.kernel.web.forms import FieldError, FormBody

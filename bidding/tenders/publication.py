@@ -25,7 +25,7 @@ from certs.errors import Refused
 from certs.pathval.validate import check_usage
 from certs.trustlist.model import Usage
 from trading.kernel import calendar as working_calendar
-from trading.kernel import clock
+from trading.kernel import calendar_versions, clock
 from trading.kernel.auth.identity import Actor
 from trading.ledger.service import disclose_chain
 
@@ -127,7 +127,7 @@ class TenderPublication(TenderBase):
         start, until = tender.documents_from, tender.documents_until
         if not count or start is None or until is None or until < start:
             return
-        calendar = await working_calendar.load_calendar(self.session)
+        calendar = await calendar_versions.load_calendar(self.session)
         try:
             earliest_end = calendar.end_of_working_days(max(start, now), count)
         except working_calendar.CalendarYearMissing as exc:

@@ -37,7 +37,8 @@ from trading.guarantees.models import Guarantee, GuaranteeStatus, ReleaseReason
 from trading.guarantees.notices import notify_guarantee
 from trading.guarantees.repository import LIVE, GuaranteesRepository
 from trading.kernel.auth.identity import Actor
-from trading.kernel.calendar import CHINA, CalendarYearMissing, load_calendar
+from trading.kernel.calendar import CHINA, CalendarYearMissing
+from trading.kernel.calendar_versions import load_calendar
 from trading.kernel.db.uow import transaction
 
 log = structlog.get_logger(__name__)

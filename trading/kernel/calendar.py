@@ -8,9 +8,9 @@ comes from (``version``) and its holidays and 调休 working days. 2025 and 2026
 as the year's next version in the table ``calendar_versions`` (earlier versions stay); the newest
 version of a year is in force and takes precedence over the shipped file of the same year. The
 table, not a node's disk, holds them, so every web and worker process counts on the same calendar
-(`load_calendar` reads it in the caller's session). Recording the load on the ledger is the
-caller's part, in the same transaction (`trading.server.workdays.service`): the kernel may not
-import the ledger.
+(`trading.kernel.calendar_versions.load_calendar` reads it in the caller's session; this module
+stays pure, for the award's rules). Recording the load on the ledger is the caller's part, in the
+same transaction (`trading.server.workdays.service`): the kernel may not import the ledger.
 
 A day is a working day when the schedule lists it as a 调休 working day, or when it is a Monday to
 Friday that is not a holiday. Days are civil dates in Asia/Shanghai. Periods follow the Civil Code
@@ -24,26 +24,16 @@ only would shorten legal minimum periods over an unannounced holiday.
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from importlib import resources
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Integer, Select, String, Text, and_, func, insert, select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Mapped, mapped_column
-
-from trading.kernel import clock
-from trading.kernel.db.base import Base
 from trading.kernel.errors import Conflict
-
-if TYPE_CHECKING:
-    from sqlalchemy.ext.asyncio import AsyncSession
 
 CHINA: Final = ZoneInfo("Asia/Shanghai")
 SHIPPED_PACKAGE: Final = "trading.kernel.calendar_data"
@@ -188,7 +178,9 @@ def read_schedule(raw: bytes) -> YearSchedule:
 
 @dataclass(frozen=True, slots=True)
 class WorkingCalendar:
-    """Working days over the known years (pure; build one with `load_calendar` or `shipped_calendar`)."""
+    """Working days over the known years (pure; build one with `shipped_calendar` or, with the years
+    loaded, `trading.kernel.calendar_versions.load_calendar`).
+    """
 
     years: Mapping[int, YearSchedule]
 
@@ -240,7 +232,7 @@ class WorkingCalendar:
 
 
 @functools.cache
-def _shipped() -> Mapping[int, YearSchedule]:
+def shipped_schedules() -> Mapping[int, YearSchedule]:
     # Package data: the same in every process for the life of the process, so reading it once is safe.
     found = {}
     for entry in resources.files(SHIPPED_PACKAGE).iterdir():
@@ -252,92 +244,7 @@ def _shipped() -> Mapping[int, YearSchedule]:
 
 def shipped_calendar() -> WorkingCalendar:
     """The years the platform ships (``calendar_data/``), without any the administrator loaded."""
-    return WorkingCalendar(_shipped())
-
-
-class CalendarVersion(Base):
-    """One loaded edition of a year's schedule, kept byte for byte as the administrator gave it.
-
-    Versions are numbered per year from 1 and never change; the highest number is in force. The
-    primary key (year, number) is what keeps two concurrent loads from sharing a number
-    (`add_version` retries on the next one).
-    """
-
-    __tablename__ = "calendar_versions"
-
-    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    number: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    content: Mapped[str] = mapped_column(Text)
-    """The file as loaded (UTF-8): its SHA-256 is ``sha256``."""
-    sha256: Mapped[str] = mapped_column(String(64))
-    loaded_at: Mapped[datetime]
-
-
-@dataclass(frozen=True, slots=True)
-class StoredVersion:
-    """One loaded edition of a year's schedule (a row of ``calendar_versions``), read."""
-
-    number: int
-    sha256: str
-    schedule: YearSchedule
-    loaded_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class UnreadableVersion:
-    """A stored version that no longer reads as a schedule (a parser grown stricter, or a row edited
-    by hand): listed with its problem, so one bad row does not hide the year's other versions.
-    """
-
-    number: int
-    sha256: str
-    problem: CalendarError
-    loaded_at: datetime
-
-
-def _read_row(row: CalendarVersion) -> StoredVersion | UnreadableVersion:
-    try:
-        return StoredVersion(row.number, row.sha256, read_schedule(row.content.encode()), row.loaded_at)
-    except CalendarError as exc:
-        return UnreadableVersion(row.number, row.sha256, exc, row.loaded_at)
-
-
-def _in_force() -> Select[CalendarVersion]:
-    newest = (
-        select(CalendarVersion.year, func.max(CalendarVersion.number).label("number"))
-        .group_by(CalendarVersion.year)
-        .subquery()
-    )
-    return select(CalendarVersion).join(
-        newest, and_(CalendarVersion.year == newest.c.year, CalendarVersion.number == newest.c.number)
-    )
-
-
-async def load_calendar(session: AsyncSession) -> WorkingCalendar:
-    """The shipped years with each loaded year's newest version over them, as the database says:
-    every web and worker process sees the same calendar (no file on a node's disk decides it).
-
-    A version in force that no longer reads raises `CalendarError`: a period is not counted on a
-    schedule the platform cannot read.
-    """
-    years = dict(_shipped())
-    for row in (await session.scalars(_in_force())).all():
-        years[row.year] = read_schedule(row.content.encode())
-    return WorkingCalendar(years)
-
-
-async def stored_versions(session: AsyncSession, year: int) -> list[StoredVersion | UnreadableVersion]:
-    """Every edition loaded for ``year``, oldest first (none for a year only shipped)."""
-    rows = await session.scalars(
-        select(CalendarVersion).where(CalendarVersion.year == year).order_by(CalendarVersion.number)
-    )
-    return [_read_row(row) for row in rows.all()]
-
-
-MAX_NUMBER_ATTEMPTS: Final = 50
-"""Concurrent loads of one year each lose the race at most once per rival; this bound only stops a
-loop on a constraint that fails for another reason.
-"""
+    return WorkingCalendar(shipped_schedules())
 
 
 def check_schedule_file(raw: bytes) -> tuple[YearSchedule, str]:
@@ -347,30 +254,3 @@ def check_schedule_file(raw: bytes) -> tuple[YearSchedule, str]:
     except UnicodeDecodeError as exc:
         raise CalendarError(f"not UTF-8: {exc}", rule="json") from exc
     return read_schedule(raw), content
-
-
-async def add_version(session: AsyncSession, raw: bytes) -> StoredVersion:
-    """Check ``raw`` and keep it as its year's next version, in force from the caller's commit.
-
-    The number is the year's highest plus one; when a concurrent load took it first, the insert
-    fails on the primary key inside a savepoint and the next number is tried (on PostgreSQL the
-    insert waits for the rival's transaction, so the retry reads its row). Only flushes.
-    """
-    schedule, content = check_schedule_file(raw)
-    digest = hashlib.sha256(raw).hexdigest()
-    loaded_at = await clock.now(session)
-    highest = select(func.max(CalendarVersion.number)).where(CalendarVersion.year == schedule.year)
-    for _ in range(MAX_NUMBER_ATTEMPTS):
-        number = (await session.scalar(highest) or 0) + 1
-        try:
-            async with session.begin_nested():
-                await session.execute(
-                    insert(CalendarVersion).values(
-                        year=schedule.year, number=number, content=content, sha256=digest, loaded_at=loaded_at
-                    )
-                )
-        except IntegrityError:
-            continue
-        return StoredVersion(number, digest, schedule, loaded_at)
-    msg = f"no free version number for {schedule.year} after {MAX_NUMBER_ATTEMPTS} attempts"
-    raise RuntimeError(msg)

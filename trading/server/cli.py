@@ -281,6 +281,7 @@ def calendar_load(path: Path) -> None:
     import asyncio  # noqa: PLC0415
 
     from trading.kernel import calendar as working_calendar  # noqa: PLC0415
+    from trading.kernel import calendar_versions  # noqa: PLC0415
     from trading.kernel.auth.identity import Actor  # noqa: PLC0415
     from trading.kernel.db.engine import create_engine, create_session_maker  # noqa: PLC0415
     from trading.kernel.db.uow import transaction  # noqa: PLC0415
@@ -294,7 +295,7 @@ def calendar_load(path: Path) -> None:
         click.echo(f"refused: {exc}", err=True)
         sys.exit(1)
 
-    async def run() -> working_calendar.StoredVersion:
+    async def run() -> calendar_versions.StoredVersion:
         engine = create_engine(settings.db.url, pool_size=1, busy_timeout_ms=settings.db.sqlite_busy_timeout_ms)
         try:
             async with transaction(create_session_maker(engine), lock=True) as session:

@@ -66,8 +66,7 @@ from trading.guarantees import api_auth as guarantees_api_auth
 from trading.guarantees import api_keys as guarantees_api_keys
 from trading.guarantees import policies as guarantees_policies
 from trading.guarantees import release_jobs as guarantee_release_jobs
-from trading.kernel import calendar as working_calendar
-from trading.kernel import sweep
+from trading.kernel import calendar_versions, sweep
 from trading.kernel.auth.guards import current_actor
 from trading.kernel.auth.permissions import Grants
 from trading.kernel.errors import DomainError
@@ -153,7 +152,7 @@ def _start_award() -> evaluation_results.PublishedHook:
 
     async def run(session: AsyncSession, evaluation: Evaluation, /) -> object:
         return await award_publicity.start_award(
-            session, evaluation, calendar=await working_calendar.load_calendar(session)
+            session, evaluation, calendar=await calendar_versions.load_calendar(session)
         )
 
     return run

@@ -56,8 +56,7 @@ from bidding.evaluation.models import CommitteeDraw, Evaluation, Member, MemberK
 from bidding.evaluation.pool.models import DrawOutcome, DrawRecord, Expert
 from bidding.evaluation.pool.repository import CandidateRepository
 from bidding.models import Tender
-from trading.kernel import calendar as working_calendar
-from trading.kernel import clock, draws
+from trading.kernel import calendar_versions, clock, draws
 from trading.kernel.auth.identity import Actor
 from trading.kernel.calendar import CHINA
 from trading.kernel.db.types import uuid7
@@ -249,7 +248,7 @@ class CommitteeDraws:
             evaluation.scheduled_at,
             bid_deadline=tender.deadline,
             government_procurement=is_government_procurement(tender),
-            calendar=await working_calendar.load_calendar(self.session),
+            calendar=await calendar_versions.load_calendar(self.session),
             rules=self.draw_rules,
         )
         if violations:

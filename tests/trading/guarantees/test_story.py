@@ -80,7 +80,7 @@ from trading.guarantees.models import (
 )
 from trading.guarantees.release_jobs import RELEASE_TASK, release_bid_securities
 from trading.kernel import clock
-from trading.kernel.calendar import store_schedule
+from trading.kernel.calendar_versions import add_version
 from trading.kernel.db.engine import create_engine, create_session_maker
 from trading.kernel.db.uow import transaction
 from trading.kernel.settings import Settings
@@ -151,8 +151,8 @@ async def platform(  # noqa: PLR0917 - the fixtures it needs
     try:
         await load_dev_lists(maker, e2e_settings, out, manifest)
         # The award's periods run into 2027 (the shipped calendar stops at 2026).
-        store_schedule(e2e_settings.storage_dir, json.dumps(TEST_CALENDAR_2027, ensure_ascii=False).encode())
         async with maker() as session, session.begin():
+            await add_version(session, json.dumps(TEST_CALENDAR_2027, ensure_ascii=False).encode())
             bank = await onboard(session, e2e_settings, dev_pki.guarantor)
         app = create_app(e2e_settings, session_maker=maker, publisher=publisher)
         async with (

@@ -13,20 +13,15 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text, update
-
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from trading.kernel.calendar import (
-    CHINA,
-    CalendarError,
+from trading.kernel.calendar import CHINA, CalendarError, CalendarYearMissing, read_schedule, shipped_calendar
+from trading.kernel.calendar_versions import (
     CalendarVersion,
-    CalendarYearMissing,
     StoredVersion,
     UnreadableVersion,
     add_version,
     load_calendar,
-    read_schedule,
-    shipped_calendar,
     stored_versions,
 )
 from trading.kernel.db.engine import create_engine, create_session_maker
@@ -277,9 +272,8 @@ def test_json_nested_too_deeply_is_a_refusal_not_a_crash() -> None:
 async def test_an_unreadable_version_is_listed_as_unreadable_beside_the_others(session: AsyncSession) -> None:
     await add_version(session, json.dumps(_schedule_2027()).encode())
     await add_version(session, json.dumps(_schedule_2027() | {"version": "corrected edition"}).encode())
-    await session.execute(
-        update(CalendarVersion).where(CalendarVersion.year == 2027, CalendarVersion.number == 1).values(content="{damaged")
-    )
+    damaged = update(CalendarVersion).values(content="{damaged")
+    await session.execute(damaged.where(CalendarVersion.year == 2027, CalendarVersion.number == 1))
     first, second = await stored_versions(session, 2027)
     assert isinstance(first, UnreadableVersion)
     assert (first.number, first.problem.rule) == (1, "json")

@@ -21,6 +21,7 @@ from typing import Final
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from trading.kernel import calendar as working_calendar
+from trading.kernel import calendar_versions
 from trading.kernel.auth.identity import Actor
 from trading.kernel.errors import ValidationFailed
 from trading.ledger.repository import EntryFilter, LedgerRepository
@@ -44,14 +45,14 @@ def refusal(exc: working_calendar.CalendarError) -> ValidationFailed:
 
 async def load_year(
     session: AsyncSession, actor: Actor, raw: bytes, *, source: str | None = None
-) -> working_calendar.StoredVersion:
+) -> calendar_versions.StoredVersion:
     """Check ``raw``, keep it as its year's next version (in force) and record the load; only flushes.
 
     Raises `ValidationFailed` (field ``schedule``, the parser's rule) for a malformed file, before
     anything is written. ``source`` names where an imported file came from.
     """
     try:
-        version = await working_calendar.add_version(session, raw)
+        version = await calendar_versions.add_version(session, raw)
     except working_calendar.CalendarError as exc:
         raise refusal(exc) from exc
     schedule = version.schedule
@@ -80,7 +81,7 @@ async def load_year(
 class ImportedFile:
     source: str
     """The file, relative to the storage directory."""
-    version: working_calendar.StoredVersion | None
+    version: calendar_versions.StoredVersion | None
     """``None``: its bytes were already a version of its year (nothing written)."""
 
 
@@ -115,7 +116,7 @@ async def import_files(session: AsyncSession, storage_dir: Path, actor: Actor) -
         except working_calendar.CalendarError as exc:
             raise ValidationFailed(f"{source}: {exc}", field=source, rule=exc.rule) from exc
         digest = hashlib.sha256(raw).hexdigest()
-        versions = await working_calendar.stored_versions(session, year)
+        versions = await calendar_versions.stored_versions(session, year)
         if in_force_file:
             present = bool(versions) and versions[-1].sha256 == digest
         else:
@@ -167,7 +168,7 @@ class YearView:
 
 async def year_view(session: AsyncSession, actor: Actor, year: int) -> YearView | None:
     """``year``'s schedule in force with every loaded version and who loaded it (from the ledger)."""
-    calendar = await working_calendar.load_calendar(session)
+    calendar = await calendar_versions.load_calendar(session)
     schedule = calendar.years.get(year)
     if schedule is None:
         return None
@@ -177,7 +178,7 @@ async def year_view(session: AsyncSession, actor: Actor, year: int) -> YearView 
         limit=MAX_VERSIONS_SHOWN,
     )
     recorded = {(entry.summary.get("version"), entry.summary.get("sha256")): entry for entry in entries}
-    stored = await working_calendar.stored_versions(session, year)
+    stored = await calendar_versions.stored_versions(session, year)
     newest = stored[-1].number if stored else None
     versions = []
     for version in reversed(stored):
@@ -186,11 +187,11 @@ async def year_view(session: AsyncSession, actor: Actor, year: int) -> YearView 
             VersionView(
                 number=version.number,
                 sha256=version.sha256,
-                notice=version.schedule.version if isinstance(version, working_calendar.StoredVersion) else None,
+                notice=version.schedule.version if isinstance(version, calendar_versions.StoredVersion) else None,
                 in_force=version.number == newest,
                 loaded_at=version.loaded_at,
                 loaded_by=entry.actor_label if entry else None,
-                problem=str(version.problem) if isinstance(version, working_calendar.UnreadableVersion) else None,
+                problem=str(version.problem) if isinstance(version, calendar_versions.UnreadableVersion) else None,
             )
         )
     return YearView(

@@ -21,7 +21,7 @@ from litestar.params import FromQuery
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from trading.kernel import calendar as working_calendar
-from trading.kernel import clock
+from trading.kernel import calendar_versions, clock
 from trading.kernel.auth.identity import Actor
 from trading.kernel.auth.permissions import requires
 from trading.kernel.errors import ValidationFailed
@@ -150,7 +150,7 @@ class CalendarPages(Controller):
         calculation, errors = Calculation(start, days, until), []
         if start or days or until:
             try:
-                calculation = calculate(await working_calendar.load_calendar(db_session), start, days, until)
+                calculation = calculate(await calendar_versions.load_calendar(db_session), start, days, until)
             except ValidationFailed as exc:
                 errors = field_errors(exc, LABELS)
         return await self._page(
@@ -171,7 +171,7 @@ class CalendarPages(Controller):
     ) -> Response[Any]:
         """Load a year's schedule as its next version; a malformed file is refused naming the problem."""
 
-        async def work() -> working_calendar.StoredVersion:
+        async def work() -> calendar_versions.StoredVersion:
             raw = await _schedule_bytes(await read_form(request))
             return await service.load_year(db_session, actor, raw)
 
@@ -198,7 +198,7 @@ class CalendarPages(Controller):
         calculator_errors: list[FieldError] | None = None,
         upload_errors: list[FieldError] | None = None,
     ) -> Response[Any]:
-        years = sorted((await working_calendar.load_calendar(db_session)).years, reverse=True)
+        years = sorted((await calendar_versions.load_calendar(db_session)).years, reverse=True)
         today = (await clock.now(db_session)).astimezone(working_calendar.CHINA).date()
         chosen = year if year in years else (today.year if today.year in years else years[0])
         calculator_errors = calculator_errors or []
