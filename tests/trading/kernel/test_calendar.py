@@ -208,6 +208,24 @@ async def test_ggzy_calendar_load_stores_the_year_and_records_it(
     assert refused.returncode == 1
     assert "workdays[0]" in refused.stderr
 
+    # A node that loaded a year as files before the table: the import brings its edition in, once.
+    older = tmp_path / "files" / "calendar" / "versions" / "2027"
+    older.mkdir(parents=True)
+    (older / "1.json").write_text(json.dumps(_schedule_2027() | {"version": "node edition"}), encoding="utf-8")
+    (tmp_path / "files" / "calendar" / "2027.json").write_bytes((older / "1.json").read_bytes())
+    imported = await asyncio.to_thread(ggzy, "import-files")
+    assert imported.returncode == 0, imported.stderr
+    assert "calendar/versions/2027/1.json: 2027 version 2" in imported.stdout
+    assert "imported 1 of 2 files" in imported.stdout  # the file in force is the same bytes
+    again = await asyncio.to_thread(ggzy, "import-files")
+    assert "imported 0 of 2 files" in again.stdout
+    engine = create_engine(fresh_db)
+    try:
+        async with create_session_maker(engine)() as session:
+            assert (await load_calendar(session)).schedule(2027).version == "node edition"
+    finally:
+        await engine.dispose()
+
 
 async def test_each_load_is_a_new_version_and_the_earlier_ones_are_kept(session: AsyncSession) -> None:
     first = json.dumps(_schedule_2027()).encode()
