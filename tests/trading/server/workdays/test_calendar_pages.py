@@ -5,6 +5,7 @@ with nothing stored, and the page closed to everyone else.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 from datetime import date
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from alembic import command
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -19,9 +21,12 @@ from tests.trading.parties.factories import Account, create_account, csrf_token,
 from trading.kernel.auth.identity import Actor
 from trading.kernel.auth.roles import Role
 from trading.kernel.calendar_versions import CalendarVersion, load_calendar, stored_versions
+from trading.kernel.db.engine import create_engine, create_session_maker
+from trading.kernel.db.uow import transaction
 from trading.kernel.errors import ValidationFailed
 from trading.kernel.settings import Settings
-from trading.server.workdays.service import CALENDAR_LOADED, import_files
+from trading.server.cli import alembic_config
+from trading.server.workdays.service import CALENDAR_LOADED, import_files, load_year, year_view
 
 PAGE = "/admin/calendar"
 
@@ -275,3 +280,26 @@ async def test_an_unreadable_file_stops_the_import_naming_it(
         with pytest.raises(ValidationFailed) as refused:
             await import_files(session, tmp_path, Actor.system())
         assert refused.value.field == "calendar/versions/2027/2.json"
+
+
+@pytest.mark.sqlite
+async def test_loads_are_versions_on_sqlite_too(tmp_path: Path) -> None:
+    """The embedded default: a load is a row and a ledger entry in one unit of work on SQLite."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'ggzy.sqlite3'}"
+    await asyncio.to_thread(command.upgrade, alembic_config(url), "head")
+    engine = create_engine(url)
+    try:
+        maker = create_session_maker(engine)
+        for edition in ("first edition", "corrected edition"):
+            async with transaction(maker, lock=True) as session:
+                await load_year(session, Actor.system(), schedule_2027(version=edition))
+        async with maker() as session:
+            assert (await load_calendar(session)).schedule(2027).version == "corrected edition"
+            view = await year_view(session, Actor.system(), 2027)
+            assert view is not None
+            assert [(v.number, v.notice, v.in_force) for v in view.versions] == [
+                (2, "corrected edition", True),
+                (1, "first edition", False),
+            ]
+    finally:
+        await engine.dispose()
