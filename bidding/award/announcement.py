@@ -47,6 +47,8 @@ from bidding.evaluation.results import EvaluationResult
 from bidding.models import Tender
 from trading.kernel import clock
 from trading.kernel.auth.identity import Actor
+from trading.kernel.calendar import WorkingCalendar
+from trading.kernel.calendar_versions import load_calendar
 from trading.kernel.db.types import uuid7
 from trading.kernel.errors import PermissionDenied
 from trading.kernel.settings import Settings
@@ -62,7 +64,7 @@ WAITING: Final = (AwardState.AWARDED, AwardState.NOTICES_ISSUED, AwardState.CONT
 """Where a missing announcement is still owed (an ended or voided award owes none)."""
 
 
-def schedule(award: Award, settings: Settings | None, determined_at: datetime) -> None:
+def schedule(award: Award, calendar: WorkingCalendar, determined_at: datetime) -> None:
     """GP: the result announcement is due ``result_announcement`` after the winner's determination."""
     rules = pub.rules_of(award)
     if not rules.applies(PeriodKey.RESULT_ANNOUNCEMENT, award.sector):
@@ -71,7 +73,7 @@ def schedule(award: Award, settings: Settings | None, determined_at: datetime) -
         PeriodKey.RESULT_ANNOUNCEMENT,
         award.sector,
         determined_at,
-        pub._calendar(settings),  # noqa: SLF001 - one calendar reader for the stage
+        calendar,
     )
 
 
@@ -150,12 +152,12 @@ async def announced(session: AsyncSession, award_id: uuid.UUID) -> bool:
     return await announcement_of(session, award_id) is not None
 
 
-def objections_until(award: Award, announcement: Publicity, settings: Settings | None) -> datetime:
+def objections_until(award: Award, announcement: Publicity, calendar: WorkingCalendar) -> datetime:
     """The end of the GP 质疑 window that the announcement opened."""
     return objection_deadline(
         award.sector,
         announcement.opened_at,
-        pub._calendar(settings),  # noqa: SLF001 - one calendar reader for the stage
+        calendar,
         pub.rules_of(award),
     )
 
@@ -182,7 +184,7 @@ async def publish_announcement(
     der, signer, organisation = await pub.verify_owner_signature(
         session, settings, actor, statement, signature, now=now, rule="announcement_signer", what="the announcement"
     )
-    calendar = pub._calendar(settings)  # noqa: SLF001 - one calendar reader for the stage
+    calendar = await load_calendar(session)
     closes_at = rules.due(PeriodKey.RESULT_ANNOUNCEMENT_DURATION, award.sector, now, calendar)
     late = award.announcement_due is not None and now >= award.announcement_due
     announcement = Publicity(

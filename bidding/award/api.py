@@ -30,6 +30,7 @@ from bidding.policies import BiddingPermission
 from bidding.visibility import Exposure, guarded
 from trading.kernel import clock
 from trading.kernel.auth.identity import Actor
+from trading.kernel.calendar_versions import load_calendar
 from trading.kernel.settings import Settings
 
 PREFIX: Final = "/award/tenders"
@@ -64,21 +65,19 @@ class AwardObjectionsApi(Controller):
         operation_id="award_publicity",
         opt=guarded(BiddingPermission.QUESTION_ASK, Exposure.PARTICIPATION),
     )
-    async def publicity(
-        self, request: Request[Any, Any, Any], code: FromPath[str], db_session: NamedDependency[AsyncSession]
-    ) -> list[dict[str, Any]]:
+    async def publicity(self, code: FromPath[str], db_session: NamedDependency[AsyncSession]) -> list[dict[str, Any]]:
         """The tender's opened publicities and GP result announcements: what an objection is signed
         over (``stage``: ``publicity`` or ``announcement``; ``closed``: objections no longer taken).
         """
         tender = await tender_of(db_session, code)
         now = await clock.now(db_session)
-        shown = []
+        shown, calendar = [], await load_calendar(db_session)
         for award in await publicity.awards_of_tender(db_session, tender.id):
             opened = await publicity.current_publicity(db_session, award.id)
             if opened is not None:
                 closed = opened.closed_at is not None
                 if opened.kind is PublicityKind.RESULT:
-                    closed = now >= announcement.objections_until(award, opened, request.app.state.settings)
+                    closed = now >= announcement.objections_until(award, opened, calendar)
                 shown.append(
                     {
                         "award": str(award.id),

@@ -29,6 +29,7 @@ from bidding.award.models import Complaint
 from bidding.policies import BiddingPermission
 from bidding.visibility import Exposure, guarded
 from trading.kernel.auth.identity import Actor
+from trading.kernel.calendar_versions import load_calendar
 from trading.kernel.settings import Settings
 
 PREFIX: Final = "/award/tenders"
@@ -75,13 +76,12 @@ class AwardComplaintsApi(Controller):
     )
     async def mine(
         self,
-        request: Request[Any, Any, Any],
         code: FromPath[str],
         db_session: NamedDependency[AsyncSession],
         actor: NamedDependency[Actor],
     ) -> list[dict[str, Any]]:
         """Our objections to the tender's result, each with its complaint window and our complaints."""
-        settings: Settings = request.app.state.settings
+        calendar = await load_calendar(db_session)
         tender = await tender_of(db_session, code)
         rows = []
         for award in await publicity.awards_of_tender(db_session, tender.id):
@@ -89,7 +89,7 @@ class AwardComplaintsApi(Controller):
             for objection in await objections.mine(db_session, actor, award.id):
                 deadline, rule = None, None
                 try:
-                    deadline = complaints.deadline_of(award, objection, settings).isoformat()
+                    deadline = complaints.deadline_of(award, objection, calendar).isoformat()
                 except AwardRefused as exc:
                     rule = exc.rule
                 rows.append(

@@ -135,11 +135,10 @@ class AwardContractApi(Controller):
         actor: NamedDependency[Actor],
     ) -> dict[str, Any]:
         """The tenderee drafts the contract: the tender's terms and the required performance security."""
-        settings, store = settings_and_store(request)
+        _, store = settings_and_store(request)
         award = await contract_award_by_code(db_session, code)
         contract = await contracts.draft_contract(
             db_session,
-            settings,
             store,
             actor,
             award.id,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from litestar import Controller, Request, get
+from litestar import Controller, get
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.types import ControllerRouterHandler
@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bidding.award import announcement, publicity
 from bidding.award.lookups import tender_of
 from bidding.visibility import Exposure, exposes
+from trading.kernel.calendar_versions import load_calendar
 
 PREFIX: Final = "/award/tenders"
 PUBLIC_PATHS: Final = frozenset({f"/api/v1{PREFIX}/{{code}}/result"})
@@ -30,17 +31,15 @@ class AwardResultApi(Controller):
     tags = ["award"]
 
     @get("/{code:str}/result", operation_id="award_result", opt=exposes(Exposure.PUBLIC))
-    async def result(
-        self, request: Request[Any, Any, Any], code: FromPath[str], db_session: NamedDependency[AsyncSession]
-    ) -> list[dict[str, Any]]:
+    async def result(self, code: FromPath[str], db_session: NamedDependency[AsyncSession]) -> list[dict[str, Any]]:
         """The tender's published GP result announcements, as signed (empty before any)."""
         tender = await tender_of(db_session, code)
-        shown = []
+        shown, calendar = [], await load_calendar(db_session)
         for award in await publicity.awards_of_tender(db_session, tender.id):
             published = await announcement.announcement_of(db_session, award.id)
             if published is None:
                 continue
-            until = announcement.objections_until(award, published, request.app.state.settings)
+            until = announcement.objections_until(award, published, calendar)
             shown.append(
                 {
                     "award": str(award.id),

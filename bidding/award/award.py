@@ -59,6 +59,7 @@ from bidding.client import format as fmt
 from bidding.models import Bid, BidStatus, Tender
 from trading.kernel import clock, tasks
 from trading.kernel.auth.identity import Actor
+from trading.kernel.calendar_versions import load_calendar
 from trading.kernel.errors import PermissionDenied
 from trading.kernel.settings import Settings
 from trading.ledger.service import append_entry, request_checkpoint
@@ -304,7 +305,7 @@ async def confirm_award(
     award.chosen_bid_id = uuid.UUID(chosen.bid)
     award.chosen_organisation_id = await _organisation_of(session, chosen)
     award.awarded_at = now
-    announcement.schedule(award, settings, now)
+    announcement.schedule(award, await load_calendar(session), now)
     summary = {"bid": chosen.bid, "bidder_uscc": chosen.uscc, "price": str(chosen.price), "signer_sha256": signer}
     await publicity.record_step(
         session, award, AwardEvent.CONFIRM_AWARD, after, actor=actor, now=now, signer_sha256=signer, details=summary

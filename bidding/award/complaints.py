@@ -66,6 +66,7 @@ from trading.kernel import clock
 from trading.kernel.auth.identity import Actor
 from trading.kernel.auth.roles import Role
 from trading.kernel.calendar import CalendarYearMissing, WorkingCalendar
+from trading.kernel.calendar_versions import load_calendar
 from trading.kernel.db.types import uuid7
 from trading.kernel.errors import NotFound, PermissionDenied
 from trading.kernel.settings import Settings
@@ -152,15 +153,11 @@ async def complaint_statement(
     )
 
 
-def _calendar(settings: Settings | None) -> WorkingCalendar:
-    return pub._calendar(settings)  # noqa: SLF001 - one calendar reader for the stage
-
-
 def _calendar_refusal(exc: CalendarYearMissing) -> AwardRefused:
     return AwardRefused(str(exc), field="at", rule="calendar_year_loaded")
 
 
-def deadline_of(award: Award, objection: AwardObjection, settings: Settings | None) -> datetime:
+def deadline_of(award: Award, objection: AwardObjection, calendar: WorkingCalendar) -> datetime:
     """Until when a complaint may follow ``objection`` (`rules.complaint_deadline`); refused
     (``calendar_year_loaded``) when the working-day calendar lacks a year it needs, never guessed.
     """
@@ -169,7 +166,7 @@ def deadline_of(award: Award, objection: AwardObjection, settings: Settings | No
             award.sector,
             objection.filed_at,
             objection.answered_at,
-            _calendar(settings),
+            calendar,
             pub.rules_of(award),
         )
     except CalendarYearMissing as exc:
@@ -204,7 +201,7 @@ async def file_complaint(  # noqa: PLR0917 - the act, what it follows and its si
             field="objection",
             rule="complaint_after_answer",
         )
-    deadline = deadline_of(award, objection, settings)
+    deadline = deadline_of(award, objection, await load_calendar(session))
     if now >= deadline:
         raise AwardRefused(
             f"a complaint after this objection is filed before {deadline.isoformat()}",
@@ -223,7 +220,7 @@ async def file_complaint(  # noqa: PLR0917 - the act, what it follows and its si
     )
     rules = pub.rules_of(award)
     try:
-        acceptance_due = rules.due(PeriodKey.COMPLAINT_ACCEPTANCE, award.sector, now, _calendar(settings))
+        acceptance_due = rules.due(PeriodKey.COMPLAINT_ACCEPTANCE, award.sector, now, await load_calendar(session))
     except CalendarYearMissing as exc:
         raise _calendar_refusal(exc) from None
     complaint = Complaint(
@@ -430,7 +427,7 @@ async def accept_complaint(  # noqa: PLR0917 - the act and its signature
     rules = pub.rules_of(award)
     after = transition(pub.position_of(award), AwardEvent.ACCEPT_COMPLAINT, award.sector, rules)
     signed = await _supervisor_signed(session, settings, actor, complaint, Act.ACCEPT, reasons, signature)
-    calendar = _calendar(settings)
+    calendar = await load_calendar(session)
     late = rules.is_late(
         PeriodKey.COMPLAINT_ACCEPTANCE, award.sector, complaint.filed_at, calendar, done_at=signed.now, now=signed.now
     )
@@ -474,7 +471,7 @@ async def reject_complaint(  # noqa: PLR0917 - the act and its signature
         PeriodKey.COMPLAINT_ACCEPTANCE,
         award.sector,
         complaint.filed_at,
-        _calendar(settings),
+        await load_calendar(session),
         done_at=signed.now,
         now=signed.now,
     )

@@ -79,7 +79,8 @@ from bidding.models import Bid, BidStatus, Lot, Tender
 from bidding.signed_revisions import check_signed_revision, signer_party_of
 from trading.kernel import clock, tasks
 from trading.kernel.auth.identity import Actor
-from trading.kernel.calendar import CalendarYearMissing, WorkingCalendar, load_calendar
+from trading.kernel.calendar import CalendarYearMissing
+from trading.kernel.calendar_versions import load_calendar
 from trading.kernel.db.types import JSONData, uuid7
 from trading.kernel.errors import NotFound, PermissionDenied
 from trading.kernel.settings import Settings
@@ -240,11 +241,6 @@ async def contract_pdf(session: AsyncSession, store: Store, actor: Actor, award_
 # --- drafting ----------------------------------------------------------------------------------------
 
 
-def _calendar(settings: Settings | None) -> WorkingCalendar:
-    """Read per use, as the publicity does (the administrator loads further years while running)."""
-    return load_calendar(settings.storage_dir if settings is not None else None)
-
-
 def _money(value: Decimal) -> str:
     return f"{value:,.2f}"
 
@@ -322,7 +318,6 @@ async def _owned(session: AsyncSession, actor: Actor, award_id: uuid.UUID) -> tu
 
 async def draft_contract(
     session: AsyncSession,
-    settings: Settings,
     store: Store,
     actor: Actor,
     award_id: uuid.UUID,
@@ -354,7 +349,7 @@ async def draft_contract(
     if security is not None:
         refuse(check_performance_security(security, won.terms.price, award.sector, rules))
     now = await clock.now(session)
-    calendar = _calendar(settings)
+    calendar = await load_calendar(session)
     try:
         deadline = contract_deadline(
             won.terms.notice_issued_at, now, None, sector=award.sector, calendar=calendar, rules=rules
@@ -568,7 +563,7 @@ async def sign_contract(
         now,
         now,
         sector=award.sector,
-        calendar=_calendar(settings),
+        calendar=await load_calendar(session),
         rules=rules,
         due=contract.due_at,
     )
@@ -593,7 +588,7 @@ async def sign_contract(
         summary=summary | {"signedAt": now.isoformat(), "deadline": deadline.state.value},
         project_code=tender.project_code,
     )
-    await _release_bid_securities(session, settings, award, tender, contract, now)
+    await _release_bid_securities(session, award, tender, contract, now)
     request_checkpoint(session, milestone="contract", project_code=tender.project_code)
     return contract
 
@@ -611,8 +606,8 @@ async def released_bidders(session: AsyncSession, tender_id: uuid.UUID) -> list[
     ]
 
 
-async def _release_bid_securities(  # noqa: PLR0917 - the contract and where it stands
-    session: AsyncSession, settings: Settings, award: Award, tender: Tender, contract: Contract, now: datetime
+async def _release_bid_securities(
+    session: AsyncSession, award: Award, tender: Tender, contract: Contract, now: datetime
 ) -> None:
     """Enqueue the release event (leaves after the commit) and record it on the tender's chain."""
     bidders = await released_bidders(session, tender.id)
@@ -620,7 +615,7 @@ async def _release_bid_securities(  # noqa: PLR0917 - the contract and where it 
     rules = publicity.rules_of(award)
     try:
         due = (
-            rules.due(PeriodKey.SECURITY_REFUND, award.sector, now, _calendar(settings))
+            rules.due(PeriodKey.SECURITY_REFUND, award.sector, now, await load_calendar(session))
             if rules.applies(PeriodKey.SECURITY_REFUND, award.sector)
             else None
         )
@@ -669,9 +664,7 @@ async def due_contracts(session: AsyncSession, now: datetime, limit: int) -> Seq
     return rows.all()
 
 
-async def check_contract_due(
-    session: AsyncSession, settings: Settings | None, contract_id: uuid.UUID, now: datetime
-) -> bool:
+async def check_contract_due(session: AsyncSession, contract_id: uuid.UUID, now: datetime) -> bool:
     """The sweep's look at one contract (locked, re-checked): send the reminder come due once to
     both parties; warn the supervisors once when the deadline passed unsigned. True when it acted.
     """
@@ -692,7 +685,7 @@ async def check_contract_due(
         now,
         None,
         sector=award.sector,
-        calendar=_calendar(settings),
+        calendar=await load_calendar(session),
         rules=publicity.rules_of(award),
         due=contract.due_at,
     )

@@ -23,7 +23,6 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bidding.award import announcement, closing, complaints, contract, objections, publicity
-from trading.kernel.calendar import load_calendar
 from trading.kernel.settings import Settings, get_settings
 from trading.kernel.storage import open_store
 
@@ -33,16 +32,12 @@ class AwardDue:
 
     name = "award.award_due"
 
-    def __init__(self, settings: Settings | None = None) -> None:
-        self.settings = settings  # None: the process's settings (the worker's), read when it runs
-
     async def due(self, session: AsyncSession, now: datetime, limit: int) -> Sequence[object]:
         return await publicity.due_awards(session, now, limit)
 
     async def run(self, session: AsyncSession, key: object, now: datetime) -> bool:
         award_id = key if isinstance(key, uuid.UUID) else uuid.UUID(str(key))
-        calendar = load_calendar((self.settings or get_settings()).storage_dir)  # the years loaded by now
-        return await publicity.check_due(session, award_id, now, calendar)
+        return await publicity.check_due(session, award_id, now)  # on the years loaded by now
 
 
 class ObjectionAnswerDue:
@@ -100,7 +95,7 @@ class ContractDue:
 
     async def run(self, session: AsyncSession, key: object, now: datetime) -> bool:
         contract_id = key if isinstance(key, uuid.UUID) else uuid.UUID(str(key))
-        return await contract.check_contract_due(session, None, contract_id, now)
+        return await contract.check_contract_due(session, contract_id, now)
 
 
 class ComplaintDue:

@@ -49,6 +49,7 @@ from certs.errors import Refused
 from certs.trustlist.model import Usage, fingerprint
 from trading.kernel import clock
 from trading.kernel.auth.identity import Actor
+from trading.kernel.calendar_versions import load_calendar
 from trading.kernel.db.types import uuid7
 from trading.kernel.errors import NotFound, PermissionDenied
 from trading.kernel.settings import Settings
@@ -170,7 +171,7 @@ async def file_objection(
     rules = pub.rules_of(award)
     now = await clock.now(session)
     publicity = await _open_publicity(session, award)
-    calendar = pub._calendar(settings)  # noqa: SLF001 - one calendar reader for the stage
+    calendar = await load_calendar(session)
     require_objection_in_time(award.sector, publicity.opened_at, now, calendar, rules)
     after = transition(pub.position_of(award), AwardEvent.FILE_OBJECTION, award.sector, rules)
     organisation = await session.get_one(Organisation, actor.organisation_id)

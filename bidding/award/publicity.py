@@ -52,7 +52,8 @@ from certs.errors import Refused
 from certs.trustlist.model import Usage, fingerprint
 from trading.kernel import clock
 from trading.kernel.auth.identity import Actor
-from trading.kernel.calendar import CalendarYearMissing, WorkingCalendar, load_calendar
+from trading.kernel.calendar import CalendarYearMissing, WorkingCalendar
+from trading.kernel.calendar_versions import load_calendar
 from trading.kernel.db.types import uuid7
 from trading.kernel.errors import NotFound, PermissionDenied
 from trading.kernel.settings import Settings
@@ -316,7 +317,7 @@ async def open_publicity(
     der, signer, organisation = await verify_owner_signature(
         session, settings, actor, statement, signature, now=now, rule="publicity_signer", what="the publicity"
     )
-    closes_at = rules.due(PeriodKey.PUBLICITY_DURATION, award.sector, now, _calendar(settings))
+    closes_at = rules.due(PeriodKey.PUBLICITY_DURATION, award.sector, now, await load_calendar(session))
     late = award.publicity_due is not None and now >= award.publicity_due
     publicity = Publicity(
         id=uuid7(),
@@ -400,11 +401,6 @@ async def verify_owner_signature(
     return der, fingerprint(signed.signer_certificate), organisation
 
 
-def _calendar(settings: Settings | None) -> WorkingCalendar:
-    """Read per use: the administrator loads further years while the platform runs."""
-    return load_calendar(settings.storage_dir if settings is not None else None)
-
-
 # --- the supervisor's warning and the sweep -------------------------------------------------------
 
 
@@ -463,7 +459,7 @@ async def check_due(
         return False
     tender = await session.get_one(Tender, award.tender_id)
     if award.state is AwardState.REPORT_SIGNED and award.publicity_due is None:
-        return await _count_unknown_due(session, award, tender, now, calendar or load_calendar(None))
+        return await _count_unknown_due(session, award, tender, now, calendar or await load_calendar(session))
     if award.state is AwardState.REPORT_SIGNED and award.publicity_due is not None:
         award.next_check = None
         if now < award.publicity_due:  # pragma: no cover - next_check is the due instant

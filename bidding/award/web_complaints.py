@@ -40,6 +40,7 @@ from bidding.policies import BiddingPermission
 from bidding.visibility import Exposure, guarded
 from trading.kernel import clock
 from trading.kernel.auth.identity import Actor
+from trading.kernel.calendar_versions import load_calendar
 from trading.kernel.errors import NotFound, PermissionDenied
 from trading.kernel.settings import Settings
 from trading.kernel.web.forms import FieldError, FormBody
@@ -352,7 +353,7 @@ class _BidderPage:
             raise PermissionDenied(
                 "only a bidder of this tender complains about its result", field="code", rule="complaint_by_bidder"
             )
-        settings: Settings = self.request.app.state.settings
+        calendar = await load_calendar(self.db_session)
         now = await clock.now(self.db_session)
         shown = []
         for award in await publicity.awards_of_tender(self.db_session, tender.id):
@@ -362,7 +363,7 @@ class _BidderPage:
                 deadline: datetime | None = None
                 why_not = ""
                 try:
-                    deadline = complaints.deadline_of(award, objection, settings)
+                    deadline = complaints.deadline_of(award, objection, calendar)
                 except AwardRefused as exc:
                     why_not = exc.rule or ""
                 open_one = any(c.state in complaints.OPEN_STATES for c in theirs)

@@ -142,7 +142,7 @@ class ContractPages(Controller):
         actor: NamedDependency[Actor],
     ) -> Response[Any]:
         """Draft the contract (the tenderee): the tender's terms and the required performance security."""
-        settings, store = settings_and_store(request)
+        _, store = settings_and_store(request)
         form = await read_form(request)
         values = {k: str(form.get(k) or "") for k in ("special_terms", "performance_security")}
         shown = ContractPage(request, db_session, actor, code)
@@ -151,7 +151,6 @@ class ContractPages(Controller):
             award = await contract_award_by_code(db_session, code)
             return await contracts.draft_contract(
                 db_session,
-                settings,
                 store,
                 actor,
                 award.id,

@@ -37,6 +37,7 @@ from bidding.visibility import Exposure, exposes, guarded
 from trading.kernel import clock
 from trading.kernel.auth.guards import current_actor
 from trading.kernel.auth.identity import Actor
+from trading.kernel.calendar_versions import load_calendar
 from trading.kernel.errors import PermissionDenied
 from trading.kernel.settings import Settings
 from trading.kernel.web.forms import FieldError, FormBody
@@ -65,13 +66,13 @@ class Announced:
     may_publish: bool = False
 
 
-async def _announced(db_session: AsyncSession, settings: Settings, tender: Tender, *, owner: bool) -> list[Announced]:
-    shown = []
+async def _announced(db_session: AsyncSession, tender: Tender, *, owner: bool) -> list[Announced]:
+    shown, calendar = [], await load_calendar(db_session)
     for award in await publicity.awards_of_tender(db_session, tender.id):
         if award.sector is not Sector.GOVERNMENT_PROCUREMENT:
             continue
         published = await announcement.announcement_of(db_session, award.id)
-        until = announcement.objections_until(award, published, settings) if published is not None else None
+        until = announcement.objections_until(award, published, calendar) if published is not None else None
         statement, may_publish = "", False
         if owner and published is None:
             events = allowed_events(publicity.position_of(award), award.sector, publicity.rules_of(award))
@@ -91,9 +92,8 @@ class ResultPages(Controller):
         self, *, request: Request[Any, Any, Any], code: FromPath[str], db_session: NamedDependency[AsyncSession]
     ) -> Response[Any]:
         """The tender's result announcements (public): only what the purchaser published, signed."""
-        settings: Settings = request.app.state.settings
         tender = await tender_of(db_session, code)
-        shown = [s for s in await _announced(db_session, settings, tender, owner=False) if s.announcement is not None]
+        shown = [s for s in await _announced(db_session, tender, owner=False) if s.announcement is not None]
         actor = await current_actor(request)
         bidder = await objections.is_bidder(db_session, tender.id, actor.organisation_id)
         context = {"tender": tender, "shown": shown, "bidder": bidder, "server_time": await clock.now(db_session)}
@@ -152,7 +152,6 @@ class _ManagePage:
     code: str
 
     async def render(self, errors: list[FieldError], values: dict[str, str]) -> Response[Any]:
-        settings: Settings = self.request.app.state.settings
         tender = await tender_of(self.db_session, self.code)
         if not publicity.is_tenderee(self.actor, tender):
             raise PermissionDenied(
@@ -160,7 +159,7 @@ class _ManagePage:
             )
         context = {
             "tender": tender,
-            "shown": await _announced(self.db_session, settings, tender, owner=True),
+            "shown": await _announced(self.db_session, tender, owner=True),
             "errors": errors,
             "values": values,
             "published": self.request.query_params.get("published") == "1",

@@ -25,7 +25,7 @@ from certs.errors import Refused
 from certs.pathval.validate import check_usage
 from certs.trustlist.model import Usage
 from trading.kernel import calendar as working_calendar
-from trading.kernel import clock
+from trading.kernel import calendar_versions, clock
 from trading.kernel.auth.identity import Actor
 from trading.ledger.service import disclose_chain
 
@@ -52,7 +52,7 @@ class TenderPublication(TenderBase):
         self._check_security(tender, lots, rules, errors)
         self._check_evaluation(tender, rules, errors)
         self._check_periods(tender, rules, now, errors)
-        self._check_working_days(tender, rules, now, errors)
+        await self._check_working_days(tender, rules, now, errors)
         self._check_bid_settings(tender, rules, errors)
         return errors, rules
 
@@ -119,7 +119,7 @@ class TenderPublication(TenderBase):
         if until > deadline:
             errors.add("documentsUntil", "before_deadline", "document availability ends by the deadline")
 
-    def _check_working_days(self, tender: Tender, rules: TenderRules, now: datetime, errors: RuleErrors) -> None:
+    async def _check_working_days(self, tender: Tender, rules: TenderRules, now: datetime, errors: RuleErrors) -> None:
         """87号令 Art. 18: documents until the end of the N-th working day after their issue, on the
         national calendar (holidays and 调休 working days).
         """
@@ -127,7 +127,7 @@ class TenderPublication(TenderBase):
         start, until = tender.documents_from, tender.documents_until
         if not count or start is None or until is None or until < start:
             return
-        calendar = working_calendar.load_calendar(self.settings.storage_dir)
+        calendar = await calendar_versions.load_calendar(self.session)
         try:
             earliest_end = calendar.end_of_working_days(max(start, now), count)
         except working_calendar.CalendarYearMissing as exc:

@@ -41,7 +41,7 @@ from procurement.projects.models import (
 )
 from procurement.requirements.service import approval_refusal
 from trading.kernel import calendar as working_calendar
-from trading.kernel import clock
+from trading.kernel import calendar_versions, clock
 from trading.kernel.auth.identity import Actor
 from trading.kernel.auth.roles import Role
 from trading.kernel.errors import NotFound, PermissionDenied, ValidationFailed
@@ -420,7 +420,7 @@ class ProjectService:
         await self._requirement(organisation_id, data.requirement_id, problems, required=False)
         publicity_from = publicity_until = None
         if data.method is ProcurementMethod.SINGLE_SOURCE and not problems.items:
-            calendar = working_calendar.load_calendar(self.settings.storage_dir)
+            calendar = await calendar_versions.load_calendar(self.session)
             try:
                 publicity_until = calendar.end_of_working_days(now, rules.SINGLE_SOURCE_PUBLICITY_WORKING_DAYS)
                 publicity_from = now

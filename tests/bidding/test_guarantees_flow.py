@@ -477,7 +477,6 @@ async def test_the_release_job_releases_the_winner_and_losers_and_records_cash_r
     losers = [s for s in securities if s["organisation_id"] != str(bidder.organisation_id)]
     at_notice = await release_bid_securities(
         session_maker,
-        settings.storage_dir,
         tender=world.tender.project_code,
         winner_organisation_id=str(bidder.organisation_id),
         notice_issued_at=event["notice_issued_at"],
@@ -488,8 +487,8 @@ async def test_the_release_job_releases_the_winner_and_losers_and_records_cash_r
         assert (await session.get_one(Guarantee, loser_guarantee.id)).status is GuaranteeStatus.RELEASED
         assert (await session.get_one(Guarantee, winner_guarantee.id)).status is GuaranteeStatus.ISSUED
     # The contract: everyone; the losers again changes nothing.
-    first = await release_bid_securities(session_maker, settings.storage_dir, **event)
-    again = await release_bid_securities(session_maker, settings.storage_dir, **event)
+    first = await release_bid_securities(session_maker, **event)
+    again = await release_bid_securities(session_maker, **event)
     assert (first.released, again.released) == (2, 2)  # released now or found released
     async with session_maker() as session:
         releases = {r.guarantee_id: r.reason.value for r in (await session.scalars(sa.select(GuaranteeRelease))).all()}

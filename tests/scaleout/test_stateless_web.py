@@ -3,7 +3,8 @@
 Three ``ggzy serve`` nodes with separate var directories on one PostgreSQL database and one Redis
 (`tests.scaleout.conftest`): a session made on one is a session on the others and its logout ends
 it everywhere at once, rate limits are counted across them, the opening hall's events made through
-one reach clients of another, and ``ggzy serve --workers 2`` agrees with itself.
+one reach clients of another, a working-day calendar year loaded through one counts on the other,
+and ``ggzy serve --workers 2`` agrees with itself.
 """
 
 from __future__ import annotations
@@ -24,8 +25,11 @@ import httpx
 from sqlalchemy import select
 
 from tests.bidding import harness
+from tests.bidding.harness import harness_settings
 from tests.bidding.live_server import GGZY, Attempt, submit_bid
 from tests.scaleout.conftest import Cluster, ClusterFactory, Node, wait_until
+from tests.trading.parties.factories import create_account
+from trading.kernel.auth.roles import Role
 from trading.kernel.db.engine import create_engine, create_session_maker
 from trading.parties.credentials import SESSION_COOKIE
 from trading.parties.models import User
@@ -263,6 +267,56 @@ async def test_an_opening_event_made_through_one_node_reaches_clients_of_the_oth
 
 
 # --- ggzy serve --workers N ------------------------------------------------------------------------
+
+
+CALENDAR_2027 = {
+    "year": 2027,
+    "version": "test edition (not the State Council's notice)",
+    "holidays": [{"name": "元旦", "from": "2027-01-01", "to": "2027-01-03"}],
+    "workdays": [{"name": "元旦调休", "date": "2027-01-09"}],
+}
+
+
+async def test_a_calendar_year_loaded_through_one_node_counts_on_the_other(cluster: ClusterFactory) -> None:
+    """The administrator loads 2027 on node A's page; node B (another var directory) counts periods
+    into 2027 at once and lists the version: the calendar lives in the database, not on A's disk.
+    """
+    nodes = await cluster(nodes=2, bidders=1)
+    a, b = nodes.nodes
+    settings = harness_settings(nodes.setup.db_url, nodes.setup.var)
+    engine = create_engine(nodes.setup.db_url)
+    try:
+        admin = await create_account(create_session_maker(engine), settings, Role.ADMIN, password=harness.PASSWORD)
+    finally:
+        await engine.dispose()
+    calculator = {"start": "2026-12-30", "days": "2"}
+    async with httpx.AsyncClient(timeout=30) as http:
+        await web_login(http, nodes, a, b, admin.username)
+        missing = await http.get(f"{b.base_url}/admin/calendar", params=calculator, headers=nodes.headers)
+        assert missing.status_code == 422, missing.text[:2000]
+
+        form = await http.get(f"{a.base_url}/admin/calendar", headers=nodes.headers)
+        match = CSRF.search(form.text)
+        assert match, "the calendar page has no CSRF field"
+        raw = json.dumps(CALENDAR_2027, ensure_ascii=False).encode()
+        loaded = await http.post(
+            f"{a.base_url}/admin/calendar",
+            data={"_csrf_token": match.group(1)},
+            files={"schedule": ("2027.json", raw, "application/json")},
+            headers=nodes.headers,
+        )
+        assert loaded.status_code == 303, loaded.text[:2000]
+
+        # Wed 2026-12-30 + 2 working days: Thu 12-31, then (元旦 Jan 1-3) Mon 2027-01-04.
+        counted = await http.get(f"{b.base_url}/admin/calendar", params=calculator, headers=nodes.headers)
+        assert counted.status_code == 200, counted.text[:2000]
+        assert 'data-end="2027-01-04"' in counted.text
+        listed = await http.get(f"{b.base_url}/admin/calendar", params={"year": "2027"}, headers=nodes.headers)
+        assert 'data-in-force="loaded"' in listed.text
+        assert 'data-version="1"' in listed.text
+        assert admin.username in listed.text  # who loaded it, from the ledger entry A wrote
+    for node in (a, b):
+        assert not list(node.var.rglob("calendar/*.json")), f"node {node.name} keeps calendar files"
 
 
 def _children(pid: int) -> list[int]:

@@ -27,7 +27,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import structlog
@@ -38,7 +37,8 @@ from trading.guarantees.models import Guarantee, GuaranteeStatus, ReleaseReason
 from trading.guarantees.notices import notify_guarantee
 from trading.guarantees.repository import LIVE, GuaranteesRepository
 from trading.kernel.auth.identity import Actor
-from trading.kernel.calendar import CHINA, CalendarYearMissing, load_calendar
+from trading.kernel.calendar import CHINA, CalendarYearMissing
+from trading.kernel.calendar_versions import load_calendar
 from trading.kernel.db.uow import transaction
 
 log = structlog.get_logger(__name__)
@@ -61,7 +61,6 @@ def _beijing_date(value: str | None, fallback: date) -> date:
 
 async def release_bid_securities(
     session_maker: async_sessionmaker[AsyncSession],
-    storage_dir: Path | None,
     *,
     tender: str,
     signed_at: str | None = None,
@@ -78,7 +77,8 @@ async def release_bid_securities(
         raise ValueError(msg)
     contract_day = _beijing_date(signed_at, _beijing_date(first, date.min))
     notice_day = _beijing_date(notice_issued_at, contract_day)
-    calendar = load_calendar(storage_dir)
+    async with transaction(session_maker) as session:
+        calendar = await load_calendar(session)  # the years loaded by now, one reading for every security
     actor = Actor.system()
     released = refunds = skipped = 0
     for security in securities:

@@ -4,11 +4,13 @@ The State Council publishes each year's schedule in November of the year before 
 X年部分节假日安排的通知). A schedule is data, not code: one JSON file per year with the notice it
 comes from (``version``) and its holidays and 调休 working days. 2025 and 2026 ship in
 ``calendar_data/``; an administrator loads a new year (or a corrected edition) on the page
-``/admin/calendar`` or with ``ggzy calendar load FILE``. A load is checked, kept as the year's next
-version (``<storage>/calendar/versions/<year>/<n>.json``, earlier versions stay) and put in force as
-``<storage>/calendar/<year>.json``, which takes precedence over the shipped file of the same year.
-Recording the load on the ledger is the caller's part (`trading.server.workdays.service`): the
-kernel may not import the ledger.
+``/admin/calendar`` or with ``ggzy calendar load FILE``. A load is checked and kept, byte for byte,
+as the year's next version in the table ``calendar_versions`` (earlier versions stay); the newest
+version of a year is in force and takes precedence over the shipped file of the same year. The
+table, not a node's disk, holds them, so every web and worker process counts on the same calendar
+(`trading.kernel.calendar_versions.load_calendar` reads it in the caller's session; this module
+stays pure, for the award's rules). Recording the load on the ledger is the caller's part, in the
+same transaction (`trading.server.workdays.service`): the kernel may not import the ledger.
 
 A day is a working day when the schedule lists it as a 调休 working day, or when it is a Monday to
 Friday that is not a holiday. Days are civil dates in Asia/Shanghai. Periods follow the Civil Code
@@ -21,15 +23,13 @@ only would shorten legal minimum periods over an unannounced holiday.
 
 from __future__ import annotations
 
-import hashlib
+import functools
 import json
-import os
-import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from importlib import resources
-from pathlib import Path
+from types import MappingProxyType
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
@@ -178,7 +178,9 @@ def read_schedule(raw: bytes) -> YearSchedule:
 
 @dataclass(frozen=True, slots=True)
 class WorkingCalendar:
-    """Working days over the loaded years (pure; build one with `load_calendar`)."""
+    """Working days over the known years (pure; build one with `shipped_calendar` or, with the years
+    loaded, `trading.kernel.calendar_versions.load_calendar`).
+    """
 
     years: Mapping[int, YearSchedule]
 
@@ -229,134 +231,26 @@ class WorkingCalendar:
         return datetime.combine(last + timedelta(days=1), time(0), tzinfo=CHINA)
 
 
-def shipped_schedules() -> dict[int, YearSchedule]:
+@functools.cache
+def shipped_schedules() -> Mapping[int, YearSchedule]:
+    # Package data: the same in every process for the life of the process, so reading it once is safe.
     found = {}
     for entry in resources.files(SHIPPED_PACKAGE).iterdir():
         if entry.name.endswith(".json"):
             schedule = read_schedule(entry.read_bytes())
             found[schedule.year] = schedule
-    return found
+    return MappingProxyType(found)
 
 
-def loaded_dir(storage_dir: Path) -> Path:
-    return storage_dir / "calendar"
+def shipped_calendar() -> WorkingCalendar:
+    """The years the platform ships (``calendar_data/``), without any the administrator loaded."""
+    return WorkingCalendar(shipped_schedules())
 
 
-def load_calendar(storage_dir: Path | None) -> WorkingCalendar:
-    """The shipped years with the administrator's loaded files (``<storage>/calendar/<year>.json``)
-    over them.
-    """
-    years = shipped_schedules()
-    if storage_dir is not None and loaded_dir(storage_dir).is_dir():
-        for path in sorted(loaded_dir(storage_dir).glob("[0-9][0-9][0-9][0-9].json")):
-            schedule = read_schedule(path.read_bytes())
-            years[schedule.year] = schedule
-    return WorkingCalendar(years)
-
-
-@dataclass(frozen=True, slots=True)
-class StoredVersion:
-    """One loaded edition of a year's schedule, kept as ``<storage>/calendar/versions/<year>/<n>.json``."""
-
-    number: int
-    sha256: str
-    schedule: YearSchedule
-
-
-@dataclass(frozen=True, slots=True)
-class UnreadableVersion:
-    """A stored version file that no longer reads as a schedule (damaged, or edited by hand):
-    listed with its problem, so one bad file does not hide the year's other versions.
-    """
-
-    number: int
-    sha256: str
-    problem: CalendarError
-
-
-def versions_dir(storage_dir: Path, year: int) -> Path:
-    return loaded_dir(storage_dir) / "versions" / str(year)
-
-
-def stored_versions(storage_dir: Path | None, year: int) -> list[StoredVersion | UnreadableVersion]:
-    """Every edition loaded for ``year``, oldest first (none for a year only shipped)."""
-    if storage_dir is None or not versions_dir(storage_dir, year).is_dir():
-        return []
-    found: list[StoredVersion | UnreadableVersion] = []
-    for path in versions_dir(storage_dir, year).glob("*.json"):
-        if path.stem.isdigit():
-            raw = path.read_bytes()
-            digest = hashlib.sha256(raw).hexdigest()
-            try:
-                found.append(StoredVersion(int(path.stem), digest, read_schedule(raw)))
-            except CalendarError as exc:
-                found.append(UnreadableVersion(int(path.stem), digest, exc))
-    return sorted(found, key=lambda version: version.number)
-
-
-def in_force_sha256(storage_dir: Path | None, year: int) -> str | None:
-    """The SHA-256 of the loaded file in force for ``year`` (``None`` when the shipped one is)."""
-    if storage_dir is None:
-        return None
-    path = loaded_dir(storage_dir) / f"{year}.json"
-    return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
-
-
-def _claim_version(directory: Path, raw: bytes) -> tuple[int, Path]:
-    """Write ``raw`` as the next free version number; exclusive creation keeps two concurrent loads
-    from ever sharing a number (the loser takes the next one).
-    """
-    directory.mkdir(parents=True, exist_ok=True)
-    numbers = [int(path.stem) for path in directory.glob("*.json") if path.stem.isdigit()]
-    number = max(numbers, default=0) + 1
-    while True:
-        path = directory / f"{number}.json"
-        try:
-            with path.open("xb") as file:
-                file.write(raw)
-                file.flush()
-                os.fsync(file.fileno())
-        except FileExistsError:
-            number += 1
-            continue
-        return number, path
-
-
-def archive_version(storage_dir: Path, raw: bytes) -> StoredVersion:
-    """Check ``raw`` and keep it as the next version of its year, not yet in force
-    (:func:`put_in_force` does that, once the load is recorded).
-    """
-    schedule = read_schedule(raw)
-    number, _ = _claim_version(versions_dir(storage_dir, schedule.year), raw)
-    return StoredVersion(number, hashlib.sha256(raw).hexdigest(), schedule)
-
-
-def discard_version(storage_dir: Path, version: StoredVersion) -> None:
-    """Remove an archived version whose load was not recorded (the caller failed before committing)."""
-    (versions_dir(storage_dir, version.schedule.year) / f"{version.number}.json").unlink(missing_ok=True)
-
-
-def put_in_force(storage_dir: Path, raw: bytes) -> YearSchedule:
-    """Make ``raw`` the schedule of its year (atomic replace; the file is kept as given)."""
-    schedule = read_schedule(raw)
-    directory = loaded_dir(storage_dir)
-    directory.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=directory, suffix=".part")
+def check_schedule_file(raw: bytes) -> tuple[YearSchedule, str]:
+    """``raw`` read as a schedule, and as the text kept for it (UTF-8, byte for byte)."""
     try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(raw)
-            file.flush()
-            os.fsync(file.fileno())
-        Path(temporary).replace(directory / f"{schedule.year}.json")
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return schedule
-
-
-def store_schedule(storage_dir: Path, raw: bytes) -> YearSchedule:
-    """Check ``raw``, keep it as a new version and put it in force (no ledger entry: the recorded
-    path for administrators is ``trading.server.workdays.service.load_year``).
-    """
-    archive_version(storage_dir, raw)
-    return put_in_force(storage_dir, raw)
+        content = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise CalendarError(f"not UTF-8: {exc}", rule="json") from exc
+    return read_schedule(raw), content

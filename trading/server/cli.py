@@ -281,6 +281,7 @@ def calendar_load(path: Path) -> None:
     import asyncio  # noqa: PLC0415
 
     from trading.kernel import calendar as working_calendar  # noqa: PLC0415
+    from trading.kernel import calendar_versions  # noqa: PLC0415
     from trading.kernel.auth.identity import Actor  # noqa: PLC0415
     from trading.kernel.db.engine import create_engine, create_session_maker  # noqa: PLC0415
     from trading.kernel.db.uow import transaction  # noqa: PLC0415
@@ -289,16 +290,16 @@ def calendar_load(path: Path) -> None:
     settings = get_settings()
     raw = path.read_bytes()
     try:
-        working_calendar.read_schedule(raw)  # refused before a database is opened
+        working_calendar.check_schedule_file(raw)  # refused before a database is opened
     except working_calendar.CalendarError as exc:
         click.echo(f"refused: {exc}", err=True)
         sys.exit(1)
 
-    async def run() -> working_calendar.StoredVersion:
+    async def run() -> calendar_versions.StoredVersion:
         engine = create_engine(settings.db.url, pool_size=1, busy_timeout_ms=settings.db.sqlite_busy_timeout_ms)
         try:
             async with transaction(create_session_maker(engine), lock=True) as session:
-                return await workdays.load_year(session, settings.storage_dir, Actor.system(), raw)
+                return await workdays.load_year(session, Actor.system(), raw)
         finally:
             await engine.dispose()
 
@@ -308,6 +309,45 @@ def calendar_load(path: Path) -> None:
         f"loaded {schedule.year}: {schedule.version}, version {version.number}, {len(schedule.holidays)} holidays, "
         f"{len(schedule.workdays)} adjusted working days"
     )
+
+
+@calendar.command("import-files")
+def calendar_import_files() -> None:
+    """Bring the years this node loaded before the calendar moved into the database
+    (``<storage>/calendar/``: every version and the file in force) into the shared table, each
+    recorded on the ledger. Run once on every node that had loaded years; a file already imported is
+    skipped, so running it again adds nothing. A file that is not a schedule is refused (exit 1) and
+    nothing is imported.
+    """
+    import asyncio  # noqa: PLC0415
+
+    from trading.kernel.auth.identity import Actor  # noqa: PLC0415
+    from trading.kernel.db.engine import create_engine, create_session_maker  # noqa: PLC0415
+    from trading.kernel.db.uow import transaction  # noqa: PLC0415
+    from trading.kernel.errors import DomainError  # noqa: PLC0415
+    from trading.server.workdays import service as workdays  # noqa: PLC0415
+
+    settings = get_settings()
+
+    async def run() -> list[workdays.ImportedFile]:
+        engine = create_engine(settings.db.url, pool_size=1, busy_timeout_ms=settings.db.sqlite_busy_timeout_ms)
+        try:
+            async with transaction(create_session_maker(engine), lock=True) as session:
+                return await workdays.import_files(session, settings.storage_dir, Actor.system())
+        finally:
+            await engine.dispose()
+
+    try:
+        imported = asyncio.run(run())
+    except DomainError as exc:
+        click.echo(f"refused: {exc.message}", err=True)
+        sys.exit(1)
+    for item in imported:
+        if item.version is None:
+            click.echo(f"{item.source}: already in the database")
+        else:
+            click.echo(f"{item.source}: {item.version.schedule.year} version {item.version.number}")
+    click.echo(f"imported {sum(item.version is not None for item in imported)} of {len(imported)} files")
 
 
 @main.group()

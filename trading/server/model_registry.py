@@ -18,6 +18,7 @@ import trading.credit.models  # registers the credit tables
 import trading.guarantees.api_store  # registers the guarantor API's nonce and idempotency tables
 import trading.guarantees.callbacks  # registers the callback outbox
 import trading.guarantees.models  # registers the guarantees tables
+import trading.kernel.calendar_versions  # registers the loaded versions of the working-day calendar
 import trading.ledger.models  # registers the ledger tables
 import trading.parties.models  # registers the parties tables
 import trading.parties.pdf_signing  # noqa: F401 - registers the table of PDFs prepared for signing in the page

@@ -66,8 +66,7 @@ from trading.guarantees import api_auth as guarantees_api_auth
 from trading.guarantees import api_keys as guarantees_api_keys
 from trading.guarantees import policies as guarantees_policies
 from trading.guarantees import release_jobs as guarantee_release_jobs
-from trading.kernel import calendar as working_calendar
-from trading.kernel import sweep
+from trading.kernel import calendar_versions, sweep
 from trading.kernel.auth.guards import current_actor
 from trading.kernel.auth.permissions import Grants
 from trading.kernel.errors import DomainError
@@ -130,7 +129,7 @@ def register_evaluation_hooks(settings: Settings | None = None) -> None:
     """
     session_hooks.use_finaliser(finalise_evaluation)
     register_integrity_hooks(settings)
-    evaluation_results.use_published_hook(_start_award(settings))
+    evaluation_results.use_published_hook(_start_award())
     intake_revocation.use_revocation_hook(opening_revocation.bid_revoked)
     if settings is not None:
         session_hooks.use_entry_hook(SessionState.QUALIFICATION, _assistance(settings))
@@ -145,15 +144,15 @@ def register_integrity_hooks(settings: Settings | None = None) -> None:
     integrity_screeners.plug_screeners(settings)
 
 
-def _start_award(settings: Settings | None) -> evaluation_results.PublishedHook:
+def _start_award() -> evaluation_results.PublishedHook:
     """The results published: the award stage starts its award (`bidding.award.publicity.start_award`)
     in the same transaction; the evaluation may not import the award, so the server hands it over.
+    The calendar is read in that transaction: the years loaded by then, whichever process loaded them.
     """
-    storage_dir = settings.storage_dir if settings is not None else None
 
     async def run(session: AsyncSession, evaluation: Evaluation, /) -> object:
         return await award_publicity.start_award(
-            session, evaluation, calendar=working_calendar.load_calendar(storage_dir)
+            session, evaluation, calendar=await calendar_versions.load_calendar(session)
         )
 
     return run

@@ -56,8 +56,7 @@ from bidding.evaluation.models import CommitteeDraw, Evaluation, Member, MemberK
 from bidding.evaluation.pool.models import DrawOutcome, DrawRecord, Expert
 from bidding.evaluation.pool.repository import CandidateRepository
 from bidding.models import Tender
-from trading.kernel import calendar as working_calendar
-from trading.kernel import clock, draws
+from trading.kernel import calendar_versions, clock, draws
 from trading.kernel.auth.identity import Actor
 from trading.kernel.calendar import CHINA
 from trading.kernel.db.types import uuid7
@@ -189,7 +188,7 @@ class CommitteeDraws:
         if row.drawn_at is not None:
             raise DrawStateConflict("the committee has been drawn already", field="draw", rule="draw_run_once")
         now = await clock.now(self.session)
-        self._check_timing(evaluation, tender, now)
+        await self._check_timing(evaluation, tender, now)
         spec = spec_of(row)
         context = await self.context(evaluation, tender, now)
         # The pool after avoidance, restricted to the spec's codes (`CandidateRepository.listed`: on
@@ -237,7 +236,7 @@ class CommitteeDraws:
         )
         return row
 
-    def _check_timing(self, evaluation: Evaluation, tender: Tender, now: datetime) -> None:
+    async def _check_timing(self, evaluation: Evaluation, tender: Tender, now: datetime) -> None:
         if tender.deadline is None or now < tender.deadline:
             raise DrawRefused(
                 "the committee is drawn after the bid deadline (bidders known)", field="draw_at", rule="after_deadline"
@@ -249,7 +248,7 @@ class CommitteeDraws:
             evaluation.scheduled_at,
             bid_deadline=tender.deadline,
             government_procurement=is_government_procurement(tender),
-            calendar=working_calendar.load_calendar(self.settings.storage_dir),
+            calendar=await calendar_versions.load_calendar(self.session),
             rules=self.draw_rules,
         )
         if violations:

@@ -46,7 +46,7 @@ from tests.bidding.award.world import (
     supervisor_party,
 )
 from tests.bidding.factories import Party, bidder_party, ledger_entries, sign_document, tenderee_party
-from trading.kernel.calendar import load_calendar
+from trading.kernel.calendar import shipped_calendar
 from trading.kernel.clock import ShiftedClock, use_clock
 from trading.kernel.db.uow import transaction
 from trading.kernel.errors import PermissionDenied
@@ -94,7 +94,7 @@ async def test_announced_in_time_the_public_page_shows_the_winner_and_the_evalua
     assert confirmed.state is AwardState.AWARDED
     assert confirmed.awarded_at is not None
     expected_due = announcement.pub.rules_of(confirmed).due(
-        PeriodKey.RESULT_ANNOUNCEMENT, Sector.GOVERNMENT_PROCUREMENT, confirmed.awarded_at, load_calendar(None)
+        PeriodKey.RESULT_ANNOUNCEMENT, Sector.GOVERNMENT_PROCUREMENT, confirmed.awarded_at, shipped_calendar()
     )
     assert confirmed.announcement_due == expected_due
 
@@ -230,7 +230,7 @@ async def test_gp_questions_in_the_window_are_accepted_and_answered_others_refus
     published = await _announce(session_maker, settings, award, purchaser, purchaser)
     now = await db_now(session_maker)
     until = objection_deadline(
-        Sector.GOVERNMENT_PROCUREMENT, published.opened_at, load_calendar(None), announcement.pub.rules_of(award)
+        Sector.GOVERNMENT_PROCUREMENT, published.opened_at, shipped_calendar(), announcement.pub.rules_of(award)
     )
     assert until - published.opened_at >= timedelta(days=8)  # 1 + 7 working days
 
@@ -257,7 +257,7 @@ async def test_gp_questions_in_the_window_are_accepted_and_answered_others_refus
         assert entry.summary["suspends"] is False
     rules = announcement.pub.rules_of(award)
     expected_answer_due = rules.due(
-        PeriodKey.OBJECTION_ANSWER, Sector.GOVERNMENT_PROCUREMENT, filed.filed_at, load_calendar(None)
+        PeriodKey.OBJECTION_ANSWER, Sector.GOVERNMENT_PROCUREMENT, filed.filed_at, shipped_calendar()
     )
     assert filed.answer_due == expected_answer_due  # 7 working days
     await assert_replays(session_maker, award)

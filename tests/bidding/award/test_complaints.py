@@ -48,7 +48,7 @@ from tests.bidding.award.world import (
     supervisor_party,
 )
 from tests.bidding.factories import Party, bidder_party, ledger_entries, sign_document, tenderee_party
-from trading.kernel.calendar import loaded_dir
+from trading.kernel.calendar_versions import add_version, load_calendar
 from trading.kernel.clock import ShiftedClock, use_clock
 from trading.kernel.db.uow import transaction
 from trading.kernel.errors import PermissionDenied
@@ -70,11 +70,13 @@ CALENDAR_2027 = {
 
 
 @pytest.fixture(autouse=True)
-def calendar_2027(settings: Settings) -> None:
-    """The administrator has loaded 2027 (the decision period of a December complaint ends there)."""
-    directory = loaded_dir(settings.storage_dir)
-    directory.mkdir(parents=True, exist_ok=True)
-    (directory / "2027.json").write_text(json.dumps(CALENDAR_2027), encoding="utf-8")
+async def calendar_2027(session_maker: async_sessionmaker[AsyncSession]) -> None:
+    """The administrator has loaded 2027 (the decision period of a December complaint ends there),
+    in this test's transaction.
+    """
+    async with session_maker() as session:
+        await add_version(session, json.dumps(CALENDAR_2027).encode())
+        await session.commit()
 
 
 COMPLAINT = "招标人对异议的答复未回应项目经理在建工程的事实，且逾期答复，请求监督部门责令重新评标。"
@@ -378,7 +380,9 @@ async def test_bad_complaints_and_acts_are_refused_with_the_rule_and_nothing_is_
     # After the window (engineering: 10 days from the answer).
     assert answered.answered_at is not None
     async with session_maker() as session:
-        deadline = complaints.deadline_of(await session.get_one(Award, award.id), answered, settings)
+        deadline = complaints.deadline_of(
+            await session.get_one(Award, award.id), answered, await load_calendar(session)
+        )
     now = await db_now(session_maker)
     with use_clock(ShiftedClock(deadline - now)), pytest.raises(AwardRefused) as late:
         await complain(session_maker, settings, award, answered, bidder)

@@ -60,7 +60,7 @@ from tests.trading.parties.factories import PASSWORD, Account, new_username
 from trading.kernel import clock, tasks
 from trading.kernel.auth.identity import Actor
 from trading.kernel.auth.roles import Role
-from trading.kernel.calendar import store_schedule
+from trading.kernel.calendar_versions import add_version
 from trading.kernel.clock import ShiftedClock, use_clock
 from trading.kernel.db.uow import transaction
 from trading.kernel.errors import PermissionDenied
@@ -88,13 +88,14 @@ TEST_CALENDAR_2027 = {
 
 
 @pytest.fixture
-def with_2027(settings: Settings, tmp_path: Path) -> Settings:
-    """The settings with a 2027 calendar loaded in a storage of this test's own (the shared
-    storage stays as it is: other tests check that an unloaded year is refused).
+async def with_2027(settings: Settings, session_maker: async_sessionmaker[AsyncSession]) -> Settings:
+    """The settings, with a 2027 calendar loaded in this test's transaction (rolled back after it:
+    other tests check that an unloaded year is refused).
     """
-    storage = tmp_path / "files"
-    store_schedule(storage, json.dumps(TEST_CALENDAR_2027, ensure_ascii=False).encode())
-    return settings.model_copy(update={"storage_dir": storage})
+    async with session_maker() as session:
+        await add_version(session, json.dumps(TEST_CALENDAR_2027, ensure_ascii=False).encode())
+        await session.commit()
+    return settings
 
 
 SPECIAL_TERMS = "第十条 工程质量标准：合格。\n第十一条 预付款：合同价款的10%，签约后14日内支付。"
@@ -178,7 +179,7 @@ async def _draft(
     **kwargs: object,
 ) -> Contract:
     async with transaction(session_maker, lock=True) as session:
-        return await contracts.draft_contract(session, settings, store, owner.actor(), award.id, **kwargs)  # type: ignore[arg-type]
+        return await contracts.draft_contract(session, store, owner.actor(), award.id, **kwargs)  # type: ignore[arg-type]
 
 
 async def current(

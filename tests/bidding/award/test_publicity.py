@@ -39,7 +39,7 @@ from tests.bidding.award.world import (
 )
 from tests.bidding.factories import bidder_party, ledger_entries, party, sign_document, tenderee_party
 from trading.kernel.auth.roles import Role
-from trading.kernel.calendar import WorkingCalendar, load_calendar
+from trading.kernel.calendar import WorkingCalendar, shipped_calendar
 from trading.kernel.clock import ShiftedClock, use_clock
 from trading.kernel.db.uow import transaction
 from trading.kernel.errors import PermissionDenied
@@ -71,13 +71,13 @@ async def test_a_signed_report_starts_the_award_and_the_sweep_closes_the_publici
     assert award.rules_version == shipped_rules().version
     assert award.rules == shipped_rules().to_dict()
     expected_due = shipped_rules().due(
-        PeriodKey.PUBLICITY_PUBLISH, award.sector, award.report_published_at, load_calendar(None)
+        PeriodKey.PUBLICITY_PUBLISH, award.sector, award.report_published_at, shipped_calendar()
     )
     assert award.publicity_due == expected_due == award.next_check
     # The hook is idempotent: running it again keeps the one award.
     async with session_maker() as session:
         evaluation = await session.get_one(evaluation_results.Evaluation, world.evaluation_id)
-        again = await publicity.start_award(session, evaluation, calendar=load_calendar(None))
+        again = await publicity.start_award(session, evaluation, calendar=shipped_calendar())
         assert again is not None
         assert again.id == award.id
         assert len(await publicity.awards_of_tender(session, world.tender_id)) == 1
@@ -90,7 +90,7 @@ async def test_a_signed_report_starts_the_award_and_the_sweep_closes_the_publici
     assert [c["price"] for c in opened.content["candidates"]] == ["1180000.00", "1215000.00", "1300000.00"]
     assert sorted(opened.content["committee"]) == sorted(s.name for s in world.signers)
     assert opened.closes_at == shipped_rules().due(
-        PeriodKey.PUBLICITY_DURATION, award.sector, opened.opened_at, load_calendar(None)
+        PeriodKey.PUBLICITY_DURATION, award.sector, opened.opened_at, shipped_calendar()
     )
     async with session_maker() as session:
         row = await session.get_one(Award, award.id)
@@ -214,11 +214,11 @@ async def test_results_published_before_the_due_year_is_loaded_start_the_award_a
 
     # The year loaded (the shipped calendar has it): the sweep counts the due instant, once.
     with use_clock(ShiftedClock(retried.next_check - now)):
-        assert (await run_sweep(session_maker, [AwardDue(settings)])).total_changed == 1
-        assert (await run_sweep(session_maker, [AwardDue(settings)])).total_changed == 0
+        assert (await run_sweep(session_maker, [AwardDue()])).total_changed == 1
+        assert (await run_sweep(session_maker, [AwardDue()])).total_changed == 0
     counted = await award_of(session_maker, world)
     expected = shipped_rules().due(
-        PeriodKey.PUBLICITY_PUBLISH, counted.sector, counted.report_published_at, load_calendar(None)
+        PeriodKey.PUBLICITY_PUBLISH, counted.sector, counted.report_published_at, shipped_calendar()
     )
     assert counted.publicity_due == expected
     async with session_maker() as session:

@@ -133,7 +133,7 @@ async def test_from_the_signed_report_to_the_signed_contract_and_the_closed_arch
 
     # The contract: drafted, signed by the winner, then by the tenderee.
     async with transaction(session_maker, lock=True) as session:
-        await contracts.draft_contract(session, with_2027, store, owner.actor(), award.id)
+        await contracts.draft_contract(session, store, owner.actor(), award.id)
     winner = await winner_party(session_maker, settings, dev_pki, award)
     for party in (winner, owner):
         async with session_maker() as session:

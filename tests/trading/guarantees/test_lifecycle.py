@@ -16,7 +16,7 @@ from trading.guarantees.errors import GuaranteeRefused, GuaranteeStateError
 from trading.guarantees.models import ClaimStatus, ClaimTrigger, GuaranteeStatus, ReleaseReason
 from trading.guarantees.rules import CHINA
 from trading.kernel import clock
-from trading.kernel.calendar import load_calendar
+from trading.kernel.calendar import shipped_calendar
 from trading.kernel.settings import Settings
 
 TRIGGER = ClaimTrigger.WITHDRAWAL_AFTER_DEADLINE
@@ -174,7 +174,7 @@ async def test_cash_bond_refund_due_in_five_working_days_with_late_interest(
     session: AsyncSession, settings: Settings
 ) -> None:
     bidder = await organisation(session, settings)
-    calendar = load_calendar(None)
+    calendar = shipped_calendar()
     refund = await lifecycle.record_cash_bond_refund(
         session,
         SYSTEM,
@@ -223,7 +223,7 @@ async def test_refund_on_time_bears_no_interest(session: AsyncSession, settings:
         bidder_organisation_id=bidder.id,
         amount=Decimal("5000.00"),
         cause_date=date(2026, 12, 7),
-        calendar=load_calendar(None),
+        calendar=shipped_calendar(),
     )
     with pytest.raises(GuaranteeRefused) as exc:
         await lifecycle.record_cash_bond_refund(
@@ -234,7 +234,7 @@ async def test_refund_on_time_bears_no_interest(session: AsyncSession, settings:
             bidder_organisation_id=bidder.id,
             amount=Decimal(-1),
             cause_date=date(2026, 12, 7),
-            calendar=load_calendar(None),
+            calendar=shipped_calendar(),
         )
     assert rules(exc) == {("amount", "amount_positive")}
     await lifecycle.mark_refunded(session, SYSTEM, refund.id, refunded_on=refund.due_date)

@@ -48,7 +48,7 @@ from trading.guarantees.payer import payer_account
 from trading.guarantees.repository import GuaranteesRepository
 from trading.guarantees.rules import CHINA, verification_code_for
 from trading.kernel.auth.roles import Role
-from trading.kernel.calendar import load_calendar
+from trading.kernel.calendar import shipped_calendar
 from trading.kernel.settings import Settings
 from trading.kernel.storage import FileStore
 from trading.parties.models import Organisation, OrganisationKind
@@ -408,7 +408,7 @@ async def test_supervisor_sees_overdue_releases_and_late_refund_interest(
             bidder_organisation_id=bidder.id,
             amount=Decimal("10000.00"),
             cause_date=date(2026, 9, 30),
-            calendar=load_calendar(None),
+            calendar=shipped_calendar(),
         )
     supervisor = await create_account(session_maker, settings, Role.SUPERVISOR)
     await _log_in(client, supervisor)

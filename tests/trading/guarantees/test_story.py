@@ -80,7 +80,7 @@ from trading.guarantees.models import (
 )
 from trading.guarantees.release_jobs import RELEASE_TASK, release_bid_securities
 from trading.kernel import clock
-from trading.kernel.calendar import store_schedule
+from trading.kernel.calendar_versions import add_version
 from trading.kernel.db.engine import create_engine, create_session_maker
 from trading.kernel.db.uow import transaction
 from trading.kernel.settings import Settings
@@ -130,7 +130,7 @@ class Platform:
         queued = [m for m in self.publisher.published if m.name == RELEASE_TASK]
         self.publisher.published.clear()
         for message in queued:
-            await release_bid_securities(self.maker, self.settings.storage_dir, **message.kwargs)
+            await release_bid_securities(self.maker, **message.kwargs)
         return [m.kwargs for m in queued]
 
 
@@ -151,8 +151,8 @@ async def platform(  # noqa: PLR0917 - the fixtures it needs
     try:
         await load_dev_lists(maker, e2e_settings, out, manifest)
         # The award's periods run into 2027 (the shipped calendar stops at 2026).
-        store_schedule(e2e_settings.storage_dir, json.dumps(TEST_CALENDAR_2027, ensure_ascii=False).encode())
         async with maker() as session, session.begin():
+            await add_version(session, json.dumps(TEST_CALENDAR_2027, ensure_ascii=False).encode())
             bank = await onboard(session, e2e_settings, dev_pki.guarantor)
         app = create_app(e2e_settings, session_maker=maker, publisher=publisher)
         async with (
@@ -453,7 +453,7 @@ async def issue_notices(p: Platform, owner: Party, award_id: uuid.UUID) -> None:
 async def sign_the_contract(p: Platform, owner: Party, winner: Party, award_id: uuid.UUID) -> None:
     """The contract drafted by the tenderee, signed by the winner, then by the tenderee."""
     async with transaction(p.maker, lock=True) as session:
-        await contracts.draft_contract(session, p.settings, p.store, owner.actor(), award_id)
+        await contracts.draft_contract(session, p.store, owner.actor(), award_id)
     for party in (winner, owner):
         async with p.maker() as session:
             current = await contracts.contract_pdf(session, p.store, party.actor(), award_id)

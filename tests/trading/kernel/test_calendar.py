@@ -12,25 +12,22 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import text, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from trading.kernel.calendar import (
-    CHINA,
-    CalendarError,
-    CalendarYearMissing,
+from trading.kernel.calendar import CHINA, CalendarError, CalendarYearMissing, read_schedule, shipped_calendar
+from trading.kernel.calendar_versions import (
+    CalendarVersion,
     StoredVersion,
     UnreadableVersion,
-    in_force_sha256,
+    add_version,
     load_calendar,
-    read_schedule,
-    shipped_schedules,
-    store_schedule,
     stored_versions,
-    versions_dir,
 )
 from trading.kernel.db.engine import create_engine, create_session_maker
+from trading.kernel.db.uow import transaction
 
-CALENDAR = load_calendar(None)
+CALENDAR = shipped_calendar()
 
 
 @pytest.mark.parametrize(
@@ -86,7 +83,7 @@ def test_national_schedules_with_adjusted_working_days(day: date, working: bool)
 
 
 def test_shipped_years_name_their_notice() -> None:
-    schedules = shipped_schedules()
+    schedules = shipped_calendar().years
     assert sorted(schedules) == [2025, 2026]
     assert "国办发明电〔2024〕12号" in schedules[2025].version
     assert len(schedules[2025].holidays) == 1 + 8 + 3 + 5 + 3 + 8
@@ -128,10 +125,10 @@ def _schedule_2027() -> dict[str, object]:
     }
 
 
-def test_an_administrator_loads_a_new_year(tmp_path: Path) -> None:
-    stored = store_schedule(tmp_path, json.dumps(_schedule_2027()).encode())
-    assert stored.year == 2027
-    calendar = load_calendar(tmp_path)
+async def test_an_administrator_loads_a_new_year(session: AsyncSession) -> None:
+    stored = await add_version(session, json.dumps(_schedule_2027()).encode())
+    assert (stored.schedule.year, stored.number) == (2027, 1)
+    calendar = await load_calendar(session)
     assert calendar.add_working_days(date(2026, 12, 30), 2) == date(2027, 1, 4)
     assert calendar.is_working_day(date(2027, 1, 9))
     assert calendar.schedule(2026).version == CALENDAR.schedule(2026).version
@@ -149,12 +146,22 @@ def test_an_administrator_loads_a_new_year(tmp_path: Path) -> None:
         ({"workdays": [{"name": "x", "date": "2027-01-02"}]}, "also a holiday"),
     ],
 )
-def test_a_bad_schedule_is_refused_with_its_field(change: dict[str, object], message: str, tmp_path: Path) -> None:
+async def test_a_bad_schedule_is_refused_with_its_field(
+    change: dict[str, object], message: str, session: AsyncSession
+) -> None:
     with pytest.raises(CalendarError, match=message):
-        store_schedule(tmp_path, json.dumps(_schedule_2027() | change).encode())
-    assert not (tmp_path / "calendar" / "2027.json").exists()
+        await add_version(session, json.dumps(_schedule_2027() | change).encode())
+    assert await stored_versions(session, 2027) == []
     with pytest.raises(CalendarError, match="not JSON"):
         read_schedule(b"{")
+
+
+async def test_a_file_that_is_not_utf8_is_refused_since_it_is_kept_as_text(session: AsyncSession) -> None:
+    # JSON may come as UTF-16, which the parser reads; the table keeps the exact file as UTF-8 text.
+    with pytest.raises(CalendarError, match="not UTF-8") as refused:
+        await add_version(session, json.dumps(_schedule_2027(), ensure_ascii=False).encode("utf-16"))
+    assert refused.value.rule == "json"
+    assert await stored_versions(session, 2027) == []
 
 
 GGZY = str(Path(sys.executable).parent / "ggzy")
@@ -175,10 +182,11 @@ async def test_ggzy_calendar_load_stores_the_year_and_records_it(
     loaded = await asyncio.to_thread(ggzy, "load", str(schedule))
     assert loaded.returncode == 0, loaded.stderr
     assert "loaded 2027: test edition" in loaded.stdout
-    assert load_calendar(tmp_path / "files").is_working_day(date(2027, 1, 9))
+    assert not (tmp_path / "files" / "calendar").exists()  # the database holds it, not the node's disk
     engine = create_engine(fresh_db)
     try:
         async with create_session_maker(engine)() as session:
+            assert (await load_calendar(session)).is_working_day(date(2027, 1, 9))
             actions = (
                 (
                     await session.execute(
@@ -188,11 +196,11 @@ async def test_ggzy_calendar_load_stores_the_year_and_records_it(
                 .scalars()
                 .all()
             )
-        assert len(actions) == 1
-        assert json.loads(actions[0])["version"] == 1  # the CLI records a version like the page does
+            assert len(actions) == 1
+            assert json.loads(actions[0])["version"] == 1  # the CLI records a version like the page does
+            assert [version.number for version in await stored_versions(session, 2027)] == [1]
     finally:
         await engine.dispose()
-    assert [version.number for version in stored_versions(tmp_path / "files", 2027)] == [1]
 
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps(_schedule_2027() | {"workdays": [{"name": "x", "date": "2027-01-04"}]}), encoding="utf-8")
@@ -200,20 +208,70 @@ async def test_ggzy_calendar_load_stores_the_year_and_records_it(
     assert refused.returncode == 1
     assert "workdays[0]" in refused.stderr
 
+    # A node that loaded a year as files before the table: the import brings its edition in, once.
+    older = tmp_path / "files" / "calendar" / "versions" / "2027"
+    older.mkdir(parents=True)
+    (older / "1.json").write_text(json.dumps(_schedule_2027() | {"version": "node edition"}), encoding="utf-8")
+    (tmp_path / "files" / "calendar" / "2027.json").write_bytes((older / "1.json").read_bytes())
+    imported = await asyncio.to_thread(ggzy, "import-files")
+    assert imported.returncode == 0, imported.stderr
+    assert "calendar/versions/2027/1.json: 2027 version 2" in imported.stdout
+    assert "imported 1 of 2 files" in imported.stdout  # the file in force is the same bytes
+    again = await asyncio.to_thread(ggzy, "import-files")
+    assert "imported 0 of 2 files" in again.stdout
+    engine = create_engine(fresh_db)
+    try:
+        async with create_session_maker(engine)() as session:
+            assert (await load_calendar(session)).schedule(2027).version == "node edition"
+    finally:
+        await engine.dispose()
 
-def test_each_load_is_a_new_version_and_the_earlier_ones_are_kept(tmp_path: Path) -> None:
+
+async def test_each_load_is_a_new_version_and_the_earlier_ones_are_kept(session: AsyncSession) -> None:
     first = json.dumps(_schedule_2027()).encode()
     second = json.dumps(_schedule_2027() | {"version": "corrected edition"}).encode()
-    store_schedule(tmp_path, first)
-    store_schedule(tmp_path, second)
-    versions = stored_versions(tmp_path, 2027)
+    await add_version(session, first)
+    await add_version(session, second)
+    versions = await stored_versions(session, 2027)
     assert len(versions) == 2
     shown = [(v.number, v.schedule.version) for v in versions if isinstance(v, StoredVersion)]
     assert shown == [(1, "test edition"), (2, "corrected edition")]
-    assert in_force_sha256(tmp_path, 2027) == hashlib.sha256(second).hexdigest() == versions[1].sha256
-    assert load_calendar(tmp_path).schedule(2027).version == "corrected edition"
-    assert in_force_sha256(tmp_path, 2026) is None  # the shipped schedule is in force
-    assert stored_versions(tmp_path, 2026) == []
+    assert [v.sha256 for v in versions] == [hashlib.sha256(first).hexdigest(), hashlib.sha256(second).hexdigest()]
+    row = await session.get_one(CalendarVersion, (2027, 2))
+    assert row.content.encode() == second  # kept byte for byte
+    assert (await load_calendar(session)).schedule(2027).version == "corrected edition"
+    assert await stored_versions(session, 2026) == []  # the shipped schedule is in force
+
+
+async def test_concurrent_loads_of_one_year_never_share_a_version_number(pg_databases: None, fresh_db: str) -> None:
+    """The second load reads the highest number before the first commits, so it tries the same one:
+    its insert waits for the first, fails on the key and takes the next number.
+    """
+    del pg_databases
+    engine = create_engine(fresh_db)
+    maker = create_session_maker(engine)
+    editions = [json.dumps(_schedule_2027() | {"version": f"edition {n}"}).encode() for n in (1, 2)]
+    try:
+        async with transaction(maker) as first:
+            one = await add_version(first, editions[0])
+            second = asyncio.create_task(_load_in_own_transaction(maker, editions[1]))
+            await asyncio.sleep(0.5)  # the rival is blocked on the first's uncommitted row by now
+            assert not second.done()
+        two = await asyncio.wait_for(second, timeout=30)
+        assert (one.number, two.number) == (1, 2)
+        async with maker() as session:
+            versions = await stored_versions(session, 2027)
+            assert [(v.number, v.sha256) for v in versions] == [(1, one.sha256), (2, two.sha256)]
+            assert (await load_calendar(session)).schedule(2027).version == "edition 2"
+        many = await asyncio.gather(*(_load_in_own_transaction(maker, editions[0]) for _ in range(6)))
+        assert sorted(version.number for version in many) == [3, 4, 5, 6, 7, 8]
+    finally:
+        await engine.dispose()
+
+
+async def _load_in_own_transaction(maker: async_sessionmaker[AsyncSession], raw: bytes) -> StoredVersion:
+    async with transaction(maker) as session:
+        return await add_version(session, raw)
 
 
 def test_a_refusal_names_its_place_and_rule_apart_for_translation() -> None:
@@ -229,11 +287,12 @@ def test_json_nested_too_deeply_is_a_refusal_not_a_crash() -> None:
     assert refused.value.rule == "json"
 
 
-def test_an_unreadable_version_file_is_listed_as_unreadable_beside_the_others(tmp_path: Path) -> None:
-    store_schedule(tmp_path, json.dumps(_schedule_2027()).encode())
-    store_schedule(tmp_path, json.dumps(_schedule_2027() | {"version": "corrected edition"}).encode())
-    (versions_dir(tmp_path, 2027) / "1.json").write_bytes(b"{damaged")
-    first, second = stored_versions(tmp_path, 2027)
+async def test_an_unreadable_version_is_listed_as_unreadable_beside_the_others(session: AsyncSession) -> None:
+    await add_version(session, json.dumps(_schedule_2027()).encode())
+    await add_version(session, json.dumps(_schedule_2027() | {"version": "corrected edition"}).encode())
+    damaged = update(CalendarVersion).values(content="{damaged")
+    await session.execute(damaged.where(CalendarVersion.year == 2027, CalendarVersion.number == 1))
+    first, second = await stored_versions(session, 2027)
     assert isinstance(first, UnreadableVersion)
     assert (first.number, first.problem.rule) == (1, "json")
     assert isinstance(second, StoredVersion)

@@ -1,18 +1,18 @@
 """Loading a year's schedule: a new version, kept beside the earlier ones, recorded on the ledger.
 
-Versions are files (``<storage>/calendar/versions/<year>/<n>.json``, `trading.kernel.calendar`)
-because the calendar is read from files everywhere already (`load_calendar`); the ledger entry of
-each load (year, version number, SHA-256 of the exact bytes, who and when) is the trace that ties a
-file to the administrator who loaded it. The page reads who/when from those entries.
+A load writes the year's next row of ``calendar_versions`` (`trading.kernel.calendar.add_version`,
+the exact bytes and their SHA-256) and its ledger entry (year, version number, SHA-256, who) in the
+caller's transaction: both stay or neither does, and the version is in force for every process
+from the commit on. The page reads who loaded a version from those entries.
 
-Order of work in the caller's transaction: the version file is claimed first (its number goes into
-the entry), then the entry is appended, then the file is put in force. A refusal before that leaves
-nothing; a failure while appending removes the claimed file. Only a failed commit after the file is
-in force could leave a version without its entry; the page shows such a version as "not recorded".
+Years loaded before the calendar moved into the database sit as files under a node's storage
+directory (``<storage>/calendar/versions/<year>/<n>.json`` and the one in force,
+``<storage>/calendar/<year>.json``); `import_files` (``ggzy calendar import-files``) brings them in.
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -21,6 +21,7 @@ from typing import Final
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from trading.kernel import calendar as working_calendar
+from trading.kernel import calendar_versions
 from trading.kernel.auth.identity import Actor
 from trading.kernel.errors import ValidationFailed
 from trading.ledger.repository import EntryFilter, LedgerRepository
@@ -43,38 +44,86 @@ def refusal(exc: working_calendar.CalendarError) -> ValidationFailed:
 
 
 async def load_year(
-    session: AsyncSession, storage_dir: Path, actor: Actor, raw: bytes
-) -> working_calendar.StoredVersion:
-    """Check ``raw``, keep it as its year's next version, record the load and put it in force.
+    session: AsyncSession, actor: Actor, raw: bytes, *, source: str | None = None
+) -> calendar_versions.StoredVersion:
+    """Check ``raw``, keep it as its year's next version (in force) and record the load; only flushes.
 
-    Raises `ValidationFailed` (field ``schedule``, the parser's rule) for a malformed file.
+    Raises `ValidationFailed` (field ``schedule``, the parser's rule) for a malformed file, before
+    anything is written. ``source`` names where an imported file came from.
     """
     try:
-        version = working_calendar.archive_version(storage_dir, raw)
+        version = await calendar_versions.add_version(session, raw)
     except working_calendar.CalendarError as exc:
         raise refusal(exc) from exc
     schedule = version.schedule
-    try:
-        await append_entry(
-            session,
-            actor=actor,
-            action=CALENDAR_LOADED,
-            subject_type=SUBJECT_TYPE,
-            subject_id=str(schedule.year),
-            summary={
-                "year": schedule.year,
-                "version": version.number,
-                "sha256": version.sha256,
-                "notice": schedule.version,
-                "holidays": len(schedule.holidays),
-                "workdays": len(schedule.workdays),
-            },
-        )
-    except BaseException:
-        working_calendar.discard_version(storage_dir, version)
-        raise
-    working_calendar.put_in_force(storage_dir, raw)
+    summary: dict[str, object] = {
+        "year": schedule.year,
+        "version": version.number,
+        "sha256": version.sha256,
+        "notice": schedule.version,
+        "holidays": len(schedule.holidays),
+        "workdays": len(schedule.workdays),
+    }
+    if source is not None:
+        summary["source"] = source
+    await append_entry(
+        session,
+        actor=actor,
+        action=CALENDAR_LOADED,
+        subject_type=SUBJECT_TYPE,
+        subject_id=str(schedule.year),
+        summary=summary,
+    )
     return version
+
+
+@dataclass(frozen=True, slots=True)
+class ImportedFile:
+    source: str
+    """The file, relative to the storage directory."""
+    version: calendar_versions.StoredVersion | None
+    """``None``: its bytes were already a version of its year (nothing written)."""
+
+
+def _file_versions(storage_dir: Path) -> list[tuple[str, bytes, bool]]:
+    """The files the file-based calendar kept, in the order they were loaded: each year's versions
+    by number, then the year's file in force (normally the same bytes as its newest version), each
+    with its path relative to ``storage_dir`` and whether it is a file in force.
+    """
+    root = storage_dir / "calendar"
+    found: list[tuple[str, bytes, bool]] = []
+    for year_dir in sorted((root / "versions").glob("[0-9][0-9][0-9][0-9]")):
+        numbered = sorted((path for path in year_dir.glob("*.json") if path.stem.isdigit()), key=lambda p: int(p.stem))
+        found.extend((str(path.relative_to(storage_dir)), path.read_bytes(), False) for path in numbered)
+    in_force = sorted(root.glob("[0-9][0-9][0-9][0-9].json"))
+    found.extend((str(path.relative_to(storage_dir)), path.read_bytes(), True) for path in in_force)
+    return found
+
+
+async def import_files(session: AsyncSession, storage_dir: Path, actor: Actor) -> list[ImportedFile]:
+    """Bring a node's calendar files (the layout before the table) into ``calendar_versions``.
+
+    A version file whose bytes are already a version of its year is skipped; a year's file in force
+    is added again when the year's newest version holds other bytes, so what was in force on the
+    node is in force afterwards. Running it twice, or on a second node with the same files, adds
+    nothing. A file that does not read as a schedule is refused (`ValidationFailed`) and nothing is
+    written: the caller's transaction rolls back.
+    """
+    imported: list[ImportedFile] = []
+    for source, raw, in_force_file in _file_versions(storage_dir):
+        try:
+            year = working_calendar.read_schedule(raw).year
+        except working_calendar.CalendarError as exc:
+            raise ValidationFailed(f"{source}: {exc}", field=source, rule=exc.rule) from exc
+        digest = hashlib.sha256(raw).hexdigest()
+        versions = await calendar_versions.stored_versions(session, year)
+        if in_force_file:
+            present = bool(versions) and versions[-1].sha256 == digest
+        else:
+            present = any(version.sha256 == digest for version in versions)
+        added = None if present else await load_year(session, actor, raw, source=source)
+        imported.append(ImportedFile(source, added))
+    return imported
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,10 +133,10 @@ class VersionView:
     notice: str | None
     """``None``: the file no longer reads as a schedule (``problem`` says why)."""
     in_force: bool
-    loaded_at: datetime | None
+    loaded_at: datetime
     loaded_by: str | None
-    """``None`` (with ``loaded_at``) when no ledger entry records this file: see the module docstring.
-    Read with the viewer's ledger rights: whoever holds ``calendar:schedule:manage`` must also hold
+    """``None`` when no ledger entry the viewer may read records this version. Read with the
+    viewer's ledger rights: whoever holds ``calendar:schedule:manage`` must also hold
     ``ledger:entry:read`` (the administrator holds both) or every version reads as not recorded.
     """
     problem: str | None = None
@@ -110,21 +159,16 @@ class YearView:
     schedule: working_calendar.YearSchedule
     """The schedule in force."""
     shipped: bool
-    """The platform's own file is in force (no version loaded, or the loaded file is missing)."""
+    """The platform's own file is in force (no version loaded)."""
     versions: tuple[VersionView, ...]
     holidays: tuple[HolidayRange, ...]
     workdays: tuple[tuple[date, str], ...]
     """The 调休 working days (weekend days worked) with the holiday each makes up for."""
 
 
-def known_years(storage_dir: Path | None) -> list[int]:
-    """Every year with a schedule, shipped or loaded, newest first."""
-    return sorted(working_calendar.load_calendar(storage_dir).years, reverse=True)
-
-
-async def year_view(session: AsyncSession, storage_dir: Path | None, actor: Actor, year: int) -> YearView | None:
-    """``year``'s schedule in force with every loaded version and who loaded it when (from the ledger)."""
-    calendar = working_calendar.load_calendar(storage_dir)
+async def year_view(session: AsyncSession, actor: Actor, year: int) -> YearView | None:
+    """``year``'s schedule in force with every loaded version and who loaded it (from the ledger)."""
+    calendar = await calendar_versions.load_calendar(session)
     schedule = calendar.years.get(year)
     if schedule is None:
         return None
@@ -134,28 +178,26 @@ async def year_view(session: AsyncSession, storage_dir: Path | None, actor: Acto
         limit=MAX_VERSIONS_SHOWN,
     )
     recorded = {(entry.summary.get("version"), entry.summary.get("sha256")): entry for entry in entries}
-    in_force = working_calendar.in_force_sha256(storage_dir, year)
-    versions, shown_in_force = [], False
-    for version in reversed(working_calendar.stored_versions(storage_dir, year)):
+    stored = await calendar_versions.stored_versions(session, year)
+    newest = stored[-1].number if stored else None
+    versions = []
+    for version in reversed(stored):
         entry = recorded.get((version.number, version.sha256))
-        # The newest version with the bytes in force is the one in force (a file loaded twice).
-        current = not shown_in_force and version.sha256 == in_force
-        shown_in_force = shown_in_force or current
         versions.append(
             VersionView(
                 number=version.number,
                 sha256=version.sha256,
-                notice=version.schedule.version if isinstance(version, working_calendar.StoredVersion) else None,
-                in_force=current,
-                loaded_at=entry.occurred_at if entry else None,
+                notice=version.schedule.version if isinstance(version, calendar_versions.StoredVersion) else None,
+                in_force=version.number == newest,
+                loaded_at=version.loaded_at,
                 loaded_by=entry.actor_label if entry else None,
-                problem=str(version.problem) if isinstance(version, working_calendar.UnreadableVersion) else None,
+                problem=str(version.problem) if isinstance(version, calendar_versions.UnreadableVersion) else None,
             )
         )
     return YearView(
         year,
         schedule,
-        shipped=in_force is None,
+        shipped=newest is None,
         versions=tuple(versions),
         holidays=holiday_ranges(schedule),
         workdays=tuple(sorted(schedule.workdays.items())),

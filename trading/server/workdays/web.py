@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 from typing import Any, Final
 
 from litestar import Controller, Request, Response, get, post
@@ -22,7 +21,7 @@ from litestar.params import FromQuery
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from trading.kernel import calendar as working_calendar
-from trading.kernel import clock
+from trading.kernel import calendar_versions, clock
 from trading.kernel.auth.identity import Actor
 from trading.kernel.auth.permissions import requires
 from trading.kernel.errors import ValidationFailed
@@ -84,11 +83,6 @@ class Calculation:
     until: str = ""
     end: date | None = None
     between: int | None = None
-
-
-def _storage(request: Request[Any, Any, Any]) -> Path:
-    storage: Path = request.app.state.settings.storage_dir
-    return storage
 
 
 def _date(parser: FieldParser, name: str, value: str) -> date | None:
@@ -156,7 +150,7 @@ class CalendarPages(Controller):
         calculation, errors = Calculation(start, days, until), []
         if start or days or until:
             try:
-                calculation = calculate(working_calendar.load_calendar(_storage(request)), start, days, until)
+                calculation = calculate(await calendar_versions.load_calendar(db_session), start, days, until)
             except ValidationFailed as exc:
                 errors = field_errors(exc, LABELS)
         return await self._page(
@@ -176,12 +170,10 @@ class CalendarPages(Controller):
         actor: NamedDependency[Actor],
     ) -> Response[Any]:
         """Load a year's schedule as its next version; a malformed file is refused naming the problem."""
-        storage = _storage(request)
-        assert storage is not None  # noqa: S101 - Settings fills it in
 
-        async def work() -> working_calendar.StoredVersion:
+        async def work() -> calendar_versions.StoredVersion:
             raw = await _schedule_bytes(await read_form(request))
-            return await service.load_year(db_session, storage, actor, raw)
+            return await service.load_year(db_session, actor, raw)
 
         async def refused(errors: list[FieldError]) -> Response[Any]:
             return await self._page(request, db_session, actor, upload_errors=errors)
@@ -206,8 +198,7 @@ class CalendarPages(Controller):
         calculator_errors: list[FieldError] | None = None,
         upload_errors: list[FieldError] | None = None,
     ) -> Response[Any]:
-        storage = _storage(request)
-        years = service.known_years(storage)
+        years = sorted((await calendar_versions.load_calendar(db_session)).years, reverse=True)
         today = (await clock.now(db_session)).astimezone(working_calendar.CHINA).date()
         chosen = year if year in years else (today.year if today.year in years else years[0])
         calculator_errors = calculator_errors or []
@@ -217,7 +208,7 @@ class CalendarPages(Controller):
             "workdays/calendar.html",
             {
                 "years": years,
-                "view": await service.year_view(db_session, storage, actor, chosen),
+                "view": await service.year_view(db_session, actor, chosen),
                 "loaded": request.query_params.get("loaded"),
                 "calculation": calculation or Calculation(),
                 "calculator_errors": calculator_errors,

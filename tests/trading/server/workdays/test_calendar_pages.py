@@ -5,6 +5,7 @@ with nothing stored, and the page closed to everyone else.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 from datetime import date
@@ -12,21 +13,22 @@ from pathlib import Path
 
 import httpx
 import pytest
+from alembic import command
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.trading.parties.factories import Account, create_account, csrf_token, ledger_entries
+from trading.kernel.auth.identity import Actor
 from trading.kernel.auth.roles import Role
-from trading.kernel.calendar import load_calendar, stored_versions, versions_dir
+from trading.kernel.calendar_versions import CalendarVersion, load_calendar, stored_versions
+from trading.kernel.db.engine import create_engine, create_session_maker
+from trading.kernel.db.uow import transaction
+from trading.kernel.errors import ValidationFailed
 from trading.kernel.settings import Settings
-from trading.server.workdays.service import CALENDAR_LOADED
+from trading.server.cli import alembic_config
+from trading.server.workdays.service import CALENDAR_LOADED, import_files, load_year, year_view
 
 PAGE = "/admin/calendar"
-
-
-@pytest.fixture
-def settings(settings: Settings, tmp_path: Path) -> Settings:
-    """Loaded schedules go to this test's own storage, not the shared one."""
-    return settings.model_copy(update={"storage_dir": tmp_path / "files"})
 
 
 def schedule_2027(**change: object) -> bytes:
@@ -91,7 +93,7 @@ async def test_the_page_lists_the_shipped_years_with_their_holidays_in_chinese(
 
 
 async def test_a_year_loaded_from_the_page_is_a_recorded_version_the_calculator_uses(
-    client: httpx.AsyncClient, admin: Account, session_maker: async_sessionmaker[AsyncSession], settings: Settings
+    client: httpx.AsyncClient, admin: Account, session_maker: async_sessionmaker[AsyncSession]
 ) -> None:
     missing = await client.get(PAGE, params={"start": "2026-12-30", "days": "2"})
     assert missing.status_code == 422
@@ -112,7 +114,8 @@ async def test_a_year_loaded_from_the_page_is_a_recorded_version_the_calculator_
     assert [entry.summary["version"] for entry in entries] == [1]
     assert entries[0].summary["sha256"] == hashlib.sha256(raw).hexdigest()
     assert entries[0].actor_label == admin.username
-    assert load_calendar(settings.storage_dir).is_working_day(date(2027, 1, 9))
+    async with session_maker() as session:
+        assert (await load_calendar(session)).is_working_day(date(2027, 1, 9))
 
     # Wed 2026-12-30 + 2 working days: Thu 12-31, then (元旦 Jan 1-3) Mon 2027-01-04.
     end = await client.get(PAGE, params={"start": "2026-12-30", "days": "2", "until": "2027-01-09"})
@@ -126,7 +129,8 @@ async def test_a_year_loaded_from_the_page_is_a_recorded_version_the_calculator_
     page = await client.get(PAGE, params={"year": 2027})
     assert "corrected edition" in page.text
     assert "已被替换" in page.text  # version 1 kept, no longer in force
-    assert [version.number for version in stored_versions(settings.storage_dir, 2027)] == [1, 2]
+    async with session_maker() as session:
+        assert [version.number for version in await stored_versions(session, 2027)] == [1, 2]
     entries = await ledger_entries(session_maker, action=CALENDAR_LOADED, subject_id=2027)
     assert [entry.summary["version"] for entry in entries] == [1, 2]
 
@@ -151,7 +155,6 @@ async def test_a_malformed_file_is_refused_naming_the_problem_and_nothing_is_sto
     client: httpx.AsyncClient,
     admin: Account,
     session_maker: async_sessionmaker[AsyncSession],
-    settings: Settings,
     *,
     raw: bytes,
     place: str,
@@ -162,9 +165,8 @@ async def test_a_malformed_file_is_refused_naming_the_problem_and_nothing_is_sto
     assert refused.status_code == 422, refused.text
     assert f"<code>{place}</code>" in refused.text
     assert sentence in refused.text
-    assert not (settings.storage_dir / "calendar").exists() or not any(
-        (settings.storage_dir / "calendar").rglob("*.json")
-    )
+    async with session_maker() as session:
+        assert await stored_versions(session, 2027) == []
     assert await ledger_entries(session_maker, action=CALENDAR_LOADED, subject_id=2027) == []
 
 
@@ -179,7 +181,8 @@ async def test_the_page_is_for_the_centre_administrator_only(
     # file is left for the garbage collector by Litestar, which pytest reports as a warning).
     posted = await client.post(PAGE, data={"_csrf_token": token, "schedule": schedule_2027().decode()})
     assert posted.status_code == 403
-    assert stored_versions(settings.storage_dir, 2027) == []
+    async with session_maker() as session:
+        assert await stored_versions(session, 2027) == []
     assert f'href="{PAGE}"' not in (await client.get("/dashboard")).text
 
 
@@ -218,14 +221,85 @@ async def test_a_deeply_nested_file_is_refused_not_a_crash(client: httpx.AsyncCl
 
 
 async def test_an_unreadable_version_is_shown_as_unreadable(
-    client: httpx.AsyncClient, admin: Account, settings: Settings
+    client: httpx.AsyncClient, admin: Account, session_maker: async_sessionmaker[AsyncSession]
 ) -> None:
     del admin
     assert (await upload(client, schedule_2027())).status_code == 303
     assert (await upload(client, schedule_2027(version="corrected edition"))).status_code == 303
-    assert settings.storage_dir is not None
-    (versions_dir(settings.storage_dir, 2027) / "1.json").write_bytes(b"{damaged")
+    async with session_maker() as session:  # a row edited by hand
+        await session.execute(
+            update(CalendarVersion).where(CalendarVersion.year == 2027, CalendarVersion.number == 1).values(content="{")
+        )
+        await session.commit()
     page = await client.get(PAGE, params={"year": "2027"})
     assert page.status_code == 200, page.text
     assert "无法读取：该文件已不是有效的节假日安排。" in page.text
     assert "corrected edition" in page.text
+
+
+def _write_files(storage: Path, versions: dict[int, bytes], in_force: bytes) -> None:
+    """The layout the calendar kept on a node's disk before the table."""
+    (storage / "calendar" / "versions" / "2027").mkdir(parents=True)
+    for number, raw in versions.items():
+        (storage / "calendar" / "versions" / "2027" / f"{number}.json").write_bytes(raw)
+    (storage / "calendar" / "2027.json").write_bytes(in_force)
+
+
+async def test_files_a_node_loaded_before_the_table_are_imported_once_and_stay_in_force(
+    session_maker: async_sessionmaker[AsyncSession], tmp_path: Path
+) -> None:
+    first, second = schedule_2027(), schedule_2027(version="corrected edition")
+    # Loaded first, then the correction, then the first edition again: the first is in force.
+    _write_files(tmp_path, {1: first, 2: second, 3: first}, in_force=first)
+    async with session_maker() as session:
+        imported = await import_files(session, tmp_path, Actor.system())
+        assert [(item.source, item.version.number if item.version else None) for item in imported] == [
+            ("calendar/versions/2027/1.json", 1),
+            ("calendar/versions/2027/2.json", 2),
+            ("calendar/versions/2027/3.json", None),  # its bytes are version 1's
+            ("calendar/2027.json", 3),  # what was in force stays in force
+        ]
+        assert "corrected edition" not in (await load_calendar(session)).schedule(2027).version
+        again = await import_files(session, tmp_path, Actor.system())
+        assert [item.version for item in again] == [None] * 4
+        assert [v.number for v in await stored_versions(session, 2027)] == [1, 2, 3]
+        await session.commit()
+    entries = await ledger_entries(session_maker, action=CALENDAR_LOADED, subject_id=2027)
+    assert [(entry.summary["version"], entry.summary["source"]) for entry in entries] == [
+        (1, "calendar/versions/2027/1.json"),
+        (2, "calendar/versions/2027/2.json"),
+        (3, "calendar/2027.json"),
+    ]
+
+
+async def test_an_unreadable_file_stops_the_import_naming_it(
+    session_maker: async_sessionmaker[AsyncSession], tmp_path: Path
+) -> None:
+    _write_files(tmp_path, {1: schedule_2027(), 2: b"{damaged"}, in_force=b"{damaged")
+    async with session_maker() as session:
+        with pytest.raises(ValidationFailed) as refused:
+            await import_files(session, tmp_path, Actor.system())
+        assert refused.value.field == "calendar/versions/2027/2.json"
+
+
+@pytest.mark.sqlite
+async def test_loads_are_versions_on_sqlite_too(tmp_path: Path) -> None:
+    """The embedded default: a load is a row and a ledger entry in one unit of work on SQLite."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'ggzy.sqlite3'}"
+    await asyncio.to_thread(command.upgrade, alembic_config(url), "head")
+    engine = create_engine(url)
+    try:
+        maker = create_session_maker(engine)
+        for edition in ("first edition", "corrected edition"):
+            async with transaction(maker, lock=True) as session:
+                await load_year(session, Actor.system(), schedule_2027(version=edition))
+        async with maker() as session:
+            assert (await load_calendar(session)).schedule(2027).version == "corrected edition"
+            view = await year_view(session, Actor.system(), 2027)
+            assert view is not None
+            assert [(v.number, v.notice, v.in_force) for v in view.versions] == [
+                (2, "corrected edition", True),
+                (1, "first edition", False),
+            ]
+    finally:
+        await engine.dispose()
