@@ -1054,23 +1054,35 @@ class MarketState:
         min_winners = _threshold(rules, ROTATION, "min_distinct_winners")
         max_top = _threshold(rules, ROTATION, "max_top_share")
         min_rotating = _threshold(rules, ROTATION, "min_rotating_members")
+        # The lot table's columns by position, no `_Lot` per lot: a group's shared lots are tens
+        # of thousands in a big market, its won lots sorted (by key, as the lots were) alone.
+        table = self._lot_table()
+        keys, _, _, dates = self._lot_columns()
+        lot_of_entry = table.lot_of_entry()
+        lost_by = table.bidders != table.winners[lot_of_entry]  # each entry: a bidder not its lot's winner
         found = []
         for group in groups:
             indices = {self._ids[name] for name in group}
-            shared = [key for key in self._shared_lots(indices) if self._lots[key].winner >= 0]
-            won = [key for key in shared if self._lots[key].winner in indices]
-            if not won:
+            member = np.zeros(len(self._names), dtype=bool)
+            member[sorted(indices)] = True
+            positions = self._shared_positions(indices)
+            shared = positions[table.winners[positions] >= 0]
+            won_at = shared[member[table.winners[shared]]]
+            if not won_at.size:
                 continue
-            winners: Counter[str] = Counter(self._names[self._lots[key].winner] for key in won)
+            winner_of = dict(zip(won_at.tolist(), table.winners[won_at].tolist(), strict=True))
+            won = sorted(winner_of, key=lambda position: _sort_key(keys[position]))
+            winners: Counter[str] = Counter(self._names[winner_of[position]] for position in won)
             # A member rotates when it wins some shared lots and bids in others that a member wins.
-            lost_to_member: Counter[str] = Counter()
-            for key in won:
-                lot = self._lots[key]
-                for index in lot.bidders:
-                    if index in indices and index != lot.winner:
-                        lost_to_member[self._names[index]] += 1
+            in_won = np.zeros(len(keys), dtype=bool)
+            in_won[won_at] = True
+            losing = in_won[lot_of_entry] & member[table.bidders] & lost_by
+            lost = np.bincount(table.bidders[losing], minlength=len(self._names))
+            lost_to_member: Counter[str] = Counter(
+                {self._names[index]: int(lost[index]) for index in np.flatnonzero(lost).tolist()}
+            )
             rotating = sorted(name for name in winners if lost_to_member[name] > 0)
-            in_group_rate = len(won) / len(shared)
+            in_group_rate = len(won) / shared.size
             top_share = max(winners.values()) / len(won)
             evenness = _evenness(list(winners.values()))
             if (
@@ -1080,16 +1092,16 @@ class MarketState:
                 and top_share <= max_top
                 and len(rotating) >= min_rotating
             ):
-                timeline = sorted(won, key=lambda key: (self._lots[key].on or "", key[0], key[1] or ""))
+                timeline = sorted(won, key=lambda p: (dates[p] or "", keys[p][0], keys[p][1] or ""))
                 found.append(
                     self._finding(
                         rules,
                         ROTATION,
-                        f"抱团组（{'、'.join(group)}）共同投标且已定标的 {len(shared)} 个标段中，组内中标 {len(won)} 个"
+                        f"抱团组（{'、'.join(group)}）共同投标且已定标的 {shared.size} 个标段中，组内中标 {len(won)} 个"
                         f"（{in_group_rate:.0%}），由 {len(winners)} 家成员轮流中标，最大份额 {top_share:.0%}。",
                         {
                             "members": list(group),
-                            "shared_awarded_lots": len(shared),
+                            "shared_awarded_lots": int(shared.size),
                             "won_inside": len(won),
                             "in_group_win_rate": _round(in_group_rate),
                             "wins_by_member": dict(sorted(winners.items())),
@@ -1099,11 +1111,11 @@ class MarketState:
                             "evenness": _round(evenness),
                             "sequence": [
                                 {
-                                    **_lot_name(key),
-                                    "date": self._lots[key].on,
-                                    "winner": self._names[self._lots[key].winner],
+                                    **_lot_name(keys[p]),
+                                    "date": dates[p],
+                                    "winner": self._names[winner_of[p]],
                                 }
-                                for key in timeline[:_LOTS_SHOWN]
+                                for p in timeline[:_LOTS_SHOWN]
                             ],
                         },
                         group,
@@ -1241,13 +1253,17 @@ class MarketState:
         return [_lot_name(key) for key in sorted(keys, key=_sort_key)[:_LOTS_SHOWN]]
 
     def _shared_lots(self, indices: set[int]) -> list[LotKey]:
-        """The lots in which at least two of ``indices`` bid, in lot order."""
-        table = self._lot_table()
+        """The lots in which at least two of ``indices`` bid, sorted by key."""
+        keys = self._lot_table().keys
+        return sorted((keys[position] for position in self._shared_positions(indices).tolist()), key=_sort_key)
+
+    def _shared_positions(self, indices: set[int]) -> npt.NDArray[np.int64]:
+        """The positions (in lot order) of the lots in which at least two of ``indices`` bid."""
         if not indices:
-            return []
+            return _EMPTY
         every = np.concatenate([self._positions_of(index) for index in sorted(indices)])
-        seen = np.bincount(every, minlength=len(table.keys))
-        return sorted((table.keys[position] for position in np.flatnonzero(seen >= _PAIR).tolist()), key=_sort_key)
+        seen = np.bincount(every, minlength=len(self._lot_table().keys))
+        return np.flatnonzero(seen >= _PAIR).astype(np.int64)
 
 
 def _read_binary(data: bytes) -> tuple[dict[str, Any], dict[str, npt.NDArray[np.int64]]]:
