@@ -127,6 +127,7 @@ class _ArrayLots(Mapping[LotKey, _Lot]):
         self._position: dict[LotKey, int] | None = None
         self._columns: tuple[list[int], list[int], list[int], list[int]] | None = None
         self._made: dict[LotKey, _Lot] = {}  # the `_Lot`s asked for so far (a rule reads a few, often)
+        self.coded: dict[str, tuple[list[str], npt.NDArray[np.int64]]] = {}  # `MarketState._codes`
 
     def _lot(self, position: int) -> _Lot:
         if self._columns is None:  # Python lists once: a lookup per lot, not NumPy scalars
@@ -209,6 +210,16 @@ class _LotTable:
             sums: npt.NDArray[np.float64] = np.bincount(who, weights=weights, minlength=bidders).astype(np.float64)
             self._fair = (counts, sums)
         return self._fair
+
+
+def _coded(items: list[str | None]) -> tuple[list[str], npt.NDArray[np.int64]]:
+    """The distinct items in order of first use (None left out) and each item's number among
+    them (None: -1), a dict lookup per item in C.
+    """
+    distinct = [item for item in dict.fromkeys(items) if item is not None]
+    number: dict[str | None, int] = {item: position for position, item in enumerate(distinct)}
+    number[None] = -1
+    return distinct, np.fromiter(map(number.__getitem__, items), dtype=np.int64, count=len(items))
 
 
 def _pairs_of(indices: Sequence[int]) -> Iterator[int]:
@@ -408,6 +419,20 @@ class MarketState:
             return lots.lot_keys, lots.buyers, lots.markets, lots.dates
         values = list(lots.values())
         return list(lots), [lot.buyer for lot in values], [lot.market for lot in values], [lot.on for lot in values]
+
+    def _codes(self, name: str) -> tuple[list[str], npt.NDArray[np.int64]]:
+        """The distinct ``name`` ("buyers", "markets", "dates") in order of first use (lot order)
+        and each lot's code among them (-1: none). A batch state's columns code each once (the
+        market-share strata and `to_bytes` read the same codes); a dict of lots codes every time.
+        """
+        lots = self._lots
+        if isinstance(lots, _ArrayLots):
+            coded = lots.coded.get(name)
+            if coded is None:
+                coded = lots.coded[name] = _coded(getattr(lots, name))
+            return coded
+        _, buyers, markets, dates = self._lot_columns()
+        return _coded({"buyers": buyers, "markets": markets, "dates": dates}[name])
 
     def _shift_pairs(self, indices: Sequence[int], step: int) -> None:
         """Add (step 1) or remove (step -1) one lot's pairs in the sorted pair arrays (array mode)."""
@@ -619,17 +644,13 @@ class MarketState:
         `from_bytes` counts them again with NumPy, 12 bytes a pair not written (37 of 50 MB for
         1.1 M bids) for ~1 s more at each load.
         """
-        keys, buyers, markets, dates = self._lot_columns()
+        keys = self._lot_columns()[0]
         table = self._lot_table()
-        values: dict[str, dict[str, int]] = {"buyers": {}, "markets": {}, "dates": {}}
+        values: dict[str, list[str]] = {}
 
-        def coded(name: str, items: list[str | None]) -> npt.NDArray[np.int32]:
-            # numbered in order of first use, None left out (-1): a dict lookup per lot in C
-            distinct = [item for item in dict.fromkeys(items) if item is not None]
-            table = values[name] = {item: number for number, item in enumerate(distinct)}
-            number: dict[str | None, int] = dict(table.items())
-            number[None] = -1
-            return np.fromiter(map(number.__getitem__, items), dtype="<i4", count=len(keys))
+        def coded(name: str) -> npt.NDArray[np.int64]:
+            values[name], codes = self._codes(name)
+            return codes
 
         pair_keys, pair_counts = self.pair_arrays() if with_pairs else (_EMPTY, _EMPTY)
         if pair_keys.size > 1 and not bool((pair_keys[1:] > pair_keys[:-1]).all()):
@@ -639,9 +660,9 @@ class MarketState:
         arrays: dict[str, npt.NDArray[Any]] = {
             "sizes": table.sizes,
             "winners": table.winners,
-            "buyer_codes": coded("buyers", buyers),
-            "market_codes": coded("markets", markets),
-            "date_codes": coded("dates", dates),
+            "buyer_codes": coded("buyers"),
+            "market_codes": coded("markets"),
+            "date_codes": coded("dates"),
             "bidders": table.bidders,
             "pair_keys": pair_keys.astype("<i8"),
             "pair_counts": pair_counts.astype("<i4"),
@@ -651,7 +672,7 @@ class MarketState:
             "bidders": self._names,
             "ocids": [key[0] for key in keys],
             "lots": [key[1] for key in keys],
-            **{name: list(table) for name, table in values.items()},
+            **values,
             "identities": [
                 [number[key], kind, value, bidder]
                 for key, items in self._lot_identities.items()
@@ -900,7 +921,7 @@ class MarketState:
         share_cut = _threshold(rules, MARKET_SHARE, "share")
         hhi_cut = _threshold(rules, MARKET_SHARE, "hhi")
         found = []
-        for (kind, stratum), wins, won_in in self._strata_wins(min_lots):
+        for (kind, stratum), wins, won_in in self._strata_wins(min_lots, top_share=share_cut):
             awarded = sum(wins.values())
             shares = {i: count / awarded for i, count in wins.items()}
             hhi = sum(share * share for share in shares.values())  # in first-win order, as always
@@ -937,22 +958,18 @@ class MarketState:
         return found
 
     def _strata_wins(
-        self, min_lots: float
+        self, min_lots: float, *, top_share: float = 0.0
     ) -> Iterator[tuple[tuple[str, str], dict[int, int], Callable[[int], list[LotKey]]]]:
         """Each stratum (("buyer" | "market", name), in sorted order) with at least ``min_lots``
-        awarded lots: its winners' win counts in the order of their first win (lot order), and
-        a function giving the lots a winner won in it. Counted with NumPy over the lot table.
+        awarded lots and a winner with at least ``top_share`` of them: its winners' win counts in
+        the order of their first win (lot order), and a function giving the lots a winner won in
+        it. Counted with NumPy over the lot table (the share as `_market_share` divides it).
         """
         table = self._lot_table()
-        _, buyers, markets, _ = self._lot_columns()
         awarded = np.flatnonzero(table.winners >= 0)
         for kind in ("buyer", "market"):
-            names = buyers if kind == "buyer" else markets
-            # numbered in order of first use, None -1: a dict lookup per lot in C
-            codes = {name: number for number, name in enumerate(n for n in dict.fromkeys(names) if n is not None)}
-            lookup: dict[str | None, int] = dict(codes.items())
-            lookup[None] = -1
-            code = np.fromiter(map(lookup.__getitem__, names), dtype=np.int64, count=len(names))
+            distinct, code = self._codes("buyers" if kind == "buyer" else "markets")
+            codes = range(len(distinct))
             position = awarded[code[awarded] >= 0]
             if not position.size:
                 continue
@@ -968,14 +985,15 @@ class MarketState:
             ranked = np.lexsort((first, group_stratum))  # by stratum, then first win
             bounds = np.searchsorted(group_stratum[ranked], np.arange(len(codes) + 1))
             rows = np.searchsorted(stratum, np.arange(len(codes) + 1))
-            by_code = dict(zip(codes.values(), codes.keys(), strict=True))
+            most = np.zeros(len(codes), dtype=np.int64)
+            np.maximum.at(most, group_stratum, counts)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                shown = (totals >= min_lots) & (most / totals >= top_share)  # a float64 division, as in Python
             winners_list, counts_list = group_winner[ranked].tolist(), counts[ranked].tolist()
-            for number in sorted(range(len(codes)), key=by_code.__getitem__):
-                if totals[number] < min_lots:
-                    continue
+            for number in sorted(np.flatnonzero(shown).tolist(), key=distinct.__getitem__):
                 low, high = int(bounds[number]), int(bounds[number + 1])
                 wins = dict(zip(winners_list[low:high], counts_list[low:high], strict=True))
-                yield (kind, by_code[number]), wins, self._won_in(position[rows[number] : rows[number + 1]])
+                yield (kind, distinct[number]), wins, self._won_in(position[rows[number] : rows[number + 1]])
 
     def _won_in(self, positions: npt.NDArray[np.int64]) -> Callable[[int], list[LotKey]]:
         table = self._lot_table()
