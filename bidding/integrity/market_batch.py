@@ -24,7 +24,6 @@ from __future__ import annotations
 import operator
 import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -244,22 +243,18 @@ class _Lots(_SortedIds):
         order = np.lexsort((halves[:, 1], halves[:, 0]))  # uuid order: byte order
         super().__init__(ids[order])
         self.sessions = _ids(sessions or b"")[order]  # each lot's opening
-        # each column reordered in C (no Python loop over the lots)
-        pick = _picker(order.tolist())
-        self.keys: list[LotKey] = list(zip(pick(ocids), pick(codes), strict=True))
+        at = order.tolist()  # each column reordered in C (no Python loop over the lots)
+        self.keys: list[LotKey] = list(zip(_pick(ocids, at), _pick(codes, at), strict=True))
         self.details: list[tuple[str | None, str | None, str | None]] = list(
-            zip(pick(tenderees), pick(markets), pick(days), strict=True)
+            zip(_pick(tenderees, at), _pick(markets, at), _pick(days, at), strict=True)
         )
 
 
-def _picker(order: list[int]) -> Callable[[list[Any]], list[Any]]:
-    """A function giving a list's items in ``order`` (as ``[items[i] for i in order]``)."""
-    if not order:
-        return lambda items: []
-    if len(order) == 1:
-        return lambda items: [items[order[0]]]
-    get = operator.itemgetter(*order)
-    return lambda items: list(get(items))
+def _pick(items: list[Any], order: list[int]) -> list[Any]:
+    """``[items[i] for i in order]``, the items gathered in C when there are several."""
+    if len(order) > 1:
+        return list(operator.itemgetter(*order)(items))
+    return [items[i] for i in order]
 
 
 def _ids(data: bytes) -> npt.NDArray[Any]:
