@@ -45,14 +45,15 @@ BIDS_SQL = f"""
     WHERE ob.outcome IN ({_READ_OUT}) AND ob.total_price IS NOT NULL
 """  # noqa: S608 - constants only
 # One row, not a row per lot (asyncpg decodes a text[] in C; 160,000 Records with UUID objects cost
-# seconds): the lot and opening ids as one bytea each, 16 bytes an id (`uuid_send`: no text written
-# by the server, none parsed here), the rest as text
-# arrays in the same row order, in no particular order: the lot's code when its tender has more
-# than one (its key), the tender's code, tenderee, market ("category|year") and deadline's day. A
-# tender's lot count: `bidding_lots` grouped (one opening per tender).
+# seconds): the lot, opening and tender ids as one bytea each, 16 bytes an id (`uuid_send`: no text
+# written by the server, none parsed here), the rest as text arrays in the same row order, in no
+# particular order: the lot's code, the tender's code, tenderee, market ("category|year") and
+# deadline's day. A tender's lot count (its lots' key: the code only when it has more than one) is
+# counted from the tender ids in NumPy: one opening per tender (unique), so each lot of an opened
+# tender is one row here.
 LOTS_SQL = """
     SELECT string_agg(uuid_send(l.id), ''::bytea), string_agg(uuid_send(s.id), ''::bytea),
-           array_agg(CASE WHEN c.lots = 1 THEN NULL ELSE l.code END), array_agg(t.project_code),
+           string_agg(uuid_send(l.tender_id), ''::bytea), array_agg(l.code), array_agg(t.project_code),
            array_agg(t.tenderee_organisation_id::text),
            array_agg(CASE WHEN t.deadline IS NULL THEN t.category::text
                           ELSE t.category::text || '|' || extract(year FROM t.deadline AT TIME ZONE 'UTC')::int END),
@@ -60,7 +61,6 @@ LOTS_SQL = """
     FROM bidding_lots l
     JOIN bidding_opening_sessions s ON s.tender_id = l.tender_id
     JOIN bidding_tenders t ON t.id = l.tender_id
-    JOIN (SELECT tender_id, count(*) AS lots FROM bidding_lots GROUP BY tender_id) c ON c.tender_id = l.tender_id
 """
 # The awarded lots with their winner, one row each: the lots the award's evaluation names
 # (``lot_ids`` {"ids": [...]}, each read as a uuid), else (no list, or an empty one) every lot of
@@ -237,14 +237,17 @@ class _Lots(_SortedIds):
     """
 
     def __init__(self, row: Any) -> None:
-        lot_ids, sessions, codes, ocids, tenderees, markets, days = row
+        lot_ids, sessions, tenders, codes, ocids, tenderees, markets, days = row
         ids = _ids(lot_ids or b"")
         halves = ids.view(">u8").reshape(-1, 2)
         order = np.lexsort((halves[:, 1], halves[:, 0]))  # uuid order: byte order
         super().__init__(ids[order])
         self.sessions = _ids(sessions or b"")[order]  # each lot's opening
         at = order.tolist()  # each column reordered in C (no Python loop over the lots)
-        self.keys: list[LotKey] = list(zip(_pick(ocids, at), _pick(codes, at), strict=True))
+        tender_of_lot, _ = _numbered(_ids(tenders or b""))
+        several = (np.bincount(tender_of_lot)[tender_of_lot] > 1)[order].tolist()  # its tender's lots
+        lot_codes = [code if named else None for code, named in zip(_pick(codes, at), several, strict=True)]
+        self.keys: list[LotKey] = list(zip(_pick(ocids, at), lot_codes, strict=True))
         self.details: list[tuple[str | None, str | None, str | None]] = list(
             zip(_pick(tenderees, at), _pick(markets, at), _pick(days, at), strict=True)
         )
@@ -268,9 +271,16 @@ def _numbered(ids: npt.NDArray[Any]) -> tuple[npt.NDArray[np.int64], npt.NDArray
         return np.zeros(0, dtype=np.int64), ids
     halves = np.ascontiguousarray(ids).view(">u8").reshape(-1, 2)
     high, low = halves[:, 0], halves[:, 1]
-    order = np.lexsort((low, high))
+    # One sort by the high halves: when no two distinct ids share one (random uuids never do), that
+    # is byte order already; else the two-key sort.
+    order = np.argsort(high, kind="stable")
     high, low = high[order], low[order]
-    new = np.r_[True, (high[1:] != high[:-1]) | (low[1:] != low[:-1])]
+    same_high = high[1:] == high[:-1]
+    if (same_high & (low[1:] != low[:-1])).any():
+        order = np.lexsort((halves[:, 1], halves[:, 0]))
+        high, low = halves[order, 0], halves[order, 1]
+        same_high = high[1:] == high[:-1]
+    new = np.r_[True, ~same_high | (low[1:] != low[:-1])]
     numbers = np.empty(ids.size, dtype=np.int64)
     numbers[order] = np.cumsum(new) - 1
     return numbers, ids[order][new]
