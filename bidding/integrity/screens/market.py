@@ -420,19 +420,19 @@ class MarketState:
         values = list(lots.values())
         return list(lots), [lot.buyer for lot in values], [lot.market for lot in values], [lot.on for lot in values]
 
-    def _codes(self, name: str) -> tuple[list[str], npt.NDArray[np.int64]]:
-        """The distinct ``name`` ("buyers", "markets", "dates") in order of first use (lot order)
-        and each lot's code among them (-1: none). A batch state's columns code each once (the
-        market-share strata and `to_bytes` read the same codes); a dict of lots codes every time.
+    def _codes(self, name: str, items: list[str | None]) -> tuple[list[str], npt.NDArray[np.int64]]:
+        """The distinct ``items`` (the lots' "buyers", "markets" or "dates", from `_lot_columns`) in
+        order of first use (lot order) and each lot's code among them (-1: none). A batch state's
+        columns code each once (the market-share strata and `to_bytes` read the same codes); a
+        dict of lots codes every time.
         """
         lots = self._lots
-        if isinstance(lots, _ArrayLots):
-            coded = lots.coded.get(name)
-            if coded is None:
-                coded = lots.coded[name] = _coded(getattr(lots, name))
-            return coded
-        _, buyers, markets, dates = self._lot_columns()
-        return _coded({"buyers": buyers, "markets": markets, "dates": dates}[name])
+        if not isinstance(lots, _ArrayLots):
+            return _coded(items)
+        coded = lots.coded.get(name)
+        if coded is None:
+            coded = lots.coded[name] = _coded(items)
+        return coded
 
     def _shift_pairs(self, indices: Sequence[int], step: int) -> None:
         """Add (step 1) or remove (step -1) one lot's pairs in the sorted pair arrays (array mode)."""
@@ -644,12 +644,12 @@ class MarketState:
         `from_bytes` counts them again with NumPy, 12 bytes a pair not written (37 of 50 MB for
         1.1 M bids) for ~1 s more at each load.
         """
-        keys = self._lot_columns()[0]
+        keys, buyers, markets, dates = self._lot_columns()
         table = self._lot_table()
         values: dict[str, list[str]] = {}
 
-        def coded(name: str) -> npt.NDArray[np.int64]:
-            values[name], codes = self._codes(name)
+        def coded(name: str, items: list[str | None]) -> npt.NDArray[np.int64]:
+            values[name], codes = self._codes(name, items)
             return codes
 
         pair_keys, pair_counts = self.pair_arrays() if with_pairs else (_EMPTY, _EMPTY)
@@ -660,9 +660,9 @@ class MarketState:
         arrays: dict[str, npt.NDArray[Any]] = {
             "sizes": table.sizes,
             "winners": table.winners,
-            "buyer_codes": coded("buyers"),
-            "market_codes": coded("markets"),
-            "date_codes": coded("dates"),
+            "buyer_codes": coded("buyers", buyers),
+            "market_codes": coded("markets", markets),
+            "date_codes": coded("dates", dates),
             "bidders": table.bidders,
             "pair_keys": pair_keys.astype("<i8"),
             "pair_counts": pair_counts.astype("<i4"),
@@ -966,9 +966,10 @@ class MarketState:
         it. Counted with NumPy over the lot table (the share as `_market_share` divides it).
         """
         table = self._lot_table()
+        _, buyers, markets, _ = self._lot_columns()
         awarded = np.flatnonzero(table.winners >= 0)
         for kind in ("buyer", "market"):
-            distinct, code = self._codes("buyers" if kind == "buyer" else "markets")
+            distinct, code = self._codes(*(("buyers", buyers) if kind == "buyer" else ("markets", markets)))
             codes = range(len(distinct))
             position = awarded[code[awarded] >= 0]
             if not position.size:
