@@ -21,6 +21,7 @@ The result equals folding `screeners.market_lots` lot by lot into a `MarketState
 
 from __future__ import annotations
 
+import operator
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -44,13 +45,15 @@ BIDS_SQL = f"""
     WHERE ob.outcome IN ({_READ_OUT}) AND ob.total_price IS NOT NULL
 """  # noqa: S608 - constants only
 # One row, not a row per lot (asyncpg decodes a text[] in C; 160,000 Records with UUID objects cost
-# seconds): the lot and opening ids as one string each (no Python string per id), the rest as text
-# arrays in the same row order, in no particular order: the lot's code when its tender has more
-# than one (its key), the tender's code, tenderee, market ("category|year") and deadline's day. A
-# tender's lot count: `bidding_lots` grouped (one opening per tender).
+# seconds): the lot, opening and tender ids as one bytea each, 16 bytes an id (`uuid_send`: no text
+# written by the server, none parsed here), the rest as text arrays in the same row order, in no
+# particular order: the lot's code, the tender's code, tenderee, market ("category|year") and
+# deadline's day. A tender's lot count (its lots' key: the code only when it has more than one) is
+# counted from the tender ids in NumPy: one opening per tender (unique), so each lot of an opened
+# tender is one row here.
 LOTS_SQL = """
-    SELECT string_agg(l.id::text, ''), string_agg(s.id::text, ''),
-           array_agg(CASE WHEN c.lots = 1 THEN NULL ELSE l.code END), array_agg(t.project_code),
+    SELECT string_agg(uuid_send(l.id), ''::bytea), string_agg(uuid_send(s.id), ''::bytea),
+           string_agg(uuid_send(l.tender_id), ''::bytea), array_agg(l.code), array_agg(t.project_code),
            array_agg(t.tenderee_organisation_id::text),
            array_agg(CASE WHEN t.deadline IS NULL THEN t.category::text
                           ELSE t.category::text || '|' || extract(year FROM t.deadline AT TIME ZONE 'UTC')::int END),
@@ -58,11 +61,11 @@ LOTS_SQL = """
     FROM bidding_lots l
     JOIN bidding_opening_sessions s ON s.tender_id = l.tender_id
     JOIN bidding_tenders t ON t.id = l.tender_id
-    JOIN (SELECT tender_id, count(*) AS lots FROM bidding_lots GROUP BY tender_id) c ON c.tender_id = l.tender_id
 """
 # The awarded lots with their winner, one row each: the lots the award's evaluation names
 # (``lot_ids`` {"ids": [...]}, each read as a uuid), else (no list, or an empty one) every lot of
-# its tender. Two awards naming the same lot: one of them, as the platform's own reading.
+# its tender. Two awards naming the same lot: one of them, as the platform's own reading. Lots and
+# winners as 16-byte ids one after the other, in the same order.
 _NAMED = "(e.lot_ids -> 'ids')"
 _HAS_NAMED = f"CASE WHEN jsonb_typeof({_NAMED}) = 'array' THEN jsonb_array_length({_NAMED}) > 0 ELSE false END"
 WINNERS_SQL = f"""
@@ -71,7 +74,7 @@ WINNERS_SQL = f"""
         FROM award_awards a JOIN evaluation_evaluations e ON e.id = a.evaluation_id
         WHERE a.chosen_organisation_id IS NOT NULL
     )
-    SELECT array_agg(lot::text), array_agg(chosen::text) FROM (
+    SELECT string_agg(uuid_send(lot), ''::bytea), string_agg(uuid_send(chosen), ''::bytea) FROM (
         SELECT (item #>> '{{}}')::uuid AS lot, c.chosen
         FROM chosen c CROSS JOIN LATERAL jsonb_array_elements(c.named) item
         WHERE c.has_named
@@ -95,6 +98,7 @@ _ROW = np.dtype(
         ("price", ">f8"),
     ]
 )
+_WORK_MEM = "64MB"
 _HEADER = b"PGCOPY\n\xff\r\n\x00"
 _FIELDS = 4
 
@@ -142,10 +146,14 @@ async def read_market(session: AsyncSession) -> MarketBatch:
     pg: Any = raw.driver_connection  # asyncpg: the same connection, so the session's transaction
     # Plain scans and hash joins: PostgreSQL's JIT (set off for this read, in this transaction)
     # compiled the awards' query for a second, misled by jsonb_array_elements' row estimate.
-    jit = await pg.fetchval("SELECT set_config('jit', 'off', true)")
+    # work_mem: the lots' and awards' hash joins (100,000-160,000 rows each) fit in memory instead of
+    # spilling to temporary files at the default 4 MB.
+    jit, work_mem = await pg.fetchrow(
+        f"SELECT set_config('jit', 'off', true), set_config('work_mem', '{_WORK_MEM}', true)"
+    )
     batch = await _read(pg, timings, began)
-    await pg.execute("SELECT set_config('jit', $1, true)", jit)  # (a failed read rolls it back anyway)
-    return batch
+    await pg.execute("SELECT set_config('jit', $1, true), set_config('work_mem', $2, true)", jit, work_mem)
+    return batch  # (a failed read rolls both back anyway)
 
 
 async def _read(pg: Any, timings: dict[str, float], began: float) -> MarketBatch:
@@ -169,18 +177,15 @@ async def _read(pg: Any, timings: dict[str, float], began: float) -> MarketBatch
     amounts = price
     bidder_of_bid, unique_ids = _numbered(np.ascontiguousarray(rows["bidder"]))
     del rows
-    names = [str(uuid.UUID(bytes=bidder)) for bidder in unique_ids]
+    names = [str(uuid.UUID(bytes=bidder)) for bidder in unique_ids.tolist()]
     timings["index"] = time.perf_counter() - mark
 
     mark = time.perf_counter()
     winners = np.full(len(lots.keys), -1, dtype=np.int64)
-    lot_texts, chosen_ids = await pg.fetchrow(WINNERS_SQL)
-    if lot_texts:
-        targets = lots.numbers(_ids(lot_texts), missing=-1)
-        name_number = {name: number for number, name in enumerate(names)}  # uuid text as ::text writes it
-        numbers = np.fromiter(
-            (name_number.get(chosen, -1) for chosen in chosen_ids), dtype=np.int64, count=len(chosen_ids)
-        )
+    awarded_lots, chosen_ids = await pg.fetchrow(WINNERS_SQL)
+    if awarded_lots:
+        targets = lots.numbers(_ids(awarded_lots), missing=-1)
+        numbers = _SortedIds(unique_ids).numbers(_ids(chosen_ids), missing=-1)  # a winner without a bid: -1
         awarded = targets >= 0
         winners[targets[awarded]] = numbers[awarded]
     timings["winners"] = time.perf_counter() - mark
@@ -196,34 +201,24 @@ async def _read(pg: Any, timings: dict[str, float], began: float) -> MarketBatch
     return MarketBatch(state, lots.keys, lot_values, int(amounts.size), amounts, lot_of_bid, timings)
 
 
-class _Lots:
-    """The opened lots (LOTS_SQL's arrays), numbered in lot id order (the order the state folds
-    them in, so sums over lots add up in the same order run after run): keys, details, sorted ids.
-    """
+class _SortedIds:
+    """16-byte ids sorted in byte order, found by binary search (`numbers`)."""
 
-    def __init__(self, row: Any) -> None:
-        lot_ids, sessions, codes, ocids, tenderees, markets, days = row
-        ids = _ids(lot_ids or "")
-        halves = ids.view(">u8").reshape(-1, 2)
-        order = np.lexsort((halves[:, 1], halves[:, 0])).tolist()  # uuid order: byte order
-        self._high, self._low = halves[order, 0], halves[order, 1]
-        self.sessions = _ids(sessions or "")[order]  # each lot's opening
-        self.keys: list[LotKey] = [(ocids[i], codes[i]) for i in order]
-        self.details: list[tuple[str | None, str | None, str | None]] = [
-            (tenderees[i], markets[i], days[i]) for i in order
-        ]
+    def __init__(self, ids: npt.NDArray[Any]) -> None:
+        halves = np.ascontiguousarray(ids).view(">u8").reshape(-1, 2)
+        self._high, self._low = halves[:, 0], halves[:, 1]
 
     def numbers(self, ids: npt.NDArray[Any], *, missing: int | None = None) -> npt.NDArray[np.int64]:
-        """The lot number of each 16-byte lot id, by binary search of the sorted ids; an id of no
-        opened lot is ``missing`` (None: refused).
+        """The position of each 16-byte id among the sorted ids; an id not among them is ``missing``
+        (None: refused).
         """
         halves = np.ascontiguousarray(ids).view(">u8").reshape(-1, 2)
         high, low = halves[:, 0], halves[:, 1]
-        at = np.searchsorted(self._high, high)  # the first lot with this high half
+        at = np.searchsorted(self._high, high)  # the first id with this high half
         found = np.zeros(high.size, dtype=bool)
         inside = at < self._high.size
         found[inside] = (self._high[at[inside]] == high[inside]) & (self._low[at[inside]] == low[inside])
-        if not found.all():  # a high half shared by two lots (never by chance): the next ones
+        if not found.all():  # a high half shared by two ids (never by chance): the next ones
             for index in np.flatnonzero(~found).tolist():
                 place = int(at[index])
                 while place < self._high.size and self._high[place] == high[index]:
@@ -232,24 +227,60 @@ class _Lots:
                         break
                     place += 1
         if not found.all() and missing is None:
-            raise ValueError("a bid of a lot the lots' query did not read")
+            raise ValueError("an id not among the sorted ids")
         return np.where(found, at, -1 if missing is None else missing).astype(np.int64)
 
 
-def _ids(texts: str | list[str]) -> npt.NDArray[Any]:
-    """Uuids written as text (as ``::text`` writes them, one after the other) as 16-byte values."""
-    return np.frombuffer(bytes.fromhex("".join(texts).replace("-", "")), dtype="V16")
+class _Lots(_SortedIds):
+    """The opened lots (LOTS_SQL's arrays), numbered in lot id order (the order the state folds
+    them in, so sums over lots add up in the same order run after run): keys, details, sorted ids.
+    """
+
+    def __init__(self, row: Any) -> None:
+        lot_ids, sessions, tenders, codes, ocids, tenderees, markets, days = row
+        ids = _ids(lot_ids or b"")
+        halves = ids.view(">u8").reshape(-1, 2)
+        order = np.lexsort((halves[:, 1], halves[:, 0]))  # uuid order: byte order
+        super().__init__(ids[order])
+        self.sessions = _ids(sessions or b"")[order]  # each lot's opening
+        at = order.tolist()  # each column reordered in C (no Python loop over the lots)
+        tender_of_lot, _ = _numbered(_ids(tenders or b""))
+        several = (np.bincount(tender_of_lot)[tender_of_lot] > 1)[order].tolist()  # its tender's lots
+        lot_codes = [code if named else None for code, named in zip(_pick(codes, at), several, strict=True)]
+        self.keys: list[LotKey] = list(zip(_pick(ocids, at), lot_codes, strict=True))
+        self.details: list[tuple[str | None, str | None, str | None]] = list(
+            zip(_pick(tenderees, at), _pick(markets, at), _pick(days, at), strict=True)
+        )
 
 
-def _numbered(ids: npt.NDArray[Any]) -> tuple[npt.NDArray[np.int64], list[bytes]]:
+def _pick(items: list[Any], order: list[int]) -> list[Any]:
+    """``[items[i] for i in order]``, the items gathered in C when there are several."""
+    if len(order) > 1:
+        return list(operator.itemgetter(*order)(items))
+    return [items[i] for i in order]
+
+
+def _ids(data: bytes) -> npt.NDArray[Any]:
+    """Uuids as `uuid_send` writes them, one after the other, as 16-byte values."""
+    return np.frombuffer(data, dtype="V16")
+
+
+def _numbered(ids: npt.NDArray[Any]) -> tuple[npt.NDArray[np.int64], npt.NDArray[Any]]:
     """Dense numbers for 16-byte ids (by sort, in byte order) and the distinct ids in that order."""
     if not ids.size:
-        return np.zeros(0, dtype=np.int64), []
+        return np.zeros(0, dtype=np.int64), ids
     halves = np.ascontiguousarray(ids).view(">u8").reshape(-1, 2)
     high, low = halves[:, 0], halves[:, 1]
-    order = np.lexsort((low, high))
+    # One sort by the high halves: when no two distinct ids share one (random uuids never do), that
+    # is byte order already; else the two-key sort.
+    order = np.argsort(high, kind="stable")
     high, low = high[order], low[order]
-    new = np.r_[True, (high[1:] != high[:-1]) | (low[1:] != low[:-1])]
+    same_high = high[1:] == high[:-1]
+    if (same_high & (low[1:] != low[:-1])).any():
+        order = np.lexsort((halves[:, 1], halves[:, 0]))
+        high, low = halves[order, 0], halves[order, 1]
+        same_high = high[1:] == high[:-1]
+    new = np.r_[True, ~same_high | (low[1:] != low[:-1])]
     numbers = np.empty(ids.size, dtype=np.int64)
     numbers[order] = np.cumsum(new) - 1
-    return numbers, ids[order][new].tolist()
+    return numbers, ids[order][new]

@@ -127,6 +127,7 @@ class _ArrayLots(Mapping[LotKey, _Lot]):
         self._position: dict[LotKey, int] | None = None
         self._columns: tuple[list[int], list[int], list[int], list[int]] | None = None
         self._made: dict[LotKey, _Lot] = {}  # the `_Lot`s asked for so far (a rule reads a few, often)
+        self.coded: dict[str, tuple[list[str], npt.NDArray[np.int64]]] = {}  # `MarketState._codes`
 
     def _lot(self, position: int) -> _Lot:
         if self._columns is None:  # Python lists once: a lookup per lot, not NumPy scalars
@@ -209,6 +210,16 @@ class _LotTable:
             sums: npt.NDArray[np.float64] = np.bincount(who, weights=weights, minlength=bidders).astype(np.float64)
             self._fair = (counts, sums)
         return self._fair
+
+
+def _coded(items: list[str | None]) -> tuple[list[str], npt.NDArray[np.int64]]:
+    """The distinct items in order of first use (None left out) and each item's number among
+    them (None: -1), a dict lookup per item in C.
+    """
+    distinct = [item for item in dict.fromkeys(items) if item is not None]
+    number: dict[str | None, int] = {item: position for position, item in enumerate(distinct)}
+    number[None] = -1
+    return distinct, np.fromiter(map(number.__getitem__, items), dtype=np.int64, count=len(items))
 
 
 def _pairs_of(indices: Sequence[int]) -> Iterator[int]:
@@ -408,6 +419,20 @@ class MarketState:
             return lots.lot_keys, lots.buyers, lots.markets, lots.dates
         values = list(lots.values())
         return list(lots), [lot.buyer for lot in values], [lot.market for lot in values], [lot.on for lot in values]
+
+    def _codes(self, name: str, items: list[str | None]) -> tuple[list[str], npt.NDArray[np.int64]]:
+        """The distinct ``items`` (the lots' "buyers", "markets" or "dates", from `_lot_columns`) in
+        order of first use (lot order) and each lot's code among them (-1: none). A batch state's
+        columns code each once (the market-share strata and `to_bytes` read the same codes); a
+        dict of lots codes every time.
+        """
+        lots = self._lots
+        if not isinstance(lots, _ArrayLots):
+            return _coded(items)
+        coded = lots.coded.get(name)
+        if coded is None:
+            coded = lots.coded[name] = _coded(items)
+        return coded
 
     def _shift_pairs(self, indices: Sequence[int], step: int) -> None:
         """Add (step 1) or remove (step -1) one lot's pairs in the sorted pair arrays (array mode)."""
@@ -621,15 +646,11 @@ class MarketState:
         """
         keys, buyers, markets, dates = self._lot_columns()
         table = self._lot_table()
-        values: dict[str, dict[str, int]] = {"buyers": {}, "markets": {}, "dates": {}}
+        values: dict[str, list[str]] = {}
 
-        def coded(name: str, items: list[str | None]) -> npt.NDArray[np.int32]:
-            # numbered in order of first use, None left out (-1): a dict lookup per lot in C
-            distinct = [item for item in dict.fromkeys(items) if item is not None]
-            table = values[name] = {item: number for number, item in enumerate(distinct)}
-            number: dict[str | None, int] = dict(table.items())
-            number[None] = -1
-            return np.fromiter(map(number.__getitem__, items), dtype="<i4", count=len(keys))
+        def coded(name: str, items: list[str | None]) -> npt.NDArray[np.int64]:
+            values[name], codes = self._codes(name, items)
+            return codes
 
         pair_keys, pair_counts = self.pair_arrays() if with_pairs else (_EMPTY, _EMPTY)
         if pair_keys.size > 1 and not bool((pair_keys[1:] > pair_keys[:-1]).all()):
@@ -651,7 +672,7 @@ class MarketState:
             "bidders": self._names,
             "ocids": [key[0] for key in keys],
             "lots": [key[1] for key in keys],
-            **{name: list(table) for name, table in values.items()},
+            **values,
             "identities": [
                 [number[key], kind, value, bidder]
                 for key, items in self._lot_identities.items()
@@ -900,7 +921,7 @@ class MarketState:
         share_cut = _threshold(rules, MARKET_SHARE, "share")
         hhi_cut = _threshold(rules, MARKET_SHARE, "hhi")
         found = []
-        for (kind, stratum), wins, won_in in self._strata_wins(min_lots):
+        for (kind, stratum), wins, won_in in self._strata_wins(min_lots, top_share=share_cut):
             awarded = sum(wins.values())
             shares = {i: count / awarded for i, count in wins.items()}
             hhi = sum(share * share for share in shares.values())  # in first-win order, as always
@@ -937,22 +958,19 @@ class MarketState:
         return found
 
     def _strata_wins(
-        self, min_lots: float
+        self, min_lots: float, *, top_share: float = 0.0
     ) -> Iterator[tuple[tuple[str, str], dict[int, int], Callable[[int], list[LotKey]]]]:
         """Each stratum (("buyer" | "market", name), in sorted order) with at least ``min_lots``
-        awarded lots: its winners' win counts in the order of their first win (lot order), and
-        a function giving the lots a winner won in it. Counted with NumPy over the lot table.
+        awarded lots and a winner with at least ``top_share`` of them: its winners' win counts in
+        the order of their first win (lot order), and a function giving the lots a winner won in
+        it. Counted with NumPy over the lot table (the share as `_market_share` divides it).
         """
         table = self._lot_table()
         _, buyers, markets, _ = self._lot_columns()
         awarded = np.flatnonzero(table.winners >= 0)
         for kind in ("buyer", "market"):
-            names = buyers if kind == "buyer" else markets
-            # numbered in order of first use, None -1: a dict lookup per lot in C
-            codes = {name: number for number, name in enumerate(n for n in dict.fromkeys(names) if n is not None)}
-            lookup: dict[str | None, int] = dict(codes.items())
-            lookup[None] = -1
-            code = np.fromiter(map(lookup.__getitem__, names), dtype=np.int64, count=len(names))
+            distinct, code = self._codes(*(("buyers", buyers) if kind == "buyer" else ("markets", markets)))
+            codes = range(len(distinct))
             position = awarded[code[awarded] >= 0]
             if not position.size:
                 continue
@@ -968,14 +986,15 @@ class MarketState:
             ranked = np.lexsort((first, group_stratum))  # by stratum, then first win
             bounds = np.searchsorted(group_stratum[ranked], np.arange(len(codes) + 1))
             rows = np.searchsorted(stratum, np.arange(len(codes) + 1))
-            by_code = dict(zip(codes.values(), codes.keys(), strict=True))
+            most = np.zeros(len(codes), dtype=np.int64)
+            np.maximum.at(most, group_stratum, counts)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                shown = (totals >= min_lots) & (most / totals >= top_share)  # a float64 division, as in Python
             winners_list, counts_list = group_winner[ranked].tolist(), counts[ranked].tolist()
-            for number in sorted(range(len(codes)), key=by_code.__getitem__):
-                if totals[number] < min_lots:
-                    continue
+            for number in sorted(np.flatnonzero(shown).tolist(), key=distinct.__getitem__):
                 low, high = int(bounds[number]), int(bounds[number + 1])
                 wins = dict(zip(winners_list[low:high], counts_list[low:high], strict=True))
-                yield (kind, by_code[number]), wins, self._won_in(position[rows[number] : rows[number + 1]])
+                yield (kind, distinct[number]), wins, self._won_in(position[rows[number] : rows[number + 1]])
 
     def _won_in(self, positions: npt.NDArray[np.int64]) -> Callable[[int], list[LotKey]]:
         table = self._lot_table()
@@ -1054,23 +1073,35 @@ class MarketState:
         min_winners = _threshold(rules, ROTATION, "min_distinct_winners")
         max_top = _threshold(rules, ROTATION, "max_top_share")
         min_rotating = _threshold(rules, ROTATION, "min_rotating_members")
+        # The lot table's columns by position, no `_Lot` per lot: a group's shared lots are tens
+        # of thousands in a big market, its won lots sorted (by key, as the lots were) alone.
+        table = self._lot_table()
+        keys, _, _, dates = self._lot_columns()
+        lot_of_entry = table.lot_of_entry()
+        lost_by = table.bidders != table.winners[lot_of_entry]  # each entry: a bidder not its lot's winner
         found = []
         for group in groups:
             indices = {self._ids[name] for name in group}
-            shared = [key for key in self._shared_lots(indices) if self._lots[key].winner >= 0]
-            won = [key for key in shared if self._lots[key].winner in indices]
-            if not won:
+            member = np.zeros(len(self._names), dtype=bool)
+            member[sorted(indices)] = True
+            positions = self._shared_positions(indices)
+            shared = positions[table.winners[positions] >= 0]
+            won_at = shared[member[table.winners[shared]]]
+            if not won_at.size:
                 continue
-            winners: Counter[str] = Counter(self._names[self._lots[key].winner] for key in won)
+            winner_of = dict(zip(won_at.tolist(), table.winners[won_at].tolist(), strict=True))
+            won = sorted(winner_of, key=lambda position: _sort_key(keys[position]))
+            winners: Counter[str] = Counter(self._names[winner_of[position]] for position in won)
             # A member rotates when it wins some shared lots and bids in others that a member wins.
-            lost_to_member: Counter[str] = Counter()
-            for key in won:
-                lot = self._lots[key]
-                for index in lot.bidders:
-                    if index in indices and index != lot.winner:
-                        lost_to_member[self._names[index]] += 1
+            in_won = np.zeros(len(keys), dtype=bool)
+            in_won[won_at] = True
+            losing = in_won[lot_of_entry] & member[table.bidders] & lost_by
+            lost = np.bincount(table.bidders[losing], minlength=len(self._names))
+            lost_to_member: Counter[str] = Counter(
+                {self._names[index]: int(lost[index]) for index in np.flatnonzero(lost).tolist()}
+            )
             rotating = sorted(name for name in winners if lost_to_member[name] > 0)
-            in_group_rate = len(won) / len(shared)
+            in_group_rate = len(won) / shared.size
             top_share = max(winners.values()) / len(won)
             evenness = _evenness(list(winners.values()))
             if (
@@ -1080,16 +1111,16 @@ class MarketState:
                 and top_share <= max_top
                 and len(rotating) >= min_rotating
             ):
-                timeline = sorted(won, key=lambda key: (self._lots[key].on or "", key[0], key[1] or ""))
+                timeline = sorted(won, key=lambda p: (dates[p] or "", keys[p][0], keys[p][1] or ""))
                 found.append(
                     self._finding(
                         rules,
                         ROTATION,
-                        f"抱团组（{'、'.join(group)}）共同投标且已定标的 {len(shared)} 个标段中，组内中标 {len(won)} 个"
+                        f"抱团组（{'、'.join(group)}）共同投标且已定标的 {shared.size} 个标段中，组内中标 {len(won)} 个"
                         f"（{in_group_rate:.0%}），由 {len(winners)} 家成员轮流中标，最大份额 {top_share:.0%}。",
                         {
                             "members": list(group),
-                            "shared_awarded_lots": len(shared),
+                            "shared_awarded_lots": int(shared.size),
                             "won_inside": len(won),
                             "in_group_win_rate": _round(in_group_rate),
                             "wins_by_member": dict(sorted(winners.items())),
@@ -1099,11 +1130,11 @@ class MarketState:
                             "evenness": _round(evenness),
                             "sequence": [
                                 {
-                                    **_lot_name(key),
-                                    "date": self._lots[key].on,
-                                    "winner": self._names[self._lots[key].winner],
+                                    **_lot_name(keys[p]),
+                                    "date": dates[p],
+                                    "winner": self._names[winner_of[p]],
                                 }
-                                for key in timeline[:_LOTS_SHOWN]
+                                for p in timeline[:_LOTS_SHOWN]
                             ],
                         },
                         group,
@@ -1241,13 +1272,17 @@ class MarketState:
         return [_lot_name(key) for key in sorted(keys, key=_sort_key)[:_LOTS_SHOWN]]
 
     def _shared_lots(self, indices: set[int]) -> list[LotKey]:
-        """The lots in which at least two of ``indices`` bid, in lot order."""
-        table = self._lot_table()
+        """The lots in which at least two of ``indices`` bid, sorted by key."""
+        keys = self._lot_table().keys
+        return sorted((keys[position] for position in self._shared_positions(indices).tolist()), key=_sort_key)
+
+    def _shared_positions(self, indices: set[int]) -> npt.NDArray[np.int64]:
+        """The positions (in lot order) of the lots in which at least two of ``indices`` bid."""
         if not indices:
-            return []
+            return _EMPTY
         every = np.concatenate([self._positions_of(index) for index in sorted(indices)])
-        seen = np.bincount(every, minlength=len(table.keys))
-        return sorted((table.keys[position] for position in np.flatnonzero(seen >= _PAIR).tolist()), key=_sort_key)
+        seen = np.bincount(every, minlength=len(self._lot_table().keys))
+        return np.flatnonzero(seen >= _PAIR).astype(np.int64)
 
 
 def _read_binary(data: bytes) -> tuple[dict[str, Any], dict[str, npt.NDArray[np.int64]]]:

@@ -796,3 +796,113 @@ def test_bad_binary_state_is_refused_by_field() -> None:
     with pytest.raises(MarketInputError) as caught:
         MarketState.from_bytes(bytes(tail))
     assert caught.value.field_name == "pairs"
+
+
+def _rotation_by_lots(state: MarketState, rules: RuleSet) -> list[tuple[tuple[str, ...], dict[str, object]]]:
+    """The rotation rule's figures read lot by lot through `_Lot` (the reference the columns replaced)."""
+    result = []
+    for group in state.groups(rules):
+        indices = {state._ids[name] for name in group}
+        shared = [key for key in state._shared_lots(indices) if state._lots[key].winner >= 0]
+        won = [key for key in shared if state._lots[key].winner in indices]
+        if not won:
+            continue
+        winners: dict[str, int] = {}
+        for key in won:
+            name = state._names[state._lots[key].winner]
+            winners[name] = winners.get(name, 0) + 1
+        lost: dict[str, int] = {}
+        for key in won:
+            kept = state._lots[key]
+            for index in kept.bidders:
+                if index in indices and index != kept.winner:
+                    lost[state._names[index]] = lost.get(state._names[index], 0) + 1
+        timeline = sorted(won, key=lambda key: (state._lots[key].on or "", key[0], key[1] or ""))
+        result.append(
+            (
+                group,
+                {
+                    "shared_awarded_lots": len(shared),
+                    "won_inside": len(won),
+                    "wins_by_member": dict(sorted(winners.items())),
+                    "losses_to_member": dict(sorted(lost.items())),
+                    "evenness": round(_evenness_of(list(winners.values())), 6),
+                    "sequence": [
+                        (key, state._lots[key].on, state._names[state._lots[key].winner]) for key in timeline[:50]
+                    ],
+                },
+            )
+        )
+    return result
+
+
+def _evenness_of(counts: list[int]) -> float:
+    total = sum(counts)
+    if len(counts) < 2 or total == 0:
+        return 0.0
+    return -sum(c / total * math.log(c / total) for c in counts if c) / math.log(len(counts))
+
+
+@pytest.mark.parametrize("form", ["lots", "columns"])
+def test_rotation_read_by_position_equals_the_lot_by_lot_reading(form: str) -> None:
+    rules = _loose()
+    rotation = next(rule for rule in rules if rule.id == ROTATION)
+    # every group that wins a shared lot is reported, so each one's figures are compared
+    everything = RuleSet(
+        dataclasses.replace(
+            rule,
+            thresholds={
+                **rule.thresholds,
+                "min_group_lots": 1,
+                "min_in_group_win_rate": 0,
+                "min_distinct_winners": 1,
+                "max_top_share": 1,
+                "min_rotating_members": 0,
+            },
+        )
+        if rule is rotation
+        else rule
+        for rule in rules
+    )
+    compared = 0
+    for lots in (busy_market(), planted_lots()):
+        state = MarketState()
+        for item, signals in lots:
+            state.add_lot(item, signals)
+        if form == "columns":  # the batch's columns (`_ArrayLots`), as a loaded or batch-built state holds them
+            state = MarketState.from_bytes(state.to_bytes())
+        expected = _rotation_by_lots(state, everything)
+        found = of_rule(state.findings(everything), ROTATION)
+        assert len(found) == len(expected)
+        for finding, (group, figures) in zip(found, expected, strict=True):
+            assert finding.subjects == group
+            evidence = finding.evidence
+            assert {name: evidence[name] for name in figures if name not in ("sequence", "evenness")} == {
+                name: value for name, value in figures.items() if name not in ("sequence", "evenness")
+            }
+            assert evidence["evenness"] == figures["evenness"]
+            sequence = evidence["sequence"]
+            assert isinstance(sequence, list)
+            assert [(item["ocid"], item["lot"], item["date"], item["winner"]) for item in sequence] == [
+                (key[0], key[1], on, winner)
+                for key, on, winner in figures["sequence"]  # type: ignore[attr-defined]
+            ]
+            compared += 1
+    assert compared >= 2
+
+
+@pytest.mark.parametrize("rank", [0, 3, 7, 12, 15])
+def test_strata_below_the_share_cut_are_the_ones_left_out(rank: int) -> None:
+    state = MarketState()
+    for item, signals in busy_market():
+        state.add_lot(item, signals)
+    for loaded in (state, MarketState.from_bytes(state.to_bytes())):
+        every = [(stratum, list(wins.items())) for stratum, wins, _ in loaded._strata_wins(1)]
+        tops = sorted(max(c for _, c in wins) / sum(c for _, c in wins) for _, wins in every)
+        cut = tops[rank]  # a stratum's own top share: kept (>=), the ones below left out
+        kept = [(stratum, list(wins.items())) for stratum, wins, _ in loaded._strata_wins(1, top_share=cut)]
+        assert kept == [
+            (stratum, wins) for stratum, wins in every if max(c for _, c in wins) / sum(c for _, c in wins) >= cut
+        ]
+        assert kept
+        assert len(kept) < len(every) or cut == tops[0]

@@ -118,3 +118,15 @@ async def test_the_read_out_total_is_the_summary_read_as_the_screens_read_it(ses
     for summary, total in cases:
         row.price_summary = summary
         assert row.total_price == total
+
+
+def test_ids_are_numbered_in_byte_order_when_high_halves_are_shared() -> None:
+    # the one-sort path (high halves distinct per id) and the two-key path (a high half shared)
+    distinct = [bytes([8] * 8 + [1] * 8), bytes([2] * 16), bytes([8] * 8 + [0] * 8), bytes([9] * 16)]
+    for chosen in (distinct[1:2] + distinct[3:], distinct):
+        rows = [chosen[(index * 7) % len(chosen)] for index in range(40)]
+        ids = np.frombuffer(b"".join(rows), dtype="V16")
+        numbers, unique = market_batch._numbered(ids)
+        ordered = sorted(set(rows))
+        assert unique.tolist() == ordered
+        assert numbers.tolist() == [ordered.index(row) for row in rows]
