@@ -1,8 +1,9 @@
 """Test fixtures: a real PostgreSQL database built by Alembic, one rolled-back transaction per test.
 
 * ``GGZY_TEST_PG_URL`` (default: the local server's ``postgres`` user) names the server. The
-  suite builds a template database with ``alembic upgrade head`` once per run, then a working
-  database from it.
+  suite builds a template database with ``alembic upgrade head`` once per run, adds the test
+  editions of the calendar's next years (``tests/calendar_editions.py``), then a working database
+  from it.
 * ``session_maker`` / ``session``: bound to one connection inside an outer transaction that is
   rolled back after the test; code under test may commit freely (commits become savepoint
   releases), nothing survives the test.
@@ -52,7 +53,10 @@ RUN_ID = f"{os.environ.get('PYTEST_XDIST_WORKER', 'main')}_{uuid.uuid4().hex[:8]
 TEMPLATE_DB = f"ggzy_tpl_{RUN_ID}"
 WORK_DB = f"ggzy_test_{RUN_ID}"
 
-pytest_plugins = ["tests.seaweedfs"]  # the `seaweedfs_s3` fixture: a real S3 server
+pytest_plugins = [
+    "tests.seaweedfs",  # the `seaweedfs_s3` fixture: a real S3 server
+    "tests.calendar_editions",  # `without_test_editions`
+]
 
 
 def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
@@ -130,6 +134,11 @@ async def pg_databases() -> AsyncIterator[None]:
         import asyncio
 
         await asyncio.to_thread(migrate, pg_url(TEMPLATE_DB))
+        # Periods counted from today reach next year in December: tests/calendar_editions.py
+        # (imported here, not above: pytest_plugins loads it, so that its asserts are rewritten).
+        from tests.calendar_editions import install_test_editions
+
+        await install_test_editions(pg_url(TEMPLATE_DB))
         await clone_database(WORK_DB)
         yield
     finally:

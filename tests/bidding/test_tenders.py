@@ -23,6 +23,7 @@ from tests.bidding.factories import (
     sign_document,
     tender_create,
 )
+from tests.calendar_editions import UNLOADED_YEAR
 from trading.kernel import clock
 from trading.kernel.auth.identity import Actor
 from trading.kernel.calendar import CHINA
@@ -213,17 +214,16 @@ async def test_procurement_documents_stay_available_five_working_days_on_the_hol
     errors, _ = await TenderService(session, settings, store).publication_errors(enough, issued)
     assert not [item for item in errors.items if item["field"] == "documentsUntil"]
     # A year the calendar does not hold is named, not guessed.
+    opens = datetime(UNLOADED_YEAR, 1, 2, 9, 0, tzinfo=CHINA)
     late = await draft_tender(
         session_maker,
         settings,
         store,
         owner,
-        **(common | {"documents_from": datetime(2030, 1, 2, 9, 0, tzinfo=CHINA)}),
-        documents_until=datetime(2030, 1, 20, 0, 0, tzinfo=CHINA),
+        **(common | {"documents_from": opens}),
+        documents_until=datetime(UNLOADED_YEAR, 1, 20, 0, 0, tzinfo=CHINA),
     )
-    errors, _ = await TenderService(session, settings, store).publication_errors(
-        late, datetime(2030, 1, 2, 9, 0, tzinfo=CHINA)
-    )
+    errors, _ = await TenderService(session, settings, store).publication_errors(late, opens)
     assert ("documentsUntil", "calendar_year_loaded") in {(item["field"], item["rule"]) for item in errors.items}
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.calendar_editions import EDITION_YEARS, edition
 from tests.e2e.test_login_locale import CHROMIUM, CHROMIUM_ARGS, CLOCK_FILE, GGZY, ROOT, _environment
 from trading.kernel.clock import OffsetFileClock
 
@@ -62,7 +63,14 @@ def demo_template(tmp_path_factory: pytest.TempPathFactory) -> DemoTemplate:
         pytest.skip(f"no Chromium at {CHROMIUM}")
     var_dir = tmp_path_factory.mktemp("demo-template")
     env = _environment(var_dir)
-    for command in (["db", "upgrade"], ["demo"]):
+    # The next years' test editions, loaded as an administrator would: the periods of a tender
+    # published in December reach next year (tests/calendar_editions.py).
+    loads = []
+    for year in EDITION_YEARS:
+        schedule = var_dir / f"test-edition-{year}.json"
+        schedule.write_bytes(edition(year))
+        loads.append(["calendar", "load", str(schedule)])
+    for command in (["db", "upgrade"], *loads, ["demo"]):
         done = subprocess.run([str(GGZY), *command], env=env, cwd=ROOT, capture_output=True, text=True, check=False)
         assert done.returncode == 0, f"ggzy {' '.join(command)} failed:\n{done.stdout}\n{done.stderr}"
     assert not (var_dir / CLOCK_FILE).exists()  # the seeding ran on the real clock

@@ -30,7 +30,7 @@ from bidding.award.states import AwardState
 from bidding.client.sdk import sign_notice
 from certs.devpki.pki import DevPki
 from certs.tsa.client import LocalTsa
-from tests.bidding.award.test_contract import _draft, winner_party, with_2027
+from tests.bidding.award.test_contract import _draft, winner_party
 from tests.bidding.award.test_notices import awarded, draft_bytes, prepare, upload
 from tests.bidding.award.test_publicity import award_hook
 from tests.bidding.evaluation.report.test_report_signing import pdfsig
@@ -42,7 +42,7 @@ from tests.trading.parties.factories import PASSWORD
 from trading.kernel.settings import Settings
 from trading.kernel.storage import FileStore
 
-__all__ = ["award_hook", "dev_ca", "dev_lists", "dev_pki", "dev_tsa", "session_maker", "settings", "store", "with_2027"]
+__all__ = ["award_hook", "dev_ca", "dev_lists", "dev_pki", "dev_tsa", "session_maker", "settings", "store"]
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("dev_lists", "publisher")]
 
 P12_PASSWORD = "合同-签署-2026"
@@ -106,7 +106,6 @@ async def test_the_winner_opens_the_award_notice_and_signs_the_contract_in_the_p
     app: Litestar,
     session_maker: async_sessionmaker[AsyncSession],
     settings: Settings,
-    with_2027: Settings,
     store: FileStore,
     dev_pki: DevPki,
     dev_tsa: LocalTsa,
@@ -124,7 +123,7 @@ async def test_the_winner_opens_the_award_notice_and_signs_the_contract_in_the_p
             draft_id,
             await sign_notice(draft, case.owner.sign.signing(), tsa=dev_tsa),
         )
-    await _draft(session_maker, with_2027, store, case.owner, case.award)
+    await _draft(session_maker, settings, store, case.owner, case.award)
     winner = await winner_party(session_maker, settings, dev_pki, case.award)
     code = case.world.project_code
 

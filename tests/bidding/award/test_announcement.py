@@ -32,6 +32,7 @@ from tests.bidding.award.world import (
     award_of,
     confirm_winner,
     count_rows,
+    db_calendar,
     db_now,
     dev_ca,
     dev_lists,
@@ -46,7 +47,6 @@ from tests.bidding.award.world import (
     supervisor_party,
 )
 from tests.bidding.factories import Party, bidder_party, ledger_entries, sign_document, tenderee_party
-from trading.kernel.calendar import shipped_calendar
 from trading.kernel.clock import ShiftedClock, use_clock
 from trading.kernel.db.uow import transaction
 from trading.kernel.errors import PermissionDenied
@@ -93,8 +93,9 @@ async def test_announced_in_time_the_public_page_shows_the_winner_and_the_evalua
     confirmed = await confirm_winner(session_maker, settings, award, purchaser, str(world.bids[0]))
     assert confirmed.state is AwardState.AWARDED
     assert confirmed.awarded_at is not None
+    calendar = await db_calendar(session_maker)
     expected_due = announcement.pub.rules_of(confirmed).due(
-        PeriodKey.RESULT_ANNOUNCEMENT, Sector.GOVERNMENT_PROCUREMENT, confirmed.awarded_at, shipped_calendar()
+        PeriodKey.RESULT_ANNOUNCEMENT, Sector.GOVERNMENT_PROCUREMENT, confirmed.awarded_at, calendar
     )
     assert confirmed.announcement_due == expected_due
 
@@ -229,8 +230,9 @@ async def test_gp_questions_in_the_window_are_accepted_and_answered_others_refus
 
     published = await _announce(session_maker, settings, award, purchaser, purchaser)
     now = await db_now(session_maker)
+    calendar = await db_calendar(session_maker)
     until = objection_deadline(
-        Sector.GOVERNMENT_PROCUREMENT, published.opened_at, shipped_calendar(), announcement.pub.rules_of(award)
+        Sector.GOVERNMENT_PROCUREMENT, published.opened_at, calendar, announcement.pub.rules_of(award)
     )
     assert until - published.opened_at >= timedelta(days=8)  # 1 + 7 working days
 
@@ -257,7 +259,7 @@ async def test_gp_questions_in_the_window_are_accepted_and_answered_others_refus
         assert entry.summary["suspends"] is False
     rules = announcement.pub.rules_of(award)
     expected_answer_due = rules.due(
-        PeriodKey.OBJECTION_ANSWER, Sector.GOVERNMENT_PROCUREMENT, filed.filed_at, shipped_calendar()
+        PeriodKey.OBJECTION_ANSWER, Sector.GOVERNMENT_PROCUREMENT, filed.filed_at, await db_calendar(session_maker)
     )
     assert filed.answer_due == expected_answer_due  # 7 working days
     await assert_replays(session_maker, award)

@@ -26,7 +26,7 @@ from bidding.client.transport import BidClient
 from bidding.models import Tender
 from certs.devpki.pki import DevPki
 from certs.tsa.client import LocalTsa
-from tests.bidding.award.test_complaints import COMPLAINT, calendar_2027, late_answered_world
+from tests.bidding.award.test_complaints import COMPLAINT, late_answered_world
 from tests.bidding.factories import bidder_party
 from tests.trading.parties.factories import api_token
 from trading.kernel.clock import use_clock
@@ -34,7 +34,6 @@ from trading.kernel.settings import Settings
 from trading.kernel.storage import FileStore
 
 pytestmark = pytest.mark.usefixtures("dev_lists")
-__all__ = ["calendar_2027"]
 PASSWORD = "p12-password"
 
 

@@ -22,7 +22,7 @@ from bidding.award.states import AwardState, ComplaintState
 from bidding.models import Tender
 from certs.devpki.pki import DevPki
 from certs.tsa.client import LocalTsa
-from tests.bidding.award.test_complaints import COMPLAINT, calendar_2027, late_answered_world
+from tests.bidding.award.test_complaints import COMPLAINT, late_answered_world
 from tests.bidding.factories import sign_document
 from tests.bidding.test_web import log_in
 from tests.trading.parties.factories import csrf_token
@@ -31,7 +31,6 @@ from trading.kernel.settings import Settings
 from trading.kernel.storage import FileStore
 
 pytestmark = pytest.mark.usefixtures("dev_lists")
-__all__ = ["calendar_2027"]
 
 Browser = Callable[[], AbstractAsyncContextManager[httpx.AsyncClient]]
 

@@ -10,7 +10,6 @@ act is refused with the field and the rule, nothing stored.
 from __future__ import annotations
 
 import base64
-import json
 from datetime import timedelta
 
 import pytest
@@ -48,7 +47,7 @@ from tests.bidding.award.world import (
     supervisor_party,
 )
 from tests.bidding.factories import Party, bidder_party, ledger_entries, sign_document, tenderee_party
-from trading.kernel.calendar_versions import add_version, load_calendar
+from trading.kernel.calendar_versions import load_calendar
 from trading.kernel.clock import ShiftedClock, use_clock
 from trading.kernel.db.uow import transaction
 from trading.kernel.errors import PermissionDenied
@@ -59,25 +58,6 @@ from trading.ledger.service import chain_for
 from trading.parties.models import Organisation
 
 __all__ = ["award_hook", "dev_ca", "dev_lists", "dev_pki", "dev_tsa", "settings", "store"]
-
-CALENDAR_2027 = {
-    "year": 2027,
-    "version": "test schedule for 2027 (not the State Council's notice)",
-    "source": "made for the tests: the complaint's decision period runs into 2027",
-    "holidays": [{"name": "元旦", "from": "2027-01-01", "to": "2027-01-03"}],
-    "workdays": [],
-}
-
-
-@pytest.fixture(autouse=True)
-async def calendar_2027(session_maker: async_sessionmaker[AsyncSession]) -> None:
-    """The administrator has loaded 2027 (the decision period of a December complaint ends there),
-    in this test's transaction.
-    """
-    async with session_maker() as session:
-        await add_version(session, json.dumps(CALENDAR_2027).encode())
-        await session.commit()
-
 
 COMPLAINT = "招标人对异议的答复未回应项目经理在建工程的事实，且逾期答复，请求监督部门责令重新评标。"
 

@@ -13,7 +13,6 @@ The award notices are the real ones (`issue_notices`: drafted, signed by the ten
 from __future__ import annotations
 
 import io
-import json
 import uuid
 from datetime import timedelta
 from decimal import Decimal
@@ -60,7 +59,6 @@ from tests.trading.parties.factories import PASSWORD, Account, new_username
 from trading.kernel import clock, tasks
 from trading.kernel.auth.identity import Actor
 from trading.kernel.auth.roles import Role
-from trading.kernel.calendar_versions import add_version
 from trading.kernel.clock import ShiftedClock, use_clock
 from trading.kernel.db.uow import transaction
 from trading.kernel.errors import PermissionDenied
@@ -76,26 +74,6 @@ from trading.parties.schemas import UserCreate
 from trading.parties.service import PartiesService
 
 __all__ = ["award_hook", "dev_ca", "dev_lists", "dev_pki", "dev_tsa", "settings", "store"]
-
-TEST_CALENDAR_2027 = {
-    "year": 2027,
-    "version": "test fixture: weekends and 元旦 only (NOT the official 2027 schedule)",
-    "issued": "2026-11-01",
-    "source": "tests/bidding/award/test_contract.py: the contract's 30 days from a notice in December end in 2027",
-    "holidays": [{"name": "元旦", "from": "2027-01-01", "to": "2027-01-03"}],
-    "workdays": [],
-}
-
-
-@pytest.fixture
-async def with_2027(settings: Settings, session_maker: async_sessionmaker[AsyncSession]) -> Settings:
-    """The settings, with a 2027 calendar loaded in this test's transaction (rolled back after it:
-    other tests check that an unloaded year is refused).
-    """
-    async with session_maker() as session:
-        await add_version(session, json.dumps(TEST_CALENDAR_2027, ensure_ascii=False).encode())
-        await session.commit()
-    return settings
 
 
 SPECIAL_TERMS = "第十条 工程质量标准：合格。\n第十一条 预付款：合同价款的10%，签约后14日内支付。"
@@ -228,10 +206,8 @@ async def test_the_winner_then_the_tenderee_sign_and_both_signatures_verify(  # 
     dev_lists: None,
     publisher: RecordingPublisher,
     tmp_path: Path,
-    with_2027: Settings,
 ) -> None:
     del dev_lists
-    settings = with_2027
     owner = await tenderee_party(session_maker, settings, dev_pki)
     outsider = await bidder_party(session_maker, settings, dev_pki)
     world, award = await awarded(session_maker, settings, store, dev_tsa, dev_pki, owner)
@@ -428,10 +404,8 @@ async def test_the_sweep_reminds_both_parties_once_and_warns_the_supervisor_once
     dev_tsa: LocalTsa,
     dev_pki: DevPki,
     dev_lists: None,
-    with_2027: Settings,
 ) -> None:
     del dev_lists
-    settings = with_2027
     owner = await tenderee_party(session_maker, settings, dev_pki)
     department = OrganisationKind.SUPERVISORY_DEPARTMENT
     supervisor = await party(session_maker, settings, dev_pki, Role.SUPERVISOR, kind=department, name="测试监督局")

@@ -20,7 +20,7 @@ from bidding.client.sdk import sign_contract as client_sign
 from bidding.client.sdk import sign_notice
 from certs.devpki.pki import DevPki
 from certs.tsa.client import LocalTsa
-from tests.bidding.award.test_contract import awarded, winner_party, with_2027
+from tests.bidding.award.test_contract import awarded, winner_party
 from tests.bidding.award.test_notices import bind_certificate
 from tests.bidding.factories import Party, bidder_party, tenderee_party
 from tests.trading.parties.factories import api_token, bearer
@@ -29,20 +29,16 @@ from trading.kernel.settings import Settings
 from trading.kernel.storage import FileStore
 from trading.kernel.tasks import RecordingPublisher
 
-__all__ = ["with_2027"]
-
 pytestmark = pytest.mark.usefixtures("dev_lists")
 PDF = {"Content-Type": "application/pdf"}
 
 
 @pytest.fixture
-def app(
-    with_2027: Settings, session_maker: async_sessionmaker[AsyncSession], publisher: RecordingPublisher
-) -> Litestar:
+def app(settings: Settings, session_maker: async_sessionmaker[AsyncSession], publisher: RecordingPublisher) -> Litestar:
     """The application with the 2027 working-day calendar loaded (the contract's due date)."""
     from trading.server.app import create_app
 
-    return create_app(with_2027, session_maker=session_maker, publisher=publisher)
+    return create_app(settings, session_maker=session_maker, publisher=publisher)
 
 
 def _refusal(response: httpx.Response) -> tuple[str, str]:

@@ -22,7 +22,7 @@ from bidding.client.cli import bid
 from bidding.client.sdk import sign_contract as client_sign
 from certs.devpki.pki import DevPki
 from certs.tsa.client import LocalTsa
-from tests.bidding.award.test_contract import _draft, awarded, issue_notices, winner_party, with_2027
+from tests.bidding.award.test_contract import _draft, awarded, issue_notices, winner_party
 from tests.bidding.factories import party, tenderee_party
 from tests.bidding.test_web import log_in
 from tests.trading.parties.factories import csrf_token
@@ -32,7 +32,6 @@ from trading.kernel.storage import FileStore
 from trading.parties.models import OrganisationKind
 
 pytestmark = pytest.mark.usefixtures("dev_lists")
-__all__ = ["with_2027"]
 
 
 @pytest.fixture
@@ -45,7 +44,6 @@ async def other_browser(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
 async def test_the_parties_review_and_sign_in_the_pages_and_the_public_then_sees_it(  # noqa: PLR0915, PLR0917 - one story
     session_maker: async_sessionmaker[AsyncSession],
     settings: Settings,
-    with_2027: Settings,
     store: FileStore,
     dev_tsa: LocalTsa,
     dev_pki: DevPki,
@@ -58,7 +56,7 @@ async def test_the_parties_review_and_sign_in_the_pages_and_the_public_then_sees
     world, award = await awarded(session_maker, settings, store, dev_tsa, dev_pki, owner)
     winner = await winner_party(session_maker, settings, dev_pki, award)
     await issue_notices(session_maker, settings, store, dev_tsa, award, owner)
-    await _draft(session_maker, with_2027, store, owner, award, special_terms="第十条 工程质量标准：合格。")
+    await _draft(session_maker, settings, store, owner, award, special_terms="第十条 工程质量标准：合格。")
     url = f"/bidding/tenders/{world.project_code}/contract"
 
     # Nobody but the parties before it is signed.

@@ -32,7 +32,7 @@ from bidding.award.states import AwardState
 from certs.devpki.pki import DevPki
 from certs.sign.cades import sign_detached
 from certs.tsa.client import LocalTsa
-from tests.bidding.award.test_contract import _draft, winner_party, with_2027
+from tests.bidding.award.test_contract import _draft, winner_party
 from tests.bidding.award.test_notices import awarded, bind_certificate, pyhanko_valid
 from tests.bidding.evaluation.report.test_report_signing import pdfsig
 from tests.bidding.factories import Party, tenderee_party
@@ -42,7 +42,6 @@ from trading.kernel.settings import Settings
 from trading.kernel.storage import FileStore
 
 pytestmark = pytest.mark.usefixtures("dev_lists")
-__all__ = ["with_2027"]
 
 DRAFT_LINK = re.compile(r'href="(/bidding/manage/tenders/[^"]+/notices/drafts/([0-9a-f-]+))" data-draft-pdf')
 
@@ -73,7 +72,6 @@ async def _finish(
 async def test_the_notices_then_the_contract_are_signed_in_the_pages(  # noqa: PLR0915, PLR0917 - one story
     session_maker: async_sessionmaker[AsyncSession],
     settings: Settings,
-    with_2027: Settings,
     store: FileStore,
     dev_tsa: LocalTsa,
     dev_pki: DevPki,
@@ -136,7 +134,7 @@ async def test_the_notices_then_the_contract_are_signed_in_the_pages(  # noqa: P
         assert b"/Subtype /Image" in pdf or b"/Subtype/Image" in pdf  # the e-seal's image
 
     # The contract: drafted by the tenderee, signed in the page by the winner, then the tenderee.
-    await _draft(session_maker, with_2027, store, owner, case.award)
+    await _draft(session_maker, settings, store, owner, case.award)
     winner = await winner_party(session_maker, settings, dev_pki, case.award)
     winner_token = await log_in(other_browser, winner)
     contract_url = f"/bidding/tenders/{code}/contract"

@@ -27,6 +27,7 @@ from tests.bidding.award.world import (
     award_hook,
     award_of,
     count_rows,
+    db_calendar,
     db_now,
     dev_ca,
     dev_lists,
@@ -39,7 +40,8 @@ from tests.bidding.award.world import (
 )
 from tests.bidding.factories import bidder_party, ledger_entries, party, sign_document, tenderee_party
 from trading.kernel.auth.roles import Role
-from trading.kernel.calendar import WorkingCalendar, shipped_calendar
+from trading.kernel.calendar import WorkingCalendar
+from trading.kernel.calendar_versions import load_calendar
 from trading.kernel.clock import ShiftedClock, use_clock
 from trading.kernel.db.uow import transaction
 from trading.kernel.errors import PermissionDenied
@@ -71,13 +73,13 @@ async def test_a_signed_report_starts_the_award_and_the_sweep_closes_the_publici
     assert award.rules_version == shipped_rules().version
     assert award.rules == shipped_rules().to_dict()
     expected_due = shipped_rules().due(
-        PeriodKey.PUBLICITY_PUBLISH, award.sector, award.report_published_at, shipped_calendar()
+        PeriodKey.PUBLICITY_PUBLISH, award.sector, award.report_published_at, await db_calendar(session_maker)
     )
     assert award.publicity_due == expected_due == award.next_check
     # The hook is idempotent: running it again keeps the one award.
     async with session_maker() as session:
         evaluation = await session.get_one(evaluation_results.Evaluation, world.evaluation_id)
-        again = await publicity.start_award(session, evaluation, calendar=shipped_calendar())
+        again = await publicity.start_award(session, evaluation, calendar=await load_calendar(session))
         assert again is not None
         assert again.id == award.id
         assert len(await publicity.awards_of_tender(session, world.tender_id)) == 1
@@ -90,7 +92,7 @@ async def test_a_signed_report_starts_the_award_and_the_sweep_closes_the_publici
     assert [c["price"] for c in opened.content["candidates"]] == ["1180000.00", "1215000.00", "1300000.00"]
     assert sorted(opened.content["committee"]) == sorted(s.name for s in world.signers)
     assert opened.closes_at == shipped_rules().due(
-        PeriodKey.PUBLICITY_DURATION, award.sector, opened.opened_at, shipped_calendar()
+        PeriodKey.PUBLICITY_DURATION, award.sector, opened.opened_at, await db_calendar(session_maker)
     )
     async with session_maker() as session:
         row = await session.get_one(Award, award.id)
@@ -212,13 +214,13 @@ async def test_results_published_before_the_due_year_is_loaded_start_the_award_a
     assert retried.publicity_due is None
     assert retried.next_check == award.next_check + publicity.CALENDAR_RETRY
 
-    # The year loaded (the shipped calendar has it): the sweep counts the due instant, once.
+    # The year loaded (the platform's calendar has it): the sweep counts the due instant, once.
     with use_clock(ShiftedClock(retried.next_check - now)):
         assert (await run_sweep(session_maker, [AwardDue()])).total_changed == 1
         assert (await run_sweep(session_maker, [AwardDue()])).total_changed == 0
     counted = await award_of(session_maker, world)
     expected = shipped_rules().due(
-        PeriodKey.PUBLICITY_PUBLISH, counted.sector, counted.report_published_at, shipped_calendar()
+        PeriodKey.PUBLICITY_PUBLISH, counted.sector, counted.report_published_at, await db_calendar(session_maker)
     )
     assert counted.publicity_due == expected
     async with session_maker() as session:

@@ -35,7 +35,7 @@ from bidding.client.sdk import sign_notice as client_sign_notice
 from certs.devpki.pki import DevPki
 from certs.tsa.client import LocalTsa
 from tests.bidding.award.test_closing import _receipts_signed
-from tests.bidding.award.test_contract import winner_party, with_2027
+from tests.bidding.award.test_contract import winner_party
 from tests.bidding.award.test_notices import bind_certificate
 from tests.bidding.award.world import (
     answer_objection,
@@ -62,7 +62,7 @@ from trading.kernel.settings import Settings
 from trading.kernel.storage import FileStore
 from trading.kernel.sweep import run_sweep
 
-__all__ = ["award_hook", "dev_ca", "dev_lists", "dev_pki", "dev_tsa", "settings", "store", "with_2027"]
+__all__ = ["award_hook", "dev_ca", "dev_lists", "dev_pki", "dev_tsa", "settings", "store"]
 
 
 async def _pyhanko(pdf: bytes, pki: DevPki) -> list[bool]:
@@ -91,7 +91,6 @@ def _pdfsig_valid(pdf: bytes, folder: Path, pki: DevPki) -> int:
 async def test_from_the_signed_report_to_the_signed_contract_and_the_closed_archive(  # noqa: PLR0915, PLR0917 - one story
     session_maker: async_sessionmaker[AsyncSession],
     settings: Settings,
-    with_2027: Settings,
     store: FileStore,
     dev_tsa: LocalTsa,
     dev_pki: DevPki,

@@ -42,6 +42,8 @@ from tests.bidding.factories import Party, party, sign_document
 from tests.trading.parties.certificates import conftest as certificate_fixtures
 from trading.kernel import clock
 from trading.kernel.auth.roles import Role
+from trading.kernel.calendar import WorkingCalendar
+from trading.kernel.calendar_versions import load_calendar
 from trading.kernel.db.uow import transaction
 from trading.kernel.settings import Settings
 from trading.kernel.storage import FileStore
@@ -258,6 +260,13 @@ async def db_now(session_maker: async_sessionmaker[AsyncSession]) -> datetime:
     """The platform's time (the database's, shifted by the test's clock)."""
     async with session_maker() as session:
         return await clock.now(session)
+
+
+async def db_calendar(session_maker: async_sessionmaker[AsyncSession]) -> WorkingCalendar:
+    """The working-day calendar the platform counts on (shipped years, and those loaded, which in
+    the tests include the next years' test editions: tests/calendar_editions.py)."""
+    async with session_maker() as session:
+        return await load_calendar(session)
 
 
 async def notices_to(session_maker: async_sessionmaker[AsyncSession], recipient: object, template: str) -> int:

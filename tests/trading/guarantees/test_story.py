@@ -20,7 +20,6 @@ steps after the deadline run under a shifted clock, as the other stories do.
 
 from __future__ import annotations
 
-import json
 import re
 import uuid
 from collections.abc import AsyncIterator
@@ -54,7 +53,6 @@ from bidding.opening.record import publish_record
 from bidding.schemas import LotCreate
 from certs.devpki.pki import DevPki
 from certs.tsa.client import LocalTsa
-from tests.bidding.award.test_contract import TEST_CALENDAR_2027
 from tests.bidding.award.test_notices import bind_certificate
 from tests.bidding.award.world import award_hook, award_of, confirm_winner, open_publicity
 from tests.bidding.containers import bid_client, build
@@ -80,7 +78,6 @@ from trading.guarantees.models import (
 )
 from trading.guarantees.release_jobs import RELEASE_TASK, release_bid_securities
 from trading.kernel import clock
-from trading.kernel.calendar_versions import add_version
 from trading.kernel.db.engine import create_engine, create_session_maker
 from trading.kernel.db.uow import transaction
 from trading.kernel.settings import Settings
@@ -150,9 +147,7 @@ async def platform(  # noqa: PLR0917 - the fixtures it needs
     maker = create_session_maker(engine)
     try:
         await load_dev_lists(maker, e2e_settings, out, manifest)
-        # The award's periods run into 2027 (the shipped calendar stops at 2026).
         async with maker() as session, session.begin():
-            await add_version(session, json.dumps(TEST_CALENDAR_2027, ensure_ascii=False).encode())
             bank = await onboard(session, e2e_settings, dev_pki.guarantor)
         app = create_app(e2e_settings, session_maker=maker, publisher=publisher)
         async with (

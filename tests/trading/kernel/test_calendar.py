@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from tests.calendar_editions import remove_test_editions_from
 from trading.kernel.calendar import CHINA, CalendarError, CalendarYearMissing, read_schedule, shipped_calendar
 from trading.kernel.calendar_versions import (
     CalendarVersion,
@@ -125,6 +126,7 @@ def _schedule_2027() -> dict[str, object]:
     }
 
 
+@pytest.mark.usefixtures("without_test_editions")
 async def test_an_administrator_loads_a_new_year(session: AsyncSession) -> None:
     stored = await add_version(session, json.dumps(_schedule_2027()).encode())
     assert (stored.schedule.year, stored.number) == (2027, 1)
@@ -146,6 +148,7 @@ async def test_an_administrator_loads_a_new_year(session: AsyncSession) -> None:
         ({"workdays": [{"name": "x", "date": "2027-01-02"}]}, "also a holiday"),
     ],
 )
+@pytest.mark.usefixtures("without_test_editions")
 async def test_a_bad_schedule_is_refused_with_its_field(
     change: dict[str, object], message: str, session: AsyncSession
 ) -> None:
@@ -156,6 +159,7 @@ async def test_a_bad_schedule_is_refused_with_its_field(
         read_schedule(b"{")
 
 
+@pytest.mark.usefixtures("without_test_editions")
 async def test_a_file_that_is_not_utf8_is_refused_since_it_is_kept_as_text(session: AsyncSession) -> None:
     # JSON may come as UTF-16, which the parser reads; the table keeps the exact file as UTF-8 text.
     with pytest.raises(CalendarError, match="not UTF-8") as refused:
@@ -170,6 +174,7 @@ GGZY = str(Path(sys.executable).parent / "ggzy")
 async def test_ggzy_calendar_load_stores_the_year_and_records_it(
     pg_databases: None, fresh_db: str, tmp_path: Path
 ) -> None:
+    await remove_test_editions_from(fresh_db)
     schedule = tmp_path / "2027.json"
     schedule.write_text(json.dumps(_schedule_2027(), ensure_ascii=False), encoding="utf-8")
     env = {**os.environ, "GGZY_DB_URL": fresh_db, "GGZY_STORAGE_DIR": str(tmp_path / "files")}
@@ -227,6 +232,7 @@ async def test_ggzy_calendar_load_stores_the_year_and_records_it(
         await engine.dispose()
 
 
+@pytest.mark.usefixtures("without_test_editions")
 async def test_each_load_is_a_new_version_and_the_earlier_ones_are_kept(session: AsyncSession) -> None:
     first = json.dumps(_schedule_2027()).encode()
     second = json.dumps(_schedule_2027() | {"version": "corrected edition"}).encode()
@@ -248,6 +254,7 @@ async def test_concurrent_loads_of_one_year_never_share_a_version_number(pg_data
     its insert waits for the first, fails on the key and takes the next number.
     """
     del pg_databases
+    await remove_test_editions_from(fresh_db)
     engine = create_engine(fresh_db)
     maker = create_session_maker(engine)
     editions = [json.dumps(_schedule_2027() | {"version": f"edition {n}"}).encode() for n in (1, 2)]
@@ -287,6 +294,7 @@ def test_json_nested_too_deeply_is_a_refusal_not_a_crash() -> None:
     assert refused.value.rule == "json"
 
 
+@pytest.mark.usefixtures("without_test_editions")
 async def test_an_unreadable_version_is_listed_as_unreadable_beside_the_others(session: AsyncSession) -> None:
     await add_version(session, json.dumps(_schedule_2027()).encode())
     await add_version(session, json.dumps(_schedule_2027() | {"version": "corrected edition"}).encode())

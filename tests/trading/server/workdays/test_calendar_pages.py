@@ -60,6 +60,10 @@ async def upload(client: httpx.AsyncClient, raw: bytes) -> httpx.Response:
     )
 
 
+# Loading a year and refusing an unloaded one are what these tests are about: only the shipped years.
+pytestmark = pytest.mark.usefixtures("without_test_editions")
+
+
 @pytest.fixture
 async def admin(
     client: httpx.AsyncClient, session_maker: async_sessionmaker[AsyncSession], settings: Settings
