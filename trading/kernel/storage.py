@@ -240,19 +240,27 @@ class UploadWriter:
         """
         os.ftruncate(self._fd, offset)
         os.lseek(self._fd, offset, os.SEEK_SET)
-        size = offset
-        async for chunk in chunks:
-            if not chunk:
-                continue
-            size += len(chunk)
-            if size > limit:
-                raise UploadTooLarge(f"more than the declared {limit} bytes")
-            view = memoryview(chunk)
-            while view:
-                written = os.write(self._fd, view)
-                view = view[written:]
+        size = await write_chunks(self._fd, chunks, size=offset, limit=limit)
         await asyncio.to_thread(os.fsync, self._fd)
         return size
+
+
+async def write_chunks(fd: int, chunks: AsyncIterator[bytes], *, size: int, limit: int) -> int:
+    """Write ``chunks`` at ``fd``'s position; returns ``size`` plus the bytes written.
+
+    Raises `UploadTooLarge` before writing the chunk that would take the total past ``limit``.
+    No fsync: the caller decides when the bytes must be durable.
+    """
+    async for chunk in chunks:
+        if not chunk:
+            continue
+        size += len(chunk)
+        if size > limit:
+            raise UploadTooLarge(f"more than the declared {limit} bytes")
+        view = memoryview(chunk)
+        while view:
+            view = view[os.write(fd, view) :]
+    return size
 
 
 class FileStore:

@@ -65,7 +65,15 @@ import obstore
 from obstore.exceptions import AlreadyExistsError, PreconditionError
 from obstore.store import S3Store as _Bucket
 
-from trading.kernel.storage import READ_CHUNK, SealedObject, ServedFile, UploadBusy, UploadTooLarge, check_key
+from trading.kernel.storage import (
+    READ_CHUNK,
+    SealedObject,
+    ServedFile,
+    UploadBusy,
+    UploadTooLarge,
+    check_key,
+    write_chunks,
+)
 
 if TYPE_CHECKING:
     from _typeshed import WriteableBuffer
@@ -237,17 +245,7 @@ class S3WholeUpload(S3Assembled):
 
     async def write(self, chunks: AsyncIterator[bytes], *, limit: int) -> int:
         """Spool ``chunks`` (page cache, no fsync: the bytes become durable as the blob's PUT)."""
-        size = 0
-        async for chunk in chunks:
-            if not chunk:
-                continue
-            size += len(chunk)
-            if size > limit:
-                raise UploadTooLarge(f"more than the declared {limit} bytes")
-            view = memoryview(chunk)
-            while view:
-                view = view[os.write(self._fd, view) :]
-        return size
+        return await write_chunks(self._fd, chunks, size=0, limit=limit)
 
 
 class S3Store:
