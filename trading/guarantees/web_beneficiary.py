@@ -38,7 +38,7 @@ from trading.kernel.web.pages import page
 SECURITIES = "guarantees.securities"
 MAX_CODE = 64
 TRIGGER_LABELS = {
-    ClaimTrigger.WITHDRAWAL_AFTER_DEADLINE: N_("The bidder withdrew its bid after the deadline"),
+    ClaimTrigger.WITHDRAWAL_AFTER_DEADLINE: N_("The bidder revoked its bid after the deadline"),
     ClaimTrigger.DECRYPTION_FAILURE: N_("The bidder failed to decrypt its bid at the opening"),
     ClaimTrigger.REFUSED_TO_SIGN: N_("The winning bidder refused to sign the contract"),
     ClaimTrigger.NO_PERFORMANCE_SECURITY: N_("The winning bidder did not give the performance security"),
