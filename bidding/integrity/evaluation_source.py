@@ -18,8 +18,10 @@ Integrity reads the evaluation stage (never the reverse, import contract). What 
   member, the bid, the criterion and the score in its evidence); no new column is needed.
 - **signed_at**: the first signature of the report; **winner** and **fixed_points** (the price
   criteria's weighted points) from ``Evaluation.result`` once the result is computed.
-- **pages**: no table holds the documents' page counts; the caller passes them (from the opened
-  packages) or the timing screen skips the bids.
+- **pages**: the pages the bid's opened files state (``bidding_opening_bids.package_files``,
+  recorded at the opening: `bidding.opening.authoring`), summed per bidder; a bid whose files state
+  none (a package opened before the pages were recorded, files of other kinds) is skipped by the
+  timing screen. A caller may pass its own counts instead.
 """
 
 from __future__ import annotations
@@ -38,6 +40,8 @@ from bidding.evaluation.scoring.repository import ScoringRepository
 from bidding.evaluation.scoring.rules import method_settings
 from bidding.integrity.screens.experts import ExpertScore, Panel
 from bidding.models import Tender
+from bidding.opening.authoring import stated_pages
+from bidding.opening.models import OpeningBid
 
 OUTLIER_RULES = frozenset({"outlier_high", "outlier_low"})
 
@@ -55,7 +59,9 @@ def _weighted(points: Decimal, weight: Decimal) -> float:
 async def evaluation_panel(
     session: AsyncSession, evaluation_id: uuid.UUID, *, pages: Mapping[str, int] | None = None
 ) -> Panel:
-    """The panel of one evaluation (module docstring); ``pages``: bidder organisation id → pages."""
+    """The panel of one evaluation (module docstring); ``pages``: bidder organisation id → pages,
+    instead of the pages the opened files state.
+    """
     repo = ScoringRepository(session)
     evaluation = await repo.evaluation(evaluation_id)
     if evaluation is None:
@@ -104,6 +110,8 @@ async def evaluation_panel(
                 reason=reasons.get((member, bid, code), ""),
             )
         )
+    if pages is None:
+        pages = await _recorded_pages(session, bidders)
     signed_at = await session.scalar(
         sa.select(sa.func.min(ReportSignature.at)).where(
             ReportSignature.evaluation_id == evaluation.id, ReportSignature.signed.is_(True)
@@ -119,6 +127,19 @@ async def evaluation_panel(
         winner=winner,
         fixed_points=fixed,
     )
+
+
+async def _recorded_pages(session: AsyncSession, bidders: Mapping[uuid.UUID, str]) -> dict[str, int]:
+    """Per bidder, the pages its opened files state (the bids of all the evaluation's lots)."""
+    found: dict[str, int] = {}
+    rows = await session.execute(
+        sa.select(OpeningBid.id, OpeningBid.package_files).where(OpeningBid.id.in_(list(bidders)))
+    )
+    for opening_bid_id, listing in rows:
+        if pages := stated_pages(listing):
+            bidder = bidders[opening_bid_id]
+            found[bidder] = found.get(bidder, 0) + pages
+    return found
 
 
 def _from_result(

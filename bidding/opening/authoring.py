@@ -14,6 +14,12 @@ listed with its digest and ``"error"`` — a broken PDF never fails a decryption
   from the two small parts directly so that ``word/document.xml`` is never parsed here. The
   standard library's expat (≥ 2.4.1) refuses entity expansion bombs; external entities are never
   fetched.
+
+Each file's entry also carries ``pages`` where the file states it, for the experts' timing screen
+(EXPERT-FAST, seconds of reading per page): a PDF's page tree ``/Count`` (the structure every
+reader pages by), a word-processing file's ``Pages`` in ``docProps/app.xml`` (the count its
+authoring application saved: not recomputed here, since that would mean laying the text out).
+Pages are not authoring metadata: the hard-evidence screens never compare them.
 """
 
 from __future__ import annotations
@@ -46,6 +52,9 @@ _APP: Final = {
     "{http://schemas.openxmlformats.org/officeDocument/2006/extended-properties}Application": "application",
     "{http://schemas.openxmlformats.org/officeDocument/2006/extended-properties}Company": "company",
 }
+_APP_PAGES: Final = "{http://schemas.openxmlformats.org/officeDocument/2006/extended-properties}Pages"
+MAX_PAGES: Final = 1_000_000
+"""A stated page count above this is not believed (a bidder's file says it, nothing checks it)."""
 
 
 def package_files(package: bytes) -> dict[str, Any]:
@@ -62,27 +71,51 @@ def package_files(package: bytes) -> dict[str, Any]:
             data = archive.read(name)
             entry: dict[str, Any] = {"name": name, "size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
             try:
-                entry.update(authoring_metadata(data))
+                metadata, pages = _read(data)
             except Exception as exc:  # noqa: BLE001 - any parser failure: the file keeps its digest
                 entry["error"] = f"metadata unreadable: {type(exc).__name__}"
+            else:
+                entry.update(metadata)
+                if pages is not None:
+                    entry["pages"] = pages
             files.append(entry)
     return {"files": files}
 
 
+def stated_pages(listing: Mapping[str, Any] | None) -> int:
+    """The pages the files of a `package_files` listing state, together (0 when none does)."""
+    total = 0
+    for entry in (listing or {}).get("files", []):
+        pages = entry.get("pages") if isinstance(entry, Mapping) else None
+        total += _pages(pages) or 0
+    return total
+
+
 def authoring_metadata(data: bytes) -> dict[str, str]:
     """The authoring fields of one file (PDF or Office Open XML), empty for any other kind."""
+    return _read(data)[0]
+
+
+def _read(data: bytes) -> tuple[dict[str, str], int | None]:
+    """The authoring fields and the stated page count (None when the file states none)."""
     if data.startswith(b"%PDF-"):
         return _pdf(data)
     if data.startswith(b"PK\x03\x04"):
         return _office(data)
-    return {}
+    return {}, None
+
+
+def _pages(value: object) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_PAGES:
+        return None
+    return value
 
 
 def _clip(value: str) -> str:
     return " ".join(value.split())[:_VALUE_LIMIT]
 
 
-def _pdf(data: bytes) -> dict[str, str]:
+def _pdf(data: bytes) -> tuple[dict[str, str], int | None]:
     from pdfminer.pdfdocument import PDFDocument  # noqa: PLC0415 - only when a PDF is opened
     from pdfminer.pdfparser import PDFParser  # noqa: PLC0415
     from pdfminer.pdftypes import resolve1  # noqa: PLC0415
@@ -102,11 +135,13 @@ def _pdf(data: bytes) -> dict[str, str]:
         if isinstance(ids, list) and ids and isinstance(first := resolve1(ids[0]), bytes) and first:
             found["document_id"] = first.hex()
             break
-    return found
+    tree = resolve1(document.catalog.get("Pages"))
+    return found, _pages(resolve1(tree.get("Count")) if isinstance(tree, dict) else None)
 
 
-def _office(data: bytes) -> dict[str, str]:
+def _office(data: bytes) -> tuple[dict[str, str], int | None]:
     found: dict[str, str] = {}
+    pages = None
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         for part, fields in (("docProps/core.xml", _CORE), ("docProps/app.xml", _APP)):
             try:
@@ -115,12 +150,15 @@ def _office(data: bytes) -> dict[str, str]:
                 continue
             if info.file_size > _PROPERTIES_LIMIT:
                 continue
-            found.update(_properties(archive.read(part), fields))
-    return found
+            root = ET.fromstring(archive.read(part))  # noqa: S314 - see the module's note on expat
+            found.update(_properties(root, fields))
+            stated = root.findtext(_APP_PAGES) if part == "docProps/app.xml" else None
+            if stated is not None and stated.strip().isdecimal():
+                pages = _pages(int(stated.strip()))
+    return found, pages
 
 
-def _properties(xml: bytes, fields: Mapping[str, str]) -> dict[str, str]:
-    root = ET.fromstring(xml)  # noqa: S314 - see the module's note on expat
+def _properties(root: ET.Element, fields: Mapping[str, str]) -> dict[str, str]:
     return {
         fields[child.tag]: _clip(child.text)
         for child in root

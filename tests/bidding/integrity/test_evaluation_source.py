@@ -128,6 +128,10 @@ async def test_a_scored_evaluation_reads_into_a_panel_the_screens_flag(world: Wo
         panel = await evaluation_panel(session, ev)
         evaluation = await session.get_one(Evaluation, ev)
         assert await tender_panels(session, evaluation.tender_id) == [panel]  # the tender's only evaluation
+    # Without counts passed in, the pages are what the opened files state: WeasyPrint's one-page
+    # proposal each (the .txt states none). Only expert 0 opened a bid (C) before scoring: all fast.
+    assert panel.pages == dict.fromkeys(orgs.values(), 1)
+    assert {f.subjects[0] for f in screens.too_fast(panel, rules)} == set(expert_ids)
     # B wins on its lower price (the tie at 86.00 of tests/bidding/evaluation/scoring); price points 30.
     assert panel.winner == orgs["B"]
     assert panel.fixed_points[orgs["B"]] == 30.0

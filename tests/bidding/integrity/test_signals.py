@@ -14,10 +14,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import docx
 import httpx
 import pytest
+import weasyprint
 from litestar import Litestar
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -30,7 +32,7 @@ from bidding.integrity.screens.model import BidSignals, Severity
 from bidding.integrity.screens.rules import load_catalogue
 from bidding.integrity.signals import LotNotFound, lot_signals
 from bidding.models import Bid, BidVersion
-from bidding.opening.authoring import authoring_metadata, package_files
+from bidding.opening.authoring import authoring_metadata, package_files, stated_pages
 from bidding.opening.jobs import OpeningClock, TenderDeadline
 from bidding.opening.models import OpeningBid
 from bidding.opening.services.decrypting import parties_of
@@ -113,6 +115,43 @@ def test_authoring_metadata_of_a_pdf_and_a_docx() -> None:
     assert office["company"] == "丁咨询公司"
     assert "created" in office
     assert authoring_metadata(b"plain text") == {}
+
+
+def _docx_stating_pages(pages: str) -> bytes:
+    source = zipfile.ZipFile(io.BytesIO(docx_with_core("赵六", "丁咨询公司")))
+    target = io.BytesIO()
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+        for info in source.infolist():
+            data = source.read(info.filename)
+            if info.filename == "docProps/app.xml":
+                data = data.replace(b"<Pages>1</Pages>", f"<Pages>{pages}</Pages>".encode())
+            archive.writestr(info.filename, data)
+    return target.getvalue()
+
+
+def _listing(files: dict[str, bytes]) -> dict[str, Any]:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("manifest.json", json.dumps({"files": [{"name": name} for name in files]}))
+        for name, data in files.items():
+            archive.writestr(name, data)
+    return package_files(buffer.getvalue())
+
+
+def test_the_listing_records_the_pages_each_file_states_and_ignores_implausible_counts() -> None:
+    pdf = pdf_with_info("王五", b"\x01\x02\x03\x04")
+    three = weasyprint.HTML(string="".join(f'<p style="break-after: page">第{n}页</p>' for n in "一二三")).write_pdf()
+    listing = _listing({"a.pdf": pdf, "b.docx": _docx_stating_pages("37"), "c.txt": "技术标".encode(), "d.pdf": three})
+    pages = {entry["name"]: entry.get("pages") for entry in listing["files"]}
+    assert pages == {"a.pdf": 1, "b.docx": 37, "c.txt": None, "d.pdf": 3}
+    assert stated_pages(listing) == 41
+    # Pages are not authoring metadata: the hard-evidence screens never see them.
+    assert "pages" not in authoring_metadata(pdf)
+    for stated in ("0", "-4", "abc", "2000000", " "):
+        (entry,) = _listing({"d.docx": _docx_stating_pages(stated)})["files"]
+        assert "pages" not in entry, stated
+    assert stated_pages(None) == 0
+    assert stated_pages({"files": [{"pages": True}, {"pages": "3"}, "x"]}) == 0
 
 
 def test_a_broken_file_keeps_its_digest_and_never_fails_the_listing() -> None:

@@ -129,6 +129,17 @@ async def test_a_cartel_raises_alerts_at_opening_and_an_outlier_expert_after_sco
     expert_alert = (await _alerts(session_maker, world.code))["EXPERT-DEVIATION"]
     assert expert_alert.subjects == [str(experts[4].expert_id)]
     assert reason in str(expert_alert.evidence)
+    # No expert opened a proposal before scoring it: EXPERT-FAST for each, counted on the pages the
+    # opened files state (WeasyPrint's one-page proposal each).
+    async with session_maker() as session:
+        fast = (
+            await session.scalars(
+                select(IntegrityAlert).where(IntegrityAlert.ocid == world.code, IntegrityAlert.rule_id == "EXPERT-FAST")
+            )
+        ).all()
+    assert sorted(alert.subjects[0] for alert in fast) == sorted(str(expert.expert_id) for expert in experts)
+    for alert in fast:
+        assert {(item["pages"], item["opened"]) for item in alert.evidence["items"]} == {(1, False)}
 
     # The supervisor: the alerts on the list, each with its evidence, one dismissed with a reason.
     await log_in(client, await create_account(session_maker, settings, Role.SUPERVISOR))
