@@ -5,6 +5,9 @@
  *    a proxy's error page into a form), so swap only responses that carry HX-Retarget: those
  *    come from the platform's own error handler.
  * 2. Toasts close on their button; notices (not errors) also close by themselves.
+ * 3. An element with data-refresh-after="#frame-id" is fetched again from the current page each
+ *    time that frame has loaded: the frame's own request is what the element reports on (an
+ *    expert's readings list is recorded by the document request the frame makes).
  */
 (function () {
   "use strict";
@@ -46,4 +49,30 @@
       : null;
     if (summary) summary.focus();
   });
+
+  function refreshAfterFrames() {
+    var watchers = document.querySelectorAll("[data-refresh-after]");
+    Array.prototype.forEach.call(watchers, function (element) {
+      var frame = document.querySelector(element.getAttribute("data-refresh-after"));
+      if (!frame || !element.id) return;
+      var selector = "#" + element.id;
+      var refresh = function () {
+        htmx.ajax("GET", window.location.href, { target: selector, select: selector, swap: "outerHTML" });
+      };
+      frame.addEventListener("load", refresh);
+      // The frame may have finished before this deferred script ran: its load event is gone then.
+      try {
+        if (frame.contentWindow.location.href !== "about:blank"
+            && frame.contentDocument.readyState === "complete") refresh();
+      } catch (ignored) {
+        // another origin's frame: only its load event tells
+      }
+    });
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", refreshAfterFrames);
+  } else {
+    refreshAfterFrames();
+  }
 })();
