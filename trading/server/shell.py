@@ -13,9 +13,11 @@ from urllib.parse import urlsplit
 
 from litestar import Request, get
 from litestar.datastructures import Cookie
+from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from trading.kernel.auth.guards import current_actor
 from trading.kernel.auth.permissions import requires
@@ -25,6 +27,8 @@ from trading.kernel.web.i18n import N_
 from trading.kernel.web.navigation import ROLE_LABELS, Audience, Link, Navigation, NavItem, Panel, RoleDashboard
 from trading.kernel.web.pages import page
 from trading.parties.policies import PartiesPermission
+from trading.server.workdays import service as workdays
+from trading.server.workdays.policies import CalendarPermission
 
 LOCALE_COOKIE_MAX_AGE = 365 * 24 * 3600
 
@@ -439,9 +443,14 @@ async def agent_help(request: Request[Any, Any, Any]) -> Template:
 
 
 @get("/dashboard", name="shell.dashboard", include_in_schema=False, opt=requires(PartiesPermission.PROFILE_READ))
-async def dashboard(request: Request[Any, Any, Any]) -> Template:
-    """Every signed-in user holds ``parties:profile:read``, also one whose roles have lapsed."""
+async def dashboard(request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession]) -> Template:
+    """Every signed-in user holds ``parties:profile:read``, also one whose roles have lapsed.
+
+    Above the panels, what needs the user's action now: for the calendar's administrators, a year
+    whose schedule is missing (`trading.server.workdays.service.missing_years`).
+    """
     actor = await current_actor(request)
+    missing = await workdays.calendar_gaps(db_session) if actor.has(CalendarPermission.MANAGE) else ()
     return await page(
         request,
         "shell/dashboard.html",
@@ -450,6 +459,7 @@ async def dashboard(request: Request[Any, Any, Any]) -> Template:
             "role_labels": ROLE_LABELS,
             "dashboards": NAVIGATION.dashboard_views(actor, request.app),
             "common_panels": NAVIGATION.common_panel_views(actor, request.app),
+            "missing_calendar_years": missing,
         },
     )
 

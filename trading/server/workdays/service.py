@@ -13,6 +13,7 @@ directory (``<storage>/calendar/versions/<year>/<n>.json`` and the one in force,
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -21,7 +22,7 @@ from typing import Final
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from trading.kernel import calendar as working_calendar
-from trading.kernel import calendar_versions
+from trading.kernel import calendar_versions, clock
 from trading.kernel.auth.identity import Actor
 from trading.kernel.errors import ValidationFailed
 from trading.ledger.repository import EntryFilter, LedgerRepository
@@ -75,6 +76,31 @@ async def load_year(
         summary=summary,
     )
     return version
+
+
+# The State Council publishes the next year's schedule between October and December (the 2025
+# schedule on 12 November 2024). From 1 October the administrators are told while it is missing:
+# a period in working days that reaches into a year without its schedule cannot be counted, so from
+# mid-December publishing a tender or a result is refused (409) until the year is loaded.
+NEXT_YEAR_WARNING_FROM: Final = (10, 1)
+
+
+def missing_years(loaded: Iterable[int], today: date) -> tuple[int, ...]:
+    """The years an administrator must load now: this year when it is missing, and the next year
+    from `NEXT_YEAR_WARNING_FROM` on when it is missing.
+    """
+    have = set(loaded)
+    wanted = [today.year]
+    if (today.month, today.day) >= NEXT_YEAR_WARNING_FROM:
+        wanted.append(today.year + 1)
+    return tuple(year for year in wanted if year not in have)
+
+
+async def calendar_gaps(session: AsyncSession) -> tuple[int, ...]:
+    """`missing_years` on the database's calendar and clock (today in China)."""
+    years = (await calendar_versions.load_calendar(session)).years
+    today = (await clock.now(session)).astimezone(working_calendar.CHINA).date()
+    return missing_years(years, today)
 
 
 @dataclass(frozen=True, slots=True)

@@ -208,6 +208,7 @@ class CalendarPages(Controller):
             "workdays/calendar.html",
             {
                 "years": years,
+                "missing": service.missing_years(years, today),
                 "view": await service.year_view(db_session, actor, chosen),
                 "loaded": request.query_params.get("loaded"),
                 "calculation": calculation or Calculation(),

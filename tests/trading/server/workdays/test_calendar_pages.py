@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 import httpx
@@ -20,13 +20,16 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from tests.trading.parties.factories import Account, create_account, csrf_token, ledger_entries
 from trading.kernel.auth.identity import Actor
 from trading.kernel.auth.roles import Role
+from trading.kernel.calendar import CHINA
 from trading.kernel.calendar_versions import CalendarVersion, load_calendar, stored_versions
+from trading.kernel.clock import ShiftedClock, use_clock
+from trading.kernel.clock import now as platform_now
 from trading.kernel.db.engine import create_engine, create_session_maker
 from trading.kernel.db.uow import transaction
 from trading.kernel.errors import ValidationFailed
 from trading.kernel.settings import Settings
 from trading.server.cli import alembic_config
-from trading.server.workdays.service import CALENDAR_LOADED, import_files, load_year, year_view
+from trading.server.workdays.service import CALENDAR_LOADED, import_files, load_year, missing_years, year_view
 
 PAGE = "/admin/calendar"
 
@@ -188,6 +191,90 @@ async def test_the_page_is_for_the_centre_administrator_only(
     async with session_maker() as session:
         assert await stored_versions(session, 2027) == []
     assert f'href="{PAGE}"' not in (await client.get("/dashboard")).text
+
+
+@pytest.mark.parametrize(
+    ("loaded", "today", "missing"),
+    [
+        ({2025, 2026}, date(2026, 9, 30), ()),  # before October: next year's schedule is not due yet
+        ({2025, 2026}, date(2026, 10, 1), (2027,)),
+        ({2025, 2026}, date(2026, 12, 31), (2027,)),
+        ({2025, 2026, 2027}, date(2026, 12, 31), ()),
+        ({2025, 2026}, date(2027, 1, 1), (2027,)),  # this year's is missing: named whatever the month
+        ({2025, 2026}, date(2027, 10, 1), (2027, 2028)),
+        ({2026, 2028}, date(2027, 11, 1), (2027,)),
+        (set(), date(2026, 3, 1), (2026,)),
+    ],
+)
+def test_the_years_to_load_are_this_year_and_from_october_the_next(
+    loaded: set[int], today: date, missing: tuple[int, ...]
+) -> None:
+    assert missing_years(loaded, today) == missing
+
+
+def shifted_to(day: date, now: datetime) -> ShiftedClock:
+    """The platform clock moved ahead so that it is noon of ``day`` (not before ``now``) in China."""
+    offset = datetime.combine(day, time(12), tzinfo=CHINA) - now
+    assert offset >= timedelta(0), "moved ahead only: roles and sessions start at the real time"
+    return ShiftedClock(offset)
+
+
+def minimal_schedule(year: int) -> bytes:
+    return json.dumps(
+        {
+            "year": year,
+            "version": f"{year} test schedule",
+            "holidays": [{"name": "元旦", "from": f"{year}-01-01", "to": f"{year}-01-01"}],
+            "workdays": [],
+        },
+        ensure_ascii=False,
+    ).encode()
+
+
+async def test_a_missing_next_year_is_announced_to_the_administrator_on_the_calendar_and_the_dashboard(
+    client: httpx.AsyncClient, session_maker: async_sessionmaker[AsyncSession], settings: Settings
+) -> None:
+    account = await create_account(session_maker, settings, Role.ADMIN)
+    async with session_maker() as session:
+        now = await platform_now(session)
+    year = now.astimezone(CHINA).year + 1  # loaded below; the notices are about the year after it
+    with use_clock(shifted_to(date(year, 10, 15), now)):
+        await sign_in(client, account)
+        assert (await upload(client, minimal_schedule(year))).status_code == 303
+        page = await client.get(PAGE)
+        dashboard = await client.get("/dashboard")
+    assert page.status_code == 200, page.text
+    assert f'data-missing-year="{year + 1}"' in page.text
+    assert f"{year + 1}年的节假日安排尚未加载" in page.text
+    assert f"期限截止于{year + 1}年的招标公告或结果公示将被拒绝发布" in page.text
+    assert f'data-missing-year="{year + 1}"' in dashboard.text
+    assert f"跨入{year + 1}年的工作日期限无法计算" in dashboard.text
+    assert f'href="{PAGE}"' in dashboard.text
+    # Before October nothing is due: this year is loaded, the next one is not asked for yet.
+    with use_clock(shifted_to(date(year, 9, 15), now)):
+        assert "data-missing-year" not in (await client.get(PAGE)).text
+        assert "data-missing-year" not in (await client.get("/dashboard")).text
+    # Loaded from the page: the notice is gone.
+    with use_clock(shifted_to(date(year, 10, 15), now)):
+        assert (await upload(client, minimal_schedule(year + 1))).status_code == 303
+        assert "data-missing-year" not in (await client.get(PAGE)).text
+        assert "data-missing-year" not in (await client.get("/dashboard")).text
+
+
+async def test_only_the_calendars_administrators_are_told_of_a_missing_year(
+    client: httpx.AsyncClient, session_maker: async_sessionmaker[AsyncSession], settings: Settings
+) -> None:
+    supervisor = await create_account(session_maker, settings, Role.SUPERVISOR)
+    async with session_maker() as session:
+        now = await platform_now(session)
+    year = now.astimezone(CHINA).year + 1
+    with use_clock(shifted_to(date(year, 10, 15), now)):
+        await sign_in(client, supervisor)
+        async with session_maker() as session:
+            assert missing_years((await load_calendar(session)).years, date(year, 10, 15))  # an admin would be told
+        dashboard = await client.get("/dashboard")
+    assert dashboard.status_code == 200, dashboard.text
+    assert "data-missing-year" not in dashboard.text
 
 
 async def test_no_file_and_bad_calculator_values_are_named_on_the_form(
