@@ -29,6 +29,8 @@ from trading.kernel.calendar_versions import CalendarVersion, add_version
 from trading.kernel.db.engine import create_engine, create_session_maker
 
 if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
     from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 LAST_SHIPPED: Final = max(shipped_schedules())
@@ -57,15 +59,20 @@ async def add_test_editions(session: AsyncSession) -> None:
         await add_version(session, edition(year))
 
 
-async def install_test_editions(url: str) -> None:
-    """Load the test editions into the database at ``url`` (the template, once per run)."""
+async def _in_database(url: str, work: Callable[[AsyncSession], Awaitable[None]]) -> None:
+    """Run ``work`` in one committed transaction on the database at ``url``, with an engine of its own."""
     engine = create_engine(url)
     try:
         async with create_session_maker(engine)() as session:
-            await add_test_editions(session)
+            await work(session)
             await session.commit()
     finally:
         await engine.dispose()
+
+
+async def install_test_editions(url: str) -> None:
+    """Load the test editions into the database at ``url`` (the template, once per run)."""
+    await _in_database(url, add_test_editions)
 
 
 async def remove_test_editions(session: AsyncSession) -> None:
@@ -74,13 +81,7 @@ async def remove_test_editions(session: AsyncSession) -> None:
 
 async def remove_test_editions_from(url: str) -> None:
     """Remove the test editions from a database of the test's own (``fresh_db``)."""
-    engine = create_engine(url)
-    try:
-        async with create_session_maker(engine)() as session:
-            await remove_test_editions(session)
-            await session.commit()
-    finally:
-        await engine.dispose()
+    await _in_database(url, remove_test_editions)
 
 
 @pytest.fixture

@@ -89,13 +89,18 @@ def docx_with_core(author: str, company: str) -> bytes:
     buffer = io.BytesIO()
     document.save(buffer)
     # python-docx writes no app.xml company: add it the way Word does
-    source = zipfile.ZipFile(io.BytesIO(buffer.getvalue()))
+    return _with_app_xml(buffer.getvalue(), b"</Properties>", f"<Company>{company}</Company></Properties>")
+
+
+def _with_app_xml(docx_bytes: bytes, old: bytes, new: str) -> bytes:
+    """The DOCX with ``old`` replaced by ``new`` in its ``docProps/app.xml`` (what Word keeps there)."""
+    source = zipfile.ZipFile(io.BytesIO(docx_bytes))
     target = io.BytesIO()
     with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
         for info in source.infolist():
             data = source.read(info.filename)
             if info.filename == "docProps/app.xml":
-                data = data.replace(b"</Properties>", f"<Company>{company}</Company></Properties>".encode())
+                data = data.replace(old, new.encode())
             archive.writestr(info.filename, data)
     return target.getvalue()
 
@@ -118,15 +123,7 @@ def test_authoring_metadata_of_a_pdf_and_a_docx() -> None:
 
 
 def _docx_stating_pages(pages: str) -> bytes:
-    source = zipfile.ZipFile(io.BytesIO(docx_with_core("赵六", "丁咨询公司")))
-    target = io.BytesIO()
-    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
-        for info in source.infolist():
-            data = source.read(info.filename)
-            if info.filename == "docProps/app.xml":
-                data = data.replace(b"<Pages>1</Pages>", f"<Pages>{pages}</Pages>".encode())
-            archive.writestr(info.filename, data)
-    return target.getvalue()
+    return _with_app_xml(docx_with_core("赵六", "丁咨询公司"), b"<Pages>1</Pages>", f"<Pages>{pages}</Pages>")
 
 
 def _listing(files: dict[str, bytes]) -> dict[str, Any]:

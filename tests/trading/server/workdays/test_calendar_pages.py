@@ -17,6 +17,7 @@ from alembic import command
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from tests.calendar_editions import edition
 from tests.trading.parties.factories import Account, create_account, csrf_token, ledger_entries
 from trading.kernel.auth.identity import Actor
 from trading.kernel.auth.roles import Role
@@ -219,18 +220,6 @@ def shifted_to(day: date, now: datetime) -> ShiftedClock:
     return ShiftedClock(offset)
 
 
-def minimal_schedule(year: int) -> bytes:
-    return json.dumps(
-        {
-            "year": year,
-            "version": f"{year} test schedule",
-            "holidays": [{"name": "元旦", "from": f"{year}-01-01", "to": f"{year}-01-01"}],
-            "workdays": [],
-        },
-        ensure_ascii=False,
-    ).encode()
-
-
 async def test_a_missing_next_year_is_announced_to_the_administrator_on_the_calendar_and_the_dashboard(
     client: httpx.AsyncClient, session_maker: async_sessionmaker[AsyncSession], settings: Settings
 ) -> None:
@@ -240,7 +229,7 @@ async def test_a_missing_next_year_is_announced_to_the_administrator_on_the_cale
     year = now.astimezone(CHINA).year + 1  # loaded below; the notices are about the year after it
     with use_clock(shifted_to(date(year, 10, 15), now)):
         await sign_in(client, account)
-        assert (await upload(client, minimal_schedule(year))).status_code == 303
+        assert (await upload(client, edition(year))).status_code == 303
         page = await client.get(PAGE)
         dashboard = await client.get("/dashboard")
     assert page.status_code == 200, page.text
@@ -256,7 +245,7 @@ async def test_a_missing_next_year_is_announced_to_the_administrator_on_the_cale
         assert "data-missing-year" not in (await client.get("/dashboard")).text
     # Loaded from the page: the notice is gone.
     with use_clock(shifted_to(date(year, 10, 15), now)):
-        assert (await upload(client, minimal_schedule(year + 1))).status_code == 303
+        assert (await upload(client, edition(year + 1))).status_code == 303
         assert "data-missing-year" not in (await client.get(PAGE)).text
         assert "data-missing-year" not in (await client.get("/dashboard")).text
 
