@@ -12,7 +12,6 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, get, post
-from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_201_CREATED
@@ -211,8 +210,8 @@ async def project_read(session: AsyncSession, project: ProcurementProject) -> Pr
     return ProjectRead.of(project, tender)
 
 
-async def provide_projects(db_session: NamedDependency[AsyncSession], state: State) -> ProjectService:
-    return ProjectService(db_session, state.settings)
+async def provide_projects(db_session: NamedDependency[AsyncSession]) -> ProjectService:
+    return ProjectService(db_session)
 
 
 class IntentionsApi(Controller):

@@ -11,18 +11,17 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from procurement.projects.service import ProjectService
-from trading.kernel.settings import get_settings
 
 
 class IntentionWarning:
     name = "procurement.intention_missing"
 
     async def due(self, session: AsyncSession, now: datetime, limit: int) -> Sequence[object]:
-        return await ProjectService(session, get_settings()).due(now, limit)
+        return await ProjectService(session).due(now, limit)
 
     async def run(self, session: AsyncSession, key: object, now: datetime) -> bool:
         project_id = key if isinstance(key, uuid.UUID) else uuid.UUID(str(key))
-        return await ProjectService(session, get_settings()).warn_if_due(project_id, now)
+        return await ProjectService(session).warn_if_due(project_id, now)
 
 
 SWEEP_HANDLERS = (IntentionWarning(),)

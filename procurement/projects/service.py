@@ -45,7 +45,6 @@ from trading.kernel import calendar_versions, clock
 from trading.kernel.auth.identity import Actor
 from trading.kernel.auth.roles import Role
 from trading.kernel.errors import NotFound, PermissionDenied, ValidationFailed
-from trading.kernel.settings import Settings
 from trading.ledger.service import append_entry
 from trading.notifications import service as notifications
 from trading.parties.models import Organisation, OrganisationKind, OrganisationStatus
@@ -342,9 +341,8 @@ def intention_ok(intention: ProcurementIntention | None, starts_at: datetime) ->
 
 
 class ProjectService:
-    def __init__(self, session: AsyncSession, settings: Settings) -> None:
+    def __init__(self, session: AsyncSession) -> None:
         self.session = session
-        self.settings = settings
 
     async def _intention(
         self, organisation_id: uuid.UUID, intention_id: uuid.UUID | None, problems: rules.Problems

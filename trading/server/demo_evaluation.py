@@ -430,11 +430,11 @@ async def _draw_and_confirm(
     async with transaction(session_maker, lock=True) as session:
         admin = await _actor(session, settings, "admin", Role.ADMIN)
         assert admin is not None  # noqa: S101
-        draws = CommitteeDraws(session, settings)
+        draws = CommitteeDraws(session)
         await draws.prepare(admin, evaluation_id)
         await draws.run(admin, evaluation_id)
     async with transaction(session_maker, lock=True) as session:
-        memberships = Memberships(session, settings)
+        memberships = Memberships(session)
         for member in await SessionRepository(session).members(evaluation_id):
             if member.user_id is None or member.status is not MemberStatus.NOTIFIED:
                 continue

@@ -178,25 +178,23 @@ class CommitteeDrawApi(Controller):
     @post("/draw", operation_id="evaluation_prepare_draw", opt=requires(CommitteePermission.DRAW_OPERATE))
     async def prepare(
         self,
-        request: Request[Any, Any, Any],
         evaluation_id: FromPath[uuid.UUID],
         db_session: NamedDependency[AsyncSession],
         actor: NamedDependency[Actor],
     ) -> DrawRead:
         """Commit to a fresh seed (its SHA-256 is published from now on)."""
-        row = await CommitteeDraws(db_session, _settings(request)).prepare(actor, evaluation_id)
+        row = await CommitteeDraws(db_session).prepare(actor, evaluation_id)
         return DrawRead.of(row, identities=False)
 
     @post("/draw/run", operation_id="evaluation_run_draw", opt=requires(CommitteePermission.DRAW_OPERATE))
     async def run(
         self,
-        request: Request[Any, Any, Any],
         evaluation_id: FromPath[uuid.UUID],
         db_session: NamedDependency[AsyncSession],
         actor: NamedDependency[Actor],
     ) -> DrawRead:
         """Run the draw (after the bid deadline; GP within the working-day window)."""
-        row = await CommitteeDraws(db_session, _settings(request)).run(actor, evaluation_id)
+        row = await CommitteeDraws(db_session).run(actor, evaluation_id)
         return DrawRead.of(row, identities=True)
 
     @get("/draw", operation_id="evaluation_get_draw", opt=requires(CommitteePermission.COMMITTEE_READ))
@@ -256,13 +254,12 @@ class CommitteeDrawApi(Controller):
     )
     async def prepare_supplement(
         self,
-        request: Request[Any, Any, Any],
         evaluation_id: FromPath[uuid.UUID],
         db_session: NamedDependency[AsyncSession],
         actor: NamedDependency[Actor],
     ) -> DrawRead:
         """Commit a fresh seed for a supplementary draw (补抽) of exactly the open places."""
-        row = await Supplements(db_session, _settings(request)).prepare(actor, evaluation_id)
+        row = await Supplements(db_session).prepare(actor, evaluation_id)
         return DrawRead.of(row, identities=False)
 
     @post(
@@ -272,13 +269,12 @@ class CommitteeDrawApi(Controller):
     )
     async def run_supplement(
         self,
-        request: Request[Any, Any, Any],
         evaluation_id: FromPath[uuid.UUID],
         db_session: NamedDependency[AsyncSession],
         actor: NamedDependency[Actor],
     ) -> DrawRead:
         """Run the prepared supplementary draw; the drawn experts are notified and must confirm."""
-        row = await Supplements(db_session, _settings(request)).run(actor, evaluation_id)
+        row = await Supplements(db_session).run(actor, evaluation_id)
         return DrawRead.of(row, identities=True)
 
     @get(
@@ -288,7 +284,6 @@ class CommitteeDrawApi(Controller):
     )
     async def supplements(
         self,
-        request: Request[Any, Any, Any],
         evaluation_id: FromPath[uuid.UUID],
         db_session: NamedDependency[AsyncSession],
         actor: NamedDependency[Actor],
@@ -297,7 +292,7 @@ class CommitteeDrawApi(Controller):
         only for the operator and supervisors before the results).
         """
         evaluation, _ = await EvaluationSetup(db_session).evaluation(evaluation_id)
-        state = await Supplements(db_session, _settings(request)).state(evaluation.id)
+        state = await Supplements(db_session).state(evaluation.id)
         identities = access.may_see_identities(actor, evaluation)
         return SupplementsRead(
             open_places=state.open, draws=[DrawRead.of(row, identities=identities) for row in state.supplements]
@@ -339,11 +334,9 @@ class MembershipApi(Controller):
     tags = ["evaluation"]
 
     @get("/", operation_id="evaluation_my_memberships", opt=requires(CommitteePermission.MEMBERSHIP_ANSWER))
-    async def mine(
-        self, request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession], actor: NamedDependency[Actor]
-    ) -> list[MemberRead]:
+    async def mine(self, db_session: NamedDependency[AsyncSession], actor: NamedDependency[Actor]) -> list[MemberRead]:
         """The caller's draws (to answer) and sessions."""
-        return [MemberRead.of(item.member) for item in await Memberships(db_session, _settings(request)).mine(actor)]
+        return [MemberRead.of(item.member) for item in await Memberships(db_session).mine(actor)]
 
     @post(
         "/{member_id:uuid}/confirmation",
@@ -352,13 +345,12 @@ class MembershipApi(Controller):
     )
     async def confirm(
         self,
-        request: Request[Any, Any, Any],
         member_id: FromPath[uuid.UUID],
         db_session: NamedDependency[AsyncSession],
         actor: NamedDependency[Actor],
     ) -> MemberRead:
         """Confirm taking part, within the answer time."""
-        return MemberRead.of(await Memberships(db_session, _settings(request)).confirm(actor, member_id))
+        return MemberRead.of(await Memberships(db_session).confirm(actor, member_id))
 
     @post(
         "/{member_id:uuid}/decline",
@@ -367,14 +359,13 @@ class MembershipApi(Controller):
     )
     async def decline(
         self,
-        request: Request[Any, Any, Any],
         member_id: FromPath[uuid.UUID],
         data: JSONBody[DeclineWrite],
         db_session: NamedDependency[AsyncSession],
         actor: NamedDependency[Actor],
     ) -> MemberRead:
         """Decline with a reason; the next reserve is called at once."""
-        return MemberRead.of(await Memberships(db_session, _settings(request)).decline(actor, member_id, data.reason))
+        return MemberRead.of(await Memberships(db_session).decline(actor, member_id, data.reason))
 
 
 CONTROLLERS = (EvaluationSetupApi, CommitteeDrawApi, MembershipApi)

@@ -61,7 +61,6 @@ from trading.kernel.auth.identity import Actor
 from trading.kernel.calendar import CHINA
 from trading.kernel.db.types import uuid7
 from trading.kernel.errors import PermissionDenied
-from trading.kernel.settings import Settings
 from trading.ledger.service import append_entry
 from trading.notifications import service as notifications
 
@@ -116,12 +115,10 @@ class CommitteeDraws:
     def __init__(
         self,
         session: AsyncSession,
-        settings: Settings,
         rules: CommitteeRules | None = None,
         draw_rules: DrawRules | None = None,
     ) -> None:
         self.session = session
-        self.settings = settings
         self.repo = CommitteeRepository(session)
         self.rules = rules or shipped_rules()
         self.draw_rules = draw_rules or shipped_draw_rules()

@@ -12,7 +12,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bidding.evaluation.committee.members import Memberships
 from bidding.evaluation.committee.repository import CommitteeRepository
-from trading.kernel.settings import get_settings
 
 
 class AnswerDue:
@@ -25,7 +24,7 @@ class AnswerDue:
         if not isinstance(key, uuid.UUID):
             msg = f"member keys are UUIDs, got {type(key).__name__}"
             raise TypeError(msg)
-        return await Memberships(session, get_settings()).time_out_if_due(key, now)
+        return await Memberships(session).time_out_if_due(key, now)
 
 
 SWEEP_HANDLERS = (AnswerDue(),)

@@ -29,7 +29,6 @@ from bidding.evaluation.pool.models import DrawOutcome
 from bidding.models import Tender
 from trading.kernel import clock
 from trading.kernel.auth.identity import Actor
-from trading.kernel.settings import Settings
 from trading.ledger.service import append_entry
 
 MAX_REASON: Final = 500
@@ -47,10 +46,10 @@ class MyMembership:
 
 
 class Memberships:
-    def __init__(self, session: AsyncSession, settings: Settings, rules: CommitteeRules | None = None) -> None:
+    def __init__(self, session: AsyncSession, rules: CommitteeRules | None = None) -> None:
         self.session = session
         self.repo = CommitteeRepository(session)
-        self.draws = CommitteeDraws(session, settings, rules)
+        self.draws = CommitteeDraws(session, rules)
 
     async def mine(self, actor: Actor) -> list[MyMembership]:
         if actor.user_id is None:

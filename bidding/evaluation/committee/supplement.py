@@ -55,7 +55,6 @@ from bidding.models import Tender
 from trading.kernel import clock, draws
 from trading.kernel.auth.identity import Actor
 from trading.kernel.db.types import uuid7
-from trading.kernel.settings import Settings
 from trading.ledger.service import append_entry
 from trading.notifications import service as notifications
 
@@ -103,10 +102,10 @@ class SupplementState:
 
 
 class Supplements:
-    def __init__(self, session: AsyncSession, settings: Settings) -> None:
+    def __init__(self, session: AsyncSession) -> None:
         self.session = session
         self.repo = CommitteeRepository(session)
-        self.draws = CommitteeDraws(session, settings)
+        self.draws = CommitteeDraws(session)
 
     async def state(self, evaluation_id: uuid.UUID, *, lock: bool = False) -> SupplementState:
         first = await self.repo.latest_draw(evaluation_id, lock=lock)

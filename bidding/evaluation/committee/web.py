@@ -418,7 +418,7 @@ class CommitteePages(Controller):
         members = await repo.members(evaluation.id)
         identities = access.may_see_identities(actor, evaluation)
         names: dict[str, str] = {}
-        supplements = await Supplements(session, _settings(request)).state(evaluation.id)
+        supplements = await Supplements(session).state(evaluation.id)
         if identities and draw is not None and draw.result is not None:
             rows = [draw, *(row for row in supplements.supplements if row.result is not None)]
             drawn = [e for row in rows for g in (row.result or {})["groups"] for e in (*g["members"], *g["reserves"])]
@@ -484,7 +484,7 @@ class CommitteePages(Controller):
         """Commit to a fresh seed; its SHA-256 shows on the page from now on."""
 
         async def work() -> object:
-            return await CommitteeDraws(db_session, _settings(request)).prepare(actor, evaluation_id)
+            return await CommitteeDraws(db_session).prepare(actor, evaluation_id)
 
         return await self._operate(request, db_session, actor, evaluation_id, work)
 
@@ -502,7 +502,7 @@ class CommitteePages(Controller):
         """Run the draw: avoidance, the seeded draw, members notified."""
 
         async def work() -> object:
-            return await CommitteeDraws(db_session, _settings(request)).run(actor, evaluation_id)
+            return await CommitteeDraws(db_session).run(actor, evaluation_id)
 
         return await self._operate(request, db_session, actor, evaluation_id, work)
 
@@ -522,7 +522,7 @@ class CommitteePages(Controller):
         """Commit a fresh seed for a supplementary draw (补抽) of exactly the open places."""
 
         async def work() -> object:
-            return await Supplements(db_session, _settings(request)).prepare(actor, evaluation_id)
+            return await Supplements(db_session).prepare(actor, evaluation_id)
 
         return await self._operate(request, db_session, actor, evaluation_id, work)
 
@@ -542,7 +542,7 @@ class CommitteePages(Controller):
         """Run the supplementary draw: avoidance again, less the experts drawn already."""
 
         async def work() -> object:
-            return await Supplements(db_session, _settings(request)).run(actor, evaluation_id)
+            return await Supplements(db_session).run(actor, evaluation_id)
 
         return await self._operate(request, db_session, actor, evaluation_id, work)
 
@@ -638,7 +638,7 @@ class CommitteePages(Controller):
     async def _my_page(
         self, request: Request[Any, Any, Any], session: AsyncSession, actor: Actor, errors: list[FieldError]
     ) -> Response[Any]:
-        mine = await Memberships(session, _settings(request)).mine(actor)
+        mine = await Memberships(session).mine(actor)
         context = _context(
             to_answer=[m for m in mine if m.member.status is MemberStatus.NOTIFIED],
             sessions=[m for m in mine if m.member.status in access.CURRENT and m.member.voided_at is None],
@@ -690,7 +690,7 @@ class CommitteePages(Controller):
         member_id: FromPath[uuid.UUID],
     ) -> Response[Any]:
         async def work() -> object:
-            return await Memberships(db_session, _settings(request)).confirm(actor, member_id)
+            return await Memberships(db_session).confirm(actor, member_id)
 
         return await self._answer(request, db_session, actor, work)
 
@@ -709,7 +709,7 @@ class CommitteePages(Controller):
         data: FormBody[DeclineForm],
     ) -> Response[Any]:
         async def work() -> object:
-            return await Memberships(db_session, _settings(request)).decline(actor, member_id, data.reason)
+            return await Memberships(db_session).decline(actor, member_id, data.reason)
 
         return await self._answer(request, db_session, actor, work)
 

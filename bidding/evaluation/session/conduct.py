@@ -46,7 +46,6 @@ from bidding.evaluation.session.seating import host_only, not_completed
 from bidding.models import Tender
 from trading.kernel import clock
 from trading.kernel.auth.identity import Actor, ActorKind
-from trading.kernel.settings import get_settings
 
 MID_SESSION = frozenset(
     {
@@ -306,7 +305,7 @@ class Conduct:
             }
             await self.session.flush()
             group = drawn.group(member.group_code)
-            joined = await CommitteeDraws(self.session, get_settings()).seat_expert(
+            joined = await CommitteeDraws(self.session).seat_expert(
                 evaluation,
                 tender,
                 row,

@@ -120,7 +120,7 @@ async def test_method_conditions_name_field_and_rule(
     purchaser = await purchaser_party(session_maker, settings, dev_pki)
     async with session_maker() as session:
         now = await clock.now(session)
-        service = ProjectService(session, settings)
+        service = ProjectService(session)
         exempt: dict[str, Any] = {"exemption": "emergency", "exemption_text": "急需"}
         cases: list[tuple[dict[str, Any], set[tuple[str, str]]]] = [
             (
@@ -206,7 +206,7 @@ async def test_the_sweep_warns_purchaser_and_supervisor_of_a_project_without_int
     supervisor = await supervisor_party(session_maker, settings, dev_pki)
     async with session_maker() as session:
         now = await clock.now(session)
-        project = await ProjectService(session, settings).create(
+        project = await ProjectService(session).create(
             purchaser.actor(), project_input(now, _code(now), notice_at=now + timedelta(days=40))
         )
         await session.commit()
@@ -256,7 +256,7 @@ async def test_a_project_becomes_a_gp_tender_that_takes_a_sealed_bid_and_refuses
     old = await intention_days_ago(session_maker, purchaser, now, 31)
     requirement = await approved_requirement(session_maker, settings, purchaser)
     async with session_maker() as session:
-        service = ProjectService(session, settings)
+        service = ProjectService(session)
         tenders = TenderService(session, settings, store)
         code = _code(now)
         # A project whose intention is only 10 days old does not start before 30 days have passed, and
@@ -278,7 +278,7 @@ async def test_a_project_becomes_a_gp_tender_that_takes_a_sealed_bid_and_refuses
         assert _rules(refused) == {("intentionId", "intention_30_days"), ("requirementId", "requirement_required")}
         await session.rollback()
     async with session_maker() as session:
-        service = ProjectService(session, settings)
+        service = ProjectService(session)
         tenders = TenderService(session, settings, store)
         project = await service.create(
             purchaser.actor(),

@@ -123,7 +123,7 @@ async def test_a_requirement_fixed_and_approved_becomes_a_tender_that_takes_a_se
     # 6. The project names the approved requirement and becomes a GP tender; the purchaser signs the
     #    tender document and publishes it on the bidding engine.
     async with session_maker() as session:
-        service = ProjectService(session, settings)
+        service = ProjectService(session)
         tenders = TenderService(session, settings, store)
         unnamed = await service.create(
             purchaser.actor(),
@@ -136,7 +136,7 @@ async def test_a_requirement_fixed_and_approved_becomes_a_tender_that_takes_a_se
         }
         await session.rollback()
     async with session_maker() as session:
-        service = ProjectService(session, settings)
+        service = ProjectService(session)
         tenders = TenderService(session, settings, store)
         project = await service.create(
             purchaser.actor(),

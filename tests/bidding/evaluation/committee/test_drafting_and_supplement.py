@@ -108,7 +108,7 @@ async def test_a_declared_drafter_is_never_drawn_and_the_record_names_the_drafti
     assert number not in entry.summary_json  # the ID number is never stored
 
     # 10 experts fit, 2 drafted: 8 left for 7 members and 1 reserve; the drafters are never drawn.
-    service = CommitteeDraws(session, settings)
+    service = CommitteeDraws(session)
     await service.prepare(s.operator, evaluation.id)
     row = await service.run(s.operator, evaluation.id)
     assert row.result is not None
@@ -133,7 +133,7 @@ async def test_declaring_drafters_after_the_seed_is_committed_is_refused_and_not
     s = await scene(session, session_maker, settings, plain_experts=9)
     late, number = await _drafter(session, session_maker, settings, s, "迟报的编制人员")
     evaluation = await set_up(session, s)
-    await CommitteeDraws(session, settings).prepare(s.operator, evaluation.id)
+    await CommitteeDraws(session).prepare(s.operator, evaluation.id)
     before = await _count(session, "evaluation.drafters_declared")
 
     with pytest.raises(DrawStateConflict) as refused:
@@ -160,14 +160,14 @@ async def test_exhausted_reserves_leave_an_open_place_that_a_supplementary_draw_
 ) -> None:
     s = await scene(session, session_maker, settings, plain_experts=14)  # 14 candidates after avoidance
     evaluation = await set_up(session, s)
-    draws = CommitteeDraws(session, settings)
+    draws = CommitteeDraws(session)
     await draws.prepare(s.operator, evaluation.id)
     first = await draws.run(s.operator, evaluation.id)
     assert first.result is not None
     first_drawn = {e for g in first.result["groups"] for e in (*g["members"], *g["reserves"])}
     assert len(first_drawn) == 9  # 7 members, 2 reserves
-    memberships = Memberships(session, settings)
-    supplements = Supplements(session, settings)
+    memberships = Memberships(session)
+    supplements = Supplements(session)
 
     # Nothing is open yet: a supplementary draw is refused naming the rule.
     with pytest.raises(DrawStateConflict) as nothing_open:

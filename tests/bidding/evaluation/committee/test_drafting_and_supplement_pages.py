@@ -102,10 +102,10 @@ async def test_the_host_declares_drafters_on_the_page_and_the_api_until_the_seed
 async def _exhausted(session: AsyncSession, s: Scene, settings: Settings) -> tuple[Evaluation, CommitteeDraw]:
     """A drawn committee (7 + 2 reserves) whose reserves three declines used up: one place open."""
     evaluation = await set_up(session, s)
-    draws = CommitteeDraws(session, settings)
+    draws = CommitteeDraws(session)
     await draws.prepare(s.operator, evaluation.id)
     first = await draws.run(s.operator, evaluation.id)
-    memberships = Memberships(session, settings)
+    memberships = Memberships(session)
     for _ in range(3):
         member = await session.scalar(
             sa.select(Member)

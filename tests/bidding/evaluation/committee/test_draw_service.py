@@ -31,7 +31,7 @@ from trading.notifications.models import Notice
 
 async def _drawn(session: AsyncSession, s: Scene, settings: Settings) -> tuple[Evaluation, CommitteeDraw]:
     evaluation = await set_up(session, s)
-    service = CommitteeDraws(session, settings)
+    service = CommitteeDraws(session)
     prepared = await service.prepare(s.operator, evaluation.id)
     assert prepared.seed is not None
     assert prepared.seed_commitment == draws.commitment(prepared.seed)
@@ -91,7 +91,7 @@ async def test_a_seven_member_draw_never_draws_the_conflicted_or_a_bidders_emplo
     assert {"evaluation.created", "evaluation.draw_committed"} <= set(actions)
 
     with pytest.raises(DrawStateConflict) as again:
-        await CommitteeDraws(session, settings).run(s.operator, evaluation.id)
+        await CommitteeDraws(session).run(s.operator, evaluation.id)
     assert again.value.rule == "draw_run_once"
 
 
@@ -104,7 +104,7 @@ async def test_a_decline_seats_the_next_reserve_automatically(
     first_reserve = row.result["groups"][0]["reserves"][0]
     leaving = (await _members(session, evaluation))[2]
     assert leaving.expert_id is not None
-    memberships = Memberships(session, settings)
+    memberships = Memberships(session)
 
     await memberships.decline(s.expert_actor(leaving.expert_id), leaving.id, "当天另有评标任务")
 
@@ -153,7 +153,7 @@ async def test_a_time_out_seats_the_next_reserve_and_the_sweep_acts_once(
     members = await _members(session, evaluation)
     for member in members[1:]:
         assert member.expert_id is not None
-        await Memberships(session, settings).confirm(s.expert_actor(member.expert_id), member.id)
+        await Memberships(session).confirm(s.expert_actor(member.expert_id), member.id)
     silent = members[0]
     handler = AnswerDue()
     now = await clock.now(session)
@@ -206,7 +206,7 @@ async def test_the_draw_waits_for_the_bid_deadline_and_refuses_a_shortfall_stori
 ) -> None:
     s = await scene(session, session_maker, settings, plain_experts=4)
     evaluation = await set_up(session, s)
-    service = CommitteeDraws(session, settings)
+    service = CommitteeDraws(session)
     row = await service.prepare(s.operator, evaluation.id)
     with pytest.raises(DrawRefused) as short:
         await service.run(s.operator, evaluation.id)
@@ -245,7 +245,7 @@ async def test_only_the_host_sets_up_and_the_setup_is_fixed_once_the_draw_is_pre
         s.host, evaluation.id, SetupInput(settings_data(size=9), s.main_venue.id, start, ())
     )
     assert changed.committee_spec["size"] == 9
-    await CommitteeDraws(session, settings).prepare(s.operator, evaluation.id)
+    await CommitteeDraws(session).prepare(s.operator, evaluation.id)
     with pytest.raises(DrawStateConflict) as fixed:
         await EvaluationSetup(session).update(s.host, evaluation.id, data)
     assert fixed.value.rule == "draw_prepared"

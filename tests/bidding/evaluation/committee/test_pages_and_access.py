@@ -173,7 +173,7 @@ async def test_the_tenderee_the_agency_and_bidders_are_refused_the_names_and_eac
 ) -> None:
     s = await scene(session, session_maker, settings)
     evaluation = await set_up(session, s)
-    service = CommitteeDraws(session, settings)
+    service = CommitteeDraws(session)
     await service.prepare(s.operator, evaluation.id)
     await service.run(s.operator, evaluation.id)
     await session.commit()
@@ -213,7 +213,7 @@ async def test_the_published_draw_is_rederived_by_the_script_and_tampering_fails
 ) -> None:
     s = await scene(session, session_maker, settings)
     evaluation = await set_up(session, s)
-    service = CommitteeDraws(session, settings)
+    service = CommitteeDraws(session)
     await service.prepare(s.operator, evaluation.id)
     row = await service.run(s.operator, evaluation.id)
     await session.commit()

@@ -38,7 +38,7 @@ async def test_a_gp_draw_is_not_earlier_than_two_working_days_before_the_evaluat
     evaluation = await set_up(
         session, s, data={**GP_LOWEST, "committee": committee}, scheduled_at=now + timedelta(days=20)
     )
-    service = CommitteeDraws(session, settings)
+    service = CommitteeDraws(session)
     await service.prepare(s.operator, evaluation.id)
     with pytest.raises(DrawRefused) as early:
         await service.run(s.operator, evaluation.id)

@@ -242,25 +242,21 @@ class Story:
         return evaluation
 
     async def draw(self) -> CommitteeDraw:
-        await self.run(lambda s: CommitteeDraws(s, self.settings).prepare(self.operator, self.ev))
-        return await self.run(lambda s: CommitteeDraws(s, self.settings).run(self.operator, self.ev))
+        await self.run(lambda s: CommitteeDraws(s).prepare(self.operator, self.ev))
+        return await self.run(lambda s: CommitteeDraws(s).run(self.operator, self.ev))
 
     async def answer_draw(self, *, decline: int) -> tuple[Member, Member]:
         """Every drawn member confirms except the one at ``decline``, who declines; the reserve seated
         in their place (automatically, by the decline) confirms. Returns (declined, reserve)."""
         drawn = await self.members()
         leaving = drawn[decline]
-        await self.run(
-            lambda s: Memberships(s, self.settings).decline(
-                self.person_of(leaving).actor, leaving.id, "当天另有评标任务"
-            )
-        )
+        await self.run(lambda s: Memberships(s).decline(self.person_of(leaving).actor, leaving.id, "当天另有评标任务"))
         for member in await self.members():
             if member.status is MemberStatus.NOTIFIED:
                 person = self.person_of(member)
 
                 async def confirm(s: AsyncSession, m: Member = member, p: ExpertPerson = person) -> Member:
-                    return await Memberships(s, self.settings).confirm(p.actor, m.id)
+                    return await Memberships(s).confirm(p.actor, m.id)
 
                 await self.run(confirm)
         after = await self.members()

@@ -358,7 +358,7 @@ async def test_a_replaced_member_is_voided_and_the_next_reserve_joins_and_must_s
         await _enter(session_maker, committee, SessionState.DETAILED, chair)
     assert waiting.value.rule == "all_signed_in"
     async with session_maker() as session:
-        await Memberships(session, settings).confirm(committee.experts[5].actor, joined.id)
+        await Memberships(session).confirm(committee.experts[5].actor, joined.id)
         await session.commit()
     await sign_in(session_maker, settings, committee, 5)
     await _enter(session_maker, committee, SessionState.DETAILED, chair)
@@ -403,7 +403,7 @@ async def test_a_replacement_with_no_reserve_left_opens_the_place_and_holds_the_
         async with session_maker() as session:
             found = await Conduct(session).replace(committee.host_actor, committee.evaluation_id, leaving, "突发疾病")
             if found is not None:
-                await Memberships(session, settings).confirm(committee.experts[5 + index].actor, found.id)
+                await Memberships(session).confirm(committee.experts[5 + index].actor, found.id)
                 joined.append(found)
             await session.commit()
     assert [m.expert_id for m in joined] == [committee.experts[5].expert_id, committee.experts[6].expert_id]
