@@ -220,13 +220,18 @@ def shifted_to(day: date, now: datetime) -> ShiftedClock:
     return ShiftedClock(offset)
 
 
+async def next_year_and_now(session_maker: async_sessionmaker[AsyncSession]) -> tuple[int, datetime]:
+    """The year after the platform's current one (in China), and the platform's time now."""
+    async with session_maker() as session:
+        now = await platform_now(session)
+    return now.astimezone(CHINA).year + 1, now
+
+
 async def test_a_missing_next_year_is_announced_to_the_administrator_on_the_calendar_and_the_dashboard(
     client: httpx.AsyncClient, session_maker: async_sessionmaker[AsyncSession], settings: Settings
 ) -> None:
     account = await create_account(session_maker, settings, Role.ADMIN)
-    async with session_maker() as session:
-        now = await platform_now(session)
-    year = now.astimezone(CHINA).year + 1  # loaded below; the notices are about the year after it
+    year, now = await next_year_and_now(session_maker)  # loaded below; the notices are about the year after it
     with use_clock(shifted_to(date(year, 10, 15), now)):
         await sign_in(client, account)
         assert (await upload(client, edition(year))).status_code == 303
@@ -254,9 +259,7 @@ async def test_only_the_calendars_administrators_are_told_of_a_missing_year(
     client: httpx.AsyncClient, session_maker: async_sessionmaker[AsyncSession], settings: Settings
 ) -> None:
     supervisor = await create_account(session_maker, settings, Role.SUPERVISOR)
-    async with session_maker() as session:
-        now = await platform_now(session)
-    year = now.astimezone(CHINA).year + 1
+    year, now = await next_year_and_now(session_maker)
     with use_clock(shifted_to(date(year, 10, 15), now)):
         await sign_in(client, supervisor)
         async with session_maker() as session:
