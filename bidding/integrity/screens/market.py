@@ -227,7 +227,7 @@ def _pairs_of(indices: Sequence[int]) -> Iterator[int]:
     return ((low << 32) | high for low, high in combinations(sorted(indices), 2))
 
 
-def _sorted_unique(values: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+def _sorted_unique(values: npt.NDArray[Any]) -> npt.NDArray[Any]:
     """np.unique by sort and mask (NumPy 2's hash-based unique was several times slower here)."""
     ordered = np.sort(values)
     return ordered[np.r_[True, ordered[1:] != ordered[:-1]]] if ordered.size else ordered
@@ -479,10 +479,13 @@ class MarketState:
         state._names = list(names)
         state._ids = {name: index for index, name in enumerate(state._names)}
         width = max(len(state._names), 1)
+        # int32 keys while lot * width + bidder fits (160,000 lots of 5,000 bidders do): the same
+        # order, sorted in about half the time of int64 ones
+        dtype = np.int32 if max(len(keys), 1) * width <= np.iinfo(np.int32).max else np.int64
         combined = _sorted_unique(
-            np.asarray(lot_of_bid, dtype=np.int64) * width + np.asarray(bidder_of_bid, dtype=np.int64)
+            np.asarray(lot_of_bid, dtype=dtype) * width + np.asarray(bidder_of_bid, dtype=dtype)
         )  # sorted by lot, then bidder: each lot's bidders ascending, as `_pairs_of` wants them
-        lots, bidders = combined // width, combined % width
+        lots, bidders = (combined // width).astype(np.int64), (combined % width).astype(np.int64)
         won = np.asarray(winners, dtype=np.int64)
         winning = won[lots] == bidders
         has_winner = np.zeros(len(keys), dtype=bool)
@@ -1355,24 +1358,40 @@ def _count_pairs(
     total = int((sizes * (sizes - 1) // 2).sum())
     if not total:
         return _EMPTY, _EMPTY
+    # Most of the time is the sort of every pair (3.5 M for 1.1 M bids). While the bidders are
+    # few enough that low * width + high fits in an int32 (46,340 of them), the pairs are sorted
+    # as those int32 keys, half the bytes of the int64 ones and sorted in about half the time;
+    # their order is the same (low first, then high), turned back into low << 32 | high once
+    # distinct.
+    width = int(bidders.max()) + 1
+    narrow = width * width <= np.iinfo(np.int32).max
+    dtype = np.int32 if narrow else np.int64
+    members = np.asarray(bidders, dtype=dtype)
     # Every lot's pair keys written into one array (no parts to join), each lot's row of bidders
     # sorted first (so low, high are columns i < j: no minimum/maximum over the pairs), sorted in place.
-    every = np.empty(total, dtype=np.int64)
+    every = np.empty(total, dtype=dtype)
     at = 0
     for size in np.unique(sizes).tolist():
         if size < _PAIR:
             continue
-        rows = bidders[(starts[sizes == size][:, None] + np.arange(size)[None, :])]
+        rows = members[(starts[sizes == size][:, None] + np.arange(size)[None, :])]
         rows.sort(axis=1)
         first, second = np.triu_indices(size, 1)
         out = every[at : at + rows.shape[0] * first.size].reshape(rows.shape[0], first.size)
-        np.left_shift(rows[:, first], 32, out=out)
-        np.bitwise_or(out, rows[:, second], out=out)
+        if narrow:
+            np.multiply(rows[:, first], width, out=out)
+            np.add(out, rows[:, second], out=out)
+        else:
+            np.left_shift(rows[:, first], 32, out=out)
+            np.bitwise_or(out, rows[:, second], out=out)
         at += out.size
     every.sort()
     first_of = np.flatnonzero(np.r_[True, every[1:] != every[:-1]])
     counts = np.diff(np.r_[first_of, every.size])
-    return every[first_of], counts.astype(np.int64)
+    keys = every[first_of].astype(np.int64)
+    if narrow:
+        keys = ((keys // width) << 32) | (keys % width)
+    return keys, counts.astype(np.int64)
 
 
 def _check_pairs(arrays: dict[str, npt.NDArray[np.int64]], *, stored: bool) -> None:

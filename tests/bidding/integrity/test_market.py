@@ -906,3 +906,35 @@ def test_strata_below_the_share_cut_are_the_ones_left_out(rank: int) -> None:
         ]
         assert kept
         assert len(kept) < len(every) or cut == tops[0]
+
+
+@pytest.mark.parametrize("spare", [0, 50_000])
+def test_a_batch_state_counts_alike_with_narrow_and_wide_keys(spare: int) -> None:
+    """``spare`` bidders and lots without bids before the real ones: 0 keeps lot × bidders and
+    the pair keys within int32 (sorted as such), 50,000 pushes both past it (int64 keys)."""
+    lots = [item for item, _ in busy_market(seed=11, lots=150)]
+    last = {(item.ocid, item.lot): item for item in lots}
+    keys = [(f"idle{n}", None) for n in range(spare)] + list(last)
+    names = [f"idle{n:05}" for n in range(spare)] + sorted({bid.bidder for item in lots for bid in item.bids})
+    number = {name: i for i, name in enumerate(names)}
+    lot_of_bid, bidder_of_bid = [], []
+    for position, key in enumerate(keys[spare:], start=spare):
+        for bid in reversed(last[key].bids):  # any order within a lot
+            lot_of_bid.append(position)
+            bidder_of_bid.append(number[bid.bidder])
+    winners = [-1] * spare + [number[item.winner] if item.winner else -1 for item in last.values()]
+    details = [(None, None, None)] * spare + [
+        (item.buyer, item.market, item.date.isoformat() if item.date else None) for item in last.values()
+    ]
+    batch = MarketState.from_arrays(
+        names, keys, lot_of_bid=lot_of_bid, bidder_of_bid=bidder_of_bid, winners=winners, details=details
+    )
+    reference = fold(last.values())
+    assert batch.co_bids() == reference.co_bids()
+    assert batch.bidder_counts() == reference.bidder_counts()
+    assert batch.findings(_loose()) == reference.findings(_loose())
+    pair_keys, counts = batch.pair_arrays()
+    assert (pair_keys[1:] > pair_keys[:-1]).all()
+    assert int(pair_keys.max() >> 32) >= spare  # the pairs' low bidders are numbered past the spare ones
+    loaded = MarketState.from_bytes(batch.to_bytes())  # counted again on load: the same arrays
+    assert [a.tolist() for a in loaded.pair_arrays()] == [pair_keys.tolist(), counts.tolist()]
