@@ -908,10 +908,11 @@ def test_strata_below_the_share_cut_are_the_ones_left_out(rank: int) -> None:
         assert len(kept) < len(every) or cut == tops[0]
 
 
-@pytest.mark.parametrize("spare", [0, 50_000])
+@pytest.mark.parametrize("spare", [0, 70_000])
 def test_a_batch_state_counts_alike_with_narrow_and_wide_keys(spare: int) -> None:
     """``spare`` bidders and lots without bids before the real ones: 0 keeps lot × bidders and
-    the pair keys within int32 (sorted as such), 50,000 pushes both past it (int64 keys)."""
+    the pair keys within int32 (sorted as such) and the bidder numbers within 16 bits (each
+    bidder's lots found by radix sort), 70,000 pushes all three past it."""
     lots = [item for item, _ in busy_market(seed=11, lots=150)]
     last = {(item.ocid, item.lot): item for item in lots}
     keys = [(f"idle{n}", None) for n in range(spare)] + list(last)
