@@ -177,9 +177,24 @@ def kept_state(kept: IntegrityMarketState) -> market.MarketState:
     return market.MarketState.from_json(kept.state or "")
 
 
+# PostgreSQL compresses the kept state (12 MB for 1.1 M bids) as it stores it: with its default
+# pglz that took 0.3 s of every batch, lz4 takes 0.08 s for a value 4 % larger. The column keeps
+# the server's default (no migration): the setting is changed around this one write, only on a
+# server built with lz4, and put back at once (the rest of the transaction writes as before).
+_FAST_COMPRESSION = sa.text("""
+    SELECT current_setting('default_toast_compression'),
+           set_config('default_toast_compression', 'lz4', true)
+    FROM pg_settings WHERE name = 'default_toast_compression' AND 'lz4' = ANY(enumvals)
+""")
+_RESTORE_COMPRESSION = sa.text("SELECT set_config('default_toast_compression', :previous, true)")
+
+
 async def _keep(session: AsyncSession, state: market.MarketState) -> None:
     now = await clock.now(session)
     data = state.to_bytes()
+    previous = None
+    if session.get_bind().dialect.name == "postgresql":
+        previous = (await session.execute(_FAST_COMPRESSION)).scalar()
     # One UPDATE with the bytes as its parameter: the kept row is not read back first (its old
     # state is megabytes); a session already holding the row sees the new values.
     changed = await session.execute(
@@ -190,6 +205,8 @@ async def _keep(session: AsyncSession, state: market.MarketState) -> None:
     if not getattr(changed, "rowcount", 0):
         session.add(IntegrityMarketState(name=MARKET, state=None, data=data, lots=state.lot_count, updated_at=now))
     await session.flush()
+    if previous is not None:
+        await session.execute(_RESTORE_COMPRESSION, {"previous": previous})
 
 
 class LotDocuments:

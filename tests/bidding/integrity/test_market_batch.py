@@ -130,3 +130,22 @@ def test_ids_are_numbered_in_byte_order_when_high_halves_are_shared() -> None:
         ordered = sorted(set(rows))
         assert unique.tolist() == ordered
         assert numbers.tolist() == [ordered.index(row) for row in rows]
+
+
+async def test_the_kept_state_is_stored_with_lz4_and_the_setting_put_back(session: AsyncSession) -> None:
+    await _load(session, seed=3, tenders=40, bidders=40, buyers=6)
+    state = (await market_batch.read_market(session)).state
+    before = (await session.execute(sa.text("SELECT current_setting('default_toast_compression')"))).scalar_one()
+    await screeners._keep(session, state)
+    kept, method = (
+        await session.execute(
+            sa.text("SELECT data, pg_column_compression(data) FROM integrity_market_states WHERE name = :name"),
+            {"name": screeners.MARKET},
+        )
+    ).one()
+    assert len(kept) > 4000  # big enough for PostgreSQL to compress it
+    assert method == "lz4"
+    assert kept == state.to_bytes()
+    assert MarketState.from_bytes(kept).to_bytes() == kept
+    after = (await session.execute(sa.text("SELECT current_setting('default_toast_compression')"))).scalar_one()
+    assert after == before
