@@ -45,22 +45,27 @@ BIDS_SQL = f"""
     WHERE ob.outcome IN ({_READ_OUT}) AND ob.total_price IS NOT NULL
 """  # noqa: S608 - constants only
 # One row, not a row per lot (asyncpg decodes a text[] in C; 160,000 Records with UUID objects cost
-# seconds): the lot, opening and tender ids as one bytea each, 16 bytes an id (`uuid_send`: no text
-# written by the server, none parsed here), the rest as text arrays in the same row order, in no
-# particular order: the lot's code, the tender's code, tenderee, market ("category|year") and
-# deadline's day. A tender's lot count (its lots' key: the code only when it has more than one) is
-# counted from the tender ids in NumPy: one opening per tender (unique), so each lot of an opened
-# tender is one row here.
+# seconds), in one statement (one snapshot): the opened lots' ids, openings and tenders as one bytea
+# each, 16 bytes an id (`uuid_send`: no text written by the server, none parsed here), and their
+# codes; then the opened tenders' ids and, as text arrays in the same order, each tender's code,
+# tenderee, market ("category|year") and deadline's day. Per tender, not per lot: 100,000 rows of
+# text for the server to write and asyncpg to decode, not 160,000 (0.5 → 0.35 s), and no join of
+# the lots with the tenders; each lot finds its tender by binary search. A tender's lot count (its
+# lots' key: the code only when it has more than one) is counted in NumPy: one opening per tender
+# (unique), so each lot of an opened tender is one row here.
 LOTS_SQL = """
-    SELECT string_agg(uuid_send(l.id), ''::bytea), string_agg(uuid_send(s.id), ''::bytea),
-           string_agg(uuid_send(l.tender_id), ''::bytea), array_agg(l.code), array_agg(t.project_code),
-           array_agg(t.tenderee_organisation_id::text),
-           array_agg(CASE WHEN t.deadline IS NULL THEN t.category::text
-                          ELSE t.category::text || '|' || extract(year FROM t.deadline AT TIME ZONE 'UTC')::int END),
-           array_agg(to_char(t.deadline AT TIME ZONE 'UTC', 'YYYY-MM-DD'))
-    FROM bidding_lots l
-    JOIN bidding_opening_sessions s ON s.tender_id = l.tender_id
-    JOIN bidding_tenders t ON t.id = l.tender_id
+    SELECT lots.*, tenders.* FROM (
+        SELECT string_agg(uuid_send(l.id), ''::bytea), string_agg(uuid_send(s.id), ''::bytea),
+               string_agg(uuid_send(l.tender_id), ''::bytea), array_agg(l.code)
+        FROM bidding_lots l JOIN bidding_opening_sessions s ON s.tender_id = l.tender_id
+    ) lots (ids, sessions, tenders, codes), (
+        SELECT string_agg(uuid_send(t.id), ''::bytea), array_agg(t.project_code),
+               array_agg(t.tenderee_organisation_id::text),
+               array_agg(CASE WHEN t.deadline IS NULL THEN t.category::text ELSE
+                         t.category::text || '|' || extract(year FROM t.deadline AT TIME ZONE 'UTC')::int END),
+               array_agg(to_char(t.deadline AT TIME ZONE 'UTC', 'YYYY-MM-DD'))
+        FROM bidding_tenders t JOIN bidding_opening_sessions s ON s.tender_id = t.id
+    ) tenders (ids, ocids, tenderees, markets, days)
 """
 # The awarded lots with their winner, one row each: the lots the award's evaluation names
 # (``lot_ids`` {"ids": [...]}, each read as a uuid), else (no list, or an empty one) every lot of
@@ -237,20 +242,28 @@ class _Lots(_SortedIds):
     """
 
     def __init__(self, row: Any) -> None:
-        lot_ids, sessions, tenders, codes, ocids, tenderees, markets, days = row
+        lot_ids, sessions, lot_tenders, codes, tender_ids, ocids, tenderees, markets, days = row
         ids = _ids(lot_ids or b"")
-        halves = ids.view(">u8").reshape(-1, 2)
-        order = np.lexsort((halves[:, 1], halves[:, 0]))  # uuid order: byte order
+        order = _byte_order(ids)
         super().__init__(ids[order])
         self.sessions = _ids(sessions or b"")[order]  # each lot's opening
-        at = order.tolist()  # each column reordered in C (no Python loop over the lots)
-        tender_of_lot, _ = _numbered(_ids(tenders or b""))
-        several = (np.bincount(tender_of_lot)[tender_of_lot] > 1)[order].tolist()  # its tender's lots
-        lot_codes = [code if named else None for code, named in zip(_pick(codes, at), several, strict=True)]
-        self.keys: list[LotKey] = list(zip(_pick(ocids, at), lot_codes, strict=True))
+        tenders = _ids(tender_ids or b"")
+        by_id = _byte_order(tenders)
+        # each lot's tender: its row in the tenders' arrays (every lot here is of an opened tender)
+        tender_of_lot = by_id[_SortedIds(tenders[by_id]).numbers(_ids(lot_tenders or b""))]
+        several = (np.bincount(tender_of_lot, minlength=tenders.size)[tender_of_lot] > 1)[order]  # its tender's lots
+        at, tender_at = order.tolist(), tender_of_lot[order].tolist()  # columns gathered in C, no Python loop
+        lot_codes = [code if named else None for code, named in zip(_pick(codes, at), several.tolist(), strict=True)]
+        self.keys: list[LotKey] = list(zip(_pick(ocids, tender_at), lot_codes, strict=True))
         self.details: list[tuple[str | None, str | None, str | None]] = list(
-            zip(_pick(tenderees, at), _pick(markets, at), _pick(days, at), strict=True)
+            zip(_pick(tenderees, tender_at), _pick(markets, tender_at), _pick(days, tender_at), strict=True)
         )
+
+
+def _byte_order(ids: npt.NDArray[Any]) -> npt.NDArray[np.intp]:
+    """The order that sorts 16-byte ids (uuids) by their bytes."""
+    halves = ids.view(">u8").reshape(-1, 2)
+    return np.lexsort((halves[:, 1], halves[:, 0]))
 
 
 def _pick(items: list[Any], order: list[int]) -> list[Any]:
