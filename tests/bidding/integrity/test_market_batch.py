@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -149,3 +150,21 @@ async def test_the_kept_state_is_stored_with_lz4_and_the_setting_put_back(sessio
     assert MarketState.from_bytes(kept).to_bytes() == kept
     after = (await session.execute(sa.text("SELECT current_setting('default_toast_compression')"))).scalar_one()
     assert after == before
+
+
+def test_ids_in_runs_are_looked_up_as_one_by_one() -> None:
+    # a lot's bids arrive together (runs: looked up once each) or scattered (one by one): the same numbers
+    rng = np.random.default_rng(5)
+    known = sorted({bytes(rng.integers(0, 256, 16, dtype=np.uint8)) for _ in range(60)})
+    table = market_batch._SortedIds(np.frombuffer(b"".join(known), dtype="V16"))
+    stranger = bytes(16)  # not among them
+    runs = [known[i] for i in rng.integers(0, len(known), 40).tolist() for _ in range(int(rng.integers(1, 8)))]
+    runs[10:13] = [stranger] * 3
+    scattered = [runs[i] for i in rng.permutation(len(runs)).tolist()]
+    for order in (runs, scattered):
+        ids = np.frombuffer(b"".join(order), dtype="V16")
+        expected = [known.index(item) if item in known else -1 for item in order]
+        assert table.numbers(ids, missing=-1).tolist() == expected
+        with pytest.raises(ValueError, match="not among"):
+            table.numbers(ids)
+    assert table.numbers(np.frombuffer(b"".join(known[3:4] * 5), dtype="V16")).tolist() == [3] * 5
