@@ -47,7 +47,8 @@ from trading.kernel.db.engine import create_engine  # noqa: E402
 
 
 async def run(url: str) -> None:
-    engine = create_engine(url.replace("postgresql://", "postgresql+asyncpg://"), pool_size=2)
+    # The worker's pool size (the default): the batch's reads take three connections of their own.
+    engine = create_engine(url.replace("postgresql://", "postgresql+asyncpg://"))
     maker = async_sessionmaker(engine, expire_on_commit=False)
     try:
         async with maker() as session:

@@ -17,19 +17,33 @@ at once and folded with NumPy:
 
 The result equals folding `screeners.market_lots` lot by lot into a `MarketState`
 (`tests/bidding/integrity/test_market_batch.py`), bidder and lot order aside.
+
+The three reads are independent, and most of their time is the server's. When the caller's
+transaction has written nothing and reads committed data statement by statement (READ COMMITTED:
+the daily batch, inside its screener's savepoint), what it would read next is what is committed
+now, and another connection reads exactly that: the three reads then run at once on three more
+connections of the session's engine, one snapshot shared between them (``pg_export_snapshot`` /
+``SET TRANSACTION SNAPSHOT``, as ``pg_dump -j`` does), so the server works on them side by side and
+they see one state of the database (read in turn, each statement took its own). A transaction that
+has written, or holds an older snapshot (REPEATABLE READ), reads on its own connection, one read
+after the other: another connection could not see what it sees.
 """
 
 from __future__ import annotations
 
+import asyncio
 import operator
+import re
 import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+import asyncpg  # type: ignore[import-untyped]  # no stubs; only its exception classes are used here
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy.ext.asyncio import AsyncSession
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from bidding.integrity.screens import prices
 from bidding.integrity.screens.market import LotKey, MarketState
@@ -119,6 +133,7 @@ class MarketBatch:
     amounts: npt.NDArray[np.float64]  # every valid bid's price …
     lot_of_bid: npt.NDArray[np.int64]  # … and its lot (index into ``keys``): the bench's floor input
     timings: dict[str, float] = field(default_factory=dict)
+    connections: int = 1  # 3: read side by side on one snapshot; 1: in turn, in the caller's transaction
 
 
 class _Sink:
@@ -146,37 +161,108 @@ def parse_copy(data: bytes | bytearray) -> npt.NDArray[Any]:
     return rows
 
 
+# Plain scans and hash joins: PostgreSQL's JIT (set off for these reads, in their transaction)
+# compiled the awards' query for a second, misled by jsonb_array_elements' row estimate. work_mem:
+# the lots' and awards' hash joins (100,000-160,000 rows each) fit in memory instead of spilling to
+# temporary files at the default 4 MB.
+_READ_SETTINGS = f"SELECT set_config('jit', 'off', true), set_config('work_mem', '{_WORK_MEM}', true)"
+# Whether other connections read what the caller would: it has no transaction id (wrote nothing,
+# savepoints included) and takes a snapshot per statement.
+_READS_COMMITTED_NOW = """
+    SELECT txid_current_if_assigned() IS NULL AND current_setting('transaction_isolation') = 'read committed'
+"""
+_SNAPSHOT_ID = re.compile(r"[0-9A-F]+-[0-9A-F]+-[0-9]+")
+_READERS = 3  # the lots, the bids, the awards
+
+
+@dataclass
+class _Fetched:
+    lots: _Lots
+    copy: bytearray
+    winners: Any  # (awarded lot ids, winner ids) as two bytea, or Nones
+
+
 async def read_market(session: AsyncSession) -> MarketBatch:
     """Every opened lot's valid bids and winner, as `MarketState` and lot screens (module docstring)."""
     timings: dict[str, float] = {}
     began = time.perf_counter()
-    connection = await session.connection()
-    raw = await connection.get_raw_connection()
-    pg: Any = raw.driver_connection  # asyncpg: the same connection, so the session's transaction
-    # Plain scans and hash joins: PostgreSQL's JIT (set off for this read, in this transaction)
-    # compiled the awards' query for a second, misled by jsonb_array_elements' row estimate.
-    # work_mem: the lots' and awards' hash joins (100,000-160,000 rows each) fit in memory instead of
-    # spilling to temporary files at the default 4 MB.
-    jit, work_mem = await pg.fetchrow(
-        f"SELECT set_config('jit', 'off', true), set_config('work_mem', '{_WORK_MEM}', true)"
-    )
-    batch = await _read(pg, timings, began)
-    await pg.execute("SELECT set_config('jit', $1, true), set_config('work_mem', $2, true)", jit, work_mem)
-    return batch  # (a failed read rolls both back anyway)
+    bind = session.bind
+    engine = bind if isinstance(bind, AsyncEngine) and _spare_connections(bind) >= _READERS else None
+    if engine is not None and await session.scalar(sa.text(_READS_COMMITTED_NOW)):
+        async with engine.connect() as first, engine.connect() as second, engine.connect() as third:
+            connections: tuple[AsyncConnection, ...] = (first, second, third)
+            fetched = await _fetch_side_by_side(connections)
+    else:
+        connections = (await session.connection(),)
+        jit, work_mem = (await session.execute(sa.text(_READ_SETTINGS))).one()
+        pg: Any = (await connections[0].get_raw_connection()).driver_connection  # in the session's transaction
+        fetched = await _fetch_in_turn(pg)
+        await pg.execute("SELECT set_config('jit', $1, true), set_config('work_mem', $2, true)", jit, work_mem)
+    timings["reads"] = time.perf_counter() - began
+    batch = _fold(fetched, timings)  # (a failed read rolls the settings back anyway)
+    batch.connections = len(connections)
+    return batch
 
 
-async def _read(pg: Any, timings: dict[str, float], began: float) -> MarketBatch:
-    lots = _Lots(await pg.fetchrow(LOTS_SQL))
-    timings["lots"] = time.perf_counter() - began
+def _spare_connections(engine: AsyncEngine) -> int:
+    """Connections the engine's pool gives without waiting, within its size (a command's engine of
+    one connection reads in turn rather than wait for three it will never have).
+    """
+    pool: Any = engine.pool
+    try:
+        return int(pool.size()) - int(pool.checkedout())
+    except AttributeError:  # a pool without a size (NullPool): no promise
+        return 0
 
-    mark = time.perf_counter()
+
+async def _fetch_in_turn(pg: Any) -> _Fetched:
     sink = _Sink()
+    lots = _Lots(await pg.fetchrow(LOTS_SQL))
     await pg.copy_from_query(BIDS_SQL, output=sink, format="binary")
-    rows = parse_copy(sink.data)  # a view of the buffer, which lives as long as ``rows`` (the index step)
-    del sink
-    timings["copy"] = time.perf_counter() - mark
+    return _Fetched(lots, sink.data, await pg.fetchrow(WINNERS_SQL))
 
+
+async def _fetch_side_by_side(connections: tuple[AsyncConnection, ...]) -> _Fetched:
+    """The lots, the bids and the awards, each on one of ``connections``, all at once, read-only on
+    the first one's snapshot; their transactions end with the reads.
+    """
+    readers: list[Any] = []
+    try:
+        snapshot = None
+        for connection in connections:
+            pg: Any = (await connection.get_raw_connection()).driver_connection
+            await pg.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            readers.append(pg)
+            if snapshot is None:
+                snapshot = await pg.fetchval("SELECT pg_export_snapshot()")
+                if not _SNAPSHOT_ID.fullmatch(snapshot):  # pragma: no cover - PostgreSQL writes ids so
+                    raise ValueError(f"unexpected snapshot id {snapshot!r}")
+            else:
+                await pg.execute(f"SET TRANSACTION SNAPSHOT '{snapshot}'")  # checked: an id as PostgreSQL writes it
+            await pg.execute(_READ_SETTINGS)
+        lots_pg, bids_pg, winners_pg = readers
+        sink = _Sink()
+
+        async def lots() -> _Lots:
+            return _Lots(await lots_pg.fetchrow(LOTS_SQL))  # parsed while the bids are still coming
+
+        async with asyncio.TaskGroup() as reads:  # one failing cancels the others
+            read_lots = reads.create_task(lots())
+            reads.create_task(bids_pg.copy_from_query(BIDS_SQL, output=sink, format="binary"))
+            winners = reads.create_task(winners_pg.fetchrow(WINNERS_SQL))
+        return _Fetched(read_lots.result(), sink.data, winners.result())
+    finally:
+        for connection, pg in zip(connections, readers, strict=False):
+            try:
+                await pg.execute("ROLLBACK")  # read only: nothing to keep
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+                await connection.invalidate()  # after a cancelled read: not back into the pool
+
+
+def _fold(fetched: _Fetched, timings: dict[str, float]) -> MarketBatch:
+    lots = fetched.lots
     mark = time.perf_counter()
+    rows = parse_copy(fetched.copy)  # a view of the buffer, which lives as long as ``rows`` (this step)
     price = rows["price"].astype(np.float64)
     lot_of_bid = lots.numbers(np.ascontiguousarray(rows["lot"]), missing=-1)
     valid = np.isfinite(price) & (price > 0) & (lot_of_bid >= 0)  # positive: so written (`read_out_total`)
@@ -186,12 +272,13 @@ async def _read(pg: Any, timings: dict[str, float], began: float) -> MarketBatch
     amounts = price
     bidder_of_bid, unique_ids = _numbered(np.ascontiguousarray(rows["bidder"]))
     del rows
+    fetched.copy = bytearray()
     names = [str(uuid.UUID(bytes=bidder)) for bidder in unique_ids.tolist()]
     timings["index"] = time.perf_counter() - mark
 
     mark = time.perf_counter()
     winners = np.full(len(lots.keys), -1, dtype=np.int64)
-    awarded_lots, chosen_ids = await pg.fetchrow(WINNERS_SQL)
+    awarded_lots, chosen_ids = fetched.winners
     if awarded_lots:
         targets = lots.numbers(_ids(awarded_lots), missing=-1)
         numbers = _SortedIds(unique_ids).numbers(_ids(chosen_ids), missing=-1)  # a winner without a bid: -1

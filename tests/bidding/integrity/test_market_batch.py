@@ -19,6 +19,7 @@ from bidding.integrity.screens.market import MarketState
 from bidding.integrity.screens.rules import load_catalogue
 from bidding.integrity.sources import price_of
 from bidding.opening.models import OpeningBid
+from trading.kernel.db.engine import create_engine, create_session_maker
 
 
 def _lots(state: MarketState) -> dict[Any, tuple[Any, ...]]:
@@ -87,6 +88,47 @@ async def test_batch_reader_rebuilds_the_lot_by_lot_state(session: AsyncSession)
         alone = prices.batch_values([bid.amount for bid in lot.bids], [0] * len(lot.bids))
         for name, column in alone.items():
             np.testing.assert_allclose(batch.lot_values[name][number], column[0], rtol=1e-12, equal_nan=True)
+
+
+async def test_a_transaction_that_wrote_nothing_reads_side_by_side_on_one_snapshot(fresh_db: str) -> None:
+    """The daily batch's transaction (READ COMMITTED, in its screener's savepoint) has written
+    nothing: the lots, the bids and the awards are read on three connections sharing one snapshot,
+    and give what one connection reading them in turn gives (the path of a transaction with writes
+    of its own, or with an older snapshot of its own).
+    """
+    engine = create_engine(fresh_db, pool_size=4)  # the caller's connection and three readers
+    maker = create_session_maker(engine)
+    try:
+        async with maker() as session:
+            await _load(session, seed=11, tenders=120, bidders=40, buyers=6, odd_prices=True)
+            await session.commit()
+        settings = sa.text("SELECT current_setting('jit') || ' ' || current_setting('work_mem')")
+        async with maker() as session, session.begin_nested():
+            before = await session.scalar(settings)
+            side_by_side = await market_batch.read_market(session)
+            assert await session.scalar(settings) == before  # the readers' settings stayed theirs
+        async with maker() as session:
+            await session.execute(sa.text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
+            assert (await market_batch.read_market(session)).connections == 1  # its own snapshot: in turn
+        async with maker() as session:
+            await session.execute(sa.text("SELECT txid_current()"))  # a transaction id: as if it had written
+            in_turn = await market_batch.read_market(session)
+        open_elsewhere = """
+            SELECT count(*) FROM pg_stat_activity
+            WHERE datname = current_database() AND pid <> pg_backend_pid() AND state <> 'idle'
+        """
+        async with maker() as session:
+            assert await session.scalar(sa.text(open_elsewhere)) == 0  # the readers' transactions ended
+    finally:
+        await engine.dispose()
+    assert (side_by_side.connections, in_turn.connections) == (3, 1)
+    assert side_by_side.bids == in_turn.bids > 300
+    assert side_by_side.state.to_bytes() == in_turn.state.to_bytes()
+    assert side_by_side.keys == in_turn.keys
+    assert np.array_equal(side_by_side.amounts, in_turn.amounts)
+    assert np.array_equal(side_by_side.lot_of_bid, in_turn.lot_of_bid)
+    for name, column in in_turn.lot_values.items():
+        np.testing.assert_array_equal(side_by_side.lot_values[name], column)
 
 
 async def test_batch_reader_on_an_empty_market(session: AsyncSession) -> None:
