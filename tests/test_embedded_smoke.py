@@ -8,6 +8,7 @@ a ledger checkpoint, then checks the ledger with ``ggzy ledger verify``.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -33,7 +34,7 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def embedded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str], Path]]:
+def embedded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str], Path, int]]:
     var = tmp_path_factory.mktemp("embedded-var")
     port = _free_port()
     env = {key: value for key, value in os.environ.items() if not key.startswith("GGZY_")} | {
@@ -57,9 +58,10 @@ def embedded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, di
             time.sleep(0.3)
         else:
             pytest.fail("ggzy run did not answer /healthz:\n" + (var / "run.log").read_text())
-        yield base, env, var
+        yield base, env, var, proc.pid
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
+        with contextlib.suppress(ProcessLookupError):  # the last test stops it itself
+            os.killpg(proc.pid, signal.SIGTERM)
         try:
             proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
@@ -67,13 +69,13 @@ def embedded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, di
         log.close()
 
 
-def test_embedded_runs_on_sqlite(embedded: tuple[str, dict[str, str], Path]) -> None:
-    _, _, var = embedded
+def test_embedded_runs_on_sqlite(embedded: tuple[str, dict[str, str], Path, int]) -> None:
+    _, _, var, _ = embedded
     assert (var / "ggzy.sqlite3").exists()
 
 
-def test_bidder_logs_in_through_the_page(embedded: tuple[str, dict[str, str], Path]) -> None:
-    base, _, _ = embedded
+def test_bidder_logs_in_through_the_page(embedded: tuple[str, dict[str, str], Path, int]) -> None:
+    base, _, _, _ = embedded
     with httpx.Client(base_url=base, follow_redirects=False) as browser:
         form = browser.get("/login")
         assert form.status_code == 200
@@ -91,8 +93,10 @@ def test_bidder_logs_in_through_the_page(embedded: tuple[str, dict[str, str], Pa
         assert "bidder1" in dashboard.text or "投标人" in dashboard.text
 
 
-def test_api_token_and_checkpoint_signed_by_the_embedded_worker(embedded: tuple[str, dict[str, str], Path]) -> None:
-    base, env, var = embedded
+def test_api_token_and_checkpoint_signed_by_the_embedded_worker(
+    embedded: tuple[str, dict[str, str], Path, int],
+) -> None:
+    base, env, var, _ = embedded
     issued = httpx.post(f"{base}/api/v1/auth/tokens", json={"username": "supervisor", "password": "ggzy-demo-2026"})
     assert issued.status_code == 201, issued.text
     headers = {"Authorization": f"Bearer {issued.json()['token']}"}
@@ -112,3 +116,40 @@ def test_api_token_and_checkpoint_signed_by_the_embedded_worker(embedded: tuple[
     assert (var / "celery-broker.sqlite3").exists()  # the worker's broker: a file, no server
     verify = subprocess.run([GGZY, "ledger", "verify"], env=env, capture_output=True, text=True, check=False)
     assert verify.returncode == 0, verify.stdout + verify.stderr
+
+
+def _children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (from /proc: Linux)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError):
+            # "pid (comm) state ppid …": comm may hold spaces, so split after its closing parenthesis
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(stat.parent.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    stat = Path(f"/proc/{pid}/stat")
+    return not (stat.exists() and stat.read_text().rsplit(")", 1)[1].split()[0] == "Z")  # a zombie has ended
+
+
+def test_sigterm_stops_ggzy_run_with_its_worker_and_guarantor_client(
+    embedded: tuple[str, dict[str, str], Path, int],
+) -> None:
+    """As a service manager stops it (``systemctl stop``, ``docker stop``): SIGTERM to ``ggzy run``
+    alone, not to its process group. Its worker and the demo guarantor's client end with it. Last in
+    this module: it stops the platform the tests above share.
+    """
+    _, _, _, pid = embedded
+    children = _children(pid)
+    assert len(children) >= 2, children  # the Celery worker (with beat) and the demo guarantor's client
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + 40
+    while time.monotonic() < deadline and any(_alive(p) for p in [pid, *children]):
+        time.sleep(0.3)
+    assert not [p for p in [pid, *children] if _alive(p)], "still running after SIGTERM"

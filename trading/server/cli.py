@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 import click
 from alembic import command
@@ -678,6 +679,10 @@ def run(demo: bool) -> None:  # noqa: FBT001 - click flag
         env=env,
     )
     guarantor_proc = _demo_guarantor_client(settings, env) if demo else None
+    # uvicorn shuts down on SIGTERM, puts the previous handler back and raises the signal again:
+    # with the default handler that would end this process on the spot, leaving the worker and the
+    # client running without it. As SystemExit it comes here and the `finally` stops them.
+    signal.signal(signal.SIGTERM, _exit_on_signal)
     try:
         click.echo(f"ggzy: http://{settings.web.host}:{settings.web.port}/  (Ctrl-C stops)")
         serve.callback(host=None, port=None, workers=1)  # type: ignore[misc]
@@ -688,6 +693,10 @@ def run(demo: bool) -> None:  # noqa: FBT001 - click flag
         worker_proc.wait(timeout=30)
         if guarantor_proc is not None:
             guarantor_proc.wait(timeout=30)
+
+
+def _exit_on_signal(signum: int, _frame: object) -> NoReturn:
+    raise SystemExit(128 + signum)  # the shell's status for a process ended by that signal
 
 
 def _demo_guarantor_client(settings: Settings, env: dict[str, str]) -> subprocess.Popen[bytes] | None:
